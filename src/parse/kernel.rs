@@ -1,0 +1,350 @@
+//! Parsers for the kernel release string (`uname -r`, `/proc/sys/kernel/osrelease`, see
+//! uname(2)) and for the kernel build configuration (`/proc/config.gz` or
+//! `/boot/config-$(uname -r)`, the `.config` format written by Kconfig).
+//!
+//! A release starts with `MAJOR.MINOR[.PATCH]` and continues with anything the distribution
+//! appends (`-45-generic`, `.1-microsoft-standard-WSL2`, `-513.el8.x86_64`). A configuration
+//! file holds `CONFIG_NAME=value` lines, where the value is `y`, `m`, a number or a quoted
+//! string, and `# CONFIG_NAME is not set` lines for options that were switched off.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::Serialize;
+
+use crate::parse::LineError;
+
+/// The numeric part of a kernel release, ordered so that `>=` comparisons express "at least
+/// this kernel".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct KernelVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl KernelVersion {
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        Self {
+            major,
+            minor,
+            patch,
+        }
+    }
+}
+
+impl fmt::Display for KernelVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Extracts `MAJOR.MINOR.PATCH` from a release string; a missing patch level is 0.
+///
+/// Components after the third (WSL's `5.15.153.1`) and any suffix are ignored. Returns `None`
+/// when the string does not start with at least `MAJOR.MINOR`.
+pub fn parse_release(release: &str) -> Option<KernelVersion> {
+    let release = release.trim_ascii();
+    // The numeric prefix ends at the first character that is neither a digit nor a dot, such
+    // as the '-' before a local version or the '+' of an unreleased tree.
+    let end = release
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(release.len());
+    let prefix = release.get(..end)?;
+    let mut parts = prefix.split('.');
+    let major = number(parts.next()?)?;
+    let minor = number(parts.next()?)?;
+    let patch = match parts.next() {
+        Some(p) => number(p)?,
+        None => 0,
+    };
+    Some(KernelVersion::new(major, minor, patch))
+}
+
+fn number(part: &str) -> Option<u32> {
+    if part.is_empty() {
+        return None;
+    }
+    part.parse().ok()
+}
+
+/// The state of one tristate configuration option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tristate {
+    /// Built into the kernel image (`=y`).
+    Yes,
+    /// Built as a loadable module (`=m`).
+    Module,
+    /// Not built (`is not set`, absent, or any non-tristate value).
+    No,
+}
+
+/// A parsed kernel configuration, keyed by the full option name including `CONFIG_`.
+/// Values are kept as written: `y`, `m`, `n`, a number, or a string including its quotes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelConfig {
+    pub options: BTreeMap<String, String>,
+}
+
+impl KernelConfig {
+    /// Returns the state of `option`, which may be given with or without its `CONFIG_`
+    /// prefix. Options that are absent, `is not set`, or not tristates count as [`Tristate::No`].
+    pub fn tristate(&self, option: &str) -> Tristate {
+        let value = if option.starts_with("CONFIG_") {
+            self.options.get(option)
+        } else {
+            self.options.get(&format!("CONFIG_{option}"))
+        };
+        match value.map(String::as_str) {
+            Some("y") => Tristate::Yes,
+            Some("m") => Tristate::Module,
+            _ => Tristate::No,
+        }
+    }
+}
+
+/// Parses a kernel `.config`. Disabled options (`# CONFIG_X is not set`) are recorded with the
+/// value `n`; other comments and blank lines are ignored; lines that are neither are reported.
+pub fn parse_config(text: &str) -> (KernelConfig, Vec<LineError>) {
+    let mut config = KernelConfig::default();
+    let mut errors = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = raw.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            if let Some(name) = comment
+                .trim_ascii()
+                .strip_suffix(" is not set")
+                .filter(|name| is_option_name(name))
+            {
+                config.options.insert(name.to_string(), "n".to_string());
+            }
+            continue;
+        }
+        let Some((name, value)) = trimmed.split_once('=') else {
+            errors.push(LineError {
+                line,
+                message: "expected CONFIG_NAME=value".to_string(),
+            });
+            continue;
+        };
+        let name = name.trim_ascii();
+        if !is_option_name(name) {
+            let shown: String = name.chars().take(40).collect();
+            errors.push(LineError {
+                line,
+                message: format!("invalid option name {shown:?}"),
+            });
+            continue;
+        }
+        config
+            .options
+            .insert(name.to_string(), value.trim_ascii().to_string());
+    }
+    (config, errors)
+}
+
+/// Returns true for `CONFIG_` followed by at least one letter, digit or underscore.
+fn is_option_name(name: &str) -> bool {
+    name.strip_prefix("CONFIG_").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
+/// The most decompressed output accepted from `/proc/config.gz`. Real configurations are
+/// around 300 KiB; the cap stops a corrupt or hostile file from exhausting memory.
+pub const MAX_CONFIG_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Decompresses the bytes of `/proc/config.gz`.
+///
+/// Invalid UTF-8 (which a string option could in principle contain) is replaced rather than
+/// rejected, so one odd value does not hide every other option.
+pub fn decompress_config_gz(bytes: &[u8]) -> Result<String, String> {
+    let mut out = Vec::new();
+    // Reading one byte more than the cap tells a file of exactly the cap apart from a larger
+    // one without decompressing the rest.
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_CONFIG_SIZE + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("cannot decompress kernel config: {e}"))?;
+    if out.len() as u64 > MAX_CONFIG_SIZE {
+        return Err(format!(
+            "decompressed kernel config exceeds {} MiB",
+            MAX_CONFIG_SIZE / (1024 * 1024)
+        ));
+    }
+    Ok(match String::from_utf8(out) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    const CONFIG: &str = r#"#
+# Automatically generated file; DO NOT EDIT.
+# Linux/x86 6.8.0-45-generic Kernel Configuration
+#
+CONFIG_CC_VERSION_TEXT="x86_64-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0"
+CONFIG_CC_IS_GCC=y
+CONFIG_GCC_VERSION=130200
+CONFIG_USER_NS=y
+CONFIG_NETFILTER_XT_MATCH_OWNER=m
+CONFIG_IP_NF_IPTABLES=m
+# CONFIG_IP_NF_IPTABLES_LEGACY is not set
+CONFIG_OVERLAY_FS=m
+CONFIG_DEFAULT_HOSTNAME="(none)"
+"#;
+
+    #[test]
+    fn releases() {
+        let cases = [
+            ("6.18.44-fc-v669", Some(KernelVersion::new(6, 18, 44))),
+            (
+                "5.15.153.1-microsoft-standard-WSL2",
+                Some(KernelVersion::new(5, 15, 153)),
+            ),
+            ("4.18.0-513.el8.x86_64", Some(KernelVersion::new(4, 18, 0))),
+            ("6.8.0-45-generic", Some(KernelVersion::new(6, 8, 0))),
+            ("5.10", Some(KernelVersion::new(5, 10, 0))),
+            ("6.9.0-rc1", Some(KernelVersion::new(6, 9, 0))),
+            ("6.10.0+\n", Some(KernelVersion::new(6, 10, 0))),
+            ("3.10.0-1160.el7.x86_64", Some(KernelVersion::new(3, 10, 0))),
+            ("6.6-rc3", Some(KernelVersion::new(6, 6, 0))),
+            ("", None),
+            ("garbage", None),
+            ("6", None),
+            ("6.", None),
+            ("6..1", None),
+            (".6.1", None),
+            ("v6.1.0", None),
+            ("99999999999.1.0", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_release(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn version_ordering_and_display() {
+        assert!(KernelVersion::new(5, 11, 0) > KernelVersion::new(5, 10, 200));
+        assert!(KernelVersion::new(6, 1, 0) >= KernelVersion::new(6, 1, 0));
+        assert_eq!(KernelVersion::new(6, 1, 0).to_string(), "6.1.0");
+    }
+
+    #[test]
+    fn config() {
+        let (config, errors) = parse_config(CONFIG);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(config.tristate("USER_NS"), Tristate::Yes);
+        assert_eq!(config.tristate("CONFIG_USER_NS"), Tristate::Yes);
+        assert_eq!(config.tristate("IP_NF_IPTABLES"), Tristate::Module);
+        assert_eq!(config.tristate("IP_NF_IPTABLES_LEGACY"), Tristate::No);
+        assert_eq!(
+            config
+                .options
+                .get("CONFIG_IP_NF_IPTABLES_LEGACY")
+                .map(String::as_str),
+            Some("n")
+        );
+        assert_eq!(config.tristate("NOT_THERE"), Tristate::No);
+        assert_eq!(config.tristate("GCC_VERSION"), Tristate::No);
+        assert_eq!(
+            config
+                .options
+                .get("CONFIG_DEFAULT_HOSTNAME")
+                .map(String::as_str),
+            Some("\"(none)\"")
+        );
+        assert!(!config.options.contains_key("CONFIG_CC_VERSION"));
+    }
+
+    #[test]
+    fn config_errors() {
+        let (config, errors) = parse_config("CONFIG_A=y\nnonsense\nFOO=y\nCONFIG_=y\nCONFIG_B=m\n");
+        assert_eq!(config.options.len(), 2);
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn config_gz() {
+        let text = decompress_config_gz(&gzip(CONFIG.as_bytes())).unwrap();
+        assert_eq!(text, CONFIG);
+        assert!(decompress_config_gz(b"not gzip").is_err());
+        // An empty or truncated file is a broken read, not an empty configuration.
+        assert!(decompress_config_gz(&[]).is_err());
+        let whole = gzip(CONFIG.as_bytes());
+        assert!(decompress_config_gz(whole.get(..whole.len() / 2).unwrap()).is_err());
+    }
+
+    #[test]
+    fn config_gz_size_cap() {
+        let limit = usize::try_from(MAX_CONFIG_SIZE).unwrap();
+        let exact = vec![b'#'; limit];
+        assert_eq!(
+            decompress_config_gz(&gzip(&exact)).map(|s| s.len()),
+            Ok(limit)
+        );
+        let over = vec![b'#'; limit + 1];
+        let err = decompress_config_gz(&gzip(&over)).unwrap_err();
+        assert!(err.contains("exceeds 16 MiB"), "{err}");
+    }
+
+    #[test]
+    fn config_gz_invalid_utf8_is_replaced() {
+        let text = decompress_config_gz(&gzip(b"CONFIG_X=\"\xff\"\n")).unwrap();
+        let (config, errors) = parse_config(&text);
+        assert!(errors.is_empty());
+        assert_eq!(config.options.len(), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(text in any::<String>(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = parse_release(&text);
+            let (config, _) = parse_config(&text);
+            let _ = config.tristate(&text);
+            let _ = decompress_config_gz(&bytes);
+        }
+
+        #[test]
+        fn release_round_trips(major in any::<u32>(), minor in any::<u32>(), patch in any::<u32>(), suffix in "(-[a-z0-9._-]{0,20})?") {
+            let v = KernelVersion::new(major, minor, patch);
+            prop_assert_eq!(parse_release(&format!("{v}{suffix}")), Some(v));
+        }
+
+        #[test]
+        fn config_round_trips(options in prop::collection::btree_map("CONFIG_[A-Z0-9_]{1,20}", prop_oneof!["y", "m", "n", "[0-9]{1,6}", "\"[a-z ()]{0,10}\""], 0..10)) {
+            let text: String = options
+                .iter()
+                .map(|(k, v)| if v == "n" { format!("# {k} is not set\n") } else { format!("{k}={v}\n") })
+                .collect();
+            let (config, errors) = parse_config(&text);
+            prop_assert!(errors.is_empty());
+            prop_assert_eq!(&config.options, &options);
+            for (k, v) in &options {
+                let expected = match v.as_str() { "y" => Tristate::Yes, "m" => Tristate::Module, _ => Tristate::No };
+                prop_assert_eq!(config.tristate(k), expected);
+                prop_assert_eq!(config.tristate(k.strip_prefix("CONFIG_").unwrap_or(k)), expected);
+            }
+        }
+    }
+}

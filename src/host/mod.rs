@@ -1,0 +1,170 @@
+//! The one OS boundary.
+//!
+//! Everything rootless-doctor learns about a machine comes through [`Host`]:
+//! files, directories, links, file metadata, extended attributes, filesystem magic numbers,
+//! environment variables, the process identity, the user database and (rarely) commands.
+//!
+//! **Architecture Invariant:** only this module touches the OS.
+//! `clippy.toml` forbids the `std::fs`, `std::env`, `std::process` and identity calls everywhere else,
+//! and the modules here opt back in one by one.
+//!
+//! Two implementations exist:
+//! - [`RealHost`] reads the running machine, optionally below a `--root` prefix (a mounted image, a fixture tree);
+//! - [`FakeHost`] reads a fixture tree too, but takes everything a tree cannot hold
+//!   (environment, identity, statfs magic numbers, xattrs, modes and owners, command outputs) from a sidecar file
+//!   documented in [`sidecar`].
+//!
+//! Paths are always given as they are on the host (`/proc/sys/user/max_user_namespaces`);
+//! the implementation joins them to its root, resolving symlinks *inside* that root the way
+//! `openat2(RESOLVE_IN_ROOT)` would.
+
+use std::io;
+
+mod fake;
+mod real;
+mod resolve;
+pub mod sidecar;
+
+pub use fake::FakeHost;
+pub use real::RealHost;
+
+/// What kind of file a path names, from `lstat(2)`/`stat(2)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    File,
+    Dir,
+    Symlink,
+    Socket,
+    Fifo,
+    CharDevice,
+    BlockDevice,
+}
+
+impl FileKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileKind::File => "regular file",
+            FileKind::Dir => "directory",
+            FileKind::Symlink => "symbolic link",
+            FileKind::Socket => "socket",
+            FileKind::Fifo => "fifo",
+            FileKind::CharDevice => "character device",
+            FileKind::BlockDevice => "block device",
+        }
+    }
+}
+
+/// The parts of `struct stat` the checks care about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub kind: FileKind,
+    /// Permission bits including setuid/setgid/sticky (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+}
+
+impl Meta {
+    pub fn is_setuid(&self) -> bool {
+        self.mode & 0o4000 != 0
+    }
+    pub fn is_setgid(&self) -> bool {
+        self.mode & 0o2000 != 0
+    }
+    pub fn world_writable(&self) -> bool {
+        self.mode & 0o002 != 0
+    }
+}
+
+/// Who this process is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub uid: u32,
+    pub gid: u32,
+    pub euid: u32,
+    /// Supplementary groups of this process.
+    pub groups: Vec<u32>,
+}
+
+/// One entry of the user database (`getpwnam(3)`, or `/etc/passwd` below a `--root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+    pub shell: String,
+}
+
+/// What a command printed; a non-zero exit is data, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The read-only view of a machine that every fact comes from.
+///
+/// Errors are plain `io::Error`s: `NotFound` is usually a fact (no such sysctl, no such binary),
+/// anything else becomes an `error` finding that names the path and the errno.
+pub trait Host {
+    /// The prefix every path is read below (`/` on the live machine).
+    fn root_display(&self) -> String;
+    /// Whether this host is the running machine seen from `/` (so `/proc/self` is this process).
+    fn is_live(&self) -> bool;
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+    fn read_to_string(&self, path: &str) -> io::Result<String> {
+        let bytes = self.read(path)?;
+        String::from_utf8(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file is not valid UTF-8"))
+    }
+    /// `lstat(2)`: does not follow a final symlink.
+    fn lstat(&self, path: &str) -> io::Result<Meta>;
+    /// `stat(2)`: follows symlinks (inside the root).
+    fn stat(&self, path: &str) -> io::Result<Meta>;
+    fn read_link(&self, path: &str) -> io::Result<String>;
+    /// The path with every symlink resolved inside the root, as a host path.
+    fn canonicalize(&self, path: &str) -> io::Result<String>;
+    /// Entry names of a directory, sorted.
+    fn read_dir(&self, path: &str) -> io::Result<Vec<String>>;
+    /// An extended attribute (`None` when the file has no such attribute).
+    fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>>;
+    /// `statfs(2)` `f_type` of the filesystem holding `path`.
+    fn fs_magic(&self, path: &str) -> io::Result<u64>;
+    fn env(&self, name: &str) -> Option<String>;
+    fn identity(&self) -> Identity;
+    fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>>;
+    fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>>;
+    /// Runs `argv` (never through a shell). Not used on `preflight`'s path.
+    fn run(&self, argv: &[&str]) -> io::Result<CommandOutput>;
+}
+
+/// Parses the user database text the same way for `--root` trees and fake hosts.
+pub(crate) fn users_from_passwd(text: &str) -> Vec<UserInfo> {
+    crate::parse::passwd::parse_passwd(text)
+        .0
+        .into_iter()
+        .map(|e| UserInfo {
+            name: e.name,
+            uid: e.uid,
+            gid: e.gid,
+            home: e.home,
+            shell: e.shell,
+        })
+        .collect()
+}
+
+/// Turns an `io::Error` into the short form findings show: `permission denied (os error 13)`.
+pub fn describe_error(err: &io::Error) -> String {
+    let text = err.to_string();
+    // std capitalises the first letter ("Permission denied (os error 13)"); findings use lower case.
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),
+        None => text,
+    }
+}

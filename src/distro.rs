@@ -1,0 +1,310 @@
+//! Distribution data: `distros/*.toml`, embedded in the binary, chosen by os-release.
+//!
+//! **Architecture Invariant:** distro differences live in `distros/`, not in `match` arms.
+//! Checks ask this module for package names, install commands and documented quirks;
+//! no check names a distribution.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Step;
+use crate::parse::os_release::OsRelease;
+
+/// The embedded files, in the order they are tried; `generic` must stay last.
+const FILES: &[(&str, &str)] = &[
+    ("ubuntu-24.04", include_str!("../distros/ubuntu-24.04.toml")),
+    ("ubuntu-22.04", include_str!("../distros/ubuntu-22.04.toml")),
+    ("debian-12", include_str!("../distros/debian-12.toml")),
+    ("debian-11", include_str!("../distros/debian-11.toml")),
+    ("arch", include_str!("../distros/arch.toml")),
+    (
+        "opensuse-leap-15",
+        include_str!("../distros/opensuse-leap-15.toml"),
+    ),
+    (
+        "opensuse-tumbleweed",
+        include_str!("../distros/opensuse-tumbleweed.toml"),
+    ),
+    ("rhel-9", include_str!("../distros/rhel-9.toml")),
+    ("rhel-8", include_str!("../distros/rhel-8.toml")),
+    ("fedora", include_str!("../distros/fedora.toml")),
+    ("generic", include_str!("../distros/generic.toml")),
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distro {
+    /// The file's name without `.toml`; also the `data` field of the JSON report.
+    pub key: String,
+    pub name: String,
+    /// Where the defaults below come from.
+    pub source: String,
+    #[serde(rename = "match")]
+    pub matcher: Matcher,
+    pub package_manager: PackageManager,
+    /// Logical package name → this distro's package (`newuidmap` → `uidmap`).
+    pub packages: BTreeMap<String, String>,
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub quirks: Quirks,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    /// os-release IDs this file describes (matched against `ID`, then `ID_LIKE` in order).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Inclusive lower bound on `VERSION_ID`, compared component-wise as numbers.
+    #[serde(default)]
+    pub version_min: Option<String>,
+    /// Exclusive upper bound on `VERSION_ID`.
+    #[serde(default)]
+    pub version_below: Option<String>,
+    /// This file also describes releases without a `VERSION_ID` (rolling, testing, sid).
+    #[serde(default)]
+    pub unversioned: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageManager {
+    pub name: String,
+    /// argv prefix; package names are appended. Empty when unknown.
+    pub install: Vec<String>,
+    /// Where installed packages and versions can be read without spawning anything: `dpkg`, `pacman`, or `none`.
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// How newuidmap/newgidmap are made privileged: `setuid` or `fcaps`.
+    pub newuidmap_privilege: String,
+    /// The stock release boots with cgroup v2 only.
+    pub cgroup_v2: bool,
+    /// The stock systemd delegates the cpu controller to user sessions (systemd ≥ 252).
+    pub cpu_delegated: bool,
+    /// Ubuntu ≥ 23.10 restricts unprivileged user namespaces through AppArmor.
+    #[serde(default)]
+    pub apparmor_userns_restriction: bool,
+    /// Rootlesskit paths the distro's own AppArmor profiles cover.
+    #[serde(default)]
+    pub apparmor_covered_rootlesskit: Vec<String>,
+    /// Where the distro's rootless Docker package installs the scripts.
+    #[serde(default)]
+    pub rootless_script_dirs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quirks {
+    /// The release's kernel predates overlayfs in user namespaces: recommend fuse-overlayfs.
+    #[serde(default)]
+    pub prefer_fuse_overlayfs: bool,
+    /// Modules the docs say must be loaded before rootless dockerd can use iptables.
+    #[serde(default)]
+    pub iptables_modules: Vec<String>,
+    /// Free-form notes shown by `explain` and in the distro finding.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Distro {
+    /// This distro's package for a logical name, or the logical name itself.
+    pub fn package<'a>(&'a self, logical: &'a str) -> &'a str {
+        self.packages.get(logical).map_or(logical, String::as_str)
+    }
+
+    /// `sudo apt-get install -y uidmap` for the given logical packages;
+    /// `None` where the package manager is unknown (the remediation text names the packages instead).
+    pub fn install_step(&self, logical: &[&str]) -> Option<Step> {
+        if self.package_manager.install.is_empty() {
+            return None;
+        }
+        let mut argv = self.package_manager.install.clone();
+        argv.extend(logical.iter().map(|l| self.package(l).to_owned()));
+        Some(Step::root(argv))
+    }
+
+    /// "uidmap" / "uidmap and iptables", for remediation text.
+    pub fn package_list(&self, logical: &[&str]) -> String {
+        let names: Vec<&str> = logical.iter().map(|l| self.package(l)).collect();
+        names.join(" and ")
+    }
+}
+
+/// Every embedded distro file, parsed once. A broken embedded file is a build defect,
+/// caught by the test below, so parse errors here name the file and abort loudly.
+pub fn all() -> &'static [Distro] {
+    static ALL: OnceLock<Vec<Distro>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(key, text)| match toml::from_str::<Distro>(text) {
+                Ok(d) => d,
+                Err(e) => panic!("distros/{key}.toml is invalid: {e}"),
+            })
+            .collect()
+    })
+}
+
+pub fn generic() -> &'static Distro {
+    let all = all();
+    &all[all.len() - 1]
+}
+
+/// How a host's os-release was matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    pub distro: &'static Distro,
+    /// The os-release ID that matched (`ID`, or one of `ID_LIKE`).
+    pub matched_id: Option<String>,
+    /// False when only the generic data applies.
+    pub known: bool,
+}
+
+/// Picks the data file for an os-release: `ID` first, then each `ID_LIKE` in order; within a family,
+/// the file whose version bounds hold `VERSION_ID`.
+pub fn select(os: &OsRelease) -> Selection {
+    let mut ids = vec![os.id()];
+    ids.extend(os.id_like());
+    let version = os.version_id().map(parse_version);
+    for id in ids {
+        let family = all()
+            .iter()
+            .filter(|d| d.matcher.ids.iter().any(|i| i == id));
+        for distro in family {
+            let m = &distro.matcher;
+            let fits = match &version {
+                Some(v) => {
+                    m.version_min
+                        .as_deref()
+                        .is_none_or(|min| *v >= parse_version(min))
+                        && m.version_below
+                            .as_deref()
+                            .is_none_or(|b| *v < parse_version(b))
+                }
+                None => m.unversioned || (m.version_min.is_none() && m.version_below.is_none()),
+            };
+            if fits {
+                return Selection {
+                    distro,
+                    matched_id: Some(id.to_owned()),
+                    known: true,
+                };
+            }
+        }
+    }
+    Selection {
+        distro: generic(),
+        matched_id: None,
+        known: false,
+    }
+}
+
+/// `"24.04"` → `[24, 4]`; non-numeric parts count as 0 so odd versions still order sensibly.
+pub fn parse_version(v: &str) -> Vec<u64> {
+    v.split(['.', '-', '_'])
+        .map(|part| {
+            part.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::os_release;
+
+    fn pick(text: &str) -> (&'static str, bool) {
+        let (os, errors) = os_release::parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let s = select(&os);
+        (s.distro.key.as_str(), s.known)
+    }
+
+    #[test]
+    fn every_embedded_file_parses_and_is_named_after_its_key() {
+        assert_eq!(all().len(), FILES.len());
+        for ((key, _), d) in FILES.iter().zip(all()) {
+            assert_eq!(*key, d.key);
+            assert_eq!(
+                d.package_manager.install.is_empty(),
+                *key == "generic",
+                "{key}"
+            );
+            for logical in [
+                "newuidmap",
+                "iptables",
+                "dbus_user_session",
+                "slirp4netns",
+                "fuse_overlayfs",
+            ] {
+                assert!(
+                    d.packages.contains_key(logical),
+                    "{key} lacks package {logical}"
+                );
+            }
+        }
+        assert_eq!(generic().key, "generic");
+    }
+
+    #[test]
+    fn os_release_selects_the_documented_file() {
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"24.04\"\n"),
+            ("ubuntu-24.04", true)
+        );
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"24.10\"\n"),
+            ("ubuntu-24.04", true)
+        );
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"22.04\"\n"),
+            ("ubuntu-22.04", true)
+        );
+        assert_eq!(pick("ID=debian\nVERSION_ID=\"12\"\n"), ("debian-12", true));
+        assert_eq!(pick("ID=debian\nVERSION_ID=\"11\"\n"), ("debian-11", true));
+        assert_eq!(pick("ID=debian\n"), ("debian-12", true));
+        assert_eq!(pick("ID=arch\n"), ("arch", true));
+        assert_eq!(
+            pick("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n"),
+            ("rhel-9", true)
+        );
+        assert_eq!(
+            pick("ID=\"almalinux\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"8.9\"\n"),
+            ("rhel-8", true)
+        );
+        assert_eq!(
+            pick("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"9\"\n"),
+            ("rhel-9", true)
+        );
+        assert_eq!(pick("ID=fedora\nVERSION_ID=40\n"), ("fedora", true));
+        assert_eq!(
+            pick("ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\nVERSION_ID=\"15.5\"\n"),
+            ("opensuse-leap-15", true)
+        );
+        assert_eq!(
+            pick(
+                "ID=\"opensuse-tumbleweed\"\nID_LIKE=\"opensuse suse\"\nVERSION_ID=\"20241103\"\n"
+            ),
+            ("opensuse-tumbleweed", true)
+        );
+        assert_eq!(pick("ID=plan9\n"), ("generic", false));
+        assert_eq!(pick(""), ("generic", false));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(parse_version("24.10") > parse_version("24.04"));
+        assert!(parse_version("9.3") < parse_version("10"));
+        assert!(parse_version("8.10") > parse_version("8.9"));
+    }
+}

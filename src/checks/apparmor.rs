@@ -1,0 +1,303 @@
+//! Ubuntu's AppArmor user-namespace restriction, matched statically against the rootlesskit that will run.
+
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::host::FileKind;
+use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::parse::apparmor::{self, Profile, Variables};
+
+const TEMPLATE: &str = include_str!("../../profiles/apparmor/rootlesskit.template");
+const PROFILE_DIR: &str = "/etc/apparmor.d";
+
+pub(super) const CHECKS: &[Check] = &[Check {
+    id: "apparmor.rootlesskit",
+    area: "apparmor",
+    title: "Under the AppArmor userns restriction, the rootlesskit that will run has a profile granting userns",
+    reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
+    explain: "\
+What it checks: only when kernel.apparmor_restrict_unprivileged_userns = 1. It finds the rootlesskit dockerd-rootless.sh will run \
+(docker-rootlesskit, then rootlesskit, in the script's directory, ~/bin, your PATH, /usr/sbin and /sbin), resolves symlinks \
+(AppArmor attaches to the real path), and reads every profile in /etc/apparmor.d: attachment paths and globs (`*`, `**`, `{a,b}`, \
+@{HOME}-style variables from tunables), the `userns,` rule, and disabled profiles (/etc/apparmor.d/disable). It passes when an \
+enabled profile attaches to that path and grants `userns,`.
+
+Why it matters: Ubuntu's apparmor package covers only /usr/bin/rootlesskit. The get.docker.com/rootless installer puts \
+rootlesskit in ~/bin and nerdctl-full in /usr/local/bin; neither is covered, and `dockerd-rootless-setuptool.sh check` \
+still says \"Requirements are satisfied\".
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied`, \
+with `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`; \
+the kernel log shows `apparmor=\"DENIED\" operation=\"capable\" … profile=\"unprivileged_userns\"`.
+
+How to fix: install the profile rootless-doctor prints, named after the path (`/home/alice/bin/rootlesskit` → \
+/etc/apparmor.d/home.alice.bin.rootlesskit), with `sudo tee` (a `sudo cat > file` redirection runs as you and fails), \
+then load it with `sudo apparmor_parser -r FILE` or `sudo systemctl restart apparmor.service`. Or use the packaged \
+/usr/bin/rootlesskit, which the apparmor package covers.",
+    packages: &["apparmor"],
+    run: rootlesskit,
+}];
+
+/// The profiles on disk, with the file each came from and whether it is disabled.
+struct Loaded {
+    file: String,
+    profile: Profile,
+    disabled: bool,
+}
+
+fn load_profiles(f: &Facts) -> Result<(Vec<Loaded>, Variables, Vec<Evidence>), Verdict> {
+    let names = match f.read_dir(PROFILE_DIR) {
+        Read::Ok(n) => n,
+        Read::Missing => {
+            return Ok((
+                Vec::new(),
+                Variables::new(),
+                vec![Evidence {
+                    source: PROFILE_DIR.into(),
+                    detail: "missing".into(),
+                }],
+            ));
+        }
+        Read::Failed(e) => return Err(unreadable(PROFILE_DIR, &e)),
+    };
+    let mut vars = Variables::new();
+    let mut notes = Vec::new();
+    // Variables such as @{HOME} come from tunables/ (and tunables/home.d/), which profiles include.
+    for dir in [
+        "/etc/apparmor.d/tunables",
+        "/etc/apparmor.d/tunables/home.d",
+    ] {
+        if let Read::Ok(files) = f.read_dir(dir) {
+            for name in files {
+                let path = format!("{dir}/{name}");
+                if let Read::Ok(text) = f.read(&path) {
+                    apparmor::parse_variables(&text, &mut vars);
+                }
+            }
+        }
+    }
+    let disabled: Vec<String> = match f.read_dir("/etc/apparmor.d/disable") {
+        Read::Ok(d) => d,
+        _ => Vec::new(),
+    };
+    let mut loaded = Vec::new();
+    for name in names {
+        // Package-manager leftovers and editor backups are not loaded by apparmor.service.
+        if name.starts_with('.')
+            || name.ends_with('~')
+            || name.contains(".dpkg-")
+            || name.ends_with(".rpmnew")
+            || name.ends_with(".rpmsave")
+        {
+            continue;
+        }
+        let path = format!("{PROFILE_DIR}/{name}");
+        match f.stat(&path) {
+            Read::Ok(m) if m.kind == FileKind::File => {}
+            _ => continue,
+        }
+        match f.read(&path) {
+            Read::Ok(text) => {
+                let (profiles, errors) = apparmor::parse_profiles(&text);
+                for e in errors.iter().take(1) {
+                    notes.push(Evidence {
+                        source: format!("{path}:{}", e.line),
+                        detail: e.message.clone(),
+                    });
+                }
+                for profile in profiles {
+                    loaded.push(Loaded {
+                        file: path.clone(),
+                        profile,
+                        disabled: disabled.contains(&name),
+                    });
+                }
+            }
+            Read::Failed(e) => notes.push(Evidence {
+                source: path,
+                detail: format!("unreadable: {e}"),
+            }),
+            Read::Missing => {}
+        }
+    }
+    Ok((loaded, vars, notes))
+}
+
+/// Where dockerd-rootless.sh will find rootlesskit: `docker-rootlesskit` first, then `rootlesskit`, on
+/// `$BIN:/sbin:/usr/sbin:$PATH` (BIN = the script's directory); get.docker.com puts both in ~/bin.
+fn find_rootlesskit(f: &Facts) -> Option<String> {
+    let mut dirs = Vec::new();
+    let script_dirs = f.distro().defaults.rootless_script_dirs.clone();
+    let home_bin = format!("{}/bin", f.user.home.trim_end_matches('/'));
+    let script = f
+        .find_in(
+            "dockerd-rootless.sh",
+            &[vec![home_bin.clone()], f.path_dirs(), script_dirs].concat(),
+        )
+        .into_iter()
+        .next();
+    if let Some(s) = &script
+        && let Some((dir, _)) = s.rsplit_once('/') {
+            dirs.push(dir.to_owned());
+        }
+    dirs.extend(["/sbin".to_owned(), "/usr/sbin".to_owned()]);
+    dirs.extend(f.path_dirs());
+    dirs.push(home_bin);
+    for name in ["docker-rootlesskit", "rootlesskit"] {
+        if let Some(p) = f.find_in(name, &dirs).into_iter().next() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The profile file for a binary, named the way the docs and RootlessKit's hint name it.
+fn profile_for(path: &str) -> (String, String) {
+    let name = path.trim_start_matches('/').replace('/', ".");
+    let text = TEMPLATE.replace("@PATH@", path).replace("@NAME@", &name);
+    (format!("{PROFILE_DIR}/{name}"), text)
+}
+
+fn install_profile(path: &str) -> Remediation {
+    let (file, text) = profile_for(path);
+    Remediation::text(format!(
+        "Give {path} its own profile granting `userns,`, then load it (or restart apparmor.service). \
+Alternatively, use the packaged /usr/bin/rootlesskit, which the distribution's apparmor package covers."
+    ))
+    .step(Step::root(["tee", file.as_str()]).with_stdin(text))
+    .step(Step::root(["apparmor_parser", "-r", file.as_str()]))
+}
+
+fn rootlesskit(f: &Facts) -> Verdict {
+    const SYSCTL: &str = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns";
+    match f.sysctl_int("kernel.apparmor_restrict_unprivileged_userns") {
+        Read::Missing => {
+            return Verdict::skip("AppArmor does not restrict user namespaces on this kernel");
+        }
+        Read::Failed(e) => return unreadable(SYSCTL, &e),
+        Read::Ok(Ok(0)) => {
+            return Verdict::skip(
+                "kernel.apparmor_restrict_unprivileged_userns = 0: no profile needed",
+            );
+        }
+        Read::Ok(Ok(_)) => {}
+        Read::Ok(Err(e)) => return Verdict::error(format!("{SYSCTL} does not hold a number: {e}")),
+    }
+    let (found, installed) = match find_rootlesskit(f) {
+        Some(p) => (p, true),
+        None => match f.distro().defaults.apparmor_covered_rootlesskit.first() {
+            Some(p) => (p.clone(), false),
+            None => ("/usr/bin/rootlesskit".to_owned(), false),
+        },
+    };
+    let real = if installed {
+        match f.canonicalize(&found) {
+            Read::Ok(r) => r,
+            Read::Failed(e) => return unreadable(&found, &e),
+            Read::Missing => found.clone(),
+        }
+    } else {
+        found.clone()
+    };
+    let (profiles, vars, notes) = match load_profiles(f) {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
+    let shown = if real == found {
+        found.clone()
+    } else {
+        format!("{found} -> {real}")
+    };
+    let subject = if installed {
+        format!("rootlesskit ({shown})")
+    } else {
+        format!("rootlesskit is not installed yet; its packaged path {found}")
+    };
+    let attaching: Vec<&Loaded> = profiles
+        .iter()
+        .filter(|l| {
+            l.profile
+                .attach_pattern()
+                .is_some_and(|p| apparmor::attachment_matches(p, &vars, &real))
+        })
+        .collect();
+    let mut evidence = vec![Evidence {
+        source: SYSCTL.into(),
+        detail: "1".into(),
+    }];
+    if installed {
+        evidence.push(Evidence {
+            source: found.clone(),
+            detail: format!("resolves to {real}"),
+        });
+    }
+    for l in &attaching {
+        evidence.push(Evidence {
+            source: format!("{}:{}", l.file, l.profile.line),
+            detail: format!(
+                "profile {} attaches to {}{}{}",
+                l.profile.name,
+                l.profile.attach_pattern().unwrap_or(""),
+                if l.profile.userns {
+                    ", grants userns"
+                } else {
+                    ", no userns rule"
+                },
+                if l.disabled { ", DISABLED" } else { "" }
+            ),
+        });
+    }
+    evidence.extend(notes);
+    let granting: Vec<&&Loaded> = attaching
+        .iter()
+        .filter(|l| l.profile.userns && !l.disabled)
+        .collect();
+    if let Some(first) = granting.first() {
+        if attaching.len() > 1 {
+            let names: Vec<String> = attaching
+                .iter()
+                .map(|l| format!("{} ({})", l.profile.name, l.file))
+                .collect();
+            return Verdict::warn(format!(
+                "{subject} is covered, but {} profiles attach to it: {}; AppArmor uses only one",
+                attaching.len(),
+                names.join(", ")
+            ))
+            .with_evidence(evidence)
+            .fix(Remediation::text("Keep one profile for the path and delete the other file (then `sudo systemctl restart apparmor.service`)."));
+        }
+        return Verdict::pass(format!(
+            "{subject} is covered by profile {} ({})",
+            first.profile.name, first.file
+        ))
+        .with_evidence(evidence);
+    }
+    let why = if attaching.is_empty() {
+        format!("no profile in {PROFILE_DIR} attaches to {real}")
+    } else if attaching.iter().all(|l| l.disabled) {
+        format!("the profile for {real} is disabled (/etc/apparmor.d/disable)")
+    } else {
+        format!("the profile attaching to {real} has no `userns,` rule")
+    };
+    let summary = format!(
+        "{subject} may not create user namespaces: {why}; RootlessKit fails with \"fork/exec /proc/self/exe: permission denied\""
+    );
+    let fix = if attaching.iter().any(|l| l.disabled && l.profile.userns) {
+        let disabled: Vec<&&Loaded> = attaching.iter().filter(|l| l.disabled).collect();
+        let mut r = Remediation::text(
+            "Re-enable the profile: remove its link from /etc/apparmor.d/disable and load it.",
+        );
+        for l in disabled {
+            let base = l.file.rsplit('/').next().unwrap_or_default();
+            let link = format!("/etc/apparmor.d/disable/{base}");
+            r = r.step(Step::root(["rm", link.as_str()])).step(Step::root([
+                "apparmor_parser",
+                "-r",
+                l.file.as_str(),
+            ]));
+        }
+        r
+    } else {
+        install_profile(&real)
+    };
+    Verdict::fail(summary).with_evidence(evidence).fix(fix)
+}

@@ -1,0 +1,172 @@
+//! cgroup v2 and the controllers systemd delegates to the user.
+
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::fsmagic;
+use crate::model::{Remediation, Step, Verdict};
+
+const DELEGATE_CONF: &str = include_str!("../../profiles/systemd/user@.service.d-delegate.conf");
+
+/// Without these, `--cpus`, `--memory` and `--pids-limit` fail or are ignored.
+const NEEDED: &[&str] = &["cpu", "memory", "pids"];
+/// Nice to have: `--blkio-weight`, `--cpuset-cpus`.
+const OPTIONAL: &[&str] = &["io", "cpuset"];
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "cgroup.v2",
+        area: "cgroup",
+        title: "The host runs cgroup v2 (unified hierarchy)",
+        reference: "rootless-troubleshoot seed: --cpus, --memory, and --pids-limit are ignored; anchors.md §B4",
+        explain: "\
+What it checks: the filesystem at /sys/fs/cgroup, by its statfs magic: cgroup2 (unified), or tmpfs holding v1 controllers \
+(legacy), possibly with a cgroup2 mount at /sys/fs/cgroup/unified (hybrid).
+
+Why it matters: rootless Docker can limit resources only through cgroup v2 with systemd delegation. On v1 or hybrid hosts \
+the daemon runs without cgroups and silently ignores limits.
+
+What you see when it's wrong: `docker info` warns `WARNING: Running in rootless-mode without cgroups. To enable cgroups in \
+rootless-mode, you need to boot the system in cgroup v2 mode.`; `docker run --memory 64m` is accepted and not enforced.
+
+How to fix: boot with `systemd.unified_cgroup_hierarchy=1` on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, \
+then `sudo update-grub` or `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`), and reboot. Every current distribution defaults to v2 \
+except RHEL 8 and openSUSE Leap 15.",
+        packages: &[],
+        run: v2,
+    },
+    Check {
+        id: "cgroup.delegation",
+        area: "cgroup",
+        title: "systemd delegates cpu, memory and pids (and io, cpuset) to the user",
+        reference: "Docker docs, rootless: limiting resources; anchors.md §B4",
+        explain: "\
+What it checks: /sys/fs/cgroup/user.slice/user-UID.slice/user@UID.service/cgroup.controllers, the controllers the user's \
+systemd instance may hand to its services. cpu, memory and pids are needed for --cpus, --memory and --pids-limit; io and \
+cpuset for --blkio-weight and --cpuset-cpus.
+
+Why it matters: systemd before 252 delegates only memory and pids by default, so limits on those other resources fail.
+
+What you see when it's wrong: `docker run --cpus 1` fails with `Error: opening file `cpu.max` for writing: Permission denied` \
+(kind: `ERROR: UserNS: cpu controller needs to be delegated`); a missing file means no user manager runs for the user.
+
+How to fix: a drop-in for user@.service: /etc/systemd/system/user@.service.d/delegate.conf with \
+`[Service]` / `Delegate=cpu cpuset io memory pids`, then `sudo systemctl daemon-reload` and log out and in \
+(or reboot).",
+        packages: &[],
+        run: delegation,
+    },
+];
+
+fn v2(f: &Facts) -> Verdict {
+    const ROOT: &str = "/sys/fs/cgroup";
+    let magic = match f.fs_magic(ROOT) {
+        Read::Ok(m) => m,
+        Read::Missing => {
+            return Verdict::warn(
+                "/sys/fs/cgroup does not exist: no cgroups at all (a container or chroot?)",
+            )
+            .evidence(ROOT, "missing");
+        }
+        Read::Failed(e) => return unreadable(ROOT, &e),
+    };
+    if magic == fsmagic::CGROUP2 {
+        let controllers = f
+            .read("/sys/fs/cgroup/cgroup.controllers")
+            .ok()
+            .map(|c| c.trim().to_owned())
+            .unwrap_or_default();
+        return Verdict::pass("cgroup v2 (unified hierarchy)")
+            .evidence(format!("statfs:{ROOT}"), "cgroup2")
+            .evidence("/sys/fs/cgroup/cgroup.controllers", controllers);
+    }
+    let hybrid =
+        matches!(f.fs_magic("/sys/fs/cgroup/unified"), Read::Ok(m) if m == fsmagic::CGROUP2);
+    let mode = if hybrid {
+        "hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
+    } else {
+        "v1 (legacy)"
+    };
+    Verdict::warn(format!(
+        "cgroup {mode}: rootless dockerd runs without cgroups and ignores --cpus, --memory and --pids-limit"
+    ))
+    .evidence(format!("statfs:{ROOT}"), fsmagic::name(magic))
+    .fix(Remediation::text(
+        "Boot the unified hierarchy: add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, \
+regenerate the GRUB configuration (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot.",
+    ))
+}
+
+fn delegation(f: &Facts) -> Verdict {
+    if !matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == fsmagic::CGROUP2) {
+        return Verdict::skip("not cgroup v2 (see cgroup.v2): there is nothing to delegate");
+    }
+    if !f.systemd {
+        return Verdict::skip(
+            "systemd is not the init system: delegation is a systemd user@.service setting",
+        );
+    }
+    let uid = f.user.uid;
+    let path =
+        format!("/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service/cgroup.controllers");
+    let text = match f.read(&path) {
+        Read::Ok(t) => t,
+        Read::Failed(e) => return unreadable(&path, &e),
+        Read::Missing => {
+            return Verdict::warn(format!(
+                "no user manager (user@{uid}.service) runs for {}: log in through pam_systemd or enable linger",
+                f.user.name
+            ))
+            .evidence(path, "missing")
+            .fix(Remediation::text("Start the user's systemd instance at boot:").step(Step::root([
+                "loginctl",
+                "enable-linger",
+                f.user.name.as_str(),
+            ])));
+        }
+    };
+    let have: Vec<&str> = text.split_whitespace().collect();
+    let missing_needed: Vec<&str> = NEEDED
+        .iter()
+        .copied()
+        .filter(|c| !have.contains(c))
+        .collect();
+    let missing_optional: Vec<&str> = OPTIONAL
+        .iter()
+        .copied()
+        .filter(|c| !have.contains(c))
+        .collect();
+    let fix = || {
+        Remediation::text(
+            "Delegate every controller to user sessions, then log out and in (or reboot):",
+        )
+        .steps([
+            Step::root(["mkdir", "-p", "/etc/systemd/system/user@.service.d"]),
+            Step::root(["tee", "/etc/systemd/system/user@.service.d/delegate.conf"])
+                .with_stdin(DELEGATE_CONF),
+            Step::root(["systemctl", "daemon-reload"]),
+        ])
+    };
+    let listed = if have.is_empty() {
+        "none".to_owned()
+    } else {
+        have.join(" ")
+    };
+    if !missing_needed.is_empty() {
+        return Verdict::warn(format!(
+            "{} not delegated to {}: the matching docker run limits fail (e.g. \"opening file `cpu.max` for writing: Permission denied\")",
+            missing_needed.join(", "),
+            f.user.name
+        ))
+        .evidence(path, listed)
+        .fix(fix());
+    }
+    let mut v = Verdict::pass(format!("delegated to {}: {listed}", f.user.name))
+        .evidence(path, listed.clone());
+    if !missing_optional.is_empty() {
+        v.summary.push_str(&format!(
+            " ({} not delegated: --blkio-weight/--cpuset-cpus won't work)",
+            missing_optional.join(", ")
+        ));
+    }
+    v
+}

@@ -1,0 +1,201 @@
+//! The checks: plain functions from [`Facts`] to a [`Verdict`], listed in one static table.
+//!
+//! **Architecture Invariant:** checks never print, never touch the host except through `Facts`,
+//! and never stop early: an unreadable file becomes an `error` verdict naming the path and errno.
+//! **Architecture Invariant:** this module is the only place that orders checks.
+
+use crate::facts::Facts;
+use crate::model::{Finding, Verdict};
+
+mod apparmor;
+mod cgroup;
+mod distro;
+mod iptables;
+mod network;
+mod session;
+mod storage;
+mod subid;
+mod uidmap;
+mod userns;
+
+/// One check: identity, documentation, and the function that judges.
+pub struct Check {
+    /// Stable ID, `area.name`; scripts and `--only`/`--skip` depend on it.
+    pub id: &'static str,
+    pub area: &'static str,
+    /// One line for `list`.
+    pub title: &'static str,
+    /// Which document (the seeds in shared/reference, or upstream) the check comes from.
+    pub reference: &'static str,
+    /// The long text of `explain`: what it checks, why, the exact error users see, how to fix it.
+    pub explain: &'static str,
+    /// Logical packages (keys of `distros/*.toml` `[packages]`) the fix installs; `explain` shows them per distro.
+    pub packages: &'static [&'static str],
+    pub run: fn(&Facts) -> Verdict,
+}
+
+/// Every check, in report order.
+pub fn all() -> impl Iterator<Item = &'static Check> {
+    [
+        distro::CHECKS,
+        uidmap::CHECKS,
+        subid::CHECKS,
+        userns::CHECKS,
+        apparmor::CHECKS,
+        session::CHECKS,
+        cgroup::CHECKS,
+        storage::CHECKS,
+        iptables::CHECKS,
+        network::CHECKS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+pub fn find(id: &str) -> Option<&'static Check> {
+    all().find(|c| c.id == id)
+}
+
+/// Which checks to run: `--only` and `--skip` take IDs or areas.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+impl Selection {
+    fn names(check: &Check, word: &str) -> bool {
+        check.id == word || check.area == word
+    }
+
+    pub fn includes(&self, check: &Check) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|w| Selection::names(check, w)))
+            && !self.skip.iter().any(|w| Selection::names(check, w))
+    }
+
+    /// Words that name no check and no area: a usage error, not a silent no-op.
+    pub fn unknown_words(&self) -> Vec<String> {
+        self.only
+            .iter()
+            .chain(&self.skip)
+            .filter(|w| !all().any(|c| Selection::names(c, w)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Runs the selected checks in order.
+pub fn run(facts: &Facts, selection: &Selection) -> Vec<Finding> {
+    all()
+        .filter(|c| selection.includes(c))
+        .map(|c| {
+            let v = (c.run)(facts);
+            Finding {
+                id: c.id,
+                area: c.area,
+                status: v.status,
+                summary: v.summary,
+                evidence: v.evidence,
+                remediation: v.remediation,
+                reference: c.reference,
+            }
+        })
+        .collect()
+}
+
+/// The verdict for a read that failed for a reason other than absence.
+pub(crate) fn unreadable(path: &str, err: &str) -> Verdict {
+    Verdict::error(format!("cannot read {path}: {err}")).evidence(path, err.to_owned())
+}
+
+/// "65536" → "65,536": the numbers users compare are easier to read grouped.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_are_unique_stable_and_name_their_area() {
+        let mut seen = BTreeSet::new();
+        for c in all() {
+            assert!(seen.insert(c.id), "duplicate id {}", c.id);
+            assert!(
+                c.id.starts_with(&format!("{}.", c.area)),
+                "{} not in area {}",
+                c.id,
+                c.area
+            );
+            assert!(
+                c.id.chars().all(|ch| ch.is_ascii_lowercase()
+                    || ch.is_ascii_digit()
+                    || ch == '.'
+                    || ch == '_'),
+                "{}",
+                c.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_check_has_explain_text_with_the_four_parts() {
+        for c in all() {
+            for heading in [
+                "What it checks",
+                "Why it matters",
+                "What you see",
+                "How to fix",
+            ] {
+                assert!(
+                    c.explain.contains(heading),
+                    "{}: explain lacks {heading:?}",
+                    c.id
+                );
+            }
+            assert!(!c.title.is_empty() && !c.title.ends_with('.'), "{}", c.id);
+            assert!(!c.reference.is_empty(), "{}", c.id);
+            for p in c.packages {
+                assert!(
+                    crate::distro::generic().packages.contains_key(*p),
+                    "{}: unknown package {p}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn selection_takes_ids_and_areas() {
+        let sel = Selection {
+            only: vec!["subid".into()],
+            skip: vec!["subid.overlap".into()],
+        };
+        let ids: Vec<_> = all().filter(|c| sel.includes(c)).map(|c| c.id).collect();
+        assert!(ids.contains(&"subid.entries"));
+        assert!(!ids.contains(&"subid.overlap"));
+        assert!(!ids.contains(&"uidmap.newuidmap"));
+        let bad = Selection {
+            only: vec!["nope".into()],
+            skip: vec![],
+        };
+        assert_eq!(bad.unknown_words(), ["nope"]);
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(grouped(65536), "65,536");
+        assert_eq!(grouped(100), "100");
+        assert_eq!(grouped(1_000_000), "1,000,000");
+    }
+}

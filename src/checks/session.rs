@@ -1,0 +1,386 @@
+//! The user's login session: runtime directory, pam_systemd login, the user bus, linger.
+
+use super::distro::manual_start;
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read, UserSource};
+use crate::host::FileKind;
+use crate::model::{Remediation, Step, Verdict};
+
+const REF: &str = "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR; Failed to connect to bus; daemon does not start up automatically";
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "session.xdg_runtime_dir",
+        area: "session",
+        title: "XDG_RUNTIME_DIR is set to a 0700 directory the user owns",
+        reference: REF,
+        explain: "\
+What it checks: XDG_RUNTIME_DIR is set and absolute, names a directory (not a symlink) owned by the user with mode 0700, \
+and, on a systemd host, is /run/user/UID (the one pam_systemd creates and cleans). Run through sudo or --user, the user's \
+own environment is not visible, so /run/user/UID is checked instead.
+
+Why it matters: the daemon's socket (docker.sock), pid file and RootlessKit state live there. The XDG Base Directory spec \
+requires owner-only access; another user able to enter it can reach your daemon, which is your root inside the user namespace.
+
+What you see when it's wrong: `XDG_RUNTIME_DIR needs to be set and writable` from dockerd-rootless.sh, `could not get XDG_RUNTIME_DIR`, \
+or with systemd `Aborting because systemd was detected but XDG_RUNTIME_DIR (\"…\") is not set, does not exist, or is not writable`.
+
+How to fix: on systemd hosts log in through pam_systemd (a graphical or console login, `ssh USER@localhost`, or \
+`sudo machinectl shell USER@`), not `su`/`sudo -iu`. Without systemd, the seed's recipe: \
+`export XDG_RUNTIME_DIR=$HOME/.docker/xrd; rm -rf $XDG_RUNTIME_DIR; mkdir -p $XDG_RUNTIME_DIR` (remove it at every logout).",
+        packages: &["systemd_container"],
+        run: xdg_runtime_dir,
+    },
+    Check {
+        id: "session.login",
+        area: "session",
+        title: "The shell comes from a pam_systemd login, not su or sudo -iu",
+        reference: "rootless-troubleshoot seed: systemctl --user fails with \"Failed to connect to bus: No such file or directory\"",
+        explain: "\
+What it checks: on a systemd host, whether this shell belongs to a logind session: XDG_SESSION_ID is set, or the user bus \
+socket exists in XDG_RUNTIME_DIR. A shell from `su - USER` or `sudo -iu USER` has neither.
+
+Why it matters: `systemctl --user`, which installs and runs the rootless daemon, talks to the user's systemd instance \
+over that bus. dockerd-rootless-setuptool.sh then falls back to the manual path.
+
+What you see when it's wrong: `Failed to connect to bus: No such file or directory` from `systemctl --user`, and \
+`[INFO] systemd not detected, dockerd-rootless.sh needs to be started manually` from the setup tool.
+
+How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@` (package systemd-container), \
+`ssh USER@localhost`, or a console/graphical login.",
+        packages: &["systemd_container"],
+        run: login,
+    },
+    Check {
+        id: "session.dbus",
+        area: "session",
+        title: "The user's D-Bus session bus socket exists",
+        reference: "rootless-troubleshoot seed: OCI runtime create failed … read unix @->/run/systemd/private: read: connection reset by peer",
+        explain: "\
+What it checks: on a systemd host, the user bus socket: the path in DBUS_SESSION_BUS_ADDRESS (unix:path=…) or \
+$XDG_RUNTIME_DIR/bus, which dbus-user-session (Debian/Ubuntu) or dbus-daemon/dbus-broker (RHEL/Fedora) provides.
+
+Why it matters: on cgroup v2, rootless dockerd uses the systemd cgroup driver, which asks the user's systemd over D-Bus to \
+create a scope for every container.
+
+What you see when it's wrong: `docker: Error response from daemon: OCI runtime create failed: … error while starting unit \
+\"docker-….scope\" … read unix @->/run/systemd/private: read: connection reset by peer: unknown.`; \
+`systemctl --user is-active dbus` says `inactive`.
+
+How to fix: `sudo apt-get install -y dbus-user-session` (Debian/Ubuntu) or `sudo dnf install -y dbus-daemon` (RHEL/Fedora), \
+log out and in again; if it persists, `systemctl --user enable --now dbus` (no sudo).",
+        packages: &["dbus_user_session"],
+        run: dbus,
+    },
+    Check {
+        id: "session.linger",
+        area: "session",
+        title: "Linger is enabled, so the user's daemon starts at boot and survives logout",
+        reference: "rootless-troubleshoot seed: the daemon does not start up automatically",
+        explain: "\
+What it checks: on a systemd host, /var/lib/systemd/linger/USER, the file `loginctl enable-linger` creates.
+
+Why it matters: without linger, systemd starts the user's services only while the user is logged in and stops them at the \
+last logout: the rootless daemon is gone after a reboot, and cron jobs or CI runners find no socket.
+
+What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?` \
+after a logout or a reboot.
+
+How to fix: `sudo loginctl enable-linger USER`.",
+        packages: &[],
+        run: linger,
+    },
+];
+
+fn no_systemd(what: &str) -> Verdict {
+    Verdict::skip(format!("systemd is not the init system: {what}"))
+}
+
+fn xdg_runtime_dir(f: &Facts) -> Verdict {
+    let expected = format!("/run/user/{}", f.user.uid);
+    let (dir, source) = if f.is_own_session() {
+        match f.env("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            Some(d) => (d, "env:XDG_RUNTIME_DIR".to_owned()),
+            None => {
+                let fix = if f.systemd {
+                    relogin(f)
+                } else {
+                    manual_start(f)
+                };
+                return Verdict::fail("XDG_RUNTIME_DIR is not set: dockerd-rootless.sh stops with \"XDG_RUNTIME_DIR needs to be set and writable\"")
+                    .evidence("env:XDG_RUNTIME_DIR", "unset")
+                    .fix(fix);
+            }
+        }
+    } else {
+        if !f.systemd {
+            return Verdict::skip(format!(
+                "checked as {} for {} on a host without systemd: the user's own XDG_RUNTIME_DIR cannot be seen from here",
+                via(f.user.source),
+                f.user.name
+            ));
+        }
+        (
+            expected.clone(),
+            format!(
+                "{} (run {} for {})",
+                expected,
+                via(f.user.source),
+                f.user.name
+            ),
+        )
+    };
+    if !dir.starts_with('/') {
+        return Verdict::fail(format!("XDG_RUNTIME_DIR={dir:?} is not an absolute path"))
+            .evidence(source, dir)
+            .fix(if f.systemd {
+                relogin(f)
+            } else {
+                manual_start(f)
+            });
+    }
+    let meta = match f.lstat(&dir) {
+        Read::Ok(m) => m,
+        Read::Failed(e) => return unreadable(&dir, &e),
+        Read::Missing => {
+            let v = Verdict::fail(format!("XDG_RUNTIME_DIR {dir} does not exist"))
+                .evidence(source, "missing");
+            return if f.systemd && !f.is_own_session() {
+                v.fix(Remediation::text(format!(
+                    "{} has no running user manager, so pam_systemd never created {dir}. Enable linger (it also starts the \
+user manager at boot) or log in as the user:",
+                    f.user.name
+                ))
+                .step(Step::root(["loginctl", "enable-linger", f.user.name.as_str()])))
+            } else if f.systemd {
+                v.fix(relogin(f))
+            } else {
+                v.fix(manual_start(f))
+            };
+        }
+    };
+    let detail = format!(
+        "{}, mode {:04o}, owner uid {}",
+        meta.kind.describe(),
+        meta.mode,
+        meta.uid
+    );
+    let mut problems = Vec::new();
+    if meta.kind != FileKind::Dir {
+        problems.push(format!("is a {}, not a directory", meta.kind.describe()));
+    } else {
+        if meta.uid != f.user.uid {
+            problems.push(format!(
+                "is owned by uid {}, not {} ({})",
+                meta.uid, f.user.uid, f.user.name
+            ));
+        }
+        if meta.mode & 0o777 != 0o700 {
+            problems.push(format!("has mode {:04o}, not 0700", meta.mode));
+        }
+    }
+    if !problems.is_empty() {
+        let mut fix = Remediation::text(format!(
+            "The runtime directory must be yours alone (XDG Base Directory spec). {}",
+            if f.systemd {
+                "pam_systemd creates /run/user/UID correctly at login."
+            } else {
+                "Recreate it with the right owner and mode:"
+            }
+        ));
+        if meta.kind == FileKind::Dir && meta.uid != f.user.uid {
+            fix = fix.step(Step::root([
+                "chown",
+                &format!("{}:", f.user.name),
+                dir.as_str(),
+            ]));
+        }
+        if meta.kind == FileKind::Dir {
+            fix = fix.step(Step::new(
+                meta.uid != f.user.uid,
+                ["chmod", "0700", dir.as_str()],
+            ));
+        }
+        return Verdict::fail(format!("XDG_RUNTIME_DIR {dir} {}", problems.join(" and ")))
+            .evidence(source, detail)
+            .fix(fix);
+    }
+    if f.systemd && dir != expected {
+        return Verdict::warn(format!(
+            "XDG_RUNTIME_DIR is {dir}, not {expected}: this shell did not come from a pam_systemd login"
+        ))
+        .evidence(source, detail)
+        .fix(relogin(f));
+    }
+    Verdict::pass(format!(
+        "XDG_RUNTIME_DIR {dir} is a 0700 directory owned by {}",
+        f.user.name
+    ))
+    .evidence(source, detail)
+}
+
+fn via(source: UserSource) -> &'static str {
+    match source {
+        UserSource::Sudo => "through sudo",
+        UserSource::Flag => "with --user",
+        UserSource::Invoking => "as the user",
+    }
+}
+
+fn relogin(f: &Facts) -> Remediation {
+    let user = format!("{}@", f.user.name);
+    let r = Remediation::text(format!(
+        "Log in as {} through pam_systemd instead of su or sudo -iu: `ssh {}@localhost`, a console login, or machinectl \
+(package {}):",
+        f.user.name,
+        f.user.name,
+        f.distro().package("systemd_container")
+    ));
+    match f.distro().install_step(&["systemd_container"]) {
+        Some(step) => r.step(step),
+        None => r,
+    }
+    .step(Step::root(["machinectl", "shell", user.as_str()]))
+}
+
+fn login(f: &Facts) -> Verdict {
+    if !f.systemd {
+        return no_systemd("there are no logind sessions to check");
+    }
+    if !f.is_own_session() {
+        return Verdict::skip(format!(
+            "checked {} for {}: that user's own login session cannot be seen from here",
+            via(f.user.source),
+            f.user.name
+        ));
+    }
+    let session = f.env("XDG_SESSION_ID").filter(|s| !s.is_empty());
+    let bus = env_bus_path(f);
+    let bus_exists = bus
+        .as_deref()
+        .is_some_and(|b| matches!(f.lstat(b), Read::Ok(m) if m.kind == FileKind::Socket));
+    let v = match (&session, bus_exists) {
+        (Some(id), _) => {
+            Verdict::pass(format!("logind session {id}")).evidence("env:XDG_SESSION_ID", id.clone())
+        }
+        (None, true) => Verdict::pass(
+            "no XDG_SESSION_ID, but the user manager's bus is reachable (linger or a nested shell)",
+        ),
+        (None, false) => {
+            return Verdict::warn(
+                "this shell has no logind session (su or sudo -iu?): `systemctl --user` fails with \"Failed to connect to bus: No such file or directory\"",
+            )
+            .evidence("env:XDG_SESSION_ID", "unset")
+            .evidence(
+                bus.unwrap_or_else(|| "env:DBUS_SESSION_BUS_ADDRESS".into()),
+                "missing (and XDG_RUNTIME_DIR unset)",
+            )
+            .fix(relogin(f));
+        }
+    };
+    match bus {
+        Some(b) => v.evidence(b, if bus_exists { "socket" } else { "missing" }),
+        None => v,
+    }
+}
+
+/// The user bus socket: DBUS_SESSION_BUS_ADDRESS's `unix:path=`, else `$XDG_RUNTIME_DIR/bus`, else /run/user/UID/bus.
+fn bus_path(f: &Facts) -> Option<String> {
+    env_bus_path(f).or_else(|| Some(format!("/run/user/{}/bus", f.user.uid)))
+}
+
+/// The bus this shell's environment points at, as `systemctl --user` finds it: no environment, no bus
+/// ("Failed to connect to bus"), even when /run/user/UID/bus exists for another session.
+fn env_bus_path(f: &Facts) -> Option<String> {
+    if f.is_own_session() {
+        if let Some(addr) = f.env("DBUS_SESSION_BUS_ADDRESS") {
+            for part in addr.split(';') {
+                let path = part
+                    .strip_prefix("unix:")
+                    .and_then(|kv| kv.split(',').find_map(|p| p.strip_prefix("path=")));
+                if let Some(p) = path {
+                    return Some(p.to_owned());
+                }
+            }
+        }
+        if let Some(dir) = f.env("XDG_RUNTIME_DIR").filter(|d| d.starts_with('/')) {
+            return Some(format!("{}/bus", dir.trim_end_matches('/')));
+        }
+    }
+    None
+}
+
+fn dbus(f: &Facts) -> Verdict {
+    if !f.systemd {
+        return no_systemd(
+            "rootless dockerd runs without the systemd cgroup driver, the part that needs the user bus",
+        );
+    }
+    let Some(bus) = bus_path(f) else {
+        return Verdict::skip("no user bus path can be derived");
+    };
+    let install = || {
+        let distro = f.distro();
+        let r = Remediation::text(format!(
+            "Install {} and log in again; if the socket is still missing, run `systemctl --user enable --now dbus` as {}.",
+            distro.package_list(&["dbus_user_session"]),
+            f.user.name
+        ));
+        match distro.install_step(&["dbus_user_session"]) {
+            Some(s) => r.step(s),
+            None => r,
+        }
+        .step(Step::user([
+            "systemctl",
+            "--user",
+            "enable",
+            "--now",
+            "dbus",
+        ]))
+    };
+    match f.lstat(&bus) {
+        Read::Ok(m) if m.kind == FileKind::Socket => {
+            Verdict::pass(format!("the user bus {bus} is a socket")).evidence(bus, "socket")
+        }
+        Read::Ok(m) => Verdict::fail(format!("{bus} is a {}, not a socket", m.kind.describe()))
+            .evidence(bus, m.kind.describe())
+            .fix(install()),
+        Read::Failed(e) => unreadable(&bus, &e),
+        Read::Missing => {
+            let cgroup2 =
+                matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == crate::fsmagic::CGROUP2);
+            let summary = format!(
+                "no user bus at {bus}: on cgroup v2, `docker run` fails with \"read unix @->/run/systemd/private: read: connection reset by peer\""
+            );
+            let v = if cgroup2 {
+                Verdict::fail(summary)
+            } else {
+                Verdict::warn(summary)
+            };
+            v.evidence(bus, "missing").fix(install())
+        }
+    }
+}
+
+fn linger(f: &Facts) -> Verdict {
+    if !f.systemd {
+        return no_systemd("linger is a systemd-logind setting");
+    }
+    let path = format!("/var/lib/systemd/linger/{}", f.user.name);
+    match f.lstat(&path) {
+        Read::Ok(_) => {
+            Verdict::pass(format!("linger is enabled for {}", f.user.name)).evidence(path, "exists")
+        }
+        Read::Failed(e) => unreadable(&path, &e),
+        Read::Missing => Verdict::warn(format!(
+            "linger is off for {}: the rootless daemon stops at logout and does not start at boot",
+            f.user.name
+        ))
+        .evidence(path, "missing")
+        .fix(
+            Remediation::text("Let the user's services run without a login session:").step(
+                Step::root(["loginctl", "enable-linger", f.user.name.as_str()]),
+            ),
+        ),
+    }
+}

@@ -1,0 +1,220 @@
+//! Storage: which driver the kernel allows in a user namespace, and where the data-root lives.
+
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::fsmagic;
+use crate::model::{Remediation, Verdict};
+use crate::parse::kernel::{KernelVersion, Tristate};
+
+/// overlayfs mounts inside a user namespace since 5.11 (upstream 459c7c565ac3).
+const OVERLAY_USERNS: KernelVersion = KernelVersion::new(5, 11, 0);
+/// FUSE in user namespaces (and so fuse-overlayfs) since 4.18.
+const FUSE_USERNS: KernelVersion = KernelVersion::new(4, 18, 0);
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "storage.driver",
+        area: "storage",
+        title: "The kernel allows overlay2 (5.11+) or fuse-overlayfs (4.18+) in a user namespace",
+        reference: "rootless-troubleshoot seed: known limitations (supported storage drivers)",
+        explain: "\
+What it checks: the running kernel's version (/proc/sys/kernel/osrelease) and configuration: overlay2 needs kernel 5.11 or later \
+(and CONFIG_OVERLAY_FS); fuse-overlayfs needs 4.18 and the fuse-overlayfs binary; btrfs works on 4.18 or with \
+user_subvol_rm_allowed; vfs always works but copies every layer in full.
+
+Why it matters: rootless dockerd picks the first driver that works. On RHEL 8 (4.18) or Debian 11 (5.10) without \
+fuse-overlayfs it falls back to vfs: pulls are slow and layers take many times the disk space.
+
+What you see when it's wrong: `docker info` shows `Storage Driver: vfs`; pulls of large images are slow and fill the disk.
+
+How to fix: install fuse-overlayfs (`sudo dnf install -y fuse-overlayfs` on RHEL 8, `sudo apt-get install -y fuse-overlayfs` on \
+Debian 11), or run a kernel of 5.11 or later.",
+        packages: &["fuse_overlayfs"],
+        run: driver,
+    },
+    Check {
+        id: "storage.data_root",
+        area: "storage",
+        title: "Docker's data-root is not on NFS or another network filesystem",
+        reference: "rootless-troubleshoot seed: docker pull errors (lchown … operation not permitted); known limitations (NFS data-root)",
+        explain: "\
+What it checks: the rootless data-root (\"data-root\" in ~/.config/docker/daemon.json, else ~/.local/share/docker), or the \
+nearest existing parent directory, and the filesystem it lives on (statfs). NFS, CIFS/SMB, Ceph, GFS2, OCFS2, Lustre and 9p \
+are refused.
+
+Why it matters: the storage drivers need lchown to subordinate ids and overlay mounts on the data-root; network filesystems \
+with root squashing or id mapping refuse both. Home directories on NFS are common in universities and companies.
+
+What you see when it's wrong: `docker: failed to register layer: ApplyLayer exit status 1 stdout: stderr: lchown <FILE>: operation not permitted`.
+
+How to fix: point the data-root at a local disk in ~/.config/docker/daemon.json: `{\"data-root\":\"/somewhere-out-of-nfs\"}` \
+(a directory you own on a local filesystem, e.g. /var/tmp/USER-docker or a local scratch disk), then restart the daemon.",
+        packages: &[],
+        run: data_root,
+    },
+];
+
+fn driver(f: &Facts) -> Verdict {
+    let Some(kernel) = f.kernel else {
+        let release = f
+            .kernel_release
+            .clone()
+            .unwrap_or_else(|| "unreadable".into());
+        return Verdict::error(format!("cannot tell the kernel version from {release:?}"))
+            .evidence("/proc/sys/kernel/osrelease", release);
+    };
+    let release = f.kernel_release.clone().unwrap_or_default();
+    let overlay_config = match f.kernel_config() {
+        Read::Ok((src, cfg)) => Some((src.clone(), cfg.tristate("OVERLAY_FS"))),
+        _ => None,
+    };
+    let fuse = f.which("fuse-overlayfs");
+    let mut v = match (&overlay_config, kernel >= OVERLAY_USERNS) {
+        (Some((_, Tristate::No)), _) | (_, false) => {
+            let reason = if kernel >= OVERLAY_USERNS {
+                "the kernel has no overlayfs (CONFIG_OVERLAY_FS is not set)".to_owned()
+            } else {
+                format!(
+                    "kernel {kernel} is older than {OVERLAY_USERNS}, which first mounts overlayfs in a user namespace"
+                )
+            };
+            match (&fuse, kernel >= FUSE_USERNS) {
+                (Some(path), true) => Verdict::pass(format!("{reason}; fuse-overlayfs ({path}) will be used")),
+                (None, true) => Verdict::warn(format!(
+                    "{reason}, and fuse-overlayfs is not installed: dockerd falls back to vfs (slow, full copies of every layer)"
+                ))
+                .fix({
+                    let d = f.distro();
+                    let r = Remediation::text(format!("Install {} (it works on kernel 4.18 and later):", d.package_list(&["fuse_overlayfs"])));
+                    match d.install_step(&["fuse_overlayfs"]) {
+                        Some(s) => r.step(s),
+                        None => r,
+                    }
+                }),
+                (_, false) => Verdict::warn(format!(
+                    "{reason}, and kernel {kernel} is older than {FUSE_USERNS} (FUSE in user namespaces): only vfs works"
+                ))
+                .fix(Remediation::text("Run a newer kernel: 5.11 or later for overlay2, 4.18 or later for fuse-overlayfs.")),
+            }
+        }
+        _ => Verdict::pass(format!(
+            "kernel {kernel} mounts overlayfs in a user namespace: overlay2"
+        )),
+    };
+    v = v.evidence("/proc/sys/kernel/osrelease", release);
+    if let Some((src, t)) = overlay_config {
+        v = v.evidence(src, format!("CONFIG_OVERLAY_FS={}", tristate_letter(t)));
+    }
+    if let Some(path) = fuse {
+        v = v.evidence(path, "fuse-overlayfs");
+    }
+    if f.distro().quirks.prefer_fuse_overlayfs
+        && v.status == crate::model::Status::Pass
+        && kernel < OVERLAY_USERNS
+    {
+        v = v.evidence(
+            format!("distros/{}.toml", f.distro().key),
+            "the docs recommend fuse-overlayfs on this release",
+        );
+    }
+    v
+}
+
+pub(crate) fn tristate_letter(t: Tristate) -> &'static str {
+    match t {
+        Tristate::Yes => "y",
+        Tristate::Module => "m",
+        Tristate::No => "n",
+    }
+}
+
+/// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
+fn daemon_json_path(f: &Facts) -> String {
+    let config_home = f
+        .is_own_session()
+        .then(|| f.env("XDG_CONFIG_HOME"))
+        .flatten()
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/.config", f.user.home.trim_end_matches('/')));
+    format!("{}/docker/daemon.json", config_home.trim_end_matches('/'))
+}
+
+fn data_root(f: &Facts) -> Verdict {
+    let json_path = daemon_json_path(f);
+    let mut evidence = Vec::new();
+    let configured = match f.read(&json_path) {
+        Read::Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => {
+                let root = v
+                    .get("data-root")
+                    .and_then(|r| r.as_str())
+                    .map(str::to_owned);
+                evidence.push(crate::model::Evidence {
+                    source: json_path.clone(),
+                    detail: match &root {
+                        Some(r) => format!("data-root = {r}"),
+                        None => "no data-root key".into(),
+                    },
+                });
+                root
+            }
+            Err(e) => {
+                return Verdict::fail(format!("{json_path}:{}:{}: {e}", e.line(), e.column()))
+                    .evidence(format!("{json_path}:{}", e.line()), e.to_string())
+                    .fix(Remediation::text(format!(
+                        "dockerd refuses to start with an invalid {json_path}: correct the JSON at the line and column named."
+                    )));
+            }
+        },
+        Read::Missing => None,
+        Read::Failed(e) => return unreadable(&json_path, &e),
+    };
+    let data_root = configured.unwrap_or_else(|| {
+        let data_home = f
+            .is_own_session()
+            .then(|| f.env("XDG_DATA_HOME"))
+            .flatten()
+            .filter(|d| d.starts_with('/'))
+            .unwrap_or_else(|| format!("{}/.local/share", f.user.home.trim_end_matches('/')));
+        format!("{}/docker", data_home.trim_end_matches('/'))
+    });
+    // Before the first start the data-root does not exist; the filesystem that will hold it is its nearest existing parent.
+    let mut probe = data_root.clone();
+    let magic = loop {
+        match f.fs_magic(&probe) {
+            Read::Ok(m) => break m,
+            Read::Failed(e) => return unreadable(&probe, &e),
+            Read::Missing if probe == "/" => {
+                return Verdict::error(format!("no existing directory holds {data_root}"));
+            }
+            Read::Missing => {
+                probe = match probe.rsplit_once('/') {
+                    Some(("", _)) | None => "/".to_owned(),
+                    Some((parent, _)) => parent.to_owned(),
+                }
+            }
+        }
+    };
+    let fs = fsmagic::name(magic);
+    let shown = if probe == data_root {
+        data_root.clone()
+    } else {
+        format!("{data_root} (not created yet; {probe})")
+    };
+    evidence.push(crate::model::Evidence {
+        source: format!("statfs:{probe}"),
+        detail: fs.clone(),
+    });
+    if fsmagic::NETWORK_FILESYSTEMS.contains(&magic) {
+        return Verdict::fail(format!(
+            "data-root {shown} is on {fs}: pulls fail with \"lchown <FILE>: operation not permitted\""
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(format!(
+            "Put the data-root on a local filesystem: write {{\"data-root\":\"/somewhere-out-of-nfs\"}} (a local directory you \
+own, e.g. /var/tmp/{}-docker) into {json_path}, then restart the daemon.",
+            f.user.name
+        )));
+    }
+    Verdict::pass(format!("data-root {shown} is on {fs}")).with_evidence(evidence)
+}

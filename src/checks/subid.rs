@@ -1,0 +1,737 @@
+//! /etc/subuid and /etc/subgid: the subordinate ids RootlessKit maps into the user namespace.
+
+use super::{Check, grouped, unreadable};
+use crate::facts::{Facts, Read, SubidFile};
+use crate::host::FileKind;
+use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::parse::{id_map, subid::SubidEntry};
+
+/// Docker's documented minimum: "65,536 entries is enough for most images".
+pub const MIN_RANGE: u64 = 65536;
+
+const REF: &str =
+    "rootless-troubleshoot seed (docker pull errors; No subuid ranges found); subuid(5)";
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "subid.files",
+        area: "subid",
+        title: "/etc/subuid and /etc/subgid are regular root-owned files that parse cleanly",
+        reference: "subuid(5); rootlesskit#259 (symlinked /etc/subuid); anchors.md §3 scenario 8",
+        explain: "\
+What it checks: /etc/subuid and /etc/subgid exist, are regular files (not symlinks), are owned by root, are not writable by \
+group or others, are readable by everyone (RootlessKit reads them as you), and every line parses as `owner:start:count` \
+(owner is a login name or a numeric UID; `#` comments and blank lines are allowed). Bad lines are named by file and line number.
+
+Why it matters: newuidmap refuses a symlinked file; a writable file lets any user give themselves any id range \
+(root of the host included); a line that doesn't parse is ignored by some readers and fatal to others.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap … failed: : exit status 1` \
+(symlink), `Cannot parse subuid/gid information: Format not correct for /etc/subuid file`, or Podman's \
+`open /etc/subuid: permission denied`.
+
+How to fix: make them plain files: `sudo cp --remove-destination \"$(readlink -f /etc/subuid)\" /etc/subuid`, \
+`sudo chown root:root /etc/subuid /etc/subgid`, `sudo chmod 0644 /etc/subuid /etc/subgid`, and correct or delete the lines named.",
+        packages: &[],
+        run: files,
+    },
+    Check {
+        id: "subid.entries",
+        area: "subid",
+        title: "The user has subordinate id ranges in both /etc/subuid and /etc/subgid",
+        reference: REF,
+        explain: "\
+What it checks: at least one line of /etc/subuid and one of /etc/subgid belongs to the user, by login name or by UID \
+(both forms are valid in subuid(5)).
+
+Why it matters: RootlessKit maps these ranges into the user namespace; without them only your own uid exists inside, \
+and dockerd refuses to start.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: \
+No subuid ranges found for user 1001 (\"testuser\")` (or `No subgid ranges found`). dockerd-rootless-setuptool.sh suggests \
+`echo \"testuser:100000:65536\" >> /etc/subuid`.
+
+How to fix: `sudo usermod --add-subuids START-END --add-subgids START-END USER` with a free range of 65,536 ids; \
+rootless-doctor computes one that overlaps no other user's range. `useradd` on current distributions allocates one for new users.",
+        packages: &[],
+        run: entries,
+    },
+    Check {
+        id: "subid.range_size",
+        area: "subid",
+        title: "The user's subordinate ranges hold at least 65,536 ids each",
+        reference: REF,
+        explain: "\
+What it checks: the union of the user's ranges in /etc/subuid, and in /etc/subgid, holds at least 65,536 ids.
+
+Why it matters: image layers own files as uids and gids up to 65,535 (nobody is 65534). An id outside the mapped range \
+cannot be created inside the user namespace.
+
+What you see when it's wrong: `docker: failed to register layer: Error processing tar file(exit status 1): lchown <FILE>: invalid argument` \
+while pulling.
+
+How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER` \
+(rootless-doctor computes a free one), then restart the daemon.",
+        packages: &[],
+        run: range_size,
+    },
+    Check {
+        id: "subid.overlap",
+        area: "subid",
+        title: "The user's ranges overlap neither each other nor another user's",
+        reference: "subuid(5); anchors.md §3 scenario 7 (rootlesskit#476, shadow#424)",
+        explain: "\
+What it checks: no range of the user overlaps a range of another owner in the same file, and the user's own ranges don't \
+overlap each other.
+
+Why it matters: two users sharing subordinate ids share file ownership inside their containers: one user's container root \
+can read and write the other's container files. Overlapping ranges of one user are rejected by the kernel when written to uid_map.
+
+What you see when it's wrong: `newuidmap: write to uid_map failed: Invalid argument` for overlapping ranges of one user; \
+nothing at all for an overlap with another user, until files leak between them.
+
+How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermod --del-subuids START-END USER` then \
+`sudo usermod --add-subuids START-END USER` with a free range.",
+        packages: &[],
+        run: overlap,
+    },
+    Check {
+        id: "subid.own_id",
+        area: "subid",
+        title: "No subordinate range contains the user's own uid (or gid)",
+        reference: "anchors.md §3 scenario 7 (rootlesskit#476)",
+        explain: "\
+What it checks: none of the user's /etc/subuid ranges contains the user's own UID, and none of the /etc/subgid ranges \
+contains the user's primary GID.
+
+Why it matters: RootlessKit maps your own id to root inside the namespace and the subordinate ranges after it; \
+mapping the same outside id twice is invalid.
+
+What you see when it's wrong: `newuidmap: write to uid_map failed: Invalid argument` (a line like `alice:1000:1` is the usual cause).
+
+How to fix: delete the line or range that holds your own id (`sudo usermod --del-subuids 1000-1000 USER`).",
+        packages: &[],
+        run: own_id,
+    },
+    Check {
+        id: "subid.passwd_overlap",
+        area: "subid",
+        title: "The user's ranges contain no real uid from /etc/passwd (or gid from /etc/group)",
+        reference: "subuid(5); useradd(8) SUB_UID_MIN",
+        explain: "\
+What it checks: no range of the user in /etc/subuid contains the UID of another account in /etc/passwd, and no range in \
+/etc/subgid contains the GID of a group in /etc/group.
+
+Why it matters: container processes run as the mapped subordinate ids. If one of them is a real account's uid, root in \
+your container owns that account's files on the host. useradd keeps ranges above SUB_UID_MIN (100000) for this reason.
+
+What you see when it's wrong: nothing fails; files created in volumes show up owned by a real user (`ls -l` names them).
+
+How to fix: move the range above every real id: delete it with `sudo usermod --del-subuids START-END USER` and add a free one \
+starting at 100000 or above.",
+        packages: &[],
+        run: passwd_overlap,
+    },
+    Check {
+        id: "subid.nested_userns",
+        area: "subid",
+        title: "Inside a user namespace (LXC, LXD, a container), the ranges lie inside the parent's map",
+        reference: "anchors.md §3 scenario 6; §B3 (nested user namespaces)",
+        explain: "\
+What it checks: whether this process already runs in a user namespace (/proc/self/uid_map is not `0 0 4294967295`), \
+and if so, that every subordinate range of the user lies inside the ids that namespace has mapped (the inside column of \
+/proc/self/uid_map and gid_map).
+
+Why it matters: in an unprivileged LXC/LXD container or Proxmox CT, only the ids the host mapped exist. newuidmap cannot map \
+an id the parent namespace doesn't have.
+
+What you see when it's wrong: `newuidmap: write to uid_map failed: Operation not permitted`.
+
+How to fix: give the container a larger id map on the host (LXD: `security.idmap.size`, raw.idmap; Proxmox: lxc.idmap), \
+or shrink the user's ranges inside the container to ids the container has (e.g. start at 100000 with 65,536 ids when the \
+container maps 0-165535 or more).",
+        packages: &[],
+        run: nested,
+    },
+];
+
+/// The two files judged side by side.
+struct Side<'a> {
+    file: &'a Read<SubidFile>,
+    path: &'static str,
+    /// "uid" or "gid".
+    id_kind: &'static str,
+    /// The user's own uid (subuid) or primary gid (subgid).
+    own: u32,
+}
+
+fn sides<'a>(f: &'a Facts) -> [Side<'a>; 2] {
+    [
+        Side {
+            file: f.subuid(),
+            path: "/etc/subuid",
+            id_kind: "uid",
+            own: f.user.uid,
+        },
+        Side {
+            file: f.subgid(),
+            path: "/etc/subgid",
+            id_kind: "gid",
+            own: f.user.gid,
+        },
+    ]
+}
+
+fn mine<'a>(f: &Facts, file: &'a SubidFile) -> Vec<&'a SubidEntry> {
+    file.entries
+        .iter()
+        .filter(|e| e.matches(&f.user.name, f.user.uid))
+        .collect()
+}
+
+fn cite(path: &str, e: &SubidEntry) -> Evidence {
+    Evidence {
+        source: format!("{path}:{}", e.line),
+        detail: format!("{}:{}:{}", e.owner, e.start, e.count),
+    }
+}
+
+/// A free range of 65,536 ids above every existing range in both files, aligned to 65,536.
+fn free_range(f: &Facts) -> (u64, u64) {
+    let mut top = 100_000u64;
+    for side in sides(f) {
+        if let Read::Ok(file) = side.file {
+            for e in &file.entries {
+                top = top.max(e.end());
+            }
+        }
+    }
+    let start = top.div_ceil(MIN_RANGE) * MIN_RANGE;
+    (start, start + MIN_RANGE - 1)
+}
+
+fn add_ranges(f: &Facts) -> Remediation {
+    let (start, end) = free_range(f);
+    let range = format!("{start}-{end}");
+    Remediation::text(format!(
+        "Give {} a range of {} ids that no other user has ({range}, above every existing range), in both files, \
+then restart the daemon:",
+        f.user.name,
+        grouped(MIN_RANGE)
+    ))
+    .step(Step::root([
+        "usermod",
+        "--add-subuids",
+        range.as_str(),
+        "--add-subgids",
+        range.as_str(),
+        f.user.name.as_str(),
+    ]))
+}
+
+/// Gets both files or the verdict that explains why we can't.
+fn require_both<'a>(f: &'a Facts) -> Result<[(&'a SubidFile, Side<'a>); 2], Verdict> {
+    let [u, g] = sides(f);
+    let get = |s: &Side<'a>| -> Result<&'a SubidFile, Verdict> {
+        match s.file {
+            Read::Ok(file) => Ok(file),
+            Read::Failed(e) => Err(unreadable(s.path, e)),
+            Read::Missing => Err(Verdict::skip(format!(
+                "{} does not exist (see subid.files)",
+                s.path
+            ))),
+        }
+    };
+    let uf = get(&u)?;
+    let gf = get(&g)?;
+    Ok([(uf, u), (gf, g)])
+}
+
+fn files(f: &Facts) -> Verdict {
+    let mut problems: Vec<String> = Vec::new();
+    let mut evidence = Vec::new();
+    let mut steps = Vec::new();
+    let mut worst_is_error = None;
+    for side in sides(f) {
+        let path = side.path;
+        match f.lstat(path) {
+            Read::Missing => {
+                problems.push(format!("{path} does not exist"));
+                evidence.push(Evidence {
+                    source: path.into(),
+                    detail: "missing".into(),
+                });
+                continue;
+            }
+            Read::Failed(e) => {
+                worst_is_error = Some(unreadable(path, &e));
+                continue;
+            }
+            Read::Ok(meta) => {
+                let detail = format!(
+                    "{}, mode {:04o}, owner {}:{}",
+                    meta.kind.describe(),
+                    meta.mode,
+                    meta.uid,
+                    meta.gid
+                );
+                evidence.push(Evidence {
+                    source: path.into(),
+                    detail,
+                });
+                if meta.kind == FileKind::Symlink {
+                    let target = f.read_link(path).ok().cloned().unwrap_or_default();
+                    problems.push(format!(
+                        "{path} is a symlink to {target}; newuidmap refuses it"
+                    ));
+                    steps.push(Step::root([
+                        "cp",
+                        "--remove-destination",
+                        "--",
+                        &*resolve(f, path),
+                        path,
+                    ]));
+                } else if meta.kind != FileKind::File {
+                    problems.push(format!(
+                        "{path} is a {}, not a regular file",
+                        meta.kind.describe()
+                    ));
+                } else {
+                    if meta.uid != 0 {
+                        problems.push(format!("{path} is owned by uid {}, not root", meta.uid));
+                        steps.push(Step::root(["chown", "root:root", path]));
+                    }
+                    if meta.mode & 0o022 != 0 {
+                        problems.push(format!(
+                            "{path} is writable by {} (mode {:04o})",
+                            if meta.world_writable() {
+                                "everyone"
+                            } else {
+                                "its group"
+                            },
+                            meta.mode
+                        ));
+                        steps.push(Step::root(["chmod", "0644", path]));
+                    } else if meta.mode & 0o004 == 0 {
+                        problems.push(format!("{path} is not readable by other users (mode {:04o}); RootlessKit reads it as you", meta.mode));
+                        steps.push(Step::root(["chmod", "0644", path]));
+                    }
+                }
+            }
+        }
+        if let Read::Ok(file) = side.file {
+            for err in &file.errors {
+                problems.push(format!("{path}:{}: {}", err.line, err.message));
+                evidence.push(Evidence {
+                    source: format!("{path}:{}", err.line),
+                    detail: err.message.clone(),
+                });
+            }
+        }
+    }
+    if let Some(v) = worst_is_error {
+        return v.with_evidence(evidence);
+    }
+    if problems.is_empty() {
+        return Verdict::pass(
+            "/etc/subuid and /etc/subgid are regular root-owned files (0644) that parse cleanly",
+        )
+        .with_evidence(evidence);
+    }
+    let summary = problems.join("; ");
+    Verdict::fail(summary).with_evidence(evidence).fix(
+        Remediation::text(
+            "Make both files plain, root-owned, mode 0644, and correct or delete the lines named above \
+(each line is owner:start:count).",
+        )
+        .steps(steps),
+    )
+}
+
+/// Where a symlinked subid file points, inside the root.
+fn resolve(f: &Facts, path: &str) -> String {
+    f.canonicalize(path)
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| path.to_owned())
+}
+
+fn entries(f: &Facts) -> Verdict {
+    let mut missing = Vec::new();
+    let mut evidence = Vec::new();
+    for side in sides(f) {
+        match side.file {
+            Read::Failed(e) => return unreadable(side.path, e),
+            Read::Missing => missing.push(side),
+            Read::Ok(file) => {
+                let m = mine(f, file);
+                if m.is_empty() {
+                    evidence.push(Evidence {
+                        source: side.path.into(),
+                        detail: format!("no line for {:?} or uid {}", f.user.name, f.user.uid),
+                    });
+                    missing.push(side);
+                } else {
+                    evidence.extend(m.iter().map(|e| cite(side.path, e)));
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Verdict::pass(format!(
+            "{} has ranges in /etc/subuid and /etc/subgid",
+            f.user.name
+        ))
+        .with_evidence(evidence);
+    }
+    let what: Vec<String> = missing
+        .iter()
+        .map(|s| {
+            format!(
+                "No sub{} ranges found for user {} ({:?})",
+                s.id_kind, f.user.uid, f.user.name
+            )
+        })
+        .collect();
+    Verdict::fail(format!(
+        "no subordinate ids: RootlessKit will fail with \"{}\"",
+        what.join("\" and \"")
+    ))
+    .with_evidence(evidence)
+    .fix(add_ranges(f))
+}
+
+/// Size of the union of ranges (a user's overlapping lines count once).
+fn union_size(ranges: &[(u64, u64)]) -> u64 {
+    let mut sorted: Vec<(u64, u64)> = ranges.to_vec();
+    sorted.sort_unstable();
+    let mut total = 0u64;
+    let mut cur: Option<(u64, u64)> = None;
+    for (s, e) in sorted {
+        match cur {
+            Some((cs, ce)) if s <= ce => cur = Some((cs, ce.max(e))),
+            Some((cs, ce)) => {
+                total += ce - cs;
+                cur = Some((s, e));
+            }
+            None => cur = Some((s, e)),
+        }
+    }
+    if let Some((cs, ce)) = cur {
+        total += ce - cs;
+    }
+    total
+}
+
+fn range_size(f: &Facts) -> Verdict {
+    let both = match require_both(f) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
+    let mut small = Vec::new();
+    let mut evidence = Vec::new();
+    for (file, side) in &both {
+        let m = mine(f, file);
+        if m.is_empty() {
+            return Verdict::skip(format!(
+                "{} has no ranges in {} (see subid.entries)",
+                f.user.name, side.path
+            ));
+        }
+        let size = union_size(&m.iter().map(|e| (e.start, e.end())).collect::<Vec<_>>());
+        evidence.push(Evidence {
+            source: side.path.into(),
+            detail: format!("{} ids in {} line(s)", grouped(size), m.len()),
+        });
+        if size < MIN_RANGE {
+            small.push(format!("{} holds {} ids", side.path, grouped(size)));
+        }
+    }
+    if small.is_empty() {
+        return Verdict::pass(format!(
+            "{} has at least {} subordinate uids and gids",
+            f.user.name,
+            grouped(MIN_RANGE)
+        ))
+        .with_evidence(evidence);
+    }
+    Verdict::fail(format!(
+        "{} (fewer than {}): pulls fail with \"lchown <FILE>: invalid argument\"",
+        small.join(", "),
+        grouped(MIN_RANGE)
+    ))
+    .with_evidence(evidence)
+    .fix(add_ranges(f))
+}
+
+fn overlap(f: &Facts) -> Verdict {
+    let both = match require_both(f) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
+    let mut problems = Vec::new();
+    let mut evidence = Vec::new();
+    for (file, side) in &both {
+        let m = mine(f, file);
+        for (i, a) in m.iter().enumerate() {
+            for b in &m[i + 1..] {
+                if a.overlaps(b.start, b.count) {
+                    problems.push(format!(
+                        "{} lines {} and {} overlap each other",
+                        side.path, a.line, b.line
+                    ));
+                    evidence.extend([cite(side.path, a), cite(side.path, b)]);
+                }
+            }
+            for other in file
+                .entries
+                .iter()
+                .filter(|e| !e.matches(&f.user.name, f.user.uid))
+            {
+                if a.overlaps(other.start, other.count) {
+                    problems.push(format!(
+                        "{}:{} overlaps {}'s range at line {}",
+                        side.path, a.line, other.owner, other.line
+                    ));
+                    evidence.extend([cite(side.path, a), cite(side.path, other)]);
+                }
+            }
+        }
+    }
+    if m_is_empty(f, &both) {
+        return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
+    }
+    if problems.is_empty() {
+        return Verdict::pass(format!("{}'s ranges overlap no other range", f.user.name));
+    }
+    let (start, end) = free_range(f);
+    Verdict::fail(problems.join("; "))
+        .with_evidence(evidence)
+        .fix(Remediation::text(format!(
+            "Delete the overlapping lines of {} (sudo usermod --del-subuids/--del-subgids START-END {}), then add the free \
+range {start}-{end}:",
+            f.user.name, f.user.name
+        ))
+        .step(Step::root([
+            "usermod",
+            "--add-subuids",
+            &format!("{start}-{end}"),
+            "--add-subgids",
+            &format!("{start}-{end}"),
+            f.user.name.as_str(),
+        ])))
+}
+
+fn m_is_empty(f: &Facts, both: &[(&SubidFile, Side); 2]) -> bool {
+    both.iter().all(|(file, _)| mine(f, file).is_empty())
+}
+
+fn own_id(f: &Facts) -> Verdict {
+    let both = match require_both(f) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
+    if m_is_empty(f, &both) {
+        return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
+    }
+    let mut problems = Vec::new();
+    let mut evidence = Vec::new();
+    let mut steps = Vec::new();
+    for (file, side) in &both {
+        for e in mine(f, file)
+            .into_iter()
+            .filter(|e| e.contains(u64::from(side.own)))
+        {
+            problems.push(format!(
+                "{}:{} maps {}'s own {} {}",
+                side.path, e.line, f.user.name, side.id_kind, side.own
+            ));
+            evidence.push(cite(side.path, e));
+            let flag = if side.id_kind == "uid" {
+                "--del-subuids"
+            } else {
+                "--del-subgids"
+            };
+            let range = format!("{}-{}", e.start, e.end() - 1);
+            steps.push(Step::root([
+                "usermod",
+                flag,
+                range.as_str(),
+                f.user.name.as_str(),
+            ]));
+        }
+    }
+    if problems.is_empty() {
+        return Verdict::pass(format!(
+            "no range contains {}'s own uid {} or gid {}",
+            f.user.name, f.user.uid, f.user.gid
+        ));
+    }
+    Verdict::fail(format!(
+        "{}: newuidmap fails with \"write to uid_map failed: Invalid argument\"",
+        problems.join("; ")
+    ))
+    .with_evidence(evidence)
+    .fix(
+        Remediation::text(
+            "Delete the ranges that contain your own id (and add a free range if nothing is left):",
+        )
+        .steps(steps),
+    )
+}
+
+fn passwd_overlap(f: &Facts) -> Verdict {
+    let both = match require_both(f) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
+    if m_is_empty(f, &both) {
+        return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
+    }
+    let users: Vec<(String, u32)> = match f.passwd() {
+        Read::Ok(p) => p
+            .iter()
+            .filter(|e| e.name != f.user.name)
+            .map(|e| (e.name.clone(), e.uid))
+            .collect(),
+        Read::Failed(e) => return unreadable("/etc/passwd", e),
+        Read::Missing => Vec::new(),
+    };
+    let groups: Vec<(String, u32)> = match f.groups() {
+        Read::Ok(g) => g
+            .iter()
+            .filter(|e| e.gid != f.user.gid)
+            .map(|e| (e.name.clone(), e.gid))
+            .collect(),
+        Read::Failed(e) => return unreadable("/etc/group", e),
+        Read::Missing => Vec::new(),
+    };
+    let mut problems = Vec::new();
+    let mut evidence = Vec::new();
+    for (file, side) in &both {
+        let (db, db_path) = if side.id_kind == "uid" {
+            (&users, "/etc/passwd")
+        } else {
+            (&groups, "/etc/group")
+        };
+        for e in mine(f, file) {
+            let hits: Vec<&(String, u32)> = db
+                .iter()
+                .filter(|(_, id)| e.contains(u64::from(*id)))
+                .collect();
+            if let Some((name, id)) = hits.first() {
+                let more = if hits.len() > 1 {
+                    format!(" and {} more", hits.len() - 1)
+                } else {
+                    String::new()
+                };
+                problems.push(format!(
+                    "{}:{} contains {} {id} ({name}{more})",
+                    side.path, e.line, side.id_kind
+                ));
+                evidence.push(cite(side.path, e));
+                evidence.push(Evidence {
+                    source: db_path.into(),
+                    detail: format!("{name}: {} {id}", side.id_kind),
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Verdict::pass(format!(
+            "{}'s ranges contain no real account's uid or gid",
+            f.user.name
+        ));
+    }
+    let (start, end) = free_range(f);
+    Verdict::fail(format!("{}: container root would own that account's files", problems.join("; ")))
+        .with_evidence(evidence)
+        .fix(Remediation::text(format!(
+            "Delete those ranges (sudo usermod --del-subuids/--del-subgids START-END {}) and add one above every real id, \
+for example {start}-{end}:",
+            f.user.name
+        ))
+        .step(Step::root([
+            "usermod",
+            "--add-subuids",
+            &format!("{start}-{end}"),
+            "--add-subgids",
+            &format!("{start}-{end}"),
+            f.user.name.as_str(),
+        ])))
+}
+
+fn nested(f: &Facts) -> Verdict {
+    let maps = [
+        (f.uid_map(), "/proc/self/uid_map"),
+        (f.gid_map(), "/proc/self/gid_map"),
+    ];
+    let mut parsed = Vec::new();
+    for (map, path) in maps {
+        match map {
+            Read::Ok(m) => parsed.push((m, path)),
+            Read::Missing => {
+                return Verdict::skip(format!("{path} is not available on this host view"));
+            }
+            Read::Failed(e) => return unreadable(path, e),
+        }
+    }
+    if parsed.iter().all(|(m, _)| id_map::is_initial_namespace(m)) {
+        return Verdict::pass("not inside a user namespace (uid_map is 0 0 4294967295)")
+            .evidence("/proc/self/uid_map", "0 0 4294967295");
+    }
+    let both = match require_both(f) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
+    let mut problems = Vec::new();
+    let mut evidence: Vec<Evidence> = parsed
+        .iter()
+        .map(|(m, path)| Evidence {
+            source: (*path).into(),
+            detail: id_map::render(m).trim().replace('\n', "; "),
+        })
+        .collect();
+    for ((file, side), (map, map_path)) in both.iter().zip(&parsed) {
+        for e in mine(f, file) {
+            if !id_map::covers_inside(map, e.start, e.count) {
+                problems.push(format!(
+                    "{}:{} ({}-{}) is outside {map_path}",
+                    side.path,
+                    e.line,
+                    e.start,
+                    e.end() - 1
+                ));
+                evidence.push(cite(side.path, e));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Verdict::pass(
+            "inside a user namespace, and the user's ranges are all mapped by it",
+        )
+        .with_evidence(evidence);
+    }
+    Verdict::fail(format!(
+        "inside a user namespace that doesn't map the ranges: {}; newuidmap fails with \"write to uid_map failed: Operation not permitted\"",
+        problems.join("; ")
+    ))
+    .with_evidence(evidence)
+    .fix(Remediation::text(
+        "Either map more ids into this container from the host (LXD: security.idmap.size / raw.idmap; Proxmox and LXC: \
+lxc.idmap), or move the user's ranges inside what this namespace maps (the inside column of /proc/self/uid_map).",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::union_size;
+
+    #[test]
+    fn union_counts_overlaps_once() {
+        assert_eq!(union_size(&[(0, 10), (5, 15)]), 15);
+        assert_eq!(union_size(&[(0, 10), (20, 30)]), 20);
+        assert_eq!(union_size(&[(100, 65636), (100, 65636)]), 65536);
+        assert_eq!(union_size(&[]), 0);
+    }
+}

@@ -1,0 +1,223 @@
+//! newuidmap and newgidmap: present, and privileged (setuid-root or file capabilities), on a suid-honouring mount.
+
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::host::FileKind;
+use crate::model::{Remediation, Step, Verdict};
+use crate::parse::{mountinfo, vfs_cap};
+
+/// The two explain texts differ only in the binary, capability and map file.
+macro_rules! const_format_explain {
+    ($bin:literal, $cap:literal, $map:literal) => {
+        concat!(
+            "What it checks: ", $bin, " is on PATH (and in /usr/bin), and can actually write another process's ", $map, ": \
+it is setuid-root, or it carries the file capability ", $cap, " as permitted and effective (security.capability xattr), \
+and the filesystem it lives on is not mounted nosuid.
+
+Why it matters: RootlessKit maps the subordinate ids of /etc/sub", "uid and /etc/subgid into the user namespace by running ",
+            $bin, ". Only a privileged helper may map ids other than your own. dockerd-rootless-setuptool.sh checks only that \
+newuidmap exists, never newgidmap, and never the privilege.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap … failed: newuidmap: Could not set caps` \
+or `", $bin, ": write to ", $map, " failed: Operation not permitted`; without the binary, \
+`newuidmap binary not found. Please install with a package manager.` from the setup tool.
+
+",
+            "How to fix: install the distribution's package (uidmap on Debian/Ubuntu, shadow-utils on RHEL/Fedora, shadow on Arch and openSUSE). \
+If the binary is there but unprivileged (copied, extracted from an image, self-built into $HOME), restore the privilege the \
+distribution ships: setuid-root (`chmod u+s`, owner root) on Debian/Ubuntu, or file capabilities \
+(`setcap ", $cap, "=ep`) on Fedora/RHEL/openSUSE/Arch; reinstalling the package does the same. \
+A binary earlier on PATH than /usr/bin shadows the packaged one: remove it. A filesystem mounted nosuid ignores both setuid bits \
+and file capabilities: keep the binary on /usr."
+        )
+    };
+}
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "uidmap.newuidmap",
+        area: "uidmap",
+        title: "newuidmap is installed and privileged (setuid-root or cap_setuid)",
+        reference: "Docker rootless docs, prerequisites (newuidmap and newgidmap); anchors.md §3 scenarios 5 and 6",
+        explain: const_format_explain!("newuidmap", "cap_setuid", "uid_map"),
+        packages: &["newuidmap"],
+        run: newuidmap,
+    },
+    Check {
+        id: "uidmap.newgidmap",
+        area: "uidmap",
+        title: "newgidmap is installed and privileged (setuid-root or cap_setgid)",
+        reference: "Docker rootless docs, prerequisites (newuidmap and newgidmap); anchors.md §3 scenarios 5 and 6",
+        explain: const_format_explain!("newgidmap", "cap_setgid", "gid_map"),
+        packages: &["newuidmap"],
+        run: newgidmap,
+    },
+];
+
+fn newuidmap(f: &Facts) -> Verdict {
+    judge(f, "newuidmap", caps::Capability::CAP_SETUID)
+}
+
+fn newgidmap(f: &Facts) -> Verdict {
+    judge(f, "newgidmap", caps::Capability::CAP_SETGID)
+}
+
+/// Why a binary can or cannot change another process's id maps.
+enum Privilege {
+    Setuid,
+    FileCaps(String),
+    None(String),
+}
+
+fn privilege(f: &Facts, path: &str, cap: caps::Capability) -> Result<Privilege, Verdict> {
+    let meta = match f.stat(path) {
+        Read::Ok(m) => m,
+        Read::Missing => return Ok(Privilege::None("vanished while checking".into())),
+        Read::Failed(e) => return Err(unreadable(path, &e)),
+    };
+    if meta.is_setuid() && meta.uid == 0 {
+        return Ok(Privilege::Setuid);
+    }
+    let caps_blob = match f.xattr(path, "security.capability") {
+        Read::Ok(blob) => blob,
+        Read::Missing => None,
+        Read::Failed(e) => return Err(unreadable(&format!("{path} (security.capability)"), &e)),
+    };
+    let mode = format!("mode {:04o}, owner uid {}", meta.mode, meta.uid);
+    match caps_blob {
+        Some(blob) => match vfs_cap::parse(&blob) {
+            Ok(fc) if fc.permits(cap) && fc.effective => Ok(Privilege::FileCaps(fc.describe())),
+            Ok(fc) => Ok(Privilege::None(format!(
+                "{mode}; file capabilities {} lack {}=ep",
+                fc.describe(),
+                cap.to_string().to_lowercase()
+            ))),
+            Err(e) => Ok(Privilege::None(format!(
+                "{mode}; unreadable security.capability: {e}"
+            ))),
+        },
+        None if meta.is_setuid() => Ok(Privilege::None(format!(
+            "{mode}: setuid, but not owned by root"
+        ))),
+        None => Ok(Privilege::None(format!(
+            "{mode}: neither setuid-root nor file capabilities"
+        ))),
+    }
+}
+
+fn judge(f: &Facts, name: &str, cap: caps::Capability) -> Verdict {
+    let distro = f.distro();
+    let on_path = f.which(name);
+    let packaged = format!("/usr/bin/{name}");
+    let packaged_exists = matches!(f.stat(&packaged), Read::Ok(m) if m.kind == FileKind::File);
+    let install = || {
+        let r = Remediation::text(format!(
+            "Install {} from the distribution; it ships {name} privileged.",
+            distro.package_list(&["newuidmap"])
+        ));
+        match distro.install_step(&["newuidmap"]) {
+            Some(step) => r.step(step),
+            None => r,
+        }
+    };
+    let Some(path) = on_path
+        .clone()
+        .or_else(|| packaged_exists.then(|| packaged.clone()))
+    else {
+        return Verdict::fail(format!(
+            "{name} is not installed (not on PATH, not in /usr/bin)"
+        ))
+        .evidence("env:PATH", f.path_dirs().join(":"))
+        .fix(install());
+    };
+    let real = match f.canonicalize(&path) {
+        Read::Ok(r) => r,
+        Read::Missing => path.clone(),
+        Read::Failed(e) => return unreadable(&path, &e),
+    };
+    let shown = if real == path {
+        path.clone()
+    } else {
+        format!("{path} -> {real}")
+    };
+    let privilege = match privilege(f, &real, cap) {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
+    let mut v = match &privilege {
+        Privilege::Setuid => Verdict::pass(format!("{shown} is setuid-root")),
+        Privilege::FileCaps(c) => Verdict::pass(format!("{shown} has file capabilities {c}")),
+        Privilege::None(why) => {
+            let mut steps = Vec::new();
+            if distro.defaults.newuidmap_privilege == "fcaps" {
+                let capname = format!("{}=ep", cap.to_string().to_lowercase());
+                steps.push(Step::root(["setcap", capname.as_str(), real.as_str()]));
+            } else {
+                steps.push(Step::root(["chown", "root:root", real.as_str()]));
+                steps.push(Step::root(["chmod", "u+s", real.as_str()]));
+            }
+            let shadowing = on_path.as_deref().is_some_and(|p| p != packaged) && packaged_exists;
+            let text = if shadowing {
+                format!(
+                    "{path} comes before {packaged} on PATH and is not privileged. Remove it (or put /usr/bin first); \
+the packaged one is what RootlessKit should run."
+                )
+            } else {
+                format!(
+                    "Restore the privilege {} ships {name} with (or reinstall the package):",
+                    distro.name
+                )
+            };
+            let fix = if shadowing {
+                Remediation::text(text)
+            } else {
+                Remediation::text(text).steps(steps)
+            };
+            return Verdict::fail(format!("{shown} is not privileged: {why}"))
+                .evidence(real.clone(), why.clone())
+                .fix(fix);
+        }
+    };
+    v = v.evidence(
+        real.clone(),
+        match &privilege {
+            Privilege::Setuid => "setuid, owner root".to_owned(),
+            Privilege::FileCaps(c) => format!("security.capability: {c}"),
+            Privilege::None(w) => w.clone(),
+        },
+    );
+    // A nosuid mount disables both setuid bits and file capabilities (mount(8)).
+    match f.mounts() {
+        Read::Ok(mounts) => {
+            if let Some(m) = mountinfo::mount_for(mounts, &real) {
+                if m.has_option("nosuid") {
+                    return Verdict::fail(format!(
+                        "{shown} is on {} mounted nosuid, which ignores setuid bits and file capabilities",
+                        m.mount_point
+                    ))
+                    .evidence("/proc/self/mountinfo", format!("{} {} {}", m.mount_point, m.fs_type, m.mount_options.join(",")))
+                    .fix(Remediation::text(format!(
+                        "Use the packaged {packaged} on a filesystem mounted without nosuid, or remount {} without nosuid.",
+                        m.mount_point
+                    )));
+                }
+                v = v.evidence(
+                    "/proc/self/mountinfo",
+                    format!("{} mounted {}", m.mount_point, m.mount_options.join(",")),
+                );
+            }
+        }
+        Read::Missing => {}
+        Read::Failed(e) => v = v.evidence("/proc/self/mountinfo", format!("unreadable: {e}")),
+    }
+    if on_path.is_none() {
+        return Verdict::warn(format!(
+            "{packaged} is privileged but /usr/bin is not on PATH, so RootlessKit won't find it"
+        ))
+        .evidence("env:PATH", f.path_dirs().join(":"))
+        .fix(Remediation::text(
+            "Add /usr/bin to PATH in your shell profile and in the docker user service.",
+        ));
+    }
+    v
+}

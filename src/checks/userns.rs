@@ -1,0 +1,154 @@
+//! The kernel knobs that allow or forbid unprivileged user namespaces.
+
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::model::{Remediation, Step, Verdict};
+
+const CLONE_CONF: &str = include_str!("../../profiles/sysctl/50-rootless-userns-clone.conf");
+const MAX_CONF: &str = include_str!("../../profiles/sysctl/51-rootless-max-user-namespaces.conf");
+
+/// RootlessKit's own threshold (`warnSysctl`): "may be low. Consider setting to >= 1024".
+const LOW_MAX_USER_NAMESPACES: i64 = 1024;
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "userns.clone",
+        area: "userns",
+        title: "kernel.unprivileged_userns_clone allows unprivileged user namespaces (where the kernel has it)",
+        reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: operation not permitted",
+        explain: "\
+What it checks: /proc/sys/kernel/unprivileged_userns_clone, a knob only Debian- and Ubuntu-patched kernels (and linux-zen/hardened) \
+have. Absent means a vanilla kernel, where unprivileged user namespaces are governed by user.max_user_namespaces alone.
+
+Why it matters: with 0, only root may create user namespaces, and RootlessKit cannot start. Debian 10 and earlier and \
+linux-hardened default to 0.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted`; \
+RootlessKit adds `/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.`
+
+How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run `sudo sysctl --system`.",
+        packages: &[],
+        run: clone,
+    },
+    Check {
+        id: "userns.max_namespaces",
+        area: "userns",
+        title: "user.max_user_namespaces is non-zero and not too low",
+        reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: no space left on device",
+        explain: "\
+What it checks: /proc/sys/user/max_user_namespaces, the number of user namespaces this user namespace may hold. \
+0 forbids them; RootlessKit warns below 1024.
+
+Why it matters: RootlessKit and every container need a user namespace. RHEL/CentOS 7 shipped 0. The value is per user \
+namespace: inside a container it can be lower than on the host.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device`; \
+RootlessKit adds `/proc/sys/user/max_user_namespaces needs to be set to non-zero.`
+
+How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run `sudo sysctl --system`.",
+        packages: &[],
+        run: max_namespaces,
+    },
+    Check {
+        id: "userns.apparmor_restrict",
+        area: "userns",
+        title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
+        reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
+        explain: "\
+What it checks: kernel.apparmor_restrict_unprivileged_userns and kernel.apparmor_restrict_unprivileged_unconfined. \
+With the first at 1 (Ubuntu 24.04's default), an unprivileged process may create a user namespace only if its AppArmor \
+profile grants `userns,`; everyone else lands in the `unprivileged_userns` profile with no capabilities.
+
+Why it matters: rootlesskit, and the network helpers it starts (pasta, slirp4netns), each need a profile then. \
+apparmor.rootlesskit checks the rootlesskit that will really run; Ubuntu's passt 24.04 has no profile for pasta (LP #2077158).
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied`, \
+after `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`.
+
+How to fix: keep the restriction and give the binaries profiles (apparmor.rootlesskit prints the exact one). Turning it off \
+(`kernel.apparmor_restrict_unprivileged_userns=0`) works for every binary at once, but Ubuntu discourages it.",
+        packages: &[],
+        run: apparmor_restrict,
+    },
+];
+
+fn sysctl_step(file: &str, text: &str) -> [Step; 2] {
+    [
+        Step::root(["tee", file]).with_stdin(text),
+        Step::root(["sysctl", "--system"]),
+    ]
+}
+
+fn clone(f: &Facts) -> Verdict {
+    const NAME: &str = "kernel.unprivileged_userns_clone";
+    const PATH: &str = "/proc/sys/kernel/unprivileged_userns_clone";
+    match f.sysctl_int(NAME) {
+        Read::Missing => Verdict::pass("the kernel has no unprivileged_userns_clone knob (not Debian-patched): nothing to enable")
+            .evidence(PATH, "missing"),
+        Read::Failed(e) => unreadable(PATH, &e),
+        Read::Ok(Err(e)) => Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e),
+        Read::Ok(Ok(1)) => Verdict::pass(format!("{NAME} = 1")).evidence(PATH, "1"),
+        Read::Ok(Ok(v)) => Verdict::fail(format!(
+            "{NAME} = {v}: RootlessKit fails with \"fork/exec /proc/self/exe: operation not permitted\""
+        ))
+        .evidence(PATH, v.to_string())
+        .fix(Remediation::text("Allow unprivileged user namespaces, now and at every boot:")
+            .steps(sysctl_step("/etc/sysctl.d/50-rootless-userns-clone.conf", CLONE_CONF))),
+    }
+}
+
+fn max_namespaces(f: &Facts) -> Verdict {
+    const NAME: &str = "user.max_user_namespaces";
+    const PATH: &str = "/proc/sys/user/max_user_namespaces";
+    let fix = || {
+        Remediation::text("Raise the limit, now and at every boot (inside a container, raise it on the host or in the container's parent namespace):")
+            .steps(sysctl_step("/etc/sysctl.d/51-rootless-max-user-namespaces.conf", MAX_CONF))
+    };
+    match f.sysctl_int(NAME) {
+        Read::Missing => Verdict::fail(format!("{PATH} does not exist: this kernel has no user namespaces (CONFIG_USER_NS)"))
+            .evidence(PATH, "missing")
+            .fix(Remediation::text("Boot a kernel built with CONFIG_USER_NS=y; every current distribution kernel is.")),
+        Read::Failed(e) => unreadable(PATH, &e),
+        Read::Ok(Err(e)) => Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e),
+        Read::Ok(Ok(0)) => Verdict::fail(format!(
+            "{NAME} = 0: RootlessKit fails with \"fork/exec /proc/self/exe: no space left on device\""
+        ))
+        .evidence(PATH, "0")
+        .fix(fix()),
+        Read::Ok(Ok(v)) if v < LOW_MAX_USER_NAMESPACES => Verdict::warn(format!(
+            "{NAME} = {v} may be low: every container needs a user namespace (RootlessKit suggests >= {LOW_MAX_USER_NAMESPACES})"
+        ))
+        .evidence(PATH, v.to_string())
+        .fix(fix()),
+        Read::Ok(Ok(v)) => Verdict::pass(format!("{NAME} = {v}")).evidence(PATH, v.to_string()),
+    }
+}
+
+fn apparmor_restrict(f: &Facts) -> Verdict {
+    const PATH: &str = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns";
+    const UNCONFINED: &str = "/proc/sys/kernel/apparmor_restrict_unprivileged_unconfined";
+    let unconfined = match f.sysctl("kernel.apparmor_restrict_unprivileged_unconfined") {
+        Read::Ok(v) => v,
+        Read::Missing => "missing".into(),
+        Read::Failed(e) => format!("unreadable: {e}"),
+    };
+    match f.sysctl_int("kernel.apparmor_restrict_unprivileged_userns") {
+        Read::Missing => Verdict::pass("AppArmor does not restrict user namespaces on this kernel").evidence(PATH, "missing"),
+        Read::Failed(e) => unreadable(PATH, &e),
+        Read::Ok(Err(e)) => Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e),
+        Read::Ok(Ok(0)) => Verdict::pass("kernel.apparmor_restrict_unprivileged_userns = 0: not restricted")
+            .evidence(PATH, "0")
+            .evidence(UNCONFINED, unconfined),
+        Read::Ok(Ok(v)) => Verdict::warn(
+            "AppArmor restricts unprivileged user namespaces: rootlesskit and the network helper it runs each need a profile granting `userns,` (see apparmor.rootlesskit)",
+        )
+        .evidence(PATH, v.to_string())
+        .evidence(UNCONFINED, unconfined)
+        .fix(Remediation::text(
+            "Keep the restriction and make sure every binary that creates user namespaces has a profile: the distribution's \
+/usr/bin/rootlesskit is covered by its apparmor package, a rootlesskit in ~/bin or /usr/local/bin is not (apparmor.rootlesskit \
+prints the profile). As a last resort, `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` lifts the restriction \
+for every program.",
+        )),
+    }
+}

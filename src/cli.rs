@@ -1,0 +1,76 @@
+//! Command-line types (clap derive). Converted into plain values in `lib.rs`; clap types go no further.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rootless-doctor",
+    version,
+    about = "Gets a Linux host ready for Docker's rootless mode, and says precisely what is wrong when it isn't",
+    after_help = "Exit status: 0 no failure, 1 at least one failing check (warnings too with --strict), 2 usage or internal error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Inspect the tree below DIR (a mounted image, a fixture) instead of /
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Read what a tree can't hold (environment, identity, statfs, xattrs) from this sidecar; the tree defaults to ./root beside it
+    #[arg(long, global = true, value_name = "FILE")]
+    pub host_file: Option<PathBuf>,
+    /// Judge this user's setup (root only; otherwise the invoking user, or SUDO_USER under sudo)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Show evidence for passing checks too
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Warnings and errors fail too (exit 1)
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Run only these checks (IDs or areas, comma-separated or repeated)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID|AREA")]
+    pub only: Vec<String>,
+    /// Skip these checks (IDs or areas, comma-separated or repeated)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID|AREA")]
+    pub skip: Vec<String>,
+    /// When to use colour (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the host before installing rootless Docker
+    Preflight,
+    /// List every check: ID, area, one line
+    List,
+    /// Explain one check: what it reads, why, the error users see, the fix per distribution
+    Explain {
+        /// A check ID, as `list` prints it
+        id: String,
+    },
+}

@@ -1,0 +1,508 @@
+//! Facts: what the host says, read once and parsed, for the checks to judge.
+//!
+//! The pipeline runs one way: host → facts → checks → findings → report.
+//! Checks receive `&Facts` and never see the [`Host`] itself, so every OS read a check depends on
+//! goes through a method here, and the expensive ones (parsed files) are cached.
+
+use std::cell::OnceCell;
+use std::io;
+
+use serde::Serialize;
+
+use crate::distro::{self, Selection};
+use crate::host::{self, Host, Identity, Meta, UserInfo};
+use crate::parse::{
+    self, LineError, id_map::IdMapEntry, kernel::KernelVersion, mountinfo::Mount,
+    os_release::OsRelease, subid::SubidEntry,
+};
+
+/// A file read: its text, its absence, or the error that stopped us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read<T> {
+    Ok(T),
+    Missing,
+    Failed(String),
+}
+
+impl<T> Read<T> {
+    pub fn from_io(result: io::Result<T>) -> Read<T> {
+        match result {
+            Ok(v) => Read::Ok(v),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Read::Missing,
+            Err(e) => Read::Failed(host::describe_error(&e)),
+        }
+    }
+
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Read::Ok(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Why the doctor judges this user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserSource {
+    /// The user running the doctor.
+    Invoking,
+    /// Run with sudo: `SUDO_USER`.
+    Sudo,
+    /// `--user NAME`, as root.
+    Flag,
+}
+
+/// The user whose rootless setup is being judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(skip)]
+    pub home: String,
+    pub source: UserSource,
+}
+
+/// Why the doctor can't pick a user; shown as a usage error (exit 2).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UserError {
+    #[error(
+        "rootless mode is per user, and this is root: run rootless-doctor as the user who will run Docker, or pass --user NAME (or run it with sudo from that user's shell)"
+    )]
+    RootWithoutUser,
+    #[error("--user is only for root: an unprivileged user can only be checked as itself")]
+    FlagNeedsRoot,
+    #[error("no user named {0:?} in the user database")]
+    NoSuchUser(String),
+    #[error("cannot read the user database: {0}")]
+    Database(String),
+}
+
+/// A parsed subordinate-id file.
+#[derive(Debug, Clone)]
+pub struct SubidFile {
+    pub path: &'static str,
+    pub entries: Vec<SubidEntry>,
+    pub errors: Vec<LineError>,
+}
+
+pub struct Facts<'h> {
+    host: &'h dyn Host,
+    pub identity: Identity,
+    pub user: TargetUser,
+    pub os_release: Read<(String, OsRelease)>,
+    pub distro: Selection,
+    pub kernel_release: Option<String>,
+    pub kernel: Option<KernelVersion>,
+    /// systemd is the init system (`/run/systemd/system` is a directory, as sd_booted(3) tests).
+    pub systemd: bool,
+    subuid: OnceCell<Read<SubidFile>>,
+    subgid: OnceCell<Read<SubidFile>>,
+    passwd: OnceCell<Read<Vec<parse::passwd::PasswdEntry>>>,
+    groups: OnceCell<Read<Vec<parse::passwd::GroupEntry>>>,
+    mounts: OnceCell<Read<Vec<Mount>>>,
+    uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
+    gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
+    kernel_config: OnceCell<Read<(String, parse::kernel::KernelConfig)>>,
+    dpkg_status: OnceCell<Option<String>>,
+}
+
+impl<'h> Facts<'h> {
+    /// Reads the facts every check shares: identity, user, distro, kernel, init system.
+    pub fn gather(host: &'h dyn Host, user_flag: Option<&str>) -> Result<Facts<'h>, UserError> {
+        let identity = host.identity();
+        let user = target_user(host, &identity, user_flag)?;
+        let os_release = read_os_release(host);
+        let distro = match &os_release {
+            Read::Ok((_, os)) => distro::select(os),
+            _ => distro::select(&OsRelease::default()),
+        };
+        let kernel_release = host
+            .read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .map(|s| s.trim().to_owned());
+        let kernel = kernel_release
+            .as_deref()
+            .and_then(parse::kernel::parse_release);
+        let systemd = host
+            .lstat("/run/systemd/system")
+            .is_ok_and(|m| m.kind == host::FileKind::Dir);
+        Ok(Facts {
+            host,
+            identity,
+            user,
+            os_release,
+            distro,
+            kernel_release,
+            kernel,
+            systemd,
+            subuid: OnceCell::new(),
+            subgid: OnceCell::new(),
+            passwd: OnceCell::new(),
+            groups: OnceCell::new(),
+            mounts: OnceCell::new(),
+            uid_map: OnceCell::new(),
+            gid_map: OnceCell::new(),
+            kernel_config: OnceCell::new(),
+            dpkg_status: OnceCell::new(),
+        })
+    }
+
+    pub fn distro(&self) -> &'static distro::Distro {
+        self.distro.distro
+    }
+
+    /// The doctor runs as the user it judges (not through sudo or --user),
+    /// so the process environment is that user's session environment.
+    pub fn is_own_session(&self) -> bool {
+        self.user.source == UserSource::Invoking
+    }
+
+    pub fn root_display(&self) -> String {
+        self.host.root_display()
+    }
+
+    // --- plain reads ---------------------------------------------------------------------------
+
+    pub fn read(&self, path: &str) -> Read<String> {
+        Read::from_io(self.host.read_to_string(path))
+    }
+
+    pub fn read_bytes(&self, path: &str) -> Read<Vec<u8>> {
+        Read::from_io(self.host.read(path))
+    }
+
+    pub fn lstat(&self, path: &str) -> Read<Meta> {
+        Read::from_io(self.host.lstat(path))
+    }
+
+    pub fn stat(&self, path: &str) -> Read<Meta> {
+        Read::from_io(self.host.stat(path))
+    }
+
+    pub fn read_link(&self, path: &str) -> Read<String> {
+        Read::from_io(self.host.read_link(path))
+    }
+
+    pub fn canonicalize(&self, path: &str) -> Read<String> {
+        Read::from_io(self.host.canonicalize(path))
+    }
+
+    pub fn read_dir(&self, path: &str) -> Read<Vec<String>> {
+        Read::from_io(self.host.read_dir(path))
+    }
+
+    pub fn xattr(&self, path: &str, name: &str) -> Read<Option<Vec<u8>>> {
+        Read::from_io(self.host.xattr(path, name))
+    }
+
+    pub fn fs_magic(&self, path: &str) -> Read<u64> {
+        Read::from_io(self.host.fs_magic(path))
+    }
+
+    pub fn env(&self, name: &str) -> Option<String> {
+        self.host.env(name)
+    }
+
+    pub fn user_by_name(&self, name: &str) -> Option<UserInfo> {
+        self.host.user_by_name(name).ok().flatten()
+    }
+
+    /// A sysctl by its dotted name; `Missing` when the kernel has no such knob.
+    pub fn sysctl(&self, name: &str) -> Read<String> {
+        match self.read(&parse::sysctl::path_for(name)) {
+            Read::Ok(v) => Read::Ok(v.trim().to_owned()),
+            other => other,
+        }
+    }
+
+    pub fn sysctl_int(&self, name: &str) -> Read<Result<i64, String>> {
+        match self.sysctl(name) {
+            Read::Ok(v) => Read::Ok(parse::sysctl::parse_int(&v)),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        }
+    }
+
+    /// The directories of the PATH that the user's tools will search.
+    pub fn path_dirs(&self) -> Vec<String> {
+        let path = if self.is_own_session() {
+            self.env("PATH")
+        } else {
+            None
+        };
+        let path = path.unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".to_owned());
+        path.split(':')
+            .filter(|d| d.starts_with('/'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Every executable named `name` in `dirs`, in order, as host paths.
+    pub fn find_in(&self, name: &str, dirs: &[String]) -> Vec<String> {
+        let mut found = Vec::new();
+        for dir in dirs {
+            let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
+            if let Read::Ok(meta) = self.stat(&candidate)
+                && meta.kind == host::FileKind::File
+                    && meta.mode & 0o111 != 0
+                    && !found.contains(&candidate)
+                {
+                    found.push(candidate);
+                }
+        }
+        found
+    }
+
+    /// The first `name` on the user's PATH.
+    pub fn which(&self, name: &str) -> Option<String> {
+        self.find_in(name, &self.path_dirs()).into_iter().next()
+    }
+
+    /// Like `which`, but with `/usr/sbin` and `/sbin` appended, as dockerd-rootless-setuptool.sh does.
+    pub fn which_sbin(&self, name: &str) -> Option<String> {
+        let mut dirs = self.path_dirs();
+        for extra in ["/usr/local/sbin", "/usr/sbin", "/sbin"] {
+            if !dirs.iter().any(|d| d == extra) {
+                dirs.push(extra.to_owned());
+            }
+        }
+        self.find_in(name, &dirs).into_iter().next()
+    }
+
+    /// The installed version of a package, from the distro's package database, without running anything.
+    pub fn package_version(&self, package: &str) -> Option<String> {
+        match self.distro().package_manager.database.as_str() {
+            "dpkg" => {
+                let status = self
+                    .dpkg_status
+                    .get_or_init(|| self.read("/var/lib/dpkg/status").ok().cloned());
+                dpkg_version(status.as_deref()?, package)
+            }
+            "pacman" => {
+                let dir = "/var/lib/pacman/local";
+                let prefix = format!("{package}-");
+                let entries = self.read_dir(dir).ok().cloned()?;
+                entries
+                    .iter()
+                    .filter(|e| e.starts_with(&prefix))
+                    .find_map(|e| {
+                        let desc = self.read(&format!("{dir}/{e}/desc")).ok().cloned()?;
+                        let (name, version) = parse::pkgdb::parse_pacman_desc(&desc)?;
+                        (name == package).then_some(version)
+                    })
+            }
+            _ => None,
+        }
+    }
+
+    // --- parsed, cached ------------------------------------------------------------------------
+
+    pub fn subuid(&self) -> &Read<SubidFile> {
+        self.subuid.get_or_init(|| self.subid_file("/etc/subuid"))
+    }
+
+    pub fn subgid(&self) -> &Read<SubidFile> {
+        self.subgid.get_or_init(|| self.subid_file("/etc/subgid"))
+    }
+
+    fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
+        match self.read(path) {
+            Read::Ok(text) => {
+                let (entries, errors) = parse::subid::parse(&text);
+                Read::Ok(SubidFile {
+                    path,
+                    entries,
+                    errors,
+                })
+            }
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        }
+    }
+
+    pub fn passwd(&self) -> &Read<Vec<parse::passwd::PasswdEntry>> {
+        self.passwd.get_or_init(|| match self.read("/etc/passwd") {
+            Read::Ok(text) => Read::Ok(parse::passwd::parse_passwd(&text).0),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        })
+    }
+
+    pub fn groups(&self) -> &Read<Vec<parse::passwd::GroupEntry>> {
+        self.groups.get_or_init(|| match self.read("/etc/group") {
+            Read::Ok(text) => Read::Ok(parse::passwd::parse_group(&text).0),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        })
+    }
+
+    /// The doctor's own mount table (`/proc/self/mountinfo`).
+    pub fn mounts(&self) -> &Read<Vec<Mount>> {
+        self.mounts
+            .get_or_init(|| match self.read("/proc/self/mountinfo") {
+                Read::Ok(text) => Read::Ok(parse::mountinfo::parse(&text).0),
+                Read::Missing => Read::Missing,
+                Read::Failed(e) => Read::Failed(e),
+            })
+    }
+
+    pub fn uid_map(&self) -> &Read<Vec<IdMapEntry>> {
+        self.uid_map
+            .get_or_init(|| self.id_map("/proc/self/uid_map"))
+    }
+
+    pub fn gid_map(&self) -> &Read<Vec<IdMapEntry>> {
+        self.gid_map
+            .get_or_init(|| self.id_map("/proc/self/gid_map"))
+    }
+
+    fn id_map(&self, path: &str) -> Read<Vec<IdMapEntry>> {
+        match self.read(path) {
+            Read::Ok(text) => Read::Ok(parse::id_map::parse(&text).0),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        }
+    }
+
+    /// The running kernel's configuration, from `/proc/config.gz` or `/boot/config-RELEASE`,
+    /// with the path it came from.
+    pub fn kernel_config(&self) -> &Read<(String, parse::kernel::KernelConfig)> {
+        self.kernel_config.get_or_init(|| {
+            let mut failure = None;
+            match self.read_bytes("/proc/config.gz") {
+                Read::Ok(gz) => match parse::kernel::decompress_config_gz(&gz) {
+                    Ok(text) => {
+                        return Read::Ok((
+                            "/proc/config.gz".to_owned(),
+                            parse::kernel::parse_config(&text).0,
+                        ));
+                    }
+                    Err(e) => failure = Some(format!("/proc/config.gz: {e}")),
+                },
+                Read::Failed(e) => failure = Some(format!("/proc/config.gz: {e}")),
+                Read::Missing => {}
+            }
+            if let Some(release) = &self.kernel_release {
+                let path = format!("/boot/config-{release}");
+                match self.read(&path) {
+                    Read::Ok(text) => {
+                        return Read::Ok((path, parse::kernel::parse_config(&text).0));
+                    }
+                    Read::Failed(e) => failure = Some(format!("{path}: {e}")),
+                    Read::Missing => {}
+                }
+            }
+            match failure {
+                Some(e) => Read::Failed(e),
+                None => Read::Missing,
+            }
+        })
+    }
+}
+
+fn read_os_release(host: &dyn Host) -> Read<(String, OsRelease)> {
+    // os-release(5): /etc/os-release takes precedence; /usr/lib/os-release is the fallback.
+    let mut failed = None;
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+        match Read::from_io(host.read_to_string(path)) {
+            Read::Ok(text) => {
+                return Read::Ok((path.to_owned(), parse::os_release::parse(&text).0));
+            }
+            Read::Failed(e) => failed = Some(format!("{path}: {e}")),
+            Read::Missing => {}
+        }
+    }
+    match failed {
+        Some(e) => Read::Failed(e),
+        None => Read::Missing,
+    }
+}
+
+fn target_user(
+    host: &dyn Host,
+    id: &Identity,
+    flag: Option<&str>,
+) -> Result<TargetUser, UserError> {
+    let make = |u: UserInfo, source| TargetUser {
+        name: u.name,
+        uid: u.uid,
+        gid: u.gid,
+        home: u.home,
+        source,
+    };
+    let lookup = |name: &str| -> Result<UserInfo, UserError> {
+        host.user_by_name(name)
+            .map_err(|e| UserError::Database(host::describe_error(&e)))?
+            .ok_or_else(|| UserError::NoSuchUser(name.to_owned()))
+    };
+    if let Some(name) = flag {
+        if id.euid != 0 {
+            return Err(UserError::FlagNeedsRoot);
+        }
+        return Ok(make(lookup(name)?, UserSource::Flag));
+    }
+    if id.euid == 0 {
+        return match host
+            .env("SUDO_USER")
+            .filter(|u| !u.is_empty() && u != "root")
+        {
+            Some(name) => Ok(make(lookup(&name)?, UserSource::Sudo)),
+            None => Err(UserError::RootWithoutUser),
+        };
+    }
+    match host.user_by_uid(id.uid) {
+        Ok(Some(u)) => Ok(make(u, UserSource::Invoking)),
+        // A uid with no passwd entry still runs: name it by number, as `id` does.
+        Ok(None) | Err(_) => Ok(TargetUser {
+            name: id.uid.to_string(),
+            uid: id.uid,
+            gid: id.gid,
+            home: host.env("HOME").unwrap_or_default(),
+            source: UserSource::Invoking,
+        }),
+    }
+}
+
+/// The `Version:` of an installed package in dpkg's status file.
+///
+/// The file can be megabytes; this finds the one stanza instead of parsing them all, then lets the
+/// real parser judge it (status must say "installed").
+fn dpkg_version(status: &str, package: &str) -> Option<String> {
+    let needle = format!("Package: {package}\n");
+    let mut from = 0;
+    while let Some(pos) = status[from..].find(&needle) {
+        let start = from + pos;
+        from = start + needle.len();
+        if start != 0 && !status[..start].ends_with('\n') {
+            continue;
+        }
+        let end = status[start..]
+            .find("\n\n")
+            .map_or(status.len(), |e| start + e);
+        let parsed = parse::pkgdb::parse_dpkg_status(&status[start..end]);
+        if let Some(v) = parsed.get(package) {
+            return Some(v.clone());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dpkg_version;
+
+    #[test]
+    fn dpkg_lookup_finds_only_installed_stanzas() {
+        let status = "Package: slirp4netns-doc\nStatus: install ok installed\nVersion: 9\n\n\
+Package: slirp4netns\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2.0-1\n\n\
+Package: passt\nStatus: deinstall ok config-files\nVersion: 0.0~git20230309.7d4bc6c-1\n";
+        assert_eq!(
+            dpkg_version(status, "slirp4netns").as_deref(),
+            Some("1.2.0-1")
+        );
+        assert_eq!(dpkg_version(status, "passt"), None);
+        assert_eq!(dpkg_version(status, "vpnkit"), None);
+    }
+}

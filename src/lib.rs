@@ -1,0 +1,135 @@
+//! rootless-doctor: reads a Linux host as it really is and says, check by check, whether Docker's rootless mode will work.
+//!
+//! The pipeline runs one way: [`host`] → [`facts`] → [`checks`] → [`model::Finding`]s → [`report`].
+//! See ARCHITECTURE.md for the map and the invariants.
+
+pub mod checks;
+pub mod cli;
+pub mod distro;
+pub mod facts;
+pub mod fsmagic;
+pub mod host;
+pub mod model;
+pub mod parse;
+pub mod report;
+
+use std::io::Write;
+
+use cli::{Cli, Command, Format};
+use host::Host;
+use model::Status;
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Healthy,
+    /// Exit 1: a check failed (or, with --strict, warned or could not read).
+    Unhealthy,
+}
+
+/// An error that is the user's to correct (exit 2), with a message that says how.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error(transparent)]
+    User(#[from] facts::UserError),
+    #[error("unknown check or area: {0} (`rootless-doctor list` shows them)")]
+    UnknownCheck(String),
+    #[error(transparent)]
+    Sidecar(#[from] host::sidecar::SidecarError),
+}
+
+/// Builds the host the flags ask for: the machine, a `--root` tree, or a fixture with its sidecar.
+pub fn host_from(cli: &Cli) -> Result<Box<dyn Host>, UsageError> {
+    let g = &cli.global;
+    match &g.host_file {
+        Some(file) => {
+            let root = match &g.root {
+                Some(r) => r.clone(),
+                None => file
+                    .parent()
+                    .map(|p| p.join("root"))
+                    .unwrap_or_else(|| "root".into()),
+            };
+            Ok(Box::new(host::FakeHost::load(root, file)?))
+        }
+        None => Ok(Box::new(host::RealHost::new(
+            g.root.clone().unwrap_or_else(|| "/".into()),
+        ))),
+    }
+}
+
+/// Runs one command against `host`, writing the report to `out`.
+pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
+    let g = &cli.global;
+    let selection = checks::Selection {
+        only: g.only.clone(),
+        skip: g.skip.clone(),
+    };
+    if let Some(word) = selection.unknown_words().into_iter().next() {
+        return Err(UsageError::UnknownCheck(word).into());
+    }
+    match &cli.command {
+        Command::List => {
+            let list: Vec<&checks::Check> =
+                checks::all().filter(|c| selection.includes(c)).collect();
+            report::list(out, &list, g.format == Format::Json)?;
+            Ok(Outcome::Healthy)
+        }
+        Command::Explain { id } => {
+            let check = checks::find(id).ok_or_else(|| UsageError::UnknownCheck(id.clone()))?;
+            // Explaining needs no user; when one can be determined, show what this host says too.
+            let here = facts::Facts::gather(host, g.user.as_deref()).ok();
+            let finding = here.as_ref().map(|f| {
+                let only = checks::Selection {
+                    only: vec![check.id.to_owned()],
+                    skip: vec![],
+                };
+                checks::run(f, &only).remove(0)
+            });
+            report::explain(out, check, here.as_ref().zip(finding.as_ref()))?;
+            Ok(Outcome::Healthy)
+        }
+        Command::Preflight => {
+            let facts = facts::Facts::gather(host, g.user.as_deref()).map_err(UsageError::from)?;
+            let findings = checks::run(&facts, &selection);
+            match g.format {
+                Format::Json => report::json(out, "preflight", &facts, &findings)?,
+                Format::Human => report::human(
+                    out,
+                    "preflight",
+                    &facts,
+                    &findings,
+                    report::HumanOptions { verbose: g.verbose },
+                )?,
+            }
+            let worst = findings
+                .iter()
+                .map(|f| f.status)
+                .max()
+                .unwrap_or(Status::Pass);
+            let failing = match worst {
+                Status::Fail => true,
+                Status::Error | Status::Warn => g.strict,
+                Status::Pass | Status::Skip => false,
+            };
+            Ok(if failing {
+                Outcome::Unhealthy
+            } else {
+                Outcome::Healthy
+            })
+        }
+    }
+}
+
+/// The error type of [`run`]: usage errors (exit 2, shown as they are) and output errors.
+pub mod error {
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        #[error(transparent)]
+        Usage(#[from] super::UsageError),
+        #[error(transparent)]
+        Io(#[from] std::io::Error),
+    }
+    pub type Result<T> = std::result::Result<T, Error>;
+}

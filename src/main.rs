@@ -1,0 +1,35 @@
+//! The thin binary: parse flags, build the host, run, map the outcome to an exit code.
+#![allow(clippy::print_stderr)]
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use rootless_doctor::cli::{Cli, ColorChoice};
+use rootless_doctor::error::Error;
+use rootless_doctor::{Outcome, host_from, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let choice = match cli.global.color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    let stdout = io::stdout();
+    let mut out = anstream::AutoStream::new(stdout.lock(), choice);
+    let result = host_from(&cli)
+        .map_err(Error::from)
+        .and_then(|host| run(&cli, host.as_ref(), &mut out));
+    let flushed = out.flush();
+    match result.and_then(|o| flushed.map(|()| o).map_err(Error::from)) {
+        Ok(Outcome::Healthy) => ExitCode::SUCCESS,
+        Ok(Outcome::Unhealthy) => ExitCode::from(1),
+        // A closed pipe (`rootless-doctor preflight | head`) is the reader's choice, not an error.
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rootless-doctor: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

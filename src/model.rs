@@ -1,0 +1,277 @@
+//! The data every check produces and every output format renders.
+
+use serde::Serialize;
+
+/// How one check came out, best to worst for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skip,
+    Warn,
+    /// The check could not read what it needs (an unreadable file, with the path and errno as evidence).
+    Error,
+    Fail,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::Skip,
+        Status::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Skip => "skip",
+            Status::Warn => "warn",
+            Status::Error => "error",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// What was read, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// A host path (`/etc/subuid:3`), `env:XDG_RUNTIME_DIR`, `statfs:/sys/fs/cgroup`, `identity`, …
+    pub source: String,
+    pub detail: String,
+}
+
+/// One command of a remediation. Always an argv, never a shell string built from input;
+/// `stdin` carries file contents for `tee`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Needs root (shown with `sudo`).
+    pub root: bool,
+    pub argv: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+}
+
+impl Step {
+    pub fn root<I, S>(argv: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Step {
+            root: true,
+            argv: argv.into_iter().map(Into::into).collect(),
+            stdin: None,
+        }
+    }
+
+    pub fn new<I, S>(root: bool, argv: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Step {
+            root,
+            ..Step::root(argv)
+        }
+    }
+
+    pub fn user<I, S>(argv: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Step {
+            root: false,
+            ..Step::root(argv)
+        }
+    }
+
+    pub fn with_stdin(mut self, stdin: impl Into<String>) -> Step {
+        self.stdin = Some(stdin.into());
+        self
+    }
+
+    /// The copy-pasteable form: `sudo tee /etc/x <<'EOF' … EOF`, arguments quoted for a POSIX shell.
+    pub fn render(&self) -> String {
+        let mut line = String::new();
+        if self.root {
+            line.push_str("sudo ");
+        }
+        let words: Vec<String> = self.argv.iter().map(|a| shell_quote(a)).collect();
+        line.push_str(&words.join(" "));
+        if let Some(stdin) = &self.stdin {
+            let single_line = !stdin.trim_end_matches('\n').contains('\n');
+            if single_line && self.argv.first().is_some_and(|a| a == "tee") {
+                let content = shell_quote(stdin.trim_end_matches('\n'));
+                line = format!("echo {content} | {line}");
+            } else {
+                let mut marker = "EOF".to_owned();
+                while stdin.lines().any(|l| l == marker) {
+                    marker.push('_');
+                }
+                line = format!("{line} <<'{marker}'\n{stdin}");
+                if !stdin.ends_with('\n') {
+                    line.push('\n');
+                }
+                line.push_str(&marker);
+            }
+        }
+        if self.argv.first().is_some_and(|a| a == "tee") {
+            // tee echoes what it writes; the user needs only the file.
+            line = match line.find(" <<'") {
+                Some(i) => format!("{} >/dev/null{}", &line[..i], &line[i..]),
+                None => format!("{line} >/dev/null"),
+            };
+        }
+        line
+    }
+}
+
+/// Quotes a word for a POSIX shell only when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// How to fix a finding: why, then exact commands for the detected distro.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Remediation {
+    pub text: String,
+    pub steps: Vec<Step>,
+}
+
+impl Remediation {
+    pub fn text(text: impl Into<String>) -> Remediation {
+        Remediation {
+            text: text.into(),
+            steps: Vec::new(),
+        }
+    }
+
+    pub fn step(mut self, step: Step) -> Remediation {
+        self.steps.push(step);
+        self
+    }
+
+    pub fn steps(mut self, steps: impl IntoIterator<Item = Step>) -> Remediation {
+        self.steps.extend(steps);
+        self
+    }
+}
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub area: &'static str,
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub remediation: Option<Remediation>,
+    pub reference: &'static str,
+}
+
+/// What a check function returns; the engine adds the check's ID, area and reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub remediation: Option<Remediation>,
+}
+
+impl Verdict {
+    pub fn new(status: Status, summary: impl Into<String>) -> Verdict {
+        Verdict {
+            status,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            remediation: None,
+        }
+    }
+    pub fn pass(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Pass, summary)
+    }
+    pub fn warn(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Warn, summary)
+    }
+    pub fn fail(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Fail, summary)
+    }
+    pub fn skip(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Skip, summary)
+    }
+    pub fn error(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Error, summary)
+    }
+
+    pub fn evidence(mut self, source: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.evidence.push(Evidence {
+            source: source.into(),
+            detail: detail.into(),
+        });
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Verdict {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    pub fn fix(mut self, remediation: Remediation) -> Verdict {
+        self.remediation = Some(remediation);
+        self
+    }
+
+    /// Attaches a fix only when the verdict is not a pass (a passing check needs none).
+    pub fn fix_unless_pass(self, remediation: impl FnOnce() -> Remediation) -> Verdict {
+        if self.status == Status::Pass || self.status == Status::Skip {
+            self
+        } else {
+            self.fix(remediation())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_render_as_copy_pasteable_commands() {
+        assert_eq!(
+            Step::root(["apt-get", "install", "-y", "uidmap"]).render(),
+            "sudo apt-get install -y uidmap"
+        );
+        assert_eq!(
+            Step::root(["tee", "-a", "/etc/subuid"])
+                .with_stdin("alice:100000:65536\n")
+                .render(),
+            "echo alice:100000:65536 | sudo tee -a /etc/subuid >/dev/null"
+        );
+        assert_eq!(
+            Step::root(["tee", "/etc/apparmor.d/x"])
+                .with_stdin("a {\n  userns,\n}\n")
+                .render(),
+            "sudo tee /etc/apparmor.d/x >/dev/null <<'EOF'\na {\n  userns,\n}\nEOF"
+        );
+        assert_eq!(Step::user(["echo", "it's"]).render(), r"echo 'it'\''s'");
+    }
+
+    #[test]
+    fn status_order_puts_fail_last() {
+        assert!(Status::Fail > Status::Error);
+        assert!(Status::Error > Status::Warn);
+        assert!(Status::Warn > Status::Skip);
+        assert!(Status::Skip > Status::Pass);
+    }
+}

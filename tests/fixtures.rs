@@ -1,0 +1,231 @@
+//! Fixture hosts run through the real binary: `tests/fixtures/<scenario>/{root/, host.toml, expect.toml}`.
+//!
+//! Each scenario asserts its exit code and the statuses `expect.toml` names, then snapshots the JSON and the
+//! human report (tests/snapshots/). Adding a scenario means adding a directory and one `scenario!` line;
+//! `every_fixture_directory_has_a_test` keeps the two in step.
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde::Deserialize;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    exit: i32,
+    #[serde(default)]
+    status: BTreeMap<String, String>,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+}
+
+fn run(scenario: &str, args: &[&str]) -> Run {
+    let host_file = format!("tests/fixtures/{scenario}/host.toml");
+    let out = Command::cargo_bin("rootless-doctor")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .args(["--host-file", &host_file])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.stderr.is_empty(), "{scenario}: stderr: {}", String::from_utf8_lossy(&out.stderr));
+    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8(out.stdout).unwrap() }
+}
+
+fn statuses(json: &str) -> BTreeMap<String, String> {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap().to_owned(), f["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[track_caller]
+fn check(scenario: &str) {
+    let expect: Expect = toml::from_str(
+        &std::fs::read_to_string(format!("{FIXTURES}/{scenario}/expect.toml")).unwrap(),
+    )
+    .unwrap();
+    let json = run(scenario, &["preflight", "--format", "json"]);
+    assert_eq!(json.code, expect.exit, "{scenario}: exit code\n{}", json.stdout);
+    let got = statuses(&json.stdout);
+    for (id, want) in &expect.status {
+        assert_eq!(got.get(id), Some(want), "{scenario}: {id}\n{}", json.stdout);
+    }
+    // A failing finding always says how to fix it.
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    for f in doc["findings"].as_array().unwrap() {
+        if f["status"] == "fail" || f["status"] == "warn" {
+            assert!(f["remediation"]["text"].as_str().is_some_and(|t| !t.is_empty()), "{scenario}: {} has no fix", f["id"]);
+        }
+        assert!(!f["summary"].as_str().unwrap().is_empty());
+    }
+    let human = run(scenario, &["preflight"]);
+    assert_eq!(human.code, expect.exit, "{scenario}: human exit code");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_snapshot!(format!("{scenario}.json"), json.stdout);
+        insta::assert_snapshot!(format!("{scenario}.human"), human.stdout);
+    });
+}
+
+macro_rules! scenario {
+    ($name:ident, $dir:literal) => {
+        #[test]
+        fn $name() {
+            check($dir);
+        }
+    };
+}
+
+const SCENARIOS: &[&str] = &[
+    "arch",
+    "arch-ping-and-ports",
+    "arch-subgid-parse-errors",
+    "debian-11",
+    "debian-11-userns-clone-0",
+    "debian-12",
+    "debian-12-cgroup-v1",
+    "debian-12-daemon-json-syntax-error",
+    "debian-12-iptables-built-in",
+    "debian-12-nested-userns",
+    "debian-12-newuidmap-not-setuid",
+    "debian-12-no-network-driver",
+    "debian-12-no-subid",
+    "debian-12-no-systemd",
+    "debian-12-no-user-bus",
+    "debian-12-only-old-pasta",
+    "debian-12-own-uid-range",
+    "debian-12-small-range",
+    "debian-12-symlinked-subuid",
+    "debian-12-xdg-runtime-dir-0755",
+    "debian-12-xdg-runtime-dir-wrong-owner",
+    "fedora",
+    "fedora-before-install",
+    "fedora-max-user-namespaces-low",
+    "fedora-newgidmap-no-caps",
+    "fedora-no-linger",
+    "fedora-subid-covers-real-user",
+    "opensuse-leap-15",
+    "opensuse-leap-15-iptables-modules-not-loaded",
+    "opensuse-tumbleweed",
+    "rhel-8",
+    "rhel-8-max-user-namespaces-0",
+    "rhel-8-no-fuse-overlayfs",
+    "rhel-8-no-iptables",
+    "rhel-9",
+    "rhel-9-nfs-home",
+    "rhel-9-nfs-home-local-data-root",
+    "rhel-9-world-writable-subuid",
+    "ubuntu-22.04",
+    "ubuntu-22.04-cpu-not-delegated",
+    "ubuntu-22.04-kernel-4.15",
+    "ubuntu-22.04-no-uidmap",
+    "ubuntu-24.04",
+    "ubuntu-24.04-disabled-profile",
+    "ubuntu-24.04-overlapping-ranges",
+    "ubuntu-24.04-rootlesskit-in-home-bin",
+    "ubuntu-24.04-rootlesskit-in-home-bin-with-profile",
+    "ubuntu-24.04-su-shell",
+    "unknown-distro",
+];
+
+scenario!(arch, "arch");
+scenario!(arch_ping_and_ports, "arch-ping-and-ports");
+scenario!(arch_subgid_parse_errors, "arch-subgid-parse-errors");
+scenario!(debian_11, "debian-11");
+scenario!(debian_11_userns_clone_0, "debian-11-userns-clone-0");
+scenario!(debian_12, "debian-12");
+scenario!(debian_12_cgroup_v1, "debian-12-cgroup-v1");
+scenario!(debian_12_daemon_json_syntax_error, "debian-12-daemon-json-syntax-error");
+scenario!(debian_12_iptables_built_in, "debian-12-iptables-built-in");
+scenario!(debian_12_nested_userns, "debian-12-nested-userns");
+scenario!(debian_12_newuidmap_not_setuid, "debian-12-newuidmap-not-setuid");
+scenario!(debian_12_no_network_driver, "debian-12-no-network-driver");
+scenario!(debian_12_no_subid, "debian-12-no-subid");
+scenario!(debian_12_no_systemd, "debian-12-no-systemd");
+scenario!(debian_12_no_user_bus, "debian-12-no-user-bus");
+scenario!(debian_12_only_old_pasta, "debian-12-only-old-pasta");
+scenario!(debian_12_own_uid_range, "debian-12-own-uid-range");
+scenario!(debian_12_small_range, "debian-12-small-range");
+scenario!(debian_12_symlinked_subuid, "debian-12-symlinked-subuid");
+scenario!(debian_12_xdg_runtime_dir_0755, "debian-12-xdg-runtime-dir-0755");
+scenario!(debian_12_xdg_runtime_dir_wrong_owner, "debian-12-xdg-runtime-dir-wrong-owner");
+scenario!(fedora, "fedora");
+scenario!(fedora_before_install, "fedora-before-install");
+scenario!(fedora_max_user_namespaces_low, "fedora-max-user-namespaces-low");
+scenario!(fedora_newgidmap_no_caps, "fedora-newgidmap-no-caps");
+scenario!(fedora_no_linger, "fedora-no-linger");
+scenario!(fedora_subid_covers_real_user, "fedora-subid-covers-real-user");
+scenario!(opensuse_leap_15, "opensuse-leap-15");
+scenario!(opensuse_leap_15_iptables_modules_not_loaded, "opensuse-leap-15-iptables-modules-not-loaded");
+scenario!(opensuse_tumbleweed, "opensuse-tumbleweed");
+scenario!(rhel_8, "rhel-8");
+scenario!(rhel_8_max_user_namespaces_0, "rhel-8-max-user-namespaces-0");
+scenario!(rhel_8_no_fuse_overlayfs, "rhel-8-no-fuse-overlayfs");
+scenario!(rhel_8_no_iptables, "rhel-8-no-iptables");
+scenario!(rhel_9, "rhel-9");
+scenario!(rhel_9_nfs_home, "rhel-9-nfs-home");
+scenario!(rhel_9_nfs_home_local_data_root, "rhel-9-nfs-home-local-data-root");
+scenario!(rhel_9_world_writable_subuid, "rhel-9-world-writable-subuid");
+scenario!(ubuntu_22_04, "ubuntu-22.04");
+scenario!(ubuntu_22_04_cpu_not_delegated, "ubuntu-22.04-cpu-not-delegated");
+scenario!(ubuntu_22_04_kernel_4_15, "ubuntu-22.04-kernel-4.15");
+scenario!(ubuntu_22_04_no_uidmap, "ubuntu-22.04-no-uidmap");
+scenario!(ubuntu_24_04, "ubuntu-24.04");
+scenario!(ubuntu_24_04_disabled_profile, "ubuntu-24.04-disabled-profile");
+scenario!(ubuntu_24_04_overlapping_ranges, "ubuntu-24.04-overlapping-ranges");
+scenario!(ubuntu_24_04_rootlesskit_in_home_bin, "ubuntu-24.04-rootlesskit-in-home-bin");
+scenario!(ubuntu_24_04_rootlesskit_in_home_bin_with_profile, "ubuntu-24.04-rootlesskit-in-home-bin-with-profile");
+scenario!(ubuntu_24_04_su_shell, "ubuntu-24.04-su-shell");
+scenario!(unknown_distro, "unknown-distro");
+
+#[test]
+fn every_fixture_directory_has_a_test() {
+    let dirs: BTreeSet<String> = std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let listed: BTreeSet<String> = SCENARIOS.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(dirs, listed, "tests/fixtures and SCENARIOS disagree");
+    for d in &dirs {
+        for f in ["host.toml", "expect.toml", "README.md"] {
+            assert!(Path::new(&format!("{FIXTURES}/{d}/{f}")).exists(), "{d} lacks {f}");
+        }
+    }
+}
+
+/// The bar: every check has at least one passing and one failing (fail or warn) fixture.
+#[test]
+fn every_check_passes_somewhere_and_fails_somewhere() {
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in SCENARIOS {
+        for (id, status) in statuses(&run(s, &["preflight", "--format", "json"]).stdout) {
+            seen.entry(id).or_default().insert(status);
+        }
+    }
+    let list = run(SCENARIOS[0], &["list", "--format", "json"]);
+    let all: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).unwrap();
+    assert!(all.len() >= 29);
+    for c in all {
+        let id = c["id"].as_str().unwrap();
+        let s = seen.get(id).cloned().unwrap_or_default();
+        assert!(s.contains("pass"), "{id} never passes in a fixture: {s:?}");
+        assert!(s.contains("fail") || s.contains("warn"), "{id} never fails in a fixture: {s:?}");
+    }
+}

@@ -104,7 +104,7 @@ pub struct Facts<'h> {
     mounts: OnceCell<Read<Vec<Mount>>>,
     uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
-    kernel_config: OnceCell<Read<(String, parse::kernel::KernelConfig)>>,
+    kernel_config: OnceCell<Read<(String, String)>>,
     dpkg_status: OnceCell<Option<String>>,
 }
 
@@ -246,11 +246,11 @@ impl<'h> Facts<'h> {
             let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
             if let Read::Ok(meta) = self.stat(&candidate)
                 && meta.kind == host::FileKind::File
-                    && meta.mode & 0o111 != 0
-                    && !found.contains(&candidate)
-                {
-                    found.push(candidate);
-                }
+                && meta.mode & 0o111 != 0
+                && !found.contains(&candidate)
+            {
+                found.push(candidate);
+            }
         }
         found
     }
@@ -366,39 +366,42 @@ impl<'h> Facts<'h> {
         }
     }
 
-    /// The running kernel's configuration, from `/proc/config.gz` or `/boot/config-RELEASE`,
-    /// with the path it came from.
-    pub fn kernel_config(&self) -> &Read<(String, parse::kernel::KernelConfig)> {
+    /// The running kernel's configuration text, from `/proc/config.gz` or `/boot/config-RELEASE`,
+    /// with the path it came from. Read (and decompressed) only when a check asks.
+    fn kernel_config_text(&self) -> &Read<(String, String)> {
         self.kernel_config.get_or_init(|| {
             let mut failure = None;
+            // The plain-text file needs no decompression; prefer it when it exists.
+            if let Some(release) = &self.kernel_release {
+                let path = format!("/boot/config-{release}");
+                match self.read(&path) {
+                    Read::Ok(text) => return Read::Ok((path, text)),
+                    Read::Failed(e) => failure = Some(format!("{path}: {e}")),
+                    Read::Missing => {}
+                }
+            }
             match self.read_bytes("/proc/config.gz") {
                 Read::Ok(gz) => match parse::kernel::decompress_config_gz(&gz) {
-                    Ok(text) => {
-                        return Read::Ok((
-                            "/proc/config.gz".to_owned(),
-                            parse::kernel::parse_config(&text).0,
-                        ));
-                    }
+                    Ok(text) => return Read::Ok(("/proc/config.gz".to_owned(), text)),
                     Err(e) => failure = Some(format!("/proc/config.gz: {e}")),
                 },
                 Read::Failed(e) => failure = Some(format!("/proc/config.gz: {e}")),
                 Read::Missing => {}
-            }
-            if let Some(release) = &self.kernel_release {
-                let path = format!("/boot/config-{release}");
-                match self.read(&path) {
-                    Read::Ok(text) => {
-                        return Read::Ok((path, parse::kernel::parse_config(&text).0));
-                    }
-                    Read::Failed(e) => failure = Some(format!("{path}: {e}")),
-                    Read::Missing => {}
-                }
             }
             match failure {
                 Some(e) => Read::Failed(e),
                 None => Read::Missing,
             }
         })
+    }
+
+    /// One option of the running kernel's configuration, with the file it came from;
+    /// `None` when no configuration can be read.
+    pub fn kernel_option(&self, option: &str) -> Option<(String, parse::kernel::Tristate)> {
+        match self.kernel_config_text() {
+            Read::Ok((src, text)) => Some((src.clone(), parse::kernel::lookup(text, option))),
+            _ => None,
+        }
     }
 }
 
@@ -471,15 +474,11 @@ fn target_user(
 /// real parser judge it (status must say "installed").
 fn dpkg_version(status: &str, package: &str) -> Option<String> {
     let needle = format!("Package: {package}\n");
-    let mut from = 0;
-    while let Some(pos) = status[from..].find(&needle) {
-        let start = from + pos;
-        from = start + needle.len();
-        if start != 0 && !status[..start].ends_with('\n') {
+    for start in memchr::memmem::find_iter(status.as_bytes(), needle.as_bytes()) {
+        if start != 0 && status.as_bytes()[start - 1] != b'\n' {
             continue;
         }
-        let end = status[start..]
-            .find("\n\n")
+        let end = memchr::memmem::find(&status.as_bytes()[start..], b"\n\n")
             .map_or(status.len(), |e| start + e);
         let parsed = parse::pkgdb::parse_dpkg_status(&status[start..end]);
         if let Some(v) = parsed.get(package) {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootless_doctor::cli::{Cli, ColorChoice};
+use rootless_doctor::cli::{Cli, ColorChoice, Format};
 use rootless_doctor::error::Error;
 use rootless_doctor::{Outcome, host_from, run};
 
@@ -16,8 +16,15 @@ fn main() -> ExitCode {
         ColorChoice::Always => anstream::ColorChoice::Always,
         ColorChoice::Never => anstream::ColorChoice::Never,
     };
-    let stdout = io::stdout();
-    let mut out = anstream::AutoStream::new(stdout.lock(), choice);
+    // One buffered write instead of hundreds; JSON carries no styles, so it skips the ANSI stripper.
+    let stdout = io::stdout().lock();
+    let mut out: Box<dyn Write> = match cli.global.format {
+        Format::Json => Box::new(io::BufWriter::with_capacity(64 * 1024, stdout)),
+        Format::Human => Box::new(io::BufWriter::with_capacity(
+            64 * 1024,
+            anstream::AutoStream::new(stdout, choice),
+        )),
+    };
     let result = host_from(&cli)
         .map_err(Error::from)
         .and_then(|host| run(&cli, host.as_ref(), &mut out));

@@ -143,10 +143,7 @@ fn modules(f: &Facts) -> Verdict {
     let builtin = f.read(&builtin_path).ok().cloned();
     let dep_path = format!("/lib/modules/{release}/modules.dep");
     let dep = f.read(&dep_path).ok().cloned();
-    let config = match f.kernel_config() {
-        Read::Ok((src, cfg)) => Some((src.clone(), cfg)),
-        _ => None,
-    };
+
     let mut evidence = Vec::new();
     evidence.push(Evidence {
         source: "/proc/modules".into(),
@@ -169,13 +166,18 @@ fn modules(f: &Facts) -> Verdict {
     let mut statuses = Vec::new();
     for m in &wanted {
         let option = MODULE_CONFIG.iter().find(|(n, _)| n == m).map(|(_, o)| *o);
-        let tristate = match (&config, option) {
-            (Some((_, cfg)), Some(o)) => Some(cfg.tristate(o)),
-            _ => None,
+        let is_loaded = loaded.as_ref().is_some_and(|l| l.iter().any(|x| x == m));
+        let is_builtin = in_list(&builtin, m);
+        // The kernel config is the last resort: on most hosts /proc/modules or modules.builtin answers first.
+        let config = if is_loaded || is_builtin {
+            None
+        } else {
+            option.and_then(|o| f.kernel_option(o))
         };
-        let a = if loaded.as_ref().is_some_and(|l| l.iter().any(|x| x == m)) {
+        let tristate = config.as_ref().map(|(_, t)| *t);
+        let a = if is_loaded {
             Availability::Loaded
-        } else if in_list(&builtin, m) || tristate == Some(Tristate::Yes) {
+        } else if is_builtin || tristate == Some(Tristate::Yes) {
             Availability::BuiltIn
         } else if tristate == Some(Tristate::Module) || in_list(&dep, m) {
             Availability::Loadable

@@ -154,9 +154,12 @@ impl Host for FakeHost {
         };
         for file in self.sidecar.files.keys() {
             if let Some(rest) = file.strip_prefix(&prefix)
-                && !rest.is_empty() && !rest.contains('/') && !names.iter().any(|n| n == rest) {
-                    names.push(rest.to_owned());
-                }
+                && !rest.is_empty()
+                && !rest.contains('/')
+                && !names.iter().any(|n| n == rest)
+            {
+                names.push(rest.to_owned());
+            }
         }
         names.sort();
         Ok(names)

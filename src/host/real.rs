@@ -97,6 +97,9 @@ impl Host for RealHost {
     }
 
     fn canonicalize(&self, path: &str) -> io::Result<String> {
+        if self.at_root() {
+            return Ok(std::fs::canonicalize(path)?.to_string_lossy().into_owned());
+        }
         let resolved = resolve(&self.root, path, true)?;
         // Resolution is lexical for missing components; make a missing target an error, as realpath(3) does.
         std::fs::symlink_metadata(&resolved.disk)?;

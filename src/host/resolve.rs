@@ -23,14 +23,11 @@ pub(crate) struct Resolved {
 /// Resolves `path` below `root`. With `follow_last`, a symlink in the last component is followed too.
 pub(crate) fn resolve(root: &Path, path: &str, follow_last: bool) -> io::Result<Resolved> {
     if root == Path::new("/") {
-        let disk = PathBuf::from(path);
-        let disk = if follow_last {
-            std::fs::canonicalize(&disk)?
-        } else {
-            disk
-        };
-        let host = disk.to_string_lossy().into_owned();
-        return Ok(Resolved { disk, host });
+        // The kernel follows links itself; only `canonicalize` needs the resolved name, and asks for it.
+        return Ok(Resolved {
+            disk: PathBuf::from(path),
+            host: path.to_owned(),
+        });
     }
     if !path.starts_with('/') {
         return Err(io::Error::new(

@@ -145,11 +145,12 @@ pub fn parse(path: &str, text: &str) -> Result<Sidecar, SidecarError> {
     }
     for (mount, magic) in &sidecar.statfs {
         if let Magic::Name(name) = magic
-            && crate::fsmagic::by_name(name).is_none() {
-                return Err(invalid(format!(
-                    "statfs entry {mount:?}: unknown filesystem {name:?}"
-                )));
-            }
+            && crate::fsmagic::by_name(name).is_none()
+        {
+            return Err(invalid(format!(
+                "statfs entry {mount:?}: unknown filesystem {name:?}"
+            )));
+        }
     }
     for (file, attrs) in &sidecar.xattrs {
         for (name, hex) in attrs {

@@ -348,3 +348,84 @@ CONFIG_DEFAULT_HOSTNAME="(none)"
         }
     }
 }
+
+/// Looks one option up in kernel config text without parsing the rest.
+///
+/// A config is ~10,000 lines and the doctor asks about a handful of options, so this finds the option's
+/// line directly (SIMD substring search) instead of building a map. The last assignment wins, as in Kconfig;
+/// `parse_config(text).0.tristate(option)` always agrees (see the property test).
+pub fn lookup(text: &str, option: &str) -> Tristate {
+    let name = if option.starts_with("CONFIG_") {
+        option.to_owned()
+    } else {
+        format!("CONFIG_{option}")
+    };
+    let needle = format!("{name}=");
+    let bytes = text.as_bytes();
+    // (position, value) of the last assignment; "# CONFIG_X is not set" assigns n.
+    let mut last: Option<(usize, &str)> = None;
+    for start in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
+        // Only a match at the start of a line (after optional blanks) is an assignment of this option.
+        let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+        if !text[line_start..start].trim_ascii().is_empty() {
+            continue;
+        }
+        let rest = &text[start + needle.len()..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        last = Some((start, rest[..end].trim_ascii()));
+    }
+    let unset = format!(" {name} is not set");
+    for start in memchr::memmem::find_iter(bytes, unset.as_bytes()) {
+        let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |i| start + i);
+        let is_comment = text[line_start..start].trim_ascii() == "#";
+        let ends_here = text[start + unset.len()..line_end].trim_ascii().is_empty();
+        if is_comment && ends_here && last.is_none_or(|(pos, _)| pos < start) {
+            last = Some((start, "n"));
+        }
+    }
+    let value = last.map(|(_, v)| v);
+    match value {
+        Some("y") => Tristate::Yes,
+        Some("m") => Tristate::Module,
+        _ => Tristate::No,
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_options_at_line_starts_only() {
+        let text = "# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_BB=m\nX_CONFIG_C=y\n  CONFIG_D=m\nCONFIG_B=m\nCONFIG_F=y\n# CONFIG_F is not set\n";
+        assert_eq!(lookup(text, "A"), Tristate::No);
+        assert_eq!(lookup(text, "CONFIG_B"), Tristate::Module);
+        assert_eq!(lookup(text, "BB"), Tristate::Module);
+        assert_eq!(lookup(text, "C"), Tristate::No);
+        assert_eq!(lookup(text, "D"), Tristate::Module);
+        assert_eq!(lookup(text, "E"), Tristate::No);
+        assert_eq!(lookup(text, "F"), Tristate::No);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn lookup_agrees_with_the_full_parse(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    ("[A-C]{1,2}", prop_oneof![Just("y"), Just("m"), Just("n"), Just("\"s\""), Just("12")])
+                        .prop_map(|(k, v)| format!("CONFIG_{k}={v}")),
+                    "[A-C]{1,2}".prop_map(|k| format!("# CONFIG_{k} is not set")),
+                    Just(String::new()),
+                ],
+                0..12,
+            ),
+            option in "[A-C]{1,2}",
+        ) {
+            let text = lines.join("\n");
+            prop_assert_eq!(lookup(&text, &option), parse_config(&text).0.tristate(&option));
+        }
+    }
+}

@@ -43,14 +43,27 @@ pub struct Evidence {
 }
 
 /// One command of a remediation. Always an argv, never a shell string built from input;
-/// `stdin` carries file contents for `tee`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `stdin` carries file contents for `tee`. In JSON it also carries `command`, the rendered form.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Needs root (shown with `sudo`).
     pub root: bool,
     pub argv: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stdin: Option<String>,
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Step", 4)?;
+        st.serialize_field("root", &self.root)?;
+        st.serialize_field("command", &self.render())?;
+        st.serialize_field("argv", &self.argv)?;
+        if let Some(stdin) = &self.stdin {
+            st.serialize_field("stdin", stdin)?;
+        }
+        st.end()
+    }
 }
 
 impl Step {

@@ -76,22 +76,8 @@ struct Document<'a> {
     tool: Tool,
     command: &'a str,
     host: HostFacts<'a>,
-    findings: Vec<JsonFinding<'a>>,
+    findings: &'a [Finding],
     summary: Summary,
-}
-
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    #[serde(flatten)]
-    finding: &'a Finding,
-    /// Each remediation step rendered as the command a person would type.
-    commands: Vec<JsonCommand>,
-}
-
-#[derive(Serialize)]
-struct JsonCommand {
-    root: bool,
-    command: String,
 }
 
 fn host_facts<'a>(facts: &'a Facts) -> HostFacts<'a> {
@@ -132,21 +118,7 @@ pub fn json(
         },
         command,
         host: host_facts(facts),
-        findings: findings
-            .iter()
-            .map(|f| JsonFinding {
-                finding: f,
-                commands: f
-                    .remediation
-                    .iter()
-                    .flat_map(|r| &r.steps)
-                    .map(|s| JsonCommand {
-                        root: s.root,
-                        command: s.render(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        findings,
         summary: Summary::of(findings),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
@@ -208,15 +180,16 @@ pub fn human(
             }
         }
         if let Some(r) = &f.remediation
-            && !matches!(f.status, Status::Pass | Status::Skip) {
-                writeln!(out, "      fix: {}", r.text)?;
-                for step in &r.steps {
-                    for (i, line) in step.render().lines().enumerate() {
-                        let prompt = if i == 0 { "$ " } else { "  " };
-                        writeln!(out, "        {prompt}{line}")?;
-                    }
+            && !matches!(f.status, Status::Pass | Status::Skip)
+        {
+            writeln!(out, "      fix: {}", r.text)?;
+            for step in &r.steps {
+                for (i, line) in step.render().lines().enumerate() {
+                    let prompt = if i == 0 { "$ " } else { "  " };
+                    writeln!(out, "        {prompt}{line}")?;
                 }
             }
+        }
     }
     let s = Summary::of(findings);
     writeln!(

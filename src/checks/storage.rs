@@ -3,7 +3,7 @@
 use super::{Check, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
-use crate::model::{Remediation, Verdict};
+use crate::model::{Evidence, Remediation, Verdict};
 use crate::parse::kernel::{KernelVersion, Tristate};
 
 /// overlayfs mounts inside a user namespace since 5.11 (upstream 459c7c565ac3).
@@ -64,9 +64,17 @@ fn driver(f: &Facts) -> Verdict {
             .evidence("/proc/sys/kernel/osrelease", release);
     };
     let release = f.kernel_release.clone().unwrap_or_default();
-    let overlay_config = match f.kernel_config() {
-        Read::Ok((src, cfg)) => Some((src.clone(), cfg.tristate("OVERLAY_FS"))),
-        _ => None,
+    // /proc/filesystems lists overlay when it is built in or loaded: no need to decompress the kernel config then.
+    let overlay_listed = match f.read("/proc/filesystems") {
+        Read::Ok(text) => text
+            .lines()
+            .any(|l| l.split_whitespace().last() == Some("overlay")),
+        _ => false,
+    };
+    let overlay_config = if overlay_listed {
+        Some(("/proc/filesystems".to_owned(), Tristate::Yes))
+    } else {
+        f.kernel_option("OVERLAY_FS")
     };
     let fuse = f.which("fuse-overlayfs");
     let mut v = match (&overlay_config, kernel >= OVERLAY_USERNS) {
@@ -78,8 +86,13 @@ fn driver(f: &Facts) -> Verdict {
                     "kernel {kernel} is older than {OVERLAY_USERNS}, which first mounts overlayfs in a user namespace"
                 )
             };
+            // The btrfs driver needs the data-root on btrfs and, in a user namespace, kernel 4.18.
+            let on_btrfs = matches!(locate_data_root(f), Ok(r) if r.magic == fsmagic::BTRFS);
             match (&fuse, kernel >= FUSE_USERNS) {
                 (Some(path), true) => Verdict::pass(format!("{reason}; fuse-overlayfs ({path}) will be used")),
+                (None, true) if on_btrfs => Verdict::pass(format!(
+                    "{reason}; the data-root is on btrfs, so the btrfs driver will be used"
+                )),
                 (None, true) => Verdict::warn(format!(
                     "{reason}, and fuse-overlayfs is not installed: dockerd falls back to vfs (slow, full copies of every layer)"
                 ))
@@ -102,8 +115,10 @@ fn driver(f: &Facts) -> Verdict {
         )),
     };
     v = v.evidence("/proc/sys/kernel/osrelease", release);
-    if let Some((src, t)) = overlay_config {
-        v = v.evidence(src, format!("CONFIG_OVERLAY_FS={}", tristate_letter(t)));
+    match overlay_config {
+        Some((src, _)) if overlay_listed => v = v.evidence(src, "overlay"),
+        Some((src, t)) => v = v.evidence(src, format!("CONFIG_OVERLAY_FS={}", tristate_letter(t))),
+        None => {}
     }
     if let Some(path) = fuse {
         v = v.evidence(path, "fuse-overlayfs");
@@ -139,7 +154,17 @@ fn daemon_json_path(f: &Facts) -> String {
     format!("{}/docker/daemon.json", config_home.trim_end_matches('/'))
 }
 
-fn data_root(f: &Facts) -> Verdict {
+/// Where the data-root is and which filesystem will hold it.
+struct DataRoot {
+    path: String,
+    /// The nearest existing directory (the data-root itself once dockerd has run).
+    probe: String,
+    magic: u64,
+    daemon_json: String,
+    evidence: Vec<Evidence>,
+}
+
+fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
     let json_path = daemon_json_path(f);
     let mut evidence = Vec::new();
     let configured = match f.read(&json_path) {
@@ -149,7 +174,7 @@ fn data_root(f: &Facts) -> Verdict {
                     .get("data-root")
                     .and_then(|r| r.as_str())
                     .map(str::to_owned);
-                evidence.push(crate::model::Evidence {
+                evidence.push(Evidence {
                     source: json_path.clone(),
                     detail: match &root {
                         Some(r) => format!("data-root = {r}"),
@@ -159,17 +184,17 @@ fn data_root(f: &Facts) -> Verdict {
                 root
             }
             Err(e) => {
-                return Verdict::fail(format!("{json_path}:{}:{}: {e}", e.line(), e.column()))
+                return Err(Verdict::fail(format!("{json_path}:{}:{}: {e}", e.line(), e.column()))
                     .evidence(format!("{json_path}:{}", e.line()), e.to_string())
                     .fix(Remediation::text(format!(
                         "dockerd refuses to start with an invalid {json_path}: correct the JSON at the line and column named."
-                    )));
+                    ))));
             }
         },
         Read::Missing => None,
-        Read::Failed(e) => return unreadable(&json_path, &e),
+        Read::Failed(e) => return Err(unreadable(&json_path, &e)),
     };
-    let data_root = configured.unwrap_or_else(|| {
+    let path = configured.unwrap_or_else(|| {
         let data_home = f
             .is_own_session()
             .then(|| f.env("XDG_DATA_HOME"))
@@ -179,13 +204,15 @@ fn data_root(f: &Facts) -> Verdict {
         format!("{}/docker", data_home.trim_end_matches('/'))
     });
     // Before the first start the data-root does not exist; the filesystem that will hold it is its nearest existing parent.
-    let mut probe = data_root.clone();
+    let mut probe = path.clone();
     let magic = loop {
         match f.fs_magic(&probe) {
             Read::Ok(m) => break m,
-            Read::Failed(e) => return unreadable(&probe, &e),
+            Read::Failed(e) => return Err(unreadable(&probe, &e)),
             Read::Missing if probe == "/" => {
-                return Verdict::error(format!("no existing directory holds {data_root}"));
+                return Err(Verdict::error(format!(
+                    "no existing directory holds {path}"
+                )));
             }
             Read::Missing => {
                 probe = match probe.rsplit_once('/') {
@@ -195,26 +222,40 @@ fn data_root(f: &Facts) -> Verdict {
             }
         }
     };
-    let fs = fsmagic::name(magic);
-    let shown = if probe == data_root {
-        data_root.clone()
-    } else {
-        format!("{data_root} (not created yet; {probe})")
-    };
-    evidence.push(crate::model::Evidence {
+    evidence.push(Evidence {
         source: format!("statfs:{probe}"),
-        detail: fs.clone(),
+        detail: fsmagic::name(magic),
     });
-    if fsmagic::NETWORK_FILESYSTEMS.contains(&magic) {
+    Ok(DataRoot {
+        path,
+        probe,
+        magic,
+        daemon_json: json_path,
+        evidence,
+    })
+}
+
+fn data_root(f: &Facts) -> Verdict {
+    let root = match locate_data_root(f) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let fs = fsmagic::name(root.magic);
+    let shown = if root.probe == root.path {
+        root.path.clone()
+    } else {
+        format!("{} (not created yet; {})", root.path, root.probe)
+    };
+    if fsmagic::NETWORK_FILESYSTEMS.contains(&root.magic) {
         return Verdict::fail(format!(
             "data-root {shown} is on {fs}: pulls fail with \"lchown <FILE>: operation not permitted\""
         ))
-        .with_evidence(evidence)
+        .with_evidence(root.evidence)
         .fix(Remediation::text(format!(
             "Put the data-root on a local filesystem: write {{\"data-root\":\"/somewhere-out-of-nfs\"}} (a local directory you \
-own, e.g. /var/tmp/{}-docker) into {json_path}, then restart the daemon.",
-            f.user.name
+own, e.g. /var/tmp/{}-docker) into {}, then restart the daemon.",
+            f.user.name, root.daemon_json
         )));
     }
-    Verdict::pass(format!("data-root {shown} is on {fs}")).with_evidence(evidence)
+    Verdict::pass(format!("data-root {shown} is on {fs}")).with_evidence(root.evidence)
 }

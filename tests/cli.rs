@@ -1,0 +1,413 @@
+//! The command line as users meet it: exit codes, usage errors, user selection, formats, colour, pipes.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::Read;
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn doctor() -> Command {
+    let mut cmd = Command::cargo_bin("rootless-doctor").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env_clear();
+    cmd
+}
+
+fn fixture(cmd: &mut Command, scenario: &str) {
+    cmd.args([
+        "--host-file",
+        &format!("tests/fixtures/{scenario}/host.toml"),
+    ]);
+}
+
+/// A fixture host whose sidecar is rewritten: `edit` gets the sidecar text of `base`.
+fn edited(base: &str, edit: impl FnOnce(String) -> String) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{base}/host.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let path = dir.path().join("host.toml");
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path.to_string_lossy().into_owned())
+}
+
+/// The sidecar's identity switched to root (only the `[identity]` table, not file owners).
+fn as_root(sidecar: &str) -> String {
+    sidecar.replace(
+        "[identity]\nuid = 1000\ngid = 1000",
+        "[identity]\nuid = 0\ngid = 0",
+    )
+}
+
+fn root_of(base: &str) -> String {
+    format!("{}/tests/fixtures/{base}/root", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn list_shows_every_check_with_its_area() {
+    let out = doctor()
+        .arg("list")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().count() >= 29);
+    for id in [
+        "subid.entries",
+        "uidmap.newuidmap",
+        "apparmor.rootlesskit",
+        "iptables.modules",
+        "session.linger",
+    ] {
+        assert!(text.contains(id), "{id} missing from list");
+    }
+}
+
+#[test]
+fn explain_quotes_the_real_error_and_shows_the_fix_here() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["explain", "subid.entries"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("No subuid ranges found for user"))
+        .stdout(predicate::str::contains("On this host"))
+        .stdout(predicate::str::contains(
+            "usermod --add-subuids 262144-327679 --add-subgids 262144-327679 alice",
+        ));
+}
+
+#[test]
+fn explain_works_without_a_user_and_lists_packages_per_distro() {
+    doctor()
+        .args(["explain", "uidmap.newuidmap"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("debian-12"))
+        .stdout(predicate::str::contains("sudo apt-get install -y uidmap"))
+        .stdout(predicate::str::contains("sudo dnf install -y shadow-utils"))
+        .stdout(predicate::str::contains(
+            "sudo pacman -S --needed --noconfirm shadow",
+        ));
+}
+
+#[test]
+fn unknown_check_is_a_usage_error() {
+    doctor()
+        .args(["explain", "subid.nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown check or area: subid.nope",
+        ));
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["preflight", "--only", "nonsense"])
+        .assert()
+        .code(2)
+        .stdout("");
+}
+
+#[test]
+fn only_and_skip_select_by_id_and_area() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    let out = cmd
+        .args([
+            "preflight",
+            "--format",
+            "json",
+            "--only",
+            "subid,uidmap.newuidmap",
+            "--skip",
+            "subid.entries",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"uidmap.newuidmap"));
+    assert!(ids.contains(&"subid.range_size"));
+    assert!(!ids.contains(&"subid.entries"), "skipped check ran");
+    assert!(!ids.contains(&"distro.detected"));
+}
+
+#[test]
+fn strict_turns_warnings_into_failure() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "fedora-no-linger");
+    cmd.arg("preflight").assert().code(0);
+    let mut cmd = doctor();
+    fixture(&mut cmd, "fedora-no-linger");
+    cmd.args(["preflight", "--strict"]).assert().code(1);
+}
+
+#[test]
+fn root_without_a_user_is_told_that_rootless_is_per_user() {
+    let (_dir, host) = edited("debian-12", |t| as_root(&t));
+    doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "preflight",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rootless mode is per user"))
+        .stdout("");
+}
+
+#[test]
+fn under_sudo_the_invoking_user_is_checked_and_the_report_says_so() {
+    let (_dir, host) = edited("debian-12", |t| {
+        as_root(&t).replace("[env]\n", "[env]\nSUDO_USER = \"alice\"\n")
+    });
+    let out = doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "preflight",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["host"]["user"]["name"], "alice");
+    assert_eq!(doc["host"]["user"]["source"], "sudo");
+    let find = |id: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // Root's environment is not alice's session: the runtime dir is judged at /run/user/1000, the login is skipped.
+    assert_eq!(find("session.xdg_runtime_dir")["status"], "pass");
+    assert!(
+        find("session.xdg_runtime_dir")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("/run/user/1000")
+    );
+    assert_eq!(find("session.login")["status"], "skip");
+    let human = doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "preflight",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(human)
+            .unwrap()
+            .contains("user alice (uid 1000), from SUDO_USER")
+    );
+}
+
+#[test]
+fn user_flag_is_for_root_only() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["--user", "bob", "preflight"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--user is only for root"));
+    let (_dir, host) = edited("debian-12", |t| as_root(&t));
+    let out = doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "--user",
+            "bob",
+            "preflight",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["host"]["user"]["name"], "bob");
+    assert_eq!(doc["host"]["user"]["source"], "flag");
+    doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "--user",
+            "mallory",
+            "preflight",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no user named \"mallory\""));
+}
+
+#[test]
+fn a_broken_sidecar_names_the_file_and_line() {
+    let (_dir, host) = edited("debian-12", |t| {
+        t.replace(
+            "[identity]\nuid = 1000\n",
+            "[identity]\nuid = \"a thousand\"\n",
+        )
+    });
+    doctor()
+        .args([
+            "--host-file",
+            &host,
+            "--root",
+            &root_of("debian-12"),
+            "preflight",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("host.toml: line 6:"))
+        .stdout("");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    let plain = cmd
+        .arg("preflight")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!plain.contains(&0x1b), "escape codes in piped output");
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    let coloured = cmd
+        .args(["preflight", "--color", "always"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        coloured.contains(&0x1b),
+        "no escape codes with --color always"
+    );
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    let no_color = cmd
+        .env("NO_COLOR", "1")
+        .arg("preflight")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!no_color.contains(&0x1b));
+}
+
+#[test]
+fn verbose_shows_evidence_for_passing_checks() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    let quiet = String::from_utf8(
+        cmd.arg("preflight")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    let verbose = String::from_utf8(
+        cmd.args(["preflight", "-v"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(!quiet.contains("/etc/subuid:1: alice:100000:65536"));
+    assert!(verbose.contains("/etc/subuid:1: alice:100000:65536"));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let bin = assert_cmd::cargo::cargo_bin("rootless-doctor");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--host-file",
+            "tests/fixtures/debian-12/host.toml",
+            "preflight",
+            "-v",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+}
+
+#[test]
+fn root_flag_reads_a_tree_with_the_real_identity() {
+    // --root without a sidecar: files come from the tree, identity and environment from this process.
+    // This test's process may be root (CI) or not (a developer); either way the tree's distro is what is reported.
+    let out = doctor()
+        .env("SUDO_USER", "alice")
+        .env("HOME", "/home/alice")
+        .args(["--root", &root_of("rhel-9"), "explain", "distro.detected"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("distro.detected"));
+    if text.contains("On this host") {
+        assert!(text.contains("Rocky Linux 9.4"), "{text}");
+    }
+}

@@ -1,0 +1,246 @@
+//! Helpers for `tests/live.rs`: running the real binary, and real tools, as real test users on this host.
+//!
+//! The users and packages come from `cargo xtask setup` (root only); `cargo xtask test --tier live` sets
+//! `ROOTLESS_DOCTOR_LIVE=1` and the user names. Every command runs as the user through
+//! `runuser -u USER -- env -i HOME=… USER=… LOGNAME=… PATH=… XDG_RUNTIME_DIR=…`: an explicit, clean environment,
+//! as `shared/reference/live-host.md` explains (no pam_systemd here, and `su -` would drop /usr/sbin).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+pub const SKIP_MESSAGE: &str = "skipped: live tier needs root; run `cargo xtask test --tier live`";
+pub const PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+pub const SETUPTOOL: &str = "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh";
+
+/// Held for the whole of each live test: the tests share `/tmp/rd-xdg-<uid>`, which each removes when done.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The live context, or `None` (after printing the skip line) when the live tier is not enabled.
+pub fn start() -> Option<Live> {
+    if std::env::var("ROOTLESS_DOCTOR_LIVE").as_deref() != Ok("1") {
+        eprintln!("{SKIP_MESSAGE}");
+        return None;
+    }
+    // A failed test poisons the lock; the next test still gets a clean directory of its own.
+    let lock = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some(Live { _lock: lock })
+}
+
+pub struct Live {
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Live {
+    /// The user with subordinate ids and everything rootless Docker needs.
+    pub fn ok_user(&self) -> TestUser {
+        TestUser::new(&user_name("ROOTLESS_DOCTOR_LIVE_OK_USER", "rdtest-ok"))
+    }
+
+    /// The user without any line in /etc/subuid or /etc/subgid.
+    pub fn nosub_user(&self) -> TestUser {
+        TestUser::new(&user_name(
+            "ROOTLESS_DOCTOR_LIVE_NOSUB_USER",
+            "rdtest-nosub",
+        ))
+    }
+}
+
+fn user_name(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// A test user with its XDG_RUNTIME_DIR, `/tmp/rd-xdg-<uid>` (0700, owned by the user), removed on drop.
+pub struct TestUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+    pub xdg_runtime_dir: PathBuf,
+}
+
+impl TestUser {
+    fn new(name: &str) -> TestUser {
+        let passwd = fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
+        let fields: Vec<&str> = passwd
+            .lines()
+            .map(|line| line.split(':').collect::<Vec<_>>())
+            .find(|fields| fields.len() >= 7 && fields[0] == name)
+            .unwrap_or_else(|| {
+                panic!("no user {name:?} in /etc/passwd; run `cargo xtask setup` as root")
+            });
+        let uid = fields[2].parse().expect("numeric uid");
+        let gid = fields[3].parse().expect("numeric gid");
+        let xdg_runtime_dir = PathBuf::from(format!("/tmp/rd-xdg-{uid}"));
+        let _ = fs::remove_dir_all(&xdg_runtime_dir);
+        fs::create_dir(&xdg_runtime_dir).expect("create XDG_RUNTIME_DIR");
+        let user = TestUser {
+            name: name.to_string(),
+            uid,
+            gid,
+            home: fields[5].to_string(),
+            xdg_runtime_dir,
+        };
+        fs::set_permissions(&user.xdg_runtime_dir, fs::Permissions::from_mode(0o700))
+            .expect("chmod 0700");
+        std::os::unix::fs::chown(&user.xdg_runtime_dir, Some(uid), Some(gid))
+            .expect("chown XDG_RUNTIME_DIR");
+        user
+    }
+
+    /// `program args…` as this user, with only the test environment (PATH as given).
+    pub fn command_with_path(&self, path: &str, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new("runuser");
+        command
+            .args(["-u", &self.name, "--", "env", "-i"])
+            .arg(format!("HOME={}", self.home))
+            .arg(format!("USER={}", self.name))
+            .arg(format!("LOGNAME={}", self.name))
+            .arg(format!("PATH={path}"))
+            .arg(format!(
+                "XDG_RUNTIME_DIR={}",
+                self.xdg_runtime_dir.display()
+            ))
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, program: impl AsRef<Path>, args: &[&str]) -> Run {
+        Run::of(self.command_with_path(PATH, program.as_ref(), args))
+    }
+
+    /// `dockerd-rootless-setuptool.sh check`, with Debian's script directory on PATH: without it the script stops at
+    /// "dockerd-rootless.sh needs to be present under $PATH" before checking anything.
+    pub fn setuptool_command(&self, wrapper: &[&str]) -> Command {
+        let path = format!("{PATH}:/usr/share/docker.io/contrib");
+        let (program, rest) = match wrapper.split_first() {
+            Some((program, rest)) => (Path::new(*program), [rest, &[SETUPTOOL, "check"]].concat()),
+            None => (Path::new(SETUPTOOL), vec!["check"]),
+        };
+        self.command_with_path(&path, program, &rest)
+    }
+
+    pub fn doctor(&self, args: &[&str]) -> Run {
+        self.run(doctor_bin(), args)
+    }
+
+    /// `preflight --format json`: the exit code and the parsed document.
+    pub fn preflight_json(&self) -> (i32, serde_json::Value) {
+        let run = self.doctor(&["preflight", "--format", "json"]);
+        let code = run.code();
+        let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|err| {
+            panic!(
+                "preflight --format json as {}: stdout is not JSON ({err})\n{run}",
+                self.name
+            )
+        });
+        (code, doc)
+    }
+}
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.xdg_runtime_dir);
+    }
+}
+
+/// A finished command with its output as text.
+pub struct Run {
+    pub output: Output,
+    pub stdout: String,
+    pub stderr: String,
+    pub shown: String,
+}
+
+impl Run {
+    pub fn of(mut command: Command) -> Run {
+        let shown = format!("{command:?}");
+        let output = command
+            .output()
+            .unwrap_or_else(|err| panic!("failed to run {shown}: {err}"));
+        Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            output,
+            shown,
+        }
+    }
+
+    /// The exit code; a death by signal fails the test.
+    pub fn code(&self) -> i32 {
+        self.output
+            .status
+            .code()
+            .unwrap_or_else(|| panic!("killed by a signal: {self}"))
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.shown, self.output.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A copy of the binary the test users can run: the checkout may sit under a 0700 /root.
+/// `/tmp/rootless-doctor-live-<pid>/rootless-doctor`, directory and binary 0755; copies from runs that have
+/// ended are removed first.
+pub fn doctor_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        remove_stale_copies();
+        let dir = PathBuf::from(format!("/tmp/rootless-doctor-live-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).expect("create the binary's directory");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod 0755");
+        let bin = dir.join("rootless-doctor");
+        fs::copy(env!("CARGO_BIN_EXE_rootless-doctor"), &bin).expect("copy the binary");
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod 0755");
+        bin
+    })
+}
+
+fn remove_stale_copies() {
+    let Ok(entries) = fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("rootless-doctor-live-"))
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// How many times each process-creating syscall starts in an `strace -f -o` trace.
+/// Lines look like `1234  execve("/bin/true", …) = 0`; `<... clone resumed>` continuations are not counted again.
+pub fn count_syscall(trace: &str, name: &str) -> usize {
+    trace
+        .lines()
+        .map(|line| {
+            line.trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start()
+        })
+        .filter(|call| {
+            call.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('('))
+        })
+        .count()
+}
+
+pub const PROCESS_SYSCALLS: [&str; 6] = ["execve", "execveat", "fork", "vfork", "clone", "clone3"];

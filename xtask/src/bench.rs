@@ -1,0 +1,295 @@
+//! `cargo xtask bench`: whole-process wall time of `preflight` against `dockerd-rootless-setuptool.sh check`.
+//!
+//! Both run as the test user with the same clean environment, under hyperfine with no shell in between (`-N`).
+//! PATH includes /usr/share/docker.io/contrib so that setuptool runs its whole check rather than stopping at
+//! "dockerd-rootless.sh needs to be present under $PATH".
+//! The tier fails when preflight's median exceeds the project's 5 ms target; the numbers are printed either way and
+//! written to `target/bench/preflight.md`.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, bail, format_err};
+use xshell::{Shell, cmd};
+
+use crate::json;
+use crate::live_env::{self, DirGuard, OK_USER};
+
+pub const SETUPTOOL: &str = "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh";
+/// The project's target for `preflight` (median, whole process).
+pub const TARGET_MEDIAN_SECS: f64 = 0.005;
+const WARMUP: &str = "10";
+const RUNS: &str = "200";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchResult {
+    /// The `-n` name given to hyperfine.
+    pub name: String,
+    pub mean: f64,
+    pub stddev: Option<f64>,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub exit_codes: Vec<i64>,
+}
+
+pub fn run(sh: &Shell) -> Result<()> {
+    cmd!(sh, "cargo build --release").run()?;
+    let built = crate::target_dir(sh).join("release/rootless-doctor");
+    let user = live_env::lookup(sh, OK_USER)?;
+
+    let work = DirGuard::create(
+        format!("/tmp/rootless-doctor-bench-{}", std::process::id()),
+        0o755,
+        None,
+    )?;
+    let bin = work.path().join("rootless-doctor");
+    live_env::install_binary(&built, &bin)?;
+    // hyperfine runs as the user, so the export goes to a directory the user owns.
+    let out = DirGuard::create(work.path().join("out"), 0o755, Some(&user))?;
+    let export = out.path().join("hyperfine.json");
+    let xdg = live_env::xdg_runtime_dir(&user)?;
+
+    // hyperfine -N splits each command with shell-word rules; these paths are ours and have no blanks or quotes.
+    let preflight = format!("{} preflight --format json", bin.display());
+    let setuptool = format!("{SETUPTOOL} check");
+    println!(
+        "bench: as {OK_USER}: `{preflight}` vs `{setuptool}`, {WARMUP} warmup + {RUNS} runs each"
+    );
+    // `-i`: setuptool check exits 1 on this host (it demands `modprobe ip_tables`, which is built in here).
+    // hyperfine applies it to both commands, so preflight's exit codes are checked from the export below.
+    sh.cmd("runuser")
+        .args(live_env::runuser_args(
+            &user,
+            xdg.path(),
+            live_env::PATH_WITH_ROOTLESS_SCRIPTS,
+        ))
+        .args([
+            "hyperfine",
+            "-N",
+            "-i",
+            "--style",
+            "basic",
+            "--warmup",
+            WARMUP,
+            "--runs",
+            RUNS,
+        ])
+        .arg("--export-json")
+        .arg(&export)
+        .args(["-n", "preflight", &preflight, "-n", "setuptool", &setuptool])
+        .run()?;
+
+    let results = parse_hyperfine(&sh.read_file(&export)?)?;
+    let hyperfine_version = cmd!(sh, "hyperfine --version")
+        .quiet()
+        .read()
+        .unwrap_or_default();
+    let kernel = sh
+        .read_file("/proc/sys/kernel/osrelease")
+        .unwrap_or_default();
+    let context = format!(
+        "{} as `{OK_USER}` with a clean environment (PATH={}), `hyperfine -N` (no shell), {WARMUP} warmup runs, {RUNS} runs; kernel {}.",
+        hyperfine_version.trim(),
+        live_env::PATH_WITH_ROOTLESS_SCRIPTS,
+        kernel.trim()
+    );
+    let report = render_markdown(&results, &context)?;
+    println!("\n{report}");
+    let dir = crate::target_dir(sh).join("bench");
+    sh.create_dir(&dir)?;
+    let path = dir.join("preflight.md");
+    sh.write_file(&path, &report)?;
+    println!("bench: wrote {}", path.display());
+
+    let preflight = find(&results, "preflight")?;
+    if preflight.exit_codes.iter().any(|&code| code != 0) {
+        bail!(
+            "preflight exited non-zero as {OK_USER} (exit codes {:?}); expected 0",
+            distinct(&preflight.exit_codes)
+        );
+    }
+    if preflight.median > TARGET_MEDIAN_SECS {
+        bail!(
+            "preflight median {:.2} ms exceeds the {:.0} ms target",
+            preflight.median * 1e3,
+            TARGET_MEDIAN_SECS * 1e3
+        );
+    }
+    Ok(())
+}
+
+fn find<'a>(results: &'a [BenchResult], name: &str) -> Result<&'a BenchResult> {
+    results
+        .iter()
+        .find(|result| result.name == name)
+        .ok_or_else(|| format_err!("no `{name}` result in hyperfine's export"))
+}
+
+/// Reads hyperfine's `--export-json` (times in seconds).
+pub fn parse_hyperfine(text: &str) -> Result<Vec<BenchResult>> {
+    let root = json::parse(text).map_err(|err| format_err!("hyperfine export: {err}"))?;
+    let results = root
+        .get("results")
+        .and_then(json::Value::as_array)
+        .context("hyperfine export has no `results` array")?;
+    results
+        .iter()
+        .map(|result| {
+            let number = |key: &str| {
+                result
+                    .get(key)
+                    .and_then(json::Value::as_f64)
+                    .with_context(|| format!("hyperfine result has no number `{key}`"))
+            };
+            let name = result
+                .get("command")
+                .and_then(json::Value::as_str)
+                .context("hyperfine result has no `command`")?;
+            let exit_codes = match result.get("exit_codes").and_then(json::Value::as_array) {
+                Some(codes) => codes
+                    .iter()
+                    .filter_map(json::Value::as_f64)
+                    .map(|code| code as i64)
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok(BenchResult {
+                name: name.to_string(),
+                mean: number("mean")?,
+                stddev: result.get("stddev").and_then(json::Value::as_f64),
+                median: number("median")?,
+                min: number("min")?,
+                max: number("max")?,
+                exit_codes,
+            })
+        })
+        .collect()
+}
+
+fn distinct(codes: &[i64]) -> Vec<i64> {
+    let mut codes = codes.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// The report: one row per command and the setuptool/preflight ratio of medians.
+pub fn render_markdown(results: &[BenchResult], context: &str) -> Result<String> {
+    let label = |name: &str| match name {
+        "preflight" => "`rootless-doctor preflight --format json`".to_string(),
+        "setuptool" => "`dockerd-rootless-setuptool.sh check`".to_string(),
+        other => format!("`{other}`"),
+    };
+    let ms = |secs: f64| format!("{:.2}", secs * 1e3);
+    let mut out = String::from("# preflight benchmark\n\n");
+    let _ = writeln!(out, "{context}\n");
+    out.push_str("| command | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | exit codes |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | --- |\n");
+    for result in results {
+        let spread = match result.stddev {
+            Some(stddev) => format!("{} ± {}", ms(result.mean), ms(stddev)),
+            None => ms(result.mean),
+        };
+        let codes: Vec<String> = distinct(&result.exit_codes)
+            .iter()
+            .map(i64::to_string)
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {spread} | {} | {} | {} |",
+            label(&result.name),
+            ms(result.median),
+            ms(result.min),
+            ms(result.max),
+            codes.join(", ")
+        );
+    }
+    let preflight = find(results, "preflight")?;
+    let setuptool = find(results, "setuptool")?;
+    let _ = writeln!(
+        out,
+        "\nsetuptool / preflight (medians): {:.1}×\n\ntarget: preflight median ≤ {:.0} ms: {}",
+        setuptool.median / preflight.median,
+        TARGET_MEDIAN_SECS * 1e3,
+        if preflight.median <= TARGET_MEDIAN_SECS {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Trimmed from a real `hyperfine 1.15 --export-json` file.
+    const EXPORT: &str = r#"{
+  "results": [
+    {
+      "command": "preflight",
+      "mean": 0.0012,
+      "stddev": 0.0001,
+      "median": 0.00115,
+      "user": 0.0005,
+      "system": 0.0006,
+      "min": 0.0010,
+      "max": 0.0020,
+      "times": [0.0010, 0.00115, 0.0020],
+      "exit_codes": [0, 0, 0]
+    },
+    {
+      "command": "setuptool",
+      "mean": 0.052,
+      "stddev": null,
+      "median": 0.0506,
+      "user": 0.02,
+      "system": 0.03,
+      "min": 0.048,
+      "max": 0.061,
+      "times": [0.048, 0.0506, 0.061],
+      "exit_codes": [1, 1, 1]
+    }
+  ]
+}"#;
+
+    #[test]
+    fn parses_export() {
+        let results = parse_hyperfine(EXPORT).unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].name, "preflight");
+        assert_eq!(results[0].median, 0.00115);
+        assert_eq!(results[0].stddev, Some(0.0001));
+        assert_eq!(results[1].stddev, None);
+        assert_eq!(results[1].exit_codes, vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn export_without_results_is_an_error() {
+        assert!(parse_hyperfine("{}").is_err());
+        assert!(parse_hyperfine(r#"{"results": [{"command": "x"}]}"#).is_err());
+    }
+
+    #[test]
+    fn markdown_report() {
+        let results = parse_hyperfine(EXPORT).unwrap();
+        assert_eq!(
+            render_markdown(&results, "hyperfine 1.15.0 as `rdtest-ok`.").unwrap(),
+            "\
+# preflight benchmark
+
+hyperfine 1.15.0 as `rdtest-ok`.
+
+| command | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | exit codes |
+| --- | ---: | ---: | ---: | ---: | --- |
+| `rootless-doctor preflight --format json` | 1.15 | 1.20 ± 0.10 | 1.00 | 2.00 | 0 |
+| `dockerd-rootless-setuptool.sh check` | 50.60 | 52.00 | 48.00 | 61.00 | 1 |
+
+setuptool / preflight (medians): 44.0×
+
+target: preflight median ≤ 5 ms: met
+"
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! Hand-rolled argument parsing: the command set is tiny and clap would be this crate's largest dependency.
+
+use anyhow::{Result, bail, format_err};
+
+pub const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test [--tier T]...   run test tiers in order (default: all); T is one of
+                       lint, unit, fixtures, live, bench
+  setup                as root: install the packages and create the test users
+                       the live and bench tiers need (idempotent)
+  bench                as root: benchmark `preflight` against
+                       dockerd-rootless-setuptool.sh check with hyperfine
+  help                 print this message
+";
+
+/// A test tier. The declaration order is the order tiers run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Lint,
+    Unit,
+    Fixtures,
+    Live,
+    Bench,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 5] = [
+        Tier::Lint,
+        Tier::Unit,
+        Tier::Fixtures,
+        Tier::Live,
+        Tier::Bench,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Lint => "lint",
+            Tier::Unit => "unit",
+            Tier::Fixtures => "fixtures",
+            Tier::Live => "live",
+            Tier::Bench => "bench",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|tier| tier.name() == name)
+    }
+
+    /// Tiers that run the tool as real test users against the real host.
+    pub fn needs_root(self) -> bool {
+        matches!(self, Tier::Live | Tier::Bench)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The tiers to run, deduplicated and in canonical order.
+    Test {
+        tiers: Vec<Tier>,
+    },
+    Setup,
+    Bench,
+    Help,
+}
+
+pub fn parse(args: &[String]) -> Result<Command> {
+    let mut args = args.iter().map(String::as_str);
+    let command = match args.next() {
+        None | Some("help" | "-h" | "--help") => return Ok(Command::Help),
+        Some(command) => command,
+    };
+    match command {
+        "test" => {
+            let mut tiers = Vec::new();
+            while let Some(arg) = args.next() {
+                let value = match arg.strip_prefix("--tier=") {
+                    Some(value) => value,
+                    None if arg == "--tier" => args
+                        .next()
+                        .ok_or_else(|| format_err!("`--tier` needs a value"))?,
+                    None => bail!("unexpected argument `{arg}` for `test`\n\n{USAGE}"),
+                };
+                let tier = Tier::from_name(value).ok_or_else(|| {
+                    format_err!(
+                        "unknown tier `{value}`; expected one of: lint, unit, fixtures, live, bench"
+                    )
+                })?;
+                tiers.push(tier);
+            }
+            if tiers.is_empty() {
+                tiers = Tier::ALL.to_vec();
+            }
+            tiers.sort();
+            tiers.dedup();
+            Ok(Command::Test { tiers })
+        }
+        "setup" | "bench" => {
+            if let Some(arg) = args.next() {
+                bail!("unexpected argument `{arg}` for `{command}`\n\n{USAGE}");
+            }
+            Ok(if command == "setup" {
+                Command::Setup
+            } else {
+                Command::Bench
+            })
+        }
+        _ => bail!("unknown command `{command}`\n\n{USAGE}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(args: &[&str], expect: Command) {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        assert_eq!(parse(&args).unwrap(), expect);
+    }
+
+    #[track_caller]
+    fn check_err(args: &[&str], expect: &str) {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let err = parse(&args).unwrap_err().to_string();
+        assert!(err.contains(expect), "{err:?} does not contain {expect:?}");
+    }
+
+    #[test]
+    fn no_tier_means_all_in_order() {
+        check(
+            &["test"],
+            Command::Test {
+                tiers: Tier::ALL.to_vec(),
+            },
+        );
+    }
+
+    #[test]
+    fn tiers_are_deduplicated_and_ordered() {
+        check(
+            &["test", "--tier", "live", "--tier=lint", "--tier", "live"],
+            Command::Test {
+                tiers: vec![Tier::Lint, Tier::Live],
+            },
+        );
+    }
+
+    #[test]
+    fn other_commands() {
+        check(&[], Command::Help);
+        check(&["--help"], Command::Help);
+        check(&["setup"], Command::Setup);
+        check(&["bench"], Command::Bench);
+    }
+
+    #[test]
+    fn errors() {
+        check_err(&["test", "--tier"], "`--tier` needs a value");
+        check_err(&["test", "--tier", "slow"], "unknown tier `slow`");
+        check_err(&["test", "unit"], "unexpected argument `unit`");
+        check_err(&["setup", "--now"], "unexpected argument `--now`");
+        check_err(&["frobnicate"], "unknown command `frobnicate`");
+    }
+}

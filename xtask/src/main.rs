@@ -1,0 +1,85 @@
+//! `cargo xtask`: the project's test harness and dev automation.
+//!
+//! `cargo xtask test` is what CI runs (`.ci/run`).
+//! It runs the tiers lint, unit, fixtures, live and bench in that order, stops at the first failing tier and always
+//! prints a summary table.
+//! The live and bench tiers run the real binary as real test users against the real host, so they need root: as
+//! root, `setup` first installs Debian's rootless Docker packages and creates the users (see
+//! `shared/reference/live-host.md` for why each step is needed on the CI machine).
+//!
+//! Every external command goes through xshell with an argv; no shell string is ever built from data.
+
+// xtask is dev automation: it touches the filesystem and runs processes by design.
+// The project's OS-boundary lints (clippy.toml `disallowed-methods`) are meant for `src/`, not for this crate.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+mod bench;
+mod flags;
+mod json;
+mod live_env;
+mod setup;
+mod subid;
+mod tiers;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use xshell::Shell;
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> anyhow::Result<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = flags::parse(&args)?;
+    let sh = &Shell::new()?;
+    sh.change_dir(project_root());
+    match command {
+        flags::Command::Help => {
+            print!("{}", flags::USAGE);
+            Ok(ExitCode::SUCCESS)
+        }
+        flags::Command::Test { tiers } => {
+            let all_passed = tiers::run(sh, &tiers)?;
+            Ok(if all_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        flags::Command::Setup => {
+            setup::require_root(sh, "setup")?;
+            setup::run(sh)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        flags::Command::Bench => {
+            setup::require_root(sh, "bench")?;
+            setup::run(sh)?;
+            bench::run(sh)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Cargo's target directory, honouring `CARGO_TARGET_DIR` like cargo does.
+pub fn target_dir(sh: &Shell) -> PathBuf {
+    match sh.var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => project_root().join(dir),
+        _ => project_root().join("target"),
+    }
+}

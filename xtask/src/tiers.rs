@@ -1,0 +1,184 @@
+//! Runs the test tiers in order and reports each as ran, skipped (with the reason) or failed.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use xshell::{Shell, cmd};
+
+use crate::flags::Tier;
+use crate::{bench, live_env, setup};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ran(Duration),
+    Skipped(String),
+    Failed(Duration, String),
+    /// An earlier tier failed, so this one was not started.
+    NotRun,
+}
+
+/// Runs `tiers` (already in canonical order) and prints the summary.
+/// Returns whether no tier failed.
+pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
+    let is_root = setup::is_root(sh)?;
+    let mut setup_done = false;
+    let mut outcomes: Vec<(Tier, Outcome)> = Vec::new();
+    let mut failed = false;
+
+    for &tier in tiers {
+        if failed {
+            outcomes.push((tier, Outcome::NotRun));
+            continue;
+        }
+        if tier.needs_root() && !is_root {
+            let reason = setup::NOT_ROOT_REASON.to_string();
+            println!("\n==> tier {}: skipped: {reason}", tier.name());
+            outcomes.push((tier, Outcome::Skipped(reason)));
+            continue;
+        }
+        println!("\n==> tier {}: {}", tier.name(), describe(tier));
+        let start = Instant::now();
+        let result = (|| {
+            if tier.needs_root() && !setup_done {
+                setup::run(sh)?;
+                setup_done = true;
+            }
+            run_tier(sh, tier)
+        })();
+        let elapsed = start.elapsed();
+        match result {
+            Ok(()) => outcomes.push((tier, Outcome::Ran(elapsed))),
+            Err(err) => {
+                let reason = format!("{err:#}");
+                eprintln!("xtask: tier {} failed: {reason}", tier.name());
+                outcomes.push((tier, Outcome::Failed(elapsed, reason)));
+                failed = true;
+            }
+        }
+    }
+
+    print!("\n{}", render_summary(&outcomes));
+    Ok(!failed)
+}
+
+fn describe(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Lint => "cargo fmt --check, cargo clippy -D warnings",
+        Tier::Unit => "cargo test --workspace --lib --bins",
+        Tier::Fixtures => "cargo test --test fixtures --test cli",
+        Tier::Live => "the release binary as real test users against this host",
+        Tier::Bench => "hyperfine: preflight vs dockerd-rootless-setuptool.sh check",
+    }
+}
+
+fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
+    match tier {
+        Tier::Lint => {
+            cmd!(sh, "cargo fmt --all --check").run()?;
+            cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+        }
+        Tier::Unit => {
+            // `--bins` includes this crate's own unit tests.
+            cmd!(sh, "cargo test --workspace --lib --bins").run()?;
+        }
+        Tier::Fixtures => {
+            cmd!(sh, "cargo test --test fixtures --test cli").run()?;
+        }
+        Tier::Live => {
+            cmd!(sh, "cargo build --release").run()?;
+            cmd!(sh, "cargo test --release --test live")
+                .env("ROOTLESS_DOCTOR_LIVE", "1")
+                .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
+                .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
+                .run()?;
+        }
+        Tier::Bench => bench::run(sh)?,
+    }
+    Ok(())
+}
+
+/// The final table, one row per selected tier.
+pub fn render_summary(outcomes: &[(Tier, Outcome)]) -> String {
+    let rows: Vec<[String; 3]> = outcomes
+        .iter()
+        .map(|(tier, outcome)| {
+            let (status, detail) = match outcome {
+                Outcome::Ran(elapsed) => ("ran", format!("{:.1}s", elapsed.as_secs_f64())),
+                Outcome::Skipped(reason) => ("skipped", reason.clone()),
+                Outcome::Failed(elapsed, reason) => {
+                    let first_line = reason.lines().next().unwrap_or_default();
+                    (
+                        "FAILED",
+                        format!("{:.1}s: {first_line}", elapsed.as_secs_f64()),
+                    )
+                }
+                Outcome::NotRun => ("not run", "an earlier tier failed".to_string()),
+            };
+            [tier.name().to_string(), status.to_string(), detail]
+        })
+        .collect();
+    let header = ["tier", "result", "detail"];
+    let widths: Vec<usize> = (0..3)
+        .map(|col| {
+            rows.iter()
+                .map(|row| row[col].len())
+                .chain([header[col].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+
+    let mut out = String::from("xtask summary\n");
+    let mut line = |cells: [&str; 3]| {
+        let _ = writeln!(
+            out,
+            "  {:<w0$}  {:<w1$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            w0 = widths[0],
+            w1 = widths[1]
+        );
+    };
+    line(header);
+    line([
+        "-".repeat(widths[0]).as_str(),
+        "-".repeat(widths[1]).as_str(),
+        "-".repeat(widths[2]).as_str(),
+    ]);
+    for row in &rows {
+        line([row[0].as_str(), row[1].as_str(), row[2].as_str()]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lists_every_outcome() {
+        let outcomes = [
+            (Tier::Lint, Outcome::Ran(Duration::from_millis(1500))),
+            (
+                Tier::Unit,
+                Outcome::Failed(Duration::from_secs(2), "command exited 101\nmore".into()),
+            ),
+            (Tier::Fixtures, Outcome::NotRun),
+            (Tier::Live, Outcome::Skipped("needs root".into())),
+        ];
+        assert_eq!(
+            render_summary(&outcomes),
+            "\
+xtask summary
+  tier      result   detail
+  --------  -------  ------------------------
+  lint      ran      1.5s
+  unit      FAILED   2.0s: command exited 101
+  fixtures  not run  an earlier tier failed
+  live      skipped  needs root
+"
+        );
+    }
+}

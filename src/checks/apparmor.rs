@@ -136,9 +136,10 @@ fn find_rootlesskit(f: &Facts) -> Option<String> {
         .into_iter()
         .next();
     if let Some(s) = &script
-        && let Some((dir, _)) = s.rsplit_once('/') {
-            dirs.push(dir.to_owned());
-        }
+        && let Some((dir, _)) = s.rsplit_once('/')
+    {
+        dirs.push(dir.to_owned());
+    }
     dirs.extend(["/sbin".to_owned(), "/usr/sbin".to_owned()]);
     dirs.extend(f.path_dirs());
     dirs.push(home_bin);

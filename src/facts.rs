@@ -278,7 +278,7 @@ impl<'h> Facts<'h> {
                 let status = self
                     .dpkg_status
                     .get_or_init(|| self.read("/var/lib/dpkg/status").ok().cloned());
-                dpkg_version(status.as_deref()?, package)
+                parse::pkgdb::dpkg_lookup(status.as_deref()?, package)
             }
             "pacman" => {
                 let dir = "/var/lib/pacman/local";
@@ -465,43 +465,5 @@ fn target_user(
             home: host.env("HOME").unwrap_or_default(),
             source: UserSource::Invoking,
         }),
-    }
-}
-
-/// The `Version:` of an installed package in dpkg's status file.
-///
-/// The file can be megabytes; this finds the one stanza instead of parsing them all, then lets the
-/// real parser judge it (status must say "installed").
-fn dpkg_version(status: &str, package: &str) -> Option<String> {
-    let needle = format!("Package: {package}\n");
-    for start in memchr::memmem::find_iter(status.as_bytes(), needle.as_bytes()) {
-        if start != 0 && status.as_bytes()[start - 1] != b'\n' {
-            continue;
-        }
-        let end = memchr::memmem::find(&status.as_bytes()[start..], b"\n\n")
-            .map_or(status.len(), |e| start + e);
-        let parsed = parse::pkgdb::parse_dpkg_status(&status[start..end]);
-        if let Some(v) = parsed.get(package) {
-            return Some(v.clone());
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dpkg_version;
-
-    #[test]
-    fn dpkg_lookup_finds_only_installed_stanzas() {
-        let status = "Package: slirp4netns-doc\nStatus: install ok installed\nVersion: 9\n\n\
-Package: slirp4netns\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2.0-1\n\n\
-Package: passt\nStatus: deinstall ok config-files\nVersion: 0.0~git20230309.7d4bc6c-1\n";
-        assert_eq!(
-            dpkg_version(status, "slirp4netns").as_deref(),
-            Some("1.2.0-1")
-        );
-        assert_eq!(dpkg_version(status, "passt"), None);
-        assert_eq!(dpkg_version(status, "vpnkit"), None);
     }
 }

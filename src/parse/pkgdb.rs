@@ -375,3 +375,82 @@ Version: 5:27.3.1-1~ubuntu.24.04~noble
         }
     }
 }
+
+/// The `Version:` of one installed package in dpkg's status file.
+///
+/// The file can be megabytes and the doctor asks about a few packages, so this finds the package's stanza
+/// (SIMD substring search) and parses only that; a property test keeps it equal to [`parse_dpkg_status`].
+pub fn dpkg_lookup(status: &str, package: &str) -> Option<String> {
+    let needle = format!("Package: {package}\n");
+    let bytes = status.as_bytes();
+    let mut found = None;
+    for start in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
+        if start != 0 && bytes[start - 1] != b'\n' {
+            continue;
+        }
+        // A stanza ends at the first blank line (a line of only whitespace, as parse_dpkg_status reads it).
+        let mut end = status.len();
+        let mut pos = start;
+        while let Some(nl) = memchr::memchr(b'\n', &bytes[pos..]) {
+            let line_start = pos + nl + 1;
+            let line_end = memchr::memchr(b'\n', &bytes[line_start..])
+                .map_or(status.len(), |i| line_start + i);
+            if status[line_start..line_end].trim().is_empty() {
+                end = line_start;
+                break;
+            }
+            pos = line_start;
+        }
+        if let Some(v) = parse_dpkg_status(&status[start..end]).get(package) {
+            // Later stanzas win in parse_dpkg_status too.
+            found = Some(v.clone());
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_only_installed_stanzas() {
+        let status = "Package: slirp4netns-doc\nStatus: install ok installed\nVersion: 9\n\n\
+Package: slirp4netns\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2.0-1\n\n\
+Package: passt\nStatus: deinstall ok config-files\nVersion: 0.0~git20230309.7d4bc6c-1\n";
+        assert_eq!(
+            dpkg_lookup(status, "slirp4netns").as_deref(),
+            Some("1.2.0-1")
+        );
+        assert_eq!(dpkg_lookup(status, "passt"), None);
+        assert_eq!(dpkg_lookup(status, "vpnkit"), None);
+    }
+
+    fn stanza() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("a"), Just("b"), Just("ab")],
+            prop_oneof![
+                Just("install ok installed"),
+                Just("deinstall ok config-files")
+            ],
+            "[0-9][.0-9a-z~+-]{0,6}",
+            prop_oneof![Just(""), Just("Description: x\n Version: 666\n")],
+        )
+            .prop_map(|(p, st, v, extra)| {
+                format!("Package: {p}\nStatus: {st}\nVersion: {v}\n{extra}")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn lookup_agrees_with_the_full_parse(
+            stanzas in proptest::collection::vec(stanza(), 0..6),
+            sep in prop_oneof![Just("\n"), Just("\n \n")],
+            package in prop_oneof![Just("a"), Just("b"), Just("ab")],
+        ) {
+            let status = stanzas.join(sep);
+            prop_assert_eq!(dpkg_lookup(&status, package), parse_dpkg_status(&status).get(package).cloned());
+        }
+    }
+}

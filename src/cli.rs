@@ -66,6 +66,21 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check the host before installing rootless Docker
     Preflight,
+    /// Check everything, including the running daemon, its client endpoint and RootlessKit
+    Check {
+        /// Only these areas or check IDs (e.g. `daemon`, `client`, `subid.entries`); all when none
+        #[arg(value_name = "AREA|ID")]
+        areas: Vec<String>,
+    },
+    /// Join your rootless daemon's user, mount and network namespaces and run a command there (default: your shell)
+    Enter {
+        /// The process whose namespaces to join (default: dockerd, from $XDG_RUNTIME_DIR/docker.pid)
+        #[arg(long)]
+        pid: Option<u32>,
+        /// The command to run, after `--`
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
     /// List every check: ID, area, one line
     List,
     /// Explain one check: what it reads, why, the error users see, the fix per distribution

@@ -41,6 +41,25 @@ impl<T> Read<T> {
     }
 }
 
+/// One process, from `/proc/PID/status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub pid: u32,
+    pub name: String,
+    pub ppid: u32,
+    /// Real uid.
+    pub uid: u32,
+}
+
+/// An API call's outcome; the error keeps its kind (no socket, refused, denied, timed out).
+#[derive(Debug, Clone)]
+pub struct HttpFailure {
+    pub kind: io::ErrorKind,
+    pub text: String,
+}
+
+pub type HttpResult = Result<parse::http::Response, HttpFailure>;
+
 /// Why the doctor judges this user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,6 +125,8 @@ pub struct Facts<'h> {
     gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     kernel_config: OnceCell<Read<(String, String)>>,
     dpkg_status: OnceCell<Option<String>>,
+    processes: OnceCell<Read<Vec<Process>>>,
+    http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
 }
 
 impl<'h> Facts<'h> {
@@ -113,6 +134,32 @@ impl<'h> Facts<'h> {
     pub fn gather(host: &'h dyn Host, user_flag: Option<&str>) -> Result<Facts<'h>, UserError> {
         let identity = host.identity();
         let user = target_user(host, &identity, user_flag)?;
+        Ok(Facts::with_user(host, identity, user))
+    }
+
+    /// Facts about the caller itself, root included (for `enter`, which acts as whoever runs it).
+    pub fn gather_as_caller(host: &'h dyn Host) -> Facts<'h> {
+        let identity = host.identity();
+        let user = match host.user_by_uid(identity.uid) {
+            Ok(Some(u)) => TargetUser {
+                name: u.name,
+                uid: u.uid,
+                gid: u.gid,
+                home: u.home,
+                source: UserSource::Invoking,
+            },
+            _ => TargetUser {
+                name: identity.uid.to_string(),
+                uid: identity.uid,
+                gid: identity.gid,
+                home: host.env("HOME").unwrap_or_default(),
+                source: UserSource::Invoking,
+            },
+        };
+        Facts::with_user(host, identity, user)
+    }
+
+    fn with_user(host: &'h dyn Host, identity: Identity, user: TargetUser) -> Facts<'h> {
         let os_release = read_os_release(host);
         let distro = match &os_release {
             Read::Ok((_, os)) => distro::select(os),
@@ -128,7 +175,7 @@ impl<'h> Facts<'h> {
         let systemd = host
             .lstat("/run/systemd/system")
             .is_ok_and(|m| m.kind == host::FileKind::Dir);
-        Ok(Facts {
+        Facts {
             host,
             identity,
             user,
@@ -146,7 +193,9 @@ impl<'h> Facts<'h> {
             gid_map: OnceCell::new(),
             kernel_config: OnceCell::new(),
             dpkg_status: OnceCell::new(),
-        })
+            processes: OnceCell::new(),
+            http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+        }
     }
 
     pub fn distro(&self) -> &'static distro::Distro {
@@ -294,6 +343,88 @@ impl<'h> Facts<'h> {
                     })
             }
             _ => None,
+        }
+    }
+
+    /// The user's runtime directory: their XDG_RUNTIME_DIR when the doctor runs in their session,
+    /// otherwise /run/user/UID, where pam_systemd puts it.
+    pub fn runtime_dir(&self) -> String {
+        let own = self
+            .is_own_session()
+            .then(|| self.env("XDG_RUNTIME_DIR"))
+            .flatten()
+            .filter(|d| d.starts_with('/'));
+        own.unwrap_or_else(|| format!("/run/user/{}", self.user.uid))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// One `GET` over a Unix socket, asked at most once per run.
+    pub fn http_get(&self, socket: &str, path: &str) -> HttpResult {
+        let key = (socket.to_owned(), path.to_owned());
+        if let Some(r) = self.http.borrow().get(&key) {
+            return r.clone();
+        }
+        let result = self
+            .host
+            .http_get_unix(socket, path)
+            .map_err(|e| HttpFailure {
+                kind: e.kind(),
+                text: host::describe_error(&e),
+            });
+        self.http.borrow_mut().insert(key, result.clone());
+        result
+    }
+
+    /// Every process in /proc (of this host view); processes that vanish while being read are left out.
+    pub fn processes(&self) -> &Read<Vec<Process>> {
+        self.processes.get_or_init(|| {
+            let names = match self.read_dir("/proc") {
+                Read::Ok(n) => n,
+                Read::Missing => return Read::Missing,
+                Read::Failed(e) => return Read::Failed(e),
+            };
+            let mut list = Vec::new();
+            for name in names {
+                let Ok(pid) = name.parse::<u32>() else {
+                    continue;
+                };
+                if let Read::Ok(text) = self.read(&format!("/proc/{pid}/status")) {
+                    let st = parse::proc::parse_status(&text);
+                    list.push(Process {
+                        pid,
+                        name: st.name,
+                        ppid: st.ppid,
+                        uid: st.uid[0],
+                    });
+                }
+            }
+            list.sort_by_key(|p| p.pid);
+            Read::Ok(list)
+        })
+    }
+
+    pub fn process(&self, pid: u32) -> Option<Process> {
+        match self.processes() {
+            Read::Ok(list) => list.iter().find(|p| p.pid == pid).cloned(),
+            _ => None,
+        }
+    }
+
+    pub fn cmdline(&self, pid: u32) -> Read<Vec<String>> {
+        match self.read_bytes(&format!("/proc/{pid}/cmdline")) {
+            Read::Ok(b) => Read::Ok(parse::proc::nul_list(&b)),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        }
+    }
+
+    /// A process's environment; readable only for the doctor's own user's processes (or by root).
+    pub fn environ(&self, pid: u32) -> Read<Vec<String>> {
+        match self.read_bytes(&format!("/proc/{pid}/environ")) {
+            Read::Ok(b) => Read::Ok(parse::proc::nul_list(&b)),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
         }
     }
 

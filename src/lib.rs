@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod cli;
 pub mod distro;
+pub mod enter;
 pub mod facts;
 pub mod fsmagic;
 pub mod host;
@@ -62,8 +63,12 @@ pub fn host_from(cli: &Cli) -> Result<Box<dyn Host>, UsageError> {
 /// Runs one command against `host`, writing the report to `out`.
 pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
     let g = &cli.global;
+    let mut only = g.only.clone();
+    if let Command::Check { areas } = &cli.command {
+        only.extend(areas.iter().cloned());
+    }
     let selection = checks::Selection {
-        only: g.only.clone(),
+        only,
         skip: g.skip.clone(),
     };
     if let Some(word) = selection.unknown_words().into_iter().next() {
@@ -85,19 +90,35 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                     only: vec![check.id.to_owned()],
                     skip: vec![],
                 };
-                checks::run(f, &only).remove(0)
+                checks::run(f, &only, true).remove(0)
             });
             report::explain(out, check, here.as_ref().zip(finding.as_ref()))?;
             Ok(Outcome::Healthy)
         }
-        Command::Preflight => {
+        Command::Enter { pid, command } => {
+            if !host.is_live() {
+                return Err(error::Error::Enter(enter::EnterError::NotLive.to_string()));
+            }
+            let facts = facts::Facts::gather_as_caller(host);
+            let target =
+                enter::target(&facts, *pid).map_err(|e| error::Error::Enter(e.to_string()))?;
+            let argv = enter::command(&facts, command);
+            // Only returns on failure: success replaces this process.
+            let err = host::nsenter::exec_in(&target, &argv);
+            Err(error::Error::Enter(err.to_string()))
+        }
+        Command::Preflight | Command::Check { .. } => {
+            let (name, daemon) = match &cli.command {
+                Command::Check { .. } => ("check", true),
+                _ => ("preflight", false),
+            };
             let facts = facts::Facts::gather(host, g.user.as_deref()).map_err(UsageError::from)?;
-            let findings = checks::run(&facts, &selection);
+            let findings = checks::run(&facts, &selection, daemon);
             match g.format {
-                Format::Json => report::json(out, "preflight", &facts, &findings)?,
+                Format::Json => report::json(out, name, &facts, &findings)?,
                 Format::Human => report::human(
                     out,
-                    "preflight",
+                    name,
                     &facts,
                     &findings,
                     report::HumanOptions { verbose: g.verbose },
@@ -130,6 +151,9 @@ pub mod error {
         Usage(#[from] super::UsageError),
         #[error(transparent)]
         Io(#[from] std::io::Error),
+        /// `enter` could not join the daemon (exit 1, like nsenter).
+        #[error("enter: {0}")]
+        Enter(String),
     }
     pub type Result<T> = std::result::Result<T, Error>;
 }

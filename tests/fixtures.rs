@@ -16,9 +16,21 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
+    /// `preflight` (the default) or `check` (scenarios with a running daemon).
+    #[serde(default = "preflight")]
+    command: String,
     exit: i32,
     #[serde(default)]
     status: BTreeMap<String, String>,
+}
+
+fn preflight() -> String {
+    "preflight".to_owned()
+}
+
+fn expect_of(scenario: &str) -> Expect {
+    toml::from_str(&std::fs::read_to_string(format!("{FIXTURES}/{scenario}/expect.toml")).unwrap())
+        .unwrap()
 }
 
 struct Run {
@@ -65,11 +77,8 @@ fn statuses(json: &str) -> BTreeMap<String, String> {
 
 #[track_caller]
 fn check(scenario: &str) {
-    let expect: Expect = toml::from_str(
-        &std::fs::read_to_string(format!("{FIXTURES}/{scenario}/expect.toml")).unwrap(),
-    )
-    .unwrap();
-    let json = run(scenario, &["preflight", "--format", "json"]);
+    let expect = expect_of(scenario);
+    let json = run(scenario, &[&expect.command, "--format", "json"]);
     assert_eq!(
         json.code, expect.exit,
         "{scenario}: exit code\n{}",
@@ -93,7 +102,7 @@ fn check(scenario: &str) {
         }
         assert!(!f["summary"].as_str().unwrap().is_empty());
     }
-    let human = run(scenario, &["preflight"]);
+    let human = run(scenario, &[&expect.command]);
     assert_eq!(human.code, expect.exit, "{scenario}: human exit code");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -122,7 +131,21 @@ const SCENARIOS: &[&str] = &[
     "debian-11-userns-clone-0",
     "debian-12",
     "debian-12-cgroup-v1",
+    "debian-12-daemon",
+    "debian-12-daemon-client-falls-back",
+    "debian-12-daemon-context-elsewhere",
+    "debian-12-daemon-context-missing",
     "debian-12-daemon-json-syntax-error",
+    "debian-12-daemon-killed",
+    "debian-12-daemon-no-pidfile",
+    "debian-12-daemon-not-rootless",
+    "debian-12-daemon-pasta-fallback",
+    "debian-12-daemon-rootful-beside",
+    "debian-12-daemon-rootful-too",
+    "debian-12-daemon-rootless-context",
+    "debian-12-daemon-rootlesskit-api-gone",
+    "debian-12-daemon-someone-elses-socket",
+    "debian-12-daemon-tcp-client",
     "debian-12-iptables-built-in",
     "debian-12-nested-userns",
     "debian-12-newuidmap-not-setuid",
@@ -146,6 +169,7 @@ const SCENARIOS: &[&str] = &[
     "opensuse-leap-15-iptables-modules-not-loaded",
     "opensuse-tumbleweed",
     "rhel-8",
+    "rhel-8-daemon-vfs-no-cgroups",
     "rhel-8-max-user-namespaces-0",
     "rhel-8-no-fuse-overlayfs",
     "rhel-8-no-iptables",
@@ -158,6 +182,7 @@ const SCENARIOS: &[&str] = &[
     "ubuntu-22.04-kernel-4.15",
     "ubuntu-22.04-no-uidmap",
     "ubuntu-24.04",
+    "ubuntu-24.04-daemon-upstream-rlk3",
     "ubuntu-24.04-disabled-profile",
     "ubuntu-24.04-overlapping-ranges",
     "ubuntu-24.04-rootlesskit-in-home-bin",
@@ -174,10 +199,51 @@ scenario!(debian_11_btrfs_home, "debian-11-btrfs-home");
 scenario!(debian_11_userns_clone_0, "debian-11-userns-clone-0");
 scenario!(debian_12, "debian-12");
 scenario!(debian_12_cgroup_v1, "debian-12-cgroup-v1");
+scenario!(debian_12_daemon, "debian-12-daemon");
+scenario!(
+    debian_12_daemon_client_falls_back,
+    "debian-12-daemon-client-falls-back"
+);
+scenario!(
+    debian_12_daemon_context_elsewhere,
+    "debian-12-daemon-context-elsewhere"
+);
+scenario!(
+    debian_12_daemon_context_missing,
+    "debian-12-daemon-context-missing"
+);
 scenario!(
     debian_12_daemon_json_syntax_error,
     "debian-12-daemon-json-syntax-error"
 );
+scenario!(debian_12_daemon_killed, "debian-12-daemon-killed");
+scenario!(debian_12_daemon_no_pidfile, "debian-12-daemon-no-pidfile");
+scenario!(
+    debian_12_daemon_not_rootless,
+    "debian-12-daemon-not-rootless"
+);
+scenario!(
+    debian_12_daemon_pasta_fallback,
+    "debian-12-daemon-pasta-fallback"
+);
+scenario!(
+    debian_12_daemon_rootful_beside,
+    "debian-12-daemon-rootful-beside"
+);
+scenario!(debian_12_daemon_rootful_too, "debian-12-daemon-rootful-too");
+scenario!(
+    debian_12_daemon_rootless_context,
+    "debian-12-daemon-rootless-context"
+);
+scenario!(
+    debian_12_daemon_rootlesskit_api_gone,
+    "debian-12-daemon-rootlesskit-api-gone"
+);
+scenario!(
+    debian_12_daemon_someone_elses_socket,
+    "debian-12-daemon-someone-elses-socket"
+);
+scenario!(debian_12_daemon_tcp_client, "debian-12-daemon-tcp-client");
 scenario!(debian_12_iptables_built_in, "debian-12-iptables-built-in");
 scenario!(debian_12_nested_userns, "debian-12-nested-userns");
 scenario!(
@@ -219,6 +285,7 @@ scenario!(
 );
 scenario!(opensuse_tumbleweed, "opensuse-tumbleweed");
 scenario!(rhel_8, "rhel-8");
+scenario!(rhel_8_daemon_vfs_no_cgroups, "rhel-8-daemon-vfs-no-cgroups");
 scenario!(rhel_8_max_user_namespaces_0, "rhel-8-max-user-namespaces-0");
 scenario!(rhel_8_no_fuse_overlayfs, "rhel-8-no-fuse-overlayfs");
 scenario!(rhel_8_no_iptables, "rhel-8-no-iptables");
@@ -237,6 +304,10 @@ scenario!(
 scenario!(ubuntu_22_04_kernel_4_15, "ubuntu-22.04-kernel-4.15");
 scenario!(ubuntu_22_04_no_uidmap, "ubuntu-22.04-no-uidmap");
 scenario!(ubuntu_24_04, "ubuntu-24.04");
+scenario!(
+    ubuntu_24_04_daemon_upstream_rlk3,
+    "ubuntu-24.04-daemon-upstream-rlk3"
+);
 scenario!(
     ubuntu_24_04_disabled_profile,
     "ubuntu-24.04-disabled-profile"
@@ -281,7 +352,8 @@ fn every_fixture_directory_has_a_test() {
 fn every_check_passes_somewhere_and_fails_somewhere() {
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in SCENARIOS {
-        for (id, status) in statuses(&run(s, &["preflight", "--format", "json"]).stdout) {
+        let command = expect_of(s).command;
+        for (id, status) in statuses(&run(s, &[&command, "--format", "json"]).stdout) {
             seen.entry(id).or_default().insert(status);
         }
     }

@@ -9,6 +9,8 @@ use crate::model::{Finding, Verdict};
 
 mod apparmor;
 mod cgroup;
+mod client;
+pub(crate) mod daemon;
 mod distro;
 mod iptables;
 mod network;
@@ -34,6 +36,16 @@ pub struct Check {
     pub run: fn(&Facts) -> Verdict,
 }
 
+/// Areas that need (or look for) a running daemon: `check` runs them, `preflight` does not.
+pub const DAEMON_AREAS: &[&str] = &["client", "daemon", "rootlesskit"];
+
+impl Check {
+    /// Whether `preflight` runs this check (it runs before anything is installed or started).
+    pub fn in_preflight(&self) -> bool {
+        !DAEMON_AREAS.contains(&self.area)
+    }
+}
+
 /// Every check, in report order.
 pub fn all() -> impl Iterator<Item = &'static Check> {
     [
@@ -47,6 +59,8 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         storage::CHECKS,
         iptables::CHECKS,
         network::CHECKS,
+        client::CHECKS,
+        daemon::CHECKS,
     ]
     .into_iter()
     .flatten()
@@ -84,10 +98,10 @@ impl Selection {
     }
 }
 
-/// Runs the selected checks in order.
-pub fn run(facts: &Facts, selection: &Selection) -> Vec<Finding> {
+/// Runs the selected checks in order; `daemon` adds the checks of a running daemon (the `check` command).
+pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
     all()
-        .filter(|c| selection.includes(c))
+        .filter(|c| selection.includes(c) && (daemon || c.in_preflight()))
         .map(|c| {
             let v = (c.run)(facts);
             Finding {

@@ -84,6 +84,40 @@ fn normalise(mut meta: Meta) -> Meta {
 }
 
 impl Host for FakeHost {
+    fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
+        use super::sidecar::HttpError;
+        let (_, host) = self.resolve(socket, true)?;
+        let recorded = self
+            .sidecar
+            .http
+            .iter()
+            .find(|h| (h.socket == socket || h.socket == host) && h.path == path);
+        let Some(h) = recorded else {
+            // No recording: behave like the socket file says. A socket nobody recorded answers refuses.
+            return match self.stat(socket) {
+                Ok(m) if m.kind == FileKind::Socket => {
+                    Err(io::Error::from(io::ErrorKind::ConnectionRefused))
+                }
+                Ok(_) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                Err(e) => Err(e),
+            };
+        };
+        match h.error {
+            Some(HttpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            Some(HttpError::Denied) => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
+            Some(HttpError::Missing) => Err(io::Error::from(io::ErrorKind::NotFound)),
+            Some(HttpError::Timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no answer within 3 s",
+            )),
+            None => Ok(crate::parse::http::Response {
+                status: h.status,
+                headers: vec![("content-length".to_owned(), h.body.len().to_string())],
+                body: h.body.clone().into_bytes(),
+            }),
+        }
+    }
+
     fn root_display(&self) -> String {
         self.root.display().to_string()
     }

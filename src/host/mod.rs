@@ -21,6 +21,7 @@
 use std::io;
 
 mod fake;
+pub mod nsenter;
 mod real;
 mod resolve;
 pub mod sidecar;
@@ -141,7 +142,17 @@ pub trait Host {
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>>;
     /// Runs `argv` (never through a shell). Not used on `preflight`'s path.
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput>;
+    /// One HTTP `GET` over a Unix socket (the Docker Engine and RootlessKit APIs), bounded in time.
+    /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
+    /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.
+    fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response>;
 }
+
+/// How long an API call may take before the daemon counts as hung.
+pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The most an API response may hold (a `docker info` is a few KiB).
+pub const HTTP_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Parses the user database text the same way for `--root` trees and fake hosts.
 pub(crate) fn users_from_passwd(text: &str) -> Vec<UserInfo> {

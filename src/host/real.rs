@@ -68,6 +68,10 @@ pub(crate) fn read_dir_names(disk: &Path) -> io::Result<Vec<String>> {
 }
 
 impl Host for RealHost {
+    fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
+        http_get(&self.disk(socket, true)?, path)
+    }
+
     fn root_display(&self) -> String {
         self.root.display().to_string()
     }
@@ -168,6 +172,28 @@ impl Host for RealHost {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
     }
+}
+
+/// `GET path` over the Unix socket at `disk` (already resolved into the root).
+pub(crate) fn http_get(disk: &Path, path: &str) -> io::Result<crate::parse::http::Response> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(disk)?;
+    stream.set_read_timeout(Some(super::HTTP_TIMEOUT))?;
+    stream.set_write_timeout(Some(super::HTTP_TIMEOUT))?;
+    stream.write_all(crate::parse::http::get_request(path, "docker").as_bytes())?;
+    let mut raw = Vec::new();
+    stream
+        .take(super::HTTP_MAX_BYTES)
+        .read_to_end(&mut raw)
+        .map_err(|e| {
+            if e.kind() == io::ErrorKind::WouldBlock {
+                io::Error::new(io::ErrorKind::TimedOut, "no answer within 3 s")
+            } else {
+                e
+            }
+        })?;
+    crate::parse::http::parse_response(&raw)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 fn user_info(u: nix::unistd::User) -> UserInfo {

@@ -39,6 +39,17 @@
 //! argv = ["slirp4netns", "--version"]
 //! status = 0
 //! stdout = "slirp4netns version 1.2.0\n"
+//!
+//! [[http]]              # recorded API answers over Unix sockets, matched on socket and path
+//! socket = "/run/user/1000/docker.sock"
+//! path = "/_ping"
+//! status = 200
+//! body = "OK"
+//!
+//! [[http]]              # or a connection error: "refused" (stale socket), "denied", "missing", "timeout"
+//! socket = "/var/run/docker.sock"
+//! path = "/_ping"
+//! error = "denied"
 //! ```
 //!
 //! Tree files without a `[files]` entry are owned by root:root; their mode is normalised to
@@ -69,6 +80,35 @@ pub struct Sidecar {
     pub xattrs: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     pub commands: Vec<RecordedCommand>,
+    #[serde(default)]
+    pub http: Vec<RecordedHttp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedHttp {
+    pub socket: String,
+    pub path: String,
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    #[serde(default)]
+    pub body: String,
+    /// A connection error instead of an answer.
+    #[serde(default)]
+    pub error: Option<HttpError>,
+}
+
+fn ok_status() -> u16 {
+    200
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpError {
+    Refused,
+    Denied,
+    Missing,
+    Timeout,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +243,8 @@ mod tests {
         assert_eq!(s.files["/run/user/1000/bus"].kind, Some(FileKind::Socket));
         assert_eq!(s.statfs["/sys/fs/cgroup"].value(), crate::fsmagic::CGROUP2);
         assert_eq!(s.commands[0].argv, ["slirp4netns", "--version"]);
+        assert_eq!(s.http[0].body, "OK");
+        assert_eq!(s.http[1].error, Some(HttpError::Denied));
     }
 
     #[test]

@@ -14,12 +14,15 @@ pub struct LineError {
 }
 
 pub mod apparmor;
+pub mod docker_config;
+pub mod http;
 pub mod id_map;
 pub mod kernel;
 pub mod mountinfo;
 pub mod os_release;
 pub mod passwd;
 pub mod pkgdb;
+pub mod proc;
 pub mod subid;
 pub mod sysctl;
 pub mod vfs_cap;

@@ -1,0 +1,314 @@
+//! The docker client: which endpoint it will use, and whether that socket answers.
+
+use super::Check;
+use crate::facts::{Facts, Read};
+use crate::host::FileKind;
+use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::parse::docker_config::{self, Endpoint};
+
+const CANNOT_CONNECT: &str = "rootless-troubleshoot and cannot-connect seeds: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+
+/// The sockets a rootful daemon listens on.
+pub(super) const ROOTFUL_SOCKETS: &[&str] = &["/var/run/docker.sock", "/run/docker.sock"];
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "client.endpoint",
+        area: "client",
+        title: "The docker CLI talks to your rootless daemon (DOCKER_HOST, DOCKER_CONTEXT, config.json, default)",
+        reference: CANNOT_CONNECT,
+        explain: "\
+What it checks: the endpoint the docker CLI will use, in the CLI's own order: DOCKER_HOST; else the context named by \
+DOCKER_CONTEXT, else `currentContext` in ~/.docker/config.json (or $DOCKER_CONFIG/config.json), resolved through \
+~/.docker/contexts/meta/*/meta.json; else unix:///var/run/docker.sock. For a rootless user it should be \
+unix://$XDG_RUNTIME_DIR/docker.sock. The finding says which of these set it.
+
+Why it matters: the rootless daemon listens only on your runtime directory. A shell that forgot DOCKER_HOST (a new terminal, \
+cron, an IDE, sudo) silently falls back to the rootful socket: it reaches nothing, or worse, the rootful daemon.
+
+What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`, \
+or `Current context \"x\" is not found on the file system`.
+
+How to fix: `export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock` in your shell profile, or use the context the setup tool \
+creates: `docker context use rootless` (`docker context create rootless --docker host=unix://$XDG_RUNTIME_DIR/docker.sock` first \
+if it does not exist).",
+        packages: &[],
+        run: endpoint,
+    },
+    Check {
+        id: "client.socket",
+        area: "client",
+        title: "The client's socket answers (running, stale, or permission denied, told apart)",
+        reference: CANNOT_CONNECT,
+        explain: "\
+What it checks: the Unix socket of the client's endpoint: whether it exists, is a socket, who owns it and with which mode, \
+and what a `GET /_ping` gets back. No file means no daemon; a file nobody listens on is a stale socket left by a daemon that \
+died; EACCES is a permission problem, not a service problem.
+
+Why it matters: the CLI prints the same `Cannot connect` for a stopped daemon and for a stale socket, and a different error for \
+a socket you may not open; the fixes differ (start the service, remove the stale file, use your own socket or group).
+
+What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?` \
+(stopped or stale), or `permission denied while trying to connect to the Docker daemon socket at unix:///…` (someone else's socket).
+
+How to fix: start the daemon (`systemctl --user start docker`, or `dockerd-rootless.sh` by hand without systemd); a stale \
+socket is removed by the next daemon start, or by hand; a permission error means the endpoint is another user's (or the rootful) \
+socket: point DOCKER_HOST at your own.",
+        packages: &[],
+        run: socket,
+    },
+];
+
+/// The endpoint the CLI will use, and what set it.
+pub(super) struct Resolved {
+    pub endpoint: Endpoint,
+    pub source: String,
+    pub evidence: Vec<Evidence>,
+}
+
+fn docker_config_dir(f: &Facts) -> String {
+    f.is_own_session()
+        .then(|| f.env("DOCKER_CONFIG"))
+        .flatten()
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/.docker", f.user.home.trim_end_matches('/')))
+}
+
+/// Resolves the CLI's endpoint; `Err` is a verdict for a configuration the CLI itself rejects.
+pub(super) fn resolve(f: &Facts) -> Result<Resolved, Verdict> {
+    let mut evidence = Vec::new();
+    let own = f.is_own_session();
+    if let Some(host) = own
+        .then(|| f.env("DOCKER_HOST"))
+        .flatten()
+        .filter(|h| !h.is_empty())
+    {
+        return Ok(Resolved {
+            endpoint: docker_config::parse_endpoint(&host),
+            source: "DOCKER_HOST".into(),
+            evidence: vec![Evidence {
+                source: "env:DOCKER_HOST".into(),
+                detail: host,
+            }],
+        });
+    }
+    let dir = docker_config_dir(f);
+    let config_path = format!("{dir}/config.json");
+    let mut context = None;
+    if let Some(name) = own
+        .then(|| f.env("DOCKER_CONTEXT"))
+        .flatten()
+        .filter(|c| !c.is_empty())
+    {
+        evidence.push(Evidence {
+            source: "env:DOCKER_CONTEXT".into(),
+            detail: name.clone(),
+        });
+        context = Some((name, "DOCKER_CONTEXT".to_owned()));
+    } else {
+        match f.read(&config_path) {
+            Read::Ok(text) => match docker_config::current_context(&text) {
+                Ok(Some(name)) => {
+                    evidence.push(Evidence {
+                        source: config_path.clone(),
+                        detail: format!("currentContext = {name}"),
+                    });
+                    context = Some((name, format!("currentContext in {config_path}")));
+                }
+                Ok(None) => evidence.push(Evidence {
+                    source: config_path.clone(),
+                    detail: "no currentContext".into(),
+                }),
+                // The CLI warns ("WARNING: Error loading config file") and carries on with its defaults.
+                Err(e) => evidence.push(Evidence {
+                    source: config_path.clone(),
+                    detail: format!("unreadable JSON ({e}): the CLI ignores it"),
+                }),
+            },
+            Read::Missing => {}
+            Read::Failed(e) => evidence.push(Evidence {
+                source: config_path.clone(),
+                detail: format!("unreadable: {e}"),
+            }),
+        }
+    }
+    if let Some((name, source)) = context.filter(|(n, _)| n != "default") {
+        let meta_dir = format!("{dir}/contexts/meta");
+        let metas = match f.read_dir(&meta_dir) {
+            Read::Ok(m) => m,
+            _ => Vec::new(),
+        };
+        for m in metas {
+            let path = format!("{meta_dir}/{m}/meta.json");
+            if let Read::Ok(text) = f.read(&path)
+                && let Ok((n, host)) = docker_config::context_meta(&text)
+                && n == name
+            {
+                let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+                evidence.push(Evidence {
+                    source: path,
+                    detail: format!("context {name}: {host}"),
+                });
+                return Ok(Resolved {
+                    endpoint: docker_config::parse_endpoint(&host),
+                    source: format!("context {name:?} ({source})"),
+                    evidence,
+                });
+            }
+        }
+        return Err(Verdict::fail(format!(
+            "the docker CLI is set to use context {name:?} ({source}), which does not exist: \"Current context {name:?} is not found on the file system\""
+        ))
+        .with_evidence(evidence)
+        .fix(use_rootless(f)));
+    }
+    Ok(Resolved {
+        endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
+        source: "the default (no DOCKER_HOST, no context)".into(),
+        evidence,
+    })
+}
+
+pub(super) fn rootless_socket(f: &Facts) -> String {
+    format!("{}/docker.sock", f.runtime_dir())
+}
+
+fn use_rootless(f: &Facts) -> Remediation {
+    let url = format!("unix://{}", rootless_socket(f));
+    let host = format!("host={url}");
+    Remediation::text(format!(
+        "Point the client at your rootless daemon: `export DOCKER_HOST={url}` in your shell profile, or a context:"
+    ))
+    .steps([
+        Step::user(["docker", "context", "create", "rootless", "--docker", host.as_str()]),
+        Step::user(["docker", "context", "use", "rootless"]),
+    ])
+}
+
+fn endpoint(f: &Facts) -> Verdict {
+    let r = match resolve(f) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let expected = rootless_socket(f);
+    let url = r.endpoint.url();
+    let v = match &r.endpoint {
+        Endpoint::Unix(p) if *p == expected => {
+            Verdict::pass(format!("the docker CLI uses your rootless socket {url} (set by {})", r.source))
+        }
+        Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str()) => Verdict::fail(format!(
+            "the docker CLI uses the rootful socket {url} (set by {}), not your rootless daemon at unix://{expected}: \"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\"",
+            r.source
+        ))
+        .fix(use_rootless(f)),
+        Endpoint::Unix(_) => Verdict::warn(format!(
+            "the docker CLI uses {url} (set by {}), not your rootless daemon's socket unix://{expected}",
+            r.source
+        ))
+        .fix(use_rootless(f)),
+        Endpoint::Tcp(_) => Verdict::warn(format!(
+            "the docker CLI uses {url} (set by {}): a TCP daemon, not your rootless one",
+            r.source
+        ))
+        .fix(use_rootless(f)),
+        Endpoint::Ssh(_) => Verdict::pass(format!(
+            "the docker CLI uses a remote daemon over {url} (set by {}); this host's rootless daemon is not in use",
+            r.source
+        )),
+        Endpoint::Other(_) => Verdict::fail(format!("the docker CLI's endpoint {url:?} (set by {}) is not a URL it can use", r.source))
+            .fix(use_rootless(f)),
+    };
+    v.with_evidence(r.evidence)
+}
+
+fn socket(f: &Facts) -> Verdict {
+    let r = match resolve(f) {
+        Ok(r) => r,
+        Err(_) => {
+            return Verdict::skip("the client's endpoint does not resolve (see client.endpoint)");
+        }
+    };
+    let Endpoint::Unix(path) = &r.endpoint else {
+        return Verdict::skip(format!(
+            "the client's endpoint {} is not a Unix socket",
+            r.endpoint.url()
+        ));
+    };
+    let url = r.endpoint.url();
+    let meta = f.lstat(path);
+    let mut evidence = vec![Evidence {
+        source: path.clone(),
+        detail: match &meta {
+            Read::Ok(m) => format!(
+                "{}, mode {:04o}, owner {}:{}",
+                m.kind.describe(),
+                m.mode,
+                m.uid,
+                m.gid
+            ),
+            Read::Missing => "missing".into(),
+            Read::Failed(e) => format!("unreadable: {e}"),
+        },
+    }];
+    if let Read::Ok(m) = &meta
+        && m.kind != FileKind::Socket
+    {
+        return Verdict::fail(format!("{path} is a {}, not a socket", m.kind.describe()))
+            .with_evidence(evidence)
+            .fix(Remediation::text(format!(
+                "Remove {path} (it is not a daemon's socket) and start the daemon."
+            )));
+    }
+    match f.http_get(path, "/_ping") {
+        Ok(resp) if resp.status == 200 => {
+            let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
+            evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: format!("{} {}", resp.status, resp.body_text().trim()) });
+            Verdict::pass(format!("{url} answers{api}")).with_evidence(evidence)
+        }
+        Ok(resp) => Verdict::fail(format!("{url} answers /_ping with HTTP {}", resp.status))
+            .evidence(format!("GET {url}/_ping"), resp.body_text())
+            .with_evidence(evidence)
+            .fix(Remediation::text("The daemon is up but unhealthy: read its log (journalctl --user -u docker, or the terminal it runs in).")),
+        Err(e) => {
+            let (summary, fix) = match e.kind {
+                std::io::ErrorKind::NotFound => (
+                    format!("nothing listens at {url} (no socket): \"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\" — the daemon is not running"),
+                    start_daemon(f),
+                ),
+                std::io::ErrorKind::ConnectionRefused => (
+                    format!("{path} is a stale socket: the file exists but no daemon listens (it died without cleaning up); the CLI says \"Cannot connect to the Docker daemon at {url}\""),
+                    start_daemon(f).step(Step::user(["rm", "-f", path.as_str()])),
+                ),
+                std::io::ErrorKind::PermissionDenied => (
+                    format!("\"permission denied while trying to connect to the Docker daemon socket at {url}\": the socket is not yours to open — a permission problem, not a stopped service"),
+                    use_rootless(f),
+                ),
+                _ => (
+                    format!("{url} does not answer: {}", e.text),
+                    Remediation::text("The daemon hangs: restart it (systemctl --user restart docker, or stop and start dockerd-rootless.sh)."),
+                ),
+            };
+            evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
+            Verdict::fail(summary).with_evidence(evidence).fix(fix)
+        }
+    }
+}
+
+/// How this user starts the rootless daemon: the user service, or by hand without systemd.
+pub(super) fn start_daemon(f: &Facts) -> Remediation {
+    if f.systemd {
+        Remediation::text(
+            "Start the rootless daemon (and enable it, with linger, to have it at boot):",
+        )
+        .steps([
+            Step::user(["systemctl", "--user", "start", "docker"]),
+            Step::user(["systemctl", "--user", "enable", "docker"]),
+        ])
+    } else {
+        Remediation::text(format!(
+            "Start the rootless daemon by hand (no systemd here): `XDG_RUNTIME_DIR={} dockerd-rootless.sh` \
+(Debian's docker.io keeps it in /usr/share/docker.io/contrib), and keep it running under your own supervisor.",
+            f.runtime_dir()
+        ))
+    }
+}

@@ -1,0 +1,114 @@
+//! `/proc/PID/status` and the NUL-separated `/proc/PID/cmdline` and `/proc/PID/environ` (proc(5)).
+
+/// The fields of `/proc/PID/status` the doctor uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The command name (`comm`), at most 15 bytes.
+    pub name: String,
+    pub ppid: u32,
+    /// Real, effective, saved and filesystem uid.
+    pub uid: [u32; 4],
+    /// The process's pid in each nested pid namespace, outermost first.
+    pub nspid: Vec<u32>,
+}
+
+/// Parses `/proc/PID/status`; a field missing or malformed keeps its default.
+pub fn parse_status(text: &str) -> Status {
+    let mut st = Status::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key {
+            // Name may contain anything but a newline; the kernel escapes backslashes and newlines.
+            "Name" => st.name = value.to_owned(),
+            "PPid" => st.ppid = value.parse().unwrap_or(0),
+            "Uid" => {
+                let ids: Vec<u32> = value
+                    .split_whitespace()
+                    .filter_map(|v| v.parse().ok())
+                    .collect();
+                if let [r, e, s, f] = ids[..] {
+                    st.uid = [r, e, s, f];
+                }
+            }
+            "NSpid" => {
+                st.nspid = value
+                    .split_whitespace()
+                    .filter_map(|v| v.parse().ok())
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+    st
+}
+
+/// Splits a NUL-separated list (`cmdline`, `environ`); a trailing NUL ends the last item.
+pub fn nul_list(bytes: &[u8]) -> Vec<String> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    bytes
+        .split(|b| *b == 0)
+        .map(|item| String::from_utf8_lossy(item).into_owned())
+        .collect()
+}
+
+/// The value of `name` in an `environ` list.
+pub fn env_value<'a>(environ: &'a [String], name: &str) -> Option<&'a str> {
+    environ.iter().find_map(|kv| {
+        kv.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn real_status() {
+        let text = "Name:\tdockerd\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\nPid:\t4242\nPPid:\t4200\n\
+TracerPid:\t0\nUid:\t1001\t1001\t1001\t1001\nGid:\t1001\t1001\t1001\t1001\nNSpid:\t4242\t51\n";
+        let st = parse_status(text);
+        assert_eq!(st.name, "dockerd");
+        assert_eq!(st.ppid, 4200);
+        assert_eq!(st.uid, [1001; 4]);
+        assert_eq!(st.nspid, [4242, 51]);
+    }
+
+    #[test]
+    fn nul_lists() {
+        assert_eq!(
+            nul_list(b"dockerd\0--rootless\0"),
+            ["dockerd", "--rootless"]
+        );
+        assert_eq!(nul_list(b""), Vec::<String>::new());
+        assert_eq!(nul_list(b"\0"), [""]);
+        let env = nul_list(b"HOME=/home/a\0ROOTLESSKIT_STATE_DIR=/tmp/rootlesskit123\0X=a=b\0");
+        assert_eq!(
+            env_value(&env, "ROOTLESSKIT_STATE_DIR"),
+            Some("/tmp/rootlesskit123")
+        );
+        assert_eq!(env_value(&env, "X"), Some("a=b"));
+        assert_eq!(env_value(&env, "HOM"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn status_never_panics(text in ".{0,400}") {
+            let _ = parse_status(&text);
+        }
+
+        #[test]
+        fn nul_lists_round_trip(items in proptest::collection::vec("[^\0]{0,12}", 1..6)) {
+            let mut bytes = items.join("\0").into_bytes();
+            bytes.push(0);
+            prop_assert_eq!(nul_list(&bytes), items);
+        }
+    }
+}

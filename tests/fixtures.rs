@@ -137,6 +137,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12-daemon-context-missing",
     "debian-12-daemon-json-syntax-error",
     "debian-12-daemon-killed",
+    "debian-12-daemon-killed-pid-reused",
     "debian-12-daemon-no-pidfile",
     "debian-12-daemon-not-rootless",
     "debian-12-daemon-pasta-fallback",
@@ -158,6 +159,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12-small-range",
     "debian-12-symlinked-subuid",
     "debian-12-xdg-runtime-dir-0755",
+    "debian-12-xdg-runtime-dir-0777",
     "debian-12-xdg-runtime-dir-wrong-owner",
     "fedora",
     "fedora-before-install",
@@ -217,6 +219,10 @@ scenario!(
     "debian-12-daemon-json-syntax-error"
 );
 scenario!(debian_12_daemon_killed, "debian-12-daemon-killed");
+scenario!(
+    debian_12_daemon_killed_pid_reused,
+    "debian-12-daemon-killed-pid-reused"
+);
 scenario!(debian_12_daemon_no_pidfile, "debian-12-daemon-no-pidfile");
 scenario!(
     debian_12_daemon_not_rootless,
@@ -261,6 +267,10 @@ scenario!(debian_12_symlinked_subuid, "debian-12-symlinked-subuid");
 scenario!(
     debian_12_xdg_runtime_dir_0755,
     "debian-12-xdg-runtime-dir-0755"
+);
+scenario!(
+    debian_12_xdg_runtime_dir_0777,
+    "debian-12-xdg-runtime-dir-0777"
 );
 scenario!(
     debian_12_xdg_runtime_dir_wrong_owner,

@@ -197,7 +197,7 @@ fn endpoint(f: &Facts) -> Verdict {
             Verdict::pass(format!("the docker CLI uses your rootless socket {url} (set by {})", r.source))
         }
         Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str()) => Verdict::fail(format!(
-            "the docker CLI uses the rootful socket {url} (set by {}), not your rootless daemon at unix://{expected}: \"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\"",
+            "the docker CLI uses the rootful socket {url} (set by {}), not your rootless daemon at unix://{expected}: it reaches a rootful daemon there, or none (\"Cannot connect to the Docker daemon at {url}\")",
             r.source
         ))
         .fix(use_rootless(f)),

@@ -92,9 +92,10 @@ How to fix: as each warning says; for the cgroup ones, boot the unified hierarch
         reference: "daemon-troubleshoot seed; dockerd's pidfile check",
         explain: "\
 What it checks: $XDG_RUNTIME_DIR/docker.pid, which dockerd writes at start and removes at a clean stop: the pid it holds must be \
-a running dockerd owned by you.
+a running dockerd owned by you. A pid that no longer runs is a harmless leftover (dockerd overwrites it); a pid that another \
+process has taken since blocks the next start.
 
-Why it matters: a daemon that was killed leaves the file behind, and the next start refuses to run.
+Why it matters: a daemon that was killed leaves the file behind; once its pid is reused (by anything), dockerd refuses to start.
 
 What you see when it's wrong: `failed to start daemon: pid file found, ensure docker is not running or delete /run/user/1000/docker.pid`.
 
@@ -412,17 +413,24 @@ fn pidfile(f: &Facts) -> Verdict {
             Some(p) if p.name == "dockerd" && p.uid == f.user.uid => {
                 Verdict::pass(format!("{path} names dockerd {pid}, yours and alive")).evidence(path, pid.to_string())
             }
-            other => {
-                let what = match other {
-                    Some(p) => format!("pid {pid} is now {:?} (uid {})", p.name, p.uid),
-                    None => format!("no process {pid} runs"),
-                };
-                Verdict::fail(format!(
-                    "stale {path}: {what}; the next start fails with \"pid file found, ensure docker is not running or delete {path}\""
-                ))
-                .fix(remove(&path))
-                .evidence(path, pid.to_string())
-            }
+            // dockerd refuses to start only when the pid in the file belongs to a running process
+            // (moby pkg/pidfile: "pid file found, ensure docker is not running or delete …").
+            Some(p) => Verdict::fail(format!(
+                "stale {path}: pid {pid} is now {:?} (uid {}), so the next start fails with \"pid file found, ensure docker is not running or delete {path}\"",
+                p.name, p.uid
+            ))
+            .fix(remove(&path))
+            .evidence(path, pid.to_string()),
+            None if answering => Verdict::warn(format!(
+                "{path} names pid {pid}, which does not run, although a daemon answers (started with another --pidfile?)"
+            ))
+            .evidence(path, pid.to_string())
+            .fix(Remediation::text("Nothing breaks now; `rootless-doctor enter` and the setup tool's nsenter look for the daemon's pid there.")),
+            None => Verdict::warn(format!(
+                "stale {path}: no process {pid} runs (the daemon died without cleaning up); harmless while the pid stays unused, but if another process takes it the next start fails with \"pid file found, ensure docker is not running or delete {path}\""
+            ))
+            .fix(remove(&path))
+            .evidence(path, pid.to_string()),
         },
     }
 }

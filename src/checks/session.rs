@@ -15,8 +15,8 @@ pub(super) const CHECKS: &[Check] = &[
         title: "XDG_RUNTIME_DIR is set to a 0700 directory the user owns",
         reference: REF,
         explain: "\
-What it checks: XDG_RUNTIME_DIR is set and absolute, names a directory (not a symlink) owned by the user with mode 0700, \
-and, on a systemd host, is /run/user/UID (the one pam_systemd creates and cleans). Run through sudo or --user, the user's \
+What it checks: XDG_RUNTIME_DIR is set and absolute, names a directory (not a symlink) owned by the user with mode 0700 \
+(writable by others fails: they could replace the socket; readable by others warns), and, on a systemd host, is /run/user/UID (the one pam_systemd creates and cleans). Run through sudo or --user, the user's \
 own environment is not visible, so /run/user/UID is checked instead.
 
 Why it matters: the daemon's socket (docker.sock), pid file and RootlessKit state live there. The XDG Base Directory spec \
@@ -166,26 +166,34 @@ user manager at boot) or log in as the user:",
         meta.uid
     );
     let mut problems = Vec::new();
+    // Only the owner may write (anyone else could replace docker.sock); others reading is a spec violation
+    // dockerd-rootless.sh tolerates (the socket itself is 0660), so that is a warning.
+    let mut readable_only = false;
     if meta.kind != FileKind::Dir {
         problems.push(format!("is a {}, not a directory", meta.kind.describe()));
     } else {
         if meta.uid != f.user.uid {
             problems.push(format!(
-                "is owned by uid {}, not {} ({})",
+                "is owned by uid {}, not {} ({}): dockerd-rootless.sh stops with \"XDG_RUNTIME_DIR needs to be set and writable\"",
                 meta.uid, f.user.uid, f.user.name
             ));
         }
-        if meta.mode & 0o777 != 0o700 {
-            problems.push(format!("has mode {:04o}, not 0700", meta.mode));
+        if meta.mode & 0o022 != 0 {
+            problems.push(format!(
+                "has mode {:04o}: other users can replace the daemon's socket",
+                meta.mode
+            ));
+        } else if meta.mode & 0o777 != 0o700 {
+            readable_only = true;
         }
     }
-    if !problems.is_empty() {
+    let fix = |meta: &crate::host::Meta| {
         let mut fix = Remediation::text(format!(
-            "The runtime directory must be yours alone (XDG Base Directory spec). {}",
+            "The runtime directory must be yours alone, mode 0700 (XDG Base Directory spec). {}",
             if f.systemd {
                 "pam_systemd creates /run/user/UID correctly at login."
             } else {
-                "Recreate it with the right owner and mode:"
+                "Fix the owner and mode:"
             }
         ));
         if meta.kind == FileKind::Dir && meta.uid != f.user.uid {
@@ -201,9 +209,20 @@ user manager at boot) or log in as the user:",
                 ["chmod", "0700", dir.as_str()],
             ));
         }
+        fix
+    };
+    if !problems.is_empty() {
         return Verdict::fail(format!("XDG_RUNTIME_DIR {dir} {}", problems.join(" and ")))
             .evidence(source, detail)
-            .fix(fix);
+            .fix(fix(&meta));
+    }
+    if readable_only {
+        return Verdict::warn(format!(
+            "XDG_RUNTIME_DIR {dir} has mode {:04o}, not 0700: other users can list it and read the daemon's pid and state (the daemon still starts; its socket is 0660)",
+            meta.mode
+        ))
+        .evidence(source, detail)
+        .fix(fix(&meta));
     }
     if f.systemd && dir != expected {
         return Verdict::warn(format!(

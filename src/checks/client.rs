@@ -1,5 +1,7 @@
 //! The docker client: which endpoint it will use, and whether that socket answers.
 
+use sha2::Digest;
+
 use super::Check;
 use crate::facts::{Facts, Read};
 use crate::host::FileKind;
@@ -133,28 +135,40 @@ pub(super) fn resolve(f: &Facts) -> Result<Resolved, Verdict> {
         }
     }
     if let Some((name, source)) = context.filter(|(n, _)| n != "default") {
-        let meta_dir = format!("{dir}/contexts/meta");
-        let metas = match f.read_dir(&meta_dir) {
-            Read::Ok(m) => m,
-            _ => Vec::new(),
-        };
-        for m in metas {
-            let path = format!("{meta_dir}/{m}/meta.json");
-            if let Read::Ok(text) = f.read(&path)
-                && let Ok((n, host)) = docker_config::context_meta(&text)
-                && n == name
-            {
-                let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
-                evidence.push(Evidence {
+        // The CLI keeps a context's metadata under contexts/meta/<hex sha256 of its name>/meta.json
+        // (docker/cli context/store); a directory under any other name is invisible to it.
+        let digest: String = sha2::Sha256::digest(name.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = format!("{dir}/contexts/meta/{digest}/meta.json");
+        match f.read(&path) {
+            Read::Ok(text) => match docker_config::context_meta(&text) {
+                Ok((_, host)) => {
+                    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+                    evidence.push(Evidence {
+                        source: path,
+                        detail: format!("context {name}: {host}"),
+                    });
+                    return Ok(Resolved {
+                        endpoint: docker_config::parse_endpoint(&host),
+                        source: format!("context {name:?} ({source})"),
+                        evidence,
+                    });
+                }
+                Err(e) => evidence.push(Evidence {
                     source: path,
-                    detail: format!("context {name}: {host}"),
-                });
-                return Ok(Resolved {
-                    endpoint: docker_config::parse_endpoint(&host),
-                    source: format!("context {name:?} ({source})"),
-                    evidence,
-                });
-            }
+                    detail: format!("unreadable: {e}"),
+                }),
+            },
+            Read::Missing => evidence.push(Evidence {
+                source: path,
+                detail: "missing".into(),
+            }),
+            Read::Failed(e) => evidence.push(Evidence {
+                source: path,
+                detail: format!("unreadable: {e}"),
+            }),
         }
         return Err(Verdict::fail(format!(
             "the docker CLI is set to use context {name:?} ({source}), which does not exist: \"Current context {name:?} is not found on the file system\""

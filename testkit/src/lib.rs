@@ -67,6 +67,8 @@ pub struct DaemonOptions {
     /// Added to the daemon's environment and to [`RootlessDaemon::env`] (e.g. `DOCKERD_ROOTLESS_ROOTLESSKIT_NET`).
     /// A `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` here is kept, after the layout's `--state-dir`.
     pub extra_env: Vec<(String, String)>,
+    /// The runtime directory's mode: 0700 as pam_systemd makes it; tests of other modes change it.
+    pub runtime_dir_mode: u32,
 }
 
 impl DaemonOptions {
@@ -75,6 +77,7 @@ impl DaemonOptions {
             user: user.into(),
             layout,
             extra_env: Vec::new(),
+            runtime_dir_mode: 0o700,
         }
     }
 }
@@ -118,16 +121,16 @@ pub struct RootlessDaemon {
 
 static INSTANCE: AtomicU64 = AtomicU64::new(0);
 
-/// Makes a fresh 0700 directory `/tmp/rd-daemon-<uid>-<pid>-<n>` owned by the user.
-fn make_runtime_dir(uid: u32, gid: u32) -> io::Result<PathBuf> {
+/// Makes a fresh directory `/tmp/rd-daemon-<uid>-<pid>-<n>` owned by the user, with `mode` (normally 0700).
+fn make_runtime_dir(uid: u32, gid: u32, mode: u32) -> io::Result<PathBuf> {
     let base = std::env::temp_dir();
     for _ in 0..1000 {
         let n = INSTANCE.fetch_add(1, Ordering::Relaxed);
         let dir = base.join(format!("rd-daemon-{uid}-{}-{n}", std::process::id()));
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {
-                // The umask may have narrowed it; 0700 exactly, then hand it over.
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+                // The umask may have narrowed it; the mode exactly, then hand it over.
+                fs::set_permissions(&dir, fs::Permissions::from_mode(mode))?;
                 chown(&dir, Some(uid), Some(gid))?;
                 return Ok(dir);
             }
@@ -183,7 +186,7 @@ impl RootlessDaemon {
         }
         ensure_tun_usable()?;
         let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
-        let xdg = make_runtime_dir(uid, gid)?;
+        let xdg = make_runtime_dir(uid, gid, opts.runtime_dir_mode)?;
         let log_path = xdg.join(LOG_NAME);
         let mut daemon = RootlessDaemon {
             user: opts.user.clone(),

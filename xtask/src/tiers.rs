@@ -67,7 +67,7 @@ fn describe(tier: Tier) -> &'static str {
         Tier::Lint => "cargo fmt --check, cargo clippy -D warnings",
         Tier::Unit => "cargo test --workspace --lib --bins",
         Tier::Fixtures => "cargo test --test fixtures --test cli",
-        Tier::Live => "the release binary as real test users against this host",
+        Tier::Live => "the release binary as real test users, against real rootless daemons",
         Tier::Bench => "hyperfine: preflight vs dockerd-rootless-setuptool.sh check",
     }
 }
@@ -87,11 +87,14 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
         }
         Tier::Live => {
             cmd!(sh, "cargo build --release").run()?;
-            cmd!(sh, "cargo test --release --test live")
+            // The doctor as real users (live), against real rootless daemons (daemon), and the daemon
+            // harness itself (testkit).
+            cmd!(sh, "cargo test --release --test live --test daemon")
                 .env("ROOTLESS_DOCTOR_LIVE", "1")
                 .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
                 .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
                 .run()?;
+            cmd!(sh, "cargo test --release -p testkit").run()?;
         }
         Tier::Bench => bench::run(sh)?,
     }

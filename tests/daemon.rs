@@ -1,0 +1,747 @@
+//! Live tier, daemon half: a real rootless dockerd (testkit) per test, `check` and `enter` against it, and
+//! injected faults, each asserted twice: the doctor names it, and the real daemon, RootlessKit or client fails
+//! the same way. Every host change is restored by a guard, also when the test fails.
+//!
+//! Needs root and `cargo xtask setup`; without `ROOTLESS_DOCTOR_LIVE=1` each test says why it skipped.
+
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+// Shared with tests/live.rs, which uses more of it.
+#[allow(dead_code)]
+#[path = "support/live.rs"]
+mod support;
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::Digest;
+use testkit::{DaemonOptions, RootlessDaemon, StateDirLayout};
+
+/// The tests change shared host state (/etc/subuid, /var/run/docker.sock): one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+struct Ctx {
+    _serial: MutexGuard<'static, ()>,
+    user: String,
+}
+
+fn live() -> Option<Ctx> {
+    if std::env::var("ROOTLESS_DOCTOR_LIVE").as_deref() != Ok("1") {
+        eprintln!("{}", support::SKIP_MESSAGE);
+        return None;
+    }
+    let user = std::env::var("ROOTLESS_DOCTOR_LIVE_OK_USER").unwrap_or_else(|_| "rdtest-ok".into());
+    Some(Ctx {
+        _serial: SERIAL.lock().unwrap_or_else(|e| e.into_inner()),
+        user,
+    })
+}
+
+fn start(user: &str, layout: StateDirLayout) -> RootlessDaemon {
+    RootlessDaemon::start(DaemonOptions::new(user, layout))
+        .unwrap_or_else(|e| panic!("start a rootless dockerd for {user}: {e}"))
+}
+
+/// Runs argv as `user` with exactly `env` (no shell).
+fn as_user(user: &str, env: &[(String, String)], argv: &[&str]) -> Output {
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", user, "--", "/usr/bin/env", "-i"]);
+    for (k, v) in env {
+        cmd.arg(format!("{k}={v}"));
+    }
+    cmd.args(argv);
+    cmd.current_dir("/").output().expect("runuser")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The daemon user's environment with some variables changed (None removes).
+fn env_with(d: &RootlessDaemon, changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = d
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+        .collect();
+    for (k, v) in changes {
+        if let Some(v) = v {
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    env
+}
+
+/// `rootless-doctor ARGS --format json` as the user; (exit code, document).
+fn doctor(user: &str, env: &[(String, String)], args: &[&str]) -> (i32, Value) {
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let mut argv = vec![bin.as_str()];
+    argv.extend(args);
+    argv.extend(["--format", "json"]);
+    let out = as_user(user, env, &argv);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// (status, summary) of one finding.
+fn finding(doc: &Value, id: &str) -> (String, String) {
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {doc:#}"));
+    (
+        f["status"].as_str().unwrap().to_owned(),
+        f["summary"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[track_caller]
+fn assert_finding(doc: &Value, id: &str, status: &str, contains: &str) {
+    let (s, summary) = finding(doc, id);
+    assert_eq!(s, status, "{id}: {summary}");
+    assert!(
+        summary.contains(contains),
+        "{id}: {summary:?} lacks {contains:?}"
+    );
+}
+
+fn docker_client(user: &str, env: &[(String, String)], args: &[&str]) -> Output {
+    let mut argv = vec![testkit::DOCKER_CLIENT];
+    argv.extend(args);
+    as_user(user, env, &argv)
+}
+
+#[test]
+fn check_and_enter_on_a_healthy_daemon_in_both_layouts() {
+    let Some(ctx) = live() else { return };
+    for layout in [StateDirLayout::Upstream, StateDirLayout::DebianDefault] {
+        let d = start(&ctx.user, layout);
+        let (code, doc) = doctor(&ctx.user, &d.env(), &["check"]);
+        let fails: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "fail" || f["status"] == "error")
+            .map(|f| format!("{}: {}", f["id"], f["summary"]))
+            .collect();
+        assert_eq!(code, 0, "{layout:?}: {fails:#?}");
+        assert!(fails.is_empty(), "{layout:?}: {fails:#?}");
+        assert_finding(&doc, "client.endpoint", "pass", "set by DOCKER_HOST");
+        assert_finding(&doc, "client.socket", "pass", "answers");
+        assert_finding(&doc, "daemon.rootless", "pass", "name=rootless");
+        assert_finding(&doc, "daemon.info", "warn", "storage overlay2");
+        assert_finding(
+            &doc,
+            "rootlesskit.api",
+            "pass",
+            "network driver slirp4netns, port driver builtin",
+        );
+        assert_finding(&doc, "daemon.pidfile", "pass", "yours and alive");
+        // The state dir the doctor found is the one RootlessKit really uses, in either layout.
+        let state = d.state_dir().expect("state dir").display().to_string();
+        let api = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "rootlesskit.api")
+            .unwrap()
+            .clone();
+        assert!(
+            api["evidence"].to_string().contains(&state),
+            "{layout:?}: {state} not in {api:#}"
+        );
+
+        // enter: tap0 lives only in RootlessKit's namespace; the uid map shows the user as root inside.
+        let bin = support::doctor_bin().to_str().unwrap().to_owned();
+        let links = as_user(
+            &ctx.user,
+            &d.env(),
+            &[&bin, "enter", "--", "ip", "-o", "link"],
+        );
+        assert!(links.status.success(), "{}", text(&links));
+        assert!(text(&links).contains("tap0"), "{}", text(&links));
+        assert!(
+            !Path::new("/sys/class/net/tap0").exists(),
+            "the host has a tap0 of its own"
+        );
+        let map = as_user(
+            &ctx.user,
+            &d.env(),
+            &[&bin, "enter", "--", "cat", "/proc/self/uid_map"],
+        );
+        let first: Vec<String> = text(&map)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            first,
+            ["0".to_owned(), d.uid().to_string(), "1".to_owned()],
+            "{}",
+            text(&map)
+        );
+        d.stop().expect("stop");
+    }
+}
+
+#[test]
+fn enter_refuses_other_users_and_missing_daemons() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let pid = d.dockerd_pid().expect("dockerd pid").to_string();
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    // root is not the daemon's owner.
+    let out = Command::new(&bin)
+        .args(["enter", "--pid", &pid, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not to you"), "{}", text(&out));
+    // A user whose runtime dir holds no daemon.
+    let env = env_with(&d, &[("XDG_RUNTIME_DIR", Some("/tmp/rd-no-daemon-here"))]);
+    let out = as_user(&ctx.user, &env, &[&bin, "enter", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no rootless daemon runs"),
+        "{}",
+        text(&out)
+    );
+    d.stop().unwrap();
+}
+
+/// Restores /etc/subuid and /etc/subgid as they were, atomically, when dropped.
+struct SubidGuard(Vec<(PathBuf, Vec<u8>)>);
+
+impl SubidGuard {
+    fn save() -> SubidGuard {
+        SubidGuard(
+            ["/etc/subuid", "/etc/subgid"]
+                .iter()
+                .map(|p| (PathBuf::from(p), fs::read(p).unwrap()))
+                .collect(),
+        )
+    }
+}
+
+impl Drop for SubidGuard {
+    fn drop(&mut self) {
+        for (path, bytes) in &self.0 {
+            let tmp = path.with_extension("rd-restore");
+            fs::write(&tmp, bytes).unwrap();
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644)).unwrap();
+            fs::rename(&tmp, path).unwrap();
+        }
+    }
+}
+
+#[test]
+fn subid_lines_removed() {
+    let Some(ctx) = live() else { return };
+    let guard = SubidGuard::save();
+    for path in ["/etc/subuid", "/etc/subgid"] {
+        let kept: String = fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{}:", ctx.user)))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(path, kept).unwrap();
+    }
+    // The doctor, before anything starts.
+    let env = vec![
+        ("HOME".to_owned(), format!("/home/{}", ctx.user)),
+        ("USER".to_owned(), ctx.user.clone()),
+        ("PATH".to_owned(), support::PATH.to_owned()),
+    ];
+    let (code, doc) = doctor(&ctx.user, &env, &["preflight", "--only", "subid"]);
+    assert_eq!(code, 1);
+    assert_finding(
+        &doc,
+        "subid.entries",
+        "fail",
+        "No subuid ranges found for user",
+    );
+    // Reality: the daemon does not come up, and RootlessKit says why.
+    let err = match RootlessDaemon::start(DaemonOptions::new(&ctx.user, StateDirLayout::Upstream)) {
+        Ok(d) => {
+            d.stop().unwrap();
+            panic!("dockerd started without subordinate ids");
+        }
+        Err(e) => e,
+    };
+    assert!(
+        err.to_string().contains("No subuid ranges found for user"),
+        "{err}"
+    );
+    drop(guard);
+    assert!(
+        fs::read_to_string("/etc/subuid")
+            .unwrap()
+            .contains(&format!("{}:", ctx.user)),
+        "subuid not restored"
+    );
+}
+
+/// A runtime dir for a fault, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str, owner: u32, mode: u32) -> TempDir {
+        let path = PathBuf::from(format!("/tmp/rd-fault-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir(&path).unwrap();
+        chown(&path, Some(owner), None).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        TempDir(path)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn xdg_runtime_dir_faults() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let script = testkit::DOCKERD_ROOTLESS_SH;
+    // Each case: the doctor's verdict, then dockerd-rootless.sh itself with the same environment.
+    let other_owner = TempDir::new("root-owned", 0, 0o700);
+    let world_readable = TempDir::new("0755", d.uid(), 0o755);
+    let unset = env_with(&d, &[("XDG_RUNTIME_DIR", None), ("DOCKER_HOST", None)]);
+    let owned = env_with(
+        &d,
+        &[
+            ("XDG_RUNTIME_DIR", Some(other_owner.path())),
+            ("DOCKER_HOST", None),
+        ],
+    );
+    for (case, env) in [("unset", &unset), ("owned by root", &owned)] {
+        let (_, doc) = doctor(
+            &ctx.user,
+            env,
+            &["preflight", "--only", "session.xdg_runtime_dir"],
+        );
+        let (status, summary) = finding(&doc, "session.xdg_runtime_dir");
+        assert_eq!(status, "fail", "{case}: {summary}");
+        let out = as_user(&ctx.user, env, &[script]);
+        assert!(!out.status.success(), "{case}: dockerd-rootless.sh started");
+        assert!(
+            text(&out).contains("XDG_RUNTIME_DIR needs to be set and writable"),
+            "{case}: {}",
+            text(&out)
+        );
+    }
+    // 0755: a warning, and reality agrees that the daemon still starts in such a directory.
+    let env = env_with(
+        &d,
+        &[
+            ("XDG_RUNTIME_DIR", Some(world_readable.path())),
+            ("DOCKER_HOST", None),
+        ],
+    );
+    let (_, doc) = doctor(
+        &ctx.user,
+        &env,
+        &["preflight", "--only", "session.xdg_runtime_dir"],
+    );
+    assert_finding(&doc, "session.xdg_runtime_dir", "warn", "not 0700");
+    d.stop().unwrap();
+    let mut opts = DaemonOptions::new(&ctx.user, StateDirLayout::Upstream);
+    opts.runtime_dir_mode = 0o755;
+    let d = RootlessDaemon::start(opts).expect("the daemon starts in a 0755 runtime dir");
+    let (_, doc) = doctor(
+        &ctx.user,
+        &d.env(),
+        &["check", "session.xdg_runtime_dir", "daemon.running"],
+    );
+    assert_finding(&doc, "session.xdg_runtime_dir", "warn", "mode 0755");
+    assert_finding(&doc, "daemon.running", "pass", "answers");
+    d.stop().unwrap();
+}
+
+#[test]
+fn client_endpoint_faults() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::DebianDefault);
+    let faults = TempDir::new("client", d.uid(), 0o700);
+    // 1. DOCKER_HOST names a socket that does not exist.
+    let missing = format!("unix://{}/missing.sock", faults.path());
+    let env = env_with(&d, &[("DOCKER_HOST", Some(&missing))]);
+    let (code, doc) = doctor(&ctx.user, &env, &["check", "client"]);
+    assert_eq!(code, 1);
+    assert_finding(&doc, "client.socket", "fail", "the daemon is not running");
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(&format!("Cannot connect to the Docker daemon at {missing}")),
+        "{}",
+        text(&out)
+    );
+
+    // 2. A stale socket: the file is there, nobody listens.
+    let stale_path = format!("{}/stale.sock", faults.path());
+    drop(std::os::unix::net::UnixListener::bind(&stale_path).unwrap());
+    chown(&stale_path, Some(d.uid()), None).unwrap();
+    let stale = format!("unix://{stale_path}");
+    let env = env_with(&d, &[("DOCKER_HOST", Some(&stale))]);
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
+    assert_finding(&doc, "client.socket", "fail", "stale socket");
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(
+        text(&out).contains(&format!("Cannot connect to the Docker daemon at {stale}")),
+        "{}",
+        text(&out)
+    );
+
+    // 3. config.json's current context points elsewhere (DOCKER_CONFIG keeps the user's real ~/.docker untouched).
+    let config = format!("{}/docker-config", faults.path());
+    // Where the CLI looks: contexts/meta/<sha256 of the name>.
+    let digest: String = sha2::Sha256::digest(b"lab")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = format!("{config}/contexts/meta/{digest}");
+    fs::create_dir_all(&meta).unwrap();
+    fs::write(
+        format!("{config}/config.json"),
+        "{\"currentContext\": \"lab\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        format!("{meta}/meta.json"),
+        format!("{{\"Name\":\"lab\",\"Metadata\":{{}},\"Endpoints\":{{\"docker\":{{\"Host\":\"{missing}\",\"SkipTLSVerify\":false}}}}}}"),
+    )
+    .unwrap();
+    for p in [
+        config.clone(),
+        format!("{config}/contexts"),
+        format!("{config}/contexts/meta"),
+        meta.clone(),
+    ] {
+        chown(&p, Some(d.uid()), None).unwrap();
+    }
+    let env = env_with(
+        &d,
+        &[("DOCKER_HOST", None), ("DOCKER_CONFIG", Some(&config))],
+    );
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
+    assert_finding(&doc, "client.endpoint", "warn", "context \"lab\"");
+    assert_finding(&doc, "client.socket", "fail", "not running");
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(
+        text(&out).contains(&format!("Cannot connect to the Docker daemon at {missing}")),
+        "{}",
+        text(&out)
+    );
+
+    // 4. The same metadata under a directory the CLI never looks in: both say the context does not exist.
+    let wrong = format!("{config}/contexts/meta/0000");
+    fs::rename(&meta, &wrong).unwrap();
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
+    assert_finding(
+        &doc,
+        "client.endpoint",
+        "fail",
+        "Current context \"lab\" is not found on the file system",
+    );
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(
+        text(&out).contains("Current context \"lab\" is not found on the file system"),
+        "{}",
+        text(&out)
+    );
+
+    // And the fix the doctor prints works: with DOCKER_HOST back, the client reaches the daemon.
+    let out = docker_client(
+        &ctx.user,
+        &d.env(),
+        &["info", "--format", "{{.SecurityOptions}}"],
+    );
+    assert!(text(&out).contains("rootless"), "{}", text(&out));
+    d.stop().unwrap();
+}
+
+/// Kills a process when dropped.
+struct Kill(u32);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0 as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+fn wait_gone(pid: u32, limit: Duration) {
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn killed_daemon_leaves_a_pid_file_that_blocks_the_next_start() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let pid = d.dockerd_pid().expect("dockerd pid");
+    // Kill dockerd hard: no cleanup, so docker.pid and docker.sock stay behind.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_gone(pid, Duration::from_secs(10));
+    assert!(d.pid_file().exists(), "dockerd removed its pid file");
+    let (code, doc) = doctor(&ctx.user, &d.env(), &["check", "daemon"]);
+    assert_eq!(code, 1);
+    assert_finding(&doc, "daemon.running", "fail", "no rootless daemon answers");
+    assert_finding(
+        &doc,
+        "daemon.pidfile",
+        "warn",
+        &format!("no process {pid} runs"),
+    );
+    // The pid is taken by another process of the user, as happens after a while: now it blocks.
+    let _sleeper = Reap(
+        Command::new("runuser")
+            .args(["-u", &ctx.user, "--", "sleep", "300"])
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let sleep_pid = testkit::user_processes(d.uid())
+        .into_iter()
+        .find(|p| p.comm == "sleep")
+        .expect("sleep runs")
+        .pid as u32;
+    let _kill_sleep = Kill(sleep_pid);
+    fs::write(d.pid_file(), format!("{sleep_pid}\n")).unwrap();
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "daemon.pidfile"]);
+    assert_finding(
+        &doc,
+        "daemon.pidfile",
+        "fail",
+        "pid file found, ensure docker is not running or delete",
+    );
+    // Reality: dockerd refuses to start with exactly that error.
+    let out = as_user(
+        &ctx.user,
+        &d.env(),
+        &[
+            "timeout",
+            "60",
+            testkit::DOCKERD_ROOTLESS_SH,
+            "--data-root",
+            d.data_root().to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("pid file found, ensure docker is not running or delete"),
+        "{}",
+        text(&out)
+    );
+    d.stop().unwrap();
+}
+
+#[test]
+fn max_user_namespaces_zero_in_a_child_user_namespace() {
+    let Some(ctx) = live() else { return };
+    // The sysctl is per user namespace: set it to 0 inside a fresh one (as the user), then run each tool there.
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let set_zero_then_run = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    let env = vec![
+        ("HOME".to_owned(), format!("/home/{}", ctx.user)),
+        ("PATH".to_owned(), support::PATH.to_owned()),
+    ];
+    let doctor_out = as_user(
+        &ctx.user,
+        &env,
+        &[
+            "unshare",
+            "-U",
+            "-r",
+            "--",
+            "/bin/sh",
+            "-c",
+            set_zero_then_run,
+            "sh",
+            &bin,
+            "--user",
+            &ctx.user,
+            "preflight",
+            "--only",
+            "userns.max_namespaces",
+            "--format",
+            "json",
+        ],
+    );
+    let doc: Value = serde_json::from_slice(&doctor_out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&doctor_out)));
+    assert_finding(
+        &doc,
+        "userns.max_namespaces",
+        "fail",
+        "no space left on device",
+    );
+    let real = as_user(
+        &ctx.user,
+        &env,
+        &[
+            "unshare",
+            "-U",
+            "-r",
+            "--",
+            "/bin/sh",
+            "-c",
+            set_zero_then_run,
+            "sh",
+            "rootlesskit",
+            "true",
+        ],
+    );
+    assert!(!real.status.success());
+    assert!(
+        text(&real).contains("no space left on device"),
+        "{}",
+        text(&real)
+    );
+}
+
+/// A rootful dockerd for one test, on /var/run/docker.sock, with its state under /tmp, stopped when dropped.
+struct RootfulDaemon {
+    dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl RootfulDaemon {
+    fn start() -> RootfulDaemon {
+        let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let log = fs::File::create(dir.join("log")).unwrap();
+        let child = Command::new("dockerd")
+            .args([
+                "-H",
+                "unix:///var/run/docker.sock",
+                "--bridge=none",
+                "--iptables=false",
+            ])
+            .arg(format!("--data-root={}", dir.join("data").display()))
+            .arg(format!("--exec-root={}", dir.join("exec").display()))
+            .arg(format!("--pidfile={}", dir.join("docker.pid").display()))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start rootful dockerd");
+        let d = RootfulDaemon { dir, child };
+        let start = Instant::now();
+        while testkit::ping_unix(Path::new("/var/run/docker.sock"), Duration::from_secs(1)).is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "rootful dockerd did not come up: {}",
+                fs::read_to_string(d.dir.join("log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        d
+    }
+}
+
+impl Drop for RootfulDaemon {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        wait_gone(pid, Duration::from_secs(15));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_file("/var/run/docker.sock");
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn rootful_daemon_beside_the_rootless_one() {
+    let Some(ctx) = live() else { return };
+    if Path::new("/var/run/docker.sock").exists() {
+        panic!("/var/run/docker.sock already exists: a rootful daemon runs outside this test");
+    }
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let rootful = RootfulDaemon::start();
+    // A shell without DOCKER_HOST: the client goes to the rootful socket.
+    let env = env_with(&d, &[("DOCKER_HOST", None)]);
+    let (code, doc) = doctor(&ctx.user, &env, &["check", "client", "daemon"]);
+    assert_eq!(code, 1);
+    assert_finding(
+        &doc,
+        "daemon.rootful",
+        "fail",
+        "your docker client reaches it",
+    );
+    assert_finding(
+        &doc,
+        "client.endpoint",
+        "fail",
+        "rootful socket unix:///var/run/docker.sock",
+    );
+    assert_finding(
+        &doc,
+        "client.socket",
+        "fail",
+        "permission denied while trying to connect",
+    );
+    assert_finding(&doc, "daemon.running", "pass", "answers");
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(text(&out).contains("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"), "{}", text(&out));
+    // With DOCKER_HOST, the same client reaches the rootless daemon, and the doctor only warns.
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "daemon.rootful"]);
+    assert_finding(&doc, "daemon.rootful", "warn", "beside the rootless one");
+    let out = docker_client(
+        &ctx.user,
+        &d.env(),
+        &["info", "--format", "{{.SecurityOptions}}"],
+    );
+    assert!(text(&out).contains("rootless"), "{}", text(&out));
+    drop(rootful);
+    d.stop().unwrap();
+}
+
+/// Kills and reaps a child when dropped.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "rootless-doctor",
     version,
     about = "Gets a Linux host ready for Docker's rootless mode, and says precisely what is wrong when it isn't",
-    after_help = "Exit status: 0 no failure, 1 at least one failing check (warnings too with --strict), 2 usage or internal error."
+    after_help = "Exit status: 0 no failure, 1 at least one check failed or could not read what it needs (warnings too with --strict), 2 usage or internal error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -35,7 +35,7 @@ pub struct Global {
     /// Show evidence for passing checks too
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Warnings and errors fail too (exit 1)
+    /// Warnings fail too (exit 1)
     #[arg(long, global = true)]
     pub strict: bool,
     /// Run only these checks (IDs or areas, comma-separated or repeated)
@@ -44,7 +44,7 @@ pub struct Global {
     /// Skip these checks (IDs or areas, comma-separated or repeated)
     #[arg(long, global = true, value_delimiter = ',', value_name = "ID|AREA")]
     pub skip: Vec<String>,
-    /// When to use colour (NO_COLOR is honoured with auto)
+    /// When to use colour: auto (only on a terminal, never with NO_COLOR), always (an explicit request beats NO_COLOR), never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

@@ -81,6 +81,9 @@ pub struct TargetUser {
     #[serde(skip)]
     pub home: String,
     pub source: UserSource,
+    /// The user database knows this user; fixes that name the user (usermod, loginctl) need that.
+    #[serde(skip)]
+    pub known: bool,
 }
 
 /// Why the doctor can't pick a user; shown as a usage error (exit 2).
@@ -147,6 +150,7 @@ impl<'h> Facts<'h> {
                 gid: u.gid,
                 home: u.home,
                 source: UserSource::Invoking,
+                known: true,
             },
             _ => TargetUser {
                 name: identity.uid.to_string(),
@@ -154,6 +158,7 @@ impl<'h> Facts<'h> {
                 gid: identity.gid,
                 home: host.env("HOME").unwrap_or_default(),
                 source: UserSource::Invoking,
+                known: false,
             },
         };
         Facts::with_user(host, identity, user)
@@ -210,6 +215,11 @@ impl<'h> Facts<'h> {
 
     pub fn root_display(&self) -> String {
         self.host.root_display()
+    }
+
+    /// Whether this host view includes a running kernel (the live machine, or a tree with /proc/sys).
+    pub fn has_runtime(&self) -> bool {
+        self.host.is_live() || matches!(self.lstat("/proc/sys/kernel"), Read::Ok(_))
     }
 
     // --- plain reads ---------------------------------------------------------------------------
@@ -439,9 +449,20 @@ impl<'h> Facts<'h> {
     }
 
     fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
-        match self.read(path) {
-            Read::Ok(text) => {
-                let (entries, errors) = parse::subid::parse(&text);
+        // shadow reads these files as bytes: a line that is not UTF-8 is reported, not a reason to read nothing.
+        match self.read_bytes(path) {
+            Read::Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let (entries, mut errors) = parse::subid::parse(&text);
+                for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                    if std::str::from_utf8(line).is_err() {
+                        errors.push(LineError {
+                            line: i + 1,
+                            message: "not valid UTF-8".into(),
+                        });
+                    }
+                }
+                errors.sort_by_key(|e| e.line);
                 Read::Ok(SubidFile {
                     path,
                     entries,
@@ -565,6 +586,7 @@ fn target_user(
         gid: u.gid,
         home: u.home,
         source,
+        known: true,
     };
     let lookup = |name: &str| -> Result<UserInfo, UserError> {
         host.user_by_name(name)
@@ -595,6 +617,7 @@ fn target_user(
             gid: id.gid,
             home: host.env("HOME").unwrap_or_default(),
             source: UserSource::Invoking,
+            known: false,
         }),
     }
 }

@@ -184,10 +184,7 @@ pub fn human(
         {
             writeln!(out, "      fix: {}", r.text)?;
             for step in &r.steps {
-                for (i, line) in step.render().lines().enumerate() {
-                    let prompt = if i == 0 { "$ " } else { "  " };
-                    writeln!(out, "        {prompt}{line}")?;
-                }
+                write_step(out, step)?;
             }
         }
     }
@@ -202,6 +199,20 @@ pub fn human(
             out,
             "{dim}`rootless-doctor explain ID` tells what a check looks at and how to fix it.{dim:#}"
         )?;
+    }
+    Ok(())
+}
+
+/// One remediation command: `$ command`, indented; a here-document's body and terminator start at the left
+/// margin, so the whole block pastes into a shell as it is (an indented `EOF` would never end it).
+fn write_step(out: &mut dyn Write, step: &crate::model::Step) -> io::Result<()> {
+    let rendered = step.render();
+    let mut lines = rendered.lines();
+    if let Some(first) = lines.next() {
+        writeln!(out, "        $ {first}")?;
+    }
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -268,11 +279,7 @@ pub fn explain(
         if let Some(r) = &finding.remediation {
             writeln!(out, "      fix: {}", r.text)?;
             for step in &r.steps {
-                writeln!(
-                    out,
-                    "        $ {}",
-                    step.render().replace('\n', "\n          ")
-                )?;
+                write_step(out, step)?;
             }
         }
     }

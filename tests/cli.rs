@@ -77,7 +77,7 @@ fn explain_quotes_the_real_error_and_shows_the_fix_here() {
         .stdout(predicate::str::contains("No subuid ranges found for user"))
         .stdout(predicate::str::contains("On this host"))
         .stdout(predicate::str::contains(
-            "usermod --add-subuids 262144-327679 --add-subgids 262144-327679 alice",
+            "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice",
         ));
 }
 

@@ -135,6 +135,8 @@ const SCENARIOS: &[&str] = &[
     "debian-12-daemon-client-falls-back",
     "debian-12-daemon-context-elsewhere",
     "debian-12-daemon-context-missing",
+    "debian-12-daemon-json-not-an-object",
+    "debian-12-daemon-json-relative-data-root",
     "debian-12-daemon-json-syntax-error",
     "debian-12-daemon-killed",
     "debian-12-daemon-killed-pid-reused",
@@ -148,16 +150,22 @@ const SCENARIOS: &[&str] = &[
     "debian-12-daemon-someone-elses-socket",
     "debian-12-daemon-tcp-client",
     "debian-12-iptables-built-in",
+    "debian-12-mounted-image",
     "debian-12-nested-userns",
     "debian-12-newuidmap-not-setuid",
     "debian-12-no-network-driver",
     "debian-12-no-subid",
+    "debian-12-no-subid-real-uid-in-the-way",
     "debian-12-no-systemd",
     "debian-12-no-user-bus",
     "debian-12-only-old-pasta",
     "debian-12-own-uid-range",
     "debian-12-small-range",
+    "debian-12-su-without-dash",
+    "debian-12-subuid-dangling-symlink",
+    "debian-12-subuid-not-utf8",
     "debian-12-symlinked-subuid",
+    "debian-12-user-not-in-passwd",
     "debian-12-xdg-runtime-dir-0755",
     "debian-12-xdg-runtime-dir-0777",
     "debian-12-xdg-runtime-dir-wrong-owner",
@@ -165,6 +173,7 @@ const SCENARIOS: &[&str] = &[
     "fedora-before-install",
     "fedora-max-user-namespaces-low",
     "fedora-newgidmap-no-caps",
+    "fedora-newuidmap-namespaced-caps",
     "fedora-no-linger",
     "fedora-subid-covers-real-user",
     "opensuse-leap-15",
@@ -215,6 +224,14 @@ scenario!(
     "debian-12-daemon-context-missing"
 );
 scenario!(
+    debian_12_daemon_json_not_an_object,
+    "debian-12-daemon-json-not-an-object"
+);
+scenario!(
+    debian_12_daemon_json_relative_data_root,
+    "debian-12-daemon-json-relative-data-root"
+);
+scenario!(
     debian_12_daemon_json_syntax_error,
     "debian-12-daemon-json-syntax-error"
 );
@@ -251,6 +268,7 @@ scenario!(
 );
 scenario!(debian_12_daemon_tcp_client, "debian-12-daemon-tcp-client");
 scenario!(debian_12_iptables_built_in, "debian-12-iptables-built-in");
+scenario!(debian_12_mounted_image, "debian-12-mounted-image");
 scenario!(debian_12_nested_userns, "debian-12-nested-userns");
 scenario!(
     debian_12_newuidmap_not_setuid,
@@ -258,12 +276,23 @@ scenario!(
 );
 scenario!(debian_12_no_network_driver, "debian-12-no-network-driver");
 scenario!(debian_12_no_subid, "debian-12-no-subid");
+scenario!(
+    debian_12_no_subid_real_uid_in_the_way,
+    "debian-12-no-subid-real-uid-in-the-way"
+);
 scenario!(debian_12_no_systemd, "debian-12-no-systemd");
 scenario!(debian_12_no_user_bus, "debian-12-no-user-bus");
 scenario!(debian_12_only_old_pasta, "debian-12-only-old-pasta");
 scenario!(debian_12_own_uid_range, "debian-12-own-uid-range");
 scenario!(debian_12_small_range, "debian-12-small-range");
+scenario!(debian_12_su_without_dash, "debian-12-su-without-dash");
+scenario!(
+    debian_12_subuid_dangling_symlink,
+    "debian-12-subuid-dangling-symlink"
+);
+scenario!(debian_12_subuid_not_utf8, "debian-12-subuid-not-utf8");
 scenario!(debian_12_symlinked_subuid, "debian-12-symlinked-subuid");
+scenario!(debian_12_user_not_in_passwd, "debian-12-user-not-in-passwd");
 scenario!(
     debian_12_xdg_runtime_dir_0755,
     "debian-12-xdg-runtime-dir-0755"
@@ -283,6 +312,10 @@ scenario!(
     "fedora-max-user-namespaces-low"
 );
 scenario!(fedora_newgidmap_no_caps, "fedora-newgidmap-no-caps");
+scenario!(
+    fedora_newuidmap_namespaced_caps,
+    "fedora-newuidmap-namespaced-caps"
+);
 scenario!(fedora_no_linger, "fedora-no-linger");
 scenario!(
     fedora_subid_covers_real_user,

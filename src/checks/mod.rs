@@ -39,10 +39,33 @@ pub struct Check {
 /// Areas that need (or look for) a running daemon: `check` runs them, `preflight` does not.
 pub const DAEMON_AREAS: &[&str] = &["client", "daemon", "rootlesskit"];
 
+/// Areas and checks that read the running kernel and session (/proc, /sys, /run, the environment):
+/// on a `--root` tree without /proc/sys (a mounted image) they are skipped, not guessed.
+const RUNTIME: &[&str] = &[
+    "systemd",
+    "userns",
+    "apparmor",
+    "session",
+    "cgroup",
+    "client",
+    "daemon",
+    "rootlesskit",
+    "storage.driver",
+    "iptables.modules",
+    "network.unprivileged_port_start",
+    "network.ping_group_range",
+    "subid.nested_userns",
+];
+
 impl Check {
     /// Whether `preflight` runs this check (it runs before anything is installed or started).
     pub fn in_preflight(&self) -> bool {
         !DAEMON_AREAS.contains(&self.area)
+    }
+
+    /// Whether the check judges the running kernel or session rather than files.
+    pub fn needs_runtime(&self) -> bool {
+        RUNTIME.contains(&self.area) || RUNTIME.contains(&self.id)
     }
 }
 
@@ -103,7 +126,14 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
     all()
         .filter(|c| selection.includes(c) && (daemon || c.in_preflight()))
         .map(|c| {
-            let v = (c.run)(facts);
+            let v = if c.needs_runtime() && !facts.has_runtime() {
+                Verdict::skip(format!(
+                    "{} has no /proc/sys: a tree of files (a mounted image) shows no running kernel or session to judge",
+                    facts.root_display()
+                ))
+            } else {
+                (c.run)(facts)
+            };
             Finding {
                 id: c.id,
                 area: c.area,

@@ -100,7 +100,14 @@ fn xdg_runtime_dir(f: &Facts) -> Verdict {
     let expected = format!("/run/user/{}", f.user.uid);
     let (dir, source) = if f.is_own_session() {
         match f.env("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-            Some(d) => (d, "env:XDG_RUNTIME_DIR".to_owned()),
+            // A trailing slash is the same directory (/run/user/1000/ is pam_systemd's too).
+            Some(d) => (
+                match d.trim_end_matches('/') {
+                    "" => d.clone(),
+                    t => t.to_owned(),
+                },
+                "env:XDG_RUNTIME_DIR".to_owned(),
+            ),
             None => {
                 let fix = if f.systemd {
                     relogin(f)
@@ -196,6 +203,14 @@ user manager at boot) or log in as the user:",
                 "Fix the owner and mode:"
             }
         ));
+        // Another real account's runtime dir (su without -, or /run/user/OTHER) must not change hands:
+        // that would break their session. Log in as the user instead.
+        let someone_elses = meta.uid != 0
+            && meta.uid != f.user.uid
+            && matches!(f.passwd(), Read::Ok(p) if p.iter().any(|e| e.uid == meta.uid));
+        if someone_elses {
+            return relogin(f);
+        }
         if meta.kind == FileKind::Dir && meta.uid != f.user.uid {
             fix = fix.step(Step::root([
                 "chown",
@@ -275,9 +290,39 @@ fn login(f: &Facts) -> Verdict {
     }
     let session = f.env("XDG_SESSION_ID").filter(|s| !s.is_empty());
     let bus = env_bus_path(f);
-    let bus_exists = bus
-        .as_deref()
-        .is_some_and(|b| matches!(f.lstat(b), Read::Ok(m) if m.kind == FileKind::Socket));
+    // `su bob` (without -) keeps alice's XDG_SESSION_ID, XDG_RUNTIME_DIR and bus: they exist, but are not bob's.
+    if let Some(id) = &session {
+        let file = format!("/run/systemd/sessions/{id}");
+        if let Read::Ok(text) = f.read(&file) {
+            let owner = text
+                .lines()
+                .find_map(|l| l.strip_prefix("UID="))
+                .and_then(|u| u.trim().parse::<u32>().ok());
+            if let Some(owner) = owner.filter(|o| *o != f.user.uid) {
+                return Verdict::warn(format!(
+                    "this shell carries logind session {id} of uid {owner}, not {}'s (su without -?): `systemctl --user` talks to someone else's user manager",
+                    f.user.name
+                ))
+                .evidence(file, format!("UID={owner}"))
+                .fix(relogin(f));
+            }
+        }
+    }
+    let bus_owner = bus.as_deref().and_then(|b| match f.lstat(b) {
+        Read::Ok(m) if m.kind == FileKind::Socket => Some(m.uid),
+        _ => None,
+    });
+    if let (Some(b), Some(owner)) = (&bus, bus_owner)
+        && owner != f.user.uid
+    {
+        return Verdict::warn(format!(
+            "this shell's user bus {b} belongs to uid {owner}, not {} (su without -?)",
+            f.user.name
+        ))
+        .evidence(b.clone(), format!("socket owned by uid {owner}"))
+        .fix(relogin(f));
+    }
+    let bus_exists = bus_owner.is_some();
     let v = match (&session, bus_exists) {
         (Some(id), _) => {
             Verdict::pass(format!("logind session {id}")).evidence("env:XDG_SESSION_ID", id.clone())
@@ -358,6 +403,12 @@ fn dbus(f: &Facts) -> Verdict {
         ]))
     };
     match f.lstat(&bus) {
+        Read::Ok(m) if m.kind == FileKind::Socket && m.uid != f.user.uid => Verdict::fail(format!(
+            "the user bus {bus} belongs to uid {}, not {}: this environment comes from someone else's session",
+            m.uid, f.user.name
+        ))
+        .evidence(bus, format!("socket owned by uid {}", m.uid))
+        .fix(relogin(f)),
         Read::Ok(m) if m.kind == FileKind::Socket => {
             Verdict::pass(format!("the user bus {bus} is a socket")).evidence(bus, "socket")
         }

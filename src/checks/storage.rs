@@ -170,10 +170,27 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
     let configured = match f.read(&json_path) {
         Read::Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) => {
-                let root = v
-                    .get("data-root")
-                    .and_then(|r| r.as_str())
-                    .map(str::to_owned);
+                // dockerd decodes the file into an object and data-root into an absolute path string;
+                // anything else stops it before it starts.
+                let bad = |what: String| {
+                    Err(Verdict::fail(format!("{json_path}: {what}: dockerd refuses to start with it"))
+                        .evidence(json_path.clone(), what.clone())
+                        .fix(Remediation::text(format!(
+                            "Make {json_path} a JSON object whose \"data-root\" (if any) is an absolute path, e.g. {{\"data-root\": \"/var/tmp/{}-docker\"}}.",
+                            f.user.name
+                        ))))
+                };
+                if !v.is_object() {
+                    return bad("the top level is not a JSON object".to_owned());
+                }
+                let root = match v.get("data-root") {
+                    None => None,
+                    Some(serde_json::Value::String(r)) if r.starts_with('/') => Some(r.clone()),
+                    Some(serde_json::Value::String(r)) => {
+                        return bad(format!("data-root {r:?} is not an absolute path"));
+                    }
+                    Some(other) => return bad(format!("data-root is {other}, not a path string")),
+                };
                 evidence.push(Evidence {
                     source: json_path.clone(),
                     detail: match &root {

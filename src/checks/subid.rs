@@ -196,37 +196,112 @@ fn cite(path: &str, e: &SubidEntry) -> Evidence {
     }
 }
 
-/// A free range of 65,536 ids above every existing range in both files, aligned to 65,536.
-fn free_range(f: &Facts) -> (u64, u64) {
-    let mut top = 100_000u64;
+/// The first free range of 65,536 ids at or above 100,000 (useradd's SUB_UID_MIN): outside every range of both
+/// files and every real uid and gid, below (uid_t)-1, and, inside a user namespace, within what its maps cover.
+fn free_range(f: &Facts) -> Option<(u64, u64)> {
+    const LIMIT: u64 = 4_294_967_295;
+    let mut taken: Vec<(u64, u64)> = Vec::new();
     for side in sides(f) {
         if let Read::Ok(file) = side.file {
-            for e in &file.entries {
-                top = top.max(e.end());
-            }
+            taken.extend(file.entries.iter().map(|e| (e.start, e.end())));
         }
     }
-    let start = top.div_ceil(MIN_RANGE) * MIN_RANGE;
-    (start, start + MIN_RANGE - 1)
+    if let Read::Ok(p) = f.passwd() {
+        taken.extend(p.iter().map(|e| (u64::from(e.uid), u64::from(e.uid) + 1)));
+    }
+    if let Read::Ok(g) = f.groups() {
+        taken.extend(g.iter().map(|e| (u64::from(e.gid), u64::from(e.gid) + 1)));
+    }
+    let maps: Vec<&[id_map::IdMapEntry]> = [f.uid_map(), f.gid_map()]
+        .into_iter()
+        .filter_map(|m| m.ok().map(Vec::as_slice))
+        .filter(|m| !id_map::is_initial_namespace(m))
+        .collect();
+    // Candidates: 100,000, the end of everything taken, and the start of every mapped window.
+    let mut candidates: Vec<u64> = vec![100_000];
+    candidates.extend(taken.iter().map(|(_, end)| *end));
+    for m in &maps {
+        candidates.extend(m.iter().map(|e| e.inside));
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates
+        .into_iter()
+        .filter(|c| *c >= 100_000)
+        .find_map(|start| {
+            let end = start.checked_add(MIN_RANGE)?;
+            let free = end <= LIMIT
+                && !taken.iter().any(|(s, e)| *s < end && start < *e)
+                && maps
+                    .iter()
+                    .all(|m| id_map::covers_inside(m, start, MIN_RANGE));
+            free.then_some((start, end - 1))
+        })
 }
 
-fn add_ranges(f: &Facts) -> Remediation {
-    let (start, end) = free_range(f);
+/// Adds a free range to the files that need one (`uids`, `gids`).
+fn add_ranges(f: &Facts, uids: bool, gids: bool) -> Remediation {
+    if !f.user.known {
+        return Remediation::text(format!(
+            "uid {} has no entry in the user database, so usermod cannot name it: add the user to /etc/passwd (or your \
+directory service) first, then give it 65,536 subordinate ids.",
+            f.user.uid
+        ));
+    }
+    let Some((start, end)) = free_range(f) else {
+        return Remediation::text(format!(
+            "No free range of {} ids is left (below 4294967295, outside every other range and real id, and inside this \
+namespace's map when nested): free one, or map more ids into this container.",
+            grouped(MIN_RANGE)
+        ));
+    };
     let range = format!("{start}-{end}");
+    let files = match (uids, gids) {
+        (true, false) => "/etc/subuid",
+        (false, true) => "/etc/subgid",
+        _ => "both files",
+    };
+    let mut argv = vec!["usermod".to_owned()];
+    if uids {
+        argv.extend(["--add-subuids".to_owned(), range.clone()]);
+    }
+    if gids {
+        argv.extend(["--add-subgids".to_owned(), range.clone()]);
+    }
+    argv.push(f.user.name.clone());
     Remediation::text(format!(
-        "Give {} a range of {} ids that no other user has ({range}, above every existing range), in both files, \
-then restart the daemon:",
+        "Give {} a free range of {} ids in {files} ({range}: no other user's range, no real uid or gid), then restart \
+the daemon:",
         f.user.name,
         grouped(MIN_RANGE)
     ))
-    .step(Step::root([
-        "usermod",
-        "--add-subuids",
-        range.as_str(),
-        "--add-subgids",
-        range.as_str(),
-        f.user.name.as_str(),
-    ]))
+    .step(Step::root(argv))
+}
+
+/// Deletes exactly `bad` (file kind "uid"/"gid", entry) and adds a free range in place of each file touched.
+fn replace_ranges(f: &Facts, intro: &str, bad: &[(&'static str, SubidEntry)]) -> Remediation {
+    let uids = bad.iter().any(|(k, _)| *k == "uid");
+    let gids = bad.iter().any(|(k, _)| *k == "gid");
+    let add = add_ranges(f, uids, gids);
+    if !f.user.known {
+        return add;
+    }
+    let mut steps = Vec::new();
+    for (kind, e) in bad {
+        let flag = if *kind == "uid" {
+            "--del-subuids"
+        } else {
+            "--del-subgids"
+        };
+        let range = format!("{}-{}", e.start, e.end() - 1);
+        let step = Step::root(["usermod", flag, range.as_str(), f.user.name.as_str()]);
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    Remediation::text(format!("{intro} {}", add.text))
+        .steps(steps)
+        .steps(add.steps)
 }
 
 /// Gets both files or the verdict that explains why we can't.
@@ -281,16 +356,27 @@ fn files(f: &Facts) -> Verdict {
                 });
                 if meta.kind == FileKind::Symlink {
                     let target = f.read_link(path).ok().cloned().unwrap_or_default();
-                    problems.push(format!(
-                        "{path} is a symlink to {target}; newuidmap refuses it"
-                    ));
-                    steps.push(Step::root([
-                        "cp",
-                        "--remove-destination",
-                        "--",
-                        &*resolve(f, path),
-                        path,
-                    ]));
+                    match f.canonicalize(path) {
+                        Read::Ok(real) => {
+                            problems.push(format!(
+                                "{path} is a symlink to {target}; newuidmap refuses it"
+                            ));
+                            steps.push(Step::root([
+                                "cp",
+                                "--remove-destination",
+                                "--",
+                                real.as_str(),
+                                path,
+                            ]));
+                        }
+                        // A dangling link (its NFS target not mounted) or a loop: there is nothing to copy.
+                        _ => {
+                            problems.push(format!(
+                                "{path} is a symlink to {target}, which does not resolve (dangling, or a loop); newuidmap refuses it"
+                            ));
+                            steps.push(Step::root(["rm", "--", path]));
+                        }
+                    }
                 } else if meta.kind != FileKind::File {
                     problems.push(format!(
                         "{path} is a {}, not a regular file",
@@ -348,14 +434,6 @@ fn files(f: &Facts) -> Verdict {
     )
 }
 
-/// Where a symlinked subid file points, inside the root.
-fn resolve(f: &Facts, path: &str) -> String {
-    f.canonicalize(path)
-        .ok()
-        .cloned()
-        .unwrap_or_else(|| path.to_owned())
-}
-
 fn entries(f: &Facts) -> Verdict {
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
@@ -398,7 +476,11 @@ fn entries(f: &Facts) -> Verdict {
         what.join("\" and \"")
     ))
     .with_evidence(evidence)
-    .fix(add_ranges(f))
+    .fix(add_ranges(
+        f,
+        missing.iter().any(|s| s.id_kind == "uid"),
+        missing.iter().any(|s| s.id_kind == "gid"),
+    ))
 }
 
 /// Size of the union of ranges (a user's overlapping lines count once).
@@ -429,6 +511,7 @@ fn range_size(f: &Facts) -> Verdict {
         Err(v) => return v,
     };
     let mut small = Vec::new();
+    let mut small_kinds = Vec::new();
     let mut evidence = Vec::new();
     for (file, side) in &both {
         let m = mine(f, file);
@@ -445,6 +528,7 @@ fn range_size(f: &Facts) -> Verdict {
         });
         if size < MIN_RANGE {
             small.push(format!("{} holds {} ids", side.path, grouped(size)));
+            small_kinds.push(side.id_kind);
         }
     }
     if small.is_empty() {
@@ -461,7 +545,11 @@ fn range_size(f: &Facts) -> Verdict {
         grouped(MIN_RANGE)
     ))
     .with_evidence(evidence)
-    .fix(add_ranges(f))
+    .fix(add_ranges(
+        f,
+        small_kinds.contains(&"uid"),
+        small_kinds.contains(&"gid"),
+    ))
 }
 
 fn overlap(f: &Facts) -> Verdict {
@@ -469,6 +557,7 @@ fn overlap(f: &Facts) -> Verdict {
         Ok(b) => b,
         Err(v) => return v,
     };
+    let mut bad: Vec<(&'static str, SubidEntry)> = Vec::new();
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for (file, side) in &both {
@@ -476,6 +565,7 @@ fn overlap(f: &Facts) -> Verdict {
         for (i, a) in m.iter().enumerate() {
             for b in &m[i + 1..] {
                 if a.overlaps(b.start, b.count) {
+                    bad.push((side.id_kind, (*b).clone()));
                     problems.push(format!(
                         "{} lines {} and {} overlap each other",
                         side.path, a.line, b.line
@@ -489,6 +579,7 @@ fn overlap(f: &Facts) -> Verdict {
                 .filter(|e| !e.matches(&f.user.name, f.user.uid))
             {
                 if a.overlaps(other.start, other.count) {
+                    bad.push((side.id_kind, (*a).clone()));
                     problems.push(format!(
                         "{}:{} overlaps {}'s range at line {}",
                         side.path, a.line, other.owner, other.line
@@ -504,22 +595,13 @@ fn overlap(f: &Facts) -> Verdict {
     if problems.is_empty() {
         return Verdict::pass(format!("{}'s ranges overlap no other range", f.user.name));
     }
-    let (start, end) = free_range(f);
     Verdict::fail(problems.join("; "))
         .with_evidence(evidence)
-        .fix(Remediation::text(format!(
-            "Delete the overlapping lines of {} (sudo usermod --del-subuids/--del-subgids START-END {}), then add the free \
-range {start}-{end}:",
-            f.user.name, f.user.name
+        .fix(replace_ranges(
+            f,
+            "Delete the overlapping ranges of yours.",
+            &bad,
         ))
-        .step(Step::root([
-            "usermod",
-            "--add-subuids",
-            &format!("{start}-{end}"),
-            "--add-subgids",
-            &format!("{start}-{end}"),
-            f.user.name.as_str(),
-        ])))
 }
 
 fn m_is_empty(f: &Facts, both: &[(&SubidFile, Side); 2]) -> bool {
@@ -595,7 +677,7 @@ fn passwd_overlap(f: &Facts) -> Verdict {
             .map(|e| (e.name.clone(), e.uid))
             .collect(),
         Read::Failed(e) => return unreadable("/etc/passwd", e),
-        Read::Missing => Vec::new(),
+        Read::Missing => return Verdict::skip("no /etc/passwd to compare the ranges with"),
     };
     let groups: Vec<(String, u32)> = match f.groups() {
         Read::Ok(g) => g
@@ -606,6 +688,7 @@ fn passwd_overlap(f: &Facts) -> Verdict {
         Read::Failed(e) => return unreadable("/etc/group", e),
         Read::Missing => Vec::new(),
     };
+    let mut bad: Vec<(&'static str, SubidEntry)> = Vec::new();
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for (file, side) in &both {
@@ -620,6 +703,7 @@ fn passwd_overlap(f: &Facts) -> Verdict {
                 .filter(|(_, id)| e.contains(u64::from(*id)))
                 .collect();
             if let Some((name, id)) = hits.first() {
+                bad.push((side.id_kind, e.clone()));
                 let more = if hits.len() > 1 {
                     format!(" and {} more", hits.len() - 1)
                 } else {
@@ -643,22 +727,12 @@ fn passwd_overlap(f: &Facts) -> Verdict {
             f.user.name
         ));
     }
-    let (start, end) = free_range(f);
-    Verdict::fail(format!("{}: container root would own that account's files", problems.join("; ")))
-        .with_evidence(evidence)
-        .fix(Remediation::text(format!(
-            "Delete those ranges (sudo usermod --del-subuids/--del-subgids START-END {}) and add one above every real id, \
-for example {start}-{end}:",
-            f.user.name
-        ))
-        .step(Step::root([
-            "usermod",
-            "--add-subuids",
-            &format!("{start}-{end}"),
-            "--add-subgids",
-            &format!("{start}-{end}"),
-            f.user.name.as_str(),
-        ])))
+    Verdict::fail(format!(
+        "{}: container root would own that account's files",
+        problems.join("; ")
+    ))
+    .with_evidence(evidence)
+    .fix(replace_ranges(f, "Move the range off real ids.", &bad))
 }
 
 fn nested(f: &Facts) -> Verdict {

@@ -86,6 +86,13 @@ fn privilege(f: &Facts, path: &str, cap: caps::Capability) -> Result<Privilege, 
     let mode = format!("mode {:04o}, owner uid {}", meta.mode, meta.uid);
     match caps_blob {
         Some(blob) => match vfs_cap::parse(&blob) {
+            // A revision-3 capability whose rootid is not 0 belongs to another user namespace (a file copied
+            // out of a container image): the kernel ignores it here, and getxattr shows it only then.
+            Ok(fc) if fc.rootid.is_some_and(|r| r != 0) => Ok(Privilege::None(format!(
+                "{mode}; file capabilities {} are namespaced to rootid {} (copied from a container image?), which this namespace ignores",
+                fc.describe(),
+                fc.rootid.unwrap_or_default()
+            ))),
             Ok(fc) if fc.permits(cap) && fc.effective => Ok(Privilege::FileCaps(fc.describe())),
             Ok(fc) => Ok(Privilege::None(format!(
                 "{mode}; file capabilities {} lack {}=ep",

@@ -49,6 +49,16 @@ pub struct Distro {
     pub defaults: Defaults,
     #[serde(default)]
     pub quirks: Quirks,
+    pub cgroup_v2: BootFix,
+}
+
+/// How to switch the distribution to the unified cgroup hierarchy.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootFix {
+    pub text: String,
+    /// argv lists, run as root.
+    pub steps: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -66,6 +76,25 @@ pub struct Matcher {
     /// This file also describes releases without a `VERSION_ID` (rolling, testing, sid).
     #[serde(default)]
     pub unversioned: bool,
+    /// How a derivative that names this family in `ID_LIKE` is matched: `none` (never: Fedora, whose
+    /// `ID_LIKE` children are unrelated releases), `versions` (its `VERSION_ID` follows the parent's, as RHEL
+    /// rebuilds do), `codenames` (only through `UBUNTU_CODENAME`/`VERSION_CODENAME`, as Mint and friends), or
+    /// `any` (rolling families).
+    #[serde(default)]
+    pub like: LikeMatch,
+    /// Release codenames this file describes, for `like = "codenames"`.
+    #[serde(default)]
+    pub codenames: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LikeMatch {
+    #[default]
+    None,
+    Versions,
+    Codenames,
+    Any,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -104,6 +133,9 @@ pub struct Quirks {
     /// The release's kernel predates overlayfs in user namespaces: recommend fuse-overlayfs.
     #[serde(default)]
     pub prefer_fuse_overlayfs: bool,
+    /// The distribution's kernels mount overlayfs in a user namespace before 5.11 (Ubuntu's patch).
+    #[serde(default)]
+    pub overlay_userns_patched: bool,
     /// Modules the docs say must be loaded before rootless dockerd can use iptables.
     #[serde(default)]
     pub iptables_modules: Vec<String>,
@@ -113,9 +145,19 @@ pub struct Quirks {
 }
 
 impl Distro {
-    /// This distro's package for a logical name, or the logical name itself.
+    /// This distro's package for a logical name (the first of its alternatives), or the logical name itself.
     pub fn package<'a>(&'a self, logical: &'a str) -> &'a str {
-        self.packages.get(logical).map_or(logical, String::as_str)
+        self.packages
+            .get(logical)
+            .map_or(logical, |p| p.split('|').next().unwrap_or(p))
+    }
+
+    /// Every package that provides a logical name (`docker.io|docker-ce`).
+    pub fn package_alternatives<'a>(&'a self, logical: &'a str) -> Vec<&'a str> {
+        match self.packages.get(logical) {
+            Some(p) => p.split('|').collect(),
+            None => vec![logical],
+        }
     }
 
     /// `sudo apt-get install -y uidmap` for the given logical packages;
@@ -169,30 +211,51 @@ pub struct Selection {
 /// Picks the data file for an os-release: `ID` first, then each `ID_LIKE` in order; within a family,
 /// the file whose version bounds hold `VERSION_ID`.
 pub fn select(os: &OsRelease) -> Selection {
-    let mut ids = vec![os.id()];
-    ids.extend(os.id_like());
     let version = os.version_id().map(parse_version);
-    for id in ids {
+    let codename = os
+        .get("UBUNTU_CODENAME")
+        .or_else(|| os.get("VERSION_CODENAME"));
+    let in_bounds = |m: &Matcher| match &version {
+        Some(v) => {
+            m.version_min
+                .as_deref()
+                .is_none_or(|min| *v >= parse_version(min))
+                && m.version_below
+                    .as_deref()
+                    .is_none_or(|b| *v < parse_version(b))
+        }
+        None => m.unversioned || (m.version_min.is_none() && m.version_below.is_none()),
+    };
+    let by_id = all()
+        .iter()
+        .find(|d| d.matcher.ids.iter().any(|i| i == os.id()) && in_bounds(&d.matcher));
+    if let Some(distro) = by_id {
+        return Selection {
+            distro,
+            matched_id: Some(os.id().to_owned()),
+            known: true,
+        };
+    }
+    // A derivative: its VERSION_ID is its own (Linux Mint 22 is not Ubuntu 22.04), so how far the parent's
+    // bounds apply is the parent family's choice.
+    for like in os.id_like() {
         let family = all()
             .iter()
-            .filter(|d| d.matcher.ids.iter().any(|i| i == id));
+            .filter(|d| d.matcher.ids.iter().any(|i| i == like));
         for distro in family {
             let m = &distro.matcher;
-            let fits = match &version {
-                Some(v) => {
-                    m.version_min
-                        .as_deref()
-                        .is_none_or(|min| *v >= parse_version(min))
-                        && m.version_below
-                            .as_deref()
-                            .is_none_or(|b| *v < parse_version(b))
+            let fits = match m.like {
+                LikeMatch::None => false,
+                LikeMatch::Versions => in_bounds(m),
+                LikeMatch::Codenames => {
+                    codename.is_some_and(|c| m.codenames.iter().any(|n| n == c))
                 }
-                None => m.unversioned || (m.version_min.is_none() && m.version_below.is_none()),
+                LikeMatch::Any => true,
             };
             if fits {
                 return Selection {
                     distro,
-                    matched_id: Some(id.to_owned()),
+                    matched_id: Some(like.to_owned()),
                     known: true,
                 };
             }
@@ -298,6 +361,33 @@ mod tests {
             ("opensuse-tumbleweed", true)
         );
         assert_eq!(pick("ID=plan9\n"), ("generic", false));
+        // Derivatives: Mint 22 is noble-based, not Ubuntu 22.04; Pop!_OS 22.04 is jammy.
+        assert_eq!(
+            pick(
+                "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"22\"\nUBUNTU_CODENAME=noble\n"
+            ),
+            ("ubuntu-24.04", true)
+        );
+        assert_eq!(
+            pick(
+                "ID=pop\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"22.04\"\nUBUNTU_CODENAME=jammy\n"
+            ),
+            ("ubuntu-22.04", true)
+        );
+        assert_eq!(
+            pick("ID=kali\nID_LIKE=debian\nVERSION_ID=\"2024.3\"\nVERSION_CODENAME=kali-rolling\n"),
+            ("generic", false)
+        );
+        // CentOS 7 and Oracle Linux are not Fedora, whatever their ID_LIKE says.
+        assert_eq!(
+            pick("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\"\n"),
+            ("generic", false)
+        );
+        assert_eq!(
+            pick("ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n"),
+            ("generic", false)
+        );
+        assert_eq!(pick("ID=manjaro\nID_LIKE=arch\n"), ("arch", true));
         assert_eq!(pick(""), ("generic", false));
     }
 

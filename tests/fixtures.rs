@@ -178,6 +178,7 @@ const SCENARIOS: &[&str] = &[
     "fedora-subid-covers-real-user",
     "opensuse-leap-15",
     "opensuse-leap-15-iptables-modules-not-loaded",
+    "opensuse-leap-15.0-kernel-4.12",
     "opensuse-tumbleweed",
     "rhel-8",
     "rhel-8-daemon-vfs-no-cgroups",
@@ -187,15 +188,17 @@ const SCENARIOS: &[&str] = &[
     "rhel-9",
     "rhel-9-nfs-home",
     "rhel-9-nfs-home-local-data-root",
+    "rhel-9-subids-from-sssd",
     "rhel-9-world-writable-subuid",
+    "ubuntu-20.04-kernel-5.4",
     "ubuntu-22.04",
     "ubuntu-22.04-cpu-not-delegated",
-    "ubuntu-22.04-kernel-4.15",
     "ubuntu-22.04-no-uidmap",
     "ubuntu-24.04",
     "ubuntu-24.04-daemon-upstream-rlk3",
     "ubuntu-24.04-disabled-profile",
     "ubuntu-24.04-overlapping-ranges",
+    "ubuntu-24.04-pasta-without-profile",
     "ubuntu-24.04-rootlesskit-in-home-bin",
     "ubuntu-24.04-rootlesskit-in-home-bin-with-profile",
     "ubuntu-24.04-su-shell",
@@ -326,6 +329,10 @@ scenario!(
     opensuse_leap_15_iptables_modules_not_loaded,
     "opensuse-leap-15-iptables-modules-not-loaded"
 );
+scenario!(
+    opensuse_leap_15_0_kernel_4_12,
+    "opensuse-leap-15.0-kernel-4.12"
+);
 scenario!(opensuse_tumbleweed, "opensuse-tumbleweed");
 scenario!(rhel_8, "rhel-8");
 scenario!(rhel_8_daemon_vfs_no_cgroups, "rhel-8-daemon-vfs-no-cgroups");
@@ -338,13 +345,14 @@ scenario!(
     rhel_9_nfs_home_local_data_root,
     "rhel-9-nfs-home-local-data-root"
 );
+scenario!(rhel_9_subids_from_sssd, "rhel-9-subids-from-sssd");
 scenario!(rhel_9_world_writable_subuid, "rhel-9-world-writable-subuid");
+scenario!(ubuntu_20_04_kernel_5_4, "ubuntu-20.04-kernel-5.4");
 scenario!(ubuntu_22_04, "ubuntu-22.04");
 scenario!(
     ubuntu_22_04_cpu_not_delegated,
     "ubuntu-22.04-cpu-not-delegated"
 );
-scenario!(ubuntu_22_04_kernel_4_15, "ubuntu-22.04-kernel-4.15");
 scenario!(ubuntu_22_04_no_uidmap, "ubuntu-22.04-no-uidmap");
 scenario!(ubuntu_24_04, "ubuntu-24.04");
 scenario!(
@@ -358,6 +366,10 @@ scenario!(
 scenario!(
     ubuntu_24_04_overlapping_ranges,
     "ubuntu-24.04-overlapping-ranges"
+);
+scenario!(
+    ubuntu_24_04_pasta_without_profile,
+    "ubuntu-24.04-pasta-without-profile"
 );
 scenario!(
     ubuntu_24_04_rootlesskit_in_home_bin,

@@ -122,6 +122,18 @@ fn load_profiles(f: &Facts) -> Result<(Vec<Loaded>, Variables, Vec<Evidence>), V
     Ok((loaded, vars, notes))
 }
 
+/// Whether an enabled profile attaching to `real` grants `userns` (profiles read from /etc/apparmor.d).
+pub(super) fn grants_userns(f: &Facts, real: &str) -> Result<bool, Verdict> {
+    let (profiles, vars, _) = load_profiles(f)?;
+    Ok(profiles.iter().any(|l| {
+        !l.disabled
+            && l.profile.userns
+            && l.profile
+                .attach_pattern()
+                .is_some_and(|p| apparmor::attachment_matches(p, &vars, real))
+    }))
+}
+
 /// Where dockerd-rootless.sh will find rootlesskit: `docker-rootlesskit` first, then `rootlesskit`, on
 /// `$BIN:/sbin:/usr/sbin:$PATH` (BIN = the script's directory); get.docker.com puts both in ~/bin.
 fn find_rootlesskit(f: &Facts) -> Option<String> {

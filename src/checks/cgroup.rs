@@ -90,10 +90,23 @@ fn v2(f: &Facts) -> Verdict {
         "cgroup {mode}: rootless dockerd runs without cgroups and ignores --cpus, --memory and --pids-limit"
     ))
     .evidence(format!("statfs:{ROOT}"), fsmagic::name(magic))
-    .fix(Remediation::text(
-        "Boot the unified hierarchy: add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, \
-regenerate the GRUB configuration (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot.",
-    ))
+    .fix(boot_v2(f))
+}
+
+/// The distribution's way to boot cgroup v2 (distros/*.toml [cgroup_v2]); without systemd, v2 alone is not enough.
+fn boot_v2(f: &Facts) -> Remediation {
+    let fix = &f.distro().cgroup_v2;
+    let mut text = fix.text.clone();
+    if !f.systemd {
+        text.push_str(
+            " Without systemd as the init system, rootless Docker still gets no cgroups: it needs the systemd user service with delegation.",
+        );
+    }
+    Remediation::text(text).steps(
+        fix.steps
+            .iter()
+            .map(|argv| Step::root(argv.iter().map(String::as_str))),
+    )
 }
 
 fn delegation(f: &Facts) -> Verdict {

@@ -321,8 +321,9 @@ pub(super) fn start_daemon(f: &Facts) -> Remediation {
     } else {
         Remediation::text(format!(
             "Start the rootless daemon by hand (no systemd here): `XDG_RUNTIME_DIR={} dockerd-rootless.sh` \
-(Debian's docker.io keeps it in /usr/share/docker.io/contrib), and keep it running under your own supervisor.",
-            f.runtime_dir()
+(on your PATH, or in {}), and keep it running under your own supervisor.",
+            f.runtime_dir(),
+            f.distro().defaults.rootless_script_dirs.join(" or ")
         ))
     }
 }

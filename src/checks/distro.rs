@@ -128,7 +128,8 @@ pub(super) fn manual_start(f: &Facts) -> Remediation {
     Remediation::text(format!(
         "Without systemd there is no user service and no per-user runtime directory. Create one by hand (remove it at every \
 logout), then start the daemon yourself: `export XDG_RUNTIME_DIR={dir}` and run `dockerd-rootless.sh` \
-(from your PATH, or /usr/share/docker.io/contrib/ with Debian's docker.io)."
+(on your PATH, or in {}).",
+        f.distro().defaults.rootless_script_dirs.join(" or ")
     ))
     .steps([
         Step::user(["rm", "-rf", dir.as_str()]),

@@ -16,6 +16,19 @@ const PORTS_CONF: &str = include_str!("../../profiles/sysctl/53-rootless-privile
 const SLIRP_MIN: (u64, u64, u64) = (0, 4, 0);
 /// Docker's docs: pasta needs passt 2023_12_04 or later.
 const PASTA_MIN: (u32, u32, u32) = (2023, 12, 4);
+/// dockerd-rootless.sh accepts pasta from Docker 25.0 and picks it by itself from 28.5.2 (anchors.md §A2).
+const DOCKER_PASTA: (u64, u64, u64) = (25, 0, 0);
+const DOCKER_PASTA_AUTO: (u64, u64, u64) = (28, 5, 2);
+
+/// The installed Docker engine's version, from the package database.
+fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
+    let d = f.distro();
+    d.package_alternatives("docker").into_iter().find_map(|p| {
+        let v = f.package_version(p)?;
+        let parsed = pkgdb::semver_prefix(pkgdb::upstream_version(&v))?;
+        Some((format!("{p} {v}"), parsed))
+    })
+}
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -58,7 +71,7 @@ What you see when it's wrong: `dockerd-rootless.sh needs to be present under $PA
 
 How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-rootless-extras` (Docker's repository), \
 `sudo apt-get install -y rootlesskit` with Debian's docker.io, or `curl -fsSL https://get.docker.com/rootless | sh` for ~/bin.",
-        packages: &["rootlesskit", "docker_rootless"],
+        packages: &["rootlesskit"],
         run: binaries,
     },
     Check {
@@ -195,6 +208,37 @@ fn driver(f: &Facts) -> Verdict {
         });
         usable.push("vpnkit");
     }
+    // pasta first means slirp4netns is not usable: whether dockerd-rootless.sh takes pasta depends on Docker's version.
+    if usable.first().is_some_and(|u| u.starts_with("pasta"))
+        && let Some((pkg, v)) = docker_version(f)
+    {
+        evidence.push(Evidence {
+            source: "package database".into(),
+            detail: pkg.clone(),
+        });
+        if v < DOCKER_PASTA {
+            usable.retain(|u| !u.starts_with("pasta"));
+            notes.push(format!("{pkg} predates pasta support (Docker 25.0)"));
+        } else if v < DOCKER_PASTA_AUTO {
+            let rest: Vec<&str> = usable[1..].to_vec();
+            let mut summary = format!(
+                "{pkg} picks pasta only when asked (DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta; automatic from 28.5.2)"
+            );
+            if !rest.is_empty() {
+                summary.push_str(&format!("; without that it uses {}", rest.join(", ")));
+            }
+            let r = Remediation::text(
+                "Install slirp4netns, or set DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta and DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit \
+for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [Service] as Environment= lines).",
+            );
+            return Verdict::warn(summary).with_evidence(evidence).fix(
+                match d.install_step(&["slirp4netns"]) {
+                    Some(s) => r.step(s),
+                    None => r,
+                },
+            );
+        }
+    }
     if let Some(first) = usable.first() {
         let mut summary = format!("dockerd-rootless.sh will pick {first}");
         if usable.len() > 1 {
@@ -240,12 +284,7 @@ fn binaries(f: &Facts) -> Verdict {
         ),
         (
             "dockerd",
-            installed(
-                f,
-                "dockerd",
-                &extra,
-                &["docker.io", "docker-ce", "docker", "moby-engine"],
-            ),
+            installed(f, "dockerd", &extra, &d.package_alternatives("docker")),
         ),
         (
             "dockerd-rootless.sh",
@@ -253,7 +292,7 @@ fn binaries(f: &Facts) -> Verdict {
                 f,
                 "dockerd-rootless.sh",
                 &extra,
-                &[d.package("docker_rootless"), "docker.io"],
+                &[d.package("docker_rootless"), d.package("docker")],
             ),
         ),
     ];

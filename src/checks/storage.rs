@@ -77,9 +77,12 @@ fn driver(f: &Facts) -> Verdict {
         f.kernel_option("OVERLAY_FS")
     };
     let fuse = f.which("fuse-overlayfs");
-    let mut v = match (&overlay_config, kernel >= OVERLAY_USERNS) {
+    // Ubuntu's kernels carry overlayfs-in-userns from long before 5.11 (Docker docs: "or Ubuntu-flavored kernel").
+    let patched = f.distro().quirks.overlay_userns_patched;
+    let overlay_in_userns = kernel >= OVERLAY_USERNS || patched;
+    let mut v = match (&overlay_config, overlay_in_userns) {
         (Some((_, Tristate::No)), _) | (_, false) => {
-            let reason = if kernel >= OVERLAY_USERNS {
+            let reason = if overlay_in_userns {
                 "the kernel has no overlayfs (CONFIG_OVERLAY_FS is not set)".to_owned()
             } else {
                 format!(
@@ -110,6 +113,10 @@ fn driver(f: &Facts) -> Verdict {
                 .fix(Remediation::text("Run a newer kernel: 5.11 or later for overlay2, 4.18 or later for fuse-overlayfs.")),
             }
         }
+        _ if kernel < OVERLAY_USERNS => Verdict::pass(format!(
+            "kernel {kernel} is older than {OVERLAY_USERNS}, but {}'s kernels mount overlayfs in a user namespace: overlay2",
+            f.distro().name
+        )),
         _ => Verdict::pass(format!(
             "kernel {kernel} mounts overlayfs in a user namespace: overlay2"
         )),

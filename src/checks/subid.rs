@@ -434,6 +434,15 @@ fn files(f: &Facts) -> Verdict {
     )
 }
 
+/// Where subordinate ids come from besides the files: `subid:` in /etc/nsswitch.conf (shadow ≥ 4.11,
+/// e.g. `sss` for FreeIPA/SSSD), which RootlessKit uses through getsubids.
+fn nss_subid(f: &Facts) -> Option<String> {
+    let text = f.read("/etc/nsswitch.conf").ok().cloned()?;
+    let sources = crate::parse::sysctl::nsswitch_sources(&text, "subid")?;
+    let other: Vec<String> = sources.into_iter().filter(|s| s != "files").collect();
+    (!other.is_empty()).then(|| other.join(" "))
+}
+
 fn entries(f: &Facts) -> Verdict {
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
@@ -461,6 +470,18 @@ fn entries(f: &Facts) -> Verdict {
             f.user.name
         ))
         .with_evidence(evidence);
+    }
+    if let Some(source) = nss_subid(f) {
+        return Verdict::warn(format!(
+            "{} has no lines in the files, but /etc/nsswitch.conf takes subordinate ids from {source}: check with `getsubids {}` and `getsubids -g {}`",
+            f.user.name, f.user.name, f.user.name
+        ))
+        .with_evidence(evidence)
+        .evidence("/etc/nsswitch.conf", format!("subid: {source}"))
+        .fix(Remediation::text(format!(
+            "RootlessKit reads them through getsubids (package {}); if getsubids prints no range, ask the directory's administrator for one (FreeIPA: `ipa subid-generate`).",
+            f.distro().package("newuidmap")
+        )));
     }
     let what: Vec<String> = missing
         .iter()

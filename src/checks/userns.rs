@@ -55,7 +55,8 @@ How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file i
         title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
         reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
         explain: "\
-What it checks: kernel.apparmor_restrict_unprivileged_userns and kernel.apparmor_restrict_unprivileged_unconfined. \
+What it checks: kernel.apparmor_restrict_unprivileged_userns and kernel.apparmor_restrict_unprivileged_unconfined, and, when the \
+restriction is on and pasta will be the network driver (no slirp4netns), whether a profile grants pasta `userns,`. \
 With the first at 1 (Ubuntu 24.04's default), an unprivileged process may create a user namespace only if its AppArmor \
 profile grants `userns,`; everyone else lands in the `unprivileged_userns` profile with no capabilities.
 
@@ -133,22 +134,45 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
         Read::Failed(e) => format!("unreadable: {e}"),
     };
     match f.sysctl_int("kernel.apparmor_restrict_unprivileged_userns") {
-        Read::Missing => Verdict::pass("AppArmor does not restrict user namespaces on this kernel").evidence(PATH, "missing"),
+        Read::Missing => Verdict::pass("AppArmor does not restrict user namespaces on this kernel")
+            .evidence(PATH, "missing"),
         Read::Failed(e) => unreadable(PATH, &e),
-        Read::Ok(Err(e)) => Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e),
-        Read::Ok(Ok(0)) => Verdict::pass("kernel.apparmor_restrict_unprivileged_userns = 0: not restricted")
-            .evidence(PATH, "0")
-            .evidence(UNCONFINED, unconfined),
-        Read::Ok(Ok(v)) => Verdict::warn(
-            "AppArmor restricts unprivileged user namespaces: rootlesskit and the network helper it runs each need a profile granting `userns,` (see apparmor.rootlesskit)",
-        )
-        .evidence(PATH, v.to_string())
-        .evidence(UNCONFINED, unconfined)
-        .fix(Remediation::text(
-            "Keep the restriction and make sure every binary that creates user namespaces has a profile: the distribution's \
-/usr/bin/rootlesskit is covered by its apparmor package, a rootlesskit in ~/bin or /usr/local/bin is not (apparmor.rootlesskit \
-prints the profile). As a last resort, `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` lifts the restriction \
-for every program.",
-        )),
+        Read::Ok(Err(e)) => {
+            Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e)
+        }
+        Read::Ok(Ok(0)) => {
+            Verdict::pass("kernel.apparmor_restrict_unprivileged_userns = 0: not restricted")
+                .evidence(PATH, "0")
+                .evidence(UNCONFINED, unconfined)
+        }
+        Read::Ok(Ok(v)) => {
+            // Only binaries with a profile granting `userns,` may create user namespaces now. rootlesskit is
+            // judged by apparmor.rootlesskit; what remains is the network helper: with slirp4netns missing,
+            // dockerd-rootless.sh runs pasta, and Ubuntu's passt ships no profile for it (LP #2077158).
+            let slirp = f.which("slirp4netns");
+            let pasta = f.which("pasta").map(|p| match f.canonicalize(&p) {
+                Read::Ok(real) => real,
+                _ => p,
+            });
+            let base = Verdict::pass(
+                "AppArmor restricts unprivileged user namespaces: rootlesskit needs a profile granting `userns,` (see apparmor.rootlesskit)",
+            )
+            .evidence(PATH, v.to_string())
+            .evidence(UNCONFINED, unconfined);
+            match (slirp, pasta) {
+                (None, Some(pasta)) => match super::apparmor::grants_userns(f, &pasta) {
+                    Ok(true) => base.evidence(pasta, "a profile grants userns"),
+                    Ok(false) => Verdict::warn(format!(
+                        "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
+                    ))
+                    .with_evidence(base.evidence)
+                    .fix(Remediation::text(format!(
+                        "Install slirp4netns (dockerd-rootless.sh prefers it, and it needs no profile of its own), or give {pasta} a profile granting `userns,` as apparmor.rootlesskit shows for rootlesskit."
+                    ))),
+                    Err(v) => v,
+                },
+                _ => base,
+            }
+        }
     }
 }

@@ -105,3 +105,45 @@ mod tests {
         }
     }
 }
+
+/// The sources of one database in nsswitch.conf(5) (`subid: sss` → `["sss"]`), `None` when the line is absent.
+pub fn nsswitch_sources(text: &str, database: &str) -> Option<Vec<String>> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(db, _)| db.trim() == database)
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .filter(|w| !w.starts_with('['))
+                .map(str::to_owned)
+                .collect()
+        })
+        .next_back()
+}
+
+#[cfg(test)]
+mod nsswitch_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn subid_sources() {
+        let text = "passwd: files systemd\n# subid: files\nsubid:   sss   [NOTFOUND=return]\n";
+        assert_eq!(
+            nsswitch_sources(text, "subid"),
+            Some(vec!["sss".to_owned()])
+        );
+        assert_eq!(
+            nsswitch_sources(text, "passwd"),
+            Some(vec!["files".to_owned(), "systemd".to_owned()])
+        );
+        assert_eq!(nsswitch_sources(text, "group"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(text in ".{0,200}", db in "[a-z]{1,8}") {
+            let _ = nsswitch_sources(&text, &db);
+        }
+    }
+}

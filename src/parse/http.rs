@@ -175,6 +175,28 @@ mod tests {
         );
     }
 
+    // Cases the test harness's old parser covered, kept against this one.
+    #[test]
+    fn edge_cases() {
+        let r = parse_response(b"HTTP/1.1 204\r\n\r\n").unwrap();
+        assert_eq!((r.status, r.body.len()), (204, 0));
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOKjunk").unwrap();
+        assert_eq!(r.body, b"OK");
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\nhi\r\n0\r\nX-Trailer: t\r\n\r\n").unwrap();
+        assert_eq!(r.body, b"hi");
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n").unwrap();
+        assert_eq!(r.body, b"hi", "chunked wins over Content-Length");
+        let r =
+            parse_response(b"HTTP/1.0 404 Not Found\r\nServer: x\r\n\r\npage not found\n").unwrap();
+        assert_eq!(
+            (r.status, r.body_text().as_str()),
+            (404, "page not found\n")
+        );
+        assert!(parse_response(b"").is_err());
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n").is_err());
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n").is_err());
+    }
+
     proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {

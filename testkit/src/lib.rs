@@ -25,9 +25,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::{Pid, User};
 
-pub use http::{
-    DEFAULT_HTTP_TIMEOUT, Response, decode_chunked, http_get_unix, parse_response, ping_unix,
-};
+pub use http::{DEFAULT_HTTP_TIMEOUT, http_get_unix, ping_unix};
 pub use procs::{
     ProcessInfo, UidSet, all_processes, daemon_closure, parse_stat, parse_subid, user_processes,
 };

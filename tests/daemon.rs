@@ -154,6 +154,9 @@ fn check_and_enter_on_a_healthy_daemon_in_both_layouts() {
             "network driver slirp4netns, port driver builtin",
         );
         assert_finding(&doc, "daemon.pidfile", "pass", "yours and alive");
+        // The daemon really runs, so the kernel has what it needs and containers get a reachable resolver.
+        assert_finding(&doc, "kernel.config", "pass", "options Docker needs");
+        assert_finding(&doc, "network.dns", "pass", "containers get");
         // The state dir the doctor found is the one RootlessKit really uses, in either layout.
         let state = d.state_dir().expect("state dir").display().to_string();
         let api = doc["findings"]

@@ -135,9 +135,13 @@ const SCENARIOS: &[&str] = &[
     "debian-12-daemon-client-falls-back",
     "debian-12-daemon-context-elsewhere",
     "debian-12-daemon-context-missing",
+    "debian-12-daemon-dns-in-daemon-json",
+    "debian-12-daemon-dnsmasq",
     "debian-12-daemon-json-not-an-object",
     "debian-12-daemon-json-relative-data-root",
     "debian-12-daemon-json-syntax-error",
+    "debian-12-daemon-kernel-3.2",
+    "debian-12-daemon-kernel-gaps",
     "debian-12-daemon-killed",
     "debian-12-daemon-killed-pid-reused",
     "debian-12-daemon-no-pidfile",
@@ -177,10 +181,12 @@ const SCENARIOS: &[&str] = &[
     "fedora-no-linger",
     "fedora-subid-covers-real-user",
     "opensuse-leap-15",
+    "opensuse-leap-15-daemon",
     "opensuse-leap-15-iptables-modules-not-loaded",
     "opensuse-leap-15.0-kernel-4.12",
     "opensuse-tumbleweed",
     "rhel-8",
+    "rhel-8-daemon",
     "rhel-8-daemon-vfs-no-cgroups",
     "rhel-8-max-user-namespaces-0",
     "rhel-8-no-fuse-overlayfs",
@@ -227,6 +233,11 @@ scenario!(
     "debian-12-daemon-context-missing"
 );
 scenario!(
+    debian_12_daemon_dns_in_daemon_json,
+    "debian-12-daemon-dns-in-daemon-json"
+);
+scenario!(debian_12_daemon_dnsmasq, "debian-12-daemon-dnsmasq");
+scenario!(
     debian_12_daemon_json_not_an_object,
     "debian-12-daemon-json-not-an-object"
 );
@@ -238,6 +249,8 @@ scenario!(
     debian_12_daemon_json_syntax_error,
     "debian-12-daemon-json-syntax-error"
 );
+scenario!(debian_12_daemon_kernel_3_2, "debian-12-daemon-kernel-3.2");
+scenario!(debian_12_daemon_kernel_gaps, "debian-12-daemon-kernel-gaps");
 scenario!(debian_12_daemon_killed, "debian-12-daemon-killed");
 scenario!(
     debian_12_daemon_killed_pid_reused,
@@ -325,6 +338,7 @@ scenario!(
     "fedora-subid-covers-real-user"
 );
 scenario!(opensuse_leap_15, "opensuse-leap-15");
+scenario!(opensuse_leap_15_daemon, "opensuse-leap-15-daemon");
 scenario!(
     opensuse_leap_15_iptables_modules_not_loaded,
     "opensuse-leap-15-iptables-modules-not-loaded"
@@ -335,6 +349,7 @@ scenario!(
 );
 scenario!(opensuse_tumbleweed, "opensuse-tumbleweed");
 scenario!(rhel_8, "rhel-8");
+scenario!(rhel_8_daemon, "rhel-8-daemon");
 scenario!(rhel_8_daemon_vfs_no_cgroups, "rhel-8-daemon-vfs-no-cgroups");
 scenario!(rhel_8_max_user_namespaces_0, "rhel-8-max-user-namespaces-0");
 scenario!(rhel_8_no_fuse_overlayfs, "rhel-8-no-fuse-overlayfs");

@@ -12,7 +12,9 @@ mod cgroup;
 mod client;
 pub(crate) mod daemon;
 mod distro;
+mod dns;
 mod iptables;
+mod kernel;
 mod network;
 mod session;
 mod storage;
@@ -36,8 +38,9 @@ pub struct Check {
     pub run: fn(&Facts) -> Verdict,
 }
 
-/// Areas that need (or look for) a running daemon: `check` runs them, `preflight` does not.
-pub const DAEMON_AREAS: &[&str] = &["client", "daemon", "rootlesskit"];
+/// Areas and checks that only `check` runs: those that need (or look for) a running daemon, and the daemon
+/// and host configuration checks that come with it (DNS, kernel configuration).
+pub const DAEMON_AREAS: &[&str] = &["client", "daemon", "rootlesskit", "kernel", "network.dns"];
 
 /// Areas and checks that read the running kernel and session (/proc, /sys, /run, the environment):
 /// on a `--root` tree without /proc/sys (a mounted image) they are skipped, not guessed.
@@ -55,12 +58,13 @@ const RUNTIME: &[&str] = &[
     "network.unprivileged_port_start",
     "network.ping_group_range",
     "subid.nested_userns",
+    "kernel",
 ];
 
 impl Check {
     /// Whether `preflight` runs this check (it runs before anything is installed or started).
     pub fn in_preflight(&self) -> bool {
-        !DAEMON_AREAS.contains(&self.area)
+        !DAEMON_AREAS.contains(&self.area) && !DAEMON_AREAS.contains(&self.id)
     }
 
     /// Whether the check judges the running kernel or session rather than files.
@@ -82,6 +86,8 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         storage::CHECKS,
         iptables::CHECKS,
         network::CHECKS,
+        dns::CHECKS,
+        kernel::CHECKS,
         client::CHECKS,
         daemon::CHECKS,
     ]

@@ -23,6 +23,7 @@ pub mod os_release;
 pub mod passwd;
 pub mod pkgdb;
 pub mod proc;
+pub mod resolv;
 pub mod subid;
 pub mod sysctl;
 pub mod vfs_cap;

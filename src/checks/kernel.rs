@@ -1,0 +1,243 @@
+//! The kernel: its version, the configuration options Docker needs (check-config.sh's core, without its 1.5 s),
+//! and swap accounting. `check` runs these; preflight has its own narrower kernel facts (storage, iptables).
+
+use super::storage::tristate_letter;
+use super::{Check, unreadable};
+use crate::facts::{Facts, Read};
+use crate::fsmagic;
+use crate::model::{Evidence, Remediation, Verdict};
+use crate::parse::kernel::{KernelVersion, Tristate};
+
+/// Docker's floor (the daemon troubleshooting docs: "kernel 3.10 or higher").
+const MIN_KERNEL: KernelVersion = KernelVersion::new(3, 10, 0);
+
+/// check-config.sh's "Generally Necessary" options and the rootless ones, with the module each builds
+/// (when it is a module), so that `=m` can be checked against the installed module files.
+const NEEDED: &[(&str, Option<&str>)] = &[
+    ("NAMESPACES", None),
+    ("NET_NS", None),
+    ("PID_NS", None),
+    ("IPC_NS", None),
+    ("UTS_NS", None),
+    ("USER_NS", None),
+    ("CGROUPS", None),
+    ("CGROUP_CPUACCT", None),
+    ("CGROUP_DEVICE", None),
+    ("CGROUP_FREEZER", None),
+    ("CGROUP_SCHED", None),
+    ("CPUSETS", None),
+    ("MEMCG", None),
+    ("KEYS", None),
+    ("VETH", Some("veth")),
+    ("BRIDGE", Some("bridge")),
+    ("BRIDGE_NETFILTER", Some("br_netfilter")),
+    ("IP_NF_FILTER", Some("iptable_filter")),
+    ("IP_NF_TARGET_MASQUERADE", Some("ipt_MASQUERADE")),
+    ("NETFILTER_XT_MATCH_ADDRTYPE", Some("xt_addrtype")),
+    ("NETFILTER_XT_MATCH_CONNTRACK", Some("xt_conntrack")),
+    ("NETFILTER_XT_MARK", Some("xt_mark")),
+    ("IP_NF_NAT", Some("iptable_nat")),
+    ("NF_NAT", Some("nf_nat")),
+    ("POSIX_MQUEUE", None),
+    ("SECCOMP", None),
+    ("OVERLAY_FS", Some("overlay")),
+];
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "kernel.version",
+        area: "kernel",
+        title: "The kernel is 3.10 or later",
+        reference: "daemon-troubleshoot seed (kernel compatibility)",
+        explain: "\
+What it checks: the running kernel's release (/proc/sys/kernel/osrelease) against Docker's floor, 3.10.
+
+Why it matters: older kernels lack the namespace and cgroup features Docker relies on; the daemon may start and then fail \
+in odd ways.
+
+What you see when it's wrong: containers that fail to start with errors about namespaces or cgroups; check-config.sh reports \
+missing options.
+
+How to fix: upgrade the kernel through your distribution (every supported release ships 4.18 or later).",
+        packages: &[],
+        run: version,
+    },
+    Check {
+        id: "kernel.config",
+        area: "kernel",
+        title: "The kernel has the options Docker needs (namespaces, cgroups, veth, bridge, netfilter, overlay, seccomp)",
+        reference: "daemon-troubleshoot seed (kernel compatibility: check-config.sh)",
+        explain: "\
+What it checks: the running kernel's configuration (/boot/config-RELEASE, else /proc/config.gz): the options check-config.sh \
+calls generally necessary (namespaces, cgroups, KEYS, VETH, BRIDGE and BRIDGE_NETFILTER, the iptables filter, NAT and \
+MASQUERADE targets, the addrtype/conntrack/mark matches, POSIX_MQUEUE) plus USER_NS, SECCOMP and OVERLAY_FS. Each is built in, a \
+module (whose file must exist in /lib/modules/RELEASE), or missing.
+
+Why it matters: a missing option breaks networking or isolation in ways that surface only when a container starts.
+
+What you see when it's wrong: check-config.sh prints `CONFIG_X: missing`; dockerd fails with, e.g., \
+`failed to create NAT chain DOCKER: iptables failed` or `Error response from daemon: … operation not supported`.
+
+How to fix: boot a distribution kernel (they all have these options), or rebuild yours with them; for a module whose file is \
+missing, install the kernel's modules package (linux-modules-extra on Ubuntu's cloud kernels).",
+        packages: &[],
+        run: config,
+    },
+    Check {
+        id: "kernel.swap_limit",
+        area: "kernel",
+        title: "The kernel accounts swap per cgroup, so --memory-swap works (optional)",
+        reference: "daemon-troubleshoot seed: WARNING: Your kernel does not support swap limit capabilities",
+        explain: "\
+What it checks: swap accounting in the memory cgroup: memory.swap.max in a cgroup v2 hierarchy, or memory.memsw.limit_in_bytes \
+in the v1 memory controller.
+
+Why it matters: without it, `--memory-swap` is ignored and a container limited with `--memory` can still use swap.
+
+What you see when it's wrong: `docker info` ends with `WARNING: No swap limit support`, and `docker run -m` prints \
+`WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.`
+
+How to fix: optional. On GRUB systems add `cgroup_enable=memory swapaccount=1` to GRUB_CMDLINE_LINUX in /etc/default/grub, run \
+`sudo update-grub` (or grub2-mkconfig) and reboot. It costs about 1% of memory and a little performance, which is why some \
+distributions leave it off.",
+        packages: &[],
+        run: swap_limit,
+    },
+];
+
+fn version(f: &Facts) -> Verdict {
+    let release = f.kernel_release.clone().unwrap_or_default();
+    match f.kernel {
+        None => Verdict::error(format!("cannot tell the kernel version from {release:?}"))
+            .evidence("/proc/sys/kernel/osrelease", release),
+        Some(k) if k < MIN_KERNEL => Verdict::fail(format!(
+            "kernel {k} is older than {MIN_KERNEL}, Docker's minimum"
+        ))
+        .evidence("/proc/sys/kernel/osrelease", release)
+        .fix(Remediation::text(
+            "Upgrade to a kernel your distribution supports (4.18 or later everywhere today).",
+        )),
+        Some(k) => Verdict::pass(format!("kernel {k} (Docker needs {MIN_KERNEL} or later)"))
+            .evidence("/proc/sys/kernel/osrelease", release),
+    }
+}
+
+fn config(f: &Facts) -> Verdict {
+    let release = f.kernel_release.clone().unwrap_or_default();
+    let Some((source, _)) = f.kernel_option("NAMESPACES") else {
+        return Verdict::skip(format!(
+            "no kernel configuration to read (/boot/config-{release} and /proc/config.gz are both missing)"
+        ));
+    };
+    let modules = [
+        format!("/lib/modules/{release}/modules.dep"),
+        format!("/lib/modules/{release}/modules.builtin"),
+    ]
+    .map(|p| f.read(&p).ok().cloned().unwrap_or_default())
+    .join("\n");
+    let have_module = |m: &str| {
+        modules.lines().any(|l| {
+            let file = l.split(':').next().unwrap_or_default();
+            let name = file.rsplit('/').next().unwrap_or_default();
+            name.split(".ko")
+                .next()
+                .unwrap_or_default()
+                .replace('-', "_")
+                == m
+        })
+    };
+    let mut missing = Vec::new();
+    let mut no_file = Vec::new();
+    let mut evidence = Vec::new();
+    for (option, module) in NEEDED {
+        let t = f.kernel_option(option).map_or(Tristate::No, |(_, t)| t);
+        match (t, module) {
+            (Tristate::No, _) => missing.push(format!("CONFIG_{option}")),
+            (Tristate::Module, Some(m)) if !modules.is_empty() && !have_module(m) => no_file.push(
+                format!("CONFIG_{option}=m ({m}.ko not in /lib/modules/{release})"),
+            ),
+            _ => {}
+        }
+        evidence.push(Evidence {
+            source: source.clone(),
+            detail: format!("CONFIG_{option}={}", tristate_letter(t)),
+        });
+    }
+    if !missing.is_empty() || !no_file.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("missing: {}", missing.join(", ")));
+        }
+        if !no_file.is_empty() {
+            problems.push(no_file.join(", "));
+        }
+        return Verdict::fail(format!("the kernel lacks what Docker needs: {}", problems.join("; ")))
+            .with_evidence(evidence)
+            .fix(Remediation::text(
+                "Boot your distribution's standard kernel, or enable these options and rebuild; for modules without files install the kernel's modules package.",
+            ));
+    }
+    Verdict::pass(format!(
+        "all {} options Docker needs are built in or available as modules ({source})",
+        NEEDED.len()
+    ))
+    .with_evidence(evidence)
+}
+
+fn swap_limit(f: &Facts) -> Verdict {
+    let fix = || {
+        Remediation::text(
+            "Optional (it costs about 1% of memory): add `cgroup_enable=memory swapaccount=1` to GRUB_CMDLINE_LINUX in \
+/etc/default/grub, regenerate the GRUB configuration (update-grub or grub2-mkconfig) and reboot.",
+        )
+    };
+    match f.fs_magic("/sys/fs/cgroup") {
+        Read::Ok(m) if m == fsmagic::CGROUP2 => {
+            // The root cgroup has no memory.swap.max: look in the first-level slices systemd creates.
+            let dirs: Vec<String> = match f.read_dir("/sys/fs/cgroup") {
+                Read::Ok(names) => names
+                    .into_iter()
+                    .filter(|n| n.ends_with(".slice"))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut looked = Vec::new();
+            for d in &dirs {
+                let p = format!("/sys/fs/cgroup/{d}/memory.swap.max");
+                if matches!(f.lstat(&p), Read::Ok(_)) {
+                    return Verdict::pass("swap is accounted per cgroup (memory.swap.max)")
+                        .evidence(p, "exists");
+                }
+                if matches!(
+                    f.lstat(&format!("/sys/fs/cgroup/{d}/memory.max")),
+                    Read::Ok(_)
+                ) {
+                    looked.push(p);
+                }
+            }
+            if looked.is_empty() {
+                return Verdict::skip(
+                    "no memory cgroup below /sys/fs/cgroup to look at (memory controller not enabled in any slice)",
+                );
+            }
+            Verdict::warn("no swap accounting (memory.swap.max is missing): `docker run -m` prints \"WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\"")
+                .with_evidence(looked.into_iter().map(|p| Evidence { source: p, detail: "missing".into() }))
+                .fix(fix())
+        }
+        Read::Ok(_) => {
+            let memsw = "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes";
+            match f.lstat(memsw) {
+                Read::Ok(_) => Verdict::pass("swap is accounted per cgroup (memory.memsw.*)").evidence(memsw, "exists"),
+                Read::Failed(e) => unreadable(memsw, &e),
+                Read::Missing if matches!(f.lstat("/sys/fs/cgroup/memory"), Read::Ok(_)) => Verdict::warn(
+                    "no swap accounting (memory.memsw.limit_in_bytes is missing): \"WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.\"",
+                )
+                .evidence(memsw, "missing")
+                .fix(fix()),
+                Read::Missing => Verdict::skip("no v1 memory controller mounted at /sys/fs/cgroup/memory"),
+            }
+        }
+        Read::Missing => Verdict::skip("/sys/fs/cgroup does not exist"),
+        Read::Failed(e) => unreadable("/sys/fs/cgroup", &e),
+    }
+}

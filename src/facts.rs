@@ -33,6 +33,15 @@ impl<T> Read<T> {
         }
     }
 
+    /// Transforms the value and keeps absence and failure as they are.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
+        match self {
+            Read::Ok(v) => Read::Ok(f(v)),
+            Read::Missing => Read::Missing,
+            Read::Failed(e) => Read::Failed(e),
+        }
+    }
+
     pub fn ok(&self) -> Option<&T> {
         match self {
             Read::Ok(v) => Some(v),
@@ -277,11 +286,7 @@ impl<'h> Facts<'h> {
     }
 
     pub fn sysctl_int(&self, name: &str) -> Read<Result<i64, String>> {
-        match self.sysctl(name) {
-            Read::Ok(v) => Read::Ok(parse::sysctl::parse_int(&v)),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
-        }
+        self.sysctl(name).map(|v| parse::sysctl::parse_int(&v))
     }
 
     /// The directories of the PATH that the user's tools will search.
@@ -422,20 +427,14 @@ impl<'h> Facts<'h> {
     }
 
     pub fn cmdline(&self, pid: u32) -> Read<Vec<String>> {
-        match self.read_bytes(&format!("/proc/{pid}/cmdline")) {
-            Read::Ok(b) => Read::Ok(parse::proc::nul_list(&b)),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
-        }
+        self.read_bytes(&format!("/proc/{pid}/cmdline"))
+            .map(|b| parse::proc::nul_list(&b))
     }
 
     /// A process's environment; readable only for the doctor's own user's processes (or by root).
     pub fn environ(&self, pid: u32) -> Read<Vec<String>> {
-        match self.read_bytes(&format!("/proc/{pid}/environ")) {
-            Read::Ok(b) => Read::Ok(parse::proc::nul_list(&b)),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
-        }
+        self.read_bytes(&format!("/proc/{pid}/environ"))
+            .map(|b| parse::proc::nul_list(&b))
     }
 
     // --- parsed, cached ------------------------------------------------------------------------
@@ -450,54 +449,46 @@ impl<'h> Facts<'h> {
 
     fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
         // shadow reads these files as bytes: a line that is not UTF-8 is reported, not a reason to read nothing.
-        match self.read_bytes(path) {
-            Read::Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let (entries, mut errors) = parse::subid::parse(&text);
-                for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-                    if std::str::from_utf8(line).is_err() {
-                        errors.push(LineError {
-                            line: i + 1,
-                            message: "not valid UTF-8".into(),
-                        });
-                    }
+        self.read_bytes(path).map(|bytes| {
+            let text = String::from_utf8_lossy(&bytes);
+            let (entries, mut errors) = parse::subid::parse(&text);
+            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                if std::str::from_utf8(line).is_err() {
+                    errors.push(LineError {
+                        line: i + 1,
+                        message: "not valid UTF-8".into(),
+                    });
                 }
-                errors.sort_by_key(|e| e.line);
-                Read::Ok(SubidFile {
-                    path,
-                    entries,
-                    errors,
-                })
             }
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
-        }
+            errors.sort_by_key(|e| e.line);
+            SubidFile {
+                path,
+                entries,
+                errors,
+            }
+        })
     }
 
     pub fn passwd(&self) -> &Read<Vec<parse::passwd::PasswdEntry>> {
-        self.passwd.get_or_init(|| match self.read("/etc/passwd") {
-            Read::Ok(text) => Read::Ok(parse::passwd::parse_passwd(&text).0),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
+        self.passwd.get_or_init(|| {
+            self.read("/etc/passwd")
+                .map(|text| parse::passwd::parse_passwd(&text).0)
         })
     }
 
     pub fn groups(&self) -> &Read<Vec<parse::passwd::GroupEntry>> {
-        self.groups.get_or_init(|| match self.read("/etc/group") {
-            Read::Ok(text) => Read::Ok(parse::passwd::parse_group(&text).0),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
+        self.groups.get_or_init(|| {
+            self.read("/etc/group")
+                .map(|text| parse::passwd::parse_group(&text).0)
         })
     }
 
     /// The doctor's own mount table (`/proc/self/mountinfo`).
     pub fn mounts(&self) -> &Read<Vec<Mount>> {
-        self.mounts
-            .get_or_init(|| match self.read("/proc/self/mountinfo") {
-                Read::Ok(text) => Read::Ok(parse::mountinfo::parse(&text).0),
-                Read::Missing => Read::Missing,
-                Read::Failed(e) => Read::Failed(e),
-            })
+        self.mounts.get_or_init(|| {
+            self.read("/proc/self/mountinfo")
+                .map(|text| parse::mountinfo::parse(&text).0)
+        })
     }
 
     pub fn uid_map(&self) -> &Read<Vec<IdMapEntry>> {
@@ -511,11 +502,7 @@ impl<'h> Facts<'h> {
     }
 
     fn id_map(&self, path: &str) -> Read<Vec<IdMapEntry>> {
-        match self.read(path) {
-            Read::Ok(text) => Read::Ok(parse::id_map::parse(&text).0),
-            Read::Missing => Read::Missing,
-            Read::Failed(e) => Read::Failed(e),
-        }
+        self.read(path).map(|text| parse::id_map::parse(&text).0)
     }
 
     /// The running kernel's configuration text, from `/proc/config.gz` or `/boot/config-RELEASE`,

@@ -327,10 +327,7 @@ fn info(f: &Facts) -> Verdict {
             "{summary}: vfs copies every layer in full (slow, disk-hungry)"
         ))
         .with_evidence(evidence)
-        .fix(match d.install_step(&["fuse_overlayfs"]) {
-            Some(s) => r.step(s),
-            None => r,
-        });
+        .fix(r.steps(d.install_step(&["fuse_overlayfs"])));
     }
     if cgroup_driver == "none" {
         return Verdict::warn(format!("{summary}: no cgroups, so --cpus, --memory and --pids-limit are ignored"))
@@ -365,11 +362,7 @@ fn warnings(f: &Facts) -> Verdict {
 /// The pid in docker.pid, if the file holds one.
 fn pid_from_file(f: &Facts) -> (String, Read<Option<u32>>) {
     let path = format!("{}/docker.pid", f.runtime_dir());
-    let read = match f.read(&path) {
-        Read::Ok(t) => Read::Ok(t.trim().parse().ok()),
-        Read::Missing => Read::Missing,
-        Read::Failed(e) => Read::Failed(e),
-    };
+    let read = f.read(&path).map(|t| t.trim().parse().ok());
     (path, read)
 }
 

@@ -98,10 +98,7 @@ fn binary(f: &Facts) -> Verdict {
             ));
             Verdict::fail("iptables is not installed (not on PATH, /usr/sbin or /sbin)")
                 .evidence("env:PATH", f.path_dirs().join(":"))
-                .fix(match d.install_step(&["iptables"]) {
-                    Some(s) => r.step(s),
-                    None => r,
-                })
+                .fix(r.steps(d.install_step(&["iptables"])))
         }
     }
 }

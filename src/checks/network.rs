@@ -231,12 +231,9 @@ fn driver(f: &Facts) -> Verdict {
                 "Install slirp4netns, or set DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta and DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit \
 for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [Service] as Environment= lines).",
             );
-            return Verdict::warn(summary).with_evidence(evidence).fix(
-                match d.install_step(&["slirp4netns"]) {
-                    Some(s) => r.step(s),
-                    None => r,
-                },
-            );
+            return Verdict::warn(summary)
+                .with_evidence(evidence)
+                .fix(r.steps(d.install_step(&["slirp4netns"])));
         }
     }
     if let Some(first) = usable.first() {
@@ -259,10 +256,7 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
     ));
     Verdict::warn(summary)
         .with_evidence(evidence)
-        .fix(match d.install_step(&["slirp4netns"]) {
-            Some(s) => r.step(s),
-            None => r,
-        })
+        .fix(r.steps(d.install_step(&["slirp4netns"])))
 }
 
 fn binaries(f: &Facts) -> Verdict {
@@ -324,10 +318,7 @@ static bundle in ~/bin (get.docker.com/rootless; then rootlesskit needs its own 
     ));
     Verdict::warn(format!("not installed yet: {}", missing.join(", ")))
         .with_evidence(evidence)
-        .fix(match d.install_step(&["rootlesskit"]) {
-            Some(s) => r.step(s),
-            None => r,
-        })
+        .fix(r.steps(d.install_step(&["rootlesskit"])))
 }
 
 fn unprivileged_port_start(f: &Facts) -> Verdict {

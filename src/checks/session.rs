@@ -270,11 +270,8 @@ fn relogin(f: &Facts) -> Remediation {
         f.user.name,
         f.distro().package("systemd_container")
     ));
-    match f.distro().install_step(&["systemd_container"]) {
-        Some(step) => r.step(step),
-        None => r,
-    }
-    .step(Step::root(["machinectl", "shell", user.as_str()]))
+    r.steps(f.distro().install_step(&["systemd_container"]))
+        .step(Step::root(["machinectl", "shell", user.as_str()]))
 }
 
 fn login(f: &Facts) -> Verdict {
@@ -390,17 +387,14 @@ fn dbus(f: &Facts) -> Verdict {
             distro.package_list(&["dbus_user_session"]),
             f.user.name
         ));
-        match distro.install_step(&["dbus_user_session"]) {
-            Some(s) => r.step(s),
-            None => r,
-        }
-        .step(Step::user([
-            "systemctl",
-            "--user",
-            "enable",
-            "--now",
-            "dbus",
-        ]))
+        r.steps(distro.install_step(&["dbus_user_session"]))
+            .step(Step::user([
+                "systemctl",
+                "--user",
+                "enable",
+                "--now",
+                "dbus",
+            ]))
     };
     match f.lstat(&bus) {
         Read::Ok(m) if m.kind == FileKind::Socket && m.uid != f.user.uid => Verdict::fail(format!(

@@ -102,10 +102,7 @@ fn driver(f: &Facts) -> Verdict {
                 .fix({
                     let d = f.distro();
                     let r = Remediation::text(format!("Install {} (it works on kernel 4.18 and later):", d.package_list(&["fuse_overlayfs"])));
-                    match d.install_step(&["fuse_overlayfs"]) {
-                        Some(s) => r.step(s),
-                        None => r,
-                    }
+                    r.steps(d.install_step(&["fuse_overlayfs"]))
                 }),
                 (_, false) => Verdict::warn(format!(
                     "{reason}, and kernel {kernel} is older than {FUSE_USERNS} (FUSE in user namespaces): only vfs works"
@@ -151,7 +148,7 @@ pub(crate) fn tristate_letter(t: Tristate) -> &'static str {
 }
 
 /// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
-fn daemon_json_path(f: &Facts) -> String {
+pub(super) fn daemon_json_path(f: &Facts) -> String {
     let config_home = f
         .is_own_session()
         .then(|| f.env("XDG_CONFIG_HOME"))

@@ -122,10 +122,7 @@ fn judge(f: &Facts, name: &str, cap: caps::Capability) -> Verdict {
             "Install {} from the distribution; it ships {name} privileged.",
             distro.package_list(&["newuidmap"])
         ));
-        match distro.install_step(&["newuidmap"]) {
-            Some(step) => r.step(step),
-            None => r,
-        }
+        r.steps(distro.install_step(&["newuidmap"]))
     };
     let Some(path) = on_path
         .clone()

@@ -29,19 +29,7 @@ const FULL_COUNT: u64 = 4_294_967_295;
 /// Parses the text of a uid_map or gid_map file. Blank lines are ignored; malformed lines
 /// are reported and skipped.
 pub fn parse(text: &str) -> (Vec<IdMapEntry>, Vec<LineError>) {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        if raw.trim_ascii().is_empty() {
-            continue;
-        }
-        match parse_line(raw) {
-            Ok(entry) => entries.push(entry),
-            Err(message) => errors.push(LineError { line, message }),
-        }
-    }
-    (entries, errors)
+    super::each_line(text, parse_line)
 }
 
 /// Returns true for the identity map of the initial user namespace, meaning the process is

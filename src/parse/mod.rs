@@ -27,3 +27,25 @@ pub mod resolv;
 pub mod subid;
 pub mod sysctl;
 pub mod vfs_cap;
+
+/// Parses each non-blank line with `parse_line`: good lines are collected, bad ones reported by number and skipped.
+pub(crate) fn each_line<T>(
+    text: &str,
+    parse_line: impl Fn(&str) -> Result<T, String>,
+) -> (Vec<T>, Vec<LineError>) {
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        if raw.trim_ascii().is_empty() {
+            continue;
+        }
+        match parse_line(raw) {
+            Ok(item) => items.push(item),
+            Err(message) => errors.push(LineError {
+                line: index + 1,
+                message,
+            }),
+        }
+    }
+    (items, errors)
+}

@@ -43,19 +43,7 @@ impl Mount {
 
 /// Parses the text of a mountinfo file; malformed lines are reported and skipped.
 pub fn parse(text: &str) -> (Vec<Mount>, Vec<LineError>) {
-    let mut mounts = Vec::new();
-    let mut errors = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        if raw.trim_ascii().is_empty() {
-            continue;
-        }
-        match parse_line(raw) {
-            Ok(mount) => mounts.push(mount),
-            Err(message) => errors.push(LineError { line, message }),
-        }
-    }
-    (mounts, errors)
+    super::each_line(text, parse_line)
 }
 
 /// Returns the mount that contains `path`: the one whose mount point is the longest

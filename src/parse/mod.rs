@@ -15,10 +15,14 @@ pub struct LineError {
 
 pub mod apparmor;
 pub mod docker_config;
+pub mod dockerd;
+pub mod glob;
 pub mod http;
 pub mod id_map;
 pub mod kernel;
+pub mod kmsg;
 pub mod mountinfo;
+pub mod net_tcp;
 pub mod os_release;
 pub mod passwd;
 pub mod pkgdb;
@@ -26,6 +30,7 @@ pub mod proc;
 pub mod resolv;
 pub mod subid;
 pub mod sysctl;
+pub mod unit;
 pub mod vfs_cap;
 
 /// Parses each non-blank line with `parse_line`: good lines are collected, bad ones reported by number and skipped.

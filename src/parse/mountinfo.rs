@@ -22,6 +22,8 @@ use crate::parse::LineError;
 pub struct Mount {
     pub mount_id: u32,
     pub parent_id: u32,
+    /// `major:minor` of the filesystem: bind mounts of one filesystem share it.
+    pub device: String,
     /// The directory of the filesystem that forms the root of this mount (not `/` for bind
     /// mounts of a subdirectory).
     pub root: String,
@@ -90,7 +92,7 @@ fn parse_line(line: &str) -> Result<Mount, String> {
         return Err("missing \" - \" separator before the filesystem type".to_string());
     };
     let (before, after) = fields.split_at(separator);
-    let [mount_id, parent_id, _dev, root, mount_point, options, ..] = before else {
+    let [mount_id, parent_id, dev, root, mount_point, options, ..] = before else {
         return Err(format!(
             "expected at least 6 fields before the separator, found {}",
             before.len()
@@ -107,6 +109,7 @@ fn parse_line(line: &str) -> Result<Mount, String> {
     Ok(Mount {
         mount_id: parse_id(mount_id, "mount id")?,
         parent_id: parse_id(parent_id, "parent id")?,
+        device: (*dev).to_owned(),
         root: unescape(root),
         mount_point: unescape(mount_point),
         mount_options: split_options(options),
@@ -202,6 +205,7 @@ mod tests {
             Mount {
                 mount_id: 22,
                 parent_id: 1,
+                device: "259:2".into(),
                 root: "/".into(),
                 mount_point: "/".into(),
                 mount_options: vec!["rw".into(), "relatime".into()],
@@ -303,6 +307,7 @@ x 2 0:1 / / rw - ext4 /dev/sda rw
                 .map(|(i, p)| Mount {
                     mount_id: u32::try_from(i).unwrap_or(0),
                     parent_id: 0,
+                    device: "0:1".into(),
                     root: "/".into(),
                     mount_point: p.clone(),
                     mount_options: vec![],

@@ -139,7 +139,41 @@ pub struct Facts<'h> {
     dpkg_status: OnceCell<Option<String>>,
     processes: OnceCell<Read<Vec<Process>>>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
+    /// `check volumes --path P`: the path whose holders to list.
+    pub volume_path: Option<String>,
 }
+
+/// A systemd unit as systemd assembles it: the unit file, then its drop-ins in file-name order.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub name: String,
+    /// (path, assignments): the main file first.
+    pub files: Vec<(String, Vec<parse::unit::Entry>)>,
+    /// Lines systemd would ignore with a warning, by file.
+    pub errors: Vec<(String, LineError)>,
+    /// The unit file is a symlink to /dev/null (`systemctl mask`).
+    pub masked: bool,
+}
+
+impl Unit {
+    /// The effective assignments of a list-type setting (ExecStart=, Environment=), resets applied.
+    pub fn effective(&self, section: &str, key: &str) -> Vec<(&str, &parse::unit::Entry)> {
+        parse::unit::effective(&self.files, section, key)
+    }
+
+    pub fn paths(&self) -> Vec<&str> {
+        self.files.iter().map(|(p, _)| p.as_str()).collect()
+    }
+}
+
+/// Where systemd looks for system units, highest priority first (systemd.unit(5)).
+pub const SYSTEM_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
 
 impl<'h> Facts<'h> {
     /// Reads the facts every check shares: identity, user, distro, kernel, init system.
@@ -209,6 +243,7 @@ impl<'h> Facts<'h> {
             dpkg_status: OnceCell::new(),
             processes: OnceCell::new(),
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+            volume_path: None,
         }
     }
 
@@ -435,6 +470,84 @@ impl<'h> Facts<'h> {
     pub fn environ(&self, pid: u32) -> Read<Vec<String>> {
         self.read_bytes(&format!("/proc/{pid}/environ"))
             .map(|b| parse::proc::nul_list(&b))
+    }
+
+    /// The kernel's log (/dev/kmsg), as records; `Failed` when the kernel keeps it from this user (dmesg_restrict).
+    pub fn kernel_log(&self) -> Read<Vec<parse::kmsg::Record>> {
+        Read::from_io(self.host.kernel_log())
+            .map(|bytes| parse::kmsg::parse(&String::from_utf8_lossy(&bytes)).0)
+    }
+
+    /// A process's namespace, as the `/proc/PID/ns/KIND` link names it (`mnt:[4026531841]`).
+    pub fn namespace(&self, pid: u32, kind: &str) -> Read<String> {
+        self.read_link(&format!("/proc/{pid}/ns/{kind}"))
+    }
+
+    /// The targets of a process's open file descriptors: (fd, target) for those that could be read.
+    pub fn open_files(&self, pid: u32) -> Read<Vec<(String, String)>> {
+        let dir = format!("/proc/{pid}/fd");
+        self.read_dir(&dir).map(|fds| {
+            fds.into_iter()
+                .filter_map(|fd| {
+                    let target = self.read_link(&format!("{dir}/{fd}")).ok().cloned()?;
+                    Some((fd, target))
+                })
+                .collect()
+        })
+    }
+
+    /// A systemd unit with its drop-ins, from the directories given in priority order.
+    /// `Missing` when no directory has the unit file.
+    pub fn unit(&self, name: &str, dirs: &[&str]) -> Read<Unit> {
+        let mut main = None;
+        for dir in dirs {
+            let path = format!("{dir}/{name}");
+            match self.lstat(&path) {
+                Read::Ok(_) => {
+                    main = Some(path);
+                    break;
+                }
+                Read::Missing => {}
+                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
+            }
+        }
+        let Some(main) = main else {
+            return Read::Missing;
+        };
+        let masked = matches!(self.read_link(&main), Read::Ok(t) if t == "/dev/null");
+        // Drop-ins: `NAME.d/*.conf` from every directory; a file name in a higher-priority directory hides the same name below.
+        let mut dropins: std::collections::BTreeMap<String, String> =
+            std::collections::BTreeMap::new();
+        for dir in dirs {
+            let d = format!("{dir}/{name}.d");
+            if let Read::Ok(names) = self.read_dir(&d) {
+                for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
+                    dropins
+                        .entry(n.clone())
+                        .or_insert_with(|| format!("{d}/{n}"));
+                }
+            }
+        }
+        let mut unit = Unit {
+            name: name.to_owned(),
+            files: Vec::new(),
+            errors: Vec::new(),
+            masked,
+        };
+        for path in std::iter::once(main).chain(dropins.into_values()) {
+            match self.read(&path) {
+                Read::Ok(text) => {
+                    let (entries, errors) = parse::unit::parse(&text);
+                    unit.errors
+                        .extend(errors.into_iter().map(|e| (path.clone(), e)));
+                    unit.files.push((path, entries));
+                }
+                // A masked unit (symlink to /dev/null) reads as empty; a dangling drop-in is skipped, as systemd does.
+                Read::Missing => {}
+                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
+            }
+        }
+        Read::Ok(unit)
     }
 
     // --- parsed, cached ------------------------------------------------------------------------

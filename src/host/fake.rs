@@ -258,6 +258,11 @@ impl Host for FakeHost {
             .find(|u| u.uid == uid))
     }
 
+    /// A fixture's kernel log is the text file `dev/kmsg` of its tree (records one per line).
+    fn kernel_log(&self) -> io::Result<Vec<u8>> {
+        self.read("/dev/kmsg")
+    }
+
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput> {
         self.sidecar
             .commands

@@ -146,6 +146,9 @@ pub trait Host {
     /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
     /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response>;
+    /// The kernel's log buffer as `/dev/kmsg` records (one per line), read without blocking.
+    /// `NotFound` where a machine has no kernel to ask (a `--root` tree without a recorded log).
+    fn kernel_log(&self) -> io::Result<Vec<u8>>;
 }
 
 /// How long an API call may take before the daemon counts as hung.

@@ -158,6 +158,14 @@ impl Host for RealHost {
         Ok(self.passwd()?.into_iter().find(|u| u.uid == uid))
     }
 
+    fn kernel_log(&self) -> io::Result<Vec<u8>> {
+        if !self.at_root() {
+            // Below a root, /dev/kmsg would be this machine's log, not the tree's.
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        read_kmsg(Path::new("/dev/kmsg"))
+    }
+
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput> {
         let (program, args) = argv
             .split_first()
@@ -172,6 +180,41 @@ impl Host for RealHost {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
     }
+}
+
+/// Every record still in the kernel's ring buffer: /dev/kmsg hands out one record per `read(2)` and, opened
+/// non-blocking, says `EAGAIN` at the end instead of waiting for the next message. `EPIPE` means records were
+/// overwritten while reading; the next read continues with the oldest one left.
+fn read_kmsg(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)?;
+    let mut out = Vec::new();
+    // A record is at most 8 KiB (PRINTK_MESSAGE_MAX plus the prefix); a shorter buffer makes read fail with EINVAL.
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if !out.ends_with(b"\n") {
+                    out.push(b'\n');
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EPIPE as i32) => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        // Bounded: the ring buffer is at most a few MiB; stop rather than chase a flood of new messages.
+        if out.len() > 32 * 1024 * 1024 {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// `GET path` over the Unix socket at `disk` (already resolved into the root).

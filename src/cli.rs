@@ -71,6 +71,9 @@ pub enum Command {
         /// Only these areas or check IDs (e.g. `daemon`, `client`, `subid.entries`); all when none
         #[arg(value_name = "AREA|ID")]
         areas: Vec<String>,
+        /// For `volumes.path`: list who holds this path (open files, working directories, mounts), like lsof
+        #[arg(long, value_name = "PATH")]
+        path: Option<String>,
     },
     /// Join your rootless daemon's user, mount and network namespaces and run a command there (default: your shell)
     Enter {

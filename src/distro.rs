@@ -103,6 +103,9 @@ pub struct PackageManager {
     pub name: String,
     /// argv prefix; package names are appended. Empty when unknown.
     pub install: Vec<String>,
+    /// argv prefix to remove packages; empty when unknown.
+    #[serde(default)]
+    pub remove: Vec<String>,
     /// Where installed packages and versions can be read without spawning anything: `dpkg`, `pacman`, or `none`.
     pub database: String,
 }
@@ -172,6 +175,20 @@ impl Distro {
     }
 
     /// "uidmap" / "uidmap and iptables", for remediation text.
+    /// The step that removes these packages (`apt-get remove -y …`), when the package manager is known.
+    pub fn remove_step(&self, packages: &[&str]) -> Option<Step> {
+        if self.package_manager.remove.is_empty() || packages.is_empty() {
+            return None;
+        }
+        Some(Step::root(
+            self.package_manager
+                .remove
+                .iter()
+                .map(String::as_str)
+                .chain(packages.iter().copied()),
+        ))
+    }
+
     pub fn package_list(&self, logical: &[&str]) -> String {
         let names: Vec<&str> = logical.iter().map(|l| self.package(l)).collect();
         names.join(" and ")

@@ -64,7 +64,7 @@ pub fn host_from(cli: &Cli) -> Result<Box<dyn Host>, UsageError> {
 pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
     let g = &cli.global;
     let mut only = g.only.clone();
-    if let Command::Check { areas } = &cli.command {
+    if let Command::Check { areas, .. } = &cli.command {
         only.extend(areas.iter().cloned());
     }
     let selection = checks::Selection {
@@ -112,7 +112,11 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 Command::Check { .. } => ("check", true),
                 _ => ("preflight", false),
             };
-            let facts = facts::Facts::gather(host, g.user.as_deref()).map_err(UsageError::from)?;
+            let mut facts =
+                facts::Facts::gather(host, g.user.as_deref()).map_err(UsageError::from)?;
+            if let Command::Check { path: Some(p), .. } = &cli.command {
+                facts.volume_path = Some(p.clone());
+            }
             let findings = checks::run(&facts, &selection, daemon);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,

@@ -59,6 +59,47 @@ socket: point DOCKER_HOST at your own.",
         packages: &[],
         run: socket,
     },
+    Check {
+        id: "client.tls",
+        area: "client",
+        title: "A tcp:// endpoint of the client is used with TLS verification",
+        reference: "daemon-basics seed (client-server traffic is unauthenticated by default; TLS)",
+        explain: "\
+What it checks: when the client's endpoint (DOCKER_HOST or the current context) is `tcp://`, whether TLS verification is on: \
+DOCKER_TLS_VERIFY set (with DOCKER_CERT_PATH or ~/.docker/{ca,cert,key}.pem), or TLS material stored with the context \
+(contexts/tls/<hash>/docker).
+
+Why it matters: without TLS the client sends every command, image and secret in clear text and cannot tell whether the daemon \
+at the other end is yours; a daemon that accepts plain TCP accepts anyone (see daemon.tcp).
+
+What you see when it's wrong: nothing: it works, unauthenticated.
+
+How to fix: connect over SSH instead (`DOCKER_HOST=ssh://user@host`), or set up TLS (`dockerd --tlsverify --tlscacert … \
+--tlscert … --tlskey …`, then `DOCKER_TLS_VERIFY=1` and DOCKER_CERT_PATH on the client); for this host's rootless daemon, use \
+its Unix socket.",
+        packages: &[],
+        run: tls,
+    },
+    Check {
+        id: "client.config_dir",
+        area: "client",
+        title: "~/.docker belongs to you (not to root after a `sudo docker`)",
+        reference: "linux-postinstall (Error loading config file … permission denied); cannot-connect seed (sudo docker)",
+        explain: "\
+What it checks: the owner and mode of the client's configuration directory (~/.docker, or $DOCKER_CONFIG) and of its \
+config.json. Running `sudo docker …` (or `sudo docker login`) once, before the user was allowed to run docker, creates them \
+as root.
+
+Why it matters: the client then cannot read its configuration (contexts, credentials, the current context) or write it \
+(`docker login`, `docker context use`).
+
+What you see when it's wrong: `WARNING: Error loading config file: /home/user/.docker/config.json - stat \
+/home/user/.docker/config.json: permission denied`, or `docker login` failing to save credentials.
+
+How to fix: give them back: `sudo chown \"$USER\":\"$USER\" /home/\"$USER\"/.docker -R` and `sudo chmod g+rwx \"$HOME/.docker\" -R`.",
+        packages: &[],
+        run: config_dir,
+    },
 ];
 
 /// The endpoint the CLI will use, and what set it.
@@ -187,7 +228,7 @@ pub(super) fn rootless_socket(f: &Facts) -> String {
     format!("{}/docker.sock", f.runtime_dir())
 }
 
-fn use_rootless(f: &Facts) -> Remediation {
+pub(super) fn use_rootless(f: &Facts) -> Remediation {
     let url = format!("unix://{}", rootless_socket(f));
     let host = format!("host={url}");
     Remediation::text(format!(
@@ -306,6 +347,138 @@ fn socket(f: &Facts) -> Verdict {
             Verdict::fail(summary).with_evidence(evidence).fix(fix)
         }
     }
+}
+
+fn tls(f: &Facts) -> Verdict {
+    let r = match resolve(f) {
+        Ok(r) => r,
+        Err(_) => {
+            return Verdict::skip("the client's endpoint does not resolve (see client.endpoint)");
+        }
+    };
+    let Endpoint::Tcp(addr) = &r.endpoint else {
+        return Verdict::pass(format!(
+            "the client's endpoint {} is not plain TCP",
+            r.endpoint.url()
+        ))
+        .with_evidence(r.evidence);
+    };
+    let url = r.endpoint.url();
+    let mut evidence = r.evidence;
+    let verify = if r.source == "DOCKER_HOST" {
+        let v = f.env("DOCKER_TLS_VERIFY").filter(|v| !v.is_empty());
+        evidence.push(Evidence {
+            source: "env:DOCKER_TLS_VERIFY".into(),
+            detail: v.clone().unwrap_or_else(|| "unset".into()),
+        });
+        v.is_some()
+    } else {
+        // A context keeps its TLS material under contexts/tls/<sha256 of the name>/docker.
+        let dir = format!("{}/contexts/tls", docker_config_dir(f));
+        let has = f.read_dir(&dir).ok().is_some_and(|d| {
+            d.iter()
+                .any(|h| matches!(f.lstat(&format!("{dir}/{h}/docker/ca.pem")), Read::Ok(_)))
+        });
+        evidence.push(Evidence {
+            source: dir,
+            detail: if has {
+                "TLS material stored"
+            } else {
+                "no TLS material"
+            }
+            .into(),
+        });
+        has
+    };
+    if verify {
+        return Verdict::pass(format!("{url} is used with TLS verification"))
+            .with_evidence(evidence);
+    }
+    let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+    let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    Verdict::warn(format!(
+        "the client uses {url} (set by {}) without TLS verification (no DOCKER_TLS_VERIFY): commands travel in clear text, and the client cannot tell whose daemon answers{}",
+        r.source,
+        if local { "; on loopback, every local user can reach that daemon too" } else { "" }
+    ))
+    .with_evidence(evidence)
+    .fix(Remediation::text(
+        "Use SSH (`DOCKER_HOST=ssh://user@host`) or TLS (`DOCKER_TLS_VERIFY=1` with DOCKER_CERT_PATH holding ca.pem, cert.pem and key.pem); for this host's rootless daemon, its Unix socket:",
+    ).steps(use_rootless(f).steps))
+}
+
+fn config_dir(f: &Facts) -> Verdict {
+    let dir = docker_config_dir(f);
+    let config = format!("{dir}/config.json");
+    let uid = f.user.uid;
+    let meta = match f.lstat(&dir) {
+        Read::Ok(m) => m,
+        Read::Missing => {
+            return Verdict::pass(format!(
+                "{dir} does not exist yet: the client creates it as you"
+            ));
+        }
+        Read::Failed(e) => return super::unreadable(&dir, &e),
+    };
+    let mut evidence = vec![Evidence {
+        source: dir.clone(),
+        detail: format!(
+            "{}, mode {:04o}, owner {}:{}",
+            meta.kind.describe(),
+            meta.mode,
+            meta.uid,
+            meta.gid
+        ),
+    }];
+    let config_meta = f.lstat(&config);
+    if let Read::Ok(m) = &config_meta {
+        evidence.push(Evidence {
+            source: config.clone(),
+            detail: format!("mode {:04o}, owner {}:{}", m.mode, m.uid, m.gid),
+        });
+    }
+    let fix = || {
+        let owner = format!("{}:{}", f.user.name, f.user.gid);
+        Remediation::text(format!(
+            "Give {dir} back to {} (it was created by `sudo docker`):",
+            f.user.name
+        ))
+        .steps([
+            Step::root(["chown", "-R", owner.as_str(), dir.as_str()]),
+            Step::root(["chmod", "-R", "u+rwX", dir.as_str()]),
+        ])
+    };
+    let foreign_config = matches!(&config_meta, Read::Ok(m) if m.uid != uid);
+    if meta.uid != uid {
+        // Traversal needs x for "other" (or the group) when the directory is not ours.
+        let enterable = meta.mode & 0o001 != 0;
+        let summary = if enterable {
+            format!(
+                "{dir} belongs to uid {}, not {} ({uid}): the client can read it but not write it, so `docker login` and `docker context use` fail",
+                meta.uid, f.user.name
+            )
+        } else {
+            format!(
+                "{dir} belongs to uid {}, not {} ({uid}): \"WARNING: Error loading config file: {config} - stat {config}: permission denied\"",
+                meta.uid, f.user.name
+            )
+        };
+        return Verdict::fail(summary).with_evidence(evidence).fix(fix());
+    }
+    if foreign_config {
+        let readable = matches!(&config_meta, Read::Ok(m) if m.mode & 0o004 != 0);
+        let summary = if readable {
+            format!(
+                "{config} belongs to another user: the client reads it but cannot save to it (`docker login`, `docker context use` fail)"
+            )
+        } else {
+            format!(
+                "{config} belongs to another user and is unreadable: \"WARNING: Error loading config file: {config} - open {config}: permission denied\""
+            )
+        };
+        return Verdict::fail(summary).with_evidence(evidence).fix(fix());
+    }
+    Verdict::pass(format!("{dir} belongs to {}", f.user.name)).with_evidence(evidence)
 }
 
 /// How this user starts the rootless daemon: the user service, or by hand without systemd.

@@ -582,7 +582,7 @@ fn rootlesskit_api(f: &Facts) -> Verdict {
 }
 
 /// `--name=value` or `--name value` in an argv.
-fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
+pub(super) fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
     let long = format!("--{name}");
     let eq = format!("--{name}=");
     argv.iter().enumerate().find_map(|(i, a)| {

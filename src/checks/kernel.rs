@@ -45,6 +45,28 @@ const NEEDED: &[(&str, Option<&str>)] = &[
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
+        id: "kernel.oom",
+        area: "kernel",
+        title: "The kernel's OOM killer has not killed the daemon or container processes since boot",
+        reference: "daemon-troubleshoot seed: Out of memory issues",
+        explain: "\
+What it checks: the kernel log (/dev/kmsg, what `dmesg` shows) for OOM kills since boot: `Out of memory: Killed process …` \
+and `Memory cgroup out of memory: …` with the oom-kill line's cgroup, sorted into the daemon's own processes (dockerd, \
+containerd, containerd-shim, rootlesskit, slirp4netns, pasta, docker-proxy) and container processes (a cgroup with a Docker \
+container ID). Reading the log needs root where kernel.dmesg_restrict=1.
+
+Why it matters: a container that uses more memory than the host (or its --memory limit) has is killed by the kernel, and \
+so can the daemon be; Docker then reports only an exit code.
+
+What you see when it's wrong: a container that exits with code 137 and `\"OOMKilled\": true` in `docker inspect`; a daemon that \
+vanished, `Cannot connect to the Docker daemon` afterwards.
+
+How to fix: give the host more memory, or give containers limits that fit (`docker run --memory …`); see the Docker docs on \
+the risks of running out of memory. A killed daemon restarts with `systemctl restart docker` (or --user).",
+        packages: &[],
+        run: oom,
+    },
+    Check {
         id: "kernel.version",
         area: "kernel",
         title: "The kernel is 3.10 or later",
@@ -240,4 +262,90 @@ fn swap_limit(f: &Facts) -> Verdict {
         Read::Missing => Verdict::skip("/sys/fs/cgroup does not exist"),
         Read::Failed(e) => unreadable("/sys/fs/cgroup", &e),
     }
+}
+
+/// Processes of Docker itself, by the name the kernel prints (15 characters at most).
+const DAEMON_PROCESSES: &[&str] = &[
+    "dockerd",
+    "containerd",
+    "rootlesskit",
+    "slirp4netns",
+    "pasta",
+    "docker-proxy",
+    "runc",
+];
+
+fn oom(f: &Facts) -> Verdict {
+    let records = match f.kernel_log() {
+        Read::Ok(r) => r,
+        Read::Missing => return Verdict::skip("no kernel log to read here"),
+        Read::Failed(e) => {
+            return Verdict::skip(format!(
+                "the kernel log is closed to this user ({e}; kernel.dmesg_restrict): run with sudo to see OOM kills"
+            ));
+        }
+    };
+    let kills = crate::parse::kmsg::oom_kills(&records);
+    let mut evidence = vec![Evidence {
+        source: "/dev/kmsg".into(),
+        detail: format!("{} records, {} OOM kill(s)", records.len(), kills.len()),
+    }];
+    let mut found = Vec::new();
+    for k in &kills {
+        let when = format!("{}s after boot", k.usec / 1_000_000);
+        let container = k
+            .cgroup
+            .as_deref()
+            .and_then(crate::parse::kmsg::container_id);
+        let scope = if k.memcg {
+            "its memory limit"
+        } else {
+            "the machine's memory"
+        };
+        let what = if let Some(id) = container {
+            Some(format!(
+                "{} (pid {}) in container {} ran out of {scope}, {when}",
+                k.name,
+                k.pid,
+                &id[..12]
+            ))
+        } else if DAEMON_PROCESSES.contains(&k.name.as_str())
+            || k.name.starts_with("containerd-shim")
+        {
+            Some(format!(
+                "the daemon's {} (pid {}) was killed ({scope}), {when}",
+                k.name, k.pid
+            ))
+        } else {
+            None
+        };
+        evidence.push(Evidence {
+            source: "OOM kill".into(),
+            detail: format!(
+                "{} pid {} cgroup {} {when}",
+                k.name,
+                k.pid,
+                k.cgroup.as_deref().unwrap_or("?")
+            ),
+        });
+        if let Some(w) = what {
+            found.push(w);
+        }
+    }
+    if found.is_empty() {
+        return Verdict::pass(if kills.is_empty() {
+            "no OOM kill in the kernel log since boot".to_owned()
+        } else {
+            format!(
+                "{} OOM kill(s) since boot, none of Docker or its containers",
+                kills.len()
+            )
+        })
+        .with_evidence(evidence);
+    }
+    Verdict::warn(format!("the kernel's OOM killer struck Docker: {}", found.join("; ")))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Give containers memory limits that fit the host (`docker run --memory …`), or give the host more memory; restart a killed daemon.",
+        ))
 }

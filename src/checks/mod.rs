@@ -11,16 +11,20 @@ mod apparmor;
 mod cgroup;
 mod client;
 pub(crate) mod daemon;
+mod daemon_config;
 mod distro;
 mod dns;
+mod hostnet;
 mod iptables;
 mod kernel;
 mod network;
+mod rootful;
 mod session;
 mod storage;
 mod subid;
 mod uidmap;
 mod userns;
+mod volumes;
 
 /// One check: identity, documentation, and the function that judges.
 pub struct Check {
@@ -40,7 +44,17 @@ pub struct Check {
 
 /// Areas and checks that only `check` runs: those that need (or look for) a running daemon, and the daemon
 /// and host configuration checks that come with it (DNS, kernel configuration).
-pub const DAEMON_AREAS: &[&str] = &["client", "daemon", "rootlesskit", "kernel", "network.dns"];
+pub const DAEMON_AREAS: &[&str] = &[
+    "client",
+    "daemon",
+    "rootlesskit",
+    "kernel",
+    "volumes",
+    "network.dns",
+    "network.ip_forward",
+    "network.managers",
+    "network.rootless",
+];
 
 /// Areas and checks that read the running kernel and session (/proc, /sys, /run, the environment):
 /// on a `--root` tree without /proc/sys (a mounted image) they are skipped, not guessed.
@@ -59,6 +73,9 @@ const RUNTIME: &[&str] = &[
     "network.ping_group_range",
     "subid.nested_userns",
     "kernel",
+    "volumes",
+    "network.ip_forward",
+    "network.rootless",
 ];
 
 impl Check {
@@ -87,9 +104,13 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         iptables::CHECKS,
         network::CHECKS,
         dns::CHECKS,
+        hostnet::CHECKS,
         kernel::CHECKS,
         client::CHECKS,
+        rootful::CHECKS,
+        daemon_config::CHECKS,
         daemon::CHECKS,
+        volumes::CHECKS,
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,695 @@
+//! The host's network stack as Docker meets it: IP forwarding, the network managers that touch Docker's interfaces,
+//! and, for the rootless daemon, what its containers' DNS and MTU go through (slirp4netns).
+
+use super::Check;
+use super::rootful::rootful_dockerd;
+use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS};
+use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::parse::{glob, unit};
+
+/// Where systemd-networkd reads .network files, highest priority first (netplan writes to /run).
+const NETWORKD_DIRS: &[&str] = &[
+    "/etc/systemd/network",
+    "/run/systemd/network",
+    "/usr/local/lib/systemd/network",
+    "/usr/lib/systemd/network",
+    "/lib/systemd/network",
+];
+
+/// Names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth.
+const DOCKER_IFACES: &[&str] = &["docker0", "br-0123456789ab", "veth1234567"];
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "network.ip_forward",
+        area: "network",
+        title: "IP forwarding is on for the rootful daemon, and systemd-networkd does not turn it off",
+        reference: "daemon-troubleshoot seed: IP forwarding problems (systemd-networkd ≥ 220, IPForward=)",
+        explain: "\
+What it checks: net.ipv4.ip_forward and the per-interface net.ipv4.conf.*.forwarding; whether systemd-networkd is in use \
+(enabled or running) and which of its .network files (/etc/systemd/network, /run/systemd/network — where netplan writes — \
+/usr/lib/systemd/network) set no IPForward= (IPv4Forwarding= since systemd 256); the systemd version from the package database \
+or libsystemd-shared-NNN.so. It applies to a rootful daemon: rootless networking runs through slirp4netns or pasta in user \
+space and does not route through the host.
+
+Why it matters: dockerd turns forwarding on when it starts, but since systemd 220 networkd sets \
+net.ipv4.conf.<interface>.forwarding to off for every interface it configures without IPForward=, and containers lose the \
+network.
+
+What you see when it's wrong: containers resolve nothing and reach nothing outside the host; `docker run busybox ping 8.8.8.8` \
+times out while the host is online.
+
+How to fix: add `IPForward=true` (or `IPForward=kernel` on old systemd) to the [Network] section of the .network file, e.g. \
+/usr/lib/systemd/network/80-container-host0.network, or better a drop-in next to it in /etc; then `systemctl restart systemd-networkd` \
+and `systemctl restart docker`.",
+        packages: &[],
+        run: ip_forward,
+    },
+    Check {
+        id: "network.managers",
+        area: "network",
+        title: "No network manager takes over Docker's interfaces (NetworkManager, systemd-networkd, netplan, netscript)",
+        reference: "daemon-troubleshoot seed: Docker networks disappearing",
+        explain: "\
+What it checks: NetworkManager (installed or running): is docker0 unmanaged (unmanaged-devices=interface-name:… in \
+NetworkManager.conf and conf.d, or `iface docker0 inet manual` in /etc/network/interfaces(.d)); systemd-networkd: a .network file \
+whose [Match] Name= catches docker0, br-* or veth* (or matches every interface) without `Unmanaged=yes` in [Link]; netplan: a \
+`name:` match in /etc/netplan that catches them; netscript installed. It applies to a rootful daemon: the rootless daemon's \
+bridges live in RootlessKit's network namespace, out of the host managers' sight.
+
+Why it matters: a manager that thinks it owns docker0 or a veth reconfigures or deletes it; networks and published ports \
+vanish at random.
+
+What you see when it's wrong: `docker0` without its address, containers that lose connectivity after a DHCP renewal, \
+`networkctl` or `nmcli device` listing docker0 as configured.
+
+How to fix: the seed's remedies: uninstall netscript (`apt-get remove netscript-2.4`); for NetworkManager, \
+/etc/network/interfaces.d/20-docker0 with `iface docker0 inet manual` (or `unmanaged-devices=interface-name:docker0;interface-name:br-*;interface-name:veth*` \
+under [keyfile]) and restart NetworkManager; for networkd, /etc/systemd/network/docker.network with `[Match]` `Name=docker0 br-* veth*` \
+and `[Link]` `Unmanaged=yes`, then restart systemd-networkd; for netplan, narrow the match (e.g. `name: en*`) and `netplan apply`.",
+        packages: &["netscript"],
+        run: managers,
+    },
+    Check {
+        id: "network.rootless",
+        area: "network",
+        title: "Rootless containers' DNS through slirp4netns works, and the MTU fits RootlessKit's",
+        reference: "rootless-troubleshoot seed (MTU); slirp4netns sandbox and resolv.conf (slirp4netns#116, #318, #333)",
+        explain: "\
+What it checks: for a running rootless daemon with the slirp4netns network driver: whether slirp4netns runs sandboxed \
+(--enable-sandbox, RootlessKit's --slirp4netns-sandbox=auto) and, if so, whether /etc/resolv.conf resolves inside the sandbox, which \
+keeps only /etc and /run (slirp4netns ≥ 1.2.1 also binds a target outside them, but never intermediate links such as \
+/var/run/…); then the MTU: RootlessKit's --mtu (DOCKERD_ROOTLESS_ROOTLESSKIT_MTU) against the `mtu` in the rootless daemon.json.
+
+Why it matters: slirp4netns answers the containers' DNS at 10.0.2.3 by forwarding to the nameservers in the host's \
+/etc/resolv.conf, read inside its sandbox; a resolv.conf it cannot reach there means no DNS at all. A container MTU above the \
+TAP device's drops every large packet.
+
+What you see when it's wrong: `nslookup: can't resolve` / `Temporary failure in name resolution` in every rootless container \
+while IP addresses work; large downloads that stall.
+
+How to fix: point /etc/resolv.conf at a file under /etc or /run (`sudo ln -sf /run/systemd/resolve/stub-resolv.conf /etc/resolv.conf`), \
+upgrade slirp4netns, or add `--slirp4netns-sandbox=false` to DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS; for the MTU, make daemon.json's \
+`mtu` no larger than DOCKERD_ROOTLESS_ROOTLESSKIT_MTU (or drop it).",
+        packages: &["slirp4netns"],
+        run: rootless_net,
+    },
+];
+
+/// Whether a rootful Docker is installed or running here (the host-network checks are about it).
+fn rootful_present(f: &Facts) -> Option<String> {
+    if let Some(p) = rootful_dockerd(f).first() {
+        return Some(format!("a rootful dockerd runs (pid {p})"));
+    }
+    if let Read::Ok(u) = f.unit("docker.service", SYSTEM_UNIT_DIRS)
+        && !u.masked
+    {
+        return Some(format!("docker.service is installed ({})", u.files[0].0));
+    }
+    ["/usr/bin/dockerd", "/usr/sbin/dockerd"]
+        .into_iter()
+        .find(|p| matches!(f.stat(p), Read::Ok(_)))
+        .map(|p| format!("{p} is installed"))
+}
+
+const NO_ROOTFUL: &str = "no rootful Docker here: rootless networking runs in RootlessKit's namespace through slirp4netns or pasta, out of reach of host forwarding and network managers";
+
+/// The .network files networkd uses: one per file name, the highest-priority directory winning.
+fn network_files(f: &Facts) -> Vec<(String, Vec<unit::Entry>)> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for dir in NETWORKD_DIRS {
+        if let Read::Ok(names) = f.read_dir(dir) {
+            for n in names.into_iter().filter(|n| n.ends_with(".network")) {
+                by_name
+                    .entry(n.clone())
+                    .or_insert_with(|| format!("{dir}/{n}"));
+            }
+        }
+    }
+    by_name
+        .into_values()
+        .filter_map(|path| {
+            // A file linked to /dev/null is masked.
+            if matches!(f.read_link(&path), Read::Ok(t) if t == "/dev/null") {
+                return None;
+            }
+            let text = f.read(&path).ok()?.clone();
+            Some((path, unit::parse(&text).0))
+        })
+        .collect()
+}
+
+fn value<'a>(entries: &'a [unit::Entry], section: &str, key: &str) -> Option<&'a unit::Entry> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.section == section && e.key == key)
+}
+
+/// Whether systemd-networkd is in use: enabled, or running.
+fn networkd_in_use(f: &Facts) -> Option<String> {
+    let running = f
+        .processes()
+        .ok()
+        .is_some_and(|l| l.iter().any(|p| p.name == "systemd-network"));
+    if running {
+        return Some("systemd-networkd runs".into());
+    }
+    let dir = "/etc/systemd/system";
+    f.read_dir(dir).ok().and_then(|names| {
+        names
+            .iter()
+            .filter(|n| n.ends_with(".wants"))
+            .map(|n| format!("{dir}/{n}/systemd-networkd.service"))
+            .find(|p| matches!(f.lstat(p), Read::Ok(_)))
+            .map(|p| format!("systemd-networkd is enabled ({p})"))
+    })
+}
+
+/// systemd's major version: the package database, else the libsystemd-shared-NNN.so file name.
+fn systemd_version(f: &Facts) -> Option<u32> {
+    if let Some(v) = f.package_version("systemd") {
+        let digits: String = v
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse() {
+            return Some(n);
+        }
+    }
+    for dir in ["/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd"] {
+        if let Read::Ok(names) = f.read_dir(dir)
+            && let Some(n) = names.iter().find_map(|n| {
+                n.strip_prefix("libsystemd-shared-")?
+                    .split(['.', '-'])
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn ip_forward(f: &Facts) -> Verdict {
+    let Some(rootful) = rootful_present(f) else {
+        return Verdict::skip(NO_ROOTFUL);
+    };
+    let mut evidence = vec![Evidence {
+        source: "rootful Docker".into(),
+        detail: rootful,
+    }];
+    let running = !rootful_dockerd(f).is_empty();
+    let global = match f.sysctl("net.ipv4.ip_forward") {
+        Read::Ok(v) => v.trim().to_owned(),
+        Read::Missing => {
+            return Verdict::skip(
+                "no /proc/sys/net/ipv4/ip_forward: this kernel has no IPv4 forwarding to judge",
+            )
+            .with_evidence(evidence);
+        }
+        Read::Failed(e) => return super::unreadable("/proc/sys/net/ipv4/ip_forward", &e),
+    };
+    evidence.push(Evidence {
+        source: "/proc/sys/net/ipv4/ip_forward".into(),
+        detail: global.clone(),
+    });
+    let mut off = Vec::new();
+    if let Read::Ok(ifaces) = f.read_dir("/proc/sys/net/ipv4/conf") {
+        for i in ifaces
+            .iter()
+            .filter(|i| !matches!(i.as_str(), "lo" | "default"))
+        {
+            if let Read::Ok(v) = f.read(&format!("/proc/sys/net/ipv4/conf/{i}/forwarding"))
+                && v.trim() == "0"
+            {
+                off.push(i.clone());
+            }
+        }
+    }
+    if !off.is_empty() {
+        evidence.push(Evidence {
+            source: "/proc/sys/net/ipv4/conf/*/forwarding = 0".into(),
+            detail: off.join(" "),
+        });
+    }
+    let dockerd_args = rootful_dockerd(f)
+        .first()
+        .and_then(|p| f.cmdline(*p).ok().cloned())
+        .unwrap_or_default();
+    let forwarding_disabled = dockerd_args.iter().any(|a| a == "--ip-forward=false");
+    if running && global == "0" && !forwarding_disabled {
+        return Verdict::fail("net.ipv4.ip_forward is 0 while the rootful daemon runs: dockerd set it at start and something reset it, so containers cannot reach beyond the host")
+            .with_evidence(evidence)
+            .fix(Remediation::text("Turn it back on and find what resets it (a sysctl.d file, systemd-networkd without IPForward=):")
+                .step(Step::root(["sysctl", "-w", "net.ipv4.ip_forward=1"])));
+    }
+    let Some(networkd) = networkd_in_use(f) else {
+        return Verdict::pass(format!(
+            "net.ipv4.ip_forward = {global}{}; systemd-networkd is not in use",
+            if running {
+                ""
+            } else {
+                " (dockerd sets it to 1 when it starts)"
+            }
+        ))
+        .with_evidence(evidence);
+    };
+    evidence.push(Evidence {
+        source: "systemd-networkd".into(),
+        detail: networkd,
+    });
+    let version = systemd_version(f);
+    evidence.push(Evidence {
+        source: "systemd version".into(),
+        detail: version.map_or("unknown".into(), |v| v.to_string()),
+    });
+    if version.is_some_and(|v| v < 220) {
+        return Verdict::pass("systemd older than 220: networkd leaves forwarding alone")
+            .with_evidence(evidence);
+    }
+    let files = network_files(f);
+    let lacking: Vec<String> = files
+        .iter()
+        .filter(|(_, e)| {
+            value(e, "Link", "Unmanaged").is_none_or(|u| !is_yes(&u.value))
+                && ["IPForward", "IPv4Forwarding", "IPMasquerade"]
+                    .iter()
+                    .all(|k| {
+                        value(e, "Network", k).is_none_or(|v| {
+                            matches!(v.value.as_str(), "no" | "false" | "0" | "ipv6")
+                        })
+                    })
+        })
+        .map(|(p, _)| p.clone())
+        .collect();
+    if lacking.is_empty() {
+        return Verdict::pass(format!("net.ipv4.ip_forward = {global}; every .network file of systemd-networkd sets IPForward="))
+            .with_evidence(evidence);
+    }
+    let first = &lacking[0];
+    let name = first.rsplit('/').next().unwrap_or(first);
+    let dropin_dir = format!("/etc/systemd/network/{name}.d");
+    let dropin = format!("{dropin_dir}/docker-ip-forward.conf");
+    Verdict::warn(format!(
+        "systemd-networkd (systemd ≥ 220) turns forwarding off for the interfaces of {} ({}): they have no IPForward=, so containers lose the network when networkd configures them",
+        lacking.join(", "),
+        if off.is_empty() { "none is off right now".to_owned() } else { format!("off now: {}", off.join(" ")) }
+    ))
+    .with_evidence(evidence)
+    .fix(
+        Remediation::text(format!(
+            "Add IPForward=true to the [Network] section of each (here through a drop-in for {name}), then restart networkd and Docker:"
+        ))
+        .steps([
+            Step::root(["mkdir", "-p", dropin_dir.as_str()]),
+            Step::root(["tee", dropin.as_str()]).with_stdin("[Network]\nIPForward=true\n"),
+            Step::root(["systemctl", "restart", "systemd-networkd"]),
+            Step::root(["systemctl", "restart", "docker"]),
+        ]),
+    )
+}
+
+fn is_yes(v: &str) -> bool {
+    matches!(v.trim(), "yes" | "true" | "1" | "on")
+}
+
+/// NetworkManager's unmanaged-devices specs (`interface-name:docker0;interface-name:veth*`) from its configuration.
+fn nm_unmanaged(f: &Facts) -> Vec<(String, String)> {
+    let mut files = vec!["/etc/NetworkManager/NetworkManager.conf".to_owned()];
+    for dir in [
+        "/usr/lib/NetworkManager/conf.d",
+        "/run/NetworkManager/conf.d",
+        "/etc/NetworkManager/conf.d",
+    ] {
+        if let Read::Ok(names) = f.read_dir(dir) {
+            files.extend(
+                names
+                    .into_iter()
+                    .filter(|n| n.ends_with(".conf"))
+                    .map(|n| format!("{dir}/{n}")),
+            );
+        }
+    }
+    let mut specs = Vec::new();
+    for path in files {
+        if let Read::Ok(text) = f.read(&path) {
+            for line in text.lines() {
+                let line = line.trim();
+                if let Some(v) = line.strip_prefix("unmanaged-devices") {
+                    let v = v.trim_start().trim_start_matches('=');
+                    for spec in v.split([';', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+                        specs.push((path.clone(), spec.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    specs
+}
+
+/// Whether /etc/network/interfaces(.d) declares docker0 (`iface docker0 inet manual`).
+fn ifupdown_docker0(f: &Facts) -> Option<String> {
+    let mut files = vec!["/etc/network/interfaces".to_owned()];
+    if let Read::Ok(names) = f.read_dir("/etc/network/interfaces.d") {
+        files.extend(
+            names
+                .into_iter()
+                .map(|n| format!("/etc/network/interfaces.d/{n}")),
+        );
+    }
+    files.into_iter().find(|p| {
+        f.read(p).ok().is_some_and(|t| {
+            t.lines().any(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.first() == Some(&"iface") && w.get(1) == Some(&"docker0")
+            })
+        })
+    })
+}
+
+fn managers(f: &Facts) -> Verdict {
+    let Some(rootful) = rootful_present(f) else {
+        return Verdict::skip(NO_ROOTFUL);
+    };
+    let mut evidence = vec![Evidence {
+        source: "rootful Docker".into(),
+        detail: rootful,
+    }];
+    let mut problems = Vec::new();
+    let mut fix = Remediation::text(
+        "Tell each manager to leave Docker's interfaces alone (the seed's remedies):",
+    );
+    // netscript
+    let d = f.distro();
+    let netscript_pkg = d.package("netscript");
+    let netscript = f
+        .package_version(netscript_pkg)
+        .map(|v| format!("package {netscript_pkg} {v}"))
+        .or_else(|| {
+            ["/etc/netscript", "/sbin/netscript", "/usr/sbin/netscript"]
+                .into_iter()
+                .find(|p| matches!(f.lstat(p), Read::Ok(_)))
+                .map(str::to_owned)
+        });
+    if let Some(n) = netscript {
+        evidence.push(Evidence {
+            source: "netscript".into(),
+            detail: n.clone(),
+        });
+        problems.push(format!(
+            "netscript is installed ({n}) and rewrites the host's interfaces and firewall"
+        ));
+        fix = fix.steps(d.remove_step(&[netscript_pkg]));
+    }
+    // NetworkManager
+    let nm_running = f
+        .processes()
+        .ok()
+        .is_some_and(|l| l.iter().any(|p| p.name == "NetworkManager"));
+    let nm_installed = nm_running
+        || ["/usr/sbin/NetworkManager", "/usr/bin/NetworkManager"]
+            .iter()
+            .any(|p| matches!(f.stat(p), Read::Ok(_)));
+    if nm_installed {
+        let specs = nm_unmanaged(f);
+        let covered = specs.iter().find(|(_, s)| {
+            s.strip_prefix("interface-name:")
+                .map(|p| p.trim_start_matches(['=', '~']))
+                .is_some_and(|p| glob::matches(p, "docker0"))
+                || s == "*"
+        });
+        let ifupdown = ifupdown_docker0(f);
+        evidence.push(Evidence {
+            source: "NetworkManager".into(),
+            detail: format!(
+                "{}; docker0 unmanaged by {}",
+                if nm_running { "running" } else { "installed" },
+                covered
+                    .map(|(p, s)| format!("{s} in {p}"))
+                    .or(ifupdown.clone())
+                    .unwrap_or_else(|| "nothing".into())
+            ),
+        });
+        if covered.is_none() && ifupdown.is_none() {
+            problems.push("NetworkManager is installed and nothing marks docker0 unmanaged (no unmanaged-devices entry, no `iface docker0` in /etc/network/interfaces.d)".into());
+            fix = fix
+                .step(
+                    Step::root(["tee", "/etc/network/interfaces.d/20-docker0"])
+                        .with_stdin("iface docker0 inet manual\n"),
+                )
+                .step(Step::root(["systemctl", "restart", "NetworkManager"]));
+        }
+    }
+    // systemd-networkd (netplan's generated files included)
+    let mut networkd_hits = Vec::new();
+    for (path, entries) in network_files(f) {
+        if value(&entries, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value)) {
+            continue;
+        }
+        let names: Vec<&unit::Entry> = entries
+            .iter()
+            .filter(|e| e.section == "Match" && e.key == "Name")
+            .collect();
+        let any_match = entries.iter().any(|e| e.section == "Match");
+        let caught: Vec<&str> = DOCKER_IFACES
+            .iter()
+            .copied()
+            .filter(|i| {
+                if names.is_empty() {
+                    !any_match
+                } else {
+                    names.iter().all(|n| glob::list_matches(&n.value, i))
+                }
+            })
+            .collect();
+        if !caught.is_empty() {
+            let line = names
+                .first()
+                .map_or(String::new(), |n| format!(":{}", n.line));
+            networkd_hits.push(format!("{path}{line} catches {}", caught.join(", ")));
+        }
+    }
+    if !networkd_hits.is_empty() {
+        evidence.push(Evidence {
+            source: "systemd-networkd .network files".into(),
+            detail: networkd_hits.join("; "),
+        });
+        problems.push(format!(
+            "systemd-networkd configuration catches Docker's interfaces without Unmanaged=yes: {}",
+            networkd_hits.join("; ")
+        ));
+        fix = fix
+            .step(Step::root(["tee", "/etc/systemd/network/docker.network"]).with_stdin(
+                "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
+            ))
+            .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
+    }
+    // netplan
+    let mut netplan_hits = Vec::new();
+    for dir in ["/etc/netplan", "/run/netplan", "/lib/netplan"] {
+        let Read::Ok(names) = f.read_dir(dir) else {
+            continue;
+        };
+        for n in names
+            .iter()
+            .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        {
+            let path = format!("{dir}/{n}");
+            let Read::Ok(text) = f.read(&path) else {
+                continue;
+            };
+            for (i, line) in text.lines().enumerate() {
+                let Some(v) = line.trim().strip_prefix("name:") else {
+                    continue;
+                };
+                let pattern = v
+                    .split('#')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_matches(['"', '\'']);
+                let caught: Vec<&str> = DOCKER_IFACES
+                    .iter()
+                    .copied()
+                    .filter(|i| glob::matches(pattern, i))
+                    .collect();
+                if !caught.is_empty() {
+                    netplan_hits.push(format!(
+                        "{path}:{} (name: {pattern}) catches {}",
+                        i + 1,
+                        caught.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    if !netplan_hits.is_empty() {
+        evidence.push(Evidence {
+            source: "netplan".into(),
+            detail: netplan_hits.join("; "),
+        });
+        problems.push(format!(
+            "netplan matches Docker's interfaces: {}",
+            netplan_hits.join("; ")
+        ));
+        fix = Remediation::text(format!("{} Narrow the netplan match to the real NICs (e.g. `name: en*`) and run `netplan apply`.", fix.text)).steps(fix.steps);
+    }
+    if problems.is_empty() {
+        return Verdict::pass("no network manager here claims docker0, br-* or veth*")
+            .with_evidence(evidence);
+    }
+    Verdict::warn(problems.join("; "))
+        .with_evidence(evidence)
+        .fix(fix)
+}
+
+/// Follows /etc/resolv.conf's chain of links as slirp4netns's sandbox would see it: only /etc and /run exist
+/// there (plus, from 1.2.1, the final target bind-mounted at its own path). Returns the hop that cannot be reached.
+fn sandbox_breaks(f: &Facts, binds_target: bool) -> (Vec<String>, Option<String>) {
+    let inside = |p: &str| ["/etc/", "/run/"].iter().any(|d| p.starts_with(d));
+    let real = f.canonicalize("/etc/resolv.conf").ok().cloned();
+    let mut chain = vec!["/etc/resolv.conf".to_owned()];
+    let mut current = "/etc/resolv.conf".to_owned();
+    for _ in 0..16 {
+        let Read::Ok(target) = f.read_link(&current) else {
+            break;
+        };
+        let next = if target.starts_with('/') {
+            target
+        } else {
+            let dir = current.rsplit_once('/').map_or("", |(d, _)| d);
+            format!("{dir}/{target}")
+        };
+        chain.push(next.clone());
+        let reachable = inside(&next) || (binds_target && real.as_deref() == Some(next.as_str()));
+        if !reachable {
+            return (chain, Some(next));
+        }
+        current = next;
+    }
+    (chain, None)
+}
+
+fn rootless_net(f: &Facts) -> Verdict {
+    let Read::Ok(list) = f.processes() else {
+        return Verdict::skip("cannot list processes");
+    };
+    let Some(rk) = list
+        .iter()
+        .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
+    else {
+        return Verdict::skip(
+            "no rootless daemon of yours runs (no rootlesskit process): nothing to judge",
+        );
+    };
+    let argv = f.cmdline(rk.pid).ok().cloned().unwrap_or_default();
+    let flag = |name: &str| super::daemon::flag(&argv, name).map(str::to_owned);
+    let net = flag("net").unwrap_or_else(|| "host".into());
+    let mut evidence = vec![Evidence {
+        source: format!("/proc/{}/cmdline", rk.pid),
+        detail: argv.join(" "),
+    }];
+    let mut problems = Vec::new();
+    let mut fix = Remediation::text("");
+    // DNS through slirp4netns's sandbox.
+    if net == "slirp4netns" {
+        let slirp = list
+            .iter()
+            .find(|p| p.name == "slirp4netns" && p.uid == f.user.uid);
+        let slirp_argv = slirp
+            .and_then(|p| f.cmdline(p.pid).ok().cloned())
+            .unwrap_or_default();
+        let sandboxed = if slirp.is_some() {
+            slirp_argv.iter().any(|a| a == "--enable-sandbox")
+        } else {
+            flag("slirp4netns-sandbox").is_none_or(|v| v != "false")
+        };
+        let version = f.package_version(f.distro().package("slirp4netns"));
+        let binds_target = version.as_deref().is_some_and(|v| {
+            let n = crate::distro::parse_version(v);
+            n >= vec![1, 2, 1]
+        });
+        evidence.push(Evidence {
+            source: "slirp4netns".into(),
+            detail: format!(
+                "{}, version {}",
+                if sandboxed {
+                    "sandboxed"
+                } else {
+                    "not sandboxed"
+                },
+                version.as_deref().unwrap_or("unknown")
+            ),
+        });
+        if sandboxed {
+            let (chain, broken) = sandbox_breaks(f, binds_target);
+            evidence.push(Evidence {
+                source: "/etc/resolv.conf".into(),
+                detail: chain.join(" → "),
+            });
+            if let Some(hop) = broken {
+                problems.push(format!(
+                    "/etc/resolv.conf leads through {hop}, which slirp4netns's sandbox (only /etc and /run) cannot see: containers get no DNS at 10.0.2.3 (\"Temporary failure in name resolution\")"
+                ));
+                fix = Remediation::text(
+                    "Point /etc/resolv.conf at a file under /etc or /run (e.g. systemd-resolved's stub), upgrade slirp4netns (≥ 1.2.1 binds a final target outside them), or turn the sandbox off with --slirp4netns-sandbox=false in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS.",
+                );
+            }
+        }
+    }
+    // MTU.
+    let kit_mtu: u32 = flag("mtu").and_then(|m| m.parse().ok()).unwrap_or(
+        if net == "slirp4netns" || net == "pasta" {
+            65520
+        } else {
+            1500
+        },
+    );
+    let json = super::storage::daemon_json_path(f);
+    let daemon_mtu = f
+        .read(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|v| v.get("mtu").and_then(serde_json::Value::as_u64))
+        .map(|m| m as u32);
+    let container_mtu = daemon_mtu.unwrap_or(1500);
+    evidence.push(Evidence {
+        source: "MTU".into(),
+        detail: format!(
+            "RootlessKit {kit_mtu} ({}), containers {container_mtu} ({})",
+            if flag("mtu").is_some() {
+                "--mtu"
+            } else {
+                "default"
+            },
+            if daemon_mtu.is_some() {
+                json.as_str()
+            } else {
+                "default"
+            }
+        ),
+    });
+    if container_mtu > kit_mtu {
+        problems.push(format!(
+            "containers use MTU {container_mtu} but RootlessKit's {net} device has {kit_mtu}: packets larger than {kit_mtu} bytes are dropped (large downloads stall)"
+        ));
+        let text = format!(
+            "Set \"mtu\" in {json} to at most {kit_mtu} (or raise DOCKERD_ROOTLESS_ROOTLESSKIT_MTU), then restart the daemon."
+        );
+        fix = Remediation::text(if fix.text.is_empty() {
+            text
+        } else {
+            format!("{} {text}", fix.text)
+        });
+    }
+    if problems.is_empty() {
+        return Verdict::pass(format!("network driver {net}: the containers' DNS path and MTU ({container_mtu} ≤ {kit_mtu}) work")).with_evidence(evidence);
+    }
+    Verdict::warn(problems.join("; "))
+        .with_evidence(evidence)
+        .fix(fix)
+}

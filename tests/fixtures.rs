@@ -19,6 +19,9 @@ struct Expect {
     /// `preflight` (the default) or `check` (scenarios with a running daemon).
     #[serde(default = "preflight")]
     command: String,
+    /// Extra arguments after the command (`--path /…` for `volumes.path`).
+    #[serde(default)]
+    args: Vec<String>,
     exit: i32,
     #[serde(default)]
     status: BTreeMap<String, String>,
@@ -78,7 +81,9 @@ fn statuses(json: &str) -> BTreeMap<String, String> {
 #[track_caller]
 fn check(scenario: &str) {
     let expect = expect_of(scenario);
-    let json = run(scenario, &[&expect.command, "--format", "json"]);
+    let mut argv: Vec<&str> = vec![&expect.command];
+    argv.extend(expect.args.iter().map(String::as_str));
+    let json = run(scenario, &[argv.as_slice(), &["--format", "json"]].concat());
     assert_eq!(
         json.code, expect.exit,
         "{scenario}: exit code\n{}",
@@ -102,7 +107,7 @@ fn check(scenario: &str) {
         }
         assert!(!f["summary"].as_str().unwrap().is_empty());
     }
-    let human = run(scenario, &[&expect.command]);
+    let human = run(scenario, &argv);
     assert_eq!(human.code, expect.exit, "{scenario}: human exit code");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -132,6 +137,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12",
     "debian-12-cgroup-v1",
     "debian-12-daemon",
+    "debian-12-daemon-cadvisor",
     "debian-12-daemon-client-falls-back",
     "debian-12-daemon-context-elsewhere",
     "debian-12-daemon-context-missing",
@@ -147,6 +153,8 @@ const SCENARIOS: &[&str] = &[
     "debian-12-daemon-no-pidfile",
     "debian-12-daemon-not-rootless",
     "debian-12-daemon-pasta-fallback",
+    "debian-12-daemon-path-free",
+    "debian-12-daemon-resolv-outside-sandbox",
     "debian-12-daemon-rootful-beside",
     "debian-12-daemon-rootful-too",
     "debian-12-daemon-rootless-context",
@@ -164,7 +172,11 @@ const SCENARIOS: &[&str] = &[
     "debian-12-no-user-bus",
     "debian-12-only-old-pasta",
     "debian-12-own-uid-range",
+    "debian-12-rootful-exposed",
+    "debian-12-rootful-healthy",
+    "debian-12-rootful-hosts-conflict",
     "debian-12-small-range",
+    "debian-12-snap-and-packaged",
     "debian-12-su-without-dash",
     "debian-12-subuid-dangling-symlink",
     "debian-12-subuid-not-utf8",
@@ -208,6 +220,7 @@ const SCENARIOS: &[&str] = &[
     "ubuntu-24.04-rootlesskit-in-home-bin",
     "ubuntu-24.04-rootlesskit-in-home-bin-with-profile",
     "ubuntu-24.04-su-shell",
+    "ubuntu-24.04-wsl2",
     "unknown-distro",
 ];
 
@@ -397,6 +410,20 @@ scenario!(
 scenario!(ubuntu_24_04_su_shell, "ubuntu-24.04-su-shell");
 scenario!(unknown_distro, "unknown-distro");
 
+scenario!(
+    debian_12_rootful_hosts_conflict,
+    "debian-12-rootful-hosts-conflict"
+);
+scenario!(debian_12_rootful_healthy, "debian-12-rootful-healthy");
+scenario!(debian_12_rootful_exposed, "debian-12-rootful-exposed");
+scenario!(debian_12_snap_and_packaged, "debian-12-snap-and-packaged");
+scenario!(ubuntu_24_04_wsl2, "ubuntu-24.04-wsl2");
+scenario!(
+    debian_12_daemon_resolv_outside_sandbox,
+    "debian-12-daemon-resolv-outside-sandbox"
+);
+scenario!(debian_12_daemon_cadvisor, "debian-12-daemon-cadvisor");
+scenario!(debian_12_daemon_path_free, "debian-12-daemon-path-free");
 #[test]
 fn every_fixture_directory_has_a_test() {
     let dirs: BTreeSet<String> = std::fs::read_dir(FIXTURES)
@@ -422,8 +449,11 @@ fn every_fixture_directory_has_a_test() {
 fn every_check_passes_somewhere_and_fails_somewhere() {
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in SCENARIOS {
-        let command = expect_of(s).command;
-        for (id, status) in statuses(&run(s, &[&command, "--format", "json"]).stdout) {
+        let e = expect_of(s);
+        let mut argv: Vec<&str> = vec![&e.command];
+        argv.extend(e.args.iter().map(String::as_str));
+        argv.extend(["--format", "json"]);
+        for (id, status) in statuses(&run(s, &argv).stdout) {
             seen.entry(id).or_default().insert(status);
         }
     }

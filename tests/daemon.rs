@@ -645,6 +645,11 @@ struct RootfulDaemon {
 
 impl RootfulDaemon {
     fn start() -> RootfulDaemon {
+        RootfulDaemon::start_with(&[])
+    }
+
+    /// With extra dockerd flags (`-H tcp://127.0.0.1:2375`).
+    fn start_with(extra: &[&str]) -> RootfulDaemon {
         let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
@@ -659,6 +664,7 @@ impl RootfulDaemon {
             .arg(format!("--data-root={}", dir.join("data").display()))
             .arg(format!("--exec-root={}", dir.join("exec").display()))
             .arg(format!("--pidfile={}", dir.join("docker.pid").display()))
+            .args(extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -747,4 +753,312 @@ impl Drop for Reap {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Restores a file (or its absence) when dropped.
+struct FileGuard {
+    path: PathBuf,
+    saved: Option<Vec<u8>>,
+}
+
+impl FileGuard {
+    fn save(path: &str) -> FileGuard {
+        FileGuard {
+            path: PathBuf::from(path),
+            saved: fs::read(path).ok(),
+        }
+    }
+}
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        match &self.saved {
+            Some(b) => {
+                let _ = fs::write(&self.path, b);
+            }
+            None => {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// Removes the user from the docker group when dropped.
+struct GroupGuard(String);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("gpasswd")
+            .args(["-d", &self.0, "docker"])
+            .output();
+    }
+}
+
+/// A user in and out of the docker group against a real rootful daemon: the doctor's verdicts, and what the real
+/// client gets, in a fresh login (runuser), in a session that predates the group (setpriv --clear-groups), and
+/// with the socket chmod 666.
+#[test]
+fn rootful_socket_and_the_docker_group() {
+    let Some(ctx) = live() else { return };
+    assert!(
+        !Path::new("/var/run/docker.sock").exists(),
+        "a rootful daemon runs outside this test"
+    );
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let rootful = RootfulDaemon::start();
+    let env = env_with(&d, &[("DOCKER_HOST", None)]);
+    let meta = fs::metadata("/var/run/docker.sock").unwrap();
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o660);
+    // Out of the group.
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "daemon.socket", "daemon.group"]);
+    assert_finding(&doc, "daemon.socket", "pass", "srw-rw---- root:docker");
+    assert_finding(&doc, "daemon.group", "fail", "is not in the docker group");
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert!(
+        text(&out).contains("permission denied while trying to connect"),
+        "{}",
+        text(&out)
+    );
+    // In the group, in a fresh login: the client gets in, and the doctor warns the group is root-equivalent.
+    let _group = GroupGuard(ctx.user.clone());
+    let added = Command::new("usermod")
+        .args(["-aG", "docker", &ctx.user])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", text(&added));
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "daemon.group"]);
+    assert_finding(&doc, "daemon.group", "warn", "root-equivalent");
+    let out = docker_client(&ctx.user, &env, &["info", "--format", "{{.ServerVersion}}"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The same user in a session without the group (as after `usermod` without logging in again).
+    let uid = d.uid().to_string();
+    let gid = d.gid().to_string();
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let old_session = |argv: &[&str]| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid",
+            &uid,
+            "--regid",
+            &gid,
+            "--clear-groups",
+            "--",
+            "/usr/bin/env",
+            "-i",
+        ]);
+        for (k, v) in &env {
+            cmd.arg(format!("{k}={v}"));
+        }
+        cmd.args(argv).current_dir("/").output().unwrap()
+    };
+    let out = old_session(&[&bin, "check", "daemon.group", "--format", "json"]);
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_finding(
+        &doc,
+        "daemon.group",
+        "warn",
+        "this login session does not have it yet",
+    );
+    let out = old_session(&[testkit::DOCKER_CLIENT, "info"]);
+    assert!(
+        text(&out).contains("permission denied while trying to connect"),
+        "{}",
+        text(&out)
+    );
+    drop(_group);
+    // A world-writable socket: the doctor fails it, and indeed a user outside the group gets in.
+    fs::set_permissions("/var/run/docker.sock", fs::Permissions::from_mode(0o666)).unwrap();
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "daemon.socket"]);
+    assert_finding(&doc, "daemon.socket", "fail", "world-writable");
+    let out = old_session(&[
+        testkit::DOCKER_CLIENT,
+        "info",
+        "--format",
+        "{{.ServerVersion}}",
+    ]);
+    assert!(
+        out.status.success(),
+        "a world-writable socket lets anyone in: {}",
+        text(&out)
+    );
+    drop(rootful);
+    d.stop().unwrap();
+}
+
+/// `hosts` in /etc/docker/daemon.json against the packaged unit's `-H fd://`: the doctor quotes dockerd's error from
+/// the files alone, then the unit's own command line, really started, fails with exactly that error.
+#[test]
+fn hosts_in_daemon_json_against_the_units_dash_h() {
+    let Some(ctx) = live() else { return };
+    let unit = "/lib/systemd/system/docker.service";
+    assert!(Path::new(unit).exists(), "docker.io's unit is missing");
+    let _json = FileGuard::save("/etc/docker/daemon.json");
+    fs::create_dir_all("/etc/docker").unwrap();
+    fs::write(
+        "/etc/docker/daemon.json",
+        "{\n  \"hosts\": [\"unix:///var/run/docker.sock\"]\n}\n",
+    )
+    .unwrap();
+    let (code, doc) = doctor(
+        &ctx.user,
+        &[("HOME".into(), format!("/home/{}", ctx.user))],
+        &["check", "daemon.config"],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let (status, summary) = finding(&doc, "daemon.config");
+    assert_eq!(status, "fail", "{summary}");
+    let expected = "unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives are specified both as a flag and in the configuration file: hosts: (from flag: [fd://], from file: [unix:///var/run/docker.sock])";
+    assert!(summary.contains(expected), "{summary}");
+    // The fix is the seed's drop-in, rendered from profiles/.
+    let fix = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "daemon.config")
+        .unwrap()["remediation"]
+        .to_string();
+    assert!(
+        fix.contains(
+            "ExecStart=\\nExecStart=/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock"
+        ),
+        "{fix}"
+    );
+    // The unit's ExecStart, as systemd would run it ($DOCKER_OPTS empty), with state kept out of the way.
+    let dir = PathBuf::from(format!("/tmp/rd-conflict-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("timeout")
+        .args([
+            "60",
+            "/usr/sbin/dockerd",
+            "-H",
+            "fd://",
+            "--containerd=/run/containerd/containerd.sock",
+        ])
+        .arg(format!("--data-root={}", dir.join("data").display()))
+        .arg(format!("--exec-root={}", dir.join("exec").display()))
+        .arg(format!("--pidfile={}", dir.join("pid").display()))
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(expected),
+        "dockerd said: {}",
+        text(&out)
+    );
+}
+
+/// A rootful daemon on tcp://127.0.0.1:2375 without TLS: found from its command line and its real listening socket,
+/// and anyone local really gets the API without credentials.
+#[test]
+fn rootful_daemon_on_loopback_tcp_without_tls() {
+    let Some(ctx) = live() else { return };
+    assert!(
+        !Path::new("/var/run/docker.sock").exists(),
+        "a rootful daemon runs outside this test"
+    );
+    let rootful = RootfulDaemon::start_with(&["-H", "tcp://127.0.0.1:2375"]);
+    // Anyone local: a plain TCP GET /_ping answers.
+    let mut answered = String::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(mut s) = std::net::TcpStream::connect("127.0.0.1:2375") {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /_ping HTTP/1.0\r\nHost: x\r\n\r\n")
+                .unwrap();
+            s.read_to_string(&mut answered).unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        answered.contains("200 OK") && answered.ends_with("OK"),
+        "{answered}"
+    );
+    // As root for the user: the socket inode in dockerd's descriptors.
+    let bin = support::doctor_bin();
+    let out = Command::new(&bin)
+        .args([
+            "check",
+            "daemon.tcp",
+            "--user",
+            &ctx.user,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_finding(
+        &doc,
+        "daemon.tcp",
+        "warn",
+        "listens on tcp://127.0.0.1:2375 without TLS verification",
+    );
+    let ev = doc["findings"][0]["evidence"].to_string();
+    assert!(ev.contains("/net/tcp") && ev.contains("inode"), "{ev}");
+    // As the user, who cannot read root's descriptors: the command line and the listening port still tell.
+    let (_, doc) = doctor(
+        &ctx.user,
+        &[("HOME".into(), format!("/home/{}", ctx.user))],
+        &["check", "daemon.tcp"],
+    );
+    assert_finding(&doc, "daemon.tcp", "warn", "tcp://127.0.0.1:2375");
+    drop(rootful);
+}
+
+/// A container that bind-mounts the data-root (the cAdvisor case): volumes.busy names it, and --path lists who
+/// holds a directory of the data-root open.
+#[test]
+fn a_container_that_bind_mounts_the_data_root() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    d.import_busybox("busybox:rd").unwrap();
+    let root = d.data_root().display().to_string();
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "volumes.busy"]);
+    assert_finding(
+        &doc,
+        "volumes.busy",
+        "pass",
+        "no other mount namespace holds",
+    );
+    let id = d
+        .docker_ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "-v",
+            &format!("{root}:/var/lib/docker:ro"),
+            "busybox:rd",
+            "sleep",
+            "300",
+        ])
+        .unwrap();
+    let id = id.trim().to_owned();
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "volumes.busy"]);
+    assert_finding(
+        &doc,
+        "volumes.busy",
+        "warn",
+        &format!("container {}", &id[..12]),
+    );
+    assert_finding(&doc, "volumes.busy", "warn", "mounted at /var/lib/docker");
+    let (code, doc) = doctor(
+        &ctx.user,
+        &d.env(),
+        &["check", "volumes.path", "--path", &root],
+    );
+    assert_eq!(code, 1);
+    assert_finding(&doc, "volumes.path", "fail", "dockerd");
+    d.docker_ok(&["rm", "-f", &id]).unwrap();
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "volumes.busy"]);
+    assert_finding(
+        &doc,
+        "volumes.busy",
+        "pass",
+        "no other mount namespace holds",
+    );
+    d.stop().unwrap();
 }

@@ -120,15 +120,37 @@ fn data_roots(f: &Facts) -> Vec<(String, String)> {
     roots
 }
 
-/// A process's name and, when it runs in a container, the short container ID.
+/// The container a mount table belongs to: Docker bind-mounts `<data-root>/containers/<id>/hostname` (and hosts,
+/// resolv.conf) into every container, whatever the cgroup setup.
+fn container_of_mounts(mounts: &[mountinfo::Mount]) -> Option<String> {
+    mounts.iter().find_map(|m| {
+        let mut parts = m.root.rsplit('/');
+        let file = parts.next()?;
+        let id = parts.next()?;
+        (matches!(file, "hostname" | "hosts" | "resolv.conf")
+            && parts.next() == Some("containers")
+            && id.len() == 64
+            && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| id[..12].to_owned())
+    })
+}
+
+/// A process's name and, when it runs in a container, the short container ID (from its cgroup, else its mounts).
 fn describe(f: &Facts, pid: u32) -> String {
     let name = f.process(pid).map(|p| p.name).unwrap_or_else(|| "?".into());
-    let container = f.read(&format!("/proc/{pid}/cgroup")).ok().and_then(|t| {
-        t.lines().find_map(|l| {
-            let path = l.splitn(3, ':').nth(2)?;
-            kmsg::container_id(path).map(|id| id[..12].to_owned())
+    let container = f
+        .read(&format!("/proc/{pid}/cgroup"))
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                let path = l.splitn(3, ':').nth(2)?;
+                kmsg::container_id(path).map(|id| id[..12].to_owned())
+            })
         })
-    });
+        .or_else(|| {
+            let text = f.read(&format!("/proc/{pid}/mountinfo")).ok()?.clone();
+            container_of_mounts(&mountinfo::parse(&text).0)
+        });
     match container {
         Some(id) => format!("container {id} ({name}, pid {pid})"),
         None => format!("{name} (pid {pid})"),

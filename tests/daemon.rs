@@ -978,7 +978,7 @@ fn rootful_daemon_on_loopback_tcp_without_tls() {
     );
     // As root for the user: the socket inode in dockerd's descriptors.
     let bin = support::doctor_bin();
-    let out = Command::new(&bin)
+    let out = Command::new(bin)
         .args([
             "check",
             "daemon.tcp",

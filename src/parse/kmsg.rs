@@ -65,13 +65,14 @@ fn parse_record(line: &str) -> Result<Record, String> {
     let (header, message) = line.split_once(';').ok_or_else(|| {
         format!(
             "expected PRI,SEQ,TIMESTAMP,FLAGS;MESSAGE, got {}",
-            shown(line)
+            super::shown(line)
         )
     })?;
     let mut fields = header.split(',');
     let mut number = |what: &str| {
         let field = fields.next().unwrap_or_default();
-        unsigned(field).ok_or_else(|| format!("expected a numeric {what}, got {}", shown(field)))
+        super::decimal(field)
+            .ok_or_else(|| format!("expected a numeric {what}, got {}", super::shown(field)))
     };
     let pri = number("priority")?;
     let seq = number("sequence number")?;
@@ -335,7 +336,7 @@ impl<'a> Event<'a> {
 fn summary(text: &str) -> Option<Event<'_>> {
     let pid_at = text.rfind(",pid=")?;
     let pid_text = text[pid_at + 5..].split(',').next().unwrap_or_default();
-    let pid = u32::try_from(unsigned(pid_text)?).ok()?;
+    let pid = u32::try_from(super::decimal(pid_text)?).ok()?;
     let head = &text[..pid_at];
     let task_at = head.rfind(",task=")?;
     let name = &head[task_at + 6..];
@@ -361,7 +362,7 @@ fn summary(text: &str) -> Option<Event<'_>> {
 /// A comm may itself contain spaces and parentheses (`(sd-pam)`, `Web Content`).
 fn pid_and_name(text: &str) -> Option<(u32, &str)> {
     let (pid, rest) = text.split_once(" (")?;
-    let pid = u32::try_from(unsigned(pid)?).ok()?;
+    let pid = u32::try_from(super::decimal(pid)?).ok()?;
     let end = rest
         .find(") total-vm:")
         .or_else(|| rest.find(") score "))
@@ -394,19 +395,6 @@ pub fn container_id(cgroup: &str) -> Option<&str> {
 
 fn is_id(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-fn unsigned(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// A line for an error message, cut short so a binary blob cannot flood the report.
-fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(60).collect();
-    format!("{cut:?}")
 }
 
 #[cfg(test)]

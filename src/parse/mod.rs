@@ -54,3 +54,17 @@ pub(crate) fn each_line<T>(
     }
     (items, errors)
 }
+
+/// A run of ASCII digits as a number (no sign, no spaces, unlike `str::parse` alone).
+pub(crate) fn decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A field or line for an error message, cut short so a binary blob cannot flood the report.
+pub(crate) fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(60).collect();
+    format!("{cut:?}")
+}

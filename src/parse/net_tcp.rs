@@ -78,7 +78,7 @@ fn parse_line(line: &str) -> Result<Socket, String> {
         return Err(format!(
             "expected at least 10 fields, found {} in {}",
             fields.len(),
-            shown(line)
+            super::shown(line)
         ));
     };
     if !slot
@@ -87,7 +87,7 @@ fn parse_line(line: &str) -> Result<Socket, String> {
     {
         return Err(format!(
             "expected a slot number like \"0:\", got {}",
-            shown(slot)
+            super::shown(slot)
         ));
     }
     let (addr, port) = endpoint(local)?;
@@ -95,18 +95,23 @@ fn parse_line(line: &str) -> Result<Socket, String> {
     if addr.is_ipv4() != remote_addr.is_ipv4() {
         return Err(format!(
             "local {} and remote {} are of different address families",
-            shown(local),
-            shown(remote)
+            super::shown(local),
+            super::shown(remote)
         ));
     }
     let state = hex_exact(state, 2)
         .and_then(|n| u8::try_from(n).ok())
-        .ok_or_else(|| format!("expected a two-digit hex state, got {}", shown(state)))?;
-    let uid = decimal(uid)
+        .ok_or_else(|| {
+            format!(
+                "expected a two-digit hex state, got {}",
+                super::shown(state)
+            )
+        })?;
+    let uid = super::decimal(uid)
         .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| format!("expected a numeric uid, got {}", shown(uid)))?;
-    let inode =
-        decimal(inode).ok_or_else(|| format!("expected a numeric inode, got {}", shown(inode)))?;
+        .ok_or_else(|| format!("expected a numeric uid, got {}", super::shown(uid)))?;
+    let inode = super::decimal(inode)
+        .ok_or_else(|| format!("expected a numeric inode, got {}", super::shown(inode)))?;
     Ok(Socket {
         local: addr,
         port,
@@ -118,7 +123,7 @@ fn parse_line(line: &str) -> Result<Socket, String> {
 
 /// `0100007F:0CEB` → (127.0.0.1, 3307); 32 hex digits before the colon make an IPv6 address.
 fn endpoint(field: &str) -> Result<(IpAddr, u16), String> {
-    let bad = || format!("expected ADDRESS:PORT in hex, got {}", shown(field));
+    let bad = || format!("expected ADDRESS:PORT in hex, got {}", super::shown(field));
     let (addr, port) = field.split_once(':').ok_or_else(bad)?;
     let port = hex_exact(port, 4)
         .and_then(|n| u16::try_from(n).ok())
@@ -150,19 +155,6 @@ fn hex_exact(text: &str, digits: usize) -> Option<u64> {
         return None;
     }
     u64::from_str_radix(text, 16).ok()
-}
-
-fn decimal(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// A field or line for an error message, cut short so a binary blob cannot flood the report.
-fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(60).collect();
-    format!("{cut:?}")
 }
 
 #[cfg(test)]

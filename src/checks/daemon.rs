@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::Check;
-use super::client::{self, ROOTFUL_SOCKETS, rootless_socket, start_daemon};
+use super::client::{ROOTFUL_SOCKETS, rootless_socket, start_daemon};
+use super::rootful::{client_uses_rootful, pids, rootful_dockerd};
 use crate::facts::{Facts, HttpResult, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::docker_config::Endpoint;
 use crate::parse::proc::env_value;
 
 pub(super) const CHECKS: &[Check] = &[
@@ -429,15 +429,10 @@ fn pidfile(f: &Facts) -> Verdict {
 }
 
 fn rootful(f: &Facts) -> Verdict {
-    let root_dockerd: Vec<u32> = match f.processes() {
-        Read::Ok(list) => list
-            .iter()
-            .filter(|p| p.name == "dockerd" && p.uid == 0)
-            .map(|p| p.pid)
-            .collect(),
-        Read::Missing => Vec::new(),
-        Read::Failed(e) => return super::unreadable("/proc", e),
-    };
+    if let Read::Failed(e) = f.processes() {
+        return super::unreadable("/proc", e);
+    }
+    let root_dockerd = rootful_dockerd(f);
     let mut evidence = Vec::new();
     let mut answering = None;
     for s in ROOTFUL_SOCKETS {
@@ -462,23 +457,13 @@ fn rootful(f: &Facts) -> Verdict {
     if !root_dockerd.is_empty() {
         evidence.push(Evidence {
             source: "/proc".into(),
-            detail: format!(
-                "dockerd owned by root: pid {}",
-                root_dockerd
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            detail: format!("dockerd owned by root: pid {}", pids(&root_dockerd)),
         });
     }
     if root_dockerd.is_empty() && answering.is_none() {
         return Verdict::pass("no rootful daemon runs").with_evidence(evidence);
     }
-    let client_rootful = match client::resolve(f) {
-        Ok(r) => matches!(&r.endpoint, Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str())),
-        Err(_) => false,
-    };
+    let client_rootful = client_uses_rootful(f);
     let disable = Remediation::text(
         "If you don't need the rootful daemon, stop and disable it; otherwise make every shell use the rootless one (DOCKER_HOST or the rootless context).",
     )

@@ -2,7 +2,7 @@
 //! and, for the rootless daemon, what its containers' DNS and MTU go through (slirp4netns).
 
 use super::Check;
-use super::rootful::rootful_dockerd;
+use super::rootful::{rootful_dockerd, unit_enabled};
 use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, unit};
@@ -155,15 +155,8 @@ fn networkd_in_use(f: &Facts) -> Option<String> {
     if running {
         return Some("systemd-networkd runs".into());
     }
-    let dir = "/etc/systemd/system";
-    f.read_dir(dir).ok().and_then(|names| {
-        names
-            .iter()
-            .filter(|n| n.ends_with(".wants"))
-            .map(|n| format!("{dir}/{n}/systemd-networkd.service"))
-            .find(|p| matches!(f.lstat(p), Read::Ok(_)))
-            .map(|p| format!("systemd-networkd is enabled ({p})"))
-    })
+    unit_enabled(f, "systemd-networkd.service")
+        .map(|p| format!("systemd-networkd is enabled ({p})"))
 }
 
 /// systemd's major version: the package database, else the libsystemd-shared-NNN.so file name.

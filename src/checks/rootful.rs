@@ -123,7 +123,7 @@ pub(super) fn rootful_dockerd(f: &Facts) -> Vec<u32> {
 }
 
 /// Whether a system unit is enabled: a link to it in some `*.wants`/`*.requires` directory of /etc/systemd/system.
-fn unit_enabled(f: &Facts, name: &str) -> Option<String> {
+pub(super) fn unit_enabled(f: &Facts, name: &str) -> Option<String> {
     let dir = "/etc/systemd/system";
     let names = f.read_dir(dir).ok().cloned().unwrap_or_default();
     names
@@ -154,7 +154,7 @@ fn unit_active(f: &Facts, name: &str) -> Option<String> {
     None
 }
 
-fn pids(list: &[u32]) -> String {
+pub(super) fn pids(list: &[u32]) -> String {
     list.iter()
         .map(u32::to_string)
         .collect::<Vec<_>>()

@@ -120,11 +120,40 @@ pub(super) struct Setup {
     /// The dockerd (or dockerd-rootless.sh) path and the unit's words without -H, for the hosts drop-in.
     pub argv: Vec<String>,
     pub config: String,
+    /// That file, parsed (`None` when absent or unusable: `daemon.config` reports why).
+    pub settings: Option<serde_json::Map<String, Value>>,
     /// The environment it gets; `None` when it can't be read (another user's process).
     pub env: Option<Vec<(String, String)>>,
     pub pid: Option<u32>,
     /// From the system unit (fixes are drop-ins).
     pub system_unit: bool,
+}
+
+impl Setup {
+    /// The (last) value of a dockerd flag.
+    pub fn flag(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find(|fl| fl.name == name)
+            .and_then(|fl| fl.values.last())
+            .map(String::as_str)
+    }
+
+    /// A boolean directive that is on, as a flag (`--debug`, not `--debug=false`) or as `true` in daemon.json.
+    fn enabled(&self, key: &str) -> bool {
+        self.flag(key).is_some_and(|v| v != "false")
+            || self
+                .settings
+                .as_ref()
+                .and_then(|c| c.get(key))
+                .and_then(Value::as_bool)
+                == Some(true)
+    }
+
+    /// A string directive of daemon.json.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.as_ref()?.get(key)?.as_str()
+    }
 }
 
 /// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service.
@@ -176,6 +205,7 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
         rootless,
         source: format!("{path}:{} ExecStart", entry.line),
         config: dockerd::config_file(&flags, &config).to_owned(),
+        settings: None,
         flags,
         argv: std::iter::once(program.clone())
             .chain(without_hosts(args))
@@ -227,6 +257,7 @@ pub(super) fn setups(f: &Facts) -> Vec<Setup> {
                         rootless: false,
                         source: format!("{path} DOCKER_OPTS"),
                         config: dockerd::config_file(&flags, ROOTFUL_CONFIG).to_owned(),
+                        settings: None,
                         flags,
                         argv: Vec::new(),
                         env: Some(Vec::new()),
@@ -275,6 +306,7 @@ pub(super) fn setups(f: &Facts) -> Vec<Setup> {
                 rootless,
                 source: format!("/proc/{}/cmdline", p.pid),
                 config: dockerd::config_file(&flags, &default).to_owned(),
+                settings: None,
                 env: f.environ(p.pid).ok().map(|e| {
                     e.iter()
                         .filter_map(|kv| {
@@ -290,11 +322,17 @@ pub(super) fn setups(f: &Facts) -> Vec<Setup> {
             });
         }
     }
+    for s in &mut out {
+        s.settings = load_config(f, &s.config).ok().flatten();
+    }
     out
 }
 
 /// A daemon.json, parsed: `Ok(None)` when absent; `Err` is the verdict for a file dockerd rejects.
-fn load_config(f: &Facts, path: &str) -> Result<Option<serde_json::Map<String, Value>>, Verdict> {
+pub(super) fn load_config(
+    f: &Facts,
+    path: &str,
+) -> Result<Option<serde_json::Map<String, Value>>, Verdict> {
     match f.read(path) {
         Read::Missing => Ok(None),
         Read::Failed(e) => Err(super::unreadable(path, &e)),
@@ -440,26 +478,20 @@ fn config(f: &Facts) -> Verdict {
     .with_evidence(evidence)
 }
 
-/// Whether the setup verifies TLS clients (`--tlsverify` or `"tlsverify": true`).
-fn tls_verified(s: &Setup, cfg: Option<&serde_json::Map<String, Value>>) -> bool {
-    s.flags
-        .iter()
-        .any(|fl| fl.name == "tlsverify" && fl.values.last().is_some_and(|v| v != "false"))
-        || cfg
-            .and_then(|c| c.get("tlsverify"))
-            .and_then(Value::as_bool)
-            == Some(true)
-}
-
 /// The tcp:// hosts a setup is given, from its flags and its daemon.json.
-fn tcp_hosts(s: &Setup, cfg: Option<&serde_json::Map<String, Value>>) -> Vec<String> {
+fn tcp_hosts(s: &Setup) -> Vec<String> {
     let mut hosts: Vec<String> = s
         .flags
         .iter()
         .filter(|fl| fl.name == "host")
         .flat_map(|fl| fl.values.clone())
         .collect();
-    if let Some(list) = cfg.and_then(|c| c.get("hosts")).and_then(Value::as_array) {
+    if let Some(list) = s
+        .settings
+        .as_ref()
+        .and_then(|c| c.get("hosts"))
+        .and_then(Value::as_array)
+    {
         hosts.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     hosts
@@ -492,9 +524,8 @@ fn tcp(f: &Facts) -> Verdict {
     let mut worst = 0u8;
     let mut problems = Vec::new();
     for s in &setups {
-        let cfg = load_config(f, &s.config).unwrap_or_default();
-        let verified = tls_verified(s, cfg.as_ref());
-        let mut hosts = tcp_hosts(s, cfg.as_ref());
+        let verified = s.enabled("tlsverify");
+        let mut hosts = tcp_hosts(s);
         // What the process really listens on.
         if let Some(pid) = s.pid {
             for sock in listening(f, pid, &hosts) {
@@ -652,18 +683,14 @@ fn proxy(f: &Facts) -> Verdict {
             detail: mine.as_deref().map_or("unset".into(), mask),
         });
         for s in &judged {
-            let cfg = load_config(f, &s.config).ok().flatten();
-            let from_file = cfg
+            let from_file = s
+                .settings
                 .as_ref()
                 .and_then(|c| c.get("proxies"))
                 .and_then(|p| p.get(*key))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let from_flag = s
-                .flags
-                .iter()
-                .find(|fl| fl.name == *key)
-                .and_then(|fl| fl.values.last().cloned());
+            let from_flag = s.flag(key).map(str::to_owned);
             let Some(env) = &s.env else {
                 evidence.push(Evidence {
                     source: format!("{}: {upper}", s.label),
@@ -739,16 +766,7 @@ fn logs(f: &Facts) -> Verdict {
     let mut places = Vec::new();
     for s in &running {
         let pid = s.pid.unwrap_or_default();
-        let cfg = load_config(f, &s.config).ok().flatten();
-        let debug = s
-            .flags
-            .iter()
-            .any(|fl| fl.name == "debug" && fl.values.last().is_some_and(|v| v != "false"))
-            || cfg
-                .as_ref()
-                .and_then(|c| c.get("debug"))
-                .and_then(Value::as_bool)
-                == Some(true);
+        let debug = s.enabled("debug");
         let under_systemd = env_value(
             &f.environ(pid).ok().cloned().unwrap_or_default(),
             "INVOCATION_ID",
@@ -777,18 +795,13 @@ fn logs(f: &Facts) -> Verdict {
             (Read::Ok(t), _) => format!("{t} (a terminal or pipe of whatever started it)"),
             (_, _) => "unknown (its descriptors are readable only by root)".to_owned(),
         };
-        let exec_root = s
-            .flags
-            .iter()
-            .find(|fl| fl.name == "exec-root")
-            .and_then(|fl| fl.values.last().cloned())
-            .unwrap_or_else(|| {
-                if s.rootless {
-                    format!("{}/docker", f.runtime_dir())
-                } else {
-                    "/var/run/docker".into()
-                }
-            });
+        let exec_root = s.flag("exec-root").map(str::to_owned).unwrap_or_else(|| {
+            if s.rootless {
+                format!("{}/docker", f.runtime_dir())
+            } else {
+                "/var/run/docker".into()
+            }
+        });
         evidence.push(Evidence {
             source: format!("{} log", s.label),
             detail: place.clone(),

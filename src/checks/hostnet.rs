@@ -643,10 +643,9 @@ fn rootless_net(f: &Facts) -> Verdict {
         },
     );
     let json = super::storage::daemon_json_path(f);
-    let daemon_mtu = f
-        .read(&json)
+    let daemon_mtu = super::daemon_config::load_config(f, &json)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .flatten()
         .and_then(|v| v.get("mtu").and_then(serde_json::Value::as_u64))
         .map(|m| m as u32);
     let container_mtu = daemon_mtu.unwrap_or(1500);

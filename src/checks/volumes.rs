@@ -88,26 +88,17 @@ fn data_roots(f: &Facts) -> Vec<(String, String)> {
         }
     };
     for s in setups(f) {
-        let configured = f
-            .read(&s.config)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-            .and_then(|v| {
-                v.get("data-root")
-                    .and_then(|d| d.as_str())
-                    .map(str::to_owned)
-            });
-        let flag = s
-            .flags
-            .iter()
-            .find(|fl| fl.name == "data-root" || fl.name == "graph")
-            .and_then(|fl| fl.values.last().cloned());
+        let configured = s.setting("data-root");
+        let flag = s.flag("data-root").or_else(|| s.flag("graph"));
         let default = if s.rootless {
             format!("{}/.local/share/docker", f.user.home.trim_end_matches('/'))
         } else {
             "/var/lib/docker".to_owned()
         };
-        add(flag.or(configured).unwrap_or(default), s.label.clone());
+        add(
+            flag.or(configured).map_or(default, str::to_owned),
+            s.label.clone(),
+        );
     }
     add(
         "/var/lib/docker".into(),

@@ -174,6 +174,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12-own-uid-range",
     "debian-12-rootful-exposed",
     "debian-12-rootful-healthy",
+    "debian-12-rootful-nfs-data-root",
     "debian-12-rootful-hosts-conflict",
     "debian-12-small-range",
     "debian-12-snap-and-packaged",
@@ -415,6 +416,10 @@ scenario!(
     "debian-12-rootful-hosts-conflict"
 );
 scenario!(debian_12_rootful_healthy, "debian-12-rootful-healthy");
+scenario!(
+    debian_12_rootful_nfs_data_root,
+    "debian-12-rootful-nfs-data-root"
+);
 scenario!(debian_12_rootful_exposed, "debian-12-rootful-exposed");
 scenario!(debian_12_snap_and_packaged, "debian-12-snap-and-packaged");
 scenario!(ubuntu_24_04_wsl2, "ubuntu-24.04-wsl2");

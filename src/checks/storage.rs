@@ -215,20 +215,39 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
         Read::Missing => None,
         Read::Failed(e) => return Err(unreadable(&json_path, &e)),
     };
-    let path = configured.unwrap_or_else(|| {
-        let data_home = f
-            .is_own_session()
-            .then(|| f.env("XDG_DATA_HOME"))
-            .flatten()
-            .filter(|d| d.starts_with('/'))
-            .unwrap_or_else(|| format!("{}/.local/share", f.user.home.trim_end_matches('/')));
-        format!("{}/docker", data_home.trim_end_matches('/'))
+    let path = configured.unwrap_or_else(|| rootless_default(f));
+    let (probe, magic) = filesystem_of(f, &path)?;
+    evidence.push(Evidence {
+        source: format!("statfs:{probe}"),
+        detail: fsmagic::name(magic),
     });
-    // Before the first start the data-root does not exist; the filesystem that will hold it is its nearest existing parent.
-    let mut probe = path.clone();
-    let magic = loop {
+    Ok(DataRoot {
+        path,
+        probe,
+        magic,
+        daemon_json: json_path,
+        evidence,
+    })
+}
+
+/// Where a rootless dockerd keeps its data without a data-root setting: $XDG_DATA_HOME/docker.
+pub(super) fn rootless_default(f: &Facts) -> String {
+    let data_home = f
+        .is_own_session()
+        .then(|| f.env("XDG_DATA_HOME"))
+        .flatten()
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/.local/share", f.user.home.trim_end_matches('/')));
+    format!("{}/docker", data_home.trim_end_matches('/'))
+}
+
+/// The filesystem that holds `path`, or will once it is created: the `statfs` magic of its nearest existing directory
+/// (before the first start the data-root does not exist), with that directory.
+pub(super) fn filesystem_of(f: &Facts, path: &str) -> Result<(String, u64), Verdict> {
+    let mut probe = path.to_owned();
+    loop {
         match f.fs_magic(&probe) {
-            Read::Ok(m) => break m,
+            Read::Ok(m) => return Ok((probe, m)),
             Read::Failed(e) => return Err(unreadable(&probe, &e)),
             Read::Missing if probe == "/" => {
                 return Err(Verdict::error(format!(
@@ -242,18 +261,12 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
                 }
             }
         }
-    };
-    evidence.push(Evidence {
-        source: format!("statfs:{probe}"),
-        detail: fsmagic::name(magic),
-    });
-    Ok(DataRoot {
-        path,
-        probe,
-        magic,
-        daemon_json: json_path,
-        evidence,
-    })
+    }
+}
+
+/// The rootless data-root storage.data_root judges (daemon.json's, else the XDG default), when it can be told.
+pub(super) fn rootless_data_root(f: &Facts) -> Option<String> {
+    locate_data_root(f).ok().map(|r| r.path)
 }
 
 fn data_root(f: &Facts) -> Verdict {

@@ -1,10 +1,14 @@
 //! "Unable to remove filesystem … Device or resource busy": who holds Docker's data-root, or a given path.
 
-use super::Check;
 use super::daemon_config::setups;
+use super::{Check, storage};
 use crate::facts::{Facts, Read};
+use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict};
 use crate::parse::{kmsg, mountinfo};
+
+/// The system daemon's data-root without a setting.
+const ROOTFUL_DEFAULT: &str = "/var/lib/docker";
 
 /// data-root subdirectories whose bind mount carries other containers' mounts with it (their rootfs and /dev/shm).
 const CARRIERS: &[&str] = &[
@@ -62,6 +66,31 @@ How to fix: stop the process or container named (or have it close the path), the
         packages: &[],
         run: path,
     },
+    Check {
+        id: "volumes.data_root",
+        area: "volumes",
+        title: "No daemon's data-root (the system one's or a rootless one's --data-root) is on NFS or another network filesystem",
+        reference: "rootless-troubleshoot seed: known limitations (NFS as data-root is unsupported, not only in rootless mode); docker pull errors",
+        explain: "\
+What it checks: the data-root of every daemon this host starts or runs: the system docker.service (after its drop-ins), the \
+init script's DOCKER_OPTS and a running root dockerd (--data-root or -g, else \"data-root\" in /etc/docker/daemon.json or the \
+file --config-file names, else /var/lib/docker); and a rootless daemon whose unit or command line gives --data-root. Each is \
+located with statfs (its nearest existing directory before the first start). The rootless data-root that comes from \
+~/.config/docker/daemon.json or the default is storage.data_root's (it runs before install too) and is not judged twice.
+
+Why it matters: Docker does not support a data-root on NFS, rootful or rootless: with root squashing the daemon's lchown to \
+an image's owners is refused, and the kernel does not take NFS as an overlayfs upper directory.
+
+What you see when it's wrong: `docker: failed to register layer: ApplyLayer exit status 1 stdout: stderr: lchown <FILE>: \
+operation not permitted`, or a daemon that silently falls back to the vfs driver.
+
+How to fix: move the data-root to a local filesystem, in the place it is set: the --data-root flag in the unit or DOCKER_OPTS \
+named, or \"data-root\" in that daemon's daemon.json (e.g. {\"data-root\":\"/srv/docker\"} in /etc/docker/daemon.json, never both, \
+or dockerd refuses to start). Stop the daemon, copy the old data-root if its images and volumes matter (`sudo rsync -aHAX \
+/var/lib/docker/ /srv/docker/`), then start it again.",
+        packages: &[],
+        run: network_fs,
+    },
 ];
 
 /// A data-root, with the filesystem that holds it: (path, device, path inside the filesystem).
@@ -79,36 +108,84 @@ fn locate(f: &Facts, path: &str) -> Option<(String, String)> {
     Some((m.device.clone(), inside.trim_end_matches('/').to_owned()))
 }
 
-/// Every data-root in use here: the running daemons' and the configured defaults that exist.
-fn data_roots(f: &Facts) -> Vec<(String, String)> {
-    let mut roots: Vec<(String, String)> = Vec::new();
-    let mut add = |path: String, who: String| {
-        if !roots.iter().any(|(p, _)| *p == path) && matches!(f.stat(&path), Read::Ok(_)) {
-            roots.push((path, who));
-        }
-    };
+/// Where a daemon's data-root is set, which decides where the fix goes.
+#[derive(Clone, PartialEq)]
+enum Origin {
+    /// `--data-root` (or the old `-g`/`--graph`) on the command line that starts it: the unit line, DOCKER_OPTS, /proc.
+    Flag(String),
+    /// `data-root` (or `graph`) in this daemon.json.
+    Config(String),
+    /// Neither: the built-in default; a `data-root` would go into this daemon.json.
+    Default(String),
+}
+
+/// A daemon's data-root and how it is set.
+struct Root {
+    path: String,
+    /// Which daemon: "docker.service", "your dockerd 4242", "the system daemon's default".
+    who: String,
+    rootless: bool,
+    origin: Origin,
+    /// How that daemon is restarted once the data-root moves (a running process: the way it was started).
+    restart: Option<&'static str>,
+}
+
+/// Every daemon's data-root, configured or running, whether or not it exists yet; each path once.
+fn data_roots(f: &Facts) -> Vec<Root> {
+    let mut roots: Vec<Root> = Vec::new();
     for s in setups(f) {
-        let configured = s.setting("data-root");
-        let flag = s.flag("data-root").or_else(|| s.flag("graph"));
-        let default = if s.rootless {
-            format!("{}/.local/share/docker", f.user.home.trim_end_matches('/'))
-        } else {
-            "/var/lib/docker".to_owned()
+        let origin = match s.flag("data-root").or_else(|| s.flag("graph")) {
+            Some(p) => (p.to_owned(), Origin::Flag(s.source.clone())),
+            None => match s.setting("data-root").or_else(|| s.setting("graph")) {
+                Some(p) => (p.to_owned(), Origin::Config(s.config.clone())),
+                None if s.rootless => (
+                    storage::rootless_default(f),
+                    Origin::Default(s.config.clone()),
+                ),
+                None => (
+                    ROOTFUL_DEFAULT.to_owned(),
+                    Origin::Default(s.config.clone()),
+                ),
+            },
         };
-        add(
-            flag.or(configured).map_or(default, str::to_owned),
-            s.label.clone(),
-        );
+        let restart = match (s.rootless, s.pid.is_some(), s.system_unit) {
+            (true, false, _) => Some("`systemctl --user restart docker.service`"),
+            (false, false, true) => Some("`sudo systemctl restart docker.service`"),
+            (false, false, false) => Some("`sudo service docker restart`"),
+            (_, true, _) => None,
+        };
+        if !roots.iter().any(|r| r.path == origin.0) {
+            roots.push(Root {
+                path: origin.0,
+                who: s.label.clone(),
+                rootless: s.rootless,
+                origin: origin.1,
+                restart,
+            });
+        }
     }
-    add(
-        "/var/lib/docker".into(),
-        "the system daemon's default".into(),
-    );
-    add(
-        format!("{}/.local/share/docker", f.user.home.trim_end_matches('/')),
-        "the rootless default".into(),
-    );
     roots
+}
+
+/// The data-roots that exist: every daemon's, plus the defaults left by daemons that no longer run.
+fn existing_data_roots(f: &Facts) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let candidates = data_roots(f).into_iter().map(|r| (r.path, r.who)).chain([
+        (
+            ROOTFUL_DEFAULT.to_owned(),
+            "the system daemon's default".to_owned(),
+        ),
+        (
+            storage::rootless_default(f),
+            "the rootless default".to_owned(),
+        ),
+    ]);
+    for (path, who) in candidates {
+        if !out.iter().any(|(p, _)| *p == path) && matches!(f.stat(&path), Read::Ok(_)) {
+            out.push((path, who));
+        }
+    }
+    out
 }
 
 /// The container a mount table belongs to: Docker bind-mounts `<data-root>/containers/<id>/hostname` (and hosts,
@@ -187,7 +264,7 @@ fn other_namespaces(f: &Facts) -> (Vec<u32>, usize) {
 }
 
 fn busy(f: &Facts) -> Verdict {
-    let roots = data_roots(f);
+    let roots = existing_data_roots(f);
     if roots.is_empty() {
         return Verdict::skip("no data-root exists yet: no daemon has run");
     }
@@ -340,4 +417,93 @@ fn path(f: &Facts) -> Verdict {
     Verdict::fail(format!("{target} is held: {}", holders.join("; ")))
         .with_evidence(evidence)
         .fix(Remediation::text("Stop the processes or containers named (`docker stop ID`), or have them close the path, then retry the removal."))
+}
+
+fn network_fs(f: &Facts) -> Verdict {
+    let judged = storage::rootless_data_root(f);
+    let mut evidence = Vec::new();
+    let mut bad = Vec::new();
+    let mut fixes = Vec::new();
+    let mut judged_here = 0;
+    for r in data_roots(f) {
+        if r.rootless && judged.as_deref() == Some(r.path.as_str()) {
+            evidence.push(Evidence {
+                source: format!("data-root of {}", r.who),
+                detail: format!("{}: judged by storage.data_root", r.path),
+            });
+            continue;
+        }
+        judged_here += 1;
+        let (probe, magic) = match storage::filesystem_of(f, &r.path) {
+            Ok(found) => found,
+            Err(v) => return v.with_evidence(evidence),
+        };
+        let fs = fsmagic::name(magic);
+        let set = match &r.origin {
+            Origin::Flag(source) => format!("--data-root in {source}"),
+            Origin::Config(config) => format!("\"data-root\" in {config}"),
+            Origin::Default(_) => "the default".to_owned(),
+        };
+        let shown = if probe == r.path {
+            r.path.clone()
+        } else {
+            format!("{} (not created yet; {probe})", r.path)
+        };
+        evidence.push(Evidence {
+            source: format!("statfs:{probe}"),
+            detail: format!("data-root of {}, {set}: {shown} on {fs}", r.who),
+        });
+        if !fsmagic::NETWORK_FILESYSTEMS.contains(&magic) {
+            continue;
+        }
+        bad.push(format!("{}'s data-root {shown} is on {fs}", r.who));
+        let local = if r.rootless {
+            format!("/var/tmp/{}-docker", f.user.name)
+        } else {
+            "/srv/docker".to_owned()
+        };
+        let sudo = if r.rootless { "" } else { "sudo " };
+        let change = match &r.origin {
+            Origin::Flag(source) if source.starts_with("/proc/") => format!(
+                "stop it and start it again with --data-root on a local filesystem (e.g. {local}; its command line is in {source})"
+            ),
+            Origin::Flag(source) => format!(
+                "change --data-root in {source} to a directory on a local filesystem (e.g. {local})"
+            ),
+            Origin::Config(config) | Origin::Default(config) => format!(
+                "set {{\"data-root\":\"{local}\"}} (a directory on a local filesystem) in {config}"
+            ),
+        };
+        let copy = if probe == r.path {
+            format!(
+                "; with the daemon stopped, copy the old data if its images and volumes matter (`{sudo}rsync -aHAX {}/ {local}/`)",
+                r.path.trim_end_matches('/')
+            )
+        } else {
+            String::new()
+        };
+        fixes.push(match r.restart {
+            Some(restart) => format!("For {}: {change}{copy}; then {restart}.", r.who),
+            None => format!("For {}: {change}{copy}.", r.who),
+        });
+    }
+    if judged_here == 0 {
+        return Verdict::skip(match judged {
+            Some(p) => format!(
+                "no system daemon is started or running here, and the rootless data-root ({p}) is storage.data_root's"
+            ),
+            None => "no daemon is started or running here".to_owned(),
+        })
+        .with_evidence(evidence);
+    }
+    if bad.is_empty() {
+        return Verdict::pass("every daemon's data-root is on a local filesystem")
+            .with_evidence(evidence);
+    }
+    Verdict::fail(format!(
+        "{}: Docker does not support a data-root on a network filesystem; pulls fail with \"failed to register layer: ApplyLayer exit status 1 stdout: stderr: lchown <FILE>: operation not permitted\"",
+        bad.join("; ")
+    ))
+    .with_evidence(evidence)
+    .fix(Remediation::text(fixes.join(" ")))
 }

@@ -173,6 +173,8 @@ const SCENARIOS: &[&str] = &[
     "debian-12-only-old-pasta",
     "debian-12-own-uid-range",
     "debian-12-rootful-exposed",
+    "debian-12-desktop-running",
+    "debian-12-desktop-stopped",
     "debian-12-rootful-healthy",
     "debian-12-rootful-nfs-data-root",
     "debian-12-rootful-hosts-conflict",
@@ -415,6 +417,8 @@ scenario!(
     debian_12_rootful_hosts_conflict,
     "debian-12-rootful-hosts-conflict"
 );
+scenario!(debian_12_desktop_running, "debian-12-desktop-running");
+scenario!(debian_12_desktop_stopped, "debian-12-desktop-stopped");
 scenario!(debian_12_rootful_healthy, "debian-12-rootful-healthy");
 scenario!(
     debian_12_rootful_nfs_data_root,

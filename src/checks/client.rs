@@ -12,6 +12,8 @@ const CANNOT_CONNECT: &str = "rootless-troubleshoot and cannot-connect seeds: Ca
 
 /// The sockets a rootful daemon listens on.
 pub(super) const ROOTFUL_SOCKETS: &[&str] = &["/var/run/docker.sock", "/run/docker.sock"];
+/// Docker Desktop for Linux's socket, below the user's home (its `desktop-linux` context points at it).
+pub(super) const DESKTOP_SOCKET: &str = "/.docker/desktop/docker.sock";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -328,11 +330,11 @@ fn socket(f: &Facts) -> Verdict {
             let (summary, fix) = match e.kind {
                 std::io::ErrorKind::NotFound => (
                     format!("nothing listens at {url} (no socket): \"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\" — the daemon is not running"),
-                    start_daemon(f),
+                    bring_back(f, path, false),
                 ),
                 std::io::ErrorKind::ConnectionRefused => (
                     format!("{path} is a stale socket: the file exists but no daemon listens (it died without cleaning up); the CLI says \"Cannot connect to the Docker daemon at {url}\""),
-                    start_daemon(f).step(Step::user(["rm", "-f", path.as_str()])),
+                    bring_back(f, path, true),
                 ),
                 std::io::ErrorKind::PermissionDenied => (
                     format!("\"permission denied while trying to connect to the Docker daemon socket at {url}\": the socket is not yours to open — a permission problem, not a stopped service"),
@@ -346,6 +348,36 @@ fn socket(f: &Facts) -> Verdict {
             evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
             Verdict::fail(summary).with_evidence(evidence).fix(fix)
         }
+    }
+}
+
+/// What brings a dead socket back depends on whose it is: the rootless daemon's is started (a stale file removed),
+/// Docker Desktop's or the system daemon's belongs to them, and any other is not one to revive.
+fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
+    if path == rootless_socket(f) {
+        let start = start_daemon(f);
+        return if stale {
+            start.step(Step::user(["rm", "-f", path]))
+        } else {
+            start
+        };
+    }
+    if path.ends_with(DESKTOP_SOCKET) {
+        return Remediation::text(
+            "Docker Desktop owns this socket and is not running: start Docker Desktop (the app, or its user service), \
+or point the client at your rootless daemon (client.endpoint's fix).",
+        )
+        .step(Step::user(["systemctl", "--user", "start", "docker-desktop"]));
+    }
+    let rootless = use_rootless(f);
+    let whose = if ROOTFUL_SOCKETS.contains(&path) {
+        "The system daemon owns this socket and is not running (`sudo systemctl start docker` starts it, if you want it)."
+    } else {
+        "No daemon of yours is expected at this socket."
+    };
+    Remediation {
+        text: format!("{whose} {}", rootless.text),
+        ..rootless
     }
 }
 

@@ -344,7 +344,7 @@ fn flavor(f: &Facts) -> Verdict {
                 e.text
             ))
             .with_evidence(ev)
-            .fix(Remediation::text("Start Docker Desktop (the app, or its user service), or switch the client to your rootless daemon:")
+            .fix(Remediation::text("Start Docker Desktop (the app, or its user service below), or switch the client to your rootless daemon with `docker context use rootless` (client.endpoint's fix creates that context).")
                 .step(Step::user(["systemctl", "--user", "start", "docker-desktop"]))),
         };
     }

@@ -176,6 +176,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12-desktop-running",
     "debian-12-desktop-stopped",
     "debian-12-rootful-healthy",
+    "debian-12-rootful-netplan-catch-all",
     "debian-12-rootful-nfs-data-root",
     "debian-12-rootful-hosts-conflict",
     "debian-12-small-range",
@@ -420,6 +421,10 @@ scenario!(
 scenario!(debian_12_desktop_running, "debian-12-desktop-running");
 scenario!(debian_12_desktop_stopped, "debian-12-desktop-stopped");
 scenario!(debian_12_rootful_healthy, "debian-12-rootful-healthy");
+scenario!(
+    debian_12_rootful_netplan_catch_all,
+    "debian-12-rootful-netplan-catch-all"
+);
 scenario!(
     debian_12_rootful_nfs_data_root,
     "debian-12-rootful-nfs-data-root"

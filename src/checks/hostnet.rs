@@ -3,9 +3,9 @@
 
 use super::Check;
 use super::rootful::{rootful_dockerd, unit_enabled};
-use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS};
+use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::{glob, unit};
+use crate::parse::{glob, netplan, unit};
 
 /// Where systemd-networkd reads .network files, highest priority first (netplan writes to /run).
 const NETWORKD_DIRS: &[&str] = &[
@@ -16,8 +16,13 @@ const NETWORKD_DIRS: &[&str] = &[
     "/lib/systemd/network",
 ];
 
-/// Names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth.
-const DOCKER_IFACES: &[&str] = &["docker0", "br-0123456789ab", "veth1234567"];
+/// Names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth;
+/// each with its kernel driver (what netplan's `match: driver:` sees).
+const DOCKER_IFACES: &[(&str, &str)] = &[
+    ("docker0", "bridge"),
+    ("br-0123456789ab", "bridge"),
+    ("veth1234567", "veth"),
+];
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -28,7 +33,7 @@ pub(super) const CHECKS: &[Check] = &[
         explain: "\
 What it checks: net.ipv4.ip_forward and the per-interface net.ipv4.conf.*.forwarding; whether systemd-networkd is in use \
 (enabled or running) and which of its .network files (/etc/systemd/network, /run/systemd/network — where netplan writes — \
-/usr/lib/systemd/network) set no IPForward= (IPv4Forwarding= since systemd 256); the systemd version from the package database \
+/usr/lib/systemd/network, each with its NAME.network.d/*.conf drop-ins) set no IPForward= (IPv4Forwarding= since systemd 256); the systemd version from the package database \
 or libsystemd-shared-NNN.so. It applies to a rootful daemon: rootless networking runs through slirp4netns or pasta in user \
 space and does not route through the host.
 
@@ -53,8 +58,10 @@ and `systemctl restart docker`.",
         explain: "\
 What it checks: NetworkManager (installed or running): is docker0 unmanaged (unmanaged-devices=interface-name:… in \
 NetworkManager.conf and conf.d, or `iface docker0 inet manual` in /etc/network/interfaces(.d)); systemd-networkd: a .network file \
-whose [Match] Name= catches docker0, br-* or veth* (or matches every interface) without `Unmanaged=yes` in [Link]; netplan: a \
-`name:` match in /etc/netplan that catches them; netscript installed. It applies to a rootful daemon: the rootless daemon's \
+that is the first, in networkd's lexical order, whose [Match] Name= catches docker0, br-* or veth* (or that matches every \
+interface), drop-ins included, without `Unmanaged=yes` in [Link]; netplan: a device in /etc/netplan, /run/netplan or \
+/lib/netplan whose `match:` (name and driver globs) catches them, or a netplan bridge or other device called docker0; netscript \
+installed. It applies to a rootful daemon: the rootless daemon's \
 bridges live in RootlessKit's network namespace, out of the host managers' sight.
 
 Why it matters: a manager that thinks it owns docker0 or a veth reconfigures or deletes it; networks and published ports \
@@ -66,7 +73,8 @@ What you see when it's wrong: `docker0` without its address, containers that los
 How to fix: the seed's remedies: uninstall netscript (`apt-get remove netscript-2.4`); for NetworkManager, \
 /etc/network/interfaces.d/20-docker0 with `iface docker0 inet manual` (or `unmanaged-devices=interface-name:docker0;interface-name:br-*;interface-name:veth*` \
 under [keyfile]) and restart NetworkManager; for networkd, /etc/systemd/network/docker.network with `[Match]` `Name=docker0 br-* veth*` \
-and `[Link]` `Unmanaged=yes`, then restart systemd-networkd; for netplan, narrow the match (e.g. `name: en*`) and `netplan apply`.",
+and `[Link]` `Unmanaged=yes` (named 00-docker.network when a catch-all such as netplan's 10-netplan-*.network sorts \
+before docker.network), then restart systemd-networkd; for netplan, narrow the match (e.g. `name: en*`) and `netplan apply`.",
         packages: &["netscript"],
         run: managers,
     },
@@ -115,35 +123,51 @@ fn rootful_present(f: &Facts) -> Option<String> {
 const NO_ROOTFUL: &str = "no rootful Docker here: rootless networking runs in RootlessKit's namespace through slirp4netns or pasta, out of reach of host forwarding and network managers";
 
 /// The .network files networkd uses: one per file name, the highest-priority directory winning.
-fn network_files(f: &Facts) -> Vec<(String, Vec<unit::Entry>)> {
-    let mut by_name = std::collections::BTreeMap::new();
+fn network_files(f: &Facts) -> Vec<Unit> {
+    let mut names = std::collections::BTreeSet::new();
     for dir in NETWORKD_DIRS {
-        if let Read::Ok(names) = f.read_dir(dir) {
-            for n in names.into_iter().filter(|n| n.ends_with(".network")) {
-                by_name
-                    .entry(n.clone())
-                    .or_insert_with(|| format!("{dir}/{n}"));
-            }
+        if let Read::Ok(list) = f.read_dir(dir) {
+            names.extend(list.into_iter().filter(|n| n.ends_with(".network")));
         }
     }
-    by_name
-        .into_values()
-        .filter_map(|path| {
-            // A file linked to /dev/null is masked.
-            if matches!(f.read_link(&path), Read::Ok(t) if t == "/dev/null") {
-                return None;
-            }
-            let text = f.read(&path).ok()?.clone();
-            Some((path, unit::parse(&text).0))
+    // networkd reads them in lexical order of their names, whatever the directory; a name in a higher-priority
+    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it.
+    names
+        .into_iter()
+        .filter_map(|n| match f.unit(&n, NETWORKD_DIRS) {
+            Read::Ok(u) if !u.masked => Some(u),
+            _ => None,
         })
         .collect()
 }
 
-fn value<'a>(entries: &'a [unit::Entry], section: &str, key: &str) -> Option<&'a unit::Entry> {
-    entries
+/// A .network file's main path.
+fn main_path(u: &Unit) -> &str {
+    u.files.first().map_or(u.name.as_str(), |(p, _)| p.as_str())
+}
+
+/// The effective value of a single-valued setting: its last assignment, drop-ins after the main file.
+fn value<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a unit::Entry> {
+    u.files
         .iter()
         .rev()
+        .flat_map(|(_, entries)| entries.iter().rev())
         .find(|e| e.section == section && e.key == key)
+}
+
+/// Whether a .network file's [Match] catches an interface name: `Name=` lists merge (an empty one resets) and any
+/// glob may match; no [Match] at all catches every interface; a [Match] on other properties only is not judged.
+fn catches(u: &Unit, iface: &str) -> bool {
+    let names = u.effective("Match", "Name");
+    if names.is_empty() {
+        return !u
+            .files
+            .iter()
+            .any(|(_, entries)| entries.iter().any(|e| e.section == "Match"));
+    }
+    names
+        .iter()
+        .any(|(_, n)| glob::list_matches(&n.value, iface))
 }
 
 /// Whether systemd-networkd is in use: enabled, or running.
@@ -265,44 +289,43 @@ fn ip_forward(f: &Facts) -> Verdict {
             .with_evidence(evidence);
     }
     let files = network_files(f);
-    let lacking: Vec<String> = files
+    let lacking: Vec<&Unit> = files
         .iter()
-        .filter(|(_, e)| {
-            value(e, "Link", "Unmanaged").is_none_or(|u| !is_yes(&u.value))
+        .filter(|u| {
+            value(u, "Link", "Unmanaged").is_none_or(|v| !is_yes(&v.value))
                 && ["IPForward", "IPv4Forwarding", "IPMasquerade"]
                     .iter()
                     .all(|k| {
-                        value(e, "Network", k).is_none_or(|v| {
+                        value(u, "Network", k).is_none_or(|v| {
                             matches!(v.value.as_str(), "no" | "false" | "0" | "ipv6")
                         })
                     })
         })
-        .map(|(p, _)| p.clone())
         .collect();
     if lacking.is_empty() {
         return Verdict::pass(format!("net.ipv4.ip_forward = {global}; every .network file of systemd-networkd sets IPForward="))
             .with_evidence(evidence);
     }
-    let first = &lacking[0];
-    let name = first.rsplit('/').next().unwrap_or(first);
-    let dropin_dir = format!("/etc/systemd/network/{name}.d");
-    let dropin = format!("{dropin_dir}/docker-ip-forward.conf");
+    let mut steps = Vec::new();
+    for u in &lacking {
+        let dropin_dir = format!("/etc/systemd/network/{}.d", u.name);
+        let dropin = format!("{dropin_dir}/docker-ip-forward.conf");
+        steps.push(Step::root(["mkdir", "-p", dropin_dir.as_str()]));
+        steps.push(Step::root(["tee", dropin.as_str()]).with_stdin("[Network]\nIPForward=true\n"));
+    }
+    steps.push(Step::root(["systemctl", "restart", "systemd-networkd"]));
+    steps.push(Step::root(["systemctl", "restart", "docker"]));
     Verdict::warn(format!(
         "systemd-networkd (systemd ≥ 220) turns forwarding off for the interfaces of {} ({}): they have no IPForward=, so containers lose the network when networkd configures them",
-        lacking.join(", "),
+        lacking.iter().map(|u| main_path(u)).collect::<Vec<_>>().join(", "),
         if off.is_empty() { "none is off right now".to_owned() } else { format!("off now: {}", off.join(" ")) }
     ))
     .with_evidence(evidence)
     .fix(
-        Remediation::text(format!(
-            "Add IPForward=true to the [Network] section of each (here through a drop-in for {name}), then restart networkd and Docker:"
-        ))
-        .steps([
-            Step::root(["mkdir", "-p", dropin_dir.as_str()]),
-            Step::root(["tee", dropin.as_str()]).with_stdin("[Network]\nIPForward=true\n"),
-            Step::root(["systemctl", "restart", "systemd-networkd"]),
-            Step::root(["systemctl", "restart", "docker"]),
-        ]),
+        Remediation::text(
+            "Add IPForward=true to the [Network] section of each, through a drop-in in /etc (it survives package and netplan updates), then restart networkd and Docker:",
+        )
+        .steps(steps),
     )
 }
 
@@ -437,49 +460,81 @@ fn managers(f: &Facts) -> Verdict {
                 .step(Step::root(["systemctl", "restart", "NetworkManager"]));
         }
     }
-    // systemd-networkd (netplan's generated files included)
-    let mut networkd_hits = Vec::new();
-    for (path, entries) in network_files(f) {
-        if value(&entries, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value)) {
+    // systemd-networkd (netplan's generated files included): for each interface the first file in lexical order whose
+    // [Match] catches it is the one applied.
+    let files = network_files(f);
+    let mut networkd_hits: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut shadowed: Vec<((String, String), Vec<&str>)> = Vec::new();
+    for (iface, _) in DOCKER_IFACES {
+        let Some(first) = files.iter().find(|u| catches(u, iface)) else {
+            continue;
+        };
+        if value(first, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value)) {
             continue;
         }
-        let names: Vec<&unit::Entry> = entries
-            .iter()
-            .filter(|e| e.section == "Match" && e.key == "Name")
-            .collect();
-        let any_match = entries.iter().any(|e| e.section == "Match");
-        let caught: Vec<&str> = DOCKER_IFACES
-            .iter()
-            .copied()
-            .filter(|i| {
-                if names.is_empty() {
-                    !any_match
-                } else {
-                    names.iter().all(|n| glob::list_matches(&n.value, i))
+        let line = first
+            .effective("Match", "Name")
+            .first()
+            .map_or(String::new(), |(_, n)| format!(":{}", n.line));
+        let at = format!("{}{line}", main_path(first));
+        for later in files.iter().skip_while(|u| u.name != first.name).skip(1) {
+            if catches(later, iface)
+                && value(later, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value))
+            {
+                let key = (main_path(later).to_owned(), first.name.clone());
+                match shadowed.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, ifaces)) => ifaces.push(*iface),
+                    None => shadowed.push((key, vec![*iface])),
                 }
-            })
-            .collect();
-        if !caught.is_empty() {
-            let line = names
-                .first()
-                .map_or(String::new(), |n| format!(":{}", n.line));
-            networkd_hits.push(format!("{path}{line} catches {}", caught.join(", ")));
+            }
+        }
+        match networkd_hits.iter_mut().find(|(p, _)| *p == at) {
+            Some((_, ifaces)) => ifaces.push(iface),
+            None => networkd_hits.push((at, vec![iface])),
         }
     }
     if !networkd_hits.is_empty() {
+        let hits: Vec<String> = networkd_hits
+            .iter()
+            .map(|(at, ifaces)| format!("{at} catches {}", ifaces.join(", ")))
+            .collect();
         evidence.push(Evidence {
             source: "systemd-networkd .network files".into(),
-            detail: networkd_hits.join("; "),
+            detail: hits
+                .iter()
+                .cloned()
+                .chain(shadowed.iter().map(|((later, first), ifaces)| {
+                    format!(
+                        "{later} (Unmanaged=yes) never applies to {}: {first} sorts before it",
+                        ifaces.join(", ")
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join("; "),
         });
         problems.push(format!(
             "systemd-networkd configuration catches Docker's interfaces without Unmanaged=yes: {}",
-            networkd_hits.join("; ")
+            hits.join("; ")
         ));
-        fix = fix
-            .step(Step::root(["tee", "/etc/systemd/network/docker.network"]).with_stdin(
-                "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
-            ))
-            .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
+        // The seed's docker.network works only when it sorts before every file that catches Docker's interfaces.
+        let name = if networkd_hits
+            .iter()
+            .all(|(at, _)| at.rsplit('/').next().is_some_and(|n| n > "docker.network"))
+        {
+            "docker.network"
+        } else {
+            "00-docker.network"
+        };
+        let path = format!("/etc/systemd/network/{name}");
+        fix = Remediation::text(format!(
+            "{} networkd applies the first .network file in lexical order that matches, so the Unmanaged=yes file is {path}.",
+            fix.text
+        ))
+        .steps(fix.steps)
+        .step(Step::root(["tee", path.as_str()]).with_stdin(
+            "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
+        ))
+        .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
     }
     // netplan
     let mut netplan_hits = Vec::new();
@@ -495,28 +550,46 @@ fn managers(f: &Facts) -> Verdict {
             let Read::Ok(text) = f.read(&path) else {
                 continue;
             };
-            for (i, line) in text.lines().enumerate() {
-                let Some(v) = line.trim().strip_prefix("name:") else {
-                    continue;
-                };
-                let pattern = v
-                    .split('#')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .trim_matches(['"', '\'']);
+            let (devices, errors) = netplan::parse(&text);
+            for e in errors {
+                evidence.push(Evidence {
+                    source: format!("{path}:{}", e.line),
+                    detail: format!("{} (netplan refuses the file)", e.message),
+                });
+            }
+            for d in devices {
                 let caught: Vec<&str> = DOCKER_IFACES
                     .iter()
-                    .copied()
-                    .filter(|i| glob::matches(pattern, i))
+                    .filter(|(i, driver)| d.catches(i, driver))
+                    .map(|(i, _)| *i)
                     .collect();
-                if !caught.is_empty() {
-                    netplan_hits.push(format!(
-                        "{path}:{} (name: {pattern}) catches {}",
-                        i + 1,
-                        caught.join(", ")
-                    ));
+                if caught.is_empty() {
+                    continue;
                 }
+                let how = match &d.matching {
+                    Some(m) => {
+                        let mut props = Vec::new();
+                        if let Some(n) = &m.name {
+                            props.push(format!("name: {n}"));
+                        }
+                        if !m.driver.is_empty() {
+                            props.push(format!("driver: {}", m.driver.join(", ")));
+                        }
+                        if props.is_empty() {
+                            props.push("an empty match".to_owned());
+                        }
+                        format!(
+                            "{}:{} ({} {}, {})",
+                            path,
+                            m.line,
+                            d.kind,
+                            d.id,
+                            props.join(", ")
+                        )
+                    }
+                    None => format!("{path}:{} ({} {})", d.line, d.kind, d.id),
+                };
+                netplan_hits.push(format!("{how} catches {}", caught.join(", ")));
             }
         }
     }
@@ -529,7 +602,7 @@ fn managers(f: &Facts) -> Verdict {
             "netplan matches Docker's interfaces: {}",
             netplan_hits.join("; ")
         ));
-        fix = Remediation::text(format!("{} Narrow the netplan match to the real NICs (e.g. `name: en*`) and run `netplan apply`.", fix.text)).steps(fix.steps);
+        fix = Remediation::text(format!("{} Narrow each netplan match named to the real NICs (e.g. `name: en*`, or their `macaddress:`), rename a netplan device called docker0, then run `sudo netplan apply`.", fix.text)).steps(fix.steps);
     }
     if problems.is_empty() {
         return Verdict::pass("no network manager here claims docker0, br-* or veth*")

@@ -23,6 +23,7 @@ pub mod kernel;
 pub mod kmsg;
 pub mod mountinfo;
 pub mod net_tcp;
+pub mod netplan;
 pub mod os_release;
 pub mod passwd;
 pub mod pkgdb;

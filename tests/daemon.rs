@@ -741,6 +741,28 @@ fn rootful_daemon_beside_the_rootless_one() {
         &["info", "--format", "{{.SecurityOptions}}"],
     );
     assert!(text(&out).contains("rootless"), "{}", text(&out));
+    // Every daemon's data-root, found where it is set: the running root dockerd's from its command line (root's
+    // /proc/PID/cmdline is world-readable), docker.service's default, the rootless one's judged by storage.data_root.
+    let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "volumes.data_root"]);
+    assert_finding(
+        &doc,
+        "volumes.data_root",
+        "pass",
+        "every daemon's data-root is on a local filesystem",
+    );
+    let ev = doc["findings"][0]["evidence"].to_string();
+    let pid = rootful.child.id();
+    assert!(
+        ev.contains(&format!(
+            "data-root of the root dockerd {pid}, --data-root in /proc/{pid}/cmdline: {}/data on ",
+            rootful.dir.display()
+        )),
+        "{ev}"
+    );
+    assert!(
+        ev.contains("data-root of docker.service, the default: /var/lib/docker"),
+        "{ev}"
+    );
     drop(rootful);
     d.stop().unwrap();
 }

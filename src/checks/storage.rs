@@ -149,13 +149,21 @@ pub(crate) fn tristate_letter(t: Tristate) -> &'static str {
 
 /// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
 pub(super) fn daemon_json_path(f: &Facts) -> String {
-    let config_home = f
+    format!(
+        "{}/docker/daemon.json",
+        xdg_dir(f, "XDG_CONFIG_HOME", ".config")
+    )
+}
+
+/// An XDG base directory of the user: the variable when it is this session's and absolute, else `~/DEFAULT`.
+fn xdg_dir(f: &Facts, var: &str, default: &str) -> String {
+    let dir = f
         .is_own_session()
-        .then(|| f.env("XDG_CONFIG_HOME"))
+        .then(|| f.env(var))
         .flatten()
         .filter(|d| d.starts_with('/'))
-        .unwrap_or_else(|| format!("{}/.config", f.user.home.trim_end_matches('/')));
-    format!("{}/docker/daemon.json", config_home.trim_end_matches('/'))
+        .unwrap_or_else(|| format!("{}/{default}", f.user.home.trim_end_matches('/')));
+    dir.trim_end_matches('/').to_owned()
 }
 
 /// Where the data-root is and which filesystem will hold it.
@@ -232,13 +240,7 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
 
 /// Where a rootless dockerd keeps its data without a data-root setting: $XDG_DATA_HOME/docker.
 pub(super) fn rootless_default(f: &Facts) -> String {
-    let data_home = f
-        .is_own_session()
-        .then(|| f.env("XDG_DATA_HOME"))
-        .flatten()
-        .filter(|d| d.starts_with('/'))
-        .unwrap_or_else(|| format!("{}/.local/share", f.user.home.trim_end_matches('/')));
-    format!("{}/docker", data_home.trim_end_matches('/'))
+    format!("{}/docker", xdg_dir(f, "XDG_DATA_HOME", ".local/share"))
 }
 
 /// The filesystem that holds `path`, or will once it is created: the `statfs` magic of its nearest existing directory

@@ -65,6 +65,39 @@ fn list_shows_every_check_with_its_area() {
     ] {
         assert!(text.contains(id), "{id} missing from list");
     }
+    // The README's check list is `list`'s output, verbatim: a new check cannot land without its row.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```\n{text}```")),
+        "README.md's check list differs from `rootless-doctor list`; paste the new output:\n{text}"
+    );
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    let out = cmd
+        .args(["preflight", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let preflight = doc["findings"].as_array().unwrap().len();
+    let first: Vec<&str> = text.lines().take(preflight).collect();
+    let ran: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        first
+            .iter()
+            .zip(&ran)
+            .all(|(l, id)| l.starts_with(&format!("{id} "))),
+        "preflight's checks are not the first {preflight} rows of `list`"
+    );
+    assert!(
+        readme.contains(&format!("`preflight` runs the first {preflight};")),
+        "README.md should say that preflight runs the first {preflight}"
+    );
 }
 
 #[test]

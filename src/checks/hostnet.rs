@@ -16,13 +16,41 @@ const NETWORKD_DIRS: &[&str] = &[
     "/lib/systemd/network",
 ];
 
-/// Names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth;
-/// each with its kernel driver (what netplan's `match: driver:` sees).
-const DOCKER_IFACES: &[(&str, &str)] = &[
-    ("docker0", "bridge"),
-    ("br-0123456789ab", "bridge"),
-    ("veth1234567", "veth"),
+/// One of Docker's interfaces, as the network managers' matches see it.
+struct Iface {
+    name: &'static str,
+    /// The kernel driver (netplan's `match: driver:`, networkd's `Driver=`).
+    driver: &'static str,
+    /// networkd's `Type=` (the device type: a bridge, or plain ether for a veth).
+    devtype: &'static str,
+    /// networkd's `Kind=` (the netdev kind).
+    kind: &'static str,
+}
+
+/// The names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth.
+const DOCKER_IFACES: &[Iface] = &[
+    Iface {
+        name: "docker0",
+        driver: "bridge",
+        devtype: "bridge",
+        kind: "bridge",
+    },
+    Iface {
+        name: "br-0123456789ab",
+        driver: "bridge",
+        devtype: "bridge",
+        kind: "bridge",
+    },
+    Iface {
+        name: "veth1234567",
+        driver: "veth",
+        devtype: "ether",
+        kind: "veth",
+    },
 ];
+
+/// The name the seed gives networkd's "leave Docker alone" file, then lower-sorting ones for when a catch-all sorts first.
+const UNMANAGED_NAMES: &[&str] = &["docker.network", "00-docker.network", "0-docker.network"];
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -131,11 +159,16 @@ fn network_files(f: &Facts) -> Vec<Unit> {
         }
     }
     // networkd reads them in lexical order of their names, whatever the directory; a name in a higher-priority
-    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it.
+    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it. Like a link to
+    // /dev/null, an empty file is skipped.
     names
         .into_iter()
         .filter_map(|n| match f.unit(&n, NETWORKD_DIRS) {
-            Read::Ok(u) if !u.masked => Some(u),
+            Read::Ok(u)
+                if !u.masked && !matches!(f.read(main_path(&u)), Read::Ok(t) if t.is_empty()) =>
+            {
+                Some(u)
+            }
             _ => None,
         })
         .collect()
@@ -155,19 +188,51 @@ fn value<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a unit::Entry> {
         .find(|e| e.section == section && e.key == key)
 }
 
-/// Whether a .network file's [Match] catches an interface name: `Name=` lists merge (an empty one resets) and any
-/// glob may match; no [Match] at all catches every interface; a [Match] on other properties only is not judged.
-fn catches(u: &Unit, iface: &str) -> bool {
-    let names = u.effective("Match", "Name");
-    if names.is_empty() {
-        return !u
-            .files
-            .iter()
-            .any(|(_, entries)| entries.iter().any(|e| e.section == "Match"));
+/// A [Match] condition as networkd tests it (`net_condition_test_strv`): the words of every assignment, merged (an
+/// empty one resets), a line starting with `!` negating its words; a negated word that matches fails, and when plain
+/// words exist one must match. `None` is a property the interface lacks (a virtual device's Path=), which no
+/// pattern matches.
+fn condition(u: &Unit, key: &str, value: Option<&str>) -> bool {
+    let mut positive = false;
+    let mut matched = false;
+    for (_, e) in u.effective("Match", key) {
+        let (invert, words) = match e.value.trim().strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, e.value.trim()),
+        };
+        for w in words.split_whitespace() {
+            positive |= !invert;
+            if value.is_some_and(|v| glob::matches(w, v)) {
+                if invert {
+                    return false;
+                }
+                matched = true;
+            }
+        }
     }
-    names
+    !positive || matched
+}
+
+/// Whether a .network file's [Match] catches one of Docker's interfaces: every condition holds. A file without
+/// [Match] settings catches everything; MAC addresses, paths, udev properties and Wi-Fi settings name real hardware,
+/// never Docker's virtual interfaces; host conditions (Host=, Virtualization=, …) are taken as true.
+fn catches(u: &Unit, iface: &Iface) -> bool {
+    condition(u, "Name", Some(iface.name))
+        && condition(u, "OriginalName", Some(iface.name))
+        && condition(u, "Driver", Some(iface.driver))
+        && condition(u, "Type", Some(iface.devtype))
+        && condition(u, "Kind", Some(iface.kind))
+        && [
+            "MACAddress",
+            "PermanentMACAddress",
+            "Path",
+            "Property",
+            "SSID",
+            "BSSID",
+            "WLANInterfaceType",
+        ]
         .iter()
-        .any(|(_, n)| glob::list_matches(&n.value, iface))
+        .all(|k| condition(u, k, None))
 }
 
 /// Whether systemd-networkd is in use: enabled, or running.
@@ -463,40 +528,42 @@ fn managers(f: &Facts) -> Verdict {
     // systemd-networkd (netplan's generated files included): for each interface the first file in lexical order whose
     // [Match] catches it is the one applied.
     let files = network_files(f);
-    let mut networkd_hits: Vec<(String, Vec<&str>)> = Vec::new();
+    // (file name, where its Name= is, interfaces it catches first)
+    let mut networkd_hits: Vec<(String, String, Vec<&str>)> = Vec::new();
     let mut shadowed: Vec<((String, String), Vec<&str>)> = Vec::new();
-    for (iface, _) in DOCKER_IFACES {
+    for iface in DOCKER_IFACES {
         let Some(first) = files.iter().find(|u| catches(u, iface)) else {
             continue;
         };
         if value(first, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value)) {
             continue;
         }
-        let line = first
+        let at = first
             .effective("Match", "Name")
             .first()
-            .map_or(String::new(), |(_, n)| format!(":{}", n.line));
-        let at = format!("{}{line}", main_path(first));
+            .map_or(main_path(first).to_owned(), |(path, n)| {
+                format!("{path}:{}", n.line)
+            });
         for later in files.iter().skip_while(|u| u.name != first.name).skip(1) {
             if catches(later, iface)
                 && value(later, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value))
             {
                 let key = (main_path(later).to_owned(), first.name.clone());
                 match shadowed.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, ifaces)) => ifaces.push(*iface),
-                    None => shadowed.push((key, vec![*iface])),
+                    Some((_, ifaces)) => ifaces.push(iface.name),
+                    None => shadowed.push((key, vec![iface.name])),
                 }
             }
         }
-        match networkd_hits.iter_mut().find(|(p, _)| *p == at) {
-            Some((_, ifaces)) => ifaces.push(iface),
-            None => networkd_hits.push((at, vec![iface])),
+        match networkd_hits.iter_mut().find(|(n, _, _)| *n == first.name) {
+            Some((_, _, ifaces)) => ifaces.push(iface.name),
+            None => networkd_hits.push((first.name.clone(), at, vec![iface.name])),
         }
     }
     if !networkd_hits.is_empty() {
         let hits: Vec<String> = networkd_hits
             .iter()
-            .map(|(at, ifaces)| format!("{at} catches {}", ifaces.join(", ")))
+            .map(|(_, at, ifaces)| format!("{at} catches {}", ifaces.join(", ")))
             .collect();
         evidence.push(Evidence {
             source: "systemd-networkd .network files".into(),
@@ -516,82 +583,100 @@ fn managers(f: &Facts) -> Verdict {
             "systemd-networkd configuration catches Docker's interfaces without Unmanaged=yes: {}",
             hits.join("; ")
         ));
-        // The seed's docker.network works only when it sorts before every file that catches Docker's interfaces.
-        let name = if networkd_hits
+        // The Unmanaged=yes file works only when it sorts before every file that catches Docker's interfaces: the
+        // seed's docker.network when it does, else a lower-sorting name.
+        let lowest = networkd_hits
             .iter()
-            .all(|(at, _)| at.rsplit('/').next().is_some_and(|n| n > "docker.network"))
-        {
-            "docker.network"
-        } else {
-            "00-docker.network"
-        };
-        let path = format!("/etc/systemd/network/{name}");
-        fix = Remediation::text(format!(
-            "{} networkd applies the first .network file in lexical order that matches, so the Unmanaged=yes file is {path}.",
-            fix.text
-        ))
-        .steps(fix.steps)
-        .step(Step::root(["tee", path.as_str()]).with_stdin(
-            "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
-        ))
-        .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
-    }
-    // netplan
-    let mut netplan_hits = Vec::new();
-    for dir in ["/etc/netplan", "/run/netplan", "/lib/netplan"] {
-        let Read::Ok(names) = f.read_dir(dir) else {
-            continue;
-        };
-        for n in names
-            .iter()
-            .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
-        {
-            let path = format!("{dir}/{n}");
-            let Read::Ok(text) = f.read(&path) else {
-                continue;
-            };
-            let (devices, errors) = netplan::parse(&text);
-            for e in errors {
-                evidence.push(Evidence {
-                    source: format!("{path}:{}", e.line),
-                    detail: format!("{} (netplan refuses the file)", e.message),
-                });
+            .map(|(n, _, _)| n.as_str())
+            .min()
+            .unwrap_or_default();
+        match UNMANAGED_NAMES.iter().find(|n| **n < lowest) {
+            Some(name) => {
+                let path = format!("/etc/systemd/network/{name}");
+                fix = Remediation::text(format!(
+                    "{} networkd applies the first .network file in lexical order that matches, so the Unmanaged=yes file is {path}.",
+                    fix.text
+                ))
+                .steps(fix.steps)
+                .step(Step::root(["tee", path.as_str()]).with_stdin(
+                    "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
+                ))
+                .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
             }
-            for d in devices {
-                let caught: Vec<&str> = DOCKER_IFACES
-                    .iter()
-                    .filter(|(i, driver)| d.catches(i, driver))
-                    .map(|(i, _)| *i)
-                    .collect();
-                if caught.is_empty() {
-                    continue;
-                }
-                let how = match &d.matching {
-                    Some(m) => {
-                        let mut props = Vec::new();
-                        if let Some(n) = &m.name {
-                            props.push(format!("name: {n}"));
-                        }
-                        if !m.driver.is_empty() {
-                            props.push(format!("driver: {}", m.driver.join(", ")));
-                        }
-                        if props.is_empty() {
-                            props.push("an empty match".to_owned());
-                        }
-                        format!(
-                            "{}:{} ({} {}, {})",
-                            path,
-                            m.line,
-                            d.kind,
-                            d.id,
-                            props.join(", ")
-                        )
-                    }
-                    None => format!("{path}:{} ({} {})", d.line, d.kind, d.id),
-                };
-                netplan_hits.push(format!("{how} catches {}", caught.join(", ")));
+            None => {
+                fix = Remediation::text(format!(
+                    "{} networkd applies the first .network file in lexical order that matches, and {lowest} sorts before any name for an Unmanaged=yes file: add `Name=!docker0 br-* veth*` to its [Match] (a drop-in in /etc/systemd/network/{lowest}.d/), then restart systemd-networkd.",
+                    fix.text
+                ))
+                .steps(fix.steps);
             }
         }
+    }
+    // netplan: *.yaml from /run, /etc and /lib (a name in an earlier one hides the same name in a later one), read in
+    // lexical order of their names, later definitions amending earlier ones.
+    let mut netplan_hits = Vec::new();
+    let mut yaml: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for dir in ["/run/netplan", "/etc/netplan", "/lib/netplan"] {
+        if let Read::Ok(names) = f.read_dir(dir) {
+            for n in names.iter().filter(|n| n.ends_with(".yaml")) {
+                yaml.entry(n.clone())
+                    .or_insert_with(|| format!("{dir}/{n}"));
+            }
+        }
+    }
+    let mut parsed = Vec::new();
+    for path in yaml.into_values() {
+        let Read::Ok(text) = f.read(&path) else {
+            continue;
+        };
+        let (devices, errors) = netplan::parse(&text);
+        for e in errors {
+            evidence.push(Evidence {
+                source: format!("{path}:{}", e.line),
+                detail: e.message,
+            });
+        }
+        parsed.push((path, devices));
+    }
+    for d in netplan::merge(parsed) {
+        let caught: Vec<&str> = DOCKER_IFACES
+            .iter()
+            .filter(|i| d.catches(i.name, i.driver))
+            .map(|i| i.name)
+            .collect();
+        if caught.is_empty() {
+            continue;
+        }
+        let how = match (&d.matching, &d.set_name) {
+            (_, Some(name)) if caught.contains(&name.as_str()) => {
+                format!(
+                    "{}:{} ({} {}, set-name: {name})",
+                    d.file, d.line, d.kind, d.id
+                )
+            }
+            (Some(m), _) => {
+                let mut props = Vec::new();
+                if let Some(n) = &m.name {
+                    props.push(format!("name: {n}"));
+                }
+                if !m.driver.is_empty() {
+                    props.push(format!("driver: {}", m.driver.join(", ")));
+                }
+                if props.is_empty() {
+                    props.push("an empty match".to_owned());
+                }
+                format!(
+                    "{}:{} ({} {}, {})",
+                    m.file,
+                    m.line,
+                    d.kind,
+                    d.id,
+                    props.join(", ")
+                )
+            }
+            (None, _) => format!("{}:{} ({} {})", d.file, d.line, d.kind, d.id),
+        };
+        netplan_hits.push(format!("{how} catches {}", caught.join(", ")));
     }
     if !netplan_hits.is_empty() {
         evidence.push(Evidence {
@@ -602,7 +687,7 @@ fn managers(f: &Facts) -> Verdict {
             "netplan matches Docker's interfaces: {}",
             netplan_hits.join("; ")
         ));
-        fix = Remediation::text(format!("{} Narrow each netplan match named to the real NICs (e.g. `name: en*`, or their `macaddress:`), rename a netplan device called docker0, then run `sudo netplan apply`.", fix.text)).steps(fix.steps);
+        fix = Remediation::text(format!("{} Narrow each netplan match named to the real NICs (e.g. `name: en*`, or their `macaddress:`), rename a netplan device (or set-name:) called docker0, then run `sudo netplan apply`.", fix.text)).steps(fix.steps);
     }
     if problems.is_empty() {
         return Verdict::pass("no network manager here claims docker0, br-* or veth*")
@@ -757,4 +842,88 @@ fn rootless_net(f: &Facts) -> Verdict {
     Verdict::warn(problems.join("; "))
         .with_evidence(evidence)
         .fix(fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A .network file and its drop-ins, as networkd merges them.
+    fn network(texts: &[&str]) -> Unit {
+        Unit {
+            name: "x.network".into(),
+            files: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("/etc/systemd/network/{i}"), unit::parse(t).0))
+                .collect(),
+            errors: Vec::new(),
+            masked: false,
+        }
+    }
+
+    fn caught(texts: &[&str]) -> Vec<&'static str> {
+        let u = network(texts);
+        DOCKER_IFACES
+            .iter()
+            .filter(|i| catches(&u, i))
+            .map(|i| i.name)
+            .collect()
+    }
+
+    #[test]
+    fn names_merge_negate_and_reset_as_networkd_does() {
+        let all = ["docker0", "br-0123456789ab", "veth1234567"];
+        assert_eq!(caught(&["[Match]\nName=*\n"]), all);
+        assert_eq!(caught(&["[Match]\nName=en*\n"]), [] as [&str; 0]);
+        // Lists merge: any word may match.
+        assert_eq!(
+            caught(&["[Match]\nName=en*\nName=veth*\n"]),
+            ["veth1234567"]
+        );
+        // A drop-in excluding Docker's interfaces from a catch-all.
+        assert_eq!(
+            caught(&["[Match]\nName=*\n", "[Match]\nName=!docker0 br-* veth*\n"]),
+            [] as [&str; 0]
+        );
+        // Negated words only: everything else matches.
+        assert_eq!(
+            caught(&["[Match]\nName=!docker0\n"]),
+            ["br-0123456789ab", "veth1234567"]
+        );
+        // An empty assignment resets: the file matches everything again.
+        assert_eq!(caught(&["[Match]\nName=en*\n", "[Match]\nName=\n"]), all);
+        // No [Match] at all: everything.
+        assert_eq!(caught(&["[Network]\nDHCP=yes\n"]), all);
+    }
+
+    #[test]
+    fn other_match_keys_are_anded() {
+        // netplan's `match: {name: "*", macaddress: …}` rendered for networkd.
+        assert_eq!(
+            caught(&["[Match]\nName=*\nPermanentMACAddress=52:54:00:12:34:56\n"]),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            caught(&["[Match]\nName=*\nDriver=e1000e\n"]),
+            [] as [&str; 0]
+        );
+        assert_eq!(caught(&["[Match]\nDriver=veth\n"]), ["veth1234567"]);
+        assert_eq!(
+            caught(&["[Match]\nType=bridge\n"]),
+            ["docker0", "br-0123456789ab"]
+        );
+        assert_eq!(
+            caught(&["[Match]\nKind=!bridge\nName=*\n"]),
+            ["veth1234567"]
+        );
+        // Virtual devices have no Path=: a positive pattern misses them, a negated one does not.
+        assert_eq!(caught(&["[Match]\nPath=pci-*\n"]), [] as [&str; 0]);
+        assert_eq!(caught(&["[Match]\nPath=!pci-*\n"]).len(), 3);
+        // Host conditions hold.
+        assert_eq!(
+            caught(&["[Match]\nName=docker*\nVirtualization=no\n"]),
+            ["docker0"]
+        );
+    }
 }

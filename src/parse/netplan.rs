@@ -25,6 +25,8 @@ const VIRTUAL: &[&str] = &[
 /// One device definition.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Device {
+    /// The file that defines it (set by [`merge`]).
+    pub file: String,
     /// The section: `ethernets`, `bridges`, …
     pub kind: String,
     /// The device ID (the key under the section).
@@ -33,11 +35,18 @@ pub struct Device {
     pub line: usize,
     /// The `match:` block, if any.
     pub matching: Option<Match>,
+    /// `set-name:`: the name netplan gives the interface it matches.
+    pub set_name: Option<String>,
+    /// Some line of this definition could not be read (an alias, a multi-line flow collection): what it matches is
+    /// not known, and [`Device::catches`] says no rather than guess.
+    pub uncertain: bool,
 }
 
 /// A `match:` block; netplan ANDs the properties given.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Match {
+    /// The file of `match:` (set by [`merge`]).
+    pub file: String,
     /// 1-based line of `match:`.
     pub line: usize,
     /// `name:` glob.
@@ -48,12 +57,33 @@ pub struct Match {
     pub macaddress: bool,
 }
 
+impl Match {
+    /// A later file's `match:` for the same device: its properties override, the others stay.
+    fn amend(&mut self, later: &Match) {
+        self.file.clone_from(&later.file);
+        self.line = later.line;
+        if later.name.is_some() {
+            self.name.clone_from(&later.name);
+        }
+        if !later.driver.is_empty() {
+            self.driver.clone_from(&later.driver);
+        }
+        self.macaddress |= later.macaddress;
+    }
+}
+
 impl Device {
     /// Whether this definition claims an interface with this name and kernel driver.
     ///
     /// A physical device without `match:` is the interface named by its ID; a virtual device creates the interface
     /// named by its ID; a `match:` catches what all its properties match (an empty one catches every interface).
     pub fn catches(&self, iface: &str, driver: &str) -> bool {
+        if self.uncertain {
+            return false;
+        }
+        if self.set_name.as_deref() == Some(iface) {
+            return true;
+        }
         match &self.matching {
             Some(m) if PHYSICAL.contains(&self.kind.as_str()) => {
                 !m.macaddress
@@ -102,56 +132,83 @@ pub fn parse(text: &str) -> (Vec<Device>, Vec<LineError>) {
         while stack.last().is_some_and(|(d, _)| *d >= indent) {
             stack.pop();
         }
+        // The device this line belongs to, if it is inside one: network → kind → ID → …
+        let inside = match stack.as_slice() {
+            [(_, n), (_, kind), (_, id), ..] if n == "network" && is_kind(kind) => devices
+                .iter_mut()
+                .rev()
+                .find(|d| d.kind == *kind && d.id == *id),
+            _ => None,
+        };
         if content == "-" || content.starts_with("- ") {
             opaque_above = Some(indent);
             continue;
         }
-        let Some((key, value)) = split_key(content) else {
+        let Some((key, raw_value)) = split_key(content) else {
+            if let Some(d) = inside {
+                d.uncertain = true;
+            }
             errors.push(LineError {
                 line,
-                message: format!("expected `key: value`, found {content:?}"),
+                message: format!("not read here (expected `key: value`): {content:?}"),
             });
             continue;
         };
+        let value = strip_properties(raw_value);
         if value.starts_with('|') || value.starts_with('>') {
             opaque_above = Some(indent);
         }
+        let unreadable = value.starts_with('*')
+            || (value.starts_with('{') && !value.ends_with('}'))
+            || (value.starts_with('[') && !value.ends_with(']'));
         let path: Vec<&str> = stack
             .iter()
             .map(|(_, k)| k.as_str())
             .chain([key.as_str()])
             .collect();
-        match path.as_slice() {
-            ["network", kind, id] if PHYSICAL.contains(kind) || VIRTUAL.contains(kind) => {
+        match (path.as_slice(), inside) {
+            (["network", kind, id], _) if is_kind(kind) => {
                 let mut d = Device {
                     kind: (*kind).to_owned(),
                     id: (*id).to_owned(),
                     line,
-                    matching: None,
+                    uncertain: unreadable,
+                    ..Device::default()
                 };
-                if let Some(flow) = value.strip_prefix('{')
-                    && let Some(m) = flow_items(flow).into_iter().find(|(k, _)| k == "match")
-                {
-                    d.matching = Some(flow_match(&m.1, line));
+                if let Some(flow) = value.strip_prefix('{') {
+                    for (k, v) in flow_items(flow) {
+                        match k.as_str() {
+                            "match" => d.matching = Some(flow_match(&v, line, &mut d.uncertain)),
+                            "set-name" => d.set_name = Some(unquote(&v)),
+                            _ => {}
+                        }
+                    }
                 }
                 devices.push(d);
             }
-            ["network", _, _, "match"] => {
-                if let Some(d) = devices.last_mut() {
-                    d.matching = Some(match value.strip_prefix('{') {
-                        Some(_) => flow_match(value, line),
-                        None => Match {
-                            line,
-                            ..Match::default()
-                        },
-                    });
-                }
+            (["network", _, _, "set-name"], Some(d)) => d.set_name = Some(unquote(value)),
+            (["network", _, _, "match"], Some(d)) => {
+                d.uncertain |= unreadable;
+                d.matching = Some(match value.strip_prefix('{') {
+                    Some(_) => flow_match(value, line, &mut d.uncertain),
+                    None if value.is_empty() => Match {
+                        line,
+                        ..Match::default()
+                    },
+                    // An alias or a scalar: not a mapping this reads.
+                    None => {
+                        d.uncertain = true;
+                        Match::default()
+                    }
+                });
             }
-            ["network", _, _, "match", property] => {
-                if let Some(m) = devices.last_mut().and_then(|d| d.matching.as_mut()) {
+            (["network", _, _, "match", property], Some(d)) => {
+                d.uncertain |= unreadable;
+                if let Some(m) = d.matching.as_mut() {
                     set_property(m, property, value);
                 }
             }
+            (["network", _, _, "match", ..], Some(d)) => d.uncertain = true,
             _ => {}
         }
         if value.is_empty() {
@@ -159,6 +216,50 @@ pub fn parse(text: &str) -> (Vec<Device>, Vec<LineError>) {
         }
     }
     (devices, errors)
+}
+
+/// Several netplan files, (path, devices) in the order netplan reads them: a later definition of the same device
+/// amends the earlier one (its `match:` properties and `set-name:` override).
+pub fn merge(files: impl IntoIterator<Item = (String, Vec<Device>)>) -> Vec<Device> {
+    let mut out: Vec<Device> = Vec::new();
+    for (path, devices) in files {
+        for mut d in devices {
+            d.file.clone_from(&path);
+            if let Some(m) = d.matching.as_mut() {
+                m.file.clone_from(&path);
+            }
+            match out.iter_mut().find(|o| o.kind == d.kind && o.id == d.id) {
+                Some(o) => {
+                    match (&mut o.matching, &d.matching) {
+                        (Some(m), Some(later)) => m.amend(later),
+                        (None, Some(later)) => o.matching = Some(later.clone()),
+                        _ => {}
+                    }
+                    if d.set_name.is_some() {
+                        o.set_name.clone_from(&d.set_name);
+                    }
+                    o.uncertain |= d.uncertain;
+                }
+                None => out.push(d),
+            }
+        }
+    }
+    out
+}
+
+fn is_kind(kind: &str) -> bool {
+    PHYSICAL.contains(&kind) || VIRTUAL.contains(&kind)
+}
+
+/// A value without its node properties: an anchor (`&name`) or a tag (`!!str`) before it.
+fn strip_properties(value: &str) -> &str {
+    let mut v = value.trim();
+    while v.starts_with('&') || v.starts_with('!') {
+        v = v
+            .split_once([' ', '\t'])
+            .map_or("", |(_, rest)| rest.trim_start());
+    }
+    v
 }
 
 fn set_property(m: &mut Match, property: &str, value: &str) {
@@ -178,15 +279,23 @@ fn set_property(m: &mut Match, property: &str, value: &str) {
     }
 }
 
-/// `{name: "en*", driver: [a, b]}` as a match.
-fn flow_match(value: &str, line: usize) -> Match {
+/// `{name: "en*", driver: [a, b]}` as a match; an alias or anything unreadable inside makes the device uncertain.
+fn flow_match(value: &str, line: usize, uncertain: &mut bool) -> Match {
     let mut m = Match {
         line,
         ..Match::default()
     };
-    let inner = value.trim().trim_start_matches('{');
+    let value = strip_properties(value);
+    let Some(inner) = value.strip_prefix('{') else {
+        *uncertain = true;
+        return m;
+    };
     for (k, v) in flow_items(inner) {
-        set_property(&mut m, &k, &v);
+        let v = strip_properties(&v);
+        if v.starts_with('*') {
+            *uncertain = true;
+        }
+        set_property(&mut m, &k, v);
     }
     m
 }
@@ -238,7 +347,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
             (None, '"' | '\'') if i == 0 => quote = Some(c),
             (None, ':') => {
                 let rest = &content[i + 1..];
-                if rest.is_empty() || rest.starts_with(' ') {
+                if rest.is_empty() || rest.starts_with([' ', '\t']) {
                     let key = unquote(&content[..i]);
                     return (!key.is_empty()).then(|| (key, rest.trim()));
                 }
@@ -263,17 +372,19 @@ fn unquote(s: &str) -> String {
     s.to_owned()
 }
 
-/// A line without its comment: `#` at the start or after a space, outside quotes.
+/// A line without its comment: `#` at the start or after a space, outside quotes (`\\"` does not end a double-quoted
+/// scalar).
 fn strip_comment(s: &str) -> &str {
     let mut quote: Option<char> = None;
     let mut prev = ' ';
+    let mut escaped = false;
     for (i, c) in s.char_indices() {
         match (quote, c) {
+            (Some('"'), _) if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
-            (None, '"' | '\'') if prev == ' ' || prev == '{' || prev == '[' || prev == ',' => {
-                quote = Some(c)
-            }
+            (None, '"' | '\'') if matches!(prev, ' ' | '{' | '[' | ',') => quote = Some(c),
             (None, '#') if prev == ' ' || prev == '\t' => return &s[..i],
             _ => {}
         }
@@ -400,6 +511,85 @@ network:
         assert!(errors[0].message.contains("tab"));
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].id.as_str(), d[0].line), ("docker0", 5));
+    }
+
+    #[test]
+    fn anchors_aliases_tags_and_set_name() {
+        let text = "\
+network:
+  ethernets:
+    eth0: &common
+      match:
+        name:\t\"en*\"
+      set-name: docker0
+    eth1:
+      match: *shared
+    eth2:
+      match: !!map {name: \"*\"}
+    eth3: {match: {name: *pattern}}
+  foo-devices:
+    x:
+      match: {name: '*'}
+  vlans:
+    v1:
+      match:
+        name: \"*\"
+";
+        let d = devices(text);
+        let ids: Vec<&str> = d.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["eth0", "eth1", "eth2", "eth3", "v1"]);
+        // The anchor does not hide eth0's children; set-name makes it docker0 (a tab after the colon is fine).
+        assert_eq!(d[0].matching.as_ref().unwrap().name.as_deref(), Some("en*"));
+        assert!(d[0].catches("docker0", "bridge"));
+        assert!(!d[0].catches("veth1234567", "veth"));
+        // An alias is not read: no guess that it catches everything.
+        assert!(d[1].uncertain && !d[1].catches("docker0", "bridge"));
+        // A tag before a flow mapping is only a tag.
+        assert!(d[2].catches("docker0", "bridge"));
+        assert!(d[3].uncertain && !d[3].catches("docker0", "bridge"));
+        // A match under an unknown section is nobody's; a virtual device is named by its ID, whatever it says.
+        assert!(d[0].matching.as_ref().unwrap().name.as_deref() == Some("en*"));
+        assert!(!d[4].catches("docker0", "bridge") && d[4].catches("v1", "vlan"));
+    }
+
+    #[test]
+    fn later_files_amend_earlier_definitions() {
+        let (a, _) = parse("network:\n  ethernets:\n    all:\n      match: {name: \"*\"}\n");
+        let (b, _) = parse(
+            "network:\n  ethernets:\n    all:\n      match:\n        name: \"en*\"\n    extra: {}\n",
+        );
+        assert!(a[0].catches("docker0", "bridge"));
+        let merged = merge([
+            ("/etc/netplan/10-a.yaml".into(), a),
+            ("/etc/netplan/20-b.yaml".into(), b),
+        ]);
+        assert_eq!(merged.len(), 2);
+        let m = merged[0].matching.as_ref().unwrap();
+        assert_eq!(m.name.as_deref(), Some("en*"));
+        assert_eq!((m.file.as_str(), m.line), ("/etc/netplan/20-b.yaml", 4));
+        assert_eq!(merged[0].file, "/etc/netplan/10-a.yaml");
+        assert_eq!(merged[1].file, "/etc/netplan/20-b.yaml");
+        assert!(!merged[0].catches("docker0", "bridge"));
+    }
+
+    #[test]
+    fn comments_respect_escaped_quotes() {
+        assert_eq!(
+            strip_comment(r#"name: "a\" # b" # c"#),
+            r#"name: "a\" # b" "#
+        );
+        assert_eq!(strip_comment("name: en* # wired"), "name: en* ");
+        assert_eq!(strip_comment("url: http://x#frag"), "url: http://x#frag");
+    }
+
+    #[test]
+    fn an_unreadable_line_inside_a_match_makes_it_uncertain() {
+        let text =
+            "network:\n  ethernets:\n    e0:\n      match:\n        driver: [a,\n          b]\n";
+        let (d, errors) = parse(text);
+        assert!(!errors.is_empty());
+        assert!(d[0].uncertain);
+        assert!(!d[0].catches("veth1234567", "veth"));
     }
 
     fn every_parser(text: &str) {

@@ -356,10 +356,18 @@ fn socket(f: &Facts) -> Verdict {
 fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
     if path == rootless_socket(f) {
         let start = start_daemon(f);
-        return if stale {
-            start.step(Step::user(["rm", "-f", path]))
-        } else {
-            start
+        if !stale {
+            return start;
+        }
+        // The stale file goes first: removing it after the start would remove the new daemon's socket.
+        return Remediation {
+            text: format!(
+                "Remove the stale socket, then s{}",
+                start.text.strip_prefix('S').unwrap_or(&start.text)
+            ),
+            steps: std::iter::once(Step::user(["rm", "-f", path]))
+                .chain(start.steps)
+                .collect(),
         };
     }
     if path.ends_with(DESKTOP_SOCKET) {

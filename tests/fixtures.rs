@@ -178,6 +178,7 @@ const SCENARIOS: &[&str] = &[
     "debian-12-rootful-healthy",
     "debian-12-rootful-netplan-catch-all",
     "debian-12-rootful-nfs-data-root",
+    "debian-12-rootful-nfs-data-root-flag",
     "debian-12-rootful-hosts-conflict",
     "debian-12-small-range",
     "debian-12-snap-and-packaged",
@@ -428,6 +429,10 @@ scenario!(
 scenario!(
     debian_12_rootful_nfs_data_root,
     "debian-12-rootful-nfs-data-root"
+);
+scenario!(
+    debian_12_rootful_nfs_data_root_flag,
+    "debian-12-rootful-nfs-data-root-flag"
 );
 scenario!(debian_12_rootful_exposed, "debian-12-rootful-exposed");
 scenario!(debian_12_snap_and_packaged, "debian-12-snap-and-packaged");

@@ -126,8 +126,35 @@ struct Root {
     who: String,
     rootless: bool,
     origin: Origin,
-    /// How that daemon is restarted once the data-root moves (a running process: the way it was started).
-    restart: Option<&'static str>,
+    starter: Starter,
+}
+
+/// What starts a daemon, which decides how a changed setting takes effect.
+#[derive(Clone, Copy, PartialEq)]
+enum Starter {
+    SystemUnit,
+    UserUnit,
+    InitScript,
+    /// A running dockerd that no unit or script here accounts for: restarted the way it was started.
+    Process,
+}
+
+impl Starter {
+    /// The commands that apply a change, after `daemon-reload` when a unit file changed.
+    fn restart(self, unit_changed: bool) -> Option<&'static str> {
+        match (self, unit_changed) {
+            (Starter::SystemUnit, false) => Some("`sudo systemctl restart docker.service`"),
+            (Starter::SystemUnit, true) => {
+                Some("`sudo systemctl daemon-reload` and `sudo systemctl restart docker.service`")
+            }
+            (Starter::UserUnit, false) => Some("`systemctl --user restart docker.service`"),
+            (Starter::UserUnit, true) => Some(
+                "`systemctl --user daemon-reload` and `systemctl --user restart docker.service`",
+            ),
+            (Starter::InitScript, _) => Some("`sudo service docker restart`"),
+            (Starter::Process, _) => None,
+        }
+    }
 }
 
 /// Every daemon's data-root, configured or running, whether or not it exists yet; each path once.
@@ -148,11 +175,11 @@ fn data_roots(f: &Facts) -> Vec<Root> {
                 ),
             },
         };
-        let restart = match (s.rootless, s.pid.is_some(), s.system_unit) {
-            (true, false, _) => Some("`systemctl --user restart docker.service`"),
-            (false, false, true) => Some("`sudo systemctl restart docker.service`"),
-            (false, false, false) => Some("`sudo service docker restart`"),
-            (_, true, _) => None,
+        let starter = match (s.pid.is_some(), s.system_unit, s.rootless) {
+            (true, _, _) => Starter::Process,
+            (false, true, _) => Starter::SystemUnit,
+            (false, false, true) => Starter::UserUnit,
+            (false, false, false) => Starter::InitScript,
         };
         if !roots.iter().any(|r| r.path == origin.0) {
             roots.push(Root {
@@ -160,7 +187,7 @@ fn data_roots(f: &Facts) -> Vec<Root> {
                 who: s.label.clone(),
                 rootless: s.rootless,
                 origin: origin.1,
-                restart,
+                starter,
             });
         }
     }
@@ -424,6 +451,7 @@ fn network_fs(f: &Facts) -> Verdict {
     let mut evidence = Vec::new();
     let mut bad = Vec::new();
     let mut fixes = Vec::new();
+    let mut unreadable = None;
     let mut judged_here = 0;
     for r in data_roots(f) {
         if r.rootless && judged.as_deref() == Some(r.path.as_str()) {
@@ -436,7 +464,15 @@ fn network_fs(f: &Facts) -> Verdict {
         judged_here += 1;
         let (probe, magic) = match storage::filesystem_of(f, &r.path) {
             Ok(found) => found,
-            Err(v) => return v.with_evidence(evidence),
+            Err(v) => {
+                // The other daemons are still judged.
+                evidence.push(Evidence {
+                    source: format!("data-root of {}", r.who),
+                    detail: format!("{}: {}", r.path, v.summary),
+                });
+                unreadable.get_or_insert(v);
+                continue;
+            }
         };
         let fs = fsmagic::name(magic);
         let set = match &r.origin {
@@ -457,35 +493,7 @@ fn network_fs(f: &Facts) -> Verdict {
             continue;
         }
         bad.push(format!("{}'s data-root {shown} is on {fs}", r.who));
-        let local = if r.rootless {
-            format!("/var/tmp/{}-docker", f.user.name)
-        } else {
-            "/srv/docker".to_owned()
-        };
-        let sudo = if r.rootless { "" } else { "sudo " };
-        let change = match &r.origin {
-            Origin::Flag(source) if source.starts_with("/proc/") => format!(
-                "stop it and start it again with --data-root on a local filesystem (e.g. {local}; its command line is in {source})"
-            ),
-            Origin::Flag(source) => format!(
-                "change --data-root in {source} to a directory on a local filesystem (e.g. {local})"
-            ),
-            Origin::Config(config) | Origin::Default(config) => format!(
-                "set {{\"data-root\":\"{local}\"}} (a directory on a local filesystem) in {config}"
-            ),
-        };
-        let copy = if probe == r.path {
-            format!(
-                "; with the daemon stopped, copy the old data if its images and volumes matter (`{sudo}rsync -aHAX {}/ {local}/`)",
-                r.path.trim_end_matches('/')
-            )
-        } else {
-            String::new()
-        };
-        fixes.push(match r.restart {
-            Some(restart) => format!("For {}: {change}{copy}; then {restart}.", r.who),
-            None => format!("For {}: {change}{copy}.", r.who),
-        });
+        fixes.push(move_fix(f, &r, probe == r.path));
     }
     if judged_here == 0 {
         return Verdict::skip(match judged {
@@ -497,6 +505,9 @@ fn network_fs(f: &Facts) -> Verdict {
         .with_evidence(evidence);
     }
     if bad.is_empty() {
+        if let Some(v) = unreadable {
+            return Verdict::error(v.summary).with_evidence(evidence);
+        }
         return Verdict::pass("every daemon's data-root is on a local filesystem")
             .with_evidence(evidence);
     }
@@ -506,4 +517,62 @@ fn network_fs(f: &Facts) -> Verdict {
     ))
     .with_evidence(evidence)
     .fix(Remediation::text(fixes.join(" ")))
+}
+
+/// How to move one daemon's data-root off a network filesystem, in the place it is set.
+fn move_fix(f: &Facts, r: &Root, exists: bool) -> String {
+    let local = if r.rootless {
+        format!("/var/tmp/{}-docker", f.user.name)
+    } else {
+        "/srv/docker".to_owned()
+    };
+    let (user, sudo) = if r.rootless {
+        ("--user ", "")
+    } else {
+        ("", "sudo ")
+    };
+    let (change, unit_changed) = match (&r.origin, r.starter) {
+        (Origin::Flag(source), Starter::Process) => (
+            format!(
+                "stop it and start it again with --data-root on a local filesystem (e.g. {local}; its command line is in {source})"
+            ),
+            false,
+        ),
+        (Origin::Flag(source), Starter::SystemUnit | Starter::UserUnit) => (
+            format!(
+                "override its ExecStart in a drop-in (`{sudo}systemctl {user}edit docker.service`: an empty `ExecStart=`, then the command of {source} with --data-root={local}, a directory on a local filesystem)"
+            ),
+            true,
+        ),
+        (Origin::Flag(source), Starter::InitScript) => (
+            format!(
+                "change --data-root in {source} to a directory on a local filesystem (e.g. {local})"
+            ),
+            false,
+        ),
+        (Origin::Config(config) | Origin::Default(config), _) => (
+            format!(
+                "set {{\"data-root\":\"{local}\"}} (a directory on a local filesystem) in {config}"
+            ),
+            false,
+        ),
+    };
+    // A rootless data-root holds files of the subordinate ids: only a copy inside the user namespace keeps them.
+    let copier = if r.rootless {
+        "rootlesskit rsync"
+    } else {
+        "sudo rsync"
+    };
+    let copy = if exists {
+        format!(
+            "; with the daemon stopped, copy the old data if its images and volumes matter (`{copier} -aHAX {}/ {local}/`)",
+            r.path.trim_end_matches('/')
+        )
+    } else {
+        String::new()
+    };
+    match r.starter.restart(unit_changed) {
+        Some(restart) => format!("For {}: {change}{copy}; then {restart}.", r.who),
+        None => format!("For {}: {change}{copy}.", r.who),
+    }
 }

@@ -13,6 +13,16 @@ fn doctor() -> Command {
     cmd
 }
 
+/// The IDs of a JSON report's findings, in order.
+fn finding_ids(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect()
+}
+
 fn fixture(cmd: &mut Command, scenario: &str) {
     cmd.args([
         "--host-file",
@@ -81,12 +91,7 @@ fn list_shows_every_check_with_its_area() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let preflight = doc["findings"].as_array().unwrap().len();
     let first: Vec<&str> = text.lines().take(preflight).collect();
-    let ran: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
+    let ran: Vec<&str> = finding_ids(&doc);
     assert!(
         first
             .iter()
@@ -165,12 +170,7 @@ fn only_and_skip_select_by_id_and_area() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let ids: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = finding_ids(&doc);
     assert!(ids.contains(&"uidmap.newuidmap"));
     assert!(ids.contains(&"subid.range_size"));
     assert!(!ids.contains(&"subid.entries"), "skipped check ran");

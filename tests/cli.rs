@@ -31,7 +31,22 @@ fn fixture(cmd: &mut Command, scenario: &str) {
 }
 
 /// A fixture host whose sidecar is rewritten: `edit` gets the sidecar text of `base`.
-fn edited(base: &str, edit: impl FnOnce(String) -> String) -> (tempfile::TempDir, String) {
+struct Edited {
+    _dir: tempfile::TempDir,
+    host: String,
+    root: String,
+}
+
+impl Edited {
+    /// The doctor on this host: the rewritten sidecar over the base fixture's tree.
+    fn doctor(&self) -> Command {
+        let mut cmd = doctor();
+        cmd.args(["--host-file", &self.host, "--root", &self.root]);
+        cmd
+    }
+}
+
+fn edited(base: &str, edit: impl FnOnce(String) -> String) -> Edited {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(format!(
         "{}/tests/fixtures/{base}/host.toml",
@@ -40,7 +55,15 @@ fn edited(base: &str, edit: impl FnOnce(String) -> String) -> (tempfile::TempDir
     .unwrap();
     let path = dir.path().join("host.toml");
     std::fs::write(&path, edit(text)).unwrap();
-    (dir, path.to_string_lossy().into_owned())
+    Edited {
+        host: path.to_string_lossy().into_owned(),
+        root: root_of(base),
+        _dir: dir,
+    }
+}
+
+fn root_of(base: &str) -> String {
+    format!("{}/tests/fixtures/{base}/root", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The sidecar's identity switched to root (only the `[identity]` table, not file owners).
@@ -49,10 +72,6 @@ fn as_root(sidecar: &str) -> String {
         "[identity]\nuid = 1000\ngid = 1000",
         "[identity]\nuid = 0\ngid = 0",
     )
-}
-
-fn root_of(base: &str) -> String {
-    format!("{}/tests/fixtures/{base}/root", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -189,15 +208,9 @@ fn strict_turns_warnings_into_failure() {
 
 #[test]
 fn root_without_a_user_is_told_that_rootless_is_per_user() {
-    let (_dir, host) = edited("debian-12", |t| as_root(&t));
-    doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "preflight",
-        ])
+    let host = edited("debian-12", |t| as_root(&t));
+    host.doctor()
+        .args(["preflight"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("rootless mode is per user"))
@@ -206,19 +219,12 @@ fn root_without_a_user_is_told_that_rootless_is_per_user() {
 
 #[test]
 fn under_sudo_the_invoking_user_is_checked_and_the_report_says_so() {
-    let (_dir, host) = edited("debian-12", |t| {
+    let host = edited("debian-12", |t| {
         as_root(&t).replace("[env]\n", "[env]\nSUDO_USER = \"alice\"\n")
     });
-    let out = doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "preflight",
-            "--format",
-            "json",
-        ])
+    let out = host
+        .doctor()
+        .args(["preflight", "--format", "json"])
         .assert()
         .success()
         .get_output()
@@ -245,14 +251,9 @@ fn under_sudo_the_invoking_user_is_checked_and_the_report_says_so() {
             .contains("/run/user/1000")
     );
     assert_eq!(find("session.login")["status"], "skip");
-    let human = doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "preflight",
-        ])
+    let human = host
+        .doctor()
+        .args(["preflight"])
         .assert()
         .success()
         .get_output()
@@ -273,19 +274,10 @@ fn user_flag_is_for_root_only() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--user is only for root"));
-    let (_dir, host) = edited("debian-12", |t| as_root(&t));
-    let out = doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "--user",
-            "bob",
-            "preflight",
-            "--format",
-            "json",
-        ])
+    let host = edited("debian-12", |t| as_root(&t));
+    let out = host
+        .doctor()
+        .args(["--user", "bob", "preflight", "--format", "json"])
         .assert()
         .get_output()
         .stdout
@@ -293,16 +285,8 @@ fn user_flag_is_for_root_only() {
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["host"]["user"]["name"], "bob");
     assert_eq!(doc["host"]["user"]["source"], "flag");
-    doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "--user",
-            "mallory",
-            "preflight",
-        ])
+    host.doctor()
+        .args(["--user", "mallory", "preflight"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no user named \"mallory\""));
@@ -310,20 +294,14 @@ fn user_flag_is_for_root_only() {
 
 #[test]
 fn a_broken_sidecar_names_the_file_and_line() {
-    let (_dir, host) = edited("debian-12", |t| {
+    let host = edited("debian-12", |t| {
         t.replace(
             "[identity]\nuid = 1000\n",
             "[identity]\nuid = \"a thousand\"\n",
         )
     });
-    doctor()
-        .args([
-            "--host-file",
-            &host,
-            "--root",
-            &root_of("debian-12"),
-            "preflight",
-        ])
+    host.doctor()
+        .args(["preflight"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("host.toml: line 6:"))

@@ -583,10 +583,8 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
         ("HOME".to_owned(), format!("/home/{}", ctx.user)),
         ("PATH".to_owned(), support::PATH.to_owned()),
     ];
-    let doctor_out = as_user(
-        &ctx.user,
-        &env,
-        &[
+    let in_zeroed_namespace = |argv: &[&str]| {
+        let prefix = [
             "unshare",
             "-U",
             "-r",
@@ -595,16 +593,19 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
             "-c",
             set_zero_then_run,
             "sh",
-            &bin,
-            "--user",
-            &ctx.user,
-            "preflight",
-            "--only",
-            "userns.max_namespaces",
-            "--format",
-            "json",
-        ],
-    );
+        ];
+        as_user(&ctx.user, &env, &[&prefix[..], argv].concat())
+    };
+    let doctor_out = in_zeroed_namespace(&[
+        &bin,
+        "--user",
+        &ctx.user,
+        "preflight",
+        "--only",
+        "userns.max_namespaces",
+        "--format",
+        "json",
+    ]);
     let doc: Value = serde_json::from_slice(&doctor_out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", text(&doctor_out)));
     assert_finding(
@@ -613,22 +614,7 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
         "fail",
         "no space left on device",
     );
-    let real = as_user(
-        &ctx.user,
-        &env,
-        &[
-            "unshare",
-            "-U",
-            "-r",
-            "--",
-            "/bin/sh",
-            "-c",
-            set_zero_then_run,
-            "sh",
-            "rootlesskit",
-            "true",
-        ],
-    );
+    let real = in_zeroed_namespace(&["rootlesskit", "true"]);
     assert!(!real.status.success());
     assert!(
         text(&real).contains("no space left on device"),

@@ -623,6 +623,15 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
     );
 }
 
+/// dockerd flags that keep a test daemon's data, runtime state and pid file under `dir`, out of the host's way.
+fn state_under(dir: &Path) -> [String; 3] {
+    [
+        format!("--data-root={}", dir.join("data").display()),
+        format!("--exec-root={}", dir.join("exec").display()),
+        format!("--pidfile={}", dir.join("docker.pid").display()),
+    ]
+}
+
 /// A rootful dockerd for one test, on /var/run/docker.sock, with its state under /tmp, stopped when dropped.
 struct RootfulDaemon {
     dir: PathBuf,
@@ -647,9 +656,7 @@ impl RootfulDaemon {
                 "--bridge=none",
                 "--iptables=false",
             ])
-            .arg(format!("--data-root={}", dir.join("data").display()))
-            .arg(format!("--exec-root={}", dir.join("exec").display()))
-            .arg(format!("--pidfile={}", dir.join("docker.pid").display()))
+            .args(state_under(&dir))
             .args(extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -943,9 +950,7 @@ fn hosts_in_daemon_json_against_the_units_dash_h() {
             "fd://",
             "--containerd=/run/containerd/containerd.sock",
         ])
-        .arg(format!("--data-root={}", dir.join("data").display()))
-        .arg(format!("--exec-root={}", dir.join("exec").display()))
-        .arg(format!("--pidfile={}", dir.join("pid").display()))
+        .args(state_under(&dir))
         .output()
         .unwrap();
     let _ = fs::remove_dir_all(&dir);

@@ -53,6 +53,13 @@ fn start(user: &str, layout: StateDirLayout) -> RootlessDaemon {
 }
 
 /// Runs argv as `user` with exactly `env` (no shell).
+/// Asserts that a command's output (stdout and stderr, as `text` joins them) says `what`.
+#[track_caller]
+fn assert_says(out: &Output, what: &str) {
+    let said = text(out);
+    assert!(said.contains(what), "{what:?} not in:\n{said}");
+}
+
 fn as_user(user: &str, env: &[(String, String)], argv: &[&str]) -> Output {
     let mut cmd = Command::new("runuser");
     cmd.args(["-u", user, "--", "/usr/bin/env", "-i"]);
@@ -179,7 +186,7 @@ fn check_and_enter_on_a_healthy_daemon_in_both_layouts() {
             &[&bin, "enter", "--", "ip", "-o", "link"],
         );
         assert!(links.status.success(), "{}", text(&links));
-        assert!(text(&links).contains("tap0"), "{}", text(&links));
+        assert_says(&links, "tap0");
         assert!(
             !Path::new("/sys/class/net/tap0").exists(),
             "the host has a tap0 of its own"
@@ -218,16 +225,12 @@ fn enter_refuses_other_users_and_missing_daemons() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("not to you"), "{}", text(&out));
+    assert_says(&out, "not to you");
     // A user whose runtime dir holds no daemon.
     let env = env_with(&d, &[("XDG_RUNTIME_DIR", Some("/tmp/rd-no-daemon-here"))]);
     let out = as_user(&ctx.user, &env, &[&bin, "enter", "--", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("no rootless daemon runs"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, "no rootless daemon runs");
     d.stop().unwrap();
 }
 
@@ -400,10 +403,9 @@ fn client_endpoint_faults() {
     assert_finding(&doc, "client.socket", "fail", "the daemon is not running");
     let out = docker_client(&ctx.user, &env, &["info"]);
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains(&format!("Cannot connect to the Docker daemon at {missing}")),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        &format!("Cannot connect to the Docker daemon at {missing}"),
     );
 
     // 2. A stale socket: the file is there, nobody listens.
@@ -415,10 +417,9 @@ fn client_endpoint_faults() {
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
     assert_finding(&doc, "client.socket", "fail", "stale socket");
     let out = docker_client(&ctx.user, &env, &["info"]);
-    assert!(
-        text(&out).contains(&format!("Cannot connect to the Docker daemon at {stale}")),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        &format!("Cannot connect to the Docker daemon at {stale}"),
     );
 
     // 3. config.json's current context points elsewhere (DOCKER_CONFIG keeps the user's real ~/.docker untouched).
@@ -456,10 +457,9 @@ fn client_endpoint_faults() {
     assert_finding(&doc, "client.endpoint", "warn", "context \"lab\"");
     assert_finding(&doc, "client.socket", "fail", "not running");
     let out = docker_client(&ctx.user, &env, &["info"]);
-    assert!(
-        text(&out).contains(&format!("Cannot connect to the Docker daemon at {missing}")),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        &format!("Cannot connect to the Docker daemon at {missing}"),
     );
 
     // 4. The same metadata under a directory the CLI never looks in: both say the context does not exist.
@@ -473,10 +473,9 @@ fn client_endpoint_faults() {
         "Current context \"lab\" is not found on the file system",
     );
     let out = docker_client(&ctx.user, &env, &["info"]);
-    assert!(
-        text(&out).contains("Current context \"lab\" is not found on the file system"),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        "Current context \"lab\" is not found on the file system",
     );
 
     // And the fix the doctor prints works: with DOCKER_HOST back, the client reaches the daemon.
@@ -485,7 +484,7 @@ fn client_endpoint_faults() {
         &d.env(),
         &["info", "--format", "{{.SecurityOptions}}"],
     );
-    assert!(text(&out).contains("rootless"), "{}", text(&out));
+    assert_says(&out, "rootless");
     d.stop().unwrap();
 }
 
@@ -565,10 +564,9 @@ fn killed_daemon_leaves_a_pid_file_that_blocks_the_next_start() {
         ],
     );
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains("pid file found, ensure docker is not running or delete"),
-        "{}",
-        text(&out)
+    assert_says(
+        &out,
+        "pid file found, ensure docker is not running or delete",
     );
     d.stop().unwrap();
 }
@@ -616,11 +614,7 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
     );
     let real = in_zeroed_namespace(&["rootlesskit", "true"]);
     assert!(!real.status.success());
-    assert!(
-        text(&real).contains("no space left on device"),
-        "{}",
-        text(&real)
-    );
+    assert_says(&real, "no space left on device");
 }
 
 /// dockerd flags that keep a test daemon's data, runtime state and pid file under `dir`, out of the host's way.
@@ -724,7 +718,10 @@ fn rootful_daemon_beside_the_rootless_one() {
     );
     assert_finding(&doc, "daemon.running", "pass", "answers");
     let out = docker_client(&ctx.user, &env, &["info"]);
-    assert!(text(&out).contains("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"), "{}", text(&out));
+    assert_says(
+        &out,
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",
+    );
     // With DOCKER_HOST, the same client reaches the rootless daemon, and the doctor only warns.
     let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "daemon.rootful"]);
     assert_finding(&doc, "daemon.rootful", "warn", "beside the rootless one");
@@ -733,7 +730,7 @@ fn rootful_daemon_beside_the_rootless_one() {
         &d.env(),
         &["info", "--format", "{{.SecurityOptions}}"],
     );
-    assert!(text(&out).contains("rootless"), "{}", text(&out));
+    assert_says(&out, "rootless");
     // Every daemon's data-root, found where it is set: the running root dockerd's from its command line (root's
     // /proc/PID/cmdline is world-readable), docker.service's default, the rootless one's judged by storage.data_root.
     let (_, doc) = doctor(&ctx.user, &d.env(), &["check", "volumes.data_root"]);
@@ -829,11 +826,7 @@ fn rootful_socket_and_the_docker_group() {
     assert_finding(&doc, "daemon.socket", "pass", "srw-rw---- root:docker");
     assert_finding(&doc, "daemon.group", "fail", "is not in the docker group");
     let out = docker_client(&ctx.user, &env, &["info"]);
-    assert!(
-        text(&out).contains("permission denied while trying to connect"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, "permission denied while trying to connect");
     // In the group, in a fresh login: the client gets in, and the doctor warns the group is root-equivalent.
     let _group = GroupGuard(ctx.user.clone());
     let added = Command::new("usermod")
@@ -876,11 +869,7 @@ fn rootful_socket_and_the_docker_group() {
         "this login session does not have it yet",
     );
     let out = old_session(&[testkit::DOCKER_CLIENT, "info"]);
-    assert!(
-        text(&out).contains("permission denied while trying to connect"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, "permission denied while trying to connect");
     drop(_group);
     // A world-writable socket: the doctor fails it, and indeed a user outside the group gets in.
     fs::set_permissions("/var/run/docker.sock", fs::Permissions::from_mode(0o666)).unwrap();

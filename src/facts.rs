@@ -151,7 +151,7 @@ pub struct Unit {
     pub files: Vec<(String, Vec<parse::unit::Entry>)>,
     /// Lines systemd would ignore with a warning, by file.
     pub errors: Vec<(String, LineError)>,
-    /// The unit file is a symlink to /dev/null (`systemctl mask`).
+    /// The unit file is a symlink to /dev/null (`systemctl mask`) or empty, which systemd treats alike.
     pub masked: bool,
 }
 
@@ -534,9 +534,14 @@ impl<'h> Facts<'h> {
             errors: Vec::new(),
             masked,
         };
-        for path in std::iter::once(main).chain(dropins.into_values()) {
+        for (i, path) in std::iter::once(main)
+            .chain(dropins.into_values())
+            .enumerate()
+        {
             match self.read(&path) {
                 Read::Ok(text) => {
+                    // systemd treats an empty unit (or .network) file like a link to /dev/null: masked.
+                    unit.masked |= i == 0 && text.is_empty();
                     let (entries, errors) = parse::unit::parse(&text);
                     unit.errors
                         .extend(errors.into_iter().map(|e| (path.clone(), e)));

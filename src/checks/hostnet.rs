@@ -159,16 +159,12 @@ fn network_files(f: &Facts) -> Vec<Unit> {
         }
     }
     // networkd reads them in lexical order of their names, whatever the directory; a name in a higher-priority
-    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it. Like a link to
-    // /dev/null, an empty file is skipped.
+    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it. A masked file
+    // (a link to /dev/null, or empty) is skipped.
     names
         .into_iter()
         .filter_map(|n| match f.unit(&n, NETWORKD_DIRS) {
-            Read::Ok(u)
-                if !u.masked && !matches!(f.read(main_path(&u)), Read::Ok(t) if t.is_empty()) =>
-            {
-                Some(u)
-            }
+            Read::Ok(u) if !u.masked => Some(u),
             _ => None,
         })
         .collect()

@@ -12,6 +12,9 @@ pub enum EnterError {
     NoPidFile { user: String, pidfile: String },
     #[error("{pidfile} does not hold a pid")]
     BadPidFile { pidfile: String },
+    /// docker.pid sits in a directory its user controls: a symlink, FIFO or device there is refused unread.
+    #[error("{0}")]
+    UnusablePidFile(String),
     #[error(
         "stale {pidfile}: no process {pid} runs (the daemon died; delete the file and start it again)"
     )]
@@ -31,19 +34,21 @@ pub fn target(f: &Facts, pid: Option<u32>) -> Result<Target, EnterError> {
     let pidfile = format!("{}/docker.pid", f.runtime_dir());
     let (pid, from_file) = match pid {
         Some(p) => (p, false),
-        None => match f.read(&pidfile) {
-            Read::Ok(text) => (
+        // Read by hand, not through Facts: bounded, without following a symlink or blocking on a FIFO.
+        None => match crate::host::nsenter::read_pid_file(&pidfile) {
+            Ok(text) => (
                 text.trim().parse().map_err(|_| EnterError::BadPidFile {
                     pidfile: pidfile.clone(),
                 })?,
                 true,
             ),
-            _ => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(EnterError::NoPidFile {
                     user: f.user.name.clone(),
                     pidfile,
                 });
             }
+            Err(e) => return Err(EnterError::UnusablePidFile(e.to_string())),
         },
     };
     let Some(process) = f.process(pid) else {
@@ -62,10 +67,18 @@ pub fn target(f: &Facts, pid: Option<u32>) -> Result<Target, EnterError> {
     }
     // In --detach-netns mode the containers' network namespace is a file in RootlessKit's state dir,
     // and the daemon itself sits in the host's: joining the daemon's would land in the wrong one.
+    // The file is the user's to put anything at: nsenter opens it without following or blocking, and
+    // joins it only when it is a namespace. This check is an early, friendly one; nsenter confirms the
+    // owner again once the process is held by a pidfd.
     let (dir, _) = crate::checks::daemon::state_dir(f);
     let netns = format!("{dir}/netns");
-    let netns_file = matches!(f.lstat(&netns), Read::Ok(_)).then_some(netns);
-    Ok(Target { pid, netns_file })
+    let netns_file =
+        (netns.starts_with('/') && matches!(f.lstat(&netns), Read::Ok(_))).then_some(netns);
+    Ok(Target {
+        pid,
+        owner: f.identity.uid,
+        netns_file,
+    })
 }
 
 /// What to run inside: the given command, else the user's shell.

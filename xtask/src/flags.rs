@@ -7,7 +7,11 @@ usage: cargo xtask <command>
 
 commands:
   test [--tier T]...   run test tiers in order (default: all); T is one of
-                       lint, unit, fixtures, live, bench
+                       lint, unit, fixtures, fuzz, live, bench
+  fuzz [--seconds N] [TARGET]...
+                       run the fuzz targets in fuzz/ (all by default) for N
+                       seconds each (default 60); needs nightly and cargo-fuzz,
+                       which it installs when missing
   setup                as root: install the packages and create the test users
                        the live and bench tiers need (idempotent)
   bench                as root: benchmark `preflight` against
@@ -21,15 +25,17 @@ pub enum Tier {
     Lint,
     Unit,
     Fixtures,
+    Fuzz,
     Live,
     Bench,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 5] = [
+    pub const ALL: [Tier; 6] = [
         Tier::Lint,
         Tier::Unit,
         Tier::Fixtures,
+        Tier::Fuzz,
         Tier::Live,
         Tier::Bench,
     ];
@@ -39,6 +45,7 @@ impl Tier {
             Tier::Lint => "lint",
             Tier::Unit => "unit",
             Tier::Fixtures => "fixtures",
+            Tier::Fuzz => "fuzz",
             Tier::Live => "live",
             Tier::Bench => "bench",
         }
@@ -62,6 +69,11 @@ pub enum Command {
     },
     Setup,
     Bench,
+    /// Fuzz targets (empty: all) for a number of seconds each.
+    Fuzz {
+        seconds: u32,
+        targets: Vec<String>,
+    },
     Help,
 }
 
@@ -84,7 +96,7 @@ pub fn parse(args: &[String]) -> Result<Command> {
                 };
                 let tier = Tier::from_name(value).ok_or_else(|| {
                     format_err!(
-                        "unknown tier `{value}`; expected one of: lint, unit, fixtures, live, bench"
+                        "unknown tier `{value}`; expected one of: lint, unit, fixtures, fuzz, live, bench"
                     )
                 })?;
                 tiers.push(tier);
@@ -95,6 +107,32 @@ pub fn parse(args: &[String]) -> Result<Command> {
             tiers.sort();
             tiers.dedup();
             Ok(Command::Test { tiers })
+        }
+        "fuzz" => {
+            let mut seconds = crate::fuzz::DEFAULT_SECONDS;
+            let mut targets = Vec::new();
+            while let Some(arg) = args.next() {
+                let value = match arg.strip_prefix("--seconds=") {
+                    Some(value) => Some(value),
+                    None if arg == "--seconds" => Some(
+                        args.next()
+                            .ok_or_else(|| format_err!("`--seconds` needs a value"))?,
+                    ),
+                    None if arg.starts_with('-') => {
+                        bail!("unexpected argument `{arg}` for `fuzz`\n\n{USAGE}")
+                    }
+                    None => {
+                        targets.push(arg.to_owned());
+                        None
+                    }
+                };
+                if let Some(value) = value {
+                    seconds = value.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                        format_err!("`--seconds` takes a positive number, not `{value}`")
+                    })?;
+                }
+            }
+            Ok(Command::Fuzz { seconds, targets })
         }
         "setup" | "bench" => {
             if let Some(arg) = args.next() {
@@ -153,6 +191,27 @@ mod tests {
         check(&["--help"], Command::Help);
         check(&["setup"], Command::Setup);
         check(&["bench"], Command::Bench);
+    }
+
+    #[test]
+    fn fuzz() {
+        check(
+            &["fuzz"],
+            Command::Fuzz {
+                seconds: crate::fuzz::DEFAULT_SECONDS,
+                targets: vec![],
+            },
+        );
+        check(
+            &["fuzz", "--seconds", "300", "http", "--seconds=5", "glob"],
+            Command::Fuzz {
+                seconds: 5,
+                targets: vec!["http".into(), "glob".into()],
+            },
+        );
+        check_err(&["fuzz", "--seconds"], "`--seconds` needs a value");
+        check_err(&["fuzz", "--seconds", "0"], "positive number, not `0`");
+        check_err(&["fuzz", "--fast"], "unexpected argument `--fast`");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `cargo xtask`: the project's test harness and dev automation.
 //!
 //! `cargo xtask test` is what CI runs (`.ci/run`).
-//! It runs the tiers lint, unit, fixtures, live and bench in that order, stops at the first failing tier and always
-//! prints a summary table.
+//! It runs the tiers lint, unit, fixtures, fuzz, live and bench in that order, stops at the first failing tier and
+//! always prints a summary table.
 //! The live and bench tiers run the real binary as real test users against the real host, so they need root: as
 //! root, `setup` first installs Debian's rootless Docker packages and creates the users (see
 //! `shared/reference/live-host.md` for why each step is needed on the CI machine).
@@ -15,6 +15,7 @@
 
 mod bench;
 mod flags;
+mod fuzz;
 mod json;
 mod live_env;
 mod setup;
@@ -57,6 +58,14 @@ fn try_main() -> anyhow::Result<ExitCode> {
         flags::Command::Setup => {
             setup::require_root(sh, "setup")?;
             setup::run(sh)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        flags::Command::Fuzz { seconds, targets } => {
+            let targets = fuzz::select(&targets)?;
+            if let Err(reason) = fuzz::ensure_tools(sh) {
+                anyhow::bail!("cannot fuzz: {reason}");
+            }
+            fuzz::run(sh, &targets, seconds)?;
             Ok(ExitCode::SUCCESS)
         }
         flags::Command::Bench => {

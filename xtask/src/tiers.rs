@@ -7,7 +7,7 @@ use anyhow::Result;
 use xshell::{Shell, cmd};
 
 use crate::flags::Tier;
-use crate::{bench, live_env, setup};
+use crate::{bench, fuzz, live_env, setup};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -35,6 +35,21 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
             let reason = setup::NOT_ROOT_REASON.to_string();
             println!("\n==> tier {}: skipped: {reason}", tier.name());
             outcomes.push((tier, Outcome::Skipped(reason)));
+            continue;
+        }
+        // The fuzz tier needs nightly and cargo-fuzz (installed here when missing). Without them it is skipped on a
+        // developer's machine, with the reason in the summary, and fails in CI, where it must never go missing.
+        if tier == Tier::Fuzz
+            && let Err(reason) = fuzz::ensure_tools(sh)
+        {
+            if fuzz::in_ci(sh) {
+                eprintln!("xtask: tier fuzz failed: {reason}");
+                outcomes.push((tier, Outcome::Failed(Duration::ZERO, reason)));
+                failed = true;
+            } else {
+                println!("\n==> tier fuzz: skipped: {reason} (CI fails here)");
+                outcomes.push((tier, Outcome::Skipped(reason)));
+            }
             continue;
         }
         println!("\n==> tier {}: {}", tier.name(), describe(tier));
@@ -67,6 +82,7 @@ fn describe(tier: Tier) -> &'static str {
         Tier::Lint => "cargo fmt --check, cargo clippy -D warnings",
         Tier::Unit => "cargo test --workspace --lib --bins",
         Tier::Fixtures => "cargo test --test fixtures --test cli",
+        Tier::Fuzz => "every fuzz target in fuzz/ for a few seconds (cargo +nightly fuzz)",
         Tier::Live => "the release binary as real test users, against real rootless daemons",
         Tier::Bench => "hyperfine: preflight vs dockerd-rootless-setuptool.sh check",
     }
@@ -76,6 +92,8 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
     match tier {
         Tier::Lint => {
             cmd!(sh, "cargo fmt --all --check").run()?;
+            // fuzz/ is a workspace of its own (it builds on nightly only); rustfmt needs no build.
+            cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml --check").run()?;
             cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
         }
         Tier::Unit => {
@@ -85,6 +103,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
         Tier::Fixtures => {
             cmd!(sh, "cargo test --test fixtures --test cli").run()?;
         }
+        Tier::Fuzz => fuzz::run(sh, &fuzz::select(&[])?, fuzz::TIER_SECONDS)?,
         Tier::Live => {
             cmd!(sh, "cargo build --release").run()?;
             // The doctor as real users (live), against real rootless daemons (daemon), and the daemon

@@ -106,9 +106,11 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
         Tier::Fuzz => fuzz::run(sh, &fuzz::select(&[])?, fuzz::TIER_SECONDS)?,
         Tier::Live => {
             cmd!(sh, "cargo build --release").run()?;
-            // The doctor as real users (live), against real rootless daemons (daemon), and the daemon
-            // harness itself (testkit).
-            cmd!(sh, "cargo test --release --test live --test daemon")
+            // tests/enter.rs's pid reuse test pauses `enter` through a hook only debug builds have.
+            cmd!(sh, "cargo build --bin rootless-doctor").run()?;
+            // The doctor as real users (live), against real rootless daemons (daemon), hostile and vanishing
+            // `enter` targets (enter), and the daemon harness itself (testkit).
+            cmd!(sh, "cargo test --release --test live --test daemon --test enter")
                 .env("ROOTLESS_DOCTOR_LIVE", "1")
                 .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
                 .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)

@@ -110,11 +110,14 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             cmd!(sh, "cargo build --bin rootless-doctor").run()?;
             // The doctor as real users (live), against real rootless daemons (daemon), hostile and vanishing
             // `enter` targets (enter), and the daemon harness itself (testkit).
-            cmd!(sh, "cargo test --release --test live --test daemon --test enter")
-                .env("ROOTLESS_DOCTOR_LIVE", "1")
-                .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
-                .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
-                .run()?;
+            cmd!(
+                sh,
+                "cargo test --release --test live --test daemon --test enter"
+            )
+            .env("ROOTLESS_DOCTOR_LIVE", "1")
+            .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
+            .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
+            .run()?;
             cmd!(sh, "cargo test --release -p testkit").run()?;
         }
         Tier::Bench => bench::run(sh)?,

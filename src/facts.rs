@@ -108,6 +108,8 @@ pub enum UserError {
     NoSuchUser(String),
     #[error("cannot read the user database: {0}")]
     Database(String),
+    #[error("cannot take {0}'s credentials to read their files as they would: {1}")]
+    Credentials(String, String),
 }
 
 /// A parsed subordinate-id file.
@@ -119,7 +121,12 @@ pub struct SubidFile {
 }
 
 pub struct Facts<'h> {
+    /// The host as this process sees it: for the facts that need root's sight and that the doctor itself
+    /// chose to read (`/proc/PID` of the processes it lists, the kernel log).
     host: &'h dyn Host,
+    /// When root judges another user: the same host read with that user's credentials. Every path a check
+    /// names goes through it, so a path the user controls (or names in their files) is read as they would.
+    reader: Option<Box<dyn Host>>,
     pub identity: Identity,
     pub user: TargetUser,
     pub os_release: Read<(String, OsRelease)>,
@@ -180,7 +187,17 @@ impl<'h> Facts<'h> {
     pub fn gather(host: &'h dyn Host, user_flag: Option<&str>) -> Result<Facts<'h>, UserError> {
         let identity = host.identity();
         let user = target_user(host, &identity, user_flag)?;
-        Ok(Facts::with_user(host, identity, user))
+        let info = UserInfo {
+            name: user.name.clone(),
+            uid: user.uid,
+            gid: user.gid,
+            home: user.home.clone(),
+            shell: String::new(),
+        };
+        let reader = host
+            .as_user(&info)
+            .map_err(|e| UserError::Credentials(user.name.clone(), host::describe_error(&e)))?;
+        Ok(Facts::with_user(host, reader, identity, user))
     }
 
     /// Facts about the caller itself, root included (for `enter`, which acts as whoever runs it).
@@ -204,10 +221,15 @@ impl<'h> Facts<'h> {
                 known: false,
             },
         };
-        Facts::with_user(host, identity, user)
+        Facts::with_user(host, None, identity, user)
     }
 
-    fn with_user(host: &'h dyn Host, identity: Identity, user: TargetUser) -> Facts<'h> {
+    fn with_user(
+        host: &'h dyn Host,
+        reader: Option<Box<dyn Host>>,
+        identity: Identity,
+        user: TargetUser,
+    ) -> Facts<'h> {
         let os_release = read_os_release(host);
         let distro = match &os_release {
             Read::Ok((_, os)) => distro::select(os),
@@ -225,6 +247,7 @@ impl<'h> Facts<'h> {
             .is_ok_and(|m| m.kind == host::FileKind::Dir);
         Facts {
             host,
+            reader,
             identity,
             user,
             os_release,
@@ -245,6 +268,11 @@ impl<'h> Facts<'h> {
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
             volume_path: None,
         }
+    }
+
+    /// The host as the judged user reads it (this process's own view unless root judges someone else).
+    fn reader(&self) -> &dyn Host {
+        self.reader.as_deref().unwrap_or(self.host)
     }
 
     pub fn distro(&self) -> &'static distro::Distro {
@@ -269,39 +297,39 @@ impl<'h> Facts<'h> {
     // --- plain reads ---------------------------------------------------------------------------
 
     pub fn read(&self, path: &str) -> Read<String> {
-        Read::from_io(self.host.read_to_string(path))
+        Read::from_io(self.reader().read_to_string(path))
     }
 
     pub fn read_bytes(&self, path: &str) -> Read<Vec<u8>> {
-        Read::from_io(self.host.read(path))
+        Read::from_io(self.reader().read(path))
     }
 
     pub fn lstat(&self, path: &str) -> Read<Meta> {
-        Read::from_io(self.host.lstat(path))
+        Read::from_io(self.reader().lstat(path))
     }
 
     pub fn stat(&self, path: &str) -> Read<Meta> {
-        Read::from_io(self.host.stat(path))
+        Read::from_io(self.reader().stat(path))
     }
 
     pub fn read_link(&self, path: &str) -> Read<String> {
-        Read::from_io(self.host.read_link(path))
+        Read::from_io(self.reader().read_link(path))
     }
 
     pub fn canonicalize(&self, path: &str) -> Read<String> {
-        Read::from_io(self.host.canonicalize(path))
+        Read::from_io(self.reader().canonicalize(path))
     }
 
     pub fn read_dir(&self, path: &str) -> Read<Vec<String>> {
-        Read::from_io(self.host.read_dir(path))
+        Read::from_io(self.reader().read_dir(path))
     }
 
     pub fn xattr(&self, path: &str, name: &str) -> Read<Option<Vec<u8>>> {
-        Read::from_io(self.host.xattr(path, name))
+        Read::from_io(self.reader().xattr(path, name))
     }
 
     pub fn fs_magic(&self, path: &str) -> Read<u64> {
-        Read::from_io(self.host.fs_magic(path))
+        Read::from_io(self.reader().fs_magic(path))
     }
 
     pub fn env(&self, name: &str) -> Option<String> {
@@ -416,7 +444,7 @@ impl<'h> Facts<'h> {
             return r.clone();
         }
         let result = self
-            .host
+            .reader()
             .http_get_unix(socket, path)
             .map_err(|e| HttpFailure {
                 kind: e.kind(),
@@ -429,7 +457,7 @@ impl<'h> Facts<'h> {
     /// Every process in /proc (of this host view); processes that vanish while being read are left out.
     pub fn processes(&self) -> &Read<Vec<Process>> {
         self.processes.get_or_init(|| {
-            let names = match self.read_dir("/proc") {
+            let names = match Read::from_io(self.host.read_dir("/proc")) {
                 Read::Ok(n) => n,
                 Read::Missing => return Read::Missing,
                 Read::Failed(e) => return Read::Failed(e),
@@ -439,7 +467,7 @@ impl<'h> Facts<'h> {
                 let Ok(pid) = name.parse::<u32>() else {
                     continue;
                 };
-                if let Read::Ok(text) = self.read(&format!("/proc/{pid}/status")) {
+                if let Read::Ok(text) = self.proc_file(pid, "status") {
                     let st = parse::proc::parse_status(&text);
                     list.push(Process {
                         pid,
@@ -461,14 +489,30 @@ impl<'h> Facts<'h> {
         }
     }
 
+    /// `/proc/PID/NAME` of a process the doctor chose (from [`Facts::processes`] or a pid file), read with this
+    /// process's own sight: root sees other users' processes. A path a user names in their files is never
+    /// read this way, but through [`Facts::read`], as the user.
+    pub fn proc_file(&self, pid: u32, name: &str) -> Read<String> {
+        Read::from_io(self.host.read_to_string(&format!("/proc/{pid}/{name}")))
+    }
+
+    fn proc_bytes(&self, pid: u32, name: &str) -> Read<Vec<u8>> {
+        Read::from_io(self.host.read(&format!("/proc/{pid}/{name}")))
+    }
+
+    /// The target of the link `/proc/PID/NAME` (`ns/mnt`, `fd/2`, `root`), read as [`Facts::proc_file`] reads.
+    pub fn proc_link(&self, pid: u32, name: &str) -> Read<String> {
+        Read::from_io(self.host.read_link(&format!("/proc/{pid}/{name}")))
+    }
+
     pub fn cmdline(&self, pid: u32) -> Read<Vec<String>> {
-        self.read_bytes(&format!("/proc/{pid}/cmdline"))
+        self.proc_bytes(pid, "cmdline")
             .map(|b| parse::proc::nul_list(&b))
     }
 
     /// A process's environment; readable only for the doctor's own user's processes (or by root).
     pub fn environ(&self, pid: u32) -> Read<Vec<String>> {
-        self.read_bytes(&format!("/proc/{pid}/environ"))
+        self.proc_bytes(pid, "environ")
             .map(|b| parse::proc::nul_list(&b))
     }
 
@@ -480,16 +524,16 @@ impl<'h> Facts<'h> {
 
     /// A process's namespace, as the `/proc/PID/ns/KIND` link names it (`mnt:[4026531841]`).
     pub fn namespace(&self, pid: u32, kind: &str) -> Read<String> {
-        self.read_link(&format!("/proc/{pid}/ns/{kind}"))
+        self.proc_link(pid, &format!("ns/{kind}"))
     }
 
     /// The targets of a process's open file descriptors: (fd, target) for those that could be read.
     pub fn open_files(&self, pid: u32) -> Read<Vec<(String, String)>> {
         let dir = format!("/proc/{pid}/fd");
-        self.read_dir(&dir).map(|fds| {
+        Read::from_io(self.host.read_dir(&dir)).map(|fds| {
             fds.into_iter()
                 .filter_map(|fd| {
-                    let target = self.read_link(&format!("{dir}/{fd}")).ok().cloned()?;
+                    let target = self.proc_link(pid, &format!("fd/{fd}")).ok().cloned()?;
                     Some((fd, target))
                 })
                 .collect()

@@ -38,6 +38,8 @@ pub enum UsageError {
     UnknownCheck(String),
     #[error(transparent)]
     Sidecar(#[from] host::sidecar::SidecarError),
+    #[error("--root {}: {}", .0.display(), host::describe_error(.1))]
+    Root(std::path::PathBuf, std::io::Error),
 }
 
 /// Builds the host the flags ask for: the machine, a `--root` tree, or a fixture with its sidecar.
@@ -54,9 +56,11 @@ pub fn host_from(cli: &Cli) -> Result<Box<dyn Host>, UsageError> {
             };
             Ok(Box::new(host::FakeHost::load(root, file)?))
         }
-        None => Ok(Box::new(host::RealHost::new(
-            g.root.clone().unwrap_or_else(|| "/".into()),
-        ))),
+        None => {
+            let root = g.root.clone().unwrap_or_else(|| "/".into());
+            let host = host::RealHost::new(&root).map_err(|e| UsageError::Root(root, e))?;
+            Ok(Box::new(host))
+        }
     }
 }
 

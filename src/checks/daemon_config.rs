@@ -596,7 +596,7 @@ fn tcp(f: &Facts) -> Verdict {
 fn listening(f: &Facts, pid: u32, hosts: &[String]) -> Vec<net_tcp::Socket> {
     let mut table = Vec::new();
     for file in ["tcp", "tcp6"] {
-        if let Read::Ok(text) = f.read(&format!("/proc/{pid}/net/{file}")) {
+        if let Read::Ok(text) = f.proc_file(pid, &format!("net/{file}")) {
             table.extend(
                 net_tcp::parse(&text)
                     .0
@@ -772,7 +772,7 @@ fn logs(f: &Facts) -> Verdict {
             "INVOCATION_ID",
         )
         .is_some();
-        let target = f.read_link(&format!("/proc/{pid}/fd/2"));
+        let target = f.proc_link(pid, "fd/2");
         let place = match (&target, under_systemd) {
             (_, true) if s.rootless => {
                 "the journal: journalctl --user -u docker.service".to_owned()

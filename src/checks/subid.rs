@@ -356,7 +356,16 @@ fn files(f: &Facts) -> Verdict {
                 });
                 if meta.kind == FileKind::Symlink {
                     let target = f.read_link(path).ok().cloned().unwrap_or_default();
+                    let target_is_file =
+                        matches!(f.stat(path), Read::Ok(m) if m.kind == FileKind::File);
                     match f.canonicalize(path) {
+                        // Copying is right only for a regular file: `cp` of a device or a FIFO never ends.
+                        Read::Ok(_) if !target_is_file => {
+                            problems.push(format!(
+                                "{path} is a symlink to {target}, which is not a regular file; newuidmap refuses it"
+                            ));
+                            steps.push(Step::root(["rm", "--", path]));
+                        }
                         Read::Ok(real) => {
                             problems.push(format!(
                                 "{path} is a symlink to {target}; newuidmap refuses it"

@@ -243,7 +243,7 @@ fn describe(f: &Facts, pid: u32) -> String {
             })
         })
         .or_else(|| {
-            let text = f.read(&format!("/proc/{pid}/mountinfo")).ok()?.clone();
+            let text = f.proc_file(pid, "mountinfo").ok()?.clone();
             container_of_mounts(&mountinfo::parse(&text).0)
         });
     match container {
@@ -322,7 +322,7 @@ fn busy(f: &Facts) -> Verdict {
     });
     let mut holders = Vec::new();
     for pid in namespaces {
-        let Read::Ok(text) = f.read(&format!("/proc/{pid}/mountinfo")) else {
+        let Read::Ok(text) = f.proc_file(pid, "mountinfo") else {
             continue;
         };
         let (mounts, _) = mountinfo::parse(&text);
@@ -397,7 +397,7 @@ fn path(f: &Facts) -> Verdict {
             _ => hidden += 1,
         }
         for link in ["cwd", "root"] {
-            if let Read::Ok(t) = f.read_link(&format!("/proc/{}/{link}", p.pid))
+            if let Read::Ok(t) = f.proc_link(p.pid, link)
                 && under(&t)
                 && t != "/"
             {
@@ -407,7 +407,7 @@ fn path(f: &Facts) -> Verdict {
     }
     let (namespaces, _) = other_namespaces(f);
     for pid in namespaces {
-        if let Read::Ok(text) = f.read(&format!("/proc/{pid}/mountinfo")) {
+        if let Read::Ok(text) = f.proc_file(pid, "mountinfo") {
             for m in mountinfo::parse(&text)
                 .0
                 .iter()

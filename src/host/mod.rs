@@ -15,14 +15,19 @@
 //!   documented in [`sidecar`].
 //!
 //! Paths are always given as they are on the host (`/proc/sys/user/max_user_namespaces`);
-//! the implementation joins them to its root, resolving symlinks *inside* that root the way
-//! `openat2(RESOLVE_IN_ROOT)` would.
+//! [`RealHost`] resolves them below a `--root` with the kernel's `openat2(RESOLVE_IN_ROOT)`, [`FakeHost`]
+//! the same way in userspace (fixture trees do not change while they are read).
+//!
+//! Root's run reads files that other users control, so [`RealHost`] reads only regular files (a FIFO, socket
+//! or device is refused by `fstat` on the open descriptor, never waited on), at most [`real::READ_MAX`] bytes,
+//! and, when root judges another user, with that user's credentials ([`Host::as_user`], [`creds`]).
 
 use std::io;
 
+pub mod creds;
 mod fake;
 pub mod nsenter;
-mod real;
+pub mod real;
 mod resolve;
 pub mod sidecar;
 
@@ -149,6 +154,12 @@ pub trait Host {
     /// The kernel's log buffer as `/dev/kmsg` records (one per line), read without blocking.
     /// `NotFound` where a machine has no kernel to ask (a `--root` tree without a recorded log).
     fn kernel_log(&self) -> io::Result<Vec<u8>>;
+    /// The same host read with `user`'s credentials, when this process is root judging someone else
+    /// on the live machine ([`creds`]); `None` where reading as this process already reads as the user.
+    fn as_user(&self, user: &UserInfo) -> io::Result<Option<Box<dyn Host>>> {
+        let _ = user;
+        Ok(None)
+    }
 }
 
 /// How long an API call may take before the daemon counts as hung.

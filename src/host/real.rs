@@ -1,35 +1,317 @@
 //! The running machine, optionally seen below a `--root` prefix.
+//!
+//! Every open here is made the safe way, because root's run reads files that other users control:
+//! - `O_NONBLOCK | O_NOCTTY | O_CLOEXEC`, then `fstat` on the open file: only regular files are read
+//!   (a FIFO, socket or device where a file belongs is an error that names it, never a hang), and no read
+//!   takes more than [`READ_MAX`] bytes;
+//! - below `--root`, paths are resolved by the kernel with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`
+//!   from a descriptor of the tree, and every later step works on the descriptor that open returned, so a
+//!   directory swapped for a symlink while the doctor reads cannot lead it out of the tree;
+//! - when root judges another user, opens run with that user's credentials ([`super::creds`]);
+//! - sockets are connected through the descriptor that was checked, within one overall deadline, and when
+//!   root judges a user only if the socket and the process behind it belong to that user or to root.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use std::io;
+use std::io::{self, Read as _, Write as _};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use super::resolve::resolve;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{Mode, SFlag};
+
+use super::creds::{self, Creds, Saved};
 use super::{CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
 
-#[derive(Debug, Clone)]
+/// The most one read of a host file takes: the largest file read whole is the package database
+/// (a few MiB on a full desktop). A larger file is an error that names it, never a memory blow-up.
+pub const READ_MAX: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug)]
 pub struct RealHost {
     root: PathBuf,
+    /// Below `--root`: the tree, opened once. `None` at `/`.
+    tree: Option<Tree>,
+    /// When root judges another user: that user's credentials, and root's own to put back.
+    reader: Option<(Creds, Saved)>,
+}
+
+#[derive(Debug)]
+struct Tree {
+    fd: OwnedFd,
+    /// The tree's real path, to turn `/proc/self/fd/N` back into a host path.
+    real: PathBuf,
 }
 
 impl RealHost {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        RealHost { root: root.into() }
+    /// The machine at `/`, or the tree at `root`. Below a root, the kernel must have `openat2(2)` (Linux 5.6).
+    pub fn new(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        let tree = if root == Path::new("/") {
+            None
+        } else {
+            let fd = nix::fcntl::open(
+                &root,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| with_context(io::Error::from(e), &root.display().to_string()))?;
+            let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                .unwrap_or_else(|_| root.clone());
+            let tree = Tree { fd, real };
+            // Ask once, so a kernel without openat2 is one clear error, not one per file.
+            match tree.open(".", OFlag::O_PATH) {
+                Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ENOSYS as i32) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        "--root needs openat2(2) (Linux 5.6 or later) to stay inside the tree; this kernel has none",
+                    ));
+                }
+                Err(e) => return Err(with_context(e, &root.display().to_string())),
+                Ok(_) => {}
+            }
+            Some(tree)
+        };
+        Ok(RealHost {
+            root,
+            tree,
+            reader: None,
+        })
     }
 
     fn at_root(&self) -> bool {
-        self.root == Path::new("/")
-    }
-
-    pub(crate) fn disk(&self, path: &str, follow_last: bool) -> io::Result<PathBuf> {
-        Ok(resolve(&self.root, path, follow_last)?.disk)
+        self.tree.is_none()
     }
 
     fn passwd(&self) -> io::Result<Vec<UserInfo>> {
         let text = self.read_to_string("/etc/passwd")?;
         Ok(super::users_from_passwd(&text))
     }
+
+    /// Runs `op` with the judged user's credentials when root judges someone else, else as this process.
+    fn as_reader<T>(&self, op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        match &self.reader {
+            Some((c, saved)) => creds::with_creds(c, saved, op),
+            None => op(),
+        }
+    }
+
+    /// Opens `path` (a host path) with `flags` plus `O_CLOEXEC | O_NOCTTY`, inside the tree when there is one.
+    fn open(&self, path: &str, flags: OFlag) -> io::Result<OwnedFd> {
+        // openat2 refuses (EINVAL) any flag O_PATH does not take, O_NOCTTY among them.
+        let flags = if flags.contains(OFlag::O_PATH) {
+            flags | OFlag::O_CLOEXEC
+        } else {
+            flags | OFlag::O_CLOEXEC | OFlag::O_NOCTTY
+        };
+        match &self.tree {
+            Some(tree) => tree.open(path, flags),
+            None => nix::fcntl::open(path, flags, Mode::empty()).map_err(io::Error::from),
+        }
+    }
+
+    /// Opens and reads a regular file, at most [`READ_MAX`] bytes.
+    fn read_file(&self, path: &str) -> io::Result<Vec<u8>> {
+        let fd = self.open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)?;
+        let meta = fstat_meta(&fd)?;
+        if meta.kind != FileKind::File {
+            return Err(not_regular(meta.kind));
+        }
+        let mut out = Vec::new();
+        std::fs::File::from(fd)
+            .take(READ_MAX + 1)
+            .read_to_end(&mut out)?;
+        if out.len() as u64 > READ_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {} MiB: not read", READ_MAX >> 20),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn meta(&self, path: &str, follow: bool) -> io::Result<Meta> {
+        match &self.tree {
+            Some(_) => {
+                let nofollow = if follow {
+                    OFlag::empty()
+                } else {
+                    OFlag::O_NOFOLLOW
+                };
+                fstat_meta(&self.open(path, OFlag::O_PATH | nofollow)?)
+            }
+            None if follow => Ok(meta_from_std(&std::fs::metadata(path)?)),
+            None => Ok(meta_from_std(&std::fs::symlink_metadata(path)?)),
+        }
+    }
+
+    fn link(&self, path: &str) -> io::Result<String> {
+        let target = match &self.tree {
+            Some(_) => {
+                let fd = self.open(path, OFlag::O_PATH | OFlag::O_NOFOLLOW)?;
+                nix::fcntl::readlinkat(&fd, "").map_err(|e| match e {
+                    // readlinkat on something that is not a link says ENOENT; readlink(2) says EINVAL.
+                    nix::errno::Errno::ENOENT => io::Error::from_raw_os_error(libc_einval()),
+                    e => io::Error::from(e),
+                })?
+            }
+            None => std::fs::read_link(path)?.into_os_string(),
+        };
+        Ok(target.to_string_lossy().into_owned())
+    }
+
+    fn canonical(&self, path: &str) -> io::Result<String> {
+        match &self.tree {
+            None => Ok(std::fs::canonicalize(path)?.to_string_lossy().into_owned()),
+            Some(tree) => {
+                let fd = self.open(path, OFlag::O_PATH)?;
+                let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))?;
+                let inside = real.strip_prefix(&tree.real).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "resolves outside the --root tree",
+                    )
+                })?;
+                Ok(format!("/{}", inside.to_string_lossy()))
+            }
+        }
+    }
+
+    fn dir_names(&self, path: &str) -> io::Result<Vec<String>> {
+        let fd = self.open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK,
+        )?;
+        let mut dir = nix::dir::Dir::from_fd(fd).map_err(io::Error::from)?;
+        let mut names = Vec::new();
+        for entry in dir.iter() {
+            let entry = entry.map_err(io::Error::from)?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                names.push(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn get_xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
+        // Through the descriptor: the attribute is the opened file's, not whatever the path names a moment later.
+        let fd = self.open(path, OFlag::O_PATH)?;
+        xattr::get(format!("/proc/self/fd/{}", fd.as_raw_fd()), name)
+    }
+
+    fn magic(&self, path: &str) -> io::Result<u64> {
+        let fd = self.open(path, OFlag::O_PATH)?;
+        let st = nix::sys::statfs::fstatfs(&fd).map_err(io::Error::from)?;
+        // `f_type` is signed on some ABIs; the magic numbers are defined as unsigned 32-bit values.
+        #[allow(clippy::unnecessary_cast)]
+        Ok(st.filesystem_type().0 as u64 & 0xffff_ffff)
+    }
+
+    /// Connects to the socket at `socket` through the descriptor it was checked on.
+    fn connect(
+        &self,
+        socket: &str,
+        deadline: Instant,
+    ) -> io::Result<std::os::unix::net::UnixStream> {
+        let fd = self.open(socket, OFlag::O_PATH)?;
+        let meta = fstat_meta(&fd)?;
+        if meta.kind != FileKind::Socket {
+            // What connect(2) says for a path that is not a socket.
+            return Err(io::Error::from(io::ErrorKind::ConnectionRefused));
+        }
+        if let Some((c, _)) = &self.reader
+            && meta.uid != c.uid
+            && meta.uid != 0
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "the socket belongs to uid {}, neither the judged user nor root: not connected",
+                    meta.uid
+                ),
+            ));
+        }
+        let stream = connect_fd(&fd, deadline)?;
+        if let Some((c, _)) = &self.reader {
+            let peer =
+                nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+                    .map_err(io::Error::from)?;
+            if peer.uid() != c.uid && peer.uid() != 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!(
+                        "the process behind the socket runs as uid {}, neither the judged user nor root: not asked",
+                        peer.uid()
+                    ),
+                ));
+            }
+        }
+        Ok(stream)
+    }
+}
+
+impl Tree {
+    fn open(&self, path: &str, flags: OFlag) -> io::Result<OwnedFd> {
+        // RESOLVE_IN_ROOT: `..` and absolute links stop at the tree's top, as a chroot would see them;
+        // RESOLVE_NO_MAGICLINKS: /proc/PID/root and fd links inside an image never lead out of it.
+        let rel = path.trim_start_matches('/');
+        let rel = if rel.is_empty() { "." } else { rel };
+        let how = OpenHow::new()
+            .flags(flags | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        loop {
+            match nix::fcntl::openat2(&self.fd, rel, how) {
+                Ok(fd) => return Ok(fd),
+                // openat2 says EAGAIN when a rename raced the resolution; asking again is what it asks for.
+                Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(io::Error::from(e)),
+            }
+        }
+    }
+}
+
+fn with_context(err: io::Error, what: &str) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!("{what}: {}", super::describe_error(&err)),
+    )
+}
+
+/// Refusing a file that is not regular: reading it could block forever (a FIFO) or never end (a device).
+fn not_regular(kind: FileKind) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is a {}, not a regular file: not read", kind.describe()),
+    )
+}
+
+fn fstat_meta(fd: &OwnedFd) -> io::Result<Meta> {
+    let st = nix::sys::stat::fstat(fd).map_err(io::Error::from)?;
+    let fmt = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits());
+    let kind = match fmt {
+        SFlag::S_IFLNK => FileKind::Symlink,
+        SFlag::S_IFDIR => FileKind::Dir,
+        SFlag::S_IFSOCK => FileKind::Socket,
+        SFlag::S_IFIFO => FileKind::Fifo,
+        SFlag::S_IFCHR => FileKind::CharDevice,
+        SFlag::S_IFBLK => FileKind::BlockDevice,
+        _ => FileKind::File,
+    };
+    #[allow(clippy::unnecessary_cast)]
+    Ok(Meta {
+        kind,
+        mode: st.st_mode as u32 & 0o7777,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        size: st.st_size.max(0) as u64,
+    })
+}
+
+fn libc_einval() -> i32 {
+    nix::errno::Errno::EINVAL as i32
 }
 
 pub(crate) fn meta_from_std(m: &std::fs::Metadata) -> Meta {
@@ -69,7 +351,11 @@ pub(crate) fn read_dir_names(disk: &Path) -> io::Result<Vec<String>> {
 
 impl Host for RealHost {
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
-        http_get(&self.disk(socket, true)?, path)
+        let deadline = Instant::now() + super::HTTP_TIMEOUT;
+        self.as_reader(|| {
+            let stream = self.connect(socket, deadline)?;
+            http_exchange(stream, path, deadline)
+        })
     }
 
     fn root_display(&self) -> String {
@@ -81,48 +367,35 @@ impl Host for RealHost {
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.disk(path, true)?)
+        self.as_reader(|| self.read_file(path))
     }
 
     fn lstat(&self, path: &str) -> io::Result<Meta> {
-        Ok(meta_from_std(&std::fs::symlink_metadata(
-            self.disk(path, false)?,
-        )?))
+        self.as_reader(|| self.meta(path, false))
     }
 
     fn stat(&self, path: &str) -> io::Result<Meta> {
-        Ok(meta_from_std(&std::fs::metadata(self.disk(path, true)?)?))
+        self.as_reader(|| self.meta(path, true))
     }
 
     fn read_link(&self, path: &str) -> io::Result<String> {
-        Ok(std::fs::read_link(self.disk(path, false)?)?
-            .to_string_lossy()
-            .into_owned())
+        self.as_reader(|| self.link(path))
     }
 
     fn canonicalize(&self, path: &str) -> io::Result<String> {
-        if self.at_root() {
-            return Ok(std::fs::canonicalize(path)?.to_string_lossy().into_owned());
-        }
-        let resolved = resolve(&self.root, path, true)?;
-        // Resolution is lexical for missing components; make a missing target an error, as realpath(3) does.
-        std::fs::symlink_metadata(&resolved.disk)?;
-        Ok(resolved.host)
+        self.as_reader(|| self.canonical(path))
     }
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
-        read_dir_names(&self.disk(path, true)?)
+        self.as_reader(|| self.dir_names(path))
     }
 
     fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
-        xattr::get(self.disk(path, true)?, name)
+        self.as_reader(|| self.get_xattr(path, name))
     }
 
     fn fs_magic(&self, path: &str) -> io::Result<u64> {
-        let st = nix::sys::statfs::statfs(&self.disk(path, true)?).map_err(io::Error::from)?;
-        // `f_type` is signed on some ABIs; the magic numbers are defined as unsigned 32-bit values.
-        #[allow(clippy::unnecessary_cast)]
-        Ok(st.filesystem_type().0 as u64 & 0xffff_ffff)
+        self.as_reader(|| self.magic(path))
     }
 
     fn env(&self, name: &str) -> Option<String> {
@@ -163,7 +436,7 @@ impl Host for RealHost {
             // Below a root, /dev/kmsg would be this machine's log, not the tree's.
             return Err(io::Error::from(io::ErrorKind::NotFound));
         }
-        read_kmsg(Path::new("/dev/kmsg"))
+        self.as_reader(|| read_kmsg(Path::new("/dev/kmsg")))
     }
 
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput> {
@@ -180,18 +453,37 @@ impl Host for RealHost {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
     }
+
+    fn as_user(&self, user: &UserInfo) -> io::Result<Option<Box<dyn Host>>> {
+        // Only root reading for someone else needs to step down; a --root tree's owners are the image's ids.
+        if !self.at_root() || !nix::unistd::geteuid().is_root() || user.uid == 0 {
+            return Ok(None);
+        }
+        let creds = Creds {
+            uid: user.uid,
+            gid: user.gid,
+            groups: creds::login_groups(&user.name, user.gid)?,
+        };
+        Ok(Some(Box::new(RealHost {
+            root: self.root.clone(),
+            tree: None,
+            reader: Some((creds, Saved::now()?)),
+        })))
+    }
 }
 
 /// Every record still in the kernel's ring buffer: /dev/kmsg hands out one record per `read(2)` and, opened
 /// non-blocking, says `EAGAIN` at the end instead of waiting for the next message. `EPIPE` means records were
 /// overwritten while reading; the next read continues with the oldest one left.
 fn read_kmsg(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
         .open(path)?;
+    if !file.metadata()?.file_type().is_char_device() {
+        return Err(not_regular(FileKind::File));
+    }
     let mut out = Vec::new();
     // A record is at most 8 KiB (PRINTK_MESSAGE_MAX plus the prefix); a shorter buffer makes read fail with EINVAL.
     let mut buf = vec![0u8; 16 * 1024];
@@ -217,26 +509,92 @@ fn read_kmsg(path: &Path) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// `GET path` over the Unix socket at `disk` (already resolved into the root).
-pub(crate) fn http_get(disk: &Path, path: &str) -> io::Result<crate::parse::http::Response> {
-    use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(disk)?;
-    stream.set_read_timeout(Some(super::HTTP_TIMEOUT))?;
-    stream.set_write_timeout(Some(super::HTTP_TIMEOUT))?;
-    stream.write_all(crate::parse::http::get_request(path, "docker").as_bytes())?;
-    let mut raw = Vec::new();
+/// A Unix stream socket connected to the socket `fd` names (an `O_PATH` descriptor), through
+/// `/proc/self/fd/N`: the inode that was checked is the one connected to, and no path is too long.
+fn connect_fd(fd: &OwnedFd, deadline: Instant) -> io::Result<std::os::unix::net::UnixStream> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, sockopt};
+    let sock = nix::sys::socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(io::Error::from)?;
+    // A listener that never accepts leaves connect(2) waiting for a backlog slot, bounded by SO_SNDTIMEO.
+    nix::sys::socket::setsockopt(&sock, sockopt::SendTimeout, &timeval(remaining(deadline)?))
+        .map_err(io::Error::from)?;
+    let addr = UnixAddr::new(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()).as_str())
+        .map_err(io::Error::from)?;
+    match nix::sys::socket::connect(sock.as_raw_fd(), &addr) {
+        Ok(()) => {}
+        Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINPROGRESS) => {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the socket accepted no connection within 3 s",
+            ));
+        }
+        Err(e) => return Err(io::Error::from(e)),
+    }
+    Ok(std::os::unix::net::UnixStream::from(sock))
+}
+
+fn timeval(d: std::time::Duration) -> nix::sys::time::TimeVal {
+    nix::sys::time::TimeVal::new(d.as_secs() as _, d.subsec_micros() as _)
+}
+
+/// What is left of the overall deadline; `TimedOut` once it has passed.
+fn remaining(deadline: Instant) -> io::Result<std::time::Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no complete answer within 3 s",
+        ));
+    }
+    Ok(left)
+}
+
+/// `GET path` over a connected stream, the whole exchange bounded by `deadline` (not each read: a peer that
+/// trickles a byte a second must not keep the doctor waiting) and by [`super::HTTP_MAX_BYTES`].
+fn http_exchange(
+    mut stream: std::os::unix::net::UnixStream,
+    path: &str,
+    deadline: Instant,
+) -> io::Result<crate::parse::http::Response> {
+    stream.set_write_timeout(Some(remaining(deadline)?))?;
     stream
-        .take(super::HTTP_MAX_BYTES)
-        .read_to_end(&mut raw)
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::WouldBlock {
-                io::Error::new(io::ErrorKind::TimedOut, "no answer within 3 s")
-            } else {
-                e
-            }
-        })?;
+        .write_all(crate::parse::http::get_request(path, "docker").as_bytes())
+        .map_err(timed_out)?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        stream.set_read_timeout(Some(remaining(deadline)?))?;
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(timed_out(e)),
+        }
+        if raw.len() as u64 > super::HTTP_MAX_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the answer is larger than {} MiB",
+                    super::HTTP_MAX_BYTES >> 20
+                ),
+            ));
+        }
+    }
     crate::parse::http::parse_response(&raw)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+fn timed_out(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        io::Error::new(io::ErrorKind::TimedOut, "no complete answer within 3 s")
+    } else {
+        e
+    }
 }
 
 fn user_info(u: nix::unistd::User) -> UserInfo {

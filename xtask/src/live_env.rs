@@ -14,6 +14,8 @@ use crate::subid;
 pub const OK_USER: &str = "rdtest-ok";
 /// Has no line in /etc/subuid nor /etc/subgid.
 pub const NOSUB_USER: &str = "rdtest-nosub";
+/// Plants hostile files in its own home for root's run to read (tests/hostile.rs).
+pub const HOSTILE_USER: &str = "rdtest-mallory";
 /// tests/live.rs's PATH (explicit: `su -` would drop /usr/sbin, where dockerd, runc and iptables live) plus
 /// Debian's home of the rootless scripts. `dockerd-rootless-setuptool.sh check` stops at
 /// "dockerd-rootless.sh needs to be present under $PATH" (in about 5 ms, having checked nothing) without it.

@@ -54,6 +54,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     ensure_packages(sh)?;
     ensure_ok_user(sh)?;
     ensure_nosub_user(sh)?;
+    ensure_hostile_user(sh)?;
     ensure_tun()?;
     Ok(())
 }
@@ -221,6 +222,22 @@ fn ensure_nosub_user(sh: &Shell) -> Result<()> {
         "user {NOSUB_USER} (uid {}): no subordinate ids",
         user.uid
     ));
+    Ok(())
+}
+
+/// The hostile account of tests/hostile.rs: it plants FIFOs, devices, symlinks into root-only files and
+/// trickling sockets in its own home, and root's run over it must stay bounded and leak nothing.
+fn ensure_hostile_user(sh: &Shell) -> Result<()> {
+    use crate::live_env::HOSTILE_USER;
+    if !passwd_has(sh, HOSTILE_USER)? {
+        log(format!("useradd {HOSTILE_USER} (the hostile user)"));
+        run_quietly(cmd!(
+            sh,
+            "useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 {HOSTILE_USER}"
+        ))?;
+    }
+    let user = crate::live_env::lookup(sh, HOSTILE_USER)?;
+    log(format!("user {HOSTILE_USER} (uid {})", user.uid));
     Ok(())
 }
 

@@ -112,11 +112,12 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             // `enter` targets (enter), and the daemon harness itself (testkit).
             cmd!(
                 sh,
-                "cargo test --release --test live --test daemon --test enter"
+                "cargo test --release --test live --test daemon --test hostile --test enter"
             )
             .env("ROOTLESS_DOCTOR_LIVE", "1")
             .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
             .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
+            .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
             .run()?;
             cmd!(sh, "cargo test --release -p testkit").run()?;
         }

@@ -1,0 +1,114 @@
+//! Reading as the judged user: root's run opens what a user controls with that user's credentials.
+//!
+//! When root judges another account (`--user NAME`, or `SUDO_USER` under sudo), every path a check reads
+//! (the user's home, runtime directory, and any path named inside the user's own files: `--config-file=`,
+//! `EnvironmentFile=`, a context's socket) is opened with the user's filesystem credentials:
+//! `setgroups(user's groups)`, `setfsgid`, `setfsuid`, and an empty effective capability set
+//! (so neither `CAP_DAC_OVERRIDE` nor `CAP_SYS_PTRACE`, which `/proc/PID/environ` honours, is in play).
+//! What the user cannot open, root's run cannot open either, and reports as the user would see it.
+//!
+//! Only the facts that need root's sight and come from root's own choices (other users' `/proc/PID`
+//! entries, the kernel log) are read with root's credentials, through [`super::Host::system`].
+//!
+//! **Invariant:** the process is single-threaded when it switches: `setfsuid(2)` and `capset(2)` act on
+//! the calling thread only (and glibc's `setgroups` on every thread).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::io;
+
+use caps::{CapSet, CapsHashSet};
+use nix::unistd::{Gid, Uid};
+
+/// The credentials an open runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creds {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups, as `initgroups(3)` would give the user at login.
+    pub groups: Vec<u32>,
+}
+
+/// What to put back after an open made as the user.
+#[derive(Debug, Clone)]
+pub(crate) struct Saved {
+    uid: u32,
+    gid: u32,
+    groups: Vec<Gid>,
+    caps: CapsHashSet,
+}
+
+impl Saved {
+    /// This process's own filesystem credentials and effective capabilities.
+    pub(crate) fn now() -> io::Result<Saved> {
+        Ok(Saved {
+            uid: nix::unistd::geteuid().as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+            groups: nix::unistd::getgroups().map_err(io::Error::from)?,
+            caps: caps::read(None, CapSet::Effective).map_err(caps_error)?,
+        })
+    }
+}
+
+fn caps_error(e: caps::errors::CapsError) -> io::Error {
+    io::Error::other(format!("capabilities: {e}"))
+}
+
+/// Runs `op` with `creds` as the filesystem identity and no effective capabilities, then puts `saved` back.
+/// If the switch cannot be made, nothing is opened: an error is better than a read as root.
+pub(crate) fn with_creds<T>(
+    creds: &Creds,
+    saved: &Saved,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    let groups: Vec<Gid> = creds.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+    let guard = Guard { saved };
+    nix::unistd::setgroups(&groups).map_err(io::Error::from)?;
+    nix::unistd::setfsgid(Gid::from_raw(creds.gid));
+    nix::unistd::setfsuid(Uid::from_raw(creds.uid));
+    // setfsuid/setfsgid return the previous value and never fail loudly: ask again to confirm the switch.
+    let fsuid = nix::unistd::setfsuid(Uid::from_raw(creds.uid)).as_raw();
+    let fsgid = nix::unistd::setfsgid(Gid::from_raw(creds.gid)).as_raw();
+    if fsuid != creds.uid || fsgid != creds.gid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "could not take uid {} and gid {} to read as the user",
+                creds.uid, creds.gid
+            ),
+        ));
+    }
+    caps::clear(None, CapSet::Effective).map_err(caps_error)?;
+    let result = op();
+    drop(guard);
+    result
+}
+
+/// Restores root's credentials however `with_creds` leaves (an error, an early return, a panic).
+struct Guard<'a> {
+    saved: &'a Saved,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        let s = self.saved;
+        // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
+        // setgroups needs CAP_SETGID, which is back by then.
+        let restored = caps::set(None, CapSet::Effective, &s.caps).is_ok();
+        nix::unistd::setfsuid(Uid::from_raw(s.uid));
+        nix::unistd::setfsgid(Gid::from_raw(s.gid));
+        let groups_back = nix::unistd::setgroups(&s.groups).is_ok();
+        let fsuid = nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw();
+        if !restored || !groups_back || fsuid != s.uid {
+            // Carrying on with a half-restored identity would turn later verdicts into guesses.
+            std::process::abort();
+        }
+    }
+}
+
+/// The groups the user would have after logging in: the primary group plus every group that lists them.
+pub(crate) fn login_groups(name: &str, gid: u32) -> io::Result<Vec<u32>> {
+    let cname = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "user name holds a NUL byte"))?;
+    let groups = nix::unistd::getgrouplist(&cname, Gid::from_raw(gid)).map_err(io::Error::from)?;
+    Ok(groups.into_iter().map(|g| g.as_raw()).collect())
+}

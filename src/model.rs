@@ -107,42 +107,49 @@ impl Step {
     }
 
     /// The copy-pasteable form: `sudo tee /etc/x <<'EOF' … EOF`, arguments quoted for a POSIX shell.
+    ///
+    /// The result holds no terminal control character but the newlines of a here-document: a word or a
+    /// file content with one (from a hostile path, say) is written in `$'…'` quoting instead, which bash,
+    /// zsh and dash turn back into the same bytes.
     pub fn render(&self) -> String {
+        let tee = self.argv.first().is_some_and(|a| a == "tee");
         let mut line = String::new();
         if self.root {
             line.push_str("sudo ");
         }
         let words: Vec<String> = self.argv.iter().map(|a| shell_quote(a)).collect();
         line.push_str(&words.join(" "));
-        if let Some(stdin) = &self.stdin {
-            let single_line = !stdin.trim_end_matches('\n').contains('\n');
-            if single_line && self.argv.first().is_some_and(|a| a == "tee") {
-                let content = shell_quote(stdin.trim_end_matches('\n'));
-                line = format!("echo {content} | {line}");
-            } else {
-                let mut marker = "EOF".to_owned();
-                while stdin.lines().any(|l| l == marker) {
-                    marker.push('_');
-                }
-                line = format!("{line} <<'{marker}'\n{stdin}");
-                if !stdin.ends_with('\n') {
-                    line.push('\n');
-                }
-                line.push_str(&marker);
-            }
-        }
-        if self.argv.first().is_some_and(|a| a == "tee") {
+        if tee {
             // tee echoes what it writes; the user needs only the file.
-            line = match line.find(" <<'") {
-                Some(i) => format!("{} >/dev/null{}", &line[..i], &line[i..]),
-                None => format!("{line} >/dev/null"),
-            };
+            line.push_str(" >/dev/null");
         }
+        let Some(stdin) = &self.stdin else {
+            return line;
+        };
+        let single_line = !stdin.trim_end_matches('\n').contains('\n');
+        if single_line && tee {
+            let content = shell_quote(stdin.trim_end_matches('\n'));
+            return format!("echo {content} | {line}");
+        }
+        if stdin.chars().any(|c| c != '\n' && is_terminal_control(c)) {
+            // A here-document would carry the raw character to the terminal.
+            return format!("printf %s {} | {line}", ansi_c_quote(stdin));
+        }
+        let mut marker = "EOF".to_owned();
+        while stdin.lines().any(|l| l == marker) {
+            marker.push('_');
+        }
+        line = format!("{line} <<'{marker}'\n{stdin}");
+        if !stdin.ends_with('\n') {
+            line.push('\n');
+        }
+        line.push_str(&marker);
         line
     }
 }
 
-/// Quotes a word for a POSIX shell only when it needs it.
+/// Quotes a word for a POSIX shell only when it needs it; a word holding a terminal control character
+/// gets `$'…'` quoting with the character escaped, so the quoted form never carries it raw.
 pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
@@ -150,9 +157,63 @@ pub fn shell_quote(word: &str) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
     if plain {
         word.to_owned()
+    } else if word.chars().any(is_terminal_control) {
+        ansi_c_quote(word)
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// `$'…'` quoting (bash, zsh, dash 0.5.12+, ksh): every terminal control character escaped.
+fn ansi_c_quote(word: &str) -> String {
+    let mut out = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            '\n' => out.push_str(r"\n"),
+            '\t' => out.push_str(r"\t"),
+            '\r' => out.push_str(r"\r"),
+            '\x1b' => out.push_str(r"\e"),
+            c if c < '\u{80}' && is_terminal_control(c) => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if is_terminal_control(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Characters a terminal acts on instead of showing: C0 controls (newline and tab included), DEL, C1 controls,
+/// and the Unicode bidirectional overrides and isolates, which reorder what is shown around them.
+pub fn is_terminal_control(c: char) -> bool {
+    matches!(c, '\0'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every terminal control character written visibly: `\e`, `\r`, `\n`, `\t`, `\x07`, `\u{202e}`.
+/// The human report passes every host-derived string through it, so a file cannot move the cursor,
+/// recolour or hide a line, set the window title or write the clipboard (OSC 52) of whoever reads the report.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => out.push_str(r"\e"),
+            '\r' => out.push_str(r"\r"),
+            '\n' => out.push_str(r"\n"),
+            '\t' => out.push_str(r"\t"),
+            c if c < '\u{80}' && is_terminal_control(c) => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if is_terminal_control(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// How to fix a finding: why, then exact commands for the detected distro.
@@ -278,6 +339,47 @@ mod tests {
             "sudo tee /etc/apparmor.d/x >/dev/null <<'EOF'\na {\n  userns,\n}\nEOF"
         );
         assert_eq!(Step::user(["echo", "it's"]).render(), r"echo 'it'\''s'");
+    }
+
+    #[test]
+    fn regression_terminal_injection_step_render() {
+        // A hostile path in a command: quoted so the shell gets the same bytes, and no raw ESC reaches the terminal.
+        assert_eq!(
+            Step::root(["chown", "alice:", "/home/a\x1b[2K\rb'c"]).render(),
+            r"sudo chown alice: $'/home/a\e[2K\rb\'c'"
+        );
+        assert_eq!(
+            Step::root(["tee", "/etc/x"])
+                .with_stdin("ok\x1b]52;c;eA==\x07\n")
+                .render(),
+            r"echo $'ok\e]52;c;eA==\x07' | sudo tee /etc/x >/dev/null"
+        );
+        assert_eq!(
+            Step::root(["tee", "/etc/x"])
+                .with_stdin("a\n\u{202e}b\n")
+                .render(),
+            r"printf %s $'a\n\u202eb\n' | sudo tee /etc/x >/dev/null"
+        );
+        // A here-document line that looks like one keeps its marker out of the command.
+        assert_eq!(
+            Step::root(["tee", "/etc/x"])
+                .with_stdin("a <<'b\n")
+                .render(),
+            r"echo 'a <<'\''b' | sudo tee /etc/x >/dev/null"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rendered_steps_carry_no_control_characters_but_newlines(
+            argv in proptest::collection::vec("(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]){0,12}", 1..4),
+            stdin in proptest::option::of("(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{2069}]){0,40}"),
+            root in proptest::bool::ANY,
+        ) {
+            let step = Step { root, argv, stdin };
+            let text = step.render();
+            proptest::prop_assert!(!text.chars().any(|c| c != '\n' && is_terminal_control(c)), "{:?}", text);
+        }
     }
 
     #[test]

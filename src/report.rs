@@ -136,6 +136,10 @@ fn glyph(status: Status) -> (&'static str, Style) {
 }
 
 /// Human output. `out` decides about colour (an `anstream::AutoStream` strips it off a terminal and under NO_COLOR).
+///
+/// Every host-derived string goes through [`esc`] on its way out: a file (an os-release, a context name, a
+/// path) must not move the cursor, hide a line or write the reader's clipboard. The only escape sequences in
+/// the output are the SGR colour codes this module writes itself.
 pub fn human(
     out: &mut dyn Write,
     command: &str,
@@ -143,46 +147,91 @@ pub fn human(
     findings: &[Finding],
     opts: HumanOptions,
 ) -> io::Result<()> {
-    let bold = Style::new().bold();
-    let dim = Style::new().dimmed();
     let host = host_facts(facts);
-    let root = if host.root == "/" {
-        String::new()
-    } else {
-        format!(", root {}", host.root)
-    };
-    writeln!(
-        out,
-        "{bold}rootless-doctor {command}{bold:#}: {}, kernel {}, user {} (uid {}){}{root}",
-        host.distro.pretty_name,
-        host.kernel.as_deref().unwrap_or("unknown"),
-        facts.user.name,
-        facts.user.uid,
-        match facts.user.source {
+    let header = Header {
+        command,
+        pretty_name: &host.distro.pretty_name,
+        kernel: host.kernel.as_deref().unwrap_or("unknown"),
+        user: &facts.user.name,
+        uid: facts.user.uid,
+        source: match facts.user.source {
             crate::facts::UserSource::Invoking => "",
             crate::facts::UserSource::Sudo => ", from SUDO_USER",
             crate::facts::UserSource::Flag => ", from --user",
         },
-    )?;
+        root: &host.root,
+    };
+    write_header(out, &header)?;
+    write_findings(out, findings, opts)
+}
+
+/// `text` with terminal control characters written visibly (see [`crate::model::escape_controls`]).
+fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::model::escape_controls(text)
+}
+
+/// What the first line of the human report says about the host.
+struct Header<'a> {
+    command: &'a str,
+    pretty_name: &'a str,
+    kernel: &'a str,
+    user: &'a str,
+    uid: u32,
+    source: &'static str,
+    root: &'a str,
+}
+
+fn write_header(out: &mut dyn Write, h: &Header) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let root = if h.root == "/" {
+        String::new()
+    } else {
+        format!(", root {}", esc(h.root))
+    };
+    writeln!(
+        out,
+        "{bold}rootless-doctor {}{bold:#}: {}, kernel {}, user {} (uid {}){}{root}",
+        esc(h.command),
+        esc(h.pretty_name),
+        esc(h.kernel),
+        esc(h.user),
+        h.uid,
+        h.source,
+    )
+}
+
+fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
     let width = findings.iter().map(|f| f.id.len()).max().unwrap_or(0);
     let mut area = "";
     for f in findings {
         if f.area != area {
             area = f.area;
-            writeln!(out, "\n{bold}{area}{bold:#}")?;
+            writeln!(out, "\n{bold}{}{bold:#}", esc(area))?;
         }
         let (g, style) = glyph(f.status);
-        writeln!(out, "  {style}{g}{style:#} {:width$}  {}", f.id, f.summary)?;
+        writeln!(
+            out,
+            "  {style}{g}{style:#} {:width$}  {}",
+            esc(f.id),
+            esc(&f.summary)
+        )?;
         let detailed = opts.verbose || !matches!(f.status, Status::Pass | Status::Skip);
         if detailed {
             for e in &f.evidence {
-                writeln!(out, "      {dim}{}: {}{dim:#}", e.source, e.detail)?;
+                writeln!(
+                    out,
+                    "      {dim}{}: {}{dim:#}",
+                    esc(&e.source),
+                    esc(&e.detail)
+                )?;
             }
         }
         if let Some(r) = &f.remediation
             && !matches!(f.status, Status::Pass | Status::Skip)
         {
-            writeln!(out, "      fix: {}", r.text)?;
+            writeln!(out, "      fix: {}", esc(&r.text))?;
             for step in &r.steps {
                 write_step(out, step)?;
             }
@@ -205,14 +254,15 @@ pub fn human(
 
 /// One remediation command: `$ command`, indented; a here-document's body and terminator start at the left
 /// margin, so the whole block pastes into a shell as it is (an indented `EOF` would never end it).
+/// Its newlines are the only control characters let through, and only between lines.
 fn write_step(out: &mut dyn Write, step: &crate::model::Step) -> io::Result<()> {
     let rendered = step.render();
-    let mut lines = rendered.lines();
+    let mut lines = rendered.split('\n');
     if let Some(first) = lines.next() {
-        writeln!(out, "        $ {first}")?;
+        writeln!(out, "        $ {}", esc(first))?;
     }
     for line in lines {
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", esc(line))?;
     }
     Ok(())
 }
@@ -271,17 +321,202 @@ pub fn explain(
         writeln!(
             out,
             "\nOn this host ({}, user {}):\n  {style}{g}{style:#} {}",
-            facts.distro.distro.name, facts.user.name, finding.summary
+            esc(&facts.distro.distro.name),
+            esc(&facts.user.name),
+            esc(&finding.summary)
         )?;
         for e in &finding.evidence {
-            writeln!(out, "      {}: {}", e.source, e.detail)?;
+            writeln!(out, "      {}: {}", esc(&e.source), esc(&e.detail))?;
         }
         if let Some(r) = &finding.remediation {
-            writeln!(out, "      fix: {}", r.text)?;
+            writeln!(out, "      fix: {}", esc(&r.text))?;
             for step in &r.steps {
                 write_step(out, step)?;
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Evidence, Remediation, Step, escape_controls, is_terminal_control};
+    use proptest::prelude::*;
+
+    /// The renderer's own colour codes: `ESC [ digits/semicolons m` (SGR).
+    fn without_sgr(text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('\x1b') {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            let params = after.strip_prefix('[').map(|p| {
+                p.find(|c: char| !(c.is_ascii_digit() || c == ';'))
+                    .unwrap_or(p.len())
+            });
+            match params {
+                Some(n) if after[1 + n..].starts_with('m') => rest = &after[n + 2..],
+                _ => return Err(format!("an escape that is not SGR: {:?}", &rest[i..])),
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// Renders a header and one finding built from host-controlled strings, with colour or without.
+    fn render(host: &[String; 4], finding: &Finding, colour: bool) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut plain;
+            let mut raw;
+            let out: &mut dyn Write = if colour {
+                raw = &mut buf;
+                &mut raw
+            } else {
+                plain = anstream::AutoStream::never(&mut buf);
+                &mut plain
+            };
+            let header = Header {
+                command: "preflight",
+                pretty_name: &host[0],
+                kernel: &host[1],
+                user: &host[2],
+                uid: 1000,
+                source: "",
+                root: &host[3],
+            };
+            write_header(out, &header).unwrap();
+            write_findings(
+                out,
+                std::slice::from_ref(finding),
+                HumanOptions { verbose: true },
+            )
+            .unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    fn finding(
+        status: Status,
+        summary: &str,
+        source: &str,
+        detail: &str,
+        word: &str,
+        stdin: &str,
+    ) -> Finding {
+        let v = Verdict {
+            status,
+            summary: summary.to_owned(),
+            evidence: vec![Evidence {
+                source: source.to_owned(),
+                detail: detail.to_owned(),
+            }],
+            remediation: Some(
+                Remediation::text(summary)
+                    .step(Step::user(["echo", word]))
+                    .step(Step::root(["tee", word]).with_stdin(stdin))
+                    .step(Step::root(["tee", "/etc/x"]).with_stdin(format!("{stdin}\nline\n"))),
+            ),
+        };
+        Finding {
+            id: "client.endpoint",
+            area: "client",
+            status: v.status,
+            summary: v.summary,
+            evidence: v.evidence,
+            remediation: v.remediation,
+            reference: "ref",
+        }
+    }
+
+    use crate::model::Verdict;
+
+    /// Whatever a host string holds, the only control characters out are newlines and the renderer's SGR codes.
+    fn assert_clean(text: &str) {
+        let text = without_sgr(text).unwrap();
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| *c != '\n' && is_terminal_control(*c))
+            .collect();
+        assert!(bad.is_empty(), "control characters {bad:?} in {text:?}");
+    }
+
+    #[test]
+    fn regression_terminal_injection_context_name() {
+        // A context name that erases the line above and clears the screen, then an OSC 52 clipboard write.
+        let context = "rootless\x1b[1A\x1b[2K\x1b]52;c;ZWNobyBwd25lZA==\x07\r";
+        let f = finding(
+            Status::Fail,
+            &format!("the docker CLI is set to use context {context:?}"),
+            &format!("/home/alice/.docker/contexts/{context}/meta.json"),
+            context,
+            context,
+            context,
+        );
+        let host = [
+            "Debian\x1b[8m\u{202e}".to_owned(),
+            "6.1\r".to_owned(),
+            "al\x1bice".to_owned(),
+            "/mnt/\u{9b}2J".to_owned(),
+        ];
+        for colour in [true, false] {
+            let text = render(&host, &f, colour);
+            assert_clean(&text);
+            assert!(
+                text.contains(r"rootless\e[1A\e[2K\e]52;c;ZWNobyBwd25lZA==\x07\r"),
+                "{text}"
+            );
+            assert!(
+                text.contains(r"Debian\e[8m\u{202e}, kernel 6.1\r, user al\eice"),
+                "{text}"
+            );
+            assert!(text.contains(r"root /mnt/\u{9b}2J"), "{text}");
+        }
+    }
+
+    #[test]
+    fn regression_terminal_injection_escapes_are_visible() {
+        assert_eq!(escape_controls("plain ✓ text"), "plain ✓ text");
+        assert_eq!(
+            escape_controls("a\x1b[31mb\rc\x07d\x7fe\u{85}f\u{202e}g\u{2069}\th\ni\0"),
+            r"a\e[31mb\rc\x07d\x7fe\u{85}f\u{202e}g\u{2069}\th\ni\x00"
+        );
+    }
+
+    /// Text with printable characters, every kind of control character, and whole escape sequences.
+    const HOSTILE: &str = "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]|\\x1b\\[[0-9;]{0,4}[mAJK]|\\x1b\\]52;c;[a-z]{0,4}\\x07){0,24}";
+
+    proptest! {
+        #[test]
+        fn human_output_carries_no_host_control_characters(
+            strings in prop::collection::vec(HOSTILE, 9),
+            status in prop::sample::select(Status::ALL.to_vec()),
+        ) {
+            let f = finding(status, &strings[0], &strings[1], &strings[2], &strings[3], &strings[4]);
+            let host = [strings[5].clone(), strings[6].clone(), strings[7].clone(), strings[8].clone()];
+            for colour in [true, false] {
+                let text = render(&host, &f, colour);
+                let plain = without_sgr(&text).map_err(TestCaseError::fail)?;
+                prop_assert!(
+                    !plain.chars().any(|c| c != '\n' && is_terminal_control(c)),
+                    "control character in {:?}", plain
+                );
+                if !colour {
+                    prop_assert!(!text.contains('\x1b'));
+                }
+            }
+        }
+
+        #[test]
+        fn control_characters_survive_only_as_escapes(
+            text in "[a-z\x00-\x1f\x7f\u{80}-\u{9f}\u{202a}-\u{202e}\u{2066}-\u{2069} ✓]{0,40}"
+        ) {
+            let shown = escape_controls(&text);
+            prop_assert!(!shown.chars().any(is_terminal_control));
+            if !text.chars().any(is_terminal_control) {
+                prop_assert_eq!(shown.as_ref(), text.as_str());
+            }
+        }
+    }
 }

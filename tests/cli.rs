@@ -62,6 +62,89 @@ fn edited(base: &str, edit: impl FnOnce(String) -> String) -> Edited {
     }
 }
 
+/// A fixture host whose tree is a copy of `base`'s, changed by `edit` (given the copy's root), under its own sidecar.
+fn edited_tree(base: &str, edit: impl FnOnce(&std::path::Path)) -> Edited {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_tree(std::path::Path::new(&root_of(base)), &root);
+    edit(&root);
+    Edited {
+        host: format!(
+            "{}/tests/fixtures/{base}/host.toml",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        root: root.to_string_lossy().into_owned(),
+        _dir: dir,
+    }
+}
+
+/// Copies a fixture tree, symlinks as symlinks.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Replaces a file of a copied tree (a symlink there is replaced, not followed).
+fn put(root: &std::path::Path, path: &str, content: impl AsRef<[u8]>) {
+    let file = root.join(path.trim_start_matches('/'));
+    let _ = std::fs::remove_file(&file);
+    std::fs::write(file, content).unwrap();
+}
+
+/// The only escape sequences in a report are the SGR colour codes the renderer writes: strips them and
+/// panics on any other control character (newlines aside).
+#[track_caller]
+fn assert_no_terminal_controls(out: &[u8]) -> String {
+    let text = String::from_utf8(out.to_vec()).unwrap();
+    let mut plain = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('\x1b') {
+        plain.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let n = after
+            .strip_prefix('[')
+            .map(|p| {
+                p.find(|c: char| !(c.is_ascii_digit() || c == ';'))
+                    .unwrap_or(p.len())
+            })
+            .filter(|n| after[1 + n..].starts_with('m'));
+        let Some(n) = n else {
+            panic!(
+                "an escape sequence that is not SGR: {:?}",
+                &rest[i..(i + 20).min(rest.len())]
+            );
+        };
+        rest = &after[n + 2..];
+    }
+    plain.push_str(rest);
+    let bad: Vec<char> = plain
+        .chars()
+        .filter(|&c| {
+            c != '\n'
+                && (c < ' '
+                    || ('\x7f'..='\u{9f}').contains(&c)
+                    || ('\u{202a}'..='\u{202e}').contains(&c)
+                    || ('\u{2066}'..='\u{2069}').contains(&c))
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "control characters {bad:?} in the report:\n{plain}"
+    );
+    plain
+}
+
 fn root_of(base: &str) -> String {
     format!("{}/tests/fixtures/{base}/root", env!("CARGO_MANIFEST_DIR"))
 }
@@ -420,5 +503,60 @@ fn root_flag_reads_a_tree_with_the_real_identity() {
     assert!(text.contains("distro.detected"));
     if text.contains("On this host") {
         assert!(text.contains("Rocky Linux 9.4"), "{text}");
+    }
+}
+
+#[test]
+fn regression_terminal_injection_pretty_name() {
+    // An image's os-release that erases the header line and writes the clipboard (OSC 52) when the report is read.
+    let host = edited_tree("debian-12", |root| {
+        put(
+            root,
+            "/etc/os-release",
+            "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian\u{1b}[2K\r\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{202e}\"\n",
+        );
+    });
+    for colour in ["always", "never"] {
+        let out = host
+            .doctor()
+            .args(["preflight", "--color", colour])
+            .output()
+            .unwrap();
+        let text = assert_no_terminal_controls(&out.stdout);
+        assert!(
+            text.contains(r"preflight: Debian\e[2K\r\e]52;c;cm0gLXJmIH4=\x07\u{202e}, kernel"),
+            "{text}"
+        );
+    }
+    // JSON keeps the value as it is (serde escapes it).
+    let out = host
+        .doctor()
+        .args(["preflight", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["host"]["distro"]["pretty_name"],
+        "Debian\u{1b}[2K\r\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{202e}"
+    );
+}
+
+#[test]
+fn regression_terminal_injection_context_name() {
+    // A context name that moves the cursor up and erases the ✗ line it appears on.
+    let host = edited("debian-12-daemon-context-missing", |t| {
+        t.replace(
+            "DOCKER_CONTEXT = \"rootless\"",
+            "DOCKER_CONTEXT = \"rootless\\u001b[1A\\u001b[2K\\r\\u009b2J\"",
+        )
+    });
+    for colour in ["always", "never"] {
+        let out = host
+            .doctor()
+            .args(["check", "--color", colour])
+            .output()
+            .unwrap();
+        let text = assert_no_terminal_controls(&out.stdout);
+        assert!(text.contains(r"rootless\e[1A\e[2K\r\u{9b}2J"), "{text}");
     }
 }

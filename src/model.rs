@@ -254,6 +254,89 @@ pub struct Finding {
     pub reference: &'static str,
 }
 
+/// The most evidence lines a finding keeps; the rest become one `… N more lines` line.
+pub const MAX_EVIDENCE: usize = 40;
+/// The most characters of a summary (the longest real one, several problems joined, is about 400).
+pub const MAX_SUMMARY_CHARS: usize = 1000;
+/// The most characters of an evidence line's source and of its detail.
+pub const MAX_EVIDENCE_CHARS: usize = 1000;
+/// The most characters of a remediation's text.
+pub const MAX_FIX_TEXT_CHARS: usize = 4000;
+/// The most commands a remediation shows.
+pub const MAX_STEPS: usize = 40;
+/// The most bytes of one command (its argv and stdin together); a longer one is left out, never cut,
+/// since a cut command would do something else.
+pub const MAX_STEP_BYTES: usize = 64 * 1024;
+
+impl Finding {
+    /// The finding of check `id` from its verdict, with the caps above applied: checks read files that
+    /// hostile users write (a million-line /etc/subuid), and the report stays small whatever they hold.
+    pub fn new(
+        id: &'static str,
+        area: &'static str,
+        reference: &'static str,
+        v: Verdict,
+    ) -> Finding {
+        let mut evidence = v.evidence;
+        let more = evidence.len().saturating_sub(MAX_EVIDENCE);
+        evidence.truncate(MAX_EVIDENCE);
+        for e in &mut evidence {
+            cap_chars(&mut e.source, MAX_EVIDENCE_CHARS);
+            cap_chars(&mut e.detail, MAX_EVIDENCE_CHARS);
+        }
+        if more > 0 {
+            evidence.push(Evidence {
+                source: "…".to_owned(),
+                detail: format!("{more} more lines"),
+            });
+        }
+        let mut summary = v.summary;
+        cap_chars(&mut summary, MAX_SUMMARY_CHARS);
+        Finding {
+            id,
+            area,
+            status: v.status,
+            summary,
+            evidence,
+            remediation: v.remediation.map(Remediation::capped),
+            reference,
+        }
+    }
+}
+
+impl Remediation {
+    fn capped(mut self) -> Remediation {
+        cap_chars(&mut self.text, MAX_FIX_TEXT_CHARS);
+        let before = self.steps.len();
+        self.steps.retain(|s| {
+            s.argv.iter().map(String::len).sum::<usize>() + s.stdin.as_ref().map_or(0, String::len)
+                <= MAX_STEP_BYTES
+        });
+        let long = before - self.steps.len();
+        if long > 0 {
+            self.text.push_str(&format!(
+                " ({long} command(s) longer than {MAX_STEP_BYTES} bytes not shown.)"
+            ));
+        }
+        let more = self.steps.len().saturating_sub(MAX_STEPS);
+        if more > 0 {
+            self.steps.truncate(MAX_STEPS);
+            self.text
+                .push_str(&format!(" (… {more} more commands not shown.)"));
+        }
+        self
+    }
+}
+
+/// Cuts `text` to `max` characters (on a character boundary), saying how many were left out.
+fn cap_chars(text: &mut String, max: usize) {
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        let more = text[cut..].chars().count();
+        text.truncate(cut);
+        text.push_str(&format!("… ({more} more characters)"));
+    }
+}
+
 /// What a check function returns; the engine adds the check's ID, area and reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -380,6 +463,45 @@ mod tests {
             let text = step.render();
             proptest::prop_assert!(!text.chars().any(|c| c != '\n' && is_terminal_control(c)), "{:?}", text);
         }
+    }
+
+    #[test]
+    fn regression_unbounded_output_finding_caps() {
+        let mut v = Verdict::fail("x".repeat(5000)).fix(
+            Remediation::text("y".repeat(10_000))
+                .steps((0..100).map(|i| Step::user(["echo", &i.to_string()])))
+                .step(Step::root(["tee", "/etc/big"]).with_stdin("z".repeat(100_000))),
+        );
+        for i in 0..1000 {
+            v = v.evidence(format!("/etc/subuid:{i}"), "é".repeat(3000));
+        }
+        let f = Finding::new("subid.entries", "subid", "ref", v);
+        assert_eq!(
+            f.summary.chars().count(),
+            MAX_SUMMARY_CHARS + "… (4000 more characters)".chars().count()
+        );
+        assert!(f.summary.ends_with("… (4000 more characters)"));
+        assert_eq!(f.evidence.len(), MAX_EVIDENCE + 1);
+        assert_eq!(f.evidence[MAX_EVIDENCE].detail, "960 more lines");
+        assert!(f.evidence[0].detail.ends_with("é… (2000 more characters)"));
+        let r = f.remediation.unwrap();
+        assert_eq!(r.steps.len(), MAX_STEPS);
+        assert!(
+            r.steps.iter().all(|s| s.stdin.is_none()),
+            "the long tee was dropped"
+        );
+        assert!(r.text.contains("(6000 more characters)"));
+        assert!(r.text.contains("1 command(s) longer than"));
+        assert!(r.text.ends_with("(… 60 more commands not shown.)"));
+        // Findings under the caps are untouched.
+        let small = Verdict::warn("short")
+            .evidence("a", "b")
+            .fix(Remediation::text("t").step(Step::user(["true"])));
+        let f = Finding::new("subid.entries", "subid", "ref", small.clone());
+        assert_eq!(
+            (f.summary, f.evidence, f.remediation),
+            (small.summary, small.evidence, small.remediation)
+        );
     }
 
     #[test]

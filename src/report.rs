@@ -419,15 +419,7 @@ mod tests {
                     .step(Step::root(["tee", "/etc/x"]).with_stdin(format!("{stdin}\nline\n"))),
             ),
         };
-        Finding {
-            id: "client.endpoint",
-            area: "client",
-            status: v.status,
-            summary: v.summary,
-            evidence: v.evidence,
-            remediation: v.remediation,
-            reference: "ref",
-        }
+        Finding::new("client.endpoint", "client", "ref", v)
     }
 
     use crate::model::Verdict;

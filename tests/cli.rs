@@ -560,3 +560,39 @@ fn regression_terminal_injection_context_name() {
         assert!(text.contains(r"rootless\e[1A\e[2K\r\u{9b}2J"), "{text}");
     }
 }
+
+#[test]
+fn regression_unbounded_output_huge_subuid() {
+    // A million-line /etc/subuid once made 422 MB of JSON; 20,000 of alice's ranges made 2 MB (and take seconds
+    // to judge in a debug build, so the test stops there).
+    let host = edited_tree("debian-12", |root| {
+        let mut text = String::new();
+        for i in 0..20_000u64 {
+            text.push_str(&format!("alice:{}:65536\n", 100_000 + i * 65_536));
+        }
+        put(root, "/etc/subuid", text);
+    });
+    let out = host
+        .doctor()
+        .args(["preflight", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stdout.len() < 1_000_000,
+        "{} bytes of JSON",
+        out.stdout.len()
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(" more lines") || text.contains(" more characters"),
+        "{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(!finding_ids(&doc).is_empty());
+    let human = host.doctor().args(["preflight", "-v"]).output().unwrap();
+    assert!(
+        human.stdout.len() < 1_000_000,
+        "{} bytes of text",
+        human.stdout.len()
+    );
+}

@@ -161,15 +161,7 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
             } else {
                 (c.run)(facts)
             };
-            Finding {
-                id: c.id,
-                area: c.area,
-                status: v.status,
-                summary: v.summary,
-                evidence: v.evidence,
-                remediation: v.remediation,
-                reference: c.reference,
-            }
+            Finding::new(c.id, c.area, c.reference, v)
         })
         .collect()
 }

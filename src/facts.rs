@@ -137,7 +137,7 @@ pub struct Facts<'h> {
     pub systemd: bool,
     subuid: OnceCell<Read<SubidFile>>,
     subgid: OnceCell<Read<SubidFile>>,
-    passwd: OnceCell<Read<Vec<parse::passwd::PasswdEntry>>>,
+    passwd: OnceCell<Read<parse::passwd::Passwd>>,
     groups: OnceCell<Read<Vec<parse::passwd::GroupEntry>>>,
     mounts: OnceCell<Read<Vec<Mount>>>,
     uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
@@ -631,10 +631,10 @@ impl<'h> Facts<'h> {
         })
     }
 
-    pub fn passwd(&self) -> &Read<Vec<parse::passwd::PasswdEntry>> {
+    pub fn passwd(&self) -> &Read<parse::passwd::Passwd> {
         self.passwd.get_or_init(|| {
-            self.read("/etc/passwd")
-                .map(|text| parse::passwd::parse_passwd(&text).0)
+            self.read_bytes("/etc/passwd")
+                .map(|bytes| parse::passwd::parse_passwd_bytes(&bytes))
         })
     }
 

@@ -186,6 +186,8 @@ scenarios! {
     debian_12_no_user_bus => "debian-12-no-user-bus",
     debian_12_only_old_pasta => "debian-12-only-old-pasta",
     debian_12_own_uid_range => "debian-12-own-uid-range",
+    // Audit (issue 9): a Latin-1 byte in another account's line of /etc/passwd made every run under sudo exit 2.
+    regression_passwd_non_utf8_other_account => "debian-12-passwd-not-utf8",
     debian_12_rootful_exposed => "debian-12-rootful-exposed",
     debian_12_rootful_healthy => "debian-12-rootful-healthy",
     debian_12_rootful_hosts_conflict => "debian-12-rootful-hosts-conflict",

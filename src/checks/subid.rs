@@ -242,10 +242,20 @@ fn free_range(f: &Facts) -> Option<(u64, u64)> {
 /// Adds a free range to the files that need one (`uids`, `gids`).
 fn add_ranges(f: &Facts, uids: bool, gids: bool) -> Remediation {
     if !f.user.known {
+        // The user's own line may be there but unreadable: name the lines that were skipped.
+        let skipped: Vec<String> = match f.passwd() {
+            Read::Ok(p) => p
+                .skipped
+                .iter()
+                .map(|e| format!(" /etc/passwd:{}: {}.", e.line, e.message))
+                .collect(),
+            _ => Vec::new(),
+        };
         return Remediation::text(format!(
             "uid {} has no entry in the user database, so usermod cannot name it: add the user to /etc/passwd (or your \
-directory service) first, then give it 65,536 subordinate ids.",
-            f.user.uid
+directory service) first, then give it 65,536 subordinate ids.{}",
+            f.user.uid,
+            skipped.concat()
         ));
     }
     let Some((start, end)) = free_range(f) else {
@@ -700,12 +710,14 @@ fn passwd_overlap(f: &Facts) -> Verdict {
     if m_is_empty(f, &both) {
         return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
     }
-    let users: Vec<(String, u32)> = match f.passwd() {
-        Read::Ok(p) => p
-            .iter()
-            .filter(|e| e.name != f.user.name)
-            .map(|e| (e.name.clone(), e.uid))
-            .collect(),
+    let (users, skipped): (Vec<(String, u32)>, _) = match f.passwd() {
+        Read::Ok(p) => (
+            p.iter()
+                .filter(|e| e.name != f.user.name)
+                .map(|e| (e.name.clone(), e.uid))
+                .collect(),
+            p.skipped.clone(),
+        ),
         Read::Failed(e) => return unreadable("/etc/passwd", e),
         Read::Missing => return Verdict::skip("no /etc/passwd to compare the ranges with"),
     };
@@ -751,10 +763,32 @@ fn passwd_overlap(f: &Facts) -> Verdict {
             }
         }
     }
+    // Lines of /etc/passwd that could not be read (a name or home that is not UTF-8, a malformed line): their
+    // accounts were not compared, which the finding says with the file and line.
+    let skipped_lines: Vec<String> = skipped
+        .iter()
+        .map(|e| format!("/etc/passwd:{}", e.line))
+        .collect();
+    evidence.extend(skipped.iter().map(|e| Evidence {
+        source: format!("/etc/passwd:{}", e.line),
+        detail: e.message.clone(),
+    }));
     if problems.is_empty() {
-        return Verdict::pass(format!(
-            "{}'s ranges contain no real account's uid or gid",
-            f.user.name
+        if skipped.is_empty() {
+            return Verdict::pass(format!(
+                "{}'s ranges contain no real account's uid or gid",
+                f.user.name
+            ));
+        }
+        return Verdict::warn(format!(
+            "{}'s ranges contain no uid or gid of the accounts read, but {} could not be read and {} not compared",
+            f.user.name,
+            skipped_lines.join(", "),
+            if skipped.len() == 1 { "its account was" } else { "their accounts were" }
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Correct the lines named (`sudo vipw`): each needs seven colon-separated fields, and a name, home and shell in UTF-8 (`iconv -f latin1 -t utf-8` converts a Latin-1 line).",
         ));
     }
     Verdict::fail(format!(

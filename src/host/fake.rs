@@ -245,14 +245,14 @@ impl Host for FakeHost {
     }
 
     fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>> {
-        let text = self.read_to_string("/etc/passwd")?;
+        let text = self.read("/etc/passwd")?;
         Ok(super::users_from_passwd(&text)
             .into_iter()
             .find(|u| u.name == name))
     }
 
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>> {
-        let text = self.read_to_string("/etc/passwd")?;
+        let text = self.read("/etc/passwd")?;
         Ok(super::users_from_passwd(&text)
             .into_iter()
             .find(|u| u.uid == uid))

@@ -168,10 +168,11 @@ pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// The most an API response may hold (a `docker info` is a few KiB).
 pub const HTTP_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Parses the user database text the same way for `--root` trees and fake hosts.
-pub(crate) fn users_from_passwd(text: &str) -> Vec<UserInfo> {
-    crate::parse::passwd::parse_passwd(text)
-        .0
+/// Parses the user database the same way for `--root` trees and fake hosts: as bytes, so another account's
+/// line that is not UTF-8 is skipped rather than making every lookup fail.
+pub(crate) fn users_from_passwd(bytes: &[u8]) -> Vec<UserInfo> {
+    crate::parse::passwd::parse_passwd_bytes(bytes)
+        .entries
         .into_iter()
         .map(|e| UserInfo {
             name: e.name,

@@ -85,7 +85,7 @@ impl RealHost {
     }
 
     fn passwd(&self) -> io::Result<Vec<UserInfo>> {
-        let text = self.read_to_string("/etc/passwd")?;
+        let text = self.read("/etc/passwd")?;
         Ok(super::users_from_passwd(&text))
     }
 

@@ -5,6 +5,10 @@
 //! Lines starting with `+` or `-` are NIS compatibility entries (nsswitch.conf(5) `compat`
 //! mode) that carry no local account, so they are skipped silently, as are `#` comments and
 //! blank lines.
+//!
+//! The files are bytes, not text: glibc and shadow never decode them, and a GECOS field in Latin-1 is common
+//! on old systems. [`parse_passwd_bytes`] reads each line on its own, so one such line cannot make the whole
+//! file unreadable.
 
 use serde::Serialize;
 
@@ -45,6 +49,68 @@ pub fn parse_passwd(text: &str) -> (Vec<PasswdEntry>, Vec<LineError>) {
             shell: shell.to_string(),
         })
     })
+}
+
+/// `/etc/passwd` read as bytes: the accounts, and the lines that were skipped (malformed, or with a name,
+/// home or shell that is not UTF-8), each with its 1-based line number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Passwd {
+    pub entries: Vec<PasswdEntry>,
+    pub skipped: Vec<LineError>,
+}
+
+impl std::ops::Deref for Passwd {
+    type Target = [PasswdEntry];
+    fn deref(&self) -> &[PasswdEntry] {
+        &self.entries
+    }
+}
+
+/// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
+/// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or shell
+/// is not UTF-8 is skipped and reported with its line number, and the rest of the file is read.
+pub fn parse_passwd_bytes(bytes: &[u8]) -> Passwd {
+    let mut text = String::with_capacity(bytes.len());
+    let mut skipped = Vec::new();
+    for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        match std::str::from_utf8(raw) {
+            Ok(line) => text.push_str(line),
+            Err(_) => match decoded_fields(raw) {
+                Some(line) => text.push_str(&line),
+                // An empty line keeps the numbering of the lines after it.
+                None => skipped.push(LineError {
+                    line: index + 1,
+                    message:
+                        "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped"
+                            .to_string(),
+                }),
+            },
+        }
+    }
+    let (entries, errors) = parse_passwd(&text);
+    skipped.extend(errors);
+    skipped.sort_by_key(|e| e.line);
+    Passwd { entries, skipped }
+}
+
+/// A non-UTF-8 passwd line rebuilt with its password and GECOS fields emptied, when every other field is UTF-8.
+fn decoded_fields(raw: &[u8]) -> Option<String> {
+    let fields: Vec<&[u8]> = raw.split(|b| *b == b':').collect();
+    let [name, _password, uid, gid, _gecos, home, shell] = fields.as_slice() else {
+        return None;
+    };
+    let text = |f: &[u8]| std::str::from_utf8(f).ok().map(str::to_owned);
+    Some(format!(
+        "{}::{}:{}::{}:{}",
+        text(name)?,
+        text(uid)?,
+        text(gid)?,
+        text(home)?,
+        text(shell)?
+    ))
 }
 
 /// Parses the text of `/etc/group`.
@@ -188,7 +254,47 @@ users:x:100:
         assert_eq!(errors.len(), 1);
     }
 
+    #[test]
+    fn regression_passwd_non_utf8_gecos() {
+        // bob's full name in Latin-1 ("Böb"), carol's home in Latin-1: alice and the rest are read all the same.
+        let bytes =
+            b"root:x:0:0:root:/root:/bin/bash\nbob:x:1001:1001:B\xf6b,,,:/home/bob:/bin/bash\n\
+carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
+        let p = parse_passwd_bytes(bytes);
+        let names: Vec<&str> = p.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["root", "bob", "alice"]);
+        assert_eq!(p.entries[1].home, "/home/bob");
+        assert_eq!(p.entries[2].line, 4);
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(p.skipped[0].line, 3);
+        assert!(p.skipped[0].message.contains("not valid UTF-8"));
+        // UTF-8 text reads exactly as parse_passwd reads it.
+        let utf8 = parse_passwd_bytes(PASSWD.as_bytes());
+        assert_eq!(utf8.entries, parse_passwd(PASSWD).0);
+        assert!(utf8.skipped.is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn bytes_never_panic_and_keep_line_numbers(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let p = parse_passwd_bytes(&bytes);
+            let lines = bytes.split(|b| *b == b'\n').count();
+            for e in &p.entries {
+                prop_assert!(e.line >= 1 && e.line <= lines);
+            }
+            for e in &p.skipped {
+                prop_assert!(e.line >= 1 && e.line <= lines);
+            }
+        }
+
+        #[test]
+        fn utf8_bytes_parse_as_text(text in "([a-z0-9:/,\n ]|\\PC){0,200}") {
+            let p = parse_passwd_bytes(text.as_bytes());
+            let (entries, errors) = parse_passwd(&text);
+            prop_assert_eq!(p.entries, entries);
+            prop_assert_eq!(p.skipped, errors);
+        }
+
         #[test]
         fn never_panics(text in any::<String>()) {
             let _ = parse_passwd(&text);

@@ -596,3 +596,40 @@ fn regression_unbounded_output_huge_subuid() {
         human.stdout.len()
     );
 }
+
+#[test]
+fn regression_unbounded_expansion_unit_names_file_and_line() {
+    // A drop-in repeating ${A} 4,000 times over a 1 MB EnvironmentFile once asked for a 4 GB allocation.
+    let host = edited_tree("debian-12-rootful-healthy", |root| {
+        let dir = root.join("etc/systemd/system/docker.service.d");
+        std::fs::create_dir_all(&dir).unwrap();
+        put(
+            root,
+            "/etc/big.env",
+            format!("A={}\n", "x".repeat(1_000_000)),
+        );
+        put(
+            root,
+            "/etc/systemd/system/docker.service.d/zz-big.conf",
+            format!(
+                "[Service]\nEnvironmentFile=/etc/big.env\nExecStart=\nExecStart=/usr/bin/dockerd {}\n",
+                "${A}".repeat(4000)
+            ),
+        );
+    });
+    let out = host
+        .doctor()
+        .args(["check", "--only", "daemon.config", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["status"], "warn", "{f}");
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(
+            "/etc/systemd/system/docker.service.d/zz-big.conf:4: ExecStart= expansion exceeds 1048576 bytes"
+        ),
+        "{summary}"
+    );
+}

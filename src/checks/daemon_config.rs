@@ -127,6 +127,8 @@ pub(super) struct Setup {
     pub pid: Option<u32>,
     /// From the system unit (fixes are drop-ins).
     pub system_unit: bool,
+    /// Why the command line could not be read in full (`FILE:LINE: ExecStart= expansion exceeds N bytes`).
+    pub problem: Option<String>,
 }
 
 impl Setup {
@@ -188,7 +190,11 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
     let (path, entry) = exec.last()?;
     let env = unit_environment(f, u);
     let argv = unit::split_command(&entry.value).ok()?;
-    let argv = unit::expand_argv(&argv, &lookup(&env));
+    // A hostile unit or env file can expand to gigabytes; past the cap the unexpanded words stand in.
+    let (argv, problem) = match unit::expand_argv(&argv, &lookup(&env)) {
+        Ok(expanded) => (expanded, None),
+        Err(e) => (argv, Some(format!("{path}:{}: ExecStart= {e}", entry.line))),
+    };
     let (program, args) = argv.split_first()?;
     let (flags, _) = dockerd::parse_args(args);
     let config = if rootless {
@@ -213,6 +219,7 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
         env: Some(env),
         pid: None,
         system_unit: !rootless,
+        problem,
     })
 }
 
@@ -263,6 +270,7 @@ pub(super) fn setups(f: &Facts) -> Vec<Setup> {
                         env: Some(Vec::new()),
                         pid: None,
                         system_unit: false,
+                        problem: None,
                     });
                 }
             }
@@ -319,6 +327,7 @@ pub(super) fn setups(f: &Facts) -> Vec<Setup> {
                 argv: argv.clone(),
                 pid: Some(p.pid),
                 system_unit: false,
+                problem: None,
             });
         }
     }
@@ -393,6 +402,17 @@ fn config(f: &Facts) -> Verdict {
                     .join(" ")
             },
         });
+        if let Some(problem) = &s.problem {
+            warnings.push(format!(
+                "{problem}: the flags of {} were read without their variables",
+                s.label
+            ));
+            fix.text.push_str(&format!(
+                " Shorten what {} expands (its Environment= and EnvironmentFile= values): a command line that long is \
+more than execve(2) takes.",
+                s.source
+            ));
+        }
         let Some(cfg) = configs.get(&s.config) else {
             continue;
         };

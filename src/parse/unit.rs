@@ -380,25 +380,58 @@ fn unicode(value: u32) -> Option<Vec<u8>> {
 /// whose rest is not a valid variable name (`$FOO/bar`, `$`) is removed too; `$$` stands for a literal `$`;
 /// `$NAME` inside a longer word and `${NAME:-default}` are left as written. Callers should not expand a command
 /// whose prefix (see [`parse_command`]) contains `:`.
-pub fn expand_argv(argv: &[String], lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+///
+/// The expanded words may hold at most [`MAX_EXPANDED_BYTES`] in total (more than execve(2) takes anyway); a
+/// unit that repeats `${A}` with a large `A` would otherwise expand to gigabytes. Beyond it expansion stops
+/// with `Err("expansion exceeds N bytes")`.
+pub fn expand_argv(
+    argv: &[String],
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
+    let mut total = 0usize;
     for word in argv {
+        let budget = MAX_EXPANDED_BYTES.saturating_sub(total);
         match word.strip_prefix('$') {
             Some(name) if !name.starts_with(['{', '$']) => {
                 if is_env_name(name)
                     && let Some(value) = lookup(name)
                 {
-                    out.extend(split_value(&value));
+                    if value.len() > budget {
+                        return Err(too_long());
+                    }
+                    let words = split_value(&value);
+                    total += words.iter().map(String::len).sum::<usize>();
+                    out.extend(words);
                 }
             }
-            _ => out.push(replace_env(word, lookup)),
+            _ => {
+                let expanded = replace_env(word, lookup, budget)?;
+                total += expanded.len();
+                out.push(expanded);
+            }
         }
     }
-    out
+    Ok(out)
+}
+
+/// The most bytes [`expand_argv`] produces: 1 MiB, about half of Linux's ARG_MAX.
+pub const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+
+fn too_long() -> String {
+    format!("expansion exceeds {MAX_EXPANDED_BYTES} bytes")
 }
 
 /// systemd's `replace_env()` without extensions: `${NAME}` → value, `$$` → `$`, everything else as written.
-fn replace_env(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+/// `Err` when the result would exceed `budget` bytes.
+fn replace_env(
+    word: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    budget: usize,
+) -> Result<String, String> {
+    if word.len() > budget {
+        return Err(too_long());
+    }
     let mut out = String::new();
     let mut rest = word;
     while let Some(pos) = rest.find('$') {
@@ -412,7 +445,12 @@ fn replace_env(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
                 Some(end) if inner[end..].starts_with('}') => {
                     let name = &inner[..end];
                     if is_env_name(name) {
-                        out.push_str(&lookup(name).unwrap_or_default());
+                        let value = lookup(name).unwrap_or_default();
+                        // What is left of the word is at most its own length more.
+                        if out.len() + value.len() + word.len() > budget {
+                            return Err(too_long());
+                        }
+                        out.push_str(&value);
                     }
                     rest = &inner[end + 1..];
                 }
@@ -435,7 +473,7 @@ fn replace_env(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 /// Splits a variable's value into words as `strv_split_full(…, EXTRACT_RELAX|EXTRACT_UNQUOTE)` does: quotes
@@ -767,7 +805,7 @@ WantedBy=multi-user.target
                 .map(|(_, v)| v.clone())
         };
         assert_eq!(
-            expand_argv(&argv, &lookup),
+            expand_argv(&argv, &lookup).unwrap(),
             strings(&[
                 "/usr/sbin/dockerd",
                 "-H",
@@ -782,7 +820,7 @@ WantedBy=multi-user.target
             ])
         );
         // Without /etc/default/docker (the `-` prefix makes it optional) the word disappears.
-        assert_eq!(expand_argv(&argv, &|_| None).len(), 4);
+        assert_eq!(expand_argv(&argv, &|_| None).unwrap().len(), 4);
     }
 
     #[test]
@@ -1008,7 +1046,7 @@ WantedBy=multi-user.target
             "$",
         ]);
         assert_eq!(
-            expand_argv(&argv, &lookup),
+            expand_argv(&argv, &lookup).unwrap(),
             strings(&[
                 "/bin/x",
                 "--debug",
@@ -1124,6 +1162,46 @@ O=
             "[A-Za-z][A-Za-z0-9]{0,10}",
             value_strategy(),
         )
+    }
+
+    #[test]
+    fn regression_unbounded_expansion_unit() {
+        // A 16 KB unit repeating ${A} 4,000 times, and a 1 MB env file defining A: 4 GB once, now an error.
+        let value = "x".repeat(1_000_000);
+        let lookup = |name: &str| (name == "A").then(|| value.clone());
+        let word = "${A}".repeat(4000);
+        let argv = vec!["/usr/bin/dockerd".to_owned(), word];
+        assert_eq!(
+            expand_argv(&argv, &lookup),
+            Err(format!("expansion exceeds {MAX_EXPANDED_BYTES} bytes"))
+        );
+        let words: Vec<String> = std::iter::repeat_n("${A}".to_owned(), 4000).collect();
+        assert!(expand_argv(&words, &lookup).is_err());
+        let whole: Vec<String> = std::iter::repeat_n("$A".to_owned(), 4000).collect();
+        assert!(expand_argv(&whole, &lookup).is_err());
+        // Under the cap, expansion is what it was.
+        assert_eq!(expand_argv(&["${A}".to_owned()], &lookup).unwrap(), [value]);
+    }
+
+    proptest! {
+        #[test]
+        fn expansion_stays_under_the_cap(
+            words in prop::collection::vec(prop_oneof!["\\$\\{[AB]\\}", "\\$[AB]", "[a-z$]{0,4}"], 0..12),
+            repeat in 1usize..400,
+            a in 0usize..400_000,
+            b in "[a-z \"']{0,20}",
+        ) {
+            let a = "a".repeat(a);
+            let lookup = |name: &str| match name {
+                "A" => Some(a.clone()),
+                "B" => Some(b.clone()),
+                _ => None,
+            };
+            let argv: Vec<String> = words.iter().map(|w| w.repeat(repeat)).collect();
+            if let Ok(out) = expand_argv(&argv, &lookup) {
+                prop_assert!(out.iter().map(String::len).sum::<usize>() <= MAX_EXPANDED_BYTES);
+            }
+        }
     }
 
     /// Runs every entry point on one input; the properties only ask that none panics.

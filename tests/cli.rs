@@ -633,3 +633,49 @@ fn regression_unbounded_expansion_unit_names_file_and_line() {
         "{summary}"
     );
 }
+
+#[test]
+fn regression_unbounded_expansion_apparmor_names_file_and_line() {
+    // Tunables whose variables reference themselves with long values once expanded to a gigabyte.
+    let host = edited_tree("ubuntu-24.04-rootlesskit-in-home-bin", |root| {
+        let long = "x".repeat(400_000);
+        put(
+            root,
+            "/etc/apparmor.d/tunables/zz-loop",
+            format!("@{{LOOP}}=@{{LOOP}}{long}@{{LOOP}} {long}\n"),
+        );
+        put(
+            root,
+            "/etc/apparmor.d/home.alice.bin.rootlesskit",
+            "abi <abi/4.0>,\n\nprofile loop @{LOOP}/rootlesskit flags=(unconfined) {\n  userns,\n}\n",
+        );
+    });
+    let out = host
+        .doctor()
+        .args([
+            "preflight",
+            "--only",
+            "apparmor.rootlesskit",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .contains("the attachment at /etc/apparmor.d/home.alice.bin.rootlesskit:3 expands to more than 1048576 bytes"),
+        "{f}"
+    );
+    assert!(f["evidence"].as_array().unwrap().iter().any(|e| {
+        e["source"] == "/etc/apparmor.d/home.alice.bin.rootlesskit:3"
+            && e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("(through @{LOOP}) exceeds 1048576 bytes")
+    }));
+}

@@ -130,7 +130,8 @@ pub(super) fn grants_userns(f: &Facts, real: &str) -> Result<bool, Verdict> {
             && l.profile.userns
             && l.profile
                 .attach_pattern()
-                .is_some_and(|p| apparmor::attachment_matches(p, &vars, real))
+                // An attachment too large to expand attaches to nothing here; `apparmor.rootlesskit` names it.
+                .is_some_and(|p| apparmor::attachment_matches(p, &vars, real).unwrap_or(false))
     }))
 }
 
@@ -225,12 +226,20 @@ fn rootlesskit(f: &Facts) -> Verdict {
     } else {
         format!("rootlesskit is not installed yet; its packaged path {found}")
     };
+    let mut unexpanded = Vec::new();
     let attaching: Vec<&Loaded> = profiles
         .iter()
         .filter(|l| {
-            l.profile
-                .attach_pattern()
-                .is_some_and(|p| apparmor::attachment_matches(p, &vars, &real))
+            let Some(pattern) = l.profile.attach_pattern() else {
+                return false;
+            };
+            apparmor::attachment_matches(pattern, &vars, &real).unwrap_or_else(|e| {
+                unexpanded.push(Evidence {
+                    source: format!("{}:{}", l.file, l.profile.line),
+                    detail: format!("profile {}: {e}; not judged", l.profile.name),
+                });
+                false
+            })
         })
         .collect();
     let mut evidence = vec![Evidence {
@@ -259,6 +268,8 @@ fn rootlesskit(f: &Facts) -> Verdict {
             ),
         });
     }
+    let unjudged: Vec<String> = unexpanded.iter().map(|e| e.source.clone()).collect();
+    evidence.extend(unexpanded);
     evidence.extend(notes);
     let granting: Vec<&&Loaded> = attaching
         .iter()
@@ -284,7 +295,13 @@ fn rootlesskit(f: &Facts) -> Verdict {
         ))
         .with_evidence(evidence);
     }
-    let why = if attaching.is_empty() {
+    let why = if attaching.is_empty() && !unjudged.is_empty() {
+        format!(
+            "no profile in {PROFILE_DIR} attaches to {real} (the attachment at {} expands to more than {} bytes and was not judged)",
+            unjudged.join(", "),
+            apparmor::MAX_EXPANSION_BYTES
+        )
+    } else if attaching.is_empty() {
         format!("no profile in {PROFILE_DIR} attaches to {real}")
     } else if attaching.iter().all(|l| l.disabled) {
         format!("the profile for {real} is disabled (/etc/apparmor.d/disable)")

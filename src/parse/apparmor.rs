@@ -69,6 +69,26 @@ const MAX_VARIABLE_DEPTH: usize = 16;
 /// intermediate results are later discarded.
 const MAX_EXPANSION_STEPS: usize = 4096;
 
+/// How many bytes the strings an expansion builds may hold in total. The step bound alone is not a size
+/// bound: `@{A}` defined (directly or through others) in terms of itself with long values doubles at every
+/// step, and an 8 MB tunables file reached a gigabyte. Real attachments expand to a few kilobytes.
+pub const MAX_EXPANSION_BYTES: usize = 1024 * 1024;
+
+/// Counts the bytes an expansion builds against [`MAX_EXPANSION_BYTES`].
+fn spend(bytes: &mut usize, len: usize, variable: Option<&str>) -> Result<(), String> {
+    *bytes = bytes.saturating_add(len);
+    if *bytes > MAX_EXPANSION_BYTES {
+        let through = variable
+            .map(|v| format!(" (through @{{{v}}})"))
+            .unwrap_or_default();
+        Err(format!(
+            "expanding the attachment{through} exceeds {MAX_EXPANSION_BYTES} bytes"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Profiles
 // ---------------------------------------------------------------------------------------------
@@ -662,34 +682,41 @@ fn split_values(text: &str) -> Vec<String> {
 /// Repeated slashes are collapsed in both the pattern and the path, as AppArmor does, so that
 /// `@{HOME}/bin` with `@{HOME}=/home/*/` works. A reference to an undefined variable makes its
 /// alternative match nothing. Patterns or paths longer than `PATH_MAX` (4096) match nothing,
-/// and at most 512 expanded alternatives are tried.
-pub fn attachment_matches(pattern: &str, vars: &Variables, path: &str) -> bool {
+/// and at most 512 expanded alternatives are tried. `Err` when the expansion would build more than
+/// [`MAX_EXPANSION_BYTES`] (self-referencing or huge variables), naming the variable it went through.
+pub fn attachment_matches(pattern: &str, vars: &Variables, path: &str) -> Result<bool, String> {
     // Nothing longer than PATH_MAX can be an executable's path, and refusing longer input
     // bounds the matching work.
     const PATH_MAX: usize = 4096;
     if pattern.len() > PATH_MAX || path.len() > PATH_MAX {
-        return false;
+        return Ok(false);
     }
     let pattern = unquote(pattern.trim_ascii());
     let path: Vec<char> = collapse_slashes(path).chars().collect();
     let mut steps = 0usize;
+    let mut bytes = 0usize;
     let mut checked = 0usize;
-    for alternative in expand_variables(&pattern, vars, &mut steps) {
-        for expanded in expand_braces(&alternative, &mut steps) {
+    for alternative in expand_variables(&pattern, vars, &mut steps, &mut bytes)? {
+        for expanded in expand_braces(&alternative, &mut steps, &mut bytes)? {
             checked += 1;
             if checked > MAX_ALTERNATIVES {
-                return false;
+                return Ok(false);
             }
             if glob_match(&compile_glob(&collapse_slashes(&expanded)), &path) {
-                return true;
+                return Ok(true);
             }
         }
     }
-    false
+    Ok(false)
 }
 
 /// Expands every `@{NAME}` in `pattern`, producing one string per combination of values.
-fn expand_variables(pattern: &str, vars: &Variables, steps: &mut usize) -> Vec<String> {
+fn expand_variables(
+    pattern: &str,
+    vars: &Variables,
+    steps: &mut usize,
+    bytes: &mut usize,
+) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     let mut work = vec![(pattern.to_string(), 0usize)];
     while let Some((text, depth)) = work.pop() {
@@ -709,10 +736,11 @@ fn expand_variables(pattern: &str, vars: &Variables, steps: &mut usize) -> Vec<S
             continue;
         };
         for value in values.iter().rev() {
+            spend(bytes, prefix.len() + value.len() + suffix.len(), Some(name))?;
             work.push((format!("{prefix}{value}{suffix}"), depth + 1));
         }
     }
-    done
+    Ok(done)
 }
 
 /// Finds the first `@{NAME}` reference, returning the text before it, the name, and the text
@@ -729,7 +757,11 @@ fn find_variable(text: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// Expands `{a,b}` alternation groups, including nested ones, into plain globs.
-fn expand_braces(pattern: &str, steps: &mut usize) -> Vec<String> {
+fn expand_braces(
+    pattern: &str,
+    steps: &mut usize,
+    bytes: &mut usize,
+) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     let mut work = vec![pattern.to_string()];
     while let Some(text) = work.pop() {
@@ -750,10 +782,11 @@ fn expand_braces(pattern: &str, steps: &mut usize) -> Vec<String> {
             continue;
         };
         for alternative in split_top_level_commas(inner).into_iter().rev() {
+            spend(bytes, prefix.len() + alternative.len() + suffix.len(), None)?;
             work.push(format!("{prefix}{alternative}{suffix}"));
         }
     }
-    done
+    Ok(done)
 }
 
 /// Returns the byte positions of the first unescaped `{` outside a character class and of its
@@ -1160,6 +1193,70 @@ mod tests {
         assert!(m("/unclosed[", "/unclosed["));
     }
 
+    /// The tests' matcher: these patterns never reach the expansion cap.
+    fn attachment_matches(pattern: &str, vars: &Variables, path: &str) -> bool {
+        super::attachment_matches(pattern, vars, path).unwrap()
+    }
+
+    #[test]
+    fn regression_unbounded_expansion_apparmor() {
+        // Variables that reference themselves and each other with long values: each step once doubled the text,
+        // and an 8 MB tunables file expanded to a gigabyte within the step bound.
+        let long = "x".repeat(200_000);
+        let text = format!("@{{A}}=@{{A}}{long}@{{B}} {long}\n@{{B}}=@{{A}}@{{A}} y\n");
+        let v = vars(&text);
+        assert_eq!(
+            super::attachment_matches("/@{A}", &v, "/usr/bin/rootlesskit"),
+            Err(format!(
+                "expanding the attachment (through @{{A}}) exceeds {MAX_EXPANSION_BYTES} bytes"
+            ))
+        );
+        let (mut steps, mut bytes) = (0, 0);
+        assert!(expand_variables("/@{B}", &v, &mut steps, &mut bytes).is_err());
+        assert!(bytes <= MAX_EXPANSION_BYTES + 2 * long.len() + 16);
+        // Ordinary tunables stay far below the cap.
+        let home = vars(TUNABLES);
+        assert_eq!(
+            super::attachment_matches(
+                "@{HOME}/bin/rootlesskit",
+                &home,
+                "/home/alice/bin/rootlesskit"
+            ),
+            Ok(true)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_expansion_builds_more_than_the_cap(
+            defs in prop::collection::vec(("[ABC]", prop::collection::vec(("[a-z/]{0,3}", "(@\\{[ABC]\\})?", 0usize..50_000), 1..4)), 1..5),
+            pattern in "/(@\\{[ABC]\\}|[a-z{},]){1,6}",
+        ) {
+            let mut text = String::new();
+            for (name, values) in &defs {
+                let values: Vec<String> = values
+                    .iter()
+                    .map(|(lit, var, pad)| format!("{lit}{var}{}", "p".repeat(*pad)))
+                    .collect();
+                text.push_str(&format!("@{{{name}}}={}\n", values.join(" ")));
+            }
+            let v = vars(&text);
+            let (mut steps, mut bytes) = (0, 0);
+            match expand_variables(&pattern, &v, &mut steps, &mut bytes) {
+                Ok(done) => {
+                    prop_assert!(bytes <= MAX_EXPANSION_BYTES);
+                    prop_assert!(done.iter().map(String::len).sum::<usize>() <= MAX_EXPANSION_BYTES + pattern.len());
+                    for d in &done {
+                        let mut more = 0;
+                        let _ = expand_braces(d, &mut steps, &mut more);
+                    }
+                }
+                Err(e) => prop_assert!(e.contains("exceeds")),
+            }
+            let _ = super::attachment_matches(&pattern, &v, "/usr/bin/rootlesskit");
+        }
+    }
+
     #[test]
     fn cyclic_and_explosive_variables_terminate() {
         let v = vars("@{A}=x@{B}\n@{B}=y@{A}\n@{C}=a b c d e f g h\n");
@@ -1401,7 +1498,7 @@ profile foo @{exec_path} flags=(attach_disconnected, mediate_deleted) xattrs=(se
             for p in &profiles {
                 let _ = p.attach_pattern();
             }
-            let _ = attachment_matches(&pattern, &v, &path);
+            let _ = super::attachment_matches(&pattern, &v, &path);
         }
 
         #[test]
@@ -1412,7 +1509,7 @@ profile foo @{exec_path} flags=(attach_disconnected, mediate_deleted) xattrs=(se
             }
             let mut v = Variables::new();
             parse_variables(&text, &mut v);
-            let _ = attachment_matches(&text, &v, &path);
+            let _ = super::attachment_matches(&text, &v, &path);
         }
 
         #[test]

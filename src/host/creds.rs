@@ -61,8 +61,15 @@ pub(crate) fn with_creds<T>(
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
     let groups: Vec<Gid> = creds.groups.iter().map(|&g| Gid::from_raw(g)).collect();
-    let guard = Guard { saved };
+    let mut guard = Guard {
+        saved,
+        groups: false,
+        ids: false,
+        caps: false,
+    };
     nix::unistd::setgroups(&groups).map_err(io::Error::from)?;
+    guard.groups = true;
+    guard.ids = true;
     nix::unistd::setfsgid(Gid::from_raw(creds.gid));
     nix::unistd::setfsuid(Uid::from_raw(creds.uid));
     // setfsuid/setfsgid return the previous value and never fail loudly: ask again to confirm the switch.
@@ -77,15 +84,20 @@ pub(crate) fn with_creds<T>(
             ),
         ));
     }
+    guard.caps = true;
     caps::clear(None, CapSet::Effective).map_err(caps_error)?;
     let result = op();
     drop(guard);
     result
 }
 
-/// Restores root's credentials however `with_creds` leaves (an error, an early return, a panic).
+/// Restores root's credentials however `with_creds` leaves (an error, an early return, a panic): what it changed,
+/// and only that.
 struct Guard<'a> {
     saved: &'a Saved,
+    groups: bool,
+    ids: bool,
+    caps: bool,
 }
 
 impl Drop for Guard<'_> {
@@ -93,12 +105,19 @@ impl Drop for Guard<'_> {
         let s = self.saved;
         // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
         // setgroups needs CAP_SETGID, which is back by then.
-        let restored = caps::set(None, CapSet::Effective, &s.caps).is_ok();
-        nix::unistd::setfsuid(Uid::from_raw(s.uid));
-        nix::unistd::setfsgid(Gid::from_raw(s.gid));
-        let groups_back = nix::unistd::setgroups(&s.groups).is_ok();
-        let fsuid = nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw();
-        if !restored || !groups_back || fsuid != s.uid {
+        let mut ok = true;
+        if self.caps {
+            ok &= caps::set(None, CapSet::Effective, &s.caps).is_ok();
+        }
+        if self.ids {
+            nix::unistd::setfsuid(Uid::from_raw(s.uid));
+            nix::unistd::setfsgid(Gid::from_raw(s.gid));
+            ok &= nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw() == s.uid;
+        }
+        if self.groups {
+            ok &= nix::unistd::setgroups(&s.groups).is_ok();
+        }
+        if !ok {
             // Carrying on with a half-restored identity would turn later verdicts into guesses.
             std::process::abort();
         }

@@ -523,6 +523,61 @@ fn regression_trickling_docker_sock_ends_at_the_deadline() {
     );
 }
 
+#[test]
+fn regression_expansion_bomb_unit_stays_bounded() {
+    let Some(s) = scene() else { return };
+    // 1 MB of A, then a 16 KB unit that names it 4,000 times: 4 GB if expanded without a cap.
+    let env = s.plant_file(
+        ".config/docker-env",
+        &format!("A={}\n", "x".repeat(1024 * 1024)),
+    );
+    s.plant_file(
+        ".config/systemd/user/docker.service",
+        &format!(
+            "[Service]\nEnvironmentFile={}\nExecStart=/usr/bin/dockerd --label={}\n",
+            env.display(),
+            "${A}".repeat(4000)
+        ),
+    );
+    let run = s.doctor(&["check", "--format", "json", "--only", "daemon"]);
+    run.assert_verdict();
+    assert!(
+        run.stdout.contains("expansion exceeds"),
+        "daemon.config must say the expansion was cut, naming the unit\n{run}"
+    );
+    assert!(
+        run.stdout.len() < 1024 * 1024,
+        "{} bytes of output",
+        run.stdout.len()
+    );
+}
+
+// --- finding 3: terminal injection ----------------------------------------------------------------------
+
+#[test]
+fn regression_terminal_injection_context_name_in_root_run() {
+    let Some(s) = scene() else { return };
+    // Cursor up and erase line (hides the ✗ above), then OSC 52 (writes the clipboard).
+    let name = "x\u{1b}[1A\u{1b}[2K\r\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}";
+    s.plant_file(
+        ".docker/config.json",
+        &serde_json::json!({ "currentContext": name }).to_string(),
+    );
+    let run = s.doctor(&["check", "--color", "never", "--only", "client"]);
+    run.assert_verdict();
+    assert!(
+        !run.stdout.contains('\u{1b}')
+            && !run.stdout.contains('\r')
+            && !run.stdout.contains('\u{7}'),
+        "control characters reached the terminal: {:?}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\\e[1A"),
+        "the escape must be shown, visibly\n{run}"
+    );
+}
+
 // --- finding 4: root connects to sockets the user names ---------------------------------------------------
 
 #[test]
@@ -658,6 +713,31 @@ fn regression_root_tree_fifo_and_device_are_not_read() {
         !run.stdout.contains("--remove-destination"),
         "a symlink to a device is removed, not copied\n{run}"
     );
+}
+
+#[test]
+fn regression_latin1_gecos_of_another_account_does_not_stop_the_run() {
+    let Some(_s) = scene() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    make_tree(tree);
+    let mut passwd = fs::read(tree.join("etc/passwd")).unwrap();
+    passwd.extend_from_slice(b"bob:x:1001:1001:Bj\xf6rn:/home/bob:/bin/bash\n");
+    fs::write(tree.join("etc/passwd"), passwd).unwrap();
+    let run = run_bounded(
+        &[
+            "preflight",
+            "--root",
+            tree.to_str().unwrap(),
+            "--user",
+            "tree",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    run.assert_verdict();
+    assert_eq!(run.json()["host"]["user"]["name"], "tree", "{run}");
 }
 
 #[test]

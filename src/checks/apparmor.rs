@@ -1,6 +1,6 @@
 //! Ubuntu's AppArmor user-namespace restriction, matched statically against the rootlesskit that will run.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::host::FileKind;
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -12,6 +12,8 @@ const PROFILE_DIR: &str = "/etc/apparmor.d";
 pub(super) const CHECKS: &[Check] = &[Check {
     id: "apparmor.rootlesskit",
     area: "apparmor",
+    scope: Scope::Preflight,
+    needs_runtime: true,
     title: "Under the AppArmor userns restriction, the rootlesskit that will run has a profile granting userns",
     reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
     explain: "\

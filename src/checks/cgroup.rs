@@ -1,6 +1,6 @@
 //! cgroup v2 and the controllers systemd delegates to the user.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Remediation, Step, Verdict};
@@ -16,6 +16,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "cgroup.v2",
         area: "cgroup",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "The host runs cgroup v2 (unified hierarchy)",
         reference: "rootless-troubleshoot seed: --cpus, --memory, and --pids-limit are ignored; anchors.md §B4",
         explain: "\
@@ -37,6 +39,8 @@ except RHEL 8 and openSUSE Leap 15.",
     Check {
         id: "cgroup.delegation",
         area: "cgroup",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "systemd delegates cpu, memory and pids (and io, cpuset) to the user",
         reference: "Docker docs, rootless: limiting resources; anchors.md §B4",
         explain: "\

@@ -2,7 +2,7 @@
 
 use sha2::Digest;
 
-use super::Check;
+use super::{Check, Scope};
 use crate::facts::{Facts, Read};
 use crate::host::FileKind;
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -19,6 +19,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "client.endpoint",
         area: "client",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The docker CLI talks to your rootless daemon (DOCKER_HOST, DOCKER_CONTEXT, config.json, default)",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -42,6 +44,8 @@ if it does not exist).",
     Check {
         id: "client.socket",
         area: "client",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The client's socket answers (running, stale, or permission denied, told apart)",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -64,6 +68,8 @@ socket: point DOCKER_HOST at your own.",
     Check {
         id: "client.tls",
         area: "client",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "A tcp:// endpoint of the client is used with TLS verification",
         reference: "daemon-basics seed (client-server traffic is unauthenticated by default; TLS)",
         explain: "\
@@ -85,6 +91,8 @@ its Unix socket.",
     Check {
         id: "client.config_dir",
         area: "client",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "~/.docker belongs to you (not to root after a `sudo docker`)",
         reference: "linux-postinstall (Error loading config file … permission denied); cannot-connect seed (sudo docker)",
         explain: "\

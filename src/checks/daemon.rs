@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::Check;
 use super::client::{ROOTFUL_SOCKETS, rootless_socket, start_daemon};
 use super::rootful::{client_uses_rootful, pids, rootful_dockerd};
+use super::{Check, Scope};
 use crate::facts::{Facts, HttpResult, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::proc::env_value;
@@ -14,6 +14,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "daemon.running",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Your rootless daemon answers at $XDG_RUNTIME_DIR/docker.sock",
         reference: "rootless-troubleshoot seed; cannot-connect seed",
         explain: "\
@@ -32,6 +34,8 @@ to have it at boot), or `dockerd-rootless.sh` by hand on hosts without systemd."
     Check {
         id: "daemon.rootless",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The daemon on your socket really runs rootless (name=rootless), with its known limitations",
         reference: "rootless-troubleshoot seed: known limitations",
         explain: "\
@@ -52,6 +56,8 @@ How to fix: stop that daemon and start the rootless one as your user (dockerd-ro
     Check {
         id: "daemon.info",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Server version, storage driver and cgroup driver of the running daemon",
         reference: "rootless-troubleshoot seed: known limitations (storage drivers, cgroups)",
         explain: "\
@@ -71,6 +77,8 @@ delegation (see cgroup.v2 and cgroup.delegation).",
     Check {
         id: "daemon.warnings",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The daemon reports no warnings of its own",
         reference: "rootless-troubleshoot seed: --cpus, --memory, and --pids-limit are ignored",
         explain: "\
@@ -88,6 +96,8 @@ How to fix: as each warning says; for the cgroup ones, boot the unified hierarch
     Check {
         id: "daemon.pidfile",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "$XDG_RUNTIME_DIR/docker.pid names a live dockerd of yours, or is absent",
         reference: "daemon-troubleshoot seed; dockerd's pidfile check",
         explain: "\
@@ -106,6 +116,8 @@ How to fix: when no dockerd of yours runs, delete the file (`rm $XDG_RUNTIME_DIR
     Check {
         id: "daemon.rootful",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "No rootful daemon competes with the rootless one for your client",
         reference: "cannot-connect seed; dockerd-rootless-setuptool.sh (Aborting because rootful Docker is running)",
         explain: "\
@@ -126,6 +138,8 @@ DOCKER_HOST (or uses the rootless context).",
     Check {
         id: "rootlesskit.api",
         area: "rootlesskit",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "RootlessKit's API answers in its state dir (version, network and port driver)",
         reference: "anchors.md §A5 (RootlessKit info API); live-host.md (state-dir layouts)",
         explain: "\
@@ -145,6 +159,8 @@ How to fix: restart the daemon; if the state dir is gone while the daemon runs, 
     Check {
         id: "rootlesskit.drivers",
         area: "rootlesskit",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The network driver, port driver and MTU in effect are the ones requested",
         reference: "rootless-troubleshoot seed: networking errors; dockerd-rootless.sh environment variables",
         explain: "\

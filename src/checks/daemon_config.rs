@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::Check;
 use super::storage::daemon_json_path;
+use super::{Check, Scope};
 use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::dockerd::{self, Flag};
@@ -18,6 +18,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "daemon.config",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "daemon.json parses, and no directive is given both there and as a dockerd flag",
         reference: "daemon-troubleshoot seed: Troubleshoot conflicts between daemon.json and startup scripts; Configure the daemon host with systemd",
         explain: "\
@@ -45,6 +47,8 @@ without a `hosts` entry in daemon.json makes dockerd fail to start: change both 
     Check {
         id: "daemon.tcp",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "No daemon listens on TCP without TLS verification",
         reference: "daemon-basics seed (-H tcp://0.0.0.0:2375: anyone can connect; TLS)",
         explain: "\
@@ -66,6 +70,8 @@ use `--tlsverify` with `--tlscacert`, `--tlscert` and `--tlskey` (port 2376 by c
     Check {
         id: "daemon.proxy",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The daemon has the same HTTP(S)_PROXY / NO_PROXY as your shell",
         reference: "daemon-basics seed (HTTPS_PROXY, HTTP_PROXY, NO_PROXY control how the daemon connects)",
         explain: "\
@@ -88,6 +94,8 @@ How to fix: give the daemon the proxy: a drop-in with `[Service]` and `Environme
     Check {
         id: "daemon.logs",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Each running daemon's log goes somewhere you can read (and whether debug is on)",
         reference: "daemon-troubleshoot seed (enable debugging; SIGUSR1 stack traces)",
         explain: "\

@@ -1,6 +1,6 @@
 //! Which distribution this is, and whether systemd runs the machine.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Step, Verdict};
 
@@ -8,6 +8,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "distro.detected",
         area: "distro",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "The distribution is recognised, so fixes use its packages and commands",
         reference: "os-release(5); anchors.md §B3 distro matrix",
         explain: "\
@@ -30,6 +32,8 @@ are what rootless-doctor used; a new distros/<name>.toml adds it.",
     Check {
         id: "systemd.pid1",
         area: "systemd",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "systemd is the init system (user services, linger, cgroup delegation)",
         reference: "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR (non-systemd hosts); sd_booted(3)",
         explain: "\

@@ -1,6 +1,6 @@
 //! DNS for containers: what Docker will hand them from the host's resolv.conf.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::resolv;
@@ -12,6 +12,8 @@ const RESOLVED: &str = "/run/systemd/resolve/resolv.conf";
 pub(super) const CHECKS: &[Check] = &[Check {
     id: "network.dns",
     area: "network",
+    scope: Scope::CheckOnly,
+    needs_runtime: false,
     title: "Containers get a DNS server they can reach (no loopback-only resolv.conf)",
     reference: "daemon-troubleshoot seed: DNS resolver found in resolv.conf and containers can't use it",
     explain: "\

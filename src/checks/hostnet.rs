@@ -1,8 +1,8 @@
 //! The host's network stack as Docker meets it: IP forwarding, the network managers that touch Docker's interfaces,
 //! and, for the rootless daemon, what its containers' DNS and MTU go through (slirp4netns).
 
-use super::Check;
 use super::rootful::{rootful_dockerd, unit_enabled};
+use super::{Check, Scope};
 use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, netplan, unit};
@@ -56,6 +56,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "network.ip_forward",
         area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "IP forwarding is on for the rootful daemon, and systemd-networkd does not turn it off",
         reference: "daemon-troubleshoot seed: IP forwarding problems (systemd-networkd ≥ 220, IPForward=)",
         explain: "\
@@ -81,6 +83,8 @@ and `systemctl restart docker`.",
     Check {
         id: "network.managers",
         area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: false,
         title: "No network manager takes over Docker's interfaces (NetworkManager, systemd-networkd, netplan, netscript)",
         reference: "daemon-troubleshoot seed: Docker networks disappearing",
         explain: "\
@@ -109,6 +113,8 @@ before docker.network), then restart systemd-networkd; for netplan, narrow the m
     Check {
         id: "network.rootless",
         area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Rootless containers' DNS through slirp4netns works, and the MTU fits RootlessKit's",
         reference: "rootless-troubleshoot seed (MTU); slirp4netns sandbox and resolv.conf (slirp4netns#116, #318, #333)",
         explain: "\

@@ -1,7 +1,7 @@
 //! iptables: the binary, and the kernel support rootless dockerd cannot load itself.
 
 use super::storage::tristate_letter;
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::kernel::Tristate;
@@ -22,6 +22,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "iptables.binary",
         area: "iptables",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "iptables is installed (and which backend it uses)",
         reference: "Docker rootless docs, distro hints (dnf install -y iptables); dockerd-rootless-setuptool.sh",
         explain: "\
@@ -43,6 +45,8 @@ How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf inst
     Check {
         id: "iptables.modules",
         area: "iptables",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "The kernel has nf_tables or ip_tables (loaded, built in, or =y), plus the modules the distro docs require",
         reference: "Docker rootless docs, distro hints (modprobe ip_tables iptable_mangle iptable_nat iptable_filter); anchors.md §3 scenario 17",
         explain: "\

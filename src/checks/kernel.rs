@@ -2,7 +2,7 @@
 //! and swap accounting. `check` runs these; preflight has its own narrower kernel facts (storage, iptables).
 
 use super::storage::tristate_letter;
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict};
@@ -47,6 +47,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "kernel.oom",
         area: "kernel",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The kernel's OOM killer has not killed the daemon or container processes since boot",
         reference: "daemon-troubleshoot seed: Out of memory issues",
         explain: "\
@@ -69,6 +71,8 @@ the risks of running out of memory. A killed daemon restarts with `systemctl res
     Check {
         id: "kernel.version",
         area: "kernel",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The kernel is 3.10 or later",
         reference: "daemon-troubleshoot seed (kernel compatibility)",
         explain: "\
@@ -87,6 +91,8 @@ How to fix: upgrade the kernel through your distribution (every supported releas
     Check {
         id: "kernel.config",
         area: "kernel",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The kernel has the options Docker needs (namespaces, cgroups, veth, bridge, netfilter, overlay, seccomp)",
         reference: "daemon-troubleshoot seed (kernel compatibility: check-config.sh)",
         explain: "\
@@ -108,6 +114,8 @@ missing, install the kernel's modules package (linux-modules-extra on Ubuntu's c
     Check {
         id: "kernel.swap_limit",
         area: "kernel",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The kernel accounts swap per cgroup, so --memory-swap works (optional)",
         reference: "daemon-troubleshoot seed: WARNING: Your kernel does not support swap limit capabilities",
         explain: "\

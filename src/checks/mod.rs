@@ -30,7 +30,13 @@ mod volumes;
 pub struct Check {
     /// Stable ID, `area.name`; scripts and `--only`/`--skip` depend on it.
     pub id: &'static str,
+    /// The id's prefix, which is also the file under `src/checks/` that declares it (a test holds both).
     pub area: &'static str,
+    /// Which command runs it: both `preflight` and `check`, or only `check`.
+    pub scope: Scope,
+    /// Judges the running kernel or session (/proc, /sys, /run, the environment) rather than files:
+    /// on a `--root` tree without /proc/sys (a mounted image) it is skipped, not guessed.
+    pub needs_runtime: bool,
     /// One line for `list`.
     pub title: &'static str,
     /// Which document (the seeds in shared/reference, or upstream) the check comes from.
@@ -42,51 +48,20 @@ pub struct Check {
     pub run: fn(&Facts) -> Verdict,
 }
 
-/// Areas and checks that only `check` runs: those that need (or look for) a running daemon, and the daemon
-/// and host configuration checks that come with it (DNS, kernel configuration).
-pub const DAEMON_AREAS: &[&str] = &[
-    "client",
-    "daemon",
-    "rootlesskit",
-    "kernel",
-    "volumes",
-    "network.dns",
-    "network.ip_forward",
-    "network.managers",
-    "network.rootless",
-];
-
-/// Areas and checks that read the running kernel and session (/proc, /sys, /run, the environment):
-/// on a `--root` tree without /proc/sys (a mounted image) they are skipped, not guessed.
-const RUNTIME: &[&str] = &[
-    "systemd",
-    "userns",
-    "apparmor",
-    "session",
-    "cgroup",
-    "client",
-    "daemon",
-    "rootlesskit",
-    "storage.driver",
-    "iptables.modules",
-    "network.unprivileged_port_start",
-    "network.ping_group_range",
-    "subid.nested_userns",
-    "kernel",
-    "volumes",
-    "network.ip_forward",
-    "network.rootless",
-];
+/// Which command runs a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `preflight` and `check`: it judges what must hold before anything is installed or started.
+    Preflight,
+    /// Only `check`: it needs (or looks for) a running daemon, or is the daemon and host configuration
+    /// that comes with one (DNS, forwarding, network managers, the kernel configuration, volumes).
+    CheckOnly,
+}
 
 impl Check {
     /// Whether `preflight` runs this check (it runs before anything is installed or started).
     pub fn in_preflight(&self) -> bool {
-        !DAEMON_AREAS.contains(&self.area) && !DAEMON_AREAS.contains(&self.id)
-    }
-
-    /// Whether the check judges the running kernel or session rather than files.
-    pub fn needs_runtime(&self) -> bool {
-        RUNTIME.contains(&self.area) || RUNTIME.contains(&self.id)
+        self.scope == Scope::Preflight
     }
 }
 
@@ -153,7 +128,7 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
     all()
         .filter(|c| selection.includes(c) && (daemon || c.in_preflight()))
         .map(|c| {
-            let v = if c.needs_runtime() && !facts.has_runtime() {
+            let v = if c.needs_runtime && !facts.has_runtime() {
                 Verdict::skip(format!(
                     "{} has no /proc/sys: a tree of files (a mounted image) shows no running kernel or session to judge",
                     facts.root_display()

@@ -4,7 +4,7 @@
 //! `preflight` spawns no process. Where no database can be read, the version is reported as unknown and the
 //! `net` advisor (which may run `--version`) is the place to learn it.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::pkgdb;
@@ -34,6 +34,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "network.driver",
         area: "network",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
         reference: "rootless-troubleshoot seed: networking errors (driver table; slow network)",
         explain: "\
@@ -57,6 +59,8 @@ or a recent passt for pasta.",
     Check {
         id: "network.binaries",
         area: "network",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "rootlesskit, dockerd and dockerd-rootless.sh are installed (with versions)",
         reference: "Docker rootless docs, install; anchors.md §B1 version timeline",
         explain: "\
@@ -77,6 +81,8 @@ How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-root
     Check {
         id: "network.unprivileged_port_start",
         area: "network",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "Which ports below 1024 the rootless daemon may publish (net.ipv4.ip_unprivileged_port_start)",
         reference: "rootless-troubleshoot seed: docker run -p fails with cannot expose privileged port",
         explain: "\
@@ -97,6 +103,8 @@ How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unpri
     Check {
         id: "network.ping_group_range",
         area: "network",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "ping works in containers (net.ipv4.ping_group_range is not \"1 0\")",
         reference: "rootless-troubleshoot seed: ping doesn't work",
         explain: "\

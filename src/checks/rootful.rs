@@ -1,8 +1,8 @@
 //! The system's (rootful) Docker beside the rootless one: its service, how it was installed (package, snap,
 //! Docker Desktop, WSL), its socket and the `docker` group.
 
-use super::Check;
 use super::client::{self, ROOTFUL_SOCKETS};
+use super::{Check, Scope};
 use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS};
 use crate::host::FileKind;
 use crate::model::{Remediation, Step, Verdict};
@@ -15,6 +15,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "daemon.service",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The system's docker.service and docker.socket: enabled, active, and what your client needs of them",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -38,6 +40,8 @@ does not stay up); `sudo systemctl disable --now docker.service docker.socket` w
     Check {
         id: "daemon.flavor",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Docker installed by snap, Docker Desktop or under WSL2 recognised, with the advice each needs",
         reference: "cannot-connect seed: common pitfalls (Snap, WSL2, Docker Desktop)",
         explain: "\
@@ -62,6 +66,8 @@ integration, or install Docker in the distribution and enable systemd in /etc/ws
     Check {
         id: "daemon.socket",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "The rootful socket /var/run/docker.sock is srw-rw---- root:docker",
         reference: "cannot-connect seed (root:docker, srw-rw----); daemon-basics seed",
         explain: "\
@@ -82,6 +88,8 @@ How to fix: restart the daemon so it recreates the socket (`sudo systemctl resta
     Check {
         id: "daemon.group",
         area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Membership of the root-equivalent docker group: in the group database and in this login session",
         reference: "cannot-connect seed (usermod -aG docker, newgrp docker); daemon-basics seed (the docker group is root-equivalent)",
         explain: "\

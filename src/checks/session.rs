@@ -1,7 +1,7 @@
 //! The user's login session: runtime directory, pam_systemd login, the user bus, linger.
 
 use super::distro::manual_start;
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read, UserSource};
 use crate::host::FileKind;
 use crate::model::{Remediation, Step, Verdict};
@@ -12,6 +12,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "session.xdg_runtime_dir",
         area: "session",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "XDG_RUNTIME_DIR is set to a 0700 directory the user owns",
         reference: REF,
         explain: "\
@@ -34,6 +36,8 @@ How to fix: on systemd hosts log in through pam_systemd (a graphical or console 
     Check {
         id: "session.login",
         area: "session",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "The shell comes from a pam_systemd login, not su or sudo -iu",
         reference: "rootless-troubleshoot seed: systemctl --user fails with \"Failed to connect to bus: No such file or directory\"",
         explain: "\
@@ -54,6 +58,8 @@ How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@
     Check {
         id: "session.dbus",
         area: "session",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "The user's D-Bus session bus socket exists",
         reference: "rootless-troubleshoot seed: OCI runtime create failed … read unix @->/run/systemd/private: read: connection reset by peer",
         explain: "\
@@ -75,6 +81,8 @@ log out and in again; if it persists, `systemctl --user enable --now dbus` (no s
     Check {
         id: "session.linger",
         area: "session",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "Linger is enabled, so the user's daemon starts at boot and survives logout",
         reference: "rootless-troubleshoot seed: the daemon does not start up automatically",
         explain: "\

@@ -1,6 +1,6 @@
 //! Storage: which driver the kernel allows in a user namespace, and where the data-root lives.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict};
@@ -15,6 +15,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "storage.driver",
         area: "storage",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "The kernel allows overlay2 (5.11+) or fuse-overlayfs (4.18+) in a user namespace",
         reference: "rootless-troubleshoot seed: known limitations (supported storage drivers)",
         explain: "\
@@ -35,6 +37,8 @@ Debian 11), or run a kernel of 5.11 or later.",
     Check {
         id: "storage.data_root",
         area: "storage",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "Docker's data-root is not on NFS or another network filesystem",
         reference: "rootless-troubleshoot seed: docker pull errors (lchown … operation not permitted); known limitations (NFS data-root)",
         explain: "\

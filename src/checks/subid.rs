@@ -1,6 +1,6 @@
 //! /etc/subuid and /etc/subgid: the subordinate ids RootlessKit maps into the user namespace.
 
-use super::{Check, grouped, unreadable};
+use super::{Check, Scope, grouped, unreadable};
 use crate::facts::{Facts, Read, SubidFile};
 use crate::host::FileKind;
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -16,6 +16,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "subid.files",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "/etc/subuid and /etc/subgid are regular root-owned files that parse cleanly",
         reference: "subuid(5); rootlesskit#259 (symlinked /etc/subuid); anchors.md §3 scenario 8",
         explain: "\
@@ -38,6 +40,8 @@ How to fix: make them plain files: `sudo cp --remove-destination \"$(readlink -f
     Check {
         id: "subid.entries",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "The user has subordinate id ranges in both /etc/subuid and /etc/subgid",
         reference: REF,
         explain: "\
@@ -59,6 +63,8 @@ rootless-doctor computes one that overlaps no other user's range. `useradd` on c
     Check {
         id: "subid.range_size",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "The user's subordinate ranges hold at least 65,536 ids each",
         reference: REF,
         explain: "\
@@ -78,6 +84,8 @@ How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 10000
     Check {
         id: "subid.overlap",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "The user's ranges overlap neither each other nor another user's",
         reference: "subuid(5); anchors.md §3 scenario 7 (rootlesskit#476, shadow#424)",
         explain: "\
@@ -98,6 +106,8 @@ How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermo
     Check {
         id: "subid.own_id",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "No subordinate range contains the user's own uid (or gid)",
         reference: "anchors.md §3 scenario 7 (rootlesskit#476)",
         explain: "\
@@ -116,6 +126,8 @@ How to fix: delete the line or range that holds your own id (`sudo usermod --del
     Check {
         id: "subid.passwd_overlap",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "The user's ranges contain no real uid from /etc/passwd (or gid from /etc/group)",
         reference: "subuid(5); useradd(8) SUB_UID_MIN",
         explain: "\
@@ -135,6 +147,8 @@ starting at 100000 or above.",
     Check {
         id: "subid.nested_userns",
         area: "subid",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "Inside a user namespace (LXC, LXD, a container), the ranges lie inside the parent's map",
         reference: "anchors.md §3 scenario 6; §B3 (nested user namespaces)",
         explain: "\

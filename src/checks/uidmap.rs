@@ -1,6 +1,6 @@
 //! newuidmap and newgidmap: present, and privileged (setuid-root or file capabilities), on a suid-honouring mount.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::host::FileKind;
 use crate::model::{Remediation, Step, Verdict};
@@ -37,6 +37,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "uidmap.newuidmap",
         area: "uidmap",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "newuidmap is installed and privileged (setuid-root or cap_setuid)",
         reference: "Docker rootless docs, prerequisites (newuidmap and newgidmap); anchors.md §3 scenarios 5 and 6",
         explain: const_format_explain!("newuidmap", "cap_setuid", "uid_map"),
@@ -46,6 +48,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "uidmap.newgidmap",
         area: "uidmap",
+        scope: Scope::Preflight,
+        needs_runtime: false,
         title: "newgidmap is installed and privileged (setuid-root or cap_setgid)",
         reference: "Docker rootless docs, prerequisites (newuidmap and newgidmap); anchors.md §3 scenarios 5 and 6",
         explain: const_format_explain!("newgidmap", "cap_setgid", "gid_map"),

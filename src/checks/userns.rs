@@ -1,6 +1,6 @@
 //! The kernel knobs that allow or forbid unprivileged user namespaces.
 
-use super::{Check, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Step, Verdict};
 
@@ -14,6 +14,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "userns.clone",
         area: "userns",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "kernel.unprivileged_userns_clone allows unprivileged user namespaces (where the kernel has it)",
         reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: operation not permitted",
         explain: "\
@@ -33,6 +35,8 @@ How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a fi
     Check {
         id: "userns.max_namespaces",
         area: "userns",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "user.max_user_namespaces is non-zero and not too low",
         reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: no space left on device",
         explain: "\
@@ -52,6 +56,8 @@ How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file i
     Check {
         id: "userns.apparmor_restrict",
         area: "userns",
+        scope: Scope::Preflight,
+        needs_runtime: true,
         title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
         reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
         explain: "\

@@ -1,7 +1,7 @@
 //! "Unable to remove filesystem … Device or resource busy": who holds Docker's data-root, or a given path.
 
 use super::daemon_config::setups;
-use super::{Check, storage};
+use super::{Check, Scope, storage};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict};
@@ -27,6 +27,8 @@ pub(super) const CHECKS: &[Check] = &[
     Check {
         id: "volumes.busy",
         area: "volumes",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "No other mount namespace (a cAdvisor-like container) holds Docker's data-root",
         reference: "daemon-troubleshoot seed: Volumes (Unable to remove filesystem … Device or resource busy)",
         explain: "\
@@ -51,6 +53,8 @@ shows, plus mounts in other namespaces). Run as root to see other users' process
     Check {
         id: "volumes.path",
         area: "volumes",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "Who holds the path given with --path open (descriptors, working directories, mounts), like lsof",
         reference: "daemon-troubleshoot seed: Volumes (sudo lsof /var/lib/docker/containers/<id>/shm)",
         explain: "\
@@ -69,6 +73,8 @@ How to fix: stop the process or container named (or have it close the path), the
     Check {
         id: "volumes.data_root",
         area: "volumes",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
         title: "No daemon's data-root (the system one's or a rootless one's --data-root) is on NFS or another network filesystem",
         reference: "rootless-troubleshoot seed: known limitations (NFS as data-root is unsupported, not only in rootless mode); docker pull errors",
         explain: "\

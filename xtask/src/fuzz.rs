@@ -89,7 +89,14 @@ pub const TARGETS: &[Target] = &[
         FILE_MAX_LEN,
         &[&["root/**/resolv.conf", "root/**/stub-resolv.conf", "root/etc/nsswitch.conf"]],
     ),
-    target("net_tcp", FILE_MAX_LEN, &[&["root/proc/*/net/tcp", "root/proc/*/net/tcp6"]]),
+    Target {
+        // /proc/PID/net/tcp and tcp6 as the kernel prints them, should no fixture hold one.
+        literal: &[
+            b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 100 0 0 10 0\n",
+            b"  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000000000000:0CEB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0000000000000000 100 0 0 10 0\n",
+        ],
+        ..target("net_tcp", FILE_MAX_LEN, &[&["root/proc/*/net/tcp", "root/proc/*/net/tcp6"]])
+    },
     target("kmsg", FILE_MAX_LEN, &[&["root/dev/kmsg", "root/proc/*/cgroup"]]),
     target(
         "pkgdb",
@@ -133,11 +140,19 @@ pub const TARGETS: &[Target] = &[
             &["root/**/docker.service.d/*.conf", "root/**/*.network.d/*.conf"],
         ],
     ),
-    target(
-        "docker_config",
-        FILE_MAX_LEN,
-        &[&["root/home/*/.docker/config.json", "root/home/*/.docker/contexts/meta/*/meta.json"]],
-    ),
+    Target {
+        // A config.json, a context's meta.json and a DOCKER_HOST, should no fixture hold them.
+        literal: &[
+            b"{\"auths\": {}, \"currentContext\": \"rootless\"}",
+            b"{\"Name\":\"rootless\",\"Metadata\":{\"Description\":\"Rootless mode\"},\"Endpoints\":{\"docker\":{\"Host\":\"unix:///run/user/1000/docker.sock\",\"SkipTLSVerify\":false}}}",
+            b"tcp://127.0.0.1:2376",
+        ],
+        ..target(
+            "docker_config",
+            FILE_MAX_LEN,
+            &[&["root/home/*/.docker/config.json", "root/home/*/.docker/contexts/meta/*/meta.json"]],
+        )
+    },
     target(
         "dockerd_flags",
         FILE_MAX_LEN,

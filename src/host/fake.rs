@@ -1,45 +1,254 @@
-//! A fixture host: a directory tree plus a sidecar ([`super::sidecar`]).
+//! A fixture host: a directory tree plus a sidecar ([`super::sidecar`]), optionally as an overlay on a base
+//! fixture (the rules are in the sidecar's module docs).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::real::{meta_from_std, read_dir_names};
-use super::resolve::resolve;
-use super::sidecar::{self, Sidecar, SidecarError};
+use super::resolve::resolve_with;
+use super::sidecar::{self, Sidecar, SidecarError, SidecarIdentity, TreeEntry};
 use super::{CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
 
 #[derive(Debug, Clone)]
 pub struct FakeHost {
+    /// This fixture's own tree (its `root/`, or `--root`): what `root_display` names.
     root: PathBuf,
+    /// The tree's layers, topmost first: this fixture's `[tree]` entries, its `root/`, then its base's layers.
+    layers: Vec<Layer>,
+    /// The sidecar merged over its bases.
     sidecar: Sidecar,
+    identity: SidecarIdentity,
+    /// Answers of `lookup`, by host path.
+    cache: RefCell<HashMap<String, Option<Merged>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    source: Source,
+    /// Host paths this layer removes from the layers below it (`overlay.remove`).
+    removes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Disk(PathBuf),
+    Inline(BTreeMap<String, TreeEntry>),
+}
+
+/// What one layer holds at a host path.
+#[derive(Debug, Clone)]
+enum Found {
+    Disk(PathBuf, std::fs::Metadata),
+    /// A `[tree]` entry, or `None` for a directory implied by the entries below it.
+    Inline(Option<TreeEntry>),
+}
+
+impl Found {
+    fn kind(&self) -> FileKind {
+        match self {
+            Found::Disk(_, m) => meta_from_std(m).kind,
+            Found::Inline(Some(e)) if e.text.is_some() => FileKind::File,
+            Found::Inline(Some(e)) if e.link.is_some() => FileKind::Symlink,
+            Found::Inline(_) => FileKind::Dir,
+        }
+    }
+
+    /// Tree metadata, normalised.
+    fn meta(&self) -> Meta {
+        let (kind, size) = match self {
+            Found::Disk(_, m) => return normalise(meta_from_std(m)),
+            Found::Inline(Some(TreeEntry {
+                text: Some(text),
+                executable,
+                ..
+            })) => {
+                let mode = if *executable { 0o755 } else { 0o644 };
+                return Meta {
+                    kind: FileKind::File,
+                    mode,
+                    uid: 0,
+                    gid: 0,
+                    size: text.len() as u64,
+                };
+            }
+            Found::Inline(Some(TreeEntry {
+                link: Some(target), ..
+            })) => (FileKind::Symlink, target.len() as u64),
+            Found::Inline(_) => (FileKind::Dir, 4096),
+        };
+        normalise(Meta {
+            kind,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            size,
+        })
+    }
+}
+
+/// A host path in the merged tree: the topmost layer's entry, and for a directory every layer it is listed from.
+#[derive(Debug, Clone)]
+struct Merged {
+    top: Found,
+    dirs: Vec<usize>,
+}
+
+fn errno(e: nix::errno::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
 }
 
 impl FakeHost {
-    /// Loads the sidecar at `sidecar_path`; the tree is read below `root`.
+    /// Loads the sidecar at `sidecar_path` and, through `base`, the sidecars and trees below it;
+    /// this fixture's own tree is read below `root`.
     pub fn load(root: impl Into<PathBuf>, sidecar_path: &Path) -> Result<FakeHost, SidecarError> {
-        let display = sidecar_path.display().to_string();
-        let text = std::fs::read_to_string(sidecar_path).map_err(|e| SidecarError::Invalid {
-            path: display.clone(),
-            message: super::describe_error(&e),
-        })?;
+        let root = root.into();
+        let mut layers = Vec::new();
+        let sidecar = load_layer(&root, sidecar_path, &mut layers, &mut Vec::new())?;
+        let identity = sidecar
+            .identity
+            .clone()
+            .ok_or_else(|| SidecarError::Invalid {
+                path: sidecar_path.display().to_string(),
+                message: "no `identity` in this sidecar or its bases".to_owned(),
+            })?;
         Ok(FakeHost {
-            root: root.into(),
-            sidecar: sidecar::parse(&display, &text)?,
+            root,
+            layers,
+            sidecar,
+            identity,
+            cache: RefCell::default(),
         })
     }
 
-    fn resolve(&self, path: &str, follow_last: bool) -> io::Result<(PathBuf, String)> {
-        let r = resolve(&self.root, path, follow_last)?;
-        Ok((r.disk, r.host))
+    /// What layer `i` holds at `host` (a host path with no links left in it), given that its parent is a
+    /// directory there.
+    fn probe(&self, i: usize, host: &str) -> io::Result<Option<Found>> {
+        match &self.layers[i].source {
+            Source::Disk(root) => {
+                let disk = root.join(host.trim_start_matches('/'));
+                match std::fs::symlink_metadata(&disk) {
+                    Ok(m) => Ok(Some(Found::Disk(disk, m))),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Source::Inline(entries) => {
+                if let Some(e) = entries.get(host) {
+                    return Ok(Some(Found::Inline(Some(e.clone()))));
+                }
+                let prefix = format!("{host}/");
+                Ok(entries
+                    .range(prefix.clone()..)
+                    .next()
+                    .filter(|(k, _)| k.starts_with(&prefix))
+                    .map(|_| Found::Inline(None)))
+            }
+        }
+    }
+
+    /// The merged tree at `host`, a host path with no links left in it (but perhaps in its last component):
+    /// `None` when missing, `ENOTDIR` when a parent is not a directory. Answers are remembered (fixture
+    /// trees do not change while they are read).
+    fn lookup(&self, host: &str) -> io::Result<Option<Merged>> {
+        if let Some(known) = self.cache.borrow().get(host) {
+            return Ok(known.clone());
+        }
+        let merged = self.lookup_uncached(host)?;
+        self.cache
+            .borrow_mut()
+            .insert(host.to_owned(), merged.clone());
+        Ok(merged)
+    }
+
+    fn lookup_uncached(&self, host: &str) -> io::Result<Option<Merged>> {
+        let host = host.trim_end_matches('/');
+        let Some((parent, _)) = host.rsplit_once('/') else {
+            // The root: every layer whose tree is there.
+            let mut dirs = Vec::new();
+            for (i, layer) in self.layers.iter().enumerate() {
+                let present = match &layer.source {
+                    Source::Disk(root) => std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir()),
+                    Source::Inline(entries) => !entries.is_empty(),
+                };
+                if present {
+                    dirs.push(i);
+                }
+            }
+            let Some(&first) = dirs.first() else {
+                return Ok(None);
+            };
+            let top = match self.probe(first, "/")? {
+                Some(found @ Found::Disk(..)) => found,
+                _ => Found::Inline(None),
+            };
+            return Ok(Some(Merged { top, dirs }));
+        };
+        let Some(parent) = self.lookup(if parent.is_empty() { "/" } else { parent })? else {
+            return Ok(None);
+        };
+        if parent.top.kind() != FileKind::Dir {
+            return Err(errno(nix::errno::Errno::ENOTDIR));
+        }
+        // The topmost layer's entry; below a directory, every layer's directory down to the first layer
+        // where the path is something else, or that a layer above removed.
+        let mut found: Vec<(usize, Found)> = Vec::new();
+        for i in 0..self.layers.len() {
+            if parent.dirs.contains(&i)
+                && let Some(f) = self.probe(i, host)?
+            {
+                let is_dir = f.kind() == FileKind::Dir;
+                if found.is_empty() || is_dir {
+                    found.push((i, f));
+                }
+                if !is_dir {
+                    break;
+                }
+            }
+            if self.layers[i].removes.iter().any(|r| r == host) {
+                break;
+            }
+        }
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let dirs = if found[0].1.kind() == FileKind::Dir {
+            found.iter().map(|(i, _)| *i).collect()
+        } else {
+            Vec::new()
+        };
+        let top = found.swap_remove(0).1;
+        Ok(Some(Merged { top, dirs }))
+    }
+
+    fn resolve(&self, path: &str, follow_last: bool) -> io::Result<String> {
+        resolve_with(path, follow_last, |host| match self.lookup(host)? {
+            Some(Merged {
+                top: Found::Disk(disk, m),
+                ..
+            }) if m.file_type().is_symlink() => Ok(Some(
+                std::fs::read_link(disk)?.to_string_lossy().into_owned(),
+            )),
+            Some(Merged {
+                top:
+                    Found::Inline(Some(TreeEntry {
+                        link: Some(target), ..
+                    })),
+                ..
+            }) => Ok(Some(target)),
+            Some(_) => Ok(None),
+            None => Err(errno(nix::errno::Errno::ENOENT)),
+        })
     }
 
     /// Metadata of an already-resolved host path: the tree's, normalised, with the sidecar on top.
-    fn meta_at(&self, disk: &Path, host: &str) -> io::Result<Meta> {
+    fn meta_at(&self, host: &str) -> io::Result<Meta> {
         let over = self.sidecar.files.get(host);
-        let mut meta = match std::fs::symlink_metadata(disk) {
-            Ok(m) => normalise(meta_from_std(&m)),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => match over.and_then(|o| o.kind) {
+        let mut meta = match self.lookup(host)? {
+            Some(m) => m.top.meta(),
+            None => match over.and_then(|o| o.kind) {
                 Some(kind) => Meta {
                     kind,
                     mode: if kind == FileKind::Dir { 0o755 } else { 0o644 },
@@ -47,9 +256,8 @@ impl FakeHost {
                     gid: 0,
                     size: 0,
                 },
-                None => return Err(err),
+                None => return Err(errno(nix::errno::Errno::ENOENT)),
             },
-            Err(err) => return Err(err),
         };
         if let Some(o) = over {
             if let Some(kind) = o.kind {
@@ -67,6 +275,95 @@ impl FakeHost {
         }
         Ok(meta)
     }
+
+    /// The names in the merged directory `host` (each layer's, minus what a layer above removes or hides).
+    fn merged_names(&self, host: &str, dirs: &[usize]) -> io::Result<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        for &i in dirs {
+            match &self.layers[i].source {
+                Source::Disk(root) => {
+                    names.extend(read_dir_names(&root.join(host.trim_start_matches('/')))?);
+                }
+                Source::Inline(entries) => {
+                    let prefix = if host == "/" {
+                        "/".to_owned()
+                    } else {
+                        format!("{host}/")
+                    };
+                    for key in entries.keys() {
+                        if let Some(rest) = key.strip_prefix(&prefix) {
+                            names.push(rest.split('/').next().unwrap_or(rest).to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        // A name is listed if the merged tree has it: a layer above may have removed it.
+        let parent = if host == "/" { "" } else { host };
+        let mut visible = Vec::with_capacity(names.len());
+        for name in names {
+            if self.lookup(&format!("{parent}/{name}"))?.is_some() {
+                visible.push(name);
+            }
+        }
+        Ok(visible)
+    }
+}
+
+/// Reads the sidecar `file` and, through its `base`, the ones below it: pushes this sidecar's tree layers
+/// (its `[tree]` entries, then `tree`) and then its bases' onto `layers`, and returns the merged sidecar.
+/// `seen` holds the sidecars already on the chain, to refuse a loop.
+fn load_layer(
+    tree: &Path,
+    file: &Path,
+    layers: &mut Vec<Layer>,
+    seen: &mut Vec<PathBuf>,
+) -> Result<Sidecar, SidecarError> {
+    let display = file.display().to_string();
+    let invalid = |message: String| SidecarError::Invalid {
+        path: display.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| invalid(super::describe_error(&e)))?;
+    let mut sidecar = sidecar::parse(&display, &text)?;
+    seen.push(std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()));
+    layers.push(Layer {
+        source: Source::Inline(std::mem::take(&mut sidecar.tree)),
+        removes: Vec::new(),
+    });
+    layers.push(Layer {
+        source: Source::Disk(tree.to_path_buf()),
+        removes: sidecar.overlay.remove.clone(),
+    });
+    let Some(base) = sidecar.base.clone() else {
+        return Ok(sidecar);
+    };
+    let line = sidecar::line_of(&text, base.span().start);
+    let name = base.get_ref();
+    let dir = file.parent().unwrap_or(Path::new("")).join("..").join(name);
+    let base_file = dir.join("host.toml");
+    let canonical = std::fs::canonicalize(&base_file).map_err(|e| {
+        invalid(format!(
+            "line {line}: base {name:?}: {}: {}",
+            base_file.display(),
+            super::describe_error(&e)
+        ))
+    })?;
+    if seen.contains(&canonical) {
+        let chain: Vec<String> = seen
+            .iter()
+            .chain([&canonical])
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(invalid(format!(
+            "line {line}: base {name:?} makes a loop: {}",
+            chain.join(" -> ")
+        )));
+    }
+    let merged_base = load_layer(&dir.join("root"), &base_file, layers, seen)?;
+    Ok(sidecar.merge_onto(merged_base))
 }
 
 /// Fixture trees are checked out with whatever umask and owner the developer has;
@@ -86,7 +383,7 @@ fn normalise(mut meta: Meta) -> Meta {
 impl Host for FakeHost {
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
         use super::sidecar::HttpError;
-        let (_, host) = self.resolve(socket, true)?;
+        let host = self.resolve(socket, true)?;
         let recorded = self
             .sidecar
             .http
@@ -127,58 +424,75 @@ impl Host for FakeHost {
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-        let (disk, host) = self.resolve(path, true)?;
-        match std::fs::read(&disk) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                // A sidecar-only socket or directory exists but has no content to read.
-                match self.sidecar.files.get(&host).and_then(|o| o.kind) {
-                    Some(FileKind::Dir) => Err(io::Error::from_raw_os_error(
-                        nix::errno::Errno::EISDIR as i32,
-                    )),
-                    Some(_) => Err(io::Error::from_raw_os_error(
-                        nix::errno::Errno::ENXIO as i32,
-                    )),
-                    None => Err(err),
-                }
-            }
-            other => other,
+        let host = self.resolve(path, true)?;
+        match self.lookup(&host)? {
+            Some(Merged {
+                top: Found::Disk(disk, _),
+                ..
+            }) => std::fs::read(disk),
+            Some(Merged {
+                top:
+                    Found::Inline(Some(TreeEntry {
+                        text: Some(text), ..
+                    })),
+                ..
+            }) => Ok(text.into_bytes()),
+            Some(_) => Err(errno(nix::errno::Errno::EISDIR)),
+            // A sidecar-only socket or directory exists but has no content to read.
+            None => match self.sidecar.files.get(&host).and_then(|o| o.kind) {
+                Some(FileKind::Dir) => Err(errno(nix::errno::Errno::EISDIR)),
+                Some(_) => Err(errno(nix::errno::Errno::ENXIO)),
+                None => Err(errno(nix::errno::Errno::ENOENT)),
+            },
         }
     }
 
     fn lstat(&self, path: &str) -> io::Result<Meta> {
-        let (disk, host) = self.resolve(path, false)?;
-        self.meta_at(&disk, &host)
+        let host = self.resolve(path, false)?;
+        self.meta_at(&host)
     }
 
     fn stat(&self, path: &str) -> io::Result<Meta> {
-        let (disk, host) = self.resolve(path, true)?;
-        self.meta_at(&disk, &host)
+        let host = self.resolve(path, true)?;
+        self.meta_at(&host)
     }
 
     fn read_link(&self, path: &str) -> io::Result<String> {
-        let (disk, _) = self.resolve(path, false)?;
-        Ok(std::fs::read_link(disk)?.to_string_lossy().into_owned())
+        let host = self.resolve(path, false)?;
+        match self.lookup(&host)? {
+            Some(Merged {
+                top: Found::Disk(disk, _),
+                ..
+            }) => Ok(std::fs::read_link(disk)?.to_string_lossy().into_owned()),
+            Some(Merged {
+                top:
+                    Found::Inline(Some(TreeEntry {
+                        link: Some(target), ..
+                    })),
+                ..
+            }) => Ok(target),
+            Some(_) => Err(errno(nix::errno::Errno::EINVAL)),
+            None => Err(errno(nix::errno::Errno::ENOENT)),
+        }
     }
 
     fn canonicalize(&self, path: &str) -> io::Result<String> {
-        let (disk, host) = self.resolve(path, true)?;
-        self.meta_at(&disk, &host)?;
+        let host = self.resolve(path, true)?;
+        self.meta_at(&host)?;
         Ok(host)
     }
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
-        let (disk, host) = self.resolve(path, true)?;
-        let mut names = match read_dir_names(&disk) {
-            Ok(names) => names,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                if self.meta_at(&disk, &host)?.kind != FileKind::Dir {
-                    return Err(io::Error::from_raw_os_error(
-                        nix::errno::Errno::ENOTDIR as i32,
-                    ));
+        let host = self.resolve(path, true)?;
+        let mut names = match self.lookup(&host)? {
+            Some(m) if m.top.kind() == FileKind::Dir => self.merged_names(&host, &m.dirs)?,
+            Some(_) => return Err(errno(nix::errno::Errno::ENOTDIR)),
+            None => {
+                if self.meta_at(&host)?.kind != FileKind::Dir {
+                    return Err(errno(nix::errno::Errno::ENOTDIR));
                 }
                 Vec::new()
             }
-            Err(err) => return Err(err),
         };
         // Sidecar-only entries (sockets, empty directories) are listed in their parent directory.
         let prefix = if host == "/" {
@@ -200,8 +514,8 @@ impl Host for FakeHost {
     }
 
     fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
-        let (disk, host) = self.resolve(path, true)?;
-        self.meta_at(&disk, &host)?;
+        let host = self.resolve(path, true)?;
+        self.meta_at(&host)?;
         match self
             .sidecar
             .xattrs
@@ -216,8 +530,8 @@ impl Host for FakeHost {
     }
 
     fn fs_magic(&self, path: &str) -> io::Result<u64> {
-        let (disk, host) = self.resolve(path, true)?;
-        self.meta_at(&disk, &host)?;
+        let host = self.resolve(path, true)?;
+        self.meta_at(&host)?;
         let best = self
             .sidecar
             .statfs
@@ -235,7 +549,7 @@ impl Host for FakeHost {
     }
 
     fn identity(&self) -> Identity {
-        let id = &self.sidecar.identity;
+        let id = &self.identity;
         Identity {
             uid: id.uid,
             gid: id.gid,
@@ -289,4 +603,119 @@ pub(crate) fn path_has_prefix(path: &str, mount: &str) -> bool {
         || path
             .strip_prefix(mount)
             .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// `fixtures/base` (a tree and a full sidecar) and `fixtures/top/host.toml` with `top` as its text.
+    fn fixtures(top: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        write(
+            &base.join("host.toml"),
+            "schema = 1\n[identity]\nuid = 1000\ngid = 1000\n[env]\nHOME = \"/home/alice\"\nLANG = \"C\"\n\
+             [files.\"/run/user/1000/bus\"]\nkind = \"socket\"\n[files.\"/etc/subuid\"]\nmode = 0o600\n",
+        );
+        write(&base.join("root/etc/subuid"), "alice:100000:65536\n");
+        write(&base.join("root/etc/subgid"), "alice:100000:65536\n");
+        write(&base.join("root/etc/os-release.d/x"), "");
+        write(&base.join("root/usr/lib/os-release"), "ID=debian\n");
+        symlink("../usr/lib/os-release", base.join("root/etc/os-release")).unwrap();
+        write(&dir.path().join("top/host.toml"), top);
+        dir
+    }
+
+    fn load(dir: &tempfile::TempDir) -> Result<FakeHost, SidecarError> {
+        let top = dir.path().join("top");
+        FakeHost::load(top.join("root"), &top.join("host.toml"))
+    }
+
+    #[test]
+    fn an_overlay_adds_replaces_and_removes() {
+        let dir = fixtures(
+            "schema = 1\nbase = \"base\"\n[overlay]\nremove = [\"/etc/subgid\", \"/run/user/1000/bus\"]\n\
+             unset_env = [\"LANG\"]\n[env]\nUSER = \"alice\"\n\
+             [tree.\"/etc/subuid\"]\ntext = \"bob:1:2\\n\"\n[tree.\"/usr/lib/os-release\"]\nlink = \"/etc/elsewhere\"\n\
+             [tree.\"/srv/empty\"]\ndir = true\n[tree.\"/usr/bin/tool\"]\ntext = \"\"\nexecutable = true\n",
+        );
+        write(&dir.path().join("top/root/etc/elsewhere"), "ID=ubuntu\n");
+        let h = load(&dir).unwrap();
+        // the inline entry wins over the base's file; the base's [files] entry still applies
+        assert_eq!(h.read("/etc/subuid").unwrap(), b"bob:1:2\n");
+        assert_eq!(h.lstat("/etc/subuid").unwrap().mode, 0o600);
+        // removed: the tree file and the sidecar-only socket
+        assert_eq!(
+            h.read("/etc/subgid").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert!(h.lstat("/run/user/1000/bus").is_err());
+        // links resolve across layers: the base's link, the top's link, the top's root/ file
+        assert_eq!(h.read("/etc/os-release").unwrap(), b"ID=ubuntu\n");
+        assert_eq!(h.canonicalize("/etc/os-release").unwrap(), "/etc/elsewhere");
+        assert_eq!(
+            h.read_link("/usr/lib/os-release").unwrap(),
+            "/etc/elsewhere"
+        );
+        // directories merge; removed names are gone
+        assert_eq!(
+            h.read_dir("/etc").unwrap(),
+            ["elsewhere", "os-release", "os-release.d", "subuid"]
+        );
+        assert_eq!(h.read_dir("/").unwrap(), ["etc", "srv", "usr"]);
+        assert!(h.read_dir("/srv/empty").unwrap().is_empty());
+        assert_eq!(h.lstat("/usr/bin/tool").unwrap().mode, 0o755);
+        assert_eq!(
+            h.read("/etc/subuid/x").unwrap_err().raw_os_error(),
+            Some(nix::errno::Errno::ENOTDIR as i32)
+        );
+        // the sidecar merges: identity from the base, LANG unset, USER added
+        assert_eq!(h.identity().uid, 1000);
+        assert_eq!(h.env("HOME").as_deref(), Some("/home/alice"));
+        assert_eq!(h.env("LANG"), None);
+        assert_eq!(h.env("USER").as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn a_file_above_hides_a_directory_below() {
+        let dir = fixtures(
+            "schema = 1\nbase = \"base\"\n[tree.\"/etc/os-release.d\"]\ntext = \"flat\\n\"\n",
+        );
+        let h = load(&dir).unwrap();
+        assert_eq!(h.lstat("/etc/os-release.d").unwrap().kind, FileKind::File);
+        assert!(h.read_dir("/etc/os-release.d").is_err());
+        assert!(h.lstat("/etc/os-release.d/x").is_err());
+    }
+
+    #[test]
+    fn a_broken_base_names_the_sidecar_and_line() {
+        let dir = fixtures("schema = 1\n\nbase = \"nowhere\"\n");
+        let msg = load(&dir).unwrap_err().to_string();
+        assert!(
+            msg.contains("top/host.toml: line 3: base \"nowhere\""),
+            "{msg}"
+        );
+        assert!(msg.contains("no such file"), "{msg}");
+    }
+
+    #[test]
+    fn a_base_loop_is_refused() {
+        let dir = fixtures("schema = 1\nbase = \"other\"\n");
+        write(
+            &dir.path().join("other/host.toml"),
+            "schema = 1\nbase = \"top\"\n",
+        );
+        let msg = load(&dir).unwrap_err().to_string();
+        assert!(
+            msg.contains("other/host.toml: line 2: base \"top\" makes a loop"),
+            "{msg}"
+        );
+    }
 }

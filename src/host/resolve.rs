@@ -7,12 +7,15 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::Component;
+#[cfg(test)]
+use std::path::{Path, PathBuf};
 
 /// Linux gives up after 40 links (`MAXSYMLINKS`); so do we.
 const MAX_LINKS: usize = 40;
 
 /// Where a host path lives on disk.
+#[cfg(test)]
 pub(crate) struct Resolved {
     /// The on-disk path.
     pub disk: PathBuf,
@@ -21,6 +24,7 @@ pub(crate) struct Resolved {
 }
 
 /// Resolves `path` below `root`. With `follow_last`, a symlink in the last component is followed too.
+#[cfg(test)]
 pub(crate) fn resolve(root: &Path, path: &str, follow_last: bool) -> io::Result<Resolved> {
     if root == Path::new("/") {
         // The kernel follows links itself; only `canonicalize` needs the resolved name, and asks for it.
@@ -29,6 +33,29 @@ pub(crate) fn resolve(root: &Path, path: &str, follow_last: bool) -> io::Result<
             host: path.to_owned(),
         });
     }
+    let host = resolve_with(path, follow_last, |host| {
+        let disk = root.join(host.trim_start_matches('/'));
+        match std::fs::symlink_metadata(&disk) {
+            Ok(meta) if meta.file_type().is_symlink() => Ok(Some(
+                std::fs::read_link(&disk)?.to_string_lossy().into_owned(),
+            )),
+            Ok(_) => Ok(None),
+            Err(err) => Err(err),
+        }
+    })?;
+    let disk = root.join(host.trim_start_matches('/'));
+    Ok(Resolved { disk, host })
+}
+
+/// Resolves the host path `path` against a tree that `link_at` describes: given a host path with no links
+/// left in it, `link_at` says whether it is a symbolic link (`Ok(Some(target))`), something else (`Ok(None)`)
+/// or missing (`NotFound`, after which the walk goes on lexically). With `follow_last`, a symlink in the last
+/// component is followed too. Returns the resolved host path (`/usr/lib/os-release`).
+pub(crate) fn resolve_with(
+    path: &str,
+    follow_last: bool,
+    mut link_at: impl FnMut(&str) -> io::Result<Option<String>>,
+) -> io::Result<String> {
     if !path.starts_with('/') {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -45,18 +72,21 @@ pub(crate) fn resolve(root: &Path, path: &str, follow_last: bool) -> io::Result<
             done.pop();
             continue;
         }
-        let mut disk = root.to_path_buf();
-        disk.extend(done.iter());
-        disk.push(&name);
         let is_last = todo.is_empty();
-        match std::fs::symlink_metadata(&disk) {
-            Ok(meta) if meta.file_type().is_symlink() && (!is_last || follow_last) => {
+        let here = format!(
+            "/{}",
+            done.iter()
+                .chain([&name])
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("/")
+        );
+        match link_at(&here) {
+            Ok(Some(target)) if !is_last || follow_last => {
                 links += 1;
                 if links > MAX_LINKS {
                     return Err(io::Error::from_raw_os_error(libc_eloop()));
                 }
-                let target = std::fs::read_link(&disk)?;
-                let target = target.to_string_lossy().into_owned();
                 if target.starts_with('/') {
                     done.clear();
                 }
@@ -71,14 +101,11 @@ pub(crate) fn resolve(root: &Path, path: &str, follow_last: bool) -> io::Result<
             Err(err) => return Err(err),
         }
     }
-    let mut disk = root.to_path_buf();
-    disk.extend(done.iter());
-    let host = format!("/{}", done.join("/"));
-    Ok(Resolved { disk, host })
+    Ok(format!("/{}", done.join("/")))
 }
 
 fn components(path: &str) -> Vec<String> {
-    Path::new(path)
+    std::path::Path::new(path)
         .components()
         .filter_map(|c| match c {
             Component::Normal(s) => Some(s.to_string_lossy().into_owned()),

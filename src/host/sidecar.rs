@@ -54,6 +54,54 @@
 //!
 //! Tree files without a `[files]` entry are owned by root:root; their mode is normalised to
 //! 0755 (executable) or 0644 and directories to 0755, so a checkout's umask never changes a verdict.
+//!
+//! # Overlays
+//!
+//! A fixture that differs from another in a few places names it as its `base` and holds only the differences.
+//! These keys are additions to schema 1 (a sidecar without them means what it always meant):
+//!
+//! ```toml
+//! schema = 1
+//! base = "debian-12"    # the fixture directory beside this one: ../debian-12/host.toml and its root/
+//! description = "debian-12-no-subid: useradd ran without subordinate ids"
+//!
+//! [overlay]
+//! remove = ["/etc/subgid", "/run/user/1000/bus"]  # host paths of the base that this host lacks
+//! unset_env = ["DBUS_SESSION_BUS_ADDRESS"]         # variables of the base's environment this host lacks
+//!
+//! [tree."/etc/subuid"]  # a file of this host's tree, given here instead of below root/
+//! text = "bob:100000:65536\n"
+//!
+//! [tree."/usr/bin/rootlesskit"]
+//! text = ""
+//! executable = true     # normalised to 0755 like an executable tree file
+//!
+//! [tree."/etc/resolv.conf"]
+//! link = "../run/systemd/resolve/stub-resolv.conf"   # a symbolic link
+//!
+//! [tree."/srv/empty"]
+//! dir = true            # an empty directory (a file's parent directories need no entry)
+//! ```
+//!
+//! The host is the base's host with this sidecar on top, in this order:
+//!
+//! - tree: the base's merged tree, minus each `overlay.remove` path and everything below it, then this
+//!   fixture's `root/` on top, then its `[tree]` entries on top of that. A path takes its content from the
+//!   topmost layer that has it; a directory lists the names of every layer where it is a directory, down to
+//!   the first layer where the path is not a directory (like overlayfs). `--root` replaces this fixture's
+//!   `root/`, never a base's.
+//! - `description`, `identity`: this sidecar's when given (`identity` as a whole table), else the base's;
+//!   a sidecar without a base must give `identity`.
+//! - `env`, `statfs`, `files`, `xattrs`: key by key, this sidecar's entry replacing the base's entry with the
+//!   same key whole (a `[files]` entry is not merged field by field, nor an `[xattrs]` path's attributes);
+//!   `overlay.unset_env` drops variables of the base first, and `overlay.remove` drops the base's
+//!   `files` and `xattrs` entries at or below each removed path.
+//! - `commands`, `http`: this sidecar's recordings first, then the base's whose argv (for `http`: socket and
+//!   path) this sidecar does not record; `overlay.remove` drops the base's `http` recordings on sockets at or
+//!   below a removed path.
+//!
+//! A base may have a base of its own; a chain that comes back to a sidecar it started from is an error, as is
+//! a base that cannot be read; either names this sidecar and the line of its `base`.
 
 use std::collections::BTreeMap;
 
@@ -63,13 +111,19 @@ use super::FileKind;
 
 pub const SCHEMA: u32 = 1;
 
+/// One sidecar file as written. With a `base`, it is a layer over the base's host ([`Sidecar::merge_onto`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sidecar {
     pub schema: u32,
+    /// The fixture directory beside this sidecar's own whose host this one is a layer over.
+    #[serde(default)]
+    pub base: Option<toml::Spanned<String>>,
     #[serde(default)]
     pub description: Option<String>,
-    pub identity: SidecarIdentity,
+    /// Required without a base.
+    #[serde(default)]
+    pub identity: Option<SidecarIdentity>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     #[serde(default)]
@@ -82,6 +136,37 @@ pub struct Sidecar {
     pub commands: Vec<RecordedCommand>,
     #[serde(default)]
     pub http: Vec<RecordedHttp>,
+    #[serde(default)]
+    pub overlay: Overlay,
+    /// Files of the tree given inline, on top of the fixture's `root/`.
+    #[serde(default)]
+    pub tree: BTreeMap<String, TreeEntry>,
+}
+
+/// What a layer takes away from its base.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// Host paths of the base (tree entries with everything below them, `files`, `xattrs` and `http` entries).
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Variables of the base's environment.
+    #[serde(default)]
+    pub unset_env: Vec<String>,
+}
+
+/// A file, link or empty directory of the tree, given in the sidecar.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeEntry {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub dir: bool,
+    #[serde(default)]
+    pub executable: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,7 +196,7 @@ pub enum HttpError {
     Timeout,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarIdentity {
     pub uid: u32,
@@ -161,6 +246,11 @@ pub enum SidecarError {
     Invalid { path: String, message: String },
 }
 
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 /// Parses sidecar text; `path` only names the file in messages.
 pub fn parse(path: &str, text: &str) -> Result<Sidecar, SidecarError> {
     let invalid = |message: String| SidecarError::Invalid {
@@ -170,10 +260,7 @@ pub fn parse(path: &str, text: &str) -> Result<Sidecar, SidecarError> {
     let sidecar: Sidecar = toml::from_str(text).map_err(|e| {
         let position = e
             .span()
-            .map(|span| {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: ")
-            })
+            .map(|span| format!("line {}: ", line_of(text, span.start)))
             .unwrap_or_default();
         invalid(format!("{position}{}", e.message()))
     })?;
@@ -182,6 +269,26 @@ pub fn parse(path: &str, text: &str) -> Result<Sidecar, SidecarError> {
             "schema {} is not supported (this build reads schema {SCHEMA})",
             sidecar.schema
         )));
+    }
+    match &sidecar.base {
+        None if sidecar.identity.is_none() => {
+            return Err(invalid(
+                "missing table `identity` (required without a `base`)".to_owned(),
+            ));
+        }
+        Some(base)
+            if base.get_ref().is_empty()
+                || base.get_ref().contains('/')
+                || base.get_ref() == "."
+                || base.get_ref() == ".." =>
+        {
+            return Err(invalid(format!(
+                "line {}: base {:?} is not the name of a fixture directory beside this one",
+                line_of(text, base.span().start),
+                base.get_ref()
+            )));
+        }
+        _ => {}
     }
     for (mount, magic) in &sidecar.statfs {
         if let Magic::Name(name) = magic
@@ -210,7 +317,98 @@ pub fn parse(path: &str, text: &str) -> Result<Sidecar, SidecarError> {
             )));
         }
     }
+    for removed in &sidecar.overlay.remove {
+        if !is_plain_absolute(removed) || removed == "/" {
+            return Err(invalid(format!(
+                "overlay.remove entry {removed:?} is not an absolute path below / without . or .."
+            )));
+        }
+    }
+    for (file, entry) in &sidecar.tree {
+        if !is_plain_absolute(file) || file == "/" {
+            return Err(invalid(format!(
+                "tree entry {file:?} is not an absolute path below / without . or .."
+            )));
+        }
+        let kinds = usize::from(entry.text.is_some())
+            + usize::from(entry.link.is_some())
+            + usize::from(entry.dir);
+        if kinds != 1 {
+            return Err(invalid(format!(
+                "tree entry {file:?} needs exactly one of `text`, `link` and `dir = true`"
+            )));
+        }
+        if entry.executable && entry.text.is_none() {
+            return Err(invalid(format!(
+                "tree entry {file:?}: `executable` is for `text` files"
+            )));
+        }
+    }
     Ok(sidecar)
+}
+
+/// `/a/b` without empty, `.` or `..` components and without a trailing slash.
+fn is_plain_absolute(path: &str) -> bool {
+    path == "/"
+        || path.strip_prefix('/').is_some_and(|rest| {
+            rest.split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+        })
+}
+
+/// Whether `path` is `dir` or below it.
+pub(crate) fn at_or_below(path: &str, dir: &str) -> bool {
+    path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+impl Sidecar {
+    /// This sidecar as a layer over `base` (already merged with its own bases): the rules in the module docs.
+    /// The result has no `base`, no `overlay` and no `tree` (the tree's layers are the caller's).
+    pub fn merge_onto(self, mut base: Sidecar) -> Sidecar {
+        let removed = |p: &str| self.overlay.remove.iter().any(|r| at_or_below(p, r));
+        for name in &self.overlay.unset_env {
+            base.env.remove(name);
+        }
+        base.files.retain(|p, _| !removed(p));
+        base.xattrs.retain(|p, _| !removed(p));
+        base.http.retain(|h| !removed(&h.socket));
+        base.env.extend(self.env);
+        base.statfs.extend(self.statfs);
+        base.files.extend(self.files);
+        base.xattrs.extend(self.xattrs);
+        let mut commands = self.commands;
+        for c in base.commands {
+            if !commands.iter().any(|mine| mine.argv == c.argv) {
+                commands.push(c);
+            }
+        }
+        let mut http = self.http;
+        for h in base.http {
+            if !http
+                .iter()
+                .any(|mine| mine.socket == h.socket && mine.path == h.path)
+            {
+                http.push(h);
+            }
+        }
+        Sidecar {
+            schema: self.schema,
+            base: None,
+            description: self.description.or(base.description),
+            identity: self.identity.or(base.identity),
+            env: base.env,
+            statfs: base.statfs,
+            files: base.files,
+            xattrs: base.xattrs,
+            commands,
+            http,
+            overlay: Overlay::default(),
+            tree: BTreeMap::new(),
+        }
+    }
 }
 
 impl Magic {
@@ -226,25 +424,94 @@ impl Magic {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_documented_example_parses() {
+    /// The `n`th ```toml block of this module's documentation.
+    fn documented_example(n: usize) -> String {
         let doc = include_str!("sidecar.rs");
-        let example: String = doc
-            .lines()
-            .skip_while(|l| !l.starts_with("//! ```toml"))
-            .skip(1)
+        let mut lines = doc.lines();
+        for _ in 0..=n {
+            lines.by_ref().find(|l| l.starts_with("//! ```toml"));
+        }
+        lines
             .take_while(|l| !l.starts_with("//! ```"))
             .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
             .collect::<Vec<_>>()
-            .join("\n");
-        let s = parse("example", &example).unwrap();
-        assert_eq!(s.identity.uid, 1000);
+            .join("\n")
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let s = parse("example", &documented_example(0)).unwrap();
+        assert_eq!(s.identity.as_ref().unwrap().uid, 1000);
         assert_eq!(s.files["/usr/bin/newuidmap"].mode, Some(0o4755));
         assert_eq!(s.files["/run/user/1000/bus"].kind, Some(FileKind::Socket));
         assert_eq!(s.statfs["/sys/fs/cgroup"].value(), crate::fsmagic::CGROUP2);
         assert_eq!(s.commands[0].argv, ["slirp4netns", "--version"]);
         assert_eq!(s.http[0].body, "OK");
         assert_eq!(s.http[1].error, Some(HttpError::Denied));
+    }
+
+    #[test]
+    fn the_documented_overlay_merges_by_the_documented_rules() {
+        let base = parse("base", &documented_example(0)).unwrap();
+        let top = parse("top", &documented_example(1)).unwrap();
+        assert_eq!(top.base.as_ref().unwrap().get_ref(), "debian-12");
+        assert!(top.identity.is_none());
+        assert_eq!(
+            top.tree["/etc/subuid"].text.as_deref(),
+            Some("bob:100000:65536\n")
+        );
+        assert!(top.tree["/usr/bin/rootlesskit"].executable);
+        assert!(top.tree["/srv/empty"].dir);
+        let merged = top.merge_onto(base);
+        // identity and environment from the base, description from the top
+        assert_eq!(merged.identity.as_ref().unwrap().uid, 1000);
+        assert!(
+            merged
+                .description
+                .unwrap()
+                .starts_with("debian-12-no-subid")
+        );
+        assert_eq!(merged.env["HOME"], "/home/alice");
+        // a removed path takes its files entries along; the others stay
+        assert!(!merged.files.contains_key("/run/user/1000/bus"));
+        assert_eq!(merged.files["/usr/bin/newuidmap"].mode, Some(0o4755));
+        assert!(merged.tree.is_empty() && merged.base.is_none());
+    }
+
+    #[test]
+    fn tables_merge_key_by_key_and_recordings_top_first() {
+        let base = parse(
+            "base",
+            "schema = 1\n[identity]\nuid = 1\ngid = 1\n[env]\nA = \"a\"\nB = \"b\"\nC = \"c\"\n\
+             [files.\"/x\"]\nmode = 0o600\nuid = 5\n[files.\"/d/s\"]\nkind = \"socket\"\n\
+             [[commands]]\nargv = [\"a\"]\nstdout = \"base a\"\n[[commands]]\nargv = [\"b\"]\nstdout = \"base b\"\n\
+             [[http]]\nsocket = \"/d/s\"\npath = \"/_ping\"\n[[http]]\nsocket = \"/e/s\"\npath = \"/_ping\"\nbody = \"base\"\n",
+        )
+        .unwrap();
+        let top = parse(
+            "top",
+            "schema = 1\nbase = \"b\"\n[overlay]\nremove = [\"/d\"]\nunset_env = [\"C\"]\n[env]\nB = \"top\"\n\
+             [files.\"/x\"]\nmode = 0o644\n[identity]\nuid = 2\ngid = 2\n\
+             [[commands]]\nargv = [\"b\"]\nstdout = \"top b\"\n[[http]]\nsocket = \"/e/s\"\npath = \"/_ping\"\nbody = \"top\"\n",
+        )
+        .unwrap();
+        let m = top.merge_onto(base);
+        assert_eq!(m.identity.unwrap().uid, 2);
+        assert_eq!(
+            m.env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>(),
+            ["A=a", "B=top"]
+        );
+        // a [files] entry replaces the base's whole: no uid 5 left
+        assert_eq!(m.files["/x"].mode, Some(0o644));
+        assert_eq!(m.files["/x"].uid, None);
+        assert!(!m.files.contains_key("/d/s"));
+        let commands: Vec<_> = m.commands.iter().map(|c| c.stdout.as_str()).collect();
+        assert_eq!(commands, ["top b", "base a"]);
+        let http: Vec<_> = m.http.iter().map(|h| h.body.as_str()).collect();
+        assert_eq!(http, ["top"]);
     }
 
     #[test]
@@ -260,5 +527,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown filesystem"));
+        let err = parse("h.toml", "schema = 1\n").unwrap_err();
+        assert!(
+            err.to_string().contains("missing table `identity`"),
+            "{err}"
+        );
+        let err = parse("h.toml", "schema = 1\n\nbase = \"../x\"\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("h.toml: line 3: base \"../x\""),
+            "{err}"
+        );
+        for bad in ["x", "/a/../b", "/a/", "/"] {
+            let text = format!("schema = 1\nbase = \"b\"\n[overlay]\nremove = [\"{bad}\"]\n");
+            assert!(parse("h.toml", &text).is_err(), "{bad}");
+        }
+        let err = parse(
+            "h.toml",
+            "schema = 1\nbase = \"b\"\n[tree.\"/a\"]\ntext = \"\"\nlink = \"/b\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("exactly one of"), "{err}");
     }
 }

@@ -70,8 +70,7 @@ pub fn target(f: &Facts, pid: Option<u32>) -> Result<Target, EnterError> {
     // The file is the user's to put anything at: nsenter opens it without following or blocking, and
     // joins it only when it is a namespace. This check is an early, friendly one; nsenter confirms the
     // owner again once the process is held by a pidfd.
-    let (dir, _) = crate::checks::daemon::state_dir(f);
-    let netns = format!("{dir}/netns");
+    let netns = format!("{}/netns", f.rootlesskit_state_dir().path);
     let netns_file =
         (netns.starts_with('/') && matches!(f.lstat(&netns), Read::Ok(_))).then_some(netns);
     Ok(Target {

@@ -399,6 +399,16 @@ impl Verdict {
     }
 }
 
+/// A kernel option's value as the config file writes it: `y`, `m` or `n`.
+pub fn tristate_letter(t: crate::parse::kernel::Tristate) -> &'static str {
+    use crate::parse::kernel::Tristate;
+    match t {
+        Tristate::Yes => "y",
+        Tristate::Module => "m",
+        Tristate::No => "n",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

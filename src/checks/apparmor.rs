@@ -1,13 +1,12 @@
 //! Ubuntu's AppArmor user-namespace restriction, matched statically against the rootlesskit that will run.
 
 use super::{Check, Scope, unreadable};
+use crate::facts::apparmor::{LoadedProfile, PROFILE_DIR};
 use crate::facts::{Facts, Read};
-use crate::host::FileKind;
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::apparmor::{self, Profile, Variables};
+use crate::parse::apparmor;
 
 const TEMPLATE: &str = include_str!("../../profiles/apparmor/rootlesskit.template");
-const PROFILE_DIR: &str = "/etc/apparmor.d";
 
 pub(super) const CHECKS: &[Check] = &[Check {
     id: "apparmor.rootlesskit",
@@ -38,104 +37,6 @@ then load it with `sudo apparmor_parser -r FILE` or `sudo systemctl restart appa
     packages: &["apparmor"],
     run: rootlesskit,
 }];
-
-/// The profiles on disk, with the file each came from and whether it is disabled.
-struct Loaded {
-    file: String,
-    profile: Profile,
-    disabled: bool,
-}
-
-fn load_profiles(f: &Facts) -> Result<(Vec<Loaded>, Variables, Vec<Evidence>), Verdict> {
-    let names = match f.read_dir(PROFILE_DIR) {
-        Read::Ok(n) => n,
-        Read::Missing => {
-            return Ok((
-                Vec::new(),
-                Variables::new(),
-                vec![Evidence {
-                    source: PROFILE_DIR.into(),
-                    detail: "missing".into(),
-                }],
-            ));
-        }
-        Read::Failed(e) => return Err(unreadable(PROFILE_DIR, &e)),
-    };
-    let mut vars = Variables::new();
-    let mut notes = Vec::new();
-    // Variables such as @{HOME} come from tunables/ (and tunables/home.d/), which profiles include.
-    for dir in [
-        "/etc/apparmor.d/tunables",
-        "/etc/apparmor.d/tunables/home.d",
-    ] {
-        if let Read::Ok(files) = f.read_dir(dir) {
-            for name in files {
-                let path = format!("{dir}/{name}");
-                if let Read::Ok(text) = f.read(&path) {
-                    apparmor::parse_variables(&text, &mut vars);
-                }
-            }
-        }
-    }
-    let disabled: Vec<String> = match f.read_dir("/etc/apparmor.d/disable") {
-        Read::Ok(d) => d,
-        _ => Vec::new(),
-    };
-    let mut loaded = Vec::new();
-    for name in names {
-        // Package-manager leftovers and editor backups are not loaded by apparmor.service.
-        if name.starts_with('.')
-            || name.ends_with('~')
-            || name.contains(".dpkg-")
-            || name.ends_with(".rpmnew")
-            || name.ends_with(".rpmsave")
-        {
-            continue;
-        }
-        let path = format!("{PROFILE_DIR}/{name}");
-        match f.stat(&path) {
-            Read::Ok(m) if m.kind == FileKind::File => {}
-            _ => continue,
-        }
-        match f.read(&path) {
-            Read::Ok(text) => {
-                let (profiles, errors) = apparmor::parse_profiles(&text);
-                for e in errors.iter().take(1) {
-                    notes.push(Evidence {
-                        source: format!("{path}:{}", e.line),
-                        detail: e.message.clone(),
-                    });
-                }
-                for profile in profiles {
-                    loaded.push(Loaded {
-                        file: path.clone(),
-                        profile,
-                        disabled: disabled.contains(&name),
-                    });
-                }
-            }
-            Read::Failed(e) => notes.push(Evidence {
-                source: path,
-                detail: format!("unreadable: {e}"),
-            }),
-            Read::Missing => {}
-        }
-    }
-    Ok((loaded, vars, notes))
-}
-
-/// Whether an enabled profile attaching to `real` grants `userns` (profiles read from /etc/apparmor.d).
-pub(super) fn grants_userns(f: &Facts, real: &str) -> Result<bool, Verdict> {
-    let (profiles, vars, _) = load_profiles(f)?;
-    Ok(profiles.iter().any(|l| {
-        !l.disabled
-            && l.profile.userns
-            && l.profile
-                .attach_pattern()
-                // An attachment too large to expand attaches to nothing here; `apparmor.rootlesskit` names it.
-                .is_some_and(|p| apparmor::attachment_matches(p, &vars, real).unwrap_or(false))
-    }))
-}
 
 /// Where dockerd-rootless.sh will find rootlesskit: `docker-rootlesskit` first, then `rootlesskit`, on
 /// `$BIN:/sbin:/usr/sbin:$PATH` (BIN = the script's directory); get.docker.com puts both in ~/bin.
@@ -214,9 +115,9 @@ fn rootlesskit(f: &Facts) -> Verdict {
     } else {
         found.clone()
     };
-    let (profiles, vars, notes) = match load_profiles(f) {
-        Ok(p) => p,
-        Err(v) => return v,
+    let (profiles, vars, notes) = match f.apparmor_profiles() {
+        Ok(p) => (&p.loaded, &p.variables, p.notes.clone()),
+        Err(e) => return unreadable(PROFILE_DIR, e),
     };
     let shown = if real == found {
         found.clone()
@@ -229,13 +130,13 @@ fn rootlesskit(f: &Facts) -> Verdict {
         format!("rootlesskit is not installed yet; its packaged path {found}")
     };
     let mut unexpanded = Vec::new();
-    let attaching: Vec<&Loaded> = profiles
+    let attaching: Vec<&LoadedProfile> = profiles
         .iter()
         .filter(|l| {
             let Some(pattern) = l.profile.attach_pattern() else {
                 return false;
             };
-            apparmor::attachment_matches(pattern, &vars, &real).unwrap_or_else(|e| {
+            apparmor::attachment_matches(pattern, vars, &real).unwrap_or_else(|e| {
                 unexpanded.push(Evidence {
                     source: format!("{}:{}", l.file, l.profile.line),
                     detail: format!("profile {}: {e}; not judged", l.profile.name),
@@ -273,7 +174,7 @@ fn rootlesskit(f: &Facts) -> Verdict {
     let unjudged: Vec<String> = unexpanded.iter().map(|e| e.source.clone()).collect();
     evidence.extend(unexpanded);
     evidence.extend(notes);
-    let granting: Vec<&&Loaded> = attaching
+    let granting: Vec<&&LoadedProfile> = attaching
         .iter()
         .filter(|l| l.profile.userns && !l.disabled)
         .collect();
@@ -314,7 +215,7 @@ fn rootlesskit(f: &Facts) -> Verdict {
         "{subject} may not create user namespaces: {why}; RootlessKit fails with \"fork/exec /proc/self/exe: permission denied\""
     );
     let fix = if attaching.iter().any(|l| l.disabled && l.profile.userns) {
-        let disabled: Vec<&&Loaded> = attaching.iter().filter(|l| l.disabled).collect();
+        let disabled: Vec<&&LoadedProfile> = attaching.iter().filter(|l| l.disabled).collect();
         let mut r = Remediation::text(
             "Re-enable the profile: remove its link from /etc/apparmor.d/disable and load it.",
         );

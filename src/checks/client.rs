@@ -1,19 +1,12 @@
 //! The docker client: which endpoint it will use, and whether that socket answers.
 
-use sha2::Digest;
-
-use super::{Check, Scope};
-use crate::facts::{Facts, Read};
-use crate::host::FileKind;
+use super::{Check, Scope, start_daemon, unreadable, use_rootless};
+use crate::facts::client::{ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, docker_config_dir};
+use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::docker_config::{self, Endpoint};
+use crate::parse::docker_config::Endpoint;
 
 const CANNOT_CONNECT: &str = "rootless-troubleshoot and cannot-connect seeds: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
-
-/// The sockets a rootful daemon listens on.
-pub(super) const ROOTFUL_SOCKETS: &[&str] = &["/var/run/docker.sock", "/run/docker.sock"];
-/// Docker Desktop for Linux's socket, below the user's home (its `desktop-linux` context points at it).
-pub(super) const DESKTOP_SOCKET: &str = "/.docker/desktop/docker.sock";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -112,142 +105,16 @@ How to fix: give them back: `sudo chown \"$USER\":\"$USER\" /home/\"$USER\"/.doc
     },
 ];
 
-/// The endpoint the CLI will use, and what set it.
-pub(super) struct Resolved {
-    pub endpoint: Endpoint,
-    pub source: String,
-    pub evidence: Vec<Evidence>,
-}
-
-fn docker_config_dir(f: &Facts) -> String {
-    f.is_own_session()
-        .then(|| f.env("DOCKER_CONFIG"))
-        .flatten()
-        .filter(|d| d.starts_with('/'))
-        .unwrap_or_else(|| format!("{}/.docker", f.user.home.trim_end_matches('/')))
-}
-
-/// Resolves the CLI's endpoint; `Err` is a verdict for a configuration the CLI itself rejects.
-pub(super) fn resolve(f: &Facts) -> Result<Resolved, Verdict> {
-    let mut evidence = Vec::new();
-    let own = f.is_own_session();
-    if let Some(host) = own
-        .then(|| f.env("DOCKER_HOST"))
-        .flatten()
-        .filter(|h| !h.is_empty())
-    {
-        return Ok(Resolved {
-            endpoint: docker_config::parse_endpoint(&host),
-            source: "DOCKER_HOST".into(),
-            evidence: vec![Evidence {
-                source: "env:DOCKER_HOST".into(),
-                detail: host,
-            }],
-        });
-    }
-    let dir = docker_config_dir(f);
-    let config_path = format!("{dir}/config.json");
-    let mut context = None;
-    if let Some(name) = own
-        .then(|| f.env("DOCKER_CONTEXT"))
-        .flatten()
-        .filter(|c| !c.is_empty())
-    {
-        evidence.push(Evidence {
-            source: "env:DOCKER_CONTEXT".into(),
-            detail: name.clone(),
-        });
-        context = Some((name, "DOCKER_CONTEXT".to_owned()));
-    } else {
-        match f.read(&config_path) {
-            Read::Ok(text) => match docker_config::current_context(&text) {
-                Ok(Some(name)) => {
-                    evidence.push(Evidence {
-                        source: config_path.clone(),
-                        detail: format!("currentContext = {name}"),
-                    });
-                    context = Some((name, format!("currentContext in {config_path}")));
-                }
-                Ok(None) => evidence.push(Evidence {
-                    source: config_path.clone(),
-                    detail: "no currentContext".into(),
-                }),
-                // The CLI warns ("WARNING: Error loading config file") and carries on with its defaults.
-                Err(e) => evidence.push(Evidence {
-                    source: config_path.clone(),
-                    detail: format!("unreadable JSON ({e}): the CLI ignores it"),
-                }),
-            },
-            Read::Missing => {}
-            Read::Failed(e) => evidence.push(Evidence {
-                source: config_path.clone(),
-                detail: format!("unreadable: {e}"),
-            }),
-        }
-    }
-    if let Some((name, source)) = context.filter(|(n, _)| n != "default") {
-        // The CLI keeps a context's metadata under contexts/meta/<hex sha256 of its name>/meta.json
-        // (docker/cli context/store); a directory under any other name is invisible to it.
-        let digest: String = sha2::Sha256::digest(name.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let path = format!("{dir}/contexts/meta/{digest}/meta.json");
-        match f.read(&path) {
-            Read::Ok(text) => match docker_config::context_meta(&text) {
-                Ok((_, host)) => {
-                    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
-                    evidence.push(Evidence {
-                        source: path,
-                        detail: format!("context {name}: {host}"),
-                    });
-                    return Ok(Resolved {
-                        endpoint: docker_config::parse_endpoint(&host),
-                        source: format!("context {name:?} ({source})"),
-                        evidence,
-                    });
-                }
-                Err(e) => evidence.push(Evidence {
-                    source: path,
-                    detail: format!("unreadable: {e}"),
-                }),
-            },
-            Read::Missing => evidence.push(Evidence {
-                source: path,
-                detail: "missing".into(),
-            }),
-            Read::Failed(e) => evidence.push(Evidence {
-                source: path,
-                detail: format!("unreadable: {e}"),
-            }),
-        }
-        return Err(Verdict::fail(format!(
-            "the docker CLI is set to use context {name:?} ({source}), which does not exist: \"Current context {name:?} is not found on the file system\""
+/// The CLI's endpoint; `Err` is the verdict for a context the CLI itself cannot find.
+fn resolve<'f>(f: &'f Facts) -> Result<&'f ClientEndpoint, Verdict> {
+    f.client_endpoint().as_ref().map_err(|u| {
+        Verdict::fail(format!(
+            "the docker CLI is set to use context {:?} ({}), which does not exist: \"Current context {:?} is not found on the file system\"",
+            u.name, u.source, u.name
         ))
-        .with_evidence(evidence)
-        .fix(use_rootless(f)));
-    }
-    Ok(Resolved {
-        endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
-        source: "the default (no DOCKER_HOST, no context)".into(),
-        evidence,
+        .with_evidence(u.evidence.clone())
+        .fix(use_rootless(f))
     })
-}
-
-pub(super) fn rootless_socket(f: &Facts) -> String {
-    format!("{}/docker.sock", f.runtime_dir())
-}
-
-pub(super) fn use_rootless(f: &Facts) -> Remediation {
-    let url = format!("unix://{}", rootless_socket(f));
-    let host = format!("host={url}");
-    Remediation::text(format!(
-        "Point the client at your rootless daemon: `export DOCKER_HOST={url}` in your shell profile, or a context:"
-    ))
-    .steps([
-        Step::user(["docker", "context", "create", "rootless", "--docker", host.as_str()]),
-        Step::user(["docker", "context", "use", "rootless"]),
-    ])
 }
 
 fn endpoint(f: &Facts) -> Verdict {
@@ -255,7 +122,7 @@ fn endpoint(f: &Facts) -> Verdict {
         Ok(r) => r,
         Err(v) => return v,
     };
-    let expected = rootless_socket(f);
+    let expected = f.rootless_socket();
     let url = r.endpoint.url();
     let v = match &r.endpoint {
         Endpoint::Unix(p) if *p == expected => {
@@ -283,7 +150,7 @@ fn endpoint(f: &Facts) -> Verdict {
         Endpoint::Other(_) => Verdict::fail(format!("the docker CLI's endpoint {url:?} (set by {}) is not a URL it can use", r.source))
             .fix(use_rootless(f)),
     };
-    v.with_evidence(r.evidence)
+    v.with_evidence(r.evidence.clone())
 }
 
 fn socket(f: &Facts) -> Verdict {
@@ -362,7 +229,7 @@ fn socket(f: &Facts) -> Verdict {
 /// What brings a dead socket back depends on whose it is: the rootless daemon's is started (a stale file removed),
 /// Docker Desktop's or the system daemon's belongs to them, and any other is not one to revive.
 fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
-    if path == rootless_socket(f) {
+    if path == f.rootless_socket() {
         let start = start_daemon(f);
         if !stale {
             return start;
@@ -409,10 +276,10 @@ fn tls(f: &Facts) -> Verdict {
             "the client's endpoint {} is not plain TCP",
             r.endpoint.url()
         ))
-        .with_evidence(r.evidence);
+        .with_evidence(r.evidence.clone());
     };
     let url = r.endpoint.url();
-    let mut evidence = r.evidence;
+    let mut evidence = r.evidence.clone();
     let verify = if r.source == "DOCKER_HOST" {
         let v = f.env("DOCKER_TLS_VERIFY").filter(|v| !v.is_empty());
         evidence.push(Evidence {
@@ -466,7 +333,7 @@ fn config_dir(f: &Facts) -> Verdict {
                 "{dir} does not exist yet: the client creates it as you"
             ));
         }
-        Read::Failed(e) => return super::unreadable(&dir, &e),
+        Read::Failed(e) => return unreadable(&dir, &e),
     };
     let mut evidence = vec![Evidence {
         source: dir.clone(),
@@ -527,24 +394,4 @@ fn config_dir(f: &Facts) -> Verdict {
         return Verdict::fail(summary).with_evidence(evidence).fix(fix());
     }
     Verdict::pass(format!("{dir} belongs to {}", f.user.name)).with_evidence(evidence)
-}
-
-/// How this user starts the rootless daemon: the user service, or by hand without systemd.
-pub(super) fn start_daemon(f: &Facts) -> Remediation {
-    if f.systemd {
-        Remediation::text(
-            "Start the rootless daemon (and enable it, with linger, to have it at boot):",
-        )
-        .steps([
-            Step::user(["systemctl", "--user", "start", "docker"]),
-            Step::user(["systemctl", "--user", "enable", "docker"]),
-        ])
-    } else {
-        Remediation::text(format!(
-            "Start the rootless daemon by hand (no systemd here): `XDG_RUNTIME_DIR={} dockerd-rootless.sh` \
-(on your PATH, or in {}), and keep it running under your own supervisor.",
-            f.runtime_dir(),
-            f.distro().defaults.rootless_script_dirs.join(" or ")
-        ))
-    }
 }

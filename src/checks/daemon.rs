@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::client::{ROOTFUL_SOCKETS, rootless_socket, start_daemon};
-use super::rootful::{client_uses_rootful, pids, rootful_dockerd};
-use super::{Check, Scope};
+use super::{Check, Scope, pids, start_daemon, unreadable};
+use crate::facts::client::ROOTFUL_SOCKETS;
+use crate::facts::dockerd::flag;
 use crate::facts::{Facts, HttpResult, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::proc::env_value;
@@ -183,7 +183,7 @@ override; then `systemctl --user daemon-reload && systemctl --user restart docke
 
 /// The rootless daemon's `/info`, parsed; `Err` is the verdict to return when it can't be had.
 fn daemon_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
-    let socket = rootless_socket(f);
+    let socket = f.rootless_socket();
     let ping = f.http_get(&socket, "/_ping");
     if ping.is_err() {
         return Err(Verdict::skip(format!(
@@ -202,7 +202,7 @@ fn daemon_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
 }
 
 fn running(f: &Facts) -> Verdict {
-    let socket = rootless_socket(f);
+    let socket = f.rootless_socket();
     let url = format!("unix://{socket}");
     match f.http_get(&socket, "/_ping") {
         Ok(r) if r.status == 200 => Verdict::pass(format!("your rootless daemon answers at {url}"))
@@ -267,7 +267,7 @@ fn rootless(f: &Facts) -> Verdict {
     {
         return Verdict::fail(format!(
             "the daemon at unix://{} is not rootless (no name=rootless): its containers' root is the host's root",
-            rootless_socket(f)
+            f.rootless_socket()
         ))
         .evidence(evidence.source, evidence.detail)
         .fix(Remediation::text("Stop that daemon and start the rootless one as your user.").steps(start_daemon(f).steps));
@@ -375,33 +375,9 @@ fn warnings(f: &Facts) -> Verdict {
         ))
 }
 
-/// The pid in docker.pid, if the file holds one.
-fn pid_from_file(f: &Facts) -> (String, Read<Option<u32>>) {
-    let path = format!("{}/docker.pid", f.runtime_dir());
-    let read = f.read(&path).map(|t| t.trim().parse().ok());
-    (path, read)
-}
-
-/// dockerd's pid: from docker.pid when it names a live dockerd of the user, else by scanning /proc.
-fn dockerd_pid(f: &Facts) -> Option<u32> {
-    if let (_, Read::Ok(Some(pid))) = pid_from_file(f)
-        && f.process(pid)
-            .is_some_and(|p| p.name == "dockerd" && p.uid == f.user.uid)
-    {
-        return Some(pid);
-    }
-    match f.processes() {
-        Read::Ok(list) => list
-            .iter()
-            .find(|p| p.name == "dockerd" && p.uid == f.user.uid)
-            .map(|p| p.pid),
-        _ => None,
-    }
-}
-
 fn pidfile(f: &Facts) -> Verdict {
-    let (path, pid) = pid_from_file(f);
-    let answering = f.http_get(&rootless_socket(f), "/_ping").is_ok();
+    let (path, pid) = f.docker_pid_file();
+    let answering = f.http_get(&f.rootless_socket(), "/_ping").is_ok();
     let remove = |path: &str| {
         Remediation::text(
             "No dockerd of yours runs: delete the stale pid file, then start the daemon.",
@@ -410,7 +386,7 @@ fn pidfile(f: &Facts) -> Verdict {
         .steps(start_daemon(f).steps)
     };
     match pid {
-        Read::Failed(e) => super::unreadable(&path, &e),
+        Read::Failed(e) => unreadable(&path, &e),
         Read::Missing if answering => Verdict::warn(format!("the daemon answers but {path} does not exist (started with another --pidfile?)"))
             .evidence(path, "missing")
             .fix(Remediation::text("Nothing breaks now; `dockerd-rootless-setuptool.sh nsenter` and `rootless-doctor enter` look for it there.")),
@@ -446,9 +422,9 @@ fn pidfile(f: &Facts) -> Verdict {
 
 fn rootful(f: &Facts) -> Verdict {
     if let Read::Failed(e) = f.processes() {
-        return super::unreadable("/proc", e);
+        return unreadable("/proc", e);
     }
-    let root_dockerd = rootful_dockerd(f);
+    let root_dockerd = f.rootful_dockerd();
     let mut evidence = Vec::new();
     let mut answering = None;
     for s in ROOTFUL_SOCKETS {
@@ -473,13 +449,13 @@ fn rootful(f: &Facts) -> Verdict {
     if !root_dockerd.is_empty() {
         evidence.push(Evidence {
             source: "/proc".into(),
-            detail: format!("dockerd owned by root: pid {}", pids(&root_dockerd)),
+            detail: format!("dockerd owned by root: pid {}", pids(root_dockerd)),
         });
     }
     if root_dockerd.is_empty() && answering.is_none() {
         return Verdict::pass("no rootful daemon runs").with_evidence(evidence);
     }
-    let client_rootful = client_uses_rootful(f);
+    let client_rootful = f.client_uses_rootful();
     let disable = Remediation::text(
         "If you don't need the rootful daemon, stop and disable it; otherwise make every shell use the rootless one (DOCKER_HOST or the rootless context).",
     )
@@ -497,30 +473,14 @@ fn rootful(f: &Facts) -> Verdict {
         .fix(disable)
 }
 
-/// RootlessKit's state dir: ROOTLESSKIT_STATE_DIR in dockerd's environment, else the upstream path.
-pub(crate) fn state_dir(f: &Facts) -> (String, String) {
-    if let Some(pid) = dockerd_pid(f)
-        && let Read::Ok(env) = f.environ(pid)
-        && let Some(dir) = env_value(&env, "ROOTLESSKIT_STATE_DIR")
-    {
-        return (
-            dir.to_owned(),
-            format!("ROOTLESSKIT_STATE_DIR of dockerd {pid}"),
-        );
-    }
-    (
-        format!("{}/dockerd-rootless", f.runtime_dir()),
-        "the upstream default".to_owned(),
-    )
-}
-
 fn rootlesskit_info(f: &Facts) -> Result<(Value, Vec<Evidence>), Verdict> {
-    if f.http_get(&rootless_socket(f), "/_ping").is_err() && dockerd_pid(f).is_none() {
+    if f.http_get(&f.rootless_socket(), "/_ping").is_err() && f.rootless_dockerd().is_none() {
         return Err(Verdict::skip(
             "no rootless daemon runs (see daemon.running)",
         ));
     }
-    let (dir, how) = state_dir(f);
+    let state = f.rootlesskit_state_dir();
+    let (dir, how) = (&state.path, &state.source);
     let api = format!("{dir}/api.sock");
     let evidence = vec![Evidence {
         source: "state dir".into(),
@@ -580,21 +540,6 @@ fn rootlesskit_api(f: &Facts) -> Verdict {
         ));
     }
     v
-}
-
-/// `--name=value` or `--name value` in an argv.
-pub(super) fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
-    let long = format!("--{name}");
-    let eq = format!("--{name}=");
-    argv.iter().enumerate().find_map(|(i, a)| {
-        if let Some(v) = a.strip_prefix(&eq) {
-            Some(v)
-        } else if *a == long {
-            argv.get(i + 1).map(String::as_str)
-        } else {
-            None
-        }
-    })
 }
 
 fn rootlesskit_drivers(f: &Facts) -> Verdict {

@@ -3,16 +3,15 @@
 
 use serde_json::Value;
 
-use super::storage::daemon_json_path;
-use super::{Check, Scope};
-use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
+use super::{Check, Scope, unreadable};
+use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
+use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::dockerd::{self, Flag};
-use crate::parse::{net_tcp, proc::env_value, unit};
+use crate::parse::dockerd;
+use crate::parse::{net_tcp, proc::env_value};
 
 const HOSTS_DROPIN: &str = include_str!("../../profiles/systemd/docker.service.d-hosts.conf");
 const HOSTS_DROPIN_PATH: &str = "/etc/systemd/system/docker.service.d/docker.conf";
-const ROOTFUL_CONFIG: &str = "/etc/docker/daemon.json";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -117,262 +116,24 @@ for rootless) and name it in the log. Start manual daemons with their output in 
     },
 ];
 
-/// One way a dockerd is started here.
-pub(super) struct Setup {
-    /// What starts it, for findings: `docker.service`, `dockerd 1234`, …
-    pub label: String,
-    pub rootless: bool,
-    /// Where the flags come from (unit files, /proc/PID/cmdline).
-    pub source: String,
-    pub flags: Vec<Flag>,
-    /// The dockerd (or dockerd-rootless.sh) path and the unit's words without -H, for the hosts drop-in.
-    pub argv: Vec<String>,
-    pub config: String,
-    /// That file, parsed (`None` when absent or unusable: `daemon.config` reports why).
-    pub settings: Option<serde_json::Map<String, Value>>,
-    /// The environment it gets; `None` when it can't be read (another user's process).
-    pub env: Option<Vec<(String, String)>>,
-    pub pid: Option<u32>,
-    /// From the system unit (fixes are drop-ins).
-    pub system_unit: bool,
-    /// Why the command line could not be read in full (`FILE:LINE: ExecStart= expansion exceeds N bytes`).
-    pub problem: Option<String>,
-}
-
-impl Setup {
-    /// The (last) value of a dockerd flag.
-    pub fn flag(&self, name: &str) -> Option<&str> {
-        self.flags
-            .iter()
-            .find(|fl| fl.name == name)
-            .and_then(|fl| fl.values.last())
-            .map(String::as_str)
-    }
-
-    /// A boolean directive that is on, as a flag (`--debug`, not `--debug=false`) or as `true` in daemon.json.
-    fn enabled(&self, key: &str) -> bool {
-        self.flag(key).is_some_and(|v| v != "false")
-            || self
-                .settings
-                .as_ref()
-                .and_then(|c| c.get(key))
-                .and_then(Value::as_bool)
-                == Some(true)
-    }
-
-    /// A string directive of daemon.json.
-    pub fn setting(&self, key: &str) -> Option<&str> {
-        self.settings.as_ref()?.get(key)?.as_str()
-    }
-}
-
-/// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service.
-fn unit_environment(f: &Facts, u: &Unit) -> Vec<(String, String)> {
-    let mut env = Vec::new();
-    for (_, e) in u.effective("Service", "Environment") {
-        if let Ok(pairs) = unit::split_environment(&e.value) {
-            env.extend(pairs);
-        }
-    }
-    for (_, e) in u.effective("Service", "EnvironmentFile") {
-        let path = e.value.trim_start_matches('-');
-        if let Read::Ok(text) = f.read(path) {
-            env.extend(unit::parse_env_file(&text).0);
-        }
-    }
-    env
-}
-
-fn lookup<'a>(env: &'a [(String, String)]) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name| {
-        env.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-}
-
-/// The command line of a unit's (last) ExecStart=, variables expanded.
-fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
-    let exec = u.effective("Service", "ExecStart");
-    let (path, entry) = exec.last()?;
-    let env = unit_environment(f, u);
-    let argv = unit::split_command(&entry.value).ok()?;
-    // A hostile unit or env file can expand to gigabytes; past the cap the unexpanded words stand in.
-    let (argv, problem) = match unit::expand_argv(&argv, &lookup(&env)) {
-        Ok(expanded) => (expanded, None),
-        Err(e) => (argv, Some(format!("{path}:{}: ExecStart= {e}", entry.line))),
-    };
-    let (program, args) = argv.split_first()?;
-    let (flags, _) = dockerd::parse_args(args);
-    let config = if rootless {
-        daemon_json_path(f)
-    } else {
-        ROOTFUL_CONFIG.to_owned()
-    };
-    Some(Setup {
-        label: if rootless {
-            format!("your {}", u.name)
-        } else {
-            u.name.clone()
-        },
-        rootless,
-        source: format!("{path}:{} ExecStart", entry.line),
-        config: dockerd::config_file(&flags, &config).to_owned(),
-        settings: None,
-        flags,
-        argv: std::iter::once(program.clone())
-            .chain(without_hosts(args))
-            .collect(),
-        env: Some(env),
-        pid: None,
-        system_unit: !rootless,
-        problem,
-    })
-}
-
-/// A command line's words without its -H/--host flags.
-fn without_hosts(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut skip = false;
-    for a in args {
-        if skip {
-            skip = false;
-            continue;
-        }
-        if a == "-H" || a == "--host" {
-            skip = true;
-        } else if !(a.starts_with("--host=") || (a.starts_with("-H") && a.len() > 2)) {
-            out.push(a.clone());
-        }
-    }
-    out
-}
-
-/// Every way a dockerd is started here: units, the init script's DOCKER_OPTS, running processes.
-pub(super) fn setups(f: &Facts) -> Vec<Setup> {
-    let mut out = Vec::new();
-    let system = f.unit("docker.service", SYSTEM_UNIT_DIRS);
-    match &system {
-        Read::Ok(u) if !u.masked => out.extend(unit_setup(f, u, false)),
-        Read::Missing => {
-            // No unit: an init script reads DOCKER_OPTS from /etc/default/docker (Debian) or /etc/sysconfig/docker.
-            for path in ["/etc/default/docker", "/etc/sysconfig/docker"] {
-                if let Read::Ok(text) = f.read(path)
-                    && let Some((_, opts)) = unit::parse_env_file(&text)
-                        .0
-                        .into_iter()
-                        .rev()
-                        .find(|(k, _)| k == "DOCKER_OPTS" || k == "OPTIONS")
-                {
-                    let args: Vec<String> = opts.split_whitespace().map(str::to_owned).collect();
-                    let (flags, _) = dockerd::parse_args(&args);
-                    out.push(Setup {
-                        label: "the init script".into(),
-                        rootless: false,
-                        source: format!("{path} DOCKER_OPTS"),
-                        config: dockerd::config_file(&flags, ROOTFUL_CONFIG).to_owned(),
-                        settings: None,
-                        flags,
-                        argv: Vec::new(),
-                        env: Some(Vec::new()),
-                        pid: None,
-                        system_unit: false,
-                        problem: None,
-                    });
-                }
-            }
-        }
-        _ => {}
-    }
-    let home = f.user.home.trim_end_matches('/').to_owned();
-    let user_dirs = [
-        format!("{home}/.config/systemd/user"),
-        "/etc/systemd/user".to_owned(),
-        "/usr/lib/systemd/user".to_owned(),
-        "/lib/systemd/user".to_owned(),
-    ];
-    let user_dirs: Vec<&str> = user_dirs.iter().map(String::as_str).collect();
-    if let Read::Ok(u) = f.unit("docker.service", &user_dirs)
-        && !u.masked
-    {
-        out.extend(unit_setup(f, &u, true));
-    }
-    if let Read::Ok(list) = f.processes() {
-        for p in list
-            .iter()
-            .filter(|p| p.name == "dockerd" && (p.uid == 0 || p.uid == f.user.uid))
-        {
-            let Read::Ok(argv) = f.cmdline(p.pid) else {
-                continue;
-            };
-            let rootless = p.uid != 0;
-            let (flags, _) = dockerd::parse_args(argv.get(1..).unwrap_or_default());
-            let default = if rootless {
-                daemon_json_path(f)
-            } else {
-                ROOTFUL_CONFIG.to_owned()
-            };
-            out.push(Setup {
-                label: format!(
-                    "{} dockerd {}",
-                    if rootless { "your" } else { "the root" },
-                    p.pid
-                ),
-                rootless,
-                source: format!("/proc/{}/cmdline", p.pid),
-                config: dockerd::config_file(&flags, &default).to_owned(),
-                settings: None,
-                env: f.environ(p.pid).ok().map(|e| {
-                    e.iter()
-                        .filter_map(|kv| {
-                            kv.split_once('=')
-                                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        })
-                        .collect()
-                }),
-                flags,
-                argv: argv.clone(),
-                pid: Some(p.pid),
-                system_unit: false,
-                problem: None,
-            });
-        }
-    }
-    for s in &mut out {
-        s.settings = load_config(f, &s.config).ok().flatten();
-    }
-    out
-}
-
-/// A daemon.json, parsed: `Ok(None)` when absent; `Err` is the verdict for a file dockerd rejects.
-pub(super) fn load_config(
-    f: &Facts,
-    path: &str,
-) -> Result<Option<serde_json::Map<String, Value>>, Verdict> {
-    match f.read(path) {
-        Read::Missing => Ok(None),
-        Read::Failed(e) => Err(super::unreadable(path, &e)),
-        Read::Ok(text) if text.trim().is_empty() => Ok(None),
-        Read::Ok(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(m)) => Ok(Some(m)),
-            Ok(_) => Err(Verdict::fail(format!("{path}: the top level is not a JSON object: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}\")"))
-                .evidence(path, "not an object")),
-            Err(e) => Err(Verdict::fail(format!(
-                "{path}:{}:{}: {e}: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}: …\")",
-                e.line(),
-                e.column()
-            ))
-            .evidence(format!("{path}:{}", e.line()), e.to_string())
-            .fix(Remediation::text(format!("Correct the JSON in {path} at the line and column named (`python3 -m json.tool {path}` shows the same place)."))))
-        },
+/// The verdict for a daemon.json dockerd rejects (or that could not be read).
+fn config_verdict(e: ConfigError) -> Verdict {
+    match e {
+        ConfigError::Unreadable { path, error } => unreadable(&path, &error),
+        ConfigError::NotObject { path } => Verdict::fail(format!("{path}: the top level is not a JSON object: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}\")"))
+            .evidence(path, "not an object"),
+        ConfigError::Syntax { path, line, column, message } => Verdict::fail(format!(
+            "{path}:{line}:{column}: {message}: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}: …\")"
+        ))
+        .evidence(format!("{path}:{line}"), message)
+        .fix(Remediation::text(format!("Correct the JSON in {path} at the line and column named (`python3 -m json.tool {path}` shows the same place)."))),
     }
 }
 
 fn config(f: &Facts) -> Verdict {
-    let setups = setups(f);
-    let mut files: Vec<String> = vec![ROOTFUL_CONFIG.to_owned(), daemon_json_path(f)];
-    for s in &setups {
+    let setups = f.dockerd_setups();
+    let mut files: Vec<String> = vec![ROOTFUL_CONFIG.to_owned(), f.daemon_json_path()];
+    for s in setups {
         if !files.contains(&s.config) {
             files.push(s.config.clone());
         }
@@ -380,7 +141,7 @@ fn config(f: &Facts) -> Verdict {
     let mut evidence = Vec::new();
     let mut configs = std::collections::BTreeMap::new();
     for path in &files {
-        match load_config(f, path) {
+        match f.daemon_config(path) {
             Ok(Some(m)) => {
                 evidence.push(Evidence {
                     source: path.clone(),
@@ -389,7 +150,7 @@ fn config(f: &Facts) -> Verdict {
                 configs.insert(path.clone(), m);
             }
             Ok(None) => {}
-            Err(v) => return v.with_evidence(evidence),
+            Err(e) => return config_verdict(e).with_evidence(evidence),
         }
     }
     let mut failures = Vec::new();
@@ -397,7 +158,7 @@ fn config(f: &Facts) -> Verdict {
     let mut fix = Remediation::text(
         "Keep each directive in one place: remove it from daemon.json or from the command line.",
     );
-    for s in &setups {
+    for s in setups {
         evidence.push(Evidence {
             source: format!("{} ({})", s.label, s.source),
             detail: if s.flags.is_empty() {
@@ -547,11 +308,11 @@ fn exposure(host: &str) -> u8 {
 }
 
 fn tcp(f: &Facts) -> Verdict {
-    let setups = setups(f);
+    let setups = f.dockerd_setups();
     let mut evidence = Vec::new();
     let mut worst = 0u8;
     let mut problems = Vec::new();
-    for s in &setups {
+    for s in setups {
         let verified = s.enabled("tlsverify");
         let mut hosts = tcp_hosts(s);
         // What the process really listens on.
@@ -690,7 +451,7 @@ fn proxy(f: &Facts) -> Verdict {
         .filter_map(|k| f.env(k).map(|v| (k.to_owned(), v)))
         .collect();
     // The daemons to compare: running ones first (their real environment), else how the units would start them.
-    let all = setups(f);
+    let all = f.dockerd_setups();
     let running: Vec<&Setup> = all.iter().filter(|s| s.pid.is_some()).collect();
     let judged: Vec<&Setup> = if running.is_empty() {
         all.iter().filter(|s| s.pid.is_none()).collect()
@@ -785,7 +546,11 @@ fn proxy(f: &Facts) -> Verdict {
 }
 
 fn logs(f: &Facts) -> Verdict {
-    let running: Vec<Setup> = setups(f).into_iter().filter(|s| s.pid.is_some()).collect();
+    let running: Vec<&Setup> = f
+        .dockerd_setups()
+        .iter()
+        .filter(|s| s.pid.is_some())
+        .collect();
     if running.is_empty() {
         return Verdict::skip("no dockerd runs: no log to locate");
     }

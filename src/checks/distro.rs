@@ -1,8 +1,8 @@
 //! Which distribution this is, and whether systemd runs the machine.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Scope, manual_start, unreadable};
 use crate::facts::{Facts, Read};
-use crate::model::{Remediation, Step, Verdict};
+use crate::model::{Remediation, Verdict};
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -124,19 +124,4 @@ fn pid1(f: &Facts) -> Verdict {
     .evidence("/run/systemd/system", "missing")
     .evidence("/proc/1/comm", comm)
     .fix(manual_start(f))
-}
-
-/// The seed's non-systemd recipe, with this user's paths filled in.
-pub(super) fn manual_start(f: &Facts) -> Remediation {
-    let dir = format!("{}/.docker/xrd", f.user.home.trim_end_matches('/'));
-    Remediation::text(format!(
-        "Without systemd there is no user service and no per-user runtime directory. Create one by hand (remove it at every \
-logout), then start the daemon yourself: `export XDG_RUNTIME_DIR={dir}` and run `dockerd-rootless.sh` \
-(on your PATH, or in {}).",
-        f.distro().defaults.rootless_script_dirs.join(" or ")
-    ))
-    .steps([
-        Step::user(["rm", "-rf", dir.as_str()]),
-        Step::user(["mkdir", "-p", "-m", "0700", dir.as_str()]),
-    ])
 }

@@ -39,10 +39,7 @@ or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/N
 /// `dns` in either daemon's configuration.
 fn configured_dns(f: &Facts) -> Option<(String, String)> {
     // The rootful daemon's file, then the rootless one's (the same path storage.data_root reads).
-    for path in [
-        "/etc/docker/daemon.json".to_owned(),
-        super::storage::daemon_json_path(f),
-    ] {
+    for path in ["/etc/docker/daemon.json".to_owned(), f.daemon_json_path()] {
         if let Read::Ok(text) = f.read(&path)
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(list) = v

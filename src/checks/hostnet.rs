@@ -1,8 +1,8 @@
 //! The host's network stack as Docker meets it: IP forwarding, the network managers that touch Docker's interfaces,
 //! and, for the rootless daemon, what its containers' DNS and MTU go through (slirp4netns).
 
-use super::rootful::{rootful_dockerd, unit_enabled};
 use super::{Check, Scope};
+use crate::facts::dockerd::flag;
 use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, netplan, unit};
@@ -140,7 +140,7 @@ upgrade slirp4netns, or add `--slirp4netns-sandbox=false` to DOCKERD_ROOTLESS_RO
 
 /// Whether a rootful Docker is installed or running here (the host-network checks are about it).
 fn rootful_present(f: &Facts) -> Option<String> {
-    if let Some(p) = rootful_dockerd(f).first() {
+    if let Some(p) = f.rootful_dockerd().first() {
         return Some(format!("a rootful dockerd runs (pid {p})"));
     }
     if let Read::Ok(u) = f.unit("docker.service", SYSTEM_UNIT_DIRS)
@@ -246,7 +246,7 @@ fn networkd_in_use(f: &Facts) -> Option<String> {
     if running {
         return Some("systemd-networkd runs".into());
     }
-    unit_enabled(f, "systemd-networkd.service")
+    f.unit_enabled("systemd-networkd.service")
         .map(|p| format!("systemd-networkd is enabled ({p})"))
 }
 
@@ -286,7 +286,7 @@ fn ip_forward(f: &Facts) -> Verdict {
         source: "rootful Docker".into(),
         detail: rootful,
     }];
-    let running = !rootful_dockerd(f).is_empty();
+    let running = !f.rootful_dockerd().is_empty();
     let global = match f.sysctl("net.ipv4.ip_forward") {
         Read::Ok(v) => v.trim().to_owned(),
         Read::Missing => {
@@ -320,7 +320,8 @@ fn ip_forward(f: &Facts) -> Verdict {
             detail: off.join(" "),
         });
     }
-    let dockerd_args = rootful_dockerd(f)
+    let dockerd_args = f
+        .rootful_dockerd()
         .first()
         .and_then(|p| f.cmdline(*p).ok().cloned())
         .unwrap_or_default();
@@ -740,7 +741,7 @@ fn rootless_net(f: &Facts) -> Verdict {
         );
     };
     let argv = f.cmdline(rk.pid).ok().cloned().unwrap_or_default();
-    let flag = |name: &str| super::daemon::flag(&argv, name).map(str::to_owned);
+    let flag = |name: &str| flag(&argv, name).map(str::to_owned);
     let net = flag("net").unwrap_or_else(|| "host".into());
     let mut evidence = vec![Evidence {
         source: format!("/proc/{}/cmdline", rk.pid),
@@ -802,8 +803,9 @@ fn rootless_net(f: &Facts) -> Verdict {
             1500
         },
     );
-    let json = super::storage::daemon_json_path(f);
-    let daemon_mtu = super::daemon_config::load_config(f, &json)
+    let json = f.daemon_json_path();
+    let daemon_mtu = f
+        .daemon_config(&json)
         .ok()
         .flatten()
         .and_then(|v| v.get("mtu").and_then(serde_json::Value::as_u64))

@@ -1,9 +1,8 @@
 //! iptables: the binary, and the kernel support rootless dockerd cannot load itself.
 
-use super::storage::tristate_letter;
 use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
-use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::model::{Evidence, Remediation, Step, Verdict, tristate_letter};
 use crate::parse::kernel::Tristate;
 
 const MODULES_CONF: &str = include_str!("../../profiles/modules-load.d/rootless-docker.conf");

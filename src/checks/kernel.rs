@@ -1,11 +1,10 @@
 //! The kernel: its version, the configuration options Docker needs (check-config.sh's core, without its 1.5 s),
 //! and swap accounting. `check` runs these; preflight has its own narrower kernel facts (storage, iptables).
 
-use super::storage::tristate_letter;
 use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
-use crate::model::{Evidence, Remediation, Verdict};
+use crate::model::{Evidence, Remediation, Verdict, tristate_letter};
 use crate::parse::kernel::{KernelVersion, Tristate};
 
 /// Docker's floor (the daemon troubleshooting docs: "kernel 3.10 or higher").

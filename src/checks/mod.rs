@@ -5,12 +5,12 @@
 //! **Architecture Invariant:** this module is the only place that orders checks.
 
 use crate::facts::Facts;
-use crate::model::{Finding, Verdict};
+use crate::model::{Finding, Remediation, Step, Verdict};
 
 mod apparmor;
 mod cgroup;
 mod client;
-pub(crate) mod daemon;
+mod daemon;
 mod daemon_config;
 mod distro;
 mod dns;
@@ -144,6 +144,76 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
 /// The verdict for a read that failed for a reason other than absence.
 pub(crate) fn unreadable(path: &str, err: &str) -> Verdict {
     Verdict::error(format!("cannot read {path}: {err}")).evidence(path, err.to_owned())
+}
+
+// --- what several areas share: fixes and formatting ------------------------------------------
+
+/// Points the client at the rootless daemon: DOCKER_HOST, or a `rootless` context.
+pub(crate) fn use_rootless(f: &Facts) -> Remediation {
+    let url = format!("unix://{}", f.rootless_socket());
+    let host = format!("host={url}");
+    Remediation::text(format!(
+        "Point the client at your rootless daemon: `export DOCKER_HOST={url}` in your shell profile, or a context:"
+    ))
+    .steps([
+        Step::user(["docker", "context", "create", "rootless", "--docker", host.as_str()]),
+        Step::user(["docker", "context", "use", "rootless"]),
+    ])
+}
+
+/// How this user starts the rootless daemon: the user service, or by hand without systemd.
+pub(crate) fn start_daemon(f: &Facts) -> Remediation {
+    if f.systemd {
+        Remediation::text(
+            "Start the rootless daemon (and enable it, with linger, to have it at boot):",
+        )
+        .steps([
+            Step::user(["systemctl", "--user", "start", "docker"]),
+            Step::user(["systemctl", "--user", "enable", "docker"]),
+        ])
+    } else {
+        Remediation::text(format!(
+            "Start the rootless daemon by hand (no systemd here): `XDG_RUNTIME_DIR={} dockerd-rootless.sh` \
+(on your PATH, or in {}), and keep it running under your own supervisor.",
+            f.runtime_dir(),
+            f.distro().defaults.rootless_script_dirs.join(" or ")
+        ))
+    }
+}
+
+/// The seed's non-systemd recipe, with this user's paths filled in.
+pub(crate) fn manual_start(f: &Facts) -> Remediation {
+    let dir = format!("{}/.docker/xrd", f.user.home.trim_end_matches('/'));
+    Remediation::text(format!(
+        "Without systemd there is no user service and no per-user runtime directory. Create one by hand (remove it at every \
+logout), then start the daemon yourself: `export XDG_RUNTIME_DIR={dir}` and run `dockerd-rootless.sh` \
+(on your PATH, or in {}).",
+        f.distro().defaults.rootless_script_dirs.join(" or ")
+    ))
+    .steps([
+        Step::user(["rm", "-rf", dir.as_str()]),
+        Step::user(["mkdir", "-p", "-m", "0700", dir.as_str()]),
+    ])
+}
+
+/// Pids for a finding: `12, 34`.
+pub(crate) fn pids(list: &[u32]) -> String {
+    list.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The verdict for a path no filesystem could be named for.
+pub(crate) fn no_filesystem(path: &str, e: crate::facts::data_root::FsError) -> Verdict {
+    match e {
+        crate::facts::data_root::FsError::Unreadable { path: probe, error } => {
+            unreadable(&probe, &error)
+        }
+        crate::facts::data_root::FsError::NoDirectory => {
+            Verdict::error(format!("no existing directory holds {path}"))
+        }
+    }
 }
 
 /// "65536" → "65,536": the numbers users compare are easier to read grouped.

@@ -1,12 +1,10 @@
 //! The system's (rootful) Docker beside the rootless one: its service, how it was installed (package, snap,
 //! Docker Desktop, WSL), its socket and the `docker` group.
 
-use super::client::{self, ROOTFUL_SOCKETS};
-use super::{Check, Scope};
-use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS};
-use crate::host::FileKind;
+use super::{Check, Scope, pids, unreadable, use_rootless};
+use crate::facts::client::ROOTFUL_SOCKETS;
+use crate::facts::{Facts, FileKind, Read, SYSTEM_UNIT_DIRS};
 use crate::model::{Remediation, Step, Verdict};
-use crate::parse::docker_config::Endpoint;
 
 const CANNOT_CONNECT: &str =
     "cannot-connect seed; daemon-troubleshoot seed (Check whether Docker is running)";
@@ -111,72 +109,14 @@ How to fix: for rootless Docker, nothing: stay out of the group and point the cl
     },
 ];
 
-/// Whether the user's client uses the rootful socket.
-pub(super) fn client_uses_rootful(f: &Facts) -> bool {
-    client::resolve(f).is_ok_and(
-        |r| matches!(&r.endpoint, Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str())),
-    )
-}
-
-/// Pids of dockerd processes owned by root.
-pub(super) fn rootful_dockerd(f: &Facts) -> Vec<u32> {
-    match f.processes() {
-        Read::Ok(list) => list
-            .iter()
-            .filter(|p| p.name == "dockerd" && p.uid == 0)
-            .map(|p| p.pid)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Whether a system unit is enabled: a link to it in some `*.wants`/`*.requires` directory of /etc/systemd/system.
-pub(super) fn unit_enabled(f: &Facts, name: &str) -> Option<String> {
-    let dir = "/etc/systemd/system";
-    let names = f.read_dir(dir).ok().cloned().unwrap_or_default();
-    names
-        .iter()
-        .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
-        .map(|n| format!("{dir}/{n}/{name}"))
-        .find(|p| matches!(f.lstat(p), Read::Ok(_)))
-}
-
-/// Whether a system unit is active, from what systemd leaves in /run and /sys (no systemctl).
-fn unit_active(f: &Facts, name: &str) -> Option<String> {
-    let invocation = format!("/run/systemd/units/invocation:{name}");
-    if matches!(f.lstat(&invocation), Read::Ok(_)) {
-        return Some(invocation);
-    }
-    for base in [
-        "/sys/fs/cgroup",
-        "/sys/fs/cgroup/systemd",
-        "/sys/fs/cgroup/unified",
-    ] {
-        let procs = format!("{base}/system.slice/{name}/cgroup.procs");
-        if let Read::Ok(text) = f.read(&procs)
-            && !text.trim().is_empty()
-        {
-            return Some(procs);
-        }
-    }
-    None
-}
-
-pub(super) fn pids(list: &[u32]) -> String {
-    list.iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn service(f: &Facts) -> Verdict {
-    let running = rootful_dockerd(f);
-    let wants_rootful = client_uses_rootful(f);
+    let running = f.rootful_dockerd();
+    let wants_rootful = f.client_uses_rootful();
     let mut v = Verdict::pass("");
     if !running.is_empty() {
         v = v.evidence(
             "/proc",
-            format!("dockerd owned by root: pid {}", pids(&running)),
+            format!("dockerd owned by root: pid {}", pids(running)),
         );
     }
     if !f.systemd {
@@ -187,7 +127,7 @@ fn service(f: &Facts) -> Verdict {
         return match (running.is_empty(), wants_rootful) {
             (false, _) => Verdict::pass(format!(
                 "a rootful dockerd runs (pid {}); systemd is not PID 1, so there is no unit state to read",
-                pids(&running)
+                pids(running)
             )),
             (true, true) => Verdict::warn(
                 "no rootful dockerd runs, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\" (for the rootless daemon, see client.endpoint)",
@@ -202,13 +142,13 @@ fn service(f: &Facts) -> Verdict {
     let unit = match f.unit("docker.service", SYSTEM_UNIT_DIRS) {
         Read::Ok(u) => Some(u),
         Read::Missing => None,
-        Read::Failed(e) => return super::unreadable("docker.service", &e),
+        Read::Failed(e) => return unreadable("docker.service", &e),
     };
     let Some(unit) = unit else {
         if wants_rootful && running.is_empty() {
             return Verdict::warn("no docker.service is installed and no rootful dockerd runs, but your client uses unix:///var/run/docker.sock (see client.endpoint)")
                 .with_evidence(v.evidence)
-                .fix(client::use_rootless(f));
+                .fix(use_rootless(f));
         }
         return Verdict::pass("no system docker.service is installed: nothing rootful to manage")
             .with_evidence(v.evidence);
@@ -218,9 +158,9 @@ fn service(f: &Facts) -> Verdict {
         return Verdict::pass("docker.service is masked: the rootful daemon cannot start (as a rootless-only host wants)")
             .with_evidence(v.evidence);
     }
-    let enabled = unit_enabled(f, "docker.service");
-    let socket_enabled = unit_enabled(f, "docker.socket");
-    let active = unit_active(f, "docker.service");
+    let enabled = f.unit_enabled("docker.service");
+    let socket_enabled = f.unit_enabled("docker.socket");
+    let active = f.unit_active("docker.service");
     for (what, p) in [
         ("enabled (docker.service)", &enabled),
         ("enabled (docker.socket)", &socket_enabled),
@@ -297,7 +237,9 @@ fn flavor(f: &Facts) -> Verdict {
     let desktop = ["/opt/docker-desktop", desktop_dir.as_str()]
         .into_iter()
         .find(|p| exists(p));
-    let desktop_context = client::resolve(f)
+    let desktop_context = f
+        .client_endpoint()
+        .as_ref()
         .ok()
         .filter(|r| r.source.contains("desktop-linux"))
         .map(|r| r.endpoint.url());
@@ -357,7 +299,7 @@ fn flavor(f: &Facts) -> Verdict {
         };
     }
     if wsl {
-        let running = rootful_dockerd(f).len()
+        let running = f.rootful_dockerd().len()
             + match f.processes() {
                 Read::Ok(l) => l
                     .iter()
@@ -480,7 +422,7 @@ fn socket(f: &Facts) -> Verdict {
 fn group(f: &Facts) -> Verdict {
     let Some((gid, members)) = docker_gid(f) else {
         return match f.groups() {
-            Read::Failed(e) => super::unreadable("/etc/group", e),
+            Read::Failed(e) => unreadable("/etc/group", e),
             _ => Verdict::pass(
                 "there is no docker group: no user has root-equivalent access to a rootful daemon",
             ),
@@ -504,7 +446,7 @@ fn group(f: &Facts) -> Verdict {
     let rootful_socket = ROOTFUL_SOCKETS
         .iter()
         .any(|p| matches!(f.lstat(p), Read::Ok(_)));
-    let uses_rootful = client_uses_rootful(f);
+    let uses_rootful = f.client_uses_rootful();
     let leave = Remediation::text("Rootless Docker needs no group: leave it, and point the client at your rootless socket (see client.endpoint).")
         .step(Step::root(["gpasswd", "-d", user.name.as_str(), "docker"]));
     match (in_db, session) {

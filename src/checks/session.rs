@@ -1,9 +1,7 @@
 //! The user's login session: runtime directory, pam_systemd login, the user bus, linger.
 
-use super::distro::manual_start;
-use super::{Check, Scope, unreadable};
-use crate::facts::{Facts, Read, UserSource};
-use crate::host::FileKind;
+use super::{Check, Scope, manual_start, unreadable};
+use crate::facts::{Facts, FileKind, Meta, Read, UserSource};
 use crate::model::{Remediation, Step, Verdict};
 
 const REF: &str = "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR; Failed to connect to bus; daemon does not start up automatically";
@@ -202,7 +200,7 @@ user manager at boot) or log in as the user:",
             readable_only = true;
         }
     }
-    let fix = |meta: &crate::host::Meta| {
+    let fix = |meta: &Meta| {
         let mut fix = Remediation::text(format!(
             "The runtime directory must be yours alone, mode 0700 (XDG Base Directory spec). {}",
             if f.systemd {

@@ -1,9 +1,10 @@
 //! Storage: which driver the kernel allows in a user namespace, and where the data-root lives.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Scope, no_filesystem, unreadable};
+use crate::facts::data_root::{DataRootError, DataRootSetting};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
-use crate::model::{Evidence, Remediation, Verdict};
+use crate::model::{Evidence, Remediation, Verdict, tristate_letter};
 use crate::parse::kernel::{KernelVersion, Tristate};
 
 /// overlayfs mounts inside a user namespace since 5.11 (upstream 459c7c565ac3).
@@ -143,33 +144,6 @@ fn driver(f: &Facts) -> Verdict {
     v
 }
 
-pub(crate) fn tristate_letter(t: Tristate) -> &'static str {
-    match t {
-        Tristate::Yes => "y",
-        Tristate::Module => "m",
-        Tristate::No => "n",
-    }
-}
-
-/// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
-pub(super) fn daemon_json_path(f: &Facts) -> String {
-    format!(
-        "{}/docker/daemon.json",
-        xdg_dir(f, "XDG_CONFIG_HOME", ".config")
-    )
-}
-
-/// An XDG base directory of the user: the variable when it is this session's and absolute, else `~/DEFAULT`.
-fn xdg_dir(f: &Facts, var: &str, default: &str) -> String {
-    let dir = f
-        .is_own_session()
-        .then(|| f.env(var))
-        .flatten()
-        .filter(|d| d.starts_with('/'))
-        .unwrap_or_else(|| format!("{}/{default}", f.user.home.trim_end_matches('/')));
-    dir.trim_end_matches('/').to_owned()
-}
-
 /// Where the data-root is and which filesystem will hold it.
 struct DataRoot {
     path: String,
@@ -181,54 +155,49 @@ struct DataRoot {
 }
 
 fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
-    let json_path = daemon_json_path(f);
+    let json_path = f.daemon_json_path();
     let mut evidence = Vec::new();
-    let configured = match f.read(&json_path) {
-        Read::Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => {
-                // dockerd decodes the file into an object and data-root into an absolute path string;
-                // anything else stops it before it starts.
-                let bad = |what: String| {
-                    Err(Verdict::fail(format!("{json_path}: {what}: dockerd refuses to start with it"))
-                        .evidence(json_path.clone(), what.clone())
-                        .fix(Remediation::text(format!(
-                            "Make {json_path} a JSON object whose \"data-root\" (if any) is an absolute path, e.g. {{\"data-root\": \"/var/tmp/{}-docker\"}}.",
-                            f.user.name
-                        ))))
-                };
-                if !v.is_object() {
-                    return bad("the top level is not a JSON object".to_owned());
-                }
-                let root = match v.get("data-root") {
-                    None => None,
-                    Some(serde_json::Value::String(r)) if r.starts_with('/') => Some(r.clone()),
-                    Some(serde_json::Value::String(r)) => {
-                        return bad(format!("data-root {r:?} is not an absolute path"));
-                    }
-                    Some(other) => return bad(format!("data-root is {other}, not a path string")),
-                };
-                evidence.push(Evidence {
-                    source: json_path.clone(),
-                    detail: match &root {
-                        Some(r) => format!("data-root = {r}"),
-                        None => "no data-root key".into(),
-                    },
-                });
-                root
-            }
-            Err(e) => {
-                return Err(Verdict::fail(format!("{json_path}:{}:{}: {e}", e.line(), e.column()))
-                    .evidence(format!("{json_path}:{}", e.line()), e.to_string())
-                    .fix(Remediation::text(format!(
-                        "dockerd refuses to start with an invalid {json_path}: correct the JSON at the line and column named."
-                    ))));
-            }
-        },
-        Read::Missing => None,
-        Read::Failed(e) => return Err(unreadable(&json_path, &e)),
+    let configured = match f.rootless_data_root_setting() {
+        Ok(DataRootSetting::NoFile) => None,
+        Ok(setting) => {
+            let root = match setting {
+                DataRootSetting::Set(r) => Some(r),
+                _ => None,
+            };
+            evidence.push(Evidence {
+                source: json_path.clone(),
+                detail: match &root {
+                    Some(r) => format!("data-root = {r}"),
+                    None => "no data-root key".into(),
+                },
+            });
+            root
+        }
+        Err(DataRootError::Invalid(what)) => {
+            return Err(Verdict::fail(format!("{json_path}: {what}: dockerd refuses to start with it"))
+                .evidence(json_path.clone(), what)
+                .fix(Remediation::text(format!(
+                    "Make {json_path} a JSON object whose \"data-root\" (if any) is an absolute path, e.g. {{\"data-root\": \"/var/tmp/{}-docker\"}}.",
+                    f.user.name
+                ))));
+        }
+        Err(DataRootError::Syntax {
+            line,
+            column,
+            message,
+        }) => {
+            return Err(Verdict::fail(format!("{json_path}:{line}:{column}: {message}"))
+                .evidence(format!("{json_path}:{line}"), message)
+                .fix(Remediation::text(format!(
+                    "dockerd refuses to start with an invalid {json_path}: correct the JSON at the line and column named."
+                ))));
+        }
+        Err(DataRootError::Unreadable(e)) => return Err(unreadable(&json_path, &e)),
     };
-    let path = configured.unwrap_or_else(|| rootless_default(f));
-    let (probe, magic) = filesystem_of(f, &path)?;
+    let path = configured.unwrap_or_else(|| f.rootless_default_data_root());
+    let (probe, magic) = f
+        .filesystem_of(&path)
+        .map_err(|e| no_filesystem(&path, e))?;
     evidence.push(Evidence {
         source: format!("statfs:{probe}"),
         detail: fsmagic::name(magic),
@@ -240,39 +209,6 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
         daemon_json: json_path,
         evidence,
     })
-}
-
-/// Where a rootless dockerd keeps its data without a data-root setting: $XDG_DATA_HOME/docker.
-pub(super) fn rootless_default(f: &Facts) -> String {
-    format!("{}/docker", xdg_dir(f, "XDG_DATA_HOME", ".local/share"))
-}
-
-/// The filesystem that holds `path`, or will once it is created: the `statfs` magic of its nearest existing directory
-/// (before the first start the data-root does not exist), with that directory.
-pub(super) fn filesystem_of(f: &Facts, path: &str) -> Result<(String, u64), Verdict> {
-    let mut probe = path.to_owned();
-    loop {
-        match f.fs_magic(&probe) {
-            Read::Ok(m) => return Ok((probe, m)),
-            Read::Failed(e) => return Err(unreadable(&probe, &e)),
-            Read::Missing if probe == "/" => {
-                return Err(Verdict::error(format!(
-                    "no existing directory holds {path}"
-                )));
-            }
-            Read::Missing => {
-                probe = match probe.rsplit_once('/') {
-                    Some(("", _)) | None => "/".to_owned(),
-                    Some((parent, _)) => parent.to_owned(),
-                }
-            }
-        }
-    }
-}
-
-/// The rootless data-root storage.data_root judges (daemon.json's, else the XDG default), when it can be told.
-pub(super) fn rootless_data_root(f: &Facts) -> Option<String> {
-    locate_data_root(f).ok().map(|r| r.path)
 }
 
 fn data_root(f: &Facts) -> Verdict {

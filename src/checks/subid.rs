@@ -1,8 +1,7 @@
 //! /etc/subuid and /etc/subgid: the subordinate ids RootlessKit maps into the user namespace.
 
 use super::{Check, Scope, grouped, unreadable};
-use crate::facts::{Facts, Read, SubidFile};
-use crate::host::FileKind;
+use crate::facts::{Facts, FileKind, Read, SubidFile};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{id_map, subid::SubidEntry};
 

@@ -1,8 +1,7 @@
 //! newuidmap and newgidmap: present, and privileged (setuid-root or file capabilities), on a suid-honouring mount.
 
 use super::{Check, Scope, unreadable};
-use crate::facts::{Facts, Read};
-use crate::host::FileKind;
+use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Remediation, Step, Verdict};
 use crate::parse::{mountinfo, vfs_cap};
 

@@ -1,6 +1,7 @@
 //! The kernel knobs that allow or forbid unprivileged user namespaces.
 
 use super::{Check, Scope, unreadable};
+use crate::facts::apparmor::PROFILE_DIR;
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Step, Verdict};
 
@@ -166,7 +167,7 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
             .evidence(PATH, v.to_string())
             .evidence(UNCONFINED, unconfined);
             match (slirp, pasta) {
-                (None, Some(pasta)) => match super::apparmor::grants_userns(f, &pasta) {
+                (None, Some(pasta)) => match f.apparmor_profiles().as_ref().map(|p| p.grants_userns(&pasta)) {
                     Ok(true) => base.evidence(pasta, "a profile grants userns"),
                     Ok(false) => Verdict::warn(format!(
                         "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
@@ -175,7 +176,7 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
                     .fix(Remediation::text(format!(
                         "Install slirp4netns (dockerd-rootless.sh prefers it, and it needs no profile of its own), or give {pasta} a profile granting `userns,` as apparmor.rootlesskit shows for rootlesskit."
                     ))),
-                    Err(v) => v,
+                    Err(e) => unreadable(PROFILE_DIR, e),
                 },
                 _ => base,
             }

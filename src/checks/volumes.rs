@@ -1,14 +1,11 @@
 //! "Unable to remove filesystem … Device or resource busy": who holds Docker's data-root, or a given path.
 
-use super::daemon_config::setups;
-use super::{Check, Scope, storage};
+use super::{Check, Scope, no_filesystem};
+use crate::facts::data_root::{DataRoot, Origin, Starter};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict};
 use crate::parse::{kmsg, mountinfo};
-
-/// The system daemon's data-root without a setting.
-const ROOTFUL_DEFAULT: &str = "/var/lib/docker";
 
 /// data-root subdirectories whose bind mount carries other containers' mounts with it (their rootfs and /dev/shm).
 const CARRIERS: &[&str] = &[
@@ -114,113 +111,6 @@ fn locate(f: &Facts, path: &str) -> Option<(String, String)> {
     Some((m.device.clone(), inside.trim_end_matches('/').to_owned()))
 }
 
-/// Where a daemon's data-root is set, which decides where the fix goes.
-#[derive(Clone, PartialEq)]
-enum Origin {
-    /// `--data-root` (or the old `-g`/`--graph`) on the command line that starts it: the unit line, DOCKER_OPTS, /proc.
-    Flag(String),
-    /// `data-root` (or `graph`) in this daemon.json.
-    Config(String),
-    /// Neither: the built-in default; a `data-root` would go into this daemon.json.
-    Default(String),
-}
-
-/// A daemon's data-root and how it is set.
-struct Root {
-    path: String,
-    /// Which daemon: "docker.service", "your dockerd 4242", "the system daemon's default".
-    who: String,
-    rootless: bool,
-    origin: Origin,
-    starter: Starter,
-}
-
-/// What starts a daemon, which decides how a changed setting takes effect.
-#[derive(Clone, Copy, PartialEq)]
-enum Starter {
-    SystemUnit,
-    UserUnit,
-    InitScript,
-    /// A running dockerd that no unit or script here accounts for: restarted the way it was started.
-    Process,
-}
-
-impl Starter {
-    /// The commands that apply a change, after `daemon-reload` when a unit file changed.
-    fn restart(self, unit_changed: bool) -> Option<&'static str> {
-        match (self, unit_changed) {
-            (Starter::SystemUnit, false) => Some("`sudo systemctl restart docker.service`"),
-            (Starter::SystemUnit, true) => {
-                Some("`sudo systemctl daemon-reload` and `sudo systemctl restart docker.service`")
-            }
-            (Starter::UserUnit, false) => Some("`systemctl --user restart docker.service`"),
-            (Starter::UserUnit, true) => Some(
-                "`systemctl --user daemon-reload` and `systemctl --user restart docker.service`",
-            ),
-            (Starter::InitScript, _) => Some("`sudo service docker restart`"),
-            (Starter::Process, _) => None,
-        }
-    }
-}
-
-/// Every daemon's data-root, configured or running, whether or not it exists yet; each path once.
-fn data_roots(f: &Facts) -> Vec<Root> {
-    let mut roots: Vec<Root> = Vec::new();
-    for s in setups(f) {
-        let origin = match s.flag("data-root").or_else(|| s.flag("graph")) {
-            Some(p) => (p.to_owned(), Origin::Flag(s.source.clone())),
-            None => match s.setting("data-root").or_else(|| s.setting("graph")) {
-                Some(p) => (p.to_owned(), Origin::Config(s.config.clone())),
-                None if s.rootless => (
-                    storage::rootless_default(f),
-                    Origin::Default(s.config.clone()),
-                ),
-                None => (
-                    ROOTFUL_DEFAULT.to_owned(),
-                    Origin::Default(s.config.clone()),
-                ),
-            },
-        };
-        let starter = match (s.pid.is_some(), s.system_unit, s.rootless) {
-            (true, _, _) => Starter::Process,
-            (false, true, _) => Starter::SystemUnit,
-            (false, false, true) => Starter::UserUnit,
-            (false, false, false) => Starter::InitScript,
-        };
-        if !roots.iter().any(|r| r.path == origin.0) {
-            roots.push(Root {
-                path: origin.0,
-                who: s.label.clone(),
-                rootless: s.rootless,
-                origin: origin.1,
-                starter,
-            });
-        }
-    }
-    roots
-}
-
-/// The data-roots that exist: every daemon's, plus the defaults left by daemons that no longer run.
-fn existing_data_roots(f: &Facts) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let candidates = data_roots(f).into_iter().map(|r| (r.path, r.who)).chain([
-        (
-            ROOTFUL_DEFAULT.to_owned(),
-            "the system daemon's default".to_owned(),
-        ),
-        (
-            storage::rootless_default(f),
-            "the rootless default".to_owned(),
-        ),
-    ]);
-    for (path, who) in candidates {
-        if !out.iter().any(|(p, _)| *p == path) && matches!(f.stat(&path), Read::Ok(_)) {
-            out.push((path, who));
-        }
-    }
-    out
-}
-
 /// The container a mount table belongs to: Docker bind-mounts `<data-root>/containers/<id>/hostname` (and hosts,
 /// resolv.conf) into every container, whatever the cgroup setup.
 fn container_of_mounts(mounts: &[mountinfo::Mount]) -> Option<String> {
@@ -297,14 +187,15 @@ fn other_namespaces(f: &Facts) -> (Vec<u32>, usize) {
 }
 
 fn busy(f: &Facts) -> Verdict {
-    let roots = existing_data_roots(f);
+    let roots = f.existing_data_roots();
     if roots.is_empty() {
         return Verdict::skip("no data-root exists yet: no daemon has run");
     }
     let mut evidence = Vec::new();
     let located: Vec<(String, String, String)> = roots
         .iter()
-        .filter_map(|(p, who)| {
+        .filter_map(|r| {
+            let (p, who) = (&r.path, &r.who);
             let (dev, inside) = locate(f, p)?;
             evidence.push(Evidence {
                 source: format!("data-root of {who}"),
@@ -453,13 +344,13 @@ fn path(f: &Facts) -> Verdict {
 }
 
 fn network_fs(f: &Facts) -> Verdict {
-    let judged = storage::rootless_data_root(f);
+    let judged = f.rootless_data_root();
     let mut evidence = Vec::new();
     let mut bad = Vec::new();
     let mut fixes = Vec::new();
     let mut unreadable = None;
     let mut judged_here = 0;
-    for r in data_roots(f) {
+    for r in f.data_roots() {
         if r.rootless && judged.as_deref() == Some(r.path.as_str()) {
             evidence.push(Evidence {
                 source: format!("data-root of {}", r.who),
@@ -468,7 +359,10 @@ fn network_fs(f: &Facts) -> Verdict {
             continue;
         }
         judged_here += 1;
-        let (probe, magic) = match storage::filesystem_of(f, &r.path) {
+        let (probe, magic) = match f
+            .filesystem_of(&r.path)
+            .map_err(|e| no_filesystem(&r.path, e))
+        {
             Ok(found) => found,
             Err(v) => {
                 // The other daemons are still judged.
@@ -499,7 +393,7 @@ fn network_fs(f: &Facts) -> Verdict {
             continue;
         }
         bad.push(format!("{}'s data-root {shown} is on {fs}", r.who));
-        fixes.push(move_fix(f, &r, probe == r.path));
+        fixes.push(move_fix(f, r, probe == r.path));
     }
     if judged_here == 0 {
         return Verdict::skip(match judged {
@@ -526,7 +420,7 @@ fn network_fs(f: &Facts) -> Verdict {
 }
 
 /// How to move one daemon's data-root off a network filesystem, in the place it is set.
-fn move_fix(f: &Facts, r: &Root, exists: bool) -> String {
+fn move_fix(f: &Facts, r: &DataRoot, exists: bool) -> String {
     let local = if r.rootless {
         format!("/var/tmp/{}-docker", f.user.name)
     } else {

@@ -10,7 +10,19 @@ use std::io;
 use serde::Serialize;
 
 use crate::distro::{self, Selection};
-use crate::host::{self, Host, Identity, Meta, UserInfo};
+use crate::host::{self, Host, Identity, UserInfo};
+
+pub mod apparmor;
+pub mod client;
+pub mod data_root;
+pub mod dockerd;
+pub mod rootlesskit;
+pub mod units;
+
+pub use units::{SYSTEM_UNIT_DIRS, Unit};
+
+/// What checks need of the host's file metadata, so they never name `crate::host`.
+pub use crate::host::{FileKind, Meta};
 use crate::parse::{
     self, LineError, id_map::IdMapEntry, kernel::KernelVersion, mountinfo::Mount,
     os_release::OsRelease, subid::SubidEntry,
@@ -148,39 +160,21 @@ pub struct Facts<'h> {
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
     /// `check volumes --path P`: the path whose holders to list.
     pub volume_path: Option<String>,
+    /// Facts derived from the reads, each computed on first use (see the submodules).
+    derived: Derived,
 }
 
-/// A systemd unit as systemd assembles it: the unit file, then its drop-ins in file-name order.
-#[derive(Debug, Clone)]
-pub struct Unit {
-    pub name: String,
-    /// (path, assignments): the main file first.
-    pub files: Vec<(String, Vec<parse::unit::Entry>)>,
-    /// Lines systemd would ignore with a warning, by file.
-    pub errors: Vec<(String, LineError)>,
-    /// The unit file is a symlink to /dev/null (`systemctl mask`) or empty, which systemd treats alike.
-    pub masked: bool,
+/// The derived facts' caches; each is filled by the method of the submodule that owns it.
+#[derive(Default)]
+struct Derived {
+    client_endpoint: OnceCell<Result<client::ClientEndpoint, client::UnknownContext>>,
+    setups: OnceCell<Vec<dockerd::Setup>>,
+    rootful_dockerd: OnceCell<Vec<u32>>,
+    rootless_dockerd: OnceCell<Option<u32>>,
+    rootlesskit_state_dir: OnceCell<rootlesskit::StateDir>,
+    data_roots: OnceCell<Vec<data_root::DataRoot>>,
+    apparmor_profiles: OnceCell<Result<apparmor::Profiles, String>>,
 }
-
-impl Unit {
-    /// The effective assignments of a list-type setting (ExecStart=, Environment=), resets applied.
-    pub fn effective(&self, section: &str, key: &str) -> Vec<(&str, &parse::unit::Entry)> {
-        parse::unit::effective(&self.files, section, key)
-    }
-
-    pub fn paths(&self) -> Vec<&str> {
-        self.files.iter().map(|(p, _)| p.as_str()).collect()
-    }
-}
-
-/// Where systemd looks for system units, highest priority first (systemd.unit(5)).
-pub const SYSTEM_UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/local/lib/systemd/system",
-    "/usr/lib/systemd/system",
-    "/lib/systemd/system",
-];
 
 impl<'h> Facts<'h> {
     /// Reads the facts every check shares: identity, user, distro, kernel, init system.
@@ -244,7 +238,7 @@ impl<'h> Facts<'h> {
             .and_then(parse::kernel::parse_release);
         let systemd = host
             .lstat("/run/systemd/system")
-            .is_ok_and(|m| m.kind == host::FileKind::Dir);
+            .is_ok_and(|m| m.kind == FileKind::Dir);
         Facts {
             host,
             reader,
@@ -267,6 +261,7 @@ impl<'h> Facts<'h> {
             processes: OnceCell::new(),
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
             volume_path: None,
+            derived: Derived::default(),
         }
     }
 
@@ -372,7 +367,7 @@ impl<'h> Facts<'h> {
         for dir in dirs {
             let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
             if let Read::Ok(meta) = self.stat(&candidate)
-                && meta.kind == host::FileKind::File
+                && meta.kind == FileKind::File
                 && meta.mode & 0o111 != 0
                 && !found.contains(&candidate)
             {
@@ -538,65 +533,6 @@ impl<'h> Facts<'h> {
                 })
                 .collect()
         })
-    }
-
-    /// A systemd unit with its drop-ins, from the directories given in priority order.
-    /// `Missing` when no directory has the unit file.
-    pub fn unit(&self, name: &str, dirs: &[&str]) -> Read<Unit> {
-        let mut main = None;
-        for dir in dirs {
-            let path = format!("{dir}/{name}");
-            match self.lstat(&path) {
-                Read::Ok(_) => {
-                    main = Some(path);
-                    break;
-                }
-                Read::Missing => {}
-                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
-            }
-        }
-        let Some(main) = main else {
-            return Read::Missing;
-        };
-        let masked = matches!(self.read_link(&main), Read::Ok(t) if t == "/dev/null");
-        // Drop-ins: `NAME.d/*.conf` from every directory; a file name in a higher-priority directory hides the same name below.
-        let mut dropins: std::collections::BTreeMap<String, String> =
-            std::collections::BTreeMap::new();
-        for dir in dirs {
-            let d = format!("{dir}/{name}.d");
-            if let Read::Ok(names) = self.read_dir(&d) {
-                for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
-                    dropins
-                        .entry(n.clone())
-                        .or_insert_with(|| format!("{d}/{n}"));
-                }
-            }
-        }
-        let mut unit = Unit {
-            name: name.to_owned(),
-            files: Vec::new(),
-            errors: Vec::new(),
-            masked,
-        };
-        for (i, path) in std::iter::once(main)
-            .chain(dropins.into_values())
-            .enumerate()
-        {
-            match self.read(&path) {
-                Read::Ok(text) => {
-                    // systemd treats an empty unit (or .network) file like a link to /dev/null: masked.
-                    unit.masked |= i == 0 && text.is_empty();
-                    let (entries, errors) = parse::unit::parse(&text);
-                    unit.errors
-                        .extend(errors.into_iter().map(|e| (path.clone(), e)));
-                    unit.files.push((path, entries));
-                }
-                // A masked unit (symlink to /dev/null) reads as empty; a dangling drop-in is skipped, as systemd does.
-                Read::Missing => {}
-                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
-            }
-        }
-        Read::Ok(unit)
     }
 
     // --- parsed, cached ------------------------------------------------------------------------

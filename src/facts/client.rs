@@ -1,0 +1,167 @@
+//! The docker client's endpoint, resolved in the CLI's own order, and the sockets it may name.
+
+use sha2::Digest;
+
+use super::{Facts, Read};
+use crate::model::Evidence;
+use crate::parse::docker_config::{self, Endpoint};
+
+/// The sockets a rootful daemon listens on.
+pub const ROOTFUL_SOCKETS: &[&str] = &["/var/run/docker.sock", "/run/docker.sock"];
+/// Docker Desktop for Linux's socket, below the user's home (its `desktop-linux` context points at it).
+pub const DESKTOP_SOCKET: &str = "/.docker/desktop/docker.sock";
+
+impl Facts<'_> {
+    /// The endpoint the docker CLI will use (DOCKER_HOST, DOCKER_CONTEXT, config.json, the default), resolved once.
+    pub fn client_endpoint(&self) -> &Result<ClientEndpoint, UnknownContext> {
+        self.derived.client_endpoint.get_or_init(|| resolve(self))
+    }
+
+    /// Whether the user's client uses the rootful socket.
+    pub fn client_uses_rootful(&self) -> bool {
+        self.client_endpoint().as_ref().is_ok_and(
+            |r| matches!(&r.endpoint, Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str())),
+        )
+    }
+
+    /// The rootless daemon's socket: `$XDG_RUNTIME_DIR/docker.sock`.
+    pub fn rootless_socket(&self) -> String {
+        format!("{}/docker.sock", self.runtime_dir())
+    }
+}
+
+/// The endpoint the CLI will use, and what set it.
+#[derive(Debug, Clone)]
+pub struct ClientEndpoint {
+    pub endpoint: Endpoint,
+    /// What set it, for findings: `DOCKER_HOST`, `context "rootless" (DOCKER_CONTEXT)`, the default.
+    pub source: String,
+    /// The variables and files read on the way.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A context the CLI is told to use but cannot find: the CLI itself refuses to run.
+#[derive(Debug, Clone)]
+pub struct UnknownContext {
+    /// The context's name.
+    pub name: String,
+    /// What named it (`DOCKER_CONTEXT`, `currentContext in …/config.json`).
+    pub source: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The CLI's configuration directory: `$DOCKER_CONFIG` in the user's own session, else `~/.docker`.
+pub fn docker_config_dir(f: &Facts) -> String {
+    f.is_own_session()
+        .then(|| f.env("DOCKER_CONFIG"))
+        .flatten()
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/.docker", f.user.home.trim_end_matches('/')))
+}
+
+/// Resolves the CLI's endpoint as the CLI does; `Err` is a configuration the CLI itself rejects.
+fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
+    let mut evidence = Vec::new();
+    let own = f.is_own_session();
+    if let Some(host) = own
+        .then(|| f.env("DOCKER_HOST"))
+        .flatten()
+        .filter(|h| !h.is_empty())
+    {
+        return Ok(ClientEndpoint {
+            endpoint: docker_config::parse_endpoint(&host),
+            source: "DOCKER_HOST".into(),
+            evidence: vec![Evidence {
+                source: "env:DOCKER_HOST".into(),
+                detail: host,
+            }],
+        });
+    }
+    let dir = docker_config_dir(f);
+    let config_path = format!("{dir}/config.json");
+    let mut context = None;
+    if let Some(name) = own
+        .then(|| f.env("DOCKER_CONTEXT"))
+        .flatten()
+        .filter(|c| !c.is_empty())
+    {
+        evidence.push(Evidence {
+            source: "env:DOCKER_CONTEXT".into(),
+            detail: name.clone(),
+        });
+        context = Some((name, "DOCKER_CONTEXT".to_owned()));
+    } else {
+        match f.read(&config_path) {
+            Read::Ok(text) => match docker_config::current_context(&text) {
+                Ok(Some(name)) => {
+                    evidence.push(Evidence {
+                        source: config_path.clone(),
+                        detail: format!("currentContext = {name}"),
+                    });
+                    context = Some((name, format!("currentContext in {config_path}")));
+                }
+                Ok(None) => evidence.push(Evidence {
+                    source: config_path.clone(),
+                    detail: "no currentContext".into(),
+                }),
+                // The CLI warns ("WARNING: Error loading config file") and carries on with its defaults.
+                Err(e) => evidence.push(Evidence {
+                    source: config_path.clone(),
+                    detail: format!("unreadable JSON ({e}): the CLI ignores it"),
+                }),
+            },
+            Read::Missing => {}
+            Read::Failed(e) => evidence.push(Evidence {
+                source: config_path.clone(),
+                detail: format!("unreadable: {e}"),
+            }),
+        }
+    }
+    if let Some((name, source)) = context.filter(|(n, _)| n != "default") {
+        // The CLI keeps a context's metadata under contexts/meta/<hex sha256 of its name>/meta.json
+        // (docker/cli context/store); a directory under any other name is invisible to it.
+        let digest: String = sha2::Sha256::digest(name.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = format!("{dir}/contexts/meta/{digest}/meta.json");
+        match f.read(&path) {
+            Read::Ok(text) => match docker_config::context_meta(&text) {
+                Ok((_, host)) => {
+                    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+                    evidence.push(Evidence {
+                        source: path,
+                        detail: format!("context {name}: {host}"),
+                    });
+                    return Ok(ClientEndpoint {
+                        endpoint: docker_config::parse_endpoint(&host),
+                        source: format!("context {name:?} ({source})"),
+                        evidence,
+                    });
+                }
+                Err(e) => evidence.push(Evidence {
+                    source: path,
+                    detail: format!("unreadable: {e}"),
+                }),
+            },
+            Read::Missing => evidence.push(Evidence {
+                source: path,
+                detail: "missing".into(),
+            }),
+            Read::Failed(e) => evidence.push(Evidence {
+                source: path,
+                detail: format!("unreadable: {e}"),
+            }),
+        }
+        return Err(UnknownContext {
+            name,
+            source,
+            evidence,
+        });
+    }
+    Ok(ClientEndpoint {
+        endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
+        source: "the default (no DOCKER_HOST, no context)".into(),
+        evidence,
+    })
+}

@@ -1,0 +1,375 @@
+//! The dockerds of this host: every way one is started (units, init-script options, running processes) with its
+//! flags and parsed daemon.json, the daemon.json files themselves, and the running daemons' pids.
+
+use serde_json::Value;
+
+use super::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
+use crate::parse::dockerd::{self, Flag};
+use crate::parse::unit;
+
+/// The system daemon's daemon.json.
+pub const ROOTFUL_CONFIG: &str = "/etc/docker/daemon.json";
+
+/// Why a daemon.json cannot be used: dockerd refuses to start with it (or it could not be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Reading failed for a reason other than absence.
+    Unreadable { path: String, error: String },
+    /// Valid JSON whose top level is not an object.
+    NotObject { path: String },
+    /// Not JSON; 1-based line and column as serde_json reports them.
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Facts<'_> {
+    /// Every way a dockerd is started here (system unit, init script, user unit, running processes), computed once.
+    pub fn dockerd_setups(&self) -> &[Setup] {
+        self.derived.setups.get_or_init(|| setups(self))
+    }
+
+    /// A daemon.json, parsed: `Ok(None)` when absent or empty.
+    pub fn daemon_config(
+        &self,
+        path: &str,
+    ) -> Result<Option<serde_json::Map<String, Value>>, ConfigError> {
+        match self.read(path) {
+            Read::Missing => Ok(None),
+            Read::Failed(error) => Err(ConfigError::Unreadable {
+                path: path.to_owned(),
+                error,
+            }),
+            Read::Ok(text) if text.trim().is_empty() => Ok(None),
+            Read::Ok(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => Ok(Some(m)),
+                Ok(_) => Err(ConfigError::NotObject {
+                    path: path.to_owned(),
+                }),
+                Err(e) => Err(ConfigError::Syntax {
+                    path: path.to_owned(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                }),
+            },
+        }
+    }
+
+    /// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
+    pub fn daemon_json_path(&self) -> String {
+        format!(
+            "{}/docker/daemon.json",
+            xdg_dir(self, "XDG_CONFIG_HOME", ".config")
+        )
+    }
+
+    /// Where a rootless dockerd keeps its data without a data-root setting: $XDG_DATA_HOME/docker.
+    pub fn rootless_default_data_root(&self) -> String {
+        format!("{}/docker", xdg_dir(self, "XDG_DATA_HOME", ".local/share"))
+    }
+
+    /// Pids of dockerd processes owned by root, in pid order.
+    pub fn rootful_dockerd(&self) -> &[u32] {
+        self.derived
+            .rootful_dockerd
+            .get_or_init(|| match self.processes() {
+                Read::Ok(list) => list
+                    .iter()
+                    .filter(|p| p.name == "dockerd" && p.uid == 0)
+                    .map(|p| p.pid)
+                    .collect(),
+                _ => Vec::new(),
+            })
+    }
+
+    /// `$XDG_RUNTIME_DIR/docker.pid` and the pid in it, if the file holds one.
+    pub fn docker_pid_file(&self) -> (String, Read<Option<u32>>) {
+        let path = format!("{}/docker.pid", self.runtime_dir());
+        let read = self.read(&path).map(|t| t.trim().parse().ok());
+        (path, read)
+    }
+
+    /// The user's rootless dockerd: from docker.pid when it names a live dockerd of the user, else by scanning /proc.
+    pub fn rootless_dockerd(&self) -> Option<u32> {
+        *self
+            .derived
+            .rootless_dockerd
+            .get_or_init(|| rootless_dockerd(self))
+    }
+}
+
+/// An XDG base directory of the user: the variable when it is this session's and absolute, else `~/DEFAULT`.
+fn xdg_dir(f: &Facts, var: &str, default: &str) -> String {
+    let dir = f
+        .is_own_session()
+        .then(|| f.env(var))
+        .flatten()
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/{default}", f.user.home.trim_end_matches('/')));
+    dir.trim_end_matches('/').to_owned()
+}
+
+/// One way a dockerd is started here.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// What starts it, for findings: `docker.service`, `dockerd 1234`, …
+    pub label: String,
+    pub rootless: bool,
+    /// Where the flags come from (unit files, /proc/PID/cmdline).
+    pub source: String,
+    pub flags: Vec<Flag>,
+    /// The dockerd (or dockerd-rootless.sh) path and the unit's words without -H, for the hosts drop-in.
+    pub argv: Vec<String>,
+    pub config: String,
+    /// That file, parsed (`None` when absent or unusable: `daemon.config` reports why).
+    pub settings: Option<serde_json::Map<String, Value>>,
+    /// The environment it gets; `None` when it can't be read (another user's process).
+    pub env: Option<Vec<(String, String)>>,
+    pub pid: Option<u32>,
+    /// From the system unit (fixes are drop-ins).
+    pub system_unit: bool,
+    /// Why the command line could not be read in full (`FILE:LINE: ExecStart= expansion exceeds N bytes`).
+    pub problem: Option<String>,
+}
+
+impl Setup {
+    /// The (last) value of a dockerd flag.
+    pub fn flag(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find(|fl| fl.name == name)
+            .and_then(|fl| fl.values.last())
+            .map(String::as_str)
+    }
+
+    /// A boolean directive that is on, as a flag (`--debug`, not `--debug=false`) or as `true` in daemon.json.
+    pub fn enabled(&self, key: &str) -> bool {
+        self.flag(key).is_some_and(|v| v != "false")
+            || self
+                .settings
+                .as_ref()
+                .and_then(|c| c.get(key))
+                .and_then(Value::as_bool)
+                == Some(true)
+    }
+
+    /// A string directive of daemon.json.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.as_ref()?.get(key)?.as_str()
+    }
+}
+
+/// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service.
+fn unit_environment(f: &Facts, u: &Unit) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for (_, e) in u.effective("Service", "Environment") {
+        if let Ok(pairs) = unit::split_environment(&e.value) {
+            env.extend(pairs);
+        }
+    }
+    for (_, e) in u.effective("Service", "EnvironmentFile") {
+        let path = e.value.trim_start_matches('-');
+        if let Read::Ok(text) = f.read(path) {
+            env.extend(unit::parse_env_file(&text).0);
+        }
+    }
+    env
+}
+
+/// A variable of an environment given as pairs; the last assignment wins, as in a unit or an env file.
+pub fn lookup<'a>(env: &'a [(String, String)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        env.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The command line of a unit's (last) ExecStart=, variables expanded.
+fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
+    let exec = u.effective("Service", "ExecStart");
+    let (path, entry) = exec.last()?;
+    let env = unit_environment(f, u);
+    let argv = unit::split_command(&entry.value).ok()?;
+    // A hostile unit or env file can expand to gigabytes; past the cap the unexpanded words stand in.
+    let (argv, problem) = match unit::expand_argv(&argv, &lookup(&env)) {
+        Ok(expanded) => (expanded, None),
+        Err(e) => (argv, Some(format!("{path}:{}: ExecStart= {e}", entry.line))),
+    };
+    let (program, args) = argv.split_first()?;
+    let (flags, _) = dockerd::parse_args(args);
+    let config = if rootless {
+        f.daemon_json_path()
+    } else {
+        ROOTFUL_CONFIG.to_owned()
+    };
+    Some(Setup {
+        label: if rootless {
+            format!("your {}", u.name)
+        } else {
+            u.name.clone()
+        },
+        rootless,
+        source: format!("{path}:{} ExecStart", entry.line),
+        config: dockerd::config_file(&flags, &config).to_owned(),
+        settings: None,
+        flags,
+        argv: std::iter::once(program.clone())
+            .chain(without_hosts(args))
+            .collect(),
+        env: Some(env),
+        pid: None,
+        system_unit: !rootless,
+        problem,
+    })
+}
+
+/// A command line's words without its -H/--host flags.
+fn without_hosts(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a == "-H" || a == "--host" {
+            skip = true;
+        } else if !(a.starts_with("--host=") || (a.starts_with("-H") && a.len() > 2)) {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// Every way a dockerd is started here: units, the init script's DOCKER_OPTS, running processes.
+fn setups(f: &Facts) -> Vec<Setup> {
+    let mut out = Vec::new();
+    let system = f.unit("docker.service", SYSTEM_UNIT_DIRS);
+    match &system {
+        Read::Ok(u) if !u.masked => out.extend(unit_setup(f, u, false)),
+        Read::Missing => {
+            // No unit: an init script reads DOCKER_OPTS from /etc/default/docker (Debian) or /etc/sysconfig/docker.
+            for path in ["/etc/default/docker", "/etc/sysconfig/docker"] {
+                if let Read::Ok(text) = f.read(path)
+                    && let Some((_, opts)) = unit::parse_env_file(&text)
+                        .0
+                        .into_iter()
+                        .rev()
+                        .find(|(k, _)| k == "DOCKER_OPTS" || k == "OPTIONS")
+                {
+                    let args: Vec<String> = opts.split_whitespace().map(str::to_owned).collect();
+                    let (flags, _) = dockerd::parse_args(&args);
+                    out.push(Setup {
+                        label: "the init script".into(),
+                        rootless: false,
+                        source: format!("{path} DOCKER_OPTS"),
+                        config: dockerd::config_file(&flags, ROOTFUL_CONFIG).to_owned(),
+                        settings: None,
+                        flags,
+                        argv: Vec::new(),
+                        env: Some(Vec::new()),
+                        pid: None,
+                        system_unit: false,
+                        problem: None,
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    let home = f.user.home.trim_end_matches('/').to_owned();
+    let user_dirs = [
+        format!("{home}/.config/systemd/user"),
+        "/etc/systemd/user".to_owned(),
+        "/usr/lib/systemd/user".to_owned(),
+        "/lib/systemd/user".to_owned(),
+    ];
+    let user_dirs: Vec<&str> = user_dirs.iter().map(String::as_str).collect();
+    if let Read::Ok(u) = f.unit("docker.service", &user_dirs)
+        && !u.masked
+    {
+        out.extend(unit_setup(f, &u, true));
+    }
+    if let Read::Ok(list) = f.processes() {
+        for p in list
+            .iter()
+            .filter(|p| p.name == "dockerd" && (p.uid == 0 || p.uid == f.user.uid))
+        {
+            let Read::Ok(argv) = f.cmdline(p.pid) else {
+                continue;
+            };
+            let rootless = p.uid != 0;
+            let (flags, _) = dockerd::parse_args(argv.get(1..).unwrap_or_default());
+            let default = if rootless {
+                f.daemon_json_path()
+            } else {
+                ROOTFUL_CONFIG.to_owned()
+            };
+            out.push(Setup {
+                label: format!(
+                    "{} dockerd {}",
+                    if rootless { "your" } else { "the root" },
+                    p.pid
+                ),
+                rootless,
+                source: format!("/proc/{}/cmdline", p.pid),
+                config: dockerd::config_file(&flags, &default).to_owned(),
+                settings: None,
+                env: f.environ(p.pid).ok().map(|e| {
+                    e.iter()
+                        .filter_map(|kv| {
+                            kv.split_once('=')
+                                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        })
+                        .collect()
+                }),
+                flags,
+                argv: argv.clone(),
+                pid: Some(p.pid),
+                system_unit: false,
+                problem: None,
+            });
+        }
+    }
+    for s in &mut out {
+        s.settings = f.daemon_config(&s.config).ok().flatten();
+    }
+    out
+}
+
+/// `--name=value` or `--name value` in an argv.
+pub fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
+    let long = format!("--{name}");
+    let eq = format!("--{name}=");
+    argv.iter().enumerate().find_map(|(i, a)| {
+        if let Some(v) = a.strip_prefix(&eq) {
+            Some(v)
+        } else if *a == long {
+            argv.get(i + 1).map(String::as_str)
+        } else {
+            None
+        }
+    })
+}
+
+fn rootless_dockerd(f: &Facts) -> Option<u32> {
+    if let (_, Read::Ok(Some(pid))) = f.docker_pid_file()
+        && f.process(pid)
+            .is_some_and(|p| p.name == "dockerd" && p.uid == f.user.uid)
+    {
+        return Some(pid);
+    }
+    match f.processes() {
+        Read::Ok(list) => list
+            .iter()
+            .find(|p| p.name == "dockerd" && p.uid == f.user.uid)
+            .map(|p| p.pid),
+        _ => None,
+    }
+}

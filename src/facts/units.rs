@@ -1,0 +1,132 @@
+//! systemd units as systemd assembles them (unit file, drop-ins, masking), and whether one is enabled or active,
+//! read from the files systemd leaves behind: no systemctl.
+
+use super::{Facts, Read};
+use crate::parse::{self, LineError};
+
+/// A systemd unit as systemd assembles it: the unit file, then its drop-ins in file-name order.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub name: String,
+    /// (path, assignments): the main file first.
+    pub files: Vec<(String, Vec<parse::unit::Entry>)>,
+    /// Lines systemd would ignore with a warning, by file.
+    pub errors: Vec<(String, LineError)>,
+    /// The unit file is a symlink to /dev/null (`systemctl mask`) or empty, which systemd treats alike.
+    pub masked: bool,
+}
+
+impl Unit {
+    /// The effective assignments of a list-type setting (ExecStart=, Environment=), resets applied.
+    pub fn effective(&self, section: &str, key: &str) -> Vec<(&str, &parse::unit::Entry)> {
+        parse::unit::effective(&self.files, section, key)
+    }
+
+    pub fn paths(&self) -> Vec<&str> {
+        self.files.iter().map(|(p, _)| p.as_str()).collect()
+    }
+}
+
+/// Where systemd looks for system units, highest priority first (systemd.unit(5)).
+pub const SYSTEM_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+impl Facts<'_> {
+    /// A systemd unit with its drop-ins, from the directories given in priority order.
+    /// `Missing` when no directory has the unit file.
+    pub fn unit(&self, name: &str, dirs: &[&str]) -> Read<Unit> {
+        let mut main = None;
+        for dir in dirs {
+            let path = format!("{dir}/{name}");
+            match self.lstat(&path) {
+                Read::Ok(_) => {
+                    main = Some(path);
+                    break;
+                }
+                Read::Missing => {}
+                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
+            }
+        }
+        let Some(main) = main else {
+            return Read::Missing;
+        };
+        let masked = matches!(self.read_link(&main), Read::Ok(t) if t == "/dev/null");
+        // Drop-ins: `NAME.d/*.conf` from every directory; a file name in a higher-priority directory hides the same name below.
+        let mut dropins: std::collections::BTreeMap<String, String> =
+            std::collections::BTreeMap::new();
+        for dir in dirs {
+            let d = format!("{dir}/{name}.d");
+            if let Read::Ok(names) = self.read_dir(&d) {
+                for n in names.into_iter().filter(|n| n.ends_with(".conf")) {
+                    dropins
+                        .entry(n.clone())
+                        .or_insert_with(|| format!("{d}/{n}"));
+                }
+            }
+        }
+        let mut unit = Unit {
+            name: name.to_owned(),
+            files: Vec::new(),
+            errors: Vec::new(),
+            masked,
+        };
+        for (i, path) in std::iter::once(main)
+            .chain(dropins.into_values())
+            .enumerate()
+        {
+            match self.read(&path) {
+                Read::Ok(text) => {
+                    // systemd treats an empty unit (or .network) file like a link to /dev/null: masked.
+                    unit.masked |= i == 0 && text.is_empty();
+                    let (entries, errors) = parse::unit::parse(&text);
+                    unit.errors
+                        .extend(errors.into_iter().map(|e| (path.clone(), e)));
+                    unit.files.push((path, entries));
+                }
+                // A masked unit (symlink to /dev/null) reads as empty; a dangling drop-in is skipped, as systemd does.
+                Read::Missing => {}
+                Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
+            }
+        }
+        Read::Ok(unit)
+    }
+
+    /// Whether a system unit is enabled: a link to it in some `*.wants`/`*.requires` directory of /etc/systemd/system.
+    pub fn unit_enabled(&self, name: &str) -> Option<String> {
+        let f = self;
+        let dir = "/etc/systemd/system";
+        let names = f.read_dir(dir).ok().cloned().unwrap_or_default();
+        names
+            .iter()
+            .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
+            .map(|n| format!("{dir}/{n}/{name}"))
+            .find(|p| matches!(f.lstat(p), Read::Ok(_)))
+    }
+
+    /// Whether a system unit is active, from what systemd leaves in /run and /sys (no systemctl).
+    pub fn unit_active(&self, name: &str) -> Option<String> {
+        let f = self;
+        let invocation = format!("/run/systemd/units/invocation:{name}");
+        if matches!(f.lstat(&invocation), Read::Ok(_)) {
+            return Some(invocation);
+        }
+        for base in [
+            "/sys/fs/cgroup",
+            "/sys/fs/cgroup/systemd",
+            "/sys/fs/cgroup/unified",
+        ] {
+            let procs = format!("{base}/system.slice/{name}/cgroup.procs");
+            if let Read::Ok(text) = f.read(&procs)
+                && !text.trim().is_empty()
+            {
+                return Some(procs);
+            }
+        }
+        None
+    }
+}

@@ -1,7 +1,9 @@
 //! Fixture hosts run through the real binary: `tests/fixtures/<scenario>/{root/, host.toml, expect.toml}`.
 //!
-//! Each scenario asserts its exit code and the statuses `expect.toml` names, then snapshots the JSON and the
-//! human report (tests/snapshots/). Adding a scenario means adding a directory and one line in `scenarios!`;
+//! Most fixtures are overlays: `host.toml` names a `base` fixture and holds only what differs (the rules are in
+//! `src/host/sidecar.rs`). Each scenario asserts its exit code and the statuses `expect.toml` names, which must
+//! be every finding that is not `pass` (and only findings the run has), then snapshots the JSON and the human
+//! report (tests/snapshots/). Adding a scenario means adding a directory and one line in `scenarios!`;
 //! `every_fixture_directory_has_a_test` keeps the two in step.
 #![allow(clippy::disallowed_methods)]
 
@@ -99,8 +101,23 @@ fn check(scenario: &str) {
     );
     let got = statuses(&json.stdout);
     for (id, want) in &expect.status {
+        assert!(
+            got.contains_key(id),
+            "{scenario}: expect.toml lists {id}, which the run does not report\n{}",
+            json.stdout
+        );
         assert_eq!(got.get(id), Some(want), "{scenario}: {id}\n{}", json.stdout);
     }
+    let unlisted: Vec<String> = got
+        .iter()
+        .filter(|(id, status)| *status != "pass" && !expect.status.contains_key(*id))
+        .map(|(id, status)| format!("\"{id}\" = \"{status}\""))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "{scenario}: findings that are not pass must be listed in expect.toml:\n{}",
+        unlisted.join("\n")
+    );
     // A failing finding always says how to fix it.
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     for f in doc["findings"].as_array().unwrap() {
@@ -287,4 +304,31 @@ fn every_check_passes_somewhere_and_fails_somewhere() {
             "{id} never fails in a fixture: {s:?}"
         );
     }
+}
+
+/// A `base` that names no fixture is a usage error naming the sidecar and the line (exit 2, nothing on stdout).
+#[test]
+fn a_broken_base_is_a_usage_error_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("scenario/host.toml");
+    std::fs::create_dir_all(host.parent().unwrap()).unwrap();
+    std::fs::write(
+        &host,
+        "schema = 1\ndescription = \"a typo in the base\"\nbase = \"debian-21\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("rootless-doctor")
+        .unwrap()
+        .env_clear()
+        .args(["--host-file", host.to_str().unwrap(), "preflight"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scenario/host.toml: line 3: base \"debian-21\": ")
+            && stderr.contains("debian-21/host.toml: no such file or directory"),
+        "{stderr}"
+    );
 }

@@ -88,7 +88,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         Command::Explain { id } => {
             let check = checks::find(id).ok_or_else(|| UsageError::UnknownCheck(id.clone()))?;
             // Explaining needs no user; when one can be determined, show what this host says too.
-            let here = facts::Facts::gather(host, g.user.as_deref()).ok();
+            let here = facts::Facts::gather(host, g.user.as_deref(), None).ok();
             let finding = here.as_ref().map(|f| {
                 let only = checks::Selection {
                     only: vec![check.id.to_owned()],
@@ -116,11 +116,12 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 Command::Check { .. } => ("check", true),
                 _ => ("preflight", false),
             };
-            let mut facts =
-                facts::Facts::gather(host, g.user.as_deref()).map_err(UsageError::from)?;
-            if let Command::Check { path: Some(p), .. } = &cli.command {
-                facts.volume_path = Some(p.clone());
-            }
+            let volume_path = match &cli.command {
+                Command::Check { path, .. } => path.as_deref(),
+                _ => None,
+            };
+            let facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
+                .map_err(UsageError::from)?;
             let findings = checks::run(&facts, &selection, daemon);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,

@@ -269,7 +269,7 @@ fn busy(f: &Facts) -> Verdict {
 }
 
 fn path(f: &Facts) -> Verdict {
-    let Some(target) = f.volume_path.as_deref() else {
+    let Some(target) = f.volume_path() else {
         return Verdict::skip(
             "no --path given: `rootless-doctor check volumes --path PATH` lists who holds PATH",
         );

@@ -158,8 +158,8 @@ pub struct Facts<'h> {
     dpkg_status: OnceCell<Option<String>>,
     processes: OnceCell<Read<Vec<Process>>>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
-    /// `check volumes --path P`: the path whose holders to list.
-    pub volume_path: Option<String>,
+    /// `check volumes --path P`: the path whose holders to list, given at construction.
+    volume_path: Option<String>,
     /// Facts derived from the reads, each computed on first use (see the submodules).
     derived: Derived,
 }
@@ -178,7 +178,12 @@ struct Derived {
 
 impl<'h> Facts<'h> {
     /// Reads the facts every check shares: identity, user, distro, kernel, init system.
-    pub fn gather(host: &'h dyn Host, user_flag: Option<&str>) -> Result<Facts<'h>, UserError> {
+    /// `volume_path` is `check volumes --path P`'s path, whose holders `volumes.path` lists.
+    pub fn gather(
+        host: &'h dyn Host,
+        user_flag: Option<&str>,
+        volume_path: Option<&str>,
+    ) -> Result<Facts<'h>, UserError> {
         let identity = host.identity();
         let user = target_user(host, &identity, user_flag)?;
         let info = UserInfo {
@@ -191,7 +196,9 @@ impl<'h> Facts<'h> {
         let reader = host
             .as_user(&info)
             .map_err(|e| UserError::Credentials(user.name.clone(), host::describe_error(&e)))?;
-        Ok(Facts::with_user(host, reader, identity, user))
+        let mut facts = Facts::with_user(host, reader, identity, user);
+        facts.volume_path = volume_path.map(str::to_owned);
+        Ok(facts)
     }
 
     /// Facts about the caller itself, root included (for `enter`, which acts as whoever runs it).
@@ -268,6 +275,11 @@ impl<'h> Facts<'h> {
     /// The host as the judged user reads it (this process's own view unless root judges someone else).
     fn reader(&self) -> &dyn Host {
         self.reader.as_deref().unwrap_or(self.host)
+    }
+
+    /// The path given with `check volumes --path P`, if any.
+    pub fn volume_path(&self) -> Option<&str> {
+        self.volume_path.as_deref()
     }
 
     pub fn distro(&self) -> &'static distro::Distro {

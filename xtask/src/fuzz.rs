@@ -383,8 +383,8 @@ pub fn failure_kind(log: &str) -> &'static str {
 
 /// Every regular file below the fixtures, by its path below its scenario directory. Symlinks are left out: the
 /// files they point at are there too, and an absolute one would name this machine's file.
-fn fixture_files(fixtures: &Path) -> Result<Vec<(String, PathBuf)>> {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+fn fixture_files(fixtures: &Path) -> Result<Vec<(String, Source)>> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Source)>) -> Result<()> {
         let mut entries: Vec<_> = fs::read_dir(dir)
             .with_context(|| format!("failed to list {}", dir.display()))?
             .collect::<Result<_, _>>()?;
@@ -400,7 +400,7 @@ fn fixture_files(fixtures: &Path) -> Result<Vec<(String, PathBuf)>> {
             if kind.is_dir() {
                 walk(&entry.path(), &rel, out)?;
             } else if kind.is_file() {
-                out.push((rel, entry.path()));
+                out.push((rel, Source::Disk(entry.path())));
             }
         }
         Ok(())
@@ -411,9 +411,49 @@ fn fixture_files(fixtures: &Path) -> Result<Vec<(String, PathBuf)>> {
     for scenario in scenarios {
         if scenario.file_type()?.is_dir() {
             walk(&scenario.path(), "", &mut out)?;
+            inline_files(&scenario.path().join("host.toml"), &mut out)?;
         }
     }
     Ok(out)
+}
+
+/// The files an overlay fixture gives inline (`[tree."/etc/subuid"] text = "…"` in its host.toml), as if they
+/// were below its `root/`.
+fn inline_files(sidecar: &Path, out: &mut Vec<(String, Source)>) -> Result<()> {
+    let Ok(text) = fs::read_to_string(sidecar) else {
+        return Ok(());
+    };
+    let doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("failed to parse {}", sidecar.display()))?;
+    let Some(tree) = doc.get("tree").and_then(toml::Value::as_table) else {
+        return Ok(());
+    };
+    for (path, entry) in tree {
+        if let Some(text) = entry.get("text").and_then(toml::Value::as_str) {
+            out.push((
+                format!("root/{}", path.trim_start_matches('/')),
+                Source::Inline(text.as_bytes().to_vec()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where a fixture file's bytes are: on disk below `root/`, or inline in its host.toml.
+pub enum Source {
+    Disk(PathBuf),
+    Inline(Vec<u8>),
+}
+
+impl Source {
+    fn bytes(&self) -> Result<Vec<u8>> {
+        match self {
+            Source::Disk(path) => {
+                fs::read(path).with_context(|| format!("failed to read {}", path.display()))
+            }
+            Source::Inline(bytes) => Ok(bytes.clone()),
+        }
+    }
 }
 
 /// Whether `path` matches `pattern`: `*` within one component, `**` any number of components.
@@ -442,14 +482,13 @@ pub fn glob_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// The seeds of `target`, deduplicated, in a stable order.
-pub fn seeds(target: &Target, fixtures: &[(String, PathBuf)]) -> Result<BTreeSet<Vec<u8>>> {
+pub fn seeds(target: &Target, fixtures: &[(String, Source)]) -> Result<BTreeSet<Vec<u8>>> {
     let mut per_input: Vec<Vec<Vec<u8>>> = Vec::new();
     for globs in target.inputs {
         let mut files = BTreeSet::new();
         for (rel, path) in fixtures {
             if globs.iter().any(|g| glob_matches(g, rel)) {
-                let bytes =
-                    fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+                let bytes = path.bytes()?;
                 match target.extract {
                     Some(extract) => files.extend(extract(&bytes)),
                     None => {
@@ -483,7 +522,7 @@ pub fn seeds(target: &Target, fixtures: &[(String, PathBuf)]) -> Result<BTreeSet
 }
 
 /// Writes the seeds into `corpus` as `seed-<hash>` (what libFuzzer found earlier stays); returns how many.
-fn write_seeds(target: &Target, fixtures: &[(String, PathBuf)], corpus: &Path) -> Result<usize> {
+fn write_seeds(target: &Target, fixtures: &[(String, Source)], corpus: &Path) -> Result<usize> {
     fs::create_dir_all(corpus)?;
     let seeds = seeds(target, fixtures)?;
     for seed in &seeds {
@@ -653,6 +692,14 @@ mod tests {
                 t.name
             );
         }
+        // Overlay fixtures give most of their files inline in host.toml: those are seeds too.
+        let inline = fixtures
+            .iter()
+            .filter(|(rel, src)| {
+                matches!(src, Source::Inline(_)) && glob_matches("root/etc/subuid", rel)
+            })
+            .count();
+        assert!(inline > 5, "only {inline} inline /etc/subuid seeds");
         let bins = manifest.matches("[[bin]]").count();
         assert_eq!(bins, TARGETS.len(), "fuzz/Cargo.toml and TARGETS disagree");
     }

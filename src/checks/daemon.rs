@@ -1,16 +1,221 @@
-//! The user's running rootless daemon (at $XDG_RUNTIME_DIR/docker.sock), RootlessKit behind it,
-//! and a rootful daemon beside it.
+//! The Docker daemons of this host: the system's (rootful) Docker beside the rootless one (its service, how it was
+//! installed, its socket and group), how each dockerd is started and configured (flags against daemon.json, TCP
+//! exposure, proxies, logs), and the user's running rootless daemon (at $XDG_RUNTIME_DIR/docker.sock).
 
 use serde_json::Value;
 
-use super::{Check, Scope, pids, start_daemon, unreadable};
+use super::{Check, Scope, pids, start_daemon, unreadable, use_rootless};
 use crate::facts::client::ROOTFUL_SOCKETS;
-use crate::facts::dockerd::flag;
-use crate::facts::{Facts, HttpResult, Read};
+use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
+use crate::facts::{Facts, FileKind, HttpResult, Read, SYSTEM_UNIT_DIRS};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::proc::env_value;
+use crate::parse::dockerd;
+use crate::parse::{net_tcp, proc::env_value};
+
+const CANNOT_CONNECT: &str =
+    "cannot-connect seed; daemon-troubleshoot seed (Check whether Docker is running)";
+
+const HOSTS_DROPIN: &str = include_str!("../../profiles/systemd/docker.service.d-hosts.conf");
+const HOSTS_DROPIN_PATH: &str = "/etc/systemd/system/docker.service.d/docker.conf";
 
 pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "daemon.service",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "The system's docker.service and docker.socket: enabled, active, and what your client needs of them",
+        reference: CANNOT_CONNECT,
+        explain: "\
+What it checks: rootful dockerd processes in /proc; with systemd as PID 1, docker.service and docker.socket: installed \
+(/etc, /run, /usr/lib, /lib systemd/system), masked, enabled (a link in a *.wants directory) and active (systemd's \
+/run/systemd/units/invocation:UNIT link, or processes in the unit's cgroup), without running systemctl. The verdict depends on \
+what your client uses: a rootless user wants the system service disabled; a client pointed at /var/run/docker.sock needs it running.
+
+Why it matters: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?` means either \
+the service is down or the client talks to the wrong daemon; the seed's first question is `systemctl is-active docker`.
+
+What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`; \
+after a reboot, a daemon that was running before is gone (started but never enabled).
+
+How to fix: `sudo systemctl enable --now docker` when you want the rootful daemon (read `journalctl -u docker.service` when it \
+does not stay up); `sudo systemctl disable --now docker.service docker.socket` when you run rootless only. Without systemd: \
+`sudo service docker start`.",
+        packages: &[],
+        run: service,
+    },
+    Check {
+        id: "daemon.flavor",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "Docker installed by snap, Docker Desktop or under WSL2 recognised, with the advice each needs",
+        reference: "cannot-connect seed: common pitfalls (Snap, WSL2, Docker Desktop)",
+        explain: "\
+What it checks: snap's Docker (/snap/bin/docker, /snap/docker), Docker Desktop for Linux (/opt/docker-desktop, \
+~/.docker/desktop, the desktop-linux context), and WSL2 (a Microsoft kernel in /proc/sys/kernel/osrelease, WSLInterop in \
+binfmt_misc, Desktop's integration in /mnt/wsl/docker-desktop).
+
+Why it matters: each moves the daemon somewhere the usual advice misses. Snap's daemon is the service snap.docker.dockerd \
+with its configuration in /var/snap/docker/current/config/daemon.json, cannot run rootless, and fights a packaged Docker for \
+/var/run/docker.sock when both are installed. Docker Desktop runs its daemon in a VM managed by the Desktop app, not systemd. \
+WSL2 has no daemon of its own unless you install and start one (or enable Docker Desktop's WSL integration).
+
+What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?` \
+while `systemctl status docker` says the unit does not exist, or containers that come and go depending on which engine answered.
+
+How to fix: the seed's advice: remove snap's Docker (`sudo snap remove docker`) and install the distribution's or Docker CE's \
+packages; start Docker Desktop (`systemctl --user start docker-desktop`); on WSL2, start Docker Desktop for Windows with WSL \
+integration, or install Docker in the distribution and enable systemd in /etc/wsl.conf (`[boot]` `systemd=true`).",
+        packages: &["docker"],
+        run: flavor,
+    },
+    Check {
+        id: "daemon.socket",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "The rootful socket /var/run/docker.sock is srw-rw---- root:docker",
+        reference: "cannot-connect seed (root:docker, srw-rw----); daemon-basics seed",
+        explain: "\
+What it checks: lstat of /var/run/docker.sock (and /run/docker.sock): a socket, owned by root, group docker when that group \
+exists, mode 0660 — what dockerd creates. Found with -S semantics (a socket), not merely \"exists\".
+
+Why it matters: whoever can write that socket is root on this machine. A world-writable socket (chmod 666, a common \"fix\" for \
+permission denied) gives every local user root; a socket in the wrong group locks the docker group out.
+
+What you see when it's wrong: `Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock` \
+(group wrong), or nothing at all (world-writable: everyone gets in).
+
+How to fix: restart the daemon so it recreates the socket (`sudo systemctl restart docker.socket docker.service`); never chmod it \
+666; add the users who need it to the docker group instead (see daemon.group).",
+        packages: &[],
+        run: socket,
+    },
+    Check {
+        id: "daemon.group",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "Membership of the root-equivalent docker group: in the group database and in this login session",
+        reference: "cannot-connect seed (usermod -aG docker, newgrp docker); daemon-basics seed (the docker group is root-equivalent)",
+        explain: "\
+What it checks: whether the user is in the `docker` group according to the group database (/etc/group members or the primary \
+group), and, when the doctor runs in the user's own session, whether this process already has the group (a group added with \
+usermod only applies to new logins).
+
+Why it matters: membership is what lets a user open the rootful socket; it is also root on the machine (a member can \
+`docker run -v /:/host` and own the host), which rootless mode exists to avoid.
+
+What you see when it's wrong: `Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock` \
+after `usermod -aG docker` until you log in again.
+
+How to fix: for rootless Docker, nothing: stay out of the group and point the client at your own socket. For the rootful daemon: \
+`sudo usermod -aG docker USER`, then log out and in again (or `newgrp docker` in the current shell). To leave the group: \
+`sudo gpasswd -d USER docker`.",
+        packages: &[],
+        run: group,
+    },
+    Check {
+        id: "daemon.config",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "daemon.json parses, and no directive is given both there and as a dockerd flag",
+        reference: "daemon-troubleshoot seed: Troubleshoot conflicts between daemon.json and startup scripts; Configure the daemon host with systemd",
+        explain: "\
+What it checks: every daemon.json in use (/etc/docker/daemon.json for the system daemon, ~/.config/docker/daemon.json for the \
+rootless one, or the file named by --config-file), parsed as JSON with the line and column of any error; then, for every way \
+a dockerd is started here (the system docker.service after all its drop-ins, with $DOCKER_OPTS from its EnvironmentFile= such \
+as /etc/default/docker; the user's docker.service running dockerd-rootless.sh; the init script's DOCKER_OPTS; and every running \
+dockerd's own command line), the flags that daemon.json also sets — exactly as dockerd compares them, including `-H` against \
+`hosts`.
+
+Why it matters: dockerd refuses to start on either problem, and under systemd the error is only in the journal.
+
+What you see when it's wrong: `unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives \
+are specified both as a flag and in the configuration file: hosts: (from flag: [fd://], from file: [tcp://127.0.0.1:2376])`; \
+or `unable to configure the Docker daemon with file /etc/docker/daemon.json: invalid character '}' looking for beginning of \
+object key string`.
+
+How to fix: keep each directive in one place. For `hosts` on a systemd host, the seed's drop-in: \
+/etc/systemd/system/docker.service.d/docker.conf with `[Service]`, `ExecStart=` (clearing the packaged command line) and \
+`ExecStart=/usr/bin/dockerd` (the unit's own command without -H), then `sudo systemctl daemon-reload` and restart. Removing -H \
+without a `hosts` entry in daemon.json makes dockerd fail to start: change both together.",
+        packages: &[],
+        run: config,
+    },
+    Check {
+        id: "daemon.tcp",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "No daemon listens on TCP without TLS verification",
+        reference: "daemon-basics seed (-H tcp://0.0.0.0:2375: anyone can connect; TLS)",
+        explain: "\
+What it checks: every tcp:// host a dockerd is given (-H flags in units, DOCKER_OPTS and running command lines, `hosts` in \
+daemon.json) and every TCP socket a dockerd really listens on (its socket inodes from /proc/PID/fd matched in /proc/PID/net/tcp \
+and tcp6; for a root-owned dockerd the doctor cannot inspect, the listening ports its command line names), each with whether \
+`--tlsverify`/`\"tlsverify\": true` is in effect.
+
+Why it matters: the Docker API is root on the machine (or the user's account, for a rootless daemon). Without TLS client \
+verification anyone who can reach the port owns the host; on loopback, any local user or any web page doing DNS rebinding can.
+
+What you see when it's wrong: nothing until someone uses it: cryptominers on exposed port 2375 are a classic.
+
+How to fix: drop the tcp:// host and use the Unix socket (or `DOCKER_HOST=ssh://…` from other machines); if TCP is needed, \
+use `--tlsverify` with `--tlscacert`, `--tlscert` and `--tlskey` (port 2376 by convention).",
+        packages: &[],
+        run: tcp,
+    },
+    Check {
+        id: "daemon.proxy",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "The daemon has the same HTTP(S)_PROXY / NO_PROXY as your shell",
+        reference: "daemon-basics seed (HTTPS_PROXY, HTTP_PROXY, NO_PROXY control how the daemon connects)",
+        explain: "\
+What it checks: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case) in your shell against what each daemon gets: the running \
+dockerd's environment (/proc/PID/environ), `Environment=` in its systemd unit and drop-ins \
+(/etc/systemd/system/docker.service.d/http-proxy.conf; ~/.config/systemd/user/docker.service.d/override.conf for rootless), \
+and `proxies` in daemon.json.
+
+Why it matters: the daemon, not the client, pulls images. A shell behind a proxy with a daemon that has none times out on \
+every pull; a daemon left with an old proxy fails the other way.
+
+What you see when it's wrong: `Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp …: i/o timeout` \
+(no proxy), or `proxyconnect tcp: dial tcp …: connection refused` (a stale one).
+
+How to fix: give the daemon the proxy: a drop-in with `[Service]` and `Environment=\"HTTPS_PROXY=http://proxy.example.com:3128\"` \
+(then `systemctl daemon-reload` and restart), or `\"proxies\": {\"https-proxy\": …}` in daemon.json (Docker 23 and later).",
+        packages: &[],
+        run: proxy,
+    },
+    Check {
+        id: "daemon.logs",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "Each running daemon's log goes somewhere you can read (and whether debug is on)",
+        reference: "daemon-troubleshoot seed (enable debugging; SIGUSR1 stack traces)",
+        explain: "\
+What it checks: for each running dockerd, where its standard error goes (/proc/PID/fd/2: a file, the journal's socket under \
+systemd, a terminal, /dev/null), whether debug logging is on (`-D`, `\"debug\": true`, or the daemon's own /info), and how to get \
+a stack dump.
+
+Why it matters: every daemon problem is explained in its log; a daemon started with its output thrown away cannot be debugged.
+
+What you see when it's wrong: a failing daemon and no message anywhere.
+
+How to fix: read the log: `journalctl -u docker.service` (system daemon), `journalctl --user -u docker.service` (rootless, \
+under systemd), or the file a manual start redirected to. For more detail set `\"debug\": true` in daemon.json and send SIGHUP \
+(`sudo kill -SIGHUP $(pidof dockerd)`) to reload it without a restart. For a hung daemon, `kill -SIGUSR1 PID` makes dockerd \
+write every goroutine's stack to a goroutine-stacks-*.log file in its exec-root (/var/run/docker, or $XDG_RUNTIME_DIR/docker \
+for rootless) and name it in the log. Start manual daemons with their output in a file, not /dev/null.",
+        packages: &[],
+        run: logs,
+    },
     Check {
         id: "daemon.running",
         area: "daemon",
@@ -135,51 +340,884 @@ DOCKER_HOST (or uses the rootless context).",
         packages: &[],
         run: rootful,
     },
-    Check {
-        id: "rootlesskit.api",
-        area: "rootlesskit",
-        scope: Scope::CheckOnly,
-        needs_runtime: true,
-        title: "RootlessKit's API answers in its state dir (version, network and port driver)",
-        reference: "anchors.md §A5 (RootlessKit info API); live-host.md (state-dir layouts)",
-        explain: "\
-What it checks: RootlessKit's state directory, found the way the daemon was started: ROOTLESSKIT_STATE_DIR in dockerd's \
-environment (Debian 20.10's random /tmp/rootlesskitNNN), or $XDG_RUNTIME_DIR/dockerd-rootless (upstream, `--state-dir`); \
-then `GET /v1/info` on its api.sock: RootlessKit's version, the network driver, the port driver, the child pid.
-
-Why it matters: these are the drivers in effect, which decide throughput, source-IP propagation and which bugs apply \
-(RootlessKit 3.0.0 broke UDP publishing to remote clients).
-
-What you see when it's wrong: no error of its own; `dockerd-rootless-setuptool.sh nsenter` fails to find child_pid.
-
-How to fix: restart the daemon; if the state dir is gone while the daemon runs, something cleaned /tmp or the runtime dir under it.",
-        packages: &[],
-        run: rootlesskit_api,
-    },
-    Check {
-        id: "rootlesskit.drivers",
-        area: "rootlesskit",
-        scope: Scope::CheckOnly,
-        needs_runtime: true,
-        title: "The network driver, port driver and MTU in effect are the ones requested",
-        reference: "rootless-troubleshoot seed: networking errors; dockerd-rootless.sh environment variables",
-        explain: "\
-What it checks: what was asked for (DOCKERD_ROOTLESS_ROOTLESSKIT_NET, _PORT_DRIVER, _MTU and _FLAGS in the environment of \
-RootlessKit, usually set in ~/.config/systemd/user/docker.service.d/override.conf) against what RootlessKit reports and the flags \
-it was started with.
-
-Why it matters: dockerd-rootless.sh silently falls back (pasta requested but too old, slirp4netns missing), and the only trace is \
-in the journal.
-
-What you see when it's wrong: slow networking or client IPs shown as 10.0.2.100/127.0.0.1 where pasta (which preserves source IPs) \
-was meant to run.
-
-How to fix: install the requested driver at a version that works (slirp4netns ≥ 0.4.0, passt ≥ 2023_12_04), or change the \
-override; then `systemctl --user daemon-reload && systemctl --user restart docker`.",
-        packages: &["slirp4netns", "passt"],
-        run: rootlesskit_drivers,
-    },
 ];
+
+fn service(f: &Facts) -> Verdict {
+    let running = f.rootful_dockerd();
+    let wants_rootful = f.client_uses_rootful();
+    let mut v = Verdict::pass("");
+    if !running.is_empty() {
+        v = v.evidence(
+            "/proc",
+            format!("dockerd owned by root: pid {}", pids(running)),
+        );
+    }
+    if !f.systemd {
+        let start = Remediation::text(
+            "No systemd here: start the rootful daemon with the init system's script, or point the client at your rootless daemon (see client.endpoint).",
+        )
+        .step(Step::root(["service", "docker", "start"]));
+        return match (running.is_empty(), wants_rootful) {
+            (false, _) => Verdict::pass(format!(
+                "a rootful dockerd runs (pid {}); systemd is not PID 1, so there is no unit state to read",
+                pids(running)
+            )),
+            (true, true) => Verdict::warn(
+                "no rootful dockerd runs, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\" (for the rootless daemon, see client.endpoint)",
+            )
+            .fix(start),
+            (true, false) => Verdict::pass(
+                "no rootful dockerd runs and your client does not use one (systemd is not PID 1: no unit state to read)",
+            ),
+        }
+        .with_evidence(v.evidence);
+    }
+    let unit = match f.unit("docker.service", SYSTEM_UNIT_DIRS) {
+        Read::Ok(u) => Some(u),
+        Read::Missing => None,
+        Read::Failed(e) => return unreadable("docker.service", &e),
+    };
+    let Some(unit) = unit else {
+        if wants_rootful && running.is_empty() {
+            return Verdict::warn("no docker.service is installed and no rootful dockerd runs, but your client uses unix:///var/run/docker.sock (see client.endpoint)")
+                .with_evidence(v.evidence)
+                .fix(use_rootless(f));
+        }
+        return Verdict::pass("no system docker.service is installed: nothing rootful to manage")
+            .with_evidence(v.evidence);
+    };
+    v = v.evidence("docker.service", unit.paths().join(" + "));
+    if unit.masked {
+        return Verdict::pass("docker.service is masked: the rootful daemon cannot start (as a rootless-only host wants)")
+            .with_evidence(v.evidence);
+    }
+    let enabled = f.unit_enabled("docker.service");
+    let socket_enabled = f.unit_enabled("docker.socket");
+    let active = f.unit_active("docker.service");
+    for (what, p) in [
+        ("enabled (docker.service)", &enabled),
+        ("enabled (docker.socket)", &socket_enabled),
+        ("active", &active),
+    ] {
+        if let Some(p) = p {
+            v = v.evidence(what, p.clone());
+        }
+    }
+    let up = active.is_some() || !running.is_empty();
+    let at_boot = enabled.is_some() || socket_enabled.is_some();
+    let start = Remediation::text(
+        "Start and enable the rootful daemon; if it does not stay up, `journalctl -u docker.service` says why:",
+    )
+    .step(Step::root(["systemctl", "enable", "--now", "docker.service"]));
+    let status = |s: &str| format!("docker.service is {s}");
+    match (up, at_boot) {
+        (true, true) => Verdict::pass(status("enabled and active")),
+        (true, false) => Verdict::warn(format!(
+            "{}: it runs now but will not start at the next boot",
+            status("active but not enabled")
+        ))
+        .fix(Remediation::text("Enable it, or stop it if you run rootless only:").step(Step::root([
+            "systemctl",
+            "enable",
+            "docker.service",
+        ]))),
+        (false, true) if wants_rootful => Verdict::fail(format!(
+            "{}, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\"",
+            status("enabled but not running (it failed or was stopped)")
+        ))
+        .fix(start),
+        (false, true) => Verdict::warn(format!(
+            "{}; your client uses the rootless daemon, so nothing breaks now",
+            status("enabled but not running (it failed or was stopped)")
+        ))
+        .fix(
+            Remediation::text("Disable it if you run rootless only; otherwise read `journalctl -u docker.service` and start it.")
+                .step(Step::root(["systemctl", "disable", "docker.service", "docker.socket"])),
+        ),
+        (false, false) if wants_rootful => Verdict::warn(format!(
+            "{}, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\" (for the rootless daemon, see client.endpoint)",
+            status("installed but neither enabled nor running")
+        ))
+        .fix(start),
+        (false, false) => Verdict::pass(status(
+            "installed, disabled and stopped: the rootful daemon stays out of the rootless one's way",
+        )),
+    }
+    .with_evidence(v.evidence)
+}
+
+fn flavor(f: &Facts) -> Verdict {
+    let exists = |p: &str| matches!(f.lstat(p), Read::Ok(_));
+    let mut found = Vec::new();
+    let mut v = Verdict::pass("");
+    // Snap.
+    let snap = [
+        "/snap/bin/docker",
+        "/var/lib/snapd/snap/bin/docker",
+        "/snap/docker",
+    ]
+    .into_iter()
+    .find(|p| exists(p));
+    let packaged = ["/usr/bin/dockerd", "/usr/sbin/dockerd"]
+        .into_iter()
+        .find(|p| exists(p));
+    if let Some(p) = snap {
+        v = v.evidence("snap", p);
+        found.push("snap");
+    }
+    // Docker Desktop for Linux.
+    let desktop_dir = format!("{}/.docker/desktop", f.user.home.trim_end_matches('/'));
+    let desktop = ["/opt/docker-desktop", desktop_dir.as_str()]
+        .into_iter()
+        .find(|p| exists(p));
+    let desktop_context = f
+        .client_endpoint()
+        .as_ref()
+        .ok()
+        .filter(|r| r.source.contains("desktop-linux"))
+        .map(|r| r.endpoint.url());
+    if let Some(p) = desktop {
+        v = v.evidence("Docker Desktop", p);
+        found.push("desktop");
+    }
+    // WSL2.
+    let osrelease = f
+        .read("/proc/sys/kernel/osrelease")
+        .ok()
+        .cloned()
+        .unwrap_or_default();
+    let wsl = osrelease.to_ascii_lowercase().contains("microsoft")
+        || exists("/proc/sys/fs/binfmt_misc/WSLInterop");
+    let wsl_integration = exists("/mnt/wsl/docker-desktop");
+    if wsl {
+        v = v.evidence("/proc/sys/kernel/osrelease", osrelease.trim().to_owned());
+        found.push("wsl");
+    }
+    let ev = v.evidence;
+    if let (Some(s), Some(p)) = (snap, packaged) {
+        return Verdict::fail(format!(
+            "two Docker engines are installed: snap's ({s}) and a packaged one ({p}); both want /var/run/docker.sock, and the client reaches whichever started last"
+        ))
+        .with_evidence(ev)
+        .fix(Remediation::text("Keep one engine: the seed advises removing snap's Docker and keeping the packaged one.")
+            .step(Step::root(["snap", "remove", "docker"])));
+    }
+    if let Some(s) = snap {
+        let d = f.distro();
+        return Verdict::warn(format!(
+            "Docker is installed by snap ({s}): its service is snap.docker.dockerd (not docker.service), its daemon.json is /var/snap/docker/current/config/daemon.json, and it cannot run rootless"
+        ))
+        .with_evidence(ev)
+        .fix(Remediation::text(format!(
+            "The seed's advice: remove the snap and install {} from the distribution (or Docker CE).",
+            d.package_list(&["docker"])
+        ))
+        .step(Step::root(["snap", "remove", "docker"]))
+        .steps(d.install_step(&["docker"])));
+    }
+    if let Some(url) = desktop_context {
+        let sock = url.trim_start_matches("unix://").to_owned();
+        return match f.http_get(&sock, "/_ping") {
+            Ok(_) => Verdict::pass(format!(
+                "Docker Desktop's daemon answers at {url} (it runs in Desktop's VM, managed by the Desktop app, not systemd)"
+            ))
+            .with_evidence(ev),
+            Err(e) => Verdict::fail(format!(
+                "your client uses Docker Desktop's context ({url}) but Desktop is not running ({})",
+                e.text
+            ))
+            .with_evidence(ev)
+            .fix(Remediation::text("Start Docker Desktop (the app, or its user service below), or switch the client to your rootless daemon with `docker context use rootless` (client.endpoint's fix creates that context).")
+                .step(Step::user(["systemctl", "--user", "start", "docker-desktop"]))),
+        };
+    }
+    if wsl {
+        let running = f.rootful_dockerd().len()
+            + match f.processes() {
+                Read::Ok(l) => l
+                    .iter()
+                    .filter(|p| p.name == "dockerd" && p.uid == f.user.uid)
+                    .count(),
+                _ => 0,
+            };
+        if wsl_integration {
+            return Verdict::pass("WSL2 with Docker Desktop's WSL integration (/mnt/wsl/docker-desktop): the daemon runs in Docker Desktop for Windows").with_evidence(ev);
+        }
+        if running == 0 {
+            let mut r = Remediation::text(
+                "The daemon does not run natively in WSL2: start Docker Desktop for Windows with WSL integration for this distribution, or install Docker here and start it",
+            );
+            if !f.systemd {
+                r = Remediation::text(format!(
+                    "{} (enable systemd first: `[boot]` `systemd=true` in /etc/wsl.conf, then `wsl --shutdown` from Windows).",
+                    r.text
+                ));
+            }
+            return Verdict::warn("WSL2 without Docker Desktop's integration, and no dockerd runs in this distribution")
+                .with_evidence(ev)
+                .fix(r);
+        }
+        return Verdict::pass("WSL2, with a dockerd running in this distribution")
+            .with_evidence(ev);
+    }
+    if desktop.is_some() {
+        return Verdict::pass(
+            "Docker Desktop is installed, but your client does not use its context",
+        )
+        .with_evidence(ev);
+    }
+    Verdict::pass("a plain installation: no snap, Docker Desktop or WSL2")
+}
+
+/// The gid of the `docker` group in the group database.
+fn docker_gid(f: &Facts) -> Option<(u32, Vec<String>)> {
+    f.groups()
+        .ok()?
+        .iter()
+        .find(|g| g.name == "docker")
+        .map(|g| (g.gid, g.members.clone()))
+}
+
+fn socket(f: &Facts) -> Verdict {
+    let Some((path, meta)) = ROOTFUL_SOCKETS.iter().find_map(|p| match f.lstat(p) {
+        Read::Ok(m) => Some((*p, m)),
+        _ => None,
+    }) else {
+        return Verdict::skip(
+            "no rootful socket (/var/run/docker.sock): no rootful daemon listens",
+        );
+    };
+    let group = docker_gid(f);
+    let group_name = |gid: u32| {
+        f.groups()
+            .ok()
+            .and_then(|gs| gs.iter().find(|g| g.gid == gid).map(|g| g.name.clone()))
+            .unwrap_or_else(|| gid.to_string())
+    };
+    let detail = format!(
+        "{}, mode {:04o}, owner {}:{}",
+        meta.kind.describe(),
+        meta.mode,
+        meta.uid,
+        group_name(meta.gid)
+    );
+    let v = Verdict::pass("").evidence(path, detail.clone());
+    let restart = Remediation::text(
+        "Let dockerd recreate the socket with its own owner and mode (never chmod it 666):",
+    )
+    .step(Step::root([
+        "systemctl",
+        "restart",
+        "docker.socket",
+        "docker.service",
+    ]));
+    if meta.kind != FileKind::Socket {
+        return Verdict::fail(format!(
+            "{path} is a {}, not a socket: no daemon can listen there",
+            meta.kind.describe()
+        ))
+        .with_evidence(v.evidence)
+        .fix(Remediation::text(format!(
+            "Remove {path} and restart the daemon."
+        )));
+    }
+    if meta.mode & 0o002 != 0 {
+        return Verdict::fail(format!(
+            "{path} is world-writable ({:04o}): every local user can drive the rootful daemon, which is root on this machine",
+            meta.mode
+        ))
+        .with_evidence(v.evidence)
+        .fix(restart);
+    }
+    if meta.uid != 0 {
+        return Verdict::fail(format!("{path} is owned by uid {}, not root", meta.uid))
+            .with_evidence(v.evidence)
+            .fix(restart);
+    }
+    match group {
+        Some((gid, _)) if meta.gid != gid => Verdict::warn(format!(
+            "{path} belongs to group {}, not docker: members of docker get \"permission denied while trying to connect to the Docker daemon socket\"",
+            group_name(meta.gid)
+        ))
+        .with_evidence(v.evidence)
+        .fix(restart),
+        Some(_) if meta.mode & 0o060 != 0o060 => Verdict::warn(format!(
+            "{path} is {:04o}: the docker group cannot read and write it (dockerd makes it 0660)",
+            meta.mode
+        ))
+        .with_evidence(v.evidence)
+        .fix(restart),
+        Some(_) => Verdict::pass(format!("{path} is srw-rw---- root:docker, as dockerd makes it")).with_evidence(v.evidence),
+        None => Verdict::pass(format!("{path} is {detail}; no docker group exists, so only root may use it")).with_evidence(v.evidence),
+    }
+}
+
+fn group(f: &Facts) -> Verdict {
+    let Some((gid, members)) = docker_gid(f) else {
+        return match f.groups() {
+            Read::Failed(e) => unreadable("/etc/group", e),
+            _ => Verdict::pass(
+                "there is no docker group: no user has root-equivalent access to a rootful daemon",
+            ),
+        };
+    };
+    let user = &f.user;
+    let in_db = members.contains(&user.name) || user.gid == gid;
+    let session = f
+        .is_own_session()
+        .then(|| f.identity.gid == gid || f.identity.groups.contains(&gid));
+    let v = Verdict::pass("")
+        .evidence("/etc/group", format!("docker:{gid}: {}", members.join(",")))
+        .evidence(
+            "this session",
+            match session {
+                Some(true) => "has the docker group",
+                Some(false) => "does not have the docker group",
+                None => "not the user's own session (run through sudo or --user)",
+            },
+        );
+    let rootful_socket = ROOTFUL_SOCKETS
+        .iter()
+        .any(|p| matches!(f.lstat(p), Read::Ok(_)));
+    let uses_rootful = f.client_uses_rootful();
+    let leave = Remediation::text("Rootless Docker needs no group: leave it, and point the client at your rootless socket (see client.endpoint).")
+        .step(Step::root(["gpasswd", "-d", user.name.as_str(), "docker"]));
+    match (in_db, session) {
+        (true, Some(false)) => Verdict::warn(format!(
+            "{} is in the docker group in /etc/group, but this login session does not have it yet (added after login): the rootful socket answers \"permission denied\" until you log in again or run `newgrp docker`; the group is root-equivalent",
+            user.name
+        ))
+        .with_evidence(v.evidence)
+        .fix(Remediation::text("Log out and back in, or start a shell with the group now:").step(Step::user(["newgrp", "docker"]))),
+        (true, _) => Verdict::warn(format!(
+            "{} is in the docker group, which is root-equivalent: whoever can use the rootful socket can `docker run -v /:/host` and own this machine{}",
+            user.name,
+            if uses_rootful { "" } else { "; your client uses the rootless daemon, which needs no group" }
+        ))
+        .with_evidence(v.evidence)
+        .fix(leave),
+        (false, _) if uses_rootful && rootful_socket => Verdict::fail(format!(
+            "{} is not in the docker group, and the client uses unix:///var/run/docker.sock: \"Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\"",
+            user.name
+        ))
+        .with_evidence(v.evidence)
+        .fix(
+            Remediation::text("Either use your rootless daemon (see client.endpoint), or join the root-equivalent docker group and log in again:")
+                .step(Step::root(["usermod", "-aG", "docker", user.name.as_str()])),
+        ),
+        (false, _) => Verdict::pass(format!(
+            "{} is not in the root-equivalent docker group{}",
+            user.name,
+            if uses_rootful { "" } else { ", and the client does not need it" }
+        ))
+        .with_evidence(v.evidence),
+    }
+}
+
+/// The verdict for a daemon.json dockerd rejects (or that could not be read).
+fn config_verdict(e: ConfigError) -> Verdict {
+    match e {
+        ConfigError::Unreadable { path, error } => unreadable(&path, &error),
+        ConfigError::NotObject { path } => Verdict::fail(format!("{path}: the top level is not a JSON object: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}\")"))
+            .evidence(path, "not an object"),
+        ConfigError::Syntax { path, line, column, message } => Verdict::fail(format!(
+            "{path}:{line}:{column}: {message}: dockerd refuses to start (\"unable to configure the Docker daemon with file {path}: …\")"
+        ))
+        .evidence(format!("{path}:{line}"), message)
+        .fix(Remediation::text(format!("Correct the JSON in {path} at the line and column named (`python3 -m json.tool {path}` shows the same place)."))),
+    }
+}
+
+fn config(f: &Facts) -> Verdict {
+    let setups = f.dockerd_setups();
+    let mut files: Vec<String> = vec![ROOTFUL_CONFIG.to_owned(), f.daemon_json_path()];
+    for s in setups {
+        if !files.contains(&s.config) {
+            files.push(s.config.clone());
+        }
+    }
+    let mut evidence = Vec::new();
+    let mut configs = std::collections::BTreeMap::new();
+    for path in &files {
+        match f.daemon_config(path) {
+            Ok(Some(m)) => {
+                evidence.push(Evidence {
+                    source: path.clone(),
+                    detail: format!("keys: {}", m.keys().cloned().collect::<Vec<_>>().join(", ")),
+                });
+                configs.insert(path.clone(), m);
+            }
+            Ok(None) => {}
+            Err(e) => return config_verdict(e).with_evidence(evidence),
+        }
+    }
+    let mut failures = Vec::new();
+    let mut warnings = Vec::new();
+    let mut fix = Remediation::text(
+        "Keep each directive in one place: remove it from daemon.json or from the command line.",
+    );
+    for s in setups {
+        evidence.push(Evidence {
+            source: format!("{} ({})", s.label, s.source),
+            detail: if s.flags.is_empty() {
+                "no flags".to_owned()
+            } else {
+                s.flags
+                    .iter()
+                    .map(|fl| format!("--{}={}", fl.name, fl.values.join(",")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+        });
+        if let Some(problem) = &s.problem {
+            warnings.push(format!(
+                "{problem}: the flags of {} were read without their variables",
+                s.label
+            ));
+            fix.text.push_str(&format!(
+                " Shorten what {} expands (its Environment= and EnvironmentFile= values): a command line that long is \
+more than execve(2) takes.",
+                s.source
+            ));
+        }
+        let Some(cfg) = configs.get(&s.config) else {
+            continue;
+        };
+        let conflicts = dockerd::conflicts(&s.flags, cfg);
+        if conflicts.is_empty() {
+            continue;
+        }
+        let message = dockerd::conflict_error(&s.config, &conflicts);
+        if s.pid.is_some() {
+            warnings.push(format!("{} runs with flags that {} now also sets: its next restart fails with \"{message}\"", s.label, s.config));
+        } else {
+            failures.push(format!(
+                "{} ({}) cannot start: \"{message}\"",
+                s.label, s.source
+            ));
+        }
+        if s.system_unit && conflicts.iter().any(|c| c.key == "hosts") && cfg.contains_key("hosts")
+        {
+            let exec = s
+                .argv
+                .iter()
+                .map(|w| crate::model::shell_quote(w))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let content = HOSTS_DROPIN.replace("@EXEC_START@", &exec);
+            let others: Vec<&str> = conflicts
+                .iter()
+                .map(|c| c.key.as_str())
+                .filter(|k| *k != "hosts")
+                .collect();
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Also keep {} in one place: remove it from {} or from the flags ($DOCKER_OPTS).",
+                    others.join(", "),
+                    s.config
+                )
+            };
+            fix = Remediation::text(format!(
+                "The seed's fix: a drop-in that clears the unit's ExecStart= and starts dockerd without -H, so `hosts` in {} decides where it listens (removing -H without `hosts` there makes dockerd fail to start); then reload systemd and restart.{also}",
+                s.config
+            ))
+            .steps([
+                Step::root(["mkdir", "-p", "/etc/systemd/system/docker.service.d"]),
+                Step::root(["tee", HOSTS_DROPIN_PATH]).with_stdin(content),
+                Step::root(["systemctl", "daemon-reload"]),
+                Step::root(["systemctl", "restart", "docker.service"]),
+            ]);
+        }
+    }
+    if !failures.is_empty() {
+        return Verdict::fail(failures.join("; "))
+            .with_evidence(evidence)
+            .fix(fix);
+    }
+    if !warnings.is_empty() {
+        return Verdict::warn(warnings.join("; "))
+            .with_evidence(evidence)
+            .fix(fix);
+    }
+    if configs.is_empty() && setups.is_empty() {
+        return Verdict::pass("no daemon.json and no dockerd command line to reconcile");
+    }
+    let lines = setups
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Verdict::pass(if configs.is_empty() {
+        format!("no daemon.json here, so the dockerd command lines ({lines}) conflict with nothing")
+    } else if setups.is_empty() {
+        format!(
+            "{} parse(s), and no dockerd command line is here to conflict with it",
+            configs.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!(
+            "{} parse(s), and no directive there is also a flag of {lines}",
+            configs.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })
+    .with_evidence(evidence)
+}
+
+/// The tcp:// hosts a setup is given, from its flags and its daemon.json.
+fn tcp_hosts(s: &Setup) -> Vec<String> {
+    let mut hosts: Vec<String> = s
+        .flags
+        .iter()
+        .filter(|fl| fl.name == "host")
+        .flat_map(|fl| fl.values.clone())
+        .collect();
+    if let Some(list) = s
+        .settings
+        .as_ref()
+        .and_then(|c| c.get("hosts"))
+        .and_then(Value::as_array)
+    {
+        hosts.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    hosts
+        .into_iter()
+        .filter(|h| h.starts_with("tcp://"))
+        .collect()
+}
+
+/// How exposed an address is: 2 = every interface or a routable address, 1 = loopback.
+fn exposure(host: &str) -> u8 {
+    let h = host.trim_start_matches("tcp://");
+    let addr = match h.rsplit_once(':') {
+        Some((a, _)) => a,
+        None => h,
+    };
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    match addr {
+        "" | "0.0.0.0" | "::" => 2,
+        "localhost" => 1,
+        a => match a.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_loopback() => 1,
+            _ => 2,
+        },
+    }
+}
+
+fn tcp(f: &Facts) -> Verdict {
+    let setups = f.dockerd_setups();
+    let mut evidence = Vec::new();
+    let mut worst = 0u8;
+    let mut problems = Vec::new();
+    for s in setups {
+        let verified = s.enabled("tlsverify");
+        let mut hosts = tcp_hosts(s);
+        // What the process really listens on.
+        if let Some(pid) = s.pid {
+            for sock in listening(f, pid, &hosts) {
+                let url = match sock.local {
+                    std::net::IpAddr::V6(a) => format!("tcp://[{a}]:{}", sock.port),
+                    a => format!("tcp://{a}:{}", sock.port),
+                };
+                evidence.push(Evidence {
+                    source: format!("/proc/{pid}/net/tcp"),
+                    detail: format!("{} listens on {url} (inode {})", s.label, sock.inode),
+                });
+                if !hosts.iter().any(|h| {
+                    exposure(h) == exposure(&url) && h.ends_with(&format!(":{}", sock.port))
+                }) {
+                    hosts.push(url);
+                }
+            }
+        }
+        for h in hosts {
+            let level = exposure(&h);
+            evidence.push(Evidence {
+                source: format!("{} ({})", s.label, s.source),
+                detail: format!(
+                    "{h}, TLS verification {}",
+                    if verified { "on" } else { "off" }
+                ),
+            });
+            if verified {
+                continue;
+            }
+            let ns = if s.rootless {
+                " (inside RootlessKit's network namespace: reachable from outside only through a forwarded port)"
+            } else {
+                ""
+            };
+            let who = if level == 2 {
+                "anyone who can reach this host"
+            } else {
+                "every local user"
+            };
+            problems.push(format!(
+                "{} listens on {h} without TLS verification{ns}: {who} can run containers as {}",
+                s.label,
+                if s.rootless { "you" } else { "root" }
+            ));
+            // A rootless daemon's TCP port lives in its own namespace; it is not worse than loopback unless forwarded.
+            worst = worst.max(if s.rootless { 1 } else { level });
+        }
+    }
+    if problems.is_empty() {
+        return Verdict::pass("no dockerd listens on TCP without TLS verification")
+            .with_evidence(evidence);
+    }
+    let fix = Remediation::text(
+        "Drop the tcp:// host (use the Unix socket locally and DOCKER_HOST=ssh://… from elsewhere), or require TLS client certificates: \
+--tlsverify --tlscacert=ca.pem --tlscert=server-cert.pem --tlskey=server-key.pem (port 2376).",
+    );
+    let v = if worst >= 2 {
+        Verdict::fail(problems.join("; "))
+    } else {
+        Verdict::warn(problems.join("; "))
+    };
+    v.with_evidence(evidence).fix(fix)
+}
+
+/// The TCP sockets a dockerd listens on: its socket inodes matched in its network namespace's tables; when its
+/// descriptors can't be read (another user's daemon), the listening sockets on the ports its hosts name.
+fn listening(f: &Facts, pid: u32, hosts: &[String]) -> Vec<net_tcp::Socket> {
+    let mut table = Vec::new();
+    for file in ["tcp", "tcp6"] {
+        if let Read::Ok(text) = f.proc_file(pid, &format!("net/{file}")) {
+            table.extend(
+                net_tcp::parse(&text)
+                    .0
+                    .into_iter()
+                    .filter(net_tcp::Socket::is_listening),
+            );
+        }
+    }
+    match f.open_files(pid) {
+        Read::Ok(fds) => {
+            let inodes: Vec<u64> = fds
+                .iter()
+                .filter_map(|(_, t)| t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
+                .collect();
+            table
+                .into_iter()
+                .filter(|s| inodes.contains(&s.inode))
+                .collect()
+        }
+        _ => {
+            let ports: Vec<u16> = hosts
+                .iter()
+                .filter_map(|h| h.rsplit_once(':')?.1.parse().ok())
+                .collect();
+            table
+                .into_iter()
+                .filter(|s| ports.contains(&s.port))
+                .collect()
+        }
+    }
+}
+
+const PROXY_VARS: &[(&str, &str, &str)] = &[
+    ("HTTP_PROXY", "http_proxy", "http-proxy"),
+    ("HTTPS_PROXY", "https_proxy", "https-proxy"),
+    ("NO_PROXY", "no_proxy", "no-proxy"),
+];
+
+/// A proxy variable from an environment, upper case first (as Go's httpproxy reads it).
+fn proxy_in(env: &[(String, String)], upper: &str, lower: &str) -> Option<String> {
+    lookup(env)(upper)
+        .or_else(|| lookup(env)(lower))
+        .filter(|v| !v.is_empty())
+}
+
+/// Credentials in a proxy URL are not for findings.
+fn mask(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}xxxxx:xxxxx{}", &url[..s + 3], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn proxy(f: &Facts) -> Verdict {
+    if !f.is_own_session() {
+        return Verdict::skip(
+            "your shell's proxy variables are only visible when the doctor runs in your own session (not through sudo or --user)",
+        );
+    }
+    let shell: Vec<(String, String)> = PROXY_VARS
+        .iter()
+        .flat_map(|(u, l, _)| [*u, *l])
+        .filter_map(|k| f.env(k).map(|v| (k.to_owned(), v)))
+        .collect();
+    // The daemons to compare: running ones first (their real environment), else how the units would start them.
+    let all = f.dockerd_setups();
+    let running: Vec<&Setup> = all.iter().filter(|s| s.pid.is_some()).collect();
+    let judged: Vec<&Setup> = if running.is_empty() {
+        all.iter().filter(|s| s.pid.is_none()).collect()
+    } else {
+        running
+    };
+    if judged.is_empty() {
+        return Verdict::skip(
+            "no dockerd runs and no unit starts one: no daemon environment to compare",
+        );
+    }
+    let mut evidence = Vec::new();
+    let mut diffs = Vec::new();
+    for (upper, lower, key) in PROXY_VARS {
+        let mine = proxy_in(&shell, upper, lower);
+        evidence.push(Evidence {
+            source: format!("your shell: {upper}"),
+            detail: mine.as_deref().map_or("unset".into(), mask),
+        });
+        for s in &judged {
+            let from_file = s
+                .settings
+                .as_ref()
+                .and_then(|c| c.get("proxies"))
+                .and_then(|p| p.get(*key))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let from_flag = s.flag(key).map(str::to_owned);
+            let Some(env) = &s.env else {
+                evidence.push(Evidence {
+                    source: format!("{}: {upper}", s.label),
+                    detail: "unknown: its environment is readable only by its owner or root".into(),
+                });
+                continue;
+            };
+            let theirs = from_flag
+                .or(from_file)
+                .or_else(|| proxy_in(env, upper, lower));
+            evidence.push(Evidence {
+                source: format!("{}: {upper}", s.label),
+                detail: theirs.as_deref().map_or("unset".into(), mask),
+            });
+            match (&mine, &theirs) {
+                (Some(m), None) if *upper != "NO_PROXY" => diffs.push(format!("your shell sets {upper}={} but {} has none: its pulls go direct (\"dial tcp …: i/o timeout\" behind a proxy)", mask(m), s.label)),
+                (None, Some(t)) if *upper != "NO_PROXY" => diffs.push(format!("{} uses {upper}={} but your shell sets none: if that proxy is gone, pulls fail with \"proxyconnect tcp: … connection refused\"", s.label, mask(t))),
+                (Some(m), Some(t)) if m != t => diffs.push(format!("{upper} differs: your shell {} , {} {}", mask(m), s.label, mask(t))),
+                _ => {}
+            }
+        }
+    }
+    if diffs.is_empty() {
+        return Verdict::pass("the daemon's proxy settings match your shell's")
+            .with_evidence(evidence);
+    }
+    let rootless = judged.iter().any(|s| s.rootless);
+    let (path, reload): (String, Step) = if rootless {
+        (
+            format!(
+                "{}/.config/systemd/user/docker.service.d/override.conf",
+                f.user.home.trim_end_matches('/')
+            ),
+            Step::user(["systemctl", "--user", "daemon-reload"]),
+        )
+    } else {
+        (
+            "/etc/systemd/system/docker.service.d/http-proxy.conf".to_owned(),
+            Step::root(["systemctl", "daemon-reload"]),
+        )
+    };
+    let lines: String = PROXY_VARS
+        .iter()
+        .filter_map(|(u, l, _)| {
+            proxy_in(&shell, u, l).map(|v| format!("Environment=\"{u}={v}\"\n"))
+        })
+        .collect();
+    let mut fix = Remediation::text(format!(
+        "Give the daemon your shell's proxy settings in a drop-in ({path}), or `\"proxies\"` in daemon.json (Docker 23+), then reload and restart it:"
+    ));
+    if !lines.is_empty() && f.systemd {
+        let tee = if rootless {
+            Step::user(["tee", path.as_str()])
+        } else {
+            Step::root(["tee", path.as_str()])
+        };
+        fix = fix
+            .step(tee.with_stdin(format!("[Service]\n{lines}")))
+            .step(reload);
+    }
+    Verdict::warn(diffs.join("; "))
+        .with_evidence(evidence)
+        .fix(fix)
+}
+
+fn logs(f: &Facts) -> Verdict {
+    let running: Vec<&Setup> = f
+        .dockerd_setups()
+        .iter()
+        .filter(|s| s.pid.is_some())
+        .collect();
+    if running.is_empty() {
+        return Verdict::skip("no dockerd runs: no log to locate");
+    }
+    let mut evidence = Vec::new();
+    let mut lost = Vec::new();
+    let mut places = Vec::new();
+    for s in &running {
+        let pid = s.pid.unwrap_or_default();
+        let debug = s.enabled("debug");
+        let under_systemd = env_value(
+            &f.environ(pid).ok().cloned().unwrap_or_default(),
+            "INVOCATION_ID",
+        )
+        .is_some();
+        let target = f.proc_link(pid, "fd/2");
+        let place = match (&target, under_systemd) {
+            (_, true) if s.rootless => {
+                "the journal: journalctl --user -u docker.service".to_owned()
+            }
+            (_, true) => "the journal: journalctl -u docker.service".to_owned(),
+            (Read::Ok(t), _) if t == "/dev/null" => {
+                lost.push(format!("{} writes its log to /dev/null", s.label));
+                "nowhere (/dev/null)".to_owned()
+            }
+            (Read::Ok(t), _) if t.ends_with(" (deleted)") => {
+                lost.push(format!(
+                    "{} writes its log to a deleted file ({t})",
+                    s.label
+                ));
+                format!("a deleted file: {t}")
+            }
+            (Read::Ok(t), _) if t.starts_with('/') && !t.starts_with("/dev/") => {
+                format!("the file {t}")
+            }
+            (Read::Ok(t), _) => format!("{t} (a terminal or pipe of whatever started it)"),
+            (_, _) => "unknown (its descriptors are readable only by root)".to_owned(),
+        };
+        let exec_root = s.flag("exec-root").map(str::to_owned).unwrap_or_else(|| {
+            if s.rootless {
+                format!("{}/docker", f.runtime_dir())
+            } else {
+                "/var/run/docker".into()
+            }
+        });
+        evidence.push(Evidence {
+            source: format!("{} log", s.label),
+            detail: place.clone(),
+        });
+        evidence.push(Evidence {
+            source: format!("{} debug", s.label),
+            detail: if debug { "on" } else { "off" }.into(),
+        });
+        evidence.push(Evidence {
+            source: format!("{} stack dump", s.label),
+            detail: format!("kill -USR1 {pid} → {exec_root}/goroutine-stacks-*.log"),
+        });
+        places.push(format!(
+            "{}: {place}, debug {}",
+            s.label,
+            if debug { "on" } else { "off" }
+        ));
+    }
+    if !lost.is_empty() {
+        return Verdict::warn(format!("{}: its errors are lost", lost.join("; ")))
+            .with_evidence(evidence)
+            .fix(Remediation::text("Restart the daemon with its output in a file (`dockerd-rootless.sh >> ~/dockerd.log 2>&1`), or under systemd, which keeps it in the journal."));
+    }
+    Verdict::pass(places.join("; ")).with_evidence(evidence)
+}
 
 /// The rootless daemon's `/info`, parsed; `Err` is the verdict to return when it can't be had.
 fn daemon_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
@@ -471,163 +1509,4 @@ fn rootful(f: &Facts) -> Verdict {
     Verdict::warn("a rootful daemon runs beside the rootless one; your client uses the rootless one, a shell without DOCKER_HOST would not")
         .with_evidence(evidence)
         .fix(disable)
-}
-
-fn rootlesskit_info(f: &Facts) -> Result<(Value, Vec<Evidence>), Verdict> {
-    if f.http_get(&f.rootless_socket(), "/_ping").is_err() && f.rootless_dockerd().is_none() {
-        return Err(Verdict::skip(
-            "no rootless daemon runs (see daemon.running)",
-        ));
-    }
-    let state = f.rootlesskit_state_dir();
-    let (dir, how) = (&state.path, &state.source);
-    let api = format!("{dir}/api.sock");
-    let evidence = vec![Evidence {
-        source: "state dir".into(),
-        detail: format!("{dir} ({how})"),
-    }];
-    match f.http_get(&api, "/v1/info") {
-        Ok(r) if r.status == 200 => serde_json::from_slice(&r.body)
-            .map(|v| (v, evidence.clone()))
-            .map_err(|e| {
-                Verdict::error(format!("GET unix://{api}/v1/info: not JSON: {e}"))
-                    .with_evidence(evidence.clone())
-            }),
-        Ok(r) => Err(Verdict::fail(format!(
-            "RootlessKit's API at {api} answers HTTP {}",
-            r.status
-        ))
-        .with_evidence(evidence)),
-        Err(e) => Err(Verdict::fail(format!(
-            "RootlessKit's API does not answer at {api}: {}",
-            e.text
-        ))
-        .with_evidence(evidence)
-        .fix(Remediation::text(
-            "Restart the rootless daemon; its RootlessKit state directory is gone or unreadable.",
-        ))),
-    }
-}
-
-fn rootlesskit_api(f: &Facts) -> Verdict {
-    let (info, evidence) = match rootlesskit_info(f) {
-        Ok(v) => v,
-        Err(v) => return v,
-    };
-    let version = text(&info, "version");
-    let net = info
-        .pointer("/networkDriver/driver")
-        .and_then(Value::as_str)
-        .unwrap_or("host");
-    let port = info
-        .pointer("/portDriver/driver")
-        .and_then(Value::as_str)
-        .unwrap_or("none");
-    let v = Verdict::pass(format!(
-        "RootlessKit {version}: network driver {net}, port driver {port}"
-    ))
-    .with_evidence(evidence)
-    .evidence(
-        "GET /v1/info",
-        serde_json::to_string(&info).unwrap_or_default(),
-    );
-    // RootlessKit 3.0.0's transparent source IPs broke UDP publishing to remote clients (rootlesskit#592, fixed in 3.0.1).
-    if version == "3.0.0" && port == "builtin" {
-        return Verdict::warn("RootlessKit 3.0.0 with the builtin port driver: UDP ports published with -p do not answer remote clients (fixed in 3.0.1)".to_string())
-        .with_evidence(v.evidence)
-        .fix(Remediation::text(
-            "Upgrade Docker to 29.6.0 or later (RootlessKit 3.0.1), or add --source-ip-transparent=false to DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS.",
-        ));
-    }
-    v
-}
-
-fn rootlesskit_drivers(f: &Facts) -> Verdict {
-    let (info, mut evidence) = match rootlesskit_info(f) {
-        Ok(v) => v,
-        Err(v) => return v,
-    };
-    let net = info
-        .pointer("/networkDriver/driver")
-        .and_then(Value::as_str)
-        .unwrap_or("host")
-        .to_owned();
-    let port = info
-        .pointer("/portDriver/driver")
-        .and_then(Value::as_str)
-        .unwrap_or("implicit")
-        .to_owned();
-    // The RootlessKit parent runs as the user: its argv says the MTU, its environment what was requested.
-    let parent = match f.processes() {
-        Read::Ok(list) => list
-            .iter()
-            .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
-            .map(|p| p.pid),
-        _ => None,
-    };
-    let argv = parent
-        .and_then(|p| f.cmdline(p).ok().cloned())
-        .unwrap_or_default();
-    let env = parent
-        .and_then(|p| f.environ(p).ok().cloned())
-        .unwrap_or_default();
-    let mtu = flag(&argv, "mtu").map(str::to_owned);
-    if let Some(p) = parent {
-        evidence.push(Evidence {
-            source: format!("/proc/{p}/cmdline"),
-            detail: argv.join(" "),
-        });
-    }
-    let mut mismatches = Vec::new();
-    let mut requested = Vec::new();
-    for (var, effective) in [
-        ("NET", Some(net.as_str())),
-        ("PORT_DRIVER", Some(port.as_str())),
-        ("MTU", mtu.as_deref()),
-    ] {
-        let name = format!("DOCKERD_ROOTLESS_ROOTLESSKIT_{var}");
-        if let Some(want) = env_value(&env, &name).filter(|w| !w.is_empty()) {
-            requested.push(format!("{name}={want}"));
-            evidence.push(Evidence {
-                source: format!("env of rootlesskit: {name}"),
-                detail: want.to_owned(),
-            });
-            if let Some(have) = effective
-                && want != have
-            {
-                mismatches.push(format!("{name}={want} but RootlessKit runs with {have}"));
-            }
-        }
-    }
-    if let Some(flags) =
-        env_value(&env, "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS").filter(|w| !w.is_empty())
-    {
-        evidence.push(Evidence {
-            source: "env of rootlesskit: DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".into(),
-            detail: flags.to_owned(),
-        });
-        for word in flags.split_whitespace() {
-            if word.starts_with("--") && !argv.iter().any(|a| a == word) {
-                mismatches.push(format!("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS has {word}, which RootlessKit was not started with"));
-            }
-        }
-    }
-    let effective = format!(
-        "network {net}, port driver {port}, MTU {}",
-        mtu.as_deref().unwrap_or("default")
-    );
-    if !mismatches.is_empty() {
-        return Verdict::warn(format!("{}; in effect: {effective}", mismatches.join("; ")))
-            .with_evidence(evidence)
-            .fix(Remediation::text(
-                "dockerd-rootless.sh fell back silently: install the requested driver at a working version (slirp4netns ≥ 0.4.0, \
-passt ≥ 2023_12_04) or change the request, then restart the daemon.",
-            ));
-    }
-    let asked = if requested.is_empty() {
-        "nothing requested explicitly".to_owned()
-    } else {
-        format!("as requested ({})", requested.join(", "))
-    };
-    Verdict::pass(format!("{effective}: {asked}")).with_evidence(evidence)
 }

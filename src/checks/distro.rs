@@ -1,6 +1,6 @@
-//! Which distribution this is, and whether systemd runs the machine.
+//! Which distribution this is, and so which packages and commands the fixes use.
 
-use super::{Check, Scope, manual_start, unreadable};
+use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Verdict};
 
@@ -28,31 +28,6 @@ How to fix: nothing to fix on the host. If your distribution is missing, its os-
 are what rootless-doctor used; a new distros/<name>.toml adds it.",
         packages: &[],
         run: detected,
-    },
-    Check {
-        id: "systemd.pid1",
-        area: "systemd",
-        scope: Scope::Preflight,
-        needs_runtime: true,
-        title: "systemd is the init system (user services, linger, cgroup delegation)",
-        reference: "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR (non-systemd hosts); sd_booted(3)",
-        explain: "\
-What it checks: whether systemd runs the machine, the way sd_booted(3) tells: /run/systemd/system is a directory.
-
-Why it matters: with systemd, rootless Docker runs as a user service (~/.config/systemd/user/docker.service), starts at boot \
-with linger, and gets cgroup v2 resource limits through the systemd cgroup driver. Without systemd (containers, WSL without \
-systemd, minimal init), dockerd-rootless.sh must be started by hand, XDG_RUNTIME_DIR must be created by hand, and \
---cpus/--memory/--pids-limit are ignored: the daemon reports \"WARNING: Running in rootless-mode without cgroups. \
-Systemd is required to enable cgroups in rootless-mode.\"
-
-What you see when it's wrong: dockerd-rootless-setuptool.sh install prints \
-\"[INFO] systemd not detected, dockerd-rootless.sh needs to be started manually\"; `systemctl --user` fails.
-
-How to fix: nothing is broken. Start the daemon by hand: \
-`export XDG_RUNTIME_DIR=$HOME/.docker/xrd; rm -rf $XDG_RUNTIME_DIR; mkdir -p $XDG_RUNTIME_DIR; dockerd-rootless.sh` \
-(remove that directory at every logout). The systemd checks (linger, user bus, delegation) are skipped on such hosts.",
-        packages: &[],
-        run: pid1,
     },
 ];
 
@@ -105,23 +80,4 @@ openSUSE, RHEL and its rebuilds, and Fedora; a distribution whose ID_LIKE names 
         v = v.evidence(format!("distros/{}.toml", sel.distro.key), note.clone());
     }
     v
-}
-
-fn pid1(f: &Facts) -> Verdict {
-    let comm = match f.read("/proc/1/comm") {
-        Read::Ok(c) => c.trim().to_owned(),
-        Read::Missing => "(no /proc/1/comm)".to_owned(),
-        Read::Failed(e) => format!("(unreadable: {e})"),
-    };
-    if f.systemd {
-        return Verdict::pass("systemd is the init system")
-            .evidence("/run/systemd/system", "directory")
-            .evidence("/proc/1/comm", comm);
-    }
-    Verdict::warn(format!(
-        "systemd is not the init system (PID 1 is {comm}): start dockerd-rootless.sh by hand, and expect no cgroup limits"
-    ))
-    .evidence("/run/systemd/system", "missing")
-    .evidence("/proc/1/comm", comm)
-    .fix(manual_start(f))
 }

@@ -11,17 +11,15 @@ mod apparmor;
 mod cgroup;
 mod client;
 mod daemon;
-mod daemon_config;
 mod distro;
-mod dns;
-mod hostnet;
 mod iptables;
 mod kernel;
 mod network;
-mod rootful;
+mod rootlesskit;
 mod session;
 mod storage;
 mod subid;
+mod systemd;
 mod uidmap;
 mod userns;
 mod volumes;
@@ -69,6 +67,7 @@ impl Check {
 pub fn all() -> impl Iterator<Item = &'static Check> {
     [
         distro::CHECKS,
+        systemd::CHECKS,
         uidmap::CHECKS,
         subid::CHECKS,
         userns::CHECKS,
@@ -78,13 +77,10 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         storage::CHECKS,
         iptables::CHECKS,
         network::CHECKS,
-        dns::CHECKS,
-        hostnet::CHECKS,
         kernel::CHECKS,
         client::CHECKS,
-        rootful::CHECKS,
-        daemon_config::CHECKS,
         daemon::CHECKS,
+        rootlesskit::CHECKS,
         volumes::CHECKS,
     ]
     .into_iter()

@@ -1,13 +1,12 @@
-//! Networking: the RootlessKit network drivers on this host, the rootless binaries, and the port and ping sysctls.
-//!
-//! Versions come from the package database (dpkg status, pacman's local db), never from running the binaries:
-//! `preflight` spawns no process. Where no database can be read, the version is reported as unknown and the
-//! `net` advisor (which may run `--version`) is the place to learn it.
+//! Networking: the RootlessKit network drivers on this host, the rootless binaries, the port and ping sysctls; DNS
+//! for containers (what Docker hands them from the host's resolv.conf); and the host's network stack as Docker meets
+//! it: IP forwarding, the network managers that touch Docker's interfaces, rootless DNS and MTU.
 
 use super::{Check, Scope, unreadable};
-use crate::facts::{Facts, Read};
+use crate::facts::dockerd::flag;
+use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::pkgdb;
+use crate::parse::{glob, netplan, pkgdb, resolv, unit};
 
 const PING_CONF: &str = include_str!("../../profiles/sysctl/52-rootless-ping.conf");
 const PORTS_CONF: &str = include_str!("../../profiles/sysctl/53-rootless-privileged-ports.conf");
@@ -29,6 +28,55 @@ fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
         Some((format!("{p} {v}"), parsed))
     })
 }
+
+/// systemd-resolved's stub; Docker then reads the upstream servers from RESOLVED (libnetwork resolvconf.Path).
+const STUB: &str = "127.0.0.53";
+const RESOLVED: &str = "/run/systemd/resolve/resolv.conf";
+
+/// Where systemd-networkd reads .network files, highest priority first (netplan writes to /run).
+const NETWORKD_DIRS: &[&str] = &[
+    "/etc/systemd/network",
+    "/run/systemd/network",
+    "/usr/local/lib/systemd/network",
+    "/usr/lib/systemd/network",
+    "/lib/systemd/network",
+];
+
+/// One of Docker's interfaces, as the network managers' matches see it.
+struct Iface {
+    name: &'static str,
+    /// The kernel driver (netplan's `match: driver:`, networkd's `Driver=`).
+    driver: &'static str,
+    /// networkd's `Type=` (the device type: a bridge, or plain ether for a veth).
+    devtype: &'static str,
+    /// networkd's `Kind=` (the netdev kind).
+    kind: &'static str,
+}
+
+/// The names Docker gives its interfaces, to test patterns against: the default bridge, a user network's bridge, a veth.
+const DOCKER_IFACES: &[Iface] = &[
+    Iface {
+        name: "docker0",
+        driver: "bridge",
+        devtype: "bridge",
+        kind: "bridge",
+    },
+    Iface {
+        name: "br-0123456789ab",
+        driver: "bridge",
+        devtype: "bridge",
+        kind: "bridge",
+    },
+    Iface {
+        name: "veth1234567",
+        driver: "veth",
+        devtype: "ether",
+        kind: "veth",
+    },
+];
+
+/// The name the seed gives networkd's "leave Docker alone" file, then lower-sorting ones for when a catch-all sorts first.
+const UNMANAGED_NAMES: &[&str] = &["docker.network", "00-docker.network", "0-docker.network"];
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -118,6 +166,115 @@ What you see when it's wrong: `ping: socket: Operation not permitted` (or `permi
 How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d, then `sudo sysctl --system`.",
         packages: &[],
         run: ping_group_range,
+    },
+    Check {
+    id: "network.dns",
+    area: "network",
+    scope: Scope::CheckOnly,
+    needs_runtime: false,
+    title: "Containers get a DNS server they can reach (no loopback-only resolv.conf)",
+    reference: "daemon-troubleshoot seed: DNS resolver found in resolv.conf and containers can't use it",
+    explain: "\
+What it checks: the nameservers in /etc/resolv.conf the way Docker reads them: loopback servers (127.0.0.0/8, ::1) are dropped, \
+because a container's 127.0.0.1 is the container itself; with only systemd-resolved's stub (127.0.0.53) Docker reads the upstream \
+servers from /run/systemd/resolve/resolv.conf instead; a `dns` key in daemon.json (/etc/docker/daemon.json, or \
+~/.config/docker/daemon.json for rootless) overrides it all. It also looks for the usual cause: dnsmasq running, and \
+NetworkManager configured with `dns=dnsmasq`.
+
+Why it matters: when nothing usable is left, Docker silently falls back to Google's public servers, which fails on networks \
+that block outside DNS and leaks names that should stay internal.
+
+What you see when it's wrong: `WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using \
+default external servers : [8.8.8.8 8.8.4.4]`, then lookups that time out inside containers.
+
+How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon); \
+or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/NetworkManager/NetworkManager.conf and \
+`sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu).",
+    packages: &[],
+    run: dns,
+    },
+    Check {
+        id: "network.ip_forward",
+        area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "IP forwarding is on for the rootful daemon, and systemd-networkd does not turn it off",
+        reference: "daemon-troubleshoot seed: IP forwarding problems (systemd-networkd ≥ 220, IPForward=)",
+        explain: "\
+What it checks: net.ipv4.ip_forward and the per-interface net.ipv4.conf.*.forwarding; whether systemd-networkd is in use \
+(enabled or running) and which of its .network files (/etc/systemd/network, /run/systemd/network — where netplan writes — \
+/usr/lib/systemd/network, each with its NAME.network.d/*.conf drop-ins) set no IPForward= (IPv4Forwarding= since systemd 256); the systemd version from the package database \
+or libsystemd-shared-NNN.so. It applies to a rootful daemon: rootless networking runs through slirp4netns or pasta in user \
+space and does not route through the host.
+
+Why it matters: dockerd turns forwarding on when it starts, but since systemd 220 networkd sets \
+net.ipv4.conf.<interface>.forwarding to off for every interface it configures without IPForward=, and containers lose the \
+network.
+
+What you see when it's wrong: containers resolve nothing and reach nothing outside the host; `docker run busybox ping 8.8.8.8` \
+times out while the host is online.
+
+How to fix: add `IPForward=true` (or `IPForward=kernel` on old systemd) to the [Network] section of the .network file, e.g. \
+/usr/lib/systemd/network/80-container-host0.network, or better a drop-in next to it in /etc; then `systemctl restart systemd-networkd` \
+and `systemctl restart docker`.",
+        packages: &[],
+        run: ip_forward,
+    },
+    Check {
+        id: "network.managers",
+        area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: false,
+        title: "No network manager takes over Docker's interfaces (NetworkManager, systemd-networkd, netplan, netscript)",
+        reference: "daemon-troubleshoot seed: Docker networks disappearing",
+        explain: "\
+What it checks: NetworkManager (installed or running): is docker0 unmanaged (unmanaged-devices=interface-name:… in \
+NetworkManager.conf and conf.d, or `iface docker0 inet manual` in /etc/network/interfaces(.d)); systemd-networkd: a .network file \
+that is the first, in networkd's lexical order, whose [Match] Name= catches docker0, br-* or veth* (or that matches every \
+interface), drop-ins included, without `Unmanaged=yes` in [Link]; netplan: a device in /etc/netplan, /run/netplan or \
+/lib/netplan whose `match:` (name and driver globs) catches them, or a netplan bridge or other device called docker0; netscript \
+installed. It applies to a rootful daemon: the rootless daemon's \
+bridges live in RootlessKit's network namespace, out of the host managers' sight.
+
+Why it matters: a manager that thinks it owns docker0 or a veth reconfigures or deletes it; networks and published ports \
+vanish at random.
+
+What you see when it's wrong: `docker0` without its address, containers that lose connectivity after a DHCP renewal, \
+`networkctl` or `nmcli device` listing docker0 as configured.
+
+How to fix: the seed's remedies: uninstall netscript (`apt-get remove netscript-2.4`); for NetworkManager, \
+/etc/network/interfaces.d/20-docker0 with `iface docker0 inet manual` (or `unmanaged-devices=interface-name:docker0;interface-name:br-*;interface-name:veth*` \
+under [keyfile]) and restart NetworkManager; for networkd, /etc/systemd/network/docker.network with `[Match]` `Name=docker0 br-* veth*` \
+and `[Link]` `Unmanaged=yes` (named 00-docker.network when a catch-all such as netplan's 10-netplan-*.network sorts \
+before docker.network), then restart systemd-networkd; for netplan, narrow the match (e.g. `name: en*`) and `netplan apply`.",
+        packages: &["netscript"],
+        run: managers,
+    },
+    Check {
+        id: "network.rootless",
+        area: "network",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "Rootless containers' DNS through slirp4netns works, and the MTU fits RootlessKit's",
+        reference: "rootless-troubleshoot seed (MTU); slirp4netns sandbox and resolv.conf (slirp4netns#116, #318, #333)",
+        explain: "\
+What it checks: for a running rootless daemon with the slirp4netns network driver: whether slirp4netns runs sandboxed \
+(--enable-sandbox, RootlessKit's --slirp4netns-sandbox=auto) and, if so, whether /etc/resolv.conf resolves inside the sandbox, which \
+keeps only /etc and /run (slirp4netns ≥ 1.2.1 also binds a target outside them, but never intermediate links such as \
+/var/run/…); then the MTU: RootlessKit's --mtu (DOCKERD_ROOTLESS_ROOTLESSKIT_MTU) against the `mtu` in the rootless daemon.json.
+
+Why it matters: slirp4netns answers the containers' DNS at 10.0.2.3 by forwarding to the nameservers in the host's \
+/etc/resolv.conf, read inside its sandbox; a resolv.conf it cannot reach there means no DNS at all. A container MTU above the \
+TAP device's drops every large packet.
+
+What you see when it's wrong: `nslookup: can't resolve` / `Temporary failure in name resolution` in every rootless container \
+while IP addresses work; large downloads that stall.
+
+How to fix: point /etc/resolv.conf at a file under /etc or /run (`sudo ln -sf /run/systemd/resolve/stub-resolv.conf /etc/resolv.conf`), \
+upgrade slirp4netns, or add `--slirp4netns-sandbox=false` to DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS; for the MTU, make daemon.json's \
+`mtu` no larger than DOCKERD_ROOTLESS_ROOTLESSKIT_MTU (or drop it).",
+        packages: &["slirp4netns"],
+        run: rootless_net,
     },
 ];
 
@@ -381,5 +538,946 @@ fn ping_group_range(f: &Facts) -> Verdict {
             .fix(fix()),
             Ok((lo, hi)) => Verdict::pass(format!("ping_group_range = {lo} {hi} includes gid {}", f.user.gid)).evidence(PATH, format!("{lo} {hi}")),
         },
+    }
+}
+
+/// `dns` in either daemon's configuration.
+fn configured_dns(f: &Facts) -> Option<(String, String)> {
+    // The rootful daemon's file, then the rootless one's (the same path storage.data_root reads).
+    for path in ["/etc/docker/daemon.json".to_owned(), f.daemon_json_path()] {
+        if let Read::Ok(text) = f.read(&path)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(list) = v
+                .get("dns")
+                .and_then(|d| d.as_array())
+                .filter(|a| !a.is_empty())
+        {
+            let servers: Vec<String> = list
+                .iter()
+                .filter_map(|s| s.as_str())
+                .map(str::to_owned)
+                .collect();
+            return Some((path, servers.join(" ")));
+        }
+    }
+    None
+}
+
+/// Whether NetworkManager runs dnsmasq for the host (`dns=dnsmasq` in its main configuration or conf.d).
+fn networkmanager_dnsmasq(f: &Facts) -> Option<String> {
+    let mut files = vec!["/etc/NetworkManager/NetworkManager.conf".to_owned()];
+    if let Read::Ok(names) = f.read_dir("/etc/NetworkManager/conf.d") {
+        files.extend(
+            names
+                .into_iter()
+                .filter(|n| n.ends_with(".conf"))
+                .map(|n| format!("/etc/NetworkManager/conf.d/{n}")),
+        );
+    }
+    files.into_iter().find(|p| {
+        f.read(p).ok().is_some_and(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                !l.starts_with('#') && l.replace(' ', "") == "dns=dnsmasq"
+            })
+        })
+    })
+}
+
+fn dns(f: &Facts) -> Verdict {
+    const PATH: &str = "/etc/resolv.conf";
+    let text = match f.read(PATH) {
+        Read::Ok(t) => t,
+        Read::Missing => {
+            return Verdict::warn(
+                "no /etc/resolv.conf: Docker gives containers 8.8.8.8 and 8.8.4.4",
+            )
+            .evidence(PATH, "missing");
+        }
+        Read::Failed(e) => return unreadable(PATH, &e),
+    };
+    let (servers, errors) = resolv::parse(&text);
+    let mut evidence: Vec<Evidence> = servers
+        .iter()
+        .map(|n| Evidence {
+            source: format!("{PATH}:{}", n.line),
+            detail: format!("nameserver {}", n.addr),
+        })
+        .collect();
+    evidence.extend(errors.iter().map(|e| Evidence {
+        source: format!("{PATH}:{}", e.line),
+        detail: e.message.clone(),
+    }));
+    if let Read::Ok(target) = f.read_link(PATH) {
+        evidence.push(Evidence {
+            source: PATH.into(),
+            detail: format!("symlink to {target}"),
+        });
+    }
+    if let Some((path, list)) = configured_dns(f) {
+        return Verdict::pass(format!("daemon.json sets dns: {list}"))
+            .with_evidence(evidence)
+            .evidence(path, format!("dns = {list}"));
+    }
+    let usable: Vec<String> = servers
+        .iter()
+        .filter(|n| !n.is_loopback())
+        .map(|n| n.addr.to_string())
+        .collect();
+    if !usable.is_empty() {
+        return Verdict::pass(format!("containers get {}", usable.join(", ")))
+            .with_evidence(evidence);
+    }
+    // Only loopback: the systemd-resolved stub is fine when its upstream file has real servers.
+    if !servers.is_empty()
+        && servers.iter().all(|n| n.addr.to_string() == STUB)
+        && let Read::Ok(up) = f.read(RESOLVED)
+    {
+        let upstream: Vec<String> = resolv::parse(&up)
+            .0
+            .into_iter()
+            .filter(|n| !n.is_loopback())
+            .map(|n| n.addr.to_string())
+            .collect();
+        if !upstream.is_empty() {
+            return Verdict::pass(format!(
+                    "systemd-resolved's stub: Docker gives containers its upstream servers {} from {RESOLVED}",
+                    upstream.join(", ")
+                ))
+                .with_evidence(evidence)
+                .evidence(RESOLVED, upstream.join(" "));
+        }
+        evidence.push(Evidence {
+            source: RESOLVED.into(),
+            detail: "no non-loopback nameserver".into(),
+        });
+    }
+    let dnsmasq = match f.processes() {
+        Read::Ok(list) => list.iter().any(|p| p.name == "dnsmasq"),
+        _ => false,
+    };
+    let nm = networkmanager_dnsmasq(f);
+    if dnsmasq {
+        evidence.push(Evidence {
+            source: "/proc".into(),
+            detail: "dnsmasq is running".into(),
+        });
+    }
+    if let Some(p) = &nm {
+        evidence.push(Evidence {
+            source: p.clone(),
+            detail: "dns=dnsmasq".into(),
+        });
+    }
+    let loopback: Vec<String> = servers.iter().map(|n| n.addr.to_string()).collect();
+    let mut fix = Remediation::text(
+        "Give Docker the network's real DNS servers with a `dns` list in daemon.json (/etc/docker/daemon.json, or \
+~/.config/docker/daemon.json for rootless), then restart the daemon.",
+    );
+    if let Some(p) = nm {
+        fix.text.push_str(&format!(
+            " Or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in {p} and restart NetworkManager:"
+        ));
+        fix = fix.step(Step::root(["systemctl", "restart", "NetworkManager"]));
+    }
+    Verdict::warn(format!(
+        "/etc/resolv.conf has only loopback resolvers ({}): \"WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using default external servers : [8.8.8.8 8.8.4.4]\"",
+        if loopback.is_empty() { "none at all".to_owned() } else { loopback.join(", ") }
+    ))
+    .with_evidence(evidence)
+    .fix(fix)
+}
+
+/// Whether a rootful Docker is installed or running here (the host-network checks are about it).
+fn rootful_present(f: &Facts) -> Option<String> {
+    if let Some(p) = f.rootful_dockerd().first() {
+        return Some(format!("a rootful dockerd runs (pid {p})"));
+    }
+    if let Read::Ok(u) = f.unit("docker.service", SYSTEM_UNIT_DIRS)
+        && !u.masked
+    {
+        return Some(format!("docker.service is installed ({})", u.files[0].0));
+    }
+    ["/usr/bin/dockerd", "/usr/sbin/dockerd"]
+        .into_iter()
+        .find(|p| matches!(f.stat(p), Read::Ok(_)))
+        .map(|p| format!("{p} is installed"))
+}
+
+const NO_ROOTFUL: &str = "no rootful Docker here: rootless networking runs in RootlessKit's namespace through slirp4netns or pasta, out of reach of host forwarding and network managers";
+
+/// The .network files networkd uses: one per file name, the highest-priority directory winning.
+fn network_files(f: &Facts) -> Vec<Unit> {
+    let mut names = std::collections::BTreeSet::new();
+    for dir in NETWORKD_DIRS {
+        if let Read::Ok(list) = f.read_dir(dir) {
+            names.extend(list.into_iter().filter(|n| n.ends_with(".network")));
+        }
+    }
+    // networkd reads them in lexical order of their names, whatever the directory; a name in a higher-priority
+    // directory hides the same name below (f.unit finds it), and `NAME.d/*.conf` drop-ins add to it. A masked file
+    // (a link to /dev/null, or empty) is skipped.
+    names
+        .into_iter()
+        .filter_map(|n| match f.unit(&n, NETWORKD_DIRS) {
+            Read::Ok(u) if !u.masked => Some(u),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A .network file's main path.
+fn main_path(u: &Unit) -> &str {
+    u.files.first().map_or(u.name.as_str(), |(p, _)| p.as_str())
+}
+
+/// The effective value of a single-valued setting: its last assignment, drop-ins after the main file.
+fn value<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a unit::Entry> {
+    u.files
+        .iter()
+        .rev()
+        .flat_map(|(_, entries)| entries.iter().rev())
+        .find(|e| e.section == section && e.key == key)
+}
+
+/// A [Match] condition as networkd tests it (`net_condition_test_strv`): the words of every assignment, merged (an
+/// empty one resets), a line starting with `!` negating its words; a negated word that matches fails, and when plain
+/// words exist one must match. `None` is a property the interface lacks (a virtual device's Path=), which no
+/// pattern matches.
+fn condition(u: &Unit, key: &str, value: Option<&str>) -> bool {
+    let mut positive = false;
+    let mut matched = false;
+    for (_, e) in u.effective("Match", key) {
+        let (invert, words) = match e.value.trim().strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, e.value.trim()),
+        };
+        for w in words.split_whitespace() {
+            positive |= !invert;
+            if value.is_some_and(|v| glob::matches(w, v)) {
+                if invert {
+                    return false;
+                }
+                matched = true;
+            }
+        }
+    }
+    !positive || matched
+}
+
+/// Whether a .network file's [Match] catches one of Docker's interfaces: every condition holds. A file without
+/// [Match] settings catches everything; MAC addresses, paths, udev properties and Wi-Fi settings name real hardware,
+/// never Docker's virtual interfaces; host conditions (Host=, Virtualization=, …) are taken as true.
+fn catches(u: &Unit, iface: &Iface) -> bool {
+    condition(u, "Name", Some(iface.name))
+        && condition(u, "OriginalName", Some(iface.name))
+        && condition(u, "Driver", Some(iface.driver))
+        && condition(u, "Type", Some(iface.devtype))
+        && condition(u, "Kind", Some(iface.kind))
+        && [
+            "MACAddress",
+            "PermanentMACAddress",
+            "Path",
+            "Property",
+            "SSID",
+            "BSSID",
+            "WLANInterfaceType",
+        ]
+        .iter()
+        .all(|k| condition(u, k, None))
+}
+
+/// Whether systemd-networkd is in use: enabled, or running.
+fn networkd_in_use(f: &Facts) -> Option<String> {
+    let running = f
+        .processes()
+        .ok()
+        .is_some_and(|l| l.iter().any(|p| p.name == "systemd-network"));
+    if running {
+        return Some("systemd-networkd runs".into());
+    }
+    f.unit_enabled("systemd-networkd.service")
+        .map(|p| format!("systemd-networkd is enabled ({p})"))
+}
+
+/// systemd's major version: the package database, else the libsystemd-shared-NNN.so file name.
+fn systemd_version(f: &Facts) -> Option<u32> {
+    if let Some(v) = f.package_version("systemd") {
+        let digits: String = v
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse() {
+            return Some(n);
+        }
+    }
+    for dir in ["/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd"] {
+        if let Read::Ok(names) = f.read_dir(dir)
+            && let Some(n) = names.iter().find_map(|n| {
+                n.strip_prefix("libsystemd-shared-")?
+                    .split(['.', '-'])
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn ip_forward(f: &Facts) -> Verdict {
+    let Some(rootful) = rootful_present(f) else {
+        return Verdict::skip(NO_ROOTFUL);
+    };
+    let mut evidence = vec![Evidence {
+        source: "rootful Docker".into(),
+        detail: rootful,
+    }];
+    let running = !f.rootful_dockerd().is_empty();
+    let global = match f.sysctl("net.ipv4.ip_forward") {
+        Read::Ok(v) => v.trim().to_owned(),
+        Read::Missing => {
+            return Verdict::skip(
+                "no /proc/sys/net/ipv4/ip_forward: this kernel has no IPv4 forwarding to judge",
+            )
+            .with_evidence(evidence);
+        }
+        Read::Failed(e) => return super::unreadable("/proc/sys/net/ipv4/ip_forward", &e),
+    };
+    evidence.push(Evidence {
+        source: "/proc/sys/net/ipv4/ip_forward".into(),
+        detail: global.clone(),
+    });
+    let mut off = Vec::new();
+    if let Read::Ok(ifaces) = f.read_dir("/proc/sys/net/ipv4/conf") {
+        for i in ifaces
+            .iter()
+            .filter(|i| !matches!(i.as_str(), "lo" | "default"))
+        {
+            if let Read::Ok(v) = f.read(&format!("/proc/sys/net/ipv4/conf/{i}/forwarding"))
+                && v.trim() == "0"
+            {
+                off.push(i.clone());
+            }
+        }
+    }
+    if !off.is_empty() {
+        evidence.push(Evidence {
+            source: "/proc/sys/net/ipv4/conf/*/forwarding = 0".into(),
+            detail: off.join(" "),
+        });
+    }
+    let dockerd_args = f
+        .rootful_dockerd()
+        .first()
+        .and_then(|p| f.cmdline(*p).ok().cloned())
+        .unwrap_or_default();
+    let forwarding_disabled = dockerd_args.iter().any(|a| a == "--ip-forward=false");
+    if running && global == "0" && !forwarding_disabled {
+        return Verdict::fail("net.ipv4.ip_forward is 0 while the rootful daemon runs: dockerd set it at start and something reset it, so containers cannot reach beyond the host")
+            .with_evidence(evidence)
+            .fix(Remediation::text("Turn it back on and find what resets it (a sysctl.d file, systemd-networkd without IPForward=):")
+                .step(Step::root(["sysctl", "-w", "net.ipv4.ip_forward=1"])));
+    }
+    let Some(networkd) = networkd_in_use(f) else {
+        return Verdict::pass(format!(
+            "net.ipv4.ip_forward = {global}{}; systemd-networkd is not in use",
+            if running {
+                ""
+            } else {
+                " (dockerd sets it to 1 when it starts)"
+            }
+        ))
+        .with_evidence(evidence);
+    };
+    evidence.push(Evidence {
+        source: "systemd-networkd".into(),
+        detail: networkd,
+    });
+    let version = systemd_version(f);
+    evidence.push(Evidence {
+        source: "systemd version".into(),
+        detail: version.map_or("unknown".into(), |v| v.to_string()),
+    });
+    if version.is_some_and(|v| v < 220) {
+        return Verdict::pass("systemd older than 220: networkd leaves forwarding alone")
+            .with_evidence(evidence);
+    }
+    let files = network_files(f);
+    let lacking: Vec<&Unit> = files
+        .iter()
+        .filter(|u| {
+            value(u, "Link", "Unmanaged").is_none_or(|v| !is_yes(&v.value))
+                && ["IPForward", "IPv4Forwarding", "IPMasquerade"]
+                    .iter()
+                    .all(|k| {
+                        value(u, "Network", k).is_none_or(|v| {
+                            matches!(v.value.as_str(), "no" | "false" | "0" | "ipv6")
+                        })
+                    })
+        })
+        .collect();
+    if lacking.is_empty() {
+        return Verdict::pass(format!("net.ipv4.ip_forward = {global}; every .network file of systemd-networkd sets IPForward="))
+            .with_evidence(evidence);
+    }
+    let mut steps = Vec::new();
+    for u in &lacking {
+        let dropin_dir = format!("/etc/systemd/network/{}.d", u.name);
+        let dropin = format!("{dropin_dir}/docker-ip-forward.conf");
+        steps.push(Step::root(["mkdir", "-p", dropin_dir.as_str()]));
+        steps.push(Step::root(["tee", dropin.as_str()]).with_stdin("[Network]\nIPForward=true\n"));
+    }
+    steps.push(Step::root(["systemctl", "restart", "systemd-networkd"]));
+    steps.push(Step::root(["systemctl", "restart", "docker"]));
+    Verdict::warn(format!(
+        "systemd-networkd (systemd ≥ 220) turns forwarding off for the interfaces of {} ({}): they have no IPForward=, so containers lose the network when networkd configures them",
+        lacking.iter().map(|u| main_path(u)).collect::<Vec<_>>().join(", "),
+        if off.is_empty() { "none is off right now".to_owned() } else { format!("off now: {}", off.join(" ")) }
+    ))
+    .with_evidence(evidence)
+    .fix(
+        Remediation::text(
+            "Add IPForward=true to the [Network] section of each, through a drop-in in /etc (it survives package and netplan updates), then restart networkd and Docker:",
+        )
+        .steps(steps),
+    )
+}
+
+fn is_yes(v: &str) -> bool {
+    matches!(v.trim(), "yes" | "true" | "1" | "on")
+}
+
+/// NetworkManager's unmanaged-devices specs (`interface-name:docker0;interface-name:veth*`) from its configuration.
+fn nm_unmanaged(f: &Facts) -> Vec<(String, String)> {
+    let mut files = vec!["/etc/NetworkManager/NetworkManager.conf".to_owned()];
+    for dir in [
+        "/usr/lib/NetworkManager/conf.d",
+        "/run/NetworkManager/conf.d",
+        "/etc/NetworkManager/conf.d",
+    ] {
+        if let Read::Ok(names) = f.read_dir(dir) {
+            files.extend(
+                names
+                    .into_iter()
+                    .filter(|n| n.ends_with(".conf"))
+                    .map(|n| format!("{dir}/{n}")),
+            );
+        }
+    }
+    let mut specs = Vec::new();
+    for path in files {
+        if let Read::Ok(text) = f.read(&path) {
+            for line in text.lines() {
+                let line = line.trim();
+                if let Some(v) = line.strip_prefix("unmanaged-devices") {
+                    let v = v.trim_start().trim_start_matches('=');
+                    for spec in v.split([';', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+                        specs.push((path.clone(), spec.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    specs
+}
+
+/// Whether /etc/network/interfaces(.d) declares docker0 (`iface docker0 inet manual`).
+fn ifupdown_docker0(f: &Facts) -> Option<String> {
+    let mut files = vec!["/etc/network/interfaces".to_owned()];
+    if let Read::Ok(names) = f.read_dir("/etc/network/interfaces.d") {
+        files.extend(
+            names
+                .into_iter()
+                .map(|n| format!("/etc/network/interfaces.d/{n}")),
+        );
+    }
+    files.into_iter().find(|p| {
+        f.read(p).ok().is_some_and(|t| {
+            t.lines().any(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.first() == Some(&"iface") && w.get(1) == Some(&"docker0")
+            })
+        })
+    })
+}
+
+fn managers(f: &Facts) -> Verdict {
+    let Some(rootful) = rootful_present(f) else {
+        return Verdict::skip(NO_ROOTFUL);
+    };
+    let mut evidence = vec![Evidence {
+        source: "rootful Docker".into(),
+        detail: rootful,
+    }];
+    let mut problems = Vec::new();
+    let mut fix = Remediation::text(
+        "Tell each manager to leave Docker's interfaces alone (the seed's remedies):",
+    );
+    // netscript
+    let d = f.distro();
+    let netscript_pkg = d.package("netscript");
+    let netscript = f
+        .package_version(netscript_pkg)
+        .map(|v| format!("package {netscript_pkg} {v}"))
+        .or_else(|| {
+            ["/etc/netscript", "/sbin/netscript", "/usr/sbin/netscript"]
+                .into_iter()
+                .find(|p| matches!(f.lstat(p), Read::Ok(_)))
+                .map(str::to_owned)
+        });
+    if let Some(n) = netscript {
+        evidence.push(Evidence {
+            source: "netscript".into(),
+            detail: n.clone(),
+        });
+        problems.push(format!(
+            "netscript is installed ({n}) and rewrites the host's interfaces and firewall"
+        ));
+        fix = fix.steps(d.remove_step(&[netscript_pkg]));
+    }
+    // NetworkManager
+    let nm_running = f
+        .processes()
+        .ok()
+        .is_some_and(|l| l.iter().any(|p| p.name == "NetworkManager"));
+    let nm_installed = nm_running
+        || ["/usr/sbin/NetworkManager", "/usr/bin/NetworkManager"]
+            .iter()
+            .any(|p| matches!(f.stat(p), Read::Ok(_)));
+    if nm_installed {
+        let specs = nm_unmanaged(f);
+        let covered = specs.iter().find(|(_, s)| {
+            s.strip_prefix("interface-name:")
+                .map(|p| p.trim_start_matches(['=', '~']))
+                .is_some_and(|p| glob::matches(p, "docker0"))
+                || s == "*"
+        });
+        let ifupdown = ifupdown_docker0(f);
+        evidence.push(Evidence {
+            source: "NetworkManager".into(),
+            detail: format!(
+                "{}; docker0 unmanaged by {}",
+                if nm_running { "running" } else { "installed" },
+                covered
+                    .map(|(p, s)| format!("{s} in {p}"))
+                    .or(ifupdown.clone())
+                    .unwrap_or_else(|| "nothing".into())
+            ),
+        });
+        if covered.is_none() && ifupdown.is_none() {
+            problems.push("NetworkManager is installed and nothing marks docker0 unmanaged (no unmanaged-devices entry, no `iface docker0` in /etc/network/interfaces.d)".into());
+            fix = fix
+                .step(
+                    Step::root(["tee", "/etc/network/interfaces.d/20-docker0"])
+                        .with_stdin("iface docker0 inet manual\n"),
+                )
+                .step(Step::root(["systemctl", "restart", "NetworkManager"]));
+        }
+    }
+    // systemd-networkd (netplan's generated files included): for each interface the first file in lexical order whose
+    // [Match] catches it is the one applied.
+    let files = network_files(f);
+    // (file name, where its Name= is, interfaces it catches first)
+    let mut networkd_hits: Vec<(String, String, Vec<&str>)> = Vec::new();
+    let mut shadowed: Vec<((String, String), Vec<&str>)> = Vec::new();
+    for iface in DOCKER_IFACES {
+        let Some(first) = files.iter().find(|u| catches(u, iface)) else {
+            continue;
+        };
+        if value(first, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value)) {
+            continue;
+        }
+        let at = first
+            .effective("Match", "Name")
+            .first()
+            .map_or(main_path(first).to_owned(), |(path, n)| {
+                format!("{path}:{}", n.line)
+            });
+        for later in files.iter().skip_while(|u| u.name != first.name).skip(1) {
+            if catches(later, iface)
+                && value(later, "Link", "Unmanaged").is_some_and(|u| is_yes(&u.value))
+            {
+                let key = (main_path(later).to_owned(), first.name.clone());
+                match shadowed.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, ifaces)) => ifaces.push(iface.name),
+                    None => shadowed.push((key, vec![iface.name])),
+                }
+            }
+        }
+        match networkd_hits.iter_mut().find(|(n, _, _)| *n == first.name) {
+            Some((_, _, ifaces)) => ifaces.push(iface.name),
+            None => networkd_hits.push((first.name.clone(), at, vec![iface.name])),
+        }
+    }
+    if !networkd_hits.is_empty() {
+        let hits: Vec<String> = networkd_hits
+            .iter()
+            .map(|(_, at, ifaces)| format!("{at} catches {}", ifaces.join(", ")))
+            .collect();
+        evidence.push(Evidence {
+            source: "systemd-networkd .network files".into(),
+            detail: hits
+                .iter()
+                .cloned()
+                .chain(shadowed.iter().map(|((later, first), ifaces)| {
+                    format!(
+                        "{later} (Unmanaged=yes) never applies to {}: {first} sorts before it",
+                        ifaces.join(", ")
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+        problems.push(format!(
+            "systemd-networkd configuration catches Docker's interfaces without Unmanaged=yes: {}",
+            hits.join("; ")
+        ));
+        // The Unmanaged=yes file works only when it sorts before every file that catches Docker's interfaces: the
+        // seed's docker.network when it does, else a lower-sorting name.
+        let lowest = networkd_hits
+            .iter()
+            .map(|(n, _, _)| n.as_str())
+            .min()
+            .unwrap_or_default();
+        match UNMANAGED_NAMES.iter().find(|n| **n < lowest) {
+            Some(name) => {
+                let path = format!("/etc/systemd/network/{name}");
+                fix = Remediation::text(format!(
+                    "{} networkd applies the first .network file in lexical order that matches, so the Unmanaged=yes file is {path}.",
+                    fix.text
+                ))
+                .steps(fix.steps)
+                .step(Step::root(["tee", path.as_str()]).with_stdin(
+                    "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
+                ))
+                .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
+            }
+            None => {
+                fix = Remediation::text(format!(
+                    "{} networkd applies the first .network file in lexical order that matches, and {lowest} sorts before any name for an Unmanaged=yes file: add `Name=!docker0 br-* veth*` to its [Match] (a drop-in in /etc/systemd/network/{lowest}.d/), then restart systemd-networkd.",
+                    fix.text
+                ))
+                .steps(fix.steps);
+            }
+        }
+    }
+    // netplan: *.yaml from /run, /etc and /lib (a name in an earlier one hides the same name in a later one), read in
+    // lexical order of their names, later definitions amending earlier ones.
+    let mut netplan_hits = Vec::new();
+    let mut yaml: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for dir in ["/run/netplan", "/etc/netplan", "/lib/netplan"] {
+        if let Read::Ok(names) = f.read_dir(dir) {
+            for n in names.iter().filter(|n| n.ends_with(".yaml")) {
+                yaml.entry(n.clone())
+                    .or_insert_with(|| format!("{dir}/{n}"));
+            }
+        }
+    }
+    let mut parsed = Vec::new();
+    for path in yaml.into_values() {
+        let Read::Ok(text) = f.read(&path) else {
+            continue;
+        };
+        let (devices, errors) = netplan::parse(&text);
+        for e in errors {
+            evidence.push(Evidence {
+                source: format!("{path}:{}", e.line),
+                detail: e.message,
+            });
+        }
+        parsed.push((path, devices));
+    }
+    for d in netplan::merge(parsed) {
+        let caught: Vec<&str> = DOCKER_IFACES
+            .iter()
+            .filter(|i| d.catches(i.name, i.driver))
+            .map(|i| i.name)
+            .collect();
+        if caught.is_empty() {
+            continue;
+        }
+        let how = match (&d.matching, &d.set_name) {
+            (_, Some(name)) if caught.contains(&name.as_str()) => {
+                format!(
+                    "{}:{} ({} {}, set-name: {name})",
+                    d.file, d.line, d.kind, d.id
+                )
+            }
+            (Some(m), _) => {
+                let mut props = Vec::new();
+                if let Some(n) = &m.name {
+                    props.push(format!("name: {n}"));
+                }
+                if !m.driver.is_empty() {
+                    props.push(format!("driver: {}", m.driver.join(", ")));
+                }
+                if props.is_empty() {
+                    props.push("an empty match".to_owned());
+                }
+                format!(
+                    "{}:{} ({} {}, {})",
+                    m.file,
+                    m.line,
+                    d.kind,
+                    d.id,
+                    props.join(", ")
+                )
+            }
+            (None, _) => format!("{}:{} ({} {})", d.file, d.line, d.kind, d.id),
+        };
+        netplan_hits.push(format!("{how} catches {}", caught.join(", ")));
+    }
+    if !netplan_hits.is_empty() {
+        evidence.push(Evidence {
+            source: "netplan".into(),
+            detail: netplan_hits.join("; "),
+        });
+        problems.push(format!(
+            "netplan matches Docker's interfaces: {}",
+            netplan_hits.join("; ")
+        ));
+        fix = Remediation::text(format!("{} Narrow each netplan match named to the real NICs (e.g. `name: en*`, or their `macaddress:`), rename a netplan device (or set-name:) called docker0, then run `sudo netplan apply`.", fix.text)).steps(fix.steps);
+    }
+    if problems.is_empty() {
+        return Verdict::pass("no network manager here claims docker0, br-* or veth*")
+            .with_evidence(evidence);
+    }
+    Verdict::warn(problems.join("; "))
+        .with_evidence(evidence)
+        .fix(fix)
+}
+
+/// Follows /etc/resolv.conf's chain of links as slirp4netns's sandbox would see it: only /etc and /run exist
+/// there (plus, from 1.2.1, the final target bind-mounted at its own path). Returns the hop that cannot be reached.
+fn sandbox_breaks(f: &Facts, binds_target: bool) -> (Vec<String>, Option<String>) {
+    let inside = |p: &str| ["/etc/", "/run/"].iter().any(|d| p.starts_with(d));
+    let real = f.canonicalize("/etc/resolv.conf").ok().cloned();
+    let mut chain = vec!["/etc/resolv.conf".to_owned()];
+    let mut current = "/etc/resolv.conf".to_owned();
+    for _ in 0..16 {
+        let Read::Ok(target) = f.read_link(&current) else {
+            break;
+        };
+        let next = if target.starts_with('/') {
+            target
+        } else {
+            let dir = current.rsplit_once('/').map_or("", |(d, _)| d);
+            format!("{dir}/{target}")
+        };
+        chain.push(next.clone());
+        let reachable = inside(&next) || (binds_target && real.as_deref() == Some(next.as_str()));
+        if !reachable {
+            return (chain, Some(next));
+        }
+        current = next;
+    }
+    (chain, None)
+}
+
+fn rootless_net(f: &Facts) -> Verdict {
+    let Read::Ok(list) = f.processes() else {
+        return Verdict::skip("cannot list processes");
+    };
+    let Some(rk) = list
+        .iter()
+        .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
+    else {
+        return Verdict::skip(
+            "no rootless daemon of yours runs (no rootlesskit process): nothing to judge",
+        );
+    };
+    let argv = f.cmdline(rk.pid).ok().cloned().unwrap_or_default();
+    let flag = |name: &str| flag(&argv, name).map(str::to_owned);
+    let net = flag("net").unwrap_or_else(|| "host".into());
+    let mut evidence = vec![Evidence {
+        source: format!("/proc/{}/cmdline", rk.pid),
+        detail: argv.join(" "),
+    }];
+    let mut problems = Vec::new();
+    let mut fix = Remediation::text("");
+    // DNS through slirp4netns's sandbox.
+    if net == "slirp4netns" {
+        let slirp = list
+            .iter()
+            .find(|p| p.name == "slirp4netns" && p.uid == f.user.uid);
+        let slirp_argv = slirp
+            .and_then(|p| f.cmdline(p.pid).ok().cloned())
+            .unwrap_or_default();
+        let sandboxed = if slirp.is_some() {
+            slirp_argv.iter().any(|a| a == "--enable-sandbox")
+        } else {
+            flag("slirp4netns-sandbox").is_none_or(|v| v != "false")
+        };
+        let version = f.package_version(f.distro().package("slirp4netns"));
+        let binds_target = version.as_deref().is_some_and(|v| {
+            let n = crate::distro::parse_version(v);
+            n >= vec![1, 2, 1]
+        });
+        evidence.push(Evidence {
+            source: "slirp4netns".into(),
+            detail: format!(
+                "{}, version {}",
+                if sandboxed {
+                    "sandboxed"
+                } else {
+                    "not sandboxed"
+                },
+                version.as_deref().unwrap_or("unknown")
+            ),
+        });
+        if sandboxed {
+            let (chain, broken) = sandbox_breaks(f, binds_target);
+            evidence.push(Evidence {
+                source: "/etc/resolv.conf".into(),
+                detail: chain.join(" → "),
+            });
+            if let Some(hop) = broken {
+                problems.push(format!(
+                    "/etc/resolv.conf leads through {hop}, which slirp4netns's sandbox (only /etc and /run) cannot see: containers get no DNS at 10.0.2.3 (\"Temporary failure in name resolution\")"
+                ));
+                fix = Remediation::text(
+                    "Point /etc/resolv.conf at a file under /etc or /run (e.g. systemd-resolved's stub), upgrade slirp4netns (≥ 1.2.1 binds a final target outside them), or turn the sandbox off with --slirp4netns-sandbox=false in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS.",
+                );
+            }
+        }
+    }
+    // MTU.
+    let kit_mtu: u32 = flag("mtu").and_then(|m| m.parse().ok()).unwrap_or(
+        if net == "slirp4netns" || net == "pasta" {
+            65520
+        } else {
+            1500
+        },
+    );
+    let json = f.daemon_json_path();
+    let daemon_mtu = f
+        .daemon_config(&json)
+        .ok()
+        .flatten()
+        .and_then(|v| v.get("mtu").and_then(serde_json::Value::as_u64))
+        .map(|m| m as u32);
+    let container_mtu = daemon_mtu.unwrap_or(1500);
+    evidence.push(Evidence {
+        source: "MTU".into(),
+        detail: format!(
+            "RootlessKit {kit_mtu} ({}), containers {container_mtu} ({})",
+            if flag("mtu").is_some() {
+                "--mtu"
+            } else {
+                "default"
+            },
+            if daemon_mtu.is_some() {
+                json.as_str()
+            } else {
+                "default"
+            }
+        ),
+    });
+    if container_mtu > kit_mtu {
+        problems.push(format!(
+            "containers use MTU {container_mtu} but RootlessKit's {net} device has {kit_mtu}: packets larger than {kit_mtu} bytes are dropped (large downloads stall)"
+        ));
+        let text = format!(
+            "Set \"mtu\" in {json} to at most {kit_mtu} (or raise DOCKERD_ROOTLESS_ROOTLESSKIT_MTU), then restart the daemon."
+        );
+        fix = Remediation::text(if fix.text.is_empty() {
+            text
+        } else {
+            format!("{} {text}", fix.text)
+        });
+    }
+    if problems.is_empty() {
+        return Verdict::pass(format!("network driver {net}: the containers' DNS path and MTU ({container_mtu} ≤ {kit_mtu}) work")).with_evidence(evidence);
+    }
+    Verdict::warn(problems.join("; "))
+        .with_evidence(evidence)
+        .fix(fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A .network file and its drop-ins, as networkd merges them.
+    fn network(texts: &[&str]) -> Unit {
+        Unit {
+            name: "x.network".into(),
+            files: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("/etc/systemd/network/{i}"), unit::parse(t).0))
+                .collect(),
+            errors: Vec::new(),
+            masked: false,
+        }
+    }
+
+    fn caught(texts: &[&str]) -> Vec<&'static str> {
+        let u = network(texts);
+        DOCKER_IFACES
+            .iter()
+            .filter(|i| catches(&u, i))
+            .map(|i| i.name)
+            .collect()
+    }
+
+    #[test]
+    fn names_merge_negate_and_reset_as_networkd_does() {
+        let all = ["docker0", "br-0123456789ab", "veth1234567"];
+        assert_eq!(caught(&["[Match]\nName=*\n"]), all);
+        assert_eq!(caught(&["[Match]\nName=en*\n"]), [] as [&str; 0]);
+        // Lists merge: any word may match.
+        assert_eq!(
+            caught(&["[Match]\nName=en*\nName=veth*\n"]),
+            ["veth1234567"]
+        );
+        // A drop-in excluding Docker's interfaces from a catch-all.
+        assert_eq!(
+            caught(&["[Match]\nName=*\n", "[Match]\nName=!docker0 br-* veth*\n"]),
+            [] as [&str; 0]
+        );
+        // Negated words only: everything else matches.
+        assert_eq!(
+            caught(&["[Match]\nName=!docker0\n"]),
+            ["br-0123456789ab", "veth1234567"]
+        );
+        // An empty assignment resets: the file matches everything again.
+        assert_eq!(caught(&["[Match]\nName=en*\n", "[Match]\nName=\n"]), all);
+        // No [Match] at all: everything.
+        assert_eq!(caught(&["[Network]\nDHCP=yes\n"]), all);
+    }
+
+    #[test]
+    fn other_match_keys_are_anded() {
+        // netplan's `match: {name: "*", macaddress: …}` rendered for networkd.
+        assert_eq!(
+            caught(&["[Match]\nName=*\nPermanentMACAddress=52:54:00:12:34:56\n"]),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            caught(&["[Match]\nName=*\nDriver=e1000e\n"]),
+            [] as [&str; 0]
+        );
+        assert_eq!(caught(&["[Match]\nDriver=veth\n"]), ["veth1234567"]);
+        assert_eq!(
+            caught(&["[Match]\nType=bridge\n"]),
+            ["docker0", "br-0123456789ab"]
+        );
+        assert_eq!(
+            caught(&["[Match]\nKind=!bridge\nName=*\n"]),
+            ["veth1234567"]
+        );
+        // Virtual devices have no Path=: a positive pattern misses them, a negated one does not.
+        assert_eq!(caught(&["[Match]\nPath=pci-*\n"]), [] as [&str; 0]);
+        assert_eq!(caught(&["[Match]\nPath=!pci-*\n"]).len(), 3);
+        // Host conditions hold.
+        assert_eq!(
+            caught(&["[Match]\nName=docker*\nVirtualization=no\n"]),
+            ["docker0"]
+        );
     }
 }

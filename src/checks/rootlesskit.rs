@@ -1,0 +1,221 @@
+//! RootlessKit behind the user's rootless daemon: its API in the state dir, and the drivers and MTU in effect.
+
+use serde_json::Value;
+
+use super::{Check, Scope};
+use crate::facts::dockerd::flag;
+use crate::facts::{Facts, Read};
+use crate::model::{Evidence, Remediation, Verdict};
+use crate::parse::proc::env_value;
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "rootlesskit.api",
+        area: "rootlesskit",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "RootlessKit's API answers in its state dir (version, network and port driver)",
+        reference: "anchors.md §A5 (RootlessKit info API); live-host.md (state-dir layouts)",
+        explain: "\
+What it checks: RootlessKit's state directory, found the way the daemon was started: ROOTLESSKIT_STATE_DIR in dockerd's \
+environment (Debian 20.10's random /tmp/rootlesskitNNN), or $XDG_RUNTIME_DIR/dockerd-rootless (upstream, `--state-dir`); \
+then `GET /v1/info` on its api.sock: RootlessKit's version, the network driver, the port driver, the child pid.
+
+Why it matters: these are the drivers in effect, which decide throughput, source-IP propagation and which bugs apply \
+(RootlessKit 3.0.0 broke UDP publishing to remote clients).
+
+What you see when it's wrong: no error of its own; `dockerd-rootless-setuptool.sh nsenter` fails to find child_pid.
+
+How to fix: restart the daemon; if the state dir is gone while the daemon runs, something cleaned /tmp or the runtime dir under it.",
+        packages: &[],
+        run: rootlesskit_api,
+    },
+    Check {
+        id: "rootlesskit.drivers",
+        area: "rootlesskit",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "The network driver, port driver and MTU in effect are the ones requested",
+        reference: "rootless-troubleshoot seed: networking errors; dockerd-rootless.sh environment variables",
+        explain: "\
+What it checks: what was asked for (DOCKERD_ROOTLESS_ROOTLESSKIT_NET, _PORT_DRIVER, _MTU and _FLAGS in the environment of \
+RootlessKit, usually set in ~/.config/systemd/user/docker.service.d/override.conf) against what RootlessKit reports and the flags \
+it was started with.
+
+Why it matters: dockerd-rootless.sh silently falls back (pasta requested but too old, slirp4netns missing), and the only trace is \
+in the journal.
+
+What you see when it's wrong: slow networking or client IPs shown as 10.0.2.100/127.0.0.1 where pasta (which preserves source IPs) \
+was meant to run.
+
+How to fix: install the requested driver at a version that works (slirp4netns ≥ 0.4.0, passt ≥ 2023_12_04), or change the \
+override; then `systemctl --user daemon-reload && systemctl --user restart docker`.",
+        packages: &["slirp4netns", "passt"],
+        run: rootlesskit_drivers,
+    },
+];
+fn rootlesskit_info(f: &Facts) -> Result<(Value, Vec<Evidence>), Verdict> {
+    if f.http_get(&f.rootless_socket(), "/_ping").is_err() && f.rootless_dockerd().is_none() {
+        return Err(Verdict::skip(
+            "no rootless daemon runs (see daemon.running)",
+        ));
+    }
+    let state = f.rootlesskit_state_dir();
+    let (dir, how) = (&state.path, &state.source);
+    let api = format!("{dir}/api.sock");
+    let evidence = vec![Evidence {
+        source: "state dir".into(),
+        detail: format!("{dir} ({how})"),
+    }];
+    match f.http_get(&api, "/v1/info") {
+        Ok(r) if r.status == 200 => serde_json::from_slice(&r.body)
+            .map(|v| (v, evidence.clone()))
+            .map_err(|e| {
+                Verdict::error(format!("GET unix://{api}/v1/info: not JSON: {e}"))
+                    .with_evidence(evidence.clone())
+            }),
+        Ok(r) => Err(Verdict::fail(format!(
+            "RootlessKit's API at {api} answers HTTP {}",
+            r.status
+        ))
+        .with_evidence(evidence)),
+        Err(e) => Err(Verdict::fail(format!(
+            "RootlessKit's API does not answer at {api}: {}",
+            e.text
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Restart the rootless daemon; its RootlessKit state directory is gone or unreadable.",
+        ))),
+    }
+}
+
+fn rootlesskit_api(f: &Facts) -> Verdict {
+    let (info, evidence) = match rootlesskit_info(f) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
+    let version = text(&info, "version");
+    let net = info
+        .pointer("/networkDriver/driver")
+        .and_then(Value::as_str)
+        .unwrap_or("host");
+    let port = info
+        .pointer("/portDriver/driver")
+        .and_then(Value::as_str)
+        .unwrap_or("none");
+    let v = Verdict::pass(format!(
+        "RootlessKit {version}: network driver {net}, port driver {port}"
+    ))
+    .with_evidence(evidence)
+    .evidence(
+        "GET /v1/info",
+        serde_json::to_string(&info).unwrap_or_default(),
+    );
+    // RootlessKit 3.0.0's transparent source IPs broke UDP publishing to remote clients (rootlesskit#592, fixed in 3.0.1).
+    if version == "3.0.0" && port == "builtin" {
+        return Verdict::warn("RootlessKit 3.0.0 with the builtin port driver: UDP ports published with -p do not answer remote clients (fixed in 3.0.1)".to_string())
+        .with_evidence(v.evidence)
+        .fix(Remediation::text(
+            "Upgrade Docker to 29.6.0 or later (RootlessKit 3.0.1), or add --source-ip-transparent=false to DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS.",
+        ));
+    }
+    v
+}
+
+fn rootlesskit_drivers(f: &Facts) -> Verdict {
+    let (info, mut evidence) = match rootlesskit_info(f) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
+    let net = info
+        .pointer("/networkDriver/driver")
+        .and_then(Value::as_str)
+        .unwrap_or("host")
+        .to_owned();
+    let port = info
+        .pointer("/portDriver/driver")
+        .and_then(Value::as_str)
+        .unwrap_or("implicit")
+        .to_owned();
+    // The RootlessKit parent runs as the user: its argv says the MTU, its environment what was requested.
+    let parent = match f.processes() {
+        Read::Ok(list) => list
+            .iter()
+            .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
+            .map(|p| p.pid),
+        _ => None,
+    };
+    let argv = parent
+        .and_then(|p| f.cmdline(p).ok().cloned())
+        .unwrap_or_default();
+    let env = parent
+        .and_then(|p| f.environ(p).ok().cloned())
+        .unwrap_or_default();
+    let mtu = flag(&argv, "mtu").map(str::to_owned);
+    if let Some(p) = parent {
+        evidence.push(Evidence {
+            source: format!("/proc/{p}/cmdline"),
+            detail: argv.join(" "),
+        });
+    }
+    let mut mismatches = Vec::new();
+    let mut requested = Vec::new();
+    for (var, effective) in [
+        ("NET", Some(net.as_str())),
+        ("PORT_DRIVER", Some(port.as_str())),
+        ("MTU", mtu.as_deref()),
+    ] {
+        let name = format!("DOCKERD_ROOTLESS_ROOTLESSKIT_{var}");
+        if let Some(want) = env_value(&env, &name).filter(|w| !w.is_empty()) {
+            requested.push(format!("{name}={want}"));
+            evidence.push(Evidence {
+                source: format!("env of rootlesskit: {name}"),
+                detail: want.to_owned(),
+            });
+            if let Some(have) = effective
+                && want != have
+            {
+                mismatches.push(format!("{name}={want} but RootlessKit runs with {have}"));
+            }
+        }
+    }
+    if let Some(flags) =
+        env_value(&env, "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS").filter(|w| !w.is_empty())
+    {
+        evidence.push(Evidence {
+            source: "env of rootlesskit: DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".into(),
+            detail: flags.to_owned(),
+        });
+        for word in flags.split_whitespace() {
+            if word.starts_with("--") && !argv.iter().any(|a| a == word) {
+                mismatches.push(format!("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS has {word}, which RootlessKit was not started with"));
+            }
+        }
+    }
+    let effective = format!(
+        "network {net}, port driver {port}, MTU {}",
+        mtu.as_deref().unwrap_or("default")
+    );
+    if !mismatches.is_empty() {
+        return Verdict::warn(format!("{}; in effect: {effective}", mismatches.join("; ")))
+            .with_evidence(evidence)
+            .fix(Remediation::text(
+                "dockerd-rootless.sh fell back silently: install the requested driver at a working version (slirp4netns ≥ 0.4.0, \
+passt ≥ 2023_12_04) or change the request, then restart the daemon.",
+            ));
+    }
+    let asked = if requested.is_empty() {
+        "nothing requested explicitly".to_owned()
+    } else {
+        format!("as requested ({})", requested.join(", "))
+    };
+    Verdict::pass(format!("{effective}: {asked}")).with_evidence(evidence)
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_owned()
+}

@@ -395,3 +395,78 @@ fn config_dir(f: &Facts) -> Verdict {
     }
     Verdict::pass(format!("{dir} belongs to {}", f.user.name)).with_evidence(evidence)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    const CONTEXT_STEPS: [&str; 2] = [
+        "docker context create rootless --docker host=unix:///run/user/1000/docker.sock",
+        "docker context use rootless",
+    ];
+
+    #[test]
+    fn endpoint_set_by_docker_host_to_the_rootless_socket_passes() {
+        let v = check("debian-12-daemon", "client.endpoint");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.summary.contains("(set by DOCKER_HOST)"), "{}", v.summary);
+    }
+
+    #[test]
+    fn endpoint_falling_back_to_the_rootful_socket_fails_with_the_context_fix() {
+        let v = check("debian-12-daemon-client-falls-back", "client.endpoint");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains("the rootful socket unix:///var/run/docker.sock"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), CONTEXT_STEPS);
+    }
+
+    #[test]
+    fn endpoint_of_a_missing_context_fails_as_the_cli_does() {
+        let v = check("debian-12-daemon-context-missing", "client.endpoint");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains(r#"context "rootless" (DOCKER_CONTEXT), which does not exist"#),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), CONTEXT_STEPS);
+    }
+
+    #[test]
+    fn someone_elses_socket_is_a_permission_problem_not_a_stopped_service() {
+        let v = check("debian-12-daemon-someone-elses-socket", "client.socket");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("permission denied"), "{}", v.summary);
+        assert_eq!(steps(&v), CONTEXT_STEPS);
+    }
+
+    /// 394ba0f: the fix removed the stale socket after starting the daemon, which removed the new daemon's socket.
+    #[test]
+    fn regression_stale_socket_removed_before_start() {
+        let v = check("debian-12-daemon-killed", "client.socket");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("is a stale socket"), "{}", v.summary);
+        assert!(
+            fix(&v)
+                .text
+                .starts_with("Remove the stale socket, then start"),
+            "{}",
+            fix(&v).text
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "rm -f /run/user/1000/docker.sock",
+                "systemctl --user start docker",
+                "systemctl --user enable docker",
+            ]
+        );
+    }
+}

@@ -1510,3 +1510,63 @@ fn rootful(f: &Facts) -> Verdict {
         .with_evidence(evidence)
         .fix(disable)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    #[test]
+    fn a_running_rootless_daemon_answers() {
+        assert_eq!(
+            check("debian-12-daemon", "daemon.running").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_dead_daemon_fails_and_its_pid_file_warns() {
+        assert_eq!(
+            check("debian-12-daemon-killed", "daemon.running").status,
+            Status::Fail
+        );
+        assert_eq!(
+            check("debian-12-daemon-killed", "daemon.pidfile").status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn a_rootful_daemon_the_client_reaches_fails() {
+        let v = check("debian-12-daemon-rootful-too", "daemon.rootful");
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(
+            steps(&v),
+            ["sudo systemctl disable --now docker.service docker.socket"]
+        );
+    }
+
+    /// dockerd's own error for -H in the unit and `hosts` in daemon.json, and the seed's drop-in fix, in order.
+    #[test]
+    fn hosts_in_both_places_quote_dockerd_and_write_the_drop_in_first() {
+        let v = check("debian-12-rootful-hosts-conflict", "daemon.config");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "the following directives are specified both as a flag and in the configuration file: dns:"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(fix(&v).text.starts_with("The seed's fix: a drop-in"));
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo mkdir -p /etc/systemd/system/docker.service.d",
+                "sudo tee /etc/systemd/system/docker.service.d/docker.conf",
+                "sudo systemctl daemon-reload",
+                "sudo systemctl restart docker.service",
+            ]
+        );
+    }
+}

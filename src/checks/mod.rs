@@ -24,6 +24,9 @@ mod uidmap;
 mod userns;
 mod volumes;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 /// One check: identity, documentation, and the function that judges.
 pub struct Check {
     /// Stable ID, `area.name`; scripts and `--only`/`--skip` depend on it.
@@ -63,28 +66,36 @@ impl Check {
     }
 }
 
+/// The areas in report order, each with the table of the file named after it (`stringify!` of the module, so the
+/// name cannot drift from the file; a test holds every check's `area` to it).
+macro_rules! areas {
+    ($($area:ident),* $(,)?) => {
+        const AREAS: &[(&str, &[Check])] = &[$((stringify!($area), $area::CHECKS)),*];
+    };
+}
+
+areas![
+    distro,
+    systemd,
+    uidmap,
+    subid,
+    userns,
+    apparmor,
+    session,
+    cgroup,
+    storage,
+    iptables,
+    network,
+    kernel,
+    client,
+    daemon,
+    rootlesskit,
+    volumes,
+];
+
 /// Every check, in report order.
 pub fn all() -> impl Iterator<Item = &'static Check> {
-    [
-        distro::CHECKS,
-        systemd::CHECKS,
-        uidmap::CHECKS,
-        subid::CHECKS,
-        userns::CHECKS,
-        apparmor::CHECKS,
-        session::CHECKS,
-        cgroup::CHECKS,
-        storage::CHECKS,
-        iptables::CHECKS,
-        network::CHECKS,
-        kernel::CHECKS,
-        client::CHECKS,
-        daemon::CHECKS,
-        rootlesskit::CHECKS,
-        volumes::CHECKS,
-    ]
-    .into_iter()
-    .flatten()
+    AREAS.iter().flat_map(|(_, checks)| checks.iter())
 }
 
 pub fn find(id: &str) -> Option<&'static Check> {
@@ -123,18 +134,19 @@ impl Selection {
 pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
     all()
         .filter(|c| selection.includes(c) && (daemon || c.in_preflight()))
-        .map(|c| {
-            let v = if c.needs_runtime && !facts.has_runtime() {
-                Verdict::skip(format!(
-                    "{} has no /proc/sys: a tree of files (a mounted image) shows no running kernel or session to judge",
-                    facts.root_display()
-                ))
-            } else {
-                (c.run)(facts)
-            };
-            Finding::new(c.id, c.area, c.reference, v)
-        })
+        .map(|c| Finding::new(c.id, c.area, c.reference, verdict(c, facts)))
         .collect()
+}
+
+/// One check's verdict on these facts; a check that judges the running system is skipped on a tree without one.
+fn verdict(c: &Check, facts: &Facts) -> Verdict {
+    if c.needs_runtime && !facts.has_runtime() {
+        return Verdict::skip(format!(
+            "{} has no /proc/sys: a tree of files (a mounted image) shows no running kernel or session to judge",
+            facts.root_display()
+        ));
+    }
+    (c.run)(facts)
 }
 
 /// The verdict for a read that failed for a reason other than absence.
@@ -294,6 +306,105 @@ mod tests {
             skip: vec![],
         };
         assert_eq!(bad.unknown_words(), ["nope"]);
+    }
+
+    #[test]
+    fn every_check_is_declared_in_the_file_of_its_area() {
+        for (file, checks) in AREAS {
+            assert!(!checks.is_empty(), "src/checks/{file}.rs declares no check");
+            for c in *checks {
+                assert_eq!(
+                    c.area, *file,
+                    "{} is declared in src/checks/{file}.rs, not in the file of its area",
+                    c.id
+                );
+            }
+        }
+        let mut files: Vec<&str> = AREAS.iter().map(|(f, _)| *f).collect();
+        files.sort_unstable();
+        files.dedup();
+        assert_eq!(files.len(), AREAS.len(), "an area is listed twice");
+    }
+
+    /// The files of src/checks/ other than mod.rs, with their text.
+    #[allow(clippy::disallowed_methods)]
+    fn check_sources() -> Vec<(String, String)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+        let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+                (stem, std::fs::read_to_string(&p).unwrap())
+            })
+            .filter(|(stem, _)| stem != "mod")
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_file_of_src_checks_is_an_area_or_the_test_support() {
+        for (stem, _) in check_sources() {
+            assert!(
+                stem == "test_support" || AREAS.iter().any(|(a, _)| *a == stem),
+                "src/checks/{stem}.rs is not an area listed in checks::AREAS: name the file after the area of its checks"
+            );
+        }
+    }
+
+    /// Checks read facts, never each other and never the host: what several areas need is a derived fact
+    /// (src/facts/) or a shared helper in checks/mod.rs.
+    #[test]
+    fn checks_import_no_sibling_check_and_not_the_host() {
+        let sources = check_sources();
+        // test_support is the tests' own helper, not a check: any test may use it.
+        let siblings: Vec<&str> = sources
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .filter(|s| *s != "test_support")
+            .collect();
+        let mut bad = Vec::new();
+        for (stem, text) in &sources {
+            if stem == "test_support" {
+                continue;
+            }
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                let mut hit = code.contains("crate::host");
+                for sib in &siblings {
+                    hit |= code.contains(&format!("super::{sib}::"))
+                        || code.contains(&format!("crate::checks::{sib}"))
+                        || code.contains(&format!("use super::{sib};"))
+                        || code.contains(&format!("super::{sib} as"));
+                    // `use super::{a, sibling, b}`
+                    if let Some(list) = code
+                        .split("super::{")
+                        .nth(1)
+                        .and_then(|rest| rest.split('}').next())
+                    {
+                        hit |= list
+                            .split(',')
+                            .map(|w| {
+                                w.trim()
+                                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                                    .next()
+                                    .unwrap_or("")
+                            })
+                            .any(|w| w == *sib);
+                    }
+                }
+                if hit {
+                    bad.push(format!("src/checks/{stem}.rs:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "check modules must read Facts only (move what they share into src/facts/ or checks/mod.rs):\n{}",
+            bad.join("\n")
+        );
     }
 
     #[test]

@@ -1480,4 +1480,88 @@ mod tests {
             ["docker0"]
         );
     }
+
+    // Fixture hosts, judged in process (crate::checks::test_support).
+
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    /// 18d86be and 247a8fc: networkd applies the first matching .network file in lexical order, so a netplan-generated
+    /// catch-all (10-netplan-any-nic.network) wins over docker.network; the fix must name a file that sorts first.
+    #[test]
+    fn regression_networkd_first_match_order() {
+        let v = check("debian-12-rootful-netplan-catch-all", "network.managers");
+        assert_eq!(v.status, Status::Warn);
+        let networkd = v
+            .evidence
+            .iter()
+            .find(|e| e.source == "systemd-networkd .network files")
+            .expect("networkd evidence");
+        assert!(
+            networkd.detail.contains(
+                "/etc/systemd/network/docker.network (Unmanaged=yes) never applies to docker0, br-0123456789ab, veth1234567: 10-netplan-any-nic.network sorts before it"
+            ),
+            "{}",
+            networkd.detail
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains("so the Unmanaged=yes file is /etc/systemd/network/00-docker.network"),
+            "{}",
+            fix(&v).text
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo tee /etc/systemd/network/00-docker.network",
+                "sudo systemctl restart systemd-networkd",
+            ]
+        );
+    }
+
+    /// 18d86be: a netplan device is named by its own file and line (not by the .network file netplan generated from
+    /// it, nor as a catch-all when its match is uncertain), and networkd's generated file is networkd's.
+    #[test]
+    fn regression_netplan_attribution() {
+        let v = check("debian-12-rootful-netplan-catch-all", "network.managers");
+        let netplan = v
+            .evidence
+            .iter()
+            .find(|e| e.source == "netplan")
+            .expect("netplan evidence");
+        assert_eq!(
+            netplan.detail,
+            "/etc/netplan/90-any-nic.yaml:7 (ethernets any-nic, name: *) catches docker0, br-0123456789ab, veth1234567; \
+/etc/netplan/90-any-nic.yaml:11 (bridges docker0) catches docker0"
+        );
+        assert!(
+            v.summary.starts_with(
+                "systemd-networkd configuration catches Docker's interfaces without Unmanaged=yes: /run/systemd/network/10-netplan-any-nic.network:2 catches"
+            ),
+            "{}",
+            v.summary
+        );
+    }
+
+    /// 2cf6266 and beae6b0: an empty .network file is masked, as networkd treats it, and catches nothing.
+    #[test]
+    fn regression_empty_network_file_skipped() {
+        let v = check("debian-12-rootful-healthy", "network.managers");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.remediation.is_none());
+    }
+
+    #[test]
+    fn loopback_only_resolv_conf_warns_with_dockers_own_words() {
+        let v = check("debian-12-daemon-dnsmasq", "network.dns");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.summary
+                .contains("Local (127.0.0.1) DNS resolver found in resolv.conf"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), ["sudo systemctl restart NetworkManager"]);
+    }
 }

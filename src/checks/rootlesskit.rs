@@ -219,3 +219,46 @@ fn text(v: &Value, key: &str) -> String {
         .unwrap_or("unknown")
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix};
+    use crate::model::Status;
+
+    #[test]
+    fn api_answers_with_drivers() {
+        let v = check("debian-12-daemon", "rootlesskit.api");
+        assert_eq!(v.status, Status::Pass);
+        assert_eq!(
+            v.summary,
+            "RootlessKit 1.1.0: network driver slirp4netns, port driver builtin"
+        );
+    }
+
+    /// The state dir comes from dockerd's ROOTLESSKIT_STATE_DIR (Debian 20.10's random /tmp/rootlesskitNNN).
+    #[test]
+    fn api_gone_fails_naming_the_state_dir_from_dockerds_environment() {
+        let v = check("debian-12-daemon-rootlesskit-api-gone", "rootlesskit.api");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .starts_with("RootlessKit's API does not answer at /tmp/rootlesskit1234/api.sock"),
+            "{}",
+            v.summary
+        );
+        assert!(fix(&v).text.starts_with("Restart the rootless daemon"));
+    }
+
+    #[test]
+    fn a_silent_driver_fallback_warns() {
+        let v = check("debian-12-daemon-pasta-fallback", "rootlesskit.drivers");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.summary.starts_with(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta but RootlessKit runs with slirp4netns"
+            ),
+            "{}",
+            v.summary
+        );
+    }
+}

@@ -885,4 +885,17 @@ mod tests {
         assert_eq!(union_size(&[(100, 65636), (100, 65636)]), 65536);
         assert_eq!(union_size(&[]), 0);
     }
+
+    /// bdd6154: a line of /etc/passwd that is not UTF-8 no longer stops the run; passwd_overlap names it.
+    #[test]
+    fn regression_passwd_line_not_utf8_is_named() {
+        let v =
+            crate::checks::test_support::check("debian-12-passwd-not-utf8", "subid.passwd_overlap");
+        assert_eq!(v.status, crate::model::Status::Warn);
+        assert!(
+            v.summary.contains("/etc/passwd:6 could not be read"),
+            "{}",
+            v.summary
+        );
+    }
 }

@@ -49,3 +49,28 @@ fn pid1(f: &Facts) -> Verdict {
     .evidence("/proc/1/comm", comm)
     .fix(manual_start(f))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, steps};
+    use crate::model::Status;
+
+    #[test]
+    fn systemd_as_pid1_passes() {
+        assert_eq!(check("debian-12", "systemd.pid1").status, Status::Pass);
+    }
+
+    #[test]
+    fn another_init_warns_and_gives_the_manual_recipe() {
+        let v = check("debian-12-no-systemd", "systemd.pid1");
+        assert_eq!(v.status, Status::Warn);
+        assert!(v.summary.contains("(PID 1 is tini)"), "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "rm -rf /home/alice/.docker/xrd",
+                "mkdir -p -m 0700 /home/alice/.docker/xrd",
+            ]
+        );
+    }
+}

@@ -476,3 +476,49 @@ fn move_fix(f: &Facts, r: &DataRoot, exists: bool) -> String {
         None => format!("For {}: {change}{copy}.", r.who),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix};
+    use crate::model::Status;
+
+    #[test]
+    fn a_container_holding_the_data_root_warns() {
+        let v = check("debian-12-daemon-cadvisor", "volumes.busy");
+        assert_eq!(v.status, Status::Warn);
+        assert!(v.summary.contains("(cadvisor, pid 5000)"), "{}", v.summary);
+    }
+
+    /// 06c39b0: a --data-root set in a unit is fixed by an ExecStart override and daemon-reload, not in daemon.json
+    /// (where dockerd would refuse the directive given twice).
+    #[test]
+    fn regression_data_root_flag_fixed_by_execstart_override() {
+        let v = check("debian-12-rootful-nfs-data-root-flag", "volumes.data_root");
+        assert_eq!(v.status, Status::Fail);
+        let text = &fix(&v).text;
+        assert!(
+            text.starts_with("For docker.service: override its ExecStart in a drop-in"),
+            "{text}"
+        );
+        assert!(
+            text.contains("with --data-root=/srv/docker")
+                && text.ends_with("then `sudo systemctl daemon-reload` and `sudo systemctl restart docker.service`."),
+            "{text}"
+        );
+    }
+
+    /// 06c39b0: one daemon's data-root does not hide another's.
+    #[test]
+    fn regression_every_daemons_data_root_is_judged() {
+        let v = check("debian-12-rootful-nfs-data-root", "volumes.data_root");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains("docker.service's data-root /srv/nfs/docker is on nfs")
+                && v.summary
+                    .contains("your dockerd 4242's data-root /srv/nfs/alice-docker"),
+            "{}",
+            v.summary
+        );
+    }
+}

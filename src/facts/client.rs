@@ -165,3 +165,31 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         evidence,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::facts;
+
+    #[test]
+    fn endpoint_is_resolved_once_and_says_what_set_it() {
+        let f = facts("debian-12-daemon");
+        let first: *const _ = f.client_endpoint();
+        let r = f.client_endpoint().as_ref().unwrap();
+        assert!(std::ptr::eq(first, f.client_endpoint()));
+        assert_eq!(r.source, "DOCKER_HOST");
+        assert_eq!(
+            r.endpoint,
+            Endpoint::Unix("/run/user/1000/docker.sock".into())
+        );
+        assert!(!f.client_uses_rootful());
+    }
+
+    #[test]
+    fn a_missing_context_is_typed() {
+        let f = facts("debian-12-daemon-context-missing");
+        let e = f.client_endpoint().as_ref().unwrap_err();
+        assert_eq!(e.name, "rootless");
+        assert_eq!(e.source, "DOCKER_CONTEXT");
+    }
+}

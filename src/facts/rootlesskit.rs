@@ -36,3 +36,20 @@ fn state_dir(f: &Facts) -> StateDir {
         source: "the upstream default".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::facts;
+
+    #[test]
+    fn state_dir_from_dockerds_environment() {
+        let f = facts("debian-12-daemon-rootlesskit-api-gone");
+        let dir = f.rootlesskit_state_dir();
+        assert_eq!(dir.path, "/tmp/rootlesskit1234");
+        assert!(
+            dir.source.starts_with("ROOTLESSKIT_STATE_DIR of dockerd "),
+            "{}",
+            dir.source
+        );
+    }
+}

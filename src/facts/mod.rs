@@ -3,6 +3,12 @@
 //! The pipeline runs one way: host → facts → checks → findings → report.
 //! Checks receive `&Facts` and never see the [`Host`] itself, so every OS read a check depends on
 //! goes through a method here, and the expensive ones (parsed files) are cached.
+//!
+//! This module holds the raw reads and the parsed files; each derived fact (a value computed from several reads
+//! that checks of more than one area need) is a submodule adding a method on `Facts`, computed on first use and
+//! cached in `Derived`: the client's endpoint ([`client`]), the dockerds with their flags and daemon.json and the
+//! running daemons' pids ([`dockerd`]), RootlessKit's state dir ([`rootlesskit`]), the data-roots ([`data_root`]),
+//! the AppArmor profiles ([`apparmor`]), and systemd units with whether they are enabled or active ([`units`]).
 
 use std::cell::OnceCell;
 use std::io;

@@ -8,12 +8,12 @@ use std::time::Duration;
 /// How long [`http_get_unix`] waits for the server before giving up.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `GET /_ping` on a Docker socket. Returns the body (`OK` from a healthy dockerd) on a 2xx answer, and an error
-/// otherwise (connection refused, missing socket, timeout, non-2xx status).
 fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
+/// `GET /_ping` on a Docker socket. Returns the body (`OK` from a healthy dockerd) on a 2xx answer, and an error
+/// otherwise (connection refused, missing socket, timeout, non-2xx status).
 pub fn ping_unix(socket: &Path, timeout: Duration) -> io::Result<String> {
     let (status, body) = get_with_timeout(socket, "/_ping", timeout)?;
     if (200..300).contains(&status) {
@@ -46,13 +46,10 @@ fn get_with_timeout(socket: &Path, path: &str, timeout: Duration) -> io::Result<
     let mut stream = UnixStream::connect(socket)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: rd-testkit\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes())?;
+    // The doctor's own request writer and response parser: one HTTP/1.1 client for the product and its tests.
+    stream.write_all(rootless_doctor::parse::http::get_request(path, "docker").as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    // The doctor's own parser: one HTTP/1.1 reader for the product and its tests.
     let response = rootless_doctor::parse::http::parse_response(&raw).map_err(invalid)?;
     Ok((
         response.status,

@@ -9,7 +9,9 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod http;
+pub mod live;
 mod procs;
+mod rootful;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
@@ -23,18 +25,20 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::{Pid, User};
+use nix::unistd::Pid;
 
 pub use http::{DEFAULT_HTTP_TIMEOUT, http_get_unix, ping_unix};
+pub use live::{Account, Need, account, as_user, exec_as};
 pub use procs::{
     ProcessInfo, UidSet, all_processes, daemon_closure, parse_stat, parse_subid, user_processes,
 };
+pub use rootful::{ROOTFUL_SOCKET, RootfulDaemon, state_under, wait_gone};
 
 /// Debian's rootless launcher (not on PATH).
 pub const DOCKERD_ROOTLESS_SH: &str = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
 /// Debian's docker client. `/usr/local/bin/docker` is a different (28.x) client on the CI host.
 pub const DOCKER_CLIENT: &str = "/usr/bin/docker";
-/// The PATH every process started as the test user gets.
+/// The PATH every process started as the test user gets: [`live::PATH`] and Debian's home of the rootless scripts.
 pub const USER_PATH: &str =
     "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:/usr/share/docker.io/contrib";
 /// How long [`RootlessDaemon::start`] waits for `GET /_ping` to answer `OK`.
@@ -80,18 +84,18 @@ impl DaemonOptions {
     }
 }
 
-/// Whether this process can start daemons here: root, and Debian's rootless script installed. `Err` says why not,
-/// for a skip line.
-pub fn can_run_daemons() -> Result<(), String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Err("needs root (runs dockerd as a test user)".into());
-    }
-    if fs::metadata(DOCKERD_ROOTLESS_SH).is_err() {
-        return Err(format!(
-            "{DOCKERD_ROOTLESS_SH} is missing (run `cargo xtask setup`)"
-        ));
-    }
-    Ok(())
+/// What starting daemons needs, for [`live::ready`]: root, Debian's rootless script, and the users.
+pub fn daemon_needs(users: &[&str]) -> Vec<Need> {
+    let mut needs = vec![
+        Need::Root,
+        Need::File(DOCKERD_ROOTLESS_SH.into()),
+        Need::File(DOCKER_CLIENT.into()),
+        Need::File(BUSYBOX.into()),
+        Need::Program("rootlesskit"),
+        Need::Program("slirp4netns"),
+    ];
+    needs.extend(users.iter().map(|user| Need::User((*user).to_owned())));
+    needs
 }
 
 /// A running rootless dockerd owned by a test. Stopped by [`RootlessDaemon::stop`], or best effort on drop (also
@@ -176,21 +180,19 @@ impl RootlessDaemon {
     ///
     /// On failure everything is torn down and the error carries the end of the daemon's log.
     pub fn start(opts: DaemonOptions) -> io::Result<RootlessDaemon> {
-        let user = User::from_name(&opts.user)
-            .map_err(io::Error::from)?
-            .ok_or_else(|| other(format!("no such user: {}", opts.user)))?;
-        if user.uid.is_root() {
+        let user = account(&opts.user)?;
+        if user.uid == 0 {
             return Err(other("a rootless daemon must not run as root"));
         }
         ensure_tun_usable()?;
-        let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
+        let (uid, gid) = (user.uid, user.gid);
         let xdg = make_runtime_dir(uid, gid, opts.runtime_dir_mode)?;
         let log_path = xdg.join(LOG_NAME);
         let mut daemon = RootlessDaemon {
             user: opts.user.clone(),
             uid,
             gid,
-            home: user.dir,
+            home: user.home,
             layout: opts.layout,
             extra_env: opts.extra_env,
             xdg_runtime_dir: xdg,
@@ -419,12 +421,8 @@ impl RootlessDaemon {
                 format!("program name {program:?} can't follow `env -i`: give a path"),
             ));
         }
-        Command::new("/usr/sbin/runuser")
-            .args(["-u", &self.user, "--", "/usr/bin/env", "-i"])
-            .args(self.env().iter().map(|(k, v)| format!("{k}={v}")))
-            .args(argv)
+        as_user(&self.user, self.env(), argv)
             .current_dir(&self.home)
-            .stdin(Stdio::null())
             .output()
     }
 

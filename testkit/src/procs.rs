@@ -130,16 +130,14 @@ impl UidSet {
     }
 }
 
-/// `name:start:count` lines for this user (by name or by numeric uid).
+/// This user's ranges (listed by name or by numeric uid) in /etc/subuid contents, read with the doctor's parser;
+/// malformed lines are left out.
 pub fn parse_subid(contents: &str, name: &str, uid: u32) -> Vec<(u32, u32)> {
-    contents
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.trim().split(':');
-            let (who, start, count) = (f.next()?, f.next()?, f.next()?);
-            (who == name || who.parse() == Ok(uid)).then_some(())?;
-            Some((start.parse().ok()?, count.parse().ok()?))
-        })
+    rootless_doctor::parse::subid::parse(contents)
+        .0
+        .into_iter()
+        .filter(|entry| entry.matches(name, uid))
+        .filter_map(|entry| Some((entry.start.try_into().ok()?, entry.count.try_into().ok()?)))
         .collect()
 }
 

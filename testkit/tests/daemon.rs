@@ -1,6 +1,7 @@
 //! Real rootless dockerds as `rdtest-ok`, for both state-dir layouts, plus the teardown and failure paths.
 //!
-//! Needs root and Debian's docker.io/rootlesskit/slirp4netns/busybox-static (`cargo xtask setup`); otherwise each
+//! Needs root and Debian's docker.io/rootlesskit/slirp4netns/busybox-static (`cargo xtask setup`), and runs only in
+//! the live tier (`ROOTLESS_DOCTOR_LIVE=1` or `CI`), where a missing prerequisite fails the test; outside it each
 //! test prints a skip line on stderr and passes. The tests run in parallel, so several daemons of the same user run
 //! at once: each test only asserts about its own daemon's processes.
 
@@ -17,30 +18,18 @@ use testkit::{
     DaemonOptions, ProcessInfo, RootlessDaemon, StateDirLayout, http_get_unix, ping_unix,
 };
 
-const OK_USER: &str = "rdtest-ok";
-const NOSUB_USER: &str = "rdtest-nosub";
 const IMAGE: &str = "busybox:rd";
 
-fn skip_reason(users: &[&str]) -> Option<String> {
-    if let Err(why) = testkit::can_run_daemons() {
-        return Some(why);
-    }
-    for user in users {
-        if nix::unistd::User::from_name(user).ok().flatten().is_none() {
-            return Some(format!("user {user} is missing (run `cargo xtask setup`)"));
-        }
-    }
-    None
-}
-
+/// Returns from the test unless it can run: outside the live tier it skips with a line on stderr; inside it
+/// (`ROOTLESS_DOCTOR_LIVE=1` or `CI`) a missing prerequisite fails the test. Evaluates to the user's name.
 macro_rules! skip_unless_ready {
-    ($($user:expr),+) => {
-        if let Some(why) = skip_reason(&[$($user),+]) {
-            // libtest names each test's thread after the test.
-            eprintln!("SKIP {}: {why}", std::thread::current().name().unwrap_or(module_path!()));
+    ($user:expr) => {{
+        let user = $user;
+        if !testkit::live::ready(&testkit::daemon_needs(&[&user])) {
             return;
         }
-    };
+        user
+    }};
 }
 
 fn stdout(out: &std::process::Output) -> String {
@@ -112,10 +101,14 @@ fn comms(procs: &[ProcessInfo]) -> BTreeMap<String, usize> {
 
 /// Start, check the runtime dir, RootlessKit's state dir (`check_state_dir` gets the layout-specific look),
 /// `docker info`, import busybox, `docker run --rm busybox echo hi`, stop, and check nothing is left.
-fn full_cycle(layout: StateDirLayout, check_state_dir: impl FnOnce(&RootlessDaemon, &Path)) {
+fn full_cycle(
+    user: &str,
+    layout: StateDirLayout,
+    check_state_dir: impl FnOnce(&RootlessDaemon, &Path),
+) {
     let t0 = Instant::now();
     let mut d =
-        RootlessDaemon::start(DaemonOptions::new(OK_USER, layout)).expect("start rootless dockerd");
+        RootlessDaemon::start(DaemonOptions::new(user, layout)).expect("start rootless dockerd");
     let started = t0.elapsed();
 
     let xdg = d.xdg_runtime_dir().to_path_buf();
@@ -192,10 +185,9 @@ fn full_cycle(layout: StateDirLayout, check_state_dir: impl FnOnce(&RootlessDaem
     assert!(procs.iter().all(|p| p.ruid == d.uid()), "{procs:?}");
 
     let t = Instant::now();
-    let user = d.user().to_owned();
     d.stop().expect("stop");
     let stopped = t.elapsed();
-    assert_gone(&user, &procs, &xdg);
+    assert_gone(user, &procs, &xdg);
     assert!(
         fs::symlink_metadata(&state_dir).is_err(),
         "{} left behind",
@@ -210,16 +202,16 @@ fn full_cycle(layout: StateDirLayout, check_state_dir: impl FnOnce(&RootlessDaem
 
 #[test]
 fn upstream_layout_runs_busybox() {
-    skip_unless_ready!(OK_USER);
-    full_cycle(StateDirLayout::Upstream, |d, state_dir| {
+    let user = skip_unless_ready!(testkit::live::ok_user());
+    full_cycle(&user, StateDirLayout::Upstream, |d, state_dir| {
         assert_eq!(state_dir, d.xdg_runtime_dir().join("dockerd-rootless"));
     });
 }
 
 #[test]
 fn debian_default_layout_runs_busybox() {
-    skip_unless_ready!(OK_USER);
-    full_cycle(StateDirLayout::DebianDefault, |d, state_dir| {
+    let user = skip_unless_ready!(testkit::live::ok_user());
+    full_cycle(&user, StateDirLayout::DebianDefault, |d, state_dir| {
         let name = state_dir
             .file_name()
             .unwrap()
@@ -238,9 +230,9 @@ fn debian_default_layout_runs_busybox() {
 /// lives in containerd's session, not the daemon's process group): stop must still leave nothing.
 #[test]
 fn stop_kills_shims_and_containers() {
-    skip_unless_ready!(OK_USER);
-    let mut d = RootlessDaemon::start(DaemonOptions::new(OK_USER, StateDirLayout::Upstream))
-        .expect("start");
+    let user = skip_unless_ready!(testkit::live::ok_user());
+    let mut d =
+        RootlessDaemon::start(DaemonOptions::new(&user, StateDirLayout::Upstream)).expect("start");
     d.import_busybox(IMAGE).expect("import busybox");
     let id = d
         .docker_ok(&["run", "-d", IMAGE, "sleep", "600"])
@@ -268,25 +260,21 @@ fn stop_kills_shims_and_containers() {
     let t = Instant::now();
     d.stop().expect("stop");
     eprintln!("TIMING stop with a running container: {:.2?}", t.elapsed());
-    assert_gone(OK_USER, &procs, &xdg);
+    assert_gone(&user, &procs, &xdg);
 }
 
 /// A user without subordinate ids: RootlessKit refuses, `start` says so with the log tail, and nothing remains.
 #[test]
 fn start_fails_cleanly_without_subuids() {
-    skip_unless_ready!(NOSUB_USER);
+    let user = skip_unless_ready!(testkit::live::nosub_user());
     let t = Instant::now();
-    let err = RootlessDaemon::start(DaemonOptions::new(NOSUB_USER, StateDirLayout::Upstream))
-        .unwrap_err();
+    let err =
+        RootlessDaemon::start(DaemonOptions::new(&user, StateDirLayout::Upstream)).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("No subuid ranges found"), "{msg}");
     assert!(msg.contains("exited early"), "{msg}");
     eprintln!("TIMING failed start without subuids: {:.2?}", t.elapsed());
-    let uid = nix::unistd::User::from_name(NOSUB_USER)
-        .unwrap()
-        .unwrap()
-        .uid
-        .as_raw();
+    let uid = testkit::account(&user).unwrap().uid;
     let left: Vec<String> = testkit::user_processes(uid)
         .into_iter()
         .filter(|p| !p.is_zombie())
@@ -305,10 +293,10 @@ fn start_fails_cleanly_without_subuids() {
 /// Two daemons of the same user at once: separate runtime dirs, sockets, data roots; stopping one leaves the other.
 #[test]
 fn two_daemons_of_one_user_coexist() {
-    skip_unless_ready!(OK_USER);
-    let a = RootlessDaemon::start(DaemonOptions::new(OK_USER, StateDirLayout::Upstream))
+    let user = skip_unless_ready!(testkit::live::ok_user());
+    let a = RootlessDaemon::start(DaemonOptions::new(&user, StateDirLayout::Upstream))
         .expect("start a");
-    let mut b = RootlessDaemon::start(DaemonOptions::new(OK_USER, StateDirLayout::DebianDefault))
+    let mut b = RootlessDaemon::start(DaemonOptions::new(&user, StateDirLayout::DebianDefault))
         .expect("start b");
     assert_ne!(a.xdg_runtime_dir(), b.xdg_runtime_dir());
     assert_ne!(a.dockerd_pid(), b.dockerd_pid());
@@ -322,18 +310,17 @@ fn two_daemons_of_one_user_coexist() {
     assert_eq!(comms(&still), comms(&b_procs), "stopping a touched b");
     let xdg = b.xdg_runtime_dir().to_path_buf();
     b.stop().expect("stop b");
-    assert_gone(OK_USER, &b_procs, &xdg);
+    assert_gone(&user, &b_procs, &xdg);
 }
 
 /// A test that panics with a daemon up still leaves nothing: `Drop` tears it down during unwinding.
 #[test]
 fn drop_tears_down_on_panic() {
-    skip_unless_ready!(OK_USER);
+    let user = skip_unless_ready!(testkit::live::ok_user());
     let seen = std::sync::Mutex::new(None);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut d =
-            RootlessDaemon::start(DaemonOptions::new(OK_USER, StateDirLayout::DebianDefault))
-                .expect("start");
+        let mut d = RootlessDaemon::start(DaemonOptions::new(&user, StateDirLayout::DebianDefault))
+            .expect("start");
         *seen.lock().unwrap() = Some((
             d.processes(),
             d.xdg_runtime_dir().to_path_buf(),
@@ -344,7 +331,7 @@ fn drop_tears_down_on_panic() {
     assert!(result.is_err());
     let (procs, xdg, state_dir) = seen.into_inner().unwrap().expect("daemon started");
     assert!(!procs.is_empty());
-    assert_gone(OK_USER, &procs, &xdg);
+    assert_gone(&user, &procs, &xdg);
     let state_dir = state_dir.expect("state dir");
     assert!(
         fs::symlink_metadata(&state_dir).is_err(),

@@ -1,0 +1,100 @@
+//! A rootful dockerd for one test, beside the rootless ones: on /var/run/docker.sock, its state under /tmp.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::http::ping_unix;
+
+/// The rootful daemon's socket.
+pub const ROOTFUL_SOCKET: &str = "/var/run/docker.sock";
+
+/// dockerd flags that keep a test daemon's data, runtime state and pid file under `dir`, out of the host's way.
+pub fn state_under(dir: &Path) -> [String; 3] {
+    [
+        format!("--data-root={}", dir.join("data").display()),
+        format!("--exec-root={}", dir.join("exec").display()),
+        format!("--pidfile={}", dir.join("docker.pid").display()),
+    ]
+}
+
+/// Waits until `/proc/PID` is gone, at most `limit`.
+pub fn wait_gone(pid: u32, limit: Duration) {
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && start.elapsed() < limit {
+        sleep(Duration::from_millis(50));
+    }
+}
+
+/// A rootful dockerd (`-H unix:///var/run/docker.sock --bridge=none --iptables=false`), its state under
+/// `/tmp/rd-rootful-<pid>`; stopped (SIGTERM, then SIGKILL after 15 s), its socket and state removed when dropped.
+pub struct RootfulDaemon {
+    dir: PathBuf,
+    child: Child,
+}
+
+impl RootfulDaemon {
+    /// Starts it with `extra` dockerd flags (`-H tcp://127.0.0.1:2375`) and waits up to 60 s for `GET /_ping`.
+    pub fn start(extra: &[&str]) -> io::Result<RootfulDaemon> {
+        let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        let log = fs::File::create(dir.join("log"))?;
+        let child = Command::new("dockerd")
+            .args([
+                "-H",
+                &format!("unix://{ROOTFUL_SOCKET}"),
+                "--bridge=none",
+                "--iptables=false",
+            ])
+            .args(state_under(&dir))
+            .args(extra)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        // From here on, an early return drops the daemon, which stops it.
+        let daemon = RootfulDaemon { dir, child };
+        let start = Instant::now();
+        while ping_unix(Path::new(ROOTFUL_SOCKET), Duration::from_secs(1)).is_err() {
+            if start.elapsed() > Duration::from_secs(60) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "rootful dockerd did not come up: {}",
+                        fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
+                    ),
+                ));
+            }
+            sleep(Duration::from_millis(100));
+        }
+        Ok(daemon)
+    }
+
+    /// dockerd's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where its state is (`data/`, `exec/`, `docker.pid`, `log`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for RootfulDaemon {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        wait_gone(pid, Duration::from_secs(15));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_file(ROOTFUL_SOCKET);
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}

@@ -2,7 +2,8 @@
 //! injected faults, each asserted twice: the doctor names it, and the real daemon, RootlessKit or client fails
 //! the same way. Every host change is restored by a guard, also when the test fails.
 //!
-//! Needs root and `cargo xtask setup`; without `ROOTLESS_DOCTOR_LIVE=1` each test says why it skipped.
+//! Needs root and `cargo xtask setup`. Outside the live tier (`ROOTLESS_DOCTOR_LIVE=1` or `CI`) each test says why
+//! it skipped; inside it, a missing prerequisite fails the test.
 
 #![allow(
     clippy::disallowed_methods,
@@ -11,7 +12,7 @@
     clippy::print_stdout
 )]
 
-// Shared with tests/live.rs, which uses more of it.
+// Shared by the live tier's test files, each of which uses part of it.
 #[allow(dead_code)]
 #[path = "support/live.rs"]
 mod support;
@@ -20,29 +21,31 @@ use std::fs;
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::Digest;
-use testkit::{DaemonOptions, RootlessDaemon, StateDirLayout};
-
-/// The tests change shared host state (/etc/subuid, /var/run/docker.sock): one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+use support::Need;
+use testkit::{DaemonOptions, RootfulDaemon, RootlessDaemon, StateDirLayout};
 
 struct Ctx {
-    _serial: MutexGuard<'static, ()>,
+    _live: support::Live,
     user: String,
 }
 
+/// The live context (support's lock serialises the tests, which change shared host state: /etc/subuid,
+/// /var/run/docker.sock); `None` after a skip line outside the live tier.
 fn live() -> Option<Ctx> {
-    if std::env::var("ROOTLESS_DOCTOR_LIVE").as_deref() != Ok("1") {
-        eprintln!("{}", support::SKIP_MESSAGE);
-        return None;
-    }
-    let user = std::env::var("ROOTLESS_DOCTOR_LIVE_OK_USER").unwrap_or_else(|_| "rdtest-ok".into());
+    let user = testkit::live::ok_user();
+    let mut needs = testkit::daemon_needs(&[&user]);
+    needs.extend(
+        [
+            "dockerd", "unshare", "setpriv", "usermod", "gpasswd", "ip", "timeout",
+        ]
+        .map(Need::Program),
+    );
     Some(Ctx {
-        _serial: SERIAL.lock().unwrap_or_else(|e| e.into_inner()),
+        _live: support::start(&needs)?,
         user,
     })
 }
@@ -52,7 +55,6 @@ fn start(user: &str, layout: StateDirLayout) -> RootlessDaemon {
         .unwrap_or_else(|e| panic!("start a rootless dockerd for {user}: {e}"))
 }
 
-/// Runs argv as `user` with exactly `env` (no shell).
 /// Asserts that a command's output (stdout and stderr, as `text` joins them) says `what`.
 #[track_caller]
 fn assert_says(out: &Output, what: &str) {
@@ -60,14 +62,11 @@ fn assert_says(out: &Output, what: &str) {
     assert!(said.contains(what), "{what:?} not in:\n{said}");
 }
 
+/// Runs argv as `user` with exactly `env` (no shell).
 fn as_user(user: &str, env: &[(String, String)], argv: &[&str]) -> Output {
-    let mut cmd = Command::new("runuser");
-    cmd.args(["-u", user, "--", "/usr/bin/env", "-i"]);
-    for (k, v) in env {
-        cmd.arg(format!("{k}={v}"));
-    }
-    cmd.args(argv);
-    cmd.current_dir("/").output().expect("runuser")
+    testkit::as_user(user, env.iter().map(|(k, v)| (k, v)), argv)
+        .output()
+        .expect("runuser")
 }
 
 fn text(out: &Output) -> String {
@@ -500,13 +499,6 @@ impl Drop for Kill {
     }
 }
 
-fn wait_gone(pid: u32, limit: Duration) {
-    let start = Instant::now();
-    while Path::new(&format!("/proc/{pid}")).exists() && start.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn killed_daemon_leaves_a_pid_file_that_blocks_the_next_start() {
     let Some(ctx) = live() else { return };
@@ -518,7 +510,7 @@ fn killed_daemon_leaves_a_pid_file_that_blocks_the_next_start() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    wait_gone(pid, Duration::from_secs(10));
+    testkit::wait_gone(pid, Duration::from_secs(10));
     assert!(d.pid_file().exists(), "dockerd removed its pid file");
     let (code, doc) = doctor(&ctx.user, &d.env(), &["check", "daemon"]);
     assert_eq!(code, 1);
@@ -531,8 +523,7 @@ fn killed_daemon_leaves_a_pid_file_that_blocks_the_next_start() {
     );
     // The pid is taken by another process of the user, as happens after a while: now it blocks.
     let _sleeper = Reap(
-        Command::new("runuser")
-            .args(["-u", &ctx.user, "--", "sleep", "300"])
+        testkit::as_user(&ctx.user, d.env(), &["sleep", "300"])
             .spawn()
             .unwrap(),
     );
@@ -617,75 +608,6 @@ fn max_user_namespaces_zero_in_a_child_user_namespace() {
     assert_says(&real, "no space left on device");
 }
 
-/// dockerd flags that keep a test daemon's data, runtime state and pid file under `dir`, out of the host's way.
-fn state_under(dir: &Path) -> [String; 3] {
-    [
-        format!("--data-root={}", dir.join("data").display()),
-        format!("--exec-root={}", dir.join("exec").display()),
-        format!("--pidfile={}", dir.join("docker.pid").display()),
-    ]
-}
-
-/// A rootful dockerd for one test, on /var/run/docker.sock, with its state under /tmp, stopped when dropped.
-struct RootfulDaemon {
-    dir: PathBuf,
-    child: std::process::Child,
-}
-
-impl RootfulDaemon {
-    fn start() -> RootfulDaemon {
-        RootfulDaemon::start_with(&[])
-    }
-
-    /// With extra dockerd flags (`-H tcp://127.0.0.1:2375`).
-    fn start_with(extra: &[&str]) -> RootfulDaemon {
-        let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        let log = fs::File::create(dir.join("log")).unwrap();
-        let child = Command::new("dockerd")
-            .args([
-                "-H",
-                "unix:///var/run/docker.sock",
-                "--bridge=none",
-                "--iptables=false",
-            ])
-            .args(state_under(&dir))
-            .args(extra)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start rootful dockerd");
-        let d = RootfulDaemon { dir, child };
-        let start = Instant::now();
-        while testkit::ping_unix(Path::new("/var/run/docker.sock"), Duration::from_secs(1)).is_err()
-        {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "rootful dockerd did not come up: {}",
-                fs::read_to_string(d.dir.join("log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        d
-    }
-}
-
-impl Drop for RootfulDaemon {
-    fn drop(&mut self) {
-        let pid = self.child.id();
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        wait_gone(pid, Duration::from_secs(15));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_file("/var/run/docker.sock");
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn rootful_daemon_beside_the_rootless_one() {
     let Some(ctx) = live() else { return };
@@ -693,7 +615,7 @@ fn rootful_daemon_beside_the_rootless_one() {
         panic!("/var/run/docker.sock already exists: a rootful daemon runs outside this test");
     }
     let d = start(&ctx.user, StateDirLayout::Upstream);
-    let rootful = RootfulDaemon::start();
+    let rootful = RootfulDaemon::start(&[]).expect("start a rootful dockerd");
     // A shell without DOCKER_HOST: the client goes to the rootful socket.
     let env = env_with(&d, &[("DOCKER_HOST", None)]);
     let (code, doc) = doctor(&ctx.user, &env, &["check", "client", "daemon"]);
@@ -741,11 +663,11 @@ fn rootful_daemon_beside_the_rootless_one() {
         "every daemon's data-root is on a local filesystem",
     );
     let ev = doc["findings"][0]["evidence"].to_string();
-    let pid = rootful.child.id();
+    let pid = rootful.pid();
     assert!(
         ev.contains(&format!(
             "data-root of the root dockerd {pid}, --data-root in /proc/{pid}/cmdline: {}/data on ",
-            rootful.dir.display()
+            rootful.dir().display()
         )),
         "{ev}"
     );
@@ -817,7 +739,7 @@ fn rootful_socket_and_the_docker_group() {
         "a rootful daemon runs outside this test"
     );
     let d = start(&ctx.user, StateDirLayout::Upstream);
-    let rootful = RootfulDaemon::start();
+    let rootful = RootfulDaemon::start(&[]).expect("start a rootful dockerd");
     let env = env_with(&d, &[("DOCKER_HOST", None)]);
     let meta = fs::metadata("/var/run/docker.sock").unwrap();
     assert_eq!(meta.permissions().mode() & 0o7777, 0o660);
@@ -839,25 +761,16 @@ fn rootful_socket_and_the_docker_group() {
     let out = docker_client(&ctx.user, &env, &["info", "--format", "{{.ServerVersion}}"]);
     assert!(out.status.success(), "{}", text(&out));
     // The same user in a session without the group (as after `usermod` without logging in again).
-    let uid = d.uid().to_string();
-    let gid = d.gid().to_string();
     let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let account = testkit::account(&ctx.user).unwrap();
     let old_session = |argv: &[&str]| {
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid",
-            &uid,
-            "--regid",
-            &gid,
-            "--clear-groups",
-            "--",
-            "/usr/bin/env",
-            "-i",
-        ]);
-        for (k, v) in &env {
-            cmd.arg(format!("{k}={v}"));
-        }
-        cmd.args(argv).current_dir("/").output().unwrap()
+        testkit::exec_as(&account, false)
+            .args(["--", "/usr/bin/env", "-i"])
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .args(argv)
+            .current_dir("/")
+            .output()
+            .unwrap()
     };
     let out = old_session(&[&bin, "check", "daemon.group", "--format", "json"]);
     let doc: Value =
@@ -939,7 +852,7 @@ fn hosts_in_daemon_json_against_the_units_dash_h() {
             "fd://",
             "--containerd=/run/containerd/containerd.sock",
         ])
-        .args(state_under(&dir))
+        .args(testkit::state_under(&dir))
         .output()
         .unwrap();
     let _ = fs::remove_dir_all(&dir);
@@ -960,23 +873,27 @@ fn rootful_daemon_on_loopback_tcp_without_tls() {
         !Path::new("/var/run/docker.sock").exists(),
         "a rootful daemon runs outside this test"
     );
-    let rootful = RootfulDaemon::start_with(&["-H", "tcp://127.0.0.1:2375"]);
-    // Anyone local: a plain TCP GET /_ping answers.
-    let mut answered = String::new();
+    let rootful =
+        RootfulDaemon::start(&["-H", "tcp://127.0.0.1:2375"]).expect("start a rootful dockerd");
+    // Anyone local: a plain TCP GET /_ping (the doctor's own request) answers.
+    let mut answered = Vec::new();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         if let Ok(mut s) = std::net::TcpStream::connect("127.0.0.1:2375") {
             use std::io::{Read, Write};
-            s.write_all(b"GET /_ping HTTP/1.0\r\nHost: x\r\n\r\n")
+            s.write_all(rootless_doctor::parse::http::get_request("/_ping", "x").as_bytes())
                 .unwrap();
-            s.read_to_string(&mut answered).unwrap();
+            s.read_to_end(&mut answered).unwrap();
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(
-        answered.contains("200 OK") && answered.ends_with("OK"),
-        "{answered}"
+    let response = rootless_doctor::parse::http::parse_response(&answered)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&answered)));
+    assert_eq!(
+        (response.status, response.body_text().as_str()),
+        (200, "OK"),
+        "{response:?}"
     );
     // As root for the user: the socket inode in dockerd's descriptors.
     let bin = support::doctor_bin();

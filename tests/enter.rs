@@ -9,8 +9,8 @@
 //! - the detached namespace as RootlessKit >= 2 makes it, bind-mounted inside the daemon's mount namespace.
 //!
 //! Needs root and `cargo xtask setup`; the pid reuse test also needs the debug binary (its pause hook is compiled
-//! into debug builds only), which the live tier builds. Without `ROOTLESS_DOCTOR_LIVE=1` each test says why it
-//! skipped; with it, a missing user or binary fails the test.
+//! into debug builds only), which the live tier builds. Outside the live tier (`ROOTLESS_DOCTOR_LIVE=1` or `CI`)
+//! each test says why it skipped; inside it, a missing user, tool or binary fails the test.
 
 #![allow(
     clippy::disallowed_methods,
@@ -30,7 +30,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Run, TestUser};
+use support::{Need, Run, TestUser};
+
+/// What every test of this file needs, plus `extra`.
+fn live(extra: &[Need]) -> Option<support::Live> {
+    let mut needs = vec![
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::Program("unshare"),
+        Need::Program("setpriv"),
+        Need::Program("nsenter"),
+        Need::Program("perl"),
+        Need::Program("mkfifo"),
+    ];
+    needs.extend_from_slice(extra);
+    support::start(&needs)
+}
 
 /// What "at once" means for a refusal: generous for a loaded 2-core machine, far below the seconds a
 /// read of /dev/zero or a blocked FIFO took.
@@ -63,11 +78,8 @@ fn ns(pid: u32, kind: &str) -> String {
 fn stand_in(user: Option<&TestUser>, argv: &[&str]) -> Reaped {
     let mut cmd = match user {
         Some(u) => {
-            let mut c = Command::new("setpriv");
-            c.arg(format!("--reuid={}", u.uid))
-                .arg(format!("--regid={}", u.gid))
-                .arg("--init-groups")
-                .args(argv);
+            let mut c = testkit::exec_as(&u.account(), true);
+            c.args(argv);
             c
         }
         None => {
@@ -112,20 +124,15 @@ fn assert_refused(run: &Run, took: Duration, says: &str) {
     assert!(took < QUICK, "took {took:?}, not at once:\n{run}");
 }
 
-/// The debug build of the doctor, which alone honours ROOTLESS_DOCTOR_TEST_ENTER_PAUSE.
+/// The debug build of the doctor, which alone honours ROOTLESS_DOCTOR_TEST_ENTER_PAUSE (`cargo build --bin
+/// rootless-doctor`; the live tier builds it).
 fn debug_bin() -> PathBuf {
     let release = Path::new(env!("CARGO_BIN_EXE_rootless-doctor"));
     let target = release
         .parent()
         .and_then(Path::parent)
         .expect("the binary sits in target/PROFILE/");
-    let bin = target.join("debug/rootless-doctor");
-    assert!(
-        bin.exists(),
-        "{} is missing: the pid reuse test needs the debug build (`cargo build --bin rootless-doctor`)",
-        bin.display()
-    );
-    bin
+    target.join("debug/rootless-doctor")
 }
 
 /// Spawns `argv` as root so that it gets `pid`: `ns_last_pid` set to the pid before it, retried while other
@@ -154,11 +161,11 @@ fn spawn_at_pid(pid: u32, argv: &[&str]) -> Option<Reaped> {
 /// namespace, and `enter` must refuse instead of joining that one.
 #[test]
 fn regression_enter_pid_reuse_window() {
-    let Some(_live) = support::start() else {
+    let bin = debug_bin();
+    let Some(_live) = live(&[Need::File(bin.clone())]) else {
         return;
     };
     let started = Instant::now();
-    let bin = debug_bin();
     let target = stand_in(None, &["unshare", "-U", "-r", "-m", "-n", "sleep", "300"]);
     let pid = target.pid();
     let dir = tempfile::tempdir().unwrap();
@@ -264,7 +271,7 @@ fn hold_pause(fifo: &Path, waiter: u32) -> fs::File {
 /// for seconds, and a FIFO there never returned.
 #[test]
 fn enter_refuses_a_docker_pid_that_is_a_symlink_or_fifo_at_once() {
-    let Some(live) = support::start() else {
+    let Some(live) = live(&[]) else {
         return;
     };
     let user = live.ok_user();
@@ -309,7 +316,7 @@ fn enter_refuses_a_docker_pid_that_is_a_symlink_or_fifo_at_once() {
 /// The state dir's `netns` is the user's to replace: a FIFO there must be refused, not opened and waited on.
 #[test]
 fn enter_refuses_a_fifo_at_the_detached_netns_path_at_once() {
-    let Some(live) = support::start() else {
+    let Some(live) = live(&[]) else {
         return;
     };
     let user = live.ok_user();
@@ -341,7 +348,7 @@ fn enter_refuses_a_fifo_at_the_detached_netns_path_at_once() {
 /// the user is refused, by a message, not joined; and root is refused because the process is not root's.
 #[test]
 fn enter_refuses_a_user_namespace_owned_by_another_user() {
-    let Some(live) = support::start() else {
+    let Some(live) = live(&[]) else {
         return;
     };
     let user = live.ok_user();
@@ -407,7 +414,7 @@ fn enter_refuses_a_user_namespace_owned_by_another_user() {
 /// daemon's mount namespace, and lands in that namespace, not the daemon's own.
 #[test]
 fn enter_joins_a_detached_netns_bind_mounted_inside_the_daemons_mount_namespace() {
-    let Some(live) = support::start() else {
+    let Some(live) = live(&[]) else {
         return;
     };
     let user = live.ok_user();
@@ -418,10 +425,7 @@ fn enter_joins_a_detached_netns_bind_mounted_inside_the_daemons_mount_namespace(
     let p1 = daemon.pid().to_string();
     // The detached namespace: made inside the daemon's user namespace, as RootlessKit's child makes it.
     let detached = Reaped(
-        Command::new("setpriv")
-            .arg(format!("--reuid={}", user.uid))
-            .arg(format!("--regid={}", user.gid))
-            .arg("--init-groups")
+        testkit::exec_as(&user.account(), true)
             .args(["nsenter", "-t", &p1, "-U", "-m", "--preserve-credentials"])
             .args(["unshare", "-n", "sleep", "300"])
             .stdin(Stdio::null())

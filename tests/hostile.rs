@@ -6,8 +6,8 @@
 //! asserts that no secret (a root-owned 0600 file the test made) reaches stdout or stderr, that the run ends in
 //! bounded time and memory, and that the finding names the problem.
 //!
-//! Needs root and `ROOTLESS_DOCTOR_LIVE=1` (`cargo xtask test --tier live` sets both); without the variable each test
-//! says why it skipped and passes, with it a missing user or tool fails the test.
+//! Needs root and the live tier (`ROOTLESS_DOCTOR_LIVE=1` or `CI`; `cargo xtask test --tier live` runs it as root):
+//! outside it each test says why it skipped and passes, inside it a missing user or tool fails the test.
 
 #![allow(
     clippy::disallowed_methods,
@@ -26,24 +26,20 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use support::Need;
 
 /// Each run of the doctor must end within this, whatever the user planted (the API deadline is 3 s).
 const DEADLINE: Duration = Duration::from_secs(10);
 /// The address-space limit root's run gets: a 4 GB allocation must fail the test, not the machine.
 const MEMORY_LIMIT: &str = "--as=1073741824";
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 /// The hostile user, with a clean home, and root's secrets; `None` (after a skip line) outside the live tier.
 struct Scene {
-    _lock: MutexGuard<'static, ()>,
-    name: String,
-    uid: u32,
-    gid: u32,
-    home: PathBuf,
+    _live: support::Live,
+    user: testkit::Account,
     /// Root-owned 0755 directory of root-only (0600) secret files.
     secrets: PathBuf,
     /// The marker every secret holds; it must never be printed.
@@ -51,22 +47,20 @@ struct Scene {
 }
 
 fn scene() -> Option<Scene> {
-    if std::env::var("ROOTLESS_DOCTOR_LIVE").as_deref() != Ok("1") {
-        eprintln!("{}", support::SKIP_MESSAGE);
-        return None;
-    }
-    let lock = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let name = std::env::var("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER")
-        .expect("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER (set by `cargo xtask test --tier live`)");
-    let passwd = fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
-    let fields: Vec<String> = passwd
-        .lines()
-        .map(|l| l.split(':').map(str::to_owned).collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[0] == name)
-        .unwrap_or_else(|| panic!("no user {name:?}: run `cargo xtask setup` as root"));
-    let home = PathBuf::from(&fields[5]);
+    let name = testkit::live::hostile_user();
+    let live = support::start(&[
+        Need::Root,
+        Need::User(name.clone()),
+        Need::Program("prlimit"),
+        Need::Program("strace"),
+        Need::Program("setpriv"),
+        Need::Program("mkfifo"),
+        Need::Program("mknod"),
+        Need::Program("sha256sum"),
+    ])?;
+    let user = testkit::account(&name).unwrap_or_else(|err| panic!("{err}"));
     for dir in [".docker", ".config"] {
-        let _ = fs::remove_dir_all(home.join(dir));
+        let _ = fs::remove_dir_all(user.home.join(dir));
     }
     let secrets = PathBuf::from(format!("/tmp/rd-hostile-secrets-{}", std::process::id()));
     let _ = fs::remove_dir_all(&secrets);
@@ -74,11 +68,8 @@ fn scene() -> Option<Scene> {
     fs::set_permissions(&secrets, fs::Permissions::from_mode(0o755)).unwrap();
     let secret = format!("ROOTSECRET{}x{}", std::process::id(), line!());
     Some(Scene {
-        _lock: lock,
-        uid: fields[2].parse().unwrap(),
-        gid: fields[3].parse().unwrap(),
-        name,
-        home,
+        _live: live,
+        user,
         secrets,
         secret,
     })
@@ -87,10 +78,10 @@ fn scene() -> Option<Scene> {
 impl Drop for Scene {
     fn drop(&mut self) {
         for dir in [".docker", ".config"] {
-            let _ = fs::remove_dir_all(self.home.join(dir));
+            let _ = fs::remove_dir_all(self.user.home.join(dir));
         }
         let _ = fs::remove_dir_all(&self.secrets);
-        let _ = fs::remove_dir_all(format!("/run/user/{}", self.uid));
+        let _ = fs::remove_dir_all(format!("/run/user/{}", self.user.uid));
     }
 }
 
@@ -105,10 +96,10 @@ impl Scene {
 
     /// `rel` under the user's home, parents made and everything handed to the user, as if they had made it.
     fn home_path(&self, rel: &str) -> PathBuf {
-        let path = self.home.join(rel);
+        let path = self.user.home.join(rel);
         let mut dir = path.parent().unwrap().to_path_buf();
         fs::create_dir_all(&dir).unwrap();
-        while dir != self.home {
+        while dir != self.user.home {
             self.give(&dir);
             dir = dir.parent().unwrap().to_path_buf();
         }
@@ -117,7 +108,7 @@ impl Scene {
     }
 
     fn give(&self, path: &Path) {
-        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid)).unwrap();
+        std::os::unix::fs::lchown(path, Some(self.user.uid), Some(self.user.gid)).unwrap();
     }
 
     fn plant_file(&self, rel: &str, contents: &str) -> PathBuf {
@@ -144,7 +135,7 @@ impl Scene {
 
     /// The user's runtime directory as pam_systemd makes it: /run/user/UID, 0700, theirs.
     fn runtime_dir(&self) -> PathBuf {
-        let dir = PathBuf::from(format!("/run/user/{}", self.uid));
+        let dir = PathBuf::from(format!("/run/user/{}", self.user.uid));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
@@ -155,7 +146,7 @@ impl Scene {
     /// Root's run for the hostile user: `rootless-doctor ARGS --user NAME`, bounded in time and memory.
     fn doctor(&self, args: &[&str]) -> Bounded {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--user", &self.name]);
+        all.extend(["--user", &self.user.name]);
         run_bounded(&all, &[])
     }
 
@@ -616,14 +607,12 @@ fn regression_rootlesskit_state_dir_from_user_process_not_asked() {
     fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
     let _server = Server::start(&state.join("api.sock"), 0o600, answer_secret, &s.secret);
     // A process of the user's called dockerd whose environment names root's directory.
-    let bin = s.home.join("dockerd");
+    let bin = s.user.home.join("dockerd");
     fs::copy("/bin/sleep", &bin).unwrap();
     s.give(&bin);
     // setpriv execs (no child of its own), so killing it ends the fake dockerd.
-    let mut child = Command::new("setpriv")
-        .arg(format!("--reuid={}", s.uid))
-        .arg(format!("--regid={}", s.gid))
-        .args(["--clear-groups", "--", "env"])
+    let mut child = testkit::exec_as(&s.user, false)
+        .args(["--", "env"])
         .arg(format!("ROOTLESSKIT_STATE_DIR={}", state.display()))
         .arg(&bin)
         .arg("60")
@@ -830,7 +819,7 @@ fn root_run_opens_user_paths_only_with_the_users_fsuid() {
             "trace=setfsuid,openat,openat2,open,connect,newfstatat,statx,readlink,readlinkat",
         ])
         .arg(support::doctor_bin())
-        .args(["check", "--format", "json", "--user", &s.name])
+        .args(["check", "--format", "json", "--user", &s.user.name])
         .env_clear()
         .env("PATH", support::PATH)
         .env("HOME", "/root")
@@ -841,7 +830,7 @@ fn root_run_opens_user_paths_only_with_the_users_fsuid() {
     assert!(!stdout.contains(&s.secret), "{stdout}");
     let trace = fs::read_to_string(trace.path()).unwrap();
     let user_places = [
-        s.home.display().to_string(),
+        s.user.home.display().to_string(),
         dir.display().to_string(),
         s.secrets.display().to_string(),
     ];
@@ -865,7 +854,7 @@ fn root_run_opens_user_paths_only_with_the_users_fsuid() {
             || (call.starts_with("connect(") && call.contains("/proc/self/fd/"))
         {
             assert_eq!(
-                fsuid, s.uid,
+                fsuid, s.user.uid,
                 "root's run touched a user-controlled path with fsuid {fsuid}: {call}\n{trace}"
             );
             as_user += 1;

@@ -1,27 +1,34 @@
-//! Helpers for `tests/live.rs`: running the real binary, and real tools, as real test users on this host.
+//! Helpers for the live tier's tests (`tests/live.rs`, `daemon.rs`, `enter.rs`, `hostile.rs`): running the real
+//! binary, and real tools, as real test users on this host.
 //!
 //! The users and packages come from `cargo xtask setup` (root only); `cargo xtask test --tier live` sets
-//! `ROOTLESS_DOCTOR_LIVE=1` and the user names. Every command runs as the user through
-//! `runuser -u USER -- env -i HOME=… USER=… LOGNAME=… PATH=… XDG_RUNTIME_DIR=…`: an explicit, clean environment,
-//! as `shared/reference/live-host.md` explains (no pam_systemd here, and `su -` would drop /usr/sbin).
+//! `ROOTLESS_DOCTOR_LIVE=1` and the user names. Whether a test runs, skips or fails for a missing prerequisite is
+//! `testkit::live::ready`'s decision, the same for every live test. Every command runs as the user through
+//! `testkit::as_user` (`runuser -u USER -- env -i HOME=… USER=… LOGNAME=… PATH=… XDG_RUNTIME_DIR=…`): an explicit,
+//! clean environment, as `shared/reference/live-host.md` explains (no pam_systemd here, and `su -` would drop
+//! /usr/sbin).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-pub const SKIP_MESSAGE: &str = "skipped: live tier needs root; run `cargo xtask test --tier live`";
-pub const PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+pub use testkit::Need;
+pub use testkit::live::PATH;
+
 pub const SETUPTOOL: &str = "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh";
 
-/// Held for the whole of each live test: the tests share `/tmp/rd-xdg-<uid>`, which each removes when done.
+/// Held for the whole of each live test: the tests share `/tmp/rd-xdg-<uid>`, which each removes when done, and
+/// host files (/etc/subuid, /var/run/docker.sock) that some change.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// The live context, or `None` (after printing the skip line) when the live tier is not enabled.
-pub fn start() -> Option<Live> {
-    if std::env::var("ROOTLESS_DOCTOR_LIVE").as_deref() != Ok("1") {
-        eprintln!("{SKIP_MESSAGE}");
+/// The live context when the test is to run; `None` (after a skip line) outside the live tier. Inside it
+/// (`ROOTLESS_DOCTOR_LIVE=1` or `CI`), a missing prerequisite among `needs` fails the test.
+#[track_caller]
+pub fn start(needs: &[Need]) -> Option<Live> {
+    if !testkit::live::ready(needs) {
         return None;
     }
     // A failed test poisons the lock; the next test still gets a clean directory of its own.
@@ -38,20 +45,13 @@ pub struct Live {
 impl Live {
     /// The user with subordinate ids and everything rootless Docker needs.
     pub fn ok_user(&self) -> TestUser {
-        TestUser::new(&user_name("ROOTLESS_DOCTOR_LIVE_OK_USER", "rdtest-ok"))
+        TestUser::new(&testkit::live::ok_user())
     }
 
     /// The user without any line in /etc/subuid or /etc/subgid.
     pub fn nosub_user(&self) -> TestUser {
-        TestUser::new(&user_name(
-            "ROOTLESS_DOCTOR_LIVE_NOSUB_USER",
-            "rdtest-nosub",
-        ))
+        TestUser::new(&testkit::live::nosub_user())
     }
-}
-
-fn user_name(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.to_string())
 }
 
 /// A test user with its XDG_RUNTIME_DIR, `/tmp/rd-xdg-<uid>` (0700, owned by the user), removed on drop.
@@ -65,50 +65,40 @@ pub struct TestUser {
 
 impl TestUser {
     fn new(name: &str) -> TestUser {
-        let passwd = fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
-        let fields: Vec<&str> = passwd
-            .lines()
-            .map(|line| line.split(':').collect::<Vec<_>>())
-            .find(|fields| fields.len() >= 7 && fields[0] == name)
-            .unwrap_or_else(|| {
-                panic!("no user {name:?} in /etc/passwd; run `cargo xtask setup` as root")
-            });
-        let uid = fields[2].parse().expect("numeric uid");
-        let gid = fields[3].parse().expect("numeric gid");
-        let xdg_runtime_dir = PathBuf::from(format!("/tmp/rd-xdg-{uid}"));
+        let account = testkit::account(name).unwrap_or_else(|err| panic!("{err}"));
+        let xdg_runtime_dir = PathBuf::from(format!("/tmp/rd-xdg-{}", account.uid));
         let _ = fs::remove_dir_all(&xdg_runtime_dir);
         fs::create_dir(&xdg_runtime_dir).expect("create XDG_RUNTIME_DIR");
         let user = TestUser {
-            name: name.to_string(),
-            uid,
-            gid,
-            home: fields[5].to_string(),
+            name: account.name,
+            uid: account.uid,
+            gid: account.gid,
+            home: account.home.display().to_string(),
             xdg_runtime_dir,
         };
         fs::set_permissions(&user.xdg_runtime_dir, fs::Permissions::from_mode(0o700))
             .expect("chmod 0700");
-        std::os::unix::fs::chown(&user.xdg_runtime_dir, Some(uid), Some(gid))
+        std::os::unix::fs::chown(&user.xdg_runtime_dir, Some(user.uid), Some(user.gid))
             .expect("chown XDG_RUNTIME_DIR");
         user
     }
 
     /// `program args…` as this user, with only the test environment (PATH as given).
     pub fn command_with_path(&self, path: &str, program: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new("runuser");
-        command
-            .args(["-u", &self.name, "--", "env", "-i"])
-            .arg(format!("HOME={}", self.home))
-            .arg(format!("USER={}", self.name))
-            .arg(format!("LOGNAME={}", self.name))
-            .arg(format!("PATH={path}"))
-            .arg(format!(
-                "XDG_RUNTIME_DIR={}",
-                self.xdg_runtime_dir.display()
-            ))
-            .arg(program)
-            .args(args)
-            .stdin(Stdio::null());
-        command
+        let env = [
+            ("HOME", self.home.as_str()),
+            ("USER", &self.name),
+            ("LOGNAME", &self.name),
+            ("PATH", path),
+            (
+                "XDG_RUNTIME_DIR",
+                &self.xdg_runtime_dir.display().to_string(),
+            ),
+        ];
+        let argv: Vec<&OsStr> = std::iter::once(program.as_os_str())
+            .chain(args.iter().map(OsStr::new))
+            .collect();
+        testkit::as_user(&self.name, env, &argv)
     }
 
     pub fn run(&self, program: impl AsRef<Path>, args: &[&str]) -> Run {
@@ -118,12 +108,11 @@ impl TestUser {
     /// `dockerd-rootless-setuptool.sh check`, with Debian's script directory on PATH: without it the script stops at
     /// "dockerd-rootless.sh needs to be present under $PATH" before checking anything.
     pub fn setuptool_command(&self, wrapper: &[&str]) -> Command {
-        let path = format!("{PATH}:/usr/share/docker.io/contrib");
         let (program, rest) = match wrapper.split_first() {
             Some((program, rest)) => (Path::new(*program), [rest, &[SETUPTOOL, "check"]].concat()),
             None => (Path::new(SETUPTOOL), vec!["check"]),
         };
-        self.command_with_path(&path, program, &rest)
+        self.command_with_path(testkit::USER_PATH, program, &rest)
     }
 
     pub fn doctor(&self, args: &[&str]) -> Run {
@@ -141,6 +130,16 @@ impl TestUser {
             )
         });
         (code, doc)
+    }
+
+    /// This user as testkit knows accounts.
+    pub fn account(&self) -> testkit::Account {
+        testkit::Account {
+            name: self.name.clone(),
+            uid: self.uid,
+            gid: self.gid,
+            home: PathBuf::from(&self.home),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Check, Scope, pids, start_daemon, unreadable, use_rootless};
 use crate::facts::client::ROOTFUL_SOCKETS;
 use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
-use crate::facts::{Facts, FileKind, HttpResult, Read, SYSTEM_UNIT_DIRS};
+use crate::facts::{Facts, FileKind, HttpResult, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::dockerd;
 use crate::parse::{net_tcp, proc::env_value};
@@ -372,10 +372,10 @@ fn service(f: &Facts) -> Verdict {
         }
         .with_evidence(v.evidence);
     }
-    let unit = match f.unit("docker.service", SYSTEM_UNIT_DIRS) {
+    let unit = match f.docker_service() {
         Read::Ok(u) => Some(u),
         Read::Missing => None,
-        Read::Failed(e) => return unreadable("docker.service", &e),
+        Read::Failed(e) => return unreadable("docker.service", e),
     };
     let Some(unit) = unit else {
         if wants_rootful && running.is_empty() {

@@ -4,7 +4,7 @@
 
 use super::{Check, Scope, unreadable};
 use crate::facts::dockerd::flag;
-use crate::facts::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
+use crate::facts::{Facts, Read, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, netplan, pkgdb, resolv, unit};
 
@@ -693,7 +693,7 @@ fn rootful_present(f: &Facts) -> Option<String> {
     if let Some(p) = f.rootful_dockerd().first() {
         return Some(format!("a rootful dockerd runs (pid {p})"));
     }
-    if let Read::Ok(u) = f.unit("docker.service", SYSTEM_UNIT_DIRS)
+    if let Read::Ok(u) = f.docker_service()
         && !u.masked
     {
         return Some(format!("docker.service is installed ({})", u.files[0].0));

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Facts, Read, SYSTEM_UNIT_DIRS, Unit};
+use super::{Facts, Read, Unit};
 use crate::parse::dockerd::{self, Flag};
 use crate::parse::unit;
 
@@ -250,8 +250,7 @@ fn without_hosts(args: &[String]) -> Vec<String> {
 /// Every way a dockerd is started here: units, the init script's DOCKER_OPTS, running processes.
 fn setups(f: &Facts) -> Vec<Setup> {
     let mut out = Vec::new();
-    let system = f.unit("docker.service", SYSTEM_UNIT_DIRS);
-    match &system {
+    match f.docker_service() {
         Read::Ok(u) if !u.masked => out.extend(unit_setup(f, u, false)),
         Read::Missing => {
             // No unit: an init script reads DOCKER_OPTS from /etc/default/docker (Debian) or /etc/sysconfig/docker.
@@ -283,18 +282,10 @@ fn setups(f: &Facts) -> Vec<Setup> {
         }
         _ => {}
     }
-    let home = f.user.home.trim_end_matches('/').to_owned();
-    let user_dirs = [
-        format!("{home}/.config/systemd/user"),
-        "/etc/systemd/user".to_owned(),
-        "/usr/lib/systemd/user".to_owned(),
-        "/lib/systemd/user".to_owned(),
-    ];
-    let user_dirs: Vec<&str> = user_dirs.iter().map(String::as_str).collect();
-    if let Read::Ok(u) = f.unit("docker.service", &user_dirs)
+    if let Read::Ok(u) = f.user_docker_service()
         && !u.masked
     {
-        out.extend(unit_setup(f, &u, true));
+        out.extend(unit_setup(f, u, true));
     }
     if let Read::Ok(list) = f.processes() {
         for p in list

@@ -180,6 +180,8 @@ struct Derived {
     rootlesskit_state_dir: OnceCell<rootlesskit::StateDir>,
     data_roots: OnceCell<Vec<data_root::DataRoot>>,
     apparmor_profiles: OnceCell<Result<apparmor::Profiles, String>>,
+    docker_service: OnceCell<Read<Unit>>,
+    user_docker_service: OnceCell<Read<Unit>>,
 }
 
 impl<'h> Facts<'h> {

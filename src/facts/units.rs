@@ -37,6 +37,28 @@ pub const SYSTEM_UNIT_DIRS: &[&str] = &[
 ];
 
 impl Facts<'_> {
+    /// The system's docker.service with its drop-ins, read once.
+    pub fn docker_service(&self) -> &Read<Unit> {
+        self.derived
+            .docker_service
+            .get_or_init(|| self.unit("docker.service", SYSTEM_UNIT_DIRS))
+    }
+
+    /// The user's docker.service (the rootless daemon's user unit) with its drop-ins, read once.
+    pub fn user_docker_service(&self) -> &Read<Unit> {
+        self.derived.user_docker_service.get_or_init(|| {
+            let home = self.user.home.trim_end_matches('/').to_owned();
+            let user_dirs = [
+                format!("{home}/.config/systemd/user"),
+                "/etc/systemd/user".to_owned(),
+                "/usr/lib/systemd/user".to_owned(),
+                "/lib/systemd/user".to_owned(),
+            ];
+            let user_dirs: Vec<&str> = user_dirs.iter().map(String::as_str).collect();
+            self.unit("docker.service", &user_dirs)
+        })
+    }
+
     /// A systemd unit with its drop-ins, from the directories given in priority order.
     /// `Missing` when no directory has the unit file.
     pub fn unit(&self, name: &str, dirs: &[&str]) -> Read<Unit> {

@@ -10,9 +10,9 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result, bail, format_err};
+use serde::Deserialize;
 use xshell::{Shell, cmd};
 
-use crate::json;
 use crate::live_env::{self, DirGuard, OK_USER};
 
 pub const SETUPTOOL: &str = "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh";
@@ -21,22 +21,36 @@ pub const TARGET_MEDIAN_SECS: f64 = 0.005;
 const WARMUP: &str = "10";
 const RUNS: &str = "200";
 
-#[derive(Debug, Clone, PartialEq)]
+/// One command's result in hyperfine's `--export-json` (times in seconds).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BenchResult {
     /// The `-n` name given to hyperfine.
+    #[serde(rename = "command")]
     pub name: String,
     pub mean: f64,
     pub stddev: Option<f64>,
     pub median: f64,
     pub min: f64,
     pub max: f64,
+    /// One per run; `null` for a run killed by a signal.
+    #[serde(default, deserialize_with = "exit_codes")]
     pub exit_codes: Vec<i64>,
+}
+
+fn exit_codes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let codes: Vec<Option<i64>> = Deserialize::deserialize(deserializer)?;
+    Ok(codes.into_iter().flatten().collect())
+}
+
+#[derive(Deserialize)]
+struct Export {
+    results: Vec<BenchResult>,
 }
 
 pub fn run(sh: &Shell) -> Result<()> {
     cmd!(sh, "cargo build --release").run()?;
     let built = crate::target_dir(sh).join("release/rootless-doctor");
-    let user = live_env::lookup(sh, OK_USER)?;
+    let user = live_env::lookup(OK_USER)?;
 
     let work = DirGuard::create(
         format!("/tmp/rootless-doctor-bench-{}", std::process::id()),
@@ -58,14 +72,20 @@ pub fn run(sh: &Shell) -> Result<()> {
     );
     // `-i`: setuptool check exits 1 on this host (it demands `modprobe ip_tables`, which is built in here).
     // hyperfine applies it to both commands, so preflight's exit codes are checked from the export below.
+    let xdg_path = xdg.path().display().to_string();
+    let env = [
+        ("HOME", user.home.to_str().context("home is not UTF-8")?),
+        ("USER", &user.name),
+        ("LOGNAME", &user.name),
+        ("PATH", testkit::USER_PATH),
+        ("XDG_RUNTIME_DIR", &xdg_path),
+    ];
+    let export_arg = export.display().to_string();
     let measure = || -> Result<Vec<BenchResult>> {
-        sh.cmd("runuser")
-            .args(live_env::runuser_args(
-                &user,
-                xdg.path(),
-                live_env::PATH_WITH_ROOTLESS_SCRIPTS,
-            ))
-            .args([
+        let mut hyperfine = testkit::as_user(
+            &user.name,
+            env,
+            &[
                 "hyperfine",
                 "-N",
                 "-i",
@@ -75,11 +95,21 @@ pub fn run(sh: &Shell) -> Result<()> {
                 WARMUP,
                 "--runs",
                 RUNS,
-            ])
-            .arg("--export-json")
-            .arg(&export)
-            .args(["-n", "preflight", &preflight, "-n", "setuptool", &setuptool])
-            .run()?;
+                "--export-json",
+                &export_arg,
+                "-n",
+                "preflight",
+                &preflight,
+                "-n",
+                "setuptool",
+                &setuptool,
+            ],
+        );
+        println!("$ {hyperfine:?}");
+        let status = hyperfine.status().context("runuser")?;
+        if !status.success() {
+            bail!("hyperfine as {OK_USER}: {status}");
+        }
         parse_hyperfine(&sh.read_file(&export)?)
     };
     let mut results = measure()?;
@@ -104,7 +134,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     let context = format!(
         "{} as `{OK_USER}` with a clean environment (PATH={}), `hyperfine -N` (no shell), {WARMUP} warmup runs, {RUNS} runs; kernel {}.",
         hyperfine_version.trim(),
-        live_env::PATH_WITH_ROOTLESS_SCRIPTS,
+        testkit::USER_PATH,
         kernel.trim()
     );
     let report = render_markdown(&results, &context)?;
@@ -141,43 +171,8 @@ fn find<'a>(results: &'a [BenchResult], name: &str) -> Result<&'a BenchResult> {
 
 /// Reads hyperfine's `--export-json` (times in seconds).
 pub fn parse_hyperfine(text: &str) -> Result<Vec<BenchResult>> {
-    let root = json::parse(text).map_err(|err| format_err!("hyperfine export: {err}"))?;
-    let results = root
-        .get("results")
-        .and_then(json::Value::as_array)
-        .context("hyperfine export has no `results` array")?;
-    results
-        .iter()
-        .map(|result| {
-            let number = |key: &str| {
-                result
-                    .get(key)
-                    .and_then(json::Value::as_f64)
-                    .with_context(|| format!("hyperfine result has no number `{key}`"))
-            };
-            let name = result
-                .get("command")
-                .and_then(json::Value::as_str)
-                .context("hyperfine result has no `command`")?;
-            let exit_codes = match result.get("exit_codes").and_then(json::Value::as_array) {
-                Some(codes) => codes
-                    .iter()
-                    .filter_map(json::Value::as_f64)
-                    .map(|code| code as i64)
-                    .collect(),
-                None => Vec::new(),
-            };
-            Ok(BenchResult {
-                name: name.to_string(),
-                mean: number("mean")?,
-                stddev: result.get("stddev").and_then(json::Value::as_f64),
-                median: number("median")?,
-                min: number("min")?,
-                max: number("max")?,
-                exit_codes,
-            })
-        })
-        .collect()
+    let export: Export = serde_json::from_str(text).context("hyperfine export")?;
+    Ok(export.results)
 }
 
 fn distinct(codes: &[i64]) -> Vec<i64> {

@@ -207,12 +207,6 @@ pub fn ensure_tools(sh: &Shell) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether this runs in CI, where a missing tool fails the tier instead of skipping it.
-pub fn in_ci(sh: &Shell) -> bool {
-    sh.var("CI")
-        .is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
 /// The targets named, all when none is; an unknown name is an error.
 pub fn select(names: &[String]) -> Result<Vec<&'static Target>> {
     if names.is_empty() {

@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use xshell::{Cmd, Shell, cmd};
 
-use crate::live_env::{NOSUB_USER, OK_USER};
-use crate::subid::{self, Range};
+use rootless_doctor::parse::subid::{self, SubidEntry};
+
+use crate::live_env::{HOSTILE_USER, NOSUB_USER, OK_USER};
 
 pub const NOT_ROOT_REASON: &str = "needs root to install packages and create test users";
 
@@ -37,10 +38,10 @@ const SUBID_MIN: u64 = 100_000;
 
 static APT_UPDATED: AtomicBool = AtomicBool::new(false);
 
+/// Whether the effective uid in `/proc/self/status` is 0, read with the doctor's own parser.
 pub fn is_root(sh: &Shell) -> Result<bool> {
-    let status = sh.read_file("/proc/self/status")?;
-    let uid = subid::effective_uid(&status).context("no Uid line in /proc/self/status")?;
-    Ok(uid == 0)
+    let status = rootless_doctor::parse::proc::parse_status(&sh.read_file("/proc/self/status")?);
+    Ok(status.uid[1] == 0)
 }
 
 pub fn require_root(sh: &Shell, command: &str) -> Result<()> {
@@ -134,22 +135,78 @@ fn read_or_empty(sh: &Shell, path: &str) -> Result<String> {
     }
 }
 
-fn passwd_has(sh: &Shell, name: &str) -> Result<bool> {
-    Ok(subid::passwd_entry(&sh.read_file("/etc/passwd")?, name).is_some())
+fn passwd_has(name: &str) -> bool {
+    testkit::account(name).is_ok()
+}
+
+/// The user's ranges in subuid/subgid contents, listed by name or by uid (the doctor's parser: malformed lines are
+/// left out).
+fn ranges_for(contents: &str, user: &testkit::Account) -> Vec<SubidEntry> {
+    subid::parse(contents)
+        .0
+        .into_iter()
+        .filter(|entry| entry.matches(&user.name, user.uid))
+        .collect()
+}
+
+/// The `FIRST-LAST` form `usermod --add-subuids/--del-subuids` take.
+fn usermod_arg(range: &SubidEntry) -> String {
+    format!("{}-{}", range.start, range.end().saturating_sub(1))
+}
+
+/// The lowest start `>= min` such that `[start, start + count)` overlaps no range in any of the files,
+/// so the same range can go into both /etc/subuid and /etc/subgid.
+fn free_start(files: &[&str], min: u64, count: u64) -> u64 {
+    let mut taken: Vec<SubidEntry> = files
+        .iter()
+        .flat_map(|contents| subid::parse(contents).0)
+        .collect();
+    taken.sort_by_key(|range| range.start);
+    let mut start = min;
+    // Sorted by start, a range that does not overlap the window now ends before it, so one pass is enough.
+    for range in taken {
+        if range.overlaps(start, count) {
+            start = range.end();
+        }
+    }
+    start
+}
+
+/// The owner field of a subuid/subgid line, malformed or not (those would confuse newuidmap too).
+fn owner(line: &str) -> &str {
+    line.trim().split(':').next().unwrap_or_default()
+}
+
+/// Whether any line names the user as its owner, by name or uid.
+fn mentions(contents: &str, name: &str, uid: u32) -> bool {
+    let uid = uid.to_string();
+    contents
+        .lines()
+        .any(|line| owner(line) == name || owner(line) == uid)
+}
+
+/// `contents` without the lines whose owner is the user (by name or uid).
+fn without_owner(contents: &str, name: &str, uid: u32) -> String {
+    let uid = uid.to_string();
+    contents
+        .lines()
+        .filter(|line| owner(line) != name && owner(line) != uid)
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 fn ensure_ok_user(sh: &Shell) -> Result<()> {
-    if !passwd_has(sh, OK_USER)? {
+    if !passwd_has(OK_USER) {
         log(format!("useradd {OK_USER}"));
         run_quietly(cmd!(sh, "useradd -m -s /bin/bash {OK_USER}"))?;
     }
-    let user = crate::live_env::lookup(sh, OK_USER)?;
+    let user = crate::live_env::lookup(OK_USER)?;
     for (file, flag) in [
         ("/etc/subuid", "--add-subuids"),
         ("/etc/subgid", "--add-subgids"),
     ] {
         let contents = read_or_empty(sh, file)?;
-        let ranges = subid::ranges_for(&contents, &user.name, user.uid);
+        let ranges = ranges_for(&contents, &user);
         let total: u64 = ranges.iter().map(|range| range.count).sum();
         if total >= SUBID_COUNT {
             continue;
@@ -157,18 +214,15 @@ fn ensure_ok_user(sh: &Shell) -> Result<()> {
         // Pick a start free in both files, so uid and gid ranges line up as useradd makes them.
         let subuid = read_or_empty(sh, "/etc/subuid")?;
         let subgid = read_or_empty(sh, "/etc/subgid")?;
-        let range = Range {
-            start: subid::free_start(&[&subuid, &subgid], SUBID_MIN, SUBID_COUNT),
-            count: SUBID_COUNT,
-        };
-        let arg = range.usermod_arg();
+        let start = free_start(&[&subuid, &subgid], SUBID_MIN, SUBID_COUNT);
+        let arg = format!("{start}-{}", start + SUBID_COUNT - 1);
         log(format!(
             "{file}: {OK_USER} has {total} ids; usermod {flag} {arg}"
         ));
         run_quietly(cmd!(sh, "usermod {flag} {arg} {OK_USER}"))?;
     }
-    let subuid = subid::ranges_for(&read_or_empty(sh, "/etc/subuid")?, &user.name, user.uid);
-    let subgid = subid::ranges_for(&read_or_empty(sh, "/etc/subgid")?, &user.name, user.uid);
+    let subuid = ranges_for(&read_or_empty(sh, "/etc/subuid")?, &user);
+    let subgid = ranges_for(&read_or_empty(sh, "/etc/subgid")?, &user);
     if subuid.is_empty() || subgid.is_empty() {
         bail!("{OK_USER} still has no subordinate ids after usermod");
     }
@@ -181,16 +235,12 @@ fn ensure_ok_user(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-fn describe(ranges: &[Range]) -> String {
-    ranges
-        .iter()
-        .map(|range| range.usermod_arg())
-        .collect::<Vec<_>>()
-        .join(",")
+fn describe(ranges: &[SubidEntry]) -> String {
+    ranges.iter().map(usermod_arg).collect::<Vec<_>>().join(",")
 }
 
 fn ensure_nosub_user(sh: &Shell) -> Result<()> {
-    if !passwd_has(sh, NOSUB_USER)? {
+    if !passwd_has(NOSUB_USER) {
         log(format!("useradd {NOSUB_USER} (without subordinate ids)"));
         // SUB_UID_COUNT=0 stops useradd from allocating ranges; any that exist are removed below anyway.
         run_quietly(cmd!(
@@ -198,23 +248,23 @@ fn ensure_nosub_user(sh: &Shell) -> Result<()> {
             "useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 {NOSUB_USER}"
         ))?;
     }
-    let user = crate::live_env::lookup(sh, NOSUB_USER)?;
+    let user = crate::live_env::lookup(NOSUB_USER)?;
     for (file, flag) in [
         ("/etc/subuid", "--del-subuids"),
         ("/etc/subgid", "--del-subgids"),
     ] {
-        for range in subid::ranges_for(&read_or_empty(sh, file)?, &user.name, user.uid) {
-            let arg = range.usermod_arg();
+        for range in ranges_for(&read_or_empty(sh, file)?, &user) {
+            let arg = usermod_arg(&range);
             log(format!("{file}: usermod {flag} {arg} {NOSUB_USER}"));
             run_quietly(cmd!(sh, "usermod {flag} {arg} {NOSUB_USER}"))?;
         }
         // Lines usermod does not remove (malformed, or listed by uid) go by rewriting the file atomically.
         let contents = read_or_empty(sh, file)?;
-        if subid::mentions(&contents, &user.name, user.uid) {
+        if mentions(&contents, &user.name, user.uid) {
             log(format!("{file}: removing the remaining {NOSUB_USER} lines"));
             rewrite_atomically(
                 Path::new(file),
-                &subid::without_owner(&contents, &user.name, user.uid),
+                &without_owner(&contents, &user.name, user.uid),
             )?;
         }
     }
@@ -228,15 +278,14 @@ fn ensure_nosub_user(sh: &Shell) -> Result<()> {
 /// The hostile account of tests/hostile.rs: it plants FIFOs, devices, symlinks into root-only files and
 /// trickling sockets in its own home, and root's run over it must stay bounded and leak nothing.
 fn ensure_hostile_user(sh: &Shell) -> Result<()> {
-    use crate::live_env::HOSTILE_USER;
-    if !passwd_has(sh, HOSTILE_USER)? {
+    if !passwd_has(HOSTILE_USER) {
         log(format!("useradd {HOSTILE_USER} (the hostile user)"));
         run_quietly(cmd!(
             sh,
             "useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 {HOSTILE_USER}"
         ))?;
     }
-    let user = crate::live_env::lookup(sh, HOSTILE_USER)?;
+    let user = crate::live_env::lookup(HOSTILE_USER)?;
     log(format!("user {HOSTILE_USER} (uid {})", user.uid));
     Ok(())
 }
@@ -286,5 +335,69 @@ docker.io install ok installed
             vec!["uidmap", "hyperfine"]
         );
         assert_eq!(missing_packages(&["strace"], ""), vec!["strace"]);
+    }
+
+    const SUBUID: &str = "\
+# comment
+alice:100000:65536
+1001:165536:65536
+
+bob:231072:1000
+broken:line
+bob:300000:1
+";
+
+    fn account(name: &str, uid: u32) -> testkit::Account {
+        testkit::Account {
+            name: name.into(),
+            uid,
+            gid: uid,
+            home: format!("/home/{name}").into(),
+        }
+    }
+
+    #[test]
+    fn ranges_by_name_and_uid() {
+        let ranges = |name, uid| -> Vec<String> {
+            ranges_for(SUBUID, &account(name, uid))
+                .iter()
+                .map(usermod_arg)
+                .collect()
+        };
+        assert_eq!(ranges("alice", 1000), ["100000-165535"]);
+        assert_eq!(ranges("carol", 1001), ["165536-231071"]);
+        assert_eq!(ranges("bob", 1002), ["231072-232071", "300000-300000"]);
+        assert!(ranges("nobody", 65534).is_empty());
+    }
+
+    #[test]
+    fn mentions_counts_malformed_lines() {
+        assert!(mentions(SUBUID, "broken", 4242));
+        assert!(mentions(SUBUID, "x", 1001));
+        assert!(!mentions(SUBUID, "carol", 1003));
+    }
+
+    #[test]
+    fn without_owner_keeps_other_lines() {
+        assert_eq!(
+            without_owner(SUBUID, "bob", 1001),
+            "# comment\nalice:100000:65536\n\nbroken:line\n"
+        );
+        assert_eq!(without_owner("", "bob", 1), "");
+    }
+
+    #[test]
+    fn free_start_skips_taken_ranges_in_all_files() {
+        assert_eq!(free_start(&["", ""], 100000, 65536), 100000);
+        assert_eq!(free_start(&[SUBUID], 100000, 65536), 232072);
+        assert_eq!(free_start(&[SUBUID], 100000, 100000), 300001);
+        // A gap big enough between two ranges is used.
+        let gap = "a:100000:10\nb:300000:10\n";
+        assert_eq!(free_start(&[gap], 100000, 65536), 100010);
+        // Ranges below the minimum don't matter; a range only in subgid still counts.
+        assert_eq!(
+            free_start(&["a:1000:10", "b:100000:65536"], 100000, 65536),
+            165536
+        );
     }
 }

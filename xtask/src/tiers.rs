@@ -1,4 +1,8 @@
 //! Runs the test tiers in order and reports each as ran, skipped (with the reason) or failed.
+//!
+//! A tier that cannot run on this machine (live and bench without root; fuzz without nightly or cargo-fuzz) is a
+//! skip on a developer's machine and a failure in CI (`CI` set), so a CI machine that lost root or a toolchain
+//! goes red instead of staying green with less tested.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -8,6 +12,24 @@ use xshell::{Shell, cmd};
 
 use crate::flags::Tier;
 use crate::{bench, fuzz, live_env, setup};
+
+/// Whether this runs in CI: `CI` is set to anything but empty, `false` or `0`.
+pub fn in_ci(sh: &Shell) -> bool {
+    sh.var("CI")
+        .is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"))
+}
+
+/// What a tier that cannot run here becomes: skipped, with the reason; in CI, failed, saying why.
+pub fn unavailable(reason: String, in_ci: bool) -> Outcome {
+    if in_ci {
+        Outcome::Failed(
+            Duration::ZERO,
+            format!("not run, and CI is set, where no tier may be skipped: {reason}"),
+        )
+    } else {
+        Outcome::Skipped(reason)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -22,6 +44,7 @@ pub enum Outcome {
 /// Returns whether no tier failed.
 pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
     let is_root = setup::is_root(sh)?;
+    let in_ci = in_ci(sh);
     let mut setup_done = false;
     let mut outcomes: Vec<(Tier, Outcome)> = Vec::new();
     let mut failed = false;
@@ -31,25 +54,27 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
             outcomes.push((tier, Outcome::NotRun));
             continue;
         }
-        if tier.needs_root() && !is_root {
-            let reason = setup::NOT_ROOT_REASON.to_string();
-            println!("\n==> tier {}: skipped: {reason}", tier.name());
-            outcomes.push((tier, Outcome::Skipped(reason)));
-            continue;
-        }
-        // The fuzz tier needs nightly and cargo-fuzz (installed here when missing). Without them it is skipped on a
-        // developer's machine, with the reason in the summary, and fails in CI, where it must never go missing.
-        if tier == Tier::Fuzz
-            && let Err(reason) = fuzz::ensure_tools(sh)
-        {
-            if fuzz::in_ci(sh) {
-                eprintln!("xtask: tier fuzz failed: {reason}");
-                outcomes.push((tier, Outcome::Failed(Duration::ZERO, reason)));
-                failed = true;
-            } else {
-                println!("\n==> tier fuzz: skipped: {reason} (CI fails here)");
-                outcomes.push((tier, Outcome::Skipped(reason)));
+        // The fuzz tier needs nightly and cargo-fuzz (installed here when missing).
+        let cannot_run = if tier.needs_root() && !is_root {
+            Some(setup::NOT_ROOT_REASON.to_string())
+        } else if tier == Tier::Fuzz {
+            fuzz::ensure_tools(sh).err()
+        } else {
+            None
+        };
+        if let Some(reason) = cannot_run {
+            let outcome = unavailable(reason, in_ci);
+            match &outcome {
+                Outcome::Failed(_, why) => {
+                    eprintln!("xtask: tier {} failed: {why}", tier.name());
+                    failed = true;
+                }
+                Outcome::Skipped(why) => {
+                    println!("\n==> tier {}: skipped: {why} (CI fails here)", tier.name())
+                }
+                _ => unreachable!("unavailable() skips or fails"),
             }
+            outcomes.push((tier, outcome));
             continue;
         }
         println!("\n==> tier {}: {}", tier.name(), describe(tier));
@@ -110,16 +135,19 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             cmd!(sh, "cargo build --bin rootless-doctor").run()?;
             // The doctor as real users (live), against real rootless daemons (daemon), hostile and vanishing
             // `enter` targets (enter), and the daemon harness itself (testkit).
-            cmd!(
+            // ROOTLESS_DOCTOR_LIVE=1: there, a missing prerequisite fails a live test instead of skipping it.
+            let live = |cmd: xshell::Cmd<'_>| {
+                cmd.env("ROOTLESS_DOCTOR_LIVE", "1")
+                    .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
+                    .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
+                    .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
+                    .run()
+            };
+            live(cmd!(
                 sh,
                 "cargo test --release --test live --test daemon --test hostile --test enter"
-            )
-            .env("ROOTLESS_DOCTOR_LIVE", "1")
-            .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
-            .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
-            .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
-            .run()?;
-            cmd!(sh, "cargo test --release -p testkit").run()?;
+            ))?;
+            live(cmd!(sh, "cargo test --release -p testkit"))?;
         }
         Tier::Bench => bench::run(sh)?,
     }
@@ -184,6 +212,19 @@ pub fn render_summary(outcomes: &[(Tier, Outcome)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tier_that_cannot_run_is_skipped_outside_ci_and_fails_in_it() {
+        let reason = || setup::NOT_ROOT_REASON.to_string();
+        assert_eq!(unavailable(reason(), false), Outcome::Skipped(reason()));
+        let Outcome::Failed(_, why) = unavailable(reason(), true) else {
+            panic!("a skipped tier must fail in CI");
+        };
+        assert!(
+            why.contains("CI is set") && why.contains(&reason()),
+            "{why}"
+        );
+    }
 
     #[test]
     fn summary_lists_every_outcome() {

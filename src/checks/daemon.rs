@@ -1569,4 +1569,22 @@ mod tests {
             ]
         );
     }
+
+    /// The daemon.json verdicts come from facts' typed ConfigError; their wording is dockerd's.
+    #[test]
+    fn daemon_json_errors_quote_dockerd() {
+        let v = check("debian-12-daemon-json-syntax-error", "daemon.config");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.starts_with(
+            "/home/alice/.config/docker/daemon.json:3:21: expected value at line 3 column 21: dockerd refuses to start"
+        ));
+        assert!(fix(&v).text.starts_with("Correct the JSON in"));
+        let v = check("debian-12-daemon-json-not-an-object", "daemon.config");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains("the top level is not a JSON object: dockerd refuses to start")
+        );
+        assert!(v.remediation.is_none());
+    }
 }

@@ -235,3 +235,49 @@ own, e.g. /var/tmp/{}-docker) into {}, then restart the daemon.",
     }
     Verdict::pass(format!("data-root {shown} is on {fs}")).with_evidence(root.evidence)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix};
+    use crate::model::Status;
+
+    const JSON: &str = "/home/alice/.config/docker/daemon.json";
+
+    #[test]
+    fn a_daemon_json_that_is_not_json_fails_at_its_line_and_column() {
+        let v = check("debian-12-daemon-json-syntax-error", "storage.data_root");
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(
+            v.summary,
+            format!("{JSON}:3:21: expected value at line 3 column 21")
+        );
+        assert_eq!(v.evidence[0].source, format!("{JSON}:3"));
+    }
+
+    #[test]
+    fn a_relative_data_root_fails_with_an_absolute_example() {
+        let v = check(
+            "debian-12-daemon-json-relative-data-root",
+            "storage.data_root",
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(
+            v.summary,
+            format!(
+                "{JSON}: data-root \"docker-data\" is not an absolute path: dockerd refuses to start with it"
+            )
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains(r#"{"data-root": "/var/tmp/alice-docker"}"#)
+        );
+    }
+
+    #[test]
+    fn a_daemon_json_that_is_not_an_object_fails() {
+        let v = check("debian-12-daemon-json-not-an-object", "storage.data_root");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("the top level is not a JSON object"));
+    }
+}

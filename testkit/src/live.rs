@@ -9,7 +9,7 @@
 //! `/etc/passwd` entries (read with the doctor's own parser), and running a command as one of them with a clean
 //! environment.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -133,8 +133,8 @@ pub fn decide(tier: Option<&str>, missing: &[String]) -> Gate {
     }
 }
 
-/// The one call at the top of every live test: `true` to run it; `false` after printing a skip line (outside the
-/// live tier); a panic naming what is missing (inside it).
+/// The one call at the top of every live test: `true` to run it; `false` after printing a skip line on stderr, not
+/// captured by libtest (outside the live tier); a panic naming what is missing (inside it).
 #[track_caller]
 pub fn ready(needs: &[Need]) -> bool {
     let missing: Vec<String> = needs.iter().filter_map(Need::missing).collect();
@@ -145,7 +145,8 @@ pub fn ready(needs: &[Need]) -> bool {
     match decide(live_tier().as_deref(), &missing) {
         Gate::Run => true,
         Gate::Skip(why) => {
-            eprintln!("SKIP {test}: {why}");
+            // Straight to the process's stderr, past libtest's capture: a skip is seen in a plain `cargo test`.
+            let _ = writeln!(io::stderr(), "SKIP {test}: {why}");
             false
         }
         Gate::Fail(why) => panic!("{test}: {why}"),

@@ -137,7 +137,7 @@ fn glyph(status: Status) -> (&'static str, Style) {
 
 /// Human output. `out` decides about colour (an `anstream::AutoStream` strips it off a terminal and under NO_COLOR).
 ///
-/// Every host-derived string goes through [`esc`] on its way out: a file (an os-release, a context name, a
+/// Every host-derived string goes through `esc` on its way out: a file (an os-release, a context name, a
 /// path) must not move the cursor, hide a line or write the reader's clipboard. The only escape sequences in
 /// the output are the SGR colour codes this module writes itself.
 pub fn human(

@@ -8,7 +8,7 @@
 //! What the user cannot open, root's run cannot open either, and reports as the user would see it.
 //!
 //! Only the facts that need root's sight and come from root's own choices (other users' `/proc/PID`
-//! entries, the kernel log) are read with root's credentials, through [`super::Host::system`].
+//! entries, the kernel log) are read with root's credentials, through `Facts::proc_file` and its kin on the host itself.
 //!
 //! **Invariant:** the process is single-threaded when it switches: `setfsuid(2)` and `capset(2)` act on
 //! the calling thread only (and glibc's `setgroups` on every thread).

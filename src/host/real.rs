@@ -12,7 +12,7 @@
 //!   root judges a user only if the socket and the process behind it belong to that user or to root.
 //!
 //! **Invariant:** the raw open and connect calls (listed in `clippy.toml`) are allowed only on the items that apply
-//! these rules: [`RealHost::open`], `Tree::open`, `connect_fd` and `read_kmsg`; every other item reaches files through them.
+//! these rules: `RealHost::open`, `Tree::open`, `connect_fd` and `read_kmsg`; every other item reaches files through them.
 
 use std::io::{self, Read as _, Write as _};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

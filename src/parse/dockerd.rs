@@ -113,7 +113,7 @@ impl Flag {
     }
 }
 
-/// Parses dockerd's arguments (without argv[0]) into flags, in order of first appearance; repeated flags
+/// Parses dockerd's arguments (without `argv[0]`) into flags, in order of first appearance; repeated flags
 /// collect their values. Unknown words (positional arguments) are returned separately.
 pub fn parse_args(args: &[String]) -> (Vec<Flag>, Vec<String>) {
     let mut flags: Vec<Flag> = Vec::new();

@@ -200,7 +200,7 @@ pub fn effective<'a>(
 }
 
 /// Splits an ExecStart= value into argv the way systemd.service(5) "COMMAND LINES" does: leading special prefixes
-/// `@`, `-`, `:`, `+`, `!`, `!!` are stripped (with `@`, the second word is argv[0] — just drop the prefix and keep
+/// `@`, `-`, `:`, `+`, `!`, `!!` are stripped (with `@`, the second word is `argv[0]` — just drop the prefix and keep
 /// the words as written); words separated by whitespace; double and single quotes group; C-style backslash escapes
 /// (\n \t \\ \" \' \x.. and `\` + space) are decoded; a lone `;` word is kept as-is (callers treat it as a
 /// separator in old systemd). `$NAME` and `${NAME}` are NOT expanded here (see expand_argv). Err on an

@@ -150,6 +150,14 @@ impl Scene {
         run_bounded(&all, &[])
     }
 
+    /// Root's run (see [`Scene::doctor`]), asserted to end with a verdict and to print nothing of the secret.
+    fn doctor_keeping_secrets(&self, args: &[&str]) -> Bounded {
+        let run = self.doctor(args);
+        self.assert_no_secret(&run);
+        run.assert_verdict();
+        run
+    }
+
     /// Asserts nothing of the secret got out.
     fn assert_no_secret(&self, run: &Bounded) {
         assert!(
@@ -355,9 +363,7 @@ fn regression_user_unit_config_file_names_root_only_json() {
             json.display()
         ),
     );
-    let run = s.doctor(&["check", "--format", "json"]);
-    s.assert_no_secret(&run);
-    run.assert_verdict();
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json"]);
     let config = run.finding("daemon.config");
     assert!(
         config.contains("permission denied"),
@@ -376,9 +382,7 @@ fn regression_environment_file_root_only_not_expanded() {
             env.display()
         ),
     );
-    let run = s.doctor(&["check", "--format", "json"]);
-    s.assert_no_secret(&run);
-    run.assert_verdict();
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json"]);
     // PID 1's environment is root's: its PATH must not appear expanded either.
     let pid1 = fs::read("/proc/1/environ").unwrap_or_default();
     for var in pid1.split(|&b| b == 0) {
@@ -402,9 +406,7 @@ fn regression_docker_config_symlink_to_root_only_json() {
         r#"{"currentContext": "SECRET", "auths": {"SECRET": {"auth": "SECRET"}}}"#,
     );
     s.plant_link(".docker/config.json", &json);
-    let run = s.doctor(&["check", "--format", "json"]);
-    s.assert_no_secret(&run);
-    run.assert_verdict();
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json"]);
     let endpoint = run.finding("client.endpoint");
     assert!(
         endpoint.contains("permission denied"),
@@ -420,9 +422,7 @@ fn regression_daemon_json_symlink_to_root_only_json() {
         r#"{"data-root": "/SECRET", "hosts": ["unix:///SECRET"], "storage-driver": "SECRET"}"#,
     );
     s.plant_link(".config/docker/daemon.json", &json);
-    let run = s.doctor(&["check", "--format", "json"]);
-    s.assert_no_secret(&run);
-    run.assert_verdict();
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json"]);
     assert!(
         run.stdout.contains("permission denied"),
         "a finding must say the user cannot read their daemon.json\n{run}"
@@ -589,9 +589,7 @@ fn regression_context_naming_root_only_socket_not_asked() {
             sock.display()
         ),
     );
-    let run = s.doctor(&["check", "--format", "json", "--only", "client"]);
-    s.assert_no_secret(&run);
-    run.assert_verdict();
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "client"]);
     let socket = run.finding("client.socket");
     assert!(
         socket.contains("permission denied") && socket.contains("\"fail\""),

@@ -14,7 +14,7 @@ pub(super) const CHECKS: &[Check] = &[Check {
     scope: Scope::Preflight,
     needs_runtime: true,
     title: "Under the AppArmor userns restriction, the rootlesskit that will run has a profile granting userns",
-    reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
+    reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; apparmor.d(5)",
     explain: "\
 What it checks: only when kernel.apparmor_restrict_unprivileged_userns = 1. It finds the rootlesskit dockerd-rootless.sh will run \
 (docker-rootlesskit, then rootlesskit, in the script's directory, ~/bin, your PATH, /usr/sbin and /sbin), resolves symlinks \

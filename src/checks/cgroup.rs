@@ -19,7 +19,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "The host runs cgroup v2 (unified hierarchy)",
-        reference: "rootless-troubleshoot seed: --cpus, --memory, and --pids-limit are ignored; anchors.md §B4",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/; systemd.resource-control(5)",
         explain: "\
 What it checks: the filesystem at /sys/fs/cgroup, by its statfs magic: cgroup2 (unified), or tmpfs holding v1 controllers \
 (legacy), possibly with a cgroup2 mount at /sys/fs/cgroup/unified (hybrid).
@@ -42,7 +42,7 @@ except RHEL 8 and openSUSE Leap 15.",
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "systemd delegates cpu, memory and pids (and io, cpuset) to the user",
-        reference: "Docker docs, rootless: limiting resources; anchors.md §B4",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
 What it checks: /sys/fs/cgroup/user.slice/user-UID.slice/user@UID.service/cgroup.controllers, the controllers the user's \
 systemd instance may hand to its services. cpu, memory and pids are needed for --cpus, --memory and --pids-limit; io and \

@@ -6,7 +6,7 @@ use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::docker_config::Endpoint;
 
-const CANNOT_CONNECT: &str = "rootless-troubleshoot and cannot-connect seeds: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+const CANNOT_CONNECT: &str = "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://docs.docker.com/engine/daemon/troubleshoot/";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -64,7 +64,7 @@ socket: point DOCKER_HOST at your own.",
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "A tcp:// endpoint of the client is used with TLS verification",
-        reference: "daemon-basics seed (client-server traffic is unauthenticated by default; TLS)",
+        reference: "https://docs.docker.com/engine/daemon/; https://docs.docker.com/engine/security/protect-access/",
         explain: "\
 What it checks: when the client's endpoint (DOCKER_HOST or the current context) is `tcp://`, whether TLS verification is on: \
 DOCKER_TLS_VERIFY set (with DOCKER_CERT_PATH or ~/.docker/{ca,cert,key}.pem), or TLS material stored with the context \
@@ -87,7 +87,7 @@ its Unix socket.",
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "~/.docker belongs to you (not to root after a `sudo docker`)",
-        reference: "linux-postinstall (Error loading config file … permission denied); cannot-connect seed (sudo docker)",
+        reference: "https://docs.docker.com/engine/install/linux-postinstall/",
         explain: "\
 What it checks: the owner and mode of the client's configuration directory (~/.docker, or $DOCKER_CONFIG) and of its \
 config.json. Running `sudo docker …` (or `sudo docker login`) once, before the user was allowed to run docker, creates them \

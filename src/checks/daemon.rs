@@ -12,8 +12,7 @@ use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::dockerd;
 use crate::parse::{net_tcp, proc::env_value};
 
-const CANNOT_CONNECT: &str =
-    "cannot-connect seed; daemon-troubleshoot seed (Check whether Docker is running)";
+const CANNOT_CONNECT: &str = "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/install/linux-postinstall/";
 
 const HOSTS_DROPIN: &str = include_str!("../../profiles/systemd/docker.service.d-hosts.conf");
 const HOSTS_DROPIN_PATH: &str = "/etc/systemd/system/docker.service.d/docker.conf";
@@ -33,7 +32,7 @@ What it checks: rootful dockerd processes in /proc; with systemd as PID 1, docke
 what your client uses: a rootless user wants the system service disabled; a client pointed at /var/run/docker.sock needs it running.
 
 Why it matters: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?` means either \
-the service is down or the client talks to the wrong daemon; the seed's first question is `systemctl is-active docker`.
+the service is down or the client talks to the wrong daemon; Docker's troubleshooting guide asks first `systemctl is-active docker`.
 
 What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`; \
 after a reboot, a daemon that was running before is gone (started but never enabled).
@@ -50,7 +49,7 @@ does not stay up); `sudo systemctl disable --now docker.service docker.socket` w
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Docker installed by snap, Docker Desktop or under WSL2 recognised, with the advice each needs",
-        reference: "cannot-connect seed: common pitfalls (Snap, WSL2, Docker Desktop)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/desktop/",
         explain: "\
 What it checks: snap's Docker (/snap/bin/docker, /snap/docker), Docker Desktop for Linux (/opt/docker-desktop, \
 ~/.docker/desktop, the desktop-linux context), and WSL2 (a Microsoft kernel in /proc/sys/kernel/osrelease, WSLInterop in \
@@ -64,7 +63,7 @@ WSL2 has no daemon of its own unless you install and start one (or enable Docker
 What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?` \
 while `systemctl status docker` says the unit does not exist, or containers that come and go depending on which engine answered.
 
-How to fix: the seed's advice: remove snap's Docker (`sudo snap remove docker`) and install the distribution's or Docker CE's \
+How to fix: Docker's advice: remove snap's Docker (`sudo snap remove docker`) and install the distribution's or Docker CE's \
 packages; start Docker Desktop (`systemctl --user start docker-desktop`); on WSL2, start Docker Desktop for Windows with WSL \
 integration, or install Docker in the distribution and enable systemd in /etc/wsl.conf (`[boot]` `systemd=true`).",
         packages: &["docker"],
@@ -76,7 +75,7 @@ integration, or install Docker in the distribution and enable systemd in /etc/ws
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The rootful socket /var/run/docker.sock is srw-rw---- root:docker",
-        reference: "cannot-connect seed (root:docker, srw-rw----); daemon-basics seed",
+        reference: "https://docs.docker.com/engine/install/linux-postinstall/; https://docs.docker.com/engine/daemon/",
         explain: "\
 What it checks: lstat of /var/run/docker.sock (and /run/docker.sock): a socket, owned by root, group docker when that group \
 exists, mode 0660 — what dockerd creates. Found with -S semantics (a socket), not merely \"exists\".
@@ -98,7 +97,7 @@ How to fix: restart the daemon so it recreates the socket (`sudo systemctl resta
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Membership of the root-equivalent docker group: in the group database and in this login session",
-        reference: "cannot-connect seed (usermod -aG docker, newgrp docker); daemon-basics seed (the docker group is root-equivalent)",
+        reference: "https://docs.docker.com/engine/install/linux-postinstall/; newgrp(1)",
         explain: "\
 What it checks: whether the user is in the `docker` group according to the group database (/etc/group members or the primary \
 group), and, when the doctor runs in the user's own session, whether this process already has the group (a group added with \
@@ -122,7 +121,7 @@ How to fix: for rootless Docker, nothing: stay out of the group and point the cl
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "daemon.json parses, and no directive is given both there and as a dockerd flag",
-        reference: "daemon-troubleshoot seed: Troubleshoot conflicts between daemon.json and startup scripts; Configure the daemon host with systemd",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/daemon/",
         explain: "\
 What it checks: every daemon.json in use (/etc/docker/daemon.json for the system daemon, ~/.config/docker/daemon.json for the \
 rootless one, or the file named by --config-file), parsed as JSON with the line and column of any error; then, for every way \
@@ -138,7 +137,7 @@ are specified both as a flag and in the configuration file: hosts: (from flag: [
 or `unable to configure the Docker daemon with file /etc/docker/daemon.json: invalid character '}' looking for beginning of \
 object key string`.
 
-How to fix: keep each directive in one place. For `hosts` on a systemd host, the seed's drop-in: \
+How to fix: keep each directive in one place. For `hosts` on a systemd host, the drop-in from Docker's troubleshooting guide: \
 /etc/systemd/system/docker.service.d/docker.conf with `[Service]`, `ExecStart=` (clearing the packaged command line) and \
 `ExecStart=/usr/bin/dockerd` (the unit's own command without -H), then `sudo systemctl daemon-reload` and restart. Removing -H \
 without a `hosts` entry in daemon.json makes dockerd fail to start: change both together.",
@@ -151,7 +150,7 @@ without a `hosts` entry in daemon.json makes dockerd fail to start: change both 
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "No daemon listens on TCP without TLS verification",
-        reference: "daemon-basics seed (-H tcp://0.0.0.0:2375: anyone can connect; TLS)",
+        reference: "https://docs.docker.com/engine/daemon/remote-access/; https://docs.docker.com/engine/security/protect-access/",
         explain: "\
 What it checks: every tcp:// host a dockerd is given (-H flags in units, DOCKER_OPTS and running command lines, `hosts` in \
 daemon.json) and every TCP socket a dockerd really listens on (its socket inodes from /proc/PID/fd matched in /proc/PID/net/tcp \
@@ -174,7 +173,7 @@ use `--tlsverify` with `--tlscacert`, `--tlscert` and `--tlskey` (port 2376 by c
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The daemon has the same HTTP(S)_PROXY / NO_PROXY as your shell",
-        reference: "daemon-basics seed (HTTPS_PROXY, HTTP_PROXY, NO_PROXY control how the daemon connects)",
+        reference: "https://docs.docker.com/engine/daemon/; https://docs.docker.com/engine/daemon/proxy/",
         explain: "\
 What it checks: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case) in your shell against what each daemon gets: the running \
 dockerd's environment (/proc/PID/environ), `Environment=` in its systemd unit and drop-ins \
@@ -198,7 +197,7 @@ How to fix: give the daemon the proxy: a drop-in with `[Service]` and `Environme
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Each running daemon's log goes somewhere you can read (and whether debug is on)",
-        reference: "daemon-troubleshoot seed (enable debugging; SIGUSR1 stack traces)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
 What it checks: for each running dockerd, where its standard error goes (/proc/PID/fd/2: a file, the journal's socket under \
 systemd, a terminal, /dev/null), whether debug logging is on (`-D`, `\"debug\": true`, or the daemon's own /info), and how to get \
@@ -222,7 +221,7 @@ for rootless) and name it in the log. Start manual daemons with their output in 
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Your rootless daemon answers at $XDG_RUNTIME_DIR/docker.sock",
-        reference: "rootless-troubleshoot seed; cannot-connect seed",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
 What it checks: `GET /_ping` on the rootless daemon's own socket, $XDG_RUNTIME_DIR/docker.sock (/run/user/UID/docker.sock \
 when run through sudo), whatever the client is configured to use.
@@ -242,7 +241,7 @@ to have it at boot), or `dockerd-rootless.sh` by hand on hosts without systemd."
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The daemon on your socket really runs rootless (name=rootless), with its known limitations",
-        reference: "rootless-troubleshoot seed: known limitations",
+        reference: "https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: `GET /info` on your rootless socket: SecurityOptions must contain `name=rootless`. When it does, the finding \
 lists the rootless limitations that apply to this setup: the IPAddress `docker inspect` shows is inside RootlessKit's network \
@@ -264,7 +263,7 @@ How to fix: stop that daemon and start the rootless one as your user (dockerd-ro
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Server version, storage driver and cgroup driver of the running daemon",
-        reference: "rootless-troubleshoot seed: known limitations (storage drivers, cgroups)",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: `GET /info` and `GET /version` on your rootless socket: the server version, the RootlessKit component, the \
 storage driver (vfs means no overlay support: slow, and every layer copied in full), and the cgroup driver and version \
@@ -285,7 +284,7 @@ delegation (see cgroup.v2 and cgroup.delegation).",
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The daemon reports no warnings of its own",
-        reference: "rootless-troubleshoot seed: --cpus, --memory, and --pids-limit are ignored",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
 What it checks: the Warnings list of `GET /info`, the lines `docker info` prints at its end.
 
@@ -304,7 +303,7 @@ How to fix: as each warning says; for the cgroup ones, boot the unified hierarch
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "$XDG_RUNTIME_DIR/docker.pid names a live dockerd of yours, or is absent",
-        reference: "daemon-troubleshoot seed; dockerd's pidfile check",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; dockerd(8)",
         explain: "\
 What it checks: $XDG_RUNTIME_DIR/docker.pid, which dockerd writes at start and removes at a clean stop: the pid it holds must be \
 a running dockerd owned by you. A pid that no longer runs is a harmless leftover (dockerd overwrites it); a pid that another \
@@ -324,7 +323,7 @@ How to fix: when no dockerd of yours runs, delete the file (`rm $XDG_RUNTIME_DIR
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "No rootful daemon competes with the rootless one for your client",
-        reference: "cannot-connect seed; dockerd-rootless-setuptool.sh (Aborting because rootful Docker is running)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: whether a rootful dockerd runs (a dockerd process owned by root in /proc, or /var/run/docker.sock answering), \
 and which daemon your client reaches.
@@ -499,7 +498,7 @@ fn flavor(f: &Facts) -> Verdict {
             "two Docker engines are installed: snap's ({s}) and a packaged one ({p}); both want /var/run/docker.sock, and the client reaches whichever started last"
         ))
         .with_evidence(ev)
-        .fix(Remediation::text("Keep one engine: the seed advises removing snap's Docker and keeping the packaged one.")
+        .fix(Remediation::text("Keep one engine: remove snap's Docker and keep the packaged one.")
             .step(Step::root(["snap", "remove", "docker"])));
     }
     if let Some(s) = snap {
@@ -509,7 +508,7 @@ fn flavor(f: &Facts) -> Verdict {
         ))
         .with_evidence(ev)
         .fix(Remediation::text(format!(
-            "The seed's advice: remove the snap and install {} from the distribution (or Docker CE).",
+            "Remove the snap and install {} from the distribution (or Docker CE).",
             d.package_list(&["docker"])
         ))
         .step(Step::root(["snap", "remove", "docker"]))
@@ -820,7 +819,7 @@ more than execve(2) takes.",
                 )
             };
             fix = Remediation::text(format!(
-                "The seed's fix: a drop-in that clears the unit's ExecStart= and starts dockerd without -H, so `hosts` in {} decides where it listens (removing -H without `hosts` there makes dockerd fail to start); then reload systemd and restart.{also}",
+                "Docker's fix: a drop-in that clears the unit's ExecStart= and starts dockerd without -H, so `hosts` in {} decides where it listens (removing -H without `hosts` there makes dockerd fail to start); then reload systemd and restart.{also}",
                 s.config
             ))
             .steps([
@@ -1312,7 +1311,7 @@ fn rootless(f: &Facts) -> Verdict {
     }
     let mut v = Verdict::pass("the daemon runs rootless (name=rootless)")
         .evidence(evidence.source, evidence.detail);
-    // The seed's known limitations, as they apply to this setup.
+    // Docker's known limitations of rootless mode (https://docs.docker.com/engine/security/rootless/), as they apply to this setup.
     v = v.evidence("limitation", "the IPAddress `docker inspect` shows lives in RootlessKit's network namespace: reach containers through -p ports");
     v = v.evidence("limitation", "--net=host is RootlessKit's network namespace, not the host's: its ports are not on the host");
     if let Read::Ok(Ok(start)) = f.sysctl_int("net.ipv4.ip_unprivileged_port_start")
@@ -1546,7 +1545,7 @@ mod tests {
         );
     }
 
-    /// dockerd's own error for -H in the unit and `hosts` in daemon.json, and the seed's drop-in fix, in order.
+    /// dockerd's own error for -H in the unit and `hosts` in daemon.json, and the drop-in fix of Docker's troubleshooting guide, in order.
     #[test]
     fn hosts_in_both_places_quote_dockerd_and_write_the_drop_in_first() {
         let v = check("debian-12-rootful-hosts-conflict", "daemon.config");
@@ -1558,7 +1557,7 @@ mod tests {
             "{}",
             v.summary
         );
-        assert!(fix(&v).text.starts_with("The seed's fix: a drop-in"));
+        assert!(fix(&v).text.starts_with("Docker's fix: a drop-in"));
         assert_eq!(
             steps(&v),
             [

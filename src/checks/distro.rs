@@ -11,7 +11,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "The distribution is recognised, so fixes use its packages and commands",
-        reference: "os-release(5); anchors.md §B3 distro matrix",
+        reference: "os-release(5); https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: /etc/os-release (then /usr/lib/os-release, as os-release(5) says) is parsed for ID, ID_LIKE and VERSION_ID, \
 and matched against the data files in distros/: Ubuntu 24.04 and 22.04, Debian 12 and 11, Arch, openSUSE Leap 15 and Tumbleweed, \

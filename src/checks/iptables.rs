@@ -24,7 +24,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "iptables is installed (and which backend it uses)",
-        reference: "Docker rootless docs, distro hints (dnf install -y iptables); dockerd-rootless-setuptool.sh",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: an iptables binary on PATH or in /usr/sbin and /sbin (where it lives, and where the docker service's PATH \
 looks), and whether it is the nf_tables or the legacy variant, by following its symlinks (alternatives, xtables-nft-multi, \
@@ -47,7 +47,7 @@ How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf inst
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "The kernel has nf_tables or ip_tables (loaded, built in, or =y), plus the modules the distro docs require",
-        reference: "Docker rootless docs, distro hints (modprobe ip_tables iptable_mangle iptable_nat iptable_filter); anchors.md §3 scenario 17",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/; modprobe(8)",
         explain: "\
 What it checks: for the backend the iptables binary uses (nf_tables, or ip_tables for legacy) and for the modules the \
 distribution's docs list (openSUSE, SLES and Arch: ip_tables iptable_mangle iptable_nat iptable_filter), whether each is \

@@ -49,7 +49,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The kernel's OOM killer has not killed the daemon or container processes since boot",
-        reference: "daemon-troubleshoot seed: Out of memory issues",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
 What it checks: the kernel log (/dev/kmsg, what `dmesg` shows) for OOM kills since boot: `Out of memory: Killed process …` \
 and `Memory cgroup out of memory: …` with the oom-kill line's cgroup, sorted into the daemon's own processes (dockerd, \
@@ -73,7 +73,7 @@ the risks of running out of memory. A killed daemon restarts with `systemctl res
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The kernel is 3.10 or later",
-        reference: "daemon-troubleshoot seed (kernel compatibility)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
 What it checks: the running kernel's release (/proc/sys/kernel/osrelease) against Docker's floor, 3.10.
 
@@ -93,7 +93,7 @@ How to fix: upgrade the kernel through your distribution (every supported releas
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The kernel has the options Docker needs (namespaces, cgroups, veth, bridge, netfilter, overlay, seccomp)",
-        reference: "daemon-troubleshoot seed (kernel compatibility: check-config.sh)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://github.com/moby/moby/blob/master/contrib/check-config.sh",
         explain: "\
 What it checks: the running kernel's configuration (/boot/config-RELEASE, else /proc/config.gz): the options check-config.sh \
 calls generally necessary (namespaces, cgroups, KEYS, VETH, BRIDGE and BRIDGE_NETFILTER, the iptables filter, NAT and \
@@ -116,7 +116,7 @@ missing, install the kernel's modules package (linux-modules-extra on Ubuntu's c
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The kernel accounts swap per cgroup, so --memory-swap works (optional)",
-        reference: "daemon-troubleshoot seed: WARNING: Your kernel does not support swap limit capabilities",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/install/linux-postinstall/",
         explain: "\
 What it checks: swap accounting in the memory cgroup: memory.swap.max in a cgroup v2 hierarchy, or memory.memsw.limit_in_bytes \
 in the v1 memory controller.

@@ -40,7 +40,7 @@ pub struct Check {
     pub needs_runtime: bool,
     /// One line for `list`.
     pub title: &'static str,
-    /// Which document (the seeds in shared/reference, or upstream) the check comes from.
+    /// Where a user can read more: public URLs and man pages (`name(N)`), separated by `; `.
     pub reference: &'static str,
     /// The long text of `explain`: what it checks, why, the exact error users see, how to fix it.
     pub explain: &'static str,
@@ -189,7 +189,7 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
     }
 }
 
-/// The seed's non-systemd recipe, with this user's paths filled in.
+/// Docker's non-systemd recipe (https://docs.docker.com/engine/security/rootless/troubleshoot/), with this user's paths filled in.
 pub(crate) fn manual_start(f: &Facts) -> Remediation {
     let dir = format!("{}/.docker/xrd", f.user.home.trim_end_matches('/'));
     Remediation::text(format!(
@@ -356,6 +356,38 @@ mod tests {
 
     /// Checks read facts, never each other and never the host: what several areas need is a derived fact
     /// (src/facts/) or a shared helper in checks/mod.rs.
+    /// A man page as `name(N)` (`subuid(5)`, `systemd.network(5)`, `pam_systemd(8)`).
+    fn is_man_page(item: &str) -> bool {
+        let Some((name, section)) = item.strip_suffix(')').and_then(|s| s.split_once('(')) else {
+            return false;
+        };
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && section.starts_with(|c: char| c.is_ascii_digit())
+            && section.chars().all(|c| c.is_ascii_alphanumeric())
+    }
+
+    #[test]
+    fn every_reference_is_a_public_url_or_a_man_page() {
+        for c in all() {
+            assert!(!c.reference.is_empty(), "{}: no reference", c.id);
+            for item in c.reference.split("; ") {
+                let url = item.starts_with("https://")
+                    && !item.contains(char::is_whitespace)
+                    && item.len() > "https://x.y/".len();
+                assert!(
+                    url || is_man_page(item),
+                    "{}: {item:?} is neither a public URL nor a man page",
+                    c.id
+                );
+            }
+        }
+        assert!(is_man_page("systemd.network(5)") && is_man_page("pam_systemd(8)"));
+        assert!(!is_man_page("anchors.md §B2") && !is_man_page("rootless-troubleshoot seed"));
+    }
+
     #[test]
     fn checks_import_no_sibling_check_and_not_the_host() {
         let sources = check_sources();

@@ -15,7 +15,7 @@ const PORTS_CONF: &str = include_str!("../../profiles/sysctl/53-rootless-privile
 const SLIRP_MIN: (u64, u64, u64) = (0, 4, 0);
 /// Docker's docs: pasta needs passt 2023_12_04 or later.
 const PASTA_MIN: (u32, u32, u32) = (2023, 12, 4);
-/// dockerd-rootless.sh accepts pasta from Docker 25.0 and picks it by itself from 28.5.2 (anchors.md §A2).
+/// dockerd-rootless.sh accepts pasta from Docker 25.0 and picks it by itself from 28.5.2 (moby's contrib/dockerd-rootless.sh at those tags).
 const DOCKER_PASTA: (u64, u64, u64) = (25, 0, 0);
 const DOCKER_PASTA_AUTO: (u64, u64, u64) = (28, 5, 2);
 
@@ -75,7 +75,7 @@ const DOCKER_IFACES: &[Iface] = &[
     },
 ];
 
-/// The name the seed gives networkd's "leave Docker alone" file, then lower-sorting ones for when a catch-all sorts first.
+/// The name Docker's troubleshooting guide gives networkd's "leave Docker alone" file, then lower-sorting ones for when a catch-all sorts first.
 const UNMANAGED_NAMES: &[&str] = &["docker.network", "00-docker.network", "0-docker.network"];
 
 pub(super) const CHECKS: &[Check] = &[
@@ -85,7 +85,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
-        reference: "rootless-troubleshoot seed: networking errors (driver table; slow network)",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: slirp4netns, pasta and vpnkit on PATH, and their versions from the package database (dpkg, pacman), in the order \
 dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit. \
@@ -110,7 +110,7 @@ or a recent passt for pasta.",
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "rootlesskit, dockerd and dockerd-rootless.sh are installed (with versions)",
-        reference: "Docker rootless docs, install; anchors.md §B1 version timeline",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/rootless-containers/rootlesskit/releases",
         explain: "\
 What it checks: rootlesskit (or docker-rootlesskit), dockerd and dockerd-rootless.sh on PATH, in ~/bin (get.docker.com/rootless) \
 or where the distribution keeps the rootless scripts (Debian's docker.io: /usr/share/docker.io/contrib), with versions from the \
@@ -132,7 +132,7 @@ How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-root
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Which ports below 1024 the rootless daemon may publish (net.ipv4.ip_unprivileged_port_start)",
-        reference: "rootless-troubleshoot seed: docker run -p fails with cannot expose privileged port",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; capabilities(7)",
         explain: "\
 What it checks: net.ipv4.ip_unprivileged_port_start, the lowest port an unprivileged process may bind. The default, 1024, \
 means `-p 80:80` cannot work; a value above 1024 blocks ordinary ports too.
@@ -154,7 +154,7 @@ How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unpri
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "ping works in containers (net.ipv4.ping_group_range is not \"1 0\")",
-        reference: "rootless-troubleshoot seed: ping doesn't work",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; icmp(7)",
         explain: "\
 What it checks: net.ipv4.ping_group_range, the groups allowed to open ICMP echo sockets without privileges. \
 \"1 0\" (an empty range, the kernel default) allows nobody.
@@ -173,7 +173,7 @@ How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d, then `s
     scope: Scope::CheckOnly,
     needs_runtime: false,
     title: "Containers get a DNS server they can reach (no loopback-only resolv.conf)",
-    reference: "daemon-troubleshoot seed: DNS resolver found in resolv.conf and containers can't use it",
+    reference: "https://docs.docker.com/engine/daemon/troubleshoot/; resolv.conf(5)",
     explain: "\
 What it checks: the nameservers in /etc/resolv.conf the way Docker reads them: loopback servers (127.0.0.0/8, ::1) are dropped, \
 because a container's 127.0.0.1 is the container itself; with only systemd-resolved's stub (127.0.0.53) Docker reads the upstream \
@@ -199,7 +199,7 @@ or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/N
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "IP forwarding is on for the rootful daemon, and systemd-networkd does not turn it off",
-        reference: "daemon-troubleshoot seed: IP forwarding problems (systemd-networkd ≥ 220, IPForward=)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; systemd.network(5)",
         explain: "\
 What it checks: net.ipv4.ip_forward and the per-interface net.ipv4.conf.*.forwarding; whether systemd-networkd is in use \
 (enabled or running) and which of its .network files (/etc/systemd/network, /run/systemd/network — where netplan writes — \
@@ -226,7 +226,7 @@ and `systemctl restart docker`.",
         scope: Scope::CheckOnly,
         needs_runtime: false,
         title: "No network manager takes over Docker's interfaces (NetworkManager, systemd-networkd, netplan, netscript)",
-        reference: "daemon-troubleshoot seed: Docker networks disappearing",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; NetworkManager.conf(5); systemd.network(5)",
         explain: "\
 What it checks: NetworkManager (installed or running): is docker0 unmanaged (unmanaged-devices=interface-name:… in \
 NetworkManager.conf and conf.d, or `iface docker0 inet manual` in /etc/network/interfaces(.d)); systemd-networkd: a .network file \
@@ -242,7 +242,7 @@ vanish at random.
 What you see when it's wrong: `docker0` without its address, containers that lose connectivity after a DHCP renewal, \
 `networkctl` or `nmcli device` listing docker0 as configured.
 
-How to fix: the seed's remedies: uninstall netscript (`apt-get remove netscript-2.4`); for NetworkManager, \
+How to fix: Docker's remedies: uninstall netscript (`apt-get remove netscript-2.4`); for NetworkManager, \
 /etc/network/interfaces.d/20-docker0 with `iface docker0 inet manual` (or `unmanaged-devices=interface-name:docker0;interface-name:br-*;interface-name:veth*` \
 under [keyfile]) and restart NetworkManager; for networkd, /etc/systemd/network/docker.network with `[Match]` `Name=docker0 br-* veth*` \
 and `[Link]` `Unmanaged=yes` (named 00-docker.network when a catch-all such as netplan's 10-netplan-*.network sorts \
@@ -256,7 +256,7 @@ before docker.network), then restart systemd-networkd; for netplan, narrow the m
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Rootless containers' DNS through slirp4netns works, and the MTU fits RootlessKit's",
-        reference: "rootless-troubleshoot seed (MTU); slirp4netns sandbox and resolv.conf (slirp4netns#116, #318, #333)",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/slirp4netns/issues/318; https://github.com/rootless-containers/slirp4netns/issues/333",
         explain: "\
 What it checks: for a running rootless daemon with the slirp4netns network driver: whether slirp4netns runs sandboxed \
 (--enable-sandbox, RootlessKit's --slirp4netns-sandbox=auto) and, if so, whether /etc/resolv.conf resolves inside the sandbox, which \
@@ -1014,9 +1014,7 @@ fn managers(f: &Facts) -> Verdict {
         detail: rootful,
     }];
     let mut problems = Vec::new();
-    let mut fix = Remediation::text(
-        "Tell each manager to leave Docker's interfaces alone (the seed's remedies):",
-    );
+    let mut fix = Remediation::text("Tell each manager to leave Docker's interfaces alone:");
     // netscript
     let d = f.distro();
     let netscript_pkg = d.package("netscript");
@@ -1137,7 +1135,7 @@ fn managers(f: &Facts) -> Verdict {
             hits.join("; ")
         ));
         // The Unmanaged=yes file works only when it sorts before every file that catches Docker's interfaces: the
-        // seed's docker.network when it does, else a lower-sorting name.
+        // troubleshooting guide's docker.network when it does, else a lower-sorting name.
         let lowest = networkd_hits
             .iter()
             .map(|(n, _, _)| n.as_str())

@@ -15,7 +15,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "RootlessKit's API answers in its state dir (version, network and port driver)",
-        reference: "anchors.md §A5 (RootlessKit info API); live-host.md (state-dir layouts)",
+        reference: "https://github.com/rootless-containers/rootlesskit",
         explain: "\
 What it checks: RootlessKit's state directory, found the way the daemon was started: ROOTLESSKIT_STATE_DIR in dockerd's \
 environment (Debian 20.10's random /tmp/rootlesskitNNN), or $XDG_RUNTIME_DIR/dockerd-rootless (upstream, `--state-dir`); \
@@ -36,7 +36,7 @@ How to fix: restart the daemon; if the state dir is gone while the daemon runs, 
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "The network driver, port driver and MTU in effect are the ones requested",
-        reference: "rootless-troubleshoot seed: networking errors; dockerd-rootless.sh environment variables",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: what was asked for (DOCKERD_ROOTLESS_ROOTLESSKIT_NET, _PORT_DRIVER, _MTU and _FLAGS in the environment of \
 RootlessKit, usually set in ~/.config/systemd/user/docker.service.d/override.conf) against what RootlessKit reports and the flags \

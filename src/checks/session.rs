@@ -4,7 +4,7 @@ use super::{Check, Scope, manual_start, unreadable};
 use crate::facts::{Facts, FileKind, Meta, Read, UserSource};
 use crate::model::{Remediation, Step, Verdict};
 
-const REF: &str = "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR; Failed to connect to bus; daemon does not start up automatically";
+const REF: &str = "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/login/; pam_systemd(8)";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -26,7 +26,7 @@ What you see when it's wrong: `XDG_RUNTIME_DIR needs to be set and writable` fro
 or with systemd `Aborting because systemd was detected but XDG_RUNTIME_DIR (\"…\") is not set, does not exist, or is not writable`.
 
 How to fix: on systemd hosts log in through pam_systemd (a graphical or console login, `ssh USER@localhost`, or \
-`sudo machinectl shell USER@`), not `su`/`sudo -iu`. Without systemd, the seed's recipe: \
+`sudo machinectl shell USER@`), not `su`/`sudo -iu`. Without systemd, Docker's recipe: \
 `export XDG_RUNTIME_DIR=$HOME/.docker/xrd; rm -rf $XDG_RUNTIME_DIR; mkdir -p $XDG_RUNTIME_DIR` (remove it at every logout).",
         packages: &["systemd_container"],
         run: xdg_runtime_dir,
@@ -37,7 +37,7 @@ How to fix: on systemd hosts log in through pam_systemd (a graphical or console 
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "The shell comes from a pam_systemd login, not su or sudo -iu",
-        reference: "rootless-troubleshoot seed: systemctl --user fails with \"Failed to connect to bus: No such file or directory\"",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; pam_systemd(8)",
         explain: "\
 What it checks: on a systemd host, whether this shell belongs to a logind session: XDG_SESSION_ID is set, or the user bus \
 socket exists in XDG_RUNTIME_DIR. A shell from `su - USER` or `sudo -iu USER` has neither.
@@ -59,7 +59,7 @@ How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "The user's D-Bus session bus socket exists",
-        reference: "rootless-troubleshoot seed: OCI runtime create failed … read unix @->/run/systemd/private: read: connection reset by peer",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
 What it checks: on a systemd host, the user bus socket: the path in DBUS_SESSION_BUS_ADDRESS (unix:path=…) or \
 $XDG_RUNTIME_DIR/bus, which dbus-user-session (Debian/Ubuntu) or dbus-daemon/dbus-broker (RHEL/Fedora) provides.
@@ -82,7 +82,7 @@ log out and in again; if it persists, `systemctl --user enable --now dbus` (no s
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Linger is enabled, so the user's daemon starts at boot and survives logout",
-        reference: "rootless-troubleshoot seed: the daemon does not start up automatically",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; loginctl(1)",
         explain: "\
 What it checks: on a systemd host, /var/lib/systemd/linger/USER, the file `loginctl enable-linger` creates.
 

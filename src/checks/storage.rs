@@ -19,7 +19,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "The kernel allows overlay2 (5.11+) or fuse-overlayfs (4.18+) in a user namespace",
-        reference: "rootless-troubleshoot seed: known limitations (supported storage drivers)",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: the running kernel's version (/proc/sys/kernel/osrelease) and configuration: overlay2 needs kernel 5.11 or later \
 (and CONFIG_OVERLAY_FS); fuse-overlayfs needs 4.18 and the fuse-overlayfs binary; btrfs works on 4.18 or with \
@@ -41,7 +41,7 @@ Debian 11), or run a kernel of 5.11 or later.",
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "Docker's data-root is not on NFS or another network filesystem",
-        reference: "rootless-troubleshoot seed: docker pull errors (lchown … operation not permitted); known limitations (NFS data-root)",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; subuid(5)",
         explain: "\
 What it checks: the rootless data-root (\"data-root\" in ~/.config/docker/daemon.json, else ~/.local/share/docker), or the \
 nearest existing parent directory, and the filesystem it lives on (statfs). NFS, CIFS/SMB, Ceph, GFS2, OCFS2, Lustre and 9p \

@@ -8,8 +8,7 @@ use crate::parse::{id_map, subid::SubidEntry};
 /// Docker's documented minimum: "65,536 entries is enough for most images".
 pub const MIN_RANGE: u64 = 65536;
 
-const REF: &str =
-    "rootless-troubleshoot seed (docker pull errors; No subuid ranges found); subuid(5)";
+const REF: &str = "https://docs.docker.com/engine/security/rootless/troubleshoot/; subuid(5)";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -18,7 +17,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "/etc/subuid and /etc/subgid are regular root-owned files that parse cleanly",
-        reference: "subuid(5); rootlesskit#259 (symlinked /etc/subuid); anchors.md §3 scenario 8",
+        reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/259",
         explain: "\
 What it checks: /etc/subuid and /etc/subgid exist, are regular files (not symlinks), are owned by root, are not writable by \
 group or others, are readable by everyone (RootlessKit reads them as you), and every line parses as `owner:start:count` \
@@ -86,7 +85,7 @@ How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 10000
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "The user's ranges overlap neither each other nor another user's",
-        reference: "subuid(5); anchors.md §3 scenario 7 (rootlesskit#476, shadow#424)",
+        reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/476; https://github.com/shadow-maint/shadow/issues/424",
         explain: "\
 What it checks: no range of the user overlaps a range of another owner in the same file, and the user's own ranges don't \
 overlap each other.
@@ -108,7 +107,7 @@ How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermo
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "No subordinate range contains the user's own uid (or gid)",
-        reference: "anchors.md §3 scenario 7 (rootlesskit#476)",
+        reference: "https://github.com/rootless-containers/rootlesskit/issues/476; subuid(5)",
         explain: "\
 What it checks: none of the user's /etc/subuid ranges contains the user's own UID, and none of the /etc/subgid ranges \
 contains the user's primary GID.
@@ -128,7 +127,7 @@ How to fix: delete the line or range that holds your own id (`sudo usermod --del
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "The user's ranges contain no real uid from /etc/passwd (or gid from /etc/group)",
-        reference: "subuid(5); useradd(8) SUB_UID_MIN",
+        reference: "subuid(5); useradd(8); login.defs(5)",
         explain: "\
 What it checks: no range of the user in /etc/subuid contains the UID of another account in /etc/passwd, and no range in \
 /etc/subgid contains the GID of a group in /etc/group.
@@ -149,7 +148,7 @@ starting at 100000 or above.",
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Inside a user namespace (LXC, LXD, a container), the ranges lie inside the parent's map",
-        reference: "anchors.md §3 scenario 6; §B3 (nested user namespaces)",
+        reference: "user_namespaces(7); https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: whether this process already runs in a user namespace (/proc/self/uid_map is not `0 0 4294967295`), \
 and if so, that every subordinate range of the user lies inside the ids that namespace has mapped (the inside column of \

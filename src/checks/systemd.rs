@@ -11,7 +11,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "systemd is the init system (user services, linger, cgroup delegation)",
-        reference: "rootless-troubleshoot seed: could not get XDG_RUNTIME_DIR (non-systemd hosts); sd_booted(3)",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; sd_booted(3)",
         explain: "\
 What it checks: whether systemd runs the machine, the way sd_booted(3) tells: /run/systemd/system is a directory.
 

@@ -18,7 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "kernel.unprivileged_userns_clone allows unprivileged user namespaces (where the kernel has it)",
-        reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: operation not permitted",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; user_namespaces(7)",
         explain: "\
 What it checks: /proc/sys/kernel/unprivileged_userns_clone, a knob only Debian- and Ubuntu-patched kernels (and linux-zen/hardened) \
 have. Absent means a vanilla kernel, where unprivileged user namespaces are governed by user.max_user_namespaces alone.
@@ -39,7 +39,7 @@ How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a fi
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "user.max_user_namespaces is non-zero and not too low",
-        reference: "rootless-troubleshoot seed: fork/exec /proc/self/exe: no space left on device",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; user_namespaces(7)",
         explain: "\
 What it checks: /proc/sys/user/max_user_namespaces, the number of user namespaces this user namespace may hold. \
 0 forbids them; RootlessKit warns below 1024.
@@ -60,7 +60,7 @@ How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file i
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
-        reference: "rootless-troubleshoot seed (Ubuntu 24.04 distro hint); anchors.md §B2",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; apparmor.d(5)",
         explain: "\
 What it checks: kernel.apparmor_restrict_unprivileged_userns and kernel.apparmor_restrict_unprivileged_unconfined, and, when the \
 restriction is on and pasta will be the network driver (no slirp4netns), whether a profile grants pasta `userns,`. \

@@ -27,7 +27,7 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "No other mount namespace (a cAdvisor-like container) holds Docker's data-root",
-        reference: "daemon-troubleshoot seed: Volumes (Unable to remove filesystem … Device or resource busy)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; mount_namespaces(7)",
         explain: "\
 What it checks: the data-root of each daemon (the rootless one's, ~/.local/share/docker or daemon.json's data-root; the system \
 daemon's, /var/lib/docker or its --data-root) located on its filesystem (device and path inside it, from mountinfo); then every \
@@ -53,10 +53,10 @@ shows, plus mounts in other namespaces). Run as root to see other users' process
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "Who holds the path given with --path open (descriptors, working directories, mounts), like lsof",
-        reference: "daemon-troubleshoot seed: Volumes (sudo lsof /var/lib/docker/containers/<id>/shm)",
+        reference: "https://docs.docker.com/engine/daemon/troubleshoot/; lsof(8)",
         explain: "\
 What it checks: with `check volumes --path PATH`, every process whose open file descriptors (/proc/PID/fd), working directory \
-or root is PATH or below it, and every other mount namespace with a mount at PATH — the `lsof` of the seed without lsof, with \
+or root is PATH or below it, and every other mount namespace with a mount at PATH — the `lsof` of Docker's troubleshooting guide without lsof, with \
 the container ID of each process from its cgroup.
 
 Why it matters: a path that is open or mounted somewhere cannot be removed, and the error does not say by whom.
@@ -73,7 +73,7 @@ How to fix: stop the process or container named (or have it close the path), the
         scope: Scope::CheckOnly,
         needs_runtime: true,
         title: "No daemon's data-root (the system one's or a rootless one's --data-root) is on NFS or another network filesystem",
-        reference: "rootless-troubleshoot seed: known limitations (NFS as data-root is unsupported, not only in rootless mode); docker pull errors",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: the data-root of every daemon this host starts or runs: the system docker.service (after its drop-ins), the \
 init script's DOCKER_OPTS and a running root dockerd (--data-root or -g, else \"data-root\" in /etc/docker/daemon.json or the \

@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn the_documented_error() {
-        // The daemon-troubleshoot seed's example, word for word.
+        // The example of https://docs.docker.com/engine/daemon/troubleshoot/, word for word.
         let (flags, _) = parse_args(&args("-H unix:///var/run/docker.sock"));
         let c = conflicts(&flags, &obj(r#"{"hosts": ["tcp://127.0.0.1:2376"]}"#));
         assert_eq!(

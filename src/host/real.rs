@@ -360,6 +360,7 @@ pub(crate) fn read_dir_names(disk: &Path) -> io::Result<Vec<String>> {
 }
 
 impl Host for RealHost {
+    #[allow(clippy::disallowed_methods)] // the HTTP deadline: the one clock
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
         self.as_reader(|| {
@@ -574,6 +575,7 @@ fn timeval(d: std::time::Duration) -> nix::sys::time::TimeVal {
 }
 
 /// What is left of the overall deadline; `TimedOut` once it has passed.
+#[allow(clippy::disallowed_methods)] // the HTTP deadline: the one clock
 fn remaining(deadline: Instant) -> io::Result<std::time::Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {

@@ -18,6 +18,8 @@ const PASTA_MIN: (u32, u32, u32) = (2023, 12, 4);
 /// dockerd-rootless.sh accepts pasta from Docker 25.0 and picks it by itself from 28.5.2 (moby's contrib/dockerd-rootless.sh at those tags).
 const DOCKER_PASTA: (u64, u64, u64) = (25, 0, 0);
 const DOCKER_PASTA_AUTO: (u64, u64, u64) = (28, 5, 2);
+/// From 29.5 dockerd-rootless.sh falls back to RootlessKit's built-in gvisor-tap-vsock when no other driver is found.
+const DOCKER_FALLBACK: (u64, u64, u64) = (29, 5, 0);
 
 /// The installed Docker engine's version, from the package database.
 fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
@@ -411,7 +413,25 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         }
         return Verdict::pass(summary).with_evidence(evidence);
     }
-    let mut summary = "no usable network driver: Docker before 29.5 stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\"; 29.5+ falls back to the slower built-in gvisor-tap-vsock".to_owned();
+    // Which Docker will run decides what "no driver" means: before 29.5 the script stops, from 29.5 it falls back.
+    let version = docker_version(f);
+    if let Some((pkg, _)) = &version
+        && !evidence.iter().any(|e| e.source == "package database")
+    {
+        evidence.push(Evidence {
+            source: "package database".into(),
+            detail: pkg.clone(),
+        });
+    }
+    let mut summary = match &version {
+        Some((pkg, v)) if *v < DOCKER_FALLBACK => format!(
+            "no usable network driver: dockerd-rootless.sh of {pkg} stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\""
+        ),
+        Some((pkg, _)) => format!(
+            "no usable network driver: {pkg} falls back to the slower built-in gvisor-tap-vsock"
+        ),
+        None => "no usable network driver: Docker before 29.5 stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\"; 29.5+ falls back to the slower built-in gvisor-tap-vsock".to_owned(),
+    };
     if !notes.is_empty() {
         summary.push_str(&format!(" ({})", notes.join("; ")));
     }
@@ -419,7 +439,11 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         "Install {} (the default, and the fastest to set up).",
         d.package_list(&["slirp4netns"])
     ));
-    Verdict::warn(summary)
+    let verdict = match &version {
+        Some((_, v)) if *v < DOCKER_FALLBACK => Verdict::fail(summary),
+        _ => Verdict::warn(summary),
+    };
+    verdict
         .with_evidence(evidence)
         .fix(r.steps(d.install_step(&["slirp4netns"])))
 }
@@ -1486,6 +1510,26 @@ mod tests {
 
     /// 18d86be and 247a8fc: networkd applies the first matching .network file in lexical order, so a netplan-generated
     /// catch-all (10-netplan-any-nic.network) wins over docker.network; the fix must name a file that sorts first.
+    #[test]
+    fn regression_no_network_driver_with_a_known_docker_before_29_5_fails() {
+        // docker.io 24.0.7 is installed and only pasta is there: its dockerd-rootless.sh predates pasta and stops.
+        let v = crate::checks::test_support::check(
+            "ubuntu-24.04-pasta-without-profile",
+            "network.driver",
+        );
+        assert_eq!(v.status, crate::model::Status::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("dockerd-rootless.sh of docker.io 24.0.7-0ubuntu4.1 stops with"),
+            "{}",
+            v.summary
+        );
+        // Debian 12's docker.io 20.10 with a pasta too old for rootless Docker: the same.
+        let v = crate::checks::test_support::check("debian-12-only-old-pasta", "network.driver");
+        assert_eq!(v.status, crate::model::Status::Fail, "{v:?}");
+        assert!(v.summary.contains("docker.io 20.10.24"), "{}", v.summary);
+    }
+
     #[test]
     fn regression_networkd_first_match_order() {
         let v = check("debian-12-rootful-netplan-catch-all", "network.managers");

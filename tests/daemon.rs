@@ -827,7 +827,7 @@ fn hosts_in_daemon_json_against_the_units_dash_h() {
     assert_eq!(status, "fail", "{summary}");
     let expected = "unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives are specified both as a flag and in the configuration file: hosts: (from flag: [fd://], from file: [unix:///var/run/docker.sock])";
     assert!(summary.contains(expected), "{summary}");
-    // The fix is the seed's drop-in, rendered from profiles/.
+    // The fix is the drop-in of Docker's daemon troubleshooting guide, rendered from profiles/.
     let fix = doc["findings"]
         .as_array()
         .unwrap()

@@ -1,7 +1,7 @@
 //! Live tier: the release binary, run as real test users against this real host, and checked against reality.
 //!
-//! The reference host is the CI machine described in `shared/reference/live-host.md` (Debian 12, no systemd as PID
-//! 1, no udev, ip_tables/nf_tables built into the kernel), but what depends on the host (the distribution, systemd
+//! The reference host is the CI machine (Debian 12, no systemd as PID 1, no udev, ip_tables/nf_tables built into the
+//! kernel), but what depends on the host (the distribution, systemd
 //! as PID 1, cgroup v2, linger) is read from the host by the test, not assumed. Each verdict the doctor gives is
 //! followed, in the same test, by the real tool it predicts: "the doctor said X, and rootlesskit agreed".
 //!

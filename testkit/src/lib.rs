@@ -1,8 +1,7 @@
 //! Test support for rootless-doctor: start a real rootless dockerd as a test user, talk to it, and tear it down
 //! leaving nothing behind.
 //!
-//! How a rootless dockerd runs on the CI host is documented in `shared/reference/live-host.md`; this crate encodes
-//! it: a private 0700 `XDG_RUNTIME_DIR` per instance, `/dev/net/tun` 0666, a clean environment with an explicit
+//! What a rootless dockerd needs on a host without pam_systemd (the CI machine), this crate provides: a private 0700 `XDG_RUNTIME_DIR` per instance, `/dev/net/tun` 0666, a clean environment with an explicit
 //! PATH, `dockerd-rootless.sh` in a new session with its output in a log file, readiness by `GET /_ping`, and a
 //! teardown that also finds the processes that leave the daemon's process group and session (containerd and its
 //! shims).

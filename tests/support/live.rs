@@ -5,7 +5,7 @@
 //! `ROOTLESS_DOCTOR_LIVE=1` and the user names. Whether a test runs, skips or fails for a missing prerequisite is
 //! `testkit::live::ready`'s decision, the same for every live test. Every command runs as the user through
 //! `testkit::as_user` (`runuser -u USER -- env -i HOME=… USER=… LOGNAME=… PATH=… XDG_RUNTIME_DIR=…`): an explicit,
-//! clean environment, as `shared/reference/live-host.md` explains (no pam_systemd here, and `su -` would drop
+//! clean environment (there is no pam_systemd on the CI machine to make one, and `su -` would drop
 //! /usr/sbin).
 
 use std::ffi::OsStr;

@@ -5,8 +5,8 @@
 //! always prints a summary table. A tier that cannot run here (live and bench without root, fuzz without nightly) is
 //! skipped with its reason, except in CI (`CI` set), where a skipped tier fails the run.
 //! The live and bench tiers run the real binary as real test users against the real host, so they need root: as
-//! root, `setup` first installs Debian's rootless Docker packages and creates the users (see
-//! `shared/reference/live-host.md` for why each step is needed on the CI machine).
+//! root, `setup` first installs Debian's rootless Docker packages and creates the users (`setup.rs` says why
+//! each step is needed on a Debian 12 machine without systemd as PID 1).
 //!
 //! Every external command goes through xshell with an argv; no shell string is ever built from data.
 

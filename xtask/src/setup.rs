@@ -1,6 +1,6 @@
 //! `cargo xtask setup`: makes this host ready for the live and bench tiers. Root only, idempotent.
 //!
-//! The steps follow `shared/reference/live-host.md` (Debian 12, no systemd as PID 1, no udev):
+//! What a Debian 12 host without systemd as PID 1 and without udev (the CI machine) needs:
 //! Debian's rootless Docker packages, a test user with subordinate ids, one without, and a usable /dev/net/tun.
 
 use std::fs;

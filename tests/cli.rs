@@ -679,3 +679,54 @@ fn regression_unbounded_expansion_apparmor_names_file_and_line() {
                 .contains("(through @{LOOP}) exceeds 1048576 bytes")
     }));
 }
+
+/// Comments and texts name public sources; nothing points into the workplace's private notes, which a reader of
+/// the repository (or a user of the binary) cannot open.
+#[test]
+fn no_file_points_outside_the_repository() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "target" || name == "corpus" || name == "artifacts" || name.starts_with('.')
+            {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, out);
+            } else if ["rs", "md", "toml", "conf", "sh"]
+                .iter()
+                .any(|ext| name.ends_with(&format!(".{ext}")))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "src", "tests", "testkit", "xtask", "fuzz", "profiles", "distros",
+    ] {
+        walk(&root.join(dir), &mut files);
+    }
+    files.extend(["README.md", "ARCHITECTURE.md", "CONTRIBUTING.md"].map(|f| root.join(f)));
+    assert!(files.len() > 100, "only {} files found", files.len());
+    // Spelled in two halves so this test does not find itself.
+    let private = [
+        ["shared/", "reference"],
+        ["anchors", ".md"],
+        ["live-host", ".md"],
+        ["failure-modes", "-2026"],
+    ];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for [a, b] in private {
+            let needle = format!("{a}{b}");
+            assert!(
+                !text.contains(&needle),
+                "{} points outside the repository ({needle})",
+                file.display()
+            );
+        }
+    }
+}

@@ -385,7 +385,7 @@ mod tests {
             }
         }
         assert!(is_man_page("systemd.network(5)") && is_man_page("pam_systemd(8)"));
-        assert!(!is_man_page("anchors.md §B2") && !is_man_page("rootless-troubleshoot seed"));
+        assert!(!is_man_page("notes.md §B2") && !is_man_page("a troubleshooting guide"));
     }
 
     #[test]

@@ -42,9 +42,9 @@ pub struct Target {
     pub name: &'static str,
     /// libFuzzer's `-max_len`.
     max_len: usize,
-    /// One list of globs per input, matched against paths below `tests/fixtures/<scenario>/` (`*` within a
-    /// component, `**` across components). With several inputs, seeds join one file of each, cycling through the
-    /// longer lists; the first input's files are also seeds alone.
+    /// One list of globs per input, matched against paths below `tests/fixtures/<scenario>/` with fnmatch(3), so
+    /// `*` crosses `/` too. With several inputs, seeds join one file of each, cycling through the longer lists;
+    /// the first input's files are also seeds alone.
     inputs: &'static [&'static [&'static str]],
     /// Turns a matched file into seeds (`None`: the file itself).
     extract: Option<Extract>,
@@ -450,29 +450,10 @@ impl Source {
     }
 }
 
-/// Whether `path` matches `pattern`: `*` within one component, `**` any number of components.
+/// Whether `path` matches `pattern`, with the doctor's own fnmatch(3) (`parse::glob`, as networkd matches names):
+/// `*` crosses `/` too, so `root/proc/*/status` also takes a thread's `task/N/status`; for seeds, more is fine.
 pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    fn components(p: &[&str], s: &[&str]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((&"**", rest)) => (0..=s.len()).any(|skip| components(rest, &s[skip..])),
-            Some((first, rest)) => s.split_first().is_some_and(|(head, tail)| {
-                component(first.as_bytes(), head.as_bytes()) && components(rest, tail)
-            }),
-        }
-    }
-    fn component(p: &[u8], s: &[u8]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((b'*', rest)) => (0..=s.len()).any(|skip| component(rest, &s[skip..])),
-            Some((c, rest)) => s
-                .split_first()
-                .is_some_and(|(h, t)| h == c && component(rest, t)),
-        }
-    }
-    let p: Vec<&str> = pattern.split('/').collect();
-    let s: Vec<&str> = path.split('/').collect();
-    components(&p, &s)
+    rootless_doctor::parse::glob::matches(pattern, path)
 }
 
 /// The seeds of `target`, deduplicated, in a stable order.
@@ -631,10 +612,11 @@ mod tests {
     fn globs() {
         assert!(glob_matches("root/etc/subuid", "root/etc/subuid"));
         assert!(glob_matches("root/proc/*/status", "root/proc/4210/status"));
-        assert!(!glob_matches(
+        assert!(glob_matches(
             "root/proc/*/status",
             "root/proc/4210/task/1/status"
         ));
+        assert!(!glob_matches("root/proc/*/status", "root/proc/4210/statm"));
         assert!(glob_matches("root/**/resolv.conf", "root/etc/resolv.conf"));
         assert!(glob_matches(
             "root/**/resolv.conf",

@@ -1,10 +1,10 @@
 //! Ubuntu's AppArmor user-namespace restriction, matched statically against the rootlesskit that will run.
 
 use super::{Check, Scope, unreadable};
-use crate::facts::apparmor::{LoadedProfile, PROFILE_DIR};
+use crate::facts::apparmor::{Attached, PROFILE_DIR};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::apparmor;
+use crate::parse::apparmor::{self, Choice, Specificity};
 
 const TEMPLATE: &str = include_str!("../../profiles/apparmor/rootlesskit.template");
 
@@ -14,13 +14,19 @@ pub(super) const CHECKS: &[Check] = &[Check {
     scope: Scope::Preflight,
     needs_runtime: true,
     title: "Under the AppArmor userns restriction, the rootlesskit that will run has a profile granting userns",
-    reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; apparmor.d(5)",
+    reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; https://github.com/torvalds/linux/blob/master/security/apparmor/domain.c; apparmor.d(5); apparmor_parser(8)",
     explain: "\
 What it checks: only when kernel.apparmor_restrict_unprivileged_userns = 1. It finds the rootlesskit dockerd-rootless.sh will run \
 (docker-rootlesskit, then rootlesskit, in the script's directory, ~/bin, your PATH, /usr/sbin and /sbin), resolves symlinks \
 (AppArmor attaches to the real path), and reads every profile in /etc/apparmor.d: attachment paths and globs (`*`, `**`, `{a,b}`, \
-@{HOME}-style variables from tunables), the `userns,` rule, and disabled profiles (/etc/apparmor.d/disable). It passes when an \
-enabled profile attaches to that path and grants `userns,`.
+@{HOME}-style variables from tunables), the `userns,` rule, and disabled profiles (/etc/apparmor.d/disable). The files of \
+the profiles that attach are read with their includes, as apparmor_parser reads them (`include <x>` below /etc/apparmor.d, \
+`include \"x\"`, directories, `include if exists`), so a `userns,` in the site-override file local/NAME counts, and a \
+missing `include <x>` without `if exists` means apparmor_parser refuses the file and its profiles are not loaded. Among the \
+loaded profiles that attach, it picks the one the kernel picks (security/apparmor/domain.c, find_attach): a profile named by \
+the path itself wins; otherwise the longest match wins (an exact attachment beats a `*` pattern); two equally specific \
+ones, such as two profiles attaching to /usr/bin/rootlesskit, conflict, and the kernel attaches neither. It passes when the \
+profile the kernel attaches grants `userns,`.
 
 Why it matters: Ubuntu's apparmor package covers only /usr/bin/rootlesskit. The get.docker.com/rootless installer puts \
 rootlesskit in ~/bin and nerdctl-full in /usr/local/bin; neither is covered, and `dockerd-rootless-setuptool.sh check` \
@@ -28,9 +34,12 @@ still says \"Requirements are satisfied\".
 
 What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied`, \
 with `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`; \
-the kernel log shows `apparmor=\"DENIED\" operation=\"capable\" … profile=\"unprivileged_userns\"`.
+the kernel log shows `apparmor=\"DENIED\" operation=\"capable\" … profile=\"unprivileged_userns\"`, and with two profiles \
+for one path, newer kernels also log `info=\"conflicting profile attachments\"` for the exec.
 
-How to fix: install the profile rootless-doctor prints, named after the path (`/home/alice/bin/rootlesskit` → \
+How to fix: when a profile attaches without `userns,`, add `userns,` to its local include (/etc/apparmor.d/local/rootlesskit \
+for the packaged one) and reload it; when two attach equally, disable one of them (a link in /etc/apparmor.d/disable). \
+Never add a second profile for a path one already covers. When none attaches, install the profile rootless-doctor prints, named after the path (`/home/alice/bin/rootlesskit` → \
 /etc/apparmor.d/home.alice.bin.rootlesskit), with `sudo tee` (a `sudo cat > file` redirection runs as you and fails), \
 then load it with `sudo apparmor_parser -r FILE` or `sudo systemctl restart apparmor.service`. Or use the packaged \
 /usr/bin/rootlesskit, which the apparmor package covers.",
@@ -115,9 +124,9 @@ fn rootlesskit(f: &Facts) -> Verdict {
     } else {
         found.clone()
     };
-    let (profiles, vars, notes) = match f.apparmor_profiles() {
-        Ok(p) => (&p.loaded, &p.variables, p.notes.clone()),
-        Err(e) => return unreadable(PROFILE_DIR, e),
+    let att = match f.apparmor_attaching(&real) {
+        Ok(a) => a,
+        Err(e) => return unreadable(PROFILE_DIR, &e),
     };
     let shown = if real == found {
         found.clone()
@@ -129,22 +138,6 @@ fn rootlesskit(f: &Facts) -> Verdict {
     } else {
         format!("rootlesskit is not installed yet; its packaged path {found}")
     };
-    let mut unexpanded = Vec::new();
-    let attaching: Vec<&LoadedProfile> = profiles
-        .iter()
-        .filter(|l| {
-            let Some(pattern) = l.profile.attach_pattern() else {
-                return false;
-            };
-            apparmor::attachment_matches(pattern, vars, &real).unwrap_or_else(|e| {
-                unexpanded.push(Evidence {
-                    source: format!("{}:{}", l.file, l.profile.line),
-                    detail: format!("profile {}: {e}; not judged", l.profile.name),
-                });
-                false
-            })
-        })
-        .collect();
     let mut evidence = vec![Evidence {
         source: SYSCTL.into(),
         detail: "1".into(),
@@ -155,82 +148,292 @@ fn rootlesskit(f: &Facts) -> Verdict {
             detail: format!("resolves to {real}"),
         });
     }
-    for l in &attaching {
+    for a in &att.profiles {
         evidence.push(Evidence {
-            source: format!("{}:{}", l.file, l.profile.line),
-            detail: format!(
-                "profile {} attaches to {}{}{}",
-                l.profile.name,
-                l.profile.attach_pattern().unwrap_or(""),
-                if l.profile.userns {
-                    ", grants userns"
-                } else {
-                    ", no userns rule"
-                },
-                if l.disabled { ", DISABLED" } else { "" }
-            ),
+            source: a.at(),
+            detail: describe(a, att.profiles.len() > 1),
         });
     }
-    let unjudged: Vec<String> = unexpanded.iter().map(|e| e.source.clone()).collect();
-    evidence.extend(unexpanded);
-    evidence.extend(notes);
-    let granting: Vec<&&LoadedProfile> = attaching
-        .iter()
-        .filter(|l| l.profile.userns && !l.disabled)
-        .collect();
-    if let Some(first) = granting.first() {
-        if attaching.len() > 1 {
-            let names: Vec<String> = attaching
+    let unjudged: Vec<String> = att.unexpanded.iter().map(|e| e.source.clone()).collect();
+    evidence.extend(att.unexpanded.iter().cloned());
+    evidence.extend(att.not_judged.iter().cloned());
+    evidence.extend(att.notes.iter().cloned());
+    const EPERM: &str = "RootlessKit fails with \"fork/exec /proc/self/exe: permission denied\"";
+    match &att.choice {
+        Choice::One(i) => {
+            let Some(a) = att.profiles.get(*i) else {
+                return Verdict::error("internal: the chosen profile is missing");
+            };
+            if a.profile.userns {
+                return Verdict::pass(format!(
+                    "{subject} is covered by profile {} ({})",
+                    a.profile.name, a.file
+                ))
+                .with_evidence(evidence);
+            }
+            Verdict::fail(format!(
+                "{subject} may not create user namespaces: the profile attaching to {real} ({} at {}) has no `userns,` rule; {EPERM}",
+                a.profile.name,
+                a.at()
+            ))
+            .with_evidence(evidence)
+            .fix(add_userns(a, &real, Remediation::text("")))
+        }
+        Choice::Conflict(tied) => {
+            let tied: Vec<&Attached> = tied.iter().filter_map(|&i| att.profiles.get(i)).collect();
+            let names: Vec<String> = tied
                 .iter()
-                .map(|l| format!("{} ({})", l.profile.name, l.file))
+                .map(|a| format!("{} ({})", a.profile.name, a.at()))
                 .collect();
-            return Verdict::warn(format!(
-                "{subject} is covered, but {} profiles attach to it: {}; AppArmor uses only one",
-                attaching.len(),
+            Verdict::fail(format!(
+                "{subject} may not create user namespaces: {} profiles attach to {real} equally specifically ({}), so the kernel attaches none of them (\"conflicting profile attachments\"), rootlesskit runs unconfined, and {EPERM}",
+                tied.len(),
                 names.join(", ")
             ))
             .with_evidence(evidence)
-            .fix(Remediation::text("Keep one profile for the path and delete the other file (then `sudo systemctl restart apparmor.service`)."));
+            .fix(keep_one(&tied, &real))
         }
-        return Verdict::pass(format!(
-            "{subject} is covered by profile {} ({})",
-            first.profile.name, first.file
-        ))
-        .with_evidence(evidence);
+        Choice::Nothing if att.profiles.is_empty() => {
+            let why = if unjudged.is_empty() {
+                format!("no profile in {PROFILE_DIR} attaches to {real}")
+            } else {
+                format!(
+                    "no profile in {PROFILE_DIR} attaches to {real} (the attachment at {} expands to more than {} bytes and was not judged)",
+                    unjudged.join(", "),
+                    apparmor::MAX_EXPANSION_BYTES
+                )
+            };
+            Verdict::fail(format!(
+                "{subject} may not create user namespaces: {why}; {EPERM}"
+            ))
+            .with_evidence(evidence)
+            .fix(install_profile(&real))
+        }
+        Choice::Nothing => {
+            // Profiles attach, but none is loaded: disabled, or in a file apparmor_parser refuses.
+            let why = if att.profiles.iter().all(|a| a.disabled) {
+                format!("the profile for {real} is disabled (/etc/apparmor.d/disable)")
+            } else {
+                let refused: Vec<String> = att
+                    .profiles
+                    .iter()
+                    .filter_map(|a| {
+                        a.refused
+                            .as_ref()
+                            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+                    })
+                    .collect();
+                format!(
+                    "the profile attaching to {real} is not loaded: apparmor_parser refuses its file ({})",
+                    refused.join("; ")
+                )
+            };
+            Verdict::fail(format!(
+                "{subject} may not create user namespaces: {why}; {EPERM}"
+            ))
+            .with_evidence(evidence)
+            .fix(load_again(&att.profiles, &real))
+        }
     }
-    let why = if attaching.is_empty() && !unjudged.is_empty() {
-        format!(
-            "no profile in {PROFILE_DIR} attaches to {real} (the attachment at {} expands to more than {} bytes and was not judged)",
-            unjudged.join(", "),
-            apparmor::MAX_EXPANSION_BYTES
-        )
-    } else if attaching.is_empty() {
-        format!("no profile in {PROFILE_DIR} attaches to {real}")
-    } else if attaching.iter().all(|l| l.disabled) {
-        format!("the profile for {real} is disabled (/etc/apparmor.d/disable)")
-    } else {
-        format!("the profile attaching to {real} has no `userns,` rule")
-    };
-    let summary = format!(
-        "{subject} may not create user namespaces: {why}; RootlessKit fails with \"fork/exec /proc/self/exe: permission denied\""
-    );
-    let fix = if attaching.iter().any(|l| l.disabled && l.profile.userns) {
-        let disabled: Vec<&&LoadedProfile> = attaching.iter().filter(|l| l.disabled).collect();
-        let mut r = Remediation::text(
-            "Re-enable the profile: remove its link from /etc/apparmor.d/disable and load it.",
-        );
-        for l in disabled {
-            let base = l.file.rsplit('/').next().unwrap_or_default();
-            let link = format!("/etc/apparmor.d/disable/{base}");
-            r = r.step(Step::root(["rm", link.as_str()])).step(Step::root([
-                "apparmor_parser",
-                "-r",
-                l.file.as_str(),
-            ]));
+}
+
+/// One evidence line for a profile that attaches; with `several`, how specifically (what the kernel ranks).
+fn describe(a: &Attached, several: bool) -> String {
+    let how = match a.specificity {
+        _ if !several => String::new(),
+        Specificity::ExactName => {
+            " (by its name, which the kernel takes before any pattern)".to_owned()
         }
-        r
-    } else {
-        install_profile(&real)
+        Specificity::Pattern(n) => format!(" (matching {n} characters)"),
     };
-    Verdict::fail(summary).with_evidence(evidence).fix(fix)
+    let userns = match &a.profile.userns_at {
+        Some(at) if a.profile.userns && !at.starts_with(&format!("{}:", a.file)) => {
+            format!(", grants userns (at {at})")
+        }
+        _ if a.profile.userns => ", grants userns".to_owned(),
+        _ => ", no userns rule".to_owned(),
+    };
+    let state = match (&a.refused, a.disabled) {
+        (_, true) => ", DISABLED".to_owned(),
+        (Some(e), false) => format!(
+            ", NOT LOADED: apparmor_parser stops at {}:{}: {}",
+            e.file, e.line, e.message
+        ),
+        (None, false) => String::new(),
+    };
+    format!(
+        "profile {} attaches to {}{how}{userns}{state}",
+        a.profile.name,
+        a.profile.attach_pattern().unwrap_or(""),
+    )
+}
+
+/// The fix for a profile that attaches without `userns,`: the rule goes into the site-override file the
+/// profile includes (`include if exists <local/NAME>`), which package upgrades leave alone, never into a
+/// second profile for the same path.
+fn add_userns(a: &Attached, real: &str, r: Remediation) -> Remediation {
+    let warning = format!(
+        "Do not add a second profile for {real}: two profiles attaching to one path conflict, and the kernel attaches neither."
+    );
+    let (text, r) = match a.profile.local_includes.first() {
+        Some(local) => (
+            format!(
+                "Add `userns,` to {local}, the site-override file profile {} includes (`include if exists`), and reload the profile. {warning}",
+                a.profile.name
+            ),
+            r.step(Step::root(["tee", "-a", local.as_str()]).with_stdin("userns,\n")),
+        ),
+        None => (
+            format!(
+                "Add a line `userns,` inside profile {} ({}), and reload it. {warning}",
+                a.profile.name,
+                a.at()
+            ),
+            r,
+        ),
+    };
+    let text = if r.text.is_empty() {
+        text
+    } else {
+        format!("{} {text}", r.text)
+    };
+    Remediation {
+        text,
+        ..r.step(Step::root(["apparmor_parser", "-r", a.file.as_str()]))
+    }
+}
+
+/// The fix for equally specific profiles: keep one (one that grants `userns` if any does) and disable the
+/// others' files the way package upgrades respect (a link in /etc/apparmor.d/disable), unloading them now.
+fn keep_one(tied: &[&Attached], real: &str) -> Remediation {
+    let keep = tied
+        .iter()
+        .find(|a| a.profile.userns)
+        .or_else(|| tied.first())
+        .copied();
+    let Some(keep) = keep else {
+        return Remediation::text("Keep one profile for the path.");
+    };
+    let mut r = Remediation::text(format!(
+        "Keep one profile for {real}, {} ({}): disable the other file(s) with a link in /etc/apparmor.d/disable (package upgrades respect it) and unload them.",
+        keep.profile.name, keep.file
+    ));
+    let mut done: Vec<&str> = vec![keep.file.as_str()];
+    for a in tied {
+        if done.contains(&a.file.as_str()) {
+            continue;
+        }
+        done.push(&a.file);
+        let base = a.file.rsplit('/').next().unwrap_or_default();
+        let link = format!("{PROFILE_DIR}/disable/{base}");
+        r = r
+            .step(Step::root(["ln", "-s", a.file.as_str(), link.as_str()]))
+            .step(Step::root(["apparmor_parser", "-R", a.file.as_str()]));
+    }
+    if !keep.profile.userns {
+        r = add_userns(keep, real, r);
+    }
+    r
+}
+
+/// The fix when the profiles that attach are not loaded: re-enable a disabled one, or make a refused file load.
+fn load_again(profiles: &[Attached], real: &str) -> Remediation {
+    let pick = profiles
+        .iter()
+        .find(|a| a.profile.userns)
+        .or_else(|| profiles.first());
+    let Some(a) = pick else {
+        return install_profile(real);
+    };
+    let mut r = if a.disabled {
+        let base = a.file.rsplit('/').next().unwrap_or_default();
+        let link = format!("{PROFILE_DIR}/disable/{base}");
+        Remediation::text(
+            "Re-enable the profile: remove its link from /etc/apparmor.d/disable and load it.",
+        )
+        .step(Step::root(["rm", link.as_str()]))
+    } else {
+        let why = a
+            .refused
+            .as_ref()
+            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+            .unwrap_or_default();
+        Remediation::text(format!(
+            "Make {} load: apparmor_parser stops at {why}. Create the missing file, or write the include as `include if exists`, then load it.",
+            a.file
+        ))
+    };
+    if a.profile.userns {
+        r = r.step(Step::root(["apparmor_parser", "-r", a.file.as_str()]));
+    } else {
+        r = add_userns(a, real, r);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    const ID: &str = "apparmor.rootlesskit";
+
+    #[test]
+    fn regression_userns_in_local_include_judged_no_userns_rule() {
+        // The `userns,` of /etc/apparmor.d/local/rootlesskit, which the profile includes, counts.
+        let v = check("ubuntu-24.04-userns-in-local-include", ID);
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.evidence.iter().any(|e| e
+                .detail
+                .contains("grants userns (at /etc/apparmor.d/local/rootlesskit:2)")),
+            "{:?}",
+            v.evidence
+        );
+    }
+
+    #[test]
+    fn regression_fix_proposed_a_second_profile_for_a_covered_path() {
+        // A profile attaches without `userns,`: the fix adds the rule to its local include, never a new profile.
+        let v = check("ubuntu-24.04-no-userns-rule", ID);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo tee -a /etc/apparmor.d/local/rootlesskit",
+                "sudo apparmor_parser -r /etc/apparmor.d/rootlesskit",
+            ]
+        );
+        assert!(fix(&v).text.contains("Do not add a second profile"));
+    }
+
+    #[test]
+    fn regression_two_profiles_one_path_judged_covered() {
+        // Two equally specific profiles conflict: the kernel attaches neither, whatever they grant.
+        let v = check("ubuntu-24.04-two-profiles-one-path", ID);
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains("conflicting profile attachments"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("fork/exec /proc/self/exe: permission denied")
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo ln -s /etc/apparmor.d/rootlesskit-userns /etc/apparmor.d/disable/rootlesskit-userns",
+                "sudo apparmor_parser -R /etc/apparmor.d/rootlesskit-userns",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_exact_attachment_beats_a_pattern() {
+        let v = check("ubuntu-24.04-exact-beats-pattern", ID);
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.summary.contains("profile rootlesskit "));
+    }
 }

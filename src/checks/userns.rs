@@ -167,7 +167,7 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
             .evidence(PATH, v.to_string())
             .evidence(UNCONFINED, unconfined);
             match (slirp, pasta) {
-                (None, Some(pasta)) => match f.apparmor_profiles().as_ref().map(|p| p.grants_userns(&pasta)) {
+                (None, Some(pasta)) => match f.apparmor_attaching(&pasta).map(|a| a.grants_userns()) {
                     Ok(true) => base.evidence(pasta, "a profile grants userns"),
                     Ok(false) => Verdict::warn(format!(
                         "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
@@ -176,7 +176,7 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
                     .fix(Remediation::text(format!(
                         "Install slirp4netns (dockerd-rootless.sh prefers it, and it needs no profile of its own), or give {pasta} a profile granting `userns,` as apparmor.rootlesskit shows for rootlesskit."
                     ))),
-                    Err(e) => unreadable(PROFILE_DIR, e),
+                    Err(e) => unreadable(PROFILE_DIR, &e),
                 },
                 _ => base,
             }

@@ -19,7 +19,7 @@
 //!
 //! Child profiles and hats are skipped: their rules do not change the parent's permissions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -36,8 +36,14 @@ pub struct Profile {
     pub attachment: Option<String>,
     /// The entries of `flags=(...)`, such as `unconfined` or `complain`.
     pub flags: Vec<String>,
-    /// Whether the profile's own rules allow creating user namespaces.
+    /// Whether the profile's rules allow creating user namespaces: its own, and, when the file was read with
+    /// [`parse_policy`], those of the files it includes.
     pub userns: bool,
+    /// Where the allowing `userns` rule is (`file:line`), when `userns` is true.
+    pub userns_at: Option<String>,
+    /// The files the profile's own body includes with `include if exists`, resolved (the site-override pattern:
+    /// `include if exists <local/rootlesskit>` is `/etc/apparmor.d/local/rootlesskit`), whether or not they exist.
+    pub local_includes: Vec<String>,
 }
 
 impl Profile {
@@ -50,6 +56,18 @@ impl Profile {
             None if self.name.starts_with('/') || self.name.starts_with("@{") => Some(&self.name),
             None => None,
         }
+    }
+
+    /// Whether the kernel matches this profile by its name alone: a profile declared by a path without
+    /// globs or variables and without an attachment gets no attachment DFA from apparmor_parser
+    /// (`process_profile_name_xmatch`), and the kernel's `find_attach` compares its name with the executable's
+    /// path and takes it at once, before any pattern.
+    pub fn attaches_by_name(&self) -> bool {
+        self.attachment.is_none()
+            && self.name.starts_with('/')
+            && !self
+                .name
+                .contains(['*', '?', '[', ']', '{', '}', '@', '\\'])
     }
 }
 
@@ -74,6 +92,17 @@ const MAX_EXPANSION_STEPS: usize = 4096;
 /// step, and an 8 MB tunables file reached a gigabyte. Real attachments expand to a few kilobytes.
 pub const MAX_EXPANSION_BYTES: usize = 1024 * 1024;
 
+/// The directory `include <...>` is relative to (apparmor_parser's default base directory).
+pub const BASE_DIR: &str = "/etc/apparmor.d";
+
+/// How deeply includes may nest, the same bound as variable nesting. Real policy nests four or five deep
+/// (a profile, abstractions/base, its base.d directory, ...).
+pub const MAX_INCLUDE_DEPTH: usize = MAX_VARIABLE_DEPTH;
+
+/// How many bytes of included text one policy file may pull in, the same cap as expansions. A profile
+/// with Ubuntu's abstractions reaches a few hundred kilobytes.
+pub const MAX_INCLUDED_BYTES: usize = MAX_EXPANSION_BYTES;
+
 /// Counts the bytes an expansion builds against [`MAX_EXPANSION_BYTES`].
 fn spend(bytes: &mut usize, len: usize, variable: Option<&str>) -> Result<(), String> {
     *bytes = bytes.saturating_add(len);
@@ -90,11 +119,158 @@ fn spend(bytes: &mut usize, len: usize, variable: Option<&str>) -> Result<(), St
 }
 
 // ---------------------------------------------------------------------------------------------
+// Includes
+// ---------------------------------------------------------------------------------------------
+
+/// What an include target turned out to be, as the caller read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A regular file (or a link to one) and its text.
+    File(String),
+    /// A directory and the names of its entries.
+    Dir(Vec<String>),
+    /// Nothing at that path.
+    Missing,
+    /// It could not be read (the errno text).
+    Failed(String),
+}
+
+/// Reads include targets for [`parse_policy`]; `path` is absolute. The parser itself reads nothing.
+pub trait Resolver {
+    fn open(&mut self, path: &str) -> Source;
+}
+
+/// What a problem found while reading a policy file means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Effect {
+    /// A syntax problem read past leniently; the profiles found are still judged.
+    Lenient,
+    /// apparmor_parser stops on it (`include <x>` of a missing file: "Could not open 'x'"), so none of the
+    /// file's profiles is loaded.
+    Refused,
+    /// The doctor could not read everything (a cap, an unreadable include): what was read is judged, but
+    /// the rest is unknown.
+    NotJudged,
+}
+
+/// A problem in a policy file or in a file it includes, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyError {
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    pub message: String,
+    pub effect: Effect,
+}
+
+/// The profiles of a policy file read with its includes, and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub profiles: Vec<Profile>,
+    pub errors: Vec<PolicyError>,
+}
+
+impl Policy {
+    /// The first problem that makes apparmor_parser refuse the file, if any.
+    pub fn refused(&self) -> Option<&PolicyError> {
+        self.errors.iter().find(|e| e.effect == Effect::Refused)
+    }
+}
+
+/// Whether apparmor_parser skips a name when it reads a directory (libapparmor's `_aa_is_blacklisted`,
+/// used for /etc/apparmor.d itself and for directory includes): empty names, dotfiles, `README`, and the
+/// package-manager and editor leftovers `.dpkg-new`, `.dpkg-old`, `.dpkg-dist`, `.dpkg-bak`, `.dpkg-remove`,
+/// `.pacsave`, `.pacnew`, `.rpmnew`, `.rpmsave`, `.orig`, `.rej` and `~`.
+pub fn is_skipped_name(name: &str) -> bool {
+    const SUFFIXES: [&str; 12] = [
+        ".dpkg-new",
+        ".dpkg-old",
+        ".dpkg-dist",
+        ".dpkg-bak",
+        ".dpkg-remove",
+        ".pacsave",
+        ".pacnew",
+        ".rpmnew",
+        ".rpmsave",
+        ".orig",
+        ".rej",
+        "~",
+    ];
+    name.is_empty()
+        || name.starts_with('.')
+        || name == "README"
+        || SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// An include statement, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Include {
+    target: String,
+    /// `<...>`: relative to [`BASE_DIR`].
+    magic: bool,
+    if_exists: bool,
+}
+
+/// Parses `include <x>`, `#include <x>`, `include if exists <x>`, `include "x"` and `include x`.
+fn parse_include(statement: &str) -> Option<Include> {
+    let t = statement.trim_ascii();
+    let t = t.strip_prefix('#').unwrap_or(t);
+    let t = t.strip_prefix("include")?;
+    if !t.starts_with(|c: char| c.is_whitespace() || c == '<' || c == '"') {
+        return None;
+    }
+    let mut t = t.trim_ascii_start();
+    let mut if_exists = false;
+    if let Some(rest) = t.strip_prefix("if")
+        && rest.starts_with(char::is_whitespace)
+        && let Some(rest) = rest.trim_ascii_start().strip_prefix("exists")
+        && rest.starts_with(char::is_whitespace)
+    {
+        if_exists = true;
+        t = rest.trim_ascii_start();
+    }
+    let (target, magic) = if let Some(inner) = t.strip_prefix('<') {
+        let end = inner.find('>')?;
+        (unquote(inner.get(..end)?.trim_ascii()), true)
+    } else if t.starts_with('"') {
+        let end = t.get(1..)?.find('"')? + 1;
+        (unquote(t.get(..=end)?), false)
+    } else {
+        (t.split_whitespace().next()?.to_string(), false)
+    };
+    if target.is_empty() {
+        return None;
+    }
+    Some(Include {
+        target,
+        magic,
+        if_exists,
+    })
+}
+
+/// The absolute path an include names. `<x>` is below [`BASE_DIR`]; `"x"` is opened as written, so a
+/// relative one is relative to apparmor_parser's working directory, `/` under apparmor.service.
+fn include_path(inc: &Include) -> String {
+    let joined = if inc.magic {
+        format!("{BASE_DIR}/{}", inc.target)
+    } else if inc.target.starts_with('/') {
+        inc.target.clone()
+    } else {
+        format!("/{}", inc.target)
+    };
+    let collapsed = collapse_slashes(&joined);
+    match collapsed.strip_suffix('/') {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => collapsed,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Profiles
 // ---------------------------------------------------------------------------------------------
 
 /// What an open `{` belongs to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Frame {
     /// A top-level profile; the index is into the output list.
     Profile(usize),
@@ -115,168 +291,255 @@ enum Header {
     Other,
 }
 
-/// The running state of [`parse_profiles`].
+/// An open block: what it is, where its header is, and the profile or child frame its rules belong to
+/// (kept per entry so that finding it does not walk the whole stack).
+struct Open {
+    frame: Frame,
+    file: String,
+    line: usize,
+    owner: Option<Frame>,
+}
+
+/// The running state of [`parse_profiles`] and [`parse_policy`].
 #[derive(Default)]
-struct Scanner {
+struct Scanner<'r> {
     profiles: Vec<Profile>,
     /// Per profile: whether an allowing and whether a denying `userns` rule was seen.
     userns_rules: Vec<(bool, bool)>,
-    errors: Vec<LineError>,
-    /// Open blocks, each with the line of its header and the profile or child frame its rules
-    /// belong to (kept per entry so that finding it does not walk the whole stack).
-    stack: Vec<(Frame, usize, Option<Frame>)>,
+    errors: Vec<PolicyError>,
+    stack: Vec<Open>,
     /// The statement being accumulated and the line where it started.
     buf: String,
     buf_line: usize,
     /// Whether `buf` holds anything but whitespace, tracked so that it need not be rescanned
     /// for every character.
     has_content: bool,
+    /// The file being scanned, and how deeply it is included (0: the policy file itself).
+    file: String,
+    depth: usize,
+    /// Where includes are read from; `None` leaves them unread.
+    resolver: Option<&'r mut dyn Resolver>,
+    /// The files already included in the current scope, innermost last: apparmor_parser starts a fresh set
+    /// for every profile block and skips a file already in it, which is also how it breaks include loops.
+    included: Vec<BTreeSet<String>>,
+    included_bytes: usize,
+    /// Whether the byte cap was reported (once per policy file).
+    over_cap: bool,
+    /// The policy file's name.
+    top: String,
 }
 
-/// Finds the top-level profiles in the text of one policy file.
+/// Finds the top-level profiles in the text of one policy file, without reading its includes.
 ///
 /// Problems (unbalanced braces, unterminated quotes, headers that are not profiles) are
 /// reported with their line numbers; profiles that could be read are returned regardless.
 pub fn parse_profiles(text: &str) -> (Vec<Profile>, Vec<LineError>) {
-    let mut s = Scanner::default();
-    let mut line = 1usize;
-    let mut in_quote = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    // Depth of glob `{...}` groups and of `(...)` groups in the current statement; commas and
-    // braces inside them do not end statements or blocks.
-    let mut glob_depth = 0usize;
-    let mut paren_depth = 0usize;
-    let mut prev: Option<char> = None;
-
-    for (i, c) in text.char_indices() {
-        if c == '\n' {
-            if in_quote {
-                s.error(line, "unterminated quote");
-                in_quote = false;
-                escaped = false;
-            }
-            in_comment = false;
-            if ends_at_newline(&s.buf) {
-                s.finish_statement();
-                glob_depth = 0;
-                paren_depth = 0;
-            } else if !s.buf.is_empty() {
-                s.buf.push(' ');
-            }
-            line += 1;
-            prev = Some(c);
-            continue;
-        }
-        if in_comment {
-            continue;
-        }
-        if in_quote {
-            s.buf.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_quote = false;
-            }
-            prev = Some(c);
-            continue;
-        }
-        // A '#' starts a comment at the start of a statement or after whitespace; glued to
-        // other text it is part of a path such as `/tmp/#x`.
-        if c == '#' && (!s.has_content || prev.is_none_or(char::is_whitespace)) {
-            let rest = text.get(i + 1..).unwrap_or("");
-            if !rest.starts_with("include") {
-                in_comment = true;
-                continue;
-            }
-        }
-        if !s.has_content && !c.is_whitespace() {
-            s.buf.clear();
-            s.buf_line = line;
-            s.has_content = true;
-        }
-        // Variable assignments and include targets may contain characters that would
-        // otherwise be structural, such as `{` in a value, so they are taken verbatim.
-        if is_opaque(&s.buf) {
-            s.buf.push(c);
-            prev = Some(c);
-            continue;
-        }
-        match c {
-            '"' => {
-                in_quote = true;
-                s.buf.push(c);
-            }
-            '(' => {
-                paren_depth += 1;
-                s.buf.push(c);
-            }
-            ')' => {
-                paren_depth = paren_depth.saturating_sub(1);
-                s.buf.push(c);
-            }
-            '{' if paren_depth > 0 || is_glob_brace(prev, text.get(i + 1..), s.has_content) => {
-                glob_depth += 1;
-                s.buf.push(c);
-            }
-            '{' => {
-                let header = std::mem::take(&mut s.buf);
-                s.has_content = false;
-                s.open_block(header.trim_ascii(), line);
-                glob_depth = 0;
-                paren_depth = 0;
-            }
-            '}' if glob_depth > 0 => {
-                glob_depth -= 1;
-                s.buf.push(c);
-            }
-            '}' => {
-                // A statement left without its comma before the closing brace is still read,
-                // being lenient where the compiler would complain.
-                s.finish_statement();
-                s.close_block(line);
-                paren_depth = 0;
-            }
-            ',' if glob_depth == 0 && paren_depth == 0 => s.finish_statement(),
-            _ => s.buf.push(c),
-        }
-        prev = Some(c);
-    }
-    if in_quote {
-        s.error(line, "unterminated quote");
-    }
-    s.finish_statement();
-    while let Some((frame, opened, _)) = s.stack.pop() {
-        let message = match frame {
-            Frame::Profile(index) => match s.profiles.get(index) {
-                Some(p) => format!("profile {} is never closed", p.name),
-                None => "block is never closed".to_string(),
-            },
-            Frame::Child | Frame::Other => "block is never closed".to_string(),
-        };
-        s.error(opened, &message);
-    }
-    for (profile, (allow, deny)) in s.profiles.iter_mut().zip(&s.userns_rules) {
-        // In AppArmor an explicit deny always wins over an allow, whatever their order.
-        profile.userns = *allow && !*deny;
-    }
-    s.errors.sort_by_key(|e| e.line);
-    (s.profiles, s.errors)
+    let mut s = Scanner {
+        included: vec![BTreeSet::new()],
+        ..Scanner::default()
+    };
+    s.scan(text);
+    s.finish();
+    let errors = s
+        .errors
+        .into_iter()
+        .map(|e| LineError {
+            line: e.line,
+            message: e.message,
+        })
+        .collect();
+    (s.profiles, errors)
 }
 
-impl Scanner {
+/// Reads one policy file the way apparmor_parser does, following its includes through `resolver`.
+///
+/// An include's text takes the place of the statement, as cpp(1) would: a `userns,` in
+/// `include if exists <local/rootlesskit>` inside a profile is that profile's rule. `<x>` is below
+/// [`BASE_DIR`]; `"x"` is opened as written; a directory includes its files in name order, skipping the
+/// names [`is_skipped_name`] lists and subdirectories; `if exists` makes a missing target fine, and without
+/// it a missing target makes apparmor_parser refuse the file ([`Effect::Refused`]). A file already included
+/// in the same profile (or at the file's top level) is skipped, as apparmor_parser's include cache does,
+/// which ends include loops. Nesting deeper than [`MAX_INCLUDE_DEPTH`] or more than [`MAX_INCLUDED_BYTES`]
+/// of included text stops there with an [`Effect::NotJudged`] error naming the file and line of the include.
+pub fn parse_policy(file: &str, text: &str, resolver: &mut dyn Resolver) -> Policy {
+    let mut s = Scanner {
+        file: file.to_string(),
+        top: file.to_string(),
+        resolver: Some(resolver),
+        included: vec![BTreeSet::new()],
+        ..Scanner::default()
+    };
+    s.scan(text);
+    s.finish();
+    Policy {
+        profiles: s.profiles,
+        errors: s.errors,
+    }
+}
+
+impl<'r> Scanner<'r> {
+    /// Scans the text of one file (the policy file or an included one) into the shared state.
+    fn scan(&mut self, text: &str) {
+        let mut line = 1usize;
+        let mut in_quote = false;
+        let mut in_comment = false;
+        let mut escaped = false;
+        // Depth of glob `{...}` groups and of `(...)` groups in the current statement; commas and
+        // braces inside them do not end statements or blocks.
+        let mut glob_depth = 0usize;
+        let mut paren_depth = 0usize;
+        let mut prev: Option<char> = None;
+
+        for (i, c) in text.char_indices() {
+            if c == '\n' {
+                if in_quote {
+                    self.error(line, "unterminated quote");
+                    in_quote = false;
+                    escaped = false;
+                }
+                in_comment = false;
+                if ends_at_newline(&self.buf) {
+                    self.finish_statement();
+                    glob_depth = 0;
+                    paren_depth = 0;
+                } else if !self.buf.is_empty() {
+                    self.buf.push(' ');
+                }
+                line += 1;
+                prev = Some(c);
+                continue;
+            }
+            if in_comment {
+                continue;
+            }
+            if in_quote {
+                self.buf.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_quote = false;
+                }
+                prev = Some(c);
+                continue;
+            }
+            // A '#' starts a comment at the start of a statement or after whitespace; glued to
+            // other text it is part of a path such as `/tmp/#x`.
+            if c == '#' && (!self.has_content || prev.is_none_or(char::is_whitespace)) {
+                let rest = text.get(i + 1..).unwrap_or("");
+                if !rest.starts_with("include") {
+                    in_comment = true;
+                    continue;
+                }
+            }
+            if !self.has_content && !c.is_whitespace() {
+                self.buf.clear();
+                self.buf_line = line;
+                self.has_content = true;
+            }
+            // Variable assignments and include targets may contain characters that would
+            // otherwise be structural, such as `{` in a value, so they are taken verbatim.
+            if is_opaque(&self.buf) {
+                self.buf.push(c);
+                prev = Some(c);
+                continue;
+            }
+            match c {
+                '"' => {
+                    in_quote = true;
+                    self.buf.push(c);
+                }
+                '(' => {
+                    paren_depth += 1;
+                    self.buf.push(c);
+                }
+                ')' => {
+                    paren_depth = paren_depth.saturating_sub(1);
+                    self.buf.push(c);
+                }
+                '{' if paren_depth > 0
+                    || is_glob_brace(prev, text.get(i + 1..), self.has_content) =>
+                {
+                    glob_depth += 1;
+                    self.buf.push(c);
+                }
+                '{' => {
+                    let header = std::mem::take(&mut self.buf);
+                    self.has_content = false;
+                    self.open_block(header.trim_ascii(), line);
+                    glob_depth = 0;
+                    paren_depth = 0;
+                }
+                '}' if glob_depth > 0 => {
+                    glob_depth -= 1;
+                    self.buf.push(c);
+                }
+                '}' => {
+                    // A statement left without its comma before the closing brace is still read,
+                    // being lenient where the compiler would complain.
+                    self.finish_statement();
+                    self.close_block(line);
+                    paren_depth = 0;
+                }
+                ',' if glob_depth == 0 && paren_depth == 0 => self.finish_statement(),
+                _ => self.buf.push(c),
+            }
+            prev = Some(c);
+        }
+        if in_quote {
+            self.error(line, "unterminated quote");
+        }
+        self.finish_statement();
+    }
+
+    /// Reports the blocks left open and settles each profile's `userns`.
+    fn finish(&mut self) {
+        while let Some(open) = self.stack.pop() {
+            let message = match open.frame {
+                Frame::Profile(index) => match self.profiles.get(index) {
+                    Some(p) => format!("profile {} is never closed", p.name),
+                    None => "block is never closed".to_string(),
+                },
+                Frame::Child | Frame::Other => "block is never closed".to_string(),
+            };
+            self.errors.push(PolicyError {
+                file: open.file,
+                line: open.line,
+                message,
+                effect: Effect::Lenient,
+            });
+        }
+        for (profile, (allow, deny)) in self.profiles.iter_mut().zip(&self.userns_rules) {
+            // In AppArmor an explicit deny always wins over an allow, whatever their order.
+            profile.userns = *allow && !*deny;
+            if !profile.userns {
+                profile.userns_at = None;
+            }
+        }
+        // The policy file's own problems first, each file's in line order.
+        let top = self.top.clone();
+        self.errors.sort_by(|a, b| {
+            (a.file != top, &a.file, a.line).cmp(&(b.file != top, &b.file, b.line))
+        });
+    }
+
     fn error(&mut self, line: usize, message: &str) {
-        self.errors.push(LineError {
+        self.error_with(line, message.to_string(), Effect::Lenient);
+    }
+
+    fn error_with(&mut self, line: usize, message: String, effect: Effect) {
+        self.errors.push(PolicyError {
+            file: self.file.clone(),
             line,
-            message: message.to_string(),
+            message,
+            effect,
         });
     }
 
     /// Returns the innermost enclosing profile or child frame, looking through other blocks.
     fn owner(&self) -> Option<Frame> {
-        self.stack.last().and_then(|(_, _, owner)| *owner)
+        self.stack.last().and_then(|open| open.owner)
     }
 
     fn open_block(&mut self, header: &str, line: usize) {
@@ -303,6 +566,8 @@ impl Scanner {
                     attachment,
                     flags,
                     userns: false,
+                    userns_at: None,
+                    local_includes: Vec::new(),
                 });
                 self.userns_rules.push((false, false));
                 Frame::Profile(self.profiles.len() - 1)
@@ -323,14 +588,29 @@ impl Scanner {
         };
         let owner = match frame {
             Frame::Other => self.owner(),
-            Frame::Profile(_) | Frame::Child => Some(frame),
+            Frame::Profile(_) | Frame::Child => {
+                // Each profile block has an include scope of its own.
+                self.included.push(BTreeSet::new());
+                Some(frame)
+            }
         };
-        self.stack.push((frame, line, owner));
+        self.stack.push(Open {
+            frame,
+            file: self.file.clone(),
+            line,
+            owner,
+        });
     }
 
     fn close_block(&mut self, line: usize) {
-        if self.stack.pop().is_none() {
-            self.error(line, "unmatched closing brace");
+        match self.stack.pop() {
+            None => self.error(line, "unmatched closing brace"),
+            Some(open) => {
+                if matches!(open.frame, Frame::Profile(_) | Frame::Child) && self.included.len() > 1
+                {
+                    self.included.pop();
+                }
+            }
         }
     }
 
@@ -338,19 +618,132 @@ impl Scanner {
     fn finish_statement(&mut self) {
         let statement = std::mem::take(&mut self.buf);
         self.has_content = false;
+        if is_include(head(&statement)) {
+            self.include(&statement, self.buf_line);
+            return;
+        }
         let Some(Frame::Profile(index)) = self.owner() else {
             return;
         };
         let Some(rule) = userns_rule(&statement) else {
             return;
         };
+        let at = format!("{}:{}", self.file, self.buf_line);
         if let Some((allow, deny)) = self.userns_rules.get_mut(index) {
             if rule {
                 *allow = true;
+                if let Some(p) = self.profiles.get_mut(index)
+                    && p.userns_at.is_none()
+                {
+                    p.userns_at = Some(at);
+                }
             } else {
                 *deny = true;
             }
         }
+    }
+
+    /// Follows an include statement at `line` of the current file, when includes are read.
+    fn include(&mut self, statement: &str, line: usize) {
+        if self.resolver.is_none() {
+            return;
+        }
+        let Some(inc) = parse_include(statement) else {
+            let shown: String = statement.trim_ascii().chars().take(60).collect();
+            self.error(line, &format!("malformed include {shown:?}"));
+            return;
+        };
+        let path = include_path(&inc);
+        if inc.if_exists
+            && self.depth == 0
+            && let Some(Frame::Profile(index)) = self.owner()
+            && let Some(p) = self.profiles.get_mut(index)
+            && !p.local_includes.contains(&path)
+        {
+            p.local_includes.push(path.clone());
+        }
+        if self.depth + 1 > MAX_INCLUDE_DEPTH {
+            self.error_with(
+                line,
+                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} (at {path}); not read"),
+                Effect::NotJudged,
+            );
+            return;
+        }
+        if !self.first_inclusion(&path) {
+            return;
+        }
+        let Some(source) = self.resolver.as_mut().map(|r| r.open(&path)) else {
+            return;
+        };
+        match source {
+            Source::File(text) => self.scan_included(&path, &text, line),
+            Source::Dir(mut names) => {
+                names.retain(|n| !is_skipped_name(n));
+                names.sort();
+                for name in names {
+                    let entry = format!("{path}/{name}");
+                    if !self.first_inclusion(&entry) {
+                        continue;
+                    }
+                    match self.resolver.as_mut().map(|r| r.open(&entry)) {
+                        Some(Source::File(text)) => self.scan_included(&entry, &text, line),
+                        // apparmor_parser includes only the regular files of a directory.
+                        Some(Source::Dir(_)) | None => {}
+                        Some(Source::Missing) => self.error_with(
+                            line,
+                            format!("could not process include directory '{path}': {entry} is a dangling link"),
+                            Effect::Refused,
+                        ),
+                        Some(Source::Failed(e)) => self.error_with(
+                            line,
+                            format!("{entry}: {e}; not read"),
+                            Effect::NotJudged,
+                        ),
+                    }
+                }
+            }
+            Source::Missing if inc.if_exists => {}
+            Source::Missing => {
+                // apparmor_parser's own words: "Could not open 'local/rootlesskit'".
+                let shown = if inc.magic { inc.target.clone() } else { path };
+                self.error_with(line, format!("could not open '{shown}'"), Effect::Refused);
+            }
+            Source::Failed(e) => {
+                self.error_with(line, format!("{path}: {e}; not read"), Effect::NotJudged);
+            }
+        }
+    }
+
+    /// Records `path` in the current include scope; false when it was already there.
+    fn first_inclusion(&mut self, path: &str) -> bool {
+        match self.included.last_mut() {
+            Some(set) => set.insert(path.to_string()),
+            None => true,
+        }
+    }
+
+    /// Scans an included file in place of the include statement at `line`.
+    fn scan_included(&mut self, path: &str, text: &str, line: usize) {
+        self.included_bytes = self.included_bytes.saturating_add(text.len());
+        if self.included_bytes > MAX_INCLUDED_BYTES {
+            if !self.over_cap {
+                self.over_cap = true;
+                self.error_with(
+                    line,
+                    format!("included text exceeds {MAX_INCLUDED_BYTES} bytes (at {path}); the rest is not read"),
+                    Effect::NotJudged,
+                );
+            }
+            return;
+        }
+        let saved_file = std::mem::replace(&mut self.file, path.to_string());
+        let saved_line = self.buf_line;
+        self.depth += 1;
+        self.scan(text);
+        self.depth -= 1;
+        self.file = saved_file;
+        self.buf_line = saved_line;
     }
 }
 
@@ -710,6 +1103,96 @@ pub fn attachment_matches(pattern: &str, vars: &Variables, path: &str) -> Result
     Ok(false)
 }
 
+/// How specifically a profile attaches to a path, as the kernel's `find_attach` ranks the candidates
+/// (security/apparmor/domain.c, <https://github.com/torvalds/linux/blob/master/security/apparmor/domain.c>).
+///
+/// Ordered: a longer match beats a shorter one, and a match by name beats every pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Specificity {
+    /// The profile has an attachment DFA that accepts the path; the number is how many characters of the path
+    /// it matched before looping: the whole path for an attachment without `*` (`/usr/bin/rootlesskit`,
+    /// `/usr/{local/,}bin/rootlesskit`), else the characters before its first `*` (plus the one a whole-component
+    /// `*` must match). The kernel's count (`aa_dfa_leftmatch`) follows the compiled DFA; for patterns of the same
+    /// shape, as duplicated profiles are, the two agree.
+    Pattern(usize),
+    /// The profile is named by the path itself, with no attachment and no glob ([`Profile::attaches_by_name`]):
+    /// the kernel takes it at once.
+    ExactName,
+}
+
+/// Which profile the kernel attaches, given the specificity of every loaded candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Choice {
+    /// No candidate.
+    Nothing,
+    /// The index of the one profile that attaches.
+    One(usize),
+    /// The indices of the equally specific candidates: the kernel attaches none of them, logs
+    /// `info="conflicting profile attachments"`, and the program runs unconfined.
+    Conflict(Vec<usize>),
+}
+
+/// Decides as `find_attach` does: a profile matched by name wins at once; otherwise the longest match wins,
+/// and two or more of the same length (and no more xattrs) conflict, so none attaches. Candidates must be
+/// distinct kernel profiles (a name defined twice is one profile: the later load replaces the earlier).
+pub fn kernel_choice(candidates: &[Specificity]) -> Choice {
+    let Some(best) = candidates.iter().max() else {
+        return Choice::Nothing;
+    };
+    let tied: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| *s == best)
+        .map(|(i, _)| i)
+        .collect();
+    match (best, tied.as_slice()) {
+        (_, [one]) | (Specificity::ExactName, [one, ..]) => Choice::One(*one),
+        _ => Choice::Conflict(tied),
+    }
+}
+
+/// How specifically `profile` attaches to `path` (`None`: it does not), with `@{VAR}` references expanded
+/// from `vars`. `Err` when the expansion exceeds [`MAX_EXPANSION_BYTES`], as [`attachment_matches`].
+pub fn specificity(
+    profile: &Profile,
+    vars: &Variables,
+    path: &str,
+) -> Result<Option<Specificity>, String> {
+    if profile.attaches_by_name() {
+        return Ok((profile.name == path).then_some(Specificity::ExactName));
+    }
+    let Some(pattern) = profile.attach_pattern() else {
+        return Ok(None);
+    };
+    const PATH_MAX: usize = 4096;
+    if pattern.len() > PATH_MAX || path.len() > PATH_MAX {
+        return Ok(None);
+    }
+    let pattern = unquote(pattern.trim_ascii());
+    let path: Vec<char> = collapse_slashes(path).chars().collect();
+    let mut steps = 0usize;
+    let mut bytes = 0usize;
+    let mut checked = 0usize;
+    let mut best: Option<usize> = None;
+    for alternative in expand_variables(&pattern, vars, &mut steps, &mut bytes)? {
+        for expanded in expand_braces(&alternative, &mut steps, &mut bytes)? {
+            checked += 1;
+            if checked > MAX_ALTERNATIVES {
+                return Ok(best.map(Specificity::Pattern));
+            }
+            let tokens = compile_glob(&collapse_slashes(&expanded));
+            if glob_match(&tokens, &path) {
+                let before_star = tokens
+                    .iter()
+                    .position(|t| matches!(t, Tok::Star | Tok::DoubleStar));
+                let len = before_star.unwrap_or(path.len()).min(path.len());
+                best = best.max(Some(len));
+            }
+        }
+    }
+    Ok(best.map(Specificity::Pattern))
+}
+
 /// Expands every `@{NAME}` in `pattern`, producing one string per combination of values.
 fn expand_variables(
     pattern: &str,
@@ -1051,6 +1534,8 @@ mod tests {
                 attachment: Some("/usr/bin/rootlesskit".into()),
                 flags: vec!["unconfined".into()],
                 userns: true,
+                userns_at: Some(":5".into()),
+                local_includes: Vec::new(),
             }]
         );
         let pattern = profiles[0].attach_pattern().unwrap();
@@ -1546,6 +2031,309 @@ profile foo @{exec_path} flags=(attach_disconnected, mediate_deleted) xattrs=(se
             prop_assert!(attachment_matches(&star, &v, &one));
             prop_assert!(!attachment_matches(&star, &v, &two));
             prop_assert!(attachment_matches(&double, &v, &two));
+        }
+    }
+}
+
+#[cfg(test)]
+mod include_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A tree of include targets in memory.
+    #[derive(Default)]
+    struct Tree(BTreeMap<String, Source>);
+
+    impl Tree {
+        fn file(mut self, path: &str, text: &str) -> Tree {
+            self.0.insert(path.into(), Source::File(text.into()));
+            self
+        }
+        fn dir(mut self, path: &str, names: &[&str]) -> Tree {
+            self.0.insert(
+                path.into(),
+                Source::Dir(names.iter().map(|n| n.to_string()).collect()),
+            );
+            self
+        }
+    }
+
+    impl Resolver for Tree {
+        fn open(&mut self, path: &str) -> Source {
+            self.0.get(path).cloned().unwrap_or(Source::Missing)
+        }
+    }
+
+    const PACKAGED: &str = "abi <abi/4.0>,\ninclude <tunables/global>\n\nprofile rootlesskit /usr/bin/rootlesskit flags=(unconfined) {\n\n  include if exists <local/rootlesskit>\n}\n";
+
+    #[test]
+    fn regression_userns_in_local_include_counts() {
+        let mut tree = Tree::default()
+            .file(
+                "/etc/apparmor.d/tunables/global",
+                "#include <tunables/home>\n",
+            )
+            .file("/etc/apparmor.d/tunables/home", "@{HOME}=/home/*/\n")
+            .file("/etc/apparmor.d/local/rootlesskit", "# site\nuserns,\n");
+        let p = parse_policy("/etc/apparmor.d/rootlesskit", PACKAGED, &mut tree);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.profiles.len(), 1);
+        assert!(p.profiles[0].userns);
+        assert_eq!(
+            p.profiles[0].userns_at.as_deref(),
+            Some("/etc/apparmor.d/local/rootlesskit:2")
+        );
+        assert_eq!(
+            p.profiles[0].local_includes,
+            vec!["/etc/apparmor.d/local/rootlesskit".to_string()]
+        );
+        // Without following includes the rule is not seen.
+        assert!(!parse_profiles(PACKAGED).0[0].userns);
+        // A deny in the include wins over the profile's own allow.
+        let mut denied = Tree::default().file("/etc/apparmor.d/local/x", "deny userns,\n");
+        let p = parse_policy(
+            "/f",
+            "profile x /x {\n userns,\n include if exists <local/x>\n}\n",
+            &mut denied,
+        );
+        assert!(!p.profiles[0].userns);
+    }
+
+    #[test]
+    fn include_forms() {
+        let mut tree = Tree::default()
+            .file("/etc/apparmor.d/a", "userns,\n")
+            .file("/opt/policy/b", "userns,\n")
+            .file("/rel/c", "userns,\n")
+            .file("/etc/apparmor.d/my dir/d", "userns,\n");
+        for (include, path) in [
+            ("include <a>", "/etc/apparmor.d/a"),
+            ("#include <a>", "/etc/apparmor.d/a"),
+            ("include if exists <a>", "/etc/apparmor.d/a"),
+            ("#include if exists <a>", "/etc/apparmor.d/a"),
+            ("include \"/opt/policy/b\"", "/opt/policy/b"),
+            ("include /opt/policy/b", "/opt/policy/b"),
+            ("include \"rel/c\"", "/rel/c"),
+            ("include <\"my dir/d\">", "/etc/apparmor.d/my dir/d"),
+        ] {
+            let text = format!("profile x /x {{\n  {include}\n}}\n");
+            let p = parse_policy("/f", &text, &mut tree);
+            assert!(p.errors.is_empty(), "{include}: {:?}", p.errors);
+            assert!(p.profiles[0].userns, "{include}");
+            assert_eq!(
+                p.profiles[0].userns_at.as_deref(),
+                Some(format!("{path}:1").as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn missing_includes() {
+        let mut tree = Tree::default();
+        let p = parse_policy(
+            "/etc/apparmor.d/x",
+            "profile x /x {\n  userns,\n  include if exists <local/x>\n}\n",
+            &mut tree,
+        );
+        assert!(p.errors.is_empty());
+        assert!(p.refused().is_none());
+        let p = parse_policy(
+            "/etc/apparmor.d/x",
+            "profile x /x {\n  userns,\n  include <local/x>\n}\n",
+            &mut tree,
+        );
+        assert_eq!(
+            p.refused(),
+            Some(&PolicyError {
+                file: "/etc/apparmor.d/x".into(),
+                line: 3,
+                message: "could not open 'local/x'".into(),
+                effect: Effect::Refused,
+            })
+        );
+        let mut failing = Tree::default();
+        failing.0.insert(
+            "/etc/apparmor.d/local/x".into(),
+            Source::Failed("permission denied".into()),
+        );
+        let p = parse_policy(
+            "/etc/apparmor.d/x",
+            "profile x /x {\n  userns,\n  include <local/x>\n}\n",
+            &mut failing,
+        );
+        assert_eq!(p.errors[0].effect, Effect::NotJudged);
+        assert!(p.profiles[0].userns);
+    }
+
+    #[test]
+    fn directory_includes_skip_what_apparmor_parser_skips() {
+        let mut tree = Tree::default()
+            .dir(
+                "/etc/apparmor.d/local/d",
+                &[
+                    "z",
+                    ".hidden",
+                    "README",
+                    "x.dpkg-old",
+                    "y.rpmnew",
+                    "w~",
+                    "v.orig",
+                    "sub",
+                    "a",
+                ],
+            )
+            .file("/etc/apparmor.d/local/d/a", "/a r,\n")
+            .file("/etc/apparmor.d/local/d/z", "userns,\n")
+            .file("/etc/apparmor.d/local/d/.hidden", "deny userns,\n")
+            .file("/etc/apparmor.d/local/d/README", "deny userns,\n")
+            .file("/etc/apparmor.d/local/d/x.dpkg-old", "deny userns,\n")
+            .file("/etc/apparmor.d/local/d/y.rpmnew", "deny userns,\n")
+            .file("/etc/apparmor.d/local/d/w~", "deny userns,\n")
+            .file("/etc/apparmor.d/local/d/v.orig", "deny userns,\n")
+            .dir("/etc/apparmor.d/local/d/sub", &["q"])
+            .file("/etc/apparmor.d/local/d/sub/q", "deny userns,\n");
+        let p = parse_policy("/f", "profile x /x {\n  include <local/d>\n}\n", &mut tree);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert!(p.profiles[0].userns);
+        assert_eq!(
+            p.profiles[0].userns_at.as_deref(),
+            Some("/etc/apparmor.d/local/d/z:1")
+        );
+        for name in [
+            "",
+            ".x",
+            "README",
+            "a.dpkg-new",
+            "a.dpkg-dist",
+            "a.dpkg-bak",
+            "a.dpkg-remove",
+            "a.pacsave",
+            "a.pacnew",
+            "a.rpmsave",
+            "a.rej",
+            "a~",
+        ] {
+            assert!(is_skipped_name(name), "{name}");
+        }
+        for name in ["rootlesskit", "usr.bin.man", "README.md", "a.dpkg-newer"] {
+            assert!(!is_skipped_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn include_loops_end_and_caps_name_file_and_line() {
+        // a includes b includes a: apparmor_parser's include cache skips the second a.
+        let mut tree = Tree::default()
+            .file("/etc/apparmor.d/a", "include <b>\n")
+            .file("/etc/apparmor.d/b", "userns,\ninclude <a>\n");
+        let p = parse_policy("/f", "profile x /x {\n  include <a>\n}\n", &mut tree);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert!(p.profiles[0].userns);
+        // A file that includes itself from a child profile recurses until the depth cap.
+        let mut nested =
+            Tree::default().file("/etc/apparmor.d/n", "profile c {\n  include <n>\n}\n");
+        let p = parse_policy(
+            "/f",
+            "profile x /x {\n  userns,\n  include <n>\n}\n",
+            &mut nested,
+        );
+        let capped: Vec<&PolicyError> = p
+            .errors
+            .iter()
+            .filter(|e| e.effect == Effect::NotJudged)
+            .collect();
+        assert_eq!(capped.len(), 1, "{:?}", p.errors);
+        assert_eq!(capped[0].file, "/etc/apparmor.d/n");
+        assert_eq!(capped[0].line, 2);
+        assert!(capped[0].message.contains("nest deeper than 16"));
+        assert!(p.profiles[0].userns);
+        // Included text is capped in bytes, naming the include that crossed the cap.
+        let big = format!("# {}\n", "x".repeat(MAX_INCLUDED_BYTES));
+        let mut huge = Tree::default().file("/etc/apparmor.d/big", &big);
+        let p = parse_policy(
+            "/f",
+            "profile x /x {\n  userns,\n  include <big>\n}\n",
+            &mut huge,
+        );
+        assert_eq!(
+            p.errors,
+            vec![PolicyError {
+                file: "/f".into(),
+                line: 3,
+                message: format!(
+                    "included text exceeds {MAX_INCLUDED_BYTES} bytes (at /etc/apparmor.d/big); the rest is not read"
+                ),
+                effect: Effect::NotJudged,
+            }]
+        );
+    }
+
+    #[test]
+    fn specificity_and_the_kernels_choice() {
+        let v = Variables::new();
+        let (profiles, _) = parse_profiles(concat!(
+            "profile a /usr/bin/rootlesskit {\n}\n",
+            "profile b /usr/bin/rootlesskit {\n}\n",
+            "profile c /usr/bin/* {\n}\n",
+            "/usr/bin/rootlesskit {\n}\n",
+            "profile d /usr/{local/,}bin/rootlesskit {\n}\n",
+            "profile e /usr/** {\n}\n",
+        ));
+        let s: Vec<Option<Specificity>> = profiles
+            .iter()
+            .map(|p| specificity(p, &v, "/usr/bin/rootlesskit").unwrap())
+            .collect();
+        assert_eq!(
+            s,
+            vec![
+                Some(Specificity::Pattern(20)),
+                Some(Specificity::Pattern(20)),
+                Some(Specificity::Pattern(10)),
+                Some(Specificity::ExactName),
+                Some(Specificity::Pattern(20)),
+                Some(Specificity::Pattern(6)),
+            ]
+        );
+        let p = |i: usize| s[i].unwrap();
+        // Two exact attachments conflict; an alternation without `*` is just as specific.
+        assert_eq!(kernel_choice(&[p(0), p(1)]), Choice::Conflict(vec![0, 1]));
+        assert_eq!(kernel_choice(&[p(0), p(4)]), Choice::Conflict(vec![0, 1]));
+        // An exact attachment beats a pattern, and a profile named by the path beats everything.
+        assert_eq!(kernel_choice(&[p(2), p(0), p(5)]), Choice::One(1));
+        assert_eq!(kernel_choice(&[p(0), p(1), p(3)]), Choice::One(2));
+        assert_eq!(kernel_choice(&[]), Choice::Nothing);
+        assert!(profiles[3].attaches_by_name());
+        assert!(!profiles[0].attaches_by_name());
+    }
+
+    proptest! {
+        #[test]
+        fn includes_never_panic_and_stay_capped(
+            files in prop::collection::vec(("[a-c]", "[a-z<>\"{}#, \n]{0,40}(include <[a-c]>|include if exists <[a-d]>|userns,)?\n"), 0..6),
+            text in "(profile x /x \\{\n)?([a-z,{} \n]|include <[a-d]>\n|include if exists <[a-d]>\n){0,12}\\}?\n?",
+        ) {
+            let mut tree = Tree::default().dir("/etc/apparmor.d/d", &["a", "b", "c"]);
+            for (name, body) in &files {
+                tree = tree.file(&format!("/etc/apparmor.d/{name}"), body);
+                tree = tree.file(&format!("/etc/apparmor.d/d/{name}"), body);
+            }
+            let p = parse_policy("/f", &text, &mut tree);
+            for e in &p.errors {
+                prop_assert!(e.line >= 1);
+                prop_assert!(!e.file.is_empty());
+            }
+        }
+
+        #[test]
+        fn choice_is_a_conflict_exactly_when_the_best_pattern_is_tied(lens in prop::collection::vec(0usize..5, 0..6)) {
+            let specs: Vec<Specificity> = lens.iter().map(|&n| Specificity::Pattern(n)).collect();
+            let best = lens.iter().max();
+            let tied = best.map(|b| lens.iter().filter(|&&n| n == *b).count()).unwrap_or(0);
+            match kernel_choice(&specs) {
+                Choice::Nothing => prop_assert!(lens.is_empty()),
+                Choice::One(i) => { prop_assert_eq!(tied, 1); prop_assert_eq!(Some(&lens[i]), best); }
+                Choice::Conflict(is) => { prop_assert!(tied >= 2); prop_assert_eq!(is.len(), tied); }
+            }
         }
     }
 }

@@ -436,6 +436,14 @@ fn linger(f: &Facts) -> Verdict {
     if !f.systemd {
         return no_systemd("linger is a systemd-logind setting");
     }
+    if !f.user.known {
+        // logind keeps linger by user name, and `loginctl enable-linger` looks the name up: an account the user
+        // database does not know can have neither (subid.entries says how to add it).
+        return Verdict::skip(format!(
+            "uid {} is not in the user database, and linger belongs to a named user (see subid.entries)",
+            f.user.uid
+        ));
+    }
     let path = format!("/var/lib/systemd/linger/{}", f.user.name);
     match f.lstat(&path) {
         Read::Ok(_) => {
@@ -452,5 +460,33 @@ fn linger(f: &Facts) -> Verdict {
                 Step::root(["loginctl", "enable-linger", f.user.name.as_str()]),
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::check;
+    use crate::model::Status;
+
+    #[test]
+    fn regression_linger_of_a_user_the_database_does_not_know_is_skipped() {
+        // It used to warn "linger is off for 1000" and propose `loginctl enable-linger 1000`, which logind refuses.
+        let v = check("debian-12-user-not-in-passwd", "session.linger");
+        assert_eq!(v.status, Status::Skip, "{v:?}");
+        assert!(
+            v.summary.contains("uid 1000 is not in the user database"),
+            "{}",
+            v.summary
+        );
+        assert!(v.remediation.is_none());
+    }
+
+    #[test]
+    fn linger_off_warns_with_loginctl() {
+        assert_eq!(check("debian-12", "session.linger").status, Status::Pass);
+        let v = check("fedora-no-linger", "session.linger");
+        assert_eq!(v.status, Status::Warn, "{v:?}");
+        let fix = v.remediation.expect("a fix");
+        assert_eq!(fix.steps[0].argv[..2], ["loginctl", "enable-linger"]);
     }
 }

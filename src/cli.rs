@@ -64,8 +64,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the host before installing rootless Docker
-    Preflight,
+    /// Check the host before installing rootless Docker (reads only; nothing is run unless --probe)
+    Preflight {
+        /// Also try RootlessKit's start path for real (`rootlesskit … true` as the user, at most 10 s) and name the check that explains its error
+        #[arg(long)]
+        probe: bool,
+    },
     /// Check everything, including the running daemon, its client endpoint and RootlessKit
     Check {
         /// Only these areas or check IDs (e.g. `daemon`, `client`, `subid.entries`); all when none

@@ -94,7 +94,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                     only: vec![check.id.to_owned()],
                     skip: vec![],
                 };
-                checks::run(f, &only, true).remove(0)
+                checks::run(f, &only, true, true).remove(0)
             });
             report::explain(out, check, here.as_ref().zip(finding.as_ref()))?;
             Ok(Outcome::Healthy)
@@ -111,10 +111,11 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let err = host::nsenter::exec_in(&target, &argv);
             Err(error::Error::Enter(err.to_string()))
         }
-        Command::Preflight | Command::Check { .. } => {
-            let (name, daemon) = match &cli.command {
-                Command::Check { .. } => ("check", true),
-                _ => ("preflight", false),
+        Command::Preflight { .. } | Command::Check { .. } => {
+            let (name, daemon, probe) = match &cli.command {
+                Command::Check { .. } => ("check", true, true),
+                Command::Preflight { probe } => ("preflight", false, *probe),
+                _ => ("preflight", false, false),
             };
             let volume_path = match &cli.command {
                 Command::Check { path, .. } => path.as_deref(),
@@ -122,7 +123,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             };
             let facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
                 .map_err(UsageError::from)?;
-            let findings = checks::run(&facts, &selection, daemon);
+            let findings = checks::run(&facts, &selection, daemon, probe);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,
                 Format::Human => report::human(

@@ -344,6 +344,10 @@ pub struct Verdict {
     pub summary: String,
     pub evidence: Vec<Evidence>,
     pub remediation: Option<Remediation>,
+    /// Checks whose findings explain this one (`launch.trial`'s error, through `parse::known_errors`):
+    /// `checks::run` adds what each of them says in the same run, since a check never sees another's verdict.
+    /// (Boxed: a `Verdict` is the error type of many helpers, and clippy keeps those small.)
+    pub explained_by: Box<[&'static str]>,
 }
 
 impl Verdict {
@@ -353,7 +357,14 @@ impl Verdict {
             summary: summary.into(),
             evidence: Vec::new(),
             remediation: None,
+            explained_by: Box::default(),
         }
+    }
+
+    /// Names the checks that explain this verdict (see [`Verdict::explained_by`]).
+    pub fn explained_by(mut self, checks: Vec<&'static str>) -> Verdict {
+        self.explained_by = checks.into_boxed_slice();
+        self
     }
     pub fn pass(summary: impl Into<String>) -> Verdict {
         Verdict::new(Status::Pass, summary)

@@ -418,6 +418,7 @@ mod tests {
                     .step(Step::root(["tee", word]).with_stdin(stdin))
                     .step(Step::root(["tee", "/etc/x"]).with_stdin(format!("{stdin}\nline\n"))),
             ),
+            explained_by: Box::default(),
         };
         Finding::new("client.endpoint", "client", "ref", v)
     }

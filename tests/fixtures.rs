@@ -205,6 +205,11 @@ scenarios! {
     debian_12_own_uid_range => "debian-12-own-uid-range",
     // Audit (issue 9): a Latin-1 byte in another account's line of /etc/passwd made every run under sudo exit 2.
     regression_passwd_non_utf8_other_account => "debian-12-passwd-not-utf8",
+    debian_12_probe_no_subuid => "debian-12-probe-no-subuid",
+    debian_12_probe_not_understood => "debian-12-probe-not-understood",
+    debian_12_probe_ok => "debian-12-probe-ok",
+    debian_12_probe_timeout => "debian-12-probe-timeout",
+    debian_12_probe_unpredicted => "debian-12-probe-unpredicted",
     debian_12_rootful_exposed => "debian-12-rootful-exposed",
     debian_12_rootful_healthy => "debian-12-rootful-healthy",
     debian_12_rootful_hosts_conflict => "debian-12-rootful-hosts-conflict",

@@ -5,7 +5,7 @@
 //! **Architecture Invariant:** this module is the only place that orders checks.
 
 use crate::facts::Facts;
-use crate::model::{Finding, Remediation, Step, Verdict};
+use crate::model::{Finding, Remediation, Status, Step, Verdict};
 
 mod apparmor;
 mod cgroup;
@@ -14,6 +14,7 @@ mod daemon;
 mod distro;
 mod iptables;
 mod kernel;
+mod launch;
 mod network;
 mod rootlesskit;
 mod session;
@@ -57,6 +58,8 @@ pub enum Scope {
     /// Only `check`: it needs (or looks for) a running daemon, or is the daemon and host configuration
     /// that comes with one (DNS, forwarding, network managers, the kernel configuration, volumes).
     CheckOnly,
+    /// `check`, and `preflight --probe`: it launches a process (the trial launch), which plain `preflight` never does.
+    Probe,
 }
 
 impl Check {
@@ -90,6 +93,7 @@ areas![
     client,
     daemon,
     rootlesskit,
+    launch,
     volumes,
 ];
 
@@ -130,12 +134,76 @@ impl Selection {
     }
 }
 
-/// Runs the selected checks in order; `daemon` adds the checks of a running daemon (the `check` command).
-pub fn run(facts: &Facts, selection: &Selection, daemon: bool) -> Vec<Finding> {
-    all()
-        .filter(|c| selection.includes(c) && (daemon || c.in_preflight()))
-        .map(|c| Finding::new(c.id, c.area, c.reference, verdict(c, facts)))
+/// Runs the selected checks in order; `daemon` adds the checks of a running daemon (the `check` command), `probe`
+/// the checks that launch something (`Scope::Probe`: `check`, and `preflight --probe`).
+///
+/// A check never sees another's verdict; a verdict that names the checks explaining it (`Verdict::explained_by`,
+/// `launch.trial`'s error through the known-error table) is completed here, once every selected check has run:
+/// each named check's status in this run (judged now if it was not selected) goes into its summary and evidence.
+pub fn run(facts: &Facts, selection: &Selection, daemon: bool, probe: bool) -> Vec<Finding> {
+    let verdicts: Vec<(&Check, Verdict)> = all()
+        .filter(|c| {
+            selection.includes(c)
+                && match c.scope {
+                    Scope::Preflight => true,
+                    Scope::CheckOnly => daemon,
+                    Scope::Probe => daemon || probe,
+                }
+        })
+        .map(|c| (c, verdict(c, facts)))
+        .collect();
+    let explained: Vec<Verdict> = verdicts
+        .iter()
+        .map(|(_, v)| explain_with(v.clone(), &verdicts, facts))
+        .collect();
+    verdicts
+        .iter()
+        .zip(explained)
+        .map(|((c, _), v)| Finding::new(c.id, c.area, c.reference, v))
         .collect()
+}
+
+/// Adds to `v` what each check it names as its explanation says in this run (see [`run`]).
+fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Verdict {
+    if v.explained_by.is_empty() {
+        return v;
+    }
+    let mut notes = Vec::new();
+    for id in v.explained_by.clone().iter().copied() {
+        let Some(check) = find(id) else { continue };
+        let other = match ran.iter().find(|(c, _)| c.id == id) {
+            Some((_, o)) => o.clone(),
+            None => verdict(check, facts),
+        };
+        let (note, detail) = match other.status {
+            Status::Fail | Status::Warn | Status::Error => (
+                format!(
+                    "{id} explains it, and reports it here too ({})",
+                    other.status.as_str()
+                ),
+                other.summary.clone(),
+            ),
+            Status::Pass => (
+                format!(
+                    "{id} explains it, yet passed here: the doctor did not predict this (please report it)"
+                ),
+                other.summary.clone(),
+            ),
+            Status::Skip => (
+                format!("{id} explains it, but was skipped here"),
+                other.summary.clone(),
+            ),
+        };
+        notes.push(note);
+        v.evidence.push(crate::model::Evidence {
+            source: id.to_owned(),
+            detail: format!("{}: {detail}", other.status.as_str()),
+        });
+    }
+    if !notes.is_empty() {
+        v.summary = format!("{}; {}", v.summary, notes.join("; "));
+    }
+    v
 }
 
 /// One check's verdict on these facts; a check that judges the running system is skipped on a tree without one.

@@ -8,7 +8,8 @@
 //! that checks of more than one area need) is a submodule adding a method on `Facts`, computed on first use and
 //! cached in `Derived`: the client's endpoint ([`client`]), the dockerds with their flags and daemon.json and the
 //! running daemons' pids ([`dockerd`]), RootlessKit's state dir ([`rootlesskit`]), the data-roots ([`data_root`]),
-//! the AppArmor profiles ([`apparmor`]), and systemd units with whether they are enabled or active ([`units`]).
+//! the AppArmor profiles ([`apparmor`]), systemd units with whether they are enabled or active ([`units`]), and the
+//! trial launch of RootlessKit with what it said ([`launch`]).
 
 use std::cell::OnceCell;
 use std::io;
@@ -22,6 +23,7 @@ pub mod apparmor;
 pub mod client;
 pub mod data_root;
 pub mod dockerd;
+pub mod launch;
 pub mod rootlesskit;
 pub mod units;
 
@@ -182,6 +184,8 @@ struct Derived {
     apparmor_profiles: OnceCell<Result<apparmor::Profiles, String>>,
     docker_service: OnceCell<Read<Unit>>,
     user_docker_service: OnceCell<Read<Unit>>,
+    launch_plan: OnceCell<Result<launch::TrialPlan, launch::NoPlan>>,
+    launch_trial: OnceCell<launch::Trial>,
 }
 
 impl<'h> Facts<'h> {

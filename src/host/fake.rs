@@ -577,6 +577,38 @@ impl Host for FakeHost {
         self.read("/dev/kmsg")
     }
 
+    /// A recorded `[[commands]]` entry with the same argv (environment and user are not matched); a fixture that
+    /// records none launches nothing (`Unsupported`).
+    fn run_bounded(
+        &self,
+        cmd: &super::bounded::BoundedCommand,
+    ) -> io::Result<super::bounded::BoundedOutput> {
+        use super::bounded::{BoundedOutput, Exit};
+        let recorded = self
+            .sidecar
+            .commands
+            .iter()
+            .find(|c| c.argv == cmd.argv)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a fixture launches nothing: its sidecar records no such run",
+                )
+            })?;
+        Ok(BoundedOutput {
+            exit: if recorded.timed_out {
+                Exit::TimedOut
+            } else {
+                Exit::Code(recorded.status)
+            },
+            stdout: recorded.stdout.clone(),
+            stderr: recorded.stderr.clone(),
+            elapsed: std::time::Duration::from_millis(recorded.elapsed_ms),
+            leftovers: Vec::new(),
+            cleanup_error: None,
+        })
+    }
+
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput> {
         self.sidecar
             .commands

@@ -24,6 +24,7 @@
 
 use std::io;
 
+pub mod bounded;
 pub mod creds;
 mod fake;
 pub mod nsenter;
@@ -147,6 +148,16 @@ pub trait Host {
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>>;
     /// Runs `argv` (never through a shell). Not used on `preflight`'s path.
     fn run(&self, argv: &[&str]) -> io::Result<CommandOutput>;
+    /// Runs a command for at most its timeout, in its own process group, output capped, optionally as the judged
+    /// user, in a scratch `TMPDIR` removed afterwards ([`bounded`]). `Unsupported` where nothing can be launched
+    /// (a `--root` tree, a fixture that recorded no such run). Only `check` and `preflight --probe` call it.
+    fn run_bounded(&self, cmd: &bounded::BoundedCommand) -> io::Result<bounded::BoundedOutput> {
+        let _ = cmd;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this host launches nothing",
+        ))
+    }
     /// One HTTP `GET` over a Unix socket (the Docker Engine and RootlessKit APIs), bounded in time.
     /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
     /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.

@@ -470,6 +470,23 @@ impl Host for RealHost {
         })
     }
 
+    fn run_bounded(
+        &self,
+        cmd: &super::bounded::BoundedCommand,
+    ) -> io::Result<super::bounded::BoundedOutput> {
+        // A tree below --root is files to read, not a machine to launch on.
+        if !self.at_root() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "{} is a tree of files: nothing is launched from it",
+                    self.root.display()
+                ),
+            ));
+        }
+        super::bounded::run(cmd)
+    }
+
     #[allow(clippy::disallowed_methods)] // the identity is a host fact
     fn as_user(&self, user: &UserInfo) -> io::Result<Option<Box<dyn Host>>> {
         // Only root reading for someone else needs to step down; a --root tree's owners are the image's ids.

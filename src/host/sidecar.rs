@@ -40,6 +40,13 @@
 //! status = 0
 //! stdout = "slirp4netns version 1.2.0\n"
 //!
+//! [[commands]]          # a bounded run (`Host::run_bounded`, the trial launch) is matched on its argv too
+//! argv = ["/usr/bin/rootlesskit", "--net=slirp4netns", "true"]
+//! status = 1
+//! stderr = "[rootlesskit:parent] error: …\n"
+//! elapsed_ms = 27       # how long it took (bounded runs only; default 0)
+//! timed_out = false     # true: killed at its deadline (then `status` is not used)
+//!
 //! [[http]]              # recorded API answers over Unix sockets, matched on socket and path
 //! socket = "/run/user/1000/docker.sock"
 //! path = "/_ping"
@@ -237,6 +244,12 @@ pub struct RecordedCommand {
     pub stdout: String,
     #[serde(default)]
     pub stderr: String,
+    /// For a bounded run: how long it took.
+    #[serde(default)]
+    pub elapsed_ms: u64,
+    /// For a bounded run: killed at its deadline.
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 /// A sidecar that could not be used, with the file and position in the message.

@@ -21,6 +21,7 @@ pub mod http;
 pub mod id_map;
 pub mod kernel;
 pub mod kmsg;
+pub mod known_errors;
 pub mod mountinfo;
 pub mod net_tcp;
 pub mod netplan;

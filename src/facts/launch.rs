@@ -1,0 +1,240 @@
+//! The trial launch: the start path of dockerd-rootless.sh tried for real, without dockerd.
+//!
+//! [`Facts::launch_plan`] decides, from facts only, what dockerd-rootless.sh would run: the first of
+//! `docker-rootlesskit` and `rootlesskit` on the user's PATH (or in ~/bin, where get.docker.com/rootless installs),
+//! the network driver it would choose (`DOCKERD_ROOTLESS_ROOTLESSKIT_NET` in the user's own session, else
+//! slirp4netns, else vpnkit) and the MTU it would pass (65520 for slirp4netns, 1500 otherwise), with the flags
+//! Debian 12's docker.io 20.10 script (`/usr/share/docker.io/contrib/dockerd-rootless.sh`, the same in moby's
+//! contrib at v20.10.24) passes, and `true` in place of the script itself:
+//!
+//! ```text
+//! rootlesskit --net=slirp4netns --mtu=65520 --slirp4netns-sandbox=auto --slirp4netns-seccomp=auto
+//!   --disable-host-loopback --port-driver=builtin --copy-up=/etc --copy-up=/run --propagation=rslave true
+//! ```
+//!
+//! That exercises what fails in practice: the user namespace (clone), the uid/gid maps (subordinate ids,
+//! newuidmap/newgidmap), the network namespace with its driver, the port driver, the copy-up mounts.
+//! No `--state-dir` is passed: RootlessKit then makes its state dir with `os.MkdirTemp("", "rootlesskit")`, in the
+//! runner's scratch `TMPDIR`, which the runner removes afterwards (RootlessKit removes its own on a normal exit).
+//!
+//! [`Facts::launch_trial`] runs it once, through `Host::run_bounded`: as the judged user when root judges someone
+//! else, with a clean environment like their login's (HOME, USER, LOGNAME, PATH, XDG_RUNTIME_DIR when it exists),
+//! for at most [`TRIAL_TIMEOUT`]. Nothing calls it on `preflight`'s path unless `--probe` is given.
+
+use std::time::Duration;
+
+use super::{Facts, FileKind, Read};
+pub use crate::host::bounded::Exit;
+use crate::host::bounded::{BoundedCommand, RunAs};
+
+/// How long the trial may take before its process group is killed.
+pub const TRIAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the trial runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialPlan {
+    /// The rootlesskit that would run.
+    pub rootlesskit: String,
+    /// The network driver dockerd-rootless.sh would choose.
+    pub driver: String,
+    /// Where that choice came from (`DOCKERD_ROOTLESS_ROOTLESSKIT_NET`, or the binary found on PATH).
+    pub driver_source: String,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// The user it runs as when that is not this process (root judging someone else).
+    pub as_user: Option<String>,
+    pub timeout: Duration,
+}
+
+/// Why there is nothing to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoPlan {
+    /// Neither docker-rootlesskit nor rootlesskit is installed.
+    NoRootlesskit,
+    /// No network driver dockerd-rootless.sh would take.
+    NoDriver,
+}
+
+/// The trial's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trial {
+    /// This host launches nothing (a `--root` tree, a fixture without a recording): the reason.
+    Unsupported(String),
+    /// The command could not be started at all (no setpriv, a scratch dir that could not be made): the error.
+    CouldNotRun(String),
+    Ran(TrialRun),
+}
+
+/// A trial that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialRun {
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed_ms: u128,
+    /// What it left in its scratch TMPDIR (removed by the runner).
+    pub leftovers: Vec<String>,
+    pub cleanup_error: Option<String>,
+}
+
+impl Facts<'_> {
+    /// What the trial launch would run, or why there is nothing to try.
+    pub fn launch_plan(&self) -> &Result<TrialPlan, NoPlan> {
+        self.derived.launch_plan.get_or_init(|| plan(self))
+    }
+
+    /// Runs the trial (once per run); `None` when there is nothing to try ([`Facts::launch_plan`]).
+    pub fn launch_trial(&self) -> Option<&Trial> {
+        let plan = self.launch_plan().as_ref().ok()?;
+        Some(self.derived.launch_trial.get_or_init(|| {
+            let cmd = BoundedCommand {
+                argv: plan.argv.clone(),
+                env: plan.env.clone(),
+                as_user: plan.as_user.as_ref().map(|name| RunAs {
+                    name: name.clone(),
+                    uid: self.user.uid,
+                    gid: self.user.gid,
+                }),
+                timeout: plan.timeout,
+            };
+            match self.host.run_bounded(&cmd) {
+                Ok(o) => Trial::Ran(TrialRun {
+                    exit: o.exit,
+                    stdout: o.stdout,
+                    stderr: o.stderr,
+                    elapsed_ms: o.elapsed.as_millis(),
+                    leftovers: o.leftovers,
+                    cleanup_error: o.cleanup_error,
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    Trial::Unsupported(crate::host::describe_error(&e))
+                }
+                Err(e) => Trial::CouldNotRun(crate::host::describe_error(&e)),
+            }
+        }))
+    }
+}
+
+fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
+    let home_bin = format!("{}/bin", f.user.home.trim_end_matches('/'));
+    let mut dirs = f.path_dirs();
+    if !f.user.home.is_empty() {
+        dirs.push(home_bin);
+    }
+    let rootlesskit = ["docker-rootlesskit", "rootlesskit"]
+        .iter()
+        .find_map(|name| f.find_in(name, &dirs).into_iter().next())
+        .ok_or(NoPlan::NoRootlesskit)?;
+    let own = |name: &str| {
+        f.is_own_session()
+            .then(|| f.env(name))
+            .flatten()
+            .filter(|v| !v.is_empty())
+    };
+    let path_dirs = f.path_dirs();
+    let (driver, driver_source) = match own("DOCKERD_ROOTLESS_ROOTLESSKIT_NET") {
+        Some(net) => (net, "DOCKERD_ROOTLESS_ROOTLESSKIT_NET".to_owned()),
+        None => ["slirp4netns", "vpnkit"]
+            .iter()
+            .find_map(|d| {
+                f.find_in(d, &path_dirs)
+                    .into_iter()
+                    .next()
+                    .map(|p| ((*d).to_owned(), p))
+            })
+            .ok_or(NoPlan::NoDriver)?,
+    };
+    let mtu = own("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU").unwrap_or_else(|| {
+        if driver == "slirp4netns" {
+            "65520"
+        } else {
+            "1500"
+        }
+        .to_owned()
+    });
+    let argv: Vec<String> = [
+        rootlesskit.clone(),
+        format!("--net={driver}"),
+        format!("--mtu={mtu}"),
+        "--slirp4netns-sandbox=auto".to_owned(),
+        "--slirp4netns-seccomp=auto".to_owned(),
+        "--disable-host-loopback".to_owned(),
+        "--port-driver=builtin".to_owned(),
+        "--copy-up=/etc".to_owned(),
+        "--copy-up=/run".to_owned(),
+        "--propagation=rslave".to_owned(),
+        "true".to_owned(),
+    ]
+    .into();
+    let name = f.user.name.clone();
+    let mut env = vec![
+        ("HOME".to_owned(), f.user.home.clone()),
+        ("USER".to_owned(), name.clone()),
+        ("LOGNAME".to_owned(), name.clone()),
+        ("PATH".to_owned(), path_dirs.join(":")),
+    ];
+    let runtime = f.runtime_dir();
+    if matches!(f.stat(&runtime), Read::Ok(m) if m.kind == FileKind::Dir) {
+        env.push(("XDG_RUNTIME_DIR".to_owned(), runtime));
+    }
+    let as_user = (f.identity.euid == 0 && f.user.uid != 0).then_some(name);
+    Ok(TrialPlan {
+        rootlesskit,
+        driver,
+        driver_source,
+        argv,
+        env,
+        as_user,
+        timeout: TRIAL_TIMEOUT,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::facts;
+
+    #[test]
+    fn the_plan_mirrors_dockerd_rootless_sh() {
+        let f = facts("debian-12");
+        let plan = f.launch_plan().as_ref().unwrap();
+        assert_eq!(plan.rootlesskit, "/usr/bin/rootlesskit");
+        assert_eq!(plan.driver, "slirp4netns");
+        assert_eq!(plan.driver_source, "/usr/bin/slirp4netns");
+        assert_eq!(
+            plan.argv,
+            [
+                "/usr/bin/rootlesskit",
+                "--net=slirp4netns",
+                "--mtu=65520",
+                "--slirp4netns-sandbox=auto",
+                "--slirp4netns-seccomp=auto",
+                "--disable-host-loopback",
+                "--port-driver=builtin",
+                "--copy-up=/etc",
+                "--copy-up=/run",
+                "--propagation=rslave",
+                "true"
+            ]
+        );
+        let env: Vec<String> = plan.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            env,
+            [
+                "HOME=/home/alice",
+                "USER=alice",
+                "LOGNAME=alice",
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+                "XDG_RUNTIME_DIR=/run/user/1000"
+            ]
+        );
+        assert_eq!(plan.as_user, None);
+        assert_eq!(plan.timeout, TRIAL_TIMEOUT);
+    }
+
+    #[test]
+    fn a_fixture_without_a_recording_launches_nothing() {
+        let f = facts("debian-12");
+        assert!(matches!(f.launch_trial(), Some(Trial::Unsupported(_))));
+    }
+}

@@ -1,0 +1,445 @@
+//! The bounded command runner: one program, run from an argv (never a shell), for at most a deadline, with its
+//! output capped, optionally as the judged user, leaving nothing behind.
+//!
+//! What [`run`] guarantees:
+//! - argv only: the program is an absolute path, started directly; stdin is `/dev/null`; the environment is
+//!   exactly [`BoundedCommand::env`] plus `TMPDIR` (below);
+//! - its own process group (`setpgid(0, 0)` at spawn), so the whole group is killed with `SIGKILL` when the deadline
+//!   passes ([`Exit::TimedOut`]) and, once the program has exited, whatever of its group still runs (the program is
+//!   not reaped before that, so its pid, and with it the group's id, cannot be reused in between);
+//! - no threads: stdout and stderr are read non-blocking with `poll(2)` over the two pipes and a pidfd of the
+//!   program, until it has exited and both pipes are at end of file, or the deadline; each stream keeps at most
+//!   [`OUTPUT_CAP`] bytes, the rest is dropped and counted in a marker at its end;
+//! - a private scratch directory (`/tmp/rootless-doctor-run.XXXXXX`, 0700, the user's own when run as the user)
+//!   as `TMPDIR`, so programs that make temporary state (RootlessKit's state dir without `--state-dir`) make it
+//!   there; afterwards what is left in it is listed ([`BoundedOutput::leftovers`]) and removed with it;
+//! - as another user ([`RunAs`], root only): `setpriv --reuid --regid --groups --inh-caps=-all --`
+//!   (util-linux), with the user's login groups as `initgroups(3)` gives them; `setpriv` execs the program, so
+//!   the pid, the process group and the deadline are the program's.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::io::{self, Read as _};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::creds::{self, Creds, Saved};
+
+/// The most each of stdout and stderr keeps; the rest is dropped and counted.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// Where `setpriv` is looked for (util-linux; not through PATH, which the command's environment sets).
+const SETPRIV: &[&str] = &["/usr/bin/setpriv", "/bin/setpriv"];
+
+/// One bounded run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundedCommand {
+    /// The program (an absolute path) and its arguments.
+    pub argv: Vec<String>,
+    /// The complete environment (the runner adds `TMPDIR`).
+    pub env: Vec<(String, String)>,
+    /// Run as this user (the process must be root); `None` runs as this process.
+    pub as_user: Option<RunAs>,
+    pub timeout: Duration,
+}
+
+/// The account a command runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// How a bounded run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    /// Killed by a signal the runner did not send.
+    Signal(i32),
+    /// The deadline passed and the runner killed the process group.
+    TimedOut,
+}
+
+/// What a bounded run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundedOutput {
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+    /// From spawn to reaping.
+    pub elapsed: Duration,
+    /// Entries the command left in its scratch `TMPDIR`, which the runner then removed.
+    pub leftovers: Vec<String>,
+    /// Why the scratch directory could not be removed, if it could not (then it names the directory).
+    pub cleanup_error: Option<String>,
+}
+
+/// One captured stream.
+struct Capture {
+    pipe: Option<OwnedFd>,
+    kept: Vec<u8>,
+    dropped: usize,
+}
+
+impl Capture {
+    fn new(fd: Option<OwnedFd>) -> io::Result<Capture> {
+        if let Some(fd) = &fd {
+            let flags = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)?;
+            let flags = nix::fcntl::OFlag::from_bits_retain(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+            nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags))?;
+        }
+        Ok(Capture {
+            pipe: fd,
+            kept: Vec::new(),
+            dropped: 0,
+        })
+    }
+
+    /// Reads what is there without blocking; closes the pipe at end of file.
+    fn drain(&mut self) -> io::Result<()> {
+        let Some(fd) = &self.pipe else {
+            return Ok(());
+        };
+        let mut file = std::fs::File::from(fd.try_clone()?);
+        let mut buf = [0u8; 8192];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => {
+                    self.pipe = None;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    let room = OUTPUT_CAP.saturating_sub(self.kept.len()).min(n);
+                    self.kept.extend_from_slice(&buf[..room]);
+                    self.dropped += n - room;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.kept).into_owned();
+        if self.dropped > 0 {
+            text.push_str(&format!("\n[… {} more bytes dropped]", self.dropped));
+        }
+        text
+    }
+}
+
+/// Runs `cmd` as described in the module docs. Errors are for what kept it from running at all (no such program,
+/// no setpriv, a scratch directory that could not be made); its own failure is data in the output.
+pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
+    let (program, args) = cmd
+        .argv
+        .split_first()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty argv"))?;
+    if !program.starts_with('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{program}: not an absolute path"),
+        ));
+    }
+    let switch = match &cmd.as_user {
+        Some(u) if nix::unistd::geteuid().as_raw() != u.uid => Some(switch_to(u)?),
+        _ => None,
+    };
+    let scratch = make_scratch(switch.as_ref().map(|(c, s, _)| (c, s)))?;
+    let mut command = match &switch {
+        Some((creds, _, setpriv)) => {
+            let mut c = Command::new(setpriv);
+            c.arg(format!("--reuid={}", creds.uid))
+                .arg(format!("--regid={}", creds.gid));
+            if creds.groups.is_empty() {
+                c.arg("--clear-groups");
+            } else {
+                let list: Vec<String> = creds.groups.iter().map(u32::to_string).collect();
+                c.arg(format!("--groups={}", list.join(",")));
+            }
+            c.arg("--inh-caps=-all").arg("--").arg(program).args(args);
+            c
+        }
+        None => {
+            let mut c = Command::new(program);
+            c.args(args);
+            c
+        }
+    };
+    command
+        .env_clear()
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .env("TMPDIR", &scratch)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let started = Instant::now();
+    let result = command
+        .spawn()
+        .and_then(|child| supervise(child, started + cmd.timeout));
+    let elapsed = started.elapsed();
+    let (leftovers, cleanup_error) =
+        clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+    let (exit, stdout, stderr) = result?;
+    Ok(BoundedOutput {
+        exit,
+        stdout,
+        stderr,
+        elapsed,
+        leftovers,
+        cleanup_error,
+    })
+}
+
+/// The user's credentials for `with_creds`, this process's to put back, and the setpriv that switches.
+fn switch_to(u: &RunAs) -> io::Result<(Creds, Saved, PathBuf)> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("only root can run a command as {}", u.name),
+        ));
+    }
+    let setpriv = SETPRIV
+        .iter()
+        .map(Path::new)
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "setpriv (util-linux) is not installed: cannot run as the user",
+            )
+        })?;
+    let creds = Creds {
+        uid: u.uid,
+        gid: u.gid,
+        groups: creds::login_groups(&u.name, u.gid)?,
+    };
+    Ok((creds, Saved::now()?, setpriv.to_path_buf()))
+}
+
+/// `op` with the user's filesystem credentials when switching, else as this process.
+fn as_owner<T>(
+    switch: Option<(&Creds, &Saved)>,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    match switch {
+        Some((creds, saved)) => creds::with_creds(creds, saved, op),
+        None => op(),
+    }
+}
+
+fn make_scratch(switch: Option<(&Creds, &Saved)>) -> io::Result<PathBuf> {
+    as_owner(switch, || {
+        nix::unistd::mkdtemp("/tmp/rootless-doctor-run.XXXXXX").map_err(io::Error::from)
+    })
+}
+
+/// Lists and removes the scratch directory, as its owner.
+fn clean_scratch(dir: &Path, switch: Option<(&Creds, &Saved)>) -> (Vec<String>, Option<String>) {
+    let listed = as_owner(switch, || {
+        let mut names: Vec<String> = std::fs::read_dir(dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    });
+    let removed = as_owner(switch, || std::fs::remove_dir_all(dir));
+    let error = match (&listed, &removed) {
+        (_, Err(e)) | (Err(e), _) => {
+            Some(format!("{}: {}", dir.display(), super::describe_error(e)))
+        }
+        _ => None,
+    };
+    (listed.unwrap_or_default(), error)
+}
+
+/// Reads the child's output until it has exited and both pipes are closed, or the deadline; then reaps it.
+fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, String)> {
+    let pid = rustix::process::Pid::from_child(&child);
+    let mut out = Capture::new(child.stdout.take().map(OwnedFd::from))?;
+    let mut err = Capture::new(child.stderr.take().map(OwnedFd::from))?;
+    let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            let _ = child.wait();
+            return Err(io::Error::from(e));
+        }
+    };
+    let mut exited = false;
+    let mut timed_out = false;
+    loop {
+        if exited && out.pipe.is_none() && err.pipe.is_none() {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            timed_out = !exited;
+            break;
+        }
+        let left = deadline - now;
+        let timeout = rustix::event::Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        use rustix::event::{PollFd, PollFlags};
+        let mut fds: Vec<PollFd> = Vec::with_capacity(3);
+        let mut which = Vec::with_capacity(3);
+        if let Some(fd) = &out.pipe {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+            which.push(0);
+        }
+        if let Some(fd) = &err.pipe {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+            which.push(1);
+        }
+        if !exited {
+            fds.push(PollFd::new(&pidfd, PollFlags::IN));
+            which.push(2);
+        }
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(io::Error::from(e)),
+        }
+        let ready: Vec<usize> = fds
+            .iter()
+            .zip(&which)
+            .filter(|(fd, _)| !fd.revents().is_empty())
+            .map(|(_, w)| *w)
+            .collect();
+        drop(fds);
+        for w in ready {
+            match w {
+                0 => out.drain()?,
+                1 => err.drain()?,
+                _ => {
+                    exited = true;
+                    // The program is a zombie, not yet reaped: its group id is still its own. Whatever of the group
+                    // still runs (and may hold the pipes open) goes now.
+                    let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+                }
+            }
+        }
+    }
+    if timed_out || !exited {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let status = child.wait()?;
+    // What the killed group wrote before it died.
+    let _ = out.drain();
+    let _ = err.drain();
+    let _ = pidfd.as_fd();
+    let exit = if timed_out {
+        Exit::TimedOut
+    } else if let Some(code) = status.code() {
+        Exit::Code(code)
+    } else {
+        Exit::Signal(status.signal().unwrap_or(0))
+    };
+    Ok((exit, out.text(), err.text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str, timeout: Duration) -> BoundedOutput {
+        run(&BoundedCommand {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            as_user: None,
+            timeout,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn output_and_exit_code_are_kept() {
+        let o = sh("echo out; echo err >&2; exit 3", Duration::from_secs(5));
+        assert_eq!(o.exit, Exit::Code(3));
+        assert_eq!(o.stdout, "out\n");
+        assert_eq!(o.stderr, "err\n");
+        assert!(o.leftovers.is_empty());
+        assert_eq!(o.cleanup_error, None);
+    }
+
+    #[test]
+    fn a_hung_group_is_killed_at_the_deadline() {
+        // The grandchild keeps stdout open: only killing the group ends the run.
+        let o = sh(
+            "echo started; sleep 30 & sleep 30",
+            Duration::from_millis(300),
+        );
+        assert_eq!(o.exit, Exit::TimedOut);
+        assert_eq!(o.stdout, "started\n");
+        assert!(o.elapsed < Duration::from_secs(5), "{:?}", o.elapsed);
+    }
+
+    #[test]
+    fn stragglers_of_an_exited_program_are_killed() {
+        let o = sh("sleep 30 & echo done", Duration::from_secs(10));
+        assert_eq!(o.exit, Exit::Code(0));
+        assert!(o.elapsed < Duration::from_secs(5), "{:?}", o.elapsed);
+    }
+
+    #[test]
+    fn output_is_capped_with_a_marker() {
+        let o = sh(
+            "head -c 100000 /dev/zero | tr '\\0' a",
+            Duration::from_secs(10),
+        );
+        assert!(o.stdout.starts_with(&"a".repeat(OUTPUT_CAP)));
+        assert!(
+            o.stdout
+                .ends_with(&format!("[… {} more bytes dropped]", 100_000 - OUTPUT_CAP))
+        );
+    }
+
+    #[test]
+    fn the_scratch_dir_is_tmpdir_and_is_removed_with_what_is_left() {
+        let o = sh(
+            "echo $TMPDIR; mkdir $TMPDIR/rootlesskit123; touch $TMPDIR/rootlesskit123/lock",
+            Duration::from_secs(5),
+        );
+        let dir = o.stdout.trim();
+        assert!(dir.starts_with("/tmp/rootless-doctor-run."), "{dir}");
+        assert_eq!(o.leftovers, ["rootlesskit123"]);
+        assert!(std::fs::symlink_metadata(dir).is_err(), "{dir} is left");
+    }
+
+    #[test]
+    fn the_environment_is_only_what_is_given() {
+        let o = sh("env | sort", Duration::from_secs(5));
+        let names: Vec<&str> = o
+            .stdout
+            .lines()
+            .filter_map(|l| l.split('=').next())
+            .collect();
+        // sh adds PWD (and maybe SHLVL, _) itself.
+        let foreign: Vec<&&str> = names
+            .iter()
+            .filter(|n| !["PATH", "TMPDIR", "PWD", "SHLVL", "_"].contains(n))
+            .collect();
+        assert!(foreign.is_empty(), "{}", o.stdout);
+    }
+
+    #[test]
+    fn a_relative_program_is_refused() {
+        let e = run(&BoundedCommand {
+            argv: vec!["sh".into()],
+            env: vec![],
+            as_user: None,
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+}

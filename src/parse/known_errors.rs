@@ -1,0 +1,294 @@
+//! The known-error table: the errors rootless Docker's start path really prints, each with the check that
+//! explains it. `launch.trial` looks up the error of its trial launch here; the future
+//! `why "<pasted error>"` command is meant to use the same table.
+//!
+//! Every entry quotes text from the source that prints it, at the version named in its `source`:
+//! RootlessKit 1.1.0 (Debian 12), shadow 4.13 (newuidmap/newgidmap in Debian 12's uidmap), and Go's `os/exec`
+//! (how RootlessKit's `exec.Command` failures read). Matching is a case-insensitive substring test of every
+//! part of an entry's `needles`; an error may match several entries, and [`explain`] returns them in table order.
+
+/// One known error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownError {
+    /// Every one of these must occur in the error text (ASCII case-insensitively).
+    pub needles: &'static [&'static str],
+    /// The checks that explain it, most likely first.
+    pub checks: &'static [&'static str],
+    /// One line: what the error means.
+    pub meaning: &'static str,
+    /// Where the text comes from: public URLs, separated by "; ".
+    pub source: &'static str,
+}
+
+pub const TABLE: &[KnownError] = &[
+    KnownError {
+        needles: &["No subuid ranges found"],
+        checks: &["subid.entries"],
+        meaning: "the user has no line in /etc/subuid, so RootlessKit has no ids to map",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L32",
+    },
+    KnownError {
+        needles: &["No subgid ranges found"],
+        checks: &["subid.entries"],
+        meaning: "the user has no line in /etc/subgid, so RootlessKit has no ids to map",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L35",
+    },
+    KnownError {
+        needles: &["Cannot parse subuid/gid information"],
+        checks: &["subid.files"],
+        meaning: "a line of /etc/subuid or /etc/subgid is not NAME:START:COUNT",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L68",
+    },
+    KnownError {
+        needles: &["String to int conversion failed during subuid/gid parsing"],
+        checks: &["subid.files"],
+        meaning: "a start or count in /etc/subuid or /etc/subgid is not a number",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L73",
+    },
+    KnownError {
+        needles: &["write to uid_map failed: Invalid argument"],
+        checks: &["subid.overlap", "subid.own_id"],
+        meaning: "the kernel refused the uid map: its ranges overlap (two ranges of the user, or one holding the user's own uid)",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
+    },
+    KnownError {
+        needles: &["write to gid_map failed: Invalid argument"],
+        checks: &["subid.overlap", "subid.own_id"],
+        meaning: "the kernel refused the gid map: its ranges overlap (two ranges of the user, or one holding the user's own gid)",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
+    },
+    KnownError {
+        needles: &["write to uid_map failed: Operation not permitted"],
+        checks: &["uidmap.newuidmap", "subid.nested_userns"],
+        meaning: "newuidmap could not write the map: it lacks its privilege, or the ids are not mapped in this (nested) namespace",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217",
+    },
+    KnownError {
+        needles: &["write to gid_map failed: Operation not permitted"],
+        checks: &["uidmap.newgidmap", "subid.nested_userns"],
+        meaning: "newgidmap could not write the map: it lacks its privilege, or the ids are not mapped in this (nested) namespace",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217",
+    },
+    KnownError {
+        needles: &["newuidmap: Could not set caps"],
+        checks: &["uidmap.newuidmap"],
+        meaning: "newuidmap runs without the privilege it needs (setuid-root or cap_setuid)",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L185",
+    },
+    KnownError {
+        needles: &["newgidmap: Could not set caps"],
+        checks: &["uidmap.newgidmap"],
+        meaning: "newgidmap runs without the privilege it needs (setuid-root or cap_setgid)",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L185",
+    },
+    KnownError {
+        needles: &["range [", ") not allowed"],
+        checks: &["subid.files", "subid.entries"],
+        meaning: "newuidmap/newgidmap read other ranges than RootlessKit did (a subid file they refuse, or ids from another source)",
+        source: "https://github.com/shadow-maint/shadow/blob/4.13/src/newuidmap.c#L54",
+    },
+    KnownError {
+        needles: &["newuidmap", "failed: : exit status 1"],
+        checks: &["subid.files"],
+        meaning: "newuidmap failed without a word, as it does when /etc/subuid or /etc/subgid is a symbolic link",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L380",
+    },
+    KnownError {
+        needles: &["newgidmap", "failed: : exit status 1"],
+        checks: &["subid.files"],
+        meaning: "newgidmap failed without a word, as it does when /etc/subuid or /etc/subgid is a symbolic link",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L385",
+    },
+    KnownError {
+        needles: &["exec: \"newuidmap\": executable file not found"],
+        checks: &["uidmap.newuidmap"],
+        meaning: "newuidmap is not installed (or not on PATH)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L380; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+    },
+    KnownError {
+        needles: &["exec: \"newgidmap\": executable file not found"],
+        checks: &["uidmap.newgidmap"],
+        meaning: "newgidmap is not installed (or not on PATH)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L385; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+    },
+    KnownError {
+        needles: &["fork/exec /proc/self/exe: operation not permitted"],
+        checks: &["userns.clone"],
+        meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+    },
+    KnownError {
+        needles: &["fork/exec /proc/self/exe: no space left on device"],
+        checks: &["userns.max_namespaces"],
+        meaning: "no user namespace may be created (user.max_user_namespaces is 0 or used up)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+    },
+    KnownError {
+        needles: &["fork/exec /proc/self/exe: permission denied"],
+        checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
+        meaning: "AppArmor keeps this rootlesskit from creating a user namespace (Ubuntu's restriction without a profile granting userns)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+    },
+    KnownError {
+        needles: &["exec: \"slirp4netns\": executable file not found"],
+        checks: &["network.driver"],
+        meaning: "the slirp4netns network driver is not installed (or not on PATH)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go#L344; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+    },
+    KnownError {
+        needles: &["slirp4netns binary", "is not installed"],
+        checks: &["network.driver"],
+        meaning: "the slirp4netns network driver cannot be run",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/slirp4netns/slirp4netns.go#L50",
+    },
+    KnownError {
+        needles: &["slirp4netns seems older than v0.4.0"],
+        checks: &["network.driver"],
+        meaning: "slirp4netns is too old for RootlessKit",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/slirp4netns/slirp4netns.go#L65",
+    },
+    KnownError {
+        needles: &["unsupported slirp4netns version"],
+        checks: &["network.driver"],
+        meaning: "slirp4netns lacks a feature RootlessKit was asked to use",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go#L354",
+    },
+    KnownError {
+        needles: &["exec: \"vpnkit\": executable file not found"],
+        checks: &["network.driver"],
+        meaning: "the vpnkit network driver is not installed (or not on PATH)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/vpnkit/vpnkit.go#L105; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+    },
+    KnownError {
+        needles: &["exec: \"pasta\": executable file not found"],
+        checks: &["network.driver"],
+        meaning: "the pasta network driver is not installed (or not on PATH)",
+        source: "https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+    },
+];
+
+/// The entries whose needles all occur in `text`, in table order.
+pub fn explain(text: &str) -> Vec<&'static KnownError> {
+    let lower = text.to_ascii_lowercase();
+    TABLE
+        .iter()
+        .filter(|e| {
+            e.needles
+                .iter()
+                .all(|n| lower.contains(&n.to_ascii_lowercase()))
+        })
+        .collect()
+}
+
+/// The checks that explain `text`, each once, in the order of the entries that name them.
+pub fn checks_for(text: &str) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
+    for e in explain(text) {
+        for id in e.checks {
+            if !ids.contains(id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Errors as RootlessKit 1.1.0 prints them (the first seen on this project's CI machine, Debian 12).
+    #[test]
+    fn real_errors_name_their_checks() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"rdtest-nosub\")",
+                &["subid.entries"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 1000 65536] failed: newuidmap: write to uid_map failed: Invalid argument\n: exit status 1",
+                &["subid.overlap", "subid.own_id"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: : exit status 1",
+                &["subid.files"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: newuidmap: uid range [1-65537) -> [100000-165536) not allowed\n: exit status 1",
+                &["subid.files", "subid.entries"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: : exec: \"newuidmap\": executable file not found in $PATH",
+                &["uidmap.newuidmap"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted",
+                &["userns.clone"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device",
+                &["userns.max_namespaces"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied",
+                &["userns.apparmor_restrict", "apparmor.rootlesskit"],
+            ),
+            (
+                "[rootlesskit:parent] error: exec: \"slirp4netns\": executable file not found in $PATH",
+                &["network.driver"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap 4242 [0 1000 1 1 100000 65536] failed: newgidmap: write to gid_map failed: Operation not permitted\n: exit status 1",
+                &["uidmap.newgidmap", "subid.nested_userns"],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(checks_for(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_error_is_explained_by_nothing() {
+        assert!(
+            checks_for("[rootlesskit:child ] error: open /dev/net/tun: no such device").is_empty()
+        );
+        assert!(checks_for("").is_empty());
+    }
+
+    #[test]
+    fn matching_ignores_case() {
+        assert_eq!(
+            checks_for("no SUBUID ranges found for user 5"),
+            ["subid.entries"]
+        );
+    }
+
+    #[test]
+    fn every_entry_names_existing_checks_and_public_sources() {
+        for e in TABLE {
+            assert!(!e.needles.is_empty() && e.needles.iter().all(|n| !n.is_empty()));
+            assert!(!e.checks.is_empty());
+            for id in e.checks {
+                assert!(crate::checks::find(id).is_some(), "{id} is no check");
+            }
+            for url in e.source.split("; ") {
+                assert!(url.starts_with("https://") && !url.contains(' '), "{url}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_matcher_never_panics(text in "\\PC{0,300}") {
+            let _ = checks_for(&text);
+        }
+
+        #[test]
+        fn a_known_error_inside_any_text_is_found(prefix in "\\PC{0,50}", suffix in "\\PC{0,50}", i in 0..TABLE.len()) {
+            let e = &TABLE[i];
+            let text = format!("{prefix}{}{suffix}", e.needles.join(" "));
+            prop_assert!(explain(&text).contains(&e));
+        }
+    }
+}

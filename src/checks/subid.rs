@@ -3,7 +3,10 @@
 use super::{Check, Scope, grouped, unreadable};
 use crate::facts::{Facts, FileKind, Read, SubidFile};
 use crate::model::{Evidence, Remediation, Step, Verdict};
-use crate::parse::{id_map, subid::SubidEntry};
+use crate::parse::{
+    id_map,
+    subid::{self, SubidEntry},
+};
 
 /// Docker's documented minimum: "65,536 entries is enough for most images".
 pub const MIN_RANGE: u64 = 65536;
@@ -344,8 +347,46 @@ fn require_both<'a>(f: &'a Facts) -> Result<[(&'a SubidFile, Side<'a>); 2], Verd
     Ok([(uf, u), (gf, g)])
 }
 
+/// How RootlessKit's static parser reads a line shadow uses differently from shadow (empty when they agree).
+fn static_disagreements(e: &SubidEntry, raw: &str, path: &str) -> Vec<String> {
+    let static_reader = "RootlessKit's own parser";
+    match subid::static_line(raw) {
+        subid::StaticLine::Skipped => vec![format!("{static_reader} skips it as a comment")],
+        subid::StaticLine::Malformed => vec![format!(
+            "shadow ignores what follows the third field, but {static_reader} then fails for every user with \
+\"Cannot parse subuid/gid information: Format not correct for {path} file\""
+        )],
+        subid::StaticLine::Fields {
+            owner,
+            start,
+            count,
+        } => {
+            let mut out = Vec::new();
+            if owner != e.owner {
+                out.push(format!(
+                    "owner {:?} for shadow, {owner:?} for {static_reader} (it trims the line)",
+                    e.owner
+                ));
+            }
+            for (what, field, value) in [("start", start, e.start), ("count", count, e.count)] {
+                match subid::go_atoi(field) {
+                    Ok(v) if u64::try_from(v) == Ok(value) => {}
+                    Ok(v) => out.push(format!(
+                        "{what} {field:?} is {value} for shadow (strtoul base 0: a leading 0 is octal, 0x hex) and {v} for {static_reader} (decimal)"
+                    )),
+                    Err(err) => out.push(format!(
+                        "{what} {field:?} is {value} for shadow, and {static_reader} fails: {err}"
+                    )),
+                }
+            }
+            out
+        }
+    }
+}
+
 fn files(f: &Facts) -> Verdict {
     let mut problems: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let mut evidence = Vec::new();
     let mut steps = Vec::new();
     let mut worst_is_error = None;
@@ -444,11 +485,36 @@ fn files(f: &Facts) -> Verdict {
                     detail: err.message.clone(),
                 });
             }
+            let text = raw_text(f, path).unwrap_or_default();
+            let lines: Vec<&str> = text.split('\n').collect();
+            for e in &file.entries {
+                let raw = lines.get(e.line - 1).copied().unwrap_or_default();
+                for d in static_disagreements(e, raw, path) {
+                    warnings.push(format!("{path}:{}: {d}", e.line));
+                    evidence.push(Evidence {
+                        source: format!("{path}:{}", e.line),
+                        detail: d,
+                    });
+                }
+            }
         }
     }
     if let Some(v) = worst_is_error {
         return v.with_evidence(evidence);
     }
+    if problems.is_empty() && !warnings.is_empty() {
+        return Verdict::warn(format!(
+            "{}; these lines work through getsubids (shadow's reading) but not where RootlessKit reads the files itself \
+(getsubids missing or finding no range; subid.entries says which one this host uses)",
+            warnings.join("; ")
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Write each line as both read it: owner:start:count, decimal numbers without leading zeros, no blanks, \
+nothing after the count.",
+        ));
+    }
+    problems.extend(warnings);
     if problems.is_empty() {
         return Verdict::pass(
             "/etc/subuid and /etc/subgid are regular root-owned files (0644) that parse cleanly",
@@ -474,6 +540,350 @@ fn nss_subid(f: &Facts) -> Option<String> {
     (!other.is_empty()).then(|| other.join(" "))
 }
 
+// --- what RootlessKit, newuidmap/newgidmap and the kernel do with the files ---------------------------------------
+//
+// docs/launch-sequence.md rows 2.11–2.20, from RootlessKit's `pkg/parent/parent.go` (`getSubIDRanges`,
+// `newugidmapArgsFromSubIDRanges`), `pkg/parent/dynidtools` and `pkg/parent/idtools` (v1.1.0, v1.1.1, v2.x, v3.0.1),
+// and shadow 4.13's `lib/subordinateio.c` (`list_owner_ranges`, `find_range`, `have_range`) and `src/newuidmap.c`.
+
+/// RootlessKit from 1.1.1 on removes a range getsubids listed twice (`withoutDuplicates` in dynidtools); 1.1.0 maps
+/// it twice. The static parser never removes one.
+const RK_DEDUP: (u64, u64, u64) = (1, 1, 1);
+
+/// A range RootlessKit passes to newuidmap or newgidmap, with the line it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Passed {
+    line: usize,
+    start: i64,
+    count: i64,
+}
+
+/// Where RootlessKit took the ranges from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Getsubids,
+    Static,
+}
+
+impl Source {
+    fn describe(self) -> &'static str {
+        match self {
+            Source::Getsubids => "getsubids",
+            Source::Static => {
+                "RootlessKit's own parser of the files (getsubids missing or finding no range)"
+            }
+        }
+    }
+}
+
+/// How the launch fails at the id maps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MapFailure {
+    /// RootlessKit's own error computing the ranges (`failed to compute uid/gid map: …`).
+    Compute(String),
+    /// newuidmap/newgidmap refuse a range shadow does not grant (`… range [U-U+C) -> [L-L+C) not allowed`).
+    NotAllowed { kind: &'static str, message: String },
+    /// The kernel refuses the map: two extents overlap (`write to uid_map failed: Invalid argument`).
+    Overlap {
+        kind: &'static str,
+        message: String,
+        lines: Vec<usize>,
+    },
+}
+
+impl MapFailure {
+    fn message(&self) -> String {
+        match self {
+            MapFailure::Compute(m) => {
+                format!(
+                    "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: {m}"
+                )
+            }
+            MapFailure::NotAllowed { message, .. } | MapFailure::Overlap { message, .. } => {
+                message.clone()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Launch {
+    source: Source,
+    uids: Vec<Passed>,
+    gids: Vec<Passed>,
+    failure: Option<MapFailure>,
+}
+
+/// The installed RootlessKit's version, from the package database.
+fn rootlesskit_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
+    let package = f.distro().package("rootlesskit");
+    let v = f.package_version(package)?;
+    let parsed = crate::parse::pkgdb::semver_prefix(crate::parse::pkgdb::upstream_version(&v))?;
+    Some((format!("{package} {v}"), parsed))
+}
+
+/// The text of a subid file as RootlessKit's static parser reads it (bytes, lossily: Go does not check UTF-8).
+fn raw_text(f: &Facts, path: &str) -> Option<String> {
+    f.read_bytes(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// `getsubids [-g] OWNER` (shadow 4.13 `list_owner_ranges`): the lines owned by the string OWNER, plus the lines
+/// owned by the id of the account (`-g`: the group) called OWNER. None for "Error fetching ranges" (exit 1).
+fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<Vec<Passed>> {
+    let id = id_of_owner.map(|i| i.to_string());
+    let mut out = Vec::new();
+    for e in &file.entries {
+        let passed = Passed {
+            line: e.line,
+            start: i64::try_from(e.start).unwrap_or(i64::MAX),
+            count: i64::try_from(e.count).unwrap_or(i64::MAX),
+        };
+        if e.owner == owner {
+            out.push(passed);
+        }
+        if id.as_deref() == Some(e.owner.as_str()) {
+            out.push(passed);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// shadow's `find_range` + `have_range`: the caller's name owns `[start, start+count)`, possibly across adjacent
+/// lines, by its exact name, its numeric uid, or another name with the same uid.
+fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
+    let uid = f.user.uid.to_string();
+    let find = |val: u64| -> Option<&SubidEntry> {
+        file.entries
+            .iter()
+            .find(|e| e.owner == f.user.name && e.contains(val))
+            .or_else(|| {
+                file.entries.iter().filter(|e| e.contains(val)).find(|e| {
+                    e.owner == uid
+                        || f.user_by_name(&e.owner)
+                            .is_some_and(|u| u.uid == f.user.uid)
+                })
+            })
+    };
+    if count == 0 {
+        return false;
+    }
+    let end = start.saturating_add(count - 1);
+    let mut val = start;
+    while let Some(range) = find(val) {
+        let last = range.end() - 1;
+        if last >= end {
+            return true;
+        }
+        val = last + 1;
+    }
+    false
+}
+
+/// What RootlessKit, newuidmap/newgidmap and the kernel do with the files for the judged user, with `dedup` telling
+/// whether RootlessKit removes ranges getsubids listed twice. None when another `subid:` source decides, or a file
+/// cannot be read.
+fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
+    if nss_subid(f).is_some() {
+        return None;
+    }
+    let (Read::Ok(uf), Read::Ok(gf)) = (f.subuid(), f.subgid()) else {
+        return None;
+    };
+    let name = f.user.name.as_str();
+    let uid = f.user.uid.to_string();
+    let known = f.user.known;
+    let dynamic = f.which("getsubids").and_then(|_| {
+        let group_gid = match f.groups() {
+            Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
+            _ => None,
+        };
+        let u_name = getsubids(uf, name, known.then_some(f.user.uid));
+        let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
+        let g_name = getsubids(gf, name, group_gid);
+        let g_uid = getsubids(gf, &uid, None);
+        if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
+            return None;
+        }
+        let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
+            let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
+            if dedup {
+                let mut seen: Vec<(i64, i64)> = Vec::new();
+                all.retain(|p| {
+                    let fresh = !seen.contains(&(p.start, p.count));
+                    seen.push((p.start, p.count));
+                    fresh
+                });
+            }
+            all
+        };
+        Some((join(u_name, u_uid), join(g_name, g_uid)))
+    });
+    let (source, uids, gids) = match dynamic {
+        Some((u, g)) => (Source::Getsubids, u, g),
+        None => {
+            let read = |path: &str| -> Result<Vec<Passed>, String> {
+                let text = raw_text(f, path).unwrap_or_default();
+                Ok(subid::rootlesskit_static(&text, path, f.user.uid, name)?
+                    .into_iter()
+                    .map(|r| Passed {
+                        line: r.line,
+                        start: r.start,
+                        count: r.count,
+                    })
+                    .collect())
+            };
+            let failed = |m: String| {
+                Some(Launch {
+                    source: Source::Static,
+                    uids: Vec::new(),
+                    gids: Vec::new(),
+                    failure: Some(MapFailure::Compute(m)),
+                })
+            };
+            let u = match read("/etc/subuid") {
+                Ok(u) => u,
+                Err(e) => return failed(e),
+            };
+            let g = match read("/etc/subgid") {
+                Ok(g) => g,
+                Err(e) => return failed(e),
+            };
+            for (ranges, kind) in [(&u, "uid"), (&g, "gid")] {
+                if ranges.is_empty() {
+                    return failed(format!(
+                        "No sub{kind} ranges found for user {} ({name:?})",
+                        f.user.uid
+                    ));
+                }
+            }
+            (Source::Static, u, g)
+        }
+    };
+    let failure = [
+        ("uid", &uids, f.user.uid, uf),
+        ("gid", &gids, f.user.gid, gf),
+    ]
+    .into_iter()
+    .find_map(|(kind, ranges, own, file)| map_failure(f, kind, ranges, own, file));
+    Some(Launch {
+        source,
+        uids,
+        gids,
+        failure,
+    })
+}
+
+/// newuidmap's (or newgidmap's) `verify_range` over `0 OWN 1` and RootlessKit's ranges from 1 on, then the kernel's
+/// refusal of overlapping extents.
+fn map_failure(
+    f: &Facts,
+    kind: &'static str,
+    ranges: &[Passed],
+    own: u32,
+    file: &SubidFile,
+) -> Option<MapFailure> {
+    let tool = if kind == "uid" {
+        "newuidmap"
+    } else {
+        "newgidmap"
+    };
+    let mut upper: i64 = 1;
+    for r in ranges {
+        let granted = match (u64::try_from(r.start), u64::try_from(r.count)) {
+            (Ok(s), Ok(c)) => shadow_grants(f, file, s, c) || (c == 1 && s == u64::from(own)),
+            _ => false,
+        };
+        if !granted {
+            return Some(MapFailure::NotAllowed {
+                kind,
+                message: format!(
+                    "{tool}: {kind} range [{upper}-{}) -> [{}-{}) not allowed",
+                    upper.saturating_add(r.count),
+                    r.start,
+                    r.start.saturating_add(r.count)
+                ),
+            });
+        }
+        upper = upper.saturating_add(r.count);
+    }
+    let mut extents: Vec<(usize, i64, i64)> = vec![(0, i64::from(own), 1)];
+    extents.extend(ranges.iter().map(|r| (r.line, r.start, r.count)));
+    let mut lines = Vec::new();
+    for (i, a) in extents.iter().enumerate() {
+        for b in &extents[i + 1..] {
+            if a.1 < b.1.saturating_add(b.2) && b.1 < a.1.saturating_add(a.2) {
+                lines.extend([a.0, b.0].into_iter().filter(|l| *l > 0));
+            }
+        }
+    }
+    if lines.is_empty() && extents.len() <= 340 {
+        return None;
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    Some(MapFailure::Overlap {
+        kind,
+        message: format!("{tool}: write to {kind}_map failed: Invalid argument"),
+        lines,
+    })
+}
+
+/// The launch for the installed RootlessKit; when its version is unknown and 1.1.0 and later versions differ, both.
+enum Judged {
+    One(Launch),
+    /// (RootlessKit 1.1.0, 1.1.1 and later)
+    Differs(Launch, Launch),
+}
+
+fn judged_launch(f: &Facts) -> Option<(Judged, Option<String>)> {
+    let version = rootlesskit_version(f);
+    match &version {
+        Some((_, v)) => launch(f, *v >= RK_DEDUP).map(|l| (Judged::One(l), version.map(|v| v.0))),
+        None => {
+            let old = launch(f, false)?;
+            let new = launch(f, true)?;
+            Some((
+                if old == new {
+                    Judged::One(new)
+                } else {
+                    Judged::Differs(old, new)
+                },
+                None,
+            ))
+        }
+    }
+}
+
+fn launch_evidence(l: &Launch, version: Option<&str>) -> Vec<Evidence> {
+    let show = |r: &[Passed]| {
+        r.iter()
+            .map(|p| format!("{} {} (line {})", p.start, p.count, p.line))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut ev = vec![Evidence {
+        source: "RootlessKit".into(),
+        detail: format!(
+            "{}: ranges from {}",
+            version.unwrap_or("version not recorded in the package database"),
+            l.source.describe()
+        ),
+    }];
+    if !l.uids.is_empty() || !l.gids.is_empty() {
+        ev.push(Evidence {
+            source: "RootlessKit".into(),
+            detail: format!(
+                "subuid ranges passed: {}; subgid ranges passed: {}",
+                show(&l.uids),
+                show(&l.gids)
+            ),
+        });
+    }
+    ev
+}
+
 fn entries(f: &Facts) -> Verdict {
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
@@ -493,6 +903,49 @@ fn entries(f: &Facts) -> Verdict {
                     evidence.extend(m.iter().map(|e| cite(side.path, e)));
                 }
             }
+        }
+    }
+    if let Some((judged, version)) = judged_launch(f) {
+        let l = match judged {
+            Judged::One(l) | Judged::Differs(l, _) => l,
+        };
+        // No line at all for a file: the message below, which names both files, says what RootlessKit says.
+        let no_lines =
+            matches!(&l.failure, Some(MapFailure::Compute(m)) if m.starts_with("No sub"));
+        if no_lines {
+        } else if let Some(failure @ (MapFailure::Compute(_) | MapFailure::NotAllowed { .. })) =
+            &l.failure
+        {
+            let why = if missing.is_empty() {
+                String::new()
+            } else {
+                let files: Vec<&str> = missing.iter().map(|s| s.path).collect();
+                format!(
+                    " ({} has no line shadow reads in {}; subid.files names the lines it ignores)",
+                    f.user.name,
+                    files.join(" and ")
+                )
+            };
+            let fix = if missing.is_empty() {
+                Remediation::text(
+                    "Write your lines as shadow and RootlessKit both read them (owner:start:count, decimal, no blanks, \
+nothing after the count; subid.files names the lines), or let usermod write them: delete the line and add the range \
+again with `sudo usermod --add-subuids START-END --add-subgids START-END USER`.",
+                )
+            } else {
+                add_ranges(
+                    f,
+                    missing.iter().any(|s| s.id_kind == "uid"),
+                    missing.iter().any(|s| s.id_kind == "gid"),
+                )
+            };
+            return Verdict::fail(format!(
+                "RootlessKit fails with \"{}\"{why}",
+                failure.message()
+            ))
+            .with_evidence(evidence)
+            .with_evidence(launch_evidence(&l, version.as_deref()))
+            .fix(fix);
         }
     }
     if missing.is_empty() {
@@ -612,11 +1065,83 @@ fn overlap(f: &Facts) -> Verdict {
     let mut bad: Vec<(&'static str, SubidEntry)> = Vec::new();
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
+    let judged = judged_launch(f).filter(|(j, _)| match j {
+        Judged::One(l) | Judged::Differs(l, _) => {
+            matches!(l.failure, None | Some(MapFailure::Overlap { .. }))
+        }
+    });
+    let mut unsure = Vec::new();
+    if let Some((j, version)) = &judged {
+        let (l, newer) = match j {
+            Judged::One(l) => (l, None),
+            Judged::Differs(old, new) => (old, Some(new)),
+        };
+        evidence.extend(launch_evidence(l, version.as_deref()));
+        for (file, side) in &both {
+            let ranges = if side.id_kind == "uid" {
+                &l.uids
+            } else {
+                &l.gids
+            };
+            let newer = newer.map(|n| {
+                if side.id_kind == "uid" {
+                    &n.uids
+                } else {
+                    &n.gids
+                }
+            });
+            for (a, b) in overlapping(ranges) {
+                let entry = |line: usize| file.entries.iter().find(|e| e.line == line);
+                let (Some(ea), Some(eb)) = (entry(a.line), entry(b.line)) else {
+                    continue;
+                };
+                let tool = if side.id_kind == "uid" {
+                    "newuidmap"
+                } else {
+                    "newgidmap"
+                };
+                let what = if a.line == b.line {
+                    format!(
+                        "{}:{} twice (getsubids lists it for the name and for the uid)",
+                        side.path, a.line
+                    )
+                } else {
+                    format!(
+                        "{} lines {} and {}, which overlap",
+                        side.path, a.line, b.line
+                    )
+                };
+                let real = format!(
+                    "{tool}: write to {}_map failed: Invalid argument",
+                    side.id_kind
+                );
+                match newer {
+                    Some(n) if !overlapping(n).contains(&(a, b)) => {
+                        unsure.push(format!(
+                            "RootlessKit 1.1.0 passes {what} and fails with \"{real}\"; 1.1.1 and later remove the duplicate (RootlessKit's version is not in the package database)"
+                        ));
+                    }
+                    _ => {
+                        problems.push(format!(
+                            "RootlessKit{} passes {what} ({}): \"{real}\"",
+                            version
+                                .as_deref()
+                                .map(|v| format!(" ({v})"))
+                                .unwrap_or_default(),
+                            l.source.describe()
+                        ));
+                        bad.push((side.id_kind, (*eb).clone()));
+                    }
+                }
+                evidence.extend([cite(side.path, ea), cite(side.path, eb)]);
+            }
+        }
+    }
     for (file, side) in &both {
         let m = mine(f, file);
         for (i, a) in m.iter().enumerate() {
             for b in &m[i + 1..] {
-                if a.overlaps(b.start, b.count) {
+                if judged.is_none() && a.overlaps(b.start, b.count) {
                     bad.push((side.id_kind, (*b).clone()));
                     problems.push(format!(
                         "{} lines {} and {} overlap each other",
@@ -644,9 +1169,18 @@ fn overlap(f: &Facts) -> Verdict {
     if m_is_empty(f, &both) {
         return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
     }
+    if problems.is_empty() && !unsure.is_empty() {
+        return Verdict::warn(unsure.join("; "))
+            .with_evidence(evidence)
+            .fix(Remediation::text(
+                "Keep each range on one line, under the name or the uid, not both (`sudo usermod --del-subuids START-END USER` \
+removes the name's line; edit the uid's line out with `sudo vipw -s`-like care, or upgrade RootlessKit to 1.1.1 or later).",
+            ));
+    }
     if problems.is_empty() {
         return Verdict::pass(format!("{}'s ranges overlap no other range", f.user.name));
     }
+    problems.extend(unsure);
     Verdict::fail(problems.join("; "))
         .with_evidence(evidence)
         .fix(replace_ranges(
@@ -654,6 +1188,21 @@ fn overlap(f: &Facts) -> Verdict {
             "Delete the overlapping ranges of yours.",
             &bad,
         ))
+}
+
+/// Pairs of ranges RootlessKit passes whose outside ids overlap (a range passed twice included).
+fn overlapping(ranges: &[Passed]) -> Vec<(Passed, Passed)> {
+    let mut out = Vec::new();
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            if a.start < b.start.saturating_add(b.count)
+                && b.start < a.start.saturating_add(a.count)
+            {
+                out.push((*a, *b));
+            }
+        }
+    }
+    out
 }
 
 fn m_is_empty(f: &Facts, both: &[(&SubidFile, Side); 2]) -> bool {
@@ -893,6 +1442,74 @@ mod tests {
         assert_eq!(v.status, crate::model::Status::Warn);
         assert!(
             v.summary.contains("/etc/passwd:6 could not be read"),
+            "{}",
+            v.summary
+        );
+    }
+}
+
+#[cfg(test)]
+mod launch_tests {
+    use crate::checks::test_support::check;
+    use crate::model::Status;
+
+    /// Contradiction 1: a blank after the count; shadow ignores the line, RootlessKit's own parser trims it.
+    #[test]
+    fn regression_subid_line_with_a_trailing_blank_fails_in_newuidmap() {
+        let v = check("debian-12-subuid-trailing-blank", "subid.entries");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains("newuidmap: uid range [1-65537) -> [100000-165536) not allowed"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            check("debian-12-subuid-trailing-blank", "subid.files").status,
+            Status::Fail
+        );
+        assert_eq!(check("debian-12", "subid.entries").status, Status::Pass);
+    }
+
+    /// Contradiction 2: a name line and a uid line; RootlessKit 1.1.0 maps the uid line twice.
+    #[test]
+    fn regression_subid_name_and_uid_lines_fail_with_rootlesskit_1_1_0() {
+        let v = check("debian-12-subid-name-and-uid", "subid.overlap");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("/etc/subuid:3 twice"), "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("newuidmap: write to uid_map failed: Invalid argument"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(check("debian-12", "subid.overlap").status, Status::Pass);
+    }
+
+    /// Contradiction 3: 0100000 is octal for shadow, so alice's range really is 32768-98303, bob's.
+    #[test]
+    fn regression_subid_octal_start_overlaps_as_shadow_reads_it() {
+        let v = check("debian-12-subuid-octal", "subid.overlap");
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("overlaps bob's range"), "{}", v.summary);
+        assert_eq!(
+            check("debian-12-subuid-octal", "subid.files").status,
+            Status::Warn
+        );
+    }
+
+    /// Contradiction 4: a fourth field is ignored by shadow; through getsubids RootlessKit starts.
+    #[test]
+    fn regression_subid_fourth_field_is_ignored_by_shadow() {
+        assert_eq!(
+            check("debian-12-subuid-fourth-field", "subid.entries").status,
+            Status::Pass
+        );
+        let v = check("debian-12-subuid-fourth-field", "subid.files");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.summary
+                .contains("Format not correct for /etc/subuid file"),
             "{}",
             v.summary
         );

@@ -1,9 +1,18 @@
-//! Parser for `/etc/subuid` and `/etc/subgid`, as described in subuid(5) and subgid(5).
+//! `/etc/subuid` and `/etc/subgid` as shadow reads them (subuid(5), subgid(5)), and as RootlessKit's static parser
+//! reads them.
 //!
-//! Each non-comment line is `owner:start:count` and delegates the ids `start..start+count` to
-//! `owner`, which is either a user name or a numeric UID. `newuidmap(1)` and `newgidmap(1)` read
-//! these files to decide which ranges an unprivileged user may map into a user namespace.
-//! Lines starting with `#` are comments and blank lines are ignored.
+//! shadow (`lib/commonio.c`, `lib/subordinateio.c`, `lib/getulong.c` at tag 4.13; the same rules in 4.17 save the
+//! sign) reads a line up to its `\n` and trims nothing. A line is `owner:start:count`: the first three
+//! `:`-separated fields, each non-empty; anything after a third `:` is ignored. The numbers are read by
+//! `strtoul(…, 0)`: leading blanks and a sign are allowed, `0x` means hex and a leading `0` octal, and nothing may
+//! follow the digits. A line that does not parse, that is 1,024 bytes or longer, or that starts with `+` or `-`
+//! (a NIS entry) is ignored, never an error: whoever it was meant for has no range. [`parse`] returns exactly the
+//! lines shadow uses, and names each line it ignores, with the reason, as an error.
+//!
+//! RootlessKit reads the files itself only when `getsubids` is missing or finds nothing (`--subid-source=auto`,
+//! `pkg/parent/idtools/idtools.go`, unchanged from v1.1.0 to v3.0.1): every line trimmed, blank and `#` lines
+//! skipped, **every** other line must have exactly three fields, and the lines of the user (by uid or name) are
+//! read with Go's `strconv.Atoi` (decimal). [`rootlesskit_static`] is that reading, with its error messages.
 
 use serde::Serialize;
 
@@ -12,6 +21,12 @@ use crate::parse::LineError;
 /// The highest id a range may reach, exclusive: `(uid_t)-1` is reserved as "no id", so a valid
 /// range ends at or below 4294967295.
 pub const ID_LIMIT: u64 = 4_294_967_295;
+
+/// shadow's `subordinate_parse` copies a line into a 1,024-byte buffer and ignores a longer one.
+pub const SHADOW_LINE_MAX: usize = 1023;
+
+/// Go's `bufio.Scanner` stops at a line longer than its default 64 KiB token (`bufio.MaxScanTokenSize`).
+const GO_SCANNER_MAX: usize = 64 * 1024;
 
 /// One delegated range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,20 +64,20 @@ impl SubidEntry {
     }
 }
 
-/// Parses the text of a subuid or subgid file.
+/// Parses the text of a subuid or subgid file as shadow's newuidmap, newgidmap and getsubids read it.
 ///
-/// Malformed lines are reported with their line number and skipped; every well-formed line is
-/// still returned, so one typo does not hide the user's valid range.
+/// Returns the lines shadow uses, and one error (1-based line, the reason) for each line it ignores or that grants
+/// no usable id (a count of 0, a range past the highest id). Blank lines and lines starting with `#` are neither:
+/// shadow ignores them too (a `#` line of three fields is read with an owner `#…`, which no account can have).
 pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in text.split('\n').enumerate() {
         let line = index + 1;
-        let trimmed = raw.trim_ascii();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') {
             continue;
         }
-        match parse_line(trimmed, line) {
+        match parse_line(raw, line) {
             Ok(entry) => entries.push(entry),
             Err(message) => errors.push(LineError { line, message }),
         }
@@ -79,22 +94,37 @@ pub fn render(entries: &[SubidEntry]) -> String {
     out
 }
 
+/// shadow's `subordinate_parse` on one line (without its `\n`), then the doctor's own demand that the range
+/// grants ids: shadow reads `alice:100000:0`, but no mapping can use it.
 fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
-    let fields: Vec<&str> = text.split(':').collect();
-    let [owner, start, count] = fields.as_slice() else {
+    let ignored = "shadow ignores the line";
+    if text.len() > SHADOW_LINE_MAX {
         return Err(format!(
-            "expected 3 colon-separated fields (owner:start:count), found {}",
-            fields.len()
+            "a line of {} bytes: {ignored} (it reads lines of at most {SHADOW_LINE_MAX} bytes)",
+            text.len()
+        ));
+    }
+    if text.starts_with(['+', '-']) {
+        return Err(format!(
+            "starts with {:?}, a NIS entry: {ignored}",
+            &text[..1]
+        ));
+    }
+    let mut fields = text.splitn(4, ':');
+    let (Some(owner), Some(start), Some(count)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return Err(format!(
+            "expected 3 colon-separated fields (owner:start:count), found {}: {ignored}",
+            text.split(':').count()
         ));
     };
-    let owner = owner.trim_ascii();
     if owner.is_empty() {
-        return Err("empty owner".to_string());
+        return Err(format!("empty owner: {ignored}"));
     }
-    let start = parse_number(start, "start")?;
-    let count = parse_number(count, "count")?;
+    let start = shadow_number(start, "start").map_err(|e| format!("{e}: {ignored}"))?;
+    let count = shadow_number(count, "count").map_err(|e| format!("{e}: {ignored}"))?;
     if count == 0 {
-        return Err("count must be at least 1".to_string());
+        return Err("count must be at least 1 (a range of 0 ids grants nothing)".to_string());
     }
     match start.checked_add(count) {
         Some(end) if end <= ID_LIMIT => {}
@@ -113,16 +143,173 @@ fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
     })
 }
 
-/// Parses a plain decimal number; `u64::from_str` alone would also accept a leading `+`,
-/// which shadow's tools do not.
-fn parse_number(field: &str, what: &str) -> Result<u64, String> {
-    let field = field.trim_ascii();
-    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+/// The C locale's `isspace`, which `strtoul` skips before the number.
+fn c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// shadow's `getulong`: `strtoul(field, &end, 0)` on a 64-bit `unsigned long`, refusing an empty field, anything
+/// after the digits, and `ERANGE`. A leading `-` negates modulo 2^64, as glibc's `strtoul` does (shadow 4.13;
+/// 4.17's `a2ul` refuses it, and either way the value is past the highest id).
+pub fn shadow_number(field: &str, what: &str) -> Result<u64, String> {
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && c_space(bytes[i]) {
+        i += 1;
+    }
+    let negative = match bytes.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let hex = bytes.get(i) == Some(&b'0')
+        && matches!(bytes.get(i + 1), Some(b'x' | b'X'))
+        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+    let (radix, digits_from) = if hex {
+        (16, i + 2)
+    } else if bytes.get(i) == Some(&b'0') {
+        (8, i)
+    } else {
+        (10, i)
+    };
+    let mut end = digits_from;
+    while end < bytes.len() && char::from(bytes[end]).is_digit(radix) {
+        end += 1;
+    }
+    let reading = match radix {
+        16 => "hexadecimal",
+        8 => "octal",
+        _ => "decimal",
+    };
+    if end == digits_from {
         return Err(format!("{what} {field:?} is not a number"));
     }
-    field
-        .parse::<u64>()
-        .map_err(|_| format!("{what} {field:?} is too large"))
+    if end < bytes.len() {
+        let rest = &field[end..];
+        let why = if rest.bytes().all(c_space) {
+            "shadow trims nothing after a number".to_string()
+        } else if radix == 8 && rest.starts_with(['8', '9']) {
+            "a leading 0 makes it octal, which has no digit 8 or 9".to_string()
+        } else {
+            format!("{rest:?} follows the {reading} digits")
+        };
+        return Err(format!("{what} {field:?} is not a number ({why})"));
+    }
+    let value = u64::from_str_radix(&field[digits_from..end], radix)
+        .map_err(|_| format!("{what} {field:?} is too large"))?;
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
+/// How RootlessKit's static parser (`idtools.parseSubidFile`) sees one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaticLine<'a> {
+    /// Blank after trimming, or a `#` comment.
+    Skipped,
+    /// Not exactly three fields after trimming: fatal, whoever's line it is.
+    Malformed,
+    /// The trimmed line's three fields, not trimmed again.
+    Fields {
+        owner: &'a str,
+        start: &'a str,
+        count: &'a str,
+    },
+}
+
+/// One line as RootlessKit's static parser sees it (`strings.TrimSpace`, then `strings.Split(text, ":")`).
+pub fn static_line(raw: &str) -> StaticLine<'_> {
+    let text = raw.trim();
+    if text.is_empty() || text.starts_with('#') {
+        return StaticLine::Skipped;
+    }
+    let mut fields = text.split(':');
+    match (fields.next(), fields.next(), fields.next(), fields.next()) {
+        (Some(owner), Some(start), Some(count), None) => StaticLine::Fields {
+            owner,
+            start,
+            count,
+        },
+        _ => StaticLine::Malformed,
+    }
+}
+
+/// Go's `strconv.Atoi` on a 64-bit `int`, with its error text.
+pub fn go_atoi(s: &str) -> Result<i64, String> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("strconv.Atoi: parsing {s:?}: invalid syntax"));
+    }
+    s.parse::<i64>()
+        .map_err(|_| format!("strconv.Atoi: parsing {s:?}: value out of range"))
+}
+
+/// A range RootlessKit's static parser took from a line of the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticRange {
+    pub line: usize,
+    pub start: i64,
+    pub count: i64,
+}
+
+/// RootlessKit's static parser (`idtools.parseSubidFile`, v1.1.0 to v3.0.1) over the text of `path`, for the user
+/// `name` with uid `uid`: the user's ranges in file order (a range listed twice is kept twice), or its error
+/// message, word for word.
+pub fn rootlesskit_static(
+    text: &str,
+    path: &str,
+    uid: u32,
+    name: &str,
+) -> Result<Vec<StaticRange>, String> {
+    let uid = uid.to_string();
+    let mut ranges = Vec::new();
+    // bufio.Scanner's ScanLines: split at '\n', drop one '\r' before it; the last line needs no '\n'.
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body.is_empty() {
+        return Ok(ranges);
+    }
+    for (index, raw) in body.split('\n').enumerate() {
+        if raw.len() > GO_SCANNER_MAX {
+            return Err("bufio.Scanner: token too long".to_string());
+        }
+        match static_line(raw) {
+            StaticLine::Skipped => {}
+            StaticLine::Malformed => {
+                return Err(format!(
+                    "Cannot parse subuid/gid information: Format not correct for {path} file"
+                ));
+            }
+            StaticLine::Fields {
+                owner,
+                start,
+                count,
+            } => {
+                if owner == uid || (!name.is_empty() && owner == name) {
+                    let conv = |s: &str| {
+                        go_atoi(s).map_err(|e| {
+                            format!(
+                                "String to int conversion failed during subuid/gid parsing of {path}: {e}"
+                            )
+                        })
+                    };
+                    ranges.push(StaticRange {
+                        line: index + 1,
+                        start: conv(start)?,
+                        count: conv(count)?,
+                    });
+                }
+            }
+        }
+    }
+    Ok(ranges)
 }
 
 #[cfg(test)]
@@ -187,16 +374,152 @@ mod tests {
             "gina:200000:65536\n",
             "hank:4294901759:65536\n",
             "ivan:99999999999999999999:1\n",
+            "jane:08:1\n",
+            "+kim:1:2\n",
+            "lee:0x:1\n",
         );
         let (entries, errors) = parse(text);
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![1, 2, 3, 4, 5, 6, 7, 10]);
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].owner, "gina");
+        assert_eq!(lines, vec![1, 2, 3, 4, 5, 10, 11, 12, 13]);
+        let owners: Vec<&str> = entries.iter().map(|e| e.owner.as_str()).collect();
+        // strtoul takes a sign; a fourth field is ignored.
+        assert_eq!(owners, ["erin", "frank", "gina", "hank"]);
+        assert_eq!((entries[0].start, entries[0].count), (5, 10));
+        assert_eq!((entries[1].start, entries[1].count), (1, 2));
         // 4294901759 + 65536 = 4294967295 exactly: the last usable id is 4294967294.
-        assert_eq!(entries[1].end(), ID_LIMIT);
+        assert_eq!(entries[3].end(), ID_LIMIT);
         assert!(errors[2].message.contains("count"));
         assert!(errors[4].message.contains("empty owner"));
+        assert!(errors[6].message.contains("octal"), "{}", errors[6].message);
+        assert!(errors[7].message.contains("NIS"), "{}", errors[7].message);
+        assert!(
+            errors[8].message.contains("not a number"),
+            "{}",
+            errors[8].message
+        );
+    }
+
+    /// Contradiction 1 of docs/launch-sequence.md: shadow trims nothing, so a blank after the count (or around any
+    /// field) makes newuidmap ignore the line (`uid range [1-65537) -> [100000-165536) not allowed`), while
+    /// RootlessKit's static parser trims the line and asks for the range.
+    #[test]
+    fn regression_blanks_in_a_subid_line_are_not_trimmed() {
+        for text in [
+            "alice:100000:65536 \n",
+            "alice:100000:65536\t\n",
+            "alice:100000 :65536\n",
+            "alice:100000:65536\r\n",
+        ] {
+            let (entries, errors) = parse(text);
+            assert!(entries.is_empty(), "{text:?}: {entries:?}");
+            assert_eq!(errors.len(), 1, "{text:?}");
+            assert_eq!(errors[0].line, 1);
+            assert!(
+                errors[0].message.contains("shadow ignores the line"),
+                "{}",
+                errors[0].message
+            );
+        }
+        let (_, errors) = parse("alice:100000:65536 \n");
+        assert!(
+            errors[0].message.contains("trims nothing"),
+            "{}",
+            errors[0].message
+        );
+        // A blank before the owner makes another owner, which matches nobody.
+        let (entries, errors) = parse(" alice:100000:65536\n");
+        assert!(errors.is_empty());
+        assert_eq!(entries[0].owner, " alice");
+        assert!(!entries[0].matches("alice", 1000));
+        // strtoul skips blanks before a number.
+        let (entries, _) = parse("alice: 100000:\t65536\n");
+        assert_eq!((entries[0].start, entries[0].count), (100000, 65536));
+        // RootlessKit's static parser trims the line (not the fields) and takes the range.
+        let ranges = rootlesskit_static("alice:100000:65536 \n", "/etc/subuid", 1000, "alice");
+        assert_eq!(
+            ranges,
+            Ok(vec![StaticRange {
+                line: 1,
+                start: 100000,
+                count: 65536
+            }])
+        );
+        assert_eq!(
+            rootlesskit_static("alice: 100000:65536\n", "/etc/subuid", 1000, "alice"),
+            Err("String to int conversion failed during subuid/gid parsing of /etc/subuid: strconv.Atoi: parsing \" 100000\": invalid syntax".into())
+        );
+    }
+
+    /// Contradiction 3: shadow's getulong is strtoul base 0; RootlessKit's static parser is decimal.
+    #[test]
+    fn regression_subid_numbers_are_read_in_base_0() {
+        let (entries, errors) = parse("alice:0100000:65536\nbob:0x186a0:0X10000\ncarol:0:1\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((entries[0].start, entries[0].count), (32768, 65536));
+        assert_eq!((entries[1].start, entries[1].count), (100000, 65536));
+        assert_eq!((entries[2].start, entries[2].count), (0, 1));
+        assert_eq!(shadow_number("-1", "start"), Ok(u64::MAX));
+        assert_eq!(shadow_number(" \t+7", "start"), Ok(7));
+        assert!(shadow_number("0x", "start").is_err());
+        assert!(shadow_number("0xg", "start").is_err());
+        assert!(shadow_number("- 1", "start").is_err());
+        assert!(shadow_number("18446744073709551616", "start").is_err());
+        assert_eq!(shadow_number("18446744073709551615", "start"), Ok(u64::MAX));
+        assert_eq!(
+            rootlesskit_static("alice:0100000:65536\n", "/etc/subuid", 1000, "alice"),
+            Ok(vec![StaticRange {
+                line: 1,
+                start: 100000,
+                count: 65536
+            }])
+        );
+        assert_eq!(
+            rootlesskit_static("alice:0x186a0:65536\n", "/etc/subuid", 1000, "alice"),
+            Err("String to int conversion failed during subuid/gid parsing of /etc/subuid: strconv.Atoi: parsing \"0x186a0\": invalid syntax".into())
+        );
+    }
+
+    /// Contradiction 4: shadow takes the first three fields and ignores the rest; RootlessKit's static parser
+    /// refuses the whole file when any line (anyone's) has more or fewer than three.
+    #[test]
+    fn regression_a_fourth_subid_field_is_ignored() {
+        let (entries, errors) = parse("alice:100000:65536:x\nbob:165536:65536:\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[0].start, entries[0].count), (100000, 65536));
+        assert_eq!(
+            rootlesskit_static(
+                "alice:100000:65536\nbob:165536:65536:x\n",
+                "/etc/subuid",
+                1000,
+                "alice"
+            ),
+            Err(
+                "Cannot parse subuid/gid information: Format not correct for /etc/subuid file"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn rootlesskit_static_keeps_name_and_uid_lines_in_order() {
+        let text = "# c\n\n  alice:100000:65536  \r\n1000:100000:65536\nbob:1:2\n";
+        let ranges = rootlesskit_static(text, "/etc/subgid", 1000, "alice").unwrap();
+        assert_eq!(ranges.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(rootlesskit_static("", "/etc/subuid", 1, "a"), Ok(vec![]));
+        let long = format!("alice:1:1\n{}\n", "x".repeat(70_000));
+        assert_eq!(
+            rootlesskit_static(&long, "/etc/subuid", 1, "a"),
+            Err("bufio.Scanner: token too long".into())
+        );
+        assert_eq!(go_atoi("+5"), Ok(5));
+        assert_eq!(go_atoi("-5"), Ok(-5));
+        assert!(go_atoi("1_000").is_err());
+        assert!(
+            go_atoi("9223372036854775808")
+                .unwrap_err()
+                .contains("value out of range")
+        );
     }
 
     #[test]
@@ -258,10 +581,56 @@ mod tests {
             }
             // Every non-blank, non-comment line yields exactly one entry or one error.
             let meaningful = text
-                .lines()
+                .split('\n')
                 .filter(|l| !l.trim_ascii().is_empty() && !l.trim_ascii().starts_with('#'))
                 .count();
             prop_assert_eq!(entries.len() + errors.len(), meaningful);
+        }
+
+        /// Octal, hex and decimal spellings of a number read as that number, as strtoul base 0 reads them.
+        #[test]
+        fn numbers_in_every_base_read_as_shadow_reads_them(n in any::<u64>(), blanks in "[ \t]{0,3}") {
+            for spelled in [format!("{n}"), format!("0{n:o}"), format!("0x{n:x}"), format!("0X{n:X}"), format!("+{n}")] {
+                prop_assert_eq!(shadow_number(&format!("{blanks}{spelled}"), "start"), Ok(n));
+                // Nothing may follow the digits.
+                let trailing = format!("{spelled} ");
+                prop_assert!(shadow_number(&trailing, "start").is_err());
+            }
+        }
+
+        /// Anything after a third field leaves the entry as it was; a blank after the count drops it.
+        #[test]
+        fn a_fourth_field_changes_nothing_and_a_trailing_blank_drops_the_line(
+            entries in entries_strategy(),
+            extra in "[a-z0-9: ]{0,8}",
+        ) {
+            let with_extra: String = render(&entries)
+                .lines()
+                .map(|l| format!("{l}:{extra}\n"))
+                .collect();
+            let (parsed, errors) = parse(&with_extra);
+            prop_assert!(errors.is_empty(), "{:?}", errors);
+            prop_assert_eq!(parsed, entries.clone());
+            let with_blank: String = render(&entries).lines().map(|l| format!("{l} \n")).collect();
+            let (parsed, errors) = parse(&with_blank);
+            prop_assert!(parsed.is_empty());
+            prop_assert_eq!(errors.len(), entries.len());
+        }
+
+        /// RootlessKit's static parser never panics, and on a rendered file finds exactly the user's entries.
+        #[test]
+        fn rootlesskit_static_reads_rendered_files_like_shadow(entries in entries_strategy(), text in any::<String>()) {
+            let _ = rootlesskit_static(&text, "/etc/subuid", 1000, "alice");
+            for e in &entries {
+                let uid: u32 = e.owner.parse().unwrap_or(1000);
+                let statics = rootlesskit_static(&render(&entries), "/etc/subuid", uid, &e.owner).unwrap();
+                let shadows: Vec<(i64, i64)> = entries
+                    .iter()
+                    .filter(|x| x.matches(&e.owner, uid))
+                    .map(|x| (x.start as i64, x.count as i64))
+                    .collect();
+                prop_assert_eq!(statics.iter().map(|r| (r.start, r.count)).collect::<Vec<_>>(), shadows);
+            }
         }
 
         #[test]

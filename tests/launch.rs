@@ -1,0 +1,317 @@
+//! Live tier: the trial launch (`launch.trial`), proven against the real `rootlesskit … true`.
+//!
+//! As a user without subordinate ids the trial fails with RootlessKit's own error, which the doctor quotes and
+//! names subid.entries, and the same command run by hand fails the same way; as a user with them it succeeds; root
+//! judging a user runs it as that user and leaves nothing behind; a trial that hangs is killed at its deadline with
+//! its whole process group; and `preflight --probe` spawns exactly the trial (plain `preflight` spawns nothing:
+//! `default_path_spawns_no_subprocess` in tests/live.rs).
+
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+#[allow(dead_code)]
+#[path = "support/live.rs"]
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+use support::Need;
+
+/// The flags of Debian 12's dockerd-rootless.sh, as `facts::launch` plans them.
+const TRIAL_FLAGS: &[&str] = &[
+    "--net=slirp4netns",
+    "--mtu=65520",
+    "--slirp4netns-sandbox=auto",
+    "--slirp4netns-seccomp=auto",
+    "--disable-host-loopback",
+    "--port-driver=builtin",
+    "--copy-up=/etc",
+    "--copy-up=/run",
+    "--propagation=rslave",
+    "true",
+];
+
+fn live() -> Option<support::Live> {
+    support::start(&[
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::User(testkit::live::nosub_user()),
+        Need::Program("rootlesskit"),
+        Need::Program("slirp4netns"),
+        Need::Program("setpriv"),
+        Need::Program("strace"),
+    ])
+}
+
+fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {doc}"))
+}
+
+fn json(run: &support::Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{run}"))
+}
+
+/// Processes of `uid` whose command line holds `needle`.
+fn processes_of(uid: u32, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let owner = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|u| u.parse::<u32>().ok());
+        let cmdline = fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        if owner == Some(uid) && cmdline.contains(needle) {
+            found.push(format!("{name}: {cmdline}"));
+        }
+    }
+    found
+}
+
+/// The runner's scratch directories and RootlessKit's default state dirs in /tmp owned by `uid`.
+fn scratch_of(uid: u32) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            (n.starts_with("rootless-doctor-run.") || n.starts_with("rootlesskit"))
+                && e.metadata().is_ok_and(|m| m.uid() == uid)
+        })
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
+#[test]
+fn nosub_user_trial_fails_naming_subid_entries_as_rootlesskit_does() {
+    let Some(live) = live() else { return };
+    let user = live.nosub_user();
+    let run = user.doctor(&["check", "launch", "--format", "json"]);
+    assert_eq!(run.code(), 1, "{run}");
+    let doc = json(&run);
+    let f = finding(&doc, "launch.trial");
+    let summary = f["summary"].as_str().unwrap();
+    let expected = format!(
+        "No subuid ranges found for user {} (\"{}\")",
+        user.uid, user.name
+    );
+    assert_eq!(f["status"], "fail", "{run}");
+    assert!(summary.contains(&expected), "{summary}");
+    assert!(
+        summary.contains("subid.entries explains it, and reports it here too (fail)"),
+        "{summary}"
+    );
+    // The same command by hand, as the user: RootlessKit says the same.
+    let rootlesskit = testkit::live::find_program("rootlesskit").unwrap();
+    let by_hand = user.run(&rootlesskit, TRIAL_FLAGS);
+    assert_eq!(by_hand.code(), 1, "{by_hand}");
+    assert!(by_hand.stderr.contains(&expected), "{by_hand}");
+}
+
+#[test]
+fn ok_user_trial_passes() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let run = user.doctor(&["check", "launch", "--format", "json"]);
+    let doc = json(&run);
+    let f = finding(&doc, "launch.trial");
+    assert_eq!(f["status"], "pass", "{run}");
+    let summary = f["summary"].as_str().unwrap();
+    assert!(summary.contains("succeeded as"), "{summary}");
+    eprintln!("launch.trial as {}: {summary}", user.name);
+    // And rootlesskit agrees.
+    let rootlesskit = testkit::live::find_program("rootlesskit").unwrap();
+    let by_hand = user.run(&rootlesskit, TRIAL_FLAGS);
+    assert_eq!(by_hand.code(), 0, "{by_hand}");
+}
+
+#[test]
+fn root_runs_the_trial_as_the_judged_user_and_leaves_nothing() {
+    let Some(live) = live() else { return };
+    let user = live.nosub_user();
+    let before = scratch_of(user.uid);
+    let run = support::Run::of({
+        let mut c = Command::new(support::doctor_bin());
+        c.env_clear()
+            .env("PATH", testkit::live::PATH)
+            .args(["--user", &user.name, "check", "launch", "--format", "json"]);
+        c
+    });
+    let doc = json(&run);
+    let f = finding(&doc, "launch.trial");
+    let summary = f["summary"].as_str().unwrap();
+    assert_eq!(f["status"], "fail", "{run}");
+    // RootlessKit names the uid it runs as: the user's, not root's.
+    assert!(
+        summary.contains(&format!(
+            "No subuid ranges found for user {} (\"{}\")",
+            user.uid, user.name
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("the trial launch as {} ", user.name)),
+        "{summary}"
+    );
+    assert!(processes_of(user.uid, "rootlesskit").is_empty());
+    assert_eq!(scratch_of(user.uid), before, "left behind in /tmp");
+    // The user with subordinate ids: a trial that really starts namespaces and slirp4netns leaves nothing either.
+    let ok = live.ok_user();
+    let before = scratch_of(ok.uid);
+    let run = support::Run::of({
+        let mut c = Command::new(support::doctor_bin());
+        c.env_clear()
+            .env("PATH", testkit::live::PATH)
+            .args(["--user", &ok.name, "check", "launch", "--format", "json"]);
+        c
+    });
+    let doc = json(&run);
+    assert_eq!(finding(&doc, "launch.trial")["status"], "pass", "{run}");
+    eprintln!(
+        "launch.trial, root as {}: {}",
+        ok.name,
+        finding(&doc, "launch.trial")["summary"]
+    );
+    assert!(processes_of(ok.uid, "rootlesskit").is_empty());
+    assert!(processes_of(ok.uid, "slirp4netns").is_empty());
+    assert_eq!(scratch_of(ok.uid), before, "left behind in /tmp");
+}
+
+#[test]
+fn a_hung_trial_is_killed_at_the_deadline_with_its_group() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    // A slirp4netns that never answers: RootlessKit 1.1.0 runs `slirp4netns --help` to learn its features and waits.
+    let marker = format!("{}", 600_000 + std::process::id() % 100_000);
+    let dir = Path::new("/tmp").join(format!("rd-hang-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = dir.join("slirp4netns");
+    fs::write(&fake, format!("#!/bin/sh\nexec sleep {marker}\n")).unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", dir.display(), testkit::live::PATH);
+    let started = Instant::now();
+    let run = support::Run::of(user.command_with_path(
+        &path,
+        support::doctor_bin(),
+        &["check", "launch", "--format", "json"],
+    ));
+    let took = started.elapsed();
+    let leftover = processes_of(user.uid, &format!("sleep {marker}"));
+    let _ = fs::remove_dir_all(&dir);
+    let doc = json(&run);
+    let f = finding(&doc, "launch.trial");
+    let summary = f["summary"].as_str().unwrap();
+    assert_eq!(f["status"], "fail", "{run}");
+    assert!(
+        summary.contains("did not finish within 10 s and was killed with its process group"),
+        "{summary}"
+    );
+    assert!(
+        took.as_secs_f64() >= 10.0 && took.as_secs_f64() < 15.0,
+        "took {took:?}"
+    );
+    assert!(
+        leftover.is_empty(),
+        "the hung driver survived: {leftover:?}"
+    );
+    assert!(processes_of(user.uid, "rootlesskit").is_empty());
+}
+
+#[test]
+fn preflight_probe_spawns_exactly_the_trial() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let trace = user.xdg_runtime_dir.join("probe.strace");
+    let trace_arg = trace.display().to_string();
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let run = support::Run::of(user.command_with_path(
+        support::PATH,
+        Path::new("strace"),
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve,execveat,fork,vfork,clone,clone3",
+            "-o",
+            &trace_arg,
+            &bin,
+            "preflight",
+            "--probe",
+            "--only",
+            "launch",
+            "--format",
+            "json",
+        ],
+    ));
+    // Under ptrace a setuid newuidmap runs without its privilege, so the traced trial fails ("write to uid_map
+    // failed: Operation not permitted"): only what was spawned is asserted here, not the verdict.
+    assert!([0, 1].contains(&run.code()), "{run}");
+    assert_ne!(
+        finding(&json(&run), "launch.trial")["status"],
+        "skip",
+        "{run}"
+    );
+    let text = fs::read_to_string(&trace).unwrap();
+    let pid_of = |line: &str| line.split_whitespace().next().unwrap_or("").to_owned();
+    let doctor = pid_of(text.lines().next().unwrap());
+    // The doctor itself: one execve (itself), one spawn.
+    let own: Vec<&str> = text.lines().filter(|l| pid_of(l) == doctor).collect();
+    let spawns: Vec<&&str> = own
+        .iter()
+        .filter(|l| {
+            ["fork(", "vfork(", "clone(", "clone3("].iter().any(|c| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|w| w.starts_with(c))
+            })
+        })
+        .collect();
+    assert_eq!(spawns.len(), 1, "the doctor spawns once:\n{text}");
+    // The spawn's result, on its own line or on the `<... clone3 resumed>) = PID` line that completes it.
+    let child = own
+        .iter()
+        .filter(|l| l.contains("clone") || l.contains("fork"))
+        .find_map(|l| {
+            l.rsplit_once("= ")
+                .and_then(|(_, pid)| pid.trim().parse::<u32>().ok())
+        })
+        .unwrap_or_else(|| panic!("no spawn result:\n{text}"))
+        .to_string();
+    let first_exec = text
+        .lines()
+        .find(|l| pid_of(l) == child && l.contains("execve("))
+        .unwrap_or_else(|| panic!("child {child} execs nothing:\n{text}"));
+    let rootlesskit = testkit::live::find_program("rootlesskit").unwrap();
+    assert!(
+        first_exec.contains(&format!("execve(\"{}\"", rootlesskit.display()))
+            && first_exec.contains("\"--net=slirp4netns\"")
+            && first_exec.contains("\"true\""),
+        "the one spawn is the trial:\n{first_exec}"
+    );
+}

@@ -197,6 +197,7 @@ scenarios! {
     debian_12_nested_userns => "debian-12-nested-userns",
     debian_12_newuidmap_not_setuid => "debian-12-newuidmap-not-setuid",
     debian_12_no_network_driver => "debian-12-no-network-driver",
+    debian_12_no_new_privs => "debian-12-no-new-privs",
     debian_12_no_subid => "debian-12-no-subid",
     debian_12_no_subid_real_uid_in_the_way => "debian-12-no-subid-real-uid-in-the-way",
     debian_12_no_systemd => "debian-12-no-systemd",

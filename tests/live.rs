@@ -518,3 +518,63 @@ fn findings_table(doc: &Value) -> String {
         })
         .collect()
 }
+
+/// Contradiction 6 of docs/launch-sequence.md: under no_new_privs the kernel ignores newuidmap's setuid bit.
+/// The doctor, started the same way as RootlessKit, must fail `uidmap.newuidmap`, and RootlessKit really fails.
+#[test]
+fn regression_no_new_privs_ignored_by_the_setuid_check() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let doctor = support::doctor_bin().display().to_string();
+
+    let run = user.run(
+        "setpriv",
+        &[
+            "--no-new-privs",
+            "--",
+            &doctor,
+            "preflight",
+            "--format",
+            "json",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not JSON ({err})\n{run}"));
+    let table = findings_table(&doc);
+    for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
+        let found = finding(&doc, id);
+        assert_eq!(found["status"], "fail", "{id} under no_new_privs\n{table}");
+        assert!(
+            array(&found["evidence"])
+                .iter()
+                .any(|e| e["source"] == "/proc/self/status" && e["detail"] == "NoNewPrivs: 1"),
+            "{id} should cite NoNewPrivs: {found:#}"
+        );
+    }
+    assert_eq!(run.code(), 1, "a `fail` finding means exit 1\n{table}");
+
+    // Without no_new_privs the same user passes both (ok_user_passes_and_rootlesskit_agrees holds the rest).
+    let (_, plain) = user.preflight_json();
+    for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
+        assert_eq!(
+            finding(&plain, id)["status"],
+            "pass",
+            "{id} without no_new_privs\n{}",
+            findings_table(&plain)
+        );
+    }
+
+    // Reality agrees: newuidmap runs unprivileged and the kernel refuses the map.
+    let rootlesskit = user.run("setpriv", &["--no-new-privs", "--", "rootlesskit", "true"]);
+    assert_ne!(
+        rootlesskit.code(),
+        0,
+        "the doctor failed uidmap.newuidmap under no_new_privs but rootlesskit worked:\n{rootlesskit}"
+    );
+    assert!(
+        rootlesskit
+            .stderr
+            .contains("newuidmap: write to uid_map failed: Operation not permitted"),
+        "rootlesskit failed for another reason than the doctor's:\n{rootlesskit}"
+    );
+}

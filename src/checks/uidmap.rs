@@ -11,7 +11,9 @@ macro_rules! const_format_explain {
         concat!(
             "What it checks: ", $bin, " is on PATH (and in /usr/bin), and can actually write another process's ", $map, ": \
 it is setuid-root, or it carries the file capability ", $cap, " as permitted and effective (security.capability xattr), \
-and the filesystem it lives on is not mounted nosuid.
+and the filesystem it lives on is not mounted nosuid; and that the session the doctor runs in is not under no_new_privs \
+(NoNewPrivs: 1 in /proc/self/status), which also disables both. When root judges another user, that user's sessions are \
+not visible, and no_new_privs is not judged.
 
 Why it matters: RootlessKit maps the subordinate ids of /etc/sub", "uid and /etc/subgid into the user namespace by running ",
             $bin, ". Only a privileged helper may map ids other than your own. dockerd-rootless-setuptool.sh checks only that \
@@ -27,10 +29,22 @@ If the binary is there but unprivileged (copied, extracted from an image, self-b
 distribution ships: setuid-root (`chmod u+s`, owner root) on Debian/Ubuntu, or file capabilities \
 (`setcap ", $cap, "=ep`) on Fedora/RHEL/openSUSE/Arch; reinstalling the package does the same. \
 A binary earlier on PATH than /usr/bin shadows the packaged one: remove it. A filesystem mounted nosuid ignores both setuid bits \
-and file capabilities: keep the binary on /usr."
+and file capabilities: keep the binary on /usr. Under no_new_privs (setpriv --no-new-privs, systemd's NoNewPrivileges=, \
+container and CI sandboxes) start the daemon from a fresh login or through the systemd user service instead."
         )
     };
 }
+
+/// Where `no_new_privs` comes from, and the ways out of it (prctl(2), systemd.exec(5)).
+const NO_NEW_PRIVS_FIX: &str = "\
+no_new_privs is a per-process flag that every child inherits and nothing can clear; under it the kernel ignores setuid bits \
+and file capabilities, so newuidmap and newgidmap run unprivileged. Something that started this session set it: \
+`setpriv --no-new-privs`, a systemd unit with NoNewPrivileges=yes (implied in user units by sandboxing settings such as \
+SystemCallFilter=, RestrictNamespaces= or PrivateDevices=), a container started with `--security-opt no-new-privileges` \
+(Kubernetes: allowPrivilegeEscalation: false), bubblewrap/Flatpak, or a CI runner's sandbox. \
+Start the daemon from a session without it: a fresh login (ssh, console), or `systemctl --user start docker`, whose user \
+manager does not inherit this session's flag (unless the unit itself sets NoNewPrivileges=). \
+`grep NoNewPrivs /proc/self/status` shows 0 in a session that can run it.";
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -217,6 +231,33 @@ the packaged one is what RootlessKit should run."
         Read::Missing => {}
         Read::Failed(e) => v = v.evidence("/proc/self/mountinfo", format!("unreadable: {e}")),
     }
+    // no_new_privs makes exec ignore setuid bits and file capabilities (prctl(2)); it is inherited by every
+    // child and cannot be cleared, so RootlessKit started from this session runs an unprivileged newuidmap.
+    match f.self_status() {
+        Read::Ok(_) if !f.is_own_session() => {
+            v = v.evidence(
+                "/proc/self/status",
+                format!(
+                    "NoNewPrivs of {}'s sessions is not visible to this run (it reads its own process, not theirs)",
+                    f.user.name
+                ),
+            );
+        }
+        Read::Ok(st) => match st.no_new_privs {
+            Some(true) => {
+                return Verdict::fail(format!(
+                    "this session runs with no_new_privs, so {shown}'s privilege never takes effect: RootlessKit started from here fails"
+                ))
+                .with_evidence(v.evidence)
+                .evidence("/proc/self/status", "NoNewPrivs: 1")
+                .fix(Remediation::text(NO_NEW_PRIVS_FIX));
+            }
+            Some(false) => v = v.evidence("/proc/self/status", "NoNewPrivs: 0"),
+            None => {}
+        },
+        Read::Missing => {}
+        Read::Failed(e) => v = v.evidence("/proc/self/status", format!("unreadable: {e}")),
+    }
     if on_path.is_none() {
         return Verdict::warn(format!(
             "{packaged} is privileged but /usr/bin is not on PATH, so RootlessKit won't find it"
@@ -227,4 +268,45 @@ the packaged one is what RootlessKit should run."
         ));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix};
+    use crate::model::Status;
+
+    #[test]
+    fn regression_no_new_privs_ignored_by_the_setuid_check() {
+        // newuidmap is setuid-root on a suid mount, but the session runs under no_new_privs:
+        // exec ignores the bit, and newuidmap's write to uid_map fails with EPERM.
+        for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
+            let v = check("debian-12-no-new-privs", id);
+            assert_eq!(v.status, Status::Fail, "{id}: {}", v.summary);
+            assert!(v.summary.contains("no_new_privs"), "{}", v.summary);
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.source == "/proc/self/status" && e.detail == "NoNewPrivs: 1"),
+                "{:?}",
+                v.evidence
+            );
+            let fix = fix(&v);
+            // Nothing clears the flag, so there is no command to run: the fix says where it comes from.
+            assert!(fix.steps.is_empty());
+            for cause in [
+                "setpriv --no-new-privs",
+                "NoNewPrivileges=",
+                "systemctl --user start docker",
+            ] {
+                assert!(fix.text.contains(cause), "{cause}: {}", fix.text);
+            }
+        }
+    }
+
+    #[test]
+    fn without_a_status_file_no_new_privs_is_not_judged() {
+        let v = check("debian-12", "uidmap.newuidmap");
+        assert_eq!(v.status, Status::Pass);
+        assert!(v.evidence.iter().all(|e| e.source != "/proc/self/status"));
+    }
 }

@@ -515,6 +515,14 @@ impl<'h> Facts<'h> {
         Read::from_io(self.host.read_to_string(&format!("/proc/{pid}/{name}")))
     }
 
+    /// The doctor's own `/proc/self/status`, read with its own sight like [`Facts::proc_file`].
+    /// It describes the judged user's session only when [`Facts::is_own_session`]: when root judges
+    /// another user, it is root's process, not theirs.
+    pub fn self_status(&self) -> Read<parse::proc::Status> {
+        Read::from_io(self.host.read_to_string("/proc/self/status"))
+            .map(|text| parse::proc::parse_status(&text))
+    }
+
     fn proc_bytes(&self, pid: u32, name: &str) -> Read<Vec<u8>> {
         Read::from_io(self.host.read(&format!("/proc/{pid}/{name}")))
     }

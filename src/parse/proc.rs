@@ -10,6 +10,10 @@ pub struct Status {
     pub uid: [u32; 4],
     /// The process's pid in each nested pid namespace, outermost first.
     pub nspid: Vec<u32>,
+    /// `NoNewPrivs` (Linux 4.10 and later): `Some(true)` when the process runs with `no_new_privs`
+    /// (prctl(2) `PR_SET_NO_NEW_PRIVS`), under which exec ignores setuid bits and file capabilities;
+    /// `None` when the line is missing or is neither `0` nor `1`.
+    pub no_new_privs: Option<bool>,
 }
 
 /// Parses `/proc/PID/status`; a field missing or malformed keeps its default.
@@ -31,6 +35,13 @@ pub fn parse_status(text: &str) -> Status {
                     .collect();
                 if let [r, e, s, f] = ids[..] {
                     st.uid = [r, e, s, f];
+                }
+            }
+            "NoNewPrivs" => {
+                st.no_new_privs = match value {
+                    "0" => Some(false),
+                    "1" => Some(true),
+                    _ => None,
                 }
             }
             "NSpid" => {
@@ -79,6 +90,21 @@ TracerPid:\t0\nUid:\t1001\t1001\t1001\t1001\nGid:\t1001\t1001\t1001\t1001\nNSpid
         assert_eq!(st.ppid, 4200);
         assert_eq!(st.uid, [1001; 4]);
         assert_eq!(st.nspid, [4242, 51]);
+        assert_eq!(
+            st.no_new_privs, None,
+            "no NoNewPrivs line: before Linux 4.10"
+        );
+    }
+
+    #[test]
+    fn no_new_privs() {
+        // Lines as Linux 6.1 prints them, around NoNewPrivs (`setpriv --no-new-privs -- cat /proc/self/status`).
+        let text = "Name:\tcat\nUid:\t1001\t1001\t1001\t1001\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n\
+NoNewPrivs:\t1\nSeccomp:\t0\nSeccomp_filters:\t0\n";
+        assert_eq!(parse_status(text).no_new_privs, Some(true));
+        assert_eq!(parse_status("NoNewPrivs:\t0\n").no_new_privs, Some(false));
+        assert_eq!(parse_status("NoNewPrivs:\t2\n").no_new_privs, None);
+        assert_eq!(parse_status("NoNewPrivs:\n").no_new_privs, None);
     }
 
     #[test]

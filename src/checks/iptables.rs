@@ -26,18 +26,26 @@ pub(super) const CHECKS: &[Check] = &[
         title: "iptables is installed (and which backend it uses)",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
-What it checks: an iptables binary on PATH or in /usr/sbin and /sbin (where it lives, and where the docker service's PATH \
-looks), and whether it is the nf_tables or the legacy variant, by following its symlinks (alternatives, xtables-nft-multi, \
-xtables-legacy-multi) instead of running it.
+What it checks: that iptables is installed, that it is on the PATH the rootless dockerd will have, and whether it is \
+the nf_tables or the legacy variant (by following its symlinks: alternatives, xtables-nft-multi, xtables-legacy-multi, \
+instead of running it). dockerd-rootless.sh never changes PATH, so dockerd's PATH depends on how it is started: the \
+docker user service's Environment=PATH= (dockerd-rootless-setuptool.sh install writes $BIN:/sbin:/usr/sbin:$PATH; a unit \
+without one gets systemd's default, which has /usr/sbin), or, without systemd, the shell's PATH: this session's when the \
+doctor runs in it, otherwise the login PATH (ENV_PATH in /etc/login.defs), which a shell profile may change, so then \
+a miss is only a warning.
 
-Why it matters: rootless dockerd programs NAT and filter rules inside RootlessKit's network namespace with iptables; \
-without it the daemon must run with --iptables=false (no published ports through the bridge).
+Why it matters: rootless dockerd programs NAT and filter rules inside RootlessKit's network namespace with iptables, \
+which it looks up on its PATH once. Debian and Ubuntu keep iptables in /usr/sbin, which an ordinary user's login PATH \
+lacks: `dockerd-rootless.sh` started by hand from such a shell stops, while the same daemon under systemd starts.
 
-What you see when it's wrong: `iptables binary not found. Please install with a package manager.` from the setup tool, or \
-dockerd's `failed to find iptables: exec: \"iptables\": executable file not found in $PATH`.
+What you see when it's wrong: dockerd logs the warning `failed to find iptables: exec: \"iptables\": executable file not \
+found in $PATH` and then stops with `failed to start daemon: Error initializing network controller: … failed to create \
+NAT chain DOCKER: iptables not found` (`Iptables not found` in 20.10); the setup tool, which also looks in /sbin and \
+/usr/sbin, says `iptables binary not found. Please install with a package manager.` only when it is not installed.
 
 How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf install -y iptables`, \
-`sudo pacman -S iptables-nft`, `sudo zypper install iptables`).",
+`sudo pacman -S iptables-nft`, `sudo zypper install iptables`); start the daemon by hand as the setup tool prints it, \
+`PATH=$BIN:/sbin:/usr/sbin:$PATH dockerd-rootless.sh`, or add /usr/sbin to the unit's Environment=PATH=.",
         packages: &["iptables"],
         run: binary,
     },
@@ -87,23 +95,263 @@ fn backend(f: &Facts, path: &str) -> (&'static str, String) {
     (kind, real)
 }
 
-fn binary(f: &Facts) -> Verdict {
-    match f.which_sbin("iptables") {
-        Some(path) => {
-            let (kind, real) = backend(f, &path);
-            Verdict::pass(format!("{path} ({kind})")).evidence(path, format!("resolves to {real}"))
-        }
-        None => {
-            let d = f.distro();
-            let r = Remediation::text(format!(
-                "Install {}. (Alternatively start dockerd with --iptables=false, at the cost of the bridge network's NAT.)",
-                d.package_list(&["iptables"])
-            ));
-            Verdict::fail("iptables is not installed (not on PATH, /usr/sbin or /sbin)")
-                .evidence("env:PATH", f.path_dirs().join(":"))
-                .fix(r.steps(d.install_step(&["iptables"])))
+/// systemd's PATH for user units that set none (`DEFAULT_USER_PATH`, merged /usr; environment.d(5) may change it).
+const SYSTEMD_USER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin";
+
+/// The PATH a login shell starts with when nothing sets one (login(1)'s and su(1)'s default without ENV_PATH).
+const LOGIN_DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// How the rootless daemon is (or will be) started, and so the PATH in which dockerd looks up iptables
+/// (`exec.LookPath("iptables")`): dockerd-rootless.sh never changes PATH (v20.10.24 to docker-v29.7.2).
+struct DaemonPath {
+    /// For findings: `your docker.service`, `dockerd-rootless.sh started by hand from this session`.
+    how: String,
+    /// Evidence source for that PATH, and what qualifies it.
+    source: String,
+    note: Option<String>,
+    dirs: Vec<String>,
+    /// The user unit's file, whose Environment=PATH= a fix changes.
+    unit: Option<String>,
+    /// Started by hand (no systemd as PID 1): the PATH is the shell's, and the fix is to start it with sbin.
+    by_hand: bool,
+    /// The PATH is read, not a guess at another user's login shell.
+    known: bool,
+}
+
+impl DaemonPath {
+    fn detail(&self) -> String {
+        let dirs = self.dirs.join(":");
+        match &self.note {
+            Some(note) => format!("{dirs} ({note})"),
+            None => dirs,
         }
     }
+}
+
+fn split_path(path: &str) -> Vec<String> {
+    path.split(':')
+        .filter(|d| d.starts_with('/'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `dirs` with `extra` added where missing, in front (`$BIN:/sbin:/usr/sbin:$PATH`) or behind.
+fn with_dirs(dirs: &[String], extra: &[&str], front: bool) -> Vec<String> {
+    let extra: Vec<String> = extra.iter().map(|d| (*d).to_owned()).collect();
+    let (first, second) = if front {
+        (&extra[..], dirs)
+    } else {
+        (dirs, &extra[..])
+    };
+    let mut out: Vec<String> = Vec::new();
+    for d in first.iter().chain(second) {
+        if !out.contains(d) {
+            out.push(d.clone());
+        }
+    }
+    out
+}
+
+/// `ENV_PATH` of /etc/login.defs (login.defs(5): the value may start with `PATH=`).
+fn login_defs_path(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next()? == "ENV_PATH").then(|| {
+            let value = words.next().unwrap_or_default();
+            value.strip_prefix("PATH=").unwrap_or(value).to_owned()
+        })
+    })
+}
+
+/// `None` for a tree without a running system (a mounted image): neither its init system nor a session is there.
+fn daemon_path(f: &Facts) -> Option<DaemonPath> {
+    if !f.has_runtime() {
+        return None;
+    }
+    if f.systemd {
+        // The user unit, as dockerd-rootless-setuptool.sh install writes it (or as the user changed it).
+        let unit = f
+            .dockerd_setups()
+            .iter()
+            .find(|s| s.rootless && s.pid.is_none() && !s.system_unit);
+        if let Some(setup) = unit {
+            let file = setup
+                .source
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let path = setup
+                .env
+                .as_deref()
+                .and_then(|env| crate::facts::dockerd::lookup(env)("PATH"));
+            let (source, note, dirs) = match path {
+                Some(p) => (format!("{file} Environment=PATH"), None, split_path(&p)),
+                None => (
+                    file.clone(),
+                    Some("no Environment=PATH: systemd's default for user units, unless environment.d changes it".to_owned()),
+                    split_path(SYSTEMD_USER_PATH),
+                ),
+            };
+            return Some(DaemonPath {
+                how: setup.label.clone(),
+                source,
+                note,
+                dirs,
+                unit: Some(file),
+                by_hand: false,
+                known: true,
+            });
+        }
+        // No unit yet: `dockerd-rootless-setuptool.sh install` writes Environment=PATH=$BIN:/sbin:/usr/sbin:$PATH.
+        return Some(DaemonPath {
+            how: "the docker user service".into(),
+            source: "docker user service (not installed)".into(),
+            note: Some(
+                "dockerd-rootless-setuptool.sh install writes Environment=PATH=$BIN:/sbin:/usr/sbin:$PATH".into(),
+            ),
+            dirs: with_dirs(&f.path_dirs(), &["/sbin", "/usr/sbin"], true),
+            unit: None,
+            by_hand: false,
+            known: true,
+        });
+    }
+    // Without systemd the daemon is started by hand, and dockerd inherits the shell's PATH.
+    if f.is_own_session() {
+        return Some(DaemonPath {
+            how: "dockerd-rootless.sh started by hand from this session".into(),
+            source: "env:PATH".into(),
+            note: None,
+            dirs: f.path_dirs(),
+            unit: None,
+            by_hand: true,
+            known: true,
+        });
+    }
+    // Root judges someone else: their shell is not visible; the login PATH is the best estimate.
+    let (source, path) = match f
+        .read("/etc/login.defs")
+        .ok()
+        .and_then(|t| login_defs_path(t))
+    {
+        Some(p) => ("/etc/login.defs ENV_PATH".to_owned(), p),
+        None => (
+            "login PATH (no ENV_PATH in /etc/login.defs)".to_owned(),
+            LOGIN_DEFAULT_PATH.to_owned(),
+        ),
+    };
+    Some(DaemonPath {
+        how: format!(
+            "dockerd-rootless.sh started by hand from {}'s login shell",
+            f.user.name
+        ),
+        source,
+        note: Some(format!(
+            "the PATH of {}'s own shell is not visible to this run, and a shell profile may change it",
+            f.user.name
+        )),
+        dirs: split_path(&path),
+        unit: None,
+        by_hand: true,
+        known: false,
+    })
+}
+
+fn binary(f: &Facts) -> Verdict {
+    let Some(installed) = f.which_sbin("iptables") else {
+        let d = f.distro();
+        let r = Remediation::text(format!(
+            "Install {}. (Alternatively start dockerd with --iptables=false, at the cost of the bridge network's NAT.)",
+            d.package_list(&["iptables"])
+        ));
+        return Verdict::fail("iptables is not installed (not on PATH, /usr/sbin or /sbin)")
+            .evidence("env:PATH", f.path_dirs().join(":"))
+            .fix(r.steps(d.install_step(&["iptables"])));
+    };
+    let Some(daemon) = daemon_path(f) else {
+        let (kind, real) = backend(f, &installed);
+        return Verdict::pass(format!("{installed} ({kind})"))
+            .evidence(installed.clone(), format!("resolves to {real}"))
+            .evidence(
+                "PATH",
+                "not judged: a tree without a running system shows neither its init system nor a session's PATH",
+            );
+    };
+    let Some(path) = f.find_in("iptables", &daemon.dirs).into_iter().next() else {
+        let (kind, _) = backend(f, &installed);
+        let dir = installed
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("/usr/sbin")
+            .to_owned();
+        let summary = if daemon.known {
+            format!(
+                "{installed} ({kind}) is not on the PATH of {}: dockerd stops with \"iptables not found\"",
+                daemon.how
+            )
+        } else {
+            format!(
+                "{installed} ({kind}) is not on the login PATH of {}: unless a shell profile adds {dir}, dockerd stops \
+with \"iptables not found\"",
+                daemon.how
+            )
+        };
+        let v = if daemon.known {
+            Verdict::fail(summary)
+        } else {
+            Verdict::warn(summary)
+        }
+        .evidence(daemon.source.clone(), daemon.detail())
+        .evidence(
+            installed.clone(),
+            format!("installed, but {dir} is not on that PATH"),
+        );
+        if let Some(unit) = &daemon.unit {
+            return v.fix(Remediation::text(format!(
+                "Add {dir} to Environment=PATH= in {unit} (dockerd-rootless-setuptool.sh install writes \
+$BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemctl --user restart docker`."
+            )));
+        }
+        // What dockerd-rootless-setuptool.sh prints for hosts without systemd: PATH=$BIN:/sbin:/usr/sbin:$PATH,
+        // $BIN being the directory of dockerd-rootless.sh.
+        let script = f.which("dockerd-rootless.sh").or_else(|| {
+            f.find_in(
+                "dockerd-rootless.sh",
+                &f.distro().defaults.rootless_script_dirs,
+            )
+            .into_iter()
+            .next()
+        });
+        let mut front = Vec::new();
+        if let Some((bin, _)) = script.as_deref().and_then(|s| s.rsplit_once('/')) {
+            front.push(bin);
+        }
+        front.extend(["/sbin", "/usr/sbin"]);
+        let path_value = format!("PATH={}", with_dirs(&daemon.dirs, &front, true).join(":"));
+        return v.fix(
+            Remediation::text(format!(
+                "Start the daemon with {dir} on PATH, as dockerd-rootless-setuptool.sh prints it for hosts without \
+systemd (`PATH=$BIN:/sbin:/usr/sbin:$PATH dockerd-rootless.sh`), or add /usr/sbin and /sbin to PATH in the shell \
+profile:"
+            ))
+            .steps([Step::user(["env", path_value.as_str(), "dockerd-rootless.sh"])]),
+        );
+    };
+    let (kind, real) = backend(f, &path);
+    let mut v = Verdict::pass(format!("{path} ({kind})"))
+        .evidence(path.clone(), format!("resolves to {real}"))
+        .evidence(daemon.source.clone(), daemon.detail());
+    // Under systemd the unit's PATH decides; a start by hand from this session is another matter, and fails.
+    if !daemon.by_hand && f.is_own_session() && f.find_in("iptables", &f.path_dirs()).is_empty() {
+        v = v.evidence(
+            "env:PATH",
+            format!(
+                "{}: no iptables, so dockerd-rootless.sh started by hand from this session would stop with \"iptables not found\"",
+                f.path_dirs().join(":")
+            ),
+        );
+    }
+    v
 }
 
 /// How available a module is.
@@ -279,4 +527,72 @@ fn modules(f: &Facts) -> Verdict {
         })
         .collect();
     Verdict::pass(ready.join(", ")).with_evidence(evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_defs_path;
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    #[test]
+    fn regression_iptables_only_in_usr_sbin_passed_for_a_daemon_started_by_hand() {
+        // No systemd: dockerd-rootless.sh is started from this session, whose PATH has no /usr/sbin, and
+        // dockerd-rootless.sh never adds it: dockerd's exec.LookPath("iptables") fails and it stops.
+        let v = check("debian-12-no-systemd", "iptables.binary");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("iptables not found"), "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "env PATH=/usr/share/docker.io/contrib:/sbin:/usr/sbin:/usr/local/bin:/usr/bin:/bin dockerd-rootless.sh"
+            ]
+        );
+
+        // The same host under systemd: the unit the setup tool writes has /sbin:/usr/sbin, so it passes, and
+        // says a start by hand from this session would not.
+        let v = check("debian-12", "iptables.binary");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.source == "env:PATH" && e.detail.contains("iptables not found")),
+            "{:?}",
+            v.evidence
+        );
+
+        // A user unit whose Environment=PATH lacks /usr/sbin fails, with the unit to edit.
+        let v = check("debian-12-unit-path-without-sbin", "iptables.binary");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            fix(&v)
+                .text
+                .contains("/home/alice/.config/systemd/user/docker.service"),
+            "{}",
+            fix(&v).text
+        );
+
+        // Root judging alice cannot see her shell: the login PATH is an estimate, so a miss warns.
+        let v = check("debian-12-no-systemd-judged-by-root", "iptables.binary");
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.source == "/etc/login.defs ENV_PATH")
+        );
+    }
+
+    #[test]
+    fn env_path_of_login_defs() {
+        let debian = "ENV_SUPATH\tPATH=/usr/local/sbin:/usr/sbin\nENV_PATH\tPATH=/usr/local/bin:/usr/bin:/bin:/usr/games\n";
+        assert_eq!(
+            login_defs_path(debian).as_deref(),
+            Some("/usr/local/bin:/usr/bin:/bin:/usr/games")
+        );
+        assert_eq!(
+            login_defs_path("ENV_PATH /bin:/usr/bin\n").as_deref(),
+            Some("/bin:/usr/bin")
+        );
+        assert_eq!(login_defs_path("# ENV_PATH PATH=/x\n"), None);
+    }
 }

@@ -20,6 +20,23 @@ const DOCKER_PASTA: (u64, u64, u64) = (25, 0, 0);
 const DOCKER_PASTA_AUTO: (u64, u64, u64) = (28, 5, 2);
 /// From 29.5 dockerd-rootless.sh falls back to RootlessKit's built-in gvisor-tap-vsock when no other driver is found.
 const DOCKER_FALLBACK: (u64, u64, u64) = (29, 5, 0);
+/// 28.5.2 printed the new "One of …" line without `exit 1` (restored in docker-v29.0.0).
+const DOCKER_EXIT_RESTORED: (u64, u64, u64) = (29, 0, 0);
+
+/// What dockerd-rootless.sh of Docker `v` (before 29.5) makes users see when it finds no network driver, from moby's
+/// contrib/dockerd-rootless.sh at the tags: v20.10.24 to v28.5.1 print `Either …` and exit 1; v28.5.2 prints `One of …`
+/// and carries on, so RootlessKit gets `--net=` and stops on it (cmd/rootlesskit/main.go, v1.1.0 and v2.3.4, the one
+/// 28.5 bundles); docker-v29.0.0 to v29.4.x print `One of …` and exit 1.
+fn no_driver_error(v: (u64, u64, u64)) -> &'static str {
+    if v < DOCKER_PASTA_AUTO {
+        "stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\""
+    } else if v < DOCKER_EXIT_RESTORED {
+        "prints \"One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed\" \
+but carries on, and RootlessKit stops with \"[rootlesskit:parent] error: unknown network mode: \""
+    } else {
+        "stops with \"One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed\""
+    }
+}
 
 /// The installed Docker engine's version, from the package database.
 fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
@@ -97,9 +114,11 @@ Why it matters: the network driver carries every packet of every container. With
 (RootlessKit 3 in Docker 29.5+ falls back to its built-in gvisor-tap-vsock). passt releases before 2023_12_04, like Debian 12's \
 0.0~git20230309, are too old for rootless Docker's pasta mode.
 
-What you see when it's wrong: `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`, later \
-`One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed`, or \
-`slirp4netns found but seems older than v0.4.0. Checking for other network drivers.`
+What you see when it's wrong: up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
+in 28.5.2 the script prints `One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed` \
+without stopping, and the failure is RootlessKit's `[rootlesskit:parent] error: unknown network mode: ` (the script passes \
+an empty --net=); in 29.0 to 29.4 the same `One of …` line, and the script stops. Before it, \
+`slirp4netns found but seems older than v0.4.0. Falling back to VPNKit.` (`Checking for other network drivers.` from 28.5.2).
 
 How to fix: install slirp4netns (`sudo apt-get install -y slirp4netns`, `sudo dnf install -y slirp4netns`, …), \
 or a recent passt for pasta.",
@@ -425,12 +444,16 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
     }
     let mut summary = match &version {
         Some((pkg, v)) if *v < DOCKER_FALLBACK => format!(
-            "no usable network driver: dockerd-rootless.sh of {pkg} stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\""
+            "no usable network driver: dockerd-rootless.sh of {pkg} {}",
+            no_driver_error(*v)
         ),
         Some((pkg, _)) => format!(
             "no usable network driver: {pkg} falls back to the slower built-in gvisor-tap-vsock"
         ),
-        None => "no usable network driver: Docker before 29.5 stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\"; 29.5+ falls back to the slower built-in gvisor-tap-vsock".to_owned(),
+        None => "no usable network driver: dockerd-rootless.sh stops (before 28.5.2 with \"Either slirp4netns (>= v0.4.0) or \
+vpnkit needs to be installed\", in 28.5.2 with RootlessKit's \"unknown network mode: \", in 29.0 to 29.4 with \"One of \
+slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed\"); 29.5+ falls back to the slower \
+built-in gvisor-tap-vsock".to_owned(),
     };
     if !notes.is_empty() {
         summary.push_str(&format!(" ({})", notes.join("; ")));
@@ -1423,6 +1446,53 @@ fn rootless_net(f: &Facts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_network_driver_message_of_28_5_2_is_rootlesskits() {
+        // 28.5.2's script prints "One of …" without exit 1, so users see RootlessKit's error on `--net=`.
+        let v = check(
+            "debian-12-no-network-driver-docker-28.5.2",
+            "network.driver",
+        );
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("\"[rootlesskit:parent] error: unknown network mode: \""),
+            "{}",
+            v.summary
+        );
+        assert!(v.summary.contains("but carries on"), "{}", v.summary);
+        // 29.0 to 29.4: the same line, and the script stops.
+        let v = check(
+            "debian-12-no-network-driver-docker-29.1.0",
+            "network.driver",
+        );
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary.ends_with(
+                "stops with \"One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed\""
+            ),
+            "{}",
+            v.summary
+        );
+        // 20.10 (Debian 12's docker.io): the old line.
+        let v = check("debian-12-no-network-driver", "network.driver");
+        assert!(
+            v.summary.ends_with(
+                "stops with \"Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed\""
+            ),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn no_driver_error_by_version() {
+        assert!(no_driver_error((28, 5, 1)).contains("Either"));
+        assert!(no_driver_error((28, 5, 2)).contains("unknown network mode"));
+        assert!(no_driver_error((29, 0, 0)).starts_with("stops with \"One of"));
+        assert!(no_driver_error((29, 4, 3)).starts_with("stops with \"One of"));
+    }
 
     /// A .network file and its drop-ins, as networkd merges them.
     fn network(texts: &[&str]) -> Unit {

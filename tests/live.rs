@@ -578,3 +578,91 @@ fn regression_no_new_privs_ignored_by_the_setuid_check() {
         "rootlesskit failed for another reason than the doctor's:\n{rootlesskit}"
     );
 }
+
+/// Contradiction 5 of docs/launch-sequence.md: without systemd the daemon is started by hand, and dockerd looks
+/// iptables up in the shell's PATH (dockerd-rootless.sh adds nothing). With Debian's login PATH, which has no /usr/sbin,
+/// the doctor must fail `iptables.binary`, and dockerd really stops with `iptables not found`.
+#[test]
+fn regression_iptables_only_in_usr_sbin_passed_for_a_daemon_started_by_hand() {
+    let Some(live) = live() else { return };
+    if Host::read().systemd {
+        eprintln!(
+            "skipped: systemd is PID 1, so the doctor judges the user unit's PATH, not a start by hand"
+        );
+        return;
+    }
+    let user = live.ok_user();
+    let login_path = "/usr/local/bin:/usr/bin:/bin";
+    let iptables_on_login_path = login_path
+        .split(':')
+        .any(|dir| Path::new(dir).join("iptables").exists());
+    assert!(
+        !iptables_on_login_path && Path::new("/usr/sbin/iptables").exists(),
+        "this test needs iptables in /usr/sbin only (Debian's layout)"
+    );
+
+    let doctor = support::doctor_bin();
+    let run = support::Run::of(user.command_with_path(
+        login_path,
+        doctor,
+        &["preflight", "--format", "json"],
+    ));
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not JSON ({err})\n{run}"));
+    let found = finding(&doc, "iptables.binary");
+    assert_eq!(found["status"], "fail", "{}", findings_table(&doc));
+    assert!(
+        found["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("iptables not found")),
+        "{found:#}"
+    );
+
+    // Reality agrees. Debian's docker.io keeps dockerd in /usr/sbin too: a directory with only dockerd in it stands
+    // in for a PATH that finds dockerd but not iptables.
+    let bin = Path::new("/tmp/rd-live-dockerd-only");
+    let _ = fs::remove_dir_all(bin);
+    fs::create_dir(bin).expect("mkdir");
+    fs::set_permissions(bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("dockerd installed");
+    std::os::unix::fs::symlink(dockerd, bin.join("dockerd")).expect("symlink dockerd");
+    let script_dir = Path::new(testkit::DOCKERD_ROOTLESS_SH)
+        .parent()
+        .expect("script dir")
+        .display()
+        .to_string();
+    let path = format!("{}:{login_path}:{script_dir}", bin.display());
+    // A data-root of its own, so the user's ~/.local/share/docker is never made.
+    let data_root = Path::new("/tmp/rd-live-iptables-data-root");
+    let _ = fs::remove_dir_all(data_root);
+    let data_root_flag = format!("--data-root={}", data_root.display());
+    let daemon = support::Run::of(user.command_with_path(
+        &path,
+        Path::new("timeout"),
+        &["90", "dockerd-rootless.sh", &data_root_flag],
+    ));
+    let _ = fs::remove_dir_all(bin);
+    let _ = fs::remove_dir_all(data_root);
+    assert_ne!(
+        daemon.code(),
+        0,
+        "dockerd started without iptables on PATH:\n{daemon}"
+    );
+    assert_ne!(
+        daemon.code(),
+        124,
+        "dockerd-rootless.sh did not stop within 90 s:\n{daemon}"
+    );
+    assert!(
+        daemon
+            .stderr
+            .contains("failed to create NAT chain DOCKER: Iptables not found")
+            || daemon
+                .stderr
+                .contains("failed to create NAT chain DOCKER: iptables not found"),
+        "dockerd failed for another reason than the doctor's:\n{daemon}"
+    );
+}

@@ -631,6 +631,22 @@ fn regression_rootlesskit_state_dir_from_user_process_not_asked() {
 
 // --- finding 5 and 6: --root trees ----------------------------------------------------------------------
 
+/// Root's `preflight --format json` of the tree's user `tree`.
+fn preflight_tree(tree: &Path) -> Bounded {
+    run_bounded(
+        &[
+            "preflight",
+            "--root",
+            tree.to_str().unwrap(),
+            "--user",
+            "tree",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+}
+
 /// A minimal tree: os-release, passwd and subid files for a user `tree`.
 fn make_tree(dir: &Path) {
     fs::create_dir_all(dir.join("etc")).unwrap();
@@ -677,18 +693,7 @@ fn regression_root_tree_fifo_and_device_are_not_read() {
     symlink("/dev/zero", tree.join("etc/os-release")).unwrap();
     fs::remove_file(tree.join("etc/subgid")).unwrap();
     symlink("/dev/zero", tree.join("etc/subgid")).unwrap();
-    let run = run_bounded(
-        &[
-            "preflight",
-            "--root",
-            tree.to_str().unwrap(),
-            "--user",
-            "tree",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let run = preflight_tree(tree);
     run.assert_verdict();
     assert!(
         run.stdout.contains("fifo, not a regular file")
@@ -711,18 +716,7 @@ fn regression_latin1_gecos_of_another_account_does_not_stop_the_run() {
     let mut passwd = fs::read(tree.join("etc/passwd")).unwrap();
     passwd.extend_from_slice(b"bob:x:1001:1001:Bj\xf6rn:/home/bob:/bin/bash\n");
     fs::write(tree.join("etc/passwd"), passwd).unwrap();
-    let run = run_bounded(
-        &[
-            "preflight",
-            "--root",
-            tree.to_str().unwrap(),
-            "--user",
-            "tree",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let run = preflight_tree(tree);
     run.assert_verdict();
     assert_eq!(run.json()["host"]["user"]["name"], "tree", "{run}");
 }

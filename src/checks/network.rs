@@ -4,10 +4,11 @@
 
 use super::{Check, Scope, unreadable};
 use crate::facts::dockerd::flag;
-use crate::facts::{Facts, Read, Unit};
+use crate::facts::{Facts, FileKind, Read, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, netplan, pkgdb, resolv, unit};
 
+const TUN_CONF: &str = include_str!("../../profiles/modules-load.d/rootless-docker-tun.conf");
 const PING_CONF: &str = include_str!("../../profiles/sysctl/52-rootless-ping.conf");
 const PORTS_CONF: &str = include_str!("../../profiles/sysctl/53-rootless-privileged-ports.conf");
 
@@ -124,6 +125,31 @@ How to fix: install slirp4netns (`sudo apt-get install -y slirp4netns`, `sudo dn
 or a recent passt for pasta.",
         packages: &["slirp4netns", "passt"],
         run: driver,
+    },
+    Check {
+        id: "network.tun",
+        area: "network",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        title: "/dev/net/tun exists as a character device the user can read and write",
+        reference: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://docs.kernel.org/networking/tuntap.html",
+        explain: "\
+What it checks: that /dev/net/tun exists, is a character device, and that its mode and owner let the user open it for reading \
+and writing (normally 0666 root:root). The doctor reads the kind, mode and owner only, not the device number (10:200), and \
+considers the owner, the user's primary group and everyone else, not supplementary groups.
+
+Why it matters: every network driver dockerd-rootless.sh picks (slirp4netns, pasta, vpnkit, RootlessKit 3's gvisor-tap-vsock) \
+puts a TAP device into the rootless network namespace, and RootlessKit creates it with `ip tuntap add`, which opens \
+/dev/net/tun. Containers, LXC guests without an `lxc.mount.entry` for it, and minimal VMs without the tun module lack the device.
+
+What you see when it's wrong: RootlessKit stops with `open: No such file or directory` and `setting up tap tap0: executing \
+[[nsenter -t PID -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: exit status 1`.
+
+How to fix: load the tun module now and at every boot: `sudo modprobe tun` and list it in \
+/etc/modules-load.d/rootless-docker-tun.conf; inside a container or LXC guest, have the host pass /dev/net/tun in; a device \
+with the wrong mode: `sudo chmod 0666 /dev/net/tun`.",
+        packages: &[],
+        run: tun,
     },
     Check {
         id: "network.binaries",
@@ -469,6 +495,64 @@ built-in gvisor-tap-vsock".to_owned(),
     verdict
         .with_evidence(evidence)
         .fix(r.steps(d.install_step(&["slirp4netns"])))
+}
+
+/// The TAP device every network driver needs (docs/launch-sequence.md, row 4.3). `Meta` carries no device number,
+/// so a character device at /dev/net/tun is taken for the tun device.
+fn tun(f: &Facts) -> Verdict {
+    const TUN: &str = "/dev/net/tun";
+    let load = || {
+        Remediation::text("Load the tun module now and at every boot (inside a container or LXC guest, have the host pass /dev/net/tun in):")
+            .steps([
+                Step::root(["modprobe", "tun"]),
+                Step::root(["tee", "/etc/modules-load.d/rootless-docker-tun.conf"]).with_stdin(TUN_CONF),
+            ])
+    };
+    let meta = match f.stat(TUN) {
+        Read::Ok(m) => m,
+        Read::Missing => {
+            return Verdict::fail(
+                "/dev/net/tun is missing: RootlessKit's `ip tuntap add name tap0 mode tap` stops with \"open: No such file or directory\"",
+            )
+            .evidence(TUN, "missing")
+            .fix(load());
+        }
+        Read::Failed(e) => return unreadable(TUN, &e),
+    };
+    let detail = format!(
+        "{}, mode {:04o}, owner {}:{}",
+        meta.kind.describe(),
+        meta.mode,
+        meta.uid,
+        meta.gid
+    );
+    if meta.kind != FileKind::CharDevice {
+        return Verdict::fail(format!(
+            "/dev/net/tun is a {}, not the tun character device: RootlessKit cannot create its TAP device",
+            meta.kind.describe()
+        ))
+        .evidence(TUN, detail)
+        .fix(load());
+    }
+    let shift = if meta.uid == f.user.uid {
+        6
+    } else if meta.gid == f.user.gid {
+        3
+    } else {
+        0
+    };
+    if (meta.mode >> shift) & 0o6 != 0o6 {
+        return Verdict::fail(format!(
+            "{} cannot open /dev/net/tun for reading and writing (mode {:04o}, owner {}:{}): RootlessKit's `ip tuntap add` fails",
+            f.user.name, meta.mode, meta.uid, meta.gid
+        ))
+        .evidence(TUN, detail)
+        .fix(Remediation::text("Give everyone read and write access, as udev does:").steps([Step::root([
+            "chmod", "0666", TUN,
+        ])]));
+    }
+    Verdict::pass("/dev/net/tun is a character device the user can read and write (device number not checked)")
+        .evidence(TUN, detail)
 }
 
 fn binaries(f: &Facts) -> Verdict {
@@ -1446,6 +1530,30 @@ fn rootless_net(f: &Facts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tun_missing_fails_with_modprobe_and_modules_load() {
+        let v = check("debian-12-no-tun", "network.tun");
+        assert_eq!(v.status, crate::model::Status::Fail);
+        assert!(
+            v.summary.contains("open: No such file or directory"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo modprobe tun",
+                "sudo tee /etc/modules-load.d/rootless-docker-tun.conf"
+            ]
+        );
+    }
+
+    #[test]
+    fn tun_character_device_for_everyone_passes() {
+        let v = check("debian-12", "network.tun");
+        assert_eq!(v.status, crate::model::Status::Pass, "{}", v.summary);
+    }
 
     #[test]
     fn regression_network_driver_message_of_28_5_2_is_rootlesskits() {

@@ -165,6 +165,18 @@ pub const TABLE: &[KnownError] = &[
         meaning: "the pasta network driver is not installed (or not on PATH)",
         source: "https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
     },
+    KnownError {
+        needles: &["ip tuntap add", "open: No such file or directory"],
+        checks: &["network.tun"],
+        meaning: "/dev/net/tun is missing, so `ip tuntap add` cannot create RootlessKit's TAP device",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
+    },
+    KnownError {
+        needles: &["ip tuntap add", "open: Permission denied"],
+        checks: &["network.tun"],
+        meaning: "the user cannot open /dev/net/tun, so `ip tuntap add` cannot create RootlessKit's TAP device",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
+    },
 ];
 
 /// The entries whose needles all occur in `text`, in table order.
@@ -241,6 +253,15 @@ mod tests {
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap 4242 [0 1000 1 1 100000 65536] failed: newgidmap: write to gid_map failed: Operation not permitted\n: exit status 1",
                 &["uidmap.newgidmap", "subid.nested_userns"],
+            ),
+            (
+                "[rootlesskit:parent] error: failed to setup network &{logWriter:0xc000012345 binary:slirp4netns mtu:65520 ipnet:<nil> disableHostLoopback:true apiSocketPath: enableSandbox:true enableSeccomp:true enableIPv6:false ifname:tap0}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] [nsenter -t 4242 -n -m -U --preserve-credentials ip link set tap0 up]]: open: No such file or directory\n: exit status 1",
+                &["network.tun"],
+            ),
+            (
+                // row 4.2 (iproute2 missing in the child) names the same command but is not the device
+                "[rootlesskit:parent] error: failed to setup network &{…}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: nsenter: failed to execute ip: No such file or directory\n: exit status 127",
+                &[],
             ),
         ];
         for (text, want) in cases {

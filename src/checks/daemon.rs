@@ -1524,18 +1524,6 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_daemon_fails_and_its_pid_file_warns() {
-        assert_eq!(
-            check("debian-12-daemon-killed", "daemon.running").status,
-            Status::Fail
-        );
-        assert_eq!(
-            check("debian-12-daemon-killed", "daemon.pidfile").status,
-            Status::Warn
-        );
-    }
-
-    #[test]
     fn a_rootful_daemon_the_client_reaches_fails() {
         let v = check("debian-12-daemon-rootful-too", "daemon.rootful");
         assert_eq!(v.status, Status::Fail);

@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn a_fixture_judged_in_process_agrees_with_its_expect_toml() {
-        // debian-12-daemon-killed/expect.toml: daemon.running fail, daemon.pidfile warn.
+        // debian-12-daemon-killed/expect.toml: daemon.running fail, daemon.pidfile warn (a dead daemon fails, its
+        // pid file warns; this is also daemon.rs's test of those two verdicts).
         assert_eq!(
             check("debian-12-daemon-killed", "daemon.running").status,
             Status::Fail

@@ -95,168 +95,6 @@ fn backend(f: &Facts, path: &str) -> (&'static str, String) {
     (kind, real)
 }
 
-/// systemd's PATH for user units that set none (`DEFAULT_USER_PATH`, merged /usr; environment.d(5) may change it).
-const SYSTEMD_USER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin";
-
-/// The PATH a login shell starts with when nothing sets one (login(1)'s and su(1)'s default without ENV_PATH).
-const LOGIN_DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
-
-/// How the rootless daemon is (or will be) started, and so the PATH in which dockerd looks up iptables
-/// (`exec.LookPath("iptables")`): dockerd-rootless.sh never changes PATH (v20.10.24 to docker-v29.7.2).
-struct DaemonPath {
-    /// For findings: `your docker.service`, `dockerd-rootless.sh started by hand from this session`.
-    how: String,
-    /// Evidence source for that PATH, and what qualifies it.
-    source: String,
-    note: Option<String>,
-    dirs: Vec<String>,
-    /// The user unit's file, whose Environment=PATH= a fix changes.
-    unit: Option<String>,
-    /// Started by hand (no systemd as PID 1): the PATH is the shell's, and the fix is to start it with sbin.
-    by_hand: bool,
-    /// The PATH is read, not a guess at another user's login shell.
-    known: bool,
-}
-
-impl DaemonPath {
-    fn detail(&self) -> String {
-        let dirs = self.dirs.join(":");
-        match &self.note {
-            Some(note) => format!("{dirs} ({note})"),
-            None => dirs,
-        }
-    }
-}
-
-fn split_path(path: &str) -> Vec<String> {
-    path.split(':')
-        .filter(|d| d.starts_with('/'))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// `dirs` with `extra` added where missing, in front (`$BIN:/sbin:/usr/sbin:$PATH`) or behind.
-fn with_dirs(dirs: &[String], extra: &[&str], front: bool) -> Vec<String> {
-    let extra: Vec<String> = extra.iter().map(|d| (*d).to_owned()).collect();
-    let (first, second) = if front {
-        (&extra[..], dirs)
-    } else {
-        (dirs, &extra[..])
-    };
-    let mut out: Vec<String> = Vec::new();
-    for d in first.iter().chain(second) {
-        if !out.contains(d) {
-            out.push(d.clone());
-        }
-    }
-    out
-}
-
-/// `ENV_PATH` of /etc/login.defs (login.defs(5): the value may start with `PATH=`).
-fn login_defs_path(text: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        (words.next()? == "ENV_PATH").then(|| {
-            let value = words.next().unwrap_or_default();
-            value.strip_prefix("PATH=").unwrap_or(value).to_owned()
-        })
-    })
-}
-
-/// `None` for a tree without a running system (a mounted image): neither its init system nor a session is there.
-fn daemon_path(f: &Facts) -> Option<DaemonPath> {
-    if !f.has_runtime() {
-        return None;
-    }
-    if f.systemd {
-        // The user unit, as dockerd-rootless-setuptool.sh install writes it (or as the user changed it).
-        let unit = f
-            .dockerd_setups()
-            .iter()
-            .find(|s| s.rootless && s.pid.is_none() && !s.system_unit);
-        if let Some(setup) = unit {
-            let file = setup
-                .source
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let path = setup
-                .env
-                .as_deref()
-                .and_then(|env| crate::facts::dockerd::lookup(env)("PATH"));
-            let (source, note, dirs) = match path {
-                Some(p) => (format!("{file} Environment=PATH"), None, split_path(&p)),
-                None => (
-                    file.clone(),
-                    Some("no Environment=PATH: systemd's default for user units, unless environment.d changes it".to_owned()),
-                    split_path(SYSTEMD_USER_PATH),
-                ),
-            };
-            return Some(DaemonPath {
-                how: setup.label.clone(),
-                source,
-                note,
-                dirs,
-                unit: Some(file),
-                by_hand: false,
-                known: true,
-            });
-        }
-        // No unit yet: `dockerd-rootless-setuptool.sh install` writes Environment=PATH=$BIN:/sbin:/usr/sbin:$PATH.
-        return Some(DaemonPath {
-            how: "the docker user service".into(),
-            source: "docker user service (not installed)".into(),
-            note: Some(
-                "dockerd-rootless-setuptool.sh install writes Environment=PATH=$BIN:/sbin:/usr/sbin:$PATH".into(),
-            ),
-            dirs: with_dirs(&f.path_dirs(), &["/sbin", "/usr/sbin"], true),
-            unit: None,
-            by_hand: false,
-            known: true,
-        });
-    }
-    // Without systemd the daemon is started by hand, and dockerd inherits the shell's PATH.
-    if f.is_own_session() {
-        return Some(DaemonPath {
-            how: "dockerd-rootless.sh started by hand from this session".into(),
-            source: "env:PATH".into(),
-            note: None,
-            dirs: f.path_dirs(),
-            unit: None,
-            by_hand: true,
-            known: true,
-        });
-    }
-    // Root judges someone else: their shell is not visible; the login PATH is the best estimate.
-    let (source, path) = match f
-        .read("/etc/login.defs")
-        .ok()
-        .and_then(|t| login_defs_path(t))
-    {
-        Some(p) => ("/etc/login.defs ENV_PATH".to_owned(), p),
-        None => (
-            "login PATH (no ENV_PATH in /etc/login.defs)".to_owned(),
-            LOGIN_DEFAULT_PATH.to_owned(),
-        ),
-    };
-    Some(DaemonPath {
-        how: format!(
-            "dockerd-rootless.sh started by hand from {}'s login shell",
-            f.user.name
-        ),
-        source,
-        note: Some(format!(
-            "the PATH of {}'s own shell is not visible to this run, and a shell profile may change it",
-            f.user.name
-        )),
-        dirs: split_path(&path),
-        unit: None,
-        by_hand: true,
-        known: false,
-    })
-}
-
 fn binary(f: &Facts) -> Verdict {
     let Some(installed) = f.which_sbin("iptables") else {
         let d = f.distro();
@@ -268,7 +106,7 @@ fn binary(f: &Facts) -> Verdict {
             .evidence("env:PATH", f.path_dirs().join(":"))
             .fix(r.steps(d.install_step(&["iptables"])));
     };
-    let Some(daemon) = daemon_path(f) else {
+    let Some(daemon) = f.daemon_path() else {
         let (kind, real) = backend(f, &installed);
         return Verdict::pass(format!("{installed} ({kind})"))
             .evidence(installed.clone(), format!("resolves to {real}"))
@@ -327,7 +165,10 @@ $BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemct
             front.push(bin);
         }
         front.extend(["/sbin", "/usr/sbin"]);
-        let path_value = format!("PATH={}", with_dirs(&daemon.dirs, &front, true).join(":"));
+        let path_value = format!(
+            "PATH={}",
+            crate::facts::start::with_dirs(&daemon.dirs, &front, true).join(":")
+        );
         return v.fix(
             Remediation::text(format!(
                 "Start the daemon with {dir} on PATH, as dockerd-rootless-setuptool.sh prints it for hosts without \
@@ -531,8 +372,8 @@ fn modules(f: &Facts) -> Verdict {
 
 #[cfg(test)]
 mod tests {
-    use super::login_defs_path;
     use crate::checks::test_support::{check, fix, steps};
+    use crate::facts::start::login_defs_path;
     use crate::model::Status;
 
     #[test]

@@ -25,6 +25,7 @@ pub mod data_root;
 pub mod dockerd;
 pub mod launch;
 pub mod rootlesskit;
+pub mod start;
 pub mod units;
 
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
@@ -186,6 +187,9 @@ struct Derived {
     user_docker_service: OnceCell<Read<Unit>>,
     launch_plan: OnceCell<Result<launch::TrialPlan, launch::NoPlan>>,
     launch_trial: OnceCell<launch::Trial>,
+    daemon_path: OnceCell<Option<start::DaemonPath>>,
+    start_env: OnceCell<Option<start::StartEnv>>,
+    rootless_script: OnceCell<Option<start::Script>>,
 }
 
 impl<'h> Facts<'h> {

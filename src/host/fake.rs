@@ -548,6 +548,14 @@ impl Host for FakeHost {
         self.sidecar.env.get(name).cloned()
     }
 
+    fn env_vars(&self) -> Vec<(String, String)> {
+        self.sidecar
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     fn identity(&self) -> Identity {
         let id = &self.identity;
         Identity {

@@ -143,6 +143,8 @@ pub trait Host {
     /// `statfs(2)` `f_type` of the filesystem holding `path`.
     fn fs_magic(&self, path: &str) -> io::Result<u64>;
     fn env(&self, name: &str) -> Option<String>;
+    /// This process's whole environment, in order (names and values lossily decoded).
+    fn env_vars(&self) -> Vec<(String, String)>;
     fn identity(&self) -> Identity;
     fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>>;
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>>;

@@ -414,6 +414,18 @@ impl Host for RealHost {
         std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
     }
 
+    #[allow(clippy::disallowed_methods)] // the environment is a host fact
+    fn env_vars(&self) -> Vec<(String, String)> {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect()
+    }
+
     #[allow(clippy::disallowed_methods)] // the identity is a host fact
     fn identity(&self) -> Identity {
         Identity {

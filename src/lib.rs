@@ -89,13 +89,17 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let check = checks::find(id).ok_or_else(|| UsageError::UnknownCheck(id.clone()))?;
             // Explaining needs no user; when one can be determined, show what this host says too.
             let here = facts::Facts::gather(host, g.user.as_deref(), None).ok();
-            let finding = here.as_ref().map(|f| {
-                let only = checks::Selection {
-                    only: vec![check.id.to_owned()],
-                    skip: vec![],
-                };
-                checks::run(f, &only, true, true).remove(0)
-            });
+            // A check that launches something (`launch.trial`) is not run by `explain`: explaining spawns nothing.
+            let finding = here
+                .as_ref()
+                .filter(|_| check.scope != checks::Scope::Probe)
+                .and_then(|f| {
+                    let only = checks::Selection {
+                        only: vec![check.id.to_owned()],
+                        skip: vec![],
+                    };
+                    checks::run(f, &only, true, false).into_iter().next()
+                });
             report::explain(out, check, here.as_ref().zip(finding.as_ref()))?;
             Ok(Outcome::Healthy)
         }

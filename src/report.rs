@@ -316,6 +316,14 @@ pub fn explain(
             writeln!(out, "  {:22} {cmd}", d.key)?;
         }
     }
+    if check.scope == crate::checks::Scope::Probe {
+        writeln!(
+            out,
+            "\nOn this host: not tried by `explain`, which launches nothing; `rootless-doctor check {}` (or `preflight \
+--probe`) runs it.",
+            check.area
+        )?;
+    }
     if let Some((facts, finding)) = here {
         let (g, style) = glyph(finding.status);
         writeln!(

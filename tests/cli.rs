@@ -222,6 +222,19 @@ fn explain_quotes_the_real_error_and_shows_the_fix_here() {
 }
 
 #[test]
+fn explain_of_a_probe_check_says_where_it_runs_instead_of_running_it() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["explain", "launch.trial"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "On this host: not tried by `explain`, which launches nothing; `rootless-doctor check launch`",
+        ))
+        .stdout(predicate::str::contains("On this host (").not());
+}
+
+#[test]
 fn explain_works_without_a_user_and_lists_packages_per_distro() {
     doctor()
         .args(["explain", "uidmap.newuidmap"])

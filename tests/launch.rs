@@ -315,3 +315,50 @@ fn preflight_probe_spawns_exactly_the_trial() {
         "the one spawn is the trial:\n{first_exec}"
     );
 }
+
+#[test]
+fn regression_explain_launch_trial_ran_the_trial() {
+    // `explain` judged the check on this host with probes on, so `explain launch.trial` started RootlessKit.
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let trace = user.xdg_runtime_dir.join("explain.strace");
+    let trace_arg = trace.display().to_string();
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let run = support::Run::of(user.command_with_path(
+        support::PATH,
+        Path::new("strace"),
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve,execveat,fork,vfork,clone,clone3",
+            "-o",
+            &trace_arg,
+            &bin,
+            "explain",
+            "launch.trial",
+        ],
+    ));
+    assert_eq!(run.code(), 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("not tried by `explain`, which launches nothing"),
+        "{run}"
+    );
+    let text = fs::read_to_string(&trace).unwrap();
+    let execs = text.lines().filter(|l| l.contains("execve(")).count();
+    let spawns = text
+        .lines()
+        .filter(|l| {
+            ["fork(", "vfork(", "clone(", "clone3("].iter().any(|c| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|w| w.starts_with(c))
+            })
+        })
+        .count();
+    assert_eq!((execs, spawns), (1, 0), "explain spawns nothing:\n{text}");
+    // Any other check still shows its verdict here.
+    let run = user.doctor(&["explain", "subid.entries"]);
+    assert!(run.stdout.contains("On this host ("), "{run}");
+}

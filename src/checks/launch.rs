@@ -38,26 +38,9 @@ error text in RootlessKit's and Docker's issues, and report it to rootless-docto
     run: trial,
 }];
 
-/// The line that says what went wrong: RootlessKit's `error:` line, else the last line of stderr, else of stdout.
+/// The line that says what went wrong ([`known_errors::error_line`]).
 fn error_line(run: &TrialRun) -> String {
-    let lines = |t: &str| -> Vec<String> {
-        t.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let err = lines(&run.stderr);
-    if let Some(l) = err
-        .iter()
-        .find(|l| l.contains("] error:") || l.contains("level=error") || l.contains("level=fatal"))
-    {
-        return l.clone();
-    }
-    err.last()
-        .cloned()
-        .or_else(|| lines(&run.stdout).pop())
-        .unwrap_or_else(|| "no output".to_owned())
+    known_errors::error_line(&run.stderr, &run.stdout)
 }
 
 fn command_line(plan: &TrialPlan) -> String {

@@ -205,6 +205,21 @@ pub fn checks_for(text: &str) -> Vec<&'static str> {
     ids
 }
 
+/// The line of a failed start's output that says what went wrong: RootlessKit's `error:` line (or a logrus
+/// `level=error`/`level=fatal` line, as dockerd prints them), else the last non-blank line of stderr, else of
+/// stdout, else `no output`. Warnings before the error (RootlessKit's propagation warning) are skipped.
+pub fn error_line(stderr: &str, stdout: &str) -> String {
+    fn lines(t: &str) -> impl DoubleEndedIterator<Item = &str> {
+        t.lines().map(str::trim).filter(|l| !l.is_empty())
+    }
+    lines(stderr)
+        .find(|l| l.contains("] error:") || l.contains("level=error") || l.contains("level=fatal"))
+        .or_else(|| lines(stderr).next_back())
+        .or_else(|| lines(stdout).next_back())
+        .unwrap_or("no output")
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +318,20 @@ mod tests {
         #[test]
         fn the_matcher_never_panics(text in "\\PC{0,300}") {
             let _ = checks_for(&text);
+        }
+
+        #[test]
+        fn the_error_line_is_a_trimmed_line_of_the_output(err in "[a-z\\] :=\n]{0,200}", out in "[a-z :\n]{0,100}") {
+            let line = error_line(&err, &out);
+            prop_assert!(line == "no output" || err.lines().chain(out.lines()).any(|l| l.trim() == line));
+            prop_assert!(!line.is_empty() && !line.contains('\n'));
+        }
+
+        #[test]
+        fn an_error_line_wins_over_warnings_around_it(warn in "[a-z ]{1,40}", rest in "[a-z ]{1,40}") {
+            let err = format!("level=warning msg={warn}\n[rootlesskit:parent] error: {rest}\ntrailing {warn}\n");
+            let want = format!("[rootlesskit:parent] error: {rest}");
+            prop_assert_eq!(error_line(&err, ""), want.trim());
         }
 
         #[test]

@@ -68,6 +68,16 @@ const fn target(
 
 /// Every target, one or more parser families each.
 pub const TARGETS: &[Target] = &[
+    Target {
+        // What RootlessKit, newuidmap and dockerd print when a start fails (stderr, then stdout).
+        literal: &[
+            b"[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"rdtest-nosub\")\n",
+            b"time=\"2026-11-30T10:00:00Z\" level=warning msg=\"The host root filesystem is mounted as \\\"\\\". Setting child propagation to \\\"rslave\\\" is not supported.\"\n[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: newuidmap: write to uid_map failed: Operation not permitted\n: exit status 1\n",
+            b"[rootlesskit:child ] error: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap]]: exec: \"nsenter\": executable file not found in $PATH\n\xffsome stdout\n",
+            b"failed to start daemon: Error initializing network controller: error obtaining controller instance: failed to create NAT chain DOCKER: iptables not found\n",
+        ],
+        ..target("known_errors", 64 * 1024, &[&[]])
+    },
     target(
         "subid_passwd",
         FILE_MAX_LEN,

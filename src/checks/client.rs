@@ -229,6 +229,13 @@ fn socket(f: &Facts) -> Verdict {
 /// What brings a dead socket back depends on whose it is: the rootless daemon's is started (a stale file removed),
 /// Docker Desktop's or the system daemon's belongs to them, and any other is not one to revive.
 fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
+    /// "Start the …" → "start the …", to follow "then".
+    fn lower_first(text: &str) -> String {
+        let mut chars = text.chars();
+        chars
+            .next()
+            .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+    }
     if path == f.rootless_socket() {
         let start = start_daemon(f);
         if !stale {
@@ -236,10 +243,7 @@ fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
         }
         // The stale file goes first: removing it after the start would remove the new daemon's socket.
         return Remediation {
-            text: format!(
-                "Remove the stale socket, then s{}",
-                start.text.strip_prefix('S').unwrap_or(&start.text)
-            ),
+            text: format!("Remove the stale socket, then {}", lower_first(&start.text)),
             steps: std::iter::once(Step::user(["rm", "-f", path]))
                 .chain(start.steps)
                 .collect(),
@@ -454,18 +458,16 @@ mod tests {
         assert_eq!(v.status, Status::Fail);
         assert!(v.summary.contains("is a stale socket"), "{}", v.summary);
         assert!(
-            fix(&v)
-                .text
-                .starts_with("Remove the stale socket, then start"),
+            fix(&v).text.starts_with("Remove the stale socket, then "),
             "{}",
             fix(&v).text
         );
+        // This host has no docker user service (daemon.user_unit): the setup tool installs and starts it.
         assert_eq!(
             steps(&v),
             [
                 "rm -f /run/user/1000/docker.sock",
-                "systemctl --user start docker",
-                "systemctl --user enable docker",
+                "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install",
             ]
         );
     }

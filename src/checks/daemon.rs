@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Check, Scope, pids, start_daemon, unreadable, use_rootless};
+use super::{Check, Scope, install_user_service, pids, start_daemon, unreadable, use_rootless};
 use crate::facts::client::ROOTFUL_SOCKETS;
 use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
 use crate::facts::{Facts, FileKind, HttpResult, Read};
@@ -214,6 +214,33 @@ write every goroutine's stack to a goroutine-stacks-*.log file in its exec-root 
 for rootless) and name it in the log. Start manual daemons with their output in a file, not /dev/null.",
         packages: &[],
         run: logs,
+    },
+    Check {
+        id: "daemon.user_unit",
+        area: "daemon",
+        scope: Scope::CheckOnly,
+        needs_runtime: true,
+        title: "The docker user service exists, is enabled, and the units it requires exist",
+        reference: "https://docs.docker.com/engine/security/rootless/; systemd.unit(5); systemctl(1)",
+        explain: "\
+What it checks: under systemd, the rootless daemon is the user unit docker.service that `dockerd-rootless-setuptool.sh install` \
+writes to ~/.config/systemd/user (and enables). The unit is looked up where the user's systemd looks (systemd.unit(5): \
+~/.config/systemd/user, /etc/systemd/user, /usr/lib/systemd/user, …); it must not be masked; it should be enabled (a link \
+in a *.wants directory), or it will not start at login; and every unit its Requires= names must exist, because systemd \
+refuses to start a unit whose requirement is missing. The unit Docker 27.1 and later writes requires dbus.socket, the user \
+bus, which Debian and Ubuntu ship in dbus-user-session. Without systemd as PID 1 it is skipped: the daemon is started by hand.
+
+Why it matters: a host can have every binary and setting right and still not start the daemon because the unit was never \
+installed (the packages install scripts, not the unit), was masked, or depends on a unit that is not there.
+
+What you see when it's wrong: `Failed to start docker.service: Unit docker.service not found.`, `Failed to start \
+docker.service: Unit docker.service is masked.`, `Failed to start docker.service: Unit dbus.socket not found.`; a unit that \
+is not enabled simply is not running after the next login.
+
+How to fix: `dockerd-rootless-setuptool.sh install` (it writes and enables the unit), `systemctl --user unmask docker`, \
+`systemctl --user enable docker`, or install the package that ships the missing unit (dbus-user-session for dbus.socket).",
+        packages: &["dbus_user_session"],
+        run: user_unit,
     },
     Check {
         id: "daemon.running",
@@ -1238,6 +1265,119 @@ fn daemon_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
     }
 }
 
+/// The docker user service (0.2 and 0.3 of docs/launch-sequence.md).
+fn user_unit(f: &Facts) -> Verdict {
+    if !f.systemd {
+        return Verdict::skip(
+            "systemd is not PID 1: there is no user manager, and dockerd-rootless.sh is started by hand",
+        );
+    }
+    let socket = f.rootless_socket();
+    let answers = matches!(f.http_get(&socket, "/_ping"), Ok(r) if r.status == 200);
+    let unit = match f.user_docker_service() {
+        Read::Ok(u) => u,
+        Read::Failed(e) => return unreadable("the docker user service", e),
+        Read::Missing => {
+            let searched = f.user_unit_dirs().join(", ");
+            if answers {
+                return Verdict::pass(format!(
+                    "no docker user service, but a rootless daemon answers at unix://{socket} (started by hand): it will \
+not come back after a reboot or logout unless dockerd-rootless-setuptool.sh install makes it a service"
+                ))
+                .evidence("docker.service", format!("not in {searched}"));
+            }
+            let (Some(script), Some(install)) = (f.rootless_script(), install_user_service(f))
+            else {
+                return Verdict::skip(
+                    "no docker user service, and Docker's rootless scripts are not installed yet (see network.binaries)",
+                )
+                .evidence("docker.service", format!("not in {searched}"));
+            };
+            return Verdict::fail(
+                "no docker user service: `systemctl --user start docker` fails with \"Failed to start docker.service: Unit \
+docker.service not found.\"",
+            )
+            .evidence("docker.service", format!("not in {searched}"))
+            .evidence(script.path.clone(), format!("dockerd-rootless.sh, found in {}", script.found_by))
+            .fix(install);
+        }
+    };
+    let file = unit.path.clone();
+    if unit.masked {
+        return Verdict::fail(
+            "the docker user service is masked: `systemctl --user start docker` fails with \"Failed to start docker.service: \
+Unit docker.service is masked.\"",
+        )
+        .evidence(file, "a link to /dev/null, or empty")
+        .fix(
+            Remediation::text("Unmask it, then start it:").steps([
+                Step::user(["systemctl", "--user", "unmask", "docker"]),
+                Step::user(["systemctl", "--user", "start", "docker"]),
+            ]),
+        );
+    }
+    // Requires=: systemd refuses to start the unit when a required unit does not exist.
+    let mut missing = Vec::new();
+    for (path, entry) in unit.effective("Unit", "Requires") {
+        for name in entry.value.split_whitespace() {
+            if matches!(f.user_unit(name), Read::Missing) && !missing.iter().any(|(n, _)| n == name)
+            {
+                missing.push((name.to_owned(), format!("{path}:{}", entry.line)));
+            }
+        }
+    }
+    if let Some((name, at)) = missing.first() {
+        let names: Vec<&str> = missing.iter().map(|(n, _)| n.as_str()).collect();
+        let mut v = Verdict::fail(format!(
+            "the docker user service requires {}, which does not exist: `systemctl --user start docker` fails with \
+\"Failed to start docker.service: Unit {name} not found.\"",
+            names.join(", ")
+        ))
+        .evidence(at.clone(), format!("Requires={}", names.join(" ")))
+        .evidence(name.clone(), format!("not in {}", f.user_unit_dirs().join(", ")));
+        if names.contains(&"dbus.socket") {
+            let d = f.distro();
+            v = v.fix(
+                Remediation::text(format!(
+                    "Install the user bus ({}), then log out and in again so the user manager has it:",
+                    d.package_list(&["dbus_user_session"])
+                ))
+                .steps(d.install_step(&["dbus_user_session"])),
+            );
+        } else {
+            v = v.fix(Remediation::text(format!(
+                "Install what provides {}, or remove it from Requires= in a drop-in (`systemctl --user edit docker`).",
+                names.join(", ")
+            )));
+        }
+        return v;
+    }
+    let requires: Vec<String> = unit
+        .effective("Unit", "Requires")
+        .iter()
+        .map(|(_, e)| e.value.clone())
+        .collect();
+    let mut v = match f.user_unit_enabled("docker.service") {
+        Some(link) => Verdict::pass(format!("the docker user service is installed and enabled ({file})"))
+            .evidence(link, "enabled"),
+        None if answers => Verdict::pass(format!(
+            "the docker user service is installed ({file}) and the daemon answers, but the unit is not enabled: it will not \
+start at the next login"
+        )),
+        None => Verdict::warn(format!(
+            "the docker user service is installed ({file}) but not enabled: it does not start at login"
+        ))
+        .fix(Remediation::text("Enable it (and start it now):").steps([
+            Step::user(["systemctl", "--user", "enable", "--now", "docker"]),
+        ])),
+    };
+    v = v.evidence(file, unit.paths().join(", "));
+    if !requires.is_empty() {
+        v = v.evidence("Requires=", format!("{} (present)", requires.join(" ")));
+    }
+    v
+}
+
 fn running(f: &Facts) -> Verdict {
     let socket = f.rootless_socket();
     let url = format!("unix://{socket}");
@@ -1514,6 +1654,53 @@ fn rootful(f: &Facts) -> Verdict {
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
+
+    #[test]
+    fn the_user_unit_missing_masked_unenabled_or_missing_its_requirement() {
+        // Installed Debian packages but no unit: the setup tool beside the script installs it, and the daemon
+        // check's fix says so instead of a `systemctl --user start` that would fail the same way.
+        let v = check("debian-12", "daemon.user_unit");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("Unit docker.service not found."));
+        let install = ["/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install"];
+        assert_eq!(steps(&v), install);
+        assert_eq!(steps(&check("debian-12", "daemon.running")), install);
+
+        let v = check("debian-12-user-unit-requires-dbus", "daemon.user_unit");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("Unit dbus.socket not found."));
+        assert_eq!(steps(&v), ["sudo apt-get install -y dbus-user-session"]);
+
+        let v = check("debian-12-user-unit-masked", "daemon.user_unit");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("Unit docker.service is masked."));
+        assert_eq!(
+            steps(&v),
+            [
+                "systemctl --user unmask docker",
+                "systemctl --user start docker"
+            ]
+        );
+
+        // Installed by hand from Debian 12's 20.10 setup tool, never enabled: it does not start at login.
+        let v = check("debian-12-unit-path-without-sbin", "daemon.user_unit");
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert_eq!(steps(&v), ["systemctl --user enable --now docker"]);
+
+        let v = check("debian-12-user-unit-enabled", "daemon.user_unit");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        // Once the unit exists, starting it is the fix for a daemon that does not answer.
+        assert_eq!(
+            steps(&check("debian-12-user-unit-enabled", "daemon.running"))[0],
+            "systemctl --user start docker"
+        );
+
+        // No systemd: nothing to judge.
+        assert_eq!(
+            check("debian-12-no-systemd", "daemon.user_unit").status,
+            Status::Skip
+        );
+    }
 
     #[test]
     fn a_running_rootless_daemon_answers() {

@@ -239,6 +239,14 @@ pub(crate) fn use_rootless(f: &Facts) -> Remediation {
 
 /// How this user starts the rootless daemon: the user service, or by hand without systemd.
 pub(crate) fn start_daemon(f: &Facts) -> Remediation {
+    // Under systemd without the user unit, `systemctl --user start docker` fails ("Unit docker.service not found"):
+    // the setup tool writes the unit, enables and starts it (daemon.user_unit).
+    if f.systemd
+        && matches!(f.user_docker_service(), crate::facts::Read::Missing)
+        && let Some(r) = install_user_service(f)
+    {
+        return r;
+    }
     if f.systemd {
         Remediation::text(
             "Start the rootless daemon (and enable it, with linger, to have it at boot):",
@@ -255,6 +263,23 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
             f.distro().defaults.rootless_script_dirs.join(" or ")
         ))
     }
+}
+
+/// `dockerd-rootless-setuptool.sh install`, beside the dockerd-rootless.sh that would run; `None` when none is installed.
+pub(crate) fn install_user_service(f: &Facts) -> Option<Remediation> {
+    let script = f.rootless_script()?;
+    let dir = script
+        .path
+        .rsplit_once('/')
+        .map_or(".", |(d, _)| if d.is_empty() { "/" } else { d });
+    let tool = format!("{dir}/dockerd-rootless-setuptool.sh");
+    Some(
+        Remediation::text(
+            "Install the docker user service (the setup tool writes ~/.config/systemd/user/docker.service, enables and \
+starts it; see daemon.user_unit):",
+        )
+        .step(Step::user([tool.as_str(), "install"])),
+    )
 }
 
 /// Docker's non-systemd recipe (https://docs.docker.com/engine/security/rootless/troubleshoot/), with this user's paths filled in.

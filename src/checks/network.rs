@@ -1606,6 +1606,7 @@ mod tests {
     fn network(texts: &[&str]) -> Unit {
         Unit {
             name: "x.network".into(),
+            path: "/etc/systemd/network/0".into(),
             files: texts
                 .iter()
                 .enumerate()

@@ -78,7 +78,8 @@ impl StartEnv {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
     pub path: String,
-    /// Where the path came from (`the unit's ExecStart=`, `PATH`, a distribution's contrib directory).
+    /// Where the path came from (`ExecStart= of FILE`, `the daemon's PATH`, `~/bin or the distribution's contrib
+    /// directory, not on PATH`).
     pub found_by: String,
     pub text: Read<String>,
 }
@@ -307,7 +308,7 @@ fn rootless_script(f: &Facts) -> Option<Script> {
     let from_unit = f.rootless_unit().and_then(|s| {
         let first = s.argv.first()?;
         (first.starts_with('/') && first.ends_with(NAME))
-            .then(|| (first.clone(), format!("{} ExecStart=", unit_file(s))))
+            .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s))))
     });
     let found = from_unit.or_else(|| {
         let dirs = f
@@ -315,14 +316,14 @@ fn rootless_script(f: &Facts) -> Option<Script> {
             .map(|p| p.dirs.clone())
             .unwrap_or_else(|| f.path_dirs());
         if let Some(p) = f.find_in(NAME, &dirs).into_iter().next() {
-            return Some((p, "PATH".to_owned()));
+            return Some((p, "the daemon's PATH".to_owned()));
         }
         let mut extra = vec![format!("{}/bin", f.user.home.trim_end_matches('/'))];
         extra.extend(f.distro().defaults.rootless_script_dirs.iter().cloned());
         f.find_in(NAME, &extra).into_iter().next().map(|p| {
             (
                 p,
-                "outside PATH (~/bin or the distribution's contrib directory)".to_owned(),
+                "~/bin or the distribution's contrib directory, not on PATH".to_owned(),
             )
         })
     });
@@ -351,7 +352,7 @@ mod tests {
         // Debian's docker.io keeps the script outside PATH.
         let s = f.rootless_script().unwrap();
         assert_eq!(s.path, "/usr/share/docker.io/contrib/dockerd-rootless.sh");
-        assert!(s.found_by.starts_with("outside PATH"), "{}", s.found_by);
+        assert!(s.found_by.ends_with("not on PATH"), "{}", s.found_by);
         assert!(s.text.ok().is_some());
     }
 
@@ -379,7 +380,7 @@ mod tests {
         );
         let s = f.rootless_script().unwrap();
         assert_eq!(s.path, "/usr/share/docker.io/contrib/dockerd-rootless.sh");
-        assert_eq!(s.found_by, format!("{unit} ExecStart="));
+        assert_eq!(s.found_by, format!("ExecStart= of {unit}"));
     }
 
     #[test]

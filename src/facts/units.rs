@@ -8,6 +8,8 @@ use crate::parse::{self, LineError};
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub name: String,
+    /// The unit file systemd uses (a link to /dev/null when masked).
+    pub path: String,
     /// (path, assignments): the main file first.
     pub files: Vec<(String, Vec<parse::unit::Entry>)>,
     /// Lines systemd would ignore with a warning, by file.
@@ -46,17 +48,57 @@ impl Facts<'_> {
 
     /// The user's docker.service (the rootless daemon's user unit) with its drop-ins, read once.
     pub fn user_docker_service(&self) -> &Read<Unit> {
-        self.derived.user_docker_service.get_or_init(|| {
-            let home = self.user.home.trim_end_matches('/').to_owned();
-            let user_dirs = [
-                format!("{home}/.config/systemd/user"),
-                "/etc/systemd/user".to_owned(),
-                "/usr/lib/systemd/user".to_owned(),
-                "/lib/systemd/user".to_owned(),
-            ];
-            let user_dirs: Vec<&str> = user_dirs.iter().map(String::as_str).collect();
-            self.unit("docker.service", &user_dirs)
-        })
+        self.derived
+            .user_docker_service
+            .get_or_init(|| self.user_unit("docker.service"))
+    }
+
+    /// Where the user's systemd manager looks for units, highest priority first (systemd.unit(5), "User Unit Search
+    /// Path", without generators and transient units): the user's own directories, then the system-wide ones.
+    pub fn user_unit_dirs(&self) -> Vec<String> {
+        let home = self.user.home.trim_end_matches('/');
+        let runtime = self.runtime_dir();
+        vec![
+            format!("{home}/.config/systemd/user"),
+            "/etc/xdg/systemd/user".to_owned(),
+            "/etc/systemd/user".to_owned(),
+            format!("{runtime}/systemd/user"),
+            "/run/systemd/user".to_owned(),
+            format!("{home}/.local/share/systemd/user"),
+            "/usr/local/share/systemd/user".to_owned(),
+            "/usr/share/systemd/user".to_owned(),
+            "/usr/local/lib/systemd/user".to_owned(),
+            "/usr/lib/systemd/user".to_owned(),
+            "/lib/systemd/user".to_owned(),
+        ]
+    }
+
+    /// A user unit with its drop-ins, from [`Facts::user_unit_dirs`].
+    pub fn user_unit(&self, name: &str) -> Read<Unit> {
+        let dirs = self.user_unit_dirs();
+        let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+        self.unit(name, &dirs)
+    }
+
+    /// Whether a user unit is enabled: a link to it in some `*.wants`/`*.requires` directory of the user's
+    /// configuration (`systemctl --user enable`) or of /etc/systemd/user (`systemctl --global enable`).
+    pub fn user_unit_enabled(&self, name: &str) -> Option<String> {
+        let home = self.user.home.trim_end_matches('/');
+        for dir in [
+            format!("{home}/.config/systemd/user"),
+            "/etc/systemd/user".to_owned(),
+        ] {
+            let names = self.read_dir(&dir).ok().cloned().unwrap_or_default();
+            if let Some(p) = names
+                .iter()
+                .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
+                .map(|n| format!("{dir}/{n}/{name}"))
+                .find(|p| matches!(self.lstat(p), Read::Ok(_)))
+            {
+                return Some(p);
+            }
+        }
+        None
     }
 
     /// A systemd unit with its drop-ins, from the directories given in priority order.
@@ -93,6 +135,7 @@ impl Facts<'_> {
         }
         let mut unit = Unit {
             name: name.to_owned(),
+            path: main.clone(),
             files: Vec::new(),
             errors: Vec::new(),
             masked,

@@ -981,3 +981,141 @@ fn a_container_that_bind_mounts_the_data_root() {
     );
     d.stop().unwrap();
 }
+
+/// The user's clean environment without a running daemon: HOME, USER, LOGNAME, PATH, XDG_RUNTIME_DIR, and `extra`.
+fn user_env(user: &str, runtime_dir: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("HOME".to_owned(), format!("/home/{user}")),
+        ("USER".to_owned(), user.to_owned()),
+        ("LOGNAME".to_owned(), user.to_owned()),
+        ("PATH".to_owned(), testkit::USER_PATH.to_owned()),
+        ("XDG_RUNTIME_DIR".to_owned(), runtime_dir.to_owned()),
+    ];
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    env
+}
+
+/// The real dockerd-rootless.sh as `user` with `env`, killed after 60 s; what it printed.
+fn script_once(user: &str, env: &[(String, String)]) -> Output {
+    as_user(
+        user,
+        env,
+        &[
+            "/usr/bin/timeout",
+            "-k",
+            "5",
+            "60",
+            testkit::DOCKERD_ROOTLESS_SH,
+        ],
+    )
+}
+
+#[test]
+fn data_root_faults() {
+    let Some(ctx) = live() else { return };
+    let uid = nix::unistd::User::from_name(&ctx.user)
+        .unwrap()
+        .expect("the test user")
+        .uid
+        .as_raw();
+    let runtime = TempDir::new("data-root-xrd", uid, 0o700);
+    // Each case: XDG_DATA_HOME (dockerd's data-root is $XDG_DATA_HOME/docker), the doctor's verdict, the real error.
+    type Inject<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Inject, &str, &str); 3] = [
+        (
+            "the data-root is root's",
+            &|data: &Path| {
+                fs::create_dir(data.join("docker")).unwrap();
+                fs::set_permissions(data.join("docker"), fs::Permissions::from_mode(0o710))
+                    .unwrap();
+            },
+            "\"chmod {root}: operation not permitted\"",
+            "chmod {root}: operation not permitted",
+        ),
+        (
+            "its parent is root's",
+            &|data: &Path| chown(data, Some(0), Some(0)).unwrap(),
+            "\"mkdir {root}: permission denied\"",
+            "mkdir {root}: permission denied",
+        ),
+        (
+            "image/ in it is root's",
+            &|data: &Path| {
+                let root = data.join("docker");
+                fs::create_dir(&root).unwrap();
+                chown(&root, Some(uid), Some(uid)).unwrap();
+                fs::create_dir(root.join("image")).unwrap();
+                fs::set_permissions(root.join("image"), fs::Permissions::from_mode(0o700)).unwrap();
+            },
+            "when it reaches {root}/image",
+            "mkdir {root}/image/overlay2: permission denied",
+        ),
+    ];
+    for (case, inject, doctor_says, real_says) in cases {
+        let data = TempDir::new("data-home", uid, 0o755);
+        inject(Path::new(data.path()));
+        let root = format!("{}/docker", data.path());
+        let env = user_env(&ctx.user, runtime.path(), &[("XDG_DATA_HOME", data.path())]);
+        let (_, doc) = doctor(
+            &ctx.user,
+            &env,
+            &["preflight", "--only", "storage.data_root_owner"],
+        );
+        assert_finding(
+            &doc,
+            "storage.data_root_owner",
+            "fail",
+            &doctor_says.replace("{root}", &root),
+        );
+        let out = script_once(&ctx.user, &env);
+        assert!(!out.status.success(), "{case}: dockerd-rootless.sh started");
+        assert_says(&out, &real_says.replace("{root}", &root));
+    }
+    // A data-root the user may create: the doctor passes (every RootlessDaemon of this file starts in such a one).
+    let data = TempDir::new("data-home", uid, 0o755);
+    let env = user_env(&ctx.user, runtime.path(), &[("XDG_DATA_HOME", data.path())]);
+    let (_, doc) = doctor(
+        &ctx.user,
+        &env,
+        &["preflight", "--only", "storage.data_root_owner"],
+    );
+    assert_finding(&doc, "storage.data_root_owner", "pass", "may create it in");
+
+    // Root judging the user reads as the user: a root-owned parent in their home is refused for them, though
+    // root itself could create the data-root there.
+    let share = PathBuf::from(format!("/home/{}/.local/share", ctx.user));
+    let docker = share.join("docker");
+    if !docker.exists() {
+        fs::create_dir_all(&share).unwrap();
+        let restore = fs::metadata(&share).unwrap();
+        chown(&share, Some(0), Some(0)).unwrap();
+        let run = support::Run::of({
+            let mut c = Command::new(support::doctor_bin());
+            c.env_clear().env("PATH", testkit::live::PATH).args([
+                "--user",
+                &ctx.user,
+                "preflight",
+                "--only",
+                "storage.data_root_owner",
+                "--format",
+                "json",
+            ]);
+            c
+        });
+        {
+            use std::os::unix::fs::MetadataExt;
+            chown(&share, Some(restore.uid()), Some(restore.gid())).unwrap();
+        }
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+        assert_finding(
+            &doc,
+            "storage.data_root_owner",
+            "fail",
+            &format!("\"mkdir {}: permission denied\"", docker.display()),
+        );
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::{Check, Scope, no_filesystem, unreadable};
 use crate::facts::data_root::{DataRootError, DataRootSetting};
-use crate::facts::{Facts, Read};
+use crate::facts::{Access, Facts, FileKind, Permission, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict, tristate_letter};
 use crate::parse::kernel::{KernelVersion, Tristate};
@@ -57,7 +57,177 @@ How to fix: point the data-root at a local disk in ~/.config/docker/daemon.json:
         packages: &[],
         run: data_root,
     },
+    Check {
+        id: "storage.data_root_owner",
+        area: "storage",
+        scope: Scope::Preflight,
+        needs_runtime: false,
+        title: "The rootless data-root is yours: owned by you (nothing of root's in it), or creatable by you",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        explain: "\
+What it checks: the rootless data-root (\"data-root\" in ~/.config/docker/daemon.json, else $XDG_DATA_HOME/docker or \
+~/.local/share/docker). If it exists it must be a directory owned by you, and no entry in it may belong to root (what a `sudo dockerd`, a `sudo docker` with this data-root, or a copy made as root leaves behind). If it does \
+not exist yet, the nearest existing parent must let you create directories in it, as the kernel judges it for you (permission \
+bits, ACLs, a read-only mount: faccessat2(2) with your filesystem ids).
+
+Why it matters: rootless dockerd runs as you (root only inside its user namespace) and creates and chmods its data-root \
+before anything else; it stops at the first directory it may not change.
+
+What you see when it's wrong: `chmod /home/alice/.local/share/docker: operation not permitted` (the data-root is root's), \
+`mkdir /home/alice/.local/share/docker: permission denied` (its parent is not writable, e.g. ~/.local/share made by a \
+`sudo` command), `failed to start daemon: mkdir /home/alice/.local/share/docker/image/overlay2: permission denied` (a \
+directory inside is root's); then `[rootlesskit:parent] error: child exited: exit status 1`.
+
+How to fix: move a root-owned data-root aside (`sudo mv ~/.local/share/docker ~/.local/share/docker.root-owned`; the rootless \
+daemon starts with an empty one, and the old one can be removed once nothing in it is needed), or give a parent directory \
+back to you (`sudo chown alice: ~/.local/share`), or point \"data-root\" in ~/.config/docker/daemon.json at a directory you own.",
+        packages: &[],
+        run: data_root_owner,
+    },
 ];
+
+/// How many entries of the data-root are looked at (a data-root holds a dozen; the cap bounds a hostile one).
+const OWNER_SCAN: usize = 256;
+
+fn parent_dir(path: &str) -> &str {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((p, _)) => p,
+    }
+}
+
+fn data_root_owner(f: &Facts) -> Verdict {
+    let Ok(root) = locate_data_root(f) else {
+        return Verdict::skip("the data-root cannot be located (see storage.data_root)");
+    };
+    let path = root.path.as_str();
+    let user = &f.user;
+    let move_aside = |path: &str| {
+        let aside = format!("{path}.root-owned");
+        Remediation::text(format!(
+            "Move it aside (the rootless daemon starts with an empty data-root; remove the old one once nothing in it is \
+needed), or point \"data-root\" in {} at a directory you own:",
+            root.daemon_json
+        ))
+        .step(crate::model::Step::root(["mv", path, aside.as_str()]))
+    };
+    match f.stat(path) {
+        Read::Failed(e) => unreadable(path, &e),
+        Read::Ok(meta) if meta.kind != FileKind::Dir => Verdict::fail(format!(
+            "data-root {path} is not a directory ({:?}): dockerd stops creating it",
+            meta.kind
+        ))
+        .evidence(path, format!("{:?}", meta.kind).to_lowercase()),
+        Read::Ok(meta) if meta.uid != user.uid => Verdict::fail(format!(
+            "data-root {path} belongs to uid {}, not to {} ({}): dockerd stops with \"chmod {path}: operation not permitted\"",
+            meta.uid, user.name, user.uid
+        ))
+        .evidence(path, format!("owner {}:{}, mode {:04o}", meta.uid, meta.gid, meta.mode))
+        .fix(move_aside(path)),
+        Read::Ok(_) => {
+            let mut root_owned = Vec::new();
+            // dockerd chmods what it owns before it looks inside; a data-root we cannot list is judged no further.
+            let names = f.read_dir(path).ok().cloned().unwrap_or_default();
+            let truncated = names.len() > OWNER_SCAN;
+            for name in names.iter().take(OWNER_SCAN) {
+                let entry = format!("{path}/{name}");
+                if let Read::Ok(m) = f.lstat(&entry)
+                    && m.uid == 0
+                    && user.uid != 0
+                {
+                    root_owned.push((entry, m));
+                }
+            }
+            root_owned.sort_by(|a, b| a.0.cmp(&b.0));
+            let scope = if truncated {
+                format!("the first {OWNER_SCAN} of {} entries looked at", names.len())
+            } else {
+                format!("{} entries", names.len())
+            };
+            let Some((first, _)) = root_owned.first() else {
+                return Verdict::pass(format!(
+                    "data-root {path} is yours, and nothing in it is root's"
+                ))
+                .evidence(path, format!("owner {}, {scope}", user.uid));
+            };
+            let mut v = Verdict::fail(format!(
+                "{} of the data-root {path} belong{} to root (left by a `sudo dockerd` or a root-run copy): dockerd \
+stops with \"mkdir …: permission denied\" or \"chmod …: operation not permitted\" when it reaches {first}",
+                if root_owned.len() == 1 {
+                    "an entry".to_owned()
+                } else {
+                    format!("{} entries", root_owned.len())
+                },
+                if root_owned.len() == 1 { "s" } else { "" },
+            ));
+            for (entry, m) in root_owned.iter().take(5) {
+                v = v.evidence(entry.clone(), format!("owner 0:{}, mode {:04o}", m.gid, m.mode));
+            }
+            v.evidence(path, scope).fix(move_aside(path))
+        }
+        Read::Missing => {
+            // dockerd makes it with MkdirAll: the nearest existing ancestor must let the user create in it.
+            let mut dir = parent_dir(path).to_owned();
+            let meta = loop {
+                match f.stat(&dir) {
+                    Read::Ok(m) => break m,
+                    Read::Missing if dir != "/" => dir = parent_dir(&dir).to_owned(),
+                    Read::Missing => return Verdict::error("no existing directory holds the data-root"),
+                    Read::Failed(e) => return unreadable(&dir, &e),
+                }
+            };
+            if meta.kind != FileKind::Dir {
+                return Verdict::fail(format!(
+                    "data-root {path} cannot be created: {dir} is not a directory (\"mkdir {dir}: not a directory\")"
+                ))
+                .evidence(dir.clone(), format!("{:?}", meta.kind).to_lowercase());
+            }
+            let owner = format!("owner {}:{}, mode {:04o}", meta.uid, meta.gid, meta.mode);
+            match f.access(&dir, Access::CREATE_IN) {
+                Read::Ok(Permission::Allowed) => Verdict::pass(format!(
+                    "data-root {path} does not exist yet, and {} may create it in {dir}",
+                    user.name
+                ))
+                .evidence(dir, owner),
+                Read::Ok(Permission::Denied(why)) => {
+                    let home = user.home.trim_end_matches('/');
+                    let mut v = Verdict::fail(format!(
+                        "data-root {path} does not exist and {} may not create it in {dir} ({why}): dockerd stops with \
+\"mkdir {}: permission denied\"",
+                        user.name,
+                        if dir == parent_dir(path) { path.to_owned() } else { format!("{dir}/…") }
+                    ))
+                    .evidence(dir.clone(), format!("{owner}: {why}"));
+                    if dir.starts_with(&format!("{home}/")) && meta.uid != user.uid {
+                        let owner_arg = format!("{}:", user.name);
+                        v = v.fix(
+                            Remediation::text(format!(
+                                "{dir} is in your home but not yours (made by a command run with sudo): give it back to you, or point \
+\"data-root\" in {} at a directory you own.",
+                                root.daemon_json
+                            ))
+                            .step(crate::model::Step::root(["chown", owner_arg.as_str(), dir.as_str()])),
+                        );
+                    } else {
+                        v = v.fix(Remediation::text(format!(
+                            "Point \"data-root\" in {} at a directory you own (e.g. /var/tmp/{}-docker), or create {path} as root \
+and give it to {}.",
+                            root.daemon_json, user.name, user.name
+                        )));
+                    }
+                    v
+                }
+                Read::Ok(Permission::Unknown(why)) => Verdict::skip(format!(
+                    "data-root {path} does not exist yet; whether {} may create it in {dir} cannot be told here ({why})",
+                    user.name
+                ))
+                .evidence(dir, owner),
+                Read::Missing => Verdict::error(format!("{dir} vanished while it was looked at")),
+                Read::Failed(e) => unreadable(&dir, &e),
+            }
+        }
+    }
+}
 
 fn driver(f: &Facts) -> Verdict {
     let Some(kernel) = f.kernel else {
@@ -238,10 +408,60 @@ own, e.g. /var/tmp/{}-docker) into {}, then restart the daemon.",
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::test_support::{check, fix};
+    use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
 
     const JSON: &str = "/home/alice/.config/docker/daemon.json";
+
+    #[test]
+    fn the_data_root_must_be_the_users_or_creatable_by_them() {
+        let v = check("debian-12-data-root-root-owned", "storage.data_root_owner");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("\"chmod /home/alice/.local/share/docker: operation not permitted\"")
+        );
+        assert_eq!(
+            steps(&v),
+            ["sudo mv /home/alice/.local/share/docker /home/alice/.local/share/docker.root-owned"]
+        );
+
+        let v = check(
+            "debian-12-data-root-parent-root-owned",
+            "storage.data_root_owner",
+        );
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("\"mkdir /home/alice/.local/share/docker: permission denied\"")
+        );
+        assert_eq!(steps(&v), ["sudo chown alice: /home/alice/.local/share"]);
+
+        let v = check("debian-12-data-root-root-entry", "storage.data_root_owner");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary.ends_with("/home/alice/.local/share/docker/image"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            v.evidence[0].source,
+            "/home/alice/.local/share/docker/image"
+        );
+
+        for yours in ["debian-12-data-root-yours", "debian-12"] {
+            let v = check(yours, "storage.data_root_owner");
+            assert_eq!(v.status, Status::Pass, "{yours}: {}", v.summary);
+        }
+    }
+
+    #[test]
+    fn parent_dir_stops_at_the_root() {
+        assert_eq!(super::parent_dir("/home/alice/x"), "/home/alice");
+        assert_eq!(super::parent_dir("/home/"), "/");
+        assert_eq!(super::parent_dir("/home"), "/");
+        assert_eq!(super::parent_dir("/"), "/");
+    }
 
     #[test]
     fn a_daemon_json_that_is_not_json_fails_at_its_line_and_column() {

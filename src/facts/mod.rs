@@ -31,11 +31,21 @@ pub mod units;
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
 
 /// What checks need of the host's file metadata, so they never name `crate::host`.
-pub use crate::host::{FileKind, Meta};
+pub use crate::host::{Access, FileKind, Meta};
 use crate::parse::{
     self, LineError, id_map::IdMapEntry, kernel::KernelVersion, mountinfo::Mount,
     os_release::OsRelease, subid::SubidEntry,
 };
+
+/// What [`Facts::access`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permission {
+    Allowed,
+    /// Refused: the kernel's reason (`permission denied`, `read-only file system`).
+    Denied(String),
+    /// This host cannot tell (see `Host::access`): why.
+    Unknown(String),
+}
 
 /// A file read: its text, its absence, or the error that stopped us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,6 +363,23 @@ impl<'h> Facts<'h> {
 
     pub fn fs_magic(&self, path: &str) -> Read<u64> {
         Read::from_io(self.reader().fs_magic(path))
+    }
+
+    /// Whether the user may `want` on `path`, as the kernel judges it for them (permission bits, ACLs, a read-only
+    /// mount); `Missing` when the path does not exist.
+    pub fn access(&self, path: &str, want: Access) -> Read<Permission> {
+        match self.reader().access(path, want) {
+            Ok(()) => Read::Ok(Permission::Allowed),
+            Err(e) => match e.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    Read::Ok(Permission::Denied(crate::host::describe_error(&e)))
+                }
+                std::io::ErrorKind::Unsupported => {
+                    Read::Ok(Permission::Unknown(crate::host::describe_error(&e)))
+                }
+                _ => Read::from_io(Err(e)),
+            },
+        }
     }
 
     pub fn env(&self, name: &str) -> Option<String> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::real::{meta_from_std, read_dir_names};
 use super::resolve::resolve_with;
 use super::sidecar::{self, Sidecar, SidecarError, SidecarIdentity, TreeEntry};
-use super::{CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
+use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
 
 #[derive(Debug, Clone)]
 pub struct FakeHost {
@@ -542,6 +542,30 @@ impl Host for FakeHost {
             crate::fsmagic::by_name("ext4").unwrap_or(0xEF53),
             |(_, m)| m.value(),
         ))
+    }
+
+    /// Permission bits against the fixture's identity (root may do anything but execute a file without any x
+    /// bit); fixtures model neither ACLs nor read-only mounts.
+    fn access(&self, path: &str, want: Access) -> io::Result<()> {
+        let meta = self.stat(path)?;
+        let id = self.identity();
+        let bits = if id.euid == 0 {
+            let any_x = meta.mode & 0o111 != 0 || meta.kind == FileKind::Dir;
+            0o6 | if any_x { 0o1 } else { 0 }
+        } else if meta.uid == id.euid {
+            (meta.mode >> 6) & 7
+        } else if meta.gid == id.gid || id.groups.contains(&meta.gid) {
+            (meta.mode >> 3) & 7
+        } else {
+            meta.mode & 7
+        };
+        let needed =
+            (u32::from(want.read) << 2) | (u32::from(want.write) << 1) | u32::from(want.exec);
+        if bits & needed == needed {
+            Ok(())
+        } else {
+            Err(io::Error::from(io::ErrorKind::PermissionDenied))
+        }
     }
 
     fn env(&self, name: &str) -> Option<String> {

@@ -95,6 +95,23 @@ pub struct Identity {
     pub groups: Vec<u32>,
 }
 
+/// What [`Host::access`] asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub read: bool,
+    pub write: bool,
+    pub exec: bool,
+}
+
+impl Access {
+    /// Creating, renaming or removing entries of a directory: write and search.
+    pub const CREATE_IN: Access = Access {
+        read: false,
+        write: true,
+        exec: true,
+    };
+}
+
 /// One entry of the user database (`getpwnam(3)`, or `/etc/passwd` below a `--root`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInfo {
@@ -142,6 +159,10 @@ pub trait Host {
     fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>>;
     /// `statfs(2)` `f_type` of the filesystem holding `path`.
     fn fs_magic(&self, path: &str) -> io::Result<u64>;
+    /// Whether the reader (the judged user when root judges someone else) may `want` on `path` (symlinks
+    /// followed), as the kernel decides it: permission bits, ACLs, a read-only mount. `Ok(())` when allowed;
+    /// `PermissionDenied` or `ReadOnlyFilesystem` when not; `Unsupported` when this host cannot tell.
+    fn access(&self, path: &str, want: Access) -> io::Result<()>;
     fn env(&self, name: &str) -> Option<String>;
     /// This process's whole environment, in order (names and values lossily decoded).
     fn env_vars(&self) -> Vec<(String, String)>;

@@ -24,7 +24,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
 
 use super::creds::{self, Creds, Saved};
-use super::{CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
+use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
 
 /// The most one read of a host file takes: the largest file read whole is the package database
 /// (a few MiB on a full desktop). A larger file is an error that names it, never a memory blow-up.
@@ -218,6 +218,26 @@ impl RealHost {
         Ok(st.filesystem_type().0 as u64 & 0xffff_ffff)
     }
 
+    /// `faccessat2(fd, "", want, AT_EACCESS | AT_EMPTY_PATH)` on the descriptor the path resolves to: the kernel
+    /// judges with the filesystem ids (the judged user's inside `with_creds`), ACLs and read-only mounts included.
+    fn access_fd(&self, path: &str, want: Access) -> io::Result<()> {
+        if self.tree.is_some() {
+            // The tree's owners are an image's ids; the kernel can only answer for this process.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a --root tree: the kernel can only answer for this process, not for the tree's user",
+            ));
+        }
+        if self.reader.is_some() && !fsuid_access_works() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this system's faccessat does not judge with the filesystem ids (kernel before 5.8 or glibc before 2.33)",
+            ));
+        }
+        let fd = self.open(path, OFlag::O_PATH)?;
+        faccess_fd(&fd, want)
+    }
+
     /// Connects to the socket at `socket` through the descriptor it was checked on.
     fn connect(
         &self,
@@ -280,6 +300,48 @@ impl Tree {
             }
         }
     }
+}
+
+fn faccess_fd(fd: &OwnedFd, want: Access) -> io::Result<()> {
+    use nix::fcntl::AtFlags;
+    use nix::unistd::AccessFlags;
+    let mut mode = AccessFlags::F_OK;
+    for (on, flag) in [
+        (want.read, AccessFlags::R_OK),
+        (want.write, AccessFlags::W_OK),
+        (want.exec, AccessFlags::X_OK),
+    ] {
+        if on {
+            mode |= flag;
+        }
+    }
+    nix::unistd::faccessat(fd, "", mode, AtFlags::AT_EACCESS | AtFlags::AT_EMPTY_PATH)
+        .map_err(io::Error::from)
+}
+
+/// Whether `faccessat(AT_EACCESS)` here judges with the filesystem ids, as the kernel's faccessat2 does: glibc
+/// before 2.33, or a kernel before 5.8, emulate it with the effective ids, which are still root's inside
+/// `with_creds`. Asked once, inside the caller's `with_creds`: a root-owned 0644 file (/etc/passwd) must not be
+/// writable by the judged user.
+fn fsuid_access_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        #[allow(clippy::disallowed_methods)]
+        // a fixed root-owned file of the running system, opened O_PATH
+        let Ok(fd) = nix::fcntl::open(
+            "/etc/passwd",
+            OFlag::O_PATH | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return false;
+        };
+        let write = Access {
+            read: false,
+            write: true,
+            exec: false,
+        };
+        matches!(faccess_fd(&fd, write), Err(e) if e.kind() == io::ErrorKind::PermissionDenied)
+    })
 }
 
 fn with_context(err: io::Error, what: &str) -> io::Error {
@@ -407,6 +469,10 @@ impl Host for RealHost {
 
     fn fs_magic(&self, path: &str) -> io::Result<u64> {
         self.as_reader(|| self.magic(path))
+    }
+
+    fn access(&self, path: &str, want: Access) -> io::Result<()> {
+        self.as_reader(|| self.access_fd(path, want))
     }
 
     #[allow(clippy::disallowed_methods)] // the environment is a host fact

@@ -193,7 +193,7 @@ fn environment(f: &Facts) -> Verdict {
             let passwd_home_ok = matches!(f.stat(&f.user.home), Read::Ok(m) if m.kind == crate::facts::FileKind::Dir);
             problems.push(Problem {
                 var: "HOME",
-                value: value("HOME"),
+                value: (!home.is_empty()).then(|| home.clone()),
                 origin: home_origin,
                 error: "HOME needs to be set and exist.".to_owned(),
                 change: if passwd_home_ok && home != f.user.home {
@@ -683,7 +683,20 @@ fn rootless_flag(f: &Facts) -> Verdict {
             None => evidence.push((config.clone(), "no \"rootless\" setting".to_owned())),
         },
         Ok(None) => evidence.push((config.clone(), "absent or empty".to_owned())),
-        Err(e) => evidence.push((config.clone(), format!("not judged: {e:?} (daemon.config)"))),
+        Err(e) => {
+            use crate::facts::dockerd::ConfigError;
+            let why = match e {
+                ConfigError::Unreadable { error, .. } => format!("unreadable ({error})"),
+                ConfigError::NotObject { .. } => "not a JSON object".to_owned(),
+                ConfigError::Syntax { line, column, .. } => {
+                    format!("not JSON (line {line}, column {column})")
+                }
+            };
+            evidence.push((
+                config.clone(),
+                format!("{why}: dockerd refuses it before rootless mode matters (daemon.config)"),
+            ));
+        }
     }
     let ev = evidence
         .into_iter()

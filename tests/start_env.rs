@@ -214,6 +214,18 @@ fn detach_netns_is_not_a_flag_of_rootlesskit_1_1_0() {
 }
 
 #[test]
+fn a_cidr_with_host_bits_is_refused() {
+    let Some(_live) = live() else { return };
+    refused(
+        &[(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS",
+            Some("--cidr 10.0.3.5/24"),
+        )],
+        "[rootlesskit:parent] error: cidr must be like 10.0.2.0/24, not like 10.0.2.100/24",
+    );
+}
+
+#[test]
 fn port_driver_slirp4netns_needs_the_slirp4netns_network() {
     let Some(_live) = live() else { return };
     refused(

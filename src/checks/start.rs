@@ -338,72 +338,97 @@ fn environment(f: &Facts) -> Verdict {
         let at = refusal.word.and_then(|i| words.get(i));
         let var = at.and_then(|(_, v)| *v);
         let pair = refusal.message.contains("requires port driver");
-        let problem =
-            match (var, pair) {
-                // The network driver the user chose needs a port driver the script does not pick (row 1.8).
-                (None, true) if user_net.is_some() => Some(Problem {
-                    var: PORT_DRIVER,
-                    value: None,
-                    origin: VarOrigin::Unset,
+        let problem = match (var, pair) {
+            // The network driver the user chose needs a port driver the script does not pick (row 1.8).
+            (None, true) if user_net.is_some() => Some(Problem {
+                var: PORT_DRIVER,
+                value: None,
+                origin: VarOrigin::Unset,
+                error,
+                change: Change::Set(
+                    if net == "pasta" {
+                        "implicit"
+                    } else {
+                        "builtin"
+                    }
+                    .to_owned(),
+                ),
+            }),
+            // The user's network driver against the script's own port driver (20.10 with NET=host: builtin).
+            (None, false)
+                if user_net.is_some() && refusal.message.starts_with("port driver requires") =>
+            {
+                Some(Problem {
+                    var: NET,
+                    value: user_net.clone(),
+                    origin: origin(NET),
                     error,
-                    change: Change::Set(
-                        if net == "pasta" {
-                            "implicit"
-                        } else {
-                            "builtin"
-                        }
-                        .to_owned(),
-                    ),
-                }),
-                (Some(FLAGS), _) => {
-                    let bad = at.map(|(w, _)| w.as_str()).unwrap_or_default();
-                    let rest: Vec<&str> = flags_value
-                        .split([' ', '\t', '\n'])
-                        .filter(|w| !w.is_empty() && *w != bad)
-                        .collect();
-                    Some(Problem {
-                        var: FLAGS,
-                        value: Some(flags_value.clone()),
-                        origin: origin(FLAGS),
-                        error,
-                        change: if rest.is_empty() {
-                            Change::Remove
-                        } else {
-                            Change::Set(rest.join(" "))
-                        },
-                    })
-                }
-                (Some(DETACH), _) => Some(Problem {
-                    var: DETACH,
-                    value: value(DETACH),
-                    origin: origin(DETACH),
-                    error,
-                    change: Change::Set("false".to_owned()),
-                }),
-                (Some(v), _) => Some(Problem {
-                    var: v,
-                    value: value(v),
-                    origin: origin(v),
-                    error,
-                    // A host network with the script's builtin port driver: the script's own network choice works.
                     change: Change::Remove,
-                }),
-                // The script's own flags against this RootlessKit: not a variable's fault.
-                (None, _) => {
-                    evidence.push((
-                        "RootlessKit".to_owned(),
-                        format!("refuses the script's own flags: {error} (network.binaries)"),
-                    ));
-                    return Verdict::fail(format!(
-                        "RootlessKit {version} refuses the flags {} passes by itself: {error}",
-                        script.path
-                    ))
-                    .with_evidence(evidence.into_iter().map(|(s, d)| crate::model::Evidence {
+                })
+            }
+            (Some(FLAGS), _) => {
+                // The word at fault goes, with its value when it is a flag that takes the next word.
+                let i = refusal.word.unwrap_or_default();
+                let mut drop = vec![i];
+                let bad = words[i].0.as_str();
+                let name = bad.trim_start_matches('-');
+                if !bad.contains('=')
+                    && rk::find_flag(name, version).is_some_and(|d| d.kind != rk::Kind::Bool)
+                    && words.get(i + 1).is_some_and(|(_, v)| *v == Some(FLAGS))
+                {
+                    drop.push(i + 1);
+                }
+                let rest: Vec<&str> = words
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, (_, v))| *v == Some(FLAGS) && !drop.contains(j))
+                    .map(|(_, (w, _))| w.as_str())
+                    .collect();
+                Some(Problem {
+                    var: FLAGS,
+                    value: Some(flags_value.clone()),
+                    origin: origin(FLAGS),
+                    error,
+                    change: if rest.is_empty() {
+                        Change::Remove
+                    } else {
+                        Change::Set(rest.join(" "))
+                    },
+                })
+            }
+            (Some(DETACH), _) => Some(Problem {
+                var: DETACH,
+                value: value(DETACH),
+                origin: origin(DETACH),
+                error,
+                change: Change::Set("false".to_owned()),
+            }),
+            (Some(v), _) => Some(Problem {
+                var: v,
+                value: value(v),
+                origin: origin(v),
+                error,
+                // A host network with the script's builtin port driver: the script's own network choice works.
+                change: Change::Remove,
+            }),
+            // The script's own flags against this RootlessKit: not a variable's fault.
+            (None, _) => {
+                evidence.push((
+                    "RootlessKit".to_owned(),
+                    format!("refuses the script's own flags: {error} (network.binaries)"),
+                ));
+                return Verdict::fail(format!(
+                    "RootlessKit {version} refuses the flags {} passes by itself: {error}",
+                    script.path
+                ))
+                .with_evidence(evidence.into_iter().map(|(s, d)| {
+                    crate::model::Evidence {
                         source: s,
                         detail: d,
-                    }));
-                }
-            };
+                    }
+                }));
+            }
+        };
         problems.extend(problem);
     }
     report(f, env, script, &problems, evidence)

@@ -280,7 +280,15 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
 /// `createParentOpt` checks: flag syntax, MTU, interface name, network driver (and its port-driver pairing and
 /// slirp4netns modes), port driver. `Ok` means the flags alone pass; the host may still refuse.
 pub fn check(words: &[String], version: Version) -> Result<(), Refusal> {
-    let (given, _) = parse_flags(words, version)?;
+    let (given, command) = parse_flags(words, version)?;
+    if command >= words.len() {
+        // A flag that takes a value swallowed the command (`--cidr` last in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS takes
+        // the script's own path).
+        return Err(Refusal {
+            message: "no command specified".to_owned(),
+            word: given.last().map(|g| g.word),
+        });
+    }
     let last = |name: &str| given.iter().rev().find(|g| g.name == name);
     let value = |name: &str, default: &str| {
         last(name).map_or((default.to_owned(), None), |g| {
@@ -293,6 +301,13 @@ pub fn check(words: &[String], version: Version) -> Result<(), Refusal> {
         return Err(Refusal {
             message: format!("mtu must be <= {MAX_MTU}, got {mtu}"),
             word: mtu_word,
+        });
+    }
+    let (cidr, cidr_word) = value("cidr", "");
+    if let Some(message) = cidr_refusal(&cidr) {
+        return Err(Refusal {
+            message,
+            word: cidr_word,
         });
     }
     let (ifname, ifname_word) = value("ifname", "");
@@ -313,6 +328,31 @@ pub fn check(words: &[String], version: Version) -> Result<(), Refusal> {
         return Err(Refusal {
             message: format!("unknown network mode: {net}"),
             word: net_word,
+        });
+    }
+    // A custom CIDR: RootlessKit 1 takes it only for slirp4netns, 2 and later also for pasta (and gvisor-tap-vsock).
+    if !cidr.is_empty() {
+        let takes = match net.as_str() {
+            "slirp4netns" => true,
+            "pasta" | "gvisor-tap-vsock" => version >= Version(2, 0, 0),
+            _ => false,
+        };
+        if !takes {
+            let message = if version >= Version(2, 0, 0) {
+                format!("custom cidr is not supported for --net={net}")
+            } else {
+                "custom cidr is supported only for --net=slirp4netns".to_owned()
+            };
+            return Err(Refusal {
+                message,
+                word: cidr_word,
+            });
+        }
+    }
+    if !ifname.is_empty() && (net == "host" || net == "none") {
+        return Err(Refusal {
+            message: format!("ifname cannot be specified for --net={net}"),
+            word: ifname_word,
         });
     }
     match net.as_str() {
@@ -360,6 +400,50 @@ pub fn check(words: &[String], version: Version) -> Result<(), Refusal> {
         }
         _ => Ok(()),
     }
+}
+
+/// RootlessKit's `parseCIDR`: Go's `net.ParseCIDR` (an IPv4 or IPv6 address, `/`, a decimal prefix length), and
+/// the address must be the network's own.
+fn cidr_refusal(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return None;
+    }
+    let invalid = || Some(format!("invalid CIDR address: {s}"));
+    let Some((addr, len)) = s.split_once('/') else {
+        return invalid();
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return invalid();
+    };
+    let bits: u32 = if ip.is_ipv4() { 32 } else { 128 };
+    if len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) || len.len() > 4 {
+        return invalid();
+    }
+    let prefix: u32 = len.parse().ok()?;
+    if prefix > bits {
+        return invalid();
+    }
+    let host_bits = match ip {
+        std::net::IpAddr::V4(v4) => {
+            let n = u32::from(v4);
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            n & !mask != 0
+        }
+        std::net::IpAddr::V6(v6) => {
+            let n = u128::from(v6);
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            n & !mask != 0
+        }
+    };
+    host_bits.then(|| "cidr must be like 10.0.2.0/24, not like 10.0.2.100/24".to_owned())
 }
 
 #[cfg(test)]
@@ -412,6 +496,11 @@ mod tests {
             check(&words("--cidr"), V1).unwrap_err().message,
             "flag needs an argument: -cidr"
         );
+        // The script's path becomes --cidr's value, and nothing is left to run.
+        let w = with("--cidr");
+        let r = check(&w, V1).unwrap_err();
+        assert_eq!(r.message, "no command specified");
+        assert_eq!(w[r.word.unwrap()], "--cidr");
     }
 
     #[test]
@@ -463,6 +552,28 @@ mod tests {
             "unsupported slirp4netns-sandbox mode: \"maybe\""
         );
         assert_eq!(msg("--ifname=a/b", V1), "ifname must not contain \"/\"");
+        assert_eq!(check(&with("--cidr=10.0.3.0/24"), V1), Ok(()));
+        assert_eq!(
+            msg("--cidr=10.0.3.5/24", V1),
+            "cidr must be like 10.0.2.0/24, not like 10.0.2.100/24"
+        );
+        assert_eq!(msg("--cidr=10.0.3.0", V1), "invalid CIDR address: 10.0.3.0");
+        assert_eq!(
+            msg("--cidr=10.0.3.0/33", V1),
+            "invalid CIDR address: 10.0.3.0/33"
+        );
+        assert_eq!(
+            msg("--net=vpnkit --cidr=10.0.3.0/24", V1),
+            "custom cidr is supported only for --net=slirp4netns"
+        );
+        assert_eq!(
+            msg("--net=vpnkit --cidr=10.0.3.0/24", V2),
+            "custom cidr is not supported for --net=vpnkit"
+        );
+        assert_eq!(
+            msg("--net=host --ifname=eth0", V1),
+            "ifname cannot be specified for --net=host"
+        );
     }
 
     #[test]

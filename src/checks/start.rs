@@ -226,12 +226,14 @@ fn environment(f: &Facts) -> Verdict {
 
     // Which RootlessKit runs, and what it accepts.
     let kit = f.start_rootlesskit();
-    let version = kit.and_then(|k| k.version).unwrap_or(Version::NEWEST);
     match kit {
-        Some(k) => evidence.push((k.path.clone(), k.version_source.clone())),
+        Some(k) => evidence.push((
+            k.path.clone(),
+            "the RootlessKit the script will exec".to_owned(),
+        )),
         None => evidence.push((
             "rootlesskit".to_owned(),
-            "neither docker-rootlesskit nor rootlesskit is on the daemon's PATH (network.binaries): judged as RootlessKit's newest release"
+            "neither docker-rootlesskit nor rootlesskit is on the daemon's PATH (network.binaries)"
                 .to_owned(),
         )),
     }
@@ -329,11 +331,37 @@ fn environment(f: &Facts) -> Verdict {
     }
     words.push((script.path.clone(), None));
     let argv: Vec<String> = words.iter().map(|(w, _)| w.clone()).collect();
+    // Every flag and driver of an older release is in the newer ones, so what the oldest accepts every release
+    // accepts, and the release (from the package database, a large file) is read only when it decides.
+    let judged = match rk::check(&argv, rk::OLDEST) {
+        Ok(()) => Ok(format!("accepted by every release from {} on", rk::OLDEST)),
+        Err(_) => {
+            let (version, source) = kit.map_or_else(
+                || (None, "no RootlessKit found".to_owned()),
+                |k| k.release(f),
+            );
+            let version = version.unwrap_or(Version::NEWEST);
+            evidence.push((
+                "RootlessKit release".to_owned(),
+                format!("{source}; judged as RootlessKit {version}"),
+            ));
+            rk::check(&argv, version)
+                .map(|()| format!("accepted by RootlessKit {version}"))
+                .map_err(|r| (r, version))
+        }
+    };
     evidence.push((
         "RootlessKit's arguments".to_owned(),
-        format!("{} (judged as RootlessKit {version})", argv.join(" ")),
+        format!(
+            "{} ({})",
+            argv.join(" "),
+            match &judged {
+                Ok(how) => how.clone(),
+                Err((_, v)) => format!("refused by RootlessKit {v}"),
+            }
+        ),
     ));
-    if let Err(refusal) = rk::check(&argv, version) {
+    if let Err((refusal, version)) = judged {
         let error = format!("[rootlesskit:parent] error: {}", refusal.message);
         let at = refusal.word.and_then(|i| words.get(i));
         let var = at.and_then(|(_, v)| *v);
@@ -657,7 +685,12 @@ fn fix(
 
 fn rootless_flag(f: &Facts) -> Verdict {
     const ERROR: &str = "rootless mode needs to be enabled for running with RootlessKit";
-    let setup = f.rootless_unit_setup();
+    // Only systemd starts a unit (and asking for it scans every process: `preflight` stays cheap without systemd).
+    let setup = if f.systemd {
+        f.rootless_unit_setup()
+    } else {
+        None
+    };
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
     let mut steps = Vec::new();

@@ -128,14 +128,60 @@ impl Facts<'_> {
 }
 
 /// The RootlessKit dockerd-rootless.sh would exec: the first of `docker-rootlesskit` and `rootlesskit` on the
-/// daemon's PATH (the script's `command -v`), with its release when a package database records it.
+/// daemon's PATH (the script's `command -v`). Its release is [`StartRootlessKit::release`], read from the package
+/// database only when asked (the dpkg status is hundreds of kilobytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartRootlessKit {
     pub path: String,
-    /// `None` when no package database records it (a static bundle in ~/bin, a build from source).
-    pub version: Option<crate::parse::rootlesskit::Version>,
-    /// Where the version came from (`package rootlesskit 1.1.0-1+b5`), or why it is unknown.
-    pub version_source: String,
+    /// `docker-rootlesskit` (Docker's rootless extras) or `rootlesskit`.
+    pub name: &'static str,
+}
+
+impl StartRootlessKit {
+    /// Its release (`None` when no package database records it: a static bundle in ~/bin, a build from source),
+    /// and where that came from (`package rootlesskit 1.1.0-1+b5`) or why it is unknown.
+    pub fn release(&self, f: &Facts) -> (Option<crate::parse::rootlesskit::Version>, String) {
+        use crate::parse::rootlesskit::Version;
+        let path = &self.path;
+        let packaged = [
+            "/usr/bin/",
+            "/bin/",
+            "/usr/sbin/",
+            "/sbin/",
+            "/usr/libexec/",
+        ]
+        .iter()
+        .any(|d| path.starts_with(d));
+        let d = f.distro();
+        if !packaged {
+            return (
+                None,
+                format!(
+                    "{path} is outside the package manager's directories: its release is not recorded"
+                ),
+            );
+        }
+        if self.name == "rootlesskit" {
+            let pkg = d.package("rootlesskit");
+            return match f.package_version(pkg) {
+                Some(v) => (Version::parse(&v), format!("package {pkg} {v}")),
+                None => (None, format!("package {pkg} is not recorded as installed")),
+            };
+        }
+        // docker-ce-rootless-extras bundles its own RootlessKit: moby's hack/dockerfile/install/rootlesskit.installer.
+        let pkg = d.package("docker_rootless");
+        match f.package_version(pkg) {
+            Some(v) => {
+                let rk = Version::parse(&v).and_then(bundled_rootlesskit);
+                let source = match rk {
+                    Some(rk) => format!("package {pkg} {v}, which bundles RootlessKit {rk}"),
+                    None => format!("package {pkg} {v}: its bundled RootlessKit is not known"),
+                };
+                (rk, source)
+            }
+            None => (None, format!("package {pkg} is not recorded as installed")),
+        }
+    }
 }
 
 /// Where a variable of the start environment is set, for findings and fixes.
@@ -248,7 +294,6 @@ impl Facts<'_> {
 }
 
 fn start_rootlesskit(f: &Facts) -> Option<StartRootlessKit> {
-    use crate::parse::rootlesskit::Version;
     let dirs = f
         .daemon_path()
         .map(|p| p.dirs.clone())
@@ -256,51 +301,7 @@ fn start_rootlesskit(f: &Facts) -> Option<StartRootlessKit> {
     let (name, path) = ["docker-rootlesskit", "rootlesskit"]
         .iter()
         .find_map(|n| f.find_in(n, &dirs).into_iter().next().map(|p| (*n, p)))?;
-    let packaged = [
-        "/usr/bin/",
-        "/bin/",
-        "/usr/sbin/",
-        "/sbin/",
-        "/usr/libexec/",
-    ]
-    .iter()
-    .any(|d| path.starts_with(d));
-    let d = f.distro();
-    let (version, version_source) = if !packaged {
-        (
-            None,
-            format!(
-                "{path} is outside the package manager's directories: its release is not recorded"
-            ),
-        )
-    } else if name == "rootlesskit" {
-        let pkg = d.package("rootlesskit");
-        match f.package_version(pkg) {
-            Some(v) => (Version::parse(&v), format!("package {pkg} {v}")),
-            None => (None, format!("package {pkg} is not recorded as installed")),
-        }
-    } else {
-        // docker-ce-rootless-extras bundles its own RootlessKit: moby's hack/dockerfile/install/rootlesskit.installer.
-        let pkg = d.package("docker_rootless");
-        match f.package_version(pkg) {
-            Some(v) => {
-                let rk = Version::parse(&v).and_then(bundled_rootlesskit);
-                (
-                    rk,
-                    match rk {
-                        Some(rk) => format!("package {pkg} {v}, which bundles RootlessKit {rk}"),
-                        None => format!("package {pkg} {v}: its bundled RootlessKit is not known"),
-                    },
-                )
-            }
-            None => (None, format!("package {pkg} is not recorded as installed")),
-        }
-    };
-    Some(StartRootlessKit {
-        path,
-        version,
-        version_source,
-    })
+    Some(StartRootlessKit { path, name })
 }
 
 /// The RootlessKit Docker's rootless extras bundle, per moby's `hack/dockerfile/install/rootlesskit.installer` at
@@ -503,11 +504,16 @@ fn start_env(f: &Facts) -> Option<StartEnv> {
 
 fn rootless_script(f: &Facts) -> Option<Script> {
     const NAME: &str = "dockerd-rootless.sh";
-    let from_unit = f.rootless_unit().and_then(|s| {
-        let first = s.argv.first()?;
-        (first.starts_with('/') && first.ends_with(NAME))
-            .then(|| (first.clone(), format!("{} ExecStart=", unit_file(s))))
-    });
+    // Only systemd runs the unit (as in `daemon_path`); asking for it without systemd would scan every process.
+    let from_unit = f
+        .systemd
+        .then(|| f.rootless_unit())
+        .flatten()
+        .and_then(|s| {
+            let first = s.argv.first()?;
+            (first.starts_with('/') && first.ends_with(NAME))
+                .then(|| (first.clone(), format!("{} ExecStart=", unit_file(s))))
+        });
     let found = from_unit.or_else(|| {
         let dirs = f
             .daemon_path()

@@ -63,6 +63,10 @@ pub struct FlagDef {
 
 const V0: Version = Version(0, 14, 0);
 
+/// The oldest release modelled: every flag and driver it has, every later release has too, so a command line it
+/// accepts every release accepts.
+pub const OLDEST: Version = V0;
+
 /// Every flag of `rootlesskit`, with urfave/cli's own `--help`/`-h` and `--version`/`-v`.
 pub const FLAGS: &[FlagDef] = &[
     flag(&["debug"], Kind::Bool, V0),
@@ -280,6 +284,8 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
 /// `createParentOpt` checks: flag syntax, MTU, interface name, network driver (and its port-driver pairing and
 /// slirp4netns modes), port driver. `Ok` means the flags alone pass; the host may still refuse.
 pub fn check(words: &[String], version: Version) -> Result<(), Refusal> {
+    // Releases before the oldest modelled are judged as it.
+    let version = version.max(OLDEST);
     let (given, command) = parse_flags(words, version)?;
     if command >= words.len() {
         // A flag that takes a value swallowed the command (`--cidr` last in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS takes
@@ -456,6 +462,40 @@ mod tests {
     }
 
     const V1: Version = Version(1, 1, 0);
+
+    /// Words from every part of the model, for properties over real-looking command lines.
+    const VOCABULARY: &[&str] = &[
+        "--net=slirp4netns",
+        "--net=pasta",
+        "--net=host",
+        "--net=none",
+        "--net=vpnkit",
+        "--net=gvisor-tap-vsock",
+        "--port-driver=builtin",
+        "--port-driver=implicit",
+        "--port-driver=slirp4netns",
+        "--port-driver=none",
+        "--port-driver=gvisor-tap-vsock",
+        "--mtu=1500",
+        "--mtu=70000",
+        "--mtu",
+        "65520",
+        "--cidr=10.0.3.0/24",
+        "--cidr=10.0.3.5/24",
+        "--ifname=eth0",
+        "--detach-netns",
+        "--source-ip-transparent",
+        "--subid-source=auto",
+        "--slirp4netns-sandbox=auto",
+        "--slirp4netns-sandbox=maybe",
+        "--pidns",
+        "-p",
+        "127.0.0.1:80:80/tcp",
+        "--print-semver=major",
+        "--pasta-binary=pasta",
+        "--",
+        "x",
+    ];
     const V2: Version = Version(2, 3, 4);
 
     /// Debian 12's dockerd-rootless.sh (20.10) with its defaults and slirp4netns.
@@ -602,6 +642,20 @@ mod tests {
         fn never_panics(ws in proptest::collection::vec(any::<String>(), 0..8), major in 0u32..5) {
             let _ = check(&ws, Version(major, 0, 0));
             let _ = Version::parse(ws.first().map(String::as_str).unwrap_or_default());
+        }
+
+        /// What the oldest release accepts every release accepts (the check reads the release only on a refusal).
+        #[test]
+        fn the_oldest_release_is_the_strictest(
+            picks in proptest::collection::vec(0usize..VOCABULARY.len(), 0..10),
+            minor in 0u32..4,
+            major in 0u32..4,
+        ) {
+            let mut ws: Vec<String> = picks.iter().map(|&i| VOCABULARY[i].to_owned()).collect();
+            ws.push("/usr/bin/dockerd-rootless.sh".to_owned());
+            if check(&ws, OLDEST).is_ok() {
+                prop_assert_eq!(check(&ws, Version(major, minor, 0)), Ok(()));
+            }
         }
 
         #[test]

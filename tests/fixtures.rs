@@ -208,6 +208,7 @@ scenarios! {
     debian_12_no_systemd_start_flags => "debian-12-no-systemd-start-flags",
     debian_12_no_systemd_start_home => "debian-12-no-systemd-start-home",
     debian_12_no_systemd_start_mtu => "debian-12-no-systemd-start-mtu",
+    debian_12_no_systemd_start_vpnkit => "debian-12-no-systemd-start-vpnkit",
     debian_12_no_user_bus => "debian-12-no-user-bus",
     debian_12_only_old_pasta => "debian-12-only-old-pasta",
     debian_12_own_uid_range => "debian-12-own-uid-range",

@@ -241,6 +241,23 @@ fn port_driver_slirp4netns_needs_the_slirp4netns_network() {
 }
 
 #[test]
+fn debians_rootlesskit_has_no_vpnkit() {
+    let Some(_live) = live() else { return };
+    // Upstream RootlessKit 1.1.0 would stop at "port driver requires slirp4netns network" (after looking for the
+    // vpnkit binary); Debian's package refuses the driver first.
+    refused(
+        &[
+            ("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", Some("vpnkit")),
+            (
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER",
+                Some("slirp4netns"),
+            ),
+        ],
+        "[rootlesskit:parent] error: not supported in this Debian package",
+    );
+}
+
+#[test]
 fn port_driver_implicit_is_unknown_to_rootlesskit_1_1_0() {
     let Some(_live) = live() else { return };
     refused(

@@ -330,6 +330,25 @@ fn environment(f: &Facts) -> Verdict {
         ));
     }
     words.push((script.path.clone(), None));
+    // A network driver the distribution's own rootlesskit package was built without.
+    let quirks = &f.distro().quirks;
+    if kit.is_some_and(|k| k.name == "rootlesskit" && k.path.starts_with("/usr/bin/"))
+        && user_net
+            .as_ref()
+            .is_some_and(|n| quirks.rootlesskit_without_networks.contains(n))
+    {
+        problems.push(Problem {
+            var: NET,
+            value: user_net.clone(),
+            origin: origin(NET),
+            error: format!(
+                "[rootlesskit:parent] error: {}",
+                quirks.rootlesskit_without_networks_error
+            ),
+            change: Change::Remove,
+        });
+        return report(f, env, script, &problems, evidence);
+    }
     let argv: Vec<String> = words.iter().map(|(w, _)| w.clone()).collect();
     // Every flag and driver of an older release is in the newer ones, so what the oldest accepts every release
     // accepts, and the release (from the package database, a large file) is read only when it decides.
@@ -830,6 +849,23 @@ mod tests {
             [format!(
                 "env DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--cidr=10.0.3.0/24 {SCRIPT}"
             )]
+        );
+    }
+
+    #[test]
+    fn debians_rootlesskit_is_built_without_vpnkit() {
+        let v = check("debian-12-no-systemd-start-vpnkit", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=vpnkit (the environment of this session): the start stops with \"[rootlesskit:parent] error: not supported in this Debian package\""
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [format!("env -u DOCKERD_ROOTLESS_ROOTLESSKIT_NET {SCRIPT}")]
         );
     }
 

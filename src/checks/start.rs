@@ -27,8 +27,9 @@ true, 0 or false (docker-v29.5 and later); and the flags the script builds from 
 _PORT_DRIVER, _SLIRP4NETNS_SANDBOX, _SLIRP4NETNS_SECCOMP and _FLAGS pass RootlessKit's own validation (every \
 _FLAGS word a flag of that release, the MTU a number from 0 to 65521, the port driver one that fits the network \
 driver: slirp4netns needs --net=slirp4netns, implicit needs pasta, pasta needs none or implicit, which scripts \
-25.0 to 28.5.1 do not pick by themselves). When root judges someone who starts the daemon by hand, their shell's \
-environment cannot be seen, and the check says so instead of passing.
+25.0 to 28.5.1 do not pick by themselves; a driver the distribution's own rootlesskit package is built without, \
+such as VPNKit on Debian 12). When root judges someone who starts the daemon by hand, their shell's environment \
+cannot be seen, and the check says so instead of passing.
 
 Why it matters: the script runs with `set -e` and stops at the first test that fails; RootlessKit refuses its \
 command line before creating any namespace. Either way the daemon never starts, and under systemd the unit restarts \
@@ -38,7 +39,7 @@ What you see when it's wrong: `HOME needs to be set and exist.`; `dockerd-rootle
 containerd-rootless.sh. …`; `Unsupported RootlessKit network driver: host`; `Unknown \
 DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value: …`; `[rootlesskit:parent] error: flag provided but not defined: \
 -…`, `mtu must be <= 65521, got 70000`, `invalid value \"abc\" for flag -mtu: parse error`, `unknown port driver: \
-implicit`, `port driver requires slirp4netns network`, `network \"pasta\" requires port driver \"none\" or \
+implicit`, `not supported in this Debian package`, `port driver requires slirp4netns network`, `network \"pasta\" requires port driver \"none\" or \
 \"implicit\"`, `port driver requires non-host network`.
 
 How to fix: remove the variable (the script's default is valid) or set the value the finding names: in the unit, \

@@ -247,7 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_passes_the_sessions_rootlesskit_variables_like_the_script() {
+    fn regression_trial_ignored_the_sessions_rootlesskit_variables() {
         let f = facts("debian-12-no-systemd-start-flags");
         let plan = f.launch_plan().as_ref().unwrap();
         assert_eq!(

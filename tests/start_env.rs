@@ -154,6 +154,12 @@ fn account() -> testkit::Account {
 /// One variable set for both: the doctor fails `start.environment` quoting `error`, and the real script prints
 /// `error` and exits 1.
 fn refused(set: &[(&str, Option<&str>)], error: &str) {
+    refused_with_fix(set, error, None);
+}
+
+/// As [`refused`]; with `fix`, the fix's first command is that argv, and running it (with `--version` for dockerd)
+/// gets through RootlessKit to dockerd.
+fn refused_with_fix(set: &[(&str, Option<&str>)], error: &str, fix: Option<&[&str]>) {
     let scratch = Scratch::new(&account());
     let env = scratch.env(set);
     let (run, doc) = scratch.doctor(&env);
@@ -164,6 +170,17 @@ fn refused(set: &[(&str, Option<&str>)], error: &str) {
         summary.contains(&format!("the start stops with \"{error}\"")),
         "the doctor does not quote {error:?}: {summary}"
     );
+    if let Some(want) = fix {
+        let argv: Vec<&str> = f["remediation"]["steps"][0]["argv"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(argv, want, "{f}");
+        let command = [&["/usr/bin/timeout", "120"][..], want, &["--version"][..]].concat();
+        let fixed = scratch.run(&env, &command);
+        assert_eq!(fixed.code(), 0, "the doctor's fix did not work:\n{fixed}");
+        assert!(fixed.stdout.contains("Docker version 20.10"), "{fixed}");
+    }
     let real = scratch.script(&env, &["--version"]);
     assert_eq!(real.code(), 1, "{real}");
     let said = format!("{}{}", real.stdout, real.stderr);
@@ -177,9 +194,10 @@ fn refused(set: &[(&str, Option<&str>)], error: &str) {
 #[test]
 fn mtu_above_65521_is_refused_by_rootlesskit() {
     let Some(_live) = live() else { return };
-    refused(
+    refused_with_fix(
         &[("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU", Some("70000"))],
         "[rootlesskit:parent] error: mtu must be <= 65521, got 70000",
+        Some(&["env", "-u", "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU", SCRIPT]),
     );
 }
 
@@ -204,24 +222,32 @@ fn a_flag_rootlesskit_does_not_define_is_refused() {
 #[test]
 fn detach_netns_is_not_a_flag_of_rootlesskit_1_1_0() {
     let Some(_live) = live() else { return };
-    refused(
+    // The fix keeps the word RootlessKit 1.1.0 knows.
+    refused_with_fix(
         &[(
             "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS",
             Some("--cidr=10.0.3.0/24 --detach-netns"),
         )],
         "[rootlesskit:parent] error: flag provided but not defined: -detach-netns",
+        Some(&[
+            "env",
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--cidr=10.0.3.0/24",
+            SCRIPT,
+        ]),
     );
 }
 
 #[test]
 fn a_cidr_with_host_bits_is_refused() {
     let Some(_live) = live() else { return };
-    refused(
+    // The fix removes the flag with its value, the next word.
+    refused_with_fix(
         &[(
             "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS",
             Some("--cidr 10.0.3.5/24"),
         )],
         "[rootlesskit:parent] error: cidr must be like 10.0.2.0/24, not like 10.0.2.100/24",
+        Some(&["env", "-u", "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS", SCRIPT]),
     );
 }
 
@@ -290,9 +316,11 @@ fn slirp4netns_sandbox_mode_must_be_auto_true_or_false() {
 #[test]
 fn home_that_does_not_exist_stops_the_script() {
     let Some(_live) = live() else { return };
-    refused(
+    let home = format!("HOME={}", account().home.display());
+    refused_with_fix(
         &[("HOME", Some("/nonexistent"))],
         "HOME needs to be set and exist.",
+        Some(&["env", home.as_str(), SCRIPT]),
     );
 }
 

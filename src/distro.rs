@@ -142,6 +142,12 @@ pub struct Quirks {
     /// Modules the docs say must be loaded before rootless dockerd can use iptables.
     #[serde(default)]
     pub iptables_modules: Vec<String>,
+    /// Network drivers the distribution's `rootlesskit` package was built without, and what it prints for them
+    /// (Debian 12's 1.1.0: `vpnkit`, "not supported in this Debian package").
+    #[serde(default)]
+    pub rootlesskit_without_networks: Vec<String>,
+    #[serde(default)]
+    pub rootlesskit_without_networks_error: String,
     /// Free-form notes shown by `explain` and in the distro finding.
     #[serde(default)]
     pub notes: Vec<String>,

@@ -3,7 +3,8 @@
 //! [`Facts::launch_plan`] decides, from facts only, what dockerd-rootless.sh would run: the first of
 //! `docker-rootlesskit` and `rootlesskit` on the user's PATH (or in ~/bin, where get.docker.com/rootless installs),
 //! the network driver it would choose (`DOCKERD_ROOTLESS_ROOTLESSKIT_NET` in the user's own session, else
-//! slirp4netns, else vpnkit) and the MTU it would pass (65520 for slirp4netns, 1500 otherwise), with the flags
+//! slirp4netns, else vpnkit) and the MTU it would pass (65520 for slirp4netns, 1500 otherwise), the port driver,
+//! slirp4netns modes and `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` words from that session too, with the flags
 //! Debian 12's docker.io 20.10 script (`/usr/share/docker.io/contrib/dockerd-rootless.sh`, the same in moby's
 //! contrib at v20.10.24) passes, and `true` in place of the script itself:
 //!
@@ -152,20 +153,33 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
         }
         .to_owned()
     });
-    let argv: Vec<String> = [
+    // The other variables the script passes on, from the user's own session as for the driver and MTU.
+    let or = |name: &str, default: &str| own(name).unwrap_or_else(|| default.to_owned());
+    let sandbox = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "auto");
+    let seccomp = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP", "auto");
+    let port_driver = or("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER", "builtin");
+    let mut argv: Vec<String> = vec![
         rootlesskit.clone(),
         format!("--net={driver}"),
         format!("--mtu={mtu}"),
-        "--slirp4netns-sandbox=auto".to_owned(),
-        "--slirp4netns-seccomp=auto".to_owned(),
+        format!("--slirp4netns-sandbox={sandbox}"),
+        format!("--slirp4netns-seccomp={seccomp}"),
         "--disable-host-loopback".to_owned(),
-        "--port-driver=builtin".to_owned(),
+        format!("--port-driver={port_driver}"),
         "--copy-up=/etc".to_owned(),
         "--copy-up=/run".to_owned(),
         "--propagation=rslave".to_owned(),
-        "true".to_owned(),
-    ]
-    .into();
+    ];
+    // `$DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS`, unquoted in the script: split at blanks.
+    if let Some(flags) = own("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS") {
+        argv.extend(
+            flags
+                .split([' ', '\t', '\n'])
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    argv.push("true".to_owned());
     let name = f.user.name.clone();
     let mut env = vec![
         ("HOME".to_owned(), f.user.home.clone()),
@@ -230,6 +244,19 @@ mod tests {
         );
         assert_eq!(plan.as_user, None);
         assert_eq!(plan.timeout, TRIAL_TIMEOUT);
+    }
+
+    #[test]
+    fn regression_trial_ignored_the_sessions_rootlesskit_variables() {
+        let f = facts("debian-12-no-systemd-start-flags");
+        let plan = f.launch_plan().as_ref().unwrap();
+        assert_eq!(
+            plan.argv[plan.argv.len() - 3..],
+            ["--cidr=10.0.3.0/24", "--detach-netns", "true"]
+        );
+        let f = facts("debian-12-no-systemd-start-mtu");
+        let plan = f.launch_plan().as_ref().unwrap();
+        assert_eq!(plan.argv[2], "--mtu=70000");
     }
 
     #[test]

@@ -200,6 +200,7 @@ struct Derived {
     daemon_path: OnceCell<Option<start::DaemonPath>>,
     start_env: OnceCell<Option<start::StartEnv>>,
     rootless_script: OnceCell<Option<start::Script>>,
+    start_rootlesskit: OnceCell<Option<start::StartRootlessKit>>,
 }
 
 impl<'h> Facts<'h> {

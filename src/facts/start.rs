@@ -128,6 +128,206 @@ impl Facts<'_> {
     }
 }
 
+/// The RootlessKit dockerd-rootless.sh would exec: the first of `docker-rootlesskit` and `rootlesskit` on the
+/// daemon's PATH (the script's `command -v`). Its release is [`StartRootlessKit::release`], read from the package
+/// database only when asked (the dpkg status is hundreds of kilobytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRootlessKit {
+    pub path: String,
+    /// `docker-rootlesskit` (Docker's rootless extras) or `rootlesskit`.
+    pub name: &'static str,
+}
+
+impl StartRootlessKit {
+    /// Its release (`None` when no package database records it: a static bundle in ~/bin, a build from source),
+    /// and where that came from (`package rootlesskit 1.1.0-1+b5`) or why it is unknown.
+    pub fn release(&self, f: &Facts) -> (Option<crate::parse::rootlesskit::Version>, String) {
+        use crate::parse::rootlesskit::Version;
+        let path = &self.path;
+        let packaged = [
+            "/usr/bin/",
+            "/bin/",
+            "/usr/sbin/",
+            "/sbin/",
+            "/usr/libexec/",
+        ]
+        .iter()
+        .any(|d| path.starts_with(d));
+        let d = f.distro();
+        if !packaged {
+            return (
+                None,
+                format!(
+                    "{path} is outside the package manager's directories: its release is not recorded"
+                ),
+            );
+        }
+        if self.name == "rootlesskit" {
+            let pkg = d.package("rootlesskit");
+            return match f.package_version(pkg) {
+                Some(v) => (Version::parse(&v), format!("package {pkg} {v}")),
+                None => (None, format!("package {pkg} is not recorded as installed")),
+            };
+        }
+        // docker-ce-rootless-extras bundles its own RootlessKit: moby's hack/dockerfile/install/rootlesskit.installer.
+        let pkg = d.package("docker_rootless");
+        match f.package_version(pkg) {
+            Some(v) => {
+                let rk = Version::parse(&v).and_then(bundled_rootlesskit);
+                let source = match rk {
+                    Some(rk) => format!("package {pkg} {v}, which bundles RootlessKit {rk}"),
+                    None => format!("package {pkg} {v}: its bundled RootlessKit is not known"),
+                };
+                (rk, source)
+            }
+            None => (None, format!("package {pkg} is not recorded as installed")),
+        }
+    }
+}
+
+/// Where a variable of the start environment is set, for findings and fixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarOrigin {
+    /// `Environment=` of the user unit: the file and line.
+    UnitEnvironment { file: String, line: usize },
+    /// An `EnvironmentFile=` of the user unit: that file, the line of the (last) assignment when found, and the unit
+    /// line that names it.
+    EnvironmentFile {
+        file: String,
+        line: Option<usize>,
+        unit: String,
+        unit_line: usize,
+    },
+    /// This session's environment (a start by hand).
+    Session,
+    /// Not set anywhere the doctor can see.
+    Unset,
+}
+
+impl std::fmt::Display for VarOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarOrigin::UnitEnvironment { file, line } => write!(f, "{file}:{line} Environment="),
+            VarOrigin::EnvironmentFile {
+                file,
+                line,
+                unit,
+                unit_line,
+            } => match line {
+                Some(l) => write!(f, "{file}:{l} (EnvironmentFile= of {unit}:{unit_line})"),
+                None => write!(f, "{file} (EnvironmentFile= of {unit}:{unit_line})"),
+            },
+            VarOrigin::Session => f.write_str("the environment of this session"),
+            VarOrigin::Unset => f.write_str("not set"),
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// The RootlessKit dockerd-rootless.sh would exec; `None` when none is on the daemon's PATH.
+    pub fn start_rootlesskit(&self) -> Option<&StartRootlessKit> {
+        self.derived
+            .start_rootlesskit
+            .get_or_init(|| start_rootlesskit(self))
+            .as_ref()
+    }
+
+    /// Where `name` of [`Facts::start_env`] is set: the unit line (Environment=) or env file (EnvironmentFile=,
+    /// which systemd applies after Environment=), or this session.
+    pub fn start_var_origin(&self, name: &str) -> VarOrigin {
+        let Some(env) = self.start_env() else {
+            return VarOrigin::Unset;
+        };
+        if env.get(name).is_none() {
+            return VarOrigin::Unset;
+        }
+        if env.unit.is_none() {
+            return VarOrigin::Session;
+        }
+        let Read::Ok(unit) = self.user_docker_service() else {
+            return VarOrigin::Unset;
+        };
+        for (path, e) in unit.effective("Service", "EnvironmentFile").iter().rev() {
+            let file = e.value.trim_start_matches('-');
+            if let Read::Ok(text) = &self.read(file)
+                && crate::parse::unit::parse_env_file(text)
+                    .0
+                    .iter()
+                    .any(|(k, _)| k == name)
+            {
+                let line = text
+                    .lines()
+                    .enumerate()
+                    .filter_map(|(i, l)| {
+                        let l = l.trim_start();
+                        let l = l.strip_prefix("export ").map_or(l, str::trim_start);
+                        l.strip_prefix(name)
+                            .is_some_and(|rest| rest.trim_start().starts_with('='))
+                            .then_some(i + 1)
+                    })
+                    .last();
+                return VarOrigin::EnvironmentFile {
+                    file: file.to_owned(),
+                    line,
+                    unit: (*path).to_owned(),
+                    unit_line: e.line,
+                };
+            }
+        }
+        for (path, e) in unit.effective("Service", "Environment").iter().rev() {
+            if crate::parse::unit::split_environment(&e.value)
+                .is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == name))
+            {
+                return VarOrigin::UnitEnvironment {
+                    file: (*path).to_owned(),
+                    line: e.line,
+                };
+            }
+        }
+        VarOrigin::Unset
+    }
+
+    /// The user unit that starts the rootless daemon (not running), if there is one: its ExecStart= words after
+    /// dockerd-rootless.sh are dockerd's flags.
+    pub fn rootless_unit_setup(&self) -> Option<&super::dockerd::Setup> {
+        self.rootless_unit()
+    }
+}
+
+fn start_rootlesskit(f: &Facts) -> Option<StartRootlessKit> {
+    let dirs = f
+        .daemon_path()
+        .map(|p| p.dirs.clone())
+        .unwrap_or_else(|| f.path_dirs());
+    let (name, path) = ["docker-rootlesskit", "rootlesskit"]
+        .iter()
+        .find_map(|n| f.find_in(n, &dirs).into_iter().next().map(|p| (*n, p)))?;
+    Some(StartRootlessKit { path, name })
+}
+
+/// The RootlessKit Docker's rootless extras bundle, per moby's `hack/dockerfile/install/rootlesskit.installer` at
+/// each release (25.0 → v2.0.0 … 29.7 → v3.0.2); `None` before 25.0.
+fn bundled_rootlesskit(
+    docker: crate::parse::rootlesskit::Version,
+) -> Option<crate::parse::rootlesskit::Version> {
+    use crate::parse::rootlesskit::Version;
+    const TABLE: &[((u32, u32), Version)] = &[
+        ((29, 7), Version(3, 0, 2)),
+        ((29, 6), Version(3, 0, 1)),
+        ((29, 5), Version(3, 0, 0)),
+        ((29, 4), Version(2, 3, 6)),
+        ((29, 0), Version(2, 3, 5)),
+        ((28, 5), Version(2, 3, 4)),
+        ((27, 5), Version(2, 3, 2)),
+        ((26, 0), Version(2, 0, 2)),
+        ((25, 0), Version(2, 0, 0)),
+    ];
+    TABLE
+        .iter()
+        .find(|((major, minor), _)| (docker.0, docker.1) >= (*major, *minor))
+        .map(|(_, rk)| *rk)
+}
+
 pub fn split_path(path: &str) -> Vec<String> {
     path.split(':')
         .filter(|d| d.starts_with('/'))
@@ -305,11 +505,16 @@ fn start_env(f: &Facts) -> Option<StartEnv> {
 
 fn rootless_script(f: &Facts) -> Option<Script> {
     const NAME: &str = "dockerd-rootless.sh";
-    let from_unit = f.rootless_unit().and_then(|s| {
-        let first = s.argv.first()?;
-        (first.starts_with('/') && first.ends_with(NAME))
-            .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s))))
-    });
+    // Only systemd runs the unit (as in `daemon_path`); asking for it without systemd would scan every process.
+    let from_unit = f
+        .systemd
+        .then(|| f.rootless_unit())
+        .flatten()
+        .and_then(|s| {
+            let first = s.argv.first()?;
+            (first.starts_with('/') && first.ends_with(NAME))
+                .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s))))
+        });
     let found = from_unit.or_else(|| {
         let dirs = f
             .daemon_path()

@@ -177,6 +177,108 @@ pub const TABLE: &[KnownError] = &[
         meaning: "the user cannot open /dev/net/tun, so `ip tuntap add` cannot create RootlessKit's TAP device",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
     },
+    KnownError {
+        needles: &["flag provided but not defined"],
+        checks: &["start.environment"],
+        meaning: "a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (or a flag the script passes) is not a flag of this RootlessKit release",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+    },
+    KnownError {
+        needles: &["invalid value", "for flag -"],
+        checks: &["start.environment"],
+        meaning: "a RootlessKit flag got a value of the wrong type (DOCKERD_ROOTLESS_ROOTLESSKIT_MTU that is not a number)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+    },
+    KnownError {
+        needles: &["invalid boolean value", "parse error"],
+        checks: &["start.environment"],
+        meaning: "a boolean RootlessKit flag in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS got a value that is not true or false",
+        source: "https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+    },
+    KnownError {
+        needles: &["flag needs an argument"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS ends with a RootlessKit flag that needs a value",
+        source: "https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+    },
+    KnownError {
+        needles: &["mtu must be <= 65521"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU is outside 0…65521",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["unknown port driver"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER names a port driver this RootlessKit release does not have",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["port driver requires"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER does not fit the network driver",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["requires port driver"],
+        checks: &["start.environment"],
+        meaning: "the network driver needs another port driver (pasta: none or implicit)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["unsupported slirp4netns-sandbox mode"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX is not auto, true or false",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["unsupported slirp4netns-seccomp mode"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP is not auto, true or false",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["cidr must be like"],
+        checks: &["start.environment"],
+        meaning: "a --cidr in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS has host bits set",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["invalid CIDR address"],
+        checks: &["start.environment"],
+        meaning: "a --cidr in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS is not an address/prefix",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/net/ip.go",
+    },
+    KnownError {
+        needles: &["HOME needs to be set and exist"],
+        checks: &["start.environment"],
+        meaning: "dockerd-rootless.sh's HOME is unset or not a directory",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["Unsupported RootlessKit network driver"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host, which dockerd-rootless.sh refuses from 28.5.2 on",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value"],
+        checks: &["start.environment"],
+        meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS is not 1, true, 0 or false",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["conflicts with containerd-rootless.sh"],
+        checks: &["start.environment"],
+        meaning: "containerd-rootless.sh's state dir exists (docker-v29.4 and later refuse to start)",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["rootless mode needs to be enabled for running with RootlessKit"],
+        checks: &["start.rootless_flag"],
+        meaning: "dockerd was given --rootless=false (or \"rootless\": false) under RootlessKit",
+        source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+    },
 ];
 
 /// The entries whose needles all occur in `text`, in table order.

@@ -30,6 +30,7 @@ pub mod passwd;
 pub mod pkgdb;
 pub mod proc;
 pub mod resolv;
+pub mod rootlesskit;
 pub mod subid;
 pub mod sysctl;
 pub mod unit;

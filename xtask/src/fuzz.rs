@@ -191,6 +191,16 @@ pub const TARGETS: &[Target] = &[
         ..target("vfs_cap", 64 * 1024, &[&["host.toml"]])
     },
     target("sidecar", FILE_MAX_LEN, &[&["host.toml"]]),
+    Target {
+        // DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS-like words and a RootlessKit package version.
+        literal: &[
+            b"--net=slirp4netns --mtu=65520 --port-driver=builtin --copy-up=/etc /usr/bin/dockerd-rootless.sh\xff1.1.0-1+b5",
+            b"--net=pasta --port-driver=builtin --detach-netns -p 127.0.0.1:80:80/tcp x\xff2.3.4",
+            b"--mtu 0x5dc --ifname a/b --cidr=10.0.3.0/24 -- x\xff3.0.1",
+            b"--no-such-flag --pidns=maybe -mtu=-1\xffv0.14.6",
+        ],
+        ..target("rootlesskit_flags", 64 * 1024, &[&[]])
+    },
 ];
 
 /// Whether cargo-fuzz and the nightly toolchain are there, installing cargo-fuzz when it is missing.

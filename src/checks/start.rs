@@ -1,0 +1,990 @@
+//! What dockerd-rootless.sh and RootlessKit need to start: the environment and flags the script reads and passes on,
+//! judged against the script that will run and the RootlessKit it will exec.
+
+use super::{Check, Scope};
+use crate::facts::start::VarOrigin;
+use crate::facts::{Facts, Read};
+use crate::model::{Remediation, Step, Verdict};
+use crate::parse::rootlesskit::{self as rk, Version};
+
+pub(super) const CHECKS: &[Check] = &[
+    // --- start.environment (launch-sequence rows 1.3, 1.5, 1.7, 1.8, 1.9, 1.13, 2.1) ---
+    Check {
+        id: "start.environment",
+        area: "start",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        title: "The variables dockerd-rootless.sh reads have values it and RootlessKit accept",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        explain: "\
+What it checks: the environment dockerd-rootless.sh will get (the docker user service's Environment= and \
+EnvironmentFile=, or, started by hand, this session's), against the script that will run (its own text decides which \
+tests it makes) and the RootlessKit it will exec (its release, from the package database, decides which flags and \
+drivers exist): HOME is an existing directory; $CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR (default \
+$XDG_RUNTIME_DIR/containerd-rootless) does not exist (docker-v29.4 and later); DOCKERD_ROOTLESS_ROOTLESSKIT_NET is not \
+`host` (28.5.2 and later) and is a network driver RootlessKit knows; DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS is 1, \
+true, 0 or false (docker-v29.5 and later); and the flags the script builds from DOCKERD_ROOTLESS_ROOTLESSKIT_MTU, \
+_PORT_DRIVER, _SLIRP4NETNS_SANDBOX, _SLIRP4NETNS_SECCOMP and _FLAGS pass RootlessKit's own validation (every \
+_FLAGS word a flag of that release, the MTU a number from 0 to 65521, the port driver one that fits the network \
+driver: slirp4netns needs --net=slirp4netns, implicit needs pasta, pasta needs none or implicit, which scripts \
+25.0 to 28.5.1 do not pick by themselves; a driver the distribution's own rootlesskit package is built without, \
+such as VPNKit on Debian 12). When root judges someone who starts the daemon by hand, their shell's environment \
+cannot be seen, and the check says so instead of passing.
+
+Why it matters: the script runs with `set -e` and stops at the first test that fails; RootlessKit refuses its \
+command line before creating any namespace. Either way the daemon never starts, and under systemd the unit restarts \
+until its start limit.
+
+What you see when it's wrong: `HOME needs to be set and exist.`; `dockerd-rootless.sh conflicts with \
+containerd-rootless.sh. …`; `Unsupported RootlessKit network driver: host`; `Unknown \
+DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value: …`; `[rootlesskit:parent] error: flag provided but not defined: \
+-…`, `mtu must be <= 65521, got 70000`, `invalid value \"abc\" for flag -mtu: parse error`, `unknown port driver: \
+implicit`, `not supported in this Debian package`, `port driver requires slirp4netns network`, `network \"pasta\" requires port driver \"none\" or \
+\"implicit\"`, `port driver requires non-host network`.
+
+How to fix: remove the variable (the script's default is valid) or set the value the finding names: in the unit, \
+edit the Environment= line it names, then `systemctl --user daemon-reload` and `systemctl --user restart docker`; \
+started by hand, start it without the variable (`env -u NAME dockerd-rootless.sh`).",
+        packages: &[],
+        run: environment,
+    },
+    // --- start.rootless_flag (launch-sequence row 8.1) ---
+    Check {
+        id: "start.rootless_flag",
+        area: "start",
+        scope: Scope::Preflight,
+        needs_runtime: false,
+        title: "Neither the unit's dockerd flags nor the rootless daemon.json turn rootless mode off",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+        explain: "\
+What it checks: `--rootless=false` (or 0, f, F, FALSE, False) among the words of the docker user service's \
+ExecStart= after dockerd-rootless.sh, which the script passes to dockerd, and `\"rootless\": false` in the rootless \
+daemon's daemon.json ($XDG_CONFIG_HOME/docker/daemon.json, default ~/.config/docker/daemon.json, or the unit's \
+--config-file). Arguments given to the script by hand are not visible before the start.
+
+Why it matters: RootlessKit sets ROOTLESSKIT_STATE_DIR, and dockerd, seeing it, refuses to run with rootless mode \
+off: its paths, cgroup handling and networking would be the rootful ones inside a user namespace.
+
+What you see when it's wrong: `rootless mode needs to be enabled for running with RootlessKit`, followed by \
+`[rootlesskit:parent] error: child exited: exit status 1`.
+
+How to fix: remove `--rootless=false` from ExecStart= (then `systemctl --user daemon-reload` and `systemctl --user \
+restart docker`), or remove the `\"rootless\": false` line from daemon.json; rootless mode is on by default under \
+RootlessKit.",
+        packages: &[],
+        run: rootless_flag,
+    },
+];
+
+// --- start.environment -------------------------------------------------------------------------------------------
+
+const NET: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_NET";
+const MTU: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU";
+const PORT_DRIVER: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER";
+const SANDBOX: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX";
+const SECCOMP: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP";
+const DETACH: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
+const FLAGS: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS";
+const CONTAINERD_STATE: &str = "CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR";
+
+/// What the fix does to a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    /// Remove it: the script's default is valid.
+    Remove,
+    /// Set it to this value.
+    Set(String),
+    /// Remove a path (the containerd-rootless state dir).
+    RemovePath(String),
+    /// Create the user's home directory (HOME has nothing better to point at).
+    CreateHome(String),
+}
+
+/// One value the start refuses.
+#[derive(Debug, Clone)]
+struct Problem {
+    var: &'static str,
+    /// The value as the start gets it (`None`: unset).
+    value: Option<String>,
+    origin: VarOrigin,
+    /// What the real start prints.
+    error: String,
+    change: Change,
+}
+
+/// The script's own behaviour, read from its text.
+struct ScriptModel {
+    checks_home: bool,
+    containerd_conflict: bool,
+    refuses_host: bool,
+    detach_netns: bool,
+    port_default_builtin: bool,
+    picks_pasta: bool,
+    picks_gvisor: bool,
+}
+
+impl ScriptModel {
+    fn of(s: &crate::facts::start::Script) -> ScriptModel {
+        ScriptModel {
+            checks_home: s.mentions("HOME needs to be set and exist."),
+            containerd_conflict: s.mentions("conflicts with containerd-rootless.sh"),
+            refuses_host: s.mentions("Unsupported RootlessKit network driver"),
+            detach_netns: s.mentions("Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value"),
+            port_default_builtin: s.mentions("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER:=builtin"),
+            picks_pasta: s.mentions("net=pasta"),
+            picks_gvisor: s.mentions("net=gvisor-tap-vsock"),
+        }
+    }
+}
+
+fn environment(f: &Facts) -> Verdict {
+    let Some(env) = f.start_env() else {
+        return Verdict::skip(
+            "a tree without a running system: neither its init system nor a session shows the start environment",
+        );
+    };
+    let Some(script) = f.rootless_script() else {
+        return Verdict::skip(
+            "dockerd-rootless.sh is not installed: nothing reads these variables yet (network.binaries)",
+        );
+    };
+    if let Read::Failed(e) = &script.text {
+        return super::unreadable(&script.path, e);
+    }
+    let model = ScriptModel::of(script);
+    let mut evidence = vec![(
+        script.path.clone(),
+        format!(
+            "the script that will run (found in {}); {}",
+            script.found_by,
+            behaviour(&model)
+        ),
+    )];
+    let origin = |var: &str| f.start_var_origin(var);
+    let value = |var: &str| env.get(var).map(str::to_owned);
+    let mut problems: Vec<Problem> = Vec::new();
+
+    // The start environment of someone else's shell is not visible: judge what files decide, and say so.
+    if !env.known {
+        if model.containerd_conflict
+            && let Some(p) = containerd_conflict(f, None)
+        {
+            problems.push(p);
+        }
+        if problems.is_empty() {
+            return Verdict::skip(format!("cannot be judged: {}, and {}", env.how, env.source))
+                .evidence(script.path.clone(), evidence[0].1.clone());
+        }
+        return report(f, env, script, &problems, evidence);
+    }
+
+    // Row 1.3: `[ -d "$HOME" ]`.
+    if model.checks_home {
+        let (home, home_origin) = match value("HOME") {
+            Some(h) => (h, origin("HOME")),
+            // systemd gives a user unit (installed or still to be) the passwd home.
+            None if !f.daemon_path().is_some_and(|p| p.by_hand) => {
+                (f.user.home.clone(), VarOrigin::Unset)
+            }
+            None => (String::new(), VarOrigin::Unset),
+        };
+        let is_dir = !home.is_empty()
+            && matches!(f.stat(&home), Read::Ok(m) if m.kind == crate::facts::FileKind::Dir);
+        if !is_dir {
+            let passwd_home_ok = matches!(f.stat(&f.user.home), Read::Ok(m) if m.kind == crate::facts::FileKind::Dir);
+            problems.push(Problem {
+                var: "HOME",
+                value: (!home.is_empty()).then(|| home.clone()),
+                origin: home_origin,
+                error: "HOME needs to be set and exist.".to_owned(),
+                change: if passwd_home_ok && home != f.user.home {
+                    Change::Set(f.user.home.clone())
+                } else {
+                    Change::CreateHome(f.user.home.clone())
+                },
+            });
+        }
+        evidence.push((
+            "HOME".to_owned(),
+            format!(
+                "{} ({})",
+                if home.is_empty() { "unset" } else { &home },
+                if is_dir {
+                    "an existing directory"
+                } else {
+                    "not an existing directory"
+                }
+            ),
+        ));
+    }
+
+    // Row 1.5: `[ -e "$CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR" ]`.
+    if model.containerd_conflict
+        && let Some(p) = containerd_conflict(f, Some(env))
+    {
+        problems.push(p);
+    }
+
+    // Which RootlessKit runs, and what it accepts.
+    let kit = f.start_rootlesskit();
+    match kit {
+        Some(k) => evidence.push((
+            k.path.clone(),
+            "the RootlessKit the script will exec".to_owned(),
+        )),
+        None => evidence.push((
+            "rootlesskit".to_owned(),
+            "neither docker-rootlesskit nor rootlesskit is on the daemon's PATH (network.binaries)"
+                .to_owned(),
+        )),
+    }
+
+    // The network driver the script passes.
+    let user_net = value(NET).filter(|v| !v.is_empty());
+    let net = user_net.clone().or_else(|| default_net(f, &model));
+    if let Some(n) = &user_net {
+        evidence.push((NET.to_owned(), format!("{n} ({})", origin(NET))));
+    }
+
+    // Row 1.7: 28.5.2 and later refuse host themselves.
+    if model.refuses_host && user_net.as_deref() == Some("host") {
+        problems.push(Problem {
+            var: NET,
+            value: user_net.clone(),
+            origin: origin(NET),
+            error: "Unsupported RootlessKit network driver: host".to_owned(),
+            change: Change::Remove,
+        });
+        return report(f, env, script, &problems, evidence);
+    }
+
+    // Row 1.9: the value of DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS (`${…:=true}`).
+    let mut detach = false;
+    if model.detach_netns {
+        let v = value(DETACH).filter(|v| !v.is_empty());
+        match v.as_deref().unwrap_or("true") {
+            "1" | "true" => detach = true,
+            "0" | "false" => {}
+            other => {
+                problems.push(Problem {
+                    var: DETACH,
+                    value: v.clone(),
+                    origin: origin(DETACH),
+                    error: format!(
+                        "Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value: {other}"
+                    ),
+                    change: Change::Remove,
+                });
+                return report(f, env, script, &problems, evidence);
+            }
+        }
+    }
+
+    // Rows 1.13, 2.1, 1.8: RootlessKit's own validation of the command line the script builds.
+    let Some(net) = net else {
+        evidence.push((
+            "network driver".to_owned(),
+            "none the script would pick is installed (network.driver): RootlessKit's flags not judged".to_owned(),
+        ));
+        return report(f, env, script, &problems, evidence);
+    };
+    let mut words: Vec<(String, Option<&'static str>)> = Vec::new();
+    let user = |var: &'static str| value(var).filter(|v| !v.is_empty()).map(|v| (v, var));
+    words.push((format!("--net={net}"), user_net.as_ref().map(|_| NET)));
+    let default_mtu = if matches!(net.as_str(), "slirp4netns" | "pasta" | "gvisor-tap-vsock") {
+        "65520"
+    } else {
+        "1500"
+    };
+    let (mtu, mtu_var) = user(MTU).map_or((default_mtu.to_owned(), None), |(v, k)| (v, Some(k)));
+    words.push((format!("--mtu={mtu}"), mtu_var));
+    for var in [SANDBOX, SECCOMP] {
+        let flag = if var == SANDBOX { "sandbox" } else { "seccomp" };
+        let (v, k) = user(var).map_or(("auto".to_owned(), None), |(v, k)| (v, Some(k)));
+        words.push((format!("--slirp4netns-{flag}={v}"), k));
+    }
+    let default_port = if !model.port_default_builtin && net == "pasta" {
+        "implicit"
+    } else {
+        "builtin"
+    };
+    let (port, port_var) =
+        user(PORT_DRIVER).map_or((default_port.to_owned(), None), |(v, k)| (v, Some(k)));
+    words.push((format!("--port-driver={port}"), port_var));
+    for w in ["--copy-up=/etc", "--copy-up=/run", "--propagation=rslave"] {
+        words.push((w.to_owned(), None));
+    }
+    if detach {
+        words.push(("--detach-netns".to_owned(), Some(DETACH)));
+    }
+    let flags_value = value(FLAGS).unwrap_or_default();
+    for w in flags_value
+        .split([' ', '\t', '\n'])
+        .filter(|w| !w.is_empty())
+    {
+        words.push((w.to_owned(), Some(FLAGS)));
+    }
+    if !flags_value.trim().is_empty() {
+        evidence.push((
+            FLAGS.to_owned(),
+            format!("{flags_value} ({})", origin(FLAGS)),
+        ));
+    }
+    words.push((script.path.clone(), None));
+    // A network driver the distribution's own rootlesskit package was built without.
+    let quirks = &f.distro().quirks;
+    if kit.is_some_and(|k| k.name == "rootlesskit" && k.path.starts_with("/usr/bin/"))
+        && user_net
+            .as_ref()
+            .is_some_and(|n| quirks.rootlesskit_without_networks.contains(n))
+    {
+        problems.push(Problem {
+            var: NET,
+            value: user_net.clone(),
+            origin: origin(NET),
+            error: format!(
+                "[rootlesskit:parent] error: {}",
+                quirks.rootlesskit_without_networks_error
+            ),
+            change: Change::Remove,
+        });
+        return report(f, env, script, &problems, evidence);
+    }
+    let argv: Vec<String> = words.iter().map(|(w, _)| w.clone()).collect();
+    // Every flag and driver of an older release is in the newer ones, so what the oldest accepts every release
+    // accepts, and the release (from the package database, a large file) is read only when it decides.
+    let judged = match rk::check(&argv, rk::OLDEST) {
+        Ok(()) => Ok(format!("accepted by every release from {} on", rk::OLDEST)),
+        Err(_) => {
+            let (version, source) = kit.map_or_else(
+                || (None, "no RootlessKit found".to_owned()),
+                |k| k.release(f),
+            );
+            let version = version.unwrap_or(Version::NEWEST);
+            evidence.push((
+                "RootlessKit release".to_owned(),
+                format!("{source}; judged as RootlessKit {version}"),
+            ));
+            rk::check(&argv, version)
+                .map(|()| format!("accepted by RootlessKit {version}"))
+                .map_err(|r| (r, version))
+        }
+    };
+    evidence.push((
+        "RootlessKit's arguments".to_owned(),
+        format!(
+            "{} ({})",
+            argv.join(" "),
+            match &judged {
+                Ok(how) => how.clone(),
+                Err((_, v)) => format!("refused by RootlessKit {v}"),
+            }
+        ),
+    ));
+    if let Err((refusal, version)) = judged {
+        let error = format!("[rootlesskit:parent] error: {}", refusal.message);
+        let at = refusal.word.and_then(|i| words.get(i));
+        let var = at.and_then(|(_, v)| *v);
+        let pair = refusal.message.contains("requires port driver");
+        let problem = match (var, pair) {
+            // The network driver the user chose needs a port driver the script does not pick (row 1.8).
+            (None, true) if user_net.is_some() => Some(Problem {
+                var: PORT_DRIVER,
+                value: None,
+                origin: VarOrigin::Unset,
+                error,
+                change: Change::Set(
+                    if net == "pasta" {
+                        "implicit"
+                    } else {
+                        "builtin"
+                    }
+                    .to_owned(),
+                ),
+            }),
+            // The user's network driver against the script's own port driver (20.10 with NET=host: builtin).
+            (None, false)
+                if user_net.is_some() && refusal.message.starts_with("port driver requires") =>
+            {
+                Some(Problem {
+                    var: NET,
+                    value: user_net.clone(),
+                    origin: origin(NET),
+                    error,
+                    change: Change::Remove,
+                })
+            }
+            (Some(FLAGS), _) => {
+                // The word at fault goes, with its value when it is a flag that takes the next word.
+                let i = refusal.word.unwrap_or_default();
+                let mut drop = vec![i];
+                let bad = words[i].0.as_str();
+                let name = bad.trim_start_matches('-');
+                if !bad.contains('=')
+                    && rk::find_flag(name, version).is_some_and(|d| d.kind != rk::Kind::Bool)
+                    && words.get(i + 1).is_some_and(|(_, v)| *v == Some(FLAGS))
+                {
+                    drop.push(i + 1);
+                }
+                let rest: Vec<&str> = words
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, (_, v))| *v == Some(FLAGS) && !drop.contains(j))
+                    .map(|(_, (w, _))| w.as_str())
+                    .collect();
+                Some(Problem {
+                    var: FLAGS,
+                    value: Some(flags_value.clone()),
+                    origin: origin(FLAGS),
+                    error,
+                    change: if rest.is_empty() {
+                        Change::Remove
+                    } else {
+                        Change::Set(rest.join(" "))
+                    },
+                })
+            }
+            (Some(DETACH), _) => Some(Problem {
+                var: DETACH,
+                value: value(DETACH),
+                origin: origin(DETACH),
+                error,
+                change: Change::Set("false".to_owned()),
+            }),
+            (Some(v), _) => Some(Problem {
+                var: v,
+                value: value(v),
+                origin: origin(v),
+                error,
+                // A host network with the script's builtin port driver: the script's own network choice works.
+                change: Change::Remove,
+            }),
+            // The script's own flags against this RootlessKit: not a variable's fault.
+            (None, _) => {
+                evidence.push((
+                    "RootlessKit".to_owned(),
+                    format!("refuses the script's own flags: {error} (network.binaries)"),
+                ));
+                return Verdict::fail(format!(
+                    "RootlessKit {version} refuses the flags {} passes by itself: {error}",
+                    script.path
+                ))
+                .with_evidence(evidence.into_iter().map(|(s, d)| {
+                    crate::model::Evidence {
+                        source: s,
+                        detail: d,
+                    }
+                }));
+            }
+        };
+        problems.extend(problem);
+    }
+    report(f, env, script, &problems, evidence)
+}
+
+/// What the script's text says it does, for evidence.
+fn behaviour(m: &ScriptModel) -> String {
+    let mut tests = Vec::new();
+    if m.checks_home {
+        tests.push("HOME");
+    }
+    if m.containerd_conflict {
+        tests.push("the containerd-rootless state dir");
+    }
+    if m.refuses_host {
+        tests.push("NET=host");
+    }
+    if m.detach_netns {
+        tests.push("DETACH_NETNS");
+    }
+    let port = if m.port_default_builtin {
+        "port driver builtin unless set"
+    } else {
+        "port driver implicit for pasta, builtin otherwise"
+    };
+    if tests.is_empty() {
+        format!("tests no variable itself; {port}")
+    } else {
+        format!("tests {}; {port}", tests.join(", "))
+    }
+}
+
+/// The network driver the script picks when DOCKERD_ROOTLESS_ROOTLESSKIT_NET is unset: slirp4netns, then pasta
+/// (28.5.2+), then vpnkit, then gvisor-tap-vsock (29.5+); `None` when none is there.
+fn default_net(f: &Facts, m: &ScriptModel) -> Option<String> {
+    let dirs = f
+        .daemon_path()
+        .map(|p| p.dirs.clone())
+        .unwrap_or_else(|| f.path_dirs());
+    let found = |name: &str| !f.find_in(name, &dirs).is_empty();
+    if found("slirp4netns") {
+        Some("slirp4netns".into())
+    } else if m.picks_pasta && found("pasta") {
+        Some("pasta".into())
+    } else if found("vpnkit") {
+        Some("vpnkit".into())
+    } else if m.picks_gvisor {
+        Some("gvisor-tap-vsock".into())
+    } else {
+        None
+    }
+}
+
+/// Row 1.5: the containerd-rootless state dir exists. `env` is `None` when the start environment is not visible
+/// (then the default under the runtime dir is judged).
+fn containerd_conflict(f: &Facts, env: Option<&crate::facts::start::StartEnv>) -> Option<Problem> {
+    let set = env
+        .and_then(|e| e.get(CONTAINERD_STATE))
+        .filter(|v| !v.is_empty());
+    let runtime = env
+        .and_then(|e| e.get("XDG_RUNTIME_DIR"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| f.runtime_dir());
+    let dir = set.map_or_else(|| format!("{runtime}/containerd-rootless"), str::to_owned);
+    // `[ -e ]` follows symbolic links.
+    matches!(f.stat(&dir), Read::Ok(_)).then(|| Problem {
+        var: CONTAINERD_STATE,
+        value: Some(dir.clone()),
+        origin: if set.is_some() {
+            f.start_var_origin(CONTAINERD_STATE)
+        } else {
+            VarOrigin::Unset
+        },
+        error: format!(
+            "dockerd-rootless.sh conflicts with containerd-rootless.sh. Stop containerd-rootless.sh if it's running, and remove {dir} if it still exists."
+        ),
+        change: Change::RemovePath(dir),
+    })
+}
+
+/// The verdict for what was found: a failure naming the first problem (what the real start prints), every problem
+/// as evidence, and one fix.
+fn report(
+    f: &Facts,
+    env: &crate::facts::start::StartEnv,
+    script: &crate::facts::start::Script,
+    problems: &[Problem],
+    evidence: Vec<(String, String)>,
+) -> Verdict {
+    let ev = evidence
+        .into_iter()
+        .map(|(source, detail)| crate::model::Evidence { source, detail });
+    let Some(first) = problems.first() else {
+        return Verdict::pass(format!(
+            "every variable {} reads is accepted by it and RootlessKit ({})",
+            script.path, env.source
+        ))
+        .with_evidence(ev);
+    };
+    let shown = |p: &Problem| match (&p.value, &p.origin) {
+        (Some(v), VarOrigin::Unset) => format!("{} defaults to {v}", p.var),
+        (None, _) => format!("{} is unset", p.var),
+        (Some(v), o) => format!("{}={v} ({o})", p.var),
+    };
+    let mut v = Verdict::fail(format!(
+        "{}: the start stops with \"{}\"",
+        shown(first),
+        first.error
+    ))
+    .with_evidence(ev);
+    for p in problems {
+        v = v.evidence(shown(p), p.error.clone());
+    }
+    v.fix(fix(f, env, script, problems))
+}
+
+fn fix(
+    f: &Facts,
+    env: &crate::facts::start::StartEnv,
+    script: &crate::facts::start::Script,
+    problems: &[Problem],
+) -> Remediation {
+    let mut lines = Vec::new();
+    let mut steps = Vec::new();
+    let mut env_words: Vec<String> = Vec::new();
+    let mut unit_edit = false;
+    for p in problems {
+        let what = match &p.change {
+            Change::Remove => "remove it (the script's default is valid)".to_owned(),
+            Change::Set(v) => format!("set it to {v}"),
+            Change::CreateHome(h) => format!("create the home directory {h}"),
+            Change::RemovePath(d) => {
+                format!("stop containerd-rootless.sh if it runs, then remove {d}")
+            }
+        };
+        match (&p.origin, &p.change) {
+            (_, Change::RemovePath(d)) => {
+                lines.push(format!("{}: {what}.", p.var));
+                steps.push(Step::user(["rm", "-r", "--", d.as_str()]));
+            }
+            (_, Change::CreateHome(h)) => {
+                lines.push(format!("{}: {what}.", p.var));
+                let gid = f.user.gid.to_string();
+                steps.push(Step::root([
+                    "install",
+                    "-d",
+                    "-m",
+                    "0700",
+                    "-o",
+                    f.user.name.as_str(),
+                    "-g",
+                    gid.as_str(),
+                    h.as_str(),
+                ]));
+            }
+            (VarOrigin::UnitEnvironment { file, line }, _) => {
+                unit_edit = true;
+                lines.push(match &p.change {
+                    Change::Set(v) => format!(
+                        "{}: in {file}, line {line}, change the Environment= assignment to {}={v}.",
+                        p.var, p.var
+                    ),
+                    _ => format!(
+                        "{}: in {file}, line {line}, remove the assignment from Environment= (the script's default is valid).",
+                        p.var
+                    ),
+                });
+            }
+            (VarOrigin::EnvironmentFile { file, line, .. }, _) => {
+                unit_edit = true;
+                let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
+                lines.push(match &p.change {
+                    Change::Set(v) => format!(
+                        "{}: in {file}{at}, change the assignment to {}={v}.",
+                        p.var, p.var
+                    ),
+                    _ => format!(
+                        "{}: in {file}{at}, remove the assignment (the script's default is valid).",
+                        p.var
+                    ),
+                });
+            }
+            (_, change) if env.unit.is_some() => {
+                unit_edit = true;
+                let unit = env.unit.clone().unwrap_or_default();
+                if let Change::Set(v) = change {
+                    lines.push(format!(
+                        "{}: add `Environment={}={v}` to the [Service] section of {unit}.",
+                        p.var, p.var
+                    ));
+                } else {
+                    lines.push(format!("{}: {what}.", p.var));
+                }
+            }
+            (_, change) => {
+                lines.push(format!("{}: {what}.", p.var));
+                match change {
+                    Change::Set(v) => env_words.push(format!("{}={v}", p.var)),
+                    Change::Remove => {
+                        env_words.push("-u".to_owned());
+                        env_words.push(p.var.to_owned());
+                    }
+                    Change::RemovePath(_) | Change::CreateHome(_) => {}
+                }
+            }
+        }
+    }
+    if unit_edit {
+        steps.push(Step::user(["systemctl", "--user", "daemon-reload"]));
+        steps.push(Step::user(["systemctl", "--user", "restart", "docker"]));
+    }
+    if !env_words.is_empty() {
+        let mut argv = vec!["env".to_owned()];
+        argv.extend(env_words);
+        argv.push(script.path.clone());
+        lines.push(
+            "Start it with these values (and drop them from the shell profile that sets them):"
+                .to_owned(),
+        );
+        steps.push(Step::user(argv));
+    }
+    Remediation::text(lines.join(" ")).steps(steps)
+}
+
+// --- start.rootless_flag -----------------------------------------------------------------------------------------
+
+fn rootless_flag(f: &Facts) -> Verdict {
+    const ERROR: &str = "rootless mode needs to be enabled for running with RootlessKit";
+    // Only systemd starts a unit (and asking for it scans every process: `preflight` stays cheap without systemd).
+    let setup = if f.systemd {
+        f.rootless_unit_setup()
+    } else {
+        None
+    };
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let mut steps = Vec::new();
+    let mut text = Vec::new();
+    if let Some(s) = setup {
+        match s.flag("rootless") {
+            Some(v) if rk::parse_bool(v) == Some(false) => {
+                let file = s
+                    .source
+                    .rsplit_once(' ')
+                    .map_or(s.source.as_str(), |(a, _)| a);
+                problems.push(format!("--rootless={v} in {}", s.source));
+                evidence.push((
+                    s.source.clone(),
+                    format!("--rootless={v}: dockerd-rootless.sh passes it to dockerd"),
+                ));
+                text.push(format!(
+                    "Remove `--rootless={v}` from ExecStart= at {file}, then reload and restart the user service."
+                ));
+                steps.push(Step::user(["systemctl", "--user", "daemon-reload"]));
+                steps.push(Step::user(["systemctl", "--user", "restart", "docker"]));
+            }
+            Some(v) => evidence.push((s.source.clone(), format!("--rootless={v}"))),
+            None => evidence.push((s.source.clone(), "no --rootless flag".to_owned())),
+        }
+    } else if !f.systemd {
+        evidence.push((
+            "dockerd-rootless.sh arguments".to_owned(),
+            "started by hand: the arguments it will get are not visible (it passes them to dockerd; do not give --rootless=false)"
+                .to_owned(),
+        ));
+    }
+    let config = setup.map_or_else(|| f.daemon_json_path(), |s| s.config.clone());
+    match f.daemon_config(&config) {
+        Ok(Some(map)) => match map.get("rootless") {
+            Some(serde_json::Value::Bool(false)) => {
+                let line = f.read(&config).ok().and_then(|t| {
+                    t.lines()
+                        .position(|l| l.contains("\"rootless\""))
+                        .map(|i| i + 1)
+                });
+                let at = line.map_or_else(|| config.clone(), |l| format!("{config}:{l}"));
+                problems.push(format!("\"rootless\": false in {at}"));
+                evidence.push((at.clone(), "\"rootless\": false".to_owned()));
+                text.push(format!("Remove the \"rootless\": false setting from {at}."));
+            }
+            Some(other) => evidence.push((config.clone(), format!("\"rootless\": {other}"))),
+            None => evidence.push((config.clone(), "no \"rootless\" setting".to_owned())),
+        },
+        Ok(None) => evidence.push((config.clone(), "absent or empty".to_owned())),
+        Err(e) => {
+            use crate::facts::dockerd::ConfigError;
+            let why = match e {
+                ConfigError::Unreadable { error, .. } => format!("unreadable ({error})"),
+                ConfigError::NotObject { .. } => "not a JSON object".to_owned(),
+                ConfigError::Syntax { line, column, .. } => {
+                    format!("not JSON (line {line}, column {column})")
+                }
+            };
+            evidence.push((
+                config.clone(),
+                format!("{why}: dockerd refuses it before rootless mode matters (daemon.config)"),
+            ));
+        }
+    }
+    let ev = evidence
+        .into_iter()
+        .map(|(source, detail)| crate::model::Evidence { source, detail });
+    if problems.is_empty() {
+        return Verdict::pass("rootless mode is not turned off").with_evidence(ev);
+    }
+    Verdict::fail(format!(
+        "{}: dockerd stops with \"{ERROR}\"",
+        problems.join(" and ")
+    ))
+    .with_evidence(ev)
+    .fix(Remediation::text(text.join(" ")).steps(steps))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::Status;
+
+    const UNIT: &str = "/home/alice/.config/systemd/user/docker.service";
+    const SCRIPT: &str = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
+
+    #[test]
+    fn stock_hosts_pass() {
+        for fixture in [
+            "debian-12",
+            "debian-12-no-systemd",
+            "debian-12-unit-path-without-sbin",
+        ] {
+            let v = check(fixture, "start.environment");
+            assert_eq!(v.status, Status::Pass, "{fixture}: {}", v.summary);
+            assert_eq!(
+                check(fixture, "start.rootless_flag").status,
+                Status::Pass,
+                "{fixture}"
+            );
+        }
+    }
+
+    #[test]
+    fn mtu_above_rootlesskits_limit_fails_with_its_error() {
+        let v = check("debian-12-no-systemd-start-mtu", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=70000 (the environment of this session)"
+            ) && v
+                .summary
+                .contains("\"[rootlesskit:parent] error: mtu must be <= 65521, got 70000\""),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [format!("env -u DOCKERD_ROOTLESS_ROOTLESSKIT_MTU {SCRIPT}")]
+        );
+    }
+
+    #[test]
+    fn a_flag_rootlesskit_1_1_0_lacks_is_removed_from_the_flags() {
+        let v = check("debian-12-no-systemd-start-flags", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "\"[rootlesskit:parent] error: flag provided but not defined: -detach-netns\""
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [format!(
+                "env DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--cidr=10.0.3.0/24 {SCRIPT}"
+            )]
+        );
+    }
+
+    #[test]
+    fn debians_rootlesskit_is_built_without_vpnkit() {
+        let v = check("debian-12-no-systemd-start-vpnkit", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=vpnkit (the environment of this session): the start stops with \"[rootlesskit:parent] error: not supported in this Debian package\""
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [format!("env -u DOCKERD_ROOTLESS_ROOTLESSKIT_NET {SCRIPT}")]
+        );
+    }
+
+    #[test]
+    fn home_that_does_not_exist_fails_with_the_scripts_words() {
+        let v = check("debian-12-no-systemd-start-home", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains("\"HOME needs to be set and exist.\""),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), [format!("env HOME=/home/alice {SCRIPT}")]);
+    }
+
+    #[test]
+    fn docker_29_7_2_containerd_conflict_and_detach_netns_value() {
+        let v = check("debian-12-unit-start-docker-29.7.2", "start.environment");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "\"dockerd-rootless.sh conflicts with containerd-rootless.sh. Stop containerd-rootless.sh if it's running, and remove /run/user/1000/containerd-rootless if it still exists.\""
+            ),
+            "{}",
+            v.summary
+        );
+        // The second problem, named with its file and line, and the error it would print once the first is gone.
+        assert!(v.evidence.iter().any(|e| e.source.contains(
+            "/home/alice/.config/docker/rootless.env:2 (EnvironmentFile= of /home/alice/.config/systemd/user/docker.service:8)"
+        ) && e.detail == "Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value: yes"));
+        assert_eq!(
+            steps(&v),
+            [
+                "rm -r -- /run/user/1000/containerd-rootless",
+                "systemctl --user daemon-reload",
+                "systemctl --user restart docker"
+            ]
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains("/home/alice/.config/docker/rootless.env, line 2")
+        );
+    }
+
+    #[test]
+    fn net_host_is_refused_by_28_5_2_and_later() {
+        let v = check(
+            "debian-12-unit-start-net-host-docker-29.7.2",
+            "start.environment",
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.starts_with(&format!(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host ({UNIT}:8 Environment=): the start stops with \"Unsupported RootlessKit network driver: host\""
+            )),
+            "{}",
+            v.summary
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains(&format!("in {UNIT}, line 8, remove the assignment"))
+        );
+    }
+
+    #[test]
+    fn pasta_before_28_5_2_needs_the_port_driver_set() {
+        let v = check(
+            "debian-12-unit-start-pasta-docker-28.5.1",
+            "start.environment",
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(
+                "[rootlesskit:parent] error: network \"pasta\" requires port driver \"none\" or \"implicit\""
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains("add `Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit`"),
+            "{}",
+            fix(&v).text
+        );
+    }
+
+    #[test]
+    fn root_cannot_see_a_by_hand_start_environment() {
+        let v = check("debian-12-no-systemd-judged-by-root", "start.environment");
+        assert_eq!(v.status, Status::Skip);
+        assert!(v.summary.starts_with("cannot be judged"), "{}", v.summary);
+    }
+
+    #[test]
+    fn rootless_false_in_the_unit_and_daemon_json_fails() {
+        let v = check(
+            "debian-12-unit-start-pasta-docker-28.5.1",
+            "start.rootless_flag",
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains(&format!("--rootless=false in {UNIT}:9 ExecStart"))
+                && v.summary.contains("\"rootless\": false in /home/alice/.config/docker/daemon.json:3")
+                && v.summary.ends_with(
+                    "dockerd stops with \"rootless mode needs to be enabled for running with RootlessKit\""
+                ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "systemctl --user daemon-reload",
+                "systemctl --user restart docker"
+            ]
+        );
+    }
+}

@@ -26,6 +26,7 @@ pub mod dockerd;
 pub mod launch;
 pub mod rootlesskit;
 pub mod start;
+pub mod start_programs;
 pub mod units;
 
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
@@ -190,6 +191,8 @@ struct Derived {
     daemon_path: OnceCell<Option<start::DaemonPath>>,
     start_env: OnceCell<Option<start::StartEnv>>,
     rootless_script: OnceCell<Option<start::Script>>,
+    start_driver: OnceCell<Option<start_programs::StartDriver>>,
+    rootlesskit_version: OnceCell<Option<start_programs::RootlessKitVersion>>,
 }
 
 impl<'h> Facts<'h> {

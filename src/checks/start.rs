@@ -750,6 +750,17 @@ mod tests {
     }
 
     #[test]
+    fn regression_symlinked_packaged_rootlesskit_had_an_unknown_version() {
+        // /usr/local/bin/rootlesskit -> /usr/bin/rootlesskit: the packaged 1.1.0 runs (the live test's scratch
+        // PATH of symlinks found this).
+        let v = check("debian-12-start-pasta-rootlesskit-1", "start.versions");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.evidence.iter().any(|e| e.source
+            == "/usr/local/bin/rootlesskit -> /usr/bin/rootlesskit"
+            && e.detail == "package rootlesskit 1.1.0-1"));
+    }
+
+    #[test]
     fn pasta_with_rootlesskit_1_fails() {
         let v = check("debian-12-start-pasta-rootlesskit-1", "start.versions");
         assert_eq!(v.status, Status::Fail);

@@ -124,11 +124,22 @@ fn start_driver(f: &Facts) -> Option<StartDriver> {
 }
 
 fn rootlesskit_version(f: &Facts) -> Option<RootlessKitVersion> {
-    let path = f.start_driver()?.rootlesskit.clone()?;
+    let found = f.start_driver()?.rootlesskit.clone()?;
     let d = f.distro();
+    // A symlink to the packaged binary (/usr/local/bin/rootlesskit, a directory of links) runs the packaged one.
+    let real = f
+        .canonicalize(&found)
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| found.clone());
+    let path = if real == found {
+        found
+    } else {
+        format!("{found} -> {real}")
+    };
     let packaged = ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"]
         .iter()
-        .any(|p| path.starts_with(p));
+        .any(|p| real.starts_with(p));
     if !packaged {
         return Some(RootlessKitVersion {
             path,
@@ -140,7 +151,7 @@ fn rootlesskit_version(f: &Facts) -> Option<RootlessKitVersion> {
     // Debian's and Arch's own rootlesskit package carries RootlessKit's version (`docker-rootlesskit` is the name
     // Docker's own packages use).
     let own = d.package("rootlesskit");
-    if !path.ends_with("/docker-rootlesskit")
+    if !real.ends_with("/docker-rootlesskit")
         && own != d.package("docker_rootless")
         && let Some(v) = f.package_version(own)
     {

@@ -224,6 +224,8 @@ scenarios! {
     debian_12_small_range => "debian-12-small-range",
     debian_12_start_cdi_without_mount => "debian-12-start-cdi-without-mount",
     debian_12_start_containerd_running => "debian-12-start-containerd-running",
+    debian_12_start_gvisor_fallback_rootlesskit_2 => "debian-12-start-gvisor-fallback-rootlesskit-2",
+    debian_12_start_home_bin_rootlesskit_2 => "debian-12-start-home-bin-rootlesskit-2",
     debian_12_start_no_containerd_no_proxy => "debian-12-start-no-containerd-no-proxy",
     debian_12_start_no_ip_no_nsenter => "debian-12-start-no-ip-no-nsenter",
     debian_12_start_pasta_rootlesskit_1 => "debian-12-start-pasta-rootlesskit-1",

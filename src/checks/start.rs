@@ -64,8 +64,10 @@ the environment it gets: `--detach-netns` (29.5+, unless DOCKERD_ROOTLESS_ROOTLE
 29.5+ fallback `--net=gvisor-tap-vsock`; against the major version of the RootlessKit the script finds on the daemon's \
 PATH: `--detach-netns`, pasta and `implicit` need RootlessKit 2, gvisor-tap-vsock needs RootlessKit 3. The version comes \
 from the package database, never from running the binary: Debian's and Arch's rootlesskit package, or Docker's \
-rootless extras, whose Docker version fixes the RootlessKit they bundle (25.0 to 29.4: v2, 29.5+: v3). A RootlessKit \
-installed without a package (the static bundle in ~/bin) has an unknown version, said so.
+rootless extras, whose Docker version fixes the RootlessKit they bundle (25.0 to 29.4: v2, 29.5+: v3); for a RootlessKit \
+installed without a package (the static bundle in ~/bin), the Go module path in the binary's build information \
+(`github.com/rootless-containers/rootlesskit/v2`), read from the file. What none of these tells is reported as \
+unknown, and then a flag that needs a newer RootlessKit is a warning.
 
 Why it matters: a newer script with an older RootlessKit (Docker's script copied next to a distribution's RootlessKit, \
 a half-upgraded ~/bin, `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta` on Debian 12) stops before anything starts.
@@ -767,6 +769,27 @@ mod tests {
         assert!(
             v.summary
                 .ends_with("\"[rootlesskit:parent] error: unknown network mode: pasta\"")
+        );
+    }
+
+    #[test]
+    fn the_static_bundles_major_comes_from_its_go_build_information() {
+        let v = check("debian-12-start-home-bin-rootlesskit-2", "start.versions");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.evidence.iter().any(|e| e.source == "/home/alice/bin/rootlesskit"
+            && e.detail.starts_with("RootlessKit 2.x: not packaged; its Go build information names github.com/rootless-containers/rootlesskit/v2")));
+        // Without slirp4netns, pasta or vpnkit the 29.5+ script falls back to gvisor-tap-vsock: RootlessKit 3 only.
+        let v = check(
+            "debian-12-start-gvisor-fallback-rootlesskit-2",
+            "start.versions",
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.ends_with(
+                "\"[rootlesskit:parent] error: unknown network mode: gvisor-tap-vsock\""
+            ),
+            "{}",
+            v.summary
         );
     }
 

@@ -9,7 +9,10 @@
 //! ([`Facts::launch_plan`]) mirrors Debian 12's 20.10 script on the doctor's own PATH instead, because it runs there.
 
 use super::{Facts, Read};
-use crate::parse::pkgdb;
+use crate::parse::{gobuildinfo, pkgdb};
+
+/// RootlessKit's Go module (major versions 2 and later end in `/vN`).
+const RK_MODULE: &str = "github.com/rootless-containers/rootlesskit";
 
 /// The RootlessKit and network driver dockerd-rootless.sh will use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +144,17 @@ fn rootlesskit_version(f: &Facts) -> Option<RootlessKitVersion> {
         .iter()
         .any(|p| real.starts_with(p));
     if !packaged {
+        // The static bundle (get.docker.com/rootless in ~/bin): the module path in its Go build information carries
+        // the major version. The binary (about 8 MB) is read only here, never for a packaged one.
+        let (major, detail) = match f.read_bytes(&real) {
+            Read::Ok(bytes) => from_build_info(&bytes),
+            Read::Missing => (None, "unknown: vanished while read".to_owned()),
+            Read::Failed(e) => (None, format!("unknown: not packaged, and unreadable: {e}")),
+        };
         return Some(RootlessKitVersion {
             path,
-            major: None,
-            detail: "unknown: not installed by a package, and no process is run to ask it"
-                .to_owned(),
+            major,
+            detail,
         });
     }
     // Debian's and Arch's own rootlesskit package carries RootlessKit's version (`docker-rootlesskit` is the name
@@ -183,6 +192,46 @@ fn rootlesskit_version(f: &Facts) -> Option<RootlessKitVersion> {
         major: None,
         detail,
     })
+}
+
+/// RootlessKit's major version from a binary's Go build information (`None` with the reason when it does not say).
+fn from_build_info(bytes: &[u8]) -> (Option<u64>, String) {
+    let info = match gobuildinfo::parse(bytes) {
+        Ok(info) => info,
+        Err(e) => return (None, format!("unknown: not packaged, and {e}")),
+    };
+    let from = info
+        .module
+        .as_ref()
+        .map(|(p, _)| p.as_str())
+        .or(info.path.as_deref());
+    let Some(major) = from.and_then(|p| gobuildinfo::module_major(p, RK_MODULE)) else {
+        return (
+            None,
+            format!(
+                "unknown: not packaged, and its Go build information names {}, not RootlessKit",
+                from.unwrap_or("no package")
+            ),
+        );
+    };
+    let version = info
+        .module
+        .as_ref()
+        .map(|(_, v)| format!(" {v}"))
+        .unwrap_or_default();
+    let range = if major < 2 {
+        "1.x or earlier".to_owned()
+    } else {
+        format!("{major}.x")
+    };
+    (
+        Some(major),
+        format!(
+            "RootlessKit {range}: not packaged; its Go build information names {}{version} (built with {})",
+            from.unwrap_or_default(),
+            info.go_version
+        ),
+    )
 }
 
 /// Whether a path exists as a directory (following symlinks), for the script's `[ -d DIR ]`.

@@ -181,6 +181,7 @@ pub const TARGETS: &[Target] = &[
         ..target("vfs_cap", 64 * 1024, &[&["host.toml"]])
     },
     target("sidecar", FILE_MAX_LEN, &[&["host.toml"]]),
+    target("gobuildinfo", FILE_MAX_LEN, &[&["root/home/*/bin/rootlesskit", "root/usr/bin/rootlesskit"]]),
 ];
 
 /// Whether cargo-fuzz and the nightly toolchain are there, installing cargo-fuzz when it is missing.

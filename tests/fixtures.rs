@@ -232,6 +232,7 @@ scenarios! {
     debian_12_start_script_29_rootlesskit_1 => "debian-12-start-script-29-rootlesskit-1",
     debian_12_start_unit_path_without_usr_bin => "debian-12-start-unit-path-without-usr-bin",
     debian_12_start_unit_script_gone => "debian-12-start-unit-script-gone",
+    debian_12_start_unit_without_systemd => "debian-12-start-unit-without-systemd",
     debian_12_subid_name_and_uid => "debian-12-subid-name-and-uid",
     debian_12_subuid_fourth_field => "debian-12-subuid-fourth-field",
     debian_12_subuid_octal => "debian-12-subuid-octal",

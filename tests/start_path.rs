@@ -340,3 +340,28 @@ fn scratch_paths_are_what_they_claim() {
         assert!(Path::new(&s.path()).join(name).exists(), "{name}");
     }
 }
+
+#[test]
+fn without_mount_the_script_stops_at_the_etc_ssl_bind_mount() {
+    // `--copy-up=/etc` makes /etc/ssl a symlink in the child on every host, so Debian 12's script runs its
+    // openSUSE workaround here too: `mount --rbind /etc/.roNNN/ssl /etc/ssl`.
+    let Some(_live) = live() else { return };
+    let s = Scratch::new("mount", &["mount"]);
+    let (run, doc) = s.doctor(&[]);
+    assert_doctor_fails(
+        &doc,
+        &run,
+        "start.path",
+        "mount not on the PATH",
+        "mount: not found",
+    );
+    let real = dockerd_rootless(&s, &[]);
+    assert_ne!(real.code(), 0, "{real}");
+    assert_ne!(real.code(), 124, "timed out: {real}");
+    assert!(real.stderr.contains("+ mount --rbind /etc/.ro"), "{real}");
+    assert!(
+        real.stderr
+            .contains(&format!("{SCRIPT}: 128: mount: not found")),
+        "{real}"
+    );
+}

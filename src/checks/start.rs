@@ -21,8 +21,8 @@ Environment=PATH=, the one `dockerd-rootless-setuptool.sh install` writes, or, s
 every program the start path that will run looks up there: newuidmap and newgidmap (RootlessKit maps the subordinate \
 ids); nsenter (RootlessKit puts the TAP device of slirp4netns and gvisor-tap-vsock into its namespace with `nsenter … ip \
 tuntap add`; the 29.5+ script runs sysctl through it); ip (that TAP setup, and the child's `ip link set lo up`); sysctl \
-(scripts of 29.0 and later enable forwarding with `sysctl -w`); mount (the script's bind mounts of /etc/cdi and \
-/var/run/cdi, 27.4 to 29.1, when they exist, and of a symlinked /etc/ssl); rootlesskit-docker-proxy (dockerd 20.10 to \
+(scripts of 29.0 and later enable forwarding with `sysctl -w`); mount (the script bind-mounts /etc/ssl over the \
+symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and /var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
 27.x; 27.x also looks in /usr/libexec/docker and the like); containerd (dockerd starts its own unless one listens at \
 $XDG_RUNTIME_DIR/containerd/containerd.sock). Which are needed follows the script that will run (read from its text) \
 and the network driver it will choose on that PATH. A unit whose ExecStart= names a script that is gone or not \
@@ -160,7 +160,7 @@ found in $PATH"
         out.push(Need {
             program: "nsenter",
             step: "the script enables forwarding in the detached namespace (`nsenter -n$netns sysctl -w …`)".into(),
-            error: "dockerd-rootless.sh: LINE: nsenter: not found".into(),
+            error: format!("{}: LINE: nsenter: not found", script.map_or("dockerd-rootless.sh", |s| s.path.as_str())),
             package: "util_linux",
             before_path: &[],
             certain: true,
@@ -196,7 +196,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
         out.push(Need {
             program: "sysctl",
             step: "the script enables IP forwarding in the namespace (`sysctl -w net.ipv4.ip_forward=1`, 29.0+)".into(),
-            error: "dockerd-rootless.sh: LINE: sysctl: not found".into(),
+            error: format!("{}: LINE: sysctl: not found", script.map_or("dockerd-rootless.sh", |s| s.path.as_str())),
             package: "procps",
             before_path: &[],
             certain: true,
@@ -206,12 +206,13 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
         .into_iter()
         .filter(|d| mentions(&format!("mount_directory {d}")) && is_dir(f, d))
         .collect();
-    let ssl = mentions("-L \"/etc/ssl\"")
-        && matches!(f.lstat("/etc/ssl"), Read::Ok(m) if m.kind == FileKind::Symlink);
+    // Written for openSUSE's symlinked /etc/ssl, but `--copy-up=/etc` makes every entry of /etc a symlink in the
+    // child, so every host with an /etc/ssl runs it (`mount --rbind /etc/.roNNN/ssl /etc/ssl`, observed on Debian 12).
+    let ssl = mentions("-L \"/etc/ssl\"") && matches!(f.lstat("/etc/ssl"), Read::Ok(_));
     if !cdi.is_empty() || ssl {
         let mut what = cdi.clone();
         if ssl {
-            what.push("/etc/ssl (a symlink)");
+            what.push("/etc/ssl (a symlink once /etc is copied up)");
         }
         out.push(Need {
             program: "mount",
@@ -219,7 +220,10 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
                 "the script bind-mounts {} inside the namespace",
                 what.join(" and ")
             ),
-            error: "dockerd-rootless.sh: LINE: mount: not found".into(),
+            error: format!(
+                "{}: LINE: mount: not found",
+                script.map_or("dockerd-rootless.sh", |s| s.path.as_str())
+            ),
             package: "mount",
             before_path: &[],
             certain: true,
@@ -698,7 +702,12 @@ mod tests {
     fn cdi_directories_need_mount() {
         let v = check("debian-12-start-cdi-without-mount", "start.path");
         assert_eq!(v.status, Status::Fail);
-        assert!(v.summary.contains("bind-mounts /etc/cdi"), "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("bind-mounts /etc/cdi and /etc/ssl (a symlink once /etc is copied up)"),
+            "{}",
+            v.summary
+        );
         assert_eq!(steps(&v), ["sudo apt-get install -y mount"]);
     }
 
@@ -731,6 +740,19 @@ mod tests {
             check("debian-12-start-unit-script-gone", "start.versions").status,
             Status::Skip
         );
+    }
+
+    #[test]
+    fn regression_unit_exec_start_judged_without_systemd() {
+        // Without systemd as PID 1 nothing runs the user unit: its ExecStart= does not decide the script (and
+        // looking for the unit listed every process, 2 ms of preflight on a busy host).
+        let v = check("debian-12-start-unit-without-systemd", "start.path");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.evidence.iter().any(|e| {
+            e.source == "dockerd-rootless.sh"
+                && e.detail
+                    .starts_with("/usr/share/docker.io/contrib/dockerd-rootless.sh")
+        }));
     }
 
     #[test]

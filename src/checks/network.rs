@@ -41,12 +41,7 @@ but carries on, and RootlessKit stops with \"[rootlesskit:parent] error: unknown
 
 /// The installed Docker engine's version, from the package database.
 fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
-    let d = f.distro();
-    d.package_alternatives("docker").into_iter().find_map(|p| {
-        let v = f.package_version(p)?;
-        let parsed = pkgdb::semver_prefix(pkgdb::upstream_version(&v))?;
-        Some((format!("{p} {v}"), parsed))
-    })
+    f.docker_version()
 }
 
 /// systemd-resolved's stub; Docker then reads the upstream servers from RESOLVED (libnetwork resolvconf.Path).

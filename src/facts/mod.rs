@@ -26,6 +26,7 @@ pub mod dockerd;
 pub mod launch;
 pub mod rootlesskit;
 pub mod start;
+pub mod start_programs;
 pub mod units;
 
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
@@ -201,6 +202,8 @@ struct Derived {
     start_env: OnceCell<Option<start::StartEnv>>,
     rootless_script: OnceCell<Option<start::Script>>,
     start_rootlesskit: OnceCell<Option<start::StartRootlessKit>>,
+    start_driver: OnceCell<Option<start_programs::StartDriver>>,
+    rootlesskit_version: OnceCell<Option<start_programs::RootlessKitVersion>>,
 }
 
 impl<'h> Facts<'h> {

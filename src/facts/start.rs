@@ -81,6 +81,8 @@ pub struct Script {
     /// Where the path came from (`ExecStart= of FILE`, `the daemon's PATH`, `~/bin or the distribution's contrib
     /// directory, not on PATH`).
     pub found_by: String,
+    /// The user unit whose ExecStart= names it, when that is where it came from.
+    pub unit: Option<String>,
     pub text: Read<String>,
 }
 
@@ -505,7 +507,8 @@ fn start_env(f: &Facts) -> Option<StartEnv> {
 
 fn rootless_script(f: &Facts) -> Option<Script> {
     const NAME: &str = "dockerd-rootless.sh";
-    // Only systemd runs the unit (as in `daemon_path`); asking for it without systemd would scan every process.
+    // Only systemd runs the unit: without it (a start by hand) the unit's ExecStart= is not what runs, and looking
+    // for the unit would list every process (dockerd_setups) for nothing.
     let from_unit = f
         .systemd
         .then(|| f.rootless_unit())
@@ -513,7 +516,7 @@ fn rootless_script(f: &Facts) -> Option<Script> {
         .and_then(|s| {
             let first = s.argv.first()?;
             (first.starts_with('/') && first.ends_with(NAME))
-                .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s))))
+                .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s)), Some(unit_file(s))))
         });
     let found = from_unit.or_else(|| {
         let dirs = f
@@ -521,7 +524,7 @@ fn rootless_script(f: &Facts) -> Option<Script> {
             .map(|p| p.dirs.clone())
             .unwrap_or_else(|| f.path_dirs());
         if let Some(p) = f.find_in(NAME, &dirs).into_iter().next() {
-            return Some((p, "the daemon's PATH".to_owned()));
+            return Some((p, "the daemon's PATH".to_owned(), None));
         }
         let mut extra = vec![format!("{}/bin", f.user.home.trim_end_matches('/'))];
         extra.extend(f.distro().defaults.rootless_script_dirs.iter().cloned());
@@ -529,14 +532,16 @@ fn rootless_script(f: &Facts) -> Option<Script> {
             (
                 p,
                 "~/bin or the distribution's contrib directory, not on PATH".to_owned(),
+                None,
             )
         })
     });
-    let (path, found_by) = found?;
+    let (path, found_by, unit) = found?;
     let text = f.read(&path);
     Some(Script {
         path,
         found_by,
+        unit,
         text,
     })
 }

@@ -17,6 +17,7 @@ pub mod apparmor;
 pub mod docker_config;
 pub mod dockerd;
 pub mod glob;
+pub mod gobuildinfo;
 pub mod http;
 pub mod id_map;
 pub mod kernel;

@@ -201,6 +201,7 @@ pub const TARGETS: &[Target] = &[
         ],
         ..target("rootlesskit_flags", 64 * 1024, &[&[]])
     },
+    target("gobuildinfo", FILE_MAX_LEN, &[&["root/home/*/bin/rootlesskit", "root/usr/bin/rootlesskit"]]),
 ];
 
 /// Whether cargo-fuzz and the nightly toolchain are there, installing cargo-fuzz when it is missing.

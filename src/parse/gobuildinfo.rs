@@ -1,0 +1,287 @@
+//! The build information a Go (1.18 or later) binary carries (`debug/buildinfo` in Go's standard library): the
+//! Go version, the main package's path and the main module with its version. RootlessKit's module path carries its
+//! major version (`github.com/rootless-containers/rootlesskit/v2`), so an unpackaged rootlesskit's major version
+//! is read from its file, without running it.
+//!
+//! Layout (Go's `src/debug/buildinfo/buildinfo.go`): the 14-byte magic `\xff Go buildinf:`, a pointer size byte, a
+//! flags byte (bit 1: strings inline, Go 1.18+), padding to 32 bytes, then two strings, each an unsigned varint
+//! length and its bytes: the Go version and the module information. The module information is wrapped in 16-byte
+//! sentinels; its lines are `path\tPKG`, `mod\tPATH\tVERSION\tSUM`, `dep\t…`, `build\t…`.
+
+use std::fmt;
+
+const MAGIC: &[u8] = b"\xff Go buildinf:";
+const HEADER: usize = 32;
+const FLAG_INLINE: u8 = 0x2;
+/// A string longer than this is not build information.
+const MAX_STRING: u64 = 1 << 20;
+
+/// What the build information says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// `go1.19.8`.
+    pub go_version: String,
+    /// The main package (`github.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit`), when recorded.
+    pub path: Option<String>,
+    /// The main module's path and version (`(devel)` for a build from a checkout), when recorded.
+    pub module: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// No `\xff Go buildinf:` in the file: not a Go binary, or one without build information.
+    NoMagic,
+    /// Go before 1.18 stores pointers to the strings, which would need the ELF sections to follow.
+    NotInline { offset: usize },
+    /// The header or a string runs past the end of the file, or a length is absurd.
+    Truncated { offset: usize },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoMagic => write!(f, "no Go build information (not a Go 1.18+ binary)"),
+            Error::NotInline { offset } => write!(
+                f,
+                "Go build information at byte {offset} stores pointers (built with Go before 1.18): not read"
+            ),
+            Error::Truncated { offset } => {
+                write!(f, "Go build information truncated at byte {offset}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The first build information block in `bytes`.
+pub fn parse(bytes: &[u8]) -> Result<BuildInfo, Error> {
+    let start = find(bytes, MAGIC).ok_or(Error::NoMagic)?;
+    let header = bytes
+        .get(start..start + HEADER)
+        .ok_or(Error::Truncated { offset: start })?;
+    if header[15] & FLAG_INLINE == 0 {
+        return Err(Error::NotInline { offset: start });
+    }
+    let mut at = start + HEADER;
+    let version = read_string(bytes, &mut at)?;
+    let modinfo = read_string(bytes, &mut at)?;
+    // Go wraps the module information in two 16-byte sentinels (runtime/debug's modinfo).
+    let modinfo = if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' {
+        &modinfo[16..modinfo.len() - 16]
+    } else {
+        modinfo
+    };
+    let text = String::from_utf8_lossy(modinfo);
+    let mut path = None;
+    let mut module = None;
+    for line in text.lines() {
+        let mut fields = line.split('\t');
+        match fields.next() {
+            Some("path") => path = fields.next().map(str::to_owned),
+            Some("mod") => {
+                if let (Some(p), Some(v)) = (fields.next(), fields.next()) {
+                    module = Some((p.to_owned(), v.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(BuildInfo {
+        go_version: String::from_utf8_lossy(version).into_owned(),
+        path,
+        module,
+    })
+}
+
+/// The major version a Go module path carries below `module` (`…/v2` is 2); `Some(1)` for a path without a
+/// `/vN` suffix (major version 0 or 1); `None` when `path` is not `module` or below it.
+pub fn module_major(path: &str, module: &str) -> Option<u64> {
+    let rest = path.strip_prefix(module)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let first = rest.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first.strip_prefix('v').map(str::parse::<u64>) {
+        Some(Ok(n)) if n >= 2 && !first[1..].starts_with('0') => Some(n),
+        _ => Some(1),
+    }
+}
+
+fn read_string<'a>(bytes: &'a [u8], at: &mut usize) -> Result<&'a [u8], Error> {
+    let offset = *at;
+    let mut len: u64 = 0;
+    let mut shift = 0u32;
+    loop {
+        let b = *bytes.get(*at).ok_or(Error::Truncated { offset })?;
+        *at += 1;
+        if shift > 63 {
+            return Err(Error::Truncated { offset });
+        }
+        len |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    if len > MAX_STRING {
+        return Err(Error::Truncated { offset });
+    }
+    let len = usize::try_from(len).map_err(|_| Error::Truncated { offset })?;
+    let s = bytes
+        .get(*at..at.saturating_add(len))
+        .ok_or(Error::Truncated { offset })?;
+    *at += len;
+    Ok(s)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= haystack.len() {
+        let pos = haystack[i..=haystack.len() - needle.len()]
+            .iter()
+            .position(|&b| b == first)?;
+        i += pos;
+        if &haystack[i..i + needle.len()] == needle {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A build information block as Go 1.18+ writes it (for tests and the fuzz target's round trip).
+pub fn encode(go_version: &str, modinfo: &str) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.push(8);
+    out.push(FLAG_INLINE);
+    out.resize(HEADER, 0);
+    for s in [go_version.as_bytes(), modinfo.as_bytes()] {
+        let mut n = s.len() as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+/// The sentinels Go puts around the module information.
+pub const SENTINEL_START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
+pub const SENTINEL_END: &[u8; 16] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn block(go: &str, modinfo: &str) -> Vec<u8> {
+        let mut info = SENTINEL_START.to_vec();
+        info.extend_from_slice(modinfo.as_bytes());
+        info.extend_from_slice(SENTINEL_END);
+        let mut out = MAGIC.to_vec();
+        out.push(8);
+        out.push(FLAG_INLINE);
+        out.resize(HEADER, 0);
+        out.push(go.len() as u8);
+        out.extend_from_slice(go.as_bytes());
+        let mut n = info.len();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(&info);
+        out
+    }
+
+    #[test]
+    fn debian_12_rootlesskit_1_1_0() {
+        // The layout of Debian 12's /usr/bin/rootlesskit (1.1.0, go1.19.8): no `mod` line, a v1 path.
+        let modinfo = "path\tgithub.com/rootless-containers/rootlesskit/cmd/rootlesskit\nbuild\t-compiler=gc\nbuild\tGOOS=linux\n";
+        let mut file = vec![0u8; 4096];
+        file.extend(block("go1.19.8", modinfo));
+        file.extend([0u8; 100]);
+        let info = parse(&file).unwrap();
+        assert_eq!(info.go_version, "go1.19.8");
+        let path = info.path.unwrap();
+        assert_eq!(
+            path,
+            "github.com/rootless-containers/rootlesskit/cmd/rootlesskit"
+        );
+        assert_eq!(info.module, None);
+        assert_eq!(
+            module_major(&path, "github.com/rootless-containers/rootlesskit"),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn an_upstream_v2_build() {
+        let modinfo = "path\tgithub.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit\nmod\tgithub.com/rootless-containers/rootlesskit/v2\tv2.3.4\th1:x=\n";
+        let info = parse(&block("go1.23.4", modinfo)).unwrap();
+        assert_eq!(
+            info.module,
+            Some((
+                "github.com/rootless-containers/rootlesskit/v2".to_owned(),
+                "v2.3.4".to_owned()
+            ))
+        );
+        let m = "github.com/rootless-containers/rootlesskit";
+        assert_eq!(module_major(info.path.as_deref().unwrap(), m), Some(2));
+        assert_eq!(module_major(&format!("{m}/v3"), m), Some(3));
+        assert_eq!(module_major(&format!("{m}/v02/x"), m), Some(1));
+        assert_eq!(module_major(&format!("{m}x/v3"), m), None);
+        assert_eq!(module_major("github.com/other/x", m), None);
+    }
+
+    #[test]
+    fn errors_name_the_offset() {
+        assert_eq!(parse(b"ELF nothing here"), Err(Error::NoMagic));
+        let mut b = block("go1.16", "path\tx\n");
+        b[15] = 0;
+        assert_eq!(parse(&b), Err(Error::NotInline { offset: 0 }));
+        let b = block("go1.22", "path\tx\n");
+        assert_eq!(
+            parse(&b[..b.len() - 3]).unwrap_err().to_string(),
+            "Go build information truncated at byte 39"
+        );
+        assert!(matches!(
+            parse(&b[..20]),
+            Err(Error::Truncated { offset: 0 })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512), at in 0usize..512) {
+            let _ = parse(&bytes);
+            // With the magic planted somewhere in the noise.
+            let mut planted = bytes.clone();
+            let at = at.min(planted.len());
+            planted.splice(at..at, MAGIC.iter().copied());
+            let _ = parse(&planted);
+        }
+
+        #[test]
+        fn encoded_blocks_read_back(go in "go1\\.[0-9]{1,2}\\.[0-9]", path in "[a-z./]{1,40}", version in "v[0-9]\\.[0-9]\\.[0-9]") {
+            let modinfo = format!("path\t{path}/cmd\nmod\t{path}\t{version}\th1:x=\n");
+            let info = parse(&encode(&go, &modinfo)).unwrap();
+            prop_assert_eq!(info.go_version, go);
+            prop_assert_eq!(info.path, Some(format!("{path}/cmd")));
+            prop_assert_eq!(info.module, Some((path, version)));
+        }
+
+        #[test]
+        fn module_major_never_panics(path in ".{0,60}", module in ".{0,30}") {
+            let _ = module_major(&path, &module);
+        }
+    }
+}

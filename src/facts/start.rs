@@ -515,8 +515,13 @@ fn rootless_script(f: &Facts) -> Option<Script> {
         .flatten()
         .and_then(|s| {
             let first = s.argv.first()?;
-            (first.starts_with('/') && first.ends_with(NAME))
-                .then(|| (first.clone(), format!("ExecStart= of {}", unit_file(s)), Some(unit_file(s))))
+            (first.starts_with('/') && first.ends_with(NAME)).then(|| {
+                (
+                    first.clone(),
+                    format!("ExecStart= of {}", unit_file(s)),
+                    Some(unit_file(s)),
+                )
+            })
         });
     let found = from_unit.or_else(|| {
         let dirs = f

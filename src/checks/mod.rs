@@ -18,6 +18,7 @@ mod launch;
 mod network;
 mod rootlesskit;
 mod session;
+mod start;
 mod storage;
 mod subid;
 mod systemd;
@@ -88,6 +89,7 @@ areas![
     cgroup,
     storage,
     iptables,
+    start,
     network,
     kernel,
     client,

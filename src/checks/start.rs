@@ -244,7 +244,8 @@ fn state_dir(f: &Facts) -> Verdict {
         let room = SUN_PATH_MAX - 1 - ".s4nn.sock".len();
         problems.push(Problem {
             summary: format!(
-                "RootlessKit's {names} in its state directory are {max} bytes{random}, over the {SUN_PATH_MAX} a Unix socket path can hold: {rk_failure}"
+                "RootlessKit's {names} in its state directory {} {max} bytes{random}, over the {SUN_PATH_MAX} a Unix socket path can hold: {rk_failure}",
+                if rk_long.len() > 1 { "are" } else { "is" }
             ),
             source: rk_long[0].0.clone(),
             detail: format!("{max} bytes; sun_path holds {SUN_PATH_MAX} plus the NUL (unix(7))"),

@@ -207,6 +207,7 @@ scenarios! {
     debian_12_no_systemd_long_tmpdir => "debian-12-no-systemd-long-tmpdir",
     debian_12_no_systemd_long_xdg => "debian-12-no-systemd-long-xdg",
     debian_12_no_systemd_newgrp => "debian-12-no-systemd-newgrp",
+    debian_12_no_systemd_no_new_privs => "debian-12-no-systemd-no-new-privs",
     debian_12_no_systemd_state_dir_locked => "debian-12-no-systemd-state-dir-locked",
     debian_12_tmp_read_only => "debian-12-tmp-read-only",
     debian_12_docker_sock_directory => "debian-12-docker-sock-directory",

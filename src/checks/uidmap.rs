@@ -12,7 +12,8 @@ macro_rules! const_format_explain {
             "What it checks: ", $bin, " is on PATH (and in /usr/bin), and can actually write another process's ", $map, ": \
 it is setuid-root, or it carries the file capability ", $cap, " as permitted and effective (security.capability xattr), \
 and the filesystem it lives on is not mounted nosuid; and that the session the doctor runs in is not under no_new_privs \
-(NoNewPrivs: 1 in /proc/self/status), which also disables both. When root judges another user, that user's sessions are \
+(NoNewPrivs: 1 in /proc/self/status), which also disables both: a failure when the daemon is started by hand from that \
+session, a warning when the docker user service starts it (the user manager does not inherit the flag). When root judges another user, that user's sessions are \
 not visible, and no_new_privs is not judged.
 
 Why it matters: RootlessKit maps the subordinate ids of /etc/sub", "uid and /etc/subgid into the user namespace by running ",
@@ -272,6 +273,17 @@ the packaged one is what RootlessKit should run."
             );
         }
         Read::Ok(st) => match st.no_new_privs {
+            // The docker user service is started by the user manager, which does not inherit this session's flag:
+            // only a start by hand from here fails.
+            Some(true) if f.daemon_path().is_some_and(|p| !p.by_hand) => {
+                return Verdict::warn(format!(
+                    "this session runs with no_new_privs, so {shown}'s privilege never takes effect for what it starts: \
+the docker user service (started by the user manager) is not affected, but dockerd-rootless.sh or rootlesskit run from here fail"
+                ))
+                .with_evidence(v.evidence)
+                .evidence("/proc/self/status", "NoNewPrivs: 1")
+                .fix(Remediation::text(NO_NEW_PRIVS_FIX));
+            }
             Some(true) => {
                 return Verdict::fail(format!(
                     "this session runs with no_new_privs, so {shown}'s privilege never takes effect: RootlessKit started from here fails"
@@ -398,8 +410,9 @@ mod tests {
     fn regression_no_new_privs_ignored_by_the_setuid_check() {
         // newuidmap is setuid-root on a suid mount, but the session runs under no_new_privs:
         // exec ignores the bit, and newuidmap's write to uid_map fails with EPERM.
+        // Without systemd the daemon is started by hand from this very session.
         for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
-            let v = check("debian-12-no-new-privs", id);
+            let v = check("debian-12-no-systemd-no-new-privs", id);
             assert_eq!(v.status, Status::Fail, "{id}: {}", v.summary);
             assert!(v.summary.contains("no_new_privs"), "{}", v.summary);
             assert!(
@@ -419,6 +432,23 @@ mod tests {
             ] {
                 assert!(fix.text.contains(cause), "{cause}: {}", fix.text);
             }
+        }
+    }
+
+    #[test]
+    fn regression_no_new_privs_of_this_session_failed_the_user_service() {
+        // The docker user service is started by the user manager, which does not inherit the session's flag: the
+        // service works, and only a start by hand from this session fails, so the verdict is a warning.
+        for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
+            let v = check("debian-12-no-new-privs", id);
+            assert_eq!(v.status, Status::Warn, "{id}: {}", v.summary);
+            assert!(v.summary.contains("docker user service"), "{}", v.summary);
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.source == "/proc/self/status" && e.detail == "NoNewPrivs: 1")
+            );
+            assert!(fix(&v).text.contains("systemctl --user start docker"));
         }
     }
 

@@ -178,17 +178,17 @@ fn state_dir(f: &Facts) -> Verdict {
     }
     // The child's /tmp (copy-up and /sys), unless it is the directory just judged.
     let same_as_parent = matches!(&layout, StateDir::Temp { parent } if parent == "/tmp");
-    if !same_as_parent {
-        if let Err(v) = judge_dir(
+    if !same_as_parent
+        && let Err(v) = judge_dir(
             f,
             "/tmp",
             "RootlessKit's child (rootlesskit-bNNN for --copy-up, rksysNNN for /sys)",
             "creating bind0 directory under /tmp: mkdir",
             &mut problems,
             &mut v_evidence,
-        ) {
-            return v;
-        }
+        )
+    {
+        return v;
     }
 
     // Unix socket paths.
@@ -386,7 +386,7 @@ fn user_can_write(f: &Facts, m: &Meta) -> bool {
 fn in_group(f: &Facts, gid: u32) -> bool {
     f.user.gid == gid
         || matches!(f.groups(), Read::Ok(groups)
-            if groups.iter().any(|g| g.gid == gid && g.members.iter().any(|m| *m == f.user.name)))
+            if groups.iter().any(|g| g.gid == gid && g.members.contains(&f.user.name)))
 }
 
 fn sticky_parent(f: &Facts, dir: &str) -> bool {

@@ -304,11 +304,17 @@ fn start_env(f: &Facts) -> Option<StartEnv> {
 
 fn rootless_script(f: &Facts) -> Option<Script> {
     const NAME: &str = "dockerd-rootless.sh";
-    let from_unit = f.rootless_unit().and_then(|s| {
-        let first = s.argv.first()?;
-        (first.starts_with('/') && first.ends_with(NAME))
-            .then(|| (first.clone(), format!("{} ExecStart=", unit_file(s))))
-    });
+    // A user unit starts the daemon only under systemd (as in `daemon_path`); without it, asking for the unit would
+    // list every process (`dockerd_setups`) for nothing, on `preflight`'s path.
+    let from_unit = f
+        .systemd
+        .then(|| f.rootless_unit())
+        .flatten()
+        .and_then(|s| {
+            let first = s.argv.first()?;
+            (first.starts_with('/') && first.ends_with(NAME))
+                .then(|| (first.clone(), format!("{} ExecStart=", unit_file(s))))
+        });
     let found = from_unit.or_else(|| {
         let dirs = f
             .daemon_path()

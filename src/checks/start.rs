@@ -682,6 +682,20 @@ mod tests {
     }
 
     #[test]
+    fn the_daemons_own_rootlesskit_on_the_state_dir_is_reported_not_failed() {
+        let v = check(
+            "debian-12-no-systemd-state-dir-held-by-daemon",
+            "start.state_dir",
+        );
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        let lock = evidence(&v, "/home/alice/.docker/xrd/dockerd-rootless/lock").unwrap();
+        assert!(
+            lock.starts_with("held by the running rootless daemon's RootlessKit, pid 5120"),
+            "{lock}"
+        );
+    }
+
+    #[test]
     fn state_dir_flag_forms() {
         let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(

@@ -3,7 +3,7 @@
 use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Remediation, Step, Verdict};
-use crate::parse::{mountinfo, vfs_cap};
+use crate::parse::{login_defs, mountinfo, vfs_cap};
 
 /// The two explain texts differ only in the binary, capability and map file.
 macro_rules! const_format_explain {
@@ -310,32 +310,6 @@ the docker user service (started by the user manager) is not affected, but docke
     v
 }
 
-/// shadow 4.13's `getdef_bool` over /etc/login.defs (lib/getdef.c `def_load`): trailing whitespace trimmed, the
-/// first field (up to a blank or tab) is the name, the value starts after blanks, tabs and quotes and ends at the
-/// next quote; comment and one-field lines are skipped; the last line for a name wins; true only for `yes` in any
-/// case.
-fn login_defs_bool(text: &str, key: &str) -> bool {
-    let is_space = |c: char| c == ' ' || ('\t'..='\r').contains(&c);
-    let mut value = None;
-    for line in text.lines() {
-        let name = line
-            .trim_end_matches(is_space)
-            .trim_start_matches([' ', '\t']);
-        if name.is_empty() || name.starts_with('#') {
-            continue;
-        }
-        let Some(end) = name.find([' ', '\t']) else {
-            continue;
-        };
-        let (name, rest) = name.split_at(end);
-        let rest = rest.trim_start_matches([' ', '"', '\t']);
-        if name == key {
-            value = Some(rest.split('"').next().unwrap_or_default());
-        }
-    }
-    value.is_some_and(|v| v.eq_ignore_ascii_case("yes"))
-}
-
 fn caller(f: &Facts) -> Verdict {
     // newuidmap's own lookup: getlogin() when it names the same uid, else getpwuid(getuid()) (shadow's
     // get_my_pwent); the user database entry of the uid is what both find here.
@@ -349,7 +323,7 @@ fn caller(f: &Facts) -> Verdict {
         ));
     };
     let grant_aux = match f.read("/etc/login.defs") {
-        Read::Ok(text) => login_defs_bool(&text, "GRANT_AUX_GROUP_SUBIDS"),
+        Read::Ok(text) => login_defs::get_bool(&text, "GRANT_AUX_GROUP_SUBIDS"),
         Read::Missing => false,
         Read::Failed(e) => return unreadable("/etc/login.defs", &e),
     };
@@ -499,49 +473,6 @@ mod tests {
             "{}",
             v.summary
         );
-    }
-
-    #[test]
-    fn grant_aux_group_subids_is_read_as_shadow_reads_it() {
-        assert!(super::login_defs_bool(
-            "GRANT_AUX_GROUP_SUBIDS yes\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        assert!(super::login_defs_bool(
-            "  GRANT_AUX_GROUP_SUBIDS\tYES\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        assert!(!super::login_defs_bool(
-            "#GRANT_AUX_GROUP_SUBIDS yes\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        assert!(!super::login_defs_bool(
-            "GRANT_AUX_GROUP_SUBIDS no\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        // Quotes around the value, and the last line for the name wins.
-        assert!(super::login_defs_bool(
-            "GRANT_AUX_GROUP_SUBIDS \"yes\"\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        assert!(!super::login_defs_bool(
-            "GRANT_AUX_GROUP_SUBIDS yes\nGRANT_AUX_GROUP_SUBIDS no\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-        // A value with a blank inside is not `yes`.
-        assert!(!super::login_defs_bool(
-            "GRANT_AUX_GROUP_SUBIDS yes please\n",
-            "GRANT_AUX_GROUP_SUBIDS"
-        ));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn login_defs_bool_never_panics_and_needs_the_key_first(text in "(?s).{0,300}") {
-            let yes = super::login_defs_bool(&text, "GRANT_AUX_GROUP_SUBIDS");
-            let line = text.lines().find(|l| l.split_whitespace().next() == Some("GRANT_AUX_GROUP_SUBIDS"));
-            proptest::prop_assert!(!yes || line.is_some());
-        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::{Check, Scope, unreadable};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Remediation, Step, Verdict};
-use crate::parse::{mountinfo, vfs_cap};
+use crate::parse::{login_defs, mountinfo, vfs_cap};
 
 /// The two explain texts differ only in the binary, capability and map file.
 macro_rules! const_format_explain {
@@ -12,7 +12,8 @@ macro_rules! const_format_explain {
             "What it checks: ", $bin, " is on PATH (and in /usr/bin), and can actually write another process's ", $map, ": \
 it is setuid-root, or it carries the file capability ", $cap, " as permitted and effective (security.capability xattr), \
 and the filesystem it lives on is not mounted nosuid; and that the session the doctor runs in is not under no_new_privs \
-(NoNewPrivs: 1 in /proc/self/status), which also disables both. When root judges another user, that user's sessions are \
+(NoNewPrivs: 1 in /proc/self/status), which also disables both: a failure when the daemon is started by hand from that \
+session, a warning when the docker user service starts it (the user manager does not inherit the flag). When root judges another user, that user's sessions are \
 not visible, and no_new_privs is not judged.
 
 Why it matters: RootlessKit maps the subordinate ids of /etc/sub", "uid and /etc/subgid into the user namespace by running ",
@@ -68,6 +69,34 @@ pub(super) const CHECKS: &[Check] = &[
         explain: const_format_explain!("newgidmap", "cap_setgid", "gid_map"),
         packages: &["newuidmap"],
         run: newgidmap,
+    },
+    Check {
+        id: "uidmap.caller",
+        area: "uidmap",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        title: "The start path's real group is the user's passwd group, as newuidmap demands",
+        reference: "https://github.com/shadow-maint/shadow/blob/4.13/src/newuidmap.c; newuidmap(1); login.defs(5); newgrp(1); runuser(1)",
+        explain: "\
+What it checks: the real gid of the process that will start RootlessKit, against the primary group of the user in \
+the user database. Started by hand, that is this session's (the Gid: line of /proc/self/status, read when the doctor \
+runs in the session); the docker user service runs with the passwd group. Unless /etc/login.defs says \
+`GRANT_AUX_GROUP_SUBIDS yes`, newuidmap and newgidmap (shadow 4.13, the same in 4.17) refuse a caller whose real gid \
+is not the passwd entry's. A user unknown to the user database is refused too.
+
+Why it matters: a shell whose group was changed (`newgrp`, `sg`, `runuser -g`, `su -g`, `setpriv --regid`) passes \
+every subordinate-id check, and RootlessKit still cannot map its user namespace.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 17746 \
+[0 1001 1 1 100000 65536] failed: newuidmap: Target process 17746 is owned by a different user: uid:1001 \
+pw_uid:1001 st_uid:1001, gid:100 pw_gid:1001 st_gid:100`; for an unknown user `newuidmap: Cannot determine your \
+user name.`
+
+How to fix: start the daemon from a shell with your login group: leave the `newgrp`/`sg` shell (`exit`), or log in \
+again; or use the docker user service. As root, setting `GRANT_AUX_GROUP_SUBIDS yes` in /etc/login.defs lets \
+newuidmap accept any real gid the caller has.",
+        packages: &[],
+        run: caller,
     },
 ];
 
@@ -244,6 +273,17 @@ the packaged one is what RootlessKit should run."
             );
         }
         Read::Ok(st) => match st.no_new_privs {
+            // The docker user service is started by the user manager, which does not inherit this session's flag:
+            // only a start by hand from here fails.
+            Some(true) if f.daemon_path().is_some_and(|p| !p.by_hand) => {
+                return Verdict::warn(format!(
+                    "this session runs with no_new_privs, so {shown}'s privilege never takes effect for what it starts: \
+the docker user service (started by the user manager) is not affected, but dockerd-rootless.sh or rootlesskit run from here fail"
+                ))
+                .with_evidence(v.evidence)
+                .evidence("/proc/self/status", "NoNewPrivs: 1")
+                .fix(Remediation::text(NO_NEW_PRIVS_FIX));
+            }
             Some(true) => {
                 return Verdict::fail(format!(
                     "this session runs with no_new_privs, so {shown}'s privilege never takes effect: RootlessKit started from here fails"
@@ -270,6 +310,89 @@ the packaged one is what RootlessKit should run."
     v
 }
 
+fn caller(f: &Facts) -> Verdict {
+    // newuidmap's own lookup: getlogin() when it names the same uid, else getpwuid(getuid()) (shadow's
+    // get_my_pwent); the user database entry of the uid is what both find here.
+    let Some(pw) = f.user_by_name(&f.user.name).filter(|u| u.uid == f.user.uid) else {
+        return Verdict::fail(format!(
+            "uid {} is not in the user database: newuidmap stops with \"newuidmap: Cannot determine your user name.\"",
+            f.user.uid
+        ))
+        .fix(Remediation::text(
+            "newuidmap looks the caller up by uid: add the user to /etc/passwd (or the NSS source that holds accounts).",
+        ));
+    };
+    let grant_aux = match f.read("/etc/login.defs") {
+        Read::Ok(text) => login_defs::get_bool(&text, "GRANT_AUX_GROUP_SUBIDS"),
+        Read::Missing => false,
+        Read::Failed(e) => return unreadable("/etc/login.defs", &e),
+    };
+    let by_hand = f.daemon_path().is_none_or(|p| p.by_hand);
+    let v = Verdict::pass("").evidence(
+        "passwd",
+        format!("{}: uid {}, primary gid {}", pw.name, pw.uid, pw.gid),
+    );
+    if !by_hand {
+        let how = f.daemon_path().map(|p| p.how.clone()).unwrap_or_default();
+        let mut v = v.evidence(
+            how.clone(),
+            "the user manager starts it with the passwd group",
+        );
+        v.summary = format!("{how} runs with {}'s passwd group {}", pw.name, pw.gid);
+        return v;
+    }
+    if !f.is_own_session() {
+        return Verdict::skip(format!(
+            "dockerd-rootless.sh is started by hand from {}'s own shell, whose real group this run cannot see",
+            f.user.name
+        ));
+    }
+    let status = match f.self_status() {
+        Read::Ok(st) => st,
+        Read::Missing => {
+            return Verdict::skip("no /proc/self/status: this session's real group is not visible");
+        }
+        Read::Failed(e) => return unreadable("/proc/self/status", &e),
+    };
+    let Some([real, ..]) = status.gid else {
+        return Verdict::skip(
+            "/proc/self/status has no Gid: line: this session's real group is not visible",
+        );
+    };
+    let v = v.evidence(
+        "/proc/self/status",
+        format!("Gid: real {real} (this session, which starts dockerd-rootless.sh by hand)"),
+    );
+    if real == pw.gid {
+        let mut v = v;
+        v.summary = format!(
+            "this session's real group {real} is {}'s passwd group",
+            pw.name
+        );
+        return v;
+    }
+    if grant_aux {
+        let mut v = v.evidence("/etc/login.defs", "GRANT_AUX_GROUP_SUBIDS yes");
+        v.summary = format!(
+            "this session's real group {real} is not {}'s passwd group {}, which GRANT_AUX_GROUP_SUBIDS yes allows",
+            pw.name, pw.gid
+        );
+        return v;
+    }
+    Verdict::fail(format!(
+        "this session's real group is {real}, not {}'s passwd group {}: newuidmap refuses it (\"newuidmap: Target process … is owned by a different user: uid:{} pw_uid:{} st_uid:{}, gid:{real} pw_gid:{} st_gid:{real}\")",
+        pw.name, pw.gid, pw.uid, pw.uid, pw.uid, pw.gid
+    ))
+    .with_evidence(v.evidence)
+    .evidence("/etc/login.defs", "no GRANT_AUX_GROUP_SUBIDS yes")
+    .fix(Remediation::text(format!(
+        "This shell's group was changed (newgrp, sg, runuser -g, su -g or setpriv --regid). Start dockerd-rootless.sh from \
+a shell with your login group {}: leave this one (`exit`) or log in again. As root, `GRANT_AUX_GROUP_SUBIDS yes` in \
+/etc/login.defs (login.defs(5)) makes newuidmap accept it.",
+        pw.gid
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::checks::test_support::{check, fix};
@@ -279,8 +402,9 @@ mod tests {
     fn regression_no_new_privs_ignored_by_the_setuid_check() {
         // newuidmap is setuid-root on a suid mount, but the session runs under no_new_privs:
         // exec ignores the bit, and newuidmap's write to uid_map fails with EPERM.
+        // Without systemd the daemon is started by hand from this very session.
         for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
-            let v = check("debian-12-no-new-privs", id);
+            let v = check("debian-12-no-systemd-no-new-privs", id);
             assert_eq!(v.status, Status::Fail, "{id}: {}", v.summary);
             assert!(v.summary.contains("no_new_privs"), "{}", v.summary);
             assert!(
@@ -301,6 +425,54 @@ mod tests {
                 assert!(fix.text.contains(cause), "{cause}: {}", fix.text);
             }
         }
+    }
+
+    #[test]
+    fn regression_no_new_privs_of_this_session_failed_the_user_service() {
+        // The docker user service is started by the user manager, which does not inherit the session's flag: the
+        // service works, and only a start by hand from this session fails, so the verdict is a warning.
+        for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
+            let v = check("debian-12-no-new-privs", id);
+            assert_eq!(v.status, Status::Warn, "{id}: {}", v.summary);
+            assert!(v.summary.contains("docker user service"), "{}", v.summary);
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.source == "/proc/self/status" && e.detail == "NoNewPrivs: 1")
+            );
+            assert!(fix(&v).text.contains("systemctl --user start docker"));
+        }
+    }
+
+    #[test]
+    fn a_changed_real_group_fails_as_newuidmap_does() {
+        let v = check("debian-12-no-systemd-newgrp", "uidmap.caller");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("uid:1000 pw_uid:1000 st_uid:1000, gid:100 pw_gid:1000 st_gid:100"),
+            "{}",
+            v.summary
+        );
+        assert!(fix(&v).text.contains("GRANT_AUX_GROUP_SUBIDS yes"));
+    }
+
+    #[test]
+    fn the_user_service_runs_with_the_passwd_group() {
+        let v = check("debian-12", "uidmap.caller");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.summary.contains("passwd group 1000"), "{}", v.summary);
+    }
+
+    #[test]
+    fn an_unknown_uid_cannot_name_itself() {
+        let v = check("debian-12-user-not-in-passwd", "uidmap.caller");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains("Cannot determine your user name."),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]

@@ -354,15 +354,11 @@ pub fn with_dirs(dirs: &[String], extra: &[&str], front: bool) -> Vec<String> {
     out
 }
 
-/// `ENV_PATH` of /etc/login.defs (login.defs(5): the value may start with `PATH=`).
+/// `ENV_PATH` of /etc/login.defs as login(1) takes it (shadow's `getdef_str`: the last line wins, quotes stripped;
+/// login.defs(5): the value may start with `PATH=`).
 pub fn login_defs_path(text: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        (words.next()? == "ENV_PATH").then(|| {
-            let value = words.next().unwrap_or_default();
-            value.strip_prefix("PATH=").unwrap_or(value).to_owned()
-        })
-    })
+    let (_, value) = crate::parse::login_defs::get(text, "ENV_PATH")?;
+    Some(value.strip_prefix("PATH=").unwrap_or(value).to_owned())
 }
 
 /// The file part of a setup's source (`FILE:LINE` or `FILE`).
@@ -554,6 +550,15 @@ fn rootless_script(f: &Facts) -> Option<Script> {
 #[cfg(test)]
 mod tests {
     use crate::checks::test_support::facts;
+
+    #[test]
+    fn regression_env_path_took_the_first_line_where_login_takes_the_last() {
+        let text = "ENV_PATH PATH=/first\n# ENV_PATH PATH=/comment\nENV_PATH \"PATH=/usr/local/bin:/usr/bin\"\n";
+        assert_eq!(
+            super::login_defs_path(text).as_deref(),
+            Some("/usr/local/bin:/usr/bin")
+        );
+    }
 
     #[test]
     fn no_unit_yet_the_path_and_environment_are_the_ones_the_install_writes() {

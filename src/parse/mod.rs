@@ -23,6 +23,7 @@ pub mod id_map;
 pub mod kernel;
 pub mod kmsg;
 pub mod known_errors;
+pub mod login_defs;
 pub mod mountinfo;
 pub mod net_tcp;
 pub mod netplan;

@@ -8,6 +8,8 @@ pub struct Status {
     pub ppid: u32,
     /// Real, effective, saved and filesystem uid.
     pub uid: [u32; 4],
+    /// Real, effective, saved and filesystem gid; `None` when the line is missing or malformed.
+    pub gid: Option<[u32; 4]>,
     /// The process's pid in each nested pid namespace, outermost first.
     pub nspid: Vec<u32>,
     /// `NoNewPrivs` (Linux 4.10 and later): `Some(true)` when the process runs with `no_new_privs`
@@ -36,6 +38,16 @@ pub fn parse_status(text: &str) -> Status {
                 if let [r, e, s, f] = ids[..] {
                     st.uid = [r, e, s, f];
                 }
+            }
+            "Gid" => {
+                let ids: Vec<u32> = value
+                    .split_whitespace()
+                    .filter_map(|v| v.parse().ok())
+                    .collect();
+                st.gid = match ids[..] {
+                    [r, e, s, f] => Some([r, e, s, f]),
+                    _ => None,
+                };
             }
             "NoNewPrivs" => {
                 st.no_new_privs = match value {
@@ -90,6 +102,7 @@ TracerPid:\t0\nUid:\t1001\t1001\t1001\t1001\nGid:\t1001\t1001\t1001\t1001\nNSpid
         assert_eq!(st.ppid, 4200);
         assert_eq!(st.uid, [1001; 4]);
         assert_eq!(st.nspid, [4242, 51]);
+        assert_eq!(st.gid, Some([1001; 4]));
         assert_eq!(
             st.no_new_privs, None,
             "no NoNewPrivs line: before Linux 4.10"
@@ -105,6 +118,17 @@ NoNewPrivs:\t1\nSeccomp:\t0\nSeccomp_filters:\t0\n";
         assert_eq!(parse_status("NoNewPrivs:\t0\n").no_new_privs, Some(false));
         assert_eq!(parse_status("NoNewPrivs:\t2\n").no_new_privs, None);
         assert_eq!(parse_status("NoNewPrivs:\n").no_new_privs, None);
+    }
+
+    #[test]
+    fn real_gid_after_runuser_g() {
+        // `runuser -u rdtest-ok -g users -- cat /proc/self/status` on Linux 6.1: the real gid is 100, not the
+        // passwd group 1001.
+        let st =
+            parse_status("Name:\tcat\nUid:\t1001\t1001\t1001\t1001\nGid:\t100\t100\t100\t100\n");
+        assert_eq!(st.gid, Some([100; 4]));
+        assert_eq!(parse_status("Gid:\t100\t100\n").gid, None);
+        assert_eq!(parse_status("Name:\tcat\n").gid, None);
     }
 
     #[test]

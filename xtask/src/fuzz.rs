@@ -120,6 +120,14 @@ pub const TARGETS: &[Target] = &[
     ),
     target("sysctl", 64 * 1024, &[&["root/proc/sys/**"]]),
     Target {
+        // /etc/login.defs as Debian and Fedora ship it, should no fixture hold one.
+        literal: &[
+            b"MAIL_DIR\t/var/mail\nENV_PATH\tPATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games\nUMASK\t\t022\n",
+            b"# GRANT_AUX_GROUP_SUBIDS\nGRANT_AUX_GROUP_SUBIDS \"yes\"\nSUB_UID_MIN\t\t  100000\n",
+        ],
+        ..target("login_defs", FILE_MAX_LEN, &[&["root/etc/login.defs"]])
+    },
+    Target {
         extract: Some(with_gzipped),
         ..target(
             "kernel_config",

@@ -1090,9 +1090,7 @@ fn data_root_faults() {
     let share = PathBuf::from(format!("/home/{}/.local/share", ctx.user));
     let docker = share.join("docker");
     if !docker.exists() {
-        fs::create_dir_all(&share).unwrap();
-        let restore = fs::metadata(&share).unwrap();
-        chown(&share, Some(0), Some(0)).unwrap();
+        let _guard = RootOwned::make(&share, uid);
         let run = support::Run::of({
             let mut c = Command::new(support::doctor_bin());
             c.env_clear().env("PATH", testkit::live::PATH).args([
@@ -1106,10 +1104,6 @@ fn data_root_faults() {
             ]);
             c
         });
-        {
-            use std::os::unix::fs::MetadataExt;
-            chown(&share, Some(restore.uid()), Some(restore.gid())).unwrap();
-        }
         let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
         assert_finding(
             &doc,
@@ -1117,5 +1111,43 @@ fn data_root_faults() {
             "fail",
             &format!("\"mkdir {}: permission denied\"", docker.display()),
         );
+    }
+}
+
+/// `dir` (in a user's home) made root's for a test: the components it creates are the user's, and on drop `dir`
+/// gets its owner back and whatever it created is removed, also when the test fails.
+struct RootOwned {
+    dir: PathBuf,
+    owner: (u32, u32),
+    created: Vec<PathBuf>,
+}
+
+impl RootOwned {
+    fn make(dir: &Path, uid: u32) -> RootOwned {
+        use std::os::unix::fs::MetadataExt;
+        let mut created = Vec::new();
+        let mut missing: Vec<&Path> = dir.ancestors().take_while(|p| !p.exists()).collect();
+        missing.reverse();
+        for p in missing {
+            fs::create_dir(p).unwrap();
+            chown(p, Some(uid), Some(uid)).unwrap();
+            created.push(p.to_path_buf());
+        }
+        let m = fs::metadata(dir).unwrap();
+        chown(dir, Some(0), Some(0)).unwrap();
+        RootOwned {
+            dir: dir.to_path_buf(),
+            owner: (m.uid(), m.gid()),
+            created,
+        }
+    }
+}
+
+impl Drop for RootOwned {
+    fn drop(&mut self) {
+        let _ = chown(&self.dir, Some(self.owner.0), Some(self.owner.1));
+        for p in self.created.iter().rev() {
+            let _ = fs::remove_dir(p);
+        }
     }
 }

@@ -13,15 +13,18 @@ pub(super) const CHECKS: &[Check] = &[Check {
     area: "launch",
     scope: Scope::Probe,
     needs_runtime: true,
-    title: "A trial launch of RootlessKit (`rootlesskit … true`, as the user) succeeds, or its error is explained",
+    title: "Trial launches as the user (`rootlesskit … true`, then dockerd-rootless.sh until dockerd answers) succeed, or their error is explained",
     reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/rootlesskit",
     explain: "\
 What it checks: when no rootless daemon answers, the start path of dockerd-rootless.sh is tried for real: the rootlesskit it \
 would run, with the network driver it would choose and the flags it passes, running `true` instead of dockerd \
 (`rootlesskit --net=slirp4netns --mtu=65520 … --copy-up=/etc --copy-up=/run --propagation=rslave true`), as the user \
 (root judging someone runs it as them, through setpriv, with a clean login-like environment), in its own process group, killed \
-after 10 s, with RootlessKit's state dir in a scratch directory that is removed afterwards. `check` runs it; `preflight` only \
-with `--probe`. Its error is looked up in a table of the errors RootlessKit, newuidmap and Go really print, which names the \
+after 10 s, with RootlessKit's state dir in a scratch directory that is removed afterwards. When RootlessKit starts, the \
+whole start path is tried next: the real dockerd-rootless.sh, with the PATH and DOCKERD_ROOTLESS_* variables the daemon \
+will have, and XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in the scratch directory (your data-root and daemon.json \
+are never touched; daemon.config judges the latter), until its dockerd answers GET /_ping; then everything is stopped and \
+removed (45 s at most). `check` runs them; `preflight` only with `--probe`. Its error is looked up in a table of the errors RootlessKit, newuidmap and Go really print, which names the \
 check that explains it, and says whether that check fails in the same run.
 
 Why it matters: every other check predicts; this one proves. An error the table knows points at its check and fix; one that the \
@@ -85,7 +88,7 @@ fn trial(f: &Facts) -> Verdict {
     };
     let mut v = match run.exit {
         Exit::Code(0) => {
-            return Verdict::pass(format!(
+            let v = Verdict::pass(format!(
                 "`{} true` succeeded as {who} in {} ms ({} driver)",
                 plan.rootlesskit, run.elapsed_ms, plan.driver
             ))
@@ -95,6 +98,7 @@ fn trial(f: &Facts) -> Verdict {
                 format!("{} ({})", plan.driver, plan.driver_source),
             )
             .with_evidence(leftover_evidence(run));
+            return start_trial(f, v, &who);
         }
         Exit::Code(code) => outcome(run, &who, &format!("exited with status {code}")),
         Exit::Signal(sig) => outcome(run, &who, &format!("was killed by signal {sig}")),
@@ -106,6 +110,8 @@ fn trial(f: &Facts) -> Verdict {
                 plan.timeout.as_secs()
             ),
         ),
+        // The first trial asks no socket; a runner that says so anyway is reported as what it is.
+        Exit::Ready => outcome(run, &who, "was stopped once a socket answered"),
     };
     v = v
         .evidence("trial", cmd)
@@ -126,17 +132,137 @@ fn trial(f: &Facts) -> Verdict {
     v.with_evidence(leftover_evidence(run))
 }
 
+/// RootlessKit started: now the whole start path, the real dockerd-rootless.sh to a dockerd that answers, with its
+/// runtime, data and configuration directories in a scratch directory. `first` is the first trial's pass.
+fn start_trial(f: &Facts, first: Verdict, who: &str) -> Verdict {
+    let Some(plan) = f.start_plan() else {
+        return first.evidence(
+            "start trial",
+            "not tried: no dockerd-rootless.sh is installed (see network.binaries)",
+        );
+    };
+    let cmd = Step::user(plan.argv.iter().map(String::as_str)).render();
+    let setting = format!(
+        "{cmd} with XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in a scratch directory (so not your \
+daemon.json, which daemon.config and start.rootless_flag judge), until GET /_ping answers at $XDG_RUNTIME_DIR/docker.sock"
+    );
+    let run = match f.start_trial() {
+        Some(Trial::Ran(run)) => run,
+        Some(Trial::Unsupported(why)) => {
+            return first.evidence("start trial", format!("not tried on this host: {why}"));
+        }
+        Some(Trial::CouldNotRun(e)) => {
+            return Verdict::error(format!(
+                "RootlessKit starts as {who}, but the trial start of dockerd-rootless.sh could not be run: {e}"
+            ))
+            .with_evidence(first.evidence)
+            .evidence("start trial", setting);
+        }
+        None => return first,
+    };
+    let how = match run.exit {
+        Exit::Ready => {
+            return Verdict::pass(format!(
+                "the start path works: {} as {who} brought up a dockerd that answered in {} ms (a trial in a \
+scratch directory, stopped and removed)",
+                plan.script, run.elapsed_ms
+            ))
+            .with_evidence(first.evidence)
+            .evidence("start trial", setting)
+            .with_evidence(leftover_evidence(run));
+        }
+        Exit::Code(c) => format!("exited with status {c}"),
+        Exit::Signal(sig) => format!("was killed by signal {sig}"),
+        Exit::TimedOut => format!(
+            "had no dockerd answering within {} s and was killed with its process group",
+            plan.timeout.as_secs()
+        ),
+    };
+    let line = error_line(run);
+    // The output holds the script's `set -x` trace and dockerd's log: only the error line is matched.
+    let ids = known_errors::checks_for(&line);
+    // Root judging someone who starts the daemon by hand tries it with the login PATH, a stand-in for their
+    // shell's: what fails there may not fail for them.
+    let estimated = f.daemon_path().is_some_and(|p| !p.known);
+    let mut v = if ids.is_empty() {
+        Verdict::fail(format!(
+            "RootlessKit starts, but the trial start of {} as {who} {how}, and no known error explains it \
+(not understood): {line}",
+            plan.script
+        ))
+        .fix(Remediation::text(
+            "rootless-doctor does not know this error. Search it in Docker's and RootlessKit's issues, and report it \
+to rootless-doctor with the raw error above, so that a check can learn it.",
+        ))
+    } else {
+        let mut v = if estimated {
+            Verdict::warn(format!(
+                "RootlessKit starts, but the trial start of {} as {who}, with the login PATH that stands in for their \
+shell's, {how}: {line}",
+                plan.script
+            ))
+        } else {
+            Verdict::fail(format!(
+                "RootlessKit starts, but the trial start of {} as {who} {how}: {line}",
+                plan.script
+            ))
+        };
+        for k in known_errors::explain(&line) {
+            v = v.evidence(
+                "known error",
+                format!("{} ({}; {})", k.meaning, k.checks.join(", "), k.source),
+            );
+        }
+        let steps: Vec<Step> = ids
+            .iter()
+            .map(|id| Step::user(["rootless-doctor", "explain", id]))
+            .collect();
+        v.fix(
+            Remediation::text(format!(
+                "Fix what {} reports, then run the check again.",
+                ids.join(" and ")
+            ))
+            .steps(steps),
+        )
+        .explained_by(ids)
+    };
+    v = v
+        .with_evidence(first.evidence)
+        .evidence("start trial", setting)
+        .evidence("exit", describe_exit(run));
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("+ "))
+        .collect();
+    for l in &lines[lines.len().saturating_sub(20)..] {
+        v = v.evidence("output", (*l).to_owned());
+    }
+    v.with_evidence(leftover_evidence(run))
+}
+
 fn describe_exit(run: &TrialRun) -> String {
     let how = match run.exit {
         Exit::Code(c) => format!("status {c}"),
         Exit::Signal(s) => format!("signal {s}"),
         Exit::TimedOut => "killed at the deadline".to_owned(),
+        Exit::Ready => "answered, then killed".to_owned(),
     };
     format!("{how} after {} ms", run.elapsed_ms)
 }
 
 fn leftover_evidence(run: &TrialRun) -> Vec<crate::model::Evidence> {
     let mut ev = Vec::new();
+    if let Some(first) = &run.first_attempt {
+        ev.push(crate::model::Evidence {
+            source: "first attempt".into(),
+            detail: format!(
+                "{first} (`true` ended while RootlessKit 1.1.0 still set up its port driver: a race of the trial, \
+tried once more)"
+            ),
+        });
+    }
     if !run.leftovers.is_empty() {
         ev.push(crate::model::Evidence {
             source: "scratch TMPDIR".into(),
@@ -200,6 +326,7 @@ mod tests {
             elapsed_ms: 27,
             leftovers: vec![],
             cleanup_error: None,
+            first_attempt: None,
         }
     }
 

@@ -1098,6 +1098,22 @@ database)"
             certain,
         });
     }
+    // The script's last step: `exec dockerd` (20.10; `${DOCKERD:-dockerd}` from 25.0) from its PATH. Debian and
+    // Ubuntu keep dockerd in /usr/sbin, which a login shell's PATH lacks (row 7.6). Before install, network.binaries
+    // says dockerd is missing.
+    let mut installed: Vec<String> = SYSTEM_DIRS.iter().map(|d| (*d).to_owned()).collect();
+    installed.push(format!("{}/bin", f.user.home.trim_end_matches('/')));
+    installed.extend(daemon.dirs.iter().cloned());
+    if !f.find_in("dockerd", &installed).is_empty() {
+        out.push(Need {
+            program: "dockerd",
+            step: "dockerd-rootless.sh execs dockerd inside RootlessKit".to_owned(),
+            error: "dockerd-rootless.sh: …: exec: dockerd: not found".into(),
+            package: "docker",
+            before_path: &[],
+            certain: true,
+        });
+    }
     let socket = format!("{}/containerd/containerd.sock", f.runtime_dir());
     if !matches!(f.lstat(&socket), Read::Ok(_)) && daemon.known {
         out.push(Need {
@@ -2237,15 +2253,24 @@ mod tests {
         assert_eq!(v.status, Status::Fail);
         assert!(
             v.summary
-                .starts_with("rootlesskit-docker-proxy, containerd not on the PATH")
+                .starts_with("rootlesskit-docker-proxy, dockerd, containerd not on the PATH")
         );
+        // dockerd is installed, in /usr/sbin, which this session's PATH lacks (row 7.6).
         assert_eq!(
             steps(&v),
-            ["sudo apt-get install -y rootlesskit containerd"]
+            [
+                "sudo apt-get install -y rootlesskit containerd",
+                "env PATH=/usr/share/docker.io/contrib:/usr/sbin:/usr/local/bin:/usr/bin:/bin dockerd-rootless.sh"
+            ]
         );
         // A containerd already listening is used instead of the binary.
         let v = check("debian-12-start-containerd-running", "start.path");
-        assert_eq!(v.status, Status::Pass, "{v:?}");
+        // Only dockerd (in /usr/sbin, off this session's PATH) is missing now.
+        assert!(
+            v.summary.starts_with("dockerd not on the PATH"),
+            "{}",
+            v.summary
+        );
         assert!(!v.summary.contains("containerd"), "{}", v.summary);
     }
 
@@ -2254,7 +2279,7 @@ mod tests {
         let v = check("debian-12-start-script-29-rootlesskit-1", "start.path");
         assert_eq!(v.status, Status::Fail);
         assert!(
-            v.summary.starts_with("sysctl not on the PATH"),
+            v.summary.starts_with("sysctl, dockerd not on the PATH"),
             "{}",
             v.summary
         );
@@ -2274,7 +2299,13 @@ mod tests {
             "{}",
             v.summary
         );
-        assert_eq!(steps(&v), ["sudo apt-get install -y mount"]);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo apt-get install -y mount",
+                "env PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin dockerd-rootless.sh"
+            ]
+        );
     }
 
     #[test]
@@ -2313,7 +2344,13 @@ mod tests {
         // Without systemd as PID 1 nothing runs the user unit: its ExecStart= does not decide the script (and
         // looking for the unit listed every process, 2 ms of preflight on a busy host).
         let v = check("debian-12-start-unit-without-systemd", "start.path");
-        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        // What fails is the session's PATH without /usr/sbin for dockerd, not the unit's script (203/EXEC).
+        assert!(!v.summary.contains("203/EXEC"), "{}", v.summary);
+        assert!(
+            v.summary.starts_with("dockerd not on the PATH"),
+            "{}",
+            v.summary
+        );
         assert!(v.evidence.iter().any(|e| {
             e.source == "dockerd-rootless.sh"
                 && e.detail

@@ -76,6 +76,8 @@ pub struct TrialRun {
     /// What it left in its scratch TMPDIR (removed by the runner).
     pub leftovers: Vec<String>,
     pub cleanup_error: Option<String>,
+    /// The error of a first attempt that hit RootlessKit's port-driver race and was tried again.
+    pub first_attempt: Option<String>,
 }
 
 impl Facts<'_> {
@@ -97,23 +99,147 @@ impl Facts<'_> {
                     gid: self.user.gid,
                 }),
                 timeout: plan.timeout,
+                scratch_dirs: Vec::new(),
+                ready: None,
             };
-            match self.host.run_bounded(&cmd) {
-                Ok(o) => Trial::Ran(TrialRun {
-                    exit: o.exit,
-                    stdout: o.stdout,
-                    stderr: o.stderr,
-                    elapsed_ms: o.elapsed.as_millis(),
-                    leftovers: o.leftovers,
-                    cleanup_error: o.cleanup_error,
-                }),
-                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-                    Trial::Unsupported(crate::host::describe_error(&e))
+            let first = run(self, &cmd);
+            // `true` exits at once, and RootlessKit 1.1.0's parent can still be setting up the builtin port driver
+            // on its socket: it then fails with the socket's error, a race of the trial, not of the start path
+            // (where dockerd keeps running). Asked once more, the race does not come twice in a row.
+            match &first {
+                Trial::Ran(r) if port_driver_race(r) => {
+                    let mut again = run(self, &cmd);
+                    if let Trial::Ran(r2) = &mut again {
+                        r2.first_attempt =
+                            Some(crate::parse::known_errors::error_line(&r.stderr, &r.stdout));
+                    }
+                    again
                 }
-                Err(e) => Trial::CouldNotRun(crate::host::describe_error(&e)),
+                _ => first,
             }
         }))
     }
+}
+
+/// The trial's `true` ended before RootlessKit's parent had set up the builtin port driver on `.bp.sock`.
+fn port_driver_race(r: &TrialRun) -> bool {
+    r.exit != Exit::Code(0)
+        && r.stderr.lines().any(|l| {
+            l.contains("/.bp.sock")
+                && (l.contains("connection reset by peer")
+                    || l.contains("connect: no such file or directory")
+                    || l.contains("connect: connection refused"))
+        })
+}
+
+/// How long the start trial may take: dockerd and its containerd start in seconds; a loaded machine gets room.
+pub const START_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// The second trial: the whole start path, the real dockerd-rootless.sh through RootlessKit to a dockerd that
+/// answers, with dockerd's runtime, data and configuration directories in the runner's scratch directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartPlan {
+    /// The dockerd-rootless.sh that would run ([`Facts::rootless_script`]).
+    pub script: String,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Variables the runner points at fresh directories of its scratch directory.
+    pub scratch_dirs: Vec<(String, String)>,
+    /// The socket, inside the scratch directory, whose `GET /_ping` means the daemon came up.
+    pub ready: String,
+    pub as_user: Option<String>,
+    pub timeout: Duration,
+}
+
+impl Facts<'_> {
+    /// What the start trial would run; `None` without a dockerd-rootless.sh, or on a host without a running system.
+    pub fn start_plan(&self) -> Option<&StartPlan> {
+        self.derived
+            .start_plan
+            .get_or_init(|| start_plan(self))
+            .as_ref()
+    }
+
+    /// Runs the start trial (once per run); `None` when there is nothing to try ([`Facts::start_plan`]).
+    pub fn start_trial(&self) -> Option<&Trial> {
+        let plan = self.start_plan()?;
+        Some(self.derived.start_trial.get_or_init(|| {
+            let cmd = BoundedCommand {
+                argv: plan.argv.clone(),
+                env: plan.env.clone(),
+                as_user: plan.as_user.as_ref().map(|name| RunAs {
+                    name: name.clone(),
+                    uid: self.user.uid,
+                    gid: self.user.gid,
+                }),
+                timeout: plan.timeout,
+                scratch_dirs: plan.scratch_dirs.clone(),
+                ready: Some(plan.ready.clone()),
+            };
+            run(self, &cmd)
+        }))
+    }
+}
+
+fn run(f: &Facts, cmd: &BoundedCommand) -> Trial {
+    match f.host.run_bounded(cmd) {
+        Ok(o) => Trial::Ran(TrialRun {
+            exit: o.exit,
+            stdout: o.stdout,
+            stderr: o.stderr,
+            elapsed_ms: o.elapsed.as_millis(),
+            leftovers: o.leftovers,
+            cleanup_error: o.cleanup_error,
+            first_attempt: None,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            Trial::Unsupported(crate::host::describe_error(&e))
+        }
+        Err(e) => Trial::CouldNotRun(crate::host::describe_error(&e)),
+    }
+}
+
+/// The script as the user would start it: their login-like environment with the daemon's PATH and the
+/// `DOCKERD_ROOTLESS_*` variables of the start environment, `XDG_RUNTIME_DIR`, `XDG_DATA_HOME` and `XDG_CONFIG_HOME`
+/// in the scratch directory (so dockerd's socket, pid file, exec-root, containerd, data-root and daemon.json are
+/// the trial's own, and the user's real data-root is never touched), HOME the user's.
+fn start_plan(f: &Facts) -> Option<StartPlan> {
+    let script = f.rootless_script()?.path.clone();
+    let dirs = f.daemon_path()?.dirs.clone();
+    let name = f.user.name.clone();
+    let mut env = vec![
+        ("HOME".to_owned(), f.user.home.clone()),
+        ("USER".to_owned(), name.clone()),
+        ("LOGNAME".to_owned(), name.clone()),
+        ("PATH".to_owned(), dirs.join(":")),
+    ];
+    if let Some(start) = f.start_env() {
+        for (k, v) in &start.vars {
+            if (k.starts_with("DOCKERD_ROOTLESS_") || k == "DOCKERD")
+                && !env.iter().any(|(e, _)| e == k)
+            {
+                env.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    let scratch_dirs = [
+        ("XDG_RUNTIME_DIR", "run"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+    ]
+    .iter()
+    .map(|(k, d)| ((*k).to_owned(), (*d).to_owned()))
+    .collect();
+    let as_user = (f.identity.euid == 0 && f.user.uid != 0).then_some(name);
+    Some(StartPlan {
+        argv: vec![script.clone()],
+        script,
+        env,
+        scratch_dirs,
+        ready: "run/docker.sock".to_owned(),
+        as_user,
+        timeout: START_TIMEOUT,
+    })
 }
 
 fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
@@ -207,6 +333,31 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
 mod tests {
     use super::*;
     use crate::checks::test_support::facts;
+
+    #[test]
+    fn regression_trial_port_driver_race_read_as_a_failure() {
+        // Seen on the CI machine under load: `true` ended before RootlessKit 1.1.0's parent had set up the builtin
+        // port driver, and the trial was reported as a start path that fails.
+        let run = |stderr: &str, code| TrialRun {
+            exit: Exit::Code(code),
+            stdout: String::new(),
+            stderr: stderr.to_owned(),
+            elapsed_ms: 1,
+            leftovers: vec![],
+            cleanup_error: None,
+            first_attempt: None,
+        };
+        let race = "[rootlesskit:parent] error: read unix @->/tmp/rootless-doctor-run.HRttqy/rootlesskit956188449/.bp.sock: read: connection reset by peer\n";
+        assert!(super::port_driver_race(&run(race, 1)));
+        let dial = "[rootlesskit:parent] error: dial unix /tmp/x/rootlesskit1/.bp.sock: connect: no such file or directory\n";
+        assert!(super::port_driver_race(&run(dial, 1)));
+        // A real failure, and a success, are not retried.
+        assert!(!super::port_driver_race(&run(
+            "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"x\")\n",
+            1
+        )));
+        assert!(!super::port_driver_race(&run(race, 0)));
+    }
 
     #[test]
     fn the_plan_mirrors_dockerd_rootless_sh() {

@@ -198,6 +198,8 @@ struct Derived {
     user_docker_service: OnceCell<Read<Unit>>,
     launch_plan: OnceCell<Result<launch::TrialPlan, launch::NoPlan>>,
     launch_trial: OnceCell<launch::Trial>,
+    start_plan: OnceCell<Option<launch::StartPlan>>,
+    start_trial: OnceCell<launch::Trial>,
     daemon_path: OnceCell<Option<start::DaemonPath>>,
     start_env: OnceCell<Option<start::StartEnv>>,
     rootless_script: OnceCell<Option<start::Script>>,

@@ -30,6 +30,9 @@ use super::creds::{self, Creds, Saved};
 /// The most each of stdout and stderr keeps; the rest is dropped and counted.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// How often a [`BoundedCommand::ready`] socket is asked, and how long each ask may take.
+const READY_POLL: Duration = Duration::from_millis(250);
+
 /// Where `setpriv` is looked for (util-linux; not through PATH, which the command's environment sets).
 const SETPRIV: &[&str] = &["/usr/bin/setpriv", "/bin/setpriv"];
 
@@ -43,6 +46,13 @@ pub struct BoundedCommand {
     /// Run as this user (the process must be root); `None` runs as this process.
     pub as_user: Option<RunAs>,
     pub timeout: Duration,
+    /// Environment variables that name a fresh directory inside the scratch directory: (variable, subdirectory).
+    /// The runner makes each (0700, as the command's user) and sets the variable to its absolute path, so a daemon
+    /// started for a trial keeps its runtime, data and configuration directories there.
+    pub scratch_dirs: Vec<(String, String)>,
+    /// A socket path inside the scratch directory: once a process of the command's user answers `GET /_ping` with
+    /// 200 there, the runner kills the process group and reports [`Exit::Ready`] (a daemon that came up).
+    pub ready: Option<String>,
 }
 
 /// The account a command runs as.
@@ -61,6 +71,8 @@ pub enum Exit {
     Signal(i32),
     /// The deadline passed and the runner killed the process group.
     TimedOut,
+    /// The [`BoundedCommand::ready`] socket answered, and the runner killed the process group.
+    Ready,
 }
 
 /// What a bounded run did.
@@ -150,6 +162,33 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         _ => None,
     };
     let scratch = make_scratch(switch.as_ref().map(|(c, s, _)| (c, s)))?;
+    let mut dirs = Vec::new();
+    for (var, sub) in &cmd.scratch_dirs {
+        if sub.is_empty() || sub.contains('/') || sub == "." || sub == ".." {
+            clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{sub:?}: not a plain directory name"),
+            ));
+        }
+        let dir = scratch.join(sub);
+        let made = as_owner(switch.as_ref().map(|(c, s, _)| (c, s)), || {
+            nix::unistd::mkdir(&dir, nix::sys::stat::Mode::S_IRWXU).map_err(io::Error::from)
+        });
+        if let Err(e) = made {
+            clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            return Err(e);
+        }
+        dirs.push((var.clone(), dir));
+    }
+    let ready = cmd.ready.as_ref().map(|r| {
+        (
+            scratch.join(r),
+            cmd.as_user
+                .as_ref()
+                .map_or_else(|| nix::unistd::geteuid().as_raw(), |u| u.uid),
+        )
+    });
     let mut command = match &switch {
         Some((creds, _, setpriv)) => {
             let mut c = Command::new(setpriv);
@@ -174,6 +213,7 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .env("TMPDIR", &scratch)
+        .envs(dirs.iter().map(|(k, v)| (k, v)))
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -182,10 +222,26 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
     let started = Instant::now();
     let result = command
         .spawn()
-        .and_then(|child| supervise(child, started + cmd.timeout));
+        .and_then(|child| supervise(child, started + cmd.timeout, ready.as_ref()));
     let elapsed = started.elapsed();
-    let (leftovers, cleanup_error) =
-        clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+    // A daemon brought down at readiness leaves processes that die after their parent (containerd runs in a
+    // session of its own and goes with dockerd's death signal): they may still write into the scratch directory
+    // for a moment, so its removal is tried again for a while.
+    let attempts = if cmd.ready.is_some() { 40 } else { 1 };
+    let (mut leftovers, cleanup_error) = {
+        let mut last = clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+        for _ in 1..attempts {
+            if last.1.is_none() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            let again = clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            last = (last.0, again.1);
+        }
+        last
+    };
+    // The directories the runner made itself are not left behind by the command.
+    leftovers.retain(|n| !cmd.scratch_dirs.iter().any(|(_, d)| d == n));
     let (exit, stdout, stderr) = result?;
     Ok(BoundedOutput {
         exit,
@@ -250,7 +306,7 @@ fn clean_scratch(dir: &Path, switch: Option<(&Creds, &Saved)>) -> (Vec<String>, 
         names.sort();
         Ok(names)
     });
-    let removed = as_owner(switch, || std::fs::remove_dir_all(dir));
+    let removed = as_owner(switch, || remove_tree(dir));
     let error = match (&listed, &removed) {
         (_, Err(e)) | (Err(e), _) => {
             Some(format!("{}: {}", dir.display(), super::describe_error(e)))
@@ -260,8 +316,32 @@ fn clean_scratch(dir: &Path, switch: Option<(&Creds, &Saved)>) -> (Vec<String>, 
     (listed.unwrap_or_default(), error)
 }
 
+/// `rm -rf` as the owner does it: a directory of the owner's without search or write permission (dockerd makes
+/// `$XDG_RUNTIME_DIR/docker/libnetwork` 0600) gets it first. Links are removed, never followed.
+fn remove_tree(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_dir() {
+        return std::fs::remove_file(path);
+    }
+    if meta.permissions().mode() & 0o700 != 0o700 {
+        // Only the owner may chmod; for anyone else this fails and the removal below says why.
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700));
+    }
+    for entry in std::fs::read_dir(path)? {
+        remove_tree(&entry?.path())?;
+    }
+    std::fs::remove_dir(path)
+}
+
 /// Reads the child's output until it has exited and both pipes are closed, or the deadline; then reaps it.
-fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, String)> {
+/// With `ready` (a socket path and the uid that must listen there), the poll wakes at least every
+/// [`READY_POLL`] to ask it; once it answers, the group is killed and the run is [`Exit::Ready`].
+fn supervise(
+    mut child: Child,
+    deadline: Instant,
+    ready: Option<&(PathBuf, u32)>,
+) -> io::Result<(Exit, String, String)> {
     let pid = rustix::process::Pid::from_child(&child);
     let mut out = Capture::new(child.stdout.take().map(OwnedFd::from))?;
     let mut err = Capture::new(child.stderr.take().map(OwnedFd::from))?;
@@ -275,8 +355,16 @@ fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, S
     };
     let mut exited = false;
     let mut timed_out = false;
+    let mut answered = false;
     loop {
         if exited && out.pipe.is_none() && err.pipe.is_none() {
+            break;
+        }
+        if !exited
+            && let Some((socket, uid)) = ready
+            && super::real::pings(socket, *uid, READY_POLL)
+        {
+            answered = true;
             break;
         }
         let now = Instant::now();
@@ -285,6 +373,11 @@ fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, S
             break;
         }
         let left = deadline - now;
+        let left = if ready.is_some() {
+            left.min(READY_POLL)
+        } else {
+            left
+        };
         let timeout = rustix::event::Timespec {
             tv_sec: left.as_secs() as i64,
             tv_nsec: i64::from(left.subsec_nanos()),
@@ -329,7 +422,7 @@ fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, S
             }
         }
     }
-    if timed_out || !exited {
+    if timed_out || answered || !exited {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
     let status = child.wait()?;
@@ -337,7 +430,9 @@ fn supervise(mut child: Child, deadline: Instant) -> io::Result<(Exit, String, S
     let _ = out.drain();
     let _ = err.drain();
     let _ = pidfd.as_fd();
-    let exit = if timed_out {
+    let exit = if answered {
+        Exit::Ready
+    } else if timed_out {
         Exit::TimedOut
     } else if let Some(code) = status.code() {
         Exit::Code(code)
@@ -357,6 +452,8 @@ mod tests {
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             as_user: None,
             timeout,
+            scratch_dirs: vec![],
+            ready: None,
         })
         .unwrap()
     }
@@ -438,8 +535,63 @@ mod tests {
             env: vec![],
             as_user: None,
             timeout: Duration::from_secs(1),
+            scratch_dirs: vec![],
+            ready: None,
         })
         .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn scratch_dirs_are_made_inside_the_scratch_dir_and_named_in_the_environment() {
+        let o = run(&BoundedCommand {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "case $XDG_RUNTIME_DIR in $TMPDIR/run) ;; *) exit 3;; esac; test -d $XDG_RUNTIME_DIR && \
+                 stat -c %a $XDG_RUNTIME_DIR"
+                    .into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            as_user: None,
+            timeout: Duration::from_secs(5),
+            scratch_dirs: vec![("XDG_RUNTIME_DIR".into(), "run".into())],
+            ready: None,
+        })
+        .unwrap();
+        assert_eq!(o.exit, Exit::Code(0), "{o:?}");
+        assert_eq!(o.stdout.trim(), "700");
+        // The runner's own directories are not the command's leftovers.
+        assert!(o.leftovers.is_empty(), "{:?}", o.leftovers);
+    }
+
+    #[test]
+    fn a_scratch_dir_name_that_is_a_path_is_refused() {
+        for bad in ["../x", "a/b", "", ".."] {
+            let e = run(&BoundedCommand {
+                argv: vec!["/bin/true".into()],
+                env: vec![],
+                as_user: None,
+                timeout: Duration::from_secs(1),
+                scratch_dirs: vec![("X".into(), bad.into())],
+                ready: None,
+            })
+            .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_ready_socket_that_never_answers_leaves_the_exit_as_it_is() {
+        let o = run(&BoundedCommand {
+            argv: vec!["/bin/sh".into(), "-c".into(), "sleep 0.6; exit 4".into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            as_user: None,
+            timeout: Duration::from_secs(5),
+            scratch_dirs: vec![],
+            ready: Some("docker.sock".into()),
+        })
+        .unwrap();
+        assert_eq!(o.exit, Exit::Code(4));
     }
 }

@@ -628,7 +628,9 @@ impl Host for FakeHost {
                 )
             })?;
         Ok(BoundedOutput {
-            exit: if recorded.timed_out {
+            exit: if recorded.ready && cmd.ready.is_some() {
+                Exit::Ready
+            } else if recorded.timed_out {
                 Exit::TimedOut
             } else {
                 Exit::Code(recorded.status)

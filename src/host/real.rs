@@ -635,6 +635,32 @@ fn read_kmsg(path: &Path) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Whether the Unix socket at `path` (a link is not followed) belongs to `uid`, a process of `uid` listens behind
+/// it, and it answers `GET /_ping` with 200 within `timeout`: the bounded runner's readiness probe for a daemon it
+/// started in its own scratch directory, which the user controls (so neither a link nor someone else's socket counts).
+#[allow(clippy::disallowed_methods)] // O_PATH | O_NOFOLLOW on a path in the runner's own scratch dir; the clock
+pub(super) fn pings(path: &Path, uid: u32, timeout: std::time::Duration) -> bool {
+    let Ok(fd) = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    if !fstat_meta(&fd).is_ok_and(|m| m.kind == FileKind::Socket && m.uid == uid) {
+        return false;
+    }
+    let deadline = Instant::now() + timeout;
+    let Ok(stream) = connect_fd(&fd, deadline) else {
+        return false;
+    };
+    let peer = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials);
+    if !peer.is_ok_and(|p| p.uid() == uid) {
+        return false;
+    }
+    http_exchange(stream, "/_ping", deadline).is_ok_and(|r| r.status == 200)
+}
+
 /// A Unix stream socket connected to the socket `fd` names (an `O_PATH` descriptor), through
 /// `/proc/self/fd/N`: the inode that was checked is the one connected to, and no path is too long.
 #[allow(clippy::disallowed_methods)] // the one connect

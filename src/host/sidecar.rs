@@ -46,6 +46,7 @@
 //! stderr = "[rootlesskit:parent] error: …\n"
 //! elapsed_ms = 27       # how long it took (bounded runs only; default 0)
 //! timed_out = false     # true: killed at its deadline (then `status` is not used)
+//! ready = false         # true: its readiness socket answered and the runner stopped it (the start trial)
 //!
 //! [[http]]              # recorded API answers over Unix sockets, matched on socket and path
 //! socket = "/run/user/1000/docker.sock"
@@ -250,6 +251,9 @@ pub struct RecordedCommand {
     /// For a bounded run: killed at its deadline.
     #[serde(default)]
     pub timed_out: bool,
+    /// For a bounded run with a readiness socket: it answered, and the runner stopped the command.
+    #[serde(default)]
+    pub ready: bool,
 }
 
 /// A sidecar that could not be used, with the file and position in the message.

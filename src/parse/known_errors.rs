@@ -279,6 +279,110 @@ pub const TABLE: &[KnownError] = &[
         meaning: "dockerd was given --rootless=false (or \"rootless\": false) under RootlessKit",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
     },
+    // What the rest of the start path prints (dockerd-rootless.sh inside RootlessKit, dockerd, containerd): the
+    // start trial's errors, each matched on the one error line it quotes.
+    KnownError {
+        needles: &["exec: dockerd: not found"],
+        checks: &["start.path"],
+        meaning: "dockerd-rootless.sh execs dockerd from its PATH, which has no dockerd (Debian keeps it in /usr/sbin)",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["rootlesskit-docker-proxy not installed"],
+        checks: &["start.path"],
+        meaning: "dockerd 20.10 to 27.x needs rootlesskit-docker-proxy on its PATH under RootlessKit",
+        source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+    },
+    KnownError {
+        needles: &["exec: \"containerd\": executable file not found"],
+        checks: &["start.path"],
+        meaning: "dockerd starts its own containerd from PATH, and there is none",
+        source: "https://github.com/moby/moby/blob/v20.10.24/libcontainerd/supervisor/remote_daemon.go",
+    },
+    KnownError {
+        needles: &["exec: \"nsenter\": executable file not found"],
+        checks: &["start.path"],
+        meaning: "RootlessKit sets up the TAP device with nsenter from its PATH, and there is none",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go",
+    },
+    KnownError {
+        needles: &["nsenter: failed to execute ip"],
+        checks: &["start.path"],
+        meaning: "the TAP device is made with `ip` from the PATH, and there is none",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go",
+    },
+    KnownError {
+        needles: &["mount: not found"],
+        checks: &["start.path"],
+        meaning: "dockerd-rootless.sh bind-mounts /etc/ssl inside the namespace with mount(8) from its PATH",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["sysctl: not found"],
+        checks: &["start.path"],
+        meaning: "dockerd-rootless.sh of Docker 29.0 and later enables forwarding with sysctl(8) from its PATH",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["iptables not found"],
+        checks: &["iptables.binary"],
+        meaning: "dockerd looks up iptables on its PATH, which a start by hand from a login shell lacks on Debian and Ubuntu",
+        source: "https://github.com/moby/moby/blob/v20.10.24/libnetwork/iptables/iptables.go",
+    },
+    KnownError {
+        needles: &["chmod ", ": operation not permitted"],
+        checks: &["storage.data_root_owner"],
+        meaning: "dockerd chmods its data-root first, and it belongs to someone else (root after a sudo dockerd)",
+        source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+    },
+    KnownError {
+        needles: &["mkdir ", ": permission denied"],
+        checks: &["storage.data_root_owner"],
+        meaning: "dockerd cannot create (a directory of) its data-root",
+        source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+    },
+    KnownError {
+        needles: &["pid file found, ensure docker is not running"],
+        checks: &["daemon.pidfile"],
+        meaning: "$XDG_RUNTIME_DIR/docker.pid names a process that is still alive",
+        source: "https://github.com/moby/moby/blob/v20.10.24/pkg/pidfile/pidfile.go",
+    },
+    KnownError {
+        needles: &["can't create unix socket"],
+        checks: &["start.state_dir"],
+        meaning: "dockerd's API socket cannot be made (a directory in its place, or a path longer than sun_path)",
+        source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+    },
+    KnownError {
+        needles: &["unix socket path too long"],
+        checks: &["start.state_dir"],
+        meaning: "containerd refuses socket paths over 104 bytes below $XDG_RUNTIME_DIR/docker/containerd",
+        source: "https://github.com/containerd/containerd/blob/v1.6.20/pkg/sys/socket_unix.go",
+    },
+    KnownError {
+        needles: &["another RootlessKit is running with the same state directory"],
+        checks: &["start.state_dir"],
+        meaning: "a RootlessKit that still runs holds the state directory's lock",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["creating a state directory"],
+        checks: &["start.state_dir"],
+        meaning: "RootlessKit cannot make its state directory in $TMPDIR or /tmp",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+    },
+    KnownError {
+        needles: &["XDG_RUNTIME_DIR needs to be set and writable"],
+        checks: &["session.xdg_runtime_dir"],
+        meaning: "dockerd-rootless.sh's XDG_RUNTIME_DIR is unset or not writable",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
+        needles: &["unable to configure the Docker daemon with file"],
+        checks: &["daemon.config"],
+        meaning: "daemon.json does not parse, or a directive is given both there and as a flag",
+        source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+    },
 ];
 
 /// The entries whose needles all occur in `text`, in table order.
@@ -307,15 +411,25 @@ pub fn checks_for(text: &str) -> Vec<&'static str> {
     ids
 }
 
-/// The line of a failed start's output that says what went wrong: RootlessKit's `error:` line (or a logrus
-/// `level=error`/`level=fatal` line, as dockerd prints them), else the last non-blank line of stderr, else of
-/// stdout, else `no output`. Warnings before the error (RootlessKit's propagation warning) are skipped.
+/// The line of a failed start's output that says what went wrong: RootlessKit's own `error:` line (not the
+/// `child exited` or `command [...] exited` lines that only pass a child's failure on), else the last stderr line
+/// that is none of those, nor a shell trace (`+ …`, dockerd-rootless.sh runs with `set -x`), nor a logrus
+/// `level=info`/`debug`/`warning` line, else the last non-blank line of stderr, else of stdout, else `no output`.
 pub fn error_line(stderr: &str, stdout: &str) -> String {
     fn lines(t: &str) -> impl DoubleEndedIterator<Item = &str> {
         t.lines().map(str::trim).filter(|l| !l.is_empty())
     }
+    fn passes_on(l: &str) -> bool {
+        (l.contains("] error:")
+            && (l.contains("] error: child exited") || l.contains("exited: exit status")))
+            || l.starts_with("+ ")
+            || ["level=info", "level=debug", "level=warning", "level=trace"]
+                .iter()
+                .any(|lv| l.contains(lv))
+    }
     lines(stderr)
-        .find(|l| l.contains("] error:") || l.contains("level=error") || l.contains("level=fatal"))
+        .find(|l| l.contains("] error:") && !passes_on(l))
+        .or_else(|| lines(stderr).rfind(|l| !passes_on(l)))
         .or_else(|| lines(stderr).next_back())
         .or_else(|| lines(stdout).next_back())
         .unwrap_or("no output")
@@ -376,14 +490,34 @@ mod tests {
                 &["network.tun"],
             ),
             (
-                // row 4.2 (iproute2 missing in the child) names the same command but is not the device
+                // row 4.2 (iproute2 missing) names the same command but is not the device: start.path
                 "[rootlesskit:parent] error: failed to setup network &{…}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: nsenter: failed to execute ip: No such file or directory\n: exit status 127",
-                &[],
+                &["start.path"],
             ),
         ];
         for (text, want) in cases {
             assert_eq!(checks_for(text), *want, "{text}");
         }
+    }
+
+    /// What the start trial's error line is, from the output of the real dockerd-rootless.sh (Debian 12, 20.10):
+    /// its `set -x` trace, dockerd's info lines and RootlessKit's pass-on lines are skipped.
+    #[test]
+    fn the_start_trials_error_line_is_dockerds_not_rootlesskits_pass_on() {
+        let stderr = "+ exec dockerd\n\
+time=\"2026-11-30T13:59:22Z\" level=warning msg=\"Running in rootless mode. This mode has feature limitations.\"\n\
+time=\"2026-11-30T13:59:22Z\" level=info msg=\"Starting up\"\n\
+chmod /tmp/rd-me-data/docker: operation not permitted\n\
+[rootlesskit:child ] error: command [/usr/share/docker.io/contrib/dockerd-rootless.sh] exited: exit status 1\n\
+[rootlesskit:parent] error: child exited: exit status 1\n";
+        let line = error_line(stderr, "");
+        assert_eq!(
+            line,
+            "chmod /tmp/rd-me-data/docker: operation not permitted"
+        );
+        assert_eq!(checks_for(&line), ["storage.data_root_owner"]);
+        let proxy = "failed to start daemon: running with RootlessKit, but rootlesskit-docker-proxy not installed: exec: \"rootlesskit-docker-proxy\": executable file not found in $PATH";
+        assert_eq!(checks_for(proxy), ["start.path"]);
     }
 
     #[test]

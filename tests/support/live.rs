@@ -1,4 +1,5 @@
-//! Helpers for the live tier's tests (`tests/live.rs`, `daemon.rs`, `enter.rs`, `hostile.rs`): running the real
+//! Helpers for the live tier's tests (`tests/live.rs`, `daemon.rs`, `enter.rs`, `hostile.rs`, `launch.rs`,
+//! `start_env.rs`, `start_path.rs`, `start_state.rs`): running the real
 //! binary, and real tools, as real test users on this host.
 //!
 //! The users and packages come from `cargo xtask setup` (root only); `cargo xtask test --tier live` sets

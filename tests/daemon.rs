@@ -106,12 +106,7 @@ fn doctor(user: &str, env: &[(String, String)], args: &[&str]) -> (i32, Value) {
 
 /// (status, summary) of one finding.
 fn finding(doc: &Value, id: &str) -> (String, String) {
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id} in {doc:#}"));
+    let f = support::finding(doc, id);
     (
         f["status"].as_str().unwrap().to_owned(),
         f["summary"].as_str().unwrap().to_owned(),
@@ -307,25 +302,16 @@ fn subid_lines_removed() {
 }
 
 /// A runtime dir for a fault, removed when dropped.
-struct TempDir(PathBuf);
+struct TempDir(support::ScratchDir);
 
 impl TempDir {
     fn new(name: &str, owner: u32, mode: u32) -> TempDir {
-        let path = PathBuf::from(format!("/tmp/rd-fault-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir(&path).unwrap();
-        chown(&path, Some(owner), None).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-        TempDir(path)
+        let dir = support::ScratchDir::new("/tmp", &format!("fault-{name}"), mode);
+        chown(&dir.0, Some(owner), None).unwrap();
+        TempDir(dir)
     }
     fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.0.to_str().unwrap()
     }
 }
 
@@ -984,13 +970,12 @@ fn a_container_that_bind_mounts_the_data_root() {
 
 /// The user's clean environment without a running daemon: HOME, USER, LOGNAME, PATH, XDG_RUNTIME_DIR, and `extra`.
 fn user_env(user: &str, runtime_dir: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("HOME".to_owned(), format!("/home/{user}")),
-        ("USER".to_owned(), user.to_owned()),
-        ("LOGNAME".to_owned(), user.to_owned()),
-        ("PATH".to_owned(), testkit::USER_PATH.to_owned()),
-        ("XDG_RUNTIME_DIR".to_owned(), runtime_dir.to_owned()),
-    ];
+    let mut env = support::login_env(
+        user,
+        &format!("/home/{user}"),
+        testkit::USER_PATH,
+        runtime_dir,
+    );
     env.extend(
         extra
             .iter()

@@ -306,6 +306,7 @@ scenarios! {
     ubuntu_24_04_no_userns_rule => "ubuntu-24.04-no-userns-rule",
     ubuntu_24_04_overlapping_ranges => "ubuntu-24.04-overlapping-ranges",
     ubuntu_24_04_pasta_without_profile => "ubuntu-24.04-pasta-without-profile",
+    ubuntu_24_04_pasta_without_profile_docker_28_5_2 => "ubuntu-24.04-pasta-without-profile-docker-28.5.2",
     ubuntu_24_04_rootlesskit_in_home_bin => "ubuntu-24.04-rootlesskit-in-home-bin",
     ubuntu_24_04_rootlesskit_in_home_bin_with_profile => "ubuntu-24.04-rootlesskit-in-home-bin-with-profile",
     ubuntu_24_04_su_shell => "ubuntu-24.04-su-shell",

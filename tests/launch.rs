@@ -23,22 +23,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use serde_json::Value;
-use support::Need;
-
-/// The flags of Debian 12's dockerd-rootless.sh, as `facts::launch` plans them.
-const TRIAL_FLAGS: &[&str] = &[
-    "--net=slirp4netns",
-    "--mtu=65520",
-    "--slirp4netns-sandbox=auto",
-    "--slirp4netns-seccomp=auto",
-    "--disable-host-loopback",
-    "--port-driver=builtin",
-    "--copy-up=/etc",
-    "--copy-up=/run",
-    "--propagation=rslave",
-    "true",
-];
+use support::{Need, finding};
 
 fn live() -> Option<support::Live> {
     support::start(&[
@@ -50,19 +35,6 @@ fn live() -> Option<support::Live> {
         Need::Program("setpriv"),
         Need::Program("strace"),
     ])
-}
-
-fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {doc}"))
-}
-
-fn json(run: &support::Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{run}"))
 }
 
 /// Processes of `uid` whose command line holds `needle`.
@@ -112,7 +84,7 @@ fn nosub_user_trial_fails_naming_subid_entries_as_rootlesskit_does() {
     let user = live.nosub_user();
     let run = user.doctor(&["check", "launch", "--format", "json"]);
     assert_eq!(run.code(), 1, "{run}");
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     let summary = f["summary"].as_str().unwrap();
     let expected = format!(
@@ -127,7 +99,7 @@ fn nosub_user_trial_fails_naming_subid_entries_as_rootlesskit_does() {
     );
     // The same command by hand, as the user: RootlessKit says the same.
     let rootlesskit = testkit::live::find_program("rootlesskit").unwrap();
-    let by_hand = user.run(&rootlesskit, TRIAL_FLAGS);
+    let by_hand = user.run(&rootlesskit, support::RK_20_10_FLAGS);
     assert_eq!(by_hand.code(), 1, "{by_hand}");
     assert!(by_hand.stderr.contains(&expected), "{by_hand}");
 }
@@ -137,7 +109,7 @@ fn ok_user_trial_passes() {
     let Some(live) = live() else { return };
     let user = live.ok_user();
     let run = user.doctor(&["check", "launch", "--format", "json"]);
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     assert_eq!(f["status"], "pass", "{run}");
     let summary = f["summary"].as_str().unwrap();
@@ -148,7 +120,7 @@ fn ok_user_trial_passes() {
     eprintln!("launch.trial as {}: {summary}", user.name);
     // And rootlesskit agrees.
     let rootlesskit = testkit::live::find_program("rootlesskit").unwrap();
-    let by_hand = user.run(&rootlesskit, TRIAL_FLAGS);
+    let by_hand = user.run(&rootlesskit, support::RK_20_10_FLAGS);
     assert_eq!(by_hand.code(), 0, "{by_hand}");
 }
 
@@ -164,7 +136,7 @@ fn root_runs_the_trial_as_the_judged_user_and_leaves_nothing() {
             .args(["--user", &user.name, "check", "launch", "--format", "json"]);
         c
     });
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     let summary = f["summary"].as_str().unwrap();
     assert_eq!(f["status"], "fail", "{run}");
@@ -192,7 +164,7 @@ fn root_runs_the_trial_as_the_judged_user_and_leaves_nothing() {
             .args(["--user", &ok.name, "check", "launch", "--format", "json"]);
         c
     });
-    let doc = json(&run);
+    let doc = run.json();
     // RootlessKit starts for rdtest-ok; the whole start path, tried with the login PATH that stands in for the
     // user's shell (no systemd here), stops where a start by hand from a Debian login shell really stops: dockerd
     // is in /usr/sbin. A warning, named through start.path.
@@ -238,7 +210,7 @@ fn a_hung_trial_is_killed_at_the_deadline_with_its_group() {
     let took = started.elapsed();
     let leftover = processes_of(user.uid, &format!("sleep {marker}"));
     let _ = fs::remove_dir_all(&dir);
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     let summary = f["summary"].as_str().unwrap();
     assert_eq!(f["status"], "fail", "{run}");
@@ -261,20 +233,10 @@ fn a_hung_trial_is_killed_at_the_deadline_with_its_group() {
 fn preflight_probe_spawns_exactly_the_trial() {
     let Some(live) = live() else { return };
     let user = live.ok_user();
-    let trace = user.xdg_runtime_dir.join("probe.strace");
-    let trace_arg = trace.display().to_string();
-    let bin = support::doctor_bin().to_str().unwrap().to_owned();
-    let run = support::Run::of(user.command_with_path(
-        support::PATH,
-        Path::new("strace"),
+    let (run, text) = support::traced_doctor(
+        &user,
+        "probe",
         &[
-            "-f",
-            "-qq",
-            "-e",
-            "trace=execve,execveat,fork,vfork,clone,clone3",
-            "-o",
-            &trace_arg,
-            &bin,
             "preflight",
             "--probe",
             "--only",
@@ -282,30 +244,20 @@ fn preflight_probe_spawns_exactly_the_trial() {
             "--format",
             "json",
         ],
-    ));
+    );
     // Under ptrace a setuid newuidmap runs without its privilege, so the traced trial fails ("write to uid_map
     // failed: Operation not permitted"): only what was spawned is asserted here, not the verdict.
     assert!([0, 1].contains(&run.code()), "{run}");
     assert_ne!(
-        finding(&json(&run), "launch.trial")["status"],
+        finding(&run.json(), "launch.trial")["status"],
         "skip",
         "{run}"
     );
-    let text = fs::read_to_string(&trace).unwrap();
     let pid_of = |line: &str| line.split_whitespace().next().unwrap_or("").to_owned();
     let doctor = pid_of(text.lines().next().unwrap());
     // The doctor itself: one execve (itself), one spawn.
     let own: Vec<&str> = text.lines().filter(|l| pid_of(l) == doctor).collect();
-    let spawns: Vec<&&str> = own
-        .iter()
-        .filter(|l| {
-            ["fork(", "vfork(", "clone(", "clone3("].iter().any(|c| {
-                l.split_whitespace()
-                    .nth(1)
-                    .is_some_and(|w| w.starts_with(c))
-            })
-        })
-        .collect();
+    let spawns: Vec<&&str> = own.iter().filter(|l| support::is_spawn(l)).collect();
     assert_eq!(spawns.len(), 1, "the doctor spawns once:\n{text}");
     // The spawn's result, on its own line or on the `<... clone3 resumed>) = PID` line that completes it.
     let child = own
@@ -335,42 +287,15 @@ fn regression_explain_launch_trial_ran_the_trial() {
     // `explain` judged the check on this host with probes on, so `explain launch.trial` started RootlessKit.
     let Some(live) = live() else { return };
     let user = live.ok_user();
-    let trace = user.xdg_runtime_dir.join("explain.strace");
-    let trace_arg = trace.display().to_string();
-    let bin = support::doctor_bin().to_str().unwrap().to_owned();
-    let run = support::Run::of(user.command_with_path(
-        support::PATH,
-        Path::new("strace"),
-        &[
-            "-f",
-            "-qq",
-            "-e",
-            "trace=execve,execveat,fork,vfork,clone,clone3",
-            "-o",
-            &trace_arg,
-            &bin,
-            "explain",
-            "launch.trial",
-        ],
-    ));
+    let (run, text) = support::traced_doctor(&user, "explain", &["explain", "launch.trial"]);
     assert_eq!(run.code(), 0, "{run}");
     assert!(
         run.stdout
             .contains("not tried by `explain`, which launches nothing"),
         "{run}"
     );
-    let text = fs::read_to_string(&trace).unwrap();
     let execs = text.lines().filter(|l| l.contains("execve(")).count();
-    let spawns = text
-        .lines()
-        .filter(|l| {
-            ["fork(", "vfork(", "clone(", "clone3("].iter().any(|c| {
-                l.split_whitespace()
-                    .nth(1)
-                    .is_some_and(|w| w.starts_with(c))
-            })
-        })
-        .count();
+    let spawns = text.lines().filter(|l| support::is_spawn(l)).count();
     assert_eq!((execs, spawns), (1, 0), "explain spawns nothing:\n{text}");
     // Any other check still shows its verdict here.
     let run = user.doctor(&["explain", "subid.entries"]);
@@ -435,7 +360,7 @@ fn the_start_trial_brings_up_dockerd_and_leaves_nothing() {
     let user = live.ok_user();
     let before = scratch_of(user.uid);
     let run = user.doctor(&["check", "launch", "--format", "json"]);
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     let summary = f["summary"].as_str().unwrap();
     assert_eq!(f["status"], "pass", "{run}");
@@ -469,7 +394,7 @@ fn the_start_trial_quotes_dockerds_error_and_names_start_path() {
         support::doctor_bin(),
         &["check", "launch", "start.path", "--format", "json"],
     ));
-    let doc = json(&run);
+    let doc = run.json();
     let f = finding(&doc, "launch.trial");
     let summary = f["summary"].as_str().unwrap();
     let said = "running with RootlessKit, but rootlesskit-docker-proxy not installed";

@@ -26,7 +26,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Need, PROCESS_SYSCALLS, count_syscall};
+use support::{Need, PROCESS_SYSCALLS, count_syscall, finding};
 
 const STATUSES: [&str; 5] = ["pass", "warn", "fail", "skip", "error"];
 
@@ -267,31 +267,8 @@ fn strict_turns_warnings_into_exit_1() {
 fn default_path_spawns_no_subprocess() {
     let Some(live) = live() else { return };
     let user = live.ok_user();
-    let trace_of = |label: &str, wrapper_and_command: &dyn Fn(&[&str]) -> std::process::Command| {
-        let trace = user.xdg_runtime_dir.join(format!("{label}.strace"));
-        let trace_arg = trace.display().to_string();
-        let strace = [
-            "strace",
-            "-f",
-            "-qq",
-            "-e",
-            "trace=execve,execveat,fork,vfork,clone,clone3",
-            "-o",
-            &trace_arg,
-        ];
-        let run = support::Run::of(wrapper_and_command(&strace));
-        let text = fs::read_to_string(&trace)
-            .unwrap_or_else(|err| panic!("no trace at {trace_arg} ({err})\n{run}"));
-        (run, text)
-    };
-
     let bin = support::doctor_bin();
-    let (run, trace) = trace_of("doctor", &|strace| {
-        let mut args: Vec<&str> = strace[1..].to_vec();
-        let bin = bin.to_str().expect("UTF-8 path");
-        args.extend([bin, "preflight", "--format", "json"]);
-        user.command_with_path(support::PATH, std::path::Path::new(strace[0]), &args)
-    });
+    let (run, trace) = support::traced_doctor(&user, "doctor", &["preflight", "--format", "json"]);
     assert_eq!(run.code(), 0, "{run}");
     assert_eq!(
         count_syscall(&trace, "execve"),
@@ -311,7 +288,7 @@ fn default_path_spawns_no_subprocess() {
     }
 
     // The same trace of the upstream script shows the assertion can see subprocesses.
-    let (_, trace) = trace_of("setuptool", &|strace| user.setuptool_command(strace));
+    let (_, trace) = support::traced(&user, "setuptool", |strace| user.setuptool_command(strace));
     let execs = count_syscall(&trace, "execve");
     let spawns: usize = ["fork", "vfork", "clone", "clone3"]
         .iter()
@@ -485,13 +462,6 @@ fn array(value: &Value) -> &[Value] {
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_else(|| panic!("expected an array, got {value}"))
-}
-
-fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    array(&doc["findings"])
-        .iter()
-        .find(|finding| finding["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} finding"))
 }
 
 fn ids_with_status<'a>(doc: &'a Value, status: &str) -> Vec<&'a str> {

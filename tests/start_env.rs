@@ -22,12 +22,11 @@
 mod support;
 
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::fs::chown;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
-use support::{Need, Run};
+use support::{Need, Run, finding};
 
 const SCRIPT: &str = testkit::DOCKERD_ROOTLESS_SH;
 
@@ -45,21 +44,14 @@ fn live() -> Option<support::Live> {
 
 /// A scratch directory owned by the user (0700), removed on drop.
 struct Scratch {
-    dir: PathBuf,
+    dir: support::ScratchDir,
     account: testkit::Account,
 }
 
 impl Scratch {
     fn new(account: &testkit::Account) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = PathBuf::from(format!(
-            "/tmp/rd-startenv-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&dir);
         let s = Scratch {
-            dir,
+            dir: support::ScratchDir::new("/tmp", "startenv", 0o700),
             account: account.clone(),
         };
         for sub in ["", "xrd", "cfg", "cfg/docker", "tmp"] {
@@ -69,32 +61,26 @@ impl Scratch {
     }
 
     fn mkdir(&self, sub: &str) {
-        let d = self.dir.join(sub);
-        fs::create_dir_all(&d).expect("mkdir scratch");
-        fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).expect("chmod 0700");
-        chown(&d, Some(self.account.uid), Some(self.account.gid)).expect("chown scratch");
+        self.dir
+            .user_dir(sub, (self.account.uid, self.account.gid), 0o700);
     }
 
     fn path(&self, sub: &str) -> String {
-        self.dir.join(sub).display().to_string()
+        self.dir.path(sub)
     }
 
     /// The environment of a session without systemd, plus `set`; a value of `None` leaves the variable out.
     fn env(&self, set: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
         let a = &self.account;
-        let mut env: Vec<(String, String)> = [
-            ("HOME", a.home.display().to_string()),
-            ("USER", a.name.clone()),
-            ("LOGNAME", a.name.clone()),
-            // The session's PATH has /usr/sbin, where Debian keeps dockerd and iptables.
-            ("PATH", testkit::live::PATH.to_owned()),
-            ("XDG_RUNTIME_DIR", self.path("xrd")),
-            ("XDG_CONFIG_HOME", self.path("cfg")),
-            ("TMPDIR", self.path("tmp")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        // The session's PATH has /usr/sbin, where Debian keeps dockerd and iptables.
+        let mut env = support::login_env(
+            &a.name,
+            &a.home.display().to_string(),
+            testkit::live::PATH,
+            &self.path("xrd"),
+        );
+        env.push(("XDG_CONFIG_HOME".to_owned(), self.path("cfg")));
+        env.push(("TMPDIR".to_owned(), self.path("tmp")));
         for (k, v) in set {
             env.retain(|(name, _)| name != k);
             if let Some(v) = v {
@@ -119,8 +105,7 @@ impl Scratch {
             env,
             &[&bin, "preflight", "--only", "start", "--format", "json"],
         );
-        let doc: Value = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("preflight --format json: not JSON ({e})\n{run}"));
+        let doc = run.json();
         (run, doc)
     }
 
@@ -130,21 +115,6 @@ impl Scratch {
         argv.extend(args);
         self.run(env, &argv)
     }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id} in {doc}"))
 }
 
 fn account() -> testkit::Account {
@@ -344,7 +314,7 @@ fn the_stock_environment_passes_and_rootlesskit_runs_dockerd() {
 fn rootless_false_in_daemon_json_stops_dockerd() {
     let Some(_live) = live() else { return };
     let scratch = Scratch::new(&account());
-    let json = scratch.dir.join("cfg/docker/daemon.json");
+    let json = scratch.dir.0.join("cfg/docker/daemon.json");
     fs::write(&json, "{\n  \"rootless\": false\n}\n").expect("write daemon.json");
     chown(&json, Some(scratch.account.uid), Some(scratch.account.gid)).expect("chown");
     let env = scratch.env(&[]);

@@ -25,24 +25,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Need, Run};
+use support::{Need, Run, finding};
 
 const SCRIPT: &str = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
 const SOURCES: &[&str] = &["/usr/bin", "/usr/sbin", "/usr/share/docker.io/contrib"];
-
-/// The flags of Debian 12's dockerd-rootless.sh (as tests/launch.rs runs them), with `true` as the command.
-const RK_FLAGS: &[&str] = &[
-    "--net=slirp4netns",
-    "--mtu=65520",
-    "--slirp4netns-sandbox=auto",
-    "--slirp4netns-seccomp=auto",
-    "--disable-host-loopback",
-    "--port-driver=builtin",
-    "--copy-up=/etc",
-    "--copy-up=/run",
-    "--propagation=rslave",
-    "true",
-];
 
 fn live() -> Option<support::Live> {
     support::start(&[
@@ -63,7 +49,7 @@ fn live() -> Option<support::Live> {
 /// A scratch directory for one test, owned by the test user: `bin/` (the PATH), `xdg/` (XDG_RUNTIME_DIR, 0700),
 /// `tmp/`, `data/`, `config/`. Removed on drop.
 struct Scratch {
-    root: PathBuf,
+    root: support::ScratchDir,
     user: testkit::Account,
 }
 
@@ -71,12 +57,13 @@ impl Scratch {
     /// Symlinks to every executable of [`SOURCES`] (the first of each name) except `without`.
     fn new(tag: &str, without: &[&str]) -> Scratch {
         let user = testkit::account(&testkit::live::ok_user()).unwrap_or_else(|e| panic!("{e}"));
-        let root = PathBuf::from(format!("/tmp/rd-startpath-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir(&root).unwrap();
-        for sub in ["bin", "xdg", "tmp", "data", "config"] {
-            fs::create_dir(root.join(sub)).unwrap();
+        let root = support::ScratchDir::new("/tmp", &format!("startpath-{tag}"), 0o755);
+        let owner = (user.uid, user.gid);
+        for sub in ["", "bin", "tmp", "data", "config"] {
+            root.user_dir(sub, owner, 0o755);
         }
+        root.user_dir("xdg", owner, 0o700);
+        let bin = root.0.join("bin");
         for dir in SOURCES {
             for entry in fs::read_dir(dir).unwrap().flatten() {
                 let name = entry.file_name();
@@ -84,7 +71,7 @@ impl Scratch {
                 if without.contains(&name_str.as_ref()) {
                     continue;
                 }
-                let link = root.join("bin").join(&name);
+                let link = bin.join(&name);
                 let executable = fs::metadata(entry.path())
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
                 if executable && !link.exists() {
@@ -92,14 +79,9 @@ impl Scratch {
                 }
             }
         }
-        for sub in ["", "xdg", "tmp", "data", "config"] {
-            std::os::unix::fs::chown(root.join(sub), Some(user.uid), Some(user.gid)).unwrap();
-        }
-        fs::set_permissions(root.join("xdg"), fs::Permissions::from_mode(0o700)).unwrap();
-        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
         for name in without {
             assert!(
-                !root.join("bin").join(name).exists(),
+                !bin.join(name).exists(),
                 "{name} is still on the scratch PATH"
             );
         }
@@ -107,22 +89,21 @@ impl Scratch {
     }
 
     fn path(&self) -> String {
-        self.root.join("bin").display().to_string()
+        self.root.path("bin")
     }
 
     /// `argv` as the test user with this scratch's PATH and directories, at most `secs` seconds.
     fn command(&self, secs: u32, argv: &[&str], extra_env: &[(&str, &str)]) -> Command {
-        let sub = |s: &str| self.root.join(s).display().to_string();
-        let mut env: Vec<(String, String)> = vec![
-            ("HOME".into(), self.user.home.display().to_string()),
-            ("USER".into(), self.user.name.clone()),
-            ("LOGNAME".into(), self.user.name.clone()),
-            ("PATH".into(), self.path()),
-            ("XDG_RUNTIME_DIR".into(), sub("xdg")),
-            ("TMPDIR".into(), sub("tmp")),
-            ("XDG_DATA_HOME".into(), sub("data")),
-            ("XDG_CONFIG_HOME".into(), sub("config")),
-        ];
+        let sub = |s: &str| self.root.path(s);
+        let mut env = support::login_env(
+            &self.user.name,
+            &self.user.home.display().to_string(),
+            &self.path(),
+            &sub("xdg"),
+        );
+        env.push(("TMPDIR".into(), sub("tmp")));
+        env.push(("XDG_DATA_HOME".into(), sub("data")));
+        env.push(("XDG_CONFIG_HOME".into(), sub("config")));
         env.extend(
             extra_env
                 .iter()
@@ -145,25 +126,9 @@ impl Scratch {
             &[&bin, "preflight", "--only", "start", "--format", "json"],
             extra_env,
         ));
-        let doc = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("preflight is not JSON ({e})\n{run}"));
+        let doc = run.json();
         (run, doc)
     }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {doc}"))
 }
 
 /// The doctor fails `id` with a summary that starts with `start` and contains `error`.
@@ -184,7 +149,7 @@ fn assert_doctor_fails(doc: &Value, run: &Run, id: &str, start: &str, error: &st
 fn rootlesskit(s: &Scratch) -> Run {
     let rk = format!("{}/rootlesskit", s.path());
     let argv: Vec<&str> = std::iter::once(rk.as_str())
-        .chain(RK_FLAGS.iter().copied())
+        .chain(support::RK_20_10_FLAGS.iter().copied())
         .collect();
     Run::of(s.command(30, &argv, &[]))
 }

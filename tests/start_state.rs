@@ -65,40 +65,27 @@ fn live() -> Option<support::Live> {
 }
 
 /// A scratch directory under /var/tmp (not /tmp, which some tests make read-only), removed on drop.
-struct Scratch(PathBuf);
+struct Scratch(support::ScratchDir);
 
 impl Scratch {
     fn new(what: &str) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = PathBuf::from(format!(
-            "/var/tmp/rd-startstate-{}-{}-{what}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the scratch directory");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch(dir)
+        Scratch(support::ScratchDir::new(
+            "/var/tmp",
+            &format!("startstate-{what}"),
+            0o755,
+        ))
     }
 
     /// A directory below the scratch directory, owned by `user`, mode 0700, at exactly `len` bytes of path when
     /// given (padded with `x`).
     fn user_dir(&self, user: &testkit::Account, name: &str, len: Option<usize>) -> String {
-        let mut path = format!("{}/{name}", self.0.display());
+        let mut name = name.to_owned();
         if let Some(len) = len {
+            let path = self.0.path(&name);
             assert!(path.len() < len, "{path} is already {} bytes", path.len());
-            path.push_str(&"x".repeat(len - path.len()));
+            name.push_str(&"x".repeat(len - path.len()));
         }
-        fs::create_dir_all(&path).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).unwrap();
-        std::os::unix::fs::chown(&path, Some(user.uid), Some(user.gid)).unwrap();
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.user_dir(&name, (user.uid, user.gid), 0o700)
     }
 }
 
@@ -222,8 +209,8 @@ impl std::fmt::Display for Bounded {
 fn bounded(mut command: Command, bound: Duration, scratch: &Scratch) -> Bounded {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let out_path = scratch.0.join(format!("run-{n}.out"));
-    let err_path = scratch.0.join(format!("run-{n}.err"));
+    let out_path = scratch.0.0.join(format!("run-{n}.out"));
+    let err_path = scratch.0.0.join(format!("run-{n}.err"));
     let shown = format!("{command:?}");
     command
         .stdout(fs::File::create(&out_path).unwrap())
@@ -269,14 +256,7 @@ fn doctor_finding(command: Command, scratch: &Scratch, id: &str) -> (Value, Boun
     assert!(run.finished.is_some(), "the doctor did not finish:\n{run}");
     let doc: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("stdout is not JSON ({err})\n{run}"));
-    let found = doc["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no finding {id}\n{run}"));
-    (found, run)
+    (support::finding(&doc, id).clone(), run)
 }
 
 const DOCTOR_ARGS: [&str; 6] = [
@@ -611,7 +591,7 @@ fn another_rootlesskit_on_the_state_dir_is_named_and_the_script_stops_at_the_loc
     let user = live.ok_user().account();
     let scratch = Scratch::new("lock");
     let xdg = scratch.user_dir(&user, "xdg", None);
-    let bin = scratch.0.join("bin");
+    let bin = scratch.0.0.join("bin");
     fs::create_dir(&bin).unwrap();
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
     let text = fs::read_to_string(SCRIPT).unwrap();

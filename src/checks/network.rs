@@ -555,21 +555,25 @@ fn binaries(f: &Facts) -> Verdict {
     let home_bin = format!("{}/bin", f.user.home.trim_end_matches('/'));
     let mut extra = vec![home_bin, "/usr/sbin".to_owned(), "/sbin".to_owned()];
     extra.extend(d.defaults.rootless_script_dirs.iter().cloned());
-    let lookups: [(&str, Option<Installed>); 3] = [
-        (
-            "rootlesskit",
-            installed(f, "docker-rootlesskit", &extra, &[]).or_else(|| {
-                installed(
-                    f,
-                    "rootlesskit",
-                    &extra,
-                    &[d.package("rootlesskit"), d.package("docker_rootless")],
-                )
-            }),
-        ),
+    // RootlessKit's version is the shared fact's (symbolic links followed, the bundling table, Go build
+    // information): the one dockerd-rootless.sh will exec when it is the one found here.
+    let rootlesskit = ["docker-rootlesskit", "rootlesskit"]
+        .iter()
+        .find_map(|name| {
+            let mut dirs = f.path_dirs();
+            dirs.extend(extra.iter().cloned());
+            f.find_in(name, &dirs).into_iter().next()
+        });
+    let rootlesskit = rootlesskit.map(|found| {
+        let version = f.rootlesskit_version_at(&found);
+        format!("{} ({})", version.path, version.detail)
+    });
+    let lookups: [(&str, Option<String>); 3] = [
+        ("rootlesskit", rootlesskit),
         (
             "dockerd",
-            installed(f, "dockerd", &extra, &d.package_alternatives("docker")),
+            installed(f, "dockerd", &extra, &d.package_alternatives("docker"))
+                .map(|i| describe(&i)),
         ),
         (
             "dockerd-rootless.sh",
@@ -578,16 +582,17 @@ fn binaries(f: &Facts) -> Verdict {
                 "dockerd-rootless.sh",
                 &extra,
                 &[d.package("docker_rootless"), d.package("docker")],
-            ),
+            )
+            .map(|i| describe(&i)),
         ),
     ];
     let mut evidence = Vec::new();
     let mut missing = Vec::new();
     for (name, found) in &lookups {
         match found {
-            Some(i) => evidence.push(Evidence {
+            Some(detail) => evidence.push(Evidence {
                 source: (*name).to_owned(),
-                detail: describe(i),
+                detail: detail.clone(),
             }),
             None => {
                 missing.push(*name);
@@ -1542,6 +1547,25 @@ mod tests {
                 "sudo tee /etc/modules-load.d/rootless-docker-tun.conf"
             ]
         );
+    }
+
+    #[test]
+    fn regression_binaries_reported_a_symlink_to_the_packaged_rootlesskit_as_version_not_recorded()
+    {
+        // /usr/local/bin/rootlesskit links to Debian's packaged /usr/bin/rootlesskit: the package's version is the
+        // one that runs (the shared fact start.environment and start.versions read).
+        let v = check("debian-12-start-pasta-rootlesskit-1", "network.binaries");
+        assert_eq!(v.status, crate::model::Status::Pass, "{}", v.summary);
+        let rk = v
+            .evidence
+            .iter()
+            .find(|e| e.source == "rootlesskit")
+            .unwrap();
+        assert_eq!(
+            rk.detail,
+            "/usr/local/bin/rootlesskit -> /usr/bin/rootlesskit (package rootlesskit 1.1.0-1)"
+        );
+        assert!(v.remediation.is_none());
     }
 
     #[test]

@@ -255,8 +255,6 @@ struct ScriptModel {
     refuses_host: bool,
     detach_netns: bool,
     port_default_builtin: bool,
-    picks_pasta: bool,
-    picks_gvisor: bool,
 }
 
 impl ScriptModel {
@@ -267,8 +265,6 @@ impl ScriptModel {
             refuses_host: s.mentions("Unsupported RootlessKit network driver"),
             detach_netns: s.mentions("Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value"),
             port_default_builtin: s.mentions("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER:=builtin"),
-            picks_pasta: s.mentions("net=pasta"),
-            picks_gvisor: s.mentions("net=gvisor-tap-vsock"),
         }
     }
 }
@@ -377,7 +373,9 @@ fn environment(f: &Facts) -> Verdict {
 
     // The network driver the script passes.
     let user_net = value(NET).filter(|v| !v.is_empty());
-    let net = user_net.clone().or_else(|| default_net(f, &model));
+    let net = user_net
+        .clone()
+        .or_else(|| f.start_driver().and_then(|d| d.driver.clone()));
     if let Some(n) = &user_net {
         evidence.push((NET.to_owned(), format!("{n} ({})", origin(NET))));
     }
@@ -492,9 +490,9 @@ fn environment(f: &Facts) -> Verdict {
     let judged = match rk::check(&argv, rk::OLDEST) {
         Ok(()) => Ok(format!("accepted by every release from {} on", rk::OLDEST)),
         Err(_) => {
-            let (version, source) = kit.map_or_else(
+            let (version, source) = f.rootlesskit_version().map_or_else(
                 || (None, "no RootlessKit found".to_owned()),
-                |k| k.release(f),
+                |v| (v.judged(), v.detail.clone()),
             );
             let version = version.unwrap_or(Version::NEWEST);
             evidence.push((
@@ -599,7 +597,7 @@ fn environment(f: &Facts) -> Verdict {
             (None, _) => {
                 evidence.push((
                     "RootlessKit".to_owned(),
-                    format!("refuses the script's own flags: {error} (network.binaries)"),
+                    format!("refuses the script's own flags: {error} (start.versions)"),
                 ));
                 return Verdict::fail(format!(
                     "RootlessKit {version} refuses the flags {} passes by itself: {error}",
@@ -610,7 +608,12 @@ fn environment(f: &Facts) -> Verdict {
                         source: s,
                         detail: d,
                     }
-                }));
+                }))
+                .fix(Remediation::text(format!(
+                    "No variable is at fault: run a RootlessKit of the release {} comes with (start.versions says which), or \
+that RootlessKit's own dockerd-rootless.sh.",
+                    script.path
+                )));
             }
         };
         problems.extend(problem);
@@ -642,27 +645,6 @@ fn behaviour(m: &ScriptModel) -> String {
         format!("tests no variable itself; {port}")
     } else {
         format!("tests {}; {port}", tests.join(", "))
-    }
-}
-
-/// The network driver the script picks when DOCKERD_ROOTLESS_ROOTLESSKIT_NET is unset: slirp4netns, then pasta
-/// (28.5.2+), then vpnkit, then gvisor-tap-vsock (29.5+); `None` when none is there.
-fn default_net(f: &Facts, m: &ScriptModel) -> Option<String> {
-    let dirs = f
-        .daemon_path()
-        .map(|p| p.dirs.clone())
-        .unwrap_or_else(|| f.path_dirs());
-    let found = |name: &str| !f.find_in(name, &dirs).is_empty();
-    if found("slirp4netns") {
-        Some("slirp4netns".into())
-    } else if m.picks_pasta && found("pasta") {
-        Some("pasta".into())
-    } else if found("vpnkit") {
-        Some("vpnkit".into())
-    } else if m.picks_gvisor {
-        Some("gvisor-tap-vsock".into())
-    } else {
-        None
     }
 }
 
@@ -967,7 +949,7 @@ fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
     let driver = f.start_driver();
     let script = f.rootless_script();
     let mentions = |needle: &str| script.is_some_and(|s| s.mentions(needle));
-    if driver.is_some_and(|d| d.rootlesskit.is_some()) {
+    if f.start_rootlesskit().is_some() {
         for (program, map) in [("newuidmap", "UID"), ("newgidmap", "GID")] {
             out.push(Need {
                 program,
@@ -2385,6 +2367,45 @@ mod tests {
         assert!(v.evidence.iter().any(|e| e.source
             == "/usr/local/bin/rootlesskit -> /usr/bin/rootlesskit"
             && e.detail == "package rootlesskit 1.1.0-1"));
+    }
+
+    #[test]
+    fn regression_environment_judged_a_symlink_to_the_packaged_rootlesskit_as_the_newest_release() {
+        // start.environment took /usr/local/bin/rootlesskit for an unpackaged binary and judged NET=pasta against
+        // RootlessKit 3.0.1; it runs Debian's 1.1.0, which prints exactly this (run on Debian 12).
+        let v = check("debian-12-start-pasta-rootlesskit-1", "start.environment");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            v.summary,
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta (the environment of this session): the start stops with \
+\"[rootlesskit:parent] error: unknown network mode: pasta\""
+        );
+        assert!(v.evidence.iter().any(|e| e.source == "RootlessKit release"
+            && e.detail == "package rootlesskit 1.1.0-1; judged as RootlessKit 1.1.0"));
+        assert_eq!(
+            steps(&v),
+            [
+                "env -u DOCKERD_ROOTLESS_ROOTLESSKIT_NET /usr/share/docker.io/contrib/dockerd-rootless.sh"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_static_bundle_of_rootlesskit_2_is_judged_as_its_last_2_x() {
+        // ~/bin/rootlesskit's Go build information says only "v2": the 29.7.2 script's own gvisor-tap-vsock fallback
+        // is refused as by any 2.x (the flag came in 3.0.0), and the fix points at the release that matches.
+        let v = check(
+            "debian-12-start-gvisor-fallback-rootlesskit-2",
+            "start.environment",
+        );
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            v.summary,
+            "RootlessKit 2.3.6 refuses the flags /home/alice/bin/dockerd-rootless.sh passes by itself: \
+[rootlesskit:parent] error: unknown network mode: gvisor-tap-vsock"
+        );
+        assert!(fix(&v).text.starts_with("No variable is at fault"));
+        assert!(fix(&v).steps.is_empty());
     }
 
     #[test]

@@ -154,20 +154,33 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
         }
         Read::Ok(Ok(v)) => {
             // Only binaries with a profile granting `userns,` may create user namespaces now. rootlesskit is
-            // judged by apparmor.rootlesskit; what remains is the network helper: with slirp4netns missing,
-            // dockerd-rootless.sh runs pasta, and Ubuntu's passt ships no profile for it (LP #2077158).
-            let slirp = f.which("slirp4netns");
-            let pasta = f.which("pasta").map(|p| match f.canonicalize(&p) {
-                Read::Ok(real) => real,
-                _ => p,
-            });
-            let base = Verdict::pass(
+            // judged by apparmor.rootlesskit; what remains is the network helper: with slirp4netns missing, a
+            // dockerd-rootless.sh that looks for pasta (28.5.2 and later) runs it, and Ubuntu's passt ships no
+            // profile for it (LP #2077158). The driver is the one the script will really choose (network.driver).
+            let driver = f.start_driver();
+            let pasta = driver
+                .filter(|d| d.driver.as_deref() == Some("pasta"))
+                .and_then(|d| d.program.clone())
+                .map(|p| match f.canonicalize(&p) {
+                    Read::Ok(real) => real,
+                    _ => p,
+                });
+            let mut base = Verdict::pass(
                 "AppArmor restricts unprivileged user namespaces: rootlesskit needs a profile granting `userns,` (see apparmor.rootlesskit)",
             )
             .evidence(PATH, v.to_string())
             .evidence(UNCONFINED, unconfined);
-            match (slirp, pasta) {
-                (None, Some(pasta)) => match f.apparmor_attaching(&pasta).map(|a| a.grants_userns()) {
+            if let Some(d) = driver {
+                base = base.evidence(
+                    "network driver",
+                    match &d.driver {
+                        Some(n) => format!("{n} ({})", d.source),
+                        None => format!("none ({})", d.source),
+                    },
+                );
+            }
+            match pasta {
+                Some(pasta) => match f.apparmor_attaching(&pasta).map(|a| a.grants_userns()) {
                     Ok(true) => base.evidence(pasta, "a profile grants userns"),
                     Ok(false) => Verdict::warn(format!(
                         "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
@@ -181,5 +194,45 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
                 _ => base,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::{check, fix};
+    use crate::model::Status;
+
+    #[test]
+    fn regression_apparmor_restrict_claimed_pasta_for_a_script_without_it() {
+        // slirp4netns is missing and pasta is on PATH, but docker.io 24.0.7's dockerd-rootless.sh predates pasta:
+        // it looks for vpnkit next (network.driver fails), so pasta's missing profile is not what stops it.
+        let v = check(
+            "ubuntu-24.04-pasta-without-profile",
+            "userns.apparmor_restrict",
+        );
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(!v.summary.contains("pasta"), "{}", v.summary);
+        assert!(v.remediation.is_none());
+        let driver = v
+            .evidence
+            .iter()
+            .find(|e| e.source == "network driver")
+            .unwrap();
+        assert_eq!(
+            driver.detail,
+            "none (no slirp4netns, pasta or vpnkit on PATH)"
+        );
+        // The same host with 28.5.2's script, which looks for pasta: it runs pasta, which no profile grants userns.
+        let v = check(
+            "ubuntu-24.04-pasta-without-profile-docker-28.5.2",
+            "userns.apparmor_restrict",
+        );
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert_eq!(
+            v.summary,
+            "AppArmor restricts unprivileged user namespaces and pasta (/usr/bin/pasta) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
+        );
+        assert!(fix(&v).text.starts_with("Install slirp4netns"));
+        assert!(fix(&v).steps.is_empty());
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! [`Facts::launch_plan`] decides, from facts only, what dockerd-rootless.sh would run: the first of
 //! `docker-rootlesskit` and `rootlesskit` on the user's PATH (or in ~/bin, where get.docker.com/rootless installs),
-//! the network driver it would choose (`DOCKERD_ROOTLESS_ROOTLESSKIT_NET` in the user's own session, else
-//! slirp4netns, else vpnkit) and the MTU it would pass (65520 for slirp4netns, 1500 otherwise), the port driver,
+//! the network driver it would choose ([`Facts::start_driver`], the one network.driver and start.environment judge)
+//! and the MTU it would pass (65520 for slirp4netns and pasta, 1500 otherwise), the port driver,
 //! slirp4netns modes and `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` words from that session too, with the flags
 //! Debian 12's docker.io 20.10 script (`/usr/share/docker.io/contrib/dockerd-rootless.sh`, the same in moby's
 //! contrib at v20.10.24) passes, and `true` in place of the script itself:
@@ -259,20 +259,15 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
             .filter(|v| !v.is_empty())
     };
     let path_dirs = f.path_dirs();
-    let (driver, driver_source) = match own("DOCKERD_ROOTLESS_ROOTLESSKIT_NET") {
-        Some(net) => (net, "DOCKERD_ROOTLESS_ROOTLESSKIT_NET".to_owned()),
-        None => ["slirp4netns", "vpnkit"]
-            .iter()
-            .find_map(|d| {
-                f.find_in(d, &path_dirs)
-                    .into_iter()
-                    .next()
-                    .map(|p| ((*d).to_owned(), p))
-            })
-            .ok_or(NoPlan::NoDriver)?,
-    };
+    // The driver dockerd-rootless.sh will choose (the shared fact: its variable, else what the script looks for on
+    // the daemon's PATH).
+    let chosen = f.start_driver().ok_or(NoPlan::NoDriver)?;
+    let driver = chosen.driver.clone().ok_or(NoPlan::NoDriver)?;
+    let driver_source = chosen.source.clone();
+    // The script's defaults (moby's contrib/dockerd-rootless.sh): MTU 65520 for slirp4netns and pasta, else 1500;
+    // port driver implicit for pasta, else builtin.
     let mtu = own("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU").unwrap_or_else(|| {
-        if driver == "slirp4netns" {
+        if driver == "slirp4netns" || driver == "pasta" {
             "65520"
         } else {
             "1500"
@@ -283,7 +278,14 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
     let or = |name: &str, default: &str| own(name).unwrap_or_else(|| default.to_owned());
     let sandbox = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "auto");
     let seccomp = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP", "auto");
-    let port_driver = or("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER", "builtin");
+    let port_driver = or(
+        "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER",
+        if driver == "pasta" {
+            "implicit"
+        } else {
+            "builtin"
+        },
+    );
     let mut argv: Vec<String> = vec![
         rootlesskit.clone(),
         format!("--net={driver}"),
@@ -408,6 +410,24 @@ mod tests {
         let f = facts("debian-12-no-systemd-start-mtu");
         let plan = f.launch_plan().as_ref().unwrap();
         assert_eq!(plan.argv[2], "--mtu=70000");
+    }
+
+    #[test]
+    fn the_trial_takes_the_driver_the_script_will_choose() {
+        // 28.5.2's script looks for pasta when slirp4netns is missing, and passes its MTU and port driver.
+        let f = facts("ubuntu-24.04-pasta-without-profile-docker-28.5.2");
+        let plan = f.launch_plan().as_ref().unwrap();
+        assert_eq!(plan.driver, "pasta");
+        assert_eq!(plan.driver_source, "/usr/bin/pasta");
+        assert_eq!(plan.argv[1..3], ["--net=pasta", "--mtu=65520"]);
+        assert!(plan.argv.contains(&"--port-driver=implicit".to_owned()));
+        assert_eq!(
+            f.start_driver().and_then(|d| d.driver.as_deref()),
+            Some("pasta")
+        );
+        // docker.io 24.0.7's script predates pasta: no driver, so nothing to try (network.driver fails).
+        let f = facts("ubuntu-24.04-pasta-without-profile");
+        assert_eq!(f.launch_plan(), &Err(NoPlan::NoDriver));
     }
 
     #[test]

@@ -203,7 +203,7 @@ struct Derived {
     daemon_path: OnceCell<Option<start::DaemonPath>>,
     start_env: OnceCell<Option<start::StartEnv>>,
     rootless_script: OnceCell<Option<start::Script>>,
-    start_rootlesskit: OnceCell<Option<start::StartRootlessKit>>,
+    start_rootlesskit: OnceCell<Option<start_programs::StartRootlessKit>>,
     start_driver: OnceCell<Option<start_programs::StartDriver>>,
     rootlesskit_version: OnceCell<Option<start_programs::RootlessKitVersion>>,
 }

@@ -130,63 +130,6 @@ impl Facts<'_> {
     }
 }
 
-/// The RootlessKit dockerd-rootless.sh would exec: the first of `docker-rootlesskit` and `rootlesskit` on the
-/// daemon's PATH (the script's `command -v`). Its release is [`StartRootlessKit::release`], read from the package
-/// database only when asked (the dpkg status is hundreds of kilobytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartRootlessKit {
-    pub path: String,
-    /// `docker-rootlesskit` (Docker's rootless extras) or `rootlesskit`.
-    pub name: &'static str,
-}
-
-impl StartRootlessKit {
-    /// Its release (`None` when no package database records it: a static bundle in ~/bin, a build from source),
-    /// and where that came from (`package rootlesskit 1.1.0-1+b5`) or why it is unknown.
-    pub fn release(&self, f: &Facts) -> (Option<crate::parse::rootlesskit::Version>, String) {
-        use crate::parse::rootlesskit::Version;
-        let path = &self.path;
-        let packaged = [
-            "/usr/bin/",
-            "/bin/",
-            "/usr/sbin/",
-            "/sbin/",
-            "/usr/libexec/",
-        ]
-        .iter()
-        .any(|d| path.starts_with(d));
-        let d = f.distro();
-        if !packaged {
-            return (
-                None,
-                format!(
-                    "{path} is outside the package manager's directories: its release is not recorded"
-                ),
-            );
-        }
-        if self.name == "rootlesskit" {
-            let pkg = d.package("rootlesskit");
-            return match f.package_version(pkg) {
-                Some(v) => (Version::parse(&v), format!("package {pkg} {v}")),
-                None => (None, format!("package {pkg} is not recorded as installed")),
-            };
-        }
-        // docker-ce-rootless-extras bundles its own RootlessKit: moby's hack/dockerfile/install/rootlesskit.installer.
-        let pkg = d.package("docker_rootless");
-        match f.package_version(pkg) {
-            Some(v) => {
-                let rk = Version::parse(&v).and_then(bundled_rootlesskit);
-                let source = match rk {
-                    Some(rk) => format!("package {pkg} {v}, which bundles RootlessKit {rk}"),
-                    None => format!("package {pkg} {v}: its bundled RootlessKit is not known"),
-                };
-                (rk, source)
-            }
-            None => (None, format!("package {pkg} is not recorded as installed")),
-        }
-    }
-}
-
 /// Where a variable of the start environment is set, for findings and fixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarOrigin {
@@ -226,14 +169,6 @@ impl std::fmt::Display for VarOrigin {
 }
 
 impl Facts<'_> {
-    /// The RootlessKit dockerd-rootless.sh would exec; `None` when none is on the daemon's PATH.
-    pub fn start_rootlesskit(&self) -> Option<&StartRootlessKit> {
-        self.derived
-            .start_rootlesskit
-            .get_or_init(|| start_rootlesskit(self))
-            .as_ref()
-    }
-
     /// Where `name` of [`Facts::start_env`] is set: the unit line (Environment=) or env file (EnvironmentFile=,
     /// which systemd applies after Environment=), or this session.
     pub fn start_var_origin(&self, name: &str) -> VarOrigin {
@@ -294,40 +229,6 @@ impl Facts<'_> {
     pub fn rootless_unit_setup(&self) -> Option<&super::dockerd::Setup> {
         self.rootless_unit()
     }
-}
-
-fn start_rootlesskit(f: &Facts) -> Option<StartRootlessKit> {
-    let dirs = f
-        .daemon_path()
-        .map(|p| p.dirs.clone())
-        .unwrap_or_else(|| f.path_dirs());
-    let (name, path) = ["docker-rootlesskit", "rootlesskit"]
-        .iter()
-        .find_map(|n| f.find_in(n, &dirs).into_iter().next().map(|p| (*n, p)))?;
-    Some(StartRootlessKit { path, name })
-}
-
-/// The RootlessKit Docker's rootless extras bundle, per moby's `hack/dockerfile/install/rootlesskit.installer` at
-/// each release (25.0 → v2.0.0 … 29.7 → v3.0.2); `None` before 25.0.
-fn bundled_rootlesskit(
-    docker: crate::parse::rootlesskit::Version,
-) -> Option<crate::parse::rootlesskit::Version> {
-    use crate::parse::rootlesskit::Version;
-    const TABLE: &[((u32, u32), Version)] = &[
-        ((29, 7), Version(3, 0, 2)),
-        ((29, 6), Version(3, 0, 1)),
-        ((29, 5), Version(3, 0, 0)),
-        ((29, 4), Version(2, 3, 6)),
-        ((29, 0), Version(2, 3, 5)),
-        ((28, 5), Version(2, 3, 4)),
-        ((27, 5), Version(2, 3, 2)),
-        ((26, 0), Version(2, 0, 2)),
-        ((25, 0), Version(2, 0, 0)),
-    ];
-    TABLE
-        .iter()
-        .find(|((major, minor), _)| (docker.0, docker.1) >= (*major, *minor))
-        .map(|(_, rk)| *rk)
 }
 
 pub fn split_path(path: &str) -> Vec<String> {

@@ -1,4 +1,5 @@
-//! Helpers for the live tier's tests (`tests/live.rs`, `daemon.rs`, `enter.rs`, `hostile.rs`): running the real
+//! Helpers for the live tier's tests (`tests/live.rs`, `daemon.rs`, `enter.rs`, `hostile.rs`, `launch.rs`,
+//! `start_env.rs`, `start_path.rs`, `start_state.rs`): running the real
 //! binary, and real tools, as real test users on this host.
 //!
 //! The users and packages come from `cargo xtask setup` (root only); `cargo xtask test --tier live` sets
@@ -243,3 +244,128 @@ pub fn count_syscall(trace: &str, name: &str) -> usize {
 }
 
 pub const PROCESS_SYSCALLS: [&str; 6] = ["execve", "execveat", "fork", "vfork", "clone", "clone3"];
+
+/// Whether a line of an `strace -f -o` trace starts a process: `PID  fork(`, `vfork(`, `clone(` or `clone3(`
+/// (not the `<... clone3 resumed>` line that completes one).
+pub fn is_spawn(line: &str) -> bool {
+    ["fork(", "vfork(", "clone(", "clone3("].iter().any(|c| {
+        line.split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.starts_with(c))
+    })
+}
+
+/// A command run under `strace -f` of [`PROCESS_SYSCALLS`], the trace written to `LABEL.strace` in `user`'s runtime
+/// directory: `command` gets strace's argv (`strace … -o FILE`) to put in front of the traced program. The run, and
+/// the trace's text.
+pub fn traced(
+    user: &TestUser,
+    label: &str,
+    command: impl FnOnce(&[&str]) -> Command,
+) -> (Run, String) {
+    let trace = user.xdg_runtime_dir.join(format!("{label}.strace"));
+    let trace_arg = trace.display().to_string();
+    let filter = format!("trace={}", PROCESS_SYSCALLS.join(","));
+    let strace = ["strace", "-f", "-qq", "-e", &filter, "-o", &trace_arg];
+    let run = Run::of(command(&strace));
+    let text = fs::read_to_string(&trace)
+        .unwrap_or_else(|err| panic!("no trace at {trace_arg} ({err})\n{run}"));
+    (run, text)
+}
+
+/// The doctor with `args`, run as `user` with the live PATH, [`traced`].
+pub fn traced_doctor(user: &TestUser, label: &str, args: &[&str]) -> (Run, String) {
+    let bin = doctor_bin().to_str().expect("UTF-8 path").to_owned();
+    traced(user, label, |strace| {
+        let mut argv: Vec<&str> = strace[1..].to_vec();
+        argv.push(&bin);
+        argv.extend(args);
+        user.command_with_path(PATH, Path::new(strace[0]), &argv)
+    })
+}
+
+/// The finding `id` of a JSON report.
+#[track_caller]
+pub fn finding<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {doc}"))
+}
+
+impl Run {
+    /// stdout as JSON (`--format json`); anything else fails the test, showing the run.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{self}"))
+    }
+}
+
+/// The flags Debian 12's dockerd-rootless.sh (docker.io 20.10) gives RootlessKit with slirp4netns, as
+/// `facts::launch` plans them, with `true` in place of the script.
+pub const RK_20_10_FLAGS: &[&str] = &[
+    "--net=slirp4netns",
+    "--mtu=65520",
+    "--slirp4netns-sandbox=auto",
+    "--slirp4netns-seccomp=auto",
+    "--disable-host-loopback",
+    "--port-driver=builtin",
+    "--copy-up=/etc",
+    "--copy-up=/run",
+    "--propagation=rslave",
+    "true",
+];
+
+/// A login's clean environment as the live tests give it to a user's command: HOME, USER, LOGNAME, PATH and
+/// XDG_RUNTIME_DIR (callers add the rest).
+pub fn login_env(name: &str, home: &str, path: &str, runtime_dir: &str) -> Vec<(String, String)> {
+    [
+        ("HOME", home),
+        ("USER", name),
+        ("LOGNAME", name),
+        ("PATH", path),
+        ("XDG_RUNTIME_DIR", runtime_dir),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A scratch directory of one test's own, `PARENT/rd-TAG-PID-N` (a leftover of that name removed first), with
+/// `mode`; removed with all below it on drop.
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    pub fn new(parent: &str, tag: &str, mode: u32) -> ScratchDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = PathBuf::from(format!("{parent}/rd-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the scratch directory");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode))
+            .expect("chmod the scratch directory");
+        ScratchDir(dir)
+    }
+
+    /// `sub` below it (`""`: itself), as text.
+    pub fn path(&self, sub: &str) -> String {
+        self.0.join(sub).display().to_string()
+    }
+
+    /// `sub` below it (`""`: itself) created if missing, with `mode`, owned by `owner` (uid, gid).
+    pub fn user_dir(&self, sub: &str, owner: (u32, u32), mode: u32) -> String {
+        let d = self.0.join(sub);
+        fs::create_dir_all(&d).expect("mkdir scratch");
+        fs::set_permissions(&d, fs::Permissions::from_mode(mode)).expect("chmod scratch");
+        std::os::unix::fs::chown(&d, Some(owner.0), Some(owner.1)).expect("chown scratch");
+        d.display().to_string()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}

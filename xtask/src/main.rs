@@ -20,6 +20,7 @@ mod fuzz;
 mod live_env;
 mod setup;
 mod tiers;
+mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -190,11 +190,36 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
     // (0.2): the doctor says so, and systemctl says the same.
     for step in ["fresh-preflight", "fresh-check"] {
         run.verdict(step, "systemd.pid1", "pass", &["/proc/1/comm: systemd"]);
-        run.verdict(step, "session.login", "pass", &["env:XDG_SESSION_ID", "/run/user/1000/bus: socket"]);
-        run.verdict(step, "session.xdg_runtime_dir", "pass", &["/run/user/1000", "mode 0700, owner uid 1000"]);
-        run.verdict(step, "session.dbus", "pass", &["/run/user/1000/bus: socket"]);
-        run.verdict(step, "session.linger", "pass", &["/var/lib/systemd/linger/tester: exists"]);
-        run.verdict(step, "cgroup.v2", "pass", &["statfs:/sys/fs/cgroup: cgroup2"]);
+        run.verdict(
+            step,
+            "session.login",
+            "pass",
+            &["env:XDG_SESSION_ID", "/run/user/1000/bus: socket"],
+        );
+        run.verdict(
+            step,
+            "session.xdg_runtime_dir",
+            "pass",
+            &["/run/user/1000", "mode 0700, owner uid 1000"],
+        );
+        run.verdict(
+            step,
+            "session.dbus",
+            "pass",
+            &["/run/user/1000/bus: socket"],
+        );
+        run.verdict(
+            step,
+            "session.linger",
+            "pass",
+            &["/var/lib/systemd/linger/tester: exists"],
+        );
+        run.verdict(
+            step,
+            "cgroup.v2",
+            "pass",
+            &["statfs:/sys/fs/cgroup: cgroup2"],
+        );
         // Debian's user@.service delegates cpu, memory and pids (not io or cpuset), and the doctor reads it.
         run.verdict(
             step,
@@ -216,26 +241,48 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
             step,
             "daemon.user_unit",
             "pass",
-            &["installed and enabled", "default.target.wants/docker.service: enabled"],
+            &[
+                "installed and enabled",
+                "default.target.wants/docker.service: enabled",
+            ],
         );
         run.verdict(step, "daemon.running", "pass", &["200 OK"]);
     }
     // Regressions the VM found: the system docker.service masked by the image (a link to /dev/null) was an
     // unreadable file, and Debian 12's kernel, whose MASQUERADE module is xt_MASQUERADE, failed kernel.config.
-    run.verdict("installed-check", "daemon.service", "pass", &["docker.service is masked"]);
-    run.verdict("installed-check", "kernel.config", "pass", &["/boot/config-6.1.0-"]);
+    run.verdict(
+        "installed-check",
+        "daemon.service",
+        "pass",
+        &["docker.service is masked"],
+    );
+    run.verdict(
+        "installed-check",
+        "kernel.config",
+        "pass",
+        &["/boot/config-6.1.0-"],
+    );
     // 0.7: the doctor's "io, cpuset not delegated" is what the real daemon then reports about itself.
-    run.verdict("installed-check", "cgroup.delegation", "pass", &["io, cpuset not delegated"]);
+    run.verdict(
+        "installed-check",
+        "cgroup.delegation",
+        "pass",
+        &["io, cpuset not delegated"],
+    );
     run.verdict(
         "installed-check",
         "daemon.warnings",
         "warn",
-        &["WARNING: No cpuset support", "WARNING: No io.weight support"],
+        &[
+            "WARNING: No cpuset support",
+            "WARNING: No io.weight support",
+        ],
     );
     let status = run.file("installed-status", "stdout");
-    run.expect(status.contains("enabled;") && status.contains("Active: active (running)"), || {
-        format!("installed-status: not enabled and running:\n{status}")
-    });
+    run.expect(
+        status.contains("enabled;") && status.contains("Active: active (running)"),
+        || format!("installed-status: not enabled and running:\n{status}"),
+    );
 
     // 3a. Masked (0.2). systemd refuses to mask a unit whose file is in ~/.config/systemd/user itself.
     run.real_failure(
@@ -245,14 +292,24 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
     run.succeeded("masked-mask");
     let masked = "Failed to start docker.service: Unit docker.service is masked.";
     run.real_failure("masked-start", masked);
-    run.verdict("masked-check", "daemon.user_unit", "fail", &[masked, "a link to /dev/null"]);
+    run.verdict(
+        "masked-check",
+        "daemon.user_unit",
+        "fail",
+        &[masked, "a link to /dev/null"],
+    );
     // `systemctl --user unmask` removed the enablement link too: systemd and the doctor agree it is disabled.
     run.succeeded("masked-unmask");
     let enabled = run.file("masked-unmasked-enabled", "stdout");
     run.expect(enabled.trim() == "disabled", || {
         format!("masked-unmasked-enabled: expected disabled, got {enabled:?}")
     });
-    run.verdict("masked-unmasked-check", "daemon.user_unit", "warn", &["not enabled"]);
+    run.verdict(
+        "masked-unmasked-check",
+        "daemon.user_unit",
+        "warn",
+        &["not enabled"],
+    );
     run.succeeded("masked-restore");
 
     // 3b. Requires=dbus.socket without dbus.socket (0.3).
@@ -283,7 +340,12 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
     );
     run.verdict("noexec-check", "daemon.user_unit", "pass", &[]);
     run.verdict("noexec-check", "daemon.running", "fail", &["no socket"]);
-    run.verdict("noexec-check", "network.binaries", "warn", &["dockerd-rootless.sh: not found"]);
+    run.verdict(
+        "noexec-check",
+        "network.binaries",
+        "warn",
+        &["dockerd-rootless.sh: not found"],
+    );
     run.succeeded("noexec-restore");
 
     // 3d. No login session of tester's own (0.1).
@@ -293,8 +355,16 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         "warn",
         &["no logind session", "env:XDG_SESSION_ID: unset"],
     );
-    run.verdict("nosession-runuser-preflight", "session.xdg_runtime_dir", "fail", &["not set"]);
-    run.real_failure("nosession-runuser-status", "Failed to connect to bus: No medium found");
+    run.verdict(
+        "nosession-runuser-preflight",
+        "session.xdg_runtime_dir",
+        "fail",
+        &["not set"],
+    );
+    run.real_failure(
+        "nosession-runuser-status",
+        "Failed to connect to bus: No medium found",
+    );
     run.verdict(
         "nosession-runuser-preflight",
         "session.login",
@@ -312,8 +382,16 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         "warn",
         &["of uid 0, not tester's", "UID=0"],
     );
-    run.verdict("nosession-su-preflight", "session.xdg_runtime_dir", "fail", &["owned by uid 0"]);
-    run.real_failure("nosession-su-status", "Failed to connect to bus: Permission denied");
+    run.verdict(
+        "nosession-su-preflight",
+        "session.xdg_runtime_dir",
+        "fail",
+        &["owned by uid 0"],
+    );
+    run.real_failure(
+        "nosession-su-status",
+        "Failed to connect to bus: Permission denied",
+    );
 
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");

@@ -1662,7 +1662,11 @@ mod tests {
         // VM tier, for the user's and the system's docker.service). The fixture has the real /dev/null.
         let v = check("debian-12-user-unit-masked", "daemon.user_unit");
         assert_eq!(v.status, Status::Fail, "{v:?}");
-        assert!(v.summary.contains("Unit docker.service is masked."), "{}", v.summary);
+        assert!(
+            v.summary.contains("Unit docker.service is masked."),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]

@@ -479,6 +479,20 @@ mod tests {
     use crate::model::Status;
 
     #[test]
+    fn regression_no_runtime_dir_quotes_what_systemd_252_says() {
+        // Without XDG_RUNTIME_DIR and a bus address, systemctl --user in Debian 12's systemd 252 says "No medium
+        // found" (seen in the VM tier); the check used to quote "No such file or directory".
+        let v = check("ubuntu-24.04-su-shell", "session.login");
+        assert_eq!(v.status, Status::Warn, "{v:?}");
+        assert!(
+            v.summary
+                .contains("\"Failed to connect to bus: No medium found\""),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
     fn regression_linger_of_a_user_the_database_does_not_know_is_skipped() {
         // It used to warn "linger is off for 1000" and propose `loginctl enable-linger 1000`, which logind refuses.
         let v = check("debian-12-user-not-in-passwd", "session.linger");

@@ -45,7 +45,7 @@ initrd=$(find "$work/rootfs/boot" -name 'initrd.img-*' | sort -V | tail -n 1)
 [[ -n "$kernel" && -n "$initrd" ]] || { echo "build-image: no kernel or initrd in the rootfs" >&2; exit 1; }
 cp "$kernel" "$work/vmlinuz"
 cp "$initrd" "$work/initrd.img"
-mkfs.ext4 -q -F -L root -E root_owner=0:0 -d "$work/rootfs" "$work/base.raw" 4G
+mkfs.ext4 -q -F -L root -E root_owner=0:0 -d "$work/rootfs" "$work/base.raw" 4G >&2
 rm -rf "$work/rootfs"
 rm -rf "$out"
 mv "$work" "$out"

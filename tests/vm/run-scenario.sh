@@ -21,7 +21,7 @@ install -m 755 "$doctor" "$work/payload/rootless-doctor"
 install -m 755 "$scenario" "$work/payload/run.sh"
 # The scenario's own limit inside the VM, shorter than QEMU's so the VM can still power off and keep its result.
 echo $((limit - 120)) >"$work/payload/timeout"
-mkfs.ext4 -q -F -L payload -E root_owner=0:0 -d "$work/payload" "$work/payload.raw" 256M
+mkfs.ext4 -q -F -L payload -E root_owner=0:0 -d "$work/payload" "$work/payload.raw" 256M >&2
 qemu-img create -q -f qcow2 -b "$(realpath "$image/base.raw")" -F raw "$work/overlay.qcow2"
 
 start=$SECONDS

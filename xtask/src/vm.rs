@@ -130,12 +130,14 @@ pub fn run(sh: &Shell) -> Result<()> {
     ensure_tools(sh)?;
     let cache = target_dir(sh).join("vm");
     sh.create_dir(&cache)?;
-    let image = cmd!(sh, "tests/vm/build-image.sh {cache}")
+    let output = cmd!(sh, "tests/vm/build-image.sh {cache}")
         .read()
         .context("building the bookworm base image (tests/vm/build-image.sh)")?;
+    // The script's last line of output is the image directory (everything else goes to stderr).
+    let image = output.lines().last().unwrap_or_default().trim().to_owned();
     cmd!(sh, "cargo test --release --test vm")
         .env("ROOTLESS_DOCTOR_VM", "1")
-        .env("ROOTLESS_DOCTOR_VM_IMAGE", image.trim())
+        .env("ROOTLESS_DOCTOR_VM_IMAGE", image)
         .run()?;
     Ok(())
 }

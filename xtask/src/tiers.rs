@@ -1,6 +1,6 @@
 //! Runs the test tiers in order and reports each as ran, skipped (with the reason) or failed.
 //!
-//! A tier that cannot run on this machine (live and bench without root; fuzz without nightly or cargo-fuzz) is a
+//! A tier that cannot run on this machine (live, vm and bench without root; fuzz without nightly or cargo-fuzz) is a
 //! skip on a developer's machine and a failure in CI (`CI` set), so a CI machine that lost root or a toolchain
 //! goes red instead of staying green with less tested.
 

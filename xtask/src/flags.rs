@@ -189,6 +189,17 @@ mod tests {
     }
 
     #[test]
+    fn the_vm_tier_runs_after_live_and_before_bench() {
+        check(
+            &["test", "--tier", "bench", "--tier", "vm", "--tier", "live"],
+            Command::Test {
+                tiers: vec![Tier::Live, Tier::Vm, Tier::Bench],
+            },
+        );
+        assert!(Tier::Vm.needs_root());
+    }
+
+    #[test]
     fn other_commands() {
         check(&[], Command::Help);
         check(&["--help"], Command::Help);

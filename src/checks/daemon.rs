@@ -1656,6 +1656,20 @@ mod tests {
     use crate::model::Status;
 
     #[test]
+    fn regression_a_masked_unit_is_a_link_to_a_device_not_an_unreadable_file() {
+        // A masked unit is a link to /dev/null, a character device, which the host refuses to read; the unit used
+        // to be "error: cannot read …: is a character device, not a regular file" instead of masked (seen in the
+        // VM tier, for the user's and the system's docker.service). The fixture has the real /dev/null.
+        let v = check("debian-12-user-unit-masked", "daemon.user_unit");
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        assert!(
+            v.summary.contains("Unit docker.service is masked."),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
     fn the_user_unit_missing_masked_unenabled_or_missing_its_requirement() {
         // Installed Debian packages but no unit: the setup tool beside the script installs it, and the daemon
         // check's fix says so instead of a `systemctl --user start` that would fail the same way.

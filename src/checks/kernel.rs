@@ -31,6 +31,8 @@ const NEEDED: &[(&str, Option<&str>)] = &[
     ("BRIDGE", Some("bridge")),
     ("BRIDGE_NETFILTER", Some("br_netfilter")),
     ("IP_NF_FILTER", Some("iptable_filter")),
+    // Since Linux 5.2 this option only selects NETFILTER_XT_TARGET_MASQUERADE: the module is xt_MASQUERADE
+    // (Debian 12's 6.1 kernel has no ipt_MASQUERADE.ko); older kernels have ipt_MASQUERADE. See MODULE_ALTERNATIVES.
     ("IP_NF_TARGET_MASQUERADE", Some("ipt_MASQUERADE")),
     ("NETFILTER_XT_MATCH_ADDRTYPE", Some("xt_addrtype")),
     ("NETFILTER_XT_MATCH_CONNTRACK", Some("xt_conntrack")),
@@ -41,6 +43,9 @@ const NEEDED: &[(&str, Option<&str>)] = &[
     ("SECCOMP", None),
     ("OVERLAY_FS", Some("overlay")),
 ];
+
+/// Modules that provide the same target under another file name, by kernel version.
+const MODULE_ALTERNATIVES: &[(&str, &str)] = &[("ipt_MASQUERADE", "xt_MASQUERADE")];
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -182,9 +187,23 @@ fn config(f: &Facts) -> Verdict {
         let t = f.kernel_option(option).map_or(Tristate::No, |(_, t)| t);
         match (t, module) {
             (Tristate::No, _) => missing.push(format!("CONFIG_{option}")),
-            (Tristate::Module, Some(m)) if !modules.is_empty() && !have_module(m) => no_file.push(
-                format!("CONFIG_{option}=m ({m}.ko not in /lib/modules/{release})"),
-            ),
+            (Tristate::Module, Some(m)) if !modules.is_empty() => {
+                let names: Vec<&str> = std::iter::once(*m)
+                    .chain(
+                        MODULE_ALTERNATIVES
+                            .iter()
+                            .filter(|(name, _)| name == m)
+                            .map(|&(_, other)| other),
+                    )
+                    .collect();
+                if !names.iter().any(|n| have_module(n)) {
+                    let files: Vec<String> = names.iter().map(|n| format!("{n}.ko")).collect();
+                    no_file.push(format!(
+                        "CONFIG_{option}=m ({} not in /lib/modules/{release})",
+                        files.join(" or ")
+                    ));
+                }
+            }
             _ => {}
         }
         evidence.push(Evidence {
@@ -355,4 +374,21 @@ fn oom(f: &Facts) -> Verdict {
         .fix(Remediation::text(
             "Give containers memory limits that fit the host (`docker run --memory …`), or give the host more memory; restart a killed daemon.",
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::check;
+    use crate::model::Status;
+
+    #[test]
+    fn regression_masquerade_is_xt_masquerade_on_debian_12() {
+        // Debian 12's 6.1 kernel has CONFIG_IP_NF_TARGET_MASQUERADE=m and only xt_MASQUERADE.ko (the option
+        // selects NETFILTER_XT_TARGET_MASQUERADE since Linux 5.2); the check used to fail every real Debian 12
+        // host with "ipt_MASQUERADE.ko not in /lib/modules/…" (seen in the VM tier).
+        let v = check("debian-12-daemon-kernel-gaps", "kernel.config");
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        assert!(v.summary.contains("CONFIG_VETH"), "{}", v.summary);
+        assert!(!v.summary.contains("MASQUERADE"), "{}", v.summary);
+    }
 }

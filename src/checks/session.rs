@@ -45,7 +45,9 @@ socket exists in XDG_RUNTIME_DIR. A shell from `su - USER` or `sudo -iu USER` ha
 Why it matters: `systemctl --user`, which installs and runs the rootless daemon, talks to the user's systemd instance \
 over that bus. dockerd-rootless-setuptool.sh then falls back to the manual path.
 
-What you see when it's wrong: `Failed to connect to bus: No such file or directory` from `systemctl --user`, and \
+What you see when it's wrong: `Failed to connect to bus: No medium found` from `systemctl --user` when XDG_RUNTIME_DIR is \
+unset (systemd 252; newer versions add `$DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR not defined`), `Failed to connect to \
+bus: No such file or directory` when it is set but has no bus, and \
 `[INFO] systemd not detected, dockerd-rootless.sh needs to be started manually` from the setup tool.
 
 How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@` (package systemd-container), \
@@ -334,9 +336,17 @@ fn login(f: &Facts) -> Verdict {
             "no XDG_SESSION_ID, but the user manager's bus is reachable (linger or a nested shell)",
         ),
         (None, false) => {
-            return Verdict::warn(
-                "this shell has no logind session (su or sudo -iu?): `systemctl --user` fails with \"Failed to connect to bus: No such file or directory\"",
-            )
+            // With no bus address and no XDG_RUNTIME_DIR, sd-bus fails with ENOMEDIUM; systemd 252 (Debian 12)
+            // prints it bare (its hint is behind a comparison that never holds), later versions with the hint.
+            // With a runtime directory but no socket in it, the connect fails with ENOENT.
+            let error = if bus.is_none() {
+                "\"Failed to connect to bus: No medium found\" (newer systemd: \"… $DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR not defined\")"
+            } else {
+                "\"Failed to connect to bus: No such file or directory\""
+            };
+            return Verdict::warn(format!(
+                "this shell has no logind session (su or sudo -iu?): `systemctl --user` fails with {error}"
+            ))
             .evidence("env:XDG_SESSION_ID", "unset")
             .evidence(
                 bus.unwrap_or_else(|| "env:DBUS_SESSION_BUS_ADDRESS".into()),
@@ -467,6 +477,20 @@ fn linger(f: &Facts) -> Verdict {
 mod tests {
     use crate::checks::test_support::check;
     use crate::model::Status;
+
+    #[test]
+    fn regression_no_runtime_dir_quotes_what_systemd_252_says() {
+        // Without XDG_RUNTIME_DIR and a bus address, systemctl --user in Debian 12's systemd 252 says "No medium
+        // found" (seen in the VM tier); the check used to quote "No such file or directory".
+        let v = check("ubuntu-24.04-su-shell", "session.login");
+        assert_eq!(v.status, Status::Warn, "{v:?}");
+        assert!(
+            v.summary
+                .contains("\"Failed to connect to bus: No medium found\""),
+            "{}",
+            v.summary
+        );
+    }
 
     #[test]
     fn regression_linger_of_a_user_the_database_does_not_know_is_skipped() {

@@ -144,6 +144,12 @@ impl Facts<'_> {
             .chain(dropins.into_values())
             .enumerate()
         {
+            // A masked unit file is a link to /dev/null, a character device, which the host does not read (it
+            // could be any device): systemd treats it as empty, and so does this.
+            if i == 0 && masked {
+                unit.files.push((path, Vec::new()));
+                continue;
+            }
             match self.read(&path) {
                 Read::Ok(text) => {
                     // systemd treats an empty unit (or .network) file like a link to /dev/null: masked.
@@ -153,7 +159,7 @@ impl Facts<'_> {
                         .extend(errors.into_iter().map(|e| (path.clone(), e)));
                     unit.files.push((path, entries));
                 }
-                // A masked unit (symlink to /dev/null) reads as empty; a dangling drop-in is skipped, as systemd does.
+                // A dangling drop-in is skipped, as systemd does.
                 Read::Missing => {}
                 Read::Failed(e) => return Read::Failed(format!("{path}: {e}")),
             }

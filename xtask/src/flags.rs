@@ -7,7 +7,7 @@ usage: cargo xtask <command>
 
 commands:
   test [--tier T]...   run test tiers in order (default: all); T is one of
-                       lint, unit, fixtures, fuzz, live, bench
+                       lint, unit, fixtures, fuzz, live, vm, bench
   fuzz [--seconds N] [TARGET]...
                        run the fuzz targets in fuzz/ (all by default) for N
                        seconds each (default 60); needs nightly and cargo-fuzz,
@@ -27,16 +27,18 @@ pub enum Tier {
     Fixtures,
     Fuzz,
     Live,
+    Vm,
     Bench,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 6] = [
+    pub const ALL: [Tier; 7] = [
         Tier::Lint,
         Tier::Unit,
         Tier::Fixtures,
         Tier::Fuzz,
         Tier::Live,
+        Tier::Vm,
         Tier::Bench,
     ];
 
@@ -47,6 +49,7 @@ impl Tier {
             Tier::Fixtures => "fixtures",
             Tier::Fuzz => "fuzz",
             Tier::Live => "live",
+            Tier::Vm => "vm",
             Tier::Bench => "bench",
         }
     }
@@ -55,9 +58,9 @@ impl Tier {
         Tier::ALL.into_iter().find(|tier| tier.name() == name)
     }
 
-    /// Tiers that run the tool as real test users against the real host.
+    /// Tiers that run the tool as real test users against the real host, or build and boot VM images.
     pub fn needs_root(self) -> bool {
-        matches!(self, Tier::Live | Tier::Bench)
+        matches!(self, Tier::Live | Tier::Vm | Tier::Bench)
     }
 }
 
@@ -96,7 +99,7 @@ pub fn parse(args: &[String]) -> Result<Command> {
                 };
                 let tier = Tier::from_name(value).ok_or_else(|| {
                     format_err!(
-                        "unknown tier `{value}`; expected one of: lint, unit, fixtures, fuzz, live, bench"
+                        "unknown tier `{value}`; expected one of: lint, unit, fixtures, fuzz, live, vm, bench"
                     )
                 })?;
                 tiers.push(tier);
@@ -183,6 +186,17 @@ mod tests {
                 tiers: vec![Tier::Lint, Tier::Live],
             },
         );
+    }
+
+    #[test]
+    fn the_vm_tier_runs_after_live_and_before_bench() {
+        check(
+            &["test", "--tier", "bench", "--tier", "vm", "--tier", "live"],
+            Command::Test {
+                tiers: vec![Tier::Live, Tier::Vm, Tier::Bench],
+            },
+        );
+        assert!(Tier::Vm.needs_root());
     }
 
     #[test]

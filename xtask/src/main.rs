@@ -1,12 +1,13 @@
 //! `cargo xtask`: the project's test harness and dev automation.
 //!
 //! `cargo xtask test` is what CI runs (`.ci/run`).
-//! It runs the tiers lint, unit, fixtures, fuzz, live and bench in that order, stops at the first failing tier and
-//! always prints a summary table. A tier that cannot run here (live and bench without root, fuzz without nightly) is
+//! It runs the tiers lint, unit, fixtures, fuzz, live, vm and bench in that order, stops at the first failing tier and
+//! always prints a summary table. A tier that cannot run here (live, vm and bench without root, fuzz without nightly) is
 //! skipped with its reason, except in CI (`CI` set), where a skipped tier fails the run.
 //! The live and bench tiers run the real binary as real test users against the real host, so they need root: as
 //! root, `setup` first installs Debian's rootless Docker packages and creates the users (`setup.rs` says why
-//! each step is needed on a Debian 12 machine without systemd as PID 1).
+//! each step is needed on a Debian 12 machine without systemd as PID 1). The vm tier boots Debian 12 VMs with
+//! systemd as PID 1 under QEMU (`vm.rs`); it installs its own tools and needs no test users.
 //!
 //! Every external command goes through xshell with an argv; no shell string is ever built from data.
 
@@ -20,6 +21,7 @@ mod fuzz;
 mod live_env;
 mod setup;
 mod tiers;
+mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

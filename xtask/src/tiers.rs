@@ -1,6 +1,6 @@
 //! Runs the test tiers in order and reports each as ran, skipped (with the reason) or failed.
 //!
-//! A tier that cannot run on this machine (live and bench without root; fuzz without nightly or cargo-fuzz) is a
+//! A tier that cannot run on this machine (live, vm and bench without root; fuzz without nightly or cargo-fuzz) is a
 //! skip on a developer's machine and a failure in CI (`CI` set), so a CI machine that lost root or a toolchain
 //! goes red instead of staying green with less tested.
 
@@ -11,7 +11,7 @@ use anyhow::Result;
 use xshell::{Shell, cmd};
 
 use crate::flags::Tier;
-use crate::{bench, fuzz, live_env, setup};
+use crate::{bench, fuzz, live_env, setup, vm};
 
 /// Whether this runs in CI: `CI` is set to anything but empty, `false` or `0`.
 pub fn in_ci(sh: &Shell) -> bool {
@@ -80,7 +80,8 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
         println!("\n==> tier {}: {}", tier.name(), describe(tier));
         let start = Instant::now();
         let result = (|| {
-            if tier.needs_root() && !setup_done {
+            // The vm tier installs its own tools (vm::ensure_tools); it needs no test users on this host.
+            if tier.needs_root() && tier != Tier::Vm && !setup_done {
                 setup::run(sh)?;
                 setup_done = true;
             }
@@ -109,6 +110,9 @@ fn describe(tier: Tier) -> &'static str {
         Tier::Fixtures => "cargo test --test fixtures --test cli",
         Tier::Fuzz => "every fuzz target in fuzz/ for a few seconds (cargo +nightly fuzz)",
         Tier::Live => "the release binary as real test users, against real rootless daemons",
+        Tier::Vm => {
+            "Debian 12 VMs (QEMU/TCG, systemd as PID 1): the release binary as a user logged in over ssh"
+        }
         Tier::Bench => "hyperfine: preflight vs dockerd-rootless-setuptool.sh check",
     }
 }
@@ -149,6 +153,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             ))?;
             live(cmd!(sh, "cargo test --release -p testkit"))?;
         }
+        Tier::Vm => vm::run(sh)?,
         Tier::Bench => bench::run(sh)?,
     }
     Ok(())

@@ -1,0 +1,404 @@
+//! VM tier: launch-sequence phase 0 (the systemd user unit) on a real Debian 12 host with systemd as PID 1.
+//!
+//! `cargo xtask test --tier vm` builds the bookworm image (`tests/vm/build-image.sh`) and runs this file with
+//! `ROOTLESS_DOCTOR_VM_IMAGE` naming it. The test boots a throw-away overlay of that image under QEMU
+//! (`tests/vm/run-scenario.sh`), where `tests/vm/scenarios/systemd-unit.sh` logs in as `tester` through sshd and
+//! pam_systemd, runs this build's release binary and the real `systemctl --user` for each fault, and writes both
+//! to the payload disk; here both are read back and asserted: the doctor's verdict and what systemd really said.
+//!
+//! Outside the tier (no `ROOTLESS_DOCTOR_VM_IMAGE`) the test says SKIP; inside it (`ROOTLESS_DOCTOR_VM=1` or `CI`)
+//! a missing image fails it.
+
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// What one boot of a scenario left in WORK_DIR/out.
+struct Run {
+    out: PathBuf,
+    /// Every failed expectation, reported together at the end.
+    failures: Vec<String>,
+}
+
+impl Run {
+    fn file(&self, step: &str, stream: &str) -> String {
+        let path = self.out.join(format!("{step}.{stream}"));
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn rc(&self, step: &str) -> i32 {
+        let rc = self.file(step, "rc");
+        rc.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{step}.rc is not a number: {rc:?}"))
+    }
+
+    /// The doctor's JSON document printed by `step`.
+    fn doctor(&self, step: &str) -> Value {
+        let stdout = self.file(step, "stdout");
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "{step}: the doctor printed no JSON ({e}); stdout:\n{stdout}\nstderr:\n{}",
+                self.file(step, "stderr")
+            )
+        })
+    }
+
+    fn expect(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.failures.push(what());
+        }
+    }
+
+    /// The finding `id` in `step`'s document has `status`, and its summary and evidence contain every `words`.
+    fn verdict(&mut self, step: &str, id: &str, status: &str, words: &[&str]) {
+        let doc = self.doctor(step);
+        let Some(finding) = finding(&doc, id) else {
+            self.failures.push(format!("{step}: no finding {id}"));
+            return;
+        };
+        let text = finding_text(finding);
+        let got = finding["status"].as_str().unwrap_or("?");
+        self.expect(got == status, || {
+            format!("{step}: {id} is {got}, expected {status}:\n{text}")
+        });
+        for word in words {
+            self.expect(text.contains(word), || {
+                format!("{step}: {id} does not say {word:?}:\n{text}")
+            });
+        }
+    }
+
+    /// The real command of `step` failed with exit code != 0 and its stderr contains `message`.
+    fn real_failure(&mut self, step: &str, message: &str) {
+        let (rc, stderr) = (self.rc(step), self.file(step, "stderr"));
+        self.expect(rc != 0 && stderr.contains(message), || {
+            format!("{step}: expected a failure saying {message:?}, got rc {rc}, stderr:\n{stderr}")
+        });
+    }
+
+    fn succeeded(&mut self, step: &str) {
+        let (rc, stdout, stderr) = (
+            self.rc(step),
+            self.file(step, "stdout"),
+            self.file(step, "stderr"),
+        );
+        self.expect(rc == 0, || {
+            format!("{step}: exited {rc}\nstdout:\n{stdout}\nstderr:\n{stderr}")
+        });
+    }
+}
+
+fn finding<'a>(doc: &'a Value, id: &str) -> Option<&'a Value> {
+    doc["findings"]
+        .as_array()?
+        .iter()
+        .find(|f| f["id"].as_str() == Some(id))
+}
+
+/// A finding's status, summary and evidence as one text, for assertions and failure messages.
+fn finding_text(f: &Value) -> String {
+    let mut text = format!(
+        "{} {}: {}\n",
+        f["id"].as_str().unwrap_or("?"),
+        f["status"].as_str().unwrap_or("?"),
+        f["summary"].as_str().unwrap_or("")
+    );
+    for e in f["evidence"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            text,
+            "  {}: {}",
+            e["source"].as_str().unwrap_or(""),
+            e["detail"].as_str().unwrap_or("")
+        );
+    }
+    text
+}
+
+/// The image directory when the test is to run; `None` after a SKIP line outside the vm tier.
+fn image() -> Option<PathBuf> {
+    let in_tier = std::env::var("ROOTLESS_DOCTOR_VM").is_ok_and(|v| v == "1")
+        || std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"));
+    match std::env::var_os("ROOTLESS_DOCTOR_VM_IMAGE") {
+        Some(dir) if Path::new(&dir).join("base.raw").is_file() => Some(PathBuf::from(dir)),
+        Some(dir) if in_tier => panic!(
+            "ROOTLESS_DOCTOR_VM_IMAGE={} holds no base.raw (run tests/vm/build-image.sh)",
+            Path::new(&dir).display()
+        ),
+        None if in_tier => {
+            panic!("the vm tier needs ROOTLESS_DOCTOR_VM_IMAGE (run `cargo xtask test --tier vm`)")
+        }
+        _ => {
+            // Straight to the process's stderr, past libtest's capture, as the live tests' skips.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP: no VM image (ROOTLESS_DOCTOR_VM_IMAGE); run `cargo xtask test --tier vm`"
+            );
+            None
+        }
+    }
+}
+
+/// Boots `scenario` once and returns its out/ directory (the boot's own failures panic here, with the console).
+fn boot(image: &Path, scenario: &str) -> Run {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vm-{scenario}"));
+    let status = Command::new(root.join("tests/vm/run-scenario.sh"))
+        .arg(image)
+        .arg(root.join(format!("tests/vm/scenarios/{scenario}.sh")))
+        .arg(env!("CARGO_BIN_EXE_rootless-doctor"))
+        .arg(&work)
+        .status()
+        .expect("run tests/vm/run-scenario.sh");
+    assert!(
+        status.success(),
+        "scenario {scenario} did not complete ({status}); see {}",
+        work.display()
+    );
+    Run {
+        out: work.join("out"),
+        failures: Vec::new(),
+    }
+}
+
+#[test]
+fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
+    let Some(image) = image() else { return };
+    let mut run = boot(&image, "systemd-unit");
+
+    // The login is a real logind session through sshd and pam_systemd, with the user bus socket-activated.
+    run.succeeded("session");
+    let session = run.file("session", "stdout");
+    for line in [
+        "XDG_RUNTIME_DIR=/run/user/1000",
+        "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus",
+        "Class=user",
+        "Remote=yes",
+    ] {
+        run.expect(session.contains(line), || {
+            format!("session: no {line:?}:\n{session}")
+        });
+    }
+
+    // 1. Fresh host: the systemd side is right (launch row 0.1, and 0.7's cgroup side), and there is no unit
+    // (0.2): the doctor says so, and systemctl says the same.
+    for step in ["fresh-preflight", "fresh-check"] {
+        run.verdict(step, "systemd.pid1", "pass", &["/proc/1/comm: systemd"]);
+        run.verdict(
+            step,
+            "session.login",
+            "pass",
+            &["env:XDG_SESSION_ID", "/run/user/1000/bus: socket"],
+        );
+        run.verdict(
+            step,
+            "session.xdg_runtime_dir",
+            "pass",
+            &["/run/user/1000", "mode 0700, owner uid 1000"],
+        );
+        run.verdict(
+            step,
+            "session.dbus",
+            "pass",
+            &["/run/user/1000/bus: socket"],
+        );
+        run.verdict(
+            step,
+            "session.linger",
+            "pass",
+            &["/var/lib/systemd/linger/tester: exists"],
+        );
+        run.verdict(
+            step,
+            "cgroup.v2",
+            "pass",
+            &["statfs:/sys/fs/cgroup: cgroup2"],
+        );
+        // Debian's user@.service delegates cpu, memory and pids (not io or cpuset), and the doctor reads it.
+        run.verdict(
+            step,
+            "cgroup.delegation",
+            "pass",
+            &["user@1000.service/cgroup.controllers: cpu memory pids"],
+        );
+    }
+    let not_found = "Failed to start docker.service: Unit docker.service not found.";
+    run.verdict("fresh-check", "daemon.user_unit", "fail", &[not_found]);
+    run.verdict("fresh-check", "daemon.running", "fail", &["no socket"]);
+    run.real_failure("fresh-start", not_found);
+
+    // 2. dockerd-rootless-setuptool.sh install: the unit is written, enabled and running.
+    run.succeeded("install-2");
+    run.succeeded("installed-wait");
+    for step in ["installed-check", "restored-check"] {
+        run.verdict(
+            step,
+            "daemon.user_unit",
+            "pass",
+            &[
+                "installed and enabled",
+                "default.target.wants/docker.service: enabled",
+            ],
+        );
+        run.verdict(step, "daemon.running", "pass", &["200 OK"]);
+    }
+    // Regressions the VM found: the system docker.service masked by the image (a link to /dev/null) was an
+    // unreadable file, and Debian 12's kernel, whose MASQUERADE module is xt_MASQUERADE, failed kernel.config.
+    run.verdict(
+        "installed-check",
+        "daemon.service",
+        "pass",
+        &["docker.service is masked"],
+    );
+    run.verdict(
+        "installed-check",
+        "kernel.config",
+        "pass",
+        &["/boot/config-6.1.0-"],
+    );
+    // 0.7: the doctor's "io, cpuset not delegated" is what the real daemon then reports about itself.
+    run.verdict(
+        "installed-check",
+        "cgroup.delegation",
+        "pass",
+        &["io, cpuset not delegated"],
+    );
+    run.verdict(
+        "installed-check",
+        "daemon.warnings",
+        "warn",
+        &[
+            "WARNING: No cpuset support",
+            "WARNING: No io.weight support",
+        ],
+    );
+    let status = run.file("installed-status", "stdout");
+    run.expect(
+        status.contains("enabled;") && status.contains("Active: active (running)"),
+        || format!("installed-status: not enabled and running:\n{status}"),
+    );
+
+    // 3a. Masked (0.2). systemd refuses to mask a unit whose file is in ~/.config/systemd/user itself.
+    run.real_failure(
+        "masked-mask-refused",
+        "Failed to mask unit: File /home/tester/.config/systemd/user/docker.service already exists.",
+    );
+    run.succeeded("masked-mask");
+    let masked = "Failed to start docker.service: Unit docker.service is masked.";
+    run.real_failure("masked-start", masked);
+    run.verdict(
+        "masked-check",
+        "daemon.user_unit",
+        "fail",
+        &[masked, "a link to /dev/null"],
+    );
+    // `systemctl --user unmask` removed the enablement link too: systemd and the doctor agree it is disabled.
+    run.succeeded("masked-unmask");
+    let enabled = run.file("masked-unmasked-enabled", "stdout");
+    run.expect(enabled.trim() == "disabled", || {
+        format!("masked-unmasked-enabled: expected disabled, got {enabled:?}")
+    });
+    run.verdict(
+        "masked-unmasked-check",
+        "daemon.user_unit",
+        "warn",
+        &["not enabled"],
+    );
+    run.succeeded("masked-restore");
+
+    // 3b. Requires=dbus.socket without dbus.socket (0.3).
+    let no_dbus = "Failed to start docker.service: Unit dbus.socket not found.";
+    run.succeeded("nodbus-dropin");
+    run.real_failure("nodbus-start", no_dbus);
+    run.verdict(
+        "nodbus-check",
+        "daemon.user_unit",
+        "fail",
+        &[no_dbus, "requires-dbus.conf:2: Requires=dbus.socket"],
+    );
+    run.succeeded("nodbus-restore");
+
+    // 3c. ExecStart= names a script that is gone (0.4): systemd fails with 203/EXEC, and start.path, which ties the
+    // unit's ExecStart= to the file, says so (daemon.user_unit passes: the unit itself is fine).
+    let noexec = run.file("noexec-status", "stdout");
+    run.expect(
+        noexec.contains(
+            "ExecStart=/usr/share/docker.io/contrib/dockerd-rootless.sh (code=exited, status=203/EXEC)",
+        ),
+        || format!("noexec-status: no 203/EXEC:\n{noexec}"),
+    );
+    // 0.6: Restart=always runs into the start limit.
+    run.expect(
+        noexec.contains("docker.service: Start request repeated too quickly."),
+        || format!("noexec-status: no start limit hit:\n{noexec}"),
+    );
+    run.verdict("noexec-check", "daemon.user_unit", "pass", &[]);
+    run.verdict(
+        "noexec-check",
+        "start.path",
+        "fail",
+        &["which does not exist: systemd reports status=203/EXEC"],
+    );
+    run.verdict("noexec-check", "daemon.running", "fail", &["no socket"]);
+    run.verdict(
+        "noexec-check",
+        "network.binaries",
+        "warn",
+        &["dockerd-rootless.sh: not found"],
+    );
+    run.succeeded("noexec-restore");
+
+    // 3d. No login session of tester's own (0.1).
+    run.verdict(
+        "nosession-runuser-preflight",
+        "session.login",
+        "warn",
+        &["no logind session", "env:XDG_SESSION_ID: unset"],
+    );
+    run.verdict(
+        "nosession-runuser-preflight",
+        "session.xdg_runtime_dir",
+        "fail",
+        &["not set"],
+    );
+    run.real_failure(
+        "nosession-runuser-status",
+        "Failed to connect to bus: No medium found",
+    );
+    run.verdict(
+        "nosession-runuser-preflight",
+        "session.login",
+        "warn",
+        &["Failed to connect to bus: No medium found"],
+    );
+    // `su tester` (without -) inside root's ssh login keeps root's session, runtime directory and bus.
+    let su_env = run.file("nosession-su-env", "stdout");
+    run.expect(su_env.contains("XDG_RUNTIME_DIR=/run/user/0"), || {
+        format!("nosession-su-env: not root's runtime directory:\n{su_env}")
+    });
+    run.verdict(
+        "nosession-su-preflight",
+        "session.login",
+        "warn",
+        &["of uid 0, not tester's", "UID=0"],
+    );
+    run.verdict(
+        "nosession-su-preflight",
+        "session.xdg_runtime_dir",
+        "fail",
+        &["owned by uid 0"],
+    );
+    run.real_failure(
+        "nosession-su-status",
+        "Failed to connect to bus: Permission denied",
+    );
+
+    let failures = run.failures.join("\n\n");
+    assert!(run.failures.is_empty(), "{failures}");
+}

@@ -1,0 +1,143 @@
+//! The vm tier: real Debian 12 hosts with systemd as PID 1, booted under QEMU with TCG (this machine has no usable
+//! KVM), in which the release binary runs as a user logged in through sshd and pam_systemd (`tests/vm.rs`).
+//!
+//! `tests/vm/build-image.sh` makes the bookworm base image with debootstrap and `mkfs.ext4 -d` (no loop device or
+//! mount) under `target/vm/`, named after a hash of its inputs, so a second run reuses it; `tests/vm.rs` boots one
+//! throw-away qcow2 overlay per scenario through `tests/vm/run-scenario.sh` and asserts on what the VM wrote back.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+/// The host tools the tier runs: QEMU (system emulator and qemu-img), debootstrap, mkfs.ext4 and debugfs.
+const TOOLS: &[(&str, &str)] = &[
+    ("qemu-system-x86_64", "qemu-system-x86"),
+    ("qemu-img", "qemu-utils"),
+    ("debootstrap", "debootstrap"),
+    ("mkfs.ext4", "e2fsprogs"),
+    ("debugfs", "e2fsprogs"),
+];
+
+/// The Debian sources file whose first `URIs:` line names the mirror (the image is built from it too).
+const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
+const BACKPORTS_LIST: &str = "/etc/apt/sources.list.d/bookworm-backports.list";
+
+fn have(sh: &Shell, program: &str) -> bool {
+    ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+        .iter()
+        .any(|dir| sh.path_exists(format!("{dir}/{program}")))
+}
+
+/// Installs what is missing. On Debian 12 QEMU comes from bookworm-backports: the machine image carries
+/// qemu-utils 10 from there, which `Breaks:` bookworm's own qemu-system-common 7.2, so bookworm's
+/// qemu-system-x86 cannot be installed beside it.
+pub fn ensure_tools(sh: &Shell) -> Result<()> {
+    let mut missing: Vec<&str> = TOOLS
+        .iter()
+        .filter(|(program, _)| !have(sh, program))
+        .map(|&(_, package)| package)
+        .collect();
+    missing.dedup();
+    if missing.is_empty() {
+        println!("vm: qemu, debootstrap and e2fsprogs installed");
+        return Ok(());
+    }
+    let bookworm = sh
+        .read_file("/etc/os-release")
+        .is_ok_and(|os| os.lines().any(|l| l == "VERSION_CODENAME=bookworm"));
+    let qemu: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|p| p.starts_with("qemu"))
+        .collect();
+    let other: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("qemu"))
+        .collect();
+    let apt = |packages: &[&str], release: Option<&str>| -> Result<()> {
+        if packages.is_empty() {
+            return Ok(());
+        }
+        let release: Vec<&str> = release.map(|r| vec!["-t", r]).unwrap_or_default();
+        println!("vm: installing {}", packages.join(" "));
+        cmd!(
+            sh,
+            "apt-get -o DPkg::Lock::Timeout=1200 install -y -q --no-install-recommends {release...} {packages...}"
+        )
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()?;
+        Ok(())
+    };
+    if bookworm && !qemu.is_empty() && !sh.path_exists(BACKPORTS_LIST) {
+        let mirror = mirror(sh)?;
+        sh.write_file(
+            BACKPORTS_LIST,
+            format!("deb {mirror} bookworm-backports main\n"),
+        )?;
+    }
+    cmd!(sh, "apt-get -o DPkg::Lock::Timeout=1200 update -q").run()?;
+    if bookworm {
+        // qemu-utils too, so both come from the same release.
+        let mut qemu = qemu;
+        for package in ["qemu-system-x86", "qemu-utils"] {
+            if !qemu.contains(&package) {
+                qemu.push(package);
+            }
+        }
+        apt(&qemu, Some("bookworm-backports"))?;
+    } else {
+        apt(&qemu, None)?;
+    }
+    apt(&other, None)?;
+    for (program, package) in TOOLS {
+        if !have(sh, program) {
+            bail!("{program} is still missing after installing {package}");
+        }
+    }
+    Ok(())
+}
+
+/// The Debian mirror: the first `URIs:` line of /etc/apt/sources.list.d/debian.sources.
+fn mirror(sh: &Shell) -> Result<String> {
+    let sources = sh
+        .read_file(DEBIAN_SOURCES)
+        .with_context(|| format!("reading {DEBIAN_SOURCES}"))?;
+    sources
+        .lines()
+        .find_map(|l| l.strip_prefix("URIs:"))
+        .and_then(|uris| uris.split_whitespace().next())
+        .map(str::to_owned)
+        .with_context(|| format!("no URIs: line in {DEBIAN_SOURCES}"))
+}
+
+/// The directory cargo builds into (`CARGO_TARGET_DIR`, else `target`), absolute.
+fn target_dir(sh: &Shell) -> PathBuf {
+    let dir = sh
+        .var("CARGO_TARGET_DIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    if dir.is_absolute() {
+        dir
+    } else {
+        sh.current_dir().join(dir)
+    }
+}
+
+pub fn run(sh: &Shell) -> Result<()> {
+    ensure_tools(sh)?;
+    let cache = target_dir(sh).join("vm");
+    sh.create_dir(&cache)?;
+    let output = cmd!(sh, "tests/vm/build-image.sh {cache}")
+        .read()
+        .context("building the bookworm base image (tests/vm/build-image.sh)")?;
+    // The script's last line of output is the image directory (everything else goes to stderr).
+    let image = output.lines().last().unwrap_or_default().trim().to_owned();
+    cmd!(sh, "cargo test --release --test vm")
+        .env("ROOTLESS_DOCTOR_VM", "1")
+        .env("ROOTLESS_DOCTOR_VM_IMAGE", image)
+        .run()?;
+    Ok(())
+}

@@ -74,7 +74,7 @@ as_tester nodbus-restore 'rm -r ~/.config/systemd/user/docker.service.d && syste
 # 3c. ExecStart= names a script that moved away (as after switching between docker.io and Docker's packages).
 as_tester noexec-stop 'systemctl --user stop docker'
 mv /usr/share/docker.io/contrib/dockerd-rootless.sh /root/dockerd-rootless.sh.moved
-as_tester noexec-start 'systemctl --user start docker; sleep 5'
+as_tester noexec-start 'systemctl --user start docker; sleep 14'
 as_tester noexec-status 'systemctl --user status docker --no-pager'
 as_tester noexec-check 'rootless-doctor check --format json'
 mv /root/dockerd-rootless.sh.moved /usr/share/docker.io/contrib/dockerd-rootless.sh

@@ -131,8 +131,23 @@ impl Scratch {
     /// `argv` as the test user with this scratch's PATH and directories, killed with its process group after `secs`
     /// seconds; inside `ns` when given.
     fn command(&self, ns: Option<&Namespace>, secs: u32, argv: &[&str]) -> Command {
+        self.command_in(ns, secs, &[], argv)
+    }
+
+    /// As [`Scratch::command`] outside any namespace, with `set` replacing or adding variables.
+    fn command_env(&self, secs: u32, set: &[(&str, &str)], argv: &[&str]) -> Command {
+        self.command_in(None, secs, set, argv)
+    }
+
+    fn command_in(
+        &self,
+        ns: Option<&Namespace>,
+        secs: u32,
+        set: &[(&str, &str)],
+        argv: &[&str],
+    ) -> Command {
         let sub = |s: &str| self.root.join(s).display().to_string();
-        let env: Vec<(String, String)> = vec![
+        let mut env: Vec<(String, String)> = vec![
             ("HOME".into(), self.user.home.display().to_string()),
             ("USER".into(), self.user.name.clone()),
             ("LOGNAME".into(), self.user.name.clone()),
@@ -142,6 +157,10 @@ impl Scratch {
             ("XDG_DATA_HOME".into(), sub("data")),
             ("XDG_CONFIG_HOME".into(), sub("config")),
         ];
+        for (k, v) in set {
+            env.retain(|(name, _)| name != k);
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
         let inner = testkit::as_user(&self.user.name, env, argv);
         let mut cmd = match ns {
             Some(ns) => {
@@ -520,5 +539,65 @@ fn a_rootless_daemon_json_that_does_not_parse_stops_dockerd_as_the_doctor_says()
         &[&format!(
             "{error}invalid character '}}' looking for beginning of object key string"
         )],
+    );
+}
+
+/// Row 5.2: the slirp4netns port driver's `.s4nn.sock` in a state directory under a 90-byte `TMPDIR` (Debian 12's
+/// script passes no `--state-dir`): `start.state_dir` fails quoting RootlessKit, and slirp4netns cannot listen on
+/// its API socket, so RootlessKit stops waiting for its ready fd.
+#[test]
+fn a_long_tmpdir_overflows_slirp4netns_api_socket_as_the_doctor_says() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let mut tmp = s.root.join("tmp/").display().to_string();
+    tmp.push_str(&"x".repeat(90 - tmp.len()));
+    fs::create_dir(&tmp).unwrap();
+    std::os::unix::fs::chown(&tmp, Some(s.user.uid), Some(s.user.gid)).unwrap();
+    let bin = support::doctor_bin().display().to_string();
+    let env = [
+        ("TMPDIR", tmp.as_str()),
+        ("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER", "slirp4netns"),
+    ];
+    let run = Run::of(s.command_env(
+        30,
+        &env,
+        &[
+            &bin,
+            "preflight",
+            "--only",
+            "start.state_dir",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("preflight is not JSON ({e})\n{run}"));
+    assert_finding(
+        &doc,
+        &run,
+        "start.state_dir",
+        "fail",
+        "api.sock and .s4nn.sock in its state directory are 123 bytes at their longest",
+    );
+    assert_finding(
+        &doc,
+        &run,
+        "start.state_dir",
+        "fail",
+        "[rootlesskit:parent] error: failed to setup network …: slirp4netns failed",
+    );
+    let real = Run::of(s.command_env(90, &env, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            "[rootlesskit:parent] error: failed to setup network ",
+            &format!("--api-socket {tmp}/rootlesskit"),
+            "/.s4nn.sock --enable-sandbox --enable-seccomp ",
+            "): slirp4netns failed",
+        ],
+    );
+    assert!(
+        !real.stdout.contains("Docker version"),
+        "dockerd ran:\n{real}"
     );
 }

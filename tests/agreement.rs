@@ -352,7 +352,13 @@ fn tun_hidden_by_a_tmpfs_fails_network_tun_as_rootlesskits_tuntap_add_does() {
     );
     // The host's device: both pass.
     let (run, doc) = s.doctor(None, "network.tun");
-    assert_finding(&doc, &run, "network.tun", "pass", "character device");
+    assert_finding(
+        &doc,
+        &run,
+        "network.tun",
+        "pass",
+        "/dev/net/tun is the tun device (10:200)",
+    );
     let real = s.rootlesskit_passing(None);
     assert_eq!(real.code(), 0, "{real}");
 }
@@ -655,4 +661,51 @@ fn subid_sss_without_its_module_falls_back_to_the_files_as_the_doctor_says() {
     );
     let real = s.rootlesskit_passing(Some(&ns));
     assert_eq!(real.code(), 0, "{real}");
+}
+
+/// Row 4.3, the device number: /dev/net/tun made as another character device (1:3, /dev/null's number) on a tmpfs
+/// over /dev/net in a private mount namespace. `network.tun` fails there, and RootlessKit's `ip tuntap add` opens
+/// the node but the kernel refuses the tun ioctl.
+#[test]
+fn tun_with_another_device_number_fails_network_tun_as_tunsetiff_does() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let ns = Namespace::new(&[
+        &[
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            "mode=0755",
+            "tmpfs",
+            "/dev/net",
+        ],
+        &["mknod", "-m", "0666", "/dev/net/tun", "c", "1", "3"],
+    ]);
+    let (run, doc) = s.doctor(Some(&ns), "network.tun");
+    assert_finding(
+        &doc,
+        &run,
+        "network.tun",
+        "fail",
+        "/dev/net/tun is character device 1:3, not the tun device 10:200",
+    );
+    let real = s.rootlesskit(Some(&ns));
+    assert_real_fails(
+        &real,
+        &[
+            "ioctl(TUNSETIFF): Inappropriate ioctl for device",
+            "ip tuntap add name tap0 mode tap] ",
+            "exit status 1",
+        ],
+    );
+    // The host's own device is the tun device.
+    let (run, doc) = s.doctor(None, "network.tun");
+    assert_finding(
+        &doc,
+        &run,
+        "network.tun",
+        "pass",
+        "/dev/net/tun is the tun device (10:200)",
+    );
 }

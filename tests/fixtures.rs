@@ -202,6 +202,7 @@ scenarios! {
     debian_12_newuidmap_not_setuid => "debian-12-newuidmap-not-setuid",
     debian_12_no_network_driver => "debian-12-no-network-driver",
     debian_12_no_tun => "debian-12-no-tun",
+    debian_12_tun_wrong_device => "debian-12-tun-wrong-device",
     debian_12_no_network_driver_docker_28_5_2 => "debian-12-no-network-driver-docker-28.5.2",
     debian_12_no_network_driver_docker_29_1_0 => "debian-12-no-network-driver-docker-29.1.0",
     debian_12_no_new_privs => "debian-12-no-new-privs",

@@ -330,3 +330,23 @@ fn without_mount_the_script_stops_at_the_etc_ssl_bind_mount() {
         "{real}"
     );
 }
+
+#[test]
+fn without_rootlesskit_on_path_the_script_stops_before_anything() {
+    // Row 1.4: network.binaries passes (it also searches /usr/sbin, ~/bin and the contrib directories), but the
+    // script's `command -v` searches the PATH only.
+    let Some(_live) = live() else { return };
+    let s = Scratch::new("rootlesskit", &["rootlesskit"]);
+    let (run, doc) = s.doctor(&[]);
+    let error = "rootlesskit needs to be installed";
+    assert_doctor_fails(
+        &doc,
+        &run,
+        "start.path",
+        "rootlesskit not on the PATH",
+        error,
+    );
+    let real = dockerd_rootless(&s, &[]);
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(real.stderr.contains(error), "{real}");
+}

@@ -130,19 +130,21 @@ or a recent passt for pasta.",
         reference: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://docs.kernel.org/networking/tuntap.html",
         explain: "\
 What it checks: that /dev/net/tun exists, is a character device, and that its mode and owner let the user open it for reading \
-and writing (normally 0666 root:root). The doctor reads the kind, mode and owner only, not the device number (10:200), and \
-considers the owner, the user's primary group and everyone else, not supplementary groups.
+and writing (normally 0666 root:root), and that it is the tun device, number 10:200 (checked where the host reports the number: \
+always on a real host, in a fixture only with `device`). The doctor reads the device in its own mount namespace, the one a start \
+by hand inherits; it considers the owner, the user's primary group and everyone else, not supplementary groups.
 
 Why it matters: every network driver dockerd-rootless.sh picks (slirp4netns, pasta, vpnkit, RootlessKit 3's gvisor-tap-vsock) \
 puts a TAP device into the rootless network namespace, and RootlessKit creates it with `ip tuntap add`, which opens \
 /dev/net/tun. Containers, LXC guests without an `lxc.mount.entry` for it, and minimal VMs without the tun module lack the device.
 
 What you see when it's wrong: RootlessKit stops with `open: No such file or directory` and `setting up tap tap0: executing \
-[[nsenter -t PID -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: exit status 1`.
+[[nsenter -t PID -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: exit status 1`; another device at that \
+path: `ioctl(TUNSETIFF): Inappropriate ioctl for device`, then the same `exit status 1`.
 
 How to fix: load the tun module now and at every boot: `sudo modprobe tun` and list it in \
 /etc/modules-load.d/rootless-docker-tun.conf; inside a container or LXC guest, have the host pass /dev/net/tun in; a device \
-with the wrong mode: `sudo chmod 0666 /dev/net/tun`.",
+with the wrong mode: `sudo chmod 0666 /dev/net/tun`; another device there: remove it and `sudo mknod -m 0666 /dev/net/tun c 10 200`.",
         packages: &[],
         run: tun,
     },
@@ -494,6 +496,9 @@ built-in gvisor-tap-vsock".to_owned(),
 
 /// The TAP device every network driver needs (docs/launch-sequence.md, row 4.3). `Meta` carries no device number,
 /// so a character device at /dev/net/tun is taken for the tun device.
+/// The tun device's number (Documentation/admin-guide/devices.txt: char 10, minor 200).
+const TUN_DEVICE: (u32, u32) = (10, 200);
+
 fn tun(f: &Facts) -> Verdict {
     const TUN: &str = "/dev/net/tun";
     let load = || {
@@ -514,13 +519,16 @@ fn tun(f: &Facts) -> Verdict {
         }
         Read::Failed(e) => return unreadable(TUN, &e),
     };
-    let detail = format!(
+    let mut detail = format!(
         "{}, mode {:04o}, owner {}:{}",
         meta.kind.describe(),
         meta.mode,
         meta.uid,
         meta.gid
     );
+    if let Some((major, minor)) = meta.rdev {
+        detail.push_str(&format!(", device {major}:{minor}"));
+    }
     if meta.kind != FileKind::CharDevice {
         return Verdict::fail(format!(
             "/dev/net/tun is a {}, not the tun character device: RootlessKit cannot create its TAP device",
@@ -546,8 +554,22 @@ fn tun(f: &Facts) -> Verdict {
             "chmod", "0666", TUN,
         ])]));
     }
-    Verdict::pass("/dev/net/tun is a character device the user can read and write (device number not checked)")
-        .evidence(TUN, detail)
+    match meta.rdev {
+        Some(TUN_DEVICE) => Verdict::pass("/dev/net/tun is the tun device (10:200), and the user can read and write it"),
+        Some((major, minor)) => {
+            return Verdict::fail(format!(
+                "/dev/net/tun is character device {major}:{minor}, not the tun device 10:200: RootlessKit's `ip tuntap add` \
+fails with \"ioctl(TUNSETIFF): Inappropriate ioctl for device\""
+            ))
+            .evidence(TUN, detail)
+            .fix(Remediation::text("Replace it with the tun device (inside a container or LXC guest, have the host pass /dev/net/tun in):").steps([
+                Step::root(["rm", TUN]),
+                Step::root(["mknod", "-m", "0666", TUN, "c", "10", "200"]),
+            ]));
+        }
+        None => Verdict::pass("/dev/net/tun is a character device the user can read and write (device number not checked)"),
+    }
+    .evidence(TUN, detail)
 }
 
 fn binaries(f: &Facts) -> Verdict {
@@ -1572,6 +1594,27 @@ mod tests {
     fn tun_character_device_for_everyone_passes() {
         let v = check("debian-12", "network.tun");
         assert_eq!(v.status, crate::model::Status::Pass, "{}", v.summary);
+    }
+
+    #[test]
+    fn tun_with_another_device_number_fails_with_mknod() {
+        let v = check("debian-12-tun-wrong-device", "network.tun");
+        assert_eq!(v.status, crate::model::Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("character device 1:3, not the tun device 10:200")
+                && v.summary
+                    .contains("ioctl(TUNSETIFF): Inappropriate ioctl for device"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo rm /dev/net/tun",
+                "sudo mknod -m 0666 /dev/net/tun c 10 200"
+            ]
+        );
     }
 
     #[test]

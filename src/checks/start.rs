@@ -1080,6 +1080,31 @@ database)"
             certain,
         });
     }
+    // The script's first lookup (row 1.4): `command -v docker-rootlesskit`, then `rootlesskit`, on its PATH. A
+    // RootlessKit installed elsewhere (network.binaries also searches /usr/sbin, ~/bin and the contrib directories)
+    // does not help it.
+    let rk_dirs: Vec<String> = SYSTEM_DIRS
+        .iter()
+        .map(|d| (*d).to_owned())
+        .chain(std::iter::once(format!(
+            "{}/bin",
+            f.user.home.trim_end_matches('/')
+        )))
+        .chain(f.distro().defaults.rootless_script_dirs.iter().cloned())
+        .collect();
+    if f.find_in("docker-rootlesskit", &daemon.dirs).is_empty()
+        && (!f.find_in("rootlesskit", &rk_dirs).is_empty()
+            || !f.find_in("docker-rootlesskit", &rk_dirs).is_empty())
+    {
+        out.push(Need {
+            program: "rootlesskit",
+            step: "dockerd-rootless.sh looks up `docker-rootlesskit`, then `rootlesskit`, with `command -v`".to_owned(),
+            error: "rootlesskit needs to be installed".into(),
+            package: "rootlesskit",
+            before_path: &[],
+            certain: true,
+        });
+    }
     // The script's last step: `exec dockerd` (20.10; `${DOCKERD:-dockerd}` from 25.0) from its PATH. Debian and
     // Ubuntu keep dockerd in /usr/sbin, which a login shell's PATH lacks (row 7.6). Before install, network.binaries
     // says dockerd is missing.

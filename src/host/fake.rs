@@ -72,6 +72,7 @@ impl Found {
                     uid: 0,
                     gid: 0,
                     size: text.len() as u64,
+                    rdev: None,
                 };
             }
             Found::Inline(Some(TreeEntry {
@@ -85,6 +86,7 @@ impl Found {
             uid: 0,
             gid: 0,
             size,
+            rdev: None,
         })
     }
 }
@@ -255,6 +257,7 @@ impl FakeHost {
                     uid: 0,
                     gid: 0,
                     size: 0,
+                    rdev: None,
                 },
                 None => return Err(errno(nix::errno::Errno::ENOENT)),
             },
@@ -271,6 +274,9 @@ impl FakeHost {
             }
             if let Some(gid) = o.gid {
                 meta.gid = gid;
+            }
+            if let Some([major, minor]) = o.device {
+                meta.rdev = Some((major, minor));
             }
         }
         Ok(meta)
@@ -371,6 +377,8 @@ fn load_layer(
 fn normalise(mut meta: Meta) -> Meta {
     meta.uid = 0;
     meta.gid = 0;
+    // A device in a checkout is never the host's: its number comes from the sidecar's `device` only.
+    meta.rdev = None;
     meta.mode = match meta.kind {
         FileKind::Dir => 0o755,
         FileKind::Symlink => 0o777,

@@ -71,6 +71,9 @@ pub struct Meta {
     pub uid: u32,
     pub gid: u32,
     pub size: u64,
+    /// A device's number (major, minor) when the host knows it (`st_rdev`); `None` for other kinds, and for a
+    /// fixture's device without `device = [major, minor]`.
+    pub rdev: Option<(u32, u32)>,
 }
 
 impl Meta {

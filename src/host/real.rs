@@ -371,6 +371,8 @@ fn fstat_meta(fd: &OwnedFd) -> io::Result<Meta> {
         SFlag::S_IFBLK => FileKind::BlockDevice,
         _ => FileKind::File,
     };
+    let rdev = matches!(kind, FileKind::CharDevice | FileKind::BlockDevice)
+        .then(|| device_number(st.st_rdev as u64));
     #[allow(clippy::unnecessary_cast)]
     Ok(Meta {
         kind,
@@ -378,7 +380,18 @@ fn fstat_meta(fd: &OwnedFd) -> io::Result<Meta> {
         uid: st.st_uid,
         gid: st.st_gid,
         size: st.st_size.max(0) as u64,
+        rdev,
     })
+}
+
+/// A `dev_t`'s major and minor numbers.
+fn device_number(dev: u64) -> (u32, u32) {
+    #[allow(clippy::unnecessary_cast)]
+    let dev = dev as nix::libc::dev_t;
+    (
+        nix::sys::stat::major(dev) as u32,
+        nix::sys::stat::minor(dev) as u32,
+    )
 }
 
 fn libc_einval() -> i32 {
@@ -408,6 +421,8 @@ pub(crate) fn meta_from_std(m: &std::fs::Metadata) -> Meta {
         uid: m.uid(),
         gid: m.gid(),
         size: m.size(),
+        rdev: matches!(kind, FileKind::CharDevice | FileKind::BlockDevice)
+            .then(|| device_number(m.rdev())),
     }
 }
 
@@ -773,6 +788,15 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=inside\n").unwrap();
         dir
+    }
+
+    #[test]
+    fn devices_carry_their_number_and_files_none() {
+        let host = RealHost::new(Path::new("/")).unwrap();
+        // /dev/null is char 1:3 on every Linux (Documentation/admin-guide/devices.txt).
+        let null = host.stat("/dev/null").unwrap();
+        assert_eq!((null.kind, null.rdev), (FileKind::CharDevice, Some((1, 3))));
+        assert_eq!(host.stat("/etc/passwd").unwrap().rdev, None);
     }
 
     #[test]

@@ -32,6 +32,10 @@
 //! mode = 0o666
 //! uid = 1000
 //!
+//! [files."/dev/net/tun"]         # a device's number, [major, minor]; without it the number is unknown
+//! kind = "chardevice"
+//! device = [10, 200]
+//!
 //! [xattrs."/usr/bin/newuidmap"]  # hex of the raw attribute value
 //! "security.capability" = "0100000280000000000000000000000000000000"
 //!
@@ -233,6 +237,9 @@ pub struct FileOverride {
     pub uid: Option<u32>,
     #[serde(default)]
     pub gid: Option<u32>,
+    /// A device's number, `[major, minor]` (`/dev/net/tun` is `[10, 200]`).
+    #[serde(default)]
+    pub device: Option<[u32; 2]>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

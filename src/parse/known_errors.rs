@@ -282,6 +282,12 @@ pub const TABLE: &[KnownError] = &[
     // What the rest of the start path prints (dockerd-rootless.sh inside RootlessKit, dockerd, containerd): the
     // start trial's errors, each matched on the one error line it quotes.
     KnownError {
+        needles: &["rootlesskit needs to be installed"],
+        checks: &["start.path", "network.binaries"],
+        meaning: "dockerd-rootless.sh finds neither docker-rootlesskit nor rootlesskit on its PATH",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+    },
+    KnownError {
         needles: &["exec: dockerd: not found"],
         checks: &["start.path"],
         meaning: "dockerd-rootless.sh execs dockerd from its PATH, which has no dockerd (Debian keeps it in /usr/sbin)",

@@ -34,20 +34,6 @@ const SCRIPT: &str = testkit::DOCKERD_ROOTLESS_SH;
 /// Where the scratch PATH's links point: the session's programs and Debian's contrib directory.
 const SOURCES: &[&str] = &["/usr/bin", "/usr/sbin", "/usr/share/docker.io/contrib"];
 
-/// The flags Debian 12's dockerd-rootless.sh (20.10) gives RootlessKit, with `true` for the script.
-const RK_FLAGS: &[&str] = &[
-    "--net=slirp4netns",
-    "--mtu=65520",
-    "--slirp4netns-sandbox=auto",
-    "--slirp4netns-seccomp=auto",
-    "--disable-host-loopback",
-    "--port-driver=builtin",
-    "--copy-up=/etc",
-    "--copy-up=/run",
-    "--propagation=rslave",
-    "true",
-];
-
 fn live() -> Option<support::Live> {
     support::start(&[
         Need::Root,
@@ -195,7 +181,7 @@ impl Scratch {
     fn rootlesskit(&self, ns: Option<&Namespace>) -> Run {
         let rk = format!("{}/rootlesskit", self.path());
         let argv: Vec<&str> = std::iter::once(rk.as_str())
-            .chain(RK_FLAGS.iter().copied())
+            .chain(support::RK_20_10_FLAGS.iter().copied())
             .collect();
         Run::of(self.command(ns, 30, &argv))
     }
@@ -206,7 +192,7 @@ impl Scratch {
     fn rootlesskit_passing(&self, ns: Option<&Namespace>) -> Run {
         let rk = format!("{}/rootlesskit", self.path());
         let argv: Vec<&str> = std::iter::once(rk.as_str())
-            .chain(RK_FLAGS.iter().map(|f| {
+            .chain(support::RK_20_10_FLAGS.iter().map(|f| {
                 if *f == "--port-driver=builtin" {
                     "--port-driver=none"
                 } else {

@@ -12,12 +12,20 @@ fuzz_target!(|data: &[u8]| {
     let line = known_errors::error_line(&stderr, &stdout);
     assert!(!line.is_empty() && !line.contains('\n'));
     assert!(
-        line == "no output" || stderr.lines().chain(stdout.lines()).any(|l| l.trim() == line),
+        line == "no output"
+            || stderr
+                .lines()
+                .chain(stdout.lines())
+                .any(|l| l.trim() == line),
         "{line:?} is no line of the output"
     );
     let lower = line.to_ascii_lowercase();
     for e in known_errors::explain(&line) {
-        assert!(e.needles.iter().all(|n| lower.contains(&n.to_ascii_lowercase())));
+        assert!(
+            e.needles
+                .iter()
+                .all(|n| lower.contains(&n.to_ascii_lowercase()))
+        );
     }
     let _ = known_errors::checks_for(&stderr);
 });

@@ -195,7 +195,7 @@ scratch directory, stopped and removed)",
 to rootless-doctor with the raw error above, so that a check can learn it.",
         ))
     } else {
-        let mut v = if estimated {
+        let v = if estimated {
             Verdict::warn(format!(
                 "RootlessKit starts, but the trial start of {} as {who}, with the login PATH that stands in for their \
 shell's, {how}: {line}",
@@ -207,24 +207,7 @@ shell's, {how}: {line}",
                 plan.script
             ))
         };
-        for k in known_errors::explain(&line) {
-            v = v.evidence(
-                "known error",
-                format!("{} ({}; {})", k.meaning, k.checks.join(", "), k.source),
-            );
-        }
-        let steps: Vec<Step> = ids
-            .iter()
-            .map(|id| Step::user(["rootless-doctor", "explain", id]))
-            .collect();
-        v.fix(
-            Remediation::text(format!(
-                "Fix what {} reports, then run the check again.",
-                ids.join(" and ")
-            ))
-            .steps(steps),
-        )
-        .explained_by(ids)
+        named(v, &line)
     };
     v = v
         .with_evidence(first.evidence)
@@ -282,9 +265,7 @@ tried once more)"
 fn outcome(run: &TrialRun, who: &str, how: &str) -> Verdict {
     let line = error_line(run);
     let text = format!("{}\n{}", run.stderr, run.stdout);
-    let known = known_errors::explain(&text);
-    let ids = known_errors::checks_for(&text);
-    if ids.is_empty() {
+    if known_errors::checks_for(&text).is_empty() {
         return Verdict::fail(format!(
             "the trial launch as {who} {how}, and no known error explains it (not understood): {line}"
         ))
@@ -293,13 +274,22 @@ fn outcome(run: &TrialRun, who: &str, how: &str) -> Verdict {
 rootless-doctor with the raw error above, so that a check can learn it.",
         ));
     }
-    let mut v = Verdict::fail(format!("the trial launch as {who} {how}: {line}"));
-    for k in &known {
+    named(
+        Verdict::fail(format!("the trial launch as {who} {how}: {line}")),
+        &text,
+    )
+}
+
+/// `v` with what the known-error table says of `text`: each entry as evidence, the checks that explain it as the
+/// fix (`rootless-doctor explain ID`) and as [`Verdict::explained_by`]. For a `text` the table knows.
+fn named(mut v: Verdict, text: &str) -> Verdict {
+    for k in known_errors::explain(text) {
         v = v.evidence(
             "known error",
             format!("{} ({}; {})", k.meaning, k.checks.join(", "), k.source),
         );
     }
+    let ids = known_errors::checks_for(text);
     let steps: Vec<Step> = ids
         .iter()
         .map(|id| Step::user(["rootless-doctor", "explain", id]))

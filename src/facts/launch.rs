@@ -86,22 +86,33 @@ impl Facts<'_> {
         self.derived.launch_plan.get_or_init(|| plan(self))
     }
 
+    /// A bounded run of `argv` with `env`, as `as_user` (the judged user, when root judges someone else).
+    fn bounded(
+        &self,
+        argv: &[String],
+        env: &[(String, String)],
+        as_user: Option<&String>,
+        timeout: Duration,
+    ) -> BoundedCommand {
+        BoundedCommand {
+            argv: argv.to_vec(),
+            env: env.to_vec(),
+            as_user: as_user.map(|name| RunAs {
+                name: name.clone(),
+                uid: self.user.uid,
+                gid: self.user.gid,
+            }),
+            timeout,
+            scratch_dirs: Vec::new(),
+            ready: None,
+        }
+    }
+
     /// Runs the trial (once per run); `None` when there is nothing to try ([`Facts::launch_plan`]).
     pub fn launch_trial(&self) -> Option<&Trial> {
         let plan = self.launch_plan().as_ref().ok()?;
         Some(self.derived.launch_trial.get_or_init(|| {
-            let cmd = BoundedCommand {
-                argv: plan.argv.clone(),
-                env: plan.env.clone(),
-                as_user: plan.as_user.as_ref().map(|name| RunAs {
-                    name: name.clone(),
-                    uid: self.user.uid,
-                    gid: self.user.gid,
-                }),
-                timeout: plan.timeout,
-                scratch_dirs: Vec::new(),
-                ready: None,
-            };
+            let cmd = self.bounded(&plan.argv, &plan.env, plan.as_user.as_ref(), plan.timeout);
             let first = run(self, &cmd);
             // `true` exits at once, and RootlessKit 1.1.0's parent can still be setting up the builtin port driver
             // on its socket: it then fails with the socket's error, a race of the trial, not of the start path
@@ -165,16 +176,9 @@ impl Facts<'_> {
         let plan = self.start_plan()?;
         Some(self.derived.start_trial.get_or_init(|| {
             let cmd = BoundedCommand {
-                argv: plan.argv.clone(),
-                env: plan.env.clone(),
-                as_user: plan.as_user.as_ref().map(|name| RunAs {
-                    name: name.clone(),
-                    uid: self.user.uid,
-                    gid: self.user.gid,
-                }),
-                timeout: plan.timeout,
                 scratch_dirs: plan.scratch_dirs.clone(),
                 ready: Some(plan.ready.clone()),
+                ..self.bounded(&plan.argv, &plan.env, plan.as_user.as_ref(), plan.timeout)
             };
             run(self, &cmd)
         }))

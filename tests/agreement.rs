@@ -23,12 +23,11 @@ mod support;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Need, Run};
+use support::{MountNamespace, Need, Run, finding};
 
 const SCRIPT: &str = testkit::DOCKERD_ROOTLESS_SH;
 /// Where the scratch PATH's links point: the session's programs and Debian's contrib directory.
@@ -116,7 +115,7 @@ impl Scratch {
 
     /// `argv` as the test user with this scratch's PATH and directories, killed with its process group after `secs`
     /// seconds; inside `ns` when given.
-    fn command(&self, ns: Option<&Namespace>, secs: u32, argv: &[&str]) -> Command {
+    fn command(&self, ns: Option<&MountNamespace>, secs: u32, argv: &[&str]) -> Command {
         self.command_in(ns, secs, &[], argv)
     }
 
@@ -127,7 +126,7 @@ impl Scratch {
 
     fn command_in(
         &self,
-        ns: Option<&Namespace>,
+        ns: Option<&MountNamespace>,
         secs: u32,
         set: &[(&str, &str)],
         argv: &[&str],
@@ -165,7 +164,7 @@ impl Scratch {
     }
 
     /// The doctor's `preflight --only <only> --format json` as the test user (in `ns` when given).
-    fn doctor(&self, ns: Option<&Namespace>, only: &str) -> (Run, Value) {
+    fn doctor(&self, ns: Option<&MountNamespace>, only: &str) -> (Run, Value) {
         let bin = support::doctor_bin().display().to_string();
         let run = Run::of(self.command(
             ns,
@@ -178,7 +177,7 @@ impl Scratch {
     }
 
     /// The real `rootlesskit` with Debian 12's script's flags and `true` (in `ns` when given).
-    fn rootlesskit(&self, ns: Option<&Namespace>) -> Run {
+    fn rootlesskit(&self, ns: Option<&MountNamespace>) -> Run {
         let rk = format!("{}/rootlesskit", self.path());
         let argv: Vec<&str> = std::iter::once(rk.as_str())
             .chain(support::RK_20_10_FLAGS.iter().copied())
@@ -189,7 +188,7 @@ impl Scratch {
     /// The same with `--port-driver=none`, for runs that must succeed: RootlessKit 1.1.0's builtin driver sometimes
     /// loses a race on a loaded machine (`dial unix …/.bp.sock: connect: no such file or directory`, observed here),
     /// and no row these tests prove is about the port driver.
-    fn rootlesskit_passing(&self, ns: Option<&Namespace>) -> Run {
+    fn rootlesskit_passing(&self, ns: Option<&MountNamespace>) -> Run {
         let rk = format!("{}/rootlesskit", self.path());
         let argv: Vec<&str> = std::iter::once(rk.as_str())
             .chain(support::RK_20_10_FLAGS.iter().map(|f| {
@@ -204,7 +203,7 @@ impl Scratch {
     }
 
     /// Debian 12's dockerd-rootless.sh with `--version` for dockerd (it stops before, or prints the version).
-    fn script(&self, ns: Option<&Namespace>) -> Run {
+    fn script(&self, ns: Option<&MountNamespace>) -> Run {
         Run::of(self.command(ns, 90, &[SCRIPT, "--version"]))
     }
 }
@@ -213,70 +212,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.root);
     }
-}
-
-/// A private mount namespace held by `sleep` (the guard: dropping it kills the holder, and the namespace with its
-/// mounts ends with its last process). Mount events do not propagate back to the host (`--propagation slave`).
-struct Namespace {
-    holder: Child,
-}
-
-impl Namespace {
-    /// A new namespace, then each of `mounts` (an argv run inside it as root).
-    fn new(mounts: &[&[&str]]) -> Namespace {
-        let holder = Command::new("unshare")
-            .args(["-m", "--propagation", "slave", "--", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare -m");
-        let ns = Namespace { holder };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
-        while fs::read_link(format!("/proc/{}/ns/mnt", ns.pid()))
-            .ok()
-            .as_ref()
-            == Some(&ours)
-            || fs::read_link(format!("/proc/{}/exe", ns.pid()))
-                .map(|e| !e.ends_with("sleep"))
-                .unwrap_or(true)
-        {
-            assert!(
-                Instant::now() < deadline,
-                "unshare did not start sleep in a new mount namespace"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for argv in mounts {
-            let out = Command::new("nsenter")
-                .args(["-t", &ns.pid().to_string(), "-m", "--"])
-                .args(*argv)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{argv:?} in the namespace: {out:?}");
-        }
-        ns
-    }
-
-    fn pid(&self) -> u32 {
-        self.holder.id()
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = self.holder.kill();
-        let _ = self.holder.wait();
-    }
-}
-
-fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {doc}"))
 }
 
 /// The doctor's `id` has `status` and a summary containing `says`.
@@ -310,7 +245,7 @@ fn assert_real_fails(run: &Run, says: &[&str]) {
 fn tun_hidden_by_a_tmpfs_fails_network_tun_as_rootlesskits_tuntap_add_does() {
     let Some(_live) = live() else { return };
     let s = Scratch::new(&[]);
-    let ns = Namespace::new(&[&[
+    let ns = MountNamespace::new(&[&[
         "mount",
         "-t",
         "tmpfs",
@@ -381,9 +316,9 @@ fn without_slirp4netns_the_driver_fails_as_the_script_and_rootlesskit_do() {
 
 /// A private mount namespace where `subuid` is bind-mounted over /etc/subuid (read by the doctor, getsubids,
 /// RootlessKit's own parser and the setuid newuidmap alike).
-fn subuid_namespace(s: &Scratch, subuid: &str) -> Namespace {
+fn subuid_namespace(s: &Scratch, subuid: &str) -> MountNamespace {
     let file = s.file("subuid", subuid);
-    Namespace::new(&[&["mount", "--bind", &file, "/etc/subuid"]])
+    MountNamespace::new(&[&["mount", "--bind", &file, "/etc/subuid"]])
 }
 
 /// Row 2.19: a trailing blank after the count, which shadow does not trim: the doctor fails `subid.files` and
@@ -485,7 +420,7 @@ fn newuidmap_on_a_nosuid_mount_fails_the_setuid_checks_as_the_kernel_does() {
         mounts.push(vec!["mount", "-o", "remount,bind,nosuid", bin]);
     }
     let mounts: Vec<&[&str]> = mounts.iter().map(Vec::as_slice).collect();
-    let ns = Namespace::new(&mounts);
+    let ns = MountNamespace::new(&mounts);
     let (run, doc) = s.doctor(Some(&ns), "uidmap");
     for id in ["uidmap.newuidmap", "uidmap.newgidmap"] {
         assert_finding(&doc, &run, id, "fail", "nosuid");
@@ -626,7 +561,7 @@ fn subid_sss_without_its_module_falls_back_to_the_files_as_the_doctor_says() {
         .map(|l| format!("{l}\n"))
         .collect();
     let file = s.file("nsswitch.conf", &format!("{kept}subid: sss\n"));
-    let ns = Namespace::new(&[&["mount", "--bind", &file, "/etc/nsswitch.conf"]]);
+    let ns = MountNamespace::new(&[&["mount", "--bind", &file, "/etc/nsswitch.conf"]]);
     let (run, doc) = s.doctor(Some(&ns), "subid");
     assert_finding(&doc, &run, "subid.entries", "pass", "has ranges");
     // RootlessKit only debug-logs what getsubids prints; getsubids itself shows shadow's fallback.
@@ -656,7 +591,7 @@ fn subid_sss_without_its_module_falls_back_to_the_files_as_the_doctor_says() {
 fn tun_with_another_device_number_fails_network_tun_as_tunsetiff_does() {
     let Some(_live) = live() else { return };
     let s = Scratch::new(&[]);
-    let ns = Namespace::new(&[
+    let ns = MountNamespace::new(&[
         &[
             "mount",
             "-t",

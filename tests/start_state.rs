@@ -25,7 +25,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -89,76 +89,28 @@ impl Scratch {
     }
 }
 
-/// A private mount namespace held by `sleep`, in which /tmp is bind-mounted on itself read-only. Mount events do
-/// not propagate back (`--propagation slave`); the namespace ends with its last process.
-struct ReadOnlyTmp {
-    holder: Child,
-}
+/// A private mount namespace in which /tmp is bind-mounted on itself read-only ([`support::MountNamespace`]).
+struct ReadOnlyTmp(support::MountNamespace);
 
 impl ReadOnlyTmp {
     fn new() -> ReadOnlyTmp {
-        let holder = Command::new("unshare")
-            .args(["-m", "--propagation", "slave", "--", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare -m");
-        let ns = ReadOnlyTmp { holder };
-        // The namespace exists once the holder's mount namespace differs from ours.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
-        while fs::read_link(format!("/proc/{}/ns/mnt", ns.pid()))
-            .ok()
-            .as_ref()
-            == Some(&ours)
-            || fs::read_link(format!("/proc/{}/exe", ns.pid()))
-                .map(|e| !e.ends_with("sleep"))
-                .unwrap_or(true)
-        {
-            assert!(
-                Instant::now() < deadline,
-                "unshare did not start sleep in a new mount namespace"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for args in [
-            &["mount", "--bind", "/tmp", "/tmp"][..],
-            &["mount", "-o", "remount,bind,ro", "/tmp"][..],
-        ] {
-            let out = ns.enter(args).output().unwrap();
-            assert!(out.status.success(), "{args:?} in the namespace: {out:?}");
-        }
-        ns
-    }
-
-    fn pid(&self) -> u32 {
-        self.holder.id()
-    }
-
-    /// `nsenter -t PID -m -- argv…` (nsenter execs argv, so the pid and process group are the program's).
-    fn enter(&self, argv: &[&str]) -> Command {
-        let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &self.pid().to_string(), "-m", "--"])
-            .args(argv)
-            .stdin(Stdio::null());
-        cmd
+        ReadOnlyTmp(support::MountNamespace::new(&[
+            &["mount", "--bind", "/tmp", "/tmp"],
+            &["mount", "-o", "remount,bind,ro", "/tmp"],
+        ]))
     }
 
     /// `command` (a runuser command line) run inside the namespace.
     fn wrap(&self, command: &Command) -> Command {
-        let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &self.pid().to_string(), "-m", "--"])
-            .arg(command.get_program())
-            .args(command.get_args())
-            .current_dir("/")
-            .stdin(Stdio::null());
+        let mut args: Vec<&OsStr> = vec![command.get_program()];
+        args.extend(command.get_args());
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| a.to_str().expect("UTF-8 argv"))
+            .collect();
+        let mut cmd = self.0.enter(&args);
+        cmd.current_dir("/");
         cmd
-    }
-}
-
-impl Drop for ReadOnlyTmp {
-    fn drop(&mut self) {
-        let _ = self.holder.kill();
-        let _ = self.holder.wait();
     }
 }
 

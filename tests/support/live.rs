@@ -369,3 +369,65 @@ impl Drop for ScratchDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// A private mount namespace held by `sleep` (the guard: dropping it kills the holder, and the namespace with its
+/// mounts ends with its last process). Mount events do not propagate back to the host (`--propagation slave`).
+pub struct MountNamespace {
+    holder: std::process::Child,
+}
+
+impl MountNamespace {
+    /// A new namespace, then each of `mounts` (an argv run inside it as root).
+    pub fn new(mounts: &[&[&str]]) -> MountNamespace {
+        use std::process::Stdio;
+        use std::time::{Duration, Instant};
+        let holder = Command::new("unshare")
+            .args(["-m", "--propagation", "slave", "--", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare -m");
+        let ns = MountNamespace { holder };
+        // The namespace exists once the holder's mount namespace differs from ours and it runs sleep.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
+        while fs::read_link(format!("/proc/{}/ns/mnt", ns.pid()))
+            .ok()
+            .as_ref()
+            == Some(&ours)
+            || fs::read_link(format!("/proc/{}/exe", ns.pid()))
+                .map(|e| !e.ends_with("sleep"))
+                .unwrap_or(true)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "unshare did not start sleep in a new mount namespace"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for argv in mounts {
+            let out = ns.enter(argv).output().unwrap();
+            assert!(out.status.success(), "{argv:?} in the namespace: {out:?}");
+        }
+        ns
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.holder.id()
+    }
+
+    /// `nsenter -t PID -m -- argv…` (nsenter execs argv, so the pid and process group are the program's).
+    pub fn enter(&self, argv: &[&str]) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.args(["-t", &self.pid().to_string(), "-m", "--"])
+            .args(argv)
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+}
+
+impl Drop for MountNamespace {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}

@@ -150,7 +150,9 @@ impl Scratch {
         let mut cmd = match ns {
             Some(ns) => {
                 let mut c = Command::new("nsenter");
-                c.args(["-t", &ns.pid().to_string(), "-m", "--", "timeout"]);
+                c.args(["-t", &ns.pid().to_string()])
+                    .args(ns.join())
+                    .args(["--", "timeout"]);
                 c
             }
             None => Command::new("timeout"),
@@ -629,4 +631,50 @@ fn tun_with_another_device_number_fails_network_tun_as_tunsetiff_does() {
         "pass",
         "/dev/net/tun is the tun device (10:200)",
     );
+}
+
+/// Row 2.21: a user namespace that maps only the host's ids below `count`, the shape of an unprivileged LXC
+/// container. With 99,000 ids the user's range 100000-165535 does not exist inside: `subid.nested_userns` fails, and
+/// the kernel refuses newuidmap's write for RootlessKit. With 200,000 ids the range exists: both pass.
+#[test]
+fn a_nested_user_namespace_without_the_ranges_refuses_newuidmap_as_the_doctor_says() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let user = s.user.name.clone();
+    let user_subid = s.file("subid", &format!("{user}:100000:65536\n"));
+    for (count, fails) in [(99_000, true), (200_000, false)] {
+        let root_subid = s.file(&format!("root-subid-{count}"), &format!("root:0:{count}\n"));
+        let ns = MountNamespace::nested_userns(count, &root_subid, &user_subid);
+        let (run, doc) = s.doctor(Some(&ns), "subid");
+        if fails {
+            assert_finding(
+                &doc,
+                &run,
+                "subid.nested_userns",
+                "fail",
+                "/etc/subuid:1 (100000-165535) is outside /proc/self/uid_map; /etc/subgid:1 (100000-165535) is outside /proc/self/gid_map",
+            );
+            let real = s.rootlesskit(Some(&ns));
+            assert_real_fails(
+                &real,
+                &["newuidmap: write to uid_map failed: Operation not permitted"],
+            );
+        } else {
+            assert_finding(
+                &doc,
+                &run,
+                "subid.nested_userns",
+                "pass",
+                "inside a user namespace, and the user's ranges are all mapped by it",
+            );
+            let real = s.rootlesskit_passing(Some(&ns));
+            assert_eq!(real.code(), 0, "{real}");
+        }
+        // Nothing else of the subid area fails: the fault is the namespace alone.
+        for f in doc["findings"].as_array().unwrap() {
+            if f["id"] != "subid.nested_userns" {
+                assert_eq!(f["status"], "pass", "{f:#}\n{run}");
+            }
+        }
+    }
 }

@@ -374,19 +374,63 @@ impl Drop for ScratchDir {
 /// mounts ends with its last process). Mount events do not propagate back to the host (`--propagation slave`).
 pub struct MountNamespace {
     holder: std::process::Child,
+    /// nsenter's namespace flags for joining it: `-m`, or `-U -m` for [`MountNamespace::nested_userns`].
+    join: &'static [&'static str],
 }
 
 impl MountNamespace {
     /// A new namespace, then each of `mounts` (an argv run inside it as root).
     pub fn new(mounts: &[&[&str]]) -> MountNamespace {
+        let mut holder = Command::new("unshare");
+        holder.args(["-m", "--propagation", "slave", "--", "sleep", "600"]);
+        let ns = MountNamespace::hold(holder, &["-m"]);
+        for argv in mounts {
+            let out = ns.enter(argv).output().unwrap();
+            assert!(out.status.success(), "{argv:?} in the namespace: {out:?}");
+        }
+        ns
+    }
+
+    /// A private mount namespace holding a user namespace that root made with `unshare --map-users=0,0,COUNT`
+    /// (and the same for groups): the host's ids 0..COUNT exist inside, every other id does not, as in an
+    /// unprivileged LXC container. newuidmap (run by `unshare` as root) accepts that map only when /etc/subuid and
+    /// /etc/subgid grant it to root: `root_subid` (a root-owned file, `root:0:COUNT`) is bind-mounted over both for
+    /// that step, and inside the user namespace (in a mount namespace of its own, which it may change) `user_subid`
+    /// is bind-mounted on top, so the user's tools read the user's own ranges.
+    pub fn nested_userns(count: u32, root_subid: &str, user_subid: &str) -> MountNamespace {
+        let mut holder = Command::new("unshare");
+        // "$1" and "$2" are the two files; the script is a constant.
+        holder.args([
+            "-m",
+            "--propagation",
+            "slave",
+            "--",
+            "sh",
+            "-ec",
+            "mount --bind \"$1\" /etc/subuid; mount --bind \"$1\" /etc/subgid; \
+             exec unshare --map-users=0,0,$3 --map-groups=0,0,$3 --setuid 0 --setgid 0 -m -- \
+             sh -ec 'mount --bind \"$0\" /etc/subuid; mount --bind \"$0\" /etc/subgid; exec sleep 600' \"$2\"",
+            "sh",
+            root_subid,
+            user_subid,
+            &count.to_string(),
+        ]);
+        let ns = MountNamespace::hold(holder, &["-U", "-m"]);
+        let ours = fs::read_link("/proc/self/ns/user").unwrap();
+        assert_ne!(
+            fs::read_link(format!("/proc/{}/ns/user", ns.pid())).ok(),
+            Some(ours),
+            "the holder is not in a user namespace of its own"
+        );
+        ns
+    }
+
+    /// Starts `holder` (which ends by exec'ing `sleep`) and waits until it sleeps in a mount namespace of its own.
+    fn hold(mut holder: Command, join: &'static [&'static str]) -> MountNamespace {
         use std::process::Stdio;
         use std::time::{Duration, Instant};
-        let holder = Command::new("unshare")
-            .args(["-m", "--propagation", "slave", "--", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare -m");
-        let ns = MountNamespace { holder };
+        let holder = holder.stdin(Stdio::null()).spawn().expect("unshare -m");
+        let ns = MountNamespace { holder, join };
         // The namespace exists once the holder's mount namespace differs from ours and it runs sleep.
         let deadline = Instant::now() + Duration::from_secs(5);
         let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
@@ -404,10 +448,6 @@ impl MountNamespace {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        for argv in mounts {
-            let out = ns.enter(argv).output().unwrap();
-            assert!(out.status.success(), "{argv:?} in the namespace: {out:?}");
-        }
         ns
     }
 
@@ -415,10 +455,18 @@ impl MountNamespace {
         self.holder.id()
     }
 
-    /// `nsenter -t PID -m -- argv…` (nsenter execs argv, so the pid and process group are the program's).
+    /// nsenter's flags for joining the namespaces (after `-t PID`).
+    pub fn join(&self) -> &'static [&'static str] {
+        self.join
+    }
+
+    /// `nsenter -t PID -m -- argv…` (`-U -m` for a nested user namespace, where root becomes its uid 0; nsenter
+    /// execs argv, so the pid and process group are the program's).
     pub fn enter(&self, argv: &[&str]) -> Command {
         let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &self.pid().to_string(), "-m", "--"])
+        cmd.args(["-t", &self.pid().to_string()])
+            .args(self.join)
+            .arg("--")
             .args(argv)
             .stdin(std::process::Stdio::null());
         cmd

@@ -33,6 +33,7 @@ pub const CGROUP2: u64 = 0x6367_7270;
 pub const TMPFS: u64 = 0x0102_1994;
 pub const NFS: u64 = 0x6969;
 pub const BTRFS: u64 = 0x9123_683E;
+pub const ZFS: u64 = 0x2fc1_2fc1;
 
 /// Network and cluster filesystems on which Docker's data-root breaks (`lchown … operation not permitted`).
 pub const NETWORK_FILESYSTEMS: &[u64] = &[

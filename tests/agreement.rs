@@ -678,3 +678,38 @@ fn a_nested_user_namespace_without_the_ranges_refuses_newuidmap_as_the_doctor_sa
         }
     }
 }
+
+/// Row 8.9: a storage driver forced in the rootless daemon.json that cannot work here: btrfs with the data-root on
+/// ext4, and fuse-overlayfs, which Debian 12 does not install by default, off the daemon's PATH. `storage.driver`
+/// fails for each, and the real dockerd-rootless.sh's dockerd stops initializing its graphdriver with the error
+/// the doctor quotes.
+#[test]
+fn a_forced_storage_driver_that_cannot_work_stops_dockerd_as_the_doctor_says() {
+    let Some(_live) = live() else { return };
+    for (driver, says, dockerd_says) in [
+        (
+            "btrfs",
+            "the data-root is not on btrfs",
+            "failed to start daemon: error initializing graphdriver: prerequisites for driver not satisfied (wrong filesystem?)",
+        ),
+        (
+            "fuse-overlayfs",
+            "fuse-overlayfs is not on the daemon's PATH",
+            "failed to start daemon: error initializing graphdriver: driver not supported",
+        ),
+    ] {
+        let s = Scratch::new(&["fuse-overlayfs"]);
+        let dir = s.root.join("config/docker");
+        fs::create_dir(&dir).unwrap();
+        let json = dir.join("daemon.json");
+        fs::write(&json, format!("{{\"storage-driver\": \"{driver}\"}}\n")).unwrap();
+        for p in [&dir, &json] {
+            std::os::unix::fs::chown(p, Some(s.user.uid), Some(s.user.gid)).unwrap();
+        }
+        let (run, doc) = s.doctor(None, "storage.driver");
+        assert_finding(&doc, &run, "storage.driver", "fail", says);
+        assert_finding(&doc, &run, "storage.driver", "fail", dockerd_says);
+        let real = Run::of(s.command(None, 90, &[SCRIPT]));
+        assert_real_fails(&real, &[dockerd_says]);
+    }
+}

@@ -250,6 +250,8 @@ scenarios! {
     debian_12_start_unit_path_without_usr_bin => "debian-12-start-unit-path-without-usr-bin",
     debian_12_start_unit_script_gone => "debian-12-start-unit-script-gone",
     debian_12_start_unit_without_systemd => "debian-12-start-unit-without-systemd",
+    debian_12_storage_driver_btrfs_forced_on_ext4 => "debian-12-storage-driver-btrfs-forced-on-ext4",
+    debian_12_storage_driver_overlay2_forced => "debian-12-storage-driver-overlay2-forced",
     debian_12_subid_name_and_uid => "debian-12-subid-name-and-uid",
     debian_12_subuid_fourth_field => "debian-12-subuid-fourth-field",
     debian_12_subuid_octal => "debian-12-subuid-octal",

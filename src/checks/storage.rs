@@ -18,19 +18,25 @@ pub(super) const CHECKS: &[Check] = &[
         area: "storage",
         scope: Scope::Preflight,
         needs_runtime: true,
-        title: "The kernel allows overlay2 (5.11+) or fuse-overlayfs (4.18+) in a user namespace",
+        title: "The storage driver works in a user namespace: overlay2 (kernel 5.11+), fuse-overlayfs (4.18+), or the one forced",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
 What it checks: the running kernel's version (/proc/sys/kernel/osrelease) and configuration: overlay2 needs kernel 5.11 or later \
 (and CONFIG_OVERLAY_FS); fuse-overlayfs needs 4.18 and the fuse-overlayfs binary; btrfs works on 4.18 or with \
-user_subvol_rm_allowed; vfs always works but copies every layer in full.
+user_subvol_rm_allowed; vfs always works but copies every layer in full. A driver forced by `DOCKER_DRIVER` in the \
+daemon's environment, `--storage-driver` (`-s`) on the unit's command line or `storage-driver` in daemon.json is judged \
+instead: overlay2 against the kernel, fuse-overlayfs against the daemon's PATH, btrfs and zfs against the data-root's \
+filesystem, and the drivers that never work rootless (aufs, devicemapper) or no longer exist (Docker 24 removed aufs and \
+overlay, Docker 25 devicemapper).
 
 Why it matters: rootless dockerd picks the first driver that works. On RHEL 8 (4.18) or Debian 11 (5.10) without \
 fuse-overlayfs it falls back to vfs: pulls are slow and layers take many times the disk space.
 
-What you see when it's wrong: `docker info` shows `Storage Driver: vfs`; pulls of large images are slow and fill the disk.
+What you see when it's wrong: `docker info` shows `Storage Driver: vfs`; pulls of large images are slow and fill the disk. \
+With a forced driver that cannot work, dockerd does not start: `failed to start daemon: error initializing graphdriver: \
+prerequisites for driver not satisfied (wrong filesystem?)` (btrfs or zfs elsewhere) or `… driver not supported`.
 
-How to fix: install fuse-overlayfs (`sudo dnf install -y fuse-overlayfs` on RHEL 8, `sudo apt-get install -y fuse-overlayfs` on \
+How to fix: remove a forced driver that cannot work (dockerd then chooses), or install fuse-overlayfs (`sudo dnf install -y fuse-overlayfs` on RHEL 8, `sudo apt-get install -y fuse-overlayfs` on \
 Debian 11), or run a kernel of 5.11 or later.",
         packages: &["fuse_overlayfs"],
         run: driver,
@@ -230,6 +236,221 @@ and give it to {}.",
 }
 
 fn driver(f: &Facts) -> Verdict {
+    match forced_driver(f) {
+        Some(forced) => judge_forced(f, &forced),
+        None => kernel_driver(f),
+    }
+}
+
+/// A storage driver the rootless daemon is told to use, and where.
+struct Forced {
+    name: String,
+    source: String,
+    detail: String,
+}
+
+/// `DOCKER_DRIVER` in the script's environment (dockerd reads it before anything else), else `--storage-driver`
+/// (`-s`) on the user unit's command line, else `storage-driver` in the daemon.json that daemon reads.
+fn forced_driver(f: &Facts) -> Option<Forced> {
+    if let Some(env) = f.start_env()
+        && let Some(v) = env.get("DOCKER_DRIVER").filter(|v| !v.is_empty())
+    {
+        return Some(Forced {
+            name: v.to_owned(),
+            source: env.source.clone(),
+            detail: format!("DOCKER_DRIVER={v}"),
+        });
+    }
+    let unit = f.rootless_unit_setup();
+    if let Some(setup) = unit
+        && let Some(v) = setup.flag("storage-driver")
+    {
+        return Some(Forced {
+            name: v.to_owned(),
+            source: setup.source.clone(),
+            detail: format!("--storage-driver={v}"),
+        });
+    }
+    let (path, settings) = match unit {
+        Some(setup) => (setup.config.clone(), setup.settings.clone()),
+        None => {
+            let path = f.daemon_json_path();
+            let settings = f.daemon_config(&path).ok().flatten();
+            (path, settings)
+        }
+    };
+    let v = settings?.get("storage-driver")?.as_str()?.to_owned();
+    Some(Forced {
+        detail: format!("\"storage-driver\": \"{v}\""),
+        name: v,
+        source: path,
+    })
+}
+
+/// dockerd's last line when the forced driver cannot start: every graphdriver failure ends in it.
+const GRAPHDRIVER: &str = "failed to start daemon: error initializing graphdriver";
+
+/// The forced driver against what dockerd does with it in a user namespace (observed with Debian 12's dockerd
+/// 20.10.24; moby's daemon/graphdriver at the 25.x–29.x tags for the drivers removed since).
+fn judge_forced(f: &Facts, forced: &Forced) -> Verdict {
+    let name = forced.name.as_str();
+    let set = format!("{} sets {}", forced.source, forced.detail);
+    let docker = f.docker_version();
+    let major = docker.as_ref().map(|(_, v)| v.0);
+    let data_root = locate_data_root(f);
+    let on = |magic: u64| matches!(&data_root, Ok(r) if r.magic == magic);
+    let overlay = overlay_support(f);
+    let works = if overlay.as_ref().is_some_and(|o| o.usable) {
+        "overlay2, fuse-overlayfs (once its package is installed) or vfs"
+    } else {
+        "fuse-overlayfs (once its package is installed) or vfs"
+    };
+    let fix = |what: &str| {
+        Remediation::text(format!(
+            "{what} Remove {} from {} to let dockerd choose, or set one that works here: {works}.",
+            forced.detail, forced.source
+        ))
+    };
+    let refused = |why: String, dockerd_says: &str| {
+        Verdict::fail(format!(
+            "{set}: {why}; dockerd stops with \"{GRAPHDRIVER}: {dockerd_says}\""
+        ))
+        .fix(fix("Choose a driver the rootless daemon can use."))
+    };
+    let mut v = match name {
+        "vfs" | "native" if name == "vfs" || major.is_some_and(|m| m >= 29) => {
+            Verdict::pass(format!("{set}: works everywhere, but every layer is stored as a full copy"))
+        }
+        "overlay2" | "overlayfs" if name == "overlay2" || major.is_some_and(|m| m >= 29) => {
+            match overlay {
+                Some(Overlay { usable: true, .. }) => Verdict::pass(format!(
+                    "{set}: kernel {} mounts overlayfs in a user namespace",
+                    f.kernel.map(|k| k.to_string()).unwrap_or_default()
+                )),
+                Some(Overlay { reason, .. }) => refused(reason, "driver not supported"),
+                None => Verdict::error(format!("{set}, and the kernel version cannot be told")),
+            }
+        }
+        "fuse-overlayfs" => {
+            let dirs = f.daemon_path().map(|p| p.dirs.clone());
+            let found = match &dirs {
+                Some(dirs) => f.find_in("fuse-overlayfs", dirs).into_iter().next(),
+                None => f.which("fuse-overlayfs"),
+            };
+            match found {
+                Some(path) => Verdict::pass(format!("{set}: fuse-overlayfs is {path}"))
+                    .evidence(path, "fuse-overlayfs"),
+                None => refused(
+                    "fuse-overlayfs is not on the daemon's PATH (dockerd logs `exec: \"fuse-overlayfs\": executable \
+file not found in $PATH`)"
+                        .into(),
+                    "driver not supported",
+                )
+                .fix({
+                    let d = f.distro();
+                    Remediation::text(format!(
+                        "Install {}, or remove {} from {}.",
+                        d.package_list(&["fuse_overlayfs"]),
+                        forced.detail,
+                        forced.source
+                    ))
+                    .steps(d.install_step(&["fuse_overlayfs"]))
+                }),
+            }
+        }
+        "btrfs" if on(fsmagic::BTRFS) => {
+            Verdict::pass(format!("{set}, and the data-root is on btrfs"))
+        }
+        "btrfs" | "zfs" if data_root.is_ok() && !on(fsmagic::ZFS) => refused(
+            format!("the data-root is not on {name}"),
+            "prerequisites for driver not satisfied (wrong filesystem?)",
+        ),
+        "zfs" if on(fsmagic::ZFS) => Verdict::warn(format!(
+            "{set}: the data-root is on zfs, but the zfs driver needs root for its `zfs` commands; rootless mode \
+supports overlay2, fuse-overlayfs, btrfs and vfs"
+        ))
+        .fix(fix("Use a driver rootless mode supports.")),
+        "aufs" | "devicemapper" | "overlay" if name != "overlay" || major.is_some_and(|m| m >= 24) => {
+            let why = match (name, major) {
+                ("aufs", Some(m)) if m < 24 => "aufs cannot be used in a user namespace (\"AUFS cannot be used in non-init user namespace\")".to_owned(),
+                ("devicemapper", Some(m)) if m < 25 => "devicemapper does not work in a user namespace".to_owned(),
+                _ => format!("{name} is not among the drivers this dockerd has (aufs and overlay were removed in Docker 24, devicemapper in 25)"),
+            };
+            refused(why, "driver not supported")
+        }
+        "overlay" => Verdict::warn(format!(
+            "{set}: the legacy overlay driver, deprecated and removed in Docker 24; overlay2 is its replacement"
+        ))
+        .fix(fix("Use overlay2.")),
+        _ if major.is_some_and(|m| m >= 29) => Verdict::warn(format!(
+            "{set}: Docker 29 takes a name it has no graph driver for as a containerd snapshotter, which the doctor \
+does not judge"
+        )),
+        _ => refused(
+            "dockerd has no driver of that name (it looks for a graphdriver plugin, which needs experimental mode: \"graphdriver plugins are only supported with experimental mode\")".to_owned(),
+            "driver not supported",
+        ),
+    };
+    v = v.evidence(forced.source.clone(), forced.detail.clone());
+    if let Some((package, _)) = docker {
+        v = v.evidence("package database", package);
+    }
+    if let Ok(r) = &data_root {
+        v = v.evidence(r.probe.clone(), fsmagic::name(r.magic));
+    }
+    v
+}
+
+/// What the kernel says about overlayfs in a user namespace.
+struct Overlay {
+    /// overlay2 will work.
+    usable: bool,
+    /// Why not, when not.
+    reason: String,
+    /// Where CONFIG_OVERLAY_FS was read, and its value.
+    config: Option<(String, Tristate)>,
+    listed: bool,
+}
+
+fn overlay_support(f: &Facts) -> Option<Overlay> {
+    let kernel = f.kernel?;
+    // /proc/filesystems lists overlay when it is built in or loaded: no need to decompress the kernel config then.
+    let listed = match f.read("/proc/filesystems") {
+        Read::Ok(text) => text
+            .lines()
+            .any(|l| l.split_whitespace().last() == Some("overlay")),
+        _ => false,
+    };
+    let config = if listed {
+        Some(("/proc/filesystems".to_owned(), Tristate::Yes))
+    } else {
+        f.kernel_option("OVERLAY_FS")
+    };
+    // Ubuntu's kernels carry overlayfs-in-userns from long before 5.11 (Docker docs: "or Ubuntu-flavored kernel").
+    let in_userns = kernel >= OVERLAY_USERNS || f.distro().quirks.overlay_userns_patched;
+    let (usable, reason) = match (&config, in_userns) {
+        (Some((_, Tristate::No)), true) => (
+            false,
+            "the kernel has no overlayfs (CONFIG_OVERLAY_FS is not set)".to_owned(),
+        ),
+        (_, false) => (
+            false,
+            format!(
+                "kernel {kernel} is older than {OVERLAY_USERNS}, which first mounts overlayfs in a user namespace"
+            ),
+        ),
+        _ => (true, String::new()),
+    };
+    Some(Overlay {
+        usable,
+        reason,
+        config,
+        listed,
+    })
+}
+
+/// The driver dockerd picks by itself: overlay2 where the kernel allows it, else fuse-overlayfs, btrfs or vfs.
+fn kernel_driver(f: &Facts) -> Verdict {
     let Some(kernel) = f.kernel else {
         let release = f
             .kernel_release
@@ -239,31 +460,18 @@ fn driver(f: &Facts) -> Verdict {
             .evidence("/proc/sys/kernel/osrelease", release);
     };
     let release = f.kernel_release.clone().unwrap_or_default();
-    // /proc/filesystems lists overlay when it is built in or loaded: no need to decompress the kernel config then.
-    let overlay_listed = match f.read("/proc/filesystems") {
-        Read::Ok(text) => text
-            .lines()
-            .any(|l| l.split_whitespace().last() == Some("overlay")),
-        _ => false,
-    };
-    let overlay_config = if overlay_listed {
-        Some(("/proc/filesystems".to_owned(), Tristate::Yes))
-    } else {
-        f.kernel_option("OVERLAY_FS")
+    let Some(Overlay {
+        usable,
+        reason,
+        config: overlay_config,
+        listed: overlay_listed,
+    }) = overlay_support(f)
+    else {
+        return Verdict::error(format!("cannot tell the kernel version from {release:?}"));
     };
     let fuse = f.which("fuse-overlayfs");
-    // Ubuntu's kernels carry overlayfs-in-userns from long before 5.11 (Docker docs: "or Ubuntu-flavored kernel").
-    let patched = f.distro().quirks.overlay_userns_patched;
-    let overlay_in_userns = kernel >= OVERLAY_USERNS || patched;
-    let mut v = match (&overlay_config, overlay_in_userns) {
-        (Some((_, Tristate::No)), _) | (_, false) => {
-            let reason = if overlay_in_userns {
-                "the kernel has no overlayfs (CONFIG_OVERLAY_FS is not set)".to_owned()
-            } else {
-                format!(
-                    "kernel {kernel} is older than {OVERLAY_USERNS}, which first mounts overlayfs in a user namespace"
-                )
-            };
+    let mut v = match usable {
+        false => {
             // The btrfs driver needs the data-root on btrfs and, in a user namespace, kernel 4.18.
             let on_btrfs = matches!(locate_data_root(f), Ok(r) if r.magic == fsmagic::BTRFS);
             match (&fuse, kernel >= FUSE_USERNS) {
@@ -285,11 +493,11 @@ fn driver(f: &Facts) -> Verdict {
                 .fix(Remediation::text("Run a newer kernel: 5.11 or later for overlay2, 4.18 or later for fuse-overlayfs.")),
             }
         }
-        _ if kernel < OVERLAY_USERNS => Verdict::pass(format!(
+        true if kernel < OVERLAY_USERNS => Verdict::pass(format!(
             "kernel {kernel} is older than {OVERLAY_USERNS}, but {}'s kernels mount overlayfs in a user namespace: overlay2",
             f.distro().name
         )),
-        _ => Verdict::pass(format!(
+        true => Verdict::pass(format!(
             "kernel {kernel} mounts overlayfs in a user namespace: overlay2"
         )),
     };

@@ -330,6 +330,12 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
     },
     KnownError {
+        needles: &["error initializing graphdriver"],
+        checks: &["storage.driver"],
+        meaning: "the storage driver forced by DOCKER_DRIVER, --storage-driver or daemon.json's storage-driver cannot start in a user namespace here",
+        source: "https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/driver.go",
+    },
+    KnownError {
         needles: &["iptables not found"],
         checks: &["iptables.binary"],
         meaning: "dockerd looks up iptables on its PATH, which a start by hand from a login shell lacks on Debian and Ubuntu",

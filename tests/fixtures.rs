@@ -247,6 +247,7 @@ scenarios! {
     debian_12_start_no_ip_no_nsenter => "debian-12-start-no-ip-no-nsenter",
     debian_12_start_pasta_rootlesskit_1 => "debian-12-start-pasta-rootlesskit-1",
     debian_12_start_script_29_rootlesskit_1 => "debian-12-start-script-29-rootlesskit-1",
+    debian_12_start_runtime_dir_full => "debian-12-start-runtime-dir-full",
     debian_12_start_unit_path_without_usr_bin => "debian-12-start-unit-path-without-usr-bin",
     debian_12_start_unit_script_gone => "debian-12-start-unit-script-gone",
     debian_12_start_unit_without_systemd => "debian-12-start-unit-without-systemd",

@@ -710,3 +710,87 @@ fn a_changed_real_group_fails_the_caller_as_newuidmap_does() {
         "{rk}"
     );
 }
+
+/// Row 6.1 (and dockerd's docker.pid after it): a full filesystem where the start writes. In a private mount
+/// namespace an 8 KiB tmpfs, owned by the user and filled, stands in for a full /run/user/UID. As TMPDIR (where
+/// Debian 12's RootlessKit makes its state directory) RootlessKit cannot write child_pid; as XDG_RUNTIME_DIR dockerd
+/// cannot write docker.pid. `start.state_dir` fails for each with the error the real tool prints.
+#[test]
+fn a_full_runtime_filesystem_fails_the_state_dir_as_rootlesskit_and_dockerd_do() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user().account();
+    let scratch = Scratch::new("full");
+    let xdg = scratch.user_dir(&user, "xdg", None);
+    let full = scratch.user_dir(&user, "full", None);
+    let data = scratch.user_dir(&user, "data", None);
+    let config = scratch.user_dir(&user, "config", None);
+    let options = format!("size=8k,mode=0700,uid={},gid={}", user.uid, user.gid);
+    let fill = format!("of={full}/fill");
+    let ns = support::MountNamespace::new(&[
+        &["mount", "-t", "tmpfs", "-o", &options, "tmpfs", &full],
+        &["dd", "if=/dev/zero", &fill, "bs=4096", "count=2"],
+    ]);
+    let wrap = |command: &Command| {
+        let mut args: Vec<&OsStr> = vec![command.get_program()];
+        args.extend(command.get_args());
+        let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
+        let mut cmd = ns.enter(&args);
+        cmd.current_dir("/");
+        cmd
+    };
+    let homes = [
+        ("XDG_DATA_HOME", data.as_str()),
+        ("XDG_CONFIG_HOME", config.as_str()),
+    ];
+
+    // TMPDIR full: RootlessKit's child_pid.
+    let env = [homes[0], homes[1], ("TMPDIR", full.as_str())];
+    let (found, run) = doctor_finding(
+        wrap(&user_command(&user, &xdg, &env, &strs(&doctor_argv()))),
+        &scratch,
+        "start.state_dir",
+    );
+    assert_eq!(found["status"], "fail", "{found:#}\n{run}");
+    let summary = found["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("the filesystem holding {full} has 0 bytes free"))
+            && summary.contains("failed to write the child PID"),
+        "{summary}"
+    );
+    let rk = bounded(
+        wrap(&user_command(
+            &user,
+            &xdg,
+            &env,
+            &strs(&rootlesskit_argv("builtin")),
+        )),
+        HANG_BOUND,
+        &scratch,
+    );
+    assert_eq!(rk.finished, Some(1), "{rk}");
+    assert!(
+        rk.stderr
+            .contains("[rootlesskit:parent] error: failed to write the child PID")
+            && rk.stderr.contains("/child_pid: no space left on device"),
+        "{rk}"
+    );
+
+    // XDG_RUNTIME_DIR full: dockerd's docker.pid.
+    let (found, run) = doctor_finding(
+        wrap(&user_command(&user, &full, &homes, &strs(&doctor_argv()))),
+        &scratch,
+        "start.state_dir",
+    );
+    assert_eq!(found["status"], "fail", "{found:#}\n{run}");
+    let pid_error =
+        format!("failed to start daemon: write {full}/docker.pid: no space left on device");
+    let summary = found["summary"].as_str().unwrap();
+    assert!(summary.contains(&pid_error), "{summary}");
+    let real = bounded(
+        wrap(&user_command(&user, &full, &homes, &[SCRIPT])),
+        Duration::from_secs(60),
+        &scratch,
+    );
+    assert!(real.finished.is_some_and(|c| c != 0), "{real}");
+    assert!(real.stderr.contains(&pid_error), "{real}");
+}

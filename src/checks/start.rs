@@ -185,7 +185,8 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, insta
     `api.sock`, the builtin port driver's `.bp.sock` or slirp4netns's `.s4nn.sock` in the state directory (for a random \
     name, its longest form), and dockerd's `$XDG_RUNTIME_DIR/docker.sock`; containerd, which dockerd starts, refuses \
     socket paths over 104 bytes, and its longest is `$XDG_RUNTIME_DIR/docker/containerd/containerd-debug.sock`. \
-    `docker.sock` must not be a directory. The environment \
+    `docker.sock` must not be a directory. The filesystems holding the state directory and $XDG_RUNTIME_DIR need room \
+    (statfs(2)): a page for RootlessKit's `child_pid`, a page for dockerd's `docker.pid`, and a free inode. The environment \
     judged is the start path's (the user unit's, or this session's for a start by hand); writability is the kernel's \
     answer for the user (faccessat2(2) with their filesystem ids: mode bits, ACLs, read-only mounts), or, on a --root \
     tree, the mode bits and the groups in /etc/group.
@@ -201,12 +202,15 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, insta
     …/api.sock: bind: invalid argument`; nothing at all with a 121-byte `.bp.sock`; `failed to load listeners: can't create \
     unix socket …/docker.sock: listen unix …/docker.sock: bind: invalid argument` from dockerd; `containerd: failed to get \
     listener for debug endpoint: \"…/containerd-debug.sock\": unix socket path too long (> 104)` and then dockerd's `failed to \
-    start containerd: timeout waiting for containerd to start`.
+    start containerd: timeout waiting for containerd to start`; on a full /run/user tmpfs `[rootlesskit:parent] error: \
+    failed to write the child PID … to …/child_pid: … no space left on device` or `failed to start daemon: write \
+    /run/user/UID/docker.pid: no space left on device`.
     
     How to fix: give the start path a writable /tmp (remount it read-write, or start outside the sandbox or namespace \
     that made it read-only), set TMPDIR to a short directory you own, keep XDG_RUNTIME_DIR short (/run/user/UID, or \
     $HOME/.docker/xrd without systemd), stop the other RootlessKit named by its pid (or point \
-    DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR elsewhere), and remove a directory left at docker.sock.",
+    DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR elsewhere), remove a directory left at docker.sock, and free room on a full \
+    runtime directory (or raise logind's RuntimeDirectorySize=).",
         packages: &[],
         run: state_dir,
     },
@@ -1511,6 +1515,55 @@ struct StateProblem {
     fix: String,
 }
 
+/// A page: what tmpfs (and a 4 KiB-block filesystem) takes for each small file of the start.
+const PAGE: u64 = 4096;
+
+/// Judges the room on the filesystem holding `dir` for `what` (`needs` bytes, and a free inode); on a full
+/// filesystem the start stops with `error`. Evidence only when it is short: the room of a healthy host is noise.
+fn space_problem(
+    f: &Facts,
+    (dir, needs, what): &(String, u64, &str),
+    error: &str,
+    problems: &mut Vec<StateProblem>,
+) {
+    let Ok((probe, _)) = f.filesystem_of(dir) else {
+        return;
+    };
+    let Read::Ok(space) = f.fs_space(&probe) else {
+        return;
+    };
+    let inodes_out = space.files > 0 && space.files_free == 0;
+    if space.avail >= *needs && !inodes_out {
+        return;
+    }
+    let detail = format!(
+        "{} bytes free{}",
+        space.avail,
+        if space.files > 0 {
+            format!(", {} of {} inodes free", space.files_free, space.files)
+        } else {
+            String::new()
+        }
+    );
+    let short = if inodes_out {
+        "has no free inode".to_owned()
+    } else {
+        format!(
+            "has {} bytes free, less than the {needs} bytes {what} need (a page each)",
+            space.avail
+        )
+    };
+    problems.push(StateProblem {
+        summary: format!("the filesystem holding {dir} {short}: the start stops with \"{error}\""),
+        source: probe.clone(),
+        detail,
+        fix: format!(
+            "Free room on the filesystem holding {dir} (`df -h {probe}`, `df -i {probe}`): remove what fills it, or \
+give the tmpfs more (RuntimeDirectorySize= in logind.conf(5) for /run/user)."
+        ),
+    });
+}
+
 fn state_dir(f: &Facts) -> Verdict {
     let Some(script) = f.rootless_script() else {
         return Verdict::skip(
@@ -1744,6 +1797,56 @@ fn state_dir(f: &Facts) -> Verdict {
         Read::Ok(m) => v_evidence.push((sock.clone(), format!("{} (dockerd replaces it)", describe(&m)))),
         Read::Missing | Read::Failed(_) => {}
     }
+
+    // Room to write. RootlessKit writes child_pid into its state directory and dockerd writes docker.pid into
+    // XDG_RUNTIME_DIR, a page each on tmpfs (measured: Debian 12's start, with its state under /tmp, took 4 KiB of
+    // XDG_RUNTIME_DIR); a filesystem without that room stops the start at the first of them.
+    let state_in_xdg = matches!(&layout, StateDir::Fixed { dir } if dir == &xdg || dir.starts_with(&format!("{xdg}/")));
+    if !state_in_xdg {
+        let (dir, error) = match &layout {
+            StateDir::Temp { parent } => (
+                parent.clone(),
+                format!(
+                    "[rootlesskit:parent] error: failed to write the child PID … to {state_shown}/child_pid: … no space left on device"
+                ),
+            ),
+            StateDir::Fixed { dir } => (
+                dir.clone(),
+                format!(
+                    "[rootlesskit:parent] error: failed to write the child PID … to {dir}/child_pid: … no space left on device"
+                ),
+            ),
+        };
+        space_problem(
+            f,
+            &(dir, PAGE, "RootlessKit's child_pid"),
+            &error,
+            &mut problems,
+        );
+    }
+    let (xdg_needs, xdg_error) = if state_in_xdg {
+        (
+            2 * PAGE,
+            format!(
+                "[rootlesskit:parent] error: failed to write the child PID … to {state_shown}/child_pid: … no space left on device"
+            ),
+        )
+    } else {
+        (
+            PAGE,
+            format!("failed to start daemon: write {xdg}/docker.pid: no space left on device"),
+        )
+    };
+    let xdg_room = (
+        xdg.clone(),
+        xdg_needs,
+        if state_in_xdg {
+            "RootlessKit's child_pid and dockerd's docker.pid"
+        } else {
+            "dockerd's docker.pid"
+        },
+    );
+    space_problem(f, &xdg_room, &xdg_error, &mut problems);
 
     if problems.is_empty() {
         let (lp, ll) = longest;

@@ -371,6 +371,11 @@ impl<'h> Facts<'h> {
         Read::from_io(self.reader().fs_magic(path))
     }
 
+    /// The room left on the filesystem holding `path`, as the user would be told it.
+    pub fn fs_space(&self, path: &str) -> Read<crate::host::Space> {
+        Read::from_io(self.reader().fs_space(path))
+    }
+
     /// Whether the user may `want` on `path`, as the kernel judges it for them (permission bits, ACLs, a read-only
     /// mount); `Missing` when the path does not exist.
     pub fn access(&self, path: &str, want: Access) -> Read<Permission> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::real::{meta_from_std, read_dir_names};
 use super::resolve::resolve_with;
 use super::sidecar::{self, Sidecar, SidecarError, SidecarIdentity, TreeEntry};
-use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
+use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, Space, UserInfo};
 
 #[derive(Debug, Clone)]
 pub struct FakeHost {
@@ -535,6 +535,30 @@ impl Host for FakeHost {
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
             None => Ok(None),
         }
+    }
+
+    fn fs_space(&self, path: &str) -> io::Result<Space> {
+        let host = self.resolve(path, true)?;
+        self.meta_at(&host)?;
+        let best = self
+            .sidecar
+            .space
+            .iter()
+            .filter(|(mount, _)| path_has_prefix(&host, mount))
+            .max_by_key(|(mount, _)| mount.len());
+        // Without an entry, room enough for anything the checks ask about.
+        Ok(best.map_or(
+            Space {
+                avail: 1 << 34,
+                files: 0,
+                files_free: 0,
+            },
+            |(_, s)| Space {
+                avail: s.avail,
+                files: s.files,
+                files_free: s.files_free,
+            },
+        ))
     }
 
     fn fs_magic(&self, path: &str) -> io::Result<u64> {

@@ -62,6 +62,17 @@ impl FileKind {
     }
 }
 
+/// Free room on a filesystem (`statfs(2)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes an unprivileged user may still write (`f_bavail * f_bsize`).
+    pub avail: u64,
+    /// Inodes in all; 0 when the filesystem does not count them (btrfs).
+    pub files: u64,
+    /// Inodes free.
+    pub files_free: u64,
+}
+
 /// The parts of `struct stat` the checks care about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
@@ -162,6 +173,8 @@ pub trait Host {
     fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>>;
     /// `statfs(2)` `f_type` of the filesystem holding `path`.
     fn fs_magic(&self, path: &str) -> io::Result<u64>;
+    /// The room left on the filesystem holding `path`, as `statfs(2)` reports it to an unprivileged writer.
+    fn fs_space(&self, path: &str) -> io::Result<Space>;
     /// Whether the reader (the judged user when root judges someone else) may `want` on `path` (symlinks
     /// followed), as the kernel decides it: permission bits, ACLs, a read-only mount. `Ok(())` when allowed;
     /// `PermissionDenied` or `ReadOnlyFilesystem` when not; `Unsupported` when this host cannot tell.

@@ -24,7 +24,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{Mode, SFlag};
 
 use super::creds::{self, Creds, Saved};
-use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, UserInfo};
+use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, Space, UserInfo};
 
 /// The most one read of a host file takes: the largest file read whole is the package database
 /// (a few MiB on a full desktop). A larger file is an error that names it, never a memory blow-up.
@@ -484,6 +484,21 @@ impl Host for RealHost {
 
     fn fs_magic(&self, path: &str) -> io::Result<u64> {
         self.as_reader(|| self.magic(path))
+    }
+
+    fn fs_space(&self, path: &str) -> io::Result<Space> {
+        self.as_reader(|| {
+            let fd = self.open(path, OFlag::O_PATH)?;
+            let st = nix::sys::statfs::fstatfs(&fd).map_err(io::Error::from)?;
+            // The counters' C types differ between ABIs (`__fsword_t` is signed on x86_64).
+            #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
+            let space = Space {
+                avail: (st.blocks_available() as u64).saturating_mul(st.block_size() as u64),
+                files: st.files() as u64,
+                files_free: st.files_free() as u64,
+            };
+            Ok(space)
+        })
     }
 
     fn access(&self, path: &str, want: Access) -> io::Result<()> {

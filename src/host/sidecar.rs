@@ -22,6 +22,11 @@
 //! "/" = "ext4"          # the default for "/" when absent is ext4
 //! "/sys/fs/cgroup" = "cgroup2"
 //!
+//! [space."/run/user/1000"]      # room left on a mount (longest prefix wins; without an entry: 16 GiB, inodes not counted)
+//! avail = 0                     # bytes an unprivileged writer may still use
+//! files = 1000                  # inodes in all (0: not counted)
+//! files_free = 10
+//!
 //! [files."/usr/bin/newuidmap"]   # metadata git cannot keep: owner, setuid bits, sockets, empty dirs
 //! mode = 0o4755
 //! uid = 0
@@ -104,7 +109,7 @@
 //!   `root/`, never a base's.
 //! - `description`, `identity`: this sidecar's when given (`identity` as a whole table), else the base's;
 //!   a sidecar without a base must give `identity`.
-//! - `env`, `statfs`, `files`, `xattrs`: key by key, this sidecar's entry replacing the base's entry with the
+//! - `env`, `statfs`, `space`, `files`, `xattrs`: key by key, this sidecar's entry replacing the base's entry with the
 //!   same key whole (a `[files]` entry is not merged field by field, nor an `[xattrs]` path's attributes);
 //!   `overlay.unset_env` drops variables of the base first, and `overlay.remove` drops the base's
 //!   `files` and `xattrs` entries at or below each removed path.
@@ -140,6 +145,8 @@ pub struct Sidecar {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub statfs: BTreeMap<String, Magic>,
+    #[serde(default)]
+    pub space: BTreeMap<String, SidecarSpace>,
     #[serde(default)]
     pub files: BTreeMap<String, FileOverride>,
     #[serde(default)]
@@ -217,6 +224,17 @@ pub struct SidecarIdentity {
     pub euid: Option<u32>,
     #[serde(default)]
     pub groups: Vec<u32>,
+}
+
+/// The room left on a filesystem (`statfs(2)`'s `f_bavail * f_bsize`, `f_files`, `f_ffree`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarSpace {
+    pub avail: u64,
+    #[serde(default)]
+    pub files: u64,
+    #[serde(default)]
+    pub files_free: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -401,6 +419,7 @@ impl Sidecar {
         base.http.retain(|h| !removed(&h.socket));
         base.env.extend(self.env);
         base.statfs.extend(self.statfs);
+        base.space.extend(self.space);
         base.files.extend(self.files);
         base.xattrs.extend(self.xattrs);
         let mut commands = self.commands;
@@ -425,6 +444,7 @@ impl Sidecar {
             identity: self.identity.or(base.identity),
             env: base.env,
             statfs: base.statfs,
+            space: base.space,
             files: base.files,
             xattrs: base.xattrs,
             commands,

@@ -330,6 +330,18 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
     },
     KnownError {
+        needles: &["failed to write the child PID", "no space left on device"],
+        checks: &["start.state_dir"],
+        meaning: "the filesystem holding RootlessKit's state directory is full",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go",
+    },
+    KnownError {
+        needles: &["docker.pid: no space left on device"],
+        checks: &["start.state_dir"],
+        meaning: "XDG_RUNTIME_DIR's filesystem (the /run/user tmpfs) is full, so dockerd cannot write its pid file",
+        source: "https://github.com/moby/moby/blob/v20.10.24/pkg/pidfile/pidfile.go",
+    },
+    KnownError {
         needles: &["error initializing graphdriver"],
         checks: &["storage.driver"],
         meaning: "the storage driver forced by DOCKER_DRIVER, --storage-driver or daemon.json's storage-driver cannot start in a user namespace here",

@@ -713,3 +713,69 @@ fn a_forced_storage_driver_that_cannot_work_stops_dockerd_as_the_doctor_says() {
         assert_real_fails(&real, &[dockerd_says]);
     }
 }
+
+/// Row 5.5: `net.ipv4.ip_unprivileged_port_start`, per network namespace, raised to 2000 in a private one where the
+/// doctor and RootlessKit's parent (whose builtin port driver binds the host side) both run. The doctor warns that
+/// ports 1024-1999 cannot be published, and RootlessKit refuses port 1500 as it says, while port 2000 is published.
+#[test]
+fn a_raised_unprivileged_port_start_refuses_ports_as_the_doctor_says() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let ns =
+        MountNamespace::network(&[&["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=2000"]]);
+    let (run, doc) = s.doctor(Some(&ns), "network.unprivileged_port_start");
+    assert_finding(
+        &doc,
+        &run,
+        "network.unprivileged_port_start",
+        "warn",
+        "ip_unprivileged_port_start = 2000: even unprivileged ports 1024-1999 cannot be published",
+    );
+    // RootlessKit with Debian 12's flags, a state directory of its own to find its API socket, and a child that
+    // lives long enough to publish ports through rootlessctl.
+    let state = s.root.join("xdg/rk").display().to_string();
+    let rk = format!("{}/rootlesskit", s.path());
+    let state_flag = format!("--state-dir={state}");
+    let mut argv: Vec<&str> = vec![&rk, &state_flag];
+    argv.extend(
+        support::RK_20_10_FLAGS
+            .iter()
+            .copied()
+            .take_while(|f| *f != "true"),
+    );
+    argv.extend(["sleep", "20"]);
+    let mut parent = s
+        .command(Some(&ns), 30, &argv)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sock = format!("{state}/api.sock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !std::path::Path::new(&sock).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "RootlessKit did not make {sock}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let ctl = format!("{}/rootlessctl", s.path());
+    let add = |spec: &str| {
+        Run::of(s.command(Some(&ns), 10, &[&ctl, "--socket", &sock, "add-ports", spec]))
+    };
+    let refused = add("0.0.0.0:1500:80/tcp");
+    let published = add("0.0.0.0:2000:80/tcp");
+    // SIGTERM to GNU timeout (nsenter exec'd it), which passes it on to RootlessKit and, after 5 s, kills.
+    let _ = Command::new("kill")
+        .args(["-TERM", &parent.id().to_string()])
+        .status();
+    let _ = parent.wait();
+    assert_real_fails(
+        &refused,
+        &[
+            "cannot expose privileged port 1500",
+            "listen tcp 0.0.0.0:1500: bind: permission denied",
+        ],
+    );
+    assert_eq!(published.code(), 0, "{published}");
+}

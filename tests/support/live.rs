@@ -372,6 +372,8 @@ impl Drop for ScratchDir {
 
 /// A private mount namespace held by `sleep` (the guard: dropping it kills the holder, and the namespace with its
 /// mounts ends with its last process). Mount events do not propagate back to the host (`--propagation slave`).
+/// [`MountNamespace::nested_userns`] holds a user namespace too, [`MountNamespace::network`] a network namespace
+/// instead.
 pub struct MountNamespace {
     holder: std::process::Child,
     /// nsenter's namespace flags for joining it: `-m`, or `-U -m` for [`MountNamespace::nested_userns`].
@@ -426,15 +428,36 @@ impl MountNamespace {
     }
 
     /// Starts `holder` (which ends by exec'ing `sleep`) and waits until it sleeps in a mount namespace of its own.
-    fn hold(mut holder: Command, join: &'static [&'static str]) -> MountNamespace {
+    fn hold(holder: Command, join: &'static [&'static str]) -> MountNamespace {
+        MountNamespace::hold_kind(holder, join, "mnt")
+    }
+
+    /// A private network namespace (only `lo`, brought up), then each of `setup` run inside it as root (a
+    /// `sysctl -w net.…` there changes that namespace alone). Joined with `nsenter -n`.
+    pub fn network(setup: &[&[&str]]) -> MountNamespace {
+        let mut holder = Command::new("unshare");
+        holder.args(["-n", "--", "sleep", "600"]);
+        let ns = MountNamespace::hold_kind(holder, &["-n"], "net");
+        for argv in
+            std::iter::once(&["ip", "link", "set", "lo", "up"][..]).chain(setup.iter().copied())
+        {
+            let out = ns.enter(argv).output().unwrap();
+            assert!(out.status.success(), "{argv:?} in the namespace: {out:?}");
+        }
+        ns
+    }
+
+    /// Starts `holder` (which ends by exec'ing `sleep`) and waits until it sleeps in a `kind` namespace
+    /// (`mnt`, `net`) of its own.
+    fn hold_kind(mut holder: Command, join: &'static [&'static str], kind: &str) -> MountNamespace {
         use std::process::Stdio;
         use std::time::{Duration, Instant};
-        let holder = holder.stdin(Stdio::null()).spawn().expect("unshare -m");
+        let holder = holder.stdin(Stdio::null()).spawn().expect("unshare");
         let ns = MountNamespace { holder, join };
-        // The namespace exists once the holder's mount namespace differs from ours and it runs sleep.
+        // The namespace exists once the holder's namespace differs from ours and it runs sleep.
         let deadline = Instant::now() + Duration::from_secs(5);
-        let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
-        while fs::read_link(format!("/proc/{}/ns/mnt", ns.pid()))
+        let ours = fs::read_link(format!("/proc/self/ns/{kind}")).unwrap();
+        while fs::read_link(format!("/proc/{}/ns/{kind}", ns.pid()))
             .ok()
             .as_ref()
             == Some(&ours)
@@ -444,7 +467,7 @@ impl MountNamespace {
         {
             assert!(
                 Instant::now() < deadline,
-                "unshare did not start sleep in a new mount namespace"
+                "unshare did not start sleep in a new {kind} namespace"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

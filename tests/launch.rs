@@ -441,3 +441,77 @@ fn the_start_trial_quotes_dockerds_error_and_names_start_path() {
     assert_ne!(by_hand.code(), 0, "{by_hand}");
     assert!(by_hand.stderr.contains(said), "{by_hand}");
 }
+
+#[test]
+fn the_start_trial_reads_a_copy_of_the_users_daemon_json() {
+    // The start trial's dockerd gets the user's daemon.json (without the keys that point at real directories):
+    // a storage driver forced there that cannot work stops the trial's dockerd as it would stop the real one, and
+    // the trial names storage.driver, which fails in the same run. The data-root key is left out, so the user's
+    // real data-root (named there) is never created.
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let config = Path::new("/tmp").join(format!("rd-launch-config-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&config);
+    fs::create_dir_all(config.join("docker")).unwrap();
+    let real_root = config.join("real-data-root");
+    fs::write(
+        config.join("docker/daemon.json"),
+        format!(
+            "{{\"storage-driver\": \"btrfs\", \"data-root\": \"{}\"}}\n",
+            real_root.display()
+        ),
+    )
+    .unwrap();
+    for p in [
+        config.clone(),
+        config.join("docker"),
+        config.join("docker/daemon.json"),
+    ] {
+        std::os::unix::fs::chown(&p, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let runtime = user.xdg_runtime_dir.display().to_string();
+    let config_home = config.display().to_string();
+    let env = [
+        ("HOME", user.home.as_str()),
+        ("USER", user.name.as_str()),
+        ("LOGNAME", user.name.as_str()),
+        ("PATH", support::PATH),
+        ("XDG_RUNTIME_DIR", runtime.as_str()),
+        ("XDG_CONFIG_HOME", config_home.as_str()),
+    ];
+    let bin = support::doctor_bin().display().to_string();
+    let run = support::Run::of(testkit::as_user(
+        &user.name,
+        env,
+        &[
+            bin.as_str(),
+            "check",
+            "launch",
+            "storage.driver",
+            "--format",
+            "json",
+        ],
+    ));
+    let doc = run.json();
+    let f = finding(&doc, "launch.trial");
+    let summary = f["summary"].as_str().unwrap();
+    assert_eq!(f["status"], "fail", "{run}");
+    assert!(
+        summary.contains("error initializing graphdriver: prerequisites for driver not satisfied (wrong filesystem?)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("storage.driver explains it, and reports it here too (fail)"),
+        "{summary}"
+    );
+    assert!(
+        f["evidence"].to_string().contains(&format!(
+            "a copy of {config_home}/docker/daemon.json without data-root"
+        )),
+        "{f:#}"
+    );
+    assert_eq!(finding(&doc, "storage.driver")["status"], "fail", "{run}");
+    assert!(!real_root.exists(), "the trial created the real data-root");
+    assert!(live_processes_of(user.uid).is_empty());
+    let _ = fs::remove_dir_all(&config);
+}

@@ -22,8 +22,9 @@ would run, with the network driver it would choose and the flags it passes, runn
 (root judging someone runs it as them, through setpriv, with a clean login-like environment), in its own process group, killed \
 after 10 s, with RootlessKit's state dir in a scratch directory that is removed afterwards. When RootlessKit starts, the \
 whole start path is tried next: the real dockerd-rootless.sh, with the PATH and DOCKERD_ROOTLESS_* variables the daemon \
-will have, and XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in the scratch directory (your data-root and daemon.json \
-are never touched; daemon.config judges the latter), until its dockerd answers GET /_ping; then everything is stopped and \
+will have, and XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in the scratch directory (your data-root is never \
+touched; the scratch daemon.json is a copy of yours without data-root, graph, exec-root, pidfile and hosts, which would \
+point at your real directories and sockets), until its dockerd answers GET /_ping; then everything is stopped and \
 removed (45 s at most). `check` runs them; `preflight` only with `--probe`. Its error is looked up in a table of the errors RootlessKit, newuidmap and Go really print, which names the \
 check that explains it, and says whether that check fails in the same run.
 
@@ -142,9 +143,14 @@ fn start_trial(f: &Facts, first: Verdict, who: &str) -> Verdict {
         );
     };
     let cmd = Step::user(plan.argv.iter().map(String::as_str)).render();
+    let config = match &plan.config {
+        Some(c) if c.dropped.is_empty() => format!("a copy of {}", c.from),
+        Some(c) => format!("a copy of {} without {}", c.from, c.dropped.join(", ")),
+        None => "no daemon.json, as you have none".to_owned(),
+    };
     let setting = format!(
-        "{cmd} with XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in a scratch directory (so not your \
-daemon.json, which daemon.config and start.rootless_flag judge), until GET /_ping answers at $XDG_RUNTIME_DIR/docker.sock"
+        "{cmd} with XDG_RUNTIME_DIR, XDG_DATA_HOME and XDG_CONFIG_HOME in a scratch directory ({config}), until GET \
+/_ping answers at $XDG_RUNTIME_DIR/docker.sock"
     );
     let run = match f.start_trial() {
         Some(Trial::Ran(run)) => run,

@@ -104,6 +104,7 @@ impl Facts<'_> {
             }),
             timeout,
             scratch_dirs: Vec::new(),
+            scratch_files: Vec::new(),
             ready: None,
         }
     }
@@ -156,6 +157,8 @@ pub struct StartPlan {
     pub env: Vec<(String, String)>,
     /// Variables the runner points at fresh directories of its scratch directory.
     pub scratch_dirs: Vec<(String, String)>,
+    /// The user's daemon.json as the trial's own (`$XDG_CONFIG_HOME/docker/daemon.json` in the scratch directory).
+    pub config: Option<TrialConfig>,
     /// The socket, inside the scratch directory, whose `GET /_ping` means the daemon came up.
     pub ready: String,
     pub as_user: Option<String>,
@@ -177,6 +180,16 @@ impl Facts<'_> {
         Some(self.derived.start_trial.get_or_init(|| {
             let cmd = BoundedCommand {
                 scratch_dirs: plan.scratch_dirs.clone(),
+                scratch_files: plan
+                    .config
+                    .as_ref()
+                    .map(|c| {
+                        vec![(
+                            "config/docker/daemon.json".to_owned(),
+                            c.text.clone().into_bytes(),
+                        )]
+                    })
+                    .unwrap_or_default(),
                 ready: Some(plan.ready.clone()),
                 ..self.bounded(&plan.argv, &plan.env, plan.as_user.as_ref(), plan.timeout)
             };
@@ -203,10 +216,52 @@ fn run(f: &Facts, cmd: &BoundedCommand) -> Trial {
     }
 }
 
+/// The user's daemon.json as the start trial gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialConfig {
+    /// The user's file.
+    pub from: String,
+    /// What the trial's dockerd reads.
+    pub text: String,
+    /// The keys left out, because they would point the trial at the user's real directories or sockets.
+    pub dropped: Vec<String>,
+}
+
+/// daemon.json keys that name the user's real data, runtime state or sockets: the trial's own stand in for them.
+const PINNED_KEYS: &[&str] = &["data-root", "graph", "exec-root", "pidfile", "hosts"];
+
+/// The user's daemon.json for the trial: a JSON object without [`PINNED_KEYS`]; text that does not parse as one is
+/// given as it is (dockerd refuses it before it touches anything, as it would for the real start).
+fn trial_config(f: &Facts) -> Option<TrialConfig> {
+    let from = f.daemon_json_path();
+    let text = match f.read(&from) {
+        Read::Ok(text) => text,
+        _ => return None,
+    };
+    let (text, dropped) = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            let dropped: Vec<String> = PINNED_KEYS
+                .iter()
+                .filter(|k| map.remove(**k).is_some())
+                .map(|k| (*k).to_owned())
+                .collect();
+            let text = serde_json::to_string_pretty(&serde_json::Value::Object(map)).ok()?;
+            (text, dropped)
+        }
+        _ => (text, Vec::new()),
+    };
+    Some(TrialConfig {
+        from,
+        text,
+        dropped,
+    })
+}
+
 /// The script as the user would start it: their login-like environment with the daemon's PATH and the
-/// `DOCKERD_ROOTLESS_*` variables of the start environment, `XDG_RUNTIME_DIR`, `XDG_DATA_HOME` and `XDG_CONFIG_HOME`
-/// in the scratch directory (so dockerd's socket, pid file, exec-root, containerd, data-root and daemon.json are
-/// the trial's own, and the user's real data-root is never touched), HOME the user's.
+/// `DOCKERD_ROOTLESS_*` (and `DOCKER_DRIVER`) variables of the start environment, `XDG_RUNTIME_DIR`, `XDG_DATA_HOME`
+/// and `XDG_CONFIG_HOME` in the scratch directory (so dockerd's socket, pid file, exec-root, containerd and data-root
+/// are the trial's own, and the user's real data-root is never touched), HOME the user's. The user's daemon.json
+/// comes along without the keys that would point back at the real directories ([`trial_config`]).
 fn start_plan(f: &Facts) -> Option<StartPlan> {
     let script = f.rootless_script()?.path.clone();
     let dirs = f.daemon_path()?.dirs.clone();
@@ -219,7 +274,7 @@ fn start_plan(f: &Facts) -> Option<StartPlan> {
     ];
     if let Some(start) = f.start_env() {
         for (k, v) in &start.vars {
-            if (k.starts_with("DOCKERD_ROOTLESS_") || k == "DOCKERD")
+            if (k.starts_with("DOCKERD_ROOTLESS_") || k == "DOCKERD" || k == "DOCKER_DRIVER")
                 && !env.iter().any(|(e, _)| e == k)
             {
                 env.push((k.clone(), v.clone()));
@@ -240,6 +295,7 @@ fn start_plan(f: &Facts) -> Option<StartPlan> {
         script,
         env,
         scratch_dirs,
+        config: trial_config(f),
         ready: "run/docker.sock".to_owned(),
         as_user,
         timeout: START_TIMEOUT,

@@ -50,6 +50,10 @@ pub struct BoundedCommand {
     /// The runner makes each (0700, as the command's user) and sets the variable to its absolute path, so a daemon
     /// started for a trial keeps its runtime, data and configuration directories there.
     pub scratch_dirs: Vec<(String, String)>,
+    /// Files the runner writes inside the scratch directory after making [`BoundedCommand::scratch_dirs`], as the
+    /// command's user (0600, never over an existing file or through a link): (relative path of plain names,
+    /// content). Missing directories on the way are made 0700.
+    pub scratch_files: Vec<(String, Vec<u8>)>,
     /// A socket path inside the scratch directory: once a process of the command's user answers `GET /_ping` with
     /// 200 there, the runner kills the process group and reports [`Exit::Ready`] (a daemon that came up).
     pub ready: Option<String>,
@@ -181,6 +185,15 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         }
         dirs.push((var.clone(), dir));
     }
+    for (rel, content) in &cmd.scratch_files {
+        let written = as_owner(switch.as_ref().map(|(c, s, _)| (c, s)), || {
+            write_scratch_file(&scratch, rel, content)
+        });
+        if let Err(e) = written {
+            clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            return Err(e);
+        }
+    }
     let ready = cmd.ready.as_ref().map(|r| {
         (
             scratch.join(r),
@@ -288,6 +301,40 @@ fn as_owner<T>(
         Some((creds, saved)) => creds::with_creds(creds, saved, op),
         None => op(),
     }
+}
+
+/// Writes `content` at `rel` (plain names separated by `/`) below `scratch`: directories on the way made 0700 (or
+/// taken when they are real directories), the file created 0600 with `O_EXCL | O_NOFOLLOW`.
+fn write_scratch_file(scratch: &Path, rel: &str, content: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let names: Vec<&str> = rel.split('/').collect();
+    if names
+        .iter()
+        .any(|n| n.is_empty() || *n == "." || *n == "..")
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{rel:?}: not a relative path of plain names"),
+        ));
+    }
+    let mut at = scratch.to_path_buf();
+    for dir in &names[..names.len() - 1] {
+        at.push(dir);
+        match nix::unistd::mkdir(&at, nix::sys::stat::Mode::S_IRWXU) {
+            Ok(()) => {}
+            Err(nix::errno::Errno::EEXIST) if std::fs::symlink_metadata(&at)?.is_dir() => {}
+            Err(e) => return Err(io::Error::from(e)),
+        }
+    }
+    at.push(names[names.len() - 1]);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(&at)?;
+    file.write_all(content)
 }
 
 fn make_scratch(switch: Option<(&Creds, &Saved)>) -> io::Result<PathBuf> {
@@ -453,6 +500,7 @@ mod tests {
             as_user: None,
             timeout,
             scratch_dirs: vec![],
+            scratch_files: vec![],
             ready: None,
         })
         .unwrap()
@@ -536,6 +584,7 @@ mod tests {
             as_user: None,
             timeout: Duration::from_secs(1),
             scratch_dirs: vec![],
+            scratch_files: vec![],
             ready: None,
         })
         .unwrap_err();
@@ -556,6 +605,7 @@ mod tests {
             as_user: None,
             timeout: Duration::from_secs(5),
             scratch_dirs: vec![("XDG_RUNTIME_DIR".into(), "run".into())],
+            scratch_files: vec![],
             ready: None,
         })
         .unwrap();
@@ -574,6 +624,46 @@ mod tests {
                 as_user: None,
                 timeout: Duration::from_secs(1),
                 scratch_dirs: vec![("X".into(), bad.into())],
+                scratch_files: vec![],
+                ready: None,
+            })
+            .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn scratch_files_are_written_below_the_scratch_dir_0600() {
+        let o = run(&BoundedCommand {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "cat $XDG_CONFIG_HOME/docker/daemon.json; stat -c %a $XDG_CONFIG_HOME/docker/daemon.json \
+                 $XDG_CONFIG_HOME/docker"
+                    .into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            as_user: None,
+            timeout: Duration::from_secs(5),
+            scratch_dirs: vec![("XDG_CONFIG_HOME".into(), "config".into())],
+            scratch_files: vec![("config/docker/daemon.json".into(), b"{}\n".to_vec())],
+            ready: None,
+        })
+        .unwrap();
+        assert_eq!(o.exit, Exit::Code(0), "{o:?}");
+        assert_eq!(o.stdout, "{}\n600\n700\n");
+    }
+
+    #[test]
+    fn a_scratch_file_path_that_leaves_the_scratch_dir_is_refused() {
+        for bad in ["../x", "a//b", "", "..", "a/../../b", "/etc/x"] {
+            let e = run(&BoundedCommand {
+                argv: vec!["/bin/true".into()],
+                env: vec![],
+                as_user: None,
+                timeout: Duration::from_secs(1),
+                scratch_dirs: vec![],
+                scratch_files: vec![(bad.into(), b"x".to_vec())],
                 ready: None,
             })
             .unwrap_err();
@@ -589,6 +679,7 @@ mod tests {
             as_user: None,
             timeout: Duration::from_secs(5),
             scratch_dirs: vec![],
+            scratch_files: vec![],
             ready: Some("docker.sock".into()),
         })
         .unwrap();

@@ -100,24 +100,30 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
-        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116",
         explain: "\
 What it checks: slirp4netns, pasta and vpnkit on PATH, and their versions from the package database (dpkg, pacman), in the order \
 dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit. \
-No process is run to learn a version; where the database can't say, the version is reported as unknown.
+No process is run to learn a version; where the database can't say, the version is reported as unknown. \
+When the start will use slirp4netns sandboxed (--slirp4netns-sandbox=auto, the script's default, or true) and \
+/etc/resolv.conf is a symbolic link, whether the sandbox, which keeps only /etc and /run, can follow it \
+(slirp4netns 1.2.1 and later also bind a final target outside them).
 
 Why it matters: the network driver carries every packet of every container. Without one, Docker up to 29.4 refuses to start \
 (RootlessKit 3 in Docker 29.5+ falls back to its built-in gvisor-tap-vsock). passt releases before 2023_12_04, like Debian 12's \
 0.0~git20230309, are too old for rootless Docker's pasta mode.
 
-What you see when it's wrong: up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
+What you see when it's wrong: a sandbox that cannot follow /etc/resolv.conf leaves the start working and DNS \
+dead: lookups through 10.0.2.3 in the namespace and in containers time out (`connection timed out; no servers could \
+be reached`). Without a driver, up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
 in 28.5.2 the script prints `One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed` \
 without stopping, and the failure is RootlessKit's `[rootlesskit:parent] error: unknown network mode: ` (the script passes \
 an empty --net=); in 29.0 to 29.4 the same `One of …` line, and the script stops. Before it, \
 `slirp4netns found but seems older than v0.4.0. Falling back to VPNKit.` (`Checking for other network drivers.` from 28.5.2).
 
 How to fix: install slirp4netns (`sudo apt-get install -y slirp4netns`, `sudo dnf install -y slirp4netns`, …), \
-or a recent passt for pasta.",
+or a recent passt for pasta. For the sandbox, point /etc/resolv.conf into /etc or /run, or set \
+DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false.",
         packages: &["slirp4netns", "passt"],
         run: driver,
     },
@@ -452,6 +458,18 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         }
         if !notes.is_empty() {
             summary.push_str(&format!("; {}", notes.join("; ")));
+        }
+        if let Some((ev, problem)) = sandbox_dns(f) {
+            evidence.extend(ev);
+            if let Some(problem) = problem {
+                return Verdict::warn(format!("{summary}; but {problem}"))
+                    .with_evidence(evidence)
+                    .fix(Remediation::text(
+                        "Point /etc/resolv.conf at a file under /etc or /run (e.g. systemd-resolved's stub), upgrade \
+slirp4netns (1.2.1 and later bind a final target outside them), or start RootlessKit without the sandbox: \
+DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false for the daemon.",
+                    ));
+            }
         }
         return Verdict::pass(summary).with_evidence(evidence);
     }
@@ -1400,6 +1418,75 @@ fn managers(f: &Facts) -> Verdict {
     Verdict::warn(problems.join("; "))
         .with_evidence(evidence)
         .fix(fix)
+}
+
+/// Row 4.4: the start will run slirp4netns sandboxed (`--slirp4netns-sandbox=auto`, the script's default: on for a
+/// slirp4netns of 0.4.0 or later, off with RootlessKit 2's `--detach-netns`), and /etc/resolv.conf is a symbolic link
+/// the sandbox cannot follow (slirp4netns#116). Evidence only when /etc/resolv.conf is a link; the problem, when the
+/// chain leaves /etc and /run.
+fn sandbox_dns(f: &Facts) -> Option<(Vec<Evidence>, Option<String>)> {
+    const SANDBOX: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX";
+    const DETACH: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
+    if !matches!(f.read_link("/etc/resolv.conf"), Read::Ok(_)) {
+        return None;
+    }
+    if f.start_driver()?.driver.as_deref() != Some("slirp4netns") {
+        return None;
+    }
+    let env = f.start_env()?;
+    let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    // DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS comes after the script's own --slirp4netns-sandbox=$SANDBOX.
+    let (mode, from) = match f.start_flags_value("slirp4netns-sandbox") {
+        Some(v) => (v, "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS"),
+        None => match var(SANDBOX) {
+            Some(v) => (v, SANDBOX),
+            None => ("auto".to_owned(), "the script's default"),
+        },
+    };
+    let detached = f.rootless_script().is_some_and(|s| s.mentions("--detach-netns"))
+        && !matches!(var(DETACH).as_deref(), Some("0" | "false"));
+    let sandboxed = match mode.as_str() {
+        "true" => true,
+        "auto" => !detached,
+        _ => false,
+    };
+    let version = f.package_version(f.distro().package("slirp4netns"));
+    let binds_target = version
+        .as_deref()
+        .is_some_and(|v| crate::distro::parse_version(v) >= vec![1, 2, 1]);
+    let mut evidence = vec![Evidence {
+        source: "slirp4netns sandbox".into(),
+        detail: format!(
+            "--slirp4netns-sandbox={mode} ({from}){}: {}",
+            if mode == "auto" && detached {
+                ", off with --detach-netns"
+            } else {
+                ""
+            },
+            if sandboxed { "sandboxed" } else { "not sandboxed" }
+        ),
+    }];
+    if !sandboxed {
+        return Some((evidence, None));
+    }
+    let (chain, broken) = sandbox_breaks(f, binds_target);
+    evidence.push(Evidence {
+        source: "/etc/resolv.conf".into(),
+        detail: format!(
+            "{} (slirp4netns {})",
+            chain.join(" → "),
+            version.as_deref().unwrap_or("version unknown")
+        ),
+    });
+    let problem = broken.map(|hop| {
+        format!(
+            "slirp4netns runs sandboxed (--slirp4netns-sandbox={mode}), and /etc/resolv.conf leads through {hop}, which \
+the sandbox (only /etc and /run) cannot see: the daemon and its containers get no answer from the DNS forwarder \
+10.0.2.3 (\"connection timed out; no servers could be reached\"), and the start itself works: slirp4netns only \
+logs a warning, which RootlessKit shows with --debug"
+        )
+    });
+    Some((evidence, problem))
 }
 
 /// Follows /etc/resolv.conf's chain of links as slirp4netns's sandbox would see it: only /etc and /run exist

@@ -502,6 +502,20 @@ fn files(f: &Facts) -> Verdict {
     if let Some(v) = worst_is_error {
         return v.with_evidence(evidence);
     }
+    // `--subid-source=static` (row 2.12): RootlessKit never asks getsubids, so its own parser's reading is the one
+    // that counts.
+    if static_source(f) && !warnings.is_empty() {
+        evidence.push(Evidence {
+            source: "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".into(),
+            detail: "--subid-source=static: RootlessKit reads /etc/subuid and /etc/subgid itself, never through getsubids".into(),
+        });
+        problems.push(format!(
+            "RootlessKit is started with --subid-source=static (DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS), so its own parser \
+reads the files: {}",
+            warnings.join("; ")
+        ));
+        warnings.clear();
+    }
     if problems.is_empty() && !warnings.is_empty() {
         return Verdict::warn(format!(
             "{}; these lines work through getsubids (shadow's reading) but not where RootlessKit reads the files itself \
@@ -529,6 +543,13 @@ nothing after the count.",
         )
         .steps(steps),
     )
+}
+
+/// Whether the start's RootlessKit is told `--subid-source=static` (in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS): it then
+/// reads the files with its own parser and never runs getsubids (RootlessKit v1.1.0+ `pkg/parent/parent.go`,
+/// `getSubIDRanges`).
+fn static_source(f: &Facts) -> bool {
+    f.start_flags_value("subid-source").as_deref() == Some("static")
 }
 
 /// Where subordinate ids come from besides the files: `subid:` in /etc/nsswitch.conf (shadow ≥ 4.11,
@@ -570,7 +591,7 @@ impl Source {
         match self {
             Source::Getsubids => "getsubids",
             Source::Static => {
-                "RootlessKit's own parser of the files (getsubids missing or finding no range)"
+                "RootlessKit's own parser of the files (getsubids missing or finding no range, or --subid-source=static)"
             }
         }
     }
@@ -694,7 +715,7 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
     let name = f.user.name.as_str();
     let uid = f.user.uid.to_string();
     let known = f.user.known;
-    let dynamic = f.which("getsubids").and_then(|_| {
+    let dynamic = f.which("getsubids").filter(|_| !static_source(f)).and_then(|_| {
         let group_gid = match f.groups() {
             Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
             _ => None,

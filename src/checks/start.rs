@@ -210,6 +210,38 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, insta
         packages: &[],
         run: state_dir,
     },
+    // --- start.selinux (launch-sequence rows 1.12 and 7.3) ---
+    Check {
+        id: "start.selinux",
+        area: "start",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        title: "Under SELinux, dockerd-rootless.sh's probe finds it and its relabel of the namespace's /run can work",
+        reference: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/moby/moby/issues/41230; https://github.com/rootless-containers/rootlesskit/issues/94; https://github.com/torvalds/linux/blob/v6.1/security/selinux/ss/mls.c; selinuxenabled(8); chcon(1)",
+        explain: "\
+What it checks: what decides dockerd-rootless.sh's SELinux steps, without running anything. In the host's namespaces the \
+script runs `command -v selinuxenabled && selinuxenabled` (inside RootlessKit it would always be false); libselinux's \
+is_selinux_enabled is true when selinuxfs is mounted (at /sys/fs/selinux) and /etc/selinux/config exists. When it is \
+true, the script's second pass, inside the namespaces, runs `chcon system_u:object_r:iptables_var_run_t:s0 /run` on \
+RootlessKit's copy of /run, so that iptables may take /run/xtables.lock there. The check reads selinuxfs \
+(/sys/fs/selinux: the filesystem's magic number, `enforce`, `mls`), /etc/selinux/config, and looks up selinuxenabled and \
+chcon on the daemon's PATH (the unit's Environment=PATH=, or the session's for a start by hand).
+
+Why it matters: the script runs with `set -e`, so a failing chcon stops the daemon; and a relabel that never happens \
+(selinuxenabled not on that PATH) leaves iptables in the namespace facing an unlabelled /run under an enforcing policy. \
+The kernel refuses a context with a level (`:s0`) under a policy without MLS (`mls` 0), whatever the mode.
+
+What you see when it's wrong: `chcon: not found` or `chcon: failed to change context of '/run' to \
+'system_u:object_r:iptables_var_run_t:s0': Invalid argument`, and the script stops; without the relabel, dockerd's \
+iptables fails with `/run/xtables.lock: Permission denied` (the setup tool then points to moby#41230 and suggests \
+`semanage permissive -a iptables_t`).
+
+How to fix: install the package that ships selinuxenabled and put its directory on the daemon's PATH; under a policy \
+without MLS, the script's fixed context cannot be applied: run the daemon on a host whose policy has MLS/MCS (the \
+targeted policy has), or make iptables_t permissive as the setup tool suggests.",
+        packages: &["selinux_utils"],
+        run: selinux,
+    },
 ];
 
 // --- start.environment -------------------------------------------------------------------------------------------
@@ -2607,4 +2639,137 @@ mod tests {
             None
         );
     }
+}
+
+// --- start.selinux -----------------------------------------------------------------------------------------------
+
+/// selinuxfs's magic number (linux/magic.h `SELINUX_MAGIC`).
+const SELINUX_MAGIC: u64 = 0xf97c_ff8c;
+const SELINUXFS: &str = "/sys/fs/selinux";
+const SELINUX_CONFIG: &str = "/etc/selinux/config";
+/// The context the script gives the namespace's /run (every tag from v20.10.0 to docker-v29.7.2).
+const RUN_CONTEXT: &str = "system_u:object_r:iptables_var_run_t:s0";
+
+/// Rows 1.12 and 7.3: the script's `selinuxenabled` probe in the host namespaces and its `chcon … /run` inside them.
+fn selinux(f: &Facts) -> Verdict {
+    let Some(daemon) = f.daemon_path() else {
+        return Verdict::skip(
+            "not judged: a tree without a running system shows neither its init system nor a session's PATH",
+        );
+    };
+    let script = f.rootless_script();
+    if let Some(s) = script
+        && s.text.ok().is_some()
+        && !s.mentions("selinuxenabled")
+    {
+        return Verdict::pass(format!("{} has no SELinux steps", s.path));
+    }
+    let mounted = matches!(f.fs_magic(SELINUXFS), Read::Ok(m) if m == SELINUX_MAGIC);
+    if !mounted {
+        return Verdict::pass(
+            "SELinux is not enabled (no selinuxfs at /sys/fs/selinux): the script's selinuxenabled probe is false and it \
+relabels nothing",
+        );
+    }
+    let value = |name: &str| {
+        f.read(&format!("{SELINUXFS}/{name}"))
+            .ok()
+            .map(|t| t.trim().to_owned())
+    };
+    let enforcing = value("enforce").as_deref() == Some("1");
+    let mls = value("mls");
+    let config = matches!(f.lstat(SELINUX_CONFIG), Read::Ok(_));
+    let mode = if enforcing { "enforcing" } else { "permissive" };
+    let mut evidence = vec![
+        Evidence {
+            source: SELINUXFS.into(),
+            detail: format!(
+                "selinuxfs, enforce {}, mls {}",
+                value("enforce").as_deref().unwrap_or("unreadable"),
+                mls.as_deref().unwrap_or("unreadable")
+            ),
+        },
+        Evidence {
+            source: SELINUX_CONFIG.into(),
+            detail: if config { "present" } else { "missing: libselinux's is_selinux_enabled says no" }.into(),
+        },
+        Evidence {
+            source: daemon.source.clone(),
+            detail: daemon.detail(),
+        },
+    ];
+    let probe = f.find_in("selinuxenabled", &daemon.dirs).into_iter().next();
+    evidence.push(Evidence {
+        source: "selinuxenabled".into(),
+        detail: match &probe {
+            Some(p) => format!("{p}: the script's probe runs it"),
+            None => "not on that PATH: the script's `command -v selinuxenabled` finds nothing".into(),
+        },
+    });
+    let no_relabel = |why: &str| {
+        let summary = format!(
+            "SELinux is {mode}, but {why}: dockerd-rootless.sh skips `chcon {RUN_CONTEXT} /run` in the namespace, \
+so iptables there meets an unlabelled /run (moby#41230: `/run/xtables.lock: Permission denied`)"
+        );
+        if enforcing {
+            Verdict::warn(summary)
+        } else {
+            Verdict::pass(format!(
+                "SELinux is permissive, and {why}: the script relabels nothing, which a permissive policy does not \
+refuse"
+            ))
+        }
+    };
+    if probe.is_none() {
+        let d = f.distro();
+        let v = no_relabel(&format!("selinuxenabled is not on the PATH of {}", daemon.how));
+        return if v.status == crate::model::Status::Warn {
+            v.with_evidence(evidence).fix(
+                Remediation::text(format!(
+                    "Install {} (it ships selinuxenabled) and have its directory on the daemon's PATH.",
+                    d.package_list(&["selinux_utils"])
+                ))
+                .steps(d.install_step(&["selinux_utils"])),
+            )
+        } else {
+            v.with_evidence(evidence)
+        };
+    }
+    if !config {
+        return no_relabel("/etc/selinux/config is missing, so selinuxenabled says no")
+            .with_evidence(evidence);
+    }
+    let chcon = f.find_in("chcon", &daemon.dirs).into_iter().next();
+    let script_path = script.map_or("dockerd-rootless.sh", |s| s.path.as_str());
+    let Some(chcon) = chcon else {
+        return Verdict::fail(format!(
+            "SELinux is {mode} and the script will relabel /run inside the namespace, but chcon is not on the PATH of \
+{}: the script stops with \"{script_path}: LINE: chcon: not found\"",
+            daemon.how
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Put the directory holding chcon (coreutils) on the daemon's PATH.",
+        ));
+    };
+    evidence.push(Evidence {
+        source: chcon,
+        detail: format!("runs `chcon {RUN_CONTEXT} /run` on RootlessKit's copy of /run"),
+    });
+    if mls.as_deref() == Some("0") {
+        return Verdict::fail(format!(
+            "the loaded SELinux policy has no MLS ({SELINUXFS}/mls is 0), and the kernel refuses the script's context \
+{RUN_CONTEXT}, which carries a level: the script stops with \"chcon: failed to change context of '/run' to \
+'{RUN_CONTEXT}': Invalid argument\""
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "The script's context is fixed: load a policy with MLS/MCS (the targeted and default policies have it), \
+or start the daemon with a copy of dockerd-rootless.sh whose chcon names a context without a level.",
+        ));
+    }
+    Verdict::pass(format!(
+        "SELinux is {mode}: the script's probe finds it, and chcon relabels the namespace's /run to {RUN_CONTEXT}"
+    ))
+    .with_evidence(evidence)
 }

@@ -761,3 +761,94 @@ fn a_resolv_conf_link_outside_etc_and_run_leaves_the_sandboxed_slirp4netns_witho
     );
     assert_finding(&doc, &run, "network.driver", "pass", "will pick slirp4netns");
 }
+
+/// RootlessKit's default lxc-user-nic on Debian (liblxc-common, which `cargo xtask setup` installs).
+const LXC_USER_NIC: &str = "/usr/libexec/lxc/lxc-user-nic";
+
+/// Row 4.7: `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic` in a private mount namespace with an overlay over /etc.
+/// Without /etc/lxc/lxc-usernet, and then with a quota line but no bridge lxcbr0 (none on this host), the doctor
+/// fails `network.driver` and Debian 12's script stops at lxc-user-nic's own errors.
+#[test]
+fn lxc_user_nic_without_a_quota_or_a_bridge_fails_as_the_doctor_says() {
+    let Some(_live) = support::start(&[
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::Program("rootlesskit"),
+        Need::Program("unshare"),
+        Need::Program("nsenter"),
+        Need::Program("runuser"),
+        Need::Program("timeout"),
+        Need::File(PathBuf::from(SCRIPT)),
+        Need::File(PathBuf::from(LXC_USER_NIC)),
+    ]) else {
+        return;
+    };
+    assert!(
+        !std::path::Path::new("/sys/class/net/lxcbr0").exists(),
+        "this host has a bridge lxcbr0: the test's fault is not there"
+    );
+    // lxc-user-nic keeps its list of interfaces in /run/lxc (created on first use): restored afterwards.
+    let run_lxc_existed = std::path::Path::new("/run/lxc").exists();
+    let s = Scratch::new(&[]);
+    for dir in ["upper", "work"] {
+        fs::create_dir(s.root.join(dir)).unwrap();
+    }
+    let overlay = format!(
+        "lowerdir=/etc,upperdir={},workdir={}",
+        s.root.join("upper").display(),
+        s.root.join("work").display()
+    );
+    let ns = MountNamespace::new(&[
+        &["mount", "-t", "overlay", "overlay", "-o", &overlay, "/etc"],
+        &["rm", "-rf", "/etc/lxc"],
+    ]);
+    let net = [("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "lxc-user-nic")];
+    let (run, doc) = s.doctor_env(Some(&ns), &net, "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "/etc/lxc/lxc-usernet is missing, so lxc-user-nic grants",
+    );
+    let real = Run::of(s.command_in(Some(&ns), 90, &net, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            &format!("{LXC_USER_NIC} failed: "),
+            "get_alloted - No such file or directory - Failed to open \"/etc/lxc/lxc-usernet\"",
+            "main: Quota reached",
+        ],
+    );
+    // A quota line for the user: now the missing bridge.
+    let user = s.user.name.clone();
+    let usernet = s.file("lxc-usernet", &format!("{user} veth lxcbr0 1\n"));
+    for argv in [
+        vec!["mkdir", "/etc/lxc"],
+        vec!["cp", usernet.as_str(), "/etc/lxc/lxc-usernet"],
+    ] {
+        let out = ns.enter(&argv).output().unwrap();
+        assert!(out.status.success(), "{argv:?}: {out:?}");
+    }
+    let (run, doc) = s.doctor_env(Some(&ns), &net, "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "there is no bridge lxcbr0: lxc-user-nic cannot attach the veth pair",
+    );
+    let real = Run::of(s.command_in(Some(&ns), 90, &net, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            "get_mtu: Could not get MTU for netdev lxcbr0 ifindex 0",
+            "Error attaching veth",
+            " to lxcbr0",
+        ],
+    );
+    drop(ns);
+    if !run_lxc_existed {
+        let _ = fs::remove_dir_all("/run/lxc");
+    }
+}

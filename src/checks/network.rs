@@ -100,14 +100,17 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
-        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/lxcusernic/lxcusernic.go; lxc-usernet(5)",
         explain: "\
 What it checks: slirp4netns, pasta and vpnkit on PATH, and their versions from the package database (dpkg, pacman), in the order \
 dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit. \
 No process is run to learn a version; where the database can't say, the version is reported as unknown. \
 When the start will use slirp4netns sandboxed (--slirp4netns-sandbox=auto, the script's default, or true) and \
 /etc/resolv.conf is a symbolic link, whether the sandbox, which keeps only /etc and /run, can follow it \
-(slirp4netns 1.2.1 and later also bind a final target outside them).
+(slirp4netns 1.2.1 and later also bind a final target outside them). With \
+DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic (RootlessKit's experimental driver), instead: the setuid-root helper \
+lxc-user-nic where RootlessKit looks for it, a line of /etc/lxc/lxc-usernet granting the user (or `@group`) a veth on \
+the bridge (lxcbr0 unless --lxc-user-nic-bridge), and that bridge.
 
 Why it matters: the network driver carries every packet of every container. Without one, Docker up to 29.4 refuses to start \
 (RootlessKit 3 in Docker 29.5+ falls back to its built-in gvisor-tap-vsock). passt releases before 2023_12_04, like Debian 12's \
@@ -115,7 +118,8 @@ Why it matters: the network driver carries every packet of every container. With
 
 What you see when it's wrong: a sandbox that cannot follow /etc/resolv.conf leaves the start working and DNS \
 dead: lookups through 10.0.2.3 in the namespace and in containers time out (`connection timed out; no servers could \
-be reached`). Without a driver, up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
+be reached`). lxc-user-nic without a quota or a bridge: `[rootlesskit:parent] error: failed to setup network …: \
+/usr/libexec/lxc/lxc-user-nic failed: …: main: Quota reached`. Without a driver, up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
 in 28.5.2 the script prints `One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed` \
 without stopping, and the failure is RootlessKit's `[rootlesskit:parent] error: unknown network mode: ` (the script passes \
 an empty --net=); in 29.0 to 29.4 the same `One of …` line, and the script stops. Before it, \

@@ -98,7 +98,7 @@ RootlessKit.",
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Every program the start path runs is on the daemon's PATH (nsenter, ip, newuidmap, containerd, …)",
-        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; systemd.exec(5)",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://github.com/rootless-containers/rootlesskit/blob/v3.0.1/pkg/port/builtin/child/child.go; systemd.exec(5)",
         explain: "\
 What it checks: the PATH dockerd-rootless.sh, RootlessKit and dockerd will have (the docker user service's \
 Environment=PATH=, the one `dockerd-rootless-setuptool.sh install` writes, or, started by hand, the shell's), and on it \
@@ -108,7 +108,9 @@ tuntap add`; the 29.5+ script runs sysctl through it); ip (that TAP setup, and t
 (scripts of 29.0 and later enable forwarding with `sysctl -w`); mount (the script bind-mounts /etc/ssl over the \
 symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and /var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
 27.x; 27.x also looks in /usr/libexec/docker and the like); containerd (dockerd starts its own unless one listens at \
-$XDG_RUNTIME_DIR/containerd/containerd.sock). Which are needed follows the script that will run (read from its text) \
+$XDG_RUNTIME_DIR/containerd/containerd.sock); with RootlessKit 3's builtin port driver, iptables, ip6tables, ip and \
+sysctl for its source-IP transparency (`--source-ip-transparent`, on by default), whose absence only turns the feature \
+off (a warning; the mangle table it also needs is not judged). Which are needed follows the script that will run (read from its text) \
 and the network driver it will choose on that PATH. A unit whose ExecStart= names a script that is gone or not \
 executable is reported too. Started by hand while root judges someone else, their shell's PATH is not visible: \
 the login PATH stands in, and a miss is a warning. The RootlessKit binary, the network driver, dockerd and iptables \
@@ -125,7 +127,8 @@ executable file not found in $PATH`; `nsenter: failed to execute ip: No such fil
 executable file not found in $PATH`. dockerd: `running with RootlessKit, but rootlesskit-docker-proxy not installed: \
 exec: \"rootlesskit-docker-proxy\": executable file not found in $PATH`; `failed to start containerd: exec: \
 \"containerd\": executable file not found in $PATH`. The script: `sysctl: not found`, `mount: not found`. systemd, for a \
-unit whose script is gone: `status=203/EXEC`.
+unit whose script is gone: `status=203/EXEC`. RootlessKit 3, only in its --debug log and only at the first forwarded \
+connection: `port/builtin: source IP transparent: iptables not found, disabling: …`.
 
 How to fix: install the package that ships the program (iproute2, util-linux, procps, containerd, rootlesskit); if it \
 is installed but not on that PATH, add its directory to Environment=PATH= in the docker user service (then \
@@ -955,6 +958,9 @@ struct Need {
     before_path: &'static [&'static str],
     /// False when it is needed only for a Docker version that could not be read: a miss is then a warning.
     certain: bool,
+    /// A miss turns a feature off and never stops the start (RootlessKit 3's source-IP transparency, row 5.4): a
+    /// warning, reported after every miss that does stop it.
+    feature: bool,
 }
 
 /// Directories where a package installs the programs, to tell "not installed" from "not on that PATH".
@@ -993,6 +999,7 @@ fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
                 package: "newuidmap",
                 before_path: &[],
                 certain: true,
+                feature: false,
             });
         }
     }
@@ -1013,6 +1020,7 @@ found in $PATH"
             package: "util_linux",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     } else if mentions("nsenter -n") {
         out.push(Need {
@@ -1022,6 +1030,7 @@ found in $PATH"
             package: "util_linux",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     if let Some(net) = net.filter(|n| *n != "host") {
@@ -1048,6 +1057,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "iproute2",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     if mentions("sysctl -w") {
@@ -1058,6 +1068,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "procps",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     let cdi: Vec<&str> = ["/etc/cdi", "/var/run/cdi"]
@@ -1085,6 +1096,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "mount",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     // dockerd 20.10 to 27.x look up the userland proxy; 28.0+ talk to RootlessKit's API instead.
@@ -1110,6 +1122,7 @@ database)"
             package: "rootlesskit",
             before_path: if v27 { LIBEXEC_DOCKER } else { &[] },
             certain,
+            feature: false,
         });
     }
     // The script's first lookup (row 1.4): `command -v docker-rootlesskit`, then `rootlesskit`, on its PATH. A
@@ -1135,6 +1148,7 @@ database)"
             package: "rootlesskit",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     // The script's last step: `exec dockerd` (20.10; `${DOCKERD:-dockerd}` from 25.0) from its PATH. Debian and
@@ -1151,7 +1165,67 @@ database)"
             package: "docker",
             before_path: &[],
             certain: true,
+            feature: false,
         });
+    }
+    // Row 5.4: RootlessKit 3's builtin port driver preserves client source IPs (`--source-ip-transparent`, on by
+    // default) by setting up policy routing in the child at the first forwarded TCP connection, with iptables,
+    // ip6tables, ip and sysctl from the child's PATH (v3.0.1 pkg/port/builtin/child/child.go).
+    let rk3 = f.rootlesskit_version().and_then(|v| v.major) == Some(3);
+    let env_port = f
+        .start_env()
+        .and_then(|e| e.get("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER"))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let port = f.start_flags_value("port-driver").or(env_port).unwrap_or_else(|| {
+        if net == Some("pasta") && !mentions("PORT_DRIVER:=builtin") {
+            "implicit".to_owned()
+        } else {
+            "builtin".to_owned()
+        }
+    });
+    let transparent = f
+        .start_flags_value("source-ip-transparent")
+        .is_none_or(|v| rk::parse_bool(&v) != Some(false));
+    if rk3 && port == "builtin" && transparent && net.is_some_and(|n| n != "host") {
+        for (program, package, error) in [
+            (
+                "iptables",
+                "iptables",
+                "port/builtin: source IP transparent: iptables not found, disabling: exec: \"iptables\": executable \
+file not found in $PATH (RootlessKit's --debug log; published ports then see RootlessKit's address, not the client's)",
+            ),
+            (
+                "ip6tables",
+                "iptables",
+                "port/builtin: source IP transparent routing setup: exec: \"ip6tables\": executable file not found in \
+$PATH (RootlessKit's --debug log; the IPv6 rules are missing)",
+            ),
+            (
+                "ip",
+                "iproute2",
+                "port/builtin: source IP transparent routing setup: exec: \"ip\": executable file not found in $PATH \
+(RootlessKit's --debug log; the policy routes are missing)",
+            ),
+            (
+                "sysctl",
+                "procps",
+                "port/builtin: source IP transparent routing setup: exec: \"sysctl\": executable file not found in \
+$PATH (RootlessKit's --debug log; net.ipv4.tcp_fwmark_accept stays 0)",
+            ),
+        ] {
+            out.push(Need {
+                program,
+                step: "RootlessKit 3's builtin port driver sets up source-IP transparency in the child at the first \
+forwarded TCP connection (--source-ip-transparent, on by default)"
+                    .to_owned(),
+                error: error.to_owned(),
+                package,
+                before_path: &[],
+                certain: false,
+                feature: true,
+            });
+        }
     }
     let socket = format!("{}/containerd/containerd.sock", f.runtime_dir());
     if !matches!(f.lstat(&socket), Read::Ok(_)) && daemon.known {
@@ -1162,6 +1236,7 @@ database)"
             package: "containerd",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     out
@@ -1246,7 +1321,9 @@ fn path(f: &Facts) -> Verdict {
             .collect();
         match f.find_in(need.program, &dirs).into_iter().next() {
             Some(p) => {
-                found.push(need.program);
+                if !found.contains(&need.program) {
+                    found.push(need.program);
+                }
                 evidence.push(Evidence {
                     source: p,
                     detail: need.step,
@@ -1290,15 +1367,27 @@ fn path(f: &Facts) -> Verdict {
         };
         return Verdict::pass(summary).with_evidence(evidence);
     }
+    // What stops the start first; a feature turned off after.
+    missing.sort_by_key(|(n, _)| n.feature);
     let names: Vec<&str> = missing.iter().map(|(n, _)| n.program).collect();
     let first = &missing[0].0;
-    let mut summary = format!(
-        "{} not on the PATH of {}; the first step to fail: {}, with \"{}\"",
-        names.join(", "),
-        daemon.how,
-        first.step,
-        first.error
-    );
+    let mut summary = if first.feature {
+        format!(
+            "{} not on the PATH of {}: not a start failure, but {}: \"{}\"",
+            names.join(", "),
+            daemon.how,
+            first.step,
+            first.error
+        )
+    } else {
+        format!(
+            "{} not on the PATH of {}; the first step to fail: {}, with \"{}\"",
+            names.join(", "),
+            daemon.how,
+            first.step,
+            first.error
+        )
+    };
     let certain = daemon.known && missing.iter().all(|(n, _)| n.certain);
     if !daemon.known {
         summary.push_str(" (unless a shell profile adds it)");

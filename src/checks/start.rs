@@ -2746,19 +2746,19 @@ fn selinux(f: &Facts) -> Verdict {
             "not judged: a tree without a running system shows neither its init system nor a session's PATH",
         );
     };
-    let script = f.rootless_script();
-    if let Some(s) = script
-        && s.text.ok().is_some()
-        && !s.mentions("selinuxenabled")
-    {
-        return Verdict::pass(format!("{} has no SELinux steps", s.path));
-    }
     let mounted = matches!(f.fs_magic(SELINUXFS), Read::Ok(m) if m == SELINUX_MAGIC);
     if !mounted {
         return Verdict::pass(
             "SELinux is not enabled (no selinuxfs at /sys/fs/selinux): the script's selinuxenabled probe is false and it \
 relabels nothing",
         );
+    }
+    let script = f.rootless_script();
+    if let Some(s) = script
+        && s.text.ok().is_some()
+        && !s.mentions("selinuxenabled")
+    {
+        return Verdict::pass(format!("{} has no SELinux steps", s.path));
     }
     let value = |name: &str| {
         f.read(&format!("{SELINUXFS}/{name}"))

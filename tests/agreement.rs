@@ -656,8 +656,12 @@ fn subid_source_static_refuses_another_users_fourth_field_as_subid_files_says() 
         &s,
         &format!("{user}:100000:65536\nrd-someone-else:300000:65536:x\n"),
     );
-    const ERROR: &str = "Cannot parse subuid/gid information: Format not correct for /etc/subuid file";
-    let flags = [("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS", "--subid-source=static")];
+    const ERROR: &str =
+        "Cannot parse subuid/gid information: Format not correct for /etc/subuid file";
+    let flags = [(
+        "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS",
+        "--subid-source=static",
+    )];
     let (run, doc) = s.doctor_env(Some(&ns), &flags, "subid");
     assert_finding(&doc, &run, "subid.files", "fail", "--subid-source=static");
     assert_finding(&doc, &run, "subid.files", "fail", ERROR);
@@ -759,7 +763,13 @@ fn a_resolv_conf_link_outside_etc_and_run_leaves_the_sandboxed_slirp4netns_witho
         &[("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "false")],
         "network.driver",
     );
-    assert_finding(&doc, &run, "network.driver", "pass", "will pick slirp4netns");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "pass",
+        "will pick slirp4netns",
+    );
 }
 
 /// RootlessKit's default lxc-user-nic on Debian (liblxc-common, which `cargo xtask setup` installs).

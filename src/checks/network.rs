@@ -1442,7 +1442,9 @@ fn lxc_user_nic(f: &Facts) -> Verdict {
         source: "network driver".into(),
         detail: format!(
             "lxc-user-nic (experimental; {}), bridge {bridge}",
-            f.start_driver().map(|d| d.source.as_str()).unwrap_or_default()
+            f.start_driver()
+                .map(|d| d.source.as_str())
+                .unwrap_or_default()
         ),
     }];
     let package_fix = || {
@@ -1566,7 +1568,8 @@ Quota reached",
     };
     // The bridge, in this network namespace.
     let sys = format!("/sys/class/net/{bridge}");
-    let is_bridge = matches!(f.stat(&format!("{sys}/bridge")), Read::Ok(m) if m.kind == FileKind::Dir);
+    let is_bridge =
+        matches!(f.stat(&format!("{sys}/bridge")), Read::Ok(m) if m.kind == FileKind::Dir);
     let exists = matches!(f.stat(&sys), Read::Ok(_));
     evidence.push(Evidence {
         source: sys.clone(),
@@ -1636,7 +1639,9 @@ fn sandbox_dns(f: &Facts) -> Option<(Vec<Evidence>, Option<String>)> {
             None => ("auto".to_owned(), "the script's default"),
         },
     };
-    let detached = f.rootless_script().is_some_and(|s| s.mentions("--detach-netns"))
+    let detached = f
+        .rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
         && !matches!(var(DETACH).as_deref(), Some("0" | "false"));
     let sandboxed = match mode.as_str() {
         "true" => true,
@@ -1656,7 +1661,11 @@ fn sandbox_dns(f: &Facts) -> Option<(Vec<Evidence>, Option<String>)> {
             } else {
                 ""
             },
-            if sandboxed { "sandboxed" } else { "not sandboxed" }
+            if sandboxed {
+                "sandboxed"
+            } else {
+                "not sandboxed"
+            }
         ),
     }];
     if !sandboxed {

@@ -1177,13 +1177,16 @@ database)"
         .and_then(|e| e.get("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER"))
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
-    let port = f.start_flags_value("port-driver").or(env_port).unwrap_or_else(|| {
-        if net == Some("pasta") && !mentions("PORT_DRIVER:=builtin") {
-            "implicit".to_owned()
-        } else {
-            "builtin".to_owned()
-        }
-    });
+    let port = f
+        .start_flags_value("port-driver")
+        .or(env_port)
+        .unwrap_or_else(|| {
+            if net == Some("pasta") && !mentions("PORT_DRIVER:=builtin") {
+                "implicit".to_owned()
+            } else {
+                "builtin".to_owned()
+            }
+        });
     let transparent = f
         .start_flags_value("source-ip-transparent")
         .is_none_or(|v| rk::parse_bool(&v) != Some(false));
@@ -2146,6 +2149,149 @@ fn state_dir_arg(argv: &[String]) -> Option<String> {
     None
 }
 
+// --- start.selinux -----------------------------------------------------------------------------------------------
+
+/// selinuxfs's magic number (linux/magic.h `SELINUX_MAGIC`).
+const SELINUX_MAGIC: u64 = 0xf97c_ff8c;
+const SELINUXFS: &str = "/sys/fs/selinux";
+const SELINUX_CONFIG: &str = "/etc/selinux/config";
+/// The context the script gives the namespace's /run (every tag from v20.10.0 to docker-v29.7.2).
+const RUN_CONTEXT: &str = "system_u:object_r:iptables_var_run_t:s0";
+
+/// Rows 1.12 and 7.3: the script's `selinuxenabled` probe in the host namespaces and its `chcon … /run` inside them.
+fn selinux(f: &Facts) -> Verdict {
+    let Some(daemon) = f.daemon_path() else {
+        return Verdict::skip(
+            "not judged: a tree without a running system shows neither its init system nor a session's PATH",
+        );
+    };
+    let mounted = matches!(f.fs_magic(SELINUXFS), Read::Ok(m) if m == SELINUX_MAGIC);
+    if !mounted {
+        return Verdict::pass(
+            "SELinux is not enabled (no selinuxfs at /sys/fs/selinux): the script's selinuxenabled probe is false and it \
+relabels nothing",
+        );
+    }
+    let script = f.rootless_script();
+    if let Some(s) = script
+        && s.text.ok().is_some()
+        && !s.mentions("selinuxenabled")
+    {
+        return Verdict::pass(format!("{} has no SELinux steps", s.path));
+    }
+    let value = |name: &str| {
+        f.read(&format!("{SELINUXFS}/{name}"))
+            .ok()
+            .map(|t| t.trim().to_owned())
+    };
+    let enforcing = value("enforce").as_deref() == Some("1");
+    let mls = value("mls");
+    let config = matches!(f.lstat(SELINUX_CONFIG), Read::Ok(_));
+    let mode = if enforcing { "enforcing" } else { "permissive" };
+    let mut evidence = vec![
+        Evidence {
+            source: SELINUXFS.into(),
+            detail: format!(
+                "selinuxfs, enforce {}, mls {}",
+                value("enforce").as_deref().unwrap_or("unreadable"),
+                mls.as_deref().unwrap_or("unreadable")
+            ),
+        },
+        Evidence {
+            source: SELINUX_CONFIG.into(),
+            detail: if config {
+                "present"
+            } else {
+                "missing: libselinux's is_selinux_enabled says no"
+            }
+            .into(),
+        },
+        Evidence {
+            source: daemon.source.clone(),
+            detail: daemon.detail(),
+        },
+    ];
+    let probe = f.find_in("selinuxenabled", &daemon.dirs).into_iter().next();
+    evidence.push(Evidence {
+        source: "selinuxenabled".into(),
+        detail: match &probe {
+            Some(p) => format!("{p}: the script's probe runs it"),
+            None => {
+                "not on that PATH: the script's `command -v selinuxenabled` finds nothing".into()
+            }
+        },
+    });
+    let no_relabel = |why: &str| {
+        let summary = format!(
+            "SELinux is {mode}, but {why}: dockerd-rootless.sh skips `chcon {RUN_CONTEXT} /run` in the namespace, \
+so iptables there meets an unlabelled /run (moby#41230: `/run/xtables.lock: Permission denied`)"
+        );
+        if enforcing {
+            Verdict::warn(summary)
+        } else {
+            Verdict::pass(format!(
+                "SELinux is permissive, and {why}: the script relabels nothing, which a permissive policy does not \
+refuse"
+            ))
+        }
+    };
+    if probe.is_none() {
+        let d = f.distro();
+        let v = no_relabel(&format!(
+            "selinuxenabled is not on the PATH of {}",
+            daemon.how
+        ));
+        return if v.status == crate::model::Status::Warn {
+            v.with_evidence(evidence).fix(
+                Remediation::text(format!(
+                    "Install {} (it ships selinuxenabled) and have its directory on the daemon's PATH.",
+                    d.package_list(&["selinux_utils"])
+                ))
+                .steps(d.install_step(&["selinux_utils"])),
+            )
+        } else {
+            v.with_evidence(evidence)
+        };
+    }
+    if !config {
+        return no_relabel("/etc/selinux/config is missing, so selinuxenabled says no")
+            .with_evidence(evidence);
+    }
+    let chcon = f.find_in("chcon", &daemon.dirs).into_iter().next();
+    let script_path = script.map_or("dockerd-rootless.sh", |s| s.path.as_str());
+    let Some(chcon) = chcon else {
+        return Verdict::fail(format!(
+            "SELinux is {mode} and the script will relabel /run inside the namespace, but chcon is not on the PATH of \
+{}: the script stops with \"{script_path}: LINE: chcon: not found\"",
+            daemon.how
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Put the directory holding chcon (coreutils) on the daemon's PATH.",
+        ));
+    };
+    evidence.push(Evidence {
+        source: chcon,
+        detail: format!("runs `chcon {RUN_CONTEXT} /run` on RootlessKit's copy of /run"),
+    });
+    if mls.as_deref() == Some("0") {
+        return Verdict::fail(format!(
+            "the loaded SELinux policy has no MLS ({SELINUXFS}/mls is 0), and the kernel refuses the script's context \
+{RUN_CONTEXT}, which carries a level: the script stops with \"chcon: failed to change context of '/run' to \
+'{RUN_CONTEXT}': Invalid argument\""
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "The script's context is fixed: load a policy with MLS/MCS (the targeted and default policies have it), \
+or start the daemon with a copy of dockerd-rootless.sh whose chcon names a context without a level.",
+        ));
+    }
+    Verdict::pass(format!(
+        "SELinux is {mode}: the script's probe finds it, and chcon relabels the namespace's /run to {RUN_CONTEXT}"
+    ))
+    .with_evidence(evidence)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
@@ -2728,137 +2874,29 @@ mod tests {
             None
         );
     }
-}
 
-// --- start.selinux -----------------------------------------------------------------------------------------------
-
-/// selinuxfs's magic number (linux/magic.h `SELINUX_MAGIC`).
-const SELINUX_MAGIC: u64 = 0xf97c_ff8c;
-const SELINUXFS: &str = "/sys/fs/selinux";
-const SELINUX_CONFIG: &str = "/etc/selinux/config";
-/// The context the script gives the namespace's /run (every tag from v20.10.0 to docker-v29.7.2).
-const RUN_CONTEXT: &str = "system_u:object_r:iptables_var_run_t:s0";
-
-/// Rows 1.12 and 7.3: the script's `selinuxenabled` probe in the host namespaces and its `chcon … /run` inside them.
-fn selinux(f: &Facts) -> Verdict {
-    let Some(daemon) = f.daemon_path() else {
-        return Verdict::skip(
-            "not judged: a tree without a running system shows neither its init system nor a session's PATH",
+    #[test]
+    fn selinux_relabel_judged_from_selinuxfs_and_the_path() {
+        use crate::checks::test_support::check;
+        use crate::model::Status;
+        let v = check("fedora-selinux-enforcing", "start.selinux");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        let v = check("fedora-selinux-no-selinuxenabled", "start.selinux");
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert!(
+            v.summary.contains("selinuxenabled is not on the PATH"),
+            "{}",
+            v.summary
         );
-    };
-    let mounted = matches!(f.fs_magic(SELINUXFS), Read::Ok(m) if m == SELINUX_MAGIC);
-    if !mounted {
-        return Verdict::pass(
-            "SELinux is not enabled (no selinuxfs at /sys/fs/selinux): the script's selinuxenabled probe is false and it \
-relabels nothing",
+        let v = check("fedora-selinux-no-mls", "start.selinux");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("Invalid argument"), "{}", v.summary);
+        let v = check("fedora", "start.selinux");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("SELinux is not enabled"),
+            "{}",
+            v.summary
         );
     }
-    let script = f.rootless_script();
-    if let Some(s) = script
-        && s.text.ok().is_some()
-        && !s.mentions("selinuxenabled")
-    {
-        return Verdict::pass(format!("{} has no SELinux steps", s.path));
-    }
-    let value = |name: &str| {
-        f.read(&format!("{SELINUXFS}/{name}"))
-            .ok()
-            .map(|t| t.trim().to_owned())
-    };
-    let enforcing = value("enforce").as_deref() == Some("1");
-    let mls = value("mls");
-    let config = matches!(f.lstat(SELINUX_CONFIG), Read::Ok(_));
-    let mode = if enforcing { "enforcing" } else { "permissive" };
-    let mut evidence = vec![
-        Evidence {
-            source: SELINUXFS.into(),
-            detail: format!(
-                "selinuxfs, enforce {}, mls {}",
-                value("enforce").as_deref().unwrap_or("unreadable"),
-                mls.as_deref().unwrap_or("unreadable")
-            ),
-        },
-        Evidence {
-            source: SELINUX_CONFIG.into(),
-            detail: if config { "present" } else { "missing: libselinux's is_selinux_enabled says no" }.into(),
-        },
-        Evidence {
-            source: daemon.source.clone(),
-            detail: daemon.detail(),
-        },
-    ];
-    let probe = f.find_in("selinuxenabled", &daemon.dirs).into_iter().next();
-    evidence.push(Evidence {
-        source: "selinuxenabled".into(),
-        detail: match &probe {
-            Some(p) => format!("{p}: the script's probe runs it"),
-            None => "not on that PATH: the script's `command -v selinuxenabled` finds nothing".into(),
-        },
-    });
-    let no_relabel = |why: &str| {
-        let summary = format!(
-            "SELinux is {mode}, but {why}: dockerd-rootless.sh skips `chcon {RUN_CONTEXT} /run` in the namespace, \
-so iptables there meets an unlabelled /run (moby#41230: `/run/xtables.lock: Permission denied`)"
-        );
-        if enforcing {
-            Verdict::warn(summary)
-        } else {
-            Verdict::pass(format!(
-                "SELinux is permissive, and {why}: the script relabels nothing, which a permissive policy does not \
-refuse"
-            ))
-        }
-    };
-    if probe.is_none() {
-        let d = f.distro();
-        let v = no_relabel(&format!("selinuxenabled is not on the PATH of {}", daemon.how));
-        return if v.status == crate::model::Status::Warn {
-            v.with_evidence(evidence).fix(
-                Remediation::text(format!(
-                    "Install {} (it ships selinuxenabled) and have its directory on the daemon's PATH.",
-                    d.package_list(&["selinux_utils"])
-                ))
-                .steps(d.install_step(&["selinux_utils"])),
-            )
-        } else {
-            v.with_evidence(evidence)
-        };
-    }
-    if !config {
-        return no_relabel("/etc/selinux/config is missing, so selinuxenabled says no")
-            .with_evidence(evidence);
-    }
-    let chcon = f.find_in("chcon", &daemon.dirs).into_iter().next();
-    let script_path = script.map_or("dockerd-rootless.sh", |s| s.path.as_str());
-    let Some(chcon) = chcon else {
-        return Verdict::fail(format!(
-            "SELinux is {mode} and the script will relabel /run inside the namespace, but chcon is not on the PATH of \
-{}: the script stops with \"{script_path}: LINE: chcon: not found\"",
-            daemon.how
-        ))
-        .with_evidence(evidence)
-        .fix(Remediation::text(
-            "Put the directory holding chcon (coreutils) on the daemon's PATH.",
-        ));
-    };
-    evidence.push(Evidence {
-        source: chcon,
-        detail: format!("runs `chcon {RUN_CONTEXT} /run` on RootlessKit's copy of /run"),
-    });
-    if mls.as_deref() == Some("0") {
-        return Verdict::fail(format!(
-            "the loaded SELinux policy has no MLS ({SELINUXFS}/mls is 0), and the kernel refuses the script's context \
-{RUN_CONTEXT}, which carries a level: the script stops with \"chcon: failed to change context of '/run' to \
-'{RUN_CONTEXT}': Invalid argument\""
-        ))
-        .with_evidence(evidence)
-        .fix(Remediation::text(
-            "The script's context is fixed: load a policy with MLS/MCS (the targeted and default policies have it), \
-or start the daemon with a copy of dockerd-rootless.sh whose chcon names a context without a level.",
-        ));
-    }
-    Verdict::pass(format!(
-        "SELinux is {mode}: the script's probe finds it, and chcon relabels the namespace's /run to {RUN_CONTEXT}"
-    ))
-    .with_evidence(evidence)
 }

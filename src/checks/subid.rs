@@ -715,32 +715,35 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
     let name = f.user.name.as_str();
     let uid = f.user.uid.to_string();
     let known = f.user.known;
-    let dynamic = f.which("getsubids").filter(|_| !static_source(f)).and_then(|_| {
-        let group_gid = match f.groups() {
-            Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
-            _ => None,
-        };
-        let u_name = getsubids(uf, name, known.then_some(f.user.uid));
-        let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
-        let g_name = getsubids(gf, name, group_gid);
-        let g_uid = getsubids(gf, &uid, None);
-        if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
-            return None;
-        }
-        let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
-            let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
-            if dedup {
-                let mut seen: Vec<(i64, i64)> = Vec::new();
-                all.retain(|p| {
-                    let fresh = !seen.contains(&(p.start, p.count));
-                    seen.push((p.start, p.count));
-                    fresh
-                });
+    let dynamic = f
+        .which("getsubids")
+        .filter(|_| !static_source(f))
+        .and_then(|_| {
+            let group_gid = match f.groups() {
+                Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
+                _ => None,
+            };
+            let u_name = getsubids(uf, name, known.then_some(f.user.uid));
+            let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
+            let g_name = getsubids(gf, name, group_gid);
+            let g_uid = getsubids(gf, &uid, None);
+            if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
+                return None;
             }
-            all
-        };
-        Some((join(u_name, u_uid), join(g_name, g_uid)))
-    });
+            let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
+                let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
+                if dedup {
+                    let mut seen: Vec<(i64, i64)> = Vec::new();
+                    all.retain(|p| {
+                        let fresh = !seen.contains(&(p.start, p.count));
+                        seen.push((p.start, p.count));
+                        fresh
+                    });
+                }
+                all
+            };
+            Some((join(u_name, u_uid), join(g_name, g_uid)))
+        });
     let (source, uids, gids) = match dynamic {
         Some((u, g)) => (Source::Getsubids, u, g),
         None => {

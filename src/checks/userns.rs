@@ -240,7 +240,10 @@ mod tests {
         assert!(fix(&v).text.starts_with("Install slirp4netns"));
         assert!(fix(&v).steps.is_empty());
         // passt's own profile, pinned to ABI 3.0, has no userns rule and needs none.
-        let v = check("ubuntu-24.04-pasta-abi-3-profile", "userns.apparmor_restrict");
+        let v = check(
+            "ubuntu-24.04-pasta-abi-3-profile",
+            "userns.apparmor_restrict",
+        );
         assert_eq!(v.status, Status::Pass, "{}", v.summary);
     }
 }

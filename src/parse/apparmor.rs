@@ -1738,7 +1738,10 @@ mod tests {
 
     #[test]
     fn declared_abi_of_real_headers() {
-        assert_eq!(declared_abi("abi <abi/4.0>,\ninclude <tunables/global>\n"), Some((4, 0)));
+        assert_eq!(
+            declared_abi("abi <abi/4.0>,\ninclude <tunables/global>\n"),
+            Some((4, 0))
+        );
         assert_eq!(declared_abi("# comment\n  abi <abi/3.0> ,\n"), Some((3, 0)));
         assert_eq!(declared_abi("abi \"abi/3.0\",\n"), Some((3, 0)));
         assert_eq!(declared_abi("# abi <abi/4.0>,\nprofile x /x {}\n"), None);

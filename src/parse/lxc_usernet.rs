@@ -30,22 +30,21 @@ const FIELD_MAX: usize = 99;
 
 /// `%99[^ \t]` at `at`: at least one byte that is neither a blank nor a tab, at most 99.
 fn field(line: &[u8], at: usize) -> Option<(String, usize)> {
-    let end = line[at.min(line.len())..]
+    let rest = line.get(at..).unwrap_or_default();
+    let end = rest
         .iter()
         .take(FIELD_MAX)
         .position(|b| *b == b' ' || *b == b'\t')
-        .map_or_else(|| (line.len() - at.min(line.len())).min(FIELD_MAX), |p| p);
-    (end > 0).then(|| {
-        (
-            String::from_utf8_lossy(&line[at..at + end]).into_owned(),
-            at + end,
-        )
-    })
+        .unwrap_or_else(|| rest.len().min(FIELD_MAX));
+    (end > 0).then(|| (String::from_utf8_lossy(&rest[..end]).into_owned(), at + end))
 }
 
-/// A blank in the format: any run of white space (`isspace`), possibly empty.
+/// A blank in the format: any run of white space (C's `isspace`: blank, \t, \n, \v, \f, \r), possibly empty.
 fn skip_space(line: &[u8], mut at: usize) -> usize {
-    while at < line.len() && line[at].is_ascii_whitespace() || line.get(at) == Some(&0x0b) {
+    while line
+        .get(at)
+        .is_some_and(|b| b.is_ascii_whitespace() || *b == 0x0b)
+    {
         at += 1;
     }
     at
@@ -65,7 +64,9 @@ fn number(line: &[u8], at: usize) -> Option<i64> {
         }
         _ => false,
     };
-    let digits: Vec<u8> = line[at.min(line.len())..]
+    let digits: Vec<u8> = line
+        .get(at..)
+        .unwrap_or_default()
         .iter()
         .take_while(|b| b.is_ascii_digit())
         .copied()
@@ -121,7 +122,13 @@ mod tests {
         // The comment gives three words and no number: skipped, as is bob's line without a count.
         assert_eq!(e.len(), 3, "{e:?}");
         assert_eq!(
-            (e[0].line, e[0].owner.as_str(), e[0].kind.as_str(), e[0].bridge.as_str(), e[0].count),
+            (
+                e[0].line,
+                e[0].owner.as_str(),
+                e[0].kind.as_str(),
+                e[0].bridge.as_str(),
+                e[0].count
+            ),
             (2, "alice", "veth", "lxcbr0", 10)
         );
         assert_eq!(e[1].group(), Some("lxd"));

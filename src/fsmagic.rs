@@ -27,6 +27,7 @@ pub const MAGICS: &[(&str, u64)] = &[
     ("gfs2", 0x0116_1970),
     ("ocfs2", 0x7461_636f),
     ("lustre", 0x0BD0_0BD0),
+    ("selinuxfs", 0xf97c_ff8c),
 ];
 
 pub const CGROUP2: u64 = 0x6367_7270;

@@ -45,6 +45,7 @@ fn live() -> Option<support::Live> {
         Need::Program("mount"),
         Need::Program("runuser"),
         Need::Program("timeout"),
+        Need::Program("busybox"),
         Need::File(PathBuf::from(SCRIPT)),
     ])
 }
@@ -167,10 +168,21 @@ impl Scratch {
 
     /// The doctor's `preflight --only <only> --format json` as the test user (in `ns` when given).
     fn doctor(&self, ns: Option<&MountNamespace>, only: &str) -> (Run, Value) {
+        self.doctor_env(ns, &[], only)
+    }
+
+    /// As [`Scratch::doctor`], with `set` replacing or adding variables.
+    fn doctor_env(
+        &self,
+        ns: Option<&MountNamespace>,
+        set: &[(&str, &str)],
+        only: &str,
+    ) -> (Run, Value) {
         let bin = support::doctor_bin().display().to_string();
-        let run = Run::of(self.command(
+        let run = Run::of(self.command_in(
             ns,
             30,
+            set,
             &[&bin, "preflight", "--only", only, "--format", "json"],
         ));
         let doc = serde_json::from_str(&run.stdout)
@@ -778,4 +790,224 @@ fn a_raised_unprivileged_port_start_refuses_ports_as_the_doctor_says() {
         ],
     );
     assert_eq!(published.code(), 0, "{published}");
+}
+
+/// Row 2.12: `--subid-source=static` in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS and another user's /etc/subuid line with
+/// a fourth field (bind-mounted in a private mount namespace). shadow ignores the field, so without the flag
+/// RootlessKit takes the ranges through getsubids and starts, and `subid.files` only warns; with it RootlessKit's own
+/// parser refuses the whole file, Debian 12's script stops there, and `subid.files` fails quoting it.
+#[test]
+fn subid_source_static_refuses_another_users_fourth_field_as_subid_files_says() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let user = s.user.name.clone();
+    let ns = subuid_namespace(
+        &s,
+        &format!("{user}:100000:65536\nrd-someone-else:300000:65536:x\n"),
+    );
+    const ERROR: &str =
+        "Cannot parse subuid/gid information: Format not correct for /etc/subuid file";
+    let flags = [(
+        "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS",
+        "--subid-source=static",
+    )];
+    let (run, doc) = s.doctor_env(Some(&ns), &flags, "subid");
+    assert_finding(&doc, &run, "subid.files", "fail", "--subid-source=static");
+    assert_finding(&doc, &run, "subid.files", "fail", ERROR);
+    let real = Run::of(s.command_in(Some(&ns), 90, &flags, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            "--subid-source=static",
+            &format!(
+                "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: {ERROR}"
+            ),
+        ],
+    );
+    assert!(
+        !real.stdout.contains("Docker version"),
+        "dockerd ran:\n{real}"
+    );
+    // Without the flag: getsubids reads the line as shadow does, RootlessKit starts, and the doctor only warns.
+    let (run, doc) = s.doctor(Some(&ns), "subid");
+    assert_finding(&doc, &run, "subid.files", "warn", ERROR);
+    let real = s.rootlesskit_passing(Some(&ns));
+    assert_eq!(real.code(), 0, "{real}");
+}
+
+/// Row 4.4: /etc/resolv.conf a symbolic link to a file outside /etc and /run (an overlay over /etc in a private
+/// mount namespace), slirp4netns#116. slirp4netns 1.2.0's sandbox keeps only /etc and /run, so the link dangles in
+/// it: RootlessKit starts, but the DNS forwarder 10.0.2.3 never answers, and slirp4netns's warning reaches only
+/// RootlessKit's --debug log. `network.driver` warns before the start; without the sandbox the same lookup is
+/// answered.
+#[test]
+fn a_resolv_conf_link_outside_etc_and_run_leaves_the_sandboxed_slirp4netns_without_dns() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    for dir in ["netconf", "upper", "work"] {
+        fs::create_dir(s.root.join(dir)).unwrap();
+    }
+    let host = fs::read_to_string("/etc/resolv.conf").unwrap();
+    assert!(
+        host.lines().any(|l| l.starts_with("nameserver")),
+        "the host's /etc/resolv.conf names no nameserver: the lookup cannot tell the sandbox's fault\n{host}"
+    );
+    let target = s.file("netconf/resolv.conf", &host);
+    let overlay = format!(
+        "lowerdir=/etc,upperdir={},workdir={}",
+        s.root.join("upper").display(),
+        s.root.join("work").display()
+    );
+    let ns = MountNamespace::new(&[
+        &["mount", "-t", "overlay", "overlay", "-o", &overlay, "/etc"],
+        &["rm", "/etc/resolv.conf"],
+        &["ln", "-s", &target, "/etc/resolv.conf"],
+    ]);
+    let (run, doc) = s.doctor(Some(&ns), "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "warn",
+        &format!(
+            "slirp4netns runs sandboxed (--slirp4netns-sandbox=auto), and /etc/resolv.conf leads through {target}"
+        ),
+    );
+    // The script's flags (sandbox auto), the builtin port driver left out (row 5's race, not this row).
+    let rk = format!("{}/rootlesskit", s.path());
+    let lookup = |sandbox: &str| {
+        let mut argv: Vec<&str> = vec![&rk, "--debug"];
+        argv.extend(
+            support::RK_20_10_FLAGS
+                .iter()
+                .filter(|f| **f != "true")
+                .map(|f| match *f {
+                    "--port-driver=builtin" => "--port-driver=none",
+                    "--slirp4netns-sandbox=auto" => sandbox,
+                    other => other,
+                }),
+        );
+        argv.extend(["busybox", "nslookup", "deb.debian.org", "10.0.2.3"]);
+        Run::of(s.command(Some(&ns), 60, &argv))
+    };
+    let real = lookup("--slirp4netns-sandbox=auto");
+    assert_real_fails(
+        &real,
+        &[
+            &format!(
+                "network/slirp4netns: sandbox: /etc/resolv.conf (-> {target}) seems a symlink to a file outside {{/etc, /run}}. DNS will not work."
+            ),
+            "connection timed out; no servers could be reached",
+        ],
+    );
+    // Not sandboxed, slirp4netns reads the link's target and forwards the query: an answer, whatever it says.
+    let real = lookup("--slirp4netns-sandbox=false");
+    let said = format!("{}{}", real.stdout, real.stderr);
+    assert!(
+        !said.contains("no servers could be reached") && said.contains("Server:"),
+        "without the sandbox the forwarder did not answer either:\n{real}"
+    );
+    let (run, doc) = s.doctor_env(
+        Some(&ns),
+        &[("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "false")],
+        "network.driver",
+    );
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "pass",
+        "will pick slirp4netns",
+    );
+}
+
+/// RootlessKit's default lxc-user-nic on Debian (liblxc-common, which `cargo xtask setup` installs).
+const LXC_USER_NIC: &str = "/usr/libexec/lxc/lxc-user-nic";
+
+/// Row 4.7: `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic` in a private mount namespace with an overlay over /etc.
+/// Without /etc/lxc/lxc-usernet, and then with a quota line but no bridge lxcbr0 (none on this host), the doctor
+/// fails `network.driver` and Debian 12's script stops at lxc-user-nic's own errors.
+#[test]
+fn lxc_user_nic_without_a_quota_or_a_bridge_fails_as_the_doctor_says() {
+    let Some(_live) = support::start(&[
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::Program("rootlesskit"),
+        Need::Program("unshare"),
+        Need::Program("nsenter"),
+        Need::Program("runuser"),
+        Need::Program("timeout"),
+        Need::File(PathBuf::from(SCRIPT)),
+        Need::File(PathBuf::from(LXC_USER_NIC)),
+    ]) else {
+        return;
+    };
+    assert!(
+        !std::path::Path::new("/sys/class/net/lxcbr0").exists(),
+        "this host has a bridge lxcbr0: the test's fault is not there"
+    );
+    // lxc-user-nic keeps its list of interfaces in /run/lxc (created on first use): restored afterwards.
+    let run_lxc_existed = std::path::Path::new("/run/lxc").exists();
+    let s = Scratch::new(&[]);
+    for dir in ["upper", "work"] {
+        fs::create_dir(s.root.join(dir)).unwrap();
+    }
+    let overlay = format!(
+        "lowerdir=/etc,upperdir={},workdir={}",
+        s.root.join("upper").display(),
+        s.root.join("work").display()
+    );
+    let ns = MountNamespace::new(&[
+        &["mount", "-t", "overlay", "overlay", "-o", &overlay, "/etc"],
+        &["rm", "-rf", "/etc/lxc"],
+    ]);
+    let net = [("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "lxc-user-nic")];
+    let (run, doc) = s.doctor_env(Some(&ns), &net, "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "/etc/lxc/lxc-usernet is missing, so lxc-user-nic grants",
+    );
+    let real = Run::of(s.command_in(Some(&ns), 90, &net, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            &format!("{LXC_USER_NIC} failed: "),
+            "get_alloted - No such file or directory - Failed to open \"/etc/lxc/lxc-usernet\"",
+            "main: Quota reached",
+        ],
+    );
+    // A quota line for the user: now the missing bridge.
+    let user = s.user.name.clone();
+    let usernet = s.file("lxc-usernet", &format!("{user} veth lxcbr0 1\n"));
+    for argv in [
+        vec!["mkdir", "/etc/lxc"],
+        vec!["cp", usernet.as_str(), "/etc/lxc/lxc-usernet"],
+    ] {
+        let out = ns.enter(&argv).output().unwrap();
+        assert!(out.status.success(), "{argv:?}: {out:?}");
+    }
+    let (run, doc) = s.doctor_env(Some(&ns), &net, "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "there is no bridge lxcbr0: lxc-user-nic cannot attach the veth pair",
+    );
+    let real = Run::of(s.command_in(Some(&ns), 90, &net, &[SCRIPT, "--version"]));
+    assert_real_fails(
+        &real,
+        &[
+            "get_mtu: Could not get MTU for netdev lxcbr0 ifindex 0",
+            "Error attaching veth",
+            " to lxcbr0",
+        ],
+    );
+    drop(ns);
+    if !run_lxc_existed {
+        let _ = fs::remove_dir_all("/run/lxc");
+    }
 }

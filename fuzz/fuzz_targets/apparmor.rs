@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // Profiles hold variable definitions too.
     apparmor::parse_variables(text, &mut vars);
+    let _ = apparmor::declared_abi(text);
     let (profiles, _) = apparmor::parse_profiles(text);
     let path = rootless_doctor_fuzz::text(path).filter(|p| !p.is_empty());
     for p in &profiles {

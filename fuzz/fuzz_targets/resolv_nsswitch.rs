@@ -1,10 +1,13 @@
-//! resolv.conf and nsswitch.conf.
+//! resolv.conf, nsswitch.conf and /etc/lxc/lxc-usernet.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rootless_doctor::parse::{resolv, sysctl};
+use rootless_doctor::parse::{lxc_usernet, resolv, sysctl};
 
 fuzz_target!(|data: &[u8]| {
+    for e in lxc_usernet::parse(data) {
+        let _ = e.group();
+    }
     let Some(text) = rootless_doctor_fuzz::text(data) else {
         return;
     };

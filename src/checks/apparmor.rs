@@ -164,7 +164,7 @@ fn rootlesskit(f: &Facts) -> Verdict {
             let Some(a) = att.profiles.get(*i) else {
                 return Verdict::error("internal: the chosen profile is missing");
             };
-            if a.profile.userns {
+            if a.allows_userns() {
                 return Verdict::pass(format!(
                     "{subject} is covered by profile {} ({})",
                     a.profile.name, a.file
@@ -251,6 +251,11 @@ fn describe(a: &Attached, several: bool) -> String {
             format!(", grants userns (at {at})")
         }
         _ if a.profile.userns => ", grants userns".to_owned(),
+        _ if a.allows_userns() => format!(
+            ", no userns rule but pinned to ABI {}.{}, which does not mediate userns",
+            a.abi.map_or(0, |v| v.0),
+            a.abi.map_or(0, |v| v.1)
+        ),
         _ => ", no userns rule".to_owned(),
     };
     let state = match (&a.refused, a.disabled) {
@@ -308,7 +313,7 @@ fn add_userns(a: &Attached, real: &str, r: Remediation) -> Remediation {
 fn keep_one(tied: &[&Attached], real: &str) -> Remediation {
     let keep = tied
         .iter()
-        .find(|a| a.profile.userns)
+        .find(|a| a.allows_userns())
         .or_else(|| tied.first())
         .copied();
     let Some(keep) = keep else {
@@ -330,7 +335,7 @@ fn keep_one(tied: &[&Attached], real: &str) -> Remediation {
             .step(Step::root(["ln", "-s", a.file.as_str(), link.as_str()]))
             .step(Step::root(["apparmor_parser", "-R", a.file.as_str()]));
     }
-    if !keep.profile.userns {
+    if !keep.allows_userns() {
         r = add_userns(keep, real, r);
     }
     r
@@ -340,7 +345,7 @@ fn keep_one(tied: &[&Attached], real: &str) -> Remediation {
 fn load_again(profiles: &[Attached], real: &str) -> Remediation {
     let pick = profiles
         .iter()
-        .find(|a| a.profile.userns)
+        .find(|a| a.allows_userns())
         .or_else(|| profiles.first());
     let Some(a) = pick else {
         return install_profile(real);
@@ -363,7 +368,7 @@ fn load_again(profiles: &[Attached], real: &str) -> Remediation {
             a.file
         ))
     };
-    if a.profile.userns {
+    if a.allows_userns() {
         r = r.step(Step::root(["apparmor_parser", "-r", a.file.as_str()]));
     } else {
         r = add_userns(a, real, r);

@@ -100,24 +100,34 @@ pub(super) const CHECKS: &[Check] = &[
         scope: Scope::Preflight,
         needs_runtime: false,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
-        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/lxcusernic/lxcusernic.go; lxc-usernet(5)",
         explain: "\
 What it checks: slirp4netns, pasta and vpnkit on PATH, and their versions from the package database (dpkg, pacman), in the order \
 dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit. \
-No process is run to learn a version; where the database can't say, the version is reported as unknown.
+No process is run to learn a version; where the database can't say, the version is reported as unknown. \
+When the start will use slirp4netns sandboxed (--slirp4netns-sandbox=auto, the script's default, or true) and \
+/etc/resolv.conf is a symbolic link, whether the sandbox, which keeps only /etc and /run, can follow it \
+(slirp4netns 1.2.1 and later also bind a final target outside them). With \
+DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic (RootlessKit's experimental driver), instead: the setuid-root helper \
+lxc-user-nic where RootlessKit looks for it, a line of /etc/lxc/lxc-usernet granting the user (or `@group`) a veth on \
+the bridge (lxcbr0 unless --lxc-user-nic-bridge), and that bridge.
 
 Why it matters: the network driver carries every packet of every container. Without one, Docker up to 29.4 refuses to start \
 (RootlessKit 3 in Docker 29.5+ falls back to its built-in gvisor-tap-vsock). passt releases before 2023_12_04, like Debian 12's \
 0.0~git20230309, are too old for rootless Docker's pasta mode.
 
-What you see when it's wrong: up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
+What you see when it's wrong: a sandbox that cannot follow /etc/resolv.conf leaves the start working and DNS \
+dead: lookups through 10.0.2.3 in the namespace and in containers time out (`connection timed out; no servers could \
+be reached`). lxc-user-nic without a quota or a bridge: `[rootlesskit:parent] error: failed to setup network …: \
+/usr/libexec/lxc/lxc-user-nic failed: …: main: Quota reached`. Without a driver, up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
 in 28.5.2 the script prints `One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed` \
 without stopping, and the failure is RootlessKit's `[rootlesskit:parent] error: unknown network mode: ` (the script passes \
 an empty --net=); in 29.0 to 29.4 the same `One of …` line, and the script stops. Before it, \
 `slirp4netns found but seems older than v0.4.0. Falling back to VPNKit.` (`Checking for other network drivers.` from 28.5.2).
 
 How to fix: install slirp4netns (`sudo apt-get install -y slirp4netns`, `sudo dnf install -y slirp4netns`, …), \
-or a recent passt for pasta.",
+or a recent passt for pasta. For the sandbox, point /etc/resolv.conf into /etc or /run, or set \
+DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false.",
         packages: &["slirp4netns", "passt"],
         run: driver,
     },
@@ -358,6 +368,9 @@ fn describe(i: &Installed) -> String {
 }
 
 fn driver(f: &Facts) -> Verdict {
+    if f.start_driver().and_then(|s| s.driver.as_deref()) == Some("lxc-user-nic") {
+        return lxc_user_nic(f);
+    }
     let d = f.distro();
     let slirp = installed(f, "slirp4netns", &[], &[d.package("slirp4netns")]);
     let pasta = installed(f, "pasta", &[], &[d.package("passt")]);
@@ -452,6 +465,18 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         }
         if !notes.is_empty() {
             summary.push_str(&format!("; {}", notes.join("; ")));
+        }
+        if let Some((ev, problem)) = sandbox_dns(f) {
+            evidence.extend(ev);
+            if let Some(problem) = problem {
+                return Verdict::warn(format!("{summary}; but {problem}"))
+                    .with_evidence(evidence)
+                    .fix(Remediation::text(
+                        "Point /etc/resolv.conf at a file under /etc or /run (e.g. systemd-resolved's stub), upgrade \
+slirp4netns (1.2.1 and later bind a final target outside them), or start RootlessKit without the sandbox: \
+DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false for the daemon.",
+                    ));
+            }
         }
         return Verdict::pass(summary).with_evidence(evidence);
     }
@@ -1400,6 +1425,270 @@ fn managers(f: &Facts) -> Verdict {
     Verdict::warn(problems.join("; "))
         .with_evidence(evidence)
         .fix(fix)
+}
+
+/// lxc-user-nic's quota file (lxc-usernet(5)).
+const LXC_USERNET: &str = "/etc/lxc/lxc-usernet";
+
+/// Row 4.7: `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic` (RootlessKit's experimental driver): RootlessKit's
+/// parent runs `lxc-user-nic create /dev/null dummy PID veth BRIDGE eth0` (RootlessKit v1.1.0 to v3.0.1
+/// `pkg/network/lxcusernic`), a setuid-root helper that grants a veth on BRIDGE only within the quota of
+/// /etc/lxc/lxc-usernet, and the child then asks DHCP on the bridge (lxc-net's dnsmasq, not judged).
+fn lxc_user_nic(f: &Facts) -> Verdict {
+    const PREFIX: &str = "[rootlesskit:parent] error: failed to setup network …: ";
+    let flag = |name: &str| f.start_flags_value(name).filter(|v| !v.is_empty());
+    let bridge = flag("lxc-user-nic-bridge").unwrap_or_else(|| "lxcbr0".to_owned());
+    let mut evidence = vec![Evidence {
+        source: "network driver".into(),
+        detail: format!(
+            "lxc-user-nic (experimental; {}), bridge {bridge}",
+            f.start_driver()
+                .map(|d| d.source.as_str())
+                .unwrap_or_default()
+        ),
+    }];
+    let package_fix = || {
+        let d = f.distro();
+        Remediation::text(format!(
+            "Install {} (it ships the setuid helper lxc-user-nic), or use the default network driver: remove \
+DOCKERD_ROOTLESS_ROOTLESSKIT_NET.",
+            d.package_list(&["lxc_user_nic"])
+        ))
+        .steps(d.install_step(&["lxc_user_nic"]))
+    };
+    // RootlessKit's default: the first of these that exists (`lxcUserNicBin`; the middle one is
+    // /usr/lib/$(uname -m)-linux-gnu/, Ubuntu's), or "" when none does.
+    let helper = match flag("lxc-user-nic-binary") {
+        Some(b) => Some(b),
+        None => {
+            let mut candidates = vec!["/usr/libexec/lxc/lxc-user-nic".to_owned()];
+            if let Read::Ok(mut dirs) = f.read_dir("/usr/lib") {
+                dirs.sort();
+                candidates.extend(
+                    dirs.iter()
+                        .filter(|d| d.ends_with("-linux-gnu"))
+                        .map(|d| format!("/usr/lib/{d}/lxc/lxc-user-nic")),
+                );
+            }
+            candidates.push("/usr/lib/lxc/lxc-user-nic".to_owned());
+            candidates
+                .into_iter()
+                .find(|c| matches!(f.stat(c), Read::Ok(_)))
+        }
+    };
+    let Some(helper) = helper else {
+        return Verdict::fail(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic, but lxc-user-nic is not installed (none of \
+/usr/libexec/lxc/, /usr/lib/*-linux-gnu/lxc/, /usr/lib/lxc/): RootlessKit stops with \"[rootlesskit:parent] error: \
+exec: \"\": executable file not found in $PATH\"",
+        )
+        .with_evidence(evidence)
+        .fix(package_fix());
+    };
+    let meta = match f.stat(&helper) {
+        Read::Ok(m) => m,
+        Read::Missing => {
+            return Verdict::fail(format!(
+                "--lxc-user-nic-binary={helper} does not exist: RootlessKit stops with \"[rootlesskit:parent] error: \
+exec: \"{helper}\": stat {helper}: no such file or directory\""
+            ))
+            .with_evidence(evidence)
+            .fix(package_fix());
+        }
+        Read::Failed(e) => return unreadable(&helper, &e),
+    };
+    evidence.push(Evidence {
+        source: helper.clone(),
+        detail: format!(
+            "{}, mode {:04o}, owner {}:{}",
+            meta.kind.describe(),
+            meta.mode,
+            meta.uid,
+            meta.gid
+        ),
+    });
+    if !(meta.kind == FileKind::File && meta.is_setuid() && meta.uid == 0) {
+        return Verdict::fail(format!(
+            "{helper} is not a setuid-root file (mode {:04o}, owner {}): it cannot create the veth pair for {}",
+            meta.mode, meta.uid, f.user.name
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text("Reinstall the package that ships it, which installs it setuid root:").steps(f.distro().install_step(&["lxc_user_nic"])));
+    }
+    // The quota: a line for the user or one of their groups, type veth, this bridge (lxc 5.0 `get_alloted`).
+    let text = match f.read(LXC_USERNET) {
+        Read::Ok(t) => t.clone(),
+        Read::Missing => {
+            evidence.push(Evidence {
+                source: LXC_USERNET.into(),
+                detail: "missing".into(),
+            });
+            return Verdict::fail(format!(
+                "{LXC_USERNET} is missing, so lxc-user-nic grants {} no interface: {PREFIX}{helper} failed: \
+…: get_alloted - No such file or directory - Failed to open \"{LXC_USERNET}\" … main: Quota reached",
+                f.user.name
+            ))
+            .with_evidence(evidence)
+            .fix(quota_fix(f, &bridge));
+        }
+        Read::Failed(e) => return unreadable(LXC_USERNET, &e),
+    };
+    let mut groups: Vec<String> = Vec::new();
+    if let Read::Ok(list) = f.groups() {
+        for g in list {
+            if g.gid == f.user.gid || g.members.iter().any(|m| m == &f.user.name) {
+                groups.push(g.name.clone());
+            }
+        }
+    }
+    let entries = crate::parse::lxc_usernet::parse(text.as_bytes());
+    let mine: Vec<&crate::parse::lxc_usernet::Entry> = entries
+        .iter()
+        .filter(|e| {
+            e.owner == f.user.name || e.group().is_some_and(|g| groups.iter().any(|n| n == g))
+        })
+        .collect();
+    for e in &mine {
+        evidence.push(Evidence {
+            source: format!("{LXC_USERNET}:{}", e.line),
+            detail: format!("{} {} {} {}", e.owner, e.kind, e.bridge, e.count),
+        });
+    }
+    let granted = mine
+        .iter()
+        .find(|e| e.kind == "veth" && e.bridge == bridge && e.count > 0);
+    let Some(granted) = granted else {
+        return Verdict::fail(format!(
+            "{LXC_USERNET} grants {} (or a group of theirs) no veth on {bridge}: {PREFIX}{helper} failed: … main: \
+Quota reached",
+            f.user.name
+        ))
+        .with_evidence(evidence)
+        .fix(quota_fix(f, &bridge));
+    };
+    // The bridge, in this network namespace.
+    let sys = format!("/sys/class/net/{bridge}");
+    let is_bridge =
+        matches!(f.stat(&format!("{sys}/bridge")), Read::Ok(m) if m.kind == FileKind::Dir);
+    let exists = matches!(f.stat(&sys), Read::Ok(_));
+    evidence.push(Evidence {
+        source: sys.clone(),
+        detail: match (exists, is_bridge) {
+            (true, true) => "a bridge".into(),
+            (true, false) => "an interface that is not a bridge".into(),
+            _ => "missing".into(),
+        },
+    });
+    if !is_bridge {
+        return Verdict::fail(format!(
+            "{}: lxc-user-nic cannot attach the veth pair: {PREFIX}{helper} failed: …: get_mtu: Could not get MTU \
+for netdev {bridge} ifindex 0 … create_nic: Error attaching veth… to {bridge} … main: Quota reached",
+            if exists {
+                format!("{bridge} is not a bridge")
+            } else {
+                format!("there is no bridge {bridge}")
+            }
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(format!(
+            "Create the bridge with a DHCP server on it, as LXC's lxc-net service does for lxcbr0 (USE_LXC_BRIDGE=\"true\" \
+in /etc/default/lxc-net, then start lxc-net), or name an existing one with --lxc-user-nic-bridge= in \
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS and in {LXC_USERNET}."
+        )));
+    }
+    Verdict::pass(format!(
+        "lxc-user-nic (RootlessKit's experimental driver): {helper} is setuid root, {LXC_USERNET}:{} grants {} {} veth \
+on {bridge}, and {bridge} is a bridge (the interfaces already in use, and DHCP on the bridge, are not judged)",
+        granted.line, granted.owner, granted.count
+    ))
+    .with_evidence(evidence)
+}
+
+fn quota_fix(f: &Facts, bridge: &str) -> Remediation {
+    let line = format!("{} veth {bridge} 1\n", f.user.name);
+    Remediation::text(format!(
+        "Grant {} an interface on {bridge} in {LXC_USERNET} (lxc-usernet(5): `user type bridge count`, or `@group …`):",
+        f.user.name
+    ))
+    .steps([
+        Step::root(["mkdir", "-p", "/etc/lxc"]),
+        Step::root(["tee", "-a", LXC_USERNET]).with_stdin(line),
+    ])
+}
+
+/// Row 4.4: the start will run slirp4netns sandboxed (`--slirp4netns-sandbox=auto`, the script's default: on for a
+/// slirp4netns of 0.4.0 or later, off with RootlessKit 2's `--detach-netns`), and /etc/resolv.conf is a symbolic link
+/// the sandbox cannot follow (slirp4netns#116). Evidence only when /etc/resolv.conf is a link; the problem, when the
+/// chain leaves /etc and /run.
+fn sandbox_dns(f: &Facts) -> Option<(Vec<Evidence>, Option<String>)> {
+    const SANDBOX: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX";
+    const DETACH: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
+    if !matches!(f.read_link("/etc/resolv.conf"), Read::Ok(_)) {
+        return None;
+    }
+    if f.start_driver()?.driver.as_deref() != Some("slirp4netns") {
+        return None;
+    }
+    let env = f.start_env()?;
+    let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    // DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS comes after the script's own --slirp4netns-sandbox=$SANDBOX.
+    let (mode, from) = match f.start_flags_value("slirp4netns-sandbox") {
+        Some(v) => (v, "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS"),
+        None => match var(SANDBOX) {
+            Some(v) => (v, SANDBOX),
+            None => ("auto".to_owned(), "the script's default"),
+        },
+    };
+    let detached = f
+        .rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+        && !matches!(var(DETACH).as_deref(), Some("0" | "false"));
+    let sandboxed = match mode.as_str() {
+        "true" => true,
+        "auto" => !detached,
+        _ => false,
+    };
+    let version = f.package_version(f.distro().package("slirp4netns"));
+    let binds_target = version
+        .as_deref()
+        .is_some_and(|v| crate::distro::parse_version(v) >= vec![1, 2, 1]);
+    let mut evidence = vec![Evidence {
+        source: "slirp4netns sandbox".into(),
+        detail: format!(
+            "--slirp4netns-sandbox={mode} ({from}){}: {}",
+            if mode == "auto" && detached {
+                ", off with --detach-netns"
+            } else {
+                ""
+            },
+            if sandboxed {
+                "sandboxed"
+            } else {
+                "not sandboxed"
+            }
+        ),
+    }];
+    if !sandboxed {
+        return Some((evidence, None));
+    }
+    let (chain, broken) = sandbox_breaks(f, binds_target);
+    evidence.push(Evidence {
+        source: "/etc/resolv.conf".into(),
+        detail: format!(
+            "{} (slirp4netns {})",
+            chain.join(" → "),
+            version.as_deref().unwrap_or("version unknown")
+        ),
+    });
+    let problem = broken.map(|hop| {
+        format!(
+            "slirp4netns runs sandboxed (--slirp4netns-sandbox={mode}), and /etc/resolv.conf leads through {hop}, which \
+the sandbox (only /etc and /run) cannot see: the daemon and its containers get no answer from the DNS forwarder \
+10.0.2.3 (\"connection timed out; no servers could be reached\"), and the start itself works: slirp4netns only \
+logs a warning, which RootlessKit shows with --debug"
+        )
+    });
+    Some((evidence, problem))
 }
 
 /// Follows /etc/resolv.conf's chain of links as slirp4netns's sandbox would see it: only /etc and /run exist

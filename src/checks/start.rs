@@ -98,7 +98,7 @@ RootlessKit.",
         scope: Scope::Preflight,
         needs_runtime: true,
         title: "Every program the start path runs is on the daemon's PATH (nsenter, ip, newuidmap, containerd, …)",
-        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; systemd.exec(5)",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://github.com/rootless-containers/rootlesskit/blob/v3.0.1/pkg/port/builtin/child/child.go; systemd.exec(5)",
         explain: "\
 What it checks: the PATH dockerd-rootless.sh, RootlessKit and dockerd will have (the docker user service's \
 Environment=PATH=, the one `dockerd-rootless-setuptool.sh install` writes, or, started by hand, the shell's), and on it \
@@ -108,7 +108,9 @@ tuntap add`; the 29.5+ script runs sysctl through it); ip (that TAP setup, and t
 (scripts of 29.0 and later enable forwarding with `sysctl -w`); mount (the script bind-mounts /etc/ssl over the \
 symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and /var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
 27.x; 27.x also looks in /usr/libexec/docker and the like); containerd (dockerd starts its own unless one listens at \
-$XDG_RUNTIME_DIR/containerd/containerd.sock). Which are needed follows the script that will run (read from its text) \
+$XDG_RUNTIME_DIR/containerd/containerd.sock); with RootlessKit 3's builtin port driver, iptables, ip6tables, ip and \
+sysctl for its source-IP transparency (`--source-ip-transparent`, on by default), whose absence only turns the feature \
+off (a warning; the mangle table it also needs is not judged). Which are needed follows the script that will run (read from its text) \
 and the network driver it will choose on that PATH. A unit whose ExecStart= names a script that is gone or not \
 executable is reported too. Started by hand while root judges someone else, their shell's PATH is not visible: \
 the login PATH stands in, and a miss is a warning. The RootlessKit binary, the network driver, dockerd and iptables \
@@ -125,7 +127,8 @@ executable file not found in $PATH`; `nsenter: failed to execute ip: No such fil
 executable file not found in $PATH`. dockerd: `running with RootlessKit, but rootlesskit-docker-proxy not installed: \
 exec: \"rootlesskit-docker-proxy\": executable file not found in $PATH`; `failed to start containerd: exec: \
 \"containerd\": executable file not found in $PATH`. The script: `sysctl: not found`, `mount: not found`. systemd, for a \
-unit whose script is gone: `status=203/EXEC`.
+unit whose script is gone: `status=203/EXEC`. RootlessKit 3, only in its --debug log and only at the first forwarded \
+connection: `port/builtin: source IP transparent: iptables not found, disabling: …`.
 
 How to fix: install the package that ships the program (iproute2, util-linux, procps, containerd, rootlesskit); if it \
 is installed but not on that PATH, add its directory to Environment=PATH= in the docker user service (then \
@@ -213,6 +216,38 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, insta
     runtime directory (or raise logind's RuntimeDirectorySize=).",
         packages: &[],
         run: state_dir,
+    },
+    // --- start.selinux (launch-sequence rows 1.12 and 7.3) ---
+    Check {
+        id: "start.selinux",
+        area: "start",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        title: "Under SELinux, dockerd-rootless.sh's probe finds it and its relabel of the namespace's /run can work",
+        reference: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/moby/moby/issues/41230; https://github.com/rootless-containers/rootlesskit/issues/94; https://github.com/torvalds/linux/blob/v6.1/security/selinux/ss/mls.c; selinuxenabled(8); chcon(1)",
+        explain: "\
+What it checks: what decides dockerd-rootless.sh's SELinux steps, without running anything. In the host's namespaces the \
+script runs `command -v selinuxenabled && selinuxenabled` (inside RootlessKit it would always be false); libselinux's \
+is_selinux_enabled is true when selinuxfs is mounted (at /sys/fs/selinux) and /etc/selinux/config exists. When it is \
+true, the script's second pass, inside the namespaces, runs `chcon system_u:object_r:iptables_var_run_t:s0 /run` on \
+RootlessKit's copy of /run, so that iptables may take /run/xtables.lock there. The check reads selinuxfs \
+(/sys/fs/selinux: the filesystem's magic number, `enforce`, `mls`), /etc/selinux/config, and looks up selinuxenabled and \
+chcon on the daemon's PATH (the unit's Environment=PATH=, or the session's for a start by hand).
+
+Why it matters: the script runs with `set -e`, so a failing chcon stops the daemon; and a relabel that never happens \
+(selinuxenabled not on that PATH) leaves iptables in the namespace facing an unlabelled /run under an enforcing policy. \
+The kernel refuses a context with a level (`:s0`) under a policy without MLS (`mls` 0), whatever the mode.
+
+What you see when it's wrong: `chcon: not found` or `chcon: failed to change context of '/run' to \
+'system_u:object_r:iptables_var_run_t:s0': Invalid argument`, and the script stops; without the relabel, dockerd's \
+iptables fails with `/run/xtables.lock: Permission denied` (the setup tool then points to moby#41230 and suggests \
+`semanage permissive -a iptables_t`).
+
+How to fix: install the package that ships selinuxenabled and put its directory on the daemon's PATH; under a policy \
+without MLS, the script's fixed context cannot be applied: run the daemon on a host whose policy has MLS/MCS (the \
+targeted policy has), or make iptables_t permissive as the setup tool suggests.",
+        packages: &["selinux_utils"],
+        run: selinux,
     },
 ];
 
@@ -927,6 +962,9 @@ struct Need {
     before_path: &'static [&'static str],
     /// False when it is needed only for a Docker version that could not be read: a miss is then a warning.
     certain: bool,
+    /// A miss turns a feature off and never stops the start (RootlessKit 3's source-IP transparency, row 5.4): a
+    /// warning, reported after every miss that does stop it.
+    feature: bool,
 }
 
 /// Directories where a package installs the programs, to tell "not installed" from "not on that PATH".
@@ -965,6 +1003,7 @@ fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
                 package: "newuidmap",
                 before_path: &[],
                 certain: true,
+                feature: false,
             });
         }
     }
@@ -985,6 +1024,7 @@ found in $PATH"
             package: "util_linux",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     } else if mentions("nsenter -n") {
         out.push(Need {
@@ -994,6 +1034,7 @@ found in $PATH"
             package: "util_linux",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     if let Some(net) = net.filter(|n| *n != "host") {
@@ -1020,6 +1061,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "iproute2",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     if mentions("sysctl -w") {
@@ -1030,6 +1072,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "procps",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     let cdi: Vec<&str> = ["/etc/cdi", "/var/run/cdi"]
@@ -1057,6 +1100,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             package: "mount",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     // dockerd 20.10 to 27.x look up the userland proxy; 28.0+ talk to RootlessKit's API instead.
@@ -1082,6 +1126,7 @@ database)"
             package: "rootlesskit",
             before_path: if v27 { LIBEXEC_DOCKER } else { &[] },
             certain,
+            feature: false,
         });
     }
     // The script's first lookup (row 1.4): `command -v docker-rootlesskit`, then `rootlesskit`, on its PATH. A
@@ -1107,6 +1152,7 @@ database)"
             package: "rootlesskit",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     // The script's last step: `exec dockerd` (20.10; `${DOCKERD:-dockerd}` from 25.0) from its PATH. Debian and
@@ -1123,7 +1169,70 @@ database)"
             package: "docker",
             before_path: &[],
             certain: true,
+            feature: false,
         });
+    }
+    // Row 5.4: RootlessKit 3's builtin port driver preserves client source IPs (`--source-ip-transparent`, on by
+    // default) by setting up policy routing in the child at the first forwarded TCP connection, with iptables,
+    // ip6tables, ip and sysctl from the child's PATH (v3.0.1 pkg/port/builtin/child/child.go).
+    let rk3 = f.rootlesskit_version().and_then(|v| v.major) == Some(3);
+    let env_port = f
+        .start_env()
+        .and_then(|e| e.get("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER"))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let port = f
+        .start_flags_value("port-driver")
+        .or(env_port)
+        .unwrap_or_else(|| {
+            if net == Some("pasta") && !mentions("PORT_DRIVER:=builtin") {
+                "implicit".to_owned()
+            } else {
+                "builtin".to_owned()
+            }
+        });
+    let transparent = f
+        .start_flags_value("source-ip-transparent")
+        .is_none_or(|v| rk::parse_bool(&v) != Some(false));
+    if rk3 && port == "builtin" && transparent && net.is_some_and(|n| n != "host") {
+        for (program, package, error) in [
+            (
+                "iptables",
+                "iptables",
+                "port/builtin: source IP transparent: iptables not found, disabling: exec: \"iptables\": executable \
+file not found in $PATH (RootlessKit's --debug log; published ports then see RootlessKit's address, not the client's)",
+            ),
+            (
+                "ip6tables",
+                "iptables",
+                "port/builtin: source IP transparent routing setup: exec: \"ip6tables\": executable file not found in \
+$PATH (RootlessKit's --debug log; the IPv6 rules are missing)",
+            ),
+            (
+                "ip",
+                "iproute2",
+                "port/builtin: source IP transparent routing setup: exec: \"ip\": executable file not found in $PATH \
+(RootlessKit's --debug log; the policy routes are missing)",
+            ),
+            (
+                "sysctl",
+                "procps",
+                "port/builtin: source IP transparent routing setup: exec: \"sysctl\": executable file not found in \
+$PATH (RootlessKit's --debug log; net.ipv4.tcp_fwmark_accept stays 0)",
+            ),
+        ] {
+            out.push(Need {
+                program,
+                step: "RootlessKit 3's builtin port driver sets up source-IP transparency in the child at the first \
+forwarded TCP connection (--source-ip-transparent, on by default)"
+                    .to_owned(),
+                error: error.to_owned(),
+                package,
+                before_path: &[],
+                certain: false,
+                feature: true,
+            });
+        }
     }
     let socket = format!("{}/containerd/containerd.sock", f.runtime_dir());
     if !matches!(f.lstat(&socket), Read::Ok(_)) && daemon.known {
@@ -1134,6 +1243,7 @@ database)"
             package: "containerd",
             before_path: &[],
             certain: true,
+            feature: false,
         });
     }
     out
@@ -1218,7 +1328,9 @@ fn path(f: &Facts) -> Verdict {
             .collect();
         match f.find_in(need.program, &dirs).into_iter().next() {
             Some(p) => {
-                found.push(need.program);
+                if !found.contains(&need.program) {
+                    found.push(need.program);
+                }
                 evidence.push(Evidence {
                     source: p,
                     detail: need.step,
@@ -1262,15 +1374,27 @@ fn path(f: &Facts) -> Verdict {
         };
         return Verdict::pass(summary).with_evidence(evidence);
     }
+    // What stops the start first; a feature turned off after.
+    missing.sort_by_key(|(n, _)| n.feature);
     let names: Vec<&str> = missing.iter().map(|(n, _)| n.program).collect();
     let first = &missing[0].0;
-    let mut summary = format!(
-        "{} not on the PATH of {}; the first step to fail: {}, with \"{}\"",
-        names.join(", "),
-        daemon.how,
-        first.step,
-        first.error
-    );
+    let mut summary = if first.feature {
+        format!(
+            "{} not on the PATH of {}: not a start failure, but {}: \"{}\"",
+            names.join(", "),
+            daemon.how,
+            first.step,
+            first.error
+        )
+    } else {
+        format!(
+            "{} not on the PATH of {}; the first step to fail: {}, with \"{}\"",
+            names.join(", "),
+            daemon.how,
+            first.step,
+            first.error
+        )
+    };
     let certain = daemon.known && missing.iter().all(|(n, _)| n.certain);
     if !daemon.known {
         summary.push_str(" (unless a shell profile adds it)");
@@ -2128,6 +2252,149 @@ fn state_dir_arg(argv: &[String]) -> Option<String> {
     None
 }
 
+// --- start.selinux -----------------------------------------------------------------------------------------------
+
+/// selinuxfs's magic number (linux/magic.h `SELINUX_MAGIC`).
+const SELINUX_MAGIC: u64 = 0xf97c_ff8c;
+const SELINUXFS: &str = "/sys/fs/selinux";
+const SELINUX_CONFIG: &str = "/etc/selinux/config";
+/// The context the script gives the namespace's /run (every tag from v20.10.0 to docker-v29.7.2).
+const RUN_CONTEXT: &str = "system_u:object_r:iptables_var_run_t:s0";
+
+/// Rows 1.12 and 7.3: the script's `selinuxenabled` probe in the host namespaces and its `chcon … /run` inside them.
+fn selinux(f: &Facts) -> Verdict {
+    let Some(daemon) = f.daemon_path() else {
+        return Verdict::skip(
+            "not judged: a tree without a running system shows neither its init system nor a session's PATH",
+        );
+    };
+    let mounted = matches!(f.fs_magic(SELINUXFS), Read::Ok(m) if m == SELINUX_MAGIC);
+    if !mounted {
+        return Verdict::pass(
+            "SELinux is not enabled (no selinuxfs at /sys/fs/selinux): the script's selinuxenabled probe is false and it \
+relabels nothing",
+        );
+    }
+    let script = f.rootless_script();
+    if let Some(s) = script
+        && s.text.ok().is_some()
+        && !s.mentions("selinuxenabled")
+    {
+        return Verdict::pass(format!("{} has no SELinux steps", s.path));
+    }
+    let value = |name: &str| {
+        f.read(&format!("{SELINUXFS}/{name}"))
+            .ok()
+            .map(|t| t.trim().to_owned())
+    };
+    let enforcing = value("enforce").as_deref() == Some("1");
+    let mls = value("mls");
+    let config = matches!(f.lstat(SELINUX_CONFIG), Read::Ok(_));
+    let mode = if enforcing { "enforcing" } else { "permissive" };
+    let mut evidence = vec![
+        Evidence {
+            source: SELINUXFS.into(),
+            detail: format!(
+                "selinuxfs, enforce {}, mls {}",
+                value("enforce").as_deref().unwrap_or("unreadable"),
+                mls.as_deref().unwrap_or("unreadable")
+            ),
+        },
+        Evidence {
+            source: SELINUX_CONFIG.into(),
+            detail: if config {
+                "present"
+            } else {
+                "missing: libselinux's is_selinux_enabled says no"
+            }
+            .into(),
+        },
+        Evidence {
+            source: daemon.source.clone(),
+            detail: daemon.detail(),
+        },
+    ];
+    let probe = f.find_in("selinuxenabled", &daemon.dirs).into_iter().next();
+    evidence.push(Evidence {
+        source: "selinuxenabled".into(),
+        detail: match &probe {
+            Some(p) => format!("{p}: the script's probe runs it"),
+            None => {
+                "not on that PATH: the script's `command -v selinuxenabled` finds nothing".into()
+            }
+        },
+    });
+    let no_relabel = |why: &str| {
+        let summary = format!(
+            "SELinux is {mode}, but {why}: dockerd-rootless.sh skips `chcon {RUN_CONTEXT} /run` in the namespace, \
+so iptables there meets an unlabelled /run (moby#41230: `/run/xtables.lock: Permission denied`)"
+        );
+        if enforcing {
+            Verdict::warn(summary)
+        } else {
+            Verdict::pass(format!(
+                "SELinux is permissive, and {why}: the script relabels nothing, which a permissive policy does not \
+refuse"
+            ))
+        }
+    };
+    if probe.is_none() {
+        let d = f.distro();
+        let v = no_relabel(&format!(
+            "selinuxenabled is not on the PATH of {}",
+            daemon.how
+        ));
+        return if v.status == crate::model::Status::Warn {
+            v.with_evidence(evidence).fix(
+                Remediation::text(format!(
+                    "Install {} (it ships selinuxenabled) and have its directory on the daemon's PATH.",
+                    d.package_list(&["selinux_utils"])
+                ))
+                .steps(d.install_step(&["selinux_utils"])),
+            )
+        } else {
+            v.with_evidence(evidence)
+        };
+    }
+    if !config {
+        return no_relabel("/etc/selinux/config is missing, so selinuxenabled says no")
+            .with_evidence(evidence);
+    }
+    let chcon = f.find_in("chcon", &daemon.dirs).into_iter().next();
+    let script_path = script.map_or("dockerd-rootless.sh", |s| s.path.as_str());
+    let Some(chcon) = chcon else {
+        return Verdict::fail(format!(
+            "SELinux is {mode} and the script will relabel /run inside the namespace, but chcon is not on the PATH of \
+{}: the script stops with \"{script_path}: LINE: chcon: not found\"",
+            daemon.how
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Put the directory holding chcon (coreutils) on the daemon's PATH.",
+        ));
+    };
+    evidence.push(Evidence {
+        source: chcon,
+        detail: format!("runs `chcon {RUN_CONTEXT} /run` on RootlessKit's copy of /run"),
+    });
+    if mls.as_deref() == Some("0") {
+        return Verdict::fail(format!(
+            "the loaded SELinux policy has no MLS ({SELINUXFS}/mls is 0), and the kernel refuses the script's context \
+{RUN_CONTEXT}, which carries a level: the script stops with \"chcon: failed to change context of '/run' to \
+'{RUN_CONTEXT}': Invalid argument\""
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "The script's context is fixed: load a policy with MLS/MCS (the targeted and default policies have it), \
+or start the daemon with a copy of dockerd-rootless.sh whose chcon names a context without a level.",
+        ));
+    }
+    Verdict::pass(format!(
+        "SELinux is {mode}: the script's probe finds it, and chcon relabels the namespace's /run to {RUN_CONTEXT}"
+    ))
+    .with_evidence(evidence)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
@@ -2708,6 +2975,31 @@ mod tests {
         assert_eq!(
             super::state_dir_arg(&argv(&["rootlesskit", "sh", "--state-dir=/c"])),
             None
+        );
+    }
+
+    #[test]
+    fn selinux_relabel_judged_from_selinuxfs_and_the_path() {
+        use crate::checks::test_support::check;
+        use crate::model::Status;
+        let v = check("fedora-selinux-enforcing", "start.selinux");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        let v = check("fedora-selinux-no-selinuxenabled", "start.selinux");
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert!(
+            v.summary.contains("selinuxenabled is not on the PATH"),
+            "{}",
+            v.summary
+        );
+        let v = check("fedora-selinux-no-mls", "start.selinux");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(v.summary.contains("Invalid argument"), "{}", v.summary);
+        let v = check("fedora", "start.selinux");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("SELinux is not enabled"),
+            "{}",
+            v.summary
         );
     }
 }

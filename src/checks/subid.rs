@@ -502,6 +502,20 @@ fn files(f: &Facts) -> Verdict {
     if let Some(v) = worst_is_error {
         return v.with_evidence(evidence);
     }
+    // `--subid-source=static` (row 2.12): RootlessKit never asks getsubids, so its own parser's reading is the one
+    // that counts.
+    if static_source(f) && !warnings.is_empty() {
+        evidence.push(Evidence {
+            source: "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".into(),
+            detail: "--subid-source=static: RootlessKit reads /etc/subuid and /etc/subgid itself, never through getsubids".into(),
+        });
+        problems.push(format!(
+            "RootlessKit is started with --subid-source=static (DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS), so its own parser \
+reads the files: {}",
+            warnings.join("; ")
+        ));
+        warnings.clear();
+    }
     if problems.is_empty() && !warnings.is_empty() {
         return Verdict::warn(format!(
             "{}; these lines work through getsubids (shadow's reading) but not where RootlessKit reads the files itself \
@@ -529,6 +543,13 @@ nothing after the count.",
         )
         .steps(steps),
     )
+}
+
+/// Whether the start's RootlessKit is told `--subid-source=static` (in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS): it then
+/// reads the files with its own parser and never runs getsubids (RootlessKit v1.1.0+ `pkg/parent/parent.go`,
+/// `getSubIDRanges`).
+fn static_source(f: &Facts) -> bool {
+    f.start_flags_value("subid-source").as_deref() == Some("static")
 }
 
 /// Where subordinate ids come from besides the files: `subid:` in /etc/nsswitch.conf (shadow ≥ 4.11,
@@ -570,7 +591,7 @@ impl Source {
         match self {
             Source::Getsubids => "getsubids",
             Source::Static => {
-                "RootlessKit's own parser of the files (getsubids missing or finding no range)"
+                "RootlessKit's own parser of the files (getsubids missing or finding no range, or --subid-source=static)"
             }
         }
     }
@@ -694,32 +715,35 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
     let name = f.user.name.as_str();
     let uid = f.user.uid.to_string();
     let known = f.user.known;
-    let dynamic = f.which("getsubids").and_then(|_| {
-        let group_gid = match f.groups() {
-            Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
-            _ => None,
-        };
-        let u_name = getsubids(uf, name, known.then_some(f.user.uid));
-        let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
-        let g_name = getsubids(gf, name, group_gid);
-        let g_uid = getsubids(gf, &uid, None);
-        if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
-            return None;
-        }
-        let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
-            let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
-            if dedup {
-                let mut seen: Vec<(i64, i64)> = Vec::new();
-                all.retain(|p| {
-                    let fresh = !seen.contains(&(p.start, p.count));
-                    seen.push((p.start, p.count));
-                    fresh
-                });
+    let dynamic = f
+        .which("getsubids")
+        .filter(|_| !static_source(f))
+        .and_then(|_| {
+            let group_gid = match f.groups() {
+                Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
+                _ => None,
+            };
+            let u_name = getsubids(uf, name, known.then_some(f.user.uid));
+            let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
+            let g_name = getsubids(gf, name, group_gid);
+            let g_uid = getsubids(gf, &uid, None);
+            if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
+                return None;
             }
-            all
-        };
-        Some((join(u_name, u_uid), join(g_name, g_uid)))
-    });
+            let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
+                let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
+                if dedup {
+                    let mut seen: Vec<(i64, i64)> = Vec::new();
+                    all.retain(|p| {
+                        let fresh = !seen.contains(&(p.start, p.count));
+                        seen.push((p.start, p.count));
+                        fresh
+                    });
+                }
+                all
+            };
+            Some((join(u_name, u_uid), join(g_name, g_uid)))
+        });
     let (source, uids, gids) = match dynamic {
         Some((u, g)) => (Source::Getsubids, u, g),
         None => {

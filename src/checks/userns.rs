@@ -68,7 +68,9 @@ With the first at 1 (Ubuntu 24.04's default), an unprivileged process may create
 profile grants `userns,`; everyone else lands in the `unprivileged_userns` profile with no capabilities.
 
 Why it matters: rootlesskit, and the network helpers it starts (pasta, slirp4netns), each need a profile then. \
-apparmor.rootlesskit checks the rootlesskit that will really run; Ubuntu's passt 24.04 has no profile for pasta (LP #2077158).
+apparmor.rootlesskit checks the rootlesskit that will really run; Ubuntu's passt 24.04 has no profile for pasta (LP #2077158). \
+A profile pinned to ABI 3.0 (`abi <abi/3.0>,`, as passt's own was) needs no `userns,` rule: that ABI does not mediate \
+user namespaces.
 
 What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied`, \
 after `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`.
@@ -181,9 +183,12 @@ fn apparmor_restrict(f: &Facts) -> Verdict {
             }
             match pasta {
                 Some(pasta) => match f.apparmor_attaching(&pasta).map(|a| a.grants_userns()) {
-                    Ok(true) => base.evidence(pasta, "a profile grants userns"),
+                    Ok(true) => base.evidence(
+                        pasta,
+                        "a profile lets it create user namespaces (a `userns,` rule, or pinned to ABI 3.0, which does not mediate them)",
+                    ),
                     Ok(false) => Verdict::warn(format!(
-                        "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
+                        "AppArmor restricts unprivileged user namespaces and pasta ({pasta}) will be the network driver, but no profile grants it `userns,` (LP #2077158): RootlessKit then stops with \"[rootlesskit:parent] error: failed to setup network …: pasta failed with exit code 1: …\", pasta's own sandbox refused"
                     ))
                     .with_evidence(base.evidence)
                     .fix(Remediation::text(format!(
@@ -230,9 +235,15 @@ mod tests {
         assert_eq!(v.status, Status::Warn, "{}", v.summary);
         assert_eq!(
             v.summary,
-            "AppArmor restricts unprivileged user namespaces and pasta (/usr/bin/pasta) will be the network driver, but no profile grants it `userns,` (LP #2077158)"
+            "AppArmor restricts unprivileged user namespaces and pasta (/usr/bin/pasta) will be the network driver, but no profile grants it `userns,` (LP #2077158): RootlessKit then stops with \"[rootlesskit:parent] error: failed to setup network …: pasta failed with exit code 1: …\", pasta's own sandbox refused"
         );
         assert!(fix(&v).text.starts_with("Install slirp4netns"));
         assert!(fix(&v).steps.is_empty());
+        // passt's own profile, pinned to ABI 3.0, has no userns rule and needs none.
+        let v = check(
+            "ubuntu-24.04-pasta-abi-3-profile",
+            "userns.apparmor_restrict",
+        );
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
     }
 }

@@ -36,9 +36,17 @@ pub struct Attached {
     /// file's profiles is loaded.
     pub refused: Option<PolicyError>,
     pub specificity: Specificity,
+    /// The feature ABI its file pins (`abi <abi/4.0>,`), if any.
+    pub abi: Option<(u32, u32)>,
 }
 
 impl Attached {
+    /// Whether it lets its processes create user namespaces under the restriction: a `userns,` rule, or a file
+    /// pinned to an ABI before 4.0, which has no userns mediation.
+    pub fn allows_userns(&self) -> bool {
+        self.profile.userns || self.abi.is_some_and(|v| v < (4, 0))
+    }
+
     /// Whether apparmor.service loads it at boot.
     pub fn loaded(&self) -> bool {
         !self.disabled && self.refused.is_none()
@@ -75,7 +83,7 @@ impl Attaching {
 
     /// Whether the profile the kernel attaches grants `userns`.
     pub fn grants_userns(&self) -> bool {
-        self.chosen().is_some_and(|a| a.profile.userns)
+        self.chosen().is_some_and(Attached::allows_userns)
     }
 }
 
@@ -120,6 +128,7 @@ impl Facts<'_> {
                 // Read once already; a file that changed meanwhile keeps the first reading's note.
                 Read::Missing | Read::Failed(_) => continue,
             };
+            let abi = apparmor::declared_abi(&text);
             let policy = apparmor::parse_policy(file, &text, &mut reader);
             let refused = policy.refused().cloned();
             for e in policy
@@ -140,6 +149,7 @@ impl Facts<'_> {
                         disabled,
                         refused: refused.clone(),
                         specificity,
+                        abi,
                     });
                 }
             }

@@ -229,6 +229,31 @@ impl Facts<'_> {
     pub fn rootless_unit_setup(&self) -> Option<&super::dockerd::Setup> {
         self.rootless_unit()
     }
+
+    /// The value RootlessKit takes for its flag `name` (the first of its names, `subid-source`) from
+    /// DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, which the script passes after its own flags, so the last one given there
+    /// wins; `None` when the variable does not set it, or its words do not parse (start.environment says why).
+    pub fn start_flags_value(&self, name: &str) -> Option<String> {
+        let env = self.start_env()?;
+        let mut words: Vec<String> = env
+            .get("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")?
+            .split([' ', '\t', '\n'])
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        // The script's own path follows the flags: the command, where Go's flag parsing stops.
+        words.push("dockerd-rootless.sh".to_owned());
+        let (given, _) = crate::parse::rootlesskit::parse_flags(
+            &words,
+            crate::parse::rootlesskit::Version::NEWEST,
+        )
+        .ok()?;
+        given
+            .iter()
+            .rev()
+            .find(|g| g.name == name)
+            .map(|g| g.value.clone())
+    }
 }
 
 pub fn split_path(path: &str) -> Vec<String> {

@@ -333,6 +333,31 @@ struct Scanner<'r> {
 ///
 /// Problems (unbalanced braces, unterminated quotes, headers that are not profiles) are
 /// reported with their line numbers; profiles that could be read are returned regardless.
+/// The feature ABI a policy file pins with `abi <abi/X.Y>,` (or `abi "abi/X.Y",`), the first such line outside
+/// comments; `None` when it pins none or names a file that is not `abi/MAJOR.MINOR`. Under ABI 4.0 and later a
+/// profile must grant `userns,` itself; a profile pinned to an older ABI has no userns mediation, so the
+/// restriction of unprivileged user namespaces lets its processes create them (moby#48257, passt's ABI 3.0 profile).
+pub fn declared_abi(text: &str) -> Option<(u32, u32)> {
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        let Some(rest) = line.strip_prefix("abi") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t', '<', '"']) {
+            continue;
+        }
+        let inner = rest
+            .trim()
+            .trim_end_matches(',')
+            .trim()
+            .trim_matches(|c| matches!(c, '<' | '>' | '"'));
+        let version = inner.strip_prefix("abi/")?;
+        let (major, minor) = version.split_once('.')?;
+        return Some((major.parse().ok()?, minor.parse().ok()?));
+    }
+    None
+}
+
 pub fn parse_profiles(text: &str) -> (Vec<Profile>, Vec<LineError>) {
     let mut s = Scanner {
         included: vec![BTreeSet::new()],
@@ -1711,7 +1736,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn declared_abi_of_real_headers() {
+        assert_eq!(
+            declared_abi("abi <abi/4.0>,\ninclude <tunables/global>\n"),
+            Some((4, 0))
+        );
+        assert_eq!(declared_abi("# comment\n  abi <abi/3.0> ,\n"), Some((3, 0)));
+        assert_eq!(declared_abi("abi \"abi/3.0\",\n"), Some((3, 0)));
+        assert_eq!(declared_abi("# abi <abi/4.0>,\nprofile x /x {}\n"), None);
+        assert_eq!(declared_abi("abi <kernel>,\n"), None);
+        assert_eq!(declared_abi("abilities,\n"), None);
+    }
+
     proptest! {
+        #[test]
+        fn declared_abi_never_panics(text in ".{0,200}") {
+            let _ = declared_abi(&text);
+        }
+
+        #[test]
+        fn declared_abi_reads_what_it_is_given(major in 0u32..100, minor in 0u32..100) {
+            prop_assert_eq!(declared_abi(&format!("abi <abi/{major}.{minor}>,\n")), Some((major, minor)));
+        }
+
         #[test]
         fn no_expansion_builds_more_than_the_cap(
             defs in prop::collection::vec(("[ABC]", prop::collection::vec(("[a-z/]{0,3}", "(@\\{[ABC]\\})?", 0usize..50_000), 1..4)), 1..5),

@@ -24,6 +24,7 @@ pub mod kernel;
 pub mod kmsg;
 pub mod known_errors;
 pub mod login_defs;
+pub mod lxc_usernet;
 pub mod mountinfo;
 pub mod net_tcp;
 pub mod netplan;

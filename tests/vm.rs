@@ -402,3 +402,79 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");
 }
+
+/// The loaded state of each netfilter module in a `modules` step's output (`NAME loaded|absent` lines).
+fn module_state(run: &Run, step: &str, module: &str) -> String {
+    let text = run.file(step, "stdout");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{module} ")))
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+#[test]
+fn netfilter_modules_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
+    // Launch row 8.11 on a real Debian 12 kernel, where nf_tables and ip_tables are modules.
+    let Some(image) = image() else { return };
+    let mut run = boot(&image, "netfilter");
+    let expect_state = |run: &mut Run, step: &str, module: &str, want: &str| {
+        let got = module_state(run, step, module);
+        run.expect(got == want, || {
+            format!("{step}: {module} is {got}, expected {want}")
+        });
+    };
+
+    // 1. nf_tables, not loaded on this boot: the doctor passes it as a module loaded on first use, and the rootless
+    // daemon's iptables, in its user namespace, does load it.
+    expect_state(&mut run, "nft-before", "nf_tables", "absent");
+    expect_state(&mut run, "nft-before", "nfnetlink", "absent");
+    run.verdict(
+        "nft-preflight",
+        "iptables.modules",
+        "pass",
+        &["nf_tables a module the kernel loads on first use"],
+    );
+    run.succeeded("nft-wait");
+    expect_state(&mut run, "nft-after", "nf_tables", "loaded");
+    expect_state(&mut run, "nft-after", "nfnetlink", "loaded");
+
+    // 2. The legacy backend with ip_tables unloaded: the doctor warns, and the daemon never answers, its
+    // iptables-legacy unable to load ip_tables from the user namespace.
+    run.succeeded("legacy-rmmod");
+    expect_state(&mut run, "legacy-before", "ip_tables", "absent");
+    run.verdict(
+        "legacy-preflight",
+        "iptables.modules",
+        "warn",
+        &[
+            "ip_tables not loaded",
+            "module:ip_tables: a module, not loaded",
+        ],
+    );
+    let rc = run.rc("legacy-start");
+    run.expect(rc != 0, || {
+        "legacy-start: the daemon answered without ip_tables".into()
+    });
+    let journal = run.file("legacy-journal", "stdout");
+    run.expect(
+        journal.contains("Table does not exist (do you need to insmod?)"),
+        || format!("legacy-journal: no insmod error:\n{journal}"),
+    );
+    expect_state(&mut run, "legacy-after-failure", "ip_tables", "absent");
+
+    // ip_tables loaded by root: the doctor passes, the daemon answers, and the tables it needs (iptable_nat,
+    // iptable_filter) were loaded on first use from its user namespace.
+    run.succeeded("legacy-modprobe");
+    run.verdict(
+        "legacy-loaded-preflight",
+        "iptables.modules",
+        "pass",
+        &["ip_tables loaded"],
+    );
+    run.succeeded("legacy-loaded-wait");
+    expect_state(&mut run, "legacy-loaded-after", "iptable_nat", "loaded");
+    expect_state(&mut run, "legacy-loaded-after", "iptable_filter", "loaded");
+
+    let failures = run.failures.join("\n\n");
+    assert!(run.failures.is_empty(), "{failures}");
+}

@@ -348,6 +348,12 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/driver.go",
     },
     KnownError {
+        needles: &["Table does not exist (do you need to insmod?)"],
+        checks: &["iptables.modules"],
+        meaning: "iptables-legacy found no ip_tables, and its modprobe cannot load it from rootless dockerd's user namespace",
+        source: "https://git.netfilter.org/iptables/tree/libiptc/libiptc.c?h=v1.8.9",
+    },
+    KnownError {
         needles: &["iptables not found"],
         checks: &["iptables.binary"],
         meaning: "dockerd looks up iptables on its PATH, which a start by hand from a login shell lacks on Debian and Ubuntu",

@@ -1,4 +1,6 @@
-//! VM tier: launch-sequence phase 0 (the systemd user unit) on a real Debian 12 host with systemd as PID 1.
+//! VM tier: launch-sequence phase 0 (the systemd user unit) on a real Debian 12 host with systemd as PID 1, and
+//! what its kernel gives the rootless daemon (netfilter modules and delegated cgroup controllers, rows 8.11 and 8.12;
+//! `tests/vm/scenarios/kernel-features.sh`, a boot of its own).
 //!
 //! `cargo xtask test --tier vm` builds the bookworm image (`tests/vm/build-image.sh`) and runs this file with
 //! `ROOTLESS_DOCTOR_VM_IMAGE` naming it. The test boots a throw-away overlay of that image under QEMU
@@ -413,10 +415,10 @@ fn module_state(run: &Run, step: &str, module: &str) -> String {
 }
 
 #[test]
-fn netfilter_modules_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
+fn kernel_features_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
     // Launch row 8.11 on a real Debian 12 kernel, where nf_tables and ip_tables are modules.
     let Some(image) = image() else { return };
-    let mut run = boot(&image, "netfilter");
+    let mut run = boot(&image, "kernel-features");
     let expect_state = |run: &mut Run, step: &str, module: &str, want: &str| {
         let got = module_state(run, step, module);
         run.expect(got == want, || {
@@ -474,6 +476,32 @@ fn netfilter_modules_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
     run.succeeded("legacy-loaded-wait");
     expect_state(&mut run, "legacy-loaded-after", "iptable_nat", "loaded");
     expect_state(&mut run, "legacy-loaded-after", "iptable_filter", "loaded");
+
+    // 3. Row 8.12: cpu delegated (Debian's default), `--cpus` works; a drop-in that delegates only memory and pids:
+    // the doctor warns with the error dockerd then really gives, and `--memory` still works.
+    run.succeeded("image-import");
+    run.verdict(
+        "delegated-preflight",
+        "cgroup.delegation",
+        "pass",
+        &["delegated to tester: cpu memory pids"],
+    );
+    run.succeeded("delegated-cpus");
+    run.succeeded("delegated-memory");
+    let controllers = run.file("undelegated-controllers", "stdout");
+    run.expect(controllers.trim() == "memory pids", || {
+        format!("undelegated-controllers: {controllers:?}")
+    });
+    let refusal = "NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted";
+    run.verdict(
+        "undelegated-preflight",
+        "cgroup.delegation",
+        "warn",
+        &["cpu not delegated to tester", refusal],
+    );
+    run.succeeded("undelegated-start");
+    run.real_failure("undelegated-cpus", refusal);
+    run.succeeded("undelegated-memory");
 
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");

@@ -50,8 +50,11 @@ cpuset for --blkio-weight and --cpuset-cpus.
 
 Why it matters: systemd before 252 delegates only memory and pids by default, so limits on those other resources fail.
 
-What you see when it's wrong: `docker run --cpus 1` fails with `Error: opening file `cpu.max` for writing: Permission denied` \
-(kind: `ERROR: UserNS: cpu controller needs to be delegated`); a missing file means no user manager runs for the user.
+What you see when it's wrong: without cpu, `docker run --cpus 0.5` fails with `docker: Error response from daemon: NanoCPUs \
+can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted.` (dockerd's own check, \
+Docker 20.10 to 29); without memory, `--memory` is dropped with only a warning, `Your kernel does not support memory limit \
+capabilities or the cgroup is not mounted. Limitation discarded.`, and the container runs unlimited; without pids, \
+`--pids-limit` likewise (`… PIDs limit discarded.`). A missing file means no user manager runs for the user.
 
 How to fix: a drop-in for user@.service: /etc/systemd/system/user@.service.d/delegate.conf with \
 `[Service]` / `Delegate=cpu cpuset io memory pids`, then `sudo systemctl daemon-reload` and log out and in \
@@ -169,10 +172,21 @@ fn delegation(f: &Facts) -> Verdict {
         have.join(" ")
     };
     if !missing_needed.is_empty() {
+        // What dockerd does with each limit when its cgroup lacks the controller (daemon/daemon_unix.go,
+        // verifyPlatformContainerResources, v20.10.24 to docker-v29.0.0; the cpu refusal seen in the VM tier).
+        let effects: Vec<&str> = missing_needed
+            .iter()
+            .map(|c| match *c {
+                "cpu" => "`docker run --cpus` fails (\"NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted\")",
+                "memory" => "--memory is dropped with a warning and the container runs unlimited (\"Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded.\")",
+                _ => "--pids-limit is dropped with a warning (\"Your kernel does not support PIDs limit capabilities or the cgroup is not mounted. PIDs limit discarded.\")",
+            })
+            .collect();
         return Verdict::warn(format!(
-            "{} not delegated to {}: the matching docker run limits fail (e.g. \"opening file `cpu.max` for writing: Permission denied\")",
+            "{} not delegated to {}: {}",
             missing_needed.join(", "),
-            f.user.name
+            f.user.name,
+            effects.join("; ")
         ))
         .evidence(path, listed)
         .fix(fix());

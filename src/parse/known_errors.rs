@@ -348,6 +348,12 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/driver.go",
     },
     KnownError {
+        needles: &["NanoCPUs can not be set"],
+        checks: &["cgroup.delegation"],
+        meaning: "the cpu controller is not delegated to the user's systemd instance, so the rootless dockerd cannot limit CPU",
+        source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+    },
+    KnownError {
         needles: &["Table does not exist (do you need to insmod?)"],
         checks: &["iptables.modules"],
         meaning: "iptables-legacy found no ip_tables, and its modprobe cannot load it from rootless dockerd's user namespace",

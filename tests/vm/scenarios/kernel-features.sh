@@ -1,7 +1,8 @@
 #!/bin/bash
-# VM scenario "netfilter" (bookworm, run as root by vm-payload.sh): launch row 8.11, the netfilter modules rootless
-# dockerd's iptables needs inside its user namespace, judged by rootless-doctor and met by the real daemon, with both
-# iptables backends. Every command here is a fixed string.
+# VM scenario "kernel-features" (bookworm, run as root by vm-payload.sh): what the kernel gives the rootless daemon,
+# each judged by rootless-doctor and met by the real daemon: the netfilter modules its iptables needs inside its user
+# namespace, with both iptables backends (launch row 8.11), and the cgroup controllers systemd delegates to the user
+# (row 8.12). Every command here is a fixed string.
 #
 # Layout of out/: STEP.stdout, STEP.stderr and STEP.rc for every recorded step.
 set -euo pipefail
@@ -60,4 +61,23 @@ as_tester legacy-loaded-start 'systemctl --user start docker'
 as_tester legacy-loaded-wait "$wait_daemon"
 modules legacy-loaded-after
 as_tester legacy-loaded-stop 'systemctl --user stop docker'
-echo "scenario netfilter: done"
+record legacy-restore sh -c 'update-alternatives --set iptables /usr/sbin/iptables-nft && update-alternatives --set ip6tables /usr/sbin/ip6tables-nft'
+
+# 3. cgroup delegation. A one-binary image made from this host's /usr/bin/true (no registry here), run with limits
+# while user@.service delegates cpu, memory and pids (Debian's default), then after a drop-in that delegates only
+# memory and pids.
+docker_env='export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock;'
+record image-tar sh -c 'set -e; r=$(mktemp -d); mkdir -p $r/usr/bin $r/lib/x86_64-linux-gnu $r/lib64; cp /usr/bin/true $r/usr/bin/; cp /lib/x86_64-linux-gnu/libc.so.6 $r/lib/x86_64-linux-gnu/; cp /lib64/ld-linux-x86-64.so.2 $r/lib64/; tar -C $r -cf /tmp/true.tar .; chmod 644 /tmp/true.tar'
+as_tester delegated-start "systemctl --user start docker; $wait_daemon"
+as_tester image-import "$docker_env docker import /tmp/true.tar true-only"
+as_tester delegated-preflight 'rootless-doctor preflight --only cgroup --format json'
+as_tester delegated-cpus "$docker_env docker run --rm --network none --cpus 0.5 true-only /usr/bin/true"
+as_tester delegated-memory "$docker_env docker run --rm --network none --memory 64m true-only /usr/bin/true"
+record undelegate sh -c 'mkdir -p /etc/systemd/system/user@.service.d && printf "[Service]\nDelegate=\nDelegate=memory pids\n" >/etc/systemd/system/user@.service.d/delegate.conf && systemctl daemon-reload && systemctl restart user@1000.service'
+for _ in $(seq 60); do systemctl is-active -q user@1000.service && break; sleep 1; done
+as_tester undelegated-controllers 'cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers'
+as_tester undelegated-preflight 'rootless-doctor preflight --only cgroup --format json'
+as_tester undelegated-start "systemctl --user start docker; $wait_daemon"
+as_tester undelegated-cpus "$docker_env docker run --rm --network none --cpus 0.5 true-only /usr/bin/true"
+as_tester undelegated-memory "$docker_env docker run --rm --network none --memory 64m true-only /usr/bin/true"
+echo "scenario kernel-features: done"

@@ -102,16 +102,21 @@ impl ReadOnlyTmp {
 
     /// `command` (a runuser command line) run inside the namespace.
     fn wrap(&self, command: &Command) -> Command {
-        let mut args: Vec<&OsStr> = vec![command.get_program()];
-        args.extend(command.get_args());
-        let args: Vec<&str> = args
-            .iter()
-            .map(|a| a.to_str().expect("UTF-8 argv"))
-            .collect();
-        let mut cmd = self.0.enter(&args);
-        cmd.current_dir("/");
-        cmd
+        inside(&self.0, command)
     }
+}
+
+/// `command` (a runuser command line) run inside `ns`, from `/`.
+fn inside(ns: &support::MountNamespace, command: &Command) -> Command {
+    let mut args: Vec<&OsStr> = vec![command.get_program()];
+    args.extend(command.get_args());
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| a.to_str().expect("UTF-8 argv"))
+        .collect();
+    let mut cmd = ns.enter(&args);
+    cmd.current_dir("/");
+    cmd
 }
 
 /// The test user's environment: a clean login-like one, with XDG_RUNTIME_DIR and extra variables.
@@ -730,14 +735,7 @@ fn a_full_runtime_filesystem_fails_the_state_dir_as_rootlesskit_and_dockerd_do()
         &["mount", "-t", "tmpfs", "-o", &options, "tmpfs", &full],
         &["dd", "if=/dev/zero", &fill, "bs=4096", "count=2"],
     ]);
-    let wrap = |command: &Command| {
-        let mut args: Vec<&OsStr> = vec![command.get_program()];
-        args.extend(command.get_args());
-        let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
-        let mut cmd = ns.enter(&args);
-        cmd.current_dir("/");
-        cmd
-    };
+    let wrap = |command: &Command| inside(&ns, command);
     let homes = [
         ("XDG_DATA_HOME", data.as_str()),
         ("XDG_CONFIG_HOME", config.as_str()),

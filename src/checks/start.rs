@@ -154,18 +154,22 @@ from the package database, never from running the binary: Debian's and Arch's ro
 rootless extras, whose Docker version fixes the RootlessKit they bundle (25.0 to 29.4: v2, 29.5+: v3); for a RootlessKit \
 installed without a package (the static bundle in ~/bin), the Go module path in the binary's build information \
 (`github.com/rootless-containers/rootlesskit/v2`), read from the file. What none of these tells is reported as \
-unknown, and then a flag that needs a newer RootlessKit is a warning.
+unknown, and then a flag that needs a newer RootlessKit is a warning. And `--detach-netns` given in \
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS against the packaged dockerd's version: dockerd joins RootlessKit's detached network \
+namespace only from 29.5.
 
 Why it matters: a newer script with an older RootlessKit (Docker's script copied next to a distribution's RootlessKit, \
 a half-upgraded ~/bin, `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta` on Debian 12) stops before anything starts.
 
 What you see when it's wrong: RootlessKit 1: `[rootlesskit:parent] error: flag provided but not defined: -detach-netns` \
 (after its usage text); `[rootlesskit:parent] error: unknown network mode: pasta`; `[rootlesskit:parent] error: unknown \
-network mode: gvisor-tap-vsock`.
+network mode: gvisor-tap-vsock`. dockerd before 29.5 under `--detach-netns`: `failed to start daemon: Error initializing \
+network controller: … failed to create NAT chain DOCKER: … Permission denied (you must be root)`.
 
 How to fix: use the RootlessKit that comes with the script (Docker's docker-ce-rootless-extras, or the same static \
 bundle), or the script that comes with the RootlessKit; for `--detach-netns` alone, set \
-DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, install slirp4netns.",
+DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon (or remove it from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS); for \
+pasta, install slirp4netns.",
         packages: &["docker_rootless"],
         run: versions,
     },
@@ -1033,7 +1037,9 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
     if let Some(how) = detach_netns(f) {
         let version = f.rootlesskit_version();
         let uses_path = match release {
-            Some(r) => (Version(2, 0, 0)..=Version(2, 3, 2)).contains(&r).then_some(true),
+            Some(r) => (Version(2, 0, 0)..=Version(2, 3, 2))
+                .contains(&r)
+                .then_some(true),
             // RootlessKit 1 refuses the flag (start.versions); an unknown release may be one of them.
             None => (version.and_then(|v| v.major) != Some(1)).then_some(false),
         };
@@ -1196,9 +1202,16 @@ fn detach_netns(f: &Facts) -> Option<String> {
     let env = f.start_env();
     let var = |name: &str| env.and_then(|e| e.get(name)).filter(|v| !v.is_empty());
     let mut on = None;
-    if f.rootless_script().is_some_and(|s| s.mentions("--detach-netns")) {
+    if f.rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+    {
         match var(DETACH) {
-            None => on = Some("the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset".to_owned()),
+            None => {
+                on = Some(
+                    "the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset"
+                        .to_owned(),
+                )
+            }
             Some(v @ ("1" | "true")) => on = Some(format!("{DETACH}={v}")),
             Some(_) => {}
         }
@@ -2516,12 +2529,14 @@ mod tests {
         let v = check("debian-13-unit-detach-netns-without-unshare", "start.path");
         assert_eq!(v.status, Status::Fail);
         assert!(
-            v.summary.starts_with("unshare not on the PATH of your docker.service"),
+            v.summary
+                .starts_with("unshare not on the PATH of your docker.service"),
             "{}",
             v.summary
         );
         assert!(
-            v.summary.contains("exec: \"unshare\": executable file not found in $PATH"),
+            v.summary
+                .contains("exec: \"unshare\": executable file not found in $PATH"),
             "{}",
             v.summary
         );
@@ -2543,7 +2558,8 @@ mod tests {
         let v = check("debian-13-unit-detach-netns", "start.versions");
         assert_eq!(v.status, Status::Fail);
         assert!(
-            v.summary.contains("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--detach-netns")
+            v.summary
+                .contains("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--detach-netns")
                 && v.summary.contains("docker.io 26.1.5")
                 && v.summary.contains("failed to create NAT chain DOCKER"),
             "{}",

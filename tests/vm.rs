@@ -495,6 +495,13 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
         "pass",
         &["will pick slirp4netns (also usable: pasta)"],
     );
+    // The doctor's RootlessKit command line is the one that runs (the slirp4netns the script found: 65520).
+    run.verdict(
+        "installed-check",
+        "start.environment",
+        "pass",
+        &["--net=slirp4netns --mtu=65520 --slirp4netns-sandbox=auto --slirp4netns-seccomp=auto --port-driver=builtin"],
+    );
 
     // Row 1.8: pasta with the 26.1.5 script's default port driver, builtin.
     let pasta_builtin = "[rootlesskit:parent] error: network \"pasta\" requires port driver \"none\" or \"implicit\"";
@@ -554,6 +561,14 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
         "pass",
         &["RootlessKit's parent puts pasta's TAP device into the namespace"],
     );
+    // 26.1.5 gives 65520 only to the slirp4netns it finds itself: pasta asked for by name gets 1500, as the doctor
+    // predicts and RootlessKit's own error below (`binary:pasta mtu:1500`) shows.
+    run.verdict(
+        "pasta-check",
+        "start.environment",
+        "pass",
+        &["--net=pasta --mtu=1500 "],
+    );
     let api = run.file("pasta-api", "stdout");
     run.expect(
         api.contains("\"version\":\"2.0.2\"") && api.contains("\"driver\":\"pasta\""),
@@ -588,6 +603,7 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
         false,
         &[
             no_ip,
+            "binary:pasta mtu:1500 ",
             "setting up tap tap0: executing [[nsenter -t",
             "ip tuntap add name tap0 mode tap]",
             "exit status 127",

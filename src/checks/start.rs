@@ -432,7 +432,16 @@ fn environment(f: &Facts) -> Verdict {
     let mut words: Vec<(String, Option<&'static str>)> = Vec::new();
     let user = |var: &'static str| value(var).filter(|v| !v.is_empty()).map(|v| (v, var));
     words.push((format!("--net={net}"), user_net.as_ref().map(|_| NET)));
-    let default_mtu = if matches!(net.as_str(), "slirp4netns" | "pasta" | "gvisor-tap-vsock") {
+    // 20.10 to 28.5.1 (the scripts whose port driver defaults to builtin) give 65520 only to the slirp4netns they
+    // find themselves; a driver asked for by name gets 1500 (observed with 26.1.5 and NET=pasta). 28.5.2 and later
+    // give 65520 to slirp4netns, pasta and gvisor-tap-vsock however chosen.
+    let default_mtu = if model.port_default_builtin {
+        if user_net.is_none() && net == "slirp4netns" {
+            "65520"
+        } else {
+            "1500"
+        }
+    } else if matches!(net.as_str(), "slirp4netns" | "pasta" | "gvisor-tap-vsock") {
         "65520"
     } else {
         "1500"

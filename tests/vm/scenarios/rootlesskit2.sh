@@ -44,7 +44,9 @@ start() {
     as_tester "$name-start" 'timeout 20 systemctl --user start docker'
     # A failed start restarts (Restart=always, 2 s apart); a few seconds let the first attempt's lines land.
     sleep 3
-    record "$name-journal" journalctl --no-pager -o cat --after-cursor "$cursor" _SYSTEMD_USER_UNIT=docker.service + USER_UNIT=docker.service
+    # The service's output by its stream's identifier (a line of a helper that exited at once, nsenter's, can miss
+    # _SYSTEMD_USER_UNIT), and the user manager's lines about the unit.
+    record "$name-journal" journalctl --no-pager -o cat --after-cursor "$cursor" SYSLOG_IDENTIFIER=dockerd-rootless.sh + _SYSTEMD_USER_UNIT=docker.service + USER_UNIT=docker.service
 }
 wait_daemon() {
     as_tester "$1-wait" 'for i in $(seq 90); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'

@@ -284,6 +284,8 @@ scenarios! {
     debian_12_xdg_runtime_dir_0755 => "debian-12-xdg-runtime-dir-0755",
     debian_12_xdg_runtime_dir_0777 => "debian-12-xdg-runtime-dir-0777",
     debian_12_xdg_runtime_dir_wrong_owner => "debian-12-xdg-runtime-dir-wrong-owner",
+    debian_13_unit_detach_netns => "debian-13-unit-detach-netns",
+    debian_13_unit_detach_netns_without_unshare => "debian-13-unit-detach-netns-without-unshare",
     fedora => "fedora",
     fedora_before_install => "fedora-before-install",
     fedora_max_user_namespaces_low => "fedora-max-user-namespaces-low",

@@ -1,15 +1,23 @@
-//! VM tier: launch-sequence phase 0 (the systemd user unit) on a real Debian 12 host with systemd as PID 1, and
-//! what its kernel gives the rootless daemon (netfilter modules and delegated cgroup controllers, rows 8.11 and 8.12;
-//! `tests/vm/scenarios/kernel-features.sh`, a boot of its own).
+//! VM tier: real Debian hosts with systemd as PID 1, booted under QEMU.
 //!
-//! `cargo xtask test --tier vm` builds the bookworm image (`tests/vm/build-image.sh`) and runs this file with
-//! `ROOTLESS_DOCTOR_VM_IMAGE` naming it. The test boots a throw-away overlay of that image under QEMU
-//! (`tests/vm/run-scenario.sh`), where `tests/vm/scenarios/systemd-unit.sh` logs in as `tester` through sshd and
-//! pam_systemd, runs this build's release binary and the real `systemctl --user` for each fault, and writes both
-//! to the payload disk; here both are read back and asserted: the doctor's verdict and what systemd really said.
+//! - Debian 12 (bookworm, RootlessKit 1.1, docker.io 20.10): launch-sequence phase 0, the systemd user unit
+//!   (`tests/vm/scenarios/systemd-unit.sh`).
+//! - Debian 13 (trixie, RootlessKit 2.0.2, docker.io 26.1.5, passt): the rows that need RootlessKit 2 and pasta
+//!   (`tests/vm/scenarios/rootlesskit2.sh`): pasta's port driver, `ip` and `unshare` off the start path,
+//!   `--detach-netns`, and `enter` in both network modes.
+//! - Debian 12 again, a boot of its own (`tests/vm/scenarios/kernel-features.sh`): what the kernel gives the
+//!   rootless daemon, the netfilter modules its iptables loads and the cgroup controllers systemd delegates (rows
+//!   8.11 and 8.12).
 //!
-//! Outside the tier (no `ROOTLESS_DOCTOR_VM_IMAGE`) the test says SKIP; inside it (`ROOTLESS_DOCTOR_VM=1` or `CI`)
-//! a missing image fails it.
+//! `cargo xtask test --tier vm` builds both images (`tests/vm/build-image.sh CACHE RELEASE`) and runs this file with
+//! `ROOTLESS_DOCTOR_VM_IMAGE` (bookworm) and `ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE` naming them. Each test boots a
+//! throw-away overlay of its image under QEMU (`tests/vm/run-scenario.sh`), where the scenario logs in as `tester`
+//! through sshd and pam_systemd, runs this build's release binary and the real tool for each fault, and writes both
+//! to the payload disk; here both are read back and asserted: the doctor's verdict and what the real tool said.
+//!
+//! Outside the tier (its variable unset) a test says SKIP; inside it (`ROOTLESS_DOCTOR_VM=1` or `CI`) a missing
+//! image fails it. One scenario alone: `ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE=target/vm/trixie-HASH cargo test --release
+//! --test vm rootlesskit_2`.
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
@@ -123,24 +131,25 @@ fn finding_text(f: &Value) -> String {
     text
 }
 
-/// The image directory when the test is to run; `None` after a SKIP line outside the vm tier.
-fn image() -> Option<PathBuf> {
+/// The image directory `var` names (built by `tests/vm/build-image.sh CACHE release`) when the test is to run;
+/// `None` after a SKIP line outside the vm tier.
+fn image(var: &str, release: &str) -> Option<PathBuf> {
     let in_tier = std::env::var("ROOTLESS_DOCTOR_VM").is_ok_and(|v| v == "1")
         || std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"));
-    match std::env::var_os("ROOTLESS_DOCTOR_VM_IMAGE") {
+    match std::env::var_os(var) {
         Some(dir) if Path::new(&dir).join("base.raw").is_file() => Some(PathBuf::from(dir)),
         Some(dir) if in_tier => panic!(
-            "ROOTLESS_DOCTOR_VM_IMAGE={} holds no base.raw (run tests/vm/build-image.sh)",
+            "{var}={} holds no base.raw (run tests/vm/build-image.sh CACHE {release})",
             Path::new(&dir).display()
         ),
         None if in_tier => {
-            panic!("the vm tier needs ROOTLESS_DOCTOR_VM_IMAGE (run `cargo xtask test --tier vm`)")
+            panic!("the vm tier needs {var} (run `cargo xtask test --tier vm`)")
         }
         _ => {
             // Straight to the process's stderr, past libtest's capture, as the live tests' skips.
             let _ = writeln!(
                 std::io::stderr(),
-                "SKIP: no VM image (ROOTLESS_DOCTOR_VM_IMAGE); run `cargo xtask test --tier vm`"
+                "SKIP: no {release} VM image ({var}); run `cargo xtask test --tier vm`"
             );
             None
         }
@@ -171,7 +180,9 @@ fn boot(image: &Path, scenario: &str) -> Run {
 
 #[test]
 fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
-    let Some(image) = image() else { return };
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE", "bookworm") else {
+        return;
+    };
     let mut run = boot(&image, "systemd-unit");
 
     // The login is a real logind session through sshd and pam_systemd, with the user bus socket-activated.
@@ -417,7 +428,9 @@ fn module_state(run: &Run, step: &str, module: &str) -> String {
 #[test]
 fn kernel_features_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
     // Launch row 8.11 on a real Debian 12 kernel, where nf_tables and ip_tables are modules.
-    let Some(image) = image() else { return };
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE", "bookworm") else {
+        return;
+    };
     let mut run = boot(&image, "kernel-features");
     let expect_state = |run: &mut Run, step: &str, module: &str, want: &str| {
         let got = module_state(run, step, module);
@@ -502,6 +515,320 @@ fn kernel_features_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
     run.succeeded("undelegated-start");
     run.real_failure("undelegated-cpus", refusal);
     run.succeeded("undelegated-memory");
+
+    let failures = run.failures.join("\n\n");
+    assert!(run.failures.is_empty(), "{failures}");
+}
+
+/// Both sides of a case whose start fails: systemd's start of the unit did not succeed (an error, or still waiting
+/// when `timeout` cut it at 20 s: RootlessKit 2.0.2's parent waits forever once its child failed), and what the service
+/// logged during it contains every one of `lines`.
+fn failed_start(run: &mut Run, case: &str, hangs: bool, lines: &[&str]) {
+    let step = format!("{case}-start");
+    let rc = run.rc(&step);
+    if hangs {
+        run.expect(rc == 124, || {
+            format!(
+                "{step}: expected systemctl still waiting at the 20 s limit (rc 124), got rc {rc}"
+            )
+        });
+    } else {
+        let stderr = run.file(&step, "stderr");
+        run.expect(
+            rc != 0 && stderr.contains("Job for docker.service failed"),
+            || format!("{step}: expected a failed job, got rc {rc}:\n{stderr}"),
+        );
+    }
+    let journal = run.file(&format!("{case}-journal"), "stdout");
+    for line in lines {
+        run.expect(journal.contains(line), || {
+            format!("{case}-journal: does not say {line:?}:\n{journal}")
+        });
+    }
+}
+
+#[test]
+fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE", "trixie") else {
+        return;
+    };
+    let mut run = boot(&image, "rootlesskit2");
+
+    // A real logind session, and the Debian 13 packages the rows are about.
+    run.succeeded("session");
+    let session = run.file("session", "stdout");
+    run.expect(session.contains("Class=user"), || {
+        format!("session: not a user session:\n{session}")
+    });
+    let versions = run.file("versions", "stdout");
+    for package in [
+        "docker.io 26.1.5+dfsg1",
+        "rootlesskit 2.0.2-",
+        "passt 0.0~git2025",
+        "systemd 257.",
+    ] {
+        run.expect(versions.contains(package), || {
+            format!("versions: no {package:?}:\n{versions}")
+        });
+    }
+
+    // The setup tool's install. Debian 13's, as Debian 12's, runs `$BIN/docker version` from its own directory, which
+    // has no docker (after starting the daemon, before enabling it); with the link there it completes.
+    run.real_failure(
+        "install-1",
+        "/usr/share/docker.io/contrib/docker: not found",
+    );
+    run.succeeded("install-2");
+    run.succeeded("installed-wait");
+    let rootlesskit = run.file("installed-rootlesskit", "stdout");
+    run.expect(
+        rootlesskit.contains("--net=slirp4netns --mtu=65520")
+            && rootlesskit.contains("--port-driver=builtin"),
+        || format!("installed-rootlesskit: not the script's defaults:\n{rootlesskit}"),
+    );
+    for id in [
+        "start.environment",
+        "start.path",
+        "start.versions",
+        "start.state_dir",
+        "daemon.user_unit",
+        "daemon.running",
+    ] {
+        run.verdict("installed-check", id, "pass", &[]);
+    }
+    run.verdict(
+        "installed-check",
+        "network.driver",
+        "pass",
+        &["will pick slirp4netns (also usable: pasta)"],
+    );
+    // The doctor's RootlessKit command line is the one that runs (the slirp4netns the script found: 65520).
+    run.verdict(
+        "installed-check",
+        "start.environment",
+        "pass",
+        &["--net=slirp4netns --mtu=65520 --slirp4netns-sandbox=auto --slirp4netns-seccomp=auto --port-driver=builtin"],
+    );
+
+    // Row 1.8: pasta with the 26.1.5 script's default port driver, builtin.
+    let pasta_builtin = "[rootlesskit:parent] error: network \"pasta\" requires port driver \"none\" or \"implicit\"";
+    run.verdict(
+        "pasta-builtin-check",
+        "start.environment",
+        "fail",
+        &[
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER is unset",
+            pasta_builtin,
+        ],
+    );
+    run.verdict(
+        "pasta-builtin-check",
+        "network.driver",
+        "pass",
+        &["will use pasta, as DOCKERD_ROOTLESS_ROOTLESSKIT_NET asks"],
+    );
+    run.verdict(
+        "pasta-builtin-check",
+        "launch.trial",
+        "fail",
+        &[pasta_builtin, "start.environment explains it"],
+    );
+    failed_start(&mut run, "pasta-builtin", false, &[pasta_builtin]);
+
+    // Row 5.3: the implicit port driver without pasta (the script picks slirp4netns).
+    let implicit = "[rootlesskit:parent] error: port driver requires pasta network";
+    run.verdict(
+        "implicit-slirp-check",
+        "start.environment",
+        "fail",
+        &[
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit",
+            implicit,
+        ],
+    );
+    run.verdict("implicit-slirp-check", "launch.trial", "fail", &[implicit]);
+    failed_start(&mut run, "implicit-slirp", false, &[implicit]);
+
+    // pasta with the implicit port driver: the daemon comes up, the start checks pass, and `enter` shows the network
+    // a container sees: pasta's tap0 with RootlessKit's child address, and dockerd's bridge.
+    run.succeeded("pasta-start");
+    run.succeeded("pasta-wait");
+    for id in [
+        "start.environment",
+        "start.path",
+        "start.versions",
+        "start.state_dir",
+        "daemon.running",
+    ] {
+        run.verdict("pasta-check", id, "pass", &[]);
+    }
+    run.verdict(
+        "pasta-check",
+        "start.path",
+        "pass",
+        &["RootlessKit's parent puts pasta's TAP device into the namespace"],
+    );
+    // 26.1.5 gives 65520 only to the slirp4netns it finds itself: pasta asked for by name gets 1500, as the doctor
+    // predicts and RootlessKit's own error below (`binary:pasta mtu:1500`) shows.
+    run.verdict(
+        "pasta-check",
+        "start.environment",
+        "pass",
+        &["--net=pasta --mtu=1500 "],
+    );
+    let api = run.file("pasta-api", "stdout");
+    run.expect(
+        api.contains("\"version\":\"2.0.2\"") && api.contains("\"driver\":\"pasta\""),
+        || format!("pasta-api: not RootlessKit 2.0.2 with pasta:\n{api}"),
+    );
+    run.succeeded("pasta-enter");
+    let links = run.file("pasta-enter", "stdout");
+    for name in ["1: lo:", "2: tap0:", "3: docker0:"] {
+        run.expect(links.contains(name), || {
+            format!("pasta-enter: no {name:?}:\n{links}")
+        });
+    }
+    let addr = run.file("pasta-enter-addr", "stdout");
+    run.expect(
+        addr.contains("tap0    inet 10.0.2.100/24")
+            && addr.contains("docker0    inet 172.17.0.1/16"),
+        || format!("pasta-enter-addr:\n{addr}"),
+    );
+
+    // Row 4.8: no `ip`. RootlessKit 2.0.2's parent adds pasta's TAP device through nsenter (2.0.0 to 2.2.0; from 2.3.0
+    // pasta configures its interface itself), so nsenter's exec of ip is the first to fail.
+    let no_ip = "nsenter: failed to execute ip: No such file or directory";
+    run.verdict(
+        "noip-check",
+        "start.path",
+        "fail",
+        &["ip not on the PATH", no_ip],
+    );
+    failed_start(
+        &mut run,
+        "noip",
+        false,
+        &[
+            no_ip,
+            "binary:pasta mtu:1500 ",
+            "setting up tap tap0: executing [[nsenter -t",
+            "ip tuntap add name tap0 mode tap]",
+            "exit status 127",
+        ],
+    );
+
+    // Row 3.5, with unshare and mount there: RootlessKit 2.0.2 makes the detached namespace, and dockerd 26.1.5, which
+    // does not join it (29.5 is the first that does), fails on its bridge in the host's namespace.
+    let nat = "failed to create NAT chain DOCKER: iptables failed: iptables -t nat -N DOCKER";
+    let root = "Permission denied (you must be root)";
+    run.verdict(
+        "detach-check",
+        "start.path",
+        "pass",
+        &[
+            "unshare, mount",
+            "RootlessKit 2.0.2; 2.3.3 and later do it themselves",
+        ],
+    );
+    run.verdict(
+        "detach-check",
+        "start.versions",
+        "fail",
+        &[
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--detach-netns",
+            nat,
+            root,
+        ],
+    );
+    run.verdict(
+        "detach-check",
+        "launch.trial",
+        "fail",
+        &[nat, "start.versions"],
+    );
+    failed_start(
+        &mut run,
+        "detach",
+        false,
+        &[
+            "failed to start daemon: Error initializing network controller",
+            nat,
+            root,
+        ],
+    );
+    // The detached namespace itself (RootlessKit with sleep in dockerd's place): enter joins it for the network and
+    // the child for the rest, while the command itself sits in the host's namespace, where RootlessKit added nothing.
+    run.succeeded("detach-rk");
+    run.succeeded("detach-enter");
+    let links = run.file("detach-enter", "stdout");
+    run.expect(
+        links.contains("1: lo:") && links.contains("2: tap0:") && !links.contains("docker0"),
+        || format!("detach-enter: not the detached namespace:\n{links}"),
+    );
+    let addr = run.file("detach-enter-addr", "stdout");
+    run.expect(addr.contains("tap0    inet 10.0.2.100/24"), || {
+        format!("detach-enter-addr:\n{addr}")
+    });
+    run.succeeded("detach-where");
+    let place = run.file("detach-where", "stdout");
+    let ns = |who: &str| {
+        place
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{who} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    run.expect(
+        ns("shell").starts_with("net:[") && ns("command") == ns("shell"),
+        || format!("detach-where: the command is not in the host's network namespace:\n{place}"),
+    );
+    run.expect(ns("command-links").split_whitespace().eq(["lo"]), || {
+        format!("detach-where: the command's namespace has more than lo:\n{place}")
+    });
+    run.expect(place.contains("netns-file 0 bytes -r--------"), || {
+        format!(
+            "detach-where: the host's netns file is not RootlessKit's empty 0400 file:\n{place}"
+        )
+    });
+
+    // Row 3.5's fault: RootlessKit 2.0.2 runs `unshare -n mount --bind …` from PATH. Without unshare, or without the
+    // mount unshare execs, the child fails, and the parent keeps waiting: `systemctl --user start` hangs.
+    let no_unshare = "[rootlesskit:child ] error: failed to create a detached netns on \"/run/user/1000/dockerd-rootless/netns\": failed to execute [unshare -n mount --bind /proc/self/ns/net /run/user/1000/dockerd-rootless/netns]: exec: \"unshare\": executable file not found in $PATH (out=\"\")";
+    run.verdict(
+        "nounshare-check",
+        "start.path",
+        "fail",
+        &[
+            "unshare not on the PATH of your docker.service",
+            "exec: \"unshare\": executable file not found in $PATH",
+        ],
+    );
+    run.verdict(
+        "nounshare-check",
+        "launch.trial",
+        "fail",
+        &["failed to create a detached netns", "start.path"],
+    );
+    failed_start(&mut run, "nounshare", true, &[no_unshare]);
+    let no_mount =
+        "exit status 127 (out=\"unshare: failed to execute mount: No such file or directory\\n\")";
+    run.verdict(
+        "nomount-check",
+        "start.path",
+        "fail",
+        &["mount not on the PATH of your docker.service", no_mount],
+    );
+    failed_start(
+        &mut run,
+        "nomount",
+        true,
+        &["failed to create a detached netns", no_mount],
+    );
+
+    // The host is back: the script's defaults start again.
+    run.succeeded("restored-start");
+    run.succeeded("restored-wait");
+    run.verdict("restored-check", "daemon.running", "pass", &["200 OK"]);
 
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");

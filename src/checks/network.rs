@@ -459,8 +459,19 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         }
     }
     if let Some(first) = usable.first() {
-        let mut summary = format!("dockerd-rootless.sh will pick {first}");
-        if usable.len() > 1 {
+        // DOCKERD_ROOTLESS_ROOTLESSKIT_NET in the daemon's environment decides, not the script's search.
+        let asked = f
+            .start_driver()
+            .filter(|sd| sd.source.starts_with("DOCKERD_ROOTLESS_ROOTLESSKIT_NET="))
+            .and_then(|sd| sd.driver.as_deref());
+        let mut summary = match asked {
+            Some(n) => format!(
+                "dockerd-rootless.sh will use {n}, as DOCKERD_ROOTLESS_ROOTLESSKIT_NET asks (usable: {})",
+                usable.join(", ")
+            ),
+            None => format!("dockerd-rootless.sh will pick {first}"),
+        };
+        if asked.is_none() && usable.len() > 1 {
             summary.push_str(&format!(" (also usable: {})", usable[1..].join(", ")));
         }
         if !notes.is_empty() {

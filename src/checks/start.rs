@@ -103,10 +103,13 @@ RootlessKit.",
 What it checks: the PATH dockerd-rootless.sh, RootlessKit and dockerd will have (the docker user service's \
 Environment=PATH=, the one `dockerd-rootless-setuptool.sh install` writes, or, started by hand, the shell's), and on it \
 every program the start path that will run looks up there: newuidmap and newgidmap (RootlessKit maps the subordinate \
-ids); nsenter (RootlessKit puts the TAP device of slirp4netns and gvisor-tap-vsock into its namespace with `nsenter … ip \
-tuntap add`; the 29.5+ script runs sysctl through it); ip (that TAP setup, and the child's `ip link set lo up`); sysctl \
-(scripts of 29.0 and later enable forwarding with `sysctl -w`); mount (the script bind-mounts /etc/ssl over the \
-symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and /var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
+ids); nsenter (RootlessKit puts the TAP device of slirp4netns and gvisor-tap-vsock, and of pasta in RootlessKit 2.0.0 \
+to 2.2.0, into its namespace with `nsenter … ip tuntap add`; the 29.5+ script runs sysctl through it); ip (that TAP \
+setup, and the child's `ip link set lo up`); unshare and mount (with `--detach-netns`, RootlessKit 2.0.0 to 2.3.2 \
+create the detached namespace with `unshare -n mount --bind /proc/self/ns/net $STATE_DIR/netns` from the child's \
+PATH; 2.3.3 and later do it themselves); sysctl (scripts of 29.0 and later enable forwarding with `sysctl -w`); mount \
+(the script bind-mounts /etc/ssl over the symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and \
+/var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
 27.x; 27.x also looks in /usr/libexec/docker and the like); containerd (dockerd starts its own unless one listens at \
 $XDG_RUNTIME_DIR/containerd/containerd.sock); with RootlessKit 3's builtin port driver, iptables, ip6tables, ip and \
 sysctl for its source-IP transparency (`--source-ip-transparent`, on by default), whose absence only turns the feature \
@@ -154,18 +157,22 @@ from the package database, never from running the binary: Debian's and Arch's ro
 rootless extras, whose Docker version fixes the RootlessKit they bundle (25.0 to 29.4: v2, 29.5+: v3); for a RootlessKit \
 installed without a package (the static bundle in ~/bin), the Go module path in the binary's build information \
 (`github.com/rootless-containers/rootlesskit/v2`), read from the file. What none of these tells is reported as \
-unknown, and then a flag that needs a newer RootlessKit is a warning.
+unknown, and then a flag that needs a newer RootlessKit is a warning. And `--detach-netns` given in \
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS against the packaged dockerd's version: dockerd joins RootlessKit's detached network \
+namespace only from 29.5.
 
 Why it matters: a newer script with an older RootlessKit (Docker's script copied next to a distribution's RootlessKit, \
 a half-upgraded ~/bin, `DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta` on Debian 12) stops before anything starts.
 
 What you see when it's wrong: RootlessKit 1: `[rootlesskit:parent] error: flag provided but not defined: -detach-netns` \
 (after its usage text); `[rootlesskit:parent] error: unknown network mode: pasta`; `[rootlesskit:parent] error: unknown \
-network mode: gvisor-tap-vsock`.
+network mode: gvisor-tap-vsock`. dockerd before 29.5 under `--detach-netns`: `failed to start daemon: Error initializing \
+network controller: … failed to create NAT chain DOCKER: … Permission denied (you must be root)`.
 
 How to fix: use the RootlessKit that comes with the script (Docker's docker-ce-rootless-extras, or the same static \
 bundle), or the script that comes with the RootlessKit; for `--detach-netns` alone, set \
-DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon; for pasta, install slirp4netns.",
+DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon (or remove it from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS); for \
+pasta, install slirp4netns.",
         packages: &["docker_rootless"],
         run: versions,
     },
@@ -464,7 +471,16 @@ fn environment(f: &Facts) -> Verdict {
     let mut words: Vec<(String, Option<&'static str>)> = Vec::new();
     let user = |var: &'static str| value(var).filter(|v| !v.is_empty()).map(|v| (v, var));
     words.push((format!("--net={net}"), user_net.as_ref().map(|_| NET)));
-    let default_mtu = if matches!(net.as_str(), "slirp4netns" | "pasta" | "gvisor-tap-vsock") {
+    // 20.10 to 28.5.1 (the scripts whose port driver defaults to builtin) give 65520 only to the slirp4netns they
+    // find themselves; a driver asked for by name gets 1500 (observed with 26.1.5 and NET=pasta). 28.5.2 and later
+    // give 65520 to slirp4netns, pasta and gvisor-tap-vsock however chosen.
+    let default_mtu = if model.port_default_builtin {
+        if user_net.is_none() && net == "slirp4netns" {
+            "65520"
+        } else {
+            "1500"
+        }
+    } else if matches!(net.as_str(), "slirp4netns" | "pasta" | "gvisor-tap-vsock") {
         "65520"
     } else {
         "1500"
@@ -1008,7 +1024,12 @@ fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
         }
     }
     let net = driver.and_then(|d| d.driver.as_deref());
-    let tap_by_nsenter = matches!(net, Some("slirp4netns" | "gvisor-tap-vsock"));
+    let release = f.rootlesskit_version().and_then(|v| v.release);
+    // pasta's parent also adds the TAP device through nsenter in RootlessKit 2.0.0 to 2.2.0; from 2.3.0 pasta
+    // configures its interface itself (rootlesskit v2.2.0 and v2.3.0 pkg/network/pasta/pasta.go, `PrepareTap`).
+    let pasta_tap = net == Some("pasta")
+        && release.is_some_and(|r| (Version(2, 0, 0)..Version(2, 3, 0)).contains(&r));
+    let tap_by_nsenter = matches!(net, Some("slirp4netns" | "gvisor-tap-vsock")) || pasta_tap;
     if tap_by_nsenter {
         out.push(Need {
             program: "nsenter",
@@ -1064,6 +1085,56 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
             feature: false,
         });
     }
+    // Row 3.5: with --detach-netns, RootlessKit 2.0.0 to 2.3.2 create the detached namespace with `unshare -n mount
+    // --bind /proc/self/ns/net $STATE_DIR/netns` from the child's PATH, and unshare execs `mount` from it too;
+    // 2.3.3 binds it in-process, 2.3.4 and later run their own embedded unshare (rootlesskit v2.3.2, v2.3.3 and
+    // v2.3.4 pkg/child/child.go `NewNetNsWithPathWithoutEnter`).
+    if let Some(how) = detach_netns(f) {
+        let version = f.rootlesskit_version();
+        let uses_path = match release {
+            Some(r) => (Version(2, 0, 0)..=Version(2, 3, 2))
+                .contains(&r)
+                .then_some(true),
+            // RootlessKit 1 refuses the flag (start.versions); an unknown release may be one of them.
+            None => (version.and_then(|v| v.major) != Some(1)).then_some(false),
+        };
+        if let Some(certain) = uses_path {
+            let which = release.map_or_else(
+                || "as RootlessKit 2.0.0 to 2.3.2 do; this one's release is unknown".to_owned(),
+                |r| format!("RootlessKit {r}; 2.3.3 and later do it themselves"),
+            );
+            out.push(Need {
+                program: "unshare",
+                step: format!(
+                    "RootlessKit's child creates the detached network namespace ({how}) with `unshare -n mount \
+--bind /proc/self/ns/net $STATE_DIR/netns` from its PATH ({which})"
+                ),
+                error: "[rootlesskit:child ] error: failed to create a detached netns on \"…/netns\": failed to \
+execute [unshare -n mount --bind /proc/self/ns/net …/netns]: exec: \"unshare\": executable file not found in $PATH \
+(out=\"\")"
+                    .into(),
+                package: "util_linux",
+                before_path: &[],
+                certain,
+                feature: false,
+            });
+            out.push(Need {
+                program: "mount",
+                step: format!(
+                    "unshare, run by RootlessKit's child for the detached network namespace ({how}), execs mount \
+from the same PATH ({which})"
+                ),
+                error: "[rootlesskit:child ] error: failed to create a detached netns on \"…/netns\": failed to \
+execute [unshare -n mount --bind /proc/self/ns/net …/netns]: exit status 127 (out=\"unshare: failed to execute mount: \
+No such file or directory\\n\")"
+                    .into(),
+                package: "mount",
+                before_path: &[],
+                certain,
+                feature: false,
+            });
+        }
+    }
     if mentions("sysctl -w") {
         out.push(Need {
             program: "sysctl",
@@ -1082,7 +1153,7 @@ setup network …: setting up tap tap0: executing […]: exit status 127"
     // Written for openSUSE's symlinked /etc/ssl, but `--copy-up=/etc` makes every entry of /etc a symlink in the
     // child, so every host with an /etc/ssl runs it (`mount --rbind /etc/.roNNN/ssl /etc/ssl`, observed on Debian 12).
     let ssl = mentions("-L \"/etc/ssl\"") && matches!(f.lstat("/etc/ssl"), Read::Ok(_));
-    if !cdi.is_empty() || ssl {
+    if (!cdi.is_empty() || ssl) && !out.iter().any(|n| n.program == "mount") {
         let mut what = cdi.clone();
         if ssl {
             what.push("/etc/ssl (a symlink once /etc is copied up)");
@@ -1247,6 +1318,57 @@ forwarded TCP connection (--source-ip-transparent, on by default)"
         });
     }
     out
+}
+
+/// How `--detach-netns` reaches RootlessKit, when it does: the 29.5+ script's own default or
+/// DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS, or a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (any script passes
+/// those on; Go's flag package takes `-detach-netns`, `--detach-netns` and `=BOOL`, the last one winning).
+fn detach_netns(f: &Facts) -> Option<String> {
+    let env = f.start_env();
+    let var = |name: &str| env.and_then(|e| e.get(name)).filter(|v| !v.is_empty());
+    let mut on = None;
+    if f.rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+    {
+        match var(DETACH) {
+            None => {
+                on = Some(
+                    "the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset"
+                        .to_owned(),
+                )
+            }
+            Some(v @ ("1" | "true")) => on = Some(format!("{DETACH}={v}")),
+            Some(_) => {}
+        }
+    }
+    let flags = var(FLAGS).unwrap_or_default();
+    match detach_in_flags(flags) {
+        Some((true, word)) => Some(format!("{FLAGS}={word}")),
+        Some((false, _)) => None,
+        None => on,
+    }
+}
+
+/// The last `--detach-netns` word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (split at blanks, as the script's unquoted
+/// expansion is): whether it turns the flag on (Go's `-name`, `--name`, `--name=BOOL` with strconv.ParseBool's
+/// values; another value is RootlessKit's usage error, so off here), and the word.
+fn detach_in_flags(flags: &str) -> Option<(bool, &str)> {
+    let mut last = None;
+    for word in flags.split([' ', '\t', '\n']) {
+        let Some(rest) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) else {
+            continue;
+        };
+        let value = match rest.split_once('=') {
+            Some(("detach-netns", v)) => v,
+            None if rest == "detach-netns" => "true",
+            _ => continue,
+        };
+        last = Some((
+            matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True"),
+            word,
+        ));
+    }
+    last
 }
 
 /// The unit's ExecStart= script (launch-sequence row 0.4): systemd's exec fails with status=203/EXEC.
@@ -1459,6 +1581,11 @@ $BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemct
     v.fix(r)
 }
 
+/// dockerd 26.1.5 under RootlessKit 2.0.2 with --detach-netns (observed on Debian 13; `…` is the iptables version).
+const DETACHED_DOCKERD: &str = "failed to start daemon: Error initializing network controller: error obtaining \
+controller instance: failed to register \"bridge\" driver: failed to create NAT chain DOCKER: iptables failed: iptables \
+-t nat -N DOCKER: … Could not fetch rule set generation id: Permission denied (you must be root)";
+
 /// What the script passes that an older RootlessKit lacks: (what, the major it needs, RootlessKit 1's error).
 fn demands(f: &Facts) -> Vec<(String, u64, String)> {
     let mut out = Vec::new();
@@ -1590,6 +1717,29 @@ fn versions(f: &Facts) -> Verdict {
     let short: Vec<&(String, u64, String)> =
         demands.iter().filter(|(_, m, _)| *m > major).collect();
     if short.is_empty() {
+        // Row 3.5's other half: dockerd before 29.5 never joins the detached namespace (moby docker-v29.5.0
+        // daemon/daemon_linux.go is the first to), so it sets up its bridge in the host's, where it has no rights.
+        // Only when the flag comes from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS: a script that passes it by default comes
+        // with its own dockerd (29.5+), which the package database may not describe (a static bundle in ~/bin).
+        if major >= 2
+            && let Some(how) = detach_netns(f).filter(|how| how.starts_with(FLAGS))
+            && let Some((pkg, v)) = f.docker_version()
+            && v < (29, 5, 0)
+        {
+            evidence.push(Evidence {
+                source: "package database".into(),
+                detail: pkg.clone(),
+            });
+            return Verdict::fail(format!(
+                "RootlessKit gets --detach-netns ({how}), but dockerd of {pkg} (before 29.5) stays in the host's \
+network namespace: it stops with \"{DETACHED_DOCKERD}\""
+            ))
+            .with_evidence(evidence)
+            .fix(Remediation::text(format!(
+                "Remove --detach-netns from {FLAGS} (or set DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false) for the \
+daemon: only dockerd 29.5 and later run their networking in RootlessKit's detached namespace."
+            )));
+        }
         return Verdict::pass(format!(
             "RootlessKit {major}.x understands what {} passes",
             script.path
@@ -2397,6 +2547,7 @@ or start the daemon with a copy of dockerd-rootless.sh whose chcon names a conte
 
 #[cfg(test)]
 mod tests {
+    use super::detach_in_flags;
     use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
 
@@ -2733,6 +2884,76 @@ mod tests {
                 && e.detail
                     .starts_with("/usr/share/docker.io/contrib/dockerd-rootless.sh")
         }));
+    }
+
+    #[test]
+    fn detach_netns_in_rootlesskit_flags() {
+        assert_eq!(detach_in_flags(""), None);
+        assert_eq!(
+            detach_in_flags("--detach-netns"),
+            Some((true, "--detach-netns"))
+        );
+        assert_eq!(
+            detach_in_flags("-detach-netns=1 --debug"),
+            Some((true, "-detach-netns=1"))
+        );
+        assert_eq!(
+            detach_in_flags("--detach-netns --detach-netns=false"),
+            Some((false, "--detach-netns=false"))
+        );
+        assert_eq!(detach_in_flags("--detach-netns-x"), None);
+        assert_eq!(detach_in_flags("---detach-netns"), None);
+    }
+
+    #[test]
+    fn rootlesskit_2_0_2_detaching_the_netns_needs_unshare_and_mount_on_the_path() {
+        let v = check("debian-13-unit-detach-netns-without-unshare", "start.path");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .starts_with("unshare not on the PATH of your docker.service"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("exec: \"unshare\": executable file not found in $PATH"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), ["sudo apt-get install -y util-linux"]);
+        let v = check("debian-13-unit-detach-netns", "start.path");
+        assert_eq!(v.status, Status::Pass);
+        for program in ["/usr/bin/unshare", "/usr/bin/mount"] {
+            let detail = evidence(&v, program).unwrap_or_default();
+            assert!(
+                detail.contains("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--detach-netns")
+                    && detail.contains("RootlessKit 2.0.2"),
+                "{program}: {detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn dockerd_before_29_5_does_not_join_the_detached_netns() {
+        let v = check("debian-13-unit-detach-netns", "start.versions");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary
+                .contains("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--detach-netns")
+                && v.summary.contains("docker.io 26.1.5")
+                && v.summary.contains("failed to create NAT chain DOCKER"),
+            "{}",
+            v.summary
+        );
+        assert!(fix(&v).text.contains("Remove --detach-netns"));
+    }
+
+    #[test]
+    fn rootlesskit_2_0_2_with_pasta_adds_the_tap_device_through_nsenter() {
+        let v = check("debian-13-unit-detach-netns", "start.path");
+        let detail = evidence(&v, "/usr/bin/nsenter").unwrap_or_default();
+        assert!(detail.contains("pasta's TAP device"), "{detail}");
     }
 
     #[test]

@@ -419,6 +419,33 @@ pub const TABLE: &[KnownError] = &[
         meaning: "daemon.json does not parse, or a directive is given both there and as a flag",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
     },
+    KnownError {
+        needles: &[
+            "failed to create a detached netns",
+            "\"unshare\": executable file not found",
+        ],
+        checks: &["start.path"],
+        meaning: "with --detach-netns, RootlessKit 2.0.0 to 2.3.2 run unshare from the PATH they were given, and it is not there",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.0.2/pkg/child/child.go#L548",
+    },
+    KnownError {
+        needles: &[
+            "failed to create a detached netns",
+            "failed to execute mount",
+        ],
+        checks: &["start.path"],
+        meaning: "with --detach-netns, RootlessKit 2.0.0 to 2.3.2 run `unshare -n mount --bind …`, and unshare finds no mount on PATH",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.0.2/pkg/child/child.go#L548",
+    },
+    KnownError {
+        needles: &[
+            "failed to create NAT chain DOCKER",
+            "Permission denied (you must be root)",
+        ],
+        checks: &["start.versions"],
+        meaning: "dockerd set up its bridge in a network namespace it has no rights over: RootlessKit got --detach-netns, which dockerd joins only from 29.5",
+        source: "https://github.com/moby/moby/blob/docker-v29.5.0/daemon/daemon_linux.go#L244",
+    },
 ];
 
 /// The entries whose needles all occur in `text`, in table order.
@@ -465,6 +492,8 @@ pub fn error_line(stderr: &str, stdout: &str) -> String {
     }
     lines(stderr)
         .find(|l| l.contains("] error:") && !passes_on(l))
+        // dockerd's own last word (cmd/dockerd: `failed to start daemon: …`), printed without a log level.
+        .or_else(|| lines(stderr).find(|l| l.starts_with("failed to start daemon")))
         .or_else(|| lines(stderr).rfind(|l| !passes_on(l)))
         .or_else(|| lines(stderr).next_back())
         .or_else(|| lines(stdout).next_back())
@@ -530,10 +559,35 @@ mod tests {
                 "[rootlesskit:parent] error: failed to setup network &{…}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: nsenter: failed to execute ip: No such file or directory\n: exit status 127",
                 &["start.path"],
             ),
+            (
+                // Debian 13 (RootlessKit 2.0.2), --detach-netns with unshare gone (observed in the VM tier)
+                "[rootlesskit:child ] error: failed to create a detached netns on \"/run/user/1000/dockerd-rootless/netns\": failed to execute [unshare -n mount --bind /proc/self/ns/net /run/user/1000/dockerd-rootless/netns]: exec: \"unshare\": executable file not found in $PATH (out=\"\")",
+                &["start.path"],
+            ),
+            (
+                // Debian 13 (docker.io 26.1.5), --detach-netns through DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS
+                "failed to start daemon: Error initializing network controller: error obtaining controller instance: failed to register \"bridge\" driver: failed to create NAT chain DOCKER: iptables failed: iptables -t nat -N DOCKER: iptables v1.8.11 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)",
+                &["start.versions"],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(checks_for(text), *want, "{text}");
         }
+    }
+
+    /// dockerd's `failed to start daemon: …` is its last word, ahead of RootlessKit's pass-on lines and of the info lines
+    /// after it (the lines of docker.io 26.1.5 under RootlessKit 2.0.2 on Debian 13, as the VM tier saw them, shortened).
+    #[test]
+    fn dockerds_failed_to_start_line_is_the_error_line() {
+        let stderr = "time=\"2026-11-30T16:46:08Z\" level=info msg=\"unable to detect if iptables supports xlock\" error=\"exit status 4\"\n\
+failed to start daemon: Error initializing network controller: failed to create NAT chain DOCKER\n\
+[rootlesskit:child ] error: command [/usr/share/docker.io/contrib/dockerd-rootless.sh] exited: exit status 1\n\
+[rootlesskit:parent] error: child exited: exit status 1\n\
+(exit status 4)\n";
+        assert_eq!(
+            error_line(stderr, ""),
+            "failed to start daemon: Error initializing network controller: failed to create NAT chain DOCKER"
+        );
     }
 
     /// What the start trial's error line is, from the output of the real dockerd-rootless.sh (Debian 12, 20.10):

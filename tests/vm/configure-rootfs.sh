@@ -1,5 +1,5 @@
 #!/bin/bash
-# Turns a debootstrapped bookworm rootfs into the VM tier's base host (run by build-image.sh, as root):
+# Turns a debootstrapped bookworm or trixie rootfs into the VM tier's base host (run by build-image.sh, as root):
 # the user tester (uid 1000, subids from Debian's useradd, lingering), root's ssh key in tester's
 # authorized_keys (so the payload logs in through sshd, PAM and pam_systemd, as a real user does), no system
 # docker, no timers, and the payload unit that runs the scenario from the second disk and powers off.

@@ -6,7 +6,7 @@
 //! skipped with its reason, except in CI (`CI` set), where a skipped tier fails the run.
 //! The live and bench tiers run the real binary as real test users against the real host, so they need root: as
 //! root, `setup` first installs Debian's rootless Docker packages and creates the users (`setup.rs` says why
-//! each step is needed on a Debian 12 machine without systemd as PID 1). The vm tier boots Debian 12 VMs with
+//! each step is needed on a Debian 12 machine without systemd as PID 1). The vm tier boots Debian 12 and 13 VMs with
 //! systemd as PID 1 under QEMU (`vm.rs`); it installs its own tools and needs no test users.
 //!
 //! Every external command goes through xshell with an argv; no shell string is ever built from data.

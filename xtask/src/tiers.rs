@@ -111,7 +111,7 @@ fn describe(tier: Tier) -> &'static str {
         Tier::Fuzz => "every fuzz target in fuzz/ for a few seconds (cargo +nightly fuzz)",
         Tier::Live => "the release binary as real test users, against real rootless daemons",
         Tier::Vm => {
-            "Debian 12 VMs (QEMU/TCG, systemd as PID 1): the release binary as a user logged in over ssh"
+            "Debian 12 and 13 VMs (QEMU/TCG, systemd as PID 1): the release binary as a user logged in over ssh"
         }
         Tier::Bench => "hyperfine: preflight vs dockerd-rootless-setuptool.sh check",
     }

@@ -1,9 +1,11 @@
-//! The vm tier: real Debian 12 hosts with systemd as PID 1, booted under QEMU with TCG (this machine has no usable
-//! KVM), in which the release binary runs as a user logged in through sshd and pam_systemd (`tests/vm.rs`).
+//! The vm tier: real Debian hosts with systemd as PID 1, booted under QEMU with TCG (this machine has no usable KVM), in
+//! which the release binary runs as a user logged in through sshd and pam_systemd (`tests/vm.rs`).
 //!
-//! `tests/vm/build-image.sh` makes the bookworm base image with debootstrap and `mkfs.ext4 -d` (no loop device or
-//! mount) under `target/vm/`, named after a hash of its inputs, so a second run reuses it; `tests/vm.rs` boots one
-//! throw-away qcow2 overlay per scenario through `tests/vm/run-scenario.sh` and asserts on what the VM wrote back.
+//! `tests/vm/build-image.sh` makes a base image per release, Debian 12 (bookworm: RootlessKit 1.1, docker.io 20.10)
+//! and Debian 13 (trixie: RootlessKit 2.0.2, docker.io 26.1.5, passt), with debootstrap and `mkfs.ext4 -d` (no loop
+//! device or mount) under `target/vm/`, each named after its release and a hash of its inputs, so a second run
+//! reuses it; `tests/vm.rs` boots one throw-away qcow2 overlay per scenario through `tests/vm/run-scenario.sh`, one
+//! at a time, and asserts on what the VM wrote back.
 
 use std::path::PathBuf;
 
@@ -17,6 +19,12 @@ const TOOLS: &[(&str, &str)] = &[
     ("debootstrap", "debootstrap"),
     ("mkfs.ext4", "e2fsprogs"),
     ("debugfs", "e2fsprogs"),
+];
+
+/// The releases built, each with the variable that hands its image to tests/vm.rs.
+const RELEASES: &[(&str, &str)] = &[
+    ("bookworm", "ROOTLESS_DOCTOR_VM_IMAGE"),
+    ("trixie", "ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE"),
 ];
 
 /// The Debian sources file whose first `URIs:` line names the mirror (the image is built from it too).
@@ -130,14 +138,23 @@ pub fn run(sh: &Shell) -> Result<()> {
     ensure_tools(sh)?;
     let cache = target_dir(sh).join("vm");
     sh.create_dir(&cache)?;
-    let output = cmd!(sh, "tests/vm/build-image.sh {cache}")
-        .read()
-        .context("building the bookworm base image (tests/vm/build-image.sh)")?;
-    // The script's last line of output is the image directory (everything else goes to stderr).
-    let image = output.lines().last().unwrap_or_default().trim().to_owned();
-    cmd!(sh, "cargo test --release --test vm")
-        .env("ROOTLESS_DOCTOR_VM", "1")
-        .env("ROOTLESS_DOCTOR_VM_IMAGE", image)
-        .run()?;
+    let mut images = Vec::new();
+    for &(release, var) in RELEASES {
+        let output = cmd!(sh, "tests/vm/build-image.sh {cache} {release}")
+            .read()
+            .with_context(|| {
+                format!("building the {release} base image (tests/vm/build-image.sh)")
+            })?;
+        // The script's last line of output is the image directory (everything else goes to stderr).
+        let image = output.lines().last().unwrap_or_default().trim().to_owned();
+        images.push((var, image));
+    }
+    // One VM at a time: TCG with -smp 2 already takes both cores.
+    let mut test = cmd!(sh, "cargo test --release --test vm -- --test-threads=1")
+        .env("ROOTLESS_DOCTOR_VM", "1");
+    for (var, image) in images {
+        test = test.env(var, image);
+    }
+    test.run()?;
     Ok(())
 }

@@ -19,6 +19,7 @@ rm -rf "$work"
 mkdir -p "$work/payload"
 install -m 755 "$doctor" "$work/payload/rootless-doctor"
 install -m 755 "$scenario" "$work/payload/run.sh"
+install -m 644 "$(dirname "$0")/lib.sh" "$work/payload/lib.sh"
 # The scenario's own limit inside the VM, shorter than QEMU's so the VM can still power off and keep its result.
 echo $((limit - 120)) >"$work/payload/timeout"
 mkfs.ext4 -q -F -L payload -E root_owner=0:0 -d "$work/payload" "$work/payload.raw" 256M >&2

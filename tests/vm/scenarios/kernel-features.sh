@@ -7,33 +7,15 @@
 # Layout of out/: STEP.stdout, STEP.stderr and STEP.rc for every recorded step.
 set -euo pipefail
 cd "$(dirname "$0")"
-out=$PWD/out
-install -m 755 rootless-doctor /usr/local/bin/rootless-doctor
+. ./lib.sh
 
-# Runs "$@" (argv), recording its stdout, stderr and exit code as out/NAME.*; never fails the script.
-record() {
-    local name=$1
-    shift
-    local rc=0
-    timeout --kill-after=5 300 "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" || rc=$?
-    echo "$rc" >"$out/$name.rc"
-    echo "== $name: rc $rc"
-}
-# As tester, logged in through sshd, PAM and pam_systemd, running one fixed command line.
-as_tester() {
-    local name=$1 line=$2
-    record "$name" ssh -n -o BatchMode=yes tester@localhost "$line"
-}
 # Which netfilter modules are loaded now (/proc/modules), one "NAME loaded|absent" line each.
 modules() {
     record "$1" sh -c 'for m in nf_tables nfnetlink ip_tables iptable_nat iptable_filter x_tables; do if grep -q "^$m " /proc/modules; then echo "$m loaded"; else echo "$m absent"; fi; done; grep -E "^(ip_tables|x_tables) " /proc/modules || true'
 }
 wait_daemon='for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 
-for _ in $(seq 120); do
-    if systemctl is-active -q user@1000.service && systemctl is-active -q ssh.service; then break; fi
-    sleep 1
-done
+wait_for_login
 
 # 1. nf_tables, Debian 12's backend: nothing has loaded it on this boot (the image masks the rootful daemon).
 modules nft-before

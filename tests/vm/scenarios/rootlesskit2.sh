@@ -9,23 +9,8 @@
 # docker user service logged during that case's start.
 set -euo pipefail
 cd "$(dirname "$0")"
-out=$PWD/out
-install -m 755 rootless-doctor /usr/local/bin/rootless-doctor
+. ./lib.sh
 
-# Runs "$@" (argv), recording its stdout, stderr and exit code as out/NAME.*; never fails the script.
-record() {
-    local name=$1
-    shift
-    local rc=0
-    timeout --kill-after=5 300 "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" || rc=$?
-    echo "$rc" >"$out/$name.rc"
-    echo "== $name: rc $rc"
-}
-# As tester, logged in through sshd, PAM and pam_systemd (a real logind session), running one fixed command line.
-as_tester() {
-    local name=$1 line=$2
-    record "$name" ssh -n -o BatchMode=yes tester@localhost "$line"
-}
 
 # The drop-in each case writes: docker.service.d/case.conf with the given [Service] lines.
 dropin() {
@@ -55,12 +40,7 @@ check() {
     as_tester "$1-check" "rootless-doctor check --format json ${2:-}"
 }
 
-# The user manager (started at boot by linger) and sshd must be up before the first login.
-for _ in $(seq 120); do
-    if systemctl is-active -q user@1000.service && systemctl is-active -q ssh.service; then break; fi
-    sleep 1
-done
-systemctl is-active user@1000.service ssh.service
+wait_for_login
 
 as_tester session 'echo "XDG_SESSION_ID=$XDG_SESSION_ID"; echo "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"; loginctl show-session "$XDG_SESSION_ID" -p Class -p Type -p Remote; systemctl --user is-active dbus.socket'
 record versions dpkg-query -W -f '${Package} ${Version}\n' docker.io rootlesskit passt slirp4netns uidmap systemd iproute2 util-linux

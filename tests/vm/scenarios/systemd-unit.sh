@@ -6,30 +6,10 @@
 # Layout of out/: STEP.stdout, STEP.stderr and STEP.rc for every recorded step.
 set -euo pipefail
 cd "$(dirname "$0")"
-out=$PWD/out
-install -m 755 rootless-doctor /usr/local/bin/rootless-doctor
+. ./lib.sh
 
-# Runs "$@" (argv), recording its stdout, stderr and exit code as out/NAME.*; never fails the script.
-record() {
-    local name=$1
-    shift
-    local rc=0
-    timeout --kill-after=5 300 "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" || rc=$?
-    echo "$rc" >"$out/$name.rc"
-    echo "== $name: rc $rc"
-}
-# As tester, logged in through sshd, PAM and pam_systemd (a real logind session), running one fixed command line.
-as_tester() {
-    local name=$1 line=$2
-    record "$name" ssh -n -o BatchMode=yes tester@localhost "$line"
-}
 
-# The user manager (started at boot by linger) and sshd must be up before the first login.
-for _ in $(seq 120); do
-    if systemctl is-active -q user@1000.service && systemctl is-active -q ssh.service; then break; fi
-    sleep 1
-done
-systemctl is-active user@1000.service ssh.service
+wait_for_login
 
 # What the session really is (evidence for the report; tests/vm.rs asserts on parts of it).
 as_tester session 'echo "XDG_SESSION_ID=$XDG_SESSION_ID"; echo "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"; echo "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS"; loginctl show-session "$XDG_SESSION_ID" -p Class -p Type -p Remote; systemctl --user is-active dbus.socket; cat /proc/self/cgroup; cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers'

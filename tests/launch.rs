@@ -515,3 +515,98 @@ fn the_start_trial_reads_a_copy_of_the_users_daemon_json() {
     assert!(live_processes_of(user.uid).is_empty());
     let _ = fs::remove_dir_all(&config);
 }
+
+/// Sets up a Landlock domain that handles only `MAKE_CHAR` (so nothing the start path does is refused by a rule)
+/// and execs argv in it; as root, which may restrict itself without no_new_privs, so the setuid newuidmap still
+/// works for the user that argv becomes. Landlock refuses every mount(2) of a landlocked process.
+const LANDLOCK: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.c_uint64(1 << 6)  # LANDLOCK_ACCESS_FS_MAKE_CHAR
+fd = libc.syscall(444, ctypes.byref(attr), ctypes.sizeof(attr), 0)  # landlock_create_ruleset
+if fd < 0:
+    sys.exit("landlock_create_ruleset: errno %d" % ctypes.get_errno())
+if libc.syscall(446, fd, 0) != 0:  # landlock_restrict_self
+    sys.exit("landlock_restrict_self: errno %d" % ctypes.get_errno())
+os.execvp(sys.argv[1], sys.argv[1:])
+"#;
+
+#[test]
+fn a_landlock_domain_stops_rootlesskit_and_the_trial_says_not_understood() {
+    // Row 3.3: a Landlock domain inherited from whatever starts the daemon (a sandboxed terminal, an agent) refuses
+    // every mount(2), and nothing in /proc shows it, so no check sees the cause. With slirp4netns, the driver the
+    // start path picks here, the first mount refused is slirp4netns's sandbox (`--enable-sandbox` pivots into a new
+    // root), before RootlessKit's child makes / a slave: the trial meets that failure and reports it as not
+    // understood, quoting RootlessKit, never "all passed", and RootlessKit run by hand in the same domain prints the
+    // same. With `--net=host`, RootlessKit reaches row 3.3's own step and stops there.
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let env = support::login_env(
+        &user.name,
+        &user.home,
+        support::PATH,
+        &user.xdg_runtime_dir.display().to_string(),
+    );
+    let in_domain = |argv: &[&str]| {
+        let mut c = Command::new("/usr/bin/python3");
+        c.args([
+            "-c",
+            LANDLOCK,
+            "runuser",
+            "-u",
+            &user.name,
+            "--",
+            "/usr/bin/env",
+            "-i",
+        ]);
+        for (k, v) in &env {
+            c.arg(format!("{k}={v}"));
+        }
+        c.args(argv);
+        support::Run::of(c)
+    };
+    let sandbox = "--enable-sandbox --enable-seccomp";
+    let failed = "): slirp4netns failed";
+    let bin = support::doctor_bin().display().to_string();
+    let run = in_domain(&[&bin, "check", "launch", "--format", "json"]);
+    let doc = run.json();
+    let f = finding(&doc, "launch.trial");
+    let summary = f["summary"].as_str().unwrap();
+    assert_eq!(f["status"], "fail", "{run}");
+    assert!(
+        summary.contains("no known error explains it (not understood)")
+            && summary.contains("[rootlesskit:parent] error: failed to setup network")
+            && summary.contains(sandbox)
+            && summary.contains(failed),
+        "{summary}"
+    );
+    assert!(live_processes_of(user.uid).is_empty());
+    let rootlesskit = |host: bool| {
+        let mut argv = vec!["/usr/bin/timeout", "-k", "5", "30", "rootlesskit"];
+        argv.extend(support::RK_20_10_FLAGS.iter().filter_map(|f| match *f {
+            // The host network takes no MTU and no port driver.
+            "--net=slirp4netns" if host => Some("--net=host"),
+            "--port-driver=builtin" if host => Some("--port-driver=none"),
+            "--mtu=65520" if host => None,
+            f => Some(f),
+        }));
+        in_domain(&argv)
+    };
+    let real = rootlesskit(false);
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(
+        real.stderr
+            .contains("[rootlesskit:parent] error: failed to setup network")
+            && real.stderr.contains(sandbox)
+            && real.stderr.contains(failed),
+        "{real}"
+    );
+    let real = rootlesskit(true);
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(
+        real.stderr.contains(
+            "[rootlesskit:child ] error: failed to share mount point: /: operation not permitted"
+        ),
+        "{real}"
+    );
+}

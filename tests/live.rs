@@ -636,3 +636,40 @@ fn regression_iptables_only_in_usr_sbin_passed_for_a_daemon_started_by_hand() {
         "dockerd failed for another reason than the doctor's:\n{daemon}"
     );
 }
+
+/// Regression: `storage.driver` asked for the user unit's flags through the list of every dockerd setup, which reads
+/// every process's /proc/PID/status. On this host without systemd, preflight went from 620 to 1,379 syscalls and
+/// from 4.4 to 5.7 ms (the bench tier caught it). Without systemd no unit starts the daemon: preflight reads no
+/// process's status, and it can tell (the trace shows its own opens).
+#[test]
+fn regression_preflight_scanned_every_process_for_the_storage_driver() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let bin = support::doctor_bin().display().to_string();
+    let (run, trace) = support::traced(&user, "opens", |strace| {
+        let mut argv: Vec<&str> = strace[1..].to_vec();
+        // The process-syscall filter traced() sets, and opens after it (strace takes the last -e trace=).
+        argv.extend(["-e", "trace=openat,openat2", &bin, "preflight", "--format", "json"]);
+        user.command_with_path(support::PATH, Path::new(strace[0]), &argv)
+    });
+    assert!(run.code() <= 1, "{run}");
+    assert!(
+        trace.contains("/etc/subuid"),
+        "the trace does not show the doctor's opens:\n{trace}"
+    );
+    let scans: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            l.split('"').nth(1).is_some_and(|p| {
+                p.strip_prefix("/proc/")
+                    .and_then(|rest| rest.strip_suffix("/status"))
+                    .is_some_and(|pid| pid.chars().all(|c| c.is_ascii_digit()))
+            })
+        })
+        .collect();
+    assert!(
+        scans.is_empty(),
+        "preflight read processes' status:\n{}",
+        scans.join("\n")
+    );
+}

@@ -261,7 +261,12 @@ fn forced_driver(f: &Facts) -> Option<Forced> {
             detail: format!("DOCKER_DRIVER={v}"),
         });
     }
-    let unit = f.rootless_unit_setup();
+    // Only systemd starts a unit (and asking for it scans every process: `preflight` stays cheap without systemd).
+    let unit = if f.systemd {
+        f.rootless_unit_setup()
+    } else {
+        None
+    };
     if let Some(setup) = unit
         && let Some(v) = setup.flag("storage-driver")
     {

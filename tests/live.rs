@@ -649,7 +649,14 @@ fn regression_preflight_scanned_every_process_for_the_storage_driver() {
     let (run, trace) = support::traced(&user, "opens", |strace| {
         let mut argv: Vec<&str> = strace[1..].to_vec();
         // The process-syscall filter traced() sets, and opens after it (strace takes the last -e trace=).
-        argv.extend(["-e", "trace=openat,openat2", &bin, "preflight", "--format", "json"]);
+        argv.extend([
+            "-e",
+            "trace=openat,openat2",
+            &bin,
+            "preflight",
+            "--format",
+            "json",
+        ]);
         user.command_with_path(support::PATH, Path::new(strace[0]), &argv)
     });
     assert!(run.code() <= 1, "{run}");

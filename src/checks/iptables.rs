@@ -332,9 +332,10 @@ fn modules(f: &Facts) -> Verdict {
     };
     let absent = pick(Availability::Absent);
     // Modules that load on first use pass; the others must be loaded beforehand.
-    let (_autoloaded, loadable): (Vec<String>, Vec<String>) = pick(Availability::Loadable)
+    let loadable: Vec<String> = pick(Availability::Loadable)
         .into_iter()
-        .partition(|m| AUTOLOADED.contains(&m.as_str()));
+        .filter(|m| !AUTOLOADED.contains(&m.as_str()))
+        .collect();
     let unknown = pick(Availability::Unknown);
     if !absent.is_empty() {
         return Verdict::fail(format!(

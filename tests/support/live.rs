@@ -303,13 +303,13 @@ impl Run {
     }
 }
 
-/// The flags Debian 12's dockerd-rootless.sh (docker.io 20.10) gives RootlessKit with slirp4netns, as
-/// `facts::launch` plans them, with `true` in place of the script.
 /// What RootlessKit 1.1.0 prints when its builtin port driver loses a race on a loaded machine (`true` exits while
 /// the parent still dials the child's socket; seen in CI runs). The doctor's trial retries it once, and so do the
 /// tests that need a RootlessKit with that driver to succeed.
 pub const BP_SOCK_RACE: &str = "/.bp.sock: connect: no such file or directory";
 
+/// The flags Debian 12's dockerd-rootless.sh (docker.io 20.10) gives RootlessKit with slirp4netns, as
+/// `facts::launch` plans them, with `true` in place of the script.
 pub const RK_20_10_FLAGS: &[&str] = &[
     "--net=slirp4netns",
     "--mtu=65520",

@@ -147,7 +147,10 @@ fn refused_with_fix(set: &[(&str, Option<&str>)], error: &str, fix: Option<&[&st
             .unwrap_or_default();
         assert_eq!(argv, want, "{f}");
         let command = [&["/usr/bin/timeout", "120"][..], want, &["--version"][..]].concat();
-        let fixed = scratch.run(&env, &command);
+        let fixed = support::retry_bp_sock_race(
+            || scratch.run(&env, &command),
+            |r| (r.code() != 0).then_some(r.stderr.as_str()),
+        );
         assert_eq!(fixed.code(), 0, "the doctor's fix did not work:\n{fixed}");
         assert!(fixed.stdout.contains("Docker version 20.10"), "{fixed}");
     }
@@ -305,7 +308,10 @@ fn the_stock_environment_passes_and_rootlesskit_runs_dockerd() {
         assert_eq!(f["status"], "pass", "{f}\n{run}");
     }
     // RootlessKit accepted every flag, made the namespaces, and ran the script's second pass, which ran dockerd.
-    let real = scratch.script(&env, &["--version"]);
+    let real = support::retry_bp_sock_race(
+        || scratch.script(&env, &["--version"]),
+        |r| (r.code() != 0).then_some(r.stderr.as_str()),
+    );
     assert_eq!(real.code(), 0, "{real}");
     assert!(real.stdout.contains("Docker version 20.10"), "{real}");
 }

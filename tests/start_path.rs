@@ -223,7 +223,10 @@ fn with_everything_on_path_both_pass() {
     for id in ["start.path", "start.versions"] {
         assert_eq!(finding(&doc, id)["status"], "pass", "{id}\n{run}");
     }
-    let real = rootlesskit(&s);
+    let real = support::retry_bp_sock_race(
+        || rootlesskit(&s),
+        |r| (r.code() != 0).then_some(r.stderr.as_str()),
+    );
     assert_eq!(real.code(), 0, "{real}");
 }
 

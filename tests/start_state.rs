@@ -266,10 +266,9 @@ fn a_writable_tmp_and_short_paths_pass_and_rootlesskit_starts() {
             &scratch,
         )
     };
-    let mut rk = start();
-    if rk.finished != Some(0) && rk.stderr.contains(support::BP_SOCK_RACE) {
-        rk = start();
-    }
+    let rk = support::retry_bp_sock_race(start, |rk| {
+        (rk.finished != Some(0)).then_some(rk.stderr.as_str())
+    });
     assert_eq!(
         rk.finished,
         Some(0),

@@ -248,7 +248,7 @@ fn leftover_evidence(run: &TrialRun) -> Vec<crate::model::Evidence> {
             source: "first attempt".into(),
             detail: format!(
                 "{first} (`true` ended while RootlessKit 1.1.0 still set up its port driver: a race of the trial, \
-tried once more)"
+tried again, up to twice)"
             ),
         });
     }

@@ -303,10 +303,32 @@ impl Run {
     }
 }
 
-/// What RootlessKit 1.1.0 prints when its builtin port driver loses a race on a loaded machine (`true` exits while
-/// the parent still dials the child's socket; seen in CI runs). The doctor's trial retries it once, and so do the
-/// tests that need a RootlessKit with that driver to succeed.
-pub const BP_SOCK_RACE: &str = "/.bp.sock: connect: no such file or directory";
+/// Whether RootlessKit 1.1.0 lost its builtin port driver's race on a loaded machine (`true` exits while the
+/// parent still talks to the child's `.bp.sock`; seen in CI runs in all three forms). The doctor's trial asks again
+/// up to twice, and so do the tests that need a RootlessKit with that driver to succeed ([`retry_bp_sock_race`]).
+pub fn bp_sock_race(stderr: &str) -> bool {
+    stderr.lines().any(|l| {
+        l.contains("/.bp.sock")
+            && (l.contains("connection reset by peer")
+                || l.contains("connect: no such file or directory")
+                || l.contains("connect: connection refused"))
+    })
+}
+
+/// Runs `attempt` until it does not fail with [`bp_sock_race`], three times at most, as the doctor's trial does.
+pub fn retry_bp_sock_race<T>(
+    mut attempt: impl FnMut() -> T,
+    failed_stderr: impl Fn(&T) -> Option<&str>,
+) -> T {
+    let mut outcome = attempt();
+    for _ in 0..2 {
+        match failed_stderr(&outcome) {
+            Some(stderr) if bp_sock_race(stderr) => outcome = attempt(),
+            _ => break,
+        }
+    }
+    outcome
+}
 
 /// The flags Debian 12's dockerd-rootless.sh (docker.io 20.10) gives RootlessKit with slirp4netns, as
 /// `facts::launch` plans them, with `true` in place of the script.

@@ -46,6 +46,7 @@ fn live() -> Option<support::Live> {
         Need::Program("runuser"),
         Need::Program("timeout"),
         Need::Program("busybox"),
+        Need::Program("gcc"),
         Need::File(PathBuf::from(SCRIPT)),
     ])
 }
@@ -184,6 +185,27 @@ impl Scratch {
             30,
             set,
             &[&bin, "preflight", "--only", only, "--format", "json"],
+        ));
+        let doc = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("preflight is not JSON ({e})\n{run}"));
+        (run, doc)
+    }
+
+    /// The doctor's `preflight --probe --only <only> --format json` (the checks that run programs) as the test user.
+    fn doctor_probe(&self, ns: Option<&MountNamespace>, only: &str) -> (Run, Value) {
+        let bin = support::doctor_bin().display().to_string();
+        let run = Run::of(self.command(
+            ns,
+            30,
+            &[
+                &bin,
+                "preflight",
+                "--probe",
+                "--only",
+                only,
+                "--format",
+                "json",
+            ],
         ));
         let doc = serde_json::from_str(&run.stdout)
             .unwrap_or_else(|e| panic!("preflight is not JSON ({e})\n{run}"));
@@ -1012,4 +1034,167 @@ fn lxc_user_nic_without_a_quota_or_a_bridge_fails_as_the_doctor_says() {
     if !run_lxc_existed {
         let _ = fs::remove_dir_all("/run/lxc");
     }
+}
+
+/// A subid module for shadow's libsubid (`libsubid_rdtest.so`, the three functions shadow 4.13's lib/nss.c looks up),
+/// granting the user named RD_OWNER one range of RD_COUNT ids from RD_START, of both kinds; RD_COUNT 0 grants nothing.
+const SUBID_MODULE: &str = r#"
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+struct subid_range { unsigned long start; unsigned long count; };
+enum subid_type { ID_TYPE_UID = 1, ID_TYPE_GID = 2 };
+enum subid_status { SUBID_STATUS_SUCCESS = 0, SUBID_STATUS_UNKNOWN_USER = 1, SUBID_STATUS_ERROR_CONN = 2, SUBID_STATUS_ERROR = 3 };
+enum subid_status shadow_subid_has_range(const char *owner, unsigned long start, unsigned long count, enum subid_type t, bool *result) {
+	(void)t;
+	*result = strcmp(owner, RD_OWNER) == 0 && RD_COUNT > 0 && start >= RD_START && start + count <= RD_START + RD_COUNT;
+	return SUBID_STATUS_SUCCESS;
+}
+enum subid_status shadow_subid_list_owner_ranges(const char *owner, enum subid_type t, struct subid_range **ranges, int *count) {
+	(void)t;
+	*ranges = NULL;
+	*count = 0;
+	if (strcmp(owner, RD_OWNER) != 0 || RD_COUNT == 0)
+		return SUBID_STATUS_SUCCESS;
+	*ranges = malloc(sizeof **ranges);
+	if (!*ranges)
+		return SUBID_STATUS_ERROR;
+	(*ranges)[0].start = RD_START;
+	(*ranges)[0].count = RD_COUNT;
+	*count = 1;
+	return SUBID_STATUS_SUCCESS;
+}
+enum subid_status shadow_subid_find_subid_owners(unsigned long id, enum subid_type t, uid_t **uids, int *count) {
+	(void)id; (void)t;
+	*uids = NULL;
+	*count = 0;
+	return SUBID_STATUS_SUCCESS;
+}
+"#;
+
+/// A private mount namespace where /etc/nsswitch.conf says `subid: rdtest files` and `libsubid_rdtest.so` (built
+/// here with gcc, granting the test user `count` ids from `start`) is in the multiarch library directory, through an
+/// overlay: shadow's newuidmap (setuid, so dlopen only searches the system directories), newgidmap and getsubids
+/// load it there, and the host's directory is untouched.
+fn with_subid_module(s: &Scratch, start: u64, count: u64) -> MountNamespace {
+    let multiarch = Command::new("gcc")
+        .arg("-print-multiarch")
+        .output()
+        .unwrap();
+    let libdir = format!(
+        "/usr/lib/{}",
+        String::from_utf8_lossy(&multiarch.stdout).trim()
+    );
+    assert!(
+        fs::metadata(&libdir).is_ok_and(|m| m.is_dir()),
+        "no {libdir}"
+    );
+    let src = s.file("libsubid_rdtest.c", SUBID_MODULE);
+    for d in ["upper", "work"] {
+        fs::create_dir_all(s.root.join(d)).unwrap();
+    }
+    let upper = s.root.join("upper");
+    let built = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Werror"])
+        .arg(format!("-DRD_OWNER=\"{}\"", s.user.name))
+        .arg(format!("-DRD_START={start}UL"))
+        .arg(format!("-DRD_COUNT={count}UL"))
+        .arg("-o")
+        .arg(upper.join("libsubid_rdtest.so"))
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "gcc: {built:?}");
+    let conf = fs::read_to_string("/etc/nsswitch.conf").unwrap();
+    let kept: String = conf
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("subid:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let nsswitch = s.file("nsswitch.conf", &format!("{kept}subid: rdtest files\n"));
+    let options = format!(
+        "lowerdir={libdir},upperdir={},workdir={}",
+        upper.display(),
+        s.root.join("work").display()
+    );
+    MountNamespace::new(&[
+        &["mount", "-t", "overlay", "overlay", "-o", &options, &libdir],
+        &["mount", "--bind", &nsswitch, "/etc/nsswitch.conf"],
+    ])
+}
+
+/// Row 2.11 (and 2.22): `subid: rdtest files` with a module that gives the user nothing. RootlessKit's getsubids
+/// runs fail ("Error fetching ranges"), it falls back to its own reading of /etc/subuid (100000 65536 for the test
+/// user), and newuidmap asks the module, not the files, and refuses. The doctor's `subid.nss` says so word for
+/// word, and `subid.entries` leaves the files alone; without the module (the rest of this file) the same files pass.
+#[test]
+fn a_subid_module_that_grants_nothing_makes_newuidmap_refuse_the_files() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let ns = with_subid_module(&s, 0, 0);
+    let user = s.user.name.clone();
+    let getsubids = Run::of(s.command(Some(&ns), 30, &["getsubids", &user]));
+    assert_eq!(getsubids.code(), 1, "{getsubids}");
+    assert!(
+        getsubids.stderr.contains("Error fetching ranges"),
+        "{getsubids}"
+    );
+    let (run, doc) = s.doctor_probe(Some(&ns), "subid");
+    let not_allowed = "newuidmap: uid range [1-65537) -> [100000-165536) not allowed";
+    assert_finding(&doc, &run, "subid.nss", "fail", not_allowed);
+    assert_finding(&doc, &run, "subid.nss", "fail", "the module grants");
+    assert_finding(&doc, &run, "subid.entries", "skip", "libsubid_rdtest.so");
+    let real = s.rootlesskit_passing(Some(&ns));
+    assert_real_fails(
+        &real,
+        &[
+            "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap",
+            not_allowed,
+        ],
+    );
+}
+
+/// Row 2.11, the other way: the module grants 300000 65536, the files say 100000 65536. getsubids gives RootlessKit
+/// the module's range, newuidmap grants it, and the user namespace maps 300000, not the files' range: the doctor's
+/// `subid.nss` passes naming 300000, and the real map agrees.
+#[test]
+fn a_subid_module_decides_the_ranges_rootlesskit_maps() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let ns = with_subid_module(&s, 300_000, 65536);
+    let (run, doc) = s.doctor_probe(Some(&ns), "subid");
+    assert_finding(
+        &doc,
+        &run,
+        "subid.nss",
+        "pass",
+        "subuid 300000 65536; subgid 300000 65536, from getsubids",
+    );
+    let rk = format!("{}/rootlesskit", s.path());
+    let argv: Vec<&str> = std::iter::once(rk.as_str())
+        .chain(support::RK_20_10_FLAGS.iter().map(|f| match *f {
+            "--port-driver=builtin" => "--port-driver=none",
+            "true" => "cat",
+            other => other,
+        }))
+        .chain(["/proc/self/uid_map", "/proc/self/gid_map"])
+        .collect();
+    let real = Run::of(s.command(Some(&ns), 30, &argv));
+    assert_eq!(real.code(), 0, "{real}");
+    let maps: Vec<Vec<&str>> = real
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        maps,
+        [
+            vec!["0", &s.user.uid.to_string(), "1"],
+            vec!["1", "300000", "65536"],
+            vec!["0", &s.user.gid.to_string(), "1"],
+            vec!["1", "300000", "65536"],
+        ],
+        "{real}"
+    );
 }

@@ -1000,7 +1000,7 @@ fn script_once(user: &str, env: &[(String, String)]) -> Output {
 }
 
 #[test]
-fn data_root_faults() {
+fn data_root_faults_are_met_by_dockerd_as_the_doctor_says() {
     let Some(ctx) = live() else { return };
     let uid = nix::unistd::User::from_name(&ctx.user)
         .unwrap()

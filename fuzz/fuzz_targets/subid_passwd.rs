@@ -1,4 +1,5 @@
-//! /etc/subuid and /etc/subgid, /etc/passwd and /etc/group.
+//! /etc/subuid and /etc/subgid, shadow's `subid:` line of nsswitch.conf, getsubids's output, /etc/passwd and
+//! /etc/group.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = e.overlaps(e.start, e.count);
     }
     let _ = subid::parse(&subid::render(&entries));
+    let _ = subid::shadow_nss_source(&text);
+    let _ = subid::rootlesskit_getsubids(&text);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = passwd::parse_passwd(text);
         let _ = passwd::parse_group(text);

@@ -171,12 +171,30 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
         return v;
     }
     let mut notes = Vec::new();
-    for id in v.explained_by.clone().iter().copied() {
-        let Some(check) = find(id) else { continue };
-        let other = match ran.iter().find(|(c, _)| c.id == id) {
-            Some((_, o)) => o.clone(),
-            None => verdict(check, facts),
-        };
+    let others: Vec<(&'static str, Verdict)> = v
+        .explained_by
+        .iter()
+        .copied()
+        .filter_map(|id| {
+            let check = find(id)?;
+            let other = match ran.iter().find(|(c, _)| c.id == id) {
+                Some((_, o)) => o.clone(),
+                None => verdict(check, facts),
+            };
+            Some((check.id, other))
+        })
+        .collect();
+    // When one of the named checks reports the cause, the others (which judge other ways to the same error, e.g.
+    // the subid files and a subid module) passing or skipping is expected, not a miss of the doctor's.
+    let reported = others
+        .iter()
+        .any(|(_, o)| matches!(o.status, Status::Fail | Status::Warn | Status::Error));
+    let mut fix_ids: Vec<&'static str> = Vec::new();
+    for (id, other) in others {
+        if reported && matches!(other.status, Status::Pass | Status::Skip) {
+            continue;
+        }
+        fix_ids.push(id);
         let (note, detail) = match other.status {
             Status::Fail | Status::Warn | Status::Error => (
                 format!(
@@ -204,6 +222,19 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
     }
     if !notes.is_empty() {
         v.summary = format!("{}; {}", v.summary, notes.join("; "));
+    }
+    if v.remediation.is_none() && !fix_ids.is_empty() {
+        let steps: Vec<crate::model::Step> = fix_ids
+            .iter()
+            .map(|id| crate::model::Step::user(["rootless-doctor", "explain", id]))
+            .collect();
+        v = v.fix(
+            crate::model::Remediation::text(format!(
+                "Fix what {} reports, then run the check again.",
+                fix_ids.join(" and ")
+            ))
+            .steps(steps),
+        );
     }
     v
 }

@@ -1,6 +1,8 @@
 //! /etc/subuid and /etc/subgid: the subordinate ids RootlessKit maps into the user namespace.
 
 use super::{Check, Scope, grouped, unreadable};
+use crate::facts::launch::{Exit, Trial};
+use crate::facts::subids::{Getsubids, SubidNss};
 use crate::facts::{Facts, FileKind, Read, SubidFile};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{
@@ -168,6 +170,35 @@ container maps 0-165535 or more).",
         packages: &[],
         run: nested,
     },
+    Check {
+        id: "subid.nss",
+        area: "subid",
+        scope: Scope::Probe,
+        needs_runtime: false,
+        title: "A subid module named in /etc/nsswitch.conf gives the user ranges newuidmap accepts",
+        reference: "subuid(5); getsubids(1); nsswitch.conf(5); https://github.com/shadow-maint/shadow/blob/4.13/lib/nss.c",
+        explain: "\
+What it checks: shadow (4.11 and later) reads subordinate ids from a module instead of the files when /etc/nsswitch.conf \
+says so (`subid: sss` loads libsubid_sss.so; only the first `subid:` line with a value counts, and only its first word: \
+`subid: sss files` is sss alone). Then newuidmap and newgidmap ask the module whether a range is yours, and never read \
+/etc/subuid or /etc/subgid. The check runs `getsubids USER`, `getsubids UID`, `getsubids -g USER` and `getsubids -g UID` \
+as you, as RootlessKit does, takes the ranges RootlessKit would map (those, or the files' when getsubids gives none for \
+either kind or `--subid-source=static` is set), and asks whether the module grants them, as newuidmap will. A module \
+named but not installed is reported too: shadow then says `Error opening libsubid_NAME.so` and reads the files. It runs \
+programs, so `preflight` leaves it to `preflight --probe` and `check`.
+
+Why it matters: on a host joined to FreeIPA or another directory, the files may still hold lines that every file-reading \
+tool (dockerd-rootless-setuptool.sh's `grep`) accepts, while newuidmap refuses them because the module does not list them.
+
+What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap PID [0 1000 1 1 100000 \
+65536] failed: newuidmap: uid range [1-65537) -> [100000-165536) not allowed`, or `failed to compute uid/gid map: No subuid \
+ranges found for user 1000 (\"alice\")`.
+
+How to fix: ask the directory's administrator for ranges (FreeIPA: `ipa subid-generate --owner USER`), then check with \
+`getsubids USER` and `getsubids -g USER`; or, to use the files, remove the `subid:` line from /etc/nsswitch.conf.",
+        packages: &[],
+        run: nss,
+    },
 ];
 
 /// The two files judged side by side.
@@ -331,6 +362,12 @@ fn replace_ranges(f: &Facts, intro: &str, bad: &[(&'static str, SubidEntry)]) ->
 
 /// Gets both files or the verdict that explains why we can't.
 fn require_both<'a>(f: &'a Facts) -> Result<[(&'a SubidFile, Side<'a>); 2], Verdict> {
+    if let Some((name, library)) = nss_module(f) {
+        return Err(Verdict::skip(format!(
+            "the files do not decide: shadow takes subordinate ids from {library} (`subid: {name}` in \
+/etc/nsswitch.conf), which subid.nss questions"
+        )));
+    }
     let [u, g] = sides(f);
     let get = |s: &Side<'a>| -> Result<&'a SubidFile, Verdict> {
         match s.file {
@@ -552,13 +589,26 @@ fn static_source(f: &Facts) -> bool {
     f.start_flags_value("subid-source").as_deref() == Some("static")
 }
 
-/// Where subordinate ids come from besides the files: `subid:` in /etc/nsswitch.conf (shadow ≥ 4.11,
-/// e.g. `sss` for FreeIPA/SSSD), which RootlessKit uses through getsubids.
-fn nss_subid(f: &Facts) -> Option<String> {
-    let text = f.read("/etc/nsswitch.conf").ok().cloned()?;
-    let sources = crate::parse::sysctl::nsswitch_sources(&text, "subid")?;
-    let other: Vec<String> = sources.into_iter().filter(|s| s != "files").collect();
-    (!other.is_empty()).then(|| other.join(" "))
+/// When /etc/nsswitch.conf names a module shadow cannot load: it says so and reads the files.
+fn nss_unloadable_evidence(f: &Facts) -> Vec<Evidence> {
+    match f.subid_nss() {
+        SubidNss::Unloadable { name, why } => vec![Evidence {
+            source: "/etc/nsswitch.conf".into(),
+            detail: format!(
+                "subid: {name}, a module shadow cannot load ({why}): it prints \"Error opening libsubid_{name}.so\" \
+and \"Using files\", and reads the files"
+            ),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// shadow's `subid:` module, when one loads: then newuidmap, newgidmap and getsubids ask it, never the files.
+fn nss_module<'a>(f: &'a Facts) -> Option<(&'a str, &'a str)> {
+    match f.subid_nss() {
+        SubidNss::Module { name, library } => Some((name.as_str(), library.as_str())),
+        _ => None,
+    }
 }
 
 // --- what RootlessKit, newuidmap/newgidmap and the kernel do with the files ---------------------------------------
@@ -706,7 +756,7 @@ fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
 /// whether RootlessKit removes ranges getsubids listed twice. None when another `subid:` source decides, or a file
 /// cannot be read.
 fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
-    if nss_subid(f).is_some() {
+    if matches!(f.subid_nss(), SubidNss::Module { .. }) {
         return None;
     }
     let (Read::Ok(uf), Read::Ok(gf)) = (f.subuid(), f.subgid()) else {
@@ -790,7 +840,9 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
         ("gid", &gids, f.user.gid, gf),
     ]
     .into_iter()
-    .find_map(|(kind, ranges, own, file)| map_failure(f, kind, ranges, own, file));
+    .find_map(|(kind, ranges, own, file)| {
+        map_failure(kind, ranges, own, &|s, c| shadow_grants(f, file, s, c))
+    });
     Some(Launch {
         source,
         uids,
@@ -802,11 +854,10 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
 /// newuidmap's (or newgidmap's) `verify_range` over `0 OWN 1` and RootlessKit's ranges from 1 on, then the kernel's
 /// refusal of overlapping extents.
 fn map_failure(
-    f: &Facts,
     kind: &'static str,
     ranges: &[Passed],
     own: u32,
-    file: &SubidFile,
+    grants: &dyn Fn(u64, u64) -> bool,
 ) -> Option<MapFailure> {
     let tool = if kind == "uid" {
         "newuidmap"
@@ -816,7 +867,7 @@ fn map_failure(
     let mut upper: i64 = 1;
     for r in ranges {
         let granted = match (u64::try_from(r.start), u64::try_from(r.count)) {
-            (Ok(s), Ok(c)) => shadow_grants(f, file, s, c) || (c == 1 && s == u64::from(own)),
+            (Ok(s), Ok(c)) => grants(s, c) || (c == 1 && s == u64::from(own)),
             _ => false,
         };
         if !granted {
@@ -852,6 +903,250 @@ fn map_failure(
         message: format!("{tool}: write to {kind}_map failed: Invalid argument"),
         lines,
     })
+}
+
+// --- subid.nss: a module decides ----------------------------------------------------------------------------------
+
+fn nss(f: &Facts) -> Verdict {
+    match f.subid_nss() {
+        SubidNss::Files => Verdict::pass(
+            "shadow reads /etc/subuid and /etc/subgid: /etc/nsswitch.conf names no subid module (subid.entries judges the files)",
+        ),
+        SubidNss::Unloadable { name, why } => Verdict::warn(format!(
+            "/etc/nsswitch.conf takes subordinate ids from `{name}`, but shadow cannot load libsubid_{name}.so ({why}): \
+getsubids, newuidmap and newgidmap print \"Error opening libsubid_{name}.so\" and \"Using files\", and read /etc/subuid \
+and /etc/subgid (subid.entries judges them)"
+        ))
+        .evidence("/etc/nsswitch.conf", format!("subid: {name}"))
+        .fix(Remediation::text(format!(
+            "Install the module that provides libsubid_{name}.so if the directory's ranges are meant (SSSD's for \
+`sss`), or remove the `subid:` line from /etc/nsswitch.conf if the files are."
+        ))),
+        SubidNss::Module { name, library } => nss_module_verdict(f, name, library),
+    }
+}
+
+/// One getsubids run as evidence: its arguments, exit, and what it printed.
+fn getsubids_evidence(gs: &Getsubids) -> Vec<Evidence> {
+    gs.runs
+        .iter()
+        .map(|(args, trial)| {
+            let detail = match trial {
+                Trial::Ran(r) => {
+                    let exit = match r.exit {
+                        Exit::Code(c) => format!("exit {c}"),
+                        Exit::Signal(sig) => format!("killed by signal {sig}"),
+                        Exit::TimedOut => "killed at the deadline".to_owned(),
+                        Exit::Ready => "ready".to_owned(),
+                    };
+                    let out: Vec<&str> = r
+                        .stdout
+                        .lines()
+                        .chain(r.stderr.lines())
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .take(6)
+                        .collect();
+                    format!(
+                        "{exit}: {}",
+                        if out.is_empty() {
+                            "(nothing)".to_owned()
+                        } else {
+                            out.join(" | ")
+                        }
+                    )
+                }
+                Trial::Unsupported(why) | Trial::CouldNotRun(why) => format!("not run: {why}"),
+            };
+            Evidence {
+                source: format!("getsubids {}", args.join(" ")),
+                detail,
+            }
+        })
+        .collect()
+}
+
+/// What one run gave RootlessKit: its ranges when it exited 0 and parsed, else why not.
+fn getsubids_ranges(gs: &Getsubids, args: &[&str]) -> Result<Vec<Passed>, String> {
+    let run = gs
+        .stdout(args)
+        .ok_or_else(|| format!("`getsubids {}` failed", args.join(" ")))?;
+    Ok(subid::rootlesskit_getsubids(&run.stdout)?
+        .into_iter()
+        .map(|(start, count)| Passed {
+            line: 0,
+            start,
+            count,
+        })
+        .collect())
+}
+
+fn nss_module_verdict(f: &Facts, name: &str, library: &str) -> Verdict {
+    let module = format!("{library} (`subid: {name}` in /etc/nsswitch.conf)");
+    let Some(gs) = f.getsubids() else {
+        return Verdict::warn(format!(
+            "shadow takes subordinate ids from {module}, and getsubids is not on the PATH: nothing here can ask the \
+module, RootlessKit reads /etc/subuid and /etc/subgid instead, and newuidmap asks the module whether it grants those"
+        ))
+        .fix(Remediation::text(format!(
+            "Install getsubids (package {}), then run `getsubids {}` and `getsubids -g {}`.",
+            f.distro().package("newuidmap"),
+            f.user.name,
+            f.user.name
+        )));
+    };
+    let user = f.user.name.as_str();
+    let uid = f.user.uid.to_string();
+    let evidence = getsubids_evidence(gs);
+    if gs.runs.iter().all(|(_, t)| !matches!(t, Trial::Ran(_))) {
+        return Verdict::warn(format!(
+            "shadow takes subordinate ids from {module}, and getsubids could not be run here, so its ranges are unknown"
+        ))
+        .with_evidence(evidence);
+    }
+    // What the module grants (newuidmap's `has_range(pw_name, …)`), as it lists them for the user's name.
+    let granted_u = getsubids_ranges(gs, &[user]).unwrap_or_default();
+    let granted_g = getsubids_ranges(gs, &["-g", user]).unwrap_or_default();
+    let dedup = rootlesskit_version(f).is_none_or(|(_, v)| v >= RK_DEDUP);
+    // RootlessKit's `--subid-source=auto`: getsubids by name and by uid, an error only when both fail, and the
+    // static parser of the files when either kind is empty or failed (pkg/parent/parent.go `getSubIDRanges`).
+    let dynamic = |args_name: &[&str], args_uid: &[&str]| -> Option<Vec<Passed>> {
+        let a = getsubids_ranges(gs, args_name);
+        let b = getsubids_ranges(gs, args_uid);
+        if a.is_err() && b.is_err() {
+            return None;
+        }
+        let mut all: Vec<Passed> = a
+            .unwrap_or_default()
+            .into_iter()
+            .chain(b.unwrap_or_default())
+            .collect();
+        if dedup {
+            let mut seen: Vec<(i64, i64)> = Vec::new();
+            all.retain(|p| {
+                let fresh = !seen.contains(&(p.start, p.count));
+                seen.push((p.start, p.count));
+                fresh
+            });
+        }
+        (!all.is_empty()).then_some(all)
+    };
+    let from_getsubids = if static_source(f) {
+        None
+    } else {
+        dynamic(&[user], &[&uid]).zip(dynamic(&["-g", user], &["-g", &uid]))
+    };
+    let (source, uids, gids) = match from_getsubids {
+        Some((u, g)) => ("getsubids".to_owned(), u, g),
+        None => {
+            let why = if static_source(f) {
+                "/etc/subuid and /etc/subgid, which RootlessKit reads itself under --subid-source=static"
+            } else {
+                "/etc/subuid and /etc/subgid, which RootlessKit reads itself when getsubids gives no range of a kind"
+            };
+            let read = |path: &str| -> Result<Vec<Passed>, String> {
+                let text = raw_text(f, path).unwrap_or_default();
+                let ranges: Vec<Passed> = subid::rootlesskit_static(&text, path, f.user.uid, user)?
+                    .into_iter()
+                    .map(|r| Passed {
+                        line: r.line,
+                        start: r.start,
+                        count: r.count,
+                    })
+                    .collect();
+                if ranges.is_empty() {
+                    let kind = if path.ends_with("subuid") {
+                        "uid"
+                    } else {
+                        "gid"
+                    };
+                    return Err(format!(
+                        "No sub{kind} ranges found for user {} ({user:?})",
+                        f.user.uid
+                    ));
+                }
+                Ok(ranges)
+            };
+            match read("/etc/subuid").and_then(|u| Ok((u, read("/etc/subgid")?))) {
+                Ok((u, g)) => (why.to_owned(), u, g),
+                Err(m) => {
+                    return Verdict::fail(format!(
+                        "shadow takes subordinate ids from {module}; RootlessKit takes them from {why}, and fails with \"{}\"",
+                        MapFailure::Compute(m).message()
+                    ))
+                    .with_evidence(evidence)
+                    .fix(nss_fix(f, name));
+                }
+            }
+        }
+    };
+    let contains = |granted: &[Passed], start: u64, count: u64| {
+        let end = start.saturating_add(count);
+        granted.iter().any(|g| {
+            let (gs, gc) = (
+                u64::try_from(g.start).unwrap_or(0),
+                u64::try_from(g.count).unwrap_or(0),
+            );
+            start >= gs && end <= gs.saturating_add(gc)
+        })
+    };
+    let failure = map_failure("uid", &uids, f.user.uid, &|s, c| contains(&granted_u, s, c))
+        .or_else(|| map_failure("gid", &gids, f.user.gid, &|s, c| contains(&granted_g, s, c)));
+    let show = |r: &[Passed]| {
+        r.iter()
+            .map(|p| format!("{} {}", p.start, p.count))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let passed = format!("subuid {}; subgid {}", show(&uids), show(&gids));
+    let evidence = evidence.into_iter().chain([Evidence {
+        source: "RootlessKit".into(),
+        detail: format!("maps {passed}, from {source}"),
+    }]);
+    if let Some(failure) = failure {
+        let granted = if granted_u.is_empty() && granted_g.is_empty() {
+            format!("the module grants {user} nothing")
+        } else {
+            format!(
+                "the module grants {user} subuid {} and subgid {}",
+                show(&granted_u),
+                show(&granted_g)
+            )
+        };
+        return Verdict::fail(format!(
+            "shadow takes subordinate ids from {module} and {granted}; RootlessKit maps {passed}, from {source}, and fails with \"{}\"",
+            failure.message()
+        ))
+        .with_evidence(evidence)
+        .fix(nss_fix(f, name));
+    }
+    let total =
+        |r: &[Passed]| -> u64 { r.iter().map(|p| u64::try_from(p.count).unwrap_or(0)).sum() };
+    if total(&uids) < MIN_RANGE || total(&gids) < MIN_RANGE {
+        return Verdict::warn(format!(
+            "shadow takes subordinate ids from {module}, which grants what RootlessKit maps ({passed}), but fewer than \
+{} ids of a kind: pulling images whose files belong to higher ids fails with `lchown …: invalid argument`",
+            grouped(MIN_RANGE)
+        ))
+        .with_evidence(evidence)
+        .fix(nss_fix(f, name));
+    }
+    Verdict::pass(format!(
+        "shadow takes subordinate ids from {module}, and it grants the ranges RootlessKit maps ({passed}, from {source})"
+    ))
+    .with_evidence(evidence)
+}
+
+fn nss_fix(f: &Facts, name: &str) -> Remediation {
+    Remediation::text(format!(
+        "Ask the directory's administrator for ranges of at least {} ids (FreeIPA: `ipa subid-generate --owner {}`), \
+then check with `getsubids {}` and `getsubids -g {}`; or, to use /etc/subuid and /etc/subgid, remove `subid: {name}` \
+from /etc/nsswitch.conf.",
+        grouped(MIN_RANGE),
+        f.user.name,
+        f.user.name,
+        f.user.name
+    ))
 }
 
 /// The launch for the installed RootlessKit; when its version is unknown and 1.1.0 and later versions differ, both.
@@ -909,8 +1204,16 @@ fn launch_evidence(l: &Launch, version: Option<&str>) -> Vec<Evidence> {
 }
 
 fn entries(f: &Facts) -> Verdict {
+    if let Some((name, library)) = nss_module(f) {
+        return Verdict::skip(format!(
+            "shadow takes subordinate ids from {library} (`subid: {name}` in /etc/nsswitch.conf), not from /etc/subuid \
+and /etc/subgid: newuidmap, newgidmap and getsubids ask the module, which only getsubids can question; subid.nss does \
+(`check`, `preflight --probe`)"
+        ))
+        .evidence("/etc/nsswitch.conf", format!("subid: {name}"));
+    }
     let mut missing = Vec::new();
-    let mut evidence = Vec::new();
+    let mut evidence = nss_unloadable_evidence(f);
     for side in sides(f) {
         match side.file {
             Read::Failed(e) => return unreadable(side.path, e),
@@ -978,18 +1281,6 @@ again with `sudo usermod --add-subuids START-END --add-subgids START-END USER`."
             f.user.name
         ))
         .with_evidence(evidence);
-    }
-    if let Some(source) = nss_subid(f) {
-        return Verdict::warn(format!(
-            "{} has no lines in the files, but /etc/nsswitch.conf takes subordinate ids from {source}: check with `getsubids {}` and `getsubids -g {}`",
-            f.user.name, f.user.name, f.user.name
-        ))
-        .with_evidence(evidence)
-        .evidence("/etc/nsswitch.conf", format!("subid: {source}"))
-        .fix(Remediation::text(format!(
-            "RootlessKit reads them through getsubids (package {}); if getsubids prints no range, ask the directory's administrator for one (FreeIPA: `ipa subid-generate`).",
-            f.distro().package("newuidmap")
-        )));
     }
     let what: Vec<String> = missing
         .iter()
@@ -1476,6 +1767,69 @@ mod tests {
 mod launch_tests {
     use crate::checks::test_support::check;
     use crate::model::Status;
+
+    /// `subid.entries` passed a user whose lines are in the files while /etc/nsswitch.conf took subordinate ids from
+    /// an installed module that grants them nothing: newuidmap asks the module and refuses the files' range.
+    #[test]
+    fn regression_subid_entries_passed_files_that_a_subid_module_overrides() {
+        let v = check("debian-12-subid-sss-grants-nothing", "subid.entries");
+        assert_eq!(v.status, Status::Skip, "{}", v.summary);
+        let v = check("debian-12-subid-sss-grants-nothing", "subid.nss");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("\"newuidmap: uid range [1-65537) -> [100000-165536) not allowed\""),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("the module grants alice nothing"),
+            "{}",
+            v.summary
+        );
+    }
+
+    /// The module's ranges, not the files', are what RootlessKit maps.
+    #[test]
+    fn a_subid_module_that_lists_ranges_passes_with_them() {
+        let v = check("debian-12-subid-sss-module", "subid.nss");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("subuid 300000 65536; subgid 300000 65536, from getsubids"),
+            "{}",
+            v.summary
+        );
+        for id in [
+            "subid.entries",
+            "subid.range_size",
+            "subid.overlap",
+            "subid.own_id",
+            "subid.passwd_overlap",
+        ] {
+            assert_eq!(
+                check("debian-12-subid-sss-module", id).status,
+                Status::Skip,
+                "{id}"
+            );
+        }
+    }
+
+    /// A module that is named but not installed: shadow reads the files, and so does the doctor.
+    #[test]
+    fn a_subid_module_that_is_not_installed_leaves_the_files_to_decide() {
+        let v = check("debian-12-subid-sss-not-installed", "subid.nss");
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        let v = check("debian-12-subid-sss-not-installed", "subid.entries");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.detail.contains("a module shadow cannot load")),
+            "{:?}",
+            v.evidence
+        );
+    }
 
     /// Contradiction 1: a blank after the count; shadow ignores the line, RootlessKit's own parser trims it.
     #[test]

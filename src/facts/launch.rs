@@ -87,7 +87,7 @@ impl Facts<'_> {
     }
 
     /// A bounded run of `argv` with `env`, as `as_user` (the judged user, when root judges someone else).
-    fn bounded(
+    pub(super) fn bounded(
         &self,
         argv: &[String],
         env: &[(String, String)],
@@ -208,7 +208,7 @@ impl Facts<'_> {
     }
 }
 
-fn run(f: &Facts, cmd: &BoundedCommand) -> Trial {
+pub(super) fn run(f: &Facts, cmd: &BoundedCommand) -> Trial {
     match f.host.run_bounded(cmd) {
         Ok(o) => Trial::Ran(TrialRun {
             exit: o.exit,

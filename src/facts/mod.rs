@@ -9,7 +9,8 @@
 //! cached in `Derived`: the client's endpoint ([`client`]), the dockerds with their flags and daemon.json and the
 //! running daemons' pids ([`dockerd`]), RootlessKit's state dir ([`rootlesskit`]), the data-roots ([`data_root`]),
 //! the AppArmor profiles ([`apparmor`]), systemd units with whether they are enabled or active ([`units`]), and the
-//! trial launch of RootlessKit with what it said ([`launch`]).
+//! trial launch of RootlessKit with what it said ([`launch`]), and shadow's `subid:` module with what getsubids says
+//! ([`subids`]).
 
 use std::cell::OnceCell;
 use std::io;
@@ -27,6 +28,7 @@ pub mod launch;
 pub mod rootlesskit;
 pub mod start;
 pub mod start_programs;
+pub mod subids;
 pub mod units;
 
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
@@ -206,6 +208,8 @@ struct Derived {
     start_rootlesskit: OnceCell<Option<start_programs::StartRootlessKit>>,
     start_driver: OnceCell<Option<start_programs::StartDriver>>,
     rootlesskit_version: OnceCell<Option<start_programs::RootlessKitVersion>>,
+    subid_nss: OnceCell<subids::SubidNss>,
+    getsubids: OnceCell<Option<subids::Getsubids>>,
 }
 
 impl<'h> Facts<'h> {

@@ -23,13 +23,13 @@ pub struct KnownError {
 pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["No subuid ranges found"],
-        checks: &["subid.entries"],
+        checks: &["subid.entries", "subid.nss"],
         meaning: "the user has no line in /etc/subuid, so RootlessKit has no ids to map",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L32",
     },
     KnownError {
         needles: &["No subgid ranges found"],
-        checks: &["subid.entries"],
+        checks: &["subid.entries", "subid.nss"],
         meaning: "the user has no line in /etc/subgid, so RootlessKit has no ids to map",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L35",
     },
@@ -83,8 +83,8 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["range [", ") not allowed"],
-        checks: &["subid.files", "subid.entries"],
-        meaning: "newuidmap/newgidmap read other ranges than RootlessKit did (a subid file they refuse, or ids from another source)",
+        checks: &["subid.files", "subid.entries", "subid.nss"],
+        meaning: "newuidmap/newgidmap refuse a range RootlessKit passed (a subid file line they read otherwise, or a subid module in nsswitch.conf that does not grant it)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/src/newuidmap.c#L54",
     },
     KnownError {
@@ -512,7 +512,7 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"rdtest-nosub\")",
-                &["subid.entries"],
+                &["subid.entries", "subid.nss"],
             ),
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 1000 65536] failed: newuidmap: write to uid_map failed: Invalid argument\n: exit status 1",
@@ -524,7 +524,7 @@ mod tests {
             ),
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: newuidmap: uid range [1-65537) -> [100000-165536) not allowed\n: exit status 1",
-                &["subid.files", "subid.entries"],
+                &["subid.files", "subid.entries", "subid.nss"],
             ),
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: : exec: \"newuidmap\": executable file not found in $PATH",
@@ -622,7 +622,7 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
     fn matching_ignores_case() {
         assert_eq!(
             checks_for("no SUBUID ranges found for user 5"),
-            ["subid.entries"]
+            ["subid.entries", "subid.nss"]
         );
     }
 

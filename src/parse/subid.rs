@@ -312,10 +312,185 @@ pub fn rootlesskit_static(
     Ok(ranges)
 }
 
+/// Where shadow (libsubid, newuidmap, newgidmap, getsubids) takes subordinate ids from, as shadow 4.13's `nss_init`
+/// (lib/nss.c) reads /etc/nsswitch.conf: the first line that starts with `subid:` (any case, in column 0, at least 8
+/// bytes with its newline) and has a value decides, and of that value only the first word: `files`, or a module
+/// `libsubid_WORD.so` (a word over 50 bytes is refused and the files are used). Unlike glibc's databases there is
+/// no chain: `subid: sss files` is sss alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NssSource {
+    /// No such line, or `files` first.
+    Files,
+    /// `libsubid_NAME.so`, loaded with dlopen(3).
+    Module(String),
+    /// A first word longer than 50 bytes: shadow prints "Subid NSS module name too long" and uses the files.
+    TooLong(String),
+}
+
+pub fn shadow_nss_source(text: &str) -> NssSource {
+    // getline(3) keeps the newline; the last line may lack one.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (line, next) = match rest.find('\n') {
+            Some(i) => (&rest[..=i], &rest[i + 1..]),
+            None => (rest, ""),
+        };
+        rest = next;
+        // A NUL ends the line for strlen and strncasecmp.
+        let line = line.split('\0').next().unwrap_or_default();
+        if line.is_empty() || line.starts_with('#') || line.len() < 8 {
+            continue;
+        }
+        if !line.as_bytes()[..6].eq_ignore_ascii_case(b"subid:") {
+            continue;
+        }
+        // isspace(3) in the C locale, then strtok_r on " \n\t".
+        let value = line[6..].trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+        if value.is_empty() {
+            continue;
+        }
+        let Some(word) = value.split([' ', '\n', '\t']).find(|w| !w.is_empty()) else {
+            return NssSource::Files;
+        };
+        return if word == "files" {
+            NssSource::Files
+        } else if word.len() > 50 {
+            NssSource::TooLong(word.to_owned())
+        } else {
+            NssSource::Module(word.to_owned())
+        };
+    }
+    NssSource::Files
+}
+
+/// RootlessKit's reading of `getsubids [-g] OWNER`'s output (`parseGetsubidsOutput` in pkg/parent/dynidtools,
+/// v1.1.0 to v3.0.1): per line, trimmed, blank and `#` lines skipped, `N: OWNER START COUNT` split at `:` and at
+/// blanks (more fields are only warned about), START and COUNT through Go's Atoi. Its error, word for word, ends
+/// the list (RootlessKit then treats the run as failed).
+pub fn rootlesskit_getsubids(stdout: &str) -> Result<Vec<(i64, i64)>, String> {
+    let mut out = Vec::new();
+    let body = stdout.strip_suffix('\n').unwrap_or(stdout);
+    if body.is_empty() {
+        return Ok(out);
+    }
+    for (i, raw) in body.split('\n').enumerate() {
+        if raw.len() > GO_SCANNER_MAX {
+            return Err("bufio.Scanner: token too long".to_owned());
+        }
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = go_trim_space(raw);
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let unparsable = || format!("line {}: unparsable line {line:?}", i + 1);
+        let by_colon: Vec<&str> = line.split(':').collect();
+        if by_colon.len() < 2 {
+            return Err(unparsable());
+        }
+        let triplet: Vec<&str> = go_trim_space(by_colon[1])
+            .split_ascii_whitespace()
+            .collect();
+        if triplet.len() < 3 {
+            return Err(unparsable());
+        }
+        let atoi = |s: &str| {
+            go_atoi(s).map_err(|e| {
+                format!(
+                    "line {}: unparsable line {line:?}: failed to Atoi({s:?}): {e}",
+                    i + 1
+                )
+            })
+        };
+        out.push((atoi(triplet[1])?, atoi(triplet[2])?));
+    }
+    Ok(out)
+}
+
+/// Go's `strings.TrimSpace` on ASCII white space (the Unicode spaces it also trims do not occur in getsubids's
+/// output, which is printf's).
+fn go_trim_space(s: &str) -> &str {
+    s.trim_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The doctor took every word of `subid:` but `files` for a source, as glibc's databases chain them; shadow
+    /// reads only the first word, so `subid: files sss` is the files.
+    #[test]
+    fn regression_nsswitch_subid_files_first_was_read_as_a_module() {
+        assert_eq!(shadow_nss_source("subid: files sss\n"), NssSource::Files);
+    }
+
+    #[test]
+    fn shadow_reads_only_the_first_word_of_the_first_subid_line() {
+        let src = shadow_nss_source;
+        assert_eq!(src("passwd: files\n"), NssSource::Files);
+        assert_eq!(src("subid: sss\n"), NssSource::Module("sss".into()));
+        assert_eq!(src("SUBID:\tsss files\n"), NssSource::Module("sss".into()));
+        assert_eq!(src("subid: files sss\n"), NssSource::Files);
+        // Comments only in column 0; an indented line is not a subid line at all.
+        assert_eq!(src("# subid: sss\n  subid: sss\n"), NssSource::Files);
+        // A line without a value is passed over; the next one decides.
+        assert_eq!(
+            src("subid:   \nsubid: sss\nsubid: files\n"),
+            NssSource::Module("sss".into())
+        );
+        // Under 8 bytes with the newline: not read.
+        assert_eq!(src("subid:x"), NssSource::Files);
+        assert_eq!(src("subid:x\n"), NssSource::Module("x".into()));
+        let long = "a".repeat(51);
+        assert_eq!(src(&format!("subid: {long}\n")), NssSource::TooLong(long));
+        assert_eq!(
+            src(&format!("subid: {}\n", "a".repeat(50))),
+            NssSource::Module("a".repeat(50))
+        );
+        // A carriage return is part of the word (and no such module exists).
+        assert_eq!(src("subid: sss\r\n"), NssSource::Module("sss\r".into()));
+    }
+
+    #[test]
+    fn getsubids_output_as_rootlesskit_reads_it() {
+        assert_eq!(rootlesskit_getsubids(""), Ok(vec![]));
+        assert_eq!(
+            rootlesskit_getsubids("0: alice 100000 65536\n1: alice 300000 10\n"),
+            Ok(vec![(100_000, 65536), (300_000, 10)])
+        );
+        assert_eq!(
+            rootlesskit_getsubids("0: alice 1\n"),
+            Err("line 1: unparsable line \"0: alice 1\"".into())
+        );
+        assert_eq!(
+            rootlesskit_getsubids("0: alice x 1\n"),
+            Err("line 1: unparsable line \"0: alice x 1\": failed to Atoi(\"x\"): strconv.Atoi: parsing \"x\": invalid syntax".into())
+        );
+        // More fields are only warned about.
+        assert_eq!(rootlesskit_getsubids("0: a 1 2 3\n"), Ok(vec![(1, 2)]));
+    }
+
+    proptest! {
+        #[test]
+        fn nss_source_never_panics(text in "(subid|SUBID|#|passwd)?:?[ \t]*[a-z\r]{0,60}\n?.{0,40}") {
+            let _ = shadow_nss_source(&text);
+        }
+
+        #[test]
+        fn getsubids_output_round_trips(ranges in proptest::collection::vec((0i64..1 << 32, 0i64..1 << 32), 0..8)) {
+            let text: String = ranges
+                .iter()
+                .enumerate()
+                .map(|(i, (s, c))| format!("{i}: alice {s} {c}\n"))
+                .collect();
+            prop_assert_eq!(rootlesskit_getsubids(&text), Ok(ranges));
+        }
+
+        #[test]
+        fn getsubids_output_never_panics(text in ".{0,200}") {
+            let _ = rootlesskit_getsubids(&text);
+        }
+    }
 
     #[test]
     fn typical_file() {

@@ -18,7 +18,7 @@ use crate::live_env::{HOSTILE_USER, NOSUB_USER, OK_USER};
 pub const NOT_ROOT_REASON: &str = "needs root to install packages and create test users";
 
 /// What the live and bench tiers run: rootlesskit and its helpers, the setuptool script (docker.io), busybox for
-/// images, hyperfine for the benchmark, strace for the no-subprocess test, liblxc-common for lxc-user-nic.
+/// images, hyperfine for the benchmark, strace for the no-subprocess test, liblxc-common for lxc-user-nic, gcc for a test subid module.
 pub const PACKAGES: &[&str] = &[
     "uidmap",
     "rootlesskit",
@@ -31,6 +31,9 @@ pub const PACKAGES: &[&str] = &[
     "procps",
     // lxc-user-nic, for RootlessKit's lxc-user-nic driver (launch-sequence row 4.7).
     "liblxc-common",
+    // A test libsubid module for shadow (launch-sequence row 2.11), built by the live tier.
+    "gcc",
+    "libc6-dev",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

@@ -41,6 +41,13 @@ pub struct Profile {
     pub userns: bool,
     /// Where the allowing `userns` rule is (`file:line`), when `userns` is true.
     pub userns_at: Option<String>,
+    /// Whether the profile's rules allow any capability (`capability,` or `capability NAME …`), and no bare
+    /// `deny capability,` takes them all back. A confined profile without one denies every capability to its
+    /// processes, in a user namespace too (apparmor_capget masks the effective set; `capable` is refused).
+    pub capability: bool,
+    /// Whether the profile's rules allow some mount operation (`mount`, `remount`, `umount` rules; which ones is
+    /// not judged). A confined profile without one refuses every mount(2), `MS_SLAVE` propagation changes included.
+    pub mount: bool,
     /// The files the profile's own body includes with `include if exists`, resolved (the site-override pattern:
     /// `include if exists <local/rootlesskit>` is `/etc/apparmor.d/local/rootlesskit`), whether or not they exist.
     pub local_includes: Vec<String>,
@@ -306,6 +313,8 @@ struct Scanner<'r> {
     profiles: Vec<Profile>,
     /// Per profile: whether an allowing and whether a denying `userns` rule was seen.
     userns_rules: Vec<(bool, bool)>,
+    /// Per profile: (an allowing capability rule, a bare `deny capability,`, an allowing mount rule).
+    other_rules: Vec<(bool, bool, bool)>,
     errors: Vec<PolicyError>,
     stack: Vec<Open>,
     /// The statement being accumulated and the line where it started.
@@ -542,6 +551,12 @@ impl<'r> Scanner<'r> {
                 profile.userns_at = None;
             }
         }
+        for (profile, (cap, deny_all_caps, mount)) in
+            self.profiles.iter_mut().zip(&self.other_rules)
+        {
+            profile.capability = *cap && !*deny_all_caps;
+            profile.mount = *mount;
+        }
         // The policy file's own problems first, each file's in line order.
         let top = self.top.clone();
         self.errors.sort_by(|a, b| {
@@ -592,9 +607,12 @@ impl<'r> Scanner<'r> {
                     flags,
                     userns: false,
                     userns_at: None,
+                    capability: false,
+                    mount: false,
                     local_includes: Vec::new(),
                 });
                 self.userns_rules.push((false, false));
+                self.other_rules.push((false, false, false));
                 Frame::Profile(self.profiles.len() - 1)
             }
             (Ok(Header::Hat), None) => {
@@ -650,6 +668,16 @@ impl<'r> Scanner<'r> {
         let Some(Frame::Profile(index)) = self.owner() else {
             return;
         };
+        if let Some((kind, allow, bare)) = access_rule(&statement)
+            && let Some((cap, deny_all_caps, mount)) = self.other_rules.get_mut(index)
+        {
+            match (kind, allow) {
+                ("capability", true) => *cap = true,
+                ("capability", false) if bare => *deny_all_caps = true,
+                ("mount" | "remount" | "umount", true) => *mount = true,
+                _ => {}
+            }
+        }
         let Some(rule) = userns_rule(&statement) else {
             return;
         };
@@ -848,6 +876,28 @@ fn is_variable_assignment(t: &str) -> bool {
     };
     let after = rest.get(close + 1..).unwrap_or("").trim_ascii_start();
     after.starts_with('=') || after.starts_with("+=")
+}
+
+/// Classifies a capability or mount rule: its keyword, whether it allows (no `deny`), and whether it is bare
+/// (`capability,` with no name: every capability). `None` for any other statement.
+fn access_rule(statement: &str) -> Option<(&'static str, bool, bool)> {
+    let mut deny = false;
+    let mut tokens = statement.split_whitespace().peekable();
+    while let Some(&token) = tokens.peek() {
+        match token {
+            "audit" | "allow" | "quiet" => {}
+            "deny" => deny = true,
+            t if t.starts_with("priority=") => {}
+            _ => break,
+        }
+        tokens.next();
+    }
+    let keyword = tokens.next()?;
+    let bare = tokens.next().is_none();
+    let kind = ["capability", "mount", "remount", "umount"]
+        .into_iter()
+        .find(|k| *k == keyword)?;
+    Some((kind, !deny, bare))
 }
 
 /// Classifies a `userns` rule: `Some(true)` for an allowing rule, `Some(false)` for a denying
@@ -1548,6 +1598,26 @@ mod tests {
     }
 
     #[test]
+    fn capability_and_mount_rules() {
+        let text = "abi <abi/4.0>,\nprofile a /usr/bin/a {\n  userns,\n  file,\n}\nprofile b /usr/bin/b {\n  capability sys_admin net_admin,\n  mount options=(rw, rslave) -> /,\n}\nprofile c /usr/bin/c {\n  audit capability,\n  deny capability,\n  deny mount,\n}\nprofile d /usr/bin/d {\n  capability,\n  deny capability sys_module,\n  umount,\n}\n";
+        let (profiles, errors) = parse_profiles(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<(&str, bool, bool)> = profiles
+            .iter()
+            .map(|p| (p.name.as_str(), p.capability, p.mount))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", false, false),
+                ("b", true, true),
+                ("c", false, false),
+                ("d", true, true)
+            ]
+        );
+    }
+
+    #[test]
     fn ubuntu_rootlesskit_profile() {
         let (profiles, errors) = parse_profiles(UBUNTU_ROOTLESSKIT);
         assert!(errors.is_empty(), "{errors:?}");
@@ -1560,6 +1630,8 @@ mod tests {
                 flags: vec!["unconfined".into()],
                 userns: true,
                 userns_at: Some(":5".into()),
+                capability: false,
+                mount: false,
                 local_includes: Vec::new(),
             }]
         );

@@ -221,6 +221,8 @@ scenarios! {
     debian_12_no_systemd_no_new_privs => "debian-12-no-systemd-no-new-privs",
     debian_12_no_systemd_state_dir_locked => "debian-12-no-systemd-state-dir-locked",
     debian_12_no_systemd_state_dir_held_by_daemon => "debian-12-no-systemd-state-dir-held-by-daemon",
+    debian_12_no_systemd_tmpdir_tmpfs => "debian-12-no-systemd-tmpdir-tmpfs",
+    debian_12_no_systemd_tmpdir_vfat => "debian-12-no-systemd-tmpdir-vfat",
     debian_12_tmp_read_only => "debian-12-tmp-read-only",
     debian_12_docker_sock_directory => "debian-12-docker-sock-directory",
     debian_12_no_systemd_judged_by_root => "debian-12-no-systemd-judged-by-root",

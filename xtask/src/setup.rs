@@ -31,6 +31,10 @@ pub const PACKAGES: &[&str] = &[
     "procps",
     // lxc-user-nic, for RootlessKit's lxc-user-nic driver (launch-sequence row 4.7).
     "liblxc-common",
+    // A FAT filesystem in a file, mounted through FUSE (the CI kernel has no vfat), for a state directory that
+    // cannot hold FIFOs (launch-sequence row 5.1).
+    "dosfstools",
+    "fusefat",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

@@ -225,6 +225,8 @@ scenarios! {
     debian_12_no_systemd_tmpdir_vfat => "debian-12-no-systemd-tmpdir-vfat",
     debian_12_tmp_read_only => "debian-12-tmp-read-only",
     debian_12_docker_sock_directory => "debian-12-docker-sock-directory",
+    debian_12_etc_hosts_missing => "debian-12-etc-hosts-missing",
+    debian_12_etc_hosts_unreadable => "debian-12-etc-hosts-unreadable",
     debian_12_no_systemd_judged_by_root => "debian-12-no-systemd-judged-by-root",
     debian_12_no_systemd_start_flags => "debian-12-no-systemd-start-flags",
     debian_12_no_systemd_start_home => "debian-12-no-systemd-start-home",

@@ -227,6 +227,7 @@ scenarios! {
     debian_12_docker_sock_directory => "debian-12-docker-sock-directory",
     debian_12_etc_hosts_missing => "debian-12-etc-hosts-missing",
     debian_12_etc_hosts_unreadable => "debian-12-etc-hosts-unreadable",
+    debian_12_no_sys_fs_cgroup => "debian-12-no-sys-fs-cgroup",
     debian_12_no_systemd_judged_by_root => "debian-12-no-systemd-judged-by-root",
     debian_12_no_systemd_start_flags => "debian-12-no-systemd-start-flags",
     debian_12_no_systemd_start_home => "debian-12-no-systemd-start-home",

@@ -28,6 +28,10 @@ pub const MAGICS: &[(&str, u64)] = &[
     ("ocfs2", 0x7461_636f),
     ("lustre", 0x0BD0_0BD0),
     ("selinuxfs", 0xf97c_ff8c),
+    ("msdos", 0x4d44),
+    ("exfat", 0x2011_BAB0),
+    ("hfs", 0x4244),
+    ("vboxsf", 0x786f_4256),
 ];
 
 pub const CGROUP2: u64 = 0x6367_7270;
@@ -35,6 +39,20 @@ pub const TMPFS: u64 = 0x0102_1994;
 pub const NFS: u64 = 0x6969;
 pub const BTRFS: u64 = 0x9123_683E;
 pub const ZFS: u64 = 0x2fc1_2fc1;
+/// FUSE (`fuse` and `fuseblk` alike): what the filesystem can hold is its server's choice.
+pub const FUSE: u64 = 0x6573_5546;
+
+/// Filesystems whose directories have no `mknod` inode operation, so `mknod(2)`, `mkfifo(3)` and `bind(2)` of a
+/// Unix socket fail with `EPERM` (fs/namei.c `vfs_mknod`: `if (!dir->i_op->mknod) return -EPERM;`): vfat and msdos
+/// (`MSDOS_SUPER_MAGIC`, fs/fat/namei_vfat.c, namei_msdos.c), exfat (fs/exfat/namei.c), hfs (fs/hfs/dir.c) and
+/// VirtualBox's shared folders (fs/vboxsf/dir.c).
+pub const WITHOUT_SPECIAL_FILES: &[u64] = &[0x4d44, 0x2011_BAB0, 0x4244, 0x786f_4256];
+
+/// FUSE filesystems (mountinfo type `fuse.SUBTYPE`) whose server makes a regular file for a FIFO or a socket, which
+/// the kernel then refuses with `EIO` (fs/fuse/dir.c `create_new_entry`: the new inode's type must be the one asked
+/// for). Observed: fusefat 0.1a (Debian 12) for `mkfifo` and `bind`. exfat-fuse does the same, but mounts as a plain
+/// `fuseblk`, as ntfs-3g does, which holds FIFOs: that type alone decides nothing.
+pub const FUSE_WITHOUT_SPECIAL_FILES: &[&str] = &["fuse.fusefat"];
 
 /// Network and cluster filesystems on which Docker's data-root breaks (`lchown … operation not permitted`).
 pub const NETWORK_FILESYSTEMS: &[u64] = &[

@@ -4,7 +4,7 @@
 //!
 //! Every fault is per process, never on the host: a PATH of symlinks without one program, or a private mount
 //! namespace (`unshare -m --propagation slave`, held by a `sleep`, entered with `nsenter -m`) with a tmpfs over
-//! /dev/net or a file bind-mounted over /etc/subuid. The doctor and the real tool run inside the same namespace as
+//! /dev/net, a file bind-mounted over /etc/subuid or /etc/hosts, or sysfs unmounted. The doctor and the real tool run inside the same namespace as
 //! the test user (`runuser`), with the same environment; each has a scratch directory of its own under /var/tmp
 //! (XDG_RUNTIME_DIR, TMPDIR, XDG data and config), removed afterwards, and the namespace ends with its holder.
 //! Every real run is bounded by GNU `timeout`, which kills its whole process group.
@@ -1197,4 +1197,78 @@ fn a_subid_module_decides_the_ranges_rootlesskit_maps() {
         ],
         "{real}"
     );
+}
+
+
+/// Row 3.6: /etc/hosts bind-mounted over by a root-owned 0600 file. RootlessKit's child copies /etc/hosts into the
+/// namespace's /etc after the copy-up, reading the host's file as root of a user namespace that maps only the user's
+/// ids, and stops; `network.driver` fails quoting that line. Outside the namespace both pass.
+#[test]
+fn an_unreadable_etc_hosts_stops_rootlesskits_child() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let hosts = s.file("hosts", "127.0.0.1\tlocalhost\n");
+    fs::set_permissions(&hosts, fs::Permissions::from_mode(0o600)).unwrap();
+    let ns = MountNamespace::new(&[&["mount", "--bind", &hosts, "/etc/hosts"]]);
+    let (run, doc) = s.doctor(Some(&ns), "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "RootlessKit's child, which copies /etc/hosts into the namespace's /etc, cannot read it as",
+    );
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "\"[rootlesskit:child ] error: open /etc/hosts: permission denied\"",
+    );
+    let real = s.rootlesskit_passing(Some(&ns));
+    assert_real_fails(
+        &real,
+        &["[rootlesskit:child ] error: open /etc/hosts: permission denied"],
+    );
+    let (run, doc) = s.doctor(None, "network.driver");
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "pass",
+        "dockerd-rootless.sh will pick slirp4netns",
+    );
+    let real = s.rootlesskit_passing(None);
+    assert_eq!(real.code(), 0, "{real}");
+}
+
+/// Row 3.4: no /sys/fs/cgroup (sysfs unmounted in a private mount namespace, as in a chroot or a container without
+/// /sys). With slirp4netns, RootlessKit's child bind-mounts /sys/fs/cgroup before mounting a sysfs for its network
+/// namespace, and stops; `cgroup.v2` fails quoting that line (outside the namespace it passes, and so does
+/// RootlessKit).
+#[test]
+fn without_sys_fs_cgroup_rootlesskits_child_cannot_bind_it() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let ns = MountNamespace::new(&[&["umount", "-R", "/sys"]]);
+    let (run, doc) = s.doctor(Some(&ns), "cgroup.v2");
+    assert_finding(
+        &doc,
+        &run,
+        "cgroup.v2",
+        "fail",
+        "RootlessKit's child, which bind-mounts it before mounting a sysfs for the slirp4netns network namespace, stops \
+with \"[rootlesskit:child ] error: failed to create bind mount on /sys/fs/cgroup: no such file or directory\"",
+    );
+    let real = s.rootlesskit_passing(Some(&ns));
+    assert_real_fails(
+        &real,
+        &[
+            "[rootlesskit:child ] error: failed to create bind mount on /sys/fs/cgroup: no such file or directory",
+        ],
+    );
+    let (run, doc) = s.doctor(None, "cgroup.v2");
+    assert_ne!(finding(&doc, "cgroup.v2")["status"], "fail", "{run}");
+    let real = s.rootlesskit_passing(None);
+    assert_eq!(real.code(), 0, "{real}");
 }

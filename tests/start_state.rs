@@ -1,5 +1,6 @@
 //! Live tier: the directories, sockets and caller identity RootlessKit and dockerd need to start
 //! (`start.state_dir`, `uidmap.caller`; docs/launch-sequence.md rows 2.5, 2.6, 2.18, 3.2, 5.1, 6.2, 8.7, 8.8).
+//! Row 5.1's filesystem without FIFOs is a FAT image mounted with fusefat in a private mount namespace.
 //!
 //! Each fault is injected per process, never on the host: a private mount namespace (`unshare -m`, held by a
 //! `sleep`, entered with `nsenter -m`) where /tmp is bind-mounted read-only, an environment (`TMPDIR`,
@@ -796,4 +797,161 @@ fn a_full_runtime_filesystem_fails_the_state_dir_as_rootlesskit_and_dockerd_do()
     );
     assert!(real.finished.is_some_and(|c| c != 0), "{real}");
     assert!(real.stderr.contains(&pid_error), "{real}");
+}
+
+/// A private mount namespace with a filesystem of the test user's own mounted on a scratch directory (owned through
+/// mount options, mode 0700), used as `TMPDIR`; the mount is undone before the namespace goes, so a FUSE server
+/// started in it exits with it.
+struct UserMount {
+    ns: support::MountNamespace,
+    dir: String,
+}
+
+impl UserMount {
+    /// A FAT image made by `mkfs.vfat`, mounted by `fusefat` (the CI kernel has no vfat; fusefat's mount is
+    /// `fuse.fusefat` in mountinfo).
+    fn fat(scratch: &Scratch, user: &testkit::Account) -> UserMount {
+        let image = scratch.0.path("stick.img");
+        let file = fs::File::create(&image).unwrap();
+        file.set_len(16 << 20).unwrap();
+        drop(file);
+        let out = Command::new("mkfs.vfat").arg(&image).output().unwrap();
+        assert!(out.status.success(), "mkfs.vfat: {out:?}");
+        let dir = scratch.0.path("stick");
+        fs::create_dir(&dir).unwrap();
+        let opts = format!(
+            "rw+,allow_other,uid={},gid={},umask=077",
+            user.uid, user.gid
+        );
+        let ns = support::MountNamespace::new(&[&["fusefat", "-o", &opts, &image, &dir]]);
+        UserMount { ns, dir }
+    }
+
+    /// A 1 MiB tmpfs.
+    fn tmpfs(scratch: &Scratch, user: &testkit::Account) -> UserMount {
+        let dir = scratch.0.path("tmpfs");
+        fs::create_dir(&dir).unwrap();
+        let opts = format!("size=1m,uid={},gid={},mode=0700", user.uid, user.gid);
+        let ns =
+            support::MountNamespace::new(&[&["mount", "-t", "tmpfs", "-o", &opts, "tmpfs", &dir]]);
+        UserMount { ns, dir }
+    }
+
+    fn wrap(&self, command: &Command) -> Command {
+        inside(&self.ns, command)
+    }
+}
+
+impl Drop for UserMount {
+    fn drop(&mut self) {
+        let _ = self.ns.enter(&["umount", &self.dir]).output();
+    }
+}
+
+/// [`live`]'s needs, and the FAT tools.
+fn fifo_live() -> Option<support::Live> {
+    support::start(&[
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::Program("rootlesskit"),
+        Need::Program("slirp4netns"),
+        Need::Program("unshare"),
+        Need::Program("nsenter"),
+        Need::Program("runuser"),
+        Need::Program("fusefat"),
+        Need::Program("mkfs.vfat"),
+        Need::File(PathBuf::from(SCRIPT)),
+    ])
+}
+
+/// Row 5.1: RootlessKit's state directory on a filesystem without FIFOs. Debian 12's script passes no --state-dir,
+/// so RootlessKit 1.1.0 makes `$TMPDIR/rootlesskitNNN` on the FAT filesystem (it has directories), and its builtin
+/// port driver's `mkfifo $STATE_DIR/.bp-ready.pipe` fails: fusefat makes a regular file, which the kernel refuses
+/// with EIO. The doctor fails `start.state_dir` from mountinfo's `fuse.fusefat`, quoting that error.
+#[test]
+fn a_state_dir_on_a_filesystem_without_fifos_stops_rootlesskit() {
+    let Some(live) = fifo_live() else { return };
+    let user = live.ok_user().account();
+    let scratch = Scratch::new("fat");
+    let xdg = scratch.user_dir(&user, "xdg", None);
+    let fat = UserMount::fat(&scratch, &user);
+    let env = [("TMPDIR", fat.dir.as_str())];
+
+    let (found, run) = doctor_finding(
+        fat.wrap(&user_command(&user, &xdg, &env, &strs(&doctor_argv()))),
+        &scratch,
+        "start.state_dir",
+    );
+    assert_eq!(found["status"], "fail", "{found:#}\n{run}");
+    let summary = found["summary"].as_str().unwrap();
+    let expected = format!(
+        "{} is on fuse.fusefat, which cannot hold FIFOs or Unix sockets, so RootlessKit cannot make the builtin port \
+driver's FIFO in its state directory: \"[rootlesskit:parent] error: cannot mkfifo {}/rootlesskitNNNNNNNNNN/.bp-ready.pipe: \
+input/output error\"",
+        fat.dir, fat.dir
+    );
+    assert!(
+        summary.contains(&expected),
+        "{summary}\nexpected: {expected}"
+    );
+
+    let rk = bounded(
+        fat.wrap(&user_command(
+            &user,
+            &xdg,
+            &env,
+            &strs(&rootlesskit_argv("builtin")),
+        )),
+        HANG_BOUND,
+        &scratch,
+    );
+    assert_eq!(rk.finished, Some(1), "{rk}");
+    let mkfifo = format!(
+        "[rootlesskit:parent] error: cannot mkfifo {}/rootlesskit",
+        fat.dir
+    );
+    assert!(
+        rk.stderr.contains(&mkfifo) && rk.stderr.contains("/.bp-ready.pipe: input/output error"),
+        "RootlessKit failed for another reason than the doctor's:\n{rk}"
+    );
+}
+
+/// Row 5.1's counterpart: the same flow with TMPDIR on a tmpfs of the user's own: the doctor passes, and RootlessKit
+/// makes its state directory, FIFO and sockets there and runs `true`.
+#[test]
+fn a_state_dir_on_tmpfs_holds_rootlesskits_fifo_and_sockets() {
+    let Some(live) = fifo_live() else { return };
+    let user = live.ok_user().account();
+    let scratch = Scratch::new("tmpfs");
+    let xdg = scratch.user_dir(&user, "xdg", None);
+    let tmpfs = UserMount::tmpfs(&scratch, &user);
+    let env = [("TMPDIR", tmpfs.dir.as_str())];
+
+    let (found, run) = doctor_finding(
+        tmpfs.wrap(&user_command(&user, &xdg, &env, &strs(&doctor_argv()))),
+        &scratch,
+        "start.state_dir",
+    );
+    assert_eq!(found["status"], "pass", "{found:#}\n{run}");
+
+    let start = || {
+        bounded(
+            tmpfs.wrap(&user_command(
+                &user,
+                &xdg,
+                &env,
+                &strs(&rootlesskit_argv("builtin")),
+            )),
+            HANG_BOUND,
+            &scratch,
+        )
+    };
+    let rk = support::retry_bp_sock_race(start, |rk| {
+        (rk.finished != Some(0)).then_some(rk.stderr.as_str())
+    });
+    assert_eq!(
+        rk.finished,
+        Some(0),
+        "the doctor passed but rootlesskit failed:\n{rk}"
+    );
 }

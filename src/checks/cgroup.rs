@@ -27,7 +27,9 @@ What it checks: the filesystem at /sys/fs/cgroup, by its statfs magic: cgroup2 (
 Why it matters: rootless Docker can limit resources only through cgroup v2 with systemd delegation. On v1 or hybrid hosts \
 the daemon runs without cgroups and silently ignores limits.
 
-What you see when it's wrong: `docker info` warns `WARNING: Running in rootless-mode without cgroups. To enable cgroups in \
+What you see when it's wrong: without /sys/fs/cgroup at all (no sysfs at /sys), RootlessKit's child stops with \
+`[rootlesskit:child ] error: failed to create bind mount on /sys/fs/cgroup: no such file or directory`, as it keeps the \
+cgroup mounts across the sysfs it mounts for its network namespace. On v1, `docker info` warns `WARNING: Running in rootless-mode without cgroups. To enable cgroups in \
 rootless-mode, you need to boot the system in cgroup v2 mode.`; `docker run --memory 64m` is accepted and not enforced.
 
 How to fix: boot with `systemd.unified_cgroup_hierarchy=1` on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, \
@@ -69,6 +71,24 @@ fn v2(f: &Facts) -> Verdict {
     let magic = match f.fs_magic(ROOT) {
         Read::Ok(m) => m,
         Read::Missing => {
+            // Row 3.4: with a network namespace, RootlessKit's child keeps the cgroup mounts across its new sysfs
+            // by bind-mounting /sys/fs/cgroup first (`mountSysfs`, RootlessKit v1.1.0 to v3.0.1 pkg/child/child.go).
+            if let Some(driver) = f
+                .start_driver()
+                .and_then(|d| d.driver.as_deref())
+                .filter(|d| *d != "host")
+            {
+                return Verdict::fail(format!(
+                    "/sys/fs/cgroup does not exist (a container or chroot without sysfs?): RootlessKit's child, which \
+bind-mounts it before mounting a sysfs for the {driver} network namespace, stops with \"[rootlesskit:child ] error: failed to \
+create bind mount on /sys/fs/cgroup: no such file or directory\""
+                ))
+                .evidence(ROOT, "missing")
+                .fix(Remediation::text(
+                    "Mount sysfs at /sys (and the cgroup filesystem at /sys/fs/cgroup) where the daemon starts: as root, \
+`mount -t sysfs sysfs /sys`, then `mount -t cgroup2 cgroup2 /sys/fs/cgroup`; in a container, start it with /sys mounted.",
+                ));
+            }
             return Verdict::warn(
                 "/sys/fs/cgroup does not exist: no cgroups at all (a container or chroot?)",
             )
@@ -200,4 +220,29 @@ fn delegation(f: &Facts) -> Verdict {
         ));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::check;
+    use crate::model::Status;
+
+    #[test]
+    fn without_sys_fs_cgroup_the_start_fails_at_rootlesskits_bind() {
+        let v = check("debian-12-no-sys-fs-cgroup", "cgroup.v2");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains("before mounting a sysfs for the slirp4netns network namespace")
+                && v.summary.contains(
+                    "\"[rootlesskit:child ] error: failed to create bind mount on /sys/fs/cgroup: no such file or directory\""
+                ),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn with_sys_fs_cgroup_v2_passes() {
+        assert_eq!(check("debian-12", "cgroup.v2").status, Status::Pass);
+    }
 }

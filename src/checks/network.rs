@@ -4,7 +4,7 @@
 
 use super::{Check, Scope, unreadable};
 use crate::facts::dockerd::flag;
-use crate::facts::{Facts, FileKind, Read, Unit};
+use crate::facts::{Access, Facts, FileKind, Permission, Read, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::{glob, netplan, pkgdb, resolv, unit};
 
@@ -107,7 +107,9 @@ dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt
 No process is run to learn a version; where the database can't say, the version is reported as unknown. \
 When the start will use slirp4netns sandboxed (--slirp4netns-sandbox=auto, the script's default, or true) and \
 /etc/resolv.conf is a symbolic link, whether the sandbox, which keeps only /etc and /run, can follow it \
-(slirp4netns 1.2.1 and later also bind a final target outside them). With \
+(slirp4netns 1.2.1 and later also bind a final target outside them). With any driver, that /etc/hosts can be read \
+by the user: RootlessKit's child copies it into the namespace's /etc, reading it as root of a user namespace that maps \
+only the user's ids. With \
 DOCKERD_ROOTLESS_ROOTLESSKIT_NET=lxc-user-nic (RootlessKit's experimental driver), instead: the setuid-root helper \
 lxc-user-nic where RootlessKit looks for it, a line of /etc/lxc/lxc-usernet granting the user (or `@group`) a veth on \
 the bridge (lxcbr0 unless --lxc-user-nic-bridge), and that bridge.
@@ -118,7 +120,8 @@ Why it matters: the network driver carries every packet of every container. With
 
 What you see when it's wrong: a sandbox that cannot follow /etc/resolv.conf leaves the start working and DNS \
 dead: lookups through 10.0.2.3 in the namespace and in containers time out (`connection timed out; no servers could \
-be reached`). lxc-user-nic without a quota or a bridge: `[rootlesskit:parent] error: failed to setup network …: \
+be reached`). An /etc/hosts the user cannot read: `[rootlesskit:child ] error: open /etc/hosts: permission denied`, \
+and RootlessKit 1.1.0 with the builtin port driver never returns. lxc-user-nic without a quota or a bridge: `[rootlesskit:parent] error: failed to setup network …: \
 /usr/libexec/lxc/lxc-user-nic failed: …: main: Quota reached`. Without a driver, up to 28.5.1, `Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed`; \
 in 28.5.2 the script prints `One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed` \
 without stopping, and the failure is RootlessKit's `[rootlesskit:parent] error: unknown network mode: ` (the script passes \
@@ -477,6 +480,14 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
         if !notes.is_empty() {
             summary.push_str(&format!("; {}", notes.join("; ")));
         }
+        if asked != Some("host")
+            && let Some((ev, problem, fix)) = etc_hosts(f)
+        {
+            evidence.push(ev);
+            return Verdict::fail(format!("{summary}; but {problem}"))
+                .with_evidence(evidence)
+                .fix(fix);
+        }
         if let Some((ev, problem)) = sandbox_dns(f) {
             evidence.extend(ev);
             if let Some(problem) = problem {
@@ -528,6 +539,61 @@ built-in gvisor-tap-vsock".to_owned(),
     verdict
         .with_evidence(evidence)
         .fix(r.steps(d.install_step(&["slirp4netns"])))
+}
+
+/// Row 3.6: with a network driver, RootlessKit's child copies /etc/hosts into the namespace's /etc (`writeEtcHosts`:
+/// `os.ReadFile("/etc/hosts")`, then its hostname appended, RootlessKit v1.1.0 to v3.0.1 pkg/child/hosts.go). It reads
+/// the host's file through the copy-up's link, as root of a user namespace that maps only the user and their
+/// subordinate ids, so the user's own permission to read it decides. The problem, what RootlessKit prints, and the
+/// fix; `None` when the user can read it (or it cannot be told).
+fn etc_hosts(f: &Facts) -> Option<(Evidence, String, Remediation)> {
+    const HOSTS: &str = "/etc/hosts";
+    const READ: Access = Access {
+        read: true,
+        write: false,
+        exec: false,
+    };
+    let (errno, detail) = match f.read(HOSTS) {
+        Read::Missing => ("no such file or directory", "missing".to_owned()),
+        Read::Failed(e) if e.contains("permission denied") => ("permission denied", e),
+        Read::Failed(_) => return None,
+        Read::Ok(_) => match f.access(HOSTS, READ) {
+            Read::Ok(Permission::Denied(why)) => ("permission denied", why),
+            _ => return None,
+        },
+    };
+    let detail = match f.stat(HOSTS) {
+        Read::Ok(m) => format!(
+            "{detail}; {}, mode {:04o}, owner uid {}, group {}",
+            m.kind.describe(),
+            m.mode,
+            m.uid,
+            m.gid
+        ),
+        _ => detail,
+    };
+    let problem = format!(
+        "RootlessKit's child, which copies /etc/hosts into the namespace's /etc, cannot read it as {}: \
+\"[rootlesskit:child ] error: open /etc/hosts: {errno}\" (RootlessKit 1.1.0 with the builtin port driver then waits forever)",
+        f.user.name
+    );
+    let fix = if errno == "permission denied" {
+        Remediation::text("Make /etc/hosts readable by everyone, as it is by default:")
+            .steps([Step::root(["chmod", "0644", HOSTS])])
+    } else {
+        Remediation::text(
+            "Create /etc/hosts (every distribution ships one; at least `127.0.0.1 localhost`):",
+        )
+        .steps([Step::root(["tee", HOSTS]).with_stdin("127.0.0.1\tlocalhost\n::1\tlocalhost\n")])
+    };
+    Some((
+        Evidence {
+            source: HOSTS.into(),
+            detail,
+        },
+        problem,
+        fix,
+    ))
 }
 
 /// The TAP device every network driver needs (docs/launch-sequence.md, row 4.3). `Meta` carries no device number,
@@ -1852,6 +1918,53 @@ fn rootless_net(f: &Facts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_etc_hosts_fails_the_driver_with_rootlesskits_child_error() {
+        let v = check("debian-12-etc-hosts-unreadable", "network.driver");
+        assert_eq!(v.status, crate::model::Status::Fail);
+        assert!(
+            v.summary
+                .starts_with("dockerd-rootless.sh will pick slirp4netns")
+                && v.summary
+                    .contains("; but RootlessKit's child, which copies /etc/hosts")
+                && v.summary
+                    .contains("\"[rootlesskit:child ] error: open /etc/hosts: permission denied\""),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.source == "/etc/hosts" && e.detail.contains("mode 0600, owner uid 0")),
+            "{:?}",
+            v.evidence
+        );
+        let fix = crate::checks::test_support::fix(&v);
+        assert_eq!(fix.steps[0].argv, ["chmod", "0644", "/etc/hosts"]);
+    }
+
+    #[test]
+    fn a_missing_etc_hosts_fails_the_driver_and_says_how_to_create_one() {
+        let v = check("debian-12-etc-hosts-missing", "network.driver");
+        assert_eq!(v.status, crate::model::Status::Fail);
+        assert!(
+            v.summary.contains(
+                "\"[rootlesskit:child ] error: open /etc/hosts: no such file or directory\""
+            ),
+            "{}",
+            v.summary
+        );
+        let fix = crate::checks::test_support::fix(&v);
+        assert_eq!(fix.steps[0].argv, ["tee", "/etc/hosts"]);
+    }
+
+    #[test]
+    fn a_readable_etc_hosts_passes_the_driver() {
+        let v = check("debian-12", "network.driver");
+        assert_eq!(v.status, crate::model::Status::Pass, "{}", v.summary);
+        assert!(!v.evidence.iter().any(|e| e.source == "/etc/hosts"));
+    }
 
     #[test]
     fn tun_missing_fails_with_modprobe_and_modules_load() {

@@ -7,6 +7,7 @@ use super::{Check, Scope, unreadable};
 use crate::facts::start::{DaemonPath, VarOrigin, with_dirs};
 use crate::facts::start_programs::is_dir;
 use crate::facts::{Access, Facts, FileKind, Meta, Permission, Read};
+use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::mountinfo;
 use crate::parse::rootlesskit::{self as rk, Version};
@@ -190,7 +191,10 @@ pasta, install slirp4netns.",
     passes `--state-dir=$XDG_RUNTIME_DIR/dockerd-rootless` (or $DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR), which RootlessKit \
     creates and locks (`lock`). That directory, and /tmp, where RootlessKit's child makes `rootlesskit-bNNN` and `rksysNNN` \
     for its copy-up and /sys mounts, must be directories the user can write, on a mount that is not read-only \
-    (/proc/self/mountinfo). The state directory must not be locked by another RootlessKit that is still running. And every \
+    (/proc/self/mountinfo). The state directory's filesystem must hold FIFOs and Unix sockets: RootlessKit's builtin \
+    port driver makes `.bp-ready.pipe` with mkfifo(3) before anything else, and every driver binds sockets there; \
+    vfat, msdos, exfat, hfs and vboxsf have no mknod (their statfs(2) magic), and a FUSE `fusefat` mount (its mountinfo \
+    type) makes a regular file instead, which the kernel refuses. The state directory must not be locked by another RootlessKit that is still running. And every \
     Unix socket the start path listens on must fit in sun_path, 107 bytes plus the NUL (unix(7)): RootlessKit's \
     `api.sock`, the builtin port driver's `.bp.sock` or slirp4netns's `.s4nn.sock` in the state directory (for a random \
     name, its longest form), and dockerd's `$XDG_RUNTIME_DIR/docker.sock`; containerd, which dockerd starts, refuses \
@@ -207,7 +211,9 @@ pasta, install slirp4netns.",
     
     What you see when it's wrong: `[rootlesskit:parent] error: creating a state directory: mkdir \
     /tmp/rootlesskit1112766645: read-only file system`; `[rootlesskit:child ] error: creating bind0 directory under /tmp: \
-    mkdir /tmp/rootlesskit-b4165514075: read-only file system` and then nothing; `[rootlesskit:parent] error: failed to lock \
+    mkdir /tmp/rootlesskit-b4165514075: read-only file system` and then nothing; `[rootlesskit:parent] error: cannot mkfifo \
+    /media/alice/STICK/tmp/rootlesskit2736405318/.bp-ready.pipe: operation not permitted` (`input/output error` on FUSE); \
+    `[rootlesskit:parent] error: failed to lock \
     …/lock, another RootlessKit is running with the same state directory?`; `[rootlesskit:parent] error: listen unix \
     …/api.sock: bind: invalid argument`; nothing at all with a 121-byte `.bp.sock`; `failed to load listeners: can't create \
     unix socket …/docker.sock: listen unix …/docker.sock: bind: invalid argument` from dockerd; `containerd: failed to get \
@@ -217,7 +223,7 @@ pasta, install slirp4netns.",
     /run/user/UID/docker.pid: no space left on device`.
     
     How to fix: give the start path a writable /tmp (remount it read-write, or start outside the sandbox or namespace \
-    that made it read-only), set TMPDIR to a short directory you own, keep XDG_RUNTIME_DIR short (/run/user/UID, or \
+    that made it read-only), set TMPDIR to a short directory you own on a filesystem with FIFOs and sockets (tmpfs, ext4, xfs, btrfs), keep XDG_RUNTIME_DIR short (/run/user/UID, or \
     $HOME/.docker/xrd without systemd), stop the other RootlessKit named by its pid (or point \
     DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR elsewhere), remove a directory left at docker.sock, and free room on a full \
     runtime directory (or raise logind's RuntimeDirectorySize=).",
@@ -1949,6 +1955,48 @@ fn state_dir(f: &Facts) -> Verdict {
         return v;
     }
 
+    // The state directory's filesystem must hold a FIFO and Unix sockets (row 5.1).
+    let state_parent = match &layout {
+        StateDir::Temp { parent } => parent,
+        StateDir::Fixed { dir } => dir,
+    };
+    if let Some(refusal) = special_files_refused(f, state_parent) {
+        let (step, error) = match port_driver.as_str() {
+            "builtin" => (
+                "the builtin port driver's FIFO",
+                format!(
+                    "[rootlesskit:parent] error: cannot mkfifo {state_shown}/.bp-ready.pipe: {}",
+                    refusal.errno
+                ),
+            ),
+            "slirp4netns" => (
+                "slirp4netns's API socket",
+                format!(
+                    "[rootlesskit:parent] error: failed to setup network …: waiting for ready fd (… --api-socket {state_shown}/.s4nn.sock …): slirp4netns failed"
+                ),
+            ),
+            _ => (
+                "its API socket",
+                format!(
+                    "[rootlesskit:parent] error: listen unix {state_shown}/api.sock: bind: {}",
+                    refusal.errno
+                ),
+            ),
+        };
+        problems.push(StateProblem {
+            summary: format!(
+                "{state_parent} is on {}, which cannot hold FIFOs or Unix sockets, so RootlessKit cannot make {step} in its state directory: \"{error}\"",
+                refusal.what
+            ),
+            source: refusal.source,
+            detail: refusal.detail,
+            fix: match &layout {
+                StateDir::Temp { .. } => "Point TMPDIR at a directory on a filesystem that holds FIFOs and sockets (tmpfs, ext4, xfs, btrfs), or unset it to use /tmp.".to_owned(),
+                StateDir::Fixed { .. } => "Give RootlessKit a state directory on a filesystem that holds FIFOs and sockets (tmpfs, ext4, xfs, btrfs): DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR, or an XDG_RUNTIME_DIR on tmpfs.".to_owned(),
+            },
+        });
+    }
+
     // Unix socket paths.
     let state_len = match &layout {
         StateDir::Temp { parent } => parent.len() + "/rootlesskit".len() + MKDIRTEMP_DIGITS,
@@ -2155,6 +2203,58 @@ fn state_dir(f: &Facts) -> Verdict {
         }
     }
     v.fix(Remediation::text(text.join(" ")))
+}
+
+/// A filesystem on which RootlessKit cannot make the FIFO and sockets of its state directory.
+struct SpecialFilesRefused {
+    /// How the filesystem is named in the summary (`msdos`, `fuse.fusefat`).
+    what: String,
+    /// Where it was read (the directory `statfs` answered for, or mountinfo), and what it said.
+    source: String,
+    detail: String,
+    /// The error `mkfifo` and `bind` meet there, as Go prints it.
+    errno: &'static str,
+}
+
+/// Whether the filesystem holding `dir` (or, before it exists, its nearest existing ancestor) refuses FIFOs and Unix
+/// sockets: a kernel filesystem without `mknod` (its `statfs` magic), or a FUSE filesystem whose server is known to
+/// make a regular file instead (its mountinfo type). `None` when it holds them or nothing says.
+fn special_files_refused(f: &Facts, dir: &str) -> Option<SpecialFilesRefused> {
+    let (probe, magic) = f.filesystem_of(dir).ok()?;
+    if fsmagic::WITHOUT_SPECIAL_FILES.contains(&magic) {
+        return Some(SpecialFilesRefused {
+            what: fsmagic::name(magic),
+            source: probe,
+            detail: format!(
+                "statfs f_type 0x{magic:x} ({}): no mknod, so mkfifo and bind fail with EPERM",
+                fsmagic::name(magic)
+            ),
+            errno: "operation not permitted",
+        });
+    }
+    if magic != fsmagic::FUSE {
+        return None;
+    }
+    let Read::Ok(mounts) = f.mounts() else {
+        return None;
+    };
+    let real = f
+        .canonicalize(&probe)
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| probe.clone());
+    let m = mountinfo::mount_for(mounts, &real)?;
+    fsmagic::FUSE_WITHOUT_SPECIAL_FILES
+        .contains(&m.fs_type.as_str())
+        .then(|| SpecialFilesRefused {
+            what: m.fs_type.clone(),
+            source: "/proc/self/mountinfo".into(),
+            detail: format!(
+                "{} {} at {}: its server makes a regular file for a FIFO or socket, which the kernel refuses with EIO",
+                m.fs_type, m.source, m.mount_point
+            ),
+            errno: "input/output error",
+        })
 }
 
 /// `dir` without trailing slashes (`/` stays `/`).
@@ -3103,6 +3203,55 @@ mod tests {
         let mount = evidence(&v, "/proc/self/mountinfo").unwrap();
         assert!(mount.starts_with("/tmp tmpfs ro,"), "{mount}");
         assert!(fix(&v).text.contains("remount"), "{}", fix(&v).text);
+    }
+
+    #[test]
+    fn a_tmpdir_on_vfat_fails_on_the_builtin_port_drivers_fifo() {
+        let v = check("debian-12-no-systemd-tmpdir-vfat", "start.state_dir");
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.summary.contains("/media/alice/STICK/tmp is on msdos, which cannot hold FIFOs or Unix sockets")
+                && v.summary.contains(
+                    "[rootlesskit:parent] error: cannot mkfifo /media/alice/STICK/tmp/rootlesskitNNNNNNNNNN/.bp-ready.pipe: operation not permitted"
+                ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.source == "/media/alice/STICK/tmp" && e.detail.contains("0x4d44")),
+            "{:?}",
+            v.evidence
+        );
+        assert!(
+            fix(&v)
+                .text
+                .contains("Point TMPDIR at a directory on a filesystem that holds FIFOs")
+        );
+    }
+
+    #[test]
+    fn a_tmpdir_on_tmpfs_passes() {
+        let v = check("debian-12-no-systemd-tmpdir-tmpfs", "start.state_dir");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+    }
+
+    #[test]
+    fn every_filesystem_without_mknod_is_named_and_refuses_special_files() {
+        for magic in crate::fsmagic::WITHOUT_SPECIAL_FILES {
+            assert!(
+                !crate::fsmagic::name(*magic).starts_with("0x"),
+                "0x{magic:x} has no name for sidecars"
+            );
+        }
+        for fs in ["ext4", "xfs", "btrfs", "tmpfs", "fuse"] {
+            let magic = crate::fsmagic::by_name(fs).unwrap();
+            assert!(
+                !crate::fsmagic::WITHOUT_SPECIAL_FILES.contains(&magic),
+                "{fs}"
+            );
+        }
     }
 
     #[test]

@@ -408,6 +408,18 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
     },
     KnownError {
+        needles: &["cannot mkfifo", ".bp-ready.pipe"],
+        checks: &["start.state_dir"],
+        meaning: "RootlessKit's state directory is on a filesystem that cannot hold FIFOs (vfat, exfat, fusefat)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/port/builtin/parent/parent.go",
+    },
+    KnownError {
+        needles: &["open /etc/hosts"],
+        checks: &["network.driver"],
+        meaning: "RootlessKit's child cannot read /etc/hosts to copy it into the namespace's /etc",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/child/hosts.go",
+    },
+    KnownError {
         needles: &["XDG_RUNTIME_DIR needs to be set and writable"],
         checks: &["session.xdg_runtime_dir"],
         meaning: "dockerd-rootless.sh's XDG_RUNTIME_DIR is unset or not writable",
@@ -544,6 +556,14 @@ mod tests {
             ),
             (
                 "[rootlesskit:parent] error: exec: \"slirp4netns\": executable file not found in $PATH",
+                &["network.driver"],
+            ),
+            (
+                "[rootlesskit:parent] error: cannot mkfifo /var/tmp/stick/rootlesskit3693312511/.bp-ready.pipe: input/output error",
+                &["start.state_dir"],
+            ),
+            (
+                "[rootlesskit:child ] error: open /etc/hosts: permission denied",
                 &["network.driver"],
             ),
             (

@@ -34,6 +34,10 @@ pub const PACKAGES: &[&str] = &[
     // A test libsubid module for shadow (launch-sequence row 2.11), built by the live tier.
     "gcc",
     "libc6-dev",
+    // A FAT filesystem in a file, mounted through FUSE (the CI kernel has no vfat), for a state directory that
+    // cannot hold FIFOs (launch-sequence row 5.1).
+    "dosfstools",
+    "fusefat",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

@@ -1199,7 +1199,6 @@ fn a_subid_module_decides_the_ranges_rootlesskit_maps() {
     );
 }
 
-
 /// Row 3.6: /etc/hosts bind-mounted over by a root-owned 0600 file. RootlessKit's child copies /etc/hosts into the
 /// namespace's /etc after the copy-up, reading the host's file as root of a user namespace that maps only the user's
 /// ids, and stops; `network.driver` fails quoting that line. Outside the namespace both pass.

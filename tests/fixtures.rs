@@ -164,6 +164,8 @@ scenarios! {
     debian_11_btrfs_home => "debian-11-btrfs-home",
     debian_11_userns_clone_0 => "debian-11-userns-clone-0",
     debian_12 => "debian-12",
+    debian_12_apparmor_confined_rootlesskit => "debian-12-apparmor-confined-rootlesskit",
+    debian_12_apparmor_unconfined_rootlesskit => "debian-12-apparmor-unconfined-rootlesskit",
     debian_12_cgroup_v1 => "debian-12-cgroup-v1",
     debian_12_data_root_parent_root_owned => "debian-12-data-root-parent-root-owned",
     debian_12_data_root_root_entry => "debian-12-data-root-root-entry",

@@ -833,3 +833,96 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");
 }
+
+#[test]
+fn apparmor_profiles_for_rootlesskit_judged_by_the_doctor_and_met_by_rootlesskit() {
+    // Launch rows 2.x (the child's start) and 3.3 on Debian 13: AppArmor runs without Ubuntu's user namespace
+    // restriction, and apparmor 4.1 ships an unconfined profile for /usr/bin/rootlesskit. Each case loads one profile
+    // as the only one for that path and runs the doctor and RootlessKit 2.0.2 as the user.
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE", "trixie") else {
+        return;
+    };
+    let mut run = boot(&image, "apparmor");
+    let versions = run.file("versions", "stdout");
+    for package in ["rootlesskit 2.0.2-", "apparmor 4.1"] {
+        run.expect(versions.contains(package), || {
+            format!("versions: no {package:?}:\n{versions}")
+        });
+    }
+    let lsm = run.file("lsm", "stdout");
+    run.expect(lsm.contains("apparmor") && lsm.contains("\nY\n"), || {
+        format!("lsm: AppArmor is not running:\n{lsm}")
+    });
+    let cases: &[(&str, &str, &[&str], Option<&str>)] = &[
+        // The packaged profile: unconfined, with userns.
+        ("baseline", "pass", &["which does not confine it"], None),
+        (
+            "rdtest-confined-no-caps",
+            "fail",
+            &[
+                "has no capability rule",
+                "fork/exec /proc/self/exe: operation not permitted",
+            ],
+            Some("failed to start the child: fork/exec /proc/self/exe: operation not permitted"),
+        ),
+        (
+            "rdtest-confined-attached",
+            "fail",
+            &[
+                "lacks flags=(attach_disconnected)",
+                "fork/exec /proc/self/exe: permission denied",
+            ],
+            Some("failed to start the child: fork/exec /proc/self/exe: permission denied"),
+        ),
+        (
+            "rdtest-confined-no-mount",
+            "fail",
+            &["has no mount rule", "slirp4netns failed"],
+            Some("--enable-sandbox --enable-seccomp"),
+        ),
+        (
+            "rdtest-unconfined",
+            "pass",
+            &[
+                "gets profile rdtest-rootlesskit",
+                "which does not confine it",
+            ],
+            None,
+        ),
+        // A confining profile beside the packaged one: the attachments conflict, and neither attaches.
+        (
+            "rdtest-confined-no-caps-alongside",
+            "pass",
+            &["equally specifically", "rootlesskit runs unconfined"],
+            None,
+        ),
+    ];
+    for (case, status, words, error) in cases {
+        run.verdict(
+            &format!("{case}-preflight"),
+            "apparmor.rootlesskit",
+            status,
+            words,
+        );
+        let step = format!("{case}-rootlesskit");
+        match error {
+            Some(error) => run.real_failure(&step, error),
+            None => run.succeeded(&step),
+        }
+    }
+    // What the kernel logged for the two profiles that stop the child's start.
+    for (case, line) in [
+        ("rdtest-confined-no-caps", "capname=\"sys_admin\""),
+        (
+            "rdtest-confined-attached",
+            "Failed name lookup - disconnected path",
+        ),
+    ] {
+        let log = run.file(&format!("{case}-kernel-log"), "stdout");
+        run.expect(log.contains(line), || {
+            format!("{case}-kernel-log: no {line:?}:\n{log}")
+        });
+    }
+    let failures = run.failures.join("\n\n");
+    assert!(run.failures.is_empty(), "{failures}");
+}

@@ -13,10 +13,11 @@ pub(super) const CHECKS: &[Check] = &[Check {
     area: "apparmor",
     scope: Scope::Preflight,
     needs_runtime: true,
-    title: "Under the AppArmor userns restriction, the rootlesskit that will run has a profile granting userns",
+    title: "The AppArmor profile the rootlesskit that will run gets lets it start (userns under the restriction, no confinement)",
     reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; https://github.com/torvalds/linux/blob/master/security/apparmor/domain.c; apparmor.d(5); apparmor_parser(8)",
     explain: "\
-What it checks: only when kernel.apparmor_restrict_unprivileged_userns = 1. It finds the rootlesskit dockerd-rootless.sh will run \
+What it checks: when AppArmor runs (/sys/module/apparmor/parameters/enabled is Y) or kernel.apparmor_restrict_unprivileged_userns \
+= 1. It finds the rootlesskit dockerd-rootless.sh will run \
 (docker-rootlesskit, then rootlesskit, in the script's directory, ~/bin, your PATH, /usr/sbin and /sbin), resolves symlinks \
 (AppArmor attaches to the real path), and reads every profile in /etc/apparmor.d: attachment paths and globs (`*`, `**`, `{a,b}`, \
 @{HOME}-style variables from tunables), the `userns,` rule, and disabled profiles (/etc/apparmor.d/disable). The files of \
@@ -25,15 +26,18 @@ the profiles that attach are read with their includes, as apparmor_parser reads 
 missing `include <x>` without `if exists` means apparmor_parser refuses the file and its profiles are not loaded. Among the \
 loaded profiles that attach, it picks the one the kernel picks (security/apparmor/domain.c, find_attach): a profile named by \
 the path itself wins; otherwise the longest match wins (an exact attachment beats a `*` pattern); two equally specific \
-ones, such as two profiles attaching to /usr/bin/rootlesskit, conflict, and the kernel attaches neither. It passes when the \
-profile the kernel attaches grants `userns,`.
+ones, such as two profiles attaching to /usr/bin/rootlesskit, conflict, and the kernel attaches neither. Under the \
+restriction, it passes when the profile the kernel attaches grants `userns,`. On any AppArmor kernel, a profile that \
+confines rootlesskit (neither `flags=(unconfined)` nor `complain`) fails: without a capability rule, without \
+`attach_disconnected`, or without mount rules RootlessKit cannot start (each seen on Debian 13), and with all three it \
+warns, since rootlesskit's children run under it too.
 
 Why it matters: Ubuntu's apparmor package covers only /usr/bin/rootlesskit. The get.docker.com/rootless installer puts \
 rootlesskit in ~/bin and nerdctl-full in /usr/local/bin; neither is covered, and `dockerd-rootless-setuptool.sh check` \
 still says \"Requirements are satisfied\".
 
-What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied`, \
-with `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`; \
+What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied` \
+(or `operation not permitted` under a confining profile without capability rules), with `This error might have happened because /proc/sys/kernel/apparmor_restrict_unprivileged_userns is set to 1`; \
 the kernel log shows `apparmor=\"DENIED\" operation=\"capable\" … profile=\"unprivileged_userns\"`, and with two profiles \
 for one path, newer kernels also log `info=\"conflicting profile attachments\"` for the exec.
 
@@ -93,20 +97,24 @@ Alternatively, use the packaged /usr/bin/rootlesskit, which the distribution's a
     .step(Step::root(["apparmor_parser", "-r", file.as_str()]))
 }
 
+/// Whether the kernel runs AppArmor (`Y` in the module's parameter).
+const ENABLED: &str = "/sys/module/apparmor/parameters/enabled";
+
 fn rootlesskit(f: &Facts) -> Verdict {
     const SYSCTL: &str = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns";
-    match f.sysctl_int("kernel.apparmor_restrict_unprivileged_userns") {
-        Read::Missing => {
-            return Verdict::skip("AppArmor does not restrict user namespaces on this kernel");
-        }
+    let restrict = match f.sysctl_int("kernel.apparmor_restrict_unprivileged_userns") {
+        Read::Missing => None,
         Read::Failed(e) => return unreadable(SYSCTL, &e),
-        Read::Ok(Ok(0)) => {
-            return Verdict::skip(
-                "kernel.apparmor_restrict_unprivileged_userns = 0: no profile needed",
-            );
-        }
-        Read::Ok(Ok(_)) => {}
+        Read::Ok(Ok(v)) => Some(v),
         Read::Ok(Err(e)) => return Verdict::error(format!("{SYSCTL} does not hold a number: {e}")),
+    };
+    let restricted = restrict.is_some_and(|v| v != 0);
+    let enabled = matches!(f.read(ENABLED), Read::Ok(t) if t.trim() == "Y");
+    if !restricted && !enabled {
+        return Verdict::skip(match restrict {
+            None => "AppArmor does not restrict user namespaces on this kernel",
+            Some(_) => "kernel.apparmor_restrict_unprivileged_userns = 0: no profile needed",
+        });
     }
     let (found, installed) = match find_rootlesskit(f) {
         Some(p) => (p, true),
@@ -138,9 +146,19 @@ fn rootlesskit(f: &Facts) -> Verdict {
     } else {
         format!("rootlesskit is not installed yet; its packaged path {found}")
     };
-    let mut evidence = vec![Evidence {
-        source: SYSCTL.into(),
-        detail: "1".into(),
+    let mut evidence = vec![if restricted {
+        Evidence {
+            source: SYSCTL.into(),
+            detail: "1".into(),
+        }
+    } else {
+        Evidence {
+            source: ENABLED.into(),
+            detail: format!(
+                "Y (AppArmor runs; kernel.apparmor_restrict_unprivileged_userns is {})",
+                restrict.map_or("absent".to_owned(), |v| v.to_string())
+            ),
+        }
     }];
     if installed {
         evidence.push(Evidence {
@@ -164,11 +182,18 @@ fn rootlesskit(f: &Facts) -> Verdict {
             let Some(a) = att.profiles.get(*i) else {
                 return Verdict::error("internal: the chosen profile is missing");
             };
-            if a.allows_userns() {
-                return Verdict::pass(format!(
-                    "{subject} is covered by profile {} ({})",
-                    a.profile.name, a.file
-                ))
+            if !restricted || a.allows_userns() {
+                if let Some(v) = confined(a, &subject, &real) {
+                    return v.with_evidence(evidence);
+                }
+                return Verdict::pass(if restricted {
+                    format!("{subject} is covered by profile {} ({})", a.profile.name, a.file)
+                } else {
+                    format!(
+                        "{subject} gets profile {} ({}), which does not confine it",
+                        a.profile.name, a.file
+                    )
+                })
                 .with_evidence(evidence);
             }
             Verdict::fail(format!(
@@ -185,6 +210,17 @@ fn rootlesskit(f: &Facts) -> Verdict {
                 .iter()
                 .map(|a| format!("{} ({})", a.profile.name, a.at()))
                 .collect();
+            if !restricted {
+                // Seen in the VM tier (Debian 13): a confining profile beside the packaged one, and RootlessKit
+                // starts, unconfined.
+                return Verdict::pass(format!(
+                    "{} profiles attach to {real} equally specifically ({}), so the kernel attaches none of them and \
+rootlesskit runs unconfined, which this kernel allows (no user namespace restriction)",
+                    tied.len(),
+                    names.join(", ")
+                ))
+                .with_evidence(evidence);
+            }
             Verdict::fail(format!(
                 "{subject} may not create user namespaces: {} profiles attach to {real} equally specifically ({}), so the kernel attaches none of them (\"conflicting profile attachments\"), rootlesskit runs unconfined, and {EPERM}",
                 tied.len(),
@@ -193,6 +229,11 @@ fn rootlesskit(f: &Facts) -> Verdict {
             .with_evidence(evidence)
             .fix(keep_one(&tied, &real))
         }
+        Choice::Nothing if !restricted => Verdict::pass(format!(
+            "no loaded profile attaches to {real}: rootlesskit runs unconfined, which this kernel allows (no user \
+namespace restriction)"
+        ))
+        .with_evidence(evidence),
         Choice::Nothing if att.profiles.is_empty() => {
             let why = if unjudged.is_empty() {
                 format!("no profile in {PROFILE_DIR} attaches to {real}")
@@ -235,6 +276,60 @@ fn rootlesskit(f: &Facts) -> Verdict {
             .fix(load_again(&att.profiles, &real))
         }
     }
+}
+
+/// A profile that confines rootlesskit (enforce mode: neither `unconfined` nor `complain`): RootlessKit and
+/// everything it starts (slirp4netns, dockerd, containerd) run under it, so what it lacks stops the start. What each
+/// lack does was seen in the VM tier (Debian 13, AppArmor 4.1, RootlessKit 2.0.2; tests/vm.rs, scenario apparmor).
+fn confined(a: &Attached, subject: &str, real: &str) -> Option<Verdict> {
+    let flags = &a.profile.flags;
+    if flags.iter().any(|f| f == "unconfined" || f == "complain") {
+        return None;
+    }
+    let which = format!(
+        "the profile attaching to {real} ({} at {})",
+        a.profile.name,
+        a.at()
+    );
+    let (fail, why) = if !a.profile.capability {
+        (
+            true,
+            "it has no capability rule, so AppArmor refuses CAP_SYS_ADMIN for the child's namespaces (kernel log: apparmor=\"DENIED\" operation=\"capable\" … capname=\"sys_admin\"), and RootlessKit fails with \"[rootlesskit:parent] \
+error: failed to start the child: fork/exec /proc/self/exe: operation not permitted\"",
+        )
+    } else if !flags.iter().any(|f| f == "attach_disconnected") {
+        (
+            true,
+            "it lacks flags=(attach_disconnected), so the child's re-exec of /proc/self/exe from its new mount \
+namespace is refused (kernel log: operation=\"exec\" info=\"Failed name lookup - disconnected path\"), and RootlessKit \
+fails with \"[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: permission denied\"",
+        )
+    } else if !a.profile.mount {
+        (
+            true,
+            "it has no mount rule, so the mounts of RootlessKit's child and of slirp4netns's sandbox are refused \
+(seen: \"[rootlesskit:parent] error: failed to setup network …: waiting for ready fd (… --enable-sandbox …): slirp4netns \
+failed\")",
+        )
+    } else {
+        (
+            false,
+            "RootlessKit, slirp4netns, dockerd and containerd all run under it, and the doctor does not judge every \
+rule (file, network, ptrace, signal, pivot_root): any it lacks stops them",
+        )
+    };
+    let summary = format!("{subject} is confined by {which}: {why}");
+    let v = if fail {
+        Verdict::fail(summary)
+    } else {
+        Verdict::warn(summary)
+    };
+    Some(v.fix(Remediation::text(format!(
+        "Make the profile in {} unconfined, as AppArmor's own rootlesskit profile is (`flags=(unconfined)` with \
+`userns,`), then reload it with `sudo apparmor_parser -r {}`; or remove it (`sudo apparmor_parser -R {}`, then delete \
+the file).",
+        a.file, a.file, a.file
+    ))))
 }
 
 /// One evidence line for a profile that attaches; with `several`, how specifically (what the kernel ranks).

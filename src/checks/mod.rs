@@ -230,8 +230,13 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
             .collect();
         v = v.fix(
             crate::model::Remediation::text(format!(
-                "Fix what {} reports, then run the check again.",
-                fix_ids.join(" and ")
+                "Fix what {} {}, then run the check again.",
+                fix_ids.join(" and "),
+                if fix_ids.len() == 1 {
+                    "reports"
+                } else {
+                    "report"
+                }
             ))
             .steps(steps),
         );

@@ -113,8 +113,8 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["fork/exec /proc/self/exe: operation not permitted"],
-        checks: &["userns.clone"],
-        meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0)",
+        checks: &["userns.clone", "apparmor.rootlesskit"],
+        meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0), or an AppArmor profile confining rootlesskit refuses it the capabilities for its child's namespaces",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
     },
     KnownError {
@@ -126,7 +126,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["fork/exec /proc/self/exe: permission denied"],
         checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
-        meaning: "AppArmor keeps this rootlesskit from creating a user namespace (Ubuntu's restriction without a profile granting userns)",
+        meaning: "AppArmor keeps this rootlesskit from creating a user namespace (Ubuntu's restriction without a profile granting userns), or a profile confining it refuses the child's re-exec of /proc/self/exe (no attach_disconnected)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
     },
     KnownError {
@@ -544,7 +544,7 @@ mod tests {
             ),
             (
                 "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted",
-                &["userns.clone"],
+                &["userns.clone", "apparmor.rootlesskit"],
             ),
             (
                 "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device",

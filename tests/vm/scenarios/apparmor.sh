@@ -1,9 +1,10 @@
 #!/bin/bash
-# VM scenario "apparmor" (trixie, run as root by vm-payload.sh): an AppArmor profile that confines rootlesskit
-# (rows 3.1 and 3.3 of docs/launch-sequence.md). The Debian kernel enables AppArmor; a profile attached to
-# /usr/bin/rootlesskit that is not `flags=(unconfined)` confines RootlessKit and what it runs: without `capability`
-# rules its re-executed child has no capabilities (RootlessKit 2's check), with them but without `mount` rules the
-# child's first mount is refused. Each profile is judged by rootless-doctor and met by the real RootlessKit.
+# VM scenario "apparmor" (trixie, run as root by vm-payload.sh): AppArmor profiles for rootlesskit. The Debian kernel
+# runs AppArmor without Ubuntu's user namespace restriction, and Debian 13's apparmor ships an unconfined profile for
+# /usr/bin/rootlesskit. A profile that confines rootlesskit confines RootlessKit and what it runs: without a capability
+# rule its child's namespaces are refused, without attach_disconnected the child's re-exec of /proc/self/exe is, and
+# without mount rules slirp4netns's sandbox is. Each profile is judged by rootless-doctor and met by the real
+# RootlessKit (docs/launch-sequence.md rows 2.9 and 3.3).
 # Every command here is a fixed string.
 #
 # Layout of out/: STEP.stdout, STEP.stderr and STEP.rc for every recorded step.
@@ -41,9 +42,9 @@ case_profile() {
     fi
 }
 
-# The three profiles, each the only one for /usr/bin/rootlesskit while its case runs.
+# The profiles, each the only one for /usr/bin/rootlesskit while its case runs (but the last case).
 cat > profile-rdtest-confined-no-caps <<'PROFILE'
-# A profile confining rootlesskit with no capability rules (the apparmor scenario, rows 3.1 and 3.3).
+# A profile confining rootlesskit with no capability rules.
 abi <abi/4.0>,
 include <tunables/global>
 
@@ -56,12 +57,28 @@ profile rdtest-rootlesskit /usr/bin/rootlesskit {
   unix,
 }
 PROFILE
-cat > profile-rdtest-confined-caps-no-mount <<'PROFILE'
-# A profile confining rootlesskit with every capability but no mount rules (the apparmor scenario, row 3.3).
+cat > profile-rdtest-confined-attached <<'PROFILE'
+# A profile confining rootlesskit with every capability, but without attach_disconnected and mount rules.
 abi <abi/4.0>,
 include <tunables/global>
 
 profile rdtest-rootlesskit /usr/bin/rootlesskit {
+  userns,
+  capability,
+  file,
+  network,
+  signal,
+  ptrace,
+  unix,
+}
+PROFILE
+cat > profile-rdtest-confined-no-mount <<'PROFILE'
+# A profile confining rootlesskit with every capability and attach_disconnected (so the re-exec of /proc/self/exe
+# from the child's mount namespace is allowed), but no mount rules (the apparmor scenario, row 3.3).
+abi <abi/4.0>,
+include <tunables/global>
+
+profile rdtest-rootlesskit /usr/bin/rootlesskit flags=(attach_disconnected) {
   userns,
   capability,
   file,
@@ -91,7 +108,8 @@ as_tester baseline-rootlesskit "timeout 30 $rk"
 as_tester baseline-preflight 'rootless-doctor preflight --format json'
 
 case_profile rdtest-confined-no-caps
-case_profile rdtest-confined-caps-no-mount
+case_profile rdtest-confined-attached
+case_profile rdtest-confined-no-mount
 case_profile rdtest-unconfined
 # A second, confining profile beside the packaged one: the attachments conflict, the kernel attaches neither.
 case_profile rdtest-confined-no-caps 1

@@ -700,6 +700,21 @@ fn raw_text(f: &Facts, path: &str) -> Option<String> {
         .map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
+/// RootlessKit's static parser over `path` for the judged user: its ranges, or its error word for word.
+fn static_ranges(f: &Facts, path: &str) -> Result<Vec<Passed>, String> {
+    let text = raw_text(f, path).unwrap_or_default();
+    Ok(
+        subid::rootlesskit_static(&text, path, f.user.uid, &f.user.name)?
+            .into_iter()
+            .map(|r| Passed {
+                line: r.line,
+                start: r.start,
+                count: r.count,
+            })
+            .collect(),
+    )
+}
+
 /// `getsubids [-g] OWNER` (shadow 4.13 `list_owner_ranges`): the lines owned by the string OWNER, plus the lines
 /// owned by the id of the account (`-g`: the group) called OWNER. None for "Error fetching ranges" (exit 1).
 fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<Vec<Passed>> {
@@ -797,17 +812,7 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
     let (source, uids, gids) = match dynamic {
         Some((u, g)) => (Source::Getsubids, u, g),
         None => {
-            let read = |path: &str| -> Result<Vec<Passed>, String> {
-                let text = raw_text(f, path).unwrap_or_default();
-                Ok(subid::rootlesskit_static(&text, path, f.user.uid, name)?
-                    .into_iter()
-                    .map(|r| Passed {
-                        line: r.line,
-                        start: r.start,
-                        count: r.count,
-                    })
-                    .collect())
-            };
+            let read = |path: &str| static_ranges(f, path);
             let failed = |m: String| {
                 Some(Launch {
                     source: Source::Static,
@@ -1045,15 +1050,7 @@ module, RootlessKit reads /etc/subuid and /etc/subgid instead, and newuidmap ask
                 "/etc/subuid and /etc/subgid, which RootlessKit reads itself when getsubids gives no range of a kind"
             };
             let read = |path: &str| -> Result<Vec<Passed>, String> {
-                let text = raw_text(f, path).unwrap_or_default();
-                let ranges: Vec<Passed> = subid::rootlesskit_static(&text, path, f.user.uid, user)?
-                    .into_iter()
-                    .map(|r| Passed {
-                        line: r.line,
-                        start: r.start,
-                        count: r.count,
-                    })
-                    .collect();
+                let ranges = static_ranges(f, path)?;
                 if ranges.is_empty() {
                     let kind = if path.ends_with("subuid") {
                         "uid"

@@ -878,9 +878,8 @@ fn is_variable_assignment(t: &str) -> bool {
     after.starts_with('=') || after.starts_with("+=")
 }
 
-/// Classifies a capability or mount rule: its keyword, whether it allows (no `deny`), and whether it is bare
-/// (`capability,` with no name: every capability). `None` for any other statement.
-fn access_rule(statement: &str) -> Option<(&'static str, bool, bool)> {
+/// A rule's words after its qualifiers (`audit`, `allow`, `quiet`, `priority=N`), and whether one was `deny`.
+fn rule_words(statement: &str) -> (bool, Vec<&str>) {
     let mut deny = false;
     let mut tokens = statement.split_whitespace().peekable();
     while let Some(&token) = tokens.peek() {
@@ -892,30 +891,25 @@ fn access_rule(statement: &str) -> Option<(&'static str, bool, bool)> {
         }
         tokens.next();
     }
-    let keyword = tokens.next()?;
-    let bare = tokens.next().is_none();
+    (deny, tokens.collect())
+}
+
+/// Classifies a capability or mount rule: its keyword, whether it allows (no `deny`), and whether it is bare
+/// (`capability,` with no name: every capability). `None` for any other statement.
+fn access_rule(statement: &str) -> Option<(&'static str, bool, bool)> {
+    let (deny, words) = rule_words(statement);
+    let keyword = *words.first()?;
     let kind = ["capability", "mount", "remount", "umount"]
         .into_iter()
         .find(|k| *k == keyword)?;
-    Some((kind, !deny, bare))
+    Some((kind, !deny, words.len() == 1))
 }
 
 /// Classifies a `userns` rule: `Some(true)` for an allowing rule, `Some(false)` for a denying
 /// one, `None` for any other statement.
 fn userns_rule(statement: &str) -> Option<bool> {
-    let mut deny = false;
-    let mut tokens = statement.split_whitespace().peekable();
-    while let Some(&token) = tokens.peek() {
-        match token {
-            "audit" | "allow" | "quiet" => {}
-            "deny" => deny = true,
-            t if t.starts_with("priority=") => {}
-            _ => break,
-        }
-        tokens.next();
-    }
-    let rest: Vec<&str> = tokens.collect();
-    match rest.as_slice() {
+    let (deny, words) = rule_words(statement);
+    match words.as_slice() {
         ["userns"] | ["userns", "create"] => Some(!deny),
         _ => None,
     }

@@ -849,6 +849,59 @@ impl Drop for UserMount {
 }
 
 /// [`live`]'s needs, and the FAT tools.
+/// Row 5.1's flow: Debian 12's script passes no --state-dir, so RootlessKit makes its state directory in TMPDIR, here
+/// a filesystem mounted (by `mount`) in a private mount namespace for the test user.
+struct TmpdirOn {
+    user: testkit::Account,
+    scratch: Scratch,
+    xdg: String,
+    mount: UserMount,
+}
+
+impl TmpdirOn {
+    fn new(
+        live: &support::Live,
+        what: &str,
+        mount: fn(&Scratch, &testkit::Account) -> UserMount,
+    ) -> TmpdirOn {
+        let user = live.ok_user().account();
+        let scratch = Scratch::new(what);
+        let xdg = scratch.user_dir(&user, "xdg", None);
+        let mount = mount(&scratch, &user);
+        TmpdirOn {
+            user,
+            scratch,
+            xdg,
+            mount,
+        }
+    }
+
+    /// `argv` as the test user with TMPDIR on the mount, inside its namespace.
+    fn command(&self, argv: &[&str]) -> Command {
+        let env = [("TMPDIR", self.mount.dir.as_str())];
+        self.mount
+            .wrap(&user_command(&self.user, &self.xdg, &env, argv))
+    }
+
+    /// The doctor's `start.state_dir` finding.
+    fn doctor(&self) -> (Value, Bounded) {
+        doctor_finding(
+            self.command(&strs(&doctor_argv())),
+            &self.scratch,
+            "start.state_dir",
+        )
+    }
+
+    /// RootlessKit 1.1.0 with the script's flags (builtin port driver) and `true`, bounded.
+    fn rootlesskit(&self) -> Bounded {
+        bounded(
+            self.command(&strs(&rootlesskit_argv("builtin"))),
+            HANG_BOUND,
+            &self.scratch,
+        )
+    }
+}
+
 fn fifo_live() -> Option<support::Live> {
     support::start(&[
         Need::Root,
@@ -871,17 +924,9 @@ fn fifo_live() -> Option<support::Live> {
 #[test]
 fn a_state_dir_on_a_filesystem_without_fifos_stops_rootlesskit() {
     let Some(live) = fifo_live() else { return };
-    let user = live.ok_user().account();
-    let scratch = Scratch::new("fat");
-    let xdg = scratch.user_dir(&user, "xdg", None);
-    let fat = UserMount::fat(&scratch, &user);
-    let env = [("TMPDIR", fat.dir.as_str())];
-
-    let (found, run) = doctor_finding(
-        fat.wrap(&user_command(&user, &xdg, &env, &strs(&doctor_argv()))),
-        &scratch,
-        "start.state_dir",
-    );
+    let case = TmpdirOn::new(&live, "fat", UserMount::fat);
+    let fat = &case.mount;
+    let (found, run) = case.doctor();
     assert_eq!(found["status"], "fail", "{found:#}\n{run}");
     let summary = found["summary"].as_str().unwrap();
     let expected = format!(
@@ -895,16 +940,7 @@ input/output error\"",
         "{summary}\nexpected: {expected}"
     );
 
-    let rk = bounded(
-        fat.wrap(&user_command(
-            &user,
-            &xdg,
-            &env,
-            &strs(&rootlesskit_argv("builtin")),
-        )),
-        HANG_BOUND,
-        &scratch,
-    );
+    let rk = case.rootlesskit();
     assert_eq!(rk.finished, Some(1), "{rk}");
     let mkfifo = format!(
         "[rootlesskit:parent] error: cannot mkfifo {}/rootlesskit",
@@ -921,34 +957,14 @@ input/output error\"",
 #[test]
 fn a_state_dir_on_tmpfs_holds_rootlesskits_fifo_and_sockets() {
     let Some(live) = fifo_live() else { return };
-    let user = live.ok_user().account();
-    let scratch = Scratch::new("tmpfs");
-    let xdg = scratch.user_dir(&user, "xdg", None);
-    let tmpfs = UserMount::tmpfs(&scratch, &user);
-    let env = [("TMPDIR", tmpfs.dir.as_str())];
-
-    let (found, run) = doctor_finding(
-        tmpfs.wrap(&user_command(&user, &xdg, &env, &strs(&doctor_argv()))),
-        &scratch,
-        "start.state_dir",
-    );
+    let case = TmpdirOn::new(&live, "tmpfs", UserMount::tmpfs);
+    let (found, run) = case.doctor();
     assert_eq!(found["status"], "pass", "{found:#}\n{run}");
 
-    let start = || {
-        bounded(
-            tmpfs.wrap(&user_command(
-                &user,
-                &xdg,
-                &env,
-                &strs(&rootlesskit_argv("builtin")),
-            )),
-            HANG_BOUND,
-            &scratch,
-        )
-    };
-    let rk = support::retry_bp_sock_race(start, |rk| {
-        (rk.finished != Some(0)).then_some(rk.stderr.as_str())
-    });
+    let rk = support::retry_bp_sock_race(
+        || case.rootlesskit(),
+        |rk| (rk.finished != Some(0)).then_some(rk.stderr.as_str()),
+    );
     assert_eq!(
         rk.finished,
         Some(0),

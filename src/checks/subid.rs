@@ -736,6 +736,26 @@ fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<
     (!out.is_empty()).then_some(out)
 }
 
+/// RootlessKit's dynamic source for one kind (`dynidtools.GetSubIDRanges`): the ranges of `getsubids OWNER` by name,
+/// then by uid (`None` for a run that failed), with the duplicates removed from RootlessKit 1.1.1 on (`dedup`).
+/// `None` when both runs failed or gave nothing: RootlessKit then reads the files itself.
+fn dynamic_ranges(
+    by_name: Option<Vec<Passed>>,
+    by_uid: Option<Vec<Passed>>,
+    dedup: bool,
+) -> Option<Vec<Passed>> {
+    let mut all: Vec<Passed> = by_name.into_iter().chain(by_uid).flatten().collect();
+    if dedup {
+        let mut seen: Vec<(i64, i64)> = Vec::new();
+        all.retain(|p| {
+            let fresh = !seen.contains(&(p.start, p.count));
+            seen.push((p.start, p.count));
+            fresh
+        });
+    }
+    (!all.is_empty()).then_some(all)
+}
+
 /// shadow's `find_range` + `have_range`: the caller's name owns `[start, start+count)`, possibly across adjacent
 /// lines, by its exact name, its numeric uid, or another name with the same uid.
 fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
@@ -792,22 +812,7 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
             let u_uid = getsubids(uf, &uid, f.user_by_name(&uid).map(|u| u.uid));
             let g_name = getsubids(gf, name, group_gid);
             let g_uid = getsubids(gf, &uid, None);
-            if (u_name.is_none() && u_uid.is_none()) || (g_name.is_none() && g_uid.is_none()) {
-                return None;
-            }
-            let join = |a: Option<Vec<Passed>>, b: Option<Vec<Passed>>| {
-                let mut all: Vec<Passed> = a.into_iter().chain(b).flatten().collect();
-                if dedup {
-                    let mut seen: Vec<(i64, i64)> = Vec::new();
-                    all.retain(|p| {
-                        let fresh = !seen.contains(&(p.start, p.count));
-                        seen.push((p.start, p.count));
-                        fresh
-                    });
-                }
-                all
-            };
-            Some((join(u_name, u_uid), join(g_name, g_uid)))
+            dynamic_ranges(u_name, u_uid, dedup).zip(dynamic_ranges(g_name, g_uid, dedup))
         });
     let (source, uids, gids) = match dynamic {
         Some((u, g)) => (Source::Getsubids, u, g),
@@ -971,19 +976,21 @@ fn getsubids_evidence(gs: &Getsubids) -> Vec<Evidence> {
         .collect()
 }
 
-/// What one run gave RootlessKit: its ranges when it exited 0 and parsed, else why not.
-fn getsubids_ranges(gs: &Getsubids, args: &[&str]) -> Result<Vec<Passed>, String> {
-    let run = gs
-        .stdout(args)
-        .ok_or_else(|| format!("`getsubids {}` failed", args.join(" ")))?;
-    Ok(subid::rootlesskit_getsubids(&run.stdout)?
-        .into_iter()
-        .map(|(start, count)| Passed {
-            line: 0,
-            start,
-            count,
-        })
-        .collect())
+/// What one run gave RootlessKit: its ranges when it exited 0 and its output parsed; `None` (a failed run, as
+/// RootlessKit counts it) otherwise.
+fn getsubids_ranges(gs: &Getsubids, args: &[&str]) -> Option<Vec<Passed>> {
+    let run = gs.stdout(args)?;
+    let ranges = subid::rootlesskit_getsubids(&run.stdout).ok()?;
+    Some(
+        ranges
+            .into_iter()
+            .map(|(start, count)| Passed {
+                line: 0,
+                start,
+                count,
+            })
+            .collect(),
+    )
 }
 
 fn nss_module_verdict(f: &Facts, name: &str, library: &str) -> Verdict {
@@ -1009,37 +1016,20 @@ module, RootlessKit reads /etc/subuid and /etc/subgid instead, and newuidmap ask
         ))
         .with_evidence(evidence);
     }
+    let u_name = getsubids_ranges(gs, &[user]);
+    let g_name = getsubids_ranges(gs, &["-g", user]);
     // What the module grants (newuidmap's `has_range(pw_name, …)`), as it lists them for the user's name.
-    let granted_u = getsubids_ranges(gs, &[user]).unwrap_or_default();
-    let granted_g = getsubids_ranges(gs, &["-g", user]).unwrap_or_default();
+    let granted_u = u_name.clone().unwrap_or_default();
+    let granted_g = g_name.clone().unwrap_or_default();
     let dedup = rootlesskit_version(f).is_none_or(|(_, v)| v >= RK_DEDUP);
-    // RootlessKit's `--subid-source=auto`: getsubids by name and by uid, an error only when both fail, and the
-    // static parser of the files when either kind is empty or failed (pkg/parent/parent.go `getSubIDRanges`).
-    let dynamic = |args_name: &[&str], args_uid: &[&str]| -> Option<Vec<Passed>> {
-        let a = getsubids_ranges(gs, args_name);
-        let b = getsubids_ranges(gs, args_uid);
-        if a.is_err() && b.is_err() {
-            return None;
-        }
-        let mut all: Vec<Passed> = a
-            .unwrap_or_default()
-            .into_iter()
-            .chain(b.unwrap_or_default())
-            .collect();
-        if dedup {
-            let mut seen: Vec<(i64, i64)> = Vec::new();
-            all.retain(|p| {
-                let fresh = !seen.contains(&(p.start, p.count));
-                seen.push((p.start, p.count));
-                fresh
-            });
-        }
-        (!all.is_empty()).then_some(all)
-    };
+    // RootlessKit's `--subid-source=auto`: getsubids by name and by uid, then the static parser of the files when
+    // either kind gives nothing (pkg/parent/parent.go `getSubIDRanges`).
     let from_getsubids = if static_source(f) {
         None
     } else {
-        dynamic(&[user], &[&uid]).zip(dynamic(&["-g", user], &["-g", &uid]))
+        let u_uid = getsubids_ranges(gs, &[&uid]);
+        let g_uid = getsubids_ranges(gs, &["-g", &uid]);
+        dynamic_ranges(u_name, u_uid, dedup).zip(dynamic_ranges(g_name, g_uid, dedup))
     };
     let (source, uids, gids) = match from_getsubids {
         Some((u, g)) => ("getsubids".to_owned(), u, g),

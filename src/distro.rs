@@ -175,9 +175,10 @@ impl Distro {
         if self.package_manager.install.is_empty() {
             return None;
         }
+        let packages: Vec<String> = logical.iter().map(|l| self.package(l).to_owned()).collect();
         let mut argv = self.package_manager.install.clone();
-        argv.extend(logical.iter().map(|l| self.package(l).to_owned()));
-        Some(Step::root(argv))
+        argv.extend(packages.iter().cloned());
+        Some(Step::install(argv, packages))
     }
 
     /// "uidmap" / "uidmap and iptables", for remediation text.

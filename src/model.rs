@@ -42,67 +42,369 @@ pub struct Evidence {
     pub detail: String,
 }
 
-/// One command of a remediation. Always an argv, never a shell string built from input;
-/// `stdin` carries file contents for `tee`. In JSON it also carries `command`, the rendered form.
+/// What one step of a remediation does, typed, so `fix --apply` carries out exactly what the report shows:
+/// the rendered command (`Step::argv`, `Step::stdin`, `Step::render`) is computed from it when the step is made.
+/// `Run` is for what no file edit can do (`usermod --add-subuids`, `systemctl daemon-reload`,
+/// `apparmor_parser -r`); everything that changes a file is one of the other kinds, which `fix --apply`
+/// performs itself (atomically, with a backup) and `fix --undo` reverses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Run a program (argv, never a shell string); `undo` is the argv that reverses it, when one exists.
+    Run {
+        argv: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stdin: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        undo: Option<Vec<String>>,
+    },
+    /// Create or replace a whole file with this content (`tee PATH`); a new file gets `mode`.
+    WriteFile {
+        path: String,
+        content: String,
+        #[serde(serialize_with = "octal")]
+        mode: u32,
+    },
+    /// Append a line to a file unless the file already holds it (`tee -a PATH`).
+    AppendLine { path: String, line: String },
+    /// Create a directory and its missing parents (`mkdir -p`), with `mode` for the last one.
+    MakeDir {
+        path: String,
+        #[serde(serialize_with = "octal")]
+        mode: u32,
+    },
+    /// Set a file's permission bits (`chmod`).
+    SetMode {
+        path: String,
+        #[serde(serialize_with = "octal")]
+        mode: u32,
+    },
+    /// Set a file's owner and group (`chown`), by name as `chown` takes them.
+    SetOwner { path: String, owner: String },
+    /// Remove a file (`rm`); its content is kept as the backup.
+    Remove { path: String },
+    /// Remove a directory and everything below it (`rm -rf`): a stale, throw-away tree, which is not backed up.
+    RemoveTree { path: String },
+    /// Rename a path (`mv FROM TO`); `TO` must not exist.
+    Rename { from: String, to: String },
+    /// Set a kernel parameter now (`sysctl -w KEY=VALUE`, a write to /proc/sys); a sysctl.d file keeps it at boot.
+    SetSysctl { key: String, value: String },
+    /// Load a kernel module now (`modprobe NAME`); a modules-load.d file loads it at boot.
+    LoadModule { name: String },
+    /// Install packages with the distribution's package manager.
+    Install { packages: Vec<String> },
+    /// Keep the user's systemd instance running without a login (`loginctl enable-linger USER`).
+    EnableLinger { user: String },
+}
+
+fn octal<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{mode:04o}"))
+}
+
+impl Action {
+    /// The path this action changes, for the kinds that change one file or directory.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Action::WriteFile { path, .. }
+            | Action::AppendLine { path, .. }
+            | Action::MakeDir { path, .. }
+            | Action::SetMode { path, .. }
+            | Action::SetOwner { path, .. }
+            | Action::Remove { path }
+            | Action::RemoveTree { path } => Some(path),
+            Action::Rename { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Run { .. } => "run",
+            Action::WriteFile { .. } => "write_file",
+            Action::AppendLine { .. } => "append_line",
+            Action::MakeDir { .. } => "make_dir",
+            Action::SetMode { .. } => "set_mode",
+            Action::SetOwner { .. } => "set_owner",
+            Action::Remove { .. } => "remove",
+            Action::RemoveTree { .. } => "remove_tree",
+            Action::Rename { .. } => "rename",
+            Action::SetSysctl { .. } => "set_sysctl",
+            Action::LoadModule { .. } => "load_module",
+            Action::Install { .. } => "install",
+            Action::EnableLinger { .. } => "enable_linger",
+        }
+    }
+}
+
+/// One command of a remediation: a typed [`Action`] and its rendered form, an argv (never a shell string
+/// built from input) plus optional stdin (file contents for `tee`). In JSON it also carries `command`, the
+/// rendered form, and `action`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// Needs root (shown with `sudo`).
+    /// Needs root (shown with `sudo`); otherwise it is done as the user.
     pub root: bool,
     pub argv: Vec<String>,
     pub stdin: Option<String>,
+    pub action: Action,
 }
 
 impl Serialize for Step {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = serializer.serialize_struct("Step", 4)?;
+        let mut st = serializer.serialize_struct("Step", 5)?;
         st.serialize_field("root", &self.root)?;
         st.serialize_field("command", &self.render())?;
         st.serialize_field("argv", &self.argv)?;
         if let Some(stdin) = &self.stdin {
             st.serialize_field("stdin", stdin)?;
         }
+        st.serialize_field("action", &self.action)?;
         st.end()
     }
 }
 
+fn words<I, S>(argv: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    argv.into_iter().map(Into::into).collect()
+}
+
 impl Step {
+    /// A command run as root (`Action::Run`).
     pub fn root<I, S>(argv: I) -> Step
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Step {
-            root: true,
-            argv: argv.into_iter().map(Into::into).collect(),
-            stdin: None,
-        }
+        Step::new(true, argv)
     }
 
+    /// A command, as root or as the user (`Action::Run`).
     pub fn new<I, S>(root: bool, argv: I) -> Step
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let argv = words(argv);
         Step {
             root,
-            ..Step::root(argv)
+            action: Action::Run {
+                argv: argv.clone(),
+                stdin: None,
+                undo: None,
+            },
+            argv,
+            stdin: None,
         }
     }
 
+    /// A command run as the user (`Action::Run`).
     pub fn user<I, S>(argv: I) -> Step
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        Step::new(false, argv)
+    }
+
+    /// The step that carries out `action`, rendered as the command a person would type.
+    pub fn action(root: bool, action: Action) -> Step {
+        let (argv, stdin): (Vec<String>, Option<String>) = match &action {
+            Action::Run { argv, stdin, .. } => (argv.clone(), stdin.clone()),
+            Action::WriteFile {
+                path,
+                content,
+                mode,
+            } => {
+                if *mode == 0o644 {
+                    (words(["tee", path.as_str()]), Some(content.clone()))
+                } else {
+                    let m = format!("{mode:04o}");
+                    (
+                        words(["install", "-m", m.as_str(), "/dev/stdin", path.as_str()]),
+                        Some(content.clone()),
+                    )
+                }
+            }
+            Action::AppendLine { path, line } => {
+                let mut l = line.clone();
+                if !l.ends_with('\n') {
+                    l.push('\n');
+                }
+                (words(["tee", "-a", path.as_str()]), Some(l))
+            }
+            Action::MakeDir { path, mode } => {
+                if *mode == 0o755 {
+                    (words(["mkdir", "-p", path.as_str()]), None)
+                } else {
+                    let m = format!("{mode:04o}");
+                    (words(["mkdir", "-p", "-m", m.as_str(), path.as_str()]), None)
+                }
+            }
+            Action::SetMode { path, mode } => {
+                let m = format!("{mode:04o}");
+                (words(["chmod", m.as_str(), path.as_str()]), None)
+            }
+            Action::SetOwner { path, owner } => {
+                (words(["chown", owner.as_str(), path.as_str()]), None)
+            }
+            Action::Remove { path } => (words(["rm", "--", path.as_str()]), None),
+            Action::RemoveTree { path } => (words(["rm", "-rf", "--", path.as_str()]), None),
+            Action::Rename { from, to } => (words(["mv", "-n", "--", from.as_str(), to.as_str()]), None),
+            Action::SetSysctl { key, value } => {
+                (words(["sysctl", "-w", format!("{key}={value}").as_str()]), None)
+            }
+            Action::LoadModule { name } => (words(["modprobe", name.as_str()]), None),
+            Action::Install { .. } => (Vec::new(), None),
+            Action::EnableLinger { user } => {
+                (words(["loginctl", "enable-linger", user.as_str()]), None)
+            }
+        };
         Step {
-            root: false,
-            ..Step::root(argv)
+            root,
+            argv,
+            stdin,
+            action,
         }
     }
 
+    /// `tee PATH`: a whole file, 0644 when new.
+    pub fn write_file(root: bool, path: impl Into<String>, content: impl Into<String>) -> Step {
+        Step::write_file_mode(root, path, content, 0o644)
+    }
+
+    pub fn write_file_mode(
+        root: bool,
+        path: impl Into<String>,
+        content: impl Into<String>,
+        mode: u32,
+    ) -> Step {
+        Step::action(
+            root,
+            Action::WriteFile {
+                path: path.into(),
+                content: content.into(),
+                mode,
+            },
+        )
+    }
+
+    /// `tee -a PATH`, done only when the file lacks the line.
+    pub fn append_line(root: bool, path: impl Into<String>, line: impl Into<String>) -> Step {
+        Step::action(
+            root,
+            Action::AppendLine {
+                path: path.into(),
+                line: line.into().trim_end_matches('\n').to_owned(),
+            },
+        )
+    }
+
+    /// `mkdir -p PATH` (0755).
+    pub fn make_dir(root: bool, path: impl Into<String>) -> Step {
+        Step::make_dir_mode(root, path, 0o755)
+    }
+
+    pub fn make_dir_mode(root: bool, path: impl Into<String>, mode: u32) -> Step {
+        Step::action(
+            root,
+            Action::MakeDir {
+                path: path.into(),
+                mode,
+            },
+        )
+    }
+
+    pub fn set_mode(root: bool, path: impl Into<String>, mode: u32) -> Step {
+        Step::action(
+            root,
+            Action::SetMode {
+                path: path.into(),
+                mode,
+            },
+        )
+    }
+
+    pub fn set_owner(path: impl Into<String>, owner: impl Into<String>) -> Step {
+        Step::action(
+            true,
+            Action::SetOwner {
+                path: path.into(),
+                owner: owner.into(),
+            },
+        )
+    }
+
+    pub fn remove(root: bool, path: impl Into<String>) -> Step {
+        Step::action(root, Action::Remove { path: path.into() })
+    }
+
+    pub fn remove_tree(root: bool, path: impl Into<String>) -> Step {
+        Step::action(root, Action::RemoveTree { path: path.into() })
+    }
+
+    pub fn rename(root: bool, from: impl Into<String>, to: impl Into<String>) -> Step {
+        Step::action(
+            root,
+            Action::Rename {
+                from: from.into(),
+                to: to.into(),
+            },
+        )
+    }
+
+    /// `sysctl -w KEY=VALUE`, as root.
+    pub fn sysctl(key: impl Into<String>, value: impl Into<String>) -> Step {
+        Step::action(
+            true,
+            Action::SetSysctl {
+                key: key.into(),
+                value: value.into(),
+            },
+        )
+    }
+
+    /// `modprobe NAME`, as root.
+    pub fn load_module(name: impl Into<String>) -> Step {
+        Step::action(true, Action::LoadModule { name: name.into() })
+    }
+
+    /// `loginctl enable-linger USER`, as root.
+    pub fn linger(user: impl Into<String>) -> Step {
+        Step::action(true, Action::EnableLinger { user: user.into() })
+    }
+
+    /// The package manager's command (`apt-get install -y …`, from distros/) for these packages.
+    pub fn install(argv: Vec<String>, packages: Vec<String>) -> Step {
+        Step {
+            root: true,
+            argv,
+            stdin: None,
+            action: Action::Install { packages },
+        }
+    }
+
+    /// The argv that reverses a `Run` step (`usermod --del-subuids` for `--add-subuids`).
+    pub fn undo<I, S>(mut self, argv: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Action::Run { undo, .. } = &mut self.action {
+            *undo = Some(words(argv));
+        }
+        self
+    }
+
+    /// Input for a `Run` step's program (a file's content goes in a `WriteFile` step instead).
     pub fn with_stdin(mut self, stdin: impl Into<String>) -> Step {
-        self.stdin = Some(stdin.into());
+        let stdin = stdin.into();
+        if let Action::Run { stdin: s, .. } = &mut self.action {
+            *s = Some(stdin.clone());
+        }
+        self.stdin = Some(stdin);
         self
     }
 
@@ -221,6 +523,11 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 pub struct Remediation {
     pub text: String,
     pub steps: Vec<Step>,
+    /// Why `fix --apply` shows these steps but leaves them to the person: they are alternatives to choose
+    /// from, need a new login or a reboot, or start something interactive. `None`: the steps, in order, are
+    /// the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_hand: Option<&'static str>,
 }
 
 impl Remediation {
@@ -228,7 +535,14 @@ impl Remediation {
         Remediation {
             text: text.into(),
             steps: Vec::new(),
+            by_hand: None,
         }
+    }
+
+    /// Marks the steps as the person's to run, with the reason `fix` gives.
+    pub fn by_hand(mut self, why: &'static str) -> Remediation {
+        self.by_hand = Some(why);
+        self
     }
 
     pub fn step(mut self, step: Step) -> Remediation {
@@ -480,7 +794,8 @@ mod tests {
             stdin in proptest::option::of("(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{2069}]){0,40}"),
             root in proptest::bool::ANY,
         ) {
-            let step = Step { root, argv, stdin };
+            let mut step = Step::new(root, argv);
+            step.stdin = stdin;
             let text = step.render();
             proptest::prop_assert!(!text.chars().any(|c| c != '\n' && is_terminal_control(c)), "{:?}", text);
         }

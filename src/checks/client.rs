@@ -244,9 +244,10 @@ fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
         // The stale file goes first: removing it after the start would remove the new daemon's socket.
         return Remediation {
             text: format!("Remove the stale socket, then {}", lower_first(&start.text)),
-            steps: std::iter::once(Step::user(["rm", "-f", path]))
+            steps: std::iter::once(Step::remove(false, path))
                 .chain(start.steps)
                 .collect(),
+            by_hand: start.by_hand,
         };
     }
     if path.ends_with(DESKTOP_SOCKET) {

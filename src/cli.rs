@@ -53,6 +53,8 @@ pub struct Global {
 pub enum Format {
     Human,
     Json,
+    /// A POSIX shell script (`fix` only)
+    Script,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +89,18 @@ pub enum Command {
         /// The command to run, after `--`
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
+    },
+    /// Fix what the checks find: shows the plan (a dry run); --apply carries it out, --undo reverses the last apply
+    Fix {
+        /// Only the fixes of these checks or areas; all when none
+        #[arg(value_name = "ID|AREA")]
+        targets: Vec<String>,
+        /// Carry out the plan: the root part (as root) and the user part, stopping at the first failure, then check again
+        #[arg(long, conflicts_with = "undo")]
+        apply: bool,
+        /// Reverse the last apply, step by step in reverse, from its journal and backups
+        #[arg(long)]
+        undo: bool,
     },
     /// List every check: ID, area, one line
     List,

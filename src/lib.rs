@@ -8,6 +8,7 @@ pub mod cli;
 pub mod distro;
 pub mod enter;
 pub mod facts;
+pub mod fix;
 pub mod fsmagic;
 pub mod host;
 pub mod model;
@@ -40,6 +41,10 @@ pub enum UsageError {
     Sidecar(#[from] host::sidecar::SidecarError),
     #[error("--root {}: {}", .0.display(), host::describe_error(.1))]
     Root(std::path::PathBuf, std::io::Error),
+    #[error("--format script is for `fix`; `{0}` prints human text or JSON")]
+    ScriptFormat(&'static str),
+    #[error("{0}")]
+    Fix(String),
 }
 
 /// Builds the host the flags ask for: the machine, a `--root` tree, or a fixture with its sidecar.
@@ -70,6 +75,20 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     let mut only = g.only.clone();
     if let Command::Check { areas, .. } = &cli.command {
         only.extend(areas.iter().cloned());
+    }
+    if let Command::Fix { targets, .. } = &cli.command {
+        only.extend(targets.iter().cloned());
+    }
+    if g.format == Format::Script && !matches!(cli.command, Command::Fix { .. }) {
+        let name = match &cli.command {
+            Command::Preflight { .. } => "preflight",
+            Command::Check { .. } => "check",
+            Command::Enter { .. } => "enter",
+            Command::List => "list",
+            Command::Explain { .. } => "explain",
+            Command::Fix { .. } => "fix",
+        };
+        return Err(UsageError::ScriptFormat(name).into());
     }
     let selection = checks::Selection {
         only,
@@ -115,6 +134,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let err = host::nsenter::exec_in(&target, &argv);
             Err(error::Error::Enter(err.to_string()))
         }
+        Command::Fix { apply, undo, .. } => fix_command(cli, host, &selection, *apply, *undo, out),
         Command::Preflight { .. } | Command::Check { .. } => {
             let (name, daemon, probe) = match &cli.command {
                 Command::Check { .. } => ("check", true, true),
@@ -130,7 +150,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let findings = checks::run(&facts, &selection, daemon, probe);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,
-                Format::Human => report::human(
+                Format::Human | Format::Script => report::human(
                     out,
                     name,
                     &facts,
@@ -156,6 +176,242 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             })
         }
     }
+}
+
+/// Where a run's journal and backups live: root's below /var/lib, a user's in their XDG state directory.
+fn state_dir(facts: &facts::Facts, host: &dyn Host) -> (String, host::apply::Who) {
+    if facts.identity.euid == 0 {
+        return (
+            "/var/lib/rootless-doctor".to_owned(),
+            host::apply::Who::Root,
+        );
+    }
+    let base = host
+        .env("XDG_STATE_HOME")
+        .filter(|d| d.starts_with('/'))
+        .unwrap_or_else(|| format!("{}/.local/state", facts.user.home.trim_end_matches('/')));
+    (format!("{base}/rootless-doctor"), host::apply::Who::User)
+}
+
+/// `name[:group]` (or numeric ids) as `chown` takes them, resolved before anything is applied.
+fn owner_ids(host: &dyn Host, owner: &str) -> Option<(u32, u32)> {
+    let (u, g) = owner
+        .split_once(':')
+        .map_or((owner, None), |(u, g)| (u, Some(g)));
+    let user = match u.parse::<u32>() {
+        Ok(n) => (n, n),
+        Err(_) => host
+            .user_by_name(u)
+            .ok()
+            .flatten()
+            .map(|i| (i.uid, i.gid))?,
+    };
+    let gid = match g {
+        None | Some("") => user.1,
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) if g == "root" => 0,
+            Err(_) if g == u => user.1,
+            Err(_) => return None,
+        },
+    };
+    Some((user.0, gid))
+}
+
+/// `fix`: the plan, or `--apply` it, or `--undo` the last apply.
+fn fix_command(
+    cli: &Cli,
+    host: &dyn Host,
+    selection: &checks::Selection,
+    apply: bool,
+    undo: bool,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    use host::apply::{Applier, StepResult, UserTarget};
+    let g = &cli.global;
+    let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    // `fix` spawns nothing to plan: the checks that run programs (the trial launch, getsubids) are left out.
+    let mut selection = checks::Selection {
+        only: selection.only.clone(),
+        skip: selection.skip.clone(),
+    };
+    selection.skip.extend(
+        checks::all()
+            .filter(|c| c.scope == checks::Scope::Probe)
+            .map(|c| c.id.to_owned()),
+    );
+    let selection = &selection;
+    let findings = checks::run(&facts, selection, true, false);
+    let plan = fix::Plan::of(&findings);
+    let distro = facts.distro().name.clone();
+    let heading = fix::Heading {
+        user: &facts.user.name,
+        distro: &distro,
+    };
+    if !apply && !undo {
+        match g.format {
+            Format::Human => fix::human(out, &plan, &heading)?,
+            Format::Script => fix::script(out, &plan, &heading)?,
+            Format::Json => fix::json(out, &plan, &heading)?,
+        }
+        return Ok(Outcome::Healthy);
+    }
+    if g.host_file.is_some() {
+        return Err(UsageError::Fix(
+            "fix --apply and --undo change files: a fixture's sidecar is read-only (give --root DIR alone for a tree)"
+                .to_owned(),
+        )
+        .into());
+    }
+    let root = g.root.clone().unwrap_or_else(|| "/".into());
+    let (state, state_who) = state_dir(&facts, host);
+    let is_root = facts.identity.euid == 0;
+    let target = UserTarget {
+        name: facts.user.name.clone(),
+        uid: facts.user.uid,
+        gid: facts.user.gid,
+        home: facts.user.home.clone(),
+    };
+    if undo {
+        let Some(run) =
+            host::apply::latest_run(&root, &state).map_err(|e| UsageError::Fix(e.to_string()))?
+        else {
+            writeln!(
+                out,
+                "rootless-doctor fix --undo: no apply to undo in {state}/runs"
+            )?;
+            return Ok(Outcome::Healthy);
+        };
+        writeln!(out, "rootless-doctor fix --undo: reversing {run}")?;
+        let lines = host::apply::undo(&root, &run, Some(target), state_who)
+            .map_err(|e| UsageError::Fix(format!("undo stopped: {e}")))?;
+        for l in lines {
+            writeln!(out, "  {}", model::escape_controls(&l))?;
+        }
+        return Ok(Outcome::Healthy);
+    }
+    writeln!(
+        out,
+        "rootless-doctor fix --apply: {} for {} on {}",
+        if plan.is_empty() {
+            "nothing to apply"
+        } else {
+            "applying the plan"
+        },
+        model::escape_controls(&facts.user.name),
+        model::escape_controls(&distro)
+    )?;
+    if plan.is_empty() {
+        return Ok(Outcome::Healthy);
+    }
+    let mut owners = std::collections::HashMap::new();
+    for s in plan.root.iter().chain(&plan.user).flat_map(|i| &i.steps) {
+        if let model::Action::SetOwner { owner, .. } = &s.action
+            && let Some(ids) = owner_ids(host, owner)
+        {
+            owners.insert(owner.clone(), ids);
+        }
+    }
+    let mut applier = Applier::new(
+        &root,
+        Some(target),
+        &state,
+        state_who,
+        &host::apply::now_stamp(),
+        Box::new(move |o| owners.get(o).copied()),
+    )
+    .map_err(|e| UsageError::Fix(e.to_string()))?;
+    writeln!(out, "  journal and backups: {}", applier.run_dir())?;
+    let mut failed = false;
+    let mut parts: Vec<(&str, &Vec<fix::Item>)> = Vec::new();
+    if is_root {
+        parts.push(("As root:", &plan.root));
+    } else if !plan.root.is_empty() {
+        writeln!(
+            out,
+            "
+The root part needs root, and was not applied: run `sudo rootless-doctor fix --apply --user {}`, or these:",
+            model::escape_controls(&facts.user.name)
+        )?;
+        for s in plan.root.iter().flat_map(|i| &i.steps) {
+            writeln!(out, "      {}", s.render())?;
+        }
+    }
+    let user_title = format!("As {}:", model::escape_controls(&facts.user.name));
+    parts.push((&user_title, &plan.user));
+    'parts: for (title, items) in parts {
+        if items.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "
+{title}"
+        )?;
+        for i in items {
+            writeln!(out, "  {}", i.check)?;
+            for s in &i.steps {
+                match applier.apply(s) {
+                    Ok(StepResult::Done(t)) => {
+                        writeln!(out, "    done     {}", model::escape_controls(&t))?
+                    }
+                    Ok(StepResult::Already(t)) => {
+                        writeln!(out, "    already  {}", model::escape_controls(&t))?
+                    }
+                    Ok(StepResult::NotHere(t)) => {
+                        writeln!(out, "    skipped  {}", model::escape_controls(&t))?
+                    }
+                    Err(e) => {
+                        writeln!(
+                            out,
+                            "    FAILED   {}",
+                            model::escape_controls(&e.to_string())
+                        )?;
+                        writeln!(
+                            out,
+                            "
+Stopped at the first failure; `rootless-doctor fix --undo` reverses what was done."
+                        )?;
+                        failed = true;
+                        break 'parts;
+                    }
+                }
+            }
+        }
+    }
+    // What the checks say now.
+    let again = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let ids = plan.checks();
+    let only = checks::Selection {
+        only: ids.iter().map(|s| (*s).to_owned()).collect(),
+        skip: vec![],
+    };
+    let after = checks::run(&again, &only, true, false);
+    writeln!(
+        out,
+        "
+Before → after:"
+    )?;
+    let mut still = false;
+    for id in &ids {
+        let before = findings.iter().find(|f| f.id == *id).map(|f| f.status);
+        let now = after.iter().find(|f| f.id == *id);
+        if let (Some(b), Some(n)) = (before, now) {
+            still |= matches!(n.status, Status::Fail | Status::Error);
+            writeln!(
+                out,
+                "  {id}  {} → {}  {}",
+                b.as_str(),
+                n.status.as_str(),
+                model::escape_controls(&n.summary)
+            )?;
+        }
+    }
+    Ok(if failed || still {
+        Outcome::Unhealthy
+    } else {
+        Outcome::Healthy
+    })
 }
 
 /// The error type of [`run`]: usage errors (exit 2, shown as they are) and output errors.

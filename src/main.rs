@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let stdout = io::stdout().lock();
     let mut out: Box<dyn Write> = match cli.global.format {
         Format::Json => Box::new(io::BufWriter::with_capacity(64 * 1024, stdout)),
-        Format::Human => Box::new(io::BufWriter::with_capacity(
+        Format::Human | Format::Script => Box::new(io::BufWriter::with_capacity(
             64 * 1024,
             anstream::AutoStream::new(stdout, choice),
         )),

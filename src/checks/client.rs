@@ -467,7 +467,7 @@ mod tests {
         assert_eq!(
             steps(&v),
             [
-                "rm -f /run/user/1000/docker.sock",
+                "rm -- /run/user/1000/docker.sock",
                 "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install",
             ]
         );

@@ -24,6 +24,7 @@
 
 use std::io;
 
+pub mod apply;
 pub mod bounded;
 pub mod creds;
 mod fake;

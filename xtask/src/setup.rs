@@ -38,6 +38,8 @@ pub const PACKAGES: &[&str] = &[
     // cannot hold FIFOs (launch-sequence row 5.1).
     "dosfstools",
     "fusefat",
+    // `fix --format script` is checked with shellcheck (the fixtures tier).
+    "shellcheck",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

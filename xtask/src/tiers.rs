@@ -149,7 +149,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             };
             live(cmd!(
                 sh,
-                "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement"
+                "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply"
             ))?;
             live(cmd!(sh, "cargo test --release -p testkit"))?;
         }

@@ -1,0 +1,546 @@
+//! Live tier: `fix --apply`'s write path (`host::apply`) against temporary roots, as root, for every action kind:
+//! content, modes, owners, backups, idempotence, undo byte for byte, refused symbolic links and foreign-owned
+//! directories, a user's step taken with the user's credentials, and kills at random points that never leave a
+//! torn file.
+//!
+//! Needs root (owners, credentials) and the live tier (`ROOTLESS_DOCTOR_LIVE=1` or `CI`): outside it each test
+//! says why it skipped and passes, inside it a missing prerequisite fails the test.
+
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+#[path = "support/live.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rootless_doctor::host::apply::{self, Applier, StepResult, UserTarget, Who};
+use rootless_doctor::model::Step;
+use support::Need;
+
+/// A temporary root owned by root, 0755, removed on drop.
+struct Root(tempfile::TempDir);
+
+impl Root {
+    fn new() -> Root {
+        let t = tempfile::Builder::new()
+            .prefix("rd-apply-")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        Root(t)
+    }
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+    fn at(&self, p: &str) -> PathBuf {
+        self.0.path().join(p.trim_start_matches('/'))
+    }
+    fn write(&self, p: &str, content: &[u8], mode: u32) {
+        let path = self.at(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, content).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    fn applier(&self, user: Option<UserTarget>, stamp: &str) -> Applier {
+        Applier::new(
+            self.path(),
+            user,
+            "/var/lib/rootless-doctor",
+            Who::Root,
+            stamp,
+            Box::new(|o| match o {
+                "root:root" => Some((0, 0)),
+                "4242:4343" => Some((4242, 4343)),
+                _ => None,
+            }),
+        )
+        .expect("applier")
+    }
+    fn undo(&self, user: Option<UserTarget>) -> Vec<String> {
+        let run = apply::latest_run(self.path(), "/var/lib/rootless-doctor")
+            .unwrap()
+            .expect("a run to undo");
+        apply::undo(self.path(), &run, user, Who::Root).expect("undo")
+    }
+    /// Every file below the root but the state directory, with content, mode and owner.
+    fn snapshot(&self) -> Vec<(String, Vec<u8>, u32, u32, u32)> {
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, u32, u32, u32)>) {
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+        // The doctor's own state (journal and backups) and the directories made for it.
+        if rel == "var" || rel.starts_with("var/lib") {
+            continue;
+        }
+        let m = fs::symlink_metadata(e.path()).unwrap();
+        let content = if m.is_file() {
+            fs::read(e.path()).unwrap()
+        } else {
+            Vec::new()
+        };
+        out.push((rel, content, m.mode(), m.uid(), m.gid()));
+        if m.is_dir() {
+            walk(root, &e.path(), out);
+        }
+    }
+}
+
+fn done(r: Result<StepResult, apply::ApplyError>) -> String {
+    match r {
+        Ok(StepResult::Done(t)) => t,
+        other => panic!("expected done, got {other:?}"),
+    }
+}
+
+fn already(r: Result<StepResult, apply::ApplyError>) {
+    assert!(
+        matches!(r, Ok(StepResult::Already(_))),
+        "expected already, got {r:?}"
+    );
+}
+
+fn refused(r: Result<StepResult, apply::ApplyError>, words: &str) {
+    match r {
+        Err(e) => assert!(e.0.contains(words), "{:?} lacks {words:?}", e.0),
+        Ok(other) => panic!("expected a refusal with {words:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_file_kind_applies_twice_as_once_and_undoes_byte_for_byte() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/etc/sysctl.d/old.conf", b"kernel.x = 1\n", 0o640);
+    root.write("/etc/lxc/lxc-usernet", b"bob veth lxcbr0 10", 0o644);
+    root.write("/etc/subuid", b"alice:100000:65536\n", 0o600);
+    root.write("/usr/bin/newuidmap", b"\x7fELF", 0o755);
+    root.write("/home/alice/.local/share/docker/x", b"data", 0o644);
+    root.write("/run/user/1000/docker.sock.stale", b"", 0o600);
+    root.write("/tmp/stale/state/lock", b"", 0o600);
+    let before = root.snapshot();
+
+    let steps = [
+        Step::write_file(
+            true,
+            "/etc/sysctl.d/52-rootless-ping.conf",
+            "net.ipv4.ping_group_range = 0 2147483647\n",
+        ),
+        Step::write_file(true, "/etc/sysctl.d/old.conf", "kernel.x = 2\n"),
+        Step::write_file_mode(true, "/etc/new/private.conf", "secret\n", 0o600),
+        Step::append_line(true, "/etc/lxc/lxc-usernet", "alice veth lxcbr0 10"),
+        Step::make_dir_mode(true, "/etc/systemd/system/user@.service.d", 0o755),
+        Step::set_mode(true, "/etc/subuid", 0o644),
+        Step::set_owner("/usr/bin/newuidmap", "4242:4343"),
+        Step::remove(true, "/run/user/1000/docker.sock.stale"),
+        Step::rename(
+            true,
+            "/home/alice/.local/share/docker",
+            "/home/alice/.local/share/docker.root-owned",
+        ),
+        Step::remove_tree(true, "/tmp/stale"),
+        Step::sysctl("net.ipv4.ping_group_range", "0 2147483647"),
+        Step::root(["systemctl", "daemon-reload"]),
+    ];
+    let mut a = root.applier(None, "20261130T000000Z");
+    let results: Vec<_> = steps.iter().map(|s| a.apply(s)).collect();
+    for (s, r) in steps.iter().zip(&results) {
+        assert!(r.is_ok(), "{}: {r:?}", s.render());
+    }
+    // Contents, modes and owners as asked.
+    assert_eq!(
+        fs::read(root.at("/etc/sysctl.d/52-rootless-ping.conf")).unwrap(),
+        b"net.ipv4.ping_group_range = 0 2147483647\n"
+    );
+    let m = fs::metadata(root.at("/etc/sysctl.d/52-rootless-ping.conf")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o644, 0, 0));
+    // A replaced file keeps its mode and owner.
+    let m = fs::metadata(root.at("/etc/sysctl.d/old.conf")).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o640);
+    assert_eq!(
+        fs::read(root.at("/etc/sysctl.d/old.conf")).unwrap(),
+        b"kernel.x = 2\n"
+    );
+    assert_eq!(
+        fs::metadata(root.at("/etc/new/private.conf"))
+            .unwrap()
+            .mode()
+            & 0o7777,
+        0o600
+    );
+    assert_eq!(
+        fs::read(root.at("/etc/lxc/lxc-usernet")).unwrap(),
+        b"bob veth lxcbr0 10\nalice veth lxcbr0 10\n"
+    );
+    assert!(
+        fs::metadata(root.at("/etc/systemd/system/user@.service.d"))
+            .unwrap()
+            .is_dir()
+    );
+    assert_eq!(
+        fs::metadata(root.at("/etc/subuid")).unwrap().mode() & 0o7777,
+        0o644
+    );
+    let m = fs::metadata(root.at("/usr/bin/newuidmap")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (4242, 4343, 0o755));
+    assert!(fs::symlink_metadata(root.at("/run/user/1000/docker.sock.stale")).is_err());
+    assert!(fs::metadata(root.at("/home/alice/.local/share/docker.root-owned/x")).is_ok());
+    assert!(fs::symlink_metadata(root.at("/tmp/stale")).is_err());
+    // Below --root, the kernel and programs are not this tree's.
+    assert!(matches!(&results[10], Ok(StepResult::NotHere(t)) if t.contains("no running kernel")));
+    assert!(
+        matches!(&results[11], Ok(StepResult::NotHere(t)) if t.contains("not the tree below --root"))
+    );
+    // The old contents are in the backup store, and the journal lists every change.
+    let run = root.at(a.run_dir());
+    let journal: serde_json::Value =
+        serde_json::from_slice(&fs::read(run.join("journal.json")).unwrap()).unwrap();
+    let kinds: Vec<&str> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"file") && kinds.contains(&"removed") && kinds.contains(&"renamed"),
+        "{kinds:?}"
+    );
+    let backups: Vec<Vec<u8>> = fs::read_dir(run.join("files"))
+        .unwrap()
+        .map(|e| fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(backups.contains(&b"kernel.x = 1\n".to_vec()), "{backups:?}");
+    assert!(backups.contains(&b"bob veth lxcbr0 10".to_vec()));
+    assert_eq!(
+        fs::metadata(&run).unwrap().mode() & 0o777,
+        0o700,
+        "backups hold other files' contents: root's only"
+    );
+
+    // The second apply changes nothing.
+    let after = root.snapshot();
+    let mut again = root.applier(None, "20261130T000001Z");
+    for s in &steps[..10] {
+        already(again.apply(s));
+    }
+    assert_eq!(root.snapshot(), after);
+    // Its run changed nothing, so undo takes the run before it.
+    let lines = root.undo(None);
+    assert!(
+        lines.iter().any(|l| l.contains("not backed up")),
+        "{lines:?}"
+    );
+    // Everything but the removed tree (which undo says it cannot bring back) is as before, byte for byte.
+    let mut expected = before.clone();
+    expected.retain(|(p, ..)| !p.starts_with("tmp/stale"));
+    let mut now = root.snapshot();
+    now.retain(|(p, ..)| !p.starts_with("tmp/stale"));
+    // /tmp itself was made by the test and stays.
+    assert_eq!(now, expected);
+}
+
+#[test]
+fn symlinks_and_foreign_directories_are_refused_by_name() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    // A secret outside the tree, which a link must never lead to.
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    fs::write(secret.path(), b"root only").unwrap();
+    root.write("/etc/placeholder", b"", 0o644);
+    symlink(secret.path(), root.at("/etc/target.conf")).unwrap();
+    fs::create_dir_all(root.at("/real")).unwrap();
+    symlink(root.at("/real"), root.at("/etc/linked.d")).unwrap();
+    fs::create_dir_all(root.at("/etc/theirs.d")).unwrap();
+    std::os::unix::fs::chown(root.at("/etc/theirs.d"), Some(4242), Some(4242)).unwrap();
+    fs::create_dir_all(root.at("/etc/open.d")).unwrap();
+    fs::set_permissions(root.at("/etc/open.d"), fs::Permissions::from_mode(0o777)).unwrap();
+    nix::unistd::mkfifo(
+        &root.at("/etc/fifo.conf"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+
+    let mut a = root.applier(None, "20261130T000000Z");
+    refused(
+        a.apply(&Step::write_file(true, "/etc/target.conf", "x")),
+        "/etc/target.conf: refused: a symbolic link",
+    );
+    refused(
+        a.apply(&Step::append_line(true, "/etc/target.conf", "x")),
+        "refused: a symbolic link",
+    );
+    refused(
+        a.apply(&Step::set_mode(true, "/etc/target.conf", 0o600)),
+        "refused: a symbolic link",
+    );
+    refused(
+        a.apply(&Step::remove(true, "/etc/target.conf")),
+        "refused: a symbolic link",
+    );
+    refused(
+        a.apply(&Step::write_file(true, "/etc/linked.d/x.conf", "x")),
+        "/etc/linked.d: refused: a symbolic link",
+    );
+    refused(
+        a.apply(&Step::write_file(true, "/etc/theirs.d/x.conf", "x")),
+        "/etc/theirs.d: refused: the directory belongs to uid 4242, not root",
+    );
+    refused(
+        a.apply(&Step::write_file(true, "/etc/open.d/x.conf", "x")),
+        "/etc/open.d: refused: the directory is writable by group or others (0777)",
+    );
+    refused(
+        a.apply(&Step::write_file(true, "/etc/fifo.conf", "x")),
+        "/etc/fifo.conf: refused: a fifo",
+    );
+    refused(
+        a.apply(&Step::write_file(true, "/etc/../x", "x")),
+        "refused",
+    );
+    assert_eq!(fs::read(secret.path()).unwrap(), b"root only");
+    assert_eq!(fs::read_dir(root.at("/real")).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(root.at("/etc/theirs.d")).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(root.at("/etc/open.d")).unwrap().count(), 0);
+}
+
+#[test]
+fn a_users_step_is_taken_with_the_users_credentials() {
+    let ok = testkit::live::ok_user();
+    let Some(live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    let u = live.ok_user();
+    let root = Root::new();
+    let home = format!("/home/{}", u.name);
+    fs::create_dir_all(root.at(&home)).unwrap();
+    std::os::unix::fs::chown(root.at(&home), Some(u.uid), Some(u.gid)).unwrap();
+    fs::set_permissions(root.at(&home), fs::Permissions::from_mode(0o700)).unwrap();
+    // A root-owned directory in the user's home, and a directory of someone else's there.
+    root.write(&format!("{home}/rootdir/x.conf"), b"root's", 0o644);
+    fs::create_dir_all(root.at(&format!("{home}/theirs"))).unwrap();
+    std::os::unix::fs::chown(root.at(&format!("{home}/theirs")), Some(4242), Some(4242)).unwrap();
+    let target = UserTarget {
+        name: u.name.clone(),
+        uid: u.uid,
+        gid: u.gid,
+        home: home.clone(),
+    };
+    let mut a = root.applier(Some(target.clone()), "20261130T000000Z");
+    let unit = format!("{home}/.config/systemd/user/docker.service.d/override.conf");
+    done(a.apply(&Step::write_file(
+        false,
+        unit.clone(),
+        "[Service]\nEnvironment=X=1\n",
+    )));
+    // The file and the directories made for it are the user's.
+    for p in [
+        unit.as_str(),
+        &format!("{home}/.config"),
+        &format!("{home}/.config/systemd/user"),
+    ] {
+        let m = fs::metadata(root.at(p)).unwrap();
+        assert_eq!((m.uid(), m.gid()), (u.uid, u.gid), "{p}");
+    }
+    // The kernel judges the user's write as the user's: root's directory in their home is not theirs to write.
+    refused(
+        a.apply(&Step::write_file(
+            false,
+            format!("{home}/rootdir/x.conf"),
+            "mine",
+        )),
+        "permission denied",
+    );
+    assert_eq!(
+        fs::read(root.at(&format!("{home}/rootdir/x.conf"))).unwrap(),
+        b"root's"
+    );
+    refused(
+        a.apply(&Step::write_file(false, format!("{home}/theirs/x"), "x")),
+        "refused: the directory belongs to uid 4242",
+    );
+    // And a root step never writes below a directory the user owns.
+    refused(
+        a.apply(&Step::write_file(true, format!("{home}/.config/evil"), "x")),
+        &format!(
+            "{home}: refused: the directory belongs to uid {}, not root",
+            u.uid
+        ),
+    );
+    // Undo removes what the apply made, as the user.
+    let lines = root.undo(Some(target));
+    assert!(
+        lines.iter().any(|l| l.contains("override.conf: removed")),
+        "{lines:?}"
+    );
+    assert!(
+        fs::symlink_metadata(root.at(&format!("{home}/.config"))).is_err(),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn undo_leaves_a_file_changed_since_the_apply_alone() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/etc/a.conf", b"old\n", 0o644);
+    let mut a = root.applier(None, "20261130T000000Z");
+    done(a.apply(&Step::write_file(true, "/etc/a.conf", "new\n")));
+    fs::write(root.at("/etc/a.conf"), b"the admin's edit\n").unwrap();
+    let lines = root.undo(None);
+    assert_eq!(
+        lines,
+        ["/etc/a.conf: changed since the apply: left as it is"]
+    );
+    assert_eq!(
+        fs::read(root.at("/etc/a.conf")).unwrap(),
+        b"the admin's edit\n"
+    );
+    // The run is undone: nothing is left to undo.
+    assert_eq!(
+        apply::latest_run(root.path(), "/var/lib/rootless-doctor").unwrap(),
+        None
+    );
+}
+
+const FILES: usize = 8;
+const SIZE: usize = 256 * 1024;
+
+fn kill_tree(root: &Path) {
+    for i in 0..FILES {
+        let p = root.join(format!("etc/k/{i}.conf"));
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, vec![b'a'; SIZE]).unwrap();
+    }
+}
+
+fn kill_steps() -> Vec<Step> {
+    (0..FILES)
+        .map(|i| Step::write_file(true, format!("/etc/k/{i}.conf"), "b".repeat(SIZE + i)))
+        .collect()
+}
+
+/// The child of `a_kill_at_random_points_leaves_every_file_old_or_new`: applies the steps below the root it is given.
+fn kill_child(root: &str) {
+    let mut a = Applier::new(
+        Path::new(root),
+        None,
+        "/var/lib/rootless-doctor",
+        Who::Root,
+        &apply::now_stamp(),
+        Box::new(|_| None),
+    )
+    .unwrap();
+    for s in kill_steps() {
+        a.apply(&s).unwrap();
+    }
+}
+
+#[test]
+fn a_kill_at_random_points_leaves_every_file_old_or_new() {
+    if let Ok(root) = std::env::var("RD_APPLY_KILL_CHILD") {
+        kill_child(&root);
+        return;
+    }
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let exe = std::env::current_exe().unwrap();
+    let child = |root: &Path| {
+        Command::new(&exe)
+            .args([
+                "a_kill_at_random_points_leaves_every_file_old_or_new",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env("RD_APPLY_KILL_CHILD", root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long a whole run takes here, so the kills spread over all of it.
+    let full = {
+        let root = Root::new();
+        kill_tree(root.path());
+        let t = Instant::now();
+        let status = child(root.path()).wait().unwrap();
+        assert!(status.success(), "the child's full run failed");
+        t.elapsed()
+    };
+    let mut seed = u64::from(std::process::id()) ^ 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let new: Vec<Vec<u8>> = (0..FILES).map(|i| vec![b'b'; SIZE + i]).collect();
+    let (mut torn, mut mixed) = (0, 0);
+    for round in 0..60 {
+        let root = Root::new();
+        kill_tree(root.path());
+        let delay = Duration::from_nanos(next() % (full.as_nanos() as u64 * 6 / 5 + 1));
+        let mut c = child(root.path());
+        std::thread::sleep(delay);
+        let _ = c.kill();
+        let _ = c.wait();
+        let mut states = Vec::new();
+        for (i, n) in new.iter().enumerate() {
+            let content = fs::read(root.at(&format!("/etc/k/{i}.conf"))).unwrap();
+            if content == vec![b'a'; SIZE] {
+                states.push('o');
+            } else if content == *n {
+                states.push('n');
+            } else {
+                torn += 1;
+                eprintln!(
+                    "round {round}: /etc/k/{i}.conf is torn ({} bytes)",
+                    content.len()
+                );
+            }
+        }
+        if states.contains(&'o') && states.contains(&'n') {
+            mixed += 1;
+        }
+        // A later apply finishes the job and leaves no temporary file behind.
+        let mut a = root.applier(None, "20261130T000000Z");
+        for s in kill_steps() {
+            a.apply(&s).unwrap();
+        }
+        for (i, n) in new.iter().enumerate() {
+            assert_eq!(fs::read(root.at(&format!("/etc/k/{i}.conf"))).unwrap(), *n);
+        }
+        let left: Vec<String> = fs::read_dir(root.at("/etc/k"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with("-tmp"))
+            .collect();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+    }
+    assert_eq!(torn, 0);
+    // The kills landed inside the run, not only before or after it.
+    eprintln!("full run {full:?}; {mixed} of 60 kills fell between files");
+    assert!(mixed > 0, "no kill fell inside the run ({full:?})");
+}

@@ -188,6 +188,10 @@ fn script_line(s: &Step) -> String {
             p = shell_quote(path),
             rest = plain.render()
         ),
+        // `-m` is meant for the last directory only, which is what shellcheck warns about.
+        Action::MakeDir { mode, .. } if *mode != 0o755 => {
+            format!("# shellcheck disable=SC2174\n{}", plain.render())
+        }
         _ => plain.render(),
     }
 }

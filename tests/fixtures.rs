@@ -137,10 +137,77 @@ fn check(scenario: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
+    // The plan `fix` makes of the same findings, in its three forms: what `--apply` would do.
+    let plan = fix_plan(scenario, &doc);
     settings.bind(|| {
         insta::assert_snapshot!(format!("{scenario}.json"), json.stdout);
         insta::assert_snapshot!(format!("{scenario}.human"), human.stdout);
+        insta::assert_snapshot!(format!("{scenario}.fix"), plan);
     });
+}
+
+/// `fix` as a person, a script and JSON reads it; the script must pass `sh -n` and shellcheck, and the JSON plan
+/// holds exactly the steps of the findings that are not a pass (and not left to the person).
+fn fix_plan(scenario: &str, findings: &serde_json::Value) -> String {
+    let human = run(scenario, &["fix"]);
+    let script = run(scenario, &["fix", "--format", "script"]);
+    let json = run(scenario, &["fix", "--format", "json"]);
+    for r in [&human, &script, &json] {
+        assert_eq!(r.code, 0, "{scenario}: fix is a dry run and exits 0");
+    }
+    lint_script(scenario, &script.stdout);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let planned: Vec<&serde_json::Value> = ["root", "user"]
+        .iter()
+        .flat_map(|part| plan[part].as_array().unwrap())
+        .flat_map(|item| item["steps"].as_array().unwrap())
+        .collect();
+    for f in findings["findings"].as_array().unwrap() {
+        let r = &f["remediation"];
+        if matches!(f["status"].as_str(), Some("pass" | "skip")) || r.is_null() || !r["by_hand"].is_null() {
+            continue;
+        }
+        for step in r["steps"].as_array().unwrap() {
+            // `fix` skips the checks that run programs (the trial launch, getsubids): it spawns nothing to plan.
+            if f["id"] == "launch.trial" || f["id"] == "subid.nss" {
+                continue;
+            }
+            assert!(
+                planned.contains(&step),
+                "{scenario}: {}'s step {} is not in the plan",
+                f["id"],
+                step["command"]
+            );
+        }
+    }
+    format!(
+        "--- fix ---\n{}\n--- fix --format script ---\n{}\n--- fix --format json ---\n{}",
+        human.stdout, script.stdout, json.stdout
+    )
+}
+
+/// `sh -n` and shellcheck over a `fix --format script`; a machine without shellcheck fails the test (`cargo xtask
+/// setup` installs it).
+fn lint_script(scenario: &str, script: &str) {
+    use std::io::Write;
+    for argv in [&["sh", "-n"][..], &["shellcheck", "--shell=sh", "-"][..]] {
+        let mut child = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{scenario}: {}: {e} (`cargo xtask setup` installs shellcheck)", argv[0]));
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{scenario}: `{}` rejects the fix script:\n{}{}\n{script}",
+            argv.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// One test per fixture directory, and `SCENARIOS`, the list of them all, from a single table.

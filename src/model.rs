@@ -240,7 +240,10 @@ impl Step {
                     (words(["mkdir", "-p", path.as_str()]), None)
                 } else {
                     let m = format!("{mode:04o}");
-                    (words(["mkdir", "-p", "-m", m.as_str(), path.as_str()]), None)
+                    (
+                        words(["mkdir", "-p", "-m", m.as_str(), path.as_str()]),
+                        None,
+                    )
                 }
             }
             Action::SetMode { path, mode } => {
@@ -252,10 +255,13 @@ impl Step {
             }
             Action::Remove { path } => (words(["rm", "--", path.as_str()]), None),
             Action::RemoveTree { path } => (words(["rm", "-rf", "--", path.as_str()]), None),
-            Action::Rename { from, to } => (words(["mv", "-n", "--", from.as_str(), to.as_str()]), None),
-            Action::SetSysctl { key, value } => {
-                (words(["sysctl", "-w", format!("{key}={value}").as_str()]), None)
+            Action::Rename { from, to } => {
+                (words(["mv", "-n", "--", from.as_str(), to.as_str()]), None)
             }
+            Action::SetSysctl { key, value } => (
+                words(["sysctl", "-w", format!("{key}={value}").as_str()]),
+                None,
+            ),
             Action::LoadModule { name } => (words(["modprobe", name.as_str()]), None),
             Action::Install { .. } => (Vec::new(), None),
             Action::EnableLinger { user } => {
@@ -612,7 +618,7 @@ impl Finding {
             status: v.status,
             summary,
             evidence,
-            remediation: v.remediation.map(Remediation::capped),
+            remediation: v.remediation.map(|r| r.capped()),
             reference,
         }
     }
@@ -657,7 +663,9 @@ pub struct Verdict {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
-    pub remediation: Option<Remediation>,
+    /// Boxed, like `explained_by`: with `Remediation::by_hand` inline, a `Verdict` outgrew clippy's
+    /// `result_large_err` bound for the helpers that return it as their error.
+    pub remediation: Option<Box<Remediation>>,
     /// Checks whose findings explain this one (`launch.trial`'s error, through `parse::known_errors`):
     /// `checks::run` adds what each of them says in the same run, since a check never sees another's verdict.
     /// (Boxed: a `Verdict` is the error type of many helpers, and clippy keeps those small.)
@@ -710,7 +718,7 @@ impl Verdict {
     }
 
     pub fn fix(mut self, remediation: Remediation) -> Verdict {
-        self.remediation = Some(remediation);
+        self.remediation = Some(Box::new(remediation));
         self
     }
 
@@ -836,7 +844,7 @@ mod tests {
         let f = Finding::new("subid.entries", "subid", "ref", small.clone());
         assert_eq!(
             (f.summary, f.evidence, f.remediation),
-            (small.summary, small.evidence, small.remediation)
+            (small.summary, small.evidence, small.remediation.map(|r| *r))
         );
     }
 

@@ -420,12 +420,12 @@ mod tests {
                 source: source.to_owned(),
                 detail: detail.to_owned(),
             }],
-            remediation: Some(
+            remediation: Some(Box::new(
                 Remediation::text(summary)
                     .step(Step::user(["echo", word]))
                     .step(Step::root(["tee", word]).with_stdin(stdin))
                     .step(Step::root(["tee", "/etc/x"]).with_stdin(format!("{stdin}\nline\n"))),
-            ),
+            )),
             explained_by: Box::default(),
         };
         Finding::new("client.endpoint", "client", "ref", v)

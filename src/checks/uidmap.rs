@@ -203,8 +203,14 @@ fn judge(f: &Facts, name: &str, cap: caps::Capability) -> Verdict {
                 let capname = format!("{}=ep", cap.to_string().to_lowercase());
                 steps.push(Step::root(["setcap", capname.as_str(), real.as_str()]));
             } else {
-                steps.push(Step::root(["chown", "root:root", real.as_str()]));
-                steps.push(Step::root(["chmod", "u+s", real.as_str()]));
+                // `chmod u+s` with the mode it has now (chown clears the setuid bit, so it comes first); the
+                // packages' 0755 when the mode cannot be read.
+                let mode = match f.stat(&real) {
+                    Read::Ok(m) => m.mode & 0o7777,
+                    _ => 0o755,
+                };
+                steps.push(Step::set_owner(real.as_str(), "root:root"));
+                steps.push(Step::set_mode(true, real.as_str(), mode | 0o4000));
             }
             let shadowing = on_path.as_deref().is_some_and(|p| p != packaged) && packaged_exists;
             let text = if shadowing {

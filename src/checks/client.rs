@@ -495,6 +495,22 @@ mod tests {
         assert_eq!(steps(&v), CONTEXT_STEPS);
     }
 
+    /// `chown -R` and `chmod -R u+rwX` as one typed step per file that needs it: here the directory and
+    /// config.json belong to root, and their modes already let the owner read and write.
+    #[test]
+    fn a_config_dir_left_to_root_is_given_back_file_by_file() {
+        let v = check("debian-12-rootful-exposed", "client.config_dir");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo chown alice:1000 /home/alice/.docker",
+                "sudo chown alice:1000 /home/alice/.docker/config.json",
+            ]
+        );
+        assert!(fix(&v).by_hand.is_none());
+    }
+
     /// 394ba0f: the fix removed the stale socket after starting the daemon, which removed the new daemon's socket.
     #[test]
     fn regression_stale_socket_removed_before_start() {

@@ -1767,8 +1767,33 @@ mod tests {
 
 #[cfg(test)]
 mod launch_tests {
-    use crate::checks::test_support::check;
-    use crate::model::Status;
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::{Action, Status};
+
+    /// `cp --remove-destination TARGET /etc/subuid` as typed steps: the link goes, and a file with what it pointed
+    /// at takes its place; a dangling link is only removed (there is nothing to copy).
+    #[test]
+    fn a_symlinked_subid_file_becomes_a_copy_of_its_target() {
+        let v = check("debian-12-symlinked-subuid", "subid.files");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        let s = &fix(&v).steps;
+        assert_eq!(
+            s[0].action,
+            Action::Remove {
+                path: "/etc/subuid".into()
+            }
+        );
+        assert_eq!(
+            s[1].action,
+            Action::WriteFile {
+                path: "/etc/subuid".into(),
+                content: "alice:100000:65536\nbob:165536:65536\n".into(),
+                mode: 0o644
+            }
+        );
+        let v = check("debian-12-subuid-dangling-symlink", "subid.files");
+        assert_eq!(steps(&v), ["sudo rm -- /etc/subuid"]);
+    }
 
     /// `subid.entries` passed a user whose lines are in the files while /etc/nsswitch.conf took subordinate ids from
     /// an installed module that grants them nothing: newuidmap asks the module and refuses the files' range.

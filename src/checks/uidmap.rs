@@ -401,8 +401,29 @@ a shell with your login group {}: leave this one (`exit`) or log in again. As ro
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::test_support::{check, fix};
-    use crate::model::Status;
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::{Action, Status};
+
+    #[test]
+    fn the_setuid_bit_is_set_on_the_mode_newuidmap_has() {
+        // `chmod u+s` as a typed mode: the file's 0755 with the setuid bit, after chown (which clears it).
+        let v = check("debian-12-newuidmap-not-setuid", "uidmap.newuidmap");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo chown root:root /usr/bin/newuidmap",
+                "sudo chmod 4755 /usr/bin/newuidmap"
+            ]
+        );
+        assert_eq!(
+            fix(&v).steps[1].action,
+            Action::SetMode {
+                path: "/usr/bin/newuidmap".into(),
+                mode: 0o4755
+            }
+        );
+    }
 
     #[test]
     fn regression_no_new_privs_ignored_by_the_setuid_check() {

@@ -181,8 +181,8 @@ impl Distro {
         Some(Step::install(argv, packages))
     }
 
-    /// "uidmap" / "uidmap and iptables", for remediation text.
-    /// The step that removes these packages (`apt-get remove -y …`), when the package manager is known.
+    /// The step that removes these packages (`apt-get remove -y …`), when the package manager is known: a `Run`
+    /// (no typed action removes packages), and a choice the person makes, so its remediation is `by_hand`.
     pub fn remove_step(&self, packages: &[&str]) -> Option<Step> {
         if self.package_manager.remove.is_empty() || packages.is_empty() {
             return None;
@@ -196,6 +196,7 @@ impl Distro {
         ))
     }
 
+    /// "uidmap" / "uidmap and iptables", for remediation text.
     pub fn package_list(&self, logical: &[&str]) -> String {
         let names: Vec<&str> = logical.iter().map(|l| self.package(l)).collect();
         names.join(" and ")

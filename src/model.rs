@@ -618,7 +618,7 @@ impl Finding {
             status: v.status,
             summary,
             evidence,
-            remediation: v.remediation.map(|r| Remediation::capped(*r)),
+            remediation: v.remediation.map(|r| r.capped()),
             reference,
         }
     }
@@ -663,7 +663,8 @@ pub struct Verdict {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
-    /// (Boxed, like `explained_by`: a `Verdict` is the error type of many helpers.)
+    /// Boxed, like `explained_by`: with `Remediation::by_hand` inline, a `Verdict` outgrew clippy's
+    /// `result_large_err` bound for the helpers that return it as their error.
     pub remediation: Option<Box<Remediation>>,
     /// Checks whose findings explain this one (`launch.trial`'s error, through `parse::known_errors`):
     /// `checks::run` adds what each of them says in the same run, since a check never sees another's verdict.

@@ -294,10 +294,6 @@ fn symlinks_and_foreign_directories_are_refused_by_name() {
         "refused: a symbolic link",
     );
     refused(
-        a.apply(&Step::remove(true, "/etc/target.conf")),
-        "refused: a symbolic link",
-    );
-    refused(
         a.apply(&Step::write_file(true, "/etc/linked.d/x.conf", "x")),
         "/etc/linked.d: refused: a symbolic link",
     );
@@ -316,6 +312,21 @@ fn symlinks_and_foreign_directories_are_refused_by_name() {
     refused(
         a.apply(&Step::write_file(true, "/etc/../x", "x")),
         "refused",
+    );
+    // Removing a link removes the link itself, never what it points to, and undo makes the link again.
+    done(a.apply(&Step::remove(true, "/etc/target.conf")));
+    assert!(fs::symlink_metadata(root.at("/etc/target.conf")).is_err());
+    assert_eq!(fs::read(secret.path()).unwrap(), b"root only");
+    let lines = root.undo(None);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("/etc/target.conf: the link to")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        fs::read_link(root.at("/etc/target.conf")).unwrap(),
+        secret.path()
     );
     assert_eq!(fs::read(secret.path()).unwrap(), b"root only");
     assert_eq!(fs::read_dir(root.at("/real")).unwrap().count(), 0);
@@ -543,4 +554,116 @@ fn a_kill_at_random_points_leaves_every_file_old_or_new() {
     // The kills landed inside the run, not only before or after it.
     eprintln!("full run {full:?}; {mixed} of 60 kills fell between files");
     assert!(mixed > 0, "no kill fell inside the run ({full:?})");
+}
+
+/// Puts a sysctl and a file back however the test ends.
+struct Restore {
+    key_path: &'static str,
+    value: String,
+    file: &'static str,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = fs::write(self.key_path, &self.value);
+        let _ = fs::remove_file(self.file);
+    }
+}
+
+#[test]
+fn fix_apply_writes_and_loads_a_sysctl_drop_in_and_undo_restores_it() {
+    let ok = testkit::live::ok_user();
+    let Some(_live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    const KEY: &str = "/proc/sys/net/ipv4/ping_group_range";
+    const FILE: &str = "/etc/sysctl.d/52-rootless-ping.conf";
+    let before = fs::read_to_string(KEY).unwrap();
+    assert!(
+        fs::symlink_metadata(FILE).is_err(),
+        "{FILE} exists before the test: not this test's to replace"
+    );
+    let _restore = Restore {
+        key_path: KEY,
+        value: before.clone(),
+        file: FILE,
+    };
+    // A range that allows no group, as on this machine by default, so the check warns.
+    fs::write(KEY, "1 0").unwrap();
+    let fix = |args: &[&str]| {
+        let out = Command::new(support::doctor_bin())
+            .args(["fix", "--user", &ok])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, plan) = fix(&["network.ping_group_range"]);
+    assert_eq!(code, Some(0), "{plan}");
+    assert!(
+        plan.contains("sudo sysctl -w 'net.ipv4.ping_group_range=0 2147483647'"),
+        "{plan}"
+    );
+    let (code, out) = fix(&["--apply", "network.ping_group_range"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("done     {FILE} written")), "{out}");
+    assert!(
+        out.contains("done     net.ipv4.ping_group_range: 1 0 → 0 2147483647"),
+        "{out}"
+    );
+    assert!(
+        out.contains("network.ping_group_range  warn → pass"),
+        "{out}"
+    );
+    // The kernel has the value now, and the drop-in keeps it at boot: `sysctl --load` reads it as sysctl.d does.
+    assert_eq!(
+        fs::read_to_string(KEY)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "2147483647"]
+    );
+    fs::write(KEY, "1 0").unwrap();
+    let load = Command::new("sysctl")
+        .args(["--load", FILE])
+        .output()
+        .unwrap();
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(KEY)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "2147483647"]
+    );
+    // Applying again changes nothing.
+    let (code, out) = fix(&["--apply", "network.ping_group_range"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("nothing to apply"), "{out}");
+    // Undo puts the value and the directory back.
+    let (code, out) = fix(&["--undo"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("net.ipv4.ping_group_range: 1 0 again"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{FILE}: removed (the apply created it)")),
+        "{out}"
+    );
+    assert!(fs::symlink_metadata(FILE).is_err());
+    assert_eq!(
+        fs::read_to_string(KEY)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["1", "0"]
+    );
 }

@@ -164,7 +164,10 @@ fn fix_plan(scenario: &str, findings: &serde_json::Value) -> String {
         .collect();
     for f in findings["findings"].as_array().unwrap() {
         let r = &f["remediation"];
-        if matches!(f["status"].as_str(), Some("pass" | "skip")) || r.is_null() || !r["by_hand"].is_null() {
+        if matches!(f["status"].as_str(), Some("pass" | "skip"))
+            || r.is_null()
+            || !r["by_hand"].is_null()
+        {
             continue;
         }
         for step in r["steps"].as_array().unwrap() {
@@ -197,8 +200,18 @@ fn lint_script(scenario: &str, script: &str) {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("{scenario}: {}: {e} (`cargo xtask setup` installs shellcheck)", argv[0]));
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{scenario}: {}: {e} (`cargo xtask setup` installs shellcheck)",
+                    argv[0]
+                )
+            });
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),

@@ -93,7 +93,7 @@ fn install_profile(path: &str) -> Remediation {
         "Give {path} its own profile granting `userns,`, then load it (or restart apparmor.service). \
 Alternatively, use the packaged /usr/bin/rootlesskit, which the distribution's apparmor package covers."
     ))
-    .step(Step::root(["tee", file.as_str()]).with_stdin(text))
+    .step(Step::write_file(true, file.as_str(), text))
     .step(Step::root(["apparmor_parser", "-r", file.as_str()]))
 }
 
@@ -381,7 +381,7 @@ fn add_userns(a: &Attached, real: &str, r: Remediation) -> Remediation {
                 "Add `userns,` to {local}, the site-override file profile {} includes (`include if exists`), and reload the profile. {warning}",
                 a.profile.name
             ),
-            r.step(Step::root(["tee", "-a", local.as_str()]).with_stdin("userns,\n")),
+            r.step(Step::append_line(true, local.as_str(), "userns,")),
         ),
         None => (
             format!(
@@ -389,7 +389,7 @@ fn add_userns(a: &Attached, real: &str, r: Remediation) -> Remediation {
                 a.profile.name,
                 a.at()
             ),
-            r,
+            r.by_hand("the profile needs a line added by hand before it is reloaded"),
         ),
     };
     let text = if r.text.is_empty() {
@@ -427,7 +427,10 @@ fn keep_one(tied: &[&Attached], real: &str) -> Remediation {
         let base = a.file.rsplit('/').next().unwrap_or_default();
         let link = format!("{PROFILE_DIR}/disable/{base}");
         r = r
-            .step(Step::root(["ln", "-s", a.file.as_str(), link.as_str()]))
+            .step(
+                Step::root(["ln", "-s", a.file.as_str(), link.as_str()])
+                    .undo(["rm", link.as_str()]),
+            )
             .step(Step::root(["apparmor_parser", "-R", a.file.as_str()]));
     }
     if !keep.allows_userns() {
@@ -451,7 +454,7 @@ fn load_again(profiles: &[Attached], real: &str) -> Remediation {
         Remediation::text(
             "Re-enable the profile: remove its link from /etc/apparmor.d/disable and load it.",
         )
-        .step(Step::root(["rm", link.as_str()]))
+        .step(Step::remove(true, link.as_str()))
     } else {
         let why = a
             .refused
@@ -462,6 +465,7 @@ fn load_again(profiles: &[Attached], real: &str) -> Remediation {
             "Make {} load: apparmor_parser stops at {why}. Create the missing file, or write the include as `include if exists`, then load it.",
             a.file
         ))
+        .by_hand("the profile needs an edit by hand before it loads")
     };
     if a.allows_userns() {
         r = r.step(Step::root(["apparmor_parser", "-r", a.file.as_str()]));

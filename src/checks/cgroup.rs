@@ -129,11 +129,13 @@ fn boot_v2(f: &Facts) -> Remediation {
             " Without systemd as the init system, rootless Docker still gets no cgroups: it needs the systemd user service with delegation.",
         );
     }
-    Remediation::text(text).steps(
-        fix.steps
-            .iter()
-            .map(|argv| Step::root(argv.iter().map(String::as_str))),
-    )
+    Remediation::text(text)
+        .steps(
+            fix.steps
+                .iter()
+                .map(|argv| Step::root(argv.iter().map(String::as_str))),
+        )
+        .by_hand("the kernel command line changes at the next reboot")
 }
 
 fn delegation(f: &Facts) -> Verdict {
@@ -157,11 +159,10 @@ fn delegation(f: &Facts) -> Verdict {
                 f.user.name
             ))
             .evidence(path, "missing")
-            .fix(Remediation::text("Start the user's systemd instance at boot:").step(Step::root([
-                "loginctl",
-                "enable-linger",
-                f.user.name.as_str(),
-            ])));
+            .fix(
+                Remediation::text("Start the user's systemd instance at boot:")
+                    .step(Step::linger(f.user.name.as_str())),
+            );
         }
     };
     let have: Vec<&str> = text.split_whitespace().collect();
@@ -180,9 +181,12 @@ fn delegation(f: &Facts) -> Verdict {
             "Delegate every controller to user sessions, then log out and in (or reboot):",
         )
         .steps([
-            Step::root(["mkdir", "-p", "/etc/systemd/system/user@.service.d"]),
-            Step::root(["tee", "/etc/systemd/system/user@.service.d/delegate.conf"])
-                .with_stdin(DELEGATE_CONF),
+            Step::make_dir(true, "/etc/systemd/system/user@.service.d"),
+            Step::write_file(
+                true,
+                "/etc/systemd/system/user@.service.d/delegate.conf",
+                DELEGATE_CONF,
+            ),
             Step::root(["systemctl", "daemon-reload"]),
         ])
     };

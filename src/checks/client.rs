@@ -327,6 +327,59 @@ fn tls(f: &Facts) -> Verdict {
     ).steps(use_rootless(f).steps))
 }
 
+/// The fix for a config directory `sudo docker` left to root: what `chown -R USER:GID DIR` and
+/// `chmod -R u+rwX DIR` would change, one typed step per file (so `fix --undo` can restore each), for every
+/// file below `dir` the user can list; symbolic links are left alone, as `chown -R` leaves their targets.
+fn give_back(f: &Facts, dir: &str) -> Remediation {
+    let owner = format!("{}:{}", f.user.name, f.user.gid);
+    let mut steps = Vec::new();
+    let mut unlisted = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(path) = todo.pop() {
+        let Read::Ok(m) = f.lstat(&path) else {
+            continue;
+        };
+        if m.kind == FileKind::Symlink {
+            continue;
+        }
+        if m.uid != f.user.uid || m.gid != f.user.gid {
+            steps.push(Step::set_owner(path.as_str(), owner.as_str()));
+        }
+        // u+rwX: read and write for the owner, and search (x) for a directory or a file someone may run.
+        let x = if m.kind == FileKind::Dir || m.mode & 0o111 != 0 {
+            0o100
+        } else {
+            0
+        };
+        let mode = m.mode | 0o600 | x;
+        if mode != m.mode {
+            steps.push(Step::set_mode(true, path.as_str(), mode));
+        }
+        if m.kind == FileKind::Dir {
+            match f.read_dir(&path) {
+                Read::Ok(mut names) => {
+                    names.sort();
+                    todo.extend(names.iter().rev().map(|n| format!("{path}/{n}")));
+                }
+                _ => unlisted.push(path),
+            }
+        }
+    }
+    let mut text = format!(
+        "Give {dir} back to {} (it was created by `sudo docker`):",
+        f.user.name
+    );
+    if !unlisted.is_empty() {
+        text = format!(
+            "Give {dir} back to {} (it was created by `sudo docker`). You cannot list {} yet: once these steps \
+are done, run the check again for what is inside.",
+            f.user.name,
+            unlisted.join(", ")
+        );
+    }
+    Remediation::text(text).steps(steps)
+}
+
 fn config_dir(f: &Facts) -> Verdict {
     let dir = docker_config_dir(f);
     let config = format!("{dir}/config.json");
@@ -357,17 +410,7 @@ fn config_dir(f: &Facts) -> Verdict {
             detail: format!("mode {:04o}, owner {}:{}", m.mode, m.uid, m.gid),
         });
     }
-    let fix = || {
-        let owner = format!("{}:{}", f.user.name, f.user.gid);
-        Remediation::text(format!(
-            "Give {dir} back to {} (it was created by `sudo docker`):",
-            f.user.name
-        ))
-        .steps([
-            Step::root(["chown", "-R", owner.as_str(), dir.as_str()]),
-            Step::root(["chmod", "-R", "u+rwX", dir.as_str()]),
-        ])
-    };
+    let fix = || give_back(f, &dir);
     let foreign_config = matches!(&config_meta, Read::Ok(m) if m.uid != uid);
     if meta.uid != uid {
         // Traversal needs x for "other" (or the group) when the directory is not ours.
@@ -450,6 +493,22 @@ mod tests {
         assert_eq!(v.status, Status::Fail);
         assert!(v.summary.contains("permission denied"), "{}", v.summary);
         assert_eq!(steps(&v), CONTEXT_STEPS);
+    }
+
+    /// `chown -R` and `chmod -R u+rwX` as one typed step per file that needs it: here the directory and
+    /// config.json belong to root, and their modes already let the owner read and write.
+    #[test]
+    fn a_config_dir_left_to_root_is_given_back_file_by_file() {
+        let v = check("debian-12-rootful-exposed", "client.config_dir");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo chown alice:1000 /home/alice/.docker",
+                "sudo chown alice:1000 /home/alice/.docker/config.json",
+            ]
+        );
+        assert!(fix(&v).by_hand.is_none());
     }
 
     /// 394ba0f: the fix removed the stale socket after starting the daemon, which removed the new daemon's socket.

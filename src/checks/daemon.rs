@@ -382,7 +382,8 @@ fn service(f: &Facts) -> Verdict {
         let start = Remediation::text(
             "No systemd here: start the rootful daemon with the init system's script, or point the client at your rootless daemon (see client.endpoint).",
         )
-        .step(Step::root(["service", "docker", "start"]));
+        .step(Step::root(["service", "docker", "start"]))
+        .by_hand("two ways: start the rootful daemon only if you want it");
         return match (running.is_empty(), wants_rootful) {
             (false, _) => Verdict::pass(format!(
                 "a rootful dockerd runs (pid {}); systemd is not PID 1, so there is no unit state to read",
@@ -442,11 +443,11 @@ fn service(f: &Facts) -> Verdict {
             "{}: it runs now but will not start at the next boot",
             status("active but not enabled")
         ))
-        .fix(Remediation::text("Enable it, or stop it if you run rootless only:").step(Step::root([
-            "systemctl",
-            "enable",
-            "docker.service",
-        ]))),
+        .fix(
+            Remediation::text("Enable it, or stop it if you run rootless only:")
+                .step(Step::root(["systemctl", "enable", "docker.service"]))
+                .by_hand("two ways: enable the rootful daemon, or stop it"),
+        ),
         (false, true) if wants_rootful => Verdict::fail(format!(
             "{}, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\"",
             status("enabled but not running (it failed or was stopped)")
@@ -458,7 +459,8 @@ fn service(f: &Facts) -> Verdict {
         ))
         .fix(
             Remediation::text("Disable it if you run rootless only; otherwise read `journalctl -u docker.service` and start it.")
-                .step(Step::root(["systemctl", "disable", "docker.service", "docker.socket"])),
+                .step(Step::root(["systemctl", "disable", "docker.service", "docker.socket"]))
+                .by_hand("disabling the system daemon is your choice"),
         ),
         (false, false) if wants_rootful => Verdict::warn(format!(
             "{}, and your client uses unix:///var/run/docker.sock: \"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\" (for the rootless daemon, see client.endpoint)",
@@ -526,7 +528,8 @@ fn flavor(f: &Facts) -> Verdict {
         ))
         .with_evidence(ev)
         .fix(Remediation::text("Keep one engine: remove snap's Docker and keep the packaged one.")
-            .step(Step::root(["snap", "remove", "docker"])));
+            .step(Step::root(["snap", "remove", "docker"]))
+            .by_hand("removing an engine is your choice"));
     }
     if let Some(s) = snap {
         let d = f.distro();
@@ -539,7 +542,8 @@ fn flavor(f: &Facts) -> Verdict {
             d.package_list(&["docker"])
         ))
         .step(Step::root(["snap", "remove", "docker"]))
-        .steps(d.install_step(&["docker"])));
+        .steps(d.install_step(&["docker"]))
+        .by_hand("removing an engine is your choice"));
     }
     if let Some(url) = desktop_context {
         let sock = url.trim_start_matches("unix://").to_owned();
@@ -554,7 +558,8 @@ fn flavor(f: &Facts) -> Verdict {
             ))
             .with_evidence(ev)
             .fix(Remediation::text("Start Docker Desktop (the app, or its user service below), or switch the client to your rootless daemon with `docker context use rootless` (client.endpoint's fix creates that context).")
-                .step(Step::user(["systemctl", "--user", "start", "docker-desktop"]))),
+                .step(Step::user(["systemctl", "--user", "start", "docker-desktop"]))
+                .by_hand("two ways: start Docker Desktop, or switch to the rootless daemon")),
         };
     }
     if wsl {
@@ -707,14 +712,15 @@ fn group(f: &Facts) -> Verdict {
         .any(|p| matches!(f.lstat(p), Read::Ok(_)));
     let uses_rootful = f.client_uses_rootful();
     let leave = Remediation::text("Rootless Docker needs no group: leave it, and point the client at your rootless socket (see client.endpoint).")
-        .step(Step::root(["gpasswd", "-d", user.name.as_str(), "docker"]));
+        .step(Step::root(["gpasswd", "-d", user.name.as_str(), "docker"]))
+        .by_hand("leaving the group is your choice, and counts from your next login");
     match (in_db, session) {
         (true, Some(false)) => Verdict::warn(format!(
             "{} is in the docker group in /etc/group, but this login session does not have it yet (added after login): the rootful socket answers \"permission denied\" until you log in again or run `newgrp docker`; the group is root-equivalent",
             user.name
         ))
         .with_evidence(v.evidence)
-        .fix(Remediation::text("Log out and back in, or start a shell with the group now:").step(Step::user(["newgrp", "docker"]))),
+        .fix(Remediation::text("Log out and back in, or start a shell with the group now:").step(Step::user(["newgrp", "docker"])).by_hand("needs a new login, or starts a shell")),
         (true, _) => Verdict::warn(format!(
             "{} is in the docker group, which is root-equivalent: whoever can use the rootful socket can `docker run -v /:/host` and own this machine{}",
             user.name,
@@ -729,7 +735,8 @@ fn group(f: &Facts) -> Verdict {
         .with_evidence(v.evidence)
         .fix(
             Remediation::text("Either use your rootless daemon (see client.endpoint), or join the root-equivalent docker group and log in again:")
-                .step(Step::root(["usermod", "-aG", "docker", user.name.as_str()])),
+                .step(Step::root(["usermod", "-aG", "docker", user.name.as_str()]))
+                .by_hand("two ways, and the group counts from your next login"),
         ),
         (false, _) => Verdict::pass(format!(
             "{} is not in the root-equivalent docker group{}",
@@ -850,8 +857,8 @@ more than execve(2) takes.",
                 s.config
             ))
             .steps([
-                Step::root(["mkdir", "-p", "/etc/systemd/system/docker.service.d"]),
-                Step::root(["tee", HOSTS_DROPIN_PATH]).with_stdin(content),
+                Step::make_dir(true, "/etc/systemd/system/docker.service.d"),
+                Step::write_file(true, HOSTS_DROPIN_PATH, content),
                 Step::root(["systemctl", "daemon-reload"]),
                 Step::root(["systemctl", "restart", "docker.service"]),
             ]);
@@ -1155,13 +1162,12 @@ fn proxy(f: &Facts) -> Verdict {
         "Give the daemon your shell's proxy settings in a drop-in ({path}), or `\"proxies\"` in daemon.json (Docker 23+), then reload and restart it:"
     ));
     if !lines.is_empty() && f.systemd {
-        let tee = if rootless {
-            Step::user(["tee", path.as_str()])
-        } else {
-            Step::root(["tee", path.as_str()])
-        };
         fix = fix
-            .step(tee.with_stdin(format!("[Service]\n{lines}")))
+            .step(Step::write_file(
+                !rootless,
+                path.as_str(),
+                format!("[Service]\n{lines}"),
+            ))
             .step(reload);
     }
     Verdict::warn(diffs.join("; "))
@@ -1447,7 +1453,7 @@ fn rootless(f: &Facts) -> Verdict {
             f.rootless_socket()
         ))
         .evidence(evidence.source, evidence.detail)
-        .fix(Remediation::text("Stop that daemon and start the rootless one as your user.").steps(start_daemon(f).steps));
+        .fix(Remediation::text("Stop that daemon and start the rootless one as your user.").steps(start_daemon(f).steps).by_hand("stopping that daemon is yours to do"));
     }
     let mut v = Verdict::pass("the daemon runs rootless (name=rootless)")
         .evidence(evidence.source, evidence.detail);
@@ -1556,11 +1562,15 @@ fn pidfile(f: &Facts) -> Verdict {
     let (path, pid) = f.docker_pid_file();
     let answering = f.http_get(&f.rootless_socket(), "/_ping").is_ok();
     let remove = |path: &str| {
-        Remediation::text(
-            "No dockerd of yours runs: delete the stale pid file, then start the daemon.",
-        )
-        .step(Step::user(["rm", "-f", path]))
-        .steps(start_daemon(f).steps)
+        let start = start_daemon(f);
+        Remediation {
+            by_hand: start.by_hand,
+            ..Remediation::text(
+                "No dockerd of yours runs: delete the stale pid file, then start the daemon.",
+            )
+            .step(Step::remove(false, path))
+            .steps(start.steps)
+        }
     };
     match pid {
         Read::Failed(e) => unreadable(&path, &e),
@@ -1636,7 +1646,8 @@ fn rootful(f: &Facts) -> Verdict {
     let disable = Remediation::text(
         "If you don't need the rootful daemon, stop and disable it; otherwise make every shell use the rootless one (DOCKER_HOST or the rootless context).",
     )
-    .step(Step::root(["systemctl", "disable", "--now", "docker.service", "docker.socket"]));
+    .step(Step::root(["systemctl", "disable", "--now", "docker.service", "docker.socket"]))
+    .by_hand("stopping the system daemon is your choice");
     if client_rootful {
         return Verdict::fail(format!(
             "a rootful daemon runs ({}), and your docker client reaches it instead of your rootless daemon",

@@ -73,7 +73,7 @@ modules.builtin.
 What you see when it's wrong: `iptables … can't initialize iptables table `nat': Table does not exist (do you need to insmod?)`, \
 or `modprobe: ERROR: could not insert 'br_netfilter': Operation not permitted` in the daemon log.
 
-How to fix: load them now and at every boot: `sudo modprobe MODULES` and list them in /etc/modules-load.d/rootless-docker.conf.",
+How to fix: load them now and at every boot: `sudo modprobe MODULE` for each and list them in /etc/modules-load.d/rootless-docker.conf.",
         packages: &[],
         run: modules,
     },
@@ -178,7 +178,8 @@ $BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemct
 systemd (`PATH=$BIN:/sbin:/usr/sbin:$PATH dockerd-rootless.sh`), or add /usr/sbin and /sbin to PATH in the shell \
 profile:"
             ))
-            .steps([Step::user(["env", path_value.as_str(), "dockerd-rootless.sh"])]),
+            .steps([Step::user(["env", path_value.as_str(), "dockerd-rootless.sh"])])
+            .by_hand("you start the daemon yourself, or change your shell profile"),
         );
     };
     let (kind, real) = backend(f, &path);
@@ -353,8 +354,6 @@ fn modules(f: &Facts) -> Verdict {
             conf.push_str(m);
             conf.push('\n');
         }
-        let mut modprobe = vec!["modprobe".to_owned(), "-a".to_owned()];
-        modprobe.extend(loadable.iter().cloned());
         return Verdict::warn(format!(
             "{} not loaded: iptables-legacy reaches ip_tables through a socket option the kernel does not autoload, \
 and its own modprobe fails in rootless dockerd's user namespace (\"Table does not exist (do you need to insmod?)\")",
@@ -362,10 +361,13 @@ and its own modprobe fails in rootless dockerd's user namespace (\"Table does no
         ))
         .with_evidence(evidence)
         .fix(
-            Remediation::text("Load them now and at every boot:").steps([
-                Step::root(modprobe),
-                Step::root(["tee", "/etc/modules-load.d/rootless-docker.conf"]).with_stdin(conf),
-            ]),
+            Remediation::text("Load them now and at every boot:")
+                .steps(loadable.iter().map(Step::load_module))
+                .step(Step::write_file(
+                    true,
+                    "/etc/modules-load.d/rootless-docker.conf",
+                    conf,
+                )),
         );
     }
     if !unknown.is_empty() {
@@ -413,7 +415,7 @@ mod tests {
         // ip_tables, which iptables-legacy reaches through a socket option, still has to be loaded.
         let v = check("debian-12-iptables-legacy-not-loaded", "iptables.modules");
         assert_eq!(v.status, Status::Warn, "{}", v.summary);
-        assert_eq!(steps(&v)[0], "sudo modprobe -a ip_tables");
+        assert_eq!(steps(&v)[0], "sudo modprobe ip_tables");
     }
 
     #[test]

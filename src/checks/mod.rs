@@ -238,7 +238,8 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
                     "report"
                 }
             ))
-            .steps(steps),
+            .steps(steps)
+            .by_hand("explain only prints the fix of the check it names"),
         );
     }
     v
@@ -300,6 +301,7 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
             f.runtime_dir(),
             f.distro().defaults.rootless_script_dirs.join(" or ")
         ))
+        .by_hand("without systemd you start dockerd-rootless.sh yourself")
     }
 }
 
@@ -330,9 +332,24 @@ logout), then start the daemon yourself: `export XDG_RUNTIME_DIR={dir}` and run 
         f.distro().defaults.rootless_script_dirs.join(" or ")
     ))
     .steps([
-        Step::user(["rm", "-rf", dir.as_str()]),
-        Step::user(["mkdir", "-p", "-m", "0700", dir.as_str()]),
+        Step::remove_tree(false, dir.as_str()),
+        Step::make_dir_mode(false, dir.as_str(), 0o700),
     ])
+    .by_hand("without systemd you start dockerd-rootless.sh yourself, and redo this at every login")
+}
+
+/// Installs one of this project's sysctl.d files (profiles/sysctl/, `KEY = VALUE` lines and `#` comments) and sets
+/// each of its settings now with `sysctl -w`: `sysctl --system` would also reload every unrelated file.
+pub(crate) fn sysctl_file(path: &str, conf: &str) -> Vec<Step> {
+    let settings = conf
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| Step::sysctl(k.trim(), v.trim()));
+    std::iter::once(Step::write_file(true, path, conf))
+        .chain(settings)
+        .collect()
 }
 
 /// Pids for a finding: `12, 34`.
@@ -568,6 +585,116 @@ mod tests {
             "check modules must read Facts only (move what they share into src/facts/ or checks/mod.rs):\n{}",
             bad.join("\n")
         );
+    }
+
+    /// Programs that change a file, a directory or the kernel's state: each has a typed [`crate::model::Action`]
+    /// (`fix --apply` carries those out itself, with a backup), so a `Run` step never names one.
+    const FILE_EDITING_PROGRAMS: [&str; 12] = [
+        "tee", "mkdir", "chmod", "chown", "rm", "mv", "sysctl", "modprobe", "loginctl", "install",
+        "cp", "ln",
+    ];
+
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn remedies_that_edit_files_are_typed_actions() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().join("host.toml").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert!(
+            names.len() > 100,
+            "only {} fixtures under {dir}",
+            names.len()
+        );
+        let mut bad = Vec::new();
+        let mut runs = 0;
+        for name in &names {
+            // `check volumes --path P` fixtures name the path in their expect.toml.
+            let expect: toml::Table = toml::from_str(
+                &std::fs::read_to_string(format!("{dir}/{name}/expect.toml")).unwrap(),
+            )
+            .unwrap();
+            let args: Vec<&str> = expect
+                .get("args")
+                .and_then(|a| a.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let path = args
+                .iter()
+                .position(|a| *a == "--path")
+                .and_then(|i| args.get(i + 1).copied());
+            let facts = test_support::facts_with(name, path);
+            for f in run(&facts, &Selection::default(), true, true) {
+                let Some(r) = &f.remediation else { continue };
+                for step in &r.steps {
+                    let crate::model::Action::Run { argv, stdin, undo } = &step.action else {
+                        continue;
+                    };
+                    runs += 1;
+                    let program = argv.first().map_or("", String::as_str);
+                    let program = program.rsplit('/').next().unwrap_or(program);
+                    let allowed = program == "ln" && undo.is_some();
+                    if FILE_EDITING_PROGRAMS.contains(&program) && !allowed {
+                        bad.push(format!(
+                            "{name}: {}: `{}` edits a file: use its typed action",
+                            f.id,
+                            step.render()
+                        ));
+                    }
+                    if stdin.is_some() {
+                        bad.push(format!(
+                            "{name}: {}: `{}` is a Run with stdin",
+                            f.id,
+                            step.render()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(
+            runs > 0,
+            "no Run step in any fixture: the test judged nothing"
+        );
+        bad.sort();
+        bad.dedup();
+        assert!(bad.is_empty(), "{} steps:\n{}", bad.len(), bad.join("\n"));
+    }
+
+    #[test]
+    fn sysctl_files_are_set_key_by_key() {
+        let shown = |conf: &str| -> Vec<String> {
+            sysctl_file("/etc/sysctl.d/x.conf", conf)
+                .iter()
+                .skip(1)
+                .map(|s| s.argv.join(" "))
+                .collect()
+        };
+        for (conf, want) in [
+            (
+                include_str!("../../profiles/sysctl/50-rootless-userns-clone.conf"),
+                "sysctl -w kernel.unprivileged_userns_clone=1",
+            ),
+            (
+                include_str!("../../profiles/sysctl/51-rootless-max-user-namespaces.conf"),
+                "sysctl -w user.max_user_namespaces=28633",
+            ),
+            (
+                include_str!("../../profiles/sysctl/52-rootless-ping.conf"),
+                "sysctl -w net.ipv4.ping_group_range=0 2147483647",
+            ),
+            (
+                include_str!("../../profiles/sysctl/53-rootless-privileged-ports.conf"),
+                "sysctl -w net.ipv4.ip_unprivileged_port_start=0",
+            ),
+        ] {
+            assert_eq!(shown(conf), [want]);
+            let file = &sysctl_file("/etc/sysctl.d/x.conf", conf)[0];
+            assert_eq!(file.stdin.as_deref(), Some(conf));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! for containers (what Docker hands them from the host's resolv.conf); and the host's network stack as Docker meets
 //! it: IP forwarding, the network managers that touch Docker's interfaces, rootless DNS and MTU.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Scope, sysctl_file, unreadable};
 use crate::facts::dockerd::flag;
 use crate::facts::{Access, Facts, FileKind, Permission, Read, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -200,8 +200,8 @@ What you see when it's wrong: `Error starting userland proxy: error while callin
 port 80, you might need to add \"net.ipv4.ip_unprivileged_port_start=0\" (currently 1024) to /etc/sysctl.conf, or set \
 CAP_NET_BIND_SERVICE on rootlesskit binary, or choose a larger port number (>= 1024): listen tcp 0.0.0.0:80: bind: permission denied.`
 
-How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unprivileged_port_start=0` in /etc/sysctl.d then \
-`sudo sysctl --system`; or `sudo setcap cap_net_bind_service=ep $(which rootlesskit)` and restart the daemon.",
+How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unprivileged_port_start=0` in /etc/sysctl.d (for boot) and \
+`sudo sysctl -w net.ipv4.ip_unprivileged_port_start=0` (for now); or `sudo setcap cap_net_bind_service=ep $(which rootlesskit)` and restart the daemon.",
         packages: &[],
         run: unprivileged_port_start,
     },
@@ -220,7 +220,8 @@ Why it matters: in rootless mode, ping inside a container is an unprivileged ICM
 
 What you see when it's wrong: `ping: socket: Operation not permitted` (or `permission denied`) inside containers.
 
-How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d, then `sudo sysctl --system`.",
+How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d (for boot), and \
+`sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'` (for now).",
         packages: &[],
         run: ping_group_range,
     },
@@ -579,12 +580,16 @@ fn etc_hosts(f: &Facts) -> Option<(Evidence, String, Remediation)> {
     );
     let fix = if errno == "permission denied" {
         Remediation::text("Make /etc/hosts readable by everyone, as it is by default:")
-            .steps([Step::root(["chmod", "0644", HOSTS])])
+            .steps([Step::set_mode(true, HOSTS, 0o644)])
     } else {
         Remediation::text(
             "Create /etc/hosts (every distribution ships one; at least `127.0.0.1 localhost`):",
         )
-        .steps([Step::root(["tee", HOSTS]).with_stdin("127.0.0.1\tlocalhost\n::1\tlocalhost\n")])
+        .steps([Step::write_file(
+            true,
+            HOSTS,
+            "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+        )])
     };
     Some((
         Evidence {
@@ -606,8 +611,8 @@ fn tun(f: &Facts) -> Verdict {
     let load = || {
         Remediation::text("Load the tun module now and at every boot (inside a container or LXC guest, have the host pass /dev/net/tun in):")
             .steps([
-                Step::root(["modprobe", "tun"]),
-                Step::root(["tee", "/etc/modules-load.d/rootless-docker-tun.conf"]).with_stdin(TUN_CONF),
+                Step::load_module("tun"),
+                Step::write_file(true, "/etc/modules-load.d/rootless-docker-tun.conf", TUN_CONF),
             ])
     };
     let meta = match f.stat(TUN) {
@@ -652,9 +657,7 @@ fn tun(f: &Facts) -> Verdict {
             f.user.name, meta.mode, meta.uid, meta.gid
         ))
         .evidence(TUN, detail)
-        .fix(Remediation::text("Give everyone read and write access, as udev does:").steps([Step::root([
-            "chmod", "0666", TUN,
-        ])]));
+        .fix(Remediation::text("Give everyone read and write access, as udev does:").steps([Step::set_mode(true, TUN, 0o666)]));
     }
     match meta.rdev {
         Some(TUN_DEVICE) => Verdict::pass("/dev/net/tun is the tun device (10:200), and the user can read and write it"),
@@ -665,7 +668,7 @@ fails with \"ioctl(TUNSETIFF): Inappropriate ioctl for device\""
             ))
             .evidence(TUN, detail)
             .fix(Remediation::text("Replace it with the tun device (inside a container or LXC guest, have the host pass /dev/net/tun in):").steps([
-                Step::root(["rm", TUN]),
+                Step::remove(true, TUN),
                 Step::root(["mknod", "-m", "0666", TUN, "c", "10", "200"]),
             ]));
         }
@@ -744,10 +747,9 @@ static bundle in ~/bin (get.docker.com/rootless; then rootlesskit needs its own 
 fn unprivileged_port_start(f: &Facts) -> Verdict {
     const PATH: &str = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
     let fix = || {
-        Remediation::text("Publish ports of 1024 and above (-p 8080:80), or let unprivileged processes bind every port:").steps([
-            Step::root(["tee", "/etc/sysctl.d/53-rootless-privileged-ports.conf"]).with_stdin(PORTS_CONF),
-            Step::root(["sysctl", "--system"]),
-        ])
+        Remediation::text("Publish ports of 1024 and above (-p 8080:80), or let unprivileged processes bind every port:")
+            .steps(sysctl_file("/etc/sysctl.d/53-rootless-privileged-ports.conf", PORTS_CONF))
+            .by_hand("two ways: publish high ports, or let every user bind low ones")
     };
     match f.sysctl_int("net.ipv4.ip_unprivileged_port_start") {
         Read::Missing => Verdict::skip("the kernel has no ip_unprivileged_port_start (before 4.11): ports below 1024 need CAP_NET_BIND_SERVICE"),
@@ -770,10 +772,10 @@ fn unprivileged_port_start(f: &Facts) -> Verdict {
 fn ping_group_range(f: &Facts) -> Verdict {
     const PATH: &str = "/proc/sys/net/ipv4/ping_group_range";
     let fix = || {
-        Remediation::text("Allow every group to ping, now and at every boot:").steps([
-            Step::root(["tee", "/etc/sysctl.d/52-rootless-ping.conf"]).with_stdin(PING_CONF),
-            Step::root(["sysctl", "--system"]),
-        ])
+        Remediation::text("Allow every group to ping, now and at every boot:").steps(sysctl_file(
+            "/etc/sysctl.d/52-rootless-ping.conf",
+            PING_CONF,
+        ))
     };
     match f.sysctl("net.ipv4.ping_group_range") {
         Read::Missing => Verdict::skip("the kernel has no ping_group_range"),
@@ -933,7 +935,9 @@ fn dns(f: &Facts) -> Verdict {
         fix.text.push_str(&format!(
             " Or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in {p} and restart NetworkManager:"
         ));
-        fix = fix.step(Step::root(["systemctl", "restart", "NetworkManager"]));
+        fix = fix
+            .step(Step::root(["systemctl", "restart", "NetworkManager"]))
+            .by_hand("two ways, and both need an edit by hand");
     }
     Verdict::warn(format!(
         "/etc/resolv.conf has only loopback resolvers ({}): \"WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using default external servers : [8.8.8.8 8.8.4.4]\"",
@@ -1135,7 +1139,7 @@ fn ip_forward(f: &Facts) -> Verdict {
         return Verdict::fail("net.ipv4.ip_forward is 0 while the rootful daemon runs: dockerd set it at start and something reset it, so containers cannot reach beyond the host")
             .with_evidence(evidence)
             .fix(Remediation::text("Turn it back on and find what resets it (a sysctl.d file, systemd-networkd without IPForward=):")
-                .step(Step::root(["sysctl", "-w", "net.ipv4.ip_forward=1"])));
+                .step(Step::sysctl("net.ipv4.ip_forward", "1")));
     }
     let Some(networkd) = networkd_in_use(f) else {
         return Verdict::pass(format!(
@@ -1183,8 +1187,12 @@ fn ip_forward(f: &Facts) -> Verdict {
     for u in &lacking {
         let dropin_dir = format!("/etc/systemd/network/{}.d", u.name);
         let dropin = format!("{dropin_dir}/docker-ip-forward.conf");
-        steps.push(Step::root(["mkdir", "-p", dropin_dir.as_str()]));
-        steps.push(Step::root(["tee", dropin.as_str()]).with_stdin("[Network]\nIPForward=true\n"));
+        steps.push(Step::make_dir(true, dropin_dir.as_str()));
+        steps.push(Step::write_file(
+            true,
+            dropin.as_str(),
+            "[Network]\nIPForward=true\n",
+        ));
     }
     steps.push(Step::root(["systemctl", "restart", "systemd-networkd"]));
     steps.push(Step::root(["systemctl", "restart", "docker"]));
@@ -1270,6 +1278,8 @@ fn managers(f: &Facts) -> Verdict {
     }];
     let mut problems = Vec::new();
     let mut fix = Remediation::text("Tell each manager to leave Docker's interfaces alone:");
+    // Why `fix` leaves the steps to the person, when part of the fix is a choice or an edit by hand.
+    let mut by_hand: Option<&'static str> = None;
     // netscript
     let d = f.distro();
     let netscript_pkg = d.package("netscript");
@@ -1291,6 +1301,7 @@ fn managers(f: &Facts) -> Verdict {
             "netscript is installed ({n}) and rewrites the host's interfaces and firewall"
         ));
         fix = fix.steps(d.remove_step(&[netscript_pkg]));
+        by_hand = Some("removing netscript is your choice");
     }
     // NetworkManager
     let nm_running = f
@@ -1324,10 +1335,11 @@ fn managers(f: &Facts) -> Verdict {
         if covered.is_none() && ifupdown.is_none() {
             problems.push("NetworkManager is installed and nothing marks docker0 unmanaged (no unmanaged-devices entry, no `iface docker0` in /etc/network/interfaces.d)".into());
             fix = fix
-                .step(
-                    Step::root(["tee", "/etc/network/interfaces.d/20-docker0"])
-                        .with_stdin("iface docker0 inet manual\n"),
-                )
+                .step(Step::write_file(
+                    true,
+                    "/etc/network/interfaces.d/20-docker0",
+                    "iface docker0 inet manual\n",
+                ))
                 .step(Step::root(["systemctl", "restart", "NetworkManager"]));
         }
     }
@@ -1404,7 +1416,9 @@ fn managers(f: &Facts) -> Verdict {
                     fix.text
                 ))
                 .steps(fix.steps)
-                .step(Step::root(["tee", path.as_str()]).with_stdin(
+                .step(Step::write_file(
+                    true,
+                    path.as_str(),
                     "# Ensure that the Docker interfaces are unmanaged\n[Match]\nName=docker0 br-* veth*\n\n[Link]\nUnmanaged=yes\n",
                 ))
                 .step(Step::root(["systemctl", "restart", "systemd-networkd"]));
@@ -1415,6 +1429,7 @@ fn managers(f: &Facts) -> Verdict {
                     fix.text
                 ))
                 .steps(fix.steps);
+                by_hand.get_or_insert("a .network file needs an edit by hand");
             }
         }
     }
@@ -1494,10 +1509,14 @@ fn managers(f: &Facts) -> Verdict {
             netplan_hits.join("; ")
         ));
         fix = Remediation::text(format!("{} Narrow each netplan match named to the real NICs (e.g. `name: en*`, or their `macaddress:`), rename a netplan device (or set-name:) called docker0, then run `sudo netplan apply`.", fix.text)).steps(fix.steps);
+        by_hand.get_or_insert("netplan files need an edit by hand");
     }
     if problems.is_empty() {
         return Verdict::pass("no network manager here claims docker0, br-* or veth*")
             .with_evidence(evidence);
+    }
+    if let Some(why) = by_hand {
+        fix = fix.by_hand(why);
     }
     Verdict::warn(problems.join("; "))
         .with_evidence(evidence)
@@ -1688,8 +1707,8 @@ fn quota_fix(f: &Facts, bridge: &str) -> Remediation {
         f.user.name
     ))
     .steps([
-        Step::root(["mkdir", "-p", "/etc/lxc"]),
-        Step::root(["tee", "-a", LXC_USERNET]).with_stdin(line),
+        Step::make_dir(true, "/etc/lxc"),
+        Step::append_line(true, LXC_USERNET, line),
     ])
 }
 
@@ -2024,7 +2043,7 @@ mod tests {
         assert_eq!(
             steps(&v),
             [
-                "sudo rm /dev/net/tun",
+                "sudo rm -- /dev/net/tun",
                 "sudo mknod -m 0666 /dev/net/tun c 10 200"
             ]
         );

@@ -166,7 +166,7 @@ fn xdg_runtime_dir(f: &Facts) -> Verdict {
 user manager at boot) or log in as the user:",
                     f.user.name
                 ))
-                .step(Step::root(["loginctl", "enable-linger", f.user.name.as_str()])))
+                .step(Step::linger(f.user.name.as_str())))
             } else if f.systemd {
                 v.fix(relogin(f))
             } else {
@@ -220,17 +220,10 @@ user manager at boot) or log in as the user:",
             return relogin(f);
         }
         if meta.kind == FileKind::Dir && meta.uid != f.user.uid {
-            fix = fix.step(Step::root([
-                "chown",
-                &format!("{}:", f.user.name),
-                dir.as_str(),
-            ]));
+            fix = fix.step(Step::set_owner(dir.as_str(), format!("{}:", f.user.name)));
         }
         if meta.kind == FileKind::Dir {
-            fix = fix.step(Step::new(
-                meta.uid != f.user.uid,
-                ["chmod", "0700", dir.as_str()],
-            ));
+            fix = fix.step(Step::set_mode(meta.uid != f.user.uid, dir.as_str(), 0o700));
         }
         fix
     };
@@ -280,6 +273,7 @@ fn relogin(f: &Facts) -> Remediation {
     ));
     r.steps(f.distro().install_step(&["systemd_container"]))
         .step(Step::root(["machinectl", "shell", user.as_str()]))
+        .by_hand("a new login, or an interactive shell")
 }
 
 fn login(f: &Facts) -> Verdict {
@@ -403,14 +397,8 @@ fn dbus(f: &Facts) -> Verdict {
             distro.package_list(&["dbus_user_session"]),
             f.user.name
         ));
+        // The `systemctl --user` step is conditional (the text says when): `fix --apply` installs the package.
         r.steps(distro.install_step(&["dbus_user_session"]))
-            .step(Step::user([
-                "systemctl",
-                "--user",
-                "enable",
-                "--now",
-                "dbus",
-            ]))
     };
     match f.lstat(&bus) {
         Read::Ok(m) if m.kind == FileKind::Socket && m.uid != f.user.uid => Verdict::fail(format!(
@@ -466,9 +454,8 @@ fn linger(f: &Facts) -> Verdict {
         ))
         .evidence(path, "missing")
         .fix(
-            Remediation::text("Let the user's services run without a login session:").step(
-                Step::root(["loginctl", "enable-linger", f.user.name.as_str()]),
-            ),
+            Remediation::text("Let the user's services run without a login session:")
+                .step(Step::linger(f.user.name.as_str())),
         ),
     }
 }

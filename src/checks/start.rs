@@ -782,6 +782,7 @@ fn fix(
     let mut steps = Vec::new();
     let mut env_words: Vec<String> = Vec::new();
     let mut unit_edit = false;
+    let mut stop_first = false;
     for p in problems {
         let what = match &p.change {
             Change::Remove => "remove it (the script's default is valid)".to_owned(),
@@ -794,22 +795,16 @@ fn fix(
         match (&p.origin, &p.change) {
             (_, Change::RemovePath(d)) => {
                 lines.push(format!("{}: {what}.", p.var));
-                steps.push(Step::user(["rm", "-r", "--", d.as_str()]));
+                steps.push(Step::remove_tree(false, d.as_str()));
+                stop_first = true;
             }
             (_, Change::CreateHome(h)) => {
                 lines.push(format!("{}: {what}.", p.var));
-                let gid = f.user.gid.to_string();
-                steps.push(Step::root([
-                    "install",
-                    "-d",
-                    "-m",
-                    "0700",
-                    "-o",
-                    f.user.name.as_str(),
-                    "-g",
-                    gid.as_str(),
+                steps.push(Step::make_dir_mode(true, h.as_str(), 0o700));
+                steps.push(Step::set_owner(
                     h.as_str(),
-                ]));
+                    format!("{}:{}", f.user.name, f.user.gid),
+                ));
             }
             (VarOrigin::UnitEnvironment { file, line }, _) => {
                 unit_edit = true;
@@ -867,7 +862,8 @@ fn fix(
         steps.push(Step::user(["systemctl", "--user", "daemon-reload"]));
         steps.push(Step::user(["systemctl", "--user", "restart", "docker"]));
     }
-    if !env_words.is_empty() {
+    let start_by_hand = !env_words.is_empty();
+    if start_by_hand {
         let mut argv = vec!["env".to_owned()];
         argv.extend(env_words);
         argv.push(script.path.clone());
@@ -877,7 +873,16 @@ fn fix(
         );
         steps.push(Step::user(argv));
     }
-    Remediation::text(lines.join(" ")).steps(steps)
+    let r = Remediation::text(lines.join(" ")).steps(steps);
+    if unit_edit {
+        r.by_hand("the unit's environment needs an edit by hand first")
+    } else if start_by_hand {
+        r.by_hand("you start the daemon yourself")
+    } else if stop_first {
+        r.by_hand("stop containerd-rootless.sh first, if it runs")
+    } else {
+        r
+    }
 }
 
 // --- start.rootless_flag -----------------------------------------------------------------------------------------
@@ -966,7 +971,11 @@ fn rootless_flag(f: &Facts) -> Verdict {
         problems.join(" and ")
     ))
     .with_evidence(ev)
-    .fix(Remediation::text(text.join(" ")).steps(steps))
+    .fix(
+        Remediation::text(text.join(" "))
+            .steps(steps)
+            .by_hand("the setting needs an edit by hand first"),
+    )
 }
 
 // --- start.path and start.versions ---------------------------------------------------------------
@@ -1575,7 +1584,9 @@ $BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemct
                 text.push(format!(
                     "Start the daemon with {list} on PATH (or add it to PATH in the shell profile):"
                 ));
-                r = r.step(Step::user(["env", value.as_str(), "dockerd-rootless.sh"]));
+                r = r
+                    .step(Step::user(["env", value.as_str(), "dockerd-rootless.sh"]))
+                    .by_hand("you start the daemon yourself");
             }
             None => text.push(format!(
                 "Add {list} to the PATH the docker user service gets (Environment=PATH= after \
@@ -2756,7 +2767,7 @@ mod tests {
         assert_eq!(
             steps(&v),
             [
-                "rm -r -- /run/user/1000/containerd-rootless",
+                "rm -rf -- /run/user/1000/containerd-rootless",
                 "systemctl --user daemon-reload",
                 "systemctl --user restart docker"
             ]

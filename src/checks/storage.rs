@@ -115,7 +115,8 @@ fn data_root_owner(f: &Facts) -> Verdict {
 needed), or point \"data-root\" in {} at a directory you own:",
             root.daemon_json
         ))
-        .step(crate::model::Step::root(["mv", path, aside.as_str()]))
+        .step(crate::model::Step::rename(true, path, aside.as_str()))
+        .by_hand("two ways: start from an empty data-root, or point to another one")
     };
     match f.stat(path) {
         Read::Failed(e) => unreadable(path, &e),
@@ -212,7 +213,7 @@ stops with \"mkdir …: permission denied\" or \"chmod …: operation not permit
 \"data-root\" in {} at a directory you own.",
                                 root.daemon_json
                             ))
-                            .step(crate::model::Step::root(["chown", owner_arg.as_str(), dir.as_str()])),
+                            .step(crate::model::Step::set_owner(dir.as_str(), owner_arg.as_str())),
                         );
                     } else {
                         v = v.fix(Remediation::text(format!(
@@ -636,7 +637,9 @@ mod tests {
         );
         assert_eq!(
             steps(&v),
-            ["sudo mv /home/alice/.local/share/docker /home/alice/.local/share/docker.root-owned"]
+            [
+                "sudo mv -n -- /home/alice/.local/share/docker /home/alice/.local/share/docker.root-owned"
+            ]
         );
 
         let v = check(

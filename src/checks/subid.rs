@@ -318,20 +318,24 @@ namespace's map when nested): free one, or map more ids into this container.",
         _ => "both files",
     };
     let mut argv = vec!["usermod".to_owned()];
+    let mut undo = vec!["usermod".to_owned()];
     if uids {
         argv.extend(["--add-subuids".to_owned(), range.clone()]);
+        undo.extend(["--del-subuids".to_owned(), range.clone()]);
     }
     if gids {
         argv.extend(["--add-subgids".to_owned(), range.clone()]);
+        undo.extend(["--del-subgids".to_owned(), range.clone()]);
     }
     argv.push(f.user.name.clone());
+    undo.push(f.user.name.clone());
     Remediation::text(format!(
         "Give {} a free range of {} ids in {files} ({range}: no other user's range, no real uid or gid), then restart \
 the daemon:",
         f.user.name,
         grouped(MIN_RANGE)
     ))
-    .step(Step::root(argv))
+    .step(Step::root(argv).undo(undo))
 }
 
 /// Deletes exactly `bad` (file kind "uid"/"gid", entry) and adds a free range in place of each file touched.
@@ -344,13 +348,18 @@ fn replace_ranges(f: &Facts, intro: &str, bad: &[(&'static str, SubidEntry)]) ->
     }
     let mut steps = Vec::new();
     for (kind, e) in bad {
-        let flag = if *kind == "uid" {
-            "--del-subuids"
+        let (flag, undo) = if *kind == "uid" {
+            ("--del-subuids", "--add-subuids")
         } else {
-            "--del-subgids"
+            ("--del-subgids", "--add-subgids")
         };
         let range = format!("{}-{}", e.start, e.end() - 1);
-        let step = Step::root(["usermod", flag, range.as_str(), f.user.name.as_str()]);
+        let step = Step::root(["usermod", flag, range.as_str(), f.user.name.as_str()]).undo([
+            "usermod",
+            undo,
+            range.as_str(),
+            f.user.name.as_str(),
+        ]);
         if !steps.contains(&step) {
             steps.push(step);
         }
@@ -464,26 +473,25 @@ fn files(f: &Facts) -> Verdict {
                             problems.push(format!(
                                 "{path} is a symlink to {target}, which is not a regular file; newuidmap refuses it"
                             ));
-                            steps.push(Step::root(["rm", "--", path]));
+                            steps.push(Step::remove(true, path));
                         }
-                        Read::Ok(real) => {
+                        // The link gives way to a root-owned copy of what it points at (`cp --remove-destination`).
+                        Read::Ok(_) => {
                             problems.push(format!(
                                 "{path} is a symlink to {target}; newuidmap refuses it"
                             ));
-                            steps.push(Step::root([
-                                "cp",
-                                "--remove-destination",
-                                "--",
-                                real.as_str(),
-                                path,
-                            ]));
+                            // (Unread, the copy would be lost with the link: no step then, the problem stays listed.)
+                            if let Read::Ok(content) = f.read(path) {
+                                steps.push(Step::remove(true, path));
+                                steps.push(Step::write_file(true, path, content.as_str()));
+                            }
                         }
                         // A dangling link (its NFS target not mounted) or a loop: there is nothing to copy.
                         _ => {
                             problems.push(format!(
                                 "{path} is a symlink to {target}, which does not resolve (dangling, or a loop); newuidmap refuses it"
                             ));
-                            steps.push(Step::root(["rm", "--", path]));
+                            steps.push(Step::remove(true, path));
                         }
                     }
                 } else if meta.kind != FileKind::File {
@@ -494,7 +502,7 @@ fn files(f: &Facts) -> Verdict {
                 } else {
                     if meta.uid != 0 {
                         problems.push(format!("{path} is owned by uid {}, not root", meta.uid));
-                        steps.push(Step::root(["chown", "root:root", path]));
+                        steps.push(Step::set_owner(path, "root:root"));
                     }
                     if meta.mode & 0o022 != 0 {
                         problems.push(format!(
@@ -506,10 +514,10 @@ fn files(f: &Facts) -> Verdict {
                             },
                             meta.mode
                         ));
-                        steps.push(Step::root(["chmod", "0644", path]));
+                        steps.push(Step::set_mode(true, path, 0o644));
                     } else if meta.mode & 0o004 == 0 {
                         problems.push(format!("{path} is not readable by other users (mode {:04o}); RootlessKit reads it as you", meta.mode));
-                        steps.push(Step::root(["chmod", "0644", path]));
+                        steps.push(Step::set_mode(true, path, 0o644));
                     }
                 }
             }
@@ -1538,12 +1546,19 @@ fn own_id(f: &Facts) -> Verdict {
                 "--del-subgids"
             };
             let range = format!("{}-{}", e.start, e.end() - 1);
-            steps.push(Step::root([
-                "usermod",
-                flag,
-                range.as_str(),
-                f.user.name.as_str(),
-            ]));
+            let undo = if side.id_kind == "uid" {
+                "--add-subuids"
+            } else {
+                "--add-subgids"
+            };
+            steps.push(
+                Step::root(["usermod", flag, range.as_str(), f.user.name.as_str()]).undo([
+                    "usermod",
+                    undo,
+                    range.as_str(),
+                    f.user.name.as_str(),
+                ]),
+            );
         }
     }
     if problems.is_empty() {
@@ -1752,8 +1767,33 @@ mod tests {
 
 #[cfg(test)]
 mod launch_tests {
-    use crate::checks::test_support::check;
-    use crate::model::Status;
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::{Action, Status};
+
+    /// `cp --remove-destination TARGET /etc/subuid` as typed steps: the link goes, and a file with what it pointed
+    /// at takes its place; a dangling link is only removed (there is nothing to copy).
+    #[test]
+    fn a_symlinked_subid_file_becomes_a_copy_of_its_target() {
+        let v = check("debian-12-symlinked-subuid", "subid.files");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        let s = &fix(&v).steps;
+        assert_eq!(
+            s[0].action,
+            Action::Remove {
+                path: "/etc/subuid".into()
+            }
+        );
+        assert_eq!(
+            s[1].action,
+            Action::WriteFile {
+                path: "/etc/subuid".into(),
+                content: "alice:100000:65536\nbob:165536:65536\n".into(),
+                mode: 0o644
+            }
+        );
+        let v = check("debian-12-subuid-dangling-symlink", "subid.files");
+        assert_eq!(steps(&v), ["sudo rm -- /etc/subuid"]);
+    }
 
     /// `subid.entries` passed a user whose lines are in the files while /etc/nsswitch.conf took subordinate ids from
     /// an installed module that grants them nothing: newuidmap asks the module and refuses the files' range.

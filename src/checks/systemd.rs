@@ -52,7 +52,7 @@ fn pid1(f: &Facts) -> Verdict {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::test_support::{check, steps};
+    use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
 
     #[test]
@@ -68,9 +68,11 @@ mod tests {
         assert_eq!(
             steps(&v),
             [
-                "rm -rf /home/alice/.docker/xrd",
+                "rm -rf -- /home/alice/.docker/xrd",
                 "mkdir -p -m 0700 /home/alice/.docker/xrd",
             ]
         );
+        // The daemon is then started by hand: `fix --apply` leaves the recipe to the person.
+        assert!(fix(&v).by_hand.is_some());
     }
 }

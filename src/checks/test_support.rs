@@ -56,8 +56,13 @@ fn shown(s: &Step) -> String {
 
 /// The facts of fixture `name`, for tests of derived facts; the host is leaked to outlive them.
 pub(crate) fn facts(name: &str) -> Facts<'static> {
+    facts_with(name, None)
+}
+
+/// The facts of fixture `name` as `check volumes --path PATH` would gather them; the host is leaked.
+pub(crate) fn facts_with(name: &str, path: Option<&str>) -> Facts<'static> {
     let host: &'static FakeHost = Box::leak(Box::new(host(name)));
-    Facts::gather(host, None, None).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    Facts::gather(host, None, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 #[cfg(test)]

@@ -203,8 +203,14 @@ fn judge(f: &Facts, name: &str, cap: caps::Capability) -> Verdict {
                 let capname = format!("{}=ep", cap.to_string().to_lowercase());
                 steps.push(Step::root(["setcap", capname.as_str(), real.as_str()]));
             } else {
-                steps.push(Step::root(["chown", "root:root", real.as_str()]));
-                steps.push(Step::root(["chmod", "u+s", real.as_str()]));
+                // `chmod u+s` with the mode it has now (chown clears the setuid bit, so it comes first); the
+                // packages' 0755 when the mode cannot be read.
+                let mode = match f.stat(&real) {
+                    Read::Ok(m) => m.mode & 0o7777,
+                    _ => 0o755,
+                };
+                steps.push(Step::set_owner(real.as_str(), "root:root"));
+                steps.push(Step::set_mode(true, real.as_str(), mode | 0o4000));
             }
             let shadowing = on_path.as_deref().is_some_and(|p| p != packaged) && packaged_exists;
             let text = if shadowing {
@@ -395,8 +401,29 @@ a shell with your login group {}: leave this one (`exit`) or log in again. As ro
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::test_support::{check, fix};
-    use crate::model::Status;
+    use crate::checks::test_support::{check, fix, steps};
+    use crate::model::{Action, Status};
+
+    #[test]
+    fn the_setuid_bit_is_set_on_the_mode_newuidmap_has() {
+        // `chmod u+s` as a typed mode: the file's 0755 with the setuid bit, after chown (which clears it).
+        let v = check("debian-12-newuidmap-not-setuid", "uidmap.newuidmap");
+        assert_eq!(v.status, Status::Fail, "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo chown root:root /usr/bin/newuidmap",
+                "sudo chmod 4755 /usr/bin/newuidmap"
+            ]
+        );
+        assert_eq!(
+            fix(&v).steps[1].action,
+            Action::SetMode {
+                path: "/usr/bin/newuidmap".into(),
+                mode: 0o4755
+            }
+        );
+    }
 
     #[test]
     fn regression_no_new_privs_ignored_by_the_setuid_check() {

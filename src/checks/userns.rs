@@ -1,9 +1,9 @@
 //! The kernel knobs that allow or forbid unprivileged user namespaces.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Scope, sysctl_file, unreadable};
 use crate::facts::apparmor::PROFILE_DIR;
 use crate::facts::{Facts, Read};
-use crate::model::{Remediation, Step, Verdict};
+use crate::model::{Remediation, Verdict};
 
 const CLONE_CONF: &str = include_str!("../../profiles/sysctl/50-rootless-userns-clone.conf");
 const MAX_CONF: &str = include_str!("../../profiles/sysctl/51-rootless-max-user-namespaces.conf");
@@ -29,7 +29,8 @@ linux-hardened default to 0.
 What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted`; \
 RootlessKit adds `/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.`
 
-How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run `sudo sysctl --system`.",
+How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run \
+`sudo sysctl -w kernel.unprivileged_userns_clone=1` to set it now.",
         packages: &[],
         run: clone,
     },
@@ -50,7 +51,8 @@ namespace: inside a container it can be lower than on the host.
 What you see when it's wrong: `[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device`; \
 RootlessKit adds `/proc/sys/user/max_user_namespaces needs to be set to non-zero.`
 
-How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run `sudo sysctl --system`.",
+How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run \
+`sudo sysctl -w user.max_user_namespaces=28633` to set it now.",
         packages: &[],
         run: max_namespaces,
     },
@@ -82,13 +84,6 @@ How to fix: keep the restriction and give the binaries profiles (apparmor.rootle
     },
 ];
 
-fn sysctl_step(file: &str, text: &str) -> [Step; 2] {
-    [
-        Step::root(["tee", file]).with_stdin(text),
-        Step::root(["sysctl", "--system"]),
-    ]
-}
-
 fn clone(f: &Facts) -> Verdict {
     const NAME: &str = "kernel.unprivileged_userns_clone";
     const PATH: &str = "/proc/sys/kernel/unprivileged_userns_clone";
@@ -103,7 +98,7 @@ fn clone(f: &Facts) -> Verdict {
         ))
         .evidence(PATH, v.to_string())
         .fix(Remediation::text("Allow unprivileged user namespaces, now and at every boot:")
-            .steps(sysctl_step("/etc/sysctl.d/50-rootless-userns-clone.conf", CLONE_CONF))),
+            .steps(sysctl_file("/etc/sysctl.d/50-rootless-userns-clone.conf", CLONE_CONF))),
     }
 }
 
@@ -112,7 +107,7 @@ fn max_namespaces(f: &Facts) -> Verdict {
     const PATH: &str = "/proc/sys/user/max_user_namespaces";
     let fix = || {
         Remediation::text("Raise the limit, now and at every boot (inside a container, raise it on the host or in the container's parent namespace):")
-            .steps(sysctl_step("/etc/sysctl.d/51-rootless-max-user-namespaces.conf", MAX_CONF))
+            .steps(sysctl_file("/etc/sysctl.d/51-rootless-max-user-namespaces.conf", MAX_CONF))
     };
     match f.sysctl_int(NAME) {
         Read::Missing => Verdict::fail(format!("{PATH} does not exist: this kernel has no user namespaces (CONFIG_USER_NS)"))

@@ -126,6 +126,12 @@ pub enum Entry {
         mode: u32,
         uid: u32,
         gid: u32,
+        /// A symbolic link's target, for undo to make it again.
+        #[serde(default)]
+        link: Option<String>,
+        /// What it was ("a regular file", "a socket").
+        #[serde(default)]
+        what: String,
     },
     Renamed {
         from: String,
@@ -881,13 +887,22 @@ impl Applier {
                 Some(o) => Some(self.backup(&o.content)?),
                 None => return Ok(StepResult::Already(format!("{path} is gone"))),
             }
-        } else if is(&st, SFlag::S_IFSOCK) {
-            None
-        } else {
+        } else if is(&st, SFlag::S_IFDIR) {
             return Err(err(format!(
-                "{path}: refused: {}, not a file to remove",
-                file_type(&st)
+                "{path}: refused: a directory, not a file to remove"
             )));
+        } else {
+            // A link is removed itself (unlinkat never follows it), and comes back on undo; a socket, fifo or
+            // device node has nothing to back up.
+            None
+        };
+        let link = if is(&st, SFlag::S_IFLNK) {
+            let target = self
+                .as_who(who, || nix::fcntl::readlinkat(&dir, name.as_os_str()))
+                .map_err(|e| io_err(path, e))?;
+            Some(target.to_string_lossy().into_owned())
+        } else {
+            None
         };
         self.record(Entry::Removed {
             path: path.to_owned(),
@@ -896,6 +911,8 @@ impl Applier {
             mode: st.st_mode & 0o7777,
             uid: st.st_uid,
             gid: st.st_gid,
+            link,
+            what: file_type(&st).to_owned(),
         })?;
         self.as_who(who, || {
             nix::unistd::unlinkat(&dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir)
@@ -990,7 +1007,8 @@ impl Applier {
         }
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         let before = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-        let before = before.trim_end_matches('\n').to_owned();
+        // /proc/sys separates a vector's values with tabs; `sysctl -w` and sysctl.d take spaces.
+        let before = before.split_whitespace().collect::<Vec<_>>().join(" ");
         if before.split_whitespace().eq(value.split_whitespace()) {
             return Ok(StepResult::Already(format!("{key} is {value}")));
         }
@@ -1371,11 +1389,23 @@ pub fn undo(
                 mode,
                 uid,
                 gid,
+                link,
+                what,
             } => {
                 let who = who_of(*user);
                 let (dir, name) = a.parent(path, who, false)?;
                 match backup {
-                    None => format!("{path}: was a socket: not recreated"),
+                    None if link.is_some() => {
+                        let target = link.as_deref().unwrap_or_default();
+                        match a.as_who(who, || {
+                            nix::unistd::symlinkat(target, &dir, name.as_os_str())
+                        }) {
+                            Ok(()) => format!("{path}: the link to {target} is back"),
+                            Err(Errno::EEXIST) => format!("{path}: exists again: left as it is"),
+                            Err(e) => return Err(io_err(path, e)),
+                        }
+                    }
+                    None => format!("{path}: was {what}: not recreated"),
                     Some(b) => {
                         if a.existing(&dir, &name, path, who)?.is_some() {
                             format!("{path}: exists again: left as it is")

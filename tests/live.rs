@@ -680,3 +680,114 @@ fn regression_preflight_scanned_every_process_for_the_storage_driver() {
         scans.join("\n")
     );
 }
+
+/// The syscalls that change a file or a directory (an `openat` changes one only with a write, create or truncate flag).
+const WRITE_SYSCALLS: &[&str] = &[
+    "openat",
+    "openat2",
+    "creat",
+    "mkdir",
+    "mkdirat",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "chown",
+    "fchown",
+    "fchownat",
+    "lchown",
+    "truncate",
+    "ftruncate",
+    "mknod",
+    "mknodat",
+    "setxattr",
+    "fsetxattr",
+    "lsetxattr",
+    "removexattr",
+    "fremovexattr",
+    "lremovexattr",
+    "utimensat",
+];
+
+/// The lines of an `strace -y` trace that change the filesystem, but for the trial launch's own scratch directory
+/// (`/tmp/rootless-doctor-run.*`, made and removed by the bounded runner).
+fn writes(trace: &str) -> Vec<&str> {
+    trace
+        .lines()
+        .filter(|l| {
+            let call = l.split('(').next().unwrap_or_default().trim();
+            let call = call.rsplit(' ').next().unwrap_or(call);
+            if !WRITE_SYSCALLS.contains(&call) {
+                return false;
+            }
+            if call.starts_with("open") || call == "creat" {
+                let writes = ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"]
+                    .iter()
+                    .any(|f| l.contains(f));
+                if !writes || l.contains("\"/dev/null\"") {
+                    return false;
+                }
+            }
+            !l.contains("/tmp/rootless-doctor-run.")
+        })
+        .collect()
+}
+
+/// Issue 12: nothing but `fix --apply`, `fix --undo` (and later `setup`, `net --write`) writes to the host. `check`
+/// (trial launch included), and `fix` in each of its dry-run forms, make no syscall that changes a file or directory
+/// outside the trial's own scratch directory; `fix --apply` on the same trace shows the filter sees writes.
+#[test]
+fn check_and_the_fix_dry_run_make_no_write_syscall() {
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let bin = support::doctor_bin().display().to_string();
+    let filter = format!("trace={}", WRITE_SYSCALLS.join(","));
+    let trace_of = |label: &str, pre: &[&str], args: &[&str]| {
+        let (run, trace) = support::traced(&user, label, |strace| {
+            let mut argv: Vec<&str> = strace[1..].iter().copied().filter(|a| *a != "-f").collect();
+            argv.extend(["-y", "-e", &filter]);
+            argv.extend(pre);
+            argv.push(&bin);
+            argv.extend(args);
+            user.command_with_path(support::PATH, Path::new(strace[0]), &argv)
+        });
+        assert!(run.code() <= 1, "{label}: {run}");
+        trace
+    };
+    for (label, args) in [
+        ("check", &["check", "--format", "json"][..]),
+        ("fix", &["fix"][..]),
+        ("fix-script", &["fix", "--format", "script"][..]),
+        ("fix-json", &["fix", "--format", "json"][..]),
+    ] {
+        let trace = trace_of(label, &[], args);
+        assert!(
+            trace.contains("openat("),
+            "{label}: the trace shows no open at all:\n{trace}"
+        );
+        let w = writes(&trace);
+        assert!(w.is_empty(), "{label} wrote:\n{}", w.join("\n"));
+    }
+    // The same filter sees an apply's writes: the run's journal in the user's state directory (here in the test's
+    // runtime directory, through `env`, which execs the doctor in the traced process). The ping range allows no
+    // group on this machine: a root step, which the user's apply only prints.
+    let state = format!("XDG_STATE_HOME={}/state", user.xdg_runtime_dir.display());
+    let trace = trace_of(
+        "fix-apply",
+        &["/usr/bin/env", &state],
+        &["fix", "--apply", "network.ping_group_range"],
+    );
+    assert!(
+        writes(&trace).iter().any(|l| l.contains("journal.json")),
+        "fix --apply's journal write is not in the trace:\n{trace}"
+    );
+}

@@ -102,6 +102,8 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
+    /// From a bare user to a running rootless daemon: preflight, fix --apply, install or start the daemon as the user, check, and a summary of what was done and what remains
+    Setup,
     /// List every check: ID, area, one line
     List,
     /// Explain one check: what it reads, why, the error users see, the fix per distribution

@@ -87,6 +87,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::List => "list",
             Command::Explain { .. } => "explain",
             Command::Fix { .. } => "fix",
+            Command::Setup => "setup",
         };
         return Err(UsageError::ScriptFormat(name).into());
     }
@@ -135,6 +136,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Err(error::Error::Enter(err.to_string()))
         }
         Command::Fix { apply, undo, .. } => fix_command(cli, host, &selection, *apply, *undo, out),
+        Command::Setup => setup_command(cli, host, out),
         Command::Preflight { .. } | Command::Check { .. } => {
             let (name, daemon, probe) = match &cli.command {
                 Command::Check { .. } => ("check", true, true),
@@ -218,6 +220,385 @@ fn owner_ids(host: &dyn Host, owner: &str) -> Option<(u32, u32)> {
     Some((user.0, gid))
 }
 
+/// The checks `fix` and `setup` plan from: `check`'s, without those that run programs (planning spawns nothing).
+fn planning_selection(selection: &checks::Selection) -> checks::Selection {
+    let mut s = checks::Selection {
+        only: selection.only.clone(),
+        skip: selection.skip.clone(),
+    };
+    s.skip.extend(
+        checks::all()
+            .filter(|c| c.scope == checks::Scope::Probe)
+            .map(|c| c.id.to_owned()),
+    );
+    s
+}
+
+/// How long `setup` waits for a daemon it started to answer `/_ping`.
+const SETUP_START_SECONDS: u32 = 120;
+
+/// `setup`: the whole road for one user, as far as this host allows, then a one-screen summary.
+fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
+    use host::apply::{Applier, UserTarget};
+    let g = &cli.global;
+    if g.host_file.is_some() || g.root.is_some() {
+        return Err(UsageError::Fix(
+            "setup starts a daemon: it runs on this machine, not on a fixture or a --root tree (`fix --apply --root DIR` prepares a tree)"
+                .to_owned(),
+        )
+        .into());
+    }
+    let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let selection = planning_selection(&checks::Selection {
+        only: vec![],
+        skip: vec![],
+    });
+    let before = checks::run(&facts, &selection, true, false);
+    let plan = fix::Plan::of(&before);
+    let name = model::escape_controls(&facts.user.name).into_owned();
+    let distro = facts.distro().name.clone();
+    let is_root = facts.identity.euid == 0;
+    writeln!(
+        out,
+        "rootless-doctor setup: {name} on {}",
+        model::escape_controls(&distro)
+    )?;
+    let count = |s: Status| before.iter().filter(|f| f.status == s).count();
+    writeln!(
+        out,
+        "\n1. Preflight: {} failing, {} warning, {} passing.",
+        count(Status::Fail) + count(Status::Error),
+        count(Status::Warn),
+        count(Status::Pass)
+    )?;
+    if !is_root && !plan.root.is_empty() {
+        writeln!(
+            out,
+            "\nThe fix has a root part: run `sudo rootless-doctor setup --user {name}` (or apply these as root, then run setup again):"
+        )?;
+        for s in plan.root.iter().flat_map(|i| &i.steps) {
+            writeln!(out, "      {}", s.render())?;
+        }
+        return Ok(Outcome::Unhealthy);
+    }
+    let target = UserTarget {
+        name: facts.user.name.clone(),
+        uid: facts.user.uid,
+        gid: facts.user.gid,
+        home: facts.user.home.clone(),
+    };
+    let (state, state_who) = state_dir(&facts, host);
+    let mut owners = std::collections::HashMap::new();
+    for s in plan.root.iter().chain(&plan.user).flat_map(|i| &i.steps) {
+        if let model::Action::SetOwner { owner, .. } = &s.action
+            && let Some(ids) = owner_ids(host, owner)
+        {
+            owners.insert(owner.clone(), ids);
+        }
+    }
+    let mut applier = Applier::new(
+        std::path::Path::new("/"),
+        Some(target.clone()),
+        &state,
+        state_who,
+        &host::apply::now_stamp(),
+        Box::new(move |o| owners.get(o).copied().or_else(|| numeric_owner(o))),
+    )
+    .map_err(|e| UsageError::Fix(e.to_string()))?;
+    writeln!(
+        out,
+        "\n2. Fix (journal and backups: {}; `rootless-doctor fix --undo` reverses it):",
+        applier.run_dir()
+    )?;
+    if plan.is_empty() {
+        writeln!(out, "  nothing to apply")?;
+    }
+    let mut failed = false;
+    let user_title = format!("As {name}:");
+    for (title, items) in [("As root:", &plan.root), (user_title.as_str(), &plan.user)] {
+        if apply_items(out, &mut applier, title, items)? {
+            failed = true;
+            break;
+        }
+    }
+    let mut done: Vec<String> = Vec::new();
+    if !failed {
+        writeln!(out, "\n3. The daemon:")?;
+        failed = setup_daemon(
+            out,
+            host,
+            g.user.as_deref(),
+            &mut applier,
+            &target,
+            &mut done,
+        )?;
+    }
+    // 4. What `check` says now, on one screen.
+    let after_facts =
+        facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let after = checks::run(&after_facts, &selection, true, false);
+    let after_plan = fix::Plan::of(&after);
+    writeln!(
+        out,
+        "\n4. Check: {} failing, {} warning, {} passing.",
+        after
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+            .count(),
+        after.iter().filter(|f| f.status == Status::Warn).count(),
+        after.iter().filter(|f| f.status == Status::Pass).count()
+    )?;
+    for f in &after {
+        if matches!(f.status, Status::Pass | Status::Skip) {
+            continue;
+        }
+        let why = after_plan
+            .by_hand
+            .iter()
+            .chain(&after_plan.in_words)
+            .find(|b| b.check == f.id)
+            .map(|b| format!(" ({})", b.reason))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} {}  {}{why}",
+            f.status.as_str(),
+            f.id,
+            model::escape_controls(&f.summary)
+        )?;
+    }
+    writeln!(out, "\nDone:")?;
+    let fixed: Vec<&str> = plan
+        .checks()
+        .into_iter()
+        .filter(|id| {
+            after
+                .iter()
+                .find(|f| f.id == *id)
+                .is_some_and(|f| f.status == Status::Pass)
+        })
+        .collect();
+    writeln!(
+        out,
+        "  fixed: {}",
+        if fixed.is_empty() {
+            "nothing".to_owned()
+        } else {
+            fixed.join(", ")
+        }
+    )?;
+    for d in &done {
+        writeln!(out, "  {}", model::escape_controls(d))?;
+    }
+    let worst = after.iter().map(|f| f.status).max().unwrap_or(Status::Pass);
+    Ok(if failed || matches!(worst, Status::Fail | Status::Error) {
+        Outcome::Unhealthy
+    } else {
+        Outcome::Healthy
+    })
+}
+
+/// The daemon part of `setup`: already answering; installed as a user service (systemd); or, without systemd, the
+/// documented manual start (a runtime directory, then `dockerd-rootless.sh` in a session of its own). `true` when
+/// it failed.
+fn setup_daemon(
+    out: &mut dyn Write,
+    host: &dyn Host,
+    user: Option<&str>,
+    applier: &mut host::apply::Applier,
+    target: &host::apply::UserTarget,
+    done: &mut Vec<String>,
+) -> error::Result<bool> {
+    use host::apply::Who;
+    let facts = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
+    let runtime = facts.runtime_dir();
+    let socket = format!("{runtime}/docker.sock");
+    let answers =
+        |f: &facts::Facts| matches!(f.http_get(&socket, "/_ping"), Ok(r) if r.status == 200);
+    if answers(&facts) {
+        writeln!(out, "  a rootless daemon already answers at {socket}")?;
+        return Ok(false);
+    }
+    let Some(script) = facts.rootless_script().map(|s| s.path.clone()) else {
+        writeln!(
+            out,
+            "  FAILED   no dockerd-rootless.sh on this host: install the rootless extras (start.path says which package)"
+        )?;
+        return Ok(true);
+    };
+    let dir = script
+        .rsplit_once('/')
+        .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
+        .to_owned();
+    if facts.systemd {
+        let tool = format!("{dir}/dockerd-rootless-setuptool.sh");
+        let step = model::Step::user([tool.as_str(), "install"]).undo([tool.as_str(), "uninstall"]);
+        if apply_step(out, applier, &step)? {
+            return Ok(true);
+        }
+        done.push(format!(
+            "installed and started the docker user service ({tool} install)"
+        ));
+    } else {
+        writeln!(
+            out,
+            "  no systemd here: the documented manual start (https://docs.docker.com/engine/security/rootless/troubleshoot/)"
+        )?;
+        if matches!(facts.lstat(&runtime), facts::Read::Missing) {
+            if facts.identity.euid != 0 {
+                writeln!(
+                    out,
+                    "    FAILED   {runtime} does not exist, and only root can make it: export XDG_RUNTIME_DIR=$HOME/.docker/xrd (mkdir -m 0700) and run setup again"
+                )?;
+                return Ok(true);
+            }
+            let owner = format!("{}:{}", target.uid, target.gid);
+            for s in [
+                model::Step::make_dir_mode(true, runtime.clone(), 0o700),
+                model::Step::set_owner(runtime.clone(), owner),
+            ] {
+                if apply_step(out, applier, &s)? {
+                    return Ok(true);
+                }
+            }
+            done.push(format!(
+                "made {runtime} (0700, {}'s), as logind would; it lasts until the next boot",
+                target.name
+            ));
+        }
+        let log_path = format!("{runtime}/dockerd-rootless.log");
+        let log = match applier.open_log(&log_path, Who::User) {
+            Ok(l) => l,
+            Err(e) => {
+                writeln!(
+                    out,
+                    "    FAILED   {}",
+                    model::escape_controls(&e.to_string())
+                )?;
+                return Ok(true);
+            }
+        };
+        let env: Vec<(String, String)> = vec![
+            ("HOME".into(), target.home.clone()),
+            ("USER".into(), target.name.clone()),
+            ("LOGNAME".into(), target.name.clone()),
+            (
+                "PATH".into(),
+                format!("{dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            ),
+            ("XDG_RUNTIME_DIR".into(), runtime.clone()),
+        ];
+        let pid =
+            match host::apply::start_detached(std::slice::from_ref(&script), target, &env, log) {
+                Ok(p) => p,
+                Err(e) => {
+                    writeln!(
+                        out,
+                        "    FAILED   {}",
+                        model::escape_controls(&e.to_string())
+                    )?;
+                    return Ok(true);
+                }
+            };
+        writeln!(
+            out,
+            "    started  {script} as {} (pid {pid}, session {pid}; output in {log_path})",
+            target.name
+        )?;
+        let mut up = false;
+        for _ in 0..SETUP_START_SECONDS * 4 {
+            let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
+            if answers(&f) {
+                up = true;
+                break;
+            }
+            if !host::apply::running(pid) {
+                break;
+            }
+            host::apply::pause_ms(250);
+        }
+        if !up {
+            let tail = match facts.read(&log_path) {
+                facts::Read::Ok(t) => t
+                    .lines()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n      "),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "    FAILED   no answer at {socket} (the daemon {}); its last lines:\n      {}",
+                if host::apply::running(pid) {
+                    "still runs"
+                } else {
+                    "exited"
+                },
+                model::escape_controls(&tail)
+            )?;
+            return Ok(true);
+        }
+        writeln!(out, "    ready    {socket} answers /_ping")?;
+        done.push(format!(
+            "started dockerd-rootless.sh (pid {pid}); it runs until it is stopped (`kill -TERM -{pid}`) or the machine restarts: start it again at login with XDG_RUNTIME_DIR={runtime}"
+        ));
+    }
+    Ok(false)
+}
+
+/// `U:G` in numbers, as `setup` gives a runtime directory to its user.
+fn numeric_owner(o: &str) -> Option<(u32, u32)> {
+    let (u, g) = o.split_once(':')?;
+    Some((u.parse().ok()?, g.parse().ok()?))
+}
+
+/// Applies one part of a plan, printing each step's outcome; `true` when a step failed (and the rest was not tried).
+fn apply_items(
+    out: &mut dyn Write,
+    applier: &mut host::apply::Applier,
+    title: &str,
+    items: &[fix::Item],
+) -> std::io::Result<bool> {
+    if items.is_empty() {
+        return Ok(false);
+    }
+    writeln!(out, "\n{title}")?;
+    for i in items {
+        writeln!(out, "  {}", i.check)?;
+        for s in &i.steps {
+            if apply_step(out, applier, s)? {
+                writeln!(
+                    out,
+                    "\nStopped at the first failure; `rootless-doctor fix --undo` reverses what was done."
+                )?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// One step, and its outcome as a line; `true` when it failed.
+fn apply_step(
+    out: &mut dyn Write,
+    applier: &mut host::apply::Applier,
+    s: &model::Step,
+) -> std::io::Result<bool> {
+    use host::apply::StepResult;
+    let (word, text) = match applier.apply(s) {
+        Ok(StepResult::Done(t)) => ("done    ", t),
+        Ok(StepResult::Already(t)) => ("already ", t),
+        Ok(StepResult::NotHere(t)) => ("skipped ", t),
+        Err(e) => ("FAILED  ", e.to_string()),
+    };
+    writeln!(out, "    {word} {}", model::escape_controls(&text))?;
+    Ok(word == "FAILED  ")
+}
+
 /// `fix`: the plan, or `--apply` it, or `--undo` the last apply.
 fn fix_command(
     cli: &Cli,
@@ -227,20 +608,11 @@ fn fix_command(
     undo: bool,
     out: &mut dyn Write,
 ) -> error::Result<Outcome> {
-    use host::apply::{Applier, StepResult, UserTarget};
+    use host::apply::{Applier, UserTarget};
     let g = &cli.global;
     let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
     // `fix` spawns nothing to plan: the checks that run programs (the trial launch, getsubids) are left out.
-    let mut selection = checks::Selection {
-        only: selection.only.clone(),
-        skip: selection.skip.clone(),
-    };
-    selection.skip.extend(
-        checks::all()
-            .filter(|c| c.scope == checks::Scope::Probe)
-            .map(|c| c.id.to_owned()),
-    );
-    let selection = &selection;
+    let selection = &planning_selection(selection);
     let findings = checks::run(&facts, selection, true, false);
     let plan = fix::Plan::of(&findings);
     let distro = facts.distro().name.clone();
@@ -318,7 +690,7 @@ fn fix_command(
         &state,
         state_who,
         &host::apply::now_stamp(),
-        Box::new(move |o| owners.get(o).copied()),
+        Box::new(move |o| owners.get(o).copied().or_else(|| numeric_owner(o))),
     )
     .map_err(|e| UsageError::Fix(e.to_string()))?;
     writeln!(out, "  journal and backups: {}", applier.run_dir())?;
@@ -329,8 +701,7 @@ fn fix_command(
     } else if !plan.root.is_empty() {
         writeln!(
             out,
-            "
-The root part needs root, and was not applied: run `sudo rootless-doctor fix --apply --user {}`, or these:",
+            "\nThe root part needs root, and was not applied: run `sudo rootless-doctor fix --apply --user {}`, or these:",
             model::escape_controls(&facts.user.name)
         )?;
         for s in plan.root.iter().flat_map(|i| &i.steps) {
@@ -339,44 +710,12 @@ The root part needs root, and was not applied: run `sudo rootless-doctor fix --a
     }
     let user_title = format!("As {}:", model::escape_controls(&facts.user.name));
     parts.push((&user_title, &plan.user));
-    'parts: for (title, items) in parts {
-        if items.is_empty() {
-            continue;
-        }
-        writeln!(
-            out,
-            "
-{title}"
-        )?;
-        for i in items {
-            writeln!(out, "  {}", i.check)?;
-            for s in &i.steps {
-                match applier.apply(s) {
-                    Ok(StepResult::Done(t)) => {
-                        writeln!(out, "    done     {}", model::escape_controls(&t))?
-                    }
-                    Ok(StepResult::Already(t)) => {
-                        writeln!(out, "    already  {}", model::escape_controls(&t))?
-                    }
-                    Ok(StepResult::NotHere(t)) => {
-                        writeln!(out, "    skipped  {}", model::escape_controls(&t))?
-                    }
-                    Err(e) => {
-                        writeln!(
-                            out,
-                            "    FAILED   {}",
-                            model::escape_controls(&e.to_string())
-                        )?;
-                        writeln!(
-                            out,
-                            "
-Stopped at the first failure; `rootless-doctor fix --undo` reverses what was done."
-                        )?;
-                        failed = true;
-                        break 'parts;
-                    }
-                }
-            }
+    let parts: Vec<(&str, &[fix::Item])> =
+        parts.into_iter().map(|(t, i)| (t, i.as_slice())).collect();
+    for (title, items) in parts {
+        if apply_items(out, &mut applier, title, items)? {
+            failed = true;
+            break;
         }
     }
     // What the checks say now.

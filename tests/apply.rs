@@ -667,3 +667,291 @@ fn fix_apply_writes_and_loads_a_sysctl_drop_in_and_undo_restores_it() {
         ["1", "0"]
     );
 }
+
+const SETUP_USER: &str = "rdtest-setup";
+
+/// Removes the test's user, its daemon and its runtime directory, and puts the host files back, however the test ends.
+struct SetupCleanup {
+    uid: Option<u32>,
+    pgid: Option<i32>,
+    subuid: Vec<u8>,
+    subgid: Vec<u8>,
+    ping: String,
+}
+
+impl Drop for SetupCleanup {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = Command::new("userdel")
+            .args(["-r", "-f", SETUP_USER])
+            .output();
+        if let Some(uid) = self.uid {
+            let _ = fs::remove_dir_all(format!("/run/user/{uid}"));
+        }
+        let _ = fs::write("/etc/subuid", &self.subuid);
+        let _ = fs::write("/etc/subgid", &self.subgid);
+        let _ = fs::write("/proc/sys/net/ipv4/ping_group_range", &self.ping);
+        let _ = fs::remove_file("/etc/sysctl.d/52-rootless-ping.conf");
+    }
+}
+
+/// As `SETUP_USER`, with a clean login-like environment.
+fn as_setup_user(uid: u32, argv: &[&str]) -> std::process::Output {
+    let runtime = format!("XDG_RUNTIME_DIR=/run/user/{uid}");
+    let home = format!("HOME=/home/{SETUP_USER}");
+    Command::new("runuser")
+        .args([
+            "-u",
+            SETUP_USER,
+            "--",
+            "env",
+            "-i",
+            &home,
+            "PATH=/usr/bin:/bin",
+            &runtime,
+        ])
+        .args(argv)
+        .current_dir("/")
+        .output()
+        .unwrap()
+}
+
+/// Issue 12: a fresh user with no subordinate ids and no runtime directory, on this machine without systemd:
+/// `setup --user` fixes what the checks find (the ids, the ping range, the client's context), makes the runtime
+/// directory, starts the real dockerd-rootless.sh, and `docker run` of a local busybox image works; then `fix --undo`
+/// puts /etc/subuid and /etc/subgid back byte for byte, with the ping range and the sysctl.d directory.
+#[test]
+fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
+    let Some(_live) = support::start(&[
+        Need::Root,
+        Need::Program("useradd"),
+        Need::Program("setpriv"),
+        Need::Program("setsid"),
+        Need::Program("docker"),
+        Need::File("/usr/share/docker.io/contrib/dockerd-rootless.sh".into()),
+        Need::File("/bin/busybox".into()),
+    ]) else {
+        return;
+    };
+    let _ = Command::new("userdel")
+        .args(["-r", "-f", SETUP_USER])
+        .output();
+    let mut cleanup = SetupCleanup {
+        uid: None,
+        pgid: None,
+        subuid: fs::read("/etc/subuid").unwrap(),
+        subgid: fs::read("/etc/subgid").unwrap(),
+        ping: fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap(),
+    };
+    assert!(
+        fs::symlink_metadata("/etc/sysctl.d/52-rootless-ping.conf").is_err(),
+        "the ping drop-in exists before the test: not this test's to replace"
+    );
+    fs::write("/proc/sys/net/ipv4/ping_group_range", "1 0").unwrap();
+    let made = Command::new("useradd")
+        .args([
+            "-m",
+            "-s",
+            "/bin/sh",
+            "-K",
+            "SUB_UID_COUNT=0",
+            "-K",
+            "SUB_GID_COUNT=0",
+            SETUP_USER,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let uid = testkit::account(SETUP_USER).unwrap().uid;
+    cleanup.uid = Some(uid);
+    let subuid = fs::read("/etc/subuid").unwrap();
+    let subgid = fs::read("/etc/subgid").unwrap();
+    assert!(!String::from_utf8_lossy(&subuid).contains(SETUP_USER));
+    assert!(fs::symlink_metadata(format!("/run/user/{uid}")).is_err());
+
+    // The daemon setup starts outlives setup: it comes to this test when setup exits, to be reaped here.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    let out = Command::new(support::doctor_bin())
+        .args(["setup", "--user", SETUP_USER])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if let Some(pid) = text
+        .split("(pid ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|p| p.parse::<i32>().ok())
+    {
+        cleanup.pgid = Some(pid);
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for words in [
+        "done     ran `usermod --add-subuids",
+        "done     /etc/sysctl.d/52-rootless-ping.conf written",
+        &format!("done     /run/user/{uid} created"),
+        &format!("ready    /run/user/{uid}/docker.sock answers /_ping"),
+        "fixed: subid.entries, network.ping_group_range, client.endpoint",
+    ] {
+        assert!(
+            text.contains(words),
+            "setup's output lacks {words:?}:\n{text}"
+        );
+    }
+    assert!(
+        String::from_utf8_lossy(&fs::read("/etc/subuid").unwrap()).contains(SETUP_USER),
+        "{text}"
+    );
+
+    // The user's own docker client (its context, set by the fix) reaches the daemon, which runs a container.
+    let work = tempfile::Builder::new()
+        .prefix("rd-setup-img-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    fs::set_permissions(work.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir_all(work.path().join("rootfs/bin")).unwrap();
+    fs::copy("/bin/busybox", work.path().join("rootfs/bin/busybox")).unwrap();
+    symlink("busybox", work.path().join("rootfs/bin/sh")).unwrap();
+    let tar = work.path().join("busybox.tar");
+    let packed = Command::new("tar")
+        .args([
+            "-C",
+            &work.path().join("rootfs").display().to_string(),
+            "-cf",
+        ])
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(packed.status.success());
+    fs::set_permissions(&tar, fs::Permissions::from_mode(0o644)).unwrap();
+    let imported = as_setup_user(
+        uid,
+        &[
+            "docker",
+            "import",
+            &tar.display().to_string(),
+            "rd-setup-busybox",
+        ],
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let ran = as_setup_user(
+        uid,
+        &[
+            "docker",
+            "run",
+            "--rm",
+            "rd-setup-busybox",
+            "/bin/busybox",
+            "echo",
+            "hello from setup",
+        ],
+    );
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        "hello from setup"
+    );
+
+    // Stop the daemon (its session), then undo.
+    let pgid = cleanup.pgid.expect("setup printed the daemon's pid");
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // usermod refuses a user with processes: wait until the session is gone, reaping what comes to us (this test is
+    // the daemon's subreaper: this container's PID 1 reaps nothing), and kill what is left after 10 s.
+    let mut killed = false;
+    while user_processes(uid) > 0 {
+        while let Ok(status) = nix::sys::wait::waitpid(
+            nix::unistd::Pid::from_raw(-1),
+            Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+        ) {
+            if status == nix::sys::wait::WaitStatus::StillAlive {
+                break;
+            }
+        }
+        if !killed && Instant::now() + Duration::from_secs(10) > deadline {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            killed = true;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{SETUP_USER}'s daemon did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Command::new(support::doctor_bin())
+        .args(["fix", "--undo", "--user", SETUP_USER])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("(undoes `usermod --add-subuids"), "{text}");
+    assert!(text.contains("ran `docker context rm rootless`"), "{text}");
+    assert_eq!(fs::read("/etc/subuid").unwrap(), subuid, "{text}");
+    assert_eq!(fs::read("/etc/subgid").unwrap(), subgid, "{text}");
+    assert!(
+        fs::symlink_metadata("/etc/sysctl.d/52-rootless-ping.conf").is_err(),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["1", "0"]
+    );
+}
+
+/// How many processes (zombies included) run with `uid` as their real uid.
+fn user_processes(uid: u32) -> usize {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
+        .filter(|e| {
+            fs::read_to_string(e.path().join("status")).is_ok_and(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .is_some_and(|u| u == uid.to_string())
+            })
+        })
+        .count()
+}

@@ -271,8 +271,9 @@ pub(crate) fn use_rootless(f: &Facts) -> Remediation {
         "Point the client at your rootless daemon: `export DOCKER_HOST={url}` in your shell profile, or a context:"
     ))
     .steps([
-        Step::user(["docker", "context", "create", "rootless", "--docker", host.as_str()]),
-        Step::user(["docker", "context", "use", "rootless"]),
+        Step::user(["docker", "context", "create", "rootless", "--docker", host.as_str()])
+            .undo(["docker", "context", "rm", "rootless"]),
+        Step::user(["docker", "context", "use", "rootless"]).undo(["docker", "context", "use", "default"]),
     ])
 }
 

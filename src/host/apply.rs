@@ -1040,6 +1040,84 @@ impl Applier {
     }
 }
 
+impl Applier {
+    /// Opens (creating, 0600) a log file of `who`'s for appending, on the same checked walk as every write.
+    pub fn open_log(&mut self, path: &str, who: Who) -> Result<File, ApplyError> {
+        let (dir, name) = self.parent(path, who, false)?;
+        let fd = self
+            .as_who(who, || {
+                nix::fcntl::openat(
+                    &dir,
+                    name.as_os_str(),
+                    OFlag::O_WRONLY
+                        | OFlag::O_CREAT
+                        | OFlag::O_APPEND
+                        | OFlag::O_NOFOLLOW
+                        | OFlag::O_NONBLOCK
+                        | OFlag::O_CLOEXEC,
+                    Mode::from_bits_truncate(0o600),
+                )
+            })
+            .map_err(|e| io_err(path, e))?;
+        let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
+        if !is(&st, SFlag::S_IFREG) {
+            return Err(err(format!(
+                "{path}: refused: {}, not a regular file",
+                file_type(&st)
+            )));
+        }
+        Ok(File::from(fd))
+    }
+}
+
+/// Starts `argv` as the user in a session of its own (`setpriv` with the user's login groups and no capabilities,
+/// then `setsid`, both of which exec, so the pid returned is the program's and its session's), with exactly `env`,
+/// stdin from /dev/null and its output appended to `log`. It keeps running after rootless-doctor exits.
+pub fn start_detached(
+    argv: &[String],
+    user: &UserTarget,
+    env: &[(String, String)],
+    log: File,
+) -> Result<u32, ApplyError> {
+    let shown = argv.join(" ");
+    let groups = creds::login_groups(&user.name, user.gid)
+        .map_err(|e| io_err(&format!("the groups of {}", user.name), e))?;
+    let mut c = Command::new("setpriv");
+    c.arg(format!("--reuid={}", user.uid))
+        .arg(format!("--regid={}", user.gid));
+    if groups.is_empty() {
+        c.arg("--clear-groups");
+    } else {
+        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+        c.arg(format!("--groups={}", list.join(",")));
+    }
+    c.arg("--inh-caps=-all")
+        .arg("--")
+        .arg("setsid")
+        .args(argv)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&user.home)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| io_err("the log", e))?)
+        .stderr(log);
+    let child = c.spawn().map_err(|e| io_err(&format!("`{shown}`"), e))?;
+    Ok(child.id())
+}
+
+/// Waits, between two looks at a starting daemon.
+pub fn pause_ms(ms: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
+/// Whether a process still runs (it may be a zombie of ours until rootless-doctor exits).
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
 fn write_proc(path: &str, value: &str) -> Result<(), ApplyError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -1278,6 +1356,14 @@ pub fn undo(
         ));
     }
     let who_of = |user: bool| if user { Who::User } else { Who::Root };
+    let created: Vec<&str> = journal
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Dir { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
     for e in journal.entries.iter().rev() {
         let line = match e {
@@ -1368,7 +1454,13 @@ pub fn undo(
                 let (dir, name) = a.parent(path, Who::Root, false)?;
                 let fd = a.open_target(&dir, &name, path, Who::Root)?;
                 let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
-                if (st.st_uid, st.st_gid) != *after {
+                let holds_files = created.contains(&path.as_str())
+                    && std::fs::read_dir(root.join(path.trim_start_matches('/')))
+                        .is_ok_and(|mut d| d.next().is_some());
+                if holds_files {
+                    // A directory the run made and gave away holds its owner's files now: it stays theirs.
+                    format!("{path}: holds files now: left to its owner")
+                } else if (st.st_uid, st.st_gid) != *after {
                     format!("{path}: owner changed since the apply: left as it is")
                 } else {
                     nix::unistd::fchown(

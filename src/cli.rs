@@ -57,6 +57,13 @@ pub enum Format {
     Script,
 }
 
+/// A part of `fix`'s plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    Root,
+    User,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -101,6 +108,12 @@ pub enum Command {
         /// Reverse the last apply, step by step in reverse, from its journal and backups
         #[arg(long)]
         undo: bool,
+        /// As a user: run exactly the root part through sudo (`sudo rootless-doctor fix --apply --part root …`), then the user part
+        #[arg(long, requires = "apply")]
+        sudo: bool,
+        /// Apply only this part of the plan (what --sudo runs as root)
+        #[arg(long, value_enum, requires = "apply")]
+        part: Option<Part>,
     },
     /// From a bare user to a running rootless daemon: preflight, fix --apply, install or start the daemon as the user, check, and a summary of what was done and what remains
     Setup,

@@ -135,7 +135,25 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let err = host::nsenter::exec_in(&target, &argv);
             Err(error::Error::Enter(err.to_string()))
         }
-        Command::Fix { apply, undo, .. } => fix_command(cli, host, &selection, *apply, *undo, out),
+        Command::Fix {
+            apply,
+            undo,
+            sudo,
+            part,
+            targets,
+        } => fix_command(
+            cli,
+            host,
+            &selection,
+            FixMode {
+                apply: *apply,
+                undo: *undo,
+                sudo: *sudo,
+                part: *part,
+                targets,
+            },
+            out,
+        ),
         Command::Setup => setup_command(cli, host, out),
         Command::Preflight { .. } | Command::Check { .. } => {
             let (name, daemon, probe) = match &cli.command {
@@ -239,7 +257,7 @@ const SETUP_START_SECONDS: u32 = 120;
 
 /// `setup`: the whole road for one user, as far as this host allows, then a one-screen summary.
 fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
-    use host::apply::{Applier, UserTarget};
+    use host::apply::UserTarget;
     let g = &cli.global;
     if g.host_file.is_some() || g.root.is_some() {
         return Err(UsageError::Fix(
@@ -288,23 +306,14 @@ fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Resu
         home: facts.user.home.clone(),
     };
     let (state, state_who) = state_dir(&facts, host);
-    let mut owners = std::collections::HashMap::new();
-    for s in plan.root.iter().chain(&plan.user).flat_map(|i| &i.steps) {
-        if let model::Action::SetOwner { owner, .. } = &s.action
-            && let Some(ids) = owner_ids(host, owner)
-        {
-            owners.insert(owner.clone(), ids);
-        }
-    }
-    let mut applier = Applier::new(
+    let mut applier = new_applier(
+        host,
+        &plan,
         std::path::Path::new("/"),
-        Some(target.clone()),
+        &target,
         &state,
         state_who,
-        &host::apply::now_stamp(),
-        Box::new(move |o| owners.get(o).copied().or_else(|| numeric_owner(o))),
-    )
-    .map_err(|e| UsageError::Fix(e.to_string()))?;
+    )?;
     writeln!(
         out,
         "\n2. Fix (journal and backups: {}; `rootless-doctor fix --undo` reverses it):",
@@ -550,6 +559,34 @@ fn setup_daemon(
     Ok(false)
 }
 
+/// The applier for a plan: the owners its `chown` steps name resolved now, the run's journal begun.
+fn new_applier(
+    host: &dyn Host,
+    plan: &fix::Plan,
+    root: &std::path::Path,
+    target: &host::apply::UserTarget,
+    state: &str,
+    state_who: host::apply::Who,
+) -> error::Result<host::apply::Applier> {
+    let mut owners = std::collections::HashMap::new();
+    for s in plan.root.iter().chain(&plan.user).flat_map(|i| &i.steps) {
+        if let model::Action::SetOwner { owner, .. } = &s.action
+            && let Some(ids) = owner_ids(host, owner)
+        {
+            owners.insert(owner.clone(), ids);
+        }
+    }
+    host::apply::Applier::new(
+        root,
+        Some(target.clone()),
+        state,
+        state_who,
+        &host::apply::now_stamp(),
+        Box::new(move |o| owners.get(o).copied().or_else(|| numeric_owner(o))),
+    )
+    .map_err(|e| UsageError::Fix(e.to_string()).into())
+}
+
 /// `U:G` in numbers, as `setup` gives a runtime directory to its user.
 fn numeric_owner(o: &str) -> Option<(u32, u32)> {
     let (u, g) = o.split_once(':')?;
@@ -600,15 +637,30 @@ fn apply_step(
 }
 
 /// `fix`: the plan, or `--apply` it, or `--undo` the last apply.
+/// What `fix` was asked to do.
+struct FixMode<'a> {
+    apply: bool,
+    undo: bool,
+    sudo: bool,
+    part: Option<cli::Part>,
+    targets: &'a [String],
+}
+
 fn fix_command(
     cli: &Cli,
     host: &dyn Host,
     selection: &checks::Selection,
-    apply: bool,
-    undo: bool,
+    mode: FixMode,
     out: &mut dyn Write,
 ) -> error::Result<Outcome> {
-    use host::apply::{Applier, UserTarget};
+    use host::apply::UserTarget;
+    let FixMode {
+        apply,
+        undo,
+        sudo,
+        part,
+        targets,
+    } = mode;
     let g = &cli.global;
     let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
     // `fix` spawns nothing to plan: the checks that run programs (the trial launch, getsubids) are left out.
@@ -676,32 +728,49 @@ fn fix_command(
     if plan.is_empty() {
         return Ok(Outcome::Healthy);
     }
-    let mut owners = std::collections::HashMap::new();
-    for s in plan.root.iter().chain(&plan.user).flat_map(|i| &i.steps) {
-        if let model::Action::SetOwner { owner, .. } = &s.action
-            && let Some(ids) = owner_ids(host, owner)
-        {
-            owners.insert(owner.clone(), ids);
-        }
-    }
-    let mut applier = Applier::new(
-        &root,
-        Some(target),
-        &state,
-        state_who,
-        &host::apply::now_stamp(),
-        Box::new(move |o| owners.get(o).copied().or_else(|| numeric_owner(o))),
-    )
-    .map_err(|e| UsageError::Fix(e.to_string()))?;
+    let mut applier = new_applier(host, &plan, &root, &target, &state, state_who)?;
     writeln!(out, "  journal and backups: {}", applier.run_dir())?;
     let mut failed = false;
     let mut parts: Vec<(&str, &Vec<fix::Item>)> = Vec::new();
+    let (want_root, want_user) = (part != Some(cli::Part::User), part != Some(cli::Part::Root));
     if is_root {
-        parts.push(("As root:", &plan.root));
-    } else if !plan.root.is_empty() {
+        if want_root {
+            parts.push(("As root:", &plan.root));
+        }
+    } else if !plan.root.is_empty() && want_root && sudo {
+        // The root process plans again, for this user, and applies its root part only; its journal is root's.
         writeln!(
             out,
-            "\nThe root part needs root, and was not applied: run `sudo rootless-doctor fix --apply --user {}`, or these:",
+            "\nThe root part, through sudo (its journal is root's: `sudo rootless-doctor fix --undo` reverses it):"
+        )?;
+        let exe = host::apply::current_exe().map_err(|e| UsageError::Fix(e.to_string()))?;
+        let mut argv: Vec<String> = vec![
+            "sudo".into(),
+            "--".into(),
+            exe,
+            "fix".into(),
+            "--apply".into(),
+        ];
+        argv.extend([
+            "--part".into(),
+            "root".into(),
+            "--user".into(),
+            facts.user.name.clone(),
+        ]);
+        argv.extend(targets.iter().cloned());
+        out.flush()?;
+        if let Err(e) = host::apply::run_interactive(&argv) {
+            writeln!(
+                out,
+                "    FAILED   {}",
+                model::escape_controls(&e.to_string())
+            )?;
+            failed = true;
+        }
+    } else if !plan.root.is_empty() && want_root {
+        writeln!(
+            out,
+            "\nThe root part needs root, and was not applied: add --sudo, run `sudo rootless-doctor fix --apply --user {}`, or run these:",
             model::escape_controls(&facts.user.name)
         )?;
         for s in plan.root.iter().flat_map(|i| &i.steps) {
@@ -709,7 +778,9 @@ fn fix_command(
         }
     }
     let user_title = format!("As {}:", model::escape_controls(&facts.user.name));
-    parts.push((&user_title, &plan.user));
+    if want_user && !failed {
+        parts.push((&user_title, &plan.user));
+    }
     let parts: Vec<(&str, &[fix::Item])> =
         parts.into_iter().map(|(t, i)| (t, i.as_slice())).collect();
     for (title, items) in parts {

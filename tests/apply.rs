@@ -955,3 +955,98 @@ fn user_processes(uid: u32) -> usize {
         })
         .count()
 }
+
+/// `fix --apply --sudo` as a user runs exactly the root part through sudo: `sudo -- <this binary> fix --apply --part
+/// root --user NAME TARGETS` (a `sudo` on PATH that records its arguments stands in for the real one, which would ask
+/// for a password), and `--part root`, run as root, applies that part only.
+#[test]
+fn fix_sudo_runs_exactly_the_root_part_through_sudo() {
+    let ok = testkit::live::ok_user();
+    let Some(live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    let user = live.ok_user();
+    const KEY: &str = "/proc/sys/net/ipv4/ping_group_range";
+    const FILE: &str = "/etc/sysctl.d/52-rootless-ping.conf";
+    assert!(
+        fs::symlink_metadata(FILE).is_err(),
+        "{FILE} exists before the test"
+    );
+    let _restore = Restore {
+        key_path: KEY,
+        value: fs::read_to_string(KEY).unwrap(),
+        file: FILE,
+    };
+    fs::write(KEY, "1 0").unwrap();
+    let bin = user.xdg_runtime_dir.join("bin");
+    fs::create_dir(&bin).unwrap();
+    let record = user.xdg_runtime_dir.join("sudo.argv");
+    fs::write(
+        bin.join("sudo"),
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n", record.display()),
+    )
+    .unwrap();
+    fs::set_permissions(bin.join("sudo"), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&user.xdg_runtime_dir, Some(user.uid), Some(user.gid)).unwrap();
+    std::os::unix::fs::chown(&bin, Some(user.uid), Some(user.gid)).unwrap();
+    let path = format!("{}:{}", bin.display(), support::PATH);
+    let state = format!("XDG_STATE_HOME={}/state", user.xdg_runtime_dir.display());
+    let doctor = support::doctor_bin().display().to_string();
+    let run = support::Run::of(user.command_with_path(
+        &path,
+        Path::new("/usr/bin/env"),
+        &[
+            &state,
+            &doctor,
+            "fix",
+            "--apply",
+            "--sudo",
+            "network.ping_group_range",
+        ],
+    ));
+    assert!(run.stdout.contains("The root part, through sudo"), "{run}");
+    let argv = fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        argv.lines().collect::<Vec<_>>(),
+        [
+            "--",
+            doctor.as_str(),
+            "fix",
+            "--apply",
+            "--part",
+            "root",
+            "--user",
+            ok.as_str(),
+            "network.ping_group_range"
+        ],
+        "{run}"
+    );
+    // The stand-in changed nothing; the same command as root does the root part.
+    assert!(fs::symlink_metadata(FILE).is_err());
+    let out = Command::new(&doctor)
+        .args([
+            "fix",
+            "--apply",
+            "--part",
+            "root",
+            "--user",
+            &ok,
+            "network.ping_group_range",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("done     {FILE} written")), "{text}");
+    let (code, text) = {
+        let o = Command::new(&doctor)
+            .args(["fix", "--undo", "--user", &ok])
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{text}");
+    assert!(fs::symlink_metadata(FILE).is_err(), "{text}");
+}

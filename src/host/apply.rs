@@ -481,33 +481,12 @@ impl Applier {
         shown: &str,
         who: Who,
     ) -> Result<Option<Existing>, ApplyError> {
-        let st = match self.as_who(who, || {
-            nix::sys::stat::fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
-        }) {
-            Ok(st) => st,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(e) => return Err(io_err(shown, e)),
+        let fd = match self.open_checked(dir, name, shown, who, false) {
+            Ok(fd) => fd,
+            Err(None) => return Ok(None),
+            Err(Some(e)) => return Err(e),
         };
-        if !is(&st, SFlag::S_IFREG) {
-            return Err(err(format!(
-                "{shown}: refused: {}, not a regular file",
-                file_type(&st)
-            )));
-        }
-        let fd = self
-            .as_who(who, || {
-                nix::fcntl::openat(
-                    dir,
-                    name,
-                    OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                )
-            })
-            .map_err(|e| io_err(shown, e))?;
         let st2 = nix::sys::stat::fstat(&fd).map_err(|e| io_err(shown, e))?;
-        if st2.st_ino != st.st_ino || st2.st_dev != st.st_dev || !is(&st2, SFlag::S_IFREG) {
-            return Err(err(format!("{shown}: changed while it was read: refused")));
-        }
         if st2.st_size as u64 > EDIT_MAX {
             return Err(err(format!(
                 "{shown}: {} bytes, more than {EDIT_MAX}: not edited",
@@ -805,16 +784,37 @@ impl Applier {
         shown: &str,
         who: Who,
     ) -> Result<OwnedFd, ApplyError> {
-        let st = self
-            .as_who(who, || {
-                nix::sys::stat::fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
-            })
-            .map_err(|e| io_err(shown, e))?;
-        if !is(&st, SFlag::S_IFREG) && !is(&st, SFlag::S_IFDIR) {
-            return Err(err(format!(
-                "{shown}: refused: {}, not a regular file or directory",
+        self.open_checked(dir, name, shown, who, true)
+            .map_err(|e| e.unwrap_or_else(|| err(format!("{shown}: no such file or directory"))))
+    }
+
+    /// Opens `name` in `dir` read-only, never through a link, never blocking: a regular file (or, with `dirs`, a
+    /// directory), the same inode that was looked at. `Err(None)` when there is nothing there.
+    fn open_checked(
+        &self,
+        dir: &OwnedFd,
+        name: &OsStr,
+        shown: &str,
+        who: Who,
+        dirs: bool,
+    ) -> Result<OwnedFd, Option<ApplyError>> {
+        let st = match self.as_who(who, || {
+            nix::sys::stat::fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
+        }) {
+            Ok(st) => st,
+            Err(Errno::ENOENT) => return Err(None),
+            Err(e) => return Err(Some(io_err(shown, e))),
+        };
+        if !is(&st, SFlag::S_IFREG) && !(dirs && is(&st, SFlag::S_IFDIR)) {
+            let wanted = if dirs {
+                "not a regular file or directory"
+            } else {
+                "not a regular file"
+            };
+            return Err(Some(err(format!(
+                "{shown}: refused: {}, {wanted}",
                 file_type(&st)
-            )));
+            ))));
         }
         let fd = self
             .as_who(who, || {
@@ -825,12 +825,12 @@ impl Applier {
                     Mode::empty(),
                 )
             })
-            .map_err(|e| io_err(shown, e))?;
-        let st2 = nix::sys::stat::fstat(&fd).map_err(|e| io_err(shown, e))?;
+            .map_err(|e| Some(io_err(shown, e)))?;
+        let st2 = nix::sys::stat::fstat(&fd).map_err(|e| Some(io_err(shown, e)))?;
         if st2.st_ino != st.st_ino || st2.st_dev != st.st_dev {
-            return Err(err(format!(
+            return Err(Some(err(format!(
                 "{shown}: changed while it was opened: refused"
-            )));
+            ))));
         }
         Ok(fd)
     }
@@ -1103,6 +1103,31 @@ pub fn start_detached(
         .stderr(log);
     let child = c.spawn().map_err(|e| io_err(&format!("`{shown}`"), e))?;
     Ok(child.id())
+}
+
+/// This program's path, for `fix --sudo` to run itself as root.
+pub fn current_exe() -> Result<String, ApplyError> {
+    std::env::current_exe()
+        .map_err(|e| io_err("this program's path", e))?
+        .into_os_string()
+        .into_string()
+        .map_err(|_| err("this program's path is not UTF-8"))
+}
+
+/// Runs `argv` on this terminal (sudo asks for a password there); a failure says how it ended.
+pub fn run_interactive(argv: &[String]) -> Result<(), ApplyError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(err("an empty command"));
+    };
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| io_err(&format!("`{}`", argv.join(" ")), e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(err(format!("`{}` failed ({status})", argv.join(" "))))
+    }
 }
 
 /// Waits, between two looks at a starting daemon.

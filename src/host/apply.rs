@@ -805,7 +805,8 @@ impl Applier {
             Err(Errno::ENOENT) => return Err(None),
             Err(e) => return Err(Some(io_err(shown, e))),
         };
-        if !is(&st, SFlag::S_IFREG) && !(dirs && is(&st, SFlag::S_IFDIR)) {
+        let wanted_kind = is(&st, SFlag::S_IFREG) || (dirs && is(&st, SFlag::S_IFDIR));
+        if !wanted_kind {
             let wanted = if dirs {
                 "not a regular file or directory"
             } else {

@@ -697,8 +697,8 @@ fn fix_command(
         home: facts.user.home.clone(),
     };
     if undo {
-        let Some(run) =
-            host::apply::latest_run(&root, &state).map_err(|e| UsageError::Fix(e.to_string()))?
+        let Some(run) = host::apply::latest_run(&root, &state, &facts.user.name)
+            .map_err(|e| UsageError::Fix(e.to_string()))?
         else {
             writeln!(
                 out,

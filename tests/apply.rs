@@ -67,7 +67,11 @@ impl Root {
         .expect("applier")
     }
     fn undo(&self, user: Option<UserTarget>) -> Vec<String> {
-        let run = apply::latest_run(self.path(), "/var/lib/rootless-doctor")
+        let name = user
+            .as_ref()
+            .map_or("alice", |u| u.name.as_str())
+            .to_owned();
+        let run = apply::latest_run(self.path(), "/var/lib/rootless-doctor", &name)
             .unwrap()
             .expect("a run to undo");
         apply::undo(self.path(), &run, user, Who::Root).expect("undo")
@@ -430,7 +434,7 @@ fn undo_leaves_a_file_changed_since_the_apply_alone() {
     );
     // The run is undone: nothing is left to undo.
     assert_eq!(
-        apply::latest_run(root.path(), "/var/lib/rootless-doctor").unwrap(),
+        apply::latest_run(root.path(), "/var/lib/rootless-doctor", "alice").unwrap(),
         None
     );
 }
@@ -1049,4 +1053,32 @@ fn fix_sudo_runs_exactly_the_root_part_through_sudo() {
     };
     assert_eq!(code, Some(0), "{text}");
     assert!(fs::symlink_metadata(FILE).is_err(), "{text}");
+}
+
+/// Audit finding: root's store holds every user's runs, and `fix --undo --user B` took the newest run, A's.
+#[test]
+fn regression_undo_for_one_user_took_another_users_run() {
+    let ok = testkit::live::ok_user();
+    let Some(live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    let u = live.ok_user();
+    let root = Root::new();
+    let target = UserTarget {
+        name: u.name.clone(),
+        uid: u.uid,
+        gid: u.gid,
+        home: format!("/home/{}", u.name),
+    };
+    let mut a = root.applier(Some(target), "20261130T000000Z");
+    done(a.apply(&Step::write_file(true, "/etc/theirs.conf", "x\n")));
+    assert_eq!(
+        apply::latest_run(root.path(), "/var/lib/rootless-doctor", "someone-else").unwrap(),
+        None
+    );
+    assert!(
+        apply::latest_run(root.path(), "/var/lib/rootless-doctor", &u.name)
+            .unwrap()
+            .is_some()
+    );
 }

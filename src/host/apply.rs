@@ -1271,8 +1271,9 @@ pub fn run_program(
     )))
 }
 
-/// The latest run below `state_dir` that was not undone, as a path relative to the root.
-pub fn latest_run(root: &Path, state_dir: &str) -> Result<Option<String>, ApplyError> {
+/// The latest run for `user` below `state_dir` that was not undone, as a path relative to the root. Root's store
+/// holds every user's runs: another user's run is never the one undone for this one.
+pub fn latest_run(root: &Path, state_dir: &str, user: &str) -> Result<Option<String>, ApplyError> {
     let dir = root.join(state_dir.trim_start_matches('/')).join("runs");
     let list = match std::fs::read_dir(&dir) {
         Ok(l) => l,
@@ -1287,7 +1288,9 @@ pub fn latest_run(root: &Path, state_dir: &str) -> Result<Option<String>, ApplyE
             let changed = std::fs::read(dir.join(n).join("journal.json"))
                 .ok()
                 .and_then(|t| serde_json::from_slice::<Journal>(&t).ok())
-                .is_some_and(|j| !j.entries.is_empty());
+                .is_some_and(|j| {
+                    !j.entries.is_empty() && j.user.as_deref().is_none_or(|u| u == user)
+                });
             changed && std::fs::symlink_metadata(dir.join(n).join("undone")).is_err()
         })
         .collect();

@@ -479,12 +479,7 @@ fn setup_daemon(
         let log = match applier.open_log(&log_path, Who::User) {
             Ok(l) => l,
             Err(e) => {
-                writeln!(
-                    out,
-                    "    FAILED   {}",
-                    model::escape_controls(&e.to_string())
-                )?;
-                return Ok(true);
+                return failed_line(out, &e.to_string());
             }
         };
         let env: Vec<(String, String)> = vec![
@@ -501,12 +496,7 @@ fn setup_daemon(
             match host::apply::start_detached(std::slice::from_ref(&script), target, &env, log) {
                 Ok(p) => p,
                 Err(e) => {
-                    writeln!(
-                        out,
-                        "    FAILED   {}",
-                        model::escape_controls(&e.to_string())
-                    )?;
-                    return Ok(true);
+                    return failed_line(out, &e.to_string());
                 }
             };
         writeln!(
@@ -617,6 +607,12 @@ fn apply_items(
         }
     }
     Ok(false)
+}
+
+/// A failure as `setup` and `fix` print it; `true`, for "it failed".
+fn failed_line(out: &mut dyn Write, text: &str) -> error::Result<bool> {
+    writeln!(out, "    FAILED   {}", model::escape_controls(text))?;
+    Ok(true)
 }
 
 /// One step, and its outcome as a line; `true` when it failed.

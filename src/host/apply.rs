@@ -252,16 +252,10 @@ impl Applier {
         let root_fd = open_root(root)?;
         let live = root == Path::new("/");
         let switch = match &user {
-            Some(u) if nix::unistd::geteuid().is_root() && u.uid != 0 => {
-                let groups = creds::login_groups(&u.name, u.gid)
-                    .map_err(|e| io_err(&format!("the groups of {}", u.name), e))?;
-                let creds = Creds {
-                    uid: u.uid,
-                    gid: u.gid,
-                    groups,
-                };
-                Some((creds, Saved::now().map_err(|e| io_err("credentials", e))?))
-            }
+            Some(u) if nix::unistd::geteuid().is_root() && u.uid != 0 => Some((
+                user_creds(u)?,
+                Saved::now().map_err(|e| io_err("credentials", e))?,
+            )),
             _ => None,
         };
         let mut a = Applier {
@@ -1071,6 +1065,16 @@ impl Applier {
     }
 }
 
+/// The user's credentials with their login groups, for `with_creds` and `setpriv`.
+fn user_creds(u: &UserTarget) -> Result<Creds, ApplyError> {
+    Ok(Creds {
+        uid: u.uid,
+        gid: u.gid,
+        groups: creds::login_groups(&u.name, u.gid)
+            .map_err(|e| io_err(&format!("the groups of {}", u.name), e))?,
+    })
+}
+
 /// Starts `argv` as the user in a session of its own (`setpriv` with the user's login groups and no capabilities,
 /// then `setsid`, both of which exec, so the pid returned is the program's and its session's), with exactly `env`,
 /// stdin from /dev/null and its output appended to `log`. It keeps running after rootless-doctor exits.
@@ -1081,19 +1085,8 @@ pub fn start_detached(
     log: File,
 ) -> Result<u32, ApplyError> {
     let shown = argv.join(" ");
-    let groups = creds::login_groups(&user.name, user.gid)
-        .map_err(|e| io_err(&format!("the groups of {}", user.name), e))?;
     let mut c = Command::new("setpriv");
-    c.arg(format!("--reuid={}", user.uid))
-        .arg(format!("--regid={}", user.gid));
-    if groups.is_empty() {
-        c.arg("--clear-groups");
-    } else {
-        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
-        c.arg(format!("--groups={}", list.join(",")));
-    }
-    c.arg("--inh-caps=-all")
-        .arg("--")
+    c.args(creds::setpriv_args(&user_creds(user)?))
         .arg("setsid")
         .args(argv)
         .env_clear()
@@ -1206,18 +1199,10 @@ pub fn run_program(
     };
     let mut cmd = match as_user {
         Some(u) if nix::unistd::geteuid().is_root() && u.uid != 0 => {
-            let groups = creds::login_groups(&u.name, u.gid)
-                .map_err(|e| io_err(&format!("the groups of {}", u.name), e))?;
             let mut c = Command::new("setpriv");
-            c.arg(format!("--reuid={}", u.uid))
-                .arg(format!("--regid={}", u.gid));
-            if groups.is_empty() {
-                c.arg("--clear-groups");
-            } else {
-                let list: Vec<String> = groups.iter().map(u32::to_string).collect();
-                c.arg(format!("--groups={}", list.join(",")));
-            }
-            c.arg("--inh-caps=-all").arg("--").arg(program).args(args);
+            c.args(creds::setpriv_args(&user_creds(u)?))
+                .arg(program)
+                .args(args);
             let runtime = format!("/run/user/{}", u.uid);
             c.env_clear()
                 .env("HOME", &u.home)
@@ -1373,14 +1358,8 @@ pub fn undo(
         && nix::unistd::geteuid().is_root()
         && u.uid != 0
     {
-        let groups = creds::login_groups(&u.name, u.gid)
-            .map_err(|e| io_err(&format!("the groups of {}", u.name), e))?;
         a.switch = Some((
-            Creds {
-                uid: u.uid,
-                gid: u.gid,
-                groups,
-            },
+            user_creds(u)?,
             Saved::now().map_err(|e| io_err("credentials", e))?,
         ));
     }

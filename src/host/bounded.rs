@@ -205,15 +205,7 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
     let mut command = match &switch {
         Some((creds, _, setpriv)) => {
             let mut c = Command::new(setpriv);
-            c.arg(format!("--reuid={}", creds.uid))
-                .arg(format!("--regid={}", creds.gid));
-            if creds.groups.is_empty() {
-                c.arg("--clear-groups");
-            } else {
-                let list: Vec<String> = creds.groups.iter().map(u32::to_string).collect();
-                c.arg(format!("--groups={}", list.join(",")));
-            }
-            c.arg("--inh-caps=-all").arg("--").arg(program).args(args);
+            c.args(creds::setpriv_args(creds)).arg(program).args(args);
             c
         }
         None => {

@@ -124,6 +124,24 @@ impl Drop for Guard<'_> {
     }
 }
 
+/// `setpriv`'s arguments (util-linux) that run the rest of its command line with `creds` and no inheritable
+/// capabilities, up to and including the `--` that ends them.
+pub(crate) fn setpriv_args(creds: &Creds) -> Vec<String> {
+    let groups = if creds.groups.is_empty() {
+        "--clear-groups".to_owned()
+    } else {
+        let list: Vec<String> = creds.groups.iter().map(u32::to_string).collect();
+        format!("--groups={}", list.join(","))
+    };
+    vec![
+        format!("--reuid={}", creds.uid),
+        format!("--regid={}", creds.gid),
+        groups,
+        "--inh-caps=-all".to_owned(),
+        "--".to_owned(),
+    ]
+}
+
 /// The groups the user would have after logging in: the primary group plus every group that lists them.
 pub(crate) fn login_groups(name: &str, gid: u32) -> io::Result<Vec<u32>> {
     let cname = std::ffi::CString::new(name)

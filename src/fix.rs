@@ -175,13 +175,34 @@ pub fn human(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
 }
 
 /// A step as a line of the script, without `sudo` (the root part runs under one). An appended line is only
-/// appended when missing, so the script, too, can run twice.
-fn script_line(s: &Step) -> String {
+/// appended when missing, and a directory made for someone only when missing, so the script, too, can run
+/// twice. In the root part a command without input of its own reads /dev/null: it would otherwise read the
+/// rest of the here-document that holds the root part.
+fn script_line(s: &Step, in_root_part: bool) -> String {
+    let line = script_command(s);
+    if in_root_part && s.stdin.is_none() {
+        format!("{line} </dev/null")
+    } else {
+        line
+    }
+}
+
+fn script_command(s: &Step) -> String {
     let plain = Step {
         root: false,
         ..s.clone()
     };
     match &s.action {
+        // `install -d` would also change the owner and mode of a directory that is already there.
+        Action::MakeDir {
+            path,
+            owner: Some(_),
+            ..
+        } => format!(
+            "[ -d {p} ] || {rest}",
+            p = shell_quote(path),
+            rest = plain.render()
+        ),
         Action::AppendLine { path, line } => format!(
             "grep -qxF -- {l} {p} 2>/dev/null || {rest}",
             l = shell_quote(line),
@@ -215,7 +236,7 @@ pub fn script(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
             .iter()
             .flat_map(|i| {
                 std::iter::once(format!("# {}: {}", i.check, one_line(&i.summary)))
-                    .chain(i.steps.iter().map(script_line))
+                    .chain(i.steps.iter().map(|s| script_line(s, true)))
             })
             .collect();
         let text = body.join("\n");
@@ -233,7 +254,7 @@ pub fn script(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
         for i in &plan.user {
             writeln!(out, "# {}: {}", i.check, one_line(&i.summary))?;
             for s in &i.steps {
-                writeln!(out, "{}", script_line(s))?;
+                writeln!(out, "{}", script_line(s, false))?;
             }
         }
     }
@@ -353,8 +374,31 @@ mod tests {
     fn an_appended_line_is_appended_only_when_missing_in_the_script() {
         let s = Step::append_line(true, "/etc/lxc/lxc-usernet", "alice veth lxcbr0 10");
         assert_eq!(
-            script_line(&s),
+            script_line(&s, true),
             "grep -qxF -- 'alice veth lxcbr0 10' /etc/lxc/lxc-usernet 2>/dev/null || echo 'alice veth lxcbr0 10' | tee -a /etc/lxc/lxc-usernet >/dev/null"
+        );
+    }
+
+    /// Audit: a root step that reads its input would have read the rest of the root part's here-document.
+    #[test]
+    fn regression_a_root_step_could_read_the_rest_of_the_root_part() {
+        let s = Step::root(["usermod", "--add-subuids", "100000-165535", "alice"]);
+        assert_eq!(
+            script_line(&s, true),
+            "usermod --add-subuids 100000-165535 alice </dev/null"
+        );
+        assert_eq!(
+            script_line(&s, false),
+            "usermod --add-subuids 100000-165535 alice"
+        );
+    }
+
+    #[test]
+    fn a_directory_made_for_someone_is_made_only_when_missing_in_the_script() {
+        let s = Step::make_dir_for("/run/user/1004", 0o700, "alice:1004");
+        assert_eq!(
+            script_line(&s, true),
+            "[ -d /run/user/1004 ] || install -d -m 0700 -o alice -g 1004 /run/user/1004 </dev/null"
         );
     }
 }

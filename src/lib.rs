@@ -462,13 +462,9 @@ fn setup_daemon(
                 return Ok(true);
             }
             let owner = format!("{}:{}", target.uid, target.gid);
-            for s in [
-                model::Step::make_dir_mode(true, runtime.clone(), 0o700),
-                model::Step::set_owner(runtime.clone(), owner),
-            ] {
-                if apply_step(out, applier, &s)? {
-                    return Ok(true);
-                }
+            let s = model::Step::make_dir_for(runtime.clone(), 0o700, owner);
+            if apply_step(out, applier, &s)? {
+                return Ok(true);
             }
             done.push(format!(
                 "made {runtime} (0700, {}'s), as logind would; it lasts until the next boot",

@@ -67,11 +67,15 @@ pub enum Action {
     },
     /// Append a line to a file unless the file already holds it (`tee -a PATH`).
     AppendLine { path: String, line: String },
-    /// Create a directory and its missing parents (`mkdir -p`), with `mode` for the last one.
+    /// Create a directory and its missing parents (`mkdir -p`), with `mode` for the last one; `owner`
+    /// (`user:group`, as `chown` takes it) is given the last one only when this step creates it, never a
+    /// directory that was already there.
     MakeDir {
         path: String,
         #[serde(serialize_with = "octal")]
         mode: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
     },
     /// Set a file's permission bits (`chmod`).
     SetMode {
@@ -235,7 +239,22 @@ impl Step {
                 }
                 (words(["tee", "-a", path.as_str()]), Some(l))
             }
-            Action::MakeDir { path, mode } => {
+            Action::MakeDir {
+                path,
+                mode,
+                owner: Some(owner),
+            } => {
+                // `install -d` sets the owner and mode of the directory it names; parents get the defaults.
+                let m = format!("{mode:04o}");
+                let (user, group) = owner.split_once(':').unwrap_or((owner.as_str(), ""));
+                let mut argv = words(["install", "-d", "-m", m.as_str(), "-o", user]);
+                if !group.is_empty() {
+                    argv.extend(words(["-g", group]));
+                }
+                argv.push(path.clone());
+                (argv, None)
+            }
+            Action::MakeDir { path, mode, .. } => {
                 if *mode == 0o755 {
                     (words(["mkdir", "-p", path.as_str()]), None)
                 } else {
@@ -319,6 +338,20 @@ impl Step {
             Action::MakeDir {
                 path: path.into(),
                 mode,
+                owner: None,
+            },
+        )
+    }
+
+    /// A directory root makes for someone (`install -d -m MODE -o USER -g GROUP PATH`): the owner goes to the
+    /// directory only when the step makes it, so a directory that exists keeps its owner.
+    pub fn make_dir_for(path: impl Into<String>, mode: u32, owner: impl Into<String>) -> Step {
+        Step::action(
+            true,
+            Action::MakeDir {
+                path: path.into(),
+                mode,
+                owner: Some(owner.into()),
             },
         )
     }

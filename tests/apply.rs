@@ -52,16 +52,19 @@ impl Root {
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
     }
     fn applier(&self, user: Option<UserTarget>, stamp: &str) -> Applier {
+        let ids = user
+            .as_ref()
+            .map(|u| (format!("{}:", u.name), (u.uid, u.gid)));
         Applier::new(
             self.path(),
             user,
             "/var/lib/rootless-doctor",
             Who::Root,
             stamp,
-            Box::new(|o| match o {
+            Box::new(move |o| match o {
                 "root:root" => Some((0, 0)),
                 "4242:4343" => Some((4242, 4343)),
-                _ => None,
+                _ => ids.as_ref().filter(|(n, _)| n == o).map(|(_, i)| *i),
             }),
         )
         .expect("applier")
@@ -1080,5 +1083,290 @@ fn regression_undo_for_one_user_took_another_users_run() {
         apply::latest_run(root.path(), "/var/lib/rootless-doctor", &u.name)
             .unwrap()
             .is_some()
+    );
+}
+
+/// Audit of the write path: root never changes a file in place through a directory others may write to (sticky,
+/// as /tmp, or not), never a file with a second name (a hard link to a file elsewhere), and never makes a file
+/// it does not own set-user-ID; a chown leaves the set-id bits the kernel cleared cleared.
+#[test]
+fn regression_root_changed_files_in_place_where_others_could_plant_them() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    fs::create_dir_all(root.at("/scratch")).unwrap();
+    fs::set_permissions(root.at("/scratch"), fs::Permissions::from_mode(0o1777)).unwrap();
+    root.write("/scratch/x", b"planted", 0o644);
+    root.write("/etc/one", b"1", 0o644);
+    fs::hard_link(root.at("/etc/one"), root.at("/etc/two")).unwrap();
+    root.write("/usr/bin/tool", b"#!/bin/sh\n", 0o755);
+    std::os::unix::fs::chown(root.at("/usr/bin/tool"), Some(4242), Some(4343)).unwrap();
+    root.write("/usr/bin/newuidmap", b"#!/bin/sh\n", 0o755);
+    root.write("/usr/bin/suid", b"#!/bin/sh\n", 0o755);
+    fs::set_permissions(root.at("/usr/bin/suid"), fs::Permissions::from_mode(0o4755)).unwrap();
+
+    let mut a = root.applier(None, "20261201T000000Z");
+    let sticky = "/scratch: refused: the directory is writable by group or others (1777)";
+    refused(a.apply(&Step::set_mode(true, "/scratch/x", 0o600)), sticky);
+    refused(a.apply(&Step::set_owner("/scratch/x", "root:root")), sticky);
+    refused(a.apply(&Step::write_file(true, "/scratch/y", "x")), sticky);
+    refused(
+        a.apply(&Step::set_owner("/etc/two", "4242:4343")),
+        "/etc/two: refused: the file has 2 hard links",
+    );
+    refused(
+        a.apply(&Step::set_mode(true, "/etc/one", 0o600)),
+        "/etc/one: refused: the file has 2 hard links",
+    );
+    refused(
+        a.apply(&Step::set_mode(true, "/usr/bin/tool", 0o4755)),
+        "/usr/bin/tool: refused: it belongs to uid 4242, and root sets the set-user-ID or set-group-ID bit only on root's own files",
+    );
+    // root's own file may become set-user-ID: the fix for a newuidmap that lost the bit.
+    done(a.apply(&Step::set_mode(true, "/usr/bin/newuidmap", 0o4755)));
+    assert_eq!(
+        fs::metadata(root.at("/usr/bin/newuidmap")).unwrap().mode() & 0o7777,
+        0o4755
+    );
+    // A set-user-ID file that changes hands stops being one.
+    done(a.apply(&Step::set_owner("/usr/bin/suid", "4242:4343")));
+    assert_eq!(
+        fs::metadata(root.at("/usr/bin/suid")).unwrap().mode() & 0o7777,
+        0o755
+    );
+    assert_eq!(fs::read(root.at("/scratch/x")).unwrap(), b"planted");
+    assert_eq!(
+        fs::metadata(root.at("/scratch/x")).unwrap().mode() & 0o7777,
+        0o644
+    );
+    assert_eq!(fs::metadata(root.at("/etc/two")).unwrap().uid(), 0);
+    assert!(fs::symlink_metadata(root.at("/scratch/y")).is_err());
+    // Undo gives the file back to root, without the set-user-ID bit: the file was another's meanwhile.
+    let lines = root.undo(None);
+    assert!(
+        lines.contains(&"/usr/bin/suid: owner 0:0 again".to_owned()),
+        "{lines:?}"
+    );
+    let m = fs::metadata(root.at("/usr/bin/suid")).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o755));
+}
+
+/// Audit: "make a directory, then chown it" gave away a directory that was already there.
+#[test]
+fn regression_make_dir_then_chown_gave_away_a_directory_that_existed() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/run/user/4242/root-made", b"x", 0o600);
+    fs::set_permissions(root.at("/run/user/4242"), fs::Permissions::from_mode(0o700)).unwrap();
+    let mut a = root.applier(None, "20261201T000000Z");
+    already(a.apply(&Step::make_dir_for("/run/user/4242", 0o700, "4242:4343")));
+    let m = fs::metadata(root.at("/run/user/4242")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+    let made = done(a.apply(&Step::make_dir_for("/run/user/4343", 0o700, "4242:4343")));
+    assert_eq!(made, "/run/user/4343 created (0700, owner 4242:4343)");
+    let m = fs::metadata(root.at("/run/user/4343")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (4242, 4343, 0o700));
+    already(a.apply(&Step::make_dir_for("/run/user/4343", 0o700, "4242:4343")));
+    let lines = root.undo(None);
+    assert!(
+        lines.contains(&"/run/user/4343: removed (the apply created it)".to_owned()),
+        "{lines:?}"
+    );
+    assert!(fs::symlink_metadata(root.at("/run/user/4343")).is_err());
+    assert!(root.at("/run/user/4242/root-made").exists());
+}
+
+/// Audit: root's chown and chmod below a user's home were always refused (the owner rule), so giving back what
+/// `sudo docker` left there could never be applied. Now the way is walked as the user, root gives the user their
+/// files back through the descriptor that walk opened, and changes nothing else there.
+#[test]
+fn root_gives_back_what_lies_in_the_users_home_and_nothing_else() {
+    let ok = testkit::live::ok_user();
+    let Some(live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    let u = live.ok_user();
+    let root = Root::new();
+    let home = format!("/home/{}", u.name);
+    fs::create_dir_all(root.at(&home)).unwrap();
+    std::os::unix::fs::chown(root.at(&home), Some(u.uid), Some(u.gid)).unwrap();
+    fs::set_permissions(root.at(&home), fs::Permissions::from_mode(0o700)).unwrap();
+    let docker = format!("{home}/.docker");
+    let config = format!("{docker}/config.json");
+    root.write(&config, b"{}\n", 0o600);
+    fs::set_permissions(root.at(&docker), fs::Permissions::from_mode(0o700)).unwrap();
+    // What a hostile user plants beside it: a link to a root file, a hard link to one, a linked directory.
+    root.write("/etc/secret", b"root only", 0o600);
+    symlink(root.at("/etc/secret"), root.at(&format!("{home}/link"))).unwrap();
+    fs::hard_link(root.at("/etc/secret"), root.at(&format!("{home}/hard"))).unwrap();
+    symlink(root.at("/etc"), root.at(&format!("{home}/etc"))).unwrap();
+    let target = UserTarget {
+        name: u.name.clone(),
+        uid: u.uid,
+        gid: u.gid,
+        home: home.clone(),
+    };
+    let mine = format!("{}:", u.name);
+    let mut a = root.applier(Some(target.clone()), "20261201T000000Z");
+    done(a.apply(&Step::set_owner(docker.as_str(), mine.as_str())));
+    done(a.apply(&Step::set_owner(config.as_str(), mine.as_str())));
+    done(a.apply(&Step::set_mode(true, config.as_str(), 0o640)));
+    already(a.apply(&Step::set_owner(config.as_str(), mine.as_str())));
+    for p in [docker.as_str(), config.as_str()] {
+        let m = fs::metadata(root.at(p)).unwrap();
+        assert_eq!((m.uid(), m.gid()), (u.uid, u.gid), "{p}");
+    }
+    refused(
+        a.apply(&Step::set_owner(config.as_str(), "root:root")),
+        &format!(
+            "{config}: refused: below {}'s own directories root gives files only to",
+            u.name
+        ),
+    );
+    refused(
+        a.apply(&Step::set_owner(format!("{home}/link"), mine.as_str())),
+        "link: refused: a symbolic link, not a regular file or directory",
+    );
+    refused(
+        a.apply(&Step::set_owner(format!("{home}/hard"), mine.as_str())),
+        "hard: refused: the file has 2 hard links",
+    );
+    refused(
+        a.apply(&Step::set_owner(
+            format!("{home}/etc/secret"),
+            mine.as_str(),
+        )),
+        &format!("{home}/etc: refused: a symbolic link"),
+    );
+    refused(
+        a.apply(&Step::set_mode(true, format!("{home}/hard"), 0o644)),
+        "hard: refused: it belongs to uid 0",
+    );
+    let m = fs::metadata(root.at("/etc/secret")).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o600));
+    let lines = root.undo(Some(target));
+    assert!(
+        lines.contains(&format!("{config}: owner 0:0 again")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("{config}: mode 0600 again")),
+        "{lines:?}"
+    );
+    let m = fs::metadata(root.at(&config)).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o600));
+}
+
+/// Audit: undo brought back a file the person deleted after the apply.
+#[test]
+fn regression_undo_recreated_a_file_deleted_since_the_apply() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/etc/a.conf", b"old\n", 0o644);
+    let mut a = root.applier(None, "20261201T000000Z");
+    done(a.apply(&Step::write_file(true, "/etc/a.conf", "new\n")));
+    fs::remove_file(root.at("/etc/a.conf")).unwrap();
+    assert_eq!(
+        root.undo(None),
+        ["/etc/a.conf: deleted since the apply: left as it is"]
+    );
+    assert!(fs::symlink_metadata(root.at("/etc/a.conf")).is_err());
+}
+
+/// Audit: undo read the run's journal and backups through plain paths; a link planted in the store (a `--root`
+/// tree whose /var/lib someone else can write) led it elsewhere.
+#[test]
+fn regression_undo_followed_a_link_in_the_run_store() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/etc/a.conf", b"old\n", 0o644);
+    let mut a = root.applier(None, "20261201T000000Z");
+    done(a.apply(&Step::write_file(true, "/etc/a.conf", "new\n")));
+    let run = a.run_dir().to_owned();
+    drop(a);
+    // The backup becomes a link to a root-only file: undo must not copy that file over /etc/a.conf.
+    root.write("/etc/secret", b"root only\n", 0o600);
+    let backup = root.at(&format!("{run}/files/1"));
+    fs::remove_file(&backup).unwrap();
+    symlink(root.at("/etc/secret"), &backup).unwrap();
+    let e = apply::undo(root.path(), &run, None, Who::Root).unwrap_err();
+    assert!(
+        e.0.contains(&format!("{run}/files/1: refused: a symbolic link")),
+        "{e}"
+    );
+    assert_eq!(fs::read(root.at("/etc/a.conf")).unwrap(), b"new\n");
+    // A journal that is a link is no journal: the run is not offered for undo, and undo of it is refused.
+    let journal = root.at(&format!("{run}/journal.json"));
+    let copy = root.at("/etc/journal.json");
+    fs::copy(&journal, &copy).unwrap();
+    fs::remove_file(&journal).unwrap();
+    symlink(&copy, &journal).unwrap();
+    assert_eq!(
+        apply::latest_run(root.path(), "/var/lib/rootless-doctor", "alice").unwrap(),
+        None
+    );
+    let e = apply::undo(root.path(), &run, None, Who::Root).unwrap_err();
+    assert!(
+        e.0.contains("journal.json: refused: a symbolic link"),
+        "{e}"
+    );
+}
+
+/// Audit: a file name near the 255-byte limit made the temporary name beside it too long to create.
+#[test]
+fn regression_a_long_file_name_overflowed_the_temporary_name() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    root.write("/etc/placeholder", b"", 0o644);
+    let name = format!("/etc/{}.conf", "a".repeat(250));
+    let mut a = root.applier(None, "20261201T000000Z");
+    done(a.apply(&Step::write_file(true, name.as_str(), "x\n")));
+    done(a.apply(&Step::write_file(true, name.as_str(), "y\n")));
+    assert_eq!(fs::read(root.at(&name)).unwrap(), b"y\n");
+    let names: Vec<String> = fs::read_dir(root.at("/etc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.contains("rootless-doctor-tmp")),
+        "{names:?}"
+    );
+    drop(a);
+    let lines = root.undo(None);
+    assert!(
+        lines[1].ends_with(".conf: removed (the apply created it)"),
+        "{lines:?}"
+    );
+    assert!(fs::symlink_metadata(root.at(&name)).is_err());
+}
+
+/// Audit: a removed link's target was stored lossily, so undo could make a different link.
+#[test]
+fn regression_a_link_target_that_is_not_utf8_was_stored_lossily() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    use std::os::unix::ffi::OsStrExt;
+    let root = Root::new();
+    root.write("/etc/placeholder", b"", 0o644);
+    let target = std::ffi::OsStr::from_bytes(b"/nowhere/\xff");
+    symlink(target, root.at("/etc/odd")).unwrap();
+    let mut a = root.applier(None, "20261201T000000Z");
+    refused(
+        a.apply(&Step::remove(true, "/etc/odd")),
+        "/etc/odd: refused: a link whose target is not UTF-8",
+    );
+    assert_eq!(
+        fs::read_link(root.at("/etc/odd")).unwrap().as_os_str(),
+        target
     );
 }

@@ -800,9 +800,9 @@ fn fix(
             }
             (_, Change::CreateHome(h)) => {
                 lines.push(format!("{}: {what}.", p.var));
-                steps.push(Step::make_dir_mode(true, h.as_str(), 0o700));
-                steps.push(Step::set_owner(
+                steps.push(Step::make_dir_for(
                     h.as_str(),
+                    0o700,
                     format!("{}:{}", f.user.name, f.user.gid),
                 ));
             }

@@ -118,6 +118,12 @@ pub enum Entry {
         path: String,
         before: (u32, u32),
         after: (u32, u32),
+        /// Walked as the user: the path passes through the user's own directories.
+        #[serde(default)]
+        user_side: bool,
+        /// The inode changed, where the user could have swapped it since: undo touches only that one.
+        #[serde(default)]
+        ino: Option<u64>,
     },
     Removed {
         path: String,
@@ -188,6 +194,24 @@ fn open_root(root: &Path) -> Result<OwnedFd, ApplyError> {
         Mode::empty(),
     )
     .map_err(|e| io_err(&root.display().to_string(), e))
+}
+
+/// The temporary file beside `name`: `.NAME.rootless-doctor-tmp`, or, where that would pass the 255 bytes a
+/// file name may have, a name made from a hash of `NAME`.
+fn tmp_name(name: &OsStr) -> OsString {
+    let mut tmp = OsString::from(".");
+    tmp.push(name);
+    tmp.push(TMP_SUFFIX);
+    if tmp.len() > 255 {
+        let hash = sha256_hex(name.as_bytes());
+        return OsString::from(format!(".{}{TMP_SUFFIX}", &hash[..16]));
+    }
+    tmp
+}
+
+/// The refusal of a directory on the way that belongs to someone else.
+fn foreign_dir(shown: &str, uid: u32, whose: &str) -> String {
+    format!("{shown}: refused: the directory belongs to uid {uid}, not {whose}")
 }
 
 /// The path's components, refusing `..`, `.` and relative paths.
@@ -351,14 +375,14 @@ impl Applier {
                     self.user.as_ref().map_or("the user", |u| u.name.as_str())
                 ),
             };
-            return Err(err(format!(
-                "{shown}: refused: the directory belongs to uid {}, not {whose}",
-                st.st_uid
-            )));
+            return Err(err(foreign_dir(shown, st.st_uid, &whose)));
         }
-        // A directory others may write to (and that is not sticky) lets them swap what lies below.
+        // A directory others may write to lets them swap what lies below. The sticky bit keeps them from
+        // renaming what they do not own, which is enough for the user's own steps (taken with the user's
+        // credentials), never for root's: in /tmp anyone may plant the name root is about to change.
         let sticky = st.st_mode & 0o1000 != 0;
-        if st.st_mode & 0o022 != 0 && !sticky && st.st_uid == 0 {
+        let writable = st.st_mode & 0o022 != 0;
+        if writable && (who == Who::Root || (!sticky && st.st_uid == 0)) {
             return Err(err(format!(
                 "{shown}: refused: the directory is writable by group or others ({:04o})",
                 st.st_mode & 0o7777
@@ -409,17 +433,22 @@ impl Applier {
         mode: u32,
     ) -> Result<OwnedFd, ApplyError> {
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let open = |cur: &OwnedFd| {
-            self.as_who(who, || nix::fcntl::openat(cur, name, flags, Mode::empty()))
+        let open = |a: &Applier, cur: &OwnedFd| {
+            a.as_who(who, || nix::fcntl::openat(cur, name, flags, Mode::empty()))
         };
-        let fd = match open(&cur) {
+        let fd = match open(self, &cur) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) if create => {
+                // The intent first: a kill right after the mkdir still leaves the directory in the journal.
+                self.record(Entry::Dir {
+                    path: shown.to_owned(),
+                    user: who == Who::User,
+                })?;
                 self.as_who(who, || {
                     nix::sys::stat::mkdirat(&cur, name, Mode::from_bits_truncate(mode))
                 })
                 .map_err(|e| io_err(shown, e))?;
-                let fd = open(&cur).map_err(|e| io_err(shown, e))?;
+                let fd = open(self, &cur).map_err(|e| io_err(shown, e))?;
                 if who == Who::Root {
                     // mkdir honours the umask: the mode asked for is the mode made.
                     nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode))
@@ -428,10 +457,6 @@ impl Applier {
                 File::from(cur.try_clone().map_err(|e| io_err(shown, e))?)
                     .sync_all()
                     .map_err(|e| io_err(shown, e))?;
-                self.record(Entry::Dir {
-                    path: shown.to_owned(),
-                    user: who == Who::User,
-                })?;
                 fd
             }
             Err(Errno::ENOENT) => return Err(err(format!("{shown}{NO_DIR}"))),
@@ -451,20 +476,28 @@ impl Applier {
         Ok(fd)
     }
 
-    /// `mkdir -p`, each directory checked on the way.
-    fn make_dirs(&mut self, path: &str, who: Who, mode: u32) -> Result<bool, ApplyError> {
+    /// `mkdir -p`, each directory checked on the way: the last directory, and whether this call made it.
+    fn make_dirs(
+        &mut self,
+        path: &str,
+        who: Who,
+        mode: u32,
+    ) -> Result<(OwnedFd, bool), ApplyError> {
         let comps = components(path)?;
         let mut cur = self.dup_root()?;
         let mut shown = String::new();
-        let before = self.journal.entries.len();
         let n = comps.len();
+        let mut made_last = false;
         for (i, d) in comps.into_iter().enumerate() {
             shown.push('/');
             shown.push_str(&d.to_string_lossy());
-            let m = if i + 1 == n { mode } else { 0o755 };
+            let last = i + 1 == n;
+            let m = if last { mode } else { 0o755 };
+            let before = self.journal.entries.len();
             cur = self.step_into(cur, d, &shown, who, true, m)?;
+            made_last = last && self.journal.entries.len() > before;
         }
-        Ok(self.journal.entries.len() > before)
+        Ok((cur, made_last))
     }
 
     /// The file at `name` in `dir`: absent, or a regular file's content and metadata; anything else refused.
@@ -512,9 +545,7 @@ impl Applier {
         meta: (u32, Option<(u32, u32, u32)>),
     ) -> Result<(), ApplyError> {
         let (mode, keep) = meta;
-        let mut tmp = OsString::from(".");
-        tmp.push(name);
-        tmp.push(TMP_SUFFIX);
+        let tmp = tmp_name(name);
         self.as_who(who, || -> Result<(), ApplyError> {
             // A temporary file a killed run left behind is ours by name; a link or directory there is not.
             match nix::sys::stat::fstatat(
@@ -659,12 +690,58 @@ impl Applier {
                 content.push(b'\n');
                 self.write(path, who, &content, 0o644)
             }
-            Action::MakeDir { path, mode } => {
-                if self.make_dirs(path, who, *mode)? {
-                    Ok(StepResult::Done(format!("{path} created")))
-                } else {
-                    Ok(StepResult::Already(format!("{path} exists")))
+            Action::MakeDir { path, mode, owner } => {
+                let ids =
+                    match owner {
+                        Some(o) => Some((self.owners)(o).ok_or_else(|| {
+                            err(format!("{path}: owner {o}: no such user or group"))
+                        })?),
+                        None => None,
+                    };
+                let Some((uid, gid)) = ids else {
+                    let (_, made) = self.make_dirs(path, who, *mode)?;
+                    return Ok(if made {
+                        StepResult::Done(format!("{path} created"))
+                    } else {
+                        StepResult::Already(format!("{path} exists"))
+                    });
+                };
+                // A directory that is there keeps its owner (whoever it is): the step makes one, it never
+                // takes one, and it does not open what it will not change.
+                let (dir, name) = self.parent(path, who, true)?;
+                match nix::sys::stat::fstatat(
+                    &dir,
+                    name.as_os_str(),
+                    nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+                ) {
+                    Ok(st) if is(&st, SFlag::S_IFDIR) => {
+                        return Ok(StepResult::Already(format!("{path} exists")));
+                    }
+                    Ok(st) => {
+                        return Err(err(format!(
+                            "{path}: refused: {}, not a directory",
+                            file_type(&st)
+                        )));
+                    }
+                    Err(Errno::ENOENT) => {}
+                    Err(e) => return Err(io_err(path, e)),
                 }
+                let fd = self.step_into(dir, &name, path, who, true, *mode)?;
+                let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
+                self.record(Entry::Owner {
+                    path: path.clone(),
+                    before: (st.st_uid, st.st_gid),
+                    after: (uid, gid),
+                    user_side: false,
+                    ino: Some(st.st_ino),
+                })?;
+                self.as_who(who, || {
+                    nix::unistd::fchown(&fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
+                })
+                .map_err(|e| io_err(path, e))?;
+                Ok(StepResult::Done(format!(
+                    "{path} created ({mode:04o}, owner {uid}:{gid})"
+                )))
             }
             Action::SetMode { path, mode } => self.set_mode(path, who, *mode),
             Action::SetOwner { path, owner } => self.set_owner(path, owner),
@@ -748,38 +825,103 @@ impl Applier {
     }
 
     fn set_mode(&mut self, path: &str, who: Who, mode: u32) -> Result<StepResult, ApplyError> {
-        let (dir, name) = self.parent(path, who, false)?;
-        let fd = self.open_target(&dir, &name, path, who)?;
-        let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
+        let (dir, name, users) = match who {
+            Who::Root => self.parent_for_change(path)?,
+            Who::User => {
+                let (d, n) = self.parent(path, who, false)?;
+                (d, n, false)
+            }
+        };
+        // Below the user's own directories root changes nothing itself: the mode is set as the user, on a file
+        // of the user's (after a give-back, it is theirs), and the kernel judges it as the user's own chmod.
+        let acting = if users { Who::User } else { who };
+        let (fd, st) = self.open_target(&dir, &name, path, acting)?;
         let before = st.st_mode & 0o7777;
         if before == mode {
             return Ok(StepResult::Already(format!("{path} is {mode:04o}")));
         }
+        if users && self.user.as_ref().is_none_or(|u| u.uid != st.st_uid) {
+            return Err(err(format!(
+                "{path}: refused: it belongs to uid {}, and below {}'s own directories only their own files change",
+                st.st_uid,
+                self.user.as_ref().map_or("the user", |u| u.name.as_str())
+            )));
+        }
+        if acting == Who::Root {
+            linked_once(&st, path)?;
+            let new_set_id = mode & 0o6000 & !before;
+            if new_set_id != 0 && st.st_uid != 0 {
+                return Err(err(format!(
+                    "{path}: refused: it belongs to uid {}, and root sets the set-user-ID or set-group-ID bit only on \
+root's own files",
+                    st.st_uid
+                )));
+            }
+        }
         self.record(Entry::Mode {
             path: path.to_owned(),
-            user: who == Who::User,
+            user: acting == Who::User,
             before,
             after: mode,
         })?;
-        self.as_who(who, || {
-            nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode))
-        })
-        .map_err(|e| io_err(path, e))?;
+        self.as_who(acting, || chmod_fd(&fd, mode))
+            .map_err(|e| io_err(path, e))?;
         Ok(StepResult::Done(format!(
             "{path}: {before:04o} → {mode:04o}"
         )))
     }
 
-    /// A file or directory to change in place, opened without following a link or blocking.
+    /// For root's change of a mode or owner in place: the directory that holds `path`, walked under root's rules,
+    /// or, where the way passes through a directory of the user's (their home), walked as the user, with `true`:
+    /// a path the user controls never leads root's change elsewhere, and there root only gives the user back
+    /// what is theirs.
+    fn parent_for_change(&mut self, path: &str) -> Result<(OwnedFd, OsString, bool), ApplyError> {
+        match self.parent(path, Who::Root, false) {
+            Ok((d, n)) => Ok((d, n, false)),
+            Err(e) => {
+                let uid = match &self.user {
+                    Some(u) if u.uid != 0 && self.switch.is_some() => u.uid,
+                    _ => return Err(e),
+                };
+                if !e.0.ends_with(&foreign_dir("", uid, "root")) {
+                    return Err(e);
+                }
+                let (d, n) = self.parent(path, Who::User, false)?;
+                Ok((d, n, true))
+            }
+        }
+    }
+
+    /// A file or directory to change in place (`O_PATH`, never through a link: no read permission needed, nothing
+    /// opened that could block), with what it is.
     fn open_target(
         &self,
         dir: &OwnedFd,
         name: &OsStr,
         shown: &str,
         who: Who,
-    ) -> Result<OwnedFd, ApplyError> {
-        self.open_checked(dir, name, shown, who, true)
-            .map_err(|e| e.unwrap_or_else(|| err(format!("{shown}: no such file or directory"))))
+    ) -> Result<(OwnedFd, FileStat), ApplyError> {
+        let fd = self
+            .as_who(who, || {
+                nix::fcntl::openat(
+                    dir,
+                    name,
+                    OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+            })
+            .map_err(|e| match e {
+                Errno::ENOENT => err(format!("{shown}: no such file or directory")),
+                e => io_err(shown, e),
+            })?;
+        let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(shown, e))?;
+        if !is(&st, SFlag::S_IFREG) && !is(&st, SFlag::S_IFDIR) {
+            return Err(err(format!(
+                "{shown}: refused: {}, not a regular file or directory",
+                file_type(&st)
+            )));
+        }
+        Ok((fd, st))
     }
 
     /// Opens `name` in `dir` read-only, never through a link, never blocking: a regular file (or, with `dirs`, a
@@ -834,22 +976,30 @@ impl Applier {
         let Some((uid, gid)) = (self.owners)(owner) else {
             return Err(err(format!("{path}: owner {owner}: no such user or group")));
         };
-        let (dir, name) = self.parent(path, Who::Root, false)?;
-        let fd = self.open_target(&dir, &name, path, Who::Root)?;
-        let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
+        let (dir, name, users) = self.parent_for_change(path)?;
+        let acting = if users { Who::User } else { Who::Root };
+        let (fd, st) = self.open_target(&dir, &name, path, acting)?;
         if (st.st_uid, st.st_gid) == (uid, gid) {
             return Ok(StepResult::Already(format!("{path} belongs to {owner}")));
         }
+        if let Some(u) = self.user.as_ref().filter(|_| users)
+            && (uid, gid) != (u.uid, u.gid)
+        {
+            return Err(err(format!(
+                "{path}: refused: below {}'s own directories root gives files only to {} ({}:{}), not to {owner}",
+                u.name, u.name, u.uid, u.gid
+            )));
+        }
+        linked_once(&st, path)?;
         self.record(Entry::Owner {
             path: path.to_owned(),
             before: (st.st_uid, st.st_gid),
             after: (uid, gid),
+            user_side: users,
+            ino: Some(st.st_ino),
         })?;
-        // chown clears the set-user-ID bit; the mode is put back as it was.
-        nix::unistd::fchown(&fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
-            .map_err(|e| io_err(path, e))?;
-        nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(st.st_mode & 0o7777))
-            .map_err(|e| io_err(path, e))?;
+        // The kernel clears the set-user-ID and set-group-ID bits of a file that changes hands; they stay clear.
+        chown_fd(&fd, uid, gid).map_err(|e| io_err(path, e))?;
         Ok(StepResult::Done(format!(
             "{path}: owner {}:{} → {uid}:{gid}",
             st.st_uid, st.st_gid
@@ -895,7 +1045,11 @@ impl Applier {
             let target = self
                 .as_who(who, || nix::fcntl::readlinkat(&dir, name.as_os_str()))
                 .map_err(|e| io_err(path, e))?;
-            Some(target.to_string_lossy().into_owned())
+            Some(target.into_string().map_err(|_| {
+                err(format!(
+                    "{path}: refused: a link whose target is not UTF-8, which the journal could not put back"
+                ))
+            })?)
         } else {
             None
         };
@@ -1137,6 +1291,40 @@ pub fn running(pid: u32) -> bool {
     })
 }
 
+/// A regular file with more than one name could be a hard link to a file elsewhere: root changes none in place.
+fn linked_once(st: &FileStat, shown: &str) -> Result<(), ApplyError> {
+    if is(st, SFlag::S_IFREG) && st.st_nlink > 1 {
+        return Err(err(format!(
+            "{shown}: refused: the file has {} hard links, and a change in place would reach every one",
+            st.st_nlink
+        )));
+    }
+    Ok(())
+}
+
+/// `chmod` of the inode an `O_PATH` descriptor holds (through `/proc/self/fd`, which names exactly that inode;
+/// `fchmod` refuses such descriptors).
+fn chmod_fd(fd: &OwnedFd, mode: u32) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    nix::sys::stat::fchmodat(
+        nix::fcntl::AT_FDCWD,
+        format!("/proc/self/fd/{}", fd.as_raw_fd()).as_str(),
+        Mode::from_bits_truncate(mode),
+        nix::sys::stat::FchmodatFlags::FollowSymlink,
+    )
+}
+
+/// `chown` of the inode an `O_PATH` descriptor holds.
+fn chown_fd(fd: &OwnedFd, uid: u32, gid: u32) -> Result<(), Errno> {
+    nix::unistd::fchownat(
+        fd,
+        "",
+        Some(Uid::from_raw(uid)),
+        Some(Gid::from_raw(gid)),
+        nix::fcntl::AtFlags::AT_EMPTY_PATH,
+    )
+}
+
 fn write_proc(path: &str, value: &str) -> Result<(), ApplyError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -1257,32 +1445,87 @@ pub fn run_program(
 }
 
 /// The latest run for `user` below `state_dir` that was not undone, as a path relative to the root. Root's store
-/// holds every user's runs: another user's run is never the one undone for this one.
+/// holds every user's runs: another user's run is never the one undone for this one. The store is read without
+/// following a link and only through directories of root's or of this process's user.
 pub fn latest_run(root: &Path, state_dir: &str, user: &str) -> Result<Option<String>, ApplyError> {
-    let dir = root.join(state_dir.trim_start_matches('/')).join("runs");
-    let list = match std::fs::read_dir(&dir) {
-        Ok(l) => l,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(&dir.display().to_string(), e)),
-    };
-    let mut names: Vec<String> = list
+    let runs = format!("{}/runs", state_dir.trim_end_matches('/'));
+    let me = nix::unistd::geteuid().as_raw();
+    let mut cur = open_root(root)?;
+    let mut shown = String::new();
+    for c in components(&runs)? {
+        shown.push('/');
+        shown.push_str(&c.to_string_lossy());
+        cur = match open_dir_at(&cur, c) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(Errno::ELOOP | Errno::ENOTDIR) => {
+                return Err(err(format!(
+                    "{shown}: refused: not a directory (a symbolic link?)"
+                )));
+            }
+            Err(e) => return Err(io_err(&shown, e)),
+        };
+        let st = nix::sys::stat::fstat(&cur).map_err(|e| io_err(&shown, e))?;
+        if st.st_uid != 0 && st.st_uid != me {
+            return Err(err(foreign_dir(&shown, st.st_uid, "root or you")));
+        }
+    }
+    let listing = cur.try_clone().map_err(|e| io_err(&runs, e))?;
+    let mut names: Vec<String> = nix::dir::Dir::from_fd(listing)
+        .map_err(|e| io_err(&runs, e))?
+        .iter()
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|e| e.file_name().to_str().ok().map(str::to_owned))
+        .filter(|n| n != "." && n != "..")
         .filter(|n| {
+            let Ok(run) = open_dir_at(&cur, OsStr::new(n)) else {
+                return false;
+            };
             // A run that changed nothing (everything was already applied) is not one to undo.
-            let changed = std::fs::read(dir.join(n).join("journal.json"))
-                .ok()
+            let changed = read_small(&run, OsStr::new("journal.json"))
                 .and_then(|t| serde_json::from_slice::<Journal>(&t).ok())
                 .is_some_and(|j| {
                     !j.entries.is_empty() && j.user.as_deref().is_none_or(|u| u == user)
                 });
-            changed && std::fs::symlink_metadata(dir.join(n).join("undone")).is_err()
+            let undone =
+                nix::sys::stat::fstatat(&run, "undone", nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
+                    .is_ok();
+            changed && !undone
         })
         .collect();
     names.sort_by_key(|n| run_order(n));
-    Ok(names
-        .pop()
-        .map(|n| format!("{}/runs/{n}", state_dir.trim_end_matches('/'))))
+    Ok(names.pop().map(|n| format!("{runs}/{n}")))
+}
+
+/// A directory below `dir`, never through a link.
+fn open_dir_at(dir: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
+    nix::fcntl::openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// A regular file below `dir` of at most `EDIT_MAX` bytes, never through a link, never blocking.
+fn read_small(dir: &OwnedFd, name: &OsStr) -> Option<Vec<u8>> {
+    let fd = nix::fcntl::openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = nix::sys::stat::fstat(&fd).ok()?;
+    if !is(&st, SFlag::S_IFREG) || st.st_size as u64 > EDIT_MAX {
+        return None;
+    }
+    let mut content = Vec::new();
+    File::from(fd)
+        .take(EDIT_MAX + 1)
+        .read_to_end(&mut content)
+        .ok()?;
+    Some(content)
 }
 
 /// `20261130T120000Z-2` sorts after `20261130T120000Z-1` and `20261130T120000Z`.
@@ -1326,17 +1569,13 @@ pub fn now_stamp() -> String {
 
 /// Undoes the run in `run_dir` (relative to the root), its entries in reverse. Each line of the result says
 /// what was put back, or why an entry was left as it is; an entry whose file changed since is left alone.
+/// The journal and the backups are read on the same checked walk as every write.
 pub fn undo(
     root: &Path,
     run_dir: &str,
     user: Option<UserTarget>,
     state_who: Who,
 ) -> Result<Vec<String>, ApplyError> {
-    let base = root.join(run_dir.trim_start_matches('/'));
-    let text = std::fs::read(base.join("journal.json"))
-        .map_err(|e| io_err(&format!("{run_dir}/journal.json"), e))?;
-    let journal: Journal =
-        serde_json::from_slice(&text).map_err(|e| err(format!("{run_dir}/journal.json: {e}")))?;
     // A second applier does the putting back, with the same walk and rules; its own journal is not kept.
     let mut a = Applier {
         root: open_root(root)?,
@@ -1363,6 +1602,17 @@ pub fn undo(
             Saved::now().map_err(|e| io_err("credentials", e))?,
         ));
     }
+    let journal_path = format!("{run_dir}/journal.json");
+    let text = a
+        .read_store(&journal_path)?
+        .ok_or_else(|| err(format!("{journal_path}: no such file")))?;
+    let journal: Journal =
+        serde_json::from_slice(&text).map_err(|e| err(format!("{journal_path}: {e}")))?;
+    let backup = |a: &mut Applier, b: &str| -> Result<Vec<u8>, ApplyError> {
+        let path = format!("{run_dir}/files/{b}");
+        a.read_store(&path)?
+            .ok_or_else(|| err(format!("{path}: the backup is missing")))
+    };
     let who_of = |user: bool| if user { Who::User } else { Who::Root };
     let created: Vec<&str> = journal
         .entries
@@ -1378,7 +1628,7 @@ pub fn undo(
             Entry::File {
                 path,
                 user,
-                backup,
+                backup: b,
                 mode,
                 uid,
                 gid,
@@ -1386,40 +1636,39 @@ pub fn undo(
             } => {
                 let who = who_of(*user);
                 let (dir, name) = a.parent(path, who, false)?;
-                match a.existing(&dir, &name, path, who)? {
-                    None if backup.is_none() => format!("{path}: already gone"),
-                    Some(now) if sha256_hex(&now.content) != *after_sha256 => {
-                        if backup
-                            .as_ref()
-                            .and_then(|b| std::fs::read(base.join("files").join(b)).ok())
-                            .is_some_and(|old| old == now.content)
-                        {
+                match (a.existing(&dir, &name, path, who)?, b) {
+                    (None, None) => format!("{path}: already gone"),
+                    // A file the person deleted since is not brought back behind their back.
+                    (None, Some(_)) => format!("{path}: deleted since the apply: left as it is"),
+                    (Some(now), _) if sha256_hex(&now.content) != *after_sha256 => {
+                        let before = match b {
+                            Some(b) => Some(backup(&mut a, b)?),
+                            None => None,
+                        };
+                        if before.is_some_and(|old| old == now.content) {
                             format!("{path}: already as before")
                         } else {
                             format!("{path}: changed since the apply: left as it is")
                         }
                     }
-                    _ => match backup {
-                        None => {
-                            a.as_who(who, || {
-                                nix::unistd::unlinkat(
-                                    &dir,
-                                    name.as_os_str(),
-                                    UnlinkatFlags::NoRemoveDir,
-                                )
-                            })
-                            .map_err(|e| io_err(path, e))?;
-                            format!("{path}: removed (the apply created it)")
-                        }
-                        Some(b) => {
-                            let old = std::fs::read(base.join("files").join(b))
-                                .map_err(|e| io_err(&format!("{run_dir}/files/{b}"), e))?;
-                            let keep =
-                                Some((mode.unwrap_or(0o644), uid.unwrap_or(0), gid.unwrap_or(0)));
-                            a.replace(&dir, &name, path, who, &old, (0o644, keep))?;
-                            format!("{path}: put back as it was")
-                        }
-                    },
+                    (Some(_), None) => {
+                        a.as_who(who, || {
+                            nix::unistd::unlinkat(
+                                &dir,
+                                name.as_os_str(),
+                                UnlinkatFlags::NoRemoveDir,
+                            )
+                        })
+                        .map_err(|e| io_err(path, e))?;
+                        format!("{path}: removed (the apply created it)")
+                    }
+                    (Some(_), Some(b)) => {
+                        let old = backup(&mut a, b)?;
+                        let keep =
+                            Some((mode.unwrap_or(0o644), uid.unwrap_or(0), gid.unwrap_or(0)));
+                        a.replace(&dir, &name, path, who, &old, (0o644, keep))?;
+                        format!("{path}: put back as it was")
+                    }
                 }
             }
             Entry::Dir { path, user } => {
@@ -1442,15 +1691,14 @@ pub fn undo(
             } => {
                 let who = who_of(*user);
                 let (dir, name) = a.parent(path, who, false)?;
-                let fd = a.open_target(&dir, &name, path, who)?;
-                let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
+                let (fd, st) = a.open_target(&dir, &name, path, who)?;
                 if st.st_mode & 0o7777 != *after {
                     format!("{path}: mode changed since the apply: left as it is")
+                } else if who == Who::Root && linked_once(&st, path).is_err() {
+                    format!("{path}: has more than one name now: left as it is")
                 } else {
-                    a.as_who(who, || {
-                        nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(*before))
-                    })
-                    .map_err(|e| io_err(path, e))?;
+                    a.as_who(who, || chmod_fd(&fd, *before))
+                        .map_err(|e| io_err(path, e))?;
                     format!("{path}: mode {before:04o} again")
                 }
             }
@@ -1458,34 +1706,30 @@ pub fn undo(
                 path,
                 before,
                 after,
+                user_side,
+                ino,
             } => {
-                let (dir, name) = a.parent(path, Who::Root, false)?;
-                let fd = a.open_target(&dir, &name, path, Who::Root)?;
-                let st = nix::sys::stat::fstat(&fd).map_err(|e| io_err(path, e))?;
-                let holds_files = created.contains(&path.as_str())
-                    && std::fs::read_dir(root.join(path.trim_start_matches('/')))
-                        .is_ok_and(|mut d| d.next().is_some());
+                let who = who_of(*user_side);
+                let (dir, name) = a.parent(path, who, false)?;
+                let (fd, st) = a.open_target(&dir, &name, path, who)?;
+                let holds_files =
+                    created.contains(&path.as_str()) && a.dir_has_entries(&dir, &name, who);
                 if holds_files {
                     // A directory the run made and gave away holds its owner's files now: it stays theirs.
                     format!("{path}: holds files now: left to its owner")
                 } else if (st.st_uid, st.st_gid) != *after {
                     format!("{path}: owner changed since the apply: left as it is")
+                } else if ino.is_some_and(|i| i != st.st_ino) || linked_once(&st, path).is_err() {
+                    format!("{path}: not the file the apply changed: left as it is")
                 } else {
-                    nix::unistd::fchown(
-                        &fd,
-                        Some(Uid::from_raw(before.0)),
-                        Some(Gid::from_raw(before.1)),
-                    )
-                    .map_err(|e| io_err(path, e))?;
-                    nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(st.st_mode & 0o7777))
-                        .map_err(|e| io_err(path, e))?;
+                    chown_fd(&fd, before.0, before.1).map_err(|e| io_err(path, e))?;
                     format!("{path}: owner {}:{} again", before.0, before.1)
                 }
             }
             Entry::Removed {
                 path,
                 user,
-                backup,
+                backup: b,
                 mode,
                 uid,
                 gid,
@@ -1494,7 +1738,7 @@ pub fn undo(
             } => {
                 let who = who_of(*user);
                 let (dir, name) = a.parent(path, who, false)?;
-                match backup {
+                match b {
                     None if link.is_some() => {
                         let target = link.as_deref().unwrap_or_default();
                         match a.as_who(who, || {
@@ -1510,8 +1754,7 @@ pub fn undo(
                         if a.existing(&dir, &name, path, who)?.is_some() {
                             format!("{path}: exists again: left as it is")
                         } else {
-                            let old = std::fs::read(base.join("files").join(b))
-                                .map_err(|e| io_err(&format!("{run_dir}/files/{b}"), e))?;
+                            let old = backup(&mut a, b)?;
                             a.replace(
                                 &dir,
                                 &name,
@@ -1573,6 +1816,39 @@ pub fn undo(
     let (dir, name) = a.parent(&marker, state_who, false)?;
     a.replace(&dir, &name, &marker, state_who, b"", (0o600, None))?;
     Ok(out)
+}
+
+impl Applier {
+    /// A file of the run store (a journal, a backup), read on the checked walk: never through a link, a regular
+    /// file only, at most `EDIT_MAX` bytes. `None` when it is missing.
+    fn read_store(&mut self, path: &str) -> Result<Option<Vec<u8>>, ApplyError> {
+        let who = self.state_who;
+        let (dir, name) = match self.parent(path, who, false) {
+            Ok(p) => p,
+            Err(e) if e.0.ends_with(NO_DIR) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(self.existing(&dir, &name, path, who)?.map(|e| e.content))
+    }
+
+    /// Whether the directory `name` in `dir` holds anything (read as `who`; an unreadable one counts as full).
+    fn dir_has_entries(&self, dir: &OwnedFd, name: &OsStr, who: Who) -> bool {
+        self.as_who(who, || -> Result<bool, Errno> {
+            let fd = nix::fcntl::openat(
+                dir,
+                name,
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )?;
+            let mut d = nix::dir::Dir::from_fd(fd)?;
+            let full = d.iter().filter_map(Result::ok).any(|e| {
+                let n = e.file_name().to_bytes();
+                n != b"." && n != b".."
+            });
+            Ok(full)
+        })
+        .unwrap_or(true)
+    }
 }
 
 #[cfg(test)]

@@ -761,15 +761,21 @@ fn a_full_runtime_filesystem_fails_the_state_dir_as_rootlesskit_and_dockerd_do()
             && summary.contains("failed to write the child PID"),
         "{summary}"
     );
-    let rk = bounded(
-        wrap(&user_command(
-            &user,
-            &xdg,
-            &env,
-            &strs(&rootlesskit_argv("builtin")),
-        )),
-        HANG_BOUND,
-        &scratch,
+    // The builtin port driver's race can end RootlessKit before it writes the child PID (seen in CI): ask again.
+    let rk = support::retry_bp_sock_race(
+        || {
+            bounded(
+                wrap(&user_command(
+                    &user,
+                    &xdg,
+                    &env,
+                    &strs(&rootlesskit_argv("builtin")),
+                )),
+                HANG_BOUND,
+                &scratch,
+            )
+        },
+        |rk| (rk.finished != Some(0)).then_some(rk.stderr.as_str()),
     );
     assert_eq!(rk.finished, Some(1), "{rk}");
     assert!(

@@ -27,6 +27,15 @@ use rootless_doctor::host::apply::{self, Applier, StepResult, UserTarget, Who};
 use rootless_doctor::model::Step;
 use support::Need;
 
+/// The tests that change this machine's own files (the ping sysctl and its drop-in, /etc/subuid, a package, the
+/// runs in root's store) take turns: each one's "before" must be its own.
+static HOST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn host_turn() -> std::sync::MutexGuard<'static, ()> {
+    HOST.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A temporary root owned by root, 0755, removed on drop.
 struct Root(tempfile::TempDir);
 
@@ -583,6 +592,7 @@ fn fix_apply_writes_and_loads_a_sysctl_drop_in_and_undo_restores_it() {
     let Some(_live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
         return;
     };
+    let _turn = host_turn();
     const KEY: &str = "/proc/sys/net/ipv4/ping_group_range";
     const FILE: &str = "/etc/sysctl.d/52-rootless-ping.conf";
     let before = fs::read_to_string(KEY).unwrap();
@@ -684,6 +694,16 @@ struct SetupCleanup {
     subuid: Vec<u8>,
     subgid: Vec<u8>,
     ping: String,
+    /// The package the test removes, and its .deb, installed again if the test ends without it.
+    package: Option<(&'static str, PathBuf)>,
+}
+
+/// Whether dpkg has `package` installed.
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", package])
+        .output()
+        .is_ok_and(|o| o.stdout == b"installed")
 }
 
 impl Drop for SetupCleanup {
@@ -704,6 +724,11 @@ impl Drop for SetupCleanup {
         let _ = fs::write("/etc/subgid", &self.subgid);
         let _ = fs::write("/proc/sys/net/ipv4/ping_group_range", &self.ping);
         let _ = fs::remove_file("/etc/sysctl.d/52-rootless-ping.conf");
+        if let Some((package, deb)) = &self.package
+            && !dpkg_installed(package)
+        {
+            let _ = Command::new("dpkg").arg("-i").arg(deb).output();
+        }
     }
 }
 
@@ -728,10 +753,12 @@ fn as_setup_user(uid: u32, argv: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Issue 12: a fresh user with no subordinate ids and no runtime directory, on this machine without systemd:
-/// `setup --user` fixes what the checks find (the ids, the ping range, the client's context), makes the runtime
-/// directory, starts the real dockerd-rootless.sh, and `docker run` of a local busybox image works; then `fix --undo`
-/// puts /etc/subuid and /etc/subgid back byte for byte, with the ping range and the sysctl.d directory.
+/// Issue 12: a fresh user with no subordinate ids and no runtime directory, on this machine without systemd and
+/// without slirp4netns (removed for the test, so dockerd-rootless.sh of Debian 12 has no network driver): `setup
+/// --user` fixes what the checks find (the package through apt-get, the ids, the ping range, the client's
+/// context), makes the runtime directory, starts the real dockerd-rootless.sh, and `docker run` of a local busybox
+/// image works; then `fix --undo` puts /etc/subuid and /etc/subgid back byte for byte, with the ping range and the
+/// sysctl.d directory, and says the package stays.
 #[test]
 fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
     let Some(_live) = support::start(&[
@@ -742,9 +769,12 @@ fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
         Need::Program("docker"),
         Need::File("/usr/share/docker.io/contrib/dockerd-rootless.sh".into()),
         Need::File("/bin/busybox".into()),
+        Need::Program("dpkg"),
+        Need::Program("apt-get"),
     ]) else {
         return;
     };
+    let _turn = host_turn();
     let _ = Command::new("userdel")
         .args(["-r", "-f", SETUP_USER])
         .output();
@@ -754,7 +784,44 @@ fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
         subuid: fs::read("/etc/subuid").unwrap(),
         subgid: fs::read("/etc/subgid").unwrap(),
         ping: fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap(),
+        package: None,
     };
+    // The package goes, its .deb kept first (and put in apt's cache, so the install needs no mirror).
+    const PACKAGE: &str = "slirp4netns";
+    assert!(dpkg_installed(PACKAGE), "the live tier installs {PACKAGE}");
+    let debs = tempfile::Builder::new()
+        .prefix("rd-setup-deb-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let got = Command::new("apt-get")
+        .args(["download", PACKAGE])
+        .current_dir(debs.path())
+        .output()
+        .unwrap();
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let deb = fs::read_dir(debs.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .expect("apt-get download wrote a .deb");
+    fs::copy(
+        &deb,
+        Path::new("/var/cache/apt/archives").join(deb.file_name().unwrap()),
+    )
+    .unwrap();
+    cleanup.package = Some((PACKAGE, deb));
+    let removed = Command::new("dpkg").args(["-r", PACKAGE]).output().unwrap();
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    assert!(!dpkg_installed(PACKAGE));
+    assert!(fs::symlink_metadata("/usr/bin/slirp4netns").is_err());
     assert!(
         fs::symlink_metadata("/etc/sysctl.d/52-rootless-ping.conf").is_err(),
         "the ping drop-in exists before the test: not this test's to replace"
@@ -807,17 +874,30 @@ fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     for words in [
+        "done     ran `apt-get install -y slirp4netns`",
         "done     ran `usermod --add-subuids",
         "done     /etc/sysctl.d/52-rootless-ping.conf written",
-        &format!("done     /run/user/{uid} created"),
+        &format!("done     /run/user/{uid} created (0700, owner {uid}:"),
         &format!("ready    /run/user/{uid}/docker.sock answers /_ping"),
-        "fixed: subid.entries, network.ping_group_range, client.endpoint",
     ] {
         assert!(
             text.contains(words),
             "setup's output lacks {words:?}:\n{text}"
         );
     }
+    let fixed = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("fixed: "))
+        .unwrap_or_else(|| panic!("no fixed: line\n{text}"));
+    for id in [
+        "network.driver",
+        "subid.entries",
+        "network.ping_group_range",
+        "client.endpoint",
+    ] {
+        assert!(fixed.contains(id), "{fixed}\n{text}");
+    }
+    assert!(dpkg_installed(PACKAGE), "{text}");
     assert!(
         String::from_utf8_lossy(&fs::read("/etc/subuid").unwrap()).contains(SETUP_USER),
         "{text}"
@@ -926,6 +1006,11 @@ fn setup_takes_a_bare_user_to_a_running_daemon_and_undo_restores_the_files() {
     );
     assert!(text.contains("(undoes `usermod --add-subuids"), "{text}");
     assert!(text.contains("ran `docker context rm rootless`"), "{text}");
+    assert!(
+        text.contains("installed slirp4netns (packages stay installed: remove them with the package manager if you want): not undone"),
+        "{text}"
+    );
+    assert!(dpkg_installed(PACKAGE), "{text}");
     assert_eq!(fs::read("/etc/subuid").unwrap(), subuid, "{text}");
     assert_eq!(fs::read("/etc/subgid").unwrap(), subgid, "{text}");
     assert!(
@@ -973,6 +1058,7 @@ fn fix_sudo_runs_exactly_the_root_part_through_sudo() {
         return;
     };
     let user = live.ok_user();
+    let _turn = host_turn();
     const KEY: &str = "/proc/sys/net/ipv4/ping_group_range";
     const FILE: &str = "/etc/sysctl.d/52-rootless-ping.conf";
     assert!(

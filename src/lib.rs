@@ -440,14 +440,52 @@ fn setup_daemon(
         .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
         .to_owned();
     if facts.systemd {
-        let tool = format!("{dir}/dockerd-rootless-setuptool.sh");
-        let step = model::Step::user([tool.as_str(), "install"]).undo([tool.as_str(), "uninstall"]);
-        if apply_step(out, applier, &step)? {
+        writeln!(out, "  the docker user service (systemd)")?;
+        // The fix usually installed the service already (daemon.user_unit's steps); else it is installed now, or,
+        // where the unit is there but stopped, started.
+        let steps = if matches!(facts.user_docker_service(), facts::Read::Missing) {
+            match checks::install_user_service(&facts) {
+                Some(r) => r.steps,
+                None => {
+                    return failed_line(out, "no dockerd-rootless.sh to make a user service of");
+                }
+            }
+        } else {
+            vec![model::Step::user([
+                "systemctl",
+                "--user",
+                "start",
+                "docker.service",
+            ])]
+        };
+        for s in &steps {
+            if apply_step(out, applier, s)? {
+                return Ok(true);
+            }
+        }
+        let mut up = false;
+        for _ in 0..SETUP_START_SECONDS * 4 {
+            let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
+            if answers(&f) {
+                up = true;
+                break;
+            }
+            host::apply::pause_ms(250);
+        }
+        if !up {
+            writeln!(
+                out,
+                "    FAILED   no answer at {socket} within {SETUP_START_SECONDS} s: `systemctl --user status docker` and \
+`journalctl --user -u docker` say why"
+            )?;
             return Ok(true);
         }
-        done.push(format!(
-            "installed and started the docker user service ({tool} install)"
-        ));
+        writeln!(out, "    ready    {socket} answers /_ping")?;
+        done.push(
+            "the docker user service runs (`systemctl --user status docker`); it starts at login, and at boot with \
+`loginctl enable-linger`"
+                .to_owned(),
+        );
     } else {
         writeln!(
             out,

@@ -522,12 +522,15 @@ mod tests {
             "{}",
             fix(&v).text
         );
-        // This host has no docker user service (daemon.user_unit): the setup tool installs and starts it.
+        // This host has no docker user service (daemon.user_unit): it is written, enabled and started (Debian's
+        // setup tool cannot work from /usr/share/docker.io/contrib).
         assert_eq!(
             steps(&v),
             [
                 "rm -- /run/user/1000/docker.sock",
-                "/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install",
+                "tee /home/alice/.config/systemd/user/docker.service",
+                "systemctl --user daemon-reload",
+                "systemctl --user enable --now docker.service",
             ]
         );
     }

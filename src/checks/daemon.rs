@@ -1682,14 +1682,42 @@ mod tests {
 
     #[test]
     fn the_user_unit_missing_masked_unenabled_or_missing_its_requirement() {
-        // Installed Debian packages but no unit: the setup tool beside the script installs it, and the daemon
-        // check's fix says so instead of a `systemctl --user start` that would fail the same way.
+        // Installed Debian packages but no unit: the unit the setup tool would write is written, enabled and
+        // started (the tool itself cannot work from Debian's contrib directory), and the daemon check's fix says so
+        // instead of a `systemctl --user start` that would fail the same way.
         let v = check("debian-12", "daemon.user_unit");
         assert_eq!(v.status, Status::Fail, "{}", v.summary);
         assert!(v.summary.contains("Unit docker.service not found."));
-        let install = ["/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install"];
+        let install = [
+            "tee /home/alice/.config/systemd/user/docker.service",
+            "systemctl --user daemon-reload",
+            "systemctl --user enable --now docker.service",
+        ];
         assert_eq!(steps(&v), install);
         assert_eq!(steps(&check("debian-12", "daemon.running")), install);
+        let unit = &fix(&v).steps[0];
+        let crate::model::Action::WriteFile { content, .. } = &unit.action else {
+            panic!("{unit:?}")
+        };
+        assert!(
+            content.contains("\nExecStart=/usr/share/docker.io/contrib/dockerd-rootless.sh\n")
+                && content
+                    .contains("\nEnvironment=PATH=/usr/share/docker.io/contrib:/sbin:/usr/sbin:"),
+            "{content}"
+        );
+        // Docker's packages put the tool and the client beside the script in /usr/bin: the tool does it, and its
+        // uninstall is the undo.
+        let v = check("ubuntu-24.04-wsl2", "daemon.user_unit");
+        let s = &fix(&v).steps;
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0].argv,
+            ["/usr/bin/dockerd-rootless-setuptool.sh", "install"]
+        );
+        assert!(
+            matches!(&s[0].action, crate::model::Action::Run { undo: Some(u), .. } if u[1] == "uninstall"),
+            "{s:?}"
+        );
 
         let v = check("debian-12-user-unit-requires-dbus", "daemon.user_unit");
         assert_eq!(v.status, Status::Fail, "{}", v.summary);

@@ -306,7 +306,26 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
     }
 }
 
-/// `dockerd-rootless-setuptool.sh install`, beside the dockerd-rootless.sh that would run; `None` when none is installed.
+/// The user service this project writes where the setup tool cannot (profiles/systemd/docker-rootless.service).
+const USER_UNIT: &str = include_str!("../../profiles/systemd/docker-rootless.service");
+
+/// The directories of the PATH a login shell and `fix --apply`'s user steps have.
+const STANDARD_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// The docker user service for the dockerd-rootless.sh that would run; `None` when none is installed.
+///
+/// `dockerd-rootless-setuptool.sh install` where it can work: beside a script on the standard PATH (it finds
+/// dockerd-rootless.sh through PATH and refuses otherwise) with `docker` in the same directory (it checks the
+/// started daemon with `$BIN/docker version`), as Docker's own packages install them in /usr/bin. Elsewhere, as
+/// in Debian's docker.io (both in /usr/share/docker.io/contrib), the unit the tool would write is written as a
+/// file, reloaded, enabled and started; each step has its undo.
 pub(crate) fn install_user_service(f: &Facts) -> Option<Remediation> {
     let script = f.rootless_script()?;
     let dir = script
@@ -314,12 +333,40 @@ pub(crate) fn install_user_service(f: &Facts) -> Option<Remediation> {
         .rsplit_once('/')
         .map_or(".", |(d, _)| if d.is_empty() { "/" } else { d });
     let tool = format!("{dir}/dockerd-rootless-setuptool.sh");
-    Some(
-        Remediation::text(
-            "Install the docker user service (the setup tool writes ~/.config/systemd/user/docker.service, enables and \
+    let exists = |p: &str| matches!(f.lstat(p), crate::facts::Read::Ok(_));
+    if STANDARD_PATH.contains(&dir) && exists(&tool) && exists(&format!("{dir}/docker")) {
+        return Some(
+            Remediation::text(
+                "Install the docker user service (the setup tool writes ~/.config/systemd/user/docker.service, enables and \
 starts it; see daemon.user_unit):",
-        )
-        .step(Step::user([tool.as_str(), "install"])),
+            )
+            .step(Step::user([tool.as_str(), "install"]).undo([tool.as_str(), "uninstall"])),
+        );
+    }
+    let why = if !exists(&tool) {
+        format!("{tool} is not installed")
+    } else if !STANDARD_PATH.contains(&dir) {
+        format!("{tool} finds dockerd-rootless.sh only on PATH, and {dir} is not on it")
+    } else {
+        format!("{tool} checks the daemon with {dir}/docker, which is not there")
+    };
+    let home = f.user.home.trim_end_matches('/');
+    let unit = format!("{home}/.config/systemd/user/docker.service");
+    let content = USER_UNIT
+        .replace("@DIR@", dir)
+        .replace("@SCRIPT@", &script.path);
+    Some(
+        Remediation::text(format!(
+            "Install the docker user service: write {unit} (the unit dockerd-rootless-setuptool.sh install writes; {why}), \
+then enable and start it:"
+        ))
+        .steps([
+            Step::write_file(false, unit.as_str(), content),
+            Step::user(["systemctl", "--user", "daemon-reload"])
+                .undo(["systemctl", "--user", "daemon-reload"]),
+            Step::user(["systemctl", "--user", "enable", "--now", "docker.service"])
+                .undo(["systemctl", "--user", "disable", "--now", "docker.service"]),
+        ]),
     )
 }
 

@@ -11,7 +11,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{Action, Finding, Status, Step, escape_controls, shell_quote};
+use crate::model::{
+    Action, Finding, Status, Step, escape_controls, is_terminal_control, shell_quote,
+};
 
 /// One finding's part of the plan.
 #[derive(Debug, Clone, Serialize)]
@@ -115,6 +117,8 @@ impl Plan {
 pub struct Heading<'a> {
     pub user: &'a str,
     pub distro: &'a str,
+    /// The user's home: below it, a shell's root `chown`/`chmod` would follow a link the user can plant.
+    pub home: &'a str,
 }
 
 /// The dry run for a person.
@@ -178,7 +182,32 @@ pub fn human(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
 /// appended when missing, and a directory made for someone only when missing, so the script, too, can run
 /// twice. In the root part a command without input of its own reads /dev/null: it would otherwise read the
 /// rest of the here-document that holds the root part.
-fn script_line(s: &Step, in_root_part: bool) -> String {
+fn script_line(s: &Step, in_root_part: bool, h: &Heading) -> String {
+    // dash (Debian's and Ubuntu's sh) has no `$'…'`: a word or input with a control character has no faithful
+    // POSIX rendering here.
+    // A tab is the one control character a script carries as it is (in a here-document or a quoted word).
+    let odd_char = |c: char| c != '\t' && is_terminal_control(c);
+    let odd = s.argv.iter().any(|w| w.chars().any(odd_char))
+        || s.stdin
+            .as_deref()
+            .is_some_and(|t| t.chars().any(|c| c != '\n' && odd_char(c)));
+    if odd {
+        return format!(
+            "# Left to `rootless-doctor fix --apply`: it holds a control character, which a POSIX sh cannot quote:\n#   {}",
+            one_line(&script_command(s))
+        );
+    }
+    if in_root_part && let Some(path) = in_the_users_home(s, h) {
+        // `fix --apply` walks such a path as the user and changes the inode it reached; a shell cannot.
+        return format!(
+            "# Left to `sudo rootless-doctor fix --apply --user {user}`: below {home}, {user} can replace {path} (or a \
+directory on its way) with a link before this runs, and root's command would follow it:\n#   {cmd}",
+            user = one_line(h.user),
+            home = one_line(h.home),
+            path = one_line(path),
+            cmd = one_line(&script_command(s)),
+        );
+    }
     let line = script_command(s);
     if in_root_part && s.stdin.is_none() {
         format!("{line} </dev/null")
@@ -187,11 +216,53 @@ fn script_line(s: &Step, in_root_part: bool) -> String {
     }
 }
 
+/// The path of a root `chown` or `chmod` below the user's home.
+fn in_the_users_home<'a>(s: &'a Step, h: &Heading) -> Option<&'a str> {
+    let path = match &s.action {
+        Action::SetOwner { path, .. } | Action::SetMode { path, .. } if s.root => path.as_str(),
+        _ => return None,
+    };
+    let home = h.home.trim_end_matches('/');
+    (!home.is_empty() && path.starts_with(&format!("{home}/"))).then_some(path)
+}
+
+/// A word for the script: as [`shell_quote`], but a tab stays a tab inside single quotes.
+fn script_quote(word: &str) -> String {
+    if word.contains('\t') {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    } else {
+        shell_quote(word)
+    }
+}
+
+/// The step's command for the script: its input, tabs included, as a here-document.
+fn script_render(s: &Step) -> String {
+    let Some(stdin) = s.stdin.as_deref().filter(|t| t.contains('\t')) else {
+        return s.render();
+    };
+    let words: Vec<String> = s.argv.iter().map(|a| script_quote(a)).collect();
+    let mut line = words.join(" ");
+    if s.argv.first().is_some_and(|a| a == "tee") {
+        line.push_str(" >/dev/null");
+    }
+    let mut marker = "EOF".to_owned();
+    while stdin.lines().any(|l| l == marker) {
+        marker.push('_');
+    }
+    let mut out = format!("{line} <<'{marker}'\n{stdin}");
+    if !stdin.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&marker);
+    out
+}
+
 fn script_command(s: &Step) -> String {
     let plain = Step {
         root: false,
         ..s.clone()
     };
+    let rendered = script_render(&plain);
     match &s.action {
         // `install -d` would also change the owner and mode of a directory that is already there.
         Action::MakeDir {
@@ -201,19 +272,19 @@ fn script_command(s: &Step) -> String {
         } => format!(
             "[ -d {p} ] || {rest}",
             p = shell_quote(path),
-            rest = plain.render()
+            rest = rendered
         ),
         Action::AppendLine { path, line } => format!(
             "grep -qxF -- {l} {p} 2>/dev/null || {rest}",
-            l = shell_quote(line),
+            l = script_quote(line),
             p = shell_quote(path),
-            rest = plain.render()
+            rest = rendered
         ),
         // `-m` is meant for the last directory only, which is what shellcheck warns about.
         Action::MakeDir { mode, .. } if *mode != 0o755 => {
-            format!("# shellcheck disable=SC2174\n{}", plain.render())
+            format!("# shellcheck disable=SC2174\n{}", rendered)
         }
-        _ => plain.render(),
+        _ => rendered,
     }
 }
 
@@ -236,7 +307,7 @@ pub fn script(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
             .iter()
             .flat_map(|i| {
                 std::iter::once(format!("# {}: {}", i.check, one_line(&i.summary)))
-                    .chain(i.steps.iter().map(|s| script_line(s, true)))
+                    .chain(i.steps.iter().map(|s| script_line(s, true, h)))
             })
             .collect();
         let text = body.join("\n");
@@ -254,7 +325,7 @@ pub fn script(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
         for i in &plan.user {
             writeln!(out, "# {}: {}", i.check, one_line(&i.summary))?;
             for s in &i.steps {
-                writeln!(out, "{}", script_line(s, false))?;
+                writeln!(out, "{}", script_line(s, false, h))?;
             }
         }
     }
@@ -348,15 +419,7 @@ mod tests {
         assert_eq!(plan.by_hand.len(), 1);
         assert_eq!(plan.checks(), ["a.one"]);
         let mut text = Vec::new();
-        script(
-            &mut text,
-            &plan,
-            &Heading {
-                user: "alice",
-                distro: "Debian 12",
-            },
-        )
-        .unwrap();
+        script(&mut text, &plan, &HEADING).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(
             text.contains(
@@ -374,7 +437,7 @@ mod tests {
     fn an_appended_line_is_appended_only_when_missing_in_the_script() {
         let s = Step::append_line(true, "/etc/lxc/lxc-usernet", "alice veth lxcbr0 10");
         assert_eq!(
-            script_line(&s, true),
+            script_line(&s, true, &HEADING),
             "grep -qxF -- 'alice veth lxcbr0 10' /etc/lxc/lxc-usernet 2>/dev/null || echo 'alice veth lxcbr0 10' | tee -a /etc/lxc/lxc-usernet >/dev/null"
         );
     }
@@ -384,12 +447,65 @@ mod tests {
     fn regression_a_root_step_could_read_the_rest_of_the_root_part() {
         let s = Step::root(["usermod", "--add-subuids", "100000-165535", "alice"]);
         assert_eq!(
-            script_line(&s, true),
+            script_line(&s, true, &HEADING),
             "usermod --add-subuids 100000-165535 alice </dev/null"
         );
         assert_eq!(
-            script_line(&s, false),
+            script_line(&s, false, &HEADING),
             "usermod --add-subuids 100000-165535 alice"
+        );
+    }
+
+    const HEADING: Heading<'static> = Heading {
+        user: "alice",
+        distro: "Debian 12",
+        home: "/home/alice",
+    };
+
+    /// Audit: the script's root part gave back what `sudo docker` left in the user's home with a plain `chown`,
+    /// which follows a link the user can put in the file's place before the script runs (/etc/shadow, theirs).
+    #[test]
+    fn regression_the_scripts_root_chown_below_the_users_home_followed_their_links() {
+        let s = Step::set_owner("/home/alice/.docker/config.json", "alice:1000");
+        let line = script_line(&s, true, &HEADING);
+        assert!(line.lines().all(|l| l.starts_with('#')), "{line}");
+        assert!(
+            line.contains("Left to `sudo rootless-doctor fix --apply --user alice`")
+                && line.contains("#   chown alice:1000 /home/alice/.docker/config.json"),
+            "{line}"
+        );
+        let s = Step::set_mode(true, "/home/alice/.docker", 0o700);
+        assert!(script_line(&s, true, &HEADING).starts_with("# Left to"));
+        // Outside the home, and the user's own steps, stay commands.
+        let s = Step::set_owner("/etc/subuid", "root:root");
+        assert_eq!(
+            script_line(&s, true, &HEADING),
+            "chown root:root /etc/subuid </dev/null"
+        );
+        let s = Step::set_mode(false, "/home/alice/.docker", 0o700);
+        assert_eq!(
+            script_line(&s, false, &HEADING),
+            "chmod 0700 /home/alice/.docker"
+        );
+    }
+
+    /// Audit: a word with a control character was quoted as `$'…'`, which dash (Debian's sh) prints as it is.
+    #[test]
+    fn regression_the_script_quoted_control_characters_the_way_dash_cannot_read() {
+        let s = Step::remove(true, "/etc/odd\x1b[2Jname");
+        let line = script_line(&s, true, &HEADING);
+        assert_eq!(
+            line,
+            "# Left to `rootless-doctor fix --apply`: it holds a control character, which a POSIX sh cannot quote:\n#   rm -- $'/etc/odd\\e[2Jname'"
+        );
+        assert!(!line.contains('\x1b'));
+        let s = Step::write_file(true, "/etc/a.conf", "bell\x07\n");
+        assert!(script_line(&s, true, &HEADING).starts_with("# Left to"));
+        // A tab is carried as it is: /etc/hosts has them.
+        let s = Step::write_file(true, "/etc/hosts", "127.0.0.1\tlocalhost\n");
+        assert_eq!(
+            script_line(&s, true, &HEADING),
+            "tee /etc/hosts >/dev/null <<'EOF'\n127.0.0.1\tlocalhost\nEOF"
         );
     }
 
@@ -397,7 +513,7 @@ mod tests {
     fn a_directory_made_for_someone_is_made_only_when_missing_in_the_script() {
         let s = Step::make_dir_for("/run/user/1004", 0o700, "alice:1004");
         assert_eq!(
-            script_line(&s, true),
+            script_line(&s, true, &HEADING),
             "[ -d /run/user/1004 ] || install -d -m 0700 -o alice -g 1004 /run/user/1004 </dev/null"
         );
     }

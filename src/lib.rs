@@ -254,6 +254,8 @@ fn planning_selection(selection: &checks::Selection) -> checks::Selection {
 
 /// How long `setup` waits for a daemon it started to answer `/_ping`.
 const SETUP_START_SECONDS: u32 = 120;
+/// How long `setup` gives a user service the fix just started before it starts it again.
+const SETUP_SETTLE_SECONDS: u32 = 30;
 
 /// `setup`: the whole road for one user, as far as this host allows, then a one-screen summary.
 fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
@@ -441,36 +443,46 @@ fn setup_daemon(
         .to_owned();
     if facts.systemd {
         writeln!(out, "  the docker user service (systemd)")?;
-        // The fix usually installed the service already (daemon.user_unit's steps); else it is installed now, or,
-        // where the unit is there but stopped, started.
-        let steps = if matches!(facts.user_docker_service(), facts::Read::Missing) {
-            match checks::install_user_service(&facts) {
-                Some(r) => r.steps,
-                None => {
-                    return failed_line(out, "no dockerd-rootless.sh to make a user service of");
+        let wait = |seconds: u32| -> error::Result<bool> {
+            for _ in 0..seconds * 4 {
+                let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
+                if answers(&f) {
+                    return Ok(true);
+                }
+                host::apply::pause_ms(250);
+            }
+            Ok(false)
+        };
+        // The fix usually installed and started the service already (daemon.user_unit's steps): the daemon gets a
+        // moment to answer before anything is started again. Else the service is installed now, or, where the
+        // unit is there but stopped, started.
+        let unit_there = !matches!(facts.user_docker_service(), facts::Read::Missing);
+        let mut up = unit_there && wait(SETUP_SETTLE_SECONDS)?;
+        if !up {
+            let steps = if unit_there {
+                vec![model::Step::user([
+                    "systemctl",
+                    "--user",
+                    "start",
+                    "docker.service",
+                ])]
+            } else {
+                match checks::install_user_service(&facts) {
+                    Some(r) => r.steps,
+                    None => {
+                        return failed_line(
+                            out,
+                            "no dockerd-rootless.sh to make a user service of",
+                        );
+                    }
+                }
+            };
+            for s in &steps {
+                if apply_step(out, applier, s)? {
+                    return Ok(true);
                 }
             }
-        } else {
-            vec![model::Step::user([
-                "systemctl",
-                "--user",
-                "start",
-                "docker.service",
-            ])]
-        };
-        for s in &steps {
-            if apply_step(out, applier, s)? {
-                return Ok(true);
-            }
-        }
-        let mut up = false;
-        for _ in 0..SETUP_START_SECONDS * 4 {
-            let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
-            if answers(&f) {
-                up = true;
-                break;
-            }
-            host::apply::pause_ms(250);
+            up = wait(SETUP_START_SECONDS)?;
         }
         if !up {
             writeln!(
@@ -701,6 +713,7 @@ fn fix_command(
     let heading = fix::Heading {
         user: &facts.user.name,
         distro: &distro,
+        home: &facts.user.home,
     };
     if !apply && !undo {
         match g.format {

@@ -505,7 +505,9 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// `$'…'` quoting (bash, zsh, dash 0.5.12+, ksh): every terminal control character escaped.
+/// `$'…'` quoting (bash, zsh, ksh; not dash, whose 0.5.12 prints it as it is): every terminal control character
+/// escaped. For the human report, pasted into an interactive shell; `fix --format script` leaves such steps to
+/// `fix --apply`.
 fn ansi_c_quote(word: &str) -> String {
     let mut out = String::from("$'");
     for c in word.chars() {

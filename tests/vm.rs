@@ -246,8 +246,25 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
     run.verdict("fresh-check", "daemon.running", "fail", &["no socket"]);
     run.real_failure("fresh-start", not_found);
 
-    // 2. dockerd-rootless-setuptool.sh install: the unit is written, enabled and running.
-    run.succeeded("install-2");
+    // 2. Debian's setup tool refuses from where Debian installs it; `setup` writes the unit the tool would write,
+    // enables and starts it, and waits until the daemon answers.
+    run.real_failure(
+        "setuptool-plain",
+        "dockerd-rootless.sh needs to be present under $PATH",
+    );
+    run.succeeded("setup");
+    let setup = run.file("setup", "stdout");
+    for words in [
+        "done     /home/tester/.config/systemd/user/docker.service written",
+        "done     ran `systemctl --user daemon-reload`",
+        "done     ran `systemctl --user enable --now docker.service`",
+        "ready    /run/user/1000/docker.sock answers /_ping",
+        "the docker user service runs",
+    ] {
+        run.expect(setup.contains(words), || {
+            format!("setup: no {words:?}:\n{setup}")
+        });
+    }
     run.succeeded("installed-wait");
     for step in ["installed-check", "restored-check"] {
         run.verdict(
@@ -411,6 +428,24 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         "nosession-su-status",
         "Failed to connect to bus: Permission denied",
     );
+
+    // 4. `fix --undo` reverses setup: the service stopped and disabled, the unit file it wrote gone.
+    run.succeeded("undo");
+    let undo = run.file("undo", "stdout");
+    for words in [
+        "ran `systemctl --user disable --now docker.service` (undoes `systemctl --user enable --now docker.service`)",
+        "/home/tester/.config/systemd/user/docker.service: removed (the apply created it)",
+    ] {
+        run.expect(undo.contains(words), || {
+            format!("undo: no {words:?}:\n{undo}")
+        });
+    }
+    let state = run.file("undone-state", "stdout");
+    for line in ["inactive", "unit: gone", "wants: gone"] {
+        run.expect(state.lines().any(|l| l == line), || {
+            format!("undone-state: no {line:?}:\n{state}")
+        });
+    }
 
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");

@@ -19,11 +19,11 @@ as_tester fresh-preflight 'rootless-doctor preflight --format json'
 as_tester fresh-check 'rootless-doctor check --format json'
 as_tester fresh-start 'systemctl --user start docker'
 
-# 2. dockerd-rootless-setuptool.sh install, with Debian 12's two workarounds: its own directory on PATH plus the
-# $BIN/docker link it calls `docker version` through, and a second run (the first one waits only 3 s for the daemon).
-ln -s /usr/bin/docker /usr/share/docker.io/contrib/docker
-as_tester install-1 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
-as_tester install-2 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
+# 2. Debian 12's dockerd-rootless-setuptool.sh install, as packaged, refuses: it finds dockerd-rootless.sh only on
+# PATH. `rootless-doctor setup` as root for tester writes the unit that tool would write, enables and starts it
+# (with the other fixes its preflight finds), and waits for /_ping.
+as_tester setuptool-plain '/usr/share/docker.io/contrib/dockerd-rootless-setuptool.sh install'
+record setup rootless-doctor setup --user tester
 as_tester installed-wait 'for i in $(seq 90); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 as_tester installed-check 'rootless-doctor check --format json'
 as_tester installed-status 'systemctl --user status docker --no-pager'
@@ -72,4 +72,8 @@ record nosession-su-status ssh -n -o BatchMode=yes root@localhost "su tester -c 
 # The host is back: the daemon answers again.
 as_tester restored-wait 'for i in $(seq 90); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 as_tester restored-check 'rootless-doctor check --format json'
+
+# 4. fix --undo as root for tester: the service stopped and disabled, the unit file gone.
+record undo rootless-doctor fix --undo --user tester
+as_tester undone-state 'systemctl --user is-active docker; test -e ~/.config/systemd/user/docker.service && echo "unit: still there" || echo "unit: gone"; test -e ~/.config/systemd/user/default.target.wants/docker.service && echo "wants: still there" || echo "wants: gone"'
 echo "scenario systemd-unit: done"

@@ -371,6 +371,7 @@ scenarios! {
     debian_12_unit_start_pasta_docker_28_5_1 => "debian-12-unit-start-pasta-docker-28.5.1",
     debian_12_user_not_in_passwd => "debian-12-user-not-in-passwd",
     debian_12_user_unit_enabled => "debian-12-user-unit-enabled",
+    debian_12_user_unit_flag_in_daemon_json => "debian-12-user-unit-flag-in-daemon-json",
     debian_12_user_unit_masked => "debian-12-user-unit-masked",
     debian_12_user_unit_requires_dbus => "debian-12-user-unit-requires-dbus",
     debian_12_xdg_runtime_dir_0755 => "debian-12-xdg-runtime-dir-0755",

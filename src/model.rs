@@ -888,6 +888,75 @@ mod tests {
     }
 
     #[test]
+    fn a_json_edit_renders_the_whole_file_guarded_by_the_content_read() {
+        let set: serde_json::Map<String, serde_json::Value> =
+            [("dns".to_owned(), serde_json::json!(["10.0.0.2"]))]
+                .into_iter()
+                .collect();
+        let base = "{\"rootless\": false, \"debug\": true}\n";
+        let s = Step::edit_json(
+            false,
+            "/home/a/.config/docker/daemon.json",
+            Some(base),
+            set.clone(),
+            vec!["rootless".into()],
+        )
+        .unwrap();
+        assert_eq!(s.action.kind(), "edit_json");
+        assert_eq!(
+            s.describe(),
+            "set \"dns\": [\"10.0.0.2\"], remove \"rootless\" in /home/a/.config/docker/daemon.json"
+        );
+        let sum = sha256_hex(base.as_bytes());
+        assert_eq!(
+            s.render(),
+            format!(
+                "if [ \"$(sha256sum </home/a/.config/docker/daemon.json)\" = '{sum}  -' ]\n\
+then tee /home/a/.config/docker/daemon.json >/dev/null <<'EOF'\n{{\n  \"debug\": true,\n  \"dns\": [\n    \"10.0.0.2\"\n  ]\n}}\nEOF\n\
+else echo '/home/a/.config/docker/daemon.json: changed since rootless-doctor read it: not edited (run rootless-doctor fix again)' >&2; false\nfi"
+            )
+        );
+        // As root, the copy-pasteable form reads the file through sudo; a missing file must still be missing.
+        let r =
+            Step::edit_json(true, "/etc/docker/daemon.json", None, set.clone(), vec![]).unwrap();
+        assert_eq!(
+            r.render(),
+            "if [ ! -e /etc/docker/daemon.json ] && [ ! -L /etc/docker/daemon.json ]\n\
+then sudo mkdir -p -- /etc/docker && sudo tee /etc/docker/daemon.json >/dev/null <<'EOF'\n{\n  \"dns\": [\n    \"10.0.0.2\"\n  ]\n}\nEOF\n\
+else echo '/etc/docker/daemon.json: appeared since rootless-doctor looked: not edited (run rootless-doctor fix again)' >&2; false\nfi"
+        );
+        // Nothing to do, or not a JSON object: no step.
+        assert!(
+            Step::edit_json(
+                false,
+                "/x.json",
+                Some("{}"),
+                serde_json::Map::new(),
+                vec!["a".into()]
+            )
+            .is_none()
+        );
+        assert!(Step::edit_json(false, "/x.json", Some("[1]"), set.clone(), vec![]).is_none());
+        // A hostile path and key never reach the terminal raw.
+        let h = Step::edit_json(
+            false,
+            "/home/a\x1b[2J/daemon.json",
+            None,
+            [("k\u{202e}".to_owned(), serde_json::json!("v\x07"))]
+                .into_iter()
+                .collect(),
+            vec![],
+        )
+        .unwrap();
+        for text in [h.render(), h.describe()] {
+            assert!(
+                !text.chars().any(|c| c != '\n' && is_terminal_control(c)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn regression_terminal_injection_step_render() {
         // A hostile path in a command: quoted so the shell gets the same bytes, and no raw ESC reaches the terminal.
         assert_eq!(

@@ -248,7 +248,9 @@ that block outside DNS and leaks names that should stay internal.
 What you see when it's wrong: `WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using \
 default external servers : [8.8.8.8 8.8.4.4]`, then lookups that time out inside containers.
 
-How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon); \
+How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon; \
+when NetworkManager lists the network's own servers in /run/NetworkManager/no-stub-resolv.conf, `fix --apply` sets them in \
+~/.config/docker/daemon.json, keeping its other settings, and they are this network's: set them again on another); \
 or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/NetworkManager/NetworkManager.conf and \
 `sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu).",
     packages: &[],

@@ -88,8 +88,8 @@ What you see when it's wrong: `rootless mode needs to be enabled for running wit
 `[rootlesskit:parent] error: child exited: exit status 1`.
 
 How to fix: remove `--rootless=false` from ExecStart= (then `systemctl --user daemon-reload` and `systemctl --user \
-restart docker`), or remove the `\"rootless\": false` line from daemon.json; rootless mode is on by default under \
-RootlessKit.",
+restart docker`), and remove the `\"rootless\": false` setting from daemon.json (`fix --apply` does that one: \
+a structured edit that keeps the file's other settings); rootless mode is on by default under RootlessKit.",
         packages: &[],
         run: rootless_flag,
     },

@@ -141,7 +141,7 @@ pub fn human(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
         for i in items {
             writeln!(out, "  {}  {}", i.check, escape_controls(&i.summary))?;
             for s in &i.steps {
-                for line in s.render().lines() {
+                for line in s.describe().lines() {
                     writeln!(out, "      {line}")?;
                 }
             }
@@ -162,7 +162,7 @@ pub fn human(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
             )?;
             writeln!(out, "      {}", escape_controls(&b.text))?;
             for s in &b.steps {
-                for line in s.render().lines() {
+                for line in s.describe().lines() {
                     writeln!(out, "      {line}")?;
                 }
             }

@@ -65,6 +65,20 @@ pub enum Action {
         #[serde(serialize_with = "octal")]
         mode: u32,
     },
+    /// Edit top-level keys of a JSON object file (daemon.json, whose directives are top-level): set these (a new
+    /// key goes at the end), remove those, keep every other key and the order of all; the file is written again
+    /// pretty-printed (two spaces, a trailing newline), and a missing file is `{}`. `--apply` edits the file it
+    /// finds then; the script writes `content` only over the file the plan read (`base_sha256`, `None`: none was
+    /// there).
+    EditJson {
+        path: String,
+        set: serde_json::Map<String, serde_json::Value>,
+        remove: Vec<String>,
+        base_sha256: Option<String>,
+        /// The file the edit makes of that base: the step's stdin.
+        #[serde(skip)]
+        content: String,
+    },
     /// Append a line to a file unless the file already holds it (`tee -a PATH`).
     AppendLine { path: String, line: String },
     /// Create a directory and its missing parents (`mkdir -p`), with `mode` for the last one; `owner`
@@ -110,6 +124,7 @@ impl Action {
     pub fn path(&self) -> Option<&str> {
         match self {
             Action::WriteFile { path, .. }
+            | Action::EditJson { path, .. }
             | Action::AppendLine { path, .. }
             | Action::MakeDir { path, .. }
             | Action::SetMode { path, .. }
@@ -125,6 +140,7 @@ impl Action {
         match self {
             Action::Run { .. } => "run",
             Action::WriteFile { .. } => "write_file",
+            Action::EditJson { .. } => "edit_json",
             Action::AppendLine { .. } => "append_line",
             Action::MakeDir { .. } => "make_dir",
             Action::SetMode { .. } => "set_mode",
@@ -232,6 +248,9 @@ impl Step {
                     )
                 }
             }
+            Action::EditJson { path, content, .. } => {
+                (words(["tee", path.as_str()]), Some(content.clone()))
+            }
             Action::AppendLine { path, line } => {
                 let mut l = line.clone();
                 if !l.ends_with('\n') {
@@ -314,6 +333,57 @@ impl Step {
                 mode,
             },
         )
+    }
+
+    /// The edit of the JSON object file `path` whose content the plan read is `base` (`None`: missing): `None` when
+    /// that content is not a JSON object (`daemon.config` reports it) or already is as the edit would leave it.
+    pub fn edit_json(
+        root: bool,
+        path: impl Into<String>,
+        base: Option<&str>,
+        set: serde_json::Map<String, serde_json::Value>,
+        remove: Vec<String>,
+    ) -> Option<Step> {
+        let content = crate::parse::json_edit::edit(base.unwrap_or("").as_bytes(), &set, &remove)
+            .ok()
+            .flatten()?;
+        Some(Step::action(
+            root,
+            Action::EditJson {
+                path: path.into(),
+                set,
+                remove,
+                base_sha256: base.map(|b| sha256_hex(b.as_bytes())),
+                content,
+            },
+        ))
+    }
+
+    /// One line for a person: `set "dns": ["10.0.0.2"], remove "rootless" in PATH` for a JSON edit, else the command.
+    pub fn describe(&self) -> String {
+        let Action::EditJson {
+            path, set, remove, ..
+        } = &self.action
+        else {
+            return self.render();
+        };
+        let mut parts: Vec<String> = set
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "set {}: {}",
+                    serde_json::Value::from(k.as_str()),
+                    serde_json::to_string(v).unwrap_or_default()
+                )
+            })
+            .collect();
+        parts.extend(
+            remove
+                .iter()
+                .filter(|k| !set.contains_key(*k))
+                .map(|k| format!("remove {}", serde_json::Value::from(k.as_str()))),
+        );
+        escape_controls(&format!("{} in {path}", parts.join(", "))).into_owned()
     }
 
     /// `tee -a PATH`, done only when the file lacks the line.
@@ -452,7 +522,48 @@ impl Step {
     /// The result holds no terminal control character but the newlines of a here-document: a word or a
     /// file content with one (from a hostile path, say) is written in `$'…'` quoting instead, which bash,
     /// zsh and dash turn back into the same bytes.
+    ///
+    /// A JSON edit writes the whole new file, guarded: only over the content the plan read (its sha256, by
+    /// coreutils' or busybox's `sha256sum`), or, when there was none, where there still is none; otherwise it
+    /// says so and fails (`false`: a script under `set -e` stops, a pasted command only fails).
     pub fn render(&self) -> String {
+        let command = self.render_command();
+        let Action::EditJson {
+            path, base_sha256, ..
+        } = &self.action
+        else {
+            return command;
+        };
+        let p = shell_quote(path);
+        let sudo = if self.root { "sudo " } else { "" };
+        let (test, then, why) = match base_sha256 {
+            Some(sum) => (
+                if self.root {
+                    format!("[ \"$(sudo cat -- {p} | sha256sum)\" = '{sum}  -' ]")
+                } else {
+                    format!("[ \"$(sha256sum <{p})\" = '{sum}  -' ]")
+                },
+                command,
+                "changed since rootless-doctor read it",
+            ),
+            None => {
+                let dir = path.rsplit_once('/').map_or("/", |(d, _)| d);
+                let dir = if dir.is_empty() { "/" } else { dir };
+                (
+                    format!("[ ! -e {p} ] && [ ! -L {p} ]"),
+                    format!("{sudo}mkdir -p -- {} && {command}", shell_quote(dir)),
+                    "appeared since rootless-doctor looked",
+                )
+            }
+        };
+        let message = shell_quote(&format!(
+            "{path}: {why}: not edited (run rootless-doctor fix again)"
+        ));
+        format!("if {test}\nthen {then}\nelse echo {message} >&2; false\nfi")
+    }
+
+    /// `render` without a JSON edit's guard.
+    fn render_command(&self) -> String {
         let tee = self.argv.first().is_some_and(|a| a == "tee");
         let mut line = String::new();
         if self.root {
@@ -487,6 +598,15 @@ impl Step {
         line.push_str(&marker);
         line
     }
+}
+
+/// A sha256 digest in lowercase hex, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Quotes a word for a POSIX shell only when it needs it; a word holding a terminal control character
@@ -800,6 +920,75 @@ mod tests {
             "sudo tee /etc/apparmor.d/x >/dev/null <<'EOF'\na {\n  userns,\n}\nEOF"
         );
         assert_eq!(Step::user(["echo", "it's"]).render(), r"echo 'it'\''s'");
+    }
+
+    #[test]
+    fn a_json_edit_renders_the_whole_file_guarded_by_the_content_read() {
+        let set: serde_json::Map<String, serde_json::Value> =
+            [("dns".to_owned(), serde_json::json!(["10.0.0.2"]))]
+                .into_iter()
+                .collect();
+        let base = "{\"rootless\": false, \"debug\": true}\n";
+        let s = Step::edit_json(
+            false,
+            "/home/a/.config/docker/daemon.json",
+            Some(base),
+            set.clone(),
+            vec!["rootless".into()],
+        )
+        .unwrap();
+        assert_eq!(s.action.kind(), "edit_json");
+        assert_eq!(
+            s.describe(),
+            "set \"dns\": [\"10.0.0.2\"], remove \"rootless\" in /home/a/.config/docker/daemon.json"
+        );
+        let sum = sha256_hex(base.as_bytes());
+        assert_eq!(
+            s.render(),
+            format!(
+                "if [ \"$(sha256sum </home/a/.config/docker/daemon.json)\" = '{sum}  -' ]\n\
+then tee /home/a/.config/docker/daemon.json >/dev/null <<'EOF'\n{{\n  \"debug\": true,\n  \"dns\": [\n    \"10.0.0.2\"\n  ]\n}}\nEOF\n\
+else echo '/home/a/.config/docker/daemon.json: changed since rootless-doctor read it: not edited (run rootless-doctor fix again)' >&2; false\nfi"
+            )
+        );
+        // As root, the copy-pasteable form reads the file through sudo; a missing file must still be missing.
+        let r =
+            Step::edit_json(true, "/etc/docker/daemon.json", None, set.clone(), vec![]).unwrap();
+        assert_eq!(
+            r.render(),
+            "if [ ! -e /etc/docker/daemon.json ] && [ ! -L /etc/docker/daemon.json ]\n\
+then sudo mkdir -p -- /etc/docker && sudo tee /etc/docker/daemon.json >/dev/null <<'EOF'\n{\n  \"dns\": [\n    \"10.0.0.2\"\n  ]\n}\nEOF\n\
+else echo '/etc/docker/daemon.json: appeared since rootless-doctor looked: not edited (run rootless-doctor fix again)' >&2; false\nfi"
+        );
+        // Nothing to do, or not a JSON object: no step.
+        assert!(
+            Step::edit_json(
+                false,
+                "/x.json",
+                Some("{}"),
+                serde_json::Map::new(),
+                vec!["a".into()]
+            )
+            .is_none()
+        );
+        assert!(Step::edit_json(false, "/x.json", Some("[1]"), set.clone(), vec![]).is_none());
+        // A hostile path and key never reach the terminal raw.
+        let h = Step::edit_json(
+            false,
+            "/home/a\x1b[2J/daemon.json",
+            None,
+            [("k\u{202e}".to_owned(), serde_json::json!("v\x07"))]
+                .into_iter()
+                .collect(),
+            vec![],
+        )
+        .unwrap();
+        for text in [h.render(), h.describe()] {
+            assert!(
+                !text.chars().any(|c| c != '\n' && is_terminal_control(c)),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

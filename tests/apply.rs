@@ -1456,3 +1456,124 @@ fn regression_a_link_target_that_is_not_utf8_was_stored_lossily() {
         target
     );
 }
+
+/// The script's form of a step: `render()` run by `sh -eu` (dash on Debian), as `fix --format script` does.
+fn run_script(step: &Step) -> std::process::Output {
+    Command::new("sh")
+        .args(["-eu", "-c", &step.render()])
+        .output()
+        .expect("sh")
+}
+
+#[test]
+fn edit_json_keeps_other_keys_applies_once_undoes_byte_for_byte_and_matches_its_script() {
+    let Some(_live) = support::start(&[Need::Root]) else {
+        return;
+    };
+    let root = Root::new();
+    let original = "{\n    \"storage-driver\": \"overlay2\",\n    \"rootless\": false,\n    \"log-opts\": {\"max-size\": \"10m\"},\n    \"debug\": true\n}\n";
+    root.write("/etc/docker/daemon.json", original.as_bytes(), 0o640);
+    root.write("/etc/docker/bad.json", b"{\n  \"a\": 1,\n}\n", 0o644);
+    root.write("/etc/docker/list.json", b"\n  [1]\n", 0o644);
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    fs::write(secret.path(), b"{\"root\": \"only\"}").unwrap();
+    symlink(secret.path(), root.at("/etc/docker/link.json")).unwrap();
+    let before = root.snapshot();
+
+    let set: serde_json::Map<String, serde_json::Value> =
+        [("dns".to_owned(), serde_json::json!(["192.168.1.1"]))]
+            .into_iter()
+            .collect();
+    let remove = vec!["rootless".to_owned()];
+    let edit = |path: &str, base: Option<&str>| {
+        Step::edit_json(true, path, base, set.clone(), remove.clone()).expect("an edit")
+    };
+    let step = edit("/etc/docker/daemon.json", Some(original));
+    let expected = "{\n  \"storage-driver\": \"overlay2\",\n  \"log-opts\": {\n    \"max-size\": \"10m\"\n  },\n  \"debug\": true,\n  \"dns\": [\n    \"192.168.1.1\"\n  ]\n}\n";
+    assert_eq!(step.stdin.as_deref(), Some(expected));
+    assert_eq!(
+        step.describe(),
+        "set \"dns\": [\"192.168.1.1\"], remove \"rootless\" in /etc/docker/daemon.json"
+    );
+    // A missing file is `{}`, made 0644.
+    let new = edit("/etc/docker/new.json", None);
+
+    let mut a = root.applier(None, "20261130T000000Z");
+    done(a.apply(&step));
+    done(a.apply(&new));
+    assert_eq!(
+        fs::read_to_string(root.at("/etc/docker/daemon.json")).unwrap(),
+        expected
+    );
+    let m = fs::metadata(root.at("/etc/docker/daemon.json")).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o640, "a replaced file keeps its mode");
+    assert_eq!(
+        fs::read_to_string(root.at("/etc/docker/new.json")).unwrap(),
+        "{\n  \"dns\": [\n    \"192.168.1.1\"\n  ]\n}\n"
+    );
+    assert_eq!(
+        fs::metadata(root.at("/etc/docker/new.json"))
+            .unwrap()
+            .mode()
+            & 0o7777,
+        0o644
+    );
+    // What is not a JSON object is refused at its line and column; a link is never followed.
+    refused(
+        a.apply(&edit("/etc/docker/bad.json", None)),
+        "/etc/docker/bad.json:3:1: trailing comma",
+    );
+    refused(
+        a.apply(&edit("/etc/docker/list.json", None)),
+        "/etc/docker/list.json:2:3: the top level is an array, not an object: not edited",
+    );
+    refused(
+        a.apply(&edit("/etc/docker/link.json", None)),
+        "/etc/docker/link.json: refused: a symbolic link",
+    );
+    assert_eq!(fs::read(secret.path()).unwrap(), b"{\"root\": \"only\"}");
+
+    // The second apply changes nothing.
+    let after = root.snapshot();
+    let mut again = root.applier(None, "20261130T000001Z");
+    already(again.apply(&step));
+    already(again.apply(&new));
+    assert_eq!(root.snapshot(), after);
+    // Undo restores every file byte for byte, and removes the one it made.
+    root.undo(None);
+    assert_eq!(root.snapshot(), before);
+
+    // The script writes the same bytes as --apply, and only over the content the plan read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("daemon.json").display().to_string();
+    fs::write(&path, original).unwrap();
+    let script =
+        Step::edit_json(false, &path, Some(original), set.clone(), remove.clone()).unwrap();
+    let out = run_script(&script);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+    // Run again, it refuses: the file is not the one the plan read.
+    let out = run_script(&script);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "{path}: changed since rootless-doctor read it: not edited"
+        )),
+        "{out:?}"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+    // A missing file (and directory) is made by the script as by --apply; once there, the script stops.
+    let missing = dir.path().join("sub/daemon.json").display().to_string();
+    let create = Step::edit_json(false, &missing, None, set.clone(), remove.clone()).unwrap();
+    let out = run_script(&create);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        fs::read_to_string(&missing).unwrap(),
+        "{\n  \"dns\": [\n    \"192.168.1.1\"\n  ]\n}\n"
+    );
+    let out = run_script(&create);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("appeared since rootless-doctor looked"),
+        "{out:?}"
+    );
+}

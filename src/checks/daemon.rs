@@ -140,7 +140,9 @@ object key string`.
 How to fix: keep each directive in one place. For `hosts` on a systemd host, the drop-in from Docker's troubleshooting guide: \
 /etc/systemd/system/docker.service.d/docker.conf with `[Service]`, `ExecStart=` (clearing the packaged command line) and \
 `ExecStart=/usr/bin/dockerd` (the unit's own command without -H), then `sudo systemctl daemon-reload` and restart. Removing -H \
-without a `hosts` entry in daemon.json makes dockerd fail to start: change both together.",
+without a `hosts` entry in daemon.json makes dockerd fail to start: change both together. For any other directive, \
+`fix` shows the structured edit that removes it from daemon.json (the flag's value then applies) and leaves the choice to \
+you: removing the flag instead is the other way.",
         packages: &[],
         run: config,
     },
@@ -789,6 +791,10 @@ fn config(f: &Facts) -> Verdict {
     let mut fix = Remediation::text(
         "Keep each directive in one place: remove it from daemon.json or from the command line.",
     );
+    // Removing the directives from daemon.json is one of the two ways (the flag's value then wins): shown as a typed
+    // edit, left to the person.
+    let mut edits: Vec<Step> = Vec::new();
+    let mut dropin = false;
     for s in setups {
         evidence.push(Evidence {
             source: format!("{} ({})", s.label, s.source),
@@ -829,8 +835,20 @@ more than execve(2) takes.",
                 s.label, s.source
             ));
         }
-        if s.system_unit && conflicts.iter().any(|c| c.key == "hosts") && cfg.contains_key("hosts")
-        {
+        let hosts_dropin = s.system_unit
+            && conflicts.iter().any(|c| c.key == "hosts")
+            && cfg.contains_key("hosts");
+        if !hosts_dropin {
+            let keys: Vec<&str> = conflicts.iter().map(|c| c.key.as_str()).collect();
+            if let Some(edit) =
+                super::daemon_json_edit(f, &s.config, !s.rootless, serde_json::Map::new(), &keys)
+                && !edits.contains(&edit)
+            {
+                edits.push(edit);
+            }
+        }
+        if hosts_dropin {
+            dropin = true;
             let exec = s
                 .argv
                 .iter()
@@ -863,6 +881,13 @@ more than execve(2) takes.",
                 Step::root(["systemctl", "restart", "docker.service"]),
             ]);
         }
+    }
+    if !dropin && !edits.is_empty() {
+        fix.text
+            .push_str(" To drop them from daemon.json (the flags' values then apply):");
+        fix = fix
+            .steps(edits)
+            .by_hand("two ways: from daemon.json (shown) or from the command line");
     }
     if !failures.is_empty() {
         return Verdict::fail(failures.join("; "))

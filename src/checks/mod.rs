@@ -263,6 +263,34 @@ pub(crate) fn unreadable(path: &str, err: &str) -> Verdict {
 
 // --- what several areas share: fixes and formatting ------------------------------------------
 
+/// The step that edits the daemon.json at `path` (`root`: a system daemon's file), from its content as the facts
+/// read it: `None` when it could not be read, is not a regular file (`fix --apply` refuses a symbolic link there),
+/// is not a JSON object (daemon.config says so) or already is as asked.
+pub(crate) fn daemon_json_edit(
+    f: &Facts,
+    path: &str,
+    root: bool,
+    set: serde_json::Map<String, serde_json::Value>,
+    remove: &[&str],
+) -> Option<Step> {
+    use crate::facts::Read;
+    let base = match f.lstat(path) {
+        Read::Missing => None,
+        Read::Ok(m) if m.kind == crate::host::FileKind::File => match f.read(path) {
+            Read::Ok(text) => Some(text),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Step::edit_json(
+        root,
+        path,
+        base.as_deref(),
+        set,
+        remove.iter().map(|&k| k.to_owned()).collect(),
+    )
+}
+
 /// Points the client at the rootless daemon: DOCKER_HOST, or a `rootless` context.
 pub(crate) fn use_rootless(f: &Facts) -> Remediation {
     let url = format!("unix://{}", f.rootless_socket());

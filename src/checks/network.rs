@@ -47,6 +47,9 @@ fn docker_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
 /// systemd-resolved's stub; Docker then reads the upstream servers from RESOLVED (libnetwork resolvconf.Path).
 const STUB: &str = "127.0.0.53";
 const RESOLVED: &str = "/run/systemd/resolve/resolv.conf";
+/// NetworkManager's copy of resolv.conf with the network's own servers, which it writes when it runs a local
+/// resolver (`dns=dnsmasq`, `dns=systemd-resolved`) and lists that in /etc/resolv.conf (NetworkManager.conf(5), `rc-manager`).
+const NM_UPSTREAM: &str = "/run/NetworkManager/no-stub-resolv.conf";
 
 /// Where systemd-networkd reads .network files, highest priority first (netplan writes to /run).
 const NETWORKD_DIRS: &[&str] = &[
@@ -245,7 +248,9 @@ that block outside DNS and leaks names that should stay internal.
 What you see when it's wrong: `WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using \
 default external servers : [8.8.8.8 8.8.4.4]`, then lookups that time out inside containers.
 
-How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon); \
+How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon; \
+when NetworkManager lists the network's own servers in /run/NetworkManager/no-stub-resolv.conf, `fix --apply` sets them in \
+~/.config/docker/daemon.json, keeping its other settings, and they are this network's: set them again on another); \
 or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/NetworkManager/NetworkManager.conf and \
 `sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu).",
     packages: &[],
@@ -927,6 +932,54 @@ fn dns(f: &Facts) -> Verdict {
         });
     }
     let loopback: Vec<String> = servers.iter().map(|n| n.addr.to_string()).collect();
+    // The network's own servers, when NetworkManager says which they are.
+    let upstream: Vec<String> = match f.read(NM_UPSTREAM) {
+        Read::Ok(t) => resolv::parse(&t)
+            .0
+            .into_iter()
+            .filter(|n| !n.is_loopback())
+            .map(|n| n.addr.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !upstream.is_empty() {
+        evidence.push(Evidence {
+            source: NM_UPSTREAM.into(),
+            detail: format!("the network's servers: {}", upstream.join(" ")),
+        });
+    }
+    let json = f.daemon_json_path();
+    let set_dns = (!upstream.is_empty())
+        .then(|| {
+            let dns = serde_json::Value::from(upstream.clone());
+            super::daemon_json_edit(
+                f,
+                &json,
+                false,
+                [("dns".to_owned(), dns)].into_iter().collect(),
+                &[],
+            )
+        })
+        .flatten();
+    if let Some(edit) = set_dns {
+        let mut fix = Remediation::text(format!(
+            "Give the rootless daemon the network's real DNS servers, {} (NetworkManager's, from {NM_UPSTREAM}), as the \
+`dns` list in {json}, then restart it. They are this network's servers: on another network, change them again{}.",
+            upstream.join(", "),
+            if nm.is_some() {
+                " (or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` and restart NetworkManager)"
+            } else {
+                ""
+            }
+        ))
+        .step(edit);
+        if f.systemd && matches!(f.user_docker_service(), Read::Ok(_)) {
+            fix = fix.step(Step::user(["systemctl", "--user", "try-restart", "docker"]));
+        }
+        return Verdict::warn(loopback_summary(&loopback))
+            .with_evidence(evidence)
+            .fix(fix);
+    }
     let mut fix = Remediation::text(
         "Give Docker the network's real DNS servers with a `dns` list in daemon.json (/etc/docker/daemon.json, or \
 ~/.config/docker/daemon.json for rootless), then restart the daemon.",
@@ -939,12 +992,20 @@ fn dns(f: &Facts) -> Verdict {
             .step(Step::root(["systemctl", "restart", "NetworkManager"]))
             .by_hand("two ways, and both need an edit by hand");
     }
-    Verdict::warn(format!(
+    Verdict::warn(loopback_summary(&loopback))
+        .with_evidence(evidence)
+        .fix(fix)
+}
+
+fn loopback_summary(loopback: &[String]) -> String {
+    format!(
         "/etc/resolv.conf has only loopback resolvers ({}): \"WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using default external servers : [8.8.8.8 8.8.4.4]\"",
-        if loopback.is_empty() { "none at all".to_owned() } else { loopback.join(", ") }
-    ))
-    .with_evidence(evidence)
-    .fix(fix)
+        if loopback.is_empty() {
+            "none at all".to_owned()
+        } else {
+            loopback.join(", ")
+        }
+    )
 }
 
 /// Whether a rootful Docker is installed or running here (the host-network checks are about it).

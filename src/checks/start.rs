@@ -88,8 +88,8 @@ What you see when it's wrong: `rootless mode needs to be enabled for running wit
 `[rootlesskit:parent] error: child exited: exit status 1`.
 
 How to fix: remove `--rootless=false` from ExecStart= (then `systemctl --user daemon-reload` and `systemctl --user \
-restart docker`), or remove the `\"rootless\": false` line from daemon.json; rootless mode is on by default under \
-RootlessKit.",
+restart docker`), and remove the `\"rootless\": false` setting from daemon.json (`fix --apply` does that one: \
+a structured edit that keeps the file's other settings); rootless mode is on by default under RootlessKit.",
         packages: &[],
         run: rootless_flag,
     },
@@ -899,6 +899,8 @@ fn rootless_flag(f: &Facts) -> Verdict {
     let mut problems = Vec::new();
     let mut steps = Vec::new();
     let mut text = Vec::new();
+    let mut flag_edit = false;
+    let mut json_edit = None;
     if let Some(s) = setup {
         match s.flag("rootless") {
             Some(v) if rk::parse_bool(v) == Some(false) => {
@@ -914,8 +916,7 @@ fn rootless_flag(f: &Facts) -> Verdict {
                 text.push(format!(
                     "Remove `--rootless={v}` from ExecStart= at {file}, then reload and restart the user service."
                 ));
-                steps.push(Step::user(["systemctl", "--user", "daemon-reload"]));
-                steps.push(Step::user(["systemctl", "--user", "restart", "docker"]));
+                flag_edit = true;
             }
             Some(v) => evidence.push((s.source.clone(), format!("--rootless={v}"))),
             None => evidence.push((s.source.clone(), "no --rootless flag".to_owned())),
@@ -940,6 +941,13 @@ fn rootless_flag(f: &Facts) -> Verdict {
                 problems.push(format!("\"rootless\": false in {at}"));
                 evidence.push((at.clone(), "\"rootless\": false".to_owned()));
                 text.push(format!("Remove the \"rootless\": false setting from {at}."));
+                json_edit = super::daemon_json_edit(
+                    f,
+                    &config,
+                    false,
+                    serde_json::Map::new(),
+                    &["rootless"],
+                );
             }
             Some(other) => evidence.push((config.clone(), format!("\"rootless\": {other}"))),
             None => evidence.push((config.clone(), "no \"rootless\" setting".to_owned())),
@@ -971,11 +979,23 @@ fn rootless_flag(f: &Facts) -> Verdict {
         problems.join(" and ")
     ))
     .with_evidence(ev)
-    .fix(
-        Remediation::text(text.join(" "))
-            .steps(steps)
-            .by_hand("the setting needs an edit by hand first"),
-    )
+    .fix({
+        // daemon.json's setting is removed by a typed edit; ExecStart= stays an edit by hand.
+        let json_by_hand = problems.iter().any(|p| p.starts_with('"')) && json_edit.is_none();
+        steps.extend(json_edit);
+        if flag_edit {
+            steps.push(Step::user(["systemctl", "--user", "daemon-reload"]));
+        }
+        if setup.is_some() {
+            steps.push(Step::user(["systemctl", "--user", "restart", "docker"]));
+        }
+        let r = Remediation::text(text.join(" ")).steps(steps);
+        if flag_edit || json_by_hand {
+            r.by_hand("the setting needs an edit by hand first")
+        } else {
+            r
+        }
+    })
 }
 
 // --- start.path and start.versions ---------------------------------------------------------------
@@ -2846,13 +2866,24 @@ mod tests {
             "{}",
             v.summary
         );
+        // daemon.json's setting goes by a typed edit; the unit's flag stays a hand edit, so the whole is by hand.
         assert_eq!(
             steps(&v),
             [
+                "tee /home/alice/.config/docker/daemon.json",
                 "systemctl --user daemon-reload",
                 "systemctl --user restart docker"
             ]
         );
+        assert_eq!(
+            fix(&v).steps[0].describe(),
+            "remove \"rootless\" in /home/alice/.config/docker/daemon.json"
+        );
+        assert_eq!(
+            fix(&v).steps[0].stdin.as_deref(),
+            Some("{\n  \"debug\": true\n}\n")
+        );
+        assert!(fix(&v).by_hand.is_some());
     }
 
     #[test]

@@ -676,6 +676,9 @@ impl Applier {
                 content,
                 mode,
             } => self.write(path, who, content.as_bytes(), *mode),
+            Action::EditJson {
+                path, set, remove, ..
+            } => self.edit_json(path, who, set, remove),
             Action::AppendLine { path, line } => {
                 let (dir, name) = self.parent(path, who, true)?;
                 let old = self.existing(&dir, &name, path, who)?;
@@ -804,6 +807,31 @@ impl Applier {
                 })?;
                 self.program(argv, who, stdin.as_deref())
             }
+        }
+    }
+
+    /// Sets and removes top-level keys of a JSON object file (`parse::json_edit`), the rest kept, and writes it
+    /// through `write` (backup, journal, atomic replace). A missing file (or directory) is `{}`; a file that is
+    /// not a JSON object is refused at its line and column.
+    fn edit_json(
+        &mut self,
+        path: &str,
+        who: Who,
+        set: &serde_json::Map<String, serde_json::Value>,
+        remove: &[String],
+    ) -> Result<StepResult, ApplyError> {
+        let old = match self.parent(path, who, false) {
+            Ok((dir, name)) => self.existing(&dir, &name, path, who)?,
+            Err(e) if e.0.ends_with(NO_DIR) => None,
+            Err(e) => return Err(e),
+        };
+        let text = old.map(|o| o.content).unwrap_or_default();
+        match crate::parse::json_edit::edit(&text, set, remove) {
+            Err(e) => Err(err(format!("{path}:{e}: not edited"))),
+            Ok(None) => Ok(StepResult::Already(format!(
+                "{path} already has these settings"
+            ))),
+            Ok(Some(new)) => self.write(path, who, new.as_bytes(), 0o644),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod glob;
 pub mod gobuildinfo;
 pub mod http;
 pub mod id_map;
+pub mod json_edit;
 pub mod kernel;
 pub mod kmsg;
 pub mod known_errors;

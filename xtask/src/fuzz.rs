@@ -210,6 +210,16 @@ pub const TARGETS: &[Target] = &[
         ..target("rootlesskit_flags", 64 * 1024, &[&[]])
     },
     target("gobuildinfo", FILE_MAX_LEN, &[&["root/home/*/bin/rootlesskit", "root/usr/bin/rootlesskit"]]),
+    Target {
+        // A daemon.json, the keys `fix` sets, the keys it removes (one a line).
+        literal: &[
+            b"{\"rootless\": false, \"debug\": true}\xff{}\xffrootless",
+            b"{\n    \"log-level\": \"warn\",\n    \"features\": {\"buildkit\": true}\n}\n\xff{\"dns\": [\"192.168.1.1\"]}\xff",
+            b"\xff{\"dns\": [\"10.0.0.2\"]}\xffdns\nrootless",
+            b"{\n  \"a\": 1,\n}\n\xff{\"a\": 2}\xffb",
+        ],
+        ..target("json_edit", 64 * 1024, &[&["root/**/daemon.json"]])
+    },
 ];
 
 /// Whether cargo-fuzz and the nightly toolchain are there, installing cargo-fuzz when it is missing.

@@ -641,8 +641,28 @@ impl Applier {
         content: &[u8],
         mode: u32,
     ) -> Result<StepResult, ApplyError> {
+        self.write_over(path, who, content, mode, None)
+    }
+
+    /// [`Applier::write`], for an edit of `base` (the content the edit was made from, `None` for no file): a file
+    /// that no longer holds it changed between the edit's read and this one, and is not overwritten.
+    fn write_over(
+        &mut self,
+        path: &str,
+        who: Who,
+        content: &[u8],
+        mode: u32,
+        base: Option<Option<&[u8]>>,
+    ) -> Result<StepResult, ApplyError> {
         let (dir, name) = self.parent(path, who, true)?;
         let old = self.existing(&dir, &name, path, who)?;
+        if let Some(base) = base
+            && old.as_ref().map(|o| o.content.as_slice()) != base
+        {
+            return Err(err(format!(
+                "{path}: changed while it was being edited: not edited (run fix again)"
+            )));
+        }
         if old.as_ref().is_some_and(|o| o.content == content) {
             return Ok(StepResult::Already(format!("{path} already holds this")));
         }
@@ -825,13 +845,16 @@ impl Applier {
             Err(e) if e.0.ends_with(NO_DIR) => None,
             Err(e) => return Err(e),
         };
-        let text = old.map(|o| o.content).unwrap_or_default();
+        let base = old.map(|o| o.content);
+        let text = base.clone().unwrap_or_default();
         match crate::parse::json_edit::edit(&text, set, remove) {
             Err(e) => Err(err(format!("{path}:{e}: not edited"))),
             Ok(None) => Ok(StepResult::Already(format!(
                 "{path} already has these settings"
             ))),
-            Ok(Some(new)) => self.write(path, who, new.as_bytes(), 0o644),
+            Ok(Some(new)) => {
+                self.write_over(path, who, new.as_bytes(), 0o644, Some(base.as_deref()))
+            }
         }
     }
 

@@ -59,7 +59,9 @@ with root squashing or id mapping refuse both. Home directories on NFS are commo
 What you see when it's wrong: `docker: failed to register layer: ApplyLayer exit status 1 stdout: stderr: lchown <FILE>: operation not permitted`.
 
 How to fix: point the data-root at a local disk in ~/.config/docker/daemon.json: `{\"data-root\":\"/somewhere-out-of-nfs\"}` \
-(a directory you own on a local filesystem, e.g. /var/tmp/USER-docker or a local scratch disk), then restart the daemon.",
+(a directory you own on a local filesystem), then restart the daemon. Where /var/lib is local, `fix --apply` makes \
+/var/lib/rootless-docker/USER (0700, yours; as root, and only if it is missing: not /var/tmp, where anyone may take the name \
+first) and sets it in daemon.json, keeping its other keys.",
         packages: &[],
         run: data_root,
     },
@@ -595,6 +597,53 @@ fn locate_data_root(f: &Facts) -> Result<DataRoot, Verdict> {
     })
 }
 
+/// Where the fix puts a data-root that is on a network filesystem: a directory root makes for the user below
+/// /var/lib (not /var/tmp, where anyone may make the name first).
+const LOCAL_DATA_ROOTS: &str = "/var/lib/rootless-docker";
+
+/// The data-root moved to `LOCAL_DATA_ROOTS/USER` when /var/lib is on a local filesystem: the directory made for the
+/// user (only if it is missing), `data-root` set in daemon.json (every other key kept), and the user service
+/// restarted when there is one. Otherwise the fix in words.
+fn local_data_root(f: &Facts, daemon_json: &str) -> Remediation {
+    let target = format!("{LOCAL_DATA_ROOTS}/{}", f.user.name);
+    let local = f
+        .filesystem_of(LOCAL_DATA_ROOTS)
+        .ok()
+        .filter(|(_, magic)| !fsmagic::NETWORK_FILESYSTEMS.contains(magic));
+    let edit = local.as_ref().and_then(|_| {
+        let set = [(
+            "data-root".to_owned(),
+            serde_json::Value::from(target.clone()),
+        )];
+        super::daemon_json_edit(f, daemon_json, false, set.into_iter().collect(), &[])
+    });
+    let (Some((on, magic)), Some(edit)) = (local, edit) else {
+        return Remediation::text(format!(
+            "Put the data-root on a local filesystem: write {{\"data-root\":\"/somewhere-out-of-nfs\"}} (a local directory you \
+own, e.g. {target} made by root for you) into {daemon_json}, then restart the daemon."
+        ));
+    };
+    let mut r = Remediation::text(format!(
+        "Put the data-root on a local filesystem: {target} ({} at {on}), made by root for {} and set as \"data-root\" in \
+{daemon_json}, then restart the daemon. The new data-root starts empty; what the old one holds stays there.",
+        fsmagic::name(magic),
+        f.user.name
+    ))
+    .steps([
+        crate::model::Step::make_dir_for(target.as_str(), 0o700, format!("{}:{}", f.user.name, f.user.gid)),
+        edit,
+    ]);
+    if f.systemd && matches!(f.user_docker_service(), Read::Ok(_)) {
+        r = r.step(crate::model::Step::user([
+            "systemctl",
+            "--user",
+            "try-restart",
+            "docker",
+        ]));
+    }
+    r
+}
+
 fn data_root(f: &Facts) -> Verdict {
     let root = match locate_data_root(f) {
         Ok(r) => r,
@@ -611,11 +660,7 @@ fn data_root(f: &Facts) -> Verdict {
             "data-root {shown} is on {fs}: pulls fail with \"lchown <FILE>: operation not permitted\""
         ))
         .with_evidence(root.evidence)
-        .fix(Remediation::text(format!(
-            "Put the data-root on a local filesystem: write {{\"data-root\":\"/somewhere-out-of-nfs\"}} (a local directory you \
-own, e.g. /var/tmp/{}-docker) into {}, then restart the daemon.",
-            f.user.name, root.daemon_json
-        )));
+        .fix(local_data_root(f, &root.daemon_json));
     }
     Verdict::pass(format!("data-root {shown} is on {fs}")).with_evidence(root.evidence)
 }
@@ -623,6 +668,25 @@ own, e.g. /var/tmp/{}-docker) into {}, then restart the daemon.",
 #[cfg(test)]
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
+
+    /// Issue 12: a data-root on NFS is moved to a directory root makes for the user on the local /var/lib.
+    #[test]
+    fn a_data_root_on_nfs_moves_to_a_local_directory_made_for_the_user() {
+        let v = check("rhel-9-nfs-home", "storage.data_root");
+        assert_eq!(v.status, crate::model::Status::Fail, "{}", v.summary);
+        assert_eq!(
+            steps(&v),
+            [
+                "sudo install -d -m 0700 -o alice -g 1000 /var/lib/rootless-docker/alice",
+                "tee /home/alice/.config/docker/daemon.json",
+            ]
+        );
+        assert_eq!(
+            fix(&v).steps[1].describe(),
+            "set \"data-root\": \"/var/lib/rootless-docker/alice\" in /home/alice/.config/docker/daemon.json"
+        );
+        assert!(fix(&v).by_hand.is_none());
+    }
     use crate::model::Status;
 
     const JSON: &str = "/home/alice/.config/docker/daemon.json";

@@ -51,6 +51,14 @@ impl Root {
     fn path(&self) -> &Path {
         self.0.path()
     }
+    /// The user's home in this root (/home/NAME, 0700, theirs), made here; its path.
+    fn home_of(&self, u: &support::TestUser) -> String {
+        let home = format!("/home/{}", u.name);
+        fs::create_dir_all(self.at(&home)).unwrap();
+        std::os::unix::fs::chown(self.at(&home), Some(u.uid), Some(u.gid)).unwrap();
+        fs::set_permissions(self.at(&home), fs::Permissions::from_mode(0o700)).unwrap();
+        home
+    }
     fn at(&self, p: &str) -> PathBuf {
         self.0.path().join(p.trim_start_matches('/'))
     }
@@ -358,10 +366,7 @@ fn a_users_step_is_taken_with_the_users_credentials() {
     };
     let u = live.ok_user();
     let root = Root::new();
-    let home = format!("/home/{}", u.name);
-    fs::create_dir_all(root.at(&home)).unwrap();
-    std::os::unix::fs::chown(root.at(&home), Some(u.uid), Some(u.gid)).unwrap();
-    fs::set_permissions(root.at(&home), fs::Permissions::from_mode(0o700)).unwrap();
+    let home = root.home_of(&u);
     // A root-owned directory in the user's home, and a directory of someone else's there.
     root.write(&format!("{home}/rootdir/x.conf"), b"root's", 0o644);
     fs::create_dir_all(root.at(&format!("{home}/theirs"))).unwrap();
@@ -1276,10 +1281,7 @@ fn root_gives_back_what_lies_in_the_users_home_and_nothing_else() {
     };
     let u = live.ok_user();
     let root = Root::new();
-    let home = format!("/home/{}", u.name);
-    fs::create_dir_all(root.at(&home)).unwrap();
-    std::os::unix::fs::chown(root.at(&home), Some(u.uid), Some(u.gid)).unwrap();
-    fs::set_permissions(root.at(&home), fs::Permissions::from_mode(0o700)).unwrap();
+    let home = root.home_of(&u);
     let docker = format!("{home}/.docker");
     let config = format!("{docker}/config.json");
     root.write(&config, b"{}\n", 0o600);

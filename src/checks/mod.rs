@@ -338,14 +338,7 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
 const USER_UNIT: &str = include_str!("../../profiles/systemd/docker-rootless.service");
 
 /// The directories of the PATH a login shell and `fix --apply`'s user steps have.
-const STANDARD_PATH: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
+const STANDARD_PATH: &[&str] = start::SYSTEM_DIRS;
 
 /// The docker user service for the dockerd-rootless.sh that would run; `None` when none is installed.
 ///

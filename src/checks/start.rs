@@ -1018,8 +1018,9 @@ struct Need {
     feature: bool,
 }
 
-/// Directories where a package installs the programs, to tell "not installed" from "not on that PATH".
-const SYSTEM_DIRS: &[&str] = &[
+/// Directories where a package installs the programs, to tell "not installed" from "not on that PATH"; also the
+/// PATH a login shell and `fix --apply`'s user steps have.
+pub(crate) const SYSTEM_DIRS: &[&str] = &[
     "/usr/local/sbin",
     "/usr/local/bin",
     "/usr/sbin",

@@ -116,6 +116,8 @@ impl Plan {
 /// Who the plan is for, for the headings.
 pub struct Heading<'a> {
     pub user: &'a str,
+    /// The user's uid: the script runs as that user (its root part through sudo), and says so when it is not.
+    pub uid: u32,
     pub distro: &'a str,
     /// The user's home: below it, a shell's root `chown`/`chmod` would follow a link the user can plant.
     pub home: &'a str,
@@ -237,14 +239,19 @@ fn script_quote(word: &str) -> String {
 
 /// The step's command for the script: its input, tabs included, as a here-document.
 fn script_render(s: &Step) -> String {
-    let Some(stdin) = s.stdin.as_deref().filter(|t| t.contains('\t')) else {
+    let tabs = s.argv.iter().any(|w| w.contains('\t'))
+        || s.stdin.as_deref().is_some_and(|t| t.contains('\t'));
+    if !tabs {
         return s.render();
-    };
+    }
     let words: Vec<String> = s.argv.iter().map(|a| script_quote(a)).collect();
     let mut line = words.join(" ");
     if s.argv.first().is_some_and(|a| a == "tee") {
         line.push_str(" >/dev/null");
     }
+    let Some(stdin) = s.stdin.as_deref() else {
+        return line;
+    };
     let mut marker = "EOF".to_owned();
     while stdin.lines().any(|l| l == marker) {
         marker.push('_');
@@ -271,13 +278,13 @@ fn script_command(s: &Step) -> String {
             ..
         } => format!(
             "[ -d {p} ] || {rest}",
-            p = shell_quote(path),
+            p = script_quote(path),
             rest = rendered
         ),
         Action::AppendLine { path, line } => format!(
             "grep -qxF -- {l} {p} 2>/dev/null || {rest}",
             l = script_quote(line),
-            p = shell_quote(path),
+            p = script_quote(path),
             rest = rendered
         ),
         // `-m` is meant for the last directory only, which is what shellcheck warns about.
@@ -298,6 +305,19 @@ pub fn script(out: &mut dyn Write, plan: &Plan, h: &Heading) -> io::Result<()> {
         escape_controls(h.distro)
     )?;
     writeln!(out, "set -eu")?;
+    if !plan.is_empty() {
+        // Run by anyone else (root, say), the user part would act in the user's files with that one's rights.
+        writeln!(
+            out,
+            "[ \"$(id -u)\" = {uid} ] || {{ echo {msg} >&2; exit 1; }}",
+            uid = h.uid,
+            msg = shell_quote(&format!(
+                "this plan is {}'s (uid {}): run it as that user (its root part goes through sudo)",
+                one_line(h.user),
+                h.uid
+            ))
+        )?;
+    }
     if plan.is_empty() {
         writeln!(out, "# Nothing to apply.")?;
     }
@@ -458,6 +478,7 @@ mod tests {
 
     const HEADING: Heading<'static> = Heading {
         user: "alice",
+        uid: 1000,
         distro: "Debian 12",
         home: "/home/alice",
     };
@@ -489,6 +510,25 @@ mod tests {
         );
     }
 
+    /// Audit: the script's user part ran with the rights of whoever ran the script; run by root, it wrote as root
+    /// in the user's files, where the user can put links.
+    #[test]
+    fn regression_the_scripts_user_part_ran_as_whoever_ran_it() {
+        let f = vec![finding(
+            "a.one",
+            Status::Warn,
+            Remediation::text("t").step(Step::write_file(false, "/home/alice/x", "y\n")),
+        )];
+        let plan = Plan::of(&f);
+        let mut text = Vec::new();
+        script(&mut text, &plan, &HEADING).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let guard = "[ \"$(id -u)\" = 1000 ] || { echo 'this plan is alice'\\''s (uid 1000): run it as that user (its root part goes through sudo)' >&2; exit 1; }";
+        assert!(text.contains(guard), "{text}");
+        // The guard comes before any step.
+        assert!(text.find(guard) < text.find("tee /home/alice/x"), "{text}");
+    }
+
     /// Audit: a word with a control character was quoted as `$'…'`, which dash (Debian's sh) prints as it is.
     #[test]
     fn regression_the_script_quoted_control_characters_the_way_dash_cannot_read() {
@@ -501,6 +541,12 @@ mod tests {
         assert!(!line.contains('\x1b'));
         let s = Step::write_file(true, "/etc/a.conf", "bell\x07\n");
         assert!(script_line(&s, true, &HEADING).starts_with("# Left to"));
+        // A tab in a word is quoted plainly, as dash reads it.
+        let s = Step::remove(true, "/etc/a\tb");
+        assert_eq!(
+            script_line(&s, true, &HEADING),
+            "rm -- '/etc/a\tb' </dev/null"
+        );
         // A tab is carried as it is: /etc/hosts has them.
         let s = Step::write_file(true, "/etc/hosts", "127.0.0.1\tlocalhost\n");
         assert_eq!(

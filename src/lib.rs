@@ -712,6 +712,7 @@ fn fix_command(
     let distro = facts.distro().name.clone();
     let heading = fix::Heading {
         user: &facts.user.name,
+        uid: facts.user.uid,
         distro: &distro,
         home: &facts.user.home,
     };
@@ -750,10 +751,19 @@ fn fix_command(
             return Ok(Outcome::Healthy);
         };
         writeln!(out, "rootless-doctor fix --undo: reversing {run}")?;
-        let lines = host::apply::undo(&root, &run, Some(target), state_who)
+        let undone = host::apply::undo(&root, &run, Some(target), state_who)
             .map_err(|e| UsageError::Fix(format!("undo stopped: {e}")))?;
-        for l in lines {
-            writeln!(out, "  {}", model::escape_controls(&l))?;
+        for l in &undone.lines {
+            writeln!(out, "  {}", model::escape_controls(l))?;
+        }
+        if undone.failed > 0 {
+            writeln!(
+                out,
+                "  {} of {} entries could not be put back (NOT UNDONE above); the run is marked undone",
+                undone.failed,
+                undone.lines.len()
+            )?;
+            return Ok(Outcome::Unhealthy);
         }
         return Ok(Outcome::Healthy);
     }

@@ -94,7 +94,9 @@ impl Root {
         let run = apply::latest_run(self.path(), "/var/lib/rootless-doctor", &name)
             .unwrap()
             .expect("a run to undo");
-        apply::undo(self.path(), &run, user, Who::Root).expect("undo")
+        let undone = apply::undo(self.path(), &run, user, Who::Root).expect("undo");
+        assert_eq!(undone.failed, 0, "{:?}", undone.lines);
+        undone.lines
     }
     /// Every file below the root but the state directory, with content, mode and owner.
     fn snapshot(&self) -> Vec<(String, Vec<u8>, u32, u32, u32)> {
@@ -1335,17 +1337,71 @@ fn root_gives_back_what_lies_in_the_users_home_and_nothing_else() {
     );
     let m = fs::metadata(root.at("/etc/secret")).unwrap();
     assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o600));
+    // Undo puts the mode back (as the user, on their file) and gives root nothing in the user's home: they could
+    // have replaced the file with anything of theirs since.
     let lines = root.undo(Some(target));
-    assert!(
-        lines.contains(&format!("{config}: owner 0:0 again")),
-        "{lines:?}"
-    );
     assert!(
         lines.contains(&format!("{config}: mode 0600 again")),
         "{lines:?}"
     );
+    assert!(
+        lines.contains(&format!(
+            "{config}: given back to {}:{}; undo gives root nothing below the user's own directories: left as it is",
+            u.uid, u.gid
+        )),
+        "{lines:?}"
+    );
     let m = fs::metadata(root.at(&config)).unwrap();
-    assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o600));
+    assert_eq!((m.uid(), m.mode() & 0o7777), (u.uid, 0o600));
+}
+
+/// Audit: undo stopped at the first entry it could not put back. The user's entries come first in reverse (the
+/// root part is applied first), so a user who removed or replaced one of their files kept root's entries from
+/// ever being undone.
+#[test]
+fn regression_one_entry_the_user_broke_stopped_the_whole_undo() {
+    let ok = testkit::live::ok_user();
+    let Some(live) = support::start(&[Need::Root, Need::User(ok.clone())]) else {
+        return;
+    };
+    let u = live.ok_user();
+    let root = Root::new();
+    let home = root.home_of(&u);
+    root.write("/etc/a.conf", b"old\n", 0o644);
+    let target = UserTarget {
+        name: u.name.clone(),
+        uid: u.uid,
+        gid: u.gid,
+        home: home.clone(),
+    };
+    let mut a = root.applier(Some(target.clone()), "20261201T000000Z");
+    done(a.apply(&Step::write_file(true, "/etc/a.conf", "new\n")));
+    let mine = format!("{home}/.config/docker/daemon.json");
+    done(a.apply(&Step::write_file(false, mine.as_str(), "{}\n")));
+    drop(a);
+    // The user replaces their directory with a link.
+    fs::remove_dir_all(root.at(&format!("{home}/.config/docker"))).unwrap();
+    symlink("/etc", root.at(&format!("{home}/.config/docker"))).unwrap();
+    let run = apply::latest_run(root.path(), "/var/lib/rootless-doctor", &u.name)
+        .unwrap()
+        .unwrap();
+    let undone = apply::undo(root.path(), &run, Some(target), Who::Root).unwrap();
+    assert_eq!(undone.failed, 1, "{:?}", undone.lines);
+    assert!(
+        undone.lines[0].starts_with(apply::UNDO_FAILED)
+            && undone.lines[0]
+                .contains(&format!("{home}/.config/docker: refused: a symbolic link")),
+        "{:?}",
+        undone.lines
+    );
+    assert!(
+        undone
+            .lines
+            .contains(&"/etc/a.conf: put back as it was".to_owned()),
+        "{:?}",
+        undone.lines
+    );
+    assert_eq!(fs::read(root.at("/etc/a.conf")).unwrap(), b"old\n");
 }
 
 /// Audit: undo brought back a file the person deleted after the apply.
@@ -1384,10 +1440,13 @@ fn regression_undo_followed_a_link_in_the_run_store() {
     let backup = root.at(&format!("{run}/files/1"));
     fs::remove_file(&backup).unwrap();
     symlink(root.at("/etc/secret"), &backup).unwrap();
-    let e = apply::undo(root.path(), &run, None, Who::Root).unwrap_err();
+    let undone = apply::undo(root.path(), &run, None, Who::Root).unwrap();
+    assert_eq!(undone.failed, 1);
     assert!(
-        e.0.contains(&format!("{run}/files/1: refused: a symbolic link")),
-        "{e}"
+        undone.lines[0].starts_with(apply::UNDO_FAILED)
+            && undone.lines[0].contains(&format!("{run}/files/1: refused: a symbolic link")),
+        "{:?}",
+        undone.lines
     );
     assert_eq!(fs::read(root.at("/etc/a.conf")).unwrap(), b"new\n");
     // A journal that is a link is no journal: the run is not offered for undo, and undo of it is refused.

@@ -444,10 +444,16 @@ impl Applier {
                     path: shown.to_owned(),
                     user: who == Who::User,
                 })?;
-                self.as_who(who, || {
+                if let Err(e) = self.as_who(who, || {
                     nix::sys::stat::mkdirat(&cur, name, Mode::from_bits_truncate(mode))
-                })
-                .map_err(|e| io_err(shown, e))?;
+                }) {
+                    // Not made: its entry goes, or an undo would remove a directory of someone else's making.
+                    self.journal.entries.pop();
+                    if !self.run_dir.is_empty() {
+                        self.save_journal()?;
+                    }
+                    return Err(io_err(shown, e));
+                }
                 let fd = open(self, &cur).map_err(|e| io_err(shown, e))?;
                 if who == Who::Root {
                     // mkdir honours the umask: the mode asked for is the mode made.
@@ -1626,7 +1632,7 @@ pub fn undo(
     run_dir: &str,
     user: Option<UserTarget>,
     state_who: Who,
-) -> Result<Vec<String>, ApplyError> {
+) -> Result<Undone, ApplyError> {
     // A second applier does the putting back, with the same walk and rules; its own journal is not kept.
     let mut a = Applier {
         root: open_root(root)?,
@@ -1674,199 +1680,240 @@ pub fn undo(
         })
         .collect();
     let mut out = Vec::new();
+    let mut failed = 0;
     for e in journal.entries.iter().rev() {
-        let line = match e {
-            Entry::File {
-                path,
-                user,
-                backup: b,
-                mode,
-                uid,
-                gid,
-                after_sha256,
-            } => {
-                let who = who_of(*user);
-                let (dir, name) = a.parent(path, who, false)?;
-                match (a.existing(&dir, &name, path, who)?, b) {
-                    (None, None) => format!("{path}: already gone"),
-                    // A file the person deleted since is not brought back behind their back.
-                    (None, Some(_)) => format!("{path}: deleted since the apply: left as it is"),
-                    (Some(now), _) if sha256_hex(&now.content) != *after_sha256 => {
-                        let before = match b {
-                            Some(b) => Some(backup(&mut a, b)?),
-                            None => None,
-                        };
-                        if before.is_some_and(|old| old == now.content) {
-                            format!("{path}: already as before")
-                        } else {
-                            format!("{path}: changed since the apply: left as it is")
+        // One entry that cannot be put back (the user removed or replaced its file) is said, and the rest go on.
+        let one = |a: &mut Applier| -> Result<String, ApplyError> {
+            Ok(match e {
+                Entry::File {
+                    path,
+                    user,
+                    backup: b,
+                    mode,
+                    uid,
+                    gid,
+                    after_sha256,
+                } => {
+                    let who = who_of(*user);
+                    let (dir, name) = a.parent(path, who, false)?;
+                    match (a.existing(&dir, &name, path, who)?, b) {
+                        (None, None) => format!("{path}: already gone"),
+                        // A file the person deleted since is not brought back behind their back.
+                        (None, Some(_)) => {
+                            format!("{path}: deleted since the apply: left as it is")
                         }
-                    }
-                    (Some(_), None) => {
-                        a.as_who(who, || {
-                            nix::unistd::unlinkat(
-                                &dir,
-                                name.as_os_str(),
-                                UnlinkatFlags::NoRemoveDir,
-                            )
-                        })
-                        .map_err(|e| io_err(path, e))?;
-                        format!("{path}: removed (the apply created it)")
-                    }
-                    (Some(_), Some(b)) => {
-                        let old = backup(&mut a, b)?;
-                        let keep =
-                            Some((mode.unwrap_or(0o644), uid.unwrap_or(0), gid.unwrap_or(0)));
-                        a.replace(&dir, &name, path, who, &old, (0o644, keep))?;
-                        format!("{path}: put back as it was")
-                    }
-                }
-            }
-            Entry::Dir { path, user } => {
-                let who = who_of(*user);
-                let (dir, name) = a.parent(path, who, false)?;
-                match a.as_who(who, || {
-                    nix::unistd::unlinkat(&dir, name.as_os_str(), UnlinkatFlags::RemoveDir)
-                }) {
-                    Ok(()) => format!("{path}: removed (the apply created it)"),
-                    Err(Errno::ENOENT) => format!("{path}: already gone"),
-                    Err(Errno::ENOTEMPTY) => format!("{path}: not empty now: left as it is"),
-                    Err(e) => return Err(io_err(path, e)),
-                }
-            }
-            Entry::Mode {
-                path,
-                user,
-                before,
-                after,
-            } => {
-                let who = who_of(*user);
-                let (dir, name) = a.parent(path, who, false)?;
-                let (fd, st) = a.open_target(&dir, &name, path, who)?;
-                if st.st_mode & 0o7777 != *after {
-                    format!("{path}: mode changed since the apply: left as it is")
-                } else if who == Who::Root && linked_once(&st, path).is_err() {
-                    format!("{path}: has more than one name now: left as it is")
-                } else {
-                    a.as_who(who, || chmod_fd(&fd, *before))
-                        .map_err(|e| io_err(path, e))?;
-                    format!("{path}: mode {before:04o} again")
-                }
-            }
-            Entry::Owner {
-                path,
-                before,
-                after,
-                user_side,
-                ino,
-            } => {
-                let who = who_of(*user_side);
-                let (dir, name) = a.parent(path, who, false)?;
-                let (fd, st) = a.open_target(&dir, &name, path, who)?;
-                let holds_files =
-                    created.contains(&path.as_str()) && a.dir_has_entries(&dir, &name, who);
-                if holds_files {
-                    // A directory the run made and gave away holds its owner's files now: it stays theirs.
-                    format!("{path}: holds files now: left to its owner")
-                } else if (st.st_uid, st.st_gid) != *after {
-                    format!("{path}: owner changed since the apply: left as it is")
-                } else if ino.is_some_and(|i| i != st.st_ino) || linked_once(&st, path).is_err() {
-                    format!("{path}: not the file the apply changed: left as it is")
-                } else {
-                    chown_fd(&fd, before.0, before.1).map_err(|e| io_err(path, e))?;
-                    format!("{path}: owner {}:{} again", before.0, before.1)
-                }
-            }
-            Entry::Removed {
-                path,
-                user,
-                backup: b,
-                mode,
-                uid,
-                gid,
-                link,
-                what,
-            } => {
-                let who = who_of(*user);
-                let (dir, name) = a.parent(path, who, false)?;
-                match b {
-                    None if link.is_some() => {
-                        let target = link.as_deref().unwrap_or_default();
-                        match a.as_who(who, || {
-                            nix::unistd::symlinkat(target, &dir, name.as_os_str())
-                        }) {
-                            Ok(()) => format!("{path}: the link to {target} is back"),
-                            Err(Errno::EEXIST) => format!("{path}: exists again: left as it is"),
-                            Err(e) => return Err(io_err(path, e)),
+                        (Some(now), _) if sha256_hex(&now.content) != *after_sha256 => {
+                            let before = match b {
+                                Some(b) => Some(backup(a, b)?),
+                                None => None,
+                            };
+                            if before.is_some_and(|old| old == now.content) {
+                                format!("{path}: already as before")
+                            } else {
+                                format!("{path}: changed since the apply: left as it is")
+                            }
                         }
-                    }
-                    None => format!("{path}: was {what}: not recreated"),
-                    Some(b) => {
-                        if a.existing(&dir, &name, path, who)?.is_some() {
-                            format!("{path}: exists again: left as it is")
-                        } else {
-                            let old = backup(&mut a, b)?;
-                            a.replace(
-                                &dir,
-                                &name,
-                                path,
-                                who,
-                                &old,
-                                (*mode, Some((*mode, *uid, *gid))),
-                            )?;
-                            format!("{path}: put back")
+                        (Some(_), None) => {
+                            a.as_who(who, || {
+                                nix::unistd::unlinkat(
+                                    &dir,
+                                    name.as_os_str(),
+                                    UnlinkatFlags::NoRemoveDir,
+                                )
+                            })
+                            .map_err(|e| io_err(path, e))?;
+                            format!("{path}: removed (the apply created it)")
+                        }
+                        (Some(_), Some(b)) => {
+                            let old = backup(a, b)?;
+                            let keep =
+                                Some((mode.unwrap_or(0o644), uid.unwrap_or(0), gid.unwrap_or(0)));
+                            a.replace(&dir, &name, path, who, &old, (0o644, keep))?;
+                            format!("{path}: put back as it was")
                         }
                     }
                 }
-            }
-            Entry::Renamed { from, to, user } => {
-                let who = who_of(*user);
-                let (fdir, fname) = a.parent(from, who, false)?;
-                let (tdir, tname) = a.parent(to, who, false)?;
-                match a.as_who(who, || {
-                    nix::fcntl::renameat2(
-                        &tdir,
-                        tname.as_os_str(),
-                        &fdir,
-                        fname.as_os_str(),
-                        RenameFlags::RENAME_NOREPLACE,
+                Entry::Dir { path, user } => {
+                    let who = who_of(*user);
+                    let (dir, name) = a.parent(path, who, false)?;
+                    match a.as_who(who, || {
+                        nix::unistd::unlinkat(&dir, name.as_os_str(), UnlinkatFlags::RemoveDir)
+                    }) {
+                        Ok(()) => format!("{path}: removed (the apply created it)"),
+                        Err(Errno::ENOENT) => format!("{path}: already gone"),
+                        Err(Errno::ENOTEMPTY) => format!("{path}: not empty now: left as it is"),
+                        Err(Errno::ENOTDIR) => {
+                            format!("{path}: not a directory now: left as it is")
+                        }
+                        Err(e) => return Err(io_err(path, e)),
+                    }
+                }
+                Entry::Mode {
+                    path,
+                    user,
+                    before,
+                    after,
+                } => {
+                    let who = who_of(*user);
+                    let (dir, name) = a.parent(path, who, false)?;
+                    let (fd, st) = a.open_target(&dir, &name, path, who)?;
+                    if st.st_mode & 0o7777 != *after {
+                        format!("{path}: mode changed since the apply: left as it is")
+                    } else if who == Who::Root && linked_once(&st, path).is_err() {
+                        format!("{path}: has more than one name now: left as it is")
+                    } else {
+                        a.as_who(who, || chmod_fd(&fd, *before))
+                            .map_err(|e| io_err(path, e))?;
+                        format!("{path}: mode {before:04o} again")
+                    }
+                }
+                Entry::Owner {
+                    path,
+                    before,
+                    after,
+                    user_side,
+                    ino,
+                } if *user_side => {
+                    // What root gave back below the user's own directories stays theirs: they may have replaced it since
+                    // with anything of theirs (inode numbers are reused), and root's file there was the fault.
+                    format!(
+                        "{path}: given back to {}:{}; undo gives root nothing below the user's own directories: left as it is",
+                        after.0, after.1
                     )
-                }) {
-                    Ok(()) => format!("{to} → {from} again"),
-                    Err(Errno::ENOENT) => format!("{to}: gone: nothing to move back"),
-                    Err(Errno::EEXIST) => format!("{from} exists again: {to} left as it is"),
-                    Err(e) => return Err(io_err(to, e)),
                 }
-            }
-            Entry::Sysctl { key, before } => {
-                if !a.live {
-                    format!("{key}: not set below --root")
-                } else {
-                    write_proc(&format!("/proc/sys/{}", key.replace('.', "/")), before)?;
-                    format!("{key}: {before} again")
+                Entry::Owner {
+                    path,
+                    before,
+                    after,
+                    ino,
+                    ..
+                } => {
+                    let (dir, name) = a.parent(path, Who::Root, false)?;
+                    let (fd, st) = a.open_target(&dir, &name, path, Who::Root)?;
+                    let holds_files = created.contains(&path.as_str())
+                        && a.dir_has_entries(&dir, &name, Who::Root);
+                    if holds_files {
+                        // A directory the run made and gave away holds its owner's files now: it stays theirs.
+                        format!("{path}: holds files now: left to its owner")
+                    } else if (st.st_uid, st.st_gid) != *after {
+                        format!("{path}: owner changed since the apply: left as it is")
+                    } else if ino.is_some_and(|i| i != st.st_ino) || linked_once(&st, path).is_err()
+                    {
+                        format!("{path}: not the file the apply changed: left as it is")
+                    } else {
+                        chown_fd(&fd, before.0, before.1).map_err(|e| io_err(path, e))?;
+                        format!("{path}: owner {}:{} again", before.0, before.1)
+                    }
                 }
-            }
-            Entry::Program { argv, user, undo } => match undo {
-                Some(u) if a.live => {
-                    let as_user = if *user { a.user.as_ref() } else { None };
-                    run_program(u, as_user, None)?;
-                    format!("ran `{}` (undoes `{}`)", u.join(" "), argv.join(" "))
+                Entry::Removed {
+                    path,
+                    user,
+                    backup: b,
+                    mode,
+                    uid,
+                    gid,
+                    link,
+                    what,
+                } => {
+                    let who = who_of(*user);
+                    let (dir, name) = a.parent(path, who, false)?;
+                    match b {
+                        None if link.is_some() => {
+                            let target = link.as_deref().unwrap_or_default();
+                            match a.as_who(who, || {
+                                nix::unistd::symlinkat(target, &dir, name.as_os_str())
+                            }) {
+                                Ok(()) => format!("{path}: the link to {target} is back"),
+                                Err(Errno::EEXIST) => {
+                                    format!("{path}: exists again: left as it is")
+                                }
+                                Err(e) => return Err(io_err(path, e)),
+                            }
+                        }
+                        None => format!("{path}: was {what}: not recreated"),
+                        Some(b) => {
+                            if a.existing(&dir, &name, path, who)?.is_some() {
+                                format!("{path}: exists again: left as it is")
+                            } else {
+                                let old = backup(a, b)?;
+                                a.replace(
+                                    &dir,
+                                    &name,
+                                    path,
+                                    who,
+                                    &old,
+                                    (*mode, Some((*mode, *uid, *gid))),
+                                )?;
+                                format!("{path}: put back")
+                            }
+                        }
+                    }
                 }
-                Some(_) => format!("`{}`: not run below --root", argv.join(" ")),
-                None => format!(
-                    "`{}`: no undo for a program run: left as it is",
-                    argv.join(" ")
-                ),
-            },
-            Entry::Kept { what } => format!("{what}: not undone"),
+                Entry::Renamed { from, to, user } => {
+                    let who = who_of(*user);
+                    let (fdir, fname) = a.parent(from, who, false)?;
+                    let (tdir, tname) = a.parent(to, who, false)?;
+                    match a.as_who(who, || {
+                        nix::fcntl::renameat2(
+                            &tdir,
+                            tname.as_os_str(),
+                            &fdir,
+                            fname.as_os_str(),
+                            RenameFlags::RENAME_NOREPLACE,
+                        )
+                    }) {
+                        Ok(()) => format!("{to} → {from} again"),
+                        Err(Errno::ENOENT) => format!("{to}: gone: nothing to move back"),
+                        Err(Errno::EEXIST) => format!("{from} exists again: {to} left as it is"),
+                        Err(e) => return Err(io_err(to, e)),
+                    }
+                }
+                Entry::Sysctl { key, before } => {
+                    if !a.live {
+                        format!("{key}: not set below --root")
+                    } else {
+                        write_proc(&format!("/proc/sys/{}", key.replace('.', "/")), before)?;
+                        format!("{key}: {before} again")
+                    }
+                }
+                Entry::Program { argv, user, undo } => match undo {
+                    Some(u) if a.live => {
+                        let as_user = if *user { a.user.as_ref() } else { None };
+                        run_program(u, as_user, None)?;
+                        format!("ran `{}` (undoes `{}`)", u.join(" "), argv.join(" "))
+                    }
+                    Some(_) => format!("`{}`: not run below --root", argv.join(" ")),
+                    None => format!(
+                        "`{}`: no undo for a program run: left as it is",
+                        argv.join(" ")
+                    ),
+                },
+                Entry::Kept { what } => format!("{what}: not undone"),
+            })
         };
-        out.push(line);
+        match one(&mut a) {
+            Ok(line) => out.push(line),
+            Err(e) => {
+                failed += 1;
+                out.push(format!("{UNDO_FAILED}{e}: left as it is"));
+            }
+        }
     }
     // The run is marked undone so the next undo takes the run before it.
     let marker = format!("{run_dir}/undone");
     let (dir, name) = a.parent(&marker, state_who, false)?;
     a.replace(&dir, &name, &marker, state_who, b"", (0o600, None))?;
-    Ok(out)
+    Ok(Undone { lines: out, failed })
+}
+
+/// How the line of an entry undo could not put back begins.
+pub const UNDO_FAILED: &str = "NOT UNDONE ";
+
+/// What an undo did: a line per journal entry, newest first, and how many of them could not be put back.
+#[derive(Debug)]
+pub struct Undone {
+    pub lines: Vec<String>,
+    pub failed: usize,
 }
 
 impl Applier {

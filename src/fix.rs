@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::model::{
-    Action, Finding, Status, Step, escape_controls, is_terminal_control, shell_quote,
+    Action, Finding, Status, Step, escape_controls, here_document, is_terminal_control, shell_quote,
 };
 
 /// One finding's part of the plan.
@@ -249,19 +249,10 @@ fn script_render(s: &Step) -> String {
     if s.argv.first().is_some_and(|a| a == "tee") {
         line.push_str(" >/dev/null");
     }
-    let Some(stdin) = s.stdin.as_deref() else {
-        return line;
-    };
-    let mut marker = "EOF".to_owned();
-    while stdin.lines().any(|l| l == marker) {
-        marker.push('_');
+    match s.stdin.as_deref() {
+        Some(stdin) => here_document(&line, stdin),
+        None => line,
     }
-    let mut out = format!("{line} <<'{marker}'\n{stdin}");
-    if !stdin.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push_str(&marker);
-    out
 }
 
 fn script_command(s: &Step) -> String {

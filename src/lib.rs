@@ -426,6 +426,20 @@ fn setup_daemon(
     let socket = format!("{runtime}/docker.sock");
     let answers =
         |f: &facts::Facts| matches!(f.http_get(&socket, "/_ping"), Ok(r) if r.status == 200);
+    // Whether the daemon answers within `seconds`, looking four times a second while `alive` says it may still.
+    let wait = |seconds: u32, alive: &dyn Fn() -> bool| -> error::Result<bool> {
+        for _ in 0..seconds * 4 {
+            let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
+            if answers(&f) {
+                return Ok(true);
+            }
+            if !alive() {
+                return Ok(false);
+            }
+            host::apply::pause_ms(250);
+        }
+        Ok(false)
+    };
     if answers(&facts) {
         writeln!(out, "  a rootless daemon already answers at {socket}")?;
         return Ok(false);
@@ -437,27 +451,14 @@ fn setup_daemon(
         )?;
         return Ok(true);
     };
-    let dir = script
-        .rsplit_once('/')
-        .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
-        .to_owned();
+    let dir = model::parent_dir(&script).to_owned();
     if facts.systemd {
         writeln!(out, "  the docker user service (systemd)")?;
-        let wait = |seconds: u32| -> error::Result<bool> {
-            for _ in 0..seconds * 4 {
-                let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
-                if answers(&f) {
-                    return Ok(true);
-                }
-                host::apply::pause_ms(250);
-            }
-            Ok(false)
-        };
         // The fix usually installed and started the service already (daemon.user_unit's steps): the daemon gets a
         // moment to answer before anything is started again. Else the service is installed now, or, where the
         // unit is there but stopped, started.
         let unit_there = !matches!(facts.user_docker_service(), facts::Read::Missing);
-        let mut up = unit_there && wait(SETUP_SETTLE_SECONDS)?;
+        let mut up = unit_there && wait(SETUP_SETTLE_SECONDS, &|| true)?;
         if !up {
             let steps = if unit_there {
                 vec![model::Step::user([
@@ -482,7 +483,7 @@ fn setup_daemon(
                     return Ok(true);
                 }
             }
-            up = wait(SETUP_START_SECONDS)?;
+            up = wait(SETUP_START_SECONDS, &|| true)?;
         }
         if !up {
             writeln!(
@@ -550,18 +551,7 @@ fn setup_daemon(
             "    started  {script} as {} (pid {pid}, session {pid}; output in {log_path})",
             target.name
         )?;
-        let mut up = false;
-        for _ in 0..SETUP_START_SECONDS * 4 {
-            let f = facts::Facts::gather(host, user, None).map_err(UsageError::from)?;
-            if answers(&f) {
-                up = true;
-                break;
-            }
-            if !host::apply::running(pid) {
-                break;
-            }
-            host::apply::pause_ms(250);
-        }
+        let up = wait(SETUP_START_SECONDS, &|| host::apply::running(pid))?;
         if !up {
             let tail = match facts.read(&log_path) {
                 facts::Read::Ok(t) => t

@@ -547,8 +547,7 @@ impl Step {
                 "changed since rootless-doctor read it",
             ),
             None => {
-                let dir = path.rsplit_once('/').map_or("/", |(d, _)| d);
-                let dir = if dir.is_empty() { "/" } else { dir };
+                let dir = parent_dir(path);
                 (
                     format!("[ ! -e {p} ] && [ ! -L {p} ]"),
                     format!("{sudo}mkdir -p -- {} && {command}", shell_quote(dir)),
@@ -587,16 +586,29 @@ impl Step {
             // A here-document would carry the raw character to the terminal.
             return format!("printf %s {} | {line}", ansi_c_quote(stdin));
         }
-        let mut marker = "EOF".to_owned();
-        while stdin.lines().any(|l| l == marker) {
-            marker.push('_');
-        }
-        line = format!("{line} <<'{marker}'\n{stdin}");
-        if !stdin.ends_with('\n') {
-            line.push('\n');
-        }
-        line.push_str(&marker);
-        line
+        here_document(&line, stdin)
+    }
+}
+
+/// `LINE <<'EOF'`, then `stdin` and the marker on lines of their own; the marker is one no line of `stdin` is.
+pub(crate) fn here_document(line: &str, stdin: &str) -> String {
+    let mut marker = "EOF".to_owned();
+    while stdin.lines().any(|l| l == marker) {
+        marker.push('_');
+    }
+    let mut out = format!("{line} <<'{marker}'\n{stdin}");
+    if !stdin.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&marker);
+    out
+}
+
+/// The directory that holds `path` (`/` for the root and what lies in it).
+pub fn parent_dir(path: &str) -> &str {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((p, _)) => p,
     }
 }
 

@@ -349,10 +349,7 @@ const STANDARD_PATH: &[&str] = start::SYSTEM_DIRS;
 /// file, reloaded, enabled and started; each step has its undo.
 pub(crate) fn install_user_service(f: &Facts) -> Option<Remediation> {
     let script = f.rootless_script()?;
-    let dir = script
-        .path
-        .rsplit_once('/')
-        .map_or(".", |(d, _)| if d.is_empty() { "/" } else { d });
+    let dir = crate::model::parent_dir(&script.path);
     let tool = format!("{dir}/dockerd-rootless-setuptool.sh");
     let exists = |p: &str| matches!(f.lstat(p), crate::facts::Read::Ok(_));
     if STANDARD_PATH.contains(&dir) && exists(&tool) && exists(&format!("{dir}/docker")) {

@@ -4,7 +4,7 @@ use super::{Check, Scope, no_filesystem, unreadable};
 use crate::facts::data_root::{DataRootError, DataRootSetting};
 use crate::facts::{Access, Facts, FileKind, Permission, Read};
 use crate::fsmagic;
-use crate::model::{Evidence, Remediation, Verdict, tristate_letter};
+use crate::model::{Evidence, Remediation, Verdict, parent_dir, tristate_letter};
 use crate::parse::kernel::{KernelVersion, Tristate};
 
 /// overlayfs mounts inside a user namespace since 5.11 (upstream 459c7c565ac3).
@@ -96,13 +96,6 @@ back to you (`sudo chown alice: ~/.local/share`), or point \"data-root\" in ~/.c
 
 /// How many entries of the data-root are looked at (a data-root holds a dozen; the cap bounds a hostile one).
 const OWNER_SCAN: usize = 256;
-
-fn parent_dir(path: &str) -> &str {
-    match path.trim_end_matches('/').rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((p, _)) => p,
-    }
-}
 
 fn data_root_owner(f: &Facts) -> Verdict {
     let Ok(root) = locate_data_root(f) else {

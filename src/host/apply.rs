@@ -31,10 +31,9 @@ use nix::fcntl::{OFlag, RenameFlags};
 use nix::sys::stat::{FileStat, Mode, SFlag};
 use nix::unistd::{Gid, Uid, UnlinkatFlags};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::creds::{self, Creds, Saved};
-use crate::model::{Action, Step};
+use crate::model::{Action, Step, sha256_hex};
 
 /// The largest file `fix` edits or backs up: the files it writes are a few lines.
 pub const EDIT_MAX: u64 = 1024 * 1024;
@@ -248,12 +247,6 @@ fn is(st: &FileStat, kind: SFlag) -> bool {
     st.st_mode & SFlag::S_IFMT.bits() == kind.bits()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(bytes);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A file's state as the journal compares it.
 struct Existing {
     content: Vec<u8>,
@@ -432,10 +425,7 @@ impl Applier {
         create: bool,
         mode: u32,
     ) -> Result<OwnedFd, ApplyError> {
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let open = |a: &Applier, cur: &OwnedFd| {
-            a.as_who(who, || nix::fcntl::openat(cur, name, flags, Mode::empty()))
-        };
+        let open = |a: &Applier, cur: &OwnedFd| a.as_who(who, || open_dir_at(cur, name));
         let fd = match open(self, &cur) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) if create => {
@@ -520,17 +510,7 @@ impl Applier {
             Err(Some(e)) => return Err(e),
         };
         let st2 = nix::sys::stat::fstat(&fd).map_err(|e| io_err(shown, e))?;
-        if st2.st_size as u64 > EDIT_MAX {
-            return Err(err(format!(
-                "{shown}: {} bytes, more than {EDIT_MAX}: not edited",
-                st2.st_size
-            )));
-        }
-        let mut content = Vec::new();
-        File::from(fd)
-            .take(EDIT_MAX + 1)
-            .read_to_end(&mut content)
-            .map_err(|e| io_err(shown, e))?;
+        let content = read_capped(fd, &st2, shown)?;
         Ok(Some(Existing {
             content,
             mode: st2.st_mode & 0o7777,
@@ -720,13 +700,13 @@ impl Applier {
                 self.write(path, who, &content, 0o644)
             }
             Action::MakeDir { path, mode, owner } => {
-                let ids =
-                    match owner {
-                        Some(o) => Some((self.owners)(o).ok_or_else(|| {
-                            err(format!("{path}: owner {o}: no such user or group"))
-                        })?),
-                        None => None,
-                    };
+                let ids = owner
+                    .as_ref()
+                    .map(|o| {
+                        (self.owners)(o)
+                            .ok_or_else(|| err(format!("{path}: owner {o}: no such user or group")))
+                    })
+                    .transpose()?;
                 let Some((uid, gid)) = ids else {
                     let (_, made) = self.make_dirs(path, who, *mode)?;
                     return Ok(if made {
@@ -1398,13 +1378,7 @@ fn remove_below(dir: &OwnedFd, name: &OsStr, shown: &str, depth: usize) -> Resul
             "{shown}: more than 64 levels deep: not removed"
         )));
     }
-    let fd = nix::fcntl::openat(
-        dir,
-        name,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| io_err(shown, e))?;
+    let fd = open_dir_at(dir, name).map_err(|e| io_err(shown, e))?;
     let keep = fd.try_clone().map_err(|e| io_err(shown, e))?;
     let mut d = nix::dir::Dir::from_fd(fd).map_err(|e| io_err(shown, e))?;
     let mut names = Vec::new();
@@ -1574,15 +1548,26 @@ fn read_small(dir: &OwnedFd, name: &OsStr) -> Option<Vec<u8>> {
     )
     .ok()?;
     let st = nix::sys::stat::fstat(&fd).ok()?;
-    if !is(&st, SFlag::S_IFREG) || st.st_size as u64 > EDIT_MAX {
+    if !is(&st, SFlag::S_IFREG) {
         return None;
+    }
+    read_capped(fd, &st, "").ok()
+}
+
+/// The content of an open regular file (`st` its `fstat`), refused past `EDIT_MAX` bytes.
+fn read_capped(fd: OwnedFd, st: &FileStat, shown: &str) -> Result<Vec<u8>, ApplyError> {
+    if st.st_size as u64 > EDIT_MAX {
+        return Err(err(format!(
+            "{shown}: {} bytes, more than {EDIT_MAX}: not edited",
+            st.st_size
+        )));
     }
     let mut content = Vec::new();
     File::from(fd)
         .take(EDIT_MAX + 1)
         .read_to_end(&mut content)
-        .ok()?;
-    Some(content)
+        .map_err(|e| io_err(shown, e))?;
+    Ok(content)
 }
 
 /// `20261130T120000Z-2` sorts after `20261130T120000Z-1` and `20261130T120000Z`.
@@ -1932,12 +1917,7 @@ impl Applier {
     /// Whether the directory `name` in `dir` holds anything (read as `who`; an unreadable one counts as full).
     fn dir_has_entries(&self, dir: &OwnedFd, name: &OsStr, who: Who) -> bool {
         self.as_who(who, || -> Result<bool, Errno> {
-            let fd = nix::fcntl::openat(
-                dir,
-                name,
-                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )?;
+            let fd = open_dir_at(dir, name)?;
             let mut d = nix::dir::Dir::from_fd(fd)?;
             let full = d.iter().filter_map(Result::ok).any(|e| {
                 let n = e.file_name().to_bytes();

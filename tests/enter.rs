@@ -434,9 +434,12 @@ fn enter_joins_a_detached_netns_bind_mounted_inside_the_daemons_mount_namespace(
     );
     wait_for(
         || {
+            // nsenter is in the daemon's user namespace before unshare has made the new network
+            // namespace: until then it is still in the host's, which differs from the daemon's too.
             let n = ns(detached.pid(), "net");
             !n.is_empty()
                 && n != ns(daemon.pid(), "net")
+                && n != ns(std::process::id(), "net")
                 && ns(detached.pid(), "user") == ns(daemon.pid(), "user")
         },
         || "the detached namespace never appeared".to_owned(),

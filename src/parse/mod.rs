@@ -16,6 +16,7 @@ pub struct LineError {
 pub mod apparmor;
 pub mod docker_config;
 pub mod dockerd;
+pub mod dropin;
 pub mod glob;
 pub mod gobuildinfo;
 pub mod http;
@@ -35,6 +36,7 @@ pub mod pkgdb;
 pub mod proc;
 pub mod resolv;
 pub mod rootlesskit;
+pub mod route;
 pub mod subid;
 pub mod sysctl;
 pub mod unit;

@@ -31,7 +31,7 @@ const RSS_LIMIT_MB: u32 = 2048;
 /// Seconds per target for `cargo xtask fuzz` without `--seconds`.
 pub const DEFAULT_SECONDS: u32 = 60;
 
-/// Seconds per target in the test tier: 25 targets, so about 125 s of fuzzing in all (plus each build).
+/// Seconds per target in the test tier: 27 targets, so about 135 s of fuzzing in all (plus each build).
 pub const TIER_SECONDS: u32 = 5;
 
 /// Turns one fixture file into seeds.
@@ -219,6 +219,23 @@ pub const TARGETS: &[Target] = &[
             b"{\n  \"a\": 1,\n}\n\xff{\"a\": 2}\xffb",
         ],
         ..target("json_edit", 64 * 1024, &[&["root/**/daemon.json"]])
+    },
+    Target {
+        // /proc/net/route and /proc/net/ipv6_route as the kernel prints them, should no fixture hold one.
+        literal: &[
+            b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n",
+            b"00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n",
+        ],
+        ..target("route", FILE_MAX_LEN, &[&["root/proc/net/route", "root/proc/net/ipv6_route"]])
+    },
+    Target {
+        // A drop-in, then the network driver `net --write` sets in it.
+        literal: &[
+            b"[Service]\nEnvironment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\" \"HTTP_PROXY=http://p:3128\"\nExecStart=\n\xffslirp4netns",
+            b"[Unit]\nAfter=network-online.target\n\xffpasta",
+            b"[Service]\nEnvironment=A=1 \\\n  DOCKERD_ROOTLESS_ROOTLESSKIT_NET=vpnkit\n\xffgvisor-tap-vsock",
+        ],
+        ..target("dropin", 64 * 1024, &[&["root/home/*/.config/systemd/user/docker.service.d/*.conf"]])
     },
 ];
 

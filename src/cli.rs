@@ -117,6 +117,34 @@ pub enum Command {
     },
     /// From a bare user to a running rootless daemon: preflight, fix --apply, install or start the daemon as the user, check, and a summary of what was done and what remains
     Setup,
+    /// Choose RootlessKit's network and port driver for this host: every combination weighed against the table of
+    /// drivers and known-bad versions, the choice tried for real, and the settings that select it
+    Net {
+        /// Containers must see the client's own address on published ports (reverse proxies, access logs, rate limits)
+        #[arg(long)]
+        source_ip: bool,
+        /// Prefer the combination with the most throughput
+        #[arg(long)]
+        throughput: bool,
+        /// No set-user-ID helper (rules out lxc-user-nic)
+        #[arg(long)]
+        no_suid: bool,
+        /// IPv6 inside the namespace and on published ports
+        #[arg(long)]
+        ipv6: bool,
+        /// This MTU instead of the driver's default (RootlessKit takes at most 65521)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(68..=65521))]
+        mtu: Option<u32>,
+        /// A port you will publish: below net.ipv4.ip_unprivileged_port_start it needs root's sysctl (or, for builtin, a capability)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        port: Option<u16>,
+        /// Try every combination that could start here (one bounded RootlessKit launch each), not only until one starts
+        #[arg(long)]
+        probe: bool,
+        /// Write the choice: the user unit's override.conf (or, without systemd, nothing but daemon.json) and daemon.json where it needs a key; backed up and journaled, `fix --undo` reverses it
+        #[arg(long)]
+        write: bool,
+    },
     /// List every check: ID, area, one line
     List,
     /// Explain one check: what it reads, why, the error users see, the fix per distribution

@@ -12,6 +12,7 @@ pub mod fix;
 pub mod fsmagic;
 pub mod host;
 pub mod model;
+pub mod net;
 pub mod parse;
 pub mod report;
 
@@ -88,6 +89,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::Explain { .. } => "explain",
             Command::Fix { .. } => "fix",
             Command::Setup => "setup",
+            Command::Net { .. } => "net",
         };
         return Err(UsageError::ScriptFormat(name).into());
     }
@@ -155,6 +157,30 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             out,
         ),
         Command::Setup => setup_command(cli, host, out),
+        Command::Net {
+            source_ip,
+            throughput,
+            no_suid,
+            ipv6,
+            mtu,
+            port,
+            probe,
+            write,
+        } => net_command(
+            cli,
+            host,
+            net::Request {
+                source_ip: *source_ip,
+                throughput: *throughput,
+                no_suid: *no_suid,
+                ipv6: *ipv6,
+                mtu: *mtu,
+                port: *port,
+            },
+            *probe,
+            *write,
+            out,
+        ),
         Command::Preflight { .. } | Command::Check { .. } => {
             let (name, daemon, probe) = match &cli.command {
                 Command::Check { .. } => ("check", true, true),
@@ -865,6 +891,224 @@ Before → after:"
     } else {
         Outcome::Healthy
     })
+}
+
+/// How many combinations `net` tries, in rank order, before it gives up finding one that starts (without --probe).
+const NET_TRIES: usize = 3;
+
+/// `net`: weigh every combination, try the best until one starts (or, with `probe`, every one that could), report,
+/// and with `write` put the settings in place through `host::apply`.
+fn net_command(
+    cli: &Cli,
+    host: &dyn Host,
+    request: net::Request,
+    probe: bool,
+    write: bool,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    let g = &cli.global;
+    let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let table = net::table().map_err(UsageError::Fix)?;
+    let inv = facts.net_inventory();
+    let mut decision = net::decide(table, &inv, &request);
+    // The trials: by label, since a failed one re-sorts the list.
+    let could_start = |c: &net::Candidate| {
+        c.rejected.iter().all(|r| {
+            matches!(
+                r.kind,
+                net::Kind::NoSourceIp | net::Kind::NoIpv6 | net::Kind::NeedsSuid | net::Kind::Mtu
+            )
+        })
+    };
+    let labels: Vec<String> = decision
+        .candidates
+        .iter()
+        .filter(|c| if probe { could_start(c) } else { c.kept() })
+        .map(net::Candidate::label)
+        .collect();
+    let mut tried = 0;
+    for label in labels {
+        if !probe && (tried == NET_TRIES || decision.chosen().is_some_and(|c| c.probe.is_some())) {
+            break;
+        }
+        let Some(i) = decision.candidates.iter().position(|c| c.label() == label) else {
+            continue;
+        };
+        let c = &decision.candidates[i];
+        let words = c
+            .environment(&inv.current)
+            .into_iter()
+            .find(|(k, _)| k == "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")
+            .map(|(_, v)| v.split_ascii_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let combination = facts::launch::Combination {
+            net: c.network.clone(),
+            port: c.port.clone(),
+            mtu: c.mtu,
+            flags: words,
+        };
+        let result = match facts.trial_of(&combination) {
+            Err(_) => net::Probe::NotRun {
+                why: "no rootlesskit to run".to_owned(),
+            },
+            Ok((
+                _,
+                facts::launch::Trial::Unsupported(why) | facts::launch::Trial::CouldNotRun(why),
+            )) => net::Probe::NotRun { why },
+            Ok((_, facts::launch::Trial::Ran(r))) => {
+                if r.exit == facts::launch::Exit::Code(0) {
+                    net::Probe::Started { ms: r.elapsed_ms }
+                } else {
+                    let line = parse::known_errors::error_line(&r.stderr, &r.stdout);
+                    net::Probe::Failed {
+                        error: if line.is_empty() {
+                            format!("{:?}", r.exit)
+                        } else {
+                            line
+                        },
+                        ms: r.elapsed_ms,
+                    }
+                }
+            }
+        };
+        let not_run = matches!(result, net::Probe::NotRun { .. });
+        decision.record_probe(i, result);
+        tried += 1;
+        if not_run && !probe {
+            // This host launches nothing: the others would say the same.
+            break;
+        }
+    }
+    let d = facts.distro();
+    let install: Vec<String> = decision
+        .to_install()
+        .iter()
+        .map(|keys| {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            match d.install_step(&keys) {
+                Some(step) => step.render(),
+                None => format!("install {}", d.package_list(&keys)),
+            }
+        })
+        .collect();
+    let settings = decision.chosen().map(|c| {
+        net::settings(
+            c,
+            &inv,
+            facts.systemd,
+            &facts.user.home,
+            &facts.daemon_json_path(),
+        )
+    });
+    let distro = d.name.clone();
+    let heading = net::Heading {
+        user: &facts.user.name,
+        distro: &distro,
+    };
+    match g.format {
+        Format::Json => net::json(out, &heading, &inv, &decision, settings.as_ref(), &install)?,
+        _ => net::human(out, &heading, &inv, &decision, settings.as_ref(), &install)?,
+    }
+    let Some(settings) = settings else {
+        return Ok(Outcome::Unhealthy);
+    };
+    if !write {
+        return Ok(Outcome::Healthy);
+    }
+    if g.host_file.is_some() {
+        return Err(UsageError::Fix(
+            "net --write changes files: a fixture's sidecar is read-only (give --root DIR alone for a tree)"
+                .to_owned(),
+        )
+        .into());
+    }
+    // The user's part, as `fix --apply` does it: journaled, backed up, atomic.
+    let mut steps = Vec::new();
+    if let Some(file) = &settings.override_file {
+        let text = match facts.read(file) {
+            facts::Read::Ok(t) => t,
+            facts::Read::Missing => String::new(),
+            facts::Read::Failed(e) => {
+                return Err(UsageError::Fix(format!("{file}: {e}: not written")).into());
+            }
+        };
+        let new = parse::dropin::set_environment(&text, &settings.environment)
+            .map_err(|e| UsageError::Fix(format!("{file}:{}: {}", e.line, e.message)))?;
+        steps.push(model::Step::write_file(false, file.as_str(), new));
+    }
+    if !settings.daemon_json.is_empty() {
+        let file = &settings.daemon_json_file;
+        let base = match facts.read(file) {
+            facts::Read::Ok(t) => Some(t),
+            facts::Read::Missing => None,
+            facts::Read::Failed(e) => {
+                return Err(UsageError::Fix(format!("{file}: {e}: not written")).into());
+            }
+        };
+        let set: serde_json::Map<String, serde_json::Value> =
+            settings.daemon_json.iter().cloned().collect();
+        match model::Step::edit_json(false, file.as_str(), base.as_deref(), set, vec![]) {
+            Some(step) => steps.push(step),
+            None => {
+                return Err(UsageError::Fix(format!(
+                    "{file} is not a JSON object: not edited (`rootless-doctor check daemon.config` says where)"
+                ))
+                .into());
+            }
+        }
+    }
+    writeln!(
+        out,
+        "
+rootless-doctor net --write:"
+    )?;
+    if steps.is_empty() {
+        writeln!(
+            out,
+            "  nothing to write here: without systemd, start dockerd-rootless.sh with the variables above"
+        )?;
+        return Ok(Outcome::Healthy);
+    }
+    let root = g.root.clone().unwrap_or_else(|| "/".into());
+    let (state, state_who) = state_dir(&facts, host);
+    let target = host::apply::UserTarget {
+        name: facts.user.name.clone(),
+        uid: facts.user.uid,
+        gid: facts.user.gid,
+        home: facts.user.home.clone(),
+    };
+    let mut applier = host::apply::Applier::new(
+        &root,
+        Some(target),
+        &state,
+        state_who,
+        &host::apply::now_stamp(),
+        Box::new(|_| None),
+    )
+    .map_err(|e| UsageError::Fix(e.to_string()))?;
+    writeln!(out, "  journal and backups: {}", applier.run_dir())?;
+    for s in &steps {
+        if apply_step(out, &mut applier, s)? {
+            writeln!(
+                out,
+                "
+Stopped at the failure; `rootless-doctor fix --undo` reverses what was done."
+            )?;
+            return Ok(Outcome::Unhealthy);
+        }
+    }
+    if !settings.root_steps.is_empty() {
+        writeln!(out, "  root's part, not done by net --write:")?;
+        for s in &settings.root_steps {
+            writeln!(out, "      {}", s.render())?;
+        }
+    }
+    writeln!(out, "  now run: {}", settings.then.join(" && "))?;
+    writeln!(
+        out,
+        "  (`rootless-doctor fix --undo` puts the files back as they were)"
+    )?;
+    Ok(Outcome::Healthy)
 }
 
 /// The error type of [`run`]: usage errors (exit 2, shown as they are) and output errors.

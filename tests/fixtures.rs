@@ -238,6 +238,7 @@ macro_rules! scenarios {
 
 scenarios! {
     arch => "arch",
+    arch_pasta_2026_05_07_rootlesskit_3_0_0 => "arch-pasta-2026-05-07-rootlesskit-3.0.0",
     arch_ping_and_ports => "arch-ping-and-ports",
     arch_subgid_parse_errors => "arch-subgid-parse-errors",
     debian_11 => "debian-11",

@@ -961,3 +961,95 @@ fn apparmor_profiles_for_rootlesskit_judged_by_the_doctor_and_met_by_rootlesskit
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");
 }
+
+/// `tests/vm/scenarios/net.sh` on one image: `net --source-ip` chooses `chosen`, `--write` puts it in the user unit's
+/// override.conf (a second run finds it done), the real service restarts with RootlessKit reporting `drivers`, and
+/// the container sees the address of a client in a namespace of its own only after that (`before_keeps`: whether
+/// the setup tool's defaults already keep it).
+fn net_scenario(image: &Path, chosen: &str, drivers: &str, before_keeps: bool) {
+    let mut run = boot(image, "net");
+    let client = "10.203.0.2:";
+    for step in [
+        "install",
+        "installed-wait",
+        "image-import",
+        "client-netns",
+        "before-serve",
+    ] {
+        run.succeeded(step);
+    }
+    let before = run.doctor("before-net");
+    run.expect(before["chosen"] == chosen, || {
+        format!(
+            "before-net: chose {} rather than {chosen}",
+            before["chosen"]
+        )
+    });
+    // The real connection with the setup tool's defaults.
+    run.succeeded("before-client");
+    let seen = run.file("before-client", "stdout");
+    run.expect(seen.contains(client) == before_keeps, || {
+        format!("before-client: the container saw (expected the client's address: {before_keeps}):\n{seen}")
+    });
+    run.succeeded("write");
+    let write = run.file("write", "stdout");
+    run.expect(write.contains("override.conf written"), || {
+        format!("write: no written override.conf:\n{write}")
+    });
+    let again = run.file("write-again", "stdout");
+    run.expect(
+        run.rc("write-again") == 0 && again.contains("override.conf already"),
+        || format!("write-again: not found done:\n{again}"),
+    );
+    let override_conf = run.file("override", "stdout");
+    let (net, port) = chosen.split_once(" + ").unwrap_or_default();
+    for line in [
+        format!("Environment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_NET={net}\""),
+        format!("Environment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER={port}\""),
+        "Environment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=65520\"".to_owned(),
+    ] {
+        run.expect(override_conf.contains(&line), || {
+            format!("override: no {line}:\n{override_conf}")
+        });
+    }
+    run.succeeded("restart");
+    run.verdict("after-check", "rootlesskit.api", "pass", &[drivers]);
+    run.succeeded("after-serve");
+    run.succeeded("after-client");
+    let seen = run.file("after-client", "stdout");
+    run.expect(seen.contains(client), || {
+        format!("after-client: the container did not see the client's address {client}:\n{seen}")
+    });
+    run.succeeded("undo");
+    let undone = run.file("undone", "stdout");
+    run.expect(undone.contains("override: gone"), || {
+        format!("undone: {undone}")
+    });
+    assert!(run.failures.is_empty(), "{}", run.failures.join("\n\n"));
+}
+
+#[test]
+fn net_source_ip_on_debian_12_writes_slirp4netns_and_the_container_sees_the_client() {
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE", "bookworm") else {
+        return;
+    };
+    net_scenario(
+        &image,
+        "slirp4netns + slirp4netns",
+        "network driver slirp4netns, port driver slirp4netns",
+        false,
+    );
+}
+
+#[test]
+fn net_source_ip_on_debian_13_writes_pasta_and_the_container_sees_the_client() {
+    let Some(image) = image("ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE", "trixie") else {
+        return;
+    };
+    net_scenario(
+        &image,
+        "pasta + implicit",
+        "network driver pasta, port driver implicit",
+        false,
+    );
+}

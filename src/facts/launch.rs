@@ -112,7 +112,25 @@ impl Facts<'_> {
     /// Runs the trial (once per run); `None` when there is nothing to try ([`Facts::launch_plan`]).
     pub fn launch_trial(&self) -> Option<&Trial> {
         let plan = self.launch_plan().as_ref().ok()?;
-        Some(self.derived.launch_trial.get_or_init(|| {
+        Some(
+            self.derived
+                .launch_trial
+                .get_or_init(|| self.run_trial(plan)),
+        )
+    }
+
+    /// The trial of one combination of drivers, as `net` weighs them: the same command as [`Facts::launch_plan`]'s
+    /// with `--net`, `--port-driver`, `--mtu` and `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` of `c`. Not cached: each
+    /// call runs RootlessKit once more (twice more after losing the port-driver race).
+    pub fn trial_of(&self, c: &Combination) -> Result<(TrialPlan, Trial), NoPlan> {
+        let plan = plan_with(self, Some(c))?;
+        let trial = self.run_trial(&plan);
+        Ok((plan, trial))
+    }
+
+    /// Runs `plan`, again (up to [`RACE_RETRIES`] times) when it lost RootlessKit's port-driver race.
+    fn run_trial(&self, plan: &TrialPlan) -> Trial {
+        {
             let cmd = self.bounded(&plan.argv, &plan.env, plan.as_user.as_ref(), plan.timeout);
             let first = run(self, &cmd);
             // `true` exits at once, and RootlessKit 1.1.0's parent can still be setting up the builtin port driver
@@ -136,8 +154,18 @@ impl Facts<'_> {
                 outcome = again;
             }
             outcome
-        }))
+        }
     }
+}
+
+/// A combination of drivers to try ([`Facts::trial_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Combination {
+    pub net: String,
+    pub port: String,
+    pub mtu: u32,
+    /// The words of `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS`.
+    pub flags: Vec<String>,
 }
 
 /// How many times the trial is run again after losing [`port_driver_race`].
@@ -313,6 +341,11 @@ fn start_plan(f: &Facts) -> Option<StartPlan> {
 }
 
 fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
+    plan_with(f, None)
+}
+
+/// The trial's command: for the drivers dockerd-rootless.sh would choose, or for the combination `over`.
+fn plan_with(f: &Facts, over: Option<&Combination>) -> Result<TrialPlan, NoPlan> {
     let home_bin = format!("{}/bin", f.user.home.trim_end_matches('/'));
     let mut dirs = f.path_dirs();
     if !f.user.home.is_empty() {
@@ -331,31 +364,42 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
     let path_dirs = f.path_dirs();
     // The driver dockerd-rootless.sh will choose (the shared fact: its variable, else what the script looks for on
     // the daemon's PATH).
-    let chosen = f.start_driver().ok_or(NoPlan::NoDriver)?;
-    let driver = chosen.driver.clone().ok_or(NoPlan::NoDriver)?;
-    let driver_source = chosen.source.clone();
+    let (driver, driver_source) = match over {
+        Some(c) => (c.net.clone(), "asked by `rootless-doctor net`".to_owned()),
+        None => {
+            let chosen = f.start_driver().ok_or(NoPlan::NoDriver)?;
+            let driver = chosen.driver.clone().ok_or(NoPlan::NoDriver)?;
+            (driver, chosen.source.clone())
+        }
+    };
     // The script's defaults (moby's contrib/dockerd-rootless.sh): MTU 65520 for slirp4netns and pasta, else 1500;
     // port driver implicit for pasta, else builtin.
-    let mtu = own("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU").unwrap_or_else(|| {
-        if driver == "slirp4netns" || driver == "pasta" {
-            "65520"
-        } else {
-            "1500"
-        }
-        .to_owned()
-    });
+    let mtu = over
+        .map(|c| c.mtu.to_string())
+        .or_else(|| own("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU"))
+        .unwrap_or_else(|| {
+            if driver == "slirp4netns" || driver == "pasta" {
+                "65520"
+            } else {
+                "1500"
+            }
+            .to_owned()
+        });
     // The other variables the script passes on, from the user's own session as for the driver and MTU.
     let or = |name: &str, default: &str| own(name).unwrap_or_else(|| default.to_owned());
     let sandbox = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "auto");
     let seccomp = or("DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP", "auto");
-    let port_driver = or(
-        "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER",
-        if driver == "pasta" {
-            "implicit"
-        } else {
-            "builtin"
-        },
-    );
+    let port_driver = match over {
+        Some(c) => c.port.clone(),
+        None => or(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER",
+            if driver == "pasta" {
+                "implicit"
+            } else {
+                "builtin"
+            },
+        ),
+    };
     let mut argv: Vec<String> = vec![
         rootlesskit.clone(),
         format!("--net={driver}"),
@@ -369,7 +413,9 @@ fn plan(f: &Facts) -> Result<TrialPlan, NoPlan> {
         "--propagation=rslave".to_owned(),
     ];
     // `$DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS`, unquoted in the script: split at blanks.
-    if let Some(flags) = own("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS") {
+    if let Some(c) = over {
+        argv.extend(c.flags.iter().cloned());
+    } else if let Some(flags) = own("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS") {
         argv.extend(
             flags
                 .split([' ', '\t', '\n'])

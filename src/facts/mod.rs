@@ -25,6 +25,7 @@ pub mod client;
 pub mod data_root;
 pub mod dockerd;
 pub mod launch;
+pub mod net;
 pub mod rootlesskit;
 pub mod start;
 pub mod start_programs;

@@ -16,8 +16,9 @@ release=${2:-bookworm}
 
 # The packages of the image. dbus-user-session and libpam-systemd give the user a systemd user manager and bus
 # through a real login; docker.io, rootlesskit, uidmap and slirp4netns are what dockerd-rootless.sh runs; apparmor
-# loads the profiles of the apparmor scenario (the Debian kernels enable AppArmor by default).
-packages=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,docker.io,rootlesskit,slirp4netns,fuse-overlayfs,iptables,openssh-server,openssh-client,sudo,iproute2,procps,kmod,util-linux,apparmor
+# loads the profiles of the apparmor scenario (the Debian kernels enable AppArmor by default); busybox-static makes the
+# net scenario's one-binary image and its client.
+packages=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,docker.io,rootlesskit,slirp4netns,fuse-overlayfs,iptables,openssh-server,openssh-client,sudo,iproute2,procps,kmod,util-linux,apparmor,busybox-static
 case $release in
 bookworm) ;;
 # trixie: RootlessKit 2.0.2 and docker.io 26.1.5, whose client is split out into docker-cli; passt gives pasta,

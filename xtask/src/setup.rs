@@ -23,6 +23,8 @@ pub const PACKAGES: &[&str] = &[
     "uidmap",
     "rootlesskit",
     "slirp4netns",
+    // Debian 12's passt (0.0~git20230309): the pasta `net` rejects here as older than 2023_12_04 (tests/net_live.rs).
+    "passt",
     "iptables",
     "docker.io",
     "busybox-static",

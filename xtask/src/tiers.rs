@@ -107,7 +107,7 @@ fn describe(tier: Tier) -> &'static str {
     match tier {
         Tier::Lint => "cargo fmt --check, cargo clippy -D warnings",
         Tier::Unit => "cargo test --workspace --lib --bins",
-        Tier::Fixtures => "cargo test --test fixtures --test cli",
+        Tier::Fixtures => "cargo test --test fixtures --test cli --test net",
         Tier::Fuzz => "every fuzz target in fuzz/ for a few seconds (cargo +nightly fuzz)",
         Tier::Live => "the release binary as real test users, against real rootless daemons",
         Tier::Vm => {
@@ -130,7 +130,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             cmd!(sh, "cargo test --workspace --lib --bins").run()?;
         }
         Tier::Fixtures => {
-            cmd!(sh, "cargo test --test fixtures --test cli").run()?;
+            cmd!(sh, "cargo test --test fixtures --test cli --test net").run()?;
         }
         Tier::Fuzz => fuzz::run(sh, &fuzz::select(&[])?, fuzz::TIER_SECONDS)?,
         Tier::Live => {
@@ -149,7 +149,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             };
             live(cmd!(
                 sh,
-                "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply"
+                "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live"
             ))?;
             live(cmd!(sh, "cargo test --release -p testkit"))?;
         }

@@ -1,0 +1,244 @@
+//! Live tier: `rootless-doctor net` on this machine (Debian 12: RootlessKit 1.1.0, slirp4netns 1.2.0, passt
+//! 2023-03-09), its verdicts proven against the real `rootlesskit … true`: the choice for `--source-ip` and why pasta
+//! is out (the same words RootlessKit prints), `--probe` against a by-hand launch of every combination it tried, a
+//! helper without its execute bit rejected by both, and root's run for a user trying as that user.
+//! The real daemon with the written settings, and the client's address a container sees, are the VM tier's
+//! (tests/vm.rs `net_source_ip_*`): a systemd user service to restart is what `--write` writes for.
+
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+#[allow(dead_code)]
+#[path = "support/live.rs"]
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use support::{Need, Run};
+
+fn live() -> Option<support::Live> {
+    support::start(&[
+        Need::Root,
+        Need::User(testkit::live::ok_user()),
+        Need::Program("rootlesskit"),
+        Need::Program("slirp4netns"),
+        Need::Program("setpriv"),
+    ])
+}
+
+/// The candidate `label` (`net + port`) of a `net --format json` document.
+fn candidate<'a>(doc: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+    doc["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            format!(
+                "{} + {}",
+                c["network"].as_str().unwrap(),
+                c["port"].as_str().unwrap()
+            ) == label
+        })
+        .unwrap_or_else(|| panic!("no candidate {label} in {doc}"))
+}
+
+fn reasons(c: &serde_json::Value) -> Vec<String> {
+    c["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// RootlessKit as the user, with the flags Debian 12's dockerd-rootless.sh passes and `net`/`port`, at most 20 s,
+/// on `path`; tried again after losing RootlessKit 1.1.0's builtin port-driver race.
+fn rootlesskit(user: &support::TestUser, path: &str, net: &str, port: &str, mtu: &str) -> Run {
+    let rk = path
+        .split(':')
+        .map(|d| format!("{d}/rootlesskit"))
+        .find(|p| fs::metadata(p).is_ok())
+        .unwrap_or_else(|| "/usr/bin/rootlesskit".to_owned());
+    let args = [
+        format!("--net={net}"),
+        format!("--mtu={mtu}"),
+        "--slirp4netns-sandbox=auto".to_owned(),
+        "--slirp4netns-seccomp=auto".to_owned(),
+        "--disable-host-loopback".to_owned(),
+        format!("--port-driver={port}"),
+        "--copy-up=/etc".to_owned(),
+        "--copy-up=/run".to_owned(),
+        "--propagation=rslave".to_owned(),
+        "true".to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::retry_bp_sock_race(
+        || {
+            let inner = user.command_with_path(path, std::path::Path::new(&rk), &args);
+            let mut cmd = Command::new("timeout");
+            cmd.args(["--kill-after=5", "20"])
+                .arg(inner.get_program())
+                .args(inner.get_args());
+            Run::of(cmd)
+        },
+        |r| (r.code() != 0).then_some(r.stderr.as_str()),
+    )
+}
+
+#[test]
+fn source_ip_chooses_slirp4netns_and_pasta_is_out_in_rootlesskits_own_words() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let run = user.doctor(&["net", "--source-ip", "--format", "json"]);
+    assert_eq!(run.code(), 0, "{run}");
+    let doc = run.json();
+    assert_eq!(doc["chosen"], "slirp4netns + slirp4netns", "{run}");
+    // The choice was tried here, for real.
+    let chosen = candidate(&doc, "slirp4netns + slirp4netns");
+    assert_eq!(chosen["probe"]["result"], "started", "{run}");
+    // Why pasta is out: RootlessKit 1.1.0 refuses the name, as it says itself; passt is too old besides.
+    let pasta = reasons(candidate(&doc, "pasta + implicit"));
+    let refusal = "[rootlesskit:parent] error: unknown network mode: pasta";
+    assert!(pasta.iter().any(|r| r.contains(refusal)), "{pasta:?}");
+    assert!(
+        pasta.iter().any(|r| r.contains("older than 2023_12_04")),
+        "{pasta:?}"
+    );
+    let real = rootlesskit(&user, support::PATH, "pasta", "implicit", "65520");
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(real.stderr.contains(refusal), "{real}");
+    // builtin hides the client before RootlessKit 3.0.
+    let builtin = reasons(candidate(&doc, "slirp4netns + builtin"));
+    assert_eq!(
+        builtin,
+        [
+            "the builtin port driver shows containers 127.0.0.1 before RootlessKit 3.0.0 (this one is 1.1.0)"
+        ]
+    );
+    // No systemd here: the settings are for dockerd-rootless.sh's environment, and --write has nothing to write.
+    assert!(doc["settings"]["override_file"].is_null(), "{doc}");
+    let human = user.doctor(&["net", "--source-ip", "--write"]);
+    assert_eq!(human.code(), 0, "{human}");
+    for line in [
+        "export DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns",
+        "export DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns",
+        "export DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=65520",
+        "nothing to write here: without systemd",
+    ] {
+        assert!(human.stdout.contains(line), "no {line:?}:\n{human}");
+    }
+}
+
+#[test]
+fn probe_agrees_with_rootlesskit_for_every_combination_it_tried() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let run = user.doctor(&["net", "--probe", "--format", "json"]);
+    let doc = run.json();
+    let mut tried = 0;
+    for c in doc["candidates"].as_array().unwrap() {
+        let Some(result) = c["probe"]["result"].as_str() else {
+            continue;
+        };
+        tried += 1;
+        let (net, port) = (c["network"].as_str().unwrap(), c["port"].as_str().unwrap());
+        let mtu = c["mtu"].to_string();
+        let real = rootlesskit(&user, support::PATH, net, port, &mtu);
+        assert_eq!(
+            result == "started",
+            real.code() == 0,
+            "{net} + {port}: the doctor says {result}, RootlessKit exited {}:\n{real}\n{}",
+            real.code(),
+            serde_json::to_string_pretty(c).unwrap()
+        );
+        eprintln!("{net} + {port}: {result}, as RootlessKit ({})", real.code());
+    }
+    // This machine starts both of slirp4netns's combinations.
+    assert_eq!(tried, 2, "{run}");
+    assert_eq!(
+        candidate(&doc, "slirp4netns + builtin")["probe"]["result"],
+        "started"
+    );
+}
+
+#[test]
+fn a_helper_without_its_execute_bit_is_out_and_rootlesskit_fails_alike() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    // A PATH of symlinks to every program of the usual directories, with slirp4netns a copy lacking its x bits.
+    let scratch = support::ScratchDir::new("/tmp", "net-noexec", 0o755);
+    let bin = scratch.user_dir("bin", (user.uid, user.gid), 0o755);
+    for dir in ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let link = std::path::Path::new(&bin).join(entry.file_name());
+            if entry.file_name() != "slirp4netns" && !link.exists() {
+                std::os::unix::fs::symlink(entry.path(), &link).unwrap();
+            }
+        }
+    }
+    let helper = format!("{bin}/slirp4netns");
+    fs::copy("/usr/bin/slirp4netns", &helper).unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o644)).unwrap();
+    let doctor =
+        Run::of(user.command_with_path(&bin, support::doctor_bin(), &["net", "--format", "json"]));
+    let doc = doctor.json();
+    let slirp = reasons(candidate(&doc, "slirp4netns + builtin"));
+    assert!(
+        slirp
+            .iter()
+            .any(|r| r.starts_with(&format!("{helper} is not executable by the user"))),
+        "{slirp:?}"
+    );
+    // Nothing else starts on RootlessKit 1.1.0 here: no choice, exit 1.
+    assert_eq!(doctor.code(), 1, "{doctor}");
+    assert!(doc["chosen"].is_null(), "{doc}");
+    // RootlessKit on the same PATH: exec's lookup skips a file without execute permission.
+    let real = rootlesskit(&user, &bin, "slirp4netns", "builtin", "65520");
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(
+        real.stderr.contains("executable file not found in $PATH"),
+        "{real}"
+    );
+    eprintln!("RootlessKit: {}", real.stderr.trim());
+}
+
+#[test]
+fn root_for_a_user_tries_as_that_user() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let run = Run::of({
+        let mut c = Command::new(support::doctor_bin());
+        c.args([
+            "--user",
+            &user.name,
+            "net",
+            "--source-ip",
+            "--format",
+            "json",
+        ]);
+        c
+    });
+    assert_eq!(run.code(), 0, "{run}");
+    let doc = run.json();
+    assert_eq!(doc["user"], user.name.as_str());
+    assert_eq!(doc["chosen"], "slirp4netns + slirp4netns", "{run}");
+    assert_eq!(
+        candidate(&doc, "slirp4netns + slirp4netns")["probe"]["result"],
+        "started",
+        "{run}"
+    );
+}

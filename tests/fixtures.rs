@@ -276,6 +276,7 @@ scenarios! {
     debian_12_daemon_rootful_beside => "debian-12-daemon-rootful-beside",
     debian_12_daemon_rootful_too => "debian-12-daemon-rootful-too",
     debian_12_daemon_rootless_context => "debian-12-daemon-rootless-context",
+    debian_12_daemon_override_not_restarted => "debian-12-daemon-override-not-restarted",
     debian_12_daemon_rootlesskit_api_gone => "debian-12-daemon-rootlesskit-api-gone",
     debian_12_daemon_someone_elses_socket => "debian-12-daemon-someone-elses-socket",
     debian_12_daemon_tcp_client => "debian-12-daemon-tcp-client",

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Check, Scope};
 use crate::facts::dockerd::flag;
 use crate::facts::{Facts, Read};
-use crate::model::{Evidence, Remediation, Verdict};
+use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::proc::env_value;
 
 pub(super) const CHECKS: &[Check] = &[
@@ -40,7 +40,8 @@ How to fix: restart the daemon; if the state dir is gone while the daemon runs, 
         explain: "\
 What it checks: what was asked for (DOCKERD_ROOTLESS_ROOTLESSKIT_NET, _PORT_DRIVER, _MTU and _FLAGS in the environment of \
 RootlessKit, usually set in ~/.config/systemd/user/docker.service.d/override.conf) against what RootlessKit reports and the flags \
-it was started with.
+it was started with; and what the docker user service (the unit and its drop-ins) holds now against that environment: \
+settings written after the start, by hand or by `rootless-doctor net --write`, take effect only at a restart.
 
 Why it matters: dockerd-rootless.sh silently falls back (pasta requested but too old, slirp4netns missing), and the only trace is \
 in the journal.
@@ -197,6 +198,31 @@ fn rootlesskit_drivers(f: &Facts) -> Verdict {
         "network {net}, port driver {port}, MTU {}",
         mtu.as_deref().unwrap_or("default")
     );
+    // Settings written to the unit (by hand or `net --write`) after the daemon started: systemd reads them at the
+    // next restart, so what runs is the old request.
+    let pending = pending_settings(f, parent.is_some(), &env);
+    if !pending.is_empty() {
+        let unit = f
+            .start_env()
+            .and_then(|s| s.unit.clone())
+            .unwrap_or_default();
+        evidence.push(Evidence {
+            source: "written".into(),
+            detail: pending.join("; "),
+        });
+        return Verdict::warn(format!(
+            "written but not restarted: the docker user service ({} and its drop-ins) sets what the running RootlessKit was not started with ({}); in effect: {effective}",
+            unit,
+            pending.join("; ")
+        ))
+        .with_evidence(evidence)
+        .fix(
+            Remediation::text("Reload the user manager and restart the daemon to take them:").steps([
+                Step::user(["systemctl", "--user", "daemon-reload"]),
+                Step::user(["systemctl", "--user", "restart", "docker"]),
+            ]),
+        );
+    }
     if !mismatches.is_empty() {
         return Verdict::warn(format!("{}; in effect: {effective}", mismatches.join("; ")))
             .with_evidence(evidence)
@@ -211,6 +237,32 @@ passt ≥ 2023_12_04) or change the request, then restart the daemon.",
         format!("as requested ({})", requested.join(", "))
     };
     Verdict::pass(format!("{effective}: {asked}")).with_evidence(evidence)
+}
+
+/// The `DOCKERD_ROOTLESS_ROOTLESSKIT_*` settings the user unit holds now that differ from the running RootlessKit's
+/// environment (`NAME: X written, Y running`); nothing when the daemon does not start from a unit or its parent's
+/// environment could not be read.
+fn pending_settings(f: &Facts, read_parent: bool, env: &[String]) -> Vec<String> {
+    let Some(start) = f.start_env().filter(|s| s.known && s.unit.is_some()) else {
+        return Vec::new();
+    };
+    if !read_parent {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for var in ["NET", "PORT_DRIVER", "MTU", "FLAGS"] {
+        let name = format!("DOCKERD_ROOTLESS_ROOTLESSKIT_{var}");
+        let written = start.get(&name).filter(|v| !v.is_empty());
+        let running = env_value(env, &name).filter(|v| !v.is_empty());
+        if written != running {
+            out.push(format!(
+                "{name}: {} written, {} running",
+                written.unwrap_or("unset"),
+                running.unwrap_or("unset")
+            ));
+        }
+    }
+    out
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -247,6 +299,34 @@ mod tests {
             v.summary
         );
         assert!(fix(&v).text.starts_with("Restart the rootless daemon"));
+    }
+
+    #[test]
+    fn settings_written_after_the_start_warn_until_a_restart() {
+        let v = check(
+            "debian-12-daemon-override-not-restarted",
+            "rootlesskit.drivers",
+        );
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("written but not restarted: the docker user service (/home/alice/.config/systemd/user/docker.service and its drop-ins)"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: slirp4netns written, unset running"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            crate::checks::test_support::steps(&v),
+            [
+                "systemctl --user daemon-reload",
+                "systemctl --user restart docker"
+            ]
+        );
     }
 
     #[test]

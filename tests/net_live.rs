@@ -242,3 +242,72 @@ fn root_for_a_user_tries_as_that_user() {
         "{run}"
     );
 }
+
+/// `inner` (a command as the test user) inside `ns`'s mount namespace, at most 30 s.
+fn in_ns(ns: &support::MountNamespace, inner: &Command) -> Command {
+    let mut c = Command::new("nsenter");
+    c.args(["-t", &ns.pid().to_string()])
+        .args(ns.join())
+        .args(["--", "timeout", "--kill-after=5", "30"])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    c
+}
+
+/// A missing kernel device: /dev/net/tun hidden by a tmpfs over /dev/net in a private mount namespace. Every
+/// driver on this machine needs it, so `net` rejects them all there (exit 1) and RootlessKit's `ip tuntap add` fails
+/// the same way; outside it, both start.
+#[test]
+fn without_dev_net_tun_every_driver_is_out_as_rootlesskit_finds() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let ns = support::MountNamespace::new(&[&[
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        "mode=0755",
+        "tmpfs",
+        "/dev/net",
+    ]]);
+    let doctor = Run::of(in_ns(
+        &ns,
+        &user.command_with_path(
+            support::PATH,
+            support::doctor_bin(),
+            &["net", "--format", "json"],
+        ),
+    ));
+    assert_eq!(doctor.code(), 1, "{doctor}");
+    let doc = doctor.json();
+    assert!(doc["chosen"].is_null(), "{doc}");
+    let slirp = reasons(candidate(&doc, "slirp4netns + builtin"));
+    assert!(
+        slirp
+            .iter()
+            .any(|r| r == "slirp4netns needs /dev/net/tun: it is missing (load the tun module)"),
+        "{slirp:?}"
+    );
+    let inner = user.command_with_path(
+        support::PATH,
+        std::path::Path::new("/usr/bin/rootlesskit"),
+        &[
+            "--net=slirp4netns",
+            "--mtu=65520",
+            "--disable-host-loopback",
+            "--port-driver=builtin",
+            "--copy-up=/etc",
+            "--copy-up=/run",
+            "true",
+        ],
+    );
+    let real = Run::of(in_ns(&ns, &inner));
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(
+        real.stderr.contains("open: No such file or directory")
+            && real.stderr.contains("ip tuntap add name tap0 mode tap"),
+        "{real}"
+    );
+}

@@ -1012,8 +1012,24 @@ fn net_scenario(image: &Path, chosen: &str, drivers: &str, before_keeps: bool) {
             format!("override: no {line}:\n{override_conf}")
         });
     }
+    // Written, not yet restarted: check says so.
+    run.verdict(
+        "pending-check",
+        "rootlesskit.drivers",
+        "warn",
+        &[
+            "written but not restarted",
+            &format!("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: {port} written"),
+        ],
+    );
     run.succeeded("restart");
     run.verdict("after-check", "rootlesskit.api", "pass", &[drivers]);
+    run.verdict(
+        "after-check",
+        "rootlesskit.drivers",
+        "pass",
+        &["as requested"],
+    );
     run.succeeded("after-serve");
     run.succeeded("after-client");
     let seen = run.file("after-client", "stdout");

@@ -1613,25 +1613,10 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_NET.",
         ))
         .steps(d.install_step(&["lxc_user_nic"]))
     };
-    // RootlessKit's default: the first of these that exists (`lxcUserNicBin`; the middle one is
-    // /usr/lib/$(uname -m)-linux-gnu/, Ubuntu's), or "" when none does.
+    // RootlessKit's default (`lxcUserNicBin`), or "" when none exists.
     let helper = match flag("lxc-user-nic-binary") {
         Some(b) => Some(b),
-        None => {
-            let mut candidates = vec!["/usr/libexec/lxc/lxc-user-nic".to_owned()];
-            if let Read::Ok(mut dirs) = f.read_dir("/usr/lib") {
-                dirs.sort();
-                candidates.extend(
-                    dirs.iter()
-                        .filter(|d| d.ends_with("-linux-gnu"))
-                        .map(|d| format!("/usr/lib/{d}/lxc/lxc-user-nic")),
-                );
-            }
-            candidates.push("/usr/lib/lxc/lxc-user-nic".to_owned());
-            candidates
-                .into_iter()
-                .find(|c| matches!(f.stat(c), Read::Ok(_)))
-        }
+        None => f.lxc_user_nic_default(),
     };
     let Some(helper) = helper else {
         return Verdict::fail(

@@ -180,7 +180,8 @@ impl Facts<'_> {
     }
 
     /// Where RootlessKit looks for lxc-user-nic by default (`lxcUserNicBin`): the first of
-    /// /usr/libexec/lxc/, /usr/lib/*-linux-gnu/lxc/ (sorted), /usr/lib/lxc/ that exists.
+    /// /usr/libexec/lxc/, /usr/lib/*-linux-gnu/lxc/ (sorted; /usr/lib/$(uname -m)-linux-gnu/ is Ubuntu's),
+    /// /usr/lib/lxc/ that exists.
     pub fn lxc_user_nic_default(&self) -> Option<String> {
         let mut candidates = vec!["/usr/libexec/lxc/lxc-user-nic".to_owned()];
         if let Read::Ok(mut dirs) = self.read_dir("/usr/lib") {

@@ -39,6 +39,7 @@ as_tester before-rm "$docker_env docker rm -f echopeer"
 as_tester write 'rootless-doctor net --source-ip --write'
 as_tester write-again 'rootless-doctor net --source-ip --write'
 as_tester override 'cat ~/.config/systemd/user/docker.service.d/override.conf'
+as_tester pending-check 'rootless-doctor check rootlesskit --format json'
 as_tester restart "systemctl --user daemon-reload && systemctl --user restart docker && $wait_daemon"
 as_tester after-check 'rootless-doctor check rootlesskit --format json'
 as_tester after-serve "$serve"

@@ -25,13 +25,28 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
     // Logical lines: (first physical line number, the physical lines).
     let mut logical: Vec<(usize, Vec<&str>)> = Vec::new();
     let mut open = false;
-    for (i, l) in text.lines().enumerate() {
+    // Lines split at '\n' only: a '\r' stays where it was (`str::lines` would drop one before a '\n' but not one
+    // at the very end, and the edit would not be idempotent).
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let physical: Vec<&str> = if text.is_empty() {
+        Vec::new()
+    } else {
+        body.split('\n').collect()
+    };
+    for (i, l) in physical.into_iter().enumerate() {
         if open && let Some(last) = logical.last_mut() {
             last.1.push(l);
         } else {
             logical.push((i + 1, vec![l]));
         }
         open = l.ends_with('\\') && !is_comment(l);
+    }
+    // A last line that continues (a trailing backslash) would swallow the first line written after it.
+    if open && let Some((line, parts)) = logical.last() {
+        return Err(LineError {
+            line: line + parts.len() - 1,
+            message: "the file ends in a line continued by a backslash: not edited".to_owned(),
+        });
     }
     let mut out: Vec<String> = Vec::new();
     let mut section = String::new();
@@ -66,6 +81,12 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
                         .iter()
                         .filter(|(k, _)| !vars.iter().any(|(n, _)| n == k))
                         .collect();
+                    if kept.iter().any(|(_, v)| v.chars().any(char::is_control)) {
+                        return Err(LineError {
+                            line: *line,
+                            message: "Environment= holds a value with a control character beside a variable being set: not edited".to_owned(),
+                        });
+                    }
                     if kept.len() == pairs.len() {
                         out.extend(parts.iter().map(|p| (*p).to_owned()));
                     } else if !kept.is_empty() {
@@ -190,6 +211,32 @@ mod tests {
         // One that does not name it is kept as it is.
         let out = set_environment("[Service]\nEnvironment=\"X=1\n", &vars(&[("A", "2")])).unwrap();
         assert_eq!(out, "[Service]\nEnvironment=\"X=1\nEnvironment=\"A=2\"\n");
+    }
+
+    /// Found by the fuzz target: the file's last line continued by a backslash took the first line written after
+    /// it into itself.
+    #[test]
+    fn regression_a_continuation_at_the_end_swallowed_the_first_new_line() {
+        let set = vars(&[("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "")]);
+        let e = set_environment("[Service]\nEnvironment=A=1 \\\n", &set).unwrap_err();
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+
+    /// Found by the fuzz target: a value kept beside a variable being set held a newline (a `\n` escape), written
+    /// back raw it split the line.
+    #[test]
+    fn regression_a_kept_value_with_an_escaped_newline_split_the_line() {
+        let set = vars(&[("NET", "x")]);
+        let e = set_environment("[Service]\nEnvironment=\"A=a\\nb\" NET=y\n", &set).unwrap_err();
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+
+    /// Found by the fuzz target: a line ending in a bare '\r' at the end of the file lost it on the second edit.
+    #[test]
+    fn regression_a_carriage_return_at_the_end_made_the_edit_not_idempotent() {
+        let set = vars(&[("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "")]);
+        let once = set_environment("[Service]\nEnvironment=A=1 \\\n  B=1 C\r", &set).unwrap();
+        assert_eq!(set_environment(&once, &set).unwrap(), once);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! - Debian 12 again, a boot of its own (`tests/vm/scenarios/kernel-features.sh`): what the kernel gives the
 //!   rootless daemon, the netfilter modules its iptables loads and the cgroup controllers systemd delegates (rows
 //!   8.11 and 8.12).
+//! - Both again (`tests/vm/scenarios/net.sh`): `net --source-ip --write` into the real user service, which restarts
+//!   with the chosen drivers, and a client in a network namespace of its own (a veth pair inside the VM) whose
+//!   address the container sees after the restart and not before.
 //!
 //! `cargo xtask test --tier vm` builds both images (`tests/vm/build-image.sh CACHE RELEASE`) and runs this file with
 //! `ROOTLESS_DOCTOR_VM_IMAGE` (bookworm) and `ROOTLESS_DOCTOR_VM_IMAGE_TRIXIE` naming them. Each test boots a

@@ -270,6 +270,7 @@ scenarios! {
     debian_12_daemon_killed_pid_reused => "debian-12-daemon-killed-pid-reused",
     debian_12_daemon_no_pidfile => "debian-12-daemon-no-pidfile",
     debian_12_daemon_not_rootless => "debian-12-daemon-not-rootless",
+    debian_12_daemon_pasta_implicit => "debian-12-daemon-pasta-implicit",
     debian_12_daemon_pasta_fallback => "debian-12-daemon-pasta-fallback",
     debian_12_daemon_path_free => "debian-12-daemon-path-free",
     debian_12_daemon_resolv_outside_sandbox => "debian-12-daemon-resolv-outside-sandbox",

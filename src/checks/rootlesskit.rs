@@ -101,10 +101,14 @@ fn rootlesskit_api(f: &Facts) -> Verdict {
         .pointer("/networkDriver/driver")
         .and_then(Value::as_str)
         .unwrap_or("host");
-    let port = info
-        .pointer("/portDriver/driver")
-        .and_then(Value::as_str)
-        .unwrap_or("none");
+    // RootlessKit's API lists no port driver for `none` and for pasta's `implicit` (pasta forwards by itself): the
+    // parent's command line tells them apart.
+    let port = match info.pointer("/portDriver/driver").and_then(Value::as_str) {
+        Some(p) => p.to_owned(),
+        None => parent(f)
+            .and_then(|(_, argv)| flag(&argv, "port-driver").map(str::to_owned))
+            .unwrap_or_else(|| "none".to_owned()),
+    };
     let v = Verdict::pass(format!(
         "RootlessKit {version}: network driver {net}, port driver {port}"
     ))
@@ -140,16 +144,9 @@ fn rootlesskit_drivers(f: &Facts) -> Verdict {
         .unwrap_or("implicit")
         .to_owned();
     // The RootlessKit parent runs as the user: its argv says the MTU, its environment what was requested.
-    let parent = match f.processes() {
-        Read::Ok(list) => list
-            .iter()
-            .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
-            .map(|p| p.pid),
-        _ => None,
-    };
-    let argv = parent
-        .and_then(|p| f.cmdline(p).ok().cloned())
-        .unwrap_or_default();
+    let found = parent(f);
+    let parent = found.as_ref().map(|(pid, _)| *pid);
+    let argv = found.map(|(_, argv)| argv).unwrap_or_default();
     let env = parent
         .and_then(|p| f.environ(p).ok().cloned())
         .unwrap_or_default();
@@ -239,6 +236,18 @@ passt ≥ 2023_12_04) or change the request, then restart the daemon.",
     Verdict::pass(format!("{effective}: {asked}")).with_evidence(evidence)
 }
 
+/// The user's RootlessKit parent process: its pid and command line.
+fn parent(f: &Facts) -> Option<(u32, Vec<String>)> {
+    let pid = match f.processes() {
+        Read::Ok(list) => list
+            .iter()
+            .find(|p| p.name == "rootlesskit" && p.uid == f.user.uid)
+            .map(|p| p.pid),
+        _ => None,
+    }?;
+    Some((pid, f.cmdline(pid).ok().cloned().unwrap_or_default()))
+}
+
 /// The `DOCKERD_ROOTLESS_ROOTLESSKIT_*` settings the user unit holds now that differ from the running RootlessKit's
 /// environment (`NAME: X written, Y running`); nothing when the daemon does not start from a unit or its parent's
 /// environment could not be read.
@@ -285,6 +294,19 @@ mod tests {
             v.summary,
             "RootlessKit 1.1.0: network driver slirp4netns, port driver builtin"
         );
+    }
+
+    /// Seen in the VM tier on Debian 13: RootlessKit 2.0.2's API lists no port driver for pasta's implicit one, and
+    /// the check said "port driver none" while pasta forwarded the ports.
+    #[test]
+    fn regression_api_said_port_driver_none_for_pastas_implicit() {
+        let v = check("debian-12-daemon-pasta-implicit", "rootlesskit.api");
+        assert_eq!(
+            v.summary,
+            "RootlessKit 2.0.2: network driver pasta, port driver implicit"
+        );
+        let v = check("debian-12-daemon-pasta-implicit", "rootlesskit.drivers");
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
     }
 
     /// The state dir comes from dockerd's ROOTLESSKIT_STATE_DIR (Debian 20.10's random /tmp/rootlesskitNNN).

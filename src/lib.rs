@@ -1047,13 +1047,22 @@ fn net_command(
         };
         let set: serde_json::Map<String, serde_json::Value> =
             settings.daemon_json.iter().cloned().collect();
-        match model::Step::edit_json(false, file.as_str(), base.as_deref(), set, vec![]) {
-            Some(step) => steps.push(step),
-            None => {
-                return Err(UsageError::Fix(format!(
-                    "{file} is not a JSON object: not edited (`rootless-doctor check daemon.config` says where)"
-                ))
-                .into());
+        match parse::json_edit::edit(base.as_deref().unwrap_or("").as_bytes(), &set, &[]) {
+            Err(e) => {
+                return Err(UsageError::Fix(format!("{file}:{e}: not edited")).into());
+            }
+            // Already holds them: the write path's "already" line says so.
+            Ok(None) => steps.push(model::Step::write_file(
+                false,
+                file.as_str(),
+                base.clone().unwrap_or_default(),
+            )),
+            Ok(Some(_)) => {
+                if let Some(step) =
+                    model::Step::edit_json(false, file.as_str(), base.as_deref(), set, vec![])
+                {
+                    steps.push(step);
+                }
             }
         }
     }

@@ -411,6 +411,8 @@ pub struct Candidate {
     pub port_gbps: f64,
     /// Whether published ports keep the client's address here (after the needs are met).
     pub source_ip: bool,
+    /// The network driver runs a set-user-ID helper.
+    pub suid: bool,
     pub rejected: Vec<Reason>,
     pub caveats: Vec<Reason>,
     pub needs: Vec<Need>,
@@ -496,6 +498,11 @@ impl Decision {
         let mut out: Vec<Vec<String>> = Vec::new();
         for c in self.candidates.iter().filter(|c| !c.kept()) {
             if !c.rejected.iter().all(|r| !r.install.is_empty()) {
+                continue;
+            }
+            // A set-user-ID helper (experimental, and a quota to configure besides) is suggested only to whom asks
+            // for the most throughput.
+            if c.suid && !self.request.throughput {
                 continue;
             }
             let mut set: Vec<String> = Vec::new();
@@ -956,6 +963,7 @@ pasta fails (\"pasta failed with exit code 1\")"
         network_gbps: net.gbps,
         port_gbps: port.gbps,
         source_ip,
+        suid: net.suid,
         rejected,
         caveats,
         needs,

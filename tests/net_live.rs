@@ -311,3 +311,136 @@ fn without_dev_net_tun_every_driver_is_out_as_rootlesskit_finds() {
         "{real}"
     );
 }
+
+/// A `--root` tree (no running system: nothing is launched) with RootlessKit 3.0.1 and slirp4netns packaged, the
+/// user's home the test user's: `net --source-ip --write` as root for the user keeps the override's other lines and
+/// daemon.json's other keys, a second run finds both done, `fix --undo` puts both back byte for byte, and an
+/// override.conf planted as a symbolic link to a root-only file is refused without reading or changing it.
+#[test]
+fn write_merges_the_override_and_daemon_json_and_undo_restores_them() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let tree = support::ScratchDir::new("/tmp", "net-tree", 0o755);
+    let root = tree.0.display().to_string();
+    for d in [
+        "etc",
+        "usr/bin",
+        "var/lib/dpkg",
+        "run/systemd/system",
+        "proc",
+        "tmp",
+    ] {
+        fs::create_dir_all(tree.0.join(d)).unwrap();
+    }
+    fs::copy("/etc/os-release", tree.0.join("etc/os-release")).unwrap();
+    fs::write(
+        tree.0.join("etc/passwd"),
+        format!(
+            "root:x:0:0::/root:/bin/sh\n{0}:x:{1}:{2}::/home/{0}:/bin/sh\n",
+            user.name, user.uid, user.gid
+        ),
+    )
+    .unwrap();
+    fs::write(
+        tree.0.join("etc/group"),
+        format!("root:x:0:\n{}:x:{}:\n", user.name, user.gid),
+    )
+    .unwrap();
+    for b in ["rootlesskit", "slirp4netns", "ip", "iptables"] {
+        let p = tree.0.join("usr/bin").join(b);
+        fs::write(&p, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::write(
+        tree.0.join("var/lib/dpkg/status"),
+        "Package: rootlesskit\nStatus: install ok installed\nVersion: 3.0.1-1\n\nPackage: slirp4netns\nStatus: install ok installed\nVersion: 1.3.1-1\n",
+    )
+    .unwrap();
+    let home = tree.user_dir(&format!("home/{}", user.name), (user.uid, user.gid), 0o755);
+    let dropins = tree.user_dir(
+        &format!("home/{}/.config/systemd/user/docker.service.d", user.name),
+        (user.uid, user.gid),
+        0o755,
+    );
+    let docker = tree.user_dir(
+        &format!("home/{}/.config/docker", user.name),
+        (user.uid, user.gid),
+        0o755,
+    );
+    for d in [".config", ".config/systemd", ".config/systemd/user"] {
+        std::os::unix::fs::chown(format!("{home}/{d}"), Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let override_conf = format!("{dropins}/override.conf");
+    let daemon_json = format!("{docker}/daemon.json");
+    let old_override = "[Service]\nEnvironment=\"HTTP_PROXY=http://proxy:3128\"\n";
+    let old_json = "{\n  \"debug\": true\n}\n";
+    for (p, text) in [(&override_conf, old_override), (&daemon_json, old_json)] {
+        fs::write(p, text).unwrap();
+        std::os::unix::fs::chown(p, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let doctor = |args: &[&str]| {
+        Run::of({
+            let mut c = Command::new(support::doctor_bin());
+            c.args(["--root", &root, "--user", &user.name]).args(args);
+            c
+        })
+    };
+    let run = doctor(&["net", "--source-ip", "--write"]);
+    assert_eq!(run.code(), 0, "{run}");
+    assert!(
+        run.stdout.contains("Chosen: slirp4netns + builtin"),
+        "{run}"
+    );
+    assert_eq!(
+        fs::read_to_string(&override_conf).unwrap(),
+        "[Service]\nEnvironment=\"HTTP_PROXY=http://proxy:3128\"\nEnvironment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns\"\nEnvironment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=builtin\"\nEnvironment=\"DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=65520\"\n"
+    );
+    assert_eq!(
+        fs::read_to_string(&daemon_json).unwrap(),
+        "{\n  \"debug\": true,\n  \"userland-proxy\": false\n}\n"
+    );
+    // The user's files stay the user's.
+    use std::os::unix::fs::MetadataExt;
+    for p in [&override_conf, &daemon_json] {
+        assert_eq!(fs::metadata(p).unwrap().uid(), user.uid, "{p}");
+    }
+    let again = doctor(&["net", "--source-ip", "--write"]);
+    assert_eq!(again.code(), 0, "{again}");
+    assert_eq!(
+        again.stdout.matches("already holds this").count(),
+        2,
+        "{again}"
+    );
+    let undo = doctor(&["fix", "--undo"]);
+    assert_eq!(undo.code(), 0, "{undo}");
+    assert_eq!(fs::read_to_string(&override_conf).unwrap(), old_override);
+    assert_eq!(fs::read_to_string(&daemon_json).unwrap(), old_json);
+    // A link planted where override.conf goes.
+    let secret = tree.0.join("etc/shadow");
+    fs::write(&secret, "root:SECRET-HASH:1::::::\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::remove_file(&override_conf).unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", &override_conf).unwrap();
+    std::os::unix::fs::lchown(&override_conf, Some(user.uid), Some(user.gid)).unwrap();
+    let planted = doctor(&["net", "--source-ip", "--write"]);
+    assert_eq!(planted.code(), 1, "{planted}");
+    assert!(
+        planted
+            .stdout
+            .contains("override.conf: refused: a symbolic link"),
+        "{planted}"
+    );
+    assert!(!planted.stdout.contains("SECRET") && !planted.stderr.contains("SECRET"));
+    assert_eq!(
+        fs::read_to_string(&secret).unwrap(),
+        "root:SECRET-HASH:1::::::\n"
+    );
+    assert!(
+        fs::symlink_metadata(&override_conf)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

@@ -226,8 +226,12 @@ impl Facts<'_> {
             })
     }
 
-    /// Why /dev/net/tun cannot serve the user, or `None`.
+    /// Why /dev/net/tun cannot serve the user, or `None` (also on a tree without a running system, where /dev is
+    /// not the kernel's).
     fn tun_problem(&self) -> Option<String> {
+        if !self.has_runtime() {
+            return None;
+        }
         match self.stat(TUN) {
             Read::Missing => Some("it is missing (load the tun module)".to_owned()),
             Read::Failed(e) => Some(format!("it cannot be read: {e}")),

@@ -935,12 +935,8 @@ fn net_command(
             continue;
         };
         let c = &decision.candidates[i];
-        let words = c
-            .environment(&inv.current)
-            .into_iter()
-            .find(|(k, _)| k == "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")
-            .map(|(_, v)| v.split_ascii_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default();
+        // The FLAGS the start will really pass: those in force, less what would undo the choice, plus its own.
+        let words = c.flags(&inv.current);
         let combination = facts::launch::Combination {
             net: c.network.clone(),
             port: c.port.clone(),
@@ -991,14 +987,25 @@ fn net_command(
             }
         })
         .collect();
+    // The daemon.json the rootless dockerd reads: its unit's --config-file, else the default.
+    let unit = facts.rootless_unit_setup();
+    let daemon_json = unit
+        .map(|u| u.config.clone())
+        .unwrap_or_else(|| facts.daemon_json_path());
     let settings = decision.chosen().map(|c| {
-        net::settings(
+        let mut s = net::settings(
             c,
             &inv,
             facts.systemd,
             &facts.user.home,
-            &facts.daemon_json_path(),
-        )
+            &daemon_json,
+        );
+        if facts.systemd && unit.is_none() {
+            s.then = vec![
+                "install the docker user service (`rootless-doctor setup`, or `dockerd-rootless-setuptool.sh install`): it starts with these".to_owned(),
+            ];
+        }
+        s
     });
     let distro = d.name.clone();
     let heading = net::Heading {
@@ -1024,6 +1031,47 @@ fn net_command(
     }
     // The user's part, as `fix --apply` does it: journaled, backed up, atomic.
     let mut steps = Vec::new();
+    // A drop-in that sorts after override.conf sets the same variables last: what would be written would not count.
+    if let Some(file) = &settings.override_file
+        && let Some(dir) = std::path::Path::new(file).parent().and_then(|d| d.to_str())
+        && let facts::Read::Ok(mut names) = facts.read_dir(dir)
+    {
+        names.sort();
+        for name in names
+            .iter()
+            .filter(|n| n.ends_with(".conf") && n.as_str() > "override.conf")
+        {
+            let later = format!("{dir}/{name}");
+            if let facts::Read::Ok(text) = facts.read(&later) {
+                let (entries, _) = parse::unit::parse(&text);
+                let sets: Vec<String> = entries
+                    .iter()
+                    .filter(|e| e.section == "Service" && e.key == "Environment")
+                    .flat_map(|e| parse::unit::split_environment(&e.value).unwrap_or_default())
+                    .map(|(k, _)| k)
+                    .filter(|k| settings.environment.iter().any(|(n, _)| n == k))
+                    .collect();
+                if let Some(k) = sets.first() {
+                    return Err(UsageError::Fix(format!(
+                        "{later} sets {k} after override.conf: systemd would take that one; not written (remove it there, or put these settings in it)"
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+    // dockerd refuses a key set both as a flag and in daemon.json.
+    for (k, _) in &settings.daemon_json {
+        if let Some(u) = unit
+            && u.flag(k).is_some()
+        {
+            return Err(UsageError::Fix(format!(
+                "{} passes --{k} to dockerd, which then refuses \"{k}\" in {}: not written (remove the flag)",
+                u.label, settings.daemon_json_file
+            ))
+            .into());
+        }
+    }
     if let Some(file) = &settings.override_file {
         let text = match facts.read(file) {
             facts::Read::Ok(t) => t,

@@ -66,6 +66,9 @@ pub struct PortRow {
     pub source_ip: SourceIp,
     #[serde(default)]
     pub source_ip_since: Option<String>,
+    /// The first Docker with which `since` applies.
+    #[serde(default)]
+    pub source_ip_docker_since: Option<String>,
     pub ipv6: bool,
     pub privileged_by_cap: bool,
     pub gbps: f64,
@@ -431,7 +434,44 @@ impl Candidate {
         format!("{} + {}", self.network, self.port)
     }
 
-    /// The settings for dockerd-rootless.sh, merged with the words already in `current`'s FLAGS.
+    /// The words of `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` for this choice: the ones in force in `current`, less any
+    /// that would override the choice (dockerd-rootless.sh passes FLAGS after its own `--net`, `--port-driver` and
+    /// `--mtu`, and Go's flag package takes the last), plus the ones the choice needs.
+    pub fn flags(&self, current: &[(String, String)]) -> Vec<String> {
+        let existing = current
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let mut words: Vec<String> = Vec::new();
+        let mut skip_value = false;
+        for w in existing.split_ascii_whitespace() {
+            if std::mem::take(&mut skip_value) {
+                continue;
+            }
+            let name = w.trim_start_matches('-');
+            let (name, has_value) = name
+                .split_once('=')
+                .map_or((name, false), |(n, _)| (n, true));
+            if w.starts_with('-') && OVERRIDING.contains(&name) {
+                // `--net X`: the value is the next word (a bool flag takes only `=`).
+                skip_value = !has_value && name != "source-ip-transparent";
+                continue;
+            }
+            words.push(w.to_owned());
+        }
+        for n in &self.needs {
+            if let Need::Flag { word, .. } = n
+                && !words.contains(word)
+            {
+                words.push(word.clone());
+            }
+        }
+        words
+    }
+
+    /// The settings for dockerd-rootless.sh: the drivers and MTU, and FLAGS when they must change.
     pub fn environment(&self, current: &[(String, String)]) -> Vec<(String, String)> {
         let mut env = vec![
             (
@@ -447,35 +487,25 @@ impl Candidate {
                 self.mtu.to_string(),
             ),
         ];
-        let words: Vec<&str> = self
-            .needs
+        let existing: Vec<&str> = current
             .iter()
-            .filter_map(|n| match n {
-                Need::Flag { word, .. } => Some(word.as_str()),
-                _ => None,
-            })
-            .collect();
-        if !words.is_empty() {
-            let existing = current
-                .iter()
-                .rev()
-                .find(|(k, _)| k == "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("");
-            let mut all: Vec<&str> = existing.split_ascii_whitespace().collect();
-            for w in words {
-                if !all.contains(&w) {
-                    all.push(w);
-                }
-            }
+            .rev()
+            .find(|(k, _)| k == "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS")
+            .map(|(_, v)| v.split_ascii_whitespace().collect())
+            .unwrap_or_default();
+        let words = self.flags(current);
+        if words != existing {
             env.push((
                 "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".to_owned(),
-                all.join(" "),
+                words.join(" "),
             ));
         }
         env
     }
 }
+
+/// RootlessKit flags in FLAGS that would undo `net`'s choice.
+const OVERRIDING: &[&str] = &["net", "port-driver", "mtu", "source-ip-transparent"];
 
 /// The answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -850,6 +880,25 @@ pasta fails (\"pasta failed with exit code 1\")"
             req.source_ip && rk_version.zip(since).is_some_and(|(v, s)| v >= s)
         }
     };
+    // ... and from the Docker release that publishes through the port driver itself (an unknown one is not ruled out).
+    let docker_too_old = port
+        .source_ip_docker_since
+        .as_deref()
+        .and_then(Version::parse)
+        .zip(docker)
+        .filter(|(s, v)| *v < (u64::from(s.0), u64::from(s.1), u64::from(s.2)))
+        .map(|(s, _)| s);
+    if source_ip && let Some(s) = docker_too_old {
+        source_ip = false;
+        rejected.push(Reason::new(
+            Kind::NoSourceIp,
+            format!(
+                "before Docker {s} the rootless daemon publishes ports through rootlesskit-docker-proxy, its userland proxy: the {} port driver cannot keep the client's address through it, and without it nothing is published",
+                port.name
+            ),
+            Some(&port.source),
+        ));
+    }
     if port.source_ip == SourceIp::Since && source_ip && req.source_ip {
         needs.push(Need::DaemonJson {
             key: "userland-proxy".to_owned(),
@@ -893,10 +942,10 @@ pasta fails (\"pasta failed with exit code 1\")"
                 ),
             },
         };
-        if !rejected
-            .iter()
-            .any(|r: &Reason| r.kind == Kind::Prerequisite && r.text.contains("iptables"))
-        {
+        if !rejected.iter().any(|r: &Reason| {
+            (r.kind == Kind::Prerequisite && r.text.contains("iptables"))
+                || r.kind == Kind::NoSourceIp
+        }) {
             rejected.push(Reason::new(Kind::NoSourceIp, text, Some(&port.source)));
         }
     }
@@ -1205,7 +1254,11 @@ pub fn human(
                 }
                 for (k, v) in &s.environment {
                     if s.override_file.is_some() {
-                        writeln!(out, "    Environment=\"{}={}\"", esc(k), esc(v))?;
+                        writeln!(
+                            out,
+                            "    Environment={}",
+                            esc(&crate::parse::dropin::quote(k, v))
+                        )?;
                     } else {
                         writeln!(
                             out,
@@ -1477,6 +1530,7 @@ mod tests {
     fn rootlesskit_3_keeps_source_ip_with_builtin_and_userland_proxy_off() {
         let mut inv = debian13();
         inv.rootlesskit.as_mut().unwrap().version = Some(Version(3, 0, 1));
+        inv.docker = Some(("docker-ce 5:29.6.0-1".into(), (29, 6, 0)));
         inv.helpers.retain(|h| h.network != "pasta");
         let d = decide_for(
             &inv,
@@ -1500,6 +1554,31 @@ mod tests {
             ),
             "slirp4netns + slirp4netns"
         );
+    }
+
+    /// Audit: before Docker 28 the rootless daemon publishes through rootlesskit-docker-proxy, so RootlessKit 3's
+    /// builtin driver cannot keep the address there, and `userland-proxy: false` publishes nothing.
+    #[test]
+    fn regression_builtin_source_ip_was_promised_with_a_docker_before_28() {
+        let mut inv = debian13();
+        inv.rootlesskit.as_mut().unwrap().version = Some(Version(3, 0, 1));
+        inv.helpers.retain(|h| h.network != "pasta");
+        let req = Request {
+            source_ip: true,
+            ..Request::default()
+        };
+        let d = decide_for(&inv, req);
+        assert_eq!(d.chosen().unwrap().label(), "slirp4netns + slirp4netns");
+        let builtin = d
+            .candidates
+            .iter()
+            .find(|c| c.label() == "slirp4netns + builtin")
+            .unwrap();
+        assert!(
+            builtin.rejected[0].text.starts_with("before Docker 28.0.0"),
+            "{builtin:?}"
+        );
+        assert!(builtin.needs.is_empty());
     }
 
     #[test]
@@ -1607,6 +1686,39 @@ mod tests {
             .find(|c| c.label() == "slirp4netns + slirp4netns")
             .unwrap();
         assert!(slirp_port.rejected.iter().any(|r| r.kind == Kind::NoIpv6));
+    }
+
+    /// Audit: FLAGS in force with `--port-driver=builtin --net=host` came after the written variables in the
+    /// script's command line and undid the choice.
+    #[test]
+    fn regression_flags_in_force_overrode_the_choice() {
+        let d = decide_for(
+            &debian12(),
+            Request {
+                source_ip: true,
+                ..Request::default()
+            },
+        );
+        let c = d.chosen().unwrap();
+        let current = [(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".to_owned(),
+            "--port-driver=builtin --net host --cidr=10.0.5.0/24 --source-ip-transparent=false"
+                .to_owned(),
+        )];
+        assert_eq!(c.flags(&current), ["--cidr=10.0.5.0/24"]);
+        assert_eq!(
+            c.environment(&current).last().unwrap(),
+            &(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".to_owned(),
+                "--cidr=10.0.5.0/24".to_owned()
+            )
+        );
+        // Harmless FLAGS are left alone, and not written again.
+        let current = [(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS".to_owned(),
+            "--detach-netns".to_owned(),
+        )];
+        assert_eq!(c.environment(&current).len(), 3);
     }
 
     #[test]

@@ -262,7 +262,19 @@ fn pending_settings(f: &Facts, read_parent: bool, env: &[String]) -> Vec<String>
     for var in ["NET", "PORT_DRIVER", "MTU", "FLAGS"] {
         let name = format!("DOCKERD_ROOTLESS_ROOTLESSKIT_{var}");
         let written = start.get(&name).filter(|v| !v.is_empty());
-        let running = env_value(env, &name).filter(|v| !v.is_empty());
+        let mut running = env_value(env, &name).filter(|v| !v.is_empty());
+        // docker-v29.5.0's script exports FLAGS with `--detach-netns ` put in front of what was written.
+        if var == "FLAGS"
+            && written.is_none_or(|w| !w.starts_with("--detach-netns"))
+            && let Some(r) = running
+        {
+            let rest = r.strip_prefix("--detach-netns").map(str::trim_start);
+            running = match rest {
+                Some("") => None,
+                Some(rest) => Some(rest),
+                None => Some(r),
+            };
+        }
         if written != running {
             out.push(format!(
                 "{name}: {} written, {} running",

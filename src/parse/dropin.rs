@@ -10,19 +10,43 @@
 //! guessed at.
 
 use super::LineError;
-use super::unit::{is_env_name, split_environment};
+use super::unit::{self, is_env_name, split_environment};
 
 /// `text` with `vars` set in `[Service]`; a value or name that a drop-in cannot hold is an error on line 0.
 pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, LineError> {
     for (k, v) in vars {
-        if !is_env_name(k) || v.chars().any(char::is_control) {
+        // `%` would need systemd's specifier escaping, which the reader here does not undo: not written.
+        if !is_env_name(k) || v.chars().any(|c| c.is_control() || c == '%') {
             return Err(LineError {
                 line: 0,
                 message: format!("{k:?}={v:?} cannot be written as an Environment= assignment"),
             });
         }
     }
-    // Logical lines: (first physical line number, the physical lines).
+    // systemd ends a line at a lone '\r' too (read_line_full); the reader here does not: refused, not guessed.
+    if let Some(at) = text
+        .char_indices()
+        .find(|&(i, c)| c == '\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
+        .map(|(i, _)| i)
+    {
+        return Err(LineError {
+            line: text[..at].matches('\n').count() + 1,
+            message: "a carriage return that does not end the line: not edited".to_owned(),
+        });
+    }
+    // A file systemd already reads only in part (a malformed header makes it drop the whole file) is not edited.
+    let (_, errors_before) = unit::parse(text);
+    if let Some(e) = errors_before.first() {
+        return Err(LineError {
+            line: e.line,
+            message: format!(
+                "systemd does not read this line ({}): not edited",
+                e.message
+            ),
+        });
+    }
+    // Logical lines: (first physical line number, the physical lines). As systemd reads them: a line ending in an
+    // odd number of backslashes continues, and comment lines inside a continuation are skipped.
     let mut logical: Vec<(usize, Vec<&str>)> = Vec::new();
     let mut open = false;
     // Lines split at '\n' only: a '\r' stays where it was (`str::lines` would drop one before a '\n' but not one
@@ -39,7 +63,19 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
         } else {
             logical.push((i + 1, vec![l]));
         }
-        open = l.ends_with('\\') && !is_comment(l);
+        let skipped = open && is_comment(l);
+        open = if skipped {
+            true
+        } else {
+            !is_comment(l)
+                && l.trim_end_matches(['\r'])
+                    .bytes()
+                    .rev()
+                    .take_while(|&b| b == b'\\')
+                    .count()
+                    % 2
+                    == 1
+        };
     }
     // A last line that continues (a trailing backslash) would swallow the first line written after it.
     if open && let Some((line, parts)) = logical.last() {
@@ -59,7 +95,9 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
         }
         let joined: String = parts
             .iter()
-            .map(|p| p.strip_suffix('\\').unwrap_or(p))
+            .enumerate()
+            .filter(|(i, p)| *i == 0 || !is_comment(p))
+            .map(|(_, p)| p.strip_suffix('\\').unwrap_or(p))
             .collect::<Vec<_>>()
             .join(" ");
         let assignment = joined
@@ -81,6 +119,14 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
                         .iter()
                         .filter(|(k, _)| !vars.iter().any(|(n, _)| n == k))
                         .collect();
+                    // A kept value is written again quoted; what systemd would have resolved in it
+                    // (specifiers) would then change meaning.
+                    if kept.len() != pairs.len() && value.contains('%') {
+                        return Err(LineError {
+                            line: *line,
+                            message: "Environment= uses % specifiers beside a variable being set: not edited".to_owned(),
+                        });
+                    }
                     if kept.iter().any(|(_, v)| v.chars().any(char::is_control)) {
                         return Err(LineError {
                             line: *line,
@@ -124,7 +170,40 @@ pub fn set_environment(text: &str, vars: &[(String, String)]) -> Result<String, 
     }
     let mut s = out.join("\n");
     s.push('\n');
+    verify(&s, vars)?;
     Ok(s)
+}
+
+/// What systemd will read from `out` (through `unit::parse`, which follows its rules): no new error, and in
+/// `[Service]` the last assignment of each variable is the value set. Anything else is refused, not written.
+fn verify(out: &str, vars: &[(String, String)]) -> Result<(), LineError> {
+    let (entries, errors) = unit::parse(out);
+    if let Some(e) = errors.first() {
+        return Err(LineError {
+            line: e.line,
+            message: format!(
+                "systemd would not read the edited file ({}): not edited",
+                e.message
+            ),
+        });
+    }
+    for (k, v) in vars {
+        let last = entries
+            .iter()
+            .filter(|e| e.section == "Service" && e.key == "Environment")
+            .flat_map(|e| split_environment(&e.value).unwrap_or_default())
+            .filter(|(name, _)| name == k)
+            .last();
+        if last.as_ref().map(|(_, value)| value) != Some(v) {
+            return Err(LineError {
+                line: 0,
+                message: format!(
+                    "systemd would not read {k}={v} from the edited file (its [Service] section or line continuations are unusual): not edited"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn is_comment(l: &str) -> bool {
@@ -133,7 +212,7 @@ fn is_comment(l: &str) -> bool {
 }
 
 /// `"NAME=value"` as systemd reads a double-quoted word: `\` and `"` escaped, `%` doubled (specifiers).
-fn quote(k: &str, v: &str) -> String {
+pub fn quote(k: &str, v: &str) -> String {
     let mut s = String::from("\"");
     for c in format!("{k}={v}").chars() {
         match c {
@@ -231,18 +310,68 @@ mod tests {
         assert_eq!(e.line, 2, "{e:?}");
     }
 
+    /// Audit: a comment inside a continuation ended the line here while systemd skips it, so the new assignment
+    /// was read as part of the old line.
+    #[test]
+    fn regression_a_comment_inside_a_continuation_ended_the_line() {
+        let set = vars(&[("NET", "slirp4netns")]);
+        let out = set_environment(
+            "[Service]\nEnvironment=HTTP_PROXY=http://p:3128 \\\n# the proxy\n  NO_PROXY=x\n",
+            &set,
+        )
+        .unwrap();
+        assert!(out.ends_with("Environment=\"NET=slirp4netns\"\n"), "{out}");
+        // An even number of backslashes does not continue.
+        let out = set_environment("[Service]\nEnvironment=A=1\\\\\n", &set).unwrap();
+        assert!(out.ends_with("Environment=\"NET=slirp4netns\"\n"), "{out}");
+    }
+
+    /// Audit: systemd ends a line at a lone CR; the tool read one line where systemd reads two.
+    #[test]
+    fn regression_a_lone_carriage_return_hid_an_assignment() {
+        let e = set_environment(
+            "[Service]\n# note\rEnvironment=NET=pasta\n",
+            &vars(&[("NET", "slirp4netns")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    /// Audit: a kept value with a specifier was written again with `%` doubled, which changed what systemd reads.
+    #[test]
+    fn regression_kept_specifiers_were_doubled() {
+        let e = set_environment(
+            "[Service]\nEnvironment=PATH=%h/bin NET=pasta\n",
+            &vars(&[("NET", "slirp4netns")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    /// Audit: a section header systemd rejects made it drop the whole file while the edit reported success.
+    #[test]
+    fn regression_a_header_systemd_rejects_was_kept() {
+        let e = set_environment(
+            "[Service] # mine\nExecStart=/bin/true\n",
+            &vars(&[("NET", "slirp4netns")]),
+        );
+        assert!(e.is_err(), "{e:?}");
+    }
+
     /// Found by the fuzz target: a line ending in a bare '\r' at the end of the file lost it on the second edit.
     #[test]
     fn regression_a_carriage_return_at_the_end_made_the_edit_not_idempotent() {
         let set = vars(&[("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "")]);
-        let once = set_environment("[Service]\nEnvironment=A=1 \\\n  B=1 C\r", &set).unwrap();
-        assert_eq!(set_environment(&once, &set).unwrap(), once);
+        // Now refused outright: systemd ends a line at a lone CR (regression_a_lone_carriage_return_hid_an_assignment).
+        let e = set_environment("[Service]\nEnvironment=A=1 \\\n  B=1 C\r", &set).unwrap_err();
+        assert_eq!(e.line, 3);
     }
 
     #[test]
     fn specifiers_quotes_and_backslashes_are_escaped() {
-        let out = set_environment("", &vars(&[("A", "50% \"q\" \\")])).unwrap();
-        assert_eq!(out, "[Service]\nEnvironment=\"A=50%% \\\"q\\\" \\\\\"\n");
+        let out = set_environment("", &vars(&[("A", "5 \"q\" \\")])).unwrap();
+        assert_eq!(out, "[Service]\nEnvironment=\"A=5 \\\"q\\\" \\\\\"\n");
+        assert!(set_environment("", &vars(&[("A", "50%")])).is_err());
         assert!(set_environment("", &vars(&[("A", "x\ny")])).is_err());
         assert!(set_environment("", &vars(&[("1A", "x")])).is_err());
     }
@@ -267,7 +396,8 @@ mod tests {
             net in "[a-z0-9-]{1,12}",
             mtu in "[0-9]{1,5}",
         ) {
-            let text = lines.join("\n");
+            // A file beginning with lines outside any section: prefixed with [Unit], as systemd would demand.
+            let text = format!("[Unit]\n{}", lines.join("\n"));
             let set = vars(&[("NET", &net), ("MTU", &mtu)]);
             let once = set_environment(&text, &set).unwrap();
             let twice = set_environment(&once, &set).unwrap();

@@ -1072,6 +1072,23 @@ fn net_command(
             .into());
         }
     }
+    // Neither file is read through a link: the write would refuse it anyway, and a read as root (below --root)
+    // must not quote what a link points to.
+    for file in settings
+        .override_file
+        .iter()
+        .chain((!settings.daemon_json.is_empty()).then_some(&settings.daemon_json_file))
+    {
+        if let facts::Read::Ok(m) = facts.lstat(file)
+            && m.kind != facts::FileKind::File
+        {
+            return Err(UsageError::Fix(format!(
+                "{file}: refused: a {}, not a regular file: not written",
+                m.kind.describe()
+            ))
+            .into());
+        }
+    }
     if let Some(file) = &settings.override_file {
         let text = match facts.read(file) {
             facts::Read::Ok(t) => t,

@@ -192,8 +192,7 @@ fn verify(out: &str, vars: &[(String, String)]) -> Result<(), LineError> {
             .iter()
             .filter(|e| e.section == "Service" && e.key == "Environment")
             .flat_map(|e| split_environment(&e.value).unwrap_or_default())
-            .filter(|(name, _)| name == k)
-            .last();
+            .rfind(|(name, _)| name == k);
         if last.as_ref().map(|(_, value)| value) != Some(v) {
             return Err(LineError {
                 line: 0,

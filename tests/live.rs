@@ -742,8 +742,8 @@ fn writes(trace: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Issue 12: nothing but `fix --apply`, `fix --undo` (and later `setup`, `net --write`) writes to the host. `check`
-/// (trial launch included), and `fix` in each of its dry-run forms, make no syscall that changes a file or directory
+/// Issue 12: nothing but `fix --apply`, `fix --undo`, `setup` and `net --write` writes to the host. `check`
+/// (trial launch included), `fix` in each of its dry-run forms, and `net` without `--write`, make no syscall that changes a file or directory
 /// outside the trial's own scratch directory; `fix --apply` on the same trace shows the filter sees writes.
 #[test]
 fn check_and_the_fix_dry_run_make_no_write_syscall() {
@@ -768,6 +768,9 @@ fn check_and_the_fix_dry_run_make_no_write_syscall() {
         ("fix", &["fix"][..]),
         ("fix-script", &["fix", "--format", "script"][..]),
         ("fix-json", &["fix", "--format", "json"][..]),
+        // Issue 13: `net` without --write (its trials are children, not traced, in their own scratch directory).
+        ("net", &["net", "--source-ip"][..]),
+        ("net-probe", &["net", "--probe", "--format", "json"][..]),
     ] {
         let trace = trace_of(label, &[], args);
         assert!(

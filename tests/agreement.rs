@@ -348,6 +348,20 @@ fn without_slirp4netns_the_driver_fails_as_the_script_and_rootlesskit_do() {
         &real,
         &["exec: \"slirp4netns\": executable file not found in $PATH"],
     );
+    // Asked for by name (an override.conf that outlived its package): the doctor names the setting and
+    // RootlessKit's error, whatever else is installed, as RootlessKit just printed it.
+    let (run, doc) = s.doctor_env(
+        None,
+        &[("DOCKERD_ROOTLESS_ROOTLESSKIT_NET", "slirp4netns")],
+        "network.driver",
+    );
+    assert_finding(
+        &doc,
+        &run,
+        "network.driver",
+        "fail",
+        "names slirp4netns, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: failed to setup network …: exec: \\\"slirp4netns\\\": executable file not found in $PATH\"",
+    );
 }
 
 /// A private mount namespace where `subuid` is bind-mounted over /etc/subuid (read by the doctor, getsubids,

@@ -467,12 +467,41 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
                 .fix(r.steps(d.install_step(&["slirp4netns"])));
         }
     }
+    // DOCKERD_ROOTLESS_ROOTLESSKIT_NET in the daemon's environment decides, not the script's search: a driver asked
+    // for that is not here stops RootlessKit, whatever else is installed (an override.conf that outlived the
+    // package it names, as after Docker 29.5's packages stopped depending on slirp4netns).
+    let asked_by = f
+        .start_driver()
+        .filter(|sd| sd.source.starts_with("DOCKERD_ROOTLESS_ROOTLESSKIT_NET="));
+    if let Some(sd) = asked_by
+        && let Some(n) = sd.driver.as_deref()
+        && let Some((package, found)) = match n {
+            "slirp4netns" => Some(("slirp4netns", &slirp)),
+            "pasta" => Some(("passt", &pasta)),
+            "vpnkit" => Some(("", &vpnkit)),
+            _ => None,
+        }
+        && found.is_none()
+        // A RootlessKit built without the driver refuses it first (start.environment quotes that).
+        && !d.quirks.rootlesskit_without_networks.iter().any(|w| w == n)
+    {
+        let mut r = Remediation::text(format!(
+            "Install {n}, or take DOCKERD_ROOTLESS_ROOTLESSKIT_NET (and a _PORT_DRIVER that goes with it) out of {} \
+(`rootless-doctor net` says what else this host can run), then restart the daemon.",
+            sd.source
+        ));
+        if !package.is_empty() {
+            r = r.steps(d.install_step(&[package]));
+        }
+        return Verdict::fail(format!(
+            "{} names {n}, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: failed to setup network …: exec: \\\"{n}\\\": executable file not found in $PATH\"",
+            sd.source
+        ))
+        .with_evidence(evidence)
+        .fix(r);
+    }
     if let Some(first) = usable.first() {
-        // DOCKERD_ROOTLESS_ROOTLESSKIT_NET in the daemon's environment decides, not the script's search.
-        let asked = f
-            .start_driver()
-            .filter(|sd| sd.source.starts_with("DOCKERD_ROOTLESS_ROOTLESSKIT_NET="))
-            .and_then(|sd| sd.driver.as_deref());
+        let asked = asked_by.and_then(|sd| sd.driver.as_deref());
         let mut summary = match asked {
             Some(n) => format!(
                 "dockerd-rootless.sh will use {n}, as DOCKERD_ROOTLESS_ROOTLESSKIT_NET asks (usable: {})",
@@ -2132,6 +2161,24 @@ mod tests {
             "{}",
             v.summary
         );
+    }
+
+    /// Failure mode of 2026 (moby#52641): an override.conf that names slirp4netns outlived the package, and the check
+    /// passed because another driver was installed.
+    #[test]
+    fn regression_a_driver_asked_for_by_name_and_removed_passed() {
+        let v = check(
+            "debian-12-unit-net-names-a-removed-driver",
+            "network.driver",
+        );
+        assert_eq!(v.status, crate::model::Status::Fail, "{}", v.summary);
+        assert!(
+            v.summary
+                .contains("names slirp4netns, which is not installed (not on PATH)"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(steps(&v), ["sudo apt-get install -y slirp4netns"]);
     }
 
     #[test]

@@ -360,7 +360,14 @@ fn without_slirp4netns_the_driver_fails_as_the_script_and_rootlesskit_do() {
         &run,
         "network.driver",
         "fail",
-        "names slirp4netns, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: failed to setup network …: exec: \\\"slirp4netns\\\": executable file not found in $PATH\"",
+        "names slirp4netns, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: exec: \\\"slirp4netns\\\": executable file not found in $PATH\"",
+    );
+    // The line the doctor quotes is RootlessKit's, word for word.
+    assert!(
+        format!("{}{}", real.stdout, real.stderr).contains(
+            "[rootlesskit:parent] error: exec: \"slirp4netns\": executable file not found in $PATH"
+        ),
+        "{real}"
     );
 }
 

@@ -494,7 +494,7 @@ for the daemon (in ~/.config/systemd/user/docker.service.d/override.conf under [
             r = r.steps(d.install_step(&[package]));
         }
         return Verdict::fail(format!(
-            "{} names {n}, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: failed to setup network …: exec: \\\"{n}\\\": executable file not found in $PATH\"",
+            "{} names {n}, which is not installed (not on PATH): RootlessKit stops with \"[rootlesskit:parent] error: exec: \\\"{n}\\\": executable file not found in $PATH\"",
             sd.source
         ))
         .with_evidence(evidence)

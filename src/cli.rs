@@ -144,6 +144,18 @@ pub enum Command {
         /// Write the choice: the user unit's override.conf (or, without systemd, nothing but daemon.json) and daemon.json where it needs a key; backed up and journaled, `fix --undo` reverses it
         #[arg(long)]
         write: bool,
+        #[command(subcommand)]
+        action: Option<NetAction>,
+    },
+    /// Inside RootlessKit's namespaces for `net bench` (run by RootlessKit, not by people)
+    #[command(name = "__net-bench-child", hide = true)]
+    NetBenchChild {
+        #[arg(long)]
+        listen: u16,
+        #[arg(long)]
+        bytes: u64,
+        #[arg(long)]
+        seconds: u64,
     },
     /// List every check: ID, area, one line
     List,
@@ -151,5 +163,19 @@ pub enum Command {
     Explain {
         /// A check ID, as `list` prints it
         id: String,
+    },
+}
+
+/// What `net` does besides choosing.
+#[derive(Debug, Subcommand)]
+pub enum NetAction {
+    /// Measure every combination that starts here: one RootlessKit launch each, TCP data pushed in through a published port and out of the namespace, the client's address checked; loopback and throw-away namespaces only
+    Bench {
+        /// MiB each way per combination
+        #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        mib: u64,
+        /// Seconds each combination may take, RootlessKit's start included
+        #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=600))]
+        seconds: u64,
     },
 }

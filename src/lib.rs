@@ -90,6 +90,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::Fix { .. } => "fix",
             Command::Setup => "setup",
             Command::Net { .. } => "net",
+            Command::NetBenchChild { .. } => "__net-bench-child",
         };
         return Err(UsageError::ScriptFormat(name).into());
     }
@@ -166,6 +167,39 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             port,
             probe,
             write,
+            action: Some(cli::NetAction::Bench { mib, seconds }),
+        } => {
+            let choosing = [
+                (*source_ip, "--source-ip"),
+                (*throughput, "--throughput"),
+                (*no_suid, "--no-suid"),
+                (*ipv6, "--ipv6"),
+                (port.is_some(), "--port"),
+                (*probe, "--probe"),
+                (*write, "--write"),
+            ];
+            if let Some((_, flag)) = choosing.iter().find(|(set, _)| *set) {
+                return Err(UsageError::Fix(format!(
+                    "net bench measures every combination that starts here; {flag} is for choosing one (`rootless-doctor net {flag}`)"
+                ))
+                .into());
+            }
+            net_bench_command(cli, host, *mtu, *mib, *seconds, out)
+        }
+        Command::NetBenchChild { .. } => Err(UsageError::Fix(
+            "__net-bench-child runs inside RootlessKit for `net bench`, not by itself".to_owned(),
+        )
+        .into()),
+        Command::Net {
+            source_ip,
+            throughput,
+            no_suid,
+            ipv6,
+            mtu,
+            port,
+            probe,
+            write,
+            action: None,
         } => net_command(
             cli,
             host,
@@ -893,6 +927,76 @@ Before → after:"
     })
 }
 
+/// `net bench`: every combination that could start here, each in one throw-away RootlessKit with data pushed in
+/// and out ([`host::bench`]); the table, or JSON. Unhealthy when none started.
+fn net_bench_command(
+    cli: &Cli,
+    host: &dyn Host,
+    mtu: Option<u32>,
+    mib: u64,
+    seconds: u64,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    let g = &cli.global;
+    let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let table = net::table().map_err(UsageError::Fix)?;
+    let inv = facts.net_inventory();
+    let request = net::Request {
+        mtu,
+        ..net::Request::default()
+    };
+    let decision = net::decide(table, &inv, &request);
+    let bytes = mib << 20;
+    let timeout = std::time::Duration::from_secs(seconds);
+    let mut rows = Vec::new();
+    let mut skipped = Vec::new();
+    for c in &decision.candidates {
+        if !c.could_start() {
+            let why: Vec<&str> = c.rejected.iter().map(|r| r.text.as_str()).collect();
+            skipped.push((c.label(), why.join("; ")));
+            continue;
+        }
+        let combination = facts::launch::Combination {
+            net: c.network.clone(),
+            port: c.port.clone(),
+            mtu: c.mtu,
+            flags: c.flags(&inv.current),
+        };
+        let outcome = facts.bench_of(&combination, bytes, timeout);
+        let unsupported = outcome.is_err();
+        rows.push(net::BenchRow {
+            network: c.network.clone(),
+            port: c.port.clone(),
+            mtu: c.mtu,
+            outcome,
+        });
+        if unsupported {
+            // This host launches nothing: the others would say the same.
+            break;
+        }
+    }
+    let address = rows
+        .iter()
+        .find_map(|r| r.outcome.as_ref().ok().and_then(|o| o.address));
+    let distro = facts.distro().name.clone();
+    let heading = net::Heading {
+        user: &facts.user.name,
+        distro: &distro,
+    };
+    match g.format {
+        Format::Json => net::bench_json(out, &heading, bytes, address, &rows, &skipped)?,
+        _ => net::bench_human(out, &heading, bytes, address, &rows, &skipped)?,
+    }
+    let any = rows
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|o| o.started));
+    Ok(if any {
+        Outcome::Healthy
+    } else {
+        Outcome::Unhealthy
+    })
+}
+
 /// How many combinations `net` tries, in rank order, before it gives up finding one that starts (without --probe).
 const NET_TRIES: usize = 3;
 
@@ -912,18 +1016,10 @@ fn net_command(
     let inv = facts.net_inventory();
     let mut decision = net::decide(table, &inv, &request);
     // The trials: by label, since a failed one re-sorts the list.
-    let could_start = |c: &net::Candidate| {
-        c.rejected.iter().all(|r| {
-            matches!(
-                r.kind,
-                net::Kind::NoSourceIp | net::Kind::NoIpv6 | net::Kind::NeedsSuid | net::Kind::Mtu
-            )
-        })
-    };
     let labels: Vec<String> = decision
         .candidates
         .iter()
-        .filter(|c| if probe { could_start(c) } else { c.kept() })
+        .filter(|c| if probe { c.could_start() } else { c.kept() })
         .map(net::Candidate::label)
         .collect();
     let mut tried = 0;

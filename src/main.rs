@@ -11,6 +11,16 @@ use rootless_doctor::{Outcome, host_from, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Inside RootlessKit for `net bench`: no host, no report, just the data.
+    if let rootless_doctor::cli::Command::NetBenchChild {
+        listen,
+        bytes,
+        seconds,
+    } = cli.command
+    {
+        let code = rootless_doctor::host::bench::child(listen, bytes, seconds);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let choice = match cli.global.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,

@@ -429,6 +429,17 @@ impl Candidate {
         self.rejected.is_empty()
     }
 
+    /// Nothing on this host keeps it from starting: what rules it out, if anything, is the request (source IP,
+    /// IPv6, no set-user-ID helper, MTU), not a missing or broken part.
+    pub fn could_start(&self) -> bool {
+        self.rejected.iter().all(|r| {
+            matches!(
+                r.kind,
+                Kind::NoSourceIp | Kind::NoIpv6 | Kind::NeedsSuid | Kind::Mtu
+            )
+        })
+    }
+
     /// `slirp4netns + slirp4netns`.
     pub fn label(&self) -> String {
         format!("{} + {}", self.network, self.port)
@@ -1364,6 +1375,275 @@ pub fn json(
         settings,
         to_install: install,
         candidates: &d.candidates,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
+
+/// One combination's `net bench` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchRow {
+    pub network: String,
+    pub port: String,
+    pub mtu: u32,
+    /// What happened, or why nothing ran.
+    pub outcome: Result<crate::host::bench::BenchOutput, String>,
+}
+
+/// Mbit/s for `bytes` in `elapsed`.
+fn mbit(bytes: u64, elapsed: std::time::Duration) -> u64 {
+    let micros = elapsed.as_micros().max(1);
+    (u128::from(bytes) * 8 / micros) as u64
+}
+
+fn rate_words(mbit: u64) -> String {
+    if mbit >= 1000 {
+        format!("{:.1} Gbit/s", mbit as f64 / 1000.0)
+    } else {
+        format!("{mbit} Mbit/s")
+    }
+}
+
+impl BenchRow {
+    fn label(&self) -> String {
+        format!("{} + {}", self.network, self.port)
+    }
+
+    /// Whether the client's address arrived: `None` when it could not be judged.
+    pub fn source_ip(&self) -> Option<bool> {
+        let out = self.outcome.as_ref().ok()?;
+        let address = out.address?;
+        match &out.inbound {
+            crate::host::bench::Leg::Measured { peer: Some(p), .. } => Some(p.ip() == address),
+            _ => None,
+        }
+    }
+
+    /// How RootlessKit failed, in its own words, when the child never said it was ready.
+    fn start_error(&self) -> Option<String> {
+        match &self.outcome {
+            Err(why) => Some(format!("not run: {why}")),
+            Ok(o) if !o.started => {
+                let line = crate::parse::known_errors::error_line(&o.stderr, "");
+                Some(if line.is_empty() {
+                    format!("did not start ({:?})", o.exit)
+                } else {
+                    format!("did not start: {line}")
+                })
+            }
+            Ok(_) => None,
+        }
+    }
+}
+
+fn leg_words(leg: &crate::host::bench::Leg) -> String {
+    use crate::host::bench::Leg;
+    match leg {
+        Leg::Measured { bytes, elapsed, .. } => rate_words(mbit(*bytes, *elapsed)),
+        Leg::Failed(why) => format!("failed: {why}"),
+        Leg::NotRun(why) => format!("not measured: {why}"),
+    }
+}
+
+/// What `net bench` measured, for people: one block per combination.
+pub fn bench_human(
+    out: &mut dyn std::io::Write,
+    h: &Heading,
+    bytes: u64,
+    address: Option<std::net::Ipv4Addr>,
+    rows: &[BenchRow],
+    skipped: &[(String, String)],
+) -> std::io::Result<()> {
+    let mib = bytes >> 20;
+    writeln!(
+        out,
+        "net bench for {} ({}): {mib} MiB each way per combination, one throw-away RootlessKit each",
+        h.user, h.distro
+    )?;
+    match address {
+        Some(a) => writeln!(
+            out,
+            "client and outbound target: {a}, this host's own address (routed over loopback; nothing leaves the machine)"
+        )?,
+        None => writeln!(
+            out,
+            "client: 127.0.0.1 (this host has no other IPv4 address: the source address and outbound are not measured)"
+        )?,
+    }
+    for row in rows {
+        writeln!(out)?;
+        writeln!(out, "{} (MTU {})", row.label(), row.mtu)?;
+        if let Some(e) = row.start_error() {
+            writeln!(out, "  {e}")?;
+            continue;
+        }
+        let Ok(o) = &row.outcome else { continue };
+        writeln!(out, "  started, ran {} ms in all", o.elapsed.as_millis())?;
+        writeln!(
+            out,
+            "  in through a published port: {}",
+            leg_words(&o.inbound)
+        )?;
+        writeln!(
+            out,
+            "  out of the namespace:        {}",
+            leg_words(&o.outbound)
+        )?;
+        let seen = match &o.inbound {
+            crate::host::bench::Leg::Measured { peer: Some(p), .. } => p.ip().to_string(),
+            _ => String::new(),
+        };
+        match row.source_ip() {
+            Some(true) => writeln!(out, "  client address: kept (the container saw {seen})")?,
+            Some(false) => writeln!(
+                out,
+                "  client address: lost (the container saw {seen}, not {})",
+                address.map(|a| a.to_string()).unwrap_or_default()
+            )?,
+            None => writeln!(out, "  client address: not judged")?,
+        }
+        if !o.leftovers.is_empty() {
+            writeln!(
+                out,
+                "  left behind in its scratch directory (removed): {}",
+                o.leftovers.join(", ")
+            )?;
+        }
+        if let Some(e) = &o.cleanup_error {
+            writeln!(out, "  cleanup: {e}")?;
+        }
+    }
+    if !skipped.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Not benched (cannot start here):")?;
+        for (label, why) in skipped {
+            writeln!(out, "  {label}: {why}")?;
+        }
+    }
+    Ok(())
+}
+
+/// What `net bench` measured, as one JSON document.
+pub fn bench_json(
+    out: &mut dyn std::io::Write,
+    h: &Heading,
+    bytes: u64,
+    address: Option<std::net::Ipv4Addr>,
+    rows: &[BenchRow],
+    skipped: &[(String, String)],
+) -> std::io::Result<()> {
+    use crate::host::bench::Leg as L;
+    #[derive(Serialize)]
+    struct Leg {
+        status: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mbit_per_s: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ms: Option<u128>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peer: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    }
+    fn leg(l: &L) -> Leg {
+        match l {
+            L::Measured {
+                bytes,
+                elapsed,
+                peer,
+            } => Leg {
+                status: "measured",
+                mbit_per_s: Some(mbit(*bytes, *elapsed)),
+                ms: Some(elapsed.as_millis()),
+                peer: peer.map(|p| p.to_string()),
+                error: None,
+            },
+            L::Failed(e) => Leg {
+                status: "failed",
+                mbit_per_s: None,
+                ms: None,
+                peer: None,
+                error: Some(e.clone()),
+            },
+            L::NotRun(e) => Leg {
+                status: "not_run",
+                mbit_per_s: None,
+                ms: None,
+                peer: None,
+                error: Some(e.clone()),
+            },
+        }
+    }
+    #[derive(Serialize)]
+    struct Row {
+        network: String,
+        port: String,
+        mtu: u32,
+        started: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        inbound: Option<Leg>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        outbound: Option<Leg>,
+        source_ip_kept: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ms: Option<u128>,
+        leftovers: Vec<String>,
+    }
+    #[derive(Serialize)]
+    struct Skipped<'a> {
+        combination: &'a str,
+        reason: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        command: &'static str,
+        user: &'a str,
+        distro: &'a str,
+        bytes_each_way: u64,
+        client_address: Option<String>,
+        results: Vec<Row>,
+        not_benched: Vec<Skipped<'a>>,
+    }
+    let results = rows
+        .iter()
+        .map(|r| {
+            let ok = r.outcome.as_ref().ok().filter(|o| o.started);
+            Row {
+                network: r.network.clone(),
+                port: r.port.clone(),
+                mtu: r.mtu,
+                started: ok.is_some(),
+                error: r.start_error(),
+                inbound: ok.map(|o| leg(&o.inbound)),
+                outbound: ok.map(|o| leg(&o.outbound)),
+                source_ip_kept: r.source_ip(),
+                ms: r.outcome.as_ref().ok().map(|o| o.elapsed.as_millis()),
+                leftovers: r
+                    .outcome
+                    .as_ref()
+                    .map(|o| o.leftovers.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let doc = Doc {
+        schema_version: 1,
+        command: "net bench",
+        user: h.user,
+        distro: h.distro,
+        bytes_each_way: bytes,
+        client_address: address.map(|a| a.to_string()),
+        results,
+        not_benched: skipped
+            .iter()
+            .map(|(c, r)| Skipped {
+                combination: c,
+                reason: r,
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
     writeln!(out)

@@ -128,6 +128,39 @@ impl Facts<'_> {
         Ok((plan, trial))
     }
 
+    /// `net bench`'s run of one combination: the command [`Facts::trial_of`] would run, with the bench's child in
+    /// place of `true` ([`crate::host::bench`]), each leg pushing `bytes`, all of it within `timeout`. `Err` says why
+    /// nothing ran (no rootlesskit; a host that launches nothing, with the host's words).
+    pub fn bench_of(
+        &self,
+        c: &Combination,
+        bytes: u64,
+        timeout: Duration,
+    ) -> Result<crate::host::bench::BenchOutput, String> {
+        use crate::host::bench::{BenchCommand, Publish};
+        let plan = plan_with(self, Some(c)).map_err(|_| "no rootlesskit to run".to_owned())?;
+        let mut argv = plan.argv;
+        // The trial's child.
+        argv.pop();
+        let publish = match c.port.as_str() {
+            "builtin" | "slirp4netns" => Publish::Api,
+            "implicit" => Publish::Implicit,
+            _ => Publish::Nothing,
+        };
+        let template = self.bounded(&argv, &plan.env, plan.as_user.as_ref(), timeout);
+        let cmd = BenchCommand {
+            argv,
+            env: plan.env,
+            as_user: template.as_user,
+            publish,
+            bytes,
+            timeout,
+        };
+        self.host
+            .run_bench(&cmd)
+            .map_err(|e| crate::host::describe_error(&e))
+    }
+
     /// Runs `plan`, again (up to [`RACE_RETRIES`] times) when it lost RootlessKit's port-driver race.
     fn run_trial(&self, plan: &TrialPlan) -> Trial {
         {

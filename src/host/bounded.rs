@@ -94,14 +94,14 @@ pub struct BoundedOutput {
 }
 
 /// One captured stream.
-struct Capture {
-    pipe: Option<OwnedFd>,
-    kept: Vec<u8>,
+pub(super) struct Capture {
+    pub(super) pipe: Option<OwnedFd>,
+    pub(super) kept: Vec<u8>,
     dropped: usize,
 }
 
 impl Capture {
-    fn new(fd: Option<OwnedFd>) -> io::Result<Capture> {
+    pub(super) fn new(fd: Option<OwnedFd>) -> io::Result<Capture> {
         if let Some(fd) = &fd {
             let flags = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)?;
             let flags = nix::fcntl::OFlag::from_bits_retain(flags) | nix::fcntl::OFlag::O_NONBLOCK;
@@ -115,7 +115,7 @@ impl Capture {
     }
 
     /// Reads what is there without blocking; closes the pipe at end of file.
-    fn drain(&mut self) -> io::Result<()> {
+    pub(super) fn drain(&mut self) -> io::Result<()> {
         let Some(fd) = &self.pipe else {
             return Ok(());
         };
@@ -139,7 +139,7 @@ impl Capture {
         }
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let mut text = String::from_utf8_lossy(&self.kept).into_owned();
         if self.dropped > 0 {
             text.push_str(&format!("\n[… {} more bytes dropped]", self.dropped));
@@ -259,7 +259,7 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
 }
 
 /// The user's credentials for `with_creds`, this process's to put back, and the setpriv that switches.
-fn switch_to(u: &RunAs) -> io::Result<(Creds, Saved, PathBuf)> {
+pub(super) fn switch_to(u: &RunAs) -> io::Result<(Creds, Saved, PathBuf)> {
     if !nix::unistd::geteuid().is_root() {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
@@ -285,7 +285,7 @@ fn switch_to(u: &RunAs) -> io::Result<(Creds, Saved, PathBuf)> {
 }
 
 /// `op` with the user's filesystem credentials when switching, else as this process.
-fn as_owner<T>(
+pub(super) fn as_owner<T>(
     switch: Option<(&Creds, &Saved)>,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
@@ -329,14 +329,17 @@ fn write_scratch_file(scratch: &Path, rel: &str, content: &[u8]) -> io::Result<(
     file.write_all(content)
 }
 
-fn make_scratch(switch: Option<(&Creds, &Saved)>) -> io::Result<PathBuf> {
+pub(super) fn make_scratch(switch: Option<(&Creds, &Saved)>) -> io::Result<PathBuf> {
     as_owner(switch, || {
         nix::unistd::mkdtemp("/tmp/rootless-doctor-run.XXXXXX").map_err(io::Error::from)
     })
 }
 
 /// Lists and removes the scratch directory, as its owner.
-fn clean_scratch(dir: &Path, switch: Option<(&Creds, &Saved)>) -> (Vec<String>, Option<String>) {
+pub(super) fn clean_scratch(
+    dir: &Path,
+    switch: Option<(&Creds, &Saved)>,
+) -> (Vec<String>, Option<String>) {
     let listed = as_owner(switch, || {
         let mut names: Vec<String> = std::fs::read_dir(dir)?
             .filter_map(Result::ok)

@@ -25,6 +25,7 @@
 use std::io;
 
 pub mod apply;
+pub mod bench;
 pub mod bounded;
 pub mod creds;
 mod fake;
@@ -192,6 +193,15 @@ pub trait Host {
     /// user, in a scratch `TMPDIR` removed afterwards ([`bounded`]). `Unsupported` where nothing can be launched
     /// (a `--root` tree, a fixture that recorded no such run). Only `check` and `preflight --probe` call it.
     fn run_bounded(&self, cmd: &bounded::BoundedCommand) -> io::Result<bounded::BoundedOutput> {
+        let _ = cmd;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this host launches nothing",
+        ))
+    }
+    /// `net bench`'s run of one combination ([`bench`]): RootlessKit with the bench's child, data pushed in through
+    /// a published port and out through the namespace. `Unsupported` where nothing can be launched.
+    fn run_bench(&self, cmd: &bench::BenchCommand) -> io::Result<bench::BenchOutput> {
         let _ = cmd;
         Err(io::Error::new(
             io::ErrorKind::Unsupported,

@@ -442,7 +442,11 @@ impl Host for RealHost {
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
         self.as_reader(|| {
             let stream = self.connect(socket, deadline)?;
-            http_exchange(stream, path, deadline)
+            http_exchange(
+                stream,
+                &crate::parse::http::get_request(path, "docker"),
+                deadline,
+            )
         })
     }
 
@@ -595,6 +599,19 @@ impl Host for RealHost {
         super::bounded::run(cmd)
     }
 
+    fn run_bench(&self, cmd: &super::bench::BenchCommand) -> io::Result<super::bench::BenchOutput> {
+        if !self.at_root() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "{} is a tree of files: nothing is launched from it",
+                    self.root.display()
+                ),
+            ));
+        }
+        super::bench::run(cmd)
+    }
+
     #[allow(clippy::disallowed_methods)] // the identity is a host fact
     fn as_user(&self, user: &UserInfo) -> io::Result<Option<Box<dyn Host>>> {
         // Only root reading for someone else needs to step down; a --root tree's owners are the image's ids.
@@ -688,7 +705,65 @@ pub(super) fn pings(path: &Path, uid: u32, timeout: std::time::Duration) -> bool
     if !peer.is_ok_and(|p| p.uid() == uid) {
         return false;
     }
-    http_exchange(stream, "/_ping", deadline).is_ok_and(|r| r.status == 200)
+    http_exchange(
+        stream,
+        &crate::parse::http::get_request("/_ping", "docker"),
+        deadline,
+    )
+    .is_ok_and(|r| r.status == 200)
+}
+
+/// A JSON `POST` to the API socket at `path` of a process of `uid` (RootlessKit's, for `net bench`), with the same
+/// care as [`pings`]: the last component is never followed, the socket must be `uid`'s and so must the process
+/// that accepts; the exchange is bounded by `timeout` and [`super::HTTP_MAX_BYTES`].
+#[allow(clippy::disallowed_methods)] // O_PATH | O_NOFOLLOW on a path in the runner's own scratch dir; the clock
+pub(super) fn post_unix(
+    path: &Path,
+    uid: u32,
+    api_path: &str,
+    body: &str,
+    timeout: std::time::Duration,
+) -> io::Result<crate::parse::http::Response> {
+    let fd = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        io::Error::new(
+            io::Error::from(e).kind(),
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    let meta = fstat_meta(&fd)?;
+    if meta.kind != FileKind::Socket || meta.uid != uid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a socket of uid {uid}: refusing to use it",
+                path.display()
+            ),
+        ));
+    }
+    let deadline = Instant::now() + timeout;
+    let stream = connect_fd(&fd, deadline)?;
+    let peer = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+        .map_err(io::Error::from)?;
+    if peer.uid() != uid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is served by uid {}, not {uid}: refusing to use it",
+                path.display(),
+                peer.uid()
+            ),
+        ));
+    }
+    http_exchange(
+        stream,
+        &crate::parse::http::post_json_request(api_path, "rootlesskit", body),
+        deadline,
+    )
 }
 
 /// A Unix stream socket connected to the socket `fd` names (an `O_PATH` descriptor), through
@@ -742,13 +817,11 @@ fn remaining(deadline: Instant) -> io::Result<std::time::Duration> {
 /// trickles a byte a second must not keep the doctor waiting) and by [`super::HTTP_MAX_BYTES`].
 fn http_exchange(
     mut stream: std::os::unix::net::UnixStream,
-    path: &str,
+    request: &str,
     deadline: Instant,
 ) -> io::Result<crate::parse::http::Response> {
     stream.set_write_timeout(Some(remaining(deadline)?))?;
-    stream
-        .write_all(crate::parse::http::get_request(path, "docker").as_bytes())
-        .map_err(timed_out)?;
+    stream.write_all(request.as_bytes()).map_err(timed_out)?;
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {

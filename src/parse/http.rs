@@ -32,6 +32,14 @@ pub fn get_request(path: &str, host: &str) -> String {
     )
 }
 
+/// The request line, headers and body of a JSON `POST` that closes the connection after the response.
+pub fn post_json_request(path: &str, host: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: rootless-doctor\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// Parses a whole response (everything read until the peer closed).
 pub fn parse_response(bytes: &[u8]) -> Result<Response, String> {
     let head_end =

@@ -950,12 +950,11 @@ fn net_bench_command(
     let timeout = std::time::Duration::from_secs(seconds);
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
-    for c in &decision.candidates {
-        if !c.could_start() {
-            let why: Vec<&str> = c.rejected.iter().map(|r| r.text.as_str()).collect();
-            skipped.push((c.label(), why.join("; ")));
-            continue;
-        }
+    for c in decision.candidates.iter().filter(|c| !c.could_start()) {
+        let why: Vec<&str> = c.rejected.iter().map(|r| r.text.as_str()).collect();
+        skipped.push((c.label(), why.join("; ")));
+    }
+    for c in decision.candidates.iter().filter(|c| c.could_start()) {
         let combination = facts::launch::Combination {
             net: c.network.clone(),
             port: c.port.clone(),

@@ -266,6 +266,25 @@ pub struct Inventory {
     pub current: Vec<(String, String)>,
     /// Where those were read.
     pub current_source: String,
+    /// The drivers of the rootless daemon running now, as its RootlessKit's API reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<Running>,
+}
+
+/// What the running daemon's RootlessKit reports (`GET /v1/info`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Running {
+    pub network: String,
+    pub port: String,
+    pub rootlesskit_version: String,
+    /// The API socket asked.
+    pub api: String,
+}
+
+impl Running {
+    pub fn label(&self) -> String {
+        format!("{} + {}", self.network, self.port)
+    }
 }
 
 /// A program found, with its version as far as it is known without running it.
@@ -1222,9 +1241,29 @@ pub fn human(
             esc(&inv.current_source)
         )?;
     }
+    if let Some(r) = &inv.running {
+        writeln!(
+            out,
+            "  running now  {} (RootlessKit {}, {})",
+            esc(&r.label()),
+            esc(&r.rootlesskit_version),
+            esc(&r.api)
+        )?;
+    }
     match d.chosen() {
         Some(c) => {
             writeln!(out, "\nChosen: {} (port driver), MTU {}", c.label(), c.mtu)?;
+            match &inv.running {
+                Some(r) if r.label() == c.label() => {
+                    writeln!(out, "  the running daemon already uses it")?
+                }
+                Some(r) => writeln!(
+                    out,
+                    "  the running daemon uses {}: it switches once these settings are in place and it restarts",
+                    esc(&r.label())
+                )?,
+                None => {}
+            }
             writeln!(
                 out,
                 "  {}; about {} Gbps out of the namespace, {} Gbps into published ports (RootlessKit's benchmark){}",
@@ -1460,7 +1499,9 @@ pub fn bench_human(
         "net bench for {} ({}): {mib} MiB each way per combination, one throw-away RootlessKit each",
         h.user, h.distro
     )?;
+    let ran = rows.iter().any(|r| r.outcome.is_ok());
     match address {
+        _ if !ran => {}
         Some(a) => writeln!(
             out,
             "client and outbound target: {a}, this host's own address (routed over loopback; nothing leaves the machine)"

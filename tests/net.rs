@@ -231,3 +231,73 @@ fn human_reports() {
         }
     });
 }
+
+#[test]
+fn bench_on_a_fixture_measures_nothing_and_says_why() {
+    let o = net("debian-12", &["bench"]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("slirp4netns + builtin (MTU 65520)\n  not run: this host launches nothing"),
+        "{}",
+        o.stdout
+    );
+    // What cannot start is listed with the reasons `net` gives, without a launch.
+    assert!(
+        o.stdout
+            .contains("pasta + implicit: RootlessKit 1.1.0 has no --net=pasta (added in 2.0.0)"),
+        "{}",
+        o.stdout
+    );
+    let doc = json("debian-12", &["bench"]);
+    assert_eq!(doc["results"][0]["started"], false);
+    assert_eq!(
+        doc["results"][0]["error"],
+        "not run: this host launches nothing"
+    );
+    assert!(doc["client_address"].is_null());
+}
+
+#[test]
+fn bench_bounds_its_size_and_time() {
+    for (args, word) in [
+        (&["bench", "--mib", "0"][..], "--mib"),
+        (&["bench", "--mib", "1025"][..], "--mib"),
+        (&["bench", "--seconds", "4"][..], "--seconds"),
+    ] {
+        let o = net("debian-12", args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(word), "{args:?}: {}", o.stderr);
+    }
+}
+
+#[test]
+fn the_running_daemons_drivers_are_compared_with_the_choice() {
+    let o = net("debian-12-daemon-override-not-restarted", &["--source-ip"]);
+    assert!(
+        o.stdout
+            .contains("  running now  slirp4netns + builtin (RootlessKit 1.1.0, "),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("Chosen: slirp4netns + slirp4netns (port driver), MTU 65520\n  the running daemon uses slirp4netns + builtin: it switches once these settings are in place and it restarts"),
+        "{}",
+        o.stdout
+    );
+    // Without --source-ip the script's own preference is what runs.
+    let o = net("debian-12-daemon-override-not-restarted", &[]);
+    assert!(
+        o.stdout.contains("  the running daemon already uses it"),
+        "{}",
+        o.stdout
+    );
+    let doc = json("debian-12-daemon-pasta-implicit", &[]);
+    assert_eq!(doc["inventory"]["running"]["network"], "pasta");
+    // RootlessKit's API names no port driver for pasta's own forwarding.
+    assert_eq!(doc["inventory"]["running"]["port"], "implicit");
+    assert_eq!(doc["inventory"]["running"]["rootlesskit_version"], "2.0.2");
+    // No daemon, no line.
+    let doc = json("debian-12", &[]);
+    assert!(doc["inventory"]["running"].is_null(), "{doc}");
+}

@@ -444,3 +444,164 @@ fn write_merges_the_override_and_daemon_json_and_undo_restores_them() {
             .is_symlink()
     );
 }
+
+/// The result of `combination` (`net + port`) in a `net bench --format json` document.
+fn bench_row<'a>(doc: &'a serde_json::Value, combination: &str) -> &'a serde_json::Value {
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            format!(
+                "{} + {}",
+                r["network"].as_str().unwrap(),
+                r["port"].as_str().unwrap()
+            ) == combination
+        })
+        .unwrap_or_else(|| panic!("no result for {combination} in {doc}"))
+}
+
+/// What `net bench` must have measured on this machine (RootlessKit 1.1.0, slirp4netns 1.2.0): both slirp4netns
+/// combinations start, data goes both ways, builtin hands the container 127.0.0.1 and the slirp4netns port
+/// driver the client's own address; pasta, vpnkit and gvisor-tap-vsock are not benched, with RootlessKit's words.
+fn assert_bench(run: &Run, user: &support::TestUser) {
+    assert_eq!(run.code(), 0, "{run}");
+    let doc = run.json();
+    assert_eq!(doc["command"], "net bench", "{run}");
+    assert_eq!(doc["bytes_each_way"], 4 << 20, "{run}");
+    let client = doc["client_address"]
+        .as_str()
+        .unwrap_or_else(|| panic!("this machine has a non-loopback address: {run}"));
+    for (combination, kept) in [
+        ("slirp4netns + builtin", false),
+        ("slirp4netns + slirp4netns", true),
+    ] {
+        let row = bench_row(&doc, combination);
+        assert_eq!(row["started"], true, "{combination}: {run}");
+        for leg in ["inbound", "outbound"] {
+            assert_eq!(row[leg]["status"], "measured", "{combination} {leg}: {run}");
+            assert!(
+                row[leg]["mbit_per_s"].as_u64().unwrap() > 0,
+                "{combination} {leg}: {run}"
+            );
+        }
+        let peer: std::net::SocketAddr = row["inbound"]["peer"].as_str().unwrap().parse().unwrap();
+        assert_eq!(row["source_ip_kept"], kept, "{combination}: {run}");
+        if kept {
+            assert_eq!(peer.ip().to_string(), client, "{combination}: {run}");
+        } else {
+            assert_eq!(peer.ip().to_string(), "127.0.0.1", "{combination}: {run}");
+        }
+        assert_eq!(
+            row["leftovers"],
+            serde_json::json!([]),
+            "{combination}: {run}"
+        );
+    }
+    let skipped = doc["not_benched"].as_array().unwrap();
+    let pasta = skipped
+        .iter()
+        .find(|s| s["combination"] == "pasta + implicit")
+        .unwrap_or_else(|| panic!("pasta is not benched here: {run}"));
+    assert!(
+        pasta["reason"]
+            .as_str()
+            .unwrap()
+            .contains("[rootlesskit:parent] error: unknown network mode: pasta"),
+        "{run}"
+    );
+    // Nothing of the user's runs on, and no scratch directory is left.
+    let ps = Run::of({
+        let mut c = Command::new("ps");
+        c.args(["-o", "pid=,comm=", "-u", &user.uid.to_string()]);
+        c
+    });
+    assert_eq!(ps.stdout.trim(), "", "processes left behind: {ps}");
+}
+
+fn scratch_dirs() -> Vec<String> {
+    fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rootless-doctor-run."))
+        .collect()
+}
+
+#[test]
+fn bench_measures_both_slirp4netns_port_drivers_and_only_one_keeps_the_client() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let before = scratch_dirs();
+    // As the user.
+    let run = user.doctor(&["net", "bench", "--mib", "4", "--format", "json"]);
+    assert_bench(&run, &user);
+    // As root for the user: the same, run as the user.
+    let run = Run::of({
+        let mut c = Command::new(support::doctor_bin());
+        c.args([
+            "--user", &user.name, "net", "bench", "--mib", "4", "--format", "json",
+        ]);
+        c
+    });
+    assert_bench(&run, &user);
+    assert_eq!(run.json()["user"], user.name.as_str());
+    assert_eq!(scratch_dirs(), before, "scratch directories left behind");
+    // The human table says the same.
+    let human = user.doctor(&["net", "bench", "--mib", "4"]);
+    assert_eq!(human.code(), 0, "{human}");
+    for line in [
+        "slirp4netns + builtin (MTU 65520)",
+        "client address: lost (the container saw 127.0.0.1, not ",
+        "slirp4netns + slirp4netns (MTU 65520)",
+        "client address: kept (the container saw ",
+        "Not benched (cannot start here):",
+    ] {
+        assert!(human.stdout.contains(line), "no {line:?}:\n{human}");
+    }
+}
+
+/// Regression: root's bench for a user who cannot reach the binary (in a 0700 directory of root's) made RootlessKit
+/// fail with `fork/exec …: permission denied` (the reachability test used access(2), which asks with the real uid,
+/// root's); and with the copy made, the child was ready before RootlessKit's API socket existed, so publishing
+/// failed with ENOENT.
+#[test]
+fn bench_copies_the_binary_for_a_user_who_cannot_reach_it_and_waits_for_the_api_socket() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let dir = tempfile::Builder::new()
+        .prefix("rd-bench-bin")
+        .tempdir()
+        .unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    let bin = dir.path().join("rootless-doctor");
+    fs::copy(support::doctor_bin(), &bin).unwrap();
+    let run = Run::of({
+        let mut c = Command::new(&bin);
+        c.args([
+            "--user", &user.name, "net", "bench", "--mib", "4", "--format", "json",
+        ]);
+        c
+    });
+    assert_bench(&run, &user);
+}
+
+#[test]
+fn bench_refuses_the_flags_that_choose() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let run = user.doctor(&["net", "--source-ip", "bench"]);
+    assert_eq!(run.code(), 2, "{run}");
+    assert!(
+        run.stderr.contains(
+            "net bench measures every combination that starts here; --source-ip is for choosing one"
+        ),
+        "{run}"
+    );
+}

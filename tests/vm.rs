@@ -981,6 +981,34 @@ fn net_scenario(image: &Path, chosen: &str, drivers: &str, before_keeps: bool) {
     ] {
         run.succeeded(step);
     }
+    // net bench: the chosen combination starts, carries data both ways, and keeps the client's address.
+    let bench = run.doctor("bench");
+    let row = bench["results"].as_array().and_then(|rows| {
+        rows.iter()
+            .find(|r| {
+                format!(
+                    "{} + {}",
+                    r["network"].as_str().unwrap_or(""),
+                    r["port"].as_str().unwrap_or("")
+                ) == chosen
+            })
+            .cloned()
+    });
+    match row {
+        Some(row) => {
+            for leg in ["inbound", "outbound"] {
+                run.expect(row[leg]["status"] == "measured", || {
+                    format!("bench: {chosen} {leg} not measured:\n{bench:#}")
+                });
+            }
+            run.expect(row["source_ip_kept"] == true, || {
+                format!("bench: {chosen} did not keep the client's address:\n{bench:#}")
+            });
+        }
+        None => run.expect(false, || {
+            format!("bench: no result for {chosen}:\n{bench:#}")
+        }),
+    }
     let before = run.doctor("before-net");
     run.expect(before["chosen"] == chosen, || {
         format!(

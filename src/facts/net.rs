@@ -113,7 +113,45 @@ impl Facts<'_> {
                 .start_env()
                 .map(|e| e.source.clone())
                 .unwrap_or_default(),
+            running: self.running_drivers(),
         }
+    }
+
+    /// The drivers the running rootless daemon's RootlessKit reports on its API (`GET /v1/info`, the answer
+    /// `rootlesskit.api` judges), when a daemon runs and it answers. The API names no port driver for pasta's
+    /// `implicit` (pasta forwards by itself) or for `none`.
+    fn running_drivers(&self) -> Option<crate::net::Running> {
+        if self.http_get(&self.rootless_socket(), "/_ping").is_err()
+            && self.rootless_dockerd().is_none()
+        {
+            return None;
+        }
+        let api = format!("{}/api.sock", self.rootlesskit_state_dir().path);
+        let answer = self.http_get(&api, "/v1/info").ok()?;
+        if answer.status != 200 {
+            return None;
+        }
+        let info: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        let text = |pointer: &str| {
+            info.pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let network = text("/networkDriver/driver").unwrap_or_else(|| "host".to_owned());
+        let port = text("/portDriver/driver").unwrap_or_else(|| {
+            if network == "pasta" {
+                "implicit"
+            } else {
+                "none"
+            }
+            .to_owned()
+        });
+        Some(crate::net::Running {
+            network,
+            port,
+            rootlesskit_version: text("/version").unwrap_or_default(),
+            api,
+        })
     }
 
     /// A helper found at `path`: its packaged version (a program under the package manager's directories only),

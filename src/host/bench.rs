@@ -613,7 +613,16 @@ fn push(stream: &mut TcpStream, token: &str, bytes: u64, deadline: Instant) -> i
 fn pull(stream: &mut TcpStream, token: &str, bytes: u64, deadline: Instant) -> io::Result<u64> {
     let mut got_token = vec![0u8; token.len()];
     stream.set_read_timeout(Some(left(deadline, "receiving")?))?;
-    stream.read_exact(&mut got_token)?;
+    stream.read_exact(&mut got_token).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(
+                e.kind(),
+                "the connection closed before the bench's token came",
+            )
+        } else {
+            e
+        }
+    })?;
     if got_token != token.as_bytes() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -943,7 +952,7 @@ mod tests {
         );
         assert_eq!(
             child_error("garbage\u{1b}[31m"),
-            "inside the namespace: garbage\\x1b[31m"
+            "inside the namespace: garbage\\e[31m"
         );
     }
 
@@ -968,7 +977,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(10);
         let sender = std::thread::spawn(move || {
             let mut s = TcpStream::connect(addr).unwrap();
-            let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
         });
         let (mut s, _) = listener.accept().unwrap();
         let err = pull(&mut s, "0123456789abcdef0123", 10, deadline).unwrap_err();

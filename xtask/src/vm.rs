@@ -150,8 +150,17 @@ pub fn run(sh: &Shell) -> Result<()> {
         images.push((var, image));
     }
     // One VM at a time: TCG with -smp 2 already takes both cores.
-    let mut test = cmd!(sh, "cargo test --release --test vm -- --test-threads=1")
-        .env("ROOTLESS_DOCTOR_VM", "1");
+    // One test alone: `ROOTLESS_DOCTOR_VM_ONLY=net_source_ip_on_debian_13 cargo xtask test --tier vm`.
+    let only: Vec<String> = std::env::var("ROOTLESS_DOCTOR_VM_ONLY")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .into_iter()
+        .collect();
+    let mut test = cmd!(
+        sh,
+        "cargo test --release --test vm -- --test-threads=1 {only...}"
+    )
+    .env("ROOTLESS_DOCTOR_VM", "1");
     for (var, image) in images {
         test = test.env(var, image);
     }

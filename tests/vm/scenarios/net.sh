@@ -2,7 +2,8 @@
 # VM scenario "net" (run as root by vm-payload.sh, on bookworm and on trixie): `rootless-doctor net --source-ip`
 # chooses the drivers, `--write` puts them in the user unit's override.conf, the real user service restarts with
 # them, and a client in a network namespace of its own (a veth pair, addresses inside the VM only) connects to a
-# published port: the container sees the client's address, or not, before and after. Every command here is a
+# published port: the container sees the client's address, or not, before and after. `net bench` measures each
+# combination beforehand. Every command here is a
 # fixed string.
 #
 # Layout of out/: STEP.stdout, STEP.stderr and STEP.rc for every recorded step.
@@ -28,6 +29,10 @@ as_tester installed-wait "$wait_daemon"
 record image-tar sh -c 'set -e; r=$(mktemp -d); mkdir -p $r/bin; cp /bin/busybox $r/bin/; for a in sh nc netstat grep sleep; do ln -s busybox $r/bin/$a; done; tar -C $r -cf /tmp/peer.tar .; chmod 644 /tmp/peer.tar'
 as_tester image-import "$docker_env docker import --change 'ENV PATH=/bin' /tmp/peer.tar peer"
 record client-netns sh -c 'set -e; ip netns add rdclient; ip link add rdh type veth peer name rdc; ip link set rdc netns rdclient; ip addr add 10.203.0.1/24 dev rdh; ip link set rdh up; ip netns exec rdclient ip addr add 10.203.0.2/24 dev rdc; ip netns exec rdclient ip link set rdc up; ip netns exec rdclient ip link set lo up'
+
+# 0. net bench: every combination that starts, measured in throw-away namespaces; the client is the VM's own
+#    address on the veth pair above.
+as_tester bench 'rootless-doctor net bench --mib 4 --format json'
 
 # 1. The setup tool's defaults (the builtin port driver).
 as_tester before-net 'rootless-doctor net --source-ip --format json'

@@ -1493,6 +1493,7 @@ pub fn bench_human(
     rows: &[BenchRow],
     skipped: &[(String, String)],
 ) -> std::io::Result<()> {
+    use crate::model::escape_controls as esc;
     let mib = bytes >> 20;
     writeln!(
         out,
@@ -1515,7 +1516,7 @@ pub fn bench_human(
         writeln!(out)?;
         writeln!(out, "{} (MTU {})", row.label(), row.mtu)?;
         if let Some(e) = row.start_error() {
-            writeln!(out, "  {e}")?;
+            writeln!(out, "  {}", esc(&e))?;
             continue;
         }
         let Ok(o) = &row.outcome else { continue };
@@ -1547,18 +1548,18 @@ pub fn bench_human(
             writeln!(
                 out,
                 "  left behind in its scratch directory (removed): {}",
-                o.leftovers.join(", ")
+                esc(&o.leftovers.join(", "))
             )?;
         }
         if let Some(e) = &o.cleanup_error {
-            writeln!(out, "  cleanup: {e}")?;
+            writeln!(out, "  cleanup: {}", esc(e))?;
         }
     }
     if !skipped.is_empty() {
         writeln!(out)?;
         writeln!(out, "Not benched (cannot start here):")?;
         for (label, why) in skipped {
-            writeln!(out, "  {label}: {why}")?;
+            writeln!(out, "  {}: {}", esc(label), esc(why))?;
         }
     }
     Ok(())

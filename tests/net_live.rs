@@ -1,7 +1,8 @@
 //! Live tier: `rootless-doctor net` on this machine (Debian 12: RootlessKit 1.1.0, slirp4netns 1.2.0, passt
 //! 2023-03-09), its verdicts proven against the real `rootlesskit … true`: the choice for `--source-ip` and why pasta
 //! is out (the same words RootlessKit prints), `--probe` against a by-hand launch of every combination it tried, a
-//! helper without its execute bit rejected by both, and root's run for a user trying as that user.
+//! helper without its execute bit rejected by both, and root's run for a user trying as that user; `net bench`
+//! measured for real (both slirp4netns port drivers, both ways, the client's address as the child saw it).
 //! The real daemon with the written settings, and the client's address a container sees, are the VM tier's
 //! (tests/vm.rs `net_source_ip_*`): a systemd user service to restart is what `--write` writes for.
 
@@ -604,4 +605,42 @@ fn bench_refuses_the_flags_that_choose() {
         ),
         "{run}"
     );
+}
+
+/// Regression (hostile-user audit): a command root runs as the user (the trials, `net bench`) stayed in root's
+/// session, so a process of the user's could open root's terminal (`/dev/tty`) and push keystrokes into root's shell
+/// with TIOCSTI. Now it leads a session of its own: its session and process group are its pid, with no terminal.
+#[test]
+fn regression_a_command_run_as_the_user_leads_a_session_of_its_own_without_roots_terminal() {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let out =
+        rootless_doctor::host::bounded::run(&rootless_doctor::host::bounded::BoundedCommand {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "exec cat /proc/self/stat".into(),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            as_user: Some(rootless_doctor::host::bounded::RunAs {
+                name: user.name.clone(),
+                uid: user.uid,
+                gid: user.gid,
+            }),
+            timeout: std::time::Duration::from_secs(10),
+            scratch_dirs: vec![],
+            scratch_files: vec![],
+            ready: None,
+        })
+        .unwrap();
+    // pid (comm) state ppid pgrp session tty_nr …
+    let stat = out.stdout.trim();
+    let after = stat.rsplit_once(") ").unwrap().1;
+    let fields: Vec<&str> = after.split(' ').collect();
+    let pid = stat.split(' ').next().unwrap();
+    assert_eq!(fields[2], pid, "process group: {stat}");
+    assert_eq!(fields[3], pid, "session: {stat}");
+    assert_eq!(fields[4], "0", "controlling terminal: {stat}");
 }

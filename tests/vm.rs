@@ -1009,6 +1009,20 @@ fn net_scenario(image: &Path, chosen: &str, drivers: &str, before_keeps: bool) {
             format!("bench: no result for {chosen}:\n{bench:#}")
         }),
     }
+    // Everything net found startable starts here, and builtin (RootlessKit < 3) hands the container 127.0.0.1.
+    for row in bench["results"].as_array().into_iter().flatten() {
+        run.expect(row["started"] == true, || {
+            format!(
+                "bench: {} + {} did not start:\n{bench:#}",
+                row["network"], row["port"]
+            )
+        });
+        if row["port"] == "builtin" {
+            run.expect(row["source_ip_kept"] == false, || {
+                format!("bench: builtin kept the client's address:\n{bench:#}")
+            });
+        }
+    }
     let before = run.doctor("before-net");
     run.expect(before["chosen"] == chosen, || {
         format!(

@@ -22,6 +22,10 @@
 //! capped, parsed strictly, and only ever name numbers and addresses. Connections carry a random token, so a stray
 //! connection to a listener makes a leg fail rather than mismeasure.
 //!
+//! The published port and the outbound listener are bound on that address, so for the run (a second or so) other
+//! machines on its network could reach them too: the token makes a stranger's connection fail the leg rather than
+//! count in it.
+//!
 //! Without a non-loopback IPv4 address on this host, inbound uses 127.0.0.1, which no port driver passes on as
 //! the client's address, so the source address is not judged, and outbound is not measured (RootlessKit's
 //! `--disable-host-loopback`, which dockerd-rootless.sh passes, keeps the namespace off the host's loopback).
@@ -30,9 +34,9 @@
 use std::io::{self, BufRead as _, Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::time::{Duration, Instant};
 
 use super::bounded::{self, Capture, Exit, RunAs};
@@ -162,6 +166,9 @@ const CHILD_COPY: &str = "rootless-doctor";
 
 type Switch = (super::creds::Creds, super::creds::Saved, PathBuf);
 
+/// The user's filesystem credentials for [`bounded::as_owner`], when running as another user.
+type Owner<'a> = Option<(&'a super::creds::Creds, &'a super::creds::Saved)>;
+
 fn launch(
     cmd: &BenchCommand,
     scratch: &Path,
@@ -192,20 +199,7 @@ fn launch(
         format!("--bytes={}", cmd.bytes),
         format!("--seconds={}", cmd.timeout.as_secs().max(1)),
     ];
-    let mut command = match switch {
-        Some((creds, _, setpriv)) => {
-            let mut c = Command::new(setpriv);
-            c.args(super::creds::setpriv_args(creds))
-                .arg(program)
-                .args(args);
-            c
-        }
-        None => {
-            let mut c = Command::new(program);
-            c.args(args);
-            c
-        }
-    };
+    let mut command = bounded::command_for(switch, program, args)?;
     command
         .args(&child_args)
         .env_clear()
@@ -214,8 +208,7 @@ fn launch(
         .current_dir("/")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
     let mut session = Session::start(command.spawn()?)?;
     let mut out = BenchOutput {
         started: false,
@@ -228,15 +221,16 @@ fn launch(
         leftovers: Vec::new(),
         cleanup_error: None,
     };
-    let exchange = exchange(
+    let ends = Ends {
         cmd,
-        &mut session,
-        &mut out,
-        &state.join("api.sock"),
+        owner,
+        api: &state.join("api.sock"),
         uid,
         client_ip,
+        listen_port,
         deadline,
-    );
+    };
+    let exchange = exchange(&ends, &mut session, &mut out);
     let (exit, stderr) = session.finish(deadline);
     out.exit = exit;
     out.stderr = stderr;
@@ -255,14 +249,22 @@ fn child_program(
         return Ok(me);
     };
     // AT_EACCESS: checked with the filesystem ids `as_owner` set (plain access(2) would use the real uid, root's).
-    let reachable = bounded::as_owner(owner, || {
+    // A libc that emulates it (faccessat2 needs Linux 5.8) asks with the effective uid, root's, and says yes to
+    // everything: the canary, /etc/passwd writable, tells, and then the copy is made anyway.
+    let eaccess = |path: &Path, mode| {
         nix::unistd::faccessat(
             nix::fcntl::AT_FDCWD,
-            &me,
-            nix::unistd::AccessFlags::X_OK,
+            path,
+            mode,
             nix::fcntl::AtFlags::AT_EACCESS,
         )
         .map_err(io::Error::from)
+    };
+    let reachable = bounded::as_owner(owner, || {
+        if eaccess(Path::new("/etc/passwd"), nix::unistd::AccessFlags::W_OK).is_ok() {
+            return Err(io::Error::other("faccessat does not ask as the user here"));
+        }
+        eaccess(&me, nix::unistd::AccessFlags::X_OK)
     });
     if reachable.is_ok() {
         return Ok(me);
@@ -307,15 +309,27 @@ fn left(deadline: Instant, what: &str) -> io::Result<Duration> {
 }
 
 /// Steps 3 to 5 of the module docs. An error here is the runner's own (the pipes); a leg's failure is its verdict.
-fn exchange(
-    cmd: &BenchCommand,
-    session: &mut Session,
-    out: &mut BenchOutput,
-    api: &Path,
+/// What the legs share.
+struct Ends<'a> {
+    cmd: &'a BenchCommand,
+    owner: Owner<'a>,
+    /// RootlessKit's API socket.
+    api: &'a Path,
+    /// Whose RootlessKit it is.
     uid: u32,
     client_ip: Ipv4Addr,
+    /// The port the child was asked to listen on (0: any).
+    listen_port: u16,
     deadline: Instant,
-) -> io::Result<()> {
+}
+
+fn exchange(e: &Ends, session: &mut Session, out: &mut BenchOutput) -> io::Result<()> {
+    let Ends {
+        cmd,
+        listen_port,
+        deadline,
+        ..
+    } = *e;
     let Some(line) = session.line(deadline)? else {
         return Ok(());
     };
@@ -329,7 +343,24 @@ fn exchange(
         return Ok(());
     };
     out.started = true;
-    out.inbound = inbound(cmd, session, api, uid, client_ip, child_port, deadline)?;
+    // With pasta's own forwarding the child's port is the one this side chose; any other is not the bench's.
+    if cmd.publish == Publish::Implicit && child_port != listen_port {
+        let why =
+            format!("the bench's child listens on {child_port}, not on {listen_port} as asked");
+        out.inbound = Leg::Failed(why.clone());
+        out.outbound = Leg::Failed(why);
+        return Ok(());
+    }
+    let inbound = inbound(e, session, child_port)?;
+    // A leg the child may still be in (its report never came): outbound would read that report as its own.
+    let stuck = matches!(&inbound, Leg::Failed(w) if w.starts_with(STILL_INSIDE));
+    out.inbound = inbound;
+    if stuck {
+        out.outbound = Leg::NotRun(
+            "not tried: the inbound leg did not finish inside the namespace".to_owned(),
+        );
+        return Ok(());
+    }
     out.outbound = match out.address {
         Some(ip) => outbound(cmd, session, ip, deadline)?,
         None => Leg::NotRun(
@@ -339,15 +370,16 @@ fn exchange(
     Ok(())
 }
 
-fn inbound(
-    cmd: &BenchCommand,
-    session: &mut Session,
-    api: &Path,
-    uid: u32,
-    client_ip: Ipv4Addr,
-    child_port: u16,
-    deadline: Instant,
-) -> io::Result<Leg> {
+fn inbound(e: &Ends, session: &mut Session, child_port: u16) -> io::Result<Leg> {
+    let Ends {
+        cmd,
+        owner,
+        api,
+        uid,
+        client_ip,
+        deadline,
+        ..
+    } = *e;
     let host_port = match cmd.publish {
         Publish::Nothing => {
             return Ok(Leg::NotRun(
@@ -364,16 +396,24 @@ fn inbound(
                 r#"{{"proto":"tcp","parentIP":"{client_ip}","parentPort":{port},"childPort":{child_port}}}"#
             );
             // RootlessKit's parent serves its API once the child runs, which may be after the child said `ready`.
+            // The socket is in the user's scratch directory: opened and connected with their credentials.
             let answer = loop {
                 let timeout = left(deadline, "publishing the port")?.min(Duration::from_secs(5));
-                match super::real::post_unix(api, uid, "/v1/ports", &body, timeout) {
+                let posted = bounded::as_owner(owner, || {
+                    super::real::post_unix(api, uid, "/v1/ports", &body, timeout)
+                });
+                match posted {
                     Err(e)
                         if matches!(
                             e.kind(),
                             io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                        ) && left(deadline, "").is_ok_and(|l| l > Duration::from_millis(50)) =>
+                        ) && !session.gone()
+                            && left(deadline, "").is_ok_and(|l| l > Duration::from_millis(50)) =>
                     {
                         std::thread::sleep(Duration::from_millis(20));
+                        // Notice RootlessKit's exit meanwhile.
+                        let soon = (Instant::now() + Duration::from_millis(1)).min(deadline);
+                        let _ = session.wait(soon)?;
                     }
                     other => break other,
                 }
@@ -434,9 +474,24 @@ fn inbound(
             ))
         }
     });
-    // The child's report comes whatever happened: a closed connection ends its count.
+    // The child's report comes whatever happened: a closed connection ends its count. When sending failed, the
+    // child may never have had the connection (a proxy that reset it): a short wait, then the leg is given up.
     drop(stream);
-    let report = session.line(deadline)?;
+    let wait_until = if sent.is_err() {
+        (Instant::now() + Duration::from_secs(2)).min(deadline)
+    } else {
+        deadline
+    };
+    let report = session.line(wait_until)?;
+    if report.is_none() && !session.gone() {
+        return Ok(Leg::Failed(format!(
+            "{STILL_INSIDE}{}",
+            match &sent {
+                Err(e) => format!(" (sending to {target}: {e})"),
+                Ok(_) => String::new(),
+            }
+        )));
+    }
     let parsed = report.as_deref().and_then(parse_in);
     Ok(match (sent, parsed) {
         (Ok(elapsed), Some((peer, received))) if received == cmd.bytes => Leg::Measured {
@@ -500,8 +555,7 @@ fn outbound(
         stream.set_nonblocking(false)?;
         let got = pull(&mut stream, &token, cmd.bytes, deadline)?;
         let elapsed = began.elapsed();
-        stream.set_write_timeout(Some(left(deadline, "acknowledging")?))?;
-        stream.write_all(b"ok\n")?;
+        write_by(&mut stream, b"ok\n", deadline)?;
         Ok::<_, io::Error>((got, elapsed))
     })();
     let report = session.line(deadline)?;
@@ -524,6 +578,9 @@ fn outbound(
         }),
     })
 }
+
+/// How an inbound leg without the child's report begins.
+const STILL_INSIDE: &str = "the bench's child did not report on the connection";
 
 /// `in PEER BYTES`.
 fn parse_in(line: &str) -> Option<(SocketAddr, u64)> {
@@ -594,16 +651,29 @@ fn connect_from(
 /// The block every leg sends, again and again.
 const BLOCK: usize = 64 * 1024;
 
+/// `write_all` within `deadline`: each write(2) gets only what is left (a peer that reads a little just before
+/// each timeout must not stretch the run).
+fn write_by(stream: &mut TcpStream, mut buf: &[u8], deadline: Instant) -> io::Result<()> {
+    while !buf.is_empty() {
+        stream.set_write_timeout(Some(left(deadline, "sending")?))?;
+        match stream.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Sends `token`, then `bytes` bytes.
 fn push(stream: &mut TcpStream, token: &str, bytes: u64, deadline: Instant) -> io::Result<()> {
     let block = [0x5au8; BLOCK];
-    stream.set_write_timeout(Some(left(deadline, "sending")?))?;
-    stream.write_all(token.as_bytes())?;
+    write_by(stream, token.as_bytes(), deadline)?;
     let mut sent = 0u64;
     while sent < bytes {
         let n = (bytes - sent).min(BLOCK as u64) as usize;
-        stream.set_write_timeout(Some(left(deadline, "sending")?))?;
-        stream.write_all(&block[..n])?;
+        write_by(stream, &block[..n], deadline)?;
         sent += n as u64;
     }
     Ok(())
@@ -708,8 +778,17 @@ impl Session {
                 return Err(io::Error::from(e));
             }
         };
-        let out = Capture::new(child.stdout.take().map(OwnedFd::from))?;
-        let err = Capture::new(child.stderr.take().map(OwnedFd::from))?;
+        let captures = Capture::new(child.stdout.take().map(OwnedFd::from)).and_then(|out| {
+            Capture::new(child.stderr.take().map(OwnedFd::from)).map(|err| (out, err))
+        });
+        let (out, err) = match captures {
+            Ok(pair) => pair,
+            Err(e) => {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         let stdin = child.stdin.take();
         Ok(Session {
             child,
@@ -907,8 +986,7 @@ fn take_in(
     let (mut stream, peer) = accept(listener, host, deadline)?;
     stream.set_nonblocking(false)?;
     let got = pull(&mut stream, token, bytes, deadline)?;
-    stream.set_write_timeout(Some(left(deadline, "acknowledging")?))?;
-    stream.write_all(b"ok\n")?;
+    write_by(&mut stream, b"ok\n", deadline)?;
     Ok((peer, got))
 }
 

@@ -13,9 +13,10 @@
 //! - a private scratch directory (`/tmp/rootless-doctor-run.XXXXXX`, 0700, the user's own when run as the user)
 //!   as `TMPDIR`, so programs that make temporary state (RootlessKit's state dir without `--state-dir`) make it
 //!   there; afterwards what is left in it is listed ([`BoundedOutput::leftovers`]) and removed with it;
-//! - as another user ([`RunAs`], root only): `setpriv --reuid --regid --groups --inh-caps=-all --`
-//!   (util-linux), with the user's login groups as `initgroups(3)` gives them; `setpriv` execs the program, so
-//!   the pid, the process group and the deadline are the program's.
+//! - as another user ([`RunAs`], root only): `setsid setpriv --reuid --regid --groups --inh-caps=-all --`
+//!   (util-linux), with the user's login groups as `initgroups(3)` gives them; each execs the next, so the pid,
+//!   the process group, the session (without a controlling terminal: nothing of the user's reaches root's tty)
+//!   and the deadline are the program's.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::io::{self, Read as _};
@@ -29,6 +30,9 @@ use super::creds::{self, Creds, Saved};
 
 /// The most each of stdout and stderr keeps; the rest is dropped and counted.
 pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// The most one [`Capture::drain`] reads before the runner polls (and looks at its deadline) again.
+const DRAIN_MAX: usize = 256 * 1024;
 
 /// How often a [`BoundedCommand::ready`] socket is asked, and how long each ask may take.
 const READY_POLL: Duration = Duration::from_millis(250);
@@ -121,7 +125,9 @@ impl Capture {
         };
         let mut file = std::fs::File::from(fd.try_clone()?);
         let mut buf = [0u8; 8192];
-        loop {
+        // At most DRAIN_MAX per call, then back to poll(2) and its deadline: writers that never let the pipe run
+        // empty (several of them, a pipe made larger) must not keep the runner reading forever.
+        for _ in 0..DRAIN_MAX / buf.len() {
             match file.read(&mut buf) {
                 Ok(0) => {
                     self.pipe = None;
@@ -137,6 +143,7 @@ impl Capture {
                 Err(e) => return Err(e),
             }
         }
+        Ok(())
     }
 
     pub(super) fn text(&self) -> String {
@@ -202,16 +209,11 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
                 .map_or_else(|| nix::unistd::geteuid().as_raw(), |u| u.uid),
         )
     });
-    let mut command = match &switch {
-        Some((creds, _, setpriv)) => {
-            let mut c = Command::new(setpriv);
-            c.args(creds::setpriv_args(creds)).arg(program).args(args);
-            c
-        }
-        None => {
-            let mut c = Command::new(program);
-            c.args(args);
-            c
+    let mut command = match command_for(switch.as_ref(), program, args) {
+        Ok(c) => c,
+        Err(e) => {
+            clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            return Err(e);
         }
     };
     command
@@ -222,8 +224,7 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
     let started = Instant::now();
     let result = command
         .spawn()
@@ -256,6 +257,46 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         leftovers,
         cleanup_error,
     })
+}
+
+/// Where `setsid` is looked for (util-linux, like setpriv).
+const SETSID: &[&str] = &["/usr/bin/setsid", "/bin/setsid"];
+
+/// `program args`, leading a process group of its own whose id is its pid (so the whole group can be killed).
+/// As another user (`switch`), also in a session of its own: `setsid setpriv … -- program args`. The spawned
+/// `setsid` is no group leader, so it calls setsid(2) itself and execs (no fork: the pid stays the program's);
+/// the user's processes then have no controlling terminal, so none can open root's `/dev/tty` to push keystrokes
+/// into root's shell (`TIOCSTI`), take its foreground, or write to it.
+pub(super) fn command_for(
+    switch: Option<&(Creds, Saved, PathBuf)>,
+    program: &str,
+    args: &[String],
+) -> io::Result<Command> {
+    match switch {
+        Some((creds, _, setpriv)) => {
+            let setsid = SETSID
+                .iter()
+                .map(Path::new)
+                .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "setsid (util-linux) is not installed: cannot run as the user in a session of their own",
+                    )
+                })?;
+            let mut c = Command::new(setsid);
+            c.arg(setpriv)
+                .args(creds::setpriv_args(creds))
+                .arg(program)
+                .args(args);
+            Ok(c)
+        }
+        None => {
+            let mut c = Command::new(program);
+            c.args(args).process_group(0);
+            Ok(c)
+        }
+    }
 }
 
 /// The user's credentials for `with_creds`, this process's to put back, and the setpriv that switches.

@@ -644,3 +644,165 @@ fn regression_a_command_run_as_the_user_leads_a_session_of_its_own_without_roots
     assert_eq!(fields[3], pid, "session: {stat}");
     assert_eq!(fields[4], "0", "controlling terminal: {stat}");
 }
+
+/// `rootless-doctor ARGS --format json` as `user` with `env` (a running daemon's): the parsed document.
+fn doctor_json(user: &str, env: Vec<(String, String)>, args: &[&str]) -> serde_json::Value {
+    let mut argv: Vec<&std::ffi::OsStr> = vec![support::doctor_bin().as_os_str()];
+    argv.extend(args.iter().map(std::ffi::OsStr::new));
+    argv.extend(["--format", "json"].map(std::ffi::OsStr::new));
+    let run = Run::of(testkit::as_user(user, env, &argv));
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{run}"))
+}
+
+/// The proof on this machine, with the real rootless dockerd: started with the environment `net --source-ip`
+/// prints (no systemd here, so that is where its settings go), a container publishing a port sees the address of
+/// a client in a network namespace the test makes (a veth pair; the addresses exist only there and on the host's
+/// end); started with the script's defaults (builtin), it does not. `net` and `check` agree with what runs.
+#[test]
+fn source_ip_the_real_daemon_with_nets_settings_shows_the_container_the_client_and_builtin_does_not()
+ {
+    let Some(live) = live() else {
+        return;
+    };
+    let user = live.ok_user();
+    let doc = user
+        .doctor(&["net", "--source-ip", "--format", "json"])
+        .json();
+    assert_eq!(doc["chosen"], "slirp4netns + slirp4netns", "{doc}");
+    let settings: Vec<(String, String)> = doc["settings"]["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| {
+            (
+                kv[0].as_str().unwrap().to_owned(),
+                kv[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        settings.contains(&(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER".to_owned(),
+            "slirp4netns".to_owned()
+        )),
+        "{settings:?}"
+    );
+    // The client: its own network namespace, one end of a veth pair in it (10.203.7.2), the other on the host
+    // (10.203.7.1), removed with the namespace.
+    let client = support::MountNamespace::network(&[]);
+    let pid = client.pid().to_string();
+    struct Veth;
+    impl Drop for Veth {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", "rdsrc0"]).output();
+        }
+    }
+    let host_side: &[&[&str]] = &[
+        &[
+            "ip", "link", "add", "rdsrc0", "type", "veth", "peer", "name", "rdsrc1", "netns", &pid,
+        ],
+        &["ip", "addr", "add", "10.203.7.1/24", "dev", "rdsrc0"],
+        &["ip", "link", "set", "rdsrc0", "up"],
+    ];
+    let _veth = Veth;
+    for argv in host_side {
+        let out = Command::new(argv[0]).args(&argv[1..]).output().unwrap();
+        assert!(out.status.success(), "{argv:?}: {out:?}");
+    }
+    for argv in [
+        &["ip", "addr", "add", "10.203.7.2/24", "dev", "rdsrc1"][..],
+        &["ip", "link", "set", "rdsrc1", "up"],
+    ] {
+        let out = client.enter(argv).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{argv:?} in the client's namespace: {out:?}"
+        );
+    }
+    let port = (20_000 + std::process::id() % 20_000).to_string();
+    for (case, env, kept) in [
+        ("net --source-ip's settings", settings.clone(), true),
+        ("the script's defaults", Vec::new(), false),
+    ] {
+        let mut opts =
+            testkit::DaemonOptions::new(user.name.clone(), testkit::StateDirLayout::Upstream);
+        opts.extra_env = env;
+        let daemon = testkit::RootlessDaemon::start(opts)
+            .unwrap_or_else(|e| panic!("{case}: start the rootless dockerd: {e}"));
+        daemon.import_busybox("peer").unwrap();
+        // The container answers each connection with its own netstat line for it: the peer it sees.
+        daemon
+            .docker_ok(&[
+                "run",
+                "-d",
+                "--name",
+                "echopeer",
+                "-p",
+                &format!("{port}:80"),
+                "peer",
+                "nc",
+                "-ll",
+                "-p",
+                "80",
+                "-e",
+                "sh",
+                "-c",
+                "netstat -tn | grep ':80 .*ESTABLISHED'",
+            ])
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let mut seen = String::new();
+        for _ in 0..30 {
+            let out = client
+                .enter(&[
+                    "sh",
+                    "-c",
+                    &format!("sleep 2 | busybox nc 10.203.7.1 {port}"),
+                ])
+                .output()
+                .unwrap();
+            seen = String::from_utf8_lossy(&out.stdout).into_owned();
+            if !seen.trim().is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        assert!(
+            !seen.trim().is_empty(),
+            "{case}: no answer from the container"
+        );
+        assert_eq!(
+            seen.contains("10.203.7.2:"),
+            kept,
+            "{case}: the container saw (the client is 10.203.7.2):\n{seen}"
+        );
+        // What the doctor says about the daemon that runs.
+        let net = doctor_json(&user.name, daemon.env(), &["net", "--source-ip"]);
+        let running = format!(
+            "{} + {}",
+            net["inventory"]["running"]["network"]
+                .as_str()
+                .unwrap_or("?"),
+            net["inventory"]["running"]["port"].as_str().unwrap_or("?")
+        );
+        let expected = if kept {
+            "slirp4netns + slirp4netns"
+        } else {
+            "slirp4netns + builtin"
+        };
+        assert_eq!(running, expected, "{case}: {net}");
+        let check = doctor_json(&user.name, daemon.env(), &["check", "rootlesskit"]);
+        let api = support::finding(&check, "rootlesskit.api");
+        assert_eq!(api["status"], "pass", "{case}: {api}");
+        assert!(
+            api["summary"].as_str().unwrap().contains(&format!(
+                "network driver slirp4netns, port driver {}",
+                if kept { "slirp4netns" } else { "builtin" }
+            )),
+            "{case}: {api}"
+        );
+        let _ = daemon.docker(&["rm", "-f", "echopeer"]);
+        daemon
+            .stop()
+            .unwrap_or_else(|e| panic!("{case}: stop: {e}"));
+    }
+}

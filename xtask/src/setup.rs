@@ -42,6 +42,8 @@ pub const PACKAGES: &[&str] = &[
     "fusefat",
     // `fix --format script` is checked with shellcheck (the fixtures tier).
     "shellcheck",
+    // The live tier's Debian 13 root (tests/root13/build-root.sh).
+    "debootstrap",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

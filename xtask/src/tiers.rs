@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use xshell::{Shell, cmd};
 
 use crate::flags::Tier;
@@ -147,10 +147,19 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
                     .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
                     .run()
             };
-            live(cmd!(
-                sh,
-                "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live"
-            ))?;
+            // The Debian 13 root tests/root13.rs pivots into (RootlessKit 2, pasta): built once, then reused.
+            let cache = vm::target_dir(sh).join("root13");
+            let root13 = cmd!(sh, "tests/root13/build-root.sh {cache}")
+                .read()
+                .context("building the Debian 13 root (tests/root13/build-root.sh)")?;
+            let root13 = root13.lines().last().unwrap_or_default().trim().to_owned();
+            live(
+                cmd!(
+                    sh,
+                    "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live --test root13"
+                )
+                .env("ROOTLESS_DOCTOR_ROOT13", root13),
+            )?;
             live(cmd!(sh, "cargo test --release -p testkit"))?;
         }
         Tier::Vm => vm::run(sh)?,

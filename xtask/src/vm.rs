@@ -121,7 +121,7 @@ fn mirror(sh: &Shell) -> Result<String> {
 }
 
 /// The directory cargo builds into (`CARGO_TARGET_DIR`, else `target`), absolute.
-fn target_dir(sh: &Shell) -> PathBuf {
+pub fn target_dir(sh: &Shell) -> PathBuf {
     let dir = sh
         .var("CARGO_TARGET_DIR")
         .ok()

@@ -366,3 +366,60 @@ fn debian_13_net_source_ip_chooses_pasta_the_real_daemon_runs_it_and_the_contain
     let _ = fs::remove_file(root.dir.join("tmp/rd13-peer.tar"));
     let _: &Path = &root.dir;
 }
+
+/// `net --probe` agrees with RootlessKit 2.0.2 on pasta: with pasta lacking its execute bits, `net` rules pasta
+/// out and chooses slirp4netns, and the real `rootlesskit --net=pasta` fails its lookup the same way.
+#[test]
+fn debian_13_pasta_without_its_execute_bit_is_out_and_rootlesskit_2_fails_alike() {
+    let Some(root) = root() else {
+        return;
+    };
+    let pasta = root.dir.join("usr/bin/pasta");
+    struct Restore(PathBuf);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o755));
+        }
+    }
+    let _restore = Restore(pasta.clone());
+    fs::set_permissions(&pasta, fs::Permissions::from_mode(0o644)).unwrap();
+    let (run, net) = root.doctor_json(&["net", "--source-ip", "--probe"]);
+    assert_eq!(run.code(), 0, "{run}");
+    let out = net["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| label(c) == "pasta + implicit")
+        .unwrap();
+    let reasons: Vec<&str> = out["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("/usr/bin/pasta is not executable by the user")),
+        "{reasons:?}"
+    );
+    assert_eq!(net["chosen"], "slirp4netns + slirp4netns", "{run}");
+    // RootlessKit 2.0.2 with the flags Debian 13's dockerd-rootless.sh passes for pasta.
+    let real = root.run(&[
+        "rootlesskit",
+        "--net=pasta",
+        "--mtu=65520",
+        "--disable-host-loopback",
+        "--port-driver=implicit",
+        "--copy-up=/etc",
+        "--copy-up=/run",
+        "--propagation=rslave",
+        "true",
+    ]);
+    assert_ne!(real.code(), 0, "{real}");
+    assert!(
+        real.stderr.contains("executable file not found in $PATH"),
+        "{real}"
+    );
+    eprintln!("RootlessKit 2.0.2: {}", real.stderr.trim());
+}

@@ -158,34 +158,6 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             out,
         ),
         Command::Setup => setup_command(cli, host, out),
-        Command::Net {
-            source_ip,
-            throughput,
-            no_suid,
-            ipv6,
-            mtu,
-            port,
-            probe,
-            write,
-            action: Some(cli::NetAction::Bench { mib, seconds }),
-        } => {
-            let choosing = [
-                (*source_ip, "--source-ip"),
-                (*throughput, "--throughput"),
-                (*no_suid, "--no-suid"),
-                (*ipv6, "--ipv6"),
-                (port.is_some(), "--port"),
-                (*probe, "--probe"),
-                (*write, "--write"),
-            ];
-            if let Some((_, flag)) = choosing.iter().find(|(set, _)| *set) {
-                return Err(UsageError::Fix(format!(
-                    "net bench measures every combination that starts here; {flag} is for choosing one (`rootless-doctor net {flag}`)"
-                ))
-                .into());
-            }
-            net_bench_command(cli, host, *mtu, *mib, *seconds, out)
-        }
         Command::NetBenchChild { .. } => Err(UsageError::Fix(
             "__net-bench-child runs inside RootlessKit for `net bench`, not by itself".to_owned(),
         )
@@ -199,22 +171,38 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             port,
             probe,
             write,
-            action: None,
-        } => net_command(
-            cli,
-            host,
-            net::Request {
+            action,
+        } => {
+            let request = net::Request {
                 source_ip: *source_ip,
                 throughput: *throughput,
                 no_suid: *no_suid,
                 ipv6: *ipv6,
                 mtu: *mtu,
                 port: *port,
-            },
-            *probe,
-            *write,
-            out,
-        ),
+            };
+            match action {
+                None => net_command(cli, host, request, *probe, *write, out),
+                Some(cli::NetAction::Bench { mib, seconds }) => {
+                    let choosing = [
+                        (*source_ip, "--source-ip"),
+                        (*throughput, "--throughput"),
+                        (*no_suid, "--no-suid"),
+                        (*ipv6, "--ipv6"),
+                        (port.is_some(), "--port"),
+                        (*probe, "--probe"),
+                        (*write, "--write"),
+                    ];
+                    if let Some((_, flag)) = choosing.iter().find(|(set, _)| *set) {
+                        return Err(UsageError::Fix(format!(
+                            "net bench measures every combination that starts here; {flag} is for choosing one (`rootless-doctor net {flag}`)"
+                        ))
+                        .into());
+                    }
+                    net_bench_command(cli, host, *mtu, *mib, *seconds, out)
+                }
+            }
+        }
         Command::Preflight { .. } | Command::Check { .. } => {
             let (name, daemon, probe) = match &cli.command {
                 Command::Check { .. } => ("check", true, true),
@@ -982,11 +970,19 @@ fn net_bench_command(
         user: &facts.user.name,
         distro: &distro,
     };
+    let report = net::BenchReport {
+        heading,
+        bytes,
+        address,
+        rows,
+        skipped,
+    };
     match g.format {
-        Format::Json => net::bench_json(out, &heading, bytes, address, &rows, &skipped)?,
-        _ => net::bench_human(out, &heading, bytes, address, &rows, &skipped)?,
+        Format::Json => net::bench_json(out, &report)?,
+        _ => net::bench_human(out, &report)?,
     }
-    let any = rows
+    let any = report
+        .rows
         .iter()
         .any(|r| r.outcome.as_ref().is_ok_and(|o| o.started));
     Ok(if any {

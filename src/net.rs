@@ -1484,15 +1484,20 @@ fn leg_words(leg: &crate::host::bench::Leg) -> String {
     }
 }
 
+/// What `net bench` measured: whose, how much each way, the client's address, and every combination.
+pub struct BenchReport<'a> {
+    pub heading: Heading<'a>,
+    pub bytes: u64,
+    /// This host's address the bench used as client and outbound target; `None`: loopback only, or nothing ran.
+    pub address: Option<std::net::Ipv4Addr>,
+    pub rows: Vec<BenchRow>,
+    /// Combinations that cannot start here, with `net`'s reasons.
+    pub skipped: Vec<(String, String)>,
+}
+
 /// What `net bench` measured, for people: one block per combination.
-pub fn bench_human(
-    out: &mut dyn std::io::Write,
-    h: &Heading,
-    bytes: u64,
-    address: Option<std::net::Ipv4Addr>,
-    rows: &[BenchRow],
-    skipped: &[(String, String)],
-) -> std::io::Result<()> {
+pub fn bench_human(out: &mut dyn std::io::Write, r: &BenchReport) -> std::io::Result<()> {
+    let (h, bytes, address, rows, skipped) = (&r.heading, r.bytes, r.address, &r.rows, &r.skipped);
     use crate::model::escape_controls as esc;
     let mib = bytes >> 20;
     writeln!(
@@ -1566,14 +1571,8 @@ pub fn bench_human(
 }
 
 /// What `net bench` measured, as one JSON document.
-pub fn bench_json(
-    out: &mut dyn std::io::Write,
-    h: &Heading,
-    bytes: u64,
-    address: Option<std::net::Ipv4Addr>,
-    rows: &[BenchRow],
-    skipped: &[(String, String)],
-) -> std::io::Result<()> {
+pub fn bench_json(out: &mut dyn std::io::Write, r: &BenchReport) -> std::io::Result<()> {
+    let (h, bytes, address, rows, skipped) = (&r.heading, r.bytes, r.address, &r.rows, &r.skipped);
     use crate::host::bench::Leg as L;
     #[derive(Serialize)]
     struct Leg {

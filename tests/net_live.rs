@@ -689,36 +689,7 @@ fn source_ip_the_real_daemon_with_nets_settings_shows_the_container_the_client_a
     );
     // The client: its own network namespace, one end of a veth pair in it (10.203.7.2), the other on the host
     // (10.203.7.1), removed with the namespace.
-    let client = support::MountNamespace::network(&[]);
-    let pid = client.pid().to_string();
-    struct Veth;
-    impl Drop for Veth {
-        fn drop(&mut self) {
-            let _ = Command::new("ip").args(["link", "del", "rdsrc0"]).output();
-        }
-    }
-    let host_side: &[&[&str]] = &[
-        &[
-            "ip", "link", "add", "rdsrc0", "type", "veth", "peer", "name", "rdsrc1", "netns", &pid,
-        ],
-        &["ip", "addr", "add", "10.203.7.1/24", "dev", "rdsrc0"],
-        &["ip", "link", "set", "rdsrc0", "up"],
-    ];
-    let _veth = Veth;
-    for argv in host_side {
-        let out = Command::new(argv[0]).args(&argv[1..]).output().unwrap();
-        assert!(out.status.success(), "{argv:?}: {out:?}");
-    }
-    for argv in [
-        &["ip", "addr", "add", "10.203.7.2/24", "dev", "rdsrc1"][..],
-        &["ip", "link", "set", "rdsrc1", "up"],
-    ] {
-        let out = client.enter(argv).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{argv:?} in the client's namespace: {out:?}"
-        );
-    }
+    let client = support::VethClient::new("rdsrc0", "10.203.7.1", "10.203.7.2");
     let port = (20_000 + std::process::id() % 20_000).to_string();
     for (case, env, kept) in [
         ("net --source-ip's settings", settings.clone(), true),
@@ -730,42 +701,12 @@ fn source_ip_the_real_daemon_with_nets_settings_shows_the_container_the_client_a
         let daemon = testkit::RootlessDaemon::start(opts)
             .unwrap_or_else(|e| panic!("{case}: start the rootless dockerd: {e}"));
         daemon.import_busybox("peer").unwrap();
-        // The container answers each connection with its own netstat line for it: the peer it sees.
+        let run = support::echo_peer_run(&port);
+        let run: Vec<&str> = run.iter().map(String::as_str).collect();
         daemon
-            .docker_ok(&[
-                "run",
-                "-d",
-                "--name",
-                "echopeer",
-                "-p",
-                &format!("{port}:80"),
-                "peer",
-                "nc",
-                "-ll",
-                "-p",
-                "80",
-                "-e",
-                "sh",
-                "-c",
-                "netstat -tn | grep ':80 .*ESTABLISHED'",
-            ])
+            .docker_ok(&run)
             .unwrap_or_else(|e| panic!("{case}: {e}"));
-        let mut seen = String::new();
-        for _ in 0..30 {
-            let out = client
-                .enter(&[
-                    "sh",
-                    "-c",
-                    &format!("sleep 2 | busybox nc 10.203.7.1 {port}"),
-                ])
-                .output()
-                .unwrap();
-            seen = String::from_utf8_lossy(&out.stdout).into_owned();
-            if !seen.trim().is_empty() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(500));
-        }
+        let seen = client.ask("10.203.7.1", &port);
         assert!(
             !seen.trim().is_empty(),
             "{case}: no answer from the container"

@@ -184,66 +184,6 @@ impl Drop for Daemon {
     }
 }
 
-/// A client in a network namespace of its own, joined to the host by a veth pair: `host` on the host's end,
-/// `client` on its own. Removed on drop.
-struct Client {
-    ns: support::MountNamespace,
-    link: &'static str,
-}
-
-impl Client {
-    fn new(link: &'static str, host: &str, client: &str) -> Client {
-        let ns = support::MountNamespace::network(&[]);
-        let pid = ns.pid().to_string();
-        let peer = format!("{link}p");
-        let c = Client { ns, link };
-        for argv in [
-            &[
-                "ip", "link", "add", link, "type", "veth", "peer", "name", &peer, "netns", &pid,
-            ][..],
-            &["ip", "addr", "add", &format!("{host}/24"), "dev", link],
-            &["ip", "link", "set", link, "up"],
-        ] {
-            let out = Command::new(argv[0]).args(&argv[1..]).output().unwrap();
-            assert!(out.status.success(), "{argv:?}: {out:?}");
-        }
-        for argv in [
-            &["ip", "addr", "add", &format!("{client}/24"), "dev", &peer][..],
-            &["ip", "link", "set", &peer, "up"],
-        ] {
-            let out = c.ns.enter(argv).output().unwrap();
-            assert!(
-                out.status.success(),
-                "{argv:?} in the client's namespace: {out:?}"
-            );
-        }
-        c
-    }
-
-    /// What the server at `addr:port` answers, retried while the port comes up.
-    fn ask(&self, addr: &str, port: &str) -> String {
-        for _ in 0..30 {
-            let out = self
-                .ns
-                .enter(&["sh", "-c", &format!("sleep 2 | busybox nc {addr} {port}")])
-                .output()
-                .unwrap();
-            let seen = String::from_utf8_lossy(&out.stdout).into_owned();
-            if !seen.trim().is_empty() {
-                return seen;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        String::new()
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", self.link]).output();
-    }
-}
-
 fn label(row: &serde_json::Value) -> String {
     format!(
         "{} + {}",
@@ -310,7 +250,7 @@ fn debian_13_net_source_ip_chooses_pasta_the_real_daemon_runs_it_and_the_contain
     }
 
     // 3. The real daemon with net's settings, and a client of its own.
-    let client = Client::new("rd13h", "10.203.9.1", "10.203.9.2");
+    let client = support::VethClient::new("rd13h", "10.203.9.1", "10.203.9.2");
     let daemon = Daemon::start(&root, &settings);
     let image = root.run(&[
         "sh",
@@ -322,24 +262,10 @@ fn debian_13_net_source_ip_chooses_pasta_the_real_daemon_runs_it_and_the_contain
     ]);
     assert_eq!(image.code(), 0, "{image}\n{}", daemon.log());
     let port = (20_000 + std::process::id() % 20_000).to_string();
-    let serve = root.run(&[
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        "echopeer",
-        "-p",
-        &format!("{port}:80"),
-        "peer",
-        "nc",
-        "-ll",
-        "-p",
-        "80",
-        "-e",
-        "sh",
-        "-c",
-        "netstat -tn | grep ':80 .*ESTABLISHED'",
-    ]);
+    let mut serve = vec!["docker".to_owned()];
+    serve.extend(support::echo_peer_run(&port));
+    let serve: Vec<&str> = serve.iter().map(String::as_str).collect();
+    let serve = root.run(&serve);
     assert_eq!(serve.code(), 0, "{serve}\n{}", daemon.log());
     let seen = client.ask("10.203.9.1", &port);
     assert!(

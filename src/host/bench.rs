@@ -840,53 +840,15 @@ impl Session {
 
     /// Polls the pipes and the pidfd once, until something happens or `deadline`; `false` once it has passed.
     fn wait(&mut self, deadline: Instant) -> io::Result<bool> {
-        use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let Ok(wait) = left(deadline, "") else {
             return Ok(false);
         };
-        let timeout = Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: i64::from(wait.subsec_nanos()),
-        };
-        let mut fds: Vec<PollFd> = Vec::with_capacity(3);
-        let mut which = Vec::with_capacity(3);
-        if let Some(fd) = &self.out.pipe {
-            fds.push(PollFd::new(fd, PollFlags::IN));
-            which.push(0);
-        }
-        if let Some(fd) = &self.err.pipe {
-            fds.push(PollFd::new(fd, PollFlags::IN));
-            which.push(1);
-        }
-        if !self.exited {
-            fds.push(PollFd::new(&self.pidfd, PollFlags::IN));
-            which.push(2);
-        }
-        if fds.is_empty() {
+        if self.exited && self.out.pipe.is_none() && self.err.pipe.is_none() {
             return Ok(false);
         }
-        match poll(&mut fds, Some(&timeout)) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(io::Error::from(e)),
-        }
-        let woke: Vec<usize> = fds
-            .iter()
-            .zip(&which)
-            .filter(|(fd, _)| !fd.revents().is_empty())
-            .map(|(_, w)| *w)
-            .collect();
-        drop(fds);
-        for w in woke {
-            match w {
-                0 => self.out.drain()?,
-                1 => self.err.drain()?,
-                _ => {
-                    self.exited = true;
-                    // Read what it wrote before it went.
-                    self.out.drain()?;
-                    self.err.drain()?;
-                }
-            }
+        let pidfd = (!self.exited).then_some(&self.pidfd);
+        if bounded::poll_once(&mut self.out, &mut self.err, pidfd, wait)? {
+            self.exited = true;
         }
         Ok(true)
     }

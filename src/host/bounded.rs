@@ -259,6 +259,21 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
     })
 }
 
+/// The first of `paths` that is a file: a util-linux tool the runner needs to run a command as the user `how`.
+fn util_linux(paths: &[&str], name: &str, how: &str) -> io::Result<PathBuf> {
+    paths
+        .iter()
+        .map(Path::new)
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{name} (util-linux) is not installed: cannot run as the user {how}"),
+            )
+        })
+}
+
 /// Where `setsid` is looked for (util-linux, like setpriv).
 const SETSID: &[&str] = &["/usr/bin/setsid", "/bin/setsid"];
 
@@ -274,16 +289,7 @@ pub(super) fn command_for(
 ) -> io::Result<Command> {
     match switch {
         Some((creds, _, setpriv)) => {
-            let setsid = SETSID
-                .iter()
-                .map(Path::new)
-                .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        "setsid (util-linux) is not installed: cannot run as the user in a session of their own",
-                    )
-                })?;
+            let setsid = util_linux(SETSID, "setsid", "in a session of their own")?;
             let mut c = Command::new(setsid);
             c.arg(setpriv)
                 .args(creds::setpriv_args(creds))
@@ -307,16 +313,7 @@ pub(super) fn switch_to(u: &RunAs) -> io::Result<(Creds, Saved, PathBuf)> {
             format!("only root can run a command as {}", u.name),
         ));
     }
-    let setpriv = SETPRIV
-        .iter()
-        .map(Path::new)
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "setpriv (util-linux) is not installed: cannot run as the user",
-            )
-        })?;
+    let setpriv = util_linux(SETPRIV, "setpriv", "with their credentials")?;
     let creds = Creds {
         uid: u.uid,
         gid: u.gid,
@@ -417,6 +414,61 @@ fn remove_tree(path: &Path) -> io::Result<()> {
     std::fs::remove_dir(path)
 }
 
+/// One `poll(2)` over the pipes still open and `pidfd` (the program, until it has exited), for at most `wait`;
+/// drains what became readable. Returns whether the pidfd said the program exited (then what it wrote before is
+/// drained too). An interrupted poll returns with nothing done.
+pub(super) fn poll_once(
+    out: &mut Capture,
+    err: &mut Capture,
+    pidfd: Option<&OwnedFd>,
+    wait: Duration,
+) -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let timeout = Timespec {
+        tv_sec: wait.as_secs() as i64,
+        tv_nsec: i64::from(wait.subsec_nanos()),
+    };
+    let mut fds: Vec<PollFd> = Vec::with_capacity(3);
+    let mut which = Vec::with_capacity(3);
+    if let Some(fd) = &out.pipe {
+        fds.push(PollFd::new(fd, PollFlags::IN));
+        which.push(0);
+    }
+    if let Some(fd) = &err.pipe {
+        fds.push(PollFd::new(fd, PollFlags::IN));
+        which.push(1);
+    }
+    if let Some(fd) = pidfd {
+        fds.push(PollFd::new(fd, PollFlags::IN));
+        which.push(2);
+    }
+    match rustix::event::poll(&mut fds, Some(&timeout)) {
+        Ok(_) => {}
+        Err(rustix::io::Errno::INTR) => return Ok(false),
+        Err(e) => return Err(io::Error::from(e)),
+    }
+    let ready: Vec<usize> = fds
+        .iter()
+        .zip(&which)
+        .filter(|(fd, _)| !fd.revents().is_empty())
+        .map(|(_, w)| *w)
+        .collect();
+    drop(fds);
+    let mut exited = false;
+    for w in ready {
+        match w {
+            0 => out.drain()?,
+            1 => err.drain()?,
+            _ => {
+                exited = true;
+                out.drain()?;
+                err.drain()?;
+            }
+        }
+    }
+    Ok(exited)
+}
+
 /// Reads the child's output until it has exited and both pipes are closed, or the deadline; then reaps it.
 /// With `ready` (a socket path and the uid that must listen there), the poll wakes at least every
 /// [`READY_POLL`] to ask it; once it answers, the group is killed and the run is [`Exit::Ready`].
@@ -461,48 +513,11 @@ fn supervise(
         } else {
             left
         };
-        let timeout = rustix::event::Timespec {
-            tv_sec: left.as_secs() as i64,
-            tv_nsec: i64::from(left.subsec_nanos()),
-        };
-        use rustix::event::{PollFd, PollFlags};
-        let mut fds: Vec<PollFd> = Vec::with_capacity(3);
-        let mut which = Vec::with_capacity(3);
-        if let Some(fd) = &out.pipe {
-            fds.push(PollFd::new(fd, PollFlags::IN));
-            which.push(0);
-        }
-        if let Some(fd) = &err.pipe {
-            fds.push(PollFd::new(fd, PollFlags::IN));
-            which.push(1);
-        }
-        if !exited {
-            fds.push(PollFd::new(&pidfd, PollFlags::IN));
-            which.push(2);
-        }
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(io::Error::from(e)),
-        }
-        let ready: Vec<usize> = fds
-            .iter()
-            .zip(&which)
-            .filter(|(fd, _)| !fd.revents().is_empty())
-            .map(|(_, w)| *w)
-            .collect();
-        drop(fds);
-        for w in ready {
-            match w {
-                0 => out.drain()?,
-                1 => err.drain()?,
-                _ => {
-                    exited = true;
-                    // The program is a zombie, not yet reaped: its group id is still its own. Whatever of the group
-                    // still runs (and may hold the pipes open) goes now.
-                    let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-                }
-            }
+        if poll_once(&mut out, &mut err, (!exited).then_some(&pidfd), left)? {
+            exited = true;
+            // The program is a zombie, not yet reaped: its group id is still its own. Whatever of the group
+            // still runs (and may hold the pipes open) goes now.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         }
     }
     if timed_out || answered || !exited {

@@ -47,6 +47,19 @@ struct Tree {
 }
 
 impl RealHost {
+    /// `Unsupported` below `--root`: a tree is files to read, not a machine to launch on.
+    fn launches(&self) -> io::Result<()> {
+        if self.at_root() {
+            return Ok(());
+        }
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "{} is a tree of files: nothing is launched from it",
+                self.root.display()
+            ),
+        ))
+    }
     /// The machine at `/`, or the tree at `root`. Below a root, the kernel must have `openat2(2)` (Linux 5.6).
     #[allow(clippy::disallowed_methods)] // the tree's own directory, opened O_PATH once
     pub fn new(root: impl Into<PathBuf>) -> io::Result<Self> {
@@ -586,29 +599,12 @@ impl Host for RealHost {
         &self,
         cmd: &super::bounded::BoundedCommand,
     ) -> io::Result<super::bounded::BoundedOutput> {
-        // A tree below --root is files to read, not a machine to launch on.
-        if !self.at_root() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!(
-                    "{} is a tree of files: nothing is launched from it",
-                    self.root.display()
-                ),
-            ));
-        }
+        self.launches()?;
         super::bounded::run(cmd)
     }
 
     fn run_bench(&self, cmd: &super::bench::BenchCommand) -> io::Result<super::bench::BenchOutput> {
-        if !self.at_root() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!(
-                    "{} is a tree of files: nothing is launched from it",
-                    self.root.display()
-                ),
-            ));
-        }
+        self.launches()?;
         super::bench::run(cmd)
     }
 

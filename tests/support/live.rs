@@ -529,3 +529,87 @@ impl Drop for MountNamespace {
         let _ = self.holder.wait();
     }
 }
+
+/// A client in a network namespace of its own, joined to the host by a veth pair: `host` on the host's end,
+/// `client` on its own. Removed on drop.
+pub struct VethClient {
+    ns: MountNamespace,
+    link: &'static str,
+}
+
+impl VethClient {
+    pub fn new(link: &'static str, host: &str, client: &str) -> VethClient {
+        let ns = MountNamespace::network(&[]);
+        let pid = ns.pid().to_string();
+        let peer = format!("{link}p");
+        let c = VethClient { ns, link };
+        for argv in [
+            &[
+                "ip", "link", "add", link, "type", "veth", "peer", "name", &peer, "netns", &pid,
+            ][..],
+            &["ip", "addr", "add", &format!("{host}/24"), "dev", link],
+            &["ip", "link", "set", link, "up"],
+        ] {
+            let out = Command::new(argv[0]).args(&argv[1..]).output().unwrap();
+            assert!(out.status.success(), "{argv:?}: {out:?}");
+        }
+        for argv in [
+            &["ip", "addr", "add", &format!("{client}/24"), "dev", &peer][..],
+            &["ip", "link", "set", &peer, "up"],
+        ] {
+            let out = c.ns.enter(argv).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{argv:?} in the client's namespace: {out:?}"
+            );
+        }
+        c
+    }
+
+    /// What the server at `addr:port` answers, retried while the port comes up.
+    pub fn ask(&self, addr: &str, port: &str) -> String {
+        for _ in 0..30 {
+            let out = self
+                .ns
+                .enter(&["sh", "-c", &format!("sleep 2 | busybox nc {addr} {port}")])
+                .output()
+                .unwrap();
+            let seen = String::from_utf8_lossy(&out.stdout).into_owned();
+            if !seen.trim().is_empty() {
+                return seen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        String::new()
+    }
+}
+
+impl Drop for VethClient {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", self.link]).output();
+    }
+}
+
+/// `docker` arguments that run the image `peer` (busybox) publishing `port` as `echopeer`: it answers each
+/// connection with its own netstat line for it, the peer address the container sees.
+pub fn echo_peer_run(port: &str) -> Vec<String> {
+    let mut args: Vec<String> = ["run", "-d", "--name", "echopeer", "-p"]
+        .map(str::to_owned)
+        .to_vec();
+    args.push(format!("{port}:80"));
+    args.extend(
+        [
+            "peer",
+            "nc",
+            "-ll",
+            "-p",
+            "80",
+            "-e",
+            "sh",
+            "-c",
+            "netstat -tn | grep ':80 .*ESTABLISHED'",
+        ]
+        .map(str::to_owned),
+    );
+    args
+}

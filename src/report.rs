@@ -316,6 +316,23 @@ pub fn explain(
             writeln!(out, "  {:22} {cmd}", d.key)?;
         }
     }
+    if !check.removes.is_empty() {
+        writeln!(
+            out,
+            "\nPackages to remove, where the distribution has them:"
+        )?;
+        for d in crate::distro::all() {
+            let names: Vec<&str> = check
+                .removes
+                .iter()
+                .filter(|p| d.packages.contains_key(**p))
+                .map(|p| d.package(p))
+                .collect();
+            if let Some(step) = d.remove_step(&names) {
+                writeln!(out, "  {:22} {}", d.key, step.render())?;
+            }
+        }
+    }
     if check.scope == crate::checks::Scope::Probe {
         writeln!(
             out,

@@ -744,3 +744,33 @@ fn no_file_points_outside_the_repository() {
         }
     }
 }
+
+/// Regression (source-document audit): `explain network.managers` told users to *install* netscript, the tool
+/// Docker's documentation says to remove, and named dnf, zypper and pacman packages that do not exist. It now says
+/// remove, and only where the distribution packages it (Debian and Ubuntu's netscript-2.4).
+#[test]
+fn regression_explain_network_managers_says_remove_netscript_only_where_it_is_packaged() {
+    let out = doctor()
+        .args(["explain", "network.managers"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Packages to remove, where the distribution has them:\n  ubuntu-24.04           sudo apt-get remove -y netscript-2.4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("debian-12              sudo apt-get remove -y netscript-2.4"),
+        "{text}"
+    );
+    for wrong in [
+        "install -y netscript",
+        "dnf",
+        "zypper",
+        "pacman",
+        "Packages, per distribution",
+    ] {
+        assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
+    }
+}

@@ -371,6 +371,7 @@ scenarios! {
     debian_12_unit_start_docker_29_7_2 => "debian-12-unit-start-docker-29.7.2",
     debian_12_unit_start_docker_29_7_2_no_ip6tables => "debian-12-unit-start-docker-29.7.2-no-ip6tables",
     debian_12_unit_start_net_host_docker_29_7_2 => "debian-12-unit-start-net-host-docker-29.7.2",
+    debian_12_rootlesskit_cap_net_bind_service => "debian-12-rootlesskit-cap-net-bind-service",
     debian_12_unit_net_names_a_removed_driver => "debian-12-unit-net-names-a-removed-driver",
     debian_12_unit_start_pasta_docker_28_5_1 => "debian-12-unit-start-pasta-docker-28.5.1",
     debian_12_user_not_in_passwd => "debian-12-user-not-in-passwd",

@@ -48,6 +48,7 @@ Never add a second profile for a path one already covers. When none attaches, in
 then load it with `sudo apparmor_parser -r FILE` or `sudo systemctl restart apparmor.service`. Or use the packaged \
 /usr/bin/rootlesskit, which the apparmor package covers.",
     packages: &["apparmor"],
+    removes: &[],
     run: rootlesskit,
 }];
 

@@ -36,6 +36,7 @@ How to fix: boot with `systemd.unified_cgroup_hierarchy=1` on the kernel command
 then `sudo update-grub` or `sudo grub2-mkconfig -o /boot/grub2/grub.cfg`), and reboot. Every current distribution defaults to v2 \
 except RHEL 8 and openSUSE Leap 15.",
         packages: &[],
+        removes: &[],
         run: v2,
     },
     Check {
@@ -62,6 +63,7 @@ How to fix: a drop-in for user@.service: /etc/systemd/system/user@.service.d/del
 `[Service]` / `Delegate=cpu cpuset io memory pids`, then `sudo systemctl daemon-reload` and log out and in \
 (or reboot).",
         packages: &[],
+        removes: &[],
         run: delegation,
     },
 ];

@@ -32,6 +32,7 @@ How to fix: `export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock` in your she
 creates: `docker context use rootless` (`docker context create rootless --docker host=unix://$XDG_RUNTIME_DIR/docker.sock` first \
 if it does not exist).",
         packages: &[],
+        removes: &[],
         run: endpoint,
     },
     Check {
@@ -56,6 +57,7 @@ How to fix: start the daemon (`systemctl --user start docker`, or `dockerd-rootl
 socket is removed by the next daemon start, or by hand; a permission error means the endpoint is another user's (or the rootful) \
 socket: point DOCKER_HOST at your own.",
         packages: &[],
+        removes: &[],
         run: socket,
     },
     Check {
@@ -79,6 +81,7 @@ How to fix: connect over SSH instead (`DOCKER_HOST=ssh://user@host`), or set up 
 --tlscert … --tlskey …`, then `DOCKER_TLS_VERIFY=1` and DOCKER_CERT_PATH on the client); for this host's rootless daemon, use \
 its Unix socket.",
         packages: &[],
+        removes: &[],
         run: tls,
     },
     Check {
@@ -101,6 +104,7 @@ What you see when it's wrong: `WARNING: Error loading config file: /home/user/.d
 
 How to fix: give them back: `sudo chown \"$USER\":\"$USER\" /home/\"$USER\"/.docker -R` and `sudo chmod g+rwx \"$HOME/.docker\" -R`.",
         packages: &[],
+        removes: &[],
         run: config_dir,
     },
 ];

@@ -41,6 +41,7 @@ How to fix: `sudo systemctl enable --now docker` when you want the rootful daemo
 does not stay up); `sudo systemctl disable --now docker.service docker.socket` when you run rootless only. Without systemd: \
 `sudo service docker start`.",
         packages: &[],
+        removes: &[],
         run: service,
     },
     Check {
@@ -67,6 +68,7 @@ How to fix: Docker's advice: remove snap's Docker (`sudo snap remove docker`) an
 packages; start Docker Desktop (`systemctl --user start docker-desktop`); on WSL2, start Docker Desktop for Windows with WSL \
 integration, or install Docker in the distribution and enable systemd in /etc/wsl.conf (`[boot]` `systemd=true`).",
         packages: &["docker"],
+        removes: &[],
         run: flavor,
     },
     Check {
@@ -89,6 +91,7 @@ What you see when it's wrong: `Got permission denied while trying to connect to 
 How to fix: restart the daemon so it recreates the socket (`sudo systemctl restart docker.socket docker.service`); never chmod it \
 666; add the users who need it to the docker group instead (see daemon.group).",
         packages: &[],
+        removes: &[],
         run: socket,
     },
     Check {
@@ -113,6 +116,7 @@ How to fix: for rootless Docker, nothing: stay out of the group and point the cl
 `sudo usermod -aG docker USER`, then log out and in again (or `newgrp docker` in the current shell). To leave the group: \
 `sudo gpasswd -d USER docker`.",
         packages: &[],
+        removes: &[],
         run: group,
     },
     Check {
@@ -144,6 +148,7 @@ without a `hosts` entry in daemon.json makes dockerd fail to start: change both 
 `fix` shows the structured edit that removes it from daemon.json (the flag's value then applies) and leaves the choice to \
 you: removing the flag instead is the other way.",
         packages: &[],
+        removes: &[],
         run: config,
     },
     Check {
@@ -167,6 +172,7 @@ What you see when it's wrong: nothing until someone uses it: cryptominers on exp
 How to fix: drop the tcp:// host and use the Unix socket (or `DOCKER_HOST=ssh://…` from other machines); if TCP is needed, \
 use `--tlsverify` with `--tlscacert`, `--tlscert` and `--tlskey` (port 2376 by convention).",
         packages: &[],
+        removes: &[],
         run: tcp,
     },
     Check {
@@ -191,6 +197,7 @@ What you see when it's wrong: `Error response from daemon: Get \"https://registr
 How to fix: give the daemon the proxy: a drop-in with `[Service]` and `Environment=\"HTTPS_PROXY=http://proxy.example.com:3128\"` \
 (then `systemctl daemon-reload` and restart), or `\"proxies\": {\"https-proxy\": …}` in daemon.json (Docker 23 and later).",
         packages: &[],
+        removes: &[],
         run: proxy,
     },
     Check {
@@ -215,6 +222,7 @@ under systemd), or the file a manual start redirected to. For more detail set `\
 write every goroutine's stack to a goroutine-stacks-*.log file in its exec-root (/var/run/docker, or $XDG_RUNTIME_DIR/docker \
 for rootless) and name it in the log. Start manual daemons with their output in a file, not /dev/null.",
         packages: &[],
+        removes: &[],
         run: logs,
     },
     Check {
@@ -242,6 +250,7 @@ is not enabled simply is not running after the next login.
 How to fix: `dockerd-rootless-setuptool.sh install` (it writes and enables the unit), `systemctl --user unmask docker`, \
 `systemctl --user enable docker`, or install the package that ships the missing unit (dbus-user-session for dbus.socket).",
         packages: &["dbus_user_session"],
+        removes: &[],
         run: user_unit,
     },
     Check {
@@ -262,6 +271,7 @@ What you see when it's wrong: `Cannot connect to the Docker daemon at unix:///ru
 How to fix: start it: `systemctl --user start docker` (and `systemctl --user enable docker` plus `sudo loginctl enable-linger USER` \
 to have it at boot), or `dockerd-rootless.sh` by hand on hosts without systemd.",
         packages: &[],
+        removes: &[],
         run: running,
     },
     Check {
@@ -284,6 +294,7 @@ What you see when it's wrong: `docker info` lacks `rootless` under Security Opti
 
 How to fix: stop that daemon and start the rootless one as your user (dockerd-rootless.sh, or the user service the setup tool installs).",
         packages: &[],
+        removes: &[],
         run: rootless,
     },
     Check {
@@ -305,6 +316,7 @@ What you see when it's wrong: `Storage Driver: vfs` in `docker info`; `docker ru
 How to fix: for vfs, install fuse-overlayfs or run a 5.11+ kernel (see storage.driver); for cgroups, boot cgroup v2 with systemd \
 delegation (see cgroup.v2 and cgroup.delegation).",
         packages: &["fuse_overlayfs"],
+        removes: &[],
         run: info,
     },
     Check {
@@ -324,6 +336,7 @@ boot the system in cgroup v2 mode.` (or `Systemd is required to enable cgroups i
 
 How to fix: as each warning says; for the cgroup ones, boot the unified hierarchy and run the daemon as a systemd user service.",
         packages: &[],
+        removes: &[],
         run: warnings,
     },
     Check {
@@ -344,6 +357,7 @@ What you see when it's wrong: `failed to start daemon: pid file found, ensure do
 
 How to fix: when no dockerd of yours runs, delete the file (`rm $XDG_RUNTIME_DIR/docker.pid`) and start the daemon.",
         packages: &[],
+        removes: &[],
         run: pidfile,
     },
     Check {
@@ -366,6 +380,7 @@ accessible. Set --force to ignore.`; later, containers that \"disappear\" depend
 How to fix: if you don't need it, `sudo systemctl disable --now docker.service docker.socket`; otherwise make sure every shell sets \
 DOCKER_HOST (or uses the rootless context).",
         packages: &[],
+        removes: &[],
         run: rootful,
     },
 ];

@@ -27,6 +27,7 @@ What you see when it's wrong: nothing breaks by itself; the other findings fall 
 How to fix: nothing to fix on the host. If your distribution is missing, its os-release ID and the data in distros/generic.toml \
 are what rootless-doctor used; a new distros/<name>.toml adds it.",
         packages: &[],
+        removes: &[],
         run: detected,
     },
 ];

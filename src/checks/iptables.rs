@@ -47,6 +47,7 @@ How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf inst
 `sudo pacman -S iptables-nft`, `sudo zypper install iptables`); start the daemon by hand as the setup tool prints it, \
 `PATH=$BIN:/sbin:/usr/sbin:$PATH dockerd-rootless.sh`, or add /usr/sbin to the unit's Environment=PATH=.",
         packages: &["iptables"],
+        removes: &[],
         run: binary,
     },
     Check {
@@ -75,6 +76,7 @@ or `modprobe: ERROR: could not insert 'br_netfilter': Operation not permitted` i
 
 How to fix: load them now and at every boot: `sudo modprobe MODULE` for each and list them in /etc/modules-load.d/rootless-docker.conf.",
         packages: &[],
+        removes: &[],
         run: modules,
     },
 ];

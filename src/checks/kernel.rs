@@ -70,6 +70,7 @@ vanished, `Cannot connect to the Docker daemon` afterwards.
 How to fix: give the host more memory, or give containers limits that fit (`docker run --memory …`); see the Docker docs on \
 the risks of running out of memory. A killed daemon restarts with `systemctl restart docker` (or --user).",
         packages: &[],
+        removes: &[],
         run: oom,
     },
     Check {
@@ -90,6 +91,7 @@ missing options.
 
 How to fix: upgrade the kernel through your distribution (every supported release ships 4.18 or later).",
         packages: &[],
+        removes: &[],
         run: version,
     },
     Check {
@@ -113,6 +115,7 @@ What you see when it's wrong: check-config.sh prints `CONFIG_X: missing`; docker
 How to fix: boot a distribution kernel (they all have these options), or rebuild yours with them; for a module whose file is \
 missing, install the kernel's modules package (linux-modules-extra on Ubuntu's cloud kernels).",
         packages: &[],
+        removes: &[],
         run: config,
     },
     Check {
@@ -135,6 +138,7 @@ How to fix: optional. On GRUB systems add `cgroup_enable=memory swapaccount=1` t
 `sudo update-grub` (or grub2-mkconfig) and reboot. It costs about 1% of memory and a little performance, which is why some \
 distributions leave it off.",
         packages: &[],
+        removes: &[],
         run: swap_limit,
     },
 ];

@@ -39,6 +39,7 @@ failed to compute uid/gid map: No subuid ranges found for user 1002 (\"alice\")`
 How to fix: follow the check the finding names (`rootless-doctor explain ID`); for an error it does not understand, search the \
 error text in RootlessKit's and Docker's issues, and report it to rootless-doctor with the raw error.",
     packages: &[],
+    removes: &[],
     run: trial,
 }];
 

@@ -48,6 +48,9 @@ pub struct Check {
     pub explain: &'static str,
     /// Logical packages (keys of `distros/*.toml` `[packages]`) the fix installs; `explain` shows them per distro.
     pub packages: &'static [&'static str],
+    /// Logical packages the fix removes; `explain` shows them only for the distributions that package them (a
+    /// `[packages]` entry in their file).
+    pub removes: &'static [&'static str],
     pub run: fn(&Facts) -> Verdict,
 }
 
@@ -499,6 +502,16 @@ mod tests {
                 assert!(
                     crate::distro::generic().packages.contains_key(*p),
                     "{}: unknown package {p}",
+                    c.id
+                );
+            }
+            // A package to remove exists somewhere, or the fix would name nothing.
+            for p in c.removes {
+                assert!(
+                    crate::distro::all()
+                        .iter()
+                        .any(|d| d.packages.contains_key(*p)),
+                    "{}: no distribution packages {p}",
                     c.id
                 );
             }

@@ -135,6 +135,7 @@ How to fix: install slirp4netns (`sudo apt-get install -y slirp4netns`, `sudo dn
 or a recent passt for pasta. For the sandbox, point /etc/resolv.conf into /etc or /run, or set \
 DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false.",
         packages: &["slirp4netns", "passt"],
+        removes: &[],
         run: driver,
     },
     Check {
@@ -162,6 +163,7 @@ How to fix: load the tun module now and at every boot: `sudo modprobe tun` and l
 /etc/modules-load.d/rootless-docker-tun.conf; inside a container or LXC guest, have the host pass /dev/net/tun in; a device \
 with the wrong mode: `sudo chmod 0666 /dev/net/tun`; another device there: remove it and `sudo mknod -m 0666 /dev/net/tun c 10 200`.",
         packages: &[],
+        removes: &[],
         run: tun,
     },
     Check {
@@ -184,6 +186,7 @@ What you see when it's wrong: `dockerd-rootless.sh needs to be present under $PA
 How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-rootless-extras` (Docker's repository), \
 `sudo apt-get install -y rootlesskit` with Debian's docker.io, or `curl -fsSL https://get.docker.com/rootless | sh` for ~/bin.",
         packages: &["rootlesskit"],
+        removes: &[],
         run: binaries,
     },
     Check {
@@ -206,6 +209,7 @@ CAP_NET_BIND_SERVICE on rootlesskit binary, or choose a larger port number (>= 1
 How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unprivileged_port_start=0` in /etc/sysctl.d (for boot) and \
 `sudo sysctl -w net.ipv4.ip_unprivileged_port_start=0` (for now); or `sudo setcap cap_net_bind_service=ep $(which rootlesskit)` and restart the daemon.",
         packages: &[],
+        removes: &[],
         run: unprivileged_port_start,
     },
     Check {
@@ -226,6 +230,7 @@ What you see when it's wrong: `ping: socket: Operation not permitted` (or `permi
 How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d (for boot), and \
 `sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'` (for now).",
         packages: &[],
+        removes: &[],
         run: ping_group_range,
     },
     Check {
@@ -254,6 +259,7 @@ when NetworkManager lists the network's own servers in /run/NetworkManager/no-st
 or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/NetworkManager/NetworkManager.conf and \
 `sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu).",
     packages: &[],
+    removes: &[],
     run: dns,
     },
     Check {
@@ -281,6 +287,7 @@ How to fix: add `IPForward=true` (or `IPForward=kernel` on old systemd) to the [
 /usr/lib/systemd/network/80-container-host0.network, or better a drop-in next to it in /etc; then `systemctl restart systemd-networkd` \
 and `systemctl restart docker`.",
         packages: &[],
+        removes: &[],
         run: ip_forward,
     },
     Check {
@@ -310,7 +317,8 @@ How to fix: Docker's remedies: uninstall netscript (`apt-get remove netscript-2.
 under [keyfile]) and restart NetworkManager; for networkd, /etc/systemd/network/docker.network with `[Match]` `Name=docker0 br-* veth*` \
 and `[Link]` `Unmanaged=yes` (named 00-docker.network when a catch-all such as netplan's 10-netplan-*.network sorts \
 before docker.network), then restart systemd-networkd; for netplan, narrow the match (e.g. `name: en*`) and `netplan apply`.",
-        packages: &["netscript"],
+        packages: &[],
+        removes: &["netscript"],
         run: managers,
     },
     Check {
@@ -337,6 +345,7 @@ How to fix: point /etc/resolv.conf at a file under /etc or /run (`sudo ln -sf /r
 upgrade slirp4netns, or add `--slirp4netns-sandbox=false` to DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS; for the MTU, make daemon.json's \
 `mtu` no larger than DOCKERD_ROOTLESS_ROOTLESSKIT_MTU (or drop it).",
         packages: &["slirp4netns"],
+        removes: &[],
         run: rootless_net,
     },
 ];
@@ -790,6 +799,12 @@ fn unprivileged_port_start(f: &Facts) -> Verdict {
         Read::Failed(e) => unreadable(PATH, &e),
         Read::Ok(Err(e)) => Verdict::error(format!("{PATH} does not hold a number: {e}")).evidence(PATH, e),
         Read::Ok(Ok(0)) => Verdict::pass("every port can be published (ip_unprivileged_port_start = 0)").evidence(PATH, "0"),
+        // RootlessKit's own remedy: its parent binds the builtin port driver's host ports with the capability.
+        Read::Ok(Ok(v)) if let Some(rk) = f.rootlesskit_bind_cap() => Verdict::pass(format!(
+            "every port can be published with the builtin port driver: {rk} carries CAP_NET_BIND_SERVICE (ip_unprivileged_port_start = {v}; the slirp4netns port driver binds in slirp4netns, which lacks it, so there -p below {v} still fails)"
+        ))
+        .evidence(PATH, v.to_string())
+        .evidence("security.capability", format!("{rk}: cap_net_bind_service")),
         Read::Ok(Ok(v)) if v <= 1024 => Verdict::pass(format!(
             "ports {v} and above can be published; -p with a host port below {v} fails with \"cannot expose privileged port\""
         ))
@@ -1372,9 +1387,12 @@ fn managers(f: &Facts) -> Verdict {
     let mut by_hand: Option<&'static str> = None;
     // netscript
     let d = f.distro();
+    // Only Debian and Ubuntu package it (netscript-2.4); elsewhere it is files put there by hand.
+    let packaged = d.packages.contains_key("netscript");
     let netscript_pkg = d.package("netscript");
-    let netscript = f
-        .package_version(netscript_pkg)
+    let netscript = packaged
+        .then(|| f.package_version(netscript_pkg))
+        .flatten()
         .map(|v| format!("package {netscript_pkg} {v}"))
         .or_else(|| {
             ["/etc/netscript", "/sbin/netscript", "/usr/sbin/netscript"]
@@ -1390,7 +1408,13 @@ fn managers(f: &Facts) -> Verdict {
         problems.push(format!(
             "netscript is installed ({n}) and rewrites the host's interfaces and firewall"
         ));
-        fix = fix.steps(d.remove_step(&[netscript_pkg]));
+        if packaged {
+            fix = fix.steps(d.remove_step(&[netscript_pkg]));
+        } else {
+            fix = Remediation::text(
+                "Tell each manager to leave Docker's interfaces alone; netscript is not packaged here: remove the files it was installed with (/etc/netscript and its script)",
+            );
+        }
         by_hand = Some("removing netscript is your choice");
     }
     // NetworkManager

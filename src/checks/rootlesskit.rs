@@ -28,6 +28,7 @@ What you see when it's wrong: no error of its own; `dockerd-rootless-setuptool.s
 
 How to fix: restart the daemon; if the state dir is gone while the daemon runs, something cleaned /tmp or the runtime dir under it.",
         packages: &[],
+        removes: &[],
         run: rootlesskit_api,
     },
     Check {
@@ -52,6 +53,7 @@ was meant to run.
 How to fix: install the requested driver at a version that works (slirp4netns ≥ 0.4.0, passt ≥ 2023_12_04), or change the \
 override; then `systemctl --user daemon-reload && systemctl --user restart docker`.",
         packages: &["slirp4netns", "passt"],
+        removes: &[],
         run: rootlesskit_drivers,
     },
 ];

@@ -29,6 +29,7 @@ How to fix: on systemd hosts log in through pam_systemd (a graphical or console 
 `sudo machinectl shell USER@`), not `su`/`sudo -iu`. Without systemd, Docker's recipe: \
 `export XDG_RUNTIME_DIR=$HOME/.docker/xrd; rm -rf $XDG_RUNTIME_DIR; mkdir -p $XDG_RUNTIME_DIR` (remove it at every logout).",
         packages: &["systemd_container"],
+        removes: &[],
         run: xdg_runtime_dir,
     },
     Check {
@@ -53,6 +54,7 @@ bus: No such file or directory` when it is set but has no bus, and \
 How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@` (package systemd-container), \
 `ssh USER@localhost`, or a console/graphical login.",
         packages: &["systemd_container"],
+        removes: &[],
         run: login,
     },
     Check {
@@ -76,6 +78,7 @@ What you see when it's wrong: `docker: Error response from daemon: OCI runtime c
 How to fix: `sudo apt-get install -y dbus-user-session` (Debian/Ubuntu) or `sudo dnf install -y dbus-daemon` (RHEL/Fedora), \
 log out and in again; if it persists, `systemctl --user enable --now dbus` (no sudo).",
         packages: &["dbus_user_session"],
+        removes: &[],
         run: dbus,
     },
     Check {
@@ -96,6 +99,7 @@ after a logout or a reboot.
 
 How to fix: `sudo loginctl enable-linger USER`.",
         packages: &[],
+        removes: &[],
         run: linger,
     },
 ];

@@ -65,6 +65,7 @@ How to fix: remove the variable (the script's default is valid) or set the value
 edit the Environment= line it names, then `systemctl --user daemon-reload` and `systemctl --user restart docker`; \
 started by hand, start it without the variable (`env -u NAME dockerd-rootless.sh`).",
         packages: &[],
+        removes: &[],
         run: environment,
     },
     // --- start.rootless_flag (launch-sequence row 8.1) ---
@@ -91,6 +92,7 @@ How to fix: remove `--rootless=false` from ExecStart= (then `systemctl --user da
 restart docker`), and remove the `\"rootless\": false` setting from daemon.json (`fix --apply` does that one: \
 a structured edit that keeps the file's other settings); rootless mode is on by default under RootlessKit.",
         packages: &[],
+        removes: &[],
         run: rootless_flag,
     },
     Check {
@@ -139,6 +141,7 @@ is installed but not on that PATH, add its directory to Environment=PATH= in the
 `systemctl --user daemon-reload`), or start the script with it: `PATH=$BIN:/sbin:/usr/sbin:$PATH dockerd-rootless.sh`. \
 A unit that names a script that moved: run `dockerd-rootless-setuptool.sh install` again.",
         packages: &["iproute2", "util_linux", "procps", "containerd", "rootlesskit"],
+        removes: &[],
         run: path,
     },
     Check {
@@ -175,6 +178,7 @@ bundle), or the script that comes with the RootlessKit; for `--detach-netns` alo
 DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false for the daemon (or remove it from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS); for \
 pasta, install slirp4netns.",
         packages: &["docker_rootless"],
+        removes: &[],
         run: versions,
     },
     Check {
@@ -228,6 +232,7 @@ pasta, install slirp4netns.",
     DOCKERD_ROOTLESS_ROOTLESSKIT_STATE_DIR elsewhere), remove a directory left at docker.sock, and free room on a full \
     runtime directory (or raise logind's RuntimeDirectorySize=).",
         packages: &[],
+        removes: &[],
         run: state_dir,
     },
     // --- start.selinux (launch-sequence rows 1.12 and 7.3) ---
@@ -260,6 +265,7 @@ How to fix: install the package that ships selinuxenabled and put its directory 
 without MLS, the script's fixed context cannot be applied: run the daemon on a host whose policy has MLS/MCS (the \
 targeted policy has), or make iptables_t permissive as the setup tool suggests.",
         packages: &["selinux_utils"],
+        removes: &[],
         run: selinux,
     },
 ];

@@ -39,6 +39,7 @@ prerequisites for driver not satisfied (wrong filesystem?)` (btrfs or zfs elsewh
 How to fix: remove a forced driver that cannot work (dockerd then chooses), or install fuse-overlayfs (`sudo dnf install -y fuse-overlayfs` on RHEL 8, `sudo apt-get install -y fuse-overlayfs` on \
 Debian 11), or run a kernel of 5.11 or later.",
         packages: &["fuse_overlayfs"],
+        removes: &[],
         run: driver,
     },
     Check {
@@ -63,6 +64,7 @@ How to fix: point the data-root at a local disk in ~/.config/docker/daemon.json:
 /var/lib/rootless-docker/USER (0700, yours; as root, and only if it is missing: not /var/tmp, where anyone may take the name \
 first) and sets it in daemon.json, keeping its other keys.",
         packages: &[],
+        removes: &[],
         run: data_root,
     },
     Check {
@@ -90,6 +92,7 @@ How to fix: move a root-owned data-root aside (`sudo mv ~/.local/share/docker ~/
 daemon starts with an empty one, and the old one can be removed once nothing in it is needed), or give a parent directory \
 back to you (`sudo chown alice: ~/.local/share`), or point \"data-root\" in ~/.config/docker/daemon.json at a directory you own.",
         packages: &[],
+        removes: &[],
         run: data_root_owner,
     },
 ];

@@ -38,6 +38,7 @@ What you see when it's wrong: `[rootlesskit:parent] error: failed to setup UID/G
 How to fix: make them plain files: `sudo cp --remove-destination \"$(readlink -f /etc/subuid)\" /etc/subuid`, \
 `sudo chown root:root /etc/subuid /etc/subgid`, `sudo chmod 0644 /etc/subuid /etc/subgid`, and correct or delete the lines named.",
         packages: &[],
+        removes: &[],
         run: files,
     },
     Check {
@@ -61,6 +62,7 @@ No subuid ranges found for user 1001 (\"testuser\")` (or `No subgid ranges found
 How to fix: `sudo usermod --add-subuids START-END --add-subgids START-END USER` with a free range of 65,536 ids; \
 rootless-doctor computes one that overlaps no other user's range. `useradd` on current distributions allocates one for new users.",
         packages: &[],
+        removes: &[],
         run: entries,
     },
     Check {
@@ -82,6 +84,7 @@ while pulling.
 How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER` \
 (rootless-doctor computes a free one), then restart the daemon.",
         packages: &[],
+        removes: &[],
         run: range_size,
     },
     Check {
@@ -104,6 +107,7 @@ nothing at all for an overlap with another user, until files leak between them.
 How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermod --del-subuids START-END USER` then \
 `sudo usermod --add-subuids START-END USER` with a free range.",
         packages: &[],
+        removes: &[],
         run: overlap,
     },
     Check {
@@ -124,6 +128,7 @@ What you see when it's wrong: `newuidmap: write to uid_map failed: Invalid argum
 
 How to fix: delete the line or range that holds your own id (`sudo usermod --del-subuids 1000-1000 USER`).",
         packages: &[],
+        removes: &[],
         run: own_id,
     },
     Check {
@@ -145,6 +150,7 @@ What you see when it's wrong: nothing fails; files created in volumes show up ow
 How to fix: move the range above every real id: delete it with `sudo usermod --del-subuids START-END USER` and add a free one \
 starting at 100000 or above.",
         packages: &[],
+        removes: &[],
         run: passwd_overlap,
     },
     Check {
@@ -168,6 +174,7 @@ How to fix: give the container a larger id map on the host (LXD: `security.idmap
 or shrink the user's ranges inside the container to ids the container has (e.g. start at 100000 with 65,536 ids when the \
 container maps 0-165535 or more).",
         packages: &[],
+        removes: &[],
         run: nested,
     },
     Check {
@@ -197,6 +204,7 @@ ranges found for user 1000 (\"alice\")`.
 How to fix: ask the directory's administrator for ranges (FreeIPA: `ipa subid-generate --owner USER`), then check with \
 `getsubids USER` and `getsubids -g USER`; or, to use the files, remove the `subid:` line from /etc/nsswitch.conf.",
         packages: &[],
+        removes: &[],
         run: nss,
     },
 ];

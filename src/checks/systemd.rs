@@ -28,6 +28,7 @@ How to fix: nothing is broken. Start the daemon by hand: \
 `export XDG_RUNTIME_DIR=$HOME/.docker/xrd; rm -rf $XDG_RUNTIME_DIR; mkdir -p $XDG_RUNTIME_DIR; dockerd-rootless.sh` \
 (remove that directory at every logout). The systemd checks (linger, user bus, delegation) are skipped on such hosts.",
         packages: &[],
+        removes: &[],
         run: pid1,
     },
 ];

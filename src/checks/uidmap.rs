@@ -57,6 +57,7 @@ pub(super) const CHECKS: &[Check] = &[
         reference: "https://docs.docker.com/engine/security/rootless/; newuidmap(1); newgidmap(1)",
         explain: const_format_explain!("newuidmap", "cap_setuid", "uid_map"),
         packages: &["newuidmap"],
+        removes: &[],
         run: newuidmap,
     },
     Check {
@@ -68,6 +69,7 @@ pub(super) const CHECKS: &[Check] = &[
         reference: "https://docs.docker.com/engine/security/rootless/; newuidmap(1); newgidmap(1)",
         explain: const_format_explain!("newgidmap", "cap_setgid", "gid_map"),
         packages: &["newuidmap"],
+        removes: &[],
         run: newgidmap,
     },
     Check {
@@ -96,6 +98,7 @@ How to fix: start the daemon from a shell with your login group: leave the `newg
 again; or use the docker user service. As root, setting `GRANT_AUX_GROUP_SUBIDS yes` in /etc/login.defs lets \
 newuidmap accept any real gid the caller has.",
         packages: &[],
+        removes: &[],
         run: caller,
     },
 ];

@@ -32,6 +32,7 @@ RootlessKit adds `/proc/sys/kernel/unprivileged_userns_clone needs to be set to 
 How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run \
 `sudo sysctl -w kernel.unprivileged_userns_clone=1` to set it now.",
         packages: &[],
+        removes: &[],
         run: clone,
     },
     Check {
@@ -54,6 +55,7 @@ RootlessKit adds `/proc/sys/user/max_user_namespaces needs to be set to non-zero
 How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file in /etc/sysctl.d, and run \
 `sudo sysctl -w user.max_user_namespaces=28633` to set it now.",
         packages: &[],
+        removes: &[],
         run: max_namespaces,
     },
     Check {
@@ -80,6 +82,7 @@ after `This error might have happened because /proc/sys/kernel/apparmor_restrict
 How to fix: keep the restriction and give the binaries profiles (apparmor.rootlesskit prints the exact one). Turning it off \
 (`kernel.apparmor_restrict_unprivileged_userns=0`) works for every binary at once, but Ubuntu discourages it.",
         packages: &[],
+        removes: &[],
         run: apparmor_restrict,
     },
 ];

@@ -45,6 +45,7 @@ How to fix: stop the container that mounts the data-root, remove the other conta
 /var/lib/docker where you can. For one path, `rootless-doctor check volumes --path PATH` lists who holds it (what `lsof PATH` \
 shows, plus mounts in other namespaces). Run as root to see other users' processes.",
         packages: &[],
+        removes: &[],
         run: busy,
     },
     Check {
@@ -65,6 +66,7 @@ What you see when it's wrong: `remove /var/lib/docker/containers/<id>/shm: Devic
 
 How to fix: stop the process or container named (or have it close the path), then retry the removal.",
         packages: &[],
+        removes: &[],
         run: path,
     },
     Check {
@@ -92,6 +94,7 @@ named, or \"data-root\" in that daemon's daemon.json (e.g. {\"data-root\":\"/srv
 or dockerd refuses to start). Stop the daemon, copy the old data-root if its images and volumes matter (`sudo rsync -aHAX \
 /var/lib/docker/ /srv/docker/`), then start it again.",
         packages: &[],
+        removes: &[],
         run: network_fs,
     },
 ];

@@ -36,14 +36,7 @@ impl Facts<'_> {
                 detail: v.map(|v| v.detail.clone()).unwrap_or_default(),
             }
         });
-        let rootlesskit_bind_cap = rootlesskit.as_ref().is_some_and(|p| {
-            let real = match self.canonicalize(&p.path) {
-                Read::Ok(r) => r,
-                _ => p.path.clone(),
-            };
-            matches!(self.xattr(&real, "security.capability"), Read::Ok(Some(blob))
-                if vfs_cap::parse(&blob).is_ok_and(|c| c.permits(caps::Capability::CAP_NET_BIND_SERVICE)))
-        });
+        let rootlesskit_bind_cap = self.rootlesskit_bind_cap().is_some();
         let restricts = matches!(
             self.sysctl_int("kernel.apparmor_restrict_unprivileged_userns"),
             Read::Ok(Ok(v)) if v != 0
@@ -115,6 +108,20 @@ impl Facts<'_> {
                 .unwrap_or_default(),
             running: self.running_drivers(),
         }
+    }
+
+    /// The RootlessKit of the start path (its real file, links resolved) when it carries CAP_NET_BIND_SERVICE as a
+    /// file capability (`setcap cap_net_bind_service=ep`): its parent, which the builtin port driver binds host
+    /// ports in, may then bind below `ip_unprivileged_port_start`.
+    pub fn rootlesskit_bind_cap(&self) -> Option<String> {
+        let path = &self.start_rootlesskit()?.path;
+        let real = match self.canonicalize(path) {
+            Read::Ok(r) => r,
+            _ => path.clone(),
+        };
+        matches!(self.xattr(&real, "security.capability"), Read::Ok(Some(blob))
+            if vfs_cap::parse(&blob).is_ok_and(|c| c.permits(caps::Capability::CAP_NET_BIND_SERVICE)))
+        .then_some(real)
     }
 
     /// The drivers the running rootless daemon's RootlessKit reports on its API (`GET /v1/info`, the answer

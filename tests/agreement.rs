@@ -786,21 +786,51 @@ fn a_raised_unprivileged_port_start_refuses_ports_as_the_doctor_says() {
         "warn",
         "ip_unprivileged_port_start = 2000: even unprivileged ports 1024-1999 cannot be published",
     );
-    // RootlessKit with Debian 12's flags, a state directory of its own to find its API socket, and a child that
-    // lives long enough to publish ports through rootlessctl.
-    let state = s.root.join("xdg/rk").display().to_string();
+    let [refused, published] = publish(
+        &s,
+        &ns,
+        "builtin",
+        &["0.0.0.0:1500:80/tcp", "0.0.0.0:2000:80/tcp"],
+    );
+    assert_real_fails(
+        &refused,
+        &[
+            "cannot expose privileged port 1500",
+            "listen tcp 0.0.0.0:1500: bind: permission denied",
+        ],
+    );
+    assert_eq!(published.code(), 0, "{published}");
+}
+
+/// RootlessKit with Debian 12's flags (port driver `port`) in `ns`, a state directory of its own to find its API
+/// socket, and a child that lives long enough for rootlessctl to publish each of `specs` in turn; each one's run.
+fn publish<const N: usize>(
+    s: &Scratch,
+    ns: &MountNamespace,
+    port: &str,
+    specs: &[&str; N],
+) -> [Run; N] {
+    let state = s.root.join(format!("xdg/rk-{port}")).display().to_string();
     let rk = format!("{}/rootlesskit", s.path());
     let state_flag = format!("--state-dir={state}");
+    let port_flag = format!("--port-driver={port}");
     let mut argv: Vec<&str> = vec![&rk, &state_flag];
     argv.extend(
         support::RK_20_10_FLAGS
             .iter()
             .copied()
-            .take_while(|f| *f != "true"),
+            .take_while(|f| *f != "true")
+            .map(|f| {
+                if f.starts_with("--port-driver=") {
+                    port_flag.as_str()
+                } else {
+                    f
+                }
+            }),
     );
     argv.extend(["sleep", "20"]);
     let mut parent = s
-        .command(Some(&ns), 30, &argv)
+        .command(Some(ns), 30, &argv)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -815,24 +845,52 @@ fn a_raised_unprivileged_port_start_refuses_ports_as_the_doctor_says() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let ctl = format!("{}/rootlessctl", s.path());
-    let add = |spec: &str| {
-        Run::of(s.command(Some(&ns), 10, &[&ctl, "--socket", &sock, "add-ports", spec]))
-    };
-    let refused = add("0.0.0.0:1500:80/tcp");
-    let published = add("0.0.0.0:2000:80/tcp");
+    let runs = specs.map(|spec| {
+        Run::of(s.command(Some(ns), 10, &[&ctl, "--socket", &sock, "add-ports", spec]))
+    });
     // SIGTERM to GNU timeout (nsenter exec'd it), which passes it on to RootlessKit and, after 5 s, kills.
     let _ = Command::new("kill")
         .args(["-TERM", &parent.id().to_string()])
         .status();
     let _ = parent.wait();
-    assert_real_fails(
-        &refused,
-        &[
-            "cannot expose privileged port 1500",
-            "listen tcp 0.0.0.0:1500: bind: permission denied",
-        ],
+    runs
+}
+
+/// Regression (source-document audit): `network.unprivileged_port_start` ignored a `cap_net_bind_service` file
+/// capability on rootlesskit and said low ports fail. With the capability on the rootlesskit of the user's PATH and
+/// `ip_unprivileged_port_start` at 2000 in a private network namespace, the doctor passes, RootlessKit's builtin
+/// port driver publishes port 1500 (its parent binds it), and the slirp4netns port driver, which binds in
+/// slirp4netns, still cannot: as the doctor says.
+#[test]
+fn regression_cap_net_bind_service_on_rootlesskit_publishes_low_ports_with_builtin_only() {
+    let Some(_live) = live() else { return };
+    let s = Scratch::new(&[]);
+    let rk = format!("{}/rootlesskit", s.path());
+    let real = fs::canonicalize(&rk).unwrap();
+    fs::remove_file(&rk).unwrap();
+    fs::copy(&real, &rk).unwrap();
+    let setcap = Command::new("setcap")
+        .args(["cap_net_bind_service=ep", &rk])
+        .output()
+        .unwrap();
+    assert!(setcap.status.success(), "setcap: {setcap:?}");
+    let ns =
+        MountNamespace::network(&[&["sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=2000"]]);
+    let (run, doc) = s.doctor(Some(&ns), "network.unprivileged_port_start");
+    assert_finding(
+        &doc,
+        &run,
+        "network.unprivileged_port_start",
+        "pass",
+        &format!(
+            "every port can be published with the builtin port driver: {rk} carries CAP_NET_BIND_SERVICE"
+        ),
     );
-    assert_eq!(published.code(), 0, "{published}");
+    let [builtin] = publish(&s, &ns, "builtin", &["0.0.0.0:1500:80/tcp"]);
+    assert_eq!(builtin.code(), 0, "{builtin}");
+    let [slirp] = publish(&s, &ns, "slirp4netns", &["0.0.0.0:1501:80/tcp"]);
+    assert_ne!(slirp.code(), 0, "{slirp}");
+    eprintln!("slirp4netns port driver: {}", slirp.stderr.trim());
 }
 
 /// Row 2.12: `--subid-source=static` in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS and another user's /etc/subuid line with

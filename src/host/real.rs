@@ -220,7 +220,8 @@ impl RealHost {
     fn get_xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
         // Through the descriptor: the attribute is the opened file's, not whatever the path names a moment later.
         let fd = self.open(path, OFlag::O_PATH)?;
-        xattr::get(format!("/proc/self/fd/{}", fd.as_raw_fd()), name)
+        // The magic link must be followed (getxattr, not lgetxattr: the link itself has no attributes, EOPNOTSUPP).
+        xattr::get_deref(format!("/proc/self/fd/{}", fd.as_raw_fd()), name)
     }
 
     fn magic(&self, path: &str) -> io::Result<u64> {
@@ -872,6 +873,32 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=inside\n").unwrap();
         dir
+    }
+
+    /// Regression: extended attributes were read with lgetxattr on `/proc/self/fd/N`, the magic link itself, which
+    /// has none (EOPNOTSUPP): every live `security.capability` (a `setcap` on rootlesskit, Fedora's newuidmap) read
+    /// as absent. Fixtures, read another way, never showed it; tests/agreement.rs meets it with a real setcap.
+    #[test]
+    fn regression_xattrs_are_read_from_the_file_not_its_proc_fd_link() {
+        let dir = tree();
+        let file = dir.path().join("etc/attributed");
+        std::fs::write(&file, "x").unwrap();
+        xattr::set(&file, "user.rootless-doctor", b"yes").unwrap();
+        let host = RealHost::new("/").unwrap();
+        let path = file.to_str().unwrap();
+        assert_eq!(
+            host.xattr(path, "user.rootless-doctor").unwrap(),
+            Some(b"yes".to_vec())
+        );
+        assert_eq!(host.xattr(path, "user.absent").unwrap(), None);
+        // Below --root the same.
+        let tree_host = RealHost::new(dir.path()).unwrap();
+        assert_eq!(
+            tree_host
+                .xattr("/etc/attributed", "user.rootless-doctor")
+                .unwrap(),
+            Some(b"yes".to_vec())
+        );
     }
 
     #[test]

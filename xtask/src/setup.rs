@@ -44,6 +44,8 @@ pub const PACKAGES: &[&str] = &[
     "shellcheck",
     // The live tier's Debian 13 root (tests/root13/build-root.sh).
     "debootstrap",
+    // setcap: a rootlesskit with cap_net_bind_service (tests/agreement.rs).
+    "libcap2-bin",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

@@ -42,7 +42,9 @@ How to fix: restart the daemon; if the state dir is gone while the daemon runs, 
 What it checks: what was asked for (DOCKERD_ROOTLESS_ROOTLESSKIT_NET, _PORT_DRIVER, _MTU and _FLAGS in the environment of \
 RootlessKit, usually set in ~/.config/systemd/user/docker.service.d/override.conf) against what RootlessKit reports and the flags \
 it was started with; and what the docker user service (the unit and its drop-ins) holds now against that environment: \
-settings written after the start, by hand or by `rootless-doctor net --write`, take effect only at a restart.
+settings written after the start, by hand or by `rootless-doctor net --write`, take effect only at a restart. With the builtin \
+port driver of a RootlessKit before 3.0 it also notes that containers do not see the client's address on published ports (the \
+troubleshooting page's `docker run -p` note), and points at `rootless-doctor net --source-ip`.
 
 Why it matters: dockerd-rootless.sh silently falls back (pasta requested but too old, slirp4netns missing), and the only trace is \
 in the journal.
@@ -235,6 +237,22 @@ passt ≥ 2023_12_04) or change the request, then restart the daemon.",
     } else {
         format!("as requested ({})", requested.join(", "))
     };
+    // The rootless troubleshooting page's `docker run -p` note: before RootlessKit 3.0 the builtin port driver
+    // connects to the container from inside the namespace, so the container sees that address, never the client's.
+    let version = text(&info, "version");
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if port == "builtin" && major.is_some_and(|m| m < 3) {
+        return Verdict::pass(format!(
+            "{effective}: {asked}; connections to published ports reach containers from inside the namespace (the docker0 gateway or 127.0.0.1), not from the client's address (the builtin port driver of RootlessKit {version}, before 3.0)"
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Where containers must see the client's address (proxies, access logs, rate limits): `rootless-doctor net --source-ip` chooses a port driver that keeps it here (slirp4netns's, or pasta's implicit one) and `--write` puts it in the docker user service.",
+        ));
+    }
     Verdict::pass(format!("{effective}: {asked}")).with_evidence(evidence)
 }
 

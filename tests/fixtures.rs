@@ -428,6 +428,7 @@ scenarios! {
     ubuntu_24_04_su_shell => "ubuntu-24.04-su-shell",
     ubuntu_24_04_two_profiles_one_path => "ubuntu-24.04-two-profiles-one-path",
     ubuntu_24_04_userns_in_local_include => "ubuntu-24.04-userns-in-local-include",
+    ubuntu_24_04_vpnkit_fallback_docker_28_5_2 => "ubuntu-24.04-vpnkit-fallback-docker-28.5.2",
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
     unknown_distro => "unknown-distro",
 }

@@ -106,7 +106,8 @@ pub(super) const CHECKS: &[Check] = &[
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/lxcusernic/lxcusernic.go; lxc-usernet(5)",
         explain: "\
 What it checks: slirp4netns, pasta and vpnkit on PATH, and their versions from the package database (dpkg, pacman), in the order \
-dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit. \
+dockerd-rootless.sh tries them: slirp4netns (needs 0.4.0 or later), pasta (passt 2023_12_04 or later), vpnkit; a start \
+that would fall back to VPNKit, the slowest driver, without a word, warns. \
 No process is run to learn a version; where the database can't say, the version is reported as unknown. \
 When the start will use slirp4netns sandboxed (--slirp4netns-sandbox=auto, the script's default, or true) and \
 /etc/resolv.conf is a symbolic link, whether the sandbox, which keeps only /etc and /run, can follow it \
@@ -543,6 +544,18 @@ slirp4netns (1.2.1 and later bind a final target outside them), or start Rootles
 DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false for the daemon.",
                     ));
             }
+        }
+        // The script's last resort: with neither slirp4netns nor pasta it takes VPNKit without a word, the slowest
+        // driver of the rootless page's table.
+        if asked.is_none() && *first == "vpnkit" {
+            return Verdict::warn(format!(
+                "{summary}, as neither slirp4netns nor pasta is usable: VPNKit is the slowest network driver, and dockerd-rootless.sh falls back to it without a word"
+            ))
+            .with_evidence(evidence)
+            .fix(
+                Remediation::text("Install slirp4netns (or passt, for pasta), then restart the daemon:")
+                    .steps(d.install_step(&["slirp4netns"])),
+            );
         }
         return Verdict::pass(summary).with_evidence(evidence);
     }

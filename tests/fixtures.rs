@@ -406,6 +406,7 @@ scenarios! {
     rhel_8_no_fuse_overlayfs => "rhel-8-no-fuse-overlayfs",
     rhel_8_no_iptables => "rhel-8-no-iptables",
     rhel_9 => "rhel-9",
+    rhel_9_dnsmasq_standalone => "rhel-9-dnsmasq-standalone",
     rhel_9_nfs_home => "rhel-9-nfs-home",
     rhel_9_nfs_home_local_data_root => "rhel-9-nfs-home-local-data-root",
     rhel_9_subids_from_sssd => "rhel-9-subids-from-sssd",

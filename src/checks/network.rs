@@ -258,7 +258,8 @@ How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8
 when NetworkManager lists the network's own servers in /run/NetworkManager/no-stub-resolv.conf, `fix --apply` sets them in \
 ~/.config/docker/daemon.json, keeping its other settings, and they are this network's: set them again on another); \
 or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/NetworkManager/NetworkManager.conf and \
-`sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu).",
+`sudo systemctl restart NetworkManager` (or `sudo restart network-manager` on old Ubuntu); or, for a dnsmasq of the host's own \
+(RHEL, Fedora without NetworkManager's `dns=dnsmasq`), `sudo systemctl stop dnsmasq` and `sudo systemctl disable dnsmasq`.",
     packages: &[],
     removes: &[],
     run: dns,
@@ -1005,6 +1006,8 @@ fn dns(f: &Facts) -> Verdict {
             detail: format!("the network's servers: {}", upstream.join(" ")),
         });
     }
+    // A dnsmasq of its own (no NetworkManager behind it): the documents' remedy is to stop and disable it.
+    let standalone = dnsmasq && nm.is_none();
     let json = f.daemon_json_path();
     let set_dns = (!upstream.is_empty())
         .then(|| {
@@ -1025,6 +1028,8 @@ fn dns(f: &Facts) -> Verdict {
             upstream.join(", "),
             if nm.is_some() {
                 " (or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` and restart NetworkManager)"
+            } else if standalone {
+                " (or stop the host's own dnsmasq, as Docker's documentation says: `sudo systemctl stop dnsmasq` and `sudo systemctl disable dnsmasq`)"
             } else {
                 ""
             }
@@ -1048,6 +1053,14 @@ fn dns(f: &Facts) -> Verdict {
         fix = fix
             .step(Step::root(["systemctl", "restart", "NetworkManager"]))
             .by_hand("two ways, and both need an edit by hand");
+    } else if standalone {
+        fix.text.push_str(
+            " Or, as Docker's documentation says for a dnsmasq of the host's own, stop it and keep it from starting again (then point /etc/resolv.conf at the network's servers):",
+        );
+        fix = fix
+            .step(Step::root(["systemctl", "stop", "dnsmasq"]))
+            .step(Step::root(["systemctl", "disable", "dnsmasq"]))
+            .by_hand("two ways: the daemon's `dns` list, or the host without dnsmasq");
     }
     Verdict::warn(loopback_summary(&loopback))
         .with_evidence(evidence)

@@ -398,6 +398,7 @@ scenarios! {
     opensuse_leap_15_daemon => "opensuse-leap-15-daemon",
     opensuse_leap_15_iptables_modules_not_loaded => "opensuse-leap-15-iptables-modules-not-loaded",
     opensuse_leap_15_0_kernel_4_12 => "opensuse-leap-15.0-kernel-4.12",
+    opensuse_leap_15_0_kernel_4_12_btrfs_user_subvol_rm_allowed => "opensuse-leap-15.0-kernel-4.12-btrfs-user-subvol-rm-allowed",
     opensuse_tumbleweed => "opensuse-tumbleweed",
     rhel_8 => "rhel-8",
     rhel_8_daemon => "rhel-8-daemon",

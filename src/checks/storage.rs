@@ -477,7 +477,24 @@ fn kernel_driver(f: &Facts) -> Verdict {
     let mut v = match usable {
         false => {
             // The btrfs driver needs the data-root on btrfs and, in a user namespace, kernel 4.18.
-            let on_btrfs = matches!(locate_data_root(f), Ok(r) if r.magic == fsmagic::BTRFS);
+            let data_root = locate_data_root(f).ok();
+            let on_btrfs = data_root
+                .as_ref()
+                .is_some_and(|r| r.magic == fsmagic::BTRFS);
+            // Before 4.18 an unprivileged btrfs subvolume delete needs the filesystem mounted with
+            // user_subvol_rm_allowed (the rootless page's storage table): then the btrfs driver works too.
+            let rm_allowed = on_btrfs
+                && data_root.as_ref().is_some_and(|r| {
+                    let real = f
+                        .canonicalize(&r.probe)
+                        .ok()
+                        .cloned()
+                        .unwrap_or_else(|| r.probe.clone());
+                    matches!(f.mounts(), Read::Ok(mounts)
+                        if crate::parse::mountinfo::mount_for(mounts, &real).is_some_and(|m| {
+                            m.super_options.iter().chain(&m.mount_options).any(|o| o == "user_subvol_rm_allowed")
+                        }))
+                });
             match (&fuse, kernel >= FUSE_USERNS) {
                 (Some(path), true) => Verdict::pass(format!("{reason}; fuse-overlayfs ({path}) will be used")),
                 (None, true) if on_btrfs => Verdict::pass(format!(
@@ -491,10 +508,16 @@ fn kernel_driver(f: &Facts) -> Verdict {
                     let r = Remediation::text(format!("Install {} (it works on kernel 4.18 and later):", d.package_list(&["fuse_overlayfs"])));
                     r.steps(d.install_step(&["fuse_overlayfs"]))
                 }),
+                (_, false) if rm_allowed => Verdict::pass(format!(
+                    "{reason}, and kernel {kernel} is older than {FUSE_USERNS}, but the data-root's btrfs is mounted with \
+user_subvol_rm_allowed: the btrfs driver will be used"
+                ))
+                .evidence("/proc/self/mountinfo", "btrfs, user_subvol_rm_allowed"),
                 (_, false) => Verdict::warn(format!(
                     "{reason}, and kernel {kernel} is older than {FUSE_USERNS} (FUSE in user namespaces): only vfs works"
                 ))
-                .fix(Remediation::text("Run a newer kernel: 5.11 or later for overlay2, 4.18 or later for fuse-overlayfs.")),
+                .fix(Remediation::text("Run a newer kernel: 5.11 or later for overlay2, 4.18 or later for fuse-overlayfs; or keep the \
+data-root on btrfs mounted with user_subvol_rm_allowed, where the btrfs driver works on this kernel.")),
             }
         }
         true if kernel < OVERLAY_USERNS => Verdict::pass(format!(

@@ -259,6 +259,7 @@ scenarios! {
     debian_12_daemon_context_missing => "debian-12-daemon-context-missing",
     debian_12_daemon_dns_in_daemon_json => "debian-12-daemon-dns-in-daemon-json",
     debian_12_daemon_dnsmasq => "debian-12-daemon-dnsmasq",
+    debian_12_daemon_docker_host_in_bashrc => "debian-12-daemon-docker-host-in-bashrc",
     debian_12_daemon_dnsmasq_upstream => "debian-12-daemon-dnsmasq-upstream",
     debian_12_daemon_json_not_an_object => "debian-12-daemon-json-not-an-object",
     debian_12_daemon_json_relative_data_root => "debian-12-daemon-json-relative-data-root",

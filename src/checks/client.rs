@@ -128,6 +128,26 @@ fn endpoint(f: &Facts) -> Verdict {
     };
     let expected = f.rootless_socket();
     let url = r.endpoint.url();
+    // DOCKER_HOST overrides every context: a context is no fix while it is set.
+    let fix = || {
+        if r.source != "DOCKER_HOST" {
+            return use_rootless(f);
+        }
+        let set_in = f.docker_host_set_in();
+        let place = if set_in.is_empty() {
+            "where your session gets it (not from ~/.bashrc, ~/.bash_profile, ~/.profile, ~/.zshrc, ~/.zshenv, \
+/etc/environment, /etc/profile or /etc/profile.d/*.sh)"
+                .to_owned()
+        } else {
+            set_in.join("; ")
+        };
+        Remediation::text(format!(
+            "DOCKER_HOST is set in your environment, and it overrides every docker context: `unset DOCKER_HOST` (then the \
+client uses its context, or the default), and take it out of {place}; or point it at your rootless daemon: \
+`export DOCKER_HOST=unix://{expected}`."
+        ))
+        .by_hand("an edit of your shell's start-up files, and a shell builtin")
+    };
     let v = match &r.endpoint {
         Endpoint::Unix(p) if *p == expected => {
             Verdict::pass(format!("the docker CLI uses your rootless socket {url} (set by {})", r.source))
@@ -136,23 +156,23 @@ fn endpoint(f: &Facts) -> Verdict {
             "the docker CLI uses the rootful socket {url} (set by {}), not your rootless daemon at unix://{expected}: it reaches a rootful daemon there, or none (\"Cannot connect to the Docker daemon at {url}\")",
             r.source
         ))
-        .fix(use_rootless(f)),
+        .fix(fix()),
         Endpoint::Unix(_) => Verdict::warn(format!(
             "the docker CLI uses {url} (set by {}), not your rootless daemon's socket unix://{expected}",
             r.source
         ))
-        .fix(use_rootless(f)),
+        .fix(fix()),
         Endpoint::Tcp(_) => Verdict::warn(format!(
             "the docker CLI uses {url} (set by {}): a TCP daemon, not your rootless one",
             r.source
         ))
-        .fix(use_rootless(f)),
+        .fix(fix()),
         Endpoint::Ssh(_) => Verdict::pass(format!(
             "the docker CLI uses a remote daemon over {url} (set by {}); this host's rootless daemon is not in use",
             r.source
         )),
         Endpoint::Other(_) => Verdict::fail(format!("the docker CLI's endpoint {url:?} (set by {}) is not a URL it can use", r.source))
-            .fix(use_rootless(f)),
+            .fix(fix()),
     };
     v.with_evidence(r.evidence.clone())
 }

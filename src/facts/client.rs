@@ -24,6 +24,52 @@ impl Facts<'_> {
         )
     }
 
+    /// The lines of the usual shell start-up files that set DOCKER_HOST (`DOCKER_HOST=…`, `export DOCKER_HOST=…`,
+    /// uncommented), as `file:line: text`: the user's ~/.bashrc, ~/.bash_profile, ~/.profile, ~/.zshrc and
+    /// ~/.zshenv, then /etc/environment, /etc/profile and /etc/profile.d/*.sh, each read as the user would (capped,
+    /// regular files only, through the judged user's view).
+    pub fn docker_host_set_in(&self) -> Vec<String> {
+        let home = self.user.home.trim_end_matches('/');
+        let mut files: Vec<String> = [".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv"]
+            .iter()
+            .map(|n| format!("{home}/{n}"))
+            .collect();
+        files.push("/etc/environment".to_owned());
+        files.push("/etc/profile".to_owned());
+        if let Read::Ok(mut names) = self.read_dir("/etc/profile.d") {
+            names.sort();
+            files.extend(
+                names
+                    .into_iter()
+                    .filter(|n| n.ends_with(".sh"))
+                    .map(|n| format!("/etc/profile.d/{n}")),
+            );
+        }
+        let mut found = Vec::new();
+        for file in files {
+            let Read::Ok(text) = self.read(&file) else {
+                continue;
+            };
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim_start();
+                let t = t
+                    .strip_prefix("export")
+                    .filter(|r| r.starts_with([' ', '\t']))
+                    .map_or(t, str::trim_start);
+                if t.starts_with("DOCKER_HOST=") {
+                    found.push(format!(
+                        "{file}:{}: {}",
+                        i + 1,
+                        crate::model::escape_controls(
+                            &line.trim().chars().take(200).collect::<String>()
+                        )
+                    ));
+                }
+            }
+        }
+        found
+    }
+
     /// The rootless daemon's socket: `$XDG_RUNTIME_DIR/docker.sock`.
     pub fn rootless_socket(&self) -> String {
         format!("{}/docker.sock", self.runtime_dir())

@@ -774,3 +774,26 @@ fn regression_explain_network_managers_says_remove_netscript_only_where_it_is_pa
         assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
     }
 }
+
+/// Regression (source-document audit): the hosts drop-in `fix` writes for Debian's docker.io unit replaced its
+/// `ExecStart=… $DOCKER_OPTS` with the variable's value of the moment, so later edits of /etc/default/docker were
+/// ignored. It keeps `$DOCKER_OPTS` as a word for systemd now.
+#[test]
+fn regression_the_hosts_dropin_keeps_docker_opts() {
+    let out = doctor()
+        .args([
+            "--host-file",
+            "tests/fixtures/debian-12-rootful-hosts-conflict/host.toml",
+            "fix",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "ExecStart=/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("--dns 8.8.8.8"), "{text}");
+}

@@ -332,6 +332,7 @@ scenarios! {
     debian_12_probe_timeout => "debian-12-probe-timeout",
     debian_12_probe_unpredicted => "debian-12-probe-unpredicted",
     debian_12_rootful_exposed => "debian-12-rootful-exposed",
+    debian_12_rootful_docker_opts_ignored => "debian-12-rootful-docker-opts-ignored",
     debian_12_rootful_healthy => "debian-12-rootful-healthy",
     debian_12_rootful_hosts_conflict => "debian-12-rootful-hosts-conflict",
     debian_12_rootful_netplan_catch_all => "debian-12-rootful-netplan-catch-all",

@@ -864,10 +864,17 @@ more than execve(2) takes.",
         }
         if hosts_dropin {
             dropin = true;
+            // `$DOCKER_OPTS` stays a word for systemd to split; everything else is quoted.
             let exec = s
                 .argv
                 .iter()
-                .map(|w| crate::model::shell_quote(w))
+                .map(|w| {
+                    if crate::facts::dockerd::is_variable_word(w) {
+                        w.clone()
+                    } else {
+                        crate::model::shell_quote(w)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             let content = HOSTS_DROPIN.replace("@EXEC_START@", &exec);
@@ -913,6 +920,21 @@ more than execve(2) takes.",
         return Verdict::warn(warnings.join("; "))
             .with_evidence(evidence)
             .fix(fix);
+    }
+    // The daemon basics page: flags in /etc/default/docker do nothing for a unit that does not read them.
+    if let Some((file, var, value, unit)) = f.ignored_docker_opts() {
+        return Verdict::warn(format!(
+            "{file} sets {var}=\"{value}\", which docker.service never reads (its ExecStart= in effect, in {unit}, has no \
+${var}, or no EnvironmentFile= names {file}): those flags do not reach dockerd"
+        ))
+        .with_evidence(evidence)
+        .evidence(file.clone(), format!("{var}={value}"))
+        .fix(Remediation::text(format!(
+            "Put what {var} says where dockerd reads it: the matching keys in {ROOTFUL_CONFIG} (`{var}=\"--debug\"` becomes \
+`\"debug\": true`), or a drop-in, /etc/systemd/system/docker.service.d/override.conf, with `[Service]`, an empty \
+`ExecStart=` and the unit's ExecStart= followed by the flags; then `sudo systemctl daemon-reload && sudo systemctl restart \
+docker`, and remove {var} from {file} so it misleads no one."
+        )));
     }
     if configs.is_empty() && setups.is_empty() {
         return Verdict::pass("no daemon.json and no dockerd command line to reconcile");

@@ -32,6 +32,45 @@ impl Facts<'_> {
         self.derived.setups.get_or_init(|| setups(self))
     }
 
+    /// DOCKER_OPTS (or OPTIONS) set in /etc/default/docker or /etc/sysconfig/docker while the system docker.service
+    /// in effect never reads it: its last ExecStart= does not expand `$DOCKER_OPTS` (`$OPTIONS`), or no
+    /// EnvironmentFile= of it names that file (Docker's own unit does neither; Debian's docker.io does both).
+    /// `(file, variable, value, unit path)`.
+    pub fn ignored_docker_opts(&self) -> Option<(String, String, String, String)> {
+        let Read::Ok(u) = self.docker_service() else {
+            return None;
+        };
+        if u.masked {
+            return None;
+        }
+        let exec = u.effective("Service", "ExecStart");
+        let (unit_path, entry) = exec.last()?;
+        let env_files: Vec<String> = u
+            .effective("Service", "EnvironmentFile")
+            .iter()
+            .map(|(_, e)| e.value.trim().trim_start_matches('-').to_owned())
+            .collect();
+        for path in ["/etc/default/docker", "/etc/sysconfig/docker"] {
+            let Read::Ok(text) = self.read(path) else {
+                continue;
+            };
+            let Some((var, value)) = unit::parse_env_file(&text)
+                .0
+                .into_iter()
+                .rev()
+                .find(|(k, v)| (k == "DOCKER_OPTS" || k == "OPTIONS") && !v.trim().is_empty())
+            else {
+                continue;
+            };
+            let expanded = entry.value.contains(&format!("${var}"))
+                || entry.value.contains(&format!("${{{var}}}"));
+            if !(expanded && env_files.iter().any(|f| f == path)) {
+                return Some((path.to_owned(), var, value, unit_path.to_string()));
+            }
+        }
+        None
+    }
+
     /// A daemon.json, parsed: `Ok(None)` when absent or empty.
     pub fn daemon_config(
         &self,
@@ -122,7 +161,8 @@ pub struct Setup {
     /// Where the flags come from (unit files, /proc/PID/cmdline).
     pub source: String,
     pub flags: Vec<Flag>,
-    /// The dockerd (or dockerd-rootless.sh) path and the unit's words without -H, for the hosts drop-in.
+    /// The dockerd (or dockerd-rootless.sh) path and the unit's words without -H, for the hosts drop-in: `$VAR` words
+    /// kept as they are unless their values hold -H.
     pub argv: Vec<String>,
     pub config: String,
     /// That file, parsed (`None` when absent or unusable: `daemon.config` reports why).
@@ -195,13 +235,32 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
     let exec = u.effective("Service", "ExecStart");
     let (path, entry) = exec.last()?;
     let env = unit_environment(f, u);
-    let argv = unit::split_command(&entry.value).ok()?;
+    let raw = unit::split_command(&entry.value).ok()?;
     // A hostile unit or env file can expand to gigabytes; past the cap the unexpanded words stand in.
-    let (argv, problem) = match unit::expand_argv(&argv, &lookup(&env)) {
+    let (argv, problem) = match unit::expand_argv(&raw, &lookup(&env)) {
         Ok(expanded) => (expanded, None),
-        Err(e) => (argv, Some(format!("{path}:{}: ExecStart= {e}", entry.line))),
+        Err(e) => (
+            raw.clone(),
+            Some(format!("{path}:{}: ExecStart= {e}", entry.line)),
+        ),
     };
     let (program, args) = argv.split_first()?;
+    // The hosts drop-in keeps the unit's `$DOCKER_OPTS`-style words as they are, so a later edit of the
+    // EnvironmentFile still counts; unless what they expand to holds -H, which the drop-in exists to drop.
+    let var_words_hold_hosts = raw.iter().skip(1).filter(|w| is_variable_word(w)).any(|w| {
+        let expanded =
+            unit::expand_argv(std::slice::from_ref(w), &lookup(&env)).unwrap_or_default();
+        without_hosts(&expanded).len() != expanded.len()
+    });
+    let dropin_words: Vec<String> = if problem.is_none() && !var_words_hold_hosts {
+        std::iter::once(program.clone())
+            .chain(without_hosts(raw.get(1..).unwrap_or_default()))
+            .collect()
+    } else {
+        std::iter::once(program.clone())
+            .chain(without_hosts(args))
+            .collect()
+    };
     let (flags, _) = dockerd::parse_args(args);
     let config = if rootless {
         f.daemon_json_path()
@@ -219,13 +278,25 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
         config: dockerd::config_file(&flags, &config).to_owned(),
         settings: None,
         flags,
-        argv: std::iter::once(program.clone())
-            .chain(without_hosts(args))
-            .collect(),
+        argv: dropin_words,
         env: Some(env),
         pid: None,
         system_unit: !rootless,
         problem,
+    })
+}
+
+/// `$NAME` or `${NAME}`: a word systemd replaces by a variable's value split at whitespace.
+pub fn is_variable_word(w: &str) -> bool {
+    let name = w
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .or_else(|| w.strip_prefix('$'));
+    name.is_some_and(|n| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
 }
 

@@ -226,6 +226,17 @@ fn debian_13_net_source_ip_chooses_pasta_the_real_daemon_runs_it_and_the_contain
         "{settings:?}"
     );
 
+    // `--write` without systemd: nothing to write, the environment for dockerd-rootless.sh instead (used below).
+    let write = root.run(&["rootless-doctor", "net", "--source-ip", "--write"]);
+    assert_eq!(write.code(), 0, "{write}");
+    for line in [
+        "export DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta",
+        "export DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit",
+        "nothing to write here: without systemd",
+    ] {
+        assert!(write.stdout.contains(line), "no {line:?}:\n{write}");
+    }
+
     // 2. The bench: pasta starts here and keeps the client's address; so does slirp4netns's port driver.
     let (run, bench) = root.doctor_json(&["net", "bench", "--mib", "4"]);
     assert_eq!(run.code(), 0, "{run}");

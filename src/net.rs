@@ -1599,15 +1599,12 @@ pub fn bench_json(out: &mut dyn std::io::Write, r: &BenchReport) -> std::io::Res
                 peer: peer.map(|p| p.to_string()),
                 error: None,
             },
-            L::Failed(e) => Leg {
-                status: "failed",
-                mbit_per_s: None,
-                ms: None,
-                peer: None,
-                error: Some(e.clone()),
-            },
-            L::NotRun(e) => Leg {
-                status: "not_run",
+            L::Failed(e) | L::NotRun(e) => Leg {
+                status: if matches!(l, L::Failed(_)) {
+                    "failed"
+                } else {
+                    "not_run"
+                },
                 mbit_per_s: None,
                 ms: None,
                 peer: None,

@@ -680,17 +680,7 @@ fn source_ip_the_real_daemon_with_nets_settings_shows_the_container_the_client_a
         .doctor(&["net", "--source-ip", "--format", "json"])
         .json();
     assert_eq!(doc["chosen"], "slirp4netns + slirp4netns", "{doc}");
-    let settings: Vec<(String, String)> = doc["settings"]["environment"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|kv| {
-            (
-                kv[0].as_str().unwrap().to_owned(),
-                kv[1].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let settings = support::net_settings(&doc);
     assert!(
         settings.contains(&(
             "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER".to_owned(),

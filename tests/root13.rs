@@ -210,17 +210,7 @@ fn debian_13_net_source_ip_chooses_pasta_the_real_daemon_runs_it_and_the_contain
         .find(|c| label(c) == "pasta + implicit")
         .unwrap();
     assert_eq!(chosen["probe"]["result"], "started", "{run}");
-    let settings: Vec<(String, String)> = net["settings"]["environment"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|kv| {
-            (
-                kv[0].as_str().unwrap().to_owned(),
-                kv[1].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let settings = support::net_settings(&net);
     assert!(
         settings.contains(&("DOCKERD_ROOTLESS_ROOTLESSKIT_NET".into(), "pasta".into())),
         "{settings:?}"

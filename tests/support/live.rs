@@ -613,3 +613,18 @@ pub fn echo_peer_run(port: &str) -> Vec<String> {
     );
     args
 }
+
+/// The environment a `net --format json` document's settings give dockerd-rootless.sh, as pairs.
+pub fn net_settings(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["settings"]["environment"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no settings in {doc}"))
+        .iter()
+        .map(|kv| {
+            (
+                kv[0].as_str().unwrap().to_owned(),
+                kv[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}

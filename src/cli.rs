@@ -29,6 +29,11 @@ pub struct Global {
     /// Judge this user's setup (root only; otherwise the invoking user, or SUDO_USER under sudo)
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
+    /// Which daemon `check` and `fix` judge: your rootless one, the rootful (system or remote) one your client
+    /// targets, or auto: the one your client deliberately targets (DOCKER_HOST or a context naming it, root, or the
+    /// docker group without a rootless daemon) [default: auto]
+    #[arg(long, global = true, value_enum)]
+    pub target: Option<Target>,
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -47,6 +52,13 @@ pub struct Global {
     /// When to use colour: auto (only on a terminal, never with NO_COLOR), always (an explicit request beats NO_COLOR), never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Auto,
+    Rootless,
+    Rootful,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

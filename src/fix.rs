@@ -50,7 +50,7 @@ impl Plan {
         let mut plan = Plan::default();
         let mut seen: Vec<&Step> = Vec::new();
         for f in findings {
-            if matches!(f.status, Status::Pass | Status::Skip) {
+            if matches!(f.status, Status::Pass | Status::Info | Status::Skip) {
                 continue;
             }
             let Some(r) = &f.remediation else { continue };

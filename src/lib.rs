@@ -46,6 +46,27 @@ pub enum UsageError {
     ScriptFormat(&'static str),
     #[error("{0}")]
     Fix(String),
+    #[error("`{0}` judges rootless mode only; --target is for `check`, `fix` and `explain`")]
+    TargetNotHere(&'static str),
+}
+
+/// The daemon `check`, `fix` and `explain` judge: `--target`, else the one the client targets.
+fn target_choice(g: &cli::Global) -> facts::client::TargetChoice {
+    use facts::client::TargetChoice;
+    match g.target {
+        None | Some(cli::Target::Auto) => TargetChoice::Auto,
+        Some(cli::Target::Rootless) => TargetChoice::Rootless,
+        Some(cli::Target::Rootful) => TargetChoice::Rootful,
+    }
+}
+
+/// For the commands that judge rootless mode only (`preflight`, `setup`, `net`): `--target` other than rootless is
+/// a usage error, not silently ignored.
+fn rootless_only(g: &cli::Global, name: &'static str) -> Result<(), UsageError> {
+    match g.target {
+        None | Some(cli::Target::Rootless) => Ok(()),
+        Some(_) => Err(UsageError::TargetNotHere(name)),
+    }
 }
 
 /// Builds the host the flags ask for: the machine, a `--root` tree, or a fixture with its sidecar.
@@ -111,7 +132,12 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         Command::Explain { id } => {
             let check = checks::find(id).ok_or_else(|| UsageError::UnknownCheck(id.clone()))?;
             // Explaining needs no user; when one can be determined, show what this host says too.
-            let here = facts::Facts::gather(host, g.user.as_deref(), None).ok();
+            let here = facts::Facts::gather(host, g.user.as_deref(), None)
+                .ok()
+                .map(|mut f| {
+                    f.choose_target(target_choice(g));
+                    f
+                });
             // A check that launches something (`launch.trial`) is not run by `explain`: explaining spawns nothing.
             let finding = here
                 .as_ref()
@@ -213,8 +239,13 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 Command::Check { path, .. } => path.as_deref(),
                 _ => None,
             };
-            let facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
+            let mut facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
                 .map_err(UsageError::from)?;
+            if name == "check" {
+                facts.choose_target(target_choice(g));
+            } else {
+                rootless_only(g, "preflight")?;
+            }
             let findings = checks::run(&facts, &selection, daemon, probe);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,
@@ -235,7 +266,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 // A check that could not read what it needs did not pass: a CI gate must not go green on it.
                 Status::Fail | Status::Error => true,
                 Status::Warn => g.strict,
-                Status::Pass | Status::Skip => false,
+                Status::Pass | Status::Info | Status::Skip => false,
             };
             Ok(if failing {
                 Outcome::Unhealthy
@@ -309,6 +340,7 @@ const SETUP_SETTLE_SECONDS: u32 = 30;
 fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Outcome> {
     use host::apply::UserTarget;
     let g = &cli.global;
+    rootless_only(g, "setup")?;
     if g.host_file.is_some() || g.root.is_some() {
         return Err(UsageError::Fix(
             "setup starts a daemon: it runs on this machine, not on a fixture or a --root tree (`fix --apply --root DIR` prepares a tree)"
@@ -393,8 +425,9 @@ fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Resu
         )?;
     }
     // 4. What `check` says now, on one screen.
-    let after_facts =
+    let mut after_facts =
         facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    after_facts.choose_target(target_choice(g));
     let after = checks::run(&after_facts, &selection, true, false);
     let after_plan = fix::Plan::of(&after);
     writeln!(
@@ -408,7 +441,7 @@ fn setup_command(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Resu
         after.iter().filter(|f| f.status == Status::Pass).count()
     )?;
     for f in &after {
-        if matches!(f.status, Status::Pass | Status::Skip) {
+        if matches!(f.status, Status::Pass | Status::Info | Status::Skip) {
             continue;
         }
         let why = after_plan
@@ -742,7 +775,9 @@ fn fix_command(
         targets,
     } = mode;
     let g = &cli.global;
-    let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let mut facts =
+        facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    facts.choose_target(target_choice(g));
     // `fix` spawns nothing to plan: the checks that run programs (the trial launch, getsubids) are left out.
     let selection = &planning_selection(selection);
     let findings = checks::run(&facts, selection, true, false);
@@ -881,7 +916,9 @@ fn fix_command(
         }
     }
     // What the checks say now.
-    let again = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    let mut again =
+        facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    again.choose_target(target_choice(g));
     let ids = plan.checks();
     let only = checks::Selection {
         only: ids.iter().map(|s| (*s).to_owned()).collect(),
@@ -926,6 +963,7 @@ fn net_bench_command(
     out: &mut dyn Write,
 ) -> error::Result<Outcome> {
     let g = &cli.global;
+    rootless_only(g, "net bench")?;
     let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
     let table = net::table().map_err(UsageError::Fix)?;
     let inv = facts.net_inventory();
@@ -1006,6 +1044,7 @@ fn net_command(
     out: &mut dyn Write,
 ) -> error::Result<Outcome> {
     let g = &cli.global;
+    rootless_only(g, "net")?;
     let facts = facts::Facts::gather(host, g.user.as_deref(), None).map_err(UsageError::from)?;
     let table = net::table().map_err(UsageError::Fix)?;
     let inv = facts.net_inventory();

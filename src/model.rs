@@ -7,6 +7,8 @@ use serde::Serialize;
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
+    /// A rootless-mode finding while the daemon judged is the rootful one (`--target`): shown, never failing.
+    Info,
     Skip,
     Warn,
     /// The check could not read what it needs (an unreadable file, with the path and errno as evidence).
@@ -15,8 +17,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Pass,
+        Status::Info,
         Status::Warn,
         Status::Fail,
         Status::Skip,
@@ -26,6 +29,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
+            Status::Info => "info",
             Status::Skip => "skip",
             Status::Warn => "warn",
             Status::Error => "error",
@@ -1089,6 +1093,7 @@ else echo '/etc/docker/daemon.json: appeared since rootless-doctor looked: not e
         assert!(Status::Fail > Status::Error);
         assert!(Status::Error > Status::Warn);
         assert!(Status::Warn > Status::Skip);
-        assert!(Status::Skip > Status::Pass);
+        assert!(Status::Skip > Status::Info);
+        assert!(Status::Info > Status::Pass);
     }
 }

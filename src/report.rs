@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 use crate::checks::Check;
+use crate::facts::client::{Daemon, Target};
 use crate::facts::{Facts, TargetUser};
 use crate::model::{Finding, Status};
 
@@ -24,6 +25,7 @@ pub struct HumanOptions {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
 pub struct Summary {
     pub pass: usize,
+    pub info: usize,
     pub warn: usize,
     pub fail: usize,
     pub skip: usize,
@@ -36,6 +38,7 @@ impl Summary {
         for f in findings {
             match f.status {
                 Status::Pass => s.pass += 1,
+                Status::Info => s.info += 1,
                 Status::Warn => s.warn += 1,
                 Status::Fail => s.fail += 1,
                 Status::Skip => s.skip += 1,
@@ -76,6 +79,9 @@ struct Document<'a> {
     tool: Tool,
     command: &'a str,
     host: HostFacts<'a>,
+    /// The daemon `check` judged, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a Target>,
     findings: &'a [Finding],
     summary: Summary,
 }
@@ -118,6 +124,7 @@ pub fn json(
         },
         command,
         host: host_facts(facts),
+        target: judged(command, facts),
         findings,
         summary: Summary::of(findings),
     };
@@ -128,6 +135,7 @@ pub fn json(
 fn glyph(status: Status) -> (&'static str, Style) {
     match status {
         Status::Pass => ("✓", AnsiColor::Green.on_default()),
+        Status::Info => ("i", AnsiColor::Blue.on_default()),
         Status::Warn => ("!", AnsiColor::Yellow.on_default().bold()),
         Status::Fail => ("✗", AnsiColor::Red.on_default().bold()),
         Status::Skip => ("-", Style::new().dimmed()),
@@ -162,7 +170,20 @@ pub fn human(
         root: &host.root,
     };
     write_header(out, &header)?;
+    if let Some(t) = judged(command, facts) {
+        let what = match t.daemon {
+            Daemon::Rootless => "rootless mode",
+            Daemon::Rootful => "the rootful daemon",
+        };
+        writeln!(out, "judging {what}: {}", esc(&t.why))?;
+    }
     write_findings(out, findings, opts)
+}
+
+/// The daemon a report names: `check`'s choice (`--target`, or what the client targets); `preflight` always judges
+/// rootless mode and says nothing.
+fn judged<'a>(command: &str, facts: &'a Facts) -> Option<&'a Target> {
+    (command == "check").then(|| facts.target())
 }
 
 /// `text` with terminal control characters written visibly (see [`crate::model::escape_controls`]).
@@ -217,7 +238,9 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions)
             esc(f.id),
             esc(&f.summary)
         )?;
-        let detailed = opts.verbose || !matches!(f.status, Status::Pass | Status::Skip);
+        // A rootless-mode note for a rootful user (info) shows its evidence and fix with --verbose only.
+        let detailed =
+            opts.verbose || !matches!(f.status, Status::Pass | Status::Info | Status::Skip);
         if detailed {
             for e in &f.evidence {
                 writeln!(
@@ -229,7 +252,8 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions)
             }
         }
         if let Some(r) = &f.remediation
-            && !matches!(f.status, Status::Pass | Status::Skip)
+            && (!matches!(f.status, Status::Pass | Status::Info | Status::Skip)
+                || (opts.verbose && f.status == Status::Info))
         {
             writeln!(out, "      fix: {}", esc(&r.text))?;
             for step in &r.steps {
@@ -238,9 +262,14 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions)
         }
     }
     let s = Summary::of(findings);
+    let notes = if s.info > 0 {
+        format!(", {} rootless-mode notes", s.info)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{bold}{} passed, {} warnings, {} failed, {} skipped, {} errors{bold:#}",
+        "\n{bold}{} passed, {} warnings, {} failed, {} skipped, {} errors{notes}{bold:#}",
         s.pass, s.warn, s.fail, s.skip, s.error
     )?;
     if s.fail + s.error > 0 {

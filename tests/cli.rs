@@ -797,3 +797,113 @@ fn regression_the_hosts_dropin_keeps_docker_opts() {
     );
     assert!(!text.contains("--dns 8.8.8.8"), "{text}");
 }
+
+/// The JSON report of `args` on a fixture, with its exit code.
+fn json_of(scenario: &str, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut cmd = doctor();
+    fixture(&mut cmd, scenario);
+    let out = cmd.args(args).args(["--format", "json"]).output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), doc)
+}
+
+fn status_of<'a>(doc: &'a serde_json::Value, id: &str) -> &'a str {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn target_decides_which_daemon_check_judges_and_the_report_says_why() {
+    // Auto: a docker-group member without a rootless daemon, on the default socket, is judged as a rootful user.
+    let (code, doc) = json_of("debian-12-rootful-user", &["check"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["target"]["daemon"], "rootful");
+    assert!(
+        doc["target"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("you are in the docker group"),
+        "{doc:#}"
+    );
+    assert_eq!(status_of(&doc, "subid.entries"), "info");
+    assert_eq!(doc["summary"]["info"], 4);
+    // --target rootless: the same host judged for rootless mode fails where rootless mode would.
+    let (code, doc) = json_of("debian-12-rootful-user", &["check", "--target", "rootless"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["target"]["daemon"], "rootless");
+    assert_eq!(status_of(&doc, "subid.entries"), "fail");
+    assert_eq!(status_of(&doc, "client.endpoint"), "fail");
+    // --target rootful for a user whose client uses the rootless daemon: client.endpoint says the client is elsewhere.
+    let (_, doc) = json_of(
+        "debian-12-daemon",
+        &["check", "--target", "rootful", "client.endpoint"],
+    );
+    assert_eq!(
+        doc["target"]["why"],
+        "the rootful daemon, as asked (--target rootful)"
+    );
+    assert_eq!(status_of(&doc, "client.endpoint"), "warn");
+    // The human report's second line names the daemon judged.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-rootful-user");
+    cmd.args(["check", "client"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "judging the rootful daemon: you are in the docker group",
+        ));
+    // preflight, setup and net judge rootless mode only: --target rootful there is a usage error.
+    for args in [&["preflight"][..], &["net"][..], &["setup"][..]] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12-rootful-user");
+        cmd.args(args)
+            .args(["--target", "rootful"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("judges rootless mode only"));
+    }
+}
+
+#[test]
+fn a_rootful_user_gets_the_documents_fixes_not_rootless_advice() {
+    // Session predating the group: a fresh login or newgrp.
+    let (_, doc) = json_of(
+        "debian-12-rootful-user-stale-session",
+        &["check", "client.socket"],
+    );
+    let text = doc["findings"][0].to_string();
+    assert!(
+        text.contains("newgrp docker") && text.contains("predates"),
+        "{text}"
+    );
+    let fix = doc["findings"][0]["remediation"].to_string();
+    assert!(!fix.contains("rootless"), "{fix}");
+    // Not in the group, DOCKER_HOST naming the rootful socket: join the group.
+    let (_, doc) = json_of(
+        "debian-12-rootful-docker-host-no-group",
+        &["check", "client.socket"],
+    );
+    let fix = doc["findings"][0]["remediation"].to_string();
+    assert!(fix.contains("usermod -aG docker alice"), "{fix}");
+    assert!(
+        !fix.contains("context") && !fix.contains("rootless"),
+        "{fix}"
+    );
+    // The service stopped: start and enable it.
+    let (_, doc) = json_of(
+        "debian-12-rootful-user-service-stopped",
+        &["check", "client.socket"],
+    );
+    let text = doc["findings"][0].to_string();
+    assert!(
+        text.contains("systemctl enable --now docker.service"),
+        "{text}"
+    );
+}

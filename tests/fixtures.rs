@@ -164,7 +164,7 @@ fn fix_plan(scenario: &str, findings: &serde_json::Value) -> String {
         .collect();
     for f in findings["findings"].as_array().unwrap() {
         let r = &f["remediation"];
-        if matches!(f["status"].as_str(), Some("pass" | "skip"))
+        if matches!(f["status"].as_str(), Some("pass" | "skip" | "info"))
             || r.is_null()
             || !r["by_hand"].is_null()
         {
@@ -332,12 +332,16 @@ scenarios! {
     debian_12_probe_timeout => "debian-12-probe-timeout",
     debian_12_probe_unpredicted => "debian-12-probe-unpredicted",
     debian_12_rootful_exposed => "debian-12-rootful-exposed",
+    debian_12_rootful_docker_host_no_group => "debian-12-rootful-docker-host-no-group",
     debian_12_rootful_docker_opts_ignored => "debian-12-rootful-docker-opts-ignored",
     debian_12_rootful_healthy => "debian-12-rootful-healthy",
     debian_12_rootful_hosts_conflict => "debian-12-rootful-hosts-conflict",
     debian_12_rootful_netplan_catch_all => "debian-12-rootful-netplan-catch-all",
     debian_12_rootful_nfs_data_root => "debian-12-rootful-nfs-data-root",
     debian_12_rootful_nfs_data_root_flag => "debian-12-rootful-nfs-data-root-flag",
+    debian_12_rootful_user => "debian-12-rootful-user",
+    debian_12_rootful_user_service_stopped => "debian-12-rootful-user-service-stopped",
+    debian_12_rootful_user_stale_session => "debian-12-rootful-user-stale-session",
     debian_12_small_range => "debian-12-small-range",
     debian_12_start_cdi_without_mount => "debian-12-start-cdi-without-mount",
     debian_12_start_containerd_running => "debian-12-start-containerd-running",

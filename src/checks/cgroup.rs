@@ -1,6 +1,6 @@
 //! cgroup v2 and the controllers systemd delegates to the user.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Remediation, Step, Verdict};
@@ -18,6 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "cgroup",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The host runs cgroup v2 (unified hierarchy)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/; systemd.resource-control(5)",
         explain: "\
@@ -44,6 +45,7 @@ except RHEL 8 and openSUSE Leap 15.",
         area: "cgroup",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "systemd delegates cpu, memory and pids (and io, cpuset) to the user",
         reference: "https://docs.docker.com/engine/security/rootless/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\

@@ -1,6 +1,8 @@
 //! The docker client: which endpoint it will use, and whether that socket answers.
 
-use super::{Check, Scope, start_daemon, unreadable, use_rootless};
+use super::{
+    Check, Judges, Scope, join_docker_group, start_daemon, start_rootful, unreadable, use_rootless,
+};
 use crate::facts::client::{ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, docker_config_dir};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -14,6 +16,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "client",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The docker CLI talks to your rootless daemon (DOCKER_HOST, DOCKER_CONTEXT, config.json, default)",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -40,6 +43,7 @@ if it does not exist).",
         area: "client",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The client's socket answers (running, stale, or permission denied, told apart)",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -65,6 +69,7 @@ socket: point DOCKER_HOST at your own.",
         area: "client",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "A tcp:// endpoint of the client is used with TLS verification",
         reference: "https://docs.docker.com/engine/daemon/; https://docs.docker.com/engine/security/protect-access/",
         explain: "\
@@ -89,6 +94,7 @@ its Unix socket.",
         area: "client",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "~/.docker belongs to you (not to root after a `sudo docker`)",
         reference: "https://docs.docker.com/engine/install/linux-postinstall/",
         explain: "\
@@ -126,6 +132,9 @@ fn endpoint(f: &Facts) -> Verdict {
         Ok(r) => r,
         Err(v) => return v,
     };
+    if f.targets_rootful() {
+        return endpoint_rootful(f, r).with_evidence(r.evidence.clone());
+    }
     let expected = f.rootless_socket();
     let url = r.endpoint.url();
     // DOCKER_HOST overrides every context: a context is no fix while it is set.
@@ -177,6 +186,125 @@ client uses its context, or the default), and take it out of {place}; or point i
     v.with_evidence(r.evidence.clone())
 }
 
+/// `client.endpoint` for a run that judges the rootful daemon: the client should name it (the rootful socket, or
+/// the TCP or SSH daemon it was pointed at); rootless mode is a note.
+fn endpoint_rootful(f: &Facts, r: &ClientEndpoint) -> Verdict {
+    let url = r.endpoint.url();
+    let rootless = format!("unix://{}", f.rootless_socket());
+    let to_default = || {
+        Remediation::text(if r.source == "DOCKER_HOST" {
+            "Drop DOCKER_HOST (`unset DOCKER_HOST`, and take it out of your shell's start-up files), so the client uses \
+unix:///var/run/docker.sock:"
+        } else {
+            "Switch the client back to the default context, unix:///var/run/docker.sock:"
+        })
+        .step(Step::user(["docker", "context", "use", "default"]))
+        .by_hand("DOCKER_HOST is a setting of your shell")
+    };
+    match &r.endpoint {
+        Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str()) => Verdict::pass(format!(
+            "the docker CLI uses the rootful daemon's socket {url} (set by {}); rootless mode would use {rootless} (`--target rootless` judges it)",
+            r.source
+        )),
+        Endpoint::Tcp(_) | Endpoint::Ssh(_) => Verdict::pass(format!(
+            "the docker CLI uses the daemon at {url} (set by {}); client.socket says whether it answers",
+            r.source
+        )),
+        Endpoint::Unix(p) if *p == f.rootless_socket() => Verdict::warn(format!(
+            "the docker CLI uses your rootless socket {url} (set by {}), while this run judges the rootful daemon at unix:///var/run/docker.sock (--target rootful)",
+            r.source
+        ))
+        .fix(to_default()),
+        Endpoint::Unix(_) => Verdict::warn(format!(
+            "the docker CLI uses {url} (set by {}), not the rootful daemon's socket unix:///var/run/docker.sock",
+            r.source
+        ))
+        .fix(to_default()),
+        Endpoint::Other(_) => Verdict::fail(format!(
+            "the docker CLI's endpoint {url:?} (set by {}) is not a URL it can use",
+            r.source
+        ))
+        .fix(to_default()),
+    }
+}
+
+/// Why the rootful socket refuses this user, from its owner and mode, the group database and this session's
+/// groups, with the fix the documents give for each: the socket's group and mode, the docker group, a fresh login.
+fn rootful_denied(
+    f: &Facts,
+    path: &str,
+    meta: Option<&crate::facts::Meta>,
+) -> (String, Remediation) {
+    let url = format!("unix://{path}");
+    let denied = format!(
+        "\"permission denied while trying to connect to the Docker daemon socket at {url}\""
+    );
+    let docker_gid = f
+        .groups()
+        .ok()
+        .and_then(|gs| gs.iter().find(|g| g.name == "docker").map(|g| g.gid));
+    if let (Some(m), Some(gid)) = (meta, docker_gid)
+        && (m.gid != gid || m.mode & 0o060 != 0o060)
+    {
+        return (
+            format!(
+                "{denied}: the socket is {:04o} {}:{}, so the docker group cannot use it (dockerd makes it srw-rw---- root:docker)",
+                m.mode, m.uid, m.gid
+            ),
+            Remediation::text(
+                "Let dockerd recreate the socket with its own owner and mode (never chmod it 666):",
+            )
+            .step(Step::root([
+                "systemctl",
+                "restart",
+                "docker.socket",
+                "docker.service",
+            ])),
+        );
+    }
+    if docker_gid.is_none() {
+        return (
+            format!("{denied}: there is no docker group, so only root may use the rootful socket"),
+            Remediation::text(
+                "Create the docker group and restart the daemon (it gives the socket to the group), then join it:",
+            )
+            .step(Step::root(["groupadd", "docker"]))
+            .step(Step::root(["systemctl", "restart", "docker.service"]))
+            .steps(join_docker_group(f).steps)
+            .by_hand("the group counts from your next login"),
+        );
+    }
+    if !f.in_docker_group() {
+        return (
+            format!("{denied}: {} is not in the docker group", f.user.name),
+            join_docker_group(f),
+        );
+    }
+    let session = f.is_own_session().then(|| {
+        docker_gid.is_some_and(|gid| f.identity.gid == gid || f.identity.groups.contains(&gid))
+    });
+    if session == Some(false) {
+        return (
+            format!(
+                "{denied}: {} is in the docker group in /etc/group, but this login session predates it",
+                f.user.name
+            ),
+            Remediation::text("Log out and back in, or start a shell with the group now:")
+                .step(Step::user(["newgrp", "docker"]))
+                .by_hand("needs a new login, or starts a shell"),
+        );
+    }
+    (
+        format!(
+            "{denied}, although {} is in the docker group and the socket is the group's (a security module may deny it: see the audit log)",
+            f.user.name
+        ),
+        Remediation::text(
+            "Read the kernel's audit log (`journalctl -k`, /var/log/audit/audit.log) for an AppArmor or SELinux denial of the socket.",
+        ),
+    )
+}
+
 fn socket(f: &Facts) -> Verdict {
     let r = match resolve(f) {
         Ok(r) => r,
@@ -225,6 +353,25 @@ fn socket(f: &Facts) -> Verdict {
             .evidence(format!("GET {url}/_ping"), resp.body_text())
             .with_evidence(evidence)
             .fix(Remediation::text("The daemon is up but unhealthy: read its log (journalctl --user -u docker, or the terminal it runs in).")),
+        Err(e) if f.targets_rootful() && ROOTFUL_SOCKETS.contains(&path.as_str()) => {
+            let (summary, fix) = match e.kind {
+                std::io::ErrorKind::PermissionDenied => rootful_denied(f, path, meta.ok()),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => (
+                    format!(
+                        "\"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\": {}",
+                        if e.kind == std::io::ErrorKind::NotFound { "no socket, the system daemon is not running" } else { "a stale socket, no daemon listens on it" }
+                    ),
+                    start_rootful(f),
+                ),
+                _ => (
+                    format!("{url} does not answer: {}", e.text),
+                    Remediation::text("The system daemon hangs: restart it, and read its log (`journalctl -u docker.service`).")
+                        .step(Step::root(["systemctl", "restart", "docker.service"])),
+                ),
+            };
+            evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
+            Verdict::fail(summary).with_evidence(evidence).fix(fix)
+        }
         Err(e) => {
             let (summary, fix) = match e.kind {
                 std::io::ErrorKind::NotFound => (

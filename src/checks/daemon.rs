@@ -4,11 +4,14 @@
 
 use serde_json::Value;
 
-use super::{Check, Scope, install_user_service, pids, start_daemon, unreadable, use_rootless};
+use super::{
+    Check, Judges, Scope, install_user_service, join_docker_group, pids, start_daemon, unreadable,
+    use_rootless,
+};
 use crate::facts::client::ROOTFUL_SOCKETS;
 use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
 use crate::facts::{Facts, FileKind, HttpResult, Read};
-use crate::model::{Evidence, Remediation, Step, Verdict};
+use crate::model::{Evidence, Remediation, Status, Step, Verdict};
 use crate::parse::dockerd;
 use crate::parse::{net_tcp, proc::env_value};
 
@@ -23,6 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The system's docker.service and docker.socket: enabled, active, and what your client needs of them",
         reference: CANNOT_CONNECT,
         explain: "\
@@ -49,6 +53,7 @@ does not stay up); `sudo systemctl disable --now docker.service docker.socket` w
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "Docker installed by snap, Docker Desktop or under WSL2 recognised, with the advice each needs",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/desktop/",
         explain: "\
@@ -76,6 +81,7 @@ integration, or install Docker in the distribution and enable systemd in /etc/ws
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The rootful socket /var/run/docker.sock is srw-rw---- root:docker",
         reference: "https://docs.docker.com/engine/install/linux-postinstall/; https://docs.docker.com/engine/daemon/",
         explain: "\
@@ -99,6 +105,7 @@ How to fix: restart the daemon so it recreates the socket (`sudo systemctl resta
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "Membership of the root-equivalent docker group: in the group database and in this login session",
         reference: "https://docs.docker.com/engine/install/linux-postinstall/; newgrp(1)",
         explain: "\
@@ -124,6 +131,7 @@ How to fix: for rootless Docker, nothing: stay out of the group and point the cl
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "daemon.json parses, and no directive is given both there and as a dockerd flag",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/daemon/",
         explain: "\
@@ -156,6 +164,7 @@ you: removing the flag instead is the other way.",
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "No daemon listens on TCP without TLS verification",
         reference: "https://docs.docker.com/engine/daemon/remote-access/; https://docs.docker.com/engine/security/protect-access/",
         explain: "\
@@ -180,6 +189,7 @@ use `--tlsverify` with `--tlscacert`, `--tlscert` and `--tlskey` (port 2376 by c
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The daemon has the same HTTP(S)_PROXY / NO_PROXY as your shell",
         reference: "https://docs.docker.com/engine/daemon/; https://docs.docker.com/engine/daemon/proxy/",
         explain: "\
@@ -205,6 +215,7 @@ How to fix: give the daemon the proxy: a drop-in with `[Service]` and `Environme
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "Each running daemon's log goes somewhere you can read (and whether debug is on)",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
@@ -230,6 +241,7 @@ for rootless) and name it in the log. Start manual daemons with their output in 
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The docker user service exists, is enabled, and the units it requires exist",
         reference: "https://docs.docker.com/engine/security/rootless/; systemd.unit(5); systemctl(1)",
         explain: "\
@@ -258,6 +270,7 @@ How to fix: `dockerd-rootless-setuptool.sh install` (it writes and enables the u
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Your rootless daemon answers at $XDG_RUNTIME_DIR/docker.sock",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
@@ -279,6 +292,7 @@ to have it at boot), or `dockerd-rootless.sh` by hand on hosts without systemd."
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The daemon on your socket really runs rootless (name=rootless), with its known limitations",
         reference: "https://docs.docker.com/engine/security/rootless/",
         explain: "\
@@ -302,6 +316,7 @@ How to fix: stop that daemon and start the rootless one as your user (dockerd-ro
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Server version, storage driver and cgroup driver of the running daemon",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
@@ -324,6 +339,7 @@ delegation (see cgroup.v2 and cgroup.delegation).",
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The daemon reports no warnings of its own",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
@@ -344,6 +360,7 @@ How to fix: as each warning says; for the cgroup ones, boot the unified hierarch
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "$XDG_RUNTIME_DIR/docker.pid names a live dockerd of yours, or is absent",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; dockerd(8)",
         explain: "\
@@ -365,6 +382,7 @@ How to fix: when no dockerd of yours runs, delete the file (`rm $XDG_RUNTIME_DIR
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "No rootful daemon competes with the rootless one for your client",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/",
         explain: "\
@@ -731,13 +749,19 @@ fn group(f: &Facts) -> Verdict {
     let leave = Remediation::text("Rootless Docker needs no group: leave it, and point the client at your rootless socket (see client.endpoint).")
         .step(Step::root(["gpasswd", "-d", user.name.as_str(), "docker"]))
         .by_hand("leaving the group is your choice, and counts from your next login");
+    let rootful = f.targets_rootful();
     match (in_db, session) {
-        (true, Some(false)) => Verdict::warn(format!(
+        (true, Some(false)) => Verdict::new(if rootful { Status::Fail } else { Status::Warn }, format!(
             "{} is in the docker group in /etc/group, but this login session does not have it yet (added after login): the rootful socket answers \"permission denied\" until you log in again or run `newgrp docker`; the group is root-equivalent",
             user.name
         ))
         .with_evidence(v.evidence)
         .fix(Remediation::text("Log out and back in, or start a shell with the group now:").step(Step::user(["newgrp", "docker"])).by_hand("needs a new login, or starts a shell")),
+        (true, _) if rootful => Verdict::pass(format!(
+            "{} is in the docker group, which the rootful daemon's socket needs (the group is root-equivalent: whoever can use the socket can `docker run -v /:/host`)",
+            user.name
+        ))
+        .with_evidence(v.evidence),
         (true, _) => Verdict::warn(format!(
             "{} is in the docker group, which is root-equivalent: whoever can use the rootful socket can `docker run -v /:/host` and own this machine{}",
             user.name,
@@ -750,11 +774,11 @@ fn group(f: &Facts) -> Verdict {
             user.name
         ))
         .with_evidence(v.evidence)
-        .fix(
+        .fix(if rootful { join_docker_group(f) } else {
             Remediation::text("Either use your rootless daemon (see client.endpoint), or join the root-equivalent docker group and log in again:")
                 .step(Step::root(["usermod", "-aG", "docker", user.name.as_str()]))
-                .by_hand("two ways, and the group counts from your next login"),
-        ),
+                .by_hand("two ways, and the group counts from your next login")
+        }),
         (false, _) => Verdict::pass(format!(
             "{} is not in the root-equivalent docker group{}",
             user.name,
@@ -1701,7 +1725,19 @@ fn rootful(f: &Facts) -> Verdict {
             detail: format!("dockerd owned by root: pid {}", pids(root_dockerd)),
         });
     }
-    if root_dockerd.is_empty() && answering.is_none() {
+    let runs = !root_dockerd.is_empty() || answering.is_some();
+    if f.targets_rootful() {
+        let why = &f.target().why;
+        return if runs {
+            Verdict::pass(format!("a rootful daemon runs, and it is the one this run judges ({why})"))
+        } else {
+            Verdict::skip(format!(
+                "no rootful daemon runs; this run judges the rootful daemon ({why}): client.socket and daemon.service say what to start"
+            ))
+        }
+        .with_evidence(evidence);
+    }
+    if !runs {
         return Verdict::pass("no rootful daemon runs").with_evidence(evidence);
     }
     let client_rootful = f.client_uses_rootful();

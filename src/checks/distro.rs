@@ -1,6 +1,6 @@
 //! Which distribution this is, and so which packages and commands the fixes use.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Verdict};
 
@@ -10,6 +10,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "distro",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::AnyDaemon,
         title: "The distribution is recognised, so fixes use its packages and commands",
         reference: "os-release(5); https://docs.docker.com/engine/security/rootless/",
         explain: "\

@@ -1,6 +1,6 @@
 //! iptables: the binary, and the kernel support rootless dockerd cannot load itself.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict, tristate_letter};
 use crate::parse::kernel::Tristate;
@@ -23,6 +23,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "iptables",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::AnyDaemon,
         title: "iptables is installed (and which backend it uses)",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
@@ -55,6 +56,7 @@ How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf inst
         area: "iptables",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The kernel has nf_tables or ip_tables (loaded, built in, or =y), plus the modules the distro docs require",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/; modprobe(8)",
         explain: "\

@@ -1,7 +1,7 @@
 //! The kernel: its version, the configuration options Docker needs (check-config.sh's core, without its 1.5 s),
 //! and swap accounting. `check` runs these; preflight has its own narrower kernel facts (storage, iptables).
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
 use crate::model::{Evidence, Remediation, Verdict, tristate_letter};
@@ -53,6 +53,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "kernel",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The kernel's OOM killer has not killed the daemon or container processes since boot",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
@@ -78,6 +79,7 @@ the risks of running out of memory. A killed daemon restarts with `systemctl res
         area: "kernel",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The kernel is 3.10 or later",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/",
         explain: "\
@@ -99,6 +101,7 @@ How to fix: upgrade the kernel through your distribution (every supported releas
         area: "kernel",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The kernel has the options Docker needs (namespaces, cgroups, veth, bridge, netfilter, overlay, seccomp)",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://github.com/moby/moby/blob/master/contrib/check-config.sh",
         explain: "\
@@ -123,6 +126,7 @@ missing, install the kernel's modules package (linux-modules-extra on Ubuntu's c
         area: "kernel",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "The kernel accounts swap per cgroup, so --memory-swap works (optional)",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/install/linux-postinstall/",
         explain: "\

@@ -2,7 +2,7 @@
 //! (`rootlesskit … true`, [`crate::facts::launch`]), and its error is named through the known-error table
 //! ([`crate::parse::known_errors`]).
 
-use super::{Check, Scope};
+use super::{Check, Judges, Scope};
 use crate::facts::Facts;
 use crate::facts::launch::{Exit, NoPlan, Trial, TrialPlan, TrialRun};
 use crate::model::{Remediation, Step, Verdict};
@@ -13,6 +13,7 @@ pub(super) const CHECKS: &[Check] = &[Check {
     area: "launch",
     scope: Scope::Probe,
     needs_runtime: true,
+    judges: Judges::Rootless,
     title: "Trial launches as the user (`rootlesskit … true`, then dockerd-rootless.sh until dockerd answers) succeed, or their error is explained",
     reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/rootlesskit",
     explain: "\

@@ -40,6 +40,9 @@ pub struct Check {
     /// Judges the running kernel or session (/proc, /sys, /run, the environment) rather than files:
     /// on a `--root` tree without /proc/sys (a mounted image) it is skipped, not guessed.
     pub needs_runtime: bool,
+    /// Which daemon it is about: rootless mode only (a rootful user, `--target rootful`, gets its finding as a note),
+    /// or whichever daemon the client targets.
+    pub judges: Judges,
     /// One line for `list`.
     pub title: &'static str,
     /// Where a user can read more: public URLs and man pages (`name(N)`), separated by `; `.
@@ -52,6 +55,16 @@ pub struct Check {
     /// `[packages]` entry in their file).
     pub removes: &'static [&'static str],
     pub run: fn(&Facts) -> Verdict,
+}
+
+/// Which daemon a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judges {
+    /// What only rootless mode needs (subordinate ids, user namespaces, RootlessKit, the user's daemon): for a
+    /// client that targets the rootful daemon its warnings and failures become notes (`Status::Info`).
+    Rootless,
+    /// The client, the system daemon and the host both modes share (DNS, forwarding, the kernel, data-roots).
+    AnyDaemon,
 }
 
 /// Which command runs a check.
@@ -161,11 +174,33 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool, probe: bool) -> V
         .iter()
         .map(|(_, v)| explain_with(v.clone(), &verdicts, facts))
         .collect();
+    let rootful = facts.targets_rootful();
     verdicts
         .iter()
         .zip(explained)
-        .map(|((c, _), v)| Finding::new(c.id, c.area, c.reference, v))
+        .map(|((c, _), v)| {
+            let v = if rootful && c.judges == Judges::Rootless {
+                as_note(v)
+            } else {
+                v
+            };
+            Finding::new(c.id, c.area, c.reference, v)
+        })
         .collect()
+}
+
+/// A rootless-mode verdict for a run that judges the rootful daemon: what would warn or fail becomes a note
+/// (`Status::Info`), so it neither fails the run nor enters `fix`'s plan; a pass or a skip stays as it is.
+fn as_note(mut v: Verdict) -> Verdict {
+    if matches!(v.status, Status::Warn | Status::Fail | Status::Error) {
+        v.summary = format!(
+            "for rootless mode only (this run judges the rootful daemon; --target rootless judges rootless mode): {} ({})",
+            v.summary,
+            v.status.as_str()
+        );
+        v.status = Status::Info;
+    }
+    v
 }
 
 /// Adds to `v` what each check it names as its explanation says in this run (see [`run`]).
@@ -194,7 +229,7 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
         .any(|(_, o)| matches!(o.status, Status::Fail | Status::Warn | Status::Error));
     let mut fix_ids: Vec<&'static str> = Vec::new();
     for (id, other) in others {
-        if reported && matches!(other.status, Status::Pass | Status::Skip) {
+        if reported && matches!(other.status, Status::Pass | Status::Info | Status::Skip) {
             continue;
         }
         fix_ids.push(id);
@@ -206,7 +241,7 @@ fn explain_with(mut v: Verdict, ran: &[(&Check, Verdict)], facts: &Facts) -> Ver
                 ),
                 other.summary.clone(),
             ),
-            Status::Pass => (
+            Status::Pass | Status::Info => (
                 format!(
                     "{id} explains it, yet passed here: the doctor did not predict this (please report it)"
                 ),
@@ -306,6 +341,40 @@ pub(crate) fn use_rootless(f: &Facts) -> Remediation {
             .undo(["docker", "context", "rm", "rootless"]),
         Step::user(["docker", "context", "use", "rootless"]).undo(["docker", "context", "use", "default"]),
     ])
+}
+
+/// How the system daemon is started and kept at boot (the daemon troubleshooting guide's `systemctl start docker`,
+/// or the init script without systemd).
+pub(crate) fn start_rootful(f: &Facts) -> Remediation {
+    if f.systemd {
+        Remediation::text(
+            "Start the system daemon and enable it at boot; if it does not stay up, `journalctl -u docker.service` says why:",
+        )
+        .step(Step::root(["systemctl", "enable", "--now", "docker.service"]))
+    } else {
+        Remediation::text(
+            "Start the system daemon with the init system's script (no systemd here); if it does not stay up, its log \
+(/var/log/docker.log, or the init system's) says why:",
+        )
+        .step(Step::root(["service", "docker", "start"]))
+    }
+}
+
+/// How a user gets the rootful socket: the docker group, which counts from the next login (or a `newgrp docker`
+/// shell); the group is root-equivalent.
+pub(crate) fn join_docker_group(f: &Facts) -> Remediation {
+    Remediation::text(format!(
+        "Add {} to the docker group (root-equivalent: whoever can use the socket controls this machine), then log out \
+and back in, or start a shell with the group now (`newgrp docker`):",
+        f.user.name
+    ))
+    .step(Step::root(["usermod", "-aG", "docker", f.user.name.as_str()]).undo([
+        "gpasswd",
+        "-d",
+        f.user.name.as_str(),
+        "docker",
+    ]))
+    .by_hand("the group counts from your next login")
 }
 
 /// How this user starts the rootless daemon: the user service, or by hand without systemd.

@@ -2,7 +2,7 @@
 //! for containers (what Docker hands them from the host's resolv.conf); and the host's network stack as Docker meets
 //! it: IP forwarding, the network managers that touch Docker's interfaces, rootless DNS and MTU.
 
-use super::{Check, Scope, sysctl_file, unreadable};
+use super::{Check, Judges, Scope, sysctl_file, unreadable};
 use crate::facts::dockerd::flag;
 use crate::facts::{Access, Facts, FileKind, Permission, Read, Unit};
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -102,6 +102,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "A usable RootlessKit network driver is installed (slirp4netns >= 0.4.0, pasta >= 2023_12_04, or vpnkit)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/lxcusernic/lxcusernic.go; lxc-usernet(5)",
         explain: "\
@@ -144,6 +145,7 @@ DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false.",
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "/dev/net/tun exists as a character device the user can read and write",
         reference: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://docs.kernel.org/networking/tuntap.html",
         explain: "\
@@ -172,6 +174,7 @@ with the wrong mode: `sudo chmod 0666 /dev/net/tun`; another device there: remov
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "rootlesskit, dockerd and dockerd-rootless.sh are installed (with versions)",
         reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/rootless-containers/rootlesskit/releases",
         explain: "\
@@ -195,6 +198,7 @@ How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-root
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Which ports below 1024 the rootless daemon may publish (net.ipv4.ip_unprivileged_port_start)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; capabilities(7)",
         explain: "\
@@ -218,6 +222,7 @@ How to fix: publish a port of 1024 or more (`-p 8080:80`); or `net.ipv4.ip_unpri
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "ping works in containers (net.ipv4.ping_group_range is not \"1 0\")",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; icmp(7)",
         explain: "\
@@ -239,6 +244,7 @@ How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d (for boo
     area: "network",
     scope: Scope::CheckOnly,
     needs_runtime: false,
+    judges: Judges::AnyDaemon,
     title: "Containers get a DNS server they can reach (no loopback-only resolv.conf)",
     reference: "https://docs.docker.com/engine/daemon/troubleshoot/; resolv.conf(5)",
     explain: "\
@@ -269,6 +275,7 @@ or stop NetworkManager from running dnsmasq: comment out `dns=dnsmasq` in /etc/N
         area: "network",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "IP forwarding is on for the rootful daemon, and systemd-networkd does not turn it off",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; systemd.network(5)",
         explain: "\
@@ -297,6 +304,7 @@ and `systemctl restart docker`.",
         area: "network",
         scope: Scope::CheckOnly,
         needs_runtime: false,
+        judges: Judges::AnyDaemon,
         title: "No network manager takes over Docker's interfaces (NetworkManager, systemd-networkd, netplan, netscript)",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; NetworkManager.conf(5); systemd.network(5)",
         explain: "\
@@ -328,6 +336,7 @@ before docker.network), then restart systemd-networkd; for netplan, narrow the m
         area: "network",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Rootless containers' DNS through slirp4netns works, and the MTU fits RootlessKit's",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/slirp4netns/issues/116; https://github.com/rootless-containers/slirp4netns/issues/318; https://github.com/rootless-containers/slirp4netns/issues/333",
         explain: "\

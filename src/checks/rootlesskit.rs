@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Check, Scope};
+use super::{Check, Judges, Scope};
 use crate::facts::dockerd::flag;
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -14,6 +14,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "rootlesskit",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "RootlessKit's API answers in its state dir (version, network and port driver)",
         reference: "https://github.com/rootless-containers/rootlesskit",
         explain: "\
@@ -36,6 +37,7 @@ How to fix: restart the daemon; if the state dir is gone while the daemon runs, 
         area: "rootlesskit",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The network driver, port driver and MTU in effect are the ones requested",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://docs.docker.com/engine/security/rootless/",
         explain: "\

@@ -1,6 +1,6 @@
 //! The user's login session: runtime directory, pam_systemd login, the user bus, linger.
 
-use super::{Check, Scope, manual_start, unreadable};
+use super::{Check, Judges, Scope, manual_start, unreadable};
 use crate::facts::{Facts, FileKind, Meta, Read, UserSource};
 use crate::model::{Remediation, Step, Verdict};
 
@@ -12,6 +12,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "session",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "XDG_RUNTIME_DIR is set to a 0700 directory the user owns",
         reference: REF,
         explain: "\
@@ -37,6 +38,7 @@ How to fix: on systemd hosts log in through pam_systemd (a graphical or console 
         area: "session",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The shell comes from a pam_systemd login, not su or sudo -iu",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; pam_systemd(8)",
         explain: "\
@@ -62,6 +64,7 @@ How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@
         area: "session",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The user's D-Bus session bus socket exists",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
@@ -86,6 +89,7 @@ log out and in again; if it persists, `systemctl --user enable --now dbus` (no s
         area: "session",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Linger is enabled, so the user's daemon starts at boot and survives logout",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; loginctl(1)",
         explain: "\

@@ -3,7 +3,7 @@
 //! programs the start path looks up on the daemon's PATH (start.path), a RootlessKit that understands the flags the
 //! script passes (start.versions), and the directories, sockets and lock they create (start.state_dir).
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::start::{DaemonPath, VarOrigin, with_dirs};
 use crate::facts::start_programs::is_dir;
 use crate::facts::{Access, Facts, FileKind, Meta, Permission, Read};
@@ -33,6 +33,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The variables dockerd-rootless.sh reads have values it and RootlessKit accept",
         reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
         explain: "\
@@ -74,6 +75,7 @@ started by hand, start it without the variable (`env -u NAME dockerd-rootless.sh
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "Neither the unit's dockerd flags nor the rootless daemon.json turn rootless mode off",
         reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
         explain: "\
@@ -100,6 +102,7 @@ a structured edit that keeps the file's other settings); rootless mode is on by 
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Every program the start path runs is on the daemon's PATH (nsenter, ip, newuidmap, containerd, …)",
         reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://github.com/rootless-containers/rootlesskit/blob/v3.0.1/pkg/port/builtin/child/child.go; systemd.exec(5)",
         explain: "\
@@ -149,6 +152,7 @@ A unit that names a script that moved: run `dockerd-rootless-setuptool.sh instal
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The RootlessKit on the daemon's PATH understands the flags dockerd-rootless.sh passes",
         reference: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/moby/moby/blob/docker-v29.7.2/hack/dockerfile/install/rootlesskit.installer; https://github.com/rootless-containers/rootlesskit/releases",
         explain: "\
@@ -186,6 +190,7 @@ pasta, install slirp4netns.",
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "RootlessKit's state directory and /tmp are writable, and every socket path fits in sun_path",
         reference: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/copyup/tmpfssymlink/tmpfssymlink.go; https://github.com/moby/moby/blob/v26.1.5/contrib/dockerd-rootless.sh; unix(7); mount(8)",
         explain: "\
@@ -241,6 +246,7 @@ pasta, install slirp4netns.",
         area: "start",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Under SELinux, dockerd-rootless.sh's probe finds it and its relabel of the namespace's /run can work",
         reference: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh; https://github.com/moby/moby/issues/41230; https://github.com/rootless-containers/rootlesskit/issues/94; https://github.com/torvalds/linux/blob/v6.1/security/selinux/ss/mls.c; selinuxenabled(8); chcon(1)",
         explain: "\

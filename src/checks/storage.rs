@@ -1,6 +1,6 @@
 //! Storage: which driver the kernel allows in a user namespace, and where the data-root lives.
 
-use super::{Check, Scope, no_filesystem, unreadable};
+use super::{Check, Judges, Scope, no_filesystem, unreadable};
 use crate::facts::data_root::{DataRootError, DataRootSetting};
 use crate::facts::{Access, Facts, FileKind, Permission, Read};
 use crate::fsmagic;
@@ -18,6 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "storage",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The storage driver works in a user namespace: overlay2 (kernel 5.11+), fuse-overlayfs (4.18+), or the one forced",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
@@ -47,6 +48,7 @@ Debian 11), or run a kernel of 5.11 or later.",
         area: "storage",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::AnyDaemon,
         title: "Docker's data-root is not on NFS or another network filesystem",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; subuid(5)",
         explain: "\
@@ -72,6 +74,7 @@ first) and sets it in daemon.json, keeping its other keys.",
         area: "storage",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "The rootless data-root is yours: owned by you (nothing of root's in it), or creatable by you",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\

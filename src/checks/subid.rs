@@ -1,6 +1,6 @@
 //! /etc/subuid and /etc/subgid: the subordinate ids RootlessKit maps into the user namespace.
 
-use super::{Check, Scope, grouped, unreadable};
+use super::{Check, Judges, Scope, grouped, unreadable};
 use crate::facts::launch::{Exit, Trial};
 use crate::facts::subids::{Getsubids, SubidNss};
 use crate::facts::{Facts, FileKind, Read, SubidFile};
@@ -21,6 +21,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "/etc/subuid and /etc/subgid are regular root-owned files that parse cleanly",
         reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/259",
         explain: "\
@@ -46,6 +47,7 @@ How to fix: make them plain files: `sudo cp --remove-destination \"$(readlink -f
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "The user has subordinate id ranges in both /etc/subuid and /etc/subgid",
         reference: REF,
         explain: "\
@@ -70,6 +72,7 @@ rootless-doctor computes one that overlaps no other user's range. `useradd` on c
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "The user's subordinate ranges hold at least 65,536 ids each",
         reference: REF,
         explain: "\
@@ -92,6 +95,7 @@ How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 10000
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "The user's ranges overlap neither each other nor another user's",
         reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/476; https://github.com/shadow-maint/shadow/issues/424",
         explain: "\
@@ -115,6 +119,7 @@ How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermo
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "No subordinate range contains the user's own uid (or gid)",
         reference: "https://github.com/rootless-containers/rootlesskit/issues/476; subuid(5)",
         explain: "\
@@ -136,6 +141,7 @@ How to fix: delete the line or range that holds your own id (`sudo usermod --del
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "The user's ranges contain no real uid from /etc/passwd (or gid from /etc/group)",
         reference: "subuid(5); useradd(8); login.defs(5)",
         explain: "\
@@ -158,6 +164,7 @@ starting at 100000 or above.",
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Inside a user namespace (LXC, LXD, a container), the ranges lie inside the parent's map",
         reference: "user_namespaces(7); https://docs.docker.com/engine/security/rootless/",
         explain: "\
@@ -182,6 +189,7 @@ container maps 0-165535 or more).",
         area: "subid",
         scope: Scope::Probe,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "A subid module named in /etc/nsswitch.conf gives the user ranges newuidmap accepts",
         reference: "subuid(5); getsubids(1); nsswitch.conf(5); https://github.com/shadow-maint/shadow/blob/4.13/lib/nss.c",
         explain: "\

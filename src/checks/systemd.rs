@@ -1,6 +1,6 @@
 //! Whether systemd runs the machine: user services, linger and cgroup delegation come with it.
 
-use super::{Check, Scope, manual_start};
+use super::{Check, Judges, Scope, manual_start};
 use crate::facts::{Facts, Read};
 use crate::model::Verdict;
 
@@ -10,6 +10,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "systemd",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "systemd is the init system (user services, linger, cgroup delegation)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; sd_booted(3)",
         explain: "\

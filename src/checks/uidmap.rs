@@ -1,6 +1,6 @@
 //! newuidmap and newgidmap: present, and privileged (setuid-root or file capabilities), on a suid-honouring mount.
 
-use super::{Check, Scope, unreadable};
+use super::{Check, Judges, Scope, unreadable};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Remediation, Step, Verdict};
 use crate::parse::{login_defs, mountinfo, vfs_cap};
@@ -53,6 +53,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "uidmap",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "newuidmap is installed and privileged (setuid-root or cap_setuid)",
         reference: "https://docs.docker.com/engine/security/rootless/; newuidmap(1); newgidmap(1)",
         explain: const_format_explain!("newuidmap", "cap_setuid", "uid_map"),
@@ -65,6 +66,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "uidmap",
         scope: Scope::Preflight,
         needs_runtime: false,
+        judges: Judges::Rootless,
         title: "newgidmap is installed and privileged (setuid-root or cap_setgid)",
         reference: "https://docs.docker.com/engine/security/rootless/; newuidmap(1); newgidmap(1)",
         explain: const_format_explain!("newgidmap", "cap_setgid", "gid_map"),
@@ -77,6 +79,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "uidmap",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "The start path's real group is the user's passwd group, as newuidmap demands",
         reference: "https://github.com/shadow-maint/shadow/blob/4.13/src/newuidmap.c; newuidmap(1); login.defs(5); newgrp(1); runuser(1)",
         explain: "\

@@ -1,6 +1,6 @@
 //! The kernel knobs that allow or forbid unprivileged user namespaces.
 
-use super::{Check, Scope, sysctl_file, unreadable};
+use super::{Check, Judges, Scope, sysctl_file, unreadable};
 use crate::facts::apparmor::PROFILE_DIR;
 use crate::facts::{Facts, Read};
 use crate::model::{Remediation, Verdict};
@@ -17,6 +17,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "userns",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "kernel.unprivileged_userns_clone allows unprivileged user namespaces (where the kernel has it)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; user_namespaces(7)",
         explain: "\
@@ -40,6 +41,7 @@ How to fix: add `kernel.unprivileged_userns_clone=1` to /etc/sysctl.conf or a fi
         area: "userns",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "user.max_user_namespaces is non-zero and not too low",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; user_namespaces(7)",
         explain: "\
@@ -63,6 +65,7 @@ How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file i
         area: "userns",
         scope: Scope::Preflight,
         needs_runtime: true,
+        judges: Judges::Rootless,
         title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; apparmor.d(5)",
         explain: "\

@@ -1,6 +1,6 @@
 //! "Unable to remove filesystem … Device or resource busy": who holds Docker's data-root, or a given path.
 
-use super::{Check, Scope, no_filesystem};
+use super::{Check, Judges, Scope, no_filesystem};
 use crate::facts::data_root::{DataRoot, Origin, Starter};
 use crate::facts::{Facts, Read};
 use crate::fsmagic;
@@ -26,6 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "volumes",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "No other mount namespace (a cAdvisor-like container) holds Docker's data-root",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; mount_namespaces(7)",
         explain: "\
@@ -53,6 +54,7 @@ shows, plus mounts in other namespaces). Run as root to see other users' process
         area: "volumes",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "Who holds the path given with --path open (descriptors, working directories, mounts), like lsof",
         reference: "https://docs.docker.com/engine/daemon/troubleshoot/; lsof(8)",
         explain: "\
@@ -74,6 +76,7 @@ How to fix: stop the process or container named (or have it close the path), the
         area: "volumes",
         scope: Scope::CheckOnly,
         needs_runtime: true,
+        judges: Judges::AnyDaemon,
         title: "No daemon's data-root (the system one's or a rootless one's --data-root) is on NFS or another network filesystem",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\

@@ -11,7 +11,63 @@ pub const ROOTFUL_SOCKETS: &[&str] = &["/var/run/docker.sock", "/run/docker.sock
 /// Docker Desktop for Linux's socket, below the user's home (its `desktop-linux` context points at it).
 pub const DESKTOP_SOCKET: &str = "/.docker/desktop/docker.sock";
 
+/// Which daemon a run judges, as asked (`--target`); rootless mode unless a command sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetChoice {
+    #[default]
+    Rootless,
+    Rootful,
+    /// The daemon the user's client deliberately targets (see [`Facts::target`]).
+    Auto,
+}
+
+/// The kind of daemon a run judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Daemon {
+    /// The user's own daemon in rootless mode.
+    Rootless,
+    /// The system's daemon (`/var/run/docker.sock`), or a daemon the client names over TCP or SSH.
+    Rootful,
+}
+
+/// The daemon a run judges and why, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Target {
+    pub daemon: Daemon,
+    pub why: String,
+}
+
 impl Facts<'_> {
+    /// Sets which daemon to judge (`check --target`, `fix --target`); before the first [`Facts::target`].
+    pub fn choose_target(&mut self, choice: TargetChoice) {
+        self.target_choice = choice;
+    }
+
+    /// The daemon this run judges. `--target` decides when given; `auto` takes the rootful daemon when the client
+    /// deliberately targets it and the user runs no rootless daemon: DOCKER_HOST or a context naming the rootful
+    /// socket or a `tcp://`/`ssh://` daemon; or the default socket for root, or for a member of the docker group.
+    /// Anything else (the rootless socket, a rootless daemon running, the default socket without the group, a
+    /// context the CLI cannot find) is rootless mode.
+    pub fn target(&self) -> &Target {
+        self.derived.target.get_or_init(|| judge_target(self))
+    }
+
+    /// Whether this run judges the rootful daemon.
+    pub fn targets_rootful(&self) -> bool {
+        self.target().daemon == Daemon::Rootful
+    }
+
+    /// Whether the docker group's database entry lists the user (or is their primary group).
+    pub fn in_docker_group(&self) -> bool {
+        self.groups().ok().is_some_and(|gs| {
+            gs.iter().any(|g| {
+                g.name == "docker"
+                    && (g.gid == self.user.gid || g.members.contains(&self.user.name))
+            })
+        })
+    }
+
     /// The endpoint the docker CLI will use (DOCKER_HOST, DOCKER_CONTEXT, config.json, the default), resolved once.
     pub fn client_endpoint(&self) -> &Result<ClientEndpoint, UnknownContext> {
         self.derived.client_endpoint.get_or_init(|| resolve(self))
@@ -75,6 +131,97 @@ impl Facts<'_> {
         format!("{}/docker.sock", self.runtime_dir())
     }
 }
+
+fn judge_target(f: &Facts) -> Target {
+    let target = |daemon, why: String| Target { daemon, why };
+    match f.target_choice {
+        TargetChoice::Rootless => {
+            return target(Daemon::Rootless, "rootless mode, as asked (--target rootless, or a command that judges only rootless mode)".into());
+        }
+        TargetChoice::Rootful => {
+            return target(
+                Daemon::Rootful,
+                "the rootful daemon, as asked (--target rootful)".into(),
+            );
+        }
+        TargetChoice::Auto => {}
+    }
+    let Ok(r) = f.client_endpoint() else {
+        return target(
+            Daemon::Rootless,
+            "the client's context cannot be found (see client.endpoint), so rootless mode".into(),
+        );
+    };
+    let url = r.endpoint.url();
+    let explicit = r.source != DEFAULT_SOURCE;
+    if matches!(&r.endpoint, Endpoint::Unix(p) if *p == f.rootless_socket()) {
+        return target(
+            Daemon::Rootless,
+            format!(
+                "your client uses your rootless socket {url} (set by {})",
+                r.source
+            ),
+        );
+    }
+    // A rootless daemon of the user's that runs says which one they set up: a client that names another is the
+    // thing to correct (client.endpoint), not the daemon to judge.
+    if let Some(pid) = f.rootless_dockerd() {
+        return target(
+            Daemon::Rootless,
+            format!(
+                "your rootless dockerd runs (pid {pid}), though the client uses {url} (set by {})",
+                r.source
+            ),
+        );
+    }
+    match &r.endpoint {
+        Endpoint::Tcp(_) | Endpoint::Ssh(_) => target(
+            Daemon::Rootful,
+            format!(
+                "your client names {url} (set by {}): the daemon there, not a rootless one of yours here",
+                r.source
+            ),
+        ),
+        Endpoint::Unix(p) if ROOTFUL_SOCKETS.contains(&p.as_str()) => {
+            if explicit {
+                return target(
+                    Daemon::Rootful,
+                    format!("{} names the rootful socket {url}", r.source),
+                );
+            }
+            if f.user.uid == 0 {
+                return target(
+                    Daemon::Rootful,
+                    format!("root's client uses the system daemon at {url}"),
+                );
+            }
+            if f.in_docker_group() {
+                return target(
+                    Daemon::Rootful,
+                    format!(
+                        "you are in the docker group, run no rootless daemon, and your client uses the default {url}"
+                    ),
+                );
+            }
+            target(
+                Daemon::Rootless,
+                format!(
+                    "your client uses the default {url}, but you are not in the docker group and no DOCKER_HOST or context names it"
+                ),
+            )
+        }
+        _ => target(
+            Daemon::Rootless,
+            format!(
+                "your client uses {url} (set by {}), not the rootful socket",
+                r.source
+            ),
+        ),
+    }
+}
+
+/// What [`ClientEndpoint::source`] says when nothing chose the endpoint.
+pub const DEFAULT_SOURCE: &str = "the default (no DOCKER_HOST, no context)";
 
 /// The endpoint the CLI will use, and what set it.
 #[derive(Debug, Clone)]
@@ -207,7 +354,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
     }
     Ok(ClientEndpoint {
         endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
-        source: "the default (no DOCKER_HOST, no context)".into(),
+        source: DEFAULT_SOURCE.into(),
         evidence,
     })
 }

@@ -183,6 +183,8 @@ pub struct Facts<'h> {
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
     /// `check volumes --path P`: the path whose holders to list, given at construction.
     volume_path: Option<String>,
+    /// Which daemon `check` and `fix` judge (`--target`); rootless mode unless set.
+    target_choice: client::TargetChoice,
     /// Facts derived from the reads, each computed on first use (see the submodules).
     derived: Derived,
 }
@@ -191,6 +193,7 @@ pub struct Facts<'h> {
 #[derive(Default)]
 struct Derived {
     client_endpoint: OnceCell<Result<client::ClientEndpoint, client::UnknownContext>>,
+    target: OnceCell<client::Target>,
     setups: OnceCell<Vec<dockerd::Setup>>,
     rootful_dockerd: OnceCell<Vec<u32>>,
     rootless_dockerd: OnceCell<Option<u32>>,
@@ -305,6 +308,7 @@ impl<'h> Facts<'h> {
             processes: OnceCell::new(),
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
             volume_path: None,
+            target_choice: client::TargetChoice::default(),
             derived: Derived::default(),
         }
     }

@@ -339,6 +339,7 @@ scenarios! {
     debian_12_rootful_netplan_catch_all => "debian-12-rootful-netplan-catch-all",
     debian_12_rootful_nfs_data_root => "debian-12-rootful-nfs-data-root",
     debian_12_rootful_nfs_data_root_flag => "debian-12-rootful-nfs-data-root-flag",
+    debian_12_rootful_tcp_only => "debian-12-rootful-tcp-only",
     debian_12_rootful_user => "debian-12-rootful-user",
     debian_12_rootful_user_service_stopped => "debian-12-rootful-user-service-stopped",
     debian_12_rootful_user_stale_session => "debian-12-rootful-user-stale-session",

@@ -1,9 +1,11 @@
 //! The docker client: which endpoint it will use, and whether that socket answers.
 
 use super::{
-    Check, Judges, Scope, join_docker_group, start_daemon, start_rootful, unreadable, use_rootless,
+    Check, Judges, Scope, join_docker_group, point_client_at, start_daemon, start_rootful,
+    unreadable, use_rootless,
 };
 use crate::facts::client::{ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, docker_config_dir};
+use crate::facts::listeners::{Listener, same_address};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::docker_config::Endpoint;
@@ -343,6 +345,21 @@ fn socket(f: &Facts) -> Verdict {
                 "Remove {path} (it is not a daemon's socket) and start the daemon."
             )));
     }
+    // The daemon judged may listen elsewhere (`-H tcp://…:4200` only, another socket): the client is then pointed
+    // there, not told to start a daemon that runs.
+    let elsewhere: Vec<&Listener> = f
+        .dockerd_listeners()
+        .iter()
+        .filter(|l| {
+            l.url != "fd://"
+                && !same_address(&l.url, &url)
+                && if f.targets_rootful() {
+                    !l.rootless
+                } else {
+                    l.rootless && Some(l.pid) == f.rootless_dockerd()
+                }
+        })
+        .collect();
     match f.http_get(path, "/_ping") {
         Ok(resp) if resp.status == 200 => {
             let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
@@ -353,6 +370,36 @@ fn socket(f: &Facts) -> Verdict {
             .evidence(format!("GET {url}/_ping"), resp.body_text())
             .with_evidence(evidence)
             .fix(Remediation::text("The daemon is up but unhealthy: read its log (journalctl --user -u docker, or the terminal it runs in).")),
+        Err(e)
+            if matches!(
+                e.kind,
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) && !elsewhere.is_empty()
+                && !path.ends_with(DESKTOP_SOCKET) =>
+        {
+            for l in &elsewhere {
+                evidence.push(Evidence {
+                    source: l.from.clone(),
+                    detail: format!(
+                        "{} listens on {}{}",
+                        l.label,
+                        l.url,
+                        l.inode.map(|i| format!(" (socket inode {i})")).unwrap_or_default()
+                    ),
+                });
+            }
+            evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
+            let urls: Vec<&str> = elsewhere.iter().map(|l| l.url.as_str()).collect();
+            let first = elsewhere[0];
+            Verdict::fail(format!(
+                "\"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\": nothing listens there, but {} runs and listens on {} only ({})",
+                first.label,
+                urls.join(", "),
+                first.from
+            ))
+            .with_evidence(evidence)
+            .fix(point_client_at(&first.url, if first.rootless { "rootless" } else { "rootful" }))
+        }
         Err(e) if f.targets_rootful() && ROOTFUL_SOCKETS.contains(&path.as_str()) => {
             let (summary, fix) = match e.kind {
                 std::io::ErrorKind::PermissionDenied => rootful_denied(f, path, meta.ok()),

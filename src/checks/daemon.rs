@@ -10,10 +10,11 @@ use super::{
 };
 use crate::facts::client::ROOTFUL_SOCKETS;
 use crate::facts::dockerd::{ConfigError, ROOTFUL_CONFIG, Setup, lookup};
+use crate::facts::listeners::same_address;
 use crate::facts::{Facts, FileKind, HttpResult, Read};
 use crate::model::{Evidence, Remediation, Status, Step, Verdict};
 use crate::parse::dockerd;
-use crate::parse::{net_tcp, proc::env_value};
+use crate::parse::proc::env_value;
 
 const CANNOT_CONNECT: &str = "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/install/linux-postinstall/";
 
@@ -649,6 +650,18 @@ fn socket(f: &Facts) -> Verdict {
         Read::Ok(m) => Some((*p, m)),
         _ => None,
     }) else {
+        let elsewhere: Vec<&str> = f
+            .dockerd_listeners()
+            .iter()
+            .filter(|l| !l.rootless && l.url != "fd://")
+            .map(|l| l.url.as_str())
+            .collect();
+        if !elsewhere.is_empty() {
+            return Verdict::skip(format!(
+                "no rootful socket (/var/run/docker.sock): the rootful dockerd listens on {} only",
+                elsewhere.join(", ")
+            ));
+        }
         return Verdict::skip(
             "no rootful socket (/var/run/docker.sock): no rootful daemon listens",
         );
@@ -1034,19 +1047,21 @@ fn tcp(f: &Facts) -> Verdict {
         let mut hosts = tcp_hosts(s);
         // What the process really listens on.
         if let Some(pid) = s.pid {
-            for sock in listening(f, pid, &hosts) {
-                let url = match sock.local {
-                    std::net::IpAddr::V6(a) => format!("tcp://[{a}]:{}", sock.port),
-                    a => format!("tcp://{a}:{}", sock.port),
-                };
+            for l in f
+                .dockerd_listeners()
+                .iter()
+                .filter(|l| l.pid == pid && l.is_tcp())
+            {
+                let Some(inode) = l.inode else { continue };
                 evidence.push(Evidence {
                     source: format!("/proc/{pid}/net/tcp"),
-                    detail: format!("{} listens on {url} (inode {})", s.label, sock.inode),
+                    detail: format!("{} listens on {} (inode {inode})", s.label, l.url),
                 });
-                if !hosts.iter().any(|h| {
-                    exposure(h) == exposure(&url) && h.ends_with(&format!(":{}", sock.port))
-                }) {
-                    hosts.push(url);
+                if !hosts
+                    .iter()
+                    .any(|h| same_address(h, &l.url) && exposure(h) == exposure(&l.url))
+                {
+                    hosts.push(l.url.clone());
                 }
             }
         }
@@ -1095,44 +1110,6 @@ fn tcp(f: &Facts) -> Verdict {
         Verdict::warn(problems.join("; "))
     };
     v.with_evidence(evidence).fix(fix)
-}
-
-/// The TCP sockets a dockerd listens on: its socket inodes matched in its network namespace's tables; when its
-/// descriptors can't be read (another user's daemon), the listening sockets on the ports its hosts name.
-fn listening(f: &Facts, pid: u32, hosts: &[String]) -> Vec<net_tcp::Socket> {
-    let mut table = Vec::new();
-    for file in ["tcp", "tcp6"] {
-        if let Read::Ok(text) = f.proc_file(pid, &format!("net/{file}")) {
-            table.extend(
-                net_tcp::parse(&text)
-                    .0
-                    .into_iter()
-                    .filter(net_tcp::Socket::is_listening),
-            );
-        }
-    }
-    match f.open_files(pid) {
-        Read::Ok(fds) => {
-            let inodes: Vec<u64> = fds
-                .iter()
-                .filter_map(|(_, t)| t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
-                .collect();
-            table
-                .into_iter()
-                .filter(|s| inodes.contains(&s.inode))
-                .collect()
-        }
-        _ => {
-            let ports: Vec<u16> = hosts
-                .iter()
-                .filter_map(|h| h.rsplit_once(':')?.1.parse().ok())
-                .collect();
-            table
-                .into_iter()
-                .filter(|s| ports.contains(&s.port))
-                .collect()
-        }
-    }
 }
 
 const PROXY_VARS: &[(&str, &str, &str)] = &[
@@ -1726,10 +1703,27 @@ fn rootful(f: &Facts) -> Verdict {
         });
     }
     let runs = !root_dockerd.is_empty() || answering.is_some();
+    let addresses: Vec<&str> = f
+        .dockerd_listeners()
+        .iter()
+        .filter(|l| !l.rootless && l.url != "fd://")
+        .map(|l| l.url.as_str())
+        .collect();
+    if !addresses.is_empty() {
+        evidence.push(Evidence {
+            source: "where the rootful dockerd listens".into(),
+            detail: addresses.join(", "),
+        });
+    }
+    let listens = if addresses.is_empty() {
+        String::new()
+    } else {
+        format!(", listening on {}", addresses.join(", "))
+    };
     if f.targets_rootful() {
         let why = &f.target().why;
         return if runs {
-            Verdict::pass(format!("a rootful daemon runs, and it is the one this run judges ({why})"))
+            Verdict::pass(format!("a rootful daemon runs{listens}, and it is the one this run judges ({why})"))
         } else {
             Verdict::skip(format!(
                 "no rootful daemon runs; this run judges the rootful daemon ({why}): client.socket and daemon.service say what to start"
@@ -1746,6 +1740,15 @@ fn rootful(f: &Facts) -> Verdict {
     )
     .step(Step::root(["systemctl", "disable", "--now", "docker.service", "docker.socket"]))
     .by_hand("stopping the system daemon is your choice");
+    if client_rootful && answering.is_none() {
+        // It runs, but not on the socket the client uses (`-H tcp://…` only): the client reaches nothing.
+        return Verdict::warn(format!(
+            "a rootful dockerd runs (pid {}){listens}, not on the socket your client uses (unix:///var/run/docker.sock): the client reaches no daemon there (see client.socket)",
+            pids(root_dockerd)
+        ))
+        .with_evidence(evidence)
+        .fix(disable);
+    }
     if client_rootful {
         return Verdict::fail(format!(
             "a rootful daemon runs ({}), and your docker client reaches it instead of your rootless daemon",
@@ -1763,6 +1766,42 @@ fn rootful(f: &Facts) -> Verdict {
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
+
+    #[test]
+    fn regression_a_rootful_daemon_on_tcp_only_is_not_said_to_reach_the_default_socket() {
+        // A rootful dockerd listening only on tcp://127.0.0.1:4200 while the client uses the default socket:
+        // client.socket said "the daemon is not running" and daemon.rootful "your docker client reaches it". Judged
+        // for rootless mode too, neither claims the client reaches it.
+        let v = check("debian-12-rootful-tcp-only", "client.socket");
+        assert!(
+            v.summary.contains("listens on tcp://127.0.0.1:4200 only"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            [
+                "docker context create rootful --docker host=tcp://127.0.0.1:4200",
+                "docker context use rootful"
+            ]
+        );
+        let v = check("debian-12-rootful-tcp-only", "daemon.rootful");
+        assert!(
+            v.summary.contains("listening on tcp://127.0.0.1:4200"),
+            "{}",
+            v.summary
+        );
+        let host = crate::checks::test_support::host("debian-12-rootful-tcp-only");
+        let mut f = crate::facts::Facts::gather(&host, None, None).unwrap();
+        f.choose_target(crate::facts::client::TargetChoice::Rootless);
+        let v = crate::checks::verdict(crate::checks::find("daemon.rootful").unwrap(), &f);
+        assert_eq!(v.status, Status::Warn, "{}", v.summary);
+        assert!(
+            v.summary.contains("the client reaches no daemon there"),
+            "{}",
+            v.summary
+        );
+    }
 
     #[test]
     fn regression_a_masked_unit_is_a_link_to_a_device_not_an_unreadable_file() {

@@ -343,6 +343,20 @@ pub(crate) fn use_rootless(f: &Facts) -> Remediation {
     ])
 }
 
+/// Points the client at a daemon's address: DOCKER_HOST, `docker -H`, or a context named `name`.
+pub(crate) fn point_client_at(url: &str, name: &str) -> Remediation {
+    let host = format!("host={url}");
+    Remediation::text(format!(
+        "Point the client where the daemon listens: `export DOCKER_HOST={url}` in your shell profile, `docker -H {url} …` \
+for one command, or a context:"
+    ))
+    .steps([
+        Step::user(["docker", "context", "create", name, "--docker", host.as_str()])
+            .undo(["docker", "context", "rm", name]),
+        Step::user(["docker", "context", "use", name]).undo(["docker", "context", "use", "default"]),
+    ])
+}
+
 /// How the system daemon is started and kept at boot (the daemon troubleshooting guide's `systemctl start docker`,
 /// or the init script without systemd).
 pub(crate) fn start_rootful(f: &Facts) -> Remediation {

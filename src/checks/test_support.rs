@@ -32,7 +32,10 @@ pub(crate) fn check(name: &str, id: &str) -> Verdict {
 /// The verdict of check `id` on fixture `name`, as `--user USER` and `check volumes --path PATH` would give it.
 pub(crate) fn check_with(name: &str, user: Option<&str>, path: Option<&str>, id: &str) -> Verdict {
     let host = host(name);
-    let facts = Facts::gather(&host, user, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let mut facts =
+        Facts::gather(&host, user, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    // As `check` judges: the daemon the client targets.
+    facts.choose_target(crate::facts::client::TargetChoice::Auto);
     let check = super::find(id).unwrap_or_else(|| panic!("no check {id}"));
     super::verdict(check, &facts)
 }
@@ -62,7 +65,10 @@ pub(crate) fn facts(name: &str) -> Facts<'static> {
 /// The facts of fixture `name` as `check volumes --path PATH` would gather them; the host is leaked.
 pub(crate) fn facts_with(name: &str, path: Option<&str>) -> Facts<'static> {
     let host: &'static FakeHost = Box::leak(Box::new(host(name)));
-    Facts::gather(host, None, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    let mut facts =
+        Facts::gather(host, None, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    facts.choose_target(crate::facts::client::TargetChoice::Auto);
+    facts
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod client;
 pub mod data_root;
 pub mod dockerd;
 pub mod launch;
+pub mod listeners;
 pub mod net;
 pub mod rootlesskit;
 pub mod start;
@@ -195,6 +196,7 @@ struct Derived {
     client_endpoint: OnceCell<Result<client::ClientEndpoint, client::UnknownContext>>,
     target: OnceCell<client::Target>,
     setups: OnceCell<Vec<dockerd::Setup>>,
+    listeners: OnceCell<Vec<listeners::Listener>>,
     rootful_dockerd: OnceCell<Vec<u32>>,
     rootless_dockerd: OnceCell<Option<u32>>,
     rootlesskit_state_dir: OnceCell<rootlesskit::StateDir>,

@@ -29,6 +29,7 @@ pub mod login_defs;
 pub mod lxc_usernet;
 pub mod mountinfo;
 pub mod net_tcp;
+pub mod net_unix;
 pub mod netplan;
 pub mod os_release;
 pub mod passwd;

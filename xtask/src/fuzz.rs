@@ -107,6 +107,13 @@ pub const TARGETS: &[Target] = &[
         ],
         ..target("net_tcp", FILE_MAX_LEN, &[&["root/proc/*/net/tcp", "root/proc/*/net/tcp6"]])
     },
+    Target {
+        // /proc/PID/net/unix as the kernel prints it: a listening socket, an unbound one, a path with a space.
+        literal: &[
+            b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 31337 /var/run/docker.sock\n0000000000000000: 00000003 00000000 00000000 0001 03  1586\n0000000000000000: 00000002 00000000 00000000 0002 01 20002 /run/with space/x.sock\n",
+        ],
+        ..target("net_unix", FILE_MAX_LEN, &[&["root/proc/*/net/unix"]])
+    },
     target("kmsg", FILE_MAX_LEN, &[&["root/dev/kmsg", "root/proc/*/cgroup"]]),
     target(
         "pkgdb",

@@ -1,0 +1,271 @@
+//! Where every running dockerd listens: the hosts its setup names (`-H` on the command line the unit or the
+//! process gives, `hosts` in its daemon.json, the default when neither does) and the listening sockets it really
+//! holds (its descriptors' socket inodes matched in its network namespace's `net/unix`, `net/tcp` and `net/tcp6`).
+
+use super::{Facts, Read};
+use crate::parse::{net_tcp, net_unix};
+
+/// One address a running dockerd listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// What starts it, for findings (`docker.service, the root dockerd 950`).
+    pub label: String,
+    pub pid: u32,
+    pub rootless: bool,
+    /// `unix:///var/run/docker.sock`, `tcp://127.0.0.1:4200`, `fd://` (systemd's socket activation).
+    pub url: String,
+    /// Where it was found: `-H in /proc/950/cmdline`, `hosts in /etc/docker/daemon.json`, `the default`,
+    /// `/proc/950/net/tcp`.
+    pub from: String,
+    /// The inode of the listening socket the process holds, when its descriptors were read and one matched.
+    pub inode: Option<u64>,
+}
+
+impl Listener {
+    /// A TCP address.
+    pub fn is_tcp(&self) -> bool {
+        self.url.starts_with("tcp://")
+    }
+}
+
+impl Facts<'_> {
+    /// Every address of every running dockerd, computed once: each setup's configured hosts, then the listening
+    /// sockets the process holds that no host names. A held Unix socket below a `docker/` or `containerd/`
+    /// directory (the exec-root's metrics, plugin and libnetwork sockets) is not an API endpoint and is left out.
+    /// Another user's dockerd whose descriptors cannot be read gets its configured hosts, and its TCP hosts are
+    /// matched by port against its namespace's listening sockets.
+    pub fn dockerd_listeners(&self) -> &[Listener] {
+        self.derived.listeners.get_or_init(|| listeners(self))
+    }
+}
+
+fn listeners(f: &Facts) -> Vec<Listener> {
+    let mut out: Vec<Listener> = Vec::new();
+    for s in f.dockerd_setups() {
+        let Some(pid) = s.pid else { continue };
+        if out.iter().any(|l| l.pid == pid) {
+            continue;
+        }
+        let mut configured: Vec<(String, String)> = s
+            .flags
+            .iter()
+            .filter(|fl| fl.name == "host")
+            .flat_map(|fl| {
+                fl.values
+                    .iter()
+                    .map(|v| (v.clone(), format!("-H in {}", s.source)))
+            })
+            .collect();
+        if let Some(list) = s
+            .settings
+            .as_ref()
+            .and_then(|c| c.get("hosts"))
+            .and_then(serde_json::Value::as_array)
+        {
+            configured.extend(
+                list.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|h| (h.to_owned(), format!("hosts in {}", s.config))),
+            );
+        }
+        if configured.is_empty() {
+            let default = if s.rootless {
+                let runtime = s
+                    .env
+                    .as_ref()
+                    .and_then(|e| crate::facts::dockerd::lookup(e)("XDG_RUNTIME_DIR"))
+                    .unwrap_or_else(|| f.runtime_dir());
+                format!("unix://{}/docker.sock", runtime.trim_end_matches('/'))
+            } else {
+                "unix:///var/run/docker.sock".to_owned()
+            };
+            configured.push((default, "dockerd's default (no -H, no hosts)".to_owned()));
+        }
+        let held = held_sockets(f, pid);
+        let mut mine: Vec<Listener> = configured
+            .into_iter()
+            .map(|(host, from)| {
+                let url = normalise(&host);
+                let inode = held.as_ref().ok().and_then(|h| {
+                    h.iter()
+                        .find(|(u, _, _)| same_address(u, &url))
+                        .map(|(_, i, _)| *i)
+                });
+                Listener {
+                    label: s.label.clone(),
+                    pid,
+                    rootless: s.rootless,
+                    url,
+                    from,
+                    inode,
+                }
+            })
+            .collect();
+        match held {
+            Ok(held) => {
+                for (url, inode, table) in held {
+                    if !mine.iter().any(|l| l.inode == Some(inode)) {
+                        mine.push(Listener {
+                            label: s.label.clone(),
+                            pid,
+                            rootless: s.rootless,
+                            url,
+                            from: format!("/proc/{pid}/net/{table}"),
+                            inode: Some(inode),
+                        });
+                    }
+                }
+            }
+            // Descriptors not readable: the namespace's listening TCP sockets on the ports the hosts name.
+            Err(tcp) => {
+                for l in &mut mine {
+                    if l.is_tcp()
+                        && let Some((_, inode)) = tcp.iter().find(|(u, _)| same_address(u, &l.url))
+                    {
+                        l.inode = Some(*inode);
+                    }
+                }
+            }
+        }
+        out.extend(mine);
+    }
+    out
+}
+
+/// `unix:///p` as it is; a bare `/p` (`-H /p` is accepted by dockerd) as `unix:///p`; `tcp://` as it is.
+fn normalise(host: &str) -> String {
+    if host.starts_with('/') {
+        format!("unix://{host}")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// Two addresses name the same socket: equal, `/run` and `/var/run` (a symlink on every distribution), or TCP on
+/// the same port where one side is every address (`tcp://:2375`, `0.0.0.0`, `[::]`).
+pub fn same_address(a: &str, b: &str) -> bool {
+    let unix = |u: &str| {
+        u.strip_prefix("unix://").map(|p| {
+            p.strip_prefix("/var/run/")
+                .map_or(p.to_owned(), |r| format!("/run/{r}"))
+        })
+    };
+    if let (Some(x), Some(y)) = (unix(a), unix(b)) {
+        return x == y;
+    }
+    let tcp = |u: &str| {
+        let rest = u.strip_prefix("tcp://")?;
+        let (host, port) = rest.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let any = matches!(host, "" | "0.0.0.0" | "::");
+        Some((
+            if any {
+                None
+            } else {
+                Some(host.replace("localhost", "127.0.0.1"))
+            },
+            port.to_owned(),
+        ))
+    };
+    match (tcp(a), tcp(b)) {
+        (Some((ha, pa)), Some((hb, pb))) => pa == pb && (ha.is_none() || hb.is_none() || ha == hb),
+        _ => a == b,
+    }
+}
+
+/// A listening socket a process holds: its url, inode and the `net/` table it was found in.
+type Held = (String, u64, &'static str);
+
+/// The listening sockets a process holds; when its descriptors cannot be read, `Err` with every listening TCP
+/// socket of its namespace (url, inode).
+fn held_sockets(f: &Facts, pid: u32) -> Result<Vec<Held>, Vec<(String, u64)>> {
+    let mut tcp = Vec::new();
+    for file in ["tcp", "tcp6"] {
+        if let Read::Ok(text) = f.proc_file(pid, &format!("net/{file}")) {
+            for s in net_tcp::parse(&text)
+                .0
+                .into_iter()
+                .filter(net_tcp::Socket::is_listening)
+            {
+                let url = match s.local {
+                    std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                        Some(v4) => format!("tcp://{v4}:{}", s.port),
+                        None => format!("tcp://[{a}]:{}", s.port),
+                    },
+                    a => format!("tcp://{a}:{}", s.port),
+                };
+                tcp.push((url, s.inode, file));
+            }
+        }
+    }
+    let Read::Ok(fds) = f.open_files(pid) else {
+        return Err(tcp.into_iter().map(|(u, i, _)| (u, i)).collect());
+    };
+    let inodes: Vec<u64> = fds
+        .iter()
+        .filter_map(|(_, t)| t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
+        .collect();
+    let mut held: Vec<Held> = tcp
+        .into_iter()
+        .filter(|(_, i, _)| inodes.contains(i))
+        .collect();
+    if let Read::Ok(text) = f.proc_file(pid, "net/unix") {
+        for s in net_unix::parse(&text).0 {
+            let Some(path) = s.path.filter(|p| p.starts_with('/')) else {
+                continue;
+            };
+            if s.listening
+                && inodes.contains(&s.inode)
+                && !path.contains("/docker/")
+                && !path.contains("/containerd/")
+            {
+                held.push((format!("unix://{path}"), s.inode, "unix"));
+            }
+        }
+    }
+    Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::facts;
+
+    #[test]
+    fn a_daemon_json_host_and_the_socket_dockerd_holds() {
+        let f = facts("debian-12-rootful-tcp-only");
+        let l = f.dockerd_listeners();
+        assert_eq!(l.len(), 1, "{l:?}");
+        assert_eq!(l[0].url, "tcp://127.0.0.1:4200");
+        assert_eq!(l[0].from, "hosts in /etc/docker/daemon.json");
+        assert_eq!(
+            (l[0].pid, l[0].inode, l[0].rootless),
+            (950, Some(55601), false)
+        );
+        // The rootless daemon's default socket, from its environment's XDG_RUNTIME_DIR.
+        let f = facts("debian-12-daemon");
+        let l = f.dockerd_listeners();
+        assert!(
+            l.iter()
+                .any(|l| l.rootless && l.url == "unix:///run/user/1000/docker.sock"),
+            "{l:?}"
+        );
+    }
+
+    #[test]
+    fn addresses_that_name_the_same_socket() {
+        assert!(same_address(
+            "unix:///var/run/docker.sock",
+            "unix:///run/docker.sock"
+        ));
+        assert!(same_address("tcp://0.0.0.0:2375", "tcp://127.0.0.1:2375"));
+        assert!(same_address("tcp://:2375", "tcp://[::1]:2375"));
+        assert!(same_address("tcp://localhost:4200", "tcp://127.0.0.1:4200"));
+        assert!(!same_address(
+            "tcp://127.0.0.1:4200",
+            "tcp://127.0.0.1:4201"
+        ));
+        assert!(!same_address("tcp://10.0.0.1:4200", "tcp://127.0.0.1:4200"));
+        assert!(!same_address("unix:///run/a.sock", "unix:///run/b.sock"));
+    }
+}

@@ -13,4 +13,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = docker_config::parse_endpoint(&host).url();
     }
     let _ = docker_config::parse_endpoint(text).url();
+    let _ = docker_config::authority(text);
 });

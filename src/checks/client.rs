@@ -4,7 +4,9 @@ use super::{
     Check, Judges, Scope, join_docker_group, point_client_at, start_daemon, start_rootful,
     unreadable, use_rootless,
 };
-use crate::facts::client::{ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, docker_config_dir};
+use crate::facts::client::{
+    ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, Reached, RemoteProbe, docker_config_dir,
+};
 use crate::facts::listeners::{Listener, same_address};
 use crate::facts::{Facts, FileKind, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
@@ -46,12 +48,18 @@ if it does not exist).",
         scope: Scope::CheckOnly,
         needs_runtime: true,
         judges: Judges::AnyDaemon,
-        title: "The client's socket answers (running, stale, or permission denied, told apart)",
+        title: "The client's endpoint answers (a socket running, stale or denied; a TCP or SSH address reachable, refused or silent)",
         reference: CANNOT_CONNECT,
         explain: "\
 What it checks: the Unix socket of the client's endpoint: whether it exists, is a socket, who owns it and with which mode, \
 and what a `GET /_ping` gets back. No file means no daemon; a file nobody listens on is a stale socket left by a daemon that \
-died; EACCES is a permission problem, not a service problem.
+died; EACCES is a permission problem, not a service problem. When nothing listens there but a dockerd runs elsewhere (a rootful \
+one with `-H tcp://127.0.0.1:4200` or `hosts` in daemon.json only, found from its setup and the sockets it holds), it names \
+that address. A `tcp://` or `ssh://` endpoint is probed within 3 s: a TCP connect (refused: the host is up and nothing listens; \
+no answer: down or filtered; unreachable: no route), then for `tcp://` a plain `GET /_ping` (a daemon answers `OK`; a TLS \
+daemon answers with \"Client sent an HTTP request to an HTTPS server\"; silence or anything else is not a daemon), for \
+`ssh://` the server's banner, with nothing sent. No credentials are sent, no TLS handshake is made (certificates are not \
+checked), and no host name is resolved: an IP address or `localhost` is probed, a name is left to `docker -H URL version`.
 
 Why it matters: the CLI prints the same `Cannot connect` for a stopped daemon and for a stale socket, and a different error for \
 a socket you may not open; the fixes differ (start the service, remove the stale file, use your own socket or group).
@@ -315,10 +323,13 @@ fn socket(f: &Facts) -> Verdict {
         }
     };
     let Endpoint::Unix(path) = &r.endpoint else {
-        return Verdict::skip(format!(
-            "the client's endpoint {} is not a Unix socket",
-            r.endpoint.url()
-        ));
+        return match f.remote_probe() {
+            Some(p) => remote(f, r, p),
+            None => Verdict::skip(format!(
+                "the client's endpoint {} is neither a Unix socket nor a TCP or SSH address",
+                r.endpoint.url()
+            )),
+        };
     };
     let url = r.endpoint.url();
     let meta = f.lstat(path);
@@ -444,6 +455,141 @@ fn socket(f: &Facts) -> Verdict {
     }
 }
 
+/// A `tcp://` or `ssh://` endpoint, told apart by how far the probe got: not an address, a name not resolved, an
+/// unreachable host, a refused port, a connect or a reply that never came, something that is not a daemon, a TLS
+/// daemon asked in plain HTTP, a daemon that answers, an SSH server.
+fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
+    use std::io::ErrorKind;
+    let url = r.endpoint.url();
+    let target = &p.target;
+    let (tls, tls_evidence) = f.client_tls();
+    let mut evidence = r.evidence.clone();
+    let what = if p.ssh { "SSH" } else { "Docker API" };
+    let check_by_hand = || {
+        Remediation::text(format!(
+            "Check the address, that the {what} server runs there, and that no firewall drops the port: `docker -H {url} version` shows the client's own error."
+        ))
+    };
+    let reply = match &p.outcome {
+        Reached::BadAddress(e) => {
+            return Verdict::fail(format!(
+                "the client's endpoint {url} is not an address the CLI can use: {e}"
+            ))
+            .with_evidence(evidence)
+            .fix(check_by_hand());
+        }
+        Reached::NotResolved(name) => {
+            return Verdict::skip(format!(
+                "{url} names the host {name:?}: the doctor resolves no names (a lookup cannot be bounded in time), so it did not probe it; `docker -H {url} version` tells"
+            ))
+            .with_evidence(evidence);
+        }
+        Reached::Failed { kind, text } => {
+            evidence.push(Evidence {
+                source: format!("connect {target}"),
+                detail: text.clone(),
+            });
+            let summary = match kind {
+                ErrorKind::ConnectionRefused => format!(
+                    "{target} refuses the connection: the host is up but nothing listens on that port ({url})"
+                ),
+                ErrorKind::TimedOut => format!(
+                    "{target} does not answer the connection within 3 s: the host is down, or a firewall drops the port ({url})"
+                ),
+                ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                    format!("{target} is unreachable ({text}): no route to the host of {url}")
+                }
+                _ => format!("{url} cannot be reached: {text}"),
+            };
+            return Verdict::fail(summary)
+                .with_evidence(evidence)
+                .fix(check_by_hand());
+        }
+        Reached::Reply(reply) => reply,
+    };
+    let text = String::from_utf8_lossy(&reply.bytes);
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(120)
+        .collect::<String>();
+    evidence.push(Evidence {
+        source: if p.ssh {
+            format!("banner of {target}")
+        } else {
+            format!("GET {url}/_ping")
+        },
+        detail: if reply.bytes.is_empty() {
+            if reply.silent {
+                "connected; nothing came back within 3 s".into()
+            } else {
+                "connected; closed without a reply".into()
+            }
+        } else {
+            crate::model::escape_controls(&first).into_owned()
+        },
+    });
+    if p.ssh {
+        return if first.starts_with("SSH-") {
+            Verdict::pass(format!(
+                "an SSH server answers at {target} ({}); the doctor does not log in: `docker -H {url} version` runs `docker system dial-stdio` there",
+                crate::model::escape_controls(first.trim())
+            ))
+            .with_evidence(evidence)
+        } else {
+            Verdict::fail(format!("{target} accepts the connection but is not an SSH server (no SSH banner within 3 s)"))
+                .with_evidence(evidence)
+                .fix(check_by_hand())
+        };
+    }
+    if reply.bytes.is_empty() {
+        return Verdict::fail(if reply.silent {
+            format!("{target} accepts the connection but answers nothing to GET /_ping within 3 s: not a Docker daemon, or a hung one")
+        } else {
+            format!("{target} accepts the connection and closes it without a reply: not a Docker daemon")
+        })
+        .with_evidence(evidence)
+        .fix(check_by_hand());
+    }
+    evidence.push(tls_evidence);
+    match crate::parse::http::parse_response(&reply.bytes) {
+        Ok(resp) if resp.status == 200 && resp.body_text().trim() == "OK" => {
+            let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
+            let clear = if tls { "; it answered in plain HTTP although TLS verification is on: the client will fail its handshake" } else { "" };
+            Verdict::pass(format!("a Docker daemon answers at {url}{api}{clear}")).with_evidence(evidence)
+        }
+        Ok(resp) if resp.body_text().contains("HTTP request to an HTTPS server") => {
+            if tls {
+                Verdict::pass(format!(
+                    "a TLS server answers at {url} (it refused plain HTTP as a TLS daemon does); the doctor does not complete TLS handshakes, so the certificates are not checked here: `docker version` does"
+                ))
+                .with_evidence(evidence)
+            } else {
+                Verdict::fail(format!(
+                    "the daemon at {url} requires TLS, and the client does not use it: \"Client sent an HTTP request to an HTTPS server.\""
+                ))
+                .with_evidence(evidence)
+                .fix(Remediation::text(
+                    "Turn on TLS in the client: `export DOCKER_TLS_VERIFY=1` with DOCKER_CERT_PATH naming the directory of ca.pem, cert.pem and key.pem (or a context created with `--docker host=…,ca=…,cert=…,key=…`).",
+                ))
+            }
+        }
+        Ok(resp) => Verdict::fail(format!("{url} answers GET /_ping with HTTP {}: not a healthy Docker daemon", resp.status))
+            .with_evidence(evidence)
+            .fix(check_by_hand()),
+        Err(_) if !reply.bytes.is_empty() && reply.bytes[0] == 0x15 => Verdict::fail(format!(
+            "{target} answers with a TLS alert: a TLS server, not a Docker daemon answering plain HTTP"
+        ))
+        .with_evidence(evidence)
+        .fix(check_by_hand()),
+        Err(_) => Verdict::fail(format!("{target} answers, but not in HTTP: not a Docker daemon ({})", crate::model::escape_controls(&first)))
+            .with_evidence(evidence)
+            .fix(check_by_hand()),
+    }
+}
+
 /// What brings a dead socket back depends on whose it is: the rootless daemon's is started (a stale file removed),
 /// Docker Desktop's or the system daemon's belongs to them, and any other is not one to revive.
 fn bring_back(f: &Facts, path: &str, stale: bool) -> Remediation {
@@ -503,31 +649,8 @@ fn tls(f: &Facts) -> Verdict {
     };
     let url = r.endpoint.url();
     let mut evidence = r.evidence.clone();
-    let verify = if r.source == "DOCKER_HOST" {
-        let v = f.env("DOCKER_TLS_VERIFY").filter(|v| !v.is_empty());
-        evidence.push(Evidence {
-            source: "env:DOCKER_TLS_VERIFY".into(),
-            detail: v.clone().unwrap_or_else(|| "unset".into()),
-        });
-        v.is_some()
-    } else {
-        // A context keeps its TLS material under contexts/tls/<sha256 of the name>/docker.
-        let dir = format!("{}/contexts/tls", docker_config_dir(f));
-        let has = f.read_dir(&dir).ok().is_some_and(|d| {
-            d.iter()
-                .any(|h| matches!(f.lstat(&format!("{dir}/{h}/docker/ca.pem")), Read::Ok(_)))
-        });
-        evidence.push(Evidence {
-            source: dir,
-            detail: if has {
-                "TLS material stored"
-            } else {
-                "no TLS material"
-            }
-            .into(),
-        });
-        has
-    };
+    let (verify, tls_evidence) = f.client_tls();
+    evidence.push(tls_evidence);
     if verify {
         return Verdict::pass(format!("{url} is used with TLS verification"))
             .with_evidence(evidence);

@@ -126,6 +126,53 @@ impl Facts<'_> {
         found
     }
 
+    /// Whether the client verifies TLS for its `tcp://` endpoint, with what says so: DOCKER_TLS_VERIFY set, for an
+    /// endpoint from DOCKER_HOST; TLS material stored for a context (`contexts/tls/<sha256 of the name>/docker`).
+    pub fn client_tls(&self) -> (bool, Evidence) {
+        let from_env = self
+            .client_endpoint()
+            .as_ref()
+            .is_ok_and(|r| r.source == "DOCKER_HOST");
+        if from_env {
+            let v = self.env("DOCKER_TLS_VERIFY").filter(|v| !v.is_empty());
+            return (
+                v.is_some(),
+                Evidence {
+                    source: "env:DOCKER_TLS_VERIFY".into(),
+                    detail: v.unwrap_or_else(|| "unset".into()),
+                },
+            );
+        }
+        let dir = format!("{}/contexts/tls", docker_config_dir(self));
+        let has = self.read_dir(&dir).ok().is_some_and(|d| {
+            d.iter()
+                .any(|h| matches!(self.lstat(&format!("{dir}/{h}/docker/ca.pem")), Read::Ok(_)))
+        });
+        let detail = if has {
+            "TLS material stored"
+        } else {
+            "no TLS material"
+        };
+        (
+            has,
+            Evidence {
+                source: dir,
+                detail: detail.into(),
+            },
+        )
+    }
+
+    /// The client's `tcp://` or `ssh://` endpoint probed once within the API deadline (`None` for any other
+    /// endpoint): a TCP connect, then for `tcp://` a plain `GET /_ping` (a TLS daemon answers it with Go's "Client
+    /// sent an HTTP request to an HTTPS server"), for `ssh://` the server's banner line with nothing sent. No name
+    /// is resolved (a lookup cannot be bounded in time in a single-threaded process): an IP address or `localhost`.
+    pub fn remote_probe(&self) -> Option<&RemoteProbe> {
+        self.derived
+            .remote_probe
+            .get_or_init(|| probe_remote(self))
+            .as_ref()
+    }
+
     /// The rootless daemon's socket: `$XDG_RUNTIME_DIR/docker.sock`.
     pub fn rootless_socket(&self) -> String {
         format!("{}/docker.sock", self.runtime_dir())
@@ -218,6 +265,87 @@ fn judge_target(f: &Facts) -> Target {
             ),
         ),
     }
+}
+
+/// A probe of the client's remote endpoint ([`Facts::remote_probe`]).
+#[derive(Debug, Clone)]
+pub struct RemoteProbe {
+    /// `ssh://` (a banner is read) rather than `tcp://` (`GET /_ping` is sent).
+    pub ssh: bool,
+    /// `host:port` as probed (the default port filled in).
+    pub target: String,
+    pub outcome: Reached,
+}
+
+/// How far a probe got.
+#[derive(Debug, Clone)]
+pub enum Reached {
+    /// The endpoint's host part does not parse.
+    BadAddress(String),
+    /// A name the doctor does not resolve.
+    NotResolved(String),
+    /// The connection failed: its kind (`ConnectionRefused`, `TimedOut`, `HostUnreachable`, …) and text.
+    Failed {
+        kind: std::io::ErrorKind,
+        text: String,
+    },
+    /// What came back; `silent` when the deadline came first.
+    Reply(crate::host::TcpReply),
+}
+
+fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
+    let r = f.client_endpoint().as_ref().ok()?;
+    let (rest, ssh) = match &r.endpoint {
+        Endpoint::Tcp(h) => (h, false),
+        Endpoint::Ssh(h) => (h, true),
+        _ => return None,
+    };
+    let probe = |target: String, outcome| {
+        Some(RemoteProbe {
+            ssh,
+            target,
+            outcome,
+        })
+    };
+    let a = match docker_config::authority(rest) {
+        Ok(a) => a,
+        Err(e) => return probe(rest.clone(), Reached::BadAddress(e)),
+    };
+    // The docker CLI's defaults: 2376 with TLS, else 2375; SSH's 22.
+    let port = a.port.unwrap_or(if ssh {
+        22
+    } else if f.client_tls().0 {
+        2376
+    } else {
+        2375
+    });
+    let host = if a.host.is_empty() || a.host == "localhost" {
+        "127.0.0.1".to_owned()
+    } else {
+        a.host.clone()
+    };
+    let shown = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+        return probe(shown, Reached::NotResolved(a.host));
+    };
+    let addr = std::net::SocketAddr::new(ip, port);
+    let request = if ssh {
+        Vec::new()
+    } else {
+        crate::parse::http::get_request("/_ping", &shown).into_bytes()
+    };
+    let outcome = match f.reader().tcp_exchange(addr, &request, 4096, ssh) {
+        Ok(reply) => Reached::Reply(reply),
+        Err(e) => Reached::Failed {
+            kind: e.kind(),
+            text: crate::host::describe_error(&e),
+        },
+    };
+    probe(shown, outcome)
 }
 
 /// What [`ClientEndpoint::source`] says when nothing chose the endpoint.

@@ -195,6 +195,7 @@ pub struct Facts<'h> {
 struct Derived {
     client_endpoint: OnceCell<Result<client::ClientEndpoint, client::UnknownContext>>,
     target: OnceCell<client::Target>,
+    remote_probe: OnceCell<Option<client::RemoteProbe>>,
     setups: OnceCell<Vec<dockerd::Setup>>,
     listeners: OnceCell<Vec<listeners::Listener>>,
     rootful_dockerd: OnceCell<Vec<u32>>,

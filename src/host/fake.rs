@@ -389,6 +389,40 @@ fn normalise(mut meta: Meta) -> Meta {
 }
 
 impl Host for FakeHost {
+    fn tcp_exchange(
+        &self,
+        addr: std::net::SocketAddr,
+        send: &[u8],
+        max: usize,
+        line: bool,
+    ) -> io::Result<super::TcpReply> {
+        use super::sidecar::TcpError;
+        let _ = (send, line);
+        let address = addr.to_string();
+        let Some(t) = self.sidecar.tcp.iter().find(|t| t.address == address) else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("the fixture records no exchange with {address}"),
+            ));
+        };
+        match t.error {
+            Some(TcpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            Some(TcpError::Unreachable) => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
+            Some(TcpError::Timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no answer to the connection within 3 s",
+            )),
+            None => {
+                let mut bytes = t.reply.as_bytes().to_vec();
+                bytes.truncate(max);
+                Ok(super::TcpReply {
+                    bytes,
+                    silent: t.silent,
+                })
+            }
+        }
+    }
+
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
         use super::sidecar::HttpError;
         let host = self.resolve(socket, true)?;

@@ -212,6 +212,25 @@ pub trait Host {
     /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
     /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response>;
+    /// One exchange with a TCP endpoint the user configured (DOCKER_HOST, a context): connect to `addr`, send
+    /// `send` (nothing when empty), read until the peer closes, `max` bytes, a newline when `line`, or the deadline
+    /// (3 s, the connect included). Connection errors keep their kind (`ConnectionRefused`, `TimedOut` for a connect
+    /// that got no answer, `HostUnreachable`, `NetworkUnreachable`); a peer that says nothing in time is
+    /// `TcpReply { silent: true }`. Sends no credentials: the caller's bytes only. `Unsupported` where the machine is
+    /// not live (a `--root` tree).
+    fn tcp_exchange(
+        &self,
+        addr: std::net::SocketAddr,
+        send: &[u8],
+        max: usize,
+        line: bool,
+    ) -> io::Result<TcpReply> {
+        let _ = (addr, send, max, line);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this host has no network to probe",
+        ))
+    }
     /// The kernel's log buffer as `/dev/kmsg` records (one per line), read without blocking.
     /// `NotFound` where a machine has no kernel to ask (a `--root` tree without a recorded log).
     fn kernel_log(&self) -> io::Result<Vec<u8>>;
@@ -221,6 +240,14 @@ pub trait Host {
         let _ = user;
         Ok(None)
     }
+}
+
+/// What a TCP endpoint sent back ([`Host::tcp_exchange`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TcpReply {
+    pub bytes: Vec<u8>,
+    /// The deadline came before the peer closed (or sent the line asked for).
+    pub silent: bool,
 }
 
 /// How long an API call may take before the daemon counts as hung.

@@ -67,6 +67,12 @@
 //! socket = "/var/run/docker.sock"
 //! path = "/_ping"
 //! error = "denied"
+//!
+//! [[tcp]]               # a TCP endpoint's answer (DOCKER_HOST=tcp://…, ssh://…), matched on ip:port
+//! address = "127.0.0.1:4200"
+//! reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+//! silent = false        # true: nothing (more) came before the deadline
+//! # error = "refused"   # or "timeout" (the connect got no answer), "unreachable"
 //! ```
 //!
 //! Tree files without a `[files]` entry are owned by root:root; their mode is normalised to
@@ -156,6 +162,8 @@ pub struct Sidecar {
     #[serde(default)]
     pub http: Vec<RecordedHttp>,
     #[serde(default)]
+    pub tcp: Vec<RecordedTcp>,
+    #[serde(default)]
     pub overlay: Overlay,
     /// Files of the tree given inline, on top of the fixture's `root/`.
     #[serde(default)]
@@ -200,6 +208,31 @@ pub struct RecordedHttp {
     /// A connection error instead of an answer.
     #[serde(default)]
     pub error: Option<HttpError>,
+}
+
+/// A recorded exchange with a TCP endpoint (`Host::tcp_exchange`), matched on `ip:port`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedTcp {
+    /// `127.0.0.1:4200`, `[::1]:22`.
+    pub address: String,
+    /// What the peer sends back.
+    #[serde(default)]
+    pub reply: String,
+    /// The peer says nothing (more) before the deadline.
+    #[serde(default)]
+    pub silent: bool,
+    /// A connection error instead: "refused", "timeout" (the connect got no answer), "unreachable".
+    #[serde(default)]
+    pub error: Option<TcpError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TcpError {
+    Refused,
+    Timeout,
+    Unreachable,
 }
 
 fn ok_status() -> u16 {
@@ -428,6 +461,12 @@ impl Sidecar {
                 commands.push(c);
             }
         }
+        let mut tcp = self.tcp;
+        for t in base.tcp {
+            if !tcp.iter().any(|mine| mine.address == t.address) {
+                tcp.push(t);
+            }
+        }
         let mut http = self.http;
         for h in base.http {
             if !http
@@ -449,6 +488,7 @@ impl Sidecar {
             xattrs: base.xattrs,
             commands,
             http,
+            tcp,
             overlay: Overlay::default(),
             tree: BTreeMap::new(),
         }

@@ -45,6 +45,64 @@ pub fn parse_endpoint(url: &str) -> Endpoint {
     Endpoint::Other(url.to_owned())
 }
 
+/// The host part of a `tcp://` or `ssh://` endpoint: `[user@]host[:port][/path]`, the host a name, an IPv4 address
+/// or a bracketed IPv6 address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    pub user: Option<String>,
+    /// Without brackets; empty when the endpoint names none (`tcp://:2375`).
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// Splits what follows `tcp://` or `ssh://` as the docker CLI does (a URL's authority; a path after it is ignored).
+pub fn authority(rest: &str) -> Result<Authority, String> {
+    let auth = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (user, hostport) = match auth.rsplit_once('@') {
+        Some((u, h)) => (Some(u.to_owned()), h),
+        None => (None, auth),
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("{hostport:?}: an IPv6 address without its closing ]"))?;
+        match after {
+            "" => (h, None),
+            p => (
+                h,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{hostport:?}: expected :PORT after ]"))?,
+                ),
+            ),
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => {
+                if p.contains(':') {
+                    return Err(format!(
+                        "{hostport:?}: an IPv6 address must be in brackets ([::1]:2375)"
+                    ));
+                }
+                (h, Some(p))
+            }
+            None => (hostport, None),
+        }
+    };
+    let port =
+        match port {
+            None | Some("") => None,
+            Some(p) => Some(p.parse::<u16>().ok().filter(|n| *n != 0).ok_or_else(|| {
+                format!("{hostport:?}: port {p:?} is not a number from 1 to 65535")
+            })?),
+        };
+    Ok(Authority {
+        user,
+        host: host.to_owned(),
+        port,
+    })
+}
+
 /// `serde_json`'s error as `line L column C: message`.
 fn json_error(e: &serde_json::Error) -> String {
     format!("line {} column {}: {e}", e.line(), e.column())
@@ -144,6 +202,49 @@ mod tests {
         fn unix_urls_round_trip(path in "/[a-z0-9/._-]{0,40}") {
             let e = parse_endpoint(&format!("unix://{path}"));
             prop_assert_eq!(e.url(), format!("unix://{path}"));
+        }
+    }
+
+    #[test]
+    fn authorities_of_tcp_and_ssh_endpoints() {
+        let a = authority("127.0.0.1:4200").unwrap();
+        assert_eq!(
+            (a.user, a.host.as_str(), a.port),
+            (None, "127.0.0.1", Some(4200))
+        );
+        let a = authority("alice@build.example:2222/ignored").unwrap();
+        assert_eq!(
+            (a.user.as_deref(), a.host.as_str(), a.port),
+            (Some("alice"), "build.example", Some(2222))
+        );
+        let a = authority("[::1]:2376").unwrap();
+        assert_eq!((a.host.as_str(), a.port), ("::1", Some(2376)));
+        assert_eq!(authority(":2375").unwrap().host, "");
+        assert_eq!(authority("host").unwrap().port, None);
+        assert!(authority("::1:2375").unwrap_err().contains("brackets"));
+        assert!(authority("host:0").unwrap_err().contains("1 to 65535"));
+        assert!(authority("[::1").unwrap_err().contains("closing"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn authority_never_panics_and_keeps_what_it_was_given(
+            user in proptest::option::of("[a-z]{1,8}"),
+            host in "[a-z0-9.-]{0,20}",
+            port in proptest::option::of(1u16..),
+        ) {
+            let text = format!(
+                "{}{host}{}",
+                user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+                port.map(|p| format!(":{p}")).unwrap_or_default()
+            );
+            let a = authority(&text).unwrap();
+            proptest::prop_assert_eq!(a, Authority { user, host, port });
+        }
+
+        #[test]
+        fn authority_of_anything_never_panics(text in ".{0,60}") {
+            let _ = authority(&text);
         }
     }
 }

@@ -385,7 +385,9 @@ fn client_endpoint_faults() {
     let env = env_with(&d, &[("DOCKER_HOST", Some(&missing))]);
     let (code, doc) = doctor(&ctx.user, &env, &["check", "client"]);
     assert_eq!(code, 1);
-    assert_finding(&doc, "client.socket", "fail", "the daemon is not running");
+    // The user's dockerd runs, elsewhere: the doctor names where, the client only says "Cannot connect".
+    assert_finding(&doc, "client.socket", "fail", "nothing listens at");
+    assert_finding(&doc, "client.socket", "fail", "runs and listens on unix://");
     let out = docker_client(&ctx.user, &env, &["info"]);
     assert!(!out.status.success());
     assert_says(
@@ -440,7 +442,7 @@ fn client_endpoint_faults() {
     );
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
     assert_finding(&doc, "client.endpoint", "warn", "context \"lab\"");
-    assert_finding(&doc, "client.socket", "fail", "not running");
+    assert_finding(&doc, "client.socket", "fail", "nothing listens at");
     let out = docker_client(&ctx.user, &env, &["info"]);
     assert_says(
         &out,
@@ -1135,4 +1137,251 @@ impl Drop for RootOwned {
             let _ = fs::remove_dir(p);
         }
     }
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The fix's rendered steps of one finding.
+fn fix_commands(doc: &Value, id: &str) -> String {
+    support::finding(doc, id)["remediation"].to_string()
+}
+
+/// A user of the rootful daemon only (Docker's daemon documents' reader), against a real rootful dockerd: in the
+/// docker group with a fresh login, `check` judges the rootful daemon and passes, with what rootless mode would
+/// need as notes; in a session that predates the group, and out of the group with DOCKER_HOST naming the socket,
+/// it gives the documents' fixes, and the real client fails the same way.
+#[test]
+fn a_rootful_only_user_against_the_real_rootful_daemon() {
+    let Some(ctx) = live() else { return };
+    assert!(
+        !Path::new("/var/run/docker.sock").exists(),
+        "a rootful daemon runs outside this test"
+    );
+    let rootful = RootfulDaemon::start(&[]).expect("start a rootful dockerd");
+    let _group = GroupGuard(ctx.user.clone());
+    let added = Command::new("usermod")
+        .args(["-aG", "docker", &ctx.user])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", text(&added));
+    // runuser starts a fresh login's groups: the docker group is in them. No rootless daemon of the user runs.
+    let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
+    let env = user_env(&ctx.user, &runtime, &[]);
+    let (code, doc) = doctor(&ctx.user, &env, &["check"]);
+    let failing: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| matches!(f["status"].as_str(), Some("fail" | "error")))
+        .map(|f| format!("{}: {}", f["id"], f["summary"]))
+        .collect();
+    assert_eq!(code, 0, "a working rootful setup fails: {failing:#?}");
+    assert_eq!(doc["target"]["daemon"], "rootful", "{}", doc["target"]);
+    assert_finding(
+        &doc,
+        "client.endpoint",
+        "pass",
+        "the rootful daemon's socket",
+    );
+    assert_finding(&doc, "client.socket", "pass", "answers");
+    assert_finding(
+        &doc,
+        "daemon.group",
+        "pass",
+        "which the rootful daemon's socket needs",
+    );
+    assert_finding(&doc, "daemon.rootful", "pass", "the one this run judges");
+    assert!(
+        doc["summary"]["info"].as_u64().unwrap() > 0,
+        "{}",
+        doc["summary"]
+    );
+    let out = docker_client(&ctx.user, &env, &["info", "--format", "{{.ServerVersion}}"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The same user in a session without the group (as after `usermod`, before a new login).
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let account = testkit::account(&ctx.user).unwrap();
+    let old_session = |env: &[(String, String)], argv: &[&str]| {
+        testkit::exec_as(&account, false)
+            .args(["--", "/usr/bin/env", "-i"])
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .args(argv)
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    let out = old_session(
+        &env,
+        &[&bin, "check", "client", "daemon.group", "--format", "json"],
+    );
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(doc["target"]["daemon"], "rootful", "{doc:#}");
+    assert_finding(
+        &doc,
+        "client.socket",
+        "fail",
+        "this login session predates it",
+    );
+    assert!(fix_commands(&doc, "client.socket").contains("newgrp docker"));
+    assert_finding(&doc, "daemon.group", "fail", "does not have it yet");
+    let out = old_session(&env, &[testkit::DOCKER_CLIENT, "info"]);
+    assert_says(&out, "permission denied while trying to connect");
+    // Out of the group, DOCKER_HOST naming the rootful socket: still judged as the rootful daemon's user.
+    drop(_group);
+    let env = user_env(
+        &ctx.user,
+        &runtime,
+        &[("DOCKER_HOST", "unix:///var/run/docker.sock")],
+    );
+    let (code, doc) = doctor(&ctx.user, &env, &["check", "client", "daemon.group"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["target"]["daemon"], "rootful");
+    assert_finding(&doc, "client.socket", "fail", "is not in the docker group");
+    let fix = fix_commands(&doc, "client.socket");
+    assert!(
+        fix.contains(&format!("usermod -aG docker {}", ctx.user)),
+        "{fix}"
+    );
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert_says(&out, "permission denied while trying to connect");
+    drop(rootful);
+}
+
+/// A rootful dockerd that listens only on `-H tcp://127.0.0.1:PORT`: with the default client, the doctor names that
+/// address (from the command line and the socket dockerd holds) where the CLI only says "Cannot connect"; pointed
+/// there, the doctor's TCP probe and the real client both reach it.
+#[test]
+fn a_rootful_daemon_on_a_non_default_tcp_address() {
+    let Some(ctx) = live() else { return };
+    assert!(
+        !Path::new("/var/run/docker.sock").exists(),
+        "a rootful daemon runs outside this test"
+    );
+    let port = free_port();
+    let rootful = RootfulDaemon::start_tcp_only(port).expect("start a tcp-only rootful dockerd");
+    let url = format!("tcp://127.0.0.1:{port}");
+    let _group = GroupGuard(ctx.user.clone());
+    let added = Command::new("usermod")
+        .args(["-aG", "docker", &ctx.user])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", text(&added));
+    let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
+    let env = user_env(&ctx.user, &runtime, &[]);
+    // As root for the user: dockerd's descriptors are readable, so the held socket is named with its inode.
+    let out = Command::new(support::doctor_bin())
+        .args([
+            "check", "client", "daemon", "--user", &ctx.user, "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(doc["target"]["daemon"], "rootful", "{}", doc["target"]);
+    assert_finding(
+        &doc,
+        "client.socket",
+        "fail",
+        &format!("listens on {url} only"),
+    );
+    let ev = support::finding(&doc, "client.socket")["evidence"].to_string();
+    assert!(ev.contains("socket inode"), "{ev}");
+    assert!(fix_commands(&doc, "client.socket").contains(&format!("DOCKER_HOST={url}")));
+    assert_finding(
+        &doc,
+        "daemon.rootful",
+        "pass",
+        &format!("listening on {url}"),
+    );
+    assert_finding(
+        &doc,
+        "daemon.socket",
+        "skip",
+        &format!("listens on {url} only"),
+    );
+    let out = docker_client(&ctx.user, &env, &["info"]);
+    assert_says(
+        &out,
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
+    );
+    // Pointed there: the doctor's probe gets the daemon's /_ping, and so does the client.
+    let env = user_env(&ctx.user, &runtime, &[("DOCKER_HOST", &url)]);
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client"]);
+    assert_finding(
+        &doc,
+        "client.socket",
+        "pass",
+        &format!("a Docker daemon answers at {url} (API "),
+    );
+    assert_finding(&doc, "client.tls", "warn", "without TLS verification");
+    let out = docker_client(
+        &ctx.user,
+        &env,
+        &["version", "--format", "{{.Server.Version}}"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    drop(rootful);
+}
+
+/// DOCKER_HOST naming a loopback port nothing listens on, and one whose listener never accepts or answers: the
+/// doctor tells "refused" from "silent" within its 3 s deadline, as the real client fails on each.
+#[test]
+fn remote_endpoints_that_refuse_or_never_answer() {
+    let Some(ctx) = live() else { return };
+    let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
+    let refused = free_port();
+    let env = user_env(
+        &ctx.user,
+        &runtime,
+        &[("DOCKER_HOST", &format!("tcp://127.0.0.1:{refused}"))],
+    );
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
+    assert_finding(&doc, "client.socket", "fail", "refuses the connection");
+    // The CLI says no more than "Cannot connect"; the doctor tells the refusal apart.
+    let out = docker_client(&ctx.user, &env, &["version"]);
+    assert_says(
+        &out,
+        &format!("Cannot connect to the Docker daemon at tcp://127.0.0.1:{refused}"),
+    );
+    // A listener that is never accepted: the kernel completes the handshake, nothing is ever said.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let env = user_env(
+        &ctx.user,
+        &runtime,
+        &[("DOCKER_HOST", &format!("tcp://127.0.0.1:{port}"))],
+    );
+    let start = Instant::now();
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
+    let took = start.elapsed();
+    assert_finding(
+        &doc,
+        "client.socket",
+        "fail",
+        "answers nothing to GET /_ping within 3 s",
+    );
+    assert!(took < Duration::from_secs(10), "the probe took {took:?}");
+    let out = Command::new("timeout")
+        .args(["8"])
+        .arg("/usr/sbin/runuser")
+        .args(["-u", &ctx.user, "--", "/usr/bin/env", "-i"])
+        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+        .args([testkit::DOCKER_CLIENT, "version"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the real client got an answer from a silent listener: {}",
+        text(&out)
+    );
+    drop(silent);
 }

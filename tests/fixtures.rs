@@ -349,6 +349,7 @@ scenarios! {
     debian_12_rootful_user => "debian-12-rootful-user",
     debian_12_rootful_user_service_stopped => "debian-12-rootful-user-service-stopped",
     debian_12_rootful_user_stale_session => "debian-12-rootful-user-stale-session",
+    debian_12_rootful_user_zombie_dockerd => "debian-12-rootful-user-zombie-dockerd",
     debian_12_small_range => "debian-12-small-range",
     debian_12_start_cdi_without_mount => "debian-12-start-cdi-without-mount",
     debian_12_start_containerd_running => "debian-12-start-containerd-running",

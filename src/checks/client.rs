@@ -402,8 +402,13 @@ fn socket(f: &Facts) -> Verdict {
             evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
             let urls: Vec<&str> = elsewhere.iter().map(|l| l.url.as_str()).collect();
             let first = elsewhere[0];
+            let what = if e.kind == std::io::ErrorKind::NotFound {
+                format!("nothing listens at {url} (no socket)")
+            } else {
+                format!("{path} is a stale socket: the file exists but no daemon listens")
+            };
             Verdict::fail(format!(
-                "\"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\": nothing listens there, but {} runs and listens on {} only ({})",
+                "{what}: \"Cannot connect to the Docker daemon at {url}. Is the docker daemon running?\"; yet {} runs and listens on {} only ({})",
                 first.label,
                 urls.join(", "),
                 first.from

@@ -168,7 +168,18 @@ pub fn run(facts: &Facts, selection: &Selection, daemon: bool, probe: bool) -> V
                     Scope::Probe => daemon || probe,
                 }
         })
-        .map(|c| (c, verdict(c, facts)))
+        .map(|c| {
+            // Rootless mode's trial launches are not started for a run that judges the rootful daemon.
+            if c.scope == Scope::Probe && c.judges == Judges::Rootless && facts.targets_rootful() {
+                return (
+                    c,
+                    Verdict::skip(
+                        "not tried: it launches rootless mode's start path, and this run judges the rootful daemon (--target rootless tries it)",
+                    ),
+                );
+            }
+            (c, verdict(c, facts))
+        })
         .collect();
     let explained: Vec<Verdict> = verdicts
         .iter()

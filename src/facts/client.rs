@@ -507,6 +507,16 @@ mod tests {
     }
 
     #[test]
+    fn regression_a_zombie_dockerd_of_the_user_is_not_a_running_rootless_daemon() {
+        // A trial launch's dockerd, stopped by the runner, stays a zombie until PID 1 reaps it; the next run took
+        // it for the user's rootless daemon and judged rootless mode (seen live: the old-session run right after a
+        // full `check`).
+        let f = facts("debian-12-rootful-user-zombie-dockerd");
+        assert_eq!(f.rootless_dockerd(), None);
+        assert!(f.targets_rootful(), "{:?}", f.target());
+    }
+
+    #[test]
     fn a_missing_context_is_typed() {
         let f = facts("debian-12-daemon-context-missing");
         let e = f.client_endpoint().as_ref().unwrap_err();

@@ -30,8 +30,9 @@ impl Listener {
 
 impl Facts<'_> {
     /// Every address of every running dockerd, computed once: each setup's configured hosts, then the listening
-    /// sockets the process holds that no host names. A held Unix socket below a `docker/` or `containerd/`
-    /// directory (the exec-root's metrics, plugin and libnetwork sockets) is not an API endpoint and is left out.
+    /// sockets the process holds that no host names. A held Unix socket below its exec-root (`--exec-root`, else
+    /// /var/run/docker or the rootless `$XDG_RUNTIME_DIR/docker`: the metrics, plugin and libnetwork sockets) or a
+    /// `containerd/` directory is not an API endpoint and is left out.
     /// Another user's dockerd whose descriptors cannot be read gets its configured hosts, and its TCP hosts are
     /// matched by port against its namespace's listening sockets.
     pub fn dockerd_listeners(&self) -> &[Listener] {
@@ -81,7 +82,24 @@ fn listeners(f: &Facts) -> Vec<Listener> {
             };
             configured.push((default, "dockerd's default (no -H, no hosts)".to_owned()));
         }
-        let held = held_sockets(f, pid);
+        // dockerd's own sockets (metrics, libnetwork's, plugins') live below its exec-root: not API endpoints.
+        let exec_root = s
+            .flag("exec-root")
+            .or_else(|| s.setting("exec-root"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                if s.rootless {
+                    let runtime = s
+                        .env
+                        .as_ref()
+                        .and_then(|e| crate::facts::dockerd::lookup(e)("XDG_RUNTIME_DIR"))
+                        .unwrap_or_else(|| f.runtime_dir());
+                    format!("{}/docker", runtime.trim_end_matches('/'))
+                } else {
+                    "/var/run/docker".to_owned()
+                }
+            });
+        let held = held_sockets(f, pid, &exec_root);
         let mut mine: Vec<Listener> = configured
             .into_iter()
             .map(|(host, from)| {
@@ -173,12 +191,23 @@ pub fn same_address(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether the Unix socket `url` lies below directory `dir` (`/run` and `/var/run` alike).
+fn below(url: &str, dir: &str) -> bool {
+    let norm = |p: &str| {
+        p.strip_prefix("/var/run/")
+            .map_or(p.to_owned(), |r| format!("/run/{r}"))
+    };
+    let path = norm(url.trim_start_matches("unix://"));
+    let dir = norm(dir.trim_end_matches('/'));
+    path.starts_with(&format!("{dir}/"))
+}
+
 /// A listening socket a process holds: its url, inode and the `net/` table it was found in.
 type Held = (String, u64, &'static str);
 
 /// The listening sockets a process holds; when its descriptors cannot be read, `Err` with every listening TCP
 /// socket of its namespace (url, inode).
-fn held_sockets(f: &Facts, pid: u32) -> Result<Vec<Held>, Vec<(String, u64)>> {
+fn held_sockets(f: &Facts, pid: u32, exec_root: &str) -> Result<Vec<Held>, Vec<(String, u64)>> {
     let mut tcp = Vec::new();
     for file in ["tcp", "tcp6"] {
         if let Read::Ok(text) = f.proc_file(pid, &format!("net/{file}")) {
@@ -214,12 +243,13 @@ fn held_sockets(f: &Facts, pid: u32) -> Result<Vec<Held>, Vec<(String, u64)>> {
             let Some(path) = s.path.filter(|p| p.starts_with('/')) else {
                 continue;
             };
-            if s.listening
-                && inodes.contains(&s.inode)
-                && !path.contains("/docker/")
-                && !path.contains("/containerd/")
-            {
-                held.push((format!("unix://{path}"), s.inode, "unix"));
+            let url = format!("unix://{path}");
+            let internal =
+                same_address(&url, &format!("unix://{}", exec_root.trim_end_matches('/')))
+                    || below(&url, exec_root)
+                    || path.contains("/containerd/");
+            if s.listening && inodes.contains(&s.inode) && !internal {
+                held.push((url, s.inode, "unix"));
             }
         }
     }

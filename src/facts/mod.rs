@@ -527,7 +527,8 @@ impl<'h> Facts<'h> {
         result
     }
 
-    /// Every process in /proc (of this host view); processes that vanish while being read are left out.
+    /// Every process in /proc (of this host view); processes that vanish while being read, and zombies, are left
+    /// out.
     pub fn processes(&self) -> &Read<Vec<Process>> {
         self.processes.get_or_init(|| {
             let names = match Read::from_io(self.host.read_dir("/proc")) {
@@ -542,6 +543,11 @@ impl<'h> Facts<'h> {
                 };
                 if let Read::Ok(text) = self.proc_file(pid, "status") {
                     let st = parse::proc::parse_status(&text);
+                    // An exited process not yet reaped (a trial's dockerd, reparented after the doctor's
+                    // runner stopped it) runs nothing: it is no daemon.
+                    if st.exited() {
+                        continue;
+                    }
                     list.push(Process {
                         pid,
                         name: st.name,

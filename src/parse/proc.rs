@@ -16,6 +16,16 @@ pub struct Status {
     /// (prctl(2) `PR_SET_NO_NEW_PRIVS`), under which exec ignores setuid bits and file capabilities;
     /// `None` when the line is missing or is neither `0` nor `1`.
     pub no_new_privs: Option<bool>,
+    /// The `State` letter (`R`, `S`, `D`, `Z` zombie, `X` dead, …); `None` when the line is missing.
+    pub state: Option<char>,
+}
+
+impl Status {
+    /// A zombie (`Z`) or dead (`X`) process: it has exited, holds no descriptor and answers nothing; only its
+    /// parent has not reaped it yet.
+    pub fn exited(&self) -> bool {
+        matches!(self.state, Some('Z' | 'X'))
+    }
 }
 
 /// Parses `/proc/PID/status`; a field missing or malformed keeps its default.
@@ -30,6 +40,7 @@ pub fn parse_status(text: &str) -> Status {
             // Name may contain anything but a newline; the kernel escapes backslashes and newlines.
             "Name" => st.name = value.to_owned(),
             "PPid" => st.ppid = value.parse().unwrap_or(0),
+            "State" => st.state = value.chars().next(),
             "Uid" => {
                 let ids: Vec<u32> = value
                     .split_whitespace()

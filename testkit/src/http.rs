@@ -26,6 +26,29 @@ pub fn ping_unix(socket: &Path, timeout: Duration) -> io::Result<String> {
     }
 }
 
+/// `GET /_ping` over TCP (`127.0.0.1:PORT`): the body on a 2xx answer, an error otherwise.
+pub fn ping_tcp(addr: &str, timeout: Duration) -> io::Result<String> {
+    let sock: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&sock, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(rootless_doctor::parse::http::get_request("/_ping", addr).as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let response = rootless_doctor::parse::http::parse_response(&raw).map_err(invalid)?;
+    let body = String::from_utf8_lossy(&response.body).into_owned();
+    if (200..300).contains(&response.status) {
+        Ok(body)
+    } else {
+        Err(io::Error::other(format!(
+            "GET /_ping on {addr} answered {}: {body}",
+            response.status
+        )))
+    }
+}
+
 /// `GET <path>` on a Unix socket (`Host: docker`, `Connection: close`). Returns the status code and the body,
 /// decoded from `Content-Length`, `Transfer-Encoding: chunked`, or read to EOF.
 pub fn http_get_unix(socket: &Path, path: &str) -> io::Result<(u16, String)> {

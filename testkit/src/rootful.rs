@@ -40,6 +40,41 @@ pub struct RootfulDaemon {
 }
 
 impl RootfulDaemon {
+    /// Starts it listening only on `tcp://127.0.0.1:PORT` (no Unix socket, as with `hosts` naming just that) and
+    /// waits up to 60 s for a `GET /_ping` there.
+    pub fn start_tcp_only(port: u16) -> io::Result<RootfulDaemon> {
+        let dir = PathBuf::from(format!("/tmp/rd-rootful-tcp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        let log = fs::File::create(dir.join("log"))?;
+        let child = Command::new("dockerd")
+            .args([
+                "-H",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--bridge=none",
+                "--iptables=false",
+            ])
+            .args(state_under(&dir))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let daemon = RootfulDaemon { dir, child };
+        let start = Instant::now();
+        while crate::http::ping_tcp(&format!("127.0.0.1:{port}"), Duration::from_secs(1)).is_err() {
+            if start.elapsed() > Duration::from_secs(60) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "rootful dockerd on tcp://127.0.0.1:{port} did not come up: {}",
+                        fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
+                    ),
+                ));
+            }
+            sleep(Duration::from_millis(100));
+        }
+        Ok(daemon)
+    }
+
     /// Starts it with `extra` dockerd flags (`-H tcp://127.0.0.1:2375`) and waits up to 60 s for `GET /_ping`.
     pub fn start(extra: &[&str]) -> io::Result<RootfulDaemon> {
         let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));

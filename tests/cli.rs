@@ -907,3 +907,50 @@ fn a_rootful_user_gets_the_documents_fixes_not_rootless_advice() {
         "{text}"
     );
 }
+
+#[test]
+fn coverage_table_names_every_check_of_list() {
+    // README's "Coverage of Docker's documents": every check it names exists, and every check is named.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("## Coverage of Docker's documents")
+        .expect("the coverage section");
+    let section = &readme[start..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |e| e + 3);
+    let section = &section[..end];
+    let mut named = std::collections::BTreeSet::new();
+    for row in section.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let Some(last) = cells.last() else { continue };
+        for (i, part) in last.split('`').enumerate() {
+            if i % 2 == 1
+                && part.contains('.')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+            {
+                named.insert(part.to_owned());
+            }
+        }
+    }
+    let out = doctor()
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: std::collections::BTreeSet<String> = list
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    let unknown: Vec<&String> = named.difference(&ids).collect();
+    assert!(
+        unknown.is_empty(),
+        "the coverage table names checks that do not exist: {unknown:?}"
+    );
+    let missing: Vec<&String> = ids.difference(&named).collect();
+    assert!(
+        missing.is_empty(),
+        "checks the coverage table does not name: {missing:?}"
+    );
+}

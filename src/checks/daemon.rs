@@ -317,7 +317,7 @@ How to fix: stop that daemon and start the rootless one as your user (dockerd-ro
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
-        judges: Judges::Rootless,
+        judges: Judges::AnyDaemon,
         title: "Server version, storage driver and cgroup driver of the running daemon",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
         explain: "\
@@ -340,7 +340,7 @@ delegation (see cgroup.v2 and cgroup.delegation).",
         area: "daemon",
         scope: Scope::CheckOnly,
         needs_runtime: true,
-        judges: Judges::Rootless,
+        judges: Judges::AnyDaemon,
         title: "The daemon reports no warnings of its own",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
@@ -1315,13 +1315,50 @@ fn logs(f: &Facts) -> Verdict {
 }
 
 /// The rootless daemon's `/info`, parsed; `Err` is the verdict to return when it can't be had.
+/// The socket of the daemon this run judges: the client's Unix socket when it judges the rootful daemon, else the
+/// rootless one's.
+fn judged_socket(f: &Facts) -> Option<String> {
+    if !f.targets_rootful() {
+        return Some(f.rootless_socket());
+    }
+    match f.client_endpoint() {
+        Ok(r) => match &r.endpoint {
+            crate::parse::docker_config::Endpoint::Unix(p) => Some(p.clone()),
+            _ => None,
+        },
+        Err(_) => None,
+    }
+}
+
+/// A JSON answer of the daemon this run judges ([`judged_socket`]).
 fn daemon_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
+    api_json(f, judged_socket(f), path)
+}
+
+/// A JSON answer of the user's rootless daemon, whichever daemon the run judges.
+fn rootless_json(f: &Facts, path: &str) -> Result<Value, Verdict> {
     let socket = f.rootless_socket();
-    let ping = f.http_get(&socket, "/_ping");
-    if ping.is_err() {
+    if f.http_get(&socket, "/_ping").is_err() {
         return Err(Verdict::skip(format!(
             "no rootless daemon answers at unix://{socket} (see daemon.running)"
         )));
+    }
+    api_json(f, Some(socket), path)
+}
+
+fn api_json(f: &Facts, socket: Option<String>, path: &str) -> Result<Value, Verdict> {
+    let Some(socket) = socket else {
+        return Err(Verdict::skip(
+            "the daemon this run judges is not on a local Unix socket (client.socket probes it)",
+        ));
+    };
+    let ping = f.http_get(&socket, "/_ping");
+    if ping.is_err() {
+        return Err(Verdict::skip(if f.targets_rootful() {
+            format!("no daemon answers at unix://{socket} (see client.socket)")
+        } else {
+            format!("no rootless daemon answers at unix://{socket} (see daemon.running)")
+        }));
     }
     match f.http_get(&socket, path) {
         Ok(r) if r.status == 200 => serde_json::from_slice(&r.body)
@@ -1498,7 +1535,7 @@ fn text(v: &Value, key: &str) -> String {
 }
 
 fn rootless(f: &Facts) -> Verdict {
-    let info = match daemon_json(f, "/info") {
+    let info = match rootless_json(f, "/info") {
         Ok(v) => v,
         Err(v) => return v,
     };
@@ -1579,6 +1616,15 @@ fn info(f: &Facts) -> Verdict {
         "Docker {}, storage {driver}, cgroup driver {cgroup_driver} (v{cgroup_version})",
         text(&info, "ServerVersion")
     );
+    if driver == "vfs" && f.targets_rootful() {
+        return Verdict::warn(format!(
+            "{summary}: vfs copies every layer in full (slow, disk-hungry); the rootful daemon uses overlay2 on a filesystem that supports it"
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(
+            "Put the data-root on ext4, or xfs with ftype=1, and remove a \"storage-driver\": \"vfs\" from /etc/docker/daemon.json, then restart the daemon.",
+        ));
+    }
     if driver == "vfs" {
         let d = f.distro();
         let r = Remediation::text(format!(

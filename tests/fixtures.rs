@@ -332,6 +332,7 @@ scenarios! {
     debian_12_probe_timeout => "debian-12-probe-timeout",
     debian_12_probe_unpredicted => "debian-12-probe-unpredicted",
     debian_12_rootful_exposed => "debian-12-rootful-exposed",
+    debian_12_remote_context_judged_by_root => "debian-12-remote-context-judged-by-root",
     debian_12_remote_ssh => "debian-12-remote-ssh",
     debian_12_remote_tcp_answers => "debian-12-remote-tcp-answers",
     debian_12_remote_tcp_refused => "debian-12-remote-tcp-refused",

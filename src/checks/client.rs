@@ -262,14 +262,15 @@ fn rootful_denied(
                 m.mode, m.uid, m.gid
             ),
             Remediation::text(
-                "Let dockerd recreate the socket with its own owner and mode (never chmod it 666):",
+                "Let dockerd recreate the socket with its own owner and mode (never chmod it 666); the restart stops every user's containers:",
             )
             .step(Step::root([
                 "systemctl",
                 "restart",
                 "docker.socket",
                 "docker.service",
-            ])),
+            ]))
+            .by_hand("restarting the system daemon stops every user's containers"),
         );
     }
     if docker_gid.is_none() {
@@ -428,8 +429,9 @@ fn socket(f: &Facts) -> Verdict {
                 ),
                 _ => (
                     format!("{url} does not answer: {}", e.text),
-                    Remediation::text("The system daemon hangs: restart it, and read its log (`journalctl -u docker.service`).")
-                        .step(Step::root(["systemctl", "restart", "docker.service"])),
+                    Remediation::text("The system daemon hangs: read its log (`journalctl -u docker.service`), and restart it (every container of every user stops):")
+                        .step(Step::root(["systemctl", "restart", "docker.service"]))
+                        .by_hand("restarting the system daemon stops every user's containers"),
                 ),
             };
             evidence.push(Evidence { source: format!("GET {url}/_ping"), detail: e.text.clone() });
@@ -482,6 +484,9 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
             ))
             .with_evidence(evidence)
             .fix(check_by_hand());
+        }
+        Reached::NotProbed(why) => {
+            return Verdict::skip(format!("{url} not probed: {why}")).with_evidence(evidence);
         }
         Reached::NotResolved(name) => {
             return Verdict::skip(format!(
@@ -562,8 +567,17 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
     match crate::parse::http::parse_response(&reply.bytes) {
         Ok(resp) if resp.status == 200 && resp.body_text().trim() == "OK" => {
             let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
-            let clear = if tls { "; it answered in plain HTTP although TLS verification is on: the client will fail its handshake" } else { "" };
-            Verdict::pass(format!("a Docker daemon answers at {url}{api}{clear}")).with_evidence(evidence)
+            let api = crate::model::escape_controls(&api).into_owned();
+            if tls {
+                return Verdict::warn(format!(
+                    "a Docker daemon answers at {url}{api} in plain HTTP, but the client verifies TLS: its handshake fails"
+                ))
+                .with_evidence(evidence)
+                .fix(Remediation::text(
+                    "Either the daemon is not the one you meant, or it runs without TLS: start it with --tlsverify and its certificates, or drop DOCKER_TLS_VERIFY for a daemon that is only on loopback.",
+                ));
+            }
+            Verdict::pass(format!("a Docker daemon answers at {url}{api}")).with_evidence(evidence)
         }
         Ok(resp) if resp.body_text().contains("HTTP request to an HTTPS server") => {
             if tls {
@@ -663,8 +677,9 @@ fn tls(f: &Facts) -> Verdict {
     let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
     let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
     Verdict::warn(format!(
-        "the client uses {url} (set by {}) without TLS verification (no DOCKER_TLS_VERIFY): commands travel in clear text, and the client cannot tell whose daemon answers{}",
+        "the client uses {url} (set by {}) without TLS verification ({}): commands travel in clear text, and the client cannot tell whose daemon answers{}",
         r.source,
+        if r.context.is_some() { "the context holds no TLS material" } else { "no DOCKER_TLS_VERIFY" },
         if local { "; on loopback, every local user can reach that daemon too" } else { "" }
     ))
     .with_evidence(evidence)

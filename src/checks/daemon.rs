@@ -471,7 +471,8 @@ fn service(f: &Facts) -> Verdict {
     let start = Remediation::text(
         "Start and enable the rootful daemon; if it does not stay up, `journalctl -u docker.service` says why:",
     )
-    .step(Step::root(["systemctl", "enable", "--now", "docker.service"]));
+    .step(Step::root(["systemctl", "enable", "--now", "docker.service"]))
+    .by_hand("starting the system daemon is the administrator's choice");
     let status = |s: &str| format!("docker.service is {s}");
     match (up, at_boot) {
         (true, true) => Verdict::pass(status("enabled and active")),
@@ -1321,12 +1322,18 @@ fn judged_socket(f: &Facts) -> Option<String> {
     if !f.targets_rootful() {
         return Some(f.rootless_socket());
     }
-    match f.client_endpoint() {
-        Ok(r) => match &r.endpoint {
-            crate::parse::docker_config::Endpoint::Unix(p) => Some(p.clone()),
-            _ => None,
-        },
-        Err(_) => None,
+    // Only the system daemon's socket: a path of the user's choosing is not "the rootful daemon".
+    match f.client_endpoint().as_ref().map(|r| &r.endpoint) {
+        Ok(crate::parse::docker_config::Endpoint::Unix(p))
+            if ROOTFUL_SOCKETS.contains(&p.as_str()) =>
+        {
+            Some(p.clone())
+        }
+        Ok(
+            crate::parse::docker_config::Endpoint::Tcp(_)
+            | crate::parse::docker_config::Endpoint::Ssh(_),
+        ) => None,
+        _ => Some(ROOTFUL_SOCKETS[0].to_owned()),
     }
 }
 

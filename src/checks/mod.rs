@@ -356,15 +356,29 @@ pub(crate) fn use_rootless(f: &Facts) -> Remediation {
 
 /// Points the client at a daemon's address: DOCKER_HOST, `docker -H`, or a context named `name`.
 pub(crate) fn point_client_at(url: &str, name: &str) -> Remediation {
-    let host = format!("host={url}");
-    Remediation::text(format!(
-        "Point the client where the daemon listens: `export DOCKER_HOST={url}` in your shell profile, `docker -H {url} …` \
+    let quoted = crate::model::shell_quote(url);
+    let text = format!(
+        "Point the client where the daemon listens: `export DOCKER_HOST={quoted}` in your shell profile, `docker -H {quoted} …` \
 for one command, or a context:"
-    ))
-    .steps([
-        Step::user(["docker", "context", "create", name, "--docker", host.as_str()])
-            .undo(["docker", "context", "rm", name]),
-        Step::user(["docker", "context", "use", name]).undo(["docker", "context", "use", "default"]),
+    );
+    // `--docker` splits its value on commas (`host=…,ca=…`): an address holding one gets no context step.
+    if url.contains([',', '"']) {
+        return Remediation::text(text.replace(", or a context:", "."))
+            .by_hand("an address with a comma cannot be a context's host");
+    }
+    let host = format!("host={url}");
+    Remediation::text(text).steps([
+        Step::user([
+            "docker",
+            "context",
+            "create",
+            name,
+            "--docker",
+            host.as_str(),
+        ])
+        .undo(["docker", "context", "rm", name]),
+        Step::user(["docker", "context", "use", name])
+            .undo(["docker", "context", "use", "default"]),
     ])
 }
 
@@ -376,12 +390,14 @@ pub(crate) fn start_rootful(f: &Facts) -> Remediation {
             "Start the system daemon and enable it at boot; if it does not stay up, `journalctl -u docker.service` says why:",
         )
         .step(Step::root(["systemctl", "enable", "--now", "docker.service"]))
+        .by_hand("starting the system daemon is the administrator's choice")
     } else {
         Remediation::text(
             "Start the system daemon with the init system's script (no systemd here); if it does not stay up, its log \
 (/var/log/docker.log, or the init system's) says why:",
         )
         .step(Step::root(["service", "docker", "start"]))
+        .by_hand("starting the system daemon is the administrator's choice")
     }
 }
 

@@ -143,21 +143,39 @@ impl Facts<'_> {
                 },
             );
         }
-        let dir = format!("{}/contexts/tls", docker_config_dir(self));
-        let has = self.read_dir(&dir).ok().is_some_and(|d| {
-            d.iter()
-                .any(|h| matches!(self.lstat(&format!("{dir}/{h}/docker/ca.pem")), Read::Ok(_)))
-        });
+        // The current context's own TLS material: contexts/tls/<sha256 of its name>/docker/{ca,cert}.pem.
+        let Some(name) = self
+            .client_endpoint()
+            .as_ref()
+            .ok()
+            .and_then(|r| r.context.clone())
+        else {
+            return (
+                false,
+                Evidence {
+                    source: "context".into(),
+                    detail: "none in use: no TLS material".into(),
+                },
+            );
+        };
+        let dir = format!(
+            "{}/contexts/tls/{}/docker",
+            docker_config_dir(self),
+            context_digest(&name)
+        );
+        let has = ["ca.pem", "cert.pem"]
+            .iter()
+            .any(|file| matches!(self.lstat(&format!("{dir}/{file}")), Read::Ok(_)));
         let detail = if has {
-            "TLS material stored"
+            format!("context {name}: TLS material stored")
         } else {
-            "no TLS material"
+            format!("context {name}: no TLS material")
         };
         (
             has,
             Evidence {
                 source: dir,
-                detail: detail.into(),
+                detail,
             },
         )
     }
@@ -284,6 +302,8 @@ pub enum Reached {
     BadAddress(String),
     /// A name the doctor does not resolve.
     NotResolved(String),
+    /// Not probed, and why (root judging another user connects nowhere that user names).
+    NotProbed(String),
     /// The connection failed: its kind (`ConnectionRefused`, `TimedOut`, `HostUnreachable`, …) and text.
     Failed {
         kind: std::io::ErrorKind,
@@ -332,6 +352,17 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
     let Ok(ip) = host.parse::<std::net::IpAddr>() else {
         return probe(shown, Reached::NotResolved(a.host));
     };
+    // Root judging someone else would connect, with root's network standing (its cgroup, its namespace, its
+    // security label), to an address that user wrote in their files: not done.
+    if !f.is_own_session() {
+        return probe(
+            shown,
+            Reached::NotProbed(format!(
+                "root's run for {} connects nowhere the user's files name (run `rootless-doctor check` as {} to probe it)",
+                f.user.name, f.user.name
+            )),
+        );
+    }
     let addr = std::net::SocketAddr::new(ip, port);
     let request = if ssh {
         Vec::new()
@@ -357,6 +388,8 @@ pub struct ClientEndpoint {
     pub endpoint: Endpoint,
     /// What set it, for findings: `DOCKER_HOST`, `context "rootless" (DOCKER_CONTEXT)`, the default.
     pub source: String,
+    /// The context it comes from, when one does.
+    pub context: Option<String>,
     /// The variables and files read on the way.
     pub evidence: Vec<Evidence>,
 }
@@ -380,6 +413,14 @@ pub fn docker_config_dir(f: &Facts) -> String {
         .unwrap_or_else(|| format!("{}/.docker", f.user.home.trim_end_matches('/')))
 }
 
+/// The directory name the CLI stores a context under: the hex SHA-256 of its name.
+fn context_digest(name: &str) -> String {
+    sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Resolves the CLI's endpoint as the CLI does; `Err` is a configuration the CLI itself rejects.
 fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
     let mut evidence = Vec::new();
@@ -392,6 +433,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         return Ok(ClientEndpoint {
             endpoint: docker_config::parse_endpoint(&host),
             source: "DOCKER_HOST".into(),
+            context: None,
             evidence: vec![Evidence {
                 source: "env:DOCKER_HOST".into(),
                 detail: host,
@@ -441,10 +483,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
     if let Some((name, source)) = context.filter(|(n, _)| n != "default") {
         // The CLI keeps a context's metadata under contexts/meta/<hex sha256 of its name>/meta.json
         // (docker/cli context/store); a directory under any other name is invisible to it.
-        let digest: String = sha2::Sha256::digest(name.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = context_digest(&name);
         let path = format!("{dir}/contexts/meta/{digest}/meta.json");
         match f.read(&path) {
             Read::Ok(text) => match docker_config::context_meta(&text) {
@@ -457,6 +496,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
                     return Ok(ClientEndpoint {
                         endpoint: docker_config::parse_endpoint(&host),
                         source: format!("context {name:?} ({source})"),
+                        context: Some(name),
                         evidence,
                     });
                 }
@@ -483,6 +523,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
     Ok(ClientEndpoint {
         endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
         source: DEFAULT_SOURCE.into(),
+        context: None,
         evidence,
     })
 }

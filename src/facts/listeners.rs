@@ -29,8 +29,10 @@ impl Listener {
 }
 
 impl Facts<'_> {
-    /// Every address of every running dockerd, computed once: each setup's configured hosts, then the listening
-    /// sockets the process holds that no host names. A held Unix socket below its exec-root (`--exec-root`, else
+    /// Every address of every running dockerd, computed once: each setup's configured hosts (`fd://` as
+    /// docker.socket's path), confirmed by the sockets the process holds, then the listening TCP sockets it holds
+    /// that no host names (a held Unix socket no host names is not reported: /proc/net/unix can be forged by any
+    /// user through a socket path with a newline). A held Unix socket below its exec-root (`--exec-root`, else
     /// /var/run/docker or the rootless `$XDG_RUNTIME_DIR/docker`: the metrics, plugin and libnetwork sockets) or a
     /// `containerd/` directory is not an API endpoint and is left out.
     /// Another user's dockerd whose descriptors cannot be read gets its configured hosts, and its TCP hosts are
@@ -103,6 +105,15 @@ fn listeners(f: &Facts) -> Vec<Listener> {
         let mut mine: Vec<Listener> = configured
             .into_iter()
             .map(|(host, from)| {
+                // `fd://`: the sockets systemd passes, docker.socket's ListenStream= (the packaged /run/docker.sock).
+                let (host, from) = if host == "fd://" && !s.rootless {
+                    (
+                        docker_socket_path(f),
+                        format!("{from} (fd://: docker.socket's ListenStream=)"),
+                    )
+                } else {
+                    (host, from)
+                };
                 let url = normalise(&host);
                 let inode = held.as_ref().ok().and_then(|h| {
                     h.iter()
@@ -121,7 +132,11 @@ fn listeners(f: &Facts) -> Vec<Listener> {
             .collect();
         match held {
             Ok(held) => {
-                for (url, inode, table) in held {
+                // A held TCP socket no host names is added (its table holds nothing a user writes). A held Unix
+                // socket only confirms a configured host: its path comes from /proc/net/unix, where a user can
+                // forge a line (a path with a newline) claiming an inode of dockerd's other sockets, so an address
+                // found only there is never reported, nor offered as where to point a client.
+                for (url, inode, table) in held.into_iter().filter(|(_, _, t)| *t != "unix") {
                     if !mine.iter().any(|l| l.inode == Some(inode)) {
                         mine.push(Listener {
                             label: s.label.clone(),
@@ -148,6 +163,26 @@ fn listeners(f: &Facts) -> Vec<Listener> {
         out.extend(mine);
     }
     out
+}
+
+/// The path docker.socket listens on: its last `ListenStream=` that is a path, else the packaged /run/docker.sock.
+fn docker_socket_path(f: &Facts) -> String {
+    let dirs = [
+        "/etc/systemd/system",
+        "/run/systemd/system",
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+    ];
+    if let Read::Ok(u) = f.unit("docker.socket", &dirs)
+        && let Some((_, e)) = u
+            .effective("Socket", "ListenStream")
+            .into_iter()
+            .rev()
+            .find(|(_, e)| e.value.trim().starts_with('/'))
+    {
+        return e.value.trim().to_owned();
+    }
+    "/run/docker.sock".to_owned()
 }
 
 /// `unix:///p` as it is; a bare `/p` (`-H /p` is accepted by dockerd) as `unix:///p`; `tcp://` as it is.
@@ -260,6 +295,21 @@ fn held_sockets(f: &Facts, pid: u32, exec_root: &str) -> Result<Vec<Held>, Vec<(
 mod tests {
     use super::*;
     use crate::checks::test_support::facts;
+
+    #[test]
+    fn regression_a_forged_net_unix_line_is_not_a_listening_address() {
+        // A user's socket path with a newline forged a /proc/net/unix line claiming the inode of one of dockerd's
+        // netlink sockets (only net/unix was checked for duplicates), and the doctor reported, and offered as the
+        // client's new DOCKER_HOST, the user's socket as where root's dockerd listens. The fixture's
+        // /proc/950/net/unix holds such a line for /tmp/evil.sock and inode 55602, which dockerd holds.
+        let f = facts("debian-12-rootful-tcp-only");
+        let urls: Vec<&str> = f
+            .dockerd_listeners()
+            .iter()
+            .map(|l| l.url.as_str())
+            .collect();
+        assert_eq!(urls, ["tcp://127.0.0.1:4200"]);
+    }
 
     #[test]
     fn a_daemon_json_host_and_the_socket_dockerd_holds() {

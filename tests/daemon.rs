@@ -1385,3 +1385,157 @@ fn remote_endpoints_that_refuse_or_never_answer() {
     );
     drop(silent);
 }
+
+/// Runs openssl with `args` in `dir`; panics with its output on failure.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, as Docker's "Protect the Docker daemon socket"
+/// makes them; and a second CA that signed neither. All in `dir`, readable by everyone (a test directory).
+fn make_certs(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let ca = |name: &str, cn: &str| {
+        openssl(dir, &["genrsa", "-out", &format!("{name}-key.pem"), "2048"]);
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "2",
+                "-sha256",
+                "-key",
+                &format!("{name}-key.pem"),
+                "-subj",
+                &format!("/CN={cn}"),
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    };
+    ca("ca", "rd-test-ca");
+    ca("other-ca", "rd-other-ca");
+    fs::write(
+        dir.join("server.cnf"),
+        "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    fs::write(dir.join("client.cnf"), "extendedKeyUsage = clientAuth\n").unwrap();
+    for (key, cn, cnf, out) in [
+        (
+            "server-key.pem",
+            "127.0.0.1",
+            "server.cnf",
+            "server-cert.pem",
+        ),
+        ("key.pem", "client", "client.cnf", "cert.pem"),
+    ] {
+        openssl(dir, &["genrsa", "-out", key, "2048"]);
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-sha256",
+                "-key",
+                key,
+                "-subj",
+                &format!("/CN={cn}"),
+                "-out",
+                "req.csr",
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-sha256",
+                "-in",
+                "req.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-out",
+                out,
+                "-extfile",
+                cnf,
+            ],
+        );
+    }
+    // The client's directories: the right CA, and a CA that did not sign the daemon's certificate.
+    for (sub, ca) in [("good", "ca.pem"), ("unknown-ca", "other-ca.pem")] {
+        let d = dir.join(sub);
+        fs::create_dir_all(&d).unwrap();
+        fs::copy(dir.join(ca), d.join("ca.pem")).unwrap();
+        fs::copy(dir.join("cert.pem"), d.join("cert.pem")).unwrap();
+        fs::copy(dir.join("key.pem"), d.join("key.pem")).unwrap();
+    }
+    Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(dir)
+        .status()
+        .unwrap();
+}
+
+/// A rootful dockerd with `--tlsverify` on a loopback port: the doctor's TLS probe (the client's CA, certificate and
+/// key) gets its /_ping as the real client does; with a CA that did not sign the daemon's certificate both fail the
+/// handshake; without DOCKER_TLS_VERIFY both get Go's "Client sent an HTTP request to an HTTPS server."
+#[test]
+fn a_tls_daemon_on_a_loopback_port() {
+    let Some(ctx) = live() else { return };
+    let certs = PathBuf::from(format!("/tmp/rd-certs-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&certs);
+    make_certs(&certs);
+    let port = free_port();
+    let rootful = RootfulDaemon::start_tcp_tls(port, &certs).expect("start a TLS rootful dockerd");
+    let url = format!("tcp://127.0.0.1:{port}");
+    let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
+    let with = |dir: Option<&str>| {
+        let mut extra = vec![("DOCKER_HOST", url.clone())];
+        if let Some(d) = dir {
+            extra.push(("DOCKER_TLS_VERIFY", "1".to_owned()));
+            extra.push(("DOCKER_CERT_PATH", certs.join(d).display().to_string()));
+        }
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        user_env(&ctx.user, &runtime, &extra)
+    };
+    // The right CA and the client's certificate: both get through.
+    let env = with(Some("good"));
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket", "client.tls"]);
+    assert_finding(&doc, "client.socket", "pass", "over TLS");
+    assert_finding(&doc, "client.tls", "pass", "with TLS verification");
+    let out = docker_client(
+        &ctx.user,
+        &env,
+        &["version", "--format", "{{.Server.Version}}"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // A CA that did not sign the daemon's certificate: both fail the handshake.
+    let env = with(Some("unknown-ca"));
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
+    assert_finding(&doc, "client.socket", "fail", "the TLS handshake with");
+    assert_finding(&doc, "client.socket", "fail", "UnknownIssuer");
+    let out = docker_client(&ctx.user, &env, &["version"]);
+    assert!(!out.status.success());
+    assert_says(&out, "certificate signed by unknown authority");
+    // No DOCKER_TLS_VERIFY: a plain request to a TLS port.
+    let env = with(None);
+    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
+    assert_finding(&doc, "client.socket", "fail", "requires TLS");
+    let out = docker_client(&ctx.user, &env, &["version"]);
+    assert_says(&out, "Client sent an HTTP request to an HTTPS server");
+    drop(rootful);
+    let _ = fs::remove_dir_all(&certs);
+}

@@ -389,22 +389,23 @@ fn normalise(mut meta: Meta) -> Meta {
 }
 
 impl Host for FakeHost {
-    fn tcp_exchange(
-        &self,
-        addr: std::net::SocketAddr,
-        send: &[u8],
-        max: usize,
-        line: bool,
-    ) -> io::Result<super::TcpReply> {
+    fn tcp_exchange(&self, req: &super::TcpRequest) -> io::Result<super::TcpReply> {
         use super::sidecar::TcpError;
-        let _ = (send, line);
-        let address = addr.to_string();
+        let address = req.addr.to_string();
         let Some(t) = self.sidecar.tcp.iter().find(|t| t.address == address) else {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 format!("the fixture records no exchange with {address}"),
             ));
         };
+        if req.tls.is_some()
+            && let Some(e) = &t.tls_error
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}{e}", super::real::TLS_FAILED),
+            ));
+        }
         match t.error {
             Some(TcpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
             Some(TcpError::Unreachable) => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
@@ -414,7 +415,7 @@ impl Host for FakeHost {
             )),
             None => {
                 let mut bytes = t.reply.as_bytes().to_vec();
-                bytes.truncate(max);
+                bytes.truncate(req.max);
                 Ok(super::TcpReply {
                     bytes,
                     silent: t.silent,

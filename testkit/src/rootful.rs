@@ -75,6 +75,46 @@ impl RootfulDaemon {
         Ok(daemon)
     }
 
+    /// Starts it listening only on `tcp://127.0.0.1:PORT` with `--tlsverify` and the CA, certificate and key in
+    /// `certs` (`ca.pem`, `server-cert.pem`, `server-key.pem`), and waits up to 60 s until the port accepts.
+    pub fn start_tcp_tls(port: u16, certs: &Path) -> io::Result<RootfulDaemon> {
+        let dir = PathBuf::from(format!("/tmp/rd-rootful-tls-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        let log = fs::File::create(dir.join("log"))?;
+        let child = Command::new("dockerd")
+            .args([
+                "-H",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--tlsverify",
+                &format!("--tlscacert={}", certs.join("ca.pem").display()),
+                &format!("--tlscert={}", certs.join("server-cert.pem").display()),
+                &format!("--tlskey={}", certs.join("server-key.pem").display()),
+                "--bridge=none",
+                "--iptables=false",
+            ])
+            .args(state_under(&dir))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let daemon = RootfulDaemon { dir, child };
+        let start = Instant::now();
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
+            if start.elapsed() > Duration::from_secs(60) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "rootful dockerd with TLS on port {port} did not come up: {}",
+                        fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
+                    ),
+                ));
+            }
+            sleep(Duration::from_millis(100));
+        }
+        Ok(daemon)
+    }
+
     /// Starts it with `extra` dockerd flags (`-H tcp://127.0.0.1:2375`) and waits up to 60 s for `GET /_ping`.
     pub fn start(extra: &[&str]) -> io::Result<RootfulDaemon> {
         let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));

@@ -40,7 +40,7 @@ fn live() -> Option<Ctx> {
     let mut needs = testkit::daemon_needs(&[&user]);
     needs.extend(
         [
-            "dockerd", "unshare", "setpriv", "usermod", "gpasswd", "ip", "timeout",
+            "dockerd", "unshare", "setpriv", "usermod", "gpasswd", "ip", "timeout", "openssl",
         ]
         .map(Need::Program),
     );

@@ -46,6 +46,8 @@ pub const PACKAGES: &[&str] = &[
     "debootstrap",
     // setcap: a rootlesskit with cap_net_bind_service (tests/agreement.rs).
     "libcap2-bin",
+    // A CA and certificates for a `dockerd --tlsverify` (tests/daemon.rs, a_tls_daemon_on_a_loopback_port).
+    "openssl",
 ];
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.

@@ -708,6 +708,19 @@ impl Drop for FileGuard {
 /// Removes the user from the docker group when dropped.
 struct GroupGuard(String);
 
+impl GroupGuard {
+    /// Adds `user` to the docker group (`usermod -aG docker`), until dropped.
+    fn join(user: &str) -> GroupGuard {
+        let guard = GroupGuard(user.to_owned());
+        let added = Command::new("usermod")
+            .args(["-aG", "docker", user])
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{}", text(&added));
+        guard
+    }
+}
+
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         let _ = Command::new("gpasswd")
@@ -738,12 +751,7 @@ fn rootful_socket_and_the_docker_group() {
     let out = docker_client(&ctx.user, &env, &["info"]);
     assert_says(&out, "permission denied while trying to connect");
     // In the group, in a fresh login: the client gets in, and the doctor warns the group is root-equivalent.
-    let _group = GroupGuard(ctx.user.clone());
-    let added = Command::new("usermod")
-        .args(["-aG", "docker", &ctx.user])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{}", text(&added));
+    let _group = GroupGuard::join(&ctx.user);
     let (_, doc) = doctor(&ctx.user, &env, &["check", "daemon.group"]);
     assert_finding(&doc, "daemon.group", "warn", "root-equivalent");
     let out = docker_client(&ctx.user, &env, &["info", "--format", "{{.ServerVersion}}"]);
@@ -1165,12 +1173,7 @@ fn a_rootful_only_user_against_the_real_rootful_daemon() {
         "a rootful daemon runs outside this test"
     );
     let rootful = RootfulDaemon::start(&[]).expect("start a rootful dockerd");
-    let _group = GroupGuard(ctx.user.clone());
-    let added = Command::new("usermod")
-        .args(["-aG", "docker", &ctx.user])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{}", text(&added));
+    let _group = GroupGuard::join(&ctx.user);
     // runuser starts a fresh login's groups: the docker group is in them. No rootless daemon of the user runs.
     let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
     let env = user_env(&ctx.user, &runtime, &[]);
@@ -1269,12 +1272,7 @@ fn a_rootful_daemon_on_a_non_default_tcp_address() {
     let port = free_port();
     let rootful = RootfulDaemon::start_tcp_only(port).expect("start a tcp-only rootful dockerd");
     let url = format!("tcp://127.0.0.1:{port}");
-    let _group = GroupGuard(ctx.user.clone());
-    let added = Command::new("usermod")
-        .args(["-aG", "docker", &ctx.user])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{}", text(&added));
+    let _group = GroupGuard::join(&ctx.user);
     let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
     let env = user_env(&ctx.user, &runtime, &[]);
     // As root for the user: dockerd's descriptors are readable, so the held socket is named with its inode.

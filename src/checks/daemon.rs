@@ -637,6 +637,15 @@ fn flavor(f: &Facts) -> Verdict {
     Verdict::pass("a plain installation: no snap, Docker Desktop or WSL2")
 }
 
+/// Where the rootful dockerds listen ([`Facts::dockerd_listeners`]).
+fn rootful_addresses<'f>(f: &'f Facts) -> Vec<&'f str> {
+    f.dockerd_listeners()
+        .iter()
+        .filter(|l| !l.rootless && l.url != "fd://")
+        .map(|l| l.url.as_str())
+        .collect()
+}
+
 /// The gid of the `docker` group in the group database.
 fn docker_gid(f: &Facts) -> Option<(u32, Vec<String>)> {
     f.groups()
@@ -651,12 +660,7 @@ fn socket(f: &Facts) -> Verdict {
         Read::Ok(m) => Some((*p, m)),
         _ => None,
     }) else {
-        let elsewhere: Vec<&str> = f
-            .dockerd_listeners()
-            .iter()
-            .filter(|l| !l.rootless && l.url != "fd://")
-            .map(|l| l.url.as_str())
-            .collect();
+        let elsewhere = rootful_addresses(f);
         if !elsewhere.is_empty() {
             return Verdict::skip(format!(
                 "no rootful socket (/var/run/docker.sock): the rootful dockerd listens on {} only",
@@ -1756,12 +1760,7 @@ fn rootful(f: &Facts) -> Verdict {
         });
     }
     let runs = !root_dockerd.is_empty() || answering.is_some();
-    let addresses: Vec<&str> = f
-        .dockerd_listeners()
-        .iter()
-        .filter(|l| !l.rootless && l.url != "fd://")
-        .map(|l| l.url.as_str())
-        .collect();
+    let addresses = rootful_addresses(f);
     if !addresses.is_empty() {
         evidence.push(Evidence {
             source: "where the rootful dockerd listens".into(),

@@ -73,12 +73,7 @@ fn listeners(f: &Facts) -> Vec<Listener> {
         }
         if configured.is_empty() {
             let default = if s.rootless {
-                let runtime = s
-                    .env
-                    .as_ref()
-                    .and_then(|e| crate::facts::dockerd::lookup(e)("XDG_RUNTIME_DIR"))
-                    .unwrap_or_else(|| f.runtime_dir());
-                format!("unix://{}/docker.sock", runtime.trim_end_matches('/'))
+                format!("unix://{}/docker.sock", runtime_of(f, s))
             } else {
                 "unix:///var/run/docker.sock".to_owned()
             };
@@ -91,12 +86,7 @@ fn listeners(f: &Facts) -> Vec<Listener> {
             .map(str::to_owned)
             .unwrap_or_else(|| {
                 if s.rootless {
-                    let runtime = s
-                        .env
-                        .as_ref()
-                        .and_then(|e| crate::facts::dockerd::lookup(e)("XDG_RUNTIME_DIR"))
-                        .unwrap_or_else(|| f.runtime_dir());
-                    format!("{}/docker", runtime.trim_end_matches('/'))
+                    format!("{}/docker", runtime_of(f, s))
                 } else {
                     "/var/run/docker".to_owned()
                 }
@@ -163,6 +153,16 @@ fn listeners(f: &Facts) -> Vec<Listener> {
         out.extend(mine);
     }
     out
+}
+
+/// A rootless dockerd's runtime directory: XDG_RUNTIME_DIR in its environment, else the user's.
+fn runtime_of(f: &Facts, s: &crate::facts::dockerd::Setup) -> String {
+    s.env
+        .as_ref()
+        .and_then(|e| crate::facts::dockerd::lookup(e)("XDG_RUNTIME_DIR"))
+        .unwrap_or_else(|| f.runtime_dir())
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// The path docker.socket listens on: its last `ListenStream=` that is a path, else the packaged /run/docker.sock.

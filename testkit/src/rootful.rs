@@ -40,94 +40,21 @@ pub struct RootfulDaemon {
 }
 
 impl RootfulDaemon {
-    /// Starts it listening only on `tcp://127.0.0.1:PORT` (no Unix socket, as with `hosts` naming just that) and
-    /// waits up to 60 s for a `GET /_ping` there.
-    pub fn start_tcp_only(port: u16) -> io::Result<RootfulDaemon> {
-        let dir = PathBuf::from(format!("/tmp/rd-rootful-tcp-{}", std::process::id()));
+    /// Starts dockerd with `hosts` (its `-H` values), `--bridge=none --iptables=false`, its state under
+    /// `/tmp/rd-rootful-<what>-<pid>` and `extra` flags, and waits up to 60 s for `ready`.
+    fn spawn(
+        what: &str,
+        hosts: &[String],
+        extra: &[String],
+        ready: impl Fn() -> bool,
+    ) -> io::Result<RootfulDaemon> {
+        let dir = PathBuf::from(format!("/tmp/rd-rootful-{what}{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir)?;
         let log = fs::File::create(dir.join("log"))?;
         let child = Command::new("dockerd")
-            .args([
-                "-H",
-                &format!("tcp://127.0.0.1:{port}"),
-                "--bridge=none",
-                "--iptables=false",
-            ])
-            .args(state_under(&dir))
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?;
-        let daemon = RootfulDaemon { dir, child };
-        let start = Instant::now();
-        while crate::http::ping_tcp(&format!("127.0.0.1:{port}"), Duration::from_secs(1)).is_err() {
-            if start.elapsed() > Duration::from_secs(60) {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "rootful dockerd on tcp://127.0.0.1:{port} did not come up: {}",
-                        fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
-                    ),
-                ));
-            }
-            sleep(Duration::from_millis(100));
-        }
-        Ok(daemon)
-    }
-
-    /// Starts it listening only on `tcp://127.0.0.1:PORT` with `--tlsverify` and the CA, certificate and key in
-    /// `certs` (`ca.pem`, `server-cert.pem`, `server-key.pem`), and waits up to 60 s until the port accepts.
-    pub fn start_tcp_tls(port: u16, certs: &Path) -> io::Result<RootfulDaemon> {
-        let dir = PathBuf::from(format!("/tmp/rd-rootful-tls-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir)?;
-        let log = fs::File::create(dir.join("log"))?;
-        let child = Command::new("dockerd")
-            .args([
-                "-H",
-                &format!("tcp://127.0.0.1:{port}"),
-                "--tlsverify",
-                &format!("--tlscacert={}", certs.join("ca.pem").display()),
-                &format!("--tlscert={}", certs.join("server-cert.pem").display()),
-                &format!("--tlskey={}", certs.join("server-key.pem").display()),
-                "--bridge=none",
-                "--iptables=false",
-            ])
-            .args(state_under(&dir))
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?;
-        let daemon = RootfulDaemon { dir, child };
-        let start = Instant::now();
-        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-        while std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
-            if start.elapsed() > Duration::from_secs(60) {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "rootful dockerd with TLS on port {port} did not come up: {}",
-                        fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
-                    ),
-                ));
-            }
-            sleep(Duration::from_millis(100));
-        }
-        Ok(daemon)
-    }
-
-    /// Starts it with `extra` dockerd flags (`-H tcp://127.0.0.1:2375`) and waits up to 60 s for `GET /_ping`.
-    pub fn start(extra: &[&str]) -> io::Result<RootfulDaemon> {
-        let dir = PathBuf::from(format!("/tmp/rd-rootful-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir)?;
-        let log = fs::File::create(dir.join("log"))?;
-        let child = Command::new("dockerd")
-            .args([
-                "-H",
-                &format!("unix://{ROOTFUL_SOCKET}"),
-                "--bridge=none",
-                "--iptables=false",
-            ])
+            .args(hosts.iter().flat_map(|h| ["-H", h.as_str()]))
+            .args(["--bridge=none", "--iptables=false"])
             .args(state_under(&dir))
             .args(extra)
             .stdout(log.try_clone()?)
@@ -136,12 +63,13 @@ impl RootfulDaemon {
         // From here on, an early return drops the daemon, which stops it.
         let daemon = RootfulDaemon { dir, child };
         let start = Instant::now();
-        while ping_unix(Path::new(ROOTFUL_SOCKET), Duration::from_secs(1)).is_err() {
+        while !ready() {
             if start.elapsed() > Duration::from_secs(60) {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!(
-                        "rootful dockerd did not come up: {}",
+                        "rootful dockerd on {} did not come up: {}",
+                        hosts.join(" "),
                         fs::read_to_string(daemon.dir.join("log")).unwrap_or_default()
                     ),
                 ));
@@ -149,6 +77,40 @@ impl RootfulDaemon {
             sleep(Duration::from_millis(100));
         }
         Ok(daemon)
+    }
+
+    /// Starts it listening only on `tcp://127.0.0.1:PORT` (no Unix socket, as with `hosts` naming just that) and
+    /// waits up to 60 s for a `GET /_ping` there.
+    pub fn start_tcp_only(port: u16) -> io::Result<RootfulDaemon> {
+        let addr = format!("127.0.0.1:{port}");
+        Self::spawn("tcp-", &[format!("tcp://{addr}")], &[], || {
+            crate::http::ping_tcp(&addr, Duration::from_secs(1)).is_ok()
+        })
+    }
+
+    /// Starts it listening only on `tcp://127.0.0.1:PORT` with `--tlsverify` and the CA, certificate and key in
+    /// `certs` (`ca.pem`, `server-cert.pem`, `server-key.pem`), and waits up to 60 s until the port accepts.
+    pub fn start_tcp_tls(port: u16, certs: &Path) -> io::Result<RootfulDaemon> {
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let file = |name: &str| certs.join(name).display().to_string();
+        let tls = [
+            "--tlsverify".to_owned(),
+            format!("--tlscacert={}", file("ca.pem")),
+            format!("--tlscert={}", file("server-cert.pem")),
+            format!("--tlskey={}", file("server-key.pem")),
+        ];
+        Self::spawn("tls-", &[format!("tcp://{addr}")], &tls, || {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+        })
+    }
+
+    /// Starts it on /var/run/docker.sock with `extra` dockerd flags (`-H tcp://127.0.0.1:2375`) and waits up to 60 s
+    /// for `GET /_ping` there.
+    pub fn start(extra: &[&str]) -> io::Result<RootfulDaemon> {
+        let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        Self::spawn("", &[format!("unix://{ROOTFUL_SOCKET}")], &extra, || {
+            ping_unix(Path::new(ROOTFUL_SOCKET), Duration::from_secs(1)).is_ok()
+        })
     }
 
     /// dockerd's pid.

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::{Check, Judges, Scope};
 use crate::facts::dockerd::flag;
+use crate::facts::rootlesskit::ApiInfo;
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::proc::env_value;
@@ -62,33 +63,27 @@ override; then `systemctl --user daemon-reload && systemctl --user restart docke
     },
 ];
 fn rootlesskit_info(f: &Facts) -> Result<(Value, Vec<Evidence>), Verdict> {
-    if f.http_get(&f.rootless_socket(), "/_ping").is_err() && f.rootless_dockerd().is_none() {
-        return Err(Verdict::skip(
-            "no rootless daemon runs (see daemon.running)",
-        ));
-    }
+    let (api, info) = f.rootlesskit_api();
     let state = f.rootlesskit_state_dir();
-    let (dir, how) = (&state.path, &state.source);
-    let api = format!("{dir}/api.sock");
     let evidence = vec![Evidence {
         source: "state dir".into(),
-        detail: format!("{dir} ({how})"),
+        detail: format!("{} ({})", state.path, state.source),
     }];
-    match f.http_get(&api, "/v1/info") {
-        Ok(r) if r.status == 200 => serde_json::from_slice(&r.body)
-            .map(|v| (v, evidence.clone()))
-            .map_err(|e| {
-                Verdict::error(format!("GET unix://{api}/v1/info: not JSON: {e}"))
-                    .with_evidence(evidence.clone())
-            }),
-        Ok(r) => Err(Verdict::fail(format!(
-            "RootlessKit's API at {api} answers HTTP {}",
-            r.status
+    match info {
+        ApiInfo::NoDaemon => Err(Verdict::skip(
+            "no rootless daemon runs (see daemon.running)",
+        )),
+        ApiInfo::Answer(v) => Ok((v.clone(), evidence)),
+        ApiInfo::NotJson(e) => Err(Verdict::error(format!(
+            "GET unix://{api}/v1/info: not JSON: {e}"
         ))
         .with_evidence(evidence)),
-        Err(e) => Err(Verdict::fail(format!(
-            "RootlessKit's API does not answer at {api}: {}",
-            e.text
+        ApiInfo::Status(status) => Err(Verdict::fail(format!(
+            "RootlessKit's API at {api} answers HTTP {status}"
+        ))
+        .with_evidence(evidence)),
+        ApiInfo::Failed(text) => Err(Verdict::fail(format!(
+            "RootlessKit's API does not answer at {api}: {text}"
         ))
         .with_evidence(evidence)
         .fix(Remediation::text(

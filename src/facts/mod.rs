@@ -202,6 +202,7 @@ struct Derived {
     rootful_dockerd: OnceCell<Vec<u32>>,
     rootless_dockerd: OnceCell<Option<u32>>,
     rootlesskit_state_dir: OnceCell<rootlesskit::StateDir>,
+    rootlesskit_api: OnceCell<rootlesskit::ApiInfo>,
     data_roots: OnceCell<Vec<data_root::DataRoot>>,
     apparmor_profiles: OnceCell<Result<apparmor::Profiles, String>>,
     docker_service: OnceCell<Read<Unit>>,

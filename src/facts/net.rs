@@ -128,17 +128,9 @@ impl Facts<'_> {
     /// `rootlesskit.api` judges), when a daemon runs and it answers. The API names no port driver for pasta's
     /// `implicit` (pasta forwards by itself) or for `none`.
     fn running_drivers(&self) -> Option<crate::net::Running> {
-        if self.http_get(&self.rootless_socket(), "/_ping").is_err()
-            && self.rootless_dockerd().is_none()
-        {
+        let (api, super::rootlesskit::ApiInfo::Answer(info)) = self.rootlesskit_api() else {
             return None;
-        }
-        let api = format!("{}/api.sock", self.rootlesskit_state_dir().path);
-        let answer = self.http_get(&api, "/v1/info").ok()?;
-        if answer.status != 200 {
-            return None;
-        }
-        let info: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        };
         let text = |pointer: &str| {
             info.pointer(pointer)
                 .and_then(serde_json::Value::as_str)

@@ -12,7 +12,43 @@ pub struct StateDir {
     pub source: String,
 }
 
+/// What RootlessKit's API (`GET /v1/info` on `<state dir>/api.sock`) says about the running rootless daemon.
+#[derive(Debug, Clone)]
+pub enum ApiInfo {
+    /// No rootless daemon of the user runs (no answer on its socket, no dockerd of theirs in /proc).
+    NoDaemon,
+    Answer(serde_json::Value),
+    /// The answer is not JSON (serde_json's words).
+    NotJson(String),
+    /// An HTTP status other than 200.
+    Status(u16),
+    /// The socket does not answer (the error's text).
+    Failed(String),
+}
+
 impl Facts<'_> {
+    /// RootlessKit's API socket and its `/v1/info`, asked once: what `rootlesskit.*` and `net` read of the running
+    /// daemon's RootlessKit.
+    pub fn rootlesskit_api(&self) -> (String, &ApiInfo) {
+        let api = format!("{}/api.sock", self.rootlesskit_state_dir().path);
+        let info = self.derived.rootlesskit_api.get_or_init(|| {
+            if self.http_get(&self.rootless_socket(), "/_ping").is_err()
+                && self.rootless_dockerd().is_none()
+            {
+                return ApiInfo::NoDaemon;
+            }
+            match self.http_get(&api, "/v1/info") {
+                Ok(r) if r.status == 200 => match serde_json::from_slice(&r.body) {
+                    Ok(v) => ApiInfo::Answer(v),
+                    Err(e) => ApiInfo::NotJson(e.to_string()),
+                },
+                Ok(r) => ApiInfo::Status(r.status),
+                Err(e) => ApiInfo::Failed(e.text),
+            }
+        });
+        (api, info)
+    }
+
     /// RootlessKit's state dir: ROOTLESSKIT_STATE_DIR in the rootless dockerd's environment, else the upstream path.
     pub fn rootlesskit_state_dir(&self) -> &StateDir {
         self.derived

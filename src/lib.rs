@@ -981,12 +981,7 @@ fn net_bench_command(
         skipped.push((c.label(), why.join("; ")));
     }
     for c in decision.candidates.iter().filter(|c| c.could_start()) {
-        let combination = facts::launch::Combination {
-            net: c.network.clone(),
-            port: c.port.clone(),
-            mtu: c.mtu,
-            flags: c.flags(&inv.current),
-        };
+        let combination = c.combination(&inv.current);
         let outcome = facts.bench_of(&combination, bytes, timeout);
         let unsupported = outcome.is_err();
         rows.push(net::BenchRow {
@@ -1066,13 +1061,7 @@ fn net_command(
         };
         let c = &decision.candidates[i];
         // The FLAGS the start will really pass: those in force, less what would undo the choice, plus its own.
-        let words = c.flags(&inv.current);
-        let combination = facts::launch::Combination {
-            net: c.network.clone(),
-            port: c.port.clone(),
-            mtu: c.mtu,
-            flags: words,
-        };
+        let combination = c.combination(&inv.current);
         let result = match facts.trial_of(&combination) {
             Err(_) => net::Probe::NotRun {
                 why: "no rootlesskit to run".to_owned(),

@@ -464,6 +464,16 @@ impl Candidate {
         format!("{} + {}", self.network, self.port)
     }
 
+    /// The combination a trial or a bench starts for this choice: its drivers and MTU, and [`Candidate::flags`].
+    pub fn combination(&self, current: &[(String, String)]) -> crate::facts::launch::Combination {
+        crate::facts::launch::Combination {
+            net: self.network.clone(),
+            port: self.port.clone(),
+            mtu: self.mtu,
+            flags: self.flags(current),
+        }
+    }
+
     /// The words of `DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS` for this choice: the ones in force in `current`, less any
     /// that would override the choice (dockerd-rootless.sh passes FLAGS after its own `--net`, `--port-driver` and
     /// `--mtu`, and Go's flag package takes the last), plus the ones the choice needs.

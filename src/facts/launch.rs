@@ -87,6 +87,15 @@ impl Facts<'_> {
     }
 
     /// A bounded run of `argv` with `env`, as `as_user` (the judged user, when root judges someone else).
+    /// Whom a command runs as: the judged user, by the name the plan gives (`None`: the doctor itself).
+    fn run_as(&self, name: Option<&String>) -> Option<RunAs> {
+        name.map(|name| RunAs {
+            name: name.clone(),
+            uid: self.user.uid,
+            gid: self.user.gid,
+        })
+    }
+
     pub(super) fn bounded(
         &self,
         argv: &[String],
@@ -97,11 +106,7 @@ impl Facts<'_> {
         BoundedCommand {
             argv: argv.to_vec(),
             env: env.to_vec(),
-            as_user: as_user.map(|name| RunAs {
-                name: name.clone(),
-                uid: self.user.uid,
-                gid: self.user.gid,
-            }),
+            as_user: self.run_as(as_user),
             timeout,
             scratch_dirs: Vec::new(),
             scratch_files: Vec::new(),
@@ -147,11 +152,10 @@ impl Facts<'_> {
             "implicit" => Publish::Implicit,
             _ => Publish::Nothing,
         };
-        let template = self.bounded(&argv, &plan.env, plan.as_user.as_ref(), timeout);
         let cmd = BenchCommand {
+            as_user: self.run_as(plan.as_user.as_ref()),
             argv,
             env: plan.env,
-            as_user: template.as_user,
             publish,
             bytes,
             timeout,

@@ -66,18 +66,7 @@ fn rootlesskit(user: &support::TestUser, path: &str, net: &str, port: &str, mtu:
         .map(|d| format!("{d}/rootlesskit"))
         .find(|p| fs::metadata(p).is_ok())
         .unwrap_or_else(|| "/usr/bin/rootlesskit".to_owned());
-    let args = [
-        format!("--net={net}"),
-        format!("--mtu={mtu}"),
-        "--slirp4netns-sandbox=auto".to_owned(),
-        "--slirp4netns-seccomp=auto".to_owned(),
-        "--disable-host-loopback".to_owned(),
-        format!("--port-driver={port}"),
-        "--copy-up=/etc".to_owned(),
-        "--copy-up=/run".to_owned(),
-        "--propagation=rslave".to_owned(),
-        "true".to_owned(),
-    ];
+    let args = support::rk_flags(net, port, mtu);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     support::retry_bp_sock_race(
         || {

@@ -345,6 +345,19 @@ pub const RK_20_10_FLAGS: &[&str] = &[
     "true",
 ];
 
+/// [`RK_20_10_FLAGS`] with another network driver, port driver and MTU.
+pub fn rk_flags(net: &str, port: &str, mtu: &str) -> Vec<String> {
+    RK_20_10_FLAGS
+        .iter()
+        .map(|f| match f.split_once('=') {
+            Some(("--net", _)) => format!("--net={net}"),
+            Some(("--port-driver", _)) => format!("--port-driver={port}"),
+            Some(("--mtu", _)) => format!("--mtu={mtu}"),
+            _ => (*f).to_owned(),
+        })
+        .collect()
+}
+
 /// A login's clean environment as the live tests give it to a user's command: HOME, USER, LOGNAME, PATH and
 /// XDG_RUNTIME_DIR (callers add the rest).
 pub fn login_env(name: &str, home: &str, path: &str, runtime_dir: &str) -> Vec<(String, String)> {

@@ -56,7 +56,7 @@ How to fix: install iptables (`sudo apt-get install -y iptables`, `sudo dnf inst
         area: "iptables",
         scope: Scope::Preflight,
         needs_runtime: true,
-        judges: Judges::AnyDaemon,
+        judges: Judges::Rootless,
         title: "The kernel has nf_tables or ip_tables (loaded, built in, or =y), plus the modules the distro docs require",
         reference: "https://docs.docker.com/engine/security/rootless/; https://docs.docker.com/engine/security/rootless/troubleshoot/; modprobe(8)",
         explain: "\

@@ -48,7 +48,7 @@ Debian 11), or run a kernel of 5.11 or later.",
         area: "storage",
         scope: Scope::Preflight,
         needs_runtime: false,
-        judges: Judges::AnyDaemon,
+        judges: Judges::Rootless,
         title: "Docker's data-root is not on NFS or another network filesystem",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; subuid(5)",
         explain: "\

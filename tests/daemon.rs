@@ -1395,7 +1395,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, as Docker's "Protect the Docker daemon socket"
-/// makes them; and a second CA that signed neither. All in `dir`, readable by everyone (a test directory).
+/// makes them, all in `dir`, readable by everyone (a test directory); the client's files in `dir/good`.
 fn make_certs(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
     let ca = |name: &str, cn: &str| {
@@ -1419,7 +1419,6 @@ fn make_certs(dir: &Path) {
         );
     };
     ca("ca", "rd-test-ca");
-    ca("other-ca", "rd-other-ca");
     fs::write(
         dir.join("server.cnf"),
         "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
@@ -1472,13 +1471,11 @@ fn make_certs(dir: &Path) {
             ],
         );
     }
-    // The client's directories: the right CA, and a CA that did not sign the daemon's certificate.
-    for (sub, ca) in [("good", "ca.pem"), ("unknown-ca", "other-ca.pem")] {
-        let d = dir.join(sub);
-        fs::create_dir_all(&d).unwrap();
-        fs::copy(dir.join(ca), d.join("ca.pem")).unwrap();
-        fs::copy(dir.join("cert.pem"), d.join("cert.pem")).unwrap();
-        fs::copy(dir.join("key.pem"), d.join("key.pem")).unwrap();
+    // The client's directory.
+    let good = dir.join("good");
+    fs::create_dir_all(&good).unwrap();
+    for file in ["ca.pem", "cert.pem", "key.pem"] {
+        fs::copy(dir.join(file), good.join(file)).unwrap();
     }
     Command::new("chmod")
         .args(["-R", "a+rX"])
@@ -1487,9 +1484,9 @@ fn make_certs(dir: &Path) {
         .unwrap();
 }
 
-/// A rootful dockerd with `--tlsverify` on a loopback port: the doctor's TLS probe (the client's CA, certificate and
-/// key) gets its /_ping as the real client does; with a CA that did not sign the daemon's certificate both fail the
-/// handshake; without DOCKER_TLS_VERIFY both get Go's "Client sent an HTTP request to an HTTPS server."
+/// A rootful dockerd with `--tlsverify` on a loopback port: with DOCKER_TLS_VERIFY and the right files the real client
+/// gets through, and the doctor's plain probe tells a TLS daemon answers (it makes no handshake: the certificates are
+/// the client's to check); without DOCKER_TLS_VERIFY both get Go's "Client sent an HTTP request to an HTTPS server."
 #[test]
 fn a_tls_daemon_on_a_loopback_port() {
     let Some(ctx) = live() else { return };
@@ -1509,10 +1506,10 @@ fn a_tls_daemon_on_a_loopback_port() {
         let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
         user_env(&ctx.user, &runtime, &extra)
     };
-    // The right CA and the client's certificate: both get through.
+    // The right CA and the client's certificate: the client gets through; the doctor sees a TLS daemon answer.
     let env = with(Some("good"));
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket", "client.tls"]);
-    assert_finding(&doc, "client.socket", "pass", "over TLS");
+    assert_finding(&doc, "client.socket", "pass", "a TLS server answers");
     assert_finding(&doc, "client.tls", "pass", "with TLS verification");
     let out = docker_client(
         &ctx.user,
@@ -1520,14 +1517,6 @@ fn a_tls_daemon_on_a_loopback_port() {
         &["version", "--format", "{{.Server.Version}}"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    // A CA that did not sign the daemon's certificate: both fail the handshake.
-    let env = with(Some("unknown-ca"));
-    let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
-    assert_finding(&doc, "client.socket", "fail", "the TLS handshake with");
-    assert_finding(&doc, "client.socket", "fail", "UnknownIssuer");
-    let out = docker_client(&ctx.user, &env, &["version"]);
-    assert!(!out.status.success());
-    assert_says(&out, "certificate signed by unknown authority");
     // No DOCKER_TLS_VERIFY: a plain request to a TLS port.
     let env = with(None);
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);

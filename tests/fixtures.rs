@@ -338,7 +338,6 @@ scenarios! {
     debian_12_remote_tcp_refused => "debian-12-remote-tcp-refused",
     debian_12_remote_tcp_silent => "debian-12-remote-tcp-silent",
     debian_12_remote_tls_required => "debian-12-remote-tls-required",
-    debian_12_remote_tls_unknown_ca => "debian-12-remote-tls-unknown-ca",
     debian_12_remote_unreachable => "debian-12-remote-unreachable",
     debian_12_rootful_docker_host_no_group => "debian-12-rootful-docker-host-no-group",
     debian_12_rootful_docker_opts_ignored => "debian-12-rootful-docker-opts-ignored",

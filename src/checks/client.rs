@@ -56,13 +56,12 @@ and what a `GET /_ping` gets back. No file means no daemon; a file nobody listen
 died; EACCES is a permission problem, not a service problem. When nothing listens there but a dockerd runs elsewhere (a rootful \
 one with `-H tcp://127.0.0.1:4200` or `hosts` in daemon.json only, found from its setup and the sockets it holds), it names \
 that address. A `tcp://` or `ssh://` endpoint is probed within 3 s: a TCP connect (refused: the host is up and nothing listens; \
-no answer: down or filtered; unreachable: no route), then for `tcp://` a `GET /_ping`: over TLS when the client verifies TLS \
-(DOCKER_TLS_VERIFY, or a context's TLS material), with the client's own ca.pem, cert.pem and key.pem, so a certificate \
-either side refuses is a TLS failure; in plain HTTP otherwise (a daemon answers `OK`; a TLS daemon answers \"Client sent \
-an HTTP request to an HTTPS server\"; silence or anything else is not a daemon); for `ssh://` the server's banner, with \
-nothing sent. Nothing but the client's own certificate is sent, and only to the address it is configured for; no host \
-name is resolved (an IP address or `localhost` is probed, a name is left to `docker -H URL version`); root judging \
-another user probes nothing that user's files name.
+no answer: down or filtered; unreachable: no route), then for `tcp://` a plain `GET /_ping` (a daemon answers `OK`; a TLS \
+daemon answers with \"Client sent an HTTP request to an HTTPS server\"; silence or anything else is not a daemon), for \
+`ssh://` the server's banner, with nothing sent. No credentials are sent and no TLS handshake is made (with TLS, a TLS \
+server answering is told apart, its certificates are not checked: `docker version` does); no host name is resolved (an \
+IP address or `localhost` is probed, a name is left to `docker -H URL version`); root judging another user probes \
+nothing that user's files name.
 
 Why it matters: the CLI prints the same `Cannot connect` for a stopped daemon and for a stale socket, and a different error for \
 a socket you may not open; the fixes differ (start the service, remove the stale file, use your own socket or group).
@@ -512,17 +511,6 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
                 ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
                     format!("{target} is unreachable ({text}): no route to the host of {url}")
                 }
-                ErrorKind::InvalidData if text.starts_with(crate::facts::TLS_FAILED) => {
-                    evidence.push(tls_evidence);
-                    return Verdict::fail(format!(
-                        "the TLS handshake with {url} fails, as the client's will: {}",
-                        text.trim_start_matches(crate::facts::TLS_FAILED)
-                    ))
-                    .with_evidence(evidence)
-                    .fix(Remediation::text(
-                        "With DOCKER_TLS_VERIFY the client checks the daemon's certificate against ca.pem (the CA that signed it, for the name or address in DOCKER_HOST) and presents cert.pem and key.pem (signed by the CA the daemon's --tlscacert names), from DOCKER_CERT_PATH (default ~/.docker) or the context's TLS material: put the right files there, or point DOCKER_CERT_PATH at them.",
-                    ));
-                }
                 _ => format!("{url} cannot be reached: {text}"),
             };
             return Verdict::fail(summary)
@@ -583,10 +571,13 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
             let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
             let api = crate::model::escape_controls(&api).into_owned();
             if tls {
-                return Verdict::pass(format!(
-                    "a Docker daemon answers at {url}{api} over TLS: its certificate verified against your CA, yours accepted"
+                return Verdict::warn(format!(
+                    "a Docker daemon answers at {url}{api} in plain HTTP, but the client verifies TLS: its handshake fails"
                 ))
-                .with_evidence(evidence);
+                .with_evidence(evidence)
+                .fix(Remediation::text(
+                    "Either the daemon is not the one you meant, or it runs without TLS: start it with --tlsverify and its certificates, or drop DOCKER_TLS_VERIFY for a daemon that is only on loopback.",
+                ));
             }
             Verdict::pass(format!("a Docker daemon answers at {url}{api}")).with_evidence(evidence)
         }

@@ -369,42 +369,11 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
     } else {
         crate::parse::http::get_request("/_ping", &shown).into_bytes()
     };
-    // With TLS verification on, the handshake the CLI makes: the user's CA, certificate and key, read as the user.
-    let material = if !ssh && f.client_tls().0 {
-        match tls_material(f) {
-            Ok(m) => Some(m),
-            Err(text) => {
-                return probe(
-                    shown,
-                    Reached::Failed {
-                        kind: std::io::ErrorKind::InvalidData,
-                        text,
-                    },
-                );
-            }
-        }
-    } else {
-        None
-    };
-    let server_name = if a.host.is_empty() {
-        "localhost"
-    } else {
-        a.host.as_str()
-    };
-    let tls = material
-        .as_ref()
-        .map(|(ca, cert, key)| crate::host::TlsClient {
-            server_name,
-            ca,
-            cert: cert.as_deref(),
-            key: key.as_deref(),
-        });
     let req = crate::host::TcpRequest {
         addr,
         send: &request,
         max: 4096,
         line: ssh,
-        tls,
     };
     let outcome = match f.reader().tcp_exchange(&req) {
         Ok(reply) => Reached::Reply(reply),
@@ -414,52 +383,6 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
         },
     };
     probe(shown, outcome)
-}
-
-/// `ca.pem`, and `cert.pem` and `key.pem` when readable.
-type Pems = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
-
-/// The TLS files the CLI uses with verification on: `ca.pem`, `cert.pem`, `key.pem` in DOCKER_CERT_PATH (default
-/// the configuration directory) for DOCKER_HOST, or the current context's `contexts/tls/<digest>/docker`; read as
-/// the user. `Err` (the CLI's own complaint) when `ca.pem` cannot be read.
-fn tls_material(f: &Facts) -> Result<Pems, String> {
-    let context = f
-        .client_endpoint()
-        .as_ref()
-        .ok()
-        .and_then(|r| r.context.clone());
-    let dir = match context {
-        Some(name) => format!(
-            "{}/contexts/tls/{}/docker",
-            docker_config_dir(f),
-            context_digest(&name)
-        ),
-        None => f
-            .is_own_session()
-            .then(|| f.env("DOCKER_CERT_PATH"))
-            .flatten()
-            .filter(|d| d.starts_with('/'))
-            .unwrap_or_else(|| docker_config_dir(f)),
-    };
-    let dir = dir.trim_end_matches('/');
-    let ca = match f.read_bytes(&format!("{dir}/ca.pem")) {
-        Read::Ok(b) => b,
-        Read::Missing => {
-            return Err(format!(
-                "{}could not read CA certificate {dir}/ca.pem: no such file",
-                crate::host::real::TLS_FAILED
-            ));
-        }
-        Read::Failed(e) => {
-            return Err(format!(
-                "{}could not read CA certificate {dir}/ca.pem: {e}",
-                crate::host::real::TLS_FAILED
-            ));
-        }
-    };
-    let cert = f.read_bytes(&format!("{dir}/cert.pem")).ok().cloned();
-    let key = f.read_bytes(&format!("{dir}/key.pem")).ok().cloned();
-    Ok((ca, cert, key))
 }
 
 /// What [`ClientEndpoint::source`] says when nothing chose the endpoint.

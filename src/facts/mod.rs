@@ -36,7 +36,6 @@ pub mod units;
 pub use units::{SYSTEM_UNIT_DIRS, Unit};
 
 /// What checks need of the host's file metadata, so they never name `crate::host`.
-pub use crate::host::real::TLS_FAILED;
 pub use crate::host::{Access, FileKind, Meta};
 use crate::parse::{
     self, LineError, id_map::IdMapEntry, kernel::KernelVersion, mountinfo::Mount,

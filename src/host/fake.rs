@@ -398,14 +398,6 @@ impl Host for FakeHost {
                 format!("the fixture records no exchange with {address}"),
             ));
         };
-        if req.tls.is_some()
-            && let Some(e) = &t.tls_error
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}{e}", super::real::TLS_FAILED),
-            ));
-        }
         match t.error {
             Some(TcpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
             Some(TcpError::Unreachable) => Err(io::Error::from(io::ErrorKind::HostUnreachable)),

@@ -212,14 +212,12 @@ pub trait Host {
     /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
     /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response>;
-    /// One exchange with a TCP endpoint the user configured (DOCKER_HOST, a context): connect to `req.addr`, over
-    /// TLS when `req.tls` says so (the server verified against the user's CA, the user's client certificate
-    /// presented), send `req.send` (nothing when empty), read until the peer closes, `req.max` bytes, a newline when
-    /// `req.line`, or the deadline (3 s, the connect and handshake included). Connection errors keep their kind
-    /// (`ConnectionRefused`, `TimedOut` for a connect that got no answer, `HostUnreachable`, `NetworkUnreachable`);
-    /// a TLS failure (a certificate refused either way, a handshake that did not finish) is `InvalidData` with a
-    /// text starting [`real::TLS_FAILED`]; a peer that says nothing in time is `TcpReply { silent: true }`. Sends only the
-    /// caller's bytes and the user's own certificate. `Unsupported` where the machine is not live (a `--root` tree).
+    /// One exchange with a TCP endpoint the user configured (DOCKER_HOST, a context): connect to `req.addr`, send
+    /// `req.send` (nothing when empty), read until the peer closes, `req.max` bytes, a newline when `req.line`, or the
+    /// deadline (3 s, the connect included). Connection errors keep their kind (`ConnectionRefused`, `TimedOut` for
+    /// a connect that got no answer, `HostUnreachable`, `NetworkUnreachable`); a peer that says nothing in time is
+    /// `TcpReply { silent: true }`. Sends only the caller's bytes. `Unsupported` where the machine is not live (a
+    /// `--root` tree).
     fn tcp_exchange(&self, req: &TcpRequest) -> io::Result<TcpReply> {
         let _ = req;
         Err(io::Error::new(
@@ -246,17 +244,6 @@ pub struct TcpRequest<'a> {
     pub max: usize,
     /// Stop at the first newline (an SSH banner).
     pub line: bool,
-    pub tls: Option<TlsClient<'a>>,
-}
-
-/// A TLS client as the docker CLI makes one with verification on: the server checked against `ca` (PEM) under
-/// `server_name`, and the user's certificate and key (PEM) presented when both are given.
-#[derive(Debug, Clone)]
-pub struct TlsClient<'a> {
-    pub server_name: &'a str,
-    pub ca: &'a [u8],
-    pub cert: Option<&'a [u8]>,
-    pub key: Option<&'a [u8]>,
 }
 
 /// What a TCP endpoint sent back ([`Host::tcp_exchange`]).

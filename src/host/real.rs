@@ -476,10 +476,7 @@ impl Host for RealHost {
                         e
                     }
                 })?;
-            match &req.tls {
-                Some(tls) => tls_exchange(stream, tls, req, deadline),
-                None => plain_exchange(stream, req, deadline),
-            }
+            plain_exchange(stream, req, deadline)
         })
     }
 
@@ -916,124 +913,6 @@ fn plain_exchange(
     }
     Ok(reply)
 }
-
-/// The TLS half of [`Host::tcp_exchange`]: rustls driven by hand over the blocking socket, so that every read and
-/// write waits at most until the one deadline (rustls's own `complete_io` may read more than once per call).
-fn tls_exchange(
-    mut sock: std::net::TcpStream,
-    tls: &super::TlsClient,
-    req: &super::TcpRequest,
-    deadline: Instant,
-) -> io::Result<super::TcpReply> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-    let failed =
-        |what: String| io::Error::new(io::ErrorKind::InvalidData, format!("{TLS_FAILED}{what}"));
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(tls.ca) {
-        let cert = cert.map_err(|e| failed(format!("ca.pem: {e}")))?;
-        roots
-            .add(cert)
-            .map_err(|e| failed(format!("ca.pem: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(failed("ca.pem holds no certificate".into()));
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| failed(e.to_string()))?
-        .with_root_certificates(roots);
-    let config = match (tls.cert, tls.key) {
-        (Some(cert), Some(key)) => {
-            let chain = CertificateDer::pem_slice_iter(cert)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| failed(format!("cert.pem: {e}")))?;
-            let key =
-                PrivateKeyDer::from_pem_slice(key).map_err(|e| failed(format!("key.pem: {e}")))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| failed(format!("cert.pem and key.pem: {e}")))?
-        }
-        _ => builder.with_no_client_auth(),
-    };
-    let name = ServerName::try_from(tls.server_name.to_owned())
-        .map_err(|e| failed(format!("{:?} is not a server name: {e}", tls.server_name)))?;
-    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)
-        .map_err(|e| failed(e.to_string()))?;
-    conn.writer().write_all(req.send)?;
-    let mut reply = super::TcpReply::default();
-    let mut buf = [0u8; 4096];
-    loop {
-        while conn.wants_write() {
-            sock.set_write_timeout(Some(remaining(deadline)?))?;
-            conn.write_tls(&mut sock).map_err(timed_out)?;
-        }
-        loop {
-            match conn.reader().read(&mut buf) {
-                Ok(0) => return Ok(reply),
-                Ok(n) => {
-                    reply.bytes.extend_from_slice(&buf[..n]);
-                    if reply.bytes.len() >= req.max {
-                        reply.bytes.truncate(req.max);
-                        return Ok(reply);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                // The peer closed the connection without TLS's close_notify: what came is the reply.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(reply),
-                Err(e) => return Err(e),
-            }
-        }
-        let Ok(left) = remaining(deadline) else {
-            if conn.is_handshaking() {
-                return Err(failed(
-                    "the server did not finish the handshake within 3 s".into(),
-                ));
-            }
-            reply.silent = true;
-            return Ok(reply);
-        };
-        sock.set_read_timeout(Some(left))?;
-        match conn.read_tls(&mut sock) {
-            Ok(0) => {
-                if conn.is_handshaking() {
-                    return Err(failed(
-                        "the server closed the connection during the handshake".into(),
-                    ));
-                }
-                conn.process_new_packets()
-                    .map_err(|e| failed(e.to_string()))?;
-                let _ = conn.reader().read_to_end(&mut reply.bytes);
-                reply.bytes.truncate(req.max);
-                return Ok(reply);
-            }
-            Ok(_) => {
-                conn.process_new_packets()
-                    .map_err(|e| failed(e.to_string()))?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if conn.is_handshaking() {
-                    return Err(failed(
-                        "the server did not finish the handshake within 3 s".into(),
-                    ));
-                }
-                reply.silent = true;
-                return Ok(reply);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// How a TLS failure's text starts ([`Host::tcp_exchange`]).
-pub const TLS_FAILED: &str = "the TLS handshake failed: ";
 
 fn timed_out(e: io::Error) -> io::Error {
     if e.kind() == io::ErrorKind::WouldBlock {

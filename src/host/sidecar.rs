@@ -73,7 +73,6 @@
 //! reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
 //! silent = false        # true: nothing (more) came before the deadline
 //! # error = "refused"   # or "timeout" (the connect got no answer), "unreachable"
-//! # tls_error = "invalid peer certificate: UnknownIssuer"   # a TLS probe's handshake fails so
 //! ```
 //!
 //! Tree files without a `[files]` entry are owned by root:root; their mode is normalised to
@@ -226,9 +225,6 @@ pub struct RecordedTcp {
     /// A connection error instead: "refused", "timeout" (the connect got no answer), "unreachable".
     #[serde(default)]
     pub error: Option<TcpError>,
-    /// When the doctor speaks TLS to it: the handshake fails with this (rustls's words).
-    #[serde(default)]
-    pub tls_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -251,10 +251,7 @@ fn rootful_denied(
     let denied = format!(
         "\"permission denied while trying to connect to the Docker daemon socket at {url}\""
     );
-    let docker_gid = f
-        .groups()
-        .ok()
-        .and_then(|gs| gs.iter().find(|g| g.name == "docker").map(|g| g.gid));
+    let docker_gid = f.docker_group().map(|(gid, _)| gid);
     if let (Some(m), Some(gid)) = (meta, docker_gid)
         && (m.gid != gid || m.mode & 0o060 != 0o060)
     {
@@ -293,10 +290,7 @@ fn rootful_denied(
             join_docker_group(f),
         );
     }
-    let session = f.is_own_session().then(|| {
-        docker_gid.is_some_and(|gid| f.identity.gid == gid || f.identity.groups.contains(&gid))
-    });
-    if session == Some(false) {
+    if f.session_has_docker_group() == Some(false) {
         return (
             format!(
                 "{denied}: {} is in the docker group in /etc/group, but this login session predates it",

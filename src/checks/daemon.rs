@@ -646,15 +646,6 @@ fn rootful_addresses<'f>(f: &'f Facts) -> Vec<&'f str> {
         .collect()
 }
 
-/// The gid of the `docker` group in the group database.
-fn docker_gid(f: &Facts) -> Option<(u32, Vec<String>)> {
-    f.groups()
-        .ok()?
-        .iter()
-        .find(|g| g.name == "docker")
-        .map(|g| (g.gid, g.members.clone()))
-}
-
 fn socket(f: &Facts) -> Verdict {
     let Some((path, meta)) = ROOTFUL_SOCKETS.iter().find_map(|p| match f.lstat(p) {
         Read::Ok(m) => Some((*p, m)),
@@ -671,7 +662,7 @@ fn socket(f: &Facts) -> Verdict {
             "no rootful socket (/var/run/docker.sock): no rootful daemon listens",
         );
     };
-    let group = docker_gid(f);
+    let group = f.docker_group();
     let group_name = |gid: u32| {
         f.groups()
             .ok()
@@ -737,7 +728,7 @@ fn socket(f: &Facts) -> Verdict {
 }
 
 fn group(f: &Facts) -> Verdict {
-    let Some((gid, members)) = docker_gid(f) else {
+    let Some((gid, members)) = f.docker_group() else {
         return match f.groups() {
             Read::Failed(e) => unreadable("/etc/group", e),
             _ => Verdict::pass(
@@ -746,10 +737,8 @@ fn group(f: &Facts) -> Verdict {
         };
     };
     let user = &f.user;
-    let in_db = members.contains(&user.name) || user.gid == gid;
-    let session = f
-        .is_own_session()
-        .then(|| f.identity.gid == gid || f.identity.groups.contains(&gid));
+    let in_db = f.in_docker_group();
+    let session = f.session_has_docker_group();
     let v = Verdict::pass("")
         .evidence("/etc/group", format!("docker:{gid}: {}", members.join(",")))
         .evidence(

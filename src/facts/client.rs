@@ -58,14 +58,27 @@ impl Facts<'_> {
         self.target().daemon == Daemon::Rootful
     }
 
+    /// The docker group's entry in the group database: its gid and members.
+    pub fn docker_group(&self) -> Option<(u32, &[String])> {
+        self.groups()
+            .ok()?
+            .iter()
+            .find(|g| g.name == "docker")
+            .map(|g| (g.gid, g.members.as_slice()))
+    }
+
     /// Whether the docker group's database entry lists the user (or is their primary group).
     pub fn in_docker_group(&self) -> bool {
-        self.groups().ok().is_some_and(|gs| {
-            gs.iter().any(|g| {
-                g.name == "docker"
-                    && (g.gid == self.user.gid || g.members.contains(&self.user.name))
-            })
-        })
+        self.docker_group()
+            .is_some_and(|(gid, members)| gid == self.user.gid || members.contains(&self.user.name))
+    }
+
+    /// Whether this login session has the docker group; `None` when it is not the user's own session (root
+    /// judging them) or there is no docker group.
+    pub fn session_has_docker_group(&self) -> Option<bool> {
+        let (gid, _) = self.docker_group()?;
+        self.is_own_session()
+            .then(|| self.identity.gid == gid || self.identity.groups.contains(&gid))
     }
 
     /// The endpoint the docker CLI will use (DOCKER_HOST, DOCKER_CONTEXT, config.json, the default), resolved once.

@@ -705,6 +705,19 @@ impl Drop for FileGuard {
     }
 }
 
+/// Runs argv as `user` with exactly `env`, in a session whose groups predate a group change (`setpriv
+/// --clear-groups`: as after `usermod -aG`, before a new login).
+fn old_session(user: &str, env: &[(String, String)], argv: &[&str]) -> Output {
+    let account = testkit::account(user).unwrap();
+    testkit::exec_as(&account, false)
+        .args(["--", "/usr/bin/env", "-i"])
+        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+        .args(argv)
+        .current_dir("/")
+        .output()
+        .unwrap()
+}
+
 /// Removes the user from the docker group when dropped.
 struct GroupGuard(String);
 
@@ -758,16 +771,7 @@ fn rootful_socket_and_the_docker_group() {
     assert!(out.status.success(), "{}", text(&out));
     // The same user in a session without the group (as after `usermod` without logging in again).
     let bin = support::doctor_bin().to_str().unwrap().to_owned();
-    let account = testkit::account(&ctx.user).unwrap();
-    let old_session = |argv: &[&str]| {
-        testkit::exec_as(&account, false)
-            .args(["--", "/usr/bin/env", "-i"])
-            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-            .args(argv)
-            .current_dir("/")
-            .output()
-            .unwrap()
-    };
+    let old_session = |argv: &[&str]| old_session(&ctx.user, &env, argv);
     let out = old_session(&[&bin, "check", "daemon.group", "--format", "json"]);
     let doc: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
@@ -1210,16 +1214,7 @@ fn a_rootful_only_user_against_the_real_rootful_daemon() {
     assert!(out.status.success(), "{}", text(&out));
     // The same user in a session without the group (as after `usermod`, before a new login).
     let bin = support::doctor_bin().to_str().unwrap().to_owned();
-    let account = testkit::account(&ctx.user).unwrap();
-    let old_session = |env: &[(String, String)], argv: &[&str]| {
-        testkit::exec_as(&account, false)
-            .args(["--", "/usr/bin/env", "-i"])
-            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-            .args(argv)
-            .current_dir("/")
-            .output()
-            .unwrap()
-    };
+    let old_session = |env: &[(String, String)], argv: &[&str]| old_session(&ctx.user, env, argv);
     let out = old_session(
         &env,
         &[&bin, "check", "client", "daemon.group", "--format", "json"],

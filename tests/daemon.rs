@@ -1414,6 +1414,7 @@ fn make_certs(dir: &Path) {
         );
     };
     ca("ca", "rd-test-ca");
+    ca("other-ca", "rd-other-ca");
     fs::write(
         dir.join("server.cnf"),
         "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
@@ -1428,7 +1429,13 @@ fn make_certs(dir: &Path) {
             "server-cert.pem",
         ),
         ("key.pem", "client", "client.cnf", "cert.pem"),
+        ("other-key.pem", "client", "client.cnf", "other-cert.pem"),
     ] {
+        let (ca, ca_key) = if out == "other-cert.pem" {
+            ("other-ca.pem", "other-ca-key.pem")
+        } else {
+            ("ca.pem", "ca-key.pem")
+        };
         openssl(dir, &["genrsa", "-out", key, "2048"]);
         openssl(
             dir,
@@ -1455,9 +1462,9 @@ fn make_certs(dir: &Path) {
                 "-in",
                 "req.csr",
                 "-CA",
-                "ca.pem",
+                ca,
                 "-CAkey",
-                "ca-key.pem",
+                ca_key,
                 "-CAcreateserial",
                 "-out",
                 out,
@@ -1466,11 +1473,42 @@ fn make_certs(dir: &Path) {
             ],
         );
     }
-    // The client's directory.
-    let good = dir.join("good");
-    fs::create_dir_all(&good).unwrap();
-    for file in ["ca.pem", "cert.pem", "key.pem"] {
-        fs::copy(dir.join(file), good.join(file)).unwrap();
+    // The client's directories: the right files; the wrong CA; no client certificate; a certificate of another
+    // CA; no CA at all.
+    for (sub, files) in [
+        (
+            "good",
+            [
+                ("ca.pem", "ca.pem"),
+                ("cert.pem", "cert.pem"),
+                ("key.pem", "key.pem"),
+            ]
+            .as_slice(),
+        ),
+        (
+            "wrong-ca",
+            &[
+                ("other-ca.pem", "ca.pem"),
+                ("cert.pem", "cert.pem"),
+                ("key.pem", "key.pem"),
+            ],
+        ),
+        ("no-cert", &[("ca.pem", "ca.pem")]),
+        (
+            "foreign-cert",
+            &[
+                ("ca.pem", "ca.pem"),
+                ("other-cert.pem", "cert.pem"),
+                ("other-key.pem", "key.pem"),
+            ],
+        ),
+        ("no-ca", &[("cert.pem", "cert.pem"), ("key.pem", "key.pem")]),
+    ] {
+        let to = dir.join(sub);
+        fs::create_dir_all(&to).unwrap();
+        for (from, name) in files {
+            fs::copy(dir.join(from), to.join(name)).unwrap();
+        }
     }
     Command::new("chmod")
         .args(["-R", "a+rX"])
@@ -1479,9 +1517,11 @@ fn make_certs(dir: &Path) {
         .unwrap();
 }
 
-/// A rootful dockerd with `--tlsverify` on a loopback port: with DOCKER_TLS_VERIFY and the right files the real client
-/// gets through, and the doctor's plain probe tells a TLS daemon answers (it makes no handshake: the certificates are
-/// the client's to check); without DOCKER_TLS_VERIFY both get Go's "Client sent an HTTP request to an HTTPS server."
+/// A rootful dockerd with `--tlsverify` on a loopback port, met by the doctor's handshake (`openssl s_client` with
+/// the client's files) and by the real docker CLI with the same environment: the right files get through; the
+/// wrong CA, a name the certificate lacks, no client certificate, a certificate of another CA and a missing CA
+/// each fail both, and the doctor names which; without DOCKER_TLS_VERIFY both get Go's "Client sent an HTTP
+/// request to an HTTPS server."
 #[test]
 fn a_tls_daemon_on_a_loopback_port() {
     let Some(ctx) = live() else { return };
@@ -1492,8 +1532,8 @@ fn a_tls_daemon_on_a_loopback_port() {
     let rootful = RootfulDaemon::start_tcp_tls(port, &certs).expect("start a TLS rootful dockerd");
     let url = format!("tcp://127.0.0.1:{port}");
     let runtime = format!("/run/user/{}", testkit::account(&ctx.user).unwrap().uid);
-    let with = |dir: Option<&str>| {
-        let mut extra = vec![("DOCKER_HOST", url.clone())];
+    let with = |host: &str, dir: Option<&str>| {
+        let mut extra = vec![("DOCKER_HOST", format!("tcp://{host}:{port}"))];
         if let Some(d) = dir {
             extra.push(("DOCKER_TLS_VERIFY", "1".to_owned()));
             extra.push(("DOCKER_CERT_PATH", certs.join(d).display().to_string()));
@@ -1501,10 +1541,21 @@ fn a_tls_daemon_on_a_loopback_port() {
         let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
         user_env(&ctx.user, &runtime, &extra)
     };
-    // The right CA and the client's certificate: the client gets through; the doctor sees a TLS daemon answer.
-    let env = with(Some("good"));
+    // The right CA and the client's certificate: the client gets through, and so does the doctor's handshake.
+    let env = with("127.0.0.1", Some("good"));
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket", "client.tls"]);
-    assert_finding(&doc, "client.socket", "pass", "a TLS server answers");
+    assert_finding(
+        &doc,
+        "client.socket",
+        "pass",
+        &format!("a Docker daemon answers at {url} (API "),
+    );
+    assert_finding(
+        &doc,
+        "client.socket",
+        "pass",
+        "over TLS, verifying the server's certificate, with the client's certificate",
+    );
     assert_finding(&doc, "client.tls", "pass", "with TLS verification");
     let out = docker_client(
         &ctx.user,
@@ -1512,8 +1563,58 @@ fn a_tls_daemon_on_a_loopback_port() {
         &["version", "--format", "{{.Server.Version}}"],
     );
     assert!(out.status.success(), "{}", text(&out));
+    // Each fault: the doctor's finding, and the real client's refusal of the same thing.
+    for (host, dir, doctor_says, docker_says) in [
+        (
+            "127.0.0.1",
+            "wrong-ca",
+            "the client refuses the daemon's certificate",
+            "certificate signed by unknown authority",
+        ),
+        (
+            "localhost",
+            "good",
+            "hostname mismatch (OpenSSL verify error 62)",
+            // Go 1.19: "x509: certificate is not valid for any names, but wanted to match localhost"; later Go:
+            // "x509: certificate is valid for 127.0.0.1, not localhost".
+            "x509: certificate is",
+        ),
+        (
+            "127.0.0.1",
+            "no-cert",
+            // Go answers a missing certificate with "bad certificate" (TLS 1.2) or "certificate required" (TLS 1.3
+            // from Go 1.21 on); Debian 12's dockerd (Go 1.19) says the first.
+            "refuses the client in the TLS handshake (alert \"bad certificate\") with no client certificate",
+            "remote error: tls: bad certificate",
+        ),
+        (
+            "127.0.0.1",
+            "foreign-cert",
+            "refuses the client in the TLS handshake (alert \"bad certificate\") with the client's certificate",
+            "bad certificate",
+        ),
+        (
+            "127.0.0.1",
+            "no-ca",
+            "cannot find",
+            "no-ca/ca.pem: no such file or directory",
+        ),
+    ] {
+        let env = with(host, Some(dir));
+        let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket", "client.tls"]);
+        // Without its CA the CLI makes no connection: client.tls says so, and client.socket makes no handshake.
+        let id = if dir == "no-ca" {
+            "client.tls"
+        } else {
+            "client.socket"
+        };
+        assert_finding(&doc, id, "fail", doctor_says);
+        let out = docker_client(&ctx.user, &env, &["version"]);
+        assert!(!out.status.success(), "{dir}: {}", text(&out));
+        assert_says(&out, docker_says);
+    }
     // No DOCKER_TLS_VERIFY: a plain request to a TLS port.
-    let env = with(None);
+    let env = with("127.0.0.1", None);
     let (_, doc) = doctor(&ctx.user, &env, &["check", "client.socket"]);
     assert_finding(&doc, "client.socket", "fail", "requires TLS");
     let out = docker_client(&ctx.user, &env, &["version"]);

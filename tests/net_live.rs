@@ -632,6 +632,7 @@ fn regression_a_command_run_as_the_user_leads_a_session_of_its_own_without_roots
             timeout: std::time::Duration::from_secs(10),
             scratch_dirs: vec![],
             scratch_files: vec![],
+            stdin: Vec::new(),
             ready: None,
         })
         .unwrap();

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = docker_config::current_context(text);
-    if let Ok((_, Some(host))) = docker_config::context_meta(text) {
+    if let Ok(docker_config::ContextMeta {
+        host: Some(host), ..
+    }) = docker_config::context_meta(text)
+    {
         let _ = docker_config::parse_endpoint(&host).url();
     }
     let _ = docker_config::parse_endpoint(text).url();

@@ -5,7 +5,8 @@ use super::{
     unreadable, use_rootless,
 };
 use crate::facts::client::{
-    ClientEndpoint, DESKTOP_SOCKET, ROOTFUL_SOCKETS, Reached, RemoteProbe, docker_config_dir,
+    ClientEndpoint, ClientTls, DESKTOP_SOCKET, ROOTFUL_SOCKETS, Reached, RemoteProbe, TlsOutcome,
+    TlsProbe, docker_config_dir,
 };
 use crate::facts::listeners::{Listener, same_address};
 use crate::facts::{Facts, FileKind, Read};
@@ -465,7 +466,8 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
     use std::io::ErrorKind;
     let url = r.endpoint.url();
     let target = &p.target;
-    let (tls, tls_evidence) = f.client_tls();
+    let client_tls = f.client_tls();
+    let (tls, tls_evidence) = (client_tls.on, client_tls.evidence.clone());
     let mut evidence = r.evidence.clone();
     let what = if p.ssh { "SSH" } else { "Docker API" };
     let check_by_hand = || {
@@ -577,10 +579,7 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
         }
         Ok(resp) if resp.body_text().contains("HTTP request to an HTTPS server") => {
             if tls {
-                Verdict::pass(format!(
-                    "a TLS server answers at {url} (it refused plain HTTP as a TLS daemon does); the doctor does not complete TLS handshakes, so the certificates are not checked here: `docker version` does"
-                ))
-                .with_evidence(evidence)
+                handshake(&url, target, &client_tls, p.tls.as_ref(), evidence)
             } else {
                 Verdict::fail(format!(
                     "the daemon at {url} requires TLS, and the client does not use it: \"Client sent an HTTP request to an HTTPS server.\""
@@ -594,7 +593,10 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
         Ok(resp) => Verdict::fail(format!("{url} answers GET /_ping with HTTP {}: not a healthy Docker daemon", resp.status))
             .with_evidence(evidence)
             .fix(check_by_hand()),
-        Err(_) if !reply.bytes.is_empty() && reply.bytes[0] == 0x15 => Verdict::fail(format!(
+        Err(_) if tls && reply.bytes[0] == 0x15 => {
+            handshake(&url, target, &client_tls, p.tls.as_ref(), evidence)
+        }
+        Err(_) if reply.bytes[0] == 0x15 => Verdict::fail(format!(
             "{target} answers with a TLS alert: a TLS server, not a Docker daemon answering plain HTTP"
         ))
         .with_evidence(evidence)
@@ -602,6 +604,183 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
         Err(_) => Verdict::fail(format!("{target} answers, but not in HTTP: not a Docker daemon ({})", crate::model::escape_controls(&first)))
             .with_evidence(evidence)
             .fix(check_by_hand()),
+    }
+}
+
+/// Docker's page on TLS for the daemon socket: the certificates, the client's files.
+const PROTECT_ACCESS: &str = "https://docs.docker.com/engine/security/protect-access/";
+
+/// The directory of the client's TLS files.
+fn tls_dir(tls: &ClientTls) -> String {
+    tls.ca
+        .as_deref()
+        .or(tls.cert_key.as_ref().map(|(c, _)| c.as_str()))
+        .or(tls.missing.first().map(String::as_str))
+        .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+        .unwrap_or_else(|| "the directory DOCKER_CERT_PATH names".to_owned())
+}
+
+/// What the CLI says when the files it needs for TLS are not there.
+fn missing_tls_files(url: &str, tls: &ClientTls) -> String {
+    format!(
+        "the client uses TLS for {url} but cannot find {}: the CLI refuses to connect (\"unable to resolve docker endpoint: open {}: no such file or directory\")",
+        tls.missing.join(" and "),
+        tls.missing.first().map_or("", String::as_str)
+    )
+}
+
+/// The verdict on a TLS server at the client's `tcp://` endpoint, from the handshake made with the client's files.
+fn handshake(
+    url: &str,
+    target: &str,
+    tls: &ClientTls,
+    probe: Option<&TlsProbe>,
+    mut evidence: Vec<Evidence>,
+) -> Verdict {
+    use crate::parse::openssl::Handshake;
+    let Some(probe) = probe else {
+        return Verdict::pass(format!(
+            "a TLS server answers at {url} (it refused plain HTTP, as a TLS daemon does)"
+        ))
+        .with_evidence(evidence);
+    };
+    if !probe.command.is_empty() {
+        evidence.push(Evidence {
+            source: "TLS handshake".into(),
+            detail: crate::model::escape_controls(&probe.command).into_owned(),
+        });
+    }
+    let docs = PROTECT_ACCESS;
+    let dir = tls_dir(tls);
+    let by_hand = Remediation::text(format!(
+        "`docker -H {url} --tlsverify version` shows the client's own error; the certificates' set-up is in {docs}"
+    ));
+    let outcome = match &probe.outcome {
+        TlsOutcome::NotMade(_) if !tls.missing.is_empty() => {
+            return Verdict::skip(format!(
+                "a TLS server answers at {url}, but no handshake was made: {} (see client.tls)",
+                missing_tls_files(url, tls)
+            ))
+            .with_evidence(evidence);
+        }
+        TlsOutcome::NotMade(why) => {
+            return Verdict::pass(format!(
+                "a TLS server answers at {url} (it refused plain HTTP, as a TLS daemon does); its certificates were not checked: {why}"
+            ))
+            .with_evidence(evidence);
+        }
+        TlsOutcome::TimedOut => {
+            return Verdict::fail(format!(
+                "{target} accepts TLS connections but the handshake and GET /_ping did not finish within 3 s: a hung daemon, or not a Docker daemon"
+            ))
+            .with_evidence(evidence)
+            .fix(by_hand);
+        }
+        TlsOutcome::Done(h) => h,
+    };
+    let who = |client_cert: bool| {
+        if client_cert {
+            "the client's certificate"
+        } else {
+            "no client certificate"
+        }
+    };
+    match outcome {
+        Handshake::Answered(bytes) => {
+            let first = String::from_utf8_lossy(bytes).lines().next().unwrap_or("").chars().take(120).collect::<String>();
+            evidence.push(Evidence {
+                source: format!("GET {url}/_ping over TLS"),
+                detail: crate::model::escape_controls(&first).into_owned(),
+            });
+            match crate::parse::http::parse_response(bytes) {
+                Ok(resp) if resp.status == 200 && resp.body_text().trim() == "OK" => {
+                    let api = resp.header("api-version").map(|v| format!(" (API {v})")).unwrap_or_default();
+                    Verdict::pass(format!(
+                        "a Docker daemon answers at {url}{} over TLS, {}, with {}",
+                        crate::model::escape_controls(&api),
+                        if tls.verify { "verifying the server's certificate" } else { "not verifying the server's certificate (as the client is set: see client.tls)" },
+                        who(tls.cert_key.is_some())
+                    ))
+                    .with_evidence(evidence)
+                }
+                Ok(resp) => Verdict::fail(format!(
+                    "{url} completes the TLS handshake but answers GET /_ping with HTTP {}: not a healthy Docker daemon",
+                    resp.status
+                ))
+                .with_evidence(evidence)
+                .fix(by_hand),
+                Err(_) => Verdict::fail(format!(
+                    "{url} completes the TLS handshake but answers GET /_ping not in HTTP: not a Docker daemon"
+                ))
+                .with_evidence(evidence)
+                .fix(by_hand),
+            }
+        }
+        Handshake::Silent => Verdict::fail(format!(
+            "{url} completes the TLS handshake and answers nothing to GET /_ping: not a Docker daemon, or a hung one"
+        ))
+        .with_evidence(evidence)
+        .fix(by_hand),
+        Handshake::Unverified { code, text } => {
+            let text = crate::model::escape_controls(text);
+            let ca = tls.ca.as_deref().unwrap_or("the system's CA store");
+            let fix = match code {
+                // unable to get issuer certificate (locally), self-signed, self-signed in chain, unable to verify leaf
+                2 | 18 | 19 | 20 | 21 => format!(
+                    "The daemon's certificate is not signed by the CA the client trusts ({ca}). Copy the CA that signed the daemon's certificate (the file its --tlscacert names) to {}, or point the client at the right directory ({docs}).",
+                    tls.ca.as_deref().unwrap_or("ca.pem beside your client certificate")
+                ),
+                62 | 64 => format!(
+                    "The daemon's certificate does not name the address the client connects to ({target}). Issue it again with a subjectAltName for it (`IP:…` for an address, `DNS:…` for a name, {docs}), or connect by a name or address the certificate holds."
+                ),
+                9 | 10 => "The daemon's certificate is outside its validity period: issue a new one, and check both machines' clocks.".to_owned(),
+                _ => format!("Issue the daemon's certificate again as {docs} shows, or correct the client's CA ({ca})."),
+            };
+            Verdict::fail(format!(
+                "the client refuses the daemon's certificate at {url}: {text} (OpenSSL verify error {code}); the CLI fails the same way (\"tls: failed to verify certificate: x509: …\")"
+            ))
+            .with_evidence(evidence)
+            .fix(Remediation::text(fix))
+        }
+        Handshake::Alert(alert) => {
+            let alert = crate::model::escape_controls(alert);
+            let has_cert = tls.cert_key.is_some();
+            let fix = if has_cert {
+                format!(
+                    "The daemon trusts another CA for its clients (its --tlscacert): have your certificate signed by that CA, or use the cert.pem and key.pem issued for this daemon ({docs})."
+                )
+            } else {
+                format!(
+                    "The daemon runs with --tlsverify and admits only clients with a certificate signed by its CA: put cert.pem and key.pem beside ca.pem in {dir} ({docs})."
+                )
+            };
+            Verdict::fail(format!(
+                "the daemon at {url} refuses the client in the TLS handshake (alert \"{alert}\") with {}: the CLI fails with \"remote error: tls: {alert}\"",
+                who(has_cert)
+            ))
+            .with_evidence(evidence)
+            .fix(Remediation::text(fix))
+        }
+        Handshake::NotTls(why) => Verdict::fail(format!(
+            "{target} refused plain HTTP, yet does not speak TLS either ({}): not a Docker daemon",
+            crate::model::escape_controls(why)
+        ))
+        .with_evidence(evidence)
+        .fix(by_hand),
+        Handshake::LocalFiles(line) => Verdict::fail(format!(
+            "the client's TLS files cannot be used: {}",
+            crate::model::escape_controls(line)
+        ))
+        .with_evidence(evidence)
+        .fix(Remediation::text(format!(
+            "Check that ca.pem, cert.pem and key.pem in {dir} are readable PEM files and that key.pem is the key of cert.pem ({docs})."
+        ))),
+        Handshake::Other(line) => Verdict::fail(format!(
+            "the TLS handshake with {url} fails: {}",
+            crate::model::escape_controls(line)
+        ))
+        .with_evidence(evidence)
+        .fix(by_hand),
     }
 }
 
@@ -664,24 +843,47 @@ fn tls(f: &Facts) -> Verdict {
     };
     let url = r.endpoint.url();
     let mut evidence = r.evidence.clone();
-    let (verify, tls_evidence) = f.client_tls();
-    evidence.push(tls_evidence);
-    if verify {
+    let tls = f.client_tls();
+    evidence.push(tls.evidence.clone());
+    if !tls.missing.is_empty() {
+        return Verdict::fail(missing_tls_files(&url, &tls))
+            .with_evidence(evidence)
+            .fix(Remediation::text(format!(
+                "Copy the daemon's CA certificate (ca.pem) and your client certificate and key (cert.pem, key.pem) into {}, or point DOCKER_CERT_PATH at the directory that holds them ({PROTECT_ACCESS}).",
+                tls_dir(&tls)
+            )));
+    }
+    if tls.verify {
         return Verdict::pass(format!("{url} is used with TLS verification"))
             .with_evidence(evidence);
     }
     let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
     let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    let why = match (tls.on, r.context.is_some()) {
+        (true, true) => "the context sets SkipTLSVerify",
+        (true, false) => "DOCKER_TLS without DOCKER_TLS_VERIFY",
+        (false, true) => "the context holds no TLS material",
+        (false, false) => "no DOCKER_TLS_VERIFY",
+    };
     Verdict::warn(format!(
-        "the client uses {url} (set by {}) without TLS verification ({}): commands travel in clear text, and the client cannot tell whose daemon answers{}",
+        "the client uses {url} (set by {}) without TLS verification ({why}): {}the client cannot tell whose daemon answers{}",
         r.source,
-        if r.context.is_some() { "the context holds no TLS material" } else { "no DOCKER_TLS_VERIFY" },
+        if tls.on { "" } else { "commands travel in clear text, and " },
         if local { "; on loopback, every local user can reach that daemon too" } else { "" }
     ))
     .with_evidence(evidence)
-    .fix(Remediation::text(
-        "Use SSH (`DOCKER_HOST=ssh://user@host`) or TLS (`DOCKER_TLS_VERIFY=1` with DOCKER_CERT_PATH holding ca.pem, cert.pem and key.pem); for this host's rootless daemon, its Unix socket:",
-    ).steps(use_rootless(f).steps))
+    .fix(Remediation::text(match (&r.context, tls.on) {
+        (Some(name), true) => format!(
+            "Verify the daemon: store its CA in the context and drop skip-tls-verify (`docker context update {name} --docker \"host={url},ca=/path/to/ca.pem,cert=/path/to/cert.pem,key=/path/to/key.pem\"`, {PROTECT_ACCESS}), or use SSH (`ssh://user@host`); for this host's rootless daemon, its Unix socket:"
+        ),
+        (None, true) => format!(
+            "Verify the daemon: `export DOCKER_TLS_VERIFY=1` with the daemon's CA as ca.pem beside cert.pem and key.pem in DOCKER_CERT_PATH ({PROTECT_ACCESS}), or use SSH (`DOCKER_HOST=ssh://user@host`); for this host's rootless daemon, its Unix socket:"
+        ),
+        _ => format!(
+            "Use SSH (`DOCKER_HOST=ssh://user@host`) or TLS (`DOCKER_TLS_VERIFY=1` with DOCKER_CERT_PATH holding ca.pem, cert.pem and key.pem, {PROTECT_ACCESS}); for this host's rootless daemon, its Unix socket:"
+        ),
+    })
+    .steps(use_rootless(f).steps))
 }
 
 /// The fix for a config directory `sudo docker` left to root: what `chown -R USER:GID DIR` and

@@ -139,58 +139,111 @@ impl Facts<'_> {
         found
     }
 
-    /// Whether the client verifies TLS for its `tcp://` endpoint, with what says so: DOCKER_TLS_VERIFY set, for an
-    /// endpoint from DOCKER_HOST; TLS material stored for a context (`contexts/tls/<sha256 of the name>/docker`).
-    pub fn client_tls(&self) -> (bool, Evidence) {
-        let from_env = self
-            .client_endpoint()
-            .as_ref()
-            .is_ok_and(|r| r.source == "DOCKER_HOST");
-        if from_env {
-            let v = self.env("DOCKER_TLS_VERIFY").filter(|v| !v.is_empty());
-            return (
-                v.is_some(),
-                Evidence {
-                    source: "env:DOCKER_TLS_VERIFY".into(),
-                    detail: v.unwrap_or_else(|| "unset".into()),
-                },
+    /// The client's TLS settings for a `tcp://` endpoint, as the CLI derives them (docker/cli `cli/flags`,
+    /// `context/docker`). From DOCKER_HOST: TLS when DOCKER_TLS or DOCKER_TLS_VERIFY is non-empty, verified when
+    /// DOCKER_TLS_VERIFY is; the files are `ca.pem`, `cert.pem` and `key.pem` in DOCKER_CERT_PATH (default the
+    /// config directory), the CA required, certificate and key presented when both exist. From a
+    /// context: its stored `contexts/tls/<sha256 of the name>/docker/{ca,cert,key}.pem` and `SkipTLSVerify`.
+    pub fn client_tls(&self) -> ClientTls {
+        let endpoint = self.client_endpoint().as_ref().ok();
+        let exists = |p: &str| matches!(self.lstat(p), Read::Ok(_));
+        if endpoint.is_some_and(|r| r.source == "DOCKER_HOST") {
+            let set = |v: &str| self.env(v).filter(|v| !v.is_empty());
+            let verify = set("DOCKER_TLS_VERIFY");
+            let plain = set("DOCKER_TLS");
+            let on = verify.is_some() || plain.is_some();
+            let dir = set("DOCKER_CERT_PATH").unwrap_or_else(|| docker_config_dir(self));
+            let dir = dir.trim_end_matches('/');
+            let (ca, cert, key) = (
+                format!("{dir}/ca.pem"),
+                format!("{dir}/cert.pem"),
+                format!("{dir}/key.pem"),
             );
+            // The CLI reads the CA file whenever TLS is on, verified or not (`TLSDataFromFiles`), and drops a
+            // certificate or key that is not there; a certificate without its key is not presented.
+            let missing = if on && !exists(&ca) {
+                vec![ca.clone()]
+            } else {
+                Vec::new()
+            };
+            let (has_cert, has_key) = (exists(&cert), exists(&key));
+            let detail = match (&verify, &plain) {
+                (Some(v), _) => {
+                    format!("DOCKER_TLS_VERIFY={v}: TLS, the server verified against {ca}")
+                }
+                (None, Some(v)) => format!("DOCKER_TLS={v}: TLS without verifying the server"),
+                (None, None) => {
+                    "neither DOCKER_TLS_VERIFY nor DOCKER_TLS set: plain HTTP".to_owned()
+                }
+            };
+            return ClientTls {
+                on,
+                verify: verify.is_some(),
+                ca: (on && verify.is_some()).then_some(ca),
+                cert_key: (on && has_cert && has_key).then_some((cert, key)),
+                missing,
+                evidence: Evidence {
+                    source: "env:DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH".into(),
+                    detail,
+                },
+            };
         }
-        // The current context's own TLS material: contexts/tls/<sha256 of its name>/docker/{ca,cert}.pem.
-        let Some(name) = self
-            .client_endpoint()
-            .as_ref()
-            .ok()
-            .and_then(|r| r.context.clone())
+        let Some((name, skip)) =
+            endpoint.and_then(|r| r.context.clone().map(|n| (n, r.skip_tls_verify)))
         else {
-            return (
-                false,
-                Evidence {
+            return ClientTls {
+                on: false,
+                verify: false,
+                ca: None,
+                cert_key: None,
+                missing: Vec::new(),
+                evidence: Evidence {
                     source: "context".into(),
                     detail: "none in use: no TLS material".into(),
                 },
-            );
+            };
         };
         let dir = format!(
             "{}/contexts/tls/{}/docker",
             docker_config_dir(self),
             context_digest(&name)
         );
-        let has = ["ca.pem", "cert.pem"]
-            .iter()
-            .any(|file| matches!(self.lstat(&format!("{dir}/{file}")), Read::Ok(_)));
-        let detail = if has {
-            format!("context {name}: TLS material stored")
-        } else {
-            format!("context {name}: no TLS material")
-        };
-        (
-            has,
-            Evidence {
+        let (ca, cert, key) = (
+            format!("{dir}/ca.pem"),
+            format!("{dir}/cert.pem"),
+            format!("{dir}/key.pem"),
+        );
+        let (has_ca, has_cert, has_key) = (exists(&ca), exists(&cert), exists(&key));
+        let on = has_ca || has_cert || has_key || skip;
+        let stored: Vec<&str> = [
+            ("ca.pem", has_ca),
+            ("cert.pem", has_cert),
+            ("key.pem", has_key),
+        ]
+        .iter()
+        .filter(|(_, has)| *has)
+        .map(|(n, _)| *n)
+        .collect();
+        let detail = format!(
+            "context {name}: {}{}",
+            if stored.is_empty() {
+                "no TLS material".to_owned()
+            } else {
+                format!("TLS material stored ({})", stored.join(", "))
+            },
+            if skip { ", SkipTLSVerify" } else { "" }
+        );
+        ClientTls {
+            on,
+            verify: on && !skip,
+            ca: (on && !skip && has_ca).then_some(ca),
+            cert_key: (on && has_cert && has_key).then_some((cert, key)),
+            missing: Vec::new(),
+            evidence: Evidence {
                 source: dir,
                 detail,
             },
-        )
+        }
     }
 
     /// The client's `tcp://` or `ssh://` endpoint probed once within the API deadline (`None` for any other
@@ -298,6 +351,24 @@ fn judge_target(f: &Facts) -> Target {
     }
 }
 
+/// The client's TLS settings for its `tcp://` endpoint ([`Facts::client_tls`]).
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// TLS is used at all.
+    pub on: bool,
+    /// The server's certificate is checked.
+    pub verify: bool,
+    /// The CA file the server's certificate must chain to; `None` when verifying: the system's roots.
+    pub ca: Option<String>,
+    /// The client's certificate and key, presented when the server asks for one.
+    pub cert_key: Option<(String, String)>,
+    /// Files the CLI needs and cannot find: it then refuses to connect at all ("unable to resolve docker
+    /// endpoint: open …: no such file or directory").
+    pub missing: Vec<String>,
+    /// What says so.
+    pub evidence: Evidence,
+}
+
 /// A probe of the client's remote endpoint ([`Facts::remote_probe`]).
 #[derive(Debug, Clone)]
 pub struct RemoteProbe {
@@ -306,6 +377,27 @@ pub struct RemoteProbe {
     /// `host:port` as probed (the default port filled in).
     pub target: String,
     pub outcome: Reached,
+    /// The TLS handshake and `GET /_ping` over it, made when the client uses TLS and a TLS server answered.
+    pub tls: Option<TlsProbe>,
+}
+
+/// A TLS handshake with the client's endpoint, made with the client's own files by `openssl s_client`.
+#[derive(Debug, Clone)]
+pub struct TlsProbe {
+    /// The command, as shown in evidence.
+    pub command: String,
+    pub outcome: TlsOutcome,
+}
+
+/// How a [`TlsProbe`] ended.
+#[derive(Debug, Clone)]
+pub enum TlsOutcome {
+    /// Not made, and why (no `openssl`, files the CLI itself would not find).
+    NotMade(String),
+    /// The deadline came first.
+    TimedOut,
+    /// What `s_client` reported.
+    Done(crate::parse::openssl::Handshake),
 }
 
 /// How far a probe got.
@@ -338,6 +430,7 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
             ssh,
             target,
             outcome,
+            tls: None,
         })
     };
     let a = match docker_config::authority(rest) {
@@ -347,7 +440,7 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
     // The docker CLI's defaults: 2376 with TLS, else 2375; SSH's 22.
     let port = a.port.unwrap_or(if ssh {
         22
-    } else if f.client_tls().0 {
+    } else if f.client_tls().on {
         2376
     } else {
         2375
@@ -395,7 +488,103 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
             text: crate::host::describe_error(&e),
         },
     };
-    probe(shown, outcome)
+    // A TLS server refuses the plain request ("Client sent an HTTP request to an HTTPS server.") or answers it
+    // with an alert record (0x15): with a client that uses TLS, the handshake is what decides.
+    let tls_server = matches!(&outcome, Reached::Reply(r)
+        if r.bytes.first() == Some(&0x15)
+            || String::from_utf8_lossy(&r.bytes).contains("HTTP request to an HTTPS server"));
+    let tls = (!ssh && tls_server)
+        .then(|| f.client_tls())
+        .filter(|t| t.on)
+        .map(|t| tls_probe(f, &t, &shown, &a.host, ip, &request));
+    let mut p = probe(shown, outcome)?;
+    p.tls = tls;
+    Some(p)
+}
+
+/// How long the handshake and `GET /_ping` over it may take.
+const TLS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// `openssl s_client` with the client's own files, as the CLI would connect: the server's name checked against
+/// the endpoint's host (`localhost` by name, an address as an IP), the CA, certificate and key the CLI would use,
+/// then `GET /_ping` over the connection. It runs as this process (the judged user's own session: root's runs
+/// for another user never get here), so it reads the key itself and nothing of it passes through the doctor.
+fn tls_probe(
+    f: &Facts,
+    tls: &ClientTls,
+    shown: &str,
+    host: &str,
+    ip: std::net::IpAddr,
+    request: &[u8],
+) -> TlsProbe {
+    let not_made = |why: String| TlsProbe {
+        command: String::new(),
+        outcome: TlsOutcome::NotMade(why),
+    };
+    if !tls.missing.is_empty() {
+        return not_made(format!(
+            "the CLI would not connect at all: {} missing",
+            tls.missing.join(", ")
+        ));
+    }
+    let dirs = ["/usr/bin", "/bin", "/usr/local/bin"].map(str::to_owned);
+    let Some(openssl) = f.find_in("openssl", &dirs).into_iter().next() else {
+        return not_made(
+            "`openssl` is not installed, so no handshake was made (install the openssl package to let the doctor check the certificates)".into(),
+        );
+    };
+    let mut argv = vec![
+        openssl,
+        "s_client".to_owned(),
+        "-connect".to_owned(),
+        shown.to_owned(),
+        "-brief".to_owned(),
+        "-ign_eof".to_owned(),
+    ];
+    if tls.verify {
+        argv.push("-verify_return_error".into());
+        if host == "localhost" {
+            argv.extend(
+                ["-verify_hostname", "localhost", "-servername", "localhost"].map(str::to_owned),
+            );
+        } else {
+            argv.extend(["-verify_ip".to_owned(), ip.to_string()]);
+        }
+        if let Some(ca) = &tls.ca {
+            argv.extend(["-CAfile".to_owned(), ca.clone()]);
+        }
+    }
+    if let Some((cert, key)) = &tls.cert_key {
+        argv.extend([
+            "-cert".to_owned(),
+            cert.clone(),
+            "-key".to_owned(),
+            key.clone(),
+        ]);
+    }
+    let mut cmd = f.bounded(
+        &argv,
+        &[("PATH".to_owned(), "/usr/bin:/bin".to_owned())],
+        None,
+        TLS_DEADLINE,
+    );
+    cmd.stdin = request.to_vec();
+    let command = argv.join(" ");
+    let outcome = match f.reader().run_bounded(&cmd) {
+        Err(e) => TlsOutcome::NotMade(format!(
+            "`openssl s_client` could not run: {}",
+            crate::host::describe_error(&e)
+        )),
+        Ok(o) if o.exit == crate::host::bounded::Exit::TimedOut && o.stdout.is_empty() => {
+            TlsOutcome::TimedOut
+        }
+        Ok(o) => TlsOutcome::Done(crate::parse::openssl::s_client(
+            o.stdout.as_bytes(),
+            &o.stderr,
+            tls.verify,
+        )),
+    };
+    TlsProbe { command, outcome }
 }
 
 /// What [`ClientEndpoint::source`] says when nothing chose the endpoint.
@@ -409,6 +598,8 @@ pub struct ClientEndpoint {
     pub source: String,
     /// The context it comes from, when one does.
     pub context: Option<String>,
+    /// The context's `SkipTLSVerify`.
+    pub skip_tls_verify: bool,
     /// The variables and files read on the way.
     pub evidence: Vec<Evidence>,
 }
@@ -453,6 +644,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
             endpoint: docker_config::parse_endpoint(&host),
             source: "DOCKER_HOST".into(),
             context: None,
+            skip_tls_verify: false,
             evidence: vec![Evidence {
                 source: "env:DOCKER_HOST".into(),
                 detail: host,
@@ -506,8 +698,10 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         let path = format!("{dir}/contexts/meta/{digest}/meta.json");
         match f.read(&path) {
             Read::Ok(text) => match docker_config::context_meta(&text) {
-                Ok((_, host)) => {
-                    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+                Ok(meta) => {
+                    let host = meta
+                        .host
+                        .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
                     evidence.push(Evidence {
                         source: path,
                         detail: format!("context {name}: {host}"),
@@ -516,6 +710,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
                         endpoint: docker_config::parse_endpoint(&host),
                         source: format!("context {name:?} ({source})"),
                         context: Some(name),
+                        skip_tls_verify: meta.skip_tls_verify,
                         evidence,
                     });
                 }
@@ -543,6 +738,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
         source: DEFAULT_SOURCE.into(),
         context: None,
+        skip_tls_verify: false,
         evidence,
     })
 }

@@ -110,6 +110,7 @@ impl Facts<'_> {
             timeout,
             scratch_dirs: Vec::new(),
             scratch_files: Vec::new(),
+            stdin: Vec::new(),
             ready: None,
         }
     }
@@ -265,6 +266,7 @@ impl Facts<'_> {
                         )]
                     })
                     .unwrap_or_default(),
+                stdin: Vec::new(),
                 ready: Some(plan.ready.clone()),
                 ..self.bounded(&plan.argv, &plan.env, plan.as_user.as_ref(), plan.timeout)
             };

@@ -2,8 +2,9 @@
 //! output capped, optionally as the judged user, leaving nothing behind.
 //!
 //! What [`run`] guarantees:
-//! - argv only: the program is an absolute path, started directly; stdin is `/dev/null`; the environment is
-//!   exactly [`BoundedCommand::env`] plus `TMPDIR` (below);
+//! - argv only: the program is an absolute path, started directly; stdin is `/dev/null`, or a pipe holding just
+//!   [`BoundedCommand::stdin`] (at most [`STDIN_MAX`] bytes, written before the spawn, so no write can block);
+//!   the environment is exactly [`BoundedCommand::env`] plus `TMPDIR` (below);
 //! - its own process group (`setpgid(0, 0)` at spawn), so the whole group is killed with `SIGKILL` when the deadline
 //!   passes ([`Exit::TimedOut`]) and, once the program has exited, whatever of its group still runs (the program is
 //!   not reaped before that, so its pid, and with it the group's id, cannot be reused in between);
@@ -30,6 +31,10 @@ use super::creds::{self, Creds, Saved};
 
 /// The most each of stdout and stderr keeps; the rest is dropped and counted.
 pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// The most [`BoundedCommand::stdin`] may hold: less than any pipe's capacity (`PIPE_BUF`), so it is written whole
+/// before the program starts.
+pub const STDIN_MAX: usize = 4096;
 
 /// The most one [`Capture::drain`] reads before the runner polls (and looks at its deadline) again.
 const DRAIN_MAX: usize = 256 * 1024;
@@ -58,6 +63,8 @@ pub struct BoundedCommand {
     /// command's user (0600, never over an existing file or through a link): (relative path of plain names,
     /// content). Missing directories on the way are made 0700.
     pub scratch_files: Vec<(String, Vec<u8>)>,
+    /// What the program reads on stdin, then end of file (empty: `/dev/null`); at most [`STDIN_MAX`] bytes.
+    pub stdin: Vec<u8>,
     /// A socket path inside the scratch directory: once a process of the command's user answers `GET /_ping` with
     /// 200 there, the runner kills the process group and reports [`Exit::Ready`] (a daemon that came up).
     pub ready: Option<String>,
@@ -168,6 +175,12 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
             format!("{program}: not an absolute path"),
         ));
     }
+    if cmd.stdin.len() > STDIN_MAX {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} bytes of stdin: more than {STDIN_MAX}", cmd.stdin.len()),
+        ));
+    }
     let switch = match &cmd.as_user {
         Some(u) if nix::unistd::geteuid().as_raw() != u.uid => Some(switch_to(u)?),
         _ => None,
@@ -216,13 +229,20 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
             return Err(e);
         }
     };
+    let stdin = match stdin_of(&cmd.stdin) {
+        Ok(s) => s,
+        Err(e) => {
+            clean_scratch(&scratch, switch.as_ref().map(|(c, s, _)| (c, s)));
+            return Err(e);
+        }
+    };
     command
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .env("TMPDIR", &scratch)
         .envs(dirs.iter().map(|(k, v)| (k, v)))
         .current_dir("/")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let started = Instant::now();
@@ -257,6 +277,19 @@ pub fn run(cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
         leftovers,
         cleanup_error,
     })
+}
+
+/// `/dev/null` for no input; else the read end of a pipe that already holds all of `bytes` (fewer than the pipe's
+/// capacity, so the write cannot block) and whose write end is closed, so the program reads them, then end of file.
+fn stdin_of(bytes: &[u8]) -> io::Result<Stdio> {
+    if bytes.is_empty() {
+        return Ok(Stdio::null());
+    }
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut write = std::fs::File::from(write);
+    io::Write::write_all(&mut write, bytes)?;
+    drop(write);
+    Ok(Stdio::from(read))
 }
 
 /// The first of `paths` that is a file: a util-linux tool the runner needs to run a command as the user `how`.
@@ -552,9 +585,34 @@ mod tests {
             timeout,
             scratch_dirs: vec![],
             scratch_files: vec![],
+            stdin: Vec::new(),
             ready: None,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn stdin_is_given_whole_then_end_of_file() {
+        let cat = |stdin: Vec<u8>| {
+            run(&BoundedCommand {
+                argv: vec!["/bin/sh".into(), "-c".into(), "cat; echo end".into()],
+                env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+                as_user: None,
+                timeout: Duration::from_secs(5),
+                scratch_dirs: vec![],
+                scratch_files: vec![],
+                stdin,
+                ready: None,
+            })
+        };
+        let o = cat(b"GET /_ping HTTP/1.1\r\n\r\n".to_vec()).unwrap();
+        assert_eq!(o.exit, Exit::Code(0));
+        assert_eq!(o.stdout, "GET /_ping HTTP/1.1\r\n\r\nend\n");
+        // Empty: /dev/null, which ends at once.
+        assert_eq!(cat(Vec::new()).unwrap().stdout, "end\n");
+        let e = cat(vec![b'x'; STDIN_MAX + 1]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("4097 bytes of stdin"), "{e}");
     }
 
     #[test]
@@ -636,6 +694,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             scratch_dirs: vec![],
             scratch_files: vec![],
+            stdin: Vec::new(),
             ready: None,
         })
         .unwrap_err();
@@ -657,6 +716,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             scratch_dirs: vec![("XDG_RUNTIME_DIR".into(), "run".into())],
             scratch_files: vec![],
+            stdin: Vec::new(),
             ready: None,
         })
         .unwrap();
@@ -676,6 +736,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 scratch_dirs: vec![("X".into(), bad.into())],
                 scratch_files: vec![],
+                stdin: Vec::new(),
                 ready: None,
             })
             .unwrap_err();
@@ -698,6 +759,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             scratch_dirs: vec![("XDG_CONFIG_HOME".into(), "config".into())],
             scratch_files: vec![("config/docker/daemon.json".into(), b"{}\n".to_vec())],
+            stdin: Vec::new(),
             ready: None,
         })
         .unwrap();
@@ -715,6 +777,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 scratch_dirs: vec![],
                 scratch_files: vec![(bad.into(), b"x".to_vec())],
+                stdin: Vec::new(),
                 ready: None,
             })
             .unwrap_err();
@@ -731,6 +794,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             scratch_dirs: vec![],
             scratch_files: vec![],
+            stdin: Vec::new(),
             ready: Some("docker.sock".into()),
         })
         .unwrap();

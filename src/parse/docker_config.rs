@@ -120,8 +120,18 @@ pub fn current_context(config_json: &str) -> Result<Option<String>, String> {
         .map(str::to_owned))
 }
 
-/// A context's name and its Docker endpoint (`Endpoints.docker.Host`) from `meta.json`.
-pub fn context_meta(meta_json: &str) -> Result<(String, Option<String>), String> {
+/// What the CLI reads of a context's `meta.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextMeta {
+    pub name: String,
+    /// `Endpoints.docker.Host`.
+    pub host: Option<String>,
+    /// `Endpoints.docker.SkipTLSVerify`: TLS without checking the server's certificate.
+    pub skip_tls_verify: bool,
+}
+
+/// A context's name and its Docker endpoint from `meta.json`.
+pub fn context_meta(meta_json: &str) -> Result<ContextMeta, String> {
     let v: Value = serde_json::from_str(meta_json).map_err(|e| json_error(&e))?;
     let name = v
         .get("Name")
@@ -131,7 +141,15 @@ pub fn context_meta(meta_json: &str) -> Result<(String, Option<String>), String>
         .pointer("/Endpoints/docker/Host")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    Ok((name.to_owned(), host))
+    let skip_tls_verify = v
+        .pointer("/Endpoints/docker/SkipTLSVerify")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    Ok(ContextMeta {
+        name: name.to_owned(),
+        host,
+        skip_tls_verify,
+    })
 }
 
 #[cfg(test)]
@@ -183,11 +201,14 @@ mod tests {
         let meta = r#"{"Name":"rootless","Metadata":{"Description":"Rootless mode"},"Endpoints":{"docker":{"Host":"unix:///run/user/1000/docker.sock","SkipTLSVerify":false}}}"#;
         assert_eq!(
             context_meta(meta).unwrap(),
-            (
-                "rootless".to_owned(),
-                Some("unix:///run/user/1000/docker.sock".to_owned())
-            )
+            ContextMeta {
+                name: "rootless".to_owned(),
+                host: Some("unix:///run/user/1000/docker.sock".to_owned()),
+                skip_tls_verify: false,
+            }
         );
+        let meta = r#"{"Name":"far","Endpoints":{"docker":{"Host":"tcp://10.0.0.9:2376","SkipTLSVerify":true}}}"#;
+        assert!(context_meta(meta).unwrap().skip_tls_verify);
     }
 
     proptest! {

@@ -31,6 +31,7 @@ pub mod mountinfo;
 pub mod net_tcp;
 pub mod net_unix;
 pub mod netplan;
+pub mod openssl;
 pub mod os_release;
 pub mod passwd;
 pub mod pkgdb;

@@ -31,7 +31,7 @@ const RSS_LIMIT_MB: u32 = 2048;
 /// Seconds per target for `cargo xtask fuzz` without `--seconds`.
 pub const DEFAULT_SECONDS: u32 = 60;
 
-/// Seconds per target in the test tier: 27 targets, so about 135 s of fuzzing in all (plus each build).
+/// Seconds per target in the test tier: 29 targets, so about 145 s of fuzzing in all (plus each build).
 pub const TIER_SECONDS: u32 = 5;
 
 /// Turns one fixture file into seeds.
@@ -113,6 +113,16 @@ pub const TARGETS: &[Target] = &[
             b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 31337 /var/run/docker.sock\n0000000000000000: 00000003 00000000 00000000 0001 03  1586\n0000000000000000: 00000002 00000000 00000000 0002 01 20002 /run/with space/x.sock\n",
         ],
         ..target("net_unix", FILE_MAX_LEN, &[&["root/proc/*/net/unix"]])
+    },
+    Target {
+        // `openssl s_client -brief` against real dockerds (OpenSSL 3.0): stdout, a NUL, stderr.
+        literal: &[
+            b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK\0Can't use SSL_get_servername\nCONNECTION ESTABLISHED\nProtocol version: TLSv1.3\nVerification: OK\n",
+            b"\0Can't use SSL_get_servername\ndepth=0 CN = srv\nverify error:num=20:unable to get local issuer certificate\n404706A2B37F0000:error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889:\n",
+            b"\0CONNECTION ESTABLISHED\nVerification: OK\n40E7DB64857F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n",
+            b"\0Could not open file or uri for loading client certificate private key from nokey\n4047:error:80000002:system library:file_open:No such file or directory:../providers/implementations/storemgmt/file_store.c:266:calling stat(nokey)\n",
+        ],
+        ..target("openssl", 64 * 1024, &[&[]])
     },
     target("kmsg", FILE_MAX_LEN, &[&["root/dev/kmsg", "root/proc/*/cgroup"]]),
     target(

@@ -169,6 +169,16 @@ pub enum Command {
         #[arg(long)]
         seconds: u64,
     },
+    /// Record what `check` reads on this host into a new directory, as a fixture that `--host-file DIR/host.toml`
+    /// replays with the same findings: secrets left out (DIR/MANIFEST.md lists what is kept); attach it to a bug report
+    Capture {
+        /// The directory to write; it must not exist yet (it is made 0700)
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Only the checks of these areas or IDs; all when none
+        #[arg(value_name = "AREA|ID")]
+        areas: Vec<String>,
+    },
     /// List every check: ID, area, one line
     List,
     /// Explain one check: what it reads, why, the error users see, the fix per distribution

@@ -101,6 +101,9 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     if let Command::Fix { targets, .. } = &cli.command {
         only.extend(targets.iter().cloned());
     }
+    if let Command::Capture { areas, .. } = &cli.command {
+        only.extend(areas.iter().cloned());
+    }
     if g.format == Format::Script && !matches!(cli.command, Command::Fix { .. }) {
         let name = match &cli.command {
             Command::Preflight { .. } => "preflight",
@@ -112,6 +115,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::Setup => "setup",
             Command::Net { .. } => "net",
             Command::NetBenchChild { .. } => "__net-bench-child",
+            Command::Capture { .. } => "capture",
         };
         return Err(UsageError::ScriptFormat(name).into());
     }
@@ -184,6 +188,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             out,
         ),
         Command::Setup => setup_command(cli, host, out),
+        Command::Capture { out: dir, .. } => capture_command(cli, host, &selection, dir, out),
         Command::NetBenchChild { .. } => Err(UsageError::Fix(
             "__net-bench-child runs inside RootlessKit for `net bench`, not by itself".to_owned(),
         )
@@ -275,6 +280,67 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             })
         }
     }
+}
+
+/// `capture`: `check` run through a recording host, its findings and what it read written to `dir`.
+fn capture_command(
+    cli: &Cli,
+    host: &dyn Host,
+    selection: &checks::Selection,
+    dir: &std::path::Path,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    let g = &cli.global;
+    let recorder = host::record::Recorder::new(host);
+    let mut facts =
+        facts::Facts::gather(&recorder, g.user.as_deref(), None).map_err(UsageError::from)?;
+    facts.choose_target(target_choice(g));
+    let findings = checks::run(&facts, selection, true, true);
+    let mut json = Vec::new();
+    report::json(&mut json, "check", &facts, &findings)?;
+    let description = format!(
+        "captured by rootless-doctor {} on {} for {} (uid {})",
+        env!("CARGO_PKG_VERSION"),
+        facts.distro().name,
+        facts.user.name,
+        facts.user.uid
+    );
+    let log = recorder.log();
+    let manifest = log
+        .borrow()
+        .write(dir, &description, &[("findings.json", &json)])
+        .map_err(|e| error::Error::Capture(dir.display().to_string(), host::describe_error(&e)))?;
+    let dir = dir.display();
+    writeln!(
+        out,
+        "captured what `check` read into {dir}: {} files with content, {} as metadata only, {} links, {} commands, {} API requests",
+        manifest.files.len(),
+        manifest.metadata_only.len(),
+        manifest.links.len(),
+        manifest.commands.len(),
+        manifest.http.len()
+    )?;
+    writeln!(
+        out,
+        "left out: {} environment variables outside the allow-list (names in {dir}/MANIFEST.md){}",
+        manifest.env_left_out.len(),
+        if manifest.files.iter().any(|(_, _, note)| note.is_some()) {
+            ", and parts of the files the manifest marks"
+        } else {
+            ""
+        }
+    )?;
+    // Root's run for another user replays for that user too.
+    let user = g
+        .user
+        .as_deref()
+        .map(|u| format!(" --user {}", crate::model::shell_quote(u)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "replay: rootless-doctor --host-file {dir}/host.toml{user} check   (this run's findings: {dir}/findings.json)"
+    )?;
+    Ok(Outcome::Healthy)
 }
 
 /// Where a run's journal and backups live: root's below /var/lib, a user's in their XDG state directory.
@@ -1315,6 +1381,9 @@ pub mod error {
         /// `enter` could not join the daemon (exit 1, like nsenter).
         #[error("enter: {0}")]
         Enter(String),
+        /// `capture` could not write its directory (exit 1): the directory and why.
+        #[error("capture: cannot write {0}: {1}")]
+        Capture(String, String),
     }
     pub type Result<T> = std::result::Result<T, Error>;
 }

@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Unhealthy) => ExitCode::from(1),
         // A closed pipe (`rootless-doctor preflight | head`) is the reader's choice, not an error.
         Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e @ Error::Enter(_)) => {
+        Err(e @ (Error::Enter(_) | Error::Capture(..))) => {
             eprintln!("rootless-doctor: {e}");
             ExitCode::from(1)
         }

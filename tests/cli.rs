@@ -954,3 +954,49 @@ fn coverage_table_names_every_check_of_list() {
         "checks the coverage table does not name: {missing:?}"
     );
 }
+
+/// `capture` writes only a directory of its own: an existing one (or a link where it would go) is refused with exit
+/// 1 and nothing written through it; a selection captures just those checks, and the replay hint names the user.
+#[test]
+fn capture_refuses_an_existing_directory_and_follows_no_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let existing = tmp.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&existing, &link).unwrap();
+    for out in [&existing, &link] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12-daemon");
+        cmd.args(["capture", "--out"])
+            .arg(out)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(
+                predicate::str::contains("capture: cannot write")
+                    .and(predicate::str::contains("exists")),
+            );
+    }
+    assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 0);
+    let dir = tmp.path().join("subid");
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-daemon");
+    cmd.args(["capture", "subid", "--out"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "replay: rootless-doctor --host-file {}/host.toml check",
+            dir.display()
+        )));
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("findings.json")).unwrap()).unwrap();
+    let ids = finding_ids(&findings);
+    assert!(
+        !ids.is_empty() && ids.iter().all(|id| id.starts_with("subid.")),
+        "{ids:?}"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dir).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700);
+}

@@ -1622,3 +1622,89 @@ fn a_tls_daemon_on_a_loopback_port() {
     drop(rootful);
     let _ = fs::remove_dir_all(&certs);
 }
+
+/// `capture` on the live machine, as a user with a running rootless daemon: replaying the capture (as root, from
+/// its files alone) gives the findings the live run gave, finding for finding; a secret in the user's environment
+/// and one in their shell start-up file are nowhere in the capture, and the manifest names what was left out.
+#[test]
+fn capture_of_a_live_host_replays_with_the_same_findings() {
+    let Some(ctx) = live() else { return };
+    let d = start(&ctx.user, StateDirLayout::Upstream);
+    let home = testkit::account(&ctx.user).unwrap().home;
+    let bashrc = Path::new(&home).join(".bashrc");
+    let saved = fs::read(&bashrc).ok();
+    let secret_rc = "rd-capture-secret-in-bashrc-4711";
+    let mut rc = saved.clone().unwrap_or_default();
+    rc.extend_from_slice(format!("export GITHUB_TOKEN={secret_rc}\n").as_bytes());
+    fs::write(&bashrc, &rc).unwrap();
+    let secret_env = "rd-capture-secret-in-env-4711";
+    let env = env_with(&d, &[("RD_TEST_TOKEN", Some(secret_env))]);
+    let dir = PathBuf::from(format!("/tmp/rd-capture-live-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let bin = support::doctor_bin().to_str().unwrap().to_owned();
+    let out = as_user(
+        &ctx.user,
+        &env,
+        &[&bin, "capture", "--out", dir.to_str().unwrap()],
+    );
+    match saved {
+        Some(bytes) => fs::write(&bashrc, bytes).unwrap(),
+        None => fs::remove_file(&bashrc).unwrap(),
+    }
+    assert!(out.status.success(), "{}", text(&out));
+    assert_says(&out, "replay: rootless-doctor --host-file");
+    // The capture is the user's, and only theirs.
+    let meta = fs::metadata(&dir).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o700
+    );
+    // No secret anywhere in it.
+    let grep = Command::new("grep")
+        .args(["-rlF", "-e", secret_rc, "-e", secret_env])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        grep.stdout.is_empty(),
+        "secrets in the capture: {}",
+        text(&grep)
+    );
+    let manifest = fs::read_to_string(dir.join("MANIFEST.md")).unwrap();
+    assert!(manifest.contains("`RD_TEST_TOKEN`"), "{manifest}");
+    // The replay, as root, from the capture alone.
+    let live: Value =
+        serde_json::from_slice(&fs::read(dir.join("findings.json")).unwrap()).unwrap();
+    let replay = Command::new(support::doctor_bin())
+        .env_clear()
+        .arg("--host-file")
+        .arg(dir.join("host.toml"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(replay.stderr.is_empty(), "{}", text(&replay));
+    let replay: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    let strip = |doc: &Value| {
+        let root = doc["host"]["root"].as_str().unwrap().to_owned();
+        let findings = doc["findings"].to_string();
+        let findings = if root == "/" {
+            findings
+        } else {
+            findings.replace(&root, "")
+        };
+        serde_json::from_str::<Vec<Value>>(&findings).unwrap()
+    };
+    let (a, b) = (strip(&live), strip(&replay));
+    assert_eq!(a.len(), b.len());
+    let differing: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| format!("live:   {x}\nreplay: {y}"))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n\n"));
+    // The live run itself was healthy: the round trip is over a real daemon's findings.
+    assert_finding(&live, "daemon.rootless", "pass", "name=rootless");
+    d.stop().expect("stop");
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -132,6 +132,7 @@ fn check(scenario: &str) {
         }
         assert!(!f["summary"].as_str().unwrap().is_empty());
     }
+    capture_round_trip(scenario);
     let human = run(scenario, &argv);
     assert_eq!(human.code, expect.exit, "{scenario}: human exit code");
     let mut settings = insta::Settings::clone_current();
@@ -144,6 +145,53 @@ fn check(scenario: &str) {
         insta::assert_snapshot!(format!("{scenario}.human"), human.stdout);
         insta::assert_snapshot!(format!("{scenario}.fix"), plan);
     });
+}
+
+/// `capture` of the fixture, replayed: `check` on the capture finds what `check` found on the fixture, finding for
+/// finding (summary, evidence, fix), the tree's own path aside.
+fn capture_round_trip(scenario: &str) {
+    let dir = std::env::temp_dir().join(format!("rd-capture-{scenario}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let captured = run(scenario, &["capture", "--out", dir.to_str().unwrap()]);
+    assert_eq!(captured.code, 0, "{scenario}: capture\n{}", captured.stdout);
+    assert!(
+        captured
+            .stdout
+            .contains("replay: rootless-doctor --host-file")
+    );
+    for file in ["host.toml", "MANIFEST.md", "findings.json"] {
+        assert!(
+            dir.join(file).is_file(),
+            "{scenario}: capture wrote no {file}"
+        );
+    }
+    let live = std::fs::read_to_string(dir.join("findings.json")).unwrap();
+    let out = Command::cargo_bin("rootless-doctor")
+        .unwrap()
+        .env_clear()
+        .arg("--host-file")
+        .arg(dir.join("host.toml"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{scenario}: replay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replay = String::from_utf8(out.stdout).unwrap();
+    let normalised = |text: &str| {
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let root = doc["host"]["root"].as_str().unwrap().to_owned();
+        let doc: serde_json::Value = serde_json::from_str(&text.replace(&root, "<root>")).unwrap();
+        doc["findings"].as_array().unwrap().clone()
+    };
+    let (live, replay) = (normalised(&live), normalised(&replay));
+    assert_eq!(live.len(), replay.len(), "{scenario}: findings");
+    for (a, b) in live.iter().zip(&replay) {
+        assert_eq!(a, b, "{scenario}: the replay of its capture differs");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `fix` as a person, a script and JSON reads it; the script must pass `sh -n` and shellcheck, and the JSON plan

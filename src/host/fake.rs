@@ -248,6 +248,9 @@ impl FakeHost {
     /// Metadata of an already-resolved host path: the tree's, normalised, with the sidecar on top.
     fn meta_at(&self, host: &str) -> io::Result<Meta> {
         let over = self.sidecar.files.get(host);
+        if let Some(e) = over.and_then(|o| o.error) {
+            return Err(e.to_io());
+        }
         let mut meta = match self.lookup(host)? {
             Some(m) => m.top.meta(),
             None => match over.and_then(|o| o.kind) {
@@ -259,6 +262,22 @@ impl FakeHost {
                     size: 0,
                     rdev: None,
                 },
+                // The parent directories of a sidecar-only entry exist, as they must on any host.
+                None if self
+                    .sidecar
+                    .files
+                    .keys()
+                    .any(|k| k.len() > host.len() && sidecar::at_or_below(k, host)) =>
+                {
+                    Meta {
+                        kind: FileKind::Dir,
+                        mode: 0o755,
+                        uid: 0,
+                        gid: 0,
+                        size: 4096,
+                        rdev: None,
+                    }
+                }
                 None => return Err(errno(nix::errno::Errno::ENOENT)),
             },
         };
@@ -278,8 +297,24 @@ impl FakeHost {
             if let Some([major, minor]) = o.device {
                 meta.rdev = Some((major, minor));
             }
+            if let Some(size) = o.size {
+                meta.size = size;
+            }
         }
         Ok(meta)
+    }
+
+    /// A recorded error for reading (or listing) the resolved path `host`: `error`, else `read_error`.
+    fn read_denied(&self, host: &str) -> io::Result<()> {
+        match self
+            .sidecar
+            .files
+            .get(host)
+            .and_then(|o| o.error.or(o.read_error))
+        {
+            Some(e) => Err(e.to_io()),
+            None => Ok(()),
+        }
     }
 
     /// The names in the merged directory `host` (each layer's, minus what a layer above removes or hides).
@@ -399,8 +434,8 @@ impl Host for FakeHost {
             ));
         };
         match t.error {
-            Some(TcpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
-            Some(TcpError::Unreachable) => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
+            Some(TcpError::Refused) => Err(errno(nix::errno::Errno::ECONNREFUSED)),
+            Some(TcpError::Unreachable) => Err(errno(nix::errno::Errno::EHOSTUNREACH)),
             Some(TcpError::Timeout) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "no answer to the connection within 3 s",
@@ -427,24 +462,30 @@ impl Host for FakeHost {
         let Some(h) = recorded else {
             // No recording: behave like the socket file says. A socket nobody recorded answers refuses.
             return match self.stat(socket) {
-                Ok(m) if m.kind == FileKind::Socket => {
-                    Err(io::Error::from(io::ErrorKind::ConnectionRefused))
-                }
-                Ok(_) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                Ok(m) if m.kind == FileKind::Socket => Err(errno(nix::errno::Errno::ECONNREFUSED)),
+                Ok(_) => Err(errno(nix::errno::Errno::ECONNREFUSED)),
                 Err(e) => Err(e),
             };
         };
         match h.error {
-            Some(HttpError::Refused) => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
-            Some(HttpError::Denied) => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
-            Some(HttpError::Missing) => Err(io::Error::from(io::ErrorKind::NotFound)),
+            // As connect(2) fails on the live machine, errno and all.
+            Some(HttpError::Refused) => Err(errno(nix::errno::Errno::ECONNREFUSED)),
+            Some(HttpError::Denied) => Err(errno(nix::errno::Errno::EACCES)),
+            Some(HttpError::Missing) => Err(errno(nix::errno::Errno::ENOENT)),
             Some(HttpError::Timeout) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "no answer within 3 s",
             )),
             None => Ok(crate::parse::http::Response {
                 status: h.status,
-                headers: vec![("content-length".to_owned(), h.body.len().to_string())],
+                headers: if h.headers.is_empty() {
+                    vec![("content-length".to_owned(), h.body.len().to_string())]
+                } else {
+                    h.headers
+                        .iter()
+                        .map(|[k, v]| (k.to_ascii_lowercase(), v.clone()))
+                        .collect()
+                },
                 body: h.body.clone().into_bytes(),
             }),
         }
@@ -460,6 +501,7 @@ impl Host for FakeHost {
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         let host = self.resolve(path, true)?;
+        self.read_denied(&host)?;
         match self.lookup(&host)? {
             Some(Merged {
                 top: Found::Disk(disk, _),
@@ -494,6 +536,9 @@ impl Host for FakeHost {
 
     fn read_link(&self, path: &str) -> io::Result<String> {
         let host = self.resolve(path, false)?;
+        if let Some(e) = self.sidecar.files.get(&host).and_then(|o| o.error) {
+            return Err(e.to_io());
+        }
         match self.lookup(&host)? {
             Some(Merged {
                 top: Found::Disk(disk, _),
@@ -519,6 +564,7 @@ impl Host for FakeHost {
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
         let host = self.resolve(path, true)?;
+        self.read_denied(&host)?;
         let mut names = match self.lookup(&host)? {
             Some(m) if m.top.kind() == FileKind::Dir => self.merged_names(&host, &m.dirs)?,
             Some(_) => return Err(errno(nix::errno::Errno::ENOTDIR)),
@@ -650,6 +696,9 @@ impl Host for FakeHost {
     }
 
     fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>> {
+        if let Some(u) = self.sidecar.users.iter().find(|u| u.name == name) {
+            return Ok(Some(recorded_user(u)));
+        }
         let text = self.read("/etc/passwd")?;
         Ok(super::users_from_passwd(&text)
             .into_iter()
@@ -657,6 +706,9 @@ impl Host for FakeHost {
     }
 
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>> {
+        if let Some(u) = self.sidecar.users.iter().find(|u| u.uid == uid) {
+            return Ok(Some(recorded_user(u)));
+        }
         let text = self.read("/etc/passwd")?;
         Ok(super::users_from_passwd(&text)
             .into_iter()
@@ -718,6 +770,16 @@ impl Host for FakeHost {
                     format!("no recorded output for {argv:?} in the sidecar"),
                 )
             })
+    }
+}
+
+fn recorded_user(u: &sidecar::RecordedUser) -> UserInfo {
+    UserInfo {
+        name: u.name.clone(),
+        uid: u.uid,
+        gid: u.gid,
+        home: u.home.clone(),
+        shell: u.shell.clone(),
     }
 }
 

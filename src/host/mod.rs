@@ -31,6 +31,7 @@ pub mod creds;
 mod fake;
 pub mod nsenter;
 pub mod real;
+pub mod record;
 mod resolve;
 pub mod sidecar;
 

@@ -41,6 +41,22 @@
 //! kind = "chardevice"
 //! device = [10, 200]
 //!
+//! [files."/usr/bin/dockerd"]      # a file whose content the tree does not hold (a capture keeps what was read)
+//! size = 81234567
+//!
+//! [files."/proc/1/environ"]      # reading it fails with this errno (a name or a number); stat still works
+//! read_error = "EACCES"
+//!
+//! [files."/root/.docker"]        # every access fails with this errno
+//! error = "EACCES"
+//!
+//! [[users]]                      # an account the user database answers beyond /etc/passwd (LDAP, sssd)
+//! name = "carol"
+//! uid = 5001
+//! gid = 5001
+//! home = "/home/carol"
+//! shell = "/bin/bash"
+//!
 //! [xattrs."/usr/bin/newuidmap"]  # hex of the raw attribute value
 //! "security.capability" = "0100000280000000000000000000000000000000"
 //!
@@ -63,6 +79,12 @@
 //! status = 200
 //! body = "OK"
 //!
+//! [[http]]              # with the answer's headers (names lowercased), as a capture records them
+//! socket = "/run/user/1000/docker.sock"
+//! path = "/version"
+//! body = "{}"
+//! headers = [["api-version", "1.41"], ["content-type", "application/json"]]
+//!
 //! [[http]]              # or a connection error: "refused" (stale socket), "denied", "missing", "timeout"
 //! socket = "/var/run/docker.sock"
 //! path = "/_ping"
@@ -76,7 +98,8 @@
 //! ```
 //!
 //! Tree files without a `[files]` entry are owned by root:root; their mode is normalised to
-//! 0755 (executable) or 0644 and directories to 0755, so a checkout's umask never changes a verdict.
+//! 0755 (executable) or 0644 and directories to 0755, so a checkout's umask never changes a verdict. The parent
+//! directories of a `[files]` entry that is not in the tree exist (root's, 0755), as they would on a host.
 //!
 //! # Overlays
 //!
@@ -128,14 +151,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::FileKind;
 
 pub const SCHEMA: u32 = 1;
 
 /// One sidecar file as written. With a `base`, it is a layer over the base's host ([`Sidecar::merge_onto`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sidecar {
     pub schema: u32,
@@ -163,6 +186,9 @@ pub struct Sidecar {
     pub http: Vec<RecordedHttp>,
     #[serde(default)]
     pub tcp: Vec<RecordedTcp>,
+    /// Accounts answered beyond /etc/passwd.
+    #[serde(default)]
+    pub users: Vec<RecordedUser>,
     #[serde(default)]
     pub overlay: Overlay,
     /// Files of the tree given inline, on top of the fixture's `root/`.
@@ -171,7 +197,7 @@ pub struct Sidecar {
 }
 
 /// What a layer takes away from its base.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overlay {
     /// Host paths of the base (tree entries with everything below them, `files`, `xattrs` and `http` entries).
@@ -183,7 +209,7 @@ pub struct Overlay {
 }
 
 /// A file, link or empty directory of the tree, given in the sidecar.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeEntry {
     #[serde(default)]
@@ -196,7 +222,7 @@ pub struct TreeEntry {
     pub executable: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedHttp {
     pub socket: String,
@@ -208,10 +234,13 @@ pub struct RecordedHttp {
     /// A connection error instead of an answer.
     #[serde(default)]
     pub error: Option<HttpError>,
+    /// The answer's headers (names lowercased), when recorded; else only `content-length`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<[String; 2]>,
 }
 
 /// A recorded exchange with a TCP endpoint (`Host::tcp_exchange`), matched on `ip:port`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedTcp {
     /// `127.0.0.1:4200`, `[::1]:22`.
@@ -227,7 +256,7 @@ pub struct RecordedTcp {
     pub error: Option<TcpError>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TcpError {
     Refused,
@@ -239,7 +268,7 @@ fn ok_status() -> u16 {
     200
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpError {
     Refused,
@@ -248,7 +277,7 @@ pub enum HttpError {
     Timeout,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarIdentity {
     pub uid: u32,
@@ -260,7 +289,7 @@ pub struct SidecarIdentity {
 }
 
 /// The room left on a filesystem (`statfs(2)`'s `f_bavail * f_bsize`, `f_files`, `f_ffree`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarSpace {
     pub avail: u64,
@@ -270,14 +299,14 @@ pub struct SidecarSpace {
     pub files_free: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Magic {
     Name(String),
     Number(u64),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileOverride {
     #[serde(default)]
@@ -291,9 +320,102 @@ pub struct FileOverride {
     /// A device's number, `[major, minor]` (`/dev/net/tun` is `[10, 200]`).
     #[serde(default)]
     pub device: Option<[u32; 2]>,
+    /// The size `stat` reports, for a file whose content the tree does not hold (a capture keeps only what was read).
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Every access to the path fails with this errno (`"EACCES"`, `"EPERM"`, or a number): a path below a directory
+    /// the reader could not search.
+    #[serde(default)]
+    pub error: Option<Errno>,
+    /// The path can be stat'ed, but reading or listing it fails with this errno (someone else's `/proc/PID/environ`).
+    #[serde(default)]
+    pub read_error: Option<Errno>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// An errno in a sidecar: its name (`"EACCES"`) or its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+/// The errno names a sidecar may use.
+const ERRNO_NAMES: &[(&str, nix::errno::Errno)] = &[
+    ("EACCES", nix::errno::Errno::EACCES),
+    ("EPERM", nix::errno::Errno::EPERM),
+    ("ENOENT", nix::errno::Errno::ENOENT),
+    ("EIO", nix::errno::Errno::EIO),
+    ("ENXIO", nix::errno::Errno::ENXIO),
+    ("ELOOP", nix::errno::Errno::ELOOP),
+    ("EINVAL", nix::errno::Errno::EINVAL),
+    ("ENOTDIR", nix::errno::Errno::ENOTDIR),
+    ("EISDIR", nix::errno::Errno::EISDIR),
+    ("ESRCH", nix::errno::Errno::ESRCH),
+    ("EFBIG", nix::errno::Errno::EFBIG),
+    ("ENAMETOOLONG", nix::errno::Errno::ENAMETOOLONG),
+    ("EOPNOTSUPP", nix::errno::Errno::EOPNOTSUPP),
+];
+
+impl Errno {
+    /// The errno of an I/O error, when it has one.
+    pub fn of(e: &std::io::Error) -> Option<Errno> {
+        e.raw_os_error().map(Errno)
+    }
+
+    pub fn to_io(self) -> std::io::Error {
+        std::io::Error::from_raw_os_error(self.0)
+    }
+}
+
+impl Serialize for Errno {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match ERRNO_NAMES.iter().find(|(_, e)| *e as i32 == self.0) {
+            Some((name, _)) => s.serialize_str(name),
+            None => s.serialize_i64(i64::from(self.0)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Errno {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Errno, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Number(i32),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) if n > 0 => Ok(Errno(n)),
+            Raw::Number(n) => Err(serde::de::Error::custom(format!(
+                "errno {n} is not positive"
+            ))),
+            Raw::Name(name) => ERRNO_NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, e)| Errno(*e as i32))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown errno name {name:?} (use one of {}, or a number)",
+                        ERRNO_NAMES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
+        }
+    }
+}
+
+/// An account the user database answered for (`getpwnam(3)` through NSS: LDAP, sssd), when /etc/passwd lacks it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+    pub shell: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedCommand {
     pub argv: Vec<String>,
@@ -467,6 +589,15 @@ impl Sidecar {
                 tcp.push(t);
             }
         }
+        let mut users = self.users;
+        for u in base.users {
+            if !users
+                .iter()
+                .any(|mine| mine.name == u.name || mine.uid == u.uid)
+            {
+                users.push(u);
+            }
+        }
         let mut http = self.http;
         for h in base.http {
             if !http
@@ -489,6 +620,7 @@ impl Sidecar {
             commands,
             http,
             tcp,
+            users,
             overlay: Overlay::default(),
             tree: BTreeMap::new(),
         }

@@ -1,0 +1,1205 @@
+//! `capture`: a [`Host`] that hands every question to the host it wraps and records the answer, then writes what
+//! it recorded as a fixture (a `root/` tree and a `host.toml` sidecar, [`super::sidecar`]) that `--host-file`
+//! replays, with a manifest of what was kept and what was left out.
+//!
+//! What is recorded is exactly what the run asked: each path is traced component by component as the kernel
+//! walks it (every directory's metadata, every symbolic link's target), so the replay resolves the same links
+//! to the same files. What is written leaves secrets out ([`redact`]): environment variables outside an
+//! allow-list (names only in the manifest), the variables of a process's `environ` outside it, private keys,
+//! registry credentials in the Docker CLI's config.json, a password in a URL, and every line of a shell start-up
+//! file but those that set `DOCKER_HOST`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::Path;
+use std::rc::Rc;
+
+use super::bounded::{BoundedCommand, BoundedOutput, Exit};
+use super::resolve::resolve_with;
+use super::sidecar::{
+    self, Errno, FileOverride, HttpError, RecordedCommand, RecordedHttp, RecordedTcp, RecordedUser,
+    Sidecar, SidecarIdentity, SidecarSpace, TcpError, TreeEntry,
+};
+use super::{
+    Access, CommandOutput, FileKind, Host, Identity, Meta, Space, TcpReply, TcpRequest, UserInfo,
+};
+
+/// The host a [`Recorder`] asks.
+enum Inner<'a> {
+    Borrowed(&'a dyn Host),
+    Owned(Box<dyn Host>),
+}
+
+/// A host that records every answer of the host it wraps into a shared [`Log`].
+pub struct Recorder<'a> {
+    inner: Inner<'a>,
+    log: Rc<RefCell<Log>>,
+}
+
+/// What one path showed.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    /// `lstat` of the path (links not followed).
+    meta: Option<Meta>,
+    /// `lstat` failed with this errno (other than ENOENT).
+    error: Option<Errno>,
+    link: Option<String>,
+    content: Option<Vec<u8>>,
+    /// Reading or listing failed with this errno (other than ENOENT).
+    read_error: Option<Errno>,
+    names: Option<Vec<String>>,
+}
+
+/// Everything a run asked and was answered, by resolved host path where a path was asked.
+#[derive(Debug, Default)]
+pub struct Log {
+    paths: BTreeMap<String, Seen>,
+    env: BTreeMap<String, String>,
+    env_left_out: BTreeSet<String>,
+    identity: Option<Identity>,
+    users: Vec<UserInfo>,
+    commands: Vec<RecordedCommand>,
+    http: Vec<RecordedHttp>,
+    tcp: Vec<RecordedTcp>,
+    kernel_log: Option<Vec<u8>>,
+    /// Reading the kernel log failed with this errno (other than ENOENT): `dmesg_restrict` for a user.
+    kernel_log_error: Option<Errno>,
+    statfs: BTreeMap<String, u64>,
+    space: BTreeMap<String, Space>,
+    xattrs: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    /// Paths answered differently on two asks (root's view and the user's): the first answer is kept.
+    conflicts: BTreeSet<String>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(inner: &'a dyn Host) -> Recorder<'a> {
+        Recorder {
+            inner: Inner::Borrowed(inner),
+            log: Rc::default(),
+        }
+    }
+
+    /// What was recorded so far.
+    pub fn log(&self) -> Rc<RefCell<Log>> {
+        Rc::clone(&self.log)
+    }
+
+    fn host(&self) -> &dyn Host {
+        match &self.inner {
+            Inner::Borrowed(h) => *h,
+            Inner::Owned(h) => h.as_ref(),
+        }
+    }
+
+    /// Walks `path` as the kernel does, recording each component's metadata and each link's target; the resolved
+    /// host path, or `None` where the walk stopped.
+    fn trace(&self, path: &str, follow_last: bool) -> Option<String> {
+        let host = self.host();
+        let resolved = resolve_with(path, follow_last, |p| {
+            let mut log = self.log.borrow_mut();
+            match host.lstat(p) {
+                Ok(meta) => {
+                    let kind = meta.kind;
+                    log.seen(p).meta.get_or_insert(meta);
+                    if kind != FileKind::Symlink {
+                        return Ok(None);
+                    }
+                    match host.read_link(p) {
+                        Ok(target) => {
+                            log.seen(p).link.get_or_insert_with(|| target.clone());
+                            Ok(Some(target))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::NotFound {
+                        let errno = Errno::of(&e);
+                        let seen = log.seen(p);
+                        if seen.meta.is_none() && seen.error.is_none() {
+                            seen.error = errno;
+                        }
+                    }
+                    Err(e)
+                }
+            }
+        });
+        resolved.ok()
+    }
+
+    /// Records a read error (not ENOENT) at the resolved path of `path`.
+    fn read_failed(&self, path: &str, e: &io::Error) {
+        if e.kind() == io::ErrorKind::NotFound {
+            return;
+        }
+        if let Some(host) = self.trace(path, true) {
+            let mut log = self.log.borrow_mut();
+            let seen = log.seen(&host);
+            if seen.content.is_none() && seen.names.is_none() && seen.read_error.is_none() {
+                seen.read_error = Errno::of(e);
+            }
+        }
+    }
+}
+
+impl Log {
+    fn seen(&mut self, path: &str) -> &mut Seen {
+        self.paths.entry(path.to_owned()).or_default()
+    }
+
+    fn keep_env(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(v) if allowed_env(name) => {
+                self.env
+                    .entry(name.to_owned())
+                    .or_insert_with(|| v.to_owned());
+            }
+            Some(_) => {
+                self.env_left_out.insert(name.to_owned());
+            }
+            None => {}
+        }
+    }
+}
+
+/// The environment variables a capture keeps: those the checks read (the Docker CLI's, dockerd-rootless.sh's,
+/// RootlessKit's, the session's). Every other value stays out; its name is listed in the manifest.
+pub fn allowed_env(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "LANG",
+        "TMPDIR",
+        "SUDO_USER",
+        "SUDO_UID",
+        "SUDO_GID",
+        "DEBIAN_FRONTEND",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DOCKER_CERT_PATH",
+        "DOCKER_TLS",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_DRIVER",
+        "DOCKER_OPTS",
+        "DOCKERD",
+        "container",
+        // Whether a process runs under systemd (its log goes to the journal).
+        "INVOCATION_ID",
+        // The daemon's proxies (passwords in them are masked).
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ];
+    const PREFIXES: &[&str] = &["XDG_", "DOCKERD_ROOTLESS_", "ROOTLESSKIT_"];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+impl Host for Recorder<'_> {
+    fn root_display(&self) -> String {
+        self.host().root_display()
+    }
+
+    fn is_live(&self) -> bool {
+        self.host().is_live()
+    }
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        let r = self.host().read(path);
+        match &r {
+            Ok(bytes) => {
+                if let Some(host) = self.trace(path, true) {
+                    let mut log = self.log.borrow_mut();
+                    let seen = log.seen(&host);
+                    match &seen.content {
+                        Some(old) if old != bytes => {
+                            log.conflicts.insert(host);
+                        }
+                        Some(_) => {}
+                        None => seen.content = Some(bytes.clone()),
+                    }
+                }
+            }
+            Err(e) => self.read_failed(path, e),
+        }
+        r
+    }
+
+    fn lstat(&self, path: &str) -> io::Result<Meta> {
+        let r = self.host().lstat(path);
+        self.trace(path, false);
+        r
+    }
+
+    fn stat(&self, path: &str) -> io::Result<Meta> {
+        let r = self.host().stat(path);
+        self.trace(path, true);
+        r
+    }
+
+    fn read_link(&self, path: &str) -> io::Result<String> {
+        let r = self.host().read_link(path);
+        self.trace(path, false);
+        r
+    }
+
+    fn canonicalize(&self, path: &str) -> io::Result<String> {
+        let r = self.host().canonicalize(path);
+        self.trace(path, true);
+        r
+    }
+
+    fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
+        let r = self.host().read_dir(path);
+        match &r {
+            Ok(names) => {
+                if let Some(host) = self.trace(path, true) {
+                    self.log
+                        .borrow_mut()
+                        .seen(&host)
+                        .names
+                        .get_or_insert_with(|| names.clone());
+                    // Each entry's kind, so the replay lists what the run listed.
+                    let base = host.trim_end_matches('/');
+                    for name in names {
+                        self.trace(&format!("{base}/{name}"), false);
+                    }
+                }
+            }
+            Err(e) => self.read_failed(path, e),
+        }
+        r
+    }
+
+    fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
+        let r = self.host().xattr(path, name);
+        if let (Ok(Some(value)), Some(host)) = (&r, self.trace(path, true)) {
+            self.log
+                .borrow_mut()
+                .xattrs
+                .entry(host)
+                .or_default()
+                .insert(name.to_owned(), value.clone());
+        }
+        r
+    }
+
+    fn fs_magic(&self, path: &str) -> io::Result<u64> {
+        let r = self.host().fs_magic(path);
+        if let (Ok(magic), Some(host)) = (&r, self.trace(path, true)) {
+            self.log.borrow_mut().statfs.entry(host).or_insert(*magic);
+        }
+        r
+    }
+
+    fn fs_space(&self, path: &str) -> io::Result<Space> {
+        let r = self.host().fs_space(path);
+        if let (Ok(space), Some(host)) = (&r, self.trace(path, true)) {
+            self.log.borrow_mut().space.entry(host).or_insert(*space);
+        }
+        r
+    }
+
+    fn access(&self, path: &str, want: Access) -> io::Result<()> {
+        let r = self.host().access(path, want);
+        self.trace(path, true);
+        r
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        let r = self.host().env(name);
+        self.log.borrow_mut().keep_env(name, r.as_deref());
+        r
+    }
+
+    fn env_vars(&self) -> Vec<(String, String)> {
+        let r = self.host().env_vars();
+        let mut log = self.log.borrow_mut();
+        for (k, v) in &r {
+            log.keep_env(k, Some(v));
+        }
+        r
+    }
+
+    fn identity(&self) -> Identity {
+        let r = self.host().identity();
+        self.log
+            .borrow_mut()
+            .identity
+            .get_or_insert_with(|| r.clone());
+        r
+    }
+
+    fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>> {
+        let r = self.host().user_by_name(name);
+        if let Ok(Some(u)) = &r {
+            self.log.borrow_mut().keep_user(u);
+        }
+        r
+    }
+
+    fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>> {
+        let r = self.host().user_by_uid(uid);
+        if let Ok(Some(u)) = &r {
+            self.log.borrow_mut().keep_user(u);
+        }
+        r
+    }
+
+    fn run(&self, argv: &[&str]) -> io::Result<CommandOutput> {
+        let r = self.host().run(argv);
+        if let Ok(out) = &r {
+            self.log.borrow_mut().commands.push(RecordedCommand {
+                argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+                status: out.status,
+                stdout: out.stdout.clone(),
+                stderr: out.stderr.clone(),
+                elapsed_ms: 0,
+                timed_out: false,
+                ready: false,
+            });
+        }
+        r
+    }
+
+    fn run_bounded(&self, cmd: &BoundedCommand) -> io::Result<BoundedOutput> {
+        let r = self.host().run_bounded(cmd);
+        if let Ok(out) = &r {
+            let mut log = self.log.borrow_mut();
+            if !log.commands.iter().any(|c| c.argv == cmd.argv) {
+                log.commands.push(RecordedCommand {
+                    argv: cmd.argv.clone(),
+                    status: match out.exit {
+                        Exit::Code(c) => c,
+                        Exit::Signal(s) => 128 + s,
+                        Exit::TimedOut | Exit::Ready => 0,
+                    },
+                    stdout: out.stdout.clone(),
+                    stderr: out.stderr.clone(),
+                    elapsed_ms: u64::try_from(out.elapsed.as_millis()).unwrap_or(u64::MAX),
+                    timed_out: out.exit == Exit::TimedOut,
+                    ready: out.exit == Exit::Ready,
+                });
+            }
+        }
+        r
+    }
+
+    fn run_bench(&self, cmd: &super::bench::BenchCommand) -> io::Result<super::bench::BenchOutput> {
+        self.host().run_bench(cmd)
+    }
+
+    fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
+        let r = self.host().http_get_unix(socket, path);
+        self.trace(socket, true);
+        let error = match &r {
+            Ok(_) => None,
+            Err(e) => Some(match e.kind() {
+                io::ErrorKind::PermissionDenied => HttpError::Denied,
+                io::ErrorKind::NotFound => HttpError::Missing,
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout,
+                _ => HttpError::Refused,
+            }),
+        };
+        let mut log = self.log.borrow_mut();
+        if !log
+            .http
+            .iter()
+            .any(|h| h.socket == socket && h.path == path)
+        {
+            log.http.push(RecordedHttp {
+                socket: socket.to_owned(),
+                path: path.to_owned(),
+                status: r.as_ref().map_or(200, |resp| resp.status),
+                body: r
+                    .as_ref()
+                    .map(|resp| String::from_utf8_lossy(&resp.body).into_owned())
+                    .unwrap_or_default(),
+                error,
+                headers: r
+                    .as_ref()
+                    .map(|resp| {
+                        resp.headers
+                            .iter()
+                            .map(|(k, v)| [k.clone(), v.clone()])
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        r
+    }
+
+    fn tcp_exchange(&self, req: &TcpRequest) -> io::Result<TcpReply> {
+        let r = self.host().tcp_exchange(req);
+        let address = req.addr.to_string();
+        let mut log = self.log.borrow_mut();
+        if !log.tcp.iter().any(|t| t.address == address) {
+            let (reply, silent, error) = match &r {
+                Ok(reply) => (
+                    String::from_utf8_lossy(&reply.bytes).into_owned(),
+                    reply.silent,
+                    None,
+                ),
+                Err(e) => (
+                    String::new(),
+                    false,
+                    Some(match e.kind() {
+                        io::ErrorKind::ConnectionRefused => TcpError::Refused,
+                        io::ErrorKind::TimedOut => TcpError::Timeout,
+                        _ => TcpError::Unreachable,
+                    }),
+                ),
+            };
+            log.tcp.push(RecordedTcp {
+                address,
+                reply,
+                silent,
+                error,
+            });
+        }
+        r
+    }
+
+    fn kernel_log(&self) -> io::Result<Vec<u8>> {
+        let r = self.host().kernel_log();
+        let mut log = self.log.borrow_mut();
+        match &r {
+            Ok(bytes) => {
+                log.kernel_log.get_or_insert_with(|| bytes.clone());
+            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                log.kernel_log_error = log.kernel_log_error.or(Errno::of(e));
+            }
+            Err(_) => {}
+        }
+        r
+    }
+
+    fn as_user(&self, user: &UserInfo) -> io::Result<Option<Box<dyn Host>>> {
+        Ok(self.host().as_user(user)?.map(|h| {
+            Box::new(Recorder {
+                inner: Inner::Owned(h),
+                log: Rc::clone(&self.log),
+            }) as Box<dyn Host>
+        }))
+    }
+}
+
+impl Log {
+    fn keep_user(&mut self, u: &UserInfo) {
+        if !self
+            .users
+            .iter()
+            .any(|k| k.uid == u.uid && k.name == u.name)
+        {
+            self.users.push(u.clone());
+        }
+    }
+}
+
+/// What a capture wrote, for the manifest and the command's report.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    /// Files whose content was kept: path, bytes written, what was left out of it.
+    pub files: Vec<(String, usize, Option<String>)>,
+    /// Paths kept as metadata only (kind, mode, owner, size).
+    pub metadata_only: Vec<String>,
+    pub links: Vec<(String, String)>,
+    /// Paths recorded with the error the run met there.
+    pub errors: Vec<(String, String)>,
+    pub env_kept: Vec<String>,
+    pub env_left_out: Vec<String>,
+    pub commands: Vec<String>,
+    pub http: Vec<String>,
+    pub tcp: Vec<String>,
+    pub users: Vec<String>,
+    pub conflicts: Vec<String>,
+    /// Paths the writer could not place in the tree (a file below a file), with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// The part of a capture's path below its `root/`: plain components only.
+fn below_root(root: &Path, host: &str) -> Option<std::path::PathBuf> {
+    let rest = host.strip_prefix('/')?;
+    if rest.is_empty() {
+        return Some(root.to_path_buf());
+    }
+    rest.split('/')
+        .all(|c| !c.is_empty() && c != "." && c != "..")
+        .then(|| root.join(rest))
+}
+
+impl Log {
+    /// Writes the capture into `dir`, which must not exist yet (it is made 0700: it holds the user's files):
+    /// `root/`, `host.toml`, `MANIFEST.md`, and the `extra` files (plain names) beside them.
+    pub fn write(
+        &self,
+        dir: &Path,
+        description: &str,
+        extra: &[(&str, &[u8])],
+    ) -> io::Result<Manifest> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        std::fs::DirBuilder::new().mode(0o700).create(dir)?;
+        let root = dir.join("root");
+        std::fs::DirBuilder::new().mode(0o700).create(&root)?;
+        let mut m = Manifest::default();
+        let mut files: BTreeMap<String, FileOverride> = BTreeMap::new();
+        let mut tree: BTreeMap<String, TreeEntry> = BTreeMap::new();
+        let write_file = |at: &Path, bytes: &[u8]| -> io::Result<()> {
+            if let Some(parent) = at.parent() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(at)?;
+            io::Write::write_all(&mut f, bytes)
+        };
+        for (host, seen) in &self.paths {
+            if host == "/dev/kmsg" && self.kernel_log.is_some() {
+                continue;
+            }
+            let Some(at) = below_root(&root, host) else {
+                m.skipped
+                    .push((host.clone(), "not a plain absolute path".into()));
+                continue;
+            };
+            let mut over = FileOverride::default();
+            if let Some(meta) = &seen.meta {
+                over.mode = Some(meta.mode & 0o7777);
+                over.uid = Some(meta.uid);
+                over.gid = Some(meta.gid);
+            }
+            let kind = seen.meta.as_ref().map(|m| m.kind);
+            let placed = match (kind, &seen.link) {
+                (Some(FileKind::Symlink), Some(target)) | (None, Some(target)) => {
+                    tree.insert(
+                        host.clone(),
+                        TreeEntry {
+                            link: Some(target.clone()),
+                            ..TreeEntry::default()
+                        },
+                    );
+                    m.links.push((host.clone(), target.clone()));
+                    over.mode = None;
+                    over.uid = None;
+                    over.gid = None;
+                    Ok(())
+                }
+                (Some(FileKind::Dir), _) => std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&at),
+                (Some(FileKind::File), _) => match &seen.content {
+                    Some(bytes) => {
+                        let (kept, note) = redact::content(host, bytes);
+                        let r = write_file(&at, &kept);
+                        if r.is_ok() {
+                            m.files.push((host.clone(), kept.len(), note));
+                        }
+                        r
+                    }
+                    None => {
+                        over.size = seen.meta.as_ref().map(|m| m.size);
+                        m.metadata_only.push(host.clone());
+                        write_file(&at, b"")
+                    }
+                },
+                (Some(other), _) => {
+                    over.kind = Some(other);
+                    over.device = seen.meta.as_ref().and_then(|m| m.rdev).map(|(a, b)| [a, b]);
+                    m.metadata_only.push(host.clone());
+                    Ok(())
+                }
+                (None, None) => {
+                    // Only an error was met here: the path exists for the replay as its error.
+                    Ok(())
+                }
+            };
+            if let Err(e) = placed {
+                m.skipped
+                    .push((host.clone(), crate::host::describe_error(&e)));
+                continue;
+            }
+            if let Some(e) = seen.error {
+                over.error = Some(e);
+                over.kind.get_or_insert(FileKind::File);
+                m.errors
+                    .push((host.clone(), crate::host::describe_error(&e.to_io())));
+            }
+            if let Some(e) = seen.read_error {
+                over.read_error = Some(e);
+                m.errors.push((
+                    host.clone(),
+                    format!("reading: {}", crate::host::describe_error(&e.to_io())),
+                ));
+            }
+            if over.kind.is_some()
+                || over.mode.is_some()
+                || over.error.is_some()
+                || over.read_error.is_some()
+                || over.size.is_some()
+            {
+                files.insert(host.clone(), over);
+            }
+        }
+        if let Some(log) = &self.kernel_log {
+            write_file(&root.join("dev/kmsg"), log)?;
+            m.files.push(("/dev/kmsg".into(), log.len(), None));
+        } else if let Some(e) = self.kernel_log_error {
+            let over = files.entry("/dev/kmsg".to_owned()).or_default();
+            over.kind.get_or_insert(FileKind::CharDevice);
+            over.read_error = Some(e);
+            m.errors.push((
+                "/dev/kmsg".into(),
+                format!("reading: {}", crate::host::describe_error(&e.to_io())),
+            ));
+        }
+        let passwd = self
+            .paths
+            .get("/etc/passwd")
+            .and_then(|s| s.content.as_ref());
+        let users: Vec<RecordedUser> = self
+            .users
+            .iter()
+            .filter(|u| {
+                !passwd.is_some_and(|p| {
+                    super::users_from_passwd(p)
+                        .iter()
+                        .any(|k| k.name == u.name && k.uid == u.uid)
+                })
+            })
+            .map(|u| RecordedUser {
+                name: u.name.clone(),
+                uid: u.uid,
+                gid: u.gid,
+                home: u.home.clone(),
+                shell: u.shell.clone(),
+            })
+            .collect();
+        m.users = users
+            .iter()
+            .map(|u| format!("{} ({})", u.name, u.uid))
+            .collect();
+        let id = self.identity.clone().unwrap_or(Identity {
+            uid: 0,
+            gid: 0,
+            euid: 0,
+            groups: Vec::new(),
+        });
+        m.env_kept = self.env.keys().cloned().collect();
+        m.env_left_out = self.env_left_out.iter().cloned().collect();
+        m.commands = self.commands.iter().map(|c| c.argv.join(" ")).collect();
+        m.http = self
+            .http
+            .iter()
+            .map(|h| format!("{} GET {}", h.socket, h.path))
+            .collect();
+        m.tcp = self.tcp.iter().map(|t| t.address.clone()).collect();
+        m.conflicts = self.conflicts.iter().cloned().collect();
+        let commands = self
+            .commands
+            .iter()
+            .map(|c| RecordedCommand {
+                stdout: redact::text(&c.stdout).into_owned(),
+                stderr: redact::text(&c.stderr).into_owned(),
+                ..c.clone()
+            })
+            .collect();
+        let sidecar = Sidecar {
+            schema: sidecar::SCHEMA,
+            base: None,
+            description: Some(description.to_owned()),
+            identity: Some(SidecarIdentity {
+                uid: id.uid,
+                gid: id.gid,
+                euid: (id.euid != id.uid).then_some(id.euid),
+                groups: id.groups,
+            }),
+            env: self
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), redact::text(v).into_owned()))
+                .collect(),
+            statfs: self
+                .statfs
+                .iter()
+                .map(|(k, v)| (k.clone(), sidecar::Magic::Number(*v)))
+                .collect(),
+            space: self
+                .space
+                .iter()
+                .map(|(k, s)| {
+                    (
+                        k.clone(),
+                        SidecarSpace {
+                            avail: s.avail,
+                            files: s.files,
+                            files_free: s.files_free,
+                        },
+                    )
+                })
+                .collect(),
+            files,
+            xattrs: self
+                .xattrs
+                .iter()
+                .map(|(p, attrs)| {
+                    (
+                        p.clone(),
+                        attrs
+                            .iter()
+                            .map(|(n, v)| {
+                                (n.clone(), v.iter().map(|b| format!("{b:02x}")).collect())
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+            commands,
+            http: self
+                .http
+                .iter()
+                .map(|h| RecordedHttp {
+                    body: redact::text(&h.body).into_owned(),
+                    ..h.clone()
+                })
+                .collect(),
+            tcp: self.tcp.clone(),
+            users,
+            overlay: sidecar::Overlay::default(),
+            tree,
+        };
+        let text = toml::to_string(&sidecar).map_err(io::Error::other)?;
+        let header = "# rootless-doctor host sidecar (format: src/host/sidecar.rs), written by `rootless-doctor capture`\n";
+        write_file(&dir.join("host.toml"), format!("{header}{text}").as_bytes())?;
+        write_file(&dir.join("MANIFEST.md"), manifest_text(&m).as_bytes())?;
+        for (name, bytes) in extra {
+            if name.is_empty() || name.contains('/') || *name == "." || *name == ".." {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{name:?}: not a plain file name"),
+                ));
+            }
+            write_file(&dir.join(name), bytes)?;
+        }
+        Ok(m)
+    }
+}
+
+/// The manifest as Markdown: what the capture holds and what it left out.
+fn manifest_text(m: &Manifest) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from(
+        "# What this capture holds\n\nWritten by `rootless-doctor capture`: exactly what the checks read on the host, as a fixture.\nReplay it with `rootless-doctor --host-file host.toml check`.\n",
+    );
+    let mut list = |title: &str, items: Vec<String>| {
+        let _ = write!(s, "\n## {title} ({})\n\n", items.len());
+        for item in items {
+            let _ = writeln!(s, "- {item}");
+        }
+    };
+    list(
+        "Files with their content",
+        m.files
+            .iter()
+            .map(|(p, n, note)| match note {
+                Some(note) => format!("`{p}` ({n} bytes; {note})"),
+                None => format!("`{p}` ({n} bytes)"),
+            })
+            .collect(),
+    );
+    list(
+        "Paths kept as metadata only (kind, mode, owner, size; no content)",
+        m.metadata_only.iter().map(|p| format!("`{p}`")).collect(),
+    );
+    list(
+        "Symbolic links",
+        m.links
+            .iter()
+            .map(|(p, t)| format!("`{p}` -> `{t}`"))
+            .collect(),
+    );
+    list(
+        "Paths recorded with the error the run met",
+        m.errors
+            .iter()
+            .map(|(p, e)| format!("`{p}`: {e}"))
+            .collect(),
+    );
+    list(
+        "Environment variables kept",
+        m.env_kept.iter().map(|n| format!("`{n}`")).collect(),
+    );
+    list(
+        "Environment variables left out (names only; their values are not in this capture)",
+        m.env_left_out.iter().map(|n| format!("`{n}`")).collect(),
+    );
+    list(
+        "Commands run, with their output",
+        m.commands.iter().map(|c| format!("`{c}`")).collect(),
+    );
+    list(
+        "API requests",
+        m.http.iter().map(|c| format!("`{c}`")).collect(),
+    );
+    list(
+        "TCP endpoints probed",
+        m.tcp.iter().map(|c| format!("`{c}`")).collect(),
+    );
+    list(
+        "Accounts from the user database beyond /etc/passwd",
+        m.users.clone(),
+    );
+    list(
+        "Paths answered differently as root and as the user (the first answer is kept)",
+        m.conflicts.iter().map(|c| format!("`{c}`")).collect(),
+    );
+    list(
+        "Paths that could not be placed in the tree",
+        m.skipped
+            .iter()
+            .map(|(p, e)| format!("`{p}`: {e}"))
+            .collect(),
+    );
+    s
+}
+
+/// What a capture leaves out of what it keeps. Pure functions over bytes.
+pub mod redact {
+    use std::borrow::Cow;
+
+    /// What a private key's file holds instead.
+    pub const KEY_STAND_IN: &[u8] = b"(rootless-doctor capture: a private key, not recorded)\n";
+
+    /// Files larger than this keep only what the checks parse of them (a Go binary's build information), or
+    /// nothing.
+    pub const BIG: usize = 4 * 1024 * 1024;
+
+    /// The content of `path` as a capture keeps it, and a note when something was left out.
+    pub fn content(path: &str, bytes: &[u8]) -> (Vec<u8>, Option<String>) {
+        if contains(bytes, b"PRIVATE KEY-----") {
+            return (
+                KEY_STAND_IN.to_vec(),
+                Some("a private key: left out".into()),
+            );
+        }
+        if bytes.len() > BIG {
+            return match crate::parse::gobuildinfo::parse(bytes) {
+                Ok(info) => {
+                    let mut modinfo = String::new();
+                    if let Some(p) = &info.path {
+                        modinfo.push_str(&format!("path\t{p}\n"));
+                    }
+                    if let Some((p, v)) = &info.module {
+                        modinfo.push_str(&format!("mod\t{p}\t{v}\t\n"));
+                    }
+                    (
+                        crate::parse::gobuildinfo::encode(&info.go_version, &modinfo),
+                        Some(format!(
+                            "a {} byte program: only its Go build information kept",
+                            bytes.len()
+                        )),
+                    )
+                }
+                Err(_) => (
+                    Vec::new(),
+                    Some(format!("{} bytes: too large, left out", bytes.len())),
+                ),
+            };
+        }
+        if path.starts_with("/proc/") && path.ends_with("/environ") {
+            let mut kept = Vec::new();
+            let mut left = 0usize;
+            for var in bytes.split(|&b| b == 0).filter(|v| !v.is_empty()) {
+                let name = var.split(|&b| b == b'=').next().unwrap_or(var);
+                if std::str::from_utf8(name).is_ok_and(super::allowed_env) {
+                    match std::str::from_utf8(var) {
+                        Ok(v) => kept.extend_from_slice(text_passwords(v).as_bytes()),
+                        Err(_) => kept.extend_from_slice(var),
+                    }
+                    kept.push(0);
+                } else {
+                    left += 1;
+                }
+            }
+            let note =
+                (left > 0).then(|| format!("{left} variables outside the allow-list left out"));
+            return (kept, note);
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return (bytes.to_vec(), None);
+        };
+        if is_shell_startup(path) {
+            let mut left = 0usize;
+            let kept: String = text
+                .split_inclusive('\n')
+                .map(|line| {
+                    let t = line.trim_start();
+                    let t = t
+                        .strip_prefix("export")
+                        .filter(|r| r.starts_with([' ', '\t']))
+                        .map_or(t, str::trim_start);
+                    if t.starts_with("DOCKER_HOST=") {
+                        line.to_owned()
+                    } else {
+                        if !line.trim().is_empty() {
+                            left += 1;
+                        }
+                        if line.ends_with('\n') {
+                            "\n".to_owned()
+                        } else {
+                            String::new()
+                        }
+                    }
+                })
+                .collect();
+            let note = (left > 0).then(|| {
+                format!("a shell start-up file: only its DOCKER_HOST lines kept, {left} other lines blanked")
+            });
+            return (kept.into_bytes(), note);
+        }
+        let mut out = text.to_owned();
+        let mut notes = Vec::new();
+        if path.ends_with("/config.json") {
+            let (masked, n) = json_secrets(&out);
+            if n > 0 {
+                out = masked;
+                notes.push(format!("{n} credential values masked"));
+            }
+        }
+        if let Cow::Owned(masked) = text_passwords(&out) {
+            out = masked;
+            notes.push("passwords in URLs masked".to_owned());
+        }
+        let note = (!notes.is_empty()).then(|| notes.join("; "));
+        (out.into_bytes(), note)
+    }
+
+    /// Command output and API bodies: passwords in URLs masked.
+    pub fn text(s: &str) -> Cow<'_, str> {
+        text_passwords(s)
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// The shell start-up files `Facts::docker_host_set_in` reads for DOCKER_HOST.
+    fn is_shell_startup(path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        matches!(
+            name,
+            ".bashrc" | ".bash_profile" | ".profile" | ".zshrc" | ".zshenv"
+        ) || path == "/etc/environment"
+            || path == "/etc/profile"
+            || (path.starts_with("/etc/profile.d/") && path.ends_with(".sh"))
+    }
+
+    /// Masks the string values of the Docker CLI's credential keys (`auth`, `identitytoken`, `registrytoken`,
+    /// `password`) with `x`, byte for byte, so lines and columns stay where they were.
+    pub fn json_secrets(text: &str) -> (String, usize) {
+        const KEYS: &[&str] = &["auth", "identitytoken", "registrytoken", "password"];
+        let bytes = text.as_bytes();
+        let mut out = bytes.to_vec();
+        let mut masked = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'"' {
+                i += 1;
+                continue;
+            }
+            // A string: find its end.
+            let start = i + 1;
+            let mut j = start;
+            while j < bytes.len() && bytes[j] != b'"' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = j.min(bytes.len());
+            let key = &text[start..end];
+            i = end + 1;
+            if !KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                continue;
+            }
+            // `"key"` then `:` then a string value.
+            let mut k = i;
+            while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if bytes.get(k) != Some(&b':') {
+                continue;
+            }
+            k += 1;
+            while k < bytes.len() && bytes[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if bytes.get(k) != Some(&b'"') {
+                continue;
+            }
+            let v = k + 1;
+            let mut e = v;
+            while e < bytes.len() && bytes[e] != b'"' {
+                e += if bytes[e] == b'\\' { 2 } else { 1 };
+            }
+            let e = e.min(bytes.len());
+            if e > v {
+                for b in &mut out[v..e] {
+                    *b = b'x';
+                }
+                masked += 1;
+            }
+            i = e + 1;
+        }
+        // Only ASCII bytes inside strings were replaced by ASCII: still UTF-8 unless a multi-byte character was cut,
+        // which masking whole string contents never does.
+        (String::from_utf8_lossy(&out).into_owned(), masked)
+    }
+
+    /// `scheme://user:password@host` with the password masked by `*`, byte for byte.
+    pub fn text_passwords(s: &str) -> Cow<'_, str> {
+        let mut out: Option<Vec<u8>> = None;
+        let bytes = s.as_bytes();
+        let mut from = 0;
+        while let Some(pos) = s[from..].find("://") {
+            let start = from + pos + 3;
+            // The authority ends at the first '/', whitespace, quote or end.
+            let end = s[start..]
+                .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+                .map_or(s.len(), |e| start + e);
+            let authority = &s[start..end];
+            if let Some(at) = authority.rfind('@')
+                && let Some(colon) = authority[..at].find(':')
+                && at > colon + 1
+            {
+                let buf = out.get_or_insert_with(|| bytes.to_vec());
+                for b in &mut buf[start + colon + 1..start + at] {
+                    *b = b'*';
+                }
+            }
+            from = end.max(start);
+        }
+        match out {
+            Some(buf) => Cow::Owned(String::from_utf8_lossy(&buf).into_owned()),
+            None => Cow::Borrowed(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn private_keys_never_leave() {
+        let key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
+        let (kept, note) = content("/home/alice/.docker/key.pem", key);
+        assert_eq!(kept, KEY_STAND_IN);
+        assert!(note.unwrap().contains("private key"));
+    }
+
+    #[test]
+    fn environ_keeps_the_allow_list_only() {
+        let env = b"PATH=/usr/bin\0AWS_SECRET_ACCESS_KEY=abc\0XDG_RUNTIME_DIR=/run/user/1000\0DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\0";
+        let (kept, note) = content("/proc/4242/environ", env);
+        assert_eq!(
+            kept,
+            b"PATH=/usr/bin\0XDG_RUNTIME_DIR=/run/user/1000\0DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\0".to_vec()
+        );
+        assert_eq!(note.unwrap(), "1 variables outside the allow-list left out");
+    }
+
+    #[test]
+    fn shell_startup_files_keep_docker_host_lines_where_they_were() {
+        let rc = "alias ll='ls -l'\nexport GITHUB_TOKEN=ghp_x\n\nexport DOCKER_HOST=unix:///run/user/1000/docker.sock\n";
+        let (kept, note) = content("/home/alice/.bashrc", rc.as_bytes());
+        let kept = String::from_utf8(kept).unwrap();
+        assert_eq!(
+            kept,
+            "\n\n\nexport DOCKER_HOST=unix:///run/user/1000/docker.sock\n"
+        );
+        assert_eq!(kept.lines().count(), rc.lines().count());
+        assert!(note.unwrap().contains("2 other lines blanked"));
+    }
+
+    #[test]
+    fn registry_credentials_are_masked_in_place() {
+        let config = "{\n  \"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"YWxpY2U6czNjcjN0\"}},\n  \"currentContext\": \"rootless\"\n}\n";
+        let (kept, note) = content("/home/alice/.docker/config.json", config.as_bytes());
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(!kept.contains("YWxpY2U6czNjcjN0"));
+        assert!(kept.contains("\"auth\": \"xxxxxxxxxxxxxxxx\""));
+        assert!(kept.contains("\"currentContext\": \"rootless\""));
+        assert_eq!(kept.len(), config.len());
+        assert_eq!(note.unwrap(), "1 credential values masked");
+    }
+
+    #[test]
+    fn url_passwords_are_masked() {
+        let unit = "Environment=HTTPS_PROXY=http://bob:hunter2@proxy:3128\nEnvironment=NO_PROXY=localhost\n";
+        let (kept, _) = content(
+            "/etc/systemd/system/docker.service.d/proxy.conf",
+            unit.as_bytes(),
+        );
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(kept.contains("http://bob:*******@proxy:3128"), "{kept}");
+        assert_eq!(
+            text("unix:///run/user/1000/docker.sock"),
+            "unix:///run/user/1000/docker.sock"
+        );
+        assert_eq!(text("ssh://me@box"), "ssh://me@box");
+    }
+
+    #[test]
+    fn big_go_programs_keep_their_build_information() {
+        let info = crate::parse::gobuildinfo::encode(
+            "go1.22.2",
+            "path\tgithub.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit\nmod\tgithub.com/rootless-containers/rootlesskit/v2\tv2.3.4\t\n",
+        );
+        let mut program = vec![0u8; BIG + 1];
+        program[1000..1000 + info.len()].copy_from_slice(&info);
+        let (kept, note) = content("/usr/bin/rootlesskit", &program);
+        assert!(kept.len() < 4096);
+        let a = crate::parse::gobuildinfo::parse(&program).unwrap();
+        let b = crate::parse::gobuildinfo::parse(&kept).unwrap();
+        assert_eq!(
+            (a.go_version, a.path, a.module),
+            (b.go_version, b.path, b.module)
+        );
+        assert!(note.unwrap().contains("Go build information"));
+        let (kept, note) = content("/usr/bin/blob", &vec![1u8; BIG + 1]);
+        assert!(kept.is_empty() && note.unwrap().contains("too large"));
+    }
+
+    proptest! {
+        #[test]
+        fn masking_keeps_lengths_and_never_panics(s in "(?s).{0,300}") {
+            let (masked, _) = json_secrets(&s);
+            prop_assert_eq!(masked.len(), s.len());
+            prop_assert_eq!(text_passwords(&s).len(), s.len());
+        }
+
+        #[test]
+        fn no_key_survives(prefix in "[a-z ]{0,40}", secret in "[A-Za-z0-9]{1,40}") {
+            let config = format!("{{\"auths\": {{\"r\": {{\"{prefix}\": 1, \"auth\": \"{secret}\"}}}}}}");
+            let (masked, n) = json_secrets(&config);
+            prop_assert!(n >= 1);
+            let expected = format!("\"auth\": \"{}\"", "x".repeat(secret.len()));
+            prop_assert!(masked.contains(&expected), "{}", masked);
+        }
+    }
+}

@@ -663,7 +663,53 @@ mod tests {
         assert_eq!(s.statfs["/sys/fs/cgroup"].value(), crate::fsmagic::CGROUP2);
         assert_eq!(s.commands[0].argv, ["slirp4netns", "--version"]);
         assert_eq!(s.http[0].body, "OK");
-        assert_eq!(s.http[1].error, Some(HttpError::Denied));
+        assert_eq!(
+            s.http[1].headers[0],
+            ["api-version".to_owned(), "1.41".to_owned()]
+        );
+        assert_eq!(s.http[2].error, Some(HttpError::Denied));
+        assert_eq!(s.files["/usr/bin/dockerd"].size, Some(81_234_567));
+        assert_eq!(
+            s.files["/proc/1/environ"].read_error,
+            Some(Errno(nix::errno::Errno::EACCES as i32))
+        );
+        assert_eq!(
+            s.files["/root/.docker"].error,
+            Some(Errno(nix::errno::Errno::EACCES as i32))
+        );
+        assert_eq!(s.users[0].name, "carol");
+    }
+
+    #[test]
+    fn errnos_are_names_or_numbers() {
+        let parse_files = |v: &str| {
+            parse(
+                "e",
+                &format!("schema = 1\n[identity]\nuid = 0\ngid = 0\n[files.\"/x\"]\nerror = {v}\n"),
+            )
+        };
+        assert_eq!(
+            parse_files("\"EPERM\"").unwrap().files["/x"].error,
+            Some(Errno(1))
+        );
+        assert_eq!(
+            parse_files("13").unwrap().files["/x"].error,
+            Some(Errno(13))
+        );
+        let e = parse_files("\"EWHAT\"").unwrap_err().to_string();
+        assert!(
+            e.contains("line 6") && e.contains("unknown errno name \"EWHAT\""),
+            "{e}"
+        );
+        assert!(
+            parse_files("-1")
+                .unwrap_err()
+                .to_string()
+                .contains("not positive")
+        );
+        // Written back by name.
+        let toml = toml::to_string(&parse_files("13").unwrap().files["/x"]).unwrap();
+        assert!(toml.contains("error = \"EACCES\""), "{toml}");
     }
 
     #[test]

@@ -1503,6 +1503,10 @@ fn make_certs(dir: &Path) {
             ],
         ),
         ("no-ca", &[("cert.pem", "cert.pem"), ("key.pem", "key.pem")]),
+        (
+            "encrypted-key",
+            &[("ca.pem", "ca.pem"), ("cert.pem", "cert.pem")],
+        ),
     ] {
         let to = dir.join(sub);
         fs::create_dir_all(&to).unwrap();
@@ -1510,6 +1514,20 @@ fn make_certs(dir: &Path) {
             fs::copy(dir.join(from), to.join(name)).unwrap();
         }
     }
+    // The client's key protected by a passphrase.
+    openssl(
+        dir,
+        &[
+            "pkey",
+            "-in",
+            "key.pem",
+            "-aes128",
+            "-passout",
+            "pass:rd-test",
+            "-out",
+            "encrypted-key/key.pem",
+        ],
+    );
     Command::new("chmod")
         .args(["-R", "a+rX"])
         .arg(dir)
@@ -1592,6 +1610,12 @@ fn a_tls_daemon_on_a_loopback_port() {
             "foreign-cert",
             "refuses the client in the TLS handshake (alert \"bad certificate\") with the client's certificate",
             "bad certificate",
+        ),
+        (
+            "127.0.0.1",
+            "encrypted-key",
+            "is protected by a passphrase",
+            "tls: failed to parse private key",
         ),
         (
             "127.0.0.1",

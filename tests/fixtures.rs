@@ -330,6 +330,7 @@ scenarios! {
     debian_12_daemon_rootlesskit_api_gone => "debian-12-daemon-rootlesskit-api-gone",
     debian_12_daemon_someone_elses_socket => "debian-12-daemon-someone-elses-socket",
     debian_12_daemon_tcp_client => "debian-12-daemon-tcp-client",
+    debian_12_daemon_tls_verify_left_over => "debian-12-daemon-tls-verify-left-over",
     debian_12_desktop_running => "debian-12-desktop-running",
     debian_12_desktop_stopped => "debian-12-desktop-stopped",
     debian_12_iptables_built_in => "debian-12-iptables-built-in",

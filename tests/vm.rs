@@ -108,6 +108,55 @@ impl Run {
     }
 }
 
+/// The boot's `capture` (copied to out/capture) replayed here, on the CI machine, from its files alone: the
+/// findings are the ones the VM's run found, finding for finding (the tree's own path aside).
+fn replay_capture(run: &mut Run) -> Value {
+    let dir = run.out.join("capture");
+    run.succeeded("installed-capture");
+    let captured = run.file("installed-capture", "stdout");
+    run.expect(
+        captured.contains("replay: rootless-doctor --host-file"),
+        || format!("installed-capture: no replay hint:\n{captured}"),
+    );
+    let live: Value = serde_json::from_slice(
+        &fs::read(dir.join("findings.json")).expect("out/capture/findings.json"),
+    )
+    .expect("findings.json is JSON");
+    let out = Command::new(env!("CARGO_BIN_EXE_rootless-doctor"))
+        .env_clear()
+        .arg("--host-file")
+        .arg(dir.join("host.toml"))
+        .args(["check", "--format", "json"])
+        .output()
+        .expect("run the replay");
+    let replay: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the replay printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let findings = |doc: &Value| {
+        let root = doc["host"]["root"].as_str().unwrap_or("/").to_owned();
+        let text = doc["findings"].to_string();
+        let text = if root == "/" {
+            text
+        } else {
+            text.replace(&root, "")
+        };
+        serde_json::from_str::<Vec<Value>>(&text).unwrap()
+    };
+    let (a, b) = (findings(&live), findings(&replay));
+    run.expect(a.len() == b.len(), || {
+        format!("capture: {} findings live, {} replayed", a.len(), b.len())
+    });
+    for (x, y) in a.iter().zip(&b) {
+        run.expect(x == y, || {
+            format!("capture replay differs:\n  in the VM: {x}\n  replayed:  {y}")
+        });
+    }
+    live
+}
+
 fn finding<'a>(doc: &'a Value, id: &str) -> Option<&'a Value> {
     doc["findings"]
         .as_array()?
@@ -269,6 +318,22 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         });
     }
     run.succeeded("installed-wait");
+    // The capture of this host replays here with the VM's findings, and they are the systemd host's own.
+    let captured = replay_capture(&mut run);
+    for (id, words) in [
+        ("session.login", "env:XDG_SESSION_ID"),
+        (
+            "cgroup.delegation",
+            "user@1000.service/cgroup.controllers: cpu memory pids",
+        ),
+        ("daemon.user_unit", "installed and enabled"),
+        ("daemon.running", "200 OK"),
+    ] {
+        let f = finding(&captured, id).map(finding_text).unwrap_or_default();
+        run.expect(f.starts_with("pass") && f.contains(words), || {
+            format!("capture: {id} is not a pass with {words:?}: {f}")
+        });
+    }
     for step in ["installed-check", "restored-check"] {
         run.verdict(
             step,
@@ -618,6 +683,14 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
     );
     run.succeeded("install-2");
     run.succeeded("installed-wait");
+    // The capture of this host (RootlessKit 2, the setup tool's unit) replays here with the VM's findings.
+    let captured = replay_capture(&mut run);
+    let f = finding(&captured, "rootlesskit.api")
+        .map(finding_text)
+        .unwrap_or_default();
+    run.expect(f.starts_with("pass"), || {
+        format!("capture: rootlesskit.api: {f}")
+    });
     let rootlesskit = run.file("installed-rootlesskit", "stdout");
     run.expect(
         rootlesskit.contains("--net=slirp4netns --mtu=65520")

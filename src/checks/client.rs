@@ -5,8 +5,8 @@ use super::{
     unreadable, use_rootless,
 };
 use crate::facts::client::{
-    ClientEndpoint, ClientTls, DESKTOP_SOCKET, ROOTFUL_SOCKETS, Reached, RemoteProbe, TlsOutcome,
-    TlsProbe, docker_config_dir,
+    ClientEndpoint, ClientTls, DESKTOP_SOCKET, ROOTFUL_SOCKETS, Reached, RemoteProbe,
+    TLS_DEFAULT_SOURCE, TlsOutcome, TlsProbe, docker_config_dir,
 };
 use crate::facts::listeners::{Listener, same_address};
 use crate::facts::{Facts, FileKind, Read};
@@ -152,6 +152,12 @@ fn endpoint(f: &Facts) -> Verdict {
     let url = r.endpoint.url();
     // DOCKER_HOST overrides every context: a context is no fix while it is set.
     let fix = || {
+        if r.source == TLS_DEFAULT_SOURCE {
+            return Remediation::text(format!(
+                "No DOCKER_HOST and no context is set, but DOCKER_TLS_VERIFY (or DOCKER_TLS) is, and that alone makes the client's default tcp://localhost:2376 instead of a socket: `unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH` (left from docker-machine or a remote set-up), and take them out of your shell's start-up files; then point the client at your rootless daemon: `export DOCKER_HOST=unix://{expected}`."
+            ))
+            .by_hand("shell variables and your shell's start-up files");
+        }
         if r.source != "DOCKER_HOST" {
             return use_rootless(f);
         }
@@ -472,7 +478,13 @@ fn remote(f: &Facts, r: &ClientEndpoint, p: &RemoteProbe) -> Verdict {
     let what = if p.ssh { "SSH" } else { "Docker API" };
     let check_by_hand = || {
         Remediation::text(format!(
-            "Check the address, that the {what} server runs there, and that no firewall drops the port: `docker -H {url} version` shows the client's own error."
+            "Check the address, that the {what} server runs there, and that no firewall drops the port: `docker -H {} version` shows the client's own error.{}",
+            crate::model::shell_quote(&url),
+            if r.source == TLS_DEFAULT_SOURCE {
+                " No DOCKER_HOST is set: DOCKER_TLS_VERIFY (or DOCKER_TLS) alone made the client use tcp://localhost:2376; `unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH` if they are left from another set-up (docker-machine, a remote daemon)."
+            } else {
+                ""
+            }
         ))
     };
     let reply = match &p.outcome {
@@ -653,7 +665,8 @@ fn handshake(
     let docs = PROTECT_ACCESS;
     let dir = tls_dir(tls);
     let by_hand = Remediation::text(format!(
-        "`docker -H {url} --tlsverify version` shows the client's own error; the certificates' set-up is in {docs}"
+        "`docker -H {} --tlsverify version` shows the client's own error; the certificates' set-up is in {docs}",
+        crate::model::shell_quote(url)
     ));
     let outcome = match &probe.outcome {
         TlsOutcome::NotMade(_) if !tls.missing.is_empty() => {
@@ -743,23 +756,59 @@ fn handshake(
             .fix(Remediation::text(fix))
         }
         Handshake::Alert(alert) => {
-            let alert = crate::model::escape_controls(alert);
             let has_cert = tls.cert_key.is_some();
-            let fix = if has_cert {
-                format!(
-                    "The daemon trusts another CA for its clients (its --tlscacert): have your certificate signed by that CA, or use the cert.pem and key.pem issued for this daemon ({docs})."
-                )
-            } else {
-                format!(
-                    "The daemon runs with --tlsverify and admits only clients with a certificate signed by its CA: put cert.pem and key.pem beside ca.pem in {dir} ({docs})."
-                )
+            // OpenSSL's names of the alerts a Go server sends, and the words Go's client prints for them.
+            let go = match alert.as_str() {
+                "unknown ca" => "unknown certificate authority",
+                "protocol version" => "protocol version not supported",
+                "certificate unknown" => "unknown certificate",
+                "unsupported certificate" => "unsupported certificate",
+                "certificate expired" => "expired certificate",
+                "certificate revoked" => "revoked certificate",
+                other => other,
             };
+            let go = crate::model::escape_controls(go);
+            let about_the_certificate = matches!(
+                alert.as_str(),
+                "bad certificate"
+                    | "certificate required"
+                    | "unknown ca"
+                    | "certificate unknown"
+                    | "unsupported certificate"
+                    | "certificate expired"
+                    | "certificate revoked"
+            );
+            let fix = match (about_the_certificate, has_cert) {
+                (true, true) => format!(
+                    "The daemon trusts another CA for its clients (its --tlscacert), or your certificate is not valid for a client (extendedKeyUsage = clientAuth): have it issued by that CA, or use the cert.pem and key.pem issued for this daemon ({docs})."
+                ),
+                (true, false) => format!(
+                    "The daemon runs with --tlsverify and admits only clients with a certificate signed by its CA: put cert.pem and key.pem beside ca.pem in {dir} ({docs})."
+                ),
+                (false, _) => format!(
+                    "The daemon and the client agree on no TLS version or cipher: the daemon's tls options (or its Go version) and this client's must overlap; {docs}"
+                ),
+            };
+            let alert = crate::model::escape_controls(alert);
             Verdict::fail(format!(
-                "the daemon at {url} refuses the client in the TLS handshake (alert \"{alert}\") with {}: the CLI fails with \"remote error: tls: {alert}\"",
+                "the daemon at {url} refuses the client in the TLS handshake (alert \"{alert}\") with {}: the CLI fails with \"remote error: tls: {go}\"",
                 who(has_cert)
             ))
             .with_evidence(evidence)
             .fix(Remediation::text(fix))
+        }
+        Handshake::EncryptedKey => {
+            let key = tls
+                .cert_key
+                .as_ref()
+                .map_or("key.pem", |(_, k)| k.as_str());
+            Verdict::fail(format!(
+                "the client's key {key} is protected by a passphrase: the docker CLI cannot use it and stops before connecting (\"failed to retrieve context tls info: tls: failed to parse private key\"; newer CLIs: \"private key is encrypted\")"
+            ))
+            .with_evidence(evidence)
+            .fix(Remediation::text(format!(
+                "Store the key without a passphrase, readable only by you: `openssl pkey -in {key} -out key.pem` (it asks the passphrase once), then `chmod 0400 key.pem` ({docs})."
+            )))
         }
         Handshake::NotTls(why) => Verdict::fail(format!(
             "{target} refused plain HTTP, yet does not speak TLS either ({}): not a Docker daemon",
@@ -834,22 +883,37 @@ fn tls(f: &Facts) -> Verdict {
             return Verdict::skip("the client's endpoint does not resolve (see client.endpoint)");
         }
     };
-    let Endpoint::Tcp(addr) = &r.endpoint else {
-        return Verdict::pass(format!(
-            "the client's endpoint {} is not plain TCP",
-            r.endpoint.url()
-        ))
-        .with_evidence(r.evidence.clone());
-    };
     let url = r.endpoint.url();
     let mut evidence = r.evidence.clone();
     let tls = f.client_tls();
-    evidence.push(tls.evidence.clone());
+    // The CLI reads its TLS files before it looks at the endpoint's scheme: a missing CA breaks a unix:// one too.
+    if tls.on {
+        evidence.push(tls.evidence.clone());
+    }
+    let Endpoint::Tcp(addr) = &r.endpoint else {
+        if !tls.missing.is_empty() {
+            return Verdict::fail(missing_tls_files(&url, &tls))
+                .with_evidence(evidence)
+                .fix(Remediation::text(
+                    "Unset DOCKER_TLS_VERIFY and DOCKER_TLS for a Unix socket (`unset DOCKER_TLS_VERIFY DOCKER_TLS`), or give the CLI the CA file it looks for.",
+                ));
+        }
+        return Verdict::pass(format!("the client's endpoint {url} is not plain TCP"))
+            .with_evidence(evidence);
+    };
+    if !tls.on {
+        evidence.push(tls.evidence.clone());
+    }
     if !tls.missing.is_empty() {
         return Verdict::fail(missing_tls_files(&url, &tls))
             .with_evidence(evidence)
             .fix(Remediation::text(format!(
-                "Copy the daemon's CA certificate (ca.pem) and your client certificate and key (cert.pem, key.pem) into {}, or point DOCKER_CERT_PATH at the directory that holds them ({PROTECT_ACCESS}).",
+                "{}Copy the daemon's CA certificate (ca.pem) and your client certificate and key (cert.pem, key.pem) into {}, or point DOCKER_CERT_PATH at the directory that holds them ({PROTECT_ACCESS}).",
+                if r.source == TLS_DEFAULT_SOURCE {
+                    "No DOCKER_HOST is set, so these TLS variables are most likely left from another set-up: `unset DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH`. For a TLS daemon: "
+                } else {
+                    ""
+                },
                 tls_dir(&tls)
             )));
     }
@@ -874,7 +938,9 @@ fn tls(f: &Facts) -> Verdict {
     .with_evidence(evidence)
     .fix(Remediation::text(match (&r.context, tls.on) {
         (Some(name), true) => format!(
-            "Verify the daemon: store its CA in the context and drop skip-tls-verify (`docker context update {name} --docker \"host={url},ca=/path/to/ca.pem,cert=/path/to/cert.pem,key=/path/to/key.pem\"`, {PROTECT_ACCESS}), or use SSH (`ssh://user@host`); for this host's rootless daemon, its Unix socket:"
+            "Verify the daemon: store its CA in the context and drop skip-tls-verify (`docker context update {} --docker {}`, {PROTECT_ACCESS}), or use SSH (`ssh://user@host`); for this host's rootless daemon, its Unix socket:",
+            crate::model::shell_quote(name),
+            crate::model::shell_quote(&format!("host={url},ca=/path/to/ca.pem,cert=/path/to/cert.pem,key=/path/to/key.pem"))
         ),
         (None, true) => format!(
             "Verify the daemon: `export DOCKER_TLS_VERIFY=1` with the daemon's CA as ca.pem beside cert.pem and key.pem in DOCKER_CERT_PATH ({PROTECT_ACCESS}), or use SSH (`DOCKER_HOST=ssh://user@host`); for this host's rootless daemon, its Unix socket:"

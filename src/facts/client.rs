@@ -146,8 +146,9 @@ impl Facts<'_> {
     /// context: its stored `contexts/tls/<sha256 of the name>/docker/{ca,cert,key}.pem` and `SkipTLSVerify`.
     pub fn client_tls(&self) -> ClientTls {
         let endpoint = self.client_endpoint().as_ref().ok();
-        let exists = |p: &str| matches!(self.lstat(p), Read::Ok(_));
-        if endpoint.is_some_and(|r| r.source == "DOCKER_HOST") {
+        // `os.Stat` in the CLI: a link to a file counts, a dangling one does not.
+        let exists = |p: &str| matches!(self.stat(p), Read::Ok(_));
+        if endpoint.is_some_and(|r| r.source == "DOCKER_HOST" || r.source == TLS_DEFAULT_SOURCE) {
             let set = |v: &str| self.env(v).filter(|v| !v.is_empty());
             let verify = set("DOCKER_TLS_VERIFY");
             let plain = set("DOCKER_TLS");
@@ -437,15 +438,16 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
         Ok(a) => a,
         Err(e) => return probe(rest.clone(), Reached::BadAddress(e)),
     };
-    // The docker CLI's defaults: 2376 with TLS, else 2375; SSH's 22.
-    let port = a.port.unwrap_or(if ssh {
-        22
-    } else if f.client_tls().on {
-        2376
+    // The docker CLI's defaults: a `tcp://` host without a port gets 2375, with TLS or without (docker/cli
+    // `opts.ParseTCPAddr` with `DefaultTCPHost`; 2376 is only the default host's port under TLS); SSH's 22.
+    let port = a.port.unwrap_or(if ssh { 22 } else { 2375 });
+    // An empty host is `localhost` to the CLI, which the certificate must then name.
+    let name = if a.host.is_empty() {
+        "localhost".to_owned()
     } else {
-        2375
-    });
-    let host = if a.host.is_empty() || a.host == "localhost" {
+        a.host.clone()
+    };
+    let host = if name == "localhost" {
         "127.0.0.1".to_owned()
     } else {
         a.host.clone()
@@ -496,7 +498,7 @@ fn probe_remote(f: &Facts) -> Option<RemoteProbe> {
     let tls = (!ssh && tls_server)
         .then(|| f.client_tls())
         .filter(|t| t.on)
-        .map(|t| tls_probe(f, &t, &shown, &a.host, ip, &request));
+        .map(|t| tls_probe(f, &t, &shown, &name, ip, &request));
     let mut p = probe(shown, outcome)?;
     p.tls = tls;
     Some(p)
@@ -527,6 +529,15 @@ fn tls_probe(
             tls.missing.join(", ")
         ));
     }
+    let mut files = tls
+        .ca
+        .iter()
+        .chain(tls.cert_key.iter().flat_map(|(c, k)| [c, k]));
+    if let Some(relative) = files.find(|p| !p.starts_with('/')) {
+        return not_made(format!(
+            "{relative} is a relative path (DOCKER_CERT_PATH), which depends on the directory the client runs in"
+        ));
+    }
     let dirs = ["/usr/bin", "/bin", "/usr/local/bin"].map(str::to_owned);
     let Some(openssl) = f.find_in("openssl", &dirs).into_iter().next() else {
         return not_made(
@@ -555,12 +566,9 @@ fn tls_probe(
         }
     }
     if let Some((cert, key)) = &tls.cert_key {
-        argv.extend([
-            "-cert".to_owned(),
-            cert.clone(),
-            "-key".to_owned(),
-            key.clone(),
-        ]);
+        // An empty passphrase: a key protected by one fails at once instead of asking on a terminal (the CLI
+        // cannot use such a key either).
+        argv.extend(["-cert", cert, "-key", key, "-pass", "pass:"].map(str::to_owned));
     }
     let mut cmd = f.bounded(
         &argv,
@@ -589,6 +597,10 @@ fn tls_probe(
 
 /// What [`ClientEndpoint::source`] says when nothing chose the endpoint.
 pub const DEFAULT_SOURCE: &str = "the default (no DOCKER_HOST, no context)";
+
+/// What [`ClientEndpoint::source`] says when DOCKER_TLS_VERIFY or DOCKER_TLS, without DOCKER_HOST or a context, made
+/// the CLI's default tcp://localhost:2376.
+pub const TLS_DEFAULT_SOURCE: &str = "DOCKER_TLS_VERIFY or DOCKER_TLS without DOCKER_HOST, which makes the CLI's default tcp://localhost:2376";
 
 /// The endpoint the CLI will use, and what set it.
 #[derive(Debug, Clone)]
@@ -731,6 +743,29 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         return Err(UnknownContext {
             name,
             source,
+            evidence,
+        });
+    }
+    // The default context with TLS turned on by the environment: the CLI's default host is then
+    // tcp://localhost:2376, not the socket (docker/cli `opts.ParseHost(defaultToTLS, "")`).
+    let tls_var = ["DOCKER_TLS_VERIFY", "DOCKER_TLS"]
+        .into_iter()
+        .find_map(|v| {
+            own.then(|| f.env(v))
+                .flatten()
+                .filter(|x| !x.is_empty())
+                .map(|x| (v, x))
+        });
+    if let Some((var, value)) = tls_var {
+        evidence.push(Evidence {
+            source: format!("env:{var}"),
+            detail: value,
+        });
+        return Ok(ClientEndpoint {
+            endpoint: Endpoint::Tcp("localhost:2376".into()),
+            source: TLS_DEFAULT_SOURCE.into(),
+            context: None,
+            skip_tls_verify: false,
             evidence,
         });
     }

@@ -21,6 +21,8 @@ pub enum Handshake {
     Alert(String),
     /// The peer does not speak TLS (`wrong version number`, `packet length too long`, …).
     NotTls(String),
+    /// The client's key is protected by a passphrase (the run gave an empty one): `bad decrypt`.
+    EncryptedKey,
     /// The client's own files could not be used (a CA file, a certificate or a key that is missing, unreadable
     /// or not matching): the first line that says so.
     LocalFiles(String),
@@ -78,6 +80,42 @@ pub fn s_client(stdout: &[u8], stderr: &str, verified: bool) -> Handshake {
         .find(|r| NOT_TLS.iter().any(|n| r.eq_ignore_ascii_case(n)))
     {
         return Handshake::NotTls(clip(r));
+    }
+    if lines
+        .iter()
+        .any(|l| l.contains("bad decrypt") || l.contains("empty password"))
+    {
+        return Handshake::EncryptedKey;
+    }
+    // The reason of an error line names the fault better than the line that announces it.
+    const LOCAL_REASONS: &[&str] = &[
+        "key values mismatch",
+        "no certificate or crl found",
+        "no start line",
+        "No such file or directory",
+        "Permission denied",
+    ];
+    let announces_files = lines.iter().any(|l| {
+        l.starts_with("Could not")
+            || l.starts_with("unable to load")
+            || l.starts_with("Error opening")
+    }) || reasons
+        .iter()
+        .any(|r| r.contains("X509_load_cert") || *r == "key values mismatch");
+    if announces_files
+        && let Some(r) = reasons
+            .iter()
+            .find(|r| LOCAL_REASONS.iter().any(|l| r.eq_ignore_ascii_case(l)))
+    {
+        let line = lines
+            .iter()
+            .find(|l| {
+                l.starts_with("Could not")
+                    || l.starts_with("unable to load")
+                    || l.starts_with("Error opening")
+            })
+            .map_or(String::new(), |l| format!("{}: ", l.trim()));
+        return Handshake::LocalFiles(clip(&format!("{line}{r}")));
     }
     const LOCAL: &[&str] = &[
         "Could not open file",
@@ -188,6 +226,49 @@ mod tests {
         assert_eq!(s_client(b"", "", true), Handshake::Other(String::new()));
     }
 
+    #[test]
+    fn openssl_1_1_1_lines() {
+        // OpenSSL 1.1.1 (Debian 11, Ubuntu 20.04): decimal thread ids, the same reason fields.
+        let err = "140395853772608:error:14094412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../ssl/record/rec_layer_s3.c:1544:SSL alert number 42\n";
+        assert_eq!(
+            s_client(b"", err, true),
+            Handshake::Alert("bad certificate".into())
+        );
+        let err = "depth=1 CN = ca\nverify error:num=19:self signed certificate in certificate chain\n140:error:1416F086:SSL routines:tls_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1915:\n";
+        assert!(matches!(
+            s_client(b"", err, true),
+            Handshake::Unverified { code: 19, .. }
+        ));
+        let err = "140:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:../ssl/record/ssl3_record.c:332:\n";
+        assert_eq!(
+            s_client(b"", err, true),
+            Handshake::NotTls("wrong version number".into())
+        );
+        let err = "Error opening client certificate private key file /k.pem\n140:error:02001002:system library:fopen:No such file or directory:../crypto/bio/bss_file.c:69:fopen('/k.pem','r')\n";
+        assert!(
+            matches!(s_client(b"", err, true), Handshake::LocalFiles(l) if l.contains("No such file")),
+            "{:?}",
+            s_client(b"", err, true)
+        );
+    }
+
+    #[test]
+    fn the_clients_files_named_by_their_fault() {
+        // A key that is not the certificate's: the reason, not the announcement alone.
+        let err = "error setting private key\n40B7:error:05800074:x509 certificate routines:X509_check_private_key:key values mismatch:../crypto/x509/x509_cmp.c:403:\n";
+        assert!(
+            matches!(s_client(b"", err, true), Handshake::LocalFiles(l) if l.contains("key values mismatch"))
+        );
+        // A CA file that holds no certificate (OpenSSL 3.0.19).
+        let err = "40F7:error:05880009:x509 certificate routines:X509_load_cert_crl_file_ex:no certificate or crl found:../crypto/x509/by_file.c:251:\n";
+        assert!(
+            matches!(s_client(b"", err, true), Handshake::LocalFiles(l) if l.contains("no certificate or crl found"))
+        );
+        // A key protected by a passphrase, given an empty one (`-pass pass:`; OpenSSL 3.0.19).
+        let err = "Could not read client certificate private key from k.pem\n4097:error:1608010C:STORE routines:ossl_store_handle_load_result:unsupported:../crypto/store/store_result.c:149:\n4097:error:1C800064:Provider routines:ossl_cipher_unpadblock:bad decrypt:../providers/implementations/ciphers/ciphercommon_block.c:124:\n";
+        assert_eq!(s_client(b"", err, true), Handshake::EncryptedKey);
+    }
+
     proptest! {
         #[test]
         fn never_panics_and_keeps_lines_short(out in proptest::collection::vec(any::<u8>(), 0..64), err in "(?s).{0,600}") {
@@ -197,7 +278,7 @@ mod tests {
                 Handshake::Alert(s) | Handshake::NotTls(s) | Handshake::LocalFiles(s) | Handshake::Other(s) => {
                     prop_assert!(s.chars().count() <= LINE_MAX);
                 }
-                Handshake::Silent => prop_assert!(out.is_empty()),
+                Handshake::Silent | Handshake::EncryptedKey => prop_assert!(out.is_empty()),
             }
         }
 

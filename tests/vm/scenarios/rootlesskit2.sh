@@ -52,6 +52,9 @@ ln -s /usr/bin/docker /usr/share/docker.io/contrib/docker
 as_tester install-2 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
 wait_daemon installed
 check installed
+# The same host captured from the same login (tests/vm.rs replays it on the CI machine).
+as_tester installed-capture 'rootless-doctor capture --out ~/capture'
+cp -a /home/tester/capture "$out/capture"
 as_tester installed-rootlesskit 'ps -o args= -C rootlesskit'
 halt installed
 

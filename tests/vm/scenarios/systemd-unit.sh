@@ -26,6 +26,9 @@ as_tester setuptool-plain '/usr/share/docker.io/contrib/dockerd-rootless-setupto
 record setup rootless-doctor setup --user tester
 as_tester installed-wait 'for i in $(seq 90); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 as_tester installed-check 'rootless-doctor check --format json'
+# The same host captured from the same login (tests/vm.rs replays it on the CI machine).
+as_tester installed-capture 'rootless-doctor capture --out ~/capture'
+cp -a /home/tester/capture "$out/capture"
 as_tester installed-status 'systemctl --user status docker --no-pager'
 
 # 3a. Masked. `systemctl --user mask` refuses while the unit file itself is in ~/.config/systemd/user (where the

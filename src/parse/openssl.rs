@@ -100,7 +100,7 @@ pub fn s_client(stdout: &[u8], stderr: &str, verified: bool) -> Handshake {
             || l.starts_with("unable to load")
             || l.starts_with("Error opening")
     }) || lines.iter().any(|l| l.contains("X509_load_cert"))
-        || reasons.iter().any(|r| *r == "key values mismatch");
+        || reasons.contains(&"key values mismatch");
     if announces_files
         && let Some(r) = reasons
             .iter()

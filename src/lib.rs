@@ -298,10 +298,13 @@ fn capture_command(
     let findings = checks::run(&facts, selection, true, true);
     let mut json = Vec::new();
     report::json(&mut json, "check", &facts, &findings)?;
+    let system = facts
+        .os_release
+        .ok()
+        .map_or_else(|| "Linux".to_owned(), |(_, os)| os.pretty_name().to_owned());
     let description = format!(
-        "captured by rootless-doctor {} on {} for {} (uid {})",
+        "captured by rootless-doctor {} on {system} for {} (uid {})",
         env!("CARGO_PKG_VERSION"),
-        facts.distro().name,
         facts.user.name,
         facts.user.uid
     );

@@ -1697,35 +1697,9 @@ fn capture_of_a_live_host_replays_with_the_same_findings() {
     let manifest = fs::read_to_string(dir.join("MANIFEST.md")).unwrap();
     assert!(manifest.contains("`RD_TEST_TOKEN`"), "{manifest}");
     // The replay, as root, from the capture alone.
-    let live: Value =
-        serde_json::from_slice(&fs::read(dir.join("findings.json")).unwrap()).unwrap();
-    let replay = Command::new(support::doctor_bin())
-        .env_clear()
-        .arg("--host-file")
-        .arg(dir.join("host.toml"))
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(replay.stderr.is_empty(), "{}", text(&replay));
-    let replay: Value = serde_json::from_slice(&replay.stdout).unwrap();
-    let strip = |doc: &Value| {
-        let root = doc["host"]["root"].as_str().unwrap().to_owned();
-        let findings = doc["findings"].to_string();
-        let findings = if root == "/" {
-            findings
-        } else {
-            findings.replace(&root, "")
-        };
-        serde_json::from_str::<Vec<Value>>(&findings).unwrap()
-    };
-    let (a, b) = (strip(&live), strip(&replay));
-    assert_eq!(a.len(), b.len());
-    let differing: Vec<String> = a
-        .iter()
-        .zip(&b)
-        .filter(|(x, y)| x != y)
-        .map(|(x, y)| format!("live:   {x}\nreplay: {y}"))
-        .collect();
+    let live = testkit::capture::captured(&dir).unwrap();
+    let replay = testkit::capture::replay(support::doctor_bin(), &dir, None).unwrap();
+    let differing = testkit::capture::differences(&live, &replay);
     assert!(differing.is_empty(), "{}", differing.join("\n\n"));
     // The live run itself was healthy: the round trip is over a real daemon's findings.
     assert_finding(&live, "daemon.rootless", "pass", "name=rootless");

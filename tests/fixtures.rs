@@ -165,32 +165,16 @@ fn capture_round_trip(scenario: &str) {
             "{scenario}: capture wrote no {file}"
         );
     }
-    let live = std::fs::read_to_string(dir.join("findings.json")).unwrap();
-    let out = Command::cargo_bin("rootless-doctor")
-        .unwrap()
-        .env_clear()
-        .arg("--host-file")
-        .arg(dir.join("host.toml"))
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
+    let live = testkit::capture::captured(&dir).unwrap();
+    let replay =
+        testkit::capture::replay(&assert_cmd::cargo::cargo_bin("rootless-doctor"), &dir, None)
+            .unwrap_or_else(|e| panic!("{scenario}: {e}"));
+    let differing = testkit::capture::differences(&live, &replay);
     assert!(
-        out.stderr.is_empty(),
-        "{scenario}: replay: {}",
-        String::from_utf8_lossy(&out.stderr)
+        differing.is_empty(),
+        "{scenario}: the replay of its capture differs:\n{}",
+        differing.join("\n\n")
     );
-    let replay = String::from_utf8(out.stdout).unwrap();
-    let normalised = |text: &str| {
-        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
-        let root = doc["host"]["root"].as_str().unwrap().to_owned();
-        let doc: serde_json::Value = serde_json::from_str(&text.replace(&root, "<root>")).unwrap();
-        doc["findings"].as_array().unwrap().clone()
-    };
-    let (live, replay) = (normalised(&live), normalised(&replay));
-    assert_eq!(live.len(), replay.len(), "{scenario}: findings");
-    for (a, b) in live.iter().zip(&replay) {
-        assert_eq!(a, b, "{scenario}: the replay of its capture differs");
-    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -503,6 +487,8 @@ scenarios! {
     ubuntu_24_04_vpnkit_fallback_docker_28_5_2 => "ubuntu-24.04-vpnkit-fallback-docker-28.5.2",
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
     unknown_distro => "unknown-distro",
+    vm_debian_12_user_service => "vm-debian-12-user-service",
+    vm_debian_13_user_service => "vm-debian-13-user-service",
 }
 
 #[test]

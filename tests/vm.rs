@@ -118,41 +118,12 @@ fn replay_capture(run: &mut Run) -> Value {
         captured.contains("replay: rootless-doctor --host-file"),
         || format!("installed-capture: no replay hint:\n{captured}"),
     );
-    let live: Value = serde_json::from_slice(
-        &fs::read(dir.join("findings.json")).expect("out/capture/findings.json"),
-    )
-    .expect("findings.json is JSON");
-    let out = Command::new(env!("CARGO_BIN_EXE_rootless-doctor"))
-        .env_clear()
-        .arg("--host-file")
-        .arg(dir.join("host.toml"))
-        .args(["check", "--format", "json"])
-        .output()
-        .expect("run the replay");
-    let replay: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the replay printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let findings = |doc: &Value| {
-        let root = doc["host"]["root"].as_str().unwrap_or("/").to_owned();
-        let text = doc["findings"].to_string();
-        let text = if root == "/" {
-            text
-        } else {
-            text.replace(&root, "")
-        };
-        serde_json::from_str::<Vec<Value>>(&text).unwrap()
-    };
-    let (a, b) = (findings(&live), findings(&replay));
-    run.expect(a.len() == b.len(), || {
-        format!("capture: {} findings live, {} replayed", a.len(), b.len())
-    });
-    for (x, y) in a.iter().zip(&b) {
-        run.expect(x == y, || {
-            format!("capture replay differs:\n  in the VM: {x}\n  replayed:  {y}")
-        });
+    let live = testkit::capture::captured(&dir).unwrap_or_else(|e| panic!("capture: {e}"));
+    let replay =
+        testkit::capture::replay(Path::new(env!("CARGO_BIN_EXE_rootless-doctor")), &dir, None)
+            .unwrap_or_else(|e| panic!("capture: {e}"));
+    for d in testkit::capture::differences(&live, &replay) {
+        run.expect(false, || format!("capture replay differs:\n{d}"));
     }
     live
 }
@@ -330,9 +301,10 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         ("daemon.running", "200 OK"),
     ] {
         let f = finding(&captured, id).map(finding_text).unwrap_or_default();
-        run.expect(f.starts_with("pass") && f.contains(words), || {
-            format!("capture: {id} is not a pass with {words:?}: {f}")
-        });
+        run.expect(
+            f.starts_with(&format!("{id} pass:")) && f.contains(words),
+            || format!("capture: {id} is not a pass with {words:?}: {f}"),
+        );
     }
     for step in ["installed-check", "restored-check"] {
         run.verdict(
@@ -688,7 +660,7 @@ fn rootlesskit_2_rows_judged_by_the_doctor_and_met_by_the_real_start() {
     let f = finding(&captured, "rootlesskit.api")
         .map(finding_text)
         .unwrap_or_default();
-    run.expect(f.starts_with("pass"), || {
+    run.expect(f.starts_with("rootlesskit.api pass:"), || {
         format!("capture: rootlesskit.api: {f}")
     });
     let rootlesskit = run.file("installed-rootlesskit", "stdout");

@@ -99,7 +99,7 @@ impl Facts<'_> {
     /// regular files only, through the judged user's view).
     pub fn docker_host_set_in(&self) -> Vec<String> {
         let home = self.user.home.trim_end_matches('/');
-        let mut files: Vec<String> = [".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv"]
+        let mut files: Vec<String> = docker_config::HOME_STARTUP_FILES
             .iter()
             .map(|n| format!("{home}/{n}"))
             .collect();
@@ -120,12 +120,7 @@ impl Facts<'_> {
                 continue;
             };
             for (i, line) in text.lines().enumerate() {
-                let t = line.trim_start();
-                let t = t
-                    .strip_prefix("export")
-                    .filter(|r| r.starts_with([' ', '\t']))
-                    .map_or(t, str::trim_start);
-                if t.starts_with("DOCKER_HOST=") {
+                if docker_config::sets_docker_host(line) {
                     found.push(format!(
                         "{file}:{}: {}",
                         i + 1,

@@ -131,7 +131,17 @@ impl<'a> Recorder<'a> {
 
     /// Records a read error (not ENOENT) at the resolved path of `path`.
     fn read_failed(&self, path: &str, e: &io::Error) {
-        if e.kind() == io::ErrorKind::NotFound {
+        // Not found is the path's absence; reading a directory, listing a file and opening a socket fail the same
+        // way in the replay from the kind alone.
+        let implied = [
+            nix::errno::Errno::ENOENT,
+            nix::errno::Errno::EISDIR,
+            nix::errno::Errno::ENOTDIR,
+            nix::errno::Errno::ENXIO,
+        ];
+        if e.kind() == io::ErrorKind::NotFound
+            || e.raw_os_error().is_some_and(|n| implied.iter().any(|i| *i as i32 == n))
+        {
             return;
         }
         if let Some(host) = self.trace(path, true) {
@@ -657,6 +667,23 @@ impl Log {
                 files.insert(host.clone(), over);
             }
         }
+        // Git keeps no empty directory: each is a `dir = true` entry of the sidecar's tree instead.
+        for (host, seen) in &self.paths {
+            if seen.meta.as_ref().is_some_and(|m| m.kind == FileKind::Dir)
+                && let Some(at) = below_root(&root, host)
+                && at != root
+                && std::fs::read_dir(&at).is_ok_and(|mut d| d.next().is_none())
+            {
+                std::fs::remove_dir(&at)?;
+                tree.insert(
+                    host.clone(),
+                    TreeEntry {
+                        dir: true,
+                        ..TreeEntry::default()
+                    },
+                );
+            }
+        }
         if let Some(log) = &self.kernel_log {
             write_file(&root.join("dev/kmsg"), log)?;
             m.files.push(("/dev/kmsg".into(), log.len(), None));
@@ -949,12 +976,7 @@ pub mod redact {
             let kept: String = text
                 .split_inclusive('\n')
                 .map(|line| {
-                    let t = line.trim_start();
-                    let t = t
-                        .strip_prefix("export")
-                        .filter(|r| r.starts_with([' ', '\t']))
-                        .map_or(t, str::trim_start);
-                    if t.starts_with("DOCKER_HOST=") {
+                    if crate::parse::docker_config::sets_docker_host(line) {
                         line.to_owned()
                     } else {
                         if !line.trim().is_empty() {
@@ -1002,10 +1024,8 @@ pub mod redact {
     /// The shell start-up files `Facts::docker_host_set_in` reads for DOCKER_HOST.
     fn is_shell_startup(path: &str) -> bool {
         let name = path.rsplit('/').next().unwrap_or(path);
-        matches!(
-            name,
-            ".bashrc" | ".bash_profile" | ".profile" | ".zshrc" | ".zshenv"
-        ) || path == "/etc/environment"
+        crate::parse::docker_config::HOME_STARTUP_FILES.contains(&name)
+            || path == "/etc/environment"
             || path == "/etc/profile"
             || (path.starts_with("/etc/profile.d/") && path.ends_with(".sh"))
     }

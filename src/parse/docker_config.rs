@@ -103,6 +103,20 @@ pub fn authority(rest: &str) -> Result<Authority, String> {
     })
 }
 
+/// The shell start-up files in a home directory that may set DOCKER_HOST (besides /etc/environment, /etc/profile
+/// and /etc/profile.d/*.sh).
+pub const HOME_STARTUP_FILES: &[&str] =
+    &[".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv"];
+
+/// Whether a line of a shell start-up file sets DOCKER_HOST (`DOCKER_HOST=…` or `export DOCKER_HOST=…`).
+pub fn sets_docker_host(line: &str) -> bool {
+    let t = line.trim_start();
+    t.strip_prefix("export")
+        .filter(|r| r.starts_with([' ', '\t']))
+        .map_or(t, str::trim_start)
+        .starts_with("DOCKER_HOST=")
+}
+
 /// `serde_json`'s error as `line L column C: message`.
 fn json_error(e: &serde_json::Error) -> String {
     format!("line {} column {}: {e}", e.line(), e.column())
@@ -209,6 +223,15 @@ mod tests {
         );
         let meta = r#"{"Name":"far","Endpoints":{"docker":{"Host":"tcp://10.0.0.9:2376","SkipTLSVerify":true}}}"#;
         assert!(context_meta(meta).unwrap().skip_tls_verify);
+    }
+
+    #[test]
+    fn docker_host_lines() {
+        assert!(sets_docker_host("DOCKER_HOST=unix:///x"));
+        assert!(sets_docker_host("  export\tDOCKER_HOST=tcp://h:2375"));
+        assert!(!sets_docker_host("exportDOCKER_HOST=x"));
+        assert!(!sets_docker_host("# DOCKER_HOST=x"));
+        assert!(!sets_docker_host("MY_DOCKER_HOST=x"));
     }
 
     proptest! {

@@ -7,6 +7,7 @@
 //! shims).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod capture;
 mod http;
 pub mod live;
 mod procs;

@@ -140,7 +140,8 @@ impl<'a> Recorder<'a> {
             nix::errno::Errno::ENXIO,
         ];
         if e.kind() == io::ErrorKind::NotFound
-            || e.raw_os_error().is_some_and(|n| implied.iter().any(|i| *i as i32 == n))
+            || e.raw_os_error()
+                .is_some_and(|n| implied.iter().any(|i| *i as i32 == n))
         {
             return;
         }

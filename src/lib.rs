@@ -296,8 +296,6 @@ fn capture_command(
         facts::Facts::gather(&recorder, g.user.as_deref(), None).map_err(UsageError::from)?;
     facts.choose_target(target_choice(g));
     let findings = checks::run(&facts, selection, true, true);
-    let mut json = Vec::new();
-    report::json(&mut json, "check", &facts, &findings)?;
     let system = facts
         .os_release
         .ok()
@@ -308,11 +306,52 @@ fn capture_command(
         facts.user.name,
         facts.user.uid
     );
+    let failed = |e: &std::io::Error| {
+        error::Error::Capture(
+            dir.display().to_string(),
+            format!(
+                "{} (what was written so far is left in it: remove it before trying again)",
+                host::describe_error(e)
+            ),
+        )
+    };
     let log = recorder.log();
     let manifest = log
         .borrow()
-        .write(dir, &description, &[("findings.json", &json)])
-        .map_err(|e| error::Error::Capture(dir.display().to_string(), host::describe_error(&e)))?;
+        .write(dir, &description, &[])
+        .map_err(|e| failed(&e))?;
+    // The capture replayed at once, from its files alone: its findings are what `findings.json` keeps (so nothing
+    // left out of the capture is in them), and the run says whether they are this run's.
+    let replay_host = host::FakeHost::load(dir.join("root"), &dir.join("host.toml"))
+        .map_err(|e| failed(&std::io::Error::other(e.to_string())))?;
+    let mut replayed =
+        facts::Facts::gather(&replay_host, g.user.as_deref(), None).map_err(UsageError::from)?;
+    replayed.choose_target(target_choice(g));
+    let replay_findings = checks::run(&replayed, selection, true, true);
+    let mut json = Vec::new();
+    report::json(&mut json, "check", &replayed, &replay_findings)?;
+    host::record::add_file(dir, "findings.json", &json).map_err(|e| failed(&e))?;
+    // A tree's own path (a `--root` or fixture capture) is no difference.
+    let roots = [facts.root_display(), replayed.root_display()];
+    let plain = |text: &str| {
+        roots
+            .iter()
+            .filter(|r| r.as_str() != "/")
+            .fold(text.to_owned(), |t, r| t.replace(r.as_str(), ""))
+    };
+    let differing: Vec<&str> = findings
+        .iter()
+        .zip(&replay_findings)
+        .filter(|(a, b)| {
+            a.status != b.status
+                || plain(&a.summary) != plain(&b.summary)
+                || a.evidence.len() != b.evidence.len()
+                || a.evidence.iter().zip(&b.evidence).any(|(x, y)| {
+                    plain(&x.source) != plain(&y.source) || plain(&x.detail) != plain(&y.detail)
+                })
+        })
+        .map(|(a, _)| a.id)
+        .collect();
     let dir = dir.display();
     writeln!(
         out,
@@ -341,8 +380,22 @@ fn capture_command(
         .unwrap_or_default();
     writeln!(
         out,
-        "replay: rootless-doctor --host-file {dir}/host.toml{user} check   (this run's findings: {dir}/findings.json)"
+        "replay: rootless-doctor --host-file {dir}/host.toml{user} check   (its findings: {dir}/findings.json)"
     )?;
+    if differing.is_empty() && findings.len() == replay_findings.len() {
+        writeln!(
+            out,
+            "the replay finds what this run found, finding for finding ({} findings)",
+            findings.len()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "the replay differs from this run in {} findings ({}): what was left out of the capture, or what it cannot hold",
+            differing.len(),
+            differing.join(", ")
+        )?;
+    }
     Ok(Outcome::Healthy)
 }
 

@@ -1677,6 +1677,10 @@ fn capture_of_a_live_host_replays_with_the_same_findings() {
     }
     assert!(out.status.success(), "{}", text(&out));
     assert_says(&out, "replay: rootless-doctor --host-file");
+    assert_says(
+        &out,
+        "the replay finds what this run found, finding for finding",
+    );
     // The capture is the user's, and only theirs.
     let meta = fs::metadata(&dir).unwrap();
     assert_eq!(

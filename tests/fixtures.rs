@@ -165,7 +165,9 @@ fn capture_round_trip(scenario: &str) {
             "{scenario}: capture wrote no {file}"
         );
     }
-    let live = testkit::capture::captured(&dir).unwrap();
+    // And an independent run of `check` on the fixture against a replay of the capture.
+    let live: serde_json::Value =
+        serde_json::from_str(&run(scenario, &["check", "--format", "json"]).stdout).unwrap();
     let replay =
         testkit::capture::replay(&assert_cmd::cargo::cargo_bin("rootless-doctor"), &dir, None)
             .unwrap_or_else(|e| panic!("{scenario}: {e}"));

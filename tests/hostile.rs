@@ -874,3 +874,70 @@ fn sha256_hex(text: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Root's `capture --out` below a directory the hostile user owns would let her swap a directory of the capture for
+/// a link while root writes (root's files, with her drop-ins' names and text, in any directory): refused before
+/// anything is made, and below root's own directories it works and keeps her `.bashrc` secret out.
+#[test]
+fn regression_root_capture_into_a_directory_the_user_controls() {
+    let Some(scene) = scene() else { return };
+    let theirs = scene.home_path("captures/x");
+    let parent = theirs.parent().unwrap().to_path_buf();
+    scene.give(&parent);
+    let name = scene.user.name.clone();
+    let out = theirs.to_str().unwrap();
+    let run = run_bounded(&["--user", &name, "capture", "--out", out], &[]);
+    assert_eq!(run.code, Some(1), "{}", run.shown);
+    assert!(
+        run.stderr
+            .contains("capture writes only below directories root alone can change"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !theirs.exists(),
+        "capture made {out} below the user's directory"
+    );
+    // World-writable without the sticky bit: the same.
+    let open = PathBuf::from(format!("/tmp/rd-capture-open-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&open);
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let run = run_bounded(
+        &[
+            "--user",
+            &name,
+            "capture",
+            "--out",
+            open.join("x").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("writable by others (mode 0777)"),
+        "{}",
+        run.stderr
+    );
+    fs::remove_dir_all(&open).unwrap();
+    // Below root's own directory: written, and her secret stays out.
+    scene.plant_file(".bashrc", "export GITHUB_TOKEN=ghp_mallory_secret\n");
+    let mine = PathBuf::from(format!("/root/rd-capture-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&mine);
+    let run = run_bounded(
+        &["--user", &name, "capture", "--out", mine.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let grep = Command::new("grep")
+        .args(["-rlF", "ghp_mallory_secret"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(
+        grep.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&grep.stdout)
+    );
+    fs::remove_dir_all(&mine).unwrap();
+}

@@ -115,8 +115,9 @@ fn replay_capture(run: &mut Run) -> Value {
     run.succeeded("installed-capture");
     let captured = run.file("installed-capture", "stdout");
     run.expect(
-        captured.contains("replay: rootless-doctor --host-file"),
-        || format!("installed-capture: no replay hint:\n{captured}"),
+        captured.contains("replay: rootless-doctor --host-file")
+            && captured.contains("the replay finds what this run found, finding for finding"),
+        || format!("installed-capture: its replay is not the run's:\n{captured}"),
     );
     let live = testkit::capture::captured(&dir).unwrap_or_else(|e| panic!("capture: {e}"));
     let replay =

@@ -32,6 +32,10 @@ enum Inner<'a> {
     Owned(Box<dyn Host>),
 }
 
+/// The most entries of one listed directory whose kind a capture records (the checks look at far fewer; a user
+/// who fills a directory with millions of entries must not fill root's disk with their capture).
+pub const LIST_MAX: usize = 4096;
+
 /// A host that records every answer of the host it wraps into a shared [`Log`].
 pub struct Recorder<'a> {
     inner: Inner<'a>,
@@ -50,6 +54,8 @@ struct Seen {
     /// Reading or listing failed with this errno (other than ENOENT).
     read_error: Option<Errno>,
     names: Option<Vec<String>>,
+    /// The paths the run read this file by (`~/.bashrc` for a link into a dotfiles directory).
+    asked: BTreeSet<String>,
 }
 
 /// Everything a run asked and was answered, by resolved host path where a path was asked.
@@ -71,6 +77,8 @@ pub struct Log {
     xattrs: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
     /// Paths answered differently on two asks (root's view and the user's): the first answer is kept.
     conflicts: BTreeSet<String>,
+    /// Directories listed with more than [`LIST_MAX`] entries, and how many they had.
+    capped: Vec<(String, usize)>,
 }
 
 impl<'a> Recorder<'a> {
@@ -231,6 +239,7 @@ impl Host for Recorder<'_> {
                 if let Some(host) = self.trace(path, true) {
                     let mut log = self.log.borrow_mut();
                     let seen = log.seen(&host);
+                    seen.asked.insert(path.to_owned());
                     match &seen.content {
                         Some(old) if old != bytes => {
                             log.conflicts.insert(host);
@@ -279,10 +288,16 @@ impl Host for Recorder<'_> {
                         .seen(&host)
                         .names
                         .get_or_insert_with(|| names.clone());
-                    // Each entry's kind, so the replay lists what the run listed.
+                    // Each entry's kind, so the replay lists what the run listed; a huge directory only in part.
                     let base = host.trim_end_matches('/');
-                    for name in names {
+                    for name in names.iter().take(LIST_MAX) {
                         self.trace(&format!("{base}/{name}"), false);
+                    }
+                    if names.len() > LIST_MAX {
+                        self.log
+                            .borrow_mut()
+                            .capped
+                            .push((host.clone(), names.len()));
                     }
                 }
             }
@@ -537,6 +552,60 @@ pub struct Manifest {
     pub conflicts: Vec<String>,
     /// Paths the writer could not place in the tree (a file below a file), with why.
     pub skipped: Vec<(String, String)>,
+    /// Directories whose entries were kept only in part.
+    pub capped: Vec<(String, usize)>,
+}
+
+/// Writes one more file (a plain name) into a capture directory `write` made: created new, 0600.
+pub fn add_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?}: not a plain file name"),
+        ));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .mode(0o600)
+        .open(dir.join(name))?;
+    io::Write::write_all(&mut f, bytes)
+}
+
+/// As root, a capture is written only below directories that root alone can change: every directory from `/` to
+/// the parent of `dir` must be root's and writable by no one else (or sticky, like /tmp), so no user can swap one of
+/// them for a link while root writes (the capture's own files would then land where that user chose).
+fn output_is_safe(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::env::current_dir()?,
+    };
+    let parent = std::fs::canonicalize(&parent)?;
+    for d in parent.ancestors() {
+        let m = std::fs::symlink_metadata(d)?;
+        let others_write = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
+        if m.uid() != 0 || others_write {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "as root, capture writes only below directories root alone can change, and {} is {}: choose --out below /root, /var/tmp or /tmp",
+                    d.display(),
+                    if m.uid() != 0 {
+                        format!("owned by uid {}", m.uid())
+                    } else {
+                        format!("writable by others (mode {:04o})", m.mode() & 0o7777)
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The part of a capture's path below its `root/`: plain components only.
@@ -560,6 +629,7 @@ impl Log {
         extra: &[(&str, &[u8])],
     ) -> io::Result<Manifest> {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        output_is_safe(dir)?;
         std::fs::DirBuilder::new().mode(0o700).create(dir)?;
         let root = dir.join("root");
         std::fs::DirBuilder::new().mode(0o700).create(&root)?;
@@ -617,7 +687,10 @@ impl Log {
                     .create(&at),
                 (Some(FileKind::File), _) => match &seen.content {
                     Some(bytes) => {
-                        let (kept, note) = redact::content(host, bytes);
+                        let names: Vec<&str> = std::iter::once(host.as_str())
+                            .chain(seen.asked.iter().map(String::as_str))
+                            .collect();
+                        let (kept, note) = redact::content(&names, bytes);
                         let r = write_file(&at, &kept);
                         if r.is_ok() {
                             m.files.push((host.clone(), kept.len(), note));
@@ -686,8 +759,9 @@ impl Log {
             }
         }
         if let Some(log) = &self.kernel_log {
-            write_file(&root.join("dev/kmsg"), log)?;
-            m.files.push(("/dev/kmsg".into(), log.len(), None));
+            let (kept, note) = redact::content(&["/dev/kmsg"], log);
+            write_file(&root.join("dev/kmsg"), &kept)?;
+            m.files.push(("/dev/kmsg".into(), kept.len(), note));
         } else if let Some(e) = self.kernel_log_error {
             let over = files.entry("/dev/kmsg".to_owned()).or_default();
             over.kind.get_or_insert(FileKind::CharDevice);
@@ -739,6 +813,7 @@ impl Log {
             .collect();
         m.tcp = self.tcp.iter().map(|t| t.address.clone()).collect();
         m.conflicts = self.conflicts.iter().cloned().collect();
+        m.capped = self.capped.clone();
         let commands = self
             .commands
             .iter()
@@ -829,9 +904,11 @@ impl Log {
     }
 }
 
-/// The manifest as Markdown: what the capture holds and what it left out.
+/// The manifest as Markdown: what the capture holds and what it left out. Paths come from the host (a user's file
+/// names): control characters are escaped and backticks replaced, so no name can end a list item or a code span.
 fn manifest_text(m: &Manifest) -> String {
     use std::fmt::Write as _;
+    let md = |p: &str| crate::model::escape_controls(p).replace('`', "'");
     let mut s = String::from(
         "# What this capture holds\n\nWritten by `rootless-doctor capture`: exactly what the checks read on the host, as a fixture.\nReplay it with `rootless-doctor --host-file host.toml check`.\n",
     );
@@ -846,48 +923,54 @@ fn manifest_text(m: &Manifest) -> String {
         m.files
             .iter()
             .map(|(p, n, note)| match note {
-                Some(note) => format!("`{p}` ({n} bytes; {note})"),
-                None => format!("`{p}` ({n} bytes)"),
+                Some(note) => format!("`{}` ({n} bytes; {note})", md(p)),
+                None => format!("`{}` ({n} bytes)", md(p)),
             })
             .collect(),
     );
     list(
         "Paths kept as metadata only (kind, mode, owner, size; no content)",
-        m.metadata_only.iter().map(|p| format!("`{p}`")).collect(),
+        m.metadata_only
+            .iter()
+            .map(|p| format!("`{}`", md(p)))
+            .collect(),
     );
     list(
         "Symbolic links",
         m.links
             .iter()
-            .map(|(p, t)| format!("`{p}` -> `{t}`"))
+            .map(|(p, t)| format!("`{}` -> `{}`", md(p), md(t)))
             .collect(),
     );
     list(
         "Paths recorded with the error the run met",
         m.errors
             .iter()
-            .map(|(p, e)| format!("`{p}`: {e}"))
+            .map(|(p, e)| format!("`{}`: {}", md(p), md(e)))
             .collect(),
     );
     list(
         "Environment variables kept",
-        m.env_kept.iter().map(|n| format!("`{n}`")).collect(),
+        m.env_kept.iter().map(|n| format!("`{}`", md(n))).collect(),
     );
     list(
         "Environment variables left out (names only; their values are not in this capture)",
-        m.env_left_out.iter().map(|n| format!("`{n}`")).collect(),
+        m.env_left_out
+            .iter()
+            .map(|n| format!("`{}`", md(n)))
+            .collect(),
     );
     list(
         "Commands run, with their output",
-        m.commands.iter().map(|c| format!("`{c}`")).collect(),
+        m.commands.iter().map(|c| format!("`{}`", md(c))).collect(),
     );
     list(
         "API requests",
-        m.http.iter().map(|c| format!("`{c}`")).collect(),
+        m.http.iter().map(|c| format!("`{}`", md(c))).collect(),
     );
     list(
         "TCP endpoints probed",
-        m.tcp.iter().map(|c| format!("`{c}`")).collect(),
+        m.tcp.iter().map(|c| format!("`{}`", md(c))).collect(),
     );
     list(
         "Accounts from the user database beyond /etc/passwd",
@@ -895,19 +978,27 @@ fn manifest_text(m: &Manifest) -> String {
     );
     list(
         "Paths answered differently as root and as the user (the first answer is kept)",
-        m.conflicts.iter().map(|c| format!("`{c}`")).collect(),
+        m.conflicts.iter().map(|c| format!("`{}`", md(c))).collect(),
+    );
+    list(
+        "Directories whose entries are kept only in part",
+        m.capped
+            .iter()
+            .map(|(p, n)| format!("`{}`: the first {LIST_MAX} of {n}", md(p)))
+            .collect(),
     );
     list(
         "Paths that could not be placed in the tree",
         m.skipped
             .iter()
-            .map(|(p, e)| format!("`{p}`: {e}"))
+            .map(|(p, e)| format!("`{}`: {}", md(p), md(e)))
             .collect(),
     );
     s
 }
 
-/// What a capture leaves out of what it keeps. Pure functions over bytes.
+/// What a capture leaves out of what it keeps. Pure functions over bytes (a file that is not UTF-8 is redacted all
+/// the same).
 pub mod redact {
     use std::borrow::Cow;
 
@@ -918,9 +1009,19 @@ pub mod redact {
     /// nothing.
     pub const BIG: usize = 4 * 1024 * 1024;
 
-    /// The content of `path` as a capture keeps it, and a note when something was left out.
-    pub fn content(path: &str, bytes: &[u8]) -> (Vec<u8>, Option<String>) {
-        if contains(bytes, b"PRIVATE KEY-----") {
+    /// The markers of private keys: PEM (PKCS#1, PKCS#8 plain and encrypted, EC, DSA, OpenSSH), PGP, SSH2, PuTTY.
+    const KEY_MARKERS: &[&[u8]] = &[
+        b"PRIVATE KEY-----",
+        b"PRIVATE KEY BLOCK-----",
+        b"PRIVATE KEY ----",
+        b"PuTTY-User-Key-File-",
+    ];
+
+    /// The content of a file as a capture keeps it, and a note when something was left out. `names` are every
+    /// path it was asked by and the one it resolved to (a `~/.bashrc` that links into a dotfiles directory is still
+    /// a shell start-up file).
+    pub fn content(names: &[&str], bytes: &[u8]) -> (Vec<u8>, Option<String>) {
+        if KEY_MARKERS.iter().any(|m| contains(bytes, m)) {
             return (
                 KEY_STAND_IN.to_vec(),
                 Some("a private key: left out".into()),
@@ -950,16 +1051,14 @@ pub mod redact {
                 ),
             };
         }
-        if path.starts_with("/proc/") && path.ends_with("/environ") {
+        let any = |f: fn(&str) -> bool| names.iter().any(|n| f(n));
+        if any(|p| p.starts_with("/proc/") && p.ends_with("/environ")) {
             let mut kept = Vec::new();
             let mut left = 0usize;
             for var in bytes.split(|&b| b == 0).filter(|v| !v.is_empty()) {
                 let name = var.split(|&b| b == b'=').next().unwrap_or(var);
                 if std::str::from_utf8(name).is_ok_and(super::allowed_env) {
-                    match std::str::from_utf8(var) {
-                        Ok(v) => kept.extend_from_slice(text_passwords(v).as_bytes()),
-                        Err(_) => kept.extend_from_slice(var),
-                    }
+                    kept.extend_from_slice(&passwords(var));
                     kept.push(0);
                 } else {
                     left += 1;
@@ -969,53 +1068,73 @@ pub mod redact {
                 (left > 0).then(|| format!("{left} variables outside the allow-list left out"));
             return (kept, note);
         }
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            return (bytes.to_vec(), None);
-        };
-        if is_shell_startup(path) {
-            let mut left = 0usize;
-            let kept: String = text
-                .split_inclusive('\n')
-                .map(|line| {
-                    if crate::parse::docker_config::sets_docker_host(line) {
-                        line.to_owned()
-                    } else {
-                        if !line.trim().is_empty() {
-                            left += 1;
-                        }
-                        if line.ends_with('\n') {
-                            "\n".to_owned()
-                        } else {
-                            String::new()
-                        }
-                    }
-                })
-                .collect();
-            let note = (left > 0).then(|| {
-                format!("a shell start-up file: only its DOCKER_HOST lines kept, {left} other lines blanked")
-            });
-            return (kept.into_bytes(), note);
+        if any(|p| p == "/dev/kmsg") {
+            return kernel_log(bytes);
         }
-        let mut out = text.to_owned();
+        if any(is_shell_startup) {
+            let mut left = 0usize;
+            let mut kept = Vec::with_capacity(bytes.len());
+            for line in bytes.split_inclusive(|&b| b == b'\n') {
+                let text = String::from_utf8_lossy(line);
+                if crate::parse::docker_config::sets_docker_host(&text) {
+                    // Only the assignment itself: `export DOCKER_HOST=x OTHER=secret` keeps `DOCKER_HOST=x`.
+                    let at = text.find("DOCKER_HOST=").unwrap_or(0);
+                    let end = text[at..]
+                        .find(|c: char| c.is_whitespace() || c == ';')
+                        .map_or(text.len(), |e| at + e);
+                    kept.extend_from_slice(&passwords(text[..end].as_bytes()));
+                    if line.ends_with(b"\n") {
+                        kept.push(b'\n');
+                    }
+                } else {
+                    if !text.trim().is_empty() {
+                        left += 1;
+                    }
+                    if line.ends_with(b"\n") {
+                        kept.push(b'\n');
+                    }
+                }
+            }
+            let note = (left > 0).then(|| {
+                format!("a shell start-up file: only its DOCKER_HOST assignments kept, {left} other lines blanked")
+            });
+            return (kept, note);
+        }
+        let mut out = bytes.to_vec();
         let mut notes = Vec::new();
-        if path.ends_with("/config.json") {
-            let (masked, n) = json_secrets(&out);
+        if any(|p| p.ends_with(".json")) {
+            let n = json_secrets(&mut out);
             if n > 0 {
-                out = masked;
                 notes.push(format!("{n} credential values masked"));
             }
         }
-        if let Cow::Owned(masked) = text_passwords(&out) {
+        let unit = any(|p| {
+            p.ends_with(".service")
+                || p.ends_with(".socket")
+                || (p.contains(".service.d/") && p.ends_with(".conf"))
+        });
+        if unit || any(is_env_file) {
+            let n = env_secrets(&mut out, unit);
+            if n > 0 {
+                notes.push(format!(
+                    "the values of {n} variables outside the allow-list masked"
+                ));
+            }
+        }
+        if let Cow::Owned(masked) = passwords(&out) {
             out = masked;
             notes.push("passwords in URLs masked".to_owned());
         }
         let note = (!notes.is_empty()).then(|| notes.join("; "));
-        (out.into_bytes(), note)
+        (out, note)
     }
 
-    /// Command output and API bodies: passwords in URLs masked.
+    /// Command output, API bodies, environment values and the findings: passwords in URLs masked.
     pub fn text(s: &str) -> Cow<'_, str> {
-        text_passwords(s)
+        match passwords(s.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(s),
+            Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+        }
     }
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -1031,37 +1150,95 @@ pub mod redact {
             || (path.starts_with("/etc/profile.d/") && path.ends_with(".sh"))
     }
 
-    /// Masks the string values of the Docker CLI's credential keys (`auth`, `identitytoken`, `registrytoken`,
-    /// `password`) with `x`, byte for byte, so lines and columns stay where they were.
-    pub fn json_secrets(text: &str) -> (String, usize) {
-        const KEYS: &[&str] = &["auth", "identitytoken", "registrytoken", "password"];
-        let bytes = text.as_bytes();
-        let mut out = bytes.to_vec();
+    /// Environment files, where `NAME=value` lines live (a unit's are its `Environment=` lines).
+    fn is_env_file(path: &str) -> bool {
+        path.starts_with("/etc/default/")
+            || path.starts_with("/etc/sysconfig/")
+            || path.ends_with(".env")
+    }
+
+    /// Only the kernel log's OOM records (the one thing the checks read in it), each other record blanked to its
+    /// header so the count stays: audit command lines, firewall logs and device serials stay out.
+    fn kernel_log(bytes: &[u8]) -> (Vec<u8>, Option<String>) {
+        let mut out = Vec::with_capacity(bytes.len() / 4);
+        let mut left = 0usize;
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            let lower = String::from_utf8_lossy(line).to_ascii_lowercase();
+            let oom = ["oom", "out of memory", "killed process", "memory cgroup"]
+                .iter()
+                .any(|w| lower.contains(w));
+            if oom {
+                out.extend_from_slice(line);
+            } else {
+                left += 1;
+                // `/dev/kmsg`'s header (`prio,seq,usec,flags;`) keeps the record; its text is dropped.
+                let head = line.iter().position(|&b| b == b';').map_or(0, |p| p + 1);
+                out.extend_from_slice(&line[..head]);
+                out.extend_from_slice(b"(left out by capture)\n");
+            }
+        }
+        let note = (left > 0).then(|| format!("{left} records other than OOM kills blanked"));
+        (out, note)
+    }
+
+    /// Masks, with `x` byte for byte, the string values of JSON keys that hold credentials: the CLI's `auth`,
+    /// `identitytoken`, `registrytoken`, `password`, and any key naming a token, secret, password or an HTTP
+    /// header (config.json's `HttpHeaders`, daemon.json's `log-opts` such as `splunk-token`). Returns how many.
+    pub fn json_secrets(bytes: &mut [u8]) -> usize {
+        fn secret_key(key: &[u8]) -> bool {
+            let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+            key == "auth"
+                || [
+                    "token",
+                    "secret",
+                    "password",
+                    "passwd",
+                    "apikey",
+                    "api-key",
+                    "credential",
+                ]
+                .iter()
+                .any(|w| key.contains(w))
+        }
         let mut masked = 0;
         let mut i = 0;
+        let mut headers_depth: Option<usize> = None;
+        let mut depth = 0usize;
         while i < bytes.len() {
+            match bytes[i] {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if headers_depth.is_some_and(|d| depth < d) {
+                        headers_depth = None;
+                    }
+                }
+                _ => {}
+            }
             if bytes[i] != b'"' {
                 i += 1;
                 continue;
             }
-            // A string: find its end.
             let start = i + 1;
             let mut j = start;
             while j < bytes.len() && bytes[j] != b'"' {
                 j += if bytes[j] == b'\\' { 2 } else { 1 };
             }
             let end = j.min(bytes.len());
-            let key = &text[start..end];
+            let key = bytes[start..end].to_vec();
             i = end + 1;
-            if !KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
-                continue;
-            }
-            // `"key"` then `:` then a string value.
             let mut k = i;
             while k < bytes.len() && bytes[k].is_ascii_whitespace() {
                 k += 1;
             }
             if bytes.get(k) != Some(&b':') {
+                continue;
+            }
+            if key.eq_ignore_ascii_case(b"HttpHeaders") {
+                headers_depth = Some(depth + 1);
+                continue;
+            }
+            if !secret_key(&key) && headers_depth.is_none() {
                 continue;
             }
             k += 1;
@@ -1078,32 +1255,102 @@ pub mod redact {
             }
             let e = e.min(bytes.len());
             if e > v {
-                for b in &mut out[v..e] {
+                for b in &mut bytes[v..e] {
                     *b = b'x';
                 }
                 masked += 1;
             }
             i = e + 1;
         }
-        // Only ASCII bytes inside strings were replaced by ASCII: still UTF-8 unless a multi-byte character was cut,
-        // which masking whole string contents never does.
-        (String::from_utf8_lossy(&out).into_owned(), masked)
+        masked
     }
 
-    /// `scheme://user:password@host` with the password masked by `*`, byte for byte.
-    pub fn text_passwords(s: &str) -> Cow<'_, str> {
+    /// In a unit's `Environment=` lines (`unit`), or an environment file's `NAME=value` lines, masks with `x` the
+    /// values of variables outside the allow-list (an AWS key for the awslogs driver, a token). Returns how many.
+    pub fn env_secrets(bytes: &mut [u8], unit: bool) -> usize {
+        let mut masked = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| at + p);
+            let line = at;
+            // Skip blanks, `export `, `Environment=` and quotes, then look at each `NAME=value` word.
+            let mut k = line;
+            while k < end && bytes[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if unit {
+                if !bytes[k..end].starts_with(b"Environment=") {
+                    at = end + 1;
+                    continue;
+                }
+                k += b"Environment=".len();
+            } else if bytes[k..end].starts_with(b"export ") {
+                k += b"export ".len();
+            }
+            while k < end {
+                while k < end
+                    && (bytes[k].is_ascii_whitespace() || bytes[k] == b'"' || bytes[k] == b'\'')
+                {
+                    k += 1;
+                }
+                let word = k;
+                while k < end && (bytes[k].is_ascii_alphanumeric() || bytes[k] == b'_') {
+                    k += 1;
+                }
+                if k == word || k >= end || bytes[k] != b'=' {
+                    // Not an assignment: the rest of the line is no `NAME=value` list.
+                    break;
+                }
+                let name = String::from_utf8_lossy(&bytes[word..k]).into_owned();
+                k += 1;
+                let quote = (k > 0 && matches!(bytes[word.saturating_sub(1)], b'"' | b'\''))
+                    .then(|| bytes[word - 1]);
+                let value = k;
+                while k < end
+                    && match quote {
+                        Some(q) => bytes[k] != q,
+                        None => !bytes[k].is_ascii_whitespace(),
+                    }
+                {
+                    k += 1;
+                }
+                if !super::allowed_env(&name) && k > value {
+                    for b in &mut bytes[value..k] {
+                        *b = b'x';
+                    }
+                    masked += 1;
+                }
+                if k < end {
+                    k += 1;
+                }
+            }
+            at = end + 1;
+        }
+        masked
+    }
+
+    /// `scheme://user:password@host` and a proxy's `user:password@host` with the password masked by `*`, byte for
+    /// byte: the userinfo ends at the last `@` before whitespace, a quote or the end.
+    pub fn passwords(bytes: &[u8]) -> Cow<'_, [u8]> {
         let mut out: Option<Vec<u8>> = None;
-        let bytes = s.as_bytes();
-        let mut from = 0;
-        while let Some(pos) = s[from..].find("://") {
-            let start = from + pos + 3;
-            // The authority ends at the first '/', whitespace, quote or end.
-            let end = s[start..]
-                .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-                .map_or(s.len(), |e| start + e);
-            let authority = &s[start..end];
-            if let Some(at) = authority.rfind('@')
-                && let Some(colon) = authority[..at].find(':')
+        let stop = |b: u8| b.is_ascii_whitespace() || b == b'"' || b == b'\'' || b == 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            // The start of a word, or just after `://`.
+            let start = match bytes[i..].windows(3).position(|w| w == b"://") {
+                Some(p) => i + p + 3,
+                None => break,
+            };
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| stop(b))
+                .map_or(bytes.len(), |e| start + e);
+            let word = &bytes[start..end];
+            if let Some(at) = word.iter().rposition(|&b| b == b'@')
+                && let Some(colon) = word[..at].iter().position(|&b| b == b':')
                 && at > colon + 1
             {
                 let buf = out.get_or_insert_with(|| bytes.to_vec());
@@ -1111,11 +1358,35 @@ pub mod redact {
                     *b = b'*';
                 }
             }
-            from = end.max(start);
+            i = end.max(start);
+        }
+        // A proxy written without a scheme: `NAME_PROXY=user:password@host:port`.
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        for name in ["_PROXY=", "_proxy="] {
+            let mut from = 0;
+            while let Some(p) = text[from..].find(name) {
+                let start = from + p + name.len();
+                let end = text[start..]
+                    .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\0')
+                    .map_or(text.len(), |e| start + e);
+                let word = &text[start..end];
+                if !word.contains("://")
+                    && let Some(at) = word.rfind('@')
+                    && let Some(colon) = word[..at].find(':')
+                    && at > colon + 1
+                    && text.len() == bytes.len()
+                {
+                    let buf = out.get_or_insert_with(|| bytes.to_vec());
+                    for b in &mut buf[start + colon + 1..start + at] {
+                        *b = b'*';
+                    }
+                }
+                from = end.max(start);
+            }
         }
         match out {
-            Some(buf) => Cow::Owned(String::from_utf8_lossy(&buf).into_owned()),
-            None => Cow::Borrowed(s),
+            Some(buf) => Cow::Owned(buf),
+            None => Cow::Borrowed(bytes),
         }
     }
 }
@@ -1128,7 +1399,7 @@ mod tests {
     #[test]
     fn private_keys_never_leave() {
         let key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
-        let (kept, note) = content("/home/alice/.docker/key.pem", key);
+        let (kept, note) = content(&["/home/alice/.docker/key.pem"], key);
         assert_eq!(kept, KEY_STAND_IN);
         assert!(note.unwrap().contains("private key"));
     }
@@ -1136,7 +1407,7 @@ mod tests {
     #[test]
     fn environ_keeps_the_allow_list_only() {
         let env = b"PATH=/usr/bin\0AWS_SECRET_ACCESS_KEY=abc\0XDG_RUNTIME_DIR=/run/user/1000\0DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\0";
-        let (kept, note) = content("/proc/4242/environ", env);
+        let (kept, note) = content(&["/proc/4242/environ"], env);
         assert_eq!(
             kept,
             b"PATH=/usr/bin\0XDG_RUNTIME_DIR=/run/user/1000\0DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\0".to_vec()
@@ -1147,7 +1418,10 @@ mod tests {
     #[test]
     fn shell_startup_files_keep_docker_host_lines_where_they_were() {
         let rc = "alias ll='ls -l'\nexport GITHUB_TOKEN=ghp_x\n\nexport DOCKER_HOST=unix:///run/user/1000/docker.sock\n";
-        let (kept, note) = content("/home/alice/.bashrc", rc.as_bytes());
+        let (kept, note) = content(
+            &["/home/alice/dotfiles/bashrc", "/home/alice/.bashrc"],
+            rc.as_bytes(),
+        );
         let kept = String::from_utf8(kept).unwrap();
         assert_eq!(
             kept,
@@ -1160,7 +1434,7 @@ mod tests {
     #[test]
     fn registry_credentials_are_masked_in_place() {
         let config = "{\n  \"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"YWxpY2U6czNjcjN0\"}},\n  \"currentContext\": \"rootless\"\n}\n";
-        let (kept, note) = content("/home/alice/.docker/config.json", config.as_bytes());
+        let (kept, note) = content(&["/home/alice/.docker/config.json"], config.as_bytes());
         let kept = String::from_utf8(kept).unwrap();
         assert!(!kept.contains("YWxpY2U6czNjcjN0"));
         assert!(kept.contains("\"auth\": \"xxxxxxxxxxxxxxxx\""));
@@ -1173,7 +1447,7 @@ mod tests {
     fn url_passwords_are_masked() {
         let unit = "Environment=HTTPS_PROXY=http://bob:hunter2@proxy:3128\nEnvironment=NO_PROXY=localhost\n";
         let (kept, _) = content(
-            "/etc/systemd/system/docker.service.d/proxy.conf",
+            &["/etc/systemd/system/docker.service.d/proxy.conf"],
             unit.as_bytes(),
         );
         let kept = String::from_utf8(kept).unwrap();
@@ -1193,7 +1467,7 @@ mod tests {
         );
         let mut program = vec![0u8; BIG + 1];
         program[1000..1000 + info.len()].copy_from_slice(&info);
-        let (kept, note) = content("/usr/bin/rootlesskit", &program);
+        let (kept, note) = content(&["/usr/bin/rootlesskit"], &program);
         assert!(kept.len() < 4096);
         let a = crate::parse::gobuildinfo::parse(&program).unwrap();
         let b = crate::parse::gobuildinfo::parse(&kept).unwrap();
@@ -1202,23 +1476,107 @@ mod tests {
             (b.go_version, b.path, b.module)
         );
         assert!(note.unwrap().contains("Go build information"));
-        let (kept, note) = content("/usr/bin/blob", &vec![1u8; BIG + 1]);
+        let (kept, note) = content(&["/usr/bin/blob"], &vec![1u8; BIG + 1]);
         assert!(kept.is_empty() && note.unwrap().contains("too large"));
+    }
+
+    #[test]
+    fn not_utf8_is_redacted_all_the_same() {
+        let rc = b"# caf\xe9\nexport GITHUB_TOKEN=ghp_secret\nexport DOCKER_HOST=unix:///x OTHER=secret2; T=3\n";
+        let (kept, note) = content(&["/home/alice/.bashrc"], rc);
+        assert_eq!(kept, b"\n\nexport DOCKER_HOST=unix:///x\n");
+        assert!(note.is_some());
+        let mut json = b"{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0\"}},\"x\":\"\xff\"}".to_vec();
+        assert_eq!(json_secrets(&mut json), 1);
+        assert!(!json.windows(8).any(|w| w == b"c2VjcmV0"));
+    }
+
+    #[test]
+    fn unit_and_daemon_secrets_are_masked() {
+        let unit = "[Service]\nExecStart=/usr/bin/dockerd-rootless.sh --tls=false\nEnvironment=\"AWS_SECRET_ACCESS_KEY=abc123\" DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta\nEnvironment=HTTP_PROXY=proxy.example:3128\n";
+        let (kept, note) = content(
+            &["/home/alice/.config/systemd/user/docker.service.d/aws.conf"],
+            unit.as_bytes(),
+        );
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(kept.contains("AWS_SECRET_ACCESS_KEY=xxxxxx"), "{kept}");
+        assert!(
+            kept.contains("DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta"),
+            "{kept}"
+        );
+        assert!(kept.contains("HTTP_PROXY=proxy.example:3128"), "{kept}");
+        assert!(
+            kept.contains("ExecStart=/usr/bin/dockerd-rootless.sh --tls=false"),
+            "{kept}"
+        );
+        let mut defaults = b"DOCKER_OPTS=\"--dns 8.8.8.8\"\nSECRET=s3\n".to_vec();
+        assert_eq!(env_secrets(&mut defaults, false), 1);
+        assert_eq!(defaults, b"DOCKER_OPTS=\"--dns 8.8.8.8\"\nSECRET=xx\n");
+        assert!(note.unwrap().contains("1 variables"));
+        let daemon = r#"{"log-driver":"splunk","log-opts":{"splunk-token":"tok-42","splunk-url":"https://s:8088"},"data-root":"/d"}"#;
+        let (kept, _) = content(
+            &["/home/alice/.config/docker/daemon.json"],
+            daemon.as_bytes(),
+        );
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(kept.contains("\"splunk-token\":\"xxxxxx\""), "{kept}");
+        assert!(kept.contains("\"data-root\":\"/d\""), "{kept}");
+        let config = r#"{"HttpHeaders":{"X-Api-Key":"k-123"},"currentContext":"a"}"#;
+        let (kept, _) = content(&["/home/alice/.docker/config.json"], config.as_bytes());
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(
+            kept.contains("\"X-Api-Key\":\"xxxxx\"") && kept.contains("\"currentContext\":\"a\""),
+            "{kept}"
+        );
+    }
+
+    #[test]
+    fn proxies_and_the_kernel_log() {
+        assert_eq!(
+            text("http://bob:pa/ss@proxy:3128 x"),
+            "http://bob:*****@proxy:3128 x"
+        );
+        assert_eq!(
+            text("HTTPS_PROXY=bob:pw@proxy:3128"),
+            "HTTPS_PROXY=bob:**@proxy:3128"
+        );
+        let kmsg = b"6,100,5,-;audit: type=1309 proctitle=7365637265740a\n3,101,6,-;Out of memory: Killed process 42 (dockerd)\n";
+        let (kept, note) = content(&["/dev/kmsg"], kmsg);
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(!kept.contains("proctitle"), "{kept}");
+        assert!(kept.contains(
+            "6,100,5,-;(left out by capture)\n3,101,6,-;Out of memory: Killed process 42"
+        ));
+        assert!(note.unwrap().contains("1 records"));
+        for key in [
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            "PuTTY-User-Key-File-3: ssh-ed25519",
+            "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----",
+        ] {
+            assert_eq!(content(&["/x"], key.as_bytes()).0, KEY_STAND_IN);
+        }
     }
 
     proptest! {
         #[test]
-        fn masking_keeps_lengths_and_never_panics(s in "(?s).{0,300}") {
-            let (masked, _) = json_secrets(&s);
+        fn masking_keeps_lengths_and_never_panics(s in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut masked = s.clone();
+            json_secrets(&mut masked);
             prop_assert_eq!(masked.len(), s.len());
-            prop_assert_eq!(text_passwords(&s).len(), s.len());
+            for unit in [true, false] {
+                let mut env = s.clone();
+                env_secrets(&mut env, unit);
+                prop_assert_eq!(env.len(), s.len());
+            }
+            prop_assert_eq!(passwords(&s).len(), s.len());
         }
 
         #[test]
         fn no_key_survives(prefix in "[a-z ]{0,40}", secret in "[A-Za-z0-9]{1,40}") {
             let config = format!("{{\"auths\": {{\"r\": {{\"{prefix}\": 1, \"auth\": \"{secret}\"}}}}}}");
-            let (masked, n) = json_secrets(&config);
-            prop_assert!(n >= 1);
+            let mut masked = config.into_bytes();
+            prop_assert!(json_secrets(&mut masked) >= 1);
+            let masked = String::from_utf8(masked).unwrap();
             let expected = format!("\"auth\": \"{}\"", "x".repeat(secret.len()));
             prop_assert!(masked.contains(&expected), "{}", masked);
         }

@@ -244,13 +244,14 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 Command::Check { path, .. } => path.as_deref(),
                 _ => None,
             };
-            let mut facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
-                .map_err(UsageError::from)?;
-            if name == "check" {
-                facts.choose_target(target_choice(g));
+            let facts = if name == "check" {
+                check_facts(host, g, volume_path)?
             } else {
+                let facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
+                    .map_err(UsageError::from)?;
                 rootless_only(g, "preflight")?;
-            }
+                facts
+            };
             let findings = checks::run(&facts, &selection, daemon, probe);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,
@@ -282,6 +283,18 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     }
 }
 
+/// The facts `check` judges on `host`: the user `--user` names (or the invoking one), and the daemon `--target`
+/// chooses.
+fn check_facts<'h>(
+    host: &'h dyn Host,
+    g: &cli::Global,
+    volume_path: Option<&str>,
+) -> Result<facts::Facts<'h>, UsageError> {
+    let mut facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)?;
+    facts.choose_target(target_choice(g));
+    Ok(facts)
+}
+
 /// `capture`: `check` run through a recording host, its findings and what it read written to `dir`.
 fn capture_command(
     cli: &Cli,
@@ -292,9 +305,7 @@ fn capture_command(
 ) -> error::Result<Outcome> {
     let g = &cli.global;
     let recorder = host::record::Recorder::new(host);
-    let mut facts =
-        facts::Facts::gather(&recorder, g.user.as_deref(), None).map_err(UsageError::from)?;
-    facts.choose_target(target_choice(g));
+    let facts = check_facts(&recorder, g, None)?;
     let findings = checks::run(&facts, selection, true, true);
     let system = facts
         .os_release
@@ -318,15 +329,13 @@ fn capture_command(
     let log = recorder.log();
     let manifest = log
         .borrow()
-        .write(dir, &description, &[])
+        .write(dir, &description)
         .map_err(|e| failed(&e))?;
     // The capture replayed at once, from its files alone: its findings are what `findings.json` keeps (so nothing
     // left out of the capture is in them), and the run says whether they are this run's.
     let replay_host = host::FakeHost::load(dir.join("root"), &dir.join("host.toml"))
         .map_err(|e| failed(&std::io::Error::other(e.to_string())))?;
-    let mut replayed =
-        facts::Facts::gather(&replay_host, g.user.as_deref(), None).map_err(UsageError::from)?;
-    replayed.choose_target(target_choice(g));
+    let replayed = check_facts(&replay_host, g, None)?;
     let replay_findings = checks::run(&replayed, selection, true, true);
     let mut json = Vec::new();
     report::json(&mut json, "check", &replayed, &replay_findings)?;

@@ -149,12 +149,7 @@ impl Facts<'_> {
             let plain = set("DOCKER_TLS");
             let on = verify.is_some() || plain.is_some();
             let dir = set("DOCKER_CERT_PATH").unwrap_or_else(|| docker_config_dir(self));
-            let dir = dir.trim_end_matches('/');
-            let (ca, cert, key) = (
-                format!("{dir}/ca.pem"),
-                format!("{dir}/cert.pem"),
-                format!("{dir}/key.pem"),
-            );
+            let (ca, cert, key) = tls_files(&dir);
             // The CLI reads the CA file whenever TLS is on, verified or not (`TLSDataFromFiles`), and drops a
             // certificate or key that is not there; a certificate without its key is not presented.
             let missing = if on && !exists(&ca) {
@@ -204,11 +199,7 @@ impl Facts<'_> {
             docker_config_dir(self),
             context_digest(&name)
         );
-        let (ca, cert, key) = (
-            format!("{dir}/ca.pem"),
-            format!("{dir}/cert.pem"),
-            format!("{dir}/key.pem"),
-        );
+        let (ca, cert, key) = tls_files(&dir);
         let (has_ca, has_cert, has_key) = (exists(&ca), exists(&cert), exists(&key));
         let on = has_ca || has_cert || has_key || skip;
         let stored: Vec<&str> = [
@@ -345,6 +336,16 @@ fn judge_target(f: &Facts) -> Target {
             ),
         ),
     }
+}
+
+/// The CA, certificate and key the CLI looks for in a directory of TLS files: ca.pem, cert.pem, key.pem.
+fn tls_files(dir: &str) -> (String, String, String) {
+    let dir = dir.trim_end_matches('/');
+    (
+        format!("{dir}/ca.pem"),
+        format!("{dir}/cert.pem"),
+        format!("{dir}/key.pem"),
+    )
 }
 
 /// The client's TLS settings for its `tcp://` endpoint ([`Facts::client_tls`]).

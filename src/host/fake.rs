@@ -460,12 +460,11 @@ impl Host for FakeHost {
             .iter()
             .find(|h| (h.socket == socket || h.socket == host) && h.path == path);
         let Some(h) = recorded else {
-            // No recording: behave like the socket file says. A socket nobody recorded answers refuses.
-            return match self.stat(socket) {
-                Ok(m) if m.kind == FileKind::Socket => Err(errno(nix::errno::Errno::ECONNREFUSED)),
-                Ok(_) => Err(errno(nix::errno::Errno::ECONNREFUSED)),
-                Err(e) => Err(e),
-            };
+            // No recording: a path that is there (a socket nobody recorded answers, or anything else) refuses the
+            // connection; a missing one keeps its error.
+            return Err(self
+                .stat(socket)
+                .map_or_else(|e| e, |_| errno(nix::errno::Errno::ECONNREFUSED)));
         };
         match h.error {
             // As connect(2) fails on the live machine, errno and all.

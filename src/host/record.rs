@@ -621,13 +621,8 @@ fn below_root(root: &Path, host: &str) -> Option<std::path::PathBuf> {
 
 impl Log {
     /// Writes the capture into `dir`, which must not exist yet (it is made 0700: it holds the user's files):
-    /// `root/`, `host.toml`, `MANIFEST.md`, and the `extra` files (plain names) beside them.
-    pub fn write(
-        &self,
-        dir: &Path,
-        description: &str,
-        extra: &[(&str, &[u8])],
-    ) -> io::Result<Manifest> {
+    /// `root/`, `host.toml` and `MANIFEST.md` ([`add_file`] adds more beside them).
+    pub fn write(&self, dir: &Path, description: &str) -> io::Result<Manifest> {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         output_is_safe(dir)?;
         std::fs::DirBuilder::new().mode(0o700).create(dir)?;
@@ -889,17 +884,8 @@ impl Log {
         };
         let text = toml::to_string(&sidecar).map_err(io::Error::other)?;
         let header = "# rootless-doctor host sidecar (format: src/host/sidecar.rs), written by `rootless-doctor capture`\n";
-        write_file(&dir.join("host.toml"), format!("{header}{text}").as_bytes())?;
-        write_file(&dir.join("MANIFEST.md"), manifest_text(&m).as_bytes())?;
-        for (name, bytes) in extra {
-            if name.is_empty() || name.contains('/') || *name == "." || *name == ".." {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{name:?}: not a plain file name"),
-                ));
-            }
-            write_file(&dir.join(name), bytes)?;
-        }
+        add_file(dir, "host.toml", format!("{header}{text}").as_bytes())?;
+        add_file(dir, "MANIFEST.md", manifest_text(&m).as_bytes())?;
         Ok(m)
     }
 }
@@ -1220,17 +1206,10 @@ pub mod redact {
                 continue;
             }
             let start = i + 1;
-            let mut j = start;
-            while j < bytes.len() && bytes[j] != b'"' {
-                j += if bytes[j] == b'\\' { 2 } else { 1 };
-            }
-            let end = j.min(bytes.len());
+            let end = string_end(bytes, start);
             let key = bytes[start..end].to_vec();
             i = end + 1;
-            let mut k = i;
-            while k < bytes.len() && bytes[k].is_ascii_whitespace() {
-                k += 1;
-            }
+            let mut k = skip_space(bytes, i);
             if bytes.get(k) != Some(&b':') {
                 continue;
             }
@@ -1241,19 +1220,12 @@ pub mod redact {
             if !secret_key(&key) && headers_depth.is_none() {
                 continue;
             }
-            k += 1;
-            while k < bytes.len() && bytes[k].is_ascii_whitespace() {
-                k += 1;
-            }
+            k = skip_space(bytes, k + 1);
             if bytes.get(k) != Some(&b'"') {
                 continue;
             }
             let v = k + 1;
-            let mut e = v;
-            while e < bytes.len() && bytes[e] != b'"' {
-                e += if bytes[e] == b'\\' { 2 } else { 1 };
-            }
-            let e = e.min(bytes.len());
+            let e = string_end(bytes, v);
             if e > v {
                 for b in &mut bytes[v..e] {
                     *b = b'x';
@@ -1263,6 +1235,22 @@ pub mod redact {
             i = e + 1;
         }
         masked
+    }
+
+    /// Where the JSON string whose content starts at `from` ends: its closing quote (escapes skipped), or the end.
+    fn string_end(bytes: &[u8], from: usize) -> usize {
+        let mut j = from;
+        while j < bytes.len() && bytes[j] != b'"' {
+            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        }
+        j.min(bytes.len())
+    }
+
+    /// The first index from `at` that is not ASCII white space.
+    fn skip_space(bytes: &[u8], at: usize) -> usize {
+        at + bytes.get(at..).map_or(0, |rest| {
+            rest.iter().take_while(|b| b.is_ascii_whitespace()).count()
+        })
     }
 
     /// In a unit's `Environment=` lines (`unit`), or an environment file's `NAME=value` lines, masks with `x` the

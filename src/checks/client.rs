@@ -807,7 +807,8 @@ fn handshake(
             ))
             .with_evidence(evidence)
             .fix(Remediation::text(format!(
-                "Store the key without a passphrase, readable only by you: `openssl pkey -in {key} -out key.pem` (it asks the passphrase once), then `chmod 0400 key.pem` ({docs})."
+                "Store the key without a passphrase, readable only by you: `openssl pkey -in {} -out key.pem` (it asks the passphrase once), then `chmod 0400 key.pem` ({docs}).",
+                crate::model::shell_quote(key)
             )))
         }
         Handshake::NotTls(why) => Verdict::fail(format!(

@@ -18,14 +18,18 @@ fuzz_target!(|data: &[u8]| {
     for version in installed.values() {
         versions(version);
     }
-    for package in ["rootlesskit", "slirp4netns", "passt", "uidmap", "docker.io"] {
-        if let Some(version) = pkgdb::dpkg_lookup(text, package) {
-            versions(&version);
-        }
+    // The same bytes fed in pieces (as the live host reads the file) find the same packages, and the last stanza
+    // of a package is the one the lookup answers with.
+    let mut one = pkgdb::DpkgScan::default();
+    one.feed(data);
+    let one = one.finish();
+    let mut scan = pkgdb::DpkgScan::default();
+    for piece in data.chunks(1 + data.len() % 61) {
+        scan.feed(piece);
     }
-    // A few of the installed names too, so the lookup is exercised on names the input chose.
-    for package in installed.keys().take(4) {
-        let _ = pkgdb::dpkg_lookup(text, package);
+    assert_eq!(scan.finish(), one);
+    for (package, version) in &installed {
+        assert_eq!(one.get(package), Some(version.as_str()));
     }
     if let Some((_, version)) = pkgdb::parse_pacman_desc(text) {
         versions(&version);

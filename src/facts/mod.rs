@@ -179,7 +179,8 @@ pub struct Facts<'h> {
     uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     kernel_config: OnceCell<Read<(String, String)>>,
-    dpkg_status: OnceCell<Option<String>>,
+    /// Installed package -> version from dpkg's status file, scanned once on the first question.
+    dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
     processes: OnceCell<Read<Vec<Process>>>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
     /// `check volumes --path P`: the path whose holders to list, given at construction.
@@ -476,10 +477,14 @@ impl<'h> Facts<'h> {
     pub fn package_version(&self, package: &str) -> Option<String> {
         match self.distro().package_manager.database.as_str() {
             "dpkg" => {
-                let status = self
-                    .dpkg_status
-                    .get_or_init(|| self.read("/var/lib/dpkg/status").ok().cloned());
-                parse::pkgdb::dpkg_lookup(status.as_deref()?, package)
+                let installed = self.dpkg_status.get_or_init(|| {
+                    let mut scan = parse::pkgdb::DpkgScan::default();
+                    self.reader()
+                        .read_pieces("/var/lib/dpkg/status", &mut |piece| scan.feed(piece))
+                        .ok()?;
+                    Some(scan.finish())
+                });
+                installed.as_ref()?.get(package).map(str::to_owned)
             }
             "pacman" => {
                 let dir = "/var/lib/pacman/local";

@@ -23,6 +23,9 @@ pub struct FakeHost {
     identity: SidecarIdentity,
     /// Answers of `lookup`, by host path.
     cache: RefCell<HashMap<String, Option<Merged>>>,
+    /// Every name `user_by_name` was asked, in order: on the live host each miss is an NSS round through every
+    /// module nsswitch.conf lists, so tests hold the checks to the lookups they need.
+    names_asked: RefCell<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +106,11 @@ fn errno(e: nix::errno::Errno) -> io::Error {
 }
 
 impl FakeHost {
+    /// The names `user_by_name` was asked so far, in order.
+    pub fn names_asked(&self) -> Vec<String> {
+        self.names_asked.borrow().clone()
+    }
+
     /// Loads the sidecar at `sidecar_path` and, through `base`, the sidecars and trees below it;
     /// this fixture's own tree is read below `root`.
     pub fn load(root: impl Into<PathBuf>, sidecar_path: &Path) -> Result<FakeHost, SidecarError> {
@@ -122,6 +130,7 @@ impl FakeHost {
             sidecar,
             identity,
             cache: RefCell::default(),
+            names_asked: RefCell::default(),
         })
     }
 
@@ -695,6 +704,7 @@ impl Host for FakeHost {
     }
 
     fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>> {
+        self.names_asked.borrow_mut().push(name.to_owned());
         if let Some(u) = self.sidecar.users.iter().find(|u| u.name == name) {
             return Ok(Some(recorded_user(u)));
         }

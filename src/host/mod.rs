@@ -163,6 +163,13 @@ pub trait Host {
         String::from_utf8(bytes)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file is not valid UTF-8"))
     }
+    /// Reads a regular file as [`Host::read`] does, handing it to `sink` in pieces, in order, so a large database
+    /// (dpkg's status) is scanned through a small buffer instead of being held whole. A host that holds its files
+    /// in memory hands over one piece. On an error, the pieces already handed over are all there is.
+    fn read_pieces(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        sink(&self.read(path)?);
+        Ok(())
+    }
     /// `lstat(2)`: does not follow a final symlink.
     fn lstat(&self, path: &str) -> io::Result<Meta>;
     /// `stat(2)`: follows symlinks (inside the root).

@@ -2,8 +2,8 @@
 //! package manager.
 //!
 //! * dpkg keeps `/var/lib/dpkg/status` in deb822 form (deb-control(5)): stanzas of
-//!   `Field: value` lines separated by blank lines, continuation lines starting with a space
-//!   or tab. The `Status` field (`want flag state`, see dpkg(1)) is `install ok installed` for
+//!   `Field: value` lines separated by empty lines, continuation lines starting with white
+//!   space. The `Status` field (`want flag state`, see dpkg(1)) is `install ok installed` for
 //!   a package that is actually installed.
 //! * pacman keeps one `desc` file per package under `/var/lib/pacman/local/NAME-VERSION/`,
 //!   made of `%FIELD%` headers each followed by value lines and a blank line.
@@ -18,52 +18,206 @@ use std::collections::BTreeMap;
 /// A package whose status is anything but installed (removed with config files left,
 /// half-installed, unpacked) is left out, because its binaries may be missing or broken.
 pub fn parse_dpkg_status(text: &str) -> BTreeMap<String, String> {
-    let mut installed = BTreeMap::new();
-    let mut stanza = Stanza::default();
-    for line in text.lines() {
-        if line.trim_ascii().is_empty() {
-            stanza.finish(&mut installed);
-            continue;
-        }
-        // Continuation lines belong to multi-line fields such as Description or Conffiles,
-        // none of which is needed here.
-        if line.starts_with(' ') || line.starts_with('\t') {
-            continue;
-        }
-        if let Some((field, value)) = line.split_once(':') {
-            let value = value.trim_ascii();
-            // Field names are case-insensitive in deb822.
-            if field.eq_ignore_ascii_case("Package") {
-                stanza.package = Some(value.to_string());
-            } else if field.eq_ignore_ascii_case("Version") {
-                stanza.version = Some(value.to_string());
-            } else if field.eq_ignore_ascii_case("Status") {
-                stanza.status = Some(value.to_string());
-            }
-        }
-    }
-    stanza.finish(&mut installed);
-    installed
+    let mut scan = DpkgScan::default();
+    scan.feed(text.as_bytes());
+    scan.finish()
+        .iter()
+        .map(|(p, v)| (p.to_owned(), v.to_owned()))
+        .collect()
 }
 
+/// The installed packages a [`DpkgScan`] found: every name and version in one string, so a status file of a
+/// thousand packages costs two allocations, not two thousand.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Installed {
+    text: String,
+    /// Per package: where its name ends and its version starts, and where the version ends.
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl Installed {
+    fn push(&mut self, package: &[u8], version: &[u8]) {
+        let start = self.text.len();
+        self.text.push_str(&String::from_utf8_lossy(package));
+        let middle = self.text.len();
+        self.text.push_str(&String::from_utf8_lossy(version));
+        let end = self.text.len();
+        // The file is capped far below 4 GiB; a longer text would be cut short, never misread.
+        if let (Ok(s), Ok(m), Ok(e)) = (
+            u32::try_from(start),
+            u32::try_from(middle),
+            u32::try_from(end),
+        ) {
+            self.entries.push((s, m, e));
+        }
+    }
+
+    /// Every package and its version, in file order (a package listed twice appears twice).
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+        self.entries.iter().map(|&(s, m, e)| {
+            let (s, m, e) = (s as usize, m as usize, e as usize);
+            (&self.text[s..m], &self.text[m..e])
+        })
+    }
+
+    /// The version of `package`; a later stanza wins, as dpkg's last word on it.
+    pub fn get(&self, package: &str) -> Option<&str> {
+        self.iter()
+            .rev()
+            .find(|(p, _)| *p == package)
+            .map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// [`parse_dpkg_status`] fed piece by piece, so the status file (~700 KB on a desktop, megabytes on a big
+/// server) is read through a small buffer instead of being held whole: the doctor wants a few versions from it,
+/// and its start-up time is mostly the memory it touches and the lines it looks at.
+///
+/// It reads the file as dpkg's own parser does (`lib/dpkg/parse.c`): a stanza ends at an empty line; a line that
+/// starts with white space continues the field before it (so a line of spaces ends nothing); field names are
+/// matched without regard to case; a field twice in one stanza is an error to dpkg, and here the first one counts.
+/// That last rule is what makes it fast: once a stanza's Package, Status and Version are known (dpkg writes them
+/// in its first lines), or its Status says it is not installed, the rest of the stanza (Depends, Conffiles,
+/// Description: most of the file) is skipped with one substring search for the empty line, not read line by
+/// line. The part of a line that crosses a piece's end is kept for the next piece. Values are decoded lossily,
+/// so one odd byte hides no version.
+#[derive(Default)]
+pub struct DpkgScan {
+    carry: Vec<u8>,
+    stanza: Stanza,
+    installed: Installed,
+    /// The rest of the stanza is of no interest: look only for the empty line that ends it.
+    skipping: bool,
+    /// While skipping, whether the piece before ended with a newline (so a newline first in this one is an empty
+    /// line).
+    at_line_start: bool,
+}
+
+/// White space to dpkg (C `isspace`): a line starting with one continues the field before it.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+impl DpkgScan {
+    /// Takes the next piece of the file.
+    pub fn feed(&mut self, piece: &[u8]) {
+        let mut i = 0;
+        while i < piece.len() {
+            if self.skipping {
+                if self.at_line_start && piece[i] == b'\n' {
+                    self.end_stanza();
+                    i += 1;
+                    continue;
+                }
+                match memchr::memmem::find(&piece[i..], b"\n\n") {
+                    Some(p) => {
+                        self.end_stanza();
+                        i += p + 2;
+                    }
+                    None => {
+                        self.at_line_start = piece.last() == Some(&b'\n');
+                        return;
+                    }
+                }
+                continue;
+            }
+            let Some(nl) = memchr::memchr(b'\n', &piece[i..]) else {
+                self.carry.extend_from_slice(&piece[i..]);
+                return;
+            };
+            let end = i + nl;
+            if self.carry.is_empty() {
+                self.line(&piece[i..end]);
+            } else {
+                let mut line = std::mem::take(&mut self.carry);
+                line.extend_from_slice(&piece[i..end]);
+                self.line(&line);
+                line.clear();
+                self.carry = line;
+            }
+            i = end + 1;
+            // A skip starts at a line's start.
+            self.at_line_start = true;
+        }
+    }
+
+    /// The installed packages, once the whole file was fed.
+    pub fn finish(mut self) -> Installed {
+        if !self.skipping && !self.carry.is_empty() {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        self.stanza.finish(&mut self.installed);
+        self.installed
+    }
+
+    fn end_stanza(&mut self) {
+        self.stanza.finish(&mut self.installed);
+        self.skipping = false;
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let slot = match line.first() {
+            None => return self.end_stanza(),
+            Some(&b) if is_c_space(b) => return,
+            Some(b'P' | b'p') => &mut self.stanza.package,
+            Some(b'V' | b'v') => &mut self.stanza.version,
+            Some(b'S' | b's') => &mut self.stanza.status,
+            Some(_) => return,
+        };
+        let name: &[u8] = match line[0] | 0x20 {
+            b'p' => b"package",
+            b'v' => b"version",
+            _ => b"status",
+        };
+        if slot.0
+            || line.len() <= name.len()
+            || line[name.len()] != b':'
+            || !line[..name.len()].eq_ignore_ascii_case(name)
+        {
+            return;
+        }
+        slot.0 = true;
+        slot.1.clear();
+        slot.1
+            .extend_from_slice(line[name.len() + 1..].trim_ascii());
+        let st = &self.stanza;
+        self.skipping = (st.package.0 && st.version.0 && st.status.0)
+            || (st.status.0 && !st.status.1.ends_with(b" installed"));
+    }
+}
+
+/// One stanza's Package, Version and Status: whether the field was seen, and its value.
 #[derive(Default)]
 struct Stanza {
-    package: Option<String>,
-    version: Option<String>,
-    status: Option<String>,
+    package: (bool, Vec<u8>),
+    version: (bool, Vec<u8>),
+    status: (bool, Vec<u8>),
 }
 
 impl Stanza {
     /// Records the stanza if it describes an installed package, then resets for the next one.
-    fn finish(&mut self, installed: &mut BTreeMap<String, String>) {
-        let stanza = std::mem::take(self);
-        if let (Some(package), Some(version), Some(status)) =
-            (stanza.package, stanza.version, stanza.status)
-            && status.ends_with(" installed")
-            && !package.is_empty()
+    fn finish(&mut self, installed: &mut Installed) {
+        let (package, version, status) = (&self.package, &self.version, &self.status);
+        if package.0
+            && version.0
+            && status.0
+            && status.1.ends_with(b" installed")
+            && !package.1.is_empty()
         {
-            installed.insert(package, version);
+            installed.push(&package.1, &version.1);
         }
+        self.package.0 = false;
+        self.version.0 = false;
+        self.status.0 = false;
     }
 }
 
@@ -376,81 +530,195 @@ Version: 5:27.3.1-1~ubuntu.24.04~noble
     }
 }
 
-/// The `Version:` of one installed package in dpkg's status file.
-///
-/// The file can be megabytes and the doctor asks about a few packages, so this finds the package's stanza
-/// (SIMD substring search) and parses only that; a property test keeps it equal to [`parse_dpkg_status`].
-pub fn dpkg_lookup(status: &str, package: &str) -> Option<String> {
-    let needle = format!("Package: {package}\n");
-    let bytes = status.as_bytes();
-    let mut found = None;
-    for start in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
-        if start != 0 && bytes[start - 1] != b'\n' {
-            continue;
-        }
-        // A stanza ends at the first blank line (a line of only whitespace, as parse_dpkg_status reads it).
-        let mut end = status.len();
-        let mut pos = start;
-        while let Some(nl) = memchr::memchr(b'\n', &bytes[pos..]) {
-            let line_start = pos + nl + 1;
-            let line_end = memchr::memchr(b'\n', &bytes[line_start..])
-                .map_or(status.len(), |i| line_start + i);
-            if status[line_start..line_end].trim().is_empty() {
-                end = line_start;
-                break;
-            }
-            pos = line_start;
-        }
-        if let Some(v) = parse_dpkg_status(&status[start..end]).get(package) {
-            // Later stanzas win in parse_dpkg_status too.
-            found = Some(v.clone());
-        }
-    }
-    found
-}
-
 #[cfg(test)]
-mod lookup_tests {
+mod scan_tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn scan_pieces(bytes: &[u8], cuts: &[usize]) -> Installed {
+        let mut scan = DpkgScan::default();
+        let mut from = 0;
+        for &cut in cuts {
+            let cut = cut.clamp(from, bytes.len());
+            scan.feed(&bytes[from..cut]);
+            from = cut;
+        }
+        scan.feed(&bytes[from..]);
+        scan.finish()
+    }
+
+    /// dpkg's rules read line by line, the slow way: the reference the scan is held to.
+    fn by_lines(bytes: &[u8]) -> Installed {
+        let mut installed = Installed::default();
+        let mut fields: [Option<Vec<u8>>; 3] = Default::default();
+        let end = |fields: &mut [Option<Vec<u8>>; 3], installed: &mut Installed| {
+            if let [Some(p), Some(v), Some(st)] = fields
+                && st.ends_with(b" installed")
+                && !p.is_empty()
+            {
+                installed.push(p, v);
+            }
+            *fields = Default::default();
+        };
+        for line in bytes.split(|&b| b == b'\n') {
+            if line.is_empty() {
+                end(&mut fields, &mut installed);
+                continue;
+            }
+            if is_c_space(line[0]) {
+                continue;
+            }
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let name = line[..colon].to_ascii_lowercase();
+            let slot = match name.as_slice() {
+                b"package" => &mut fields[0],
+                b"version" => &mut fields[1],
+                b"status" => &mut fields[2],
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(line[colon + 1..].trim_ascii().to_vec());
+            }
+        }
+        end(&mut fields, &mut installed);
+        installed
+    }
 
     #[test]
     fn finds_only_installed_stanzas() {
         let status = "Package: slirp4netns-doc\nStatus: install ok installed\nVersion: 9\n\n\
 Package: slirp4netns\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2.0-1\n\n\
 Package: passt\nStatus: deinstall ok config-files\nVersion: 0.0~git20230309.7d4bc6c-1\n";
+        let installed = parse_dpkg_status(status);
         assert_eq!(
-            dpkg_lookup(status, "slirp4netns").as_deref(),
+            installed.get("slirp4netns").map(String::as_str),
             Some("1.2.0-1")
         );
-        assert_eq!(dpkg_lookup(status, "passt"), None);
-        assert_eq!(dpkg_lookup(status, "vpnkit"), None);
+        assert_eq!(
+            installed.get("slirp4netns-doc").map(String::as_str),
+            Some("9")
+        );
+        assert_eq!(installed.get("passt"), None);
+        assert_eq!(installed.len(), 2);
     }
 
-    fn stanza() -> impl Strategy<Value = String> {
-        (
-            prop_oneof![Just("a"), Just("b"), Just("ab")],
-            prop_oneof![
-                Just("install ok installed"),
-                Just("deinstall ok config-files")
-            ],
-            "[0-9][.0-9a-z~+-]{0,6}",
-            prop_oneof![Just(""), Just("Description: x\n Version: 666\n")],
-        )
-            .prop_map(|(p, st, v, extra)| {
-                format!("Package: {p}\nStatus: {st}\nVersion: {v}\n{extra}")
-            })
+    #[test]
+    fn a_line_or_an_empty_line_split_across_pieces_is_read_whole() {
+        let status = b"Package: a\nStatus: install ok installed\nVersion: 1\nDepends: x\n\nPackage: rootlesskit\n\
+Status: install ok installed\nVersion: 2.3.4-1\n";
+        for cut in 0..status.len() {
+            let installed = scan_pieces(status, &[cut]);
+            assert_eq!(installed.get("a"), Some("1"), "cut at {cut}");
+            assert_eq!(
+                installed.get("rootlesskit"),
+                Some("2.3.4-1"),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_of_spaces_continues_the_stanza_as_dpkg_reads_it() {
+        // A stanza ends only at an empty line; " " continues the Description, so `b`'s Version is a's second,
+        // ignored, and b's stanza has no Package of its own.
+        let status = "Package: a\nStatus: install ok installed\nDescription: x\n \nVersion: 1\n\n\
+Package: c\nstatus: install ok installed\nVERSION: 3\nVersion: 4\n";
+        let installed = parse_dpkg_status(status);
+        assert_eq!(installed.get("a").map(String::as_str), Some("1"));
+        assert_eq!(installed.get("c").map(String::as_str), Some("3"));
+        assert_eq!(installed.len(), 2);
+    }
+
+    #[test]
+    fn an_odd_byte_elsewhere_hides_no_version() {
+        let mut status =
+            b"Package: a\nStatus: install ok installed\nDescription: caf\xe9\nVersion: 1\n"
+                .to_vec();
+        status.extend_from_slice(b"\nPackage: b\xff\nStatus: install ok installed\nVersion: 2\n");
+        let installed = scan_pieces(&status, &[]);
+        assert_eq!(installed.get("a"), Some("1"));
+        assert_eq!(installed.get("b\u{fffd}"), Some("2"));
+        assert_eq!(installed.len(), 2);
+    }
+
+    #[test]
+    fn a_large_status_file_cut_anywhere_reads_as_line_by_line() {
+        // Shaped as dpkg writes it: hundreds of stanzas, Conffiles and Description continuation lines, some
+        // packages removed with their configuration left.
+        let mut real = String::new();
+        for i in 0..800 {
+            let state = if i % 7 == 0 {
+                "deinstall ok config-files"
+            } else {
+                "install ok installed"
+            };
+            real.push_str(&format!(
+                "Package: pkg{i}\nStatus: {state}\nPriority: optional\nSection: admin\nInstalled-Size: {i}\n\
+Maintainer: M <m@example.org>\nArchitecture: amd64\nVersion: 1.{i}-1\nDepends: libc6 (>= 2.36)\n\
+Conffiles:\n /etc/pkg{i}/a.conf 0123456789abcdef\n /etc/pkg{i}/b.conf 0123456789abcdef\n\
+Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
+            ));
+        }
+        let real = real.into_bytes();
+        for step in [1, 7, 4093, 65536] {
+            let cuts: Vec<usize> = (1..real.len() / step).map(|i| i * step).collect();
+            let scanned = scan_pieces(&real, &cuts);
+            assert_eq!(scanned.len(), 800 - 115, "pieces of {step}");
+            assert_eq!(scanned.get("pkg799"), Some("1.799-1"));
+            assert_eq!(scanned.get("pkg798"), None);
+            assert_eq!(scanned, by_lines(&real), "pieces of {step}");
+        }
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (
+                prop_oneof![
+                    Just("Package"),
+                    Just("package"),
+                    Just("Version"),
+                    Just("VERSION"),
+                    Just("Status"),
+                    Just("Depends"),
+                    Just("Pre-Depends"),
+                    Just("Source"),
+                    Just("Package "),
+                    Just(" Version"),
+                    Just("\rStatus"),
+                ],
+                prop_oneof![Just(":"), Just(": "), Just(":\t"), Just("")],
+                prop_oneof![
+                    Just("a"),
+                    Just("b"),
+                    Just("1.0-1"),
+                    Just("install ok installed"),
+                    Just("deinstall ok config-files"),
+                    Just(""),
+                    Just("x\r"),
+                ],
+            )
+                .prop_map(|(f, c, v)| format!("{f}{c}{v}")),
+            Just(String::new()),
+            Just(" ".to_owned()),
+            Just(" .".to_owned()),
+            Just("\t".to_owned()),
+        ]
     }
 
     proptest! {
+        /// However the file is cut into pieces, the scan (which skips the rest of a stanza once it knows enough)
+        /// finds what dpkg's rules read line by line find.
         #[test]
-        fn lookup_agrees_with_the_full_parse(
-            stanzas in proptest::collection::vec(stanza(), 0..6),
-            sep in prop_oneof![Just("\n"), Just("\n \n")],
-            package in prop_oneof![Just("a"), Just("b"), Just("ab")],
+        fn pieces_and_skips_agree_with_dpkg_read_line_by_line(
+            lines in proptest::collection::vec(line(), 0..40),
+            cuts in proptest::collection::vec(0usize..600, 0..8),
         ) {
-            let status = stanzas.join(sep);
-            prop_assert_eq!(dpkg_lookup(&status, package), parse_dpkg_status(&status).get(package).cloned());
+            let status = lines.join("\n");
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            prop_assert_eq!(scan_pieces(status.as_bytes(), &cuts), by_lines(status.as_bytes()));
         }
     }
 }

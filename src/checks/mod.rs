@@ -618,9 +618,7 @@ mod tests {
             // A package to remove exists somewhere, or the fix would name nothing.
             for p in c.removes {
                 assert!(
-                    crate::distro::all()
-                        .iter()
-                        .any(|d| d.packages.contains_key(*p)),
+                    crate::distro::all().any(|d| d.packages.contains_key(*p)),
                     "{}: no distribution packages {p}",
                     c.id
                 );

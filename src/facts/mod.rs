@@ -183,6 +183,9 @@ pub struct Facts<'h> {
     dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
     processes: OnceCell<Read<Vec<Process>>>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
+    /// Whether a path is an executable regular file, as `find_in` judged it: a dozen checks look for the same
+    /// programs along the same PATH, and each look was a stat per directory.
+    executables: std::cell::RefCell<std::collections::HashMap<String, bool>>,
     /// `check volumes --path P`: the path whose holders to list, given at construction.
     volume_path: Option<String>,
     /// Which daemon `check` and `fix` judge (`--target`); rootless mode unless set.
@@ -312,6 +315,7 @@ impl<'h> Facts<'h> {
             dpkg_status: OnceCell::new(),
             processes: OnceCell::new(),
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+            executables: std::cell::RefCell::default(),
             volume_path: None,
             target_choice: client::TargetChoice::default(),
             derived: Derived::default(),
@@ -446,11 +450,14 @@ impl<'h> Facts<'h> {
         let mut found = Vec::new();
         for dir in dirs {
             let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
-            if let Read::Ok(meta) = self.stat(&candidate)
-                && meta.kind == FileKind::File
-                && meta.mode & 0o111 != 0
-                && !found.contains(&candidate)
-            {
+            let known = self.executables.borrow().get(&candidate).copied();
+            let executable = known.unwrap_or_else(|| {
+                let is = matches!(self.stat(&candidate), Read::Ok(meta)
+                    if meta.kind == FileKind::File && meta.mode & 0o111 != 0);
+                self.executables.borrow_mut().insert(candidate.clone(), is);
+                is
+            });
+            if executable && !found.contains(&candidate) {
                 found.push(candidate);
             }
         }

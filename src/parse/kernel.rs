@@ -165,7 +165,15 @@ pub const MAX_CONFIG_SIZE: u64 = 16 * 1024 * 1024;
 /// Invalid UTF-8 (which a string option could in principle contain) is replaced rather than
 /// rejected, so one odd value does not hide every other option.
 pub fn decompress_config_gz(bytes: &[u8]) -> Result<String, String> {
-    let mut out = Vec::new();
+    // The gzip trailer's ISIZE (RFC 1952: the size modulo 2^32) sizes the buffer once, capped, instead of a
+    // doubling series of copies; a wrong one only costs a regrowth.
+    let isize = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+        .map_or(0, u32::from_le_bytes);
+    let mut out = Vec::with_capacity((u64::from(isize).min(MAX_CONFIG_SIZE) as usize) + 1);
     // Reading one byte more than the cap tells a file of exactly the cap apart from a larger
     // one without decompressing the rest.
     flate2::read::GzDecoder::new(bytes)
@@ -360,32 +368,30 @@ pub fn lookup(text: &str, option: &str) -> Tristate {
     } else {
         format!("CONFIG_{option}")
     };
-    let needle = format!("{name}=");
     let bytes = text.as_bytes();
-    // (position, value) of the last assignment; "# CONFIG_X is not set" assigns n.
-    let mut last: Option<(usize, &str)> = None;
-    for start in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
-        // Only a match at the start of a line (after optional blanks) is an assignment of this option.
-        let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
-        if !text[line_start..start].trim_ascii().is_empty() {
-            continue;
-        }
-        let rest = &text[start + needle.len()..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        last = Some((start, rest[..end].trim_ascii()));
-    }
-    let unset = format!(" {name} is not set");
-    for start in memchr::memmem::find_iter(bytes, unset.as_bytes()) {
+    // The value of the last line that sets the option; "# CONFIG_X is not set" sets n. One search for the name
+    // finds both kinds of line (the doctor asks about thirty options, and a config is up to 300 KB).
+    let mut last: Option<&str> = None;
+    for start in memchr::memmem::find_iter(bytes, name.as_bytes()) {
         let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
         let line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |i| start + i);
-        let is_comment = text[line_start..start].trim_ascii() == "#";
-        let ends_here = text[start + unset.len()..line_end].trim_ascii().is_empty();
-        if is_comment && ends_here && last.is_none_or(|(pos, _)| pos < start) {
-            last = Some((start, "n"));
+        let before = text[line_start..start].trim_ascii();
+        let after = &text[start + name.len()..line_end];
+        if before.is_empty() {
+            // An assignment of this option (not of a longer name that starts with it).
+            if let Some(value) = after.strip_prefix('=') {
+                last = Some(value.trim_ascii());
+            }
+        } else if before == "#"
+            && text[line_start..start].ends_with(' ')
+            && after
+                .strip_prefix(" is not set")
+                .is_some_and(|rest| rest.trim_ascii().is_empty())
+        {
+            last = Some("n");
         }
     }
-    let value = last.map(|(_, v)| v);
-    match value {
+    match last {
         Some("y") => Tristate::Yes,
         Some("m") => Tristate::Module,
         _ => Tristate::No,

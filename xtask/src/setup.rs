@@ -18,7 +18,7 @@ use crate::live_env::{HOSTILE_USER, NOSUB_USER, OK_USER};
 pub const NOT_ROOT_REASON: &str = "needs root to install packages and create test users";
 
 /// What the live and bench tiers run: rootlesskit and its helpers, the setuptool script (docker.io), busybox for
-/// images, hyperfine for the benchmark, strace for the no-subprocess test, liblxc-common for lxc-user-nic, gcc for a test subid module.
+/// images, hyperfine and GNU time for the benchmark, strace for the no-subprocess test, liblxc-common for lxc-user-nic, gcc for a test subid module.
 pub const PACKAGES: &[&str] = &[
     "uidmap",
     "rootlesskit",
@@ -29,6 +29,8 @@ pub const PACKAGES: &[&str] = &[
     "docker.io",
     "busybox-static",
     "hyperfine",
+    // GNU time: the bench tier's peak-memory figure.
+    "time",
     "strace",
     "procps",
     // lxc-user-nic, for RootlessKit's lxc-user-nic driver (launch-sequence row 4.7).

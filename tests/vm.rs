@@ -1015,12 +1015,19 @@ fn apparmor_profiles_for_rootlesskit_judged_by_the_doctor_and_met_by_rootlesskit
 /// override.conf (a second run finds it done), the real service restarts with RootlessKit reporting `drivers`, and
 /// the container sees the address of a client in a namespace of its own only after that (`before_keeps`: whether
 /// the setup tool's defaults already keep it).
-fn net_scenario(image: &Path, chosen: &str, drivers: &str, before_keeps: bool) {
+fn net_scenario(image: &Path, machine: &str, chosen: &str, drivers: &str, before_keeps: bool) {
     let mut run = boot(image, "net");
+    // The distro matrix's steps open this scenario (tests/vm/lib.sh): held to what tests/matrix/expected.toml says
+    // of this machine, by the checker `cargo xtask matrix` runs on the Vagrant machines' results.
+    let expected = testkit::matrix::load(&testkit::matrix::expected_path()).unwrap();
+    let problems = testkit::matrix::check(&expected[machine], &run.out);
+    run.expect(problems.is_empty(), || {
+        format!("the matrix scenario on {machine}:\n{}", problems.join("\n"))
+    });
     let client = "10.203.0.2:";
     for step in [
-        "install",
-        "installed-wait",
+        "matrix-setup",
+        "matrix-wait",
         "image-import",
         "client-netns",
         "before-serve",
@@ -1142,6 +1149,7 @@ fn net_source_ip_on_debian_12_writes_slirp4netns_and_the_container_sees_the_clie
     };
     net_scenario(
         &image,
+        "debian-12",
         "slirp4netns + slirp4netns",
         "network driver slirp4netns, port driver slirp4netns",
         false,
@@ -1155,6 +1163,7 @@ fn net_source_ip_on_debian_13_writes_pasta_and_the_container_sees_the_client() {
     };
     net_scenario(
         &image,
+        "debian-13",
         "pasta + implicit",
         "network driver pasta, port driver implicit",
         false,

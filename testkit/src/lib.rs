@@ -10,6 +10,7 @@
 pub mod capture;
 mod http;
 pub mod live;
+pub mod matrix;
 mod procs;
 mod rootful;
 

@@ -19,11 +19,31 @@ as_tester() {
     local name=$1 line=$2
     record "$name" ssh -n -o BatchMode=yes tester@localhost "$line"
 }
-# Waits until tester's user manager (started at boot by linger) and sshd are up, before the first login.
+# Waits until tester's user manager (started at boot by linger) and sshd are up, before the first login. sshd's
+# unit is ssh.service on Debian and Ubuntu, sshd.service elsewhere (the Vagrant matrix runs this too).
 wait_for_login() {
+    local manager sshd=ssh.service
+    manager=user@$(id -u tester).service
+    systemctl cat ssh.service >/dev/null 2>&1 || sshd=sshd.service
     for _ in $(seq 120); do
-        if systemctl is-active -q user@1000.service && systemctl is-active -q ssh.service; then break; fi
+        if systemctl is-active -q "$manager" && systemctl is-active -q "$sshd"; then break; fi
         sleep 1
     done
-    systemctl is-active user@1000.service ssh.service
+    systemctl is-active "$manager" "$sshd"
+}
+
+# The distro matrix's scenario (tests/matrix/, the Vagrantfile), the same steps on every machine; the VM tier's net
+# scenario runs it on Debian 12 and 13, and tests/matrix/expected.toml says what each step must find.
+# matrix_fresh: the doctor on the host as installed, before anything is set up.
+matrix_fresh() {
+    as_tester matrix-preflight 'rootless-doctor preflight --format json'
+}
+# matrix_install: `rootless-doctor setup` as root for tester (linger, delegation, the user unit, started), the
+# daemon answering, then `check` and a capture from tester's login.
+matrix_install() {
+    record matrix-setup rootless-doctor setup --user tester
+    as_tester matrix-wait 'for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
+    as_tester matrix-check 'rootless-doctor check --format json'
+    as_tester matrix-capture 'rm -rf ~/matrix-capture && rootless-doctor capture --out ~/matrix-capture'
+    cp -a "$(getent passwd tester | cut -d: -f6)/matrix-capture" "$out/matrix-capture"
 }

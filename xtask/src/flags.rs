@@ -16,6 +16,9 @@ commands:
                        the live and bench tiers need (idempotent)
   bench                as root: benchmark `preflight` against
                        dockerd-rootless-setuptool.sh check with hyperfine
+  matrix [DIR]         check the distro matrix's results (DIR/MACHINE/out, as
+                       tests/matrix/collect.sh leaves them; default
+                       target/matrix) against tests/matrix/expected.toml
   help                 print this message
 ";
 
@@ -72,6 +75,10 @@ pub enum Command {
     },
     Setup,
     Bench,
+    /// The directory holding one `MACHINE/out` per Vagrant machine (None: target/matrix).
+    Matrix {
+        dir: Option<String>,
+    },
     /// Fuzz targets (empty: all) for a number of seconds each.
     Fuzz {
         seconds: u32,
@@ -147,6 +154,13 @@ pub fn parse(args: &[String]) -> Result<Command> {
                 Command::Bench
             })
         }
+        "matrix" => {
+            let dir = args.next().map(str::to_owned);
+            if let Some(arg) = args.next() {
+                bail!("unexpected argument `{arg}` for `matrix`\n\n{USAGE}");
+            }
+            Ok(Command::Matrix { dir })
+        }
         _ => bail!("unknown command `{command}`\n\n{USAGE}"),
     }
 }
@@ -166,6 +180,21 @@ mod tests {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
         let err = parse(&args).unwrap_err().to_string();
         assert!(err.contains(expect), "{err:?} does not contain {expect:?}");
+    }
+
+    #[test]
+    fn matrix_takes_one_directory() {
+        check(&["matrix"], Command::Matrix { dir: None });
+        check(
+            &["matrix", "results"],
+            Command::Matrix {
+                dir: Some("results".to_owned()),
+            },
+        );
+        check_err(
+            &["matrix", "a", "b"],
+            "unexpected argument `b` for `matrix`",
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod bench;
 mod flags;
 mod fuzz;
 mod live_env;
+mod matrix;
 mod setup;
 mod tiers;
 mod vm;
@@ -68,6 +69,14 @@ fn try_main() -> anyhow::Result<ExitCode> {
             }
             fuzz::run(sh, &targets, seconds)?;
             Ok(ExitCode::SUCCESS)
+        }
+        flags::Command::Matrix { dir } => {
+            let dir = dir.map_or_else(|| target_dir(sh).join("matrix"), PathBuf::from);
+            Ok(if matrix::run(&dir)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         flags::Command::Bench => {
             setup::require_root(sh, "bench")?;

@@ -19,6 +19,8 @@ const TOOLS: &[(&str, &str)] = &[
     ("debootstrap", "debootstrap"),
     ("mkfs.ext4", "e2fsprogs"),
     ("debugfs", "e2fsprogs"),
+    // The distro matrix's Vagrantfile is validated here (no box can be downloaded, so no machine boots).
+    ("vagrant", "vagrant"),
 ];
 
 /// The releases built, each with the variable that hands its image to tests/vm.rs.
@@ -120,6 +122,27 @@ fn mirror(sh: &Shell) -> Result<String> {
         .with_context(|| format!("no URIs: line in {DEBIAN_SOURCES}"))
 }
 
+/// `vagrant validate` on the distro matrix (every machine's box, provisioner paths and settings), without a provider:
+/// none is installed here. Vagrant's per-project state goes under the target directory, not into the checkout.
+pub fn validate_vagrantfile(sh: &Shell) -> Result<()> {
+    let dot = target_dir(sh).join("vagrant");
+    let out = cmd!(sh, "vagrant validate --ignore-provider")
+        .env("VAGRANT_DOTFILE_PATH", &dot)
+        .env("VAGRANT_CHECKPOINT_DISABLE", "1")
+        .ignore_status()
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{text}");
+    if !out.status.success() || !text.contains("Vagrantfile validated successfully") {
+        bail!("vagrant validate refused the Vagrantfile ({})", out.status);
+    }
+    Ok(())
+}
+
 /// The directory cargo builds into (`CARGO_TARGET_DIR`, else `target`), absolute.
 pub fn target_dir(sh: &Shell) -> PathBuf {
     let dir = sh
@@ -136,6 +159,7 @@ pub fn target_dir(sh: &Shell) -> PathBuf {
 
 pub fn run(sh: &Shell) -> Result<()> {
     ensure_tools(sh)?;
+    validate_vagrantfile(sh)?;
     let cache = target_dir(sh).join("vm");
     sh.create_dir(&cache)?;
     let mut images = Vec::new();

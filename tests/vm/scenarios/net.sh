@@ -19,11 +19,11 @@ serve="$docker_env docker run -d --name echopeer -p 8080:80 peer nc -ll -p 80 -e
 client='for i in $(seq 30); do out=$(sleep 2 | busybox nc 10.203.0.1 8080) && [ -n "$out" ] && { echo "$out"; exit 0; }; sleep 1; done; exit 1'
 
 wait_for_login
+# The distro matrix's steps (lib.sh): preflight on the fresh host, `rootless-doctor setup` (the unit the setup tool
+# writes, with its defaults), the daemon answering, check and capture.
+matrix_fresh
 record versions dpkg-query -W -f '${Package} ${Version}\n' docker.io rootlesskit slirp4netns
-# Debian's setup tool runs `$BIN/docker version` from its own directory, which has no docker.
-ln -s /usr/bin/docker /usr/share/docker.io/contrib/docker
-as_tester install 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
-as_tester installed-wait "$wait_daemon"
+matrix_install
 
 # An image of busybox-static alone (no registry here), and the client's namespace.
 record image-tar sh -c 'set -e; r=$(mktemp -d); mkdir -p $r/bin; cp /bin/busybox $r/bin/; for a in sh nc netstat grep sleep; do ln -s busybox $r/bin/$a; done; tar -C $r -cf /tmp/peer.tar .; chmod 644 /tmp/peer.tar'
@@ -34,7 +34,7 @@ record client-netns sh -c 'set -e; ip netns add rdclient; ip link add rdh type v
 #    address on the veth pair above.
 as_tester bench 'rootless-doctor net bench --mib 4 --format json'
 
-# 1. The setup tool's defaults (the builtin port driver).
+# 1. The unit `setup` wrote, with the setup tool's defaults (the builtin port driver).
 as_tester before-net 'rootless-doctor net --source-ip --format json'
 as_tester before-serve "$serve"
 record before-client ip netns exec rdclient sh -c "$client"

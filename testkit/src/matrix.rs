@@ -47,6 +47,10 @@ pub struct Step {
     /// No finding fails or errs.
     #[serde(default)]
     pub no_fail: bool,
+    /// Every finding `status` does not name passes: the whole report is as expected, not only the named checks
+    /// (for the machines the VM tier runs).
+    #[serde(default)]
+    pub exhaustive: bool,
     /// Check ID to the status it must have.
     #[serde(default)]
     pub status: BTreeMap<String, String>,
@@ -135,6 +139,18 @@ pub fn check(machine: &Machine, out: &Path) -> Vec<String> {
                 None => problems.push(format!("{step}: no finding {id}")),
             }
         }
+        if expected.exhaustive {
+            for f in &findings {
+                let id = f["id"].as_str().unwrap_or("?");
+                let status = f["status"].as_str().unwrap_or("?");
+                if status != "pass" && !expected.status.contains_key(id) {
+                    problems.push(format!(
+                        "{step}: {id} is {status}, and only the listed checks may be anything but pass: {}",
+                        f["summary"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        }
         if expected.no_fail {
             for f in &findings {
                 let status = f["status"].as_str().unwrap_or("?");
@@ -199,6 +215,14 @@ mod tests {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(vm, ["debian-12", "debian-13"]);
+        // What the VM tier runs, it knows whole.
+        for name in vm {
+            let m = &expected[name];
+            assert!(
+                m.fresh.exhaustive && m.installed.exhaustive && m.installed.no_fail,
+                "{name}"
+            );
+        }
     }
 
     /// A predicted machine's statuses are its fixture host's: where the fixture's expect.toml names a check, the
@@ -256,10 +280,12 @@ mod tests {
             fixture: None,
             fresh: Step {
                 no_fail: false,
+                exhaustive: false,
                 status: [("session.login".to_owned(), "pass".to_owned())].into(),
             },
             installed: Step {
                 no_fail,
+                exhaustive: false,
                 status: [("daemon.running".to_owned(), "pass".to_owned())].into(),
             },
         }
@@ -298,6 +324,23 @@ mod tests {
             "matrix-check: daemon.running is fail, expected pass: the daemon"
         );
         assert_eq!(problems.len(), 4);
+    }
+
+    #[test]
+    fn an_exhaustive_step_allows_no_unlisted_finding_but_pass() {
+        let dir = results("pass");
+        let mut m = machine(false);
+        m.fresh.exhaustive = true;
+        assert_eq!(
+            check(&m, dir.path()),
+            [
+                "matrix-preflight: daemon.running is fail, and only the listed checks may be anything but pass: the daemon"
+            ]
+        );
+        m.fresh
+            .status
+            .insert("daemon.running".to_owned(), "fail".to_owned());
+        assert_eq!(check(&m, dir.path()), Vec::<String>::new());
     }
 
     #[test]

@@ -101,6 +101,10 @@ pub struct DpkgScan {
     at_line_start: bool,
 }
 
+/// The end of a stanza, searched for once per stanza: built once, not at every search.
+static EMPTY_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n\n"));
+
 /// White space to dpkg (C `isspace`): a line starting with one continues the field before it.
 fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -117,7 +121,7 @@ impl DpkgScan {
                     i += 1;
                     continue;
                 }
-                match memchr::memmem::find(&piece[i..], b"\n\n") {
+                match EMPTY_LINE.find(&piece[i..]) {
                     Some(p) => {
                         self.end_stanza();
                         i += p + 2;

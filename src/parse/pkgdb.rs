@@ -87,8 +87,10 @@ impl Installed {
 /// That last rule is what makes it fast: once a stanza's Package, Status and Version are known (dpkg writes them
 /// in its first lines), or its Status says it is not installed, the rest of the stanza (Depends, Conffiles,
 /// Description: most of the file) is skipped with one substring search for the empty line, not read line by
-/// line. The part of a line that crosses a piece's end is kept for the next piece. Values are decoded lossily,
-/// so one odd byte hides no version.
+/// line. Of a line that crosses a piece's end, only a Package, Version or Status line's start is kept for the next
+/// piece, and such a line longer than [`LINE_MAX`] is ignored, so memory stays bounded by the pieces whatever the
+/// file holds. Values are decoded lossily, so one odd byte hides no version. It reads what dpkg writes: a file dpkg
+/// would refuse (CRLF line ends, a field twice in a stanza) may read differently here.
 #[derive(Default)]
 pub struct DpkgScan {
     carry: Vec<u8>,
@@ -99,7 +101,14 @@ pub struct DpkgScan {
     /// While skipping, whether the piece before ended with a newline (so a newline first in this one is an empty
     /// line).
     at_line_start: bool,
+    /// The line that crosses the piece's end is of no interest (not a Package, Version or Status line) or longer
+    /// than [`LINE_MAX`]: its bytes are not kept, so a hostile file costs no more memory than its pieces.
+    dropping: bool,
 }
+
+/// The longest Package, Version or Status line read; a longer one is ignored (dpkg's own are tens of bytes), so
+/// what is kept between pieces and copied into [`Installed`] stays small whatever the file holds.
+pub const LINE_MAX: usize = 4096;
 
 /// The end of a stanza, searched for once per stanza: built once, not at every search.
 static EMPTY_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
@@ -134,12 +143,16 @@ impl DpkgScan {
                 continue;
             }
             let Some(nl) = memchr::memchr(b'\n', &piece[i..]) else {
-                self.carry.extend_from_slice(&piece[i..]);
+                self.keep_partial(&piece[i..]);
                 return;
             };
             let end = i + nl;
-            if self.carry.is_empty() {
+            if self.dropping {
+                self.dropping = false;
+            } else if self.carry.is_empty() {
                 self.line(&piece[i..end]);
+            } else if self.carry.len() + (end - i) > LINE_MAX {
+                self.carry.clear();
             } else {
                 let mut line = std::mem::take(&mut self.carry);
                 line.extend_from_slice(&piece[i..end]);
@@ -163,6 +176,21 @@ impl DpkgScan {
         self.installed
     }
 
+    /// Keeps the start of a line that crosses the piece's end, if it may be a Package, Version or Status line
+    /// within [`LINE_MAX`]; otherwise drops the line up to its newline.
+    fn keep_partial(&mut self, rest: &[u8]) {
+        if self.dropping {
+            return;
+        }
+        let first = self.carry.first().or(rest.first()).copied().unwrap_or(b' ');
+        if !matches!(first | 0x20, b'p' | b'v' | b's') || self.carry.len() + rest.len() > LINE_MAX {
+            self.carry.clear();
+            self.dropping = true;
+            return;
+        }
+        self.carry.extend_from_slice(rest);
+    }
+
     fn end_stanza(&mut self) {
         self.stanza.finish(&mut self.installed);
         self.skipping = false;
@@ -177,6 +205,9 @@ impl DpkgScan {
             Some(b'S' | b's') => &mut self.stanza.status,
             Some(_) => return,
         };
+        if line.len() > LINE_MAX {
+            return;
+        }
         let name: &[u8] = match line[0] | 0x20 {
             b'p' => b"package",
             b'v' => b"version",
@@ -569,7 +600,7 @@ mod scan_tests {
                 end(&mut fields, &mut installed);
                 continue;
             }
-            if is_c_space(line[0]) {
+            if is_c_space(line[0]) || line.len() > LINE_MAX {
                 continue;
             }
             let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -633,6 +664,29 @@ Package: c\nstatus: install ok installed\nVERSION: 3\nVersion: 4\n";
         assert_eq!(installed.get("a").map(String::as_str), Some("1"));
         assert_eq!(installed.get("c").map(String::as_str), Some("3"));
         assert_eq!(installed.len(), 2);
+    }
+
+    /// Review finding: a `--root` tree's status file of one 64 MiB Package line of invalid UTF-8 was kept whole
+    /// between pieces, copied, and decoded to three times its size (514 MiB at the peak). A line that long is now
+    /// dropped as it streams, and nothing between pieces outgrows LINE_MAX.
+    #[test]
+    fn regression_a_huge_field_line_is_not_kept_between_pieces() {
+        let mut scan = DpkgScan::default();
+        scan.feed(b"Package: ");
+        let junk = vec![0xff_u8; 64 * 1024];
+        for _ in 0..32 {
+            scan.feed(&junk);
+            assert!(
+                scan.carry.capacity() <= 2 * LINE_MAX,
+                "{}",
+                scan.carry.capacity()
+            );
+        }
+        scan.feed(b"\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n");
+        scan.feed(b"Version: 2\n");
+        let installed = scan.finish();
+        assert_eq!(installed.len(), 1);
+        assert_eq!(installed.get("b"), Some("2"));
     }
 
     #[test]
@@ -708,6 +762,9 @@ Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
             Just(" ".to_owned()),
             Just(" .".to_owned()),
             Just("\t".to_owned()),
+            // Longer than LINE_MAX: ignored, whether whole in a piece or across pieces.
+            Just(format!("Version: {}", "9".repeat(LINE_MAX))),
+            Just(format!("Description: {}", "x".repeat(LINE_MAX))),
         ]
     }
 
@@ -717,7 +774,7 @@ Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
         #[test]
         fn pieces_and_skips_agree_with_dpkg_read_line_by_line(
             lines in proptest::collection::vec(line(), 0..40),
-            cuts in proptest::collection::vec(0usize..600, 0..8),
+            cuts in proptest::collection::vec(0usize..12000, 0..8),
         ) {
             let status = lines.join("\n");
             let mut cuts = cuts;

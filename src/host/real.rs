@@ -132,24 +132,26 @@ impl RealHost {
         }
     }
 
-    /// Opens and reads a regular file, at most [`READ_MAX`] bytes.
-    fn read_file(&self, path: &str) -> io::Result<Vec<u8>> {
+    /// Opens a regular file for reading (`O_NONBLOCK`, so a FIFO cannot block the open), with its metadata; anything
+    /// else is refused before a byte is read.
+    fn open_regular(&self, path: &str) -> io::Result<(std::fs::File, Meta)> {
         let fd = self.open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)?;
         let meta = fstat_meta(&fd)?;
         if meta.kind != FileKind::File {
             return Err(not_regular(meta.kind));
         }
+        Ok((std::fs::File::from(fd), meta))
+    }
+
+    /// Opens and reads a regular file, at most [`READ_MAX`] bytes.
+    fn read_file(&self, path: &str) -> io::Result<Vec<u8>> {
+        let (file, meta) = self.open_regular(path)?;
         // Sized from fstat, so a large file (dpkg's status: ~700 KB) is read into one allocation instead of a
         // doubling series; /proc and /sys files report 0 and grow as usual.
         let mut out = Vec::with_capacity(usize::try_from(meta.size.min(READ_MAX)).unwrap_or(0) + 1);
-        std::fs::File::from(fd)
-            .take(READ_MAX + 1)
-            .read_to_end(&mut out)?;
+        file.take(READ_MAX + 1).read_to_end(&mut out)?;
         if out.len() as u64 > READ_MAX {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("larger than {} MiB: not read", READ_MAX >> 20),
-            ));
+            return Err(over_read_max());
         }
         Ok(out)
     }
@@ -372,6 +374,14 @@ fn with_context(err: io::Error, what: &str) -> io::Error {
 }
 
 /// Refusing a file that is not regular: reading it could block forever (a FIFO) or never end (a device).
+/// A file over [`READ_MAX`]: named as such, never read whole.
+fn over_read_max() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than {} MiB: not read", READ_MAX >> 20),
+    )
+}
+
 fn not_regular(kind: FileKind) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -513,12 +523,7 @@ impl Host for RealHost {
 
     fn read_pieces(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         self.as_reader(|| {
-            let fd = self.open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)?;
-            let meta = fstat_meta(&fd)?;
-            if meta.kind != FileKind::File {
-                return Err(not_regular(meta.kind));
-            }
-            let mut file = std::fs::File::from(fd);
+            let (mut file, _) = self.open_regular(path)?;
             let mut buf = vec![0u8; PIECE];
             let mut total: u64 = 0;
             loop {
@@ -530,10 +535,7 @@ impl Host for RealHost {
                 };
                 total += n as u64;
                 if total > READ_MAX {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("larger than {} MiB: not read", READ_MAX >> 20),
-                    ));
+                    return Err(over_read_max());
                 }
                 sink(&buf[..n]);
             }

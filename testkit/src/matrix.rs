@@ -122,19 +122,14 @@ pub fn check(machine: &Machine, out: &Path) -> Vec<String> {
         if findings.is_empty() {
             problems.push(format!("{step}: the document has no findings"));
         }
-        let status_of = |id: &str| {
-            findings
-                .iter()
-                .find(|f| f["id"] == id)
-                .and_then(|f| f["status"].as_str())
-                .map(str::to_owned)
-        };
+        let find = |id: &str| findings.iter().find(|f| f["id"] == id);
         for (id, want) in &expected.status {
-            match status_of(id) {
-                Some(got) if &got == want => {}
-                Some(got) => problems.push(format!(
-                    "{step}: {id} is {got}, expected {want}: {}",
-                    summary(&findings, id)
+            match find(id) {
+                Some(f) if f["status"].as_str() == Some(want.as_str()) => {}
+                Some(f) => problems.push(format!(
+                    "{step}: {id} is {}, expected {want}: {}",
+                    f["status"].as_str().unwrap_or("?"),
+                    f["summary"].as_str().unwrap_or("")
                 )),
                 None => problems.push(format!("{step}: no finding {id}")),
             }
@@ -170,15 +165,6 @@ pub fn check(machine: &Machine, out: &Path) -> Vec<String> {
 fn read(out: &Path, step: &str, stream: &str) -> Result<String, String> {
     let path = out.join(format!("{step}.{stream}"));
     fs::read_to_string(&path).map_err(|e| format!("{step}: {}: {e}", path.display()))
-}
-
-fn summary(findings: &[Value], id: &str) -> String {
-    findings
-        .iter()
-        .find(|f| f["id"] == id)
-        .and_then(|f| f["summary"].as_str())
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[cfg(test)]

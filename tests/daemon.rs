@@ -677,34 +677,6 @@ impl Drop for Reap {
     }
 }
 
-/// Restores a file (or its absence) when dropped.
-struct FileGuard {
-    path: PathBuf,
-    saved: Option<Vec<u8>>,
-}
-
-impl FileGuard {
-    fn save(path: &str) -> FileGuard {
-        FileGuard {
-            path: PathBuf::from(path),
-            saved: fs::read(path).ok(),
-        }
-    }
-}
-
-impl Drop for FileGuard {
-    fn drop(&mut self) {
-        match &self.saved {
-            Some(b) => {
-                let _ = fs::write(&self.path, b);
-            }
-            None => {
-                let _ = fs::remove_file(&self.path);
-            }
-        }
-    }
-}
-
 /// Runs argv as `user` with exactly `env`, in a session whose groups predate a group change (`setpriv
 /// --clear-groups`: as after `usermod -aG`, before a new login).
 fn old_session(user: &str, env: &[(String, String)], argv: &[&str]) -> Output {
@@ -810,7 +782,7 @@ fn hosts_in_daemon_json_against_the_units_dash_h() {
     let Some(ctx) = live() else { return };
     let unit = "/lib/systemd/system/docker.service";
     assert!(Path::new(unit).exists(), "docker.io's unit is missing");
-    let _json = FileGuard::save("/etc/docker/daemon.json");
+    let _json = support::FileGuard::save("/etc/docker/daemon.json");
     fs::create_dir_all("/etc/docker").unwrap();
     fs::write(
         "/etc/docker/daemon.json",

@@ -882,36 +882,20 @@ fn sha256_hex(text: &str) -> String {
 fn regression_root_capture_into_a_directory_the_user_controls() {
     let Some(scene) = scene() else { return };
     // Everything this test plants or makes is put back or removed, also when it fails.
-    struct Cleanup {
-        bashrc: PathBuf,
-        saved: Option<Vec<u8>>,
-        dirs: Vec<PathBuf>,
-    }
-    impl Drop for Cleanup {
+    struct RemoveDirs(Vec<PathBuf>);
+    impl Drop for RemoveDirs {
         fn drop(&mut self) {
-            match &self.saved {
-                Some(bytes) => {
-                    let _ = fs::write(&self.bashrc, bytes);
-                }
-                None => {
-                    let _ = fs::remove_file(&self.bashrc);
-                }
-            }
-            for d in &self.dirs {
+            for d in &self.0 {
                 let _ = fs::remove_dir_all(d);
             }
         }
     }
-    let bashrc = scene.user.home.join(".bashrc");
-    let _cleanup = Cleanup {
-        saved: fs::read(&bashrc).ok(),
-        bashrc,
-        dirs: vec![
-            scene.user.home.join("captures"),
-            PathBuf::from(format!("/tmp/rd-capture-open-{}", std::process::id())),
-            PathBuf::from(format!("/root/rd-capture-{}", std::process::id())),
-        ],
-    };
+    let _bashrc = support::FileGuard::save(scene.user.home.join(".bashrc"));
+    let _dirs = RemoveDirs(vec![
+        scene.user.home.join("captures"),
+        PathBuf::from(format!("/tmp/rd-capture-open-{}", std::process::id())),
+        PathBuf::from(format!("/root/rd-capture-{}", std::process::id())),
+    ]);
     let theirs = scene.home_path("captures/x");
     let parent = theirs.parent().unwrap().to_path_buf();
     scene.give(&parent);

@@ -641,3 +641,30 @@ pub fn net_settings(doc: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Restores a file (or its absence) when dropped, also when the test fails.
+pub struct FileGuard {
+    path: PathBuf,
+    saved: Option<Vec<u8>>,
+}
+
+impl FileGuard {
+    pub fn save(path: impl AsRef<Path>) -> FileGuard {
+        let path = path.as_ref().to_path_buf();
+        let saved = fs::read(&path).ok();
+        FileGuard { path, saved }
+    }
+}
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        match &self.saved {
+            Some(b) => {
+                let _ = fs::write(&self.path, b);
+            }
+            None => {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+}

@@ -14,6 +14,9 @@ record() {
     echo "$rc" >"$out/$name.rc"
     echo "== $name: rc $rc"
 }
+# A command line for tester: waits up to 120 s for the rootless daemon to answer on its socket.
+# shellcheck disable=SC2016 # expanded in tester's login shell, not here
+daemon_wait='for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 # As tester, logged in through sshd, PAM and pam_systemd (a real logind session), running one fixed command line.
 as_tester() {
     local name=$1 line=$2
@@ -42,7 +45,7 @@ matrix_fresh() {
 # daemon answering, then `check` and a capture from tester's login.
 matrix_install() {
     record matrix-setup rootless-doctor setup --user tester
-    as_tester matrix-wait 'for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
+    as_tester matrix-wait "$daemon_wait"
     as_tester matrix-check 'rootless-doctor check --format json'
     as_tester matrix-capture 'rm -rf ~/matrix-capture && rootless-doctor capture --out ~/matrix-capture'
     cp -a "$(getent passwd tester | cut -d: -f6)/matrix-capture" "$out/matrix-capture"

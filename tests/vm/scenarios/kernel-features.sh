@@ -13,7 +13,6 @@ cd "$(dirname "$0")"
 modules() {
     record "$1" sh -c 'for m in nf_tables nfnetlink ip_tables iptable_nat iptable_filter x_tables; do if grep -q "^$m " /proc/modules; then echo "$m loaded"; else echo "$m absent"; fi; done; grep -E "^(ip_tables|x_tables) " /proc/modules || true'
 }
-wait_daemon='for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 
 wait_for_login
 
@@ -23,7 +22,7 @@ as_tester nft-preflight 'rootless-doctor preflight --only iptables --format json
 ln -s /usr/bin/docker /usr/share/docker.io/contrib/docker
 as_tester nft-install-1 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
 as_tester nft-install-2 'PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless-setuptool.sh install'
-as_tester nft-wait "$wait_daemon"
+as_tester nft-wait "$daemon_wait"
 modules nft-after
 as_tester nft-stop 'systemctl --user stop docker'
 
@@ -40,7 +39,7 @@ modules legacy-after-failure
 record legacy-modprobe modprobe ip_tables
 as_tester legacy-loaded-preflight 'rootless-doctor preflight --only iptables --format json'
 as_tester legacy-loaded-start 'systemctl --user start docker'
-as_tester legacy-loaded-wait "$wait_daemon"
+as_tester legacy-loaded-wait "$daemon_wait"
 modules legacy-loaded-after
 as_tester legacy-loaded-stop 'systemctl --user stop docker'
 record legacy-restore sh -c 'update-alternatives --set iptables /usr/sbin/iptables-nft && update-alternatives --set ip6tables /usr/sbin/ip6tables-nft'
@@ -50,7 +49,7 @@ record legacy-restore sh -c 'update-alternatives --set iptables /usr/sbin/iptabl
 # memory and pids.
 docker_env='export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock;'
 record image-tar sh -c 'set -e; r=$(mktemp -d); mkdir -p $r/usr/bin $r/lib/x86_64-linux-gnu $r/lib64; cp /usr/bin/true $r/usr/bin/; cp /lib/x86_64-linux-gnu/libc.so.6 $r/lib/x86_64-linux-gnu/; cp /lib64/ld-linux-x86-64.so.2 $r/lib64/; tar -C $r -cf /tmp/true.tar .; chmod 644 /tmp/true.tar'
-as_tester delegated-start "systemctl --user start docker; $wait_daemon"
+as_tester delegated-start "systemctl --user start docker; $daemon_wait"
 as_tester image-import "$docker_env docker import /tmp/true.tar true-only"
 as_tester delegated-preflight 'rootless-doctor preflight --only cgroup --format json'
 as_tester delegated-cpus "$docker_env docker run --rm --network none --cpus 0.5 true-only /usr/bin/true"
@@ -59,7 +58,7 @@ record undelegate sh -c 'mkdir -p /etc/systemd/system/user@.service.d && printf 
 for _ in $(seq 60); do systemctl is-active -q user@1000.service && break; sleep 1; done
 as_tester undelegated-controllers 'cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers'
 as_tester undelegated-preflight 'rootless-doctor preflight --only cgroup --format json'
-as_tester undelegated-start "systemctl --user start docker; $wait_daemon"
+as_tester undelegated-start "systemctl --user start docker; $daemon_wait"
 as_tester undelegated-cpus "$docker_env docker run --rm --network none --cpus 0.5 true-only /usr/bin/true"
 as_tester undelegated-memory "$docker_env docker run --rm --network none --memory 64m true-only /usr/bin/true"
 echo "scenario kernel-features: done"

@@ -12,7 +12,6 @@ cd "$(dirname "$0")"
 . ./lib.sh
 
 docker_env='export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock;'
-wait_daemon='for i in $(seq 120); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 # The container answers each connection with the lines of its own netstat for port 80: the peer it sees.
 serve="$docker_env docker run -d --name echopeer -p 8080:80 peer nc -ll -p 80 -e sh -c 'netstat -tn | grep \":80 .*ESTABLISHED\"'"
 # The client: from its namespace to the VM's side of the veth pair, retried while the port comes up.
@@ -45,7 +44,7 @@ as_tester write 'rootless-doctor net --source-ip --write'
 as_tester write-again 'rootless-doctor net --source-ip --write'
 as_tester override 'cat ~/.config/systemd/user/docker.service.d/override.conf'
 as_tester pending-check 'rootless-doctor check rootlesskit --format json'
-as_tester restart "systemctl --user daemon-reload && systemctl --user restart docker && $wait_daemon"
+as_tester restart "systemctl --user daemon-reload && systemctl --user restart docker && $daemon_wait"
 as_tester after-check 'rootless-doctor check rootlesskit --format json'
 as_tester after-serve "$serve"
 record after-client ip netns exec rdclient sh -c "$client"

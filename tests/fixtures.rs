@@ -430,6 +430,7 @@ scenarios! {
     debian_12_rootlesskit_cap_net_bind_service => "debian-12-rootlesskit-cap-net-bind-service",
     debian_12_unit_net_names_a_removed_driver => "debian-12-unit-net-names-a-removed-driver",
     debian_12_unit_start_pasta_docker_28_5_1 => "debian-12-unit-start-pasta-docker-28.5.1",
+    debian_12_user_bus_stopped => "debian-12-user-bus-stopped",
     debian_12_user_not_in_passwd => "debian-12-user-not-in-passwd",
     debian_12_user_unit_enabled => "debian-12-user-unit-enabled",
     debian_12_user_unit_flag_in_daemon_json => "debian-12-user-unit-flag-in-daemon-json",

@@ -136,7 +136,8 @@ fn finding<'a>(doc: &'a Value, id: &str) -> Option<&'a Value> {
         .find(|f| f["id"].as_str() == Some(id))
 }
 
-/// A finding's status, summary and evidence as one text, for assertions and failure messages.
+/// A finding's status, summary, evidence and the commands of its fix as one text, for assertions and failure
+/// messages.
 fn finding_text(f: &Value) -> String {
     let mut text = format!(
         "{} {}: {}\n",
@@ -151,6 +152,9 @@ fn finding_text(f: &Value) -> String {
             e["source"].as_str().unwrap_or(""),
             e["detail"].as_str().unwrap_or("")
         );
+    }
+    for step in f["remediation"]["steps"].as_array().into_iter().flatten() {
+        let _ = writeln!(text, "  fix: {}", step["command"].as_str().unwrap_or(""));
     }
     text
 }
@@ -470,6 +474,35 @@ fn systemd_unit_faults_judged_by_the_doctor_and_met_by_systemctl() {
         "Failed to connect to bus: Permission denied",
     );
 
+    // 3e. Linger off. Every step above logged in and out again with linger on, and the daemon outlived each login;
+    // with linger off the doctor warns, and once tester's last session ends logind stops the user manager and the
+    // daemon with it. Linger on again brings both back without a login.
+    run.succeeded("linger-disable");
+    run.verdict(
+        "linger-check",
+        "session.linger",
+        "warn",
+        &[
+            "linger is off for tester",
+            "stops at logout",
+            "loginctl enable-linger tester",
+        ],
+    );
+    let logout = run.file("linger-logout", "stdout");
+    run.expect(logout == "inactive\nno dockerd runs as tester\n", || {
+        format!(
+            "linger-logout: the user manager or the daemon outlived the last session:\n{logout}"
+        )
+    });
+    run.succeeded("linger-enable");
+    run.succeeded("linger-restored-wait");
+    run.verdict(
+        "linger-restored-check",
+        "session.linger",
+        "pass",
+        &["linger is enabled for tester"],
+    );
+
     // 4. `fix --undo` reverses setup: the service stopped and disabled, the unit file it wrote gone.
     run.succeeded("undo");
     let undo = run.file("undo", "stdout");
@@ -591,6 +624,33 @@ fn kernel_features_judged_by_the_doctor_and_met_by_the_rootless_daemon() {
     run.succeeded("undelegated-start");
     run.real_failure("undelegated-cpus", refusal);
     run.succeeded("undelegated-memory");
+
+    // 4. The user bus stopped under the running daemon: the socket file stays, nobody listens. The doctor fails
+    // session.dbus (it used to pass on the file alone), and `docker run` really fails to start the container's scope.
+    let stopped = run.file("bus-stop", "stdout");
+    run.expect(stopped == "inactive\ninactive\nsocket tester\n", || {
+        format!("bus-stop: dbus.socket and dbus.service not both stopped, or no socket file left:\n{stopped}")
+    });
+    run.verdict(
+        "bus-preflight",
+        "session.dbus",
+        "fail",
+        &[
+            "nobody listens on the user bus /run/user/1000/bus",
+            "connection refused",
+            "systemctl --user start dbus.socket",
+        ],
+    );
+    run.real_failure("bus-run", "unable to start unit \"docker-");
+    run.real_failure("bus-run", "): Permission denied: unknown");
+    run.succeeded("bus-start");
+    run.verdict(
+        "bus-restored-preflight",
+        "session.dbus",
+        "pass",
+        &["accepts connections"],
+    );
+    run.succeeded("bus-restored-run");
 
     let failures = run.failures.join("\n\n");
     assert!(run.failures.is_empty(), "{failures}");

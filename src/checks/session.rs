@@ -65,21 +65,25 @@ How to fix: log in as the user through pam_systemd: `sudo machinectl shell USER@
         scope: Scope::Preflight,
         needs_runtime: true,
         judges: Judges::Rootless,
-        title: "The user's D-Bus session bus socket exists",
+        title: "The user's D-Bus session bus socket exists and someone listens on it",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://rootlesscontaine.rs/getting-started/common/cgroup2/",
         explain: "\
 What it checks: on a systemd host, the user bus socket: the path in DBUS_SESSION_BUS_ADDRESS (unix:path=…) or \
-$XDG_RUNTIME_DIR/bus, which dbus-user-session (Debian/Ubuntu) or dbus-daemon/dbus-broker (RHEL/Fedora) provides.
+$XDG_RUNTIME_DIR/bus, which dbus-user-session (Debian/Ubuntu) or dbus-daemon/dbus-broker (RHEL/Fedora) provides: \
+that it is a socket of the user's, and that a connect(2) to it is accepted (nothing is sent). A stopped dbus.socket \
+leaves its socket file behind, and nobody answers there.
 
 Why it matters: on cgroup v2, rootless dockerd uses the systemd cgroup driver, which asks the user's systemd over D-Bus to \
 create a scope for every container.
 
 What you see when it's wrong: `docker: Error response from daemon: OCI runtime create failed: … error while starting unit \
-\"docker-….scope\" … read unix @->/run/systemd/private: read: connection reset by peer: unknown.`; \
-`systemctl --user is-active dbus` says `inactive`.
+\"docker-….scope\" … read unix @->/run/systemd/private: read: connection reset by peer: unknown.` when there is no \
+bus at all; `… unable to start unit \"docker-….scope\" (properties […]): Permission denied: unknown.` when its socket \
+file is left and nobody listens (Debian 12); `systemctl --user is-active dbus.socket` says `inactive`.
 
 How to fix: `sudo apt-get install -y dbus-user-session` (Debian/Ubuntu) or `sudo dnf install -y dbus-daemon` (RHEL/Fedora), \
-log out and in again; if it persists, `systemctl --user enable --now dbus` (no sudo).",
+log out and in again; if it persists, `systemctl --user enable --now dbus` (no sudo). A stopped bus: \
+`systemctl --user start dbus.socket` (no sudo).",
         packages: &["dbus_user_session"],
         removes: &[],
         run: dbus,
@@ -415,26 +419,54 @@ fn dbus(f: &Facts) -> Verdict {
         ))
         .evidence(bus, format!("socket owned by uid {}", m.uid))
         .fix(relogin(f)),
-        Read::Ok(m) if m.kind == FileKind::Socket => {
-            Verdict::pass(format!("the user bus {bus} is a socket")).evidence(bus, "socket")
-        }
+        Read::Ok(m) if m.kind == FileKind::Socket => match f.unix_listens(&bus) {
+            Ok(()) => Verdict::pass(format!("the user bus {bus} accepts connections"))
+                .evidence(bus, "socket, accepts a connection"),
+            // The socket file outlives its listener: `systemctl --user stop dbus.socket` leaves it behind.
+            Err(e) if e.kind == std::io::ErrorKind::ConnectionRefused => {
+                let summary = format!(
+                    "nobody listens on the user bus {bus} (dbus.socket is stopped): on cgroup v2, `docker run` fails with `{BUS_REFUSED}`"
+                );
+                v2_fail(f, summary)
+                    .evidence(bus, format!("socket, connect: {}", e.text))
+                    .fix(
+                        Remediation::text(format!(
+                            "Start the user bus again, as {}:",
+                            f.user.name
+                        ))
+                        .step(Step::user(["systemctl", "--user", "start", "dbus.socket"])),
+                    )
+            }
+            Err(e) => Verdict::warn(format!(
+                "the user bus {bus} could not be asked whether it listens: {}",
+                e.text
+            ))
+            .evidence(bus, format!("socket, connect: {}", e.text)),
+        },
         Read::Ok(m) => Verdict::fail(format!("{bus} is a {}, not a socket", m.kind.describe()))
             .evidence(bus, m.kind.describe())
             .fix(install()),
         Read::Failed(e) => unreadable(&bus, &e),
         Read::Missing => {
-            let cgroup2 =
-                matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == crate::fsmagic::CGROUP2);
             let summary = format!(
                 "no user bus at {bus}: on cgroup v2, `docker run` fails with \"read unix @->/run/systemd/private: read: connection reset by peer\""
             );
-            let v = if cgroup2 {
-                Verdict::fail(summary)
-            } else {
-                Verdict::warn(summary)
-            };
-            v.evidence(bus, "missing").fix(install())
+            v2_fail(f, summary).evidence(bus, "missing").fix(install())
         }
+    }
+}
+
+/// What `docker run` says when the user bus's socket refuses runc's systemd cgroup driver (Debian 12: docker.io 20.10,
+/// runc 1.1; seen in the VM tier).
+const BUS_REFUSED: &str =
+    "unable to start unit \"docker-….scope\" (properties […]): Permission denied: unknown";
+
+/// A fail where the systemd cgroup driver needs the user bus (cgroup v2), a warn elsewhere.
+fn v2_fail(f: &Facts, summary: String) -> Verdict {
+    if matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == crate::fsmagic::CGROUP2) {
+        Verdict::fail(summary)
+    } else {
+        Verdict::warn(summary)
     }
 }
 
@@ -498,6 +530,21 @@ mod tests {
             v.summary
         );
         assert!(v.remediation.is_none());
+    }
+
+    #[test]
+    fn regression_a_bus_socket_nobody_listens_on_fails() {
+        // A stopped dbus.socket leaves /run/user/UID/bus behind: the check passed on the file alone while `docker run`
+        // failed (the VM tier's kernel-features scenario).
+        let v = check("debian-12-user-bus-stopped", "session.dbus");
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        assert!(v.summary.contains("nobody listens"), "{}", v.summary);
+        let fix = v.remediation.expect("a fix");
+        assert_eq!(
+            fix.steps[0].argv,
+            ["systemctl", "--user", "start", "dbus.socket"]
+        );
+        assert_eq!(check("debian-12", "session.dbus").status, Status::Pass);
     }
 
     #[test]

@@ -540,6 +540,15 @@ impl<'h> Facts<'h> {
         result
     }
 
+    /// Whether something listens on the Unix socket `socket` (one connect, nothing sent); `Failed` keeps the
+    /// error's kind (`ConnectionRefused` for a socket file nobody listens on).
+    pub fn unix_listens(&self, socket: &str) -> Result<(), HttpFailure> {
+        self.reader().unix_listens(socket).map_err(|e| HttpFailure {
+            kind: e.kind(),
+            text: host::describe_error(&e),
+        })
+    }
+
     /// Every process in /proc (of this host view); processes that vanish while being read, and zombies, are left
     /// out.
     pub fn processes(&self) -> &Read<Vec<Process>> {

@@ -460,6 +460,18 @@ impl Host for FakeHost {
         }
     }
 
+    fn unix_listens(&self, socket: &str) -> io::Result<()> {
+        let host = self.resolve(socket, true)?;
+        if let Some(e) = self.sidecar.files.get(&host).and_then(|o| o.connect_error) {
+            return Err(e.to_io());
+        }
+        match self.meta_at(&host)?.kind {
+            FileKind::Socket => Ok(()),
+            // What connect(2) says for a path that is not a socket.
+            _ => Err(errno(nix::errno::Errno::ECONNREFUSED)),
+        }
+    }
+
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
         use super::sidecar::HttpError;
         let host = self.resolve(socket, true)?;

@@ -220,6 +220,10 @@ pub trait Host {
     /// Connection errors keep their kind: `NotFound` (no socket), `ConnectionRefused` (a stale socket
     /// nobody listens on), `PermissionDenied` (someone else's socket), `TimedOut`.
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response>;
+    /// Whether something listens on the Unix socket `socket`: one `connect(2)`, closed at once, nothing sent,
+    /// bounded by [`HTTP_TIMEOUT`]. Errors as [`Host::http_get_unix`]'s: `ConnectionRefused` for a socket file
+    /// nobody listens on (a stopped `dbus.socket` leaves its file behind).
+    fn unix_listens(&self, socket: &str) -> io::Result<()>;
     /// One exchange with a TCP endpoint the user configured (DOCKER_HOST, a context): connect to `req.addr`, send
     /// `req.send` (nothing when empty), read until the peer closes, `req.max` bytes, a newline when `req.line`, or the
     /// deadline (3 s, the connect included). Connection errors keep their kind (`ConnectionRefused`, `TimedOut` for

@@ -509,6 +509,12 @@ impl Host for RealHost {
         })
     }
 
+    #[allow(clippy::disallowed_methods)] // the connect's deadline, the same clock
+    fn unix_listens(&self, socket: &str) -> io::Result<()> {
+        let deadline = Instant::now() + super::HTTP_TIMEOUT;
+        self.as_reader(|| self.connect(socket, deadline).map(drop))
+    }
+
     fn root_display(&self) -> String {
         self.root.display().to_string()
     }
@@ -1160,6 +1166,27 @@ mod tests {
             .http_get_unix("/usr/lib/os-release", "/_ping")
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn a_socket_listens_until_its_listener_goes_and_its_file_stays() {
+        let dir = tree();
+        let path = dir.path().join("bus");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let host = RealHost::new("/").unwrap();
+        let at = path.to_str().unwrap();
+        host.unix_listens(at).expect("a bound listener accepts");
+        // What `systemctl --user stop dbus.socket` leaves: the file, and nobody behind it.
+        drop(listener);
+        assert!(path.exists());
+        let err = host.unix_listens(at).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        let err = host.unix_listens("/usr/lib/os-release").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        let err = host
+            .unix_listens(dir.path().join("absent").to_str().unwrap())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
     }
 
     #[test]

@@ -54,6 +54,8 @@ struct Seen {
     /// Reading or listing failed with this errno (other than ENOENT).
     read_error: Option<Errno>,
     names: Option<Vec<String>>,
+    /// `connect(2)` to this socket failed with this errno (ECONNREFUSED: nobody listens).
+    connect_error: Option<Errno>,
     /// The paths the run read this file by (`~/.bashrc` for a link into a dotfiles directory).
     asked: BTreeSet<String>,
 }
@@ -465,6 +467,23 @@ impl Host for Recorder<'_> {
         r
     }
 
+    fn unix_listens(&self, socket: &str) -> io::Result<()> {
+        let r = self.host().unix_listens(socket);
+        // The replay answers from the socket's kind and a recorded connect error (ENOENT is the path's absence).
+        if let Err(e) = &r
+            && e.kind() != io::ErrorKind::NotFound
+            && let Some(host) = self.trace(socket, true)
+        {
+            let mut log = self.log.borrow_mut();
+            let seen = log.seen(&host);
+            if seen.connect_error.is_none() {
+                seen.connect_error =
+                    Some(Errno::of(e).unwrap_or(Errno(nix::errno::Errno::ECONNREFUSED as i32)));
+            }
+        }
+        r
+    }
+
     fn tcp_exchange(&self, req: &TcpRequest) -> io::Result<TcpReply> {
         let r = self.host().tcp_exchange(req);
         let address = req.addr.to_string();
@@ -727,7 +746,15 @@ impl Log {
                     format!("reading: {}", crate::host::describe_error(&e.to_io())),
                 ));
             }
+            if let Some(e) = seen.connect_error {
+                over.connect_error = Some(e);
+                m.errors.push((
+                    host.clone(),
+                    format!("connecting: {}", crate::host::describe_error(&e.to_io())),
+                ));
+            }
             if over.kind.is_some()
+                || over.connect_error.is_some()
                 || over.mode.is_some()
                 || over.error.is_some()
                 || over.read_error.is_some()

@@ -50,6 +50,10 @@
 //! [files."/root/.docker"]        # every access fails with this errno
 //! error = "EACCES"
 //!
+//! [files."/run/user/1000/dbus-stale"]  # a socket whose connect(2) fails with this errno (nobody listens)
+//! kind = "socket"
+//! connect_error = "ECONNREFUSED"
+//!
 //! [[users]]                      # an account the user database answers beyond /etc/passwd (LDAP, sssd)
 //! name = "carol"
 //! uid = 5001
@@ -330,6 +334,10 @@ pub struct FileOverride {
     /// The path can be stat'ed, but reading or listing it fails with this errno (someone else's `/proc/PID/environ`).
     #[serde(default)]
     pub read_error: Option<Errno>,
+    /// A socket that `connect(2)` refuses with this errno (`"ECONNREFUSED"`: the file stayed, nobody listens); a
+    /// socket without it accepts.
+    #[serde(default)]
+    pub connect_error: Option<Errno>,
 }
 
 /// An errno in a sidecar: its name (`"EACCES"`) or its number.
@@ -351,6 +359,7 @@ const ERRNO_NAMES: &[(&str, nix::errno::Errno)] = &[
     ("EFBIG", nix::errno::Errno::EFBIG),
     ("ENAMETOOLONG", nix::errno::Errno::ENAMETOOLONG),
     ("EOPNOTSUPP", nix::errno::Errno::EOPNOTSUPP),
+    ("ECONNREFUSED", nix::errno::Errno::ECONNREFUSED),
 ];
 
 impl Errno {

@@ -61,4 +61,14 @@ as_tester undelegated-preflight 'rootless-doctor preflight --only cgroup --forma
 as_tester undelegated-start "systemctl --user start docker; $daemon_wait"
 as_tester undelegated-cpus "$docker_env docker run --rm --network none --cpus 0.5 true-only /usr/bin/true"
 as_tester undelegated-memory "$docker_env docker run --rm --network none --memory 64m true-only /usr/bin/true"
+
+# 4. The user bus stopped under a running daemon: dbus.socket and dbus.service stopped (the socket file stays, as
+# systemd leaves it), judged by the doctor and met by a real `docker run` (runc's systemd cgroup driver asks the user
+# bus for every container's scope), then started again.
+as_tester bus-stop 'systemctl --user stop dbus.socket dbus.service; systemctl --user is-active dbus.socket dbus.service; stat -c "%F %U" "$XDG_RUNTIME_DIR/bus"'
+as_tester bus-preflight 'rootless-doctor preflight --only session --format json'
+as_tester bus-run "$docker_env timeout 90 docker run --rm --network none true-only /usr/bin/true"
+as_tester bus-start 'systemctl --user start dbus.socket'
+as_tester bus-restored-preflight 'rootless-doctor preflight --only session --format json'
+as_tester bus-restored-run "$docker_env docker run --rm --network none true-only /usr/bin/true"
 echo "scenario kernel-features: done"

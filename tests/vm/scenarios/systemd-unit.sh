@@ -76,6 +76,16 @@ record nosession-su-status ssh -n -o BatchMode=yes root@localhost "su tester -c 
 as_tester restored-wait 'for i in $(seq 90); do docker -H unix://$XDG_RUNTIME_DIR/docker.sock version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
 as_tester restored-check 'rootless-doctor check --format json'
 
+# 3e. Linger off: the daemon stops with tester's last session. logind stops user@1000.service once tester has no
+# session left (UserStopDelaySec=, 10 s), and with it docker.service; enabling linger starts the manager again.
+record linger-disable loginctl disable-linger tester
+as_tester linger-check 'rootless-doctor check --only session --format json'
+record linger-logout sh -c 'for i in $(seq 60); do case $(systemctl is-active user@1000.service) in inactive|failed) break ;; esac; sleep 1; done; systemctl is-active user@1000.service; pgrep -u tester -a dockerd || echo "no dockerd runs as tester"'
+record linger-enable loginctl enable-linger tester
+wait_for_login
+as_tester linger-restored-wait "$daemon_wait"
+as_tester linger-restored-check 'rootless-doctor check --only session --format json'
+
 # 4. fix --undo as root for tester: the service stopped and disabled, the unit file gone.
 record undo rootless-doctor fix --undo --user tester
 as_tester undone-state 'systemctl --user is-active docker; test -e ~/.config/systemd/user/docker.service && echo "unit: still there" || echo "unit: gone"; test -e ~/.config/systemd/user/default.target.wants/docker.service && echo "wants: still there" || echo "wants: gone"'

@@ -16,6 +16,15 @@ fuzz_target!(|data: &[u8]| {
     let _ = subid::parse(&subid::render(&entries));
     let _ = subid::shadow_nss_source(&text);
     let _ = subid::rootlesskit_getsubids(&text);
+    // /etc/passwd as bytes, and the lookups a --root tree answers from it: the first account the whole parse has.
+    let all = passwd::parse_passwd_bytes(data);
+    let by_name = passwd::find_account(data, |n, _| n == b"alice");
+    assert_eq!(by_name.as_ref(), all.iter().find(|e| e.name == "alice"));
+    let by_uid = passwd::find_account(data, |_, u| u == Some(1000));
+    assert_eq!(by_uid.as_ref(), all.iter().find(|e| e.uid == 1000));
+    for e in &entries {
+        assert_eq!(subid::is_decimal_of(&e.owner, 1000), e.owner == "1000");
+    }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = passwd::parse_passwd(text);
         let _ = passwd::parse_group(text);

@@ -546,8 +546,7 @@ fn files(f: &Facts) -> Verdict {
                     detail: err.message.clone(),
                 });
             }
-            let text = raw_text(f, path).unwrap_or_default();
-            let lines: Vec<&str> = text.split('\n').collect();
+            let lines: Vec<&str> = crate::parse::split_ascii(&file.text, b'\n').collect();
             for e in &file.entries {
                 let raw = lines.get(e.line - 1).copied().unwrap_or_default();
                 for d in static_disagreements(e, raw, path) {
@@ -717,26 +716,26 @@ fn rootlesskit_version(f: &Facts) -> Option<(String, (u64, u64, u64))> {
     Some((format!("{package} {v}"), parsed))
 }
 
-/// The text of a subid file as RootlessKit's static parser reads it (bytes, lossily: Go does not check UTF-8).
-fn raw_text(f: &Facts, path: &str) -> Option<String> {
-    f.read_bytes(path)
-        .ok()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-}
-
-/// RootlessKit's static parser over `path` for the judged user: its ranges, or its error word for word.
+/// RootlessKit's static parser over `path` for the judged user: its ranges, or its error word for word. A file that
+/// cannot be read is empty to it.
 fn static_ranges(f: &Facts, path: &str) -> Result<Vec<Passed>, String> {
-    let text = raw_text(f, path).unwrap_or_default();
-    Ok(
-        subid::rootlesskit_static(&text, path, f.user.uid, &f.user.name)?
-            .into_iter()
-            .map(|r| Passed {
-                line: r.line,
-                start: r.start,
-                count: r.count,
-            })
-            .collect(),
-    )
+    let file = if path == "/etc/subuid" {
+        f.subuid()
+    } else {
+        f.subgid()
+    };
+    let ranges = match file {
+        Read::Ok(file) => file.rootlesskit_static(&f.user).clone()?,
+        _ => subid::rootlesskit_static("", path, f.user.uid, &f.user.name)?,
+    };
+    Ok(ranges
+        .into_iter()
+        .map(|r| Passed {
+            line: r.line,
+            start: r.start,
+            count: r.count,
+        })
+        .collect())
 }
 
 /// `getsubids [-g] OWNER` (shadow 4.13 `list_owner_ranges`): the lines owned by the string OWNER, plus the lines
@@ -1611,22 +1610,22 @@ fn passwd_overlap(f: &Facts) -> Verdict {
     if m_is_empty(f, &both) {
         return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
     }
-    let (users, skipped): (Vec<(String, u32)>, _) = match f.passwd() {
+    let (users, skipped): (Vec<(&str, u32)>, _) = match f.passwd() {
         Read::Ok(p) => (
             p.iter()
                 .filter(|e| e.name != f.user.name)
-                .map(|e| (e.name.clone(), e.uid))
+                .map(|e| (e.name.as_str(), e.uid))
                 .collect(),
-            p.skipped.clone(),
+            p.skipped.as_slice(),
         ),
         Read::Failed(e) => return unreadable("/etc/passwd", e),
         Read::Missing => return Verdict::skip("no /etc/passwd to compare the ranges with"),
     };
-    let groups: Vec<(String, u32)> = match f.groups() {
+    let groups: Vec<(&str, u32)> = match f.groups() {
         Read::Ok(g) => g
             .iter()
             .filter(|e| e.gid != f.user.gid)
-            .map(|e| (e.name.clone(), e.gid))
+            .map(|e| (e.name.as_str(), e.gid))
             .collect(),
         Read::Failed(e) => return unreadable("/etc/group", e),
         Read::Missing => Vec::new(),
@@ -1641,7 +1640,7 @@ fn passwd_overlap(f: &Facts) -> Verdict {
             (&groups, "/etc/group")
         };
         for e in mine(f, file) {
-            let hits: Vec<&(String, u32)> = db
+            let hits: Vec<&(&str, u32)> = db
                 .iter()
                 .filter(|(_, id)| e.contains(u64::from(*id)))
                 .collect();

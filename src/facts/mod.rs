@@ -154,6 +154,23 @@ pub struct SubidFile {
     pub path: &'static str,
     pub entries: Vec<SubidEntry>,
     pub errors: Vec<LineError>,
+    /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
+    pub text: String,
+    /// RootlessKit's static parser over the text for the judged user, run on first use.
+    rootlesskit_static: OnceCell<Result<Vec<parse::subid::StaticRange>, String>>,
+}
+
+impl SubidFile {
+    /// RootlessKit's static parser (`parse::subid::rootlesskit_static`) over this file for `user`: the user's
+    /// ranges, or its error word for word. Asked once per run, whatever the number of checks asking.
+    pub fn rootlesskit_static(
+        &self,
+        user: &TargetUser,
+    ) -> &Result<Vec<parse::subid::StaticRange>, String> {
+        self.rootlesskit_static.get_or_init(|| {
+            parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name)
+        })
+    }
 }
 
 pub struct Facts<'h> {
@@ -662,9 +679,20 @@ impl<'h> Facts<'h> {
     fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
         // shadow reads these files as bytes: a line that is not UTF-8 is reported, not a reason to read nothing.
         self.read_bytes(path).map(|bytes| {
-            let text = String::from_utf8_lossy(&bytes);
+            // Valid UTF-8 (the usual case) becomes the text without a copy.
+            let (text, invalid) = match String::from_utf8(bytes) {
+                Ok(text) => (text, None),
+                Err(e) => {
+                    let bytes = e.into_bytes();
+                    (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
+                }
+            };
             let (entries, mut errors) = parse::subid::parse(&text);
-            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            for (i, line) in invalid
+                .iter()
+                .flat_map(|b| b.split(|b| *b == b'\n'))
+                .enumerate()
+            {
                 if std::str::from_utf8(line).is_err() {
                     errors.push(LineError {
                         line: i + 1,
@@ -677,6 +705,8 @@ impl<'h> Facts<'h> {
                 path,
                 entries,
                 errors,
+                text,
+                rootlesskit_static: OnceCell::new(),
             }
         })
     }

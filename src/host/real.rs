@@ -41,6 +41,9 @@ pub struct RealHost {
     tree: Option<Tree>,
     /// When root judges another user: that user's credentials, and root's own to put back.
     reader: Option<(Creds, Saved)>,
+    /// Below `--root`: the tree's /etc/passwd, read on the first lookup (a fleet's has ten thousand lines, and
+    /// a run asks for a few accounts).
+    passwd: std::cell::OnceCell<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -97,6 +100,7 @@ impl RealHost {
             root,
             tree,
             reader: None,
+            passwd: std::cell::OnceCell::new(),
         })
     }
 
@@ -104,9 +108,27 @@ impl RealHost {
         self.tree.is_none()
     }
 
-    fn passwd(&self) -> io::Result<Vec<UserInfo>> {
-        let text = self.read("/etc/passwd")?;
-        Ok(super::users_from_passwd(&text))
+    /// The first account of the tree's /etc/passwd that `wanted(name, uid)` picks.
+    fn find_account(
+        &self,
+        wanted: impl Fn(&[u8], Option<u32>) -> bool,
+    ) -> io::Result<Option<UserInfo>> {
+        let bytes = match self.passwd.get() {
+            Some(b) => b,
+            None => {
+                let read = self.read("/etc/passwd")?;
+                self.passwd.get_or_init(|| read)
+            }
+        };
+        Ok(
+            crate::parse::passwd::find_account(bytes, wanted).map(|e| UserInfo {
+                name: e.name,
+                uid: e.uid,
+                gid: e.gid,
+                home: e.home,
+                shell: e.shell,
+            }),
+        )
     }
 
     /// Runs `op` with the judged user's credentials when root judges someone else, else as this process.
@@ -631,7 +653,7 @@ impl Host for RealHost {
             let user = nix::unistd::User::from_name(name).map_err(io::Error::from)?;
             return Ok(user.map(user_info));
         }
-        Ok(self.passwd()?.into_iter().find(|u| u.name == name))
+        self.find_account(|n, _| n == name.as_bytes())
     }
 
     #[allow(clippy::disallowed_methods)] // NSS
@@ -641,7 +663,7 @@ impl Host for RealHost {
                 .map_err(io::Error::from)?;
             return Ok(user.map(user_info));
         }
-        Ok(self.passwd()?.into_iter().find(|u| u.uid == uid))
+        self.find_account(|_, u| u == Some(uid))
     }
 
     fn kernel_log(&self) -> io::Result<Vec<u8>> {
@@ -709,6 +731,7 @@ impl Host for RealHost {
             root: self.root.clone(),
             tree: None,
             reader: Some((creds, saved)),
+            passwd: std::cell::OnceCell::new(),
         })))
     }
 }

@@ -68,49 +68,89 @@ impl std::ops::Deref for Passwd {
 
 /// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
 /// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or shell
-/// is not UTF-8 is skipped and reported with its line number, and the rest of the file is read.
+/// is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. Line by line, with
+/// no copy of the file: it reads the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
 pub fn parse_passwd_bytes(bytes: &[u8]) -> Passwd {
-    let mut text = String::with_capacity(bytes.len());
-    let mut skipped = Vec::new();
+    let mut p = Passwd {
+        entries: Vec::with_capacity(bytes.len() / 48),
+        skipped: Vec::new(),
+    };
     for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        if index > 0 {
-            text.push('\n');
-        }
-        match std::str::from_utf8(raw) {
-            Ok(line) => text.push_str(line),
-            Err(_) => match decoded_fields(raw) {
-                Some(line) => text.push_str(&line),
-                // An empty line keeps the numbering of the lines after it.
-                None => skipped.push(LineError {
-                    line: index + 1,
-                    message:
-                        "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped"
-                            .to_string(),
-                }),
-            },
+        match passwd_line(index + 1, raw) {
+            Some(Ok(e)) => p.entries.push(e),
+            Some(Err(e)) => p.skipped.push(e),
+            None => {}
         }
     }
-    let (entries, errors) = parse_passwd(&text);
-    skipped.extend(errors);
-    skipped.sort_by_key(|e| e.line);
-    Passwd { entries, skipped }
+    p
 }
 
-/// A non-UTF-8 passwd line rebuilt with its password and GECOS fields emptied, when every other field is UTF-8.
-fn decoded_fields(raw: &[u8]) -> Option<String> {
-    let fields: Vec<&[u8]> = raw.split(|b| *b == b':').collect();
-    let [name, _password, uid, gid, _gecos, home, shell] = fields.as_slice() else {
+/// The first account of `bytes` (an /etc/passwd) for which `wanted(name, uid)` holds, read as
+/// [`parse_passwd_bytes`] reads it; only a candidate's line is decoded in full, so a lookup in a database of ten
+/// thousand accounts allocates nothing for the others.
+pub fn find_account(
+    bytes: &[u8],
+    wanted: impl Fn(&[u8], Option<u32>) -> bool,
+) -> Option<PasswdEntry> {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, raw)| {
+            let mut fields = raw.trim_ascii().split(|b| *b == b':');
+            let name = fields.next().unwrap_or_default();
+            let uid = fields
+                .nth(1)
+                .and_then(|u| std::str::from_utf8(u).ok())
+                .and_then(|u| id_field(u, "uid").ok());
+            wanted(name, uid)
+        })
+        .find_map(|(index, raw)| passwd_line(index + 1, raw)?.ok())
+}
+
+const NOT_UTF8: &str = "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped";
+
+/// One line of /etc/passwd (`line` is its 1-based number, `raw` its bytes without the newline): `None` for a line
+/// that holds no local account (blank, a `#` comment, a NIS `+`/`-` entry).
+fn passwd_line(line: usize, raw: &[u8]) -> Option<Result<PasswdEntry, LineError>> {
+    let trimmed = raw.trim_ascii();
+    if matches!(trimmed.first(), None | Some(b'#' | b'+' | b'-')) {
         return None;
+    }
+    let fail = |message: String| Some(Err(LineError { line, message }));
+    let mut fields: [&[u8]; 7] = [&[]; 7];
+    let mut count = 0;
+    for field in trimmed.split(|b| *b == b':') {
+        if let Some(slot) = fields.get_mut(count) {
+            *slot = field;
+        }
+        count += 1;
+    }
+    if count != 7 {
+        if std::str::from_utf8(trimmed).is_err() {
+            return fail(NOT_UTF8.to_string());
+        }
+        return fail(format!("expected 7 colon-separated fields, found {count}"));
+    }
+    fn text(f: &[u8]) -> Option<&str> {
+        std::str::from_utf8(f).ok()
+    }
+    let [name, _password, uid, gid, _gecos, home, shell] = fields;
+    let (Some(name), Some(uid), Some(gid), Some(home), Some(shell)) =
+        (text(name), text(uid), text(gid), text(home), text(shell))
+    else {
+        return fail(NOT_UTF8.to_string());
     };
-    let text = |f: &[u8]| std::str::from_utf8(f).ok().map(str::to_owned);
-    Some(format!(
-        "{}::{}:{}::{}:{}",
-        text(name)?,
-        text(uid)?,
-        text(gid)?,
-        text(home)?,
-        text(shell)?
-    ))
+    let entry = (|| {
+        Ok(PasswdEntry {
+            line,
+            name: name_field(name)?,
+            uid: id_field(uid, "uid")?,
+            gid: id_field(gid, "gid")?,
+            home: home.to_string(),
+            shell: shell.to_string(),
+        })
+    })();
+    Some(entry.map_err(|message| LineError { line, message }))
 }
 
 /// Parses the text of `/etc/group`.
@@ -152,13 +192,20 @@ fn parse_records<T>(
         {
             continue;
         }
-        let parts: Vec<&str> = trimmed.split(':').collect();
-        let result = if parts.len() == fields {
-            build(line, &parts)
+        // At most 7 fields are kept (passwd's), counted all the same: no allocation per line.
+        let mut parts: [&str; 7] = [""; 7];
+        let mut found = 0;
+        for part in super::split_ascii(trimmed, b':') {
+            if let Some(slot) = parts.get_mut(found) {
+                *slot = part;
+            }
+            found += 1;
+        }
+        let result = if found == fields && fields <= parts.len() {
+            build(line, &parts[..fields])
         } else {
             Err(format!(
-                "expected {fields} colon-separated fields, found {}",
-                parts.len()
+                "expected {fields} colon-separated fields, found {found}"
             ))
         };
         match result {
@@ -293,6 +340,19 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
             let (entries, errors) = parse_passwd(&text);
             prop_assert_eq!(p.entries, entries);
             prop_assert_eq!(p.skipped, errors);
+        }
+
+        #[test]
+        fn find_account_is_the_first_parsed_match(
+            bytes in prop::collection::vec(prop::sample::select(b"ab0129:x/\n #+-\xf6".to_vec()), 0..300),
+            name in "[ab]{1,2}",
+            uid in 0u32..30,
+        ) {
+            let all = parse_passwd_bytes(&bytes);
+            let by_name = find_account(&bytes, |n, _| n == name.as_bytes());
+            prop_assert_eq!(by_name.as_ref(), all.iter().find(|e| e.name == name));
+            let by_uid = find_account(&bytes, |_, u| u == Some(uid));
+            prop_assert_eq!(by_uid.as_ref(), all.iter().find(|e| e.uid == uid));
         }
 
         #[test]

@@ -48,7 +48,7 @@ impl SubidEntry {
     /// Returns true when this entry belongs to the user called `name` with UID `uid`; shadow's
     /// tools accept either spelling of the owner.
     pub fn matches(&self, name: &str, uid: u32) -> bool {
-        self.owner == name || self.owner == uid.to_string()
+        self.owner == name || is_decimal_of(&self.owner, uid)
     }
 
     /// Returns true when `id` lies inside the range.
@@ -72,7 +72,7 @@ impl SubidEntry {
 pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
+    for (index, raw) in super::split_ascii(text, b'\n').enumerate() {
         let line = index + 1;
         if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') {
             continue;
@@ -83,6 +83,17 @@ pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
         }
     }
     (entries, errors)
+}
+
+/// Whether `text` is `id` written in decimal the way `id.to_string()` writes it (no sign, no leading zero), without
+/// allocating: a fleet's subid files are compared with a user's uid line by line.
+pub fn is_decimal_of(text: &str, id: u32) -> bool {
+    let b = text.as_bytes();
+    !b.is_empty()
+        && b.len() <= 10
+        && b.iter().all(u8::is_ascii_digit)
+        && (b.len() == 1 || b[0] != b'0')
+        && text.parse::<u32>() == Ok(id)
 }
 
 /// Renders entries in the file's own `owner:start:count` syntax, one per line.
@@ -110,12 +121,12 @@ fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
             &text[..1]
         ));
     }
-    let mut fields = text.splitn(4, ':');
+    let mut fields = super::split_ascii(text, b':');
     let (Some(owner), Some(start), Some(count)) = (fields.next(), fields.next(), fields.next())
     else {
         return Err(format!(
             "expected 3 colon-separated fields (owner:start:count), found {}: {ignored}",
-            text.split(':').count()
+            super::split_ascii(text, b':').count()
         ));
     };
     if owner.is_empty() {
@@ -231,7 +242,7 @@ pub fn static_line(raw: &str) -> StaticLine<'_> {
     if text.is_empty() || text.starts_with('#') {
         return StaticLine::Skipped;
     }
-    let mut fields = text.split(':');
+    let mut fields = super::split_ascii(text, b':');
     match (fields.next(), fields.next(), fields.next(), fields.next()) {
         (Some(owner), Some(start), Some(count), None) => StaticLine::Fields {
             owner,
@@ -276,7 +287,7 @@ pub fn rootlesskit_static(
     if body.is_empty() {
         return Ok(ranges);
     }
-    for (index, raw) in body.split('\n').enumerate() {
+    for (index, raw) in super::split_ascii(body, b'\n').enumerate() {
         if raw.len() > GO_SCANNER_MAX {
             return Err("bufio.Scanner: token too long".to_string());
         }
@@ -471,6 +482,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn is_decimal_of_is_to_string_equality(text in "[+0-9a]{0,12}", id in any::<u32>(), near in 0u32..120) {
+            prop_assert_eq!(is_decimal_of(&text, id), text == id.to_string());
+            prop_assert_eq!(is_decimal_of(&text, near), text == near.to_string());
+            prop_assert!(is_decimal_of(&id.to_string(), id));
+        }
         #[test]
         fn nss_source_never_panics(text in "(subid|SUBID|#|passwd)?:?[ \t]*[a-z\r]{0,60}\n?.{0,40}") {
             let _ = shadow_nss_source(&text);

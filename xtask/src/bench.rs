@@ -8,6 +8,11 @@
 //! The tier fails when preflight's median exceeds the project's 5 ms target in two measurements in a row (a shared
 //! machine has noisy minutes); the numbers are printed either way and
 //! written to `target/bench/preflight.md`.
+//!
+//! Then the fleet's scale: a host tree of 10,000 accounts with a subordinate uid and gid range each (generated from
+//! the `debian-12` fixture's tree, [`fleet_tree`]) against the same tree as it is, `preflight --root TREE --user
+//! alice` as root on each, in one hyperfine run. Both must find the same for alice; the difference of the medians is
+//! reported beside the goal (≤ 2 ms), not enforced.
 
 use std::fmt::Write as _;
 
@@ -28,6 +33,12 @@ const BARE: &str = "/bin/true";
 const GNU_TIME: &str = "/usr/bin/time";
 const WARMUP: &str = "10";
 const RUNS: &str = "200";
+/// The fleet's size, and how much one user's preflight may cost more on it than on a stock tree (reported).
+pub const FLEET_ACCOUNTS: usize = 10_000;
+pub const FLEET_GOAL_SECS: f64 = 0.002;
+/// The fixture whose tree the fleet grows from, and the user judged on both.
+const FLEET_BASE: &str = "tests/fixtures/debian-12/root";
+const FLEET_USER: &str = "alice";
 
 /// One command's result in hyperfine's `--export-json` (times in seconds).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -168,7 +179,8 @@ pub fn run(sh: &Shell) -> Result<()> {
         .context("runuser")?;
         peak_kib = peak_kib.max(parse_time_kib(&String::from_utf8_lossy(&out.stderr))?);
     }
-    let report = render_markdown(&results, &context, peak_kib)?;
+    let mut report = render_markdown(&results, &context, peak_kib)?;
+    report.push_str(&fleet(sh, &bin, work.path())?);
     println!("\n{report}");
     let dir = crate::target_dir(sh).join("bench");
     sh.create_dir(&dir)?;
@@ -191,6 +203,117 @@ pub fn run(sh: &Shell) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Adds `accounts` users to the tree at `root` (a copy of a fixture's): for each a passwd line with a login shell, a
+/// group of its own, and one 65,536-id range in /etc/subuid and /etc/subgid, above every range the fixture has.
+pub fn fleet_tree(root: &std::path::Path, accounts: usize) -> Result<()> {
+    use std::io::Write as _;
+    let mut passwd = String::new();
+    let mut group = String::new();
+    let mut subid = String::new();
+    for i in 0..accounts {
+        let name = format!("u{i:05}");
+        let id = 2000 + i;
+        let start = 1_000_000 + 65_536 * i;
+        let _ = writeln!(passwd, "{name}:x:{id}:{id}:{name}:/home/{name}:/bin/bash");
+        let _ = writeln!(group, "{name}:x:{id}:");
+        let _ = writeln!(subid, "{name}:{start}:65536");
+    }
+    for (file, text) in [
+        ("passwd", &passwd),
+        ("group", &group),
+        ("subuid", &subid),
+        ("subgid", &subid),
+    ] {
+        let path = root.join("etc").join(file);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("appending to {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The fleet's measurement (see the module's documentation): its part of the report.
+fn fleet(sh: &Shell, bin: &std::path::Path, work: &std::path::Path) -> Result<String> {
+    let base = crate::project_root().join(FLEET_BASE);
+    let stock = work.join("stock");
+    let big = work.join(format!("fleet-{FLEET_ACCOUNTS}"));
+    for tree in [&stock, &big] {
+        cmd!(sh, "cp -a {base} {tree}").quiet().run()?;
+    }
+    fleet_tree(&big, FLEET_ACCOUNTS)?;
+    let run_on = |tree: &std::path::Path| {
+        format!(
+            "{} preflight --root {} --user {FLEET_USER} --format json",
+            bin.display(),
+            tree.display()
+        )
+    };
+    // The same findings for alice on both trees, or the comparison means nothing.
+    let statuses = |tree: &std::path::Path| -> Result<Vec<(String, String)>> {
+        let out = std::process::Command::new(bin)
+            .args(["preflight", "--root"])
+            .arg(tree)
+            .args(["--user", FLEET_USER, "--format", "json"])
+            .output()
+            .context("preflight on the fleet's trees")?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).context("preflight's JSON")?;
+        Ok(doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| (f["id"].to_string(), f["status"].to_string()))
+            .collect())
+    };
+    let (on_stock, on_big) = (statuses(&stock)?, statuses(&big)?);
+    if on_stock.is_empty() || on_stock != on_big {
+        bail!(
+            "preflight for {FLEET_USER} finds differently with {FLEET_ACCOUNTS} accounts added:\nstock: {on_stock:?}\nfleet: {on_big:?}"
+        );
+    }
+    let export = work.join("fleet.json");
+    let (stock_cmd, big_cmd) = (run_on(&stock), run_on(&big));
+    println!("bench: the fleet's scale, as root: `{stock_cmd}` vs `{big_cmd}`");
+    cmd!(
+        sh,
+        "hyperfine -N -i --style basic --warmup {WARMUP} --runs 100 --export-json {export} -n stock {stock_cmd} -n fleet {big_cmd}"
+    )
+    .run()?;
+    let results = parse_hyperfine(&sh.read_file(&export)?)?;
+    render_fleet(&results)
+}
+
+/// The fleet's part of the report: both medians and their difference against [`FLEET_GOAL_SECS`].
+pub fn render_fleet(results: &[BenchResult]) -> Result<String> {
+    let stock = find(results, "stock")?;
+    let big = find(results, "fleet")?;
+    let ms = |secs: f64| format!("{:.2}", secs * 1e3);
+    let more = big.median - stock.median;
+    Ok(format!(
+        "\n\n## One user's preflight on a fleet's host\n\n\
+`preflight --root TREE --user {FLEET_USER}` as root, the `debian-12` fixture's tree as it is and with {FLEET_ACCOUNTS} \
+accounts added (passwd, group, one subuid and one subgid range each); same findings on both.\n\n\
+| tree | median (ms) | mean ± σ (ms) |\n| --- | ---: | ---: |\n\
+| stock | {} | {} ± {} |\n| {FLEET_ACCOUNTS} accounts | {} | {} ± {} |\n\n\
+cost of the accounts (medians): {} ms (goal ≤ {:.0} ms: {})\n",
+        ms(stock.median),
+        ms(stock.mean),
+        ms(stock.stddev.unwrap_or(0.0)),
+        ms(big.median),
+        ms(big.mean),
+        ms(big.stddev.unwrap_or(0.0)),
+        ms(more),
+        FLEET_GOAL_SECS * 1e3,
+        if more <= FLEET_GOAL_SECS {
+            "met"
+        } else {
+            "not yet"
+        }
+    ))
 }
 
 fn find<'a>(results: &'a [BenchResult], name: &str) -> Result<&'a BenchResult> {
@@ -380,5 +503,62 @@ peak memory of one preflight run (GNU time %M): 6188 KiB
 target: preflight median ≤ 5 ms: met
 "
         );
+    }
+
+    #[test]
+    fn fleet_tree_adds_accounts_with_disjoint_ranges() {
+        let dir = std::env::temp_dir().join(format!("rd-fleet-tree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        for file in ["passwd", "group", "subuid", "subgid"] {
+            std::fs::write(dir.join("etc").join(file), "alice:100000:65536\n").unwrap();
+        }
+        fleet_tree(&dir, 3).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.join("etc").join(f)).unwrap();
+        assert_eq!(
+            read("passwd").lines().nth(3),
+            Some("u00002:x:2002:2002:u00002:/home/u00002:/bin/bash")
+        );
+        assert_eq!(read("group").lines().nth(1), Some("u00000:x:2000:"));
+        let ranges: Vec<(u64, u64)> = read("subuid")
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f[1].parse().unwrap(), f[2].parse().unwrap())
+            })
+            .collect();
+        assert_eq!(ranges.len(), 4);
+        // Each range ends before the next starts: the fleet's ranges overlap neither each other nor alice's.
+        assert!(
+            ranges.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0),
+            "{ranges:?}"
+        );
+        assert_eq!(read("subgid"), read("subuid"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fleet_report() {
+        let result = |name: &str, median: f64| BenchResult {
+            name: name.into(),
+            mean: median,
+            stddev: Some(0.0001),
+            median,
+            min: median,
+            max: median,
+            exit_codes: vec![0],
+        };
+        let met = render_fleet(&[result("stock", 0.003), result("fleet", 0.0045)]).unwrap();
+        assert!(
+            met.contains("| 10000 accounts | 4.50 | 4.50 ± 0.10 |"),
+            "{met}"
+        );
+        assert!(
+            met.contains("cost of the accounts (medians): 1.50 ms (goal ≤ 2 ms: met)"),
+            "{met}"
+        );
+        let not = render_fleet(&[result("stock", 0.003), result("fleet", 0.015)]).unwrap();
+        assert!(not.contains("12.00 ms (goal ≤ 2 ms: not yet)"), "{not}");
+        assert!(render_fleet(&[result("stock", 0.003)]).is_err());
     }
 }

@@ -67,6 +67,10 @@ pub enum Format {
     Json,
     /// A POSIX shell script (`fix` only)
     Script,
+    /// Prometheus text format for node_exporter's textfile collector (`preflight` and `check`)
+    Prometheus,
+    /// JUnit XML, one test case per check (`preflight` and `check`)
+    Junit,
 }
 
 /// A part of `fix`'s plan.

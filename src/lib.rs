@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cli;
 pub mod distro;
 pub mod enter;
+pub mod export;
 pub mod facts;
 pub mod fix;
 pub mod fsmagic;
@@ -44,6 +45,8 @@ pub enum UsageError {
     Root(std::path::PathBuf, std::io::Error),
     #[error("--format script is for `fix`; `{0}` prints human text or JSON")]
     ScriptFormat(&'static str),
+    #[error("--format {0} reports checks, for `preflight` and `check`; `{1}` does not take it")]
+    ReportFormat(&'static str, &'static str),
     #[error("{0}")]
     Fix(String),
     #[error("`{0}` judges rootless mode only; --target is for `check`, `fix` and `explain`")]
@@ -104,7 +107,15 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     if let Command::Capture { areas, .. } = &cli.command {
         only.extend(areas.iter().cloned());
     }
-    if g.format == Format::Script && !matches!(cli.command, Command::Fix { .. }) {
+    let misplaced = match g.format {
+        Format::Script => !matches!(cli.command, Command::Fix { .. }),
+        Format::Prometheus | Format::Junit => !matches!(
+            cli.command,
+            Command::Preflight { .. } | Command::Check { .. }
+        ),
+        Format::Human | Format::Json => false,
+    };
+    if misplaced {
         let name = match &cli.command {
             Command::Preflight { .. } => "preflight",
             Command::Check { .. } => "check",
@@ -117,7 +128,18 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::NetBenchChild { .. } => "__net-bench-child",
             Command::Capture { .. } => "capture",
         };
-        return Err(UsageError::ScriptFormat(name).into());
+        return Err(match g.format {
+            Format::Script => UsageError::ScriptFormat(name),
+            _ => UsageError::ReportFormat(
+                if g.format == Format::Junit {
+                    "junit"
+                } else {
+                    "prometheus"
+                },
+                name,
+            ),
+        }
+        .into());
     }
     let selection = checks::Selection {
         only,
@@ -255,6 +277,8 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let findings = checks::run(&facts, &selection, daemon, probe);
             match g.format {
                 Format::Json => report::json(out, name, &facts, &findings)?,
+                Format::Prometheus => export::prometheus(out, name, &facts, &findings, g.strict)?,
+                Format::Junit => export::junit(out, name, &facts, &findings, g.strict)?,
                 Format::Human | Format::Script => report::human(
                     out,
                     name,
@@ -268,12 +292,8 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 .map(|f| f.status)
                 .max()
                 .unwrap_or(Status::Pass);
-            let failing = match worst {
-                // A check that could not read what it needs did not pass: a CI gate must not go green on it.
-                Status::Fail | Status::Error => true,
-                Status::Warn => g.strict,
-                Status::Pass | Status::Info | Status::Skip => false,
-            };
+            // A check that could not read what it needs did not pass: a CI gate must not go green on it.
+            let failing = export::failing(worst, g.strict);
             // The report is written and the process ends next: freeing what was parsed, entry by entry (a fleet's
             // host has tens of thousands of accounts and ranges), would cost more than judging them did.
             std::mem::forget(facts);
@@ -929,6 +949,9 @@ fn fix_command(
             Format::Human => fix::human(out, &plan, &heading)?,
             Format::Script => fix::script(out, &plan, &heading)?,
             Format::Json => fix::json(out, &plan, &heading)?,
+            // run() refuses these for `fix` before it gets here; said again rather than assumed.
+            Format::Prometheus => return Err(UsageError::ReportFormat("prometheus", "fix").into()),
+            Format::Junit => return Err(UsageError::ReportFormat("junit", "fix").into()),
         }
         return Ok(Outcome::Healthy);
     }

@@ -29,7 +29,9 @@ fn main() -> ExitCode {
     // One buffered write instead of hundreds; JSON carries no styles, so it skips the ANSI stripper.
     let stdout = io::stdout().lock();
     let mut out: Box<dyn Write> = match cli.global.format {
-        Format::Json => Box::new(io::BufWriter::with_capacity(64 * 1024, stdout)),
+        Format::Json | Format::Prometheus | Format::Junit => {
+            Box::new(io::BufWriter::with_capacity(64 * 1024, stdout))
+        }
         Format::Human | Format::Script => Box::new(io::BufWriter::with_capacity(
             64 * 1024,
             anstream::AutoStream::new(stdout, choice),

@@ -1000,3 +1000,172 @@ fn capture_refuses_an_existing_directory_and_follows_no_link() {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dir).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o700);
 }
+
+/// Runs `tool ARGS` with `input` on its stdin; a machine without the tool fails the test (`cargo xtask setup`
+/// installs xmllint and promtool).
+fn validate(tool: &str, args: &[&str], input: &[u8]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(tool)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (`cargo xtask setup` installs it)"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// One report of `scenario` in `format` (with `extra` flags): its stdout and exit code.
+fn report(scenario: &str, command: &str, format: &str, extra: &[&str]) -> (String, i32) {
+    let mut cmd = doctor();
+    fixture(&mut cmd, scenario);
+    let out = cmd
+        .args([command, "--format", format])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn prometheus_format_passes_promtool_and_says_what_the_exit_code_says() {
+    let (text, code) = report("debian-12-user-bus-stopped", "preflight", "prometheus", &[]);
+    assert_eq!(code, 1);
+    let (ok, said) = validate("promtool", &["check", "metrics"], text.as_bytes());
+    assert!(ok && said.trim().is_empty(), "promtool: {said}\n{text}");
+    let run = r#"command="preflight",user="alice""#;
+    for line in [
+        format!(
+            r#"rootless_doctor_check{{{run},id="session.dbus",area="session",status="fail"}} 1"#
+        ),
+        format!(
+            r#"rootless_doctor_check{{{run},id="subid.entries",area="subid",status="pass"}} 1"#
+        ),
+        format!(r#"rootless_doctor_checks{{{run},status="fail"}} 1"#),
+        format!(r#"rootless_doctor_checks{{{run},status="error"}} 0"#),
+        format!(r#"rootless_doctor_healthy{{{run}}} 0"#),
+        // A fixture host's clock: the reports of a fixture are the same from run to run.
+        format!(r#"rootless_doctor_last_run_timestamp_seconds{{{run}}} 1700000000"#),
+        r#"rootless_doctor_info{version="0.1.0",distro="debian-12",kernel="6.1.0-26-amd64"} 1"#
+            .to_owned(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no line {line}:\n{text}");
+    }
+    // One series per check, as many as the JSON report's findings.
+    let (json, _) = report("debian-12-user-bus-stopped", "preflight", "json", &[]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("rootless_doctor_check{"))
+        .count();
+    assert_eq!(series, finding_ids(&doc).len());
+    // Warnings alone: healthy, unless --strict makes them fail the run (and the gauge).
+    for (extra, code, healthy) in [(&[][..], 0, "1"), (&["--strict"][..], 1, "0")] {
+        let (text, got) = report("arch-ping-and-ports", "preflight", "prometheus", extra);
+        assert_eq!(got, code, "{extra:?}");
+        let line =
+            format!(r#"rootless_doctor_healthy{{command="preflight",user="alice"}} {healthy}"#);
+        assert!(
+            text.lines().any(|l| l == line),
+            "{extra:?}: no {line}:\n{text}"
+        );
+        let (ok, said) = validate("promtool", &["check", "metrics"], text.as_bytes());
+        assert!(ok, "promtool: {said}");
+    }
+}
+
+#[test]
+fn junit_format_is_valid_against_the_schema_with_one_case_per_check() {
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
+    let (xml, code) = report("debian-12-user-bus-stopped", "preflight", "junit", &[]);
+    assert_eq!(code, 1);
+    let (ok, said) = validate(
+        "xmllint",
+        &["--noout", "--schema", schema, "-"],
+        xml.as_bytes(),
+    );
+    assert!(ok, "xmllint: {said}\n{xml}");
+    let (json, _) = report("debian-12-user-bus-stopped", "preflight", "json", &[]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ids = finding_ids(&doc);
+    assert_eq!(xml.matches("<testcase ").count(), ids.len());
+    assert!(xml.contains(&format!(
+        r#"<testsuites name="rootless-doctor" tests="{}" skipped="1" failures="1" errors="0""#,
+        ids.len()
+    )));
+    // The failure carries the summary as its message and the evidence and fix as its text.
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.starts_with(r#"name="session.dbus""#))
+        .unwrap();
+    assert!(
+        case.contains(r#"classname="rootless-doctor.session""#),
+        "{case}"
+    );
+    assert!(
+        case.contains(r#"<failure message="nobody listens on the user bus /run/user/1000/bus"#),
+        "{case}"
+    );
+    assert!(
+        case.contains("/run/user/1000/bus: socket, connect: connection refused"),
+        "{case}"
+    );
+    assert!(
+        case.contains("$ systemctl --user start dbus.socket"),
+        "{case}"
+    );
+    // A warning passes outside --strict (and says so) and fails under it.
+    let (xml, _) = report("arch-ping-and-ports", "preflight", "junit", &[]);
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.starts_with(r#"name="network.ping_group_range""#))
+        .unwrap();
+    assert!(!case.contains("<failure"), "{case}");
+    assert!(case.contains("<system-out>warn: "), "{case}");
+    let (xml, code) = report("arch-ping-and-ports", "preflight", "junit", &["--strict"]);
+    assert_eq!(code, 1);
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.starts_with(r#"name="network.ping_group_range""#))
+        .unwrap();
+    assert!(case.contains(r#"type="warn""#), "{case}");
+    let (ok, said) = validate(
+        "xmllint",
+        &["--noout", "--schema", schema, "-"],
+        xml.as_bytes(),
+    );
+    assert!(ok, "xmllint: {said}");
+}
+
+#[test]
+fn report_formats_are_for_preflight_and_check_only() {
+    for (args, word) in [
+        (
+            &["list", "--format", "junit"][..],
+            "--format junit reports checks, for `preflight` and `check`; `list` does not take it",
+        ),
+        (
+            &["fix", "--format", "prometheus"][..],
+            "--format prometheus reports checks, for `preflight` and `check`; `fix` does not take it",
+        ),
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12");
+        cmd.args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(word));
+    }
+}

@@ -363,6 +363,16 @@ impl<'h> Facts<'h> {
         self.host.root_display()
     }
 
+    /// The wall clock, for a report's timestamp.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.host.now()
+    }
+
+    /// How long the run has taken so far.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.host.elapsed()
+    }
+
     /// Whether this host view includes a running kernel (the live machine, or a tree with /proc/sys).
     pub fn has_runtime(&self) -> bool {
         self.host.is_live() || matches!(self.lstat("/proc/sys/kernel"), Read::Ok(_))

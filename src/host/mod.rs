@@ -237,6 +237,15 @@ pub trait Host {
             "this host has no network to probe",
         ))
     }
+    /// The wall clock, for a report's timestamp (Prometheus, JUnit). A fixture host answers [`FIXTURE_NOW_SECS`], so its
+    /// reports stay the same from run to run.
+    fn now(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXTURE_NOW_SECS)
+    }
+    /// How long this run has taken so far, for a report's duration; a fixture host answers zero.
+    fn elapsed(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
     /// The kernel's log buffer as `/dev/kmsg` records (one per line), read without blocking.
     /// `NotFound` where a machine has no kernel to ask (a `--root` tree without a recorded log).
     fn kernel_log(&self) -> io::Result<Vec<u8>>;
@@ -267,6 +276,9 @@ pub struct TcpReply {
 }
 
 /// How long an API call may take before the daemon counts as hung.
+/// The clock of a fixture host, in seconds since the epoch: 2023-11-14 22:13:20 UTC.
+pub const FIXTURE_NOW_SECS: u64 = 1_700_000_000;
+
 pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The most an API response may hold (a `docker info` is a few KiB).

@@ -44,6 +44,8 @@ pub struct RealHost {
     /// Below `--root`: the tree's /etc/passwd, read on the first lookup (a fleet's has ten thousand lines, and
     /// a run asks for a few accounts).
     passwd: std::cell::OnceCell<Vec<u8>>,
+    /// When this host view was made: the start of the run, for a report's duration.
+    started: Instant,
 }
 
 #[derive(Debug)]
@@ -101,6 +103,7 @@ impl RealHost {
             tree,
             reader: None,
             passwd: std::cell::OnceCell::new(),
+            started: now(),
         })
     }
 
@@ -666,6 +669,16 @@ impl Host for RealHost {
         self.find_account(|_, u| u == Some(uid))
     }
 
+    #[allow(clippy::disallowed_methods)] // the report's timestamp: the wall clock
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+
+    #[allow(clippy::disallowed_methods)] // the report's duration
+    fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
     fn kernel_log(&self) -> io::Result<Vec<u8>> {
         if !self.at_root() {
             // Below a root, /dev/kmsg would be this machine's log, not the tree's.
@@ -732,6 +745,7 @@ impl Host for RealHost {
             tree: None,
             reader: Some((creds, saved)),
             passwd: std::cell::OnceCell::new(),
+            started: self.started,
         })))
     }
 }
@@ -856,6 +870,12 @@ pub(super) fn post_unix(
         &crate::parse::http::post_json_request(api_path, "rootlesskit", body),
         deadline,
     )
+}
+
+/// The monotonic clock (the run's start).
+#[allow(clippy::disallowed_methods)] // the run's start: the one clock reading outside a deadline
+fn now() -> Instant {
+    Instant::now()
 }
 
 /// A Unix stream socket connected to the socket `fd` names (an `O_PATH` descriptor), through

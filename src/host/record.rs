@@ -515,6 +515,14 @@ impl Host for Recorder<'_> {
         r
     }
 
+    fn now(&self) -> std::time::SystemTime {
+        self.host().now()
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        self.host().elapsed()
+    }
+
     fn kernel_log(&self) -> io::Result<Vec<u8>> {
         let r = self.host().kernel_log();
         let mut log = self.log.borrow_mut();

@@ -50,7 +50,14 @@ pub const PACKAGES: &[&str] = &[
     "libcap2-bin",
     // A CA and certificates for a `dockerd --tlsverify` (tests/daemon.rs, a_tls_daemon_on_a_loopback_port).
     "openssl",
+    // xmllint validates `--format junit` against tests/schemas/junit.xsd (the fixtures tier).
+    "libxml2-utils",
 ];
+
+/// Where `promtool` goes: it validates `--format prometheus` (the fixtures tier). Debian has it only in the
+/// `prometheus` package, whose installation would start a Prometheus server, so the tool is taken out of the
+/// package file instead.
+pub const PROMTOOL: &str = "/usr/local/bin/promtool";
 
 /// The size `useradd` gives on Debian (SUB_UID_COUNT in /etc/login.defs) and what rootless Docker expects.
 const SUBID_COUNT: u64 = 65536;
@@ -74,6 +81,7 @@ pub fn require_root(sh: &Shell, command: &str) -> Result<()> {
 
 pub fn run(sh: &Shell) -> Result<()> {
     ensure_packages(sh)?;
+    ensure_promtool(sh)?;
     ensure_ok_user(sh)?;
     ensure_nosub_user(sh)?;
     ensure_hostile_user(sh)?;
@@ -125,6 +133,38 @@ fn ensure_packages(sh: &Shell) -> Result<()> {
         )
         .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
+    Ok(())
+}
+
+/// `promtool` from Debian's `prometheus` package (`apt-get download`, then only that file out of it).
+fn ensure_promtool(sh: &Shell) -> Result<()> {
+    if sh.path_exists(PROMTOOL) {
+        log(format!("{PROMTOOL}: present"));
+        return Ok(());
+    }
+    if !APT_UPDATED.swap(true, Ordering::SeqCst) {
+        log("apt-get update");
+        run_quietly(cmd!(sh, "apt-get update -q"))?;
+    }
+    let dir = sh.create_temp_dir()?;
+    let _cd = sh.push_dir(dir.path());
+    log("promtool: apt-get download prometheus");
+    run_quietly(cmd!(sh, "apt-get download -q prometheus"))?;
+    let deb = sh
+        .read_dir(dir.path())?
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .ok_or_else(|| anyhow::format_err!("apt-get download prometheus left no .deb"))?;
+    let partial = format!("{PROMTOOL}.partial");
+    run_quietly(cmd!(
+        sh,
+        "sh -c 'dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/bin/promtool > \"$2\"' sh {deb} {partial}"
+    ))?;
+    run_quietly(cmd!(sh, "chmod 755 {partial}"))?;
+    run_quietly(cmd!(sh, "{partial} --version"))?;
+    sh.copy_file(&partial, PROMTOOL)?;
+    sh.remove_path(&partial)?;
+    log(format!("{PROMTOOL}: installed"));
     Ok(())
 }
 

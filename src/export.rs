@@ -1,0 +1,265 @@
+//! Reports for the tools admins already run, beside the human text and JSON of `report`:
+//!
+//! - `--format prometheus`: the Prometheus text exposition format (version 0.0.4), which node_exporter's textfile
+//!   collector reads from a `*.prom` file (`rootless-doctor preflight --format prometheus > DIR/rootless.prom.$$ &&
+//!   mv DIR/rootless.prom.$$ DIR/rootless.prom`). Written by hand: the format is one line per sample and three
+//!   escapes in a label value, and the maintained client (`prometheus-client`) writes OpenMetrics for a scrape
+//!   endpoint, through a registry, for a process that lives on.
+//! - `--format junit`: JUnit XML as CI systems read it (the Jenkins/Ant form), through `quick-junit` (cargo-nextest's
+//!   writer): one test case per check, failures with the summary, evidence and fix.
+//!
+//! Both say what the exit code says: a check fails when it failed or could not read what it needs, and with
+//! `--strict` when it warned.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::facts::Facts;
+use crate::model::{Finding, Status};
+
+/// Every status, in the order the reports list them.
+const STATUSES: [Status; 6] = [
+    Status::Pass,
+    Status::Info,
+    Status::Warn,
+    Status::Fail,
+    Status::Skip,
+    Status::Error,
+];
+
+/// Whether `status` makes the run exit non-zero.
+pub fn failing(status: Status, strict: bool) -> bool {
+    match status {
+        Status::Fail | Status::Error => true,
+        Status::Warn => strict,
+        Status::Pass | Status::Info | Status::Skip => false,
+    }
+}
+
+/// A label value as the text format writes it: backslash, double quote and line feed escaped.
+fn label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The textfile collector's report of one run: a series per check, the counts per status, whether the run passed,
+/// what ran where, when, and for how long.
+pub fn prometheus(
+    out: &mut dyn Write,
+    command: &str,
+    facts: &Facts,
+    findings: &[Finding],
+    strict: bool,
+) -> io::Result<()> {
+    let mut text = String::new();
+    let run = format!(
+        "command=\"{}\",user=\"{}\"",
+        label(command),
+        label(&facts.user.name)
+    );
+    let metric = |text: &mut String, name: &str, help: &str| {
+        let _ = writeln!(text, "# HELP rootless_doctor_{name} {help}");
+        let _ = writeln!(text, "# TYPE rootless_doctor_{name} gauge");
+    };
+    metric(
+        &mut text,
+        "check",
+        "One series per check and user, always 1: the check's outcome is its status label (pass, info, warn, fail, skip, error).",
+    );
+    for f in findings {
+        let _ = writeln!(
+            text,
+            "rootless_doctor_check{{{run},id=\"{}\",area=\"{}\",status=\"{}\"}} 1",
+            label(f.id),
+            label(f.area),
+            f.status.as_str()
+        );
+    }
+    metric(
+        &mut text,
+        "checks",
+        "How many checks ended with each status, per user.",
+    );
+    for status in STATUSES {
+        let n = findings.iter().filter(|f| f.status == status).count();
+        let _ = writeln!(
+            text,
+            "rootless_doctor_checks{{{run},status=\"{}\"}} {n}",
+            status.as_str()
+        );
+    }
+    metric(
+        &mut text,
+        "healthy",
+        "1 when no check failed or could not read what it needs (nor warned, with --strict): the run exited 0.",
+    );
+    let healthy = !findings.iter().any(|f| failing(f.status, strict));
+    let _ = writeln!(
+        text,
+        "rootless_doctor_healthy{{{run}}} {}",
+        u8::from(healthy)
+    );
+    metric(
+        &mut text,
+        "info",
+        "Always 1: the doctor's version and the host it judged.",
+    );
+    let _ = writeln!(
+        text,
+        "rootless_doctor_info{{version=\"{}\",distro=\"{}\",kernel=\"{}\"}} 1",
+        label(env!("CARGO_PKG_VERSION")),
+        label(&facts.distro.distro.key),
+        label(facts.kernel_release.as_deref().unwrap_or("unknown"))
+    );
+    metric(
+        &mut text,
+        "last_run_timestamp_seconds",
+        "When the run ended, in seconds since the Unix epoch.",
+    );
+    let now = facts
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "rootless_doctor_last_run_timestamp_seconds{{{run}}} {}",
+        now.as_secs()
+    );
+    metric(
+        &mut text,
+        "run_duration_seconds",
+        "How long the run took, in seconds.",
+    );
+    let _ = writeln!(
+        text,
+        "rootless_doctor_run_duration_seconds{{{run}}} {:.6}",
+        facts.elapsed().as_secs_f64()
+    );
+    out.write_all(text.as_bytes())
+}
+
+/// JUnit XML: one test suite for the run, one test case per check (`classname` `rootless-doctor.AREA`, the check ID
+/// as its name). A failing check is a `<failure>` (a check that could not read what it needs, an `<error>`) whose
+/// message is the summary and whose text is the evidence, the fix and the reference; a skipped check is
+/// `<skipped>`; a warning outside `--strict`, and a note, pass and say so in their `<system-out>`.
+pub fn junit(
+    out: &mut dyn Write,
+    command: &str,
+    facts: &Facts,
+    findings: &[Finding],
+    strict: bool,
+) -> io::Result<()> {
+    use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new(format!("{command} ({})", facts.user.name));
+    let timestamp = chrono::DateTime::<chrono::Utc>::from(facts.now()).fixed_offset();
+    suite.set_timestamp(timestamp);
+    suite.set_time(facts.elapsed());
+    suite.add_properties([
+        Property::new("user", facts.user.name.as_str()),
+        Property::new("uid", facts.user.uid.to_string()),
+        Property::new("distro", facts.distro.distro.key.as_str()),
+        Property::new(
+            "kernel",
+            facts.kernel_release.as_deref().unwrap_or("unknown"),
+        ),
+        Property::new("version", env!("CARGO_PKG_VERSION")),
+    ]);
+    for f in findings {
+        let details = details(f);
+        let status = match f.status {
+            Status::Fail | Status::Error | Status::Warn if failing(f.status, strict) => {
+                let kind = if f.status == Status::Error {
+                    NonSuccessKind::Error
+                } else {
+                    NonSuccessKind::Failure
+                };
+                let mut s = TestCaseStatus::non_success(kind);
+                s.set_message(f.summary.as_str())
+                    .set_type(f.status.as_str())
+                    .set_description(details.as_str());
+                s
+            }
+            Status::Skip => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(f.summary.as_str());
+                s
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(f.id, status);
+        case.set_classname(format!("rootless-doctor.{}", f.area));
+        // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
+        if matches!(f.status, Status::Warn | Status::Info) && !failing(f.status, strict) {
+            case.set_system_out(format!("{}: {}\n{details}", f.status.as_str(), f.summary));
+        }
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("rootless-doctor");
+    report.set_timestamp(timestamp);
+    report.set_time(facts.elapsed());
+    report.add_test_suite(suite);
+    report.serialize(&mut *out).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// A finding's evidence, fix and reference as plain lines.
+fn details(f: &Finding) -> String {
+    let mut text = String::new();
+    for e in &f.evidence {
+        let _ = writeln!(text, "{}: {}", e.source, e.detail);
+    }
+    if let Some(r) = &f.remediation {
+        let _ = writeln!(text, "fix: {}", r.text);
+        for step in &r.steps {
+            let _ = writeln!(text, "  $ {}", step.render());
+        }
+    }
+    let _ = writeln!(text, "reference: {}", f.reference);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn label_values_escape_what_the_format_demands() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(label("tëst"), "tëst");
+    }
+
+    proptest! {
+        #[test]
+        fn an_escaped_label_has_no_bare_quote_or_line_feed(value in any::<String>()) {
+            let l = label(&value);
+            prop_assert!(!l.contains('\n'));
+            // Every quote is escaped: unescaping gives the value back.
+            let mut back = String::new();
+            let mut chars = l.chars();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    prop_assert!(false, "bare quote in {l:?}");
+                }
+                if c == '\\' {
+                    match chars.next() {
+                        Some('n') => back.push('\n'),
+                        Some(c @ ('\\' | '"')) => back.push(c),
+                        other => prop_assert!(false, "bad escape {other:?} in {l:?}"),
+                    }
+                } else {
+                    back.push(c);
+                }
+            }
+            prop_assert_eq!(back, value);
+        }
+    }
+}

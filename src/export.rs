@@ -17,16 +17,6 @@ use std::io::{self, Write};
 use crate::facts::Facts;
 use crate::model::{Finding, Status};
 
-/// Every status, in the order the reports list them.
-const STATUSES: [Status; 6] = [
-    Status::Pass,
-    Status::Info,
-    Status::Warn,
-    Status::Fail,
-    Status::Skip,
-    Status::Error,
-];
-
 /// Whether `status` makes the run exit non-zero.
 pub fn failing(status: Status, strict: bool) -> bool {
     match status {
@@ -88,7 +78,7 @@ pub fn prometheus(
         "checks",
         "How many checks ended with each status, per user.",
     );
-    for status in STATUSES {
+    for status in Status::ALL {
         let n = findings.iter().filter(|f| f.status == status).count();
         let _ = writeln!(
             text,

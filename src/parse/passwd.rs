@@ -40,14 +40,19 @@ pub fn parse_passwd(text: &str) -> (Vec<PasswdEntry>, Vec<LineError>) {
         let [name, _password, uid, gid, _gecos, home, shell] = fields else {
             return Err("expected 7 colon-separated fields".to_string());
         };
-        Ok(PasswdEntry {
-            line,
-            name: name_field(name)?,
-            uid: id_field(uid, "uid")?,
-            gid: id_field(gid, "gid")?,
-            home: home.to_string(),
-            shell: shell.to_string(),
-        })
+        entry(line, [name, uid, gid, home, shell])
+    })
+}
+
+/// An account from its name, UID, GID, home and shell fields.
+fn entry(line: usize, [name, uid, gid, home, shell]: [&str; 5]) -> Result<PasswdEntry, String> {
+    Ok(PasswdEntry {
+        line,
+        name: name_field(name)?,
+        uid: id_field(uid, "uid")?,
+        gid: id_field(gid, "gid")?,
+        home: home.to_string(),
+        shell: shell.to_string(),
     })
 }
 
@@ -140,17 +145,7 @@ fn passwd_line(line: usize, raw: &[u8]) -> Option<Result<PasswdEntry, LineError>
     else {
         return fail(NOT_UTF8.to_string());
     };
-    let entry = (|| {
-        Ok(PasswdEntry {
-            line,
-            name: name_field(name)?,
-            uid: id_field(uid, "uid")?,
-            gid: id_field(gid, "gid")?,
-            home: home.to_string(),
-            shell: shell.to_string(),
-        })
-    })();
-    Some(entry.map_err(|message| LineError { line, message }))
+    Some(entry(line, [name, uid, gid, home, shell]).map_err(|message| LineError { line, message }))
 }
 
 /// Parses the text of `/etc/group`.

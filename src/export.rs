@@ -40,6 +40,20 @@ fn label(value: &str) -> String {
     out
 }
 
+/// `text` with every character XML 1.0 forbids (`Char` in its grammar: the C0 controls but tab, line feed and
+/// carriage return, and U+FFFE and U+FFFF) replaced by U+FFFD. quick-junit drops the controls itself but lets the
+/// two non-characters through, and one of them in a user's file (quoted in a summary or evidence) would make a CI
+/// system throw the whole report away.
+fn xml(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 /// The textfile collector's report of one run: a series per check, the counts per status, whether the run passed,
 /// what ran where, when, and for how long.
 pub fn prometheus(
@@ -102,9 +116,10 @@ pub fn prometheus(
         "info",
         "Always 1: the doctor's version and the host it judged.",
     );
+    // With the run's labels: one .prom file per user or command in a directory must not repeat a series.
     let _ = writeln!(
         text,
-        "rootless_doctor_info{{version=\"{}\",distro=\"{}\",kernel=\"{}\"}} 1",
+        "rootless_doctor_info{{{run},version=\"{}\",distro=\"{}\",kernel=\"{}\"}} 1",
         label(env!("CARGO_PKG_VERSION")),
         label(&facts.distro.distro.key),
         label(facts.kernel_release.as_deref().unwrap_or("unknown"))
@@ -148,22 +163,23 @@ pub fn junit(
     strict: bool,
 ) -> io::Result<()> {
     use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new(format!("{command} ({})", facts.user.name));
+    let mut suite = TestSuite::new(xml(&format!("{command} ({})", facts.user.name)));
     let timestamp = chrono::DateTime::<chrono::Utc>::from(facts.now()).fixed_offset();
     suite.set_timestamp(timestamp);
     suite.set_time(facts.elapsed());
     suite.add_properties([
-        Property::new("user", facts.user.name.as_str()),
+        Property::new("user", xml(&facts.user.name)),
         Property::new("uid", facts.user.uid.to_string()),
-        Property::new("distro", facts.distro.distro.key.as_str()),
+        Property::new("distro", xml(&facts.distro.distro.key)),
         Property::new(
             "kernel",
-            facts.kernel_release.as_deref().unwrap_or("unknown"),
+            xml(facts.kernel_release.as_deref().unwrap_or("unknown")),
         ),
         Property::new("version", env!("CARGO_PKG_VERSION")),
     ]);
     for f in findings {
-        let details = details(f);
+        let details = xml(&details(f));
+        let summary = xml(&f.summary);
         let status = match f.status {
             Status::Fail | Status::Error | Status::Warn if failing(f.status, strict) => {
                 let kind = if f.status == Status::Error {
@@ -172,14 +188,14 @@ pub fn junit(
                     NonSuccessKind::Failure
                 };
                 let mut s = TestCaseStatus::non_success(kind);
-                s.set_message(f.summary.as_str())
+                s.set_message(summary.as_str())
                     .set_type(f.status.as_str())
                     .set_description(details.as_str());
                 s
             }
             Status::Skip => {
                 let mut s = TestCaseStatus::skipped();
-                s.set_message(f.summary.as_str());
+                s.set_message(summary.as_str());
                 s
             }
             _ => TestCaseStatus::success(),
@@ -188,7 +204,7 @@ pub fn junit(
         case.set_classname(format!("rootless-doctor.{}", f.area));
         // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
         if matches!(f.status, Status::Warn | Status::Info) && !failing(f.status, strict) {
-            case.set_system_out(format!("{}: {}\n{details}", f.status.as_str(), f.summary));
+            case.set_system_out(format!("{}: {summary}\n{details}", f.status.as_str()));
         }
         suite.add_test_case(case);
     }
@@ -228,6 +244,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn xml_text_holds_only_characters_xml_allows(text in any::<String>()) {
+            let out = xml(&text);
+            prop_assert_eq!(out.chars().count(), text.chars().count());
+            for c in out.chars() {
+                let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
+                prop_assert!(allowed, "{:?} in {:?}", c, out);
+            }
+        }
+
         #[test]
         fn an_escaped_label_has_no_bare_quote_or_line_feed(value in any::<String>()) {
             let l = label(&value);

@@ -1058,8 +1058,9 @@ fn prometheus_format_passes_promtool_and_says_what_the_exit_code_says() {
         format!(r#"rootless_doctor_healthy{{{run}}} 0"#),
         // A fixture host's clock: the reports of a fixture are the same from run to run.
         format!(r#"rootless_doctor_last_run_timestamp_seconds{{{run}}} 1700000000"#),
-        r#"rootless_doctor_info{version="0.1.0",distro="debian-12",kernel="6.1.0-26-amd64"} 1"#
-            .to_owned(),
+        format!(
+            r#"rootless_doctor_info{{{run},version="0.1.0",distro="debian-12",kernel="6.1.0-26-amd64"}} 1"#
+        ),
     ] {
         assert!(text.lines().any(|l| l == line), "no line {line}:\n{text}");
     }
@@ -1168,4 +1169,41 @@ fn report_formats_are_for_preflight_and_check_only() {
             .code(2)
             .stderr(predicate::str::contains(word));
     }
+}
+
+#[test]
+fn regression_a_non_character_in_a_users_file_keeps_the_junit_report_valid() {
+    // An account named with U+FFFF inside alice's subordinate range: subid.passwd_overlap names it, and quick-junit
+    // passed the character through, which XML 1.0 forbids (xmllint: "Char 0xFFFF out of allowed range"), so a CI
+    // system would have dropped the whole report.
+    let host = edited_tree("debian-12", |root| {
+        let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
+        put(
+            root,
+            "/etc/passwd",
+            format!("{passwd}evil\u{ffff}:x:100005:100005::/home/evil:/bin/sh\n"),
+        );
+    });
+    let out = host
+        .doctor()
+        .args(["preflight", "--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("evil\u{fffd}"), "{xml}");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
+    let (ok, said) = validate(
+        "xmllint",
+        &["--noout", "--schema", schema, "-"],
+        xml.as_bytes(),
+    );
+    assert!(ok, "xmllint: {said}");
+    // The same run's Prometheus text passes promtool too.
+    let out = host
+        .doctor()
+        .args(["preflight", "--format", "prometheus"])
+        .output()
+        .unwrap();
+    let (ok, said) = validate("promtool", &["check", "metrics"], &out.stdout);
+    assert!(ok, "promtool: {said}");
 }

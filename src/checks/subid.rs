@@ -725,7 +725,7 @@ fn static_ranges(f: &Facts, path: &str) -> Result<Vec<Passed>, String> {
         f.subgid()
     };
     let ranges = match file {
-        Read::Ok(file) => file.rootlesskit_static(&f.user).clone()?,
+        Read::Ok(file) => file.rootlesskit_static(&f.user)?,
         _ => subid::rootlesskit_static("", path, f.user.uid, &f.user.name)?,
     };
     Ok(ranges

@@ -156,20 +156,31 @@ pub struct SubidFile {
     pub errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
     pub text: String,
-    /// RootlessKit's static parser over the text for the judged user, run on first use.
-    rootlesskit_static: OnceCell<Result<Vec<parse::subid::StaticRange>, String>>,
+    /// RootlessKit's static parser over the text, for the user it was first asked for (uid, name), run on first use.
+    rootlesskit_static: OnceCell<StaticParse>,
 }
+
+/// One user's answer of RootlessKit's static parser: (uid, name, ranges or its error).
+type StaticParse = (u32, String, Result<Vec<parse::subid::StaticRange>, String>);
 
 impl SubidFile {
     /// RootlessKit's static parser (`parse::subid::rootlesskit_static`) over this file for `user`: the user's
-    /// ranges, or its error word for word. Asked once per run, whatever the number of checks asking.
+    /// ranges, or its error word for word. Parsed once for the first user asked, whatever the number of checks
+    /// asking; another user (a file shared between users' runs) gets a parse of their own.
     pub fn rootlesskit_static(
         &self,
         user: &TargetUser,
-    ) -> &Result<Vec<parse::subid::StaticRange>, String> {
-        self.rootlesskit_static.get_or_init(|| {
-            parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name)
-        })
+    ) -> Result<Vec<parse::subid::StaticRange>, String> {
+        let parse =
+            || parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name);
+        let (uid, name, result) = self
+            .rootlesskit_static
+            .get_or_init(|| (user.uid, user.name.clone(), parse()));
+        if *uid == user.uid && *name == user.name {
+            result.clone()
+        } else {
+            parse()
+        }
     }
 }
 

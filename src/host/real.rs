@@ -291,21 +291,44 @@ impl RealHost {
         socket: &str,
         deadline: Instant,
     ) -> io::Result<std::os::unix::net::UnixStream> {
-        let fd = self.open(socket, OFlag::O_PATH)?;
+        self.connect_to(socket, deadline, false)
+    }
+
+    /// [`RealHost::connect`]; with `users_own`, a socket that only the judged user's own process may serve (their
+    /// D-Bus): the path's last component is not followed (a link swapped in after the check's `lstat` is refused),
+    /// and neither the socket nor its server may be root's.
+    fn connect_to(
+        &self,
+        socket: &str,
+        deadline: Instant,
+        users_own: bool,
+    ) -> io::Result<std::os::unix::net::UnixStream> {
+        let flags = if users_own {
+            OFlag::O_PATH | OFlag::O_NOFOLLOW
+        } else {
+            OFlag::O_PATH
+        };
+        let fd = self.open(socket, flags)?;
         let meta = fstat_meta(&fd)?;
         if meta.kind != FileKind::Socket {
             // What connect(2) says for a path that is not a socket.
             return Err(io::Error::from(io::ErrorKind::ConnectionRefused));
         }
+        let root_allowed = !users_own;
         if let Some((c, _)) = &self.reader
             && meta.uid != c.uid
-            && meta.uid != 0
+            && !(root_allowed && meta.uid == 0)
         {
             return Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 format!(
-                    "the socket belongs to uid {}, neither the judged user nor root: not connected",
-                    meta.uid
+                    "the socket belongs to uid {}, {}: not connected",
+                    meta.uid,
+                    if root_allowed {
+                        "neither the judged user nor root"
+                    } else {
+                        "not the judged user"
+                    }
                 ),
             ));
         }
@@ -314,12 +337,17 @@ impl RealHost {
             let peer =
                 nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
                     .map_err(io::Error::from)?;
-            if peer.uid() != c.uid && peer.uid() != 0 {
+            if peer.uid() != c.uid && !(root_allowed && peer.uid() == 0) {
                 return Err(io::Error::new(
                     io::ErrorKind::PermissionDenied,
                     format!(
-                        "the process behind the socket runs as uid {}, neither the judged user nor root: not asked",
-                        peer.uid()
+                        "the process behind the socket runs as uid {}, {}: nothing sent",
+                        peer.uid(),
+                        if root_allowed {
+                            "neither the judged user nor root"
+                        } else {
+                            "not the judged user"
+                        }
                     ),
                 ));
             }
@@ -536,8 +564,15 @@ impl Host for RealHost {
 
     #[allow(clippy::disallowed_methods)] // the connect's deadline, the same clock
     fn unix_listens(&self, socket: &str) -> io::Result<()> {
+        if !self.at_root() {
+            // A socket file in an image has nobody behind it, or a process of this machine's that is not the tree's.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a --root tree has no running processes to ask",
+            ));
+        }
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
-        self.as_reader(|| self.connect(socket, deadline).map(drop))
+        self.as_reader(|| self.connect_to(socket, deadline, true).map(drop))
     }
 
     fn root_display(&self) -> String {
@@ -1230,6 +1265,25 @@ mod tests {
             .unix_listens(dir.path().join("absent").to_str().unwrap())
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    }
+
+    #[test]
+    fn regression_the_bus_probe_follows_no_link_and_asks_no_tree() {
+        // The bus is judged by lstat, then connected to: a link swapped in between must not lead root's connect to
+        // another socket. And a socket file below --root has no process of the tree behind it.
+        let dir = tree();
+        let real = dir.path().join("real");
+        let _listener = std::os::unix::net::UnixListener::bind(&real).unwrap();
+        let link = dir.path().join("bus");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let host = RealHost::new("/").unwrap();
+        host.unix_listens(real.to_str().unwrap())
+            .expect("the socket itself");
+        let err = host.unix_listens(link.to_str().unwrap()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        let below = RealHost::new(dir.path()).unwrap();
+        let err = below.unix_listens("/real").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{err}");
     }
 
     #[test]

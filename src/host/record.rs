@@ -477,8 +477,16 @@ impl Host for Recorder<'_> {
             let mut log = self.log.borrow_mut();
             let seen = log.seen(&host);
             if seen.connect_error.is_none() {
-                seen.connect_error =
-                    Some(Errno::of(e).unwrap_or(Errno(nix::errno::Errno::ECONNREFUSED as i32)));
+                // The doctor's own refusals and deadlines carry no errno: their kind decides what the replay says.
+                let by_kind = match e.kind() {
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        nix::errno::Errno::ETIMEDOUT
+                    }
+                    io::ErrorKind::PermissionDenied => nix::errno::Errno::EACCES,
+                    io::ErrorKind::Unsupported => nix::errno::Errno::EOPNOTSUPP,
+                    _ => nix::errno::Errno::ECONNREFUSED,
+                };
+                seen.connect_error = Some(Errno::of(e).unwrap_or(Errno(by_kind as i32)));
             }
         }
         r

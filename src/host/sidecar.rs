@@ -360,6 +360,7 @@ const ERRNO_NAMES: &[(&str, nix::errno::Errno)] = &[
     ("ENAMETOOLONG", nix::errno::Errno::ENAMETOOLONG),
     ("EOPNOTSUPP", nix::errno::Errno::EOPNOTSUPP),
     ("ECONNREFUSED", nix::errno::Errno::ECONNREFUSED),
+    ("ETIMEDOUT", nix::errno::Errno::ETIMEDOUT),
 ];
 
 impl Errno {

@@ -76,10 +76,7 @@ impl std::ops::Deref for Passwd {
 /// is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. Line by line, with
 /// no copy of the file: it reads the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
 pub fn parse_passwd_bytes(bytes: &[u8]) -> Passwd {
-    let mut p = Passwd {
-        entries: Vec::with_capacity(bytes.len() / 48),
-        skipped: Vec::new(),
-    };
+    let mut p = Passwd::default();
     for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
         match passwd_line(index + 1, raw) {
             Some(Ok(e)) => p.entries.push(e),
@@ -115,7 +112,8 @@ pub fn find_account(
 const NOT_UTF8: &str = "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped";
 
 /// One line of /etc/passwd (`line` is its 1-based number, `raw` its bytes without the newline): `None` for a line
-/// that holds no local account (blank, a `#` comment, a NIS `+`/`-` entry).
+/// that holds no local account (blank, a `#` comment, a NIS `+`/`-` entry), whatever its encoding: glibc's files
+/// module skips such a line by its first byte.
 fn passwd_line(line: usize, raw: &[u8]) -> Option<Result<PasswdEntry, LineError>> {
     let trimmed = raw.trim_ascii();
     if matches!(trimmed.first(), None | Some(b'#' | b'+' | b'-')) {
@@ -294,6 +292,17 @@ users:x:100:
         let (groups, errors) = parse_group("g:x:-1:\nh:x:5:a\n");
         assert_eq!(groups.len(), 1);
         assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
+    fn regression_a_latin1_comment_in_passwd_is_a_comment() {
+        // `# J\xf6rg's accounts` was reported as a line skipped for its encoding (and made subid.passwd_overlap warn
+        // that an account was not compared); a comment holds no account, in any encoding.
+        let p = parse_passwd_bytes(
+            b"# J\xf6rg's accounts\n+j\xf6rg\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+        );
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(p.entries.len(), 1);
     }
 
     #[test]

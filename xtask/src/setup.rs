@@ -162,8 +162,8 @@ fn ensure_promtool(sh: &Shell) -> Result<()> {
     ))?;
     run_quietly(cmd!(sh, "chmod 755 {partial}"))?;
     run_quietly(cmd!(sh, "{partial} --version"))?;
-    sh.copy_file(&partial, PROMTOOL)?;
-    sh.remove_path(&partial)?;
+    // A rename in the same directory: an interrupted setup never leaves a half-written promtool that looks present.
+    run_quietly(cmd!(sh, "mv -f {partial} {PROMTOOL}"))?;
     log(format!("{PROMTOOL}: installed"));
     Ok(())
 }

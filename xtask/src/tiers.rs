@@ -40,6 +40,13 @@ pub enum Outcome {
     NotRun,
 }
 
+/// Whether `setup` runs before `tier`. The vm tier installs its own tools (vm::ensure_tools) and needs no test users
+/// on this host. The fixtures tier needs no root, but its tests run shellcheck, xmllint and promtool: as root, setup
+/// installs them first on a fresh machine (without root, a test that lacks one fails and names `cargo xtask setup`).
+fn wants_setup(tier: Tier, is_root: bool) -> bool {
+    tier != Tier::Vm && (tier.needs_root() || (tier == Tier::Fixtures && is_root))
+}
+
 /// Runs `tiers` (already in canonical order) and prints the summary.
 /// Returns whether no tier failed.
 pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
@@ -80,8 +87,7 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
         println!("\n==> tier {}: {}", tier.name(), describe(tier));
         let start = Instant::now();
         let result = (|| {
-            // The vm tier installs its own tools (vm::ensure_tools); it needs no test users on this host.
-            if tier.needs_root() && tier != Tier::Vm && !setup_done {
+            if wants_setup(tier, is_root) && !setup_done {
                 setup::run(sh)?;
                 setup_done = true;
             }
@@ -238,6 +244,17 @@ mod tests {
             why.contains("CI is set") && why.contains(&reason()),
             "{why}"
         );
+    }
+
+    #[test]
+    fn setup_comes_before_the_fixtures_tier_as_root_and_never_before_vm() {
+        assert!(wants_setup(Tier::Fixtures, true));
+        assert!(!wants_setup(Tier::Fixtures, false));
+        assert!(wants_setup(Tier::Live, true));
+        assert!(wants_setup(Tier::Bench, true));
+        assert!(!wants_setup(Tier::Vm, true));
+        assert!(!wants_setup(Tier::Unit, true));
+        assert!(!wants_setup(Tier::Lint, true));
     }
 
     #[test]

@@ -73,6 +73,19 @@ pub enum Format {
     Junit,
 }
 
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Script => "script",
+            Format::Prometheus => "prometheus",
+            Format::Junit => "junit",
+        }
+    }
+}
+
 /// A part of `fix`'s plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {

@@ -130,14 +130,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         };
         return Err(match g.format {
             Format::Script => UsageError::ScriptFormat(name),
-            _ => UsageError::ReportFormat(
-                if g.format == Format::Junit {
-                    "junit"
-                } else {
-                    "prometheus"
-                },
-                name,
-            ),
+            other => UsageError::ReportFormat(other.name(), name),
         }
         .into());
     }
@@ -950,8 +943,9 @@ fn fix_command(
             Format::Script => fix::script(out, &plan, &heading)?,
             Format::Json => fix::json(out, &plan, &heading)?,
             // run() refuses these for `fix` before it gets here; said again rather than assumed.
-            Format::Prometheus => return Err(UsageError::ReportFormat("prometheus", "fix").into()),
-            Format::Junit => return Err(UsageError::ReportFormat("junit", "fix").into()),
+            other @ (Format::Prometheus | Format::Junit) => {
+                return Err(UsageError::ReportFormat(other.name(), "fix").into());
+            }
         }
         return Ok(Outcome::Healthy);
     }

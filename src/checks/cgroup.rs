@@ -143,7 +143,7 @@ fn boot_v2(f: &Facts) -> Remediation {
 }
 
 fn delegation(f: &Facts) -> Verdict {
-    if !matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == fsmagic::CGROUP2) {
+    if !f.unified_cgroup() {
         return Verdict::skip("not cgroup v2 (see cgroup.v2): there is nothing to delegate");
     }
     if !f.systemd {

@@ -468,7 +468,7 @@ const BUS_REFUSED: &str =
 
 /// A fail where the systemd cgroup driver needs the user bus (cgroup v2), a warn elsewhere.
 fn v2_fail(f: &Facts, summary: String) -> Verdict {
-    if matches!(f.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == crate::fsmagic::CGROUP2) {
+    if f.unified_cgroup() {
         Verdict::fail(summary)
     } else {
         Verdict::warn(summary)

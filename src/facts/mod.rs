@@ -427,6 +427,12 @@ impl<'h> Facts<'h> {
         Read::from_io(self.reader().fs_magic(path))
     }
 
+    /// Whether /sys/fs/cgroup is the unified (cgroup v2) hierarchy, where rootless dockerd uses the systemd cgroup
+    /// driver and systemd delegates controllers.
+    pub fn unified_cgroup(&self) -> bool {
+        matches!(self.fs_magic("/sys/fs/cgroup"), Read::Ok(m) if m == crate::fsmagic::CGROUP2)
+    }
+
     /// The room left on the filesystem holding `path`, as the user would be told it.
     pub fn fs_space(&self, path: &str) -> Read<crate::host::Space> {
         Read::from_io(self.reader().fs_space(path))

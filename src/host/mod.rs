@@ -139,6 +139,18 @@ pub struct UserInfo {
     pub shell: String,
 }
 
+impl From<crate::parse::passwd::PasswdEntry> for UserInfo {
+    fn from(e: crate::parse::passwd::PasswdEntry) -> UserInfo {
+        UserInfo {
+            name: e.name,
+            uid: e.uid,
+            gid: e.gid,
+            home: e.home,
+            shell: e.shell,
+        }
+    }
+}
+
 /// What a command printed; a non-zero exit is data, not an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutput {
@@ -275,10 +287,10 @@ pub struct TcpReply {
     pub silent: bool,
 }
 
-/// How long an API call may take before the daemon counts as hung.
 /// The clock of a fixture host, in seconds since the epoch: 2023-11-14 22:13:20 UTC.
 pub const FIXTURE_NOW_SECS: u64 = 1_700_000_000;
 
+/// How long an API call may take before the daemon counts as hung.
 pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The most an API response may hold (a `docker info` is a few KiB).
@@ -290,13 +302,7 @@ pub(crate) fn users_from_passwd(bytes: &[u8]) -> Vec<UserInfo> {
     crate::parse::passwd::parse_passwd_bytes(bytes)
         .entries
         .into_iter()
-        .map(|e| UserInfo {
-            name: e.name,
-            uid: e.uid,
-            gid: e.gid,
-            home: e.home,
-            shell: e.shell,
-        })
+        .map(UserInfo::from)
         .collect()
 }
 

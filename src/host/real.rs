@@ -123,15 +123,7 @@ impl RealHost {
                 self.passwd.get_or_init(|| read)
             }
         };
-        Ok(
-            crate::parse::passwd::find_account(bytes, wanted).map(|e| UserInfo {
-                name: e.name,
-                uid: e.uid,
-                gid: e.gid,
-                home: e.home,
-                shell: e.shell,
-            }),
-        )
+        Ok(crate::parse::passwd::find_account(bytes, wanted).map(UserInfo::from))
     }
 
     /// Runs `op` with the judged user's credentials when root judges someone else, else as this process.

@@ -29,6 +29,11 @@ pub struct Global {
     /// Judge this user's setup (root only; otherwise the invoking user, or SUDO_USER under sudo)
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
+    /// `preflight` and `check` as root: the host-wide checks once, then a line per account that could run rootless
+    /// Docker (a login shell and a uid in UID_MIN..UID_MAX of /etc/login.defs, or a subordinate-id line); what root
+    /// without --user (and without SUDO_USER) gets
+    #[arg(long, global = true, conflicts_with = "user")]
+    pub all_users: bool,
     /// Which daemon `check` and `fix` judge: your rootless one, the rootful (system or remote) one your client
     /// targets, or auto: the one your client deliberately targets (DOCKER_HOST or a context naming it, root, or the
     /// docker group without a rootless daemon) [default: auto]

@@ -54,6 +54,74 @@ fn xml(text: &str) -> String {
         .collect()
 }
 
+/// One user's findings as the exports keep them: a status per check, and for a check that did not pass its
+/// summary and details (a fleet's passing checks cost no text).
+pub struct Run {
+    /// The judged user; `""` for the host's part of `--all-users`.
+    pub user: String,
+    pub uid: Option<u32>,
+    pub checks: Vec<Kept>,
+    /// Why the user could not be judged (their credentials could not be taken).
+    pub unjudged: Option<String>,
+}
+
+/// One check of a [`Run`].
+pub struct Kept {
+    pub id: &'static str,
+    pub area: &'static str,
+    pub status: Status,
+    /// The summary and the details, for a status other than pass.
+    pub text: Option<(String, String)>,
+}
+
+impl Run {
+    pub fn of(user: &str, findings: &[Finding]) -> Run {
+        Run {
+            user: user.to_owned(),
+            uid: None,
+            checks: findings
+                .iter()
+                .map(|f| Kept {
+                    id: f.id,
+                    area: f.area,
+                    status: f.status,
+                    text: (f.status != Status::Pass).then(|| (f.summary.clone(), details(f))),
+                })
+                .collect(),
+            unjudged: None,
+        }
+    }
+
+    pub fn unjudged(user: &str, uid: u32, why: &str) -> Run {
+        Run {
+            user: user.to_owned(),
+            uid: Some(uid),
+            checks: Vec::new(),
+            unjudged: Some(why.to_owned()),
+        }
+    }
+
+    /// The worst status of the run; a user not judged is an error.
+    pub fn worst(&self) -> Status {
+        let worst = self
+            .checks
+            .iter()
+            .map(|k| k.status)
+            .max()
+            .unwrap_or(Status::Pass);
+        if self.unjudged.is_some() {
+            worst.max(Status::Error)
+        } else {
+            worst
+        }
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|k| k.status == status).count()
+            + usize::from(status == Status::Error && self.unjudged.is_some())
+    }
+}
+
 /// The textfile collector's report of one run: a series per check, the counts per status, whether the run passed,
 /// what ran where, when, and for how long.
 pub fn prometheus(
@@ -63,12 +131,30 @@ pub fn prometheus(
     findings: &[Finding],
     strict: bool,
 ) -> io::Result<()> {
+    prometheus_runs(
+        out,
+        command,
+        facts,
+        &[Run::of(&facts.user.name, findings)],
+        strict,
+        false,
+    )
+}
+
+/// The textfile collector's report of `runs`. With `fleet` (`--all-users`), `runs[0]` is the host's part, labelled
+/// `user=""`: its `healthy` series is the whole run's exit code, each account's is whether the account is ready (its
+/// checks and the host's pass), and the run's info, time and duration carry `user=""`.
+pub fn prometheus_runs(
+    out: &mut dyn Write,
+    command: &str,
+    facts: &Facts,
+    runs: &[Run],
+    strict: bool,
+    fleet: bool,
+) -> io::Result<()> {
     let mut text = String::new();
-    let run = format!(
-        "command=\"{}\",user=\"{}\"",
-        label(command),
-        label(&facts.user.name)
-    );
+    let labels = |user: &str| format!("command=\"{}\",user=\"{}\"", label(command), label(user));
+    let run = labels(runs.first().map_or("", |r| r.user.as_str()));
     let metric = |text: &mut String, name: &str, help: &str| {
         let _ = writeln!(text, "# HELP rootless_doctor_{name} {help}");
         let _ = writeln!(text, "# TYPE rootless_doctor_{name} gauge");
@@ -78,39 +164,58 @@ pub fn prometheus(
         "check",
         "One series per check and user, always 1: the check's outcome is its status label (pass, info, warn, fail, skip, error).",
     );
-    for f in findings {
-        let _ = writeln!(
-            text,
-            "rootless_doctor_check{{{run},id=\"{}\",area=\"{}\",status=\"{}\"}} 1",
-            label(f.id),
-            label(f.area),
-            f.status.as_str()
-        );
+    for r in runs {
+        let user = labels(&r.user);
+        for k in &r.checks {
+            let _ = writeln!(
+                text,
+                "rootless_doctor_check{{{user},id=\"{}\",area=\"{}\",status=\"{}\"}} 1",
+                label(k.id),
+                label(k.area),
+                k.status.as_str()
+            );
+        }
     }
     metric(
         &mut text,
         "checks",
         "How many checks ended with each status, per user.",
     );
-    for status in Status::ALL {
-        let n = findings.iter().filter(|f| f.status == status).count();
-        let _ = writeln!(
-            text,
-            "rootless_doctor_checks{{{run},status=\"{}\"}} {n}",
-            status.as_str()
-        );
+    for r in runs {
+        let user = labels(&r.user);
+        for status in Status::ALL {
+            let _ = writeln!(
+                text,
+                "rootless_doctor_checks{{{user},status=\"{}\"}} {}",
+                status.as_str(),
+                r.count(status)
+            );
+        }
     }
     metric(
         &mut text,
         "healthy",
-        "1 when no check failed or could not read what it needs (nor warned, with --strict): the run exited 0.",
+        "1 when no check failed or could not read what it needs (nor warned, with --strict): the run exited 0. With --all-users, per account: its checks and the host's pass.",
     );
-    let healthy = !findings.iter().any(|f| failing(f.status, strict));
-    let _ = writeln!(
-        text,
-        "rootless_doctor_healthy{{{run}}} {}",
-        u8::from(healthy)
-    );
+    let host_worst = if fleet {
+        runs.first().map(Run::worst)
+    } else {
+        None
+    };
+    let overall = runs.iter().map(Run::worst).max().unwrap_or(Status::Pass);
+    for (i, r) in runs.iter().enumerate() {
+        let worst = match host_worst {
+            Some(_) if i == 0 => overall,
+            Some(h) => r.worst().max(h),
+            None => r.worst(),
+        };
+        let _ = writeln!(
+            text,
+            "rootless_doctor_healthy{{{}}} {}",
+            labels(&r.user),
+            u8::from(!failing(worst, strict))
+        );
+    }
     metric(
         &mut text,
         "info",
@@ -162,56 +267,91 @@ pub fn junit(
     findings: &[Finding],
     strict: bool,
 ) -> io::Result<()> {
+    let mut run = Run::of(&facts.user.name, findings);
+    run.uid = Some(facts.user.uid);
+    junit_runs(out, command, facts, &[run], strict)
+}
+
+/// JUnit XML of `runs`, a test suite each (`--all-users`: the host's part, user `""`, then each account's).
+pub fn junit_runs(
+    out: &mut dyn Write,
+    command: &str,
+    facts: &Facts,
+    runs: &[Run],
+    strict: bool,
+) -> io::Result<()> {
     use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new(xml(&format!("{command} ({})", facts.user.name)));
     let timestamp = chrono::DateTime::<chrono::Utc>::from(facts.now()).fixed_offset();
-    suite.set_timestamp(timestamp);
-    suite.set_time(facts.elapsed());
-    suite.add_properties([
-        Property::new("user", xml(&facts.user.name)),
-        Property::new("uid", facts.user.uid.to_string()),
-        Property::new("distro", xml(&facts.distro.distro.key)),
-        Property::new(
-            "kernel",
-            xml(facts.kernel_release.as_deref().unwrap_or("unknown")),
-        ),
-        Property::new("version", env!("CARGO_PKG_VERSION")),
-    ]);
-    for f in findings {
-        let details = xml(&details(f));
-        let summary = xml(&f.summary);
-        let status = match f.status {
-            Status::Fail | Status::Error | Status::Warn if failing(f.status, strict) => {
-                let kind = if f.status == Status::Error {
-                    NonSuccessKind::Error
-                } else {
-                    NonSuccessKind::Failure
-                };
-                let mut s = TestCaseStatus::non_success(kind);
-                s.set_message(summary.as_str())
-                    .set_type(f.status.as_str())
-                    .set_description(details.as_str());
-                s
-            }
-            Status::Skip => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(summary.as_str());
-                s
-            }
-            _ => TestCaseStatus::success(),
-        };
-        let mut case = TestCase::new(f.id, status);
-        case.set_classname(format!("rootless-doctor.{}", f.area));
-        // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
-        if matches!(f.status, Status::Warn | Status::Info) && !failing(f.status, strict) {
-            case.set_system_out(format!("{}: {summary}\n{details}", f.status.as_str()));
-        }
-        suite.add_test_case(case);
-    }
     let mut report = Report::new("rootless-doctor");
     report.set_timestamp(timestamp);
     report.set_time(facts.elapsed());
-    report.add_test_suite(suite);
+    for r in runs {
+        let who = if r.user.is_empty() {
+            "host"
+        } else {
+            r.user.as_str()
+        };
+        let mut suite = TestSuite::new(xml(&format!("{command} ({who})")));
+        suite.set_timestamp(timestamp);
+        if runs.len() == 1 {
+            suite.set_time(facts.elapsed());
+        }
+        if !r.user.is_empty() {
+            suite.add_property(Property::new("user", xml(&r.user)));
+        }
+        if let Some(uid) = r.uid {
+            suite.add_property(Property::new("uid", uid.to_string()));
+        }
+        suite.add_properties([
+            Property::new("distro", xml(&facts.distro.distro.key)),
+            Property::new(
+                "kernel",
+                xml(facts.kernel_release.as_deref().unwrap_or("unknown")),
+            ),
+            Property::new("version", env!("CARGO_PKG_VERSION")),
+        ]);
+        if let Some(why) = &r.unjudged {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(xml(why)).set_type("error");
+            let mut case = TestCase::new("account", s);
+            case.set_classname("rootless-doctor.account");
+            suite.add_test_case(case);
+        }
+        for k in &r.checks {
+            let (summary, details) = match &k.text {
+                Some((s, d)) => (xml(s), xml(d)),
+                None => (String::new(), String::new()),
+            };
+            let status = match k.status {
+                Status::Fail | Status::Error | Status::Warn if failing(k.status, strict) => {
+                    let kind = if k.status == Status::Error {
+                        NonSuccessKind::Error
+                    } else {
+                        NonSuccessKind::Failure
+                    };
+                    let mut s = TestCaseStatus::non_success(kind);
+                    s.set_message(summary.as_str())
+                        .set_type(k.status.as_str())
+                        .set_description(details.as_str());
+                    s
+                }
+                Status::Skip => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(summary.as_str());
+                    s
+                }
+                _ => TestCaseStatus::success(),
+            };
+            let mut case = TestCase::new(k.id, status);
+            case.set_classname(format!("rootless-doctor.{}", k.area));
+            // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
+            if matches!(k.status, Status::Warn | Status::Info) && !failing(k.status, strict) {
+                case.set_system_out(format!("{}: {summary}\n{details}", k.status.as_str()));
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
     report.serialize(&mut *out).map_err(io::Error::other)?;
     writeln!(out)
 }

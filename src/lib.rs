@@ -10,6 +10,7 @@ pub mod enter;
 pub mod export;
 pub mod facts;
 pub mod fix;
+pub mod fleet;
 pub mod fsmagic;
 pub mod host;
 pub mod model;
@@ -49,6 +50,8 @@ pub enum UsageError {
     ReportFormat(&'static str, &'static str),
     #[error("{0}")]
     Fix(String),
+    #[error("{0}")]
+    AllUsers(String),
     #[error("`{0}` judges rootless mode only; --target is for `check`, `fix` and `explain`")]
     TargetNotHere(&'static str),
 }
@@ -259,6 +262,15 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 Command::Check { path, .. } => path.as_deref(),
                 _ => None,
             };
+            // Root without --user judges every account, as --all-users asks.
+            let root_without_user = g.user.is_none()
+                && host.identity().euid == 0
+                && host
+                    .env("SUDO_USER")
+                    .is_none_or(|u| u.is_empty() || u == "root");
+            if g.all_users || root_without_user {
+                return all_users_command(cli, host, &selection, name, daemon, probe, out);
+            }
             let facts = if name == "check" {
                 check_facts(host, g, volume_path)?
             } else {
@@ -300,6 +312,66 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     }
 }
 
+/// `preflight` and `check` over every account (`--all-users`, or root without `--user`): see [`fleet`].
+fn all_users_command(
+    cli: &Cli,
+    host: &dyn Host,
+    selection: &checks::Selection,
+    name: &'static str,
+    daemon: bool,
+    probe: bool,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    let g = &cli.global;
+    if probe && !daemon {
+        return Err(UsageError::AllUsers(
+            "preflight --probe launches RootlessKit as the user: name one with --user NAME"
+                .to_owned(),
+        )
+        .into());
+    }
+    if name == "preflight" {
+        rootless_only(g, "preflight")?;
+    }
+    if let Command::Check { path: Some(_), .. } = &cli.command {
+        return Err(UsageError::AllUsers(
+            "check --path lists who holds a path for one user's daemons: name one with --user NAME"
+                .to_owned(),
+        )
+        .into());
+    }
+    // Each account's files are read as that account: only root can take their credentials. A tree (`--root`, a
+    // fixture) is read as its files are, by anyone.
+    if host.is_live() && host.identity().euid != 0 && g.root.is_none() {
+        return Err(UsageError::AllUsers(
+            "--all-users is for root: it reads each account's files with that account's credentials".to_owned(),
+        )
+        .into());
+    }
+    let format = match g.format {
+        // (--format script is refused for preflight and check before this.)
+        Format::Human | Format::Script => fleet::Format::Human,
+        Format::Json => fleet::Format::Json,
+        Format::Prometheus => fleet::Format::Prometheus,
+        Format::Junit => fleet::Format::Junit,
+    };
+    let request = fleet::Request {
+        command: name,
+        daemon,
+        selection,
+        target: target_choice(g),
+        strict: g.strict,
+        format,
+        verbose: g.verbose,
+    };
+    let worst = fleet::run(host, &request, out)?;
+    Ok(if export::failing(worst, g.strict) {
+        Outcome::Unhealthy
+    } else {
+        Outcome::Healthy
+    })
+}
+
 /// The facts `check` judges on `host`: the user `--user` names (or the invoking one), and the daemon `--target`
 /// chooses.
 fn check_facts<'h>(
@@ -325,7 +397,7 @@ fn capture_command(
     let facts = check_facts(&recorder, g, None)?;
     let findings = checks::run(&facts, selection, true, true);
     let system = facts
-        .os_release
+        .os_release()
         .ok()
         .map_or_else(|| "Linux".to_owned(), |(_, os)| os.pretty_name().to_owned());
     let description = format!(

@@ -87,7 +87,7 @@ struct Document<'a> {
 }
 
 fn host_facts<'a>(facts: &'a Facts) -> HostFacts<'a> {
-    let (id, version_id, pretty) = match facts.os_release.ok() {
+    let (id, version_id, pretty) = match facts.os_release().ok() {
         Some((_, os)) => (
             os.id().to_owned(),
             os.version_id().map(str::to_owned),
@@ -132,7 +132,7 @@ pub fn json(
     writeln!(out)
 }
 
-fn glyph(status: Status) -> (&'static str, Style) {
+pub(crate) fn glyph(status: Status) -> (&'static str, Style) {
     match status {
         Status::Pass => ("✓", AnsiColor::Green.on_default()),
         Status::Info => ("i", AnsiColor::Blue.on_default()),
@@ -180,6 +180,110 @@ pub fn human(
     write_findings(out, findings, opts)
 }
 
+/// `--all-users`, human: the header, the host's checks with their evidence and fixes, and the heading of the
+/// accounts' lines that follow (one per account, written by `fleet`).
+pub fn fleet_host(
+    out: &mut dyn Write,
+    command: &str,
+    facts: &Facts,
+    findings: &[Finding],
+    accounts: &crate::facts::accounts::Accounts,
+    opts: HumanOptions,
+) -> io::Result<()> {
+    let host = host_facts(facts);
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let root = if host.root == "/" {
+        String::new()
+    } else {
+        format!(", root {}", esc(&host.root))
+    };
+    let n = accounts.list.len();
+    writeln!(
+        out,
+        "{bold}rootless-doctor {}{bold:#}: {}, kernel {}, every account ({n}){root}",
+        esc(command),
+        esc(&host.distro.pretty_name),
+        esc(host.kernel.as_deref().unwrap_or("unknown")),
+    )?;
+    if facts.distro.known
+        && let Some(id) = &facts.distro.matched_id
+        && facts
+            .os_release()
+            .ok()
+            .is_some_and(|(_, os)| os.id() != id.as_str())
+    {
+        writeln!(
+            out,
+            "{dim}{} is not in the doctor's data; its os-release follows {}, whose data it uses{dim:#}",
+            esc(&host.distro.pretty_name),
+            esc(id)
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{bold}host{bold:#} {dim}(the same for every account){dim:#}"
+    )?;
+    write_finding_lines(out, findings, opts)?;
+    let why = match &accounts.unreadable {
+        Some(e) => format!("none: {e}"),
+        None => format!(
+            "uid {}-{} with a login shell ({}), or a line in /etc/subuid or /etc/subgid",
+            accounts.uid_min, accounts.uid_max, accounts.range_source
+        ),
+    };
+    writeln!(out, "\n{bold}accounts{bold:#} {dim}({}){dim:#}", esc(&why))
+}
+
+/// `--all-users`, JSON: the document's opening up to its host findings, without the closing brace; `fleet`
+/// appends the accounts as it judges them.
+pub fn fleet_json_head(command: &str, facts: &Facts, findings: &[Finding]) -> io::Result<String> {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        schema_version: u32,
+        tool: Tool,
+        command: &'a str,
+        all_users: bool,
+        host: FleetHost,
+        findings: &'a [Finding],
+        summary: Summary,
+    }
+    #[derive(Serialize)]
+    struct FleetHost {
+        root: String,
+        distro: DistroFacts,
+        kernel: Option<String>,
+        systemd: bool,
+    }
+    let h = host_facts(facts);
+    let head = Head {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        command,
+        all_users: true,
+        host: FleetHost {
+            root: h.root,
+            distro: h.distro,
+            kernel: h.kernel,
+            systemd: h.systemd,
+        },
+        findings,
+        summary: Summary::of(findings),
+    };
+    let mut text = serde_json::to_string_pretty(&head).map_err(io::Error::other)?;
+    // Reopen the object: the accounts follow.
+    if text.ends_with('}') {
+        text.pop();
+        while text.ends_with('\n') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
 /// The daemon a report names: `check`'s choice (`--target`, or what the client targets); `preflight` always judges
 /// rootless mode and says nothing.
 fn judged<'a>(command: &str, facts: &'a Facts) -> Option<&'a Target> {
@@ -187,7 +291,7 @@ fn judged<'a>(command: &str, facts: &'a Facts) -> Option<&'a Target> {
 }
 
 /// `text` with terminal control characters written visibly (see [`crate::model::escape_controls`]).
-fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn esc(text: &str) -> std::borrow::Cow<'_, str> {
     crate::model::escape_controls(text)
 }
 
@@ -222,8 +326,17 @@ fn write_header(out: &mut dyn Write, h: &Header) -> io::Result<()> {
 }
 
 fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions) -> io::Result<()> {
-    let bold = Style::new().bold();
+    write_finding_lines(out, findings, opts)?;
+    write_totals(out, findings)
+}
+
+fn write_finding_lines(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    opts: HumanOptions,
+) -> io::Result<()> {
     let dim = Style::new().dimmed();
+    let bold = Style::new().bold();
     let width = findings.iter().map(|f| f.id.len()).max().unwrap_or(0);
     let mut area = "";
     for f in findings {
@@ -261,6 +374,12 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions)
             }
         }
     }
+    Ok(())
+}
+
+fn write_totals(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
     let s = Summary::of(findings);
     let notes = if s.info > 0 {
         format!(", {} rootless-mode notes", s.info)

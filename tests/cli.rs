@@ -304,14 +304,179 @@ fn strict_turns_warnings_into_failure() {
 }
 
 #[test]
-fn root_without_a_user_is_told_that_rootless_is_per_user() {
+fn root_without_a_user_gets_every_account_and_fix_still_asks_for_one() {
     let host = edited("debian-12", |t| as_root(&t));
+    let out = host.doctor().args(["preflight"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("every account (2)"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" alice ") && l.contains("ok (")),
+        "{text}"
+    );
+    // `fix` changes one user's setup: it still needs to be told whose.
     host.doctor()
-        .args(["preflight"])
+        .args(["fix"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("rootless mode is per user"))
         .stdout("");
+}
+
+/// The accounts' lines of a human `--all-users` report: (name, rest of the line).
+fn account_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("accounts"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let _glyph = words.next();
+            let name = words.next().unwrap().to_owned();
+            (name, l.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn all_users_judges_each_account_that_could_run_rootless_docker_once_with_the_host_once() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-accounts");
+    let out = cmd
+        .args(["preflight", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines = account_lines(&text);
+    let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+    // dave has no login shell and erin's uid is above UID_MAX; svc is judged for its line in /etc/subuid.
+    assert_eq!(names, ["svc", "alice", "bob", "carol"], "{text}");
+    let line = |name: &str| &lines.iter().find(|(n, _)| n == name).unwrap().1;
+    assert!(
+        line("alice").contains("ok (25 passed, 2 skipped)"),
+        "{text}"
+    );
+    assert!(
+        line("svc").contains("fail subid.entries subid.overlap"),
+        "{text}"
+    );
+    assert!(line("bob").contains("fail subid.overlap"), "{text}");
+    assert!(!line("bob").contains("subid.entries"), "{text}");
+    assert!(line("carol").contains("fail subid.entries"), "{text}");
+    // The host's checks appear once, above the accounts, and no per-user check among them.
+    assert_eq!(text.matches("subid.files").count(), 1, "{text}");
+    assert!(!text.contains("subid.range_size"), "{text}");
+    assert!(
+        text.contains("accounts: 1 ok, 0 with warnings, 3 failing"),
+        "{text}"
+    );
+    // --all-users says the same explicitly; --user still judges one.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-accounts");
+    let explicit = cmd
+        .args(["preflight", "--all-users", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(explicit.stdout).unwrap(), text);
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-accounts");
+    cmd.args(["preflight", "--all-users", "--user", "bob"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-accounts");
+    cmd.args(["preflight", "--all-users", "--probe"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("name one with --user NAME"));
+}
+
+/// Every account's findings in the `--all-users` JSON document are the findings `--user NAME` gives, the host-wide
+/// checks (reported once, at the top) and the checks that launch RootlessKit aside.
+#[test]
+fn all_users_json_holds_what_each_accounts_own_run_finds() {
+    for command in ["preflight", "check"] {
+        let (json, code) = report("debian-12-accounts", command, "json", &[]);
+        assert_eq!(code, 1, "{command}");
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc["all_users"], true);
+        assert_eq!(doc["healthy"], false);
+        assert_eq!(doc["accounts_chosen"]["uid_max"], 60000);
+        let host_ids = finding_ids(&doc);
+        assert!(host_ids.contains(&"subid.files"), "{host_ids:?}");
+        let accounts = doc["accounts"].as_array().unwrap();
+        assert_eq!(accounts.len(), 4, "{command}");
+        for a in accounts {
+            let name = a["name"].as_str().unwrap();
+            let (own, _) = report("debian-12-accounts", command, "json", &["--user", name]);
+            let own: serde_json::Value = serde_json::from_str(&own).unwrap();
+            let expected: Vec<(String, String, String)> = own["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| !host_ids.contains(&f["id"].as_str().unwrap()))
+                .filter(|f| f["id"] != "launch.trial" && f["id"] != "subid.nss")
+                .map(|f| {
+                    (
+                        f["id"].to_string(),
+                        f["status"].to_string(),
+                        f["summary"].to_string(),
+                    )
+                })
+                .collect();
+            let got: Vec<(String, String, String)> = a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["id"].to_string(),
+                        f["status"].to_string(),
+                        f["summary"].to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected, "{command}: {name}");
+            assert!(!got.is_empty());
+        }
+    }
+}
+
+#[test]
+fn all_users_prometheus_and_junit_carry_every_account() {
+    let (text, code) = report("debian-12-accounts", "preflight", "prometheus", &[]);
+    assert_eq!(code, 1);
+    let (ok, said) = validate("promtool", &["check", "metrics"], text.as_bytes());
+    assert!(ok && said.trim().is_empty(), "promtool: {said}\n{text}");
+    for line in [
+        r#"rootless_doctor_check{command="preflight",user="",id="subid.files",area="subid",status="pass"} 1"#,
+        r#"rootless_doctor_check{command="preflight",user="bob",id="subid.overlap",area="subid",status="fail"} 1"#,
+        r#"rootless_doctor_check{command="preflight",user="alice",id="subid.overlap",area="subid",status="pass"} 1"#,
+        r#"rootless_doctor_healthy{command="preflight",user=""} 0"#,
+        r#"rootless_doctor_healthy{command="preflight",user="alice"} 1"#,
+        r#"rootless_doctor_healthy{command="preflight",user="bob"} 0"#,
+        r#"rootless_doctor_last_run_timestamp_seconds{command="preflight",user=""} 1700000000"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no line {line}:\n{text}");
+    }
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
+    let (xml, code) = report("debian-12-accounts", "preflight", "junit", &[]);
+    assert_eq!(code, 1);
+    let (ok, said) = validate(
+        "xmllint",
+        &["--noout", "--schema", schema, "-"],
+        xml.as_bytes(),
+    );
+    assert!(ok, "xmllint: {said}\n{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 5, "{xml}");
+    for suite in ["preflight (host)", "preflight (svc)", "preflight (carol)"] {
+        assert!(
+            xml.contains(&format!(r#"<testsuite name="{suite}""#)),
+            "{suite}\n{xml}"
+        );
+    }
 }
 
 #[test]

@@ -42,6 +42,13 @@ fn preflight() -> String {
     "preflight".to_owned()
 }
 
+/// The user a scenario's run names with `--user` (its capture and fix plan judge the same one).
+fn user_of(scenario: &str) -> Option<String> {
+    let e = expect_of(scenario);
+    let i = e.args.iter().position(|a| a == "--user")?;
+    e.args.get(i + 1).cloned()
+}
+
 fn expect_of(scenario: &str) -> Expect {
     toml::from_str(&std::fs::read_to_string(format!("{FIXTURES}/{scenario}/expect.toml")).unwrap())
         .unwrap()
@@ -152,7 +159,17 @@ fn check(scenario: &str) {
 fn capture_round_trip(scenario: &str) {
     let dir = std::env::temp_dir().join(format!("rd-capture-{scenario}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let captured = run(scenario, &["capture", "--out", dir.to_str().unwrap()]);
+    let user = user_of(scenario);
+    let with_user = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        if let Some(u) = &user {
+            v.extend(["--user".to_owned(), u.clone()]);
+        }
+        v
+    };
+    let argv = with_user(&["capture", "--out", dir.to_str().unwrap()]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let captured = run(scenario, &argv);
     assert_eq!(captured.code, 0, "{scenario}: capture\n{}", captured.stdout);
     assert!(
         captured
@@ -166,11 +183,15 @@ fn capture_round_trip(scenario: &str) {
         );
     }
     // And an independent run of `check` on the fixture against a replay of the capture.
-    let live: serde_json::Value =
-        serde_json::from_str(&run(scenario, &["check", "--format", "json"]).stdout).unwrap();
-    let replay =
-        testkit::capture::replay(&assert_cmd::cargo::cargo_bin("rootless-doctor"), &dir, None)
-            .unwrap_or_else(|e| panic!("{scenario}: {e}"));
+    let argv = with_user(&["check", "--format", "json"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let live: serde_json::Value = serde_json::from_str(&run(scenario, &argv).stdout).unwrap();
+    let replay = testkit::capture::replay(
+        &assert_cmd::cargo::cargo_bin("rootless-doctor"),
+        &dir,
+        user.as_deref(),
+    )
+    .unwrap_or_else(|e| panic!("{scenario}: {e}"));
     let differing = testkit::capture::differences(&live, &replay);
     assert!(
         differing.is_empty(),
@@ -183,9 +204,17 @@ fn capture_round_trip(scenario: &str) {
 /// `fix` as a person, a script and JSON reads it; the script must pass `sh -n` and shellcheck, and the JSON plan
 /// holds exactly the steps of the findings that are not a pass (and not left to the person).
 fn fix_plan(scenario: &str, findings: &serde_json::Value) -> String {
-    let human = run(scenario, &["fix"]);
-    let script = run(scenario, &["fix", "--format", "script"]);
-    let json = run(scenario, &["fix", "--format", "json"]);
+    let user = user_of(scenario);
+    let user: Vec<&str> = user.iter().flat_map(|u| ["--user", u.as_str()]).collect();
+    let human = run(scenario, &[&["fix"][..], &user].concat());
+    let script = run(
+        scenario,
+        &[&["fix", "--format", "script"][..], &user].concat(),
+    );
+    let json = run(
+        scenario,
+        &[&["fix", "--format", "json"][..], &user].concat(),
+    );
     for r in [&human, &script, &json] {
         assert_eq!(r.code, 0, "{scenario}: fix is a dry run and exits 0");
     }
@@ -279,6 +308,7 @@ scenarios! {
     debian_11_btrfs_home => "debian-11-btrfs-home",
     debian_11_userns_clone_0 => "debian-11-userns-clone-0",
     debian_12 => "debian-12",
+    debian_12_accounts => "debian-12-accounts",
     debian_12_apparmor_confined_rootlesskit => "debian-12-apparmor-confined-rootlesskit",
     debian_12_apparmor_unconfined_rootlesskit => "debian-12-apparmor-unconfined-rootlesskit",
     debian_12_cgroup_v1 => "debian-12-cgroup-v1",

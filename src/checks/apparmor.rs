@@ -13,6 +13,7 @@ pub(super) const CHECKS: &[Check] = &[Check {
     area: "apparmor",
     scope: Scope::Preflight,
     needs_runtime: true,
+    per_user: true,
     judges: Judges::Rootless,
     title: "The AppArmor profile the rootlesskit that will run gets lets it start (userns under the restriction, no confinement)",
     reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; https://github.com/torvalds/linux/blob/master/security/apparmor/domain.c; apparmor.d(5); apparmor_parser(8)",

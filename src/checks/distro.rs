@@ -10,6 +10,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "distro",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: false,
         judges: Judges::AnyDaemon,
         title: "The distribution is recognised, so fixes use its packages and commands",
         reference: "os-release(5); https://docs.docker.com/engine/security/rootless/",
@@ -34,7 +35,7 @@ are what rootless-doctor used; a new distros/<name>.toml adds it.",
 ];
 
 fn detected(f: &Facts) -> Verdict {
-    let (path, os) = match &f.os_release {
+    let (path, os) = match f.os_release() {
         Read::Ok(v) => v,
         Read::Failed(e) => return unreadable("/etc/os-release", e),
         Read::Missing => {

@@ -13,6 +13,7 @@ pub(super) const CHECKS: &[Check] = &[Check {
     area: "launch",
     scope: Scope::Probe,
     needs_runtime: true,
+    per_user: true,
     judges: Judges::Rootless,
     title: "Trial launches as the user (`rootlesskit … true`, then dockerd-rootless.sh until dockerd answers) succeed, or their error is explained",
     reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/rootless-containers/rootlesskit",

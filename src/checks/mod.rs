@@ -40,6 +40,11 @@ pub struct Check {
     /// Judges the running kernel or session (/proc, /sys, /run, the environment) rather than files:
     /// on a `--root` tree without /proc/sys (a mounted image) it is skipped, not guessed.
     pub needs_runtime: bool,
+    /// Its verdict depends on the user judged (their ranges, session, files, daemon, PATH); `--all-users` runs it
+    /// once per account. False for what is the same for every user (the kernel, the distribution, root's files,
+    /// the system daemon's socket): run once for the host. A test holds every host-wide check to the same verdict
+    /// for two users of each fixture.
+    pub per_user: bool,
     /// Which daemon it is about: rootless mode only (a rootful user, `--target rootful`, gets its finding as a note),
     /// or whichever daemon the client targets.
     pub judges: Judges,
@@ -159,9 +164,39 @@ impl Selection {
 /// `launch.trial`'s error through the known-error table) is completed here, once every selected check has run:
 /// each named check's status in this run (judged now if it was not selected) goes into its summary and evidence.
 pub fn run(facts: &Facts, selection: &Selection, daemon: bool, probe: bool) -> Vec<Finding> {
+    run_part(facts, selection, daemon, probe, Part::All)
+}
+
+/// Which checks of a run [`run_part`] judges: all, those the same for every user, or those of one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    All,
+    Host,
+    User,
+}
+
+impl Part {
+    fn includes(self, check: &Check) -> bool {
+        match self {
+            Part::All => true,
+            Part::Host => !check.per_user,
+            Part::User => check.per_user,
+        }
+    }
+}
+
+/// [`run`], restricted to `part`: `--all-users` judges the host's part once and each account's part per account.
+pub fn run_part(
+    facts: &Facts,
+    selection: &Selection,
+    daemon: bool,
+    probe: bool,
+    part: Part,
+) -> Vec<Finding> {
     let verdicts: Vec<(&Check, Verdict)> = all()
         .filter(|c| {
             selection.includes(c)
+                && part.includes(c)
                 && match c.scope {
                     Scope::Preflight => true,
                     Scope::CheckOnly => daemon,
@@ -814,7 +849,11 @@ mod tests {
                 .iter()
                 .position(|a| *a == "--path")
                 .and_then(|i| args.get(i + 1).copied());
-            let facts = test_support::facts_with(name, path);
+            let user = args
+                .iter()
+                .position(|a| *a == "--user")
+                .and_then(|i| args.get(i + 1).copied());
+            let facts = test_support::facts_as(name, user, path);
             for f in run(&facts, &Selection::default(), true, true) {
                 let Some(r) = &f.remediation else { continue };
                 for step in &r.steps {
@@ -889,5 +928,45 @@ mod tests {
         assert_eq!(grouped(65536), "65,536");
         assert_eq!(grouped(100), "100");
         assert_eq!(grouped(1_000_000), "1,000,000");
+    }
+
+    /// `--all-users` judges a host-wide check (`per_user: false`) once, for every account: on every fixture, such a
+    /// check must say the same for the host's own view and for each of two accounts (status and summary).
+    #[test]
+    #[allow(clippy::disallowed_methods)] // lists the fixtures' directories
+    fn host_wide_checks_say_the_same_for_every_account_of_every_fixture() {
+        use crate::facts::{Facts, Shared};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut compared = 0;
+        let mut differ = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let host = test_support::host(&name);
+            let shared = Shared::read(&host);
+            let selection = Selection::default();
+            let judge = |mut f: Facts| -> Vec<(&'static str, Status, String)> {
+                f.choose_target(crate::facts::client::TargetChoice::Rootless);
+                run_part(&f, &selection, true, false, Part::Host)
+                    .into_iter()
+                    .map(|x| (x.id, x.status, x.summary))
+                    .collect()
+            };
+            let base = judge(Facts::for_host(&host, &shared));
+            let accounts = Facts::for_host(&host, &shared).accounts();
+            for a in accounts.list.iter().take(2) {
+                let f = Facts::for_account(&host, &shared, &a.info).unwrap();
+                for (mine, host_view) in judge(f).iter().zip(&base) {
+                    if mine != host_view {
+                        differ.insert(mine.0, format!("{name}, {}: {mine:?}", a.info.name));
+                    }
+                }
+                compared += 1;
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "host-wide checks that differ per account: {differ:#?}"
+        );
+        assert!(compared > 100, "only {compared} accounts compared");
     }
 }

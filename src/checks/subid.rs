@@ -21,6 +21,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: false,
         judges: Judges::Rootless,
         title: "/etc/subuid and /etc/subgid are regular root-owned files that parse cleanly",
         reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/259",
@@ -47,6 +48,7 @@ How to fix: make them plain files: `sudo cp --remove-destination \"$(readlink -f
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "The user has subordinate id ranges in both /etc/subuid and /etc/subgid",
         reference: REF,
@@ -72,6 +74,7 @@ rootless-doctor computes one that overlaps no other user's range. `useradd` on c
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "The user's subordinate ranges hold at least 65,536 ids each",
         reference: REF,
@@ -95,6 +98,7 @@ How to fix: give the user a larger range, e.g. `sudo usermod --add-subuids 10000
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "The user's ranges overlap neither each other nor another user's",
         reference: "subuid(5); https://github.com/rootless-containers/rootlesskit/issues/476; https://github.com/shadow-maint/shadow/issues/424",
@@ -119,6 +123,7 @@ How to fix: delete the overlapping lines and allocate fresh ranges: `sudo usermo
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "No subordinate range contains the user's own uid (or gid)",
         reference: "https://github.com/rootless-containers/rootlesskit/issues/476; subuid(5)",
@@ -141,6 +146,7 @@ How to fix: delete the line or range that holds your own id (`sudo usermod --del
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "The user's ranges contain no real uid from /etc/passwd (or gid from /etc/group)",
         reference: "subuid(5); useradd(8); login.defs(5)",
@@ -164,6 +170,7 @@ starting at 100000 or above.",
         area: "subid",
         scope: Scope::Preflight,
         needs_runtime: true,
+        per_user: true,
         judges: Judges::Rootless,
         title: "Inside a user namespace (LXC, LXD, a container), the ranges lie inside the parent's map",
         reference: "user_namespaces(7); https://docs.docker.com/engine/security/rootless/",
@@ -189,6 +196,7 @@ container maps 0-165535 or more).",
         area: "subid",
         scope: Scope::Probe,
         needs_runtime: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "A subid module named in /etc/nsswitch.conf gives the user ranges newuidmap accepts",
         reference: "subuid(5); getsubids(1); nsswitch.conf(5); https://github.com/shadow-maint/shadow/blob/4.13/lib/nss.c",
@@ -245,10 +253,7 @@ fn sides<'a>(f: &'a Facts) -> [Side<'a>; 2] {
 }
 
 fn mine<'a>(f: &Facts, file: &'a SubidFile) -> Vec<&'a SubidEntry> {
-    file.entries
-        .iter()
-        .filter(|e| e.matches(&f.user.name, f.user.uid))
-        .collect()
+    file.mine(&f.user.name, f.user.uid)
 }
 
 fn cite(path: &str, e: &SubidEntry) -> Evidence {
@@ -742,20 +747,23 @@ fn static_ranges(f: &Facts, path: &str) -> Result<Vec<Passed>, String> {
 /// owned by the id of the account (`-g`: the group) called OWNER. None for "Error fetching ranges" (exit 1).
 fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<Vec<Passed>> {
     let id = id_of_owner.map(|i| i.to_string());
-    let mut out = Vec::new();
-    for e in &file.entries {
-        let passed = Passed {
-            line: e.line,
-            start: i64::try_from(e.start).unwrap_or(i64::MAX),
-            count: i64::try_from(e.count).unwrap_or(i64::MAX),
-        };
-        if e.owner == owner {
-            out.push(passed);
-        }
-        if id.as_deref() == Some(e.owner.as_str()) {
-            out.push(passed);
-        }
+    // Every line whose owner is the string, then (again, for the same line) whose owner is the id: in file order.
+    let mut lines: Vec<usize> = file.owned_by(owner).to_vec();
+    if let Some(id) = &id {
+        lines.extend(file.owned_by(id));
+        lines.sort();
     }
+    let out: Vec<Passed> = lines
+        .into_iter()
+        .map(|i| {
+            let e = &file.entries[i];
+            Passed {
+                line: e.line,
+                start: i64::try_from(e.start).unwrap_or(i64::MAX),
+                count: i64::try_from(e.count).unwrap_or(i64::MAX),
+            }
+        })
+        .collect();
     (!out.is_empty()).then_some(out)
 }
 
@@ -783,12 +791,14 @@ fn dynamic_ranges(
 /// lines, by its exact name, its numeric uid, or another name with the same uid.
 fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
     let uid = f.user.uid.to_string();
+    // (Through the file's indices: a fleet's host asks this for every account, of files with a line per account.)
     let find = |val: u64| -> Option<&SubidEntry> {
-        file.entries
+        file.owned_by(&f.user.name)
             .iter()
-            .find(|e| e.owner == f.user.name && e.contains(val))
+            .map(|&i| &file.entries[i])
+            .find(|e| e.contains(val))
             .or_else(|| {
-                file.entries.iter().filter(|e| e.contains(val)).find(|e| {
+                file.overlapping(val, 1).into_iter().find(|e| {
                     e.owner == uid
                         || f.user_by_name(&e.owner)
                             .is_some_and(|u| u.uid == f.user.uid)
@@ -827,17 +837,11 @@ fn launch(f: &Facts, dedup: bool) -> Option<Launch> {
         .which("getsubids")
         .filter(|_| !static_source(f))
         .and_then(|_| {
-            let group_gid = match f.groups() {
-                Read::Ok(g) => g.iter().find(|e| e.name == name).map(|e| e.gid),
-                _ => None,
-            };
+            let group_gid = f.group_by_name(name).map(|e| e.gid);
             let u_name = getsubids(uf, name, known.then_some(f.user.uid));
             // shadow also asks getpwnam("1001") for a user so named; only a numeric owner in the file can make that
             // answer matter, and asking NSS a name it lacks loads every module nsswitch.conf lists (start-up time).
-            let numeric_owner = uf
-                .entries
-                .iter()
-                .any(|e| e.owner.bytes().all(|b| b.is_ascii_digit()));
+            let numeric_owner = uf.has_numeric_owner();
             let named_uid = numeric_owner.then(|| f.user_by_name(&uid)).flatten();
             let u_uid = getsubids(uf, &uid, named_uid.map(|u| u.uid));
             let g_name = getsubids(gf, name, group_gid);
@@ -1483,11 +1487,11 @@ fn overlap(f: &Facts) -> Verdict {
                 }
             }
             for other in file
-                .entries
-                .iter()
+                .overlapping(a.start, a.count)
+                .into_iter()
                 .filter(|e| !e.matches(&f.user.name, f.user.uid))
             {
-                if a.overlaps(other.start, other.count) {
+                {
                     bad.push((side.id_kind, (*a).clone()));
                     problems.push(format!(
                         "{}:{} overlaps {}'s range at line {}",
@@ -1610,40 +1614,38 @@ fn passwd_overlap(f: &Facts) -> Verdict {
     if m_is_empty(f, &both) {
         return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));
     }
-    let (users, skipped): (Vec<(&str, u32)>, _) = match f.passwd() {
-        Read::Ok(p) => (
-            p.iter()
-                .filter(|e| e.name != f.user.name)
-                .map(|e| (e.name.as_str(), e.uid))
-                .collect(),
-            p.skipped.as_slice(),
-        ),
+    let skipped = match f.passwd() {
+        Read::Ok(p) => p.skipped.as_slice(),
         Read::Failed(e) => return unreadable("/etc/passwd", e),
         Read::Missing => return Verdict::skip("no /etc/passwd to compare the ranges with"),
     };
-    let groups: Vec<(&str, u32)> = match f.groups() {
-        Read::Ok(g) => g
-            .iter()
-            .filter(|e| e.gid != f.user.gid)
-            .map(|e| (e.name.as_str(), e.gid))
-            .collect(),
-        Read::Failed(e) => return unreadable("/etc/group", e),
-        Read::Missing => Vec::new(),
-    };
+    if let Read::Failed(e) = f.groups() {
+        return unreadable("/etc/group", e);
+    }
     let mut bad: Vec<(&'static str, SubidEntry)> = Vec::new();
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for (file, side) in &both {
-        let (db, db_path) = if side.id_kind == "uid" {
-            (&users, "/etc/passwd")
+        let db_path = if side.id_kind == "uid" {
+            "/etc/passwd"
         } else {
-            (&groups, "/etc/group")
+            "/etc/group"
         };
         for e in mine(f, file) {
-            let hits: Vec<&(&str, u32)> = db
-                .iter()
-                .filter(|(_, id)| e.contains(u64::from(*id)))
-                .collect();
+            // The accounts (groups) inside the range, the user's own (own group) aside, in file order.
+            let hits: Vec<(&str, u32)> = if side.id_kind == "uid" {
+                f.accounts_with_uid_in(e.start, e.count)
+                    .into_iter()
+                    .filter(|a| a.name != f.user.name)
+                    .map(|a| (a.name.as_str(), a.uid))
+                    .collect()
+            } else {
+                f.groups_with_gid_in(e.start, e.count)
+                    .into_iter()
+                    .filter(|g| g.gid != f.user.gid)
+                    .map(|g| (g.name.as_str(), g.gid))
+                    .collect()
+            };
             if let Some((name, id)) = hits.first() {
                 bad.push((side.id_kind, e.clone()));
                 let more = if hits.len() > 1 {

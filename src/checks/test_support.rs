@@ -64,9 +64,15 @@ pub(crate) fn facts(name: &str) -> Facts<'static> {
 
 /// The facts of fixture `name` as `check volumes --path PATH` would gather them; the host is leaked.
 pub(crate) fn facts_with(name: &str, path: Option<&str>) -> Facts<'static> {
+    facts_as(name, None, path)
+}
+
+/// The facts of fixture `name` as `--user USER` and `check volumes --path PATH` would gather them; the host is
+/// leaked.
+pub(crate) fn facts_as(name: &str, user: Option<&str>, path: Option<&str>) -> Facts<'static> {
     let host: &'static FakeHost = Box::leak(Box::new(host(name)));
     let mut facts =
-        Facts::gather(host, None, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+        Facts::gather(host, user, path).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
     facts.choose_target(crate::facts::client::TargetChoice::Auto);
     facts
 }

@@ -14,12 +14,14 @@
 
 use std::cell::OnceCell;
 use std::io;
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use crate::distro::{self, Selection};
 use crate::host::{self, Host, Identity, UserInfo};
 
+pub mod accounts;
 pub mod apparmor;
 pub mod client;
 pub mod data_root;
@@ -156,31 +158,117 @@ pub struct SubidFile {
     pub errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
     pub text: String,
-    /// RootlessKit's static parser over the text, for the user it was first asked for (uid, name), run on first use.
-    rootlesskit_static: OnceCell<StaticParse>,
+    /// RootlessKit's static parser over the whole text, built on first use, for every user.
+    rootlesskit_static: OnceCell<parse::subid::StaticIndex>,
+    /// The entries' indices by owner (a name, or a uid as written), built on first use.
+    by_owner: OnceCell<std::collections::HashMap<String, Vec<usize>>>,
+    /// The entries' indices sorted by start, with the greatest end up to each: which ranges overlap one, by
+    /// binary search instead of a pass over every line.
+    by_start: OnceCell<(Vec<usize>, Vec<u64>)>,
+    numeric_owner: OnceCell<bool>,
 }
 
-/// One user's answer of RootlessKit's static parser: (uid, name, ranges or its error).
-type StaticParse = (u32, String, Result<Vec<parse::subid::StaticRange>, String>);
-
 impl SubidFile {
+    pub fn new(
+        path: &'static str,
+        entries: Vec<SubidEntry>,
+        errors: Vec<LineError>,
+        text: String,
+    ) -> SubidFile {
+        SubidFile {
+            path,
+            entries,
+            errors,
+            text,
+            rootlesskit_static: OnceCell::new(),
+            by_owner: OnceCell::new(),
+            by_start: OnceCell::new(),
+            numeric_owner: OnceCell::new(),
+        }
+    }
+
     /// RootlessKit's static parser (`parse::subid::rootlesskit_static`) over this file for `user`: the user's
-    /// ranges, or its error word for word. Parsed once for the first user asked, whatever the number of checks
-    /// asking; another user (a file shared between users' runs) gets a parse of their own.
+    /// ranges, or its error word for word. The file is parsed once, whatever the number of users and checks asking.
     pub fn rootlesskit_static(
         &self,
         user: &TargetUser,
     ) -> Result<Vec<parse::subid::StaticRange>, String> {
-        let parse =
-            || parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name);
-        let (uid, name, result) = self
-            .rootlesskit_static
-            .get_or_init(|| (user.uid, user.name.clone(), parse()));
-        if *uid == user.uid && *name == user.name {
-            result.clone()
-        } else {
-            parse()
+        self.rootlesskit_static
+            .get_or_init(|| parse::subid::StaticIndex::new(&self.text, self.path))
+            .ranges(user.uid, &user.name)
+    }
+
+    /// The entries of the user called `name` with uid `uid` (shadow accepts either as the owner), in file order.
+    pub fn mine(&self, name: &str, uid: u32) -> Vec<&SubidEntry> {
+        let uid = uid.to_string();
+        let mut found: Vec<usize> = self.owned_by(name).to_vec();
+        if uid != name {
+            found.extend(self.owned_by(&uid));
+            found.sort_unstable();
         }
+        found.iter().map(|&i| &self.entries[i]).collect()
+    }
+
+    /// The indices of the entries whose owner field is exactly `owner`, in file order.
+    pub fn owned_by(&self, owner: &str) -> &[usize] {
+        let index = self.by_owner.get_or_init(|| {
+            let mut map: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            for (i, e) in self.entries.iter().enumerate() {
+                map.entry(e.owner.clone()).or_default().push(i);
+            }
+            map
+        });
+        index.get(owner).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether some entry's owner is all digits (a uid, or a name that looks like one).
+    pub fn has_numeric_owner(&self) -> bool {
+        *self.numeric_owner.get_or_init(|| {
+            self.entries
+                .iter()
+                .any(|e| e.owner.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+
+    /// The entries whose range overlaps `[start, start+count)`, in file order.
+    pub fn overlapping(&self, start: u64, count: u64) -> Vec<&SubidEntry> {
+        let (order, max_end) = self.by_start.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.entries.len()).collect();
+            order.sort_by_key(|&i| self.entries[i].start);
+            let mut max = 0;
+            let max_end = order
+                .iter()
+                .map(|&i| {
+                    max = max.max(self.entries[i].end());
+                    max
+                })
+                .collect();
+            (order, max_end)
+        });
+        let end = start.saturating_add(count);
+        let mut found: Vec<usize> = Vec::new();
+        if count == 0 {
+            return Vec::new();
+        }
+        // Those starting inside the range all overlap it; of those starting before it, only those reaching into
+        // it, and none before the last place where the greatest end so far still reaches it.
+        let first_inside = order.partition_point(|&i| self.entries[i].start < start);
+        let past = order.partition_point(|&i| self.entries[i].start < end);
+        found.extend(
+            order[first_inside..past]
+                .iter()
+                .copied()
+                .filter(|&i| self.entries[i].count > 0),
+        );
+        let mut j = first_inside;
+        while j > 0 && max_end[j - 1] > start {
+            j -= 1;
+            if self.entries[order[j]].end() > start {
+                found.push(order[j]);
+            }
+        }
+        found.sort_unstable();
+        found.iter().map(|&i| &self.entries[i]).collect()
     }
 }
 
@@ -193,23 +281,13 @@ pub struct Facts<'h> {
     reader: Option<Box<dyn Host>>,
     pub identity: Identity,
     pub user: TargetUser,
-    pub os_release: Read<(String, OsRelease)>,
     pub distro: Selection,
     pub kernel_release: Option<String>,
     pub kernel: Option<KernelVersion>,
     /// systemd is the init system (`/run/systemd/system` is a directory, as sd_booted(3) tests).
     pub systemd: bool,
-    subuid: OnceCell<Read<SubidFile>>,
-    subgid: OnceCell<Read<SubidFile>>,
-    passwd: OnceCell<Read<parse::passwd::Passwd>>,
-    groups: OnceCell<Read<Vec<parse::passwd::GroupEntry>>>,
-    mounts: OnceCell<Read<Vec<Mount>>>,
-    uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
-    gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
-    kernel_config: OnceCell<Read<(String, String)>>,
-    /// Installed package -> version from dpkg's status file, scanned once on the first question.
-    dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
-    processes: OnceCell<Read<Vec<Process>>>,
+    /// What is the same for every user: read and parsed once, whatever the number of users judged.
+    shared: Rc<Shared>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
     /// Whether a path is an executable regular file, as `find_in` judged it: a dozen checks look for the same
     /// programs along the same PATH, and each look was a stat per directory.
@@ -220,6 +298,115 @@ pub struct Facts<'h> {
     target_choice: client::TargetChoice,
     /// Facts derived from the reads, each computed on first use (see the submodules).
     derived: Derived,
+    /// The run over every account: answers by path (see [`Facts::memoized`]).
+    memo: Option<Memo>,
+}
+
+/// The host's own files and state, the same for every user judged in a run (`--all-users` judges thousands
+/// against one copy): read on first use, by the first user's facts that ask. They are root's files (/etc, /proc,
+/// the package database), which every user reads alike.
+pub struct Shared {
+    os_release: Read<(String, OsRelease)>,
+    distro: Selection,
+    kernel_release: Option<String>,
+    kernel: Option<KernelVersion>,
+    systemd: bool,
+    subuid: OnceCell<Read<SubidFile>>,
+    subgid: OnceCell<Read<SubidFile>>,
+    passwd: OnceCell<Read<parse::passwd::Passwd>>,
+    /// Each name of /etc/passwd with the index of its first entry.
+    passwd_names: OnceCell<std::collections::HashMap<String, usize>>,
+    /// `(uid, index)` of every passwd entry, sorted: the accounts inside a range by binary search.
+    passwd_ids: OnceCell<Vec<(u32, usize)>>,
+    groups: OnceCell<Read<Vec<parse::passwd::GroupEntry>>>,
+    /// Each name of /etc/group with the index of its first entry.
+    group_names: OnceCell<std::collections::HashMap<String, usize>>,
+    /// `(gid, index)` of every group, sorted.
+    group_ids: OnceCell<Vec<(u32, usize)>>,
+    mounts: OnceCell<Read<Vec<Mount>>>,
+    uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
+    gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
+    kernel_config: OnceCell<Read<(String, String)>>,
+    /// Installed package -> version from dpkg's status file, scanned once on the first question.
+    dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
+    processes: OnceCell<Read<Vec<Process>>>,
+    /// The system paths' answers of the run over every account (see [`Facts::memoized`]).
+    memo: Memo,
+}
+
+impl Shared {
+    /// Reads what every user's facts start from: os-release, the kernel's release, the init system.
+    pub fn read(host: &dyn Host) -> Rc<Shared> {
+        let os_release = read_os_release(host);
+        let distro = match &os_release {
+            Read::Ok((_, os)) => distro::select(os),
+            _ => distro::select(&OsRelease::default()),
+        };
+        let kernel_release = host
+            .read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .map(|s| s.trim().to_owned());
+        let kernel = kernel_release
+            .as_deref()
+            .and_then(parse::kernel::parse_release);
+        let systemd = host
+            .lstat("/run/systemd/system")
+            .is_ok_and(|m| m.kind == FileKind::Dir);
+        Rc::new(Shared {
+            os_release,
+            distro,
+            kernel_release,
+            kernel,
+            systemd,
+            subuid: OnceCell::new(),
+            subgid: OnceCell::new(),
+            passwd: OnceCell::new(),
+            passwd_names: OnceCell::new(),
+            passwd_ids: OnceCell::new(),
+            groups: OnceCell::new(),
+            group_names: OnceCell::new(),
+            group_ids: OnceCell::new(),
+            mounts: OnceCell::new(),
+            uid_map: OnceCell::new(),
+            gid_map: OnceCell::new(),
+            kernel_config: OnceCell::new(),
+            dpkg_status: OnceCell::new(),
+            processes: OnceCell::new(),
+            memo: Memo::default(),
+        })
+    }
+}
+
+/// Answers already given, by path (see [`Facts::memoized`]).
+#[derive(Default)]
+struct Memo {
+    read: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
+    lstat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
+    stat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
+    fs_magic: std::cell::RefCell<std::collections::HashMap<String, Read<u64>>>,
+}
+
+/// A path whose answer is the same for every account: below the system's own directories, not a user's home, runtime
+/// directory, linger flag, cgroup or /tmp.
+fn is_system_path(path: &str) -> bool {
+    const SYSTEM: [&str; 11] = [
+        "/usr/",
+        "/etc/",
+        "/proc/sys/",
+        "/bin/",
+        "/sbin/",
+        "/lib/",
+        "/lib64/",
+        "/opt/",
+        "/snap/",
+        "/var/lib/dpkg/",
+        "/run/systemd/system",
+    ];
+    SYSTEM.iter().any(|p| path.starts_with(p))
+        || matches!(
+            path,
+            "/" | "/tmp" | "/run" | "/home" | "/sys/fs/cgroup" | "/var/tmp"
+        )
 }
 
 /// The derived facts' caches; each is filled by the method of the submodule that owns it.
@@ -272,9 +459,55 @@ impl<'h> Facts<'h> {
         let reader = host
             .as_user(&info)
             .map_err(|e| UserError::Credentials(user.name.clone(), host::describe_error(&e)))?;
-        let mut facts = Facts::with_user(host, reader, identity, user);
+        let mut facts = Facts::with_user(host, Shared::read(host), reader, identity, user);
         facts.volume_path = volume_path.map(str::to_owned);
         Ok(facts)
+    }
+
+    /// The facts of one account of `--all-users`, on the host state `shared` already holds: read with the
+    /// account's own credentials, like `--user NAME`.
+    pub fn for_account(
+        host: &'h dyn Host,
+        shared: &Rc<Shared>,
+        account: &UserInfo,
+    ) -> Result<Facts<'h>, UserError> {
+        let identity = host.identity();
+        let reader = host
+            .as_user(account)
+            .map_err(|e| UserError::Credentials(account.name.clone(), host::describe_error(&e)))?;
+        let user = TargetUser {
+            name: account.name.clone(),
+            uid: account.uid,
+            gid: account.gid,
+            home: account.home.clone(),
+            source: UserSource::Flag,
+            known: true,
+        };
+        let mut facts = Facts::with_user(host, Rc::clone(shared), reader, identity, user);
+        facts.memo = Some(Memo::default());
+        Ok(facts)
+    }
+
+    /// The facts the host-wide checks of `--all-users` judge: the host as the doctor (root) sees it, for no
+    /// account in particular (named `root`, uid 0, never as its own session).
+    pub fn for_host(host: &'h dyn Host, shared: &Rc<Shared>) -> Facts<'h> {
+        let identity = host.identity();
+        let user = TargetUser {
+            name: "root".to_owned(),
+            uid: 0,
+            gid: 0,
+            home: "/root".to_owned(),
+            source: UserSource::Flag,
+            known: true,
+        };
+        let mut facts = Facts::with_user(host, Rc::clone(shared), None, identity, user);
+        facts.memo = Some(Memo::default());
+        facts
+    }
+
+    /// The host state these facts share with every other user's of the run.
+    pub fn shared(&self) -> &Rc<Shared> {
+        &self.shared
     }
 
     /// Facts about the caller itself, root included (for `enter`, which acts as whoever runs it).
@@ -298,55 +531,32 @@ impl<'h> Facts<'h> {
                 known: false,
             },
         };
-        Facts::with_user(host, None, identity, user)
+        Facts::with_user(host, Shared::read(host), None, identity, user)
     }
 
     fn with_user(
         host: &'h dyn Host,
+        shared: Rc<Shared>,
         reader: Option<Box<dyn Host>>,
         identity: Identity,
         user: TargetUser,
     ) -> Facts<'h> {
-        let os_release = read_os_release(host);
-        let distro = match &os_release {
-            Read::Ok((_, os)) => distro::select(os),
-            _ => distro::select(&OsRelease::default()),
-        };
-        let kernel_release = host
-            .read_to_string("/proc/sys/kernel/osrelease")
-            .ok()
-            .map(|s| s.trim().to_owned());
-        let kernel = kernel_release
-            .as_deref()
-            .and_then(parse::kernel::parse_release);
-        let systemd = host
-            .lstat("/run/systemd/system")
-            .is_ok_and(|m| m.kind == FileKind::Dir);
         Facts {
             host,
             reader,
             identity,
             user,
-            os_release,
-            distro,
-            kernel_release,
-            kernel,
-            systemd,
-            subuid: OnceCell::new(),
-            subgid: OnceCell::new(),
-            passwd: OnceCell::new(),
-            groups: OnceCell::new(),
-            mounts: OnceCell::new(),
-            uid_map: OnceCell::new(),
-            gid_map: OnceCell::new(),
-            kernel_config: OnceCell::new(),
-            dpkg_status: OnceCell::new(),
-            processes: OnceCell::new(),
+            distro: shared.distro.clone(),
+            kernel_release: shared.kernel_release.clone(),
+            kernel: shared.kernel,
+            systemd: shared.systemd,
+            shared,
             http: std::cell::RefCell::new(std::collections::BTreeMap::new()),
             executables: std::cell::RefCell::default(),
             volume_path: None,
             target_choice: client::TargetChoice::default(),
             derived: Derived::default(),
+            memo: None,
         }
     }
 
@@ -358,6 +568,11 @@ impl<'h> Facts<'h> {
     /// The path given with `check volumes --path P`, if any.
     pub fn volume_path(&self) -> Option<&str> {
         self.volume_path.as_deref()
+    }
+
+    /// os-release(5): the file read (`/etc/os-release`, else `/usr/lib/os-release`) and its fields.
+    pub fn os_release(&self) -> &Read<(String, OsRelease)> {
+        &self.shared.os_release
     }
 
     pub fn distro(&self) -> &'static distro::Distro {
@@ -392,7 +607,11 @@ impl<'h> Facts<'h> {
     // --- plain reads ---------------------------------------------------------------------------
 
     pub fn read(&self, path: &str) -> Read<String> {
-        Read::from_io(self.reader().read_to_string(path))
+        self.memoized(
+            path,
+            |m| &m.read,
+            || Read::from_io(self.reader().read_to_string(path)),
+        )
     }
 
     pub fn read_bytes(&self, path: &str) -> Read<Vec<u8>> {
@@ -400,11 +619,48 @@ impl<'h> Facts<'h> {
     }
 
     pub fn lstat(&self, path: &str) -> Read<Meta> {
-        Read::from_io(self.reader().lstat(path))
+        self.memoized(
+            path,
+            |m| &m.lstat,
+            || Read::from_io(self.reader().lstat(path)),
+        )
     }
 
     pub fn stat(&self, path: &str) -> Read<Meta> {
-        Read::from_io(self.reader().stat(path))
+        self.memoized(
+            path,
+            |m| &m.stat,
+            || Read::from_io(self.reader().stat(path)),
+        )
+    }
+
+    /// `read()` answered once per path: for the run over every account ([`Facts::for_account`]), whose checks ask
+    /// the same paths again and again, and whose accounts ask the same system paths. The account's own answers
+    /// live as long as its facts; a system path's (below /usr, /etc, /proc/sys, …) is kept for every account when
+    /// nobody's credentials are taken (a tree, whose files read the same for everyone). Other runs ask the host
+    /// each time: a trial launch, or `fix`, changes what is there.
+    fn memoized<T: Clone>(
+        &self,
+        path: &str,
+        table: impl Fn(&Memo) -> &std::cell::RefCell<std::collections::HashMap<String, Read<T>>>,
+        read: impl FnOnce() -> Read<T>,
+    ) -> Read<T> {
+        let Some(own) = &self.memo else {
+            return read();
+        };
+        let memo = if self.reader.is_none() && is_system_path(path) {
+            &self.shared.memo
+        } else {
+            own
+        };
+        if let Some(known) = table(memo).borrow().get(path) {
+            return known.clone();
+        }
+        let value = read();
+        table(memo)
+            .borrow_mut()
+            .insert(path.to_owned(), value.clone());
+        value
     }
 
     pub fn read_link(&self, path: &str) -> Read<String> {
@@ -424,7 +680,11 @@ impl<'h> Facts<'h> {
     }
 
     pub fn fs_magic(&self, path: &str) -> Read<u64> {
-        Read::from_io(self.reader().fs_magic(path))
+        self.memoized(
+            path,
+            |m| &m.fs_magic,
+            || Read::from_io(self.reader().fs_magic(path)),
+        )
     }
 
     /// Whether /sys/fs/cgroup is the unified (cgroup v2) hierarchy, where rootless dockerd uses the systemd cgroup
@@ -459,7 +719,22 @@ impl<'h> Facts<'h> {
         self.host.env(name)
     }
 
+    /// The account called `name`: from /etc/passwd when it is there (the first line with the name, as the `files`
+    /// module that every distribution's nsswitch.conf names first answers), otherwise from NSS (LDAP, SSSD,
+    /// systemd-homed). The file is indexed once per run: a fleet's checks ask for thousands of names.
     pub fn user_by_name(&self, name: &str) -> Option<UserInfo> {
+        if let Read::Ok(p) = self.passwd() {
+            let names = self.shared.passwd_names.get_or_init(|| {
+                let mut map = std::collections::HashMap::with_capacity(p.len());
+                for (i, e) in p.iter().enumerate() {
+                    map.entry(e.name.clone()).or_insert(i);
+                }
+                map
+            });
+            if let Some(&i) = names.get(name) {
+                return Some(UserInfo::from(p[i].clone()));
+            }
+        }
         self.host.user_by_name(name).ok().flatten()
     }
 
@@ -528,7 +803,7 @@ impl<'h> Facts<'h> {
     pub fn package_version(&self, package: &str) -> Option<String> {
         match self.distro().package_manager.database.as_str() {
             "dpkg" => {
-                let installed = self.dpkg_status.get_or_init(|| {
+                let installed = self.shared.dpkg_status.get_or_init(|| {
                     let mut scan = parse::pkgdb::DpkgScan::default();
                     self.reader()
                         .read_pieces("/var/lib/dpkg/status", &mut |piece| scan.feed(piece))
@@ -596,7 +871,7 @@ impl<'h> Facts<'h> {
     /// Every process in /proc (of this host view); processes that vanish while being read, and zombies, are left
     /// out.
     pub fn processes(&self) -> &Read<Vec<Process>> {
-        self.processes.get_or_init(|| {
+        self.shared.processes.get_or_init(|| {
             let names = match Read::from_io(self.host.read_dir("/proc")) {
                 Read::Ok(n) => n,
                 Read::Missing => return Read::Missing,
@@ -696,11 +971,15 @@ impl<'h> Facts<'h> {
     // --- parsed, cached ------------------------------------------------------------------------
 
     pub fn subuid(&self) -> &Read<SubidFile> {
-        self.subuid.get_or_init(|| self.subid_file("/etc/subuid"))
+        self.shared
+            .subuid
+            .get_or_init(|| self.subid_file("/etc/subuid"))
     }
 
     pub fn subgid(&self) -> &Read<SubidFile> {
-        self.subgid.get_or_init(|| self.subid_file("/etc/subgid"))
+        self.shared
+            .subgid
+            .get_or_init(|| self.subid_file("/etc/subgid"))
     }
 
     fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
@@ -728,25 +1007,65 @@ impl<'h> Facts<'h> {
                 }
             }
             errors.sort_by_key(|e| e.line);
-            SubidFile {
-                path,
-                entries,
-                errors,
-                text,
-                rootlesskit_static: OnceCell::new(),
-            }
+            SubidFile::new(path, entries, errors, text)
         })
     }
 
     pub fn passwd(&self) -> &Read<parse::passwd::Passwd> {
-        self.passwd.get_or_init(|| {
+        self.shared.passwd.get_or_init(|| {
             self.read_bytes("/etc/passwd")
                 .map(|bytes| parse::passwd::parse_passwd_bytes(&bytes))
         })
     }
 
+    /// The accounts of /etc/passwd whose uid lies in `[start, start+count)`, in file order (by binary search over
+    /// the uids, sorted once per run).
+    pub fn accounts_with_uid_in(&self, start: u64, count: u64) -> Vec<&parse::passwd::PasswdEntry> {
+        let Read::Ok(p) = self.passwd() else {
+            return Vec::new();
+        };
+        let ids = self
+            .shared
+            .passwd_ids
+            .get_or_init(|| sorted_ids(p.iter().map(|e| e.uid)));
+        in_range(ids, start, count)
+            .into_iter()
+            .map(|i| &p[i])
+            .collect()
+    }
+
+    /// The groups of /etc/group whose gid lies in `[start, start+count)`, in file order.
+    pub fn groups_with_gid_in(&self, start: u64, count: u64) -> Vec<&parse::passwd::GroupEntry> {
+        let Read::Ok(g) = self.groups() else {
+            return Vec::new();
+        };
+        let ids = self
+            .shared
+            .group_ids
+            .get_or_init(|| sorted_ids(g.iter().map(|e| e.gid)));
+        in_range(ids, start, count)
+            .into_iter()
+            .map(|i| &g[i])
+            .collect()
+    }
+
+    /// The first group of /etc/group called `name` (indexed once per run).
+    pub fn group_by_name(&self, name: &str) -> Option<&parse::passwd::GroupEntry> {
+        let Read::Ok(g) = self.groups() else {
+            return None;
+        };
+        let names = self.shared.group_names.get_or_init(|| {
+            let mut map = std::collections::HashMap::with_capacity(g.len());
+            for (i, e) in g.iter().enumerate() {
+                map.entry(e.name.clone()).or_insert(i);
+            }
+            map
+        });
+        names.get(name).map(|&i| &g[i])
+    }
+
     pub fn groups(&self) -> &Read<Vec<parse::passwd::GroupEntry>> {
-        self.groups.get_or_init(|| {
+        self.shared.groups.get_or_init(|| {
             self.read("/etc/group")
                 .map(|text| parse::passwd::parse_group(&text).0)
         })
@@ -754,19 +1073,21 @@ impl<'h> Facts<'h> {
 
     /// The doctor's own mount table (`/proc/self/mountinfo`).
     pub fn mounts(&self) -> &Read<Vec<Mount>> {
-        self.mounts.get_or_init(|| {
+        self.shared.mounts.get_or_init(|| {
             self.read("/proc/self/mountinfo")
                 .map(|text| parse::mountinfo::parse(&text).0)
         })
     }
 
     pub fn uid_map(&self) -> &Read<Vec<IdMapEntry>> {
-        self.uid_map
+        self.shared
+            .uid_map
             .get_or_init(|| self.id_map("/proc/self/uid_map"))
     }
 
     pub fn gid_map(&self) -> &Read<Vec<IdMapEntry>> {
-        self.gid_map
+        self.shared
+            .gid_map
             .get_or_init(|| self.id_map("/proc/self/gid_map"))
     }
 
@@ -777,7 +1098,7 @@ impl<'h> Facts<'h> {
     /// The running kernel's configuration text, from `/proc/config.gz` or `/boot/config-RELEASE`,
     /// with the path it came from. Read (and decompressed) only when a check asks.
     fn kernel_config_text(&self) -> &Read<(String, String)> {
-        self.kernel_config.get_or_init(|| {
+        self.shared.kernel_config.get_or_init(|| {
             let mut failure = None;
             // The plain-text file needs no decompression; prefer it when it exists.
             if let Some(release) = &self.kernel_release {
@@ -811,6 +1132,23 @@ impl<'h> Facts<'h> {
             _ => None,
         }
     }
+}
+
+/// `(id, index)` pairs sorted by id.
+fn sorted_ids(ids: impl Iterator<Item = u32>) -> Vec<(u32, usize)> {
+    let mut v: Vec<(u32, usize)> = ids.enumerate().map(|(i, id)| (id, i)).collect();
+    v.sort_unstable();
+    v
+}
+
+/// The indices, in file order, of the ids of `sorted` inside `[start, start+count)`.
+fn in_range(sorted: &[(u32, usize)], start: u64, count: u64) -> Vec<usize> {
+    let end = start.saturating_add(count);
+    let from = sorted.partition_point(|(id, _)| u64::from(*id) < start);
+    let to = sorted.partition_point(|(id, _)| u64::from(*id) < end);
+    let mut found: Vec<usize> = sorted[from..to.max(from)].iter().map(|(_, i)| *i).collect();
+    found.sort_unstable();
+    found
 }
 
 fn read_os_release(host: &dyn Host) -> Read<(String, OsRelease)> {
@@ -875,5 +1213,70 @@ fn target_user(
             source: UserSource::Invoking,
             known: false,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn file(ranges: &[(u8, u64, u64)]) -> SubidFile {
+        let entries = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, &(owner, start, count))| SubidEntry {
+                line: i + 1,
+                owner: ["alice", "bob", "1000", "carol"][usize::from(owner % 4)].to_owned(),
+                start,
+                count,
+            })
+            .collect();
+        SubidFile::new("/etc/subuid", entries, Vec::new(), String::new())
+    }
+
+    proptest! {
+        /// The sorted index finds exactly the entries a pass over every line finds, in file order.
+        #[test]
+        fn overlapping_is_the_pass_over_every_line(
+            ranges in proptest::collection::vec((any::<u8>(), 0u64..200, 0u64..60), 0..40),
+            start in 0u64..260,
+            count in 0u64..80,
+        ) {
+            let f = file(&ranges);
+            let fast: Vec<usize> = f.overlapping(start, count).iter().map(|e| e.line).collect();
+            let slow: Vec<usize> = f.entries.iter().filter(|e| e.overlaps(start, count)).map(|e| e.line).collect();
+            prop_assert_eq!(fast, slow);
+        }
+
+        /// The sorted ids find exactly the ids a pass finds, in file order.
+        #[test]
+        fn in_range_is_the_pass_over_every_id(
+            ids in proptest::collection::vec(0u32..300, 0..50),
+            start in 0u64..320,
+            count in 0u64..100,
+        ) {
+            let fast = in_range(&sorted_ids(ids.iter().copied()), start, count);
+            let slow: Vec<usize> = ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| u64::from(**id) >= start && u64::from(**id) < start.saturating_add(count))
+                .map(|(i, _)| i)
+                .collect();
+            prop_assert_eq!(fast, slow);
+        }
+
+        /// The owner index finds exactly the entries `SubidEntry::matches` accepts, in file order.
+        #[test]
+        fn mine_is_the_pass_over_every_line(
+            ranges in proptest::collection::vec((any::<u8>(), 0u64..200, 1u64..60), 0..40),
+            who in 0usize..4,
+        ) {
+            let f = file(&ranges);
+            let (name, uid) = [("alice", 1000), ("bob", 1001), ("1000", 1000), ("dave", 7)][who];
+            let fast: Vec<usize> = f.mine(name, uid).iter().map(|e| e.line).collect();
+            let slow: Vec<usize> = f.entries.iter().filter(|e| e.matches(name, uid)).map(|e| e.line).collect();
+            prop_assert_eq!(fast, slow);
+        }
     }
 }

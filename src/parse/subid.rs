@@ -323,6 +323,95 @@ pub fn rootlesskit_static(
     Ok(ranges)
 }
 
+/// RootlessKit's static parser over a whole file, for every user at once: [`StaticIndex::ranges`] answers what
+/// [`rootlesskit_static`] answers for one user, without reading the file again (a fleet's host asks it once per
+/// account, of files with a line per account).
+#[derive(Debug, Clone, Default)]
+pub struct StaticIndex {
+    /// The first line that stops the parse for everyone (malformed, or over the scanner's limit): its 0-based
+    /// index and the error.
+    fatal: Option<(usize, String)>,
+    /// The three-field lines before it, by owner: (0-based index, start, count), each field as `go_atoi` reads it.
+    by_owner: std::collections::HashMap<String, Vec<StaticFields>>,
+}
+
+type StaticFields = (usize, Result<i64, String>, Result<i64, String>);
+
+impl StaticIndex {
+    /// Reads `text` (the file at `path`) once.
+    pub fn new(text: &str, path: &str) -> StaticIndex {
+        let mut index = StaticIndex::default();
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        if body.is_empty() {
+            return index;
+        }
+        for (i, raw) in super::split_ascii(body, b'\n').enumerate() {
+            if raw.len() > GO_SCANNER_MAX {
+                index.fatal = Some((i, "bufio.Scanner: token too long".to_string()));
+                break;
+            }
+            match static_line(raw) {
+                StaticLine::Skipped => {}
+                StaticLine::Malformed => {
+                    index.fatal = Some((
+                        i,
+                        format!(
+                            "Cannot parse subuid/gid information: Format not correct for {path} file"
+                        ),
+                    ));
+                    break;
+                }
+                StaticLine::Fields {
+                    owner,
+                    start,
+                    count,
+                } => {
+                    let conv = |s: &str| {
+                        go_atoi(s).map_err(|e| {
+                            format!(
+                                "String to int conversion failed during subuid/gid parsing of {path}: {e}"
+                            )
+                        })
+                    };
+                    index.by_owner.entry(owner.to_owned()).or_default().push((
+                        i,
+                        conv(start),
+                        conv(count),
+                    ));
+                }
+            }
+        }
+        index
+    }
+
+    /// What [`rootlesskit_static`] says for the user `name` with uid `uid`.
+    pub fn ranges(&self, uid: u32, name: &str) -> Result<Vec<StaticRange>, String> {
+        let uid = uid.to_string();
+        let empty = Vec::new();
+        let by_uid = self.by_owner.get(&uid).unwrap_or(&empty);
+        let by_name = if name.is_empty() || name == uid {
+            &empty
+        } else {
+            self.by_owner.get(name).unwrap_or(&empty)
+        };
+        // Both lists are in file order: merge them.
+        let mut lines: Vec<&StaticFields> = by_uid.iter().chain(by_name).collect();
+        lines.sort_unstable_by_key(|l| l.0);
+        let mut ranges = Vec::with_capacity(lines.len());
+        for (i, start, count) in lines {
+            ranges.push(StaticRange {
+                line: i + 1,
+                start: start.clone()?,
+                count: count.clone()?,
+            });
+        }
+        match &self.fatal {
+            Some((_, e)) => Err(e.clone()),
+            None => Ok(ranges),
+        }
+    }
+}
+
 /// Where shadow (libsubid, newuidmap, newgidmap, getsubids) takes subordinate ids from, as shadow 4.13's `nss_init`
 /// (lib/nss.c) reads /etc/nsswitch.conf: the first line that starts with `subid:` (any case, in column 0, at least 8
 /// bytes with its newline) and has a value decides, and of that value only the first word: `files`, or a module
@@ -823,6 +912,36 @@ mod tests {
                     .collect();
                 prop_assert_eq!(statics.iter().map(|r| (r.start, r.count)).collect::<Vec<_>>(), shadows);
             }
+        }
+
+        /// The index answers every user exactly as the one-user parser does: ranges, lines and error, on files of
+        /// lines with a few owners, numbers that Go refuses, comments, blanks and malformed lines.
+        #[test]
+        fn the_static_index_answers_like_the_one_user_parser(
+            lines in proptest::collection::vec(
+                "(alice|bob|1000|1001|0|#x| |)(:(1|01|-2|x|99999999999999999999|65536)){0,3}[ \r]?",
+                0..12,
+            ),
+            trailing_newline in any::<bool>(),
+        ) {
+            let mut text = lines.join("\n");
+            if trailing_newline {
+                text.push('\n');
+            }
+            let index = StaticIndex::new(&text, "/etc/subuid");
+            for (uid, name) in [(1000, "alice"), (1001, "bob"), (1000, "1000"), (0, ""), (7, "carol")] {
+                prop_assert_eq!(
+                    index.ranges(uid, name),
+                    rootlesskit_static(&text, "/etc/subuid", uid, name),
+                    "{:?} for {} {}", text, uid, name
+                );
+            }
+        }
+
+        #[test]
+        fn the_static_index_answers_like_the_one_user_parser_on_any_text(text in any::<String>()) {
+            let index = StaticIndex::new(&text, "/etc/subgid");
+            prop_assert_eq!(index.ranges(1000, "alice"), rootlesskit_static(&text, "/etc/subgid", 1000, "alice"));
         }
 
         #[test]

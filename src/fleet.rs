@@ -1,0 +1,373 @@
+//! `--all-users` (and root without `--user`): the host-wide checks once, then each account that could run rootless
+//! Docker ([`crate::facts::accounts`]) judged by the checks that depend on the user, all on one copy of the host's
+//! parsed files ([`crate::facts::Shared`]).
+//!
+//! The report is written as the accounts are judged, one at a time: a fleet host's ten thousand accounts are never
+//! held in memory together, only a line each (human), a document each (JSON), or a status per check (Prometheus,
+//! JUnit).
+
+use std::io::{self, Write};
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use crate::checks::{self, Part, Selection};
+use crate::facts::accounts::{Account, Accounts, Why};
+use crate::facts::client::TargetChoice;
+use crate::facts::{Facts, Shared};
+use crate::host::Host;
+use crate::model::{Finding, Status};
+use crate::report::{self, HumanOptions, Summary};
+
+/// What a run over every account does.
+pub struct Request<'a> {
+    /// `preflight` or `check`.
+    pub command: &'static str,
+    /// `check`: the checks of a running daemon too.
+    pub daemon: bool,
+    pub selection: &'a Selection,
+    /// `--target`: which daemon each account's `check` judges.
+    pub target: TargetChoice,
+    pub strict: bool,
+    pub format: Format,
+    pub verbose: bool,
+}
+
+/// The formats a run over every account writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Prometheus,
+    Junit,
+}
+
+/// The checks a run over every account leaves out, with why: each launches RootlessKit as the user, a process per
+/// account; `--user NAME` runs them for one.
+pub fn not_for_every_account() -> Vec<&'static str> {
+    checks::all()
+        .filter(|c| c.scope == checks::Scope::Probe)
+        .map(|c| c.id)
+        .collect()
+}
+
+/// One account's outcome: its findings, or why it could not be judged.
+pub struct Judged<'a> {
+    pub account: &'a Account,
+    pub findings: Result<Vec<Finding>, String>,
+}
+
+impl Judged<'_> {
+    /// The worst status among the account's findings; an account that could not be judged is an error.
+    pub fn worst(&self) -> Status {
+        match &self.findings {
+            Ok(f) => f.iter().map(|f| f.status).max().unwrap_or(Status::Pass),
+            Err(_) => Status::Error,
+        }
+    }
+}
+
+/// Judges the host, then every account, writing the report to `out` as it goes; returns the worst status of all.
+pub fn run(host: &dyn Host, req: &Request, out: &mut dyn Write) -> io::Result<Status> {
+    let shared = Shared::read(host);
+    let mut host_facts = Facts::for_host(host, &shared);
+    // The host's part is about rootless mode unless the rootful daemon is asked for.
+    host_facts.choose_target(match req.target {
+        TargetChoice::Rootful => TargetChoice::Rootful,
+        _ => TargetChoice::Rootless,
+    });
+    let mut selection = req.selection.clone();
+    selection
+        .skip
+        .extend(not_for_every_account().into_iter().map(str::to_owned));
+    let host_findings = checks::run_part(&host_facts, &selection, req.daemon, false, Part::Host);
+    let accounts = host_facts.accounts();
+    let mut worst = host_findings
+        .iter()
+        .map(|f| f.status)
+        .max()
+        .unwrap_or(Status::Pass);
+    let mut writer = Writer::new(req, &host_facts, &host_findings, &accounts, out)?;
+    for account in &accounts.list {
+        let findings = judge(host, &shared, account, req, &selection);
+        let judged = Judged { account, findings };
+        worst = worst.max(judged.worst());
+        writer.account(&judged)?;
+    }
+    writer.finish(worst)?;
+    Ok(worst)
+}
+
+fn judge(
+    host: &dyn Host,
+    shared: &Rc<Shared>,
+    account: &Account,
+    req: &Request,
+    selection: &Selection,
+) -> Result<Vec<Finding>, String> {
+    let mut facts = Facts::for_account(host, shared, &account.info).map_err(|e| e.to_string())?;
+    if req.daemon {
+        facts.choose_target(req.target);
+    }
+    Ok(checks::run_part(
+        &facts,
+        selection,
+        req.daemon,
+        false,
+        Part::User,
+    ))
+}
+
+/// How an account came out, as one word and the checks behind it.
+fn verdict_line(j: &Judged) -> String {
+    let findings = match &j.findings {
+        Ok(f) => f,
+        Err(e) => return format!("not judged: {e}"),
+    };
+    let ids = |status: Status| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.id)
+            .collect()
+    };
+    let mut parts = Vec::new();
+    for status in [Status::Fail, Status::Error, Status::Warn] {
+        let list = ids(status);
+        if !list.is_empty() {
+            parts.push(format!("{} {}", status.as_str(), list.join(" ")));
+        }
+    }
+    if parts.is_empty() {
+        let s = Summary::of(findings);
+        let mut line = format!("ok ({} passed", s.pass);
+        if s.skip > 0 {
+            line.push_str(&format!(", {} skipped", s.skip));
+        }
+        if s.info > 0 {
+            line.push_str(&format!(", {} notes", s.info));
+        }
+        line.push(')');
+        return line;
+    }
+    parts.join("; ")
+}
+
+/// Counts of accounts by outcome.
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct AccountCounts {
+    pub ok: usize,
+    pub warn: usize,
+    pub fail: usize,
+}
+
+impl AccountCounts {
+    fn add(&mut self, worst: Status) {
+        match worst {
+            Status::Pass | Status::Info | Status::Skip => self.ok += 1,
+            Status::Warn => self.warn += 1,
+            Status::Fail | Status::Error => self.fail += 1,
+        }
+    }
+}
+
+/// One account in the JSON document.
+#[derive(Serialize)]
+struct AccountDoc<'a> {
+    name: &'a str,
+    uid: u32,
+    gid: u32,
+    why: Why,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    findings: &'a [Finding],
+    summary: Summary,
+}
+
+/// How the accounts were chosen, in the JSON document.
+#[derive(Serialize)]
+struct Chosen<'a> {
+    uid_min: u32,
+    uid_max: u32,
+    range_source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<&'a str>,
+    not_run: Vec<&'static str>,
+}
+
+/// The report being written.
+struct Writer<'a, 'o> {
+    req: &'a Request<'a>,
+    out: &'o mut dyn Write,
+    host_summary: Summary,
+    counts: AccountCounts,
+    width: usize,
+    first: bool,
+    /// Prometheus and JUnit: (user, findings' id, area and status) of the host (user `""`) and each account.
+    kept: Vec<crate::export::Run>,
+    host_facts: &'a Facts<'a>,
+}
+
+impl<'a, 'o> Writer<'a, 'o> {
+    fn new(
+        req: &'a Request<'a>,
+        host_facts: &'a Facts<'a>,
+        host_findings: &'a [Finding],
+        accounts: &'a Accounts,
+        out: &'o mut dyn Write,
+    ) -> io::Result<Writer<'a, 'o>> {
+        let width = accounts
+            .list
+            .iter()
+            .map(|a| a.info.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(24);
+        let mut w = Writer {
+            req,
+            out,
+            host_summary: Summary::of(host_findings),
+            counts: AccountCounts::default(),
+            width,
+            first: true,
+            kept: Vec::new(),
+            host_facts,
+        };
+        match req.format {
+            Format::Human => report::fleet_host(
+                w.out,
+                req.command,
+                host_facts,
+                host_findings,
+                accounts,
+                HumanOptions {
+                    verbose: req.verbose,
+                },
+            )?,
+            Format::Json => {
+                let head = report::fleet_json_head(req.command, host_facts, host_findings)?;
+                let chosen = Chosen {
+                    uid_min: accounts.uid_min,
+                    uid_max: accounts.uid_max,
+                    range_source: &accounts.range_source,
+                    unreadable: accounts.unreadable.as_deref(),
+                    not_run: not_for_every_account(),
+                };
+                write!(
+                    w.out,
+                    "{head},\n  \"accounts_chosen\": {},\n  \"accounts\": [",
+                    indent(&serde_json::to_string_pretty(&chosen).map_err(io::Error::other)?)
+                )?;
+            }
+            Format::Prometheus | Format::Junit => {
+                w.kept.push(crate::export::Run::of("", host_findings));
+            }
+        }
+        Ok(w)
+    }
+
+    fn account(&mut self, j: &Judged) -> io::Result<()> {
+        self.counts.add(j.worst());
+        let info = &j.account.info;
+        match self.req.format {
+            Format::Human => {
+                // An account with nothing to fix is ok, whatever its skips and notes.
+                let shown = match j.worst() {
+                    Status::Info | Status::Skip => Status::Pass,
+                    other => other,
+                };
+                let (g, style) = report::glyph(shown);
+                writeln!(
+                    self.out,
+                    "  {style}{g}{style:#} {:width$}  uid {:<6} {}",
+                    report::esc(&info.name),
+                    info.uid,
+                    report::esc(&verdict_line(j)),
+                    width = self.width
+                )?;
+            }
+            Format::Json => {
+                let none: &[Finding] = &[];
+                let doc = AccountDoc {
+                    name: &info.name,
+                    uid: info.uid,
+                    gid: info.gid,
+                    why: j.account.why,
+                    status: j.worst(),
+                    error: j.findings.as_ref().err().map(String::as_str),
+                    findings: j.findings.as_deref().unwrap_or(none),
+                    summary: Summary::of(j.findings.as_deref().unwrap_or(none)),
+                };
+                let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+                let sep = if self.first { "" } else { "," };
+                write!(self.out, "{sep}\n    {}", indent_by(&text, "    "))?;
+            }
+            Format::Prometheus | Format::Junit => match &j.findings {
+                Ok(f) => self.kept.push(crate::export::Run::of(&info.name, f)),
+                Err(e) => self
+                    .kept
+                    .push(crate::export::Run::unjudged(&info.name, info.uid, e)),
+            },
+        }
+        self.first = false;
+        Ok(())
+    }
+
+    fn finish(self, worst: Status) -> io::Result<()> {
+        let c = self.counts;
+        let failing = crate::export::failing(worst, self.req.strict);
+        match self.req.format {
+            Format::Human => {
+                let bold = anstyle::Style::new().bold();
+                let dim = anstyle::Style::new().dimmed();
+                let s = &self.host_summary;
+                writeln!(
+                    self.out,
+                    "\n{bold}host: {} passed, {} warnings, {} failed, {} skipped, {} errors; accounts: {} ok, {} with warnings, {} failing{bold:#}",
+                    s.pass, s.warn, s.fail, s.skip, s.error, c.ok, c.warn, c.fail
+                )?;
+                writeln!(
+                    self.out,
+                    "{dim}`rootless-doctor {} --user NAME` shows one account's findings and fixes; {} not run for every account.{dim:#}",
+                    self.req.command,
+                    not_for_every_account().join(", ")
+                )?;
+            }
+            Format::Json => {
+                let end = if self.first { "]" } else { "\n  ]" };
+                write!(
+                    self.out,
+                    "{end},\n  \"accounts_summary\": {},\n  \"healthy\": {}\n}}\n",
+                    serde_json::to_string(&c).map_err(io::Error::other)?,
+                    !failing
+                )?;
+            }
+            Format::Prometheus => crate::export::prometheus_runs(
+                self.out,
+                self.req.command,
+                self.host_facts,
+                &self.kept,
+                self.req.strict,
+                true,
+            )?,
+            Format::Junit => crate::export::junit_runs(
+                self.out,
+                self.req.command,
+                self.host_facts,
+                &self.kept,
+                self.req.strict,
+            )?,
+        }
+        Ok(())
+    }
+}
+
+/// A pretty JSON value placed one level in (inside the document's object).
+fn indent(text: &str) -> String {
+    indent_by(text, "  ")
+}
+
+fn indent_by(text: &str, by: &str) -> String {
+    text.replace('\n', &format!("\n{by}"))
+}

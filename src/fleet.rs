@@ -69,7 +69,7 @@ impl Judged<'_> {
 
 /// Judges the host, then every account, writing the report to `out` as it goes; returns the worst status of all.
 pub fn run(host: &dyn Host, req: &Request, out: &mut dyn Write) -> io::Result<Status> {
-    let shared = Shared::read(host);
+    let shared = Shared::for_every_account(host);
     let mut host_facts = Facts::for_host(host, &shared);
     // The host's part is about rootless mode unless the rootful daemon is asked for.
     host_facts.choose_target(match req.target {

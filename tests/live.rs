@@ -794,3 +794,78 @@ fn check_and_the_fix_dry_run_make_no_write_syscall() {
         "fix --apply's journal write is not in the trace:\n{trace}"
     );
 }
+
+/// Root without `--user` judges every account: the test users among them, each with the findings its own
+/// `--user NAME` run gives (host-wide checks reported once, above the accounts), and RootlessKit agrees per account.
+#[test]
+fn all_users_as_root_judges_each_test_user_as_their_own_run_does() {
+    let Some(live) = live() else { return };
+    let run = |args: &[&str]| -> (i32, Value) {
+        let out = std::process::Command::new(support::doctor_bin())
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .args(args)
+            .output()
+            .unwrap();
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), doc)
+    };
+    let (code, doc) = run(&["preflight", "--format", "json"]);
+    assert_eq!(doc["all_users"], true, "{doc:#}");
+    let host_ids: Vec<&str> = array(&doc["findings"])
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    let accounts = array(&doc["accounts"]);
+    for (user, subid_entries, rootlesskit_works) in [
+        (live.ok_user(), "pass", true),
+        (live.nosub_user(), "fail", false),
+    ] {
+        let account = accounts
+            .iter()
+            .find(|a| a["name"] == user.name.as_str())
+            .unwrap_or_else(|| panic!("{} is not among the accounts: {doc:#}", user.name));
+        let statuses: Vec<(String, String)> = array(&account["findings"])
+            .iter()
+            .map(|f| (f["id"].to_string(), f["status"].to_string()))
+            .collect();
+        let (_, own) = run(&["preflight", "--user", &user.name, "--format", "json"]);
+        let expected: Vec<(String, String)> = array(&own["findings"])
+            .iter()
+            .filter(|f| !host_ids.contains(&f["id"].as_str().unwrap()))
+            .map(|f| (f["id"].to_string(), f["status"].to_string()))
+            .collect();
+        assert_eq!(statuses, expected, "{}: {account:#}", user.name);
+        assert_eq!(
+            finding_in(account, "subid.entries")["status"],
+            subid_entries,
+            "{}",
+            user.name
+        );
+        let rootlesskit = user.run("rootlesskit", &["true"]);
+        assert_eq!(
+            rootlesskit.code() == 0,
+            rootlesskit_works,
+            "the doctor said subid.entries {subid_entries} for {}:\n{rootlesskit}",
+            user.name
+        );
+    }
+    // The nosub user fails: the run does too.
+    assert_eq!(code, 1, "{doc:#}");
+}
+
+fn finding_in<'a>(account: &'a Value, id: &str) -> &'a Value {
+    array(&account["findings"])
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {account:#}"))
+}

@@ -16,6 +16,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = subid::parse(&subid::render(&entries));
     let _ = subid::shadow_nss_source(&text);
     let _ = subid::rootlesskit_getsubids(&text);
+    // RootlessKit's static parser, indexed once for every account, answers each as the one-user parse does.
+    let index = subid::StaticIndex::new(&text, "/etc/subuid");
+    for (uid, name) in [(1000, "alice"), (1000, "1000"), (0, ""), (7, "bob")] {
+        assert_eq!(
+            index.ranges(uid, name),
+            subid::rootlesskit_static(&text, "/etc/subuid", uid, name)
+        );
+    }
     // /etc/passwd as bytes, and the lookups a --root tree answers from it: the first account the whole parse has.
     let all = passwd::parse_passwd_bytes(data);
     let by_name = passwd::find_account(data, |n, _| n == b"alice");

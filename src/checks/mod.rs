@@ -942,7 +942,7 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             let host = test_support::host(&name);
-            let shared = Shared::read(&host);
+            let shared = Shared::for_every_account(&host);
             let selection = Selection::default();
             let judge = |mut f: Facts| -> Vec<(&'static str, Status, String)> {
                 f.choose_target(crate::facts::client::TargetChoice::Rootless);

@@ -793,17 +793,13 @@ fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
     let uid = f.user.uid.to_string();
     // (Through the file's indices: a fleet's host asks this for every account, of files with a line per account.)
     let find = |val: u64| -> Option<&SubidEntry> {
-        file.owned_by(&f.user.name)
-            .iter()
-            .map(|&i| &file.entries[i])
-            .find(|e| e.contains(val))
-            .or_else(|| {
-                file.overlapping(val, 1).into_iter().find(|e| {
-                    e.owner == uid
-                        || f.user_by_name(&e.owner)
-                            .is_some_and(|u| u.uid == f.user.uid)
-                })
+        file.first_owned_containing(&f.user.name, val).or_else(|| {
+            file.overlapping(val, 1).into_iter().find(|e| {
+                e.owner == uid
+                    || f.user_by_name(&e.owner)
+                        .is_some_and(|u| u.uid == f.user.uid)
             })
+        })
     };
     if count == 0 {
         return false;

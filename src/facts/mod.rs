@@ -166,7 +166,14 @@ pub struct SubidFile {
     /// binary search instead of a pass over every line.
     by_start: OnceCell<(Vec<usize>, Vec<u64>)>,
     numeric_owner: OnceCell<bool>,
+    /// Answer through the indices (see [`Shared::indexed`]); otherwise by a pass over the lines.
+    indexed: bool,
+    /// Without indices: RootlessKit's static parse for the first user asked (uid, name, answer).
+    static_one: OnceCell<StaticParse>,
 }
+
+/// One user's answer of RootlessKit's static parser: (uid, name, ranges or its error).
+type StaticParse = (u32, String, Result<Vec<parse::subid::StaticRange>, String>);
 
 impl SubidFile {
     pub fn new(
@@ -174,6 +181,7 @@ impl SubidFile {
         entries: Vec<SubidEntry>,
         errors: Vec<LineError>,
         text: String,
+        indexed: bool,
     ) -> SubidFile {
         SubidFile {
             path,
@@ -184,6 +192,8 @@ impl SubidFile {
             by_owner: OnceCell::new(),
             by_start: OnceCell::new(),
             numeric_owner: OnceCell::new(),
+            indexed,
+            static_one: OnceCell::new(),
         }
     }
 
@@ -193,6 +203,18 @@ impl SubidFile {
         &self,
         user: &TargetUser,
     ) -> Result<Vec<parse::subid::StaticRange>, String> {
+        if !self.indexed {
+            let parse =
+                || parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name);
+            let (uid, name, result) = self
+                .static_one
+                .get_or_init(|| (user.uid, user.name.clone(), parse()));
+            return if *uid == user.uid && *name == user.name {
+                result.clone()
+            } else {
+                parse()
+            };
+        }
         self.rootlesskit_static
             .get_or_init(|| parse::subid::StaticIndex::new(&self.text, self.path))
             .ranges(user.uid, &user.name)
@@ -200,17 +222,47 @@ impl SubidFile {
 
     /// The entries of the user called `name` with uid `uid` (shadow accepts either as the owner), in file order.
     pub fn mine(&self, name: &str, uid: u32) -> Vec<&SubidEntry> {
+        if !self.indexed {
+            return self
+                .entries
+                .iter()
+                .filter(|e| e.matches(name, uid))
+                .collect();
+        }
         let uid = uid.to_string();
-        let mut found: Vec<usize> = self.owned_by(name).to_vec();
+        let mut found: Vec<usize> = self.owner_index(name).to_vec();
         if uid != name {
-            found.extend(self.owned_by(&uid));
+            found.extend(self.owner_index(&uid));
             found.sort_unstable();
         }
         found.iter().map(|&i| &self.entries[i]).collect()
     }
 
     /// The indices of the entries whose owner field is exactly `owner`, in file order.
-    pub fn owned_by(&self, owner: &str) -> &[usize] {
+    pub fn owned_by(&self, owner: &str) -> Vec<usize> {
+        if !self.indexed {
+            return (0..self.entries.len())
+                .filter(|&i| self.entries[i].owner == owner)
+                .collect();
+        }
+        self.owner_index(owner).to_vec()
+    }
+
+    /// The first entry, in file order, owned by exactly `owner` whose range holds `id`.
+    pub fn first_owned_containing(&self, owner: &str, id: u64) -> Option<&SubidEntry> {
+        if !self.indexed {
+            return self
+                .entries
+                .iter()
+                .find(|e| e.owner == owner && e.contains(id));
+        }
+        self.owner_index(owner)
+            .iter()
+            .map(|&i| &self.entries[i])
+            .find(|e| e.contains(id))
+    }
+
+    fn owner_index(&self, owner: &str) -> &[usize] {
         let index = self.by_owner.get_or_init(|| {
             let mut map: std::collections::HashMap<String, Vec<usize>> = Default::default();
             for (i, e) in self.entries.iter().enumerate() {
@@ -232,6 +284,13 @@ impl SubidFile {
 
     /// The entries whose range overlaps `[start, start+count)`, in file order.
     pub fn overlapping(&self, start: u64, count: u64) -> Vec<&SubidEntry> {
+        if !self.indexed {
+            return self
+                .entries
+                .iter()
+                .filter(|e| e.overlaps(start, count))
+                .collect();
+        }
         let (order, max_end) = self.by_start.get_or_init(|| {
             let mut order: Vec<usize> = (0..self.entries.len()).collect();
             order.sort_by_key(|&i| self.entries[i].start);
@@ -332,11 +391,25 @@ pub struct Shared {
     processes: OnceCell<Read<Vec<Process>>>,
     /// The system paths' answers of the run over every account (see [`Facts::memoized`]).
     memo: Memo,
+    /// Index the parsed files (by owner, name, id, start) for the run over every account, which asks them once per
+    /// account; a run for one user asks each a few times, for which a pass over the lines costs less than building
+    /// the index (a property test holds both to the same answers).
+    indexed: bool,
 }
 
 impl Shared {
-    /// Reads what every user's facts start from: os-release, the kernel's release, the init system.
+    /// Reads what every user's facts start from: os-release, the kernel's release, the init system; for a run
+    /// that judges one user.
     pub fn read(host: &dyn Host) -> Rc<Shared> {
+        Shared::new(host, false)
+    }
+
+    /// [`Shared::read`] for the run over every account: the parsed files are indexed.
+    pub fn for_every_account(host: &dyn Host) -> Rc<Shared> {
+        Shared::new(host, true)
+    }
+
+    fn new(host: &dyn Host, indexed: bool) -> Rc<Shared> {
         let os_release = read_os_release(host);
         let distro = match &os_release {
             Read::Ok((_, os)) => distro::select(os),
@@ -373,6 +446,7 @@ impl Shared {
             dpkg_status: OnceCell::new(),
             processes: OnceCell::new(),
             memo: Memo::default(),
+            indexed,
         })
     }
 }
@@ -723,6 +797,9 @@ impl<'h> Facts<'h> {
     /// module that every distribution's nsswitch.conf names first answers), otherwise from NSS (LDAP, SSSD,
     /// systemd-homed). The file is indexed once per run: a fleet's checks ask for thousands of names.
     pub fn user_by_name(&self, name: &str) -> Option<UserInfo> {
+        if !self.shared.indexed {
+            return self.host.user_by_name(name).ok().flatten();
+        }
         if let Read::Ok(p) = self.passwd() {
             let names = self.shared.passwd_names.get_or_init(|| {
                 let mut map = std::collections::HashMap::with_capacity(p.len());
@@ -1007,7 +1084,7 @@ impl<'h> Facts<'h> {
                 }
             }
             errors.sort_by_key(|e| e.line);
-            SubidFile::new(path, entries, errors, text)
+            SubidFile::new(path, entries, errors, text, self.shared.indexed)
         })
     }
 
@@ -1024,6 +1101,13 @@ impl<'h> Facts<'h> {
         let Read::Ok(p) = self.passwd() else {
             return Vec::new();
         };
+        let end = start.saturating_add(count);
+        if !self.shared.indexed {
+            return p
+                .iter()
+                .filter(|e| (start..end).contains(&u64::from(e.uid)))
+                .collect();
+        }
         let ids = self
             .shared
             .passwd_ids
@@ -1039,6 +1123,13 @@ impl<'h> Facts<'h> {
         let Read::Ok(g) = self.groups() else {
             return Vec::new();
         };
+        let end = start.saturating_add(count);
+        if !self.shared.indexed {
+            return g
+                .iter()
+                .filter(|e| (start..end).contains(&u64::from(e.gid)))
+                .collect();
+        }
         let ids = self
             .shared
             .group_ids
@@ -1054,6 +1145,9 @@ impl<'h> Facts<'h> {
         let Read::Ok(g) = self.groups() else {
             return None;
         };
+        if !self.shared.indexed {
+            return g.iter().find(|e| e.name == name);
+        }
         let names = self.shared.group_names.get_or_init(|| {
             let mut map = std::collections::HashMap::with_capacity(g.len());
             for (i, e) in g.iter().enumerate() {
@@ -1232,7 +1326,7 @@ mod tests {
                 count,
             })
             .collect();
-        SubidFile::new("/etc/subuid", entries, Vec::new(), String::new())
+        SubidFile::new("/etc/subuid", entries, Vec::new(), String::new(), true)
     }
 
     proptest! {

@@ -354,7 +354,7 @@ fn all_users_judges_each_account_that_could_run_rootless_docker_once_with_the_ho
     assert_eq!(names, ["svc", "alice", "bob", "carol"], "{text}");
     let line = |name: &str| &lines.iter().find(|(n, _)| n == name).unwrap().1;
     assert!(
-        line("alice").contains("ok (25 passed, 2 skipped)"),
+        line("alice").contains("ok (28 passed, 2 skipped)"),
         "{text}"
     );
     assert!(

@@ -931,7 +931,7 @@ mod tests {
     }
 
     /// `--all-users` judges a host-wide check (`per_user: false`) once, for every account: on every fixture, such a
-    /// check must say the same for the host's own view and for each of two accounts (status and summary).
+    /// check must say the same for the host's own view and for each of two accounts (status, summary, evidence, fix).
     #[test]
     #[allow(clippy::disallowed_methods)] // lists the fixtures' directories
     fn host_wide_checks_say_the_same_for_every_account_of_every_fixture() {
@@ -944,11 +944,15 @@ mod tests {
             let host = test_support::host(&name);
             let shared = Shared::for_every_account(&host);
             let selection = Selection::default();
+            // The whole finding: status, summary, evidence and fix (a fix naming a home is the user's).
             let judge = |mut f: Facts| -> Vec<(&'static str, Status, String)> {
                 f.choose_target(crate::facts::client::TargetChoice::Rootless);
                 run_part(&f, &selection, true, false, Part::Host)
                     .into_iter()
-                    .map(|x| (x.id, x.status, x.summary))
+                    .map(|x| {
+                        let rest = format!("{} {:?} {:?}", x.summary, x.evidence, x.remediation);
+                        (x.id, x.status, rest)
+                    })
                     .collect()
             };
             let base = judge(Facts::for_host(&host, &shared));

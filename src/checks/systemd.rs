@@ -10,7 +10,7 @@ pub(super) const CHECKS: &[Check] = &[
         area: "systemd",
         scope: Scope::Preflight,
         needs_runtime: true,
-        per_user: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "systemd is the init system (user services, linger, cgroup delegation)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; sd_booted(3)",

@@ -201,6 +201,13 @@ pub enum Command {
         #[arg(value_name = "AREA|ID")]
         areas: Vec<String>,
     },
+    /// Name the cause of an error you got (from docker, dockerd-rootless.sh, rootlesskit, systemctl --user, the
+    /// kernel log): the known errors it matches, then the checks that explain them, run on this host
+    Why {
+        /// The error text, as it was printed (quoted, or as several words)
+        #[arg(value_name = "ERROR", required = true, num_args = 1..)]
+        error: Vec<String>,
+    },
     /// List every check: ID, area, one line
     List,
     /// Explain one check: what it reads, why, the error users see, the fix per distribution

@@ -130,6 +130,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::Net { .. } => "net",
             Command::NetBenchChild { .. } => "__net-bench-child",
             Command::Capture { .. } => "capture",
+            Command::Why { .. } => "why",
         };
         return Err(match g.format {
             Format::Script => UsageError::ScriptFormat(name),
@@ -206,6 +207,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             out,
         ),
         Command::Setup => setup_command(cli, host, out),
+        Command::Why { error } => why_command(cli, host, &error.join(" "), out),
         Command::Capture { out: dir, .. } => capture_command(cli, host, &selection, dir, out),
         Command::NetBenchChild { .. } => Err(UsageError::Fix(
             "__net-bench-child runs inside RootlessKit for `net bench`, not by itself".to_owned(),
@@ -310,6 +312,67 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             })
         }
     }
+}
+
+/// `why "<error>"`: the known errors the text matches, and the checks that explain them, run here.
+fn why_command(
+    cli: &Cli,
+    host: &dyn Host,
+    text: &str,
+    out: &mut dyn Write,
+) -> error::Result<Outcome> {
+    let g = &cli.global;
+    let known = parse::known_errors::explain(text);
+    let ids = parse::known_errors::checks_for(text);
+    let facts = if ids.is_empty() {
+        None
+    } else {
+        Some(check_facts(host, g, None)?)
+    };
+    let findings = match &facts {
+        Some(f) => {
+            let only = checks::Selection {
+                only: ids.iter().map(|id| (*id).to_owned()).collect(),
+                skip: g.skip.clone(),
+            };
+            checks::run(f, &only, true, true)
+        }
+        None => Vec::new(),
+    };
+    // The findings in the order the table names them, most likely first.
+    let mut ordered: Vec<&model::Finding> = Vec::new();
+    for id in &ids {
+        ordered.extend(findings.iter().filter(|f| f.id == *id));
+    }
+    let causes: Vec<&str> = [Status::Fail, Status::Error, Status::Warn]
+        .iter()
+        .flat_map(|s| ordered.iter().filter(move |f| f.status == *s).map(|f| f.id))
+        .collect();
+    let answer = report::WhyAnswer {
+        text,
+        known: &known,
+        findings: &ordered,
+        causes: &causes,
+    };
+    match g.format {
+        Format::Json => report::why_json(out, facts.as_ref(), &answer)?,
+        _ => report::why_human(
+            out,
+            facts.as_ref(),
+            &answer,
+            report::HumanOptions { verbose: g.verbose },
+        )?,
+    }
+    // Exit 1 when something here explains it, or nothing known does; 0 when every check that would explain it passes.
+    let explained_here = causes
+        .first()
+        .and_then(|id| ordered.iter().find(|f| f.id == *id))
+        .is_some_and(|f| export::failing(f.status, g.strict) || f.status == Status::Warn);
+    Ok(if known.is_empty() || explained_here {
+        Outcome::Unhealthy
+    } else {
+        Outcome::Healthy
+    })
 }
 
 /// `preflight` and `check` over every account (`--all-users`, or root without `--user`): see [`fleet`].

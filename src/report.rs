@@ -284,6 +284,141 @@ pub fn fleet_json_head(command: &str, facts: &Facts, findings: &[Finding]) -> io
     Ok(text)
 }
 
+/// What `why` found: the pasted text, the known errors it matches, the checks that explain them as they ran here
+/// (most likely first), and of those the ones that fail, err or warn here.
+pub struct WhyAnswer<'a> {
+    pub text: &'a str,
+    pub known: &'a [&'static crate::parse::known_errors::KnownError],
+    pub findings: &'a [&'a Finding],
+    pub causes: &'a [&'a str],
+}
+
+/// `why`, human: the error's known meanings with their sources, each explaining check as it ran here with its
+/// evidence and fix, and the answer.
+pub fn why_human(
+    out: &mut dyn Write,
+    facts: Option<&Facts>,
+    a: &WhyAnswer,
+    opts: HumanOptions,
+) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let first = a
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let shown: String = first.chars().take(200).collect();
+    let more = if shown.len() < first.len() { "…" } else { "" };
+    writeln!(
+        out,
+        "{bold}rootless-doctor why{bold:#}: {}{more}",
+        esc(&shown)
+    )?;
+    if a.known.is_empty() {
+        writeln!(
+            out,
+            "\nThis is not in the doctor's table of known errors (`rootless-doctor why` knows {} messages of RootlessKit, newuidmap, \
+dockerd-rootless.sh, dockerd, docker, systemctl --user and the kernel log). `rootless-doctor check` judges everything; \
+`rootless-doctor capture --out DIR` records this host for a bug report.",
+            crate::parse::known_errors::TABLE.len()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{bold}known error{}{bold:#}",
+        if a.known.len() == 1 { "" } else { "s" }
+    )?;
+    for k in a.known {
+        writeln!(out, "  {}", esc(k.meaning))?;
+        writeln!(
+            out,
+            "      {dim}matches: {}{dim:#}",
+            esc(&k.needles.join(" … "))
+        )?;
+        writeln!(out, "      {dim}source: {}{dim:#}", esc(k.source))?;
+    }
+    if let Some(f) = facts {
+        writeln!(
+            out,
+            "\n{bold}on this host{bold:#} {dim}(user {} (uid {}), the checks that explain it){dim:#}",
+            esc(&f.user.name),
+            f.user.uid
+        )?;
+    }
+    let owned: Vec<Finding> = a.findings.iter().map(|f| (*f).clone()).collect();
+    write_finding_lines(out, &owned, opts)?;
+    writeln!(out)?;
+    match a.causes.first() {
+        Some(id) => {
+            let others = &a.causes[1..];
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (also: {})", others.join(", "))
+            };
+            writeln!(
+                out,
+                "{bold}here: {id}{also}{bold:#}; `rootless-doctor explain {id}` says more, `rootless-doctor fix {id}` plans the fix."
+            )?;
+        }
+        None => writeln!(
+            out,
+            "{bold}none of them fails here{bold:#}: the error came from another user or host, from a state that has passed (a daemon restarted since), or from a cause the doctor does not know yet; `rootless-doctor capture` records this host for a report."
+        )?,
+    }
+    Ok(())
+}
+
+/// `why`, JSON: the error, the known errors it matches, the findings of the checks that explain it, and the causes.
+pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Known<'a> {
+        needles: &'a [&'a str],
+        meaning: &'a str,
+        checks: &'a [&'a str],
+        source: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        tool: Tool,
+        command: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<HostFacts<'a>>,
+        error: &'a str,
+        known: Vec<Known<'a>>,
+        findings: &'a [&'a Finding],
+        causes: &'a [&'a str],
+    }
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        command: "why",
+        host: facts.map(host_facts),
+        error: a.text,
+        known: a
+            .known
+            .iter()
+            .map(|k| Known {
+                needles: k.needles,
+                meaning: k.meaning,
+                checks: k.checks,
+                source: k.source,
+            })
+            .collect(),
+        findings: a.findings,
+        causes: a.causes,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
 /// The daemon a report names: `check`'s choice (`--target`, or what the client targets); `preflight` always judges
 /// rootless mode and says nothing.
 fn judged<'a>(command: &str, facts: &'a Facts) -> Option<&'a Target> {

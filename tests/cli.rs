@@ -1372,3 +1372,80 @@ fn regression_a_non_character_in_a_users_file_keeps_the_junit_report_valid() {
     let (ok, said) = validate("promtool", &["check", "metrics"], &out.stdout);
     assert!(ok, "promtool: {said}");
 }
+
+/// `why` with RootlessKit's real message (as the live tier provokes it): the known error, the checks that explain
+/// it judged here, and the one that fails named; on a host where they pass, "none of them fails here"; text it does
+/// not know is said to be unknown.
+#[test]
+fn why_names_the_check_that_explains_a_pasted_error_here() {
+    let error = r#"[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1000 ("alice")"#;
+    let (json, code) = {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12-no-subid");
+        let out = cmd
+            .args(["why", error, "--format", "json"])
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            out.status.code().unwrap(),
+        )
+    };
+    assert_eq!(code, 1, "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["command"], "why");
+    assert_eq!(doc["causes"][0], "subid.entries", "{doc:#}");
+    assert_eq!(finding_ids(&doc), ["subid.entries", "subid.nss"]);
+    assert!(
+        doc["known"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://github.com/rootless-containers/rootlesskit/")
+    );
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "--color", "never"])
+        .args(error.split(' '))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("here: subid.entries;"))
+        .stdout(predicate::str::contains("$ sudo usermod --add-subuids"));
+    // The same error on a host whose user has ranges: not this host's problem.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["why", error, "--color", "never"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("none of them fails here"));
+    // The messages users paste after the start, from docker and systemctl --user.
+    for (scenario, text, cause) in [
+        (
+            "debian-12-user-bus-stopped",
+            "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply cgroup configuration: unable to start unit \"docker-0123.scope\" (properties [{Name:Description Value:\"libcontainer container 0123\"}]): Permission denied: unknown.",
+            "session.dbus",
+        ),
+        (
+            "debian-12-daemon-killed",
+            "docker: Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?",
+            "client.socket",
+        ),
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, scenario);
+        let out = cmd
+            .args(["why", text, "--format", "json"])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["causes"][0], cause, "{scenario}: {doc:#}");
+        assert_eq!(out.status.code(), Some(1));
+    }
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["why", "the", "printer", "is", "on", "fire"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "not in the doctor's table of known errors",
+        ));
+}

@@ -243,6 +243,15 @@ fn nosub_user_fails_on_subid_and_rootlesskit_agrees() {
             .contains("No subuid ranges found for user"),
         "rootlesskit failed for another reason than the doctor's:\n{rootlesskit}"
     );
+
+    // And `why`, given what rootlesskit really printed, names the same check.
+    let why = user.doctor(&["why", &rootlesskit.stderr, "--format", "json"]);
+    let answer = why.json();
+    assert_eq!(
+        answer["causes"][0], "subid.entries",
+        "why did not name subid.entries for rootlesskit's own error:\n{why}"
+    );
+    assert_eq!(why.code(), 1, "{why}");
 }
 
 #[test]

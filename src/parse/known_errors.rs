@@ -1,6 +1,6 @@
 //! The known-error table: the errors rootless Docker's start path really prints, each with the check that
-//! explains it. `launch.trial` looks up the error of its trial launch here; the future
-//! `why "<pasted error>"` command is meant to use the same table.
+//! explains it. `launch.trial` looks up the error of its trial launch here, and `why "<pasted error>"` the error a
+//! user pastes (the last entries are the messages of `docker`, `systemctl --user` and the kernel log).
 //!
 //! Every entry quotes text from the source that prints it, at the version named in its `source`:
 //! RootlessKit 1.1.0 (Debian 12), shadow 4.13 (newuidmap/newgidmap in Debian 12's uidmap), and Go's `os/exec`
@@ -457,6 +457,66 @@ pub const TABLE: &[KnownError] = &[
         checks: &["start.versions"],
         meaning: "dockerd set up its bridge in a network namespace it has no rights over: RootlessKit got --detach-netns, which dockerd joins only from 29.5",
         source: "https://github.com/moby/moby/blob/docker-v29.5.0/daemon/daemon_linux.go#L244",
+    },
+    // What users paste from `docker`, `systemctl --user` and the kernel log, after the start.
+    KnownError {
+        needles: &["cannot expose privileged port"],
+        checks: &["network.unprivileged_port_start"],
+        meaning: "a rootless daemon cannot publish a host port below net.ipv4.ip_unprivileged_port_start",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+    },
+    KnownError {
+        needles: &["Cannot connect to the Docker daemon at"],
+        checks: &[
+            "client.endpoint",
+            "client.socket",
+            "daemon.running",
+            "daemon.user_unit",
+            "session.linger",
+        ],
+        meaning: "nothing answers on the socket the client uses: the daemon is not running (stopped at logout without linger, never started), or the client points elsewhere",
+        source: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
+    },
+    KnownError {
+        needles: &["permission denied while trying to connect to the Docker daemon socket"],
+        checks: &[
+            "client.endpoint",
+            "daemon.group",
+            "daemon.socket",
+            "client.socket",
+        ],
+        meaning: "the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
+        source: "https://docs.docker.com/engine/install/linux-postinstall/",
+    },
+    KnownError {
+        needles: &["Failed to connect to bus"],
+        checks: &["session.login", "session.xdg_runtime_dir", "session.dbus"],
+        meaning: "systemctl --user finds no user bus: the shell has no pam_systemd login session (su, sudo -iu), or the bus is not running",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+    },
+    KnownError {
+        needles: &["unable to start unit", "scope"],
+        checks: &["session.dbus", "cgroup.delegation"],
+        meaning: "runc asked systemd for the container's scope over the user bus and was refused: the bus is stopped, or the user manager does not delegate",
+        source: "https://rootlesscontaine.rs/getting-started/common/cgroup2/",
+    },
+    KnownError {
+        needles: &["/run/systemd/private", "connection reset by peer"],
+        checks: &["session.dbus", "session.login"],
+        meaning: "the systemd cgroup driver reached the system manager's private socket instead of the user's bus",
+        source: "https://rootlesscontaine.rs/getting-started/common/cgroup2/",
+    },
+    KnownError {
+        needles: &["operation=\"userns_create\""],
+        checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
+        meaning: "AppArmor mediated the creation of a user namespace (Ubuntu 23.10 and later restrict it for unconfined programs)",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+    },
+    KnownError {
+        needles: &["profile=\"unprivileged_userns\""],
+        checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
+        meaning: "the program was moved to AppArmor's unprivileged_userns profile, which denies capabilities inside the namespace",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
     },
 ];
 

@@ -26,8 +26,11 @@ pub fn failing(status: Status, strict: bool) -> bool {
     }
 }
 
-/// A label value as the text format writes it: backslash, double quote and line feed escaped.
+/// A label value as the text format writes it: backslash, double quote and line feed escaped; other control
+/// characters (an account name's ESC) are written visibly first (`model::escape_controls`), so `cat` of a .prom
+/// file sends no terminal sequence.
 fn label(value: &str) -> String {
+    let value = crate::model::escape_controls(value);
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -86,6 +89,24 @@ impl Run {
                     area: f.area,
                     status: f.status,
                     text: (f.status != Status::Pass).then(|| (f.summary.clone(), details(f))),
+                })
+                .collect(),
+            unjudged: None,
+        }
+    }
+
+    /// The statuses alone (Prometheus needs no text).
+    pub fn statuses(user: &str, findings: &[Finding]) -> Run {
+        Run {
+            user: user.to_owned(),
+            uid: None,
+            checks: findings
+                .iter()
+                .map(|f| Kept {
+                    id: f.id,
+                    area: f.area,
+                    status: f.status,
+                    text: None,
                 })
                 .collect(),
             unjudged: None,
@@ -286,12 +307,13 @@ pub fn junit_runs(
     report.set_timestamp(timestamp);
     report.set_time(facts.elapsed());
     for r in runs {
-        let who = if r.user.is_empty() {
-            "host"
+        // The host's suite is named so no account (one called `host`) can share its name.
+        let name = if r.user.is_empty() {
+            format!("{command}, the host")
         } else {
-            r.user.as_str()
+            format!("{command} ({})", r.user)
         };
-        let mut suite = TestSuite::new(xml(&format!("{command} ({who})")));
+        let mut suite = TestSuite::new(xml(&name));
         suite.set_timestamp(timestamp);
         if runs.len() == 1 {
             suite.set_time(facts.elapsed());
@@ -379,7 +401,7 @@ mod tests {
 
     #[test]
     fn label_values_escape_what_the_format_demands() {
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\\\nd");
         assert_eq!(label("tëst"), "tëst");
     }
 
@@ -415,7 +437,7 @@ mod tests {
                     back.push(c);
                 }
             }
-            prop_assert_eq!(back, value);
+            prop_assert_eq!(back, crate::model::escape_controls(&value).into_owned());
         }
     }
 }

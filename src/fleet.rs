@@ -80,6 +80,17 @@ pub fn run(host: &dyn Host, req: &Request, out: &mut dyn Write) -> io::Result<St
     selection
         .skip
         .extend(not_for_every_account().into_iter().map(str::to_owned));
+    // The files every account shares are read now, with the doctor's own sight (root's files, read as root), not
+    // by whichever account's facts would ask first.
+    let _ = (
+        host_facts.passwd(),
+        host_facts.groups(),
+        host_facts.subuid(),
+        host_facts.subgid(),
+        host_facts.mounts(),
+        host_facts.uid_map(),
+        host_facts.gid_map(),
+    );
     let host_findings = checks::run_part(&host_facts, &selection, req.daemon, false, Part::Host);
     let accounts = host_facts.accounts();
     let mut worst = host_findings
@@ -87,6 +98,10 @@ pub fn run(host: &dyn Host, req: &Request, out: &mut dyn Write) -> io::Result<St
         .map(|f| f.status)
         .max()
         .unwrap_or(Status::Pass);
+    // No account list (/etc/passwd missing or unreadable): nobody was judged, which is no healthy run.
+    if accounts.unreadable.is_some() {
+        worst = worst.max(Status::Error);
+    }
     let mut writer = Writer::new(req, &host_facts, &host_findings, &accounts, out)?;
     for account in &accounts.list {
         let findings = judge(host, &shared, account, req, &selection);
@@ -261,7 +276,13 @@ impl<'a, 'o> Writer<'a, 'o> {
                 )?;
             }
             Format::Prometheus | Format::Junit => {
-                w.kept.push(crate::export::Run::of("", host_findings));
+                let mut run = if req.format == Format::Prometheus {
+                    crate::export::Run::statuses("", host_findings)
+                } else {
+                    crate::export::Run::of("", host_findings)
+                };
+                run.unjudged.clone_from(&accounts.unreadable);
+                w.kept.push(run);
             }
         }
         Ok(w)
@@ -303,7 +324,11 @@ impl<'a, 'o> Writer<'a, 'o> {
                 let sep = if self.first { "" } else { "," };
                 write!(self.out, "{sep}\n    {}", indent_by(&text, "    "))?;
             }
+            // Prometheus needs each check's status only; JUnit the text of those that did not pass.
             Format::Prometheus | Format::Junit => match &j.findings {
+                Ok(f) if self.req.format == Format::Prometheus => {
+                    self.kept.push(crate::export::Run::statuses(&info.name, f))
+                }
                 Ok(f) => self.kept.push(crate::export::Run::of(&info.name, f)),
                 Err(e) => self
                     .kept
@@ -336,6 +361,7 @@ impl<'a, 'o> Writer<'a, 'o> {
             }
             Format::Json => {
                 let end = if self.first { "]" } else { "\n  ]" };
+                // (`accounts_chosen.unreadable` says why there are none, and the run is not healthy.)
                 write!(
                     self.out,
                     "{end},\n  \"accounts_summary\": {},\n  \"healthy\": {}\n}}\n",

@@ -354,7 +354,7 @@ fn all_users_judges_each_account_that_could_run_rootless_docker_once_with_the_ho
     assert_eq!(names, ["svc", "alice", "bob", "carol"], "{text}");
     let line = |name: &str| &lines.iter().find(|(n, _)| n == name).unwrap().1;
     assert!(
-        line("alice").contains("ok (28 passed, 2 skipped)"),
+        line("alice").contains("ok (30 passed, 2 skipped)"),
         "{text}"
     );
     assert!(
@@ -471,7 +471,11 @@ fn all_users_prometheus_and_junit_carry_every_account() {
     );
     assert!(ok, "xmllint: {said}\n{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 5, "{xml}");
-    for suite in ["preflight (host)", "preflight (svc)", "preflight (carol)"] {
+    for suite in [
+        "preflight, the host",
+        "preflight (svc)",
+        "preflight (carol)",
+    ] {
         assert!(
             xml.contains(&format!(r#"<testsuite name="{suite}""#)),
             "{suite}\n{xml}"
@@ -1448,4 +1452,43 @@ fn why_names_the_check_that_explains_a_pasted_error_here() {
         .stdout(predicate::str::contains(
             "not in the doctor's table of known errors",
         ));
+}
+
+/// Hostile review: with /etc/passwd gone, root's run over every account judged nobody and exited 0, healthy.
+#[test]
+fn regression_all_users_without_a_passwd_file_is_not_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_tree(std::path::Path::new(&root_of("debian-12")), &root);
+    std::fs::remove_file(root.join("etc/passwd")).unwrap();
+    let sidecar = dir.path().join("host.toml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/debian-12/host.toml"
+    ))
+    .unwrap();
+    std::fs::write(&sidecar, as_root(&text)).unwrap();
+    let run = |format: &str| {
+        doctor()
+            .args(["--host-file", sidecar.to_str().unwrap()])
+            .args(["--root", root.to_str().unwrap()])
+            .args(["preflight", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let human = run("human");
+    assert_eq!(human.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("none: /etc/passwd does not exist"),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run("json").stdout).unwrap();
+    assert_eq!(json["healthy"], false);
+    let prom = String::from_utf8(run("prometheus").stdout).unwrap();
+    assert!(
+        prom.lines()
+            .any(|l| l == r#"rootless_doctor_healthy{command="preflight",user=""} 0"#),
+        "{prom}"
+    );
 }

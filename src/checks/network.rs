@@ -201,7 +201,7 @@ How to fix: install the rootless extras: `sudo apt-get install -y docker-ce-root
         area: "network",
         scope: Scope::Preflight,
         needs_runtime: true,
-        per_user: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "Which ports below 1024 the rootless daemon may publish (net.ipv4.ip_unprivileged_port_start)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; capabilities(7)",

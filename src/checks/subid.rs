@@ -1389,6 +1389,9 @@ fn range_size(f: &Facts) -> Verdict {
     ))
 }
 
+/// How many overlaps `subid.overlap` names; the rest it counts.
+const NAMED_OVERLAPS: usize = 20;
+
 fn overlap(f: &Facts) -> Verdict {
     let both = match require_both(f) {
         Ok(b) => b,
@@ -1403,6 +1406,7 @@ fn overlap(f: &Facts) -> Verdict {
         }
     });
     let mut unsure = Vec::new();
+    let mut unnamed = 0usize;
     if let Some((j, version)) = &judged {
         let (l, newer) = match j {
             Judged::One(l) => (l, None),
@@ -1482,11 +1486,24 @@ fn overlap(f: &Facts) -> Verdict {
                     evidence.extend([cite(side.path, a), cite(side.path, b)]);
                 }
             }
+            // Every overlap is counted; the first ones are named (a range that a thousand accounts share would
+            // otherwise cost a thousand problems per account, which the finding's caps then cut).
             for other in file
                 .overlapping(a.start, a.count)
                 .into_iter()
                 .filter(|e| !e.matches(&f.user.name, f.user.uid))
             {
+                if problems.len() >= NAMED_OVERLAPS {
+                    unnamed += 1;
+                    // Still the user's range to move, once.
+                    if !bad
+                        .iter()
+                        .any(|(k, e)| *k == side.id_kind && e.line == a.line)
+                    {
+                        bad.push((side.id_kind, (*a).clone()));
+                    }
+                    continue;
+                }
                 {
                     bad.push((side.id_kind, (*a).clone()));
                     problems.push(format!(
@@ -1497,6 +1514,11 @@ fn overlap(f: &Facts) -> Verdict {
                 }
             }
         }
+    }
+    if unnamed > 0 {
+        problems.push(format!(
+            "and {unnamed} more overlaps with other users' ranges"
+        ));
     }
     if m_is_empty(f, &both) {
         return Verdict::skip(format!("{} has no ranges (see subid.entries)", f.user.name));

@@ -67,7 +67,7 @@ How to fix: add `user.max_user_namespaces=28633` to /etc/sysctl.conf or a file i
         area: "userns",
         scope: Scope::Preflight,
         needs_runtime: true,
-        per_user: false,
+        per_user: true,
         judges: Judges::Rootless,
         title: "Whether AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later)",
         reference: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/issues/47480; apparmor.d(5)",

@@ -96,7 +96,8 @@ impl Facts<'_> {
                 let mut seen: HashSet<&str> = HashSet::new();
                 let list = p
                     .iter()
-                    .filter(|e| e.uid != 0 && seen.insert(e.name.as_str()))
+                    // The first line of a name is the account (a later `root:x:1005:…` is not); root is never one.
+                    .filter(|e| seen.insert(e.name.as_str()) && e.uid != 0)
                     .filter_map(|e| {
                         let why = if owners.contains(e.name.as_str())
                             || owners.contains(e.uid.to_string().as_str())

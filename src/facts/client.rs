@@ -60,10 +60,7 @@ impl Facts<'_> {
 
     /// The docker group's entry in the group database: its gid and members.
     pub fn docker_group(&self) -> Option<(u32, &[String])> {
-        self.groups()
-            .ok()?
-            .iter()
-            .find(|g| g.name == "docker")
+        self.group_by_name("docker")
             .map(|g| (g.gid, g.members.as_slice()))
     }
 

@@ -78,25 +78,17 @@ pub struct Kept {
 }
 
 impl Run {
+    /// Each check's status, with the text of those that did not pass (JUnit's).
     pub fn of(user: &str, findings: &[Finding]) -> Run {
-        Run {
-            user: user.to_owned(),
-            uid: None,
-            checks: findings
-                .iter()
-                .map(|f| Kept {
-                    id: f.id,
-                    area: f.area,
-                    status: f.status,
-                    text: (f.status != Status::Pass).then(|| (f.summary.clone(), details(f))),
-                })
-                .collect(),
-            unjudged: None,
-        }
+        Run::kept(user, findings, true)
     }
 
     /// The statuses alone (Prometheus needs no text).
     pub fn statuses(user: &str, findings: &[Finding]) -> Run {
+        Run::kept(user, findings, false)
+    }
+
+    fn kept(user: &str, findings: &[Finding], text: bool) -> Run {
         Run {
             user: user.to_owned(),
             uid: None,
@@ -106,7 +98,8 @@ impl Run {
                     id: f.id,
                     area: f.area,
                     status: f.status,
-                    text: None,
+                    text: (text && f.status != Status::Pass)
+                        .then(|| (f.summary.clone(), details(f))),
                 })
                 .collect(),
             unjudged: None,

@@ -461,15 +461,9 @@ fn all_users_prometheus_and_junit_carry_every_account() {
     ] {
         assert!(text.lines().any(|l| l == line), "no line {line}:\n{text}");
     }
-    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
     let (xml, code) = report("debian-12-accounts", "preflight", "junit", &[]);
     assert_eq!(code, 1);
-    let (ok, said) = validate(
-        "xmllint",
-        &["--noout", "--schema", schema, "-"],
-        xml.as_bytes(),
-    );
-    assert!(ok, "xmllint: {said}\n{xml}");
+    assert_valid_junit(&xml);
     assert_eq!(xml.matches("<testsuite ").count(), 5, "{xml}");
     for suite in [
         "preflight, the host",
@@ -1193,6 +1187,17 @@ fn validate(tool: &str, args: &[&str], input: &[u8]) -> (bool, String) {
     )
 }
 
+/// xmllint finds `xml` valid against the JUnit schema of `tests/schemas/junit.xsd`.
+fn assert_valid_junit(xml: &str) {
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
+    let (ok, said) = validate(
+        "xmllint",
+        &["--noout", "--schema", schema, "-"],
+        xml.as_bytes(),
+    );
+    assert!(ok, "xmllint: {said}\n{xml}");
+}
+
 /// One report of `scenario` in `format` (with `extra` flags): its stdout and exit code.
 fn report(scenario: &str, command: &str, format: &str, extra: &[&str]) -> (String, i32) {
     let mut cmd = doctor();
@@ -1258,15 +1263,9 @@ fn prometheus_format_passes_promtool_and_says_what_the_exit_code_says() {
 
 #[test]
 fn junit_format_is_valid_against_the_schema_with_one_case_per_check() {
-    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
     let (xml, code) = report("debian-12-user-bus-stopped", "preflight", "junit", &[]);
     assert_eq!(code, 1);
-    let (ok, said) = validate(
-        "xmllint",
-        &["--noout", "--schema", schema, "-"],
-        xml.as_bytes(),
-    );
-    assert!(ok, "xmllint: {said}\n{xml}");
+    assert_valid_junit(&xml);
     let (json, _) = report("debian-12-user-bus-stopped", "preflight", "json", &[]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let ids = finding_ids(&doc);
@@ -1311,12 +1310,7 @@ fn junit_format_is_valid_against_the_schema_with_one_case_per_check() {
         .find(|c| c.starts_with(r#"name="network.ping_group_range""#))
         .unwrap();
     assert!(case.contains(r#"type="warn""#), "{case}");
-    let (ok, said) = validate(
-        "xmllint",
-        &["--noout", "--schema", schema, "-"],
-        xml.as_bytes(),
-    );
-    assert!(ok, "xmllint: {said}");
+    assert_valid_junit(&xml);
 }
 
 #[test]
@@ -1360,13 +1354,7 @@ fn regression_a_non_character_in_a_users_file_keeps_the_junit_report_valid() {
         .unwrap();
     let xml = String::from_utf8(out.stdout).unwrap();
     assert!(xml.contains("evil\u{fffd}"), "{xml}");
-    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit.xsd");
-    let (ok, said) = validate(
-        "xmllint",
-        &["--noout", "--schema", schema, "-"],
-        xml.as_bytes(),
-    );
-    assert!(ok, "xmllint: {said}");
+    assert_valid_junit(&xml);
     // The same run's Prometheus text passes promtool too.
     let out = host
         .doctor()

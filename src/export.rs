@@ -166,51 +166,51 @@ pub fn prometheus_runs(
     strict: bool,
     fleet: bool,
 ) -> io::Result<()> {
-    let mut text = String::new();
     let labels = |user: &str| format!("command=\"{}\",user=\"{}\"", label(command), label(user));
     let run = labels(runs.first().map_or("", |r| r.user.as_str()));
-    let metric = |text: &mut String, name: &str, help: &str| {
-        let _ = writeln!(text, "# HELP rootless_doctor_{name} {help}");
-        let _ = writeln!(text, "# TYPE rootless_doctor_{name} gauge");
+    // Written as it goes (a fleet's report has a series per check and account: hundreds of thousands of lines).
+    let metric = |out: &mut dyn Write, name: &str, help: &str| -> io::Result<()> {
+        writeln!(out, "# HELP rootless_doctor_{name} {help}")?;
+        writeln!(out, "# TYPE rootless_doctor_{name} gauge")
     };
     metric(
-        &mut text,
+        out,
         "check",
         "One series per check and user, always 1: the check's outcome is its status label (pass, info, warn, fail, skip, error).",
-    );
+    )?;
     for r in runs {
         let user = labels(&r.user);
         for k in &r.checks {
-            let _ = writeln!(
-                text,
+            writeln!(
+                out,
                 "rootless_doctor_check{{{user},id=\"{}\",area=\"{}\",status=\"{}\"}} 1",
                 label(k.id),
                 label(k.area),
                 k.status.as_str()
-            );
+            )?;
         }
     }
     metric(
-        &mut text,
+        out,
         "checks",
         "How many checks ended with each status, per user.",
-    );
+    )?;
     for r in runs {
         let user = labels(&r.user);
         for status in Status::ALL {
-            let _ = writeln!(
-                text,
+            writeln!(
+                out,
                 "rootless_doctor_checks{{{user},status=\"{}\"}} {}",
                 status.as_str(),
                 r.count(status)
-            );
+            )?;
         }
     }
     metric(
-        &mut text,
+        out,
         "healthy",
         "1 when no check failed or could not read what it needs (nor warned, with --strict): the run exited 0. With --all-users, per account: its checks and the host's pass.",
-    );
+    )?;
     let host_worst = if fleet {
         runs.first().map(Run::worst)
     } else {
@@ -223,51 +223,51 @@ pub fn prometheus_runs(
             Some(h) => r.worst().max(h),
             None => r.worst(),
         };
-        let _ = writeln!(
-            text,
+        writeln!(
+            out,
             "rootless_doctor_healthy{{{}}} {}",
             labels(&r.user),
             u8::from(!failing(worst, strict))
-        );
+        )?;
     }
     metric(
-        &mut text,
+        out,
         "info",
         "Always 1: the doctor's version and the host it judged.",
-    );
+    )?;
     // With the run's labels: one .prom file per user or command in a directory must not repeat a series.
-    let _ = writeln!(
-        text,
+    writeln!(
+        out,
         "rootless_doctor_info{{{run},version=\"{}\",distro=\"{}\",kernel=\"{}\"}} 1",
         label(env!("CARGO_PKG_VERSION")),
         label(&facts.distro.distro.key),
         label(facts.kernel_release.as_deref().unwrap_or("unknown"))
-    );
+    )?;
     metric(
-        &mut text,
+        out,
         "last_run_timestamp_seconds",
         "When the run ended, in seconds since the Unix epoch.",
-    );
+    )?;
     let now = facts
         .now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let _ = writeln!(
-        text,
+    writeln!(
+        out,
         "rootless_doctor_last_run_timestamp_seconds{{{run}}} {}",
         now.as_secs()
-    );
+    )?;
     metric(
-        &mut text,
+        out,
         "run_duration_seconds",
         "How long the run took, in seconds.",
-    );
-    let _ = writeln!(
-        text,
+    )?;
+    writeln!(
+        out,
         "rootless_doctor_run_duration_seconds{{{run}}} {:.6}",
         facts.elapsed().as_secs_f64()
-    );
-    out.write_all(text.as_bytes())
+    )?;
+    Ok(())
 }
 
 /// JUnit XML: one test suite for the run, one test case per check (`classname` `rootless-doctor.AREA`, the check ID

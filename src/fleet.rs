@@ -272,20 +272,29 @@ impl<'a, 'o> Writer<'a, 'o> {
                 write!(
                     w.out,
                     "{head},\n  \"accounts_chosen\": {},\n  \"accounts\": [",
-                    indent(&serde_json::to_string_pretty(&chosen).map_err(io::Error::other)?)
+                    indent_by(
+                        &serde_json::to_string_pretty(&chosen).map_err(io::Error::other)?,
+                        "  "
+                    )
                 )?;
             }
             Format::Prometheus | Format::Junit => {
-                let mut run = if req.format == Format::Prometheus {
-                    crate::export::Run::statuses("", host_findings)
-                } else {
-                    crate::export::Run::of("", host_findings)
-                };
+                let mut run = w.kept_run("", host_findings);
                 run.unjudged.clone_from(&accounts.unreadable);
                 w.kept.push(run);
             }
         }
         Ok(w)
+    }
+
+    /// What Prometheus and JUnit keep of a run: each check's status, and for JUnit the text of those that did not
+    /// pass.
+    fn kept_run(&self, user: &str, findings: &[Finding]) -> crate::export::Run {
+        if self.req.format == Format::Prometheus {
+            crate::export::Run::statuses(user, findings)
+        } else {
+            crate::export::Run::of(user, findings)
+        }
     }
 
     fn account(&mut self, j: &Judged) -> io::Result<()> {
@@ -324,12 +333,11 @@ impl<'a, 'o> Writer<'a, 'o> {
                 let sep = if self.first { "" } else { "," };
                 write!(self.out, "{sep}\n    {}", indent_by(&text, "    "))?;
             }
-            // Prometheus needs each check's status only; JUnit the text of those that did not pass.
             Format::Prometheus | Format::Junit => match &j.findings {
-                Ok(f) if self.req.format == Format::Prometheus => {
-                    self.kept.push(crate::export::Run::statuses(&info.name, f))
+                Ok(f) => {
+                    let run = self.kept_run(&info.name, f);
+                    self.kept.push(run);
                 }
-                Ok(f) => self.kept.push(crate::export::Run::of(&info.name, f)),
                 Err(e) => self
                     .kept
                     .push(crate::export::Run::unjudged(&info.name, info.uid, e)),
@@ -389,11 +397,7 @@ impl<'a, 'o> Writer<'a, 'o> {
     }
 }
 
-/// A pretty JSON value placed one level in (inside the document's object).
-fn indent(text: &str) -> String {
-    indent_by(text, "  ")
-}
-
+/// A pretty JSON value placed `by` further in (inside the document's object or array).
 fn indent_by(text: &str, by: &str) -> String {
     text.replace('\n', &format!("\n{by}"))
 }

@@ -363,12 +363,9 @@ fn why_command(
             report::HumanOptions { verbose: g.verbose },
         )?,
     }
-    // Exit 1 when something here explains it, or nothing known does; 0 when every check that would explain it passes.
-    let explained_here = causes
-        .first()
-        .and_then(|id| ordered.iter().find(|f| f.id == *id))
-        .is_some_and(|f| export::failing(f.status, g.strict) || f.status == Status::Warn);
-    Ok(if known.is_empty() || explained_here {
+    // Exit 1 when something here explains it (a check that fails, errs or warns), or nothing known does; 0 when every
+    // check that would explain it passes.
+    Ok(if known.is_empty() || !causes.is_empty() {
         Outcome::Unhealthy
     } else {
         Outcome::Healthy

@@ -55,6 +55,14 @@ struct Tool {
     version: &'static str,
 }
 
+impl Tool {
+    /// This program, as every JSON document names it.
+    const THIS: Tool = Tool {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+}
+
 #[derive(Serialize)]
 struct DistroFacts {
     id: String,
@@ -118,10 +126,7 @@ pub fn json(
 ) -> io::Result<()> {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::THIS,
         command,
         host: host_facts(facts),
         target: judged(command, facts),
@@ -160,12 +165,14 @@ pub fn human(
         command,
         pretty_name: &host.distro.pretty_name,
         kernel: host.kernel.as_deref().unwrap_or("unknown"),
-        user: &facts.user.name,
-        uid: facts.user.uid,
-        source: match facts.user.source {
-            crate::facts::UserSource::Invoking => "",
-            crate::facts::UserSource::Sudo => ", from SUDO_USER",
-            crate::facts::UserSource::Flag => ", from --user",
+        who: Who::User {
+            name: &facts.user.name,
+            uid: facts.user.uid,
+            source: match facts.user.source {
+                crate::facts::UserSource::Invoking => "",
+                crate::facts::UserSource::Sudo => ", from SUDO_USER",
+                crate::facts::UserSource::Flag => ", from --user",
+            },
         },
         root: &host.root,
     };
@@ -193,18 +200,15 @@ pub fn fleet_host(
     let host = host_facts(facts);
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
-    let root = if host.root == "/" {
-        String::new()
-    } else {
-        format!(", root {}", esc(&host.root))
-    };
-    let n = accounts.list.len();
-    writeln!(
+    write_header(
         out,
-        "{bold}rootless-doctor {}{bold:#}: {}, kernel {}, every account ({n}){root}",
-        esc(command),
-        esc(&host.distro.pretty_name),
-        esc(host.kernel.as_deref().unwrap_or("unknown")),
+        &Header {
+            command,
+            pretty_name: &host.distro.pretty_name,
+            kernel: host.kernel.as_deref().unwrap_or("unknown"),
+            who: Who::Accounts(accounts.list.len()),
+            root: &host.root,
+        },
     )?;
     if facts.distro.known
         && let Some(id) = &facts.distro.matched_id
@@ -258,10 +262,7 @@ pub fn fleet_json_head(command: &str, facts: &Facts, findings: &[Finding]) -> io
     let h = host_facts(facts);
     let head = Head {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::THIS,
         command,
         all_users: true,
         host: FleetHost {
@@ -395,10 +396,7 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
     }
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::THIS,
         command: "why",
         host: facts.map(host_facts),
         error: a.text,
@@ -435,10 +433,20 @@ struct Header<'a> {
     command: &'a str,
     pretty_name: &'a str,
     kernel: &'a str,
-    user: &'a str,
-    uid: u32,
-    source: &'static str,
+    who: Who<'a>,
     root: &'a str,
+}
+
+/// Whom a report judges.
+enum Who<'a> {
+    /// One user, and why this one (`""`, `, from SUDO_USER`, `, from --user`).
+    User {
+        name: &'a str,
+        uid: u32,
+        source: &'static str,
+    },
+    /// `--all-users`: this many accounts.
+    Accounts(usize),
 }
 
 fn write_header(out: &mut dyn Write, h: &Header) -> io::Result<()> {
@@ -448,15 +456,16 @@ fn write_header(out: &mut dyn Write, h: &Header) -> io::Result<()> {
     } else {
         format!(", root {}", esc(h.root))
     };
+    let who = match h.who {
+        Who::User { name, uid, source } => format!("user {} (uid {uid}){source}", esc(name)),
+        Who::Accounts(n) => format!("every account ({n})"),
+    };
     writeln!(
         out,
-        "{bold}rootless-doctor {}{bold:#}: {}, kernel {}, user {} (uid {}){}{root}",
+        "{bold}rootless-doctor {}{bold:#}: {}, kernel {}, {who}{root}",
         esc(h.command),
         esc(h.pretty_name),
         esc(h.kernel),
-        esc(h.user),
-        h.uid,
-        h.source,
     )
 }
 
@@ -689,9 +698,11 @@ mod tests {
                 command: "preflight",
                 pretty_name: &host[0],
                 kernel: &host[1],
-                user: &host[2],
-                uid: 1000,
-                source: "",
+                who: Who::User {
+                    name: &host[2],
+                    uid: 1000,
+                    source: "",
+                },
                 root: &host[3],
             };
             write_header(out, &header).unwrap();

@@ -748,7 +748,7 @@ fn static_ranges(f: &Facts, path: &str) -> Result<Vec<Passed>, String> {
 fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<Vec<Passed>> {
     let id = id_of_owner.map(|i| i.to_string());
     // Every line whose owner is the string, then (again, for the same line) whose owner is the id: in file order.
-    let mut lines: Vec<usize> = file.owned_by(owner).to_vec();
+    let mut lines: Vec<usize> = file.owned_by(owner);
     if let Some(id) = &id {
         lines.extend(file.owned_by(id));
         lines.sort();
@@ -1504,14 +1504,12 @@ fn overlap(f: &Facts) -> Verdict {
                     }
                     continue;
                 }
-                {
-                    bad.push((side.id_kind, (*a).clone()));
-                    problems.push(format!(
-                        "{}:{} overlaps {}'s range at line {}",
-                        side.path, a.line, other.owner, other.line
-                    ));
-                    evidence.extend([cite(side.path, a), cite(side.path, other)]);
-                }
+                bad.push((side.id_kind, (*a).clone()));
+                problems.push(format!(
+                    "{}:{} overlaps {}'s range at line {}",
+                    side.path, a.line, other.owner, other.line
+                ));
+                evidence.extend([cite(side.path, a), cite(side.path, other)]);
             }
         }
     }

@@ -133,6 +133,20 @@ pub struct TargetUser {
     pub known: bool,
 }
 
+impl TargetUser {
+    /// An account the user database knows, judged for `source`.
+    fn of_account(u: UserInfo, source: UserSource) -> TargetUser {
+        TargetUser {
+            name: u.name,
+            uid: u.uid,
+            gid: u.gid,
+            home: u.home,
+            source,
+            known: true,
+        }
+    }
+}
+
 /// Why the doctor can't pick a user; shown as a usage error (exit 2).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum UserError {
@@ -549,14 +563,7 @@ impl<'h> Facts<'h> {
         let reader = host
             .as_user(account)
             .map_err(|e| UserError::Credentials(account.name.clone(), host::describe_error(&e)))?;
-        let user = TargetUser {
-            name: account.name.clone(),
-            uid: account.uid,
-            gid: account.gid,
-            home: account.home.clone(),
-            source: UserSource::Flag,
-            known: true,
-        };
+        let user = TargetUser::of_account(account.clone(), UserSource::Flag);
         let mut facts = Facts::with_user(host, Rc::clone(shared), reader, identity, user);
         facts.memo = Some(Memo::default());
         Ok(facts)
@@ -577,11 +584,6 @@ impl<'h> Facts<'h> {
         let mut facts = Facts::with_user(host, Rc::clone(shared), None, identity, user);
         facts.memo = Some(Memo::default());
         facts
-    }
-
-    /// The host state these facts share with every other user's of the run.
-    pub fn shared(&self) -> &Rc<Shared> {
-        &self.shared
     }
 
     /// Facts about the caller itself, root included (for `enter`, which acts as whoever runs it).
@@ -800,17 +802,10 @@ impl<'h> Facts<'h> {
         if !self.shared.indexed {
             return self.host.user_by_name(name).ok().flatten();
         }
-        if let Read::Ok(p) = self.passwd() {
-            let names = self.shared.passwd_names.get_or_init(|| {
-                let mut map = std::collections::HashMap::with_capacity(p.len());
-                for (i, e) in p.iter().enumerate() {
-                    map.entry(e.name.clone()).or_insert(i);
-                }
-                map
-            });
-            if let Some(&i) = names.get(name) {
-                return Some(UserInfo::from(p[i].clone()));
-            }
+        if let Read::Ok(p) = self.passwd()
+            && let Some(e) = first_by_name(p, |e| &e.name, Some(&self.shared.passwd_names), name)
+        {
+            return Some(UserInfo::from(e.clone()));
         }
         self.host.user_by_name(name).ok().flatten()
     }
@@ -1101,21 +1096,13 @@ impl<'h> Facts<'h> {
         let Read::Ok(p) = self.passwd() else {
             return Vec::new();
         };
-        let end = start.saturating_add(count);
-        if !self.shared.indexed {
-            return p
-                .iter()
-                .filter(|e| (start..end).contains(&u64::from(e.uid)))
-                .collect();
-        }
-        let ids = self
-            .shared
-            .passwd_ids
-            .get_or_init(|| sorted_ids(p.iter().map(|e| e.uid)));
-        in_range(ids, start, count)
-            .into_iter()
-            .map(|i| &p[i])
-            .collect()
+        with_id_in(
+            p,
+            |e| e.uid,
+            self.index(&self.shared.passwd_ids),
+            start,
+            count,
+        )
     }
 
     /// The groups of /etc/group whose gid lies in `[start, start+count)`, in file order.
@@ -1123,21 +1110,13 @@ impl<'h> Facts<'h> {
         let Read::Ok(g) = self.groups() else {
             return Vec::new();
         };
-        let end = start.saturating_add(count);
-        if !self.shared.indexed {
-            return g
-                .iter()
-                .filter(|e| (start..end).contains(&u64::from(e.gid)))
-                .collect();
-        }
-        let ids = self
-            .shared
-            .group_ids
-            .get_or_init(|| sorted_ids(g.iter().map(|e| e.gid)));
-        in_range(ids, start, count)
-            .into_iter()
-            .map(|i| &g[i])
-            .collect()
+        with_id_in(
+            g,
+            |e| e.gid,
+            self.index(&self.shared.group_ids),
+            start,
+            count,
+        )
     }
 
     /// The first group of /etc/group called `name` (indexed once per run).
@@ -1145,17 +1124,12 @@ impl<'h> Facts<'h> {
         let Read::Ok(g) = self.groups() else {
             return None;
         };
-        if !self.shared.indexed {
-            return g.iter().find(|e| e.name == name);
-        }
-        let names = self.shared.group_names.get_or_init(|| {
-            let mut map = std::collections::HashMap::with_capacity(g.len());
-            for (i, e) in g.iter().enumerate() {
-                map.entry(e.name.clone()).or_insert(i);
-            }
-            map
-        });
-        names.get(name).map(|&i| &g[i])
+        first_by_name(g, |e| &e.name, self.index(&self.shared.group_names), name)
+    }
+
+    /// `cell`, the cache of an index, when this run indexes the shared files (see `Shared::indexed`).
+    fn index<'a, T>(&self, cell: &'a OnceCell<T>) -> Option<&'a OnceCell<T>> {
+        self.shared.indexed.then_some(cell)
     }
 
     pub fn groups(&self) -> &Read<Vec<parse::passwd::GroupEntry>> {
@@ -1228,6 +1202,49 @@ impl<'h> Facts<'h> {
     }
 }
 
+/// The items whose id lies in `[start, start+count)`, in file order: with `index` (the cache of their sorted ids),
+/// by binary search; without, by a pass over them.
+fn with_id_in<'a, T>(
+    items: &'a [T],
+    id: impl Fn(&T) -> u32,
+    index: Option<&OnceCell<Vec<(u32, usize)>>>,
+    start: u64,
+    count: u64,
+) -> Vec<&'a T> {
+    let Some(index) = index else {
+        let end = start.saturating_add(count);
+        return items
+            .iter()
+            .filter(|e| (start..end).contains(&u64::from(id(e))))
+            .collect();
+    };
+    let ids = index.get_or_init(|| sorted_ids(items.iter().map(&id)));
+    in_range(ids, start, count)
+        .into_iter()
+        .map(|i| &items[i])
+        .collect()
+}
+
+/// The first item called `name`: with `index` (the cache of each name's first item), by lookup; without, by a pass.
+fn first_by_name<'a, T>(
+    items: &'a [T],
+    name_of: impl Fn(&T) -> &String,
+    index: Option<&OnceCell<std::collections::HashMap<String, usize>>>,
+    name: &str,
+) -> Option<&'a T> {
+    let Some(index) = index else {
+        return items.iter().find(|e| name_of(e) == name);
+    };
+    let names = index.get_or_init(|| {
+        let mut map = std::collections::HashMap::with_capacity(items.len());
+        for (i, e) in items.iter().enumerate() {
+            map.entry(name_of(e).clone()).or_insert(i);
+        }
+        map
+    });
+    names.get(name).map(|&i| &items[i])
+}
+
 /// `(id, index)` pairs sorted by id.
 fn sorted_ids(ids: impl Iterator<Item = u32>) -> Vec<(u32, usize)> {
     let mut v: Vec<(u32, usize)> = ids.enumerate().map(|(i, id)| (id, i)).collect();
@@ -1268,14 +1285,7 @@ fn target_user(
     id: &Identity,
     flag: Option<&str>,
 ) -> Result<TargetUser, UserError> {
-    let make = |u: UserInfo, source| TargetUser {
-        name: u.name,
-        uid: u.uid,
-        gid: u.gid,
-        home: u.home,
-        source,
-        known: true,
-    };
+    let make = TargetUser::of_account;
     let lookup = |name: &str| -> Result<UserInfo, UserError> {
         host.user_by_name(name)
             .map_err(|e| UserError::Database(host::describe_error(&e)))?

@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The program's name, as clap, the manual pages and the completions use it.
+pub const NAME: &str = "rootless-doctor";
+
 #[derive(Debug, Parser)]
 #[command(
-    name = "rootless-doctor",
+    name = NAME,
     version,
     about = "Gets a Linux host ready for Docker's rootless mode, and says precisely what is wrong when it isn't",
     after_help = "Exit status: 0 no failure, 1 at least one check failed or could not read what it needs (warnings too with --strict), 2 usage or internal error."
@@ -89,6 +92,14 @@ impl Format {
             Format::Junit => "junit",
         }
     }
+}
+
+/// The shells `completion` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// A part of `fix`'s plan.
@@ -181,16 +192,6 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<NetAction>,
     },
-    /// Inside RootlessKit's namespaces for `net bench` (run by RootlessKit, not by people)
-    #[command(name = "__net-bench-child", hide = true)]
-    NetBenchChild {
-        #[arg(long)]
-        listen: u16,
-        #[arg(long)]
-        bytes: u64,
-        #[arg(long)]
-        seconds: u64,
-    },
     /// Record what `check` reads on this host into a new directory, as a fixture that `--host-file DIR/host.toml`
     /// replays with the same findings: secrets left out (DIR/MANIFEST.md lists what is kept); attach it to a bug report
     Capture {
@@ -210,11 +211,46 @@ pub enum Command {
     },
     /// List every check: ID, area, one line
     List,
+    /// Print the completion script for a shell, e.g. `rootless-doctor completion bash >
+    /// ~/.local/share/bash-completion/completions/rootless-doctor` (the packages install them)
+    Completion {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print a manual page in roff: the command's, or a subcommand's (`rootless-doctor man preflight | man -l -`);
+    /// --list names them all (the packages install them)
+    Man {
+        /// A page: a subcommand (`preflight`, `net-bench`) or a page name as --list prints it
+        #[arg(value_name = "PAGE", conflicts_with = "list")]
+        page: Option<String>,
+        /// Print every page's name instead
+        #[arg(long)]
+        list: bool,
+    },
     /// Explain one check: what it reads, why, the error users see, the fix per distribution
     Explain {
         /// A check ID, as `list` prints it
         id: String,
     },
+}
+
+/// The first argument that makes the binary `net bench`'s child inside RootlessKit's namespaces.
+pub const NET_BENCH_CHILD: &str = "__net-bench-child";
+
+// `rootless-doctor __net-bench-child --listen N --bytes N --seconds N`, parsed apart from `Cli` (main.rs looks at
+// the first argument), so that neither the help, the manual pages nor the shell completions offer it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rootless-doctor __net-bench-child",
+    about = "Inside RootlessKit's namespaces for `net bench` (run by RootlessKit, not by people)"
+)]
+pub struct NetBenchChild {
+    #[arg(long)]
+    pub listen: u16,
+    #[arg(long)]
+    pub bytes: u64,
+    #[arg(long)]
+    pub seconds: u64,
 }
 
 /// What `net` does besides choosing.

@@ -13,6 +13,7 @@ pub mod fix;
 pub mod fleet;
 pub mod fsmagic;
 pub mod host;
+pub mod manual;
 pub mod model;
 pub mod net;
 pub mod parse;
@@ -40,6 +41,8 @@ pub enum UsageError {
     User(#[from] facts::UserError),
     #[error("unknown check or area: {0} (`rootless-doctor list` shows them)")]
     UnknownCheck(String),
+    #[error("no manual page {0} (`rootless-doctor man --list` names them)")]
+    UnknownPage(String),
     #[error(transparent)]
     Sidecar(#[from] host::sidecar::SidecarError),
     #[error("--root {}: {}", .0.display(), host::describe_error(.1))]
@@ -128,9 +131,10 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             Command::Fix { .. } => "fix",
             Command::Setup => "setup",
             Command::Net { .. } => "net",
-            Command::NetBenchChild { .. } => "__net-bench-child",
             Command::Capture { .. } => "capture",
             Command::Why { .. } => "why",
+            Command::Completion { .. } => "completion",
+            Command::Man { .. } => "man",
         };
         return Err(match g.format {
             Format::Script => UsageError::ScriptFormat(name),
@@ -146,6 +150,19 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         return Err(UsageError::UnknownCheck(word).into());
     }
     match &cli.command {
+        Command::Completion { shell } => {
+            manual::completion(*shell, out)?;
+            Ok(Outcome::Healthy)
+        }
+        Command::Man { page, list } => {
+            if *list {
+                manual::list(out)?;
+            } else {
+                manual::page(page.as_deref(), out)
+                    .ok_or_else(|| UsageError::UnknownPage(page.clone().unwrap_or_default()))??;
+            }
+            Ok(Outcome::Healthy)
+        }
         Command::List => {
             let list: Vec<&checks::Check> =
                 checks::all().filter(|c| selection.includes(c)).collect();
@@ -209,10 +226,6 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         Command::Setup => setup_command(cli, host, out),
         Command::Why { error } => why_command(cli, host, &error.join(" "), out),
         Command::Capture { out: dir, .. } => capture_command(cli, host, &selection, dir, out),
-        Command::NetBenchChild { .. } => Err(UsageError::Fix(
-            "__net-bench-child runs inside RootlessKit for `net bench`, not by itself".to_owned(),
-        )
-        .into()),
         Command::Net {
             source_ip,
             throughput,

@@ -5,22 +5,18 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootless_doctor::cli::{Cli, ColorChoice, Format};
+use rootless_doctor::cli::{Cli, ColorChoice, Format, NET_BENCH_CHILD, NetBenchChild};
 use rootless_doctor::error::Error;
 use rootless_doctor::{Outcome, host_from, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     // Inside RootlessKit for `net bench`: no host, no report, just the data.
-    if let rootless_doctor::cli::Command::NetBenchChild {
-        listen,
-        bytes,
-        seconds,
-    } = cli.command
-    {
-        let code = rootless_doctor::host::bench::child(listen, bytes, seconds);
+    if std::env::args_os().nth(1).as_deref() == Some(NET_BENCH_CHILD.as_ref()) {
+        let child = NetBenchChild::parse_from(std::env::args_os().skip(1));
+        let code = rootless_doctor::host::bench::child(child.listen, child.bytes, child.seconds);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    let cli = Cli::parse();
     let choice = match cli.global.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,

@@ -1480,3 +1480,95 @@ fn regression_all_users_without_a_passwd_file_is_not_healthy() {
         "{prom}"
     );
 }
+
+/// What bash offers for `words` (the last one being completed) with `script` as the completion loaded:
+/// COMPREPLY, one per line.
+pub fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let program = format!(
+        r#"source "$1" || exit 3
+COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE={line:?}; COMP_POINT=${{#COMP_LINE}}
+fn=$(complete -p rootless-doctor | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+[ -n "$fn" ] || exit 4
+"$fn" rootless-doctor "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        words = words.join(" "),
+        cword = words.len() - 1,
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+        .arg(script)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "bash failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_bash_completion_offers_explain_for_ex_and_a_subcommands_own_options() {
+    let out = doctor().args(["completion", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rootless-doctor");
+    std::fs::write(&script, &out.stdout).unwrap();
+    assert_eq!(
+        bash_completes(&script, &["rootless-doctor", "ex"]),
+        ["explain"]
+    );
+    let options = bash_completes(&script, &["rootless-doctor", "preflight", "--pr"]);
+    assert_eq!(options, ["--probe"]);
+    let formats = bash_completes(&script, &["rootless-doctor", "check", "--format", ""]);
+    for want in ["human", "json", "prometheus", "junit"] {
+        assert!(
+            formats.iter().any(|f| f == want),
+            "{want} not in {formats:?}"
+        );
+    }
+}
+
+#[test]
+fn every_manual_page_renders_without_a_warning_from_man() {
+    let list = doctor().args(["man", "--list"]).output().unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let names = String::from_utf8(list.stdout).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert!(names.len() >= 14, "{names:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        let page = doctor().args(["man", name]).output().unwrap();
+        assert_eq!(page.status.code(), Some(0), "{name}");
+        let file = dir.path().join(format!("{name}.1"));
+        std::fs::write(&file, &page.stdout).unwrap();
+        // man-db's --warnings hands groff -w mac (undefined macros, bad requests); any line on stderr fails.
+        let shown = std::process::Command::new("man")
+            .args(["--warnings", "-E", "UTF-8", "-l"])
+            .arg(&file)
+            .env("MANWIDTH", "80")
+            .env("MAN_KEEP_FORMATTING", "")
+            .output()
+            .expect("man (man-db; `cargo xtask setup` installs it)");
+        let stderr = String::from_utf8_lossy(&shown.stderr);
+        assert!(
+            shown.status.success() && stderr.is_empty(),
+            "{name}: {stderr}"
+        );
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(
+            text.contains("NAME"),
+            "{name} rendered without a NAME section:\n{text}"
+        );
+    }
+    let unknown = doctor().args(["man", "nonesuch"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no manual page nonesuch"));
+}

@@ -124,11 +124,15 @@ fn assert_refused(run: &Run, took: Duration, says: &str) {
     assert!(took < QUICK, "took {took:?}, not at once:\n{run}");
 }
 
-/// The debug build of the doctor, which alone honours ROOTLESS_DOCTOR_TEST_ENTER_PAUSE (`cargo build --bin
-/// rootless-doctor`; the live tier builds it).
+/// A build of the doctor with debug assertions, which alone honours ROOTLESS_DOCTOR_TEST_ENTER_PAUSE: the one cargo
+/// built beside this test when this test has them too (the same profile; the live tier's `live-test`), else
+/// `target/debug/rootless-doctor` (`cargo build --bin rootless-doctor`).
 fn debug_bin() -> PathBuf {
-    let release = Path::new(env!("CARGO_BIN_EXE_rootless-doctor"));
-    let target = release
+    let beside = Path::new(env!("CARGO_BIN_EXE_rootless-doctor"));
+    if cfg!(debug_assertions) {
+        return beside.to_path_buf();
+    }
+    let target = beside
         .parent()
         .and_then(Path::parent)
         .expect("the binary sits in target/PROFILE/");

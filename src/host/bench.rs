@@ -194,7 +194,7 @@ fn launch(
         format!("--state-dir={}", state.display()),
         "--".to_owned(),
         child_program.display().to_string(),
-        "__net-bench-child".to_owned(),
+        crate::cli::NET_BENCH_CHILD.to_owned(),
         format!("--listen={listen_port}"),
         format!("--bytes={}", cmd.bytes),
         format!("--seconds={}", cmd.timeout.as_secs().max(1)),

@@ -140,14 +140,19 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
         }
         Tier::Fuzz => fuzz::run(sh, &fuzz::select(&[])?, fuzz::TIER_SECONDS)?,
         Tier::Live => {
+            // The binary under test is the release build that ships (ROOTLESS_DOCTOR_BIN); the test programs
+            // themselves are built in the `live-test` profile (Cargo.toml), whose own rootless-doctor keeps the hook
+            // tests/enter.rs's pid reuse test pauses `enter` through.
             cmd!(sh, "cargo build --release").run()?;
-            // tests/enter.rs's pid reuse test pauses `enter` through a hook only debug builds have.
-            cmd!(sh, "cargo build --bin rootless-doctor").run()?;
+            let release_bin = vm::target_dir(sh).join("release/rootless-doctor");
             // The doctor as real users (live), against real rootless daemons (daemon), hostile and vanishing
-            // `enter` targets (enter), and the daemon harness itself (testkit).
+            // `enter` targets (enter), and the daemon harness itself (testkit's tests/daemon.rs, in the same cargo
+            // run so that both packages share one feature resolution and one build of every dependency; testkit's
+            // unit tests run in the unit tier).
             // ROOTLESS_DOCTOR_LIVE=1: there, a missing prerequisite fails a live test instead of skipping it.
             let live = |cmd: xshell::Cmd<'_>| {
                 cmd.env("ROOTLESS_DOCTOR_LIVE", "1")
+                    .env("ROOTLESS_DOCTOR_BIN", &release_bin)
                     .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
                     .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
                     .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
@@ -162,11 +167,10 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             live(
                 cmd!(
                     sh,
-                    "cargo test --release --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live --test root13"
+                    "cargo test --profile live-test -p rootless-doctor -p testkit --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live --test root13"
                 )
                 .env("ROOTLESS_DOCTOR_ROOT13", root13),
             )?;
-            live(cmd!(sh, "cargo test --release -p testkit"))?;
         }
         Tier::Vm => vm::run(sh)?,
         Tier::Bench => bench::run(sh)?,

@@ -16,6 +16,9 @@ commands:
                        the live and bench tiers need (idempotent)
   bench                as root: benchmark `preflight` against
                        dockerd-rootless-setuptool.sh check with hyperfine
+  dist                 build target/dist/*.deb and *.rpm (cargo-deb and
+                       cargo-generate-rpm, installed when missing): the release
+                       binary, manual pages, completions, licences, README
   matrix [DIR]         check the distro matrix's results (DIR/MACHINE/out, as
                        tests/matrix/collect.sh leaves them; default
                        target/matrix) against tests/matrix/expected.toml
@@ -75,6 +78,7 @@ pub enum Command {
     },
     Setup,
     Bench,
+    Dist,
     /// The directory holding one `MACHINE/out` per Vagrant machine (None: target/matrix).
     Matrix {
         dir: Option<String>,
@@ -144,14 +148,14 @@ pub fn parse(args: &[String]) -> Result<Command> {
             }
             Ok(Command::Fuzz { seconds, targets })
         }
-        "setup" | "bench" => {
+        "setup" | "bench" | "dist" => {
             if let Some(arg) = args.next() {
                 bail!("unexpected argument `{arg}` for `{command}`\n\n{USAGE}");
             }
-            Ok(if command == "setup" {
-                Command::Setup
-            } else {
-                Command::Bench
+            Ok(match command {
+                "setup" => Command::Setup,
+                "bench" => Command::Bench,
+                _ => Command::Dist,
             })
         }
         "matrix" => {

@@ -16,6 +16,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod bench;
+mod dist;
 mod flags;
 mod fuzz;
 mod live_env;
@@ -77,6 +78,10 @@ fn try_main() -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        flags::Command::Dist => {
+            dist::run(sh, None)?;
+            Ok(ExitCode::SUCCESS)
         }
         flags::Command::Bench => {
             setup::require_root(sh, "bench")?;

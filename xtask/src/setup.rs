@@ -52,6 +52,11 @@ pub const PACKAGES: &[&str] = &[
     "openssl",
     // xmllint validates `--format junit` against tests/schemas/junit.xsd (the fixtures tier).
     "libxml2-utils",
+    // The manual pages render through man (the fixtures tier); the packages are installed and queried with dpkg and
+    // rpm, the bash completion loaded through bash-completion's loader (tests/package.rs, the live tier).
+    "man-db",
+    "rpm",
+    "bash-completion",
 ];
 
 /// Where `promtool` goes: it validates `--format prometheus` (the fixtures tier). Debian has it only in the

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use xshell::{Shell, cmd};
 
 use crate::flags::Tier;
-use crate::{bench, fuzz, live_env, setup, vm};
+use crate::{bench, dist, fuzz, live_env, setup, vm};
 
 /// Whether this runs in CI: `CI` is set to anything but empty, `false` or `0`.
 pub fn in_ci(sh: &Shell) -> bool {
@@ -55,6 +55,9 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
     let mut setup_done = false;
     let mut outcomes: Vec<(Tier, Outcome)> = Vec::new();
     let mut failed = false;
+    // The live tier packages the doctor (cargo-deb, cargo-generate-rpm); when the fuzz tier runs first, the tools
+    // are built beside its runs, which keep one core busy and leave the other idle.
+    let mut tool_install: Option<dist::ToolInstall> = None;
 
     for &tier in tiers {
         if failed {
@@ -84,6 +87,12 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
             outcomes.push((tier, outcome));
             continue;
         }
+        if tier == Tier::Fuzz && tiers.contains(&Tier::Live) && is_root {
+            match dist::ToolInstall::start(sh) {
+                Ok(started) => tool_install = started,
+                Err(err) => println!("dist: {err:#} (the live tier installs them instead)"),
+            }
+        }
         println!("\n==> tier {}: {}", tier.name(), describe(tier));
         let start = Instant::now();
         let result = (|| {
@@ -91,7 +100,7 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
                 setup::run(sh)?;
                 setup_done = true;
             }
-            run_tier(sh, tier)
+            run_tier(sh, tier, &mut tool_install)
         })();
         let elapsed = start.elapsed();
         match result {
@@ -123,7 +132,7 @@ fn describe(tier: Tier) -> &'static str {
     }
 }
 
-fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
+fn run_tier(sh: &Shell, tier: Tier, tool_install: &mut Option<dist::ToolInstall>) -> Result<()> {
     match tier {
         Tier::Lint => {
             cmd!(sh, "cargo fmt --all --check").run()?;
@@ -143,7 +152,8 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             // The binary under test is the release build that ships (ROOTLESS_DOCTOR_BIN); the test programs
             // themselves are built in the `live-test` profile (Cargo.toml), whose own rootless-doctor keeps the hook
             // tests/enter.rs's pid reuse test pauses `enter` through.
-            cmd!(sh, "cargo build --release").run()?;
+            // `cargo xtask dist` builds the release binary and the two packages tests/package.rs installs.
+            let packages = dist::run(sh, tool_install.take())?;
             let release_bin = vm::target_dir(sh).join("release/rootless-doctor");
             // The doctor as real users (live), against real rootless daemons (daemon), hostile and vanishing
             // `enter` targets (enter), and the daemon harness itself (testkit's tests/daemon.rs, in the same cargo
@@ -153,6 +163,8 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             let live = |cmd: xshell::Cmd<'_>| {
                 cmd.env("ROOTLESS_DOCTOR_LIVE", "1")
                     .env("ROOTLESS_DOCTOR_BIN", &release_bin)
+                    .env("ROOTLESS_DOCTOR_DEB", &packages.deb)
+                    .env("ROOTLESS_DOCTOR_RPM", &packages.rpm)
                     .env("ROOTLESS_DOCTOR_LIVE_OK_USER", live_env::OK_USER)
                     .env("ROOTLESS_DOCTOR_LIVE_NOSUB_USER", live_env::NOSUB_USER)
                     .env("ROOTLESS_DOCTOR_LIVE_HOSTILE_USER", live_env::HOSTILE_USER)
@@ -167,7 +179,7 @@ fn run_tier(sh: &Shell, tier: Tier) -> Result<()> {
             live(
                 cmd!(
                     sh,
-                    "cargo test --profile live-test -p rootless-doctor -p testkit --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live --test root13"
+                    "cargo test --profile live-test -p rootless-doctor -p testkit --test live --test daemon --test hostile --test enter --test launch --test start_env --test start_path --test start_state --test agreement --test apply --test net_live --test root13 --test package"
                 )
                 .env("ROOTLESS_DOCTOR_ROOT13", root13),
             )?;

@@ -14,8 +14,10 @@ use crate::parse::os_release::OsRelease;
 
 /// The embedded files, in the order they are tried; `generic` must stay last.
 const FILES: &[(&str, &str)] = &[
+    ("ubuntu-25.04", include_str!("../distros/ubuntu-25.04.toml")),
     ("ubuntu-24.04", include_str!("../distros/ubuntu-24.04.toml")),
     ("ubuntu-22.04", include_str!("../distros/ubuntu-22.04.toml")),
+    ("debian-13", include_str!("../distros/debian-13.toml")),
     ("debian-12", include_str!("../distros/debian-12.toml")),
     ("debian-11", include_str!("../distros/debian-11.toml")),
     ("arch", include_str!("../distros/arch.toml")),
@@ -27,6 +29,7 @@ const FILES: &[(&str, &str)] = &[
         "opensuse-tumbleweed",
         include_str!("../distros/opensuse-tumbleweed.toml"),
     ),
+    ("rhel-10", include_str!("../distros/rhel-10.toml")),
     ("rhel-9", include_str!("../distros/rhel-9.toml")),
     ("rhel-8", include_str!("../distros/rhel-8.toml")),
     ("fedora", include_str!("../distros/fedora.toml")),
@@ -49,7 +52,54 @@ pub struct Distro {
     pub defaults: Defaults,
     #[serde(default)]
     pub quirks: Quirks,
+    /// What the release's own archive ships, where it was recorded.
+    #[serde(default)]
+    pub packaged: Packaged,
     pub cgroup_v2: BootFix,
+}
+
+/// The versions a release ships in its own archive (as its package manager shows them), for the report and
+/// `explain`; a field is absent where it was not read from that archive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Packaged {
+    /// Where the versions below were read.
+    #[serde(default)]
+    pub source: String,
+    /// The Docker engine package and its version (`docker.io 26.1.5+dfsg1`).
+    #[serde(default)]
+    pub docker: Option<String>,
+    #[serde(default)]
+    pub rootlesskit: Option<String>,
+    #[serde(default)]
+    pub passt: Option<String>,
+    #[serde(default)]
+    pub slirp4netns: Option<String>,
+    /// The stock systemd's major version.
+    #[serde(default)]
+    pub systemd: Option<String>,
+    /// The stock kernel's series.
+    #[serde(default)]
+    pub kernel: Option<String>,
+}
+
+impl Packaged {
+    /// "RootlessKit 2.0.2, passt 0.0~git20250503.587980c, docker.io 26.1.5+dfsg1, systemd 257, kernel 6.12", or
+    /// `None` when nothing was recorded.
+    pub fn summary(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            ("RootlessKit ", &self.rootlesskit),
+            ("passt ", &self.passt),
+            ("slirp4netns ", &self.slirp4netns),
+            ("", &self.docker),
+            ("systemd ", &self.systemd),
+            ("kernel ", &self.kernel),
+        ]
+        .into_iter()
+        .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label}{v}")))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// How to switch the distribution to the unified cgroup hierarchy.
@@ -122,6 +172,10 @@ pub struct Defaults {
     /// Ubuntu ≥ 23.10 restricts unprivileged user namespaces through AppArmor.
     #[serde(default)]
     pub apparmor_userns_restriction: bool,
+    /// AppArmor's `unshare-userns-restrict` profile (AppArmor 4.1, Ubuntu ≥ 25.04) confines /usr/bin/unshare, which
+    /// RootlessKit 2.0.0 to 2.3.2 run for `--detach-netns`.
+    #[serde(default)]
+    pub apparmor_restricts_unshare: bool,
     /// Rootlesskit paths the distro's own AppArmor profiles cover.
     #[serde(default)]
     pub apparmor_covered_rootlesskit: Vec<String>,
@@ -377,7 +431,49 @@ mod tests {
         );
         assert_eq!(pick("ID=debian\nVERSION_ID=\"12\"\n"), ("debian-12", true));
         assert_eq!(pick("ID=debian\nVERSION_ID=\"11\"\n"), ("debian-11", true));
-        assert_eq!(pick("ID=debian\n"), ("debian-12", true));
+        // Debian testing and unstable carry no VERSION_ID: the newest release's data.
+        assert_eq!(pick("ID=debian\n"), ("debian-13", true));
+        assert_eq!(pick("ID=debian\nVERSION_ID=\"13\"\n"), ("debian-13", true));
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"25.04\"\n"),
+            ("ubuntu-25.04", true)
+        );
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"25.10\"\n"),
+            ("ubuntu-25.04", true)
+        );
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"26.04\"\n"),
+            ("ubuntu-25.04", true)
+        );
+        assert_eq!(
+            pick("ID=\"rhel\"\nVERSION_ID=\"10.0\"\n"),
+            ("rhel-10", true)
+        );
+        assert_eq!(
+            pick("ID=\"almalinux\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"10.0\"\n"),
+            ("rhel-10", true)
+        );
+        assert_eq!(
+            pick("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"10.1\"\n"),
+            ("rhel-10", true)
+        );
+        assert_eq!(
+            pick("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"10\"\n"),
+            ("rhel-10", true)
+        );
+        assert_eq!(pick("ID=fedora\nVERSION_ID=43\n"), ("fedora", true));
+        // Derivatives of the new releases, through their codenames: Mint on 26.04, a trixie-based release.
+        assert_eq!(
+            pick(
+                "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"23\"\nUBUNTU_CODENAME=resolute\n"
+            ),
+            ("ubuntu-25.04", true)
+        );
+        assert_eq!(
+            pick("ID=neptune\nID_LIKE=debian\nVERSION_ID=\"9\"\nVERSION_CODENAME=trixie\n"),
+            ("debian-13", true)
+        );
         assert_eq!(pick("ID=arch\n"), ("arch", true));
         assert_eq!(
             pick("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n"),

@@ -70,6 +70,20 @@ struct DistroFacts {
     pretty_name: String,
     data: String,
     known: bool,
+    /// The `ID_LIKE` family whose data a derivative gets (`ubuntu` for Linux Mint), when its own `ID` has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follows: Option<String>,
+}
+
+/// The `ID_LIKE` entry whose data the host gets when its own `ID` is not in the data (a derivative), else `None`.
+fn follows(facts: &Facts) -> Option<String> {
+    let id = facts
+        .distro
+        .matched_id
+        .as_ref()
+        .filter(|_| facts.distro.known)?;
+    let (_, os) = facts.os_release().ok()?;
+    (os.id() != id.as_str()).then(|| id.clone())
 }
 
 #[derive(Serialize)]
@@ -111,6 +125,7 @@ fn host_facts<'a>(facts: &'a Facts) -> HostFacts<'a> {
             pretty_name: pretty,
             data: facts.distro.distro.key.clone(),
             known: facts.distro.known,
+            follows: follows(facts),
         },
         kernel: facts.kernel_release.clone(),
         user: &facts.user,
@@ -175,6 +190,8 @@ pub fn human(
             },
         },
         root: &host.root,
+        follows: host.distro.follows.as_deref(),
+        data: &host.distro.data,
     };
     write_header(out, &header)?;
     if let Some(t) = judged(command, facts) {
@@ -208,22 +225,10 @@ pub fn fleet_host(
             kernel: host.kernel.as_deref().unwrap_or("unknown"),
             who: Who::Accounts(accounts.list.len()),
             root: &host.root,
+            follows: host.distro.follows.as_deref(),
+            data: &host.distro.data,
         },
     )?;
-    if facts.distro.known
-        && let Some(id) = &facts.distro.matched_id
-        && facts
-            .os_release()
-            .ok()
-            .is_some_and(|(_, os)| os.id() != id.as_str())
-    {
-        writeln!(
-            out,
-            "{dim}{} is not in the doctor's data; its os-release follows {}, whose data it uses{dim:#}",
-            esc(&host.distro.pretty_name),
-            esc(id)
-        )?;
-    }
     writeln!(
         out,
         "\n{bold}host{bold:#} {dim}(the same for every account){dim:#}"
@@ -435,6 +440,9 @@ struct Header<'a> {
     kernel: &'a str,
     who: Who<'a>,
     root: &'a str,
+    /// A derivative's `ID_LIKE` family, whose data (`data`) it gets.
+    follows: Option<&'a str>,
+    data: &'a str,
 }
 
 /// Whom a report judges.
@@ -466,7 +474,18 @@ fn write_header(out: &mut dyn Write, h: &Header) -> io::Result<()> {
         esc(h.command),
         esc(h.pretty_name),
         esc(h.kernel),
-    )
+    )?;
+    if let Some(family) = h.follows {
+        let dim = Style::new().dimmed();
+        writeln!(
+            out,
+            "{dim}{} is not in the doctor's data; its os-release follows {} (ID_LIKE), whose data it uses: distros/{}.toml{dim:#}",
+            esc(h.pretty_name),
+            esc(family),
+            esc(h.data)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_findings(out: &mut dyn Write, findings: &[Finding], opts: HumanOptions) -> io::Result<()> {
@@ -704,6 +723,9 @@ mod tests {
                     source: "",
                 },
                 root: &host[3],
+                // A derivative's line repeats host-derived strings too.
+                follows: Some(&host[0]),
+                data: &host[1],
             };
             write_header(out, &header).unwrap();
             write_findings(

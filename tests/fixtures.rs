@@ -300,6 +300,7 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    almalinux_10 => "almalinux-10",
     arch => "arch",
     arch_pasta_2026_05_07_rootlesskit_3_0_0 => "arch-pasta-2026-05-07-rootlesskit-3.0.0",
     arch_ping_and_ports => "arch-ping-and-ports",
@@ -519,6 +520,7 @@ scenarios! {
     ubuntu_24_04_userns_in_local_include => "ubuntu-24.04-userns-in-local-include",
     ubuntu_24_04_vpnkit_fallback_docker_28_5_2 => "ubuntu-24.04-vpnkit-fallback-docker-28.5.2",
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
+    ubuntu_26_04 => "ubuntu-26.04",
     unknown_distro => "unknown-distro",
     vm_debian_12_user_service => "vm-debian-12-user-service",
     vm_debian_13_user_service => "vm-debian-13-user-service",

@@ -16,11 +16,15 @@ pub(super) const CHECKS: &[Check] = &[
         reference: "os-release(5); https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: /etc/os-release (then /usr/lib/os-release, as os-release(5) says) is parsed for ID, ID_LIKE and VERSION_ID, \
-and matched against the data files in distros/: Ubuntu 24.04 and 22.04, Debian 12 and 11, Arch, openSUSE Leap 15 and Tumbleweed, \
-RHEL 8 and 9 (Rocky, Alma and CentOS Stream through ID_LIKE) and Fedora.
+and matched against the data files in distros/: Ubuntu 25.04 and later (25.10, 26.04), 24.04 and 22.04, Debian 13, 12 \
+and 11, Arch, openSUSE Leap 15 and Tumbleweed, RHEL 8, 9 and 10 (Rocky, AlmaLinux and CentOS Stream through ID_LIKE) and \
+Fedora. A derivative whose own ID has no file gets the file of the first ID_LIKE entry that fits (by version for RHEL \
+rebuilds, by UBUNTU_CODENAME or VERSION_CODENAME for Ubuntu and Debian derivatives), and the report says so. Where \
+recorded, the finding shows the versions the release's own archive ships (RootlessKit, passt, slirp4netns, the Docker \
+engine, systemd, the kernel).
 
 Why it matters: package names differ (uidmap vs shadow-utils vs shadow), and so do the documented quirks: \
-Ubuntu 24.04's AppArmor user-namespace restriction, Debian's kernel.unprivileged_userns_clone, fuse-overlayfs on RHEL 8, \
+Ubuntu 24.04's AppArmor user-namespace restriction and 25.04's confined unshare, Debian's kernel.unprivileged_userns_clone, fuse-overlayfs on RHEL 8, \
 the iptables modules openSUSE and Arch must load by hand.
 
 What you see when it's wrong: nothing breaks by itself; the other findings fall back to generic advice \
@@ -79,6 +83,15 @@ openSUSE, RHEL and its rebuilds, and Fedora; a distribution whose ID_LIKE names 
         format!("distros/{}.toml", sel.distro.key),
         sel.distro.source.clone(),
     );
+    if let Some(packaged) = sel.distro.packaged.summary() {
+        v = v.evidence(
+            format!("distros/{}.toml", sel.distro.key),
+            format!(
+                "the release's own packages: {packaged} ({})",
+                sel.distro.packaged.source
+            ),
+        );
+    }
     for note in &sel.distro.quirks.notes {
         v = v.evidence(format!("distros/{}.toml", sel.distro.key), note.clone());
     }

@@ -521,6 +521,7 @@ scenarios! {
     ubuntu_24_04_vpnkit_fallback_docker_28_5_2 => "ubuntu-24.04-vpnkit-fallback-docker-28.5.2",
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
     ubuntu_26_04 => "ubuntu-26.04",
+    ubuntu_26_04_detach_netns_unshare_restricted => "ubuntu-26.04-detach-netns-unshare-restricted",
     unknown_distro => "unknown-distro",
     vm_debian_12_user_service => "vm-debian-12-user-service",
     vm_debian_13_user_service => "vm-debian-13-user-service",

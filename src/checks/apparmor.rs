@@ -5,6 +5,7 @@ use crate::facts::apparmor::{Attached, PROFILE_DIR};
 use crate::facts::{Facts, Read};
 use crate::model::{Evidence, Remediation, Step, Verdict};
 use crate::parse::apparmor::{self, Choice, Specificity};
+use crate::parse::rootlesskit::Version;
 
 const TEMPLATE: &str = include_str!("../../profiles/apparmor/rootlesskit.template");
 
@@ -52,7 +53,164 @@ then load it with `sudo apparmor_parser -r FILE` or `sudo systemctl restart appa
     packages: &["apparmor"],
     removes: &[],
     run: rootlesskit,
+},
+Check {
+    id: "apparmor.unshare",
+    area: "apparmor",
+    scope: Scope::Preflight,
+    needs_runtime: true,
+    per_user: true,
+    judges: Judges::Rootless,
+    title: "No AppArmor profile confines the unshare RootlessKit runs to create its detached network namespace",
+    reference: "https://github.com/rootless-containers/rootlesskit/issues/494; https://github.com/rootless-containers/rootlesskit/releases/tag/v2.3.4; https://docs.docker.com/engine/security/rootless/troubleshoot/; apparmor.d(5)",
+    explain: "\
+What it checks: whether RootlessKit will create a detached network namespace (--detach-netns: the default of \
+dockerd-rootless.sh from Docker 29.5, or DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS / DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS in \
+the unit or the environment) with a RootlessKit from 2.0.0 to 2.3.2, the releases whose child does it by running \
+`unshare -n mount --bind /proc/self/ns/net $STATE_DIR/netns`; and then whether AppArmor runs and a loaded profile in \
+/etc/apparmor.d attaches to /usr/bin/unshare without flags=(unconfined) or (complain), as the kernel picks it (the same \
+matching as apparmor.rootlesskit).
+
+Why it matters: AppArmor 4.1's unshare-userns-restrict profile, which Ubuntu ships from 25.04 on, confines \
+/usr/bin/unshare and runs what unshare starts under a profile without capabilities, so the bind mount of the namespace \
+is refused. RootlessKit 2.3.3 binds it itself and 2.3.4 and later run their own embedded unshare, so only the older \
+releases meet it (rootlesskit issue #494, fixed in v2.3.4 \"for Ubuntu 25.04\").
+
+What you see when it's wrong: the daemon does not start; journalctl --user -u docker shows \
+`[rootlesskit:child ] error: failed to create a detached netns on \"…/netns\": failed to execute [unshare -n mount \
+--bind /proc/self/ns/net …/netns]: exit status 32 (out=\"mount: …: permission denied.\")`.
+
+How to fix: use RootlessKit 2.3.4 or later (Docker's docker-ce-rootless-extras, or a newer distribution package), or \
+turn the detached namespace off for this daemon (Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false in the \
+user unit's override.conf, then systemctl --user daemon-reload and restart docker). Do not disable the profile: it \
+guards every user's unshare.",
+    packages: &[],
+    removes: &[],
+    run: unshare,
 }];
+
+/// Where util-linux puts the unshare RootlessKit's child finds on its PATH, and where Ubuntu's profile attaches.
+const UNSHARE: &str = "/usr/bin/unshare";
+
+/// `apparmor.unshare`: RootlessKit 2.0.0 to 2.3.2 create the detached network namespace through `unshare -n mount
+/// --bind …` (rootlesskit v2.3.2 pkg/child/child.go); a confining profile on unshare (AppArmor 4.1's
+/// unshare-userns-restrict) makes that mount fail.
+fn unshare(f: &Facts) -> Verdict {
+    let Some(how) = super::detach_netns(f) else {
+        return Verdict::skip(
+            "RootlessKit creates no detached network namespace here (--detach-netns is off)",
+        );
+    };
+    let version = f.rootlesskit_version();
+    let release = version.and_then(|v| v.release);
+    let old = Version(2, 0, 0)..=Version(2, 3, 2);
+    match release {
+        Some(r) if !old.contains(&r) => {
+            return Verdict::pass(format!(
+                "RootlessKit {r} creates the detached network namespace ({how}) without running unshare"
+            ));
+        }
+        _ if version.is_some_and(|v| v.major == Some(1)) => {
+            return Verdict::skip(
+                "RootlessKit 1 has no --detach-netns (start.versions judges the flag)",
+            );
+        }
+        _ => {}
+    }
+    let which = release.map_or_else(
+        || "a RootlessKit whose release is unknown (2.0.0 to 2.3.2 run unshare)".to_owned(),
+        |r| format!("RootlessKit {r}"),
+    );
+    let enabled = matches!(f.read(ENABLED), Read::Ok(t) if t.trim() == "Y");
+    if !enabled {
+        return Verdict::pass(format!(
+            "{which} runs unshare for the detached network namespace ({how}), and AppArmor does not run here"
+        ))
+        .evidence(ENABLED, "absent or not Y");
+    }
+    let att = match f.apparmor_attaching(UNSHARE) {
+        Ok(a) => a,
+        Err(e) => return unreadable(PROFILE_DIR, &e),
+    };
+    let loaded: Vec<&Attached> = att.profiles.iter().filter(|a| a.loaded()).collect();
+    let mut evidence: Vec<Evidence> = att
+        .profiles
+        .iter()
+        .map(|a| Evidence {
+            source: a.at(),
+            detail: describe(a, att.profiles.len() > 1),
+        })
+        .collect();
+    evidence.extend(att.unexpanded.iter().cloned());
+    let confining: Vec<&&Attached> = loaded
+        .iter()
+        .filter(|a| {
+            !a.profile
+                .flags
+                .iter()
+                .any(|f| f == "unconfined" || f == "complain")
+        })
+        .collect();
+    let Some(profile) = confining.first() else {
+        let v = Verdict::pass(format!(
+            "{which} runs {UNSHARE} for the detached network namespace ({how}), and no loaded AppArmor profile confines it"
+        ));
+        return evidence
+            .into_iter()
+            .fold(v, |v, e| v.evidence(e.source, e.detail));
+    };
+    let known =
+        profile.file.ends_with("/unshare-userns-restrict") || profile.profile.name == "unshare";
+    let summary = format!(
+        "{which} runs {UNSHARE} for the detached network namespace ({how}), and {} (profile {}) confines it{}",
+        profile.at(),
+        profile.profile.name,
+        if known {
+            ": the mount it runs is refused, and RootlessKit fails with \"failed to create a detached netns … exit status 32 (out=\\\"mount: … permission denied.\\\")\""
+        } else {
+            "; what it lets unshare and mount do is not judged here (AppArmor 4.1's unshare-userns-restrict refuses the mount)"
+        }
+    );
+    // Off the way it was turned on: a --detach-netns in the flags wins over the script's variable.
+    let off = if how.starts_with(super::FLAGS) {
+        format!(
+            "remove --detach-netns from {} where it is set (the user unit, or its override.conf)",
+            super::FLAGS
+        )
+    } else {
+        "add Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false to \
+~/.config/systemd/user/docker.service.d/override.conf"
+            .to_owned()
+    };
+    let fix = Remediation::text(format!(
+        "Use RootlessKit 2.3.4 or later, which creates the namespace without {UNSHARE}: {} Or keep {which} and turn the \
+detached namespace off: {off}, then `systemctl --user daemon-reload` and `systemctl --user restart docker`. Leave the \
+profile loaded: it guards every user's unshare.",
+        match f.distro().packaged.rootlesskit.as_deref() {
+            Some(v) => format!(
+                "this release's own rootlesskit package is {v}; Docker's docker-ce-rootless-extras carries a newer one."
+            ),
+            None => "Docker's docker-ce-rootless-extras carries one.".to_owned(),
+        }
+    ));
+    let v = if known {
+        Verdict::fail(summary)
+    } else {
+        Verdict::warn(summary)
+    };
+    let v = evidence
+        .into_iter()
+        .fold(v, |v, e| v.evidence(e.source, e.detail));
+    let v = if f.distro().defaults.apparmor_restricts_unshare {
+        v.evidence(
+            format!("distros/{}.toml", f.distro().key),
+            "this release ships AppArmor's unshare-userns-restrict profile",
+        )
+    } else {
+        v
+    };
+    v.fix(fix)
+}
 
 /// Where dockerd-rootless.sh will find rootlesskit: `docker-rootlesskit` first, then `rootlesskit`, on
 /// `$BIN:/sbin:/usr/sbin:$PATH` (BIN = the script's directory); get.docker.com puts both in ~/bin.

@@ -599,6 +599,63 @@ pub(crate) fn grouped(n: u64) -> String {
     out
 }
 
+/// dockerd-rootless.sh's switch for RootlessKit's detached network namespace (29.5 and later).
+pub(crate) const DETACH: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
+/// The extra RootlessKit flags every dockerd-rootless.sh passes on.
+pub(crate) const FLAGS: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS";
+
+// Shared by start.rs (the programs and releases the start path needs) and apparmor.rs (unshare under AppArmor).
+/// How `--detach-netns` reaches RootlessKit, when it does: the 29.5+ script's own default or
+/// DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS, or a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (any script passes
+/// those on; Go's flag package takes `-detach-netns`, `--detach-netns` and `=BOOL`, the last one winning).
+pub(crate) fn detach_netns(f: &Facts) -> Option<String> {
+    let env = f.start_env();
+    let var = |name: &str| env.and_then(|e| e.get(name)).filter(|v| !v.is_empty());
+    let mut on = None;
+    if f.rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+    {
+        match var(DETACH) {
+            None => {
+                on = Some(
+                    "the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset"
+                        .to_owned(),
+                )
+            }
+            Some(v @ ("1" | "true")) => on = Some(format!("{DETACH}={v}")),
+            Some(_) => {}
+        }
+    }
+    let flags = var(FLAGS).unwrap_or_default();
+    match detach_in_flags(flags) {
+        Some((true, word)) => Some(format!("{FLAGS}={word}")),
+        Some((false, _)) => None,
+        None => on,
+    }
+}
+
+/// The last `--detach-netns` word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (split at blanks, as the script's unquoted
+/// expansion is): whether it turns the flag on (Go's `-name`, `--name`, `--name=BOOL` with strconv.ParseBool's
+/// values; another value is RootlessKit's usage error, so off here), and the word.
+pub(crate) fn detach_in_flags(flags: &str) -> Option<(bool, &str)> {
+    let mut last = None;
+    for word in flags.split([' ', '\t', '\n']) {
+        let Some(rest) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) else {
+            continue;
+        };
+        let value = match rest.split_once('=') {
+            Some(("detach-netns", v)) => v,
+            None if rest == "detach-netns" => "true",
+            _ => continue,
+        };
+        last = Some((
+            matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True"),
+            word,
+        ));
+    }
+    last
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

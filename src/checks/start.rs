@@ -3,7 +3,10 @@
 //! programs the start path looks up on the daemon's PATH (start.path), a RootlessKit that understands the flags the
 //! script passes (start.versions), and the directories, sockets and lock they create (start.state_dir).
 
+#[cfg(test)]
+use super::detach_in_flags;
 use super::{Check, Judges, Scope, unreadable};
+use super::{DETACH, FLAGS, detach_netns};
 use crate::facts::start::{DaemonPath, VarOrigin, with_dirs};
 use crate::facts::start_programs::is_dir;
 use crate::facts::{Access, Facts, FileKind, Meta, Permission, Read};
@@ -289,8 +292,6 @@ const MTU: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU";
 const PORT_DRIVER: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER";
 const SANDBOX: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX";
 const SECCOMP: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP";
-const DETACH: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
-const FLAGS: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS";
 const CONTAINERD_STATE: &str = "CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR";
 
 /// What the fix does to a variable.
@@ -1372,57 +1373,6 @@ forwarded TCP connection (--source-ip-transparent, on by default)"
         });
     }
     out
-}
-
-/// How `--detach-netns` reaches RootlessKit, when it does: the 29.5+ script's own default or
-/// DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS, or a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (any script passes
-/// those on; Go's flag package takes `-detach-netns`, `--detach-netns` and `=BOOL`, the last one winning).
-fn detach_netns(f: &Facts) -> Option<String> {
-    let env = f.start_env();
-    let var = |name: &str| env.and_then(|e| e.get(name)).filter(|v| !v.is_empty());
-    let mut on = None;
-    if f.rootless_script()
-        .is_some_and(|s| s.mentions("--detach-netns"))
-    {
-        match var(DETACH) {
-            None => {
-                on = Some(
-                    "the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset"
-                        .to_owned(),
-                )
-            }
-            Some(v @ ("1" | "true")) => on = Some(format!("{DETACH}={v}")),
-            Some(_) => {}
-        }
-    }
-    let flags = var(FLAGS).unwrap_or_default();
-    match detach_in_flags(flags) {
-        Some((true, word)) => Some(format!("{FLAGS}={word}")),
-        Some((false, _)) => None,
-        None => on,
-    }
-}
-
-/// The last `--detach-netns` word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (split at blanks, as the script's unquoted
-/// expansion is): whether it turns the flag on (Go's `-name`, `--name`, `--name=BOOL` with strconv.ParseBool's
-/// values; another value is RootlessKit's usage error, so off here), and the word.
-fn detach_in_flags(flags: &str) -> Option<(bool, &str)> {
-    let mut last = None;
-    for word in flags.split([' ', '\t', '\n']) {
-        let Some(rest) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) else {
-            continue;
-        };
-        let value = match rest.split_once('=') {
-            Some(("detach-netns", v)) => v,
-            None if rest == "detach-netns" => "true",
-            _ => continue,
-        };
-        last = Some((
-            matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True"),
-            word,
-        ));
-    }
-    last
 }
 
 /// The unit's ExecStart= script (launch-sequence row 0.4): systemd's exec fails with status=203/EXEC.

@@ -522,6 +522,7 @@ scenarios! {
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
     ubuntu_26_04 => "ubuntu-26.04",
     ubuntu_26_04_detach_netns_unshare_restricted => "ubuntu-26.04-detach-netns-unshare-restricted",
+    ubuntu_26_04_detach_netns_unshare_two_profiles => "ubuntu-26.04-detach-netns-unshare-two-profiles",
     unknown_distro => "unknown-distro",
     vm_debian_12_user_service => "vm-debian-12-user-service",
     vm_debian_13_user_service => "vm-debian-13-user-service",

@@ -93,10 +93,18 @@ fn the_deb_installs_and_its_binary_manual_pages_and_bash_completion_work() {
         return;
     };
     let deb = deb.to_str().expect("a UTF-8 path");
-    // A copy left by an earlier, interrupted run would make this an upgrade.
-    let _ = run("dpkg", &["--purge", "rootless-doctor"]);
-    ok("dpkg", &["--install", deb]);
+    // A rootless-doctor installed on this host before the test is not the test's to replace or remove.
+    let before = run(
+        "dpkg-query",
+        &["--show", "--showformat", "${Status}", "rootless-doctor"],
+    );
+    assert!(
+        !String::from_utf8_lossy(&before.stdout).contains("installed"),
+        "a rootless-doctor package is already installed here; the test would replace and then purge it"
+    );
+    // Before installing: a half-done install (unpacked, not configured) is purged too.
     let _installed = Installed;
+    ok("dpkg", &["--install", deb]);
 
     // The installed binary, as root and for a test user.
     let version = ok("/usr/bin/rootless-doctor", &["--version"]);
@@ -201,8 +209,9 @@ fn the_rpm_holds_the_same_files_and_installs_into_an_empty_root() {
     assert_eq!(
         info.trim(),
         format!(
-            "rootless-doctor {} MIT OR Apache-2.0 x86_64",
-            env!("CARGO_PKG_VERSION")
+            "rootless-doctor {} MIT OR Apache-2.0 {}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH
         )
     );
     let files = ok("rpm", &["-qlp", rpm]);

@@ -73,17 +73,19 @@ matching as apparmor.rootlesskit).
 
 Why it matters: AppArmor 4.1's unshare-userns-restrict profile, which Ubuntu ships from 25.04 on, confines \
 /usr/bin/unshare and runs what unshare starts under a profile without capabilities, so the bind mount of the namespace \
-is refused. RootlessKit 2.3.3 binds it itself and 2.3.4 and later run their own embedded unshare, so only the older \
-releases meet it (rootlesskit issue #494, fixed in v2.3.4 \"for Ubuntu 25.04\").
+is refused. RootlessKit 2.3.3 binds it in-process and 2.3.4 and later run their own helper (the rootlesskit binary), so only the \
+older releases meet it; a known release decides, and an unknown one only warns (rootlesskit issue #494, fixed in v2.3.4 \"for Ubuntu 25.04\").
 
 What you see when it's wrong: the daemon does not start; journalctl --user -u docker shows \
 `[rootlesskit:child ] error: failed to create a detached netns on \"…/netns\": failed to execute [unshare -n mount \
 --bind /proc/self/ns/net …/netns]: exit status 32 (out=\"mount: …: permission denied.\")`.
 
-How to fix: use RootlessKit 2.3.4 or later (Docker's docker-ce-rootless-extras, or a newer distribution package), or \
-turn the detached namespace off for this daemon (Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false in the \
-user unit's override.conf, then systemctl --user daemon-reload and restart docker). Do not disable the profile: it \
-guards every user's unshare.",
+How to fix: use RootlessKit 2.3.4 or later (docker-ce-rootless-extras 28.5 or later from Docker's repository, or a \
+newer distribution package), or turn the detached namespace off for this daemon: `--detach-netns=false` at the end of \
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, where that variable is set (the unit, its EnvironmentFile=, or the environment you \
+start the script from). RootlessKit keeps the last value of a flag, and every dockerd-rootless.sh passes the variable \
+on after its own --detach-netns, so this works whichever way it was turned on. Do not disable the profile: it guards \
+every user's unshare.",
     packages: &[],
     removes: &[],
     run: unshare,
@@ -103,17 +105,29 @@ fn unshare(f: &Facts) -> Verdict {
     };
     let version = f.rootlesskit_version();
     let release = version.and_then(|v| v.release);
+    let major = version.and_then(|v| v.major);
+    if major == Some(1) {
+        return Verdict::skip(
+            "RootlessKit 1 has no --detach-netns (start.versions judges the flag)",
+        );
+    }
     let old = Version(2, 0, 0)..=Version(2, 3, 2);
     match release {
-        Some(r) if !old.contains(&r) => {
+        Some(r) if r == Version(2, 3, 3) => {
             return Verdict::pass(format!(
-                "RootlessKit {r} creates the detached network namespace ({how}) without running unshare"
+                "RootlessKit {r} binds the detached network namespace ({how}) in-process, without running unshare"
             ));
         }
-        _ if version.is_some_and(|v| v.major == Some(1)) => {
-            return Verdict::skip(
-                "RootlessKit 1 has no --detach-netns (start.versions judges the flag)",
-            );
+        Some(r) if !old.contains(&r) => {
+            return Verdict::pass(format!(
+                "RootlessKit {r} creates the detached network namespace ({how}) with its own helper, without running unshare"
+            ));
+        }
+        None if major.is_some_and(|m| m >= 3) => {
+            return Verdict::pass(format!(
+                "RootlessKit {} creates the detached network namespace ({how}) with its own helper, without running unshare",
+                major.unwrap_or(3)
+            ));
         }
         _ => {}
     }
@@ -132,32 +146,47 @@ fn unshare(f: &Facts) -> Verdict {
         Ok(a) => a,
         Err(e) => return unreadable(PROFILE_DIR, &e),
     };
-    let loaded: Vec<&Attached> = att.profiles.iter().filter(|a| a.loaded()).collect();
-    let mut evidence: Vec<Evidence> = att
+    let evidence: Vec<Evidence> = att
         .profiles
         .iter()
         .map(|a| Evidence {
             source: a.at(),
             detail: describe(a, att.profiles.len() > 1),
         })
+        .chain(att.unexpanded.iter().cloned())
+        .chain(att.not_judged.iter().cloned())
         .collect();
-    evidence.extend(att.unexpanded.iter().cloned());
-    let confining: Vec<&&Attached> = loaded
-        .iter()
-        .filter(|a| {
-            !a.profile
-                .flags
-                .iter()
-                .any(|f| f == "unconfined" || f == "complain")
-        })
-        .collect();
-    let Some(profile) = confining.first() else {
-        let v = Verdict::pass(format!(
-            "{which} runs {UNSHARE} for the detached network namespace ({how}), and no loaded AppArmor profile confines it"
-        ));
-        return evidence
-            .into_iter()
-            .fold(v, |v, e| v.evidence(e.source, e.detail));
+    let with_evidence = |v: Verdict| {
+        evidence
+            .iter()
+            .fold(v, |v, e| v.evidence(e.source.clone(), e.detail.clone()))
+    };
+    // The profile the kernel attaches, as apparmor.rootlesskit picks it (two equally specific ones: neither).
+    let chosen = att.chosen().filter(|a| {
+        !a.profile
+            .flags
+            .iter()
+            .any(|flag| flag == "unconfined" || flag == "complain")
+    });
+    let Some(profile) = chosen else {
+        let why = match &att.choice {
+            Choice::Conflict(_) => {
+                "the profiles that attach to it conflict, so the kernel attaches none"
+            }
+            _ if att.chosen().is_some() => "the profile that attaches to it does not confine it",
+            _ => "no loaded AppArmor profile attaches to it",
+        };
+        let v = if att.unexpanded.is_empty() {
+            Verdict::pass(format!(
+                "{which} runs {UNSHARE} for the detached network namespace ({how}), and {why}"
+            ))
+        } else {
+            Verdict::warn(format!(
+                "{which} runs {UNSHARE} for the detached network namespace ({how}); {why} among the profiles judged, \
+but some attachments were too large to expand"
+            ))
+        };
+        return with_evidence(v);
     };
     let known =
         profile.file.ends_with("/unshare-userns-restrict") || profile.profile.name == "unshare";
@@ -166,41 +195,19 @@ fn unshare(f: &Facts) -> Verdict {
         profile.at(),
         profile.profile.name,
         if known {
-            ": the mount it runs is refused, and RootlessKit fails with \"failed to create a detached netns … exit status 32 (out=\\\"mount: … permission denied.\\\")\""
+            ": AppArmor 4.1's unshare-userns-restrict runs what unshare starts without capabilities, so the bind mount \
+is refused and RootlessKit fails with `failed to create a detached netns … exit status 32` (mount: permission denied)"
         } else {
             "; what it lets unshare and mount do is not judged here (AppArmor 4.1's unshare-userns-restrict refuses the mount)"
         }
     );
-    // Off the way it was turned on: a --detach-netns in the flags wins over the script's variable.
-    let off = if how.starts_with(super::FLAGS) {
-        format!(
-            "remove --detach-netns from {} where it is set (the user unit, or its override.conf)",
-            super::FLAGS
-        )
-    } else {
-        "add Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=false to \
-~/.config/systemd/user/docker.service.d/override.conf"
-            .to_owned()
-    };
-    let fix = Remediation::text(format!(
-        "Use RootlessKit 2.3.4 or later, which creates the namespace without {UNSHARE}: {} Or keep {which} and turn the \
-detached namespace off: {off}, then `systemctl --user daemon-reload` and `systemctl --user restart docker`. Leave the \
-profile loaded: it guards every user's unshare.",
-        match f.distro().packaged.rootlesskit.as_deref() {
-            Some(v) => format!(
-                "this release's own rootlesskit package is {v}; Docker's docker-ce-rootless-extras carries a newer one."
-            ),
-            None => "Docker's docker-ce-rootless-extras carries one.".to_owned(),
-        }
-    ));
-    let v = if known {
+    // Certain only with a known release and the known profile.
+    let v = if known && release.is_some() {
         Verdict::fail(summary)
     } else {
         Verdict::warn(summary)
     };
-    let v = evidence
-        .into_iter()
-        .fold(v, |v, e| v.evidence(e.source, e.detail));
+    let v = with_evidence(v);
     let v = if f.distro().defaults.apparmor_restricts_unshare {
         v.evidence(
             format!("distros/{}.toml", f.distro().key),
@@ -209,7 +216,59 @@ profile loaded: it guards every user's unshare.",
     } else {
         v
     };
-    v.fix(fix)
+    v.fix(unshare_fix(f, &which))
+}
+
+/// RootlessKit 2.3.4 or later, or `--detach-netns=false` last in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS: Go's flag package
+/// keeps the last value, and every dockerd-rootless.sh passes the variable on after its own `--detach-netns` (29.5
+/// and later put theirs in front), so this turns it off whichever way it was turned on.
+fn unshare_fix(f: &Facts, which: &str) -> Remediation {
+    use crate::facts::start::VarOrigin;
+    let flags = super::FLAGS;
+    let current = f
+        .start_env()
+        .and_then(|e| e.get(flags))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let wanted = match &current {
+        Some(v) => format!("{v} --detach-netns=false"),
+        None => "--detach-netns=false".to_owned(),
+    };
+    let unit = f.start_env().and_then(|e| e.unit.clone());
+    let off = match f.start_var_origin(flags) {
+        VarOrigin::UnitEnvironment { file, line } => {
+            format!(
+                "in {file}, line {line}, set {flags}={wanted}, then `systemctl --user daemon-reload` and `systemctl --user restart docker`"
+            )
+        }
+        VarOrigin::EnvironmentFile { file, line, .. } => {
+            let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
+            format!("in {file}{at}, set {flags}={wanted}, then `systemctl --user restart docker`")
+        }
+        VarOrigin::Session => format!(
+            "set {flags}={wanted} in the environment you start dockerd-rootless.sh from, and start it again"
+        ),
+        VarOrigin::Unset => match unit {
+            Some(unit) => format!(
+                "add `Environment={flags}={wanted}` to the [Service] section of {unit} (or of its override.conf), then \
+`systemctl --user daemon-reload` and `systemctl --user restart docker`"
+            ),
+            None => format!("start dockerd-rootless.sh with {flags}={wanted} in its environment"),
+        },
+    };
+    let newer = match f.distro().packaged.rootlesskit.as_deref() {
+        Some(v) => format!(
+            "this release's own rootlesskit package is {v}; docker-ce-rootless-extras 28.5 or later (Docker's \
+repository) carries 2.3.4 or later."
+        ),
+        None => {
+            "docker-ce-rootless-extras 28.5 or later (Docker's repository) carries one.".to_owned()
+        }
+    };
+    Remediation::text(format!(
+        "Use RootlessKit 2.3.4 or later, which creates the namespace without {UNSHARE}: {newer} Or keep {which} and \
+turn the detached namespace off: {off}. Leave the profile loaded: it guards every user's unshare."
+    ))
 }
 
 /// Where dockerd-rootless.sh will find rootlesskit: `docker-rootlesskit` first, then `rootlesskit`, on

@@ -7,6 +7,7 @@
 //! are installed with `cargo install --locked` at the version below when missing.
 
 use std::io::Write as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -66,7 +67,8 @@ impl ToolInstall {
         sh.create_dir(&target)?;
         let log = target.join("dist-tools.log");
         let file = std::fs::File::create(&log)?;
-        // Its own target directory: a shared one would hold the other builds' lock.
+        // Its own target directory: a shared one would hold the other builds' lock. Its own process group, so that
+        // dropping it stops the rustc processes under cargo too.
         let child = std::process::Command::new("nice")
             .args(["-n", "19", "cargo", "install", "--locked", "--target-dir"])
             .arg(target.join("dist-tools-build"))
@@ -74,6 +76,7 @@ impl ToolInstall {
             .stdin(std::process::Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file)
+            .process_group(0)
             .spawn()
             .context("starting `cargo install` of the packaging tools")?;
         println!(
@@ -111,6 +114,10 @@ impl Drop for ToolInstall {
     /// A run that stops early (a failed tier) does not leave the install behind.
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
+            // The whole group: cargo, and the rustc and build scripts it started.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -183,9 +190,9 @@ pub fn run(sh: &Shell, started: Option<ToolInstall>) -> Result<Packages> {
     let out = target.join("dist");
     let _ = sh.remove_path(&out);
     sh.create_dir(&out)?;
-    // --no-build: the binary above, which the release profile already strips of debug information
-    // (`strip = "debuginfo"`), as cargo-generate-rpm, which does not strip, asks.
-    cmd!(sh, "cargo deb --no-build --output {out}")
+    // --no-build --no-strip: both packages carry the binary above as it is, which the release profile already
+    // strips of debug information (`strip = "debuginfo"`), as cargo-generate-rpm, which does not strip, asks.
+    cmd!(sh, "cargo deb --no-build --no-strip --output {out}")
         .run()
         .context("cargo deb")?;
     cmd!(sh, "cargo generate-rpm --output {out}")

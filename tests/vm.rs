@@ -120,9 +120,8 @@ fn replay_capture(run: &mut Run) -> Value {
         || format!("installed-capture: its replay is not the run's:\n{captured}"),
     );
     let live = testkit::capture::captured(&dir).unwrap_or_else(|e| panic!("capture: {e}"));
-    let replay =
-        testkit::capture::replay(Path::new(env!("CARGO_BIN_EXE_rootless-doctor")), &dir, None)
-            .unwrap_or_else(|e| panic!("capture: {e}"));
+    let replay = testkit::capture::replay(&doctor_binary(), &dir, None)
+        .unwrap_or_else(|e| panic!("capture: {e}"));
     for d in testkit::capture::differences(&live, &replay) {
         run.expect(false, || format!("capture replay differs:\n{d}"));
     }
@@ -184,6 +183,23 @@ fn image(var: &str, release: &str) -> Option<PathBuf> {
     }
 }
 
+/// The binary the VMs run: `ROOTLESS_DOCTOR_BIN` when set (the vm tier hands over the release build that ships), else
+/// the one cargo built beside this test.
+fn doctor_binary() -> PathBuf {
+    match std::env::var_os("ROOTLESS_DOCTOR_BIN").filter(|b| !b.is_empty()) {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            assert!(
+                bin.is_file(),
+                "ROOTLESS_DOCTOR_BIN={} is not a file",
+                bin.display()
+            );
+            bin
+        }
+        None => PathBuf::from(env!("CARGO_BIN_EXE_rootless-doctor")),
+    }
+}
+
 /// Boots `scenario` once and returns its out/ directory (the boot's own failures panic here, with the console).
 fn boot(image: &Path, scenario: &str) -> Run {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -191,7 +207,7 @@ fn boot(image: &Path, scenario: &str) -> Run {
     let status = Command::new(root.join("tests/vm/run-scenario.sh"))
         .arg(image)
         .arg(root.join(format!("tests/vm/scenarios/{scenario}.sh")))
-        .arg(env!("CARGO_BIN_EXE_rootless-doctor"))
+        .arg(doctor_binary())
         .arg(&work)
         .status()
         .expect("run tests/vm/run-scenario.sh");

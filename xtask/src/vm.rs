@@ -202,11 +202,18 @@ pub fn run(sh: &Shell) -> Result<()> {
         .filter(|f| !f.is_empty())
         .into_iter()
         .collect();
+    // The VMs run the release binary that ships; the test program is built in the live tier's `live-test` profile
+    // (Cargo.toml), whose build the live tier has made already.
+    cmd!(sh, "cargo build --release").run()?;
     let mut test = cmd!(
         sh,
-        "cargo test --release --test vm -- --test-threads=1 {only...}"
+        "cargo test --profile live-test --test vm -- --test-threads=1 {only...}"
     )
-    .env("ROOTLESS_DOCTOR_VM", "1");
+    .env("ROOTLESS_DOCTOR_VM", "1")
+    .env(
+        "ROOTLESS_DOCTOR_BIN",
+        target_dir(sh).join("release/rootless-doctor"),
+    );
     for (var, image) in images {
         test = test.env(var, image);
     }

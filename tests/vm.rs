@@ -183,21 +183,9 @@ fn image(var: &str, release: &str) -> Option<PathBuf> {
     }
 }
 
-/// The binary the VMs run: `ROOTLESS_DOCTOR_BIN` when set (the vm tier hands over the release build that ships), else
-/// the one cargo built beside this test.
+/// The binary the VMs run: the release build the vm tier hands over, else the one built beside this test.
 fn doctor_binary() -> PathBuf {
-    match std::env::var_os("ROOTLESS_DOCTOR_BIN").filter(|b| !b.is_empty()) {
-        Some(bin) => {
-            let bin = PathBuf::from(bin);
-            assert!(
-                bin.is_file(),
-                "ROOTLESS_DOCTOR_BIN={} is not a file",
-                bin.display()
-            );
-            bin
-        }
-        None => PathBuf::from(env!("CARGO_BIN_EXE_rootless-doctor")),
-    }
+    testkit::live::tested_binary(env!("CARGO_BIN_EXE_rootless-doctor"))
 }
 
 /// Boots `scenario` once and returns its out/ directory (the boot's own failures panic here, with the console).

@@ -146,28 +146,14 @@ fn unshare(f: &Facts) -> Verdict {
         Ok(a) => a,
         Err(e) => return unreadable(PROFILE_DIR, &e),
     };
-    let evidence: Vec<Evidence> = att
-        .profiles
-        .iter()
-        .map(|a| Evidence {
-            source: a.at(),
-            detail: describe(a, att.profiles.len() > 1),
-        })
-        .chain(att.unexpanded.iter().cloned())
-        .chain(att.not_judged.iter().cloned())
-        .collect();
+    let evidence = attaching_evidence(&att);
     let with_evidence = |v: Verdict| {
         evidence
             .iter()
             .fold(v, |v, e| v.evidence(e.source.clone(), e.detail.clone()))
     };
     // The profile the kernel attaches, as apparmor.rootlesskit picks it (two equally specific ones: neither).
-    let chosen = att.chosen().filter(|a| {
-        !a.profile
-            .flags
-            .iter()
-            .any(|flag| flag == "unconfined" || flag == "complain")
-    });
+    let chosen = att.chosen().filter(|a| a.confines());
     let Some(profile) = chosen else {
         let why = match &att.choice {
             Choice::Conflict(_) => {
@@ -219,22 +205,32 @@ is refused and RootlessKit fails with `failed to create a detached netns … exi
     v.fix(unshare_fix(f, &which))
 }
 
+/// Each profile that attaches (how specifically, when several do), then the attachments too large to expand and
+/// the includes not read in full: the evidence both checks give for a path's attachment.
+fn attaching_evidence(att: &crate::facts::apparmor::Attaching) -> Vec<Evidence> {
+    att.profiles
+        .iter()
+        .map(|a| Evidence {
+            source: a.at(),
+            detail: describe(a, att.profiles.len() > 1),
+        })
+        .chain(att.unexpanded.iter().cloned())
+        .chain(att.not_judged.iter().cloned())
+        .collect()
+}
+
 /// RootlessKit 2.3.4 or later, or `--detach-netns=false` last in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS: Go's flag package
 /// keeps the last value, and every dockerd-rootless.sh passes the variable on after its own `--detach-netns` (29.5
 /// and later put theirs in front), so this turns it off whichever way it was turned on.
 fn unshare_fix(f: &Facts, which: &str) -> Remediation {
     use crate::facts::start::VarOrigin;
     let flags = super::FLAGS;
-    let current = f
-        .start_env()
-        .and_then(|e| e.get(flags))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    let wanted = match &current {
+    let env = f.start_env();
+    let wanted = match env.and_then(|e| e.get(flags)).filter(|v| !v.is_empty()) {
         Some(v) => format!("{v} --detach-netns=false"),
         None => "--detach-netns=false".to_owned(),
     };
-    let unit = f.start_env().and_then(|e| e.unit.clone());
+    let unit = env.and_then(|e| e.unit.clone());
     let off = match f.start_var_origin(flags) {
         VarOrigin::UnitEnvironment { file, line } => {
             format!(
@@ -386,15 +382,8 @@ fn rootlesskit(f: &Facts) -> Verdict {
             detail: format!("resolves to {real}"),
         });
     }
-    for a in &att.profiles {
-        evidence.push(Evidence {
-            source: a.at(),
-            detail: describe(a, att.profiles.len() > 1),
-        });
-    }
+    evidence.extend(attaching_evidence(&att));
     let unjudged: Vec<String> = att.unexpanded.iter().map(|e| e.source.clone()).collect();
-    evidence.extend(att.unexpanded.iter().cloned());
-    evidence.extend(att.not_judged.iter().cloned());
     evidence.extend(att.notes.iter().cloned());
     const EPERM: &str = "RootlessKit fails with \"fork/exec /proc/self/exe: permission denied\"";
     match &att.choice {
@@ -502,10 +491,10 @@ namespace restriction)"
 /// everything it starts (slirp4netns, dockerd, containerd) run under it, so what it lacks stops the start. What each
 /// lack does was seen in the VM tier (Debian 13, AppArmor 4.1, RootlessKit 2.0.2; tests/vm.rs, scenario apparmor).
 fn confined(a: &Attached, subject: &str, real: &str) -> Option<Verdict> {
-    let flags = &a.profile.flags;
-    if flags.iter().any(|f| f == "unconfined" || f == "complain") {
+    if !a.confines() {
         return None;
     }
+    let flags = &a.profile.flags;
     let which = format!(
         "the profile attaching to {real} ({} at {})",
         a.profile.name,

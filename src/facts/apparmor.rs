@@ -47,6 +47,15 @@ impl Attached {
         self.profile.userns || self.abi.is_some_and(|v| v < (4, 0))
     }
 
+    /// Whether it confines what it attaches to (enforce mode: neither `flags=(unconfined)` nor `complain`).
+    pub fn confines(&self) -> bool {
+        !self
+            .profile
+            .flags
+            .iter()
+            .any(|f| f == "unconfined" || f == "complain")
+    }
+
     /// Whether apparmor.service loads it at boot.
     pub fn loaded(&self) -> bool {
         !self.disabled && self.refused.is_none()

@@ -91,6 +91,24 @@ impl Need {
     }
 }
 
+/// The binary under test: `ROOTLESS_DOCTOR_BIN` when set (the live and vm tiers hand over the release build that
+/// ships, from `cargo build --release`), else `beside`, the one cargo built beside the calling test
+/// (`env!("CARGO_BIN_EXE_rootless-doctor")`).
+pub fn tested_binary(beside: &str) -> PathBuf {
+    match std::env::var_os("ROOTLESS_DOCTOR_BIN").filter(|b| !b.is_empty()) {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            assert!(
+                bin.is_file(),
+                "ROOTLESS_DOCTOR_BIN={} is not a file",
+                bin.display()
+            );
+            bin
+        }
+        None => PathBuf::from(beside),
+    }
+}
+
 /// Where `name` is: itself when it is a path, else the first match on [`PATH`].
 pub fn find_program(name: &str) -> Option<PathBuf> {
     if name.contains('/') {

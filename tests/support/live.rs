@@ -191,23 +191,6 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// The binary under test: `ROOTLESS_DOCTOR_BIN` when set (the live tier hands over the release build it made with
-/// `cargo build --release`, the one that ships), else the one cargo built beside this test.
-pub fn tested_binary() -> PathBuf {
-    match std::env::var_os("ROOTLESS_DOCTOR_BIN").filter(|b| !b.is_empty()) {
-        Some(bin) => {
-            let bin = PathBuf::from(bin);
-            assert!(
-                bin.is_file(),
-                "ROOTLESS_DOCTOR_BIN={} is not a file",
-                bin.display()
-            );
-            bin
-        }
-        None => PathBuf::from(env!("CARGO_BIN_EXE_rootless-doctor")),
-    }
-}
-
 /// A copy of the binary the test users can run: the checkout may sit under a 0700 /root.
 /// `/tmp/rootless-doctor-live-<pid>/rootless-doctor`, directory and binary 0755; copies from runs that have
 /// ended are removed first.
@@ -220,7 +203,7 @@ pub fn doctor_bin() -> &'static Path {
         fs::create_dir(&dir).expect("create the binary's directory");
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod 0755");
         let bin = dir.join("rootless-doctor");
-        let from = tested_binary();
+        let from = testkit::live::tested_binary(env!("CARGO_BIN_EXE_rootless-doctor"));
         fs::copy(&from, &bin).unwrap_or_else(|e| panic!("copy the binary {}: {e}", from.display()));
         fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod 0755");
         bin

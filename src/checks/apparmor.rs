@@ -273,13 +273,10 @@ fn find_rootlesskit(f: &Facts) -> Option<String> {
     let mut dirs = Vec::new();
     let script_dirs = f.distro().defaults.rootless_script_dirs.clone();
     let home_bin = format!("{}/bin", f.user.home.trim_end_matches('/'));
-    let script = f
-        .find_in(
-            "dockerd-rootless.sh",
-            &[vec![home_bin.clone()], f.path_dirs(), script_dirs].concat(),
-        )
-        .into_iter()
-        .next();
+    let script = f.first_in(
+        "dockerd-rootless.sh",
+        &[vec![home_bin.clone()], f.path_dirs(), script_dirs].concat(),
+    );
     if let Some(s) = &script
         && let Some((dir, _)) = s.rsplit_once('/')
     {
@@ -289,7 +286,7 @@ fn find_rootlesskit(f: &Facts) -> Option<String> {
     dirs.extend(f.path_dirs());
     dirs.push(home_bin);
     for name in ["docker-rootlesskit", "rootlesskit"] {
-        if let Some(p) = f.find_in(name, &dirs).into_iter().next() {
+        if let Some(p) = f.first_in(name, &dirs) {
             return Some(p);
         }
     }

@@ -124,7 +124,7 @@ fn binary(f: &Facts) -> Verdict {
                 "not judged: a tree without a running system shows neither its init system nor a session's PATH",
             );
     };
-    let Some(path) = f.find_in("iptables", &daemon.dirs).into_iter().next() else {
+    let Some(path) = f.first_in("iptables", &daemon.dirs) else {
         let (kind, _) = backend(f, &installed);
         let dir = installed
             .rsplit_once('/')
@@ -162,12 +162,10 @@ $BIN:/sbin:/usr/sbin:$PATH), then `systemctl --user daemon-reload` and `systemct
         // What dockerd-rootless-setuptool.sh prints for hosts without systemd: PATH=$BIN:/sbin:/usr/sbin:$PATH,
         // $BIN being the directory of dockerd-rootless.sh.
         let script = f.which("dockerd-rootless.sh").or_else(|| {
-            f.find_in(
+            f.first_in(
                 "dockerd-rootless.sh",
                 &f.distro().defaults.rootless_script_dirs,
             )
-            .into_iter()
-            .next()
         });
         let mut front = Vec::new();
         if let Some((bin, _)) = script.as_deref().and_then(|s| s.rsplit_once('/')) {
@@ -193,7 +191,7 @@ profile:"
         .evidence(path.clone(), format!("resolves to {real}"))
         .evidence(daemon.source.clone(), daemon.detail());
     // Under systemd the unit's PATH decides; a start by hand from this session is another matter, and fails.
-    if !daemon.by_hand && f.is_own_session() && f.find_in("iptables", &f.path_dirs()).is_empty() {
+    if !daemon.by_hand && f.is_own_session() && f.first_in("iptables", &f.path_dirs()).is_none() {
         v = v.evidence(
             "env:PATH",
             format!(

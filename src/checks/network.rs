@@ -380,7 +380,7 @@ struct Installed {
 fn installed(f: &Facts, binary: &str, extra: &[String], packages: &[&str]) -> Option<Installed> {
     let mut dirs = f.path_dirs();
     dirs.extend(extra.iter().cloned());
-    let path = f.find_in(binary, &dirs).into_iter().next()?;
+    let path = f.first_in(binary, &dirs)?;
     // A binary in the user's home or /usr/local was not installed by the package manager.
     let packaged = path.starts_with("/usr/bin/")
         || path.starts_with("/usr/sbin/")
@@ -764,7 +764,7 @@ fn binaries(f: &Facts) -> Verdict {
         .find_map(|name| {
             let mut dirs = f.path_dirs();
             dirs.extend(extra.iter().cloned());
-            f.find_in(name, &dirs).into_iter().next()
+            f.first_in(name, &dirs)
         });
     let rootlesskit = rootlesskit.map(|found| {
         let version = f.rootlesskit_version_at(&found);

@@ -1267,9 +1267,9 @@ database)"
         )))
         .chain(f.distro().defaults.rootless_script_dirs.iter().cloned())
         .collect();
-    if f.find_in("docker-rootlesskit", &daemon.dirs).is_empty()
-        && (!f.find_in("rootlesskit", &rk_dirs).is_empty()
-            || !f.find_in("docker-rootlesskit", &rk_dirs).is_empty())
+    if f.first_in("docker-rootlesskit", &daemon.dirs).is_none()
+        && (f.first_in("rootlesskit", &rk_dirs).is_some()
+            || f.first_in("docker-rootlesskit", &rk_dirs).is_some())
     {
         out.push(Need {
             program: "rootlesskit",
@@ -1287,7 +1287,7 @@ database)"
     let mut installed: Vec<String> = SYSTEM_DIRS.iter().map(|d| (*d).to_owned()).collect();
     installed.push(format!("{}/bin", f.user.home.trim_end_matches('/')));
     installed.extend(daemon.dirs.iter().cloned());
-    if !f.find_in("dockerd", &installed).is_empty() {
+    if f.first_in("dockerd", &installed).is_some() {
         out.push(Need {
             program: "dockerd",
             step: "dockerd-rootless.sh execs dockerd inside RootlessKit".to_owned(),
@@ -1452,7 +1452,7 @@ fn path(f: &Facts) -> Verdict {
             .map(|d| (*d).to_owned())
             .chain(daemon.dirs.iter().cloned())
             .collect();
-        match f.find_in(need.program, &dirs).into_iter().next() {
+        match f.first_in(need.program, &dirs) {
             Some(p) => {
                 if !found.contains(&need.program) {
                     found.push(need.program);
@@ -1464,7 +1464,7 @@ fn path(f: &Facts) -> Verdict {
             }
             None => {
                 let dirs: Vec<String> = SYSTEM_DIRS.iter().map(|d| (*d).to_owned()).collect();
-                let elsewhere = f.find_in(need.program, &dirs).into_iter().next();
+                let elsewhere = f.first_in(need.program, &dirs);
                 // Not installed at all: uidmap.newuidmap and uidmap.newgidmap already fail for it.
                 if elsewhere.is_none() && need.package == "newuidmap" {
                     evidence.push(Evidence {
@@ -2564,7 +2564,7 @@ relabels nothing",
             detail: daemon.detail(),
         },
     ];
-    let probe = f.find_in("selinuxenabled", &daemon.dirs).into_iter().next();
+    let probe = f.first_in("selinuxenabled", &daemon.dirs);
     evidence.push(Evidence {
         source: "selinuxenabled".into(),
         detail: match &probe {
@@ -2610,7 +2610,7 @@ refuse"
         return no_relabel("/etc/selinux/config is missing, so selinuxenabled says no")
             .with_evidence(evidence);
     }
-    let chcon = f.find_in("chcon", &daemon.dirs).into_iter().next();
+    let chcon = f.first_in("chcon", &daemon.dirs);
     let script_path = script.map_or("dockerd-rootless.sh", |s| s.path.as_str());
     let Some(chcon) = chcon else {
         return Verdict::fail(format!(

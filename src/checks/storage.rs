@@ -344,7 +344,7 @@ fn judge_forced(f: &Facts, forced: &Forced) -> Verdict {
         "fuse-overlayfs" => {
             let dirs = f.daemon_path().map(|p| p.dirs.clone());
             let found = match &dirs {
-                Some(dirs) => f.find_in("fuse-overlayfs", dirs).into_iter().next(),
+                Some(dirs) => f.first_in("fuse-overlayfs", dirs),
                 None => f.which("fuse-overlayfs"),
             };
             match found {

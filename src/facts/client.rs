@@ -532,7 +532,7 @@ fn tls_probe(
         ));
     }
     let dirs = ["/usr/bin", "/bin", "/usr/local/bin"].map(str::to_owned);
-    let Some(openssl) = f.find_in("openssl", &dirs).into_iter().next() else {
+    let Some(openssl) = f.first_in("openssl", &dirs) else {
         return not_made(
             "`openssl` is not installed, so no handshake was made (install the openssl package to let the doctor check the certificates)".into(),
         );

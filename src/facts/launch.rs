@@ -392,7 +392,7 @@ fn plan_with(f: &Facts, over: Option<&Combination>) -> Result<TrialPlan, NoPlan>
     }
     let rootlesskit = ["docker-rootlesskit", "rootlesskit"]
         .iter()
-        .find_map(|name| f.find_in(name, &dirs).into_iter().next())
+        .find_map(|name| f.first_in(name, &dirs))
         .ok_or(NoPlan::NoRootlesskit)?;
     let own = |name: &str| {
         f.is_own_session()

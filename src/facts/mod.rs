@@ -362,7 +362,7 @@ pub struct Facts<'h> {
     /// What is the same for every user: read and parsed once, whatever the number of users judged.
     shared: Rc<Shared>,
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
-    /// Whether a path is an executable regular file, as `find_in` judged it: a dozen checks look for the same
+    /// Whether a path is an executable regular file, as `first_in` judged it: a dozen checks look for the same
     /// programs along the same PATH, and each look was a stat per directory.
     executables: std::cell::RefCell<std::collections::HashMap<String, bool>>,
     /// `check volumes --path P`: the path whose holders to list, given at construction.
@@ -836,28 +836,28 @@ impl<'h> Facts<'h> {
             .collect()
     }
 
-    /// Every executable named `name` in `dirs`, in order, as host paths.
-    pub fn find_in(&self, name: &str, dirs: &[String]) -> Vec<String> {
-        let mut found = Vec::new();
-        for dir in dirs {
-            let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
-            let known = self.executables.borrow().get(&candidate).copied();
-            let executable = known.unwrap_or_else(|| {
-                let is = matches!(self.stat(&candidate), Read::Ok(meta)
-                    if meta.kind == FileKind::File && meta.mode & 0o111 != 0);
-                self.executables.borrow_mut().insert(candidate.clone(), is);
-                is
-            });
-            if executable && !found.contains(&candidate) {
-                found.push(candidate);
-            }
-        }
-        found
+    /// The first executable named `name` in `dirs`: the directories after it are not looked at (a `stat` each,
+    /// most of them for a name that is not there).
+    pub fn first_in(&self, name: &str, dirs: &[String]) -> Option<String> {
+        dirs.iter().find_map(|dir| self.executable_in(dir, name))
+    }
+
+    /// `dir/name`, when it is an executable regular file (asked once per run).
+    fn executable_in(&self, dir: &str, name: &str) -> Option<String> {
+        let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
+        let known = self.executables.borrow().get(&candidate).copied();
+        let executable = known.unwrap_or_else(|| {
+            let is = matches!(self.stat(&candidate), Read::Ok(meta)
+                if meta.kind == FileKind::File && meta.mode & 0o111 != 0);
+            self.executables.borrow_mut().insert(candidate.clone(), is);
+            is
+        });
+        executable.then_some(candidate)
     }
 
     /// The first `name` on the user's PATH.
     pub fn which(&self, name: &str) -> Option<String> {
-        self.find_in(name, &self.path_dirs()).into_iter().next()
+        self.first_in(name, &self.path_dirs())
     }
 
     /// Like `which`, but with `/usr/sbin` and `/sbin` appended, as dockerd-rootless-setuptool.sh does.
@@ -868,7 +868,7 @@ impl<'h> Facts<'h> {
                 dirs.push(extra.to_owned());
             }
         }
-        self.find_in(name, &dirs).into_iter().next()
+        self.first_in(name, &dirs)
     }
 
     /// The installed version of a package, from the distro's package database, without running anything.

@@ -18,7 +18,7 @@ impl Facts<'_> {
             Some(p) => p.dirs.clone(),
             None => self.path_dirs(),
         };
-        let first = |name: &str| self.find_in(name, &dirs).into_iter().next();
+        let first = |name: &str| self.first_in(name, &dirs);
         // A helper's lookup (Go's exec.LookPath) skips files without an execute bit: the first such file is still
         // named, as the reason the driver is out.
         let helper_at = |name: &str| {

@@ -450,12 +450,12 @@ fn rootless_script(f: &Facts) -> Option<Script> {
             .daemon_path()
             .map(|p| p.dirs.clone())
             .unwrap_or_else(|| f.path_dirs());
-        if let Some(p) = f.find_in(NAME, &dirs).into_iter().next() {
+        if let Some(p) = f.first_in(NAME, &dirs) {
             return Some((p, "the daemon's PATH".to_owned(), None));
         }
         let mut extra = vec![format!("{}/bin", f.user.home.trim_end_matches('/'))];
         extra.extend(f.distro().defaults.rootless_script_dirs.iter().cloned());
-        f.find_in(NAME, &extra).into_iter().next().map(|p| {
+        f.first_in(NAME, &extra).map(|p| {
             (
                 p,
                 "~/bin or the distribution's contrib directory, not on PATH".to_owned(),

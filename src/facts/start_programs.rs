@@ -153,13 +153,13 @@ fn start_rootlesskit(f: &Facts) -> Option<StartRootlessKit> {
         .unwrap_or_else(|| f.path_dirs());
     let (name, path) = ["docker-rootlesskit", "rootlesskit"]
         .iter()
-        .find_map(|n| f.find_in(n, &dirs).into_iter().next().map(|p| (*n, p)))?;
+        .find_map(|n| f.first_in(n, &dirs).map(|p| (*n, p)))?;
     Some(StartRootlessKit { path, name })
 }
 
 fn start_driver(f: &Facts) -> Option<StartDriver> {
     let path = f.daemon_path()?;
-    let first = |name: &str| f.find_in(name, &path.dirs).into_iter().next();
+    let first = |name: &str| f.first_in(name, &path.dirs);
     let script = f.rootless_script();
     let mentions = |needle: &str| script.is_some_and(|s| s.mentions(needle));
     let env = f.start_env();

@@ -39,6 +39,7 @@ pub mod proc;
 pub mod resolv;
 pub mod rootlesskit;
 pub mod route;
+pub mod scan;
 pub mod subid;
 pub mod sysctl;
 pub mod unit;

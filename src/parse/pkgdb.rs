@@ -111,8 +111,8 @@ pub struct DpkgScan {
 pub const LINE_MAX: usize = 4096;
 
 /// The end of a stanza, searched for once per stanza: built once, not at every search.
-static EMPTY_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n\n"));
+static EMPTY_LINE: std::sync::LazyLock<crate::parse::scan::Finder> =
+    std::sync::LazyLock::new(|| crate::parse::scan::Finder::new(b"\n\n"));
 
 /// White space to dpkg (C `isspace`): a line starting with one continues the field before it.
 fn is_c_space(b: u8) -> bool {
@@ -142,7 +142,7 @@ impl DpkgScan {
                 }
                 continue;
             }
-            let Some(nl) = memchr::memchr(b'\n', &piece[i..]) else {
+            let Some(nl) = crate::parse::scan::find_byte(b'\n', &piece[i..]) else {
                 self.keep_partial(&piece[i..]);
                 return;
             };

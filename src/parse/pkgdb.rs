@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::parse::scan;
+
 /// Returns `package -> version` for every installed package in a dpkg status file.
 ///
 /// A package whose status is anything but installed (removed with config files left,
@@ -38,9 +40,9 @@ pub struct Installed {
 impl Installed {
     fn push(&mut self, package: &[u8], version: &[u8]) {
         let start = self.text.len();
-        self.text.push_str(&String::from_utf8_lossy(package));
+        push_lossy(&mut self.text, package);
         let middle = self.text.len();
-        self.text.push_str(&String::from_utf8_lossy(version));
+        push_lossy(&mut self.text, version);
         let end = self.text.len();
         // The file is capped far below 4 GiB; a longer text would be cut short, never misread.
         if let (Ok(s), Ok(m), Ok(e)) = (
@@ -74,6 +76,15 @@ impl Installed {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Appends `bytes` decoded lossily; valid UTF-8 (every name and version dpkg writes) is checked and copied without
+/// the lossy decoder's per-chunk iteration.
+fn push_lossy(text: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => text.push_str(valid),
+        Err(_) => text.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
@@ -111,8 +122,8 @@ pub struct DpkgScan {
 pub const LINE_MAX: usize = 4096;
 
 /// The end of a stanza, searched for once per stanza: built once, not at every search.
-static EMPTY_LINE: std::sync::LazyLock<crate::parse::scan::Finder> =
-    std::sync::LazyLock::new(|| crate::parse::scan::Finder::new(b"\n\n"));
+static EMPTY_LINE: std::sync::LazyLock<scan::Finder> =
+    std::sync::LazyLock::new(|| scan::Finder::new(b"\n\n"));
 
 /// White space to dpkg (C `isspace`): a line starting with one continues the field before it.
 fn is_c_space(b: u8) -> bool {
@@ -142,7 +153,7 @@ impl DpkgScan {
                 }
                 continue;
             }
-            let Some(nl) = crate::parse::scan::find_byte(b'\n', &piece[i..]) else {
+            let Some(nl) = scan::find_byte(b'\n', &piece[i..]) else {
                 self.keep_partial(&piece[i..]);
                 return;
             };
@@ -163,7 +174,52 @@ impl DpkgScan {
             i = end + 1;
             // A skip starts at a line's start.
             self.at_line_start = true;
+            if let Some(next) = self.jump_to_version(piece, i) {
+                i = next;
+            }
         }
+    }
+
+    /// Once a stanza's Package and installed Status are known (dpkg writes them first), only its Version line and
+    /// its end are of interest: every other line (Priority, Section, Maintainer: some nine per stanza) is ignored
+    /// by [`DpkgScan::line`] anyway. So from `from`, a line's start in `piece`, this looks only at the lines that
+    /// start with `V` or `v` before the stanza's end, and returns where to go on: after the empty line, the stanza
+    /// recorded, once its Version line is found; else at the empty line. `None` leaves the line-by-line reading to it: the
+    /// stanza is not in that state, or its end is not in this piece.
+    fn jump_to_version(&mut self, piece: &[u8], from: usize) -> Option<usize> {
+        let st = &self.stanza;
+        if self.skipping
+            || self.dropping
+            || !self.carry.is_empty()
+            || !(st.package.0 && st.status.0)
+            || st.version.0
+        {
+            return None;
+        }
+        let rest = piece.get(from..)?;
+        // An empty line here ends the stanza: the normal path's. Otherwise the first "\n\n" ends the stanza's last
+        // line and starts the empty line after it.
+        if rest.first() == Some(&b'\n') {
+            return None;
+        }
+        // The stanza's lines, each with its newline.
+        let lines = rest.get(..EMPTY_LINE.find(rest)? + 1)?;
+        let mut at = 0;
+        while let Some(found) = scan::find_either(b'V', b'v', &lines[at..]) {
+            let start = at + found;
+            let len = scan::find_byte(b'\n', &lines[start..])?;
+            at = start + len + 1;
+            if start == 0 || lines[start - 1] == b'\n' {
+                self.line(&lines[start..start + len]);
+                if self.stanza.version.0 {
+                    // The stanza's end is known: it ends here, without a second search for it.
+                    self.end_stanza();
+                    return Some(from + lines.len() + 1);
+                }
+            }
+        }
+        // No Version line: on at the empty line, which ends the stanza.
+        Some(from + lines.len())
     }
 
     /// The installed packages, once the whole file was fed.
@@ -655,6 +711,15 @@ Status: install ok installed\nVersion: 2.3.4-1\n";
     }
 
     #[test]
+    fn regression_a_version_after_the_empty_line_is_the_next_stanzas() {
+        // The jump to a stanza's Version line once its Package and Status are known must stop at the empty line
+        // that follows them.
+        let status = b"Package: a\nStatus: install ok installed\n\nVersion: 1\n\nPackage: b\n";
+        assert!(scan_pieces(status, &[]).is_empty());
+        assert_eq!(scan_pieces(status, &[]), by_lines(status));
+    }
+
+    #[test]
     fn a_line_of_spaces_continues_the_stanza_as_dpkg_reads_it() {
         // A stanza ends only at an empty line; " " continues the Description, so `b`'s Version is a's second,
         // ignored, and b's stanza has no Package of its own.
@@ -738,6 +803,11 @@ Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
                     Just("package"),
                     Just("Version"),
                     Just("VERSION"),
+                    Just("version"),
+                    // Lines that start like a Version line, or hold a V, and are none.
+                    Just("Vcs-Git"),
+                    Just("Versions"),
+                    Just("Maintainer"),
                     Just("Status"),
                     Just("Depends"),
                     Just("Pre-Depends"),
@@ -755,6 +825,7 @@ Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
                     Just("deinstall ok config-files"),
                     Just(""),
                     Just("x\r"),
+                    Just("Dave V. <v@vv.example>"),
                 ],
             )
                 .prop_map(|(f, c, v)| format!("{f}{c}{v}")),

@@ -63,6 +63,18 @@ pub fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
     memchr::arch::all::memchr::One::new(byte).find(haystack)
 }
 
+/// The offset of the first byte in `haystack` that is `a` or `b`.
+pub fn find_either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(two) = memchr::arch::x86_64::sse2::memchr::Two::new(a, b) {
+        return two.find(haystack);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    return memchr::memchr2(a, b, haystack);
+    #[cfg(target_arch = "x86_64")]
+    memchr::arch::all::memchr::Two::new(a, b).find(haystack)
+}
+
 /// The offset of the last `byte` in `haystack`.
 pub fn rfind_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
@@ -97,8 +109,15 @@ mod tests {
         assert_eq!(find_byte(b'\n', hay), Some(10));
         assert_eq!(rfind_byte(b'\n', hay), Some(hay.len() - 1));
         assert_eq!(find_byte(b'x', b""), None);
+        assert_eq!(
+            find_either(b'V', b'v', b"Package: v\nVersion: 1\n"),
+            Some(9)
+        );
         // Occurrences do not overlap, as memmem's iterator has them.
-        assert_eq!(Finder::new(b"aa").find_iter(b"aaaaa").collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(
+            Finder::new(b"aa").find_iter(b"aaaaa").collect::<Vec<_>>(),
+            [0, 2]
+        );
     }
 
     proptest! {
@@ -113,6 +132,7 @@ mod tests {
                 memchr::memmem::find_iter(&hay, &needle).collect::<Vec<_>>()
             );
             prop_assert_eq!(find_byte(byte, &hay), memchr::memchr(byte, &hay));
+            prop_assert_eq!(find_either(byte, b'#', &hay), memchr::memchr2(byte, b'#', &hay));
             prop_assert_eq!(rfind_byte(byte, &hay), memchr::memrchr(byte, &hay));
         }
     }

@@ -289,9 +289,12 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             let facts = if name == "check" {
                 check_facts(host, g, volume_path)?
             } else {
-                let facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
+                let mut facts = facts::Facts::gather(host, g.user.as_deref(), volume_path)
                     .map_err(UsageError::from)?;
                 rootless_only(g, "preflight")?;
+                if !probe {
+                    facts.remember_answers();
+                }
                 facts
             };
             let findings = checks::run(&facts, &selection, daemon, probe);

@@ -472,6 +472,7 @@ struct Memo {
     lstat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
     stat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
     fs_magic: std::cell::RefCell<std::collections::HashMap<String, Read<u64>>>,
+    canonical: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
 }
 
 /// A path whose answer is the same for every account: below the system's own directories, not a user's home, runtime
@@ -550,6 +551,13 @@ impl<'h> Facts<'h> {
         let mut facts = Facts::with_user(host, Shared::read(host), reader, identity, user);
         facts.volume_path = volume_path.map(str::to_owned);
         Ok(facts)
+    }
+
+    /// Answers each path once (see [`Facts::memoized`]), for a run that changes nothing on the host: `preflight`
+    /// without `--probe`, whose checks ask the same paths several times (the start path's `daemon.json`, PATH
+    /// entries, `/tmp`).
+    pub fn remember_answers(&mut self) {
+        self.memo.get_or_insert_with(Memo::default);
     }
 
     /// The facts of one account of `--all-users`, on the host state `shared` already holds: read with the
@@ -713,8 +721,9 @@ impl<'h> Facts<'h> {
     /// `read()` answered once per path: for the run over every account ([`Facts::for_account`]), whose checks ask
     /// the same paths again and again, and whose accounts ask the same system paths. The account's own answers
     /// live as long as its facts; a system path's (below /usr, /etc, /proc/sys, …) is kept for every account when
-    /// nobody's credentials are taken (a tree, whose files read the same for everyone). Other runs ask the host
-    /// each time: a trial launch, or `fix`, changes what is there.
+    /// nobody's credentials are taken (a tree, whose files read the same for everyone). `preflight` without
+    /// `--probe` keeps its answers too ([`Facts::remember_answers`]). Other runs ask the host each time: a trial
+    /// launch, or `fix`, changes what is there.
     fn memoized<T: Clone>(
         &self,
         path: &str,
@@ -744,7 +753,11 @@ impl<'h> Facts<'h> {
     }
 
     pub fn canonicalize(&self, path: &str) -> Read<String> {
-        Read::from_io(self.reader().canonicalize(path))
+        self.memoized(
+            path,
+            |m| &m.canonical,
+            || Read::from_io(self.reader().canonicalize(path)),
+        )
     }
 
     pub fn read_dir(&self, path: &str) -> Read<Vec<String>> {

@@ -523,6 +523,7 @@ scenarios! {
     ubuntu_26_04 => "ubuntu-26.04",
     ubuntu_26_04_detach_netns_unshare_restricted => "ubuntu-26.04-detach-netns-unshare-restricted",
     ubuntu_26_04_detach_netns_unshare_two_profiles => "ubuntu-26.04-detach-netns-unshare-two-profiles",
+    ubuntu_26_04_docker_29_7_2_detach_netns => "ubuntu-26.04-docker-29.7.2-detach-netns",
     unknown_distro => "unknown-distro",
     vm_debian_12_user_service => "vm-debian-12-user-service",
     vm_debian_13_user_service => "vm-debian-13-user-service",

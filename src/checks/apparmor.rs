@@ -81,8 +81,8 @@ What you see when it's wrong: the daemon does not start; journalctl --user -u do
 --bind /proc/self/ns/net …/netns]: exit status 32 (out=\"mount: …: permission denied.\")`.
 
 How to fix: use RootlessKit 2.3.4 or later (docker-ce-rootless-extras 28.5 or later from Docker's repository, or a \
-newer distribution package), or turn the detached namespace off for this daemon: `--detach-netns=false` at the end of \
-DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, where that variable is set (the unit, its EnvironmentFile=, or the environment you \
+newer distribution package), or turn the detached namespace off for this daemon: take `--detach-netns` out of \
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS where only that variable turns it on, else put `--detach-netns=false` at its end, where that variable is set (the unit, its EnvironmentFile=, or the environment you \
 start the script from). RootlessKit keeps the last value of a flag, and every dockerd-rootless.sh passes the variable \
 on after its own --detach-netns, so this works whichever way it was turned on. Do not disable the profile: it guards \
 every user's unshare.",
@@ -219,37 +219,57 @@ fn attaching_evidence(att: &crate::facts::apparmor::Attaching) -> Vec<Evidence> 
         .collect()
 }
 
-/// RootlessKit 2.3.4 or later, or `--detach-netns=false` last in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS: Go's flag package
-/// keeps the last value, and every dockerd-rootless.sh passes the variable on after its own `--detach-netns` (29.5
-/// and later put theirs in front), so this turns it off whichever way it was turned on.
+/// RootlessKit 2.3.4 or later, or DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS without `--detach-netns` where that variable
+/// alone turns it on, else with `--detach-netns=false` last: Go's flag package keeps the last value, and every
+/// dockerd-rootless.sh passes the variable on after its own `--detach-netns` (29.5 and later put theirs in front).
 fn unshare_fix(f: &Facts, which: &str) -> Remediation {
     use crate::facts::start::VarOrigin;
     let flags = super::FLAGS;
     let env = f.start_env();
-    let wanted = match env.and_then(|e| e.get(flags)).filter(|v| !v.is_empty()) {
-        Some(v) => format!("{v} --detach-netns=false"),
-        None => "--detach-netns=false".to_owned(),
+    // Where only the variable turns the flag on, the words that do are taken out; where the script's own default
+    // turns it on too (29.5 and later, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset or true), `--detach-netns=false`
+    // goes last, where Go's flag parsing lets it win.
+    let script_on = f
+        .rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+        && env
+            .and_then(|e| e.get(super::DETACH))
+            .is_none_or(|v| v.is_empty() || v == "1" || v == "true");
+    let setting = match env.and_then(|e| e.get(flags)).filter(|v| !v.is_empty()) {
+        Some(v) if !script_on && super::detach_in_flags(v).is_some() => {
+            let kept: Vec<&str> = v
+                .split([' ', '\t', '\n'])
+                .filter(|w| !w.is_empty() && super::detach_in_flags(w).is_none())
+                .collect();
+            if kept.is_empty() {
+                format!("{flags}= (empty: without --detach-netns)")
+            } else {
+                format!("{flags}={} (without --detach-netns)", kept.join(" "))
+            }
+        }
+        Some(v) => format!("{flags}={v} --detach-netns=false"),
+        None => format!("{flags}=--detach-netns=false"),
     };
     let unit = env.and_then(|e| e.unit.clone());
     let off = match f.start_var_origin(flags) {
         VarOrigin::UnitEnvironment { file, line } => {
             format!(
-                "in {file}, line {line}, set {flags}={wanted}, then `systemctl --user daemon-reload` and `systemctl --user restart docker`"
+                "in {file}, line {line}, set {setting}, then `systemctl --user daemon-reload` and `systemctl --user restart docker`"
             )
         }
         VarOrigin::EnvironmentFile { file, line, .. } => {
             let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
-            format!("in {file}{at}, set {flags}={wanted}, then `systemctl --user restart docker`")
+            format!("in {file}{at}, set {setting}, then `systemctl --user restart docker`")
         }
         VarOrigin::Session => format!(
-            "set {flags}={wanted} in the environment you start dockerd-rootless.sh from, and start it again"
+            "set {setting} in the environment you start dockerd-rootless.sh from, and start it again"
         ),
         VarOrigin::Unset => match unit {
             Some(unit) => format!(
-                "add `Environment={flags}={wanted}` to the [Service] section of {unit} (or of its override.conf), then \
+                "add `Environment={setting}` to the [Service] section of {unit} (or of its override.conf), then \
 `systemctl --user daemon-reload` and `systemctl --user restart docker`"
             ),
-            None => format!("start dockerd-rootless.sh with {flags}={wanted} in its environment"),
+            None => format!("start dockerd-rootless.sh with {setting} in its environment"),
         },
     };
     let newer = match f.distro().packaged.rootlesskit.as_deref() {

@@ -175,7 +175,11 @@ pub fn decompress_config_gz(bytes: &[u8]) -> Result<String, String> {
         .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
         .map_or(0, u32::from_le_bytes);
     if u64::from(isize) > MAX_CONFIG_SIZE {
-        return Err(too_big());
+        // A file with bytes after its gzip member (which the kernel's never has) shows them here instead.
+        return Err(format!(
+            "{} (its gzip trailer states {isize} bytes)",
+            too_big()
+        ));
     }
     let mut out = vec![0u8; isize as usize];
     let n = libdeflater::Decompressor::new()

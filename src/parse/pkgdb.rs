@@ -115,6 +115,9 @@ pub struct DpkgScan {
     /// The line that crosses the piece's end is of no interest (not a Package, Version or Status line) or longer
     /// than [`LINE_MAX`]: its bytes are not kept, so a hostile file costs no more memory than its pieces.
     dropping: bool,
+    /// How many times [`DpkgScan::jump_to_version`] searched for a stanza's end (the regression test's measure).
+    #[cfg(test)]
+    end_searches: usize,
 }
 
 /// The longest Package, Version or Status line read; a longer one is ignored (dpkg's own are tens of bytes), so
@@ -134,6 +137,9 @@ impl DpkgScan {
     /// Takes the next piece of the file.
     pub fn feed(&mut self, piece: &[u8]) {
         let mut i = 0;
+        // Where this piece was found to hold no empty line after (see `jump_to_version`): none after any later line
+        // either, so the search is not made again for each line, which would cost the lines times the piece.
+        let mut no_end_after = usize::MAX;
         while i < piece.len() {
             if self.skipping {
                 if self.at_line_start && piece[i] == b'\n' {
@@ -174,8 +180,12 @@ impl DpkgScan {
             i = end + 1;
             // A skip starts at a line's start.
             self.at_line_start = true;
-            if let Some(next) = self.jump_to_version(piece, i) {
-                i = next;
+            if i < no_end_after {
+                match self.jump_to_version(piece, i) {
+                    Jump::To(next) => i = next,
+                    Jump::NoEnd => no_end_after = i,
+                    Jump::No => {}
+                }
             }
         }
     }
@@ -184,9 +194,9 @@ impl DpkgScan {
     /// its end are of interest: every other line (Priority, Section, Maintainer: some nine per stanza) is ignored
     /// by [`DpkgScan::line`] anyway. So from `from`, a line's start in `piece`, this looks only at the lines that
     /// start with `V` or `v` before the stanza's end, and returns where to go on: after the empty line, the stanza
-    /// recorded, once its Version line is found; else at the empty line. `None` leaves the line-by-line reading to it: the
-    /// stanza is not in that state, or its end is not in this piece.
-    fn jump_to_version(&mut self, piece: &[u8], from: usize) -> Option<usize> {
+    /// recorded, once its Version line is found; else at the empty line. Otherwise the line-by-line reading goes on:
+    /// the stanza is not in that state ([`Jump::No`]), or this piece holds no empty line after `from` ([`Jump::NoEnd`]).
+    fn jump_to_version(&mut self, piece: &[u8], from: usize) -> Jump {
         let st = &self.stanza;
         if self.skipping
             || self.dropping
@@ -194,32 +204,42 @@ impl DpkgScan {
             || !(st.package.0 && st.status.0)
             || st.version.0
         {
-            return None;
+            return Jump::No;
         }
-        let rest = piece.get(from..)?;
+        let Some(rest) = piece.get(from..) else {
+            return Jump::No;
+        };
         // An empty line here ends the stanza: the normal path's. Otherwise the first "\n\n" ends the stanza's last
         // line and starts the empty line after it.
         if rest.first() == Some(&b'\n') {
-            return None;
+            return Jump::No;
         }
+        #[cfg(test)]
+        {
+            self.end_searches += 1;
+        }
+        let Some(end) = EMPTY_LINE.find(rest) else {
+            return Jump::NoEnd;
+        };
         // The stanza's lines, each with its newline.
-        let lines = rest.get(..EMPTY_LINE.find(rest)? + 1)?;
+        let lines = &rest[..=end];
         let mut at = 0;
         while let Some(found) = scan::find_either(b'V', b'v', &lines[at..]) {
             let start = at + found;
-            let len = scan::find_byte(b'\n', &lines[start..])?;
+            // Each line of `lines` ends with a newline.
+            let len = scan::find_byte(b'\n', &lines[start..]).unwrap_or(lines.len() - start);
             at = start + len + 1;
             if start == 0 || lines[start - 1] == b'\n' {
                 self.line(&lines[start..start + len]);
                 if self.stanza.version.0 {
                     // The stanza's end is known: it ends here, without a second search for it.
                     self.end_stanza();
-                    return Some(from + lines.len() + 1);
+                    return Jump::To(from + lines.len() + 1);
                 }
             }
         }
         // No Version line: on at the empty line, which ends the stanza.
-        Some(from + lines.len())
+        Jump::To(from + lines.len())
     }
 
     /// The installed packages, once the whole file was fed.
@@ -284,6 +304,16 @@ impl DpkgScan {
         self.skipping = (st.package.0 && st.version.0 && st.status.0)
             || (st.status.0 && !st.status.1.ends_with(b" installed"));
     }
+}
+
+/// What [`DpkgScan::jump_to_version`] found.
+enum Jump {
+    /// Go on from here.
+    To(usize),
+    /// Not in a stanza that waits for its Version line.
+    No,
+    /// The piece holds no empty line after the point asked about.
+    NoEnd,
 }
 
 /// One stanza's Package, Version and Status: whether the field was seen, and its value.
@@ -717,6 +747,27 @@ Status: install ok installed\nVersion: 2.3.4-1\n";
         let status = b"Package: a\nStatus: install ok installed\n\nVersion: 1\n\nPackage: b\n";
         assert!(scan_pieces(status, &[]).is_empty());
         assert_eq!(scan_pieces(status, &[]), by_lines(status));
+    }
+
+    #[test]
+    fn regression_a_stanza_without_end_costs_one_search_per_piece() {
+        // A stanza that waits for its Version line and never ends: the search for its end was made again after
+        // every line, each to the end of the piece (a 2 MiB piece took 34 s). Now once per piece.
+        let mut status = b"Package: a\nStatus: install ok installed\n".to_vec();
+        status.extend(b"x\n".repeat(1 << 20));
+        for piece in [status.len(), 1 << 16, 4096] {
+            let mut scan = DpkgScan::default();
+            for chunk in status.chunks(piece) {
+                scan.feed(chunk);
+            }
+            let pieces = status.len().div_ceil(piece);
+            assert!(
+                scan.end_searches <= pieces,
+                "{} searches for {pieces} pieces of {piece} bytes",
+                scan.end_searches
+            );
+            assert!(scan.finish().is_empty());
+        }
     }
 
     #[test]

@@ -405,6 +405,8 @@ pub struct Shared {
     processes: OnceCell<Read<Vec<Process>>>,
     /// The system paths' answers of the run over every account (see [`Facts::memoized`]).
     memo: Memo,
+    /// [`Facts::executables`] for the system paths of the run over every account, by the same rule.
+    executables: std::cell::RefCell<std::collections::HashMap<String, bool>>,
     /// Index the parsed files (by owner, name, id, start) for the run over every account, which asks them once per
     /// account; a run for one user asks each a few times, for which a pass over the lines costs less than building
     /// the index (a property test holds both to the same answers).
@@ -460,6 +462,7 @@ impl Shared {
             dpkg_status: OnceCell::new(),
             processes: OnceCell::new(),
             memo: Memo::default(),
+            executables: std::cell::RefCell::default(),
             indexed,
         })
     }
@@ -473,6 +476,8 @@ struct Memo {
     stat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
     fs_magic: std::cell::RefCell<std::collections::HashMap<String, Read<u64>>>,
     canonical: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
+    /// By `PATH\0NAME`.
+    xattr: std::cell::RefCell<std::collections::HashMap<String, Read<Option<Vec<u8>>>>>,
 }
 
 /// A path whose answer is the same for every account: below the system's own directories, not a user's home, runtime
@@ -730,22 +735,38 @@ impl<'h> Facts<'h> {
         table: impl Fn(&Memo) -> &std::cell::RefCell<std::collections::HashMap<String, Read<T>>>,
         read: impl FnOnce() -> Read<T>,
     ) -> Read<T> {
+        self.memoized_as(path, path, table, read)
+    }
+
+    /// [`Facts::memoized`] under `key` (a path and what else names the answer), kept for every account by `path`.
+    fn memoized_as<T: Clone>(
+        &self,
+        path: &str,
+        key: &str,
+        table: impl Fn(&Memo) -> &std::cell::RefCell<std::collections::HashMap<String, Read<T>>>,
+        read: impl FnOnce() -> Read<T>,
+    ) -> Read<T> {
         let Some(own) = &self.memo else {
             return read();
         };
-        let memo = if self.reader.is_none() && is_system_path(path) {
+        let memo = if self.shares_answer_for(path) {
             &self.shared.memo
         } else {
             own
         };
-        if let Some(known) = table(memo).borrow().get(path) {
+        if let Some(known) = table(memo).borrow().get(key) {
             return known.clone();
         }
         let value = read();
         table(memo)
             .borrow_mut()
-            .insert(path.to_owned(), value.clone());
+            .insert(key.to_owned(), value.clone());
         value
+    }
+
+    /// Whether `path` reads the same for every account: a system path, and nobody's credentials taken.
+    fn shares_answer_for(&self, path: &str) -> bool {
+        self.reader.is_none() && is_system_path(path)
     }
 
     pub fn read_link(&self, path: &str) -> Read<String> {
@@ -765,7 +786,12 @@ impl<'h> Facts<'h> {
     }
 
     pub fn xattr(&self, path: &str, name: &str) -> Read<Option<Vec<u8>>> {
-        Read::from_io(self.reader().xattr(path, name))
+        self.memoized_as(
+            path,
+            &format!("{path}\0{name}"),
+            |m| &m.xattr,
+            || Read::from_io(self.reader().xattr(path, name)),
+        )
     }
 
     pub fn fs_magic(&self, path: &str) -> Read<u64> {
@@ -858,11 +884,17 @@ impl<'h> Facts<'h> {
     /// `dir/name`, when it is an executable regular file (asked once per run).
     fn executable_in(&self, dir: &str, name: &str) -> Option<String> {
         let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
-        let known = self.executables.borrow().get(&candidate).copied();
+        // Kept for every account where the path's stat is (see `memoized`).
+        let cache = if self.memo.is_some() && self.shares_answer_for(&candidate) {
+            &self.shared.executables
+        } else {
+            &self.executables
+        };
+        let known = cache.borrow().get(&candidate).copied();
         let executable = known.unwrap_or_else(|| {
             let is = matches!(self.stat(&candidate), Read::Ok(meta)
                 if meta.kind == FileKind::File && meta.mode & 0o111 != 0);
-            self.executables.borrow_mut().insert(candidate.clone(), is);
+            cache.borrow_mut().insert(candidate.clone(), is);
             is
         });
         executable.then_some(candidate)

@@ -82,10 +82,11 @@ What you see when it's wrong: the daemon does not start; journalctl --user -u do
 
 How to fix: use RootlessKit 2.3.4 or later (docker-ce-rootless-extras 28.5 or later from Docker's repository, or a \
 newer distribution package), or turn the detached namespace off for this daemon: take `--detach-netns` out of \
-DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS where only that variable turns it on, else put `--detach-netns=false` at its end, where that variable is set (the unit, its EnvironmentFile=, or the environment you \
-start the script from). RootlessKit keeps the last value of a flag, and every dockerd-rootless.sh passes the variable \
-on after its own --detach-netns, so this works whichever way it was turned on. Do not disable the profile: it guards \
-every user's unshare.",
+DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS where only that variable turns it on, else put `--detach-netns=false` at its end, \
+where that variable is set (the unit, its EnvironmentFile=, or the environment you start the script from). \
+RootlessKit keeps the last value of a flag, and every dockerd-rootless.sh passes the variable on after its own \
+--detach-netns, so this works whichever way it was turned on. Do not disable the profile: it guards every user's \
+unshare.",
     packages: &[],
     removes: &[],
     run: unshare,
@@ -229,12 +230,7 @@ fn unshare_fix(f: &Facts, which: &str) -> Remediation {
     // Where only the variable turns the flag on, the words that do are taken out; where the script's own default
     // turns it on too (29.5 and later, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset or true), `--detach-netns=false`
     // goes last, where Go's flag parsing lets it win.
-    let script_on = f
-        .rootless_script()
-        .is_some_and(|s| s.mentions("--detach-netns"))
-        && env
-            .and_then(|e| e.get(super::DETACH))
-            .is_none_or(|v| v.is_empty() || v == "1" || v == "true");
+    let script_on = super::detach_by_script(f).is_some();
     let setting = match env.and_then(|e| e.get(flags)).filter(|v| !v.is_empty()) {
         Some(v) if !script_on && super::detach_in_flags(v).is_some() => {
             let kept: Vec<&str> = v

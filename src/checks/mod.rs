@@ -609,28 +609,33 @@ pub(crate) const FLAGS: &str = "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS";
 /// DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS, or a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (any script passes
 /// those on; Go's flag package takes `-detach-netns`, `--detach-netns` and `=BOOL`, the last one winning).
 pub(crate) fn detach_netns(f: &Facts) -> Option<String> {
-    let env = f.start_env();
-    let var = |name: &str| env.and_then(|e| e.get(name)).filter(|v| !v.is_empty());
-    let mut on = None;
-    if f.rootless_script()
-        .is_some_and(|s| s.mentions("--detach-netns"))
-    {
-        match var(DETACH) {
-            None => {
-                on = Some(
-                    "the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset"
-                        .to_owned(),
-                )
-            }
-            Some(v @ ("1" | "true")) => on = Some(format!("{DETACH}={v}")),
-            Some(_) => {}
-        }
-    }
-    let flags = var(FLAGS).unwrap_or_default();
+    let flags = f.start_env().and_then(|e| e.get(FLAGS)).unwrap_or_default();
     match detach_in_flags(flags) {
         Some((true, word)) => Some(format!("{FLAGS}={word}")),
         Some((false, _)) => None,
-        None => on,
+        None => detach_by_script(f),
+    }
+}
+
+/// Whether the script itself passes `--detach-netns` (29.5 and later: its default, or
+/// DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS true), and how, whatever DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS says after.
+pub(crate) fn detach_by_script(f: &Facts) -> Option<String> {
+    if !f
+        .rootless_script()
+        .is_some_and(|s| s.mentions("--detach-netns"))
+    {
+        return None;
+    }
+    match f
+        .start_env()
+        .and_then(|e| e.get(DETACH))
+        .filter(|v| !v.is_empty())
+    {
+        None => {
+            Some("the script's default, DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS unset".to_owned())
+        }
+        Some(v @ ("1" | "true")) => Some(format!("{DETACH}={v}")),
+        Some(_) => None,
     }
 }
 

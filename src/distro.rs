@@ -1,5 +1,8 @@
 //! Distribution data: `distros/*.toml`, embedded in the binary, chosen by os-release.
 //!
+//! The build script (`build.rs`) turns each file into JSON, so a run parses JSON, which costs a fraction of
+//! parsing TOML; a test below holds each JSON file to what its TOML file reads as.
+//!
 //! **Architecture Invariant:** distro differences live in `distros/`, not in `match` arms.
 //! Checks ask this module for package names, install commands and documented quirks;
 //! no check names a distribution.
@@ -12,28 +15,38 @@ use serde::{Deserialize, Serialize};
 use crate::model::Step;
 use crate::parse::os_release::OsRelease;
 
-/// The embedded files, in the order they are tried; `generic` must stay last.
-const FILES: &[(&str, &str)] = &[
-    ("ubuntu-25.04", include_str!("../distros/ubuntu-25.04.toml")),
-    ("ubuntu-24.04", include_str!("../distros/ubuntu-24.04.toml")),
-    ("ubuntu-22.04", include_str!("../distros/ubuntu-22.04.toml")),
-    ("debian-13", include_str!("../distros/debian-13.toml")),
-    ("debian-12", include_str!("../distros/debian-12.toml")),
-    ("debian-11", include_str!("../distros/debian-11.toml")),
-    ("arch", include_str!("../distros/arch.toml")),
-    (
-        "opensuse-leap-15",
-        include_str!("../distros/opensuse-leap-15.toml"),
-    ),
-    (
-        "opensuse-tumbleweed",
-        include_str!("../distros/opensuse-tumbleweed.toml"),
-    ),
-    ("rhel-10", include_str!("../distros/rhel-10.toml")),
-    ("rhel-9", include_str!("../distros/rhel-9.toml")),
-    ("rhel-8", include_str!("../distros/rhel-8.toml")),
-    ("fedora", include_str!("../distros/fedora.toml")),
-    ("generic", include_str!("../distros/generic.toml")),
+/// `distros/KEY.toml` as the build script wrote it in JSON.
+macro_rules! distro_file {
+    ($key:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/distros/", $key, ".json"))
+    };
+}
+
+/// The embedded files, in the order they are tried; `generic` must stay last. The tests also get each file's
+/// TOML text, to hold the JSON to it.
+macro_rules! distro_files {
+    ($($key:literal),* $(,)?) => {
+        const FILES: &[(&str, &str)] = &[$(($key, distro_file!($key))),*];
+        #[cfg(test)]
+        const TOML_FILES: &[&str] = &[$(include_str!(concat!("../distros/", $key, ".toml"))),*];
+    };
+}
+
+distro_files![
+    "ubuntu-25.04",
+    "ubuntu-24.04",
+    "ubuntu-22.04",
+    "debian-13",
+    "debian-12",
+    "debian-11",
+    "arch",
+    "opensuse-leap-15",
+    "opensuse-tumbleweed",
+    "rhel-10",
+    "rhel-9",
+    "rhel-8",
+    "fedora",
+    "generic",
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -263,7 +276,7 @@ fn parsed(i: usize) -> &'static Distro {
     static PARSED: [OnceLock<Distro>; FILES.len()] = [const { OnceLock::new() }; FILES.len()];
     PARSED[i].get_or_init(|| {
         let (key, text) = FILES[i];
-        match toml::from_str::<Distro>(text) {
+        match serde_json::from_str::<Distro>(text) {
             Ok(d) => d,
             Err(e) => panic!("distros/{key}.toml is invalid: {e}"),
         }
@@ -380,6 +393,19 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let s = select(&os);
         (s.distro.key.as_str(), s.known)
+    }
+
+    #[test]
+    fn every_embedded_file_reads_as_its_toml_file_does() {
+        assert_eq!(TOML_FILES.len(), FILES.len());
+        for (((key, _), d), toml_text) in FILES.iter().zip(all()).zip(TOML_FILES) {
+            let from_toml: Distro = toml::from_str(toml_text).expect("TOML");
+            assert_eq!(
+                serde_json::to_value(&from_toml).expect("serialize"),
+                serde_json::to_value(d).expect("serialize"),
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -400,8 +400,11 @@ pub struct Shared {
     uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     kernel_config: OnceCell<Read<(String, String)>>,
-    /// Installed package -> version from dpkg's status file, scanned once on the first question.
+    /// The versions dpkg's status file records for the packages the distro file names (and systemd), scanned once
+    /// on the first question about one of them.
     dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
+    /// Every installed package's version, scanned only when a package outside that set is asked about.
+    dpkg_status_all: OnceCell<Option<parse::pkgdb::Installed>>,
     processes: OnceCell<Read<Vec<Process>>>,
     /// The system paths' answers of the run over every account (see [`Facts::memoized`]).
     memo: Memo,
@@ -460,6 +463,7 @@ impl Shared {
             gid_map: OnceCell::new(),
             kernel_config: OnceCell::new(),
             dpkg_status: OnceCell::new(),
+            dpkg_status_all: OnceCell::new(),
             processes: OnceCell::new(),
             memo: Memo::default(),
             executables: std::cell::RefCell::default(),
@@ -920,8 +924,29 @@ impl<'h> Facts<'h> {
     pub fn package_version(&self, package: &str) -> Option<String> {
         match self.distro().package_manager.database.as_str() {
             "dpkg" => {
-                let installed = self.shared.dpkg_status.get_or_init(|| {
-                    let mut scan = parse::pkgdb::DpkgScan::default();
+                // The checks ask about the packages the distro file names, by their logical names or the
+                // alternatives they list; a scan that records only those skips every other stanza at its
+                // Package line. Any other name gets the full scan, so the set is a shortcut, never an answer.
+                let distro = self.distro();
+                let named = || {
+                    distro
+                        .packages
+                        .values()
+                        .flat_map(|p| p.split('|'))
+                        .chain(distro.packages.keys().map(String::as_str))
+                        .chain(["systemd"])
+                };
+                let (cell, wanted) = if named().any(|p| p == package) {
+                    (&self.shared.dpkg_status, true)
+                } else {
+                    (&self.shared.dpkg_status_all, false)
+                };
+                let installed = cell.get_or_init(|| {
+                    let mut scan = if wanted {
+                        parse::pkgdb::DpkgScan::only(named())
+                    } else {
+                        parse::pkgdb::DpkgScan::default()
+                    };
                     self.reader()
                         .read_pieces("/var/lib/dpkg/status", &mut |piece| scan.feed(piece))
                         .ok()?;

@@ -157,11 +157,21 @@ pub fn run(sh: &Shell) -> Result<()> {
     let kernel = sh
         .read_file("/proc/sys/kernel/osrelease")
         .unwrap_or_default();
+    // build.rs links libgcc's unwinder statically: the binary must load nothing but glibc.
+    let dynamic = cmd!(sh, "readelf --dynamic {bin}").quiet().read()?;
+    let needed = parse_needed(&dynamic);
+    if needed.iter().any(|lib| lib.starts_with("libgcc_s")) {
+        bail!(
+            "{} still needs libgcc_s ({needed:?}): build.rs's static unwinder was not linked",
+            bin.display()
+        );
+    }
     let context = format!(
-        "{} as `{OK_USER}` with a clean environment (PATH={}), `hyperfine -N` (no shell), {WARMUP} warmup runs, {RUNS} runs; kernel {}.",
+        "{} as `{OK_USER}` with a clean environment (PATH={}), `hyperfine -N` (no shell), {WARMUP} warmup runs, {RUNS} runs; kernel {}; the binary loads {}.",
         hyperfine_version.trim(),
         testkit::USER_PATH,
-        kernel.trim()
+        kernel.trim(),
+        needed.join(", ")
     );
     // The largest of a few runs: the peak differs by a page or two from run to run.
     let mut peak_kib = 0;
@@ -390,6 +400,15 @@ fn distinct(codes: &[i64]) -> Vec<i64> {
     codes
 }
 
+/// The libraries `readelf --dynamic` lists as NEEDED, in order.
+pub fn parse_needed(dynamic: &str) -> Vec<String> {
+    dynamic
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| Some(l.split_once("[")?.1.split_once(']')?.0.to_owned()))
+        .collect()
+}
+
 /// GNU time's `-f %M` line (peak resident set, KiB): the last line of stderr.
 pub fn parse_time_kib(stderr: &str) -> Result<u64> {
     let last = stderr
@@ -506,6 +525,18 @@ mod tests {
     }
   ]
 }"#;
+
+    #[test]
+    fn needed_libraries_are_read_from_readelf() {
+        let dynamic = "Dynamic section at offset 0x4aa9c8 contains 30 entries:
+  Tag        Type                         Name/Value
+ 0x0000000000000001 (NEEDED)             Shared library: [libgcc_s.so.1]
+ 0x0000000000000001 (NEEDED)             Shared library: [libc.so.6]
+ 0x000000000000001e (FLAGS)              BIND_NOW
+";
+        assert_eq!(parse_needed(dynamic), ["libgcc_s.so.1", "libc.so.6"]);
+        assert!(parse_needed("").is_empty());
+    }
 
     #[test]
     fn parses_export() {

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use rootless_doctor::cli::{Cli, ColorChoice, Format, NET_BENCH_CHILD, NetBenchChild};
 use rootless_doctor::error::Error;
 use rootless_doctor::{Outcome, host_from, run};
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         let code = rootless_doctor::host::bench::child(child.listen, child.bytes, child.seconds);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os());
     let choice = match cli.global.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,

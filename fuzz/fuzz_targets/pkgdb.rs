@@ -31,6 +31,18 @@ fuzz_target!(|data: &[u8]| {
     for (package, version) in &installed {
         assert_eq!(one.get(package), Some(version.as_str()));
     }
+    // A scan for some of the packages (the first and every third one found, and a name that is none) answers
+    // for each of them as the full scan does.
+    let wanted: Vec<&str> = installed.keys().step_by(3).map(String::as_str).chain(["not-a-package"]).collect();
+    let mut some = pkgdb::DpkgScan::only(wanted.iter().copied());
+    for piece in data.chunks(1 + data.len() % 53) {
+        some.feed(piece);
+    }
+    let some = some.finish();
+    for name in &wanted {
+        assert_eq!(some.get(name), one.get(name), "{name}");
+    }
+    assert!(some.iter().all(|(p, _)| wanted.contains(&p)));
     if let Some((_, version)) = pkgdb::parse_pacman_desc(text) {
         versions(&version);
     }

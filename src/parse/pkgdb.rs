@@ -151,7 +151,7 @@ impl DpkgScan {
         }
     }
 
-    /// Whether the stanza's package is one to record.
+    /// Whether the stanza's package is one to record (what [`Stanza::finish`] asks too).
     fn wants(&self, package: &[u8]) -> bool {
         self.wanted
             .as_ref()
@@ -272,7 +272,8 @@ impl DpkgScan {
             let last = std::mem::take(&mut self.carry);
             self.line(&last);
         }
-        self.stanza.finish(&mut self.installed);
+        self.stanza
+            .finish(&mut self.installed, self.wanted.as_deref());
         self.installed
     }
 
@@ -292,7 +293,8 @@ impl DpkgScan {
     }
 
     fn end_stanza(&mut self) {
-        self.stanza.finish(&mut self.installed);
+        self.stanza
+            .finish(&mut self.installed, self.wanted.as_deref());
         self.skipping = false;
     }
 
@@ -351,9 +353,13 @@ struct Stanza {
 
 impl Stanza {
     /// Records the stanza if it describes an installed package, then resets for the next one.
-    fn finish(&mut self, installed: &mut Installed) {
+    fn finish(&mut self, installed: &mut Installed, wanted: Option<&[Vec<u8>]>) {
         let (package, version, status) = (&self.package, &self.version, &self.status);
-        if package.0
+        // A stanza whose Package line comes after its Version and Status is complete when that line is read, so the
+        // skip that line starts does not keep it out; this does.
+        let is_wanted = wanted.is_none_or(|w| w.iter().any(|p| *p == package.1));
+        if is_wanted
+            && package.0
             && version.0
             && status.0
             && status.1.ends_with(b" installed")
@@ -948,6 +954,24 @@ Description: package {i}\n long text, line one\n .\n long text, line two\n\n"
                 expected.push(p.as_bytes(), v.as_bytes());
             }
             prop_assert_eq!(only, expected);
+        }
+    }
+
+    #[test]
+    fn regression_a_stanza_whose_package_line_comes_last_is_recorded_only_when_wanted() {
+        // Found by the pkgdb fuzz target: the Package line completes the stanza, and the skip it starts ended it
+        // with the other package recorded.
+        let status = "Status: install ok installed\nVersion: 1\nPackage: other\nDescription: x\n\n\
+                      Version: 2\nStatus: install ok installed\nPackage: wanted\n\n\
+                      Status: install ok installed\nVersion: 3\nPackage: last";
+        for cut in 0..=status.len() {
+            let only = scan_pieces_with(
+                DpkgScan::only(["wanted", "last"]),
+                status.as_bytes(),
+                &[cut],
+            );
+            let found: Vec<_> = only.iter().collect();
+            assert_eq!(found, [("wanted", "2"), ("last", "3")], "cut at {cut}");
         }
     }
 

@@ -357,7 +357,7 @@ impl Stanza {
         let (package, version, status) = (&self.package, &self.version, &self.status);
         // A stanza whose Package line comes after its Version and Status is complete when that line is read, so the
         // skip that line starts does not keep it out; this does.
-        let is_wanted = wanted.is_none_or(|w| w.iter().any(|p| *p == package.1));
+        let is_wanted = wanted.is_none_or(|w| w.contains(&package.1));
         if is_wanted
             && package.0
             && version.0

@@ -10,7 +10,8 @@
 //!    hypervisor in a VM): a twentieth of a `preflight` run. A linker script named `libgcc_s.so`, found first on
 //!    the search path, hands the linker the static unwinder instead: the same `_Unwind_*` code linked into the
 //!    binary, which is what `gcc -static-libgcc` does for C++ programs. glibc stays dynamic, so NSS (`getpwnam`
-//!    for LDAP and sssd accounts) works as before.
+//!    for LDAP and sssd accounts) works as before. Only this package's binaries are linked so; a toolchain without
+//!    `libgcc_eh.a` builds with `ROOTLESS_DOCTOR_DYNAMIC_LIBGCC=1`.
 //!
 //! The build reads the source tree and writes into OUT_DIR, not a host the doctor judges: the `clippy.toml` rule
 //! that keeps the OS behind `src/host/` does not apply here.
@@ -27,10 +28,18 @@ fn main() {
 
 fn distros_as_json(dir: &std::path::Path) {
     println!("cargo::rerun-if-changed=distros");
+    // Written afresh each time, so a file removed from distros/ is gone here too, as in a clean build.
+    if dir.exists() {
+        fs::remove_dir_all(dir).expect("clear OUT_DIR/distros");
+    }
     fs::create_dir_all(dir).expect("create OUT_DIR/distros");
+    // Regular files named *.toml; an editor's hidden lock or backup file (`.#debian-12.toml`) is not data.
     let mut files: Vec<PathBuf> = fs::read_dir("distros")
         .expect("read distros/")
-        .map(|e| e.expect("read distros/").path())
+        .map(|e| e.expect("read distros/"))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
@@ -47,6 +56,11 @@ fn distros_as_json(dir: &std::path::Path) {
 }
 
 fn static_libgcc(dir: &std::path::Path) {
+    // A toolchain without libgcc_eh.a (clang with compiler-rt and libunwind, zig) builds with this set.
+    println!("cargo::rerun-if-env-changed=ROOTLESS_DOCTOR_DYNAMIC_LIBGCC");
+    if env::var_os("ROOTLESS_DOCTOR_DYNAMIC_LIBGCC").is_some() {
+        return;
+    }
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     let features = env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
@@ -57,5 +71,7 @@ fn static_libgcc(dir: &std::path::Path) {
     fs::create_dir_all(dir).expect("create OUT_DIR/static-libgcc");
     fs::write(dir.join("libgcc_s.so"), "INPUT(-lgcc_eh)\n")
         .expect("write the libgcc_s.so linker script");
-    println!("cargo::rustc-link-search=native={}", dir.display());
+    // The package's binaries only: its test programs, and the crates that depend on it (xtask, the fuzz targets,
+    // whose libFuzzer is C++ with libstdc++ loading libgcc_s itself), link as usual.
+    println!("cargo::rustc-link-arg-bins=-L{}", dir.display());
 }

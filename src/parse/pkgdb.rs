@@ -138,7 +138,8 @@ fn is_c_space(b: u8) -> bool {
 impl DpkgScan {
     /// A scan that records only these packages: a stanza of another package is skipped from its Package line on
     /// (one search for the empty line), which halves the scan of a desktop's status file. What it records for them
-    /// is what the full scan records.
+    /// is what the full scan records; names are compared as bytes, so a name that is not UTF-8 (the full scan
+    /// records it decoded lossily) is never one of them, and dpkg's names are ASCII.
     pub fn only<'a>(packages: impl IntoIterator<Item = &'a str>) -> DpkgScan {
         DpkgScan {
             wanted: Some(

@@ -35,7 +35,20 @@ impl Cli {
     /// reads the tokens before the subcommand by the same options, and the subcommand's by the same definition.
     pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Cli {
         let args: Vec<OsString> = args.into_iter().collect();
-        Cli::parse_named(&args).unwrap_or_else(|| Cli::parse_from(args))
+        let cli = Cli::parse_named(&args).unwrap_or_else(|| Cli::parse_from(args));
+        cli.checked().unwrap_or_else(|e| e.exit())
+    }
+
+    /// What clap leaves unchecked: it holds `conflicts_with` within one level of the line only, so
+    /// `--user bob preflight --all-users` passed it, and --user was silently ignored.
+    fn checked(self) -> Result<Cli, clap::Error> {
+        if self.global.all_users && self.global.user.is_some() {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--all-users' cannot be used with '--user <NAME>'",
+            ));
+        }
+        Ok(self)
     }
 
     /// The short way of [`Cli::parse_args`]: `None` where it does not parse.

@@ -385,6 +385,20 @@ fn all_users_judges_each_account_that_could_run_rootless_docker_once_with_the_ho
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot be used with"));
+    // clap checks the conflict within one level of the line only; the doctor checks it across levels.
+    for line in [
+        &["--user", "bob", "preflight", "--all-users"][..],
+        &["--all-users", "preflight", "--user", "bob"],
+        &["--user", "bob", "--all-users", "check"],
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12-accounts");
+        cmd.args(line).assert().code(2).stdout("").stderr(
+            predicate::str::contains("cannot be used with")
+                .and(predicate::str::contains("'--all-users'"))
+                .and(predicate::str::contains("'--user <NAME>'")),
+        );
+    }
     let mut cmd = doctor();
     fixture(&mut cmd, "debian-12-accounts");
     cmd.args(["preflight", "--all-users", "--probe"])

@@ -33,7 +33,12 @@ fuzz_target!(|data: &[u8]| {
     }
     // A scan for some of the packages (the first and every third one found, and a name that is none) answers
     // for each of them as the full scan does.
-    let wanted: Vec<&str> = installed.keys().step_by(3).map(String::as_str).chain(["not-a-package"]).collect();
+    let wanted: Vec<&str> = installed
+        .keys()
+        .step_by(3)
+        .map(String::as_str)
+        .chain(["not-a-package"])
+        .collect();
     let mut some = pkgdb::DpkgScan::only(wanted.iter().copied());
     for piece in data.chunks(1 + data.len() % 53) {
         some.feed(piece);

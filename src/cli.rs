@@ -1,8 +1,7 @@
 //! Command-line types (clap derive). Converted into plain values in `lib.rs`; clap types go no further.
 
-use std::path::PathBuf;
-
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 

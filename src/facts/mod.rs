@@ -936,22 +936,21 @@ impl<'h> Facts<'h> {
                         .chain(distro.packages.keys().map(String::as_str))
                         .chain(["systemd"])
                 };
-                let (cell, wanted) = if named().any(|p| p == package) {
-                    (&self.shared.dpkg_status, true)
-                } else {
-                    (&self.shared.dpkg_status_all, false)
-                };
-                let installed = cell.get_or_init(|| {
-                    let mut scan = if wanted {
-                        parse::pkgdb::DpkgScan::only(named())
-                    } else {
-                        parse::pkgdb::DpkgScan::default()
-                    };
+                let scanned = |mut scan: parse::pkgdb::DpkgScan| {
                     self.reader()
                         .read_pieces("/var/lib/dpkg/status", &mut |piece| scan.feed(piece))
                         .ok()?;
                     Some(scan.finish())
-                });
+                };
+                let installed = if named().any(|p| p == package) {
+                    self.shared
+                        .dpkg_status
+                        .get_or_init(|| scanned(parse::pkgdb::DpkgScan::only(named())))
+                } else {
+                    self.shared
+                        .dpkg_status_all
+                        .get_or_init(|| scanned(parse::pkgdb::DpkgScan::default()))
+                };
                 installed.as_ref()?.get(package).map(str::to_owned)
             }
             "pacman" => {

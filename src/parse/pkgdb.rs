@@ -152,13 +152,6 @@ impl DpkgScan {
         }
     }
 
-    /// Whether the stanza's package is one to record (what [`Stanza::finish`] asks too).
-    fn wants(&self, package: &[u8]) -> bool {
-        self.wanted
-            .as_ref()
-            .is_none_or(|w| w.iter().any(|p| p.as_slice() == package))
-    }
-
     /// Takes the next piece of the file.
     pub fn feed(&mut self, piece: &[u8]) {
         let mut i = 0;
@@ -330,8 +323,14 @@ impl DpkgScan {
         let st = &self.stanza;
         self.skipping = (st.package.0 && st.version.0 && st.status.0)
             || (st.status.0 && !st.status.1.ends_with(b" installed"))
-            || (st.package.0 && !self.wants(&st.package.1));
+            || (st.package.0 && !is_wanted(self.wanted.as_deref(), &st.package.1));
     }
+}
+
+/// Whether `package` is one to record: every one without a [`DpkgScan::only`] list. Asked when the Package line is
+/// read (to skip the rest of another package's stanza) and when the stanza ends ([`Stanza::finish`]).
+fn is_wanted(wanted: Option<&[Vec<u8>]>, package: &[u8]) -> bool {
+    wanted.is_none_or(|w| w.iter().any(|p| p == package))
 }
 
 /// What [`DpkgScan::jump_to_version`] found.
@@ -358,8 +357,7 @@ impl Stanza {
         let (package, version, status) = (&self.package, &self.version, &self.status);
         // A stanza whose Package line comes after its Version and Status is complete when that line is read, so the
         // skip that line starts does not keep it out; this does.
-        let is_wanted = wanted.is_none_or(|w| w.contains(&package.1));
-        if is_wanted
+        if is_wanted(wanted, &package.1)
             && package.0
             && version.0
             && status.0

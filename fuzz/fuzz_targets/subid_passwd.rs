@@ -18,23 +18,34 @@ fuzz_target!(|data: &[u8]| {
     let _ = subid::rootlesskit_getsubids(&text);
     // RootlessKit's static parser, indexed once for every account, answers each as the one-user parse does.
     let index = subid::StaticIndex::new(&text, "/etc/subuid");
+    let (spans, _) = subid::parse_spans(&text);
     for (uid, name) in [(1000, "alice"), (1000, "1000"), (0, ""), (7, "bob")] {
         assert_eq!(
             index.ranges(uid, name),
+            subid::rootlesskit_static(&text, "/etc/subuid", uid, name)
+        );
+        assert_eq!(
+            subid::rootlesskit_static_with(&text, "/etc/subuid", uid, name, &spans),
             subid::rootlesskit_static(&text, "/etc/subuid", uid, name)
         );
     }
     // /etc/passwd as bytes, and the lookups a --root tree answers from it: the first account the whole parse has.
     let all = passwd::parse_passwd_bytes(data);
     let by_name = passwd::find_account(data, |n, _| n == b"alice");
-    assert_eq!(by_name.as_ref(), all.iter().find(|e| e.name == "alice"));
+    assert_eq!(by_name, all.iter().find(|e| e.name == "alice"));
     let by_uid = passwd::find_account(data, |_, u| u == Some(1000));
-    assert_eq!(by_uid.as_ref(), all.iter().find(|e| e.uid == 1000));
+    assert_eq!(by_uid, all.iter().find(|e| e.uid == 1000));
     for e in &entries {
         assert_eq!(subid::is_decimal_of(&e.owner, 1000), e.owner == "1000");
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = passwd::parse_passwd(text);
-        let _ = passwd::parse_group(text);
+        // The one-pass readings the product uses are the line-by-line reference readings.
+        let (entries, errors) = passwd::parse_passwd(text);
+        assert_eq!(all.iter().collect::<Vec<_>>(), entries);
+        assert_eq!(all.skipped, errors);
+        let (groups, errors) = passwd::parse_group(text);
+        let indexed = passwd::Groups::parse(text.to_owned());
+        assert_eq!(indexed.iter().collect::<Vec<_>>(), groups);
+        assert_eq!(indexed.skipped, errors);
     }
 });

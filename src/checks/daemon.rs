@@ -681,7 +681,7 @@ fn socket(f: &Facts) -> Verdict {
     let group_name = |gid: u32| {
         f.groups()
             .ok()
-            .and_then(|gs| gs.iter().find(|g| g.gid == gid).map(|g| g.name.clone()))
+            .and_then(|gs| gs.iter().find(|g| g.gid == gid).map(|g| g.name.to_owned()))
             .unwrap_or_else(|| gid.to_string())
     };
     let detail = format!(

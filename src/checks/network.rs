@@ -1774,9 +1774,9 @@ exec: \"{helper}\": stat {helper}: no such file or directory\""
     };
     let mut groups: Vec<String> = Vec::new();
     if let Read::Ok(list) = f.groups() {
-        for g in list {
-            if g.gid == f.user.gid || g.members.iter().any(|m| m == &f.user.name) {
-                groups.push(g.name.clone());
+        for g in list.iter() {
+            if g.gid == f.user.gid || g.members.contains(&f.user.name) {
+                groups.push(g.name.to_owned());
             }
         }
     }

@@ -252,7 +252,7 @@ fn sides<'a>(f: &'a Facts) -> [Side<'a>; 2] {
     ]
 }
 
-fn mine<'a>(f: &Facts, file: &'a SubidFile) -> Vec<&'a SubidEntry> {
+fn mine(f: &Facts, file: &SubidFile) -> Vec<SubidEntry> {
     file.mine(&f.user.name, f.user.uid)
 }
 
@@ -270,7 +270,7 @@ fn free_range(f: &Facts) -> Option<(u64, u64)> {
     let mut taken: Vec<(u64, u64)> = Vec::new();
     for side in sides(f) {
         if let Read::Ok(file) = side.file {
-            taken.extend(file.entries.iter().map(|e| (e.start, e.end())));
+            taken.extend(file.ranges());
         }
     }
     if let Read::Ok(p) = f.passwd() {
@@ -551,10 +551,9 @@ fn files(f: &Facts) -> Verdict {
                     detail: err.message.clone(),
                 });
             }
-            let lines: Vec<&str> = crate::parse::split_ascii(&file.text, b'\n').collect();
-            for e in &file.entries {
-                let raw = lines.get(e.line - 1).copied().unwrap_or_default();
-                for d in static_disagreements(e, raw, path) {
+            // The usual line (`alice:100000:65536`) reads alike; only the others are read twice to compare.
+            for (e, raw) in file.read_otherwise() {
+                for d in static_disagreements(&e, raw, path) {
                     warnings.push(format!("{path}:{}: {d}", e.line));
                     evidence.push(Evidence {
                         source: format!("{path}:{}", e.line),
@@ -755,13 +754,11 @@ fn getsubids(file: &SubidFile, owner: &str, id_of_owner: Option<u32>) -> Option<
     }
     let out: Vec<Passed> = lines
         .into_iter()
-        .map(|i| {
-            let e = &file.entries[i];
-            Passed {
-                line: e.line,
-                start: i64::try_from(e.start).unwrap_or(i64::MAX),
-                count: i64::try_from(e.count).unwrap_or(i64::MAX),
-            }
+        .filter_map(|i| file.entry(i))
+        .map(|e| Passed {
+            line: e.line,
+            start: i64::try_from(e.start).unwrap_or(i64::MAX),
+            count: i64::try_from(e.count).unwrap_or(i64::MAX),
         })
         .collect();
     (!out.is_empty()).then_some(out)
@@ -792,7 +789,7 @@ fn dynamic_ranges(
 fn shadow_grants(f: &Facts, file: &SubidFile, start: u64, count: u64) -> bool {
     let uid = f.user.uid.to_string();
     // (Through the file's indices: a fleet's host asks this for every account, of files with a line per account.)
-    let find = |val: u64| -> Option<&SubidEntry> {
+    let find = |val: u64| -> Option<SubidEntry> {
         file.first_owned_containing(&f.user.name, val).or_else(|| {
             file.overlapping(val, 1).into_iter().find(|e| {
                 e.owner == uid
@@ -1427,8 +1424,7 @@ fn overlap(f: &Facts) -> Verdict {
                 }
             });
             for (a, b) in overlapping(ranges) {
-                let entry = |line: usize| file.entries.iter().find(|e| e.line == line);
-                let (Some(ea), Some(eb)) = (entry(a.line), entry(b.line)) else {
+                let (Some(ea), Some(eb)) = (file.entry_at(a.line), file.entry_at(b.line)) else {
                     continue;
                 };
                 let tool = if side.id_kind == "uid" {
@@ -1466,10 +1462,10 @@ fn overlap(f: &Facts) -> Verdict {
                                 .unwrap_or_default(),
                             l.source.describe()
                         ));
-                        bad.push((side.id_kind, (*eb).clone()));
+                        bad.push((side.id_kind, eb.clone()));
                     }
                 }
-                evidence.extend([cite(side.path, ea), cite(side.path, eb)]);
+                evidence.extend([cite(side.path, &ea), cite(side.path, &eb)]);
             }
         }
     }
@@ -1509,7 +1505,7 @@ fn overlap(f: &Facts) -> Verdict {
                     "{}:{} overlaps {}'s range at line {}",
                     side.path, a.line, other.owner, other.line
                 ));
-                evidence.extend([cite(side.path, a), cite(side.path, other)]);
+                evidence.extend([cite(side.path, a), cite(side.path, &other)]);
             }
         }
     }
@@ -1581,7 +1577,7 @@ fn own_id(f: &Facts) -> Verdict {
                 "{}:{} maps {}'s own {} {}",
                 side.path, e.line, f.user.name, side.id_kind, side.own
             ));
-            evidence.push(cite(side.path, e));
+            evidence.push(cite(side.path, &e));
             let flag = if side.id_kind == "uid" {
                 "--del-subuids"
             } else {
@@ -1653,13 +1649,13 @@ fn passwd_overlap(f: &Facts) -> Verdict {
                 f.accounts_with_uid_in(e.start, e.count)
                     .into_iter()
                     .filter(|a| a.name != f.user.name)
-                    .map(|a| (a.name.as_str(), a.uid))
+                    .map(|a| (a.name, a.uid))
                     .collect()
             } else {
                 f.groups_with_gid_in(e.start, e.count)
                     .into_iter()
                     .filter(|g| g.gid != f.user.gid)
-                    .map(|g| (g.name.as_str(), g.gid))
+                    .map(|g| (g.name, g.gid))
                     .collect()
             };
             if let Some((name, id)) = hits.first() {
@@ -1673,7 +1669,7 @@ fn passwd_overlap(f: &Facts) -> Verdict {
                     "{}:{} contains {} {id} ({name}{more})",
                     side.path, e.line, side.id_kind
                 ));
-                evidence.push(cite(side.path, e));
+                evidence.push(cite(side.path, &e));
                 evidence.push(Evidence {
                     source: db_path.into(),
                     detail: format!("{name}: {} {id}", side.id_kind),
@@ -1758,7 +1754,7 @@ fn nested(f: &Facts) -> Verdict {
                     e.start,
                     e.end() - 1
                 ));
-                evidence.push(cite(side.path, e));
+                evidence.push(cite(side.path, &e));
             }
         }
     }

@@ -88,7 +88,7 @@ impl Facts<'_> {
         let mut owners: HashSet<&str> = HashSet::new();
         for file in [self.subuid(), self.subgid()] {
             if let Read::Ok(f) = file {
-                owners.extend(f.entries.iter().map(|e| e.owner.as_str()));
+                owners.extend(f.owners());
             }
         }
         let (list, unreadable) = match self.passwd() {
@@ -97,19 +97,19 @@ impl Facts<'_> {
                 let list = p
                     .iter()
                     // The first line of a name is the account (a later `root:x:1005:…` is not); root is never one.
-                    .filter(|e| seen.insert(e.name.as_str()) && e.uid != 0)
+                    .filter(|e| seen.insert(e.name) && e.uid != 0)
                     .filter_map(|e| {
-                        let why = if owners.contains(e.name.as_str())
+                        let why = if owners.contains(e.name)
                             || owners.contains(e.uid.to_string().as_str())
                         {
                             Why::SubidLine
-                        } else if (uid_min..=uid_max).contains(&e.uid) && is_login_shell(&e.shell) {
+                        } else if (uid_min..=uid_max).contains(&e.uid) && is_login_shell(e.shell) {
                             Why::LoginAccount
                         } else {
                             return None;
                         };
                         Some(Account {
-                            info: UserInfo::from(e.clone()),
+                            info: UserInfo::from(e),
                             why,
                         })
                     })

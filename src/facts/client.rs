@@ -59,15 +59,16 @@ impl Facts<'_> {
     }
 
     /// The docker group's entry in the group database: its gid and members.
-    pub fn docker_group(&self) -> Option<(u32, &[String])> {
+    pub fn docker_group(&self) -> Option<(u32, Vec<&str>)> {
         self.group_by_name("docker")
-            .map(|g| (g.gid, g.members.as_slice()))
+            .map(|g| (g.gid, g.members.to_vec()))
     }
 
     /// Whether the docker group's database entry lists the user (or is their primary group).
     pub fn in_docker_group(&self) -> bool {
-        self.docker_group()
-            .is_some_and(|(gid, members)| gid == self.user.gid || members.contains(&self.user.name))
+        self.docker_group().is_some_and(|(gid, members)| {
+            gid == self.user.gid || members.contains(&self.user.name.as_str())
+        })
     }
 
     /// Whether this login session has the docker group; `None` when it is not the user's own session (root

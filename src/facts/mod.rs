@@ -40,8 +40,12 @@ pub use units::{SYSTEM_UNIT_DIRS, Unit};
 /// What checks need of the host's file metadata, so they never name `crate::host`.
 pub use crate::host::{Access, FileKind, Meta};
 use crate::parse::{
-    self, LineError, id_map::IdMapEntry, kernel::KernelVersion, mountinfo::Mount,
-    os_release::OsRelease, subid::SubidEntry,
+    self, LineError,
+    id_map::IdMapEntry,
+    kernel::KernelVersion,
+    mountinfo::Mount,
+    os_release::OsRelease,
+    subid::{EntrySpan, SubidEntry},
 };
 
 /// What [`Facts::access`] found.
@@ -164,11 +168,13 @@ pub enum UserError {
     Credentials(String, String),
 }
 
-/// A parsed subordinate-id file.
+/// A parsed subordinate-id file: its text, and where each line shadow uses lies in it (no copy of any owner, so a
+/// fleet's file of ten thousand lines is one pass and one vector). Entries are made on demand ([`SubidFile::entry`],
+/// [`SubidFile::mine`], …), the few a check names.
 #[derive(Debug, Clone)]
 pub struct SubidFile {
     pub path: &'static str,
-    pub entries: Vec<SubidEntry>,
+    spans: Vec<EntrySpan>,
     pub errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
     pub text: String,
@@ -184,22 +190,32 @@ pub struct SubidFile {
     indexed: bool,
     /// Without indices: RootlessKit's static parse for the first user asked (uid, name, answer).
     static_one: OnceCell<StaticParse>,
+    /// Without indices: the entries of the first user asked (name, uid, their indices), which a dozen checks ask.
+    mine_one: OnceCell<(String, u32, Vec<usize>)>,
 }
 
 /// One user's answer of RootlessKit's static parser: (uid, name, ranges or its error).
 type StaticParse = (u32, String, Result<Vec<parse::subid::StaticRange>, String>);
 
 impl SubidFile {
+    /// Parses `text` (the file at `path`) as shadow reads it; `errors` are the reader's own (lines that are not
+    /// UTF-8), merged with the parse's in line order.
     pub fn new(
         path: &'static str,
-        entries: Vec<SubidEntry>,
-        errors: Vec<LineError>,
         text: String,
+        mut errors: Vec<LineError>,
         indexed: bool,
     ) -> SubidFile {
+        let (spans, parsed) = parse::subid::parse_spans(&text);
+        if errors.is_empty() {
+            errors = parsed;
+        } else {
+            errors.extend(parsed);
+            errors.sort_by_key(|e| e.line);
+        }
         SubidFile {
             path,
-            entries,
+            spans,
             errors,
             text,
             rootlesskit_static: OnceCell::new(),
@@ -208,7 +224,78 @@ impl SubidFile {
             numeric_owner: OnceCell::new(),
             indexed,
             static_one: OnceCell::new(),
+            mine_one: OnceCell::new(),
         }
+    }
+
+    /// How many lines shadow uses.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The `i`th entry, in file order.
+    pub fn entry(&self, i: usize) -> Option<SubidEntry> {
+        self.spans.get(i).map(|s| SubidEntry {
+            line: s.line as usize,
+            owner: self.owner(s).to_owned(),
+            start: s.start,
+            count: s.count,
+        })
+    }
+
+    /// Every entry, in file order (each made on demand: for a failing check's remedy, not for every run).
+    pub fn entries(&self) -> impl Iterator<Item = SubidEntry> + '_ {
+        (0..self.spans.len()).filter_map(|i| self.entry(i))
+    }
+
+    /// Each entry's range as `(start, end)`, in file order, without making the entries.
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.spans
+            .iter()
+            .map(|s| (s.start, s.start.saturating_add(s.count)))
+    }
+
+    /// Each entry's owner as written, in file order.
+    pub fn owners(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans.iter().map(|s| self.owner(s))
+    }
+
+    /// The entries whose line RootlessKit's static parser may read otherwise than shadow (not
+    /// [`parse::subid::reads_alike`]), each with its line: the only ones worth reading twice.
+    pub fn read_otherwise(&self) -> impl Iterator<Item = (SubidEntry, &str)> + '_ {
+        let mut lines = parse::split_ascii(&self.text, b'\n').enumerate();
+        self.spans
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.alike)
+            .filter_map(move |(i, s)| {
+                // In file order: one walk over the lines finds each entry's own.
+                let raw = lines.by_ref().find(|(n, _)| n + 1 == s.line as usize)?.1;
+                Some((self.entry(i)?, raw))
+            })
+    }
+
+    /// The entry on line `line` (1-based) of the file, if shadow uses that line.
+    pub fn entry_at(&self, line: usize) -> Option<SubidEntry> {
+        let i = self
+            .spans
+            .binary_search_by_key(&line, |s| s.line as usize)
+            .ok()?;
+        self.entry(i)
+    }
+
+    fn owner(&self, s: &EntrySpan) -> &str {
+        self.text
+            .get(s.owner_start as usize..s.owner_end as usize)
+            .unwrap_or_default()
+    }
+
+    fn end(s: &EntrySpan) -> u64 {
+        s.start.saturating_add(s.count)
     }
 
     /// RootlessKit's static parser (`parse::subid::rootlesskit_static`) over this file for `user`: the user's
@@ -218,8 +305,15 @@ impl SubidFile {
         user: &TargetUser,
     ) -> Result<Vec<parse::subid::StaticRange>, String> {
         if !self.indexed {
-            let parse =
-                || parse::subid::rootlesskit_static(&self.text, self.path, user.uid, &user.name);
+            let parse = || {
+                parse::subid::rootlesskit_static_with(
+                    &self.text,
+                    self.path,
+                    user.uid,
+                    &user.name,
+                    &self.spans,
+                )
+            };
             let (uid, name, result) = self
                 .static_one
                 .get_or_init(|| (user.uid, user.name.clone(), parse()));
@@ -235,13 +329,24 @@ impl SubidFile {
     }
 
     /// The entries of the user called `name` with uid `uid` (shadow accepts either as the owner), in file order.
-    pub fn mine(&self, name: &str, uid: u32) -> Vec<&SubidEntry> {
+    pub fn mine(&self, name: &str, uid: u32) -> Vec<SubidEntry> {
         if !self.indexed {
-            return self
-                .entries
-                .iter()
-                .filter(|e| e.matches(name, uid))
-                .collect();
+            let pass = || -> Vec<usize> {
+                (0..self.spans.len())
+                    .filter(|&i| {
+                        let owner = self.owner(&self.spans[i]);
+                        owner == name || parse::subid::is_decimal_of(owner, uid)
+                    })
+                    .collect()
+            };
+            let (first_name, first_uid, found) =
+                self.mine_one.get_or_init(|| (name.to_owned(), uid, pass()));
+            let found = if first_name == name && *first_uid == uid {
+                found.clone()
+            } else {
+                pass()
+            };
+            return found.into_iter().filter_map(|i| self.entry(i)).collect();
         }
         let uid = uid.to_string();
         let mut found: Vec<usize> = self.owner_index(name).to_vec();
@@ -249,38 +354,38 @@ impl SubidFile {
             found.extend(self.owner_index(&uid));
             found.sort_unstable();
         }
-        found.iter().map(|&i| &self.entries[i]).collect()
+        found.iter().filter_map(|&i| self.entry(i)).collect()
     }
 
     /// The indices of the entries whose owner field is exactly `owner`, in file order.
     pub fn owned_by(&self, owner: &str) -> Vec<usize> {
         if !self.indexed {
-            return (0..self.entries.len())
-                .filter(|&i| self.entries[i].owner == owner)
+            return (0..self.spans.len())
+                .filter(|&i| self.owner(&self.spans[i]) == owner)
                 .collect();
         }
         self.owner_index(owner).to_vec()
     }
 
     /// The first entry, in file order, owned by exactly `owner` whose range holds `id`.
-    pub fn first_owned_containing(&self, owner: &str, id: u64) -> Option<&SubidEntry> {
-        if !self.indexed {
-            return self
-                .entries
-                .iter()
-                .find(|e| e.owner == owner && e.contains(id));
-        }
-        self.owner_index(owner)
-            .iter()
-            .map(|&i| &self.entries[i])
-            .find(|e| e.contains(id))
+    pub fn first_owned_containing(&self, owner: &str, id: u64) -> Option<SubidEntry> {
+        let holds = |i: &usize| {
+            let s = &self.spans[*i];
+            id >= s.start && id < Self::end(s)
+        };
+        let found = if self.indexed {
+            self.owner_index(owner).iter().copied().find(holds)
+        } else {
+            (0..self.spans.len()).find(|i| self.owner(&self.spans[*i]) == owner && holds(i))
+        };
+        found.and_then(|i| self.entry(i))
     }
 
     fn owner_index(&self, owner: &str) -> &[usize] {
         let index = self.by_owner.get_or_init(|| {
             let mut map: std::collections::HashMap<String, Vec<usize>> = Default::default();
-            for (i, e) in self.entries.iter().enumerate() {
-                map.entry(e.owner.clone()).or_default().push(i);
+            for (i, s) in self.spans.iter().enumerate() {
+                map.entry(self.owner(s).to_owned()).or_default().push(i);
             }
             map
         });
@@ -289,59 +394,60 @@ impl SubidFile {
 
     /// Whether some entry's owner is all digits (a uid, or a name that looks like one).
     pub fn has_numeric_owner(&self) -> bool {
-        *self.numeric_owner.get_or_init(|| {
-            self.entries
-                .iter()
-                .any(|e| e.owner.bytes().all(|b| b.is_ascii_digit()))
-        })
+        *self
+            .numeric_owner
+            .get_or_init(|| self.owners().any(|o| o.bytes().all(|b| b.is_ascii_digit())))
     }
 
     /// The entries whose range overlaps `[start, start+count)`, in file order.
-    pub fn overlapping(&self, start: u64, count: u64) -> Vec<&SubidEntry> {
+    pub fn overlapping(&self, start: u64, count: u64) -> Vec<SubidEntry> {
+        let end = start.saturating_add(count);
+        // Empty ranges overlap nothing (`SubidEntry::overlaps`); shadow's lines are never empty.
+        let overlaps =
+            |s: &EntrySpan| s.count > 0 && count > 0 && s.start < end && start < Self::end(s);
         if !self.indexed {
-            return self
-                .entries
-                .iter()
-                .filter(|e| e.overlaps(start, count))
+            return (0..self.spans.len())
+                .filter(|&i| overlaps(&self.spans[i]))
+                .filter_map(|i| self.entry(i))
                 .collect();
         }
+        let spans = &self.spans;
         let (order, max_end) = self.by_start.get_or_init(|| {
-            let mut order: Vec<usize> = (0..self.entries.len()).collect();
-            order.sort_by_key(|&i| self.entries[i].start);
+            let mut order: Vec<usize> = (0..spans.len()).collect();
+            order.sort_by_key(|&i| spans[i].start);
             let mut max = 0;
             let max_end = order
                 .iter()
                 .map(|&i| {
-                    max = max.max(self.entries[i].end());
+                    max = max.max(Self::end(&spans[i]));
                     max
                 })
                 .collect();
             (order, max_end)
         });
-        let end = start.saturating_add(count);
         let mut found: Vec<usize> = Vec::new();
         if count == 0 {
             return Vec::new();
         }
         // Those starting inside the range all overlap it; of those starting before it, only those reaching into
         // it, and none before the last place where the greatest end so far still reaches it.
-        let first_inside = order.partition_point(|&i| self.entries[i].start < start);
-        let past = order.partition_point(|&i| self.entries[i].start < end);
+        let first_inside = order.partition_point(|&i| spans[i].start < start);
+        let past = order.partition_point(|&i| spans[i].start < end);
         found.extend(
             order[first_inside..past]
                 .iter()
                 .copied()
-                .filter(|&i| self.entries[i].count > 0),
+                .filter(|&i| spans[i].count > 0),
         );
         let mut j = first_inside;
         while j > 0 && max_end[j - 1] > start {
             j -= 1;
-            if self.entries[order[j]].end() > start {
+            if Self::end(&spans[order[j]]) > start {
                 found.push(order[j]);
             }
         }
         found.sort_unstable();
-        found.iter().map(|&i| &self.entries[i]).collect()
+        found.iter().filter_map(|&i| self.entry(i)).collect()
     }
 }
 
@@ -391,7 +497,7 @@ pub struct Shared {
     passwd_names: OnceCell<std::collections::HashMap<String, usize>>,
     /// `(uid, index)` of every passwd entry, sorted: the accounts inside a range by binary search.
     passwd_ids: OnceCell<Vec<(u32, usize)>>,
-    groups: OnceCell<Read<Vec<parse::passwd::GroupEntry>>>,
+    groups: OnceCell<Read<parse::passwd::Groups>>,
     /// Each name of /etc/group with the index of its first entry.
     group_names: OnceCell<std::collections::HashMap<String, usize>>,
     /// `(gid, index)` of every group, sorted.
@@ -846,9 +952,10 @@ impl<'h> Facts<'h> {
             return self.host.user_by_name(name).ok().flatten();
         }
         if let Read::Ok(p) = self.passwd()
-            && let Some(e) = first_by_name(p, |e| &e.name, Some(&self.shared.passwd_names), name)
+            && let Some(e) = first_by_name(p.names(), Some(&self.shared.passwd_names), name)
+                .and_then(|i| p.get(i))
         {
-            return Some(UserInfo::from(e.clone()));
+            return Some(UserInfo::from(e));
         }
         self.host.user_by_name(name).ok().flatten()
     }
@@ -1134,7 +1241,7 @@ impl<'h> Facts<'h> {
                     (String::from_utf8_lossy(&bytes).into_owned(), Some(bytes))
                 }
             };
-            let (entries, mut errors) = parse::subid::parse(&text);
+            let mut errors = Vec::new();
             for (i, line) in invalid
                 .iter()
                 .flat_map(|b| b.split(|b| *b == b'\n'))
@@ -1147,53 +1254,50 @@ impl<'h> Facts<'h> {
                     });
                 }
             }
-            errors.sort_by_key(|e| e.line);
-            SubidFile::new(path, entries, errors, text, self.shared.indexed)
+            SubidFile::new(path, text, errors, self.shared.indexed)
         })
     }
 
     pub fn passwd(&self) -> &Read<parse::passwd::Passwd> {
         self.shared.passwd.get_or_init(|| {
             self.read_bytes("/etc/passwd")
-                .map(|bytes| parse::passwd::parse_passwd_bytes(&bytes))
+                .map(parse::passwd::Passwd::parse)
         })
     }
 
     /// The accounts of /etc/passwd whose uid lies in `[start, start+count)`, in file order (by binary search over
     /// the uids, sorted once per run).
-    pub fn accounts_with_uid_in(&self, start: u64, count: u64) -> Vec<&parse::passwd::PasswdEntry> {
+    pub fn accounts_with_uid_in(
+        &self,
+        start: u64,
+        count: u64,
+    ) -> Vec<parse::passwd::PasswdEntry<'_>> {
         let Read::Ok(p) = self.passwd() else {
             return Vec::new();
         };
-        with_id_in(
-            p,
-            |e| e.uid,
-            self.index(&self.shared.passwd_ids),
-            start,
-            count,
-        )
+        with_id_in(p.uids(), self.index(&self.shared.passwd_ids), start, count)
+            .into_iter()
+            .filter_map(|i| p.get(i))
+            .collect()
     }
 
     /// The groups of /etc/group whose gid lies in `[start, start+count)`, in file order.
-    pub fn groups_with_gid_in(&self, start: u64, count: u64) -> Vec<&parse::passwd::GroupEntry> {
+    pub fn groups_with_gid_in(&self, start: u64, count: u64) -> Vec<parse::passwd::GroupEntry<'_>> {
         let Read::Ok(g) = self.groups() else {
             return Vec::new();
         };
-        with_id_in(
-            g,
-            |e| e.gid,
-            self.index(&self.shared.group_ids),
-            start,
-            count,
-        )
+        with_id_in(g.gids(), self.index(&self.shared.group_ids), start, count)
+            .into_iter()
+            .filter_map(|i| g.get(i))
+            .collect()
     }
 
     /// The first group of /etc/group called `name` (indexed once per run).
-    pub fn group_by_name(&self, name: &str) -> Option<&parse::passwd::GroupEntry> {
+    pub fn group_by_name(&self, name: &str) -> Option<parse::passwd::GroupEntry<'_>> {
         let Read::Ok(g) = self.groups() else {
             return None;
         };
-        first_by_name(g, |e| &e.name, self.index(&self.shared.group_names), name)
+        first_by_name(g.names(), self.index(&self.shared.group_names), name).and_then(|i| g.get(i))
     }
 
     /// `cell`, the cache of an index, when this run indexes the shared files (see `Shared::indexed`).
@@ -1201,11 +1305,10 @@ impl<'h> Facts<'h> {
         self.shared.indexed.then_some(cell)
     }
 
-    pub fn groups(&self) -> &Read<Vec<parse::passwd::GroupEntry>> {
-        self.shared.groups.get_or_init(|| {
-            self.read("/etc/group")
-                .map(|text| parse::passwd::parse_group(&text).0)
-        })
+    pub fn groups(&self) -> &Read<parse::passwd::Groups> {
+        self.shared
+            .groups
+            .get_or_init(|| self.read("/etc/group").map(parse::passwd::Groups::parse))
     }
 
     /// The doctor's own mount table (`/proc/self/mountinfo`).
@@ -1273,45 +1376,41 @@ impl<'h> Facts<'h> {
 
 /// The items whose id lies in `[start, start+count)`, in file order: with `index` (the cache of their sorted ids),
 /// by binary search; without, by a pass over them.
-fn with_id_in<'a, T>(
-    items: &'a [T],
-    id: impl Fn(&T) -> u32,
+fn with_id_in(
+    ids: impl ExactSizeIterator<Item = u32>,
     index: Option<&OnceCell<Vec<(u32, usize)>>>,
     start: u64,
     count: u64,
-) -> Vec<&'a T> {
+) -> Vec<usize> {
     let Some(index) = index else {
         let end = start.saturating_add(count);
-        return items
-            .iter()
-            .filter(|e| (start..end).contains(&u64::from(id(e))))
+        return ids
+            .enumerate()
+            .filter(|(_, id)| (start..end).contains(&u64::from(*id)))
+            .map(|(i, _)| i)
             .collect();
     };
-    let ids = index.get_or_init(|| sorted_ids(items.iter().map(&id)));
-    in_range(ids, start, count)
-        .into_iter()
-        .map(|i| &items[i])
-        .collect()
+    in_range(index.get_or_init(|| sorted_ids(ids)), start, count)
 }
 
-/// The first item called `name`: with `index` (the cache of each name's first item), by lookup; without, by a pass.
-fn first_by_name<'a, T>(
-    items: &'a [T],
-    name_of: impl Fn(&T) -> &String,
+/// The index of the first item called `name`: with `index` (the cache of each name's first item), by lookup;
+/// without, by a pass.
+fn first_by_name<'a>(
+    mut names: impl ExactSizeIterator<Item = &'a str>,
     index: Option<&OnceCell<std::collections::HashMap<String, usize>>>,
     name: &str,
-) -> Option<&'a T> {
+) -> Option<usize> {
     let Some(index) = index else {
-        return items.iter().find(|e| name_of(e) == name);
+        return names.position(|n| n == name);
     };
     let names = index.get_or_init(|| {
-        let mut map = std::collections::HashMap::with_capacity(items.len());
-        for (i, e) in items.iter().enumerate() {
-            map.entry(name_of(e).clone()).or_insert(i);
+        let mut map = std::collections::HashMap::with_capacity(names.len());
+        for (i, n) in names.enumerate() {
+            map.entry(n.to_owned()).or_insert(i);
         }
         map
     });
-    names.get(name).map(|&i| &items[i])
+    names.get(name).copied()
 }
 
 /// `(id, index)` pairs sorted by id.
@@ -1394,32 +1493,33 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn file(ranges: &[(u8, u64, u64)]) -> SubidFile {
-        let entries = ranges
+    /// A file of one line per range (counts of at least 1: shadow uses no other line), indexed or not.
+    fn file(ranges: &[(u8, u64, u64)], indexed: bool) -> SubidFile {
+        let text: String = ranges
             .iter()
-            .enumerate()
-            .map(|(i, &(owner, start, count))| SubidEntry {
-                line: i + 1,
-                owner: ["alice", "bob", "1000", "carol"][usize::from(owner % 4)].to_owned(),
-                start,
-                count,
+            .map(|&(owner, start, count)| {
+                let owner = ["alice", "bob", "1000", "carol"][usize::from(owner % 4)];
+                format!("{owner}:{start}:{count}\n")
             })
             .collect();
-        SubidFile::new("/etc/subuid", entries, Vec::new(), String::new(), true)
+        let f = SubidFile::new("/etc/subuid", text, Vec::new(), indexed);
+        assert_eq!(f.len(), ranges.len());
+        f
     }
 
     proptest! {
         /// The sorted index finds exactly the entries a pass over every line finds, in file order.
         #[test]
         fn overlapping_is_the_pass_over_every_line(
-            ranges in proptest::collection::vec((any::<u8>(), 0u64..200, 0u64..60), 0..40),
+            ranges in proptest::collection::vec((any::<u8>(), 0u64..200, 1u64..60), 0..40),
             start in 0u64..260,
             count in 0u64..80,
         ) {
-            let f = file(&ranges);
-            let fast: Vec<usize> = f.overlapping(start, count).iter().map(|e| e.line).collect();
-            let slow: Vec<usize> = f.entries.iter().filter(|e| e.overlaps(start, count)).map(|e| e.line).collect();
-            prop_assert_eq!(fast, slow);
+            let slow: Vec<usize> = file(&ranges, false).entries().filter(|e| e.overlaps(start, count)).map(|e| e.line).collect();
+            for indexed in [false, true] {
+                let fast: Vec<usize> = file(&ranges, indexed).overlapping(start, count).iter().map(|e| e.line).collect();
+                prop_assert_eq!(&fast, &slow);
+            }
         }
 
         /// The sorted ids find exactly the ids a pass finds, in file order.
@@ -1445,11 +1545,25 @@ mod tests {
             ranges in proptest::collection::vec((any::<u8>(), 0u64..200, 1u64..60), 0..40),
             who in 0usize..4,
         ) {
-            let f = file(&ranges);
             let (name, uid) = [("alice", 1000), ("bob", 1001), ("1000", 1000), ("dave", 7)][who];
-            let fast: Vec<usize> = f.mine(name, uid).iter().map(|e| e.line).collect();
-            let slow: Vec<usize> = f.entries.iter().filter(|e| e.matches(name, uid)).map(|e| e.line).collect();
-            prop_assert_eq!(fast, slow);
+            let slow: Vec<usize> = file(&ranges, false).entries().filter(|e| e.matches(name, uid)).map(|e| e.line).collect();
+            for indexed in [false, true] {
+                let f = file(&ranges, indexed);
+                let fast: Vec<usize> = f.mine(name, uid).iter().map(|e| e.line).collect();
+                prop_assert_eq!(&fast, &slow);
+                // The other lookups by owner and range, both ways.
+                let owned: Vec<usize> = f.owned_by(name).iter().filter_map(|&i| f.entry(i)).map(|e| e.line).collect();
+                let owned_slow: Vec<usize> = f.entries().filter(|e| e.owner == name).map(|e| e.line).collect();
+                prop_assert_eq!(owned, owned_slow);
+                for id in [0u64, 30, 150, 199] {
+                    let first = f.first_owned_containing(name, id).map(|e| e.line);
+                    let first_slow = f.entries().find(|e| e.owner == name && e.contains(id)).map(|e| e.line);
+                    prop_assert_eq!(first, first_slow);
+                }
+                for e in f.entries() {
+                    prop_assert_eq!(f.entry_at(e.line), Some(e));
+                }
+            }
         }
     }
 }

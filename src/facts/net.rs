@@ -240,9 +240,9 @@ impl Facts<'_> {
         let text = self.read("/etc/lxc/lxc-usernet").ok().cloned()?;
         let mut groups: Vec<String> = Vec::new();
         if let Read::Ok(list) = self.groups() {
-            for g in list {
-                if g.gid == self.user.gid || g.members.iter().any(|m| m == &self.user.name) {
-                    groups.push(g.name.clone());
+            for g in list.iter() {
+                if g.gid == self.user.gid || g.members.contains(&self.user.name) {
+                    groups.push(g.name.to_owned());
                 }
             }
         }

@@ -139,14 +139,14 @@ pub struct UserInfo {
     pub shell: String,
 }
 
-impl From<crate::parse::passwd::PasswdEntry> for UserInfo {
-    fn from(e: crate::parse::passwd::PasswdEntry) -> UserInfo {
+impl From<crate::parse::passwd::PasswdEntry<'_>> for UserInfo {
+    fn from(e: crate::parse::passwd::PasswdEntry<'_>) -> UserInfo {
         UserInfo {
-            name: e.name,
+            name: e.name.to_owned(),
             uid: e.uid,
             gid: e.gid,
-            home: e.home,
-            shell: e.shell,
+            home: e.home.to_owned(),
+            shell: e.shell.to_owned(),
         }
     }
 }
@@ -300,8 +300,7 @@ pub const HTTP_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// line that is not UTF-8 is skipped rather than making every lookup fail.
 pub(crate) fn users_from_passwd(bytes: &[u8]) -> Vec<UserInfo> {
     crate::parse::passwd::parse_passwd_bytes(bytes)
-        .entries
-        .into_iter()
+        .iter()
         .map(UserInfo::from)
         .collect()
 }

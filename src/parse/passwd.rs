@@ -10,32 +10,59 @@
 //! on old systems. [`parse_passwd_bytes`] reads each line on its own, so one such line cannot make the whole
 //! file unreadable.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::parse::LineError;
 
-/// One account from `/etc/passwd`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PasswdEntry {
+/// One account from `/etc/passwd`, borrowed from the file's bytes (see [`Passwd`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PasswdEntry<'a> {
     pub line: usize,
-    pub name: String,
+    pub name: &'a str,
     pub uid: u32,
     pub gid: u32,
-    pub home: String,
-    pub shell: String,
+    pub home: &'a str,
+    pub shell: &'a str,
 }
 
-/// One group from `/etc/group`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupEntry {
+/// One group from `/etc/group`, borrowed from the file's text (see [`Groups`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GroupEntry<'a> {
     pub line: usize,
-    pub name: String,
+    pub name: &'a str,
     pub gid: u32,
-    pub members: Vec<String>,
+    pub members: Members<'a>,
 }
 
-/// Parses the text of `/etc/passwd`.
-pub fn parse_passwd(text: &str) -> (Vec<PasswdEntry>, Vec<LineError>) {
+/// A group's member list as written (`alice, bob`): each name trimmed, empty ones left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Members<'a>(&'a str);
+
+impl<'a> Members<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        super::split_ascii(self.0, b',')
+            .map(str::trim_ascii)
+            .filter(|m| !m.is_empty())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|m| m == name)
+    }
+
+    pub fn to_vec(&self) -> Vec<&'a str> {
+        self.iter().collect()
+    }
+}
+
+impl Serialize for Members<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// Parses the text of `/etc/passwd`: the reference reading, line by line through [`parse_records`], which
+/// [`Passwd::parse`] (the product's, over bytes) is held to by a property test.
+pub fn parse_passwd(text: &str) -> (Vec<PasswdEntry<'_>>, Vec<LineError>) {
     parse_records(text, 7, |line, fields| {
         let [name, _password, uid, gid, _gecos, home, shell] = fields else {
             return Err("expected 7 colon-separated fields".to_string());
@@ -45,109 +72,434 @@ pub fn parse_passwd(text: &str) -> (Vec<PasswdEntry>, Vec<LineError>) {
 }
 
 /// An account from its name, UID, GID, home and shell fields.
-fn entry(line: usize, [name, uid, gid, home, shell]: [&str; 5]) -> Result<PasswdEntry, String> {
+fn entry<'a>(
+    line: usize,
+    [name, uid, gid, home, shell]: [&'a str; 5],
+) -> Result<PasswdEntry<'a>, String> {
     Ok(PasswdEntry {
         line,
         name: name_field(name)?,
         uid: id_field(uid, "uid")?,
         gid: id_field(gid, "gid")?,
-        home: home.to_string(),
-        shell: shell.to_string(),
+        home,
+        shell,
     })
 }
 
+/// Where one account's fields lie in [`Passwd`]'s bytes, with its ids read once: 32 bytes, no allocation, so a
+/// database of ten thousand accounts is one pass and one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PasswdRow {
+    line: u32,
+    /// The trimmed line's first byte (the name's), the name's end, the home field's start and end (the shell
+    /// starts after the `:` at `home_end`) and the trimmed line's end.
+    start: u32,
+    name_end: u32,
+    home_start: u32,
+    home_end: u32,
+    end: u32,
+    uid: u32,
+    gid: u32,
+}
+
 /// `/etc/passwd` read as bytes: the accounts, and the lines that were skipped (malformed, or with a name,
-/// home or shell that is not UTF-8), each with its 1-based line number.
+/// home or shell that is not UTF-8), each with its 1-based line number. The accounts are borrowed from the file
+/// ([`Passwd::iter`], [`Passwd::get`]), so reading the file allocates nothing per line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Passwd {
-    pub entries: Vec<PasswdEntry>,
+    bytes: Vec<u8>,
+    rows: Vec<PasswdRow>,
     pub skipped: Vec<LineError>,
 }
 
-impl std::ops::Deref for Passwd {
-    type Target = [PasswdEntry];
-    fn deref(&self) -> &[PasswdEntry] {
-        &self.entries
+impl Passwd {
+    /// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
+    /// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or
+    /// shell is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. It reads
+    /// the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
+    pub fn parse(bytes: Vec<u8>) -> Passwd {
+        // One row per line at most: sized once, never grown (and copied) line by line.
+        let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', &bytes).count() + 1);
+        let mut skipped = Vec::new();
+        // One check of the whole file spares each line's fields theirs (the usual, ASCII, case).
+        let ascii = bytes.is_ascii();
+        super::lines_with_colons::<6>(&bytes, |index, place, colons, count| {
+            let at = place.start;
+            let raw = bytes.get(place).unwrap_or_default();
+            match passwd_fields(raw, ascii, colons, count) {
+                Some(Ok(f)) => {
+                    // A file is at most `READ_MAX` (64 MiB) bytes, so every offset and line number fits in a u32.
+                    let off = |i: usize| u32::try_from(at + i).unwrap_or(u32::MAX);
+                    rows.push(PasswdRow {
+                        line: u32::try_from(index).unwrap_or(u32::MAX),
+                        start: off(f.start),
+                        name_end: off(f.name_end),
+                        home_start: off(f.home_start),
+                        home_end: off(f.home_end),
+                        end: off(f.end),
+                        uid: f.uid,
+                        gid: f.gid,
+                    })
+                }
+                Some(Err(message)) => skipped.push(LineError {
+                    line: index,
+                    message,
+                }),
+                None => {}
+            }
+        });
+        Passwd {
+            bytes,
+            rows,
+            skipped,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The `i`th account, in file order.
+    pub fn get(&self, i: usize) -> Option<PasswdEntry<'_>> {
+        self.rows.get(i).map(|r| self.entry(r))
+    }
+
+    /// The accounts, in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PasswdEntry<'_>> + Clone + '_ {
+        self.rows.iter().map(|r| self.entry(r))
+    }
+
+    /// The accounts' uids, in file order, without reading their names.
+    pub fn uids(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.rows.iter().map(|r| r.uid)
+    }
+
+    /// The accounts' names, in file order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.rows.iter().map(|r| self.text(r.start, r.name_end))
+    }
+
+    fn entry(&self, r: &PasswdRow) -> PasswdEntry<'_> {
+        PasswdEntry {
+            line: r.line as usize,
+            name: self.text(r.start, r.name_end),
+            uid: r.uid,
+            gid: r.gid,
+            home: self.text(r.home_start, r.home_end),
+            shell: self.text(r.home_end + 1, r.end),
+        }
+    }
+
+    /// A field the parse found to be UTF-8 (so the empty fallback is never taken).
+    fn text(&self, from: u32, to: u32) -> &str {
+        self.bytes
+            .get(from as usize..to as usize)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
     }
 }
 
-/// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
-/// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or shell
-/// is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. Line by line, with
-/// no copy of the file: it reads the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
+/// [`Passwd::parse`] over borrowed bytes (a copy of them is kept).
 pub fn parse_passwd_bytes(bytes: &[u8]) -> Passwd {
-    let mut p = Passwd::default();
-    for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        match passwd_line(index + 1, raw) {
-            Some(Ok(e)) => p.entries.push(e),
-            Some(Err(e)) => p.skipped.push(e),
-            None => {}
-        }
-    }
-    p
+    Passwd::parse(bytes.to_vec())
 }
 
 /// The first account of `bytes` (an /etc/passwd) for which `wanted(name, uid)` holds, read as
-/// [`parse_passwd_bytes`] reads it; only a candidate's line is decoded in full, so a lookup in a database of ten
+/// [`Passwd::parse`] reads it; only a candidate's line is decoded in full, so a lookup in a database of ten
 /// thousand accounts allocates nothing for the others.
 pub fn find_account(
     bytes: &[u8],
     wanted: impl Fn(&[u8], Option<u32>) -> bool,
-) -> Option<PasswdEntry> {
+) -> Option<PasswdEntry<'_>> {
     bytes
         .split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, raw)| {
             let mut fields = raw.trim_ascii().split(|b| *b == b':');
             let name = fields.next().unwrap_or_default();
-            let uid = fields
-                .nth(1)
-                .and_then(|u| std::str::from_utf8(u).ok())
-                .and_then(|u| id_field(u, "uid").ok());
+            let uid = fields.nth(1).and_then(|u| id_value(u).ok());
             wanted(name, uid)
         })
-        .find_map(|(index, raw)| passwd_line(index + 1, raw)?.ok())
+        .find_map(|(index, raw)| {
+            let (colons, count) = super::colons_of::<6>(raw);
+            let f = passwd_fields(raw, false, &colons[..count.min(6)], count)?.ok()?;
+            let text = |from: usize, to: usize| {
+                raw.get(from..to)
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or_default()
+            };
+            Some(PasswdEntry {
+                line: index + 1,
+                name: text(f.start, f.name_end),
+                uid: f.uid,
+                gid: f.gid,
+                home: text(f.home_start, f.home_end),
+                shell: text(f.home_end + 1, f.end),
+            })
+        })
 }
 
 const NOT_UTF8: &str = "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped";
 
-/// One line of /etc/passwd (`line` is its 1-based number, `raw` its bytes without the newline): `None` for a line
-/// that holds no local account (blank, a `#` comment, a NIS `+`/`-` entry), whatever its encoding: glibc's files
-/// module skips such a line by its first byte.
-fn passwd_line(line: usize, raw: &[u8]) -> Option<Result<PasswdEntry, LineError>> {
+/// Where a line's fields lie (offsets into the line as given) and its ids.
+struct Fields {
+    start: usize,
+    name_end: usize,
+    home_start: usize,
+    home_end: usize,
+    end: usize,
+    uid: u32,
+    gid: u32,
+}
+
+/// One line of /etc/passwd (`raw`, its bytes without the newline): `None` for a line that holds no local account
+/// (blank, a `#` comment, a NIS `+`/`-` entry), whatever its encoding: glibc's files module skips such a line by
+/// its first byte. `ascii` says the caller knows the line is ASCII (no field needs checking for UTF-8). `found` are
+/// the offsets in `raw` of its first colons (up to six), and `count` how many it has.
+fn passwd_fields(
+    raw: &[u8],
+    ascii: bool,
+    found: &[usize],
+    count: usize,
+) -> Option<Result<Fields, String>> {
     let trimmed = raw.trim_ascii();
     if matches!(trimmed.first(), None | Some(b'#' | b'+' | b'-')) {
         return None;
     }
-    let fail = |message: String| Some(Err(LineError { line, message }));
-    let mut fields: [&[u8]; 7] = [&[]; 7];
-    let mut count = 0;
-    for field in trimmed.split(|b| *b == b':') {
-        if let Some(slot) = fields.get_mut(count) {
-            *slot = field;
+    let start = raw.len() - raw.trim_ascii_start().len();
+    let end = start + trimmed.len();
+    // The colons' offsets in `trimmed` (the blanks trimmed hold none); a line of 7 fields has 6.
+    let mut colons = [0usize; 6];
+    for (slot, c) in colons.iter_mut().zip(found) {
+        *slot = c - start;
+    }
+    let utf8 = |f: &[u8]| ascii || std::str::from_utf8(f).is_ok();
+    if count != 6 {
+        if !utf8(trimmed) {
+            return Some(Err(NOT_UTF8.to_string()));
         }
-        count += 1;
+        return Some(Err(format!(
+            "expected 7 colon-separated fields, found {}",
+            count + 1
+        )));
     }
-    if count != 7 {
-        if std::str::from_utf8(trimmed).is_err() {
-            return fail(NOT_UTF8.to_string());
-        }
-        return fail(format!("expected 7 colon-separated fields, found {count}"));
-    }
-    fn text(f: &[u8]) -> Option<&str> {
-        std::str::from_utf8(f).ok()
-    }
-    let [name, _password, uid, gid, _gecos, home, shell] = fields;
-    let (Some(name), Some(uid), Some(gid), Some(home), Some(shell)) =
-        (text(name), text(uid), text(gid), text(home), text(shell))
-    else {
-        return fail(NOT_UTF8.to_string());
+    let field = |k: usize| {
+        let from = if k == 0 { 0 } else { colons[k - 1] + 1 };
+        let to = colons.get(k).copied().unwrap_or(trimmed.len());
+        &trimmed[from..to]
     };
-    Some(entry(line, [name, uid, gid, home, shell]).map_err(|message| LineError { line, message }))
+    let [name, uid, gid, home, shell] = [field(0), field(2), field(3), field(5), field(6)];
+    if ![name, uid, gid, home, shell].into_iter().all(utf8) {
+        return Some(Err(NOT_UTF8.to_string()));
+    }
+    let checked = || -> Result<(u32, u32), String> {
+        if name.is_empty() {
+            return Err("empty name".to_string());
+        }
+        let id = |f: &[u8], what: &str| {
+            id_value(f).map_err(|e| {
+                // Shown as `id_field` shows it: the field is UTF-8 here.
+                let text = String::from_utf8_lossy(f);
+                id_error(&text, what, e)
+            })
+        };
+        Ok((id(uid, "uid")?, id(gid, "gid")?))
+    };
+    Some(checked().map(|(uid, gid)| Fields {
+        start,
+        name_end: start + colons[0],
+        home_start: start + colons[4] + 1,
+        home_end: start + colons[5],
+        end,
+        uid,
+        gid,
+    }))
 }
 
-/// Parses the text of `/etc/group`.
-pub fn parse_group(text: &str) -> (Vec<GroupEntry>, Vec<LineError>) {
+/// Why an id field is not an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdError {
+    NotANumber,
+    OutOfRange,
+}
+
+/// An id field's value in one pass: ASCII digits only (no sign, no blank), at most `u32::MAX`; leading zeros
+/// are read as `str::parse` reads them.
+fn id_value(field: &[u8]) -> Result<u32, IdError> {
+    if field.is_empty() {
+        return Err(IdError::NotANumber);
+    }
+    let mut value: Option<u32> = Some(0);
+    for &b in field {
+        if !b.is_ascii_digit() {
+            return Err(IdError::NotANumber);
+        }
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(u32::from(b - b'0')));
+    }
+    value.ok_or(IdError::OutOfRange)
+}
+
+fn id_error(field: &str, what: &str, e: IdError) -> String {
+    match e {
+        IdError::NotANumber => {
+            let shown: String = field.chars().take(40).collect();
+            format!("{what} {shown:?} is not a number")
+        }
+        IdError::OutOfRange => format!("{what} {field:?} is out of range"),
+    }
+}
+
+/// Where one group's fields lie in [`Groups`]'s text, with its gid read once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GroupRow {
+    line: u32,
+    start: u32,
+    name_end: u32,
+    members_start: u32,
+    end: u32,
+    gid: u32,
+}
+
+/// `/etc/group`: the groups, borrowed from the file's text ([`Groups::iter`], [`Groups::get`]), and the lines
+/// that were skipped, each with its 1-based line number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Groups {
+    text: String,
+    rows: Vec<GroupRow>,
+    pub skipped: Vec<LineError>,
+}
+
+impl Groups {
+    /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per line.
+    pub fn parse(text: String) -> Groups {
+        let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+        let mut skipped = Vec::new();
+        let bytes = text.as_bytes();
+        // `str::lines`: a last line without its newline counts, a newline at the very end starts none (and an
+        // empty line there holds no group anyway).
+        super::lines_with_colons::<3>(bytes, |index, place, colons, count| {
+            let at = place.start;
+            let raw = bytes.get(place).unwrap_or_default();
+            match group_fields(raw, colons, count) {
+                Some(Ok((f, gid))) => {
+                    let off = |i: usize| u32::try_from(at + i).unwrap_or(u32::MAX);
+                    rows.push(GroupRow {
+                        line: u32::try_from(index).unwrap_or(u32::MAX),
+                        start: off(f[0]),
+                        name_end: off(f[1]),
+                        members_start: off(f[2]),
+                        end: off(f[3]),
+                        gid,
+                    });
+                }
+                Some(Err(message)) => skipped.push(LineError {
+                    line: index,
+                    message,
+                }),
+                None => {}
+            }
+        });
+        Groups {
+            text,
+            rows,
+            skipped,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The `i`th group, in file order.
+    pub fn get(&self, i: usize) -> Option<GroupEntry<'_>> {
+        self.rows.get(i).map(|r| self.entry(r))
+    }
+
+    /// The groups, in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = GroupEntry<'_>> + Clone + '_ {
+        self.rows.iter().map(|r| self.entry(r))
+    }
+
+    /// The groups' gids, in file order.
+    pub fn gids(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.rows.iter().map(|r| r.gid)
+    }
+
+    /// The groups' names, in file order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.rows.iter().map(|r| self.slice(r.start, r.name_end))
+    }
+
+    fn entry(&self, r: &GroupRow) -> GroupEntry<'_> {
+        GroupEntry {
+            line: r.line as usize,
+            name: self.slice(r.start, r.name_end),
+            gid: r.gid,
+            members: Members(self.slice(r.members_start, r.end)),
+        }
+    }
+
+    /// A field: its bounds are at ASCII bytes, so always on a character boundary.
+    fn slice(&self, from: u32, to: u32) -> &str {
+        self.text
+            .get(from as usize..to as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// One line of /etc/group (without its newline): the trimmed line's start, the name's end, the members' start and
+/// the trimmed line's end, and the gid; `None` for a line that holds no group. Reads as [`parse_group`] reads it.
+fn group_fields(
+    raw: &[u8],
+    found: &[usize],
+    count: usize,
+) -> Option<Result<([usize; 4], u32), String>> {
+    let trimmed = raw.trim_ascii();
+    if matches!(trimmed.first(), None | Some(b'#' | b'+' | b'-')) {
+        return None;
+    }
+    let start = raw.len() - raw.trim_ascii_start().len();
+    let mut colons = [0usize; 3];
+    for (slot, c) in colons.iter_mut().zip(found) {
+        *slot = c - start;
+    }
+    if count != 3 {
+        return Some(Err(format!(
+            "expected 4 colon-separated fields, found {}",
+            count + 1
+        )));
+    }
+    if colons[0] == 0 {
+        return Some(Err("empty name".to_string()));
+    }
+    let gid = &trimmed[colons[1] + 1..colons[2]];
+    let gid = match id_value(gid) {
+        Ok(gid) => gid,
+        Err(e) => return Some(Err(id_error(&String::from_utf8_lossy(gid), "gid", e))),
+    };
+    Some(Ok((
+        [
+            start,
+            start + colons[0],
+            start + colons[2] + 1,
+            start + trimmed.len(),
+        ],
+        gid,
+    )))
+}
+
+/// Parses the text of `/etc/group`: the reference reading, which [`Groups::parse`] is held to by a property test.
+pub fn parse_group(text: &str) -> (Vec<GroupEntry<'_>>, Vec<LineError>) {
     parse_records(text, 4, |line, fields| {
         let [name, _password, gid, members] = fields else {
             return Err("expected 4 colon-separated fields".to_string());
@@ -156,22 +508,17 @@ pub fn parse_group(text: &str) -> (Vec<GroupEntry>, Vec<LineError>) {
             line,
             name: name_field(name)?,
             gid: id_field(gid, "gid")?,
-            members: members
-                .split(',')
-                .map(str::trim_ascii)
-                .filter(|m| !m.is_empty())
-                .map(str::to_string)
-                .collect(),
+            members: Members(members),
         })
     })
 }
 
 /// Splits every meaningful line into exactly `fields` colon-separated fields and hands them to
 /// `build`, which destructures them by pattern so that no index can be out of bounds.
-fn parse_records<T>(
-    text: &str,
+fn parse_records<'a, T>(
+    text: &'a str,
     fields: usize,
-    build: impl Fn(usize, &[&str]) -> Result<T, String>,
+    build: impl Fn(usize, &[&'a str]) -> Result<T, String>,
 ) -> (Vec<T>, Vec<LineError>) {
     let mut records = Vec::new();
     let mut errors = Vec::new();
@@ -209,11 +556,11 @@ fn parse_records<T>(
     (records, errors)
 }
 
-fn name_field(field: &str) -> Result<String, String> {
+fn name_field(field: &str) -> Result<&str, String> {
     if field.is_empty() {
         Err("empty name".to_string())
     } else {
-        Ok(field.to_string())
+        Ok(field)
     }
 }
 
@@ -260,11 +607,11 @@ users:x:100:
             entries[2],
             PasswdEntry {
                 line: 4,
-                name: "alice".into(),
+                name: "alice",
                 uid: 1000,
                 gid: 1000,
-                home: "/home/alice".into(),
-                shell: "/bin/bash".into(),
+                home: "/home/alice",
+                shell: "/bin/bash",
             }
         );
         assert_eq!(entries[3].line, 7);
@@ -276,8 +623,15 @@ users:x:100:
         let (entries, errors) = parse_group(GROUP);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(entries.len(), 4);
-        assert_eq!(entries[1].members, vec!["alice", "bob"]);
-        assert!(entries[0].members.is_empty());
+        assert_eq!(entries[1].members.to_vec(), ["alice", "bob"]);
+        assert!(entries[0].members.to_vec().is_empty());
+        assert!(entries[2].members.contains("alice") && !entries[2].members.contains("alic"));
+        let indexed = Groups::parse(GROUP.to_string());
+        assert_eq!(indexed.iter().collect::<Vec<_>>(), entries);
+        assert_eq!(indexed.gids().collect::<Vec<_>>(), [0, 27, 988, 100]);
+        assert_eq!(indexed.names().nth(2), Some("docker"));
+        assert_eq!(indexed.get(3).map(|g| g.line), Some(5));
+        assert_eq!(indexed.get(4), None);
         assert_eq!(entries[3].line, 5);
         assert_eq!(entries[3].gid, 100);
     }
@@ -302,7 +656,7 @@ users:x:100:
             b"# J\xf6rg's accounts\n+j\xf6rg\nalice:x:1000:1000::/home/alice:/bin/sh\n",
         );
         assert!(p.skipped.is_empty(), "{:?}", p.skipped);
-        assert_eq!(p.entries.len(), 1);
+        assert_eq!(p.len(), 1);
     }
 
     #[test]
@@ -312,16 +666,18 @@ users:x:100:
             b"root:x:0:0:root:/root:/bin/bash\nbob:x:1001:1001:B\xf6b,,,:/home/bob:/bin/bash\n\
 carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
         let p = parse_passwd_bytes(bytes);
-        let names: Vec<&str> = p.iter().map(|e| e.name.as_str()).collect();
+        let names: Vec<&str> = p.iter().map(|e| e.name).collect();
         assert_eq!(names, ["root", "bob", "alice"]);
-        assert_eq!(p.entries[1].home, "/home/bob");
-        assert_eq!(p.entries[2].line, 4);
+        assert_eq!(p.get(1).map(|e| e.home), Some("/home/bob"));
+        assert_eq!(p.get(2).map(|e| e.line), Some(4));
+        assert_eq!(p.uids().collect::<Vec<_>>(), [0, 1001, 1000]);
+        assert_eq!(p.names().collect::<Vec<_>>(), names);
         assert_eq!(p.skipped.len(), 1);
         assert_eq!(p.skipped[0].line, 3);
         assert!(p.skipped[0].message.contains("not valid UTF-8"));
         // UTF-8 text reads exactly as parse_passwd reads it.
         let utf8 = parse_passwd_bytes(PASSWD.as_bytes());
-        assert_eq!(utf8.entries, parse_passwd(PASSWD).0);
+        assert_eq!(utf8.iter().collect::<Vec<_>>(), parse_passwd(PASSWD).0);
         assert!(utf8.skipped.is_empty());
     }
 
@@ -330,7 +686,7 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
         fn bytes_never_panic_and_keep_line_numbers(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
             let p = parse_passwd_bytes(&bytes);
             let lines = bytes.split(|b| *b == b'\n').count();
-            for e in &p.entries {
+            for e in p.iter() {
                 prop_assert!(e.line >= 1 && e.line <= lines);
             }
             for e in &p.skipped {
@@ -342,7 +698,7 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
         fn utf8_bytes_parse_as_text(text in "([a-z0-9:/,\n ]|\\PC){0,200}") {
             let p = parse_passwd_bytes(text.as_bytes());
             let (entries, errors) = parse_passwd(&text);
-            prop_assert_eq!(p.entries, entries);
+            prop_assert_eq!(p.iter().collect::<Vec<_>>(), entries);
             prop_assert_eq!(p.skipped, errors);
         }
 
@@ -354,9 +710,9 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
         ) {
             let all = parse_passwd_bytes(&bytes);
             let by_name = find_account(&bytes, |n, _| n == name.as_bytes());
-            prop_assert_eq!(by_name.as_ref(), all.iter().find(|e| e.name == name));
+            prop_assert_eq!(by_name, all.iter().find(|e| e.name == name));
             let by_uid = find_account(&bytes, |_, u| u == Some(uid));
-            prop_assert_eq!(by_uid.as_ref(), all.iter().find(|e| e.uid == uid));
+            prop_assert_eq!(by_uid, all.iter().find(|e| e.uid == uid));
         }
 
         #[test]
@@ -384,6 +740,20 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
                 prop_assert_eq!(&e.home, h);
                 prop_assert_eq!(&e.shell, s);
             }
+        }
+
+        #[test]
+        fn groups_parse_as_parse_group(text in "([a-z0-9:, #+\\-\r\n]|\\PC){0,300}") {
+            let (entries, errors) = parse_group(&text);
+            let groups = Groups::parse(text.clone());
+            prop_assert_eq!(groups.iter().collect::<Vec<_>>(), entries);
+            prop_assert_eq!(groups.skipped, errors);
+        }
+
+        #[test]
+        fn id_value_is_id_field(field in "[0-9a+ -]{0,12}|[0-9]{9,12}") {
+            let ours = id_value(field.as_bytes()).map_err(|e| id_error(&field, "uid", e));
+            prop_assert_eq!(ours, id_field(&field, "uid"));
         }
 
         #[test]

@@ -70,19 +70,87 @@ impl SubidEntry {
 /// no usable id (a count of 0, a range past the highest id). Blank lines and lines starting with `#` are neither:
 /// shadow ignores them too (a `#` line of three fields is read with an owner `#…`, which no account can have).
 pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    for (index, raw) in super::split_ascii(text, b'\n').enumerate() {
-        let line = index + 1;
-        if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') {
-            continue;
-        }
-        match parse_line(raw, line) {
-            Ok(entry) => entries.push(entry),
-            Err(message) => errors.push(LineError { line, message }),
-        }
-    }
+    let (spans, errors) = parse_spans(text);
+    let entries = spans
+        .iter()
+        .map(|s| SubidEntry {
+            line: s.line as usize,
+            owner: text
+                .get(s.owner_start as usize..s.owner_end as usize)
+                .unwrap_or_default()
+                .to_owned(),
+            start: s.start,
+            count: s.count,
+        })
+        .collect();
     (entries, errors)
+}
+
+/// A line shadow uses, as [`parse`] reads it, with its owner as a place in the text rather than a copy (a fleet's
+/// files hold a line per account), and whether RootlessKit's static parser reads the line alike ([`reads_alike`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntrySpan {
+    pub line: u32,
+    pub owner_start: u32,
+    pub owner_end: u32,
+    pub alike: bool,
+    pub start: u64,
+    pub count: u64,
+}
+
+/// [`parse`] without a copy of any owner: one pass over the text.
+pub fn parse_spans(text: &str) -> (Vec<EntrySpan>, Vec<LineError>) {
+    // One entry per line at most: sized once, never grown (and copied) line by line.
+    let mut entries = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    let mut errors = Vec::new();
+    super::lines_with_colons::<3>(text.as_bytes(), |line, place, colons, count| {
+        let at = place.start;
+        let raw = text.get(place).unwrap_or_default();
+        // The usual line, `alice:100000:65536`, in one pass; any other through shadow's whole reading.
+        let parsed = match plain_line(raw.as_bytes(), colons, count) {
+            Some((owner_len, start, count)) => Some(Ok((owner_len, start, count, true))),
+            None if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') => None,
+            None => Some(parse_line(raw)),
+        };
+        if let Some(parsed) = parsed {
+            match parsed {
+                Ok((owner_len, start, count, alike)) => {
+                    // A file is at most 64 MiB, so offsets and line numbers fit in a u32.
+                    let off = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+                    entries.push(EntrySpan {
+                        line: off(line),
+                        owner_start: off(at),
+                        owner_end: off(at + owner_len),
+                        alike,
+                        start,
+                        count,
+                    });
+                }
+                Err(message) => errors.push(LineError { line, message }),
+            }
+        }
+    });
+    (entries, errors)
+}
+
+/// [`parse_line`]'s answer for the usual line, found in one pass, or `None` for any other: `owner:N:N` of at most
+/// [`SHADOW_LINE_MAX`] bytes, whose owner starts with none of `#`, `+`, `-` or a blank, both numbers
+/// [`plain_decimal`], a count of at least 1 and a range below the highest id. Such a line [`reads_alike`].
+/// `colons` are the offsets of the line's first colons and `count` how many it has.
+fn plain_line(raw: &[u8], colons: &[usize], count: usize) -> Option<(usize, u64, u64)> {
+    let first = *raw.first()?;
+    if raw.len() > SHADOW_LINE_MAX
+        || !first.is_ascii()
+        || c_space(first)
+        || matches!(first, b'#' | b'+' | b'-')
+        || count != 2
+    {
+        return None;
+    }
+    let (&a, &c) = (colons.first()?, colons.get(1)?);
+    let start = plain_decimal(raw.get(a + 1..c)?)?;
+    let count = plain_decimal(raw.get(c + 1..)?)?;
+    (a > 0 && count > 0 && start + count <= ID_LIMIT).then_some((a, start, count))
 }
 
 /// Whether `text` is `id` written in decimal the way `id.to_string()` writes it (no sign, no leading zero), without
@@ -107,7 +175,8 @@ pub fn render(entries: &[SubidEntry]) -> String {
 
 /// shadow's `subordinate_parse` on one line (without its `\n`), then the doctor's own demand that the range
 /// grants ids: shadow reads `alice:100000:0`, but no mapping can use it.
-fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
+/// The owner's length (it starts the line), the start and the count, and whether the line [`reads_alike`].
+fn parse_line(text: &str) -> Result<(usize, u64, u64, bool), String> {
     let ignored = "shadow ignores the line";
     if text.len() > SHADOW_LINE_MAX {
         return Err(format!(
@@ -122,7 +191,8 @@ fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
         ));
     }
     let mut fields = super::split_ascii(text, b':');
-    let (Some(owner), Some(start), Some(count)) = (fields.next(), fields.next(), fields.next())
+    let (Some(owner), Some(start_field), Some(count_field)) =
+        (fields.next(), fields.next(), fields.next())
     else {
         return Err(format!(
             "expected 3 colon-separated fields (owner:start:count), found {}: {ignored}",
@@ -132,8 +202,8 @@ fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
     if owner.is_empty() {
         return Err(format!("empty owner: {ignored}"));
     }
-    let start = shadow_number(start, "start").map_err(|e| format!("{e}: {ignored}"))?;
-    let count = shadow_number(count, "count").map_err(|e| format!("{e}: {ignored}"))?;
+    let start = shadow_number(start_field, "start").map_err(|e| format!("{e}: {ignored}"))?;
+    let count = shadow_number(count_field, "count").map_err(|e| format!("{e}: {ignored}"))?;
     if count == 0 {
         return Err("count must be at least 1 (a range of 0 ids grants nothing)".to_string());
     }
@@ -146,12 +216,16 @@ fn parse_line(text: &str, line: usize) -> Result<SubidEntry, String> {
             ));
         }
     }
-    Ok(SubidEntry {
-        line,
-        owner: owner.to_string(),
-        start,
-        count,
-    })
+    // As `reads_alike` decides it, from the fields already split: nothing after the count, a first byte Go's
+    // `TrimSpace` keeps and shadow reads as an owner's, both numbers plain.
+    let first = owner.as_bytes().first().copied().unwrap_or(b' ');
+    let alike = fields.next().is_none()
+        && first.is_ascii()
+        && !c_space(first)
+        && first != b'#'
+        && plain_decimal(start_field.as_bytes()).is_some()
+        && plain_decimal(count_field.as_bytes()).is_some();
+    Ok((owner.len(), start, count, alike))
 }
 
 /// The C locale's `isspace`, which `strtoul` skips before the number.
@@ -163,6 +237,14 @@ fn c_space(b: u8) -> bool {
 /// after the digits, and `ERANGE`. A leading `-` negates modulo 2^64, as glibc's `strtoul` does (shadow 4.13;
 /// 4.17's `a2ul` refuses it, and either way the value is past the highest id).
 pub fn shadow_number(field: &str, what: &str) -> Result<u64, String> {
+    match plain_decimal(field.as_bytes()) {
+        Some(value) => Ok(value),
+        None => strtoul_number(field, what),
+    }
+}
+
+/// [`shadow_number`] for every field, the plain ones too.
+fn strtoul_number(field: &str, what: &str) -> Result<u64, String> {
     let bytes = field.as_bytes();
     let mut i = 0;
     while i < bytes.len() && c_space(bytes[i]) {
@@ -219,6 +301,42 @@ pub fn shadow_number(field: &str, what: &str) -> Result<u64, String> {
     } else {
         value
     })
+}
+
+/// A number as both readers read it alike: 1 to 10 ASCII digits, without a leading zero unless it is `0` (so
+/// `strtoul(…, 0)` reads decimal, as Go's `Atoi` does, and no value overflows either). The common case, in one pass.
+fn plain_decimal(field: &[u8]) -> Option<u64> {
+    if field.is_empty() || field.len() > 10 || (field.len() > 1 && field[0] == b'0') {
+        return None;
+    }
+    let mut value = 0u64;
+    for &b in field {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    Some(value)
+}
+
+/// Whether shadow and RootlessKit's static parser read the line `raw` (without its newline) alike, decided
+/// without parsing it twice: `owner:N:N` with an owner that starts with none of `#`, `+`, `-` or a blank (ASCII:
+/// Go's `TrimSpace` also trims Unicode spaces), no blank at its end, and both numbers [`plain_decimal`]. Such a
+/// line is one shadow reads (if it is short enough) and RootlessKit reads to the same owner and numbers.
+pub fn reads_alike(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    // The last byte is the count's last digit, so only the start can hold what Go's `TrimSpace` trims.
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    if !first.is_ascii() || c_space(first) || matches!(first, b'#' | b'+' | b'-') {
+        return false;
+    }
+    let mut colons = memchr::memchr_iter(b':', b);
+    let (Some(a), Some(c), None) = (colons.next(), colons.next(), colons.next()) else {
+        return false;
+    };
+    a > 0 && plain_decimal(&b[a + 1..c]).is_some() && plain_decimal(&b[c + 1..]).is_some()
 }
 
 /// How RootlessKit's static parser (`idtools.parseSubidFile`) sees one line.
@@ -280,6 +398,19 @@ pub fn rootlesskit_static(
     uid: u32,
     name: &str,
 ) -> Result<Vec<StaticRange>, String> {
+    rootlesskit_static_with(text, path, uid, name, &[])
+}
+
+/// [`rootlesskit_static`] with `spans`, [`parse_spans`] of the same text: a line among them that [`reads_alike`] is
+/// taken from its span (its owner starts the line; its numbers are Go's), without splitting it again. The answer
+/// is the same (a property test holds it); a fleet's file is read once rather than twice.
+pub fn rootlesskit_static_with(
+    text: &str,
+    path: &str,
+    uid: u32,
+    name: &str,
+    spans: &[EntrySpan],
+) -> Result<Vec<StaticRange>, String> {
     let uid = uid.to_string();
     let mut ranges = Vec::new();
     // bufio.Scanner's ScanLines: split at '\n', drop one '\r' before it; the last line needs no '\n'.
@@ -287,9 +418,26 @@ pub fn rootlesskit_static(
     if body.is_empty() {
         return Ok(ranges);
     }
+    let mut alike = spans.iter().filter(|s| s.alike).peekable();
     for (index, raw) in super::split_ascii(body, b'\n').enumerate() {
         if raw.len() > GO_SCANNER_MAX {
             return Err("bufio.Scanner: token too long".to_string());
+        }
+        let line = index + 1;
+        while alike.next_if(|s| (s.line as usize) < line).is_some() {}
+        if let Some(s) = alike.next_if(|s| s.line as usize == line) {
+            let owner = raw
+                .get(..(s.owner_end - s.owner_start) as usize)
+                .unwrap_or_default();
+            if owner == uid || (!name.is_empty() && owner == name) {
+                // Plain decimals of at most ten digits: always an i64.
+                ranges.push(StaticRange {
+                    line,
+                    start: i64::try_from(s.start).unwrap_or(i64::MAX),
+                    count: i64::try_from(s.count).unwrap_or(i64::MAX),
+                });
+            }
+            continue;
         }
         match static_line(raw) {
             StaticLine::Skipped => {}
@@ -834,6 +982,62 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn lines_that_read_alike_read_alike(
+            raw in "([ \t\x0b#+a-z0-9:\u{a0}-]|0x|00){0,24}|[a-z0-9]{1,8}:[0-9]{1,11}:[0-9]{1,11}"
+        ) {
+            let (entries, _) = parse(&raw);
+            // The parse's own flag is `reads_alike` of the line.
+            let (spans, _) = parse_spans(&raw);
+            for s in &spans {
+                prop_assert_eq!(s.alike, reads_alike(&raw));
+            }
+            if reads_alike(&raw) {
+                // Whatever shadow takes from it, RootlessKit takes the same owner and numbers (a line shadow ignores,
+                // a count of 0 or a range past the highest id, is never an entry, so never compared).
+                let StaticLine::Fields { owner, start, count } = static_line(&raw) else {
+                    return Err(TestCaseError::fail(format!("{raw:?} reads alike but is not three fields")));
+                };
+                if let Some(e) = entries.first() {
+                    prop_assert_eq!(owner, e.owner.as_str());
+                    prop_assert_eq!(go_atoi(start).ok(), i64::try_from(e.start).ok());
+                    prop_assert_eq!(go_atoi(count).ok(), i64::try_from(e.count).ok());
+                }
+            }
+        }
+
+        #[test]
+        fn the_static_reading_through_the_spans_is_the_static_reading(
+            text in "((alice|bob|1000|#x| alice|)(:[0-9]{1,6}|:0x1f|:01|: 5|:99999999999){0,3}[ \r]?\n){0,8}",
+        ) {
+            let (spans, _) = parse_spans(&text);
+            for (uid, name) in [(1000, "alice"), (7, "bob"), (1000, ""), (5, "x")] {
+                prop_assert_eq!(
+                    rootlesskit_static_with(&text, "/etc/subuid", uid, name, &spans),
+                    rootlesskit_static(&text, "/etc/subuid", uid, name)
+                );
+            }
+        }
+
+        #[test]
+        fn the_usual_line_reads_as_shadow_reads_it(
+            raw in "[a-z0-9 #+\x0b-]{0,3}(:[0-9]{0,11}|:0|:00|:0x1){0,3}|[a-z]{1,4}:[0-9]{1,10}:[0-9]{1,10}",
+        ) {
+            let (colons, count) = crate::parse::colons_of::<3>(raw.as_bytes());
+            if let Some(fast) = plain_line(raw.as_bytes(), &colons[..count.min(3)], count) {
+                let (owner_len, start, count) = fast;
+                prop_assert_eq!(parse_line(&raw), Ok((owner_len, start, count, true)));
+            }
+        }
+
+        #[test]
+        fn plain_decimals_are_shadow_numbers(field in "[0-9]{0,12}|[+ -]?[0-9a-fx]{0,6}") {
+            if let Some(v) = plain_decimal(field.as_bytes()) {
+                prop_assert_eq!(Some(v), strtoul_number(&field, "start").ok());
+                prop_assert_eq!(go_atoi(&field).ok(), i64::try_from(v).ok());
+            }
+        }
+
         #[test]
         fn never_panics(text in any::<String>()) {
             let (entries, _) = parse(&text);

@@ -183,12 +183,11 @@ pub struct Account {
 /// The account `name` from /etc/passwd, read with the doctor's own parser (the test users are local accounts).
 pub fn account(name: &str) -> io::Result<Account> {
     let passwd = std::fs::read("/etc/passwd")?;
-    rootless_doctor::parse::passwd::parse_passwd_bytes(&passwd)
-        .entries
-        .into_iter()
+    rootless_doctor::parse::passwd::Passwd::parse(passwd)
+        .iter()
         .find(|entry| entry.name == name)
         .map(|entry| Account {
-            name: entry.name,
+            name: entry.name.to_owned(),
             uid: entry.uid,
             gid: entry.gid,
             home: PathBuf::from(entry.home),

@@ -18,14 +18,21 @@ fuzz_target!(|data: &[u8]| {
     let _ = subid::rootlesskit_getsubids(&text);
     // RootlessKit's static parser, indexed once for every account, answers each as the one-user parse does.
     let index = subid::StaticIndex::new(&text, "/etc/subuid");
-    let (spans, _) = subid::parse_spans(&text);
+    let spans = subid::parse_spans(&text);
     for (uid, name) in [(1000, "alice"), (1000, "1000"), (0, ""), (7, "bob")] {
         assert_eq!(
             index.ranges(uid, name),
             subid::rootlesskit_static(&text, "/etc/subuid", uid, name)
         );
         assert_eq!(
-            subid::rootlesskit_static_with(&text, "/etc/subuid", uid, name, &spans),
+            subid::rootlesskit_static_with(
+                &text,
+                "/etc/subuid",
+                uid,
+                name,
+                &spans.entries,
+                spans.alike
+            ),
             subid::rootlesskit_static(&text, "/etc/subuid", uid, name)
         );
     }

@@ -175,6 +175,8 @@ pub enum UserError {
 pub struct SubidFile {
     pub path: &'static str,
     spans: Vec<EntrySpan>,
+    /// RootlessKit's static parser reads every line as shadow does (`parse::subid::Spans::alike`).
+    alike: bool,
     pub errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
     pub text: String,
@@ -206,7 +208,11 @@ impl SubidFile {
         mut errors: Vec<LineError>,
         indexed: bool,
     ) -> SubidFile {
-        let (spans, parsed) = parse::subid::parse_spans(&text);
+        let parse::subid::Spans {
+            entries: spans,
+            errors: parsed,
+            alike,
+        } = parse::subid::parse_spans(&text);
         if errors.is_empty() {
             errors = parsed;
         } else {
@@ -216,6 +222,7 @@ impl SubidFile {
         SubidFile {
             path,
             spans,
+            alike,
             errors,
             text,
             rootlesskit_static: OnceCell::new(),
@@ -242,8 +249,8 @@ impl SubidFile {
         self.spans.get(i).map(|s| SubidEntry {
             line: s.line as usize,
             owner: self.owner(s).to_owned(),
-            start: s.start,
-            count: s.count,
+            start: s.start(),
+            count: s.count(),
         })
     }
 
@@ -254,9 +261,7 @@ impl SubidFile {
 
     /// Each entry's range as `(start, end)`, in file order, without making the entries.
     pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.spans
-            .iter()
-            .map(|s| (s.start, s.start.saturating_add(s.count)))
+        self.spans.iter().map(|s| (s.start(), s.end()))
     }
 
     /// Each entry's owner as written, in file order.
@@ -294,10 +299,6 @@ impl SubidFile {
             .unwrap_or_default()
     }
 
-    fn end(s: &EntrySpan) -> u64 {
-        s.start.saturating_add(s.count)
-    }
-
     /// RootlessKit's static parser (`parse::subid::rootlesskit_static`) over this file for `user`: the user's
     /// ranges, or its error word for word. The file is parsed once, whatever the number of users and checks asking.
     pub fn rootlesskit_static(
@@ -312,6 +313,7 @@ impl SubidFile {
                     user.uid,
                     &user.name,
                     &self.spans,
+                    self.alike,
                 )
             };
             let (uid, name, result) = self
@@ -371,7 +373,7 @@ impl SubidFile {
     pub fn first_owned_containing(&self, owner: &str, id: u64) -> Option<SubidEntry> {
         let holds = |i: &usize| {
             let s = &self.spans[*i];
-            id >= s.start && id < Self::end(s)
+            id >= s.start() && id < EntrySpan::end(s)
         };
         let found = if self.indexed {
             self.owner_index(owner).iter().copied().find(holds)
@@ -403,8 +405,9 @@ impl SubidFile {
     pub fn overlapping(&self, start: u64, count: u64) -> Vec<SubidEntry> {
         let end = start.saturating_add(count);
         // Empty ranges overlap nothing (`SubidEntry::overlaps`); shadow's lines are never empty.
-        let overlaps =
-            |s: &EntrySpan| s.count > 0 && count > 0 && s.start < end && start < Self::end(s);
+        let overlaps = |s: &EntrySpan| {
+            s.count() > 0 && count > 0 && s.start() < end && start < EntrySpan::end(s)
+        };
         if !self.indexed {
             return (0..self.spans.len())
                 .filter(|&i| overlaps(&self.spans[i]))
@@ -414,12 +417,12 @@ impl SubidFile {
         let spans = &self.spans;
         let (order, max_end) = self.by_start.get_or_init(|| {
             let mut order: Vec<usize> = (0..spans.len()).collect();
-            order.sort_by_key(|&i| spans[i].start);
+            order.sort_by_key(|&i| spans[i].start());
             let mut max = 0;
             let max_end = order
                 .iter()
                 .map(|&i| {
-                    max = max.max(Self::end(&spans[i]));
+                    max = max.max(EntrySpan::end(&spans[i]));
                     max
                 })
                 .collect();
@@ -431,18 +434,18 @@ impl SubidFile {
         }
         // Those starting inside the range all overlap it; of those starting before it, only those reaching into
         // it, and none before the last place where the greatest end so far still reaches it.
-        let first_inside = order.partition_point(|&i| spans[i].start < start);
-        let past = order.partition_point(|&i| spans[i].start < end);
+        let first_inside = order.partition_point(|&i| spans[i].start() < start);
+        let past = order.partition_point(|&i| spans[i].start() < end);
         found.extend(
             order[first_inside..past]
                 .iter()
                 .copied()
-                .filter(|&i| spans[i].count > 0),
+                .filter(|&i| spans[i].count() > 0),
         );
         let mut j = first_inside;
         while j > 0 && max_end[j - 1] > start {
             j -= 1;
-            if Self::end(&spans[order[j]]) > start {
+            if EntrySpan::end(&spans[order[j]]) > start {
                 found.push(order[j]);
             }
         }

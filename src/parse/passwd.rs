@@ -86,17 +86,12 @@ fn entry<'a>(
     })
 }
 
-/// Where one account's fields lie in [`Passwd`]'s bytes, with its ids read once: 32 bytes, no allocation, so a
-/// database of ten thousand accounts is one pass and one vector.
+/// Where one account lies in [`Passwd`]'s bytes (the trimmed line, whose fields an entry splits again), with its
+/// ids read once: 20 bytes, no allocation, so a database of ten thousand accounts is one pass and one small vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PasswdRow {
     line: u32,
-    /// The trimmed line's first byte (the name's), the name's end, the home field's start and end (the shell
-    /// starts after the `:` at `home_end`) and the trimmed line's end.
     start: u32,
-    name_end: u32,
-    home_start: u32,
-    home_end: u32,
     end: u32,
     uid: u32,
     gid: u32,
@@ -133,9 +128,6 @@ impl Passwd {
                     rows.push(PasswdRow {
                         line: u32::try_from(index).unwrap_or(u32::MAX),
                         start: off(f.start),
-                        name_end: off(f.name_end),
-                        home_start: off(f.home_start),
-                        home_end: off(f.home_end),
                         end: off(f.end),
                         uid: f.uid,
                         gid: f.gid,
@@ -180,27 +172,39 @@ impl Passwd {
 
     /// The accounts' names, in file order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.rows.iter().map(|r| self.text(r.start, r.name_end))
+        self.rows.iter().map(|r| {
+            let line = self.line(r);
+            text(line, 0, memchr::memchr(b':', line).unwrap_or_default())
+        })
     }
 
     fn entry(&self, r: &PasswdRow) -> PasswdEntry<'_> {
+        let line = self.line(r);
+        // A row's line has exactly six colons (the parse checked it).
+        let (c, _) = super::colons_of::<6>(line);
         PasswdEntry {
             line: r.line as usize,
-            name: self.text(r.start, r.name_end),
+            name: text(line, 0, c[0]),
             uid: r.uid,
             gid: r.gid,
-            home: self.text(r.home_start, r.home_end),
-            shell: self.text(r.home_end + 1, r.end),
+            home: text(line, c[4] + 1, c[5]),
+            shell: text(line, c[5] + 1, line.len()),
         }
     }
 
-    /// A field the parse found to be UTF-8 (so the empty fallback is never taken).
-    fn text(&self, from: u32, to: u32) -> &str {
+    /// A row's trimmed line.
+    fn line(&self, r: &PasswdRow) -> &[u8] {
         self.bytes
-            .get(from as usize..to as usize)
-            .and_then(|b| std::str::from_utf8(b).ok())
+            .get(r.start as usize..r.end as usize)
             .unwrap_or_default()
     }
+}
+
+/// A field of `line` the parse found to be UTF-8 (so the empty fallback is never taken).
+fn text(line: &[u8], from: usize, to: usize) -> &str {
+    line.get(from..to)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or_default()
 }
 
 /// [`Passwd::parse`] over borrowed bytes (a copy of them is kept).
@@ -355,13 +359,12 @@ fn id_error(field: &str, what: &str, e: IdError) -> String {
     }
 }
 
-/// Where one group's fields lie in [`Groups`]'s text, with its gid read once.
+/// Where one group lies in [`Groups`]'s text (the trimmed line, whose fields an entry splits again), with its gid
+/// read once: 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct GroupRow {
     line: u32,
     start: u32,
-    name_end: u32,
-    members_start: u32,
     end: u32,
     gid: u32,
 }
@@ -392,8 +395,6 @@ impl Groups {
                     rows.push(GroupRow {
                         line: u32::try_from(index).unwrap_or(u32::MAX),
                         start: off(f[0]),
-                        name_end: off(f[1]),
-                        members_start: off(f[2]),
                         end: off(f[3]),
                         gid,
                     });
@@ -437,22 +438,30 @@ impl Groups {
 
     /// The groups' names, in file order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.rows.iter().map(|r| self.slice(r.start, r.name_end))
+        self.rows.iter().map(|r| {
+            let line = self.line(r);
+            line.get(..line.find(':').unwrap_or_default())
+                .unwrap_or_default()
+        })
     }
 
     fn entry(&self, r: &GroupRow) -> GroupEntry<'_> {
+        let line = self.line(r);
+        // A row's line has exactly three colons (the parse checked it); they are ASCII, so every field's bounds
+        // are on a character boundary.
+        let (c, _) = super::colons_of::<3>(line.as_bytes());
         GroupEntry {
             line: r.line as usize,
-            name: self.slice(r.start, r.name_end),
+            name: line.get(..c[0]).unwrap_or_default(),
             gid: r.gid,
-            members: Members(self.slice(r.members_start, r.end)),
+            members: Members(line.get(c[2] + 1..).unwrap_or_default()),
         }
     }
 
-    /// A field: its bounds are at ASCII bytes, so always on a character boundary.
-    fn slice(&self, from: u32, to: u32) -> &str {
+    /// A row's trimmed line.
+    fn line(&self, r: &GroupRow) -> &str {
         self.text
-            .get(from as usize..to as usize)
+            .get(r.start as usize..r.end as usize)
             .unwrap_or_default()
     }
 }

@@ -70,7 +70,11 @@ impl SubidEntry {
 /// no usable id (a count of 0, a range past the highest id). Blank lines and lines starting with `#` are neither:
 /// shadow ignores them too (a `#` line of three fields is read with an owner `#…`, which no account can have).
 pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
-    let (spans, errors) = parse_spans(text);
+    let Spans {
+        entries: spans,
+        errors,
+        ..
+    } = parse_spans(text);
     let entries = spans
         .iter()
         .map(|s| SubidEntry {
@@ -79,8 +83,8 @@ pub fn parse(text: &str) -> (Vec<SubidEntry>, Vec<LineError>) {
                 .get(s.owner_start as usize..s.owner_end as usize)
                 .unwrap_or_default()
                 .to_owned(),
-            start: s.start,
-            count: s.count,
+            start: s.start(),
+            count: s.count(),
         })
         .collect();
     (entries, errors)
@@ -93,13 +97,42 @@ pub struct EntrySpan {
     pub line: u32,
     pub owner_start: u32,
     pub owner_end: u32,
+    /// The range; shadow's lines end at or below the highest id, so both fit in a u32 (24 bytes a line, not 32).
+    pub start: u32,
+    pub count: u32,
     pub alike: bool,
-    pub start: u64,
-    pub count: u64,
+}
+
+impl EntrySpan {
+    pub fn start(&self) -> u64 {
+        u64::from(self.start)
+    }
+
+    pub fn count(&self) -> u64 {
+        u64::from(self.count)
+    }
+
+    /// The first id after the range.
+    pub fn end(&self) -> u64 {
+        self.start() + self.count()
+    }
+}
+
+/// What [`parse_spans`] finds in a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spans {
+    /// The lines shadow uses, in file order.
+    pub entries: Vec<EntrySpan>,
+    /// The lines it ignores, with the reason (as [`parse`] names them).
+    pub errors: Vec<LineError>,
+    /// Every line is one shadow uses that [`reads_alike`], or one both readers skip (blank, or a `#` comment
+    /// shorter than Go's scanner limit): RootlessKit's static parser then reads the file as the entries say.
+    pub alike: bool,
 }
 
 /// [`parse`] without a copy of any owner: one pass over the text.
-pub fn parse_spans(text: &str) -> (Vec<EntrySpan>, Vec<LineError>) {
+pub fn parse_spans(text: &str) -> Spans {
+    let mut alike = true;
     // One entry per line at most: sized once, never grown (and copied) line by line.
     let mut entries = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
     let mut errors = Vec::new();
@@ -109,8 +142,14 @@ pub fn parse_spans(text: &str) -> (Vec<EntrySpan>, Vec<LineError>) {
         // The usual line, `alice:100000:65536`, in one pass; any other through shadow's whole reading.
         let parsed = match plain_line(raw.as_bytes(), colons, count) {
             Some((owner_len, start, count)) => Some(Ok((owner_len, start, count, true))),
-            None if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') => None,
-            None => Some(parse_line(raw)),
+            None if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') => {
+                alike &= raw.len() <= GO_SCANNER_MAX;
+                None
+            }
+            None => {
+                alike = false;
+                Some(parse_line(raw))
+            }
         };
         if let Some(parsed) = parsed {
             match parsed {
@@ -121,16 +160,21 @@ pub fn parse_spans(text: &str) -> (Vec<EntrySpan>, Vec<LineError>) {
                         line: off(line),
                         owner_start: off(at),
                         owner_end: off(at + owner_len),
+                        // shadow's ranges end at or below `ID_LIMIT` (`u32::MAX`): neither number is clamped.
+                        start: u32::try_from(start).unwrap_or(u32::MAX),
+                        count: u32::try_from(count).unwrap_or(u32::MAX),
                         alike,
-                        start,
-                        count,
                     });
                 }
                 Err(message) => errors.push(LineError { line, message }),
             }
         }
     });
-    (entries, errors)
+    Spans {
+        entries,
+        errors,
+        alike,
+    }
 }
 
 /// [`parse_line`]'s answer for the usual line, found in one pass, or `None` for any other: `owner:N:N` of at most
@@ -398,20 +442,39 @@ pub fn rootlesskit_static(
     uid: u32,
     name: &str,
 ) -> Result<Vec<StaticRange>, String> {
-    rootlesskit_static_with(text, path, uid, name, &[])
+    rootlesskit_static_with(text, path, uid, name, &[], false)
 }
 
 /// [`rootlesskit_static`] with `spans`, [`parse_spans`] of the same text: a line among them that [`reads_alike`] is
 /// taken from its span (its owner starts the line; its numbers are Go's), without splitting it again. The answer
-/// is the same (a property test holds it); a fleet's file is read once rather than twice.
+/// is the same (a property test holds it); a fleet's file is read once rather than twice. A file whose every line
+/// reads alike (`all_alike`, [`Spans::alike`]) is answered from the entries alone.
 pub fn rootlesskit_static_with(
     text: &str,
     path: &str,
     uid: u32,
     name: &str,
     spans: &[EntrySpan],
+    all_alike: bool,
 ) -> Result<Vec<StaticRange>, String> {
     let uid = uid.to_string();
+    let range = |s: &EntrySpan| StaticRange {
+        line: s.line as usize,
+        start: i64::from(s.start),
+        count: i64::from(s.count),
+    };
+    let owner = |s: &EntrySpan| {
+        text.get(s.owner_start as usize..s.owner_end as usize)
+            .unwrap_or_default()
+    };
+    let is_users = |owner: &str| owner == uid || (!name.is_empty() && owner == name);
+    if all_alike {
+        return Ok(spans
+            .iter()
+            .filter(|s| is_users(owner(s)))
+            .map(range)
+            .collect());
+    }
     let mut ranges = Vec::new();
     // bufio.Scanner's ScanLines: split at '\n', drop one '\r' before it; the last line needs no '\n'.
     let body = text.strip_suffix('\n').unwrap_or(text);
@@ -426,16 +489,8 @@ pub fn rootlesskit_static_with(
         let line = index + 1;
         while alike.next_if(|s| (s.line as usize) < line).is_some() {}
         if let Some(s) = alike.next_if(|s| s.line as usize == line) {
-            let owner = raw
-                .get(..(s.owner_end - s.owner_start) as usize)
-                .unwrap_or_default();
-            if owner == uid || (!name.is_empty() && owner == name) {
-                // Plain decimals of at most ten digits: always an i64.
-                ranges.push(StaticRange {
-                    line,
-                    start: i64::try_from(s.start).unwrap_or(i64::MAX),
-                    count: i64::try_from(s.count).unwrap_or(i64::MAX),
-                });
+            if is_users(owner(s)) {
+                ranges.push(range(s));
             }
             continue;
         }
@@ -988,8 +1043,8 @@ mod tests {
         ) {
             let (entries, _) = parse(&raw);
             // The parse's own flag is `reads_alike` of the line.
-            let (spans, _) = parse_spans(&raw);
-            for s in &spans {
+            let spans = parse_spans(&raw);
+            for s in &spans.entries {
                 prop_assert_eq!(s.alike, reads_alike(&raw));
             }
             if reads_alike(&raw) {
@@ -1010,10 +1065,10 @@ mod tests {
         fn the_static_reading_through_the_spans_is_the_static_reading(
             text in "((alice|bob|1000|#x| alice|)(:[0-9]{1,6}|:0x1f|:01|: 5|:99999999999){0,3}[ \r]?\n){0,8}",
         ) {
-            let (spans, _) = parse_spans(&text);
+            let spans = parse_spans(&text);
             for (uid, name) in [(1000, "alice"), (7, "bob"), (1000, ""), (5, "x")] {
                 prop_assert_eq!(
-                    rootlesskit_static_with(&text, "/etc/subuid", uid, name, &spans),
+                    rootlesskit_static_with(&text, "/etc/subuid", uid, name, &spans.entries, spans.alike),
                     rootlesskit_static(&text, "/etc/subuid", uid, name)
                 );
             }

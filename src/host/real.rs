@@ -34,6 +34,9 @@ pub const READ_MAX: u64 = 64 * 1024 * 1024;
 /// takes 16 reads.
 const PIECE: usize = 64 * 1024;
 
+/// How many account lookups below `--root` read /etc/passwd piece by piece before it is read whole and kept.
+const STREAMED_LOOKUPS: u8 = 4;
+
 #[derive(Debug)]
 pub struct RealHost {
     root: PathBuf,
@@ -41,9 +44,12 @@ pub struct RealHost {
     tree: Option<Tree>,
     /// When root judges another user: that user's credentials, and root's own to put back.
     reader: Option<(Creds, Saved)>,
-    /// Below `--root`: the tree's /etc/passwd, read on the first lookup (a fleet's has ten thousand lines, and
-    /// a run asks for a few accounts).
+    /// Below `--root`: the tree's /etc/passwd, read whole and kept from the lookup after [`STREAMED_LOOKUPS`] on
+    /// (a fleet's has ten thousand lines). The first ones read it through a small buffer instead (`looked_up`
+    /// counts them): a one-user run asks for three accounts (the user, twice, and root), and a copy of the whole
+    /// file costs more in fresh pages than three passes through one buffer.
     passwd: std::cell::OnceCell<Vec<u8>>,
+    looked_up: std::cell::Cell<u8>,
     /// When this host view was made: the start of the run, for a report's duration.
     started: Instant,
 }
@@ -103,6 +109,7 @@ impl RealHost {
             tree,
             reader: None,
             passwd: std::cell::OnceCell::new(),
+            looked_up: std::cell::Cell::new(0),
             started: now(),
         })
     }
@@ -116,6 +123,10 @@ impl RealHost {
         &self,
         wanted: impl Fn(&[u8], Option<u32>) -> bool,
     ) -> io::Result<Option<UserInfo>> {
+        if self.passwd.get().is_none() && self.looked_up.get() < STREAMED_LOOKUPS {
+            self.looked_up.set(self.looked_up.get() + 1);
+            return self.stream_account(&wanted);
+        }
         let bytes = match self.passwd.get() {
             Some(b) => b,
             None => {
@@ -124,6 +135,46 @@ impl RealHost {
             }
         };
         Ok(crate::parse::passwd::find_account(bytes, wanted).map(UserInfo::from))
+    }
+
+    /// [`RealHost::find_account`] through [`Host::read_pieces`]' small buffer, line by line, as
+    /// `parse::passwd::find_account` reads the whole file (a property test holds them together).
+    fn stream_account(
+        &self,
+        wanted: &dyn Fn(&[u8], Option<u32>) -> bool,
+    ) -> io::Result<Option<UserInfo>> {
+        let mut found: Option<UserInfo> = None;
+        // A line cut between two pieces: its start, kept until its newline comes.
+        let mut carry: Vec<u8> = Vec::new();
+        let mut line = 0;
+        let each = |raw: &[u8], line: usize| {
+            crate::parse::passwd::account_in_line(line, raw, wanted).map(UserInfo::from)
+        };
+        self.read_pieces("/etc/passwd", &mut |piece| {
+            let mut rest = piece;
+            while found.is_none() {
+                let Some(nl) = memchr::memchr(b'\n', rest) else {
+                    carry.extend_from_slice(rest);
+                    return;
+                };
+                line += 1;
+                let (head, tail) = rest.split_at(nl);
+                found = if carry.is_empty() {
+                    each(head, line)
+                } else {
+                    carry.extend_from_slice(head);
+                    let hit = each(&carry, line);
+                    carry.clear();
+                    hit
+                };
+                rest = tail.get(1..).unwrap_or_default();
+            }
+        })?;
+        if found.is_none() {
+            // The text after the last newline is a line too.
+            found = each(&carry, line + 1);
+        }
+        Ok(found)
     }
 
     /// Runs `op` with the judged user's credentials when root judges someone else, else as this process.
@@ -772,6 +823,7 @@ impl Host for RealHost {
             tree: None,
             reader: Some((creds, saved)),
             passwd: std::cell::OnceCell::new(),
+            looked_up: std::cell::Cell::new(0),
             started: self.started,
         })))
     }
@@ -1057,6 +1109,70 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=inside\n").unwrap();
         dir
+    }
+
+    /// The first lookup below `--root` reads /etc/passwd through a small buffer, line by line; later ones read it
+    /// whole and keep it. Both find what `parse::passwd::find_account` finds in the whole file, for accounts whose
+    /// line straddles a piece boundary, the last line (without its newline), and names that are not there.
+    #[test]
+    fn a_first_lookup_read_piece_by_piece_finds_what_the_whole_file_holds() {
+        let dir = tree();
+        let mut passwd = String::from("# accounts\n+nis\n");
+        for i in 0..6000 {
+            passwd.push_str(&format!(
+                "user{i}:x:{}:{}:U {i}:/home/user{i}:/bin/sh\n",
+                2000 + i,
+                2000 + i
+            ));
+        }
+        passwd.push_str("bad:x:one:1::/:/bin/sh\nlast:x:99:99::/home/last:/bin/bash");
+        std::fs::write(dir.path().join("etc/passwd"), &passwd).unwrap();
+        let bytes = passwd.as_bytes();
+        // The accounts whose line crosses the first and second 64 KiB boundaries, and their neighbours.
+        let straddling: Vec<String> = [PIECE, 2 * PIECE]
+            .iter()
+            .flat_map(|&at| {
+                let line = bytes[..at].iter().filter(|b| **b == b'\n').count();
+                (line - 3..line + 1).map(|l| format!("user{l}"))
+            })
+            .collect();
+        assert!(straddling.len() == 8, "{straddling:?}");
+        let whole = |name: &str| {
+            crate::parse::passwd::find_account(bytes, |n, _| n == name.as_bytes())
+                .map(UserInfo::from)
+        };
+        let names = straddling.iter().map(String::as_str).chain([
+            "user0",
+            "last",
+            "bad",
+            "nobody",
+            "nis",
+            "+nis",
+            "# accounts",
+        ]);
+        for name in names {
+            let host = RealHost::new(dir.path()).unwrap();
+            // Piece by piece, then the whole file (kept), then from what was kept.
+            for lookup in 0..STREAMED_LOOKUPS + 2 {
+                assert_eq!(host.user_by_name(name).unwrap(), whole(name), "{name}");
+                let kept = host.passwd.get().map(Vec::len);
+                assert_eq!(kept, (lookup >= STREAMED_LOOKUPS).then_some(bytes.len()));
+            }
+            let by_uid = RealHost::new(dir.path()).unwrap();
+            let uid = whole(name).map_or(99, |u| u.uid);
+            let expected = crate::parse::passwd::find_account(bytes, |_, u| u == Some(uid))
+                .map(UserInfo::from);
+            assert_eq!(by_uid.user_by_uid(uid).unwrap(), expected, "{uid}");
+            assert!(
+                by_uid.passwd.get().is_none(),
+                "a first lookup keeps no copy"
+            );
+        }
+        assert_eq!(
+            whole("last").map(|u| u.shell),
+            Some("/bin/bash".to_string())
+        );
+        assert_eq!(whole("user4000").map(|u| u.uid), Some(6000));
     }
 
     /// Regression: extended attributes were read with lgetxattr on `/proc/self/fd/N`, the magic link itself, which

@@ -222,29 +222,37 @@ pub fn find_account(
     bytes
         .split(|b| *b == b'\n')
         .enumerate()
-        .filter(|(_, raw)| {
-            let mut fields = raw.trim_ascii().split(|b| *b == b':');
-            let name = fields.next().unwrap_or_default();
-            let uid = fields.nth(1).and_then(|u| id_value(u).ok());
-            wanted(name, uid)
-        })
-        .find_map(|(index, raw)| {
-            let (colons, count) = super::colons_of::<6>(raw);
-            let f = passwd_fields(raw, false, &colons[..count.min(6)], count)?.ok()?;
-            let text = |from: usize, to: usize| {
-                raw.get(from..to)
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .unwrap_or_default()
-            };
-            Some(PasswdEntry {
-                line: index + 1,
-                name: text(f.start, f.name_end),
-                uid: f.uid,
-                gid: f.gid,
-                home: text(f.home_start, f.home_end),
-                shell: text(f.home_end + 1, f.end),
-            })
-        })
+        .find_map(|(index, raw)| account_in_line(index + 1, raw, &wanted))
+}
+
+/// [`find_account`] on one line (`line` its 1-based number, `raw` its bytes without the newline): the account it
+/// holds when `wanted(name, uid)` picks it, for a reader that goes through the file line by line.
+pub fn account_in_line(
+    line: usize,
+    raw: &[u8],
+    wanted: impl Fn(&[u8], Option<u32>) -> bool,
+) -> Option<PasswdEntry<'_>> {
+    let mut fields = raw.trim_ascii().split(|b| *b == b':');
+    let name = fields.next().unwrap_or_default();
+    let uid = fields.nth(1).and_then(|u| id_value(u).ok());
+    if !wanted(name, uid) {
+        return None;
+    }
+    let (colons, count) = super::colons_of::<6>(raw);
+    let f = passwd_fields(raw, false, &colons[..count.min(6)], count)?.ok()?;
+    let text = |from: usize, to: usize| {
+        raw.get(from..to)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    };
+    Some(PasswdEntry {
+        line,
+        name: text(f.start, f.name_end),
+        uid: f.uid,
+        gid: f.gid,
+        home: text(f.home_start, f.home_end),
+        shell: text(f.home_end + 1, f.end),
+    })
 }
 
 const NOT_UTF8: &str = "not valid UTF-8 in the name, UID, GID, home or shell: the line is skipped";

@@ -153,7 +153,7 @@ impl RealHost {
         self.read_pieces("/etc/passwd", &mut |piece| {
             let mut rest = piece;
             while found.is_none() {
-                let Some(nl) = memchr::memchr(b'\n', rest) else {
+                let Some(nl) = crate::parse::scan::find_byte(b'\n', rest) else {
                     carry.extend_from_slice(rest);
                     return;
                 };

@@ -94,7 +94,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<Response, String> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
+    super::scan::Finder::new(needle).find(hay)
 }
 
 fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {

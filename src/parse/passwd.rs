@@ -114,7 +114,7 @@ impl Passwd {
     /// the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
     pub fn parse(bytes: Vec<u8>) -> Passwd {
         // One row per line at most: sized once, never grown (and copied) line by line.
-        let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', &bytes).count() + 1);
+        let mut rows = Vec::with_capacity(super::scan::count_byte(b'\n', &bytes) + 1);
         let mut skipped = Vec::new();
         // One check of the whole file spares each line's fields theirs (the usual, ASCII, case).
         let ascii = bytes.is_ascii();
@@ -174,7 +174,11 @@ impl Passwd {
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.rows.iter().map(|r| {
             let line = self.line(r);
-            text(line, 0, memchr::memchr(b':', line).unwrap_or_default())
+            text(
+                line,
+                0,
+                super::scan::find_byte(b':', line).unwrap_or_default(),
+            )
         })
     }
 
@@ -389,7 +393,7 @@ pub struct Groups {
 impl Groups {
     /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per line.
     pub fn parse(text: String) -> Groups {
-        let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+        let mut rows = Vec::with_capacity(super::scan::count_byte(b'\n', text.as_bytes()) + 1);
         let mut skipped = Vec::new();
         let bytes = text.as_bytes();
         // `str::lines`: a last line without its newline counts, a newline at the very end starts none (and an
@@ -448,7 +452,7 @@ impl Groups {
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.rows.iter().map(|r| {
             let line = self.line(r);
-            line.get(..line.find(':').unwrap_or_default())
+            line.get(..super::scan::find_byte(b':', line.as_bytes()).unwrap_or_default())
                 .unwrap_or_default()
         })
     }

@@ -134,7 +134,7 @@ pub struct Spans {
 pub fn parse_spans(text: &str) -> Spans {
     let mut alike = true;
     // One entry per line at most: sized once, never grown (and copied) line by line.
-    let mut entries = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    let mut entries = Vec::with_capacity(super::scan::count_byte(b'\n', text.as_bytes()) + 1);
     let mut errors = Vec::new();
     super::lines_with_colons::<3>(text.as_bytes(), |line, place, colons, count| {
         let at = place.start;
@@ -376,10 +376,11 @@ pub fn reads_alike(raw: &str) -> bool {
     if !first.is_ascii() || c_space(first) || matches!(first, b'#' | b'+' | b'-') {
         return false;
     }
-    let mut colons = memchr::memchr_iter(b':', b);
-    let (Some(a), Some(c), None) = (colons.next(), colons.next(), colons.next()) else {
+    let (colons, count) = super::colons_of::<2>(b);
+    let [a, c] = colons;
+    if count != 2 {
         return false;
-    };
+    }
     a > 0 && plain_decimal(&b[a + 1..c]).is_some() && plain_decimal(&b[c + 1..]).is_some()
 }
 

@@ -1278,7 +1278,7 @@ impl<'h> Facts<'h> {
         let Read::Ok(p) = self.passwd() else {
             return Vec::new();
         };
-        with_id_in(p.uids(), self.index(&self.shared.passwd_ids), start, count)
+        with_id_in(p.ids(), self.index(&self.shared.passwd_ids), start, count)
             .into_iter()
             .filter_map(|i| p.get(i))
             .collect()
@@ -1289,7 +1289,7 @@ impl<'h> Facts<'h> {
         let Read::Ok(g) = self.groups() else {
             return Vec::new();
         };
-        with_id_in(g.gids(), self.index(&self.shared.group_ids), start, count)
+        with_id_in(g.ids(), self.index(&self.shared.group_ids), start, count)
             .into_iter()
             .filter_map(|i| g.get(i))
             .collect()

@@ -86,67 +86,81 @@ fn entry<'a>(
     })
 }
 
-/// Where one account lies in [`Passwd`]'s bytes (the trimmed line, whose fields an entry splits again), with its
-/// ids read once: 20 bytes, no allocation, so a database of ten thousand accounts is one pass and one small vector.
+/// Where one record lies in its file (the trimmed line, whose fields an entry splits again), with its ids read
+/// once (an account's uid and gid, a group's gid twice): 20 bytes, no allocation, so a database of ten thousand
+/// accounts is one pass and one small vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PasswdRow {
+pub struct Row {
     line: u32,
     start: u32,
     end: u32,
-    uid: u32,
+    id: u32,
     gid: u32,
 }
 
-/// `/etc/passwd` read as bytes: the accounts, and the lines that were skipped (malformed, or with a name,
-/// home or shell that is not UTF-8), each with its 1-based line number. The accounts are borrowed from the file
-/// ([`Passwd::iter`], [`Passwd::get`]), so reading the file allocates nothing per line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Passwd {
-    bytes: Vec<u8>,
-    rows: Vec<PasswdRow>,
-    pub skipped: Vec<LineError>,
+/// What a [`Table`] holds: how a row's line becomes an entry.
+pub trait Records {
+    type Entry<'a>;
+    /// The entry of `row`, whose trimmed line is `line` (a line the parse accepted).
+    fn entry<'a>(row: &Row, line: &'a [u8]) -> Self::Entry<'a>;
 }
 
-impl Passwd {
-    /// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
-    /// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or
-    /// shell is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. It reads
-    /// the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
-    pub fn parse(bytes: Vec<u8>) -> Passwd {
-        // One row per line at most: sized once, never grown (and copied) line by line.
-        let mut rows = Vec::with_capacity(super::scan::count_byte(b'\n', &bytes) + 1);
-        let mut skipped = Vec::new();
-        // One check of the whole file spares each line's fields theirs (the usual, ASCII, case).
-        let ascii = bytes.is_ascii();
-        super::lines_with_colons::<6>(&bytes, |index, place, colons, count| {
-            let at = place.start;
-            let raw = bytes.get(place).unwrap_or_default();
-            match passwd_fields(raw, ascii, colons, count) {
-                Some(Ok(f)) => {
-                    // A file is at most `READ_MAX` (64 MiB) bytes, so every offset and line number fits in a u32.
-                    let off = |i: usize| u32::try_from(at + i).unwrap_or(u32::MAX);
-                    rows.push(PasswdRow {
-                        line: u32::try_from(index).unwrap_or(u32::MAX),
-                        start: off(f.start),
-                        end: off(f.end),
-                        uid: f.uid,
-                        gid: f.gid,
-                    })
-                }
-                Some(Err(message)) => skipped.push(LineError {
-                    line: index,
-                    message,
-                }),
-                None => {}
-            }
-        });
-        Passwd {
-            bytes,
-            rows,
-            skipped,
+/// A file of colon-separated records read once: the file, a [`Row`] per record, and the lines that were skipped
+/// (malformed, or not UTF-8 where it matters), each with its 1-based line number. The entries are borrowed from the
+/// file ([`Table::iter`], [`Table::get`]), so reading it allocates nothing per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table<R> {
+    bytes: Vec<u8>,
+    rows: Vec<Row>,
+    pub skipped: Vec<LineError>,
+    records: std::marker::PhantomData<R>,
+}
+
+/// `/etc/passwd`'s accounts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accounts;
+
+/// `/etc/group`'s groups.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupRecords;
+
+/// `/etc/passwd` read as bytes (see [`Table::<Accounts>::parse`]).
+pub type Passwd = Table<Accounts>;
+
+/// `/etc/group` (see [`Table::<GroupRecords>::parse`]).
+pub type Groups = Table<GroupRecords>;
+
+impl Records for Accounts {
+    type Entry<'a> = PasswdEntry<'a>;
+    fn entry<'a>(r: &Row, line: &'a [u8]) -> PasswdEntry<'a> {
+        // A row's line has exactly six colons (the parse checked it).
+        let (c, _) = super::colons_of::<6>(line);
+        PasswdEntry {
+            line: r.line as usize,
+            name: text(line, 0, c[0]),
+            uid: r.id,
+            gid: r.gid,
+            home: text(line, c[4] + 1, c[5]),
+            shell: text(line, c[5] + 1, line.len()),
         }
     }
+}
 
+impl Records for GroupRecords {
+    type Entry<'a> = GroupEntry<'a>;
+    fn entry<'a>(r: &Row, line: &'a [u8]) -> GroupEntry<'a> {
+        // A row's line has exactly three colons (the parse checked it).
+        let (c, _) = super::colons_of::<3>(line);
+        GroupEntry {
+            line: r.line as usize,
+            name: text(line, 0, c[0]),
+            gid: r.id,
+            members: Members(text(line, c[2] + 1, line.len())),
+        }
+    }
+}
+
+impl<R: Records> Table<R> {
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -155,22 +169,22 @@ impl Passwd {
         self.rows.is_empty()
     }
 
-    /// The `i`th account, in file order.
-    pub fn get(&self, i: usize) -> Option<PasswdEntry<'_>> {
-        self.rows.get(i).map(|r| self.entry(r))
+    /// The `i`th entry, in file order.
+    pub fn get(&self, i: usize) -> Option<R::Entry<'_>> {
+        self.rows.get(i).map(|r| R::entry(r, self.line(r)))
     }
 
-    /// The accounts, in file order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = PasswdEntry<'_>> + Clone + '_ {
-        self.rows.iter().map(|r| self.entry(r))
+    /// The entries, in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = R::Entry<'_>> + '_ {
+        self.rows.iter().map(|r| R::entry(r, self.line(r)))
     }
 
-    /// The accounts' uids, in file order, without reading their names.
-    pub fn uids(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
-        self.rows.iter().map(|r| r.uid)
+    /// The entries' ids (an account's uid, a group's gid), in file order, without reading their names.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.rows.iter().map(|r| r.id)
     }
 
-    /// The accounts' names, in file order.
+    /// The entries' names (the first field), in file order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.rows.iter().map(|r| {
             let line = self.line(r);
@@ -182,25 +196,75 @@ impl Passwd {
         })
     }
 
-    fn entry(&self, r: &PasswdRow) -> PasswdEntry<'_> {
-        let line = self.line(r);
-        // A row's line has exactly six colons (the parse checked it).
-        let (c, _) = super::colons_of::<6>(line);
-        PasswdEntry {
-            line: r.line as usize,
-            name: text(line, 0, c[0]),
-            uid: r.uid,
-            gid: r.gid,
-            home: text(line, c[4] + 1, c[5]),
-            shell: text(line, c[5] + 1, line.len()),
-        }
-    }
-
     /// A row's trimmed line.
-    fn line(&self, r: &PasswdRow) -> &[u8] {
+    fn line(&self, r: &Row) -> &[u8] {
         self.bytes
             .get(r.start as usize..r.end as usize)
             .unwrap_or_default()
+    }
+
+    /// The table of `bytes`, reading each line with `fields` (the line, the offsets of its first colons, how many it
+    /// has): `None` for a line that holds no record, else the trimmed line's place in the line and the two ids, or
+    /// why the line is skipped.
+    fn read<const N: usize>(
+        bytes: Vec<u8>,
+        fields: impl Fn(&[u8], &[usize], usize) -> Option<Result<(usize, usize, u32, u32), String>>,
+    ) -> Table<R> {
+        // One row per line at most: sized once, never grown (and copied) line by line.
+        let mut rows = Vec::with_capacity(super::scan::count_byte(b'\n', &bytes) + 1);
+        let mut skipped = Vec::new();
+        super::lines_with_colons::<N>(&bytes, |index, place, colons, count| {
+            let at = place.start;
+            let raw = bytes.get(place).unwrap_or_default();
+            match fields(raw, colons, count) {
+                Some(Ok((start, end, id, gid))) => {
+                    // A file is at most `READ_MAX` (64 MiB) bytes, so every offset and line number fits in a u32.
+                    let off = |i: usize| u32::try_from(at + i).unwrap_or(u32::MAX);
+                    rows.push(Row {
+                        line: u32::try_from(index).unwrap_or(u32::MAX),
+                        start: off(start),
+                        end: off(end),
+                        id,
+                        gid,
+                    })
+                }
+                Some(Err(message)) => skipped.push(LineError {
+                    line: index,
+                    message,
+                }),
+                None => {}
+            }
+        });
+        Table {
+            bytes,
+            rows,
+            skipped,
+            records: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Table<Accounts> {
+    /// Parses `/etc/passwd` as the bytes it is. The password and GECOS fields are never used, so their encoding
+    /// does not matter (a Latin-1 full name is read like any other line); a line whose name, UID, GID, home or
+    /// shell is not UTF-8 is skipped and reported with its line number, and the rest of the file is read. It reads
+    /// the same as [`parse_passwd`] where the file is UTF-8 (a property test holds it).
+    pub fn parse(bytes: Vec<u8>) -> Passwd {
+        // One check of the whole file spares each line's fields theirs (the usual, ASCII, case).
+        let ascii = bytes.is_ascii();
+        Table::read::<6>(bytes, |raw, colons, count| {
+            Some(passwd_fields(raw, ascii, colons, count)?.map(|f| (f.start, f.end, f.uid, f.gid)))
+        })
+    }
+}
+
+impl Table<GroupRecords> {
+    /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per line (a
+    /// newline at the very end starts no line for `str::lines`; the empty line the pass sees there holds no group).
+    pub fn parse(text: String) -> Groups {
+        Table::read::<3>(text.into_bytes(), |raw, colons, count| {
+            Some(group_fields(raw, colons, count)?.map(|(start, end, gid)| (start, end, gid, gid)))
+        })
     }
 }
 
@@ -371,120 +435,14 @@ fn id_error(field: &str, what: &str, e: IdError) -> String {
     }
 }
 
-/// Where one group lies in [`Groups`]'s text (the trimmed line, whose fields an entry splits again), with its gid
-/// read once: 16 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct GroupRow {
-    line: u32,
-    start: u32,
-    end: u32,
-    gid: u32,
-}
-
-/// `/etc/group`: the groups, borrowed from the file's text ([`Groups::iter`], [`Groups::get`]), and the lines
-/// that were skipped, each with its 1-based line number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Groups {
-    text: String,
-    rows: Vec<GroupRow>,
-    pub skipped: Vec<LineError>,
-}
-
-impl Groups {
-    /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per line.
-    pub fn parse(text: String) -> Groups {
-        let mut rows = Vec::with_capacity(super::scan::count_byte(b'\n', text.as_bytes()) + 1);
-        let mut skipped = Vec::new();
-        let bytes = text.as_bytes();
-        // `str::lines`: a last line without its newline counts, a newline at the very end starts none (and an
-        // empty line there holds no group anyway).
-        super::lines_with_colons::<3>(bytes, |index, place, colons, count| {
-            let at = place.start;
-            let raw = bytes.get(place).unwrap_or_default();
-            match group_fields(raw, colons, count) {
-                Some(Ok((f, gid))) => {
-                    let off = |i: usize| u32::try_from(at + i).unwrap_or(u32::MAX);
-                    rows.push(GroupRow {
-                        line: u32::try_from(index).unwrap_or(u32::MAX),
-                        start: off(f[0]),
-                        end: off(f[3]),
-                        gid,
-                    });
-                }
-                Some(Err(message)) => skipped.push(LineError {
-                    line: index,
-                    message,
-                }),
-                None => {}
-            }
-        });
-        Groups {
-            text,
-            rows,
-            skipped,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// The `i`th group, in file order.
-    pub fn get(&self, i: usize) -> Option<GroupEntry<'_>> {
-        self.rows.get(i).map(|r| self.entry(r))
-    }
-
-    /// The groups, in file order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = GroupEntry<'_>> + Clone + '_ {
-        self.rows.iter().map(|r| self.entry(r))
-    }
-
-    /// The groups' gids, in file order.
-    pub fn gids(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
-        self.rows.iter().map(|r| r.gid)
-    }
-
-    /// The groups' names, in file order.
-    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.rows.iter().map(|r| {
-            let line = self.line(r);
-            line.get(..super::scan::find_byte(b':', line.as_bytes()).unwrap_or_default())
-                .unwrap_or_default()
-        })
-    }
-
-    fn entry(&self, r: &GroupRow) -> GroupEntry<'_> {
-        let line = self.line(r);
-        // A row's line has exactly three colons (the parse checked it); they are ASCII, so every field's bounds
-        // are on a character boundary.
-        let (c, _) = super::colons_of::<3>(line.as_bytes());
-        GroupEntry {
-            line: r.line as usize,
-            name: line.get(..c[0]).unwrap_or_default(),
-            gid: r.gid,
-            members: Members(line.get(c[2] + 1..).unwrap_or_default()),
-        }
-    }
-
-    /// A row's trimmed line.
-    fn line(&self, r: &GroupRow) -> &str {
-        self.text
-            .get(r.start as usize..r.end as usize)
-            .unwrap_or_default()
-    }
-}
-
-/// One line of /etc/group (without its newline): the trimmed line's start, the name's end, the members' start and
-/// the trimmed line's end, and the gid; `None` for a line that holds no group. Reads as [`parse_group`] reads it.
+/// One line of /etc/group (without its newline; `found` the offsets of its first colons, `count` how many): the
+/// trimmed line's start and end, and the gid; `None` for a line that holds no group. Reads as [`parse_group`] reads
+/// it.
 fn group_fields(
     raw: &[u8],
     found: &[usize],
     count: usize,
-) -> Option<Result<([usize; 4], u32), String>> {
+) -> Option<Result<(usize, usize, u32), String>> {
     let trimmed = raw.trim_ascii();
     if matches!(trimmed.first(), None | Some(b'#' | b'+' | b'-')) {
         return None;
@@ -508,15 +466,7 @@ fn group_fields(
         Ok(gid) => gid,
         Err(e) => return Some(Err(id_error(&String::from_utf8_lossy(gid), "gid", e))),
     };
-    Some(Ok((
-        [
-            start,
-            start + colons[0],
-            start + colons[2] + 1,
-            start + trimmed.len(),
-        ],
-        gid,
-    )))
+    Some(Ok((start, start + trimmed.len(), gid)))
 }
 
 /// Parses the text of `/etc/group`: the reference reading, which [`Groups::parse`] is held to by a property test.
@@ -649,7 +599,7 @@ users:x:100:
         assert!(entries[2].members.contains("alice") && !entries[2].members.contains("alic"));
         let indexed = Groups::parse(GROUP.to_string());
         assert_eq!(indexed.iter().collect::<Vec<_>>(), entries);
-        assert_eq!(indexed.gids().collect::<Vec<_>>(), [0, 27, 988, 100]);
+        assert_eq!(indexed.ids().collect::<Vec<_>>(), [0, 27, 988, 100]);
         assert_eq!(indexed.names().nth(2), Some("docker"));
         assert_eq!(indexed.get(3).map(|g| g.line), Some(5));
         assert_eq!(indexed.get(4), None);
@@ -691,7 +641,7 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
         assert_eq!(names, ["root", "bob", "alice"]);
         assert_eq!(p.get(1).map(|e| e.home), Some("/home/bob"));
         assert_eq!(p.get(2).map(|e| e.line), Some(4));
-        assert_eq!(p.uids().collect::<Vec<_>>(), [0, 1001, 1000]);
+        assert_eq!(p.ids().collect::<Vec<_>>(), [0, 1001, 1000]);
         assert_eq!(p.names().collect::<Vec<_>>(), names);
         assert_eq!(p.skipped.len(), 1);
         assert_eq!(p.skipped[0].line, 3);

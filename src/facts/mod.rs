@@ -200,23 +200,21 @@ pub struct SubidFile {
 type StaticParse = (u32, String, Result<Vec<parse::subid::StaticRange>, String>);
 
 impl SubidFile {
-    /// Parses `text` (the file at `path`) as shadow reads it; `errors` are the reader's own (lines that are not
-    /// UTF-8), merged with the parse's in line order.
+    /// Parses `text` (the file at `path`) as shadow reads it; `unreadable` are the reader's own errors (lines that
+    /// are not UTF-8), merged with the parse's in line order, a line's parse error first.
     pub fn new(
         path: &'static str,
         text: String,
-        mut errors: Vec<LineError>,
+        unreadable: Vec<LineError>,
         indexed: bool,
     ) -> SubidFile {
         let parse::subid::Spans {
             entries: spans,
-            errors: parsed,
+            mut errors,
             alike,
         } = parse::subid::parse_spans(&text);
-        if errors.is_empty() {
-            errors = parsed;
-        } else {
-            errors.extend(parsed);
+        if !unreadable.is_empty() {
+            errors.extend(unreadable);
             errors.sort_by_key(|e| e.line);
         }
         SubidFile {
@@ -1508,6 +1506,29 @@ mod tests {
         let f = SubidFile::new("/etc/subuid", text, Vec::new(), indexed);
         assert_eq!(f.len(), ranges.len());
         f
+    }
+
+    /// Regression (review): a line both unparsable and not UTF-8 listed its "not valid UTF-8" before shadow's reason,
+    /// the reverse of the order subid.files had shown.
+    #[test]
+    fn regression_a_lines_parse_error_comes_before_its_utf8_error() {
+        let utf8 = |line| LineError {
+            line,
+            message: "not valid UTF-8".into(),
+        };
+        let f = SubidFile::new(
+            "/etc/subuid",
+            "ok:1:2\na\u{fffd}:1:2 \nb:3\n".into(),
+            vec![utf8(2)],
+            false,
+        );
+        let lines: Vec<(usize, bool)> = f
+            .errors
+            .iter()
+            .map(|e| (e.line, e.message == "not valid UTF-8"))
+            .collect();
+        assert_eq!(lines, [(2, false), (2, true), (3, false)]);
+        assert_eq!(f.len(), 1);
     }
 
     proptest! {

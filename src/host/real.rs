@@ -118,7 +118,9 @@ impl RealHost {
         self.tree.is_none()
     }
 
-    /// The first account of the tree's /etc/passwd that `wanted(name, uid)` picks.
+    /// The first account of the tree's /etc/passwd that `wanted(name, uid)` picks. Each of the first lookups
+    /// answers from the file as it is then, as glibc's `files` module does at `/` (it opens /etc/passwd for every
+    /// `getpwnam`); from the fifth on, from the copy kept.
     fn find_account(
         &self,
         wanted: impl Fn(&[u8], Option<u32>) -> bool,
@@ -138,7 +140,9 @@ impl RealHost {
     }
 
     /// [`RealHost::find_account`] through [`Host::read_pieces`]' small buffer, line by line, as
-    /// `parse::passwd::find_account` reads the whole file (a property test holds them together).
+    /// `parse::passwd::find_account` reads the whole file (a test holds them together across piece boundaries:
+    /// `a_first_lookup_read_piece_by_piece_finds_what_the_whole_file_holds`). The file is read to its end even
+    /// after a match: the same opens and limits as [`Host::read`], through 64 KiB of memory.
     fn stream_account(
         &self,
         wanted: &dyn Fn(&[u8], Option<u32>) -> bool,

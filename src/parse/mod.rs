@@ -69,8 +69,8 @@ pub(crate) fn each_line<T>(
 
 /// Every line of `bytes` as `split(b'\n')` gives them (the text after the last newline is a line too, empty or
 /// not), each with its 1-based number, its place in `bytes`, the offsets in the line of its first `N` colons and how
-/// many colons it has: one SIMD pass over the whole text (`memchr2`) instead of two searches per line, whose set-up
-/// costs more than the search on the short lines of passwd, group and subid files.
+/// many colons it has: one byte loop that finds newlines and colons together, instead of a memchr search per line
+/// and per field, whose set-up costs more than the search on the short lines of passwd, group and subid files.
 pub(crate) fn lines_with_colons<const N: usize>(
     bytes: &[u8],
     mut each: impl FnMut(usize, std::ops::Range<usize>, &[usize], usize),

@@ -107,7 +107,8 @@ pub trait Records {
 
 /// A file of colon-separated records read once: the file, a [`Row`] per record, and the lines that were skipped
 /// (malformed, or not UTF-8 where it matters), each with its 1-based line number. The entries are borrowed from the
-/// file ([`Table::iter`], [`Table::get`]), so reading it allocates nothing per line.
+/// file ([`Table::iter`], [`Table::get`]), so reading it allocates nothing per record (a skipped line's reason is
+/// a string). Offsets are u32: a file of more than 4 GiB is not one this reads (the host reads at most 64 MiB).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table<R> {
     bytes: Vec<u8>,
@@ -259,7 +260,7 @@ impl Table<Accounts> {
 }
 
 impl Table<GroupRecords> {
-    /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per line (a
+    /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per record (a
     /// newline at the very end starts no line for `str::lines`; the empty line the pass sees there holds no group).
     pub fn parse(text: String) -> Groups {
         Table::read::<3>(text.into_bytes(), |raw, colons, count| {

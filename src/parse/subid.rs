@@ -25,7 +25,8 @@ pub const ID_LIMIT: u64 = 4_294_967_295;
 /// shadow's `subordinate_parse` copies a line into a 1,024-byte buffer and ignores a longer one.
 pub const SHADOW_LINE_MAX: usize = 1023;
 
-/// Go's `bufio.Scanner` stops at a line longer than its default 64 KiB token (`bufio.MaxScanTokenSize`).
+/// Go's `bufio.Scanner` buffer (`bufio.MaxScanTokenSize`, 64 KiB): a line must fit in it with its newline, so one of
+/// this many bytes or more stops the scan with `ErrTooLong` (`Scan` refuses to grow a full buffer at this size).
 const GO_SCANNER_MAX: usize = 64 * 1024;
 
 /// One delegated range.
@@ -125,12 +126,13 @@ pub struct Spans {
     pub entries: Vec<EntrySpan>,
     /// The lines it ignores, with the reason (as [`parse`] names them).
     pub errors: Vec<LineError>,
-    /// Every line is one shadow uses that [`reads_alike`], or one both readers skip (blank, or a `#` comment
-    /// shorter than Go's scanner limit): RootlessKit's static parser then reads the file as the entries say.
+    /// Every line is one shadow uses that [`reads_alike`], or one both readers skip (blank, or a `#` comment that
+    /// fits Go's scanner buffer): RootlessKit's static parser then reads the file as the entries say.
     pub alike: bool,
 }
 
-/// [`parse`] without a copy of any owner: one pass over the text.
+/// [`parse`] without a copy of any owner: one pass over the text (of at most 4 GiB: offsets are u32, and the host
+/// reads at most 64 MiB).
 pub fn parse_spans(text: &str) -> Spans {
     let mut alike = true;
     // One entry per line at most: sized once, never grown (and copied) line by line.
@@ -143,7 +145,7 @@ pub fn parse_spans(text: &str) -> Spans {
         let parsed = match plain_line(raw.as_bytes(), colons, count) {
             Some((owner_len, start, count)) => Some(Ok((owner_len, start, count, true))),
             None if raw.trim_ascii().is_empty() || raw.trim_ascii_start().starts_with('#') => {
-                alike &= raw.len() <= GO_SCANNER_MAX;
+                alike &= raw.len() < GO_SCANNER_MAX;
                 None
             }
             None => {
@@ -484,7 +486,7 @@ pub fn rootlesskit_static_with(
     }
     let mut alike = spans.iter().filter(|s| s.alike).peekable();
     for (index, raw) in super::split_ascii(body, b'\n').enumerate() {
-        if raw.len() > GO_SCANNER_MAX {
+        if raw.len() >= GO_SCANNER_MAX {
             return Err("bufio.Scanner: token too long".to_string());
         }
         let line = index + 1;
@@ -550,7 +552,7 @@ impl StaticIndex {
             return index;
         }
         for (i, raw) in super::split_ascii(body, b'\n').enumerate() {
-            if raw.len() > GO_SCANNER_MAX {
+            if raw.len() >= GO_SCANNER_MAX {
                 index.fatal = Some((i, "bufio.Scanner: token too long".to_string()));
                 break;
             }
@@ -678,7 +680,7 @@ pub fn rootlesskit_getsubids(stdout: &str) -> Result<Vec<(i64, i64)>, String> {
         return Ok(out);
     }
     for (i, raw) in body.split('\n').enumerate() {
-        if raw.len() > GO_SCANNER_MAX {
+        if raw.len() >= GO_SCANNER_MAX {
             return Err("bufio.Scanner: token too long".to_owned());
         }
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
@@ -984,6 +986,50 @@ mod tests {
                     .into()
             )
         );
+    }
+
+    #[test]
+    fn regression_a_line_of_exactly_64_kib_is_too_long_for_gos_scanner() {
+        // bufio.Scanner needs the line and its newline in its 65,536-byte buffer: a comment of 65,536 bytes stops
+        // RootlessKit's static parser for every user ("token too long"); the doctor read it as a comment, and passed.
+        for (len, too_long) in [(65_535, false), (65_536, true)] {
+            for end in ["\n", ""] {
+                let text = format!("alice:1:2\n#{}{end}", "x".repeat(len - 1));
+                let expected = if too_long {
+                    Err("bufio.Scanner: token too long".to_string())
+                } else {
+                    Ok(vec![StaticRange {
+                        line: 1,
+                        start: 1,
+                        count: 2,
+                    }])
+                };
+                assert_eq!(
+                    rootlesskit_static(&text, "/etc/subuid", 1000, "alice"),
+                    expected,
+                    "{len}"
+                );
+                assert_eq!(
+                    StaticIndex::new(&text, "/etc/subuid").ranges(1000, "alice"),
+                    expected
+                );
+                let spans = parse_spans(&text);
+                assert_eq!(spans.alike, !too_long);
+                assert_eq!(
+                    rootlesskit_static_with(
+                        &text,
+                        "/etc/subuid",
+                        1000,
+                        "alice",
+                        &spans.entries,
+                        spans.alike
+                    ),
+                    expected
+                );
+                let getsubids = format!("0: alice 1 2\n#{}{end}", "x".repeat(len - 1));
+                assert_eq!(rootlesskit_getsubids(&getsubids).is_err(), too_long);
+            }
+        }
     }
 
     #[test]

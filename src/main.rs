@@ -28,10 +28,18 @@ fn main() -> ExitCode {
         Format::Json | Format::Prometheus | Format::Junit => {
             Box::new(io::BufWriter::with_capacity(64 * 1024, stdout))
         }
-        Format::Human | Format::Script => Box::new(io::BufWriter::with_capacity(
-            64 * 1024,
-            anstream::AutoStream::new(stdout, choice),
-        )),
+        // The buffer goes below the ANSI stripper, which writes each run of text between two escapes on its own:
+        // above it, a fleet's report made two writes per account. The stripper asks the terminal itself, so the
+        // choice is made here, on stdout, and not on the buffer.
+        Format::Human | Format::Script => {
+            let choice = match choice {
+                anstream::ColorChoice::Auto => anstream::AutoStream::choice(&stdout),
+                other => other,
+            };
+            let buffered: Box<dyn Write> =
+                Box::new(io::BufWriter::with_capacity(64 * 1024, stdout));
+            Box::new(anstream::AutoStream::new(buffered, choice))
+        }
     };
     let result = host_from(&cli)
         .map_err(Error::from)

@@ -821,6 +821,10 @@ impl Remediation {
 
 /// Cuts `text` to `max` characters (on a character boundary), saying how many were left out.
 fn cap_chars(text: &mut String, max: usize) {
+    // A text of at most `max` bytes has at most `max` characters: nothing to count (most texts, and every run's).
+    if text.len() <= max {
+        return;
+    }
     if let Some((cut, _)) = text.char_indices().nth(max) {
         let more = text[cut..].chars().count();
         text.truncate(cut);

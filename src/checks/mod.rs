@@ -216,15 +216,20 @@ pub fn run_part(
             (c, verdict(c, facts))
         })
         .collect();
-    let explained: Vec<Verdict> = verdicts
+    // Only a verdict that names the checks explaining it is rewritten (and needs the others as they were); the rest
+    // move into their findings uncloned.
+    let explained: Vec<Option<Verdict>> = verdicts
         .iter()
-        .map(|(_, v)| explain_with(v.clone(), &verdicts, facts))
+        .map(|(_, v)| {
+            (!v.explained_by.is_empty()).then(|| explain_with(v.clone(), &verdicts, facts))
+        })
         .collect();
     let rootful = facts.targets_rootful();
     verdicts
-        .iter()
+        .into_iter()
         .zip(explained)
-        .map(|((c, _), v)| {
+        .map(|((c, ran), explained)| {
+            let v = explained.unwrap_or(ran);
             let v = if rootful && c.judges == Judges::Rootless {
                 as_note(v)
             } else {

@@ -471,7 +471,7 @@ pub struct Facts<'h> {
     http: std::cell::RefCell<std::collections::BTreeMap<(String, String), HttpResult>>,
     /// Whether a path is an executable regular file, as `first_in` judged it: a dozen checks look for the same
     /// programs along the same PATH, and each look was a stat per directory.
-    executables: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+    executables: std::cell::RefCell<Executables>,
     /// `check volumes --path P`: the path whose holders to list, given at construction.
     volume_path: Option<String>,
     /// Which daemon `check` and `fix` judge (`--target`); rootless mode unless set.
@@ -480,6 +480,9 @@ pub struct Facts<'h> {
     derived: Derived,
     /// The run over every account: answers by path (see [`Facts::memoized`]).
     memo: Option<Memo>,
+    /// The directories whose absence [`Facts::known_absent`] asks about before a path below them (the run over
+    /// every account: the account's home and runtime directory, most of a fleet's accounts having neither).
+    anchors: Vec<String>,
 }
 
 /// The host's own files and state, the same for every user judged in a run (`--all-users` judges thousands
@@ -513,10 +516,12 @@ pub struct Shared {
     /// Every installed package's version, scanned only when a package outside that set is asked about.
     dpkg_status_all: OnceCell<Option<parse::pkgdb::Installed>>,
     processes: OnceCell<Read<Vec<Process>>>,
-    /// The system paths' answers of the run over every account (see [`Facts::memoized`]).
+    /// The answers of the run over every account that hold for every account (see [`Facts::memoized`]).
     memo: Memo,
+    /// This process's credentials, asked once for every account of the run over every account.
+    identity: OnceCell<Identity>,
     /// [`Facts::executables`] for the system paths of the run over every account, by the same rule.
-    executables: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+    executables: std::cell::RefCell<Executables>,
     /// Index the parsed files (by owner, name, id, start) for the run over every account, which asks them once per
     /// account; a run for one user asks each a few times, for which a pass over the lines costs less than building
     /// the index (a property test holds both to the same answers).
@@ -573,6 +578,7 @@ impl Shared {
             dpkg_status_all: OnceCell::new(),
             processes: OnceCell::new(),
             memo: Memo::default(),
+            identity: OnceCell::new(),
             executables: std::cell::RefCell::default(),
             indexed,
         })
@@ -587,8 +593,13 @@ struct Memo {
     stat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
     fs_magic: std::cell::RefCell<std::collections::HashMap<String, Read<u64>>>,
     canonical: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
+    link: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
+    space: std::cell::RefCell<std::collections::HashMap<String, Read<crate::host::Space>>>,
     /// By `PATH\0NAME`.
     xattr: std::cell::RefCell<std::collections::HashMap<String, Read<Option<Vec<u8>>>>>,
+    /// The paths any of these found missing (`ENOENT`): nothing below them exists either (see
+    /// [`Facts::known_absent`]).
+    absent: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 /// A path whose answer is the same for every account: below the system's own directories, not a user's home, runtime
@@ -610,8 +621,18 @@ fn is_system_path(path: &str) -> bool {
     SYSTEM.iter().any(|p| path.starts_with(p))
         || matches!(
             path,
-            "/" | "/tmp" | "/run" | "/home" | "/sys/fs/cgroup" | "/var/tmp"
+            "/" | "/tmp" | "/run" | "/run/user" | "/home" | "/sys/fs/cgroup" | "/var/tmp"
         )
+}
+
+/// Whether each file of a directory is an executable regular file, by directory and name (looked up without
+/// building the path).
+type Executables = std::collections::HashMap<String, std::collections::HashMap<String, bool>>;
+
+/// Whether `path` is `dir` or below it (by its text: `dir` has no trailing slash).
+fn is_within(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The derived facts' caches; each is filled by the method of the submodule that owns it.
@@ -683,20 +704,38 @@ impl<'h> Facts<'h> {
         shared: &Rc<Shared>,
         account: &UserInfo,
     ) -> Result<Facts<'h>, UserError> {
-        let identity = host.identity();
+        let identity = shared.identity.get_or_init(|| host.identity()).clone();
         let reader = host
             .as_user(account)
             .map_err(|e| UserError::Credentials(account.name.clone(), host::describe_error(&e)))?;
         let user = TargetUser::of_account(account.clone(), UserSource::Flag);
         let mut facts = Facts::with_user(host, Rc::clone(shared), reader, identity, user);
         facts.memo = Some(Memo::default());
+        // Every path of the account's own is below one of these; one lstat each answers them all when it is not
+        // there. Shared directories come first, asked once for every account where nobody's credentials are taken.
+        let runtime = facts.runtime_dir();
+        let mut anchors = Vec::new();
+        for dir in [&account.home, &runtime] {
+            let dir = dir.trim_end_matches('/');
+            if !dir.starts_with('/') || dir.is_empty() {
+                continue;
+            }
+            if let Some((parent, _)) = dir.rsplit_once('/')
+                && !parent.is_empty()
+                && facts.shares_answer_for(parent)
+            {
+                anchors.push(parent.to_owned());
+            }
+            anchors.push(dir.to_owned());
+        }
+        facts.anchors = anchors;
         Ok(facts)
     }
 
     /// The facts the host-wide checks of `--all-users` judge: the host as the doctor (root) sees it, for no
     /// account in particular (named `root`, uid 0, never as its own session).
     pub fn for_host(host: &'h dyn Host, shared: &Rc<Shared>) -> Facts<'h> {
-        let identity = host.identity();
+        let identity = shared.identity.get_or_init(|| host.identity()).clone();
         let user = TargetUser {
             name: "root".to_owned(),
             uid: 0,
@@ -757,6 +796,7 @@ impl<'h> Facts<'h> {
             target_choice: client::TargetChoice::default(),
             derived: Derived::default(),
             memo: None,
+            anchors: Vec::new(),
         }
     }
 
@@ -815,6 +855,9 @@ impl<'h> Facts<'h> {
     }
 
     pub fn read_bytes(&self, path: &str) -> Read<Vec<u8>> {
+        if self.known_absent(path) {
+            return Read::Missing;
+        }
         Read::from_io(self.reader().read(path))
     }
 
@@ -868,20 +911,79 @@ impl<'h> Facts<'h> {
         if let Some(known) = table(memo).borrow().get(key) {
             return known.clone();
         }
-        let value = read();
+        let value = if self.known_absent(path) {
+            Read::Missing
+        } else {
+            read()
+        };
+        if matches!(value, Read::Missing) {
+            memo.absent.borrow_mut().insert(path.to_owned());
+        }
         table(memo)
             .borrow_mut()
             .insert(key.to_owned(), value.clone());
         value
     }
 
-    /// Whether `path` reads the same for every account: a system path, and nobody's credentials taken.
+    /// Whether a directory above `path` is known to be missing, so that `path` is too: the kernel walks a path
+    /// component by component and stops at the first that is not there (`ENOENT`), whichever call asks and whether
+    /// the component was a dangling symlink, a name in a missing directory, or the `..` after one. Only the answers
+    /// this run keeps count (none without [`Facts::memoized`]), each in the memo its path belongs to; an anchor
+    /// (the account's home or runtime directory, or the directory holding it) is asked first. The path itself counts
+    /// only when `lstat` found nothing there: `stat` calls a dangling symlink missing, which `lstat` finds.
+    fn known_absent(&self, path: &str) -> bool {
+        self.known_absent_at(path, false)
+    }
+
+    /// [`Facts::known_absent`], for `path` or, with `below`, for what is below it (the path itself is then one of
+    /// the directories above).
+    fn known_absent_at(&self, path: &str, below: bool) -> bool {
+        let Some(own) = &self.memo else {
+            return false;
+        };
+        let memo_of = |p: &str| {
+            if self.shares_answer_for(p) {
+                &self.shared.memo
+            } else {
+                own
+            }
+        };
+        // Nothing at all is there, not even a dangling symlink: every call finds it missing.
+        if matches!(memo_of(path).lstat.borrow().get(path), Some(Read::Missing)) {
+            return true;
+        }
+        let ends = path
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .filter(|&i| i > 0)
+            .chain(below.then_some(path.len()));
+        for i in ends {
+            let above = &path[..i];
+            if self.anchors.iter().any(|a| a == above) {
+                let _ = self.lstat(above);
+            }
+            if memo_of(above).absent.borrow().contains(above) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether `path`'s answer is kept for every account: nobody's credentials are taken (a tree, whose files read
+    /// the same for everyone), and it is a system path or outside the account's home and runtime directory (its
+    /// anchors), so that what is kept grows with the accounts by a path or two each (the linger flag), not by every
+    /// path of every home.
     fn shares_answer_for(&self, path: &str) -> bool {
-        self.reader.is_none() && is_system_path(path)
+        self.reader.is_none()
+            && (is_system_path(path) || !self.anchors.iter().any(|a| is_within(path, a)))
     }
 
     pub fn read_link(&self, path: &str) -> Read<String> {
-        Read::from_io(self.reader().read_link(path))
+        self.memoized(
+            path,
+            |m| &m.link,
+            || Read::from_io(self.reader().read_link(path)),
+        )
     }
 
     pub fn canonicalize(&self, path: &str) -> Read<String> {
@@ -893,6 +995,9 @@ impl<'h> Facts<'h> {
     }
 
     pub fn read_dir(&self, path: &str) -> Read<Vec<String>> {
+        if self.known_absent(path) {
+            return Read::Missing;
+        }
         Read::from_io(self.reader().read_dir(path))
     }
 
@@ -921,12 +1026,18 @@ impl<'h> Facts<'h> {
 
     /// The room left on the filesystem holding `path`, as the user would be told it.
     pub fn fs_space(&self, path: &str) -> Read<crate::host::Space> {
-        Read::from_io(self.reader().fs_space(path))
+        self.memoized(
+            path,
+            |m| &m.space,
+            || Read::from_io(self.reader().fs_space(path)),
+        )
     }
 
     /// Whether the user may `want` on `path`, as the kernel judges it for them (permission bits, ACLs, a read-only
     /// mount); `Missing` when the path does not exist.
     pub fn access(&self, path: &str, want: Access) -> Read<Permission> {
+        // Not answered from a missing directory above (`known_absent`): a tree's host answers "unsupported" before
+        // it looks for the path (found by `answers_kept_and_inferred_are_the_hosts_own`).
         match self.reader().access(path, want) {
             Ok(()) => Read::Ok(Permission::Allowed),
             Err(e) => match e.kind() {
@@ -995,21 +1106,35 @@ impl<'h> Facts<'h> {
 
     /// `dir/name`, when it is an executable regular file (asked once per run).
     fn executable_in(&self, dir: &str, name: &str) -> Option<String> {
-        let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
-        // Kept for every account where the path's stat is (see `memoized`).
-        let cache = if self.memo.is_some() && self.shares_answer_for(&candidate) {
+        let dir = dir.trim_end_matches('/');
+        // Kept for every account where the stats of the directory's files are (see `memoized`): the rule is the
+        // path's, asked of the directory, since only an anchor (never a PATH entry's file) could tell them apart.
+        let cache = if self.memo.is_some()
+            && self.reader.is_none()
+            && (is_system_path(dir) || !self.anchors.iter().any(|a| is_within(dir, a)))
+        {
             &self.shared.executables
         } else {
             &self.executables
         };
-        let known = cache.borrow().get(&candidate).copied();
+        let known = cache
+            .borrow()
+            .get(dir)
+            .and_then(|names| names.get(name))
+            .copied();
         let executable = known.unwrap_or_else(|| {
-            let is = matches!(self.stat(&candidate), Read::Ok(meta)
+            // A directory known to be missing (an account's `~/bin` below a home that is not there) holds nothing.
+            let is = !self.known_absent_at(dir, true)
+                && matches!(self.stat(&format!("{dir}/{name}")), Read::Ok(meta)
                 if meta.kind == FileKind::File && meta.mode & 0o111 != 0);
-            cache.borrow_mut().insert(candidate.clone(), is);
+            cache
+                .borrow_mut()
+                .entry(dir.to_owned())
+                .or_default()
+                .insert(name.to_owned(), is);
             is
         });
-        executable.then_some(candidate)
+        executable.then(|| format!("{dir}/{name}"))
     }
 
     /// The first `name` on the user's PATH.
@@ -1586,6 +1711,152 @@ mod tests {
                 }
                 for e in f.entries() {
                     prop_assert_eq!(f.entry_at(e.line), Some(e));
+                }
+            }
+        }
+    }
+
+    /// The paths of [`answers_kept_and_inferred_are_the_hosts_own`]'s trees: four levels, three names each, through
+    /// the account's home (`/a/b`) and runtime directory (`/run/user/1000`) and beside them.
+    fn universe() -> Vec<String> {
+        let levels: [[&str; 3]; 4] = [
+            ["a", "run", "c"],
+            ["b", "user", "x"],
+            ["1000", "b", "bin"],
+            ["z", "dockerd", "bin"],
+        ];
+        let mut paths = vec![String::new()];
+        let mut all = Vec::new();
+        for level in levels {
+            paths = paths
+                .iter()
+                .flat_map(|p| level.iter().map(move |n| format!("{p}/{n}")))
+                .collect();
+            all.extend(paths.iter().cloned());
+        }
+        all
+    }
+
+    /// Builds the tree below `root`: each path of the universe, in order (parents first), as the kind `kinds` names,
+    /// where its parent is a directory. Returns nothing; what could not be made is simply not there.
+    #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
+    fn build_tree(root: &std::path::Path, kinds: &[(u8, u8)], paths: &[String]) {
+        use std::os::unix::fs::PermissionsExt as _;
+        for (path, &(kind, target)) in paths.iter().zip(kinds.iter().cycle()) {
+            let at = root.join(&path[1..]);
+            if !at.parent().is_some_and(std::path::Path::is_dir) {
+                continue;
+            }
+            let target = &paths[usize::from(target) % paths.len()];
+            let _ = match kind % 7 {
+                0 | 1 => std::fs::create_dir(&at),
+                2 => std::fs::write(&at, "text"),
+                3 => std::fs::write(&at, "#!/bin/sh\n").and_then(|()| {
+                    std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o755))
+                }),
+                // Absolute (resolved inside the tree), relative, or up and out.
+                4 => std::os::unix::fs::symlink(target, &at),
+                5 => std::os::unix::fs::symlink(format!("..{target}"), &at),
+                _ => Ok(()),
+            };
+        }
+    }
+
+    /// Regression (found by `answers_kept_and_inferred_are_the_hosts_own` while it was written): `access` below a
+    /// directory known to be missing was answered "missing", where a tree's host answers that it cannot judge.
+    #[test]
+    fn regression_access_below_a_missing_directory_is_the_trees_unknown() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+        let shared = Shared::for_every_account(&host);
+        let account = UserInfo {
+            name: "alice".into(),
+            uid: 1000,
+            gid: 1000,
+            home: "/home/alice".into(),
+            shell: "/bin/sh".into(),
+        };
+        let facts = Facts::for_account(&host, &shared, &account).expect("facts");
+        assert_eq!(facts.lstat("/home/alice"), Read::Missing);
+        assert!(
+            matches!(
+                facts.access("/home/alice/.config", Access::CREATE_IN),
+                Read::Ok(Permission::Unknown(_))
+            ),
+            "{:?}",
+            facts.access("/home/alice/.config", Access::CREATE_IN)
+        );
+        // What the inference is for: the home's files are missing without a question to the host.
+        assert_eq!(facts.read("/home/alice/.config/docker/daemon.json"), Read::Missing);
+        assert!(facts.memo.as_ref().is_some_and(|m| m.absent.borrow().contains("/home/alice")));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The run over every account keeps answers by path and infers a missing directory's descendants (and asks
+        /// an account's anchors first): on random trees with dangling and looping symlinks, every call answers what
+        /// the host itself answers at that moment, whatever the order of the questions.
+        #[test]
+        fn answers_kept_and_inferred_are_the_hosts_own(
+            kinds in proptest::collection::vec((any::<u8>(), any::<u8>()), 1..120),
+            asks in proptest::collection::vec((0u8..10, any::<u16>(), 0u8..4), 1..120),
+        ) {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let paths = universe();
+            build_tree(dir.path(), &kinds, &paths);
+            let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+            let shared = Shared::for_every_account(&host);
+            let account = UserInfo {
+                name: "alice".into(),
+                uid: 1000,
+                gid: 1000,
+                home: "/a/b".into(),
+                shell: "/bin/sh".into(),
+            };
+            // Two accounts' facts on one `Shared`: the second starts from what the first kept for everyone.
+            let first = Facts::for_account(&host, &shared, &account).expect("facts");
+            let second = Facts::for_account(&host, &shared, &account).expect("facts");
+            // Half the questions are about what is there (symlinks, dangling or not, most of all), asked in turn by
+            // several calls.
+            let there: Vec<&String> = paths.iter().filter(|p| host.lstat(p).is_ok()).collect();
+            for (round, &(op, at, shape)) in asks.iter().enumerate() {
+                let facts = if round % 3 == 2 { &second } else { &first };
+                let base = match there.len() {
+                    n if n > 0 && at % 2 == 0 => there[usize::from(at / 2) % n],
+                    _ => &paths[usize::from(at) % paths.len()],
+                };
+                let path = match shape {
+                    0 => base.clone(),
+                    1 => format!("{base}/"),
+                    2 => format!("{base}/../z"),
+                    _ => format!("{base}/dockerd"),
+                };
+                let p = path.as_str();
+                let missing = |r: io::Result<()>| matches!(r, Err(e) if e.kind() == io::ErrorKind::NotFound);
+                match op {
+                    0 => prop_assert_eq!(facts.read(p), Read::from_io(host.read_to_string(p)), "read {}", p),
+                    1 => prop_assert_eq!(facts.read_bytes(p), Read::from_io(host.read(p)), "read_bytes {}", p),
+                    2 => prop_assert_eq!(facts.lstat(p), Read::from_io(host.lstat(p)), "lstat {}", p),
+                    3 => prop_assert_eq!(facts.stat(p), Read::from_io(host.stat(p)), "stat {}", p),
+                    4 => prop_assert_eq!(facts.fs_magic(p), Read::from_io(host.fs_magic(p)), "fs_magic {}", p),
+                    5 => prop_assert_eq!(facts.canonicalize(p), Read::from_io(host.canonicalize(p)), "canonicalize {}", p),
+                    6 => prop_assert_eq!(facts.read_link(p), Read::from_io(host.read_link(p)), "read_link {}", p),
+                    7 => prop_assert_eq!(facts.read_dir(p), Read::from_io(host.read_dir(p)), "read_dir {}", p),
+                    8 => prop_assert_eq!(
+                        matches!(facts.access(p, Access::CREATE_IN), Read::Missing),
+                        missing(host.access(p, Access::CREATE_IN)),
+                        "access {}", p
+                    ),
+                    _ => {
+                        // `first_in` over a PATH of the account's `~/bin` and others: the first executable regular
+                        // file, by the host's stat.
+                        let dirs: Vec<String> = ["/a/b/bin", base.as_str(), "/c/x/bin"].map(str::to_owned).to_vec();
+                        let expected = dirs.iter().map(|d| format!("{d}/dockerd")).find(|c| {
+                            matches!(host.stat(c), Ok(m) if m.kind == FileKind::File && m.mode & 0o111 != 0)
+                        });
+                        prop_assert_eq!(facts.first_in("dockerd", &dirs), expected, "first_in below {}", base);
+                    }
                 }
             }
         }

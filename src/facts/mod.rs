@@ -1787,8 +1787,16 @@ mod tests {
             facts.access("/home/alice/.config", Access::CREATE_IN)
         );
         // What the inference is for: the home's files are missing without a question to the host.
-        assert_eq!(facts.read("/home/alice/.config/docker/daemon.json"), Read::Missing);
-        assert!(facts.memo.as_ref().is_some_and(|m| m.absent.borrow().contains("/home/alice")));
+        assert_eq!(
+            facts.read("/home/alice/.config/docker/daemon.json"),
+            Read::Missing
+        );
+        assert!(
+            facts
+                .memo
+                .as_ref()
+                .is_some_and(|m| m.absent.borrow().contains("/home/alice"))
+        );
     }
 
     proptest! {

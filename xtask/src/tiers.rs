@@ -120,7 +120,7 @@ pub fn run(sh: &Shell, tiers: &[Tier]) -> Result<bool> {
 
 fn describe(tier: Tier) -> &'static str {
     match tier {
-        Tier::Lint => "cargo fmt --check, cargo clippy -D warnings",
+        Tier::Lint => "cargo fmt --check, cargo clippy -D warnings, cargo package",
         Tier::Unit => "cargo test --workspace --lib --bins",
         Tier::Fixtures => "cargo test --test fixtures --test cli --test net",
         Tier::Fuzz => "every fuzz target in fuzz/ for a few seconds (cargo +nightly fuzz)",
@@ -139,6 +139,10 @@ fn run_tier(sh: &Shell, tier: Tier, tool_install: &mut Option<dist::ToolInstall>
             // fuzz/ is a workspace of its own (it builds on nightly only); rustfmt needs no build.
             cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml --check").run()?;
             cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+            // The source package: its file list (Cargo.toml's `include`) must hold only names cargo accepts, and
+            // everything the build reads, which cargo proves by building the unpacked package (`--allow-dirty`:
+            // the tiers' own runs may leave the work tree changed).
+            cmd!(sh, "cargo package --allow-dirty -p rootless-doctor").run()?;
         }
         Tier::Unit => {
             // `--bins` includes this crate's own unit tests.

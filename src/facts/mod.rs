@@ -183,7 +183,7 @@ pub struct SubidFile {
     /// RootlessKit's static parser over the whole text, built on first use, for every user.
     rootlesskit_static: OnceCell<parse::subid::StaticIndex>,
     /// The entries' indices by owner (a name, or a uid as written), built on first use.
-    by_owner: OnceCell<std::collections::HashMap<String, Vec<usize>>>,
+    by_owner: OnceCell<FastMap<String, Vec<usize>>>,
     /// The entries' indices sorted by start, with the greatest end up to each: which ranges overlap one, by
     /// binary search instead of a pass over every line.
     by_start: OnceCell<(Vec<usize>, Vec<u64>)>,
@@ -383,7 +383,7 @@ impl SubidFile {
 
     fn owner_index(&self, owner: &str) -> &[usize] {
         let index = self.by_owner.get_or_init(|| {
-            let mut map: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            let mut map: FastMap<String, Vec<usize>> = Default::default();
             for (i, s) in self.spans.iter().enumerate() {
                 map.entry(self.owner(s).to_owned()).or_default().push(i);
             }
@@ -498,12 +498,12 @@ pub struct Shared {
     subgid: OnceCell<Read<SubidFile>>,
     passwd: OnceCell<Read<parse::passwd::Passwd>>,
     /// Each name of /etc/passwd with the index of its first entry.
-    passwd_names: OnceCell<std::collections::HashMap<String, usize>>,
+    passwd_names: OnceCell<FastMap<String, usize>>,
     /// `(uid, index)` of every passwd entry, sorted: the accounts inside a range by binary search.
     passwd_ids: OnceCell<Vec<(u32, usize)>>,
     groups: OnceCell<Read<parse::passwd::Groups>>,
     /// Each name of /etc/group with the index of its first entry.
-    group_names: OnceCell<std::collections::HashMap<String, usize>>,
+    group_names: OnceCell<FastMap<String, usize>>,
     /// `(gid, index)` of every group, sorted.
     group_ids: OnceCell<Vec<(u32, usize)>>,
     mounts: OnceCell<Read<Vec<Mount>>>,
@@ -588,18 +588,18 @@ impl Shared {
 /// Answers already given, by path (see [`Facts::memoized`]).
 #[derive(Default)]
 struct Memo {
-    read: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
-    lstat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
-    stat: std::cell::RefCell<std::collections::HashMap<String, Read<Meta>>>,
-    fs_magic: std::cell::RefCell<std::collections::HashMap<String, Read<u64>>>,
-    canonical: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
-    link: std::cell::RefCell<std::collections::HashMap<String, Read<String>>>,
-    space: std::cell::RefCell<std::collections::HashMap<String, Read<crate::host::Space>>>,
+    read: std::cell::RefCell<FastMap<String, Read<String>>>,
+    lstat: std::cell::RefCell<FastMap<String, Read<Meta>>>,
+    stat: std::cell::RefCell<FastMap<String, Read<Meta>>>,
+    fs_magic: std::cell::RefCell<FastMap<String, Read<u64>>>,
+    canonical: std::cell::RefCell<FastMap<String, Read<String>>>,
+    link: std::cell::RefCell<FastMap<String, Read<String>>>,
+    space: std::cell::RefCell<FastMap<String, Read<crate::host::Space>>>,
     /// By `PATH\0NAME`.
-    xattr: std::cell::RefCell<std::collections::HashMap<String, Read<Option<Vec<u8>>>>>,
+    xattr: std::cell::RefCell<FastMap<String, Read<Option<Vec<u8>>>>>,
     /// The paths any of these found missing (`ENOENT`): nothing below them exists either (see
     /// [`Facts::known_absent`]).
-    absent: std::cell::RefCell<std::collections::HashSet<String>>,
+    absent: std::cell::RefCell<foldhash::HashSet<String>>,
 }
 
 /// A path whose answer is the same for every account: below the system's own directories, not a user's home, runtime
@@ -625,9 +625,14 @@ fn is_system_path(path: &str) -> bool {
         )
 }
 
+/// The maps of paths and names the run keeps: foldhash (already serde_json's), several times faster than std's
+/// SipHash on these short keys. Its seed is per process but it does not claim resistance to crafted collisions; an
+/// account controls a handful of the keys of any one map (the paths its files name), never enough to matter.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
+
 /// Whether each file of a directory is an executable regular file, by directory and name (looked up without
 /// building the path).
-type Executables = std::collections::HashMap<String, std::collections::HashMap<String, bool>>;
+type Executables = FastMap<String, FastMap<String, bool>>;
 
 /// Whether `path` is `dir` or below it (by its text: `dir` has no trailing slash).
 fn is_within(path: &str, dir: &str) -> bool {
@@ -886,7 +891,7 @@ impl<'h> Facts<'h> {
     fn memoized<T: Clone>(
         &self,
         path: &str,
-        table: impl Fn(&Memo) -> &std::cell::RefCell<std::collections::HashMap<String, Read<T>>>,
+        table: impl Fn(&Memo) -> &std::cell::RefCell<FastMap<String, Read<T>>>,
         read: impl FnOnce() -> Read<T>,
     ) -> Read<T> {
         self.memoized_as(path, path, table, read)
@@ -897,7 +902,7 @@ impl<'h> Facts<'h> {
         &self,
         path: &str,
         key: &str,
-        table: impl Fn(&Memo) -> &std::cell::RefCell<std::collections::HashMap<String, Read<T>>>,
+        table: impl Fn(&Memo) -> &std::cell::RefCell<FastMap<String, Read<T>>>,
         read: impl FnOnce() -> Read<T>,
     ) -> Read<T> {
         let Some(own) = &self.memo else {
@@ -1523,14 +1528,14 @@ fn with_id_in(
 /// without, by a pass.
 fn first_by_name<'a>(
     mut names: impl ExactSizeIterator<Item = &'a str>,
-    index: Option<&OnceCell<std::collections::HashMap<String, usize>>>,
+    index: Option<&OnceCell<FastMap<String, usize>>>,
     name: &str,
 ) -> Option<usize> {
     let Some(index) = index else {
         return names.position(|n| n == name);
     };
     let names = index.get_or_init(|| {
-        let mut map = std::collections::HashMap::with_capacity(names.len());
+        let mut map = FastMap::with_capacity_and_hasher(names.len(), Default::default());
         for (i, n) in names.enumerate() {
             map.entry(n.to_owned()).or_insert(i);
         }

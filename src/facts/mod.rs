@@ -2013,39 +2013,21 @@ mod tests {
     ) -> Result<(), String> {
         let missing =
             |r: io::Result<()>| matches!(r, Err(e) if e.kind() == io::ErrorKind::NotFound);
+        // The kept answer and the host's own, as text.
+        macro_rules! pair {
+            ($kept:expr, $own:expr) => {
+                (format!("{:?}", $kept), format!("{:?}", Read::from_io($own)))
+            };
+        }
         let (kept, own) = match op {
-            0 => (
-                format!("{:?}", facts.read(p)),
-                format!("{:?}", Read::from_io(host.read_to_string(p))),
-            ),
-            1 => (
-                format!("{:?}", facts.read_bytes(p)),
-                format!("{:?}", Read::from_io(host.read(p))),
-            ),
-            2 => (
-                format!("{:?}", facts.lstat(p)),
-                format!("{:?}", Read::from_io(host.lstat(p))),
-            ),
-            3 => (
-                format!("{:?}", facts.stat(p)),
-                format!("{:?}", Read::from_io(host.stat(p))),
-            ),
-            4 => (
-                format!("{:?}", facts.fs_magic(p)),
-                format!("{:?}", Read::from_io(host.fs_magic(p))),
-            ),
-            5 => (
-                format!("{:?}", facts.canonicalize(p)),
-                format!("{:?}", Read::from_io(host.canonicalize(p))),
-            ),
-            6 => (
-                format!("{:?}", facts.read_link(p)),
-                format!("{:?}", Read::from_io(host.read_link(p))),
-            ),
-            7 => (
-                format!("{:?}", facts.read_dir(p)),
-                format!("{:?}", Read::from_io(host.read_dir(p))),
-            ),
+            0 => pair!(facts.read(p), host.read_to_string(p)),
+            1 => pair!(facts.read_bytes(p), host.read(p)),
+            2 => pair!(facts.lstat(p), host.lstat(p)),
+            3 => pair!(facts.stat(p), host.stat(p)),
+            4 => pair!(facts.fs_magic(p), host.fs_magic(p)),
+            5 => pair!(facts.canonicalize(p), host.canonicalize(p)),
+            6 => pair!(facts.read_link(p), host.read_link(p)),
+            7 => pair!(facts.read_dir(p), host.read_dir(p)),
             8 => (
                 format!(
                     "{:?}",
@@ -2053,10 +2035,7 @@ mod tests {
                 ),
                 format!("{:?}", missing(host.access(p, Access::CREATE_IN))),
             ),
-            9 => (
-                format!("{:?}", facts.xattr(p, "user.x")),
-                format!("{:?}", Read::from_io(host.xattr(p, "user.x"))),
-            ),
+            9 => pair!(facts.xattr(p, "user.x"), host.xattr(p, "user.x")),
             // The room left moves with the machine's other writers: whether there is an answer, and the inodes.
             10 => (
                 format!("{:?}", facts.fs_space(p).map(|s| s.files)),

@@ -1787,6 +1787,17 @@ mod tests {
         }
     }
 
+    /// An account of the tests below: gid 1000, shell /bin/sh.
+    fn account(name: &str, uid: u32, home: &str) -> UserInfo {
+        UserInfo {
+            name: name.into(),
+            uid,
+            gid: 1000,
+            home: home.into(),
+            shell: "/bin/sh".into(),
+        }
+    }
+
     /// Regression (found by `answers_kept_and_inferred_are_the_hosts_own` while it was written): `access` below a
     /// directory known to be missing was answered "missing", where a tree's host answers that it cannot judge.
     #[test]
@@ -1794,13 +1805,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
         let shared = Shared::for_every_account(&host);
-        let account = UserInfo {
-            name: "alice".into(),
-            uid: 1000,
-            gid: 1000,
-            home: "/home/alice".into(),
-            shell: "/bin/sh".into(),
-        };
+        let account = account("alice", 1000, "/home/alice");
         let facts = Facts::for_account(&host, &shared, &account).expect("facts");
         assert_eq!(facts.lstat("/home/alice"), Read::Missing);
         assert!(
@@ -1843,13 +1848,7 @@ mod tests {
                 Some("/var/lib/systemd/linger/abs"),
             ),
         ] {
-            let account = UserInfo {
-                name: "someone".into(),
-                uid: 1000,
-                gid: 1000,
-                home: home.into(),
-                shell: "/bin/sh".into(),
-            };
+            let account = account("someone", 1000, home);
             let facts = Facts::for_account(&host, &shared, &account).expect("facts");
             assert_eq!(facts.read(own), Read::Missing);
             assert_eq!(facts.read("/run/user/1000/docker.sock"), Read::Missing);
@@ -1956,13 +1955,7 @@ mod tests {
         let host =
             WithoutProc(crate::host::real::RealHost::new(dir.path()).expect("the tree opens"));
         let shared = Shared::for_every_account(&host);
-        let account = UserInfo {
-            name: "tester".into(),
-            uid: 1000,
-            gid: 1000,
-            home: "/home/tester".into(),
-            shell: "/bin/sh".into(),
-        };
+        let account = account("tester", 1000, "/home/tester");
         let facts = Facts::for_account(&host, &shared, &account).expect("facts");
         let state = "/run/user/1000/dockerd-rootless";
         assert_eq!(facts.canonicalize(state), Read::Missing);
@@ -2091,13 +2084,8 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, home)| {
-                    let account = UserInfo {
-                        name: format!("u{i}"),
-                        uid: if *home == "/run/user/1000" { 1000 } else { 1001 + i as u32 },
-                        gid: 1000,
-                        home: (*home).into(),
-                        shell: "/bin/sh".into(),
-                    };
+                    let uid = if *home == "/run/user/1000" { 1000 } else { 1001 + i as u32 };
+                    let account = account(&format!("u{i}"), uid, home);
                     Facts::for_account(host, &shared, &account).expect("facts")
                 })
                 .collect();

@@ -915,13 +915,8 @@ impl<'h> Facts<'h> {
         walks: bool,
         read: impl FnOnce() -> Read<T>,
     ) -> Read<T> {
-        let Some(own) = &self.memo else {
+        let Some(memo) = self.memo_for(path) else {
             return read();
-        };
-        let memo = if self.shares_answer_for(path) {
-            &self.shared.memo
-        } else {
-            own
         };
         if let Some(known) = table(memo).borrow().get(key) {
             return known.clone();
@@ -953,18 +948,11 @@ impl<'h> Facts<'h> {
     /// [`Facts::known_absent`], for `path` or, with `below`, for what is below it (the path itself is then one of
     /// the directories above).
     fn known_absent_at(&self, path: &str, below: bool) -> bool {
-        let Some(own) = &self.memo else {
+        let Some(memo) = self.memo_for(path) else {
             return false;
         };
-        let memo_of = |p: &str| {
-            if self.shares_answer_for(p) {
-                &self.shared.memo
-            } else {
-                own
-            }
-        };
         // Nothing at all is there, not even a dangling symlink: every call finds it missing.
-        if matches!(memo_of(path).lstat.borrow().get(path), Some(Read::Missing)) {
+        if matches!(memo.lstat.borrow().get(path), Some(Read::Missing)) {
             return true;
         }
         let ends = path
@@ -977,11 +965,25 @@ impl<'h> Facts<'h> {
             if self.anchors.iter().any(|a| a == above) {
                 let _ = self.lstat(above);
             }
-            if memo_of(above).absent.borrow().contains(above) {
+            if self
+                .memo_for(above)
+                .is_some_and(|m| m.absent.borrow().contains(above))
+            {
                 return true;
             }
         }
         false
+    }
+
+    /// The memo that keeps `path`'s answers: `Shared`'s when they hold for every account, else this account's own;
+    /// none for a run that keeps no answers.
+    fn memo_for(&self, path: &str) -> Option<&Memo> {
+        let own = self.memo.as_ref()?;
+        Some(if self.shares_answer_for(path) {
+            &self.shared.memo
+        } else {
+            own
+        })
     }
 
     /// Whether `path`'s answer is kept for every account: nobody's credentials are taken (a tree, whose files read
@@ -1131,13 +1133,7 @@ impl<'h> Facts<'h> {
         let dir = dir.trim_end_matches('/');
         // Kept for every account where the stats of the directory's files are (see `memoized`): the rule is the
         // path's, asked of the directory, since only an anchor (never a PATH entry's file) could tell them apart.
-        let cache = if self.memo.is_some()
-            && self.reader.is_none()
-            && (is_system_path(dir)
-                || (self.home_anchored
-                    && dir.starts_with('/')
-                    && !self.anchors.iter().any(|a| is_within(dir, a))))
-        {
+        let cache = if self.memo.is_some() && self.shares_answer_for(dir) {
             &self.shared.executables
         } else {
             &self.executables

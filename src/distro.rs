@@ -33,6 +33,7 @@ macro_rules! distro_files {
 }
 
 distro_files![
+    "ubuntu-26.04",
     "ubuntu-25.04",
     "ubuntu-24.04",
     "ubuntu-22.04",
@@ -470,8 +471,14 @@ mod tests {
         );
         assert_eq!(
             pick("ID=ubuntu\nVERSION_ID=\"26.04\"\n"),
-            ("ubuntu-25.04", true)
+            ("ubuntu-26.04", true)
         );
+        // A release after the newest file, and the development release before its VERSION_ID is set.
+        assert_eq!(
+            pick("ID=ubuntu\nVERSION_ID=\"26.10\"\n"),
+            ("ubuntu-26.04", true)
+        );
+        assert_eq!(pick("ID=ubuntu\n"), ("ubuntu-26.04", true));
         assert_eq!(
             pick("ID=\"rhel\"\nVERSION_ID=\"10.0\"\n"),
             ("rhel-10", true)
@@ -494,6 +501,10 @@ mod tests {
             pick(
                 "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"23\"\nUBUNTU_CODENAME=resolute\n"
             ),
+            ("ubuntu-26.04", true)
+        );
+        assert_eq!(
+            pick("ID=derived\nID_LIKE=ubuntu\nVERSION_ID=\"3\"\nUBUNTU_CODENAME=questing\n"),
             ("ubuntu-25.04", true)
         );
         assert_eq!(

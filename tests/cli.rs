@@ -934,7 +934,7 @@ fn regression_explain_network_managers_says_remove_netscript_only_where_it_is_pa
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("Packages to remove, where the distribution has them:\n  ubuntu-25.04           sudo apt-get remove -y netscript-2.4\n  ubuntu-24.04           sudo apt-get remove -y netscript-2.4"),
+        text.contains("Packages to remove, where the distribution has them:\n  ubuntu-26.04           sudo apt-get remove -y netscript-2.4\n  ubuntu-25.04           sudo apt-get remove -y netscript-2.4\n  ubuntu-24.04           sudo apt-get remove -y netscript-2.4"),
         "{text}"
     );
     assert!(

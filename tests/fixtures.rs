@@ -520,6 +520,7 @@ scenarios! {
     ubuntu_24_04_userns_in_local_include => "ubuntu-24.04-userns-in-local-include",
     ubuntu_24_04_vpnkit_fallback_docker_28_5_2 => "ubuntu-24.04-vpnkit-fallback-docker-28.5.2",
     ubuntu_24_04_wsl2 => "ubuntu-24.04-wsl2",
+    ubuntu_25_10 => "ubuntu-25.10",
     ubuntu_26_04 => "ubuntu-26.04",
     ubuntu_26_04_detach_netns_unshare_restricted => "ubuntu-26.04-detach-netns-unshare-restricted",
     ubuntu_26_04_detach_netns_unshare_two_profiles => "ubuntu-26.04-detach-netns-unshare-two-profiles",

@@ -16,11 +16,11 @@ pub(super) const CHECKS: &[Check] = &[
         reference: "os-release(5); https://docs.docker.com/engine/security/rootless/",
         explain: "\
 What it checks: /etc/os-release (then /usr/lib/os-release, as os-release(5) says) is parsed for ID, ID_LIKE and VERSION_ID, \
-and matched against the data files in distros/: Ubuntu 25.04 and later (25.10, 26.04), 24.04 and 22.04, Debian 13, 12 \
+and matched against the data files in distros/: Ubuntu 26.04 and later, 25.04 and 25.10, 24.04 and 22.04, Debian 13, 12 \
 and 11, Arch, openSUSE Leap 15 and Tumbleweed, RHEL 8, 9 and 10 (Rocky, AlmaLinux and CentOS Stream through ID_LIKE) and \
 Fedora. A derivative whose own ID has no file gets the file of the first ID_LIKE entry that fits (by version for RHEL \
 rebuilds, by UBUNTU_CODENAME or VERSION_CODENAME for Ubuntu and Debian derivatives), and the report says so. Where \
-recorded, the finding shows the versions the release's own archive ships (RootlessKit, passt, slirp4netns, the Docker \
+recorded, the finding shows the versions the release ships, with where they were read (RootlessKit, passt, slirp4netns, the Docker \
 engine, systemd, the kernel).
 
 Why it matters: package names differ (uidmap vs shadow-utils vs shadow), and so do the documented quirks: \

@@ -1,4 +1,5 @@
-//! The kernel release, the kernel config (full parse and option-by-option `lookup`), and /proc/config.gz.
+//! The kernel release, the kernel config (full parse and option-by-option `lookup`), /proc/config.gz, and the
+//! module lists (`lists_module` over modules.dep and modules.builtin text).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -41,4 +42,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = version.to_string();
     }
     config(text);
+    for module in ["nf_tables", "ip_tables", "overlay", "", "a-b"] {
+        let _ = kernel::lists_module(text, module);
+    }
 });

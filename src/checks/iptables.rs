@@ -239,7 +239,6 @@ fn modules(f: &Facts) -> Verdict {
             wanted.push(m.clone());
         }
     }
-    let release = f.kernel_release.clone().unwrap_or_default();
     let loaded = match f.read("/proc/modules") {
         Read::Ok(t) => Some(
             t.lines()
@@ -250,10 +249,8 @@ fn modules(f: &Facts) -> Verdict {
         Read::Missing => None,
         Read::Failed(e) => return unreadable("/proc/modules", &e),
     };
-    let builtin_path = format!("/lib/modules/{release}/modules.builtin");
-    let builtin = f.read(&builtin_path).ok().cloned();
-    let dep_path = format!("/lib/modules/{release}/modules.dep");
-    let dep = f.read(&dep_path).ok().cloned();
+    let lists = f.kernel_modules();
+    let (builtin_path, dep_path) = (&lists.builtin.path, &lists.dep.path);
 
     let mut evidence = Vec::new();
     evidence.push(Evidence {
@@ -264,21 +261,11 @@ fn modules(f: &Facts) -> Verdict {
             "missing (no loadable module support, or not mounted)".into()
         },
     });
-    let in_list = |text: &Option<String>, m: &str| {
-        text.as_deref().is_some_and(|t| {
-            t.lines().any(|l| {
-                let file = l.split(':').next().unwrap_or_default();
-                let name = file.rsplit('/').next().unwrap_or_default();
-                let name = name.split(".ko").next().unwrap_or_default();
-                name.replace('-', "_") == m
-            })
-        })
-    };
     let mut statuses = Vec::new();
     for m in &wanted {
         let option = MODULE_CONFIG.iter().find(|(n, _)| n == m).map(|(_, o)| *o);
         let is_loaded = loaded.as_ref().is_some_and(|l| l.iter().any(|x| x == m));
-        let is_builtin = in_list(&builtin, m);
+        let is_builtin = lists.builtin.names(m);
         // The kernel config is the last resort: on most hosts /proc/modules or modules.builtin answers first.
         let config = if is_loaded || is_builtin {
             None
@@ -290,7 +277,7 @@ fn modules(f: &Facts) -> Verdict {
             Availability::Loaded
         } else if is_builtin || tristate == Some(Tristate::Yes) {
             Availability::BuiltIn
-        } else if tristate == Some(Tristate::Module) || in_list(&dep, m) {
+        } else if tristate == Some(Tristate::Module) || lists.dep.names(m) {
             Availability::Loadable
         } else if tristate == Some(Tristate::No) {
             Availability::Absent

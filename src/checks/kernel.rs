@@ -175,23 +175,8 @@ fn config(f: &Facts) -> Verdict {
             "no kernel configuration to read (/boot/config-{release} and /proc/config.gz are both missing)"
         ));
     };
-    let modules = [
-        format!("/lib/modules/{release}/modules.dep"),
-        format!("/lib/modules/{release}/modules.builtin"),
-    ]
-    .map(|p| f.read(&p).ok().cloned().unwrap_or_default())
-    .join("\n");
-    let have_module = |m: &str| {
-        modules.lines().any(|l| {
-            let file = l.split(':').next().unwrap_or_default();
-            let name = file.rsplit('/').next().unwrap_or_default();
-            name.split(".ko")
-                .next()
-                .unwrap_or_default()
-                .replace('-', "_")
-                == m
-        })
-    };
+    let lists = f.kernel_modules();
+    let have_module = |m: &str| lists.dep.names(m) || lists.builtin.names(m);
     let mut missing = Vec::new();
     let mut no_file = Vec::new();
     let mut evidence = Vec::new();
@@ -199,7 +184,8 @@ fn config(f: &Facts) -> Verdict {
         let t = f.kernel_option(option).map_or(Tristate::No, |(_, t)| t);
         match (t, module) {
             (Tristate::No, _) => missing.push(format!("CONFIG_{option}")),
-            (Tristate::Module, Some(m)) if !modules.is_empty() => {
+            // Without the module lists (no /lib/modules/RELEASE), modprobe finds no file either: said so.
+            (Tristate::Module, Some(m)) => {
                 let names: Vec<&str> = std::iter::once(*m)
                     .chain(
                         MODULE_ALTERNATIVES

@@ -452,6 +452,27 @@ impl SubidFile {
     }
 }
 
+/// One of the running kernel's module lists (see [`Facts::kernel_modules`]).
+pub struct ModuleList {
+    pub path: String,
+    pub text: Read<String>,
+}
+
+impl ModuleList {
+    /// Whether the list could be read and names `module` ([`parse::kernel::lists_module`]).
+    pub fn names(&self, module: &str) -> bool {
+        self.text
+            .ok()
+            .is_some_and(|t| parse::kernel::lists_module(t, module))
+    }
+}
+
+/// The modules built into the running kernel and those it can load.
+pub struct KernelModules {
+    pub builtin: ModuleList,
+    pub dep: ModuleList,
+}
+
 pub struct Facts<'h> {
     /// The host as this process sees it: for the facts that need root's sight and that the doctor itself
     /// chose to read (`/proc/PID` of the processes it lists, the kernel log).
@@ -513,6 +534,8 @@ pub struct Shared {
     uid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     gid_map: OnceCell<Read<Vec<IdMapEntry>>>,
     kernel_config: OnceCell<Read<(String, String)>>,
+    /// The running kernel's `modules.builtin` and `modules.dep` (see [`Facts::kernel_modules`]).
+    kernel_modules: OnceCell<KernelModules>,
     /// The versions dpkg's status file records for the packages the distro file names (and systemd), scanned once
     /// on the first question about one of them.
     dpkg_status: OnceCell<Option<parse::pkgdb::Installed>>,
@@ -577,6 +600,7 @@ impl Shared {
             uid_map: OnceCell::new(),
             gid_map: OnceCell::new(),
             kernel_config: OnceCell::new(),
+            kernel_modules: OnceCell::new(),
             dpkg_status: OnceCell::new(),
             dpkg_status_all: OnceCell::new(),
             processes: OnceCell::new(),
@@ -869,6 +893,16 @@ impl<'h> Facts<'h> {
             return Read::Missing;
         }
         Read::from_io(self.reader().read(path))
+    }
+
+    /// [`Facts::read`] for a file whose caller keeps what it needs of it in [`Shared`] (/etc/group's table, the
+    /// mount table, the kernel's configuration and module lists): not kept again by the memo, which holds a copy
+    /// of each answer and hands out another, so a 300 KB kernel configuration was in memory three times.
+    fn read_uncached(&self, path: &str) -> Read<String> {
+        if self.known_absent(path) {
+            return Read::Missing;
+        }
+        Read::from_io(self.reader().read_to_string(path))
     }
 
     pub fn lstat(&self, path: &str) -> Read<Meta> {
@@ -1453,15 +1487,16 @@ impl<'h> Facts<'h> {
     }
 
     pub fn groups(&self) -> &Read<parse::passwd::Groups> {
-        self.shared
-            .groups
-            .get_or_init(|| self.read("/etc/group").map(parse::passwd::Groups::parse))
+        self.shared.groups.get_or_init(|| {
+            self.read_uncached("/etc/group")
+                .map(parse::passwd::Groups::parse)
+        })
     }
 
     /// The doctor's own mount table (`/proc/self/mountinfo`).
     pub fn mounts(&self) -> &Read<Vec<Mount>> {
         self.shared.mounts.get_or_init(|| {
-            self.read("/proc/self/mountinfo")
+            self.read_uncached("/proc/self/mountinfo")
                 .map(|text| parse::mountinfo::parse(&text).0)
         })
     }
@@ -1490,7 +1525,7 @@ impl<'h> Facts<'h> {
             // The plain-text file needs no decompression; prefer it when it exists.
             if let Some(release) = &self.kernel_release {
                 let path = format!("/boot/config-{release}");
-                match self.read(&path) {
+                match self.read_uncached(&path) {
                     Read::Ok(text) => return Read::Ok((path, text)),
                     Read::Failed(e) => failure = Some(format!("{path}: {e}")),
                     Read::Missing => {}
@@ -1518,6 +1553,24 @@ impl<'h> Facts<'h> {
             Read::Ok((src, text)) => Some((src.clone(), parse::kernel::lookup(text, option))),
             _ => None,
         }
+    }
+
+    /// The running kernel's module lists, `/lib/modules/RELEASE/modules.builtin` and `modules.dep`, read once per
+    /// run for the checks that ask them about modules (iptables.modules, kernel.config): a distribution kernel's
+    /// modules.dep is some 500 KB.
+    pub fn kernel_modules(&self) -> &KernelModules {
+        self.shared.kernel_modules.get_or_init(|| {
+            let release = self.kernel_release.as_deref().unwrap_or_default();
+            let list = |file: &str| {
+                let path = format!("/lib/modules/{release}/{file}");
+                let text = self.read_uncached(&path);
+                ModuleList { path, text }
+            };
+            KernelModules {
+                builtin: list("modules.builtin"),
+                dep: list("modules.dep"),
+            }
+        })
     }
 }
 
@@ -1860,6 +1913,65 @@ mod tests {
             // A system path is kept for every account whatever the home.
             assert_eq!(facts.read("/etc/docker/daemon.json"), Read::Missing);
             assert!(kept("/etc/docker/daemon.json"));
+        }
+    }
+
+    /// Regression: the files whose parse (or text) `Shared` keeps were also kept by the memo, which hands out a copy
+    /// of each answer: a kernel's 300 KB configuration and 500 KB modules.dep were in memory three to five times
+    /// (once more per check that asked), and their pages cost a one-user preflight 0.4 ms on a distribution kernel's
+    /// tree. They are read once, kept once, and borrowed.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
+    fn regression_files_kept_parsed_are_not_kept_again_by_the_memo() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("its directory");
+            std::fs::write(path, text).expect("the file");
+        };
+        write("proc/sys/kernel/osrelease", "6.1.0-test\n");
+        write("etc/group", "root:x:0:\ndocker:x:999:alice\n");
+        write("boot/config-6.1.0-test", "CONFIG_NF_TABLES=m\n");
+        write(
+            "lib/modules/6.1.0-test/modules.dep",
+            "kernel/net/netfilter/nf_tables.ko.xz: kernel/net/netfilter/nfnetlink.ko.xz\n",
+        );
+        write(
+            "lib/modules/6.1.0-test/modules.builtin",
+            "kernel/fs/overlay/overlay.ko\n",
+        );
+        let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+        let shared = Shared::for_every_account(&host);
+        let kept_parsed = [
+            "/etc/group",
+            "/boot/config-6.1.0-test",
+            "/lib/modules/6.1.0-test/modules.dep",
+            "/lib/modules/6.1.0-test/modules.builtin",
+            "/proc/self/mountinfo",
+        ];
+        for name in ["alice", "bob"] {
+            let facts =
+                Facts::for_account(&host, &shared, &account(name, 1000, "/home/x")).expect("facts");
+            assert!(matches!(facts.groups(), Read::Ok(_)));
+            assert_eq!(
+                facts.kernel_option("NF_TABLES"),
+                Some((
+                    "/boot/config-6.1.0-test".to_owned(),
+                    parse::kernel::Tristate::Module
+                ))
+            );
+            let lists = facts.kernel_modules();
+            assert!(lists.dep.names("nf_tables") && !lists.dep.names("nfnetlink"));
+            assert!(lists.builtin.names("overlay"));
+            let _ = facts.mounts();
+            for path in kept_parsed {
+                let own = facts.memo.as_ref().expect("an account's memo");
+                assert!(
+                    !shared.memo.read.borrow().contains_key(path)
+                        && !own.read.borrow().contains_key(path),
+                    "{path} is kept by the memo as well as parsed"
+                );
+            }
         }
     }
 

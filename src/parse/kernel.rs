@@ -436,6 +436,69 @@ pub fn lookup(text: &str, option: &str) -> Tristate {
     }
 }
 
+/// Whether a module list names `module`: `modules.dep` (a line per module, `PATH: DEPENDENCIES`) or
+/// `modules.builtin` (a path per line), as modules.dep(5) writes them. A line's module is its path's file name up to
+/// `.ko` (`nf_tables.ko.xz`), with `-` read as `_`, as modprobe(8) reads the names it is given.
+///
+/// One pass that allocates nothing per line: a distribution kernel's modules.dep has some 5,000 lines, and the
+/// iptables and kernel checks ask it about several modules.
+pub fn lists_module(text: &str, module: &str) -> bool {
+    text.lines().any(|l| {
+        let file = l.split(':').next().unwrap_or_default();
+        let name = file.rsplit('/').next().unwrap_or_default();
+        let name = name.split(".ko").next().unwrap_or_default();
+        name.len() == module.len()
+            && name
+                .bytes()
+                .zip(module.bytes())
+                .all(|(n, m)| if n == b'-' { m == b'_' } else { n == m })
+    })
+}
+
+#[cfg(test)]
+mod module_list_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reads_paths_dependencies_and_dashes_as_modprobe_does() {
+        let dep = "kernel/net/netfilter/nf_tables.ko.xz: kernel/net/netfilter/nfnetlink.ko.xz\n\
+kernel/net/ipv4/netfilter/ip-tables.ko:\nkernel/fs/overlay/overlay.ko.zst\n";
+        assert!(lists_module(dep, "nf_tables"));
+        assert!(lists_module(dep, "ip_tables"));
+        assert!(lists_module(dep, "overlay"));
+        // A dependency is not the line's module, and neither is a longer or shorter name.
+        assert!(!lists_module(dep, "nfnetlink"));
+        assert!(!lists_module(dep, "nf_table"));
+        assert!(!lists_module(dep, "nf_tables_x"));
+        // The module's name is taken as asked: `_` in a file name is not `-` in the name asked.
+        assert!(!lists_module(dep, "ip-tables"));
+        assert!(!lists_module("", "overlay"));
+    }
+
+    /// The reading the checks had before, which built a `String` per line.
+    fn by_replacing(text: &str, module: &str) -> bool {
+        text.lines().any(|l| {
+            let file = l.split(':').next().unwrap_or_default();
+            let name = file.rsplit('/').next().unwrap_or_default();
+            let name = name.split(".ko").next().unwrap_or_default();
+            name.replace('-', "_") == module
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn lists_module_reads_as_replacing_dashes_did(
+            lines in proptest::collection::vec("[a-c_/:. -]{0,6}(\\.ko)?[a-c_/:. -]{0,6}", 0..8),
+            module in "[a-c_-]{0,4}",
+        ) {
+            let text = lines.join("\n");
+            prop_assert_eq!(lists_module(&text, &module), by_replacing(&text, &module));
+        }
+    }
+}
+
 #[cfg(test)]
 mod lookup_tests {
     use super::*;

@@ -895,6 +895,28 @@ impl<'h> Facts<'h> {
         Read::from_io(self.reader().read(path))
     }
 
+    /// The Go build information of the binary at `path` ([`parse::gobuildinfo`]): from its ELF `.go.buildinfo`
+    /// section, read by its offsets (a few KB of an 8 MB static RootlessKit, whose whole read cost a preflight 7 ms
+    /// and 8 MB of fresh memory), else from the whole file as before (not ELF, no such section, or a section that
+    /// does not parse: the first build information block in the file answers).
+    pub fn go_build_info(
+        &self,
+        path: &str,
+    ) -> Read<Result<parse::gobuildinfo::BuildInfo, parse::gobuildinfo::Error>> {
+        if self.known_absent(path) {
+            return Read::Missing;
+        }
+        let reader = self.reader();
+        let section = parse::gobuildinfo::elf_section(&mut |offset, len| {
+            reader.read_at(path, offset, len).ok()
+        });
+        if let Some(Ok(info)) = section.as_deref().map(parse::gobuildinfo::parse) {
+            return Read::Ok(Ok(info));
+        }
+        self.read_bytes(path)
+            .map(|bytes| parse::gobuildinfo::parse(&bytes))
+    }
+
     /// [`Facts::read`] for a file whose caller keeps what it needs of it in [`Shared`] (/etc/group's table, the
     /// mount table, the kernel's configuration and module lists): not kept again by the memo, which holds a copy
     /// of each answer and hands out another, so a 300 KB kernel configuration was in memory three times.

@@ -207,7 +207,7 @@ fn start_driver(f: &Facts) -> Option<StartDriver> {
 /// The version of the RootlessKit at `found` (a `docker-rootlesskit` or `rootlesskit` found on a PATH), without
 /// running it: a symbolic link is followed to the binary that runs; a packaged one's from the package database
 /// (its own package, or the Docker release whose rootless extras bundle it); any other's from its Go build
-/// information (the binary, about 8 MB, is read only then).
+/// information (only its `.go.buildinfo` section when it is an ELF file: see [`Facts::go_build_info`]).
 fn rootlesskit_version_of(f: &Facts, found: &str) -> RootlessKitVersion {
     let d = f.distro();
     let real = f
@@ -229,9 +229,9 @@ fn rootlesskit_version_of(f: &Facts, found: &str) -> RootlessKitVersion {
     if !PACKAGED_DIRS.iter().any(|p| real.starts_with(p)) {
         // The static bundle (get.docker.com/rootless in ~/bin): the module path in its Go build information carries
         // the major version, the module version the release.
-        return match f.read_bytes(&real) {
-            Read::Ok(bytes) => {
-                let (release, major, detail) = from_build_info(&bytes);
+        return match f.go_build_info(&real) {
+            Read::Ok(info) => {
+                let (release, major, detail) = from_build_info(info);
                 RootlessKitVersion {
                     path,
                     release,
@@ -283,8 +283,10 @@ fn rootlesskit_version_of(f: &Facts, found: &str) -> RootlessKitVersion {
 
 /// RootlessKit's release and major version from a binary's Go build information (`None` with the reason when it
 /// does not say).
-fn from_build_info(bytes: &[u8]) -> (Option<Version>, Option<u64>, String) {
-    let info = match gobuildinfo::parse(bytes) {
+fn from_build_info(
+    info: Result<gobuildinfo::BuildInfo, gobuildinfo::Error>,
+) -> (Option<Version>, Option<u64>, String) {
+    let info = match info {
         Ok(info) => info,
         Err(e) => return (None, None, format!("unknown: not packaged, and {e}")),
     };

@@ -544,6 +544,26 @@ impl Host for FakeHost {
         }
     }
 
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        use std::io::{Read as _, Seek as _};
+        let host = self.resolve(path, true)?;
+        self.read_denied(&host)?;
+        match self.lookup(&host)? {
+            // A fixture's file on disk (a real binary, megabytes): only the bytes asked for.
+            Some(Merged {
+                top: Found::Disk(disk, _),
+                ..
+            }) => {
+                let mut file = std::fs::File::open(disk)?;
+                file.seek(std::io::SeekFrom::Start(offset))?;
+                let mut out = Vec::new();
+                file.take(len as u64).read_to_end(&mut out)?;
+                Ok(out)
+            }
+            _ => Ok(super::cut(&self.read(path)?, offset, len)),
+        }
+    }
+
     fn lstat(&self, path: &str) -> io::Result<Meta> {
         let host = self.resolve(path, false)?;
         self.meta_at(&host)

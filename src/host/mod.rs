@@ -159,6 +159,13 @@ pub struct CommandOutput {
     pub stderr: String,
 }
 
+/// At most `len` bytes of `bytes` from `offset` ([`Host::read_at`] of a file held whole).
+pub(crate) fn cut(bytes: &[u8], offset: u64, len: usize) -> Vec<u8> {
+    let start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+    let end = start.saturating_add(len).min(bytes.len());
+    bytes[start..end].to_vec()
+}
+
 /// The read-only view of a machine that every fact comes from.
 ///
 /// Errors are plain `io::Error`s: `NotFound` is usually a fact (no such sysctl, no such binary),
@@ -181,6 +188,12 @@ pub trait Host {
     fn read_pieces(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         sink(&self.read(path)?);
         Ok(())
+    }
+    /// At most `len` bytes of a regular file from byte `offset` (fewer at its end), opened as [`Host::read`]
+    /// opens it: for a large binary of which only a few tables are read (a static RootlessKit's Go build
+    /// information). A host that holds its files in memory cuts them from the whole.
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        Ok(cut(&self.read(path)?, offset, len))
     }
     /// `lstat(2)`: does not follow a final symlink.
     fn lstat(&self, path: &str) -> io::Result<Meta>;

@@ -655,6 +655,31 @@ impl Host for RealHost {
         })
     }
 
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt as _;
+        self.as_reader(|| {
+            let (file, meta) = self.open_regular(path)?;
+            // No more than the file holds from `offset`, and never more than `read` would take.
+            let want = meta
+                .size
+                .saturating_sub(offset)
+                .min(len as u64)
+                .min(READ_MAX);
+            let mut buf = vec![0u8; usize::try_from(want).unwrap_or(0)];
+            let mut done = 0;
+            while done < buf.len() {
+                match file.read_at(&mut buf[done..], offset + done as u64) {
+                    Ok(0) => break,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(done);
+            Ok(buf)
+        })
+    }
+
     fn lstat(&self, path: &str) -> io::Result<Meta> {
         self.as_reader(|| self.meta(path, false))
     }

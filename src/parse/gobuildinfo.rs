@@ -94,6 +94,83 @@ pub fn parse(bytes: &[u8]) -> Result<BuildInfo, Error> {
     })
 }
 
+/// The most bytes [`elf_section`] reads for one of the file's tables or for the section itself: a Go binary's
+/// section headers take a few KB, its `.go.buildinfo` section (strings inline) a few KB too.
+pub const ELF_READ_MAX: usize = 1 << 20;
+
+/// The `.go.buildinfo` section of an ELF file, where Go's `debug/buildinfo` looks first, read through `read_at`
+/// (at most `len` bytes from byte `offset` of the file): the ELF header, the section header table, the section
+/// names, then the section. A static RootlessKit is an 8 MB binary, and its build information a few KB in it.
+///
+/// `None` when the file is not a 32- or 64-bit ELF file, has no such section (or one with no bytes in the file),
+/// a table is larger than [`ELF_READ_MAX`], or a read comes back short: the caller then reads the whole file.
+/// Layout: the System V ABI's ELF header and section header (elf(5)).
+pub fn elf_section(read_at: &mut dyn FnMut(u64, usize) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    const NAME: &[u8] = b".go.buildinfo";
+    const SHT_NOBITS: u32 = 8;
+    let head = read_at(0, 64)?;
+    if head.get(..4)? != b"\x7fELF" {
+        return None;
+    }
+    let wide = match head.get(4)? {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let little = match head.get(5)? {
+        1 => true,
+        2 => false,
+        _ => return None,
+    };
+    let int = |b: &[u8], at: usize, n: usize| -> Option<u64> {
+        let bytes = b.get(at..at.checked_add(n)?)?;
+        Some(bytes.iter().enumerate().fold(0u64, |v, (i, &x)| {
+            let shift = 8 * if little { i } else { n - 1 - i };
+            v | (u64::from(x) << shift)
+        }))
+    };
+    let word = if wide { 8 } else { 4 };
+    // e_shoff, then e_shentsize, e_shnum, e_shstrndx (two bytes each) at the end of the header.
+    let (shoff, tail) = if wide { (0x28, 0x3A) } else { (0x20, 0x2E) };
+    let table_at = int(&head, shoff, word)?;
+    let entry = usize::try_from(int(&head, tail, 2)?).ok()?;
+    let count = usize::try_from(int(&head, tail + 2, 2)?).ok()?;
+    let names_index = usize::try_from(int(&head, tail + 4, 2)?).ok()?;
+    // sh_name, sh_type, then sh_offset and sh_size after sh_flags and sh_addr.
+    let (offset_at, min_entry) = if wide { (0x18, 0x40) } else { (0x10, 0x28) };
+    if entry < min_entry || count == 0 || names_index >= count {
+        return None;
+    }
+    let size = entry.checked_mul(count).filter(|&n| n <= ELF_READ_MAX)?;
+    let table = read_at(table_at, size).filter(|t| t.len() == size)?;
+    let section = |i: usize| -> Option<(u64, u64, u64, u64)> {
+        let s = table.get(i * entry..(i + 1) * entry)?;
+        Some((
+            int(s, 0, 4)?,
+            int(s, 4, 4)?,
+            int(s, offset_at, word)?,
+            int(s, offset_at + word, word)?,
+        ))
+    };
+    let (_, _, names_at, names_size) = section(names_index)?;
+    let names_size = usize::try_from(names_size)
+        .ok()
+        .filter(|&n| n <= ELF_READ_MAX)?;
+    let names = read_at(names_at, names_size).filter(|n| n.len() == names_size)?;
+    for i in 0..count {
+        let (name, kind, at, size) = section(i)?;
+        let name = names.get(usize::try_from(name).ok()?..)?;
+        if name.starts_with(NAME) && name.get(NAME.len()) == Some(&0) {
+            if kind == u64::from(SHT_NOBITS) {
+                return None;
+            }
+            let size = usize::try_from(size).ok()?.min(ELF_READ_MAX);
+            return read_at(at, size).filter(|b| b.len() == size);
+        }
+    }
+    None
+}
+
 /// The major version a Go module path carries below `module` (`…/v2` is 2); `Some(1)` for a path without a
 /// `/vN` suffix (major version 0 or 1); `None` when `path` is not `module` or below it.
 pub fn module_major(path: &str, module: &str) -> Option<u64> {
@@ -282,6 +359,171 @@ mod tests {
         #[test]
         fn module_major_never_panics(path in ".{0,60}", module in ".{0,30}") {
             let _ = module_major(&path, &module);
+        }
+    }
+}
+
+#[cfg(test)]
+mod elf_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An ELF file (64- or 32-bit, either byte order) with a null section, `sections` (name and bytes, laid out
+    /// after the header in order), and `.shstrtab`; its section header table last, as linkers put it.
+    fn elf(wide: bool, little: bool, sections: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let put = |out: &mut Vec<u8>, v: u64, n: usize| {
+            for i in 0..n {
+                let shift = 8 * if little { i } else { n - 1 - i };
+                out.push((v >> shift) as u8);
+            }
+        };
+        let word = if wide { 8 } else { 4 };
+        let (header, entry) = if wide { (64, 64) } else { (52, 40) };
+        let mut names = vec![0u8];
+        let mut out = vec![0u8; header];
+        let mut placed = vec![(0u64, 0u64, 0u64)]; // the null section
+        let all: Vec<(&str, &[u8])> = sections
+            .iter()
+            .map(|(n, b)| (*n, b.as_slice()))
+            .chain(std::iter::once((".shstrtab", &[][..])))
+            .collect();
+        let mut name_at = Vec::new();
+        for (name, _) in &all {
+            name_at.push(names.len() as u64);
+            names.extend_from_slice(name.as_bytes());
+            names.push(0);
+        }
+        for (i, (_, bytes)) in all.iter().enumerate() {
+            let bytes = if i + 1 == all.len() {
+                &names[..]
+            } else {
+                bytes
+            };
+            placed.push((name_at[i], out.len() as u64, bytes.len() as u64));
+            out.extend_from_slice(bytes);
+        }
+        let table_at = out.len() as u64;
+        for (i, &(name, at, size)) in placed.iter().enumerate() {
+            put(&mut out, name, 4);
+            put(&mut out, if i == 0 { 0 } else { 1 }, 4); // SHT_PROGBITS
+            put(&mut out, 0, word); // flags
+            put(&mut out, 0, word); // addr
+            put(&mut out, at, word);
+            put(&mut out, size, word);
+            out.resize(table_at as usize + (i + 1) * entry, 0);
+        }
+        let mut head = b"\x7fELF".to_vec();
+        head.extend([if wide { 2 } else { 1 }, if little { 1 } else { 2 }, 1]);
+        head.resize(16, 0);
+        put(&mut head, 2, 2); // ET_EXEC
+        put(&mut head, 62, 2);
+        put(&mut head, 1, 4);
+        put(&mut head, 0, word); // entry
+        put(&mut head, 0, word); // phoff
+        put(&mut head, table_at, word);
+        put(&mut head, 0, 4); // flags
+        put(&mut head, header as u64, 2);
+        put(&mut head, 0, 2); // phentsize
+        put(&mut head, 0, 2); // phnum
+        put(&mut head, entry as u64, 2);
+        put(&mut head, placed.len() as u64, 2);
+        put(&mut head, placed.len() as u64 - 1, 2); // .shstrtab is last
+        assert_eq!(head.len(), header);
+        out[..header].copy_from_slice(&head);
+        out
+    }
+
+    /// `file` read as `elf_section` asks, with the bytes it read.
+    fn section_of(file: &[u8]) -> (Option<Vec<u8>>, usize) {
+        let mut read = 0;
+        let found = elf_section(&mut |offset, len| {
+            let bytes = crate::host::cut(file, offset, len);
+            read += bytes.len();
+            Some(bytes)
+        });
+        (found, read)
+    }
+
+    #[test]
+    fn finds_the_section_in_both_classes_and_byte_orders_reading_little_of_the_file() {
+        let info = encode(
+            "go1.22.5",
+            "path\tgithub.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit\n",
+        );
+        for (wide, little) in [(true, true), (false, false), (true, false), (false, true)] {
+            let file = elf(
+                wide,
+                little,
+                &[
+                    (".text", vec![0x90; 1 << 20]),
+                    (".go.buildinfo.not", b"decoy".to_vec()),
+                    (".go.buildinfo", info.clone()),
+                    (".data", vec![1; 4096]),
+                ],
+            );
+            let (found, read) = section_of(&file);
+            assert_eq!(
+                found.as_deref(),
+                Some(&info[..]),
+                "wide {wide}, little {little}"
+            );
+            assert!(read < 2048, "{read} bytes read of {}", file.len());
+            assert_eq!(parse(&found.unwrap()), parse(&file));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_whole_file() {
+        // Not ELF (a fixture's stand-in: the block alone), no such section, a section with no bytes in the file.
+        assert_eq!(section_of(&encode("go1.22.5", "")).0, None);
+        assert_eq!(
+            section_of(&elf(true, true, &[(".text", vec![1; 64])])).0,
+            None
+        );
+        let mut nobits = elf(true, true, &[(".go.buildinfo", vec![1; 64])]);
+        // Section 1's sh_type, in the table after the 64-byte header, the section and the names.
+        let table = nobits.len() - 3 * 64;
+        nobits[table + 64 + 4] = 8;
+        assert_eq!(section_of(&nobits).0, None);
+        // A read that fails or comes back short.
+        let file = elf(true, true, &[(".go.buildinfo", vec![1; 64])]);
+        assert_eq!(elf_section(&mut |_, _| None), None);
+        assert_eq!(
+            elf_section(&mut |o, l| Some(crate::host::cut(&file, o, l / 2 + 1))),
+            None
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn the_section_is_the_one_named(
+            sections in proptest::collection::vec(
+                (prop_oneof![Just(".go.buildinfo"), Just(".text"), Just(".go.buildinfox"), Just("")],
+                 proptest::collection::vec(any::<u8>(), 0..64)),
+                0..5,
+            ),
+            wide: bool,
+            little: bool,
+        ) {
+            let named: Vec<(&str, Vec<u8>)> = sections.iter().map(|(n, b)| (*n, b.clone())).collect();
+            let file = elf(wide, little, &named);
+            let expected = named.iter().find(|(n, _)| *n == ".go.buildinfo").map(|(_, b)| b.clone());
+            prop_assert_eq!(section_of(&file).0, expected);
+        }
+
+        #[test]
+        fn damaged_files_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+            cut_to in any::<prop::sample::Index>(),
+        ) {
+            let mut file = elf(true, true, &[(".text", vec![7; 100]), (".go.buildinfo", encode("go1.2", "x"))]);
+            for (at, byte) in flips {
+                let i = at.index(file.len());
+                file[i] = byte;
+            }
+            file.truncate(cut_to.index(file.len() + 1));
+            let _ = section_of(&file);
         }
     }
 }

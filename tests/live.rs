@@ -654,20 +654,13 @@ fn regression_iptables_only_in_usr_sbin_passed_for_a_daemon_started_by_hand() {
 fn regression_preflight_scanned_every_process_for_the_storage_driver() {
     let Some(live) = live() else { return };
     let user = live.ok_user();
-    let bin = support::doctor_bin().display().to_string();
-    let (run, trace) = support::traced(&user, "opens", |strace| {
-        let mut argv: Vec<&str> = strace[1..].to_vec();
-        // The process-syscall filter traced() sets, and opens after it (strace takes the last -e trace=).
-        argv.extend([
-            "-e",
-            "trace=openat,openat2",
-            &bin,
-            "preflight",
-            "--format",
-            "json",
-        ]);
-        user.command_with_path(support::PATH, Path::new(strace[0]), &argv)
-    });
+    // Opens, after the process-syscall filter traced() sets.
+    let (run, trace) = support::traced_preflight(
+        &user,
+        "opens",
+        support::PATH,
+        &["-e", "trace=openat,openat2"],
+    );
     assert!(run.code() <= 1, "{run}");
     assert!(
         trace.contains("/etc/subuid"),
@@ -710,21 +703,9 @@ fn regression_an_unpackaged_rootlesskit_was_read_whole() {
     }
     let size = fs::metadata(&copy).expect("the copy").len();
     let path = format!("{}:{}", dir.display(), support::PATH);
-    let bin = support::doctor_bin().display().to_string();
-    let (run, trace) = support::traced(&user, "bundle", |strace| {
-        let mut argv: Vec<&str> = strace[1..].to_vec();
-        // Reads, each with its descriptor's path (-y); strace takes the last -e trace=.
-        argv.extend([
-            "-y",
-            "-e",
-            "trace=read,pread64",
-            &bin,
-            "preflight",
-            "--format",
-            "json",
-        ]);
-        user.command_with_path(&path, Path::new(strace[0]), &argv)
-    });
+    // Reads, each with its descriptor's path (-y).
+    let (run, trace) =
+        support::traced_preflight(&user, "bundle", &path, &["-y", "-e", "trace=read,pread64"]);
     assert!(run.code() <= 1, "{run}");
     let shown = format!("<{}>", copy.display());
     let read: u64 = trace

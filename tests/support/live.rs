@@ -285,6 +285,23 @@ pub fn traced_doctor(user: &TestUser, label: &str, args: &[&str]) -> (Run, Strin
     })
 }
 
+/// `preflight --format json` as `user` with `path` as PATH, [`traced`] with strace's `options` after its own (strace
+/// takes the last `-e trace=`).
+pub fn traced_preflight(
+    user: &TestUser,
+    label: &str,
+    path: &str,
+    options: &[&str],
+) -> (Run, String) {
+    let bin = doctor_bin().to_str().expect("UTF-8 path").to_owned();
+    traced(user, label, |strace| {
+        let mut argv: Vec<&str> = strace[1..].to_vec();
+        argv.extend(options);
+        argv.extend([bin.as_str(), "preflight", "--format", "json"]);
+        user.command_with_path(path, Path::new(strace[0]), &argv)
+    })
+}
+
 /// The finding `id` of a JSON report.
 #[track_caller]
 pub fn finding<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

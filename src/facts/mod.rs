@@ -914,7 +914,7 @@ impl<'h> Facts<'h> {
             return Read::Ok(Ok(info));
         }
         self.read_bytes(path)
-            .map(|bytes| parse::gobuildinfo::parse(&bytes))
+            .map(|bytes| parse::gobuildinfo::of_file(&bytes))
     }
 
     /// [`Facts::read`] for a file whose caller keeps what it needs of it in [`Shared`] (/etc/group's table, the

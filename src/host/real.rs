@@ -659,7 +659,11 @@ impl Host for RealHost {
         use std::os::unix::fs::FileExt as _;
         self.as_reader(|| {
             let (file, meta) = self.open_regular(path)?;
-            // No more than the file holds from `offset`, and never more than `read` would take.
+            // A file `read` refuses is refused here too (found by review: a 100 MB binary's section was read, where
+            // the whole-file read says "larger than 64 MiB: not read"), and no more than it holds from `offset`.
+            if meta.size > READ_MAX {
+                return Err(over_read_max());
+            }
             let want = meta
                 .size
                 .saturating_sub(offset)
@@ -1269,15 +1273,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn reads_stop_at_the_cap() {
-        let dir = tree();
+    /// `etc/big` in `dir`, one byte over the cap. Sparse: no disk is used for the zeros.
+    fn over_the_cap(dir: &tempfile::TempDir) -> PathBuf {
         let big = dir.path().join("etc/big");
-        // Sparse: no disk is used for the zeros.
         std::fs::File::create(&big)
             .unwrap()
             .set_len(READ_MAX + 1)
             .unwrap();
+        big
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap() {
+        let dir = tree();
+        let big = over_the_cap(&dir);
         let host = RealHost::new(dir.path()).unwrap();
         let err = host.read("/etc/big").unwrap_err();
         assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
@@ -1288,6 +1297,26 @@ mod tests {
             .set_len(READ_MAX)
             .unwrap();
         assert_eq!(host.read("/etc/big").unwrap().len() as u64, READ_MAX);
+    }
+
+    /// Regression (found by review): `read_at` read a piece of a file over the cap that `read` refuses, so a 100 MB
+    /// binary's version was told where the whole-file read says it is too large. It refuses what `read` refuses,
+    /// and gives no more than the file holds from the offset.
+    #[test]
+    fn regression_read_at_read_a_file_read_refuses() {
+        let dir = tree();
+        over_the_cap(&dir);
+        let host = RealHost::new(dir.path()).unwrap();
+        let err = host.read_at("/etc/big", READ_MAX - 8, 4).unwrap_err();
+        assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
+        std::fs::write(dir.path().join("etc/small"), b"0123456789").unwrap();
+        assert_eq!(host.read_at("/etc/small", 2, 3).unwrap(), b"234");
+        assert_eq!(host.read_at("/etc/small", 8, 100).unwrap(), b"89");
+        assert_eq!(host.read_at("/etc/small", 20, 4).unwrap(), b"");
+        assert_eq!(
+            host.read_at("/etc/small", u64::MAX, usize::MAX).unwrap(),
+            b""
+        );
     }
 
     /// `read_pieces` hands over what `read` returns, in pieces no larger than its buffer, and refuses what `read`

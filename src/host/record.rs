@@ -256,6 +256,18 @@ impl Host for Recorder<'_> {
         r
     }
 
+    /// The whole file, read and recorded by the first piece asked (a capture keeps files whole, a program only its
+    /// build information); the next pieces are cut from that copy, not read whole again.
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        if let Some(host) = self.trace(path, true) {
+            let log = self.log.borrow();
+            if let Some(bytes) = log.paths.get(&host).and_then(|s| s.content.as_deref()) {
+                return Ok(super::cut(bytes, offset, len));
+            }
+        }
+        Ok(super::cut(&self.read(path)?, offset, len))
+    }
+
     fn lstat(&self, path: &str) -> io::Result<Meta> {
         let r = self.host().lstat(path);
         self.trace(path, false);
@@ -1057,7 +1069,7 @@ pub mod redact {
             );
         }
         if bytes.len() > BIG {
-            return match crate::parse::gobuildinfo::parse(bytes) {
+            return match crate::parse::gobuildinfo::of_file(bytes) {
                 Ok(info) => {
                     let mut modinfo = String::new();
                     if let Some(p) = &info.path {
@@ -1488,6 +1500,27 @@ mod tests {
             "unix:///run/user/1000/docker.sock"
         );
         assert_eq!(text("ssh://me@box"), "ssh://me@box");
+    }
+
+    /// Regression (found by review): a capture read an unpackaged RootlessKit whole for each of the four pieces its
+    /// ELF headers and build information are read in. The first piece records the file; the rest are cut from it.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
+    fn regression_a_capture_read_a_program_whole_for_every_piece() {
+        use crate::host::Host as _;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        let program = dir.path().join("bin/program");
+        std::fs::write(&program, b"0123456789").unwrap();
+        let real = crate::host::real::RealHost::new(dir.path()).unwrap();
+        let recorder = crate::host::record::Recorder::new(&real);
+        assert_eq!(recorder.read_at("/bin/program", 0, 4).unwrap(), b"0123");
+        // Changed on disk after the first piece: the next pieces still come from the copy the capture recorded
+        // (they were read whole again, and the capture found its own file in conflict).
+        std::fs::write(&program, b"abcdefghij").unwrap();
+        assert_eq!(recorder.read_at("/bin/program", 6, 10).unwrap(), b"6789");
+        assert_eq!(recorder.read_at("/bin/program", 20, 1).unwrap(), b"");
+        assert!(recorder.log.borrow().conflicts.is_empty());
     }
 
     #[test]

@@ -171,6 +171,18 @@ pub fn elf_section(read_at: &mut dyn FnMut(u64, usize) -> Option<Vec<u8>>) -> Op
     None
 }
 
+/// The build information of a whole file as the doctor reads it: its ELF `.go.buildinfo` section when that is there
+/// and parses (as Go's `debug/buildinfo` looks there first), else the first block anywhere in the file. The live
+/// run ([`crate::facts::Facts::go_build_info`], which reads only the section) and a capture (which keeps only
+/// this of a large program) agree through it.
+pub fn of_file(bytes: &[u8]) -> Result<BuildInfo, Error> {
+    let section = elf_section(&mut |offset, len| Some(crate::host::cut(bytes, offset, len)));
+    match section.as_deref().map(parse) {
+        Some(Ok(info)) => Ok(info),
+        _ => parse(bytes),
+    }
+}
+
 /// The major version a Go module path carries below `module` (`…/v2` is 2); `Some(1)` for a path without a
 /// `/vN` suffix (major version 0 or 1); `None` when `path` is not `module` or below it.
 pub fn module_major(path: &str, module: &str) -> Option<u64> {
@@ -470,6 +482,34 @@ mod elf_tests {
             assert!(read < 2048, "{read} bytes read of {}", file.len());
             assert_eq!(parse(&found.unwrap()), parse(&file));
         }
+    }
+
+    /// Found by review: a block before the section (another program's, or a decoy in `.rodata`) is not the one Go
+    /// reads; the section's is, live and in a capture alike.
+    #[test]
+    fn regression_a_block_before_the_section_was_read_in_its_place() {
+        let earlier = encode(
+            "go1.19.8",
+            "mod\tgithub.com/rootless-containers/rootlesskit\tv1.1.1\t\n",
+        );
+        let section = encode(
+            "go1.22.5",
+            "mod\tgithub.com/rootless-containers/rootlesskit/v2\tv2.3.4\t\n",
+        );
+        let file = elf(
+            true,
+            true,
+            &[
+                (".rodata", earlier.clone()),
+                (".text", vec![0; 4096]),
+                (".go.buildinfo", section.clone()),
+            ],
+        );
+        assert_eq!(parse(&file), parse(&earlier));
+        assert_eq!(of_file(&file), parse(&section));
+        assert_eq!(section_of(&file).0.as_deref(), Some(&section[..]));
+        // Without the section, the first block in the file answers, as before.
+        assert_eq!(of_file(&earlier), parse(&earlier));
     }
 
     #[test]

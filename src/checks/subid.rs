@@ -544,7 +544,7 @@ fn files(f: &Facts) -> Verdict {
             }
         }
         if let Read::Ok(file) = side.file {
-            for err in &file.errors {
+            for err in file.errors() {
                 problems.push(format!("{path}:{}: {}", err.line, err.message));
                 evidence.push(Evidence {
                     source: format!("{path}:{}", err.line),

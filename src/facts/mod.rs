@@ -174,24 +174,36 @@ pub enum UserError {
 #[derive(Debug, Clone)]
 pub struct SubidFile {
     pub path: &'static str,
+    /// The parse, shared with the other file when both hold the same bytes: useradd(8) allocates a new account's
+    /// subordinate uids and gids alike, so on most hosts /etc/subgid is /etc/subuid byte for byte, and a fleet's
+    /// second file of ten thousand lines is then compared, not parsed and kept again.
+    lines: Rc<SubidLines>,
+    /// RootlessKit's static parser over the whole text, built on first use, for every user (its errors name the path).
+    rootlesskit_static: OnceCell<parse::subid::StaticIndex>,
+    /// Answer through the indices (see [`Shared::indexed`]); otherwise by a pass over the lines.
+    indexed: bool,
+    /// Without indices: RootlessKit's static parse for the first user asked (uid, name, answer).
+    static_one: OnceCell<StaticParse>,
+}
+
+/// A subordinate-id file's text and lines, as shadow reads them, with the indices built over them on first use:
+/// nothing here depends on which file it is.
+#[derive(Debug)]
+struct SubidLines {
     spans: Vec<EntrySpan>,
     /// RootlessKit's static parser reads every line as shadow does (`parse::subid::Spans::alike`).
     alike: bool,
-    pub errors: Vec<LineError>,
+    errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
-    pub text: String,
-    /// RootlessKit's static parser over the whole text, built on first use, for every user.
-    rootlesskit_static: OnceCell<parse::subid::StaticIndex>,
+    text: String,
+    /// The text is the file's bytes: they were valid UTF-8.
+    exact: bool,
     /// The entries' indices by owner (a name, or a uid as written), built on first use.
     by_owner: OnceCell<FastMap<String, Vec<usize>>>,
     /// The entries' indices sorted by start, with the greatest end up to each: which ranges overlap one, by
     /// binary search instead of a pass over every line.
     by_start: OnceCell<(Vec<usize>, Vec<u64>)>,
     numeric_owner: OnceCell<bool>,
-    /// Answer through the indices (see [`Shared::indexed`]); otherwise by a pass over the lines.
-    indexed: bool,
-    /// Without indices: RootlessKit's static parse for the first user asked (uid, name, answer).
-    static_one: OnceCell<StaticParse>,
     /// Without indices: the entries of the first user asked (name, uid, their indices), which a dozen checks ask.
     mine_one: OnceCell<(String, u32, Vec<usize>)>,
 }
@@ -213,38 +225,65 @@ impl SubidFile {
             mut errors,
             alike,
         } = parse::subid::parse_spans(&text);
+        // Each line that is not UTF-8 is reported: none means the text is the file's bytes.
+        let exact = unreadable.is_empty();
         if !unreadable.is_empty() {
             errors.extend(unreadable);
             errors.sort_by_key(|e| e.line);
         }
-        SubidFile {
-            path,
+        let lines = SubidLines {
             spans,
             alike,
+            exact,
             errors,
             text,
-            rootlesskit_static: OnceCell::new(),
             by_owner: OnceCell::new(),
             by_start: OnceCell::new(),
             numeric_owner: OnceCell::new(),
+            mine_one: OnceCell::new(),
+        };
+        SubidFile::sharing(path, Rc::new(lines), indexed)
+    }
+
+    fn sharing(path: &'static str, lines: Rc<SubidLines>, indexed: bool) -> SubidFile {
+        SubidFile {
+            path,
+            lines,
+            rootlesskit_static: OnceCell::new(),
             indexed,
             static_one: OnceCell::new(),
-            mine_one: OnceCell::new(),
         }
+    }
+
+    /// The file at `path`, if its bytes are `bytes`, read as this one: the same parse, shared.
+    fn if_same(&self, path: &'static str, bytes: &[u8]) -> Option<SubidFile> {
+        // A lossy text may equal other bytes (U+FFFD written out): only an exact one is compared.
+        (self.lines.exact && self.lines.text.as_bytes() == bytes)
+            .then(|| SubidFile::sharing(path, Rc::clone(&self.lines), self.indexed))
+    }
+
+    /// The lines shadow rejects (or that are not UTF-8), each with why, in line order.
+    pub fn errors(&self) -> &[LineError] {
+        &self.lines.errors
+    }
+
+    /// The file's text as RootlessKit's static parser reads it.
+    pub fn text(&self) -> &str {
+        &self.lines.text
     }
 
     /// How many lines shadow uses.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.lines.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.lines.spans.is_empty()
     }
 
     /// The `i`th entry, in file order.
     pub fn entry(&self, i: usize) -> Option<SubidEntry> {
-        self.spans.get(i).map(|s| SubidEntry {
+        self.lines.spans.get(i).map(|s| SubidEntry {
             line: s.line as usize,
             owner: self.owner(s).to_owned(),
             start: s.start(),
@@ -254,24 +293,25 @@ impl SubidFile {
 
     /// Every entry, in file order (each made on demand: for a failing check's remedy, not for every run).
     pub fn entries(&self) -> impl Iterator<Item = SubidEntry> + '_ {
-        (0..self.spans.len()).filter_map(|i| self.entry(i))
+        (0..self.lines.spans.len()).filter_map(|i| self.entry(i))
     }
 
     /// Each entry's range as `(start, end)`, in file order, without making the entries.
     pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.spans.iter().map(|s| (s.start(), s.end()))
+        self.lines.spans.iter().map(|s| (s.start(), s.end()))
     }
 
     /// Each entry's owner as written, in file order.
     pub fn owners(&self) -> impl Iterator<Item = &str> + '_ {
-        self.spans.iter().map(|s| self.owner(s))
+        self.lines.spans.iter().map(|s| self.owner(s))
     }
 
     /// The entries whose line RootlessKit's static parser may read otherwise than shadow (not
     /// [`parse::subid::reads_alike`]), each with its line: the only ones worth reading twice.
     pub fn read_otherwise(&self) -> impl Iterator<Item = (SubidEntry, &str)> + '_ {
-        let mut lines = parse::split_ascii(&self.text, b'\n').enumerate();
-        self.spans
+        let mut lines = parse::split_ascii(&self.lines.text, b'\n').enumerate();
+        self.lines
+            .spans
             .iter()
             .enumerate()
             .filter(|(_, s)| !s.alike)
@@ -285,6 +325,7 @@ impl SubidFile {
     /// The entry on line `line` (1-based) of the file, if shadow uses that line.
     pub fn entry_at(&self, line: usize) -> Option<SubidEntry> {
         let i = self
+            .lines
             .spans
             .binary_search_by_key(&line, |s| s.line as usize)
             .ok()?;
@@ -292,7 +333,8 @@ impl SubidFile {
     }
 
     fn owner(&self, s: &EntrySpan) -> &str {
-        self.text
+        self.lines
+            .text
             .get(s.owner_start as usize..s.owner_end as usize)
             .unwrap_or_default()
     }
@@ -306,12 +348,12 @@ impl SubidFile {
         if !self.indexed {
             let parse = || {
                 parse::subid::rootlesskit_static_with(
-                    &self.text,
+                    &self.lines.text,
                     self.path,
                     user.uid,
                     &user.name,
-                    &self.spans,
-                    self.alike,
+                    &self.lines.spans,
+                    self.lines.alike,
                 )
             };
             let (uid, name, result) = self
@@ -324,7 +366,7 @@ impl SubidFile {
             };
         }
         self.rootlesskit_static
-            .get_or_init(|| parse::subid::StaticIndex::new(&self.text, self.path))
+            .get_or_init(|| parse::subid::StaticIndex::new(&self.lines.text, self.path))
             .ranges(user.uid, &user.name)
     }
 
@@ -332,15 +374,17 @@ impl SubidFile {
     pub fn mine(&self, name: &str, uid: u32) -> Vec<SubidEntry> {
         if !self.indexed {
             let pass = || -> Vec<usize> {
-                (0..self.spans.len())
+                (0..self.lines.spans.len())
                     .filter(|&i| {
-                        let owner = self.owner(&self.spans[i]);
+                        let owner = self.owner(&self.lines.spans[i]);
                         owner == name || parse::subid::is_decimal_of(owner, uid)
                     })
                     .collect()
             };
-            let (first_name, first_uid, found) =
-                self.mine_one.get_or_init(|| (name.to_owned(), uid, pass()));
+            let (first_name, first_uid, found) = self
+                .lines
+                .mine_one
+                .get_or_init(|| (name.to_owned(), uid, pass()));
             let found = if first_name == name && *first_uid == uid {
                 found.clone()
             } else {
@@ -360,8 +404,8 @@ impl SubidFile {
     /// The indices of the entries whose owner field is exactly `owner`, in file order.
     pub fn owned_by(&self, owner: &str) -> Vec<usize> {
         if !self.indexed {
-            return (0..self.spans.len())
-                .filter(|&i| self.owner(&self.spans[i]) == owner)
+            return (0..self.lines.spans.len())
+                .filter(|&i| self.owner(&self.lines.spans[i]) == owner)
                 .collect();
         }
         self.owner_index(owner).to_vec()
@@ -370,21 +414,22 @@ impl SubidFile {
     /// The first entry, in file order, owned by exactly `owner` whose range holds `id`.
     pub fn first_owned_containing(&self, owner: &str, id: u64) -> Option<SubidEntry> {
         let holds = |i: &usize| {
-            let s = &self.spans[*i];
+            let s = &self.lines.spans[*i];
             id >= s.start() && id < EntrySpan::end(s)
         };
         let found = if self.indexed {
             self.owner_index(owner).iter().copied().find(holds)
         } else {
-            (0..self.spans.len()).find(|i| self.owner(&self.spans[*i]) == owner && holds(i))
+            (0..self.lines.spans.len())
+                .find(|i| self.owner(&self.lines.spans[*i]) == owner && holds(i))
         };
         found.and_then(|i| self.entry(i))
     }
 
     fn owner_index(&self, owner: &str) -> &[usize] {
-        let index = self.by_owner.get_or_init(|| {
+        let index = self.lines.by_owner.get_or_init(|| {
             let mut map: FastMap<String, Vec<usize>> = Default::default();
-            for (i, s) in self.spans.iter().enumerate() {
+            for (i, s) in self.lines.spans.iter().enumerate() {
                 map.entry(self.owner(s).to_owned()).or_default().push(i);
             }
             map
@@ -395,6 +440,7 @@ impl SubidFile {
     /// Whether some entry's owner is all digits (a uid, or a name that looks like one).
     pub fn has_numeric_owner(&self) -> bool {
         *self
+            .lines
             .numeric_owner
             .get_or_init(|| self.owners().any(|o| o.bytes().all(|b| b.is_ascii_digit())))
     }
@@ -407,13 +453,13 @@ impl SubidFile {
             s.count() > 0 && count > 0 && s.start() < end && start < EntrySpan::end(s)
         };
         if !self.indexed {
-            return (0..self.spans.len())
-                .filter(|&i| overlaps(&self.spans[i]))
+            return (0..self.lines.spans.len())
+                .filter(|&i| overlaps(&self.lines.spans[i]))
                 .filter_map(|i| self.entry(i))
                 .collect();
         }
-        let spans = &self.spans;
-        let (order, max_end) = self.by_start.get_or_init(|| {
+        let spans = &self.lines.spans;
+        let (order, max_end) = self.lines.by_start.get_or_init(|| {
             let mut order: Vec<usize> = (0..spans.len()).collect();
             order.sort_by_key(|&i| spans[i].start());
             let mut max = 0;
@@ -1424,18 +1470,25 @@ impl<'h> Facts<'h> {
     pub fn subuid(&self) -> &Read<SubidFile> {
         self.shared
             .subuid
-            .get_or_init(|| self.subid_file("/etc/subuid"))
+            .get_or_init(|| self.subid_file("/etc/subuid", &self.shared.subgid))
     }
 
     pub fn subgid(&self) -> &Read<SubidFile> {
         self.shared
             .subgid
-            .get_or_init(|| self.subid_file("/etc/subgid"))
+            .get_or_init(|| self.subid_file("/etc/subgid", &self.shared.subuid))
     }
 
-    fn subid_file(&self, path: &'static str) -> Read<SubidFile> {
+    /// The subordinate-id file at `path`; when `other` (the other file) was read first and holds the same bytes,
+    /// its parse is shared ([`SubidFile::if_same`]).
+    fn subid_file(&self, path: &'static str, other: &OnceCell<Read<SubidFile>>) -> Read<SubidFile> {
         // shadow reads these files as bytes: a line that is not UTF-8 is reported, not a reason to read nothing.
         self.read_bytes(path).map(|bytes| {
+            if let Some(Read::Ok(other)) = other.get()
+                && let Some(same) = other.if_same(path, &bytes)
+            {
+                return same;
+            }
             // Valid UTF-8 (the usual case) becomes the text without a copy.
             let (text, invalid) = match String::from_utf8(bytes) {
                 Ok(text) => (text, None),
@@ -1744,7 +1797,7 @@ mod tests {
             false,
         );
         let lines: Vec<(usize, bool)> = f
-            .errors
+            .errors()
             .iter()
             .map(|e| (e.line, e.message == "not valid UTF-8"))
             .collect();
@@ -1993,6 +2046,107 @@ mod tests {
                         && !own.read.borrow().contains_key(path),
                     "{path} is kept by the memo as well as parsed"
                 );
+            }
+        }
+    }
+
+    /// /etc/subgid holding /etc/subuid's bytes (useradd's usual allocation) shares its parse, whichever is read
+    /// first, and still answers as itself: its own path, in RootlessKit's errors too; different bytes, or a first file
+    /// whose text is not its bytes (a line not UTF-8, read lossily), are parsed on their own.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn identical_subid_files_share_one_parse_and_keep_their_paths() {
+        let same =
+            "alice:100000:65536\nbob:165536:65536\n# comment\nbad line\nalice:231072:65536\n";
+        let cases: [(&[u8], &[u8], bool); 3] = [
+            (same.as_bytes(), same.as_bytes(), true),
+            (
+                same.as_bytes(),
+                b"alice:100000:65536\nbob:165536:65537\n",
+                false,
+            ),
+            // The first file's invalid byte reads as U+FFFD, which the second holds as written.
+            (
+                b"alice:100000:65536\nb\xffb:1:2\n",
+                "alice:100000:65536\nb\u{fffd}b:1:2\n".as_bytes(),
+                false,
+            ),
+        ];
+        for (uid_bytes, gid_bytes, shared_parse) in cases {
+            for indexed in [false, true] {
+                for gid_first in [false, true] {
+                    let dir = tempfile::tempdir().expect("a temporary directory");
+                    std::fs::create_dir_all(dir.path().join("etc")).expect("etc");
+                    std::fs::write(dir.path().join("etc/subuid"), uid_bytes).expect("subuid");
+                    std::fs::write(dir.path().join("etc/subgid"), gid_bytes).expect("subgid");
+                    let host =
+                        crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+                    let shared = Shared::new(&host, indexed);
+                    let facts =
+                        Facts::for_account(&host, &shared, &account("alice", 1000, "/home/alice"))
+                            .expect("facts");
+                    let (u, g) = if gid_first {
+                        let g = facts.subgid();
+                        (facts.subuid(), g)
+                    } else {
+                        let u = facts.subuid();
+                        (u, facts.subgid())
+                    };
+                    let (Read::Ok(u), Read::Ok(g)) = (u, g) else {
+                        panic!("both files read");
+                    };
+                    let case = format!(
+                        "{uid_bytes:?} / {gid_bytes:?}, indexed {indexed}, subgid first {gid_first}"
+                    );
+                    assert_eq!(Rc::ptr_eq(&u.lines, &g.lines), shared_parse, "{case}");
+                    assert_eq!((u.path, g.path), ("/etc/subuid", "/etc/subgid"), "{case}");
+                    // Each answers as a file parsed on its own would.
+                    for (file, path, bytes) in
+                        [(u, "/etc/subuid", uid_bytes), (g, "/etc/subgid", gid_bytes)]
+                    {
+                        let alone = SubidFile::new(
+                            path,
+                            String::from_utf8_lossy(bytes).into_owned(),
+                            file.errors()
+                                .iter()
+                                .filter(|e| e.message == "not valid UTF-8")
+                                .cloned()
+                                .collect(),
+                            indexed,
+                        );
+                        assert_eq!(file.errors(), alone.errors(), "{case}: {path}");
+                        assert_eq!(file.text(), alone.text(), "{case}: {path}");
+                        assert_eq!(
+                            file.mine("alice", 1000),
+                            alone.mine("alice", 1000),
+                            "{case}: {path}"
+                        );
+                        assert_eq!(
+                            file.overlapping(0, 200_000),
+                            alone.overlapping(0, 200_000),
+                            "{case}: {path}"
+                        );
+                        let user = facts.user.clone();
+                        assert_eq!(
+                            file.rootlesskit_static(&user),
+                            alone.rootlesskit_static(&user),
+                            "{case}: {path}"
+                        );
+                    }
+                    // RootlessKit's static parser stops at the malformed line, naming its file.
+                    if shared_parse {
+                        let user = facts.user.clone();
+                        let (eu, eg) = (u.rootlesskit_static(&user), g.rootlesskit_static(&user));
+                        assert!(
+                            eu.as_ref().is_err_and(|e| e.contains("/etc/subuid")),
+                            "{case}: {eu:?}"
+                        );
+                        assert!(
+                            eg.as_ref().is_err_and(|e| e.contains("/etc/subgid")),
+                            "{case}: {eg:?}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -953,10 +953,9 @@ impl<'h> Facts<'h> {
             return Read::Missing;
         }
         let reader = self.reader();
-        let section = parse::gobuildinfo::elf_section(&mut |offset, len| {
+        if let Some(info) = parse::gobuildinfo::of_section(&mut |offset, len| {
             reader.read_at(path, offset, len).ok()
-        });
-        if let Some(Ok(info)) = section.as_deref().map(parse::gobuildinfo::parse) {
+        }) {
             return Read::Ok(Ok(info));
         }
         self.read_bytes(path)

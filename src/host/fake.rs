@@ -105,7 +105,40 @@ fn errno(e: nix::errno::Errno) -> io::Error {
     io::Error::from_raw_os_error(e as i32)
 }
 
+/// A readable file of a fake host ([`FakeHost::content`]).
+enum Content {
+    Disk(std::path::PathBuf),
+    Text(String),
+}
+
 impl FakeHost {
+    /// What reading `path` reads, as `read` finds it (symlinks followed, denials and the sidecar's kinds applied):
+    /// a fixture's file on disk, or a tree entry's text.
+    fn content(&self, path: &str) -> io::Result<Content> {
+        let host = self.resolve(path, true)?;
+        self.read_denied(&host)?;
+        match self.lookup(&host)? {
+            Some(Merged {
+                top: Found::Disk(disk, _),
+                ..
+            }) => Ok(Content::Disk(disk)),
+            Some(Merged {
+                top:
+                    Found::Inline(Some(TreeEntry {
+                        text: Some(text), ..
+                    })),
+                ..
+            }) => Ok(Content::Text(text)),
+            Some(_) => Err(errno(nix::errno::Errno::EISDIR)),
+            // A sidecar-only socket or directory exists but has no content to read.
+            None => match self.sidecar.files.get(&host).and_then(|o| o.kind) {
+                Some(FileKind::Dir) => Err(errno(nix::errno::Errno::EISDIR)),
+                Some(_) => Err(errno(nix::errno::Errno::ENXIO)),
+                None => Err(errno(nix::errno::Errno::ENOENT)),
+            },
+        }
+    }
+
     /// The names `user_by_name` was asked so far, in order.
     pub fn names_asked(&self) -> Vec<String> {
         self.names_asked.borrow().clone()
@@ -520,47 +553,24 @@ impl Host for FakeHost {
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-        let host = self.resolve(path, true)?;
-        self.read_denied(&host)?;
-        match self.lookup(&host)? {
-            Some(Merged {
-                top: Found::Disk(disk, _),
-                ..
-            }) => std::fs::read(disk),
-            Some(Merged {
-                top:
-                    Found::Inline(Some(TreeEntry {
-                        text: Some(text), ..
-                    })),
-                ..
-            }) => Ok(text.into_bytes()),
-            Some(_) => Err(errno(nix::errno::Errno::EISDIR)),
-            // A sidecar-only socket or directory exists but has no content to read.
-            None => match self.sidecar.files.get(&host).and_then(|o| o.kind) {
-                Some(FileKind::Dir) => Err(errno(nix::errno::Errno::EISDIR)),
-                Some(_) => Err(errno(nix::errno::Errno::ENXIO)),
-                None => Err(errno(nix::errno::Errno::ENOENT)),
-            },
+        match self.content(path)? {
+            Content::Disk(disk) => std::fs::read(disk),
+            Content::Text(text) => Ok(text.into_bytes()),
         }
     }
 
     fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
         use std::io::{Read as _, Seek as _};
-        let host = self.resolve(path, true)?;
-        self.read_denied(&host)?;
-        match self.lookup(&host)? {
+        match self.content(path)? {
             // A fixture's file on disk (a real binary, megabytes): only the bytes asked for.
-            Some(Merged {
-                top: Found::Disk(disk, _),
-                ..
-            }) => {
+            Content::Disk(disk) => {
                 let mut file = std::fs::File::open(disk)?;
                 file.seek(std::io::SeekFrom::Start(offset))?;
                 let mut out = Vec::new();
                 file.take(len as u64).read_to_end(&mut out)?;
                 Ok(out)
             }
-            _ => Ok(super::cut(&self.read(path)?, offset, len)),
+            Content::Text(text) => Ok(super::cut(text.as_bytes(), offset, len)),
         }
     }
 

@@ -176,11 +176,17 @@ pub fn elf_section(read_at: &mut dyn FnMut(u64, usize) -> Option<Vec<u8>>) -> Op
 /// run ([`crate::facts::Facts::go_build_info`], which reads only the section) and a capture (which keeps only
 /// this of a large program) agree through it.
 pub fn of_file(bytes: &[u8]) -> Result<BuildInfo, Error> {
-    let section = elf_section(&mut |offset, len| Some(crate::host::cut(bytes, offset, len)));
-    match section.as_deref().map(parse) {
-        Some(Ok(info)) => Ok(info),
-        _ => parse(bytes),
+    match of_section(&mut |offset, len| Some(crate::host::cut(bytes, offset, len))) {
+        Some(info) => Ok(info),
+        None => parse(bytes),
     }
+}
+
+/// The build information of the ELF `.go.buildinfo` section that `read_at` finds ([`elf_section`]), if it is there
+/// and parses: the first half of [`of_file`], for a reader of pieces that reads the whole file only when this is
+/// `None`.
+pub fn of_section(read_at: &mut dyn FnMut(u64, usize) -> Option<Vec<u8>>) -> Option<BuildInfo> {
+    parse(&elf_section(read_at)?).ok()
 }
 
 /// The major version a Go module path carries below `module` (`…/v2` is 2); `Some(1)` for a path without a

@@ -196,8 +196,6 @@ struct SubidLines {
     errors: Vec<LineError>,
     /// The file's text as RootlessKit's static parser reads it: bytes, lossily (Go does not check UTF-8).
     text: String,
-    /// The text is the file's bytes: they were valid UTF-8.
-    exact: bool,
     /// The entries' indices by owner (a name, or a uid as written), built on first use.
     by_owner: OnceCell<FastMap<String, Vec<usize>>>,
     /// The entries' indices sorted by start, with the greatest end up to each: which ranges overlap one, by
@@ -225,8 +223,6 @@ impl SubidFile {
             mut errors,
             alike,
         } = parse::subid::parse_spans(&text);
-        // Each line that is not UTF-8 is reported: none means the text is the file's bytes.
-        let exact = unreadable.is_empty();
         if !unreadable.is_empty() {
             errors.extend(unreadable);
             errors.sort_by_key(|e| e.line);
@@ -234,7 +230,6 @@ impl SubidFile {
         let lines = SubidLines {
             spans,
             alike,
-            exact,
             errors,
             text,
             by_owner: OnceCell::new(),
@@ -257,8 +252,9 @@ impl SubidFile {
 
     /// The file at `path`, if its bytes are `bytes`, read as this one: the same parse, shared.
     fn if_same(&self, path: &'static str, bytes: &[u8]) -> Option<SubidFile> {
-        // A lossy text may equal other bytes (U+FFFD written out): only an exact one is compared.
-        (self.lines.exact && self.lines.text.as_bytes() == bytes)
+        // A lossy reading puts U+FFFD where the bytes were not UTF-8, and another file may hold U+FFFD as written:
+        // only a text without one is surely its file's bytes, whoever made it.
+        (!self.lines.text.contains('\u{fffd}') && self.lines.text.as_bytes() == bytes)
             .then(|| SubidFile::sharing(path, Rc::clone(&self.lines), self.indexed))
     }
 
@@ -2148,6 +2144,13 @@ mod tests {
                 }
             }
         }
+        // Whoever made the first file's text, one holding U+FFFD may be a lossy reading: never taken for bytes.
+        let lossy = "alice:100000:65536\nb\u{fffd}b:1:2\n";
+        let first = SubidFile::new("/etc/subuid", lossy.to_owned(), Vec::new(), false);
+        assert!(first.if_same("/etc/subgid", lossy.as_bytes()).is_none());
+        let plain = "alice:100000:65536\n";
+        let first = SubidFile::new("/etc/subuid", plain.to_owned(), Vec::new(), false);
+        assert!(first.if_same("/etc/subgid", plain.as_bytes()).is_some());
     }
 
     /// A tree's host as a bare chroot without `/proc` shows it: `canonicalize` and `xattr`, which go through this

@@ -263,11 +263,6 @@ impl SubidFile {
         &self.lines.errors
     }
 
-    /// The file's text as RootlessKit's static parser reads it.
-    pub fn text(&self) -> &str {
-        &self.lines.text
-    }
-
     /// How many lines shadow uses.
     pub fn len(&self) -> usize {
         self.lines.spans.len()
@@ -2110,7 +2105,7 @@ mod tests {
                             indexed,
                         );
                         assert_eq!(file.errors(), alone.errors(), "{case}: {path}");
-                        assert_eq!(file.text(), alone.text(), "{case}: {path}");
+                        assert_eq!(file.lines.text, alone.lines.text, "{case}: {path}");
                         assert_eq!(
                             file.mine("alice", 1000),
                             alone.mine("alice", 1000),

@@ -89,24 +89,24 @@ pub(crate) fn lines_with_colons<const N: usize>(
             count += 1;
         }
     };
+    // Each word's marked bytes, lowest first: little-endian order is the bytes' order.
+    let mut word_at = |base: usize, word: [u8; 8]| {
+        let mut found = newlines_and_colons(u64::from_le_bytes(word));
+        while found != 0 {
+            let j = (found.trailing_zeros() / 8) as usize;
+            at(base + j, word[j]);
+            found &= found - 1;
+        }
+    };
     let words = bytes.chunks_exact(8);
     let tail = words.remainder();
     for (k, word) in words.enumerate() {
-        let word: [u8; 8] = word.try_into().unwrap_or_default();
-        let mut found = newlines_and_colons(u64::from_le_bytes(word));
-        while found != 0 {
-            // The lowest marked byte first: little-endian order is the bytes' order.
-            let j = (found.trailing_zeros() / 8) as usize;
-            at(k * 8 + j, word[j]);
-            found &= found - 1;
-        }
+        word_at(k * 8, word.try_into().unwrap_or_default());
     }
-    let done = bytes.len() - tail.len();
-    for (j, &b) in tail.iter().enumerate() {
-        if b == b'\n' || b == b':' {
-            at(done + j, b);
-        }
-    }
+    // The last bytes as a word padded with zeros, which are neither.
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    word_at(bytes.len() - tail.len(), last);
     each(line, start..bytes.len(), &colons[..count.min(N)], count);
 }
 

@@ -27,16 +27,27 @@ pub fn failing(status: Status, strict: bool) -> bool {
 }
 
 /// A label value as the text format writes it: backslash, double quote and line feed escaped; other control
-/// characters (an account name's ESC) are written visibly first (`model::escape_controls`), so `cat` of a .prom
-/// file sends no terminal sequence.
+/// characters (an account name's ESC) are written visibly first, so `cat` of a .prom file sends no terminal
+/// sequence. That visible form doubles the value's own backslashes, so two values never share a label: an account
+/// named `a<ESC>` and one named `a\e` were one series twice, which Prometheus refuses (found by a hostile-user
+/// audit).
 fn label(value: &str) -> String {
-    let value = crate::model::escape_controls(value);
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
+            // The visible form's `\` (a backslash of the value) and `\e`, then the format's own escapes.
+            '\\' => out.push_str(r"\\\\"),
+            '"' => out.push_str(r#"\""#),
+            c if crate::model::is_terminal_control(c) => {
+                let mut buf = [0u8; 4];
+                for v in crate::model::escape_controls(c.encode_utf8(&mut buf)).chars() {
+                    if v == '\\' {
+                        out.push_str("\\\\");
+                    } else {
+                        out.push(v);
+                    }
+                }
+            }
             c => out.push(c),
         }
     }
@@ -394,8 +405,63 @@ mod tests {
 
     #[test]
     fn label_values_escape_what_the_format_demands() {
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\\\nd");
+        // A line feed is a control, written visibly (`\n`, whose backslash the format escapes).
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\\\\\c\\\\nd");
         assert_eq!(label("tëst"), "tëst");
+    }
+
+    /// The value a label holds: the format's escapes undone, then the visible form's.
+    fn unlabel(l: &str) -> Option<String> {
+        let mut visible = String::new();
+        let mut chars = l.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' | '\n' => return None,
+                '\\' => match chars.next()? {
+                    'n' => visible.push('\n'),
+                    c @ ('\\' | '"') => visible.push(c),
+                    _ => return None,
+                },
+                c => visible.push(c),
+            }
+        }
+        let mut back = String::new();
+        let mut chars = visible.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                back.push(c);
+                continue;
+            }
+            match chars.next()? {
+                '\\' => back.push('\\'),
+                'e' => back.push('\x1b'),
+                'r' => back.push('\r'),
+                'n' => back.push('\n'),
+                't' => back.push('\t'),
+                'x' => {
+                    let hex: String = [chars.next()?, chars.next()?].iter().collect();
+                    back.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
+                }
+                'u' => {
+                    if chars.next()? != '{' {
+                        return None;
+                    }
+                    let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    back.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                _ => return None,
+            }
+        }
+        Some(back)
+    }
+
+    /// Regression (hostile-user audit): accounts named `esc2<ESC>` and `esc2\e` got the same user label, so the
+    /// file held one series twice.
+    #[test]
+    fn regression_two_accounts_one_label() {
+        assert_ne!(label("esc2\x1b"), label("esc2\\e"));
+        assert_eq!(unlabel(&label("esc2\x1b")).as_deref(), Some("esc2\x1b"));
+        assert_eq!(unlabel(&label("esc2\\e")).as_deref(), Some("esc2\\e"));
     }
 
     proptest! {
@@ -409,28 +475,12 @@ mod tests {
             }
         }
 
+        /// Every label gives its value back, so no two values share one.
         #[test]
-        fn an_escaped_label_has_no_bare_quote_or_line_feed(value in any::<String>()) {
+        fn a_label_gives_its_value_back(value in any::<String>()) {
             let l = label(&value);
-            prop_assert!(!l.contains('\n'));
-            // Every quote is escaped: unescaping gives the value back.
-            let mut back = String::new();
-            let mut chars = l.chars();
-            while let Some(c) = chars.next() {
-                if c == '"' {
-                    prop_assert!(false, "bare quote in {l:?}");
-                }
-                if c == '\\' {
-                    match chars.next() {
-                        Some('n') => back.push('\n'),
-                        Some(c @ ('\\' | '"')) => back.push(c),
-                        other => prop_assert!(false, "bad escape {other:?} in {l:?}"),
-                    }
-                } else {
-                    back.push(c);
-                }
-            }
-            prop_assert_eq!(back, crate::model::escape_controls(&value).into_owned());
+            prop_assert!(!l.chars().any(crate::model::is_terminal_control), "{:?}", l);
+            prop_assert_eq!(unlabel(&l), Some(value));
         }
     }
 }

@@ -53,8 +53,22 @@ fn edited(base: &str, edit: impl FnOnce(String) -> String) -> Edited {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let path = dir.path().join("host.toml");
-    std::fs::write(&path, edit(text)).unwrap();
+    let text = edit(text);
+    // A sidecar's base is the fixture directory beside it: beside the copy, a link to it.
+    if let Some(name) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("base = \""))
+        .and_then(|l| l.strip_suffix('"'))
+    {
+        std::os::unix::fs::symlink(
+            format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR")),
+            dir.path().join(name),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(dir.path().join("case")).unwrap();
+    let path = dir.path().join("case/host.toml");
+    std::fs::write(&path, text).unwrap();
     Edited {
         host: path.to_string_lossy().into_owned(),
         root: root_of(base),
@@ -491,6 +505,41 @@ fn all_users_prometheus_and_junit_carry_every_account() {
     }
 }
 
+/// Regression (hostile-user audit): accounts named `esc2<ESC>` and `esc2\e` got one `user` label, so the file held
+/// each of their series twice, which Prometheus refuses.
+#[test]
+fn regression_two_accounts_one_prometheus_label() {
+    let host = edited("debian-12-accounts", |t| {
+        t.replace(
+            "carol:x:1002:1002:Carol,,,:/home/carol:/bin/bash\n",
+            "carol:x:1002:1002:Carol,,,:/home/carol:/bin/bash\nesc2\\u001B:x:2014:2014::/home/e1:/bin/bash\nesc2\\\\e:x:2015:2015::/home/e2:/bin/bash\n",
+        )
+    });
+    let out = host
+        .doctor()
+        .args(["preflight", "--all-users", "--format", "prometheus"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (ok, said) = validate("promtool", &["check", "metrics"], text.as_bytes());
+    assert!(ok && said.trim().is_empty(), "promtool: {said}\n{text}");
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s))
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = series.iter().copied().collect();
+    assert_eq!(distinct.len(), series.len(), "a series twice:\n{text}");
+    for user in [r#"user="esc2\\e""#, r#"user="esc2\\\\e""#] {
+        assert!(
+            text.contains(&format!(
+                r#"rootless_doctor_healthy{{command="preflight",{user}}}"#
+            )),
+            "no {user}:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn under_sudo_the_invoking_user_is_checked_and_the_report_says_so() {
     let host = edited("debian-12", |t| {
@@ -785,6 +834,43 @@ fn regression_unbounded_output_huge_subuid() {
         human.stdout.len() < 1_000_000,
         "{} bytes of text",
         human.stdout.len()
+    );
+}
+
+/// Regression (hostile-user audit): a user unit's drop-ins were parsed whatever their size (three of 64 MiB took
+/// 8.7 GB). A unit's files together may hold 1 MiB; past it the check names the file, and nothing is parsed.
+#[test]
+fn regression_huge_drop_ins_are_named_not_parsed() {
+    let host = edited_tree("debian-12", |root| {
+        let dir = root.join("home/alice/.config/systemd/user/docker.service.d");
+        std::fs::create_dir_all(&dir).unwrap();
+        put(
+            root,
+            "/home/alice/.config/systemd/user/docker.service",
+            "[Service]\nExecStart=/usr/bin/dockerd-rootless.sh\n",
+        );
+        let body = format!("[Service]\n{}", "E=1\n".repeat(100_000));
+        for name in ["0.conf", "1.conf", "2.conf"] {
+            put(
+                root,
+                &format!("/home/alice/.config/systemd/user/docker.service.d/{name}"),
+                &body,
+            );
+        }
+    });
+    let out = host
+        .doctor()
+        .args(["check", "--only", "daemon.user_unit", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["status"], "error", "{f}");
+    assert!(
+        f.to_string().contains(
+            "/home/alice/.config/systemd/user/docker.service.d/2.conf: the unit's files hold more than 1 MiB with this one: not read"
+        ),
+        "{f}"
     );
 }
 

@@ -545,6 +545,72 @@ fn regression_expansion_bomb_unit_stays_bounded() {
 
 // --- finding 3: terminal injection ----------------------------------------------------------------------
 
+/// Regression (hostile-user audit, issue 15): after a command line was refused for expanding past the cap, each of
+/// its variable words was expanded again on its own to look for -H, copying the value each time: 150,000 words of a
+/// 900 KB variable would copy 270 GB, and 20,000 of a 16 MB one ran for minutes. An environment file over 1 MiB is
+/// now not read at all.
+#[test]
+fn regression_variable_words_expanded_again_after_the_cap() {
+    let Some(s) = scene() else { return };
+    let env = s.plant_file(
+        ".config/docker-env",
+        &format!("A={}\n", "x".repeat(900 * 1024)),
+    );
+    s.plant_file(
+        ".config/systemd/user/docker.service",
+        &format!(
+            "[Service]\nEnvironmentFile={}\nExecStart=/usr/bin/dockerd-rootless.sh{}\n",
+            env.display(),
+            " ${A}".repeat(150_000)
+        ),
+    );
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "daemon"]);
+    assert!(
+        run.finding("daemon.config").contains("expansion exceeds"),
+        "daemon.config must say the expansion was cut, naming the unit\n{run}"
+    );
+    // 16 MB: more than any environment file; named, not read.
+    s.plant_file(
+        ".config/docker-env",
+        &format!("A={}\n", "x".repeat(16 << 20)),
+    );
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "daemon"]);
+    let finding = run.finding("daemon.config");
+    assert!(
+        finding.contains(&format!(
+            "{} holds more than 1 MiB: not read",
+            env.display()
+        )),
+        "daemon.config must name the environment file it did not read\n{run}"
+    );
+    // And the run over every account ends too.
+    let all = run_bounded(&["check", "--all-users", "--only", "daemon"], &[]);
+    all.assert_verdict();
+}
+
+/// Regression (hostile-user audit, issue 15): a user unit's drop-ins had no limit but each file's 64 MiB, and parsing
+/// three of 64 MiB took 8.7 GB. A unit's files together may hold 1 MiB; past it the unit is not parsed.
+#[test]
+fn regression_huge_drop_ins_are_not_parsed() {
+    let Some(s) = scene() else { return };
+    s.plant_file(
+        ".config/systemd/user/docker.service",
+        "[Service]\nExecStart=/usr/bin/dockerd-rootless.sh\n",
+    );
+    let body = format!("[Service]\n{}", "E=1\n".repeat(5 << 20));
+    for name in ["0.conf", "1.conf", "2.conf"] {
+        s.plant_file(
+            &format!(".config/systemd/user/docker.service.d/{name}"),
+            &body,
+        );
+    }
+    // Within the tier's 1 GB of address space, which parsing them took many times over; the fixture tier's
+    // regression_huge_drop_ins_are_named_not_parsed shows the finding a host with systemd gets.
+    s.doctor_keeping_secrets(&["check", "--format", "json"]);
+    let all = run_bounded(&["preflight", "--all-users"], &[]);
+    all.assert_verdict();
+}
+
 #[test]
 fn regression_terminal_injection_context_name_in_root_run() {
     let Some(s) = scene() else { return };

@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         env.iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
 
     for (_, entry) in unit::effective(&files, "Service", "ExecStart") {

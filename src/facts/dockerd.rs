@@ -204,7 +204,7 @@ impl Setup {
 }
 
 /// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service.
-fn unit_environment(f: &Facts, u: &Unit) -> Vec<(String, String)> {
+fn unit_environment(f: &Facts, u: &Unit) -> Result<Vec<(String, String)>, String> {
     let mut env = Vec::new();
     for (_, e) in u.effective("Service", "Environment") {
         if let Ok(pairs) = unit::split_environment(&e.value) {
@@ -213,11 +213,18 @@ fn unit_environment(f: &Facts, u: &Unit) -> Vec<(String, String)> {
     }
     for (_, e) in u.effective("Service", "EnvironmentFile") {
         let path = e.value.trim_start_matches('-');
-        if let Read::Ok(text) = f.read(path) {
-            env.extend(unit::parse_env_file(&text).0);
+        match super::units::capped(f, path, super::units::UNIT_BYTES) {
+            Some(Read::Ok(text)) => env.extend(unit::parse_env_file(&text).0),
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "{path} holds more than {} MiB: not read",
+                    super::units::UNIT_BYTES >> 20
+                ));
+            }
         }
     }
-    env
+    Ok(env)
 }
 
 /// A variable of an environment given as pairs; the last assignment wins, as in a unit or an env file.
@@ -230,28 +237,49 @@ pub fn lookup<'a>(env: &'a [(String, String)]) -> impl Fn(&str) -> Option<String
     }
 }
 
+/// The variables of an environment given as pairs, by name (the last assignment wins): looked up once per word of a
+/// command line, which a hostile unit may make thousands long.
+fn by_name(env: &[(String, String)]) -> foldhash::HashMap<&str, &str> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 /// The command line of a unit's (last) ExecStart=, variables expanded.
 fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
     let exec = u.effective("Service", "ExecStart");
     let (path, entry) = exec.last()?;
-    let env = unit_environment(f, u);
     let raw = unit::split_command(&entry.value).ok()?;
-    // A hostile unit or env file can expand to gigabytes; past the cap the unexpanded words stand in.
-    let (argv, problem) = match unit::expand_argv(&raw, &lookup(&env)) {
-        Ok(expanded) => (expanded, None),
-        Err(e) => (
+    let (env, env_problem) = match unit_environment(f, u) {
+        Ok(env) => (env, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let vars = by_name(&env);
+    let value = |name: &str| vars.get(name).copied();
+    // A hostile unit or env file can expand to gigabytes; past the cap (or without an environment file too large to
+    // read) the unexpanded words stand in.
+    let (argv, problem) = match env_problem {
+        Some(e) => (
             raw.clone(),
-            Some(format!("{path}:{}: ExecStart= {e}", entry.line)),
+            Some(format!("{path}:{}: EnvironmentFile= {e}", entry.line)),
         ),
+        None => match unit::expand_argv(&raw, &value) {
+            Ok(expanded) => (expanded, None),
+            Err(e) => (
+                raw.clone(),
+                Some(format!("{path}:{}: ExecStart= {e}", entry.line)),
+            ),
+        },
     };
     let (program, args) = argv.split_first()?;
     // The hosts drop-in keeps the unit's `$DOCKER_OPTS`-style words as they are, so a later edit of the
     // EnvironmentFile still counts; unless what they expand to holds -H, which the drop-in exists to drop.
-    let var_words_hold_hosts = raw.iter().skip(1).filter(|w| is_variable_word(w)).any(|w| {
-        let expanded =
-            unit::expand_argv(std::slice::from_ref(w), &lookup(&env)).unwrap_or_default();
-        without_hosts(&expanded).len() != expanded.len()
-    });
+    // Asked only of a command line that expanded within the cap, so the words' expansions together stay within
+    // it too (found by a hostile-user audit: after a refusal, each of 20,000 `${X}` words was expanded again, a
+    // 16 MB value copied each time).
+    let var_words_hold_hosts = problem.is_none()
+        && raw.iter().skip(1).filter(|w| is_variable_word(w)).any(|w| {
+            let expanded = unit::expand_argv(std::slice::from_ref(w), &value).unwrap_or_default();
+            without_hosts(&expanded).len() != expanded.len()
+        });
     let dropin_words: Vec<String> = if problem.is_none() && !var_words_hold_hosts {
         std::iter::once(program.clone())
             .chain(without_hosts(raw.get(1..).unwrap_or_default()))

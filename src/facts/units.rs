@@ -38,6 +38,26 @@ pub const SYSTEM_UNIT_DIRS: &[&str] = &[
     "/lib/systemd/system",
 ];
 
+/// The most a unit's files (unit file and drop-ins together) may hold, and each environment file a unit names: 1
+/// MiB, hundreds of times a real unit. systemd itself reads more, but a file that size is no unit anybody wrote; a
+/// hostile user's 64 MiB drop-ins took gigabytes to parse (found by a hostile-user audit), so past it the unit is
+/// not read, and said so.
+pub const UNIT_BYTES: u64 = 1 << 20;
+
+/// `path` read when it holds at most `left` bytes; `None` when it holds more (asked of its size first, so a large
+/// file is not read at all, and of what was read, for a file that grew in between).
+pub fn capped(f: &Facts, path: &str, left: u64) -> Option<Read<String>> {
+    if let Read::Ok(meta) = f.stat(path)
+        && meta.size > left
+    {
+        return None;
+    }
+    match f.read(path) {
+        Read::Ok(text) if text.len() as u64 > left => None,
+        other => Some(other),
+    }
+}
+
 impl Facts<'_> {
     /// The system's docker.service with its drop-ins, read once.
     pub fn docker_service(&self) -> &Read<Unit> {
@@ -140,6 +160,7 @@ impl Facts<'_> {
             errors: Vec::new(),
             masked,
         };
+        let mut left = UNIT_BYTES;
         for (i, path) in std::iter::once(main)
             .chain(dropins.into_values())
             .enumerate()
@@ -150,8 +171,15 @@ impl Facts<'_> {
                 unit.files.push((path, Vec::new()));
                 continue;
             }
-            match self.read(&path) {
+            let Some(read) = capped(self, &path, left) else {
+                return Read::Failed(format!(
+                    "{path}: the unit's files hold more than {} MiB with this one: not read",
+                    UNIT_BYTES >> 20
+                ));
+            };
+            match read {
                 Read::Ok(text) => {
+                    left -= text.len() as u64;
                     // systemd treats an empty unit (or .network) file like a link to /dev/null: masked.
                     unit.masked |= i == 0 && text.is_empty();
                     let (entries, errors) = parse::unit::parse(&text);

@@ -218,6 +218,12 @@ impl RealHost {
     /// Opens and reads a regular file, at most [`READ_MAX`] bytes.
     fn read_file(&self, path: &str) -> io::Result<Vec<u8>> {
         let (file, meta) = self.open_regular(path)?;
+        // A file fstat already shows too large is refused unread (found by a hostile-user audit: a 5 GB sparse
+        // daemon.json cost 64 MiB of reading each time it was asked); one that grows past the cap while read is
+        // caught below.
+        if meta.size > READ_MAX {
+            return Err(over_read_max());
+        }
         // Sized from fstat, so a large file (dpkg's status: ~700 KB) is read into one allocation instead of a
         // doubling series; /proc and /sys files report 0 and grow as usual.
         let mut out = Vec::with_capacity(usize::try_from(meta.size.min(READ_MAX)).unwrap_or(0) + 1);
@@ -1297,6 +1303,33 @@ mod tests {
             .set_len(READ_MAX)
             .unwrap();
         assert_eq!(host.read("/etc/big").unwrap().len() as u64, READ_MAX);
+    }
+
+    /// Bytes this thread has read so far (`rchar` of /proc/thread-self/io): other tests' reads do not count.
+    fn bytes_read_by_this_thread() -> u64 {
+        let io = std::fs::read_to_string("/proc/thread-self/io").unwrap();
+        io.lines()
+            .find_map(|l| l.strip_prefix("rchar: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Regression (found by a hostile-user audit): a file whose size fstat already shows over the cap was read up
+    /// to the cap before being refused, 64 MiB of reading each time a 5 GB sparse daemon.json was asked about.
+    #[test]
+    fn regression_a_file_over_the_cap_was_read_before_being_refused() {
+        let dir = tree();
+        std::fs::File::create(dir.path().join("etc/huge"))
+            .unwrap()
+            .set_len(5 << 30)
+            .unwrap();
+        let host = RealHost::new(dir.path()).unwrap();
+        let before = bytes_read_by_this_thread();
+        let err = host.read("/etc/huge").unwrap_err();
+        let read = bytes_read_by_this_thread() - before;
+        assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
+        // Reading /proc/thread-self/io itself counts a few hundred bytes.
+        assert!(read < 64 * 1024, "{read} bytes read to refuse the file");
     }
 
     /// Regression (found by review): `read_at` read a piece of a file over the cap that `read` refuses, so a 100 MB

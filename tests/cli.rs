@@ -874,6 +874,34 @@ fn regression_huge_drop_ins_are_named_not_parsed() {
     );
 }
 
+/// Regression (hostile-user audit): a user's daemon.json was parsed whatever its size under the 64 MiB read cap, and
+/// a JSON value costs up to sixteen times its text (60 MB of `[],` took 1.5 GB and 8 s, in four parses). A user's
+/// JSON configuration may hold 1 MiB; past it the check says it was not read.
+#[test]
+fn regression_huge_daemon_json_is_named_not_parsed() {
+    let host = edited_tree("debian-12", |root| {
+        std::fs::create_dir_all(root.join("home/alice/.config/docker")).unwrap();
+        put(
+            root,
+            "/home/alice/.config/docker/daemon.json",
+            format!("[{}[]]", "[],".repeat(400_000)),
+        );
+    });
+    let out = host
+        .doctor()
+        .args(["check", "--only", "daemon.config", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert!(
+        f.to_string().contains(
+            "/home/alice/.config/docker/daemon.json: larger than 1 MiB: not read (no configuration file is that large)"
+        ),
+        "{f}"
+    );
+}
+
 #[test]
 fn regression_unbounded_expansion_unit_names_file_and_line() {
     // A drop-in repeating ${A} 4,000 times over a 1 MB EnvironmentFile once asked for a 4 GB allocation.

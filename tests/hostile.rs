@@ -611,6 +611,24 @@ fn regression_huge_drop_ins_are_not_parsed() {
     all.assert_verdict();
 }
 
+/// Regression (hostile-user audit, issue 15): 60 MB of `[],` as daemon.json took 1.5 GB and 8 s of root's run, in four
+/// parses; a user's JSON configuration past 1 MiB is now named, not read.
+#[test]
+fn regression_huge_daemon_json_is_not_parsed() {
+    let Some(s) = scene() else { return };
+    s.plant_file(
+        ".config/docker/daemon.json",
+        &format!("[{}[]]", "[],".repeat(20_000_000)),
+    );
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json"]);
+    assert!(
+        run.finding("daemon.config")
+            .contains("larger than 1 MiB: not read"),
+        "daemon.config must say the file was not read\n{run}"
+    );
+    run_bounded(&["check", "--all-users"], &[]).assert_verdict();
+}
+
 #[test]
 fn regression_terminal_injection_context_name_in_root_run() {
     let Some(s) = scene() else { return };

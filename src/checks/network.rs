@@ -883,7 +883,7 @@ fn ping_group_range(f: &Facts) -> Verdict {
 fn configured_dns(f: &Facts) -> Option<(String, String)> {
     // The rootful daemon's file, then the rootless one's (the same path storage.data_root reads).
     for path in ["/etc/docker/daemon.json".to_owned(), f.daemon_json_path()] {
-        if let Read::Ok(text) = f.read(&path)
+        if let Read::Ok(text) = f.read_config(&path)
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(list) = v
                 .get("dns")

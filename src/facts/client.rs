@@ -671,7 +671,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         });
         context = Some((name, "DOCKER_CONTEXT".to_owned()));
     } else {
-        match f.read(&config_path) {
+        match f.read_config(&config_path) {
             Read::Ok(text) => match docker_config::current_context(&text) {
                 Ok(Some(name)) => {
                     evidence.push(Evidence {
@@ -702,7 +702,7 @@ fn resolve(f: &Facts) -> Result<ClientEndpoint, UnknownContext> {
         // (docker/cli context/store); a directory under any other name is invisible to it.
         let digest = context_digest(&name);
         let path = format!("{dir}/contexts/meta/{digest}/meta.json");
-        match f.read(&path) {
+        match f.read_config(&path) {
             Read::Ok(text) => match docker_config::context_meta(&text) {
                 Ok(meta) => {
                     let host = meta

@@ -63,7 +63,7 @@ impl Facts<'_> {
     /// `data-root` in the rootless daemon.json ([`Facts::daemon_json_path`]), as dockerd would take it.
     pub fn rootless_data_root_setting(&self) -> Result<DataRootSetting, DataRootError> {
         let json_path = self.daemon_json_path();
-        match self.read(&json_path) {
+        match self.read_config(&json_path) {
             Read::Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(v) => {
                     // dockerd decodes the file into an object and data-root into an absolute path string;

@@ -76,7 +76,7 @@ impl Facts<'_> {
         &self,
         path: &str,
     ) -> Result<Option<serde_json::Map<String, Value>>, ConfigError> {
-        match self.read(path) {
+        match self.read_config(path) {
             Read::Missing => Ok(None),
             Read::Failed(error) => Err(ConfigError::Unreadable {
                 path: path.to_owned(),

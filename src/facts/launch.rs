@@ -311,7 +311,7 @@ const PINNED_KEYS: &[&str] = &["data-root", "graph", "exec-root", "pidfile", "ho
 /// given as it is (dockerd refuses it before it touches anything, as it would for the real start).
 fn trial_config(f: &Facts) -> Option<TrialConfig> {
     let from = f.daemon_json_path();
-    let text = match f.read(&from) {
+    let text = match f.read_config(&from) {
         Read::Ok(text) => text,
         _ => return None,
     };

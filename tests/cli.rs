@@ -837,6 +837,17 @@ fn regression_unbounded_output_huge_subuid() {
     );
 }
 
+/// `check --only ID` on `host`: its one finding, from the JSON report.
+fn only_finding(host: &Edited, id: &str) -> serde_json::Value {
+    let out = host
+        .doctor()
+        .args(["check", "--only", id, "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"][0].clone()
+}
+
 /// Regression (hostile-user audit): a user unit's drop-ins were parsed whatever their size (three of 64 MiB took
 /// 8.7 GB). A unit's files together may hold 1 MiB; past it the check names the file, and nothing is parsed.
 #[test]
@@ -858,13 +869,7 @@ fn regression_huge_drop_ins_are_named_not_parsed() {
             );
         }
     });
-    let out = host
-        .doctor()
-        .args(["check", "--only", "daemon.user_unit", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &doc["findings"][0];
+    let f = &only_finding(&host, "daemon.user_unit");
     assert_eq!(f["status"], "error", "{f}");
     assert!(
         f.to_string().contains(
@@ -887,13 +892,7 @@ fn regression_huge_daemon_json_is_named_not_parsed() {
             format!("[{}[]]", "[],".repeat(400_000)),
         );
     });
-    let out = host
-        .doctor()
-        .args(["check", "--only", "daemon.config", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &doc["findings"][0];
+    let f = &only_finding(&host, "daemon.config");
     assert!(
         f.to_string().contains(
             "/home/alice/.config/docker/daemon.json: larger than 1 MiB: not read (no configuration file is that large)"
@@ -922,13 +921,7 @@ fn regression_unbounded_expansion_unit_names_file_and_line() {
             ),
         );
     });
-    let out = host
-        .doctor()
-        .args(["check", "--only", "daemon.config", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &doc["findings"][0];
+    let f = &only_finding(&host, "daemon.config");
     assert_eq!(f["status"], "warn", "{f}");
     let summary = f["summary"].as_str().unwrap();
     assert!(

@@ -901,6 +901,37 @@ fn regression_huge_daemon_json_is_named_not_parsed() {
     );
 }
 
+/// Regression (found by review): each EnvironmentFile= was capped alone, and a unit may name one file thousands of
+/// times (each naming a read and a parse). Together they may hold 1 MiB; past it the line is named, the environment
+/// is unknown, and the fix says what to shorten.
+#[test]
+fn regression_environment_files_capped_together() {
+    let host = edited_tree("debian-12-rootful-healthy", |root| {
+        let dir = root.join("etc/systemd/system/docker.service.d");
+        std::fs::create_dir_all(&dir).unwrap();
+        put(root, "/etc/e.env", format!("A={}\n", "x".repeat(100_000)));
+        put(
+            root,
+            "/etc/systemd/system/docker.service.d/zz-env.conf",
+            format!(
+                "[Service]\n{}ExecStart=\nExecStart=/usr/bin/dockerd $A\n",
+                "EnvironmentFile=/etc/e.env\n".repeat(20)
+            ),
+        );
+    });
+    let f = only_finding(&host, "daemon.config");
+    assert_eq!(f["status"], "warn", "{f}");
+    let text = f.to_string();
+    assert!(
+        text.contains(
+            "/etc/systemd/system/docker.service.d/zz-env.conf:12: EnvironmentFile=/etc/e.env: the unit's environment \
+files hold more than 1 MiB with this one: not read: the flags of docker.service were read without their variables"
+        ),
+        "{f}"
+    );
+    assert!(text.contains("Shorten the environment files of"), "{f}");
+}
+
 #[test]
 fn regression_unbounded_expansion_unit_names_file_and_line() {
     // A drop-in repeating ${A} 4,000 times over a 1 MB EnvironmentFile once asked for a 4 GB allocation.

@@ -517,10 +517,11 @@ fn regression_trickling_docker_sock_ends_at_the_deadline() {
 #[test]
 fn regression_expansion_bomb_unit_stays_bounded() {
     let Some(s) = scene() else { return };
-    // 1 MB of A, then a 16 KB unit that names it 4,000 times: 4 GB if expanded without a cap.
+    // 1 MB of A (under the 1 MiB an environment file may hold), then a 16 KB unit that names it 4,000 times: 4 GB if
+    // expanded without a cap.
     let env = s.plant_file(
         ".config/docker-env",
-        &format!("A={}\n", "x".repeat(1024 * 1024)),
+        &format!("A={}\n", "x".repeat(1_000_000)),
     );
     s.plant_file(
         ".config/systemd/user/docker.service",
@@ -578,7 +579,7 @@ fn regression_variable_words_expanded_again_after_the_cap() {
     let finding = run.finding("daemon.config");
     assert!(
         finding.contains(&format!(
-            "{} holds more than 1 MiB: not read",
+            "EnvironmentFile={}: the unit's environment files hold more than 1 MiB with this one: not read",
             env.display()
         )),
         "daemon.config must name the environment file it did not read\n{run}"

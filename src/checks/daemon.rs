@@ -871,14 +871,12 @@ fn config(f: &Facts) -> Verdict {
         });
         if let Some(problem) = &s.problem {
             warnings.push(format!(
-                "{problem}: the flags of {} were read without their variables",
+                "{}: the flags of {} were read without their variables",
+                problem.text(),
                 s.label
             ));
-            fix.text.push_str(&format!(
-                " Shorten what {} expands (its Environment= and EnvironmentFile= values): a command line that long is \
-more than execve(2) takes.",
-                s.source
-            ));
+            fix.text.push(' ');
+            fix.text.push_str(&problem.fix(&s.source));
         }
         let Some(cfg) = configs.get(&s.config) else {
             continue;

@@ -365,7 +365,7 @@ pub(crate) fn daemon_json_edit(
     use crate::facts::Read;
     let base = match f.lstat(path) {
         Read::Missing => None,
-        Read::Ok(m) if m.kind == crate::host::FileKind::File => match f.read(path) {
+        Read::Ok(m) if m.kind == crate::host::FileKind::File => match f.read_config(path) {
             Read::Ok(text) => Some(text),
             _ => return None,
         },
@@ -670,6 +670,36 @@ pub(crate) fn detach_in_flags(flags: &str) -> Option<(bool, &str)> {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// Regression (found by review of the hostile-user audit's fix): the step that edits a user's daemon.json read
+    /// and parsed the file whatever its size, where every other reader now stops at 1 MiB; a file past that gets no
+    /// edit step (the doctor did not read it), one under it still does.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test writes its own tree
+    fn regression_daemon_json_edit_read_a_file_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("home/alice/.config/docker")).unwrap();
+        std::fs::write(
+            root.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        )
+        .unwrap();
+        let json = root.join("home/alice/.config/docker/daemon.json");
+        let host = crate::host::RealHost::new(root).unwrap();
+        let edit = |text: String| {
+            std::fs::write(&json, text).unwrap();
+            let f = Facts::gather(&host, Some("alice"), None).unwrap();
+            let path = f.daemon_json_path();
+            let mut set = serde_json::Map::new();
+            set.insert("dns".into(), serde_json::json!(["192.0.2.1"]));
+            daemon_json_edit(&f, &path, false, set, &[])
+        };
+        assert!(edit(r#"{"debug": true}"#.to_owned()).is_some());
+        let big = format!(r#"{{"labels": ["{}"]}}"#, "x".repeat(2 << 20));
+        assert_eq!(edit(big), None);
+    }
 
     #[test]
     fn ids_are_unique_stable_and_name_their_area() {

@@ -172,8 +172,41 @@ pub struct Setup {
     pub pid: Option<u32>,
     /// From the system unit (fixes are drop-ins).
     pub system_unit: bool,
-    /// Why the command line could not be read in full (`FILE:LINE: ExecStart= expansion exceeds N bytes`).
-    pub problem: Option<String>,
+    /// Why the command line could not be read in full.
+    pub problem: Option<SetupProblem>,
+}
+
+/// Why a unit's command line was read without its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupProblem {
+    /// `FILE:LINE: ExecStart= expansion exceeds N bytes`: more than execve(2) takes.
+    Expansion(String),
+    /// `FILE:LINE: EnvironmentFile=PATH: the unit's environment files hold more than 1 MiB …`: more than this doctor
+    /// reads.
+    Environment(String),
+}
+
+impl SetupProblem {
+    /// What it says, naming the file and line.
+    pub fn text(&self) -> &str {
+        match self {
+            SetupProblem::Expansion(t) | SetupProblem::Environment(t) => t,
+        }
+    }
+
+    /// What to do about it, for the setup read from `source`.
+    pub fn fix(&self, source: &str) -> String {
+        match self {
+            SetupProblem::Expansion(_) => format!(
+                "Shorten what {source} expands (its Environment= and EnvironmentFile= values): a command line that \
+long is more than execve(2) takes."
+            ),
+            SetupProblem::Environment(_) => format!(
+                "Shorten the environment files of {source}: systemd reads them, but past 1 MiB together this doctor \
+does not, so its flags are judged without their variables."
+            ),
+        }
+    }
 }
 
 impl Setup {
@@ -203,7 +236,9 @@ impl Setup {
     }
 }
 
-/// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service.
+/// Environment= and EnvironmentFile= of a unit, as systemd hands them to the service. `Err` (why, naming the line
+/// and the file) when its environment files together hold more than [`super::units::UNIT_BYTES`]: each file named
+/// counts each time it is named, since each naming is a read and a parse.
 fn unit_environment(f: &Facts, u: &Unit) -> Result<Vec<(String, String)>, String> {
     let mut env = Vec::new();
     for (_, e) in u.effective("Service", "Environment") {
@@ -211,14 +246,20 @@ fn unit_environment(f: &Facts, u: &Unit) -> Result<Vec<(String, String)>, String
             env.extend(pairs);
         }
     }
-    for (_, e) in u.effective("Service", "EnvironmentFile") {
+    let mut left = super::units::UNIT_BYTES;
+    for (file, e) in u.effective("Service", "EnvironmentFile") {
         let path = e.value.trim_start_matches('-');
-        match super::units::capped(f, path, super::units::UNIT_BYTES) {
-            Some(Read::Ok(text)) => env.extend(unit::parse_env_file(&text).0),
+        match super::units::capped(f, path, left) {
+            Some(Read::Ok(text)) => {
+                left -= text.len() as u64;
+                env.extend(unit::parse_env_file(&text).0);
+            }
             Some(_) => {}
             None => {
                 return Err(format!(
-                    "{path} holds more than {} MiB: not read",
+                    "{file}:{}: EnvironmentFile={path}: the unit's environment files hold more than {} MiB with this \
+one: not read",
+                    e.line,
                     super::units::UNIT_BYTES >> 20
                 ));
             }
@@ -248,24 +289,25 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
     let exec = u.effective("Service", "ExecStart");
     let (path, entry) = exec.last()?;
     let raw = unit::split_command(&entry.value).ok()?;
+    // Environment files past the cap leave the environment unknown (`env: None`), not empty.
     let (env, env_problem) = match unit_environment(f, u) {
-        Ok(env) => (env, None),
-        Err(e) => (Vec::new(), Some(e)),
+        Ok(env) => (Some(env), None),
+        Err(e) => (None, Some(SetupProblem::Environment(e))),
     };
-    let vars = by_name(&env);
+    let vars = by_name(env.as_deref().unwrap_or_default());
     let value = |name: &str| vars.get(name).copied();
-    // A hostile unit or env file can expand to gigabytes; past the cap (or without an environment file too large to
+    // A hostile unit or env file can expand to gigabytes; past the cap (or without an environment too large to
     // read) the unexpanded words stand in.
     let (argv, problem) = match env_problem {
-        Some(e) => (
-            raw.clone(),
-            Some(format!("{path}:{}: EnvironmentFile= {e}", entry.line)),
-        ),
+        Some(p) => (raw.clone(), Some(p)),
         None => match unit::expand_argv(&raw, &value) {
             Ok(expanded) => (expanded, None),
             Err(e) => (
                 raw.clone(),
-                Some(format!("{path}:{}: ExecStart= {e}", entry.line)),
+                Some(SetupProblem::Expansion(format!(
+                    "{path}:{}: ExecStart= {e}",
+                    entry.line
+                ))),
             ),
         },
     };
@@ -307,7 +349,7 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
         settings: None,
         flags,
         argv: dropin_words,
-        env: Some(env),
+        env,
         pid: None,
         system_unit: !rootless,
         problem,

@@ -401,9 +401,10 @@ pub fn expand_argv<'v>(
                     if value.len() > budget {
                         return Err(too_long());
                     }
-                    let words = split_value(value);
-                    total += words.iter().map(String::len).sum::<usize>();
-                    out.extend(words);
+                    // The value counts whole, not only the words it gives: one of blanks or `''` gives none or
+                    // empty ones, and would otherwise let a unit name it without end (found by review).
+                    total += value.len();
+                    out.extend(split_value(value));
                 }
             }
             _ => {
@@ -1182,6 +1183,21 @@ O=
         assert!(expand_argv(&whole, &lookup).is_err());
         // Under the cap, expansion is what it was.
         assert_eq!(expand_argv(&["${A}".to_owned()], &lookup).unwrap(), [value]);
+    }
+
+    /// Regression (found by review): a whole-word `$A` counted only the words its value gave, so a value of blanks
+    /// (no words) or of `''` pairs (empty words) could be named without end, each naming a scan of the value.
+    #[test]
+    fn regression_blank_values_were_free_under_the_cap() {
+        for value in [" ".repeat(600 * 1024), "'' ".repeat(200 * 1024)] {
+            let lookup = |name: &str| (name == "A").then_some(value.as_str());
+            let argv: Vec<String> = std::iter::repeat_n("$A".to_owned(), 3).collect();
+            assert_eq!(
+                expand_argv(&argv, &lookup),
+                Err(format!("expansion exceeds {MAX_EXPANDED_BYTES} bytes"))
+            );
+            assert!(expand_argv(&argv[..1], &lookup).is_ok());
+        }
     }
 
     proptest! {

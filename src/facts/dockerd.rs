@@ -249,7 +249,7 @@ fn unit_environment(f: &Facts, u: &Unit) -> Result<Vec<(String, String)>, String
     let mut left = super::units::UNIT_BYTES;
     for (file, e) in u.effective("Service", "EnvironmentFile") {
         let path = e.value.trim_start_matches('-');
-        match super::units::capped(f, path, left) {
+        match f.read_at_most(path, left) {
             Some(Read::Ok(text)) => {
                 left -= text.len() as u64;
                 env.extend(unit::parse_env_file(&text).0);
@@ -290,17 +290,14 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
     let (path, entry) = exec.last()?;
     let raw = unit::split_command(&entry.value).ok()?;
     // Environment files past the cap leave the environment unknown (`env: None`), not empty.
-    let (env, env_problem) = match unit_environment(f, u) {
-        Ok(env) => (Some(env), None),
-        Err(e) => (None, Some(SetupProblem::Environment(e))),
-    };
+    let env = unit_environment(f, u);
     let vars = by_name(env.as_deref().unwrap_or_default());
     let value = |name: &str| vars.get(name).copied();
     // A hostile unit or env file can expand to gigabytes; past the cap (or without an environment too large to
     // read) the unexpanded words stand in.
-    let (argv, problem) = match env_problem {
-        Some(p) => (raw.clone(), Some(p)),
-        None => match unit::expand_argv(&raw, &value) {
+    let (argv, problem) = match &env {
+        Err(e) => (raw.clone(), Some(SetupProblem::Environment(e.clone()))),
+        Ok(_) => match unit::expand_argv(&raw, &value) {
             Ok(expanded) => (expanded, None),
             Err(e) => (
                 raw.clone(),
@@ -349,7 +346,7 @@ fn unit_setup(f: &Facts, u: &Unit, rootless: bool) -> Option<Setup> {
         settings: None,
         flags,
         argv: dropin_words,
-        env,
+        env: env.ok(),
         pid: None,
         system_unit: !rootless,
         problem,

@@ -924,12 +924,26 @@ impl<'h> Facts<'h> {
     /// only when it holds at most [`CONFIG_BYTES`]: a JSON value costs up to sixteen times its text, so a hostile
     /// user's 60 MB daemon.json took 1.5 GB and 8 s of every run over it (found by a hostile-user audit).
     pub fn read_config(&self, path: &str) -> Read<String> {
-        units::capped(self, path, CONFIG_BYTES).unwrap_or_else(|| {
+        self.read_at_most(path, CONFIG_BYTES).unwrap_or_else(|| {
             Read::Failed(format!(
                 "larger than {} MiB: not read (no configuration file is that large)",
                 CONFIG_BYTES >> 20
             ))
         })
+    }
+
+    /// `path` read when it holds at most `max` bytes; `None` when it holds more (asked of its size first, so a large
+    /// file is not read at all, and of what was read, for a file that grew in between).
+    pub fn read_at_most(&self, path: &str, max: u64) -> Option<Read<String>> {
+        if let Read::Ok(meta) = self.stat(path)
+            && meta.size > max
+        {
+            return None;
+        }
+        match self.read(path) {
+            Read::Ok(text) if text.len() as u64 > max => None,
+            other => Some(other),
+        }
     }
 
     pub fn read(&self, path: &str) -> Read<String> {

@@ -44,20 +44,6 @@ pub const SYSTEM_UNIT_DIRS: &[&str] = &[
 /// not read, and said so.
 pub const UNIT_BYTES: u64 = 1 << 20;
 
-/// `path` read when it holds at most `left` bytes; `None` when it holds more (asked of its size first, so a large
-/// file is not read at all, and of what was read, for a file that grew in between).
-pub fn capped(f: &Facts, path: &str, left: u64) -> Option<Read<String>> {
-    if let Read::Ok(meta) = f.stat(path)
-        && meta.size > left
-    {
-        return None;
-    }
-    match f.read(path) {
-        Read::Ok(text) if text.len() as u64 > left => None,
-        other => Some(other),
-    }
-}
-
 impl Facts<'_> {
     /// The system's docker.service with its drop-ins, read once.
     pub fn docker_service(&self) -> &Read<Unit> {
@@ -171,7 +157,7 @@ impl Facts<'_> {
                 unit.files.push((path, Vec::new()));
                 continue;
             }
-            let Some(read) = capped(self, &path, left) else {
+            let Some(read) = self.read_at_most(&path, left) else {
                 return Read::Failed(format!(
                     "{path}: the unit's files hold more than {} MiB with this one: not read",
                     UNIT_BYTES >> 20

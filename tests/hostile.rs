@@ -682,6 +682,63 @@ fn regression_context_naming_root_only_socket_not_asked() {
     );
 }
 
+/// The effective uid and gid of every client [`answer_peer`] served, by the path of its socket.
+static PEERS: std::sync::Mutex<Vec<(String, u32, u32)>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes who connected (`SO_PEERCRED`: the client's effective ids at connect), then answers `/_ping` with `OK`.
+fn answer_peer(stream: std::os::unix::net::UnixStream, socket: &str) {
+    let cred =
+        nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials).unwrap();
+    PEERS
+        .lock()
+        .unwrap()
+        .push((socket.to_owned(), cred.uid(), cred.gid()));
+    answer_secret(stream, "");
+}
+
+#[test]
+fn regression_users_socket_saw_root_connect() {
+    let Some(s) = scene() else { return };
+    // A socket the user may reach (0666) and whose server is root's, which root's run accepts: only who the
+    // server is told connected is judged here.
+    let sock = s.secrets.join("peer.sock");
+    let key = sock.display().to_string();
+    let _server = Server::start(&sock, 0o666, answer_peer, &key);
+    let name = "peer";
+    let digest = sha256_hex(name);
+    s.plant_file(
+        ".docker/config.json",
+        &format!(r#"{{"currentContext": "{name}"}}"#),
+    );
+    s.plant_file(
+        &format!(".docker/contexts/meta/{digest}/meta.json"),
+        &format!(
+            r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"unix://{key}","SkipTLSVerify":false}}}}}}"#
+        ),
+    );
+    let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "client"]);
+    let seen: Vec<(u32, u32)> = PEERS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _, _)| *k == key)
+        .map(|&(_, uid, gid)| (uid, gid))
+        .collect();
+    assert!(
+        !seen.is_empty(),
+        "root's run never connected to the user's context socket\n{run}"
+    );
+    assert!(
+        seen.iter().all(|&p| p == (s.user.uid, s.user.gid)),
+        "the server must be told the user connected (uid {}, gid {}), not root: {seen:?}\n{run}",
+        s.user.uid,
+        s.user.gid
+    );
+    // Root's identity came back after the connection (a failed restore aborts, and the run ended with a verdict):
+    // the socket's finding is the answer it got.
+    assert!(run.finding("client.socket").contains("\"pass\""), "{run}");
+}
+
 #[test]
 fn regression_rootlesskit_state_dir_from_user_process_not_asked() {
     let Some(s) = scene() else { return };

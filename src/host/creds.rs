@@ -6,12 +6,14 @@
 //! `setgroups(user's groups)`, `setfsgid`, `setfsuid`, and an empty effective capability set
 //! (so neither `CAP_DAC_OVERRIDE` nor `CAP_SYS_PTRACE`, which `/proc/PID/environ` honours, is in play).
 //! What the user cannot open, root's run cannot open either, and reports as the user would see it.
+//! A connection (a Unix socket the user's files name, a TCP peer) is made with the user's effective uid and gid as
+//! well (`with_effective_creds`), so the server is told the user connected (`SO_PEERCRED`), never root.
 //!
 //! Only the facts that need root's sight and come from root's own choices (other users' `/proc/PID`
 //! entries, the kernel log) are read with root's credentials, through `Facts::proc_file` and its kin on the host itself.
 //!
 //! **Invariant:** the process is single-threaded when it switches: `setfsuid(2)` and `capset(2)` act on
-//! the calling thread only (and glibc's `setgroups` on every thread).
+//! the calling thread only (and glibc's `setgroups`, `seteuid` and `setegid` on every thread).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::io;
@@ -60,15 +62,55 @@ pub(crate) fn with_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
+    switch(creds, saved, false, op)
+}
+
+/// [`with_creds`] with the user's effective uid and gid as well: for a connection, whose server is told who connected
+/// by the effective ids (`SO_PEERCRED`, `SO_PEERGROUPS` on a Unix socket), not the filesystem ids that decided
+/// whether the socket could be reached. The real and saved uid stay root's, so the user can neither signal nor trace
+/// this process meanwhile, and root's effective uid comes back without a capability.
+pub(crate) fn with_effective_creds<T>(
+    creds: &Creds,
+    saved: &Saved,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    switch(creds, saved, true, op)
+}
+
+fn switch<T>(
+    creds: &Creds,
+    saved: &Saved,
+    effective: bool,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
     let groups: Vec<Gid> = creds.groups.iter().map(|&g| Gid::from_raw(g)).collect();
     let mut guard = Guard {
         saved,
         groups: false,
         ids: false,
+        effective: false,
         caps: false,
     };
     nix::unistd::setgroups(&groups).map_err(io::Error::from)?;
     guard.groups = true;
+    if effective {
+        // The group first: once the effective uid is the user's, CAP_SETGID is gone. Each moves the matching
+        // filesystem id with it.
+        guard.effective = true;
+        nix::unistd::setegid(Gid::from_raw(creds.gid)).map_err(io::Error::from)?;
+        nix::unistd::seteuid(Uid::from_raw(creds.uid)).map_err(io::Error::from)?;
+        if nix::unistd::geteuid().as_raw() != creds.uid
+            || nix::unistd::getegid().as_raw() != creds.gid
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "could not take uid {} and gid {} to connect as the user",
+                    creds.uid, creds.gid
+                ),
+            ));
+        }
+    }
     guard.ids = true;
     nix::unistd::setfsgid(Gid::from_raw(creds.gid));
     nix::unistd::setfsuid(Uid::from_raw(creds.uid));
@@ -91,21 +133,31 @@ pub(crate) fn with_creds<T>(
     result
 }
 
-/// Restores root's credentials however `with_creds` leaves (an error, an early return, a panic): what it changed,
+/// Restores root's credentials however `switch` leaves (an error, an early return, a panic): what it changed,
 /// and only that.
 struct Guard<'a> {
     saved: &'a Saved,
     groups: bool,
     ids: bool,
+    effective: bool,
     caps: bool,
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         let s = self.saved;
+        let mut ok = true;
+        if self.effective {
+            // Back to root's effective uid: the saved uid is still root's, so no capability is needed, and the
+            // kernel gives the permitted capabilities back as effective; then CAP_SETGID sets the group back. Each
+            // moves the filesystem id with it.
+            ok &= nix::unistd::seteuid(Uid::from_raw(s.uid)).is_ok();
+            ok &= nix::unistd::setegid(Gid::from_raw(s.gid)).is_ok();
+            ok &= nix::unistd::geteuid().as_raw() == s.uid
+                && nix::unistd::getegid().as_raw() == s.gid;
+        }
         // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
         // setgroups needs CAP_SETGID, which is back by then.
-        let mut ok = true;
         if self.caps {
             ok &= caps::set(None, CapSet::Effective, &s.caps).is_ok();
         }
@@ -113,6 +165,7 @@ impl Drop for Guard<'_> {
             nix::unistd::setfsuid(Uid::from_raw(s.uid));
             nix::unistd::setfsgid(Gid::from_raw(s.gid));
             ok &= nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw() == s.uid;
+            ok &= nix::unistd::setfsgid(Gid::from_raw(s.gid)).as_raw() == s.gid;
         }
         if self.groups {
             ok &= nix::unistd::setgroups(&s.groups).is_ok();

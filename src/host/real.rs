@@ -189,6 +189,15 @@ impl RealHost {
         }
     }
 
+    /// [`RealHost::as_reader`] for a connection: with the judged user's effective ids too, so the server sees the
+    /// user connect (`SO_PEERCRED`), not root.
+    fn as_connector<T>(&self, op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        match &self.reader {
+            Some((c, saved)) => creds::with_effective_creds(c, saved, op),
+            None => op(),
+        }
+    }
+
     /// Opens `path` (a host path) with `flags` plus `O_CLOEXEC | O_NOCTTY`, inside the tree when there is one.
     #[allow(clippy::disallowed_methods)] // the one open of the live machine's files
     fn open(&self, path: &str, flags: OFlag) -> io::Result<OwnedFd> {
@@ -583,7 +592,7 @@ impl Host for RealHost {
         }
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
         // As the judged user: the socket is theirs (firewall owner matches see their uid, not root's).
-        self.as_reader(|| {
+        self.as_connector(|| {
             let stream = std::net::TcpStream::connect_timeout(&req.addr, super::HTTP_TIMEOUT)
                 .map_err(|e| {
                     if matches!(
@@ -605,7 +614,7 @@ impl Host for RealHost {
     #[allow(clippy::disallowed_methods)] // the HTTP deadline: the one clock
     fn http_get_unix(&self, socket: &str, path: &str) -> io::Result<crate::parse::http::Response> {
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
-        self.as_reader(|| {
+        self.as_connector(|| {
             let stream = self.connect(socket, deadline)?;
             http_exchange(
                 stream,
@@ -625,7 +634,7 @@ impl Host for RealHost {
             ));
         }
         let deadline = Instant::now() + super::HTTP_TIMEOUT;
-        self.as_reader(|| self.connect_to(socket, deadline, true).map(drop))
+        self.as_connector(|| self.connect_to(socket, deadline, true).map(drop))
     }
 
     fn root_display(&self) -> String {

@@ -1098,3 +1098,67 @@ fn regression_root_capture_into_a_directory_the_user_controls() {
     );
     fs::remove_dir_all(&mine).unwrap();
 }
+
+// --- root's credentials, switched once per account rather than around every read ----------------------------
+
+/// How many `setfsuid(2)` calls root's run makes, traced with strace, and its JSON.
+fn setfsuid_calls(args: &[&str]) -> (usize, serde_json::Value) {
+    let log = std::env::temp_dir().join(format!(
+        "rd-setfsuid-{}-{}.log",
+        std::process::id(),
+        args.len()
+    ));
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=setfsuid", "-o"])
+        .arg(&log)
+        .arg(support::doctor_bin())
+        .args(args)
+        .env_clear()
+        .env("PATH", support::PATH)
+        .env("HOME", "/root")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let trace = fs::read_to_string(&log).unwrap();
+    let _ = fs::remove_file(&log);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: no JSON ({e})\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        trace.lines().filter(|l| l.contains("setfsuid(")).count(),
+        doc,
+    )
+}
+
+#[test]
+fn regression_credentials_switched_around_every_read() {
+    let Some(s) = scene() else { return };
+    // Each switch is two setfsuid calls there and two back. Every read as the user used to be one: 1,644 calls for
+    // the CI machine's four accounts, about 137 switches an account; a 10,000-account host spent 6 s of system time
+    // in them. Now the user's credentials stay in force until root's own sight is needed.
+    let (calls, doc) = setfsuid_calls(&["preflight", "--all-users", "--format", "json"]);
+    let accounts = doc["accounts"].as_array().map_or(0, Vec::len);
+    assert!(accounts >= 2, "too few accounts judged: {doc}");
+    assert!(
+        calls > 0,
+        "root's run over every account read nothing as the accounts ({accounts})"
+    );
+    assert!(
+        calls <= 6 * 4 * accounts,
+        "{calls} setfsuid calls for {accounts} accounts: more than six switches an account"
+    );
+    // One user with everything a check reads (a running daemon's state included): about 23 switches today,
+    // 340 before.
+    let (calls, doc) = setfsuid_calls(&["check", "--user", &s.user.name, "--format", "json"]);
+    assert!(
+        doc["findings"].as_array().is_some_and(|f| f.len() > 40),
+        "{doc}"
+    );
+    assert!(
+        calls > 0 && calls <= 4 * 40,
+        "{calls} setfsuid calls for one user's check"
+    );
+}

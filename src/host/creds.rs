@@ -16,6 +16,7 @@
 //! the calling thread only (and glibc's `setgroups`, `seteuid` and `setegid` on every thread).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+use std::cell::{Cell, RefCell};
 use std::io;
 
 use caps::{CapSet, CapsHashSet};
@@ -55,6 +56,110 @@ fn caps_error(e: caps::errors::CapsError) -> io::Error {
     io::Error::other(format!("capabilities: {e}"))
 }
 
+thread_local! {
+    /// The user whose filesystem credentials are still in force after a read made inside [`Kept`], with root's to
+    /// put back.
+    static PARKED: RefCell<Option<(Creds, Saved)>> = const { RefCell::new(None) };
+    /// How many [`Kept`] scopes are open.
+    static KEEPING: Cell<u32> = const { Cell::new(0) };
+    /// Whether an operation is running with a user's credentials: nothing may switch again under it.
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While it lives, [`read_as`] leaves the user's credentials in force after each read, and the next read as the same
+/// user needs no switch: a run over ten thousand accounts makes one switch per account and per return to root's own
+/// sight, not thirteen system calls around every read. Root's credentials come back before anything of root's runs
+/// ([`as_self`], [`with_creds`]) and when the last scope ends. Opened only around the checks' reading of the host,
+/// whose every operation goes through `Host` (`RealHost`'s methods take [`read_as`] or [`as_self`]); `fix --apply`
+/// and `capture`'s writing run outside it.
+pub struct Kept(());
+
+impl Kept {
+    pub fn new() -> Kept {
+        KEEPING.with(|k| k.set(k.get() + 1));
+        Kept(())
+    }
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept::new()
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        let left = KEEPING.with(|k| {
+            let left = k.get().saturating_sub(1);
+            k.set(left);
+            left
+        });
+        if left == 0 {
+            leave();
+        }
+    }
+}
+
+/// Puts root's credentials back if a user's are parked.
+fn leave() {
+    if let Some((_, saved)) = PARKED.with(|p| p.borrow_mut().take()) {
+        restore(&saved, true, true, false, true);
+    }
+}
+
+/// Marks an operation as running under a user's credentials, and unmarks it however the operation ends.
+struct Busy;
+
+impl Busy {
+    fn enter() -> io::Result<Busy> {
+        if BUSY.with(|b| b.replace(true)) {
+            return Err(io::Error::other(
+                "internal error: a change of credentials inside an operation made under another",
+            ));
+        }
+        Ok(Busy)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.set(false));
+    }
+}
+
+/// Runs `op` with this process's own credentials (root's, when it judges someone else), putting them back first if a
+/// user's are parked. Every operation of root's own sight goes through here.
+pub(crate) fn as_self<T>(op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    if BUSY.with(Cell::get) {
+        return Err(io::Error::other(
+            "internal error: an operation of root's own inside one made as the user",
+        ));
+    }
+    leave();
+    op()
+}
+
+/// [`with_creds`] for a read: inside [`Kept`], the credentials stay in force afterwards (parked) for the next read as
+/// the same user; outside, they are put back at once.
+pub(crate) fn read_as<T>(
+    creds: &Creds,
+    saved: &Saved,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    if KEEPING.with(|k| k.get()) == 0 {
+        return with_creds(creds, saved, op);
+    }
+    let _busy = Busy::enter()?;
+    let parked = PARKED.with(|p| p.borrow().as_ref().is_some_and(|(c, _)| c == creds));
+    if !parked {
+        leave();
+        let guard = switch(creds, saved, false)?;
+        guard.disarm();
+        PARKED.with(|p| *p.borrow_mut() = Some((creds.clone(), saved.clone())));
+    }
+    op()
+}
+
 /// Runs `op` with `creds` as the filesystem identity and no effective capabilities, then puts `saved` back.
 /// If the switch cannot be made, nothing is opened: an error is better than a read as root.
 pub(crate) fn with_creds<T>(
@@ -62,7 +167,12 @@ pub(crate) fn with_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    switch(creds, saved, false, op)
+    let _busy = Busy::enter()?;
+    leave();
+    let guard = switch(creds, saved, false)?;
+    let result = op();
+    drop(guard);
+    result
 }
 
 /// [`with_creds`] with the user's effective uid and gid as well: for a connection, whose server is told who connected
@@ -74,15 +184,17 @@ pub(crate) fn with_effective_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    switch(creds, saved, true, op)
+    let _busy = Busy::enter()?;
+    leave();
+    let guard = switch(creds, saved, true)?;
+    let result = op();
+    drop(guard);
+    result
 }
 
-fn switch<T>(
-    creds: &Creds,
-    saved: &Saved,
-    effective: bool,
-    op: impl FnOnce() -> io::Result<T>,
-) -> io::Result<T> {
+/// Takes `creds` (the effective ids too when `effective`), returning what puts `saved` back when dropped; a switch
+/// that fails half-way is put back before the error returns.
+fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Guard<'a>> {
     let groups: Vec<Gid> = creds.groups.iter().map(|&g| Gid::from_raw(g)).collect();
     let mut guard = Guard {
         saved,
@@ -128,12 +240,10 @@ fn switch<T>(
     }
     guard.caps = true;
     caps::clear(None, CapSet::Effective).map_err(caps_error)?;
-    let result = op();
-    drop(guard);
-    result
+    Ok(guard)
 }
 
-/// Restores root's credentials however `switch` leaves (an error, an early return, a panic): what it changed,
+/// Restores root's credentials however a switch's scope ends (an error, an early return, a panic): what it changed,
 /// and only that.
 struct Guard<'a> {
     saved: &'a Saved,
@@ -143,37 +253,50 @@ struct Guard<'a> {
     caps: bool,
 }
 
+impl Guard<'_> {
+    /// Leaves the credentials in force: [`leave`] puts them back.
+    fn disarm(mut self) {
+        self.groups = false;
+        self.ids = false;
+        self.effective = false;
+        self.caps = false;
+    }
+}
+
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        let s = self.saved;
-        let mut ok = true;
-        if self.effective {
-            // Back to root's effective uid: the saved uid is still root's, so no capability is needed, and the
-            // kernel gives the permitted capabilities back as effective; then CAP_SETGID sets the group back. Each
-            // moves the filesystem id with it.
-            ok &= nix::unistd::seteuid(Uid::from_raw(s.uid)).is_ok();
-            ok &= nix::unistd::setegid(Gid::from_raw(s.gid)).is_ok();
-            ok &= nix::unistd::geteuid().as_raw() == s.uid
-                && nix::unistd::getegid().as_raw() == s.gid;
-        }
-        // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
-        // setgroups needs CAP_SETGID, which is back by then.
-        if self.caps {
-            ok &= caps::set(None, CapSet::Effective, &s.caps).is_ok();
-        }
-        if self.ids {
-            nix::unistd::setfsuid(Uid::from_raw(s.uid));
-            nix::unistd::setfsgid(Gid::from_raw(s.gid));
-            ok &= nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw() == s.uid;
-            ok &= nix::unistd::setfsgid(Gid::from_raw(s.gid)).as_raw() == s.gid;
-        }
-        if self.groups {
-            ok &= nix::unistd::setgroups(&s.groups).is_ok();
-        }
-        if !ok {
-            // Carrying on with a half-restored identity would turn later verdicts into guesses.
-            std::process::abort();
-        }
+        restore(self.saved, self.groups, self.ids, self.effective, self.caps);
+    }
+}
+
+/// Puts back what a switch changed; aborts if it cannot, since carrying on with a half-restored identity would turn
+/// later verdicts into guesses.
+fn restore(s: &Saved, groups: bool, ids: bool, effective: bool, caps: bool) {
+    let mut ok = true;
+    if effective {
+        // Back to root's effective uid: the saved uid is still root's, so no capability is needed, and the kernel
+        // gives the permitted capabilities back as effective; then CAP_SETGID sets the group back. Each moves the
+        // filesystem id with it.
+        ok &= nix::unistd::seteuid(Uid::from_raw(s.uid)).is_ok();
+        ok &= nix::unistd::setegid(Gid::from_raw(s.gid)).is_ok();
+        ok &= nix::unistd::geteuid().as_raw() == s.uid && nix::unistd::getegid().as_raw() == s.gid;
+    }
+    // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
+    // setgroups needs CAP_SETGID, which is back by then.
+    if caps {
+        ok &= caps::set(None, CapSet::Effective, &s.caps).is_ok();
+    }
+    if ids {
+        nix::unistd::setfsuid(Uid::from_raw(s.uid));
+        nix::unistd::setfsgid(Gid::from_raw(s.gid));
+        ok &= nix::unistd::setfsuid(Uid::from_raw(s.uid)).as_raw() == s.uid;
+        ok &= nix::unistd::setfsgid(Gid::from_raw(s.gid)).as_raw() == s.gid;
+    }
+    if groups {
+        ok &= nix::unistd::setgroups(&s.groups).is_ok();
+    }
+    if !ok {
+        std::process::abort();
     }
 }
 

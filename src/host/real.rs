@@ -181,11 +181,12 @@ impl RealHost {
         Ok(found)
     }
 
-    /// Runs `op` with the judged user's credentials when root judges someone else, else as this process.
+    /// Runs `op` with the judged user's credentials when root judges someone else (kept for the next read inside
+    /// `creds::Kept`), else as this process.
     fn as_reader<T>(&self, op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         match &self.reader {
-            Some((c, saved)) => creds::with_creds(c, saved, op),
-            None => op(),
+            Some((c, saved)) => creds::read_as(c, saved, op),
+            None => creds::as_self(op),
         }
     }
 
@@ -194,7 +195,7 @@ impl RealHost {
     fn as_connector<T>(&self, op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         match &self.reader {
             Some((c, saved)) => creds::with_effective_creds(c, saved, op),
-            None => op(),
+            None => creds::as_self(op),
         }
     }
 
@@ -765,34 +766,40 @@ impl Host for RealHost {
 
     #[allow(clippy::disallowed_methods)] // the identity is a host fact
     fn identity(&self) -> Identity {
-        Identity {
+        let ask = || Identity {
             uid: nix::unistd::getuid().as_raw(),
             gid: nix::unistd::getgid().as_raw(),
             euid: nix::unistd::geteuid().as_raw(),
             groups: nix::unistd::getgroups()
                 .map(|gs| gs.into_iter().map(|g| g.as_raw()).collect())
                 .unwrap_or_default(),
-        }
+        };
+        // This process's own groups, not a parked user's.
+        creds::as_self(|| Ok(ask())).unwrap_or_else(|_| ask())
     }
 
     #[allow(clippy::disallowed_methods)] // NSS
     fn user_by_name(&self, name: &str) -> io::Result<Option<UserInfo>> {
-        if self.at_root() {
-            // On the live machine ask NSS, so LDAP/SSSD/systemd-homed users are found too.
-            let user = nix::unistd::User::from_name(name).map_err(io::Error::from)?;
-            return Ok(user.map(user_info));
-        }
-        self.find_account(|n, _| n == name.as_bytes())
+        creds::as_self(|| {
+            if self.at_root() {
+                // On the live machine ask NSS, so LDAP/SSSD/systemd-homed users are found too.
+                let user = nix::unistd::User::from_name(name).map_err(io::Error::from)?;
+                return Ok(user.map(user_info));
+            }
+            self.find_account(|n, _| n == name.as_bytes())
+        })
     }
 
     #[allow(clippy::disallowed_methods)] // NSS
     fn user_by_uid(&self, uid: u32) -> io::Result<Option<UserInfo>> {
-        if self.at_root() {
-            let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                .map_err(io::Error::from)?;
-            return Ok(user.map(user_info));
-        }
-        self.find_account(|_, u| u == Some(uid))
+        creds::as_self(|| {
+            if self.at_root() {
+                let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .map_err(io::Error::from)?;
+                return Ok(user.map(user_info));
+            }
+            self.find_account(|_, u| u == Some(uid))
+        })
     }
 
     #[allow(clippy::disallowed_methods)] // the report's timestamp: the wall clock
@@ -818,10 +825,12 @@ impl Host for RealHost {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty argv"))?;
-        let out = std::process::Command::new(program)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()?;
+        let out = creds::as_self(|| {
+            std::process::Command::new(program)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+        })?;
         Ok(CommandOutput {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -834,12 +843,12 @@ impl Host for RealHost {
         cmd: &super::bounded::BoundedCommand,
     ) -> io::Result<super::bounded::BoundedOutput> {
         self.launches()?;
-        super::bounded::run(cmd)
+        creds::as_self(|| super::bounded::run(cmd))
     }
 
     fn run_bench(&self, cmd: &super::bench::BenchCommand) -> io::Result<super::bench::BenchOutput> {
         self.launches()?;
-        super::bench::run(cmd)
+        creds::as_self(|| super::bench::run(cmd))
     }
 
     #[allow(clippy::disallowed_methods)] // the identity is a host fact
@@ -848,15 +857,18 @@ impl Host for RealHost {
         if !self.at_root() || !nix::unistd::geteuid().is_root() || user.uid == 0 {
             return Ok(None);
         }
-        let creds = Creds {
-            uid: user.uid,
-            gid: user.gid,
-            groups: creds::login_groups(&user.name, user.gid)?,
-        };
-        let saved = Saved::now()?;
+        // Root's own groups and capabilities to come back to, and NSS asked as root.
+        let (creds, saved) = creds::as_self(|| {
+            let creds = Creds {
+                uid: user.uid,
+                gid: user.gid,
+                groups: creds::login_groups(&user.name, user.gid)?,
+            };
+            Ok((creds, Saved::now()?))
+        })?;
         // Try the switch once: root of a user namespace without setgroups (`unshare -r`) cannot make it, and
         // needs not: its powers over the machine's files are those of the one account mapped to it.
-        if let Err(e) = creds::with_creds(&creds, &saved, || Ok(())) {
+        if let Err(e) = creds::read_as(&creds, &saved, || Ok(())) {
             let uid_map = self
                 .read_to_string("/proc/self/uid_map")
                 .unwrap_or_default();

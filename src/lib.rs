@@ -271,6 +271,8 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             // Reading as a judged user keeps their credentials between reads until root's own sight is needed,
             // and puts root's back when the report is done.
             let _kept = host::creds::Kept::new();
+            let mut own_out = host::creds::SelfWriter(out);
+            let out: &mut dyn Write = &mut own_out;
             let (name, daemon, probe) = match &cli.command {
                 Command::Check { .. } => ("check", true, true),
                 Command::Preflight { probe } => ("preflight", false, *probe),

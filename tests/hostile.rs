@@ -1162,3 +1162,52 @@ fn regression_credentials_switched_around_every_read() {
         "{calls} setfsuid calls for one user's check"
     );
 }
+
+#[test]
+fn regression_report_written_with_a_users_credentials() {
+    let Some(_s) = scene() else { return };
+    // The report is written while an account's credentials are parked; each write must be root's (a file on a full
+    // disk takes root's reserved blocks, a FUSE server sees who writes). Follow the filesystem uid through the trace:
+    // every setfsuid call sets it, and every write to stdout must find it root's.
+    let log = std::env::temp_dir().join(format!("rd-writes-{}.log", std::process::id()));
+    let out = Command::new("strace")
+        .args([
+            "-qq",
+            "-e",
+            "trace=setfsuid,write",
+            "-e",
+            "signal=none",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(support::doctor_bin())
+        .args(["check", "--all-users", "--format", "json"])
+        .env_clear()
+        .env("PATH", support::PATH)
+        .env("HOME", "/root")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let trace = fs::read_to_string(&log).unwrap();
+    let _ = fs::remove_file(&log);
+    let mut fsuid = 0u32;
+    let (mut writes, mut switched) = (0, 0);
+    for line in trace.lines() {
+        if let Some(rest) = line.strip_prefix("setfsuid(") {
+            fsuid = rest.split(')').next().unwrap().trim().parse().unwrap();
+            switched += usize::from(fsuid != 0);
+        } else if line.starts_with("write(1,") {
+            writes += 1;
+            assert_eq!(
+                fsuid, 0,
+                "the report was written as uid {fsuid}: {line:.120}"
+            );
+        }
+    }
+    assert!(
+        switched > 0 && writes > 1 && out.stdout.len() > 64 * 1024,
+        "the run must switch to the accounts and write its report in more than one piece: {switched} switches, \
+         {writes} writes, {} bytes",
+        out.stdout.len()
+    );
+}

@@ -64,14 +64,18 @@ thread_local! {
     static KEEPING: Cell<u32> = const { Cell::new(0) };
     /// Whether an operation is running with a user's credentials: nothing may switch again under it.
     static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// How many operations of root's own sight ([`as_self`]) are running: a read as a user made under one is put
+    /// back at once, never parked under root's operation.
+    static OWN_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// While it lives, [`read_as`] leaves the user's credentials in force after each read, and the next read as the same
 /// user needs no switch: a run over ten thousand accounts makes one switch per account and per return to root's own
-/// sight, not thirteen system calls around every read. Root's credentials come back before anything of root's runs
-/// ([`as_self`], [`with_creds`]) and when the last scope ends. Opened only around the checks' reading of the host,
-/// whose every operation goes through `Host` (`RealHost`'s methods take [`read_as`] or [`as_self`]); `fix --apply`
-/// and `capture`'s writing run outside it.
+/// sight, not fourteen system calls around every read. Root's credentials come back before anything of root's runs
+/// ([`as_self`], [`with_creds`], [`with_effective_creds`]) and when the last scope ends. Opened only around
+/// `preflight` and `check` (the checks' reading of the host, whose every operation goes through `Host`: `RealHost`'s
+/// methods take [`read_as`], [`with_effective_creds`] or [`as_self`], and the report's writes [`SelfWriter`]);
+/// every other command (`fix`, `setup`, `capture`, `why`, `net`) runs outside it and switches around each read.
 pub struct Kept(());
 
 impl Kept {
@@ -100,10 +104,34 @@ impl Drop for Kept {
     }
 }
 
+/// A writer whose every write and flush runs with this process's own credentials ([`as_self`]): the report is
+/// written inside [`Kept`], and a file it goes to must be written by root (a disk's reserved blocks, a FUSE
+/// server's view of who writes), never by the account whose credentials are parked.
+pub struct SelfWriter<'a>(pub &'a mut dyn std::io::Write);
+
+impl std::io::Write for SelfWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        as_self(|| self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        as_self(|| self.0.flush())
+    }
+}
+
 /// Puts root's credentials back if a user's are parked.
 fn leave() {
     if let Some((_, saved)) = PARKED.with(|p| p.borrow_mut().take()) {
-        restore(&saved, true, true, false, true);
+        restore(
+            &saved,
+            Changed {
+                groups: true,
+                ids: true,
+                egid: false,
+                euid: false,
+                caps: true,
+            },
+        );
     }
 }
 
@@ -136,7 +164,18 @@ pub(crate) fn as_self<T>(op: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         ));
     }
     leave();
+    OWN_DEPTH.with(|d| d.set(d.get() + 1));
+    let _own = Own;
     op()
+}
+
+/// Counts an [`as_self`] operation as running until it ends, however it ends.
+struct Own;
+
+impl Drop for Own {
+    fn drop(&mut self) {
+        OWN_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
 }
 
 /// [`with_creds`] for a read: inside [`Kept`], the credentials stay in force afterwards (parked) for the next read as
@@ -146,7 +185,7 @@ pub(crate) fn read_as<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    if KEEPING.with(|k| k.get()) == 0 {
+    if KEEPING.with(Cell::get) == 0 || OWN_DEPTH.with(Cell::get) > 0 {
         return with_creds(creds, saved, op);
     }
     let _busy = Busy::enter()?;
@@ -179,6 +218,12 @@ pub(crate) fn with_creds<T>(
 /// by the effective ids (`SO_PEERCRED`, `SO_PEERGROUPS` on a Unix socket), not the filesystem ids that decided
 /// whether the socket could be reached. The real and saved uid stay root's, so the user can neither signal nor trace
 /// this process meanwhile, and root's effective uid comes back without a capability.
+///
+/// Every change of credentials sets the process's dumpable flag to `fs.suid_dumpable`, and at 1 the files of
+/// `/proc/PID` belong to the effective uid: the user's, for as long as the connection lasts (their own server may
+/// hold it up to the deadline), time enough to open `/proc/PID/oom_score_adj` for writing. On such a host only the
+/// filesystem ids are taken, and the server is told root connected, as before; the socket is still reached only
+/// as the user could reach it.
 pub(crate) fn with_effective_creds<T>(
     creds: &Creds,
     saved: &Saved,
@@ -186,10 +231,20 @@ pub(crate) fn with_effective_creds<T>(
 ) -> io::Result<T> {
     let _busy = Busy::enter()?;
     leave();
-    let guard = switch(creds, saved, true)?;
+    let guard = switch(creds, saved, proc_stays_roots())?;
     let result = op();
     drop(guard);
     result
+}
+
+/// Whether `/proc/PID` stays root's while the effective uid is a user's: `fs.suid_dumpable` is 0 (the default) or 2,
+/// so a process whose credentials changed is not dumpable by its owner. Read once, as root (before any switch).
+fn proc_stays_roots() -> bool {
+    static STAYS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STAYS.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/fs/suid_dumpable")
+            .is_ok_and(|v| matches!(v.trim(), "0" | "2"))
+    })
 }
 
 /// Takes `creds` (the effective ids too when `effective`), returning what puts `saved` back when dropped; a switch
@@ -200,7 +255,8 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
         saved,
         groups: false,
         ids: false,
-        effective: false,
+        egid: false,
+        euid: false,
         caps: false,
     };
     nix::unistd::setgroups(&groups).map_err(io::Error::from)?;
@@ -208,9 +264,10 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
     if effective {
         // The group first: once the effective uid is the user's, CAP_SETGID is gone. Each moves the matching
         // filesystem id with it.
-        guard.effective = true;
         nix::unistd::setegid(Gid::from_raw(creds.gid)).map_err(io::Error::from)?;
+        guard.egid = true;
         nix::unistd::seteuid(Uid::from_raw(creds.uid)).map_err(io::Error::from)?;
+        guard.euid = true;
         if nix::unistd::geteuid().as_raw() != creds.uid
             || nix::unistd::getegid().as_raw() != creds.gid
         {
@@ -249,7 +306,8 @@ struct Guard<'a> {
     saved: &'a Saved,
     groups: bool,
     ids: bool,
-    effective: bool,
+    egid: bool,
+    euid: bool,
     caps: bool,
 }
 
@@ -258,28 +316,56 @@ impl Guard<'_> {
     fn disarm(mut self) {
         self.groups = false;
         self.ids = false;
-        self.effective = false;
+        self.egid = false;
+        self.euid = false;
         self.caps = false;
     }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        restore(self.saved, self.groups, self.ids, self.effective, self.caps);
+        restore(
+            self.saved,
+            Changed {
+                groups: self.groups,
+                ids: self.ids,
+                egid: self.egid,
+                euid: self.euid,
+                caps: self.caps,
+            },
+        );
     }
+}
+
+/// What a switch changed, so that only that is put back.
+struct Changed {
+    groups: bool,
+    ids: bool,
+    egid: bool,
+    euid: bool,
+    caps: bool,
 }
 
 /// Puts back what a switch changed; aborts if it cannot, since carrying on with a half-restored identity would turn
 /// later verdicts into guesses.
-fn restore(s: &Saved, groups: bool, ids: bool, effective: bool, caps: bool) {
+fn restore(s: &Saved, changed: Changed) {
+    let Changed {
+        groups,
+        ids,
+        egid,
+        euid,
+        caps,
+    } = changed;
     let mut ok = true;
-    if effective {
-        // Back to root's effective uid: the saved uid is still root's, so no capability is needed, and the kernel
-        // gives the permitted capabilities back as effective; then CAP_SETGID sets the group back. Each moves the
-        // filesystem id with it.
+    // Back to root's effective uid, then gid: the saved ids are still root's, so neither needs a capability (and the
+    // kernel gives the permitted capabilities back as effective with the uid). Each moves the filesystem id with it.
+    if euid {
         ok &= nix::unistd::seteuid(Uid::from_raw(s.uid)).is_ok();
+        ok &= nix::unistd::geteuid().as_raw() == s.uid;
+    }
+    if egid {
         ok &= nix::unistd::setegid(Gid::from_raw(s.gid)).is_ok();
-        ok &= nix::unistd::geteuid().as_raw() == s.uid && nix::unistd::getegid().as_raw() == s.gid;
+        ok &= nix::unistd::getegid().as_raw() == s.gid;
     }
     // capset needs no capability to raise what is permitted; setfsuid back to the euid needs none either;
     // setgroups needs CAP_SETGID, which is back by then.

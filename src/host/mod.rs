@@ -184,7 +184,9 @@ pub trait Host {
     }
     /// Reads a regular file as [`Host::read`] does, handing it to `sink` in pieces, in order, so a large database
     /// (dpkg's status) is scanned through a small buffer instead of being held whole. A host that holds its files
-    /// in memory hands over one piece. On an error, the pieces already handed over are all there is.
+    /// in memory hands over one piece. On an error, the pieces already handed over are all there is. `sink` runs
+    /// inside the read, with the reader's credentials: it must not call the host (such a call is refused, and the
+    /// sink has no way to say so).
     fn read_pieces(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         sink(&self.read(path)?);
         Ok(())

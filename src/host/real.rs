@@ -774,7 +774,8 @@ impl Host for RealHost {
                 .map(|gs| gs.into_iter().map(|g| g.as_raw()).collect())
                 .unwrap_or_default(),
         };
-        // This process's own groups, not a parked user's.
+        // This process's own groups, not a parked user's (`as_self` refuses only inside an operation made as the
+        // user, which never asks this).
         creds::as_self(|| Ok(ask())).unwrap_or_else(|_| ask())
     }
 

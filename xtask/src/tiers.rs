@@ -139,6 +139,7 @@ fn run_tier(sh: &Shell, tier: Tier, tool_install: &mut Option<dist::ToolInstall>
             // fuzz/ is a workspace of its own (it builds on nightly only); rustfmt needs no build.
             cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml --check").run()?;
             cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+            credential_calls_only_in_creds(sh)?;
             // The source package: its file list (Cargo.toml's `include`) must hold only names cargo accepts, and
             // everything the build reads, which cargo proves by building the unpacked package (`--allow-dirty`:
             // the tiers' own runs may leave the work tree changed).
@@ -195,6 +196,85 @@ fn run_tier(sh: &Shell, tier: Tier, tool_install: &mut Option<dist::ToolInstall>
 }
 
 /// The final table, one row per selected tier.
+/// The calls that change this process's credentials, as they are written in Rust source.
+const CREDENTIAL_CALLS: &[&str] = &[
+    "setfsuid(",
+    "setfsgid(",
+    "setuid(",
+    "setgid(",
+    "seteuid(",
+    "setegid(",
+    "setreuid(",
+    "setregid(",
+    "setresuid(",
+    "setresgid(",
+    "setgroups(",
+    "caps::set(",
+    "caps::clear(",
+    "caps::raise(",
+    "caps::drop(",
+];
+
+/// The file that alone may change credentials: it restores them (ARCHITECTURE.md, `creds.rs`).
+const CREDENTIAL_FILE: &str = "src/host/creds.rs";
+
+/// Fails when product code outside [`CREDENTIAL_FILE`] changes credentials. clippy's `disallowed-methods` cannot
+/// say it: the modules under `src/host/` opt out of that lint as a whole.
+fn credential_calls_only_in_creds(sh: &Shell) -> Result<()> {
+    let mut found = Vec::new();
+    let mut dirs = vec![sh.current_dir().join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("{}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path
+                    .strip_prefix(sh.current_dir())
+                    .unwrap_or(&path)
+                    .to_path_buf();
+                if rel == std::path::Path::new(CREDENTIAL_FILE) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path)?;
+                found.extend(
+                    credential_calls_in(&text)
+                        .into_iter()
+                        .map(|(line, call)| format!("{}:{line}: {call}", rel.display())),
+                );
+            }
+        }
+    }
+    if !found.is_empty() {
+        anyhow::bail!(
+            "credentials change only in {CREDENTIAL_FILE}, which puts them back:\n{}",
+            found.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// The credential calls in `text`, by line number, comments left out.
+fn credential_calls_in(text: &str) -> Vec<(usize, &'static str)> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        for call in CREDENTIAL_CALLS {
+            let hit = code.match_indices(call).any(|(at, _)| {
+                // A whole name: `setgid(` is not `setegid(`'s tail, `caps::set(` is not `xcaps::set(`'s.
+                !code[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if hit {
+                found.push((i + 1, *call));
+            }
+        }
+    }
+    found
+}
+
 pub fn render_summary(outcomes: &[(Tier, Outcome)]) -> String {
     let rows: Vec<[String; 3]> = outcomes
         .iter()
@@ -275,6 +355,16 @@ mod tests {
         assert!(!wants_setup(Tier::Vm, true));
         assert!(!wants_setup(Tier::Unit, true));
         assert!(!wants_setup(Tier::Lint, true));
+        assert_eq!(
+            credential_calls_in(
+                "x\n    nix::unistd::seteuid(Uid::from_raw(0));\n// setfsuid(0)\nlet a = setgid(1); // setuid(2)"
+            ),
+            vec![(2, "seteuid("), (4, "setgid(")]
+        );
+        assert_eq!(
+            credential_calls_in("foo_setuid(1); my_caps::set(x); Vec::setgroups_len()"),
+            vec![]
+        );
     }
 
     #[test]

@@ -133,6 +133,22 @@ impl Scene {
         path
     }
 
+    /// A docker context `name` whose endpoint is the Unix socket `socket`, made the user's current context.
+    fn plant_context(&self, name: &str, socket: &Path) {
+        let digest = sha256_hex(name);
+        self.plant_file(
+            ".docker/config.json",
+            &format!(r#"{{"currentContext": "{name}"}}"#),
+        );
+        self.plant_file(
+            &format!(".docker/contexts/meta/{digest}/meta.json"),
+            &format!(
+                r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"unix://{}","SkipTLSVerify":false}}}}}}"#,
+                socket.display()
+            ),
+        );
+    }
+
     /// The user's runtime directory as pam_systemd makes it: /run/user/UID, 0700, theirs.
     fn runtime_dir(&self) -> PathBuf {
         let dir = PathBuf::from(format!("/run/user/{}", self.user.uid));
@@ -661,19 +677,7 @@ fn regression_context_naming_root_only_socket_not_asked() {
     let Some(s) = scene() else { return };
     let sock = s.secrets.join("root.sock");
     let _server = Server::start(&sock, 0o600, answer_secret, &s.secret);
-    let name = "evil";
-    let digest = sha256_hex(name);
-    s.plant_file(
-        ".docker/config.json",
-        &format!(r#"{{"currentContext": "{name}"}}"#),
-    );
-    s.plant_file(
-        &format!(".docker/contexts/meta/{digest}/meta.json"),
-        &format!(
-            r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"unix://{}","SkipTLSVerify":false}}}}}}"#,
-            sock.display()
-        ),
-    );
+    s.plant_context("evil", &sock);
     let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "client"]);
     let socket = run.finding("client.socket");
     assert!(
@@ -704,18 +708,7 @@ fn regression_users_socket_saw_root_connect() {
     let sock = s.secrets.join("peer.sock");
     let key = sock.display().to_string();
     let _server = Server::start(&sock, 0o666, answer_peer, &key);
-    let name = "peer";
-    let digest = sha256_hex(name);
-    s.plant_file(
-        ".docker/config.json",
-        &format!(r#"{{"currentContext": "{name}"}}"#),
-    );
-    s.plant_file(
-        &format!(".docker/contexts/meta/{digest}/meta.json"),
-        &format!(
-            r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"unix://{key}","SkipTLSVerify":false}}}}}}"#
-        ),
-    );
+    s.plant_context("peer", &sock);
     let run = s.doctor_keeping_secrets(&["check", "--format", "json", "--only", "client"]);
     let seen: Vec<(u32, u32)> = PEERS
         .lock()
@@ -1101,15 +1094,16 @@ fn regression_root_capture_into_a_directory_the_user_controls() {
 
 // --- root's credentials, switched once per account rather than around every read ----------------------------
 
-/// How many `setfsuid(2)` calls root's run makes, traced with strace, and its JSON.
-fn setfsuid_calls(args: &[&str]) -> (usize, serde_json::Value) {
+/// Root's run of the doctor with `args` under `strace` (`trace`: its options before `-o`): its output and the trace.
+fn traced_run(trace: &[&str], args: &[&str]) -> (std::process::Output, String) {
     let log = std::env::temp_dir().join(format!(
-        "rd-setfsuid-{}-{}.log",
+        "rd-trace-{}-{}.log",
         std::process::id(),
-        args.len()
+        args.join("-")
     ));
     let out = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=setfsuid", "-o"])
+        .args(trace)
+        .arg("-o")
         .arg(&log)
         .arg(support::doctor_bin())
         .args(args)
@@ -1119,8 +1113,14 @@ fn setfsuid_calls(args: &[&str]) -> (usize, serde_json::Value) {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let trace = fs::read_to_string(&log).unwrap();
+    let text = fs::read_to_string(&log).unwrap();
     let _ = fs::remove_file(&log);
+    (out, text)
+}
+
+/// How many `setfsuid(2)` calls root's run makes, traced with strace, and its JSON.
+fn setfsuid_calls(args: &[&str]) -> (usize, serde_json::Value) {
+    let (out, trace) = traced_run(&["-f", "-qq", "-e", "trace=setfsuid"], args);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{args:?}: no JSON ({e})\n{}",
@@ -1169,27 +1169,10 @@ fn regression_report_written_with_a_users_credentials() {
     // The report is written while an account's credentials are parked; each write must be root's (a file on a full
     // disk takes root's reserved blocks, a FUSE server sees who writes). Follow the filesystem uid through the trace:
     // every setfsuid call sets it, and every write to stdout must find it root's.
-    let log = std::env::temp_dir().join(format!("rd-writes-{}.log", std::process::id()));
-    let out = Command::new("strace")
-        .args([
-            "-qq",
-            "-e",
-            "trace=setfsuid,write",
-            "-e",
-            "signal=none",
-            "-o",
-        ])
-        .arg(&log)
-        .arg(support::doctor_bin())
-        .args(["check", "--all-users", "--format", "json"])
-        .env_clear()
-        .env("PATH", support::PATH)
-        .env("HOME", "/root")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let trace = fs::read_to_string(&log).unwrap();
-    let _ = fs::remove_file(&log);
+    let (out, trace) = traced_run(
+        &["-qq", "-e", "trace=setfsuid,write", "-e", "signal=none"],
+        &["check", "--all-users", "--format", "json"],
+    );
     let mut fsuid = 0u32;
     let (mut writes, mut switched) = (0, 0);
     for line in trace.lines() {

@@ -206,12 +206,7 @@ pub(crate) fn with_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    let _busy = Busy::enter()?;
-    leave();
-    let guard = switch(creds, saved, false)?;
-    let result = op();
-    drop(guard);
-    result
+    switched(creds, saved, false, op)
 }
 
 /// [`with_creds`] with the user's effective uid and gid as well: for a connection, whose server is told who connected
@@ -229,9 +224,20 @@ pub(crate) fn with_effective_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
+    switched(creds, saved, proc_stays_roots(), op)
+}
+
+/// `op` with `creds` (the effective ids too when `effective`), whatever was parked put back first, and `saved` put
+/// back afterwards.
+fn switched<T>(
+    creds: &Creds,
+    saved: &Saved,
+    effective: bool,
+    op: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
     let _busy = Busy::enter()?;
     leave();
-    let guard = switch(creds, saved, proc_stays_roots())?;
+    let guard = switch(creds, saved, effective)?;
     let result = op();
     drop(guard);
     result

@@ -122,16 +122,7 @@ impl std::io::Write for SelfWriter<'_> {
 /// Puts root's credentials back if a user's are parked.
 fn leave() {
     if let Some((_, saved)) = PARKED.with(|p| p.borrow_mut().take()) {
-        restore(
-            &saved,
-            Changed {
-                groups: true,
-                ids: true,
-                egid: false,
-                euid: false,
-                caps: true,
-            },
-        );
+        restore(&saved, &Changed::PARKED);
     }
 }
 
@@ -259,21 +250,17 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
     let groups: Vec<Gid> = creds.groups.iter().map(|&g| Gid::from_raw(g)).collect();
     let mut guard = Guard {
         saved,
-        groups: false,
-        ids: false,
-        egid: false,
-        euid: false,
-        caps: false,
+        changed: Changed::NOTHING,
     };
     nix::unistd::setgroups(&groups).map_err(io::Error::from)?;
-    guard.groups = true;
+    guard.changed.groups = true;
     if effective {
         // The group first: once the effective uid is the user's, CAP_SETGID is gone. Each moves the matching
         // filesystem id with it.
         nix::unistd::setegid(Gid::from_raw(creds.gid)).map_err(io::Error::from)?;
-        guard.egid = true;
+        guard.changed.egid = true;
         nix::unistd::seteuid(Uid::from_raw(creds.uid)).map_err(io::Error::from)?;
-        guard.euid = true;
+        guard.changed.euid = true;
         if nix::unistd::geteuid().as_raw() != creds.uid
             || nix::unistd::getegid().as_raw() != creds.gid
         {
@@ -286,7 +273,7 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
             ));
         }
     }
-    guard.ids = true;
+    guard.changed.ids = true;
     nix::unistd::setfsgid(Gid::from_raw(creds.gid));
     nix::unistd::setfsuid(Uid::from_raw(creds.uid));
     // setfsuid/setfsgid return the previous value and never fail loudly: ask again to confirm the switch.
@@ -301,7 +288,7 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
             ),
         ));
     }
-    guard.caps = true;
+    guard.changed.caps = true;
     caps::clear(None, CapSet::Effective).map_err(caps_error)?;
     Ok(guard)
 }
@@ -310,36 +297,19 @@ fn switch<'a>(creds: &Creds, saved: &'a Saved, effective: bool) -> io::Result<Gu
 /// and only that.
 struct Guard<'a> {
     saved: &'a Saved,
-    groups: bool,
-    ids: bool,
-    egid: bool,
-    euid: bool,
-    caps: bool,
+    changed: Changed,
 }
 
 impl Guard<'_> {
     /// Leaves the credentials in force: [`leave`] puts them back.
     fn disarm(mut self) {
-        self.groups = false;
-        self.ids = false;
-        self.egid = false;
-        self.euid = false;
-        self.caps = false;
+        self.changed = Changed::NOTHING;
     }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        restore(
-            self.saved,
-            Changed {
-                groups: self.groups,
-                ids: self.ids,
-                egid: self.egid,
-                euid: self.euid,
-                caps: self.caps,
-            },
-        );
+        restore(self.saved, &self.changed);
     }
 }
 
@@ -352,16 +322,34 @@ struct Changed {
     caps: bool,
 }
 
+impl Changed {
+    const NOTHING: Changed = Changed {
+        groups: false,
+        ids: false,
+        egid: false,
+        euid: false,
+        caps: false,
+    };
+    /// What a read's switch ([`read_as`]) leaves parked: everything but the effective ids.
+    const PARKED: Changed = Changed {
+        groups: true,
+        ids: true,
+        egid: false,
+        euid: false,
+        caps: true,
+    };
+}
+
 /// Puts back what a switch changed; aborts if it cannot, since carrying on with a half-restored identity would turn
 /// later verdicts into guesses.
-fn restore(s: &Saved, changed: Changed) {
+fn restore(s: &Saved, changed: &Changed) {
     let Changed {
         groups,
         ids,
         egid,
         euid,
         caps,
-    } = changed;
+    } = *changed;
     let mut ok = true;
     // Back to root's effective uid, then gid: the saved ids are still root's, so neither needs a capability (and the
     // kernel gives the permitted capabilities back as effective with the uid). Each moves the filesystem id with it.

@@ -197,7 +197,7 @@ pub(crate) fn with_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    switched(creds, saved, false, op)
+    switched(creds, saved, Ids::Filesystem, op)
 }
 
 /// [`with_creds`] with the user's effective uid and gid as well: for a connection, whose server is told who connected
@@ -215,19 +215,28 @@ pub(crate) fn with_effective_creds<T>(
     saved: &Saved,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
-    switched(creds, saved, proc_stays_roots(), op)
+    switched(creds, saved, Ids::Effective, op)
 }
 
-/// `op` with `creds` (the effective ids too when `effective`), whatever was parked put back first, and `saved` put
-/// back afterwards.
+/// Which of the user's ids a switch takes.
+#[derive(PartialEq)]
+enum Ids {
+    Filesystem,
+    /// The effective ids too, where `/proc/PID` stays root's meanwhile ([`proc_stays_roots`]).
+    Effective,
+}
+
+/// `op` with `creds` (`ids`), whatever was parked put back first, and `saved` put back afterwards.
 fn switched<T>(
     creds: &Creds,
     saved: &Saved,
-    effective: bool,
+    ids: Ids,
     op: impl FnOnce() -> io::Result<T>,
 ) -> io::Result<T> {
     let _busy = Busy::enter()?;
     leave();
+    // Asked now, with root's credentials back.
+    let effective = ids == Ids::Effective && proc_stays_roots();
     let guard = switch(creds, saved, effective)?;
     let result = op();
     drop(guard);
@@ -235,7 +244,7 @@ fn switched<T>(
 }
 
 /// Whether `/proc/PID` stays root's while the effective uid is a user's: `fs.suid_dumpable` is 0 (the default) or 2,
-/// so a process whose credentials changed is not dumpable by its owner. Read once, as root (before any switch).
+/// so a process whose credentials changed is not dumpable by its owner. Read once, as root (no switch in force).
 fn proc_stays_roots() -> bool {
     static STAYS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *STAYS.get_or_init(|| {

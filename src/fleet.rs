@@ -182,6 +182,87 @@ pub struct AccountCounts {
     pub fail: usize,
 }
 
+/// How many accounts one check did not pass for, by status.
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Tally {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fail: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub error: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warn: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Each check that failed, erred or warned for some account, with how many: a check that fails for every account
+/// usually has one cause on the host and one fix for all of them.
+#[derive(Debug, Default)]
+pub struct ByCheck {
+    /// In the order the checks were first seen not to pass; [`ByCheck::sorted`] orders them for the report.
+    seen: Vec<(&'static str, Tally)>,
+}
+
+impl ByCheck {
+    pub fn add(&mut self, findings: &[Finding]) {
+        for f in findings {
+            if !matches!(f.status, Status::Fail | Status::Error | Status::Warn) {
+                continue;
+            }
+            let i = match self.seen.iter().position(|(id, _)| *id == f.id) {
+                Some(i) => i,
+                None => {
+                    self.seen.push((f.id, Tally::default()));
+                    self.seen.len() - 1
+                }
+            };
+            let t = &mut self.seen[i].1;
+            match f.status {
+                Status::Fail => t.fail += 1,
+                Status::Error => t.error += 1,
+                _ => t.warn += 1,
+            }
+        }
+    }
+
+    /// The checks in the order they run.
+    pub fn sorted(&self) -> Vec<(&'static str, Tally)> {
+        let order = |id: &str| checks::all().position(|c| c.id == id).unwrap_or(usize::MAX);
+        let mut v = self.seen.clone();
+        v.sort_by_key(|(id, _)| order(id));
+        v
+    }
+
+    /// The report's lines: one per status, each check with its count of accounts, the most first (then in the order
+    /// the checks run).
+    pub fn lines(&self) -> Vec<(Status, String)> {
+        let sorted = self.sorted();
+        let mut out = Vec::new();
+        for status in [Status::Fail, Status::Error, Status::Warn] {
+            let mut of: Vec<(&str, usize)> = sorted
+                .iter()
+                .map(|(id, t)| {
+                    let n = match status {
+                        Status::Fail => t.fail,
+                        Status::Error => t.error,
+                        _ => t.warn,
+                    };
+                    (*id, n)
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            of.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+            if !of.is_empty() {
+                let list: Vec<String> = of.iter().map(|(id, n)| format!("{id} {n}")).collect();
+                out.push((status, list.join(", ")));
+            }
+        }
+        out
+    }
+}
+
 impl AccountCounts {
     fn add(&mut self, worst: Status) {
         match worst {
@@ -223,6 +304,7 @@ struct Writer<'a, 'o> {
     out: &'o mut dyn Write,
     host_summary: Summary,
     counts: AccountCounts,
+    by_check: ByCheck,
     width: usize,
     first: bool,
     /// Prometheus and JUnit: (user, findings' id, area and status) of the host (user `""`) and each account.
@@ -250,6 +332,7 @@ impl<'a, 'o> Writer<'a, 'o> {
             out,
             host_summary: Summary::of(host_findings),
             counts: AccountCounts::default(),
+            by_check: ByCheck::default(),
             width,
             first: true,
             kept: Vec::new(),
@@ -305,6 +388,9 @@ impl<'a, 'o> Writer<'a, 'o> {
 
     fn account(&mut self, j: &Judged) -> io::Result<()> {
         self.counts.add(j.worst());
+        if let Ok(f) = &j.findings {
+            self.by_check.add(f);
+        }
         let info = &j.account.info;
         match self.req.format {
             Format::Human => {
@@ -366,6 +452,14 @@ impl<'a, 'o> Writer<'a, 'o> {
                     "\n{bold}host: {} passed, {} warnings, {} failed, {} skipped, {} errors; accounts: {} ok, {} with warnings, {} failing{bold:#}",
                     s.pass, s.warn, s.fail, s.skip, s.error, c.ok, c.warn, c.fail
                 )?;
+                let lines = self.by_check.lines();
+                if !lines.is_empty() {
+                    writeln!(self.out, "accounts by check:")?;
+                    for (status, list) in lines {
+                        let (_, style) = report::glyph(status);
+                        writeln!(self.out, "  {style}{:<5}{style:#} {list}", status.as_str())?;
+                    }
+                }
                 writeln!(
                     self.out,
                     "{dim}`rootless-doctor {} --user NAME` shows one account's findings and fixes; {} not run for every account.{dim:#}",
@@ -376,10 +470,28 @@ impl<'a, 'o> Writer<'a, 'o> {
             Format::Json => {
                 let end = if self.first { "]" } else { "\n  ]" };
                 // (`accounts_chosen.unreadable` says why there are none, and the run is not healthy.)
+                #[derive(Serialize)]
+                struct AccountsSummary {
+                    #[serde(flatten)]
+                    counts: AccountCounts,
+                    /// Each check that did not pass for some account: how many, by status.
+                    by_check: serde_json::Map<String, serde_json::Value>,
+                }
+                let by_check = self
+                    .by_check
+                    .sorted()
+                    .into_iter()
+                    .map(|(id, t)| Ok((id.to_owned(), serde_json::to_value(t)?)))
+                    .collect::<Result<_, serde_json::Error>>()
+                    .map_err(io::Error::other)?;
+                let summary = AccountsSummary {
+                    counts: c,
+                    by_check,
+                };
                 write!(
                     self.out,
                     "{end},\n  \"accounts_summary\": {},\n  \"healthy\": {}\n}}\n",
-                    serde_json::to_string(&c).map_err(io::Error::other)?,
+                    serde_json::to_string(&summary).map_err(io::Error::other)?,
                     !failing
                 )?;
             }
@@ -406,4 +518,67 @@ impl<'a, 'o> Writer<'a, 'o> {
 /// A pretty JSON value placed `by` further in (inside the document's object or array).
 fn indent_by(text: &str, by: &str) -> String {
     text.replace('\n', &format!("\n{by}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Verdict;
+
+    fn finding(id: &'static str, status: Status) -> Finding {
+        Finding::new(id, "", "", Verdict::new(status, "s"))
+    }
+
+    #[test]
+    fn by_check_counts_accounts_per_check_and_status_the_most_first_then_in_check_order() {
+        let mut by = ByCheck::default();
+        // Three accounts; passes, skips and notes are not counted.
+        by.add(&[
+            finding("subid.overlap", Status::Fail),
+            finding("session.linger", Status::Warn),
+            finding("subid.entries", Status::Pass),
+        ]);
+        by.add(&[
+            finding("subid.entries", Status::Fail),
+            finding("subid.overlap", Status::Fail),
+            finding("session.linger", Status::Warn),
+            finding("session.dbus", Status::Skip),
+        ]);
+        by.add(&[
+            finding("subid.entries", Status::Error),
+            finding("session.linger", Status::Info),
+            finding("uidmap.newuidmap", Status::Fail),
+        ]);
+        let lines: Vec<(Status, String)> = by.lines();
+        assert_eq!(
+            lines,
+            [
+                (
+                    Status::Fail,
+                    "subid.overlap 2, uidmap.newuidmap 1, subid.entries 1".to_owned()
+                ),
+                (Status::Error, "subid.entries 1".to_owned()),
+                (Status::Warn, "session.linger 2".to_owned()),
+            ]
+        );
+        let sorted: Vec<&str> = by.sorted().iter().map(|(id, _)| *id).collect();
+        assert_eq!(
+            sorted,
+            [
+                "uidmap.newuidmap",
+                "subid.entries",
+                "subid.overlap",
+                "session.linger"
+            ]
+        );
+        assert_eq!(
+            by.sorted()[1].1,
+            Tally {
+                fail: 1,
+                error: 1,
+                warn: 0
+            }
+        );
+        assert!(ByCheck::default().lines().is_empty());
+    }
 }

@@ -385,6 +385,23 @@ fn all_users_judges_each_account_that_could_run_rootless_docker_once_with_the_ho
         text.contains("accounts: 1 ok, 0 with warnings, 3 failing"),
         "{text}"
     );
+    // Below, each check that did not pass with how many accounts, the most first (then in the order the checks run):
+    // the three without a session fail the session's checks, subid.entries fails for svc and carol, subid.overlap
+    // for svc and bob (svc's line in /etc/subuid overlaps bob's).
+    let tally: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("accounts by check"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(
+        tally,
+        [
+            "  fail  session.xdg_runtime_dir 3, session.dbus 3, start.environment 3, subid.entries 2, subid.overlap 2",
+            "  warn  session.linger 3, cgroup.delegation 3"
+        ],
+        "{text}"
+    );
     // --all-users says the same explicitly; --user still judges one.
     let mut cmd = doctor();
     fixture(&mut cmd, "debian-12-accounts");
@@ -436,6 +453,24 @@ fn all_users_json_holds_what_each_accounts_own_run_finds() {
         assert!(host_ids.contains(&"subid.files"), "{host_ids:?}");
         let accounts = doc["accounts"].as_array().unwrap();
         assert_eq!(accounts.len(), 4, "{command}");
+        // accounts_summary.by_check counts the accounts' own findings, check by check.
+        let mut counted = serde_json::Map::new();
+        for f in accounts
+            .iter()
+            .flat_map(|a| a["findings"].as_array().unwrap())
+        {
+            let status = f["status"].as_str().unwrap();
+            if ["fail", "error", "warn"].contains(&status) {
+                let entry = counted
+                    .entry(f["id"].as_str().unwrap())
+                    .or_insert_with(|| serde_json::json!({}));
+                let n = entry[status].as_u64().unwrap_or(0);
+                entry[status] = (n + 1).into();
+            }
+        }
+        let by_check = doc["accounts_summary"]["by_check"].as_object().unwrap();
+        assert!(!by_check.is_empty(), "{command}");
+        assert_eq!(by_check, &counted, "{command}");
         for a in accounts {
             let name = a["name"].as_str().unwrap();
             let (own, _) = report("debian-12-accounts", command, "json", &["--user", name]);

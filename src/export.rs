@@ -217,6 +217,9 @@ pub fn prometheus_runs(
             )?;
         }
     }
+    if fleet {
+        fleet_aggregates(out, &labels(""), runs.get(1..).unwrap_or_default(), &metric)?;
+    }
     metric(
         out,
         "healthy",
@@ -278,6 +281,75 @@ pub fn prometheus_runs(
         "rootless_doctor_run_duration_seconds{{{run}}} {:.6}",
         facts.elapsed().as_secs_f64()
     )?;
+    Ok(())
+}
+
+/// `--all-users`' counts over the accounts (`accounts`: every run but the host's), a few hundred series whatever the
+/// number of accounts, for alerts and dashboards that need no series per account: how many accounts each per-account
+/// check ended with each status for, and how many accounts came out ok, with warnings or failing (their own checks,
+/// as JSON's `accounts_summary`; an account that could not be judged is failing).
+fn fleet_aggregates(
+    out: &mut dyn Write,
+    run: &str,
+    accounts: &[Run],
+    metric: &dyn Fn(&mut dyn Write, &str, &str) -> io::Result<()>,
+) -> io::Result<()> {
+    // Each check in the order the accounts' runs first name it (the order the checks run), with a count per status.
+    let mut per_check: Vec<(&'static str, &'static str, [usize; Status::ALL.len()])> = Vec::new();
+    let mut outcomes = [0usize; 3];
+    for r in accounts {
+        for (j, k) in r.checks.iter().enumerate() {
+            // Every account's checks come in the same order: the j-th is almost always the j-th seen.
+            let at = |i: usize| per_check.get(i).is_some_and(|(id, _, _)| *id == k.id);
+            let known = if at(j) {
+                Some(j)
+            } else {
+                per_check.iter().position(|(id, _, _)| *id == k.id)
+            };
+            let i = match known {
+                Some(i) => i,
+                None => {
+                    per_check.push((k.id, k.area, [0; Status::ALL.len()]));
+                    per_check.len() - 1
+                }
+            };
+            if let Some(s) = Status::ALL.iter().position(|s| *s == k.status) {
+                per_check[i].2[s] += 1;
+            }
+        }
+        outcomes[match r.worst() {
+            Status::Pass | Status::Info | Status::Skip => 0,
+            Status::Warn => 1,
+            Status::Fail | Status::Error => 2,
+        }] += 1;
+    }
+    metric(
+        out,
+        "check_accounts",
+        "With --all-users: how many accounts each per-account check ended with each status for (the host's checks are rootless_doctor_check with user \"\").",
+    )?;
+    for (id, area, counts) in &per_check {
+        for (status, n) in Status::ALL.iter().zip(counts) {
+            writeln!(
+                out,
+                "rootless_doctor_check_accounts{{{run},id=\"{}\",area=\"{}\",status=\"{}\"}} {n}",
+                label(id),
+                label(area),
+                status.as_str()
+            )?;
+        }
+    }
+    metric(
+        out,
+        "accounts",
+        "With --all-users: how many accounts came out ok, with warnings, or failing (a check failed or could not read what it needs, or the account could not be judged), by their own checks.",
+    )?;
+    for (status, n) in ["ok", "warn", "fail"].iter().zip(outcomes) {
+        writeln!(
+            out,
+            "rootless_doctor_accounts{{{run},status=\"{status}\"}} {n}"
+        )?;
+    }
     Ok(())
 }
 

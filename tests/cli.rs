@@ -521,9 +521,32 @@ fn all_users_prometheus_and_junit_carry_every_account() {
         r#"rootless_doctor_healthy{command="preflight",user="alice"} 1"#,
         r#"rootless_doctor_healthy{command="preflight",user="bob"} 0"#,
         r#"rootless_doctor_last_run_timestamp_seconds{command="preflight",user=""} 1700000000"#,
+        // The counts over the four accounts: subid.overlap fails for svc and bob, passes for alice and skips carol,
+        // who has no range.
+        r#"rootless_doctor_check_accounts{command="preflight",user="",id="subid.overlap",area="subid",status="fail"} 2"#,
+        r#"rootless_doctor_check_accounts{command="preflight",user="",id="subid.overlap",area="subid",status="pass"} 1"#,
+        r#"rootless_doctor_check_accounts{command="preflight",user="",id="subid.overlap",area="subid",status="skip"} 1"#,
+        r#"rootless_doctor_check_accounts{command="preflight",user="",id="subid.overlap",area="subid",status="warn"} 0"#,
+        r#"rootless_doctor_accounts{command="preflight",user="",status="ok"} 1"#,
+        r#"rootless_doctor_accounts{command="preflight",user="",status="warn"} 0"#,
+        r#"rootless_doctor_accounts{command="preflight",user="",status="fail"} 3"#,
     ] {
         assert!(text.lines().any(|l| l == line), "no line {line}:\n{text}");
     }
+    // Every per-account check is counted once per account, and no host-wide check is among them.
+    let per_check = |id: &str| -> u64 {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("rootless_doctor_check_accounts{")
+                    && l.contains(&format!(r#"id="{id}""#))
+            })
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum()
+    };
+    for id in ["subid.entries", "session.linger", "start.path"] {
+        assert_eq!(per_check(id), 4, "{id}:\n{text}");
+    }
+    assert_eq!(per_check("subid.files"), 0, "{text}");
     let (xml, code) = report("debian-12-accounts", "preflight", "junit", &[]);
     assert_eq!(code, 1);
     assert_valid_junit(&xml);

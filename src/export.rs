@@ -342,7 +342,7 @@ fn fleet_aggregates(
     metric(
         out,
         "accounts",
-        "With --all-users: how many accounts came out ok, with warnings, or failing (a check failed or could not read what it needs, or the account could not be judged), by their own checks.",
+        "With --all-users: how many accounts came out ok, with warnings, or failing (a check failed or could not read what it needs, or the account could not be judged, which puts it in no rootless_doctor_check_accounts count), by their own checks.",
     )?;
     for (status, n) in ["ok", "warn", "fail"].iter().zip(outcomes) {
         writeln!(
@@ -474,6 +474,77 @@ fn details(f: &Finding) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn fleet_aggregates_count_each_account_once_per_check_and_an_unjudged_one_as_failing() {
+        use crate::model::Verdict;
+        let finding =
+            |id: &'static str, s: Status| Finding::new(id, "subid", "", Verdict::new(s, "s"));
+        let accounts = [
+            Run::statuses(
+                "a",
+                &[
+                    finding("subid.entries", Status::Pass),
+                    finding("subid.overlap", Status::Warn),
+                ],
+            ),
+            // Another order than the first account's: still one count per check.
+            Run::statuses(
+                "b",
+                &[
+                    finding("subid.overlap", Status::Fail),
+                    finding("subid.entries", Status::Pass),
+                ],
+            ),
+            Run::unjudged("c", 1002, "credentials"),
+        ];
+        let metric = |out: &mut dyn Write, name: &str, help: &str| -> io::Result<()> {
+            writeln!(out, "# HELP rootless_doctor_{name} {help}")?;
+            writeln!(out, "# TYPE rootless_doctor_{name} gauge")
+        };
+        let mut out = Vec::new();
+        fleet_aggregates(&mut out, "u=\"\"", &accounts, &metric).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let value = |series: &str| -> Option<&str> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        };
+        for (series, n) in [
+            (
+                r#"rootless_doctor_check_accounts{u="",id="subid.entries",area="subid",status="pass"}"#,
+                "2",
+            ),
+            (
+                r#"rootless_doctor_check_accounts{u="",id="subid.entries",area="subid",status="fail"}"#,
+                "0",
+            ),
+            (
+                r#"rootless_doctor_check_accounts{u="",id="subid.overlap",area="subid",status="warn"}"#,
+                "1",
+            ),
+            (
+                r#"rootless_doctor_check_accounts{u="",id="subid.overlap",area="subid",status="fail"}"#,
+                "1",
+            ),
+            (r#"rootless_doctor_accounts{u="",status="ok"}"#, "0"),
+            (r#"rootless_doctor_accounts{u="",status="warn"}"#, "1"),
+            (r#"rootless_doctor_accounts{u="",status="fail"}"#, "2"),
+        ] {
+            assert_eq!(value(series), Some(n), "{series}\n{text}");
+        }
+        // Each check: one series per status, in the order the checks were first named.
+        let ids: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("rootless_doctor_check_accounts{"))
+            .filter_map(|l| l.split("id=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(ids.len(), 2 * Status::ALL.len(), "{text}");
+        assert!(
+            ids[..Status::ALL.len()]
+                .iter()
+                .all(|i| *i == "subid.entries")
+        );
+    }
 
     #[test]
     fn label_values_escape_what_the_format_demands() {

@@ -203,10 +203,17 @@ fn is_zero(n: &usize) -> bool {
 pub struct ByCheck {
     /// In the order the checks were first seen not to pass; [`ByCheck::sorted`] orders them for the report.
     seen: Vec<(&'static str, Tally)>,
+    /// The accounts that could not be judged (their credentials could not be taken): failing, in no check's count.
+    pub not_judged: usize,
 }
 
 impl ByCheck {
-    pub fn add(&mut self, findings: &[Finding]) {
+    /// One account's findings, or `None` for an account that could not be judged.
+    pub fn add(&mut self, findings: Option<&[Finding]>) {
+        let Some(findings) = findings else {
+            self.not_judged += 1;
+            return;
+        };
         for f in findings {
             if !matches!(f.status, Status::Fail | Status::Error | Status::Warn) {
                 continue;
@@ -388,9 +395,7 @@ impl<'a, 'o> Writer<'a, 'o> {
 
     fn account(&mut self, j: &Judged) -> io::Result<()> {
         self.counts.add(j.worst());
-        if let Ok(f) = &j.findings {
-            self.by_check.add(f);
-        }
+        self.by_check.add(j.findings.as_deref().ok());
         let info = &j.account.info;
         match self.req.format {
             Format::Human => {
@@ -453,11 +458,19 @@ impl<'a, 'o> Writer<'a, 'o> {
                     s.pass, s.warn, s.fail, s.skip, s.error, c.ok, c.warn, c.fail
                 )?;
                 let lines = self.by_check.lines();
-                if !lines.is_empty() {
+                let not_judged = self.by_check.not_judged;
+                if !lines.is_empty() || not_judged > 0 {
                     writeln!(self.out, "accounts by check:")?;
                     for (status, list) in lines {
                         let (_, style) = report::glyph(status);
                         writeln!(self.out, "  {style}{:<5}{style:#} {list}", status.as_str())?;
+                    }
+                    if not_judged > 0 {
+                        let (_, style) = report::glyph(Status::Error);
+                        writeln!(
+                            self.out,
+                            "  {style}not judged{style:#} {not_judged} (no check ran for them: see their lines)"
+                        )?;
                     }
                 }
                 writeln!(
@@ -474,6 +487,8 @@ impl<'a, 'o> Writer<'a, 'o> {
                 struct AccountsSummary {
                     #[serde(flatten)]
                     counts: AccountCounts,
+                    /// The accounts that could not be judged (counted as failing, in no check's count).
+                    not_judged: usize,
                     /// Each check that did not pass for some account: how many, by status.
                     by_check: serde_json::Map<String, serde_json::Value>,
                 }
@@ -486,6 +501,7 @@ impl<'a, 'o> Writer<'a, 'o> {
                     .map_err(io::Error::other)?;
                 let summary = AccountsSummary {
                     counts: c,
+                    not_judged: self.by_check.not_judged,
                     by_check,
                 };
                 write!(
@@ -533,22 +549,25 @@ mod tests {
     fn by_check_counts_accounts_per_check_and_status_the_most_first_then_in_check_order() {
         let mut by = ByCheck::default();
         // Three accounts; passes, skips and notes are not counted.
-        by.add(&[
+        by.add(Some(&[
             finding("subid.overlap", Status::Fail),
             finding("session.linger", Status::Warn),
             finding("subid.entries", Status::Pass),
-        ]);
-        by.add(&[
+        ]));
+        by.add(Some(&[
             finding("subid.entries", Status::Fail),
             finding("subid.overlap", Status::Fail),
             finding("session.linger", Status::Warn),
             finding("session.dbus", Status::Skip),
-        ]);
-        by.add(&[
+        ]));
+        by.add(Some(&[
             finding("subid.entries", Status::Error),
             finding("session.linger", Status::Info),
             finding("uidmap.newuidmap", Status::Fail),
-        ]);
+        ]));
+        // An account that could not be judged is counted apart, in no check's count.
+        by.add(None);
+        assert_eq!(by.not_judged, 1);
         let lines: Vec<(Status, String)> = by.lines();
         assert_eq!(
             lines,

@@ -471,6 +471,19 @@ fn all_users_json_holds_what_each_accounts_own_run_finds() {
         let by_check = doc["accounts_summary"]["by_check"].as_object().unwrap();
         assert!(!by_check.is_empty(), "{command}");
         assert_eq!(by_check, &counted, "{command}");
+        // In the order the checks run (an account's findings are in that order).
+        let order: Vec<&str> = accounts[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        let keys: Vec<usize> = by_check
+            .keys()
+            .map(|k| order.iter().position(|id| id == k).unwrap())
+            .collect();
+        assert!(keys.is_sorted(), "{command}: {by_check:?}");
+        assert_eq!(doc["accounts_summary"]["not_judged"], 0, "{command}");
         for a in accounts {
             let name = a["name"].as_str().unwrap();
             let (own, _) = report("debian-12-accounts", command, "json", &["--user", name]);

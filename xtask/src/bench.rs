@@ -14,7 +14,8 @@
 //! alice` as root on each, in one hyperfine run. Both must find the same for alice; the difference of the medians is
 //! reported beside the goal (≤ 2 ms), not enforced. And `preflight --root TREE --all-users` on the big tree, every
 //! account judged (fewer runs: it takes seconds), its median beside the goal (≤ 50 ms), not enforced either; the run
-//! must judge all 10,002 accounts.
+//! must judge all 10,002 accounts. Then the same with a home directory for each account ([`fleet_homes`]), as on a real
+//! host, where each account's own files are looked up in its home: its median and its user and kernel time.
 
 use std::fmt::Write as _;
 
@@ -58,6 +59,11 @@ pub struct BenchResult {
     /// One per run; `null` for a run killed by a signal.
     #[serde(default, deserialize_with = "exit_codes")]
     pub exit_codes: Vec<i64>,
+    /// The mean user and system (kernel) CPU time of a run.
+    #[serde(default)]
+    pub user: f64,
+    #[serde(default)]
+    pub system: f64,
 }
 
 fn exit_codes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
@@ -315,21 +321,68 @@ fn fleet(sh: &Shell, bin: &std::path::Path, work: &std::path::Path) -> Result<St
             FLEET_ACCOUNTS + 2
         );
     }
-    let all_cmd = format!(
+    let results = all_users(sh, bin, &big, work, "all-users")?;
+    report.push_str(&render_all_users(&results)?);
+    // The same accounts with a home each, as on a real host: every account's own files are then looked up in it,
+    // where a missing home answers them all with one lookup.
+    let homes = work.join(format!("fleet-{FLEET_ACCOUNTS}-homes"));
+    cmd!(sh, "cp -a {big} {homes}").quiet().run()?;
+    fleet_homes(&homes, FLEET_ACCOUNTS)?;
+    let results = all_users(sh, bin, &homes, work, "all-users-homes")?;
+    report.push_str(&render_all_users_homes(&results)?);
+    Ok(report)
+}
+
+/// `preflight --root TREE --all-users` under hyperfine (five runs: it takes seconds), named `name`.
+fn all_users(
+    sh: &Shell,
+    bin: &std::path::Path,
+    tree: &std::path::Path,
+    work: &std::path::Path,
+    name: &str,
+) -> Result<Vec<BenchResult>> {
+    let command = format!(
         "{} preflight --root {} --all-users",
         bin.display(),
-        big.display()
+        tree.display()
     );
-    let export = work.join("all-users.json");
-    println!("bench: every account of the fleet's tree: `{all_cmd}`");
+    let export = work.join(format!("{name}.json"));
+    println!("bench: every account of the fleet's tree: `{command}`");
     cmd!(
         sh,
-        "hyperfine -N -i --style basic --warmup 1 --runs 5 --export-json {export} -n all-users {all_cmd}"
+        "hyperfine -N -i --style basic --warmup 1 --runs 5 --export-json {export} -n {name} {command}"
     )
     .run()?;
-    let results = parse_hyperfine(&sh.read_file(&export)?)?;
-    report.push_str(&render_all_users(&results)?);
-    Ok(report)
+    parse_hyperfine(&sh.read_file(&export)?)
+}
+
+/// Gives each of [`fleet_tree`]'s accounts its home directory, empty, owned by the account and mode 0700, as useradd
+/// makes it (without the skeleton's files).
+pub fn fleet_homes(root: &std::path::Path, accounts: usize) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, chown};
+    let home = root.join("home");
+    for i in 0..accounts {
+        let dir = home.join(format!("u{i:05}"));
+        let id = u32::try_from(2000 + i)?;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .and_then(|()| chown(&dir, Some(id), Some(id)))
+            .with_context(|| format!("making {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The part of the report for the tree whose accounts have homes: the median, and the mean user and kernel time.
+pub fn render_all_users_homes(results: &[BenchResult]) -> Result<String> {
+    let all = find(results, "all-users-homes")?;
+    Ok(format!(
+        "\nThe same, each account with an empty home directory of its own (its files are looked up there, about 15 \
+lookups each): median {:.1} ms; CPU time per run (means) {:.1} ms user, {:.1} ms kernel\n",
+        all.median * 1e3,
+        all.user * 1e3,
+        all.system * 1e3,
+    ))
 }
 
 /// The `--all-users` part of the report: its median against [`ALL_USERS_GOAL_SECS`].
@@ -632,6 +685,8 @@ target: preflight median ≤ 5 ms: met
             min: median,
             max: median,
             exit_codes: vec![0],
+            user: 0.0,
+            system: 0.0,
         };
         let met = render_fleet(&[result("stock", 0.003), result("fleet", 0.0045)]).unwrap();
         assert!(
@@ -651,5 +706,16 @@ target: preflight median ≤ 5 ms: met
             "{all}"
         );
         assert!(render_all_users(&[result("stock", 0.003)]).is_err());
+        let mut homes = result("all-users-homes", 0.6731);
+        homes.user = 0.5792;
+        homes.system = 0.0928;
+        let homes = render_all_users_homes(&[homes]).unwrap();
+        assert!(
+            homes.contains(
+                "median 673.1 ms; CPU time per run (means) 579.2 ms user, 92.8 ms kernel"
+            ),
+            "{homes}"
+        );
+        assert!(render_all_users_homes(&[result("all-users", 0.6)]).is_err());
     }
 }

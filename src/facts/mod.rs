@@ -583,6 +583,9 @@ pub struct Shared {
     memo: Memo,
     /// This process's credentials, asked once for every account of the run over every account.
     identity: OnceCell<Identity>,
+    /// This process's `/proc/self/status` (its real ids and `NoNewPrivs`, which no switch of credentials changes),
+    /// read once.
+    self_status: OnceCell<Read<parse::proc::Status>>,
     /// [`Facts::executables`] for the system paths of the run over every account, by the same rule.
     executables: std::cell::RefCell<Executables>,
     /// Index the parsed files (by owner, name, id, start) for the run over every account, which asks them once per
@@ -643,6 +646,7 @@ impl Shared {
             processes: OnceCell::new(),
             memo: Memo::default(),
             identity: OnceCell::new(),
+            self_status: OnceCell::new(),
             executables: std::cell::RefCell::default(),
             indexed,
         })
@@ -1436,8 +1440,13 @@ impl<'h> Facts<'h> {
     /// It describes the judged user's session only when [`Facts::is_own_session`]: when root judges
     /// another user, it is root's process, not theirs.
     pub fn self_status(&self) -> Read<parse::proc::Status> {
-        Read::from_io(self.host.read_to_string("/proc/self/status"))
-            .map(|text| parse::proc::parse_status(&text))
+        self.shared
+            .self_status
+            .get_or_init(|| {
+                Read::from_io(self.host.read_to_string("/proc/self/status"))
+                    .map(|text| parse::proc::parse_status(&text))
+            })
+            .clone()
     }
 
     fn proc_bytes(&self, pid: u32, name: &str) -> Read<Vec<u8>> {

@@ -29,6 +29,8 @@ use super::{Access, CommandOutput, FileKind, Host, Identity, Meta, Space, UserIn
 /// The most one read of a host file takes: the largest file read whole is the package database
 /// (a few MiB on a full desktop). A larger file is an error that names it, never a memory blow-up.
 pub const READ_MAX: u64 = 64 * 1024 * 1024;
+/// The first read of a file whose size fstat does not know (/proc, /sys): one page.
+const PSEUDO_FILE_FIRST_READ: usize = 4096;
 
 /// The buffer [`Host::read_pieces`] reads through: small enough to stay in cache, large enough that a 1 MB file
 /// takes 16 reads.
@@ -235,8 +237,13 @@ impl RealHost {
             return Err(over_read_max());
         }
         // Sized from fstat, so a large file (dpkg's status: ~700 KB) is read into one allocation instead of a
-        // doubling series; /proc and /sys files report 0 and grow as usual.
-        let mut out = Vec::with_capacity(usize::try_from(meta.size.min(READ_MAX)).unwrap_or(0) + 1);
+        // doubling series. /proc and /sys files report 0: a page first, which holds nearly all of them (a status or
+        // mountinfo file took eight reads from std's 32-byte probe up), and they grow from there.
+        let capacity = match usize::try_from(meta.size.min(READ_MAX)).unwrap_or(0) {
+            0 => PSEUDO_FILE_FIRST_READ,
+            size => size + 1,
+        };
+        let mut out = Vec::with_capacity(capacity);
         file.take(READ_MAX + 1).read_to_end(&mut out)?;
         if out.len() as u64 > READ_MAX {
             return Err(over_read_max());

@@ -284,6 +284,65 @@ pub fn prometheus_runs(
     Ok(())
 }
 
+/// Counts of accounts by outcome: `--all-users`' JSON `accounts_summary` and Prometheus' `rootless_doctor_accounts`.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize, PartialEq, Eq)]
+pub struct AccountCounts {
+    pub ok: usize,
+    pub warn: usize,
+    pub fail: usize,
+}
+
+impl AccountCounts {
+    /// An account whose worst status is `worst`; one that could not be judged (an error) is failing.
+    pub fn add(&mut self, worst: Status) {
+        match worst {
+            Status::Pass | Status::Info | Status::Skip => self.ok += 1,
+            Status::Warn => self.warn += 1,
+            Status::Fail | Status::Error => self.fail += 1,
+        }
+    }
+}
+
+/// How many accounts each check ended with each status for ([`Status::ALL`]'s order), in the order the checks were
+/// first counted.
+#[derive(Debug, Default)]
+pub struct PerCheck {
+    counts: Vec<(&'static str, &'static str, [usize; Status::ALL.len()])>,
+}
+
+impl PerCheck {
+    /// An account's `j`-th check. Every account's checks come in the same order, so the j-th is almost always the
+    /// j-th counted; otherwise it is looked for, or added.
+    pub fn add(&mut self, j: usize, id: &'static str, area: &'static str, status: Status) {
+        let i = if self.counts.get(j).is_some_and(|(known, _, _)| *known == id) {
+            j
+        } else if let Some(i) = self.counts.iter().position(|(known, _, _)| *known == id) {
+            i
+        } else {
+            self.counts.push((id, area, [0; Status::ALL.len()]));
+            self.counts.len() - 1
+        };
+        if let Some(s) = Status::ALL.iter().position(|s| *s == status) {
+            self.counts[i].2[s] += 1;
+        }
+    }
+
+    /// Each check with its area and its counts, one per status of [`Status::ALL`].
+    pub fn iter(
+        &self,
+    ) -> impl Iterator<Item = &(&'static str, &'static str, [usize; Status::ALL.len()])> {
+        self.counts.iter()
+    }
+}
+
+/// The count for `status` among counts in [`Status::ALL`]'s order.
+pub fn count_of(counts: &[usize; Status::ALL.len()], status: Status) -> usize {
+    Status::ALL
+        .iter()
+        .position(|s| *s == status)
+        .map_or(0, |i| counts[i])
+}
+
 /// `--all-users`' counts over the accounts (`accounts`: every run but the host's), a few hundred series whatever the
 /// number of accounts, for alerts and dashboards that need no series per account: how many accounts each per-account
 /// check ended with each status for, and how many accounts came out ok, with warnings or failing (their own checks,
@@ -294,41 +353,20 @@ fn fleet_aggregates(
     accounts: &[Run],
     metric: &dyn Fn(&mut dyn Write, &str, &str) -> io::Result<()>,
 ) -> io::Result<()> {
-    // Each check in the order the accounts' runs first name it (the order the checks run), with a count per status.
-    let mut per_check: Vec<(&'static str, &'static str, [usize; Status::ALL.len()])> = Vec::new();
-    let mut outcomes = [0usize; 3];
+    let mut per_check = PerCheck::default();
+    let mut outcomes = AccountCounts::default();
     for r in accounts {
         for (j, k) in r.checks.iter().enumerate() {
-            // Every account's checks come in the same order: the j-th is almost always the j-th seen.
-            let at = |i: usize| per_check.get(i).is_some_and(|(id, _, _)| *id == k.id);
-            let known = if at(j) {
-                Some(j)
-            } else {
-                per_check.iter().position(|(id, _, _)| *id == k.id)
-            };
-            let i = match known {
-                Some(i) => i,
-                None => {
-                    per_check.push((k.id, k.area, [0; Status::ALL.len()]));
-                    per_check.len() - 1
-                }
-            };
-            if let Some(s) = Status::ALL.iter().position(|s| *s == k.status) {
-                per_check[i].2[s] += 1;
-            }
+            per_check.add(j, k.id, k.area, k.status);
         }
-        outcomes[match r.worst() {
-            Status::Pass | Status::Info | Status::Skip => 0,
-            Status::Warn => 1,
-            Status::Fail | Status::Error => 2,
-        }] += 1;
+        outcomes.add(r.worst());
     }
     metric(
         out,
         "check_accounts",
         "With --all-users: how many accounts each per-account check ended with each status for (the host's checks are rootless_doctor_check with user \"\").",
     )?;
-    for (id, area, counts) in &per_check {
+    for (id, area, counts) in per_check.iter() {
         for (status, n) in Status::ALL.iter().zip(counts) {
             writeln!(
                 out,
@@ -344,7 +382,11 @@ fn fleet_aggregates(
         "accounts",
         "With --all-users: how many accounts came out ok, with warnings, or failing (a check failed or could not read what it needs, or the account could not be judged, which puts it in no rootless_doctor_check_accounts count), by their own checks.",
     )?;
-    for (status, n) in ["ok", "warn", "fail"].iter().zip(outcomes) {
+    for (status, n) in [
+        ("ok", outcomes.ok),
+        ("warn", outcomes.warn),
+        ("fail", outcomes.fail),
+    ] {
         writeln!(
             out,
             "rootless_doctor_accounts{{{run},status=\"{status}\"}} {n}"

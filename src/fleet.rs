@@ -12,6 +12,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::checks::{self, Part, Selection};
+use crate::export::{AccountCounts, PerCheck, count_of};
 use crate::facts::accounts::{Account, Accounts, Why};
 use crate::facts::client::TargetChoice;
 use crate::facts::{Facts, Shared};
@@ -174,14 +175,6 @@ fn verdict_line(j: &Judged) -> String {
     parts.join("; ")
 }
 
-/// Counts of accounts by outcome.
-#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
-pub struct AccountCounts {
-    pub ok: usize,
-    pub warn: usize,
-    pub fail: usize,
-}
-
 /// How many accounts one check did not pass for, by status.
 #[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct Tally {
@@ -201,8 +194,7 @@ fn is_zero(n: &usize) -> bool {
 /// usually has one cause on the host and one fix for all of them.
 #[derive(Debug, Default)]
 pub struct ByCheck {
-    /// In the order the checks were first seen not to pass; [`ByCheck::sorted`] orders them for the report.
-    seen: Vec<(&'static str, Tally)>,
+    per_check: PerCheck,
     /// The accounts that could not be judged (their credentials could not be taken): failing, in no check's count.
     pub not_judged: usize,
 }
@@ -214,30 +206,27 @@ impl ByCheck {
             self.not_judged += 1;
             return;
         };
-        for f in findings {
-            if !matches!(f.status, Status::Fail | Status::Error | Status::Warn) {
-                continue;
-            }
-            let i = match self.seen.iter().position(|(id, _)| *id == f.id) {
-                Some(i) => i,
-                None => {
-                    self.seen.push((f.id, Tally::default()));
-                    self.seen.len() - 1
-                }
-            };
-            let t = &mut self.seen[i].1;
-            match f.status {
-                Status::Fail => t.fail += 1,
-                Status::Error => t.error += 1,
-                _ => t.warn += 1,
-            }
+        for (j, f) in findings.iter().enumerate() {
+            self.per_check.add(j, f.id, f.area, f.status);
         }
     }
 
-    /// The checks in the order they run.
+    /// The checks that did not pass for some account, in the order they run.
     pub fn sorted(&self) -> Vec<(&'static str, Tally)> {
+        let mut v: Vec<(&'static str, Tally)> = self
+            .per_check
+            .iter()
+            .map(|(id, _, n)| {
+                let tally = Tally {
+                    fail: count_of(n, Status::Fail),
+                    error: count_of(n, Status::Error),
+                    warn: count_of(n, Status::Warn),
+                };
+                (*id, tally)
+            })
+            .filter(|(_, t)| t.fail + t.error + t.warn > 0)
+            .collect();
         let order = |id: &str| checks::all().position(|c| c.id == id).unwrap_or(usize::MAX);
-        let mut v = self.seen.clone();
         v.sort_by_key(|(id, _)| order(id));
         v
     }
@@ -267,16 +256,6 @@ impl ByCheck {
             }
         }
         out
-    }
-}
-
-impl AccountCounts {
-    fn add(&mut self, worst: Status) {
-        match worst {
-            Status::Pass | Status::Info | Status::Skip => self.ok += 1,
-            Status::Warn => self.warn += 1,
-            Status::Fail | Status::Error => self.fail += 1,
-        }
     }
 }
 

@@ -23,7 +23,10 @@ fn main() -> ExitCode {
         ColorChoice::Never => anstream::ColorChoice::Never,
     };
     // One buffered write instead of hundreds; JSON carries no styles, so it skips the ANSI stripper.
-    let stdout = io::stdout().lock();
+    let stdout = ReaderMayLeave {
+        inner: io::stdout().lock(),
+        left: false,
+    };
     let mut out: Box<dyn Write> = match cli.global.format {
         Format::Json | Format::Prometheus | Format::Junit => {
             Box::new(io::BufWriter::with_capacity(64 * 1024, stdout))
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
         // choice is made here, on stdout, and not on the buffer.
         Format::Human | Format::Script => {
             let choice = match choice {
-                anstream::ColorChoice::Auto => anstream::AutoStream::choice(&stdout),
+                anstream::ColorChoice::Auto => anstream::AutoStream::choice(&stdout.inner),
                 other => other,
             };
             let buffered: Box<dyn Write> =
@@ -48,8 +51,6 @@ fn main() -> ExitCode {
     match result.and_then(|o| flushed.map(|()| o).map_err(Error::from)) {
         Ok(Outcome::Healthy) => ExitCode::SUCCESS,
         Ok(Outcome::Unhealthy) => ExitCode::from(1),
-        // A closed pipe (`rootless-doctor preflight | head`) is the reader's choice, not an error.
-        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e @ (Error::Enter(_) | Error::Capture(..))) => {
             eprintln!("rootless-doctor: {e}");
             ExitCode::from(1)
@@ -57,6 +58,44 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("rootless-doctor: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Standard output whose reader may stop reading (`rootless-doctor preflight --all-users | head`): that is the
+/// reader's choice, not an error, and it does not end the run. What is still to be written is dropped, the run goes
+/// on, and the exit code still says what the run found: a fleet's report is written account by account as each is
+/// judged, and stopping at the closed pipe left the accounts after it unjudged and the exit code 0 ("no failure").
+struct ReaderMayLeave<W> {
+    inner: W,
+    /// A write found the pipe closed.
+    left: bool,
+}
+
+impl<W: Write> Write for ReaderMayLeave<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.left {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.left = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.left {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.left = true;
+                Ok(())
+            }
+            other => other,
         }
     }
 }

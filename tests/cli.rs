@@ -768,22 +768,21 @@ fn verbose_shows_evidence_for_passing_checks() {
     assert!(verbose.contains("/etc/subuid:1: alice:100000:65536"));
 }
 
-#[test]
-fn a_closed_pipe_is_not_an_error() {
+/// Runs the doctor on a fixture with its standard output a pipe whose read end is closed at once, as `| head -0`
+/// would: the exit code and what it wrote to standard error.
+fn with_a_closed_pipe(fixture: &str, args: &[&str]) -> (Option<i32>, String) {
     let bin = assert_cmd::cargo::cargo_bin("rootless-doctor");
     let mut child = std::process::Command::new(bin)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "--host-file",
-            "tests/fixtures/debian-12/host.toml",
-            "preflight",
-            "-v",
+            &format!("tests/fixtures/{fixture}/host.toml"),
         ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Close the read end at once, as `| head -0` would.
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
@@ -793,8 +792,29 @@ fn a_closed_pipe_is_not_an_error() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let (code, stderr) = with_a_closed_pipe("debian-12", &["preflight", "-v"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
     assert!(stderr.is_empty(), "stderr: {stderr}");
+}
+
+/// A fleet's report is written as its accounts are judged; a reader that stopped reading ended the run at the
+/// first write, before the failing accounts were judged, and the exit code said 0 ("no failure"). JUnit's writer
+/// wrapped the same closed pipe into "error serializing JUnit report" and exit code 2.
+#[test]
+fn regression_a_closed_pipe_ended_the_fleet_run_with_exit_code_0() {
+    for format in ["human", "json", "junit", "prometheus"] {
+        let (code, stderr) = with_a_closed_pipe(
+            "debian-12-accounts",
+            &["preflight", "--all-users", "--format", format],
+        );
+        assert_eq!(code, Some(1), "{format}: stderr: {stderr}");
+        assert!(stderr.is_empty(), "{format}: stderr: {stderr}");
+    }
 }
 
 #[test]

@@ -588,6 +588,9 @@ pub struct Shared {
     self_status: OnceCell<Read<parse::proc::Status>>,
     /// [`Facts::executables`] for the system paths of the run over every account, by the same rule.
     executables: std::cell::RefCell<Executables>,
+    /// User units as the system-wide directories alone give them, by name, for every account whose own
+    /// directories are missing (see [`Facts::user_unit`]).
+    user_units: std::cell::RefCell<FastMap<String, Read<units::Unit>>>,
     /// Index the parsed files (by owner, name, id, start) for the run over every account, which asks them once per
     /// account; a run for one user asks each a few times, for which a pass over the lines costs less than building
     /// the index (a property test holds both to the same answers).
@@ -648,6 +651,7 @@ impl Shared {
             identity: OnceCell::new(),
             self_status: OnceCell::new(),
             executables: std::cell::RefCell::default(),
+            user_units: std::cell::RefCell::default(),
             indexed,
         })
     }
@@ -1122,6 +1126,13 @@ impl<'h> Facts<'h> {
                 || (self.home_anchored
                     && path.starts_with('/')
                     && !self.anchors.iter().any(|a| is_within(path, a))))
+    }
+
+    /// A cache of `Shared`'s for answers derived from the system's files alone, when this run keeps answers for
+    /// every account and takes nobody's credentials (a tree, which reads the same for everyone; see
+    /// [`Facts::shares_answer_for`]).
+    fn kept_for_every_account<T>(&self, cache: impl Fn(&Shared) -> &T) -> Option<&T> {
+        (self.memo.is_some() && self.reader.is_none()).then(|| cache(&self.shared))
     }
 
     pub fn read_link(&self, path: &str) -> Read<String> {
@@ -1978,6 +1989,97 @@ mod tests {
                 .memo
                 .as_ref()
                 .is_some_and(|m| m.absent.borrow().contains("/home/alice"))
+        );
+    }
+
+    /// Over every account of a tree, a user unit found in the system-wide directories alone (the account has no
+    /// home or runtime directory) is assembled once and given to every such account, and is the unit the whole
+    /// search path finds; an account with its own unit, or its own drop-in, still gets its own.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
+    fn a_user_unit_of_the_system_directories_alone_is_the_whole_search_paths() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let put = |path: &str, text: &str| {
+            let path = dir.path().join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        put(
+            "/usr/lib/systemd/user/docker.service",
+            "[Service]\nExecStart=/usr/bin/dockerd-rootless.sh\n",
+        );
+        put(
+            "/etc/systemd/user/docker.service.d/env.conf",
+            "[Service]\nEnvironment=A=1\n",
+        );
+        put(
+            "/home/own/.config/systemd/user/docker.service",
+            "[Service]\nExecStart=/home/own/bin/dockerd-rootless.sh\n",
+        );
+        put(
+            "/home/dropin/.config/systemd/user/docker.service.d/mine.conf",
+            "[Service]\nEnvironment=B=2\n",
+        );
+        std::fs::create_dir_all(dir.path().join("home/empty")).unwrap();
+        let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+        let shared = Shared::for_every_account(&host);
+        let files = |unit: &Read<units::Unit>| -> Vec<String> {
+            match unit {
+                Read::Ok(u) => u.paths().iter().map(|p| (*p).to_owned()).collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let system = vec![
+            "/usr/lib/systemd/user/docker.service".to_owned(),
+            "/etc/systemd/user/docker.service.d/env.conf".to_owned(),
+        ];
+        for (name, uid, home, expected) in [
+            ("gone", 1001, "/home/gone", system.clone()),
+            ("gone2", 1002, "/nonexistent", system.clone()),
+            ("empty", 1003, "/home/empty", system.clone()),
+            (
+                "own",
+                1004,
+                "/home/own",
+                vec![
+                    "/home/own/.config/systemd/user/docker.service".to_owned(),
+                    "/etc/systemd/user/docker.service.d/env.conf".to_owned(),
+                ],
+            ),
+            (
+                "dropin",
+                1005,
+                "/home/dropin",
+                vec![
+                    // Drop-ins in file-name order, whichever directory holds them.
+                    "/usr/lib/systemd/user/docker.service".to_owned(),
+                    "/etc/systemd/user/docker.service.d/env.conf".to_owned(),
+                    "/home/dropin/.config/systemd/user/docker.service.d/mine.conf".to_owned(),
+                ],
+            ),
+        ] {
+            let facts =
+                Facts::for_account(&host, &shared, &account(name, uid, home)).expect("facts");
+            let unit = facts.user_docker_service();
+            assert_eq!(files(unit), expected, "{name}");
+            // The same as a one-user run's search of every directory.
+            let alone = Facts::with_user(
+                &host,
+                Shared::read(&host),
+                None,
+                host.identity(),
+                TargetUser::of_account(account(name, uid, home), UserSource::Flag),
+            );
+            assert_eq!(
+                files(&alone.user_unit("docker.service")),
+                expected,
+                "{name}"
+            );
+        }
+        // Assembled once, for the accounts without their own directories.
+        assert_eq!(
+            shared.user_units.borrow().keys().collect::<Vec<_>>(),
+            ["docker.service"]
         );
     }
 

@@ -38,6 +38,19 @@ pub const SYSTEM_UNIT_DIRS: &[&str] = &[
     "/lib/systemd/system",
 ];
 
+/// The system-wide directories of the user unit search path, highest priority first (systemd.unit(5)); the
+/// user's own come before the first, the third and the fourth of them ([`Facts::user_unit_dirs`]).
+pub const SYSTEM_USER_UNIT_DIRS: &[&str] = &[
+    "/etc/xdg/systemd/user",
+    "/etc/systemd/user",
+    "/run/systemd/user",
+    "/usr/local/share/systemd/user",
+    "/usr/share/systemd/user",
+    "/usr/local/lib/systemd/user",
+    "/usr/lib/systemd/user",
+    "/lib/systemd/user",
+];
+
 /// The most a unit's files (unit file and drop-ins together) may hold, and each environment file a unit names: 1
 /// MiB, hundreds of times a real unit. systemd itself reads more, but a file that size is no unit anybody wrote; a
 /// hostile user's 64 MiB drop-ins took gigabytes to parse (found by a hostile-user audit), so past it the unit is
@@ -62,25 +75,45 @@ impl Facts<'_> {
     /// Where the user's systemd manager looks for units, highest priority first (systemd.unit(5), "User Unit Search
     /// Path", without generators and transient units): the user's own directories, then the system-wide ones.
     pub fn user_unit_dirs(&self) -> Vec<String> {
+        let [config, runtime, data] = self.own_user_unit_dirs();
+        let mut dirs = vec![config];
+        dirs.extend(SYSTEM_USER_UNIT_DIRS[..2].iter().map(|d| (*d).to_owned()));
+        dirs.push(runtime);
+        dirs.push(SYSTEM_USER_UNIT_DIRS[2].to_owned());
+        dirs.push(data);
+        dirs.extend(SYSTEM_USER_UNIT_DIRS[3..].iter().map(|d| (*d).to_owned()));
+        dirs
+    }
+
+    /// The user's own directories of [`Facts::user_unit_dirs`]: below the home (configuration, data) and the
+    /// runtime directory.
+    fn own_user_unit_dirs(&self) -> [String; 3] {
         let home = self.user.home.trim_end_matches('/');
-        let runtime = self.runtime_dir();
-        vec![
+        [
             format!("{home}/.config/systemd/user"),
-            "/etc/xdg/systemd/user".to_owned(),
-            "/etc/systemd/user".to_owned(),
-            format!("{runtime}/systemd/user"),
-            "/run/systemd/user".to_owned(),
+            format!("{}/systemd/user", self.runtime_dir()),
             format!("{home}/.local/share/systemd/user"),
-            "/usr/local/share/systemd/user".to_owned(),
-            "/usr/share/systemd/user".to_owned(),
-            "/usr/local/lib/systemd/user".to_owned(),
-            "/usr/lib/systemd/user".to_owned(),
-            "/lib/systemd/user".to_owned(),
         ]
     }
 
     /// A user unit with its drop-ins, from [`Facts::user_unit_dirs`].
     pub fn user_unit(&self, name: &str) -> Read<Unit> {
+        // Over every account of a tree, an account whose own directories are known missing (no home or runtime
+        // directory) finds the unit in the system-wide directories alone, as every such account does: assembled
+        // once for all of them.
+        if let Some(kept) = self.kept_for_every_account(|s| &s.user_units)
+            && self
+                .own_user_unit_dirs()
+                .iter()
+                .all(|d| self.known_absent(d))
+        {
+            if let Some(unit) = kept.borrow().get(name) {
+                return unit.clone();
+            }
+            let unit = self.unit(name, SYSTEM_USER_UNIT_DIRS);
+            kept.borrow_mut().insert(name.to_owned(), unit.clone());
+            return unit;
+        }
         let dirs = self.user_unit_dirs();
         let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
         self.unit(name, &dirs)

@@ -66,6 +66,15 @@ impl Judged<'_> {
             Err(_) => Status::Error,
         }
     }
+
+    /// How the account came out: [`Judged::worst`], except that an account with nothing to fix passes, whatever
+    /// its skips and notes (which rank above a pass as statuses).
+    pub fn outcome(&self) -> Status {
+        match self.worst() {
+            Status::Info | Status::Skip => Status::Pass,
+            other => other,
+        }
+    }
 }
 
 /// Judges the host, then every account, writing the report to `out` as it goes; returns the worst status of all.
@@ -378,12 +387,7 @@ impl<'a, 'o> Writer<'a, 'o> {
         let info = &j.account.info;
         match self.req.format {
             Format::Human => {
-                // An account with nothing to fix is ok, whatever its skips and notes.
-                let shown = match j.worst() {
-                    Status::Info | Status::Skip => Status::Pass,
-                    other => other,
-                };
-                let (g, style) = report::glyph(shown);
+                let (g, style) = report::glyph(j.outcome());
                 writeln!(
                     self.out,
                     "  {style}{g}{style:#} {:width$}  uid {:<6} {}",
@@ -400,7 +404,7 @@ impl<'a, 'o> Writer<'a, 'o> {
                     uid: info.uid,
                     gid: info.gid,
                     why: j.account.why,
-                    status: j.worst(),
+                    status: j.outcome(),
                     error: j.findings.as_ref().err().map(String::as_str),
                     findings: j.findings.as_deref().unwrap_or(none),
                     summary: Summary::of(j.findings.as_deref().unwrap_or(none)),

@@ -47,7 +47,9 @@ pub enum UsageError {
     Sidecar(#[from] host::sidecar::SidecarError),
     #[error("--root {}: {}", .0.display(), host::describe_error(.1))]
     Root(std::path::PathBuf, std::io::Error),
-    #[error("--format script is for `fix`; `{0}` prints human text or JSON")]
+    #[error(
+        "--format script is for `fix`'s plan; `{0}` takes another (`rootless-doctor {0} --help`)"
+    )]
     ScriptFormat(&'static str),
     #[error("--format {0} reports checks, for `preflight` and `check`; `{1}` does not take it")]
     ReportFormat(&'static str, &'static str),
@@ -57,6 +59,27 @@ pub enum UsageError {
     AllUsers(String),
     #[error("`{0}` judges rootless mode only; --target is for `check`, `fix` and `explain`")]
     TargetNotHere(&'static str),
+    /// An option the command would silently ignore.
+    #[error("{0}")]
+    NotForCommand(String),
+}
+
+/// The subcommand's name, for messages.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Preflight { .. } => "preflight",
+        Command::Check { .. } => "check",
+        Command::Enter { .. } => "enter",
+        Command::List => "list",
+        Command::Explain { .. } => "explain",
+        Command::Fix { .. } => "fix",
+        Command::Setup => "setup",
+        Command::Net { .. } => "net",
+        Command::Capture { .. } => "capture",
+        Command::Why { .. } => "why",
+        Command::Completion { .. } => "completion",
+        Command::Man { .. } => "man",
+    }
 }
 
 /// The daemon `check`, `fix` and `explain` judge: `--target`, else the one the client targets.
@@ -121,25 +144,32 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         ),
         Format::Human | Format::Json => false,
     };
+    let name = command_name(&cli.command);
     if misplaced {
-        let name = match &cli.command {
-            Command::Preflight { .. } => "preflight",
-            Command::Check { .. } => "check",
-            Command::Enter { .. } => "enter",
-            Command::List => "list",
-            Command::Explain { .. } => "explain",
-            Command::Fix { .. } => "fix",
-            Command::Setup => "setup",
-            Command::Net { .. } => "net",
-            Command::Capture { .. } => "capture",
-            Command::Why { .. } => "why",
-            Command::Completion { .. } => "completion",
-            Command::Man { .. } => "man",
-        };
         return Err(match g.format {
             Format::Script => UsageError::ScriptFormat(name),
             other => UsageError::ReportFormat(other.name(), name),
         }
+        .into());
+    }
+    // Options a command would otherwise take and ignore: a run that did not do what was asked must not look as if
+    // it did.
+    if g.all_users
+        && !matches!(
+            cli.command,
+            Command::Preflight { .. } | Command::Check { .. }
+        )
+    {
+        return Err(UsageError::NotForCommand(format!(
+            "--all-users judges every account with `preflight` or `check`; `{name}` does not take it"
+        ))
+        .into());
+    }
+    if matches!(cli.command, Command::Why { .. }) && !only.is_empty() {
+        return Err(UsageError::NotForCommand(
+            "`why` runs the checks that explain the error, and no others: --only does not apply (--skip leaves some of them out)"
+                .to_owned(),
+        )
         .into());
     }
     let selection = checks::Selection {
@@ -369,11 +399,21 @@ fn why_command(
         .iter()
         .flat_map(|s| ordered.iter().filter(move |f| f.status == *s).map(|f| f.id))
         .collect();
+    // The explaining checks --skip left out: without them, "none of them fails here" is not known.
+    let skipped: Vec<&str> = if facts.is_some() {
+        ids.iter()
+            .copied()
+            .filter(|id| !findings.iter().any(|f| f.id == *id))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let answer = report::WhyAnswer {
         text,
         known: &known,
         findings: &ordered,
         causes: &causes,
+        skipped: &skipped,
     };
     match g.format {
         Format::Json => report::why_json(out, facts.as_ref(), &answer)?,
@@ -384,13 +424,15 @@ fn why_command(
             report::HumanOptions { verbose: g.verbose },
         )?,
     }
-    // Exit 1 when something here explains it (a check that fails, errs or warns), or nothing known does; 0 when every
-    // check that would explain it passes.
-    Ok(if known.is_empty() || !causes.is_empty() {
-        Outcome::Unhealthy
-    } else {
-        Outcome::Healthy
-    })
+    // Exit 1 when something here explains it (a check that fails, errs or warns), or nothing known does, or a check
+    // that would was skipped; 0 when every check that would explain it passes.
+    Ok(
+        if known.is_empty() || !causes.is_empty() || !skipped.is_empty() {
+            Outcome::Unhealthy
+        } else {
+            Outcome::Healthy
+        },
+    )
 }
 
 /// `preflight` and `check` over every account (`--all-users`, or root without `--user`): see [`fleet`].

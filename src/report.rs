@@ -297,6 +297,8 @@ pub struct WhyAnswer<'a> {
     pub known: &'a [&'static crate::parse::known_errors::KnownError],
     pub findings: &'a [&'a Finding],
     pub causes: &'a [&'a str],
+    /// The checks that would explain it and were left out (`--skip`).
+    pub skipped: &'a [&'a str],
 }
 
 /// `why`, human: the error's known meanings with their sources, each explaining check as it ran here with its
@@ -370,6 +372,17 @@ dockerd-rootless.sh, dockerd, docker, systemctl --user and the kernel log). `roo
                 "{bold}here: {id}{also}{bold:#}; `rootless-doctor explain {id}` says more, `rootless-doctor fix {id}` plans the fix."
             )?;
         }
+        None if !a.skipped.is_empty() => writeln!(
+            out,
+            "{bold}not judged{bold:#}: {} would explain it and {} left out (--skip){}.",
+            a.skipped.join(", "),
+            if a.skipped.len() == 1 { "was" } else { "were" },
+            if a.findings.is_empty() {
+                ""
+            } else {
+                "; none of the others fails here"
+            }
+        )?,
         None => writeln!(
             out,
             "{bold}none of them fails here{bold:#}: the error came from another user or host, from a state that has passed (a daemon restarted since), or from a cause the doctor does not know yet; `rootless-doctor capture` records this host for a report."
@@ -398,6 +411,7 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
         known: Vec<Known<'a>>,
         findings: &'a [&'a Finding],
         causes: &'a [&'a str],
+        skipped: &'a [&'a str],
     }
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
@@ -417,6 +431,7 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
             .collect(),
         findings: a.findings,
         causes: a.causes,
+        skipped: a.skipped,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

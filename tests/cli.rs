@@ -1608,6 +1608,89 @@ fn regression_a_non_character_in_a_users_file_keeps_the_junit_report_valid() {
     assert!(ok, "promtool: {said}");
 }
 
+/// Regression (found by a demanding-user review): in the `--all-users` JSON document an account with nothing to fix
+/// had `"status": "skip"` (its worst status, a skip ranking above a pass), where the human line says `ok` and
+/// `accounts_summary` counts it ok; a gate on `.accounts[] | select(.status == "pass")` found no healthy account.
+#[test]
+fn regression_an_account_with_nothing_to_fix_had_status_skip_in_json() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-accounts");
+    let out = cmd
+        .args(["preflight", "--all-users", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let accounts = doc["accounts"].as_array().unwrap();
+    let alice = accounts.iter().find(|a| a["name"] == "alice").unwrap();
+    assert!(alice["summary"]["skip"].as_u64().unwrap() > 0, "{alice:#}");
+    assert_eq!(alice["status"], "pass", "{alice:#}");
+    let passing = accounts.iter().filter(|a| a["status"] == "pass").count();
+    assert_eq!(
+        serde_json::json!(passing),
+        doc["accounts_summary"]["ok"],
+        "{:#}",
+        doc["accounts_summary"]
+    );
+}
+
+/// Regression (found by a demanding-user review): `why --skip subid` left out every check that explains the error
+/// and still answered "none of them fails here" with exit 0; `why --only` and `--all-users` on commands that judge
+/// one user were taken and ignored.
+#[test]
+fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
+    let error = r#"No subuid ranges found for user 1000 ("alice")"#;
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "--skip", "subid", error, "--color", "never"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "not judged: subid.entries, subid.nss would explain it and were left out (--skip).",
+        ))
+        .stdout(predicate::str::contains("none of them fails here").not());
+    // One of two left out on a host where the other passes: still not "none fails here".
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    let out = cmd
+        .args(["why", "--skip", "subid.nss", error, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["skipped"], serde_json::json!(["subid.nss"]), "{doc:#}");
+    assert_eq!(doc["causes"], serde_json::json!([]));
+    // Nothing left out: the field is there, empty.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    let out = cmd
+        .args(["why", error, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["skipped"], serde_json::json!([]));
+    for (args, said) in [
+        (
+            &["why", "--only", "distro", error][..],
+            "--only does not apply",
+        ),
+        (&["why", "--all-users", error], "`why` does not take it"),
+        (
+            &["explain", "--all-users", "subid.entries"],
+            "`explain` does not take it",
+        ),
+        (&["fix", "--all-users"], "`fix` does not take it"),
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12-no-subid");
+        cmd.args(args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(said));
+    }
+}
+
 /// `why` with RootlessKit's real message (as the live tier provokes it): the known error, the checks that explain
 /// it judged here, and the one that fails named; on a host where they pass, "none of them fails here"; text it does
 /// not know is said to be unknown.

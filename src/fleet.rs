@@ -136,6 +136,9 @@ fn judge(
     req: &Request,
     selection: &Selection,
 ) -> Result<Vec<Finding>, String> {
+    if let Some(why) = &account.unread {
+        return Err(why.clone());
+    }
     let mut facts = Facts::for_account(host, shared, &account.info).map_err(|e| e.to_string())?;
     if req.daemon {
         facts.choose_target(req.target);
@@ -204,7 +207,8 @@ fn is_zero(n: &usize) -> bool {
 #[derive(Debug, Default)]
 pub struct ByCheck {
     per_check: PerCheck,
-    /// The accounts that could not be judged (their credentials could not be taken): failing, in no check's count.
+    /// The accounts that could not be judged (their credentials could not be taken, their passwd line is not
+    /// UTF-8): failing, in no check's count.
     pub not_judged: usize,
 }
 

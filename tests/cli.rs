@@ -1608,6 +1608,50 @@ fn regression_a_non_character_in_a_users_file_keeps_the_junit_report_valid() {
     assert!(ok, "promtool: {said}");
 }
 
+/// Regression (found by a demanding-user review): an account whose /etc/passwd line is not UTF-8 in its home (carol,
+/// `/home/j\xf6rg`) was left out of `--all-users` altogether, though glibc sees it: not listed, not counted, and
+/// the run could exit 0. It is listed as not judged, which fails the run.
+#[test]
+fn regression_an_account_whose_passwd_line_is_not_utf8_was_left_out_of_the_fleet() {
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-passwd-not-utf8");
+    let out = cmd
+        .args(["preflight", "--all-users", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines = account_lines(&text);
+    let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "carol"], "{text}");
+    assert!(
+        lines[2].1.contains("uid 1002")
+            && lines[2].1.contains("not judged: /etc/passwd:6: not UTF-8"),
+        "{text}"
+    );
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-passwd-not-utf8");
+    let out = cmd
+        .args(["preflight", "--all-users", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let carol = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "carol")
+        .unwrap();
+    assert_eq!(carol["status"], "error", "{carol:#}");
+    assert!(
+        carol["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("/etc/passwd:6:")
+    );
+    assert_eq!(doc["accounts_summary"]["not_judged"], 1);
+}
+
 /// Regression (found by a demanding-user review): in the `--all-users` JSON document an account with nothing to fix
 /// had `"status": "skip"` (its worst status, a skip ranking above a pass), where the human line says `ok` and
 /// `accounts_summary` counts it ok; a gate on `.accounts[] | select(.status == "pass")` found no healthy account.

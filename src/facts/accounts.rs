@@ -30,6 +30,9 @@ pub enum Why {
 pub struct Account {
     pub info: UserInfo,
     pub why: Why,
+    /// Why the account cannot be judged, though glibc sees it: its /etc/passwd line is not UTF-8 where the doctor
+    /// reads it (the name, home or shell). It is listed as not judged, never left out.
+    pub unread: Option<String>,
 }
 
 /// The accounts, and the range and source they were chosen with.
@@ -93,28 +96,60 @@ impl Facts<'_> {
         }
         let (list, unreadable) = match self.passwd() {
             Read::Ok(p) => {
+                let why = |name: &str, uid: u32, shell: &str| {
+                    if owners.contains(name) || owners.contains(uid.to_string().as_str()) {
+                        Some(Why::SubidLine)
+                    } else if (uid_min..=uid_max).contains(&uid) && is_login_shell(shell) {
+                        Some(Why::LoginAccount)
+                    } else {
+                        None
+                    }
+                };
                 let mut seen: HashSet<&str> = HashSet::new();
-                let list = p
+                // By line: in file order.
+                let mut lines: Vec<(usize, Account)> = p
                     .iter()
                     // The first line of a name is the account (a later `root:x:1005:…` is not); root is never one.
                     .filter(|e| seen.insert(e.name) && e.uid != 0)
                     .filter_map(|e| {
-                        let why = if owners.contains(e.name)
-                            || owners.contains(e.uid.to_string().as_str())
-                        {
-                            Why::SubidLine
-                        } else if (uid_min..=uid_max).contains(&e.uid) && is_login_shell(e.shell) {
-                            Why::LoginAccount
-                        } else {
-                            return None;
-                        };
-                        Some(Account {
-                            info: UserInfo::from(e),
-                            why,
-                        })
+                        Some((
+                            e.line,
+                            Account {
+                                why: why(e.name, e.uid, e.shell)?,
+                                info: UserInfo::from(e),
+                                unread: None,
+                            },
+                        ))
                     })
                     .collect();
-                (list, None)
+                // A line not UTF-8 where the doctor reads it is still an account to glibc: listed, not judged.
+                let unread = p.unread_accounts();
+                if !unread.is_empty() {
+                    for u in unread {
+                        let Some(why) = why(&u.name, u.uid, &u.shell).filter(|_| u.uid != 0) else {
+                            continue;
+                        };
+                        lines.push((
+                            u.line,
+                            Account {
+                                unread: Some(format!(
+                                    "/etc/passwd:{}: not UTF-8 in the name, home or shell, which glibc and shadow read as bytes and this doctor cannot",
+                                    u.line
+                                )),
+                                info: UserInfo {
+                                    name: u.name,
+                                    uid: u.uid,
+                                    gid: u.gid,
+                                    home: u.home,
+                                    shell: u.shell,
+                                },
+                                why,
+                            },
+                        ));
+                    }
+                    lines.sort_by_key(|(line, _)| *line);
+                }
+                (lines.into_iter().map(|(_, a)| a).collect(), None)
             }
             Read::Missing => (Vec::new(), Some("/etc/passwd does not exist".to_owned())),
             Read::Failed(e) => (Vec::new(), Some(format!("/etc/passwd: {e}"))),

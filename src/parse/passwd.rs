@@ -259,6 +259,57 @@ impl Table<Accounts> {
     }
 }
 
+/// An account on a line [`Passwd::parse`] skipped because its name, home or shell is not UTF-8, which glibc and
+/// shadow read all the same (they read bytes): the fields as text with the bytes that are not UTF-8 replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadAccount {
+    pub line: usize,
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+    pub shell: String,
+}
+
+impl Table<Accounts> {
+    /// The accounts of the lines skipped for their encoding, in file order; a line skipped for another reason (too
+    /// few fields, an id that is no number) holds no account for glibc either.
+    pub fn unread_accounts(&self) -> Vec<UnreadAccount> {
+        let mut wanted = self
+            .skipped
+            .iter()
+            .filter(|e| e.message == NOT_UTF8)
+            .map(|e| e.line)
+            .peekable();
+        if wanted.peek().is_none() {
+            return Vec::new();
+        }
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let mut found = Vec::new();
+        for (index, raw) in self.bytes.split(|b| *b == b'\n').enumerate() {
+            let Some(&line) = wanted.peek() else { break };
+            if index + 1 != line {
+                continue;
+            }
+            wanted.next();
+            let fields: Vec<&[u8]> = raw.trim_ascii().split(|b| *b == b':').collect();
+            if let [name, _, uid, gid, _, home, shell, ..] = fields[..]
+                && let (Ok(uid), Ok(gid)) = (id_value(uid), id_value(gid))
+            {
+                found.push(UnreadAccount {
+                    line,
+                    name: lossy(name),
+                    uid,
+                    gid,
+                    home: lossy(home),
+                    shell: lossy(shell),
+                });
+            }
+        }
+        found
+    }
+}
+
 impl Table<GroupRecords> {
     /// Parses the text of `/etc/group` as [`parse_group`] does, in one pass that allocates nothing per record (a
     /// newline at the very end starts no line for `str::lines`; the empty line the pass sees there holds no group).
@@ -647,6 +698,18 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
         assert_eq!(p.skipped.len(), 1);
         assert_eq!(p.skipped[0].line, 3);
         assert!(p.skipped[0].message.contains("not valid UTF-8"));
+        // carol is still an account, to glibc: her line's fields, the Latin-1 byte replaced.
+        assert_eq!(
+            p.unread_accounts(),
+            [UnreadAccount {
+                line: 3,
+                name: "carol".into(),
+                uid: 1002,
+                gid: 1002,
+                home: "/home/j\u{fffd}rg".into(),
+                shell: "/bin/sh".into(),
+            }]
+        );
         // UTF-8 text reads exactly as parse_passwd reads it.
         let utf8 = parse_passwd_bytes(PASSWD.as_bytes());
         assert_eq!(utf8.iter().collect::<Vec<_>>(), parse_passwd(PASSWD).0);
@@ -664,6 +727,38 @@ carol:x:1002:1002::/home/j\xf6rg:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/b
             for e in &p.skipped {
                 prop_assert!(e.line >= 1 && e.line <= lines);
             }
+            // Each account of a line skipped for its encoding is that line's, in file order.
+            let unread = p.unread_accounts();
+            for u in &unread {
+                prop_assert!(p.skipped.iter().any(|e| e.line == u.line && e.message == NOT_UTF8));
+            }
+            prop_assert!(unread.windows(2).all(|w| w[0].line < w[1].line));
+        }
+
+        /// A line whose home is not UTF-8 is skipped and given back as an unread account, wherever it is.
+        #[test]
+        fn a_home_not_utf8_is_an_unread_account(
+            before in prop::collection::vec("[a-z]{1,8}", 0..5),
+            uid in 1000u32..60000,
+            after in prop::collection::vec("[a-z]{1,8}", 0..5),
+        ) {
+            let mut text = Vec::new();
+            for (i, n) in before.iter().enumerate() {
+                text.extend(format!("b{n}:x:{i}:{i}::/home/{n}:/bin/sh\n").bytes());
+            }
+            text.extend(format!("odd:x:{uid}:{uid}::/home/").bytes());
+            text.push(0xf6);
+            text.extend(b":/bin/bash\n");
+            for (i, n) in after.iter().enumerate() {
+                text.extend(format!("a{n}:x:{i}:{i}::/home/{n}:/bin/sh\n").bytes());
+            }
+            let p = parse_passwd_bytes(&text);
+            let unread = p.unread_accounts();
+            prop_assert_eq!(unread.len(), 1);
+            prop_assert_eq!(unread[0].line, before.len() + 1);
+            prop_assert_eq!(&unread[0].name, "odd");
+            prop_assert_eq!(unread[0].uid, uid);
+            prop_assert_eq!(&unread[0].shell, "/bin/bash");
         }
 
         #[test]

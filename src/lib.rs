@@ -318,7 +318,34 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
                 && host
                     .env("SUDO_USER")
                     .is_none_or(|u| u.is_empty() || u == "root");
-            if g.all_users || root_without_user {
+            let every_account = g.all_users || root_without_user;
+            // A selection that leaves nothing to run would pass whatever the host: a CI gate that judged nothing.
+            let left_out = if every_account {
+                fleet::not_for_every_account()
+            } else {
+                Vec::new()
+            };
+            if !checks::all().any(|c| {
+                selection.includes(c) && c.runs(daemon, probe) && !left_out.contains(&c.id)
+            }) {
+                let why = if every_account {
+                    format!(
+                        "`{name}` runs for every account (not {}: they need --user NAME)",
+                        left_out.join(", ")
+                    )
+                } else if daemon {
+                    format!("`{name}` runs")
+                } else {
+                    format!(
+                        "`{name}` runs (`check` runs them all, `--probe` the ones that launch something)"
+                    )
+                };
+                return Err(UsageError::NotForCommand(format!(
+                    "--only and --skip leave no check that {why}: a run of none would pass whatever the host"
+                ))
+                .into());
+            }
+            if every_account {
                 return all_users_command(cli, host, &selection, name, daemon, probe, out);
             }
             let facts = if name == "check" {

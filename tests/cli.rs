@@ -1652,6 +1652,49 @@ fn regression_an_account_whose_passwd_line_is_not_utf8_was_left_out_of_the_fleet
     assert_eq!(doc["accounts_summary"]["not_judged"], 1);
 }
 
+/// Regression (found by a demanding-user review): a selection that left no check to run (`--all-users --only
+/// launch.trial`, which is not run for every account; `preflight --only daemon.rootful`, a `check` check) ran none,
+/// reported every account ok and exited 0: a CI gate that judged nothing passed. It is a usage error now.
+#[test]
+fn regression_a_selection_that_ran_no_check_passed() {
+    for (fx, args, said) in [
+        (
+            "debian-12-accounts",
+            &["preflight", "--all-users", "--only", "launch.trial"][..],
+            "runs for every account (not subid.nss, launch.trial",
+        ),
+        (
+            "debian-12-accounts",
+            &["check", "--all-users", "--only", "subid.nss,launch.trial"],
+            "`check` runs for every account",
+        ),
+        (
+            "debian-12",
+            &["preflight", "--only", "daemon.rootful"],
+            "`preflight` runs",
+        ),
+        (
+            "debian-12",
+            &["preflight", "--only", "launch", "--skip", "launch.trial"],
+            "`preflight` runs",
+        ),
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, fx);
+        cmd.args(args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(said));
+    }
+    // The same checks where they do run.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["check", "--only", "daemon.rootful"])
+        .assert()
+        .code(0);
+}
+
 /// Regression (found by a demanding-user review): in the `--all-users` JSON document an account with nothing to fix
 /// had `"status": "skip"` (its worst status, a skip ranking above a pass), where the human line says `ok` and
 /// `accounts_summary` counts it ok; a gate on `.accounts[] | select(.status == "pass")` found no healthy account.

@@ -89,6 +89,15 @@ impl Check {
     pub fn in_preflight(&self) -> bool {
         self.scope == Scope::Preflight
     }
+
+    /// Whether a run with `daemon` (the `check` command) and `probe` (`check`, `preflight --probe`) runs this check.
+    pub fn runs(&self, daemon: bool, probe: bool) -> bool {
+        match self.scope {
+            Scope::Preflight => true,
+            Scope::CheckOnly => daemon,
+            Scope::Probe => daemon || probe,
+        }
+    }
 }
 
 /// The areas in report order, each with the table of the file named after it (`stringify!` of the module, so the
@@ -194,15 +203,7 @@ pub fn run_part(
     part: Part,
 ) -> Vec<Finding> {
     let verdicts: Vec<(&Check, Verdict)> = all()
-        .filter(|c| {
-            selection.includes(c)
-                && part.includes(c)
-                && match c.scope {
-                    Scope::Preflight => true,
-                    Scope::CheckOnly => daemon,
-                    Scope::Probe => daemon || probe,
-                }
-        })
+        .filter(|c| selection.includes(c) && part.includes(c) && c.runs(daemon, probe))
         .map(|c| {
             // Rootless mode's trial launches are not started for a run that judges the rootful daemon.
             if c.scope == Scope::Probe && c.judges == Judges::Rootless && facts.targets_rootful() {

@@ -667,6 +667,14 @@ fn socket(f: &Facts) -> Verdict {
         _ => None,
     }) else {
         let elsewhere = rootful_addresses(f);
+        if let Some(told) = elsewhere.iter().find(|a| {
+            a.strip_prefix("unix://")
+                .is_some_and(|p| ROOTFUL_SOCKETS.contains(&p))
+        }) {
+            return Verdict::skip(format!(
+                "no rootful socket (/var/run/docker.sock), though the rootful dockerd was told to listen on {told}: removed while it runs (daemon.rootful)"
+            ));
+        }
         if !elsewhere.is_empty() {
             return Verdict::skip(format!(
                 "no rootful socket (/var/run/docker.sock): the rootful dockerd listens on {} only",
@@ -1794,6 +1802,29 @@ fn rootful(f: &Facts) -> Verdict {
     )
     .step(Step::root(["systemctl", "disable", "--now", "docker.service", "docker.socket"]))
     .by_hand("stopping the system daemon is your choice");
+    // It was told to listen on the socket the client uses, and nothing answers there: the file was removed or
+    // replaced while it runs (systemd-tmpfiles, a `rm`, a container bind-mounting over /run).
+    let told = addresses.iter().find(|a| {
+        a.strip_prefix("unix://")
+            .is_some_and(|p| ROOTFUL_SOCKETS.contains(&p))
+    });
+    if client_rootful
+        && answering.is_none()
+        && let Some(address) = told
+    {
+        return Verdict::warn(format!(
+            "a rootful dockerd runs (pid {}) and was told to listen on {address}, the socket your client uses, but nothing answers there: the socket was removed or replaced while the daemon runs, so the client reaches no daemon (see client.socket)",
+            pids(root_dockerd)
+        ))
+        .with_evidence(evidence)
+        .fix(
+            Remediation::text(
+                "Restart the rootful daemon, which makes its socket again; or, if you don't need it, stop and disable it and use the rootless one.",
+            )
+            .step(Step::root(["systemctl", "restart", "docker.service"]))
+            .by_hand("restarting the system daemon stops its containers unless live-restore is on"),
+        );
+    }
     if client_rootful && answering.is_none() {
         // It runs, but not on the socket the client uses (`-H tcp://…` only): the client reaches nothing.
         return Verdict::warn(format!(
@@ -1820,6 +1851,34 @@ fn rootful(f: &Facts) -> Verdict {
 mod tests {
     use crate::checks::test_support::{check, fix, steps};
     use crate::model::Status;
+
+    #[test]
+    fn regression_a_rootful_daemon_told_to_listen_on_the_clients_socket_was_said_not_to() {
+        // Its socket file removed while it runs: daemon.rootful said it listens on unix:///var/run/docker.sock, "not
+        // on the socket your client uses (unix:///var/run/docker.sock)", and daemon.socket that it listens "on
+        // unix:///var/run/docker.sock only" (a demanding-user review).
+        let v = check("debian-12-rootful-socket-removed", "daemon.rootful");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.summary.contains("was told to listen on unix:///var/run/docker.sock, the socket your client uses, but nothing answers there"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("not on the socket"), "{}", v.summary);
+        assert_eq!(steps(&v), ["sudo systemctl restart docker.service"]);
+        let v = check("debian-12-rootful-socket-removed", "daemon.socket");
+        assert_eq!(v.status, Status::Skip);
+        assert!(
+            v.summary.contains(
+                "though the rootful dockerd was told to listen on unix:///var/run/docker.sock"
+            ),
+            "{}",
+            v.summary
+        );
+        // A daemon on TCP alone is still told apart.
+        let v = check("debian-12-rootful-tcp-only", "daemon.rootful");
+        assert!(!v.summary.contains("was told to listen"), "{}", v.summary);
+    }
 
     #[test]
     fn regression_a_rootful_daemon_on_tcp_only_is_not_said_to_reach_the_default_socket() {

@@ -326,10 +326,16 @@ impl<'a, 'o> Writer<'a, 'o> {
             .max()
             .unwrap_or(0)
             .min(24);
+        let mut host_summary = Summary::of(host_findings);
+        // No account list is the host's error, in every format's counts (Prometheus's and JUnit's carry it as the
+        // host's unjudged run).
+        if accounts.unreadable.is_some() {
+            host_summary.error += 1;
+        }
         let mut w = Writer {
             req,
             out,
-            host_summary: Summary::of(host_findings),
+            host_summary,
             counts: AccountCounts::default(),
             by_check: ByCheck::default(),
             width,
@@ -349,7 +355,12 @@ impl<'a, 'o> Writer<'a, 'o> {
                 },
             )?,
             Format::Json => {
-                let head = report::fleet_json_head(req.command, host_facts, host_findings)?;
+                let head = report::fleet_json_head(
+                    req.command,
+                    host_facts,
+                    host_findings,
+                    w.host_summary.clone(),
+                )?;
                 let chosen = Chosen {
                     uid_min: accounts.uid_min,
                     uid_max: accounts.uid_max,
@@ -411,7 +422,14 @@ impl<'a, 'o> Writer<'a, 'o> {
                     status: j.outcome(),
                     error: j.findings.as_ref().err().map(String::as_str),
                     findings: j.findings.as_deref().unwrap_or(none),
-                    summary: Summary::of(j.findings.as_deref().unwrap_or(none)),
+                    summary: match &j.findings {
+                        Ok(f) => Summary::of(f),
+                        // Not judged: its one error, as Prometheus and JUnit count it.
+                        Err(_) => Summary {
+                            error: 1,
+                            ..Summary::default()
+                        },
+                    },
                 };
                 let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
                 let sep = if self.first { "" } else { "," };

@@ -246,7 +246,12 @@ pub fn fleet_host(
 
 /// `--all-users`, JSON: the document's opening up to its host findings, without the closing brace; `fleet`
 /// appends the accounts as it judges them.
-pub fn fleet_json_head(command: &str, facts: &Facts, findings: &[Finding]) -> io::Result<String> {
+pub fn fleet_json_head(
+    command: &str,
+    facts: &Facts,
+    findings: &[Finding],
+    summary: Summary,
+) -> io::Result<String> {
     #[derive(Serialize)]
     struct Head<'a> {
         schema_version: u32,
@@ -277,7 +282,7 @@ pub fn fleet_json_head(command: &str, facts: &Facts, findings: &[Finding]) -> io
             systemd: h.systemd,
         },
         findings,
-        summary: Summary::of(findings),
+        summary,
     };
     let mut text = serde_json::to_string_pretty(&head).map_err(io::Error::other)?;
     // Reopen the object: the accounts follow.

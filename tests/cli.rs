@@ -1643,6 +1643,8 @@ fn regression_an_account_whose_passwd_line_is_not_utf8_was_left_out_of_the_fleet
         .find(|a| a["name"] == "carol")
         .unwrap();
     assert_eq!(carol["status"], "error", "{carol:#}");
+    // Its one error, as Prometheus and JUnit count it.
+    assert_eq!(carol["summary"]["error"], 1, "{carol:#}");
     assert!(
         carol["error"]
             .as_str()
@@ -1892,6 +1894,21 @@ fn regression_all_users_without_a_passwd_file_is_not_healthy() {
             .any(|l| l == r#"rootless_doctor_healthy{command="preflight",user=""} 0"#),
         "{prom}"
     );
+    // Every format counts the missing account list as the host's one error (a demanding-user review: human and
+    // JSON said 0 errors beside exit 1, Prometheus 1, JUnit 1).
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains(" 0 skipped, 1 errors;"),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+    assert_eq!(json["summary"]["error"], 1, "{:#}", json["summary"]);
+    assert!(
+        prom.lines()
+            .any(|l| l == r#"rootless_doctor_checks{command="preflight",user="",status="error"} 1"#),
+        "{prom}"
+    );
+    let junit = String::from_utf8(run("junit").stdout).unwrap();
+    assert!(junit.contains(r#"errors="1""#), "{junit}");
 }
 
 /// What bash offers for `words` (the last one being completed) with `script` as the completion loaded:

@@ -177,6 +177,13 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
         skip: g.skip.clone(),
     };
     if let Some(word) = selection.unknown_words().into_iter().next() {
+        if word.trim().is_empty() {
+            return Err(UsageError::NotForCommand(
+                "--only and --skip take check IDs or areas, comma-separated, and one was empty (a trailing or doubled comma?)"
+                    .to_owned(),
+            )
+            .into());
+        }
         return Err(UsageError::UnknownCheck(word).into());
     }
     match &cli.command {

@@ -278,6 +278,16 @@ fn unknown_check_is_a_usage_error() {
         .assert()
         .code(2)
         .stdout("");
+    // A trailing comma names an empty check: said so, not "unknown check or area: " with nothing after it.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12");
+    cmd.args(["preflight", "--only", "subid,"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "one was empty (a trailing or doubled comma?)",
+        ));
 }
 
 #[test]

@@ -522,15 +522,30 @@ pub const TABLE: &[KnownError] = &[
 
 /// The entries whose needles all occur in `text`, in table order.
 pub fn explain(text: &str) -> Vec<&'static KnownError> {
-    let lower = text.to_ascii_lowercase();
+    let lower = squeezed(text);
     TABLE
         .iter()
-        .filter(|e| {
-            e.needles
-                .iter()
-                .all(|n| lower.contains(&n.to_ascii_lowercase()))
-        })
+        .filter(|e| e.needles.iter().all(|n| lower.contains(&squeezed(n))))
         .collect()
+}
+
+/// `text` in ASCII lower case with each run of whitespace one space: a message pasted from a terminal or a journal
+/// that wrapped it (`No subuid\nranges found`) or aligned it reads as the one-line message.
+fn squeezed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// The checks that explain `text`, each once, in the order of the entries that name them.
@@ -706,6 +721,21 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
         );
     }
 
+    /// Regression (found by a demanding-user review): a message pasted from a terminal that wrapped it, or with
+    /// its words aligned by two spaces, was "not a known error".
+    #[test]
+    fn regression_a_wrapped_paste_was_not_a_known_error() {
+        for text in [
+            "No subuid\nranges found for user 5",
+            "No subuid\r\n  ranges  found",
+            "\tNo\tsubuid ranges found\n",
+        ] {
+            assert_eq!(checks_for(text), ["subid.entries", "subid.nss"], "{text:?}");
+        }
+        // Words still have to be there whole.
+        assert!(checks_for("No subuidranges found").is_empty());
+    }
+
     #[test]
     fn every_entry_names_existing_checks_and_public_sources() {
         for e in TABLE {
@@ -745,6 +775,20 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
             let e = &TABLE[i];
             let text = format!("{prefix}{}{suffix}", e.needles.join(" "));
             prop_assert!(explain(&text).contains(&e));
+        }
+
+        /// However its spaces were wrapped or widened.
+        #[test]
+        fn a_known_error_wrapped_anywhere_is_found(gaps in prop::collection::vec("[ \t\r\n]{1,3}", 64), i in 0..TABLE.len()) {
+            let e = &TABLE[i];
+            let mut gap = gaps.iter().cycle();
+            let text: String = e
+                .needles
+                .join(" ")
+                .split(' ')
+                .map(|w| format!("{w}{}", gap.next().unwrap()))
+                .collect();
+            prop_assert!(explain(&text).contains(&e), "{:?}", text);
         }
     }
 }

@@ -23,6 +23,20 @@ fn finding_ids(doc: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
+/// The doctor's JSON document on a fixture with `args` (`--format json` among them), and its exit code.
+fn json_on(scenario: &str, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut cmd = doctor();
+    fixture(&mut cmd, scenario);
+    let out = cmd.args(args).output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{scenario} {args:?}: {e}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code(), doc)
+}
+
 fn fixture(cmd: &mut Command, scenario: &str) {
     cmd.args([
         "--host-file",
@@ -1639,13 +1653,10 @@ fn regression_an_account_whose_passwd_line_is_not_utf8_was_left_out_of_the_fleet
             && lines[2].1.contains("not judged: /etc/passwd:6: not UTF-8"),
         "{text}"
     );
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12-passwd-not-utf8");
-    let out = cmd
-        .args(["preflight", "--all-users", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, doc) = json_on(
+        "debian-12-passwd-not-utf8",
+        &["preflight", "--all-users", "--format", "json"],
+    );
     let carol = doc["accounts"]
         .as_array()
         .unwrap()
@@ -1712,13 +1723,10 @@ fn regression_a_selection_that_ran_no_check_passed() {
 /// `accounts_summary` counts it ok; a gate on `.accounts[] | select(.status == "pass")` found no healthy account.
 #[test]
 fn regression_an_account_with_nothing_to_fix_had_status_skip_in_json() {
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12-accounts");
-    let out = cmd
-        .args(["preflight", "--all-users", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, doc) = json_on(
+        "debian-12-accounts",
+        &["preflight", "--all-users", "--format", "json"],
+    );
     let accounts = doc["accounts"].as_array().unwrap();
     let alice = accounts.iter().find(|a| a["name"] == "alice").unwrap();
     assert!(alice["summary"]["skip"].as_u64().unwrap() > 0, "{alice:#}");
@@ -1748,25 +1756,16 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
         ))
         .stdout(predicate::str::contains("none of them fails here").not());
     // One of two left out on a host where the other passes: still not "none fails here".
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12");
-    let out = cmd
-        .args(["why", "--skip", "subid.nss", error, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, doc) = json_on(
+        "debian-12",
+        &["why", "--skip", "subid.nss", error, "--format", "json"],
+    );
+    assert_eq!(code, Some(1));
     assert_eq!(doc["skipped"], serde_json::json!(["subid.nss"]), "{doc:#}");
     assert_eq!(doc["causes"], serde_json::json!([]));
     // Nothing left out: the field is there, empty.
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12");
-    let out = cmd
-        .args(["why", error, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, doc) = json_on("debian-12", &["why", error, "--format", "json"]);
+    assert_eq!(code, Some(0));
     assert_eq!(doc["skipped"], serde_json::json!([]));
     for (args, said) in [
         (

@@ -661,16 +661,21 @@ fn rootful_addresses<'f>(f: &'f Facts) -> Vec<&'f str> {
         .collect()
 }
 
+/// The address among a rootful dockerd's that is the rootful socket (`unix:///var/run/docker.sock`, or /run's).
+fn on_rootful_socket<'a>(addresses: &[&'a str]) -> Option<&'a str> {
+    addresses.iter().copied().find(|a| {
+        a.strip_prefix("unix://")
+            .is_some_and(|p| ROOTFUL_SOCKETS.contains(&p))
+    })
+}
+
 fn socket(f: &Facts) -> Verdict {
     let Some((path, meta)) = ROOTFUL_SOCKETS.iter().find_map(|p| match f.lstat(p) {
         Read::Ok(m) => Some((*p, m)),
         _ => None,
     }) else {
         let elsewhere = rootful_addresses(f);
-        if let Some(told) = elsewhere.iter().find(|a| {
-            a.strip_prefix("unix://")
-                .is_some_and(|p| ROOTFUL_SOCKETS.contains(&p))
-        }) {
+        if let Some(told) = on_rootful_socket(&elsewhere) {
             return Verdict::skip(format!(
                 "no rootful socket (/var/run/docker.sock), though the rootful dockerd was told to listen on {told}: removed while it runs (daemon.rootful)"
             ));
@@ -1804,10 +1809,7 @@ fn rootful(f: &Facts) -> Verdict {
     .by_hand("stopping the system daemon is your choice");
     // It was told to listen on the socket the client uses, and nothing answers there: the file was removed or
     // replaced while it runs (systemd-tmpfiles, a `rm`, a container bind-mounting over /run).
-    let told = addresses.iter().find(|a| {
-        a.strip_prefix("unix://")
-            .is_some_and(|p| ROOTFUL_SOCKETS.contains(&p))
-    });
+    let told = on_rootful_socket(&addresses);
     if client_rootful
         && answering.is_none()
         && let Some(address) = told

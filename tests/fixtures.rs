@@ -415,6 +415,7 @@ scenarios! {
     debian_12_rootful_docker_opts_ignored => "debian-12-rootful-docker-opts-ignored",
     debian_12_rootful_healthy => "debian-12-rootful-healthy",
     debian_12_rootful_socket_removed => "debian-12-rootful-socket-removed",
+    debian_12_rootful_socket_removed_activated => "debian-12-rootful-socket-removed-activated",
     debian_12_rootful_hosts_conflict => "debian-12-rootful-hosts-conflict",
     debian_12_rootful_netplan_catch_all => "debian-12-rootful-netplan-catch-all",
     debian_12_rootful_nfs_data_root => "debian-12-rootful-nfs-data-root",

@@ -1819,13 +1819,23 @@ fn rootful(f: &Facts) -> Verdict {
             pids(root_dockerd)
         ))
         .with_evidence(evidence)
-        .fix(
+        .fix({
+            // Under socket activation (`-H fd://`) systemd holds the listening socket, and only restarting
+            // docker.socket makes its file again; restarting the daemon alone gets the same unlinked socket back.
+            let activated = f.dockerd_listeners().iter().any(|l| {
+                !l.rootless && l.url == address && l.from.contains("fd://")
+            });
+            let step = if activated {
+                Step::root(["systemctl", "restart", "docker.socket", "docker.service"])
+            } else {
+                Step::root(["systemctl", "restart", "docker.service"])
+            };
             Remediation::text(
                 "Restart the rootful daemon, which makes its socket again; or, if you don't need it, stop and disable it and use the rootless one.",
             )
-            .step(Step::root(["systemctl", "restart", "docker.service"]))
-            .by_hand("restarting the system daemon stops its containers unless live-restore is on"),
-        );
+            .step(step)
+            .by_hand("restarting the system daemon stops its containers unless live-restore is on")
+        });
     }
     if client_rootful && answering.is_none() {
         // It runs, but not on the socket the client uses (`-H tcp://…` only): the client reaches nothing.
@@ -1876,6 +1886,21 @@ mod tests {
             ),
             "{}",
             v.summary
+        );
+        // Socket-activated (`-H fd://`): systemd holds the socket, so docker.socket is restarted too (a review).
+        let v = check(
+            "debian-12-rootful-socket-removed-activated",
+            "daemon.rootful",
+        );
+        assert!(
+            v.summary
+                .contains("was told to listen on unix:///run/docker.sock"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            steps(&v),
+            ["sudo systemctl restart docker.socket docker.service"]
         );
         // A daemon on TCP alone is still told apart.
         let v = check("debian-12-rootful-tcp-only", "daemon.rootful");

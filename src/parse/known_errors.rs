@@ -530,17 +530,18 @@ pub fn explain(text: &str) -> Vec<&'static KnownError> {
 }
 
 /// `text` in ASCII lower case with each run of whitespace one space: a message pasted from a terminal or a journal
-/// that wrapped it (`No subuid\nranges found`) or aligned it reads as the one-line message.
+/// that wrapped it (`No subuid\nranges found`) or aligned it reads as the one-line message. A run at either end is
+/// kept as one space too: a needle's `chmod ` is the whole word, which `chmod:` is not.
 fn squeezed(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
         if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
             space = true;
             continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
         }
         space = false;
         out.push(c.to_ascii_lowercase());
@@ -734,6 +735,18 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
         }
         // Words still have to be there whole.
         assert!(checks_for("No subuidranges found").is_empty());
+        // Nor does squeezing drop the space that ends a needle's word (a review): coreutils' own messages are not
+        // dockerd's `chmod ` and `mkdir ` lines.
+        for text in [
+            "chmod: changing permissions of '/srv/app': Operation not permitted",
+            "mkdir: cannot create directory '/srv/x': Permission denied",
+        ] {
+            assert!(
+                checks_for(text).is_empty(),
+                "{text}: {:?}",
+                checks_for(text)
+            );
+        }
     }
 
     #[test]

@@ -105,51 +105,58 @@ impl Facts<'_> {
                         None
                     }
                 };
-                let mut seen: HashSet<&str> = HashSet::new();
-                // By line: in file order.
-                let mut lines: Vec<(usize, Account)> = p
-                    .iter()
-                    // The first line of a name is the account (a later `root:x:1005:…` is not); root is never one.
-                    .filter(|e| seen.insert(e.name) && e.uid != 0)
-                    .filter_map(|e| {
-                        Some((
-                            e.line,
-                            Account {
-                                why: why(e.name, e.uid, e.shell)?,
-                                info: UserInfo::from(e),
-                                unread: None,
-                            },
-                        ))
-                    })
-                    .collect();
-                // A line not UTF-8 where the doctor reads it is still an account to glibc: listed, not judged.
+                // Every line that holds an account for glibc, in file order: the lines read, and those not UTF-8
+                // where the doctor reads them (listed, not judged).
                 let unread = p.unread_accounts();
-                if !unread.is_empty() {
-                    for u in unread {
-                        let Some(why) = why(&u.name, u.uid, &u.shell).filter(|_| u.uid != 0) else {
-                            continue;
-                        };
-                        lines.push((
-                            u.line,
-                            Account {
-                                unread: Some(format!(
-                                    "/etc/passwd:{}: not UTF-8 in the name, home or shell, which glibc and shadow read as bytes and this doctor cannot",
-                                    u.line
-                                )),
-                                info: UserInfo {
-                                    name: u.name,
-                                    uid: u.uid,
-                                    gid: u.gid,
-                                    home: u.home,
-                                    shell: u.shell,
-                                },
-                                why,
-                            },
-                        ));
+                let (mut read, mut unread_left) = (p.iter().peekable(), unread.iter().peekable());
+                let mut seen: HashSet<&str> = HashSet::new();
+                let mut list = Vec::new();
+                loop {
+                    let unread_first = match (read.peek(), unread_left.peek()) {
+                        (Some(e), Some(u)) => u.line < e.line,
+                        (None, Some(_)) => true,
+                        (_, None) => false,
+                    };
+                    let next = if unread_first {
+                        unread_left.next().map(Err)
+                    } else {
+                        read.next().map(Ok)
+                    };
+                    let Some(next) = next else { break };
+                    let (name, uid, shell) = match &next {
+                        Ok(e) => (e.name, e.uid, e.shell),
+                        Err(u) => (u.name.as_str(), u.uid, u.shell.as_str()),
+                    };
+                    // The first line of a name is the account (a later `root:x:1005:…` is not); root is never one.
+                    if !seen.insert(name) || uid == 0 {
+                        continue;
                     }
-                    lines.sort_by_key(|(line, _)| *line);
+                    let Some(why) = why(name, uid, shell) else {
+                        continue;
+                    };
+                    list.push(match next {
+                        Ok(e) => Account {
+                            info: UserInfo::from(e),
+                            why,
+                            unread: None,
+                        },
+                        Err(u) => Account {
+                            unread: Some(format!(
+                                "/etc/passwd:{}: not UTF-8 in the name, home or shell, which glibc and shadow read as bytes and this doctor cannot",
+                                u.line
+                            )),
+                            info: UserInfo {
+                                name: u.name.clone(),
+                                uid: u.uid,
+                                gid: u.gid,
+                                home: u.home.clone(),
+                                shell: u.shell.clone(),
+                            },
+                            why,
+                        },
+                    });
                 }
-                (lines.into_iter().map(|(_, a)| a).collect(), None)
+                (list, None)
             }
             Read::Missing => (Vec::new(), Some("/etc/passwd does not exist".to_owned())),
             Read::Failed(e) => (Vec::new(), Some(format!("/etc/passwd: {e}"))),
@@ -190,6 +197,48 @@ mod tests {
         assert_eq!(login_defs_number("01750"), Some(1000));
         assert_eq!(login_defs_number("0"), Some(0));
         assert_eq!(login_defs_number("many"), None);
+    }
+
+    /// A line not UTF-8 where the doctor reads it is an account as glibc reads it: in file order, and only as the
+    /// first line of its name (a review found a later duplicate of a read name, and `root:x:1005:…`, listed).
+    #[test]
+    #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
+    fn a_line_not_utf8_is_an_account_where_glibc_finds_one() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        let passwd: &[u8] = b"root:x:0:0:root:/root:/bin/bash\n\
+alice:x:1000:1000::/home/alice:/bin/bash\n\
+bob:x:1001:1001::/home/b\xf6b:/bin/bash\n\
+alice:x:1002:1002::/home/al\xf6ce:/bin/bash\n\
+root:x:1005:1005::/home/r\xf6ot:/bin/bash\n\
+bob:x:1003:1003::/home/bob:/bin/bash\n\
+carol:x:1004:1004::/home/carol:/bin/bash\n";
+        std::fs::write(dir.path().join("etc/passwd"), passwd).unwrap();
+        let host = crate::host::real::RealHost::new(dir.path()).expect("the tree opens");
+        let shared = super::super::Shared::for_every_account(&host);
+        let a = Facts::for_host(&host, &shared).accounts();
+        let listed: Vec<(&str, u32, bool)> = a
+            .list
+            .iter()
+            .map(|a| (a.info.name.as_str(), a.info.uid, a.unread.is_some()))
+            .collect();
+        // bob's first line, not UTF-8, is the one glibc returns for bob: listed, not judged, and his later line not.
+        assert_eq!(
+            listed,
+            [
+                ("alice", 1000, false),
+                ("bob", 1001, true),
+                ("carol", 1004, false)
+            ]
+        );
+        assert!(
+            a.list[1]
+                .unread
+                .as_deref()
+                .is_some_and(|w| w.starts_with("/etc/passwd:3: ")),
+            "{:?}",
+            a.list[1].unread
+        );
     }
 
     #[test]

@@ -434,10 +434,25 @@ fn why_command(
         .flat_map(|s| ordered.iter().filter(move |f| f.status == *s).map(|f| f.id))
         .collect();
     // The explaining checks --skip left out: without them, "none of them fails here" is not known.
-    let skipped: Vec<&str> = if facts.is_some() {
+    // The explaining checks this run did not judge, and why: without them, "none of them fails here" is not known.
+    let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
+    let not_judged: Vec<(&str, &str)> = if facts.is_some() {
         ids.iter()
             .copied()
-            .filter(|id| !findings.iter().any(|f| f.id == *id))
+            .filter_map(|id| {
+                if !findings.iter().any(|f| f.id == id) {
+                    Some((id, "left out with --skip"))
+                } else if rootful
+                    && checks::find(id).is_some_and(|c| c.judges == checks::Judges::Rootless)
+                {
+                    Some((
+                        id,
+                        "judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it",
+                    ))
+                } else {
+                    None
+                }
+            })
             .collect()
     } else {
         Vec::new()
@@ -447,7 +462,7 @@ fn why_command(
         known: &known,
         findings: &ordered,
         causes: &causes,
-        skipped: &skipped,
+        not_judged: &not_judged,
     };
     match g.format {
         Format::Json => report::why_json(out, facts.as_ref(), &answer)?,
@@ -459,9 +474,9 @@ fn why_command(
         )?,
     }
     // Exit 1 when something here explains it (a check that fails, errs or warns), or nothing known does, or a check
-    // that would was skipped; 0 when every check that would explain it passes.
+    // that would was not judged here; 0 when every check that would explain it passes.
     Ok(
-        if known.is_empty() || !causes.is_empty() || !skipped.is_empty() {
+        if known.is_empty() || !causes.is_empty() || !not_judged.is_empty() {
             Outcome::Unhealthy
         } else {
             Outcome::Healthy

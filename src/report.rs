@@ -302,8 +302,8 @@ pub struct WhyAnswer<'a> {
     pub known: &'a [&'static crate::parse::known_errors::KnownError],
     pub findings: &'a [&'a Finding],
     pub causes: &'a [&'a str],
-    /// The checks that would explain it and were left out (`--skip`).
-    pub skipped: &'a [&'a str],
+    /// The checks that would explain it and this run did not judge, each with why (`--skip`, the rootful target).
+    pub not_judged: &'a [(&'a str, &'a str)],
 }
 
 /// `why`, human: the error's known meanings with their sources, each explaining check as it ran here with its
@@ -377,15 +377,21 @@ dockerd-rootless.sh, dockerd, docker, systemctl --user and the kernel log). `roo
                 "{bold}here: {id}{also}{bold:#}; `rootless-doctor explain {id}` says more, `rootless-doctor fix {id}` plans the fix."
             )?;
         }
-        None if !a.skipped.is_empty() => writeln!(
+        None if !a.not_judged.is_empty() => writeln!(
             out,
-            "{bold}not judged{bold:#}: {} would explain it and {} left out (--skip){}.",
-            a.skipped.join(", "),
-            if a.skipped.len() == 1 { "was" } else { "were" },
-            if a.findings.is_empty() {
-                ""
-            } else {
+            "{bold}not judged{bold:#}: {}{}.",
+            a.not_judged
+                .iter()
+                .map(|(id, why)| format!("{id} ({why})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if a.findings
+                .iter()
+                .any(|f| !a.not_judged.iter().any(|(id, _)| *id == f.id))
+            {
                 "; none of the others fails here"
+            } else {
+                ""
             }
         )?,
         None => writeln!(
@@ -416,7 +422,12 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
         known: Vec<Known<'a>>,
         findings: &'a [&'a Finding],
         causes: &'a [&'a str],
-        skipped: &'a [&'a str],
+        not_judged: Vec<NotJudged<'a>>,
+    }
+    #[derive(Serialize)]
+    struct NotJudged<'a> {
+        id: &'a str,
+        why: &'a str,
     }
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
@@ -436,7 +447,11 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
             .collect(),
         findings: a.findings,
         causes: a.causes,
-        skipped: a.skipped,
+        not_judged: a
+            .not_judged
+            .iter()
+            .map(|&(id, why)| NotJudged { id, why })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -1741,7 +1741,8 @@ fn regression_an_account_with_nothing_to_fix_had_status_skip_in_json() {
 }
 
 /// Regression (found by a demanding-user review): `why --skip subid` left out every check that explains the error
-/// and still answered "none of them fails here" with exit 0; `why --only` and `--all-users` on commands that judge
+/// and still answered "none of them fails here" with exit 0 (and so did judging the rootful daemon, which turns
+/// rootless mode's failures into notes); `why --only` and `--all-users` on commands that judge
 /// one user were taken and ignored.
 #[test]
 fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
@@ -1752,7 +1753,7 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "not judged: subid.entries, subid.nss would explain it and were left out (--skip).",
+            "not judged: subid.entries (left out with --skip), subid.nss (left out with --skip).",
         ))
         .stdout(predicate::str::contains("none of them fails here").not());
     // One of two left out on a host where the other passes: still not "none fails here".
@@ -1761,12 +1762,33 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
         &["why", "--skip", "subid.nss", error, "--format", "json"],
     );
     assert_eq!(code, Some(1));
-    assert_eq!(doc["skipped"], serde_json::json!(["subid.nss"]), "{doc:#}");
+    assert_eq!(
+        doc["not_judged"],
+        serde_json::json!([{"id": "subid.nss", "why": "left out with --skip"}]),
+        "{doc:#}"
+    );
     assert_eq!(doc["causes"], serde_json::json!([]));
+    // Judging the rootful daemon turns rootless mode's findings into notes: not judged either (a review found
+    // "none of them fails here" and exit 0 where `--target rootless` fails subid.entries).
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "--target", "rootful", error, "--color", "never"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "not judged: subid.entries (judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it)",
+        ))
+        .stdout(predicate::str::contains("none of them fails here").not());
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "--target", "rootless", error])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("here: subid.entries"));
     // Nothing left out: the field is there, empty.
     let (code, doc) = json_on("debian-12", &["why", error, "--format", "json"]);
     assert_eq!(code, Some(0));
-    assert_eq!(doc["skipped"], serde_json::json!([]));
+    assert_eq!(doc["not_judged"], serde_json::json!([]));
     for (args, said) in [
         (
             &["why", "--only", "distro", error][..],

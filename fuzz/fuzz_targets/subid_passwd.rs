@@ -42,6 +42,16 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(by_name, all.iter().find(|e| e.name == "alice"));
     let by_uid = passwd::find_account(data, |_, u| u == Some(1000));
     assert_eq!(by_uid, all.iter().find(|e| e.uid == 1000));
+    // The accounts of lines skipped for their encoding: each on such a line, in file order, none on a line read.
+    let unread = all.unread_accounts();
+    for u in &unread {
+        assert!(all.skipped.iter().any(|e| e.line == u.line));
+        assert!(all.iter().all(|e| e.line != u.line));
+    }
+    assert!(unread.windows(2).all(|w| w[0].line < w[1].line));
+    if std::str::from_utf8(data).is_ok() {
+        assert!(unread.is_empty());
+    }
     for e in &entries {
         assert_eq!(subid::is_decimal_of(&e.owner, 1000), e.owner == "1000");
     }

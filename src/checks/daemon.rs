@@ -1822,9 +1822,10 @@ fn rootful(f: &Facts) -> Verdict {
         .fix({
             // Under socket activation (`-H fd://`) systemd holds the listening socket, and only restarting
             // docker.socket makes its file again; restarting the daemon alone gets the same unlinked socket back.
-            let activated = f.dockerd_listeners().iter().any(|l| {
-                !l.rootless && l.url == address && l.from.contains("fd://")
-            });
+            let activated = f
+                .dockerd_listeners()
+                .iter()
+                .any(|l| !l.rootless && l.url == address && l.socket_activated);
             let step = if activated {
                 Step::root(["systemctl", "restart", "docker.socket", "docker.service"])
             } else {

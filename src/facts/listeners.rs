@@ -19,6 +19,9 @@ pub struct Listener {
     pub from: String,
     /// The inode of the listening socket the process holds, when its descriptors were read and one matched.
     pub inode: Option<u64>,
+    /// systemd made it and passes it (`-H fd://`, docker.socket's `ListenStream=`): only restarting docker.socket
+    /// makes its file again.
+    pub socket_activated: bool,
 }
 
 impl Listener {
@@ -96,7 +99,8 @@ fn listeners(f: &Facts) -> Vec<Listener> {
             .into_iter()
             .map(|(host, from)| {
                 // `fd://`: the sockets systemd passes, docker.socket's ListenStream= (the packaged /run/docker.sock).
-                let (host, from) = if host == "fd://" && !s.rootless {
+                let socket_activated = host == "fd://" && !s.rootless;
+                let (host, from) = if socket_activated {
                     (
                         docker_socket_path(f),
                         format!("{from} (fd://: docker.socket's ListenStream=)"),
@@ -117,6 +121,7 @@ fn listeners(f: &Facts) -> Vec<Listener> {
                     url,
                     from,
                     inode,
+                    socket_activated,
                 }
             })
             .collect();
@@ -135,6 +140,7 @@ fn listeners(f: &Facts) -> Vec<Listener> {
                             url,
                             from: format!("/proc/{pid}/net/{table}"),
                             inode: Some(inode),
+                            socket_activated: false,
                         });
                     }
                 }

@@ -51,6 +51,19 @@ pub const SYSTEM_USER_UNIT_DIRS: &[&str] = &[
     "/lib/systemd/user",
 ];
 
+/// The user unit search path from the user's own directories (configuration, runtime, data) and
+/// [`SYSTEM_USER_UNIT_DIRS`], in systemd's order.
+fn user_unit_dirs_with([config, runtime, data]: [String; 3]) -> Vec<String> {
+    let system = |dirs: &[&str]| dirs.iter().map(|d| (*d).to_owned()).collect::<Vec<_>>();
+    let mut dirs = vec![config];
+    dirs.extend(system(&SYSTEM_USER_UNIT_DIRS[..2]));
+    dirs.push(runtime);
+    dirs.extend(system(&SYSTEM_USER_UNIT_DIRS[2..3]));
+    dirs.push(data);
+    dirs.extend(system(&SYSTEM_USER_UNIT_DIRS[3..]));
+    dirs
+}
+
 /// The most a unit's files (unit file and drop-ins together) may hold, and each environment file a unit names: 1
 /// MiB, hundreds of times a real unit. systemd itself reads more, but a file that size is no unit anybody wrote; a
 /// hostile user's 64 MiB drop-ins took gigabytes to parse (found by a hostile-user audit), so past it the unit is
@@ -75,14 +88,7 @@ impl Facts<'_> {
     /// Where the user's systemd manager looks for units, highest priority first (systemd.unit(5), "User Unit Search
     /// Path", without generators and transient units): the user's own directories, then the system-wide ones.
     pub fn user_unit_dirs(&self) -> Vec<String> {
-        let [config, runtime, data] = self.own_user_unit_dirs();
-        let mut dirs = vec![config];
-        dirs.extend(SYSTEM_USER_UNIT_DIRS[..2].iter().map(|d| (*d).to_owned()));
-        dirs.push(runtime);
-        dirs.push(SYSTEM_USER_UNIT_DIRS[2].to_owned());
-        dirs.push(data);
-        dirs.extend(SYSTEM_USER_UNIT_DIRS[3..].iter().map(|d| (*d).to_owned()));
-        dirs
+        user_unit_dirs_with(self.own_user_unit_dirs())
     }
 
     /// The user's own directories of [`Facts::user_unit_dirs`]: below the home (configuration, data) and the
@@ -98,14 +104,12 @@ impl Facts<'_> {
 
     /// A user unit with its drop-ins, from [`Facts::user_unit_dirs`].
     pub fn user_unit(&self, name: &str) -> Read<Unit> {
+        let own = self.own_user_unit_dirs();
         // Over every account of a tree, an account whose own directories are known missing (no home or runtime
         // directory) finds the unit in the system-wide directories alone, as every such account does: assembled
         // once for all of them.
         if let Some(kept) = self.kept_for_every_account(|s| &s.user_units)
-            && self
-                .own_user_unit_dirs()
-                .iter()
-                .all(|d| self.known_absent(d))
+            && own.iter().all(|d| self.known_absent(d))
         {
             if let Some(unit) = kept.borrow().get(name) {
                 return unit.clone();
@@ -114,7 +118,7 @@ impl Facts<'_> {
             kept.borrow_mut().insert(name.to_owned(), unit.clone());
             return unit;
         }
-        let dirs = self.user_unit_dirs();
+        let dirs = user_unit_dirs_with(own);
         let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
         self.unit(name, &dirs)
     }

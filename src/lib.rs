@@ -433,7 +433,6 @@ fn why_command(
         .iter()
         .flat_map(|s| ordered.iter().filter(move |f| f.status == *s).map(|f| f.id))
         .collect();
-    // The explaining checks --skip left out: without them, "none of them fails here" is not known.
     // The explaining checks this run did not judge, and why: without them, "none of them fails here" is not known.
     let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
     let not_judged: Vec<(&str, &str)> = if facts.is_some() {

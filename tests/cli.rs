@@ -23,6 +23,13 @@ fn finding_ids(doc: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
+/// The doctor's run on a fixture with `args`, to assert on.
+fn run_on(scenario: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    let mut cmd = doctor();
+    fixture(&mut cmd, scenario);
+    cmd.args(args).assert()
+}
+
 /// The doctor's JSON document on a fixture with `args` (`--format json` among them), and its exit code.
 fn json_on(scenario: &str, args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let mut cmd = doctor();
@@ -1702,20 +1709,13 @@ fn regression_a_selection_that_ran_no_check_passed() {
             "`preflight` runs",
         ),
     ] {
-        let mut cmd = doctor();
-        fixture(&mut cmd, fx);
-        cmd.args(args)
-            .assert()
+        run_on(fx, args)
             .code(2)
             .stdout(predicate::str::is_empty())
             .stderr(predicate::str::contains(said));
     }
     // The same checks where they do run.
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12");
-    cmd.args(["check", "--only", "daemon.rootful"])
-        .assert()
-        .code(0);
+    run_on("debian-12", &["check", "--only", "daemon.rootful"]).code(0);
 }
 
 /// Regression (found by a demanding-user review): in the `--all-users` JSON document an account with nothing to fix
@@ -1747,15 +1747,15 @@ fn regression_an_account_with_nothing_to_fix_had_status_skip_in_json() {
 #[test]
 fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
     let error = r#"No subuid ranges found for user 1000 ("alice")"#;
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12-no-subid");
-    cmd.args(["why", "--skip", "subid", error, "--color", "never"])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains(
-            "not judged: subid.entries (left out with --skip), subid.nss (left out with --skip).",
-        ))
-        .stdout(predicate::str::contains("none of them fails here").not());
+    run_on(
+        "debian-12-no-subid",
+        &["why", "--skip", "subid", error, "--color", "never"],
+    )
+    .code(1)
+    .stdout(predicate::str::contains(
+        "not judged: subid.entries (left out with --skip), subid.nss (left out with --skip).",
+    ))
+    .stdout(predicate::str::contains("none of them fails here").not());
     // One of two left out on a host where the other passes: still not "none fails here".
     let (code, doc) = json_on(
         "debian-12",
@@ -1770,21 +1770,18 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
     assert_eq!(doc["causes"], serde_json::json!([]));
     // Judging the rootful daemon turns rootless mode's findings into notes: not judged either (a review found
     // "none of them fails here" and exit 0 where `--target rootless` fails subid.entries).
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12-no-subid");
-    cmd.args(["why", "--target", "rootful", error, "--color", "never"])
-        .assert()
+    run_on("debian-12-no-subid", &["why", "--target", "rootful", error, "--color", "never"])
         .code(1)
         .stdout(predicate::str::contains(
             "not judged: subid.entries (judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it)",
         ))
         .stdout(predicate::str::contains("none of them fails here").not());
-    let mut cmd = doctor();
-    fixture(&mut cmd, "debian-12-no-subid");
-    cmd.args(["why", "--target", "rootless", error])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("here: subid.entries"));
+    run_on(
+        "debian-12-no-subid",
+        &["why", "--target", "rootless", error],
+    )
+    .code(1)
+    .stdout(predicate::str::contains("here: subid.entries"));
     // Nothing left out: the field is there, empty.
     let (code, doc) = json_on("debian-12", &["why", error, "--format", "json"]);
     assert_eq!(code, Some(0));
@@ -1801,10 +1798,7 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
         ),
         (&["fix", "--all-users"], "`fix` does not take it"),
     ] {
-        let mut cmd = doctor();
-        fixture(&mut cmd, "debian-12-no-subid");
-        cmd.args(args)
-            .assert()
+        run_on("debian-12-no-subid", args)
             .code(2)
             .stdout(predicate::str::is_empty())
             .stderr(predicate::str::contains(said));

@@ -250,9 +250,10 @@ pub enum Command {
     /// Name the cause of an error you got (from docker, dockerd-rootless.sh, rootlesskit, systemctl --user, the
     /// kernel log): the known errors it matches, then the checks that explain them, run on this host
     Why {
-        /// The error text, as it was printed (quoted, or as several words)
-        #[arg(value_name = "ERROR", required = true, num_args = 1..)]
-        error: Vec<String>,
+        /// The error text, as it was printed (quoted, or as several words); `-` reads it from standard input
+        /// (`journalctl --user -u docker -n 100 | rootless-doctor why -`), its last MiB
+        #[arg(value_name = "ERROR", required = true, num_args = 1.., value_parser = clap::value_parser!(std::ffi::OsString))]
+        error: Vec<std::ffi::OsString>,
     },
     /// List every check: ID, area, one line
     List,

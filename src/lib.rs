@@ -62,6 +62,8 @@ pub enum UsageError {
     /// An option the command would silently ignore.
     #[error("{0}")]
     NotForCommand(String),
+    #[error("why: {0}")]
+    Why(String),
 }
 
 /// The subcommand's name, for messages.
@@ -261,7 +263,7 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
             out,
         ),
         Command::Setup => setup_command(cli, host, out),
-        Command::Why { error } => why_command(cli, host, &error.join(" "), out),
+        Command::Why { error } => why_command(cli, host, &why_text(error)?, out),
         Command::Capture { out: dir, .. } => capture_command(cli, host, &selection, dir, out),
         Command::Net {
             source_ip,
@@ -399,6 +401,29 @@ pub fn run(cli: &Cli, host: &dyn Host, out: &mut dyn Write) -> error::Result<Out
     }
 }
 
+/// The text `why` was given: its words joined (a byte that is not UTF-8, from a terminal in another encoding, read
+/// as U+FFFD), or with `-` the end of standard input.
+fn why_text(words: &[std::ffi::OsString]) -> Result<String, UsageError> {
+    let text = if words.len() == 1 && words[0] == "-" {
+        let (bytes, _) = host::input::stdin_tail()
+            .map_err(|e| UsageError::Why(format!("reading standard input: {e}")))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        words
+            .iter()
+            .map(|w| w.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if text.trim().is_empty() {
+        return Err(UsageError::Why(
+            "the error text is empty: paste the message you got (`rootless-doctor why \"…\"`), or pipe the log in (`… | rootless-doctor why -`)"
+                .to_owned(),
+        ));
+    }
+    Ok(text)
+}
+
 /// `why "<error>"`: the known errors the text matches, and the checks that explain them, run here.
 fn why_command(
     cli: &Cli,
@@ -429,38 +454,59 @@ fn why_command(
     for id in &ids {
         ordered.extend(findings.iter().filter(|f| f.id == *id));
     }
+    // A check that passes can still be the answer: its finding holds the value the pasted error names (a port below
+    // this host's ip_unprivileged_port_start, a pid file naming the user's running dockerd).
+    let confirmed: Vec<(&str, String)> = ordered
+        .iter()
+        .filter(|f| f.status == Status::Pass)
+        .filter_map(|f| why_pass_explains(f, text).map(|why| (f.id, why)))
+        .collect();
     let causes: Vec<&str> = [Status::Fail, Status::Error, Status::Warn]
         .iter()
         .flat_map(|s| ordered.iter().filter(move |f| f.status == *s).map(|f| f.id))
+        .chain(confirmed.iter().map(|(id, _)| *id))
         .collect();
     // The explaining checks this run did not judge, and why: without them, "none of them fails here" is not known.
     let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
-    let not_judged: Vec<(&str, &str)> = if facts.is_some() {
+    let not_judged: Vec<(&str, String)> = if facts.is_some() {
         ids.iter()
             .copied()
             .filter_map(|id| {
-                if !findings.iter().any(|f| f.id == id) {
-                    Some((id, "left out with --skip"))
-                } else if rootful
-                    && checks::find(id).is_some_and(|c| c.judges == checks::Judges::Rootless)
-                {
-                    Some((
-                        id,
-                        "judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it",
-                    ))
-                } else {
-                    None
+                let finding = findings.iter().find(|f| f.id == id);
+                match finding {
+                    None => Some((id, "left out with --skip".to_owned())),
+                    Some(_)
+                        if rootful
+                            && checks::find(id)
+                                .is_some_and(|c| c.judges == checks::Judges::Rootless) =>
+                    {
+                        Some((
+                            id,
+                            "judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it"
+                                .to_owned(),
+                        ))
+                    }
+                    // A check that could not judge here says nothing either way.
+                    Some(f) if f.status == Status::Skip => {
+                        Some((id, format!("skipped here: {}", f.summary)))
+                    }
+                    Some(_) => None,
                 }
             })
             .collect()
     } else {
         Vec::new()
     };
+    let not_judged: Vec<(&str, &str)> = not_judged
+        .iter()
+        .map(|(id, why)| (*id, why.as_str()))
+        .collect();
     let answer = report::WhyAnswer {
         text,
         known: &known,
         findings: &ordered,
         causes: &causes,
+        confirmed: &confirmed,
         not_judged: &not_judged,
     };
     match g.format {
@@ -481,6 +527,48 @@ fn why_command(
             Outcome::Healthy
         },
     )
+}
+
+/// Why a passing finding still explains the pasted error on this host, when its evidence holds what the error names:
+/// `cannot expose privileged port N` with N below the `ip_unprivileged_port_start` it read and no capability that
+/// lifts the limit, or `ensure docker is not running` while the pid file names the user's own live dockerd.
+fn why_pass_explains(f: &model::Finding, text: &str) -> Option<String> {
+    let lower = parse::known_errors::squeezed(text);
+    match f.id {
+        "network.unprivileged_port_start" => {
+            let port: u32 = lower
+                .split("cannot expose privileged port ")
+                .nth(1)?
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            if f.evidence.iter().any(|e| e.source == "security.capability") {
+                return None;
+            }
+            let start: u32 = f
+                .evidence
+                .iter()
+                .find(|e| e.source.ends_with("ip_unprivileged_port_start"))?
+                .detail
+                .parse()
+                .ok()?;
+            (port < start).then(|| {
+                format!(
+                    "port {port} is below this host's net.ipv4.ip_unprivileged_port_start = {start}"
+                )
+            })
+        }
+        "daemon.pidfile" if lower.contains("ensure docker is not running") => {
+            let e = f.evidence.first()?;
+            let pid: u32 = e.detail.parse().ok()?;
+            Some(format!(
+                "{} names dockerd {pid}, yours and running: the start you pasted was a second one",
+                e.source
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// `preflight` and `check` over every account (`--all-users`, or root without `--user`): see [`fleet`].

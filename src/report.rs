@@ -302,6 +302,8 @@ pub struct WhyAnswer<'a> {
     pub known: &'a [&'static crate::parse::known_errors::KnownError],
     pub findings: &'a [&'a Finding],
     pub causes: &'a [&'a str],
+    /// The causes among `causes` whose check passes, with what in its finding matches the error.
+    pub confirmed: &'a [(&'a str, String)],
     /// The checks that would explain it and this run did not judge, each with why (`--skip`, the rootful target).
     pub not_judged: &'a [(&'a str, &'a str)],
 }
@@ -322,6 +324,8 @@ pub fn why_human(
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
+    // The line the known error is on, else the first.
+    let first = crate::parse::known_errors::matched_line(a.text).unwrap_or(first);
     let shown: String = first.chars().take(200).collect();
     let more = if shown.len() < first.len() { "…" } else { "" };
     writeln!(
@@ -376,6 +380,9 @@ dockerd-rootless.sh, dockerd, docker, systemctl --user and the kernel log). `roo
                 out,
                 "{bold}here: {id}{also}{bold:#}; `rootless-doctor explain {id}` says more, `rootless-doctor fix {id}` plans the fix."
             )?;
+            for (id, why) in a.confirmed {
+                writeln!(out, "  {id} passes, and still explains it: {}", esc(why))?;
+            }
         }
         None if !a.not_judged.is_empty() => writeln!(
             out,
@@ -422,6 +429,8 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
         known: Vec<Known<'a>>,
         findings: &'a [&'a Finding],
         causes: &'a [&'a str],
+        /// The causes whose check passes, with what in its finding matches the error.
+        confirmed: Vec<NotJudged<'a>>,
         not_judged: Vec<NotJudged<'a>>,
     }
     #[derive(Serialize)]
@@ -447,6 +456,11 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
             .collect(),
         findings: a.findings,
         causes: a.causes,
+        confirmed: a
+            .confirmed
+            .iter()
+            .map(|(id, why)| NotJudged { id, why })
+            .collect(),
         not_judged: a
             .not_judged
             .iter()

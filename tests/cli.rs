@@ -1805,6 +1805,159 @@ fn regression_why_with_its_explaining_checks_skipped_said_none_fails_here() {
     }
 }
 
+/// Regression (found by a demanding-user review): `why` answered "none of them fails here" (exit 0) where this host
+/// does explain the error: checks that were skipped here counted as passed, and a passing check whose finding holds
+/// what the error names (a port below the sysctl, a pid file naming the user's running dockerd) was not the answer.
+#[test]
+fn regression_why_said_none_fails_here_where_this_host_explains_the_error() {
+    // No systemd: the session checks skip, so nothing here rules the bus out.
+    let (code, doc) = json_on(
+        "debian-12-no-systemd",
+        &[
+            "why",
+            "Failed to connect to bus: No such file or directory",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(1), "{doc:#}");
+    let not_judged: Vec<&str> = doc["not_judged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_judged, ["session.login", "session.dbus"], "{doc:#}");
+    assert!(
+        doc["not_judged"][0]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("skipped here: systemd is not the init system"),
+        "{doc:#}"
+    );
+    run_on(
+        "debian-12-no-systemd",
+        &[
+            "why",
+            "Failed to connect to bus: No such file or directory",
+            "--color",
+            "never",
+        ],
+    )
+    .code(1)
+    .stdout(predicate::str::contains(
+        "not judged: session.login (skipped here:",
+    ))
+    .stdout(predicate::str::contains("none of them fails here").not());
+    // -p 80 with ip_unprivileged_port_start = 1024 and no capability: this host's setting is the answer.
+    let port = "docker: Error response from daemon: driver failed programming external connectivity on endpoint web: Error starting userland proxy: error while calling PortManager.AddPort(): cannot expose privileged port 80, you can add 'net.ipv4.ip_unprivileged_port_start=80' to /etc/sysctl.conf (currently 1024), or set CAP_NET_BIND_SERVICE on rootlesskit binary, or choose a larger port number (>= 1024): listen tcp4 0.0.0.0:80: bind: permission denied.";
+    let (code, doc) = json_on("debian-12", &["why", port, "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        doc["causes"],
+        serde_json::json!(["network.unprivileged_port_start"])
+    );
+    assert_eq!(
+        doc["confirmed"][0]["why"],
+        "port 80 is below this host's net.ipv4.ip_unprivileged_port_start = 1024"
+    );
+    run_on("debian-12", &["why", port, "--color", "never"])
+        .code(1)
+        .stdout(predicate::str::contains(
+            "here: network.unprivileged_port_start;",
+        ))
+        .stdout(predicate::str::contains(
+            "network.unprivileged_port_start passes, and still explains it: port 80 is below",
+        ));
+    // With RootlessKit carrying CAP_NET_BIND_SERVICE the builtin port driver binds it: not this host's setting.
+    let (code, doc) = json_on(
+        "debian-12-rootlesskit-cap-net-bind-service",
+        &["why", port, "--format", "json"],
+    );
+    assert_eq!(
+        (code, &doc["causes"]),
+        (Some(0), &serde_json::json!([])),
+        "{doc:#}"
+    );
+    // A port the sysctl allows is not explained by it either.
+    let (code, doc) = json_on(
+        "debian-12",
+        &[
+            "why",
+            "cannot expose privileged port 2000",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (code, &doc["causes"]),
+        (Some(0), &serde_json::json!([])),
+        "{doc:#}"
+    );
+    // A second start while the user's dockerd runs (dockerd 24 and later's wording).
+    let pid = "failed to start daemon, ensure docker is not running or delete /run/user/1000/docker.pid: process with PID 4242 is still running";
+    let (code, doc) = json_on("debian-12-daemon", &["why", pid, "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        doc["causes"],
+        serde_json::json!(["daemon.pidfile"]),
+        "{doc:#}"
+    );
+    assert!(
+        doc["confirmed"][0]["why"]
+            .as_str()
+            .unwrap()
+            .ends_with("yours and running: the start you pasted was a second one"),
+        "{doc:#}"
+    );
+}
+
+/// Regression (found by a demanding-user review): `why` could not read a log piped in (`why -` took `-` as the
+/// error), took an empty text as an unknown error, refused a paste that is not UTF-8, and headed its answer with
+/// the paste's first line rather than the one the error is on.
+#[test]
+fn regression_why_read_no_standard_input() {
+    let log = "Dec 04 10:00:00 host dockerd-rootless.sh[1234]: + [ -w /run/user/1000 ]\n\
+Dec 04 10:00:00 host dockerd-rootless.sh[1234]: [rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1000 (\"alice\")\n";
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "-", "--color", "never"])
+        .write_stdin(log)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "rootless-doctor why: Dec 04 10:00:00 host dockerd-rootless.sh[1234]: [rootlesskit:parent] error: failed to setup UID/GID map",
+        ))
+        .stdout(predicate::str::contains("here: subid.entries;"));
+    for (input, said) in [
+        ("", "the error text is empty"),
+        (" \n\t\n", "the error text is empty"),
+    ] {
+        let mut cmd = doctor();
+        fixture(&mut cmd, "debian-12");
+        cmd.args(["why", "-"])
+            .write_stdin(input)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(said));
+    }
+    run_on("debian-12", &["why", ""])
+        .code(2)
+        .stderr(predicate::str::contains("why: the error text is empty"));
+    // A byte of another encoding is read as U+FFFD; the rest still matches.
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-subid");
+    cmd.args(["why", "--format", "json"])
+        .arg(std::ffi::OsStr::from_bytes(
+            b"caf\xe9: No subuid ranges found for user 1000",
+        ))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"subid.entries\""));
+}
+
 /// `why` with RootlessKit's real message (as the live tier provokes it): the known error, the checks that explain
 /// it judged here, and the one that fails named; on a host where they pass, "none of them fails here"; text it does
 /// not know is said to be unknown.

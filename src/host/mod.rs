@@ -29,6 +29,7 @@ pub mod bench;
 pub mod bounded;
 pub mod creds;
 mod fake;
+pub mod input;
 pub mod nsenter;
 pub mod real;
 pub mod record;

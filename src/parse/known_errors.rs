@@ -5,7 +5,10 @@
 //! Every entry quotes text from the source that prints it, at the version named in its `source`:
 //! RootlessKit 1.1.0 (Debian 12), shadow 4.13 (newuidmap/newgidmap in Debian 12's uidmap), and Go's `os/exec`
 //! (how RootlessKit's `exec.Command` failures read). Matching is a case-insensitive substring test of every
-//! part of an entry's `needles`; an error may match several entries, and [`explain`] returns them in table order.
+//! part of an entry's `needles` (and of none of its `unless`), on the text as [`squeezed`] reads it: whitespace
+//! runs as one space and double quotes left out, so a paste whose quotes the shell ate (`why "exec: "slirp4netns":
+//! …"`) or a logrus line that escaped them (`msg="exec: \"containerd\": …"`) still matches. An error may match
+//! several entries, and [`explain`] returns them in table order.
 
 /// One known error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,9 @@ pub struct KnownError {
     pub meaning: &'static str,
     /// Where the text comes from: public URLs, separated by "; ".
     pub source: &'static str,
+    /// None of these may occur: the same words in another program's message about something else (a bind mount's
+    /// source that dockerd cannot create is no data-root).
+    pub unless: &'static [&'static str],
 }
 
 pub const TABLE: &[KnownError] = &[
@@ -26,258 +32,431 @@ pub const TABLE: &[KnownError] = &[
         checks: &["subid.entries", "subid.nss"],
         meaning: "the user has no line in /etc/subuid, so RootlessKit has no ids to map",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L32",
+        unless: &[],
     },
     KnownError {
         needles: &["No subgid ranges found"],
         checks: &["subid.entries", "subid.nss"],
         meaning: "the user has no line in /etc/subgid, so RootlessKit has no ids to map",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L35",
+        unless: &[],
     },
     KnownError {
         needles: &["Cannot parse subuid/gid information"],
         checks: &["subid.files"],
         meaning: "a line of /etc/subuid or /etc/subgid is not NAME:START:COUNT",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L68",
+        unless: &[],
     },
     KnownError {
         needles: &["String to int conversion failed during subuid/gid parsing"],
         checks: &["subid.files"],
         meaning: "a start or count in /etc/subuid or /etc/subgid is not a number",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/idtools/idtools.go#L73",
+        unless: &[],
     },
     KnownError {
         needles: &["write to uid_map failed: Invalid argument"],
         checks: &["subid.overlap", "subid.own_id"],
         meaning: "the kernel refused the uid map: its ranges overlap (two ranges of the user, or one holding the user's own uid)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
+        unless: &[],
     },
     KnownError {
         needles: &["write to gid_map failed: Invalid argument"],
         checks: &["subid.overlap", "subid.own_id"],
         meaning: "the kernel refused the gid map: its ranges overlap (two ranges of the user, or one holding the user's own gid)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
+        unless: &[],
     },
     KnownError {
         needles: &["write to uid_map failed: Operation not permitted"],
         checks: &["uidmap.newuidmap", "subid.nested_userns"],
         meaning: "newuidmap could not write the map: it lacks its privilege, or the ids are not mapped in this (nested) namespace",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217",
+        unless: &[],
     },
     KnownError {
         needles: &["write to gid_map failed: Operation not permitted"],
         checks: &["uidmap.newgidmap", "subid.nested_userns"],
         meaning: "newgidmap could not write the map: it lacks its privilege, or the ids are not mapped in this (nested) namespace",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217",
+        unless: &[],
     },
     KnownError {
         needles: &["newuidmap: Could not set caps"],
         checks: &["uidmap.newuidmap"],
         meaning: "newuidmap runs without the privilege it needs (setuid-root or cap_setuid)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L185",
+        unless: &[],
     },
     KnownError {
         needles: &["newgidmap: Could not set caps"],
         checks: &["uidmap.newgidmap"],
         meaning: "newgidmap runs without the privilege it needs (setuid-root or cap_setgid)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L185",
+        unless: &[],
     },
     KnownError {
         needles: &["range [", ") not allowed"],
         checks: &["subid.files", "subid.entries", "subid.nss"],
         meaning: "newuidmap/newgidmap refuse a range RootlessKit passed (a subid file line they read otherwise, or a subid module in nsswitch.conf that does not grant it)",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/src/newuidmap.c#L54",
+        unless: &[],
     },
     KnownError {
         needles: &["newuidmap", "failed: : exit status 1"],
         checks: &["subid.files"],
         meaning: "newuidmap failed without a word, as it does when /etc/subuid or /etc/subgid is a symbolic link",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L380",
+        unless: &[],
     },
     KnownError {
         needles: &["newgidmap", "failed: : exit status 1"],
         checks: &["subid.files"],
         meaning: "newgidmap failed without a word, as it does when /etc/subuid or /etc/subgid is a symbolic link",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L385",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"newuidmap\": executable file not found"],
         checks: &["uidmap.newuidmap"],
         meaning: "newuidmap is not installed (or not on PATH)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L380; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"newgidmap\": executable file not found"],
         checks: &["uidmap.newgidmap"],
         meaning: "newgidmap is not installed (or not on PATH)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L385; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["fork/exec /proc/self/exe: operation not permitted"],
         checks: &["userns.clone", "apparmor.rootlesskit"],
         meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0), or an AppArmor profile confining rootlesskit refuses it the capabilities for its child's namespaces",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+        unless: &[],
     },
     KnownError {
         needles: &["fork/exec /proc/self/exe: no space left on device"],
         checks: &["userns.max_namespaces"],
         meaning: "no user namespace may be created (user.max_user_namespaces is 0 or used up)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+        unless: &[],
     },
     KnownError {
         needles: &["fork/exec /proc/self/exe: permission denied"],
         checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
         meaning: "AppArmor keeps this rootlesskit from creating a user namespace (Ubuntu's restriction without a profile granting userns), or a profile confining it refuses the child's re-exec of /proc/self/exe (no attach_disconnected)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"slirp4netns\": executable file not found"],
         checks: &["network.driver"],
         meaning: "the slirp4netns network driver is not installed (or not on PATH)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go#L344; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["slirp4netns binary", "is not installed"],
         checks: &["network.driver"],
         meaning: "the slirp4netns network driver cannot be run",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/slirp4netns/slirp4netns.go#L50",
+        unless: &[],
     },
     KnownError {
         needles: &["slirp4netns seems older than v0.4.0"],
         checks: &["network.driver"],
         meaning: "slirp4netns is too old for RootlessKit",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/slirp4netns/slirp4netns.go#L65",
+        unless: &[],
     },
     KnownError {
         needles: &["unsupported slirp4netns version"],
         checks: &["network.driver"],
         meaning: "slirp4netns lacks a feature RootlessKit was asked to use",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go#L354",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"vpnkit\": executable file not found"],
         checks: &["network.driver"],
         meaning: "the vpnkit network driver is not installed (or not on PATH)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/vpnkit/vpnkit.go#L105; https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"pasta\": executable file not found"],
         checks: &["network.driver"],
         meaning: "the pasta network driver is not installed (or not on PATH)",
         source: "https://github.com/golang/go/blob/go1.19/src/os/exec/lp_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["ip tuntap add", "open: No such file or directory"],
         checks: &["network.tun"],
         meaning: "/dev/net/tun is missing, so `ip tuntap add` cannot create RootlessKit's TAP device",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
+        unless: &[],
     },
     KnownError {
         needles: &["ip tuntap add", "open: Permission denied"],
         checks: &["network.tun"],
         meaning: "the user cannot open /dev/net/tun, so `ip tuntap add` cannot create RootlessKit's TAP device",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
+        unless: &[],
+    },
+    KnownError {
+        // RootlessKit passes ip's stderr straight to its own, so its error line alone (without the `open: …` line
+        // before it) says only that `ip tuntap add` exited 1, which iproute2 does when it cannot open the device.
+        needles: &["setting up tap", "ip tuntap add", "exit status 1"],
+        checks: &["network.tun"],
+        meaning: "`ip tuntap add` failed while RootlessKit set up its TAP device: /dev/net/tun is missing or the user cannot open it",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
+        unless: &["failed to execute ip", "exit status 127"],
     },
     KnownError {
         needles: &["flag provided but not defined"],
         checks: &["start.environment"],
         meaning: "a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (or a flag the script passes) is not a flag of this RootlessKit release",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+        unless: &[],
     },
     KnownError {
         needles: &["invalid value", "for flag -"],
         checks: &["start.environment"],
         meaning: "a RootlessKit flag got a value of the wrong type (DOCKERD_ROOTLESS_ROOTLESSKIT_MTU that is not a number)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+        unless: &[],
     },
     KnownError {
         needles: &["invalid boolean value", "parse error"],
         checks: &["start.environment"],
         meaning: "a boolean RootlessKit flag in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS got a value that is not true or false",
         source: "https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+        unless: &[],
     },
     KnownError {
         needles: &["flag needs an argument"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS ends with a RootlessKit flag that needs a value",
         source: "https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
+        unless: &[],
     },
     KnownError {
         needles: &["mtu must be <= 65521"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU is outside 0…65521",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["unknown port driver"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER names a port driver this RootlessKit release does not have",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["port driver requires"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER does not fit the network driver",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["requires port driver"],
         checks: &["start.environment"],
         meaning: "the network driver needs another port driver (pasta: none or implicit)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["unsupported slirp4netns-sandbox mode"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX is not auto, true or false",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["unsupported slirp4netns-seccomp mode"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP is not auto, true or false",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["cidr must be like"],
         checks: &["start.environment"],
         meaning: "a --cidr in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS has host bits set",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["invalid CIDR address"],
         checks: &["start.environment"],
         meaning: "a --cidr in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS is not an address/prefix",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/net/ip.go",
+        unless: &[],
     },
     KnownError {
         needles: &["HOME needs to be set and exist"],
         checks: &["start.environment"],
         meaning: "dockerd-rootless.sh's HOME is unset or not a directory",
         source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["Unsupported RootlessKit network driver"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host, which dockerd-rootless.sh refuses from 28.5.2 on",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["Unknown DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS value"],
         checks: &["start.environment"],
         meaning: "DOCKERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS is not 1, true, 0 or false",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["conflicts with containerd-rootless.sh"],
         checks: &["start.environment"],
         meaning: "containerd-rootless.sh's state dir exists (docker-v29.4 and later refuse to start)",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["rootless mode needs to be enabled for running with RootlessKit"],
         checks: &["start.rootless_flag"],
         meaning: "dockerd was given --rootless=false (or \"rootless\": false) under RootlessKit",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["unknown network mode"],
+        checks: &["start.environment", "network.driver"],
+        meaning: "RootlessKit does not know the network driver it was given: DOCKERD_ROOTLESS_ROOTLESSKIT_NET names one this release lacks (pasta before RootlessKit 2.0), or, with nothing after the colon, dockerd-rootless.sh 28.5.2 found no driver installed and passed an empty one",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go#L425; https://github.com/moby/moby/blob/v28.5.2/contrib/dockerd-rootless.sh",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["not supported in this Debian package"],
+        checks: &["start.environment", "network.driver"],
+        meaning: "Debian's RootlessKit is built without VPNKit: DOCKERD_ROOTLESS_ROOTLESSKIT_NET=vpnkit (or a script that chose it) cannot start",
+        source: "https://sources.debian.org/src/rootlesskit/1.1.0-1/debian/",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["or vpnkit needs to be installed"],
+        checks: &["network.driver", "start.path"],
+        meaning: "dockerd-rootless.sh finds no network driver on its PATH (slirp4netns, pasta from 28.5.2 and 29.0, or vpnkit)",
+        source: "https://github.com/moby/moby/blob/v24.0.0/contrib/dockerd-rootless.sh#L71; https://github.com/moby/moby/blob/v28.5.2/contrib/dockerd-rootless.sh#L130",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["make sure pasta is installed"],
+        checks: &["network.driver", "start.path"],
+        meaning: "RootlessKit 2 and later could not run `pasta --version`: pasta (the passt package) is not installed, or not on the PATH",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/pkg/network/pasta/pasta.go#L39",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["subid-source:dynamic: failed to get sub"],
+        checks: &["subid.nss", "subid.entries"],
+        meaning: "RootlessKit's dynamic subid source asked getsubids (the subid module of nsswitch.conf, else /etc/subuid and /etc/subgid) and got no range for the user",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/dynidtools/dynidtools.go#L36",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["unprivileged_userns_clone needs to be set to 1"],
+        checks: &["userns.clone"],
+        meaning: "RootlessKit's warning that kernel.unprivileged_userns_clone is 0: no unprivileged user namespace can be made",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/warn.go#L40",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["max_user_namespaces needs to be set to non-zero"],
+        checks: &["userns.max_namespaces"],
+        meaning: "RootlessKit's warning that user.max_user_namespaces is 0: no user namespace can be made",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/warn.go#L51",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["state dir is inaccessible"],
+        checks: &["start.state_dir"],
+        meaning: "RootlessKit cannot use its state directory (`--state-dir`, $XDG_RUNTIME_DIR/dockerd-rootless for the 25+ script)",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L78",
+        unless: &[],
+    },
+    // dockerd-rootless-setuptool.sh's own `[ERROR]` lines (`install` and `check`).
+    KnownError {
+        needles: &["Missing system requirements"],
+        checks: &[
+            "uidmap.newuidmap",
+            "iptables.binary",
+            "iptables.modules",
+            "userns.clone",
+            "userns.max_namespaces",
+            "subid.entries",
+        ],
+        meaning: "dockerd-rootless-setuptool.sh found a requirement missing (newuidmap, iptables, the ip_tables module, unprivileged user namespaces, subordinate ids) and printed the commands it suggests",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L284",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["newuidmap binary not found"],
+        checks: &["uidmap.newuidmap"],
+        meaning: "dockerd-rootless-setuptool.sh found no newuidmap on PATH (the uidmap or shadow-utils package)",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L147",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["iptables binary not found"],
+        checks: &["iptables.binary"],
+        meaning: "dockerd-rootless-setuptool.sh found no iptables on PATH or in /sbin and /usr/sbin",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L191",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Aborting because systemd was detected but XDG_RUNTIME_DIR"],
+        checks: &["session.xdg_runtime_dir", "session.login"],
+        meaning: "dockerd-rootless-setuptool.sh runs in a shell without a login session's XDG_RUNTIME_DIR (su, sudo -iu)",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L100",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Aborting because rootful Docker"],
+        checks: &["daemon.rootful", "daemon.service"],
+        meaning: "dockerd-rootless-setuptool.sh refuses to install while the rootful daemon runs and its socket is usable by this user",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L93",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["RootlessKit failed, see the error messages"],
+        checks: &["launch.trial"],
+        meaning: "dockerd-rootless-setuptool.sh's trial run of RootlessKit failed; the doctor's trial launch runs the same and names the cause",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L438",
+        unless: &[],
+    },
+    // dockerd's own words about the rootless setup.
+    KnownError {
+        needles: &["could not get XDG_RUNTIME_DIR"],
+        checks: &["session.xdg_runtime_dir"],
+        meaning: "dockerd runs rootless without XDG_RUNTIME_DIR in its environment",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/pkg/homedir/homedir_linux.go#L20",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["native.cgroupdriver=systemd requires cgroup v2"],
+        checks: &["cgroup.v2"],
+        meaning: "daemon.json or a flag asks for the systemd cgroup driver, which rootless mode has only on cgroup v2",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/daemon/daemon_unix.go#L759",
+        unless: &[],
     },
     // What the rest of the start path prints (dockerd-rootless.sh inside RootlessKit, dockerd, containerd): the
     // start trial's errors, each matched on the one error line it quotes.
@@ -286,150 +465,177 @@ pub const TABLE: &[KnownError] = &[
         checks: &["start.path", "network.binaries"],
         meaning: "dockerd-rootless.sh finds neither docker-rootlesskit nor rootlesskit on its PATH",
         source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: dockerd: not found"],
         checks: &["start.path"],
         meaning: "dockerd-rootless.sh execs dockerd from its PATH, which has no dockerd (Debian keeps it in /usr/sbin)",
         source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["rootlesskit-docker-proxy not installed"],
         checks: &["start.path"],
         meaning: "dockerd 20.10 to 27.x needs rootlesskit-docker-proxy on its PATH under RootlessKit",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"containerd\": executable file not found"],
         checks: &["start.path"],
         meaning: "dockerd starts its own containerd from PATH, and there is none",
         source: "https://github.com/moby/moby/blob/v20.10.24/libcontainerd/supervisor/remote_daemon.go",
+        unless: &[],
     },
     KnownError {
         needles: &["exec: \"nsenter\": executable file not found"],
         checks: &["start.path"],
         meaning: "RootlessKit sets up the TAP device with nsenter from its PATH, and there is none",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go",
+        unless: &[],
     },
     KnownError {
         needles: &["nsenter: failed to execute ip"],
         checks: &["start.path"],
         meaning: "the TAP device is made with `ip` from the PATH, and there is none",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go",
+        unless: &[],
     },
     KnownError {
         needles: &["mount: not found"],
         checks: &["start.path"],
         meaning: "dockerd-rootless.sh bind-mounts /etc/ssl inside the namespace with mount(8) from its PATH",
         source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["sysctl: not found"],
         checks: &["start.path"],
         meaning: "dockerd-rootless.sh of Docker 29.0 and later enables forwarding with sysctl(8) from its PATH",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["failed to write the child PID", "no space left on device"],
         checks: &["start.state_dir"],
         meaning: "the filesystem holding RootlessKit's state directory is full",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go",
+        unless: &[],
     },
     KnownError {
         needles: &["docker.pid: no space left on device"],
         checks: &["start.state_dir"],
         meaning: "XDG_RUNTIME_DIR's filesystem (the /run/user tmpfs) is full, so dockerd cannot write its pid file",
         source: "https://github.com/moby/moby/blob/v20.10.24/pkg/pidfile/pidfile.go",
+        unless: &[],
     },
     KnownError {
         needles: &["error initializing graphdriver"],
         checks: &["storage.driver"],
         meaning: "the storage driver forced by DOCKER_DRIVER, --storage-driver or daemon.json's storage-driver cannot start in a user namespace here",
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/graphdriver/driver.go",
+        unless: &[],
     },
     KnownError {
         needles: &["NanoCPUs can not be set"],
-        checks: &["cgroup.delegation"],
-        meaning: "the cpu controller is not delegated to the user's systemd instance, so the rootless dockerd cannot limit CPU",
+        checks: &["cgroup.v2", "cgroup.delegation"],
+        meaning: "the rootless dockerd cannot limit CPU: the host runs cgroup v1 (rootless mode gets no cgroups there), or the cpu controller is not delegated to the user's systemd instance",
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["Table does not exist (do you need to insmod?)"],
         checks: &["iptables.modules"],
         meaning: "iptables-legacy found no ip_tables, and its modprobe cannot load it from rootless dockerd's user namespace",
         source: "https://git.netfilter.org/iptables/tree/libiptc/libiptc.c?h=v1.8.9",
+        unless: &[],
     },
     KnownError {
         needles: &["iptables not found"],
         checks: &["iptables.binary"],
         meaning: "dockerd looks up iptables on its PATH, which a start by hand from a login shell lacks on Debian and Ubuntu",
         source: "https://github.com/moby/moby/blob/v20.10.24/libnetwork/iptables/iptables.go",
+        unless: &[],
     },
     KnownError {
         needles: &["chmod ", ": operation not permitted"],
         checks: &["storage.data_root_owner"],
         meaning: "dockerd chmods its data-root first, and it belongs to someone else (root after a sudo dockerd)",
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["mkdir ", ": permission denied"],
         checks: &["storage.data_root_owner"],
         meaning: "dockerd cannot create (a directory of) its data-root",
         source: "https://github.com/moby/moby/blob/v20.10.24/daemon/daemon_unix.go",
+        // A bind mount's source the daemon (running as the user) cannot create, and the CLI's own config
+        // directory: the same words, about no data-root.
+        unless: &["creating mount source path", "error loading config file"],
     },
     KnownError {
-        needles: &["pid file found, ensure docker is not running"],
+        needles: &["ensure docker is not running or delete"],
         checks: &["daemon.pidfile"],
-        meaning: "$XDG_RUNTIME_DIR/docker.pid names a process that is still alive",
-        source: "https://github.com/moby/moby/blob/v20.10.24/pkg/pidfile/pidfile.go",
+        meaning: "$XDG_RUNTIME_DIR/docker.pid names a process that is still alive (a dockerd already running, or a stale file whose pid was reused)",
+        source: "https://github.com/moby/moby/blob/v20.10.24/pkg/pidfile/pidfile.go; https://github.com/moby/moby/blob/v24.0.0/cmd/dockerd/daemon.go#L152; https://github.com/moby/moby/blob/docker-v29.7.2/daemon/command/daemon.go#L174",
+        unless: &[],
     },
     KnownError {
         needles: &["can't create unix socket"],
         checks: &["start.state_dir"],
         meaning: "dockerd's API socket cannot be made (a directory in its place, or a path longer than sun_path)",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+        unless: &[],
     },
     KnownError {
         needles: &["unix socket path too long"],
         checks: &["start.state_dir"],
         meaning: "containerd refuses socket paths over 104 bytes below $XDG_RUNTIME_DIR/docker/containerd",
         source: "https://github.com/containerd/containerd/blob/v1.6.20/pkg/sys/socket_unix.go",
+        unless: &[],
     },
     KnownError {
         needles: &["another RootlessKit is running with the same state directory"],
         checks: &["start.state_dir"],
         meaning: "a RootlessKit that still runs holds the state directory's lock",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v2.3.4/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["creating a state directory"],
         checks: &["start.state_dir"],
         meaning: "RootlessKit cannot make its state directory in $TMPDIR or /tmp",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go",
+        unless: &[],
     },
     KnownError {
         needles: &["cannot mkfifo", ".bp-ready.pipe"],
         checks: &["start.state_dir"],
         meaning: "RootlessKit's state directory is on a filesystem that cannot hold FIFOs (vfat, exfat, fusefat)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/port/builtin/parent/parent.go",
+        unless: &[],
     },
     KnownError {
         needles: &["open /etc/hosts"],
         checks: &["network.driver"],
         meaning: "RootlessKit's child cannot read /etc/hosts to copy it into the namespace's /etc",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/child/hosts.go",
+        unless: &[],
     },
     KnownError {
         needles: &["XDG_RUNTIME_DIR needs to be set and writable"],
         checks: &["session.xdg_runtime_dir"],
         meaning: "dockerd-rootless.sh's XDG_RUNTIME_DIR is unset or not writable",
         source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh",
+        unless: &[],
     },
     KnownError {
         needles: &["unable to configure the Docker daemon with file"],
         checks: &["daemon.config"],
         meaning: "daemon.json does not parse, or a directive is given both there and as a flag",
         source: "https://github.com/moby/moby/blob/v20.10.24/cmd/dockerd/daemon.go",
+        unless: &[],
     },
     KnownError {
         needles: &[
@@ -439,6 +645,7 @@ pub const TABLE: &[KnownError] = &[
         checks: &["start.path"],
         meaning: "with --detach-netns, RootlessKit 2.0.0 to 2.3.2 run unshare from the PATH they were given, and it is not there",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v2.0.2/pkg/child/child.go#L548",
+        unless: &[],
     },
     KnownError {
         needles: &[
@@ -448,6 +655,7 @@ pub const TABLE: &[KnownError] = &[
         checks: &["start.path"],
         meaning: "with --detach-netns, RootlessKit 2.0.0 to 2.3.2 run `unshare -n mount --bind …`, and unshare finds no mount on PATH",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v2.0.2/pkg/child/child.go#L548",
+        unless: &[],
     },
     KnownError {
         needles: &[
@@ -457,6 +665,7 @@ pub const TABLE: &[KnownError] = &[
         checks: &["start.versions"],
         meaning: "dockerd set up its bridge in a network namespace it has no rights over: RootlessKit got --detach-netns, which dockerd joins only from 29.5",
         source: "https://github.com/moby/moby/blob/docker-v29.5.0/daemon/daemon_linux.go#L244",
+        unless: &[],
     },
     // What users paste from `docker`, `systemctl --user` and the kernel log, after the start.
     KnownError {
@@ -464,9 +673,10 @@ pub const TABLE: &[KnownError] = &[
         checks: &["network.unprivileged_port_start"],
         meaning: "a rootless daemon cannot publish a host port below net.ipv4.ip_unprivileged_port_start",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        unless: &[],
     },
     KnownError {
-        needles: &["Cannot connect to the Docker daemon at"],
+        needles: &["Cannot connect to the Docker daemon"],
         checks: &[
             "client.endpoint",
             "client.socket",
@@ -475,7 +685,33 @@ pub const TABLE: &[KnownError] = &[
             "session.linger",
         ],
         meaning: "nothing answers on the socket the client uses: the daemon is not running (stopped at logout without linger, never started), or the client points elsewhere",
-        source: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        source: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/blob/docker-v29.7.2/client/errors.go#L38",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["failed to connect to the docker API at"],
+        checks: &[
+            "client.endpoint",
+            "client.socket",
+            "daemon.running",
+            "daemon.user_unit",
+            "session.linger",
+        ],
+        meaning: "(the Docker 29 client's wording) nothing answers on the socket the client uses: the daemon is not running (stopped at logout without linger, never started), or the client points elsewhere",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/client/request.go#L177",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["permission denied while trying to connect to the docker API at"],
+        checks: &[
+            "client.endpoint",
+            "daemon.group",
+            "daemon.socket",
+            "client.socket",
+        ],
+        meaning: "(the Docker 29 client's wording) the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
+        source: "https://github.com/moby/moby/blob/docker-v29.7.2/client/request.go#L171",
+        unless: &[],
     },
     KnownError {
         needles: &["permission denied while trying to connect to the Docker daemon socket"],
@@ -487,55 +723,91 @@ pub const TABLE: &[KnownError] = &[
         ],
         meaning: "the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
         source: "https://docs.docker.com/engine/install/linux-postinstall/",
+        unless: &[],
     },
     KnownError {
         needles: &["Failed to connect to bus"],
         checks: &["session.login", "session.xdg_runtime_dir", "session.dbus"],
         meaning: "systemctl --user finds no user bus: the shell has no pam_systemd login session (su, sudo -iu), or the bus is not running",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Failed to connect to user scope bus"],
+        checks: &["session.login", "session.xdg_runtime_dir", "session.dbus"],
+        meaning: "(newer systemd's wording) systemctl --user finds no user bus: the shell has no pam_systemd login session (su, sudo -iu), so neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set, or the bus is not running",
+        source: "https://github.com/systemd/systemd/blob/main/src/shared/bus-util.c",
+        unless: &[],
     },
     KnownError {
         needles: &["unable to start unit", "scope"],
         checks: &["session.dbus", "cgroup.delegation"],
         meaning: "runc asked systemd for the container's scope over the user bus and was refused: the bus is stopped, or the user manager does not delegate",
         source: "https://rootlesscontaine.rs/getting-started/common/cgroup2/",
+        unless: &[],
     },
     KnownError {
         needles: &["/run/systemd/private", "connection reset by peer"],
         checks: &["session.dbus", "session.login"],
         meaning: "the systemd cgroup driver reached the system manager's private socket instead of the user's bus",
         source: "https://rootlesscontaine.rs/getting-started/common/cgroup2/",
+        unless: &[],
     },
     KnownError {
         needles: &["operation=\"userns_create\""],
         checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
         meaning: "AppArmor mediated the creation of a user namespace (Ubuntu 23.10 and later restrict it for unconfined programs)",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        unless: &[],
     },
     KnownError {
         needles: &["profile=\"unprivileged_userns\""],
         checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
         meaning: "the program was moved to AppArmor's unprivileged_userns profile, which denies capabilities inside the namespace",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        unless: &[],
     },
 ];
 
-/// The entries whose needles all occur in `text`, in table order.
+/// The entries whose needles all occur in `text` and none of whose `unless` does, in table order.
 pub fn explain(text: &str) -> Vec<&'static KnownError> {
     let lower = squeezed(text);
     TABLE
         .iter()
-        .filter(|e| e.needles.iter().all(|n| lower.contains(&squeezed(n))))
+        .filter(|e| {
+            e.needles.iter().all(|n| lower.contains(&squeezed(n)))
+                && !e.unless.iter().any(|n| lower.contains(&squeezed(n)))
+        })
         .collect()
 }
 
-/// `text` in ASCII lower case with each run of whitespace one space: a message pasted from a terminal or a journal
-/// that wrapped it (`No subuid\nranges found`) or aligned it reads as the one-line message. A run at either end is
-/// kept as one space too: a needle's `chmod ` is the whole word, which `chmod:` is not.
-fn squeezed(text: &str) -> String {
+/// The first line of `text` that holds the start of the first entry it matches (the line a pasted log is about,
+/// not its first), trimmed; `None` when it matches nothing.
+pub fn matched_line(text: &str) -> Option<&str> {
+    let first = explain(text).first()?.needles.first()?;
+    let needle = squeezed(first);
+    let needle = needle.trim();
+    text.lines()
+        .map(str::trim)
+        .find(|l| squeezed(l).contains(needle))
+}
+
+/// `text` in ASCII lower case with each run of whitespace one space and double quotes left out: a message pasted
+/// from a terminal or a journal that wrapped it (`No subuid\nranges found`) or aligned it reads as the one-line
+/// message, and so does one whose quotes a shell removed or a log escaped (`\"`, and typographic ones a chat or
+/// a document put in). A run at either end is kept as one space too: a needle's `chmod ` is the whole word, which
+/// `chmod:` is not.
+pub fn squeezed(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'"') {
+            continue;
+        }
+        if matches!(c, '"' | '\u{201c}' | '\u{201d}' | '\u{201e}') {
+            continue;
+        }
         if c.is_whitespace() {
             if !space {
                 out.push(' ');
@@ -747,6 +1019,169 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
                 checks_for(text)
             );
         }
+    }
+
+    /// Regression (found by a demanding-user review): a needle with double quotes never matched a paste whose quotes
+    /// the shell removed (`why "… exec: "slirp4netns": …"`), nor a logrus line that escaped them.
+    #[test]
+    fn regression_quotes_a_shell_or_a_log_changed_broke_matching() {
+        for text in [
+            "[rootlesskit:parent] error: exec: slirp4netns: executable file not found in /usr/bin:/bin",
+            "[rootlesskit:parent] error: exec: \"slirp4netns\": executable file not found in $PATH",
+            "[rootlesskit:parent] error: exec: \u{201c}slirp4netns\u{201d}: executable file not found in $PATH",
+        ] {
+            assert_eq!(checks_for(text), ["network.driver"], "{text}");
+        }
+        let logrus = r#"time="2026-12-04T10:00:00Z" level=fatal msg="failed to start daemon: failed to start containerd: exec: \"containerd\": executable file not found in $PATH""#;
+        assert_eq!(checks_for(logrus), ["start.path"]);
+    }
+
+    /// Regression (found by a demanding-user review): real messages of RootlessKit, dockerd-rootless.sh, its setup
+    /// tool, dockerd, the Docker 29 client and newer systemd were "not in the table", some of them quoted by the
+    /// doctor's own checks.
+    #[test]
+    fn regression_real_messages_the_table_did_not_know() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "[rootlesskit:parent] error: unknown network mode: pasta",
+                "start.environment",
+            ),
+            (
+                "[rootlesskit:parent] error: not supported in this Debian package",
+                "start.environment",
+            ),
+            (
+                "Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed",
+                "network.driver",
+            ),
+            (
+                "One of slirp4netns (>= v0.4.0), pasta (passt >= 2023_12_04), or vpnkit needs to be installed",
+                "network.driver",
+            ),
+            (
+                "[rootlesskit:parent] error: command \"pasta --version\" failed, make sure pasta is installed: \"\": exec: \"pasta\": executable file not found in $PATH",
+                "network.driver",
+            ),
+            (
+                "[rootlesskit:parent] error: subid-source:dynamic: failed to get subuids by the username \"rdtest-nosub\": failed to exec [/usr/bin/getsubids rdtest-nosub]: exit status 1",
+                "subid.nss",
+            ),
+            (
+                "level=warning msg=\"/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.\"",
+                "userns.clone",
+            ),
+            (
+                "level=warning msg=\"/proc/sys/user/max_user_namespaces needs to be set to non-zero.\"",
+                "userns.max_namespaces",
+            ),
+            (
+                "[rootlesskit:parent] error: state dir is inaccessible: stat /run/user/1000/dockerd-rootless: permission denied",
+                "start.state_dir",
+            ),
+            (
+                "failed to start daemon, ensure docker is not running or delete /run/user/1001/docker.pid: process with PID 4242 is still running",
+                "daemon.pidfile",
+            ),
+            (
+                "failed to start daemon: pid file found, ensure docker is not running or delete /run/user/1000/docker.pid",
+                "daemon.pidfile",
+            ),
+            ("could not get XDG_RUNTIME_DIR", "session.xdg_runtime_dir"),
+            (
+                "failed to start daemon: exec-opt native.cgroupdriver=systemd requires cgroup v2 for rootless mode",
+                "cgroup.v2",
+            ),
+            (
+                "failed to connect to the docker API at unix:///run/user/1001/docker.sock; check if the path is correct and if the daemon is running: dial unix /run/user/1001/docker.sock: connect: no such file or directory",
+                "client.endpoint",
+            ),
+            (
+                "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock",
+                "client.endpoint",
+            ),
+            (
+                "Cannot connect to the Docker daemon. Is the docker daemon running on this host?",
+                "client.endpoint",
+            ),
+            (
+                "Failed to connect to user scope bus via local transport: $DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR not defined (consider using --machine=<user>@.host --user to connect to bus of other user)",
+                "session.login",
+            ),
+            (
+                "[ERROR] Missing system requirements. Run the following commands to",
+                "uidmap.newuidmap",
+            ),
+            (
+                "[ERROR] newuidmap binary not found. Please install with a package manager.",
+                "uidmap.newuidmap",
+            ),
+            (
+                "[ERROR] iptables binary not found. Please install with a package manager.",
+                "iptables.binary",
+            ),
+            (
+                "[ERROR] Aborting because systemd was detected but XDG_RUNTIME_DIR (\"\") is not set, does not exist, or is not writable",
+                "session.xdg_runtime_dir",
+            ),
+            (
+                "[ERROR] Aborting because rootful Docker (/var/run/docker.sock) is running and accessible. Set --force to ignore.",
+                "daemon.rootful",
+            ),
+            (
+                "[ERROR] RootlessKit failed, see the error messages and https://rootlesscontaine.rs/getting-started/common/ . Set --force to ignore.",
+                "launch.trial",
+            ),
+            (
+                "docker: Error response from daemon: NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted.",
+                "cgroup.v2",
+            ),
+        ];
+        for (text, first) in cases {
+            assert_eq!(checks_for(text).first(), Some(first), "{text}");
+        }
+    }
+
+    /// Regression (found by a demanding-user review): `mkdir …: permission denied` about a bind mount's source, or
+    /// the CLI's config directory, was called the data-root's.
+    #[test]
+    fn regression_a_bind_mount_source_was_called_the_data_root() {
+        for text in [
+            "docker: Error response from daemon: error while creating mount source path '/root/x': mkdir /root/x: permission denied.",
+            "WARNING: Error loading config file: /home/u/.docker/config.json: mkdir /home/u/.docker: permission denied",
+        ] {
+            assert!(
+                checks_for(text).is_empty(),
+                "{text}: {:?}",
+                checks_for(text)
+            );
+        }
+        assert_eq!(
+            checks_for("mkdir /home/alice/.local/share/docker: permission denied"),
+            ["storage.data_root_owner"]
+        );
+    }
+
+    /// Regression (found by a demanding-user review): RootlessKit's error line about the TAP device, pasted without
+    /// the `open: …` line ip printed before it, was unknown.
+    #[test]
+    fn regression_the_tap_error_line_alone_was_unknown() {
+        let line = "[rootlesskit:parent] error: failed to setup network &{…}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] [nsenter -t 4242 -n -m -U --preserve-credentials ip link set tap0 up]]: exit status 1";
+        assert_eq!(checks_for(line), ["network.tun"]);
+        // ip itself missing is still the start path, not the device.
+        let missing = "[rootlesskit:parent] error: failed to setup network &{…}: setting up tap tap0: executing [[nsenter -t 4242 -n -m -U --preserve-credentials ip tuntap add name tap0 mode tap] …]: nsenter: failed to execute ip: No such file or directory\n: exit status 127";
+        assert_eq!(checks_for(missing), ["start.path"]);
+    }
+
+    #[test]
+    fn the_matched_line_is_the_line_the_error_is_on() {
+        let log = "+ [ -w /tmp/x ]\n+ exec rootlesskit\n[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1002\n";
+        assert_eq!(
+            matched_line(log),
+            Some(
+                "[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1002"
+            )
+        );
+        assert_eq!(matched_line("nothing known"), None);
     }
 
     #[test]

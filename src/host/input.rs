@@ -1,0 +1,91 @@
+//! What the person gives the doctor on standard input: `why -`, an error log piped in (`journalctl --user -u docker
+//! | rootless-doctor why -`). Read here, at the OS boundary, and bounded: the last [`TAIL_MAX`] bytes are kept (a
+//! failed start's error is its last words), and a stream that goes on past [`READ_MAX`] is refused, so `yes |
+//! rootless-doctor why -` ends with a message instead of running forever.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{self, Read};
+
+/// The most of the input `why` matches: its end.
+pub const TAIL_MAX: usize = 1024 * 1024;
+/// The most bytes read before the input is refused.
+pub const READ_MAX: u64 = 64 * 1024 * 1024;
+
+/// The end of standard input, at most [`TAIL_MAX`] bytes of it (on a line boundary when it was cut), and whether
+/// anything before it was left out.
+pub fn stdin_tail() -> io::Result<(Vec<u8>, bool)> {
+    tail_of(io::stdin().lock())
+}
+
+/// [`stdin_tail`] of any reader.
+pub fn tail_of(input: impl Read) -> io::Result<(Vec<u8>, bool)> {
+    let mut limited = input.take(READ_MAX + 1);
+    let mut kept: Vec<u8> = Vec::new();
+    let mut cut = false;
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        if total > READ_MAX {
+            return Err(io::Error::other(format!(
+                "standard input goes on past {} MiB: pipe in the lines around the error (`journalctl --user -u docker -n 200`), not an endless stream",
+                READ_MAX / (1024 * 1024)
+            )));
+        }
+        kept.extend_from_slice(&buf[..n]);
+        if kept.len() > 2 * TAIL_MAX {
+            let drop = kept.len() - TAIL_MAX;
+            kept.drain(..drop);
+            cut = true;
+        }
+    }
+    if kept.len() > TAIL_MAX {
+        kept.drain(..kept.len() - TAIL_MAX);
+        cut = true;
+    }
+    if cut {
+        // The first line was cut in the middle: start at the next whole one.
+        if let Some(nl) = kept.iter().position(|&b| b == b'\n') {
+            kept.drain(..=nl);
+        }
+    }
+    Ok((kept, cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_input_is_kept_whole() {
+        let (text, cut) = tail_of(&b"one\ntwo\n"[..]).unwrap();
+        assert_eq!(text, b"one\ntwo\n");
+        assert!(!cut);
+    }
+
+    #[test]
+    fn a_long_input_keeps_its_last_whole_lines() {
+        let mut input = Vec::new();
+        for i in 0..200_000 {
+            input.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        let (text, cut) = tail_of(&input[..]).unwrap();
+        assert!(cut);
+        assert!(text.len() <= TAIL_MAX);
+        assert!(text.starts_with(b"line "));
+        assert!(text.ends_with(b"line 199999\n"));
+    }
+
+    #[test]
+    fn an_endless_input_is_refused() {
+        let endless = io::repeat(b'y');
+        let e = tail_of(endless).unwrap_err();
+        assert!(e.to_string().contains("goes on past 64 MiB"), "{e}");
+    }
+}

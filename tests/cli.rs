@@ -1912,6 +1912,51 @@ fn regression_why_said_none_fails_here_where_this_host_explains_the_error() {
     );
 }
 
+/// Regression (found by a demanding-user review): without systemd, root judging a user was told to start the
+/// daemon with `XDG_RUNTIME_DIR=/run/user/UID`, a directory nothing had made there: the script refuses it
+/// ("XDG_RUNTIME_DIR needs to be set and writable"). The fix now says so and shows the command that makes it.
+#[test]
+fn regression_the_manual_start_named_a_runtime_dir_that_does_not_exist() {
+    let json = |cmd: &mut Command| -> serde_json::Value {
+        let out = cmd
+            .args(["check", "--only", "daemon.running", "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let gone = edited("debian-12-no-systemd-judged-by-root", |t| {
+        t.replacen(
+            "[overlay]\n",
+            "[overlay]\nremove = [\"/run/user/1000\"]\n",
+            1,
+        )
+    });
+    let doc = json(&mut gone.doctor());
+    let fix = &doc["findings"][0]["remediation"];
+    assert!(
+        fix["text"]
+            .as_str()
+            .unwrap()
+            .contains("/run/user/1000 does not exist, and nothing here makes it"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        fix["steps"][0]["command"], "sudo install -d -m 0700 -o alice -g 1000 /run/user/1000",
+        "{doc:#}"
+    );
+    // Where it exists, the fix is the start alone.
+    let mut cmd = doctor();
+    fixture(&mut cmd, "debian-12-no-systemd-judged-by-root");
+    let doc = json(&mut cmd);
+    let fix = &doc["findings"][0]["remediation"];
+    assert!(
+        !fix["text"].as_str().unwrap().contains("does not exist"),
+        "{doc:#}"
+    );
+    assert_eq!(fix["steps"], serde_json::json!([]), "{doc:#}");
+}
+
 /// Regression (found by a demanding-user review): `why` could not read a log piped in (`why -` took `-` as the
 /// error), took an empty text as an unknown error, refused a paste that is not UTF-8, and headed its answer with
 /// the paste's first line rather than the one the error is on.

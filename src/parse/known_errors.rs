@@ -26,6 +26,24 @@ pub struct KnownError {
     pub unless: &'static [&'static str],
 }
 
+/// The checks behind the client's "nothing answers" (both wordings).
+const NOTHING_ANSWERS: &[&str] = &[
+    "client.endpoint",
+    "client.socket",
+    "daemon.running",
+    "daemon.user_unit",
+    "session.linger",
+];
+/// The checks behind the client's "permission denied" on a socket (both wordings).
+const SOCKET_NOT_YOURS: &[&str] = &[
+    "client.endpoint",
+    "daemon.group",
+    "daemon.socket",
+    "client.socket",
+];
+/// The checks behind `systemctl --user` finding no bus (both wordings).
+const NO_USER_BUS: &[&str] = &["session.login", "session.xdg_runtime_dir", "session.dbus"];
+
 pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["No subuid ranges found"],
@@ -677,64 +695,42 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["Cannot connect to the Docker daemon"],
-        checks: &[
-            "client.endpoint",
-            "client.socket",
-            "daemon.running",
-            "daemon.user_unit",
-            "session.linger",
-        ],
+        checks: NOTHING_ANSWERS,
         meaning: "nothing answers on the socket the client uses: the daemon is not running (stopped at logout without linger, never started), or the client points elsewhere",
         source: "https://docs.docker.com/engine/daemon/troubleshoot/; https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/blob/docker-v29.7.2/client/errors.go#L38",
         unless: &[],
     },
     KnownError {
         needles: &["failed to connect to the docker API at"],
-        checks: &[
-            "client.endpoint",
-            "client.socket",
-            "daemon.running",
-            "daemon.user_unit",
-            "session.linger",
-        ],
+        checks: NOTHING_ANSWERS,
         meaning: "(the Docker 29 client's wording) nothing answers on the socket the client uses: the daemon is not running (stopped at logout without linger, never started), or the client points elsewhere",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/client/request.go#L177",
         unless: &[],
     },
     KnownError {
         needles: &["permission denied while trying to connect to the docker API at"],
-        checks: &[
-            "client.endpoint",
-            "daemon.group",
-            "daemon.socket",
-            "client.socket",
-        ],
+        checks: SOCKET_NOT_YOURS,
         meaning: "(the Docker 29 client's wording) the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/client/request.go#L171",
         unless: &[],
     },
     KnownError {
         needles: &["permission denied while trying to connect to the Docker daemon socket"],
-        checks: &[
-            "client.endpoint",
-            "daemon.group",
-            "daemon.socket",
-            "client.socket",
-        ],
+        checks: SOCKET_NOT_YOURS,
         meaning: "the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
         source: "https://docs.docker.com/engine/install/linux-postinstall/",
         unless: &[],
     },
     KnownError {
         needles: &["Failed to connect to bus"],
-        checks: &["session.login", "session.xdg_runtime_dir", "session.dbus"],
+        checks: NO_USER_BUS,
         meaning: "systemctl --user finds no user bus: the shell has no pam_systemd login session (su, sudo -iu), or the bus is not running",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/",
         unless: &[],
     },
     KnownError {
         needles: &["Failed to connect to user scope bus"],
-        checks: &["session.login", "session.xdg_runtime_dir", "session.dbus"],
+        checks: NO_USER_BUS,
         meaning: "(newer systemd's wording) systemctl --user finds no user bus: the shell has no pam_systemd login session (su, sudo -iu), so neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set, or the bus is not running",
         source: "https://github.com/systemd/systemd/blob/main/src/shared/bus-util.c",
         unless: &[],

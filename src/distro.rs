@@ -142,7 +142,8 @@ pub struct Matcher {
     pub unversioned: bool,
     /// How a derivative that names this family in `ID_LIKE` is matched: `none` (never: Fedora, whose
     /// `ID_LIKE` children are unrelated releases), `versions` (its `VERSION_ID` follows the parent's, as RHEL
-    /// rebuilds do), `codenames` (only through `UBUNTU_CODENAME`/`VERSION_CODENAME`, as Mint and friends), or
+    /// rebuilds do), `codenames` (only through `UBUNTU_CODENAME`, `DEBIAN_CODENAME` or `VERSION_CODENAME`, as Mint,
+    /// LMDE and friends), or
     /// `any` (rolling families).
     #[serde(default)]
     pub like: LikeMatch,
@@ -318,9 +319,12 @@ pub struct Selection {
 /// the file whose version bounds hold `VERSION_ID`.
 pub fn select(os: &OsRelease) -> Selection {
     let version = os.version_id().map(parse_version);
-    let codename = os
-        .get("UBUNTU_CODENAME")
-        .or_else(|| os.get("VERSION_CODENAME"));
+    // The release a derivative follows: Ubuntu's codename (Mint, Pop!_OS), Debian's (LMDE, whose VERSION_CODENAME
+    // is its own: faye is bookworm), then its own VERSION_CODENAME.
+    let codenames: Vec<&str> = ["UBUNTU_CODENAME", "DEBIAN_CODENAME", "VERSION_CODENAME"]
+        .iter()
+        .filter_map(|k| os.get(k))
+        .collect();
     let in_bounds = |m: &Matcher| match &version {
         Some(v) => {
             m.version_min
@@ -351,7 +355,7 @@ pub fn select(os: &OsRelease) -> Selection {
                 LikeMatch::None => false,
                 LikeMatch::Versions => in_bounds(m),
                 LikeMatch::Codenames => {
-                    codename.is_some_and(|c| m.codenames.iter().any(|n| n == c))
+                    codenames.iter().any(|c| m.codenames.iter().any(|n| n == c))
                 }
                 LikeMatch::Any => true,
             };
@@ -553,14 +557,36 @@ mod tests {
             pick("ID=kali\nID_LIKE=debian\nVERSION_ID=\"2024.3\"\nVERSION_CODENAME=kali-rolling\n"),
             ("generic", false)
         );
-        // CentOS 7 and Oracle Linux are not Fedora, whatever their ID_LIKE says.
+        // CentOS 7 is not Fedora, whatever its ID_LIKE says; Oracle Linux is not Fedora either, but it is a RHEL
+        // rebuild whose versions follow RHEL's (a review found it judged with the generic data).
         assert_eq!(
             pick("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\"\n"),
             ("generic", false)
         );
+        for (version, key) in [("8.10", "rhel-8"), ("9.4", "rhel-9"), ("10.0", "rhel-10")] {
+            assert_eq!(
+                pick(&format!(
+                    "ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"{version}\"\n"
+                )),
+                (key, true)
+            );
+        }
         assert_eq!(
-            pick("ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n"),
+            pick("ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"7.9\"\n"),
             ("generic", false)
+        );
+        // LMDE names its own codename in VERSION_CODENAME and Debian's in DEBIAN_CODENAME (a review found it generic).
+        assert_eq!(
+            pick(
+                "ID=linuxmint\nID_LIKE=debian\nVERSION_ID=\"6\"\nVERSION_CODENAME=faye\nDEBIAN_CODENAME=bookworm\n"
+            ),
+            ("debian-12", true)
+        );
+        assert_eq!(
+            pick(
+                "ID=linuxmint\nID_LIKE=debian\nVERSION_ID=\"7\"\nVERSION_CODENAME=gigi\nDEBIAN_CODENAME=trixie\n"
+            ),
+            ("debian-13", true)
         );
         assert_eq!(pick("ID=manjaro\nID_LIKE=arch\n"), ("arch", true));
         assert_eq!(pick(""), ("generic", false));

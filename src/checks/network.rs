@@ -809,10 +809,19 @@ fn binaries(f: &Facts) -> Verdict {
         return Verdict::pass("rootlesskit, dockerd and dockerd-rootless.sh are installed")
             .with_evidence(evidence);
     }
+    let own = d.package_list(&["rootlesskit"]);
+    // Where the distribution has no RootlessKit program of its own (RHEL, Fedora), the data names Docker's
+    // package for it.
+    let first = if own == d.package_list(&["docker_rootless"]) {
+        format!(
+            "{own} from Docker's repository (this distribution packages no RootlessKit program)"
+        )
+    } else {
+        format!("{own} from the distribution, or Docker's docker-ce-rootless-extras")
+    };
     let r = Remediation::text(format!(
-        "Install Docker's rootless pieces: {} from the distribution, or Docker's docker-ce-rootless-extras, or the \
-static bundle in ~/bin (get.docker.com/rootless; then rootlesskit needs its own AppArmor profile on Ubuntu 24.04).",
-        d.package_list(&["rootlesskit"])
+        "Install Docker's rootless pieces: {first}, or the static bundle in ~/bin (get.docker.com/rootless; then \
+rootlesskit needs its own AppArmor profile on Ubuntu 24.04)."
     ));
     Verdict::warn(format!("not installed yet: {}", missing.join(", ")))
         .with_evidence(evidence)

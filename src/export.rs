@@ -62,7 +62,10 @@ fn xml(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' => c,
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+            '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+            // What XML forbids, and what a terminal or a CI page would obey when the report is shown (DEL, the 8-bit
+            // C1 controls such as CSI, the bidirectional overrides a file name could reverse a line with).
+            c if crate::model::is_terminal_control(c) => '\u{fffd}',
             c => c,
         })
         .collect()
@@ -649,6 +652,16 @@ mod tests {
         assert_eq!(unlabel(&label("esc2\\e")).as_deref(), Some("esc2\\e"));
     }
 
+    /// Regression (hostile-user review): a user's daemon.json reached the JUnit report with U+202E (which reverses
+    /// the rest of a line where it is shown) and the 8-bit CSI as they were.
+    #[test]
+    fn regression_bidi_overrides_and_c1_controls_reached_the_junit_report() {
+        assert_eq!(
+            xml("a\u{202e}b\u{9b}c\u{7f}d\te"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\te"
+        );
+    }
+
     proptest! {
         #[test]
         fn xml_text_holds_only_characters_xml_allows(text in any::<String>()) {
@@ -657,6 +670,12 @@ mod tests {
             for c in out.chars() {
                 let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
                 prop_assert!(allowed, "{:?} in {:?}", c, out);
+                // Regression (hostile-user review): a user's daemon.json reached the JUnit report with U+202E and the
+                // 8-bit CSI as they were.
+                prop_assert!(
+                    matches!(c, '\t' | '\n' | '\r') || !crate::model::is_terminal_control(c),
+                    "{:?} in {:?}", c, out
+                );
             }
         }
 

@@ -530,6 +530,46 @@ fn regression_trickling_docker_sock_ends_at_the_deadline() {
     );
 }
 
+/// Answers `/_ping` with `OK`, and every other request with 200 and 15 MiB of JSON (under the 16 MiB an exchange
+/// may bring): an array of numbers costs some eighty times its text once parsed.
+fn answer_huge_json(mut stream: std::os::unix::net::UnixStream, _: &str) {
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    let body = if String::from_utf8_lossy(&buf[..n]).starts_with("GET /_ping") {
+        "OK".to_owned()
+    } else {
+        let mut body = String::from(r#"{"SecurityOptions":["name=rootless"],"Warnings":["#);
+        while body.len() < 15 * 1024 * 1024 {
+            body.push_str("0,");
+        }
+        body.push_str("0]}");
+        body
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nApi-Version: 1.41\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Regression (hostile-user review): a user's docker.sock answering `/info` with 15 MiB of JSON made root's run
+/// hold over a gigabyte (a parsed value costs up to eighty times its text), and under a 1 GiB limit the run aborted
+/// with no report for anyone. An API answer is parsed only up to 1 MiB.
+#[test]
+fn regression_huge_api_answer_is_not_parsed() {
+    let Some(s) = scene() else { return };
+    let sock = s.runtime_dir().join("docker.sock");
+    let _server = Server::start(&sock, 0o600, answer_huge_json, &s.secret);
+    s.give(&sock);
+    let run = s.doctor(&["check", "--format", "json", "--only", "daemon"]);
+    run.assert_verdict();
+    assert!(
+        run.stdout
+            .contains("over the 1 MiB an API answer is read up to"),
+        "the answer must be refused by its size\n{run}"
+    );
+}
+
 #[test]
 fn regression_expansion_bomb_unit_stays_bounded() {
     let Some(s) = scene() else { return };

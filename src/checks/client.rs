@@ -961,11 +961,20 @@ fn tls(f: &Facts) -> Verdict {
 /// `chmod -R u+rwX DIR` would change, one typed step per file (so `fix --undo` can restore each), for every
 /// file below `dir` the user can list; symbolic links are left alone, as `chown -R` leaves their targets.
 fn give_back(f: &Facts, dir: &str) -> Remediation {
+    /// The most files the walk looks at: a real ~/.docker holds tens; a directory a user filled with half a
+    /// million files would otherwise cost root's run a step (and its memory) for each.
+    const WALK_MAX: usize = 4096;
     let owner = format!("{}:{}", f.user.name, f.user.gid);
     let mut steps = Vec::new();
     let mut unlisted = Vec::new();
     let mut todo = vec![dir.to_owned()];
+    let mut seen = 0;
     while let Some(path) = todo.pop() {
+        seen += 1;
+        if seen > WALK_MAX {
+            unlisted.push(format!("the rest of {dir} (more than {WALK_MAX} files)"));
+            break;
+        }
         let Read::Ok(m) = f.lstat(&path) else {
             continue;
         };

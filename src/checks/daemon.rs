@@ -1387,8 +1387,9 @@ fn api_json(f: &Facts, socket: Option<String>, path: &str) -> Result<Value, Verd
         }));
     }
     match f.http_get(&socket, path) {
-        Ok(r) if r.status == 200 => serde_json::from_slice(&r.body)
-            .map_err(|e| Verdict::error(format!("GET {path}: the answer is not JSON: {e}"))),
+        Ok(r) if r.status == 200 => {
+            crate::facts::api_json(&r.body).map_err(|e| Verdict::error(format!("GET {path}: {e}")))
+        }
         Ok(r) => Err(Verdict::error(format!(
             "GET {path} answered HTTP {}",
             r.status

@@ -76,10 +76,9 @@ fn rootlesskit_info(f: &Facts) -> Result<(Value, Vec<Evidence>), Verdict> {
             "no rootless daemon runs (see daemon.running)",
         )),
         ApiInfo::Answer(v) => Ok((v.clone(), evidence)),
-        ApiInfo::NotJson(e) => Err(Verdict::error(format!(
-            "GET unix://{api}/v1/info: not JSON: {e}"
-        ))
-        .with_evidence(evidence)),
+        ApiInfo::NotJson(e) => {
+            Err(Verdict::error(format!("GET unix://{api}/v1/info: {e}")).with_evidence(evidence))
+        }
         ApiInfo::Status(status) => Err(Verdict::fail(format!(
             "RootlessKit's API at {api} answers HTTP {status}"
         ))

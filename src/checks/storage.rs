@@ -138,7 +138,12 @@ needed), or point \"data-root\" in {} at a directory you own:",
         Read::Ok(_) => {
             let mut root_owned = Vec::new();
             // dockerd chmods what it owns before it looks inside; a data-root we cannot list is judged no further.
-            let names = f.read_dir(path).ok().cloned().unwrap_or_default();
+            let listed = f.read_dir(path);
+            let (names, unlisted): (&[String], Option<&str>) = match &listed {
+                Read::Ok(names) => (names, None),
+                Read::Failed(e) => (&[], Some(e.as_str())),
+                Read::Missing => (&[], None),
+            };
             let truncated = names.len() > OWNER_SCAN;
             for name in names.iter().take(OWNER_SCAN) {
                 let entry = format!("{path}/{name}");
@@ -150,7 +155,9 @@ needed), or point \"data-root\" in {} at a directory you own:",
                 }
             }
             root_owned.sort_by(|a, b| a.0.cmp(&b.0));
-            let scope = if truncated {
+            let scope = if let Some(e) = unlisted {
+                format!("its entries not listed: {e}")
+            } else if truncated {
                 format!("the first {OWNER_SCAN} of {} entries looked at", names.len())
             } else {
                 format!("{} entries", names.len())

@@ -705,6 +705,20 @@ type FastMap<K, V> = foldhash::HashMap<K, V>;
 /// The most [`Facts::read_config`] reads: 1 MiB, hundreds of times any real daemon.json or config.json.
 pub const CONFIG_BYTES: u64 = 1 << 20;
 
+/// An API's answer (dockerd's `/info` and `/version`, RootlessKit's `/v1/info`) as JSON, when it holds at most
+/// [`CONFIG_BYTES`]: a real one is a few KiB, and a JSON value costs up to eighty times its text, so a socket a
+/// user serves could otherwise make root's run hold gigabytes for the 16 MiB an exchange may bring.
+pub fn api_json(body: &[u8]) -> Result<serde_json::Value, String> {
+    if body.len() as u64 > CONFIG_BYTES {
+        return Err(format!(
+            "the answer holds {} bytes, over the {} MiB an API answer is read up to (a real one is a few KiB): not parsed",
+            body.len(),
+            CONFIG_BYTES >> 20
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))
+}
+
 /// Whether each file of a directory is an executable regular file, by directory and name (looked up without
 /// building the path).
 type Executables = FastMap<String, FastMap<String, bool>>;

@@ -38,9 +38,9 @@ impl Facts<'_> {
                 return ApiInfo::NoDaemon;
             }
             match self.http_get(&api, "/v1/info") {
-                Ok(r) if r.status == 200 => match serde_json::from_slice(&r.body) {
+                Ok(r) if r.status == 200 => match super::api_json(&r.body) {
                     Ok(v) => ApiInfo::Answer(v),
-                    Err(e) => ApiInfo::NotJson(e.to_string()),
+                    Err(e) => ApiInfo::NotJson(e),
                 },
                 Ok(r) => ApiInfo::Status(r.status),
                 Err(e) => ApiInfo::Failed(e.text),

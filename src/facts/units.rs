@@ -69,6 +69,8 @@ fn user_unit_dirs_with([config, runtime, data]: [String; 3]) -> Vec<String> {
 /// hostile user's 64 MiB drop-ins took gigabytes to parse (found by a hostile-user audit), so past it the unit is
 /// not read, and said so.
 pub const UNIT_BYTES: u64 = 1 << 20;
+/// The most drop-ins a unit is read with: a real unit has a handful.
+pub const DROPINS_MAX: usize = 1024;
 
 impl Facts<'_> {
     /// The system's docker.service with its drop-ins, read once.
@@ -175,6 +177,12 @@ impl Facts<'_> {
                         .or_insert_with(|| format!("{d}/{n}"));
                 }
             }
+            // Empty files cost nothing against UNIT_BYTES, and each one read is an answer kept.
+            if dropins.len() > DROPINS_MAX {
+                return Read::Failed(format!(
+                    "{d}: {name} has more than {DROPINS_MAX} drop-ins: not read"
+                ));
+            }
         }
         let mut unit = Unit {
             name: name.to_owned(),
@@ -250,5 +258,51 @@ impl Facts<'_> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Regression (hostile-user review): a million empty drop-ins (nothing against the 1 MiB a unit's files may
+    /// hold) made root's run take seconds and hold a gigabyte, and abort under a 1 GiB limit. A unit with more than
+    /// [`super::DROPINS_MAX`] drop-ins is not read, and says why.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn regression_a_unit_with_a_flood_of_drop_ins_was_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(
+            root.join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        )
+        .unwrap();
+        let units = root.join("home/alice/.config/systemd/user");
+        let dropins = units.join("docker.service.d");
+        std::fs::create_dir_all(&dropins).unwrap();
+        std::fs::write(
+            units.join("docker.service"),
+            "[Service]\nExecStart=/usr/bin/dockerd-rootless.sh\n",
+        )
+        .unwrap();
+        let host = crate::host::RealHost::new(root).unwrap();
+        let read = |n: usize| {
+            for i in 0..n {
+                std::fs::write(dropins.join(format!("{i:04}.conf")), "").unwrap();
+            }
+            let facts = crate::facts::Facts::gather(&host, Some("alice"), None).unwrap();
+            facts.user_docker_service().clone()
+        };
+        match read(super::DROPINS_MAX) {
+            crate::facts::Read::Ok(unit) => assert_eq!(unit.files.len(), super::DROPINS_MAX + 1),
+            other => panic!("{other:?}"),
+        }
+        match read(super::DROPINS_MAX + 1) {
+            crate::facts::Read::Failed(e) => assert_eq!(
+                e,
+                "/home/alice/.config/systemd/user/docker.service.d: docker.service has more than 1024 drop-ins: not read"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -205,7 +205,8 @@ pub trait Host {
     fn read_link(&self, path: &str) -> io::Result<String>;
     /// The path with every symlink resolved inside the root, as a host path.
     fn canonicalize(&self, path: &str) -> io::Result<String>;
-    /// Entry names of a directory, sorted.
+    /// Entry names of a directory, sorted; a directory of more than [`DIR_ENTRIES_MAX`] entries is an error
+    /// (`InvalidData`) on the running machine.
     fn read_dir(&self, path: &str) -> io::Result<Vec<String>>;
     /// An extended attribute (`None` when the file has no such attribute).
     fn xattr(&self, path: &str, name: &str) -> io::Result<Option<Vec<u8>>>;
@@ -311,6 +312,11 @@ pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The most an API response may hold (a `docker info` is a few KiB).
 pub const HTTP_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most entries [`Host::read_dir`] lists: more than any /proc or configuration directory holds (pid_max's
+/// default is 4,194,304, yet a host with a quarter million processes is none the doctor will meet), and a bound on
+/// what a directory a user filled with millions of long names costs root's run (some 70 MB at most).
+pub const DIR_ENTRIES_MAX: usize = 262_144;
 
 /// Parses the user database the same way for `--root` trees and fake hosts: as bytes, so another account's
 /// line that is not UTF-8 is skipped rather than making every lookup fail.

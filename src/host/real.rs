@@ -302,6 +302,11 @@ impl RealHost {
     }
 
     fn dir_names(&self, path: &str) -> io::Result<Vec<String>> {
+        self.dir_names_at_most(path, super::DIR_ENTRIES_MAX)
+    }
+
+    /// [`RealHost::dir_names`] with at most `max` entries: a directory that holds more is an error.
+    fn dir_names_at_most(&self, path: &str, max: usize) -> io::Result<Vec<String>> {
         let fd = self.open(
             path,
             OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK,
@@ -312,6 +317,12 @@ impl RealHost {
             let entry = entry.map_err(io::Error::from)?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
+                if names.len() == max {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("holds more than {max} entries: not listed"),
+                    ));
+                }
                 names.push(String::from_utf8_lossy(name).into_owned());
             }
         }
@@ -1177,6 +1188,24 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=inside\n").unwrap();
         dir
+    }
+
+    /// Regression (hostile-user review): a directory a user filled with 1.6 million long names made root's run list
+    /// them all (900 MB); a listing stops at its cap, with an error that says why.
+    #[test]
+    fn regression_a_directory_of_millions_of_names_was_listed_whole() {
+        let dir = tree();
+        let big = dir.path().join("big");
+        std::fs::create_dir(&big).unwrap();
+        for i in 0..5 {
+            std::fs::write(big.join(format!("f{i}")), "").unwrap();
+        }
+        let host = RealHost::new(dir.path()).unwrap();
+        assert_eq!(host.dir_names_at_most("/big", 5).unwrap().len(), 5);
+        let e = host.dir_names_at_most("/big", 4).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(e.to_string(), "holds more than 4 entries: not listed");
+        assert_eq!(host.read_dir("/big").unwrap().len(), 5);
     }
 
     /// The first lookup below `--root` reads /etc/passwd through a small buffer, line by line; later ones read it

@@ -118,15 +118,18 @@ impl Flag {
 pub fn parse_args(args: &[String]) -> (Vec<Flag>, Vec<String>) {
     let mut flags: Vec<Flag> = Vec::new();
     let mut stray = Vec::new();
-    let push = |flags: &mut Vec<Flag>, name: &str, value: String| match flags
-        .iter_mut()
-        .find(|f| f.name == name)
-    {
-        Some(f) => f.values.push(value),
-        None => flags.push(Flag {
-            name: name.to_owned(),
-            values: vec![value],
-        }),
+    // Each flag's place in `flags`, by name: a command line of a user's process or unit can hold hundreds of
+    // thousands of distinct flags, which a search of the list for each would make quadratic.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut push = |flags: &mut Vec<Flag>, name: &str, value: String| match index.get(name) {
+        Some(&i) => flags[i].values.push(value),
+        None => {
+            index.insert(name.to_owned(), flags.len());
+            flags.push(Flag {
+                name: name.to_owned(),
+                values: vec![value],
+            });
+        }
     };
     let mut i = 0;
     while i < args.len() {
@@ -330,6 +333,26 @@ mod tests {
             "map[a:[x] b:1]"
         );
         assert_eq!(go_value(&serde_json::json!(null)), "<nil>");
+    }
+
+    /// Regression (hostile-user review): a command line of 300,000 distinct flags (a user's process named dockerd, or
+    /// a user unit's ExecStart=) took parse_args minutes (a search of the flag list for each flag); it is one pass.
+    #[test]
+    fn regression_many_distinct_flags_made_parsing_quadratic() {
+        let args: Vec<String> = (0..300_000)
+            .map(|i| format!("--f{i}=x"))
+            .chain([
+                "-H".to_owned(),
+                "unix:///a".to_owned(),
+                "--host=unix:///b".to_owned(),
+            ])
+            .collect();
+        let (flags, stray) = parse_args(&args);
+        assert_eq!(flags.len(), 300_001);
+        assert!(stray.is_empty());
+        assert_eq!(flags[299_999].name, "f299999");
+        let hosts = flags.iter().find(|f| f.name == "host").unwrap();
+        assert_eq!(hosts.values, ["unix:///a", "unix:///b"]);
     }
 
     proptest! {

@@ -456,9 +456,14 @@ fn why_command(
     }
     // A check that passes can still be the answer: its finding holds the value the pasted error names (a port below
     // this host's ip_unprivileged_port_start, a pid file naming the user's running dockerd).
+    let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
+    // (Not for a check this run does not judge: a rootless-mode one while the rootful daemon is judged.)
     let confirmed: Vec<(&str, String)> = ordered
         .iter()
         .filter(|f| f.status == Status::Pass)
+        .filter(|f| {
+            !(rootful && checks::find(f.id).is_some_and(|c| c.judges == checks::Judges::Rootless))
+        })
         .filter_map(|f| why_pass_explains(f, text).map(|why| (f.id, why)))
         .collect();
     let causes: Vec<&str> = [Status::Fail, Status::Error, Status::Warn]
@@ -467,7 +472,6 @@ fn why_command(
         .chain(confirmed.iter().map(|(id, _)| *id))
         .collect();
     // The explaining checks this run did not judge, and why: without them, "none of them fails here" is not known.
-    let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
     let not_judged: Vec<(&str, String)> = if facts.is_some() {
         ids.iter()
             .copied()
@@ -559,13 +563,27 @@ fn why_pass_explains(f: &model::Finding, text: &str) -> Option<String> {
                 )
             })
         }
-        "daemon.pidfile" if lower.contains("ensure docker is not running") => {
+        "daemon.pidfile" => {
+            // The error names the file (`… or delete PATH`, dockerd 24 and later adding `: process with PID N is
+            // still running`): it must be this user's pid file, naming the dockerd that runs.
+            let named = lower
+                .split("ensure docker is not running or delete ")
+                .nth(1)?
+                .split([' ', ':'])
+                .next()?;
             let e = f.evidence.first()?;
             let pid: u32 = e.detail.parse().ok()?;
-            Some(format!(
-                "{} names dockerd {pid}, yours and running: the start you pasted was a second one",
-                e.source
-            ))
+            let pid_said = lower
+                .split("process with pid ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse::<u32>().ok());
+            (named == e.source.to_ascii_lowercase() && pid_said.is_none_or(|p| p == pid)).then(|| {
+                format!(
+                    "{} names dockerd {pid}, yours and running: the start you pasted was a second one",
+                    e.source
+                )
+            })
         }
         _ => None,
     }

@@ -1910,6 +1910,30 @@ fn regression_why_said_none_fails_here_where_this_host_explains_the_error() {
             .ends_with("yours and running: the start you pasted was a second one"),
         "{doc:#}"
     );
+    // (A review:) another pid file (the rootful daemon's), or another pid, is not this user's running dockerd.
+    for other in [
+        "failed to start daemon, ensure docker is not running or delete /var/run/docker.pid: process with PID 812 is still running",
+        "failed to start daemon, ensure docker is not running or delete /run/user/1000/docker.pid: process with PID 812 is still running",
+    ] {
+        let (code, doc) = json_on("debian-12-daemon", &["why", other, "--format", "json"]);
+        assert_eq!(
+            (code, &doc["confirmed"]),
+            (Some(0), &serde_json::json!([])),
+            "{other}: {doc:#}"
+        );
+    }
+    // (A review:) judging the rootful daemon, a rootless-mode check is not judged, so not the answer either.
+    let (code, doc) = json_on(
+        "debian-12",
+        &["why", "--target", "rootful", port, "--format", "json"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(doc["confirmed"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["causes"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(
+        doc["not_judged"][0]["id"], "network.unprivileged_port_start",
+        "{doc:#}"
+    );
 }
 
 /// Regression (found by a demanding-user review): without systemd, root judging a user was told to start the

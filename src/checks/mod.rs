@@ -480,31 +480,26 @@ pub(crate) fn start_daemon(f: &Facts) -> Remediation {
     } else {
         let dir = f.runtime_dir();
         // Without systemd nothing makes /run/user/UID: the script refuses a directory that is not there
-        // ("XDG_RUNTIME_DIR needs to be set and writable").
-        let missing = matches!(f.stat(&dir), crate::facts::Read::Missing);
+        // ("XDG_RUNTIME_DIR needs to be set and writable"). (A directory the session names is the user's own.)
+        let missing = dir == format!("/run/user/{}", f.user.uid)
+            && matches!(f.stat(&dir), crate::facts::Read::Missing);
         let r = Remediation::text(format!(
             "Start the rootless daemon by hand (no systemd here): `XDG_RUNTIME_DIR={dir} dockerd-rootless.sh` \
 (on your PATH, or in {}), and keep it running under your own supervisor.{}",
             f.distro().defaults.rootless_script_dirs.join(" or "),
             if missing {
-                format!(" {dir} does not exist, and nothing here makes it: create it first, yours and 0700 (it is gone after a reboot).")
+                format!(" {dir} does not exist, and nothing here makes it: create it first, yours and 0700 (/run is emptied at every boot).")
             } else {
                 String::new()
             }
         ))
         .by_hand("without systemd you start dockerd-rootless.sh yourself");
         if missing {
-            r.steps([Step::root([
-                "install".to_owned(),
-                "-d".to_owned(),
-                "-m".to_owned(),
-                "0700".to_owned(),
-                "-o".to_owned(),
-                f.user.name.clone(),
-                "-g".to_owned(),
-                f.user.gid.to_string(),
+            r.steps([Step::make_dir_for(
                 dir,
-            ])])
+                0o700,
+                format!("{}:{}", f.user.name, f.user.gid),
+            )])
         } else {
             r
         }

@@ -22,6 +22,8 @@ pub fn tail_of(input: impl Read) -> io::Result<(Vec<u8>, bool)> {
     let mut limited = input.take(READ_MAX + 1);
     let mut kept: Vec<u8> = Vec::new();
     let mut cut = false;
+    // The last byte left out: a cut right after a newline starts on a whole line.
+    let mut before: Option<u8> = None;
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -41,17 +43,23 @@ pub fn tail_of(input: impl Read) -> io::Result<(Vec<u8>, bool)> {
         kept.extend_from_slice(&buf[..n]);
         if kept.len() > 2 * TAIL_MAX {
             let drop = kept.len() - TAIL_MAX;
+            before = Some(kept[drop - 1]);
             kept.drain(..drop);
             cut = true;
         }
     }
     if kept.len() > TAIL_MAX {
-        kept.drain(..kept.len() - TAIL_MAX);
+        let drop = kept.len() - TAIL_MAX;
+        before = Some(kept[drop - 1]);
+        kept.drain(..drop);
         cut = true;
     }
-    if cut {
-        // The first line was cut in the middle: start at the next whole one.
-        if let Some(nl) = kept.iter().position(|&b| b == b'\n') {
+    if cut && before != Some(b'\n') {
+        // The first line was cut in the middle: start at the next whole one, unless the cut one is all there is
+        // (a last line longer than the tail).
+        if let Some(nl) = kept.iter().position(|&b| b == b'\n')
+            && nl + 1 < kept.len()
+        {
             kept.drain(..=nl);
         }
     }
@@ -80,6 +88,27 @@ mod tests {
         assert!(text.len() <= TAIL_MAX);
         assert!(text.starts_with(b"line "));
         assert!(text.ends_with(b"line 199999\n"));
+    }
+
+    /// Regression (a review): a cut that fell on a line boundary dropped a whole line, and a last line longer than
+    /// the tail was dropped entirely (the text then read as empty).
+    #[test]
+    fn regression_the_tail_dropped_whole_lines() {
+        // 16-byte lines: TAIL_MAX is a multiple of 16, so the cut falls on a boundary.
+        let mut input = Vec::new();
+        for i in 0..(3 * TAIL_MAX / 16) {
+            input.extend_from_slice(format!("line {i:010}\n").as_bytes());
+        }
+        let (text, cut) = tail_of(&input[..]).unwrap();
+        assert!(cut);
+        assert_eq!(text.len(), TAIL_MAX);
+        assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), TAIL_MAX / 16);
+        let mut long = vec![b'x'; TAIL_MAX + 10];
+        long.push(b'\n');
+        let (text, cut) = tail_of(&long[..]).unwrap();
+        assert!(cut);
+        assert_eq!(text.len(), TAIL_MAX);
+        assert!(text.starts_with(b"xxx"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! user pastes (the last entries are the messages of `docker`, `systemctl --user` and the kernel log).
 //!
 //! Every entry quotes text from the source that prints it, at the version named in its `source`:
-//! RootlessKit 1.1.0 (Debian 12), shadow 4.13 (newuidmap/newgidmap in Debian 12's uidmap), and Go's `os/exec`
-//! (how RootlessKit's `exec.Command` failures read). Matching is a case-insensitive substring test of every
+//! RootlessKit 1.1.0 (Debian 12) to 2.3.4, shadow 4.13 (newuidmap/newgidmap in Debian 12's uidmap), Go's `os/exec`
+//! (how RootlessKit's `exec.Command` failures read), moby's dockerd-rootless.sh, its setup tool, dockerd and the
+//! client (20.10.24 to docker-v29.7.2), and systemd. Matching is a case-insensitive substring test of every
 //! part of an entry's `needles` (and of none of its `unless`), on the text as [`squeezed`] reads it: whitespace
 //! runs as one space and double quotes left out, so a paste whose quotes the shell ate (`why "exec: "slirp4netns":
 //! …"`) or a logrus line that escaped them (`msg="exec: \"containerd\": …"`) still matches. An error may match
@@ -234,7 +235,20 @@ pub const TABLE: &[KnownError] = &[
         checks: &["network.tun"],
         meaning: "`ip tuntap add` failed while RootlessKit set up its TAP device: /dev/net/tun is missing or the user cannot open it",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://git.kernel.org/pub/scm/network/iproute2/iproute2.git/tree/ip/iptuntap.c?h=v6.1.0",
-        unless: &["failed to execute ip", "exit status 127"],
+        // `exit status 1` is the start of 10 to 19 and 126 too: another failure than ip's own.
+        unless: &[
+            "failed to execute ip",
+            "exit status 10",
+            "exit status 11",
+            "exit status 12",
+            "exit status 13",
+            "exit status 14",
+            "exit status 15",
+            "exit status 16",
+            "exit status 17",
+            "exit status 18",
+            "exit status 19",
+        ],
     },
     KnownError {
         needles: &["flag provided but not defined"],
@@ -422,7 +436,7 @@ pub const TABLE: &[KnownError] = &[
             "userns.max_namespaces",
             "subid.entries",
         ],
-        meaning: "dockerd-rootless-setuptool.sh found a requirement missing (newuidmap, iptables, the ip_tables module, unprivileged user namespaces, subordinate ids) and printed the commands it suggests",
+        meaning: "dockerd-rootless-setuptool.sh found a requirement missing (newuidmap, iptables, the nf_tables module (ip_tables for legacy iptables), unprivileged user namespaces, subordinate ids) and printed the commands it suggests",
         source: "https://github.com/moby/moby/blob/docker-v29.7.2/contrib/dockerd-rootless-setuptool.sh#L284",
         unless: &[],
     },
@@ -765,27 +779,41 @@ pub const TABLE: &[KnownError] = &[
     },
 ];
 
-/// The entries whose needles all occur in `text` and none of whose `unless` does, in table order.
+/// The entries that match `text`, in table order: those whose needles all occur on one of its lines and none of
+/// whose `unless` does there, so a log piped in (`why -`) does not join the words of unrelated lines (a traced
+/// `+ mkdir -p …` and another line's `: permission denied`); when no line matches any entry, the text as one
+/// (a message a terminal wrapped over several lines).
 pub fn explain(text: &str) -> Vec<&'static KnownError> {
-    let lower = squeezed(text);
-    TABLE
+    let lines: Vec<String> = text.lines().map(squeezed).collect();
+    let by_line: Vec<&'static KnownError> = TABLE
         .iter()
-        .filter(|e| {
-            e.needles.iter().all(|n| lower.contains(&squeezed(n)))
-                && !e.unless.iter().any(|n| lower.contains(&squeezed(n)))
-        })
-        .collect()
+        .filter(|e| lines.iter().any(|l| matches(e, l)))
+        .collect();
+    if !by_line.is_empty() {
+        return by_line;
+    }
+    let whole = squeezed(text);
+    TABLE.iter().filter(|e| matches(e, &whole)).collect()
 }
 
-/// The first line of `text` that holds the start of the first entry it matches (the line a pasted log is about,
-/// not its first), trimmed; `None` when it matches nothing.
+/// Whether `e` matches text already [`squeezed`].
+fn matches(e: &KnownError, squeezed_text: &str) -> bool {
+    e.needles
+        .iter()
+        .all(|n| squeezed_text.contains(&squeezed(n)))
+        && !e
+            .unless
+            .iter()
+            .any(|n| squeezed_text.contains(&squeezed(n)))
+}
+
+/// The last line of `text` the first entry it matches matches on (the line a pasted log is about, not its first,
+/// nor a shell trace that only shares a word), trimmed; `None` when it matches nothing, or only across lines.
 pub fn matched_line(text: &str) -> Option<&str> {
-    let first = explain(text).first()?.needles.first()?;
-    let needle = squeezed(first);
-    let needle = needle.trim();
+    let first = explain(text).into_iter().next()?;
     text.lines()
         .map(str::trim)
-        .find(|l| squeezed(l).contains(needle))
+        .rfind(|l| matches(first, &squeezed(l)))
 }
 
 /// `text` in ASCII lower case with each run of whitespace one space and double quotes left out: a message pasted
@@ -1168,6 +1196,28 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
         assert_eq!(checks_for(missing), ["start.path"]);
     }
 
+    /// Regression (a review): a log piped in was matched as one text, so words of unrelated lines made a known error
+    /// (a traced `+ mkdir -p` and another line's `: permission denied` named the data-root), and an `unless` on one
+    /// line hid the error of another.
+    #[test]
+    fn regression_a_log_joined_the_words_of_unrelated_lines() {
+        let log = "+ mkdir -p /run/user/1000/x\n[rootlesskit:child ] error: open /etc/hosts: permission denied\n";
+        assert_eq!(checks_for(log), ["network.driver"]);
+        let log = "WARNING: Error loading config file: /home/u/.docker/config.json: stat: exit status 127\n\
+mkdir /home/alice/.local/share/docker: permission denied\n";
+        assert_eq!(checks_for(log), ["storage.data_root_owner"]);
+        // A message wrapped over lines still matches as one.
+        assert_eq!(
+            checks_for("No subuid\nranges found"),
+            ["subid.entries", "subid.nss"]
+        );
+        // ip that cannot be executed (126) is not the device.
+        assert!(
+            !checks_for("setting up tap tap0: executing [[nsenter … ip tuntap add name tap0 mode tap]]: exit status 126")
+                .contains(&"network.tun")
+        );
+    }
+
     #[test]
     fn the_matched_line_is_the_line_the_error_is_on() {
         let log = "+ [ -w /tmp/x ]\n+ exec rootlesskit\n[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1002\n";
@@ -1178,6 +1228,13 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
             )
         );
         assert_eq!(matched_line("nothing known"), None);
+        // Not a shell trace that shares the first word.
+        let log =
+            "+ chmod 700 /tmp/x\nchmod /home/a/.local/share/docker: operation not permitted\n";
+        assert_eq!(
+            matched_line(log),
+            Some("chmod /home/a/.local/share/docker: operation not permitted")
+        );
     }
 
     #[test]
@@ -1191,6 +1248,17 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
             for url in e.source.split("; ") {
                 assert!(url.starts_with("https://") && !url.contains(' '), "{url}");
             }
+            // An empty `unless` would turn the entry off; one its own needles hold, too.
+            assert!(
+                e.unless.iter().all(|n| !n.trim().is_empty()),
+                "{:?}",
+                e.needles
+            );
+            assert!(
+                matches(e, &squeezed(&e.needles.join(" "))),
+                "{:?}",
+                e.needles
+            );
         }
     }
 

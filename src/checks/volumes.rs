@@ -227,11 +227,19 @@ fn busy(f: &Facts) -> Verdict {
         ),
     });
     let mut holders = Vec::new();
+    let (mut cut, mut unread) = (Vec::new(), 0);
     for pid in namespaces {
-        let Read::Ok(text) = f.proc_file(pid, "mountinfo") else {
+        let Some(table) = f.mountinfo_of(pid) else {
+            unread += 1;
             continue;
         };
-        let (mounts, _) = mountinfo::parse(&text);
+        let Read::Ok(text) = &table.text else {
+            continue;
+        };
+        if table.cut {
+            cut.push(pid);
+        }
+        let (mounts, _) = mountinfo::parse(text);
         for m in &mounts {
             if m.mount_point == "/" {
                 continue;
@@ -264,8 +272,36 @@ fn busy(f: &Facts) -> Verdict {
         }
     }
     holders.dedup();
+    // What was not looked at is said, so a pass is read for what it covers.
+    if !cut.is_empty() {
+        evidence.push(Evidence {
+            source: "/proc/*/mountinfo".into(),
+            detail: format!(
+                "only the first {} MiB of the mount table of process(es) {} looked at",
+                crate::facts::MOUNTINFO_MAX >> 20,
+                cut.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if unread > 0 {
+        evidence.push(Evidence {
+            source: "/proc/*/mountinfo".into(),
+            detail: format!(
+                "{unread} namespace(s) not examined: this run's {} MiB of mount tables were read",
+                crate::facts::MOUNTINFO_BUDGET >> 20
+            ),
+        });
+    }
     if holders.is_empty() {
-        return Verdict::pass("no other mount namespace holds a data-root").with_evidence(evidence);
+        let summary = if unread > 0 || !cut.is_empty() {
+            "no other mount namespace examined holds a data-root (not all were examined in full: see the evidence)"
+        } else {
+            "no other mount namespace holds a data-root"
+        };
+        return Verdict::pass(summary).with_evidence(evidence);
     }
     Verdict::warn(format!(
         "{}: removing other containers can fail with \"Error: Unable to remove filesystem for <id>: remove …/containers/<id>/shm: Device or resource busy\"",

@@ -586,6 +586,10 @@ pub struct Shared {
     /// This process's `/proc/self/status` (its real ids and `NoNewPrivs`, which no switch of credentials changes),
     /// read once.
     self_status: OnceCell<Read<parse::proc::Status>>,
+    /// Other processes' mount tables (see [`Facts::mountinfo_of`]), kept for every account; `None`: not read.
+    mountinfo: std::cell::RefCell<FastMap<u32, Option<Rc<Mountinfo>>>>,
+    /// How many bytes of mount tables this run may still read.
+    mountinfo_left: std::cell::Cell<usize>,
     /// [`Facts::executables`] for the system paths of the run over every account, by the same rule.
     executables: std::cell::RefCell<Executables>,
     /// User units as the system-wide directories alone give them, by name, for every account whose own
@@ -650,6 +654,8 @@ impl Shared {
             memo: Memo::default(),
             identity: OnceCell::new(),
             self_status: OnceCell::new(),
+            mountinfo: std::cell::RefCell::default(),
+            mountinfo_left: std::cell::Cell::new(MOUNTINFO_BUDGET),
             executables: std::cell::RefCell::default(),
             user_units: std::cell::RefCell::default(),
             indexed,
@@ -704,6 +710,21 @@ type FastMap<K, V> = foldhash::HashMap<K, V>;
 
 /// The most [`Facts::read_config`] reads: 1 MiB, hundreds of times any real daemon.json or config.json.
 pub const CONFIG_BYTES: u64 = 1 << 20;
+
+/// The most of one process's mount table [`Facts::mountinfo_of`] reads: some 7,000 mounts, far more than a real
+/// namespace holds.
+pub const MOUNTINFO_MAX: usize = 1 << 20;
+/// The most of all processes' mount tables one run reads: the kernel writes a table as it is read, and a namespace a
+/// user filled with bind mounts costs it about half a second a megabyte.
+pub const MOUNTINFO_BUDGET: usize = 8 << 20;
+
+/// A process's mount table as [`Facts::mountinfo_of`] read it: its text (whole lines only), and whether it holds
+/// more than was read.
+#[derive(Debug)]
+pub struct Mountinfo {
+    pub text: Read<String>,
+    pub cut: bool,
+}
 
 /// An API's answer (dockerd's `/info` and `/version`, RootlessKit's `/v1/info`) as JSON, when it holds at most
 /// [`CONFIG_BYTES`]: a real one is a few KiB, and a JSON value costs up to eighty times its text, so a socket a
@@ -1461,6 +1482,51 @@ impl<'h> Facts<'h> {
         Read::from_io(self.host.read_to_string(&format!("/proc/{pid}/{name}")))
     }
 
+    /// `/proc/PID/mountinfo` of a process the doctor chose, read like [`Facts::proc_file`] but at most
+    /// [`MOUNTINFO_MAX`] of it and [`MOUNTINFO_BUDGET`] of all of them in a run, kept for every account (root's
+    /// sight, the same for all); `None` once the budget is spent.
+    pub fn mountinfo_of(&self, pid: u32) -> Option<Rc<Mountinfo>> {
+        if let Some(known) = self.shared.mountinfo.borrow().get(&pid) {
+            return known.clone();
+        }
+        let left = self.shared.mountinfo_left.get();
+        let answer = (left > 0).then(|| {
+            let read = Read::from_io(
+                self.host
+                    .read_prefix(&format!("/proc/{pid}/mountinfo"), left.min(MOUNTINFO_MAX)),
+            );
+            Rc::new(match read {
+                Read::Ok((mut bytes, cut)) => {
+                    self.shared
+                        .mountinfo_left
+                        .set(left.saturating_sub(bytes.len()));
+                    if cut {
+                        // The last line may stop in the middle.
+                        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                        bytes.truncate(whole);
+                    }
+                    Mountinfo {
+                        text: Read::Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                        cut,
+                    }
+                }
+                Read::Missing => Mountinfo {
+                    text: Read::Missing,
+                    cut: false,
+                },
+                Read::Failed(e) => Mountinfo {
+                    text: Read::Failed(e),
+                    cut: false,
+                },
+            })
+        });
+        self.shared
+            .mountinfo
+            .borrow_mut()
+            .insert(pid, answer.clone());
+        answer
+    }
+
     /// The doctor's own `/proc/self/status`, read with its own sight like [`Facts::proc_file`].
     /// It describes the judged user's session only when [`Facts::is_own_session`]: when root judges
     /// another user, it is root's process, not theirs.
@@ -1818,6 +1884,57 @@ fn target_user(
 
 #[cfg(test)]
 mod tests {
+
+    /// Regression (hostile-user review): fifty mount namespaces a user filled with 10,000 bind mounts each made
+    /// `volumes.busy` read every table whole (the kernel writes them as they are read, half a second a megabyte),
+    /// again for every account: 98 s for three. A table is read up to MOUNTINFO_MAX (whole lines), all of them up to
+    /// MOUNTINFO_BUDGET, once per run.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn regression_mount_tables_were_read_whole_for_every_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(
+            root.join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        )
+        .unwrap();
+        let line =
+            "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n";
+        let big = line.repeat(MOUNTINFO_MAX / line.len() + 10);
+        for pid in 1..=10u32 {
+            let d = root.join(format!("proc/{pid}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(
+                d.join("mountinfo"),
+                if pid == 1 { line } else { big.as_str() },
+            )
+            .unwrap();
+        }
+        let host = crate::host::RealHost::new(root).unwrap();
+        let facts = Facts::gather(&host, Some("alice"), None).unwrap();
+        let small = facts.mountinfo_of(1).unwrap();
+        assert!(!small.cut);
+        assert_eq!(small.text, Read::Ok(line.to_owned()));
+        let first = facts.mountinfo_of(2).unwrap();
+        assert!(first.cut);
+        let Read::Ok(text) = &first.text else {
+            panic!("{first:?}")
+        };
+        assert!(
+            text.len() <= MOUNTINFO_MAX
+                && text.ends_with('\n')
+                && text.len() > MOUNTINFO_MAX - line.len()
+        );
+        // Kept: the same answer, not read again.
+        assert!(std::rc::Rc::ptr_eq(&first, &facts.mountinfo_of(2).unwrap()));
+        // The budget runs out after eight megabytes: the rest are not read.
+        let read: Vec<u32> = (3..=10)
+            .filter(|&p| facts.mountinfo_of(p).is_some())
+            .collect();
+        assert_eq!(read.len(), MOUNTINFO_BUDGET / MOUNTINFO_MAX - 1, "{read:?}");
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -198,6 +198,15 @@ pub trait Host {
     fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
         Ok(cut(&self.read(path)?, offset, len))
     }
+    /// The first `max` bytes of a file, and whether it holds more, read as [`Host::read`] reads it but stopping
+    /// there: for a `/proc` file the kernel writes as it is read (a mount table of a namespace a user filled with
+    /// ten thousand mounts costs the kernel a second to write whole), whose size `stat` does not tell.
+    fn read_prefix(&self, path: &str, max: usize) -> io::Result<(Vec<u8>, bool)> {
+        let mut bytes = self.read(path)?;
+        let more = bytes.len() > max;
+        bytes.truncate(max);
+        Ok((bytes, more))
+    }
     /// `lstat(2)`: does not follow a final symlink.
     fn lstat(&self, path: &str) -> io::Result<Meta>;
     /// `stat(2)`: follows symlinks (inside the root).

@@ -668,6 +668,18 @@ impl Host for RealHost {
         self.as_reader(|| self.read_file(path))
     }
 
+    fn read_prefix(&self, path: &str, max: usize) -> io::Result<(Vec<u8>, bool)> {
+        use std::io::Read as _;
+        self.as_reader(|| {
+            let (file, _) = self.open_regular(path)?;
+            let mut bytes = Vec::new();
+            file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+            let more = bytes.len() > max;
+            bytes.truncate(max);
+            Ok((bytes, more))
+        })
+    }
+
     fn read_pieces(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         self.as_reader(|| {
             let (mut file, _) = self.open_regular(path)?;

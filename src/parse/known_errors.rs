@@ -1286,6 +1286,9 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
         fn a_known_error_inside_any_text_is_found(prefix in "\\PC{0,50}", suffix in "\\PC{0,50}", i in 0..TABLE.len()) {
             let e = &TABLE[i];
             let text = format!("{prefix}{}{suffix}", e.needles.join(" "));
+            // (Unless what is around it turns it into another message: `exit status 1` followed by `0`.)
+            let seen = squeezed(&text);
+            prop_assume!(!e.unless.iter().any(|u| seen.contains(&squeezed(u))));
             prop_assert!(explain(&text).contains(&e));
         }
 

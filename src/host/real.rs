@@ -219,7 +219,21 @@ impl RealHost {
     /// Opens a regular file for reading (`O_NONBLOCK`, so a FIFO cannot block the open), with its metadata; anything
     /// else is refused before a byte is read.
     fn open_regular(&self, path: &str) -> io::Result<(std::fs::File, Meta)> {
-        let fd = self.open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)?;
+        let fd = match self.open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK) {
+            Ok(fd) => fd,
+            // A socket cannot be opened for reading (ENXIO, "no such device or address"): say what is there, as
+            // for a FIFO or a device (the descriptor of the path itself, never followed further).
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => {
+                return match self
+                    .open(path, OFlag::O_PATH)
+                    .and_then(|fd| fstat_meta(&fd))
+                {
+                    Ok(meta) if meta.kind != FileKind::File => Err(not_regular(meta.kind)),
+                    _ => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
         let meta = fstat_meta(&fd)?;
         if meta.kind != FileKind::File {
             return Err(not_regular(meta.kind));
@@ -1200,6 +1214,18 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         std::fs::write(dir.path().join("usr/lib/os-release"), "ID=inside\n").unwrap();
         dir
+    }
+
+    /// Regression (hostile-user review): a docker.pid that is a socket was reported "no such device or address (os
+    /// error 6)", the open's error, instead of what the file is.
+    #[test]
+    fn regression_a_socket_where_a_file_belongs_was_reported_by_its_errno() {
+        let dir = tree();
+        let _listener =
+            std::os::unix::net::UnixListener::bind(dir.path().join("docker.pid")).unwrap();
+        let host = RealHost::new(dir.path()).unwrap();
+        let e = host.read("/docker.pid").unwrap_err();
+        assert_eq!(e.to_string(), "is a socket, not a regular file: not read");
     }
 
     /// Regression (hostile-user review): a directory a user filled with 1.6 million long names made root's run list

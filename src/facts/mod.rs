@@ -1883,7 +1883,21 @@ fn target_user(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+
+    /// A `--root` tree with an /etc/passwd of root and alice (uid 1000, home /home/alice), for facts read from a
+    /// real tree.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn tree_with_alice() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        )
+        .unwrap();
+        dir
+    }
 
     /// Regression (hostile-user review): fifty mount namespaces a user filled with 10,000 bind mounts each made
     /// `volumes.busy` read every table whole (the kernel writes them as they are read, half a second a megabyte),
@@ -1892,14 +1906,8 @@ mod tests {
     #[test]
     #[allow(clippy::disallowed_methods)]
     fn regression_mount_tables_were_read_whole_for_every_account() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tree_with_alice();
         let root = dir.path();
-        std::fs::create_dir_all(root.join("etc")).unwrap();
-        std::fs::write(
-            root.join("etc/passwd"),
-            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
-        )
-        .unwrap();
         let line =
             "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n";
         let big = line.repeat(MOUNTINFO_MAX / line.len() + 10);

@@ -269,14 +269,8 @@ mod tests {
     #[test]
     #[allow(clippy::disallowed_methods)]
     fn regression_a_unit_with_a_flood_of_drop_ins_was_read_whole() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::facts::tests::tree_with_alice();
         let root = dir.path();
-        std::fs::create_dir_all(root.join("etc")).unwrap();
-        std::fs::write(
-            root.join("etc/passwd"),
-            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
-        )
-        .unwrap();
         let units = root.join("home/alice/.config/systemd/user");
         let dropins = units.join("docker.service.d");
         std::fs::create_dir_all(&dropins).unwrap();

@@ -433,7 +433,7 @@ fn why_command(
 ) -> error::Result<Outcome> {
     let g = &cli.global;
     let known = parse::known_errors::explain(text);
-    let ids = parse::known_errors::checks_for(text);
+    let ids = parse::known_errors::checks_of(&known);
     let facts = if ids.is_empty() {
         None
     } else {
@@ -456,14 +456,14 @@ fn why_command(
     }
     // A check that passes can still be the answer: its finding holds the value the pasted error names (a port below
     // this host's ip_unprivileged_port_start, a pid file naming the user's running dockerd).
+    // A rootless-mode check while the rootful daemon is judged: its verdict is a note, neither way an answer.
     let rootful = facts.as_ref().is_some_and(|f| f.targets_rootful());
-    // (Not for a check this run does not judge: a rootless-mode one while the rootful daemon is judged.)
+    let judged_as_note = |id: &str| {
+        rootful && checks::find(id).is_some_and(|c| c.judges == checks::Judges::Rootless)
+    };
     let confirmed: Vec<(&str, String)> = ordered
         .iter()
-        .filter(|f| f.status == Status::Pass)
-        .filter(|f| {
-            !(rootful && checks::find(f.id).is_some_and(|c| c.judges == checks::Judges::Rootless))
-        })
+        .filter(|f| f.status == Status::Pass && !judged_as_note(f.id))
         .filter_map(|f| why_pass_explains(f, text).map(|why| (f.id, why)))
         .collect();
     let causes: Vec<&str> = [Status::Fail, Status::Error, Status::Warn]
@@ -479,11 +479,7 @@ fn why_command(
                 let finding = findings.iter().find(|f| f.id == id);
                 match finding {
                     None => Some((id, "left out with --skip".to_owned())),
-                    Some(_)
-                        if rootful
-                            && checks::find(id)
-                                .is_some_and(|c| c.judges == checks::Judges::Rootless) =>
-                    {
+                    Some(_) if judged_as_note(id) => {
                         Some((
                             id,
                             "judges rootless mode, and this run judges the rootful daemon; `--target rootless` judges it"
@@ -501,10 +497,6 @@ fn why_command(
     } else {
         Vec::new()
     };
-    let not_judged: Vec<(&str, &str)> = not_judged
-        .iter()
-        .map(|(id, why)| (*id, why.as_str()))
-        .collect();
     let answer = report::WhyAnswer {
         text,
         known: &known,
@@ -540,13 +532,7 @@ fn why_pass_explains(f: &model::Finding, text: &str) -> Option<String> {
     let lower = parse::known_errors::squeezed(text);
     match f.id {
         "network.unprivileged_port_start" => {
-            let port: u32 = lower
-                .split("cannot expose privileged port ")
-                .nth(1)?
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()?;
+            let port = number_after(&lower, "cannot expose privileged port ")?;
             if f.evidence.iter().any(|e| e.source == "security.capability") {
                 return None;
             }
@@ -573,11 +559,7 @@ fn why_pass_explains(f: &model::Finding, text: &str) -> Option<String> {
                 .next()?;
             let e = f.evidence.first()?;
             let pid: u32 = e.detail.parse().ok()?;
-            let pid_said = lower
-                .split("process with pid ")
-                .nth(1)
-                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|n| n.parse::<u32>().ok());
+            let pid_said = number_after(&lower, "process with pid ");
             (named == e.source.to_ascii_lowercase() && pid_said.is_none_or(|p| p == pid)).then(|| {
                 format!(
                     "{} names dockerd {pid}, yours and running: the start you pasted was a second one",
@@ -587,6 +569,16 @@ fn why_pass_explains(f: &model::Finding, text: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The number right after the first `phrase` in `text`.
+fn number_after(text: &str, phrase: &str) -> Option<u32> {
+    text.split(phrase)
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `preflight` and `check` over every account (`--all-users`, or root without `--user`): see [`fleet`].

@@ -305,7 +305,7 @@ pub struct WhyAnswer<'a> {
     /// The causes among `causes` whose check passes, with what in its finding matches the error.
     pub confirmed: &'a [(&'a str, String)],
     /// The checks that would explain it and this run did not judge, each with why (`--skip`, the rootful target).
-    pub not_judged: &'a [(&'a str, &'a str)],
+    pub not_judged: &'a [(&'a str, String)],
 }
 
 /// `why`, human: the error's known meanings with their sources, each explaining check as it ran here with its
@@ -325,7 +325,7 @@ pub fn why_human(
         .find(|l| !l.is_empty())
         .unwrap_or("");
     // The line the known error is on, else the first.
-    let first = crate::parse::known_errors::matched_line(a.text).unwrap_or(first);
+    let first = crate::parse::known_errors::matched_line(a.text, a.known).unwrap_or(first);
     let shown: String = first.chars().take(200).collect();
     let more = if shown.len() < first.len() { "…" } else { "" };
     writeln!(
@@ -464,7 +464,7 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
         not_judged: a
             .not_judged
             .iter()
-            .map(|&(id, why)| NotJudged { id, why })
+            .map(|(id, why)| NotJudged { id, why })
             .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

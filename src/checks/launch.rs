@@ -189,11 +189,11 @@ scratch directory, stopped and removed)",
     };
     let line = error_line(run);
     // The output holds the script's `set -x` trace and dockerd's log: only the error line is matched.
-    let ids = known_errors::checks_for(&line);
+    let known = known_errors::explain(&line);
     // Root judging someone who starts the daemon by hand tries it with the login PATH, a stand-in for their
     // shell's: what fails there may not fail for them.
     let estimated = f.daemon_path().is_some_and(|p| !p.known);
-    let mut v = if ids.is_empty() {
+    let mut v = if known.is_empty() {
         Verdict::fail(format!(
             "RootlessKit starts, but the trial start of {} as {who} {how}, and no known error explains it \
 (not understood): {line}",
@@ -216,7 +216,7 @@ shell's, {how}: {line}",
                 plan.script
             ))
         };
-        named(v, &line)
+        named(v, &known)
     };
     v = v
         .with_evidence(first.evidence)
@@ -274,7 +274,8 @@ tried again, up to twice)"
 fn outcome(run: &TrialRun, who: &str, how: &str) -> Verdict {
     let line = error_line(run);
     let text = format!("{}\n{}", run.stderr, run.stdout);
-    if known_errors::checks_for(&text).is_empty() {
+    let known = known_errors::explain(&text);
+    if known.is_empty() {
         return Verdict::fail(format!(
             "the trial launch as {who} {how}, and no known error explains it (not understood): {line}"
         ))
@@ -285,14 +286,15 @@ rootless-doctor with the raw error above, so that a check can learn it.",
     }
     named(
         Verdict::fail(format!("the trial launch as {who} {how}: {line}")),
-        &text,
+        &known,
     )
 }
 
-/// `v` with what the known-error table says of `text`: each entry as evidence, the checks that explain it as the
-/// fix (`rootless-doctor explain ID`) and as [`Verdict::explained_by`]. For a `text` the table knows.
-fn named(mut v: Verdict, text: &str) -> Verdict {
-    for k in known_errors::explain(text) {
+/// `v` with what the known-error table says of a text (`known`, its [`known_errors::explain`]): each entry as
+/// evidence, the checks that explain it as the fix (`rootless-doctor explain ID`) and as [`Verdict::explained_by`].
+/// For a text the table knows.
+fn named(mut v: Verdict, known: &[&'static known_errors::KnownError]) -> Verdict {
+    for k in known {
         v = v.evidence(
             "known error",
             format!("{} ({}; {})", k.meaning, k.checks.join(", "), k.source),
@@ -300,7 +302,7 @@ fn named(mut v: Verdict, text: &str) -> Verdict {
     }
     // The fix ("Fix what ID reports", with `rootless-doctor explain ID` steps) is written by the runner, which knows
     // which of these checks reported the cause in this run (`checks::explain_with`).
-    v.explained_by(known_errors::checks_for(text))
+    v.explained_by(known_errors::checks_of(known))
 }
 
 #[cfg(test)]

@@ -1495,30 +1495,20 @@ impl<'h> Facts<'h> {
                 self.host
                     .read_prefix(&format!("/proc/{pid}/mountinfo"), left.min(MOUNTINFO_MAX)),
             );
-            Rc::new(match read {
-                Read::Ok((mut bytes, cut)) => {
-                    self.shared
-                        .mountinfo_left
-                        .set(left.saturating_sub(bytes.len()));
-                    if cut {
-                        // The last line may stop in the middle.
-                        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                        bytes.truncate(whole);
-                    }
-                    Mountinfo {
-                        text: Read::Ok(String::from_utf8_lossy(&bytes).into_owned()),
-                        cut,
-                    }
+            let mut cut = false;
+            let text = read.map(|(mut bytes, more)| {
+                self.shared
+                    .mountinfo_left
+                    .set(left.saturating_sub(bytes.len()));
+                if more {
+                    // The last line may stop in the middle.
+                    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    bytes.truncate(whole);
                 }
-                Read::Missing => Mountinfo {
-                    text: Read::Missing,
-                    cut: false,
-                },
-                Read::Failed(e) => Mountinfo {
-                    text: Read::Failed(e),
-                    cut: false,
-                },
-            })
+                cut = more;
+                String::from_utf8_lossy(&bytes).into_owned()
+            });
+            Rc::new(Mountinfo { text, cut })
         });
         self.shared
             .mountinfo

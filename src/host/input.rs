@@ -21,9 +21,15 @@ pub fn stdin_tail() -> io::Result<(Vec<u8>, bool)> {
 pub fn tail_of(input: impl Read) -> io::Result<(Vec<u8>, bool)> {
     let mut limited = input.take(READ_MAX + 1);
     let mut kept: Vec<u8> = Vec::new();
-    let mut cut = false;
-    // The last byte left out: a cut right after a newline starts on a whole line.
+    // The last byte left out, once something was: a cut right after a newline starts on a whole line.
     let mut before: Option<u8> = None;
+    // Keeps the last TAIL_MAX bytes.
+    let keep_tail = |kept: &mut Vec<u8>, before: &mut Option<u8>| {
+        if let Some(drop) = kept.len().checked_sub(TAIL_MAX).filter(|&d| d > 0) {
+            *before = Some(kept[drop - 1]);
+            kept.drain(..drop);
+        }
+    };
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -41,19 +47,13 @@ pub fn tail_of(input: impl Read) -> io::Result<(Vec<u8>, bool)> {
             )));
         }
         kept.extend_from_slice(&buf[..n]);
+        // (Only now and then: a drain moves the whole tail.)
         if kept.len() > 2 * TAIL_MAX {
-            let drop = kept.len() - TAIL_MAX;
-            before = Some(kept[drop - 1]);
-            kept.drain(..drop);
-            cut = true;
+            keep_tail(&mut kept, &mut before);
         }
     }
-    if kept.len() > TAIL_MAX {
-        let drop = kept.len() - TAIL_MAX;
-        before = Some(kept[drop - 1]);
-        kept.drain(..drop);
-        cut = true;
-    }
+    keep_tail(&mut kept, &mut before);
+    let cut = before.is_some();
     if cut && before != Some(b'\n') {
         // The first line was cut in the middle: start at the next whole one, unless the cut one is all there is
         // (a last line longer than the tail).

@@ -787,30 +787,70 @@ pub fn explain(text: &str) -> Vec<&'static KnownError> {
     let lines: Vec<String> = text.lines().map(squeezed).collect();
     let by_line: Vec<&'static KnownError> = TABLE
         .iter()
-        .filter(|e| lines.iter().any(|l| matches(e, l)))
+        .zip(squeezed_table())
+        .filter(|(_, s)| lines.iter().any(|l| s.matches(l)))
+        .map(|(e, _)| e)
         .collect();
     if !by_line.is_empty() {
         return by_line;
     }
     let whole = squeezed(text);
-    TABLE.iter().filter(|e| matches(e, &whole)).collect()
+    TABLE
+        .iter()
+        .zip(squeezed_table())
+        .filter(|(_, s)| s.matches(&whole))
+        .map(|(e, _)| e)
+        .collect()
+}
+
+/// An entry's needles and `unless` as [`squeezed`] text.
+struct Squeezed {
+    needles: Vec<String>,
+    unless: Vec<String>,
+}
+
+impl Squeezed {
+    /// Whether the entry matches text already [`squeezed`].
+    fn matches(&self, squeezed_text: &str) -> bool {
+        self.needles
+            .iter()
+            .all(|n| squeezed_text.contains(n.as_str()))
+            && !self
+                .unless
+                .iter()
+                .any(|n| squeezed_text.contains(n.as_str()))
+    }
+}
+
+/// [`TABLE`]'s entries squeezed, in its order, once per process: a log piped in is matched line by line against
+/// every entry.
+fn squeezed_table() -> &'static [Squeezed] {
+    static TABLE_SQUEEZED: std::sync::OnceLock<Vec<Squeezed>> = std::sync::OnceLock::new();
+    TABLE_SQUEEZED.get_or_init(|| {
+        TABLE
+            .iter()
+            .map(|e| Squeezed {
+                needles: e.needles.iter().map(|n| squeezed(n)).collect(),
+                unless: e.unless.iter().map(|n| squeezed(n)).collect(),
+            })
+            .collect()
+    })
 }
 
 /// Whether `e` matches text already [`squeezed`].
 fn matches(e: &KnownError, squeezed_text: &str) -> bool {
-    e.needles
+    // By value: `TABLE` is a constant, so its entries have no one address.
+    TABLE
         .iter()
-        .all(|n| squeezed_text.contains(&squeezed(n)))
-        && !e
-            .unless
-            .iter()
-            .any(|n| squeezed_text.contains(&squeezed(n)))
+        .position(|t| t == e)
+        .is_some_and(|i| squeezed_table()[i].matches(squeezed_text))
 }
 
-/// The last line of `text` the first entry it matches matches on (the line a pasted log is about, not its first,
-/// nor a shell trace that only shares a word), trimmed; `None` when it matches nothing, or only across lines.
-pub fn matched_line(text: &str) -> Option<&str> {
-    let first = explain(text).into_iter().next()?;
+/// The last line of `text` the first of `known` (its [`explain`]) matches on (the line a pasted log is about, not
+/// its first, nor a shell trace that only shares a word), trimmed; `None` when it matches nothing, or only across
+/// lines.
+pub fn matched_line<'t>(text: &'t str, known: &[&KnownError]) -> Option<&'t str> {
+    let first = known.first()?;
     text.lines()
         .map(str::trim)
         .rfind(|l| matches(first, &squeezed(l)))
@@ -847,8 +887,13 @@ pub fn squeezed(text: &str) -> String {
 
 /// The checks that explain `text`, each once, in the order of the entries that name them.
 pub fn checks_for(text: &str) -> Vec<&'static str> {
+    checks_of(&explain(text))
+}
+
+/// The checks the entries `known` name, each once, in their order.
+pub fn checks_of(known: &[&'static KnownError]) -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = Vec::new();
-    for e in explain(text) {
+    for e in known {
         for id in e.checks {
             if !ids.contains(id) {
                 ids.push(id);
@@ -1222,17 +1267,20 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
     fn the_matched_line_is_the_line_the_error_is_on() {
         let log = "+ [ -w /tmp/x ]\n+ exec rootlesskit\n[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1002\n";
         assert_eq!(
-            matched_line(log),
+            matched_line(log, &explain(log)),
             Some(
                 "[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1002"
             )
         );
-        assert_eq!(matched_line("nothing known"), None);
+        assert_eq!(
+            matched_line("nothing known", &explain("nothing known")),
+            None
+        );
         // Not a shell trace that shares the first word.
         let log =
             "+ chmod 700 /tmp/x\nchmod /home/a/.local/share/docker: operation not permitted\n";
         assert_eq!(
-            matched_line(log),
+            matched_line(log, &explain(log)),
             Some("chmod /home/a/.local/share/docker: operation not permitted")
         );
     }

@@ -2055,13 +2055,20 @@ pub(crate) mod tests {
     }
 
     /// Builds the tree below `root`: each path of the universe, in order (parents first), as the kind `kinds` names,
-    /// where its parent is a directory. Returns nothing; what could not be made is simply not there.
+    /// where its parent is a directory inside the tree. Returns nothing; what could not be made is simply not there.
     #[allow(clippy::disallowed_methods)] // makes the test's tree in a temporary directory
     fn build_tree(root: &std::path::Path, kinds: &[(u8, u8)], paths: &[String]) {
         use std::os::unix::fs::PermissionsExt as _;
+        let inside = root.canonicalize().expect("the tree's root");
         for (path, &(kind, target)) in paths.iter().zip(kinds.iter().cycle()) {
             let at = root.join(&path[1..]);
-            if !at.parent().is_some_and(std::path::Path::is_dir) {
+            // Regression: a parent that is a link of the tree (`run -> /run/x`) is followed by the machine's own
+            // filesystem here, not inside the tree, so the test wrote into the host's /run, /run/user and /c.
+            if !at
+                .parent()
+                .and_then(|p| p.canonicalize().ok())
+                .is_some_and(|p| p.starts_with(&inside) && p.is_dir())
+            {
                 continue;
             }
             let target = &paths[usize::from(target) % paths.len()];

@@ -414,7 +414,7 @@ pub fn junit(
     junit_runs(out, command, facts, &[run], strict)
 }
 
-/// JUnit XML of `runs`, a test suite each (`--all-users`: the host's part, user `""`, then each account's).
+/// JUnit XML of `runs`, a test suite each, in one report whose root carries the totals (one user's run).
 pub fn junit_runs(
     out: &mut dyn Write,
     command: &str,
@@ -422,81 +422,169 @@ pub fn junit_runs(
     runs: &[Run],
     strict: bool,
 ) -> io::Result<()> {
-    use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-    let timestamp = chrono::DateTime::<chrono::Utc>::from(facts.now()).fixed_offset();
-    let mut report = Report::new("rootless-doctor");
+    let timestamp = junit_timestamp(facts);
+    let mut report = quick_junit::Report::new("rootless-doctor");
     report.set_timestamp(timestamp);
     report.set_time(facts.elapsed());
     for r in runs {
-        // The host's suite is named so no account (one called `host`) can share its name.
-        let name = if r.user.is_empty() {
-            format!("{command}, the host")
-        } else {
-            format!("{command} ({})", r.user)
-        };
-        let mut suite = TestSuite::new(xml(&name));
-        suite.set_timestamp(timestamp);
+        let mut suite = junit_suite(command, facts, r, strict, timestamp);
         if runs.len() == 1 {
             suite.set_time(facts.elapsed());
-        }
-        if !r.user.is_empty() {
-            suite.add_property(Property::new("user", xml(&r.user)));
-        }
-        if let Some(uid) = r.uid {
-            suite.add_property(Property::new("uid", uid.to_string()));
-        }
-        suite.add_properties([
-            Property::new("distro", xml(&facts.distro.distro.key)),
-            Property::new(
-                "kernel",
-                xml(facts.kernel_release.as_deref().unwrap_or("unknown")),
-            ),
-            Property::new("version", env!("CARGO_PKG_VERSION")),
-        ]);
-        if let Some(why) = &r.unjudged {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message(xml(why)).set_type("error");
-            let mut case = TestCase::new("account", s);
-            case.set_classname("rootless-doctor.account");
-            suite.add_test_case(case);
-        }
-        for k in &r.checks {
-            let (summary, details) = match &k.text {
-                Some((s, d)) => (xml(s), xml(d)),
-                None => (String::new(), String::new()),
-            };
-            let status = match k.status {
-                Status::Fail | Status::Error | Status::Warn if failing(k.status, strict) => {
-                    let kind = if k.status == Status::Error {
-                        NonSuccessKind::Error
-                    } else {
-                        NonSuccessKind::Failure
-                    };
-                    let mut s = TestCaseStatus::non_success(kind);
-                    s.set_message(summary.as_str())
-                        .set_type(k.status.as_str())
-                        .set_description(details.as_str());
-                    s
-                }
-                Status::Skip => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(summary.as_str());
-                    s
-                }
-                _ => TestCaseStatus::success(),
-            };
-            let mut case = TestCase::new(k.id, status);
-            case.set_classname(format!("rootless-doctor.{}", k.area));
-            // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
-            if matches!(k.status, Status::Warn | Status::Info) && !failing(k.status, strict) {
-                case.set_system_out(format!("{}: {summary}\n{details}", k.status.as_str()));
-            }
-            suite.add_test_case(case);
         }
         report.add_test_suite(suite);
     }
     report.serialize(&mut *out).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+/// JUnit XML written a test suite at a time (`--all-users`: the host's part, then each account's as it is judged),
+/// so a fleet's report is never held whole: quick-junit serializes a whole `Report`, whose root element carries the
+/// totals first, and ten thousand accounts' suites built whole held 356 MB (`preflight`) and 617 MB (`check`). The
+/// root element here names the run and its start and carries no totals (optional in the schema; CI systems count
+/// the test cases); each suite carries its own.
+pub struct JunitStream<'f> {
+    command: &'f str,
+    facts: &'f Facts<'f>,
+    strict: bool,
+    timestamp: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl<'f> JunitStream<'f> {
+    /// Writes the declaration and the root's start tag.
+    pub fn start(
+        out: &mut dyn Write,
+        command: &'f str,
+        facts: &'f Facts<'f>,
+        strict: bool,
+    ) -> io::Result<JunitStream<'f>> {
+        let timestamp = junit_timestamp(facts);
+        writeln!(
+            out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rootless-doctor\" timestamp=\"{}\">",
+            // quick-junit's form, as the suites' own timestamps.
+            timestamp.format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        )?;
+        Ok(JunitStream {
+            command,
+            facts,
+            strict,
+            timestamp,
+        })
+    }
+
+    /// Writes `run`'s test suite: quick-junit writes it inside a report of its own, whose declaration and root
+    /// element are left out.
+    pub fn suite(&self, out: &mut dyn Write, run: &Run) -> io::Result<()> {
+        let mut report = quick_junit::Report::new("rootless-doctor");
+        report.add_test_suite(junit_suite(
+            self.command,
+            self.facts,
+            run,
+            self.strict,
+            self.timestamp,
+        ));
+        let text = report.to_string().map_err(io::Error::other)?;
+        out.write_all(suite_of_report(&text)?.as_bytes())
+    }
+
+    /// Closes the root element.
+    pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "</testsuites>")
+    }
+}
+
+/// The test suite elements of a report quick-junit wrote (`<?xml …?>`, the `<testsuites …>` line, the suites, then
+/// `</testsuites>`), each line as it wrote it, ending in a line feed.
+fn suite_of_report(text: &str) -> io::Result<&str> {
+    let unexpected = || io::Error::other("quick-junit wrote a report of an unexpected layout");
+    let (decl, rest) = text.split_once('\n').ok_or_else(unexpected)?;
+    let (root, rest) = rest.split_once('\n').ok_or_else(unexpected)?;
+    let suites = rest
+        .trim_end()
+        .strip_suffix("</testsuites>")
+        .ok_or_else(unexpected)?;
+    if !decl.starts_with("<?xml ") || !root.starts_with("<testsuites ") || !root.ends_with('>') {
+        return Err(unexpected());
+    }
+    Ok(suites)
+}
+
+fn junit_timestamp(facts: &Facts) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::<chrono::Utc>::from(facts.now()).fixed_offset()
+}
+
+/// One run's test suite (see [`junit`]).
+fn junit_suite(
+    command: &str,
+    facts: &Facts,
+    r: &Run,
+    strict: bool,
+    timestamp: chrono::DateTime<chrono::FixedOffset>,
+) -> quick_junit::TestSuite {
+    use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+    // The host's suite is named so no account (one called `host`) can share its name.
+    let name = if r.user.is_empty() {
+        format!("{command}, the host")
+    } else {
+        format!("{command} ({})", r.user)
+    };
+    let mut suite = TestSuite::new(xml(&name));
+    suite.set_timestamp(timestamp);
+    if !r.user.is_empty() {
+        suite.add_property(Property::new("user", xml(&r.user)));
+    }
+    if let Some(uid) = r.uid {
+        suite.add_property(Property::new("uid", uid.to_string()));
+    }
+    suite.add_properties([
+        Property::new("distro", xml(&facts.distro.distro.key)),
+        Property::new(
+            "kernel",
+            xml(facts.kernel_release.as_deref().unwrap_or("unknown")),
+        ),
+        Property::new("version", env!("CARGO_PKG_VERSION")),
+    ]);
+    if let Some(why) = &r.unjudged {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(xml(why)).set_type("error");
+        let mut case = TestCase::new("account", s);
+        case.set_classname("rootless-doctor.account");
+        suite.add_test_case(case);
+    }
+    for k in &r.checks {
+        let (summary, details) = match &k.text {
+            Some((s, d)) => (xml(s), xml(d)),
+            None => (String::new(), String::new()),
+        };
+        let status = match k.status {
+            Status::Fail | Status::Error | Status::Warn if failing(k.status, strict) => {
+                let kind = if k.status == Status::Error {
+                    NonSuccessKind::Error
+                } else {
+                    NonSuccessKind::Failure
+                };
+                let mut s = TestCaseStatus::non_success(kind);
+                s.set_message(summary.as_str())
+                    .set_type(k.status.as_str())
+                    .set_description(details.as_str());
+                s
+            }
+            Status::Skip => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(summary.as_str());
+                s
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(k.id, status);
+        case.set_classname(format!("rootless-doctor.{}", k.area));
+        // A warning that does not fail the run, and a note, still reach the CI log; a pass says nothing more.
+        if matches!(k.status, Status::Warn | Status::Info) && !failing(k.status, strict) {
+            case.set_system_out(format!("{}: {summary}\n{details}", k.status.as_str()));
+        }
+        suite.add_test_case(case);
+    }
+    suite
 }
 
 /// A finding's evidence, fix and reference as plain lines.
@@ -589,6 +677,65 @@ mod tests {
                 .iter()
                 .all(|i| *i == "subid.entries")
         );
+    }
+
+    #[test]
+    fn regression_junit_over_every_account_was_built_whole_in_memory() {
+        use crate::model::Verdict;
+        // A fleet's report is written a suite at a time; its suites are the whole report's, byte for byte, and its
+        // root element names the run and its start without totals.
+        let facts = crate::checks::test_support::facts("debian-12");
+        let finding = |id: &'static str, s: Status| {
+            Finding::new(
+                id,
+                "subid",
+                "https://example.org",
+                Verdict::new(s, "s <&> \u{202e}"),
+            )
+        };
+        let runs = [
+            Run::of("", &[finding("subid.files", Status::Pass)]),
+            Run::of(
+                "alice",
+                &[
+                    finding("subid.entries", Status::Fail),
+                    finding("subid.overlap", Status::Warn),
+                    finding("subid.own_id", Status::Skip),
+                ],
+            ),
+            Run::unjudged("bob", 1001, "credentials"),
+        ];
+        let mut whole = Vec::new();
+        junit_runs(&mut whole, "preflight", &facts, &runs, false).unwrap();
+        let whole = String::from_utf8(whole).unwrap();
+        let mut streamed = Vec::new();
+        let junit = JunitStream::start(&mut streamed, "preflight", &facts, false).unwrap();
+        let mut after_each = Vec::new();
+        for r in &runs {
+            junit.suite(&mut streamed, r).unwrap();
+            after_each.push(streamed.len());
+        }
+        junit.finish(&mut streamed).unwrap();
+        let streamed = String::from_utf8(streamed).unwrap();
+        // Each suite was written when it was given.
+        assert!(after_each.windows(2).all(|w| w[0] < w[1]), "{after_each:?}");
+        let suites = |text: &str| -> String {
+            text.lines()
+                .skip(2)
+                .filter(|l| *l != "</testsuites>" && !l.is_empty())
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(suites(&streamed), suites(&whole));
+        assert_eq!(suites(&streamed).matches("<testsuite ").count(), 3);
+        let root = streamed.lines().nth(1).unwrap();
+        assert!(
+            root.starts_with(r#"<testsuites name="rootless-doctor" timestamp=""#)
+                && !root.contains("tests="),
+            "{root}"
+        );
+        assert!(streamed.ends_with("</testsuites>\n"), "{streamed}");
+        assert!(suite_of_report("<?xml?>\n<testsuite>\n").is_err());
     }
 
     #[test]

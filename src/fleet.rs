@@ -3,8 +3,8 @@
 //! parsed files ([`crate::facts::Shared`]).
 //!
 //! The report is written as the accounts are judged, one at a time: a fleet host's ten thousand accounts are never
-//! held in memory together, only a line each (human), a document each (JSON), or a status per check (Prometheus,
-//! JUnit).
+//! held in memory together, only a line each (human), a document each (JSON), a suite each (JUnit), or a status per
+//! check (Prometheus, whose families group every account's samples).
 
 use std::io::{self, Write};
 use std::rc::Rc;
@@ -12,7 +12,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::checks::{self, Part, Selection};
-use crate::export::{AccountCounts, PerCheck, count_of};
+use crate::export::{AccountCounts, JunitStream, PerCheck, Run, count_of};
 use crate::facts::accounts::{Account, Accounts, Why};
 use crate::facts::client::TargetChoice;
 use crate::facts::{Facts, Shared};
@@ -306,8 +306,10 @@ struct Writer<'a, 'o> {
     by_check: ByCheck,
     width: usize,
     first: bool,
-    /// Prometheus and JUnit: (user, findings' id, area and status) of the host (user `""`) and each account.
+    /// Prometheus: (user, findings' id, area and status) of the host (user `""`) and each account.
     kept: Vec<crate::export::Run>,
+    /// JUnit: the report being written, a suite per account.
+    junit: Option<JunitStream<'a>>,
     host_facts: &'a Facts<'a>,
 }
 
@@ -341,6 +343,7 @@ impl<'a, 'o> Writer<'a, 'o> {
             width,
             first: true,
             kept: Vec::new(),
+            junit: None,
             host_facts,
         };
         match req.format {
@@ -377,23 +380,20 @@ impl<'a, 'o> Writer<'a, 'o> {
                     )
                 )?;
             }
-            Format::Prometheus | Format::Junit => {
-                let mut run = w.kept_run("", host_findings);
+            Format::Prometheus => {
+                let mut run = Run::statuses("", host_findings);
                 run.unjudged.clone_from(&accounts.unreadable);
                 w.kept.push(run);
             }
+            Format::Junit => {
+                let junit = JunitStream::start(w.out, req.command, host_facts, req.strict)?;
+                let mut run = Run::of("", host_findings);
+                run.unjudged.clone_from(&accounts.unreadable);
+                junit.suite(w.out, &run)?;
+                w.junit = Some(junit);
+            }
         }
         Ok(w)
-    }
-
-    /// What Prometheus and JUnit keep of a run: each check's status, and for JUnit the text of those that did not
-    /// pass.
-    fn kept_run(&self, user: &str, findings: &[Finding]) -> crate::export::Run {
-        if self.req.format == Format::Prometheus {
-            crate::export::Run::statuses(user, findings)
-        } else {
-            crate::export::Run::of(user, findings)
-        }
     }
 
     fn account(&mut self, j: &Judged) -> io::Result<()> {
@@ -435,15 +435,19 @@ impl<'a, 'o> Writer<'a, 'o> {
                 let sep = if self.first { "" } else { "," };
                 write!(self.out, "{sep}\n    {}", indent_by(&text, "    "))?;
             }
-            Format::Prometheus | Format::Junit => match &j.findings {
-                Ok(f) => {
-                    let run = self.kept_run(&info.name, f);
-                    self.kept.push(run);
+            Format::Prometheus => self.kept.push(match &j.findings {
+                Ok(f) => Run::statuses(&info.name, f),
+                Err(e) => Run::unjudged(&info.name, info.uid, e),
+            }),
+            Format::Junit => {
+                let run = match &j.findings {
+                    Ok(f) => Run::of(&info.name, f),
+                    Err(e) => Run::unjudged(&info.name, info.uid, e),
+                };
+                if let Some(junit) = &self.junit {
+                    junit.suite(self.out, &run)?;
                 }
-                Err(e) => self
-                    .kept
-                    .push(crate::export::Run::unjudged(&info.name, info.uid, e)),
-            },
+            }
         }
         self.first = false;
         Ok(())
@@ -524,13 +528,11 @@ impl<'a, 'o> Writer<'a, 'o> {
                 self.req.strict,
                 true,
             )?,
-            Format::Junit => crate::export::junit_runs(
-                self.out,
-                self.req.command,
-                self.host_facts,
-                &self.kept,
-                self.req.strict,
-            )?,
+            Format::Junit => {
+                if let Some(junit) = self.junit {
+                    junit.finish(self.out)?;
+                }
+            }
         }
         Ok(())
     }

@@ -516,6 +516,8 @@ scenarios! {
     ubuntu_24_04_pasta_abi_3_profile => "ubuntu-24.04-pasta-abi-3-profile",
     ubuntu_24_04_pasta_without_profile => "ubuntu-24.04-pasta-without-profile",
     ubuntu_24_04_pasta_without_profile_docker_28_5_2 => "ubuntu-24.04-pasta-without-profile-docker-28.5.2",
+    ubuntu_24_04_docker_28_5_2_no_docker_proxy => "ubuntu-24.04-docker-28.5.2-no-docker-proxy",
+    ubuntu_24_04_docker_28_5_2_userland_proxy_off => "ubuntu-24.04-docker-28.5.2-userland-proxy-off",
     ubuntu_24_04_rootlesskit_in_home_bin => "ubuntu-24.04-rootlesskit-in-home-bin",
     ubuntu_24_04_rootlesskit_in_home_bin_with_profile => "ubuntu-24.04-rootlesskit-in-home-bin-with-profile",
     ubuntu_24_04_su_shell => "ubuntu-24.04-su-shell",

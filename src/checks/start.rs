@@ -110,7 +110,7 @@ a structured edit that keeps the file's other settings); rootless mode is on by 
         per_user: true,
         judges: Judges::Rootless,
         title: "Every program the start path runs is on the daemon's PATH (nsenter, ip, newuidmap, containerd, …)",
-        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://github.com/rootless-containers/rootlesskit/blob/v3.0.1/pkg/port/builtin/child/child.go; systemd.exec(5)",
+        reference: "https://docs.docker.com/engine/security/rootless/; https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh; https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/parentutils/parentutils.go; https://github.com/rootless-containers/rootlesskit/blob/v3.0.1/pkg/port/builtin/child/child.go; https://github.com/moby/moby/blob/v28.0.0/daemon/config/config_linux.go; systemd.exec(5)",
         explain: "\
 What it checks: the PATH dockerd-rootless.sh, RootlessKit and dockerd will have (the docker user service's \
 Environment=PATH=, the one `dockerd-rootless-setuptool.sh install` writes, or, started by hand, the shell's), and on it \
@@ -122,7 +122,9 @@ create the detached namespace with `unshare -n mount --bind /proc/self/ns/net $S
 PATH; 2.3.3 and later do it themselves); sysctl (scripts of 29.0 and later enable forwarding with `sysctl -w`); mount \
 (the script bind-mounts /etc/ssl over the symlink `--copy-up=/etc` leaves, on every host, and /etc/cdi and \
 /var/run/cdi, 27.4 to 29.1, when they exist); rootlesskit-docker-proxy (dockerd 20.10 to \
-27.x; 27.x also looks in /usr/libexec/docker and the like); containerd (dockerd starts its own unless one listens at \
+27.x; 27.x also looks in /usr/libexec/docker and the like); docker-proxy (dockerd 28.0 and later, whose userland \
+proxy is on unless `--userland-proxy=false` or `\"userland-proxy\": false` turns it off: Docker's libexec directories, \
+/usr/local/libexec and /usr/libexec, then PATH; a `userland-proxy-path` naming another program is left to dockerd); containerd (dockerd starts its own unless one listens at \
 $XDG_RUNTIME_DIR/containerd/containerd.sock); with RootlessKit 3's builtin port driver, iptables, ip6tables, ip and \
 sysctl for its source-IP transparency (`--source-ip-transparent`, on by default), whose absence only turns the feature \
 off (a warning; the mangle table it also needs is not judged). Which are needed follows the script that will run (read from its text) \
@@ -140,7 +142,8 @@ executing [[nsenter -t PID -n -m -U --preserve-credentials ip tuntap add name ta
 executable file not found in $PATH`; `nsenter: failed to execute ip: No such file or directory` (then `exit status \
 127`); `[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap PID [...] failed: : exec: \"newuidmap\": \
 executable file not found in $PATH`. dockerd: `running with RootlessKit, but rootlesskit-docker-proxy not installed: \
-exec: \"rootlesskit-docker-proxy\": executable file not found in $PATH`; `failed to start containerd: exec: \
+exec: \"rootlesskit-docker-proxy\": executable file not found in $PATH`; 28.0 and later: `invalid userland-proxy-path: \
+userland-proxy is enabled, but userland-proxy-path is not set`; `failed to start containerd: exec: \
 \"containerd\": executable file not found in $PATH`. The script: `sysctl: not found`, `mount: not found`. systemd, for a \
 unit whose script is gone: `status=203/EXEC`. RootlessKit 3, only in its --debug log and only at the first forwarded \
 connection: `port/builtin: source IP transparent: iptables not found, disabling: …`.
@@ -1057,6 +1060,35 @@ const LIBEXEC_DOCKER: &[&str] = &[
     "/usr/lib/docker",
 ];
 
+/// Where dockerd 28.0 and later look for docker-proxy before PATH (moby v28.0.0 daemon/config/config_linux.go
+/// `lookupBinPath`: a program named `docker-…` is looked up in /usr/local/libexec and /usr/libexec too).
+const LIBEXEC_DOCKER_PROXY: &[&str] = &[
+    "/usr/local/libexec/docker",
+    "/usr/libexec/docker",
+    "/usr/local/lib/docker",
+    "/usr/lib/docker",
+    "/usr/local/libexec",
+    "/usr/libexec",
+];
+
+/// Whether the rootless dockerd will look up docker-proxy: the userland proxy is on (`--userland-proxy=false` in
+/// the docker user service's ExecStart=, or `"userland-proxy": false` in its daemon.json, turn it off) and no
+/// `userland-proxy-path` names another program (dockerd then takes that one, and daemon.config shows it).
+fn userland_proxy_looked_up(f: &Facts) -> bool {
+    let setup = f.rootless_unit_setup();
+    let flag = |name: &str| setup.and_then(|s| s.flag(name));
+    let settings = match setup {
+        Some(s) => s.settings.clone(),
+        None => f.daemon_config(&f.daemon_json_path()).ok().flatten(),
+    };
+    let setting = |name: &str| settings.as_ref().and_then(|m| m.get(name)).cloned();
+    let off = flag("userland-proxy") == Some("false")
+        || setting("userland-proxy") == Some(serde_json::Value::Bool(false));
+    let other = flag("userland-proxy-path").is_some_and(|p| !p.is_empty())
+        || setting("userland-proxy-path").is_some_and(|p| p.as_str() != Some(""));
+    !off && !other
+}
+
 fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
     let mut out = Vec::new();
     let driver = f.start_driver();
@@ -1252,6 +1284,25 @@ database)"
             package: "rootlesskit",
             before_path: if v27 { LIBEXEC_DOCKER } else { &[] },
             certain,
+            feature: false,
+        });
+    }
+    // dockerd 28.0 and later start docker-proxy as the userland proxy (`userland-proxy`, on by default), looked up in
+    // Docker's libexec directories, /usr/local/libexec and /usr/libexec, then PATH; with none there it refuses to
+    // start (moby v28.0.0 daemon/config/config_linux.go `lookupBinPath`, `verifyUserlandProxyConfig`). Only for a
+    // known Docker version: 25.0 to 27.x scripts look alike, and their dockerd looks up rootlesskit-docker-proxy.
+    if let Some((pkg, _)) = docker.as_ref().filter(|(_, v)| *v >= (28, 0, 0))
+        && userland_proxy_looked_up(f)
+    {
+        out.push(Need {
+            program: "docker-proxy",
+            step: format!(
+                "dockerd ({pkg}) looks up docker-proxy, its userland proxy (`userland-proxy`, on by default), at start"
+            ),
+            error: "invalid userland-proxy-path: userland-proxy is enabled, but userland-proxy-path is not set".into(),
+            package: "docker",
+            before_path: LIBEXEC_DOCKER_PROXY,
+            certain: true,
             feature: false,
         });
     }
@@ -1532,10 +1583,18 @@ fn path(f: &Facts) -> Verdict {
     }
     .with_evidence(evidence);
     // Not installed: the packages; installed elsewhere: the directories, on the unit's or the shell's PATH.
+    // docker-proxy is needed only with a Docker engine the package database holds: it ships docker-proxy, so the
+    // package is there and the file is not (a partial install, a removed file), which installing does not mend.
+    let reinstall = missing
+        .iter()
+        .any(|(n, e)| e.is_none() && n.program == "docker-proxy")
+        .then(|| f.docker_version())
+        .flatten()
+        .map(|(pkg, _)| pkg.split(' ').next().unwrap_or_default().to_owned());
     let packages: Vec<&str> = {
         let mut p: Vec<&str> = missing
             .iter()
-            .filter(|(_, e)| e.is_none())
+            .filter(|(n, e)| e.is_none() && !(reinstall.is_some() && n.program == "docker-proxy"))
             .map(|(n, _)| n.package)
             .collect();
         p.dedup();
@@ -1555,6 +1614,14 @@ fn path(f: &Facts) -> Verdict {
     if !packages.is_empty() {
         text.push(format!("Install {}.", d.package_list(&packages)));
         r = r.steps(d.install_step(&packages));
+    }
+    if let Some(pkg) = &reinstall {
+        text.push(format!(
+            "docker-proxy is missing from {pkg}, which is installed and ships it: reinstall {pkg} with the package \
+manager (apt-get install --reinstall, dnf reinstall, zypper install --force, pacman -S), or put docker-proxy in \
+/usr/libexec/docker, where dockerd looks first."
+        ));
+        r = r.by_hand("a package to reinstall");
     }
     if !dirs.is_empty() {
         let list = dirs.join(" and ");

@@ -514,6 +514,13 @@ pub const TABLE: &[KnownError] = &[
         unless: &[],
     },
     KnownError {
+        needles: &["userland-proxy is enabled, but userland-proxy-path is not set"],
+        checks: &["start.path"],
+        meaning: "dockerd 28.0 and later found no docker-proxy (in Docker's libexec directories, /usr/libexec or its PATH) while the userland proxy is on, as it is by default",
+        source: "https://github.com/moby/moby/blob/v28.0.0/daemon/config/config_linux.go#L269",
+        unless: &[],
+    },
+    KnownError {
         needles: &["exec: \"containerd\": executable file not found"],
         checks: &["start.path"],
         meaning: "dockerd starts its own containerd from PATH, and there is none",

@@ -350,9 +350,15 @@ dockerd-rootless.sh, dockerd, docker, systemctl --user and the kernel log). `roo
     )?;
     for k in a.known {
         writeln!(out, "  {}", esc(k.meaning))?;
+        let cut = crate::parse::known_errors::only_cut_short(a.text, k);
         writeln!(
             out,
-            "      {dim}matches: {}{dim:#}",
+            "      {dim}matches{}: {}{dim:#}",
+            if cut {
+                " (the line was cut short; the whole message reads)"
+            } else {
+                ""
+            },
             esc(&k.needles.join(" … "))
         )?;
         writeln!(out, "      {dim}source: {}{dim:#}", esc(k.source))?;
@@ -414,6 +420,9 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
     #[derive(Serialize)]
     struct Known<'a> {
         needles: &'a [&'a str],
+        /// The error matched only on a line cut short (see `known_errors::explain`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        cut_short: bool,
         meaning: &'a str,
         checks: &'a [&'a str],
         source: &'a str,
@@ -449,6 +458,7 @@ pub fn why_json(out: &mut dyn Write, facts: Option<&Facts>, a: &WhyAnswer) -> io
             .iter()
             .map(|k| Known {
                 needles: k.needles,
+                cut_short: crate::parse::known_errors::only_cut_short(a.text, k),
                 meaning: k.meaning,
                 checks: k.checks,
                 source: k.source,

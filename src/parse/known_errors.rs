@@ -790,12 +790,16 @@ pub const TABLE: &[KnownError] = &[
 /// whose `unless` does there, so a log piped in (`why -`) does not join the words of unrelated lines (a traced
 /// `+ mkdir -p …` and another line's `: permission denied`); when no line matches any entry, the text as one
 /// (a message a terminal wrapped over several lines).
+///
+/// A line systemd cut short to the terminal's width (`systemctl --user status docker` without `-l`, `journalctl`
+/// paged: it ends in `…`, or `...` outside a UTF-8 locale) matches an entry whose needles all occur on it but one,
+/// of which it ends with the first [`CUT_MIN`] characters or more.
 pub fn explain(text: &str) -> Vec<&'static KnownError> {
     let lines: Vec<String> = text.lines().map(squeezed).collect();
     let by_line: Vec<&'static KnownError> = TABLE
         .iter()
         .zip(squeezed_table())
-        .filter(|(_, s)| lines.iter().any(|l| s.matches(l)))
+        .filter(|(_, s)| lines.iter().any(|l| s.matches_line(l)))
         .map(|(e, _)| e)
         .collect();
     if !by_line.is_empty() {
@@ -827,6 +831,50 @@ impl Squeezed {
                 .iter()
                 .any(|n| squeezed_text.contains(n.as_str()))
     }
+
+    /// Whether the entry matches one line already [`squeezed`], whole or cut short (see [`explain`]).
+    fn matches_line(&self, squeezed_line: &str) -> bool {
+        if self.matches(squeezed_line) {
+            return true;
+        }
+        let Some(cut) = cut_short(squeezed_line) else {
+            return false;
+        };
+        if self.unless.iter().any(|n| cut.contains(n.as_str())) {
+            return false;
+        }
+        let mut partial = false;
+        for n in &self.needles {
+            if cut.contains(n.as_str()) {
+                continue;
+            }
+            if partial || !ends_with_start_of(cut, n) {
+                return false;
+            }
+            partial = true;
+        }
+        partial
+    }
+}
+
+/// How much of a needle's start a line cut short must end with: enough to name the message, not only its program
+/// (`failed to start daemon: ` is 24).
+pub const CUT_MIN: usize = 16;
+
+/// A [`squeezed`] line without the ellipsis systemd put where it cut it short; `None` for a line that ends in none.
+fn cut_short(squeezed_line: &str) -> Option<&str> {
+    let line = squeezed_line.trim_end();
+    line.strip_suffix('\u{2026}')
+        .or_else(|| line.strip_suffix("..."))
+        .map(str::trim_end)
+}
+
+/// Whether `text` ends with the first [`CUT_MIN`] or more characters of `needle`, not all of them.
+fn ends_with_start_of(text: &str, needle: &str) -> bool {
+    let needle = needle.trim_end();
+    (CUT_MIN..needle.len())
+        .rev()
+        .any(|k| needle.is_char_boundary(k) && text.ends_with(needle[..k].trim_end()))
 }
 
 /// [`TABLE`]'s entries squeezed, in its order, once per process: a log piped in is matched line by line against
@@ -844,13 +892,27 @@ fn squeezed_table() -> &'static [Squeezed] {
     })
 }
 
-/// Whether `e` matches text already [`squeezed`].
-fn matches(e: &KnownError, squeezed_text: &str) -> bool {
+/// `e`'s needles, squeezed.
+fn squeezed_entry(e: &KnownError) -> Option<&'static Squeezed> {
     // By value: `TABLE` is a constant, so its entries have no one address.
     TABLE
         .iter()
         .position(|t| t == e)
-        .is_some_and(|i| squeezed_table()[i].matches(squeezed_text))
+        .map(|i| &squeezed_table()[i])
+}
+
+/// Whether `e` matches one line already [`squeezed`], whole or cut short.
+fn matches_line(e: &KnownError, squeezed_line: &str) -> bool {
+    squeezed_entry(e).is_some_and(|s| s.matches_line(squeezed_line))
+}
+
+/// Whether `e` matches `text` only on a line cut short: nowhere does `text` hold the whole message.
+pub fn only_cut_short(text: &str, e: &KnownError) -> bool {
+    squeezed_entry(e).is_some_and(|s| {
+        !s.matches(&squeezed(text))
+            && !text.lines().any(|l| s.matches(&squeezed(l)))
+            && text.lines().any(|l| s.matches_line(&squeezed(l)))
+    })
 }
 
 /// The last line of `text` the first of `known` (its [`explain`]) matches on (the line a pasted log is about, not
@@ -860,7 +922,7 @@ pub fn matched_line<'t>(text: &'t str, known: &[&KnownError]) -> Option<&'t str>
     let first = known.first()?;
     text.lines()
         .map(str::trim)
-        .rfind(|l| matches(first, &squeezed(l)))
+        .rfind(|l| matches_line(first, &squeezed(l)))
 }
 
 /// `text` in ASCII lower case with each run of whitespace one space and double quotes left out: a message pasted
@@ -1310,11 +1372,29 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
                 e.needles
             );
             assert!(
-                matches(e, &squeezed(&e.needles.join(" "))),
+                squeezed_entry(e).is_some_and(|s| s.matches(&squeezed(&e.needles.join(" ")))),
                 "{:?}",
                 e.needles
             );
         }
+    }
+
+    #[test]
+    fn regression_a_line_systemctl_status_cut_short_was_unknown() {
+        let cut = "Dec 04 13:00:01 host dockerd-rootless.sh[812]: [rootlesskit:parent] error: failed to setup UID/GID \
+map: newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges fo\u{2026}";
+        let known = explain(cut);
+        assert!(
+            known.iter().any(|k| k.checks.contains(&"subid.entries")),
+            "{known:?}"
+        );
+        assert!(known.iter().all(|k| only_cut_short(cut, k)));
+        // The same words whole: no cut.
+        let whole = cut.replace("ranges fo\u{2026}", "ranges found for user");
+        assert!(explain(&whole).iter().all(|k| !only_cut_short(&whole, k)));
+        // Too little of the message left to tell which it is, or no ellipsis: not matched.
+        assert!(explain("invalid userland-proxy-path: userland-prox\u{2026}").is_empty());
+        assert!(explain("newuidmap: No subuid ranges fo").is_empty());
     }
 
     proptest! {
@@ -1335,6 +1415,26 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
             let err = format!("level=warning msg={warn}\n[rootlesskit:parent] error: {rest}\ntrailing {warn}\n");
             let want = format!("[rootlesskit:parent] error: {rest}");
             prop_assert_eq!(error_line(&err, ""), want.trim());
+        }
+
+        /// Cut short where systemd cuts a line to the terminal's width, past the first CUT_MIN characters of one
+        /// needle: still found, and said to be so.
+        #[test]
+        fn a_known_error_cut_short_by_systemd_is_found(i in 0..TABLE.len(), keep in 0usize..200, dots in prop::bool::ANY) {
+            let e = &TABLE[i];
+            let last = e.needles.last().unwrap();
+            let keep = CUT_MIN + keep % (last.len().saturating_sub(CUT_MIN).max(1));
+            prop_assume!(keep < last.trim_end().len() && last.is_char_boundary(keep));
+            // (The matcher counts the needle as squeezed: without its quotes.)
+            prop_assume!(squeezed(&last[..keep]).trim_end().len() > CUT_MIN);
+            let others = &e.needles[..e.needles.len() - 1];
+            let ellipsis = if dots { "..." } else { "\u{2026}" };
+            let text = format!("Dec 04 host dockerd-rootless.sh[812]: {} {}{ellipsis}", others.join(" "), &last[..keep]);
+            let seen = squeezed(&text);
+            prop_assume!(!e.unless.iter().any(|u| seen.contains(&squeezed(u))));
+            prop_assert!(explain(&text).contains(&e), "{text}");
+            prop_assert!(only_cut_short(&text, e) || squeezed_entry(e).unwrap().matches(&seen));
+            prop_assert!(matched_line(&text, &[e]).is_some());
         }
 
         #[test]

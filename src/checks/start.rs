@@ -1075,14 +1075,21 @@ const LIBEXEC_DOCKER_PROXY: &[&str] = &[
 /// the docker user service's ExecStart=, or `"userland-proxy": false` in its daemon.json, turn it off) and no
 /// `userland-proxy-path` names another program (dockerd then takes that one, and daemon.config shows it).
 fn userland_proxy_looked_up(f: &Facts) -> bool {
-    let setup = f.rootless_unit_setup();
+    // The running rootless daemon's command line, else the user service's.
+    let setup = f
+        .dockerd_setups()
+        .iter()
+        .find(|s| s.rootless && s.pid.is_some() && !s.system_unit)
+        .or_else(|| f.rootless_unit_setup());
     let flag = |name: &str| setup.and_then(|s| s.flag(name));
     let settings = match setup {
         Some(s) => s.settings.clone(),
         None => f.daemon_config(&f.daemon_json_path()).ok().flatten(),
     };
     let setting = |name: &str| settings.as_ref().and_then(|m| m.get(name)).cloned();
-    let off = flag("userland-proxy") == Some("false")
+    // Go's strconv.ParseBool's false words.
+    let off = flag("userland-proxy")
+        .is_some_and(|v| matches!(v, "0" | "f" | "F" | "false" | "FALSE" | "False"))
         || setting("userland-proxy") == Some(serde_json::Value::Bool(false));
     let other = flag("userland-proxy-path").is_some_and(|p| !p.is_empty())
         || setting("userland-proxy-path").is_some_and(|p| p.as_str() != Some(""));

@@ -20,14 +20,12 @@ fuzz_target!(|data: &[u8]| {
         "{line:?} is no line of the output"
     );
     let line_seen = seen(&line);
-    // A line systemd cut short (ending in an ellipsis) may hold all needles but one, of which it ends with the
-    // first CUT_MIN characters or more.
-    let cut = {
-        let t = line_seen.trim_end();
-        t.strip_suffix('\u{2026}')
-            .or_else(|| t.strip_suffix("..."))
-            .map(str::trim_end)
-    };
+    // A line systemd cut short (an ellipsis where it cut, the message's tail after it) may hold all needles but
+    // one, of which the text before the ellipsis ends with CUT_MIN characters or more, and two thirds of it.
+    let head = line_seen
+        .find('\u{2026}')
+        .or_else(|| line_seen.find("..."))
+        .map(|at| line_seen[..at].trim_end());
     for e in known_errors::explain(&line) {
         assert!(!e.unless.iter().any(|n| line_seen.contains(&seen(n))));
         let missing: Vec<String> = e
@@ -36,11 +34,16 @@ fuzz_target!(|data: &[u8]| {
             .map(|n| seen(n))
             .filter(|n| !line_seen.contains(n.as_str()))
             .collect();
-        match (missing.as_slice(), cut) {
+        match (missing.as_slice(), head) {
             ([], _) => {}
-            ([n], Some(cut)) => assert!(
-                (known_errors::CUT_MIN..n.len())
-                    .any(|k| n.is_char_boundary(k) && cut.ends_with(n[..k].trim_end())),
+            ([n], Some(head)) => assert!(
+                (0..=n.len()).any(|k| n.is_char_boundary(k) && {
+                    let start = n[..k].trim_end();
+                    start.len() >= known_errors::CUT_MIN
+                        && start.len() * 3 >= n.trim_end().len() * 2
+                        && start.len() < n.trim_end().len()
+                        && head.ends_with(start)
+                }),
                 "{line:?} holds too little of {n:?}"
             ),
             _ => panic!("{line:?} lacks {missing:?}"),

@@ -1071,29 +1071,60 @@ const LIBEXEC_DOCKER_PROXY: &[&str] = &[
     "/usr/libexec",
 ];
 
-/// Whether the rootless dockerd will look up docker-proxy: the userland proxy is on (`--userland-proxy=false` in
-/// the docker user service's ExecStart=, or `"userland-proxy": false` in its daemon.json, turn it off) and no
-/// `userland-proxy-path` names another program (dockerd then takes that one, and daemon.config shows it).
-fn userland_proxy_looked_up(f: &Facts) -> bool {
-    // The running rootless daemon's command line, else the user service's.
+/// How the rootless dockerd 28.0+ will find its userland proxy.
+enum UserlandProxy {
+    /// docker-proxy, looked up (the default).
+    LookedUp,
+    /// Turned off, and where: `--userland-proxy=false` in the command line or `"userland-proxy": false` in
+    /// daemon.json.
+    Off(String),
+    /// The program `userland-proxy-path` names, and where: dockerd checks it itself (absolute, executable) and it is
+    /// not judged here.
+    Given(String, String),
+}
+
+/// How the rootless dockerd will find its userland proxy, from the running rootless daemon's command line, else the
+/// docker user service's, and the daemon.json it reads.
+fn userland_proxy(f: &Facts) -> UserlandProxy {
     let setup = f
         .dockerd_setups()
         .iter()
         .find(|s| s.rootless && s.pid.is_some() && !s.system_unit)
         .or_else(|| f.rootless_unit_setup());
     let flag = |name: &str| setup.and_then(|s| s.flag(name));
-    let settings = match setup {
-        Some(s) => s.settings.clone(),
-        None => f.daemon_config(&f.daemon_json_path()).ok().flatten(),
+    let (config, settings) = match setup {
+        Some(s) => (s.config.clone(), s.settings.clone()),
+        None => {
+            let path = f.daemon_json_path();
+            let settings = f.daemon_config(&path).ok().flatten();
+            (path, settings)
+        }
+    };
+    let from = |what: &str| match setup {
+        Some(s) => format!("{what} in {}", s.source),
+        None => format!("{what} in {config}"),
     };
     let setting = |name: &str| settings.as_ref().and_then(|m| m.get(name)).cloned();
     // Go's strconv.ParseBool's false words.
-    let off = flag("userland-proxy")
-        .is_some_and(|v| matches!(v, "0" | "f" | "F" | "false" | "FALSE" | "False"))
-        || setting("userland-proxy") == Some(serde_json::Value::Bool(false));
-    let other = flag("userland-proxy-path").is_some_and(|p| !p.is_empty())
-        || setting("userland-proxy-path").is_some_and(|p| p.as_str() != Some(""));
-    !off && !other
+    if let Some(v) = flag("userland-proxy")
+        .filter(|v| matches!(*v, "0" | "f" | "F" | "false" | "FALSE" | "False"))
+    {
+        return UserlandProxy::Off(from(&format!("--userland-proxy={v}")));
+    }
+    if setting("userland-proxy") == Some(serde_json::Value::Bool(false)) {
+        return UserlandProxy::Off(format!("\"userland-proxy\": false in {config}"));
+    }
+    if let Some(p) = flag("userland-proxy-path").filter(|p| !p.is_empty()) {
+        return UserlandProxy::Given(p.to_owned(), from("--userland-proxy-path"));
+    }
+    if let Some(p) = setting("userland-proxy-path")
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| !p.is_empty())
+    {
+        return UserlandProxy::Given(p.to_owned(), format!("\"userland-proxy-path\" in {config}"));
+    }
+    UserlandProxy::LookedUp
 }
 
 fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
@@ -1299,7 +1330,7 @@ database)"
     // start (moby v28.0.0 daemon/config/config_linux.go `lookupBinPath`, `verifyUserlandProxyConfig`). Only for a
     // known Docker version: 25.0 to 27.x scripts look alike, and their dockerd looks up rootlesskit-docker-proxy.
     if let Some((pkg, _)) = docker.as_ref().filter(|(_, v)| *v >= (28, 0, 0))
-        && userland_proxy_looked_up(f)
+        && matches!(userland_proxy(f), UserlandProxy::LookedUp)
     {
         out.push(Need {
             program: "docker-proxy",
@@ -1501,6 +1532,21 @@ fn path(f: &Facts) -> Verdict {
             },
         });
     }
+    if f.docker_version().is_some_and(|(_, v)| v >= (28, 0, 0)) {
+        match userland_proxy(f) {
+            UserlandProxy::LookedUp => {}
+            UserlandProxy::Off(at) => evidence.push(Evidence {
+                source: "userland proxy".into(),
+                detail: format!("off ({at}): dockerd does not look up docker-proxy"),
+            }),
+            UserlandProxy::Given(path, at) => evidence.push(Evidence {
+                source: "userland proxy".into(),
+                detail: format!(
+                    "{path} ({at}): dockerd checks that program itself (an absolute path to an executable), not judged here"
+                ),
+            }),
+        }
+    }
     let mut missing: Vec<(Need, Option<String>)> = Vec::new();
     let mut found = Vec::new();
     for need in needs(f, daemon) {
@@ -1625,8 +1671,9 @@ fn path(f: &Facts) -> Verdict {
     if let Some(pkg) = &reinstall {
         text.push(format!(
             "docker-proxy is missing from {pkg}, which is installed and ships it: reinstall {pkg} with the package \
-manager (apt-get install --reinstall, dnf reinstall, zypper install --force, pacman -S), or put docker-proxy in \
-/usr/libexec/docker, where dockerd looks first."
+manager (apt-get install --reinstall, dnf reinstall, zypper install --force, pacman -S), or put docker-proxy where \
+dockerd looks before PATH (/usr/local/libexec/docker, /usr/libexec/docker, /usr/local/lib/docker, /usr/lib/docker, \
+/usr/local/libexec, /usr/libexec)."
         ));
         r = r.by_hand("a package to reinstall");
     }

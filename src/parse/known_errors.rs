@@ -791,15 +791,21 @@ pub const TABLE: &[KnownError] = &[
 /// `+ mkdir -p …` and another line's `: permission denied`); when no line matches any entry, the text as one
 /// (a message a terminal wrapped over several lines).
 ///
-/// A line systemd cut short to the terminal's width (`systemctl --user status docker` without `-l`, `journalctl`
-/// paged: it ends in `…`, or `...` outside a UTF-8 locale) matches an entry whose needles all occur on it but one,
-/// of which it ends with the first [`CUT_MIN`] characters or more.
+/// A line systemd cut short to the terminal's width (`systemctl --user status docker` without `-l`; see
+/// [`cut_head`]) that holds no entry whole matches the one entry whose needles all occur on it but one, of which
+/// the text before the ellipsis ends with more than [`CUT_MIN`] characters and than any other entry's needle starts
+/// alike; none when several entries could be meant.
 pub fn explain(text: &str) -> Vec<&'static KnownError> {
-    let lines: Vec<String> = text.lines().map(squeezed).collect();
+    let mut hit = vec![false; TABLE.len()];
+    for line in text.lines() {
+        for i in line_entries(&squeezed(line)) {
+            hit[i] = true;
+        }
+    }
     let by_line: Vec<&'static KnownError> = TABLE
         .iter()
-        .zip(squeezed_table())
-        .filter(|(_, s)| lines.iter().any(|l| s.matches_line(l)))
+        .zip(hit)
+        .filter(|(_, hit)| *hit)
         .map(|(e, _)| e)
         .collect();
     if !by_line.is_empty() {
@@ -832,23 +838,19 @@ impl Squeezed {
                 .any(|n| squeezed_text.contains(n.as_str()))
     }
 
-    /// Whether the entry matches one line already [`squeezed`], whole or cut short (see [`explain`]).
-    fn matches_line(&self, squeezed_line: &str) -> bool {
-        if self.matches(squeezed_line) {
-            return true;
-        }
-        let Some(cut) = cut_short(squeezed_line) else {
-            return false;
-        };
-        if self.unless.iter().any(|n| cut.contains(n.as_str())) {
+    /// Whether the entry matches `line` ([`squeezed`]), which systemd cut short after `head`: `line` holds every
+    /// needle but one, and `head` ends with more of that one's start than [`CUT_MIN`] and than any other entry's
+    /// needle shares with it (`shared`, per needle).
+    fn matches_cut(&self, line: &str, head: &str, shared: &[usize]) -> bool {
+        if self.unless.iter().any(|n| line.contains(n.as_str())) {
             return false;
         }
         let mut partial = false;
-        for n in &self.needles {
-            if cut.contains(n.as_str()) {
+        for (n, &shared) in self.needles.iter().zip(shared) {
+            if line.contains(n.as_str()) {
                 continue;
             }
-            if partial || !ends_with_start_of(cut, n) {
+            if partial || !ends_with_start_of(head, n, shared) {
                 return false;
             }
             partial = true;
@@ -857,24 +859,84 @@ impl Squeezed {
     }
 }
 
-/// How much of a needle's start a line cut short must end with: enough to name the message, not only its program
-/// (`failed to start daemon: ` is 24).
+/// The least of a needle's start a line cut short must still hold (and two thirds of it): enough to name a message,
+/// not only a phrase (`permission denied` is 17, and shared by several entries besides).
 pub const CUT_MIN: usize = 16;
 
-/// A [`squeezed`] line without the ellipsis systemd put where it cut it short; `None` for a line that ends in none.
-fn cut_short(squeezed_line: &str) -> Option<&str> {
-    let line = squeezed_line.trim_end();
-    line.strip_suffix('\u{2026}')
-        .or_else(|| line.strip_suffix("..."))
-        .map(str::trim_end)
+/// What a [`squeezed`] line holds before the ellipsis systemd put where it cut it short (`ellipsize_mem`: at the end
+/// of the line, or, for `systemctl status`'s log lines, at nine tenths of the terminal's width with the message's
+/// tail after it; `…`, or `...` outside a UTF-8 locale); `None` for a line without one.
+fn cut_head(squeezed_line: &str) -> Option<&str> {
+    let at = squeezed_line
+        .find('\u{2026}')
+        .or_else(|| squeezed_line.find("..."))?;
+    Some(squeezed_line[..at].trim_end())
 }
 
-/// Whether `text` ends with the first [`CUT_MIN`] or more characters of `needle`, not all of them.
-fn ends_with_start_of(text: &str, needle: &str) -> bool {
+/// Whether `head` ends with a start of `needle` shorter than all of it and at least [`CUT_MIN`] long, two thirds of
+/// it, and longer than `shared`: the table is not every message there is (`error initializing` starts dockerd's
+/// graph driver and network controller errors alike; only the first is an entry).
+fn ends_with_start_of(head: &str, needle: &str, shared: usize) -> bool {
     let needle = needle.trim_end();
-    (CUT_MIN..needle.len())
-        .rev()
-        .any(|k| needle.is_char_boundary(k) && text.ends_with(needle[..k].trim_end()))
+    (CUT_MIN..needle.len()).rev().any(|k| {
+        let start = needle.get(..k).map(str::trim_end).unwrap_or_default();
+        start.len() >= CUT_MIN
+            && start.len() * 3 >= needle.len() * 2
+            && start.len() > shared
+            && head.ends_with(start)
+    })
+}
+
+/// For each entry's needles ([`squeezed`]), the longest start another entry's needle shares with it: a line cut
+/// short within that much of it could be either message. Computed once, and only for a line cut short.
+fn cut_shared() -> &'static [Vec<usize>] {
+    static SHARED: std::sync::OnceLock<Vec<Vec<usize>>> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        let table = squeezed_table();
+        let common = |a: &str, b: &str| {
+            a.char_indices()
+                .zip(b.chars())
+                .find(|((_, x), y)| x != y)
+                .map_or_else(|| a.len().min(b.len()), |((i, _), _)| i)
+        };
+        table
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.needles
+                    .iter()
+                    .map(|n| {
+                        table
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| *j != i)
+                            .flat_map(|(_, o)| o.needles.iter())
+                            .map(|o| common(n, o))
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// The entries (their indices in [`TABLE`]) that match one [`squeezed`] line: those it holds whole; when it holds
+/// none whole and systemd cut it short, the one entry it holds all but the end of (none when more than one could be
+/// meant).
+fn line_entries(squeezed_line: &str) -> Vec<usize> {
+    let table = squeezed_table();
+    let whole: Vec<usize> = (0..table.len())
+        .filter(|&i| table[i].matches(squeezed_line))
+        .collect();
+    let Some(head) = cut_head(squeezed_line).filter(|_| whole.is_empty()) else {
+        return whole;
+    };
+    let shared = cut_shared();
+    let cut: Vec<usize> = (0..table.len())
+        .filter(|&i| table[i].matches_cut(squeezed_line, head, &shared[i]))
+        .collect();
+    if cut.len() == 1 { cut } else { Vec::new() }
 }
 
 /// [`TABLE`]'s entries squeezed, in its order, once per process: a log piped in is matched line by line against
@@ -892,18 +954,20 @@ fn squeezed_table() -> &'static [Squeezed] {
     })
 }
 
+/// `e`'s index in [`TABLE`].
+fn index_of(e: &KnownError) -> Option<usize> {
+    // By value: `TABLE` is a constant, so its entries have no one address.
+    TABLE.iter().position(|t| t == e)
+}
+
 /// `e`'s needles, squeezed.
 fn squeezed_entry(e: &KnownError) -> Option<&'static Squeezed> {
-    // By value: `TABLE` is a constant, so its entries have no one address.
-    TABLE
-        .iter()
-        .position(|t| t == e)
-        .map(|i| &squeezed_table()[i])
+    index_of(e).map(|i| &squeezed_table()[i])
 }
 
 /// Whether `e` matches one line already [`squeezed`], whole or cut short.
 fn matches_line(e: &KnownError, squeezed_line: &str) -> bool {
-    squeezed_entry(e).is_some_and(|s| s.matches_line(squeezed_line))
+    index_of(e).is_some_and(|i| line_entries(squeezed_line).contains(&i))
 }
 
 /// Whether `e` matches `text` only on a line cut short: nowhere does `text` hold the whole message.
@@ -911,7 +975,7 @@ pub fn only_cut_short(text: &str, e: &KnownError) -> bool {
     squeezed_entry(e).is_some_and(|s| {
         !s.matches(&squeezed(text))
             && !text.lines().any(|l| s.matches(&squeezed(l)))
-            && text.lines().any(|l| s.matches_line(&squeezed(l)))
+            && text.lines().any(|l| matches_line(e, &squeezed(l)))
     })
 }
 
@@ -1381,20 +1445,37 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
 
     #[test]
     fn regression_a_line_systemctl_status_cut_short_was_unknown() {
-        let cut = "Dec 04 13:00:01 host dockerd-rootless.sh[812]: [rootlesskit:parent] error: failed to setup UID/GID \
-map: newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges fo\u{2026}";
-        let known = explain(cut);
-        assert!(
-            known.iter().any(|k| k.checks.contains(&"subid.entries")),
-            "{known:?}"
-        );
-        assert!(known.iter().all(|k| only_cut_short(cut, k)));
+        // systemctl status cuts a log line at nine tenths of the terminal's width and keeps its tail after `…`.
+        for cut in [
+            "Dec 04 13:00:01 host dockerd-rootless.sh[812]: [rootlesskit:parent] error: failed to setup UID/GID \
+map: newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges fo\u{2026}r user 1000 (alice)",
+            "Dec 04 13:00:01 host dockerd-rootless.sh[812]: [rootlesskit:parent] error: failed to setup UID/GID \
+map: newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges fo\u{2026}",
+            "newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges fo...",
+        ] {
+            let known = explain(cut);
+            assert!(
+                known.iter().any(|k| k.checks.contains(&"subid.entries")),
+                "{cut}: {known:?}"
+            );
+            assert!(known.iter().all(|k| only_cut_short(cut, k)));
+            assert!(matched_line(cut, &known).is_some());
+        }
         // The same words whole: no cut.
-        let whole = cut.replace("ranges fo\u{2026}", "ranges found for user");
-        assert!(explain(&whole).iter().all(|k| !only_cut_short(&whole, k)));
-        // Too little of the message left to tell which it is, or no ellipsis: not matched.
-        assert!(explain("invalid userland-proxy-path: userland-prox\u{2026}").is_empty());
-        assert!(explain("newuidmap: No subuid ranges fo").is_empty());
+        let whole = "newuidmap: No subuid ranges found for user 1000 (alice)";
+        assert!(!explain(whole).is_empty());
+        assert!(explain(whole).iter().all(|k| !only_cut_short(whole, k)));
+        // Too little of the message left, a start several messages share, or no ellipsis: not matched.
+        for not in [
+            "invalid userland-proxy-path: userland-prox\u{2026}",
+            "open /dev/net/tun: permission denied\u{2026}",
+            "level=error msg=failed to start daemon: error initializing\u{2026}",
+            "failed to connect to\u{2026}",
+            "newuidmap: write to uid_map f\u{2026}",
+            "newuidmap: No subuid ranges fo",
+        ] {
+            assert!(explain(not).is_empty(), "{not}: {:?}", explain(not));
+        }
     }
 
     proptest! {
@@ -1420,18 +1501,29 @@ map: newuidmap 830 [0 1000 1 1 100000 65536] failed: newuidmap: No subuid ranges
         /// Cut short where systemd cuts a line to the terminal's width, past the first CUT_MIN characters of one
         /// needle: still found, and said to be so.
         #[test]
-        fn a_known_error_cut_short_by_systemd_is_found(i in 0..TABLE.len(), keep in 0usize..200, dots in prop::bool::ANY) {
+        fn a_known_error_cut_short_by_systemd_is_found(i in 0..TABLE.len(), keep in 0usize..200, dots in prop::bool::ANY, tail in prop::bool::ANY) {
             let e = &TABLE[i];
             let last = e.needles.last().unwrap();
-            let keep = CUT_MIN + keep % (last.len().saturating_sub(CUT_MIN).max(1));
+            // Somewhere from two thirds of the needle (and CUT_MIN) to all of it but its last character.
+            let lo = CUT_MIN.max((2 * last.len()).div_ceil(3));
+            prop_assume!(lo < last.len());
+            let keep = lo + keep % (last.len() - lo);
             prop_assume!(keep < last.trim_end().len() && last.is_char_boundary(keep));
-            // (The matcher counts the needle as squeezed: without its quotes.)
-            prop_assume!(squeezed(&last[..keep]).trim_end().len() > CUT_MIN);
+            // (The matcher counts the needle as squeezed: without its quotes; and only a start no other entry's
+            // needle shares.)
+            let kept = squeezed(&last[..keep]);
+            let shared = cut_shared()[i][e.needles.len() - 1];
+            let whole = squeezed(last);
+            prop_assume!(kept.trim_end().len() >= CUT_MIN && kept.trim_end().len() > shared);
+            prop_assume!(kept.trim_end().len() * 3 >= whole.trim_end().len() * 2);
             let others = &e.needles[..e.needles.len() - 1];
             let ellipsis = if dots { "..." } else { "\u{2026}" };
-            let text = format!("Dec 04 host dockerd-rootless.sh[812]: {} {}{ellipsis}", others.join(" "), &last[..keep]);
+            let tail = if tail { " (the message's end)" } else { "" };
+            let text = format!("Dec 04 host dockerd-rootless.sh[812]: {} {}{ellipsis}{tail}", others.join(" "), &last[..keep]);
             let seen = squeezed(&text);
             prop_assume!(!e.unless.iter().any(|u| seen.contains(&squeezed(u))));
+            // (Unless the kept words hold another entry whole.)
+            prop_assume!(!TABLE.iter().zip(squeezed_table()).any(|(o, s)| o != e && s.matches(&seen)));
             prop_assert!(explain(&text).contains(&e), "{text}");
             prop_assert!(only_cut_short(&text, e) || squeezed_entry(e).unwrap().matches(&seen));
             prop_assert!(matched_line(&text, &[e]).is_some());

@@ -252,7 +252,7 @@ How to fix: `net.ipv4.ping_group_range = 0 2147483647` in /etc/sysctl.d (for boo
     per_user: true,
     judges: Judges::AnyDaemon,
     title: "Containers get a DNS server they can reach (no loopback-only resolv.conf)",
-    reference: "https://docs.docker.com/engine/daemon/troubleshoot/; resolv.conf(5)",
+    reference: "https://docs.docker.com/engine/daemon/troubleshoot/; https://github.com/moby/moby/blob/v26.1.0/libnetwork/internal/resolvconf/resolvconf.go#L231; resolv.conf(5)",
     explain: "\
 What it checks: the nameservers in /etc/resolv.conf the way Docker reads them: loopback servers (127.0.0.0/8, ::1) are dropped, \
 because a container's 127.0.0.1 is the container itself; with only systemd-resolved's stub (127.0.0.53) Docker reads the upstream \
@@ -263,8 +263,10 @@ NetworkManager configured with `dns=dnsmasq`.
 Why it matters: when nothing usable is left, Docker silently falls back to Google's public servers, which fails on networks \
 that block outside DNS and leaks names that should stay internal.
 
-What you see when it's wrong: `WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using \
-default external servers : [8.8.8.8 8.8.4.4]`, then lookups that time out inside containers.
+What you see when it's wrong: dockerd logs `No non-localhost DNS nameservers are left in resolv.conf. Using default \
+external servers` (Docker 20.10 to 29; the docs quote older Docker's `WARNING: Local (127.0.0.1) DNS resolver found in \
+resolv.conf and containers can't use it. Using default external servers : [8.8.8.8 8.8.4.4]`), then lookups that time \
+out inside containers.
 
 How to fix: give Docker the real upstream servers: `{\"dns\": [\"10.0.0.2\", \"8.8.8.8\"]}` in daemon.json (then restart the daemon; \
 when NetworkManager lists the network's own servers in /run/NetworkManager/no-stub-resolv.conf, `fix --apply` sets them in \
@@ -1096,7 +1098,7 @@ fn dns(f: &Facts) -> Verdict {
 
 fn loopback_summary(loopback: &[String]) -> String {
     format!(
-        "/etc/resolv.conf has only loopback resolvers ({}): \"WARNING: Local (127.0.0.1) DNS resolver found in resolv.conf and containers can't use it. Using default external servers : [8.8.8.8 8.8.4.4]\"",
+        "/etc/resolv.conf has only loopback resolvers ({}): dockerd logs \"No non-localhost DNS nameservers are left in resolv.conf. Using default external servers\" and gives containers Google's public servers",
         if loopback.is_empty() {
             "none at all".to_owned()
         } else {
@@ -2443,7 +2445,7 @@ mod tests {
         assert_eq!(v.status, Status::Warn);
         assert!(
             v.summary
-                .contains("Local (127.0.0.1) DNS resolver found in resolv.conf"),
+                .contains("No non-localhost DNS nameservers are left in resolv.conf"),
             "{}",
             v.summary
         );

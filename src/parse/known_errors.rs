@@ -76,15 +76,15 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["write to uid_map failed: Invalid argument"],
-        checks: &["subid.overlap", "subid.own_id"],
-        meaning: "the kernel refused the uid map: its ranges overlap (two ranges of the user, or one holding the user's own uid)",
+        checks: &["subid.overlap", "subid.own_id", "subid.nested_userns"],
+        meaning: "the kernel refused the uid map: its ranges overlap (two ranges of the user, or one holding the user's own uid), or, in a nested user namespace, they are not mapped in the parent",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
         unless: &[],
     },
     KnownError {
         needles: &["write to gid_map failed: Invalid argument"],
-        checks: &["subid.overlap", "subid.own_id"],
-        meaning: "the kernel refused the gid map: its ranges overlap (two ranges of the user, or one holding the user's own gid)",
+        checks: &["subid.overlap", "subid.own_id", "subid.nested_userns"],
+        meaning: "the kernel refused the gid map: its ranges overlap (two ranges of the user, or one holding the user's own gid), or, in a nested user namespace, they are not mapped in the parent",
         source: "https://github.com/shadow-maint/shadow/blob/4.13/libmisc/idmapping.c#L217; https://man7.org/linux/man-pages/man7/user_namespaces.7.html",
         unless: &[],
     },
@@ -252,7 +252,7 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["flag provided but not defined"],
-        checks: &["start.environment"],
+        checks: &["start.environment", "start.versions"],
         meaning: "a word of DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (or a flag the script passes) is not a flag of this RootlessKit release",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/cmd/rootlesskit/main.go; https://github.com/golang/go/blob/go1.19/src/flag/flag.go",
         unless: &[],
@@ -706,6 +706,131 @@ pub const TABLE: &[KnownError] = &[
         source: "https://github.com/moby/moby/blob/docker-v29.5.0/daemon/daemon_linux.go#L244",
         unless: &[],
     },
+    KnownError {
+        needles: &["apparmor_restrict_unprivileged_userns is set to 1"],
+        checks: &["userns.apparmor_restrict", "apparmor.rootlesskit"],
+        meaning: "RootlessKit's child could not get its user namespace (EACCES) while AppArmor restricts unprivileged user namespaces, and no profile allows it for this rootlesskit",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v2.0.2/pkg/parent/warn.go#L75",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["creating bind0 directory under /tmp"],
+        checks: &["start.state_dir"],
+        meaning: "RootlessKit's child could not make its directory in /tmp (read-only, full, or not writable) for the copied-up /etc",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/copyup/tmpfssymlink/tmpfssymlink.go#L26",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["api.sock: bind: invalid argument"],
+        checks: &["start.state_dir"],
+        meaning: "RootlessKit's API socket path is longer than a Unix socket path may be (108 bytes): the state directory is too deep",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L404; https://man7.org/linux/man-pages/man7/unix.7.html",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["failed to create bind mount on /sys/fs/cgroup"],
+        checks: &["cgroup.v2"],
+        meaning: "RootlessKit's child could not mount the cgroup file system in its namespace: no cgroup v2 hierarchy where it looks",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/child/child.go#L76",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["lxc-user-nic failed", "Quota reached"],
+        checks: &["network.driver"],
+        meaning: "lxc-user-nic allows this user no more interfaces: /etc/lxc/lxc-usernet has no line, or a full quota, for them",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/network/lxcusernic/lxcusernic.go#L77; https://github.com/lxc/lxc/blob/lxc-5.0.2/src/lxc/cmd/lxc_user_nic.c#L1211",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["ioctl(TUNSETIFF)"],
+        checks: &["network.tun"],
+        meaning: "slirp4netns could not create its TAP device: /dev/net/tun is not the TUN device (missing, or a plain file)",
+        source: "https://github.com/rootless-containers/slirp4netns/blob/v1.2.0/main.c#L98",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["chcon: failed to change context of"],
+        checks: &["start.selinux"],
+        meaning: "dockerd-rootless.sh relabels /run for iptables where SELinux is on, and chcon was refused",
+        source: "https://github.com/moby/moby/blob/v20.10.24/contrib/dockerd-rootless.sh#L119; https://github.com/coreutils/coreutils/blob/v9.1/src/chcon.c#L191",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["can't open lock file /run/xtables.lock"],
+        checks: &["start.selinux"],
+        meaning: "iptables in RootlessKit's namespace may not create its lock under /run: SELinux labels it for root's iptables (the script's chcon did not run or failed)",
+        source: "https://github.com/moby/moby/issues/41230; https://github.com/moby/moby/blob/v26.1.0/contrib/dockerd-rootless.sh#L150",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["failed to find iptables"],
+        checks: &["iptables.binary"],
+        meaning: "dockerd found no iptables on its PATH (the PATH of dockerd-rootless.sh)",
+        source: "https://github.com/moby/moby/blob/v26.1.0/libnetwork/iptables/iptables.go#L113",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["could not insert 'br_netfilter'"],
+        checks: &["iptables.modules"],
+        meaning: "br_netfilter is not loaded and cannot be loaded from inside RootlessKit's namespace: load it as root at boot",
+        source: "https://github.com/moby/moby/blob/v26.1.0/libnetwork/drivers/bridge/bridge_linux.go#L427; https://github.com/kmod-project/kmod/blob/v30/tools/modprobe.c#L634",
+        unless: &[],
+    },
+    KnownError {
+        needles: &[
+            "running in rootless-mode without cgroups",
+            "boot the system in cgroup v2 mode",
+        ],
+        checks: &["cgroup.v2", "daemon.warnings"],
+        meaning: "the host runs cgroup v1, where a rootless daemon has no cgroups: --memory, --cpus and --pids-limit are ignored",
+        source: "https://github.com/moby/moby/blob/v26.1.0/daemon/info_unix.go#L89",
+        unless: &[],
+    },
+    KnownError {
+        needles: &[
+            "running in rootless-mode without cgroups",
+            "systemd is required",
+        ],
+        checks: &["systemd.pid1", "session.dbus", "daemon.warnings"],
+        meaning: "on cgroup v2 a rootless daemon gets cgroups through systemd's user manager (cgroup driver systemd), which it could not reach",
+        source: "https://github.com/moby/moby/blob/v26.1.0/daemon/info_unix.go#L87",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["No swap limit support"],
+        checks: &["kernel.swap_limit"],
+        meaning: "the kernel accounts no swap for cgroups: `docker run --memory-swap` is not enforced",
+        source: "https://github.com/moby/moby/blob/v26.1.0/daemon/info_unix.go#L96",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["No non-localhost DNS nameservers are left in resolv.conf"],
+        checks: &["network.dns"],
+        meaning: "/etc/resolv.conf names only loopback resolvers, which a container cannot reach: dockerd gives containers Google's public servers instead",
+        source: "https://github.com/moby/moby/blob/v26.1.0/libnetwork/internal/resolvconf/resolvconf.go#L231",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Local (127.0.0.1) DNS resolver found in resolv.conf"],
+        checks: &["network.dns"],
+        meaning: "(older Docker's wording, quoted by the docs) /etc/resolv.conf names only loopback resolvers, which a container cannot reach",
+        source: "https://docs.docker.com/engine/daemon/troubleshoot/",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["needs to be present under $PATH"],
+        checks: &["network.binaries", "start.path"],
+        meaning: "dockerd-rootless-setuptool.sh finds no dockerd-rootless.sh on PATH (Debian's docker.io keeps it in /usr/share/docker.io/contrib)",
+        source: "https://github.com/moby/moby/blob/v26.1.0/contrib/dockerd-rootless-setuptool.sh#L63",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["systemd not detected", "needs to be started manually"],
+        checks: &["systemd.pid1", "session.login"],
+        meaning: "dockerd-rootless-setuptool.sh could not ask the user's systemd (`systemctl --user show-environment` failed): no systemd, or no login session of this user",
+        source: "https://github.com/moby/moby/blob/v26.1.0/contrib/dockerd-rootless-setuptool.sh#L371",
+        unless: &[],
+    },
     // What users paste from `docker`, `systemctl --user` and the kernel log, after the start.
     KnownError {
         needles: &["cannot expose privileged port"],
@@ -740,6 +865,48 @@ pub const TABLE: &[KnownError] = &[
         checks: SOCKET_NOT_YOURS,
         meaning: "the client reached a socket it may not use: the rootful one without the docker group in this session, or another user's",
         source: "https://docs.docker.com/engine/install/linux-postinstall/",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["lchown", "invalid argument"],
+        checks: &["subid.range_size", "subid.entries"],
+        meaning: "an image layer holds a file owned by a uid or gid the user namespace does not map: the user's subordinate range is smaller than 65,536",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/blob/v26.1.0/pkg/archive/archive.go#L773",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["lchown", "operation not permitted"],
+        checks: &["storage.data_root", "volumes.data_root"],
+        meaning: "the data-root's file system refuses to change a file's owner (NFS and the like): the rootless data-root must be on a local file system",
+        source: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/blob/v26.1.0/pkg/archive/archive.go#L773",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["ping: socket: Operation not permitted"],
+        checks: &["network.ping_group_range"],
+        meaning: "ping in a container may not open an ICMP socket: net.ipv4.ping_group_range leaves out the group it runs as",
+        source: "https://github.com/iputils/iputils/blob/20221126/ping/ping.c#L191; https://docs.docker.com/engine/security/rootless/troubleshoot/",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Error loading config file", "permission denied"],
+        checks: &["client.config_dir"],
+        meaning: "the docker CLI may not read its config.json (root-owned after a `sudo docker login`, or its directory's mode)",
+        source: "https://github.com/docker/cli/blob/v28.0.0/cli/config/config.go#L166",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Unit docker.service not found"],
+        checks: &["daemon.user_unit"],
+        meaning: "systemctl --user has no docker.service: dockerd-rootless-setuptool.sh install was never run for this user (or the unit is elsewhere)",
+        source: "https://github.com/systemd/systemd/blob/v252/src/core/dbus-unit.c#L2467",
+        unless: &[],
+    },
+    KnownError {
+        needles: &["Unit docker.service is masked"],
+        checks: &["daemon.user_unit"],
+        meaning: "the user's docker.service is masked (a link to /dev/null): systemctl --user unmask docker",
+        source: "https://github.com/systemd/systemd/blob/v252/src/core/dbus-unit.c#L2477",
         unless: &[],
     },
     KnownError {
@@ -1078,7 +1245,7 @@ mod tests {
             ),
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 1000 65536] failed: newuidmap: write to uid_map failed: Invalid argument\n: exit status 1",
-                &["subid.overlap", "subid.own_id"],
+                &["subid.overlap", "subid.own_id", "subid.nested_userns"],
             ),
             (
                 "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: : exit status 1",
@@ -1347,16 +1514,19 @@ chmod /tmp/rd-me-data/docker: operation not permitted\n\
     /// the CLI's config directory, was called the data-root's.
     #[test]
     fn regression_a_bind_mount_source_was_called_the_data_root() {
-        for text in [
-            "docker: Error response from daemon: error while creating mount source path '/root/x': mkdir /root/x: permission denied.",
-            "WARNING: Error loading config file: /home/u/.docker/config.json: mkdir /home/u/.docker: permission denied",
-        ] {
-            assert!(
-                checks_for(text).is_empty(),
-                "{text}: {:?}",
-                checks_for(text)
-            );
-        }
+        let text = "docker: Error response from daemon: error while creating mount source path '/root/x': mkdir /root/x: permission denied.";
+        assert!(
+            checks_for(text).is_empty(),
+            "{text}: {:?}",
+            checks_for(text)
+        );
+        // The CLI's config directory is the CLI's.
+        assert_eq!(
+            checks_for(
+                "WARNING: Error loading config file: /home/u/.docker/config.json: mkdir /home/u/.docker: permission denied"
+            ),
+            ["client.config_dir"]
+        );
         assert_eq!(
             checks_for("mkdir /home/alice/.local/share/docker: permission denied"),
             ["storage.data_root_owner"]

@@ -648,3 +648,85 @@ fn regression_ok_user_trial_passes_lost_the_bp_sock_race_by_hand() {
     );
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn start_propagation_is_rootlesskits_own_rslave_warning_and_later_host_mounts() {
+    // start.propagation against the real RootlessKit, in two mount namespaces of root's: one where / is private (as
+    // on this machine, without systemd), one where it is made shared (as systemd does at boot). In each the doctor
+    // judges it as the user, then RootlessKit starts with the script's --propagation=rslave, root mounts a tmpfs on
+    // the host side after the child is up, and the child says whether it sees it. Private: RootlessKit's own warning
+    // and the mount never arrives; shared: neither.
+    let Some(live) = live() else { return };
+    let user = live.ok_user();
+    let dir = std::path::PathBuf::from(format!("/tmp/rd-propagation-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).unwrap();
+    fs::create_dir(dir.join("mnt")).unwrap();
+    std::os::unix::fs::chown(&dir, Some(user.uid), Some(user.gid)).unwrap();
+    let d = dir.display();
+    let child = dir.join("child.sh");
+    fs::write(
+        &child,
+        format!(
+            "#!/bin/sh\ntouch {d}/ready\ni=0\nwhile [ ! -e {d}/go ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done\n\
+echo seen=$(grep -c ' {d}/mnt ' /proc/self/mountinfo)\n"
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&child, fs::Permissions::from_mode(0o755)).unwrap();
+    let env: String = support::login_env(
+        &user.name,
+        &user.home,
+        support::PATH,
+        &user.xdg_runtime_dir.display().to_string(),
+    )
+    .iter()
+    .map(|(k, v)| format!("'{k}={v}' "))
+    .collect();
+    let bin = support::doctor_bin().display().to_string();
+    for shared in [false, true] {
+        for f in ["ready", "go", "doctor.json", "rk.out"] {
+            let _ = fs::remove_file(dir.join(f));
+        }
+        let as_user = format!("runuser -u {} -- env -i {env}", user.name);
+        let script = format!(
+            "{}\n{as_user} {bin} preflight --only start.propagation --format json > {d}/doctor.json\n\
+{as_user} timeout -k 5 30 rootlesskit --net=host --port-driver=none --copy-up=/etc --propagation=rslave {d}/child.sh \
+> {d}/rk.out 2>&1 &\n\
+i=0; while [ ! -e {d}/ready ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done\n\
+mount -t tmpfs tmpfs {d}/mnt\ntouch {d}/go\nwait\n",
+            if shared {
+                "mount --make-rshared /"
+            } else {
+                "true"
+            }
+        );
+        let mut c = Command::new("/usr/bin/unshare");
+        c.args(["-m", "/bin/sh", "-c", &script]);
+        let run = support::Run::of(c);
+        let doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("doctor.json")).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("the doctor's JSON ({e})\n{run}"));
+        let f = finding(&doc, "start.propagation");
+        let rk = fs::read_to_string(dir.join("rk.out")).unwrap();
+        let warning = "The host root filesystem is mounted as \\\"\\\". Setting child propagation to \\\"rslave\\\" is not supported.";
+        if shared {
+            assert_eq!(f["status"], "pass", "{f}\n{run}");
+            assert!(
+                rk.contains("seen=1") && !rk.contains("Setting child propagation"),
+                "{rk}"
+            );
+        } else {
+            assert_eq!(f["status"], "warn", "{f}\n{run}");
+            assert!(
+                f["summary"].as_str().unwrap().contains(
+                    "The host root filesystem is mounted as \"\". Setting child propagation to \"rslave\" is not supported."
+                ),
+                "{f}"
+            );
+            assert!(rk.contains(warning) && rk.contains("seen=0"), "{rk}");
+        }
+    }
+    assert!(live_processes_of(user.uid).is_empty());
+    let _ = fs::remove_dir_all(&dir);
+}

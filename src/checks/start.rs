@@ -251,6 +251,37 @@ pasta, install slirp4netns.",
         removes: &[],
         run: state_dir,
     },
+    Check {
+        id: "start.propagation",
+        area: "start",
+        scope: Scope::Preflight,
+        needs_runtime: true,
+        per_user: true,
+        judges: Judges::Rootless,
+        title: "/ is a shared mount, so RootlessKit's rslave propagation brings the host's later mounts in",
+        reference: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/warn.go#L24; https://github.com/moby/moby/blob/v26.1.0/contrib/dockerd-rootless.sh#L137; mount_namespaces(7); mount(8)",
+        explain: "\
+What it checks: the propagation of / in this machine's mount table (/proc/self/mountinfo, the first entry mounted on \
+/, as RootlessKit reads it), when the start path asks RootlessKit for --propagation=rslave, as every dockerd-rootless.sh \
+does (unless DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS sets a private propagation, which asks for nothing from the host).
+
+Why it matters: RootlessKit's child makes its copy of the mount tree a slave of the host's, so a file system mounted on \
+the host after the daemon started (a disk, an NFS or autofs mount, a new bind mount) shows up for the daemon and its \
+containers. That works only when / is shared, which systemd makes it at boot; without systemd as init (WSL, a \
+container, a chroot, some init systems) / is private, the slave has no master, and a later mount never reaches the \
+daemon: a bind mount or volume of such a path shows the empty directory below it.
+
+What you see when it's wrong: at every start, RootlessKit's `[rootlesskit:parent] The host root filesystem is mounted \
+as \"\". Setting child propagation to \"rslave\" is not supported.` (`\"master:363\"` and the like inside a container); \
+later, containers that see an empty directory where the host has a mount.
+
+How to fix: make / shared, now and at every boot: `sudo mount --make-rshared /` (on WSL, `command = \"mount \
+--make-rshared /\"` in the [boot] section of /etc/wsl.conf; in a container, start it with `--mount-propagation` or \
+`-v /:/host:rshared` as its runtime allows), then restart the daemon.",
+        packages: &[],
+        removes: &[],
+        run: propagation,
+    },
     // --- start.selinux (launch-sequence rows 1.12 and 7.3) ---
     Check {
         id: "start.selinux",
@@ -1963,6 +1994,66 @@ fn space_problem(
 give the tmpfs more (RuntimeDirectorySize= in logind.conf(5) for /run/user)."
         ),
     });
+}
+
+/// `start.propagation`: see its explain text.
+fn propagation(f: &Facts) -> Verdict {
+    // Every dockerd-rootless.sh since 20.10 passes --propagation=rslave (v20.10.24, v26.1.0, docker-v29.7.2).
+    let asks = f.rootless_script().is_some();
+    if let Some(p) = f.start_flags_value("propagation") {
+        if p.contains("private") {
+            return Verdict::pass(format!(
+                "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS sets --propagation={p}: RootlessKit asks nothing from the host's mounts"
+            ));
+        }
+    } else if !asks {
+        return Verdict::skip(
+            "no dockerd-rootless.sh on the start path to pass --propagation=rslave (network.binaries says why)",
+        );
+    }
+    let mounts = match f.mounts() {
+        Read::Ok(m) => m,
+        Read::Missing => {
+            return Verdict::skip("no /proc/self/mountinfo here: no mount table to judge");
+        }
+        Read::Failed(e) => return super::unreadable("/proc/self/mountinfo", e),
+    };
+    let Some(root) = mounts.iter().find(|m| m.mount_point == "/") else {
+        return Verdict::error("/proc/self/mountinfo has no mount on /")
+            .evidence("/proc/self/mountinfo", "no entry mounted on /".to_owned());
+    };
+    let optional = root.optional.join(" ");
+    let ev = format!(
+        "/ ({} on {}): {}",
+        root.fs_type,
+        root.source,
+        if optional.is_empty() {
+            "private (no propagation fields)".to_owned()
+        } else {
+            optional.clone()
+        }
+    );
+    if optional.contains("shared") {
+        return Verdict::pass(format!(
+            "/ is shared ({optional}): mounts the host makes after the daemon starts reach it (RootlessKit's rslave)"
+        ))
+        .evidence("/proc/self/mountinfo", ev);
+    }
+    Verdict::warn(format!(
+        "/ is not a shared mount ({}): RootlessKit warns \"The host root filesystem is mounted as {optional:?}. Setting child \
+propagation to \"rslave\" is not supported.\", and a file system mounted on the host after the daemon starts never \
+reaches it or its containers",
+        if optional.is_empty() { "private" } else { optional.as_str() }
+    ))
+    .evidence("/proc/self/mountinfo", ev)
+    .fix(
+        Remediation::text(
+            "Make / shared now and at every boot (systemd does at boot; on WSL add `command = \"mount --make-rshared /\"` \
+to the [boot] section of /etc/wsl.conf), then restart the daemon:",
+        )
+        .step(Step::root(["mount", "--make-rshared", "/"]))
+        .by_hand("it lasts until the next boot unless the boot makes it so"),
+    )
 }
 
 fn state_dir(f: &Facts) -> Verdict {

@@ -34,6 +34,9 @@ pub struct Mount {
     pub source: String,
     /// Superblock options, shared by every mount of the same filesystem.
     pub super_options: Vec<String>,
+    /// The optional fields before the separator: the mount's propagation (`shared:N`, `master:N`,
+    /// `propagate_from:N`, `unbindable`); none for a private mount.
+    pub optional: Vec<String>,
 }
 
 impl Mount {
@@ -106,6 +109,11 @@ fn parse_line(line: &str) -> Result<Mount, String> {
             after.len().saturating_sub(1)
         ));
     };
+    let optional = before[6..]
+        .iter()
+        .filter(|f| !f.is_empty())
+        .map(|f| (*f).to_owned())
+        .collect();
     Ok(Mount {
         mount_id: parse_id(mount_id, "mount id")?,
         parent_id: parse_id(parent_id, "parent id")?,
@@ -116,6 +124,7 @@ fn parse_line(line: &str) -> Result<Mount, String> {
         fs_type: unescape(fs_type),
         source: unescape(source),
         super_options: split_options(super_options),
+        optional,
     })
 }
 
@@ -212,6 +221,7 @@ mod tests {
                 fs_type: "ext4".into(),
                 source: "/dev/nvme0n1p2".into(),
                 super_options: vec!["rw".into(), "errors=remount-ro".into()],
+                optional: vec!["shared:1".into()],
             }
         );
         assert_eq!(mounts[7].root, "/alice/My Files");
@@ -314,6 +324,7 @@ x 2 0:1 / / rw - ext4 /dev/sda rw
                     fs_type: "tmpfs".into(),
                     source: "tmpfs".into(),
                     super_options: vec![],
+                    optional: vec![],
                 })
                 .collect();
             if let Some(m) = mount_for(&mounts, &path) {

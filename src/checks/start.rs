@@ -271,13 +271,13 @@ containers. That works only when / is shared, which systemd makes it at boot; wi
 container, a chroot, some init systems) / is private, the slave has no master, and a later mount never reaches the \
 daemon: a bind mount or volume of such a path shows the empty directory below it.
 
-What you see when it's wrong: at every start, RootlessKit's `[rootlesskit:parent] The host root filesystem is mounted \
-as \"\". Setting child propagation to \"rslave\" is not supported.` (`\"master:363\"` and the like inside a container); \
-later, containers that see an empty directory where the host has a mount.
+What you see when it's wrong: at every start, RootlessKit's warning `The host root filesystem is mounted as \"\". \
+Setting child propagation to \"rslave\" is not supported.` (`\"master:363\"` and the like inside a container); later, \
+containers that see an empty directory where the host has a mount.
 
 How to fix: make / shared, now and at every boot: `sudo mount --make-rshared /` (on WSL, `command = \"mount \
---make-rshared /\"` in the [boot] section of /etc/wsl.conf; in a container, start it with `--mount-propagation` or \
-`-v /:/host:rshared` as its runtime allows), then restart the daemon.",
+--make-rshared /\"` in the [boot] section of /etc/wsl.conf, or systemd there with `systemd=true`; inside a container, \
+the same command, which needs a privileged one), then restart the daemon.",
         packages: &[],
         removes: &[],
         run: propagation,
@@ -1123,14 +1123,7 @@ fn userland_proxy(f: &Facts) -> UserlandProxy {
         .find(|s| s.rootless && s.pid.is_some() && !s.system_unit)
         .or_else(|| f.rootless_unit_setup());
     let flag = |name: &str| setup.and_then(|s| s.flag(name));
-    let (config, settings) = match setup {
-        Some(s) => (s.config.clone(), s.settings.clone()),
-        None => {
-            let path = f.daemon_json_path();
-            let settings = f.daemon_config(&path).ok().flatten();
-            (path, settings)
-        }
-    };
+    let (config, settings) = f.rootless_settings(setup);
     let from = |what: &str| match setup {
         Some(s) => format!("{what} in {}", s.source),
         None => format!("{what} in {config}"),

@@ -288,14 +288,7 @@ fn forced_driver(f: &Facts) -> Option<Forced> {
             detail: format!("--storage-driver={v}"),
         });
     }
-    let (path, settings) = match unit {
-        Some(setup) => (setup.config.clone(), setup.settings.clone()),
-        None => {
-            let path = f.daemon_json_path();
-            let settings = f.daemon_config(&path).ok().flatten();
-            (path, settings)
-        }
-    };
+    let (path, settings) = f.rootless_settings(unit);
     let v = settings?.get("storage-driver")?.as_str()?.to_owned();
     Some(Forced {
         detail: format!("\"storage-driver\": \"{v}\""),

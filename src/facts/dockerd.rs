@@ -98,6 +98,22 @@ impl Facts<'_> {
         }
     }
 
+    /// The daemon.json a rootless daemon started by `setup` reads, and its settings (`None` when absent or unusable:
+    /// daemon.config says why); without a setup, the default daemon.json's.
+    pub fn rootless_settings(
+        &self,
+        setup: Option<&Setup>,
+    ) -> (String, Option<serde_json::Map<String, Value>>) {
+        match setup {
+            Some(s) => (s.config.clone(), s.settings.clone()),
+            None => {
+                let path = self.daemon_json_path();
+                let settings = self.daemon_config(&path).ok().flatten();
+                (path, settings)
+            }
+        }
+    }
+
     /// The daemon.json of a rootless daemon: `$XDG_CONFIG_HOME/docker/daemon.json`, default `~/.config/docker/daemon.json`.
     pub fn daemon_json_path(&self) -> String {
         format!(

@@ -714,6 +714,16 @@ pub const TABLE: &[KnownError] = &[
         unless: &[],
     },
     KnownError {
+        needles: &[
+            "The host root filesystem is mounted as",
+            "Setting child propagation to",
+        ],
+        checks: &["start.propagation"],
+        meaning: "/ is not a shared mount (no systemd at boot: WSL, a container, a chroot), so RootlessKit's rslave propagation has no master and the host's later mounts never reach the daemon",
+        source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/warn.go#L24",
+        unless: &[],
+    },
+    KnownError {
         needles: &["creating bind0 directory under /tmp"],
         checks: &["start.state_dir"],
         meaning: "RootlessKit's child could not make its directory in /tmp (read-only, full, or not writable) for the copied-up /etc",
@@ -976,15 +986,26 @@ pub fn explain(text: &str) -> Vec<&'static KnownError> {
         .map(|(e, _)| e)
         .collect();
     if !by_line.is_empty() {
-        return by_line;
+        return errors_first(by_line);
     }
     let whole = squeezed(text);
-    TABLE
-        .iter()
-        .zip(squeezed_table())
-        .filter(|(_, s)| s.matches(&whole))
-        .map(|(e, _)| e)
-        .collect()
+    errors_first(
+        TABLE
+            .iter()
+            .zip(squeezed_table())
+            .filter(|(_, s)| s.matches(&whole))
+            .map(|(e, _)| e)
+            .collect(),
+    )
+}
+
+/// `known` without the warnings that stop nothing ([`stops_nothing`]) when an error is among them: RootlessKit's
+/// output holds its propagation warning whatever else went wrong.
+fn errors_first(known: Vec<&'static KnownError>) -> Vec<&'static KnownError> {
+    if known.iter().all(|k| stops_nothing(k)) {
+        return known;
+    }
+    known.into_iter().filter(|k| !stops_nothing(k)).collect()
 }
 
 /// An entry's needles and `unless` as [`squeezed`] text.
@@ -1119,6 +1140,12 @@ fn squeezed_table() -> &'static [Squeezed] {
             })
             .collect()
     })
+}
+
+/// Whether `e` is a warning that never stops a start (RootlessKit's about the propagation of /): `why` names it, and a
+/// failed start is not explained by it.
+pub fn stops_nothing(e: &KnownError) -> bool {
+    e.checks == ["start.propagation"]
 }
 
 /// `e`'s index in [`TABLE`].
@@ -1611,6 +1638,17 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
                 e.needles
             );
         }
+    }
+
+    #[test]
+    fn rootlesskits_propagation_warning_is_the_answer_only_alone() {
+        let warning = "time=\"…\" level=warning msg=\"The host root filesystem is mounted as \\\"\\\". Setting child propagation to \\\"rslave\\\" is not supported.\"";
+        assert_eq!(checks_for(warning), ["start.propagation"]);
+        let with_error = format!(
+            "{warning}\n[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"rdtest-nosub\")"
+        );
+        assert!(!checks_for(&with_error).contains(&"start.propagation"));
+        assert_eq!(checks_for(&with_error).first(), Some(&"subid.entries"));
     }
 
     #[test]

@@ -384,6 +384,7 @@ scenarios! {
     debian_12_no_sys_fs_cgroup => "debian-12-no-sys-fs-cgroup",
     debian_12_no_systemd_judged_by_root => "debian-12-no-systemd-judged-by-root",
     debian_12_root_not_shared => "debian-12-root-not-shared",
+    debian_12_chroot_root_not_a_mount => "debian-12-chroot-root-not-a-mount",
     debian_12_no_systemd_no_runtime_dir => "debian-12-no-systemd-no-runtime-dir",
     debian_12_no_systemd_start_flags => "debian-12-no-systemd-start-flags",
     debian_12_no_systemd_start_home => "debian-12-no-systemd-start-home",

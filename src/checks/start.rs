@@ -268,8 +268,10 @@ does (unless DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS sets a private propagation, whic
 Why it matters: RootlessKit's child makes its copy of the mount tree a slave of the host's, so a file system mounted on \
 the host after the daemon started (a disk, an NFS or autofs mount, a new bind mount) shows up for the daemon and its \
 containers. That works only when / is shared, which systemd makes it at boot; without systemd as init (WSL, a \
-container, a chroot, some init systems) / is private, the slave has no master, and a later mount never reaches the \
-daemon: a bind mount or volume of such a path shows the empty directory below it.
+container, a chroot, some init systems) / is private, and a file system mounted later on a directory of the root file \
+system never reaches the daemon (below a submount that is itself shared, it still does): a bind mount or volume of such \
+a path shows the empty directory below it. In a chroot into a plain directory no mount is on / at all: there the \
+kernel refuses RootlessKit its user namespace (user_namespaces(7)), and the check fails.
 
 What you see when it's wrong: at every start, RootlessKit's warning `The host root filesystem is mounted as \"\". \
 Setting child propagation to \"rslave\" is not supported.` (`\"master:363\"` and the like inside a container); later, \
@@ -1991,15 +1993,9 @@ give the tmpfs more (RuntimeDirectorySize= in logind.conf(5) for /run/user)."
 
 /// `start.propagation`: see its explain text.
 fn propagation(f: &Facts) -> Verdict {
-    // Every dockerd-rootless.sh since 20.10 passes --propagation=rslave (v20.10.24, v26.1.0, docker-v29.7.2).
-    let asks = f.rootless_script().is_some();
-    if let Some(p) = f.start_flags_value("propagation") {
-        if p.contains("private") {
-            return Verdict::pass(format!(
-                "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS sets --propagation={p}: RootlessKit asks nothing from the host's mounts"
-            ));
-        }
-    } else if !asks {
+    // Every dockerd-rootless.sh since 20.10 passes --propagation=rslave (v20.10.24, v26.1.0, docker-v29.7.2), before
+    // DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, whose value wins.
+    if f.rootless_script().is_none() {
         return Verdict::skip(
             "no dockerd-rootless.sh on the start path to pass --propagation=rslave (network.binaries says why)",
         );
@@ -2011,10 +2007,27 @@ fn propagation(f: &Facts) -> Verdict {
         }
         Read::Failed(e) => return super::unreadable("/proc/self/mountinfo", e),
     };
+    // RootlessKit reads the first entry mounted on / (moby/sys/mountinfo's SingleEntryFilter).
     let Some(root) = mounts.iter().find(|m| m.mount_point == "/") else {
-        return Verdict::error("/proc/self/mountinfo has no mount on /")
-            .evidence("/proc/self/mountinfo", "no entry mounted on /".to_owned());
+        return Verdict::fail(
+            "/ is not a mount point here: this runs in a chroot, where the kernel refuses RootlessKit a user namespace \
+(\"[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted\")",
+        )
+        .evidence("/proc/self/mountinfo", "no entry mounted on /".to_owned())
+        .fix(Remediation::text(
+            "Enter the root with pivot_root in a mount namespace of its own (`unshare -m`, bind-mount the directory \
+onto itself, `pivot_root`), or with a container runtime: user_namespaces(7) refuses a user namespace to a process \
+whose root is not its mount namespace's.",
+        ));
     };
+    let wanted = f
+        .start_flags_value("propagation")
+        .unwrap_or_else(|| "rslave".to_owned());
+    if wanted.contains("private") {
+        return Verdict::pass(format!(
+            "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS sets --propagation={wanted}: RootlessKit asks nothing from the host's mounts"
+        ));
+    }
     let optional = root.optional.join(" ");
     let ev = format!(
         "/ ({} on {}): {}",
@@ -2028,14 +2041,14 @@ fn propagation(f: &Facts) -> Verdict {
     );
     if optional.contains("shared") {
         return Verdict::pass(format!(
-            "/ is shared ({optional}): mounts the host makes after the daemon starts reach it (RootlessKit's rslave)"
+            "/ is shared ({optional}): mounts the host makes after the daemon starts reach it (RootlessKit's {wanted})"
         ))
         .evidence("/proc/self/mountinfo", ev);
     }
     Verdict::warn(format!(
         "/ is not a shared mount ({}): RootlessKit warns \"The host root filesystem is mounted as {optional:?}. Setting child \
-propagation to \"rslave\" is not supported.\", and a file system mounted on the host after the daemon starts never \
-reaches it or its containers",
+propagation to {wanted:?} is not supported.\", and a file system mounted later on a directory of the root file system \
+does not reach the daemon or its containers (below a submount that is itself shared, it still does)",
         if optional.is_empty() { "private" } else { optional.as_str() }
     ))
     .evidence("/proc/self/mountinfo", ev)

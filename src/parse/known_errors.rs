@@ -153,8 +153,8 @@ pub const TABLE: &[KnownError] = &[
     },
     KnownError {
         needles: &["fork/exec /proc/self/exe: operation not permitted"],
-        checks: &["userns.clone", "apparmor.rootlesskit"],
-        meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0), or an AppArmor profile confining rootlesskit refuses it the capabilities for its child's namespaces",
+        checks: &["userns.clone", "apparmor.rootlesskit", "start.propagation"],
+        meaning: "the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone=0, or a chroot: user_namespaces(7)), or an AppArmor profile confining rootlesskit refuses it the capabilities for its child's namespaces",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/parent.go#L186",
         unless: &[],
     },
@@ -719,7 +719,7 @@ pub const TABLE: &[KnownError] = &[
             "Setting child propagation to",
         ],
         checks: &["start.propagation"],
-        meaning: "/ is not a shared mount (no systemd at boot: WSL, a container, a chroot), so RootlessKit's rslave propagation has no master and the host's later mounts never reach the daemon",
+        meaning: "/ is not a shared mount (no systemd at boot: WSL, a container, a chroot), so a file system mounted later on a directory of the root file system does not reach the daemon",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/parent/warn.go#L24",
         unless: &[],
     },
@@ -740,7 +740,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["failed to create bind mount on /sys/fs/cgroup"],
         checks: &["cgroup.v2"],
-        meaning: "RootlessKit's child could not mount the cgroup file system in its namespace: no cgroup v2 hierarchy where it looks",
+        meaning: "RootlessKit's child could not bind /sys/fs/cgroup into its namespace: the directory is missing (nothing mounted there)",
         source: "https://github.com/rootless-containers/rootlesskit/blob/v1.1.0/pkg/child/child.go#L76",
         unless: &[],
     },
@@ -754,7 +754,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["ioctl(TUNSETIFF)"],
         checks: &["network.tun"],
-        meaning: "slirp4netns could not create its TAP device: /dev/net/tun is not the TUN device (missing, or a plain file)",
+        meaning: "slirp4netns could not create its TAP device on /dev/net/tun: not the TUN device (a plain file), or not usable by the user",
         source: "https://github.com/rootless-containers/slirp4netns/blob/v1.2.0/main.c#L98",
         unless: &[],
     },
@@ -801,8 +801,8 @@ pub const TABLE: &[KnownError] = &[
             "running in rootless-mode without cgroups",
             "systemd is required",
         ],
-        checks: &["systemd.pid1", "session.dbus", "daemon.warnings"],
-        meaning: "on cgroup v2 a rootless daemon gets cgroups through systemd's user manager (cgroup driver systemd), which it could not reach",
+        checks: &["systemd.pid1", "daemon.warnings"],
+        meaning: "on cgroup v2 a rootless daemon gets cgroups only with the systemd cgroup driver: systemd is not the init here (no /run/systemd/system), or native.cgroupdriver=cgroupfs was set",
         source: "https://github.com/moby/moby/blob/v26.1.0/daemon/info_unix.go#L87",
         unless: &[],
     },
@@ -816,7 +816,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["No non-localhost DNS nameservers are left in resolv.conf"],
         checks: &["network.dns"],
-        meaning: "/etc/resolv.conf names only loopback resolvers, which a container cannot reach: dockerd gives containers Google's public servers instead",
+        meaning: "/etc/resolv.conf names only loopback resolvers, which a container cannot reach: dockerd gives containers Google's public servers instead (usually the system daemon's: RootlessKit gives a rootless one a resolv.conf of its own)",
         source: "https://github.com/moby/moby/blob/v26.1.0/libnetwork/internal/resolvconf/resolvconf.go#L231",
         unless: &[],
     },
@@ -887,7 +887,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["lchown", "operation not permitted"],
         checks: &["storage.data_root", "volumes.data_root"],
-        meaning: "the data-root's file system refuses to change a file's owner (NFS and the like): the rootless data-root must be on a local file system",
+        meaning: "the data-root's file system refuses to change a file's owner (NFS, vfat, exFAT, NTFS, some FUSE file systems): the rootless data-root must be on a local Linux file system",
         source: "https://docs.docker.com/engine/security/rootless/troubleshoot/; https://github.com/moby/moby/blob/v26.1.0/pkg/archive/archive.go#L773",
         unless: &[],
     },
@@ -908,7 +908,7 @@ pub const TABLE: &[KnownError] = &[
     KnownError {
         needles: &["Unit docker.service not found"],
         checks: &["daemon.user_unit"],
-        meaning: "systemctl --user has no docker.service: dockerd-rootless-setuptool.sh install was never run for this user (or the unit is elsewhere)",
+        meaning: "systemctl --user has no docker.service: dockerd-rootless-setuptool.sh install was never run for this user (without --user, it is the system's docker.service that is missing)",
         source: "https://github.com/systemd/systemd/blob/v252/src/core/dbus-unit.c#L2467",
         unless: &[],
     },
@@ -979,33 +979,45 @@ pub fn explain(text: &str) -> Vec<&'static KnownError> {
             hit[i] = true;
         }
     }
-    let by_line: Vec<&'static KnownError> = TABLE
+    let (warnings, errors): (Vec<&'static KnownError>, Vec<&'static KnownError>) = TABLE
         .iter()
-        .zip(hit)
-        .filter(|(_, hit)| *hit)
+        .zip(&hit)
+        .filter(|(_, hit)| **hit)
         .map(|(e, _)| e)
-        .collect();
-    if !by_line.is_empty() {
-        return errors_first(by_line);
+        .partition(|k| stops_nothing(k));
+    if !errors.is_empty() {
+        return errors;
     }
     let whole = squeezed(text);
-    errors_first(
-        TABLE
-            .iter()
-            .zip(squeezed_table())
-            .filter(|(_, s)| s.matches(&whole))
-            .map(|(e, _)| e)
-            .collect(),
-    )
+    let errors: Vec<&'static KnownError> = TABLE
+        .iter()
+        .zip(squeezed_table())
+        .filter(|(e, s)| !stops_nothing(e) && s.matches(&whole))
+        .map(|(e, _)| e)
+        .collect();
+    if !errors.is_empty() {
+        return errors;
+    }
+    // A warning that stops nothing is the answer only to a text that reports no failure of its own.
+    if text.lines().any(reports_a_failure) {
+        return Vec::new();
+    }
+    if !warnings.is_empty() {
+        return warnings;
+    }
+    TABLE
+        .iter()
+        .zip(squeezed_table())
+        .filter(|(e, s)| stops_nothing(e) && s.matches(&whole))
+        .map(|(e, _)| e)
+        .collect()
 }
 
-/// `known` without the warnings that stop nothing ([`stops_nothing`]) when an error is among them: RootlessKit's
-/// output holds its propagation warning whatever else went wrong.
-fn errors_first(known: Vec<&'static KnownError>) -> Vec<&'static KnownError> {
-    if known.iter().all(|k| stops_nothing(k)) {
-        return known;
-    }
-    known.into_iter().filter(|k| !stops_nothing(k)).collect()
+/// Whether `line` says something failed: an `error:` of RootlessKit's, a logrus error or fatal, dockerd's `failed to
+/// start daemon`, a shell's `Error`.
+fn reports_a_failure(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    ["error", "fatal", "failed"].iter().any(|w| l.contains(w))
 }
 
 /// An entry's needles and `unless` as [`squeezed`] text.
@@ -1145,7 +1157,7 @@ fn squeezed_table() -> &'static [Squeezed] {
 /// Whether `e` is a warning that never stops a start (RootlessKit's about the propagation of /): `why` names it, and a
 /// failed start is not explained by it.
 pub fn stops_nothing(e: &KnownError) -> bool {
-    e.checks == ["start.propagation"]
+    e.needles.first() == Some(&"The host root filesystem is mounted as")
 }
 
 /// `e`'s index in [`TABLE`].
@@ -1288,7 +1300,7 @@ mod tests {
             ),
             (
                 "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: operation not permitted",
-                &["userns.clone", "apparmor.rootlesskit"],
+                &["userns.clone", "apparmor.rootlesskit", "start.propagation"],
             ),
             (
                 "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device",
@@ -1649,6 +1661,20 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
         );
         assert!(!checks_for(&with_error).contains(&"start.propagation"));
         assert_eq!(checks_for(&with_error).first(), Some(&"subid.entries"));
+        // An error wrapped over two lines is still found beside the warning (the whole text is tried before it).
+        let wrapped = format!("{warning}\nnewuidmap: No subuid\nranges found for user 1002");
+        assert_eq!(
+            checks_for(&wrapped).first(),
+            Some(&"subid.entries"),
+            "{wrapped}"
+        );
+        // An unknown failure beside it is not blamed on it.
+        let unknown = format!("{warning}\n[rootlesskit:child ] error: something new");
+        assert!(
+            checks_for(&unknown).is_empty(),
+            "{:?}",
+            checks_for(&unknown)
+        );
     }
 
     #[test]

@@ -189,7 +189,7 @@ scratch directory, stopped and removed)",
     };
     let line = error_line(run);
     // The output holds the script's `set -x` trace and dockerd's log: only the error line is matched.
-    let known = known_errors::explain(&line);
+    let known = known_errors::explain_failure(&line);
     // Root judging someone who starts the daemon by hand tries it with the login PATH, a stand-in for their
     // shell's: what fails there may not fail for them.
     let estimated = f.daemon_path().is_some_and(|p| !p.known);
@@ -274,11 +274,7 @@ tried again, up to twice)"
 fn outcome(run: &TrialRun, who: &str, how: &str) -> Verdict {
     let line = error_line(run);
     let text = format!("{}\n{}", run.stderr, run.stdout);
-    // A warning RootlessKit prints on the way (the propagation of /) explains no failure.
-    let known: Vec<_> = known_errors::explain(&text)
-        .into_iter()
-        .filter(|k| !known_errors::stops_nothing(k))
-        .collect();
+    let known = known_errors::explain_failure(&text);
     if known.is_empty() {
         return Verdict::fail(format!(
             "the trial launch as {who} {how}, and no known error explains it (not understood): {line}"

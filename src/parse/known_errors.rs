@@ -1156,8 +1156,15 @@ fn squeezed_table() -> &'static [Squeezed] {
 
 /// Whether `e` is a warning that never stops a start (RootlessKit's about the propagation of /): `why` names it, and a
 /// failed start is not explained by it.
-pub fn stops_nothing(e: &KnownError) -> bool {
+fn stops_nothing(e: &KnownError) -> bool {
     e.needles.first() == Some(&"The host root filesystem is mounted as")
+}
+
+/// [`explain`] for the output of a start that failed: a warning that stops nothing explains no failure.
+pub fn explain_failure(text: &str) -> Vec<&'static KnownError> {
+    let mut known = explain(text);
+    known.retain(|k| !stops_nothing(k));
+    known
 }
 
 /// `e`'s index in [`TABLE`].
@@ -1171,18 +1178,30 @@ fn squeezed_entry(e: &KnownError) -> Option<&'static Squeezed> {
     index_of(e).map(|i| &squeezed_table()[i])
 }
 
-/// Whether `e` matches one line already [`squeezed`], whole or cut short.
+/// Whether `e` matches one line already [`squeezed`], whole or cut short: the whole table is asked ([`line_entries`])
+/// only for a line cut short that `e` does not match whole, so a long log is matched entry by entry.
 fn matches_line(e: &KnownError, squeezed_line: &str) -> bool {
-    index_of(e).is_some_and(|i| line_entries(squeezed_line).contains(&i))
+    index_of(e).is_some_and(|i| {
+        squeezed_table()[i].matches(squeezed_line)
+            || (cut_head(squeezed_line).is_some() && line_entries(squeezed_line).contains(&i))
+    })
 }
 
 /// Whether `e` matches `text` only on a line cut short: nowhere does `text` hold the whole message.
 pub fn only_cut_short(text: &str, e: &KnownError) -> bool {
-    squeezed_entry(e).is_some_and(|s| {
-        !s.matches(&squeezed(text))
-            && !text.lines().any(|l| s.matches(&squeezed(l)))
-            && text.lines().any(|l| matches_line(e, &squeezed(l)))
-    })
+    let Some(s) = squeezed_entry(e) else {
+        return false;
+    };
+    // One pass over the lines, each squeezed once; the whole text last, only when a line was cut.
+    let mut cut = false;
+    for line in text.lines() {
+        let line = squeezed(line);
+        if s.matches(&line) {
+            return false;
+        }
+        cut = cut || matches_line(e, &line);
+    }
+    cut && !s.matches(&squeezed(text))
 }
 
 /// The last line of `text` the first of `known` (its [`explain`]) matches on (the line a pasted log is about, not
@@ -1656,6 +1675,8 @@ mkdir /home/alice/.local/share/docker: permission denied\n";
     fn rootlesskits_propagation_warning_is_the_answer_only_alone() {
         let warning = "time=\"…\" level=warning msg=\"The host root filesystem is mounted as \\\"\\\". Setting child propagation to \\\"rslave\\\" is not supported.\"";
         assert_eq!(checks_for(warning), ["start.propagation"]);
+        // A start that failed is never explained by it, whichever part of the output is matched.
+        assert!(explain_failure(warning).is_empty());
         let with_error = format!(
             "{warning}\n[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user 1002 (\"rdtest-nosub\")"
         );

@@ -1153,7 +1153,9 @@ fn userland_proxy(f: &Facts) -> UserlandProxy {
     UserlandProxy::LookedUp
 }
 
-fn needs(f: &Facts, daemon: &DaemonPath) -> Vec<Need> {
+/// What start.path looks up, for the daemon's PATH; `userland`: how a dockerd 28.0+ finds its userland proxy (`None`
+/// for another or an unknown Docker version).
+fn needs(f: &Facts, daemon: &DaemonPath, userland: Option<&UserlandProxy>) -> Vec<Need> {
     let mut out = Vec::new();
     let driver = f.start_driver();
     let script = f.rootless_script();
@@ -1355,8 +1357,8 @@ database)"
     // Docker's libexec directories, /usr/local/libexec and /usr/libexec, then PATH; with none there it refuses to
     // start (moby v28.0.0 daemon/config/config_linux.go `lookupBinPath`, `verifyUserlandProxyConfig`). Only for a
     // known Docker version: 25.0 to 27.x scripts look alike, and their dockerd looks up rootlesskit-docker-proxy.
-    if let Some((pkg, _)) = docker.as_ref().filter(|(_, v)| *v >= (28, 0, 0))
-        && matches!(userland_proxy(f), UserlandProxy::LookedUp)
+    if let Some((pkg, _)) = &docker
+        && matches!(userland, Some(UserlandProxy::LookedUp))
     {
         out.push(Need {
             program: "docker-proxy",
@@ -1558,8 +1560,12 @@ fn path(f: &Facts) -> Verdict {
             },
         });
     }
-    if f.docker_version().is_some_and(|(_, v)| v >= (28, 0, 0)) {
-        match userland_proxy(f) {
+    let proxy = f
+        .docker_version()
+        .filter(|(_, v)| *v >= (28, 0, 0))
+        .map(|_| userland_proxy(f));
+    if let Some(proxy) = &proxy {
+        match proxy {
             UserlandProxy::LookedUp => {}
             UserlandProxy::Off(at) => evidence.push(Evidence {
                 source: "userland proxy".into(),
@@ -1575,7 +1581,7 @@ fn path(f: &Facts) -> Verdict {
     }
     let mut missing: Vec<(Need, Option<String>)> = Vec::new();
     let mut found = Vec::new();
-    for need in needs(f, daemon) {
+    for need in needs(f, daemon, proxy.as_ref()) {
         let dirs: Vec<String> = need
             .before_path
             .iter()
